@@ -1,0 +1,16 @@
+package org.lacuna.runtime;
+
+/**
+ * Times work issued to a backend's stream: CUDA events on the GPU (no host synchronisation between start and stop),
+ * the wall clock on the CPU. One timer is reused across many measurements.
+ */
+public interface DeviceTimer extends AutoCloseable {
+    /** Records the start point on the stream. */
+    void start();
+
+    /** Records the end point, waits for it, and returns the milliseconds between start and stop. */
+    double stopMillis();
+
+    @Override
+    void close();
+}

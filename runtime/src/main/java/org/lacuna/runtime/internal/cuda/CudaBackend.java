@@ -1,0 +1,208 @@
+package org.lacuna.runtime.internal.cuda;
+
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUstream_flags;
+import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.BufferRanges;
+import org.lacuna.runtime.DeviceBuffer;
+import org.lacuna.runtime.DeviceInfo;
+import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.MemoryStats;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.compile.KernelCompiler;
+import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.ops.OpSet;
+
+/**
+ * One GPU: its primary context, one non-blocking stream, a caching memory pool, pinned staging for copies and the
+ * kernels loaded so far. Closing waits for the stream and frees all of it, in the reverse order of creation.
+ */
+final class CudaBackend implements Backend {
+    private final DeviceInfo device;
+    private final CudaContext context;
+    private final StreamHandle stream = new StreamHandle();
+    private final CachingPool pool;
+    private final PinnedStaging staging;
+    private final KernelModules modules;
+    private final CudaOps ops;
+    private boolean closed;
+
+    CudaBackend(int ordinal, KernelCompiler compiler) {
+        CUdevice handle = new CUdevice();
+        CudaCalls.check("cuDeviceGet", cuDeviceGet(handle, ordinal));
+        device = describe(ordinal, handle);
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        try {
+            context = push(opened, new CudaContext(handle));
+            CudaCalls.check("cuStreamCreate", cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
+            opened.push(() -> cuStreamDestroy(stream));
+            pool = push(opened, new CachingPool(new CudaAllocator(context)));
+            staging = push(opened, new PinnedStaging(context));
+            modules = push(opened, new KernelModules(context, compiler, device.targetArchitecture()));
+            ops = new CudaOps(modules, stream, device.multiprocessors());
+        } catch (RuntimeException e) {
+            closeAll(opened, e);
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
+        opened.push(resource);
+        return resource;
+    }
+
+    private static void closeAll(Deque<AutoCloseable> opened, RuntimeException failure) {
+        while (!opened.isEmpty()) {
+            try {
+                opened.pop().close();
+            } catch (Exception suppressed) {
+                failure.addSuppressed(suppressed);
+            }
+        }
+    }
+
+    private static DeviceInfo describe(int ordinal, CUdevice handle) {
+        byte[] name = new byte[256];
+        CudaCalls.check("cuDeviceGetName", cuDeviceGetName(name, name.length, handle));
+        int length = 0;
+        while (length < name.length && name[length] != 0) {
+            length++;
+        }
+        long[] memory = {0};
+        CudaCalls.check("cuDeviceTotalMem", cuDeviceTotalMem(memory, handle));
+        int[] driver = {0};
+        CudaCalls.check("cuDriverGetVersion", cuDriverGetVersion(driver));
+        return new DeviceInfo(ordinal, new String(name, 0, length, StandardCharsets.UTF_8),
+                attribute(handle, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10
+                        + attribute(handle, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
+                attribute(handle, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT), memory[0], driver[0]);
+    }
+
+    private static int attribute(CUdevice handle, int attribute) {
+        int[] value = {0};
+        CudaCalls.check("cuDeviceGetAttribute", cuDeviceGetAttribute(value, attribute, handle));
+        return value[0];
+    }
+
+    @Override
+    public String name() {
+        return CudaBackendProvider.NAME;
+    }
+
+    @Override
+    public DeviceInfo device() {
+        return device;
+    }
+
+    @Override
+    public DeviceBuffer allocate(long bytes) {
+        checkOpen("allocate");
+        if (bytes < 0) {
+            throw InvalidInputException.argument("allocate", "negative size " + bytes);
+        }
+        return new CudaBuffer(pool, pool.acquire(bytes), bytes);
+    }
+
+    @Override
+    public void upload(MemorySegment source, DeviceBuffer target, long offset, long bytes) {
+        checkOpen("upload");
+        BufferRanges.check("upload", target, offset, bytes);
+        BufferRanges.checkHost("upload", source, bytes);
+        staging.upload(source, cuda(target, "upload").address("upload") + offset, bytes, stream);
+    }
+
+    @Override
+    public void download(DeviceBuffer source, long offset, MemorySegment target, long bytes) {
+        checkOpen("download");
+        BufferRanges.check("download", source, offset, bytes);
+        BufferRanges.checkHost("download", target, bytes);
+        staging.download(cuda(source, "download").address("download") + offset, target, bytes, stream);
+    }
+
+    @Override
+    public void fill(DeviceBuffer target, long offset, long bytes, byte value) {
+        checkOpen("fill");
+        BufferRanges.check("fill", target, offset, bytes);
+        context.makeCurrent();
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(cuda(target, "fill").pointer("fill", offset), value, bytes, stream));
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen("synchronize");
+        context.makeCurrent();
+        CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
+    }
+
+    @Override
+    public OpSet ops() {
+        checkOpen("ops");
+        return ops;
+    }
+
+    @Override
+    public DeviceTimer newTimer() {
+        checkOpen("newTimer");
+        return new CudaEventTimer(context, stream);
+    }
+
+    @Override
+    public MemoryStats memoryStats() {
+        return pool.stats();
+    }
+
+    /** The stream's raw handle, for library bindings (cuBLAS, cuSPARSE) that run on it. */
+    long streamAddress() {
+        return stream.address();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        context.makeCurrent();
+        // Kernels may still be reading pooled memory: drain the stream before anything is freed.
+        cuStreamSynchronize(stream);
+        modules.close();
+        staging.close();
+        pool.close();
+        cuStreamDestroy(stream);
+        context.close();
+    }
+
+    private static CudaBuffer cuda(DeviceBuffer buffer, String call) {
+        if (!(buffer instanceof CudaBuffer c)) {
+            throw InvalidInputException.argument(call, "buffer belongs to the " + buffer.backendName() + " backend, not cuda");
+        }
+        return c;
+    }
+
+    private void checkOpen(String call) {
+        if (closed) {
+            throw new ResourceClosedException(call, "CUDA backend");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package org.lacuna.runtime.internal.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+
+/**
+ * The device's primary context (the one the CUDA runtime, cuBLAS and PyTorch share), retained for the backend's
+ * lifetime. Every JVM thread that calls into CUDA must make it current first: the driver binds contexts per thread.
+ */
+final class CudaContext implements AutoCloseable {
+    private final CUdevice device;
+    private final CUcontext context = new CUcontext();
+    private boolean closed;
+
+    CudaContext(CUdevice device) {
+        this.device = device;
+        CudaCalls.check("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain(context, device));
+        makeCurrent();
+    }
+
+    void makeCurrent() {
+        CudaCalls.check("cuCtxSetCurrent", cuCtxSetCurrent(context));
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            cuDevicePrimaryCtxRelease(device);
+        }
+    }
+}

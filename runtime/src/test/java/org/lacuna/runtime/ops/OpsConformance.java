@@ -1,0 +1,196 @@
+package org.lacuna.runtime.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.ErrorCode;
+import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.HostData;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.testing.TestData;
+
+/**
+ * What every backend's ops must compute, checked against formulas evaluated here in double precision on fresh
+ * random inputs of many shapes (ragged ones included). Outputs are poisoned with NaN bytes before each run, so an
+ * element the backend forgot to write fails the check. Subclasses supply the backend.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class OpsConformance {
+    protected static final List<Shape> SHAPES = List.of(Shape.of(1, 1), Shape.of(3, 5), Shape.of(7, 33),
+            Shape.of(37, 129), Shape.of(2, 3, 65), Shape.of(1, 4099), Shape.of(513, 256));
+    private static final List<DType> FLOATS = List.of(DType.F32, DType.F16, DType.BF16);
+
+    protected Backend backend;
+
+    protected abstract Backend openBackend();
+
+    @BeforeAll
+    void open() {
+        backend = openBackend();
+    }
+
+    @AfterAll
+    void close() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    protected DeviceArray poisoned(DType dtype, Shape shape) {
+        DeviceArray array = new DeviceArray(backend.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype, shape);
+        backend.fill(array.buffer(), 0, array.byteSize(), (byte) 0xFF); // all-ones: NaN in F32, F16 and BF16
+        return array;
+    }
+
+    @Test
+    void biasActivationMatchesTheFormula() {
+        SplittableRandom random = TestData.random("biasActivation");
+        for (Activation activation : Activation.values()) {
+            for (DType in : FLOATS) {
+                for (DType out : FLOATS) {
+                    for (Shape shape : SHAPES) {
+                        checkBiasActivation(random, shape, in, out, activation, random.nextBoolean());
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkBiasActivation(SplittableRandom random, Shape shape, DType in, DType out, Activation activation,
+                                     boolean withBias) {
+        int cols = (int) shape.columns();
+        float[] x = TestData.uniform(random, (int) shape.elementCount(), 4f, in);
+        float[] bias = TestData.uniform(random, cols, 1f, DType.F32);
+        DeviceArray xs = HostData.upload(backend, in, shape, x);
+        DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(cols), bias);
+        DeviceArray ys = poisoned(out, shape);
+        try {
+            backend.ops().biasActivation(xs, withBias ? bs : null, activation, ys);
+            float[] y = HostData.downloadFloats(backend, ys);
+            for (int i = 0; i < x.length; i++) {
+                double expected = activation.apply((double) x[i] + (withBias ? bias[i % cols] : 0.0));
+                // fp32 erff is within a few ulp; the output rounding adds at most one ulp of the output type.
+                double tolerance = TestData.ulp(out, expected) + 8 * Math.ulp((float) expected) + 1e-6;
+                assertFalse(Float.isNaN(y[i]), () -> "element not written");
+                assertEquals(expected, y[i], tolerance, activation + " " + in + "->" + out + " " + shape + " at " + i);
+            }
+        } finally {
+            xs.buffer().close();
+            bs.buffer().close();
+            ys.buffer().close();
+        }
+    }
+
+    @Test
+    void castRoundsToNearestEven() {
+        SplittableRandom random = TestData.random("cast");
+        for (DType in : FLOATS) {
+            for (DType out : FLOATS) {
+                for (Shape shape : SHAPES) {
+                    float[] x = TestData.uniform(random, (int) shape.elementCount(), 100f, in);
+                    DeviceArray xs = HostData.upload(backend, in, shape, x);
+                    DeviceArray ys = poisoned(out, shape);
+                    try {
+                        backend.ops().cast(xs, ys);
+                        float[] y = HostData.downloadFloats(backend, ys);
+                        for (int i = 0; i < x.length; i++) {
+                            assertEquals(HalfFloats.roundTo(out, x[i]), y[i], 0f, in + "->" + out + " " + shape + " at " + i);
+                        }
+                    } finally {
+                        xs.buffer().close();
+                        ys.buffer().close();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowReduceMatchesDoublePrecision() {
+        SplittableRandom random = TestData.random("rowReduce");
+        for (RowReduction reduction : RowReduction.values()) {
+            for (DType in : FLOATS) {
+                for (Shape shape : SHAPES) {
+                    float[] x = TestData.uniform(random, (int) shape.elementCount(), 2f, in);
+                    int rows = (int) shape.rows();
+                    int cols = (int) shape.columns();
+                    DeviceArray xs = HostData.upload(backend, in, shape, x);
+                    DeviceArray outs = poisoned(DType.F32, Shape.of(rows));
+                    try {
+                        backend.ops().rowReduce(xs, reduction, outs);
+                        float[] out = HostData.downloadFloats(backend, outs);
+                        for (int r = 0; r < rows; r++) {
+                            double acc = reduction == RowReduction.MAX ? Double.NEGATIVE_INFINITY : 0;
+                            double magnitude = 0;
+                            for (int c = 0; c < cols; c++) {
+                                double v = x[r * cols + c];
+                                magnitude += reduction == RowReduction.L2 ? v * v : Math.abs(v);
+                                acc = switch (reduction) {
+                                    case SUM -> acc + v;
+                                    case MAX -> Math.max(acc, v);
+                                    case L2 -> acc + v * v;
+                                };
+                            }
+                            double expected = reduction == RowReduction.L2 ? Math.sqrt(acc) : acc;
+                            double scale = reduction == RowReduction.L2 ? Math.sqrt(magnitude) : magnitude;
+                            // fp32 accumulation in any order: error grows at most with log2(cols) * eps * sum|x|.
+                            double tolerance = 4e-7 * (2 + Math.log(cols + 1) / Math.log(2)) * scale + 1e-6;
+                            assertEquals(expected, out[r], tolerance, reduction + " " + in + " " + shape + " row " + r);
+                        }
+                    } finally {
+                        xs.buffer().close();
+                        outs.buffer().close();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void badInputsGetClearErrorsAndTheBackendStaysUsable() {
+        Shape shape = Shape.of(4, 8);
+        DeviceArray x = HostData.upload(backend, DType.F32, shape, new float[32]);
+        DeviceArray y = poisoned(DType.F32, Shape.of(8, 4));
+        DeviceArray ints = HostData.upload(backend, Shape.of(4, 8), new int[32]);
+        DeviceArray wrongBias = HostData.upload(backend, DType.F32, Shape.of(4), new float[] {1, 2, 3, 4});
+        try {
+            assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> backend.ops().biasActivation(x, null, Activation.RELU, y)).code());
+            assertEquals(ErrorCode.DTYPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> backend.ops().cast(ints, x)).code());
+            assertTrue(assertThrows(InvalidInputException.class, () -> backend.ops().biasActivation(x, wrongBias,
+                    Activation.NONE, x)).getMessage().contains("bias has shape [4] but x has 8 columns"));
+            assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> backend.ops().rowReduce(x, RowReduction.SUM, y)).code());
+            // In place on identical elements is allowed.
+            backend.ops().biasActivation(x, null, Activation.RELU, x);
+            y.buffer().close();
+            LacunaException closed = assertThrows(ResourceClosedException.class, () -> backend.ops().cast(x, y));
+            assertEquals(ErrorCode.CLOSED, closed.code());
+            // After all those errors the backend still works.
+            DeviceArray out = poisoned(DType.F32, Shape.of(4));
+            backend.ops().rowReduce(x, RowReduction.SUM, out);
+            assertEquals(0f, HostData.downloadFloats(backend, out)[3]);
+            out.buffer().close();
+        } finally {
+            x.buffer().close();
+            y.buffer().close();
+            ints.buffer().close();
+            wrongBias.buffer().close();
+        }
+    }
+}
