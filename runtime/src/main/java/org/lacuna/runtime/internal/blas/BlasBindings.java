@@ -1,0 +1,64 @@
+package org.lacuna.runtime.internal.blas;
+
+import java.util.List;
+import org.lacuna.runtime.internal.nativelib.BindingSelector;
+import org.lacuna.runtime.internal.nativelib.Failures;
+import org.lacuna.runtime.internal.nativelib.LibrarySpec;
+import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
+import org.lacuna.runtime.internal.nativelib.SearchAttempt;
+import org.lacuna.runtime.internal.nativelib.SearchEnvironment;
+import org.lacuna.runtime.internal.nativelib.SearchResult;
+import org.lacuna.runtime.internal.nativelib.SearchStep;
+
+/**
+ * The cuBLAS library of this JVM, chosen once: the first place of the library search that holds a loadable
+ * {@code libcublas.so.12} (bound through JCuda's JCublas2) or {@code libcublas.so.13} (through java.lang.foreign);
+ * {@code lacuna.cublas.binding=jcuda|ffm} forces one binding. Choosing loads the library but creates no handle, so
+ * {@link #report()} works without a GPU.
+ */
+public final class BlasBindings {
+    private BlasBindings() {
+    }
+
+    /**
+     * A new cuBLAS handle in the calling thread's current CUDA context; the caller closes it.
+     *
+     * @throws org.lacuna.runtime.LibraryLoadException listing every place tried, when no cuBLAS could be bound
+     * @throws org.lacuna.runtime.CudaException when cublasCreate fails (no GPU, no context)
+     */
+    public static BlasBinding open() {
+        return Choice.RESULT.orElseThrow().open();
+    }
+
+    /** Which library would serve and why the other places did not; loads no GPU state. Never throws. */
+    public static NativeLibraryReport report() {
+        return Choice.RESULT.report(BlasLibrary::description);
+    }
+
+    /** Same as {@link #report()}. */
+    public static NativeLibraryReport describe() {
+        return report();
+    }
+
+    /** Chooses for {@code environment} without memoising; for tests and diagnostics. */
+    public static SearchResult<BlasLibrary> select(SearchEnvironment environment) {
+        return new BindingSelector<BlasLibrary>(LibrarySpec.CUBLAS,
+                candidate -> JcudaBlas.bind(candidate.file()),
+                candidate -> FfmBlas.bind(candidate.file()))
+                .select(environment);
+    }
+
+    private static final class Choice {
+        static final SearchResult<BlasLibrary> RESULT = choose();
+
+        private static SearchResult<BlasLibrary> choose() {
+            try {
+                return select(SearchEnvironment.system());
+            } catch (RuntimeException | LinkageError e) {
+                // A class initialiser must not fail: the failure becomes the memoised answer.
+                return SearchResult.notFound(LibrarySpec.CUBLAS, List.of(SearchAttempt.rejected(
+                        SearchStep.BINDING_SETTING, null, "selection failed: " + Failures.describe(e))));
+            }
+        }
+    }
+}

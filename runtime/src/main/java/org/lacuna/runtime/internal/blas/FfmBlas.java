@@ -1,0 +1,193 @@
+package org.lacuna.runtime.internal.blas;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.OptionalInt;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
+import org.lacuna.runtime.internal.nativelib.NativeCalls;
+import org.lacuna.runtime.internal.nativelib.NativeLoader;
+import org.lacuna.runtime.internal.nativelib.Sonames;
+
+/**
+ * cuBLAS through java.lang.foreign: binds {@code libcublas.so.13} (which JCuda's JNI library cannot link against) or
+ * any other soname. The v2 API's exported names carry the {@code _v2} suffix that cublas_v2.h's macros hide
+ * ({@code cublasCreate_v2}, {@code cublasSetStream_v2}, ...); {@code cublasGemmEx} has none.
+ * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
+ */
+public final class FfmBlas implements BlasBinding {
+    private final Library library;
+    private final MemorySegment handle;
+    private final int version;
+    private boolean closed;
+
+    private FfmBlas(Library library, MemorySegment handle, int version) {
+        this.library = library;
+        this.handle = handle;
+        this.version = version;
+    }
+
+    /**
+     * Loads {@code libcublas} (its {@code libcublasLt} of the same major version first, when found beside it or in a
+     * sibling pip wheel) and binds the functions Lacuna calls. Needs no GPU.
+     *
+     * @throws org.lacuna.runtime.LibraryLoadException with the loader's message, or naming a missing symbol
+     */
+    public static BlasLibrary bind(Path libcublas) {
+        OptionalInt major = Sonames.majorVersion(libcublas);
+        if (major.isPresent()) {
+            Sonames.findDependency(libcublas, "libcublasLt.so." + major.getAsInt())
+                    .ifPresent(lt -> NativeLoader.load("cublas", lt));
+        }
+        Functions functions = new Functions(NativeLoader.load("cublas", libcublas));
+        return new Library(functions, functions.propertyVersion());
+    }
+
+    @Override
+    public String description() {
+        return library.description();
+    }
+
+    @Override
+    public int version() {
+        return version;
+    }
+
+    @Override
+    public synchronized void gemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                    long a, DType aType, int lda, long b, DType bType, int ldb,
+                                    float beta, long c, DType cType, int ldc) {
+        ensureOpen();
+        GemmArguments types = GemmArguments.check(transA, transB, m, n, k, a, aType, lda, b, bType, ldb, c, cType, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Functions functions = library.functions();
+        try (Arena arena = Arena.ofConfined()) {
+            CublasStatus.check("cublasSetStream_v2",
+                    (int) functions.setStream.invokeExact(handle, MemorySegment.ofAddress(stream)));
+            // The handle is in host pointer mode (cuBLAS's default, never changed here): alpha and beta are host floats.
+            MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
+            MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
+            CublasStatus.check("cublasGemmEx", (int) functions.gemmEx.invokeExact(handle,
+                    CublasConstants.operation(transA), CublasConstants.operation(transB), m, n, k,
+                    alphaHost, MemorySegment.ofAddress(a), types.aType(), lda,
+                    MemorySegment.ofAddress(b), types.bType(), ldb,
+                    betaHost, MemorySegment.ofAddress(c), types.cType(), ldc,
+                    CublasConstants.CUBLAS_COMPUTE_32F, CublasConstants.CUBLAS_GEMM_DEFAULT));
+        } catch (Throwable e) {
+            throw NativeCalls.rethrow("cublasGemmEx", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        library.functions().destroy(handle);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new ResourceClosedException("cublasGemmEx", "cuBLAS handle");
+        }
+    }
+
+    /** The bound library: opens handles. */
+    record Library(Functions functions, String cublasVersion) implements BlasLibrary {
+        @Override
+        public String description() {
+            return "java.lang.foreign on " + functions.file + " (cuBLAS " + cublasVersion + ")";
+        }
+
+        @Override
+        public BlasBinding open() {
+            MemorySegment handle = functions.create();
+            try {
+                return new FfmBlas(this, handle, functions.version(handle));
+            } catch (RuntimeException e) {
+                functions.destroy(handle);
+                throw e;
+            }
+        }
+    }
+
+    /** Downcall handles of one loaded libcublas; immutable and shared by all its handles. */
+    static final class Functions {
+        private final Path file;
+        private final MethodHandle create;
+        private final MethodHandle destroy;
+        private final MethodHandle setStream;
+        private final MethodHandle getVersion;
+        private final MethodHandle getProperty;
+        private final MethodHandle gemmEx;
+
+        Functions(LoadedLibrary cublas) {
+            file = cublas.file();
+            create = cublas.function("cublasCreate_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            destroy = cublas.function("cublasDestroy_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            setStream = cublas.function("cublasSetStream_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            getVersion = cublas.function("cublasGetVersion_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            getProperty = cublas.function("cublasGetProperty", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+            // handle, transa, transb, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta, C, Ctype, ldc, computeType, algo
+            gemmEx = cublas.function("cublasGemmEx", FunctionDescriptor.of(JAVA_INT,
+                    ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                    ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+                    ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+        }
+
+        MemorySegment create() {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment handleOut = arena.allocate(ADDRESS);
+                CublasStatus.check("cublasCreate_v2", (int) create.invokeExact(handleOut));
+                return handleOut.get(ADDRESS, 0);
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cublasCreate_v2", e);
+            }
+        }
+
+        void destroy(MemorySegment handle) {
+            try {
+                CublasStatus.check("cublasDestroy_v2", (int) destroy.invokeExact(handle));
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cublasDestroy_v2", e);
+            }
+        }
+
+        int version(MemorySegment handle) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment version = arena.allocate(JAVA_INT);
+                CublasStatus.check("cublasGetVersion_v2", (int) getVersion.invokeExact(handle, version));
+                return version.get(JAVA_INT, 0);
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cublasGetVersion_v2", e);
+            }
+        }
+
+        /** "13.1.0", from cublasGetProperty: needs no handle and no GPU. */
+        String propertyVersion() {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment value = arena.allocate(JAVA_INT);
+                StringBuilder text = new StringBuilder();
+                for (int property : new int[] {CublasConstants.MAJOR_VERSION, CublasConstants.MINOR_VERSION,
+                        CublasConstants.PATCH_LEVEL}) {
+                    CublasStatus.check("cublasGetProperty", (int) getProperty.invokeExact(property, value));
+                    text.append(text.isEmpty() ? "" : ".").append(value.get(JAVA_INT, 0));
+                }
+                return text.toString();
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cublasGetProperty", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package org.lacuna.runtime.internal.sparse;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.OptionalInt;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
+import org.lacuna.runtime.internal.nativelib.NativeCalls;
+import org.lacuna.runtime.internal.nativelib.NativeLoader;
+import org.lacuna.runtime.internal.nativelib.Sonames;
+
+/**
+ * cuSPARSE's generic SpMM on CSR through java.lang.foreign: binds {@code libcusparse.so.13} (which JCuda's JNI library
+ * cannot link against) or any other soname. One instance owns one handle; calls on it are serialised because a
+ * handle's stream is part of its state. Matrix descriptors live only for one call and are destroyed on every path.
+ */
+public final class FfmSparse implements SparseBinding {
+    private final Library library;
+    private final MemorySegment handle;
+    private final int version;
+    private boolean closed;
+
+    private FfmSparse(Library library, MemorySegment handle, int version) {
+        this.library = library;
+        this.handle = handle;
+        this.version = version;
+    }
+
+    /**
+     * Loads {@code libcusparse} (its {@code libnvJitLink} of the same major version first, when found beside it or in
+     * a sibling pip wheel) and binds the functions Lacuna calls. Needs no GPU.
+     *
+     * @throws org.lacuna.runtime.LibraryLoadException with the loader's message, or naming a missing symbol
+     */
+    public static SparseLibrary bind(Path libcusparse) {
+        OptionalInt major = Sonames.majorVersion(libcusparse);
+        if (major.isPresent()) {
+            Sonames.findDependency(libcusparse, "libnvJitLink.so." + major.getAsInt())
+                    .ifPresent(jitLink -> NativeLoader.load("cusparse", jitLink));
+        }
+        Functions functions = new Functions(NativeLoader.load("cusparse", libcusparse));
+        return new Library(functions, functions.propertyVersion());
+    }
+
+    @Override
+    public String description() {
+        return library.description();
+    }
+
+    @Override
+    public int version() {
+        return version;
+    }
+
+    @Override
+    public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
+                                     long rowOffsets, long columnIndices, long values, DType valueType,
+                                     long b, DType bType, long c, DType cType, float alpha, float beta,
+                                     DeviceScratch scratch) {
+        ensureOpen();
+        SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
+                b, bType, c, cType, scratch);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Functions functions = library.functions();
+        try (Arena arena = Arena.ofConfined();
+             Descriptor matA = functions.createCsr(arena, m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
+             Descriptor matB = functions.createRowMajor(arena, k, n, b, types.bType());
+             Descriptor matC = functions.createRowMajor(arena, m, n, c, types.cType())) {
+            CusparseStatus.check("cusparseSetStream",
+                    (int) functions.setStream.invokeExact(handle, MemorySegment.ofAddress(stream)));
+            // Host pointer mode (cuSPARSE's default, never changed here): alpha and beta are host floats.
+            MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
+            MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
+            MemorySegment bufferSize = arena.allocate(JAVA_LONG);
+            CusparseStatus.check("cusparseSpMM_bufferSize", (int) functions.spmmBufferSize.invokeExact(handle,
+                    CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE, CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE,
+                    alphaHost, matA.handle(), matB.handle(), betaHost, matC.handle(),
+                    CusparseConstants.COMPUTE_32F, CusparseConstants.CUSPARSE_SPMM_ALG_DEFAULT, bufferSize));
+            long bytes = bufferSize.get(JAVA_LONG, 0);
+            long workspace = bytes > 0 ? scratch.acquire(bytes) : 0;
+            CusparseStatus.check("cusparseSpMM", (int) functions.spmm.invokeExact(handle,
+                    CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE, CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE,
+                    alphaHost, matA.handle(), matB.handle(), betaHost, matC.handle(),
+                    CusparseConstants.COMPUTE_32F, CusparseConstants.CUSPARSE_SPMM_ALG_DEFAULT,
+                    MemorySegment.ofAddress(workspace)));
+        } catch (Throwable e) {
+            throw NativeCalls.rethrow("cusparseSpMM", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        library.functions().destroyHandle(handle);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new ResourceClosedException("cusparseSpMM", "cuSPARSE handle");
+        }
+    }
+
+    /** The bound library: opens handles. */
+    record Library(Functions functions, String cusparseVersion) implements SparseLibrary {
+        @Override
+        public String description() {
+            return "java.lang.foreign on " + functions.file + " (cuSPARSE " + cusparseVersion + ")";
+        }
+
+        @Override
+        public SparseBinding open() {
+            MemorySegment handle = functions.createHandle();
+            try {
+                return new FfmSparse(this, handle, functions.version(handle));
+            } catch (RuntimeException e) {
+                functions.destroyHandle(handle);
+                throw e;
+            }
+        }
+    }
+
+    /** A cuSPARSE matrix descriptor, destroyed exactly once. */
+    private static final class Descriptor implements AutoCloseable {
+        private final String destroyCall;
+        private final MethodHandle destroy;
+        private MemorySegment handle;
+
+        Descriptor(MemorySegment handle, String destroyCall, MethodHandle destroy) {
+            this.handle = handle;
+            this.destroyCall = destroyCall;
+            this.destroy = destroy;
+        }
+
+        MemorySegment handle() {
+            if (handle == null) {
+                throw new ResourceClosedException(destroyCall, "cuSPARSE matrix descriptor");
+            }
+            return handle;
+        }
+
+        @Override
+        public void close() {
+            if (handle == null) {
+                return;
+            }
+            MemorySegment descriptor = handle;
+            handle = null;
+            try {
+                CusparseStatus.check(destroyCall, (int) destroy.invokeExact(descriptor));
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow(destroyCall, e);
+            }
+        }
+    }
+
+    /** Downcall handles of one loaded libcusparse; immutable and shared by all its handles. */
+    static final class Functions {
+        private final Path file;
+        private final MethodHandle create;
+        private final MethodHandle destroy;
+        private final MethodHandle setStream;
+        private final MethodHandle getVersion;
+        private final MethodHandle getProperty;
+        private final MethodHandle createCsr;
+        private final MethodHandle createDnMat;
+        private final MethodHandle destroySpMat;
+        private final MethodHandle destroyDnMat;
+        private final MethodHandle spmmBufferSize;
+        private final MethodHandle spmm;
+
+        Functions(LoadedLibrary cusparse) {
+            file = cusparse.file();
+            create = cusparse.function("cusparseCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            destroy = cusparse.function("cusparseDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            setStream = cusparse.function("cusparseSetStream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            getVersion = cusparse.function("cusparseGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            getProperty = cusparse.function("cusparseGetProperty", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+            // descr*, rows, cols, nnz, rowOffsets, colInd, values, rowOffsetsType, colIndType, idxBase, valueType
+            createCsr = cusparse.function("cusparseCreateCsr", FunctionDescriptor.of(JAVA_INT,
+                    ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,
+                    JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+            // descr*, rows, cols, ld, values, valueType, order
+            createDnMat = cusparse.function("cusparseCreateDnMat", FunctionDescriptor.of(JAVA_INT,
+                    ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
+            destroySpMat = cusparse.function("cusparseDestroySpMat", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            destroyDnMat = cusparse.function("cusparseDestroyDnMat", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            // handle, opA, opB, alpha, matA, matB, beta, matC, computeType, alg, size_t* / void* buffer
+            FunctionDescriptor spmmShape = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
+            spmmBufferSize = cusparse.function("cusparseSpMM_bufferSize", spmmShape);
+            spmm = cusparse.function("cusparseSpMM", spmmShape);
+        }
+
+        MemorySegment createHandle() {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment handleOut = arena.allocate(ADDRESS);
+                CusparseStatus.check("cusparseCreate", (int) create.invokeExact(handleOut));
+                return handleOut.get(ADDRESS, 0);
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cusparseCreate", e);
+            }
+        }
+
+        void destroyHandle(MemorySegment handle) {
+            try {
+                CusparseStatus.check("cusparseDestroy", (int) destroy.invokeExact(handle));
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cusparseDestroy", e);
+            }
+        }
+
+        int version(MemorySegment handle) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment version = arena.allocate(JAVA_INT);
+                CusparseStatus.check("cusparseGetVersion", (int) getVersion.invokeExact(handle, version));
+                return version.get(JAVA_INT, 0);
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cusparseGetVersion", e);
+            }
+        }
+
+        /** "12.5.10", from cusparseGetProperty: needs no handle and no GPU. */
+        String propertyVersion() {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment value = arena.allocate(JAVA_INT);
+                StringBuilder text = new StringBuilder();
+                for (int property : new int[] {CusparseConstants.MAJOR_VERSION, CusparseConstants.MINOR_VERSION,
+                        CusparseConstants.PATCH_LEVEL}) {
+                    CusparseStatus.check("cusparseGetProperty", (int) getProperty.invokeExact(property, value));
+                    text.append(text.isEmpty() ? "" : ".").append(value.get(JAVA_INT, 0));
+                }
+                return text.toString();
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cusparseGetProperty", e);
+            }
+        }
+
+        Descriptor createCsr(Arena arena, int rows, int cols, long nnz, long rowOffsets, long columnIndices,
+                             long values, int valueType) {
+            try {
+                MemorySegment out = arena.allocate(ADDRESS);
+                CusparseStatus.check("cusparseCreateCsr", (int) createCsr.invokeExact(out,
+                        (long) rows, (long) cols, nnz, MemorySegment.ofAddress(rowOffsets),
+                        MemorySegment.ofAddress(columnIndices), MemorySegment.ofAddress(values),
+                        CusparseConstants.CUSPARSE_INDEX_32I, CusparseConstants.CUSPARSE_INDEX_32I,
+                        CusparseConstants.CUSPARSE_INDEX_BASE_ZERO, valueType));
+                return new Descriptor(out.get(ADDRESS, 0), "cusparseDestroySpMat", destroySpMat);
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cusparseCreateCsr", e);
+            }
+        }
+
+        /** A dense rows×cols row-major matrix with leading dimension cols (packed rows). */
+        Descriptor createRowMajor(Arena arena, int rows, int cols, long values, int valueType) {
+            try {
+                MemorySegment out = arena.allocate(ADDRESS);
+                CusparseStatus.check("cusparseCreateDnMat", (int) createDnMat.invokeExact(out,
+                        (long) rows, (long) cols, (long) cols, MemorySegment.ofAddress(values), valueType,
+                        CusparseConstants.CUSPARSE_ORDER_ROW));
+                return new Descriptor(out.get(ADDRESS, 0), "cusparseDestroyDnMat", destroyDnMat);
+            } catch (Throwable e) {
+                throw NativeCalls.rethrow("cusparseCreateDnMat", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package org.lacuna.runtime.internal.sparse;
+
+import java.nio.file.Path;
+import jcuda.Pointer;
+import jcuda.jcusparse.JCusparse;
+import jcuda.jcusparse.cusparseDnMatDescr;
+import jcuda.jcusparse.cusparseHandle;
+import jcuda.jcusparse.cusparseSpMatDescr;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.internal.nativelib.JcudaPointers;
+import org.lacuna.runtime.internal.nativelib.JcudaSlot;
+import org.lacuna.runtime.internal.nativelib.NativeLoader;
+import org.lacuna.runtime.internal.nativelib.Sonames;
+
+/**
+ * cuSPARSE's generic SpMM on CSR through JCuda's JCusparse, whose JNI library links against {@code libcusparse.so.12}
+ * by soname: the library (and its {@code libnvJitLink.so.12}) is loaded by absolute path first, so JCusparse binds
+ * to that file. One instance owns one handle; calls on it are serialised because a handle's stream is part of its
+ * state. Matrix descriptors live only for one call and are destroyed on every path.
+ */
+public final class JcudaSparse implements SparseBinding {
+    private static final JcudaSlot<Library> JCUSPARSE = new JcudaSlot<>("cusparse", "JCuda JCusparse");
+
+    private final Library library;
+    private final cusparseHandle handle;
+    private final int version;
+    private boolean closed;
+
+    private JcudaSparse(Library library, cusparseHandle handle, int version) {
+        this.library = library;
+        this.handle = handle;
+        this.version = version;
+    }
+
+    /**
+     * Loads {@code libcusparse} (a .so.12) and binds JCusparse to it; once per JVM, as JCusparse cannot switch files.
+     *
+     * @throws org.lacuna.runtime.LibraryLoadException or {@link UnsatisfiedLinkError} with the loader's message
+     */
+    public static SparseLibrary bind(Path libcusparse) {
+        return JCUSPARSE.bind(libcusparse, JcudaSparse::load);
+    }
+
+    private static Library load(Path libcusparse) {
+        Sonames.findDependency(libcusparse, "libnvJitLink.so.12")
+                .ifPresent(jitLink -> NativeLoader.load("cusparse", jitLink));
+        NativeLoader.load("cusparse", libcusparse);
+        JCusparse.setExceptionsEnabled(false);
+        JCusparse.initialize();
+        int[] major = {0};
+        int[] minor = {0};
+        int[] patch = {0};
+        CusparseStatus.check("cusparseGetProperty", JCusparse.cusparseGetProperty(CusparseConstants.MAJOR_VERSION, major));
+        CusparseStatus.check("cusparseGetProperty", JCusparse.cusparseGetProperty(CusparseConstants.MINOR_VERSION, minor));
+        CusparseStatus.check("cusparseGetProperty", JCusparse.cusparseGetProperty(CusparseConstants.PATCH_LEVEL, patch));
+        return new Library(libcusparse.toAbsolutePath(), major[0] + "." + minor[0] + "." + patch[0]);
+    }
+
+    @Override
+    public String description() {
+        return library.description();
+    }
+
+    @Override
+    public int version() {
+        return version;
+    }
+
+    @Override
+    public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
+                                     long rowOffsets, long columnIndices, long values, DType valueType,
+                                     long b, DType bType, long c, DType cType, float alpha, float beta,
+                                     DeviceScratch scratch) {
+        ensureOpen();
+        SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
+                b, bType, c, cType, scratch);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        try (CsrDescriptor matA = CsrDescriptor.create(m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
+             DenseDescriptor matB = DenseDescriptor.createRowMajor(k, n, b, types.bType());
+             DenseDescriptor matC = DenseDescriptor.createRowMajor(m, n, c, types.cType())) {
+            CusparseStatus.check("cusparseSetStream", JCusparse.cusparseSetStream(handle, JcudaPointers.stream(stream)));
+            Pointer alphaHost = Pointer.to(new float[] {alpha});
+            Pointer betaHost = Pointer.to(new float[] {beta});
+            long[] bufferSize = {0};
+            CusparseStatus.check("cusparseSpMM_bufferSize", JCusparse.cusparseSpMM_bufferSize(handle,
+                    CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE, CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE,
+                    alphaHost, matA.handle().asConst(), matB.handle().asConst(), betaHost, matC.handle(),
+                    CusparseConstants.COMPUTE_32F, CusparseConstants.CUSPARSE_SPMM_ALG_DEFAULT, bufferSize));
+            long workspace = bufferSize[0] > 0 ? scratch.acquire(bufferSize[0]) : 0;
+            CusparseStatus.check("cusparseSpMM", JCusparse.cusparseSpMM(handle,
+                    CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE, CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE,
+                    alphaHost, matA.handle().asConst(), matB.handle().asConst(), betaHost, matC.handle(),
+                    CusparseConstants.COMPUTE_32F, CusparseConstants.CUSPARSE_SPMM_ALG_DEFAULT,
+                    JcudaPointers.device(workspace)));
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        CusparseStatus.check("cusparseDestroy", JCusparse.cusparseDestroy(handle));
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new ResourceClosedException("cusparseSpMM", "cuSPARSE handle");
+        }
+    }
+
+    /** The bound library: opens handles. */
+    record Library(Path file, String cusparseVersion) implements SparseLibrary {
+        @Override
+        public String description() {
+            return "JCuda JCusparse on " + file + " (cuSPARSE " + cusparseVersion + ")";
+        }
+
+        @Override
+        public SparseBinding open() {
+            cusparseHandle handle = new cusparseHandle();
+            CusparseStatus.check("cusparseCreate", JCusparse.cusparseCreate(handle));
+            int[] version = {0};
+            int status = JCusparse.cusparseGetVersion(handle, version);
+            if (status != CusparseStatus.SUCCESS) {
+                JCusparse.cusparseDestroy(handle);
+                CusparseStatus.check("cusparseGetVersion", status);
+            }
+            return new JcudaSparse(this, handle, version[0]);
+        }
+    }
+
+    /** A CSR descriptor with int32 indices and base 0, destroyed exactly once. */
+    private static final class CsrDescriptor implements AutoCloseable {
+        private cusparseSpMatDescr handle;
+
+        private CsrDescriptor(cusparseSpMatDescr handle) {
+            this.handle = handle;
+        }
+
+        static CsrDescriptor create(int rows, int cols, long nnz, long rowOffsets, long columnIndices, long values,
+                                    int valueType) {
+            cusparseSpMatDescr descriptor = new cusparseSpMatDescr();
+            CusparseStatus.check("cusparseCreateCsr", JCusparse.cusparseCreateCsr(descriptor, rows, cols, nnz,
+                    JcudaPointers.device(rowOffsets), JcudaPointers.device(columnIndices), JcudaPointers.device(values),
+                    CusparseConstants.CUSPARSE_INDEX_32I, CusparseConstants.CUSPARSE_INDEX_32I,
+                    CusparseConstants.CUSPARSE_INDEX_BASE_ZERO, valueType));
+            return new CsrDescriptor(descriptor);
+        }
+
+        cusparseSpMatDescr handle() {
+            if (handle == null) {
+                throw new ResourceClosedException("cusparseSpMM", "cuSPARSE CSR descriptor");
+            }
+            return handle;
+        }
+
+        @Override
+        public void close() {
+            if (handle == null) {
+                return;
+            }
+            cusparseSpMatDescr descriptor = handle;
+            handle = null;
+            CusparseStatus.check("cusparseDestroySpMat", JCusparse.cusparseDestroySpMat(descriptor.asConst()));
+        }
+    }
+
+    /** A dense row-major descriptor with packed rows, destroyed exactly once. */
+    private static final class DenseDescriptor implements AutoCloseable {
+        private cusparseDnMatDescr handle;
+
+        private DenseDescriptor(cusparseDnMatDescr handle) {
+            this.handle = handle;
+        }
+
+        static DenseDescriptor createRowMajor(int rows, int cols, long values, int valueType) {
+            cusparseDnMatDescr descriptor = new cusparseDnMatDescr();
+            CusparseStatus.check("cusparseCreateDnMat", JCusparse.cusparseCreateDnMat(descriptor, rows, cols, cols,
+                    JcudaPointers.device(values), valueType, CusparseConstants.CUSPARSE_ORDER_ROW));
+            return new DenseDescriptor(descriptor);
+        }
+
+        cusparseDnMatDescr handle() {
+            if (handle == null) {
+                throw new ResourceClosedException("cusparseSpMM", "cuSPARSE dense descriptor");
+            }
+            return handle;
+        }
+
+        @Override
+        public void close() {
+            if (handle == null) {
+                return;
+            }
+            cusparseDnMatDescr descriptor = handle;
+            handle = null;
+            CusparseStatus.check("cusparseDestroyDnMat", JCusparse.cusparseDestroyDnMat(descriptor.asConst()));
+        }
+    }
+}
