@@ -1,0 +1,128 @@
+package org.lacuna.api;
+
+import java.util.Arrays;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.HostData;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.Shape;
+
+/**
+ * A dense, row-major tensor on a session's device. A tensor made by the session owns its memory; views
+ * ({@link #reshape}, {@link #rows}) share it and are invalid once the owner is closed. {@code close()} is idempotent;
+ * any use after close (of the tensor, its owner or its session) throws {@link ResourceClosedException}.
+ */
+public final class Tensor implements AutoCloseable {
+    private final Session session;
+    private final DeviceArray array;
+    private final Tensor owner; // null for the tensor that owns the memory
+    private volatile boolean closed;
+
+    Tensor(Session session, DeviceArray array, Tensor owner) {
+        this.session = session;
+        this.array = array;
+        this.owner = owner;
+    }
+
+    public DType dtype() {
+        return array.dtype();
+    }
+
+    public Shape shape() {
+        return array.shape();
+    }
+
+    /** The backend the data lives on: {@code cpu} or {@code cuda}. */
+    public String device() {
+        return session.backendName();
+    }
+
+    public Session session() {
+        return session;
+    }
+
+    public boolean isView() {
+        return owner != null;
+    }
+
+    /** Copies the data to the host as floats (F32, F16 and BF16 tensors). */
+    public float[] toFloatArray() {
+        return HostData.downloadFloats(session.backendUnchecked(), array("Tensor.toFloatArray"));
+    }
+
+    public int[] toIntArray() {
+        return HostData.downloadInts(session.backendUnchecked(), array("Tensor.toIntArray"));
+    }
+
+    public long[] toLongArray() {
+        return HostData.downloadLongs(session.backendUnchecked(), array("Tensor.toLongArray"));
+    }
+
+    /** A view with another shape of the same element count, sharing memory. */
+    public Tensor reshape(long... dims) {
+        DeviceArray a = array("Tensor.reshape");
+        Shape shape = Shape.of(dims);
+        if (shape.elementCount() != a.elementCount()) {
+            throw InvalidInputException.shape("Tensor.reshape", "cannot view " + a.shape() + " (" + a.elementCount()
+                    + " elements) as " + shape + " (" + shape.elementCount() + ")");
+        }
+        return new Tensor(session, new DeviceArray(a.buffer(), a.byteOffset(), a.dtype(), shape), root());
+    }
+
+    /** A view of rows {@code [from, to)} along the first dimension, sharing memory. */
+    public Tensor rows(long from, long to) {
+        DeviceArray a = array("Tensor.rows");
+        if (a.shape().rank() == 0) {
+            throw InvalidInputException.shape("Tensor.rows", "a scalar has no rows");
+        }
+        long n = a.shape().dim(0);
+        if (from < 0 || to > n || from > to) {
+            throw InvalidInputException.shape("Tensor.rows", "rows [" + from + ", " + to + ") outside [0, " + n + ")");
+        }
+        long[] dims = a.shape().dims();
+        long rowElements = n == 0 ? 0 : a.elementCount() / n;
+        dims[0] = to - from;
+        return new Tensor(session, new DeviceArray(a.buffer(), a.byteOffset() + from * rowElements * a.dtype().byteSize(),
+                a.dtype(), Shape.of(dims)), root());
+    }
+
+    public boolean isClosed() {
+        return closed || (owner != null && owner.closed) || session.isClosed();
+    }
+
+    /** Frees the memory (an owning tensor) or just invalidates this view. */
+    @Override
+    public void close() {
+        if (owner == null) {
+            session.forget(this);
+            closeStorage();
+        } else {
+            closed = true;
+        }
+    }
+
+    void closeStorage() {
+        if (!closed) {
+            closed = true;
+            array.buffer().close();
+        }
+    }
+
+    /** The runtime view of this tensor, checked for use after close. */
+    public DeviceArray array(String call) {
+        if (isClosed()) {
+            throw new ResourceClosedException(call, (owner == null ? "tensor " : "view ") + dtype() + shape());
+        }
+        return array;
+    }
+
+    private Tensor root() {
+        return owner == null ? this : owner;
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + dtype() + " " + Arrays.toString(shape().dims()) + " on " + device() + (isClosed() ? ", closed]" : "]");
+    }
+}

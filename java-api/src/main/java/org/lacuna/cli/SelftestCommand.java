@@ -1,0 +1,106 @@
+package org.lacuna.cli;
+
+import java.io.PrintWriter;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.RowReduction;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The main job of this build: opens the serving backend (the CPU one, and says why, where there is no GPU), runs
+ * every shipped op on random data and checks each result against the CPU reference.
+ */
+@Command(name = "selftest", mixinStandardHelpOptions = true,
+        description = "Run every op on the serving backend and check it against the CPU reference.")
+final class SelftestCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--rows", defaultValue = "2048", description = "Rows of the test matrix (default ${DEFAULT-VALUE}).")
+    int rows;
+
+    @Option(names = "--cols", defaultValue = "1023", description = "Columns of the test matrix (default ${DEFAULT-VALUE}).")
+    int cols;
+
+    @Option(names = "--seed", description = "Random seed (default: fresh).")
+    Long seed;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        long actualSeed = seed != null ? seed : System.nanoTime();
+        SplittableRandom random = new SplittableRandom(actualSeed);
+        float[] x = new float[rows * cols];
+        float[] bias = new float[cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextDouble() * 8 - 4);
+        }
+        for (int i = 0; i < cols; i++) {
+            bias[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        int failures = 0;
+        try (Session session = Lacuna.open(); Session reference = Lacuna.open("cpu", 0)) {
+            out.printf("backend: %s on %s (%s)%n", session.backendName(), session.device().name(), session.backendReason());
+            if (session.backendName().equals("cpu")) {
+                out.println("note: running on the CPU backend; GPU kernels are not exercised on this machine");
+            }
+            out.printf("input: [%d, %d] seed %d%n", rows, cols, actualSeed);
+            for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                for (Activation activation : Activation.values()) {
+                    failures += check(out, "biasActivation " + activation + " " + dtype, dtype,
+                            session, reference, x, bias, (s, xs, bs) -> s.biasActivation(xs, bs, activation, dtype));
+                }
+                failures += check(out, "cast F32->" + dtype, DType.F32, session, reference, x, bias,
+                        (s, xs, bs) -> s.cast(xs, dtype));
+                for (RowReduction reduction : RowReduction.values()) {
+                    failures += check(out, "rowReduce " + reduction + " " + dtype, dtype, session, reference, x, bias,
+                            (s, xs, bs) -> s.rowReduce(xs, reduction));
+                }
+            }
+        }
+        out.println(failures == 0 ? "selftest: all ops match the CPU reference" : "selftest: " + failures + " op(s) FAILED");
+        return failures == 0 ? 0 : 1;
+    }
+
+    @FunctionalInterface
+    private interface Op {
+        Tensor apply(Session session, Tensor x, Tensor bias);
+    }
+
+    private int check(PrintWriter out, String name, DType inType, Session session, Session reference,
+                      float[] x, float[] bias, Op op) {
+        float[] got;
+        double millis;
+        try (Tensor xs = session.fromFloats(x, inType, rows, cols); Tensor bs = session.fromFloats(bias, DType.F32, cols);
+             DeviceTimer timer = session.newTimer()) {
+            op.apply(session, xs, bs).close(); // warm-up: compiles the kernel once
+            timer.start();
+            Tensor result = op.apply(session, xs, bs);
+            millis = timer.stopMillis();
+            got = result.toFloatArray();
+            result.close();
+        }
+        float[] want;
+        try (Tensor xs = reference.fromFloats(x, inType, rows, cols); Tensor bs = reference.fromFloats(bias, DType.F32, cols);
+             Tensor result = op.apply(reference, xs, bs)) {
+            want = result.toFloatArray();
+        }
+        double maxRelative = 0;
+        boolean finite = true;
+        for (int i = 0; i < want.length; i++) {
+            finite &= Float.isFinite(got[i]) == Float.isFinite(want[i]);
+            maxRelative = Math.max(maxRelative, Math.abs(got[i] - want[i]) / Math.max(1e-3, Math.abs(want[i])));
+        }
+        boolean ok = finite && maxRelative <= 1e-2;
+        out.printf("  %-28s %8.3f ms  max rel err %.2e  %s%n", name, millis, maxRelative, ok ? "ok" : "FAILED");
+        return ok ? 0 : 1;
+    }
+}

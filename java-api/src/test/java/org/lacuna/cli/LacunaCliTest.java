@@ -1,0 +1,60 @@
+package org.lacuna.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.Backends;
+import picocli.CommandLine;
+
+class LacunaCliTest {
+    private static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new LacunaCli());
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void infoSaysWhichBackendServesAndWhyCudaDoesNot() {
+        String[] result = run("info");
+        assertEquals("0", result[0], result[2]);
+        String text = result[1];
+        assertTrue(text.contains("jdk: 25"), text);
+        assertTrue(text.contains("serving backend:"), text);
+        assertTrue(text.contains("nvrtc:") && text.contains("cublas:") && text.contains("cusparse:"), text);
+        assertTrue(text.contains("kernel cache:"), text);
+        if (!Backends.survey().get(0).availability().available()) {
+            assertTrue(text.contains("serving backend: cpu (fallback: cuda unavailable"), text);
+            assertTrue(text.contains("unavailable because:"), text);
+        }
+    }
+
+    @Test
+    void infoAsJson() throws Exception {
+        String[] result = run("info", "--json");
+        assertEquals("0", result[0], result[2]);
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(result[1]);
+        assertTrue(tree.get("backends").isArray());
+        assertEquals(2, tree.get("backends").size());
+    }
+
+    @Test
+    void selftestPassesOnTheServingBackend() {
+        String[] result = run("selftest", "--rows", "33", "--cols", "65", "--seed", "7");
+        assertEquals("0", result[0], result[1] + result[2]);
+        assertTrue(result[1].contains("all ops match the CPU reference"), result[1]);
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        String[] result = run("frobnicate");
+        assertEquals("2", result[0]);
+        assertTrue(result[2].contains("frobnicate"), result[2]);
+    }
+}
