@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Runs Lacuna's GPU-tagged tests, then its GPU benchmarks, and writes a run record — on a machine with no Java:
+# the bundle brings its own. Made by bench/bundle/build-bundle.sh; on the device machine:
+#
+#   bash .bundle/run.sh "$OUT"
+#
+# OUTDIR receives six files: run.log, device.txt, junit.xml (all JUnit reports merged), bench.json, and the run record
+# gpu-run-<date>-<device>.json / .md. Extra arguments for the test launcher and GpuBenchMain can be passed in
+# LACUNA_TEST_ARGS (e.g. "--select-class org.lacuna.runtime.CudaSpmmTest") and LACUNA_BENCH_ARGS (e.g. "--filter spmm").
+#
+# Exit status: 0 all passed; 1 a test failed; 3 no test failed but a benchmark failed; 4 the record could not be made.
+# A test failure never stops the benchmarks.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 64
+fi
+BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mkdir -p "$1"
+OUT="$(cd "$1" && pwd)"
+JVM_FLAGS=(--enable-native-access=ALL-UNNAMED -Xss4m -Dlacuna.cacheDir=/tmp/lacuna-cache)
+GPU_SEEN=0
+
+log() {
+    echo "[run.sh $(date -u +%H:%M:%S)] $*"
+}
+
+unpack_java() {
+    local tarball="$BUNDLE/jre.tar.xz"
+    [[ -f "$tarball" ]] || { echo "run.sh: error: $tarball is missing: rebuild the bundle" >&2; return 1; }
+    # Keyed by the tarball's checksum: a new bundle never runs on a stale runtime, a rerun skips the unpacking.
+    JRE_HOME="/tmp/lacuna-jre-$(cksum "$tarball" | cut -d' ' -f1)"
+    if [[ ! -x "$JRE_HOME/jre/bin/java" ]]; then
+        rm -rf "$JRE_HOME"
+        mkdir -p "$JRE_HOME"
+        if command -v xz >/dev/null; then
+            tar -C "$JRE_HOME" -xJf "$tarball"
+        else
+            # No xz binary: Python's tarfile reads xz itself (the GPU image has Python).
+            python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter="data")' \
+                "$tarball" "$JRE_HOME"
+        fi
+    fi
+    JAVA="$JRE_HOME/jre/bin/java"
+    "$JAVA" -version 2>&1 | head -1
+}
+
+# Writes OUTDIR/device.txt (key=value, read by RunRecord) and prints what it found.
+record_device() {
+    local info="$OUT/device.txt"
+    : > "$info"
+    if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+        GPU_SEEN=1
+        nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+        local first
+        first="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
+        IFS=, read -r gpu_name gpu_driver gpu_memory <<< "$first"
+        {
+            echo "gpu_name=$(trim "$gpu_name")"
+            echo "gpu_driver=$(trim "$gpu_driver")"
+            echo "gpu_memory=$(trim "$gpu_memory")"
+            echo "gpu_count=$(nvidia-smi -L | wc -l)"
+            echo "cuda_version=$(nvidia-smi | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -1)"
+        } >> "$info"
+    else
+        log "no NVIDIA GPU visible (nvidia-smi missing or found no device): GPU tests will skip"
+    fi
+    local nvcc
+    nvcc="$(command -v nvcc || true)"
+    if [[ -z "$nvcc" && -x /usr/local/cuda/bin/nvcc ]]; then
+        nvcc=/usr/local/cuda/bin/nvcc
+    fi
+    if [[ -n "$nvcc" ]]; then
+        "$nvcc" --version | tail -2
+        echo "nvcc_version=$("$nvcc" --version | sed -n 's/.*release [0-9.]*, V\([0-9.]*\).*/\1/p')" >> "$info"
+    fi
+    {
+        echo "host_kernel=$(uname -r)"
+        echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+        echo "cpu_count=$(nproc)"
+        echo "java=$("$JAVA" -version 2>&1 | head -1)"
+        echo "ld_library_path=${LD_LIBRARY_PATH:-}"
+    } >> "$info"
+    cat "$info"
+}
+
+# CUDA's own libraries (NVRTC, cuBLAS, cuSPARSE) for the runtime, since the bundle carries none.
+add_cuda_libraries() {
+    local dir
+    for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+        if [[ -d "$dir" ]]; then
+            LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        fi
+    done
+    export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
+}
+
+trim() {
+    sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<< "$1"
+}
+
+class_path_of() {
+    local IFS=:
+    echo "$*"
+}
+
+main() {
+    set -euo pipefail
+    local work
+    work="$(mktemp -d /tmp/lacuna-run.XXXXXX)"
+    log "bundle $BUNDLE, output $OUT"
+    sed 's/^/  /' "$BUNDLE/BUILD_INFO"
+    unpack_java
+    add_cuda_libraries
+    record_device
+
+    local main_jars=("$BUNDLE"/lib/*.jar)
+    local test_jars=("$BUNDLE"/test-lib/*.jar)
+    local scanned=("$BUNDLE"/test-lib/*-tests.jar)
+    local launcher=("$BUNDLE"/tools/junit-platform-console-standalone-*.jar)
+
+    log "GPU tests (tag gpu)"
+    local tests_exit=0
+    # shellcheck disable=SC2086 # LACUNA_TEST_ARGS is a list of launcher options
+    "$JAVA" "${JVM_FLAGS[@]}" -jar "${launcher[0]}" execute --disable-banner --disable-ansi-colors --details=tree \
+        --class-path "$(class_path_of "${main_jars[@]}" "${test_jars[@]}")" \
+        --scan-class-path "$(class_path_of "${scanned[@]}")" \
+        --include-tag gpu --reports-dir "$work/junit" ${LACUNA_TEST_ARGS:-} || tests_exit=$?
+    log "tests exited $tests_exit"
+
+    log "GPU benchmarks"
+    local bench_exit=0 bench_flags=()
+    # Where nvidia-smi sees a GPU, a benchmark run on the CPU fallback is a fault, not a skip.
+    if (( GPU_SEEN )); then
+        bench_flags+=(--require-gpu)
+    fi
+    # shellcheck disable=SC2086
+    "$JAVA" "${JVM_FLAGS[@]}" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.gpu.GpuBenchMain \
+        --out "$OUT/bench.json" "${bench_flags[@]}" ${LACUNA_BENCH_ARGS:-} || bench_exit=$?
+    log "benchmarks exited $bench_exit"
+
+    log "run record"
+    local record_exit=0
+    "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.record.RunRecord \
+        --junit-dir "$work/junit" --merged-junit "$OUT/junit.xml" --bench-json "$OUT/bench.json" \
+        --device-info "$OUT/device.txt" --build-info "$BUNDLE/BUILD_INFO" \
+        --tests-exit "$tests_exit" --bench-exit "$bench_exit" --out-dir "$OUT" || record_exit=$?
+    rm -rf "$work"
+
+    log "summary: tests exit $tests_exit, benchmarks exit $bench_exit, record exit $record_exit; files in $OUT:"
+    ls -l "$OUT"
+    if (( tests_exit != 0 )); then
+        return 1
+    elif (( bench_exit != 0 )); then
+        return 3
+    elif (( record_exit != 0 )); then
+        return 4
+    fi
+}
+
+# Everything printed also goes to OUTDIR/run.log; the pipeline must not stop the script before the status is read.
+set +e
+main 2>&1 | tee "$OUT/run.log"
+status=${PIPESTATUS[0]}
+exit "$status"
