@@ -1,5 +1,6 @@
 package org.lacuna.runtime.internal.blas;
 
+import org.lacuna.runtime.testing.GpuTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +12,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -24,7 +24,7 @@ import org.lacuna.runtime.internal.nativelib.GpuTestDevice;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
 
 /** cublasGemmEx on a real GPU against a double-precision reference; skipped without a GPU or cuBLAS. */
-@Tag("gpu")
+@GpuTest
 class BlasGemmGpuTest {
     private static final int M = 37;
     private static final int N = 53;

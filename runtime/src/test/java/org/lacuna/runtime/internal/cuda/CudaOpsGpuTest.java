@@ -1,5 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
+import org.lacuna.runtime.testing.GpuTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,7 +10,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.Backend;
 import org.lacuna.runtime.DType;
@@ -27,7 +27,7 @@ import org.lacuna.runtime.testing.GpuSupport;
 import org.lacuna.runtime.testing.TestData;
 
 /** The CUDA backend against the formulas (inherited) and against the CPU backend on the same inputs. */
-@Tag(GpuSupport.TAG)
+@GpuTest
 class CudaOpsGpuTest extends OpsConformance {
     @Override
     protected Backend openBackend() {

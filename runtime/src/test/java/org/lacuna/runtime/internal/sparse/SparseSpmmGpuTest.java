@@ -1,5 +1,6 @@
 package org.lacuna.runtime.internal.sparse;
 
+import org.lacuna.runtime.testing.GpuTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -10,7 +11,6 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -20,7 +20,7 @@ import org.lacuna.runtime.internal.nativelib.GpuTestDevice;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
 
 /** cuSPARSE CSR SpMM on a real GPU against a double-precision reference; skipped without a GPU or cuSPARSE. */
-@Tag("gpu")
+@GpuTest
 class SparseSpmmGpuTest {
     private static final int M = 37;
     private static final int N = 53;
