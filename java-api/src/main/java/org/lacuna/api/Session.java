@@ -27,6 +27,7 @@ public final class Session implements AutoCloseable {
     private final Backend backend;
     private final String backendReason;
     private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<AutoCloseable> resources = new ArrayList<>();
     private boolean closed;
 
     Session(Backend backend, String backendReason) {
@@ -99,6 +100,16 @@ public final class Session implements AutoCloseable {
         return runInto(out, () -> backend.ops().rowReduce(x.array("rowReduce"), reduction, out.array("rowReduce")));
     }
 
+    /**
+     * Ties {@code resource} (a layer, a model) to this session: closing the session closes it first, before the
+     * tensors and the backend. Closing it earlier is fine; its {@code close()} must be idempotent.
+     */
+    public synchronized <T extends AutoCloseable> T own(T resource) {
+        checkOpen("Session.own");
+        resources.add(resource);
+        return resource;
+    }
+
     /** A timer for work on this session's stream (CUDA events on a GPU). */
     public DeviceTimer newTimer() {
         checkOpen("Session.newTimer");
@@ -134,6 +145,20 @@ public final class Session implements AutoCloseable {
             owned.clear();
         }
         RuntimeException failure = null;
+        List<AutoCloseable> layers;
+        synchronized (this) {
+            layers = new ArrayList<>(resources);
+            resources.clear();
+        }
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            try {
+                layers.get(i).close();
+            } catch (Exception e) {
+                RuntimeException r = e instanceof RuntimeException re ? re
+                        : new org.lacuna.runtime.LacunaException(org.lacuna.runtime.ErrorCode.INTERNAL, "Session.close", e.toString(), e);
+                failure = failure == null ? r : addSuppressed(failure, r);
+            }
+        }
         for (Tensor tensor : toClose) {
             try {
                 tensor.closeStorage();

@@ -108,7 +108,9 @@ final class CpuBackend implements Backend {
 
     @Override
     public void close() {
-        closed.set(true);
+        if (closed.compareAndSet(false, true)) {
+            accounting.releaseAll();
+        }
     }
 
     private static MemorySegment buffer(DeviceBuffer buffer, String call) {

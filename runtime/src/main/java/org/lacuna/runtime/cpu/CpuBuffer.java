@@ -20,6 +20,7 @@ final class CpuBuffer implements DeviceBuffer {
         this.segment = arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes);
         this.accounting = accounting;
         accounting.allocated(bytes);
+        accounting.track(this);
     }
 
     MemorySegment segment(String call) {
@@ -48,6 +49,7 @@ final class CpuBuffer implements DeviceBuffer {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             accounting.released(segment.byteSize());
+            accounting.untrack(this);
             arena.close();
         }
     }

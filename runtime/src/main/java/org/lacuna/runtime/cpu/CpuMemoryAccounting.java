@@ -8,6 +8,22 @@ final class CpuMemoryAccounting {
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
     private final AtomicLong allocations = new AtomicLong();
+    private final java.util.Set<CpuBuffer> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    void track(CpuBuffer buffer) {
+        live.add(buffer);
+    }
+
+    void untrack(CpuBuffer buffer) {
+        live.remove(buffer);
+    }
+
+    /** Frees every buffer still open: a closed backend leaves nothing behind. */
+    void releaseAll() {
+        for (CpuBuffer buffer : java.util.List.copyOf(live)) {
+            buffer.close();
+        }
+    }
 
     void allocated(long bytes) {
         long now = inUse.addAndGet(bytes);

@@ -21,4 +21,16 @@ public interface OpSet {
 
     /** One F32 value per row of x viewed as [rows, cols]; {@code out} has shape [rows]. */
     void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out);
+
+    /**
+     * {@code y = act(x · wᵀ + bias)} with a dense weight: x [tokens, in] (any rank, rows flattened), w [out, in] of
+     * x's dtype, bias F32 [out] or null, y [tokens, out] F32, F16 or BF16. fp32 accumulation.
+     */
+    void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y);
+
+    /** As {@link #linearDense} with a 2:4 weight on the sparse tensor cores; x must have the weight's dtype. */
+    void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y);
+
+    /** As {@link #linearDense} with an unstructured CSR weight (cuSPARSE SpMM on the GPU). */
+    void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y);
 }

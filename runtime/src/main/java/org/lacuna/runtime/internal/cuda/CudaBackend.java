@@ -40,6 +40,7 @@ final class CudaBackend implements Backend {
     private final CachingPool pool;
     private final PinnedStaging staging;
     private final KernelModules modules;
+    private final CudaLibraries libraries;
     private final CudaOps ops;
     private boolean closed;
 
@@ -55,7 +56,8 @@ final class CudaBackend implements Backend {
             pool = push(opened, new CachingPool(new CudaAllocator(context)));
             staging = push(opened, new PinnedStaging(context));
             modules = push(opened, new KernelModules(context, compiler, device.targetArchitecture()));
-            ops = new CudaOps(modules, stream, device.multiprocessors());
+            libraries = push(opened, new CudaLibraries(context));
+            ops = new CudaOps(modules, stream, device.multiprocessors(), libraries, pool);
         } catch (RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -167,11 +169,6 @@ final class CudaBackend implements Backend {
         return pool.stats();
     }
 
-    /** The stream's raw handle, for library bindings (cuBLAS, cuSPARSE) that run on it. */
-    long streamAddress() {
-        return stream.address();
-    }
-
     @Override
     public boolean isClosed() {
         return closed;
@@ -186,6 +183,7 @@ final class CudaBackend implements Backend {
         context.makeCurrent();
         // Kernels may still be reading pooled memory: drain the stream before anything is freed.
         cuStreamSynchronize(stream);
+        libraries.close();
         modules.close();
         staging.close();
         pool.close();

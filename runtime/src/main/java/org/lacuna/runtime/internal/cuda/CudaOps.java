@@ -3,9 +3,12 @@ package org.lacuna.runtime.internal.cuda;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUstream;
 import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.internal.sparse.SparseBinding;
+import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.ops.OpContracts;
 import org.lacuna.runtime.ops.OpSet;
 import org.lacuna.runtime.ops.RowReduction;
@@ -17,13 +20,17 @@ final class CudaOps implements OpSet {
     private static final int BLOCKS_PER_SM = 8;
 
     private final KernelModules modules;
-    private final CUstream stream;
+    private final StreamHandle stream;
     private final int multiprocessors;
+    private final CudaLibraries libraries;
+    private final CachingPool pool;
 
-    CudaOps(KernelModules modules, CUstream stream, int multiprocessors) {
+    CudaOps(KernelModules modules, StreamHandle stream, int multiprocessors, CudaLibraries libraries, CachingPool pool) {
         this.modules = modules;
         this.stream = stream;
         this.multiprocessors = multiprocessors;
+        this.libraries = libraries;
+        this.pool = pool;
     }
 
     @Override
@@ -69,6 +76,86 @@ final class CudaOps implements OpSet {
         Pointer parameters = Pointer.to(Pointer.to(pointer(x, "rowReduce")), Pointer.to(pointer(out, "rowReduce")),
                 Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}));
         modules.launch("row_reduce", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream, parameters);
+    }
+
+    @Override
+    public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+        OpContracts.linearTwoFour(CudaBackendProvider.NAME, x, w, bias, activation, y);
+        long tokens = x.shape().rows();
+        if (tokens == 0) {
+            return;
+        }
+        if (tokens > Integer.MAX_VALUE) {
+            throw new org.lacuna.runtime.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
+        }
+        int blockN = SparseGemmTiling.blockN(tokens);
+        var function = modules.function("sparse24_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
+                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(), "BN", Integer.toString(blockN),
+                "K_ALIGNED", w.in() % 8 == 0 ? "1" : "0"), "sparse24_gemm");
+        int shared = SparseGemmTiling.sharedBytes(blockN);
+        modules.allowDynamicShared("sparse24_gemm", function, shared);
+        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "linearTwoFour")),
+                Pointer.to(pointer(w.values(), "linearTwoFour")), Pointer.to(pointer(w.metadata(), "linearTwoFour")),
+                Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias, "linearTwoFour")),
+                Pointer.to(pointer(y, "linearTwoFour")), Pointer.to(new int[] {(int) tokens}),
+                Pointer.to(new int[] {w.out()}), Pointer.to(new int[] {w.in()}), Pointer.to(new int[] {w.paddedOut()}),
+                Pointer.to(new int[] {w.paddedIn()}));
+        modules.launch("sparse24_gemm", function, (tokens + blockN - 1) / blockN,
+                w.paddedOut() / SparseGemmTiling.BLOCK_M, SparseGemmTiling.THREADS, shared, stream, parameters);
+    }
+
+    @Override
+    public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
+        OpContracts.linearDense(CudaBackendProvider.NAME, x, w, bias, activation, y);
+        int tokens = Math.toIntExact(x.shape().rows());
+        int out = Math.toIntExact(w.shape().dim(0));
+        int in = Math.toIntExact(w.shape().dim(1));
+        if (tokens == 0) {
+            return;
+        }
+        // Column-major cuBLAS view of row-major data: Yᵀ[out×tokens] = W[in×out]ᵀ · Xᵀ[in×tokens].
+        libraries.blas().gemmEx(stream.address(), true, false, out, tokens, in, 1f,
+                address(w, "linearDense"), w.dtype(), in, address(x, "linearDense"), x.dtype(), in,
+                0f, address(y, "linearDense"), y.dtype(), out);
+        epilogue(bias, activation, y);
+    }
+
+    @Override
+    public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+        OpContracts.linearCsr(CudaBackendProvider.NAME, x, w, bias, activation, y);
+        int tokens = Math.toIntExact(x.shape().rows());
+        if (tokens == 0) {
+            return;
+        }
+        java.util.List<CachingPool.Block> workspace = new java.util.ArrayList<>();
+        try {
+            // C = W·B with B = Xᵀ and C = Yᵀ, both column-major: exactly X and Y as stored, no transposes.
+            libraries.sparse().spmmCsr(stream.address(), w.out(), tokens, w.in(), w.nonZeros(),
+                    address(w.rowOffsets(), "linearCsr"), address(w.columns(), "linearCsr"),
+                    address(w.values(), "linearCsr"), w.values().dtype(), address(x, "linearCsr"), x.dtype(),
+                    address(y, "linearCsr"), y.dtype(), SparseBinding.DenseOrder.COLUMN_MAJOR, 1f, 0f,
+                    bytes -> {
+                        CachingPool.Block block = pool.acquire(bytes);
+                        workspace.add(block);
+                        return block.address();
+                    });
+        } finally {
+            // Safe to recycle at once: anything that reuses the block is issued later on the same stream.
+            workspace.forEach(pool::release);
+        }
+        epilogue(bias, activation, y);
+    }
+
+    /** Bias and activation after a library GEMM, in place on y (the fused kernels do this in registers). */
+    private void epilogue(DeviceArray bias, Activation activation, DeviceArray y) {
+        if (bias == null && activation == Activation.NONE) {
+            return;
+        }
+        biasActivation(y, bias, activation, y);
+    }
+
+    private static long address(DeviceArray array, String call) {
+        return ((CudaBuffer) array.buffer()).address(call) + array.byteOffset();
     }
 
     private long gridFor(long elements) {

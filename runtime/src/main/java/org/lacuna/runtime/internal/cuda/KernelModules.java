@@ -1,5 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import org.lacuna.kernels.KernelSources;
@@ -29,6 +31,7 @@ final class KernelModules implements AutoCloseable {
     private final KernelCompiler compiler;
     private final String architecture;
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
+    private final java.util.Set<CUfunction> dynamicSharedAllowed = ConcurrentHashMap.newKeySet();
     private final List<CUmodule> modules = new ArrayList<>();
     private boolean closed;
 
@@ -55,16 +58,36 @@ final class KernelModules implements AutoCloseable {
         return function;
     }
 
+    /**
+     * Lets {@code function} use {@code bytes} of dynamic shared memory; above the default 48 KiB the driver needs the
+     * opt-in attribute before the first launch.
+     */
+    void allowDynamicShared(String kernelName, CUfunction function, int bytes) {
+        if (bytes > 48 * 1024 && dynamicSharedAllowed.add(function)) {
+            context.makeCurrent();
+            CudaCalls.check("cuFuncSetAttribute", cuFuncSetAttribute(function,
+                    CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), kernelName);
+        }
+    }
+
     /** Launches on {@code stream}; with {@code lacuna.syncLaunches} it also waits, so faults name this kernel. */
     void launch(String kernelName, CUfunction function, long gridX, int block, int sharedBytes, CUstream stream,
                 Pointer parameters) {
-        if (gridX <= 0) {
+        launch(kernelName, function, gridX, 1, block, sharedBytes, stream, parameters);
+    }
+
+    void launch(String kernelName, CUfunction function, long gridX, long gridY, int block, int sharedBytes,
+                CUstream stream, Pointer parameters) {
+        if (gridX <= 0 || gridY <= 0) {
             return;
         }
+        if (gridX > Integer.MAX_VALUE || gridY > 65_535) {
+            throw new org.lacuna.runtime.NotSupportedException("cuLaunchKernel", kernelName + ": grid " + gridX + "x"
+                    + gridY + " exceeds the device's limits (2^31-1 x 65535)");
+        }
         context.makeCurrent();
-        int grid = (int) Math.min(gridX, Integer.MAX_VALUE);
-        CudaCalls.check("cuLaunchKernel", cuLaunchKernel(function, grid, 1, 1, block, 1, 1, sharedBytes, stream,
-                parameters, null), kernelName);
+        CudaCalls.check("cuLaunchKernel", cuLaunchKernel(function, (int) gridX, (int) gridY, 1, block, 1, 1,
+                sharedBytes, stream, parameters, null), kernelName);
         if (LacunaConfig.syncLaunches()) {
             CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream), kernelName);
         }

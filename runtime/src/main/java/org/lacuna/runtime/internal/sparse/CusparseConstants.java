@@ -5,6 +5,7 @@ final class CusparseConstants {
     static final int CUSPARSE_OPERATION_NON_TRANSPOSE = 0;
     static final int CUSPARSE_INDEX_32I = 2;
     static final int CUSPARSE_INDEX_BASE_ZERO = 0;
+    static final int CUSPARSE_ORDER_COL = 1;
     static final int CUSPARSE_ORDER_ROW = 2;
     static final int CUSPARSE_SPMM_ALG_DEFAULT = 0;
     /** cudaDataType CUDA_R_32F as the compute type: fp32 accumulation and fp32 alpha/beta. */

@@ -64,8 +64,8 @@ public final class FfmSparse implements SparseBinding {
     @Override
     public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
                                      long rowOffsets, long columnIndices, long values, DType valueType,
-                                     long b, DType bType, long c, DType cType, float alpha, float beta,
-                                     DeviceScratch scratch) {
+                                     long b, DType bType, long c, DType cType, DenseOrder order,
+                                     float alpha, float beta, DeviceScratch scratch) {
         ensureOpen();
         SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
                 b, bType, c, cType, scratch);
@@ -75,8 +75,8 @@ public final class FfmSparse implements SparseBinding {
         Functions functions = library.functions();
         try (Arena arena = Arena.ofConfined();
              Descriptor matA = functions.createCsr(arena, m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
-             Descriptor matB = functions.createRowMajor(arena, k, n, b, types.bType());
-             Descriptor matC = functions.createRowMajor(arena, m, n, c, types.cType())) {
+             Descriptor matB = functions.createDense(arena, k, n, b, types.bType(), order);
+             Descriptor matC = functions.createDense(arena, m, n, c, types.cType(), order)) {
             CusparseStatus.check("cusparseSetStream",
                     (int) functions.setStream.invokeExact(handle, MemorySegment.ofAddress(stream)));
             // Host pointer mode (cuSPARSE's default, never changed here): alpha and beta are host floats.
@@ -264,13 +264,13 @@ public final class FfmSparse implements SparseBinding {
             }
         }
 
-        /** A dense rows×cols row-major matrix with leading dimension cols (packed rows). */
-        Descriptor createRowMajor(Arena arena, int rows, int cols, long values, int valueType) {
+        /** A dense rows×cols matrix in {@code order} with a packed leading dimension. */
+        Descriptor createDense(Arena arena, int rows, int cols, long values, int valueType, DenseOrder order) {
             try {
                 MemorySegment out = arena.allocate(ADDRESS);
                 CusparseStatus.check("cusparseCreateDnMat", (int) createDnMat.invokeExact(out,
-                        (long) rows, (long) cols, (long) cols, MemorySegment.ofAddress(values), valueType,
-                        CusparseConstants.CUSPARSE_ORDER_ROW));
+                        (long) rows, (long) cols, order.leadingDimension(rows, cols), MemorySegment.ofAddress(values),
+                        valueType, order.cusparseOrder()));
                 return new Descriptor(out.get(ADDRESS, 0), "cusparseDestroyDnMat", destroyDnMat);
             } catch (Throwable e) {
                 throw NativeCalls.rethrow("cusparseCreateDnMat", e);

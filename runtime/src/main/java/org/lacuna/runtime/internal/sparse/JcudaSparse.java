@@ -70,8 +70,8 @@ public final class JcudaSparse implements SparseBinding {
     @Override
     public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
                                      long rowOffsets, long columnIndices, long values, DType valueType,
-                                     long b, DType bType, long c, DType cType, float alpha, float beta,
-                                     DeviceScratch scratch) {
+                                     long b, DType bType, long c, DType cType, DenseOrder order,
+                                     float alpha, float beta, DeviceScratch scratch) {
         ensureOpen();
         SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
                 b, bType, c, cType, scratch);
@@ -79,8 +79,8 @@ public final class JcudaSparse implements SparseBinding {
             return;
         }
         try (CsrDescriptor matA = CsrDescriptor.create(m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
-             DenseDescriptor matB = DenseDescriptor.createRowMajor(k, n, b, types.bType());
-             DenseDescriptor matC = DenseDescriptor.createRowMajor(m, n, c, types.cType())) {
+             DenseDescriptor matB = DenseDescriptor.create(k, n, b, types.bType(), order);
+             DenseDescriptor matC = DenseDescriptor.create(m, n, c, types.cType(), order)) {
             CusparseStatus.check("cusparseSetStream", JCusparse.cusparseSetStream(handle, JcudaPointers.stream(stream)));
             Pointer alphaHost = Pointer.to(new float[] {alpha});
             Pointer betaHost = Pointer.to(new float[] {beta});
@@ -170,7 +170,7 @@ public final class JcudaSparse implements SparseBinding {
         }
     }
 
-    /** A dense row-major descriptor with packed rows, destroyed exactly once. */
+    /** A dense descriptor with a packed leading dimension, destroyed exactly once. */
     private static final class DenseDescriptor implements AutoCloseable {
         private cusparseDnMatDescr handle;
 
@@ -178,10 +178,10 @@ public final class JcudaSparse implements SparseBinding {
             this.handle = handle;
         }
 
-        static DenseDescriptor createRowMajor(int rows, int cols, long values, int valueType) {
+        static DenseDescriptor create(int rows, int cols, long values, int valueType, DenseOrder order) {
             cusparseDnMatDescr descriptor = new cusparseDnMatDescr();
-            CusparseStatus.check("cusparseCreateDnMat", JCusparse.cusparseCreateDnMat(descriptor, rows, cols, cols,
-                    JcudaPointers.device(values), valueType, CusparseConstants.CUSPARSE_ORDER_ROW));
+            CusparseStatus.check("cusparseCreateDnMat", JCusparse.cusparseCreateDnMat(descriptor, rows, cols,
+                    order.leadingDimension(rows, cols), JcudaPointers.device(values), valueType, order.cusparseOrder()));
             return new DenseDescriptor(descriptor);
         }
 

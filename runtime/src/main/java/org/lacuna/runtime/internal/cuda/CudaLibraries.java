@@ -1,0 +1,72 @@
+package org.lacuna.runtime.internal.cuda;
+
+import org.lacuna.runtime.internal.blas.BlasBinding;
+import org.lacuna.runtime.internal.blas.BlasBindings;
+import org.lacuna.runtime.internal.sparse.SparseBinding;
+import org.lacuna.runtime.internal.sparse.SparseBindings;
+
+/**
+ * The cuBLAS and cuSPARSE handles of one backend, created on first use in its context (a backend that never runs a
+ * dense or CSR layer never loads those libraries) and destroyed with it.
+ */
+final class CudaLibraries implements AutoCloseable {
+    private final CudaContext context;
+    private BlasBinding blas;
+    private SparseBinding sparse;
+    private boolean closed;
+
+    CudaLibraries(CudaContext context) {
+        this.context = context;
+    }
+
+    synchronized BlasBinding blas() {
+        checkOpen();
+        if (blas == null) {
+            context.makeCurrent();
+            blas = BlasBindings.open();
+        }
+        return blas;
+    }
+
+    synchronized SparseBinding sparse() {
+        checkOpen();
+        if (sparse == null) {
+            context.makeCurrent();
+            sparse = SparseBindings.open();
+        }
+        return sparse;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new org.lacuna.runtime.ResourceClosedException("CudaLibraries", "CUDA library handles");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        context.makeCurrent();
+        RuntimeException failure = null;
+        for (AutoCloseable handle : new AutoCloseable[] {blas, sparse}) {
+            if (handle == null) {
+                continue;
+            }
+            try {
+                handle.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
