@@ -17,6 +17,7 @@ import java.util.Map;
 public final class KernelSources {
     static final String FOLDER = "/org/lacuna/kernels/";
     static final String VARIANTS_MARKER = "// lacuna-variants:";
+    static final String ARCHITECTURES_MARKER = "// lacuna-architectures:";
 
     private static final class Holder {
         static final KernelSources SHIPPED = load();
@@ -64,7 +65,7 @@ public final class KernelSources {
             if (name.endsWith(".cuh")) {
                 headers.put(name, text);
             } else if (name.endsWith(".cu")) {
-                kernels.put(name, new KernelSource(name, text, parseVariants(name, text)));
+                kernels.put(name, new KernelSource(name, text, parseVariants(name, text), parseArchitectures(text)));
             } else {
                 throw new IllegalStateException("INDEX lists " + name + ", which is neither .cu nor .cuh");
             }
@@ -99,6 +100,13 @@ public final class KernelSources {
             variants.add(Map.of());
         }
         return variants;
+    }
+
+    /** Parses {@code // lacuna-architectures: sm_90a sm_100a}; absent means every architecture. */
+    static List<String> parseArchitectures(String text) {
+        return text.lines().map(String::strip).filter(l -> l.startsWith(ARCHITECTURES_MARKER))
+                .flatMap(l -> java.util.Arrays.stream(l.substring(ARCHITECTURES_MARKER.length()).trim().split("\\s+")))
+                .filter(a -> !a.isEmpty()).toList();
     }
 
     private static String read(String name) {

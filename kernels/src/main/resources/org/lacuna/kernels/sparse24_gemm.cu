@@ -13,6 +13,7 @@
 // so the eight 16-byte rows of each 8x8 matrix fall in distinct bank groups).
 // lacuna-variants: T_IN=f16 T_OUT=f16 ACT=none BN=128 K_ALIGNED=1 | T_IN=bf16 T_OUT=bf16 ACT=gelu BN=128 K_ALIGNED=1 | T_IN=f16 T_OUT=f32 ACT=relu BN=64 K_ALIGNED=1 | T_IN=f16 T_OUT=f16 ACT=none BN=32 K_ALIGNED=1 | T_IN=bf16 T_OUT=f32 ACT=none BN=32 K_ALIGNED=0 | T_IN=f16 T_OUT=bf16 ACT=gelu BN=128 K_ALIGNED=0
 #include "lacuna_common.cuh"
+#include "lacuna_async.cuh"
 
 #ifndef T_IN
 #define T_IN f16
@@ -52,32 +53,6 @@ static_assert(BN == 32 || BN == 64 || BN == 128, "BN must be 32, 64 or 128");
 static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
 
 typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
-
-__device__ __forceinline__ unsigned shared_address(const void* pointer) {
-    unsigned address;
-    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(address) : "l"(pointer));
-    return address;
-}
-
-// 16-byte asynchronous copy; with valid == false the destination is zero-filled and nothing is read.
-__device__ __forceinline__ void copy16_async(unsigned shared, const void* global, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared), "l"(global), "r"(valid ? 16 : 0));
-}
-
-__device__ __forceinline__ void commit_copies() {
-    asm volatile("cp.async.commit_group;\n" ::);
-}
-
-template <int Pending>
-__device__ __forceinline__ void wait_copies() {
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
-}
-
-__device__ __forceinline__ void load_matrix_x4(unsigned address, unsigned& r0, unsigned& r1, unsigned& r2, unsigned& r3) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
-                 : "r"(address));
-}
 
 #if LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_bf16
 #define MMA_SP_TYPES ".f32.bf16.bf16.f32"

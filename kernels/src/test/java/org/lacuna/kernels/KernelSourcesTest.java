@@ -47,4 +47,14 @@ class KernelSourcesTest {
         assertEquals(List.of(Map.of()), KernelSources.parseVariants("k.cu", "__global__ void k() {}"));
         assertThrows(IllegalStateException.class, () -> KernelSources.parseVariants("k.cu", "// lacuna-variants: T_IN="));
     }
+
+    @Test
+    void parsesArchitectureRestrictions() {
+        assertEquals(List.of("sm_90a"), KernelSources.parseArchitectures("// lacuna-architectures: sm_90a\nx"));
+        assertEquals(List.of(), KernelSources.parseArchitectures("__global__ void k() {}"));
+        KernelSource hopperOnly = new KernelSource("h.cu", "", List.of(Map.of()), List.of("sm_90a"));
+        assertTrue(hopperOnly.supports("sm_90a"));
+        assertFalse(hopperOnly.supports("sm_80"));
+        assertTrue(new KernelSource("k.cu", "", List.of(Map.of())).supports("sm_80"));
+    }
 }

@@ -170,7 +170,7 @@ public abstract class OpsConformance {
         {70, 64, 96}, {129, 257, 136}, {5, 300, 260}};
 
     @Test
-    void linearKernelsMatchTheDoubleReference() {
+    protected void linearKernelsMatchTheDoubleReference() {
         SplittableRandom random = TestData.random("linear");
         for (int[] shape : LINEAR_SHAPES) {
             int tokens = shape[0];
@@ -240,7 +240,7 @@ public abstract class OpsConformance {
      * and every value is unique, so a wrong lane, row, selector or nibble puts a value in the wrong place.
      */
     @Test
-    void twoFourMetadataPlacesEveryPositionExactly() {
+    protected void twoFourMetadataPlacesEveryPositionExactly() {
         int out = 256;
         int in = 128;
         float[] identity = new float[in * in];

@@ -24,11 +24,14 @@ final class CudaOps implements OpSet {
     private final int multiprocessors;
     private final CudaLibraries libraries;
     private final CachingPool pool;
+    private final int computeCapability;
 
-    CudaOps(KernelModules modules, StreamHandle stream, int multiprocessors, CudaLibraries libraries, CachingPool pool) {
+    CudaOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.DeviceInfo device, CudaLibraries libraries,
+            CachingPool pool) {
         this.modules = modules;
         this.stream = stream;
-        this.multiprocessors = multiprocessors;
+        this.multiprocessors = device.multiprocessors();
+        this.computeCapability = device.computeCapability();
         this.libraries = libraries;
         this.pool = pool;
     }
@@ -88,19 +91,24 @@ final class CudaOps implements OpSet {
         if (tokens > Integer.MAX_VALUE) {
             throw new org.lacuna.runtime.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
         }
-        int blockN = SparseGemmTiling.blockN(tokens);
-        var function = modules.function("sparse24_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(), "BN", Integer.toString(blockN),
-                "K_ALIGNED", w.in() % 8 == 0 ? "1" : "0"), "sparse24_gemm");
+        boolean wgmma = SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens);
+        int blockN = wgmma ? SparseGemmTiling.BLOCK_N_SM90 : SparseGemmTiling.blockN(tokens);
+        Map<String, String> constants = new java.util.HashMap<>(Map.of("T_IN", x.dtype().kernelName(),
+                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(), "K_ALIGNED", w.in() % 8 == 0 ? "1" : "0"));
+        if (!wgmma) {
+            constants.put("BN", Integer.toString(blockN));
+        }
+        String kernel = wgmma ? "sparse24_gemm_sm90" : "sparse24_gemm";
+        var function = modules.function(kernel + ".cu", constants, kernel);
         int shared = SparseGemmTiling.sharedBytes(blockN);
-        modules.allowDynamicShared("sparse24_gemm", function, shared);
+        modules.allowDynamicShared(kernel, function, shared);
         Pointer parameters = Pointer.to(Pointer.to(pointer(x, "linearTwoFour")),
                 Pointer.to(pointer(w.values(), "linearTwoFour")), Pointer.to(pointer(w.metadata(), "linearTwoFour")),
                 Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias, "linearTwoFour")),
                 Pointer.to(pointer(y, "linearTwoFour")), Pointer.to(new int[] {(int) tokens}),
                 Pointer.to(new int[] {w.out()}), Pointer.to(new int[] {w.in()}), Pointer.to(new int[] {w.paddedOut()}),
                 Pointer.to(new int[] {w.paddedIn()}));
-        modules.launch("sparse24_gemm", function, (tokens + blockN - 1) / blockN,
+        modules.launch(kernel, function, (tokens + blockN - 1) / blockN,
                 w.paddedOut() / SparseGemmTiling.BLOCK_M, SparseGemmTiling.THREADS, shared, stream, parameters);
     }
 

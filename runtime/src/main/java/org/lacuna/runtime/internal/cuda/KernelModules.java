@@ -43,7 +43,12 @@ final class KernelModules implements AutoCloseable {
 
     /** The entry point {@code entry} of {@code file} specialised with {@code constants}. */
     CUfunction function(String file, Map<String, String> constants, String entry) {
-        CompileRequest request = new CompileRequest(KernelSources.shipped().kernel(file), constants, architecture);
+        var source = KernelSources.shipped().kernel(file);
+        if (!source.supports(architecture)) {
+            throw new org.lacuna.runtime.NotSupportedException("KernelModules.function", file + " runs on "
+                    + source.architectures() + " only, not on this " + architecture + " device");
+        }
+        CompileRequest request = new CompileRequest(source, constants, architecture);
         return functions.computeIfAbsent(request.displayName() + "#" + entry, k -> load(request, entry));
     }
 

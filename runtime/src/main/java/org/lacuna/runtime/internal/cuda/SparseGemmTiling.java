@@ -10,7 +10,19 @@ final class SparseGemmTiling {
     static final int STAGES = 3;
     static final int THREADS = 256;
 
+    /** Tokens per CTA of the Hopper kernel (one wgmma m64n128k32 per warpgroup and k-step). */
+    static final int BLOCK_N_SM90 = 128;
+
     private SparseGemmTiling() {
+    }
+
+    /**
+     * Whether the wgmma.sp kernel serves: on sm_90 for batches that fill its 128-token tiles, and only when
+     * {@code lacuna.wgmmaSparse} / {@code LACUNA_WGMMA_SPARSE} enables it — it stays opt-in until a recorded GPU run
+     * has verified it against the CPU reference (bench/results/).
+     */
+    static boolean useWarpgroupKernel(int computeCapability, long tokens) {
+        return computeCapability == 90 && tokens >= 64 && org.lacuna.runtime.LacunaConfig.flag("wgmmaSparse");
     }
 
     /** Tokens per CTA: small batches get narrow tiles so fewer token rows are computed on padding. */

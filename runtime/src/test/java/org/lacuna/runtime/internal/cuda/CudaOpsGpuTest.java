@@ -80,6 +80,20 @@ class CudaOpsGpuTest extends OpsConformance {
         }
     }
 
+    /** The Hopper wgmma.sp kernel (opt-in until verified) against the same references as the mma.sp one. */
+    @Test
+    void warpgroupSparseKernelOnHopper() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(backend.device().computeCapability() == 90,
+                "wgmma.sp needs sm_90; this is " + backend.device().targetArchitecture());
+        System.setProperty("lacuna.wgmmaSparse", "true");
+        try {
+            twoFourMetadataPlacesEveryPositionExactly();
+            linearKernelsMatchTheDoubleReference();
+        } finally {
+            System.clearProperty("lacuna.wgmmaSparse");
+        }
+    }
+
     @Test
     void copiesRoundTripAcrossStagingChunksAndOffsets() {
         long bytes = PinnedStaging.CHUNK_BYTES * 2 + 12_345;
