@@ -6,6 +6,9 @@ import java.util.concurrent.Callable;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
+import org.lacuna.api.layers.Linear;
+import org.lacuna.runtime.gemm.LinearKernel;
+import org.lacuna.runtime.gemm.TwoFourPruning;
 import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceTimer;
 import org.lacuna.runtime.ops.Activation;
@@ -66,8 +69,62 @@ final class SelftestCommand implements Callable<Integer> {
                 }
             }
         }
+        failures += checkLinear(out, random);
         out.println(failures == 0 ? "selftest: all ops match the CPU reference" : "selftest: " + failures + " op(s) FAILED");
         return failures == 0 ? 0 : 1;
+    }
+
+    /** A 2:4-pruned linear layer through every kernel the serving backend offers, against the CPU's dense path. */
+    private int checkLinear(PrintWriter out, SplittableRandom random) {
+        int tokens = Math.min(rows, 256);
+        int in = 256;
+        int outFeatures = 384;
+        float[] w = new float[outFeatures * in];
+        float[] x = new float[tokens * in];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        w = TwoFourPruning.prune(w, outFeatures, in);
+        float[] want;
+        try (Session reference = Lacuna.open("cpu", 0); Tensor xs = reference.fromFloats(x, DType.F16, tokens, in)) {
+            Linear layer = Linear.create(reference, w, outFeatures, in, null,
+                    Linear.Options.of(DType.F16).withOutputType(DType.F32).forcing(LinearKernel.DENSE));
+            want = layer.forward(xs).toFloatArray();
+        }
+        int failures = 0;
+        try (Session session = Lacuna.open(); Tensor xs = session.fromFloats(x, DType.F16, tokens, in)) {
+            for (LinearKernel kernel : LinearKernel.values()) {
+                Linear layer = Linear.create(session, w, outFeatures, in, null,
+                        Linear.Options.of(DType.F16).withOutputType(DType.F32).forcing(kernel));
+                float[] got;
+                double millis;
+                try (DeviceTimer timer = session.newTimer()) {
+                    layer.forward(xs).close(); // warm-up: compiles the kernel once
+                    timer.start();
+                    Tensor result = layer.forward(xs);
+                    millis = timer.stopMillis();
+                    got = result.toFloatArray();
+                    result.close();
+                } catch (org.lacuna.runtime.LacunaException e) {
+                    out.printf("  %-28s unavailable here: %s%n", "linear " + kernel, e.getMessage().lines().findFirst().orElse(""));
+                    continue;
+                } finally {
+                    layer.close();
+                }
+                double maxError = 0;
+                for (int i = 0; i < want.length; i++) {
+                    maxError = Math.max(maxError, Math.abs(got[i] - want[i]));
+                }
+                boolean ok = maxError <= 1e-3 * in;
+                out.printf("  %-28s %8.3f ms  max abs err %.2e  %s%n", "linear " + kernel + " [" + tokens + "x" + in
+                        + "]x[" + outFeatures + "]", millis, maxError, ok ? "ok" : "FAILED");
+                failures += ok ? 0 : 1;
+            }
+        }
+        return failures;
     }
 
     @FunctionalInterface
