@@ -132,6 +132,9 @@ XZ_OPT="-9 -T0" tar -C "$STAGE" -cJf "$BUNDLE/jre.tar.xz" jre
 # 6. run.sh and BUILD_INFO.
 cp bench/bundle/run.sh "$BUNDLE/run.sh"
 chmod +x "$BUNDLE/run.sh"
+# The PyTorch anchors run beside the Java benchmarks on the GPU machine.
+mkdir -p "$BUNDLE/anchors"
+cp bench/anchors/*.py "$BUNDLE/anchors/"
 if commit="$(git rev-parse HEAD 2>/dev/null)"; then
     dirty=false
     [[ -z "$(git status --porcelain 2>/dev/null)" ]] || dirty=true

@@ -5,11 +5,16 @@
 #   bash .bundle/run.sh "$OUT"
 #
 # OUTDIR receives six files: run.log, device.txt, junit.xml (all JUnit reports merged), bench.json, and the run record
-# gpu-run-<date>-<device>.json / .md. Extra arguments for the test launcher and GpuBenchMain can be passed in
-# LACUNA_TEST_ARGS (e.g. "--select-class org.lacuna.runtime.CudaSpmmTest") and LACUNA_BENCH_ARGS (e.g. "--filter spmm").
+# gpu-run-<date>-<device>.json / .md; and a seventh, anchors.json, when the sparse-gemm benchmark ran and PyTorch
+# imports: bench/anchors/sparse_gemm_anchor.py times PyTorch's cuBLAS and cuSPARSELt on the same cases, and the record
+# gets those timings and the ratios (bench/anchors/README.md). Extra arguments for the test launcher, GpuBenchMain and
+# the anchor script can be passed in LACUNA_TEST_ARGS (e.g. "--include-classname .*CudaOpsGpuTest", or "--exclude-tag
+# gpu" for none: --select-class cannot be combined with the class-path scan),
+# LACUNA_BENCH_ARGS (e.g. "--filter spmm") and LACUNA_ANCHOR_ARGS (e.g. "--with-linear"); LACUNA_SPARSE_GEMM_CASES
+# selects the sparse GEMM cases of both the benchmark and the anchors (e.g. "headline").
 #
-# Exit status: 0 all passed; 1 a test failed; 3 no test failed but a benchmark failed; 4 the record could not be made.
-# A test failure never stops the benchmarks.
+# Exit status: 0 all passed; 1 a test failed; 3 no test failed but a benchmark (or the anchor script) failed; 4 the
+# record could not be made. A test failure never stops the benchmarks.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -96,6 +101,49 @@ add_cuda_libraries() {
     export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
 }
 
+# The anchor script: copied into the bundle, or in the working tree the bundle sits in (as on the device tool).
+anchor_script() {
+    local candidate
+    for candidate in "$BUNDLE/anchors/sparse_gemm_anchor.py" "$BUNDLE/../bench/anchors/sparse_gemm_anchor.py"; do
+        if [[ -f "$candidate" ]]; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 0
+}
+
+# PyTorch's timings of the sparse-gemm cases, merged into a copy of bench.json for RunRecord; sets RECORD_BENCH to the
+# report the record should read and ANCHOR_EXIT to the script's status. Runs only where GpuBenchMain ran sparse-gemm.
+run_anchors() {
+    local work="$1" script note="" note_args=()
+    RECORD_BENCH="$OUT/bench.json"
+    ANCHOR_EXIT=0
+    grep -q '"sparse-gemm"' "$OUT/bench.json" 2>/dev/null || return 0
+    script="$(anchor_script)"
+    if [[ -z "$script" ]]; then
+        note="sparse_gemm_anchor.py is neither in the bundle nor in the working tree around it"
+    elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
+        note="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
+    else
+        log "PyTorch anchors: $script"
+        # shellcheck disable=SC2086 # LACUNA_ANCHOR_ARGS is a list of script options
+        python3 "$script" --out "$OUT/anchors.json" ${LACUNA_ANCHOR_ARGS:-} || ANCHOR_EXIT=$?
+        log "anchors exited $ANCHOR_EXIT"
+    fi
+    if [[ -n "$note" ]]; then
+        log "anchors skipped: $note"
+        note_args=(--anchor-note "$note")
+    fi
+    if "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.gpu.SparseGemmAnchors \
+        --bench-json "$OUT/bench.json" --anchors-json "$OUT/anchors.json" --out "$work/bench-with-anchors.json" \
+        --anchor-exit "$ANCHOR_EXIT" "${note_args[@]}"; then
+        RECORD_BENCH="$work/bench-with-anchors.json"
+    else
+        log "anchors could not be merged: the record gets bench.json alone"
+    fi
+}
+
 trim() {
     sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<< "$1"
 }
@@ -140,19 +188,22 @@ main() {
         --out "$OUT/bench.json" "${bench_flags[@]}" ${LACUNA_BENCH_ARGS:-} || bench_exit=$?
     log "benchmarks exited $bench_exit"
 
+    run_anchors "$work"
+
     log "run record"
     local record_exit=0
     "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.record.RunRecord \
-        --junit-dir "$work/junit" --merged-junit "$OUT/junit.xml" --bench-json "$OUT/bench.json" \
+        --junit-dir "$work/junit" --merged-junit "$OUT/junit.xml" --bench-json "$RECORD_BENCH" \
         --device-info "$OUT/device.txt" --build-info "$BUNDLE/BUILD_INFO" \
         --tests-exit "$tests_exit" --bench-exit "$bench_exit" --out-dir "$OUT" || record_exit=$?
     rm -rf "$work"
 
-    log "summary: tests exit $tests_exit, benchmarks exit $bench_exit, record exit $record_exit; files in $OUT:"
+    log "summary: tests exit $tests_exit, benchmarks exit $bench_exit, anchors exit $ANCHOR_EXIT," \
+        "record exit $record_exit; files in $OUT:"
     ls -l "$OUT"
     if (( tests_exit != 0 )); then
         return 1
-    elif (( bench_exit != 0 )); then
+    elif (( bench_exit != 0 || ANCHOR_EXIT != 0 )); then
         return 3
     elif (( record_exit != 0 )); then
         return 4

@@ -51,11 +51,6 @@ typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
 #define WGMMA_SP_TYPES ".f32.f16.f16"
 #endif
 
-// Compressed A rows are 64 B (4 chunks), XOR-swizzled as in sparse24_gemm.cu so ldmatrix is conflict-free.
-__device__ __forceinline__ unsigned a_offset(int row, int chunk) {
-    return row * 64 + ((chunk ^ ((row >> 1) & 3)) << 4);
-}
-
 // Byte offset of the 16-byte piece (token, K chunk of 8) of a stage's B tile in the canonical no-swizzle K-major
 // layout: [k32 slice][K chunk within slice][token / 8][token % 8][8 values].
 __device__ __forceinline__ unsigned b_offset(int token, int k_chunk) {
@@ -106,45 +101,7 @@ __device__ __forceinline__ void fence_async_shared() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
-__device__ __forceinline__ void load_stage(unsigned char* stage, const unsigned short* __restrict__ x,
-                                           const unsigned short* __restrict__ w, const unsigned* __restrict__ e,
-                                           int k_tile, long long m0, long long n0, int n, int k, int mp, int kp) {
-    const int tid = threadIdx.x;
-    const unsigned a_base = shared_address(stage);
-    const unsigned b_base = a_base + A_STAGE_BYTES;
-    const unsigned e_base = b_base + B_STAGE_BYTES;
-    const long long k0 = (long long)k_tile * BK;
-#pragma unroll
-    for (int i = 0; i < (BM * 4) / THREADS; i++) {
-        const int id = tid + i * THREADS;
-        const int row = id >> 2;
-        const int chunk = id & 3;
-        copy16_async(a_base + a_offset(row, chunk), w + (m0 + row) * (kp / 2) + k0 / 2 + chunk * 8, true);
-    }
-    if (tid < E_STAGE_BYTES / 16) {
-        const int kb = tid / 32;
-        const int word = (tid % 32) * 4;
-        copy16_async(e_base + (kb * 128 + word) * 4, e + (((k0 / 32) + kb) * (mp / 32) + m0 / 32) * 32 + word, true);
-    }
-#pragma unroll
-    for (int i = 0; i < (BN * 8) / THREADS; i++) {
-        const int id = tid + i * THREADS;
-        const int token_row = id >> 3;
-        const int chunk = id & 7;
-        const long long token = n0 + token_row;
-        const long long col = k0 + chunk * 8;
-#if K_ALIGNED
-        const bool valid = token < n && col < k;
-        copy16_async(b_base + b_offset(token_row, chunk), valid ? x + token * k + col : x, valid);
-#else
-        unsigned short* target = (unsigned short*)(stage + A_STAGE_BYTES + b_offset(token_row, chunk));
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-            target[j] = token < n && col + j < k ? x[token * k + col + j] : (unsigned short)0;
-        }
-#endif
-    }
-}
+#include "lacuna_sparse24.cuh"
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 sparse24_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
