@@ -1,0 +1,102 @@
+package org.lacuna.bench.jmh;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.lacuna.api.io.KittiBinReader;
+import org.lacuna.runtime.pointcloud.CpuVoxelizer;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
+import org.lacuna.runtime.pointcloud.Voxelizer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The CPU voxeliser on the real KITTI sweep (120,610 points; {@code ../shared/data} beside the repository, or
+ * {@code -Dlacuna.kitti=PATH}) and on a synthetic sweep of the same size, at the voxel sizes the tests check, with
+ * the fork/join passes and with one thread. The CPU voxeliser is the reference every GPU voxelisation is checked
+ * against and the fallback without a GPU, so its time bounds both. Where the KITTI file is absent its cases fail
+ * in setup with a message saying where it was looked for; the synthetic cases still run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class VoxelizerBenchmark {
+    static final String SWEEP = "shared/data/kitti-velodyne-000001.bin";
+
+    @Param({"kitti", "synthetic"})
+    String cloud;
+
+    @Param({"0.05", "0.2"})
+    double voxelSize;
+
+    @Param({"parallel", "sequential"})
+    String threads;
+
+    PointCloud points;
+    Voxelizer voxelizer;
+    Voxelization voxelization;
+
+    @Setup
+    public void setUp() {
+        points = cloud.equals("kitti") ? kittiSweep() : syntheticSweep(120_610, 1);
+        voxelizer = threads.equals("parallel") ? new CpuVoxelizer() : CpuVoxelizer.sequential();
+        voxelization = Voxelization.cubic(voxelSize, VoxelReduction.MEAN);
+    }
+
+    @Benchmark
+    public VoxelizedCloud voxelize() {
+        return voxelizer.voxelize(points, voxelization);
+    }
+
+    /** JMH forks run in the directory it was started from: the repository root, or a module beside it. */
+    static PointCloud kittiSweep() {
+        String given = System.getProperty("lacuna.kitti");
+        List<Path> candidates = given != null ? List.of(Path.of(given))
+                : List.of(Path.of("..").resolve(SWEEP), Path.of("../..").resolve(SWEEP));
+        for (Path candidate : candidates) {
+            if (Files.isRegularFile(candidate)) {
+                return KittiBinReader.read(candidate);
+            }
+        }
+        throw new IllegalStateException("the KITTI sweep is not at " + candidates.stream()
+                .map(p -> p.toAbsolutePath().normalize().toString()).toList() + "; it lives in ../shared/data beside"
+                + " the repository (see its README), or pass -Dlacuna.kitti=PATH. The synthetic cases still run.");
+    }
+
+    /** Rings of a spinning 64-beam LiDAR over a ground plane with boxes, roughly a KITTI sweep's spread. */
+    static PointCloud syntheticSweep(int n, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] x = new float[n];
+        float[] y = new float[n];
+        float[] z = new float[n];
+        float[] intensity = new float[n];
+        for (int i = 0; i < n; i++) {
+            double azimuth = random.nextDouble(0, 2 * Math.PI);
+            double elevation = Math.toRadians(-24.9 + 26.9 * (i % 64) / 63.0);
+            double range = elevation < 0 ? Math.min(80, 1.73 / -Math.tan(elevation)) : random.nextDouble(5, 80);
+            range *= 1 + random.nextDouble(-0.01, 0.01);
+            x[i] = (float) (range * Math.cos(azimuth) * Math.cos(elevation));
+            y[i] = (float) (range * Math.sin(azimuth) * Math.cos(elevation));
+            z[i] = (float) (range * Math.sin(elevation));
+            intensity[i] = (float) random.nextDouble();
+        }
+        return PointCloud.of(x, y, z, List.of("reflectance"), new float[][] {intensity});
+    }
+}

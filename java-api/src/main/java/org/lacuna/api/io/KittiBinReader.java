@@ -1,0 +1,45 @@
+package org.lacuna.api.io;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.pointcloud.PointCloud;
+
+/**
+ * KITTI velodyne scans ({@code .bin}): little-endian float32 records (x, y, z, reflectance), 16 bytes a point, no
+ * header. The reflectance becomes the channel {@code reflectance}.
+ */
+public final class KittiBinReader {
+    public static final int BYTES_PER_POINT = 16;
+    public static final String REFLECTANCE = "reflectance";
+
+    private KittiBinReader() {
+    }
+
+    public static PointCloud read(Path path) {
+        byte[] bytes = Sources.readAll(path);
+        if (bytes.length % BYTES_PER_POINT != 0) {
+            throw new MalformedInputException(path.toString(), "is " + Sources.count(bytes.length) + " bytes, not a"
+                    + " multiple of " + BYTES_PER_POINT + ": a KITTI velodyne scan is headerless float32 records (x, y,"
+                    + " z, reflectance) of " + BYTES_PER_POINT + " bytes (" + Sources.count(bytes.length
+                    / BYTES_PER_POINT) + " whole points and " + bytes.length % BYTES_PER_POINT + " bytes left over;"
+                    + " truncated?)");
+        }
+        int n = bytes.length / BYTES_PER_POINT;
+        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float[] x = new float[n];
+        float[] y = new float[n];
+        float[] z = new float[n];
+        float[] reflectance = new float[n];
+        for (int i = 0; i < n; i++) {
+            int at = i * BYTES_PER_POINT;
+            x[i] = buffer.getFloat(at);
+            y[i] = buffer.getFloat(at + 4);
+            z[i] = buffer.getFloat(at + 8);
+            reflectance[i] = buffer.getFloat(at + 12);
+        }
+        return PointCloud.of(x, y, z, List.of(REFLECTANCE), new float[][] {reflectance});
+    }
+}

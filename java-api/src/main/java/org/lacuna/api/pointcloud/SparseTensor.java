@@ -1,0 +1,213 @@
+package org.lacuna.api.pointcloud;
+
+import java.util.Arrays;
+import java.util.Objects;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.SparseCoordinates;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
+import org.lacuna.runtime.pointcloud.Voxelizer;
+
+/**
+ * A sparse 3-D tensor on a session's device: N distinct integer coordinates (batch, x, y, z) as an I32 [N, 4]
+ * tensor, their features as an [N, C] tensor, and the tensor stride (the spacing of the coordinate grid per axis;
+ * 1 for freshly voxelised data, growing with strided convolutions). Coordinates fit
+ * {@link org.lacuna.runtime.pointcloud.CoordinateKey} and are multiples of the stride.
+ *
+ * <p>Both tensors belong to the session, so closing the session frees them; {@link #close()} frees them earlier and
+ * is idempotent. Any use of the tensors after close throws {@link ResourceClosedException}.
+ */
+public final class SparseTensor implements AutoCloseable {
+    private final Tensor coordinates;
+    private final Tensor features;
+    private final int[] tensorStride;
+    private volatile boolean closed;
+
+    private SparseTensor(Tensor coordinates, Tensor features, int[] tensorStride) {
+        this.coordinates = coordinates;
+        this.features = features;
+        this.tensorStride = tensorStride;
+    }
+
+    /**
+     * Uploads host data after checking it.
+     *
+     * @param coordinates [N, 4] row-major (batch, x, y, z), N >= 1, no coordinate twice
+     * @param features    [N, channels] row-major
+     * @param featureType F32, F16 or BF16
+     */
+    public static SparseTensor of(Session session, int[] coordinates, float[] features, int channels, DType featureType,
+                                  int... tensorStride) {
+        String call = "SparseTensor.of";
+        Objects.requireNonNull(coordinates, "coordinates");
+        Objects.requireNonNull(features, "features");
+        long n = checkShapes(call, coordinates.length, features.length, channels);
+        SparseCoordinates.check(call, coordinates, tensorStride);
+        return upload(call, session, coordinates, features, n, channels, featureType, tensorStride);
+    }
+
+    /** The voxels of a cloud with the chosen per-voxel values as features, at tensor stride 1. */
+    public static SparseTensor fromVoxels(Session session, VoxelizedCloud voxels, VoxelFeatures features,
+                                          DType featureType) {
+        String call = "SparseTensor.fromVoxels";
+        float[] values = voxels.features(features);
+        int channels = voxels.featureWidth(features);
+        // A VoxelizedCloud's keys are checked distinct and in range when it is made; nothing to re-check here.
+        return upload(call, session, voxels.coordinates(), values, voxels.voxelCount(), channels, featureType,
+                voxels.tensorStride());
+    }
+
+    /**
+     * Voxelises {@code cloud} and uploads the result. The voxelisation runs on the CPU reference today; a device
+     * voxeliser will serve here for GPU sessions.
+     */
+    public static SparseTensor voxelize(Session session, PointCloud cloud, Voxelization voxelization,
+                                        VoxelFeatures features, DType featureType) {
+        return fromVoxels(session, Voxelizer.cpu().voxelize(cloud, voxelization), features, featureType);
+    }
+
+    /**
+     * Wraps tensors already on the device, after checking them; the sparse tensor takes them over (closing it
+     * closes them). The check downloads the coordinates once.
+     */
+    public static SparseTensor fromTensors(Tensor coordinates, Tensor features, int... tensorStride) {
+        String call = "SparseTensor.fromTensors";
+        Objects.requireNonNull(coordinates, "coordinates");
+        Objects.requireNonNull(features, "features");
+        if (coordinates.isClosed() || features.isClosed()) {
+            throw new ResourceClosedException(call,
+                    coordinates.isClosed() ? "the coordinates tensor" : "the features tensor");
+        }
+        if (coordinates.session() != features.session()) {
+            throw InvalidInputException.argument(call, "coordinates and features belong to different sessions");
+        }
+        if (coordinates.dtype() != DType.I32) {
+            throw InvalidInputException.dtype(call, "coordinates must be I32, not " + coordinates.dtype());
+        }
+        if (!features.dtype().isFloatingPoint()) {
+            throw InvalidInputException.dtype(call, "features must be F32, F16 or BF16, not " + features.dtype());
+        }
+        long[] c = coordinates.shape().dims();
+        long[] f = features.shape().dims();
+        if (c.length != 2 || c[1] != 4) {
+            throw InvalidInputException.shape(call, "coordinates must be [N, 4] (batch, x, y, z), not "
+                    + Arrays.toString(c));
+        }
+        if (f.length != 2 || f[0] != c[0]) {
+            throw InvalidInputException.shape(call, "features must be [N, C] with N = " + c[0] + " coordinates, not "
+                    + Arrays.toString(f));
+        }
+        checkShapes(call, c[0] * 4, f[0] * f[1], f[1]);
+        SparseCoordinates.check(call, coordinates.toIntArray(), tensorStride);
+        return new SparseTensor(coordinates, features, tensorStride.clone());
+    }
+
+    private static long checkShapes(String call, long coordinateValues, long featureValues, long channels) {
+        if (coordinateValues % 4 != 0) {
+            throw InvalidInputException.shape(call, coordinateValues + " coordinate values are not rows of 4 (batch,"
+                    + " x, y, z)");
+        }
+        long n = coordinateValues / 4;
+        if (n == 0) {
+            throw InvalidInputException.shape(call, "no coordinates: a sparse tensor holds at least one");
+        }
+        if (channels < 1) {
+            throw InvalidInputException.shape(call, "features need at least one channel, not " + channels);
+        }
+        if (featureValues != n * channels) {
+            throw InvalidInputException.shape(call, "channel mismatch: " + featureValues + " feature values for " + n
+                    + " coordinates × " + channels + " channels (" + n * channels + " expected)");
+        }
+        return n;
+    }
+
+    private static SparseTensor upload(String call, Session session, int[] coordinates, float[] features, long n,
+                                       int channels, DType featureType, int[] tensorStride) {
+        Objects.requireNonNull(session, "session");
+        int[] stride = SparseCoordinates.checkTensorStride(call, tensorStride);
+        if (featureType == null || !featureType.isFloatingPoint()) {
+            throw InvalidInputException.dtype(call, "features must be F32, F16 or BF16, not " + featureType);
+        }
+        if (session.isClosed()) {
+            throw new ResourceClosedException(call, "session");
+        }
+        Tensor coordinateTensor = session.fromInts(coordinates, n, 4);
+        try {
+            return new SparseTensor(coordinateTensor, session.fromFloats(features, featureType, n, channels), stride);
+        } catch (RuntimeException e) {
+            coordinateTensor.close();
+            throw e;
+        }
+    }
+
+    /** I32 [N, 4]: (batch, x, y, z) per row. */
+    public Tensor coordinates() {
+        checkOpen("SparseTensor.coordinates");
+        return coordinates;
+    }
+
+    /** [N, C] in the feature type. */
+    public Tensor features() {
+        checkOpen("SparseTensor.features");
+        return features;
+    }
+
+    /** The grid spacing per axis (x, y, z). */
+    public int[] tensorStride() {
+        return tensorStride.clone();
+    }
+
+    /** N, the number of coordinates. */
+    public long size() {
+        return coordinates.shape().dim(0);
+    }
+
+    /** C, the number of feature channels. */
+    public long channels() {
+        return features.shape().dim(1);
+    }
+
+    public DType featureType() {
+        return features.dtype();
+    }
+
+    public Session session() {
+        return coordinates.session();
+    }
+
+    public boolean isClosed() {
+        return closed || coordinates.isClosed() || features.isClosed();
+    }
+
+    /** Frees both tensors. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            coordinates.close();
+        } finally {
+            features.close();
+        }
+    }
+
+    private void checkOpen(String call) {
+        if (isClosed()) {
+            throw new ResourceClosedException(call, "sparse tensor");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SparseTensor[" + size() + " coordinates, " + channels() + " " + featureType() + " channels, stride "
+                + Arrays.toString(tensorStride) + " on " + coordinates.device() + (isClosed() ? ", closed]" : "]");
+    }
+}
