@@ -13,6 +13,7 @@ import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.pointcloud.Voxelizer;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
 
 /**
  * A sparse 3-D tensor on a session's device: N distinct integer coordinates (batch, x, y, z) as an I32 [N, 4]
@@ -28,6 +29,9 @@ public final class SparseTensor implements AutoCloseable {
     private final Tensor features;
     private final int[] tensorStride;
     private volatile boolean closed;
+
+    /** Built on first use and shared by every layer applied to these coordinates, with its cached kernel maps. */
+    private volatile CoordinateSet coordinateSet;
 
     private SparseTensor(Tensor coordinates, Tensor features, int[] tensorStride) {
         this.coordinates = coordinates;
@@ -147,6 +151,38 @@ public final class SparseTensor implements AutoCloseable {
     }
 
     /** I32 [N, 4]: (batch, x, y, z) per row. */
+    /**
+     * A sparse tensor on coordinates a layer already holds as a checked set (a layer's output): uploads the
+     * coordinates, takes over {@code features} [set size, C], and keeps the set, so the next layer finds its maps.
+     */
+    public static SparseTensor onCoordinateSet(CoordinateSet set, Tensor features) {
+        String call = "SparseTensor.onCoordinateSet";
+        Objects.requireNonNull(set, "set");
+        Objects.requireNonNull(features, "features");
+        long[] f = features.shape().dims();
+        if (f.length != 2 || f[0] != set.size()) {
+            throw InvalidInputException.shape(call, "features must be [" + set.size() + ", C], not " + Arrays.toString(f));
+        }
+        Tensor coordinates = features.session().fromInts(set.coordinates(), set.size(), 4);
+        SparseTensor tensor = new SparseTensor(coordinates, features, set.tensorStride().toArray());
+        tensor.coordinateSet = set;
+        return tensor;
+    }
+
+    /** The checked coordinate set behind this tensor, with its kernel-map cache: built once, from one download. */
+    public CoordinateSet coordinateSet() {
+        CoordinateSet set = coordinateSet;
+        if (set == null) {
+            synchronized (this) {
+                if (coordinateSet == null) {
+                    coordinateSet = CoordinateSet.of(coordinates().toIntArray(), tensorStride());
+                }
+                set = coordinateSet;
+            }
+        }
+        return set;
+    }
+
     public Tensor coordinates() {
         checkOpen("SparseTensor.coordinates");
         return coordinates;

@@ -20,6 +20,12 @@ import org.lacuna.runtime.ops.RowReduction;
 final class CpuOps implements OpSet {
     /** Below this many elements a parallel stream costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
+    private final org.lacuna.runtime.ops.ConvolutionOps convolution = new CpuConvolutionOps();
+
+    @Override
+    public org.lacuna.runtime.ops.ConvolutionOps convolution() {
+        return convolution;
+    }
 
     @Override
     public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {

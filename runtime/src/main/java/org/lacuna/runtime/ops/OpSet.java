@@ -33,4 +33,7 @@ public interface OpSet {
 
     /** As {@link #linearDense} with an unstructured CSR weight (cuSPARSE SpMM on the GPU). */
     void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y);
+
+    /** Point-cloud sparse convolution. */
+    ConvolutionOps convolution();
 }

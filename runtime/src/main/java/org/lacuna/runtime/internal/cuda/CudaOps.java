@@ -25,6 +25,7 @@ final class CudaOps implements OpSet {
     private final CudaLibraries libraries;
     private final CachingPool pool;
     private final int computeCapability;
+    private final CudaConvolutionOps convolution;
 
     CudaOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.DeviceInfo device, CudaLibraries libraries,
             CachingPool pool) {
@@ -34,6 +35,12 @@ final class CudaOps implements OpSet {
         this.computeCapability = device.computeCapability();
         this.libraries = libraries;
         this.pool = pool;
+        this.convolution = new CudaConvolutionOps(modules, stream, device, pool);
+    }
+
+    @Override
+    public org.lacuna.runtime.ops.ConvolutionOps convolution() {
+        return convolution;
     }
 
     @Override

@@ -1,0 +1,212 @@
+package org.lacuna.api.layers;
+
+import java.util.Objects;
+import java.util.Optional;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.sparseconv.BatchNormFolding;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.KernelMap;
+
+/**
+ * A 3-D sparse convolution layer: submanifold (outputs on the input coordinates), strided (downsampling onto the
+ * coordinates floored to the coarser stride) or transposed (upsampling back onto the coordinates a strided layer
+ * of the same geometry came from). {@code y = act(conv(x, W) + b)}, with a following batch norm folded into W and b.
+ *
+ * <pre>{@code
+ * SparseConv3d conv = SparseConv3d.create(session, ConvGeometry.submanifold(3), 4, 32, weights, bias,
+ *         SparseConv3d.Options.of(DType.F16).withActivation(Activation.RELU));
+ * SparseTensor y = conv.forward(x);
+ * }</pre>
+ *
+ * Kernel maps are cached on the input's coordinates, so layers applied to the same coordinates with the same
+ * geometry share one map. The dataflow is chosen per input from the map's statistics ({@link Dataflow#choose}) unless
+ * {@link Options#dataflow()} forces one.
+ */
+public final class SparseConv3d implements AutoCloseable {
+    private final Session session;
+    private final ConvGeometry geometry;
+    private final int in;
+    private final int out;
+    private final Options options;
+    private final Tensor weights;
+    private final Tensor bias;
+    private volatile Dataflow lastDataflow;
+    private boolean closed;
+
+    /**
+     * @param dtype    weight and feature type: F32 or F16 (inputs must have it)
+     * @param dataflow force a dataflow instead of the statistics' choice
+     */
+    public record Options(DType dtype, Activation activation, Optional<Dataflow> dataflow) {
+        public Options {
+            Objects.requireNonNull(activation, "activation");
+            Objects.requireNonNull(dataflow, "dataflow");
+            if (dtype != DType.F32 && dtype != DType.F16) {
+                throw InvalidInputException.dtype("SparseConv3d.Options", "dtype must be F32 or F16, not " + dtype);
+            }
+            if (activation == Activation.GELU) {
+                throw InvalidInputException.argument("SparseConv3d.Options", "the epilogue applies NONE or RELU");
+            }
+        }
+
+        public static Options of(DType dtype) {
+            return new Options(dtype, Activation.NONE, Optional.empty());
+        }
+
+        public Options withActivation(Activation act) {
+            return new Options(dtype, act, dataflow);
+        }
+
+        public Options forcing(Dataflow forced) {
+            return new Options(dtype, activation, Optional.of(forced));
+        }
+    }
+
+    /** Inference-mode batch-norm parameters, one entry per output channel. */
+    public record BatchNorm(float[] gamma, float[] beta, float[] mean, float[] variance, double epsilon) {
+    }
+
+    private SparseConv3d(Session session, ConvGeometry geometry, int in, int out, Options options, Tensor weights,
+                         Tensor bias) {
+        this.session = session;
+        this.geometry = geometry;
+        this.in = in;
+        this.out = out;
+        this.options = options;
+        this.weights = weights;
+        this.bias = bias;
+    }
+
+    /**
+     * @param weights [volume, in, out] row-major, offsets in {@link ConvGeometry#offset} order (x slowest)
+     * @param bias    [out], or null
+     */
+    public static SparseConv3d create(Session session, ConvGeometry geometry, int in, int out, float[] weights,
+                                      float[] bias, Options options) {
+        return create(session, geometry, in, out, weights, bias, null, options);
+    }
+
+    /** As {@link #create(Session, ConvGeometry, int, int, float[], float[], Options)}, folding {@code norm} in. */
+    public static SparseConv3d create(Session session, ConvGeometry geometry, int in, int out, float[] weights,
+                                      float[] bias, BatchNorm norm, Options options) {
+        String call = "SparseConv3d.create";
+        Objects.requireNonNull(session, "session");
+        Objects.requireNonNull(geometry, "geometry");
+        Objects.requireNonNull(options, "options");
+        if (in < 1 || out < 1 || weights == null || weights.length != (long) geometry.volume() * in * out) {
+            throw InvalidInputException.shape(call, (weights == null ? "no" : weights.length) + " weights do not form ["
+                    + geometry.volume() + ", " + in + ", " + out + "] for " + geometry);
+        }
+        if (bias != null && bias.length != out) {
+            throw InvalidInputException.shape(call, "bias has " + bias.length + " values, expected " + out);
+        }
+        for (int i = 0; i < weights.length; i++) {
+            if (!Float.isFinite(weights[i])) {
+                throw InvalidInputException.argument(call, "weight " + i + " is " + weights[i]);
+            }
+        }
+        float[] w = weights;
+        float[] b = bias;
+        if (norm != null) {
+            BatchNormFolding.Folded folded = BatchNormFolding.fold(weights, bias, out, norm.gamma(), norm.beta(),
+                    norm.mean(), norm.variance(), norm.epsilon());
+            w = folded.weights();
+            b = folded.bias();
+        }
+        Tensor weightTensor = session.fromFloats(w, options.dtype(), geometry.volume(), in, out);
+        try {
+            Tensor biasTensor = b == null ? null : session.fromFloats(b, DType.F32, out);
+            return new SparseConv3d(session, geometry, in, out, options, weightTensor, biasTensor);
+        } catch (RuntimeException e) {
+            weightTensor.close();
+            throw e;
+        }
+    }
+
+    /** The convolution of {@code x}: a new sparse tensor owned by the session, with features of the layer's dtype. */
+    public SparseTensor forward(SparseTensor x) {
+        String call = "SparseConv3d.forward";
+        checkOpen(call);
+        Objects.requireNonNull(x, "x");
+        if (x.isClosed()) {
+            throw new ResourceClosedException(call, "the input sparse tensor");
+        }
+        if (x.session() != session) {
+            throw InvalidInputException.argument(call, "the input belongs to another session");
+        }
+        if (x.channels() != in) {
+            throw InvalidInputException.shape(call, "channel mismatch: the input has " + x.channels()
+                    + " channels but the layer takes " + in);
+        }
+        if (x.featureType() != options.dtype()) {
+            throw InvalidInputException.dtype(call, "the input features are " + x.featureType() + " but the layer "
+                    + "computes in " + options.dtype() + "; cast them first");
+        }
+        KernelMap map = kernelMap(x);
+        Dataflow dataflow = options.dataflow().orElseGet(() -> Dataflow.choose(map.statistics()));
+        Tensor features = session.empty(options.dtype(), map.outputCount(), out);
+        try {
+            session.backend().ops().convolution().sparseConvolution(x.features().array(call), map,
+                    weights.array(call), bias == null ? null : bias.array(call), options.activation(), dataflow,
+                    features.array(call));
+            SparseTensor output = SparseTensor.onCoordinateSet(map.outputs(), features);
+            lastDataflow = dataflow;
+            return output;
+        } catch (RuntimeException e) {
+            features.close();
+            throw e;
+        }
+    }
+
+    /** The kernel map this layer uses for {@code x}: built on first use, shared with layers of the same geometry. */
+    public KernelMap kernelMap(SparseTensor x) {
+        return x.coordinateSet().kernelMap(geometry);
+    }
+
+    /** The dataflow of the last {@link #forward}, or empty before the first. */
+    public Optional<Dataflow> lastDataflow() {
+        return Optional.ofNullable(lastDataflow);
+    }
+
+    public ConvGeometry geometry() {
+        return geometry;
+    }
+
+    public int inChannels() {
+        return in;
+    }
+
+    public int outChannels() {
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            weights.close();
+            if (bias != null) {
+                bias.close();
+            }
+        }
+    }
+
+    private synchronized void checkOpen(String call) {
+        if (closed) {
+            throw new ResourceClosedException(call, "SparseConv3d " + geometry);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SparseConv3d[" + geometry + ", " + in + " -> " + out + ", " + options.dtype() + ", "
+                + options.activation() + "]";
+    }
+}

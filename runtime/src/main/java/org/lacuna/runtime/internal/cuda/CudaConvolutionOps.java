@@ -1,0 +1,343 @@
+package org.lacuna.runtime.internal.cuda;
+
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.DeviceInfo;
+import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.ConvolutionContracts;
+import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.CoordinateIndex;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapStatistics;
+import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.TileOrder;
+
+/**
+ * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then
+ * {@code sparseconv_finish.cu}) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
+ * The host-built kernel map is uploaded for each call into pool blocks that are released when the launches are
+ * issued (later users of a block are issued after them on the same stream).
+ */
+final class CudaConvolutionOps implements ConvolutionOps {
+    private static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
+    private static final int TILE_CHANNELS = 64;
+    private static final int IMPLICIT_THREADS = 128;
+    private static final int SCATTER_PAIRS = 64;
+    private static final int SCATTER_THREADS = 256;
+    private static final int FINISH_BLOCK = 256;
+    private static final int MAP_BLOCK = 256;
+    /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
+    private static final double SPLIT_GAIN = 0.9;
+
+    private final KernelModules modules;
+    private final StreamHandle stream;
+    private final CachingPool pool;
+    private final int multiprocessors;
+
+    CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool) {
+        this.modules = modules;
+        this.stream = stream;
+        this.pool = pool;
+        this.multiprocessors = device.multiprocessors();
+    }
+
+    @Override
+    public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
+                                  Activation activation, Dataflow dataflow, DeviceArray y) {
+        ConvolutionContracts.sparseConvolution(CudaBackendProvider.NAME, x, map, weights, bias, activation, dataflow,
+                y);
+        if (map.outputCount() == 0) {
+            return;
+        }
+        List<CachingPool.Block> blocks = new ArrayList<>();
+        try (Workspace workspace = new Workspace(blocks)) {
+            switch (dataflow) {
+                case IMPLICIT_GEMM -> implicitGemm(x, map, weights, bias, activation, y, workspace);
+                case GATHER_GEMM_SCATTER -> gatherScatter(x, map, weights, bias, activation, y, workspace);
+            }
+        }
+    }
+
+    /**
+     * The hash table of the input keys ({@code coord_hash_insert}), one query per (output row, mask word)
+     * ({@code coord_map_query}), then the pair lists: per-chunk counts ({@code coord_map_chunk_counts}), their
+     * exclusive scan on the host (volume × chunks numbers), and a deterministic placement ({@code coord_map_pairs}).
+     */
+    @Override
+    public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
+        String call = "buildMapTables";
+        ConvolutionContracts.buildMapTables(inputs, outputs, geometry);
+        int volume = geometry.volume();
+        int words = (volume + 63) >>> 6;
+        long cells = (long) outputs.size() * volume;
+        if (cells > Integer.MAX_VALUE - 8) {
+            throw new NotSupportedException(call, outputs.size() + " outputs × " + volume
+                    + " offsets exceed a host table of 2^31 entries");
+        }
+        List<CachingPool.Block> blocks = new ArrayList<>();
+        try (Workspace workspace = new Workspace(blocks)) {
+            long capacity = CoordinateIndex.capacityFor(inputs.size());
+            long keys = workspace.upload(inputs.keys());
+            long slots = workspace.acquire(capacity * Long.BYTES);
+            long rows = workspace.acquire(capacity * Integer.BYTES);
+            long duplicate = workspace.upload(new int[] {0});
+            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(slots), (byte) 0xFF,
+                    capacity * Long.BYTES, stream));
+            Map<String, String> constants = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
+            var insert = modules.function("sparseconv_map.cu", constants, "coord_hash_insert");
+            modules.launch("coord_hash_insert", insert, gridFor(inputs.size()), MAP_BLOCK, 0, stream,
+                    Pointer.to(Pointer.to(DevicePointer.at(keys)), Pointer.to(new long[] {inputs.size()}),
+                            Pointer.to(DevicePointer.at(slots)), Pointer.to(DevicePointer.at(rows)),
+                            Pointer.to(new long[] {capacity}), Pointer.to(DevicePointer.at(duplicate))));
+            long outKeys = workspace.upload(outputs.keys());
+            long deltas = workspace.upload(geometry.deltas(inputs.tensorStride()));
+            long table = workspace.acquire(cells * Integer.BYTES);
+            long masks = workspace.acquire((long) outputs.size() * words * Long.BYTES);
+            var query = modules.function("sparseconv_map.cu", constants, "coord_map_query");
+            modules.launch("coord_map_query", query, gridFor((long) outputs.size() * words), MAP_BLOCK, 0, stream,
+                    Pointer.to(Pointer.to(DevicePointer.at(outKeys)), Pointer.to(new long[] {outputs.size()}),
+                            Pointer.to(DevicePointer.at(slots)), Pointer.to(DevicePointer.at(rows)),
+                            Pointer.to(new long[] {capacity}), Pointer.to(DevicePointer.at(deltas)),
+                            Pointer.to(new int[] {volume}), Pointer.to(new int[] {words}),
+                            Pointer.to(DevicePointer.at(table)), Pointer.to(DevicePointer.at(masks))));
+            int[] repeated = workspace.downloadInts(duplicate, 1);
+            if (repeated[0] != 0) {
+                throw InvalidInputException.argument(call, "duplicate coordinate at input row " + (repeated[0] - 1));
+            }
+            long chunks = (outputs.size() + MAP_BLOCK - 1) / MAP_BLOCK;
+            int chunkCells = Math.toIntExact(chunks * volume);
+            long chunkCounts = workspace.acquire((long) chunkCells * Integer.BYTES);
+            var count = modules.function("sparseconv_map.cu", constants, "coord_map_chunk_counts");
+            Pointer tableArguments = Pointer.to(DevicePointer.at(table));
+            modules.launch("coord_map_chunk_counts", count, chunks, volume, MAP_BLOCK, 0, stream,
+                    Pointer.to(tableArguments, Pointer.to(new long[] {outputs.size()}), Pointer.to(new int[] {volume}),
+                            Pointer.to(DevicePointer.at(chunkCounts))));
+            int[] perChunk = workspace.downloadInts(chunkCounts, chunkCells);
+            long[] chunkStart = new long[chunkCells];
+            long[] pairStart = new long[volume + 1];
+            long running = 0;
+            for (int i = 0; i < chunkCells; i++) {
+                if (i % chunks == 0) {
+                    pairStart[(int) (i / chunks)] = running;
+                }
+                chunkStart[i] = running;
+                running += Integer.toUnsignedLong(perChunk[i]);
+            }
+            pairStart[volume] = running;
+            int total = Math.toIntExact(running);
+            long pairInputs = workspace.acquire((long) total * Integer.BYTES);
+            long pairOutputs = workspace.acquire((long) total * Integer.BYTES);
+            var place = modules.function("sparseconv_map.cu", constants, "coord_map_pairs");
+            modules.launch("coord_map_pairs", place, chunks, volume, MAP_BLOCK, 0, stream,
+                    Pointer.to(tableArguments, Pointer.to(new long[] {outputs.size()}), Pointer.to(new int[] {volume}),
+                            Pointer.to(DevicePointer.at(workspace.upload(chunkStart))),
+                            Pointer.to(DevicePointer.at(pairInputs)), Pointer.to(DevicePointer.at(pairOutputs))));
+            return new MapTables(volume, workspace.downloadInts(table, (int) cells),
+                    workspace.downloadLongs(masks, Math.multiplyExact(outputs.size(), words)), pairStart,
+                    workspace.downloadInts(pairInputs, total), workspace.downloadInts(pairOutputs, total));
+        }
+    }
+
+    private long gridFor(long work) {
+        return Math.max(1, Math.min((work + MAP_BLOCK - 1) / MAP_BLOCK, (long) multiprocessors * 8));
+    }
+
+    private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
+                              Activation activation, DeviceArray y, Workspace workspace) {
+        int volume = map.volume();
+        int in = Math.toIntExact(x.shape().dim(1));
+        int out = Math.toIntExact(y.shape().dim(1));
+        MapStatistics statistics = map.statistics();
+        boolean split = volume > 1 && statistics.redundancy(TILE_ROWS, TileOrder.SORTED_SPLIT)
+                <= SPLIT_GAIN * statistics.redundancy(TILE_ROWS, TileOrder.SORTED);
+        int[] bounds = split ? new int[] {0, volume / 2, volume} : new int[] {0, volume};
+        long neighbours = workspace.upload(map.neighbourTable());
+        long masks = workspace.upload(map.masks());
+        long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
+        var function = modules.function("sparseconv_implicit_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
+                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName()), "sparseconv_implicit_gemm");
+        long tiles = (map.outputCount() + TILE_ROWS - 1) / TILE_ROWS;
+        long channelTiles = (out + TILE_CHANNELS - 1) / TILE_CHANNELS;
+        for (int group = 0; group + 1 < bounds.length; group++) {
+            long rows = workspace.upload(statistics.sortedRows(bounds[group], bounds[group + 1]));
+            boolean last = group + 2 == bounds.length;
+            Pointer parameters = Pointer.to(Pointer.to(pointer(x)), Pointer.to(pointer(weights)),
+                    Pointer.to(DevicePointer.at(neighbours)), Pointer.to(DevicePointer.at(masks)),
+                    Pointer.to(DevicePointer.at(rows)), Pointer.to(new long[] {map.outputCount()}),
+                    Pointer.to(new int[] {in}), Pointer.to(new int[] {out}), Pointer.to(new int[] {volume}),
+                    Pointer.to(new int[] {map.maskWords()}), Pointer.to(new int[] {bounds[group]}),
+                    Pointer.to(new int[] {bounds[group + 1]}), Pointer.to(new int[] {group > 0 ? 1 : 0}),
+                    Pointer.to(new int[] {last ? 1 : 0}),
+                    Pointer.to(split ? DevicePointer.at(partial) : new CUdeviceptr()),
+                    Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias)), Pointer.to(pointer(y)));
+            modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0, stream,
+                    parameters);
+        }
+    }
+
+    private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
+                               Activation activation, DeviceArray y, Workspace workspace) {
+        int in = Math.toIntExact(x.shape().dim(1));
+        int out = Math.toIntExact(y.shape().dim(1));
+        long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
+        long accumulator = workspace.acquire(accumulatorBytes);
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(accumulator), (byte) 0,
+                accumulatorBytes, stream));
+        if (map.totalPairs() > 0) {
+            long starts = workspace.upload(map.pairStarts());
+            long inputs = workspace.upload(map.pairInputs());
+            long outputs = workspace.upload(map.pairOutputs());
+            var function = modules.function("sparseconv_gather_scatter.cu", Map.of("T_IN", x.dtype().kernelName()),
+                    "sparseconv_gather_scatter");
+            long channelTiles = (out + TILE_CHANNELS - 1) / TILE_CHANNELS;
+            for (int[] group : offsetGroups(map)) {
+                long largest = map.pairCount(group[0]);
+                long offsets = workspace.upload(group);
+                Pointer parameters = Pointer.to(Pointer.to(pointer(x)), Pointer.to(pointer(weights)),
+                        Pointer.to(DevicePointer.at(starts)), Pointer.to(DevicePointer.at(inputs)),
+                        Pointer.to(DevicePointer.at(outputs)), Pointer.to(DevicePointer.at(offsets)),
+                        Pointer.to(DevicePointer.at(accumulator)), Pointer.to(new int[] {in}),
+                        Pointer.to(new int[] {out}));
+                modules.launch("sparseconv_gather_scatter", function,
+                        (largest + SCATTER_PAIRS - 1) / SCATTER_PAIRS * channelTiles, group.length, SCATTER_THREADS,
+                        0, stream, parameters);
+            }
+        }
+        var finish = modules.function("sparseconv_finish.cu", Map.of("T_OUT", y.dtype().kernelName(),
+                "ACT", activation.kernelName(), "BLOCK", Integer.toString(FINISH_BLOCK)), "sparseconv_finish");
+        long elements = (long) map.outputCount() * out;
+        Pointer parameters = Pointer.to(Pointer.to(DevicePointer.at(accumulator)),
+                Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias)), Pointer.to(pointer(y)),
+                Pointer.to(new long[] {map.outputCount()}), Pointer.to(new int[] {out}));
+        modules.launch("sparseconv_finish", finish, Math.min((elements + FINISH_BLOCK - 1) / FINISH_BLOCK,
+                (long) multiprocessors * 8), FINISH_BLOCK, 0, stream, parameters);
+    }
+
+    /**
+     * Non-empty offsets by descending pair count, cut into groups whose smallest has at least half the pairs of the
+     * largest: one launch per group, and few idle blocks in each.
+     */
+    static List<int[]> offsetGroups(KernelMap map) {
+        Integer[] order = new Integer[map.volume()];
+        for (int v = 0; v < order.length; v++) {
+            order[v] = v;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(map.pairCount(b), map.pairCount(a)));
+        List<int[]> groups = new ArrayList<>();
+        int start = 0;
+        while (start < order.length && map.pairCount(order[start]) > 0) {
+            int end = start + 1;
+            while (end < order.length && map.pairCount(order[end]) > 0
+                    && 2 * map.pairCount(order[end]) >= map.pairCount(order[start])) {
+                end++;
+            }
+            int[] group = new int[end - start];
+            for (int i = start; i < end; i++) {
+                group[i - start] = order[i];
+            }
+            groups.add(group);
+            start = end;
+        }
+        return groups;
+    }
+
+    private static CUdeviceptr pointer(DeviceArray array) {
+        return ((CudaBuffer) array.buffer()).pointer("sparseConvolution", array.byteOffset());
+    }
+
+    /** Pool blocks for one call, all released on close, on every path. */
+    private final class Workspace implements AutoCloseable {
+        private final List<CachingPool.Block> blocks;
+
+        Workspace(List<CachingPool.Block> blocks) {
+            this.blocks = blocks;
+        }
+
+        long acquire(long bytes) {
+            CachingPool.Block block = pool.acquire(Math.max(bytes, 16));
+            blocks.add(block);
+            return block.address();
+        }
+
+        long upload(int[] values) {
+            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(values.length, 4)).order(ByteOrder.nativeOrder());
+            host.asIntBuffer().put(values);
+            return copy(host, (long) values.length * 4);
+        }
+
+        long upload(long[] values) {
+            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(values.length, 8)).order(ByteOrder.nativeOrder());
+            host.asLongBuffer().put(values);
+            return copy(host, (long) values.length * 8);
+        }
+
+        private static int hostBytes(int count, int width) {
+            long bytes = Math.max(width, (long) count * width);
+            if (bytes > Integer.MAX_VALUE - 8) {
+                throw new NotSupportedException("sparseConvolution", "a kernel-map array of " + bytes
+                        + " bytes exceeds the 2 GiB upload buffer; build the map on the device instead");
+            }
+            return (int) bytes;
+        }
+
+        /** Waits for the stream: the result is needed on the host now. */
+        int[] downloadInts(long address, int count) {
+            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(count, 4)).order(ByteOrder.nativeOrder());
+            if (count > 0) {
+                CudaCalls.check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(Pointer.to(host), DevicePointer.at(address),
+                        (long) count * 4, stream));
+            }
+            CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
+            int[] out = new int[count];
+            host.asIntBuffer().get(out);
+            return out;
+        }
+
+        long[] downloadLongs(long address, int count) {
+            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(count, 8)).order(ByteOrder.nativeOrder());
+            if (count > 0) {
+                CudaCalls.check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(Pointer.to(host), DevicePointer.at(address),
+                        (long) count * 8, stream));
+            }
+            CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
+            long[] out = new long[count];
+            host.asLongBuffer().get(out);
+            return out;
+        }
+
+        /** Pageable source: the driver has staged it by the time the call returns, so the buffer may go. */
+        private long copy(ByteBuffer host, long bytes) {
+            long address = acquire(bytes);
+            if (bytes > 0) {
+                CudaCalls.check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(DevicePointer.at(address), Pointer.to(host),
+                        bytes, stream));
+            }
+            return address;
+        }
+
+        @Override
+        public void close() {
+            // Safe to recycle at once: anything that reuses a block is issued later on the same stream.
+            blocks.forEach(pool::release);
+            blocks.clear();
+        }
+    }
+}

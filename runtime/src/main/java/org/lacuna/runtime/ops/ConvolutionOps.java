@@ -1,0 +1,36 @@
+package org.lacuna.runtime.ops;
+
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapTables;
+
+/**
+ * Point-cloud sparse convolution. Every backend and every {@link Dataflow} computes
+ * {@code y[o, :] = act(bias + Σ over the map's pairs (i, o, v) of x[i, :] · w[v])}; the dataflow only says how the
+ * GPU gets there (the CPU reference ignores it). Batch norm is folded into w and bias beforehand
+ * ({@link org.lacuna.runtime.sparseconv.BatchNormFolding}). Arguments are checked by {@link ConvolutionContracts}.
+ */
+public interface ConvolutionOps {
+    /**
+     * @param x       F32 or F16 [map.inputCount(), in]
+     * @param map     the kernel map, from the input's {@link org.lacuna.runtime.sparseconv.CoordinateSet}
+     * @param weights x's dtype, [map.volume(), in, out], offsets in {@link
+     *                org.lacuna.runtime.sparseconv.ConvGeometry#offset} order
+     * @param bias    F32 [out], or null
+     * @param y       F32 or F16 [map.outputCount(), out]; every element is written
+     */
+    void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias, Activation activation,
+                           Dataflow dataflow, DeviceArray y);
+
+    /**
+     * The kernel map of a forward (submanifold or strided) geometry from {@code inputs} to {@code outputs}, built on
+     * this backend: for each output row and offset the row of {@code inputs} at output + offset × dilation × the
+     * inputs' tensor stride (or -1), the rows' bitmasks and the offset-major pair lists. The CUDA backend builds a
+     * hash table of the input keys on the device, queries it and writes the pair lists there (deterministically),
+     * then downloads them; the CPU backend answers with {@link CoordinateSet#queryNeighbours}, the reference.
+     */
+    MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry);
+}
