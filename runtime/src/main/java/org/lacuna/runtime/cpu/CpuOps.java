@@ -20,6 +20,13 @@ import org.lacuna.runtime.ops.RowReduction;
 final class CpuOps implements OpSet {
     /** Below this many elements a parallel stream costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
+    private final org.lacuna.runtime.ops.AttentionOps attention = new CpuAttentionOps();
+
+    @Override
+    public org.lacuna.runtime.ops.AttentionOps attention() {
+        return attention;
+    }
+
     private final org.lacuna.runtime.ops.ConvolutionOps convolution = new CpuConvolutionOps();
 
     @Override

@@ -36,4 +36,7 @@ public interface OpSet {
 
     /** Point-cloud sparse convolution. */
     ConvolutionOps convolution();
+
+    /** Token-dropping attention and the transformer-block ops around it, on this backend. */
+    AttentionOps attention();
 }

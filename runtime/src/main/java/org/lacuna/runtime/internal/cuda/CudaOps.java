@@ -44,6 +44,11 @@ final class CudaOps implements OpSet {
     }
 
     @Override
+    public org.lacuna.runtime.ops.AttentionOps attention() {
+        return new CudaAttentionOps(modules, stream, multiprocessors);
+    }
+
+    @Override
     public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
         OpContracts.biasActivation(CudaBackendProvider.NAME, x, bias, activation, y);
         long count = x.elementCount();

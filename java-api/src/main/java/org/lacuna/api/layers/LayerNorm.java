@@ -1,0 +1,88 @@
+package org.lacuna.api.layers;
+
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+
+/**
+ * {@code y = (x − mean) / sqrt(var + epsilon) · gamma + beta} over the last dimension, as PyTorch's LayerNorm
+ * (biased variance, fp32 statistics). Output in the input's dtype.
+ */
+public final class LayerNorm implements AutoCloseable {
+    private final Session session;
+    private final Tensor gamma;
+    private final Tensor beta;
+    private final double epsilon;
+    private final int features;
+    private boolean closed;
+
+    private LayerNorm(Session session, Tensor gamma, Tensor beta, double epsilon, int features) {
+        this.session = session;
+        this.gamma = gamma;
+        this.beta = beta;
+        this.epsilon = epsilon;
+        this.features = features;
+    }
+
+    /** @param beta null for none */
+    public static LayerNorm create(Session session, float[] gamma, float[] beta, double epsilon) {
+        String call = "LayerNorm.create";
+        if (gamma == null || gamma.length == 0) {
+            throw InvalidInputException.shape(call, "gamma needs at least one feature");
+        }
+        if (beta != null && beta.length != gamma.length) {
+            throw InvalidInputException.shape(call, "beta has " + beta.length + " values, gamma " + gamma.length);
+        }
+        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+            throw InvalidInputException.argument(call, "epsilon must be positive and finite, got " + epsilon);
+        }
+        Tensor g = session.fromFloats(gamma, DType.F32, gamma.length);
+        try {
+            Tensor b = beta == null ? null : session.fromFloats(beta, DType.F32, beta.length);
+            return session.own(new LayerNorm(session, g, b, epsilon, gamma.length));
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    /** The normalised x, a new tensor of x's shape and dtype. */
+    public Tensor forward(Tensor x) {
+        String call = "LayerNorm.forward";
+        if (closed) {
+            throw new ResourceClosedException(call, "layer norm");
+        }
+        if (x.session() != session) {
+            throw InvalidInputException.argument(call, "the input belongs to another session");
+        }
+        if (x.shape().rank() < 1 || x.shape().columns() != features) {
+            throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features + "]");
+        }
+        Tensor y = session.empty(x.dtype(), x.shape().dims());
+        try {
+            session.backend().ops().attention().layerNorm(x.array(call), gamma.array(call),
+                    beta == null ? null : beta.array(call), epsilon, y.array(call));
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    public int features() {
+        return features;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            gamma.close();
+            if (beta != null) {
+                beta.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.lacuna.api.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.attention.KeyScore;
+import org.lacuna.runtime.attention.ScoreRule;
+
+/**
+ * A stack of {@link TransformerEncoderLayer}s with token dropping configured per layer. A layer that ranks tokens by
+ * the attention they received ({@link ScoreRule#CLS_ATTENTION}, {@link ScoreRule#MEAN_ATTENTION_RECEIVED}) gets it
+ * from the layer before, which computes it as a side output of its attention; L2-norm layers score themselves.
+ * Caller-given scores need the single-layer {@link TransformerEncoderLayer#forward(Tensor, Sequences, Tensor, Tensor,
+ * KeyScore)}.
+ */
+public final class TransformerEncoder implements AutoCloseable {
+    private final List<TransformerEncoderLayer> layers;
+    private boolean closed;
+
+    private TransformerEncoder(List<TransformerEncoderLayer> layers) {
+        this.layers = layers;
+    }
+
+    /** A stack of the given layers (all of one session); closing it closes them. */
+    public static TransformerEncoder of(Session session, List<TransformerEncoderLayer> layers) {
+        String call = "TransformerEncoder.of";
+        if (layers.isEmpty()) {
+            throw InvalidInputException.argument(call, "an encoder needs at least one layer");
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            TokenDropping dropping = layers.get(i).config().tokenDropping();
+            if (dropping == null) {
+                continue;
+            }
+            if (dropping.score() == ScoreRule.GIVEN) {
+                throw InvalidInputException.argument(call, "layer " + i + " ranks by given scores, which a stack "
+                        + "cannot supply: run it with TransformerEncoderLayer.forward(x, sequences, scores, ...)");
+            }
+            if (dropping.score().keyScore().isPresent() && i == 0) {
+                throw InvalidInputException.argument(call, "layer 0 ranks by " + dropping.score()
+                        + " but there is no layer before it to measure that attention");
+            }
+            if (i > 0 && layers.get(i).config().hidden() != layers.get(i - 1).config().hidden()) {
+                throw InvalidInputException.shape(call, "layer " + i + " is " + layers.get(i).config().hidden()
+                        + " wide, the layer before it " + layers.get(i - 1).config().hidden());
+            }
+        }
+        return session.own(new TransformerEncoder(List.copyOf(layers)));
+    }
+
+    /** Creates the layers from their configurations and weights, then the stack. */
+    public static TransformerEncoder create(Session session, List<TransformerEncoderLayer.Config> configs,
+                                            List<TransformerEncoderLayer.Weights> weights) {
+        if (configs.size() != weights.size()) {
+            throw InvalidInputException.argument("TransformerEncoder.create", configs.size() + " configurations but "
+                    + weights.size() + " weight sets");
+        }
+        List<TransformerEncoderLayer> layers = new ArrayList<>();
+        try {
+            for (int i = 0; i < configs.size(); i++) {
+                layers.add(TransformerEncoderLayer.create(session, configs.get(i), weights.get(i)));
+            }
+            return of(session, layers);
+        } catch (RuntimeException e) {
+            layers.forEach(TransformerEncoderLayer::close);
+            throw e;
+        }
+    }
+
+    /** Every layer in turn on x [tokens, hidden]; a new tensor of the same shape. */
+    public Tensor forward(Tensor x, Sequences sequences) {
+        if (closed) {
+            throw new ResourceClosedException("TransformerEncoder.forward", "encoder");
+        }
+        Tensor hidden = x;
+        Tensor scores = null;
+        try {
+            for (int i = 0; i < layers.size(); i++) {
+                KeyScore emit = i + 1 < layers.size() ? wanted(layers.get(i + 1)) : null;
+                TransformerEncoderLayer.Output out = layers.get(i).forward(hidden, sequences, scores, null, emit);
+                if (hidden != x) {
+                    hidden.close();
+                }
+                if (scores != null) {
+                    scores.close();
+                }
+                hidden = out.hidden();
+                scores = out.keyScores();
+            }
+            return hidden;
+        } catch (RuntimeException e) {
+            if (hidden != x) {
+                hidden.close();
+            }
+            throw e;
+        } finally {
+            if (scores != null) {
+                scores.close();
+            }
+        }
+    }
+
+    /** The received-attention scores a layer ranks by, if it ranks by attention. */
+    private static KeyScore wanted(TransformerEncoderLayer layer) {
+        TokenDropping dropping = layer.config().tokenDropping();
+        return dropping == null ? null : dropping.score().keyScore().orElse(null);
+    }
+
+    public List<TransformerEncoderLayer> layers() {
+        return layers;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            layers.forEach(TransformerEncoderLayer::close);
+        }
+    }
+}

@@ -1,0 +1,338 @@
+package org.lacuna.api.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.attention.AttentionOptions;
+import org.lacuna.runtime.attention.KeyScore;
+import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.AttentionOps;
+import org.lacuna.runtime.ops.RowReduction;
+
+/**
+ * A pre-LayerNorm transformer encoder layer (ViT, DeiT — the models EViT and DynamicViT prune):
+ * <pre>
+ *   h = x + Proj(Attention(LN1(x)))          attention within each sequence of the ragged batch
+ *   y = h + FC2(GELU(FC1(LN2(h))))
+ * </pre>
+ * With {@link TokenDropping} the layer first scores the tokens, keeps per sequence those the rule selects, runs the
+ * whole block on the kept tokens only (gathered into a compact batch) and scatters the results back: dropped tokens
+ * come out bit-identical to how they came in, and the output has the input's shape. Selection, gather and scatter
+ * stay on the device; nothing waits for it.
+ *
+ * <p>Its linear layers are {@link Linear}s, so with {@link Config#pruneToTwoFour()} they run on the 2:4 sparse tensor
+ * cores where that is faster. On the CPU backend every op is the double-precision reference.
+ */
+public final class TransformerEncoderLayer implements AutoCloseable {
+    private final Session session;
+    private final Config config;
+    private final LayerNorm norm1;
+    private final MultiHeadAttention attention;
+    private final LayerNorm norm2;
+    private final Linear fc1;
+    private final Linear fc2;
+    private boolean closed;
+
+    /**
+     * @param hidden        model width: heads · head dim, head dim 64 or 128
+     * @param ffnHidden     width of the feed-forward layer
+     * @param dtype         F16 or BF16: activations, weights and the attention kernels
+     * @param causal        mask each token from the later ones of its sequence
+     * @param tokenDropping null for a dense layer
+     */
+    public record Config(int hidden, int heads, int ffnHidden, DType dtype, boolean causal, double layerNormEpsilon,
+                         boolean pruneToTwoFour, TokenDropping tokenDropping) {
+        public Config {
+            String call = "TransformerEncoderLayer.Config";
+            if (hidden <= 0 || heads <= 0 || ffnHidden <= 0 || hidden % heads != 0) {
+                throw InvalidInputException.shape(call, "hidden " + hidden + " must split into " + heads
+                        + " heads, ffn " + ffnHidden + " must be positive");
+            }
+            if (dtype != DType.F16 && dtype != DType.BF16) {
+                throw InvalidInputException.dtype(call, "the attention kernels take F16 or BF16, not " + dtype);
+            }
+            new AttentionOptions(heads, hidden / heads, causal, 1.0); // validates the head dim
+            if (!(layerNormEpsilon > 0)) {
+                throw InvalidInputException.argument(call, "layer norm epsilon must be positive");
+            }
+        }
+
+        /** Dense, non-causal, epsilon 1e-6 (ViT's), dense weights. */
+        public static Config of(int hidden, int heads, int ffnHidden, DType dtype) {
+            return new Config(hidden, heads, ffnHidden, dtype, false, 1e-6, false, null);
+        }
+
+        public Config withCausal(boolean isCausal) {
+            return new Config(hidden, heads, ffnHidden, dtype, isCausal, layerNormEpsilon, pruneToTwoFour, tokenDropping);
+        }
+
+        /** Magnitude-prune the four linear layers to 2:4 so they can run on the sparse tensor cores. */
+        public Config withTwoFour() {
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, true, tokenDropping);
+        }
+
+        public Config withTokenDropping(TokenDropping dropping) {
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, pruneToTwoFour, dropping);
+        }
+
+        public int headDim() {
+            return hidden / heads;
+        }
+
+        AttentionOptions attention() {
+            return AttentionOptions.of(heads, headDim()).withCausal(causal);
+        }
+    }
+
+    /**
+     * The layer's parameters, row-major, weights as [out, in]. Biases and betas may be null.
+     *
+     * @param qkvWeight [3·hidden, hidden]: Q rows, K rows, V rows (PyTorch's in_proj_weight)
+     */
+    public record Weights(float[] norm1Gamma, float[] norm1Beta, float[] qkvWeight, float[] qkvBias, float[] projWeight,
+                          float[] projBias, float[] norm2Gamma, float[] norm2Beta, float[] fc1Weight, float[] fc1Bias,
+                          float[] fc2Weight, float[] fc2Bias) {
+        /** Random parameters of a plausible scale (weights ~ U(±1/sqrt(in)), gammas near 1), for tests and benchmarks. */
+        public static Weights random(Config config, long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            int h = config.hidden();
+            int f = config.ffnHidden();
+            return new Weights(around(random, h, 1, 0.1), around(random, h, 0, 0.1), uniform(random, 3 * h * h, h),
+                    around(random, 3 * h, 0, 0.05), uniform(random, h * h, h), around(random, h, 0, 0.05),
+                    around(random, h, 1, 0.1), around(random, h, 0, 0.1), uniform(random, f * h, h),
+                    around(random, f, 0, 0.05), uniform(random, h * f, f), around(random, h, 0, 0.05));
+        }
+
+        private static float[] uniform(SplittableRandom random, int count, int in) {
+            float[] v = new float[count];
+            double bound = 1 / Math.sqrt(in);
+            for (int i = 0; i < count; i++) {
+                v[i] = (float) random.nextDouble(-bound, bound);
+            }
+            return v;
+        }
+
+        private static float[] around(SplittableRandom random, int count, double centre, double spread) {
+            float[] v = new float[count];
+            for (int i = 0; i < count; i++) {
+                v[i] = (float) (centre + random.nextDouble(-spread, spread));
+            }
+            return v;
+        }
+    }
+
+    /** The layer's output and, when asked for, the attention each token received in it (F32 [tokens]). */
+    public record Output(Tensor hidden, Tensor keyScores) {
+    }
+
+    private TransformerEncoderLayer(Session session, Config config, LayerNorm norm1, MultiHeadAttention attention,
+                                    LayerNorm norm2, Linear fc1, Linear fc2) {
+        this.session = session;
+        this.config = config;
+        this.norm1 = norm1;
+        this.attention = attention;
+        this.norm2 = norm2;
+        this.fc1 = fc1;
+        this.fc2 = fc2;
+    }
+
+    public static TransformerEncoderLayer create(Session session, Config config, Weights weights) {
+        int h = config.hidden();
+        Linear.Options options = Linear.Options.of(config.dtype());
+        if (config.pruneToTwoFour()) {
+            options = options.pruned();
+        }
+        List<AutoCloseable> made = new ArrayList<>();
+        try {
+            LayerNorm norm1 = add(made, LayerNorm.create(session, weights.norm1Gamma(), weights.norm1Beta(),
+                    config.layerNormEpsilon()));
+            MultiHeadAttention attention = add(made, MultiHeadAttention.create(session, h, config.attention(),
+                    weights.qkvWeight(), weights.qkvBias(), weights.projWeight(), weights.projBias(), options));
+            LayerNorm norm2 = add(made, LayerNorm.create(session, weights.norm2Gamma(), weights.norm2Beta(),
+                    config.layerNormEpsilon()));
+            Linear fc1 = add(made, Linear.create(session, weights.fc1Weight(), config.ffnHidden(), h, weights.fc1Bias(),
+                    options.withActivation(Activation.GELU)));
+            Linear fc2 = add(made, Linear.create(session, weights.fc2Weight(), h, config.ffnHidden(), weights.fc2Bias(),
+                    options));
+            return session.own(new TransformerEncoderLayer(session, config, norm1, attention, norm2, fc1, fc2));
+        } catch (RuntimeException e) {
+            for (AutoCloseable c : made) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T add(List<AutoCloseable> made, T resource) {
+        made.add(resource);
+        return resource;
+    }
+
+    /** The layer on x [tokens, hidden]; a layer that drops tokens must score them by their L2 norm here. */
+    public Tensor forward(Tensor x, Sequences sequences) {
+        return forward(x, sequences, null, null, null).hidden();
+    }
+
+    /**
+     * The layer on x [tokens, hidden] of the given sequences.
+     *
+     * @param scores  F32 [tokens]: what a dropping layer ranks by under {@link ScoreRule#GIVEN},
+     *                {@link ScoreRule#CLS_ATTENTION} or {@link ScoreRule#MEAN_ATTENTION_RECEIVED} (the previous
+     *                layer's {@link Output#keyScores()}); ignored by a dense layer or under {@link ScoreRule#L2_NORM}
+     * @param pinMask I32 [tokens], non-zero for tokens a dropping layer must keep; or null
+     * @param emit    the received-attention scores to return for the next layer, or null. A dropping layer reports 0
+     *                for the tokens it dropped: they received no attention in it.
+     */
+    public Output forward(Tensor x, Sequences sequences, Tensor scores, Tensor pinMask, KeyScore emit) {
+        String call = "TransformerEncoderLayer.forward";
+        if (closed) {
+            throw new ResourceClosedException(call, "encoder layer");
+        }
+        if (x.session() != session) {
+            throw InvalidInputException.argument(call, "the input belongs to another session");
+        }
+        if (x.dtype() != config.dtype() || x.shape().rank() != 2 || x.shape().dim(0) != sequences.tokens()
+                || x.shape().dim(1) != config.hidden()) {
+            throw InvalidInputException.shape(call, "input " + x.dtype() + x.shape() + " must be " + config.dtype() + "["
+                    + sequences.tokens() + ", " + config.hidden() + "]");
+        }
+        TokenDropping dropping = config.tokenDropping();
+        if (dropping == null) {
+            return block(x, sequences.batch(), emit);
+        }
+        return dropTokens(x, sequences, dropping, scores, pinMask, emit);
+    }
+
+    private Output dropTokens(Tensor x, Sequences sequences, TokenDropping dropping, Tensor given, Tensor pinMask,
+                              KeyScore emit) {
+        String call = "TransformerEncoderLayer.forward";
+        AttentionOps ops = session.backend().ops().attention();
+        SequenceBatch batch = sequences.batch();
+        Tensor norms = null;
+        Tensor scores = given;
+        if (dropping.score() == ScoreRule.L2_NORM) {
+            norms = session.rowReduce(x, RowReduction.L2);
+            scores = norms;
+        } else if (given == null) {
+            throw InvalidInputException.argument(call, "a layer that drops tokens by " + dropping.score()
+                    + " needs the scores (the previous layer's keyScores for attention-based rules)");
+        }
+        Tensor kept = null;
+        Output inner = null;
+        Tensor y = null;
+        Tensor keyScores = null;
+        try (TokenSelection selection = TokenSelection.allocate(session.backend(), batch, dropping.rule(),
+                pinMask != null)) {
+            ops.selectTokens(scores.array(call), batch, pinMask == null ? null : pinMask.array(call), dropping.rule(),
+                    selection);
+            if (dropping.verifyScores()) {
+                selection.verify(session.backend());
+            }
+            kept = session.empty(x.dtype(), selection.capacity(), config.hidden());
+            ops.gatherRows(x.array(call), selection, kept.array(call));
+            inner = block(kept, selection.keptBatch(), emit);
+            y = session.empty(x.dtype(), x.shape().dims());
+            ops.scatterRows(inner.hidden().array(call), selection, x.array(call), y.array(call));
+            if (emit != null) {
+                keyScores = session.empty(DType.F32, x.shape().dim(0));
+                ops.scatterRows(inner.keyScores().array(call), selection, null, keyScores.array(call));
+            }
+            return new Output(y, keyScores);
+        } catch (RuntimeException e) {
+            if (y != null) {
+                y.close();
+            }
+            if (keyScores != null) {
+                keyScores.close();
+            }
+            throw e;
+        } finally {
+            if (norms != null) {
+                norms.close();
+            }
+            if (kept != null) {
+                kept.close();
+            }
+            if (inner != null) {
+                inner.hidden().close();
+                if (inner.keyScores() != null) {
+                    inner.keyScores().close();
+                }
+            }
+        }
+    }
+
+    /** The block on every row of x, attention within the sequences of {@code batch}. */
+    private Output block(Tensor x, SequenceBatch batch, KeyScore emit) {
+        String call = "TransformerEncoderLayer.forward";
+        AttentionOps ops = session.backend().ops().attention();
+        List<Tensor> temporaries = new ArrayList<>();
+        Tensor keyScores = null;
+        try {
+            Tensor h1 = keep(temporaries, norm1.forward(x));
+            MultiHeadAttention.Output a = attention.forward(h1, batch, emit);
+            keyScores = a.keyScores();
+            Tensor residual = keep(temporaries, a.hidden());
+            ops.add(x.array(call), residual.array(call), residual.array(call));
+            Tensor h2 = keep(temporaries, norm2.forward(residual));
+            Tensor f1 = keep(temporaries, fc1.forward(h2));
+            Tensor f2 = fc2.forward(f1);
+            try {
+                ops.add(residual.array(call), f2.array(call), f2.array(call));
+            } catch (RuntimeException e) {
+                f2.close();
+                throw e;
+            }
+            return new Output(f2, keyScores);
+        } catch (RuntimeException e) {
+            if (keyScores != null) {
+                keyScores.close();
+            }
+            throw e;
+        } finally {
+            temporaries.forEach(Tensor::close);
+        }
+    }
+
+    private static Tensor keep(List<Tensor> temporaries, Tensor t) {
+        temporaries.add(t);
+        return t;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public MultiHeadAttention attention() {
+        return attention;
+    }
+
+    /** The linear layers: QKV, output projection, FC1, FC2 (to see which kernels serve them). */
+    public List<Linear> linears() {
+        return List.of(attention.qkvProjection(), attention.outputProjection(), fc1, fc2);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            norm1.close();
+            attention.close();
+            norm2.close();
+            fc1.close();
+            fc2.close();
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package org.lacuna.runtime.internal.cuda;
+
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.attention.AttentionInputs;
+import org.lacuna.runtime.attention.AttentionOptions;
+import org.lacuna.runtime.attention.Granularity;
+import org.lacuna.runtime.attention.KeyScore;
+import org.lacuna.runtime.attention.SelectionRule;
+import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.ops.AttentionContracts;
+import org.lacuna.runtime.ops.AttentionOps;
+
+/**
+ * The attention ops on the GPU. Nothing here waits for the device: grids are sized from host-side bounds (a batch's
+ * maxLength, a selection's capacity) and every launch goes on the backend's stream.
+ */
+final class CudaAttentionOps implements AttentionOps {
+    private static final int BLOCK = 256;
+    private static final int BLOCKS_PER_SM = 8;
+    /** The kernels index within a sequence and a head in 32 bits. */
+    private static final long MAX_SEQUENCE_ELEMENTS = Integer.MAX_VALUE;
+
+    private final KernelModules modules;
+    private final StreamHandle stream;
+    private final int multiprocessors;
+
+    CudaAttentionOps(KernelModules modules, StreamHandle stream, int multiprocessors) {
+        this.modules = modules;
+        this.stream = stream;
+        this.multiprocessors = multiprocessors;
+    }
+
+    @Override
+    public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
+                             TokenSelection out) {
+        String call = "selectTokens";
+        AttentionContracts.selectTokens(CudaBackendProvider.NAME, scores, batch, pinMask, rule, out);
+        int sequences = batch.batch();
+        TokenSelection.Workspace w = out.workspace();
+        int mode;
+        double ratio = 0;
+        float threshold = 0;
+        switch (rule.budget()) {
+            case SelectionRule.KeepRatio r -> {
+                mode = 0;
+                ratio = r.ratio();
+            }
+            case SelectionRule.Threshold t -> {
+                mode = 1;
+                threshold = t.threshold();
+            }
+        }
+        int[] window = switch (rule.granularity()) {
+            case Granularity.Tokens ignored -> new int[] {0, 0, 0};
+            case Granularity.Windows g -> new int[] {g.gridWidth(), g.height(), g.width()};
+        };
+        int capacity = Math.toIntExact(out.capacity());
+        if (sequences > 0) {
+            var select = modules.function("token_select.cu", Map.of("BLOCK",
+                    Integer.toString(AttentionTiling.SELECT_THREADS)), "select_tokens");
+            Pointer parameters = Pointer.to(Pointer.to(pointer(scores, call)), Pointer.to(pointer(batch.offsets(), call)),
+                    Pointer.to(pinMask == null ? new CUdeviceptr() : pointer(pinMask, call)),
+                    Pointer.to(new long[] {batch.rows()}), Pointer.to(new int[] {mode}), Pointer.to(new double[] {ratio}),
+                    Pointer.to(new float[] {threshold}), Pointer.to(new int[] {rule.pinnedPrefix()}),
+                    Pointer.to(new int[] {window[0]}), Pointer.to(new int[] {window[1]}), Pointer.to(new int[] {window[2]}),
+                    Pointer.to(pointer(w.keys(), call)), Pointer.to(pointer(w.flags(), call)),
+                    Pointer.to(pointer(w.staged(), call)), Pointer.to(pointer(out.slotOf(), call)),
+                    Pointer.to(pointer(out.keptCounts(), call)), Pointer.to(pointer(w.sequenceNan(), call)),
+                    Pointer.to(pointer(out.keptOffsets(), call)), Pointer.to(pointer(w.counter(), call)),
+                    Pointer.to(pointer(w.status(), call)), Pointer.to(new int[] {capacity}));
+            modules.launch("select_tokens", select, sequences, AttentionTiling.SELECT_THREADS, 0, stream, parameters);
+        }
+        var compact = modules.function("token_select.cu", Map.of("BLOCK",
+                Integer.toString(AttentionTiling.SELECT_THREADS)), "compact_selection");
+        Pointer parameters = Pointer.to(Pointer.to(pointer(batch.offsets(), call)), Pointer.to(new long[] {batch.rows()}),
+                Pointer.to(pointer(w.staged(), call)), Pointer.to(pointer(out.keptCounts(), call)),
+                Pointer.to(pointer(out.keptOffsets(), call)), Pointer.to(new int[] {sequences}),
+                Pointer.to(new int[] {capacity}), Pointer.to(pointer(out.keptIndex(), call)),
+                Pointer.to(pointer(out.slotOf(), call)), Pointer.to(pointer(w.status(), call)));
+        // At least one CTA, so an empty batch still gets its offsets, padding and status written.
+        modules.launch("compact_selection", compact, Math.max(1, sequences), AttentionTiling.ROW_THREADS, 0, stream,
+                parameters);
+    }
+
+    @Override
+    public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
+        String call = "gatherRows";
+        AttentionContracts.gatherRows(CudaBackendProvider.NAME, x, selection, out);
+        long rows = out.shape().dim(0);
+        long rowBytes = rows == 0 ? 0 : out.byteSize() / rows;
+        if (rows == 0 || rowBytes == 0) {
+            return;
+        }
+        int unit = unit(rowBytes, address(x, call), address(out, call));
+        long units = rowBytes / unit;
+        int lanes = lanesLog2(units);
+        var function = modules.function("gather_scatter.cu", Map.of("UNIT", Integer.toString(unit)), "gather_rows");
+        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(new long[] {x.shape().dim(0)}),
+                Pointer.to(pointer(selection.keptIndex(), call)), Pointer.to(pointer(out, call)),
+                Pointer.to(new long[] {rows}), Pointer.to(new int[] {Math.toIntExact(units)}),
+                Pointer.to(new int[] {lanes}));
+        modules.launch("gather_rows", function, rowGrid(rows, lanes), AttentionTiling.ROW_THREADS, 0, stream, parameters);
+    }
+
+    @Override
+    public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
+        String call = "scatterRows";
+        AttentionContracts.scatterRows(CudaBackendProvider.NAME, kept, selection, passThrough, out);
+        long rows = out.shape().dim(0);
+        long rowBytes = rows == 0 ? 0 : out.byteSize() / rows;
+        if (rows == 0 || rowBytes == 0) {
+            return;
+        }
+        int unit = passThrough == null ? unit(rowBytes, address(kept, call), address(out, call))
+                : unit(rowBytes, address(kept, call), address(out, call), address(passThrough, call));
+        long units = rowBytes / unit;
+        int lanes = lanesLog2(units);
+        var function = modules.function("gather_scatter.cu", Map.of("UNIT", Integer.toString(unit)), "scatter_rows");
+        Pointer parameters = Pointer.to(Pointer.to(pointer(kept, call)), Pointer.to(new long[] {kept.shape().dim(0)}),
+                Pointer.to(pointer(selection.slotOf(), call)),
+                Pointer.to(passThrough == null ? new CUdeviceptr() : pointer(passThrough, call)),
+                Pointer.to(pointer(out, call)), Pointer.to(new long[] {rows}),
+                Pointer.to(new int[] {Math.toIntExact(units)}), Pointer.to(new int[] {lanes}));
+        modules.launch("scatter_rows", function, rowGrid(rows, lanes), AttentionTiling.ROW_THREADS, 0, stream, parameters);
+    }
+
+    @Override
+    public void attention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options, DeviceArray out,
+                          DeviceArray logSumExp) {
+        String call = "attention";
+        AttentionContracts.attention(CudaBackendProvider.NAME, inputs, batch, options, out, logSumExp);
+        Operands qkv = operands(inputs, options, call);
+        requireSupported(call, qkv, batch, options, out);
+        var function = modules.function("flash_attention.cu", Map.of("T_IN", inputs.dtype().kernelName(),
+                "HEAD_DIM", Integer.toString(options.headDim()), "CAUSAL", options.causal() ? "1" : "0"),
+                "flash_attention");
+        int shared = AttentionTiling.flashSharedBytes(options.headDim());
+        modules.allowDynamicShared("flash_attention", function, shared);
+        long tiles = AttentionTiling.flashTiles(batch.maxLength());
+        float scaleLog2 = (float) (options.scale() / Math.log(2.0));
+        Pointer parameters = Pointer.to(Pointer.to(qkv.q()), Pointer.to(qkv.k()), Pointer.to(qkv.v()),
+                Pointer.to(new int[] {qkv.stride()}), Pointer.to(new int[] {qkv.stride()}),
+                Pointer.to(new int[] {qkv.stride()}), Pointer.to(pointer(out, call)),
+                Pointer.to(new int[] {options.width()}),
+                Pointer.to(logSumExp == null ? new CUdeviceptr() : pointer(logSumExp, call)),
+                Pointer.to(pointer(batch.offsets(), call)), Pointer.to(new int[] {batch.batch()}),
+                Pointer.to(new long[] {batch.rows()}), Pointer.to(new int[] {options.heads()}),
+                Pointer.to(new int[] {(int) tiles}), Pointer.to(new float[] {scaleLog2}));
+        // One grid row a sequence plus one that zeroes the rows after the last sequence.
+        modules.launch("flash_attention", function, tiles * options.heads(), batch.batch() + 1L,
+                AttentionTiling.FLASH_THREADS, shared, stream, parameters);
+    }
+
+    @Override
+    public void keyAttention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
+                             DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
+        String call = "keyAttention";
+        AttentionContracts.keyAttention(CudaBackendProvider.NAME, inputs, batch, options, logSumExp, score, scores);
+        Operands qkv = operands(inputs, options, call);
+        requireSupported(call, qkv, batch, options, null);
+        var function = modules.function("key_attention.cu", Map.of("T_IN", inputs.dtype().kernelName(),
+                "HEAD_DIM", Integer.toString(options.headDim()), "MODE", score.kernelName()), "key_attention");
+        int shared = AttentionTiling.keySharedBytes(options.headDim(), score == KeyScore.CLS);
+        modules.allowDynamicShared("key_attention", function, shared);
+        long tiles = AttentionTiling.keyTiles(batch.maxLength());
+        float scaleLog2 = (float) (options.scale() / Math.log(2.0));
+        Pointer parameters = Pointer.to(Pointer.to(qkv.q()), Pointer.to(qkv.k()), Pointer.to(new long[] {qkv.stride()}),
+                Pointer.to(new long[] {qkv.stride()}), Pointer.to(pointer(logSumExp, call)),
+                Pointer.to(pointer(batch.offsets(), call)), Pointer.to(new int[] {batch.batch()}),
+                Pointer.to(new long[] {batch.rows()}), Pointer.to(new int[] {options.heads()}),
+                Pointer.to(new float[] {scaleLog2}), Pointer.to(new int[] {options.causal() ? 1 : 0}),
+                Pointer.to(pointer(scores, call)));
+        modules.launch("key_attention", function, tiles, batch.batch() + 1L, AttentionTiling.KEY_THREADS, shared,
+                stream, parameters);
+    }
+
+    @Override
+    public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
+        String call = "layerNorm";
+        AttentionContracts.layerNorm(CudaBackendProvider.NAME, x, gamma, beta, epsilon, y);
+        long rows = x.shape().rows();
+        if (rows == 0) {
+            return;
+        }
+        var function = modules.function("layer_norm.cu", Map.of("T_IN", x.dtype().kernelName(),
+                "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "layer_norm");
+        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(pointer(gamma, call)),
+                Pointer.to(beta == null ? new CUdeviceptr() : pointer(beta, call)), Pointer.to(pointer(y, call)),
+                Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}),
+                Pointer.to(new float[] {(float) epsilon}));
+        modules.launch("layer_norm", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream,
+                parameters);
+    }
+
+    @Override
+    public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
+        String call = "add";
+        AttentionContracts.add(CudaBackendProvider.NAME, a, b, y);
+        long count = a.elementCount();
+        if (count == 0) {
+            return;
+        }
+        var function = modules.function("residual_add.cu", Map.of("T_IN", a.dtype().kernelName(),
+                "BLOCK", Integer.toString(BLOCK)), "residual_add");
+        Pointer parameters = Pointer.to(Pointer.to(pointer(a, call)), Pointer.to(pointer(b, call)),
+                Pointer.to(pointer(y, call)), Pointer.to(new long[] {count}));
+        modules.launch("residual_add", function, Math.min((count + BLOCK - 1) / BLOCK,
+                (long) multiprocessors * BLOCKS_PER_SM), BLOCK, 0, stream, parameters);
+    }
+
+    /** Device pointers of Q, K and V and their common row stride in elements. */
+    private record Operands(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, long qAddress, long kAddress, long vAddress,
+                            int stride) {
+    }
+
+    private static Operands operands(AttentionInputs inputs, AttentionOptions options, String call) {
+        int width = options.width();
+        return switch (inputs) {
+            case AttentionInputs.Packed p -> {
+                long base = address(p.qkv(), call);
+                long bytes = (long) width * p.dtype().byteSize();
+                yield new Operands(DevicePointer.at(base), DevicePointer.at(base + bytes),
+                        DevicePointer.at(base + 2 * bytes), base, base + bytes, base + 2 * bytes, 3 * width);
+            }
+            case AttentionInputs.Separate s -> new Operands(pointer(s.q(), call), pointer(s.k(), call),
+                    pointer(s.v(), call), address(s.q(), call), address(s.k(), call), address(s.v(), call), width);
+        };
+    }
+
+    /** The kernels' assumptions, which the contracts (shared with the CPU backend) leave to each backend. */
+    private static void requireSupported(String call, Operands qkv, SequenceBatch batch, AttentionOptions options,
+                                         DeviceArray out) {
+        boolean aligned = qkv.qAddress() % 16 == 0 && qkv.kAddress() % 16 == 0 && qkv.vAddress() % 16 == 0
+                && (out == null || address(out, call) % 16 == 0);
+        if (!aligned) {
+            throw new NotSupportedException(call, "Q, K, V and the output must start on 16-byte boundaries (the "
+                    + "kernel copies 16-byte chunks); allocate them fresh or slice at multiples of 8 elements");
+        }
+        long perSequence = (long) (batch.maxLength() + AttentionTiling.FLASH_ROWS) * qkv.stride();
+        if (perSequence > MAX_SEQUENCE_ELEMENTS) {
+            throw new NotSupportedException(call, "sequences of " + batch.maxLength() + " tokens with rows of "
+                    + qkv.stride() + " elements exceed the kernels' 32-bit offsets");
+        }
+        if (batch.batch() + 1L > 65_535) {
+            throw new NotSupportedException(call, batch.batch() + " sequences exceed the grid's 65534");
+        }
+        if (AttentionTiling.flashTiles(batch.maxLength()) * options.heads() > Integer.MAX_VALUE) {
+            throw new NotSupportedException(call, "too many query tiles for one grid");
+        }
+    }
+
+    /** The widest copy unit (16, 8, 4 or 2 bytes) that divides the row and aligns every base address. */
+    private static int unit(long rowBytes, long... addresses) {
+        for (int unit : new int[] {16, 8, 4, 2}) {
+            boolean fits = rowBytes % unit == 0;
+            for (long address : addresses) {
+                fits &= address % unit == 0;
+            }
+            if (fits) {
+                return unit;
+            }
+        }
+        throw new NotSupportedException("gather/scatter", "rows of " + rowBytes + " bytes at odd addresses");
+    }
+
+    /** log2 of the threads sharing a row: the row's units rounded up to a power of two, at most a CTA. */
+    private static int lanesLog2(long units) {
+        int log2 = 0;
+        while ((1L << log2) < units && (1 << log2) < AttentionTiling.ROW_THREADS) {
+            log2++;
+        }
+        return log2;
+    }
+
+    private long rowGrid(long rows, int lanesLog2) {
+        long rowsPerBlock = AttentionTiling.ROW_THREADS >> lanesLog2;
+        return Math.max(1, Math.min((rows + rowsPerBlock - 1) / rowsPerBlock, (long) multiprocessors * BLOCKS_PER_SM));
+    }
+
+    private static long address(DeviceArray array, String call) {
+        return ((CudaBuffer) array.buffer()).address(call) + array.byteOffset();
+    }
+
+    private static CUdeviceptr pointer(DeviceArray array, String call) {
+        return ((CudaBuffer) array.buffer()).pointer(call, array.byteOffset());
+    }
+}

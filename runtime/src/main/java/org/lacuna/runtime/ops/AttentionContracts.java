@@ -1,0 +1,270 @@
+package org.lacuna.runtime.ops;
+
+import java.util.List;
+import java.util.Set;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.attention.AttentionInputs;
+import org.lacuna.runtime.attention.AttentionOptions;
+import org.lacuna.runtime.attention.KeyScore;
+import org.lacuna.runtime.attention.SelectionRule;
+import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.attention.TokenSelection;
+
+/** The argument checks of {@link AttentionOps}, shared by every backend so that all fail alike. */
+public final class AttentionContracts {
+    private static final Set<DType> FLOATS = Set.of(DType.F32, DType.F16, DType.BF16);
+    private static final Set<DType> HALVES = Set.of(DType.F16, DType.BF16);
+
+    private AttentionContracts() {
+    }
+
+    public static void selectTokens(String backend, DeviceArray scores, SequenceBatch batch, DeviceArray pinMask,
+                                    SelectionRule rule, TokenSelection out) {
+        String call = "selectTokens";
+        if (batch == null || rule == null || out == null) {
+            throw InvalidInputException.argument(call, "batch, rule and selection are required");
+        }
+        requireOpen(call, backend, scores, batch.offsets());
+        requireSelection(call, backend, out);
+        if (scores.dtype() != DType.F32 || !scores.shape().equals(Shape.of(batch.rows()))) {
+            throw InvalidInputException.shape(call, "scores must be F32 [" + batch.rows() + "], got " + scores.dtype()
+                    + scores.shape());
+        }
+        if (pinMask != null) {
+            requireOpen(call, backend, pinMask);
+            if (pinMask.dtype() != DType.I32 || !pinMask.shape().equals(Shape.of(batch.rows()))) {
+                throw InvalidInputException.shape(call, "the pin mask must be I32 [" + batch.rows() + "], got "
+                        + pinMask.dtype() + pinMask.shape());
+            }
+        }
+        if (out.rows() != batch.rows() || out.batch() != batch.batch()) {
+            throw InvalidInputException.shape(call, "the selection was made for " + out.rows() + " rows in "
+                    + out.batch() + " sequences, the batch has " + batch.rows() + " in " + batch.batch());
+        }
+        long needed = rule.capacity(batch.rows(), batch.batch(), batch.maxLength(), pinMask != null);
+        if (needed > out.capacity()) {
+            throw InvalidInputException.shape(call, "the rule may keep " + needed + " tokens but the selection holds "
+                    + out.capacity() + ": allocate it for this rule" + (pinMask != null ? " with a pin mask" : ""));
+        }
+    }
+
+    public static void gatherRows(String backend, DeviceArray x, TokenSelection selection, DeviceArray out) {
+        String call = "gatherRows";
+        requireOpen(call, backend, x, out);
+        requireSelection(call, backend, selection);
+        requireRows(call, "x", x, selection.rows());
+        requireRows(call, "out", out, selection.capacity());
+        requireSameRows(call, x, out);
+        if (overlap(x, out)) {
+            throw InvalidInputException.argument(call, "x and out overlap");
+        }
+    }
+
+    public static void scatterRows(String backend, DeviceArray kept, TokenSelection selection, DeviceArray passThrough,
+                                   DeviceArray out) {
+        String call = "scatterRows";
+        requireOpen(call, backend, kept, out);
+        requireSelection(call, backend, selection);
+        requireRows(call, "kept", kept, selection.capacity());
+        requireRows(call, "out", out, selection.rows());
+        requireSameRows(call, kept, out);
+        if (overlap(kept, out)) {
+            throw InvalidInputException.argument(call, "kept and out overlap");
+        }
+        if (passThrough != null) {
+            requireOpen(call, backend, passThrough);
+            boolean same = passThrough.buffer() == out.buffer() && passThrough.byteOffset() == out.byteOffset();
+            if (passThrough.dtype() != out.dtype() || !passThrough.shape().equals(out.shape())) {
+                throw InvalidInputException.shape(call, "passThrough " + passThrough.dtype() + passThrough.shape()
+                        + " must match out " + out.dtype() + out.shape());
+            }
+            if (!same && overlap(passThrough, out)) {
+                throw InvalidInputException.argument(call, "passThrough and out overlap without being the same tensor");
+            }
+            if (overlap(passThrough, kept)) {
+                throw InvalidInputException.argument(call, "passThrough and kept overlap");
+            }
+        }
+    }
+
+    /** Checks an attention's operands; returns the token count. */
+    public static long attention(String backend, AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
+                                 DeviceArray out, DeviceArray logSumExp) {
+        String call = "attention";
+        requireInputs(call, backend, inputs, batch, options);
+        requireOpen(call, backend, out);
+        if (out.dtype() != inputs.dtype()) {
+            throw InvalidInputException.dtype(call, "out is " + out.dtype() + " but the inputs are " + inputs.dtype());
+        }
+        requireTokens(call, "out", out, batch.rows(), options.width());
+        for (DeviceArray input : inputs.arrays()) {
+            if (overlap(input, out)) {
+                throw InvalidInputException.argument(call, "out overlaps an input");
+            }
+        }
+        if (logSumExp != null) {
+            requireOpen(call, backend, logSumExp);
+            requireLogSumExp(call, logSumExp, options, batch);
+            if (overlap(logSumExp, out)) {
+                throw InvalidInputException.argument(call, "logSumExp overlaps out");
+            }
+        }
+        return batch.rows();
+    }
+
+    public static void keyAttention(String backend, AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
+                                    DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
+        String call = "keyAttention";
+        requireInputs(call, backend, inputs, batch, options);
+        if (score == null) {
+            throw InvalidInputException.argument(call, "score is null");
+        }
+        requireOpen(call, backend, logSumExp, scores);
+        requireLogSumExp(call, logSumExp, options, batch);
+        if (scores.dtype() != DType.F32 || !scores.shape().equals(Shape.of(batch.rows()))) {
+            throw InvalidInputException.shape(call, "scores must be F32 [" + batch.rows() + "], got " + scores.dtype()
+                    + scores.shape());
+        }
+        if (overlap(scores, logSumExp)) {
+            throw InvalidInputException.argument(call, "scores overlap logSumExp");
+        }
+    }
+
+    public static void layerNorm(String backend, DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon,
+                                 DeviceArray y) {
+        String call = "layerNorm";
+        requireOpen(call, backend, x, gamma, y);
+        requireFloat(call, "x", x);
+        requireFloat(call, "y", y);
+        if (!x.shape().equals(y.shape())) {
+            throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
+        }
+        if (x.shape().rank() < 1 || x.shape().columns() == 0) {
+            throw InvalidInputException.shape(call, "x needs a non-empty last dimension, got " + x.shape());
+        }
+        Shape columns = Shape.of(x.shape().columns());
+        if (gamma.dtype() != DType.F32 || !gamma.shape().equals(columns)) {
+            throw InvalidInputException.shape(call, "gamma must be F32 " + columns + ", got " + gamma.dtype() + gamma.shape());
+        }
+        if (beta != null) {
+            requireOpen(call, backend, beta);
+            if (beta.dtype() != DType.F32 || !beta.shape().equals(columns)) {
+                throw InvalidInputException.shape(call, "beta must be F32 " + columns + ", got " + beta.dtype() + beta.shape());
+            }
+        }
+        if (!(epsilon > 0.0) || Double.isInfinite(epsilon)) {
+            throw InvalidInputException.argument(call, "epsilon must be positive and finite, got " + epsilon);
+        }
+        if (overlap(x, y) && !(x.buffer() == y.buffer() && x.byteOffset() == y.byteOffset() && x.dtype() == y.dtype())) {
+            throw InvalidInputException.argument(call, "x and y overlap partially");
+        }
+    }
+
+    public static void add(String backend, DeviceArray a, DeviceArray b, DeviceArray y) {
+        String call = "add";
+        requireOpen(call, backend, a, b, y);
+        requireFloat(call, "a", a);
+        if (a.dtype() != b.dtype() || a.dtype() != y.dtype()) {
+            throw InvalidInputException.dtype(call, "a, b and y must share a dtype, got " + a.dtype() + ", " + b.dtype()
+                    + ", " + y.dtype());
+        }
+        if (!a.shape().equals(b.shape()) || !a.shape().equals(y.shape())) {
+            throw InvalidInputException.shape(call, "a " + a.shape() + ", b " + b.shape() + " and y " + y.shape()
+                    + " must have one shape");
+        }
+        for (DeviceArray in : List.of(a, b)) {
+            if (overlap(in, y) && !(in.buffer() == y.buffer() && in.byteOffset() == y.byteOffset())) {
+                throw InvalidInputException.argument(call, "an input overlaps y partially");
+            }
+        }
+    }
+
+    private static void requireInputs(String call, String backend, AttentionInputs inputs, SequenceBatch batch,
+                                      AttentionOptions options) {
+        if (inputs == null || batch == null || options == null) {
+            throw InvalidInputException.argument(call, "inputs, batch and options are required");
+        }
+        requireOpen(call, backend, batch.offsets());
+        for (DeviceArray a : inputs.arrays()) {
+            requireOpen(call, backend, a);
+            if (!HALVES.contains(a.dtype()) || a.dtype() != inputs.dtype()) {
+                throw InvalidInputException.dtype(call, "Q, K and V must all be F16 or all BF16, got " + a.dtype()
+                        + " beside " + inputs.dtype());
+            }
+        }
+        int width = options.width();
+        switch (inputs) {
+            case AttentionInputs.Packed p -> requireTokens(call, "qkv", p.qkv(), batch.rows(), 3L * width);
+            case AttentionInputs.Separate s -> {
+                requireTokens(call, "q", s.q(), batch.rows(), width);
+                requireTokens(call, "k", s.k(), batch.rows(), width);
+                requireTokens(call, "v", s.v(), batch.rows(), width);
+            }
+        }
+    }
+
+    /** [rows, ...] holding {@code width} elements a row: the way mismatched head counts or head dims show. */
+    private static void requireTokens(String call, String name, DeviceArray a, long rows, long width) {
+        if (a.shape().rank() < 1 || a.shape().dim(0) != rows || a.elementCount() != rows * width) {
+            throw InvalidInputException.shape(call, name + " has shape " + a.shape() + " but the attention needs "
+                    + rows + " rows of " + width + " elements (heads x head dim" + (name.equals("qkv") ? " x 3" : "")
+                    + ")");
+        }
+    }
+
+    private static void requireLogSumExp(String call, DeviceArray lse, AttentionOptions options, SequenceBatch batch) {
+        Shape want = Shape.of(options.heads(), batch.rows());
+        if (lse.dtype() != DType.F32 || !lse.shape().equals(want)) {
+            throw InvalidInputException.shape(call, "logSumExp must be F32 " + want + ", got " + lse.dtype() + lse.shape());
+        }
+    }
+
+    private static void requireRows(String call, String name, DeviceArray a, long rows) {
+        if (a.shape().rank() < 1 || a.shape().dim(0) != rows) {
+            throw InvalidInputException.shape(call, name + " has shape " + a.shape() + ", expected " + rows + " rows");
+        }
+    }
+
+    private static void requireSameRows(String call, DeviceArray from, DeviceArray to) {
+        long fromRow = from.shape().dim(0) == 0 ? -1 : from.elementCount() / from.shape().dim(0);
+        long toRow = to.shape().dim(0) == 0 ? -1 : to.elementCount() / to.shape().dim(0);
+        if (from.dtype() != to.dtype() || (fromRow >= 0 && toRow >= 0 && fromRow != toRow)) {
+            throw InvalidInputException.shape(call, "rows of " + from.dtype() + from.shape() + " and " + to.dtype()
+                    + to.shape() + " differ in dtype or length");
+        }
+    }
+
+    private static void requireSelection(String call, String backend, TokenSelection selection) {
+        if (selection == null) {
+            throw InvalidInputException.argument(call, "selection is null");
+        }
+        requireOpen(call, backend, selection.keptIndex(), selection.slotOf());
+    }
+
+    private static void requireFloat(String call, String name, DeviceArray a) {
+        if (!FLOATS.contains(a.dtype())) {
+            throw InvalidInputException.dtype(call, name + " must be F32, F16 or BF16, got " + a.dtype());
+        }
+    }
+
+    static void requireOpen(String call, String backend, DeviceArray... arrays) {
+        for (DeviceArray a : arrays) {
+            if (a == null) {
+                throw InvalidInputException.argument(call, "a tensor argument is null");
+            }
+            a.checkOpen(call);
+            if (!a.buffer().backendName().equals(backend)) {
+                throw InvalidInputException.argument(call, "a tensor lives on the " + a.buffer().backendName()
+                        + " backend but this op runs on " + backend);
+            }
+        }
+    }
+
+    private static boolean overlap(DeviceArray a, DeviceArray b) {
+        return a.buffer() == b.buffer() && a.byteOffset() < b.byteOffset() + b.byteSize()
+                && b.byteOffset() < a.byteOffset() + a.byteSize();
+    }
+}
