@@ -57,6 +57,19 @@ class SparseConv3dTest {
     }
 
     @Test
+    void pointwiseConvolutionChoosesADataflowItself() {
+        // A 1x1x1 map has a single offset: its split redundancy must not try to split it in two.
+        try (SparseConv3d conv = SparseConv3d.create(session, ConvGeometry.submanifold(1), 1, 1, filled(1, 2f), null,
+                SparseConv3d.Options.of(DType.F32))) {
+            SparseTensor y = conv.forward(ones(1));
+            for (float v : y.features().toFloatArray()) {
+                assertEquals(2f, v);
+            }
+            assertTrue(conv.lastDataflow().isPresent());
+        }
+    }
+
+    @Test
     void submanifoldOnesCountNeighbours() {
         try (SparseConv3d conv = SparseConv3d.create(session, ConvGeometry.submanifold(3), 1, 1, filled(27, 1f), null,
                 SparseConv3d.Options.of(DType.F32))) {

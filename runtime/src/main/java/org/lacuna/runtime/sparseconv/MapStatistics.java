@@ -93,6 +93,10 @@ public final class MapStatistics {
             case UNSORTED -> tileWork(identity(map.outputCount()), 0, volume, tileRows);
             case SORTED -> tileWork(sortedRows(0, volume), 0, volume, tileRows);
             case SORTED_SPLIT -> {
+                if (volume < 2) {
+                    // A single offset has nothing to split: the split order is the sorted one.
+                    yield tileWork(sortedRows(0, volume), 0, volume, tileRows);
+                }
                 int half = volume / 2;
                 yield tileWork(sortedRows(0, half), 0, half, tileRows)
                         + tileWork(sortedRows(half, volume), half, volume, tileRows);

@@ -1,0 +1,122 @@
+package org.lacuna.api.layers;
+
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.InvalidInputException;
+
+/**
+ * Inference-mode batch norm over the channels of a sparse tensor:
+ * {@code y = γ (x − μ) / √(σ² + ε) + β} per channel, with the running statistics of training.
+ *
+ * <p>Where it follows a convolution it should be folded in instead ({@link #foldable()} to
+ * {@link SparseConv3d#create(org.lacuna.api.Session, org.lacuna.runtime.sparseconv.ConvGeometry, int, int, float[],
+ * float[], SparseConv3d.BatchNorm, SparseConv3d.Options)}), which costs nothing at run time. Standalone,
+ * {@link #forward} computes on the host from downloaded features (one download, one upload) until a device
+ * scale-and-shift op exists.
+ */
+public final class SparseBatchNorm {
+    /** PyTorch's and TorchSparse's default ε. */
+    public static final double DEFAULT_EPSILON = 1e-5;
+
+    private final float[] gamma;
+    private final float[] beta;
+    private final float[] mean;
+    private final float[] variance;
+    private final double epsilon;
+    private final float[] scale;
+    private final float[] shift;
+
+    private SparseBatchNorm(float[] gamma, float[] beta, float[] mean, float[] variance, double epsilon) {
+        this.gamma = gamma;
+        this.beta = beta;
+        this.mean = mean;
+        this.variance = variance;
+        this.epsilon = epsilon;
+        int c = gamma.length;
+        scale = new float[c];
+        shift = new float[c];
+        for (int i = 0; i < c; i++) {
+            double s = gamma[i] / Math.sqrt((double) variance[i] + epsilon);
+            scale[i] = (float) s;
+            shift[i] = (float) (beta[i] - mean[i] * s);
+        }
+    }
+
+    /** Every array has one entry per channel; copies are kept. */
+    public static SparseBatchNorm of(float[] gamma, float[] beta, float[] mean, float[] variance, double epsilon) {
+        String call = "SparseBatchNorm.of";
+        if (gamma == null || beta == null || mean == null || variance == null) {
+            throw InvalidInputException.argument(call, "gamma, beta, mean and variance are all required");
+        }
+        int c = gamma.length;
+        if (c < 1 || beta.length != c || mean.length != c || variance.length != c) {
+            throw InvalidInputException.shape(call, "gamma, beta, mean and variance need one entry per channel: got "
+                    + c + ", " + beta.length + ", " + mean.length + " and " + variance.length);
+        }
+        if (!(epsilon >= 0) || Double.isInfinite(epsilon)) {
+            throw InvalidInputException.argument(call, "epsilon " + epsilon + " must be finite and non-negative");
+        }
+        for (int i = 0; i < c; i++) {
+            if (!Float.isFinite(gamma[i]) || !Float.isFinite(beta[i]) || !Float.isFinite(mean[i])
+                    || !Float.isFinite(variance[i])) {
+                throw InvalidInputException.argument(call, "channel " + i + " has a non-finite parameter");
+            }
+            if (!(variance[i] + epsilon > 0)) {
+                throw InvalidInputException.argument(call, "channel " + i + ": variance " + variance[i] + " + epsilon "
+                        + epsilon + " must be positive");
+            }
+        }
+        return new SparseBatchNorm(gamma.clone(), beta.clone(), mean.clone(), variance.clone(), epsilon);
+    }
+
+    /** γ = 1, β = 0, μ = 0, σ² = 1 − ε: the identity (what PyTorch initialises a fresh batch norm to, up to ε). */
+    public static SparseBatchNorm identity(int channels) {
+        float[] ones = new float[channels];
+        java.util.Arrays.fill(ones, 1f);
+        return of(ones, new float[channels], new float[channels], ones, 0.0);
+    }
+
+    /** The parameters in the form {@link SparseConv3d} folds into its weights. */
+    public SparseConv3d.BatchNorm foldable() {
+        return new SparseConv3d.BatchNorm(gamma.clone(), beta.clone(), mean.clone(), variance.clone(), epsilon);
+    }
+
+    /** {@code y = x · scale + shift} per channel: scale = γ / √(σ² + ε). */
+    public float[] scale() {
+        return scale.clone();
+    }
+
+    /** shift = β − μ · scale. */
+    public float[] shift() {
+        return shift.clone();
+    }
+
+    public int channels() {
+        return gamma.length;
+    }
+
+    public double epsilon() {
+        return epsilon;
+    }
+
+    /** The normalised features on the same coordinates (host computation; see the class comment). */
+    public SparseTensor forward(SparseTensor x) {
+        String call = "SparseBatchNorm.forward";
+        SparseHost.requireOpen(call, x);
+        int c = channels();
+        if (x.channels() != c) {
+            throw InvalidInputException.shape(call, "channel mismatch: the input has " + x.channels()
+                    + " channels but the batch norm has " + c);
+        }
+        float[] values = x.features().toFloatArray();
+        for (int i = 0; i < values.length; i++) {
+            int ch = i % c;
+            values[i] = values[i] * scale[ch] + shift[ch];
+        }
+        return SparseHost.withFeatures(x, values, c);
+    }
+
+    @Override
+    public String toString() {
+        return "SparseBatchNorm[" + channels() + " channels, eps " + epsilon + "]";
+    }
+}

@@ -1,0 +1,236 @@
+package org.lacuna.api.models;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.io.Safetensors;
+import org.lacuna.api.layers.Linear;
+import org.lacuna.api.layers.SparseConcat;
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+
+/**
+ * TorchSparse's MinkUNet, the SemanticKITTI segmentation network: a stem of two 3×3×3 submanifold conv + BN + ReLU
+ * to cs[0]; four encoder stages, each a 2×2×2 stride-2 conv + BN + ReLU then two {@link ResidualBlock}s (cs[1..4]);
+ * four decoder stages, each a 2×2×2 stride-2 transposed conv + BN + ReLU to cs[5..8], the concatenation
+ * {@code [upsampled | skip]} with the encoder output of the same stride, and two residual blocks; then a linear
+ * classifier. Default widths cs = 32, 32, 64, 128, 256, 256, 128, 96, 96.
+ *
+ * <p>Parameter keys (TorchSparse/SPVNAS state-dict names; convolution kernels in Lacuna's layout, see
+ * {@link ConvBn}):
+ * <pre>
+ * stem.0.kernel, stem.1.*, stem.3.kernel, stem.4.*                 two conv + BN (+ ReLU at 2 and 5)
+ * stage{i}.0.net.0.kernel, stage{i}.0.net.1.*                      i = 1..4: k2 s2 conv + BN + ReLU
+ * stage{i}.{1,2}.*                                                  residual blocks ({@link ResidualBlock})
+ * up{i}.0.net.0.kernel, up{i}.0.net.1.*                            i = 1..4: k2 s2 transposed conv + BN + ReLU
+ * up{i}.1.{0,1}.*                                                   residual blocks after the concatenation
+ * classifier.0.weight [classes, cs[8]], classifier.0.bias [classes]
+ * </pre>
+ * where {@code *} is {@code weight}, {@code bias}, {@code running_mean}, {@code running_var}.
+ *
+ * <p>Host steps for now (a device op replaces each): the residual sums, the skip concatenations.
+ */
+public final class MinkUNet implements AutoCloseable {
+    /** SemanticKITTI's 19 evaluated classes. */
+    public static final int SEMANTIC_KITTI_CLASSES = 19;
+
+    private static final int[] DEFAULT_CHANNELS = {32, 32, 64, 128, 256, 256, 128, 96, 96};
+
+    /**
+     * @param channels the nine widths cs[0..8] (stem, four encoder stages, four decoder stages)
+     * @param dtype    F32 or F16 features and weights; logits are F32
+     */
+    public record Config(int inChannels, int numClasses, int[] channels, DType dtype) {
+        public Config {
+            String call = "MinkUNet.Config";
+            if (inChannels < 1 || numClasses < 1) {
+                throw InvalidInputException.argument(call, "inChannels " + inChannels + " and numClasses "
+                        + numClasses + " must be positive");
+            }
+            if (channels == null || channels.length != 9 || Arrays.stream(channels).anyMatch(c -> c < 1)) {
+                throw InvalidInputException.argument(call, "channels needs nine positive widths (stem, 4 encoder, 4 "
+                        + "decoder), got " + Arrays.toString(channels));
+            }
+            channels = channels.clone();
+            if (dtype == null) {
+                throw InvalidInputException.argument(call, "dtype is required");
+            }
+        }
+
+        /** The SemanticKITTI network: 19 classes, default widths, F32. */
+        public static Config semanticKitti(int inChannels) {
+            return new Config(inChannels, SEMANTIC_KITTI_CLASSES, DEFAULT_CHANNELS, DType.F32);
+        }
+
+        public Config withNumClasses(int classes) {
+            return new Config(inChannels, classes, channels, dtype);
+        }
+
+        /** Widths scaled by {@code ratio} (TorchSparse's {@code cr}), rounded, at least 1. */
+        public Config scaled(double ratio) {
+            return new Config(inChannels, numClasses, Arrays.stream(channels)
+                    .map(c -> Math.max(1, (int) Math.round(c * ratio))).toArray(), dtype);
+        }
+
+        public Config withDType(DType type) {
+            return new Config(inChannels, numClasses, channels, type);
+        }
+
+        @Override
+        public int[] channels() {
+            return channels.clone();
+        }
+    }
+
+    private final Config config;
+    private final ConvBn stem0;
+    private final ConvBn stem1;
+    private final List<ConvBn> down = new ArrayList<>();
+    private final List<ResidualBlock[]> encoder = new ArrayList<>();
+    private final List<ConvBn> up = new ArrayList<>();
+    private final List<ResidualBlock[]> decoder = new ArrayList<>();
+    private final Linear classifier;
+    private final Map<String, Safetensors.Entry> parameters;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private boolean closed;
+
+    private MinkUNet(Session session, Config config, ModelWeights w) {
+        this.config = config;
+        int[] cs = config.channels();
+        DType dt = config.dtype();
+        ConvGeometry k3 = ConvGeometry.submanifold(3);
+        try {
+            stem0 = own(ConvBn.create(session, w, "stem.0.kernel", "stem.1", k3, config.inChannels(), cs[0], true,
+                    dt));
+            stem1 = own(ConvBn.create(session, w, "stem.3.kernel", "stem.4", k3, cs[0], cs[0], true, dt));
+            for (int i = 1; i <= 4; i++) {
+                String p = "stage" + i;
+                down.add(own(ConvBn.create(session, w, p + ".0.net.0.kernel", p + ".0.net.1",
+                        ConvGeometry.strided(2, 2), cs[i - 1], cs[i - 1], true, dt)));
+                encoder.add(new ResidualBlock[] {
+                        own(ResidualBlock.create(session, w, p + ".1", cs[i - 1], cs[i], dt)),
+                        own(ResidualBlock.create(session, w, p + ".2", cs[i], cs[i], dt))});
+            }
+            for (int i = 1; i <= 4; i++) {
+                String p = "up" + i;
+                int from = cs[3 + i];
+                int to = cs[4 + i];
+                int skip = cs[4 - i];
+                up.add(own(ConvBn.create(session, w, p + ".0.net.0.kernel", p + ".0.net.1",
+                        ConvGeometry.transposed(2, 2), from, to, true, dt)));
+                decoder.add(new ResidualBlock[] {
+                        own(ResidualBlock.create(session, w, p + ".1.0", to + skip, to, dt)),
+                        own(ResidualBlock.create(session, w, p + ".1.1", to, to, dt))});
+            }
+            float[] weight = w.take("classifier.0.weight", ModelWeights.Init.HE_NORMAL, cs[8],
+                    new long[] {config.numClasses(), cs[8]});
+            float[] bias = w.take("classifier.0.bias", ModelWeights.Init.ZEROS, 0, new long[] {config.numClasses()});
+            classifier = own(Linear.create(session, weight, config.numClasses(), cs[8], bias,
+                    Linear.Options.of(dt).withOutputType(DType.F32)));
+            parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** A network with its parameters from {@code weights} (loaded or random: see {@link ModelWeights}). */
+    public static MinkUNet create(Session session, Config config, ModelWeights weights) {
+        if (session == null || config == null || weights == null) {
+            throw InvalidInputException.argument("MinkUNet.create", "session, config and weights are required");
+        }
+        return new MinkUNet(session, config, weights);
+    }
+
+    private <T extends AutoCloseable> T own(T layer) {
+        owned.add(layer);
+        return layer;
+    }
+
+    /**
+     * Per-voxel logits: a sparse tensor on x's coordinates with F32 features [N, numClasses]. x (stride 1,
+     * {@code inChannels} features of the config's dtype) stays open; every intermediate is freed on the way.
+     */
+    public SparseTensor forward(SparseTensor x) {
+        if (closed) {
+            throw new org.lacuna.runtime.ResourceClosedException("MinkUNet.forward", "MinkUNet");
+        }
+        List<SparseTensor> skips = new ArrayList<>();
+        try {
+            SparseTensor s0;
+            try (SparseTensor h = stem0.forward(x)) {
+                s0 = stem1.forward(h);
+            }
+            skips.add(s0);
+            SparseTensor current = s0;
+            for (int i = 0; i < 4; i++) {
+                SparseTensor stage;
+                try (SparseTensor d = down.get(i).forward(current);
+                     SparseTensor r = encoder.get(i)[0].forward(d)) {
+                    stage = encoder.get(i)[1].forward(r);
+                }
+                skips.add(stage);
+                current = stage;
+            }
+            // skips: s0 (stride 1), s1 .. s4; decoding starts from s4 and meets s3, s2, s1, s0.
+            for (int i = 0; i < 4; i++) {
+                SparseTensor next;
+                try (SparseTensor u = up.get(i).forward(current);
+                     SparseTensor cat = SparseConcat.concat(u, skips.get(3 - i));
+                     SparseTensor r = decoder.get(i)[0].forward(cat)) {
+                    next = decoder.get(i)[1].forward(r);
+                }
+                if (i > 0) {
+                    current.close();
+                }
+                current = next;
+            }
+            try (SparseTensor last = current) {
+                Tensor logits = classifier.forward(last.features());
+                try {
+                    return SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
+                } catch (RuntimeException e) {
+                    logits.close();
+                    throw e;
+                }
+            }
+        } finally {
+            skips.forEach(SparseTensor::close);
+        }
+    }
+
+    /** Every parameter the network was built with, by key, as F32: {@link Safetensors#write} saves them. */
+    public Map<String, Safetensors.Entry> parameters() {
+        return parameters;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException first = null;
+        for (AutoCloseable layer : owned) {
+            try {
+                layer.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

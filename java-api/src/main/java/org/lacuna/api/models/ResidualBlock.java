@@ -1,0 +1,94 @@
+package org.lacuna.api.models;
+
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+
+/**
+ * TorchSparse's (SPVNAS-era) {@code ResidualBlock} at stride 1: {@code relu(main(x) + shortcut(x))} with
+ * main = 3×3×3 conv + BN + ReLU, 3×3×3 conv + BN, and shortcut = x, or a 1×1×1 conv + BN where the channels change.
+ *
+ * <p>Parameter keys under {@code prefix}: {@code net.0.kernel}, {@code net.1.*} (first conv and norm),
+ * {@code net.3.kernel}, {@code net.4.*} (second), and where channels change {@code downsample.0.kernel},
+ * {@code downsample.1.*}; see {@link ConvBn} for shapes.
+ *
+ * <p>The sum and the final ReLU run on the host from downloaded features (no device add op yet); a device
+ * add-activation op replaces {@link #addRelu}.
+ */
+public final class ResidualBlock implements AutoCloseable {
+    private final ConvBn first;
+    private final ConvBn second;
+    private final ConvBn downsample;
+    private final int in;
+
+    private ResidualBlock(ConvBn first, ConvBn second, ConvBn downsample, int in) {
+        this.first = first;
+        this.second = second;
+        this.downsample = downsample;
+        this.in = in;
+    }
+
+    public static ResidualBlock create(Session session, ModelWeights weights, String prefix, int in, int out,
+                                       DType dtype) {
+        ConvGeometry k3 = ConvGeometry.submanifold(3);
+        ConvBn first = ConvBn.create(session, weights, prefix + ".net.0.kernel", prefix + ".net.1", k3, in, out, true,
+                dtype);
+        ConvBn second = ConvBn.create(session, weights, prefix + ".net.3.kernel", prefix + ".net.4", k3, out, out,
+                false, dtype);
+        ConvBn down = in == out ? null : ConvBn.create(session, weights, prefix + ".downsample.0.kernel",
+                prefix + ".downsample.1", ConvGeometry.submanifold(1), in, out, false, dtype);
+        return new ResidualBlock(first, second, down, in);
+    }
+
+    /** A new sparse tensor on x's coordinates; x stays open. */
+    public SparseTensor forward(SparseTensor x) {
+        if (x.channels() != in) {
+            throw InvalidInputException.shape("ResidualBlock.forward", "channel mismatch: the input has "
+                    + x.channels() + " channels but the block takes " + in);
+        }
+        SparseTensor main;
+        try (SparseTensor hidden = first.forward(x)) {
+            main = second.forward(hidden);
+        }
+        try (main) {
+            if (downsample == null) {
+                return addRelu(main, x);
+            }
+            try (SparseTensor shortcut = downsample.forward(x)) {
+                return addRelu(main, shortcut);
+            }
+        }
+    }
+
+    /** {@code relu(a + b)} on a's coordinates (host computation; both on the same coordinate set). */
+    static SparseTensor addRelu(SparseTensor a, SparseTensor b) {
+        if (a.size() != b.size() || a.channels() != b.channels()) {
+            throw InvalidInputException.shape("ResidualBlock.addRelu", "the branches are [" + a.size() + ", "
+                    + a.channels() + "] and [" + b.size() + ", " + b.channels() + "]");
+        }
+        float[] sum = a.features().toFloatArray();
+        float[] other = b.features().toFloatArray();
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = Math.max(sum[i] + other[i], 0f);
+        }
+        Tensor features = a.session().fromFloats(sum, a.featureType(), a.size(), a.channels());
+        try {
+            return SparseTensor.onCoordinateSet(a.coordinateSet(), features);
+        } catch (RuntimeException e) {
+            features.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        try (second; first) {
+            if (downsample != null) {
+                downsample.close();
+            }
+        }
+    }
+}
