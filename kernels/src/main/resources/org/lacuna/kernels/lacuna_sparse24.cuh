@@ -13,7 +13,7 @@ __device__ __forceinline__ void load_stage(unsigned char* stage, const unsigned 
                                            const unsigned short* __restrict__ w, const unsigned* __restrict__ e,
                                            int k_tile, long long m0, long long n0, int n, int k, int mp, int kp) {
     const int tid = threadIdx.x;
-    const unsigned a_base = shared_address(stage);
+    const unsigned a_base = lacuna_smem_address(stage);
     const unsigned b_base = a_base + A_STAGE_BYTES;
     const unsigned e_base = b_base + B_STAGE_BYTES;
     const long long k0 = (long long)k_tile * BK;
@@ -25,14 +25,14 @@ __device__ __forceinline__ void load_stage(unsigned char* stage, const unsigned 
         const int row = id >> 2;
         const int chunk = id & 3;
         const unsigned short* source = w + (m0 + row) * (kp / 2) + k0 / 2 + chunk * 8;
-        copy16_async(a_base + a_offset(row, chunk), source, true);
+        lacuna_copy16_async(a_base + a_offset(row, chunk), source, true);
     }
     // Metadata: the CTA's 4 row groups are contiguous for each of the 2 k-blocks of this tile.
     if (tid < E_STAGE_BYTES / 16) {
         const int kb = tid / 32;
         const int word = (tid % 32) * 4;
         const unsigned* source = e + (((k0 / 32) + kb) * (mp / 32) + m0 / 32) * 32 + word;
-        copy16_async(e_base + (kb * 128 + word) * 4, source, true);
+        lacuna_copy16_async(e_base + (kb * 128 + word) * 4, source, true);
     }
     // B: BN token rows x 8 chunks of 8 K values; rows past N and columns past K are zeros.
 #pragma unroll
@@ -45,7 +45,7 @@ __device__ __forceinline__ void load_stage(unsigned char* stage, const unsigned 
 #if K_ALIGNED
         const bool valid = token < n && col < k;
         const unsigned short* source = valid ? x + token * k + col : x;
-        copy16_async(b_base + b_offset(row, chunk), source, valid);
+        lacuna_copy16_async(b_base + b_offset(row, chunk), source, valid);
 #else
         unsigned short values[8];
 #pragma unroll

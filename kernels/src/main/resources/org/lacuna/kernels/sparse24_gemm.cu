@@ -103,21 +103,21 @@ sparse24_gemm(const unsigned short* __restrict__ x, const unsigned short* __rest
         if (s < k_tiles) {
             load_stage(shared + s * STAGE_BYTES, x, w_values, w_metadata, s, m0, n0, n, k, mp, kp);
         }
-        commit_copies();
+        lacuna_commit_copies();
     }
 
     for (int kt = 0; kt < k_tiles; kt++) {
-        wait_copies<STAGES - 2>();
+        lacuna_wait_copies<STAGES - 2>();
         // Also guarantees every warp finished reading the stage the prefetch below overwrites.
         __syncthreads();
         const int next = kt + STAGES - 1;
         if (next < k_tiles) {
             load_stage(shared + (next % STAGES) * STAGE_BYTES, x, w_values, w_metadata, next, m0, n0, n, k, mp, kp);
         }
-        commit_copies();
+        lacuna_commit_copies();
 
         const unsigned char* stage = shared + (kt % STAGES) * STAGE_BYTES;
-        const unsigned a_base = shared_address(stage);
+        const unsigned a_base = lacuna_smem_address(stage);
         const unsigned b_base = a_base + A_STAGE_BYTES;
         const unsigned* e_stage = (const unsigned*)(stage + A_STAGE_BYTES + B_STAGE_BYTES);
 
@@ -130,12 +130,12 @@ sparse24_gemm(const unsigned short* __restrict__ x, const unsigned short* __rest
 #pragma unroll
             for (int i = 0; i < M_TILES; i++) {
                 const int row = warp_m * 64 + i * 16 + (lane & 15);
-                load_matrix_x4(a_base + a_offset(row, ks * 2 + (lane >> 4)), a[i][0], a[i][1], a[i][2], a[i][3]);
+                lacuna_ldmatrix_x4(a_base + a_offset(row, ks * 2 + (lane >> 4)), a[i]);
             }
 #pragma unroll
             for (int j = 0; j < N_TILES; j++) {
                 const int row = warp_n * WARP_N + j * 8 + (lane & 7);
-                load_matrix_x4(b_base + b_offset(row, ks * 4 + (lane >> 3)), b[j][0], b[j][1], b[j][2], b[j][3]);
+                lacuna_ldmatrix_x4(b_base + b_offset(row, ks * 4 + (lane >> 3)), b[j]);
             }
 #pragma unroll
             for (int i = 0; i < M_TILES; i++) {
@@ -150,7 +150,7 @@ sparse24_gemm(const unsigned short* __restrict__ x, const unsigned short* __rest
             }
         }
     }
-    wait_copies<0>();
+    lacuna_wait_copies<0>();
 
     // D = Yᵀ: accumulator (row g, col 2t+r) of tile (i, j) is Y[token n0+.. + 2t + r][out m0+.. + g].
     const int g = lane >> 2;

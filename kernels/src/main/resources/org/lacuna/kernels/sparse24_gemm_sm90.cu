@@ -128,21 +128,21 @@ sparse24_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
         if (s < k_tiles) {
             load_stage(shared + s * STAGE_BYTES, x, w_values, w_metadata, s, m0, n0, n, k, mp, kp);
         }
-        commit_copies();
+        lacuna_commit_copies();
     }
 
     for (int kt = 0; kt < k_tiles; kt++) {
-        wait_copies<STAGES - 2>();
+        lacuna_wait_copies<STAGES - 2>();
         fence_async_shared();
         __syncthreads();
         const int next = kt + STAGES - 1;
         if (next < k_tiles) {
             load_stage(shared + (next % STAGES) * STAGE_BYTES, x, w_values, w_metadata, next, m0, n0, n, k, mp, kp);
         }
-        commit_copies();
+        lacuna_commit_copies();
 
         const unsigned char* stage = shared + (kt % STAGES) * STAGE_BYTES;
-        const unsigned a_base = shared_address(stage);
+        const unsigned a_base = lacuna_smem_address(stage);
         const unsigned b_base = a_base + A_STAGE_BYTES;
         const unsigned* e_stage = (const unsigned*)(stage + A_STAGE_BYTES + B_STAGE_BYTES);
 
@@ -150,8 +150,7 @@ sparse24_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
         unsigned e[BK / 32];
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
-            load_matrix_x4(a_base + a_offset(warp_row + (lane & 15), ks * 2 + (lane >> 4)), a[ks][0], a[ks][1],
-                           a[ks][2], a[ks][3]);
+            lacuna_ldmatrix_x4(a_base + a_offset(warp_row + (lane & 15), ks * 2 + (lane >> 4)), a[ks]);
             e[ks] = e_stage[ks * 128 + row_group * 32 + lane];
         }
         wgmma_fence();
@@ -168,7 +167,7 @@ sparse24_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
         // The A fragments live in registers the next tile overwrites: wait before reusing them.
         wgmma_wait_all();
     }
-    wait_copies<0>();
+    lacuna_wait_copies<0>();
 
     const int g = lane >> 2;
     const int t = lane & 3;

@@ -12,6 +12,7 @@
 // tile 32 x 32. T_IN=f32: the same tiles in fp32 FMA (no tf32 rounding: fp32 results match the fp32 reference).
 // lacuna-variants: T_IN=f16 T_OUT=f16 ACT=relu | T_IN=f16 T_OUT=f32 ACT=none | T_IN=f32 T_OUT=f32 ACT=relu | T_IN=f32 T_OUT=f16 ACT=none
 #include "lacuna_common.cuh"
+#include "lacuna_mma.cuh"
 
 #ifndef T_IN
 #define T_IN f16
@@ -35,16 +36,6 @@
 
 typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> In;
 typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
-
-#if MMA_PATH
-__device__ __forceinline__ void mma_16816(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0,
-                                          unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-#endif
 
 // Adds the workspace (later groups), then either keeps the sum in the workspace or finishes it into y.
 __device__ __forceinline__ void sparseconv_store(float value, int row, int c, int out, int accumulate, int finish,
@@ -179,13 +170,13 @@ sparseconv_implicit_gemm(const typename In::type* __restrict__ x, const typename
 #pragma unroll
                 for (int mi = 0; mi < 2; mi++) {
                     const int m = wm * 32 + mi * 16 + g;
-                    const unsigned a0 = *reinterpret_cast<const unsigned*>(&as[m][2 * t]);
-                    const unsigned a1 = *reinterpret_cast<const unsigned*>(&as[m + 8][2 * t]);
-                    const unsigned a2 = *reinterpret_cast<const unsigned*>(&as[m][2 * t + 8]);
-                    const unsigned a3 = *reinterpret_cast<const unsigned*>(&as[m + 8][2 * t + 8]);
+                    const unsigned a[4] = {*reinterpret_cast<const unsigned*>(&as[m][2 * t]),
+                                           *reinterpret_cast<const unsigned*>(&as[m + 8][2 * t]),
+                                           *reinterpret_cast<const unsigned*>(&as[m][2 * t + 8]),
+                                           *reinterpret_cast<const unsigned*>(&as[m + 8][2 * t + 8])};
 #pragma unroll
                     for (int ni = 0; ni < 4; ni++) {
-                        mma_16816(acc[mi][ni], a0, a1, a2, a3, b[ni][0], b[ni][1]);
+                        lacuna_mma_16816<LACUNA_DTYPE_f16>(acc[mi][ni], a, b[ni][0], b[ni][1]);
                     }
                 }
 #else
