@@ -15,7 +15,6 @@ import org.lacuna.runtime.attention.TokenSelection;
 
 /** The argument checks of {@link AttentionOps}, shared by every backend so that all fail alike. */
 public final class AttentionContracts {
-    private static final Set<DType> FLOATS = Set.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> HALVES = Set.of(DType.F16, DType.BF16);
 
     private AttentionContracts() {
@@ -27,14 +26,14 @@ public final class AttentionContracts {
         if (batch == null || rule == null || out == null) {
             throw InvalidInputException.argument(call, "batch, rule and selection are required");
         }
-        requireOpen(call, backend, scores, batch.offsets());
+        OpContracts.requireOpen(call, backend, scores, batch.offsets());
         requireSelection(call, backend, out);
         if (scores.dtype() != DType.F32 || !scores.shape().equals(Shape.of(batch.rows()))) {
             throw InvalidInputException.shape(call, "scores must be F32 [" + batch.rows() + "], got " + scores.dtype()
                     + scores.shape());
         }
         if (pinMask != null) {
-            requireOpen(call, backend, pinMask);
+            OpContracts.requireOpen(call, backend, pinMask);
             if (pinMask.dtype() != DType.I32 || !pinMask.shape().equals(Shape.of(batch.rows()))) {
                 throw InvalidInputException.shape(call, "the pin mask must be I32 [" + batch.rows() + "], got "
                         + pinMask.dtype() + pinMask.shape());
@@ -53,7 +52,7 @@ public final class AttentionContracts {
 
     public static void gatherRows(String backend, DeviceArray x, TokenSelection selection, DeviceArray out) {
         String call = "gatherRows";
-        requireOpen(call, backend, x, out);
+        OpContracts.requireOpen(call, backend, x, out);
         requireSelection(call, backend, selection);
         requireRows(call, "x", x, selection.rows());
         requireRows(call, "out", out, selection.capacity());
@@ -66,7 +65,7 @@ public final class AttentionContracts {
     public static void scatterRows(String backend, DeviceArray kept, TokenSelection selection, DeviceArray passThrough,
                                    DeviceArray out) {
         String call = "scatterRows";
-        requireOpen(call, backend, kept, out);
+        OpContracts.requireOpen(call, backend, kept, out);
         requireSelection(call, backend, selection);
         requireRows(call, "kept", kept, selection.capacity());
         requireRows(call, "out", out, selection.rows());
@@ -75,7 +74,7 @@ public final class AttentionContracts {
             throw InvalidInputException.argument(call, "kept and out overlap");
         }
         if (passThrough != null) {
-            requireOpen(call, backend, passThrough);
+            OpContracts.requireOpen(call, backend, passThrough);
             boolean same = passThrough.buffer() == out.buffer() && passThrough.byteOffset() == out.byteOffset();
             if (passThrough.dtype() != out.dtype() || !passThrough.shape().equals(out.shape())) {
                 throw InvalidInputException.shape(call, "passThrough " + passThrough.dtype() + passThrough.shape()
@@ -95,7 +94,7 @@ public final class AttentionContracts {
                                  DeviceArray out, DeviceArray logSumExp) {
         String call = "attention";
         requireInputs(call, backend, inputs, batch, options);
-        requireOpen(call, backend, out);
+        OpContracts.requireOpen(call, backend, out);
         if (out.dtype() != inputs.dtype()) {
             throw InvalidInputException.dtype(call, "out is " + out.dtype() + " but the inputs are " + inputs.dtype());
         }
@@ -106,7 +105,7 @@ public final class AttentionContracts {
             }
         }
         if (logSumExp != null) {
-            requireOpen(call, backend, logSumExp);
+            OpContracts.requireOpen(call, backend, logSumExp);
             requireLogSumExp(call, logSumExp, options, batch);
             if (overlap(logSumExp, out)) {
                 throw InvalidInputException.argument(call, "logSumExp overlaps out");
@@ -122,7 +121,7 @@ public final class AttentionContracts {
         if (score == null) {
             throw InvalidInputException.argument(call, "score is null");
         }
-        requireOpen(call, backend, logSumExp, scores);
+        OpContracts.requireOpen(call, backend, logSumExp, scores);
         requireLogSumExp(call, logSumExp, options, batch);
         if (scores.dtype() != DType.F32 || !scores.shape().equals(Shape.of(batch.rows()))) {
             throw InvalidInputException.shape(call, "scores must be F32 [" + batch.rows() + "], got " + scores.dtype()
@@ -136,9 +135,9 @@ public final class AttentionContracts {
     public static void layerNorm(String backend, DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon,
                                  DeviceArray y) {
         String call = "layerNorm";
-        requireOpen(call, backend, x, gamma, y);
-        requireFloat(call, "x", x);
-        requireFloat(call, "y", y);
+        OpContracts.requireOpen(call, backend, x, gamma, y);
+        OpContracts.requireFloat(call, "x", x);
+        OpContracts.requireFloat(call, "y", y);
         if (!x.shape().equals(y.shape())) {
             throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
         }
@@ -150,7 +149,7 @@ public final class AttentionContracts {
             throw InvalidInputException.shape(call, "gamma must be F32 " + columns + ", got " + gamma.dtype() + gamma.shape());
         }
         if (beta != null) {
-            requireOpen(call, backend, beta);
+            OpContracts.requireOpen(call, backend, beta);
             if (beta.dtype() != DType.F32 || !beta.shape().equals(columns)) {
                 throw InvalidInputException.shape(call, "beta must be F32 " + columns + ", got " + beta.dtype() + beta.shape());
             }
@@ -165,8 +164,8 @@ public final class AttentionContracts {
 
     public static void add(String backend, DeviceArray a, DeviceArray b, DeviceArray y) {
         String call = "add";
-        requireOpen(call, backend, a, b, y);
-        requireFloat(call, "a", a);
+        OpContracts.requireOpen(call, backend, a, b, y);
+        OpContracts.requireFloat(call, "a", a);
         if (a.dtype() != b.dtype() || a.dtype() != y.dtype()) {
             throw InvalidInputException.dtype(call, "a, b and y must share a dtype, got " + a.dtype() + ", " + b.dtype()
                     + ", " + y.dtype());
@@ -187,9 +186,9 @@ public final class AttentionContracts {
         if (inputs == null || batch == null || options == null) {
             throw InvalidInputException.argument(call, "inputs, batch and options are required");
         }
-        requireOpen(call, backend, batch.offsets());
+        OpContracts.requireOpen(call, backend, batch.offsets());
         for (DeviceArray a : inputs.arrays()) {
-            requireOpen(call, backend, a);
+            OpContracts.requireOpen(call, backend, a);
             if (!HALVES.contains(a.dtype()) || a.dtype() != inputs.dtype()) {
                 throw InvalidInputException.dtype(call, "Q, K and V must all be F16 or all BF16, got " + a.dtype()
                         + " beside " + inputs.dtype());
@@ -241,26 +240,7 @@ public final class AttentionContracts {
         if (selection == null) {
             throw InvalidInputException.argument(call, "selection is null");
         }
-        requireOpen(call, backend, selection.keptIndex(), selection.slotOf());
-    }
-
-    private static void requireFloat(String call, String name, DeviceArray a) {
-        if (!FLOATS.contains(a.dtype())) {
-            throw InvalidInputException.dtype(call, name + " must be F32, F16 or BF16, got " + a.dtype());
-        }
-    }
-
-    static void requireOpen(String call, String backend, DeviceArray... arrays) {
-        for (DeviceArray a : arrays) {
-            if (a == null) {
-                throw InvalidInputException.argument(call, "a tensor argument is null");
-            }
-            a.checkOpen(call);
-            if (!a.buffer().backendName().equals(backend)) {
-                throw InvalidInputException.argument(call, "a tensor lives on the " + a.buffer().backendName()
-                        + " backend but this op runs on " + backend);
-            }
-        }
+        OpContracts.requireOpen(call, backend, selection.keptIndex(), selection.slotOf());
     }
 
     private static boolean overlap(DeviceArray a, DeviceArray b) {

@@ -17,7 +17,7 @@ public final class ConvolutionContracts {
     public static void sparseConvolution(String backend, DeviceArray x, KernelMap map, DeviceArray weights,
                                          DeviceArray bias, Activation activation, Dataflow dataflow, DeviceArray y) {
         String call = "sparseConvolution";
-        requireOpen(call, backend, x, weights, y);
+        OpContracts.requireOpen(call, backend, x, weights, y);
         if (map == null || activation == null || dataflow == null) {
             throw InvalidInputException.argument(call, "map, activation and dataflow must not be null");
         }
@@ -56,7 +56,7 @@ public final class ConvolutionContracts {
             throw InvalidInputException.shape(call, "channel counts must be positive, got in " + in + ", out " + out);
         }
         if (bias != null) {
-            requireOpen(call, backend, bias);
+            OpContracts.requireOpen(call, backend, bias);
             if (bias.dtype() != DType.F32 || !bias.shape().equals(Shape.of(out))) {
                 throw InvalidInputException.shape(call, "bias must be F32 [" + out + "], got " + bias.dtype() + " "
                         + bias.shape());
@@ -84,19 +84,6 @@ public final class ConvolutionContracts {
         if (!outputs.tensorStride().equals(inputs.tensorStride().times(geometry.stride()))) {
             throw InvalidInputException.argument(call, "outputs at tensor stride " + outputs.tensorStride()
                     + " do not match inputs at " + inputs.tensorStride() + " with stride " + geometry.stride());
-        }
-    }
-
-    private static void requireOpen(String call, String backend, DeviceArray... arrays) {
-        for (DeviceArray a : arrays) {
-            if (a == null) {
-                throw InvalidInputException.argument(call, "a tensor argument is null");
-            }
-            a.checkOpen(call);
-            if (!a.buffer().backendName().equals(backend)) {
-                throw InvalidInputException.argument(call, "a tensor lives on the " + a.buffer().backendName()
-                        + " backend but this op runs on " + backend);
-            }
         }
     }
 

@@ -140,7 +140,8 @@ public final class OpContracts {
         linear(call, backend, x, w.out(), w.in(), bias, activation, y);
     }
 
-    private static void requireOpen(String call, String backend, DeviceArray... arrays) {
+    /** Every array non-null, open and on {@code backend}: the check all op families share. */
+    static void requireOpen(String call, String backend, DeviceArray... arrays) {
         for (DeviceArray a : arrays) {
             if (a == null) {
                 throw InvalidInputException.argument(call, "a tensor argument is null");
@@ -153,7 +154,7 @@ public final class OpContracts {
         }
     }
 
-    private static void requireFloat(String call, String name, DeviceArray a) {
+    static void requireFloat(String call, String name, DeviceArray a) {
         if (!FLOATS.contains(a.dtype())) {
             throw InvalidInputException.dtype(call, name + " must be F32, F16 or BF16, got " + a.dtype());
         }
