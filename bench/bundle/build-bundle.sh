@@ -135,6 +135,12 @@ chmod +x "$BUNDLE/run.sh"
 # The PyTorch anchors run beside the Java benchmarks on the GPU machine.
 mkdir -p "$BUNDLE/anchors"
 cp bench/anchors/*.py "$BUNDLE/anchors/"
+# The real KITTI sweep (../shared/data, never committed) travels in the git-ignored bundle for the sparse-conv
+# benchmark and the KITTI tests; the device call carries only the checkout.
+if [[ -f "$ROOT/../shared/data/kitti-velodyne-000001.bin" ]]; then
+    mkdir -p "$BUNDLE/data"
+    cp "$ROOT/../shared/data/kitti-velodyne-000001.bin" "$BUNDLE/data/"
+fi
 if commit="$(git rev-parse HEAD 2>/dev/null)"; then
     dirty=false
     [[ -z "$(git status --porcelain 2>/dev/null)" ]] || dirty=true

@@ -7,11 +7,17 @@
 # OUTDIR receives six files: run.log, device.txt, junit.xml (all JUnit reports merged), bench.json, and the run record
 # gpu-run-<date>-<device>.json / .md; and a seventh, anchors.json, when the sparse-gemm benchmark ran and PyTorch
 # imports: bench/anchors/sparse_gemm_anchor.py times PyTorch's cuBLAS and cuSPARSELt on the same cases, and the record
-# gets those timings and the ratios (bench/anchors/README.md). Extra arguments for the test launcher, GpuBenchMain and
-# the anchor script can be passed in LACUNA_TEST_ARGS (e.g. "--include-classname .*CudaOpsGpuTest", or "--exclude-tag
-# gpu" for none: --select-class cannot be combined with the class-path scan),
-# LACUNA_BENCH_ARGS (e.g. "--filter spmm") and LACUNA_ANCHOR_ARGS (e.g. "--with-linear"); LACUNA_SPARSE_GEMM_CASES
-# selects the sparse GEMM cases of both the benchmark and the anchors (e.g. "headline").
+# gets those timings and the ratios (bench/anchors/README.md). Where the attention or sparse-conv benchmark ran,
+# attention_anchor.py and sparse_conv_anchor.py (the latter on the kernel maps and weights the benchmark exported to a
+# temporary folder) are timed too; their JSON stays in that folder and reaches the record through the merged report,
+# so OUTDIR never holds more than seven files. The sparse-conv benchmark reads the KITTI sweep from LACUNA_KITTI, else
+# data/ in the bundle, else shared/data in or beside the working tree around it. Extra arguments for the test
+# launcher, GpuBenchMain and the anchor scripts can be passed in LACUNA_TEST_ARGS (e.g. "--include-classname
+# .*CudaOpsGpuTest", or "--exclude-tag gpu" for none: --select-class cannot be combined with the class-path scan),
+# LACUNA_BENCH_ARGS (e.g. "--filter spmm"), LACUNA_ANCHOR_ARGS (sparse_gemm_anchor.py, e.g. "--with-linear"),
+# LACUNA_ATTENTION_ANCHOR_ARGS and LACUNA_SPARSE_CONV_ANCHOR_ARGS; LACUNA_SPARSE_GEMM_CASES selects the sparse GEMM
+# cases of both the benchmark and the anchors (e.g. "headline"), LACUNA_ATTENTION_CASES the attention ones,
+# LACUNA_SPARSE_CONV_BATCHES the sparse-conv batches (default 1,4).
 #
 # Exit status: 0 all passed; 1 a test failed; 3 no test failed but a benchmark (or the anchor script) failed; 4 the
 # record could not be made. A test failure never stops the benchmarks.
@@ -101,10 +107,11 @@ add_cuda_libraries() {
     export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
 }
 
-# The anchor script: copied into the bundle, or in the working tree the bundle sits in (as on the device tool).
+# An anchor script (default sparse_gemm_anchor.py): copied into the bundle, or in the working tree the bundle sits in
+# (as on the device tool).
 anchor_script() {
-    local candidate
-    for candidate in "$BUNDLE/anchors/sparse_gemm_anchor.py" "$BUNDLE/../bench/anchors/sparse_gemm_anchor.py"; do
+    local candidate name="${1:-sparse_gemm_anchor.py}"
+    for candidate in "$BUNDLE/anchors/$name" "$BUNDLE/../bench/anchors/$name"; do
         if [[ -f "$candidate" ]]; then
             echo "$candidate"
             return 0
@@ -142,6 +149,51 @@ run_anchors() {
     else
         log "anchors could not be merged: the record gets bench.json alone"
     fi
+}
+
+# Another benchmark's anchor script and its merger, chained onto RECORD_BENCH (run after run_anchors): runs only where
+# GpuBenchMain ran BENCHMARK; the script's JSON goes to WORK, not OUTDIR. A failing script sets ANCHOR_EXIT unless an
+# earlier one did. usage: run_more_anchors WORK BENCHMARK SCRIPT MERGER_CLASS [script arguments...]
+run_more_anchors() {
+    local work="$1" benchmark="$2" name="$3" merger="$4" script note="" status=0
+    shift 4
+    grep -q "\"$benchmark\"" "$OUT/bench.json" 2>/dev/null || return 0
+    local json="$work/$benchmark-anchors.json" merged="$work/bench-with-$benchmark-anchors.json"
+    script="$(anchor_script "$name")"
+    if [[ -z "$script" ]]; then
+        note="$name is neither in the bundle nor in the working tree around it"
+    elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
+        note="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
+    else
+        log "PyTorch anchors for $benchmark: $script"
+        python3 "$script" --out "$json" "$@" || status=$?
+        log "$benchmark anchors exited $status"
+        if (( status != 0 && ANCHOR_EXIT == 0 )); then
+            ANCHOR_EXIT=$status
+        fi
+    fi
+    if [[ -n "$note" ]]; then
+        log "$benchmark anchors skipped: $note"
+    fi
+    if "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" "$merger" --bench-json "$RECORD_BENCH" \
+        --anchors-json "$json" --out "$merged" --anchor-exit "$status"; then
+        RECORD_BENCH="$merged"
+    else
+        log "$benchmark anchors could not be merged: the record goes without them"
+    fi
+}
+
+# The KITTI sweep for the sparse-conv benchmark, or nothing (the benchmark then records why it skipped).
+kitti_sweep() {
+    local candidate file=kitti-velodyne-000001.bin
+    for candidate in "${LACUNA_KITTI:-}" "$BUNDLE/data/$file" "$BUNDLE/../shared/data/$file" \
+        "$BUNDLE/../../shared/data/$file"; do
+        if [[ -n "$candidate" && -f "$candidate" ]]; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 0
 }
 
 trim() {
@@ -183,12 +235,30 @@ main() {
     if (( GPU_SEEN )); then
         bench_flags+=(--require-gpu)
     fi
+    # The sparse-conv benchmark exports its maps and weights for sparse_conv_anchor.py into the temporary folder.
+    local sparse_conv_export="$work/sparse-conv-export" kitti bench_properties=()
+    bench_properties+=("-Dlacuna.bench.exportDir=$sparse_conv_export")
+    kitti="$(kitti_sweep)"
+    if [[ -n "$kitti" ]]; then
+        bench_properties+=("-Dlacuna.kitti=$kitti")
+    fi
     # shellcheck disable=SC2086
-    "$JAVA" "${JVM_FLAGS[@]}" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.gpu.GpuBenchMain \
+    "$JAVA" "${JVM_FLAGS[@]}" "${bench_properties[@]}" -cp "$(class_path_of "${main_jars[@]}")" \
+        org.lacuna.bench.gpu.GpuBenchMain \
         --out "$OUT/bench.json" "${bench_flags[@]}" ${LACUNA_BENCH_ARGS:-} || bench_exit=$?
     log "benchmarks exited $bench_exit"
 
     run_anchors "$work"
+    # shellcheck disable=SC2086 # the *_ANCHOR_ARGS are lists of script options
+    run_more_anchors "$work" attention attention_anchor.py org.lacuna.bench.gpu.AttentionAnchors \
+        ${LACUNA_ATTENTION_ANCHOR_ARGS:-}
+    if [[ -f "$sparse_conv_export/manifest.json" ]]; then
+        # shellcheck disable=SC2086
+        run_more_anchors "$work" sparse-conv sparse_conv_anchor.py org.lacuna.bench.gpu.SparseConvAnchors \
+            --export "$sparse_conv_export" ${LACUNA_SPARSE_CONV_ANCHOR_ARGS:-}
+    elif grep -q '"sparse-conv"' "$OUT/bench.json" 2>/dev/null; then
+        log "sparse-conv anchors skipped: the benchmark exported nothing (no KITTI sweep, or it failed)"
+    fi
 
     log "run record"
     local record_exit=0
