@@ -17,7 +17,8 @@
 # LACUNA_BENCH_ARGS (e.g. "--filter spmm"), LACUNA_ANCHOR_ARGS (sparse_gemm_anchor.py, e.g. "--with-linear"),
 # LACUNA_ATTENTION_ANCHOR_ARGS and LACUNA_SPARSE_CONV_ANCHOR_ARGS; LACUNA_SPARSE_GEMM_CASES selects the sparse GEMM
 # cases of both the benchmark and the anchors (e.g. "headline"), LACUNA_ATTENTION_CASES the attention ones,
-# LACUNA_SPARSE_CONV_BATCHES the sparse-conv batches (default 1,4).
+# LACUNA_SPARSE_CONV_BATCHES the sparse-conv batches (default 1,4). LACUNA_SANITIZE=memcheck,racecheck adds
+# compute-sanitizer passes over a reduced test set (see run_sanitizers).
 #
 # Exit status: 0 all passed; 1 a test failed; 3 no test failed but a benchmark (or the anchor script) failed; 4 the
 # record could not be made. A test failure never stops the benchmarks.
@@ -228,6 +229,8 @@ main() {
         --scan-class-path "$(class_path_of "${scanned[@]}")" \
         --include-tag gpu --reports-dir "$work/junit" ${LACUNA_TEST_ARGS:-} || tests_exit=$?
     log "tests exited $tests_exit"
+    run_sanitizers "$work" "$(class_path_of "${main_jars[@]}" "${test_jars[@]}")" \
+        "$(class_path_of "${scanned[@]}")" "${launcher[0]}" || tests_exit=1
 
     log "GPU benchmarks"
     local bench_exit=0 bench_flags=()
@@ -278,6 +281,30 @@ main() {
     elif (( record_exit != 0 )); then
         return 4
     fi
+}
+
+# LACUNA_SANITIZE=memcheck,racecheck reruns a reduced GPU test set (LACUNA_SANITIZE_CLASSES, a class-name regex,
+# default the foundation ops and the 2:4 GEMM) under compute-sanitizer, each tool in its own pass; any error it reports
+# fails the run like a failed test. Its own log's tail goes to run.log.
+run_sanitizers() {
+    local work="$1" class_path="$2" scan_path="$3" launcher="$4" tool sanitizer failed=0
+    [[ -n "${LACUNA_SANITIZE:-}" ]] || return 0
+    sanitizer="$(command -v compute-sanitizer || true)"
+    [[ -n "$sanitizer" || ! -x /usr/local/cuda/bin/compute-sanitizer ]] || sanitizer=/usr/local/cuda/bin/compute-sanitizer
+    if [[ -z "$sanitizer" ]]; then
+        log "LACUNA_SANITIZE is set but compute-sanitizer was not found: not run"
+        return 1
+    fi
+    for tool in ${LACUNA_SANITIZE//,/ }; do
+        log "compute-sanitizer --tool $tool on ${LACUNA_SANITIZE_CLASSES:-.*CudaOpsGpuTest}"
+        "$sanitizer" --tool "$tool" --target-processes all --error-exitcode 9 --log-file "$work/sanitizer-$tool.log" \
+            "$JAVA" "${JVM_FLAGS[@]}" -Dlacuna.syncLaunches=true -jar "$launcher" execute --disable-banner \
+            --disable-ansi-colors --details=summary --class-path "$class_path" --scan-class-path "$scan_path" \
+            --include-tag gpu --include-classname "${LACUNA_SANITIZE_CLASSES:-.*CudaOpsGpuTest}" \
+            --reports-dir "$work/junit-sanitizer-$tool" || failed=1
+        tail -n 40 "$work/sanitizer-$tool.log" 2>/dev/null || true
+    done
+    return "$failed"
 }
 
 # Everything printed also goes to OUTDIR/run.log; the pipeline must not stop the script before the status is read.
