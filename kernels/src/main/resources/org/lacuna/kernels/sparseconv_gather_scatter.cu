@@ -47,6 +47,8 @@ sparseconv_gather_scatter(const typename In::type* __restrict__ x, const typenam
         inputs[threadIdx.x] = live ? pair_inputs[begin + threadIdx.x] : -1;
         outputs[threadIdx.x] = live ? pair_outputs[begin + threadIdx.x] : -1;
     }
+    // The pair lists are read after the channel loop too, which has no barrier of its own when in == 0.
+    __syncthreads();
     const int tp = threadIdx.x / 16;  // 16 groups of 4 pairs
     const int tc = threadIdx.x % 16;  // 16 groups of 4 channels
     float acc[4][4];

@@ -34,10 +34,10 @@ final class AttentionTiling {
 
     /** Query tiles a sequence of at most {@code maxLength} needs (one at least, so the tail-zeroing CTAs exist). */
     static long flashTiles(int maxLength) {
-        return Math.max(1, (maxLength + FLASH_ROWS - 1) / FLASH_ROWS);
+        return Math.max(1, ((long) maxLength + FLASH_ROWS - 1) / FLASH_ROWS);
     }
 
     static long keyTiles(int maxLength) {
-        return Math.max(1, (maxLength + KEY_ROWS - 1) / KEY_ROWS);
+        return Math.max(1, ((long) maxLength + KEY_ROWS - 1) / KEY_ROWS);
     }
 }

@@ -1,5 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 
@@ -24,6 +25,9 @@ final class CudaAllocator implements RawAllocator {
     @Override
     public void free(long address, long bytes) {
         context.makeCurrent();
+        // The pool frees cached blocks (on trim, out-of-memory retry or close) whose last users were only ordered on
+        // the stream: wait for every queued kernel before the memory goes back to the driver.
+        CudaCalls.check("cuCtxSynchronize", cuCtxSynchronize());
         CudaCalls.check("cuMemFree", cuMemFree(DevicePointer.at(address)));
     }
 }

@@ -241,7 +241,7 @@ final class CudaAttentionOps implements AttentionOps {
             throw new NotSupportedException(call, "Q, K, V and the output must start on 16-byte boundaries (the "
                     + "kernel copies 16-byte chunks); allocate them fresh or slice at multiples of 8 elements");
         }
-        long perSequence = (long) (batch.maxLength() + AttentionTiling.FLASH_ROWS) * qkv.stride();
+        long perSequence = ((long) batch.maxLength() + AttentionTiling.FLASH_ROWS) * qkv.stride();
         if (perSequence > MAX_SEQUENCE_ELEMENTS) {
             throw new NotSupportedException(call, "sequences of " + batch.maxLength() + " tokens with rows of "
                     + qkv.stride() + " elements exceed the kernels' 32-bit offsets");

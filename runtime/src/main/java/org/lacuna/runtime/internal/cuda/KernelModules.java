@@ -67,11 +67,13 @@ final class KernelModules implements AutoCloseable {
      * Lets {@code function} use {@code bytes} of dynamic shared memory; above the default 48 KiB the driver needs the
      * opt-in attribute before the first launch.
      */
-    void allowDynamicShared(String kernelName, CUfunction function, int bytes) {
-        if (bytes > 48 * 1024 && dynamicSharedAllowed.add(function)) {
+    synchronized void allowDynamicShared(String kernelName, CUfunction function, int bytes) {
+        // Marked only once the attribute is set, so no thread launches before it (and a failure is retried).
+        if (bytes > 48 * 1024 && !dynamicSharedAllowed.contains(function)) {
             context.makeCurrent();
             CudaCalls.check("cuFuncSetAttribute", cuFuncSetAttribute(function,
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), kernelName);
+            dynamicSharedAllowed.add(function);
         }
     }
 
