@@ -3,7 +3,7 @@
 //
 // Same operands and the same compressed weight as sparse24_gemm.cu (values [Mp][Kp/2], metadata words E[Kp/32][Mp/32][32]
 // in mma.sp register order), so one TwoFourWeight serves both. The sparse W is the register operand A: each warp
-// loads its 16 rows with ldmatrix exactly as for mma.sp, and its metadata word with selector (warp % 2) — the
+// loads its 16 rows with ldmatrix exactly as for mma.sp, and its metadata word shuffled into the selector-0 lanes — the
 // per-warp metadata layout of wgmma.sp m64nNk32 is that of mma.sp m16n8k32. X is the shared-memory operand B,
 // K-major without swizzle: 8x8 core matrices (8 tokens x 16 bytes of K) stored as contiguous 128-byte blocks,
 // core matrices adjacent in N 128 B apart (stride byte offset), adjacent in K BN*16 B apart (leading byte offset).
@@ -151,17 +151,17 @@ sparse24_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
             lacuna_ldmatrix_x4(a_base + a_offset(warp_row + (lane & 15), ks * 2 + (lane >> 4)), a[ks]);
-            e[ks] = e_stage[ks * 128 + row_group * 32 + lane];
+            // Every warp of a warpgroup must issue the very same wgmma (selector included), so all use selector 0:
+            // an odd warp's rows (the upper 16 of its 32-row group) sit in lanes t = 2, 3 and move to t = 0, 1.
+            const unsigned word = e_stage[ks * 128 + row_group * 32 + lane];
+            const unsigned upper = __shfl_xor_sync(0xffffffffu, word, 2);
+            e[ks] = (warp_in_group & 1) ? upper : word;
         }
         wgmma_fence();
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
             const unsigned long long descriptor = b_descriptor(b_base + ks * B_SLICE_BYTES);
-            if (warp_in_group & 1) {
-                wgmma_sparse<1>(d, a[ks], descriptor, e[ks]);
-            } else {
-                wgmma_sparse<0>(d, a[ks], descriptor, e[ks]);
-            }
+            wgmma_sparse<0>(d, a[ks], descriptor, e[ks]);
         }
         wgmma_commit();
         // The A fragments live in registers the next tile overwrites: wait before reusing them.

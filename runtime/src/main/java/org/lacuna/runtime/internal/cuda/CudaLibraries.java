@@ -19,19 +19,21 @@ final class CudaLibraries implements AutoCloseable {
         this.context = context;
     }
 
+    /** The cuBLAS handle, with this backend's context made current for the call that follows. */
     synchronized BlasBinding blas() {
         checkOpen();
+        context.makeCurrent();
         if (blas == null) {
-            context.makeCurrent();
             blas = BlasBindings.open();
         }
         return blas;
     }
 
+    /** The cuSPARSE handle, with this backend's context made current for the call that follows. */
     synchronized SparseBinding sparse() {
         checkOpen();
+        context.makeCurrent();
         if (sparse == null) {
-            context.makeCurrent();
             sparse = SparseBindings.open();
         }
         return sparse;

@@ -103,10 +103,17 @@ final class CudaOps implements OpSet {
         if (tokens > Integer.MAX_VALUE) {
             throw new org.lacuna.runtime.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
         }
+        // The weight tiles always load with 16-byte cp.async; DeviceWeights places them at offset 0, a hand-made view
+        // might not.
+        if (address(w.values(), "linearTwoFour") % 16 != 0 || address(w.metadata(), "linearTwoFour") % 16 != 0) {
+            throw org.lacuna.runtime.InvalidInputException.argument("linearTwoFour",
+                    "the 2:4 values and metadata must start on 16-byte boundaries");
+        }
         boolean wgmma = SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens);
         int blockN = wgmma ? SparseGemmTiling.BLOCK_N_SM90 : SparseGemmTiling.blockN(tokens);
         Map<String, String> constants = new java.util.HashMap<>(Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(), "K_ALIGNED", w.in() % 8 == 0 ? "1" : "0"));
+                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(),
+                "K_ALIGNED", w.in() % 8 == 0 && address(x, "linearTwoFour") % 16 == 0 ? "1" : "0"));
         if (!wgmma) {
             constants.put("BN", Integer.toString(blockN));
         }
@@ -133,11 +140,13 @@ final class CudaOps implements OpSet {
         if (tokens == 0) {
             return;
         }
-        // Column-major cuBLAS view of row-major data: Yᵀ[out×tokens] = W[in×out]ᵀ · Xᵀ[in×tokens].
-        libraries.blas().gemmEx(stream.address(), true, false, out, tokens, in, 1f,
-                address(w, "linearDense"), w.dtype(), in, address(x, "linearDense"), x.dtype(), in,
-                0f, address(y, "linearDense"), y.dtype(), out);
-        epilogue(bias, activation, y);
+        try (LibraryOutput target = libraryOutput(x, y)) {
+            // Column-major cuBLAS view of row-major data: Yᵀ[out×tokens] = W[in×out]ᵀ · Xᵀ[in×tokens].
+            libraries.blas().gemmEx(stream.address(), true, false, out, tokens, in, 1f,
+                    address(w, "linearDense"), w.dtype(), in, address(x, "linearDense"), x.dtype(), in,
+                    0f, address(target.array(), "linearDense"), target.array().dtype(), out);
+            finish(target.array(), bias, activation, y);
+        }
     }
 
     @Override
@@ -148,30 +157,54 @@ final class CudaOps implements OpSet {
             return;
         }
         java.util.List<CachingPool.Block> workspace = new java.util.ArrayList<>();
-        try {
+        try (LibraryOutput target = libraryOutput(x, y)) {
             // C = W·B with B = Xᵀ and C = Yᵀ, both column-major: exactly X and Y as stored, no transposes.
             libraries.sparse().spmmCsr(stream.address(), w.out(), tokens, w.in(), w.nonZeros(),
                     address(w.rowOffsets(), "linearCsr"), address(w.columns(), "linearCsr"),
                     address(w.values(), "linearCsr"), w.values().dtype(), address(x, "linearCsr"), x.dtype(),
-                    address(y, "linearCsr"), y.dtype(), SparseBinding.DenseOrder.COLUMN_MAJOR, 1f, 0f,
+                    address(target.array(), "linearCsr"), target.array().dtype(), SparseBinding.DenseOrder.COLUMN_MAJOR,
+                    1f, 0f,
                     bytes -> {
                         CachingPool.Block block = pool.acquire(bytes);
                         workspace.add(block);
                         return block.address();
                     });
+            finish(target.array(), bias, activation, y);
         } finally {
             // Safe to recycle at once: anything that reuses the block is issued later on the same stream.
             workspace.forEach(pool::release);
         }
-        epilogue(bias, activation, y);
     }
 
-    /** Bias and activation after a library GEMM, in place on y (the fused kernels do this in registers). */
-    private void epilogue(DeviceArray bias, Activation activation, DeviceArray y) {
-        if (bias == null && activation == Activation.NONE) {
+    /**
+     * Where a library GEMM writes: y itself when the libraries take (x, y)'s type pair (same type, or fp32 out),
+     * else an fp32 scratch that {@link #finish} converts — cuBLAS and cuSPARSE reject e.g. F16 in, BF16 out.
+     */
+    private LibraryOutput libraryOutput(DeviceArray x, DeviceArray y) {
+        if (y.dtype() == x.dtype() || y.dtype() == org.lacuna.runtime.DType.F32) {
+            return new LibraryOutput(y, null);
+        }
+        long bytes = y.elementCount() * 4;
+        CudaBuffer scratch = new CudaBuffer(pool, pool.acquire(bytes), bytes);
+        return new LibraryOutput(new DeviceArray(scratch, 0, org.lacuna.runtime.DType.F32, y.shape()), scratch);
+    }
+
+    /** A library GEMM's output and the scratch behind it, released (stream-ordered) when done. */
+    private record LibraryOutput(DeviceArray array, CudaBuffer scratch) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (scratch != null) {
+                scratch.close();
+            }
+        }
+    }
+
+    /** Bias, activation and the output type after a library GEMM (the fused kernels do this in registers). */
+    private void finish(DeviceArray computed, DeviceArray bias, Activation activation, DeviceArray y) {
+        if (computed == y && bias == null && activation == Activation.NONE) {
             return;
         }
-        biasActivation(y, bias, activation, y);
+        biasActivation(computed, bias, activation, y);
     }
 
     private static long address(DeviceArray array, String call) {
