@@ -7,24 +7,11 @@
 // free slot. Every index that can exceed 2^31 (slots, rows x offsets, rows x mask words) is 64-bit.
 // lacuna-variants: BLOCK=256
 #include "lacuna_common.cuh"
+#include "lacuna_coord_hash.cuh"
 
 #ifndef BLOCK
 #define BLOCK 256
 #endif
-
-#define COORD_EMPTY 0xFFFFFFFFFFFFFFFFull
-#define COORD_BIAS 32768
-#define COORD_MIN (-32768)
-#define COORD_MAX 32767
-
-__device__ __forceinline__ unsigned long long coord_hash(unsigned long long h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
 
 // The row of key, or -1. Terminates because the table is never more than half full.
 __device__ __forceinline__ int coord_find(const unsigned long long* __restrict__ slots, const int* __restrict__ rows,

@@ -67,13 +67,12 @@ public final class SparseTensor implements AutoCloseable {
                 voxels.tensorStride());
     }
 
-    /**
-     * Voxelises {@code cloud} and uploads the result. The voxelisation runs on the CPU reference today; a device
-     * voxeliser will serve here for GPU sessions.
-     */
+    /** Voxelises {@code cloud} on the session's backend (GPU or CPU, the same result) and uploads the result. */
     public static SparseTensor voxelize(Session session, PointCloud cloud, Voxelization voxelization,
                                         VoxelFeatures features, DType featureType) {
-        return fromVoxels(session, Voxelizer.cpu().voxelize(cloud, voxelization), features, featureType);
+        // The serving backend's voxeliser: the GPU one on CUDA, which gives the CPU's result bit for bit.
+        Voxelizer voxelizer = session.backend().ops().convolution().voxelizer();
+        return fromVoxels(session, voxelizer.voxelize(cloud, voxelization), features, featureType);
     }
 
     /**

@@ -156,6 +156,11 @@ final class CudaConvolutionOps implements ConvolutionOps {
         }
     }
 
+    @Override
+    public org.lacuna.runtime.pointcloud.Voxelizer voxelizer() {
+        return new CudaVoxelizer(modules, stream, pool, multiprocessors);
+    }
+
     private long gridFor(long work) {
         return Math.max(1, Math.min((work + MAP_BLOCK - 1) / MAP_BLOCK, (long) multiprocessors * 8));
     }
