@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import re
 import sys
 
@@ -164,18 +163,7 @@ def run_torch(plan, cases, report):
         def flash_only():
             return torch.backends.cuda.sdp_kernel(enable_flash=True, enable_math=False, enable_mem_efficient=False)
 
-    class EventTimer:
-        def __init__(self):
-            self.begin = torch.cuda.Event(enable_timing=True)
-            self.end = torch.cuda.Event(enable_timing=True)
-
-        def start(self):
-            self.begin.record()
-
-        def stop_ms(self):
-            self.end.record()
-            self.end.synchronize()
-            return self.begin.elapsed_time(self.end)
+    EventTimer = harness.event_timer(torch)
 
     def packed(case, seed):
         g = torch.Generator(device=device).manual_seed(seed)
@@ -222,16 +210,6 @@ def run_torch(plan, cases, report):
         print(f"  {case.id:24s} {_describe(results[RESULT])}", flush=True)
 
 
-def torch_environment():
-    import torch
-    env = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version()}
-    if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
-        env.update({"device": props.name, "capability": f"{props.major}.{props.minor}",
-                    "multiprocessors": props.multi_processor_count, "totalMemoryBytes": props.total_memory})
-    return env
-
-
 # ---------------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
@@ -240,15 +218,9 @@ def main(argv=None):
     parser.add_argument("--cases", default=os.environ.get(CASES_ENV, ""),
                         help=f"presets ({', '.join(PRESETS)}) or regular expressions over case ids, comma-separated"
                              f" (default: ${CASES_ENV}, else all)")
-    parser.add_argument("--out", help="JSON report to write")
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--warmup-ms", type=float, default=200.0)
-    parser.add_argument("--max-ms-per-case", type=float, default=3000.0)
+    harness.add_run_arguments(parser)
     parser.add_argument("--working-set-mib", type=int, default=256)
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--list-cases", action="store_true", help="print the selected case ids and exit")
-    mode.add_argument("--estimate", action="store_true", help="print the device-time estimate per preset and exit")
-    mode.add_argument("--dry-run", action="store_true", help="run on a simulated device (no torch needed)")
+    harness.add_mode_arguments(parser)
     args = parser.parse_args(argv)
 
     try:
@@ -269,25 +241,13 @@ def main(argv=None):
         print("device time of the measurements only (warm-up + samples), roofline as sparse_gemm_anchor.py")
         return 0
 
-    environment = {"simulated": True, "python": platform.python_version()} if args.dry_run else torch_environment()
+    environment = harness.environment(args.dry_run, with_cusparselt=False)
     report = Report(args.out, args.cases or "all", plan, environment, args.dry_run)
     print(f"attention_anchor: {len(cases)} case(s), selection '{args.cases or 'all'}'"
           + (" (dry run, simulated timings)" if args.dry_run else f" on {environment.get('device')}"
              f", torch {environment['torch']}"), flush=True)
-    try:
-        if args.dry_run:
-            run_dry(plan, cases, report)
-        else:
-            run_torch(plan, cases, report)
-    except Exception as e:  # noqa: BLE001 - the report must say why the run stopped
-        report.finish("failed", harness._error(e)["error"])
-        print(f"attention_anchor: failed: {e}", file=sys.stderr)
-        return 1
-    statuses = {harness.case_status(c["results"]) for c in report.data["cases"]}
-    report.finish("ok" if statuses <= {"ok"} else "partial")
-    if args.out:
-        print(f"attention_anchor: wrote {args.out} ({report.data['status']})")
-    return 0
+    run = run_dry if args.dry_run else run_torch
+    return harness.run_report("attention_anchor", report, args.out, lambda: run(plan, cases, report))
 
 
 if __name__ == "__main__":

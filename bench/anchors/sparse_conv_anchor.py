@@ -29,7 +29,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import re
 import struct
 import sys
@@ -225,18 +224,7 @@ def run_torch(plan, cases, report, export_dir):
     # fp16 GEMMs accumulate in fp32 on Lacuna's side; keep cuBLAS from reducing in fp16.
     torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
 
-    class EventTimer:
-        def __init__(self):
-            self.begin = torch.cuda.Event(enable_timing=True)
-            self.end = torch.cuda.Event(enable_timing=True)
-
-        def start(self):
-            self.begin.record()
-
-        def stop_ms(self):
-            self.end.record()
-            self.end.synchronize()
-            return self.begin.elapsed_time(self.end)
+    EventTimer = harness.event_timer(torch)
 
     header, data_start = read_safetensors_header(os.path.join(export_dir, report.manifest["weights"]))
     with open(os.path.join(export_dir, report.manifest["weights"]), "rb") as f:
@@ -340,17 +328,6 @@ def run_torch(plan, cases, report, export_dir):
         print(f"  {case.id:40s} {_describe(results[RESULT])}", flush=True)
 
 
-def torch_environment():
-    import torch
-
-    env = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version()}
-    if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
-        env.update({"device": props.name, "capability": f"{props.major}.{props.minor}",
-                    "multiprocessors": props.multi_processor_count, "totalMemoryBytes": props.total_memory})
-    return env
-
-
 # ---------------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
@@ -360,14 +337,8 @@ def main(argv=None):
     parser.add_argument("--cases", default="", help="regular expressions over case ids, comma-separated (default all)")
     parser.add_argument("--batches", default=os.environ.get(BATCHES_ENV, ""),
                         help=f"batches when there is no export (default: ${BATCHES_ENV}, else 1,4)")
-    parser.add_argument("--out", help="JSON report to write")
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--warmup-ms", type=float, default=200.0)
-    parser.add_argument("--max-ms-per-case", type=float, default=3000.0)
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--list-cases", action="store_true", help="print the selected case ids and exit")
-    mode.add_argument("--estimate", action="store_true", help="print the device-time estimate and exit")
-    mode.add_argument("--dry-run", action="store_true", help="run on a simulated device (no torch needed)")
+    harness.add_run_arguments(parser)
+    harness.add_mode_arguments(parser, "print the device-time estimate and exit")
     args = parser.parse_args(argv)
 
     manifest = None
@@ -398,7 +369,7 @@ def main(argv=None):
     if not args.dry_run and manifest is None:
         parser.error("timing needs --export (the maps and weights SparseConvBenchmark wrote)")
 
-    environment = {"simulated": True, "python": platform.python_version()} if args.dry_run else torch_environment()
+    environment = harness.environment(args.dry_run, with_cusparselt=False)
     report = Report(args.out, args.cases or "all", plan, environment, args.dry_run)
     report.manifest = manifest
     if manifest is not None:
@@ -407,20 +378,8 @@ def main(argv=None):
     print(f"sparse_conv_anchor: {len(cases)} case(s)"
           + (" (dry run, simulated timings)" if args.dry_run else f" on {environment.get('device')}"
              f", torch {environment['torch']}"), flush=True)
-    try:
-        if args.dry_run:
-            run_dry(plan, cases, report)
-        else:
-            run_torch(plan, cases, report, args.export)
-    except Exception as e:  # noqa: BLE001 - the report must say why the run stopped
-        report.finish("failed", harness._error(e)["error"])
-        print(f"sparse_conv_anchor: failed: {e}", file=sys.stderr)
-        return 1
-    statuses = {harness.case_status(c["results"]) for c in report.data["cases"]}
-    report.finish("ok" if statuses <= {"ok"} else "partial")
-    if args.out:
-        print(f"sparse_conv_anchor: wrote {args.out} ({report.data['status']})")
-    return 0
+    return harness.run_report("sparse_conv_anchor", report, args.out, lambda: run_dry(plan, cases, report)
+                              if args.dry_run else run_torch(plan, cases, report, args.export))
 
 
 if __name__ == "__main__":

@@ -409,18 +409,7 @@ def run_torch(plan, cases, report, with_linear):
     memory_cap = torch.cuda.get_device_properties(device).total_memory // 4
     dtypes = {"f16": torch.float16, "bf16": torch.bfloat16}
 
-    class EventTimer:
-        def __init__(self):
-            self.begin = torch.cuda.Event(enable_timing=True)
-            self.end = torch.cuda.Event(enable_timing=True)
-
-        def start(self):
-            self.begin.record()
-
-        def stop_ms(self):
-            self.end.record()
-            self.end.synchronize()
-            return self.begin.elapsed_time(self.end)
+    EventTimer = event_timer(torch)
 
     def random_nonzero(rows, cols, dtype, seed):
         # Magnitudes in [0.25, 1) with random signs: never zero, so no timing is flattered by trivial data, and
@@ -556,18 +545,75 @@ def run_torch(plan, cases, report, with_linear):
         print(f"  {case.id:45s} " + "  ".join(_describe(k, r) for k, r in results.items()), flush=True)
 
 
-def torch_environment():
+def event_timer(torch):
+    """The timer of a sample on the GPU: CUDA events around the launches (shared by the anchor scripts)."""
+    class EventTimer:
+        def __init__(self):
+            self.begin = torch.cuda.Event(enable_timing=True)
+            self.end = torch.cuda.Event(enable_timing=True)
+
+        def start(self):
+            self.begin.record()
+
+        def stop_ms(self):
+            self.end.record()
+            self.end.synchronize()
+            return self.begin.elapsed_time(self.end)
+
+    return EventTimer
+
+
+def torch_environment(with_cusparselt=True):
     import torch
     env = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version()}
-    try:
-        env["cusparselt"] = torch.backends.cusparselt.version()
-    except Exception:  # noqa: BLE001 - older PyTorch, or built without it
-        env["cusparselt"] = None
+    if with_cusparselt:
+        try:
+            env["cusparselt"] = torch.backends.cusparselt.version()
+        except Exception:  # noqa: BLE001 - older PyTorch, or built without it
+            env["cusparselt"] = None
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
         env.update({"device": props.name, "capability": f"{props.major}.{props.minor}",
                     "multiprocessors": props.multi_processor_count, "totalMemoryBytes": props.total_memory})
     return env
+
+
+def environment(dry_run, with_cusparselt=True):
+    """The simulated device's environment for a dry run, else PyTorch's and the GPU's."""
+    if dry_run:
+        return {"simulated": True, "python": platform.python_version()}
+    return torch_environment(with_cusparselt)
+
+
+def add_run_arguments(parser):
+    """The options every anchor script takes: where the report goes and how long to sample."""
+    parser.add_argument("--out", help="JSON report to write")
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--warmup-ms", type=float, default=200.0)
+    parser.add_argument("--max-ms-per-case", type=float, default=3000.0)
+
+
+def add_mode_arguments(parser, estimate_help="print the device-time estimate per preset and exit"):
+    """--list-cases, --estimate and --dry-run, one at a time."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--list-cases", action="store_true", help="print the selected case ids and exit")
+    mode.add_argument("--estimate", action="store_true", help=estimate_help)
+    mode.add_argument("--dry-run", action="store_true", help="run on a simulated device (no torch needed)")
+
+
+def run_report(script, report, out, run):
+    """Runs run() into the report and finishes it: exit status 1 (report "failed") when run raised, else 0."""
+    try:
+        run()
+    except Exception as e:  # noqa: BLE001 - the report must say why the run stopped
+        report.finish("failed", _error(e)["error"])
+        print(f"{script}: failed: {e}", file=sys.stderr)
+        return 1
+    statuses = {case_status(c["results"]) for c in report.data["cases"]}
+    report.finish("ok" if statuses <= {"ok"} else "partial")
+    if out:
+        print(f"{script}: wrote {out} ({report.data['status']})")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -578,17 +624,11 @@ def main(argv=None):
     parser.add_argument("--cases", default=os.environ.get(CASES_ENV, ""),
                         help=f"presets ({', '.join(PRESETS)}), TOKENSxOUTxIN[-f16|-bf16] or regular expressions over"
                              f" case ids, comma-separated (default: ${CASES_ENV}, else all)")
-    parser.add_argument("--out", help="JSON report to write")
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--warmup-ms", type=float, default=200.0)
-    parser.add_argument("--max-ms-per-case", type=float, default=3000.0)
+    add_run_arguments(parser)
     parser.add_argument("--working-set-mib", type=int, default=256)
     parser.add_argument("--with-linear", action="store_true",
                         help="also time F.linear on a SparseSemiStructuredTensor (cuSPARSELt through PyTorch's API)")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--list-cases", action="store_true", help="print the selected case ids and exit")
-    mode.add_argument("--estimate", action="store_true", help="print the device-time estimate per preset and exit")
-    mode.add_argument("--dry-run", action="store_true", help="run on a simulated device (no torch needed)")
+    add_mode_arguments(parser)
     args = parser.parse_args(argv)
 
     try:
@@ -612,25 +652,13 @@ def main(argv=None):
               " add data preparation and uploads, and the tests and other benchmarks of a bundle run")
         return 0
 
-    environment = {"simulated": True, "python": platform.python_version()} if args.dry_run else torch_environment()
-    report = Report(args.out, args.cases or "all", plan, environment, args.dry_run)
+    env = environment(args.dry_run)
+    report = Report(args.out, args.cases or "all", plan, env, args.dry_run)
     print(f"sparse_gemm_anchor: {len(cases)} case(s), selection '{args.cases or 'all'}'"
-          + (" (dry run, simulated timings)" if args.dry_run else f" on {environment.get('device')}"
-             f", torch {environment['torch']}, cuSPARSELt {environment.get('cusparselt')}"), flush=True)
-    try:
-        if args.dry_run:
-            run_dry(plan, cases, report, args.with_linear)
-        else:
-            run_torch(plan, cases, report, args.with_linear)
-    except Exception as e:  # noqa: BLE001 - the report must say why the run stopped
-        report.finish("failed", _error(e)["error"])
-        print(f"sparse_gemm_anchor: failed: {e}", file=sys.stderr)
-        return 1
-    statuses = {case_status(c["results"]) for c in report.data["cases"]}
-    report.finish("ok" if statuses <= {"ok"} else "partial")
-    if args.out:
-        print(f"sparse_gemm_anchor: wrote {args.out} ({report.data['status']})")
-    return 0
+          + (" (dry run, simulated timings)" if args.dry_run else f" on {env.get('device')}"
+             f", torch {env['torch']}, cuSPARSELt {env.get('cusparselt')}"), flush=True)
+    run = run_dry if args.dry_run else run_torch
+    return run_report("sparse_gemm_anchor", report, args.out, lambda: run(plan, cases, report, args.with_linear))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,12 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.lacuna.bench.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,59 +50,36 @@ public final class SparseConvAnchors implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        BenchReport report;
-        try {
-            report = Json.MAPPER.readValue(benchJson.toFile(), BenchReport.class);
-        } catch (IOException e) {
-            System.err.println("sparse-conv-anchors: cannot read " + benchJson + ": " + e.getMessage());
-            return 2;
-        }
-        JsonNode anchors = null;
+        AnchorMerge.Anchors anchors = anchorNote == null ? AnchorMerge.readAnchors(anchorsJson)
+                : AnchorMerge.Anchors.NONE;
         String missing = anchorNote != null ? anchorNote
-                : "no " + anchorsJson.getFileName() + " (anchor script exit " + anchorExit + ")";
-        if (anchorNote == null && Files.isRegularFile(anchorsJson)) {
-            try {
-                anchors = Json.MAPPER.readTree(anchorsJson.toFile());
-            } catch (IOException e) {
-                missing = "unreadable " + anchorsJson.getFileName() + ": " + e.getMessage();
-            }
-        }
-        Merged merged = merge(report, anchors, anchorExit, missing);
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Json.MAPPER.writeValue(out.toFile(), merged.report());
-        System.out.print(merged.table());
-        System.out.println("sparse-conv-anchors: wrote " + out);
-        return 0;
+                : anchors.unreadable() != null ? anchors.unreadable()
+                : AnchorMerge.noAnchors(anchorsJson, anchorExit);
+        return AnchorMerge.run(OUTCOME, benchJson, out, report -> merge(report, anchors.json(), anchorExit, missing));
     }
 
-    record Merged(BenchReport report, String table) {
+    record Merged(BenchReport report, String table) implements AnchorMerge.Result {
     }
 
     static Merged merge(BenchReport report, JsonNode anchors, int anchorExit, String whyMissing) {
-        List<BenchReport.BenchmarkOutcome> outcomes = new ArrayList<>(
-                report.benchmarks() == null ? List.of() : report.benchmarks());
-        Map<String, Map<String, BenchResult>> lacuna = lacunaResults(outcomes);
+        List<BenchReport.BenchmarkOutcome> outcomes = AnchorMerge.outcomes(report);
+        Map<String, Map<String, BenchResult>> lacuna = AnchorMerge.lacunaResults(outcomes, SparseConvBenchmark.NAME,
+                SparseConvAnchors::timedConvolution);
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "targets: end to end (chosen) >= %.1fx "
                 + "PyTorch; sorted+split redundancy <= %.2f%n", SparseConvBenchmark.TARGET_SPEEDUP_OVER_PYTORCH,
                 SparseConvBenchmark.TARGET_MAX_REDUNDANCY)).append(String.format(Locale.ROOT,
                 "%-40s %9s %9s %9s %9s %8s %7s%n", "case (ms)", "torch", "gather", "implicit", "chosen", "speedup",
                 "r.split"));
         if (anchors == null) {
-            outcomes.add(new BenchReport.BenchmarkOutcome(OUTCOME, anchorExit != 0 ? "failed" : "skipped", whyMissing,
-                    0, List.of()));
+            AnchorMerge.addMissing(outcomes, OUTCOME, anchorExit, whyMissing);
             lacuna.forEach((id, rows) -> table.append(row(id, rows, null)));
-            return new Merged(withOutcomes(report, outcomes), table + "sparse-conv-anchors: none (" + whyMissing
+            return new Merged(AnchorMerge.withOutcomes(report, outcomes), table + OUTCOME + ": none (" + whyMissing
                     + ")\n");
         }
         List<BenchResult> rows = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        List<String> anchored = new ArrayList<>();
         for (JsonNode anchorCase : anchors.path("cases")) {
             String id = anchorCase.path("case").asText();
-            anchored.add(id);
             Map<String, BenchResult> ours = lacuna.getOrDefault(id, Map.of());
             JsonNode measured = anchorCase.path("results").path(PYTORCH);
             BenchResult torch = null;
@@ -124,69 +98,28 @@ public final class SparseConvAnchors implements Callable<Integer> {
             }
             table.append(row(id, ours, torch));
         }
-        for (String id : lacuna.keySet()) {
-            if (!anchored.contains(id)) {
-                problems.add(id + ": no PyTorch timing");
-            }
-        }
-        outcomes.add(new BenchReport.BenchmarkOutcome(OUTCOME, "ok", null, 0, rows));
-        String status = anchors.path("status").asText("unknown");
-        boolean failed = anchorExit != 0 || status.equals("failed") || status.equals("running");
-        if (failed || !problems.isEmpty()) {
-            String headline = failed ? "anchor script failed (exit " + anchorExit + ", status " + status + ")"
-                    : problems.size() + " problem(s)";
-            outcomes.add(new BenchReport.BenchmarkOutcome(PROBLEMS, failed ? "failed" : "partial",
-                    headline + (problems.isEmpty() ? "" : "\n" + String.join("\n", problems)), 0, List.of()));
-            table.append("problems:\n");
-            problems.forEach(p -> table.append("  ").append(p).append('\n'));
-        }
-        return new Merged(withOutcomes(report, outcomes), table.toString());
+        AnchorMerge.addUnanchored(lacuna.keySet(), anchors, problems);
+        AnchorMerge.finish(outcomes, OUTCOME, PROBLEMS, 0, rows, anchors, anchorExit, problems, table,
+                AnchorMerge.plainHeadline(anchorExit));
+        return new Merged(AnchorMerge.withOutcomes(report, outcomes), table.toString());
     }
 
-    /** case id → result name → Lacuna's timed result, from the {@code sparse-conv} outcome (map rows left out). */
-    private static Map<String, Map<String, BenchResult>> lacunaResults(List<BenchReport.BenchmarkOutcome> outcomes) {
-        Map<String, Map<String, BenchResult>> byCase = new LinkedHashMap<>();
-        for (BenchReport.BenchmarkOutcome outcome : outcomes) {
-            if (outcome.name().equals(SparseConvBenchmark.NAME) && outcome.results() != null) {
-                for (BenchResult r : outcome.results()) {
-                    Object id = r.params().get("case");
-                    boolean timedConvolution = r.name().equals(SparseConvBenchmark.GATHER)
-                            || r.name().equals(SparseConvBenchmark.IMPLICIT) || r.name().equals(SparseConvBenchmark.CHOSEN);
-                    if (id != null && timedConvolution) {
-                        byCase.computeIfAbsent(id.toString(), k -> new LinkedHashMap<>()).put(r.name(), r);
-                    }
-                }
-            }
-        }
-        return byCase;
+    /** Lacuna's timed convolutions, the rows compared with PyTorch (map rows left out). */
+    private static boolean timedConvolution(BenchResult r) {
+        return r.name().equals(SparseConvBenchmark.GATHER) || r.name().equals(SparseConvBenchmark.IMPLICIT)
+                || r.name().equals(SparseConvBenchmark.CHOSEN);
     }
 
     private static BenchResult pytorchRow(JsonNode params, JsonNode m, JsonNode anchors) {
-        Map<String, Object> rowParams = new LinkedHashMap<>();
-        params.properties().forEach(e -> rowParams.put(e.getKey(), e.getValue().isIntegralNumber()
-                ? (Object) e.getValue().asLong() : e.getValue().isBoolean() ? e.getValue().asBoolean()
-                : e.getValue().asText()));
+        Map<String, Object> rowParams = AnchorMerge.caseParams(params);
         if (m.has("kernel")) {
             rowParams.put("kernel", m.path("kernel").asText());
         }
         if (m.has("relativeError")) {
             rowParams.put("relativeError", m.path("relativeError").asDouble());
         }
-        JsonNode environment = anchors.path("environment");
-        if (environment.hasNonNull("torch")) {
-            rowParams.put("torch", environment.path("torch").asText());
-        }
-        if (anchors.path("dryRun").asBoolean(false)) {
-            rowParams.put("source", "dry run (simulated timings)");
-        }
-        return new BenchResult(ROW, rowParams, m.path("timer").asText("device"),
-                m.path("samples").asInt(), m.path("launchesPerSample").asInt(), m.path("iterations").asLong(),
-                m.path("warmupLaunches").asInt(), m.path("medianMs").asDouble(), m.path("minMs").asDouble(),
-                m.path("p10Ms").asDouble(), m.path("p90Ms").asDouble(), m.path("maxMs").asDouble(),
-                m.path("meanMs").asDouble(), m.path("flops").asLong(), m.path("bytes").asLong(),
-                m.path("achievedTflops").asDouble(), m.path("achievedGBps").asDouble(), null, null,
-                m.has("rotationCopies") ? m.path("rotationCopies").asInt() : null,
-                m.has("workingSetBytes") ? m.path("workingSetBytes").asLong() : null, null);
+        AnchorMerge.addTorchProvenance(rowParams, anchors);
+        return AnchorMerge.pytorchRow(ROW, rowParams, m, null);
     }
 
     /** Medians of PyTorch and each Lacuna row, PyTorch / best Lacuna (chosen where there is one), redundancy. */
@@ -207,10 +140,5 @@ public final class SparseConvAnchors implements Callable<Integer> {
 
     private static String ms(BenchResult r) {
         return r == null ? "-" : String.format(Locale.ROOT, "%.4f", r.medianMs());
-    }
-
-    private static BenchReport withOutcomes(BenchReport r, List<BenchReport.BenchmarkOutcome> outcomes) {
-        return new BenchReport(r.schema(), r.startedAt(), r.finishedAt(), r.status(), r.message(), r.device(),
-                r.settings(), outcomes);
     }
 }

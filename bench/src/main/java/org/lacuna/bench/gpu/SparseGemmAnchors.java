@@ -2,19 +2,16 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.lacuna.bench.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -64,48 +61,24 @@ public final class SparseGemmAnchors implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        BenchReport report;
-        try {
-            report = Json.MAPPER.readValue(benchJson.toFile(), BenchReport.class);
-        } catch (IOException e) {
-            System.err.println("sparse-gemm-anchors: cannot read " + benchJson + ": " + e.getMessage());
-            return 2;
-        }
-        JsonNode anchors = null;
-        String unreadable = null;
-        if (Files.isRegularFile(anchorsJson)) {
-            try {
-                anchors = Json.MAPPER.readTree(anchorsJson.toFile());
-            } catch (IOException e) {
-                unreadable = "unreadable " + anchorsJson.getFileName() + ": " + e.getMessage();
-            }
-        }
-        String missing = unreadable != null ? unreadable
+        AnchorMerge.Anchors anchors = AnchorMerge.readAnchors(anchorsJson);
+        String missing = anchors.unreadable() != null ? anchors.unreadable()
                 : anchorNote != null && !anchorNote.isBlank() ? anchorNote
-                : "no " + anchorsJson.getFileName() + " (anchor script exit " + anchorExit + ")";
-        Merged merged = merge(report, anchors, anchorExit, missing);
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Json.MAPPER.writeValue(out.toFile(), merged.report());
-        System.out.print(merged.table());
-        System.out.println("sparse-gemm-anchors: wrote " + out);
-        return 0;
+                : AnchorMerge.noAnchors(anchorsJson, anchorExit);
+        return AnchorMerge.run(OUTCOME, benchJson, out, report -> merge(report, anchors.json(), anchorExit, missing));
     }
 
     /** The report with the anchors' outcomes appended, and the comparison as a text table. */
-    record Merged(BenchReport report, String table) {
+    record Merged(BenchReport report, String table) implements AnchorMerge.Result {
     }
 
     static Merged merge(BenchReport report, JsonNode anchors, int anchorExit, String whyMissing) {
-        List<BenchReport.BenchmarkOutcome> outcomes = new ArrayList<>(
-                report.benchmarks() == null ? List.of() : report.benchmarks());
-        Map<String, Map<String, BenchResult>> lacuna = lacunaResults(outcomes);
+        List<BenchReport.BenchmarkOutcome> outcomes = AnchorMerge.outcomes(report);
+        Map<String, Map<String, BenchResult>> lacuna = AnchorMerge.lacunaResults(outcomes, SparseGemmBenchmark.NAME,
+                r -> true);
         if (anchors == null) {
-            outcomes.add(new BenchReport.BenchmarkOutcome(OUTCOME, anchorExit != 0 ? "failed" : "skipped", whyMissing,
-                    0, List.of()));
-            return new Merged(withOutcomes(report, outcomes), "sparse-gemm-anchors: none (" + whyMissing + ")\n");
+            AnchorMerge.addMissing(outcomes, OUTCOME, anchorExit, whyMissing);
+            return new Merged(AnchorMerge.withOutcomes(report, outcomes), OUTCOME + ": none (" + whyMissing + ")\n");
         }
 
         Double peakGBps = report.device() == null ? null : report.device().peakGBps();
@@ -132,8 +105,8 @@ public final class SparseGemmAnchors implements Callable<Integer> {
                         problems.add(id + ": PyTorch " + entry.getKey() + " result is off the fp32 product (relative"
                                 + " error " + (error.isNull() ? "not a number" : error.asDouble()) + ")");
                     }
-                    BenchResult row = pytorchRow(entry.getKey(), anchorCase.path("params"), measured, provenance,
-                            peakGBps);
+                    BenchResult row = AnchorMerge.pytorchRow("pytorch-" + entry.getKey(),
+                            rowParams(anchorCase.path("params"), measured, provenance), measured, peakGBps);
                     theirs.put(entry.getKey(), row);
                     rows.add(row);
                 }
@@ -147,47 +120,15 @@ public final class SparseGemmAnchors implements Callable<Integer> {
             }
             table.append(tableRow(id, ours, theirs));
         }
-        for (String id : lacuna.keySet()) {
-            boolean anchored = false;
-            for (JsonNode anchorCase : anchors.path("cases")) {
-                anchored |= id.equals(anchorCase.path("case").asText());
-            }
-            if (!anchored) {
-                problems.add(id + ": no PyTorch timing");
-            }
-        }
-
-        outcomes.add(new BenchReport.BenchmarkOutcome(OUTCOME, "ok", null, seconds(anchors), rows));
-        String status = anchors.path("status").asText("unknown");
-        boolean failed = anchorExit != 0 || status.equals("failed") || status.equals("running");
-        if (failed || !problems.isEmpty()) {
-            String headline = failed
-                    ? "anchor script " + (status.equals("running") ? "stopped before finishing" : "failed")
-                    + " (exit " + anchorExit + (anchors.has("message") ? ": " + anchors.path("message").asText() : "")
-                    + ")" + (problems.isEmpty() ? "" : "; " + problems.size() + " problem(s)")
-                    : problems.size() + " problem(s): " + problems.getFirst() + (problems.size() > 1 ? "; ..." : "");
-            outcomes.add(new BenchReport.BenchmarkOutcome(PROBLEMS, failed ? "failed" : "partial",
-                    headline + (problems.isEmpty() ? "" : "\n" + String.join("\n", problems)), 0, List.of()));
-            table.append("problems:\n");
-            problems.forEach(p -> table.append("  ").append(p).append('\n'));
-        }
-        return new Merged(withOutcomes(report, outcomes), table.toString());
-    }
-
-    /** case id → result name → Lacuna's result, from the {@code sparse-gemm} outcome. */
-    private static Map<String, Map<String, BenchResult>> lacunaResults(List<BenchReport.BenchmarkOutcome> outcomes) {
-        Map<String, Map<String, BenchResult>> byCase = new LinkedHashMap<>();
-        for (BenchReport.BenchmarkOutcome outcome : outcomes) {
-            if (outcome.name().equals(SparseGemmBenchmark.NAME) && outcome.results() != null) {
-                for (BenchResult r : outcome.results()) {
-                    Object id = r.params().get("case");
-                    if (id != null) {
-                        byCase.computeIfAbsent(id.toString(), k -> new HashMap<>()).put(r.name(), r);
-                    }
-                }
-            }
-        }
-        return byCase;
+        AnchorMerge.addUnanchored(lacuna.keySet(), anchors, problems);
+        AnchorMerge.finish(outcomes, OUTCOME, PROBLEMS, seconds(anchors), rows, anchors, anchorExit, problems, table,
+                (failed, status, all) -> failed
+                        ? "anchor script " + (status.equals("running") ? "stopped before finishing" : "failed")
+                        + " (exit " + anchorExit
+                        + (anchors.has("message") ? ": " + anchors.path("message").asText() : "")
+                        + ")" + (all.isEmpty() ? "" : "; " + all.size() + " problem(s)")
+                        : all.size() + " problem(s): " + all.getFirst() + (all.size() > 1 ? "; ..." : ""));
+        return new Merged(AnchorMerge.withOutcomes(report, outcomes), table.toString());
     }
 
     private static Map<String, Object> provenance(JsonNode anchors) {
@@ -204,8 +145,7 @@ public final class SparseGemmAnchors implements Callable<Integer> {
         return provenance;
     }
 
-    private static BenchResult pytorchRow(String name, JsonNode params, JsonNode m, Map<String, Object> provenance,
-                                          Double peakGBps) {
+    private static Map<String, Object> rowParams(JsonNode params, JsonNode m, Map<String, Object> provenance) {
         Map<String, Object> rowParams = new LinkedHashMap<>();
         params.properties().forEach(e -> rowParams.put(e.getKey(),
                 e.getValue().isIntegralNumber() ? (Object) e.getValue().asLong() : e.getValue().asText()));
@@ -215,17 +155,7 @@ public final class SparseGemmAnchors implements Callable<Integer> {
             }
         }
         rowParams.putAll(provenance);
-        long bytes = m.path("bytes").asLong();
-        double achievedGBps = m.path("achievedGBps").asDouble();
-        return new BenchResult("pytorch-" + name, rowParams, m.path("timer").asText("device"),
-                m.path("samples").asInt(), m.path("launchesPerSample").asInt(), m.path("iterations").asLong(),
-                m.path("warmupLaunches").asInt(), m.path("medianMs").asDouble(), m.path("minMs").asDouble(),
-                m.path("p10Ms").asDouble(), m.path("p90Ms").asDouble(), m.path("maxMs").asDouble(),
-                m.path("meanMs").asDouble(), m.path("flops").asLong(), bytes, m.path("achievedTflops").asDouble(),
-                achievedGBps, peakGBps == null ? null : bytes / (peakGBps * 1e9) * 1e3,
-                peakGBps == null ? null : achievedGBps / peakGBps,
-                m.has("rotationCopies") ? m.path("rotationCopies").asInt() : null,
-                m.has("workingSetBytes") ? m.path("workingSetBytes").asLong() : null, null);
+        return rowParams;
     }
 
     private static String tableRow(String id, Map<String, BenchResult> ours, Map<String, BenchResult> theirs) {
@@ -233,13 +163,9 @@ public final class SparseGemmAnchors implements Callable<Integer> {
         BenchResult dense = ours.get("dense");
         BenchResult cublas = theirs.get("cublas");
         BenchResult cusparselt = theirs.get("cusparselt");
-        return String.format(Locale.ROOT, "%-42s %9s %9s %7s %9s %9s %7s %7s%n", id, rate(twoFour), rate(dense),
-                ratio(dense, twoFour), rate(cublas), rate(cusparselt), ratio(cusparselt, twoFour),
-                ratio(cublas, dense));
-    }
-
-    private static String rate(BenchResult r) {
-        return r == null ? "-" : String.format(Locale.ROOT, "%.1f", r.achievedTflops());
+        return String.format(Locale.ROOT, "%-42s %9s %9s %7s %9s %9s %7s %7s%n", id, AnchorMerge.rate(twoFour),
+                AnchorMerge.rate(dense), ratio(dense, twoFour), AnchorMerge.rate(cublas), AnchorMerge.rate(cusparselt),
+                ratio(cusparselt, twoFour), ratio(cublas, dense));
     }
 
     /** anchor median / result median: above 1, the result is faster. */
@@ -255,10 +181,5 @@ public final class SparseGemmAnchors implements Callable<Integer> {
         } catch (DateTimeParseException e) {
             return 0;
         }
-    }
-
-    private static BenchReport withOutcomes(BenchReport r, List<BenchReport.BenchmarkOutcome> outcomes) {
-        return new BenchReport(r.schema(), r.startedAt(), r.finishedAt(), r.status(), r.message(), r.device(),
-                r.settings(), outcomes);
     }
 }
