@@ -3,7 +3,6 @@ package org.lacuna.runtime.pointcloud;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
-import org.lacuna.runtime.InvalidInputException;
 
 /**
  * The reference voxeliser, on the JVM. Compute every point's key, sort the keys stably carrying the point indices
@@ -15,7 +14,6 @@ import org.lacuna.runtime.InvalidInputException;
 public final class CpuVoxelizer implements Voxelizer {
     /** Below this many points the fork/join overhead outweighs what the threads save. */
     static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 15;
-    private static final String CALL = "Voxelizer.voxelize";
 
     private final int parallelThreshold;
 
@@ -39,7 +37,7 @@ public final class CpuVoxelizer implements Voxelizer {
         Objects.requireNonNull(voxelization, "voxelization");
         int n = cloud.size();
         if (n == 0) {
-            throw InvalidInputException.argument(CALL, "the point cloud is empty: there is nothing to voxelise");
+            throw VoxelizationErrors.emptyCloud();
         }
         boolean parallel = n >= parallelThreshold;
 
@@ -57,7 +55,7 @@ public final class CpuVoxelizer implements Voxelizer {
         long[] keys = sorted.keys();
         int[] members = sorted.indices();
         if (keys[n - 1] == CoordinateKey.EMPTY) {
-            throw invalidPoint(cloud, firstInvalid(pointKeys), voxelization);
+            throw VoxelizationErrors.invalidPoint(cloud, firstInvalid(pointKeys), voxelization);
         }
 
         int m = 1;
@@ -155,27 +153,4 @@ public final class CpuVoxelizer implements Voxelizer {
         throw new IllegalStateException("no invalid point");
     }
 
-    private static InvalidInputException invalidPoint(PointCloud cloud, int point, Voxelization voxelization) {
-        float[] p = {cloud.x(point), cloud.y(point), cloud.z(point)};
-        String[] axes = {"x", "y", "z"};
-        for (int a = 0; a < 3; a++) {
-            if (!Float.isFinite(p[a])) {
-                return InvalidInputException.argument(CALL, "point " + point + " has " + axes[a] + " = " + p[a]
-                        + ": voxelisation needs finite coordinates (PointCloud.finitePoints() drops such points)");
-            }
-        }
-        for (int a = 0; a < 3; a++) {
-            double size = voxelization.size(a);
-            double cell = Voxelization.cell(p[a], size);
-            if (!inRange(cell)) {
-                return InvalidInputException.argument(CALL, "point " + point + " has " + axes[a] + " = " + p[a]
-                        + ", in voxel " + (long) cell + " at voxel size " + size + ", outside the representable range ["
-                        + CoordinateKey.MIN_COORDINATE + ", " + CoordinateKey.MAX_COORDINATE + "] ("
-                        + CoordinateKey.COORDINATE_BITS + "-bit signed voxel coordinates): at this voxel size "
-                        + axes[a] + " must lie in [" + CoordinateKey.MIN_COORDINATE * size + ", "
-                        + (CoordinateKey.MAX_COORDINATE + 1L) * size + ")");
-            }
-        }
-        throw new IllegalStateException("point " + point + " is valid");
-    }
 }

@@ -57,7 +57,7 @@ final class CudaBackend implements Backend {
             staging = push(opened, new PinnedStaging(context));
             modules = push(opened, new KernelModules(context, compiler, device.targetArchitecture()));
             libraries = push(opened, new CudaLibraries(context));
-            ops = new CudaOps(modules, stream, device, libraries, pool);
+            ops = new CudaOps(modules, stream, device, libraries, pool, staging);
         } catch (RuntimeException e) {
             closeAll(opened, e);
             throw e;

@@ -1,12 +1,7 @@
 package org.lacuna.runtime.internal.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,12 +45,15 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private final KernelModules modules;
     private final StreamHandle stream;
     private final CachingPool pool;
+    private final PinnedStaging staging;
     private final int multiprocessors;
 
-    CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool) {
+    CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool,
+                       PinnedStaging staging) {
         this.modules = modules;
         this.stream = stream;
         this.pool = pool;
+        this.staging = staging;
         this.multiprocessors = device.multiprocessors();
     }
 
@@ -67,8 +65,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
         if (map.outputCount() == 0) {
             return;
         }
-        List<CachingPool.Block> blocks = new ArrayList<>();
-        try (Workspace workspace = new Workspace(blocks)) {
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
             switch (dataflow) {
                 case IMPLICIT_GEMM -> implicitGemm(x, map, weights, bias, activation, y, workspace);
                 case GATHER_GEMM_SCATTER -> gatherScatter(x, map, weights, bias, activation, y, workspace);
@@ -92,8 +89,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
             throw new NotSupportedException(call, outputs.size() + " outputs × " + volume
                     + " offsets exceed a host table of 2^31 entries");
         }
-        List<CachingPool.Block> blocks = new ArrayList<>();
-        try (Workspace workspace = new Workspace(blocks)) {
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
             long capacity = CoordinateIndex.capacityFor(inputs.size());
             long keys = workspace.upload(inputs.keys());
             long slots = workspace.acquire(capacity * Long.BYTES);
@@ -158,7 +154,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
 
     @Override
     public org.lacuna.runtime.pointcloud.Voxelizer voxelizer() {
-        return new CudaVoxelizer(modules, stream, pool, multiprocessors);
+        return new CudaVoxelizer(modules, stream, pool, staging, multiprocessors);
     }
 
     private long gridFor(long work) {
@@ -166,7 +162,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
     }
 
     private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                              Activation activation, DeviceArray y, Workspace workspace) {
+                              Activation activation, DeviceArray y, CallWorkspace workspace) {
         int volume = map.volume();
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
@@ -199,7 +195,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
     }
 
     private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                               Activation activation, DeviceArray y, Workspace workspace) {
+                               Activation activation, DeviceArray y, CallWorkspace workspace) {
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
@@ -268,81 +264,5 @@ final class CudaConvolutionOps implements ConvolutionOps {
         return ((CudaBuffer) array.buffer()).pointer("sparseConvolution", array.byteOffset());
     }
 
-    /** Pool blocks for one call, all released on close, on every path. */
-    private final class Workspace implements AutoCloseable {
-        private final List<CachingPool.Block> blocks;
 
-        Workspace(List<CachingPool.Block> blocks) {
-            this.blocks = blocks;
-        }
-
-        long acquire(long bytes) {
-            CachingPool.Block block = pool.acquire(Math.max(bytes, 16));
-            blocks.add(block);
-            return block.address();
-        }
-
-        long upload(int[] values) {
-            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(values.length, 4)).order(ByteOrder.nativeOrder());
-            host.asIntBuffer().put(values);
-            return copy(host, (long) values.length * 4);
-        }
-
-        long upload(long[] values) {
-            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(values.length, 8)).order(ByteOrder.nativeOrder());
-            host.asLongBuffer().put(values);
-            return copy(host, (long) values.length * 8);
-        }
-
-        private static int hostBytes(int count, int width) {
-            long bytes = Math.max(width, (long) count * width);
-            if (bytes > Integer.MAX_VALUE - 8) {
-                throw new NotSupportedException("sparseConvolution", "a kernel-map array of " + bytes
-                        + " bytes exceeds the 2 GiB upload buffer; build the map on the device instead");
-            }
-            return (int) bytes;
-        }
-
-        /** Waits for the stream: the result is needed on the host now. */
-        int[] downloadInts(long address, int count) {
-            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(count, 4)).order(ByteOrder.nativeOrder());
-            if (count > 0) {
-                CudaCalls.check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(Pointer.to(host), DevicePointer.at(address),
-                        (long) count * 4, stream));
-            }
-            CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
-            int[] out = new int[count];
-            host.asIntBuffer().get(out);
-            return out;
-        }
-
-        long[] downloadLongs(long address, int count) {
-            ByteBuffer host = ByteBuffer.allocateDirect(hostBytes(count, 8)).order(ByteOrder.nativeOrder());
-            if (count > 0) {
-                CudaCalls.check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(Pointer.to(host), DevicePointer.at(address),
-                        (long) count * 8, stream));
-            }
-            CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
-            long[] out = new long[count];
-            host.asLongBuffer().get(out);
-            return out;
-        }
-
-        /** Pageable source: the driver has staged it by the time the call returns, so the buffer may go. */
-        private long copy(ByteBuffer host, long bytes) {
-            long address = acquire(bytes);
-            if (bytes > 0) {
-                CudaCalls.check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(DevicePointer.at(address), Pointer.to(host),
-                        bytes, stream));
-            }
-            return address;
-        }
-
-        @Override
-        public void close() {
-            // Safe to recycle at once: anything that reuses a block is issued later on the same stream.
-            blocks.forEach(pool::release);
-            blocks.clear();
-        }
-    }
 }

@@ -28,14 +28,14 @@ final class CudaOps implements OpSet {
     private final CudaConvolutionOps convolution;
 
     CudaOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.DeviceInfo device, CudaLibraries libraries,
-            CachingPool pool) {
+            CachingPool pool, PinnedStaging staging) {
         this.modules = modules;
         this.stream = stream;
         this.multiprocessors = device.multiprocessors();
         this.computeCapability = device.computeCapability();
         this.libraries = libraries;
         this.pool = pool;
-        this.convolution = new CudaConvolutionOps(modules, stream, device, pool);
+        this.convolution = new CudaConvolutionOps(modules, stream, device, pool, staging);
     }
 
     @Override

@@ -1,19 +1,11 @@
 package org.lacuna.runtime.internal.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import jcuda.Pointer;
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
@@ -21,6 +13,7 @@ import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
+import org.lacuna.runtime.pointcloud.VoxelizationErrors;
 import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 
@@ -35,7 +28,7 @@ import org.lacuna.runtime.sparseconv.CoordinateIndex;
  * pass), then summed in double in that order; FIRST reads each voxel's first point.
  */
 final class CudaVoxelizer implements Voxelizer {
-    private static final String CALL = "Voxelizer.voxelize";
+    private static final String CALL = VoxelizationErrors.CALL;
     private static final String FILE = "voxelize.cu";
     private static final int BLOCK = 256;
     /** The longest point list per voxel that the device sorts (one warp, count × count / 32 comparisons). */
@@ -44,13 +37,16 @@ final class CudaVoxelizer implements Voxelizer {
     private final KernelModules modules;
     private final StreamHandle stream;
     private final CachingPool pool;
+    private final PinnedStaging staging;
     private final int multiprocessors;
     private final Map<String, String> constants = Map.of("BLOCK", Integer.toString(BLOCK));
 
-    CudaVoxelizer(KernelModules modules, StreamHandle stream, CachingPool pool, int multiprocessors) {
+    CudaVoxelizer(KernelModules modules, StreamHandle stream, CachingPool pool, PinnedStaging staging,
+                  int multiprocessors) {
         this.modules = modules;
         this.stream = stream;
         this.pool = pool;
+        this.staging = staging;
         this.multiprocessors = multiprocessors;
     }
 
@@ -60,15 +56,14 @@ final class CudaVoxelizer implements Voxelizer {
         Objects.requireNonNull(voxelization, "voxelization");
         int n = cloud.size();
         if (n == 0) {
-            throw InvalidInputException.argument(CALL, "the point cloud is empty: there is nothing to voxelise");
+            throw VoxelizationErrors.emptyCloud();
         }
         int c = cloud.channelCount();
         if ((long) c * n > Integer.MAX_VALUE - 8) {
             throw new NotSupportedException(CALL, n + " points × " + c + " channels exceed a 2^31-element upload");
         }
         long capacity = CoordinateIndex.capacityFor(n);
-        List<CachingPool.Block> blocks = new ArrayList<>();
-        try (Workspace workspace = new Workspace(blocks)) {
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
             long xs = workspace.upload(cloud.xs());
             long ys = workspace.upload(cloud.ys());
             long zs = workspace.upload(cloud.zs());
@@ -86,7 +81,7 @@ final class CudaVoxelizer implements Voxelizer {
                     Pointer.to(new double[] {voxelization.sizeZ()}), ptr(keys), ptr(bad));
             int firstBad = workspace.downloadInts(bad, 1)[0];
             if (firstBad != Integer.MAX_VALUE) {
-                throw invalidPoint(cloud, firstBad, voxelization);
+                throw VoxelizationErrors.invalidPoint(cloud, firstBad, voxelization);
             }
 
             long slots = workspace.acquire(capacity * Long.BYTES);
@@ -194,116 +189,4 @@ final class CudaVoxelizer implements Voxelizer {
         return Pointer.to(DevicePointer.at(address));
     }
 
-    /** The reference's message for its first invalid point (CpuVoxelizer.invalidPoint). */
-    private static InvalidInputException invalidPoint(PointCloud cloud, int point, Voxelization voxelization) {
-        float[] p = {cloud.x(point), cloud.y(point), cloud.z(point)};
-        double[] sizes = {voxelization.sizeX(), voxelization.sizeY(), voxelization.sizeZ()};
-        String[] axes = {"x", "y", "z"};
-        for (int a = 0; a < 3; a++) {
-            if (!Float.isFinite(p[a])) {
-                return InvalidInputException.argument(CALL, "point " + point + " has " + axes[a] + " = " + p[a]
-                        + ": voxelisation needs finite coordinates (PointCloud.finitePoints() drops such points)");
-            }
-        }
-        for (int a = 0; a < 3; a++) {
-            double size = sizes[a];
-            double cell = Voxelization.cell(p[a], size);
-            if (!(cell >= CoordinateKey.MIN_COORDINATE && cell <= CoordinateKey.MAX_COORDINATE)) {
-                return InvalidInputException.argument(CALL, "point " + point + " has " + axes[a] + " = " + p[a]
-                        + ", in voxel " + (long) cell + " at voxel size " + size + ", outside the representable range ["
-                        + CoordinateKey.MIN_COORDINATE + ", " + CoordinateKey.MAX_COORDINATE + "] ("
-                        + CoordinateKey.COORDINATE_BITS + "-bit signed voxel coordinates): at this voxel size "
-                        + axes[a] + " must lie in [" + CoordinateKey.MIN_COORDINATE * size + ", "
-                        + (CoordinateKey.MAX_COORDINATE + 1L) * size + ")");
-            }
-        }
-        throw new IllegalStateException("the device reported point " + point + " as invalid, but it is valid");
-    }
-
-    /** Pool blocks for one call, all released on close, on every path. */
-    private final class Workspace implements AutoCloseable {
-        private final List<CachingPool.Block> blocks;
-
-        Workspace(List<CachingPool.Block> blocks) {
-            this.blocks = blocks;
-        }
-
-        long acquire(long bytes) {
-            CachingPool.Block block = pool.acquire(Math.max(bytes, 16));
-            blocks.add(block);
-            return block.address();
-        }
-
-        long upload(int[] values) {
-            ByteBuffer host = direct(values.length, 4);
-            host.asIntBuffer().put(values);
-            return copy(host, (long) values.length * 4);
-        }
-
-        long upload(long[] values) {
-            ByteBuffer host = direct(values.length, 8);
-            host.asLongBuffer().put(values);
-            return copy(host, (long) values.length * 8);
-        }
-
-        long upload(float[] values) {
-            ByteBuffer host = direct(values.length, 4);
-            host.asFloatBuffer().put(values);
-            return copy(host, (long) values.length * 4);
-        }
-
-        int[] downloadInts(long address, int count) {
-            int[] out = new int[count];
-            download(address, count, 4).asIntBuffer().get(out);
-            return out;
-        }
-
-        long[] downloadLongs(long address, int count) {
-            long[] out = new long[count];
-            download(address, count, 8).asLongBuffer().get(out);
-            return out;
-        }
-
-        float[] downloadFloats(long address, int count) {
-            float[] out = new float[count];
-            download(address, count, 4).asFloatBuffer().get(out);
-            return out;
-        }
-
-        /** Waits for the stream: the result is needed on the host now. */
-        private ByteBuffer download(long address, int count, int width) {
-            ByteBuffer host = direct(count, width);
-            if (count > 0) {
-                CudaCalls.check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(Pointer.to(host), DevicePointer.at(address),
-                        (long) count * width, stream));
-            }
-            CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
-            return host;
-        }
-
-        private static ByteBuffer direct(int count, int width) {
-            long bytes = Math.max(width, (long) count * width);
-            if (bytes > Integer.MAX_VALUE - 8) {
-                throw new NotSupportedException(CALL, "an array of " + bytes + " bytes exceeds the 2 GiB host buffer");
-            }
-            return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-        }
-
-        /** Pageable source: the driver has staged it by the time the call returns, so the buffer may go. */
-        private long copy(ByteBuffer host, long bytes) {
-            long address = acquire(bytes);
-            if (bytes > 0) {
-                CudaCalls.check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(DevicePointer.at(address), Pointer.to(host),
-                        bytes, stream));
-            }
-            return address;
-        }
-
-        @Override
-        public void close() {
-            // Safe to recycle at once: anything that reuses a block is issued later on the same stream.
-            blocks.forEach(pool::release);
-            blocks.clear();
-        }
-    }
 }

@@ -1,0 +1,40 @@
+package org.lacuna.runtime.pointcloud;
+
+import org.lacuna.runtime.InvalidInputException;
+
+/** The errors every {@link Voxelizer} raises, worded once so the CPU and GPU voxelisers fail alike. */
+public final class VoxelizationErrors {
+    public static final String CALL = "Voxelizer.voxelize";
+
+    private VoxelizationErrors() {
+    }
+
+    public static InvalidInputException emptyCloud() {
+        return InvalidInputException.argument(CALL, "the point cloud is empty: there is nothing to voxelise");
+    }
+
+    /** Why point {@code point} has no voxel: a non-finite coordinate, else one outside the key's range. */
+    public static InvalidInputException invalidPoint(PointCloud cloud, int point, Voxelization voxelization) {
+        float[] p = {cloud.x(point), cloud.y(point), cloud.z(point)};
+        String[] axes = {"x", "y", "z"};
+        for (int a = 0; a < 3; a++) {
+            if (!Float.isFinite(p[a])) {
+                return InvalidInputException.argument(CALL, "point " + point + " has " + axes[a] + " = " + p[a]
+                        + ": voxelisation needs finite coordinates (PointCloud.finitePoints() drops such points)");
+            }
+        }
+        for (int a = 0; a < 3; a++) {
+            double size = voxelization.size(a);
+            double cell = Voxelization.cell(p[a], size);
+            if (!(cell >= CoordinateKey.MIN_COORDINATE && cell <= CoordinateKey.MAX_COORDINATE)) {
+                return InvalidInputException.argument(CALL, "point " + point + " has " + axes[a] + " = " + p[a]
+                        + ", in voxel " + (long) cell + " at voxel size " + size + ", outside the representable range ["
+                        + CoordinateKey.MIN_COORDINATE + ", " + CoordinateKey.MAX_COORDINATE + "] ("
+                        + CoordinateKey.COORDINATE_BITS + "-bit signed voxel coordinates): at this voxel size "
+                        + axes[a] + " must lie in [" + CoordinateKey.MIN_COORDINATE * size + ", "
+                        + (CoordinateKey.MAX_COORDINATE + 1L) * size + ")");
+            }
+        }
+        throw new IllegalStateException("point " + point + " was reported invalid, but it is valid");
+    }
+}
