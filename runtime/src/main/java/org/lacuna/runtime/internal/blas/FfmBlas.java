@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.lacuna.runtime.DType;
 import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -147,47 +148,21 @@ public final class FfmBlas implements BlasBinding {
         }
 
         MemorySegment create() {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment handleOut = arena.allocate(ADDRESS);
-                CublasStatus.check("cublasCreate_v2", (int) create.invokeExact(handleOut));
-                return handleOut.get(ADDRESS, 0);
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cublasCreate_v2", e);
-            }
+            return HandleCalls.create(create, "cublasCreate_v2", CublasStatus::check);
         }
 
         void destroy(MemorySegment handle) {
-            try {
-                CublasStatus.check("cublasDestroy_v2", (int) destroy.invokeExact(handle));
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cublasDestroy_v2", e);
-            }
+            HandleCalls.destroy(destroy, handle, "cublasDestroy_v2", CublasStatus::check);
         }
 
         int version(MemorySegment handle) {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment version = arena.allocate(JAVA_INT);
-                CublasStatus.check("cublasGetVersion_v2", (int) getVersion.invokeExact(handle, version));
-                return version.get(JAVA_INT, 0);
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cublasGetVersion_v2", e);
-            }
+            return HandleCalls.readInt(getVersion, handle, "cublasGetVersion_v2", CublasStatus::check);
         }
 
-        /** "13.1.0", from cublasGetProperty: needs no handle and no GPU. */
+        /** "13.1.0": needs no handle and no GPU. */
         String propertyVersion() {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment value = arena.allocate(JAVA_INT);
-                StringBuilder text = new StringBuilder();
-                for (int property : new int[] {CublasConstants.MAJOR_VERSION, CublasConstants.MINOR_VERSION,
-                        CublasConstants.PATCH_LEVEL}) {
-                    CublasStatus.check("cublasGetProperty", (int) getProperty.invokeExact(property, value));
-                    text.append(text.isEmpty() ? "" : ".").append(value.get(JAVA_INT, 0));
-                }
-                return text.toString();
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cublasGetProperty", e);
-            }
+            return HandleCalls.propertyVersion(getProperty, new int[] {CublasConstants.MAJOR_VERSION,
+                    CublasConstants.MINOR_VERSION, CublasConstants.PATCH_LEVEL}, "cublasGetProperty", CublasStatus::check);
         }
     }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.lacuna.runtime.DType;
 import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -206,47 +207,22 @@ public final class FfmSparse implements SparseBinding {
         }
 
         MemorySegment createHandle() {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment handleOut = arena.allocate(ADDRESS);
-                CusparseStatus.check("cusparseCreate", (int) create.invokeExact(handleOut));
-                return handleOut.get(ADDRESS, 0);
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cusparseCreate", e);
-            }
+            return HandleCalls.create(create, "cusparseCreate", CusparseStatus::check);
         }
 
         void destroyHandle(MemorySegment handle) {
-            try {
-                CusparseStatus.check("cusparseDestroy", (int) destroy.invokeExact(handle));
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cusparseDestroy", e);
-            }
+            HandleCalls.destroy(destroy, handle, "cusparseDestroy", CusparseStatus::check);
         }
 
         int version(MemorySegment handle) {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment version = arena.allocate(JAVA_INT);
-                CusparseStatus.check("cusparseGetVersion", (int) getVersion.invokeExact(handle, version));
-                return version.get(JAVA_INT, 0);
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cusparseGetVersion", e);
-            }
+            return HandleCalls.readInt(getVersion, handle, "cusparseGetVersion", CusparseStatus::check);
         }
 
-        /** "12.5.10", from cusparseGetProperty: needs no handle and no GPU. */
+        /** "12.5.10": needs no handle and no GPU. */
         String propertyVersion() {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment value = arena.allocate(JAVA_INT);
-                StringBuilder text = new StringBuilder();
-                for (int property : new int[] {CusparseConstants.MAJOR_VERSION, CusparseConstants.MINOR_VERSION,
-                        CusparseConstants.PATCH_LEVEL}) {
-                    CusparseStatus.check("cusparseGetProperty", (int) getProperty.invokeExact(property, value));
-                    text.append(text.isEmpty() ? "" : ".").append(value.get(JAVA_INT, 0));
-                }
-                return text.toString();
-            } catch (Throwable e) {
-                throw NativeCalls.rethrow("cusparseGetProperty", e);
-            }
+            return HandleCalls.propertyVersion(getProperty, new int[] {CusparseConstants.MAJOR_VERSION,
+                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, "cusparseGetProperty",
+                    CusparseStatus::check);
         }
 
         Descriptor createCsr(Arena arena, int rows, int cols, long nnz, long rowOffsets, long columnIndices,

@@ -1,0 +1,71 @@
+package org.lacuna.runtime.internal.nativelib;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The handle lifecycle every CUDA library shares (cuBLAS, cuSPARSE): create into an out-pointer, destroy, read an
+ * int through an out-pointer, and the library version from its {@code GetProperty}. Each call's status goes to the
+ * library's own checker, which names its status codes.
+ */
+public final class HandleCalls {
+    /** Throws the library's exception for a non-success status of {@code call}. */
+    @FunctionalInterface
+    public interface StatusCheck {
+        void check(String call, int status);
+    }
+
+    private HandleCalls() {
+    }
+
+    /** {@code status create(handle* out)}: the new handle. */
+    public static MemorySegment create(MethodHandle create, String call, StatusCheck check) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment handleOut = arena.allocate(ADDRESS);
+            check.check(call, (int) create.invokeExact(handleOut));
+            return handleOut.get(ADDRESS, 0);
+        } catch (Throwable e) {
+            throw NativeCalls.rethrow(call, e);
+        }
+    }
+
+    /** {@code status destroy(handle)}. */
+    public static void destroy(MethodHandle destroy, MemorySegment handle, String call, StatusCheck check) {
+        try {
+            check.check(call, (int) destroy.invokeExact(handle));
+        } catch (Throwable e) {
+            throw NativeCalls.rethrow(call, e);
+        }
+    }
+
+    /** {@code status get(handle, int* out)}, e.g. GetVersion. */
+    public static int readInt(MethodHandle get, MemorySegment handle, String call, StatusCheck check) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_INT);
+            check.check(call, (int) get.invokeExact(handle, value));
+            return value.get(JAVA_INT, 0);
+        } catch (Throwable e) {
+            throw NativeCalls.rethrow(call, e);
+        }
+    }
+
+    /** "13.1.0" from {@code status GetProperty(libraryPropertyType, int* out)}: needs no handle and no GPU. */
+    public static String propertyVersion(MethodHandle getProperty, int[] majorMinorPatch, String call,
+                                         StatusCheck check) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_INT);
+            StringBuilder text = new StringBuilder();
+            for (int property : majorMinorPatch) {
+                check.check(call, (int) getProperty.invokeExact(property, value));
+                text.append(text.isEmpty() ? "" : ".").append(value.get(JAVA_INT, 0));
+            }
+            return text.toString();
+        } catch (Throwable e) {
+            throw NativeCalls.rethrow(call, e);
+        }
+    }
+}
