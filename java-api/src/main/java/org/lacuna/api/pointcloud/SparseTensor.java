@@ -67,10 +67,10 @@ public final class SparseTensor implements AutoCloseable {
                 voxels.tensorStride());
     }
 
-    /** Voxelises {@code cloud} on the session's backend (GPU or CPU, the same result) and uploads the result. */
+    /** Voxelises {@code cloud} on the session's backend (the GPU voxeliser is built to match the CPU's) and uploads it. */
     public static SparseTensor voxelize(Session session, PointCloud cloud, Voxelization voxelization,
                                         VoxelFeatures features, DType featureType) {
-        // The serving backend's voxeliser: the GPU one on CUDA, which gives the CPU's result bit for bit.
+        // The serving backend's voxeliser: on CUDA the GPU one, designed to reproduce the CPU's result bit for bit.
         Voxelizer voxelizer = session.backend().ops().convolution().voxelizer();
         return fromVoxels(session, voxelizer.voxelize(cloud, voxelization), features, featureType);
     }

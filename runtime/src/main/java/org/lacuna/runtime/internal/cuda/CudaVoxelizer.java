@@ -19,7 +19,8 @@ import org.lacuna.runtime.sparseconv.CoordinateIndex;
 
 /**
  * The voxeliser on the GPU ({@code voxelize.cu}), returning exactly what {@link
- * org.lacuna.runtime.pointcloud.CpuVoxelizer} returns, bit for bit. Per point the key in the reference's formula
+ * org.lacuna.runtime.pointcloud.CpuVoxelizer} returns, bit for bit by construction (CudaVoxelizerGpuTest checks it on
+ * a GPU; no such run is recorded yet). Per point the key in the reference's formula
  * (or the first invalid point, which fails the call with the reference's message); a device hash table of the keys
  * gives each point its slot and each slot its count and first point; the M distinct keys come to the host, which
  * sorts them in {@link CoordinateKey#compare} order and sends each its rank. For MEAN each voxel's points are
