@@ -31,7 +31,7 @@ fi
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$1"
 OUT="$(cd "$1" && pwd)"
-JVM_FLAGS=(--enable-native-access=ALL-UNNAMED -Xss4m -Dlacuna.cacheDir=/tmp/lacuna-cache)
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Dlacuna.cacheDir=/tmp/lacuna-cache)
 GPU_SEEN=0
 
 log() {

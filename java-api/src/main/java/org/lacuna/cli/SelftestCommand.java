@@ -50,10 +50,10 @@ final class SelftestCommand implements Callable<Integer> {
             bias[i] = (float) (random.nextDouble() * 2 - 1);
         }
         int failures = 0;
-        try (Session session = Lacuna.open(); Session reference = Lacuna.open("cpu", 0)) {
+        try (Session session = Lacuna.open(); Session reference = Lacuna.open("cpu-reference", 0)) {
             out.printf("backend: %s on %s (%s)%n", session.backendName(), session.device().name(), session.backendReason());
             if (session.backendName().equals("cpu")) {
-                out.println("note: running on the CPU backend; GPU kernels are not exercised on this machine");
+                out.println("note: running on the CPU backend (fp32 kernels) against the double-precision reference; GPU kernels are not exercised on this machine");
             }
             out.printf("input: [%d, %d] seed %d%n", rows, cols, actualSeed);
             for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
@@ -89,7 +89,7 @@ final class SelftestCommand implements Callable<Integer> {
         }
         w = TwoFourPruning.prune(w, outFeatures, in);
         float[] want;
-        try (Session reference = Lacuna.open("cpu", 0); Tensor xs = reference.fromFloats(x, DType.F16, tokens, in)) {
+        try (Session reference = Lacuna.open("cpu-reference", 0); Tensor xs = reference.fromFloats(x, DType.F16, tokens, in)) {
             Linear layer = Linear.create(reference, w, outFeatures, in, null,
                     Linear.Options.of(DType.F16).withOutputType(DType.F32).forcing(LinearKernel.DENSE));
             want = layer.forward(xs).toFloatArray();

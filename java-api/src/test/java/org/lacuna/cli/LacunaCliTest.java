@@ -41,7 +41,7 @@ class LacunaCliTest {
         assertEquals("0", result[0], result[2]);
         var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(result[1]);
         assertTrue(tree.get("backends").isArray());
-        assertEquals(2, tree.get("backends").size());
+        assertEquals(3, tree.get("backends").size());
     }
 
     @Test

@@ -17,7 +17,7 @@ class BackendsTest {
     @Test
     void bothProvidersAreFoundAndRankedWithReasons() {
         List<Backends.Candidate> candidates = Backends.survey();
-        assertEquals(List.of("cuda", "cpu"), candidates.stream().map(c -> c.provider().name()).toList());
+        assertEquals(List.of("cuda", "cpu", "cpu-reference"), candidates.stream().map(c -> c.provider().name()).toList());
         for (Backends.Candidate candidate : candidates) {
             assertTrue(!candidate.availability().reason().isBlank(), candidate.provider().name() + " gives no reason");
         }

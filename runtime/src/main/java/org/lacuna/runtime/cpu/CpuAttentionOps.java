@@ -1,7 +1,5 @@
 package org.lacuna.runtime.cpu;
 
-import java.lang.foreign.MemorySegment;
-import java.util.stream.LongStream;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
@@ -9,124 +7,52 @@ import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
-import org.lacuna.runtime.ops.AttentionContracts;
 import org.lacuna.runtime.ops.AttentionOps;
 
-/** The reference of every attention op: double precision, one rounding to the output type, checks nothing skips. */
+/** Token-dropping attention and the transformer-block ops of the serving CPU backend. */
 final class CpuAttentionOps implements AttentionOps {
-    private static final long PARALLEL_THRESHOLD = 1 << 15;
+    private final CpuContext context;
+    private final ReferenceAttentionOps reference = new ReferenceAttentionOps(CpuBackendProvider.NAME);
+
+    CpuAttentionOps(CpuContext context) {
+        this.context = context;
+    }
 
     @Override
     public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                              TokenSelection out) {
-        AttentionContracts.selectTokens(CpuBackendProvider.NAME, scores, batch, pinMask, rule, out);
-        CpuTokenSelection.select(scores, batch, pinMask, rule, out);
+        reference.selectTokens(scores, batch, pinMask, rule, out);
     }
 
     @Override
     public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
-        AttentionContracts.gatherRows(CpuBackendProvider.NAME, x, selection, out);
-        String call = "gatherRows";
-        int[] index = CpuTokenSelection.readInts(selection.keptIndex(), call);
-        MemorySegment from = segment(x, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        for (int j = 0; j < index.length; j++) {
-            long target = out.byteOffset() + j * rowBytes;
-            if (index[j] >= 0) {
-                MemorySegment.copy(from, x.byteOffset() + index[j] * rowBytes, to, target, rowBytes);
-            } else {
-                to.asSlice(target, rowBytes).fill((byte) 0);
-            }
-        }
+        reference.gatherRows(x, selection, out);
     }
 
     @Override
     public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
-        AttentionContracts.scatterRows(CpuBackendProvider.NAME, kept, selection, passThrough, out);
-        String call = "scatterRows";
-        int[] slot = CpuTokenSelection.readInts(selection.slotOf(), call);
-        MemorySegment from = segment(kept, call);
-        MemorySegment pass = passThrough == null ? null : segment(passThrough, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        for (int r = 0; r < slot.length; r++) {
-            long target = out.byteOffset() + r * rowBytes;
-            if (slot[r] >= 0) {
-                MemorySegment.copy(from, kept.byteOffset() + slot[r] * rowBytes, to, target, rowBytes);
-            } else if (pass == null) {
-                to.asSlice(target, rowBytes).fill((byte) 0);
-            } else {
-                MemorySegment.copy(pass, passThrough.byteOffset() + r * rowBytes, to, target, rowBytes);
-            }
-        }
+        reference.scatterRows(kept, selection, passThrough, out);
     }
 
     @Override
     public void attention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options, DeviceArray out,
                           DeviceArray logSumExp) {
-        AttentionContracts.attention(CpuBackendProvider.NAME, inputs, batch, options, out, logSumExp);
-        CpuAttention.attention(inputs, batch, options, out, logSumExp);
+        reference.attention(inputs, batch, options, out, logSumExp);
     }
 
     @Override
     public void keyAttention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
                              DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
-        AttentionContracts.keyAttention(CpuBackendProvider.NAME, inputs, batch, options, logSumExp, score, scores);
-        CpuAttention.keyAttention(inputs, batch, options, logSumExp, score, scores);
+        reference.keyAttention(inputs, batch, options, logSumExp, score, scores);
     }
 
     @Override
     public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-        AttentionContracts.layerNorm(CpuBackendProvider.NAME, x, gamma, beta, epsilon, y);
-        String call = "layerNorm";
-        MemorySegment in = segment(x, call);
-        MemorySegment out = segment(y, call);
-        float[] g = CpuTokenSelection.readFloats(gamma, call);
-        float[] b = beta == null ? null : CpuTokenSelection.readFloats(beta, call);
-        long cols = x.shape().columns();
-        LongStream rows = LongStream.range(0, x.shape().rows());
-        (x.elementCount() >= PARALLEL_THRESHOLD ? rows.parallel() : rows).forEach(row -> {
-            double[] v = new double[(int) cols];
-            double mean = 0;
-            for (int c = 0; c < cols; c++) {
-                v[c] = CpuElements.read(in, x.byteOffset(), x.dtype(), row * cols + c);
-                mean += v[c];
-            }
-            mean /= cols;
-            double variance = 0;
-            for (int c = 0; c < cols; c++) {
-                variance += (v[c] - mean) * (v[c] - mean);
-            }
-            double scale = 1.0 / Math.sqrt(variance / cols + epsilon);
-            for (int c = 0; c < cols; c++) {
-                double normalised = (v[c] - mean) * scale * g[c] + (b == null ? 0.0 : b[c]);
-                CpuElements.write(out, y.byteOffset(), y.dtype(), row * cols + c, (float) normalised);
-            }
-        });
+        reference.layerNorm(x, gamma, beta, epsilon, y);
     }
 
     @Override
     public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-        AttentionContracts.add(CpuBackendProvider.NAME, a, b, y);
-        String call = "add";
-        MemorySegment left = segment(a, call);
-        MemorySegment right = segment(b, call);
-        MemorySegment out = segment(y, call);
-        LongStream elements = LongStream.range(0, a.elementCount());
-        (a.elementCount() >= PARALLEL_THRESHOLD ? elements.parallel() : elements).forEach(i -> {
-            double sum = (double) CpuElements.read(left, a.byteOffset(), a.dtype(), i)
-                    + CpuElements.read(right, b.byteOffset(), b.dtype(), i);
-            CpuElements.write(out, y.byteOffset(), y.dtype(), i, (float) sum);
-        });
-    }
-
-    private static long rowBytes(DeviceArray a) {
-        long rows = a.shape().dim(0);
-        return rows == 0 ? 0 : a.byteSize() / rows;
-    }
-
-    private static MemorySegment segment(DeviceArray array, String call) {
-        return ((CpuBuffer) array.buffer()).segment(call);
+        reference.add(a, b, y);
     }
 }

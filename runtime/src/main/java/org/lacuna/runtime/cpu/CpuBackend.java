@@ -12,18 +12,41 @@ import org.lacuna.runtime.MemoryStats;
 import org.lacuna.runtime.ResourceClosedException;
 import org.lacuna.runtime.ops.OpSet;
 
-/** Runs every op on the JVM. Work is synchronous, so {@link #synchronize()} has nothing to wait for. */
+/**
+ * Runs every op on the JVM. Work is synchronous, so {@link #synchronize()} has nothing to wait for. Two backends share
+ * this class and its memory: the serving one ({@code cpu}, fp32 kernels, {@link CpuOps}) and the double-precision
+ * reference every test compares with ({@code cpu-reference}, {@link ReferenceOps}).
+ */
 final class CpuBackend implements Backend {
+    private final String name;
     private final CpuMemoryAccounting accounting = new CpuMemoryAccounting();
-    private final CpuOps ops = new CpuOps();
+    private final OpSet ops;
+    private final Runnable releaseOps;
     private final DeviceInfo device = new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " ("
             + Runtime.getRuntime().availableProcessors() + " threads)", 0, Runtime.getRuntime().availableProcessors(),
             Runtime.getRuntime().maxMemory(), 0);
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** The serving backend with its fp32 kernels. */
+    static CpuBackend serving(CpuOptions options) {
+        CpuOps ops = new CpuOps(options);
+        return new CpuBackend(CpuBackendProvider.NAME, ops, ops::close);
+    }
+
+    /** The double-precision reference. */
+    static CpuBackend reference() {
+        return new CpuBackend(ReferenceBackendProvider.NAME, new ReferenceOps(ReferenceBackendProvider.NAME), () -> { });
+    }
+
+    private CpuBackend(String name, OpSet ops, Runnable releaseOps) {
+        this.name = name;
+        this.ops = ops;
+        this.releaseOps = releaseOps;
+    }
+
     @Override
     public String name() {
-        return CpuBackendProvider.NAME;
+        return name;
     }
 
     @Override
@@ -37,7 +60,7 @@ final class CpuBackend implements Backend {
         if (bytes < 0) {
             throw InvalidInputException.argument("allocate", "negative size " + bytes);
         }
-        return new CpuBuffer(bytes, accounting);
+        return new CpuBuffer(bytes, name, accounting);
     }
 
     @Override
@@ -109,20 +132,24 @@ final class CpuBackend implements Backend {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            accounting.releaseAll();
+            try {
+                releaseOps.run();
+            } finally {
+                accounting.releaseAll();
+            }
         }
     }
 
-    private static MemorySegment buffer(DeviceBuffer buffer, String call) {
-        if (!(buffer instanceof CpuBuffer cpu)) {
-            throw InvalidInputException.argument(call, "buffer belongs to the " + buffer.backendName() + " backend, not cpu");
+    private MemorySegment buffer(DeviceBuffer buffer, String call) {
+        if (!(buffer instanceof CpuBuffer cpu) || !buffer.backendName().equals(name)) {
+            throw InvalidInputException.argument(call, "buffer belongs to the " + buffer.backendName() + " backend, not " + name);
         }
         return cpu.segment(call);
     }
 
     private void checkOpen(String call) {
         if (closed.get()) {
-            throw new ResourceClosedException(call, "CPU backend");
+            throw new ResourceClosedException(call, name + " backend");
         }
     }
 }

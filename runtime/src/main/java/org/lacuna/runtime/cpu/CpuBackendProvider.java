@@ -5,7 +5,7 @@ import org.lacuna.runtime.BackendAvailability;
 import org.lacuna.runtime.BackendProvider;
 import org.lacuna.runtime.InvalidInputException;
 
-/** The JVM backend: always available, lowest rank, the reference for every GPU test. */
+/** The serving JVM backend: fp32 kernels, always available, below every GPU backend. */
 public final class CpuBackendProvider implements BackendProvider {
     public static final String NAME = "cpu";
 
@@ -21,14 +21,20 @@ public final class CpuBackendProvider implements BackendProvider {
 
     @Override
     public BackendAvailability probe() {
-        return BackendAvailability.yes(Runtime.getRuntime().availableProcessors() + " JVM threads");
+        CpuOptions options = CpuOptions.fromConfig();
+        return BackendAvailability.yes(options.threads() + " worker threads; " + CpuCapabilities.describe(options));
     }
 
     @Override
     public Backend open(int deviceOrdinal) {
+        return open(deviceOrdinal, CpuOptions.fromConfig());
+    }
+
+    /** Opens the serving backend with explicit options (thread count, fast paths). */
+    public Backend open(int deviceOrdinal, CpuOptions options) {
         if (deviceOrdinal != 0) {
             throw InvalidInputException.argument("CpuBackendProvider.open", "the CPU backend has one device, 0; asked for " + deviceOrdinal);
         }
-        return new CpuBackend();
+        return CpuBackend.serving(options);
     }
 }

@@ -10,12 +10,14 @@ import org.lacuna.runtime.ResourceClosedException;
 final class CpuBuffer implements DeviceBuffer {
     static final int ALIGNMENT = 64;
 
+    private final String backendName;
     private final Arena arena;
     private final MemorySegment segment;
     private final CpuMemoryAccounting accounting;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    CpuBuffer(long bytes, CpuMemoryAccounting accounting) {
+    CpuBuffer(long bytes, String backendName, CpuMemoryAccounting accounting) {
+        this.backendName = backendName;
         this.arena = Arena.ofShared();
         this.segment = arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes);
         this.accounting = accounting;
@@ -37,7 +39,7 @@ final class CpuBuffer implements DeviceBuffer {
 
     @Override
     public String backendName() {
-        return CpuBackendProvider.NAME;
+        return backendName;
     }
 
     @Override

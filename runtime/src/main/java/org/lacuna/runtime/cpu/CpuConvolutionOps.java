@@ -1,10 +1,7 @@
 package org.lacuna.runtime.cpu;
 
-import java.lang.foreign.MemorySegment;
-import java.util.stream.IntStream;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
@@ -12,78 +9,23 @@ import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
 
-/**
- * The reference sparse convolution: output-stationary over the map's neighbour table, double accumulation, one
- * rounding to the output type, output rows spread over the fork-join pool. Each output is summed in offset order,
- * so the result does not depend on the thread count.
- */
+/** Point-cloud sparse convolution of the serving CPU backend. */
 final class CpuConvolutionOps implements ConvolutionOps {
-    private static final int PARALLEL_ROWS = 256;
+    private final CpuContext context;
+    private final ReferenceConvolutionOps reference = new ReferenceConvolutionOps(CpuBackendProvider.NAME);
+
+    CpuConvolutionOps(CpuContext context) {
+        this.context = context;
+    }
 
     @Override
     public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                   Activation activation, Dataflow dataflow, DeviceArray y) {
-        String call = "sparseConvolution";
-        ConvolutionContracts.sparseConvolution(CpuBackendProvider.NAME, x, map, weights, bias, activation, dataflow, y);
-        int in = Math.toIntExact(x.shape().dim(1));
-        int out = Math.toIntExact(weights.shape().dim(2));
-        int volume = map.volume();
-        float[] xs = read(x, call);
-        float[] w = read(weights, call);
-        double[] b = new double[out];
-        if (bias != null) {
-            MemorySegment segment = segment(bias, call);
-            for (int c = 0; c < out; c++) {
-                b[c] = CpuElements.read(segment, bias.byteOffset(), bias.dtype(), c);
-            }
-        }
-        MemorySegment result = segment(y, call);
-        IntStream rows = IntStream.range(0, map.outputCount());
-        (map.outputCount() >= PARALLEL_ROWS ? rows.parallel() : rows).forEach(row -> {
-            double[] acc = b.clone();
-            for (int v = 0; v < volume; v++) {
-                int source = map.neighbour(row, v);
-                if (source < 0) {
-                    continue;
-                }
-                long xBase = (long) source * in;
-                long wBase = (long) v * in * out;
-                for (int k = 0; k < in; k++) {
-                    double xv = xs[(int) (xBase + k)];
-                    int wRow = (int) (wBase + (long) k * out);
-                    for (int c = 0; c < out; c++) {
-                        acc[c] += xv * w[wRow + c];
-                    }
-                }
-            }
-            long yBase = (long) row * out;
-            for (int c = 0; c < out; c++) {
-                CpuElements.write(result, y.byteOffset(), y.dtype(), yBase + c, (float) activation.apply(acc[c]));
-            }
-        });
+        reference.sparseConvolution(x, map, weights, bias, activation, dataflow, y);
     }
 
     @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
-        ConvolutionContracts.buildMapTables(inputs, outputs, geometry);
-        return MapTables.fromNeighbours(inputs.queryNeighbours(outputs, geometry), geometry.volume());
-    }
-
-    private static float[] read(DeviceArray array, String call) {
-        long count = array.elementCount();
-        if (count > Integer.MAX_VALUE - 8) {
-            throw new org.lacuna.runtime.NotSupportedException(call, "the CPU reference holds at most 2^31 elements "
-                    + "per array, got " + count);
-        }
-        MemorySegment segment = segment(array, call);
-        float[] out = new float[(int) count];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = CpuElements.read(segment, array.byteOffset(), array.dtype(), i);
-        }
-        return out;
-    }
-
-    private static MemorySegment segment(DeviceArray array, String call) {
-        return ((CpuBuffer) array.buffer()).segment(call);
+        return reference.buildMapTables(inputs, outputs, geometry);
     }
 }

@@ -30,7 +30,7 @@ final class CpuTokenSelection {
     static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                        TokenSelection out) {
         String call = "selectTokens";
-        int[] offsets = CpuAttention.offsets(call, batch);
+        int[] offsets = ReferenceAttention.offsets(call, batch);
         float[] score = readFloats(scores, call);
         int[] mask = pinMask == null ? null : readInts(pinMask, call);
         for (int b = 0; b < batch.batch(); b++) {

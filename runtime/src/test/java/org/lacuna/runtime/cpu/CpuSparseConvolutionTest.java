@@ -2,9 +2,10 @@ package org.lacuna.runtime.cpu;
 
 import java.util.List;
 import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.ops.SparseConvolutionConformance;
+import org.lacuna.runtime.sparseconv.Dataflow;
 
+/** The serving CPU backend against the sparse-convolution conformance suite, every dataflow. */
 class CpuSparseConvolutionTest extends SparseConvolutionConformance {
     @Override
     protected Backend openBackend() {
@@ -13,6 +14,6 @@ class CpuSparseConvolutionTest extends SparseConvolutionConformance {
 
     @Override
     protected List<Dataflow> dataflows() {
-        return List.of(Dataflow.IMPLICIT_GEMM);
+        return List.of(Dataflow.values());
     }
 }

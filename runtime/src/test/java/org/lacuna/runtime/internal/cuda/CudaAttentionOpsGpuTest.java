@@ -16,7 +16,7 @@ import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
-import org.lacuna.runtime.cpu.CpuBackendProvider;
+import org.lacuna.runtime.cpu.ReferenceBackendProvider;
 import org.lacuna.runtime.ops.AttentionConformance;
 import org.lacuna.runtime.testing.GpuSupport;
 import org.lacuna.runtime.testing.GpuTest;
@@ -35,7 +35,7 @@ class CudaAttentionOpsGpuTest extends AttentionConformance {
     void longSequencesMatchTheCpuBackend() {
         SplittableRandom random = TestData.random("longAttention");
         int[] lengths = {1100, 0, 517};
-        try (Backend cpu = new CpuBackendProvider().open(0)) {
+        try (Backend cpu = new ReferenceBackendProvider().open(0)) {
             for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
                 for (int headDim : new int[] {64, 128}) {
                     AttentionOptions options = AttentionOptions.of(2, headDim).withCausal(random.nextBoolean());
@@ -92,7 +92,7 @@ class CudaAttentionOpsGpuTest extends AttentionConformance {
         float[] scores = scoresWithTies(random, rows);
         SelectionRule[] rules = {SelectionRule.keepRatio(0.3).pinningPrefix(1), SelectionRule.keepRatio(0.7),
             SelectionRule.threshold(0.5f).pinningPrefix(2), SelectionRule.keepRatio(0.5).pinningPrefix(1).inWindows(96, 7, 7)};
-        try (Backend cpu = new CpuBackendProvider().open(0)) {
+        try (Backend cpu = new ReferenceBackendProvider().open(0)) {
             for (SelectionRule rule : rules) {
                 assertArrayEquals(select(cpu, lengths, rows, scores, rule), select(backend, lengths, rows, scores, rule),
                         rule.toString());

@@ -12,7 +12,7 @@ import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.HostData;
 import org.lacuna.runtime.Shape;
-import org.lacuna.runtime.cpu.CpuBackendProvider;
+import org.lacuna.runtime.cpu.ReferenceBackendProvider;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.SparseConvolutionConformance;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
@@ -51,7 +51,7 @@ class CudaSparseConvolutionGpuTest extends SparseConvolutionConformance {
     void theKittiSweepMatchesTheCpuReference() {
         SplittableRandom random = TestData.random("kittiSparseConvolution");
         CoordinateSet cloud = KittiSweep.voxels(0.05);
-        try (Backend cpu = new CpuBackendProvider().open(0)) {
+        try (Backend cpu = new ReferenceBackendProvider().open(0)) {
             for (ConvGeometry geometry : List.of(ConvGeometry.submanifold(3), ConvGeometry.strided(2, 2))) {
                 KernelMap map = cloud.kernelMap(geometry);
                 for (DType dtype : List.of(DType.F32, DType.F16)) {

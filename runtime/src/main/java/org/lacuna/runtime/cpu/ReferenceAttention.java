@@ -15,8 +15,8 @@ import org.lacuna.runtime.attention.SequenceBatch;
  * The reference attention: per sequence and head, the full score matrix in double precision, an exact softmax, one
  * rounding of the output. (Sequence, head) pairs run in parallel.
  */
-final class CpuAttention {
-    private CpuAttention() {
+final class ReferenceAttention {
+    private ReferenceAttention() {
     }
 
     /** One of Q, K, V: where row t, head h, element d lives. */
