@@ -47,7 +47,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     private boolean closed;
 
     /**
-     * @param hidden        model width: heads · head dim, head dim 64 or 128
+     * @param hidden        model width: heads · head dim, head dim 32, 64 or 128
      * @param ffnHidden     width of the feed-forward layer
      * @param dtype         F16 or BF16: activations, weights and the attention kernels
      * @param causal        mask each token from the later ones of its sequence
