@@ -71,8 +71,8 @@ public final class SentenceEmbedder implements AutoCloseable {
      */
     public static SentenceEmbedder open(Session session, Path onnx, Path tokenizerJson, int maxLength,
                                         Pooling pooling) {
-        Path json = tokenizerJson != null ? tokenizerJson : besideModel(onnx);
         OnnxEncoder model = OnnxEncoder.read(onnx);
+        Path json = tokenizerJson != null ? tokenizerJson : besideModel(onnx);
         SentenceTokenizer tokenizer = SentenceTokenizer.open(json, maxLength, model.maxPositions());
         return create(session, model, tokenizer, pooling, onnx.getFileName().toString());
     }
