@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code lacuna} command line. */
 @Command(name = "lacuna", mixinStandardHelpOptions = true, versionProvider = LacunaCli.Version.class,
         description = "Lacuna: GPU sparse kernels for Java.",
-        subcommands = {InfoCommand.class, SelftestCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, CommandLine.HelpCommand.class})
 public final class LacunaCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -17,6 +17,10 @@ public final class LacunaCli implements Runnable {
 
     /** Runs the command line and returns its exit code (for tests and embedding). */
     public static int run(String... args) {
+        // The tokenizer library logs through SLF4J; without a provider SLF4J would print three warning lines.
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
         return new CommandLine(new LacunaCli())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("lacuna: " + e.getMessage());

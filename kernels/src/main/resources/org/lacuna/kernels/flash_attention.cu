@@ -15,7 +15,7 @@
 // of 64 rows streamed through shared memory with a 2-stage cp.async pipeline; S = Q Kᵀ and O += P V on mma.sync
 // m16n8k16; online softmax in the log2 domain (scores pre-scaled by scale·log2 e, exp2 on the SFU). Shared tiles
 // are XOR-swizzled by 16-byte chunk so every ldmatrix phase hits eight distinct bank groups.
-// lacuna-variants: T_IN=f16 HEAD_DIM=64 CAUSAL=0 | T_IN=f16 HEAD_DIM=64 CAUSAL=1 | T_IN=f16 HEAD_DIM=128 CAUSAL=0 | T_IN=f16 HEAD_DIM=128 CAUSAL=1 | T_IN=bf16 HEAD_DIM=64 CAUSAL=0 | T_IN=bf16 HEAD_DIM=64 CAUSAL=1 | T_IN=bf16 HEAD_DIM=128 CAUSAL=0 | T_IN=bf16 HEAD_DIM=128 CAUSAL=1
+// lacuna-variants: T_IN=f16 HEAD_DIM=32 CAUSAL=0 | T_IN=f16 HEAD_DIM=32 CAUSAL=1 | T_IN=f16 HEAD_DIM=64 CAUSAL=0 | T_IN=f16 HEAD_DIM=64 CAUSAL=1 | T_IN=f16 HEAD_DIM=128 CAUSAL=0 | T_IN=f16 HEAD_DIM=128 CAUSAL=1 | T_IN=bf16 HEAD_DIM=32 CAUSAL=0 | T_IN=bf16 HEAD_DIM=32 CAUSAL=1 | T_IN=bf16 HEAD_DIM=64 CAUSAL=0 | T_IN=bf16 HEAD_DIM=64 CAUSAL=1 | T_IN=bf16 HEAD_DIM=128 CAUSAL=0 | T_IN=bf16 HEAD_DIM=128 CAUSAL=1
 #include "lacuna_mma.cuh"
 
 #ifndef T_IN
@@ -41,8 +41,12 @@
 #define K_STEPS (HEAD_DIM / 16)
 #define O_TILES (HEAD_DIM / 8)
 // Head dim 64 fits two CTAs an SM in registers (<= 128 a thread) when the softmax takes 32 keys at a time; 128
-// needs the whole register budget anyway and takes the tile's 64 keys at once.
-#if HEAD_DIM == 64
+// needs the whole register budget anyway and takes the tile's 64 keys at once. Head dim 32 holds half of 64's Q and
+// O fragments, so two CTAs an SM fit with the whole tile's 64 keys at once.
+#if HEAD_DIM == 32
+#define MIN_BLOCKS 2
+#define STEP 64
+#elif HEAD_DIM == 64
 #define MIN_BLOCKS 2
 #define STEP 32
 #else
@@ -52,15 +56,22 @@
 #define S_TILES (STEP / 8)
 #define P_STEPS (STEP / 16)
 
-static_assert(HEAD_DIM == 64 || HEAD_DIM == 128, "head dim must be 64 or 128");
+static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 128, "head dim must be 32, 64 or 128");
 static_assert(DTYPE == LACUNA_DTYPE_f16 || DTYPE == LACUNA_DTYPE_bf16, "the tensor cores take f16 or bf16 here");
 
 #define LACUNA_LN2 0.6931471805599453f
 
-// Byte offset of 16-byte chunk `chunk` of row `row` in a tile of HEAD_DIM-wide rows: the low three chunk bits are
-// XORed with the row, so eight consecutive rows of one logical chunk land in eight different bank groups.
+// Byte offset of 16-byte chunk `chunk` of row `row` in a tile of HEAD_DIM-wide rows, swizzled so that eight
+// consecutive rows of one logical chunk land in eight different bank groups. Rows of 128 bytes or more XOR the low
+// three chunk bits with the row. A 64-byte row (head dim 32) has only four chunks and two rows share each 128-byte
+// line: the row's parity already picks the line's half, and the chunk is XORed with (row / 2) mod 4, which keeps it
+// inside its own row.
 __device__ __forceinline__ unsigned tile_offset(int row, int chunk) {
+#if HEAD_DIM == 32
+    return row * ROW_BYTES + ((chunk ^ ((row >> 1) & 3)) << 4);
+#else
     return row * ROW_BYTES + ((chunk ^ (row & 7)) << 4);
+#endif
 }
 
 // Starts the copy of ROWS rows of one head into a swizzled tile; rows at or past valid_rows become zeros. `src` is
@@ -69,6 +80,7 @@ template <int ROWS>
 __device__ __forceinline__ void load_tile(unsigned tile, const unsigned short* src, int stride, int valid_rows) {
     static_assert((ROWS * CHUNKS) % THREADS == 0, "a tile must split evenly over the CTA");
     // THREADS / CHUNKS is a multiple of 8, so every row this thread copies has the swizzle of its first.
+    static_assert((THREADS / CHUNKS) % 8 == 0, "the rows a thread copies must share a swizzle");
     const unsigned target = tile + tile_offset(threadIdx.x / CHUNKS, threadIdx.x % CHUNKS);
 #pragma unroll
     for (int i = 0; i < ROWS * CHUNKS / THREADS; i++) {

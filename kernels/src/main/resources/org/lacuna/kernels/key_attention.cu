@@ -11,7 +11,7 @@
 // CTA: 4 warps, 16 keys each held as A fragments; it computes Sᵀ = K Qᵀ tile by tile over every head and query tile
 // (Q tiles double-buffered through shared memory with cp.async), so each key's column sum stays in one thread's
 // registers: deterministic, no atomics.
-// lacuna-variants: T_IN=f16 HEAD_DIM=64 MODE=cls | T_IN=f16 HEAD_DIM=64 MODE=mean | T_IN=f16 HEAD_DIM=128 MODE=cls | T_IN=f16 HEAD_DIM=128 MODE=mean | T_IN=bf16 HEAD_DIM=64 MODE=cls | T_IN=bf16 HEAD_DIM=64 MODE=mean | T_IN=bf16 HEAD_DIM=128 MODE=cls | T_IN=bf16 HEAD_DIM=128 MODE=mean
+// lacuna-variants: T_IN=f16 HEAD_DIM=32 MODE=cls | T_IN=f16 HEAD_DIM=32 MODE=mean | T_IN=f16 HEAD_DIM=64 MODE=cls | T_IN=f16 HEAD_DIM=64 MODE=mean | T_IN=f16 HEAD_DIM=128 MODE=cls | T_IN=f16 HEAD_DIM=128 MODE=mean | T_IN=bf16 HEAD_DIM=32 MODE=cls | T_IN=bf16 HEAD_DIM=32 MODE=mean | T_IN=bf16 HEAD_DIM=64 MODE=cls | T_IN=bf16 HEAD_DIM=64 MODE=mean | T_IN=bf16 HEAD_DIM=128 MODE=cls | T_IN=bf16 HEAD_DIM=128 MODE=mean
 #include "lacuna_mma.cuh"
 
 #ifndef T_IN
@@ -47,14 +47,19 @@
 #define K_STEPS (HEAD_DIM / 16)
 #define S_TILES (BQ / 8)
 
-static_assert(HEAD_DIM == 64 || HEAD_DIM == 128, "head dim must be 64 or 128");
+static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 128, "head dim must be 32, 64 or 128");
 static_assert(DTYPE == LACUNA_DTYPE_f16 || DTYPE == LACUNA_DTYPE_bf16, "the tensor cores take f16 or bf16 here");
 static_assert(KEY_MODE == LACUNA_KEYS_cls || KEY_MODE == LACUNA_KEYS_mean, "MODE must be cls or mean");
 
 #define LACUNA_LOG2E 1.4426950408889634f
 
+// As flash_attention.cu: XOR-swizzled 16-byte chunks, within the row for head dim 32's four-chunk rows.
 __device__ __forceinline__ unsigned tile_offset(int row, int chunk) {
+#if HEAD_DIM == 32
+    return row * ROW_BYTES + ((chunk ^ ((row >> 1) & 3)) << 4);
+#else
     return row * ROW_BYTES + ((chunk ^ (row & 7)) << 4);
+#endif
 }
 
 template <int ROWS>

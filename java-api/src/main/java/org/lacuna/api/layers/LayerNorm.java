@@ -50,6 +50,11 @@ public final class LayerNorm implements AutoCloseable {
 
     /** The normalised x, a new tensor of x's shape and dtype. */
     public Tensor forward(Tensor x) {
+        return forward(x, x.dtype());
+    }
+
+    /** The normalised x, a new tensor of x's shape in {@code outType} (F32, F16 or BF16). */
+    public Tensor forward(Tensor x, DType outType) {
         String call = "LayerNorm.forward";
         if (closed) {
             throw new ResourceClosedException(call, "layer norm");
@@ -60,7 +65,7 @@ public final class LayerNorm implements AutoCloseable {
         if (x.shape().rank() < 1 || x.shape().columns() != features) {
             throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features + "]");
         }
-        Tensor y = session.empty(x.dtype(), x.shape().dims());
+        Tensor y = session.empty(outType, x.shape().dims());
         try {
             session.backend().ops().attention().layerNorm(x.array(call), gamma.array(call),
                     beta == null ? null : beta.array(call), epsilon, y.array(call));

@@ -18,10 +18,15 @@ import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.RowReduction;
 
 /**
- * A pre-LayerNorm transformer encoder layer (ViT, DeiT — the models EViT and DynamicViT prune):
+ * A transformer encoder layer, pre-LayerNorm (ViT, DeiT — the models EViT and DynamicViT prune) by default:
  * <pre>
  *   h = x + Proj(Attention(LN1(x)))          attention within each sequence of the ragged batch
  *   y = h + FC2(GELU(FC1(LN2(h))))
+ * </pre>
+ * or post-LayerNorm as BERT and its family ({@link Config#withPostNorm()}):
+ * <pre>
+ *   h = LN1(x + Proj(Attention(x)))
+ *   y = LN2(h + FC2(GELU(FC1(h))))
  * </pre>
  * With {@link TokenDropping} the layer first scores the tokens, keeps per sequence those the rule selects, runs the
  * whole block on the kept tokens only (gathered into a compact batch) and scatters the results back: dropped tokens
@@ -42,14 +47,15 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     private boolean closed;
 
     /**
-     * @param hidden        model width: heads · head dim, head dim 64 or 128
+     * @param hidden        model width: heads · head dim, head dim 32, 64 or 128
      * @param ffnHidden     width of the feed-forward layer
      * @param dtype         F16 or BF16: activations, weights and the attention kernels
      * @param causal        mask each token from the later ones of its sequence
      * @param tokenDropping null for a dense layer
+     * @param postNorm      normalise after each residual add (BERT) instead of before each sub-block (ViT)
      */
     public record Config(int hidden, int heads, int ffnHidden, DType dtype, boolean causal, double layerNormEpsilon,
-                         boolean pruneToTwoFour, TokenDropping tokenDropping) {
+                         boolean pruneToTwoFour, TokenDropping tokenDropping, boolean postNorm) {
         public Config {
             String call = "TransformerEncoderLayer.Config";
             if (hidden <= 0 || heads <= 0 || ffnHidden <= 0 || hidden % heads != 0) {
@@ -67,20 +73,32 @@ public final class TransformerEncoderLayer implements AutoCloseable {
 
         /** Dense, non-causal, epsilon 1e-6 (ViT's), dense weights. */
         public static Config of(int hidden, int heads, int ffnHidden, DType dtype) {
-            return new Config(hidden, heads, ffnHidden, dtype, false, 1e-6, false, null);
+            return new Config(hidden, heads, ffnHidden, dtype, false, 1e-6, false, null, false);
         }
 
         public Config withCausal(boolean isCausal) {
-            return new Config(hidden, heads, ffnHidden, dtype, isCausal, layerNormEpsilon, pruneToTwoFour, tokenDropping);
+            return new Config(hidden, heads, ffnHidden, dtype, isCausal, layerNormEpsilon, pruneToTwoFour, tokenDropping,
+                    postNorm);
         }
 
         /** Magnitude-prune the four linear layers to 2:4 so they can run on the sparse tensor cores. */
         public Config withTwoFour() {
-            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, true, tokenDropping);
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, true, tokenDropping, postNorm);
         }
 
         public Config withTokenDropping(TokenDropping dropping) {
-            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, pruneToTwoFour, dropping);
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, pruneToTwoFour, dropping,
+                    postNorm);
+        }
+
+        /** BERT's layout: LayerNorm after each residual add. */
+        public Config withPostNorm() {
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, pruneToTwoFour, tokenDropping,
+                    true);
+        }
+
+        public Config withLayerNormEpsilon(double epsilon) {
+            return new Config(hidden, heads, ffnHidden, dtype, causal, epsilon, pruneToTwoFour, tokenDropping, postNorm);
         }
 
         public int headDim() {
@@ -280,6 +298,9 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         AttentionOps ops = session.backend().ops().attention();
         List<Tensor> temporaries = new ArrayList<>();
         Tensor keyScores = null;
+        if (config.postNorm()) {
+            return postNormBlock(x, batch, emit);
+        }
         try {
             Tensor h1 = keep(temporaries, norm1.forward(x));
             MultiHeadAttention.Output a = attention.forward(h1, batch, emit);
@@ -296,6 +317,32 @@ public final class TransformerEncoderLayer implements AutoCloseable {
                 throw e;
             }
             return new Output(f2, keyScores);
+        } catch (RuntimeException e) {
+            if (keyScores != null) {
+                keyScores.close();
+            }
+            throw e;
+        } finally {
+            temporaries.forEach(Tensor::close);
+        }
+    }
+
+    /** BERT's block: {@code h = LN1(x + attention(x)); y = LN2(h + FFN(h))}. */
+    private Output postNormBlock(Tensor x, SequenceBatch batch, KeyScore emit) {
+        String call = "TransformerEncoderLayer.forward";
+        AttentionOps ops = session.backend().ops().attention();
+        List<Tensor> temporaries = new ArrayList<>();
+        Tensor keyScores = null;
+        try {
+            MultiHeadAttention.Output a = attention.forward(x, batch, emit);
+            keyScores = a.keyScores();
+            Tensor attended = keep(temporaries, a.hidden());
+            ops.add(x.array(call), attended.array(call), attended.array(call));
+            Tensor h = keep(temporaries, norm1.forward(attended));
+            Tensor f1 = keep(temporaries, fc1.forward(h));
+            Tensor f2 = keep(temporaries, fc2.forward(f1));
+            ops.add(h.array(call), f2.array(call), f2.array(call));
+            return new Output(norm2.forward(f2), keyScores);
         } catch (RuntimeException e) {
             if (keyScores != null) {
                 keyScores.close();

@@ -52,7 +52,7 @@ class TransformerEncoderLayerTest {
         SplittableRandom random = TestData.random("denseEncoder");
         for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
             for (boolean causal : new boolean[] {false, true}) {
-                int heads = random.nextBoolean() ? 1 : 2; // head dims 128 and 64
+                int heads = new int[] {1, 2, 4}[random.nextInt(3)]; // head dims 128, 64 and 32
                 TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(128, heads, 256, dtype)
                         .withCausal(causal);
                 TransformerEncoderLayer.Weights weights = TransformerEncoderLayer.Weights.random(config, random.nextLong());
@@ -341,7 +341,7 @@ class TransformerEncoderLayerTest {
         assertEquals(ErrorCode.DTYPE_MISMATCH, assertThrows(InvalidInputException.class,
                 () -> TransformerEncoderLayer.Config.of(128, 2, 256, DType.F32)).code());
         assertTrue(assertThrows(InvalidInputException.class, () -> TransformerEncoderLayer.Config.of(96, 1, 256, DType.F16))
-                .getMessage().contains("head dim must be 64 or 128"));
+                .getMessage().contains("head dim must be 32, 64 or 128"));
         assertThrows(InvalidInputException.class, () -> TransformerEncoderLayer.Config.of(130, 3, 256, DType.F16));
         assertThrows(InvalidInputException.class, () -> TokenDropping.keep(0, ScoreRule.L2_NORM));
         assertThrows(InvalidInputException.class, () -> TokenDropping.keep(1.01, ScoreRule.L2_NORM));

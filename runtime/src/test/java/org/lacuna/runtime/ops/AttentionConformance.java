@@ -31,7 +31,7 @@ import org.lacuna.runtime.testing.TestData;
 
 /**
  * What every backend's attention ops must compute, against the definitions evaluated here in double precision
- * ({@link AttentionReference}) on fresh random inputs: both 16-bit types, head dims 64 and 128, causal and not,
+ * ({@link AttentionReference}) on fresh random inputs: both 16-bit types, head dims 32, 64 and 128, causal and not,
  * packed and separate Q/K/V, sequence lengths 0, 1 and off every tile size, ragged batches with rows after the last
  * sequence, keep ratios from 1 down to a single token. Outputs are poisoned (NaN bytes) before each run. Subclasses
  * supply the backend.
@@ -42,6 +42,8 @@ public abstract class AttentionConformance {
     protected static final List<int[]> BATCHES = List.of(new int[] {1}, new int[] {5, 0, 130},
             new int[] {64, 129, 1, 200}, new int[] {257}, new int[] {0, 0}, new int[] {128, 3, 63});
     private static final List<DType> HALVES = List.of(DType.F16, DType.BF16);
+    /** Every head dim the kernels are built for: 32 (MiniLM, bge-small), 64 (BERT, ViT) and 128. */
+    protected static final int[] HEAD_DIMS = {32, 64, 128};
 
     protected Backend backend;
     private final List<DeviceArray> arrays = new ArrayList<>();
@@ -111,7 +113,7 @@ public abstract class AttentionConformance {
         return TestData.uniform(random, Math.toIntExact(rows * 3 * width), 1.5f, dtype);
     }
 
-    private AttentionInputs inputs(float[] qkv, long rows, int width, DType dtype, boolean packed) {
+    private AttentionInputs inputs(float[] qkv, long rows, int width, int headDim, DType dtype, boolean packed) {
         if (packed) {
             return AttentionInputs.packed(upload(dtype, qkv, rows, 3L * width));
         }
@@ -122,8 +124,9 @@ public abstract class AttentionConformance {
                         Math.toIntExact(r * width), width);
             }
         }
-        // K as [rows, width / 64, 64]: any shape of rows x width elements is accepted.
-        return AttentionInputs.separate(upload(dtype, parts[0], rows, width), upload(dtype, parts[1], rows, width / 64, 64),
+        // K as [rows, heads, headDim]: any shape of rows x width elements is accepted.
+        return AttentionInputs.separate(upload(dtype, parts[0], rows, width),
+                upload(dtype, parts[1], rows, width / headDim, headDim),
                 upload(dtype, parts[2], rows, width));
     }
 
@@ -133,7 +136,7 @@ public abstract class AttentionConformance {
         List<int[]> batches = new ArrayList<>(BATCHES);
         batches.add(new int[] {1 + random.nextInt(300), random.nextInt(3), 1 + random.nextInt(200)});
         for (DType dtype : HALVES) {
-            for (int headDim : new int[] {64, 128}) {
+            for (int headDim : HEAD_DIMS) {
                 for (boolean causal : new boolean[] {false, true}) {
                     for (int[] lengths : batches) {
                         int heads = 1 + random.nextInt(3);
@@ -158,7 +161,7 @@ public abstract class AttentionConformance {
         int width = options.width();
         long rows = batch.rows();
         float[] qkv = randomQkv(random, rows, width, dtype);
-        AttentionInputs inputs = inputs(qkv, rows, width, dtype, packed);
+        AttentionInputs inputs = inputs(qkv, rows, width, options.headDim(), dtype, packed);
         DeviceArray out = poisoned(dtype, Shape.of(rows, width));
         DeviceArray lse = poisoned(DType.F32, Shape.of(options.heads(), rows));
         ops().attention(inputs, batch, options, out, lse);
@@ -206,7 +209,7 @@ public abstract class AttentionConformance {
             for (boolean causal : new boolean[] {false, true}) {
                 int[] lengths = {1 + random.nextInt(260), 1, random.nextInt(3), 64 + random.nextInt(200)};
                 DType dtype = HALVES.get(random.nextInt(2));
-                int headDim = random.nextBoolean() ? 64 : 128;
+                int headDim = HEAD_DIMS[random.nextInt(HEAD_DIMS.length)];
                 AttentionOptions options = AttentionOptions.of(1 + random.nextInt(2), headDim).withCausal(causal);
                 try {
                     checkTokenDropping(random, dtype, options, lengths, random.nextInt(3), ratio);
@@ -466,7 +469,7 @@ public abstract class AttentionConformance {
         for (KeyScore score : KeyScore.values()) {
             for (boolean causal : new boolean[] {false, true}) {
                 DType dtype = HALVES.get(random.nextInt(2));
-                int headDim = random.nextBoolean() ? 64 : 128;
+                int headDim = HEAD_DIMS[random.nextInt(HEAD_DIMS.length)];
                 AttentionOptions options = AttentionOptions.of(1 + random.nextInt(3), headDim).withCausal(causal);
                 int[] lengths = {1 + random.nextInt(150), 1, 0, 65 + random.nextInt(100)};
                 try {
@@ -604,7 +607,7 @@ public abstract class AttentionConformance {
                 .contains("keep ratio must be in (0, 1]"));
         assertThrows(InvalidInputException.class, () -> SelectionRule.threshold(Float.NaN));
         assertTrue(assertThrows(InvalidInputException.class, () -> AttentionOptions.of(2, 96)).getMessage()
-                .contains("head dim must be 64 or 128"));
+                .contains("head dim must be 32, 64 or 128"));
         try {
             int[] lengths = {3, 5};
             SequenceBatch batch = batch(lengths, 0);

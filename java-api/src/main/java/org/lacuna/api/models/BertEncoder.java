@@ -1,0 +1,95 @@
+package org.lacuna.api.models;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.layers.Sequences;
+import org.lacuna.api.layers.TokenEmbeddings;
+import org.lacuna.api.layers.TransformerEncoder;
+import org.lacuna.api.layers.TransformerEncoderLayer;
+import org.lacuna.api.onnx.OnnxEncoder;
+import org.lacuna.api.text.Pooling;
+import org.lacuna.api.text.TokenBatch;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.InvalidInputException;
+
+/**
+ * A BERT-family encoder on a Lacuna session: {@link TokenEmbeddings}, then a {@link TransformerEncoder} of post-norm
+ * layers, over ragged batches of token sequences. Built from an {@link OnnxEncoder} (weights read from an ONNX
+ * file); activations, weights and attention in F16 with fp32 accumulation. Owned by its session.
+ */
+public final class BertEncoder implements AutoCloseable {
+    private final Session session;
+    private final OnnxEncoder model;
+    private final TokenEmbeddings embeddings;
+    private final TransformerEncoder encoder;
+
+    private BertEncoder(Session session, OnnxEncoder model, TokenEmbeddings embeddings, TransformerEncoder encoder) {
+        this.session = session;
+        this.model = model;
+        this.embeddings = embeddings;
+        this.encoder = encoder;
+    }
+
+    public static BertEncoder create(Session session, OnnxEncoder model) {
+        DType dtype = DType.F16;
+        TokenEmbeddings embeddings = TokenEmbeddings.create(session, model.hidden(), model.wordEmbeddings(),
+                model.positionEmbeddings(), model.typeEmbeddings(), model.embeddingGamma(), model.embeddingBeta(),
+                model.embeddingEpsilon(), dtype);
+        try {
+            List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
+            List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
+            for (OnnxEncoder.Layer layer : model.layers()) {
+                configs.add(TransformerEncoderLayer.Config.of(model.hidden(), model.heads(), layer.ffnHidden(), dtype)
+                        .withLayerNormEpsilon(layer.epsilon()).withPostNorm());
+                weights.add(layer.weights());
+            }
+            TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
+            return session.own(new BertEncoder(session, model, embeddings, encoder));
+        } catch (RuntimeException e) {
+            embeddings.close();
+            throw e;
+        }
+    }
+
+    /** The last hidden state, [tokens, hidden] of the encoder's dtype, sequence after sequence. */
+    public Tensor forward(TokenBatch batch) {
+        try (Sequences sequences = Sequences.of(session, batch.lengths());
+             Tensor x = embeddings.forward(batch.ids(), batch.typeIds(), sequences)) {
+            return encoder.forward(x, sequences);
+        }
+    }
+
+    /** One pooled embedding per sequence of the batch. */
+    public float[][] embed(TokenBatch batch, Pooling pooling) {
+        if (batch.count() == 0) {
+            throw InvalidInputException.argument("BertEncoder.embed", "no sequences to embed");
+        }
+        float[] states;
+        try (Tensor hidden = forward(batch)) {
+            states = hidden.toFloatArray();
+        }
+        float[][] out = new float[batch.count()][];
+        int offset = 0;
+        for (int b = 0; b < batch.count(); b++) {
+            out[b] = pooling.pool(states, offset, batch.lengths()[b], model.hidden());
+            offset += batch.lengths()[b];
+        }
+        return out;
+    }
+
+    public OnnxEncoder model() {
+        return model;
+    }
+
+    public TransformerEncoder encoder() {
+        return encoder;
+    }
+
+    @Override
+    public void close() {
+        encoder.close();
+        embeddings.close();
+    }
+}
