@@ -17,10 +17,14 @@ with sparse_gemm_anchor.py (imported from beside this file): >= 3 warm-up launch
 launches in a sample when one is under 0.1 ms, 100 samples (>= 10 when a case would take over 3 s), numpy's percentile
 definition. Inputs are not rotated: a layer's features are a few MB, warm in L2 on both sides alike.
 
+With --device cpu (the CPU benchmark, org.lacuna.bench.cpu.CpuBenchMain) the same gather-GEMM-scatter runs on the
+CPU in fp32 with torch.set_num_threads(--threads), timed by the host clock; case ids are the same, params say f32.
+
   python3 sparse_conv_anchor.py --export DIR --out anchors.json   # time the exported cases
   python3 sparse_conv_anchor.py --list-cases [--export DIR]       # no torch needed
   python3 sparse_conv_anchor.py --estimate [--export DIR]         # device-time estimate, no torch needed
   python3 sparse_conv_anchor.py --dry-run [--export DIR] --out a.json   # simulated timings, no torch needed
+  python3 sparse_conv_anchor.py --device cpu --threads 2 --export DIR --cases end-to-end --out cpu.json
 """
 
 from __future__ import annotations
@@ -83,13 +87,14 @@ class Case:
     kind: str
     entry: dict = dataclasses.field(default_factory=dict)
     layers: list = dataclasses.field(default_factory=list)
+    dtype: str = "f16"
 
     @property
     def flops(self):
         return int(self.entry.get("flops", 0))
 
     def params(self):
-        p = {"case": self.id, "batch": self.batch, "kind": self.kind, "dtype": "f16"}
+        p = {"case": self.id, "batch": self.batch, "kind": self.kind, "dtype": self.dtype}
         for key in ("layer", "in", "out", "volume", "inputRows", "outputRows", "pairs"):
             if key in self.entry:
                 p[key] = self.entry[key]
@@ -215,16 +220,29 @@ def run_dry(plan, cases, report):
 # ---------------------------------------------------------------------------------------------------------------
 # The GPU run.
 
-def run_torch(plan, cases, report, export_dir):
+def run_torch(plan, cases, report, export_dir, on_cpu=False, threads=2):
     import torch
 
-    if not torch.cuda.is_available():
-        raise RuntimeError("torch.cuda.is_available() is False")
-    device = torch.device("cuda")
-    # fp16 GEMMs accumulate in fp32 on Lacuna's side; keep cuBLAS from reducing in fp16.
-    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+    if on_cpu:
+        # The CPU benchmark's peer: fp32 (what Lacuna's CPU backend computes in), the host clock, fixed threads.
+        torch.set_num_threads(threads)
+        device = torch.device("cpu")
+        dtype = torch.float32
+        EventTimer = harness.WallClockTimer
+        timer_name = "wall-clock"
+    else:
+        if not torch.cuda.is_available():
+            raise RuntimeError("torch.cuda.is_available() is False")
+        device = torch.device("cuda")
+        dtype = torch.float16
+        # fp16 GEMMs accumulate in fp32 on Lacuna's side; keep cuBLAS from reducing in fp16.
+        torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+        EventTimer = harness.event_timer(torch)
+        timer_name = "device"
 
-    EventTimer = harness.event_timer(torch)
+    def empty_cache():
+        if not on_cpu:
+            torch.cuda.empty_cache()
 
     header, data_start = read_safetensors_header(os.path.join(export_dir, report.manifest["weights"]))
     with open(os.path.join(export_dir, report.manifest["weights"]), "rb") as f:
@@ -236,7 +254,7 @@ def run_torch(plan, cases, report, export_dir):
             raise ValueError(f"{key}: dtype {info['dtype']}")
         begin, end = info["data_offsets"]
         values = torch.frombuffer(blob, dtype=torch.float32, count=(end - begin) // 4, offset=data_start + begin)
-        return values.view(volume, cin, cout).to(device=device, dtype=torch.float16)
+        return values.view(volume, cin, cout).to(device=device, dtype=dtype)
 
     pair_cache = {}
 
@@ -254,9 +272,9 @@ def run_torch(plan, cases, report, export_dir):
             e = case.entry
             self.case = case
             g = torch.Generator(device=device).manual_seed(case.batch * 1000 + len(layers_built))
-            self.x = (torch.rand(e["inputRows"], e["in"], generator=g, device=device) * 2 - 1).to(torch.float16)
+            self.x = (torch.rand(e["inputRows"], e["in"], generator=g, device=device) * 2 - 1).to(dtype)
             self.w = weight(e["weight"], e["volume"], e["in"], e["out"])
-            self.y = torch.empty(e["outputRows"], e["out"], device=device, dtype=torch.float16)
+            self.y = torch.empty(e["outputRows"], e["out"], device=device, dtype=dtype)
             both = pairs(e["pairsFile"])
             self.steps = []
             start = 0
@@ -291,7 +309,8 @@ def run_torch(plan, cases, report, export_dir):
                     ref.index_add_(0, outs, x.index_select(0, ins) @ w[v])
             return ((self.y.float() - ref).abs().max() / ref.abs().max().clamp_min(1e-30)).item()
 
-    kernel = "index_select -> mm -> index_add_ per offset (addmm_ for identity offsets), fp16"
+    kernel = "index_select -> mm -> index_add_ per offset (addmm_ for identity offsets), " + (
+        "fp32, CPU" if on_cpu else "fp16")
     layers_built = {}
     for case in cases:
         results = {}
@@ -301,7 +320,7 @@ def run_torch(plan, cases, report, export_dir):
                 check = layer.relative_error()
                 times, per_sample, warmups = harness.sample(plan, EventTimer(), layer.launch)
                 result = harness.summarise(RESULT, kernel, times, per_sample, warmups, case.flops, layer.bytes, 1,
-                                           layer.bytes, "device")
+                                           layer.bytes, timer_name)
                 result["relativeError"] = check
             else:
                 chain = []
@@ -315,12 +334,12 @@ def run_torch(plan, cases, report, export_dir):
                 times, per_sample, warmups = harness.sample(plan, EventTimer(), launch_all)
                 nbytes = sum(layer.bytes for layer in chain)
                 result = harness.summarise(RESULT, kernel, times, per_sample, warmups, case.flops, nbytes, 1,
-                                           nbytes, "device")
+                                           nbytes, timer_name)
                 # The next batch's layers are new tensors: free this batch's before building them.
                 for c in case.layers:
                     layers_built.pop(c.id, None)
                 pair_cache.clear()
-                torch.cuda.empty_cache()
+                empty_cache()
             results[RESULT] = result
         except Exception as e:  # noqa: BLE001 - an OOM or a bad export: record it, go on
             results[RESULT] = harness._error(e)
@@ -337,9 +356,14 @@ def main(argv=None):
     parser.add_argument("--cases", default="", help="regular expressions over case ids, comma-separated (default all)")
     parser.add_argument("--batches", default=os.environ.get(BATCHES_ENV, ""),
                         help=f"batches when there is no export (default: ${BATCHES_ENV}, else 1,4)")
+    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
+                        help="cuda (fp16, CUDA events; default) or cpu (fp32, host clock, --threads)")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads with --device cpu")
+    parser.add_argument("--min-samples", type=int, default=10)
     harness.add_run_arguments(parser)
     harness.add_mode_arguments(parser, "print the device-time estimate and exit")
     args = parser.parse_args(argv)
+    on_cpu = args.device == "cpu"
 
     manifest = None
     if args.export:
@@ -354,8 +378,11 @@ def main(argv=None):
         cases = select(all_cases, args.cases)
     except ValueError as e:
         parser.error(str(e))
-    plan = harness.Plan(samples=args.samples, min_samples=min(10, args.samples), warmup_ms=args.warmup_ms,
-                        max_measure_ms=args.max_ms_per_case)
+    for case in all_cases:
+        case.dtype = "f32" if on_cpu else "f16"
+    plan = harness.Plan(samples=args.samples, min_samples=min(args.min_samples, args.samples),
+                        warmup_ms=args.warmup_ms, max_measure_ms=args.max_ms_per_case,
+                        min_warmup_launches=1 if on_cpu else 3)
 
     if args.list_cases:
         print("\n".join(c.id for c in cases))
@@ -369,7 +396,7 @@ def main(argv=None):
     if not args.dry_run and manifest is None:
         parser.error("timing needs --export (the maps and weights SparseConvBenchmark wrote)")
 
-    environment = harness.environment(args.dry_run, with_cusparselt=False)
+    environment = harness.environment(args.dry_run, with_cusparselt=False, on_cpu=on_cpu, threads=args.threads)
     report = Report(args.out, args.cases or "all", plan, environment, args.dry_run)
     report.manifest = manifest
     if manifest is not None:
@@ -379,7 +406,8 @@ def main(argv=None):
           + (" (dry run, simulated timings)" if args.dry_run else f" on {environment.get('device')}"
              f", torch {environment['torch']}"), flush=True)
     return harness.run_report("sparse_conv_anchor", report, args.out, lambda: run_dry(plan, cases, report)
-                              if args.dry_run else run_torch(plan, cases, report, args.export))
+                              if args.dry_run else run_torch(plan, cases, report, args.export, on_cpu,
+                                                             args.threads))
 
 
 if __name__ == "__main__":

@@ -563,6 +563,35 @@ def event_timer(torch):
     return EventTimer
 
 
+class WallClockTimer:
+    """The timer of a sample on the CPU: the host clock around the (synchronous) launches."""
+
+    def __init__(self):
+        self.begin = 0
+
+    def start(self):
+        self.begin = time.perf_counter_ns()
+
+    def stop_ms(self):
+        return (time.perf_counter_ns() - self.begin) / 1e6
+
+
+def cpu_environment(threads):
+    """PyTorch's CPU build as the CPU anchors run it: version, threads, BLAS, whether OpenBLAS is mapped."""
+    import torch
+    torch.set_num_threads(threads)  # before parallel_info, so it reports the threads the timings use
+    blas = [part.strip() for line in torch.__config__.show().splitlines() for part in line.split(",")
+            if "BLAS_INFO" in part]
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            openblas = "libopenblas" in f.read()
+    except OSError:
+        openblas = None
+    return {"torch": torch.__version__, "python": platform.python_version(), "device": "cpu", "threads": threads,
+            "blasInfo": blas[0].split("=", 1)[1] if blas else None, "openblasLoaded": openblas,
+            "parallelInfo": torch.__config__.parallel_info().splitlines()[:6]}
+
+
 def torch_environment(with_cusparselt=True):
     import torch
     env = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version()}
@@ -578,11 +607,11 @@ def torch_environment(with_cusparselt=True):
     return env
 
 
-def environment(dry_run, with_cusparselt=True):
-    """The simulated device's environment for a dry run, else PyTorch's and the GPU's."""
+def environment(dry_run, with_cusparselt=True, on_cpu=False, threads=2):
+    """The simulated device's environment for a dry run, else PyTorch's and the GPU's (or the CPU's)."""
     if dry_run:
         return {"simulated": True, "python": platform.python_version()}
-    return torch_environment(with_cusparselt)
+    return cpu_environment(threads) if on_cpu else torch_environment(with_cusparselt)
 
 
 def add_run_arguments(parser):

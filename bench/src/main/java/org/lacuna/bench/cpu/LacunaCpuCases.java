@@ -1,0 +1,387 @@
+package org.lacuna.bench.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.layers.Linear;
+import org.lacuna.api.layers.Sequences;
+import org.lacuna.api.layers.TransformerEncoder;
+import org.lacuna.api.layers.TransformerEncoderLayer;
+import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.gpu.SparseConvNetwork;
+import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.HostData;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.attention.AttentionInputs;
+import org.lacuna.runtime.attention.AttentionOptions;
+import org.lacuna.runtime.attention.SelectionRule;
+import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.gemm.CsrMatrix;
+import org.lacuna.runtime.gemm.DeviceWeights;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.gemm.TwoFourWeights;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.AttentionOps;
+import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.ops.RowReduction;
+import org.lacuna.runtime.ops.TwoFourWeight;
+import org.lacuna.runtime.sparseconv.Dataflow;
+
+/**
+ * Lacuna's side of every CPU case, on the serving {@code cpu} backend of one session: each measurement allocates its
+ * operands once (seeded random values in [-1, 1), never trivially zero), checks one result where a check is cheap,
+ * then times the op warm with {@link Timing#measure}. Inputs are not rotated: on the CPU the peers are timed warm as
+ * well, and every operand here fits the L2 or streams from DRAM alike on both sides.
+ */
+final class LacunaCpuCases {
+    static final String SOURCE = "lacuna";
+
+    private final Session session;
+    private final Backend backend;
+    private final OpSet ops;
+    private final MeasurementPlan plan;
+
+    LacunaCpuCases(Session session, MeasurementPlan plan) {
+        this.session = session;
+        this.backend = session.backend();
+        this.ops = backend.ops();
+        this.plan = plan;
+    }
+
+    /** A seeded matrix with values in [-1, 1). */
+    static float[] uniform(int count, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] v = new float[count];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextDouble(-1, 1);
+        }
+        return v;
+    }
+
+    private DeviceArray upload(DType dtype, float[] values, long... dims) {
+        return HostData.upload(backend, dtype, Shape.of(dims), values);
+    }
+
+    private static void free(DeviceArray... arrays) {
+        for (DeviceArray a : arrays) {
+            if (a != null) {
+                a.buffer().close();
+            }
+        }
+    }
+
+    /** linearDense fp32 into a preallocated output, as torch.mm(x, w.t(), out=y). */
+    Timing denseLinear(CpuCase c) {
+        int t = c.intParam("tokens");
+        int in = c.intParam("in");
+        int out = c.intParam("out");
+        float[] xs = uniform(t * in, 1);
+        float[] ws = uniform(out * in, 2);
+        DeviceArray x = upload(DType.F32, xs, t, in);
+        DeviceArray w = upload(DType.F32, ws, out, in);
+        DeviceArray y = upload(DType.F32, new float[t * out], t, out);
+        try {
+            ops.linearDense(x, w, null, Activation.NONE, y);
+            double error = relativeError(HostData.downloadFloats(backend, y), xs, ws, t, in, out);
+            return Timing.measure("lacuna-dense", SOURCE, "ops.linearDense, f32", plan,
+                    i -> ops.linearDense(x, w, null, Activation.NONE, y)).withRelativeError(error);
+        } finally {
+            free(x, w, y);
+        }
+    }
+
+    /**
+     * 2:4 against dense on the same magnitude-pruned weight, both with f16 storage (the 2:4 format stores f16 or
+     * bf16; the dense f16 path is the one it replaces). Returns {2:4, dense}.
+     */
+    Timing[] twoFourAndDense(CpuCase c) {
+        int t = c.intParam("tokens");
+        int in = c.intParam("in");
+        int out = c.intParam("out");
+        float[] pruned = TwoFourPruning.prune(uniform(out * in, 3), out, in);
+        DeviceArray x = upload(DType.F16, uniform(t * in, 4), t, in);
+        DeviceArray dense = DeviceWeights.uploadDense(backend, pruned, out, in, DType.F16);
+        DeviceArray y = upload(DType.F32, new float[t * out], t, out);
+        TwoFourWeight compressed = DeviceWeights.upload(backend, TwoFourWeights.compress(pruned, out, in, DType.F16));
+        try {
+            Timing twoFour = Timing.measure("lacuna-twofour", SOURCE, "ops.linearTwoFour, f16 storage", plan,
+                    i -> ops.linearTwoFour(x, compressed, null, Activation.NONE, y));
+            Timing denseTiming = Timing.measure("lacuna-dense-f16", SOURCE,
+                    "ops.linearDense on the same pruned weight, f16 storage", plan,
+                    i -> ops.linearDense(x, dense, null, Activation.NONE, y));
+            return new Timing[] {twoFour, denseTiming};
+        } finally {
+            DeviceWeights.release(compressed);
+            free(x, dense, y);
+        }
+    }
+
+    /** CSR at the case's density (a random mask, the kept values uniform), fp32. */
+    Timing csrLinear(CpuCase c) {
+        int t = c.intParam("tokens");
+        int in = c.intParam("in");
+        int out = c.intParam("out");
+        double density = c.doubleParam("density");
+        float[] w = uniform(out * in, 5);
+        SplittableRandom mask = new SplittableRandom(6);
+        for (int i = 0; i < w.length; i++) {
+            if (mask.nextDouble() >= density) {
+                w[i] = 0;
+            }
+        }
+        DeviceArray x = upload(DType.F32, uniform(t * in, 7), t, in);
+        DeviceArray y = upload(DType.F32, new float[t * out], t, out);
+        CsrWeight csr = DeviceWeights.upload(backend, CsrMatrix.fromDense(w, out, in, DType.F32));
+        try {
+            return Timing.measure("lacuna-csr", SOURCE, "ops.linearCsr, f32", plan,
+                    i -> ops.linearCsr(x, csr, null, Activation.NONE, y));
+        } finally {
+            DeviceWeights.release(csr);
+            free(x, y);
+        }
+    }
+
+    /** The attention options of a case, or the backend's refusal (a head dim it does not take yet). */
+    static AttentionOptions attentionOptions(CpuCase c) {
+        return AttentionOptions.of(c.intParam("heads"), c.intParam("headDim"));
+    }
+
+    /**
+     * Dense attention over every token, Q/K/V packed [tokens, 3·width] as a fused QKV projection writes them, f16
+     * storage (the attention ops take f16 or bf16).
+     */
+    Timing attention(CpuCase c) {
+        AttentionOptions options;
+        try {
+            options = attentionOptions(c);
+        } catch (InvalidInputException e) {
+            return Timing.failed("lacuna-attention", SOURCE, "ops.attention", "not supported: " + e.getMessage());
+        }
+        try (AttentionData data = new AttentionData(c, options)) {
+            AttentionOps attention = ops.attention();
+            return Timing.measure("lacuna-attention", SOURCE, "ops.attention, packed QKV, f16 storage", plan,
+                    i -> attention.attention(AttentionInputs.packed(data.qkv), data.batch, options, data.out, null));
+        }
+    }
+
+    /** The attention over the tokens the keep ratio leaves (selected by L2 norm, CLS pinned), gathered beforehand. */
+    Timing attentionKept(CpuCase c) {
+        AttentionOptions options;
+        try {
+            options = attentionOptions(c);
+        } catch (InvalidInputException e) {
+            return Timing.failed("lacuna-attention-kept", SOURCE, "ops.attention", "not supported: " + e.getMessage());
+        }
+        AttentionOps attention = ops.attention();
+        SelectionRule rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
+        try (AttentionData data = new AttentionData(c, options);
+             TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
+            ops.rowReduce(data.x, RowReduction.L2, data.scores);
+            attention.selectTokens(data.scores, data.batch, null, rule, selection);
+            DeviceArray gathered = new DeviceArray(backend.allocate(selection.capacity() * 3 * data.width * 2), 0,
+                    DType.F16, Shape.of(selection.capacity(), 3L * data.width));
+            DeviceArray keptOut = new DeviceArray(backend.allocate(selection.capacity() * data.width * 2), 0,
+                    DType.F16, Shape.of(selection.capacity(), data.width));
+            try {
+                attention.gatherRows(data.qkv, selection, gathered);
+                SequenceBatch kept = selection.keptBatch();
+                return Timing.measure("lacuna-attention-kept", SOURCE, "ops.attention over the kept tokens", plan,
+                        i -> attention.attention(AttentionInputs.packed(gathered), kept, options, keptOut, null));
+            } finally {
+                free(gathered, keptOut);
+            }
+        }
+    }
+
+    /** Scores, selection, gather and scatter: what dropping tokens adds to the layer. */
+    Timing droppingOverhead(CpuCase c) {
+        AttentionOptions options;
+        try {
+            options = attentionOptions(c);
+        } catch (InvalidInputException e) {
+            return Timing.failed("lacuna-dropping-overhead", SOURCE, "selection", "not supported: " + e.getMessage());
+        }
+        AttentionOps attention = ops.attention();
+        SelectionRule rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
+        try (AttentionData data = new AttentionData(c, options);
+             TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
+            long capacity = selection.capacity();
+            DeviceArray gathered = new DeviceArray(backend.allocate(capacity * 3 * data.width * 2), 0, DType.F16,
+                    Shape.of(capacity, 3L * data.width));
+            DeviceArray kept = new DeviceArray(backend.allocate(capacity * data.width * 2), 0, DType.F16,
+                    Shape.of(capacity, data.width));
+            try {
+                return Timing.measure("lacuna-dropping-overhead", SOURCE,
+                        "rowReduce L2 + selectTokens + gatherRows(qkv) + scatterRows(out, pass x)", plan, i -> {
+                            ops.rowReduce(data.x, RowReduction.L2, data.scores);
+                            attention.selectTokens(data.scores, data.batch, null, rule, selection);
+                            attention.gatherRows(data.qkv, selection, gathered);
+                            attention.scatterRows(kept, selection, data.x, data.out);
+                        });
+            } finally {
+                free(gathered, kept);
+            }
+        }
+    }
+
+    /** One attention case's operands: offsets, packed QKV, a hidden state x, scores and the output. */
+    private final class AttentionData implements AutoCloseable {
+        final int width;
+        final DeviceArray offsets;
+        final SequenceBatch batch;
+        final DeviceArray qkv;
+        final DeviceArray x;
+        final DeviceArray scores;
+        final DeviceArray out;
+
+        AttentionData(CpuCase c, AttentionOptions options) {
+            int b = c.intParam("batch");
+            int s = c.intParam("sequence");
+            width = options.heads() * options.headDim();
+            long rows = (long) b * s;
+            int[] starts = new int[b + 1];
+            for (int i = 0; i < b; i++) {
+                starts[i + 1] = starts[i] + s;
+            }
+            offsets = HostData.upload(backend, Shape.of(b + 1), starts);
+            batch = new SequenceBatch(offsets, rows, s);
+            qkv = upload(DType.F16, uniform(Math.toIntExact(rows * 3 * width), 8), rows, 3L * width);
+            x = upload(DType.F16, uniform(Math.toIntExact(rows * width), 9), rows, width);
+            scores = upload(DType.F32, new float[Math.toIntExact(rows)], rows);
+            out = upload(DType.F16, new float[Math.toIntExact(rows * width)], rows, width);
+        }
+
+        @Override
+        public void close() {
+            free(offsets, qkv, x, scores, out);
+        }
+    }
+
+    /**
+     * The MiniLM-shaped encoder through java-api's {@link TransformerEncoder} with random weights, f16 storage, a
+     * batch of equal-length sequences; sentences/s is batch ÷ median time. Uses the case's head count (12 heads of
+     * 32) when the backend takes head dim 32, else the same width in heads of 64 (same FLOPs), saying which.
+     *
+     * @return the timing and the heads × head dim it ran
+     */
+    EncoderRun encoder(CpuCase c, int wantedHeadDim) {
+        int hidden = c.intParam("hidden");
+        int layers = c.intParam("layers");
+        int ffn = c.intParam("ffn");
+        int sequence = c.intParam("sequence");
+        int batch = c.intParam("batch");
+        int heads = hidden / wantedHeadDim;
+        String note = null;
+        TransformerEncoderLayer.Config config;
+        try {
+            config = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+        } catch (InvalidInputException e) {
+            int fallbackDim = 64;
+            note = heads + " heads of " + wantedHeadDim + " not accepted yet (" + e.getMessage() + "): ran "
+                    + hidden / fallbackDim + " heads of " + fallbackDim + " (same FLOPs)";
+            heads = hidden / fallbackDim;
+            config = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+        }
+        List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
+        List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            configs.add(config);
+            weights.add(TransformerEncoderLayer.Weights.random(config, 100 + l));
+        }
+        int[] lengths = new int[batch];
+        java.util.Arrays.fill(lengths, sequence);
+        try (TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
+             Sequences sequences = Sequences.of(session, lengths);
+             Tensor x = session.fromFloats(uniform(batch * sequence * hidden, 10), DType.F16,
+                     (long) batch * sequence, hidden)) {
+            Timing timing = Timing.measure("lacuna-encoder", SOURCE, "TransformerEncoder.forward, " + layers
+                    + " layers, " + heads + " heads of " + hidden / heads + ", f16 storage", plan, i -> {
+                        try (Tensor y = encoder.forward(x, sequences)) {
+                            y.shape();
+                        }
+                    });
+            return new EncoderRun(timing, heads, hidden / heads, note);
+        }
+    }
+
+    record EncoderRun(Timing timing, int heads, int headDim, String note) {
+    }
+
+    /**
+     * MinkUNet's convolutions end to end on cached maps, fp32, each layer on its own input (as the anchor does):
+     * the chain of {@code sparseConvolution} calls with each layer's chosen dataflow.
+     */
+    Timing minkunet(SparseConvNetwork network) {
+        ConvolutionOps conv = ops.convolution();
+        List<SparseConvNetwork.Layer> layers = network.layers();
+        List<DeviceArray[]> buffers = new ArrayList<>();
+        try {
+            Dataflow[] chosen = new Dataflow[layers.size()];
+            for (int l = 0; l < layers.size(); l++) {
+                SparseConvNetwork.Layer layer = layers.get(l);
+                int rows = layer.map().inputCount();
+                buffers.add(new DeviceArray[] {
+                        upload(DType.F32, uniform(Math.multiplyExact(rows, layer.in()), 1000L + l), rows, layer.in()),
+                        upload(DType.F32, layer.weights(), layer.map().volume(), layer.in(), layer.out()),
+                        upload(DType.F32, new float[Math.multiplyExact(layer.map().outputCount(), layer.out())],
+                                layer.map().outputCount(), layer.out())});
+                chosen[l] = Dataflow.choose(layer.map().statistics());
+            }
+            return Timing.measure("lacuna-minkunet", SOURCE, "ops.sparseConvolution per layer (chosen dataflow), f32",
+                    plan, i -> {
+                        for (int l = 0; l < layers.size(); l++) {
+                            DeviceArray[] b = buffers.get(l);
+                            conv.sparseConvolution(b[0], layers.get(l).map(), b[1], null, Activation.NONE, chosen[l],
+                                    b[2]);
+                        }
+                    });
+        } finally {
+            buffers.forEach(LacunaCpuCases::free);
+        }
+    }
+
+    /**
+     * A tiny Linear through java-api as a user calls it: {@code forward} allocates the output tensor, the caller
+     * closes it. What this times is the host overhead around a negligible amount of math.
+     */
+    Timing tinyOp(CpuCase c) {
+        int t = c.intParam("tokens");
+        int in = c.intParam("in");
+        int out = c.intParam("out");
+        try (Linear linear = Linear.create(session, uniform(out * in, 11), out, in, null,
+                Linear.Options.of(DType.F32));
+             Tensor x = session.fromFloats(uniform(t * in, 12), DType.F32, t, in)) {
+            return Timing.measure("lacuna-linear", SOURCE, "Linear.forward (new output tensor, closed), f32", plan,
+                    i -> {
+                        try (Tensor y = linear.forward(x)) {
+                            y.shape();
+                        }
+                    });
+        }
+    }
+
+    /** Largest |got - want| over the largest |want|, on the first rows (a double-precision product). */
+    static double relativeError(float[] got, float[] x, float[] w, int tokens, int in, int out) {
+        double worst = 0;
+        double scale = 1e-30;
+        for (int r = 0; r < Math.min(tokens, 4); r++) {
+            for (int o = 0; o < out; o++) {
+                double want = 0;
+                for (int k = 0; k < in; k++) {
+                    want += (double) x[r * in + k] * w[o * in + k];
+                }
+                worst = Math.max(worst, Math.abs(got[r * out + o] - want));
+                scale = Math.max(scale, Math.abs(want));
+            }
+        }
+        return worst / scale;
+    }
+}

@@ -1,0 +1,69 @@
+package org.lacuna.bench.cpu;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.function.LongConsumer;
+import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.gpu.SampleStatistics;
+import org.lacuna.bench.gpu.Sampler;
+import org.lacuna.runtime.DeviceTimer;
+
+/**
+ * One side's timing of one case, per launch, in milliseconds: Lacuna's, PyTorch's or ONNX Runtime's.
+ *
+ * @param name    what was timed ({@code lacuna-dense}, {@code torch-explicit}, {@code onnxruntime-minilm}, ...)
+ * @param source  {@code lacuna}, {@code pytorch} or {@code onnxruntime}
+ * @param what    the call, in words
+ * @param error   set instead of the times when the side could not run the case (and why)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Timing(String name, String source, String what, Double medianMs, Double p10Ms, Double p90Ms,
+                     Integer samples, Integer launchesPerSample, Integer warmupLaunches, Double relativeError,
+                     String error) {
+    public static Timing failed(String name, String source, String what, String error) {
+        return new Timing(name, source, what, null, null, null, null, null, null, null, error);
+    }
+
+    public boolean measured() {
+        return error == null && medianMs != null && medianMs > 0;
+    }
+
+    /** GFLOP/s at the median for {@code flops} per launch; null when unmeasured or there are no FLOPs. */
+    public Double gflops(long flops) {
+        return measured() && flops > 0 ? flops / (medianMs * 1e6) : null;
+    }
+
+    /**
+     * Warms {@code launch} up and times it on the host clock (the CPU backend's ops are synchronous) with the harness
+     * every GPU benchmark uses: {@link Sampler}'s warm-up, back-to-back launches for short ones, medians.
+     */
+    public static Timing measure(String name, String source, String what, MeasurementPlan plan, LongConsumer launch) {
+        Sampler.Samples samples = new Sampler(plan).sample(new HostClock(), launch);
+        SampleStatistics stats = samples.statistics();
+        return new Timing(name, source, what, stats.median(), stats.percentile(10), stats.percentile(90),
+                stats.count(), samples.launchesPerSample(), samples.warmupLaunches(), null, null);
+    }
+
+    public Timing withRelativeError(double error) {
+        return new Timing(name, source, what, medianMs, p10Ms, p90Ms, samples, launchesPerSample, warmupLaunches,
+                error, this.error);
+    }
+
+    /** The host's clock: what a caller of a synchronous CPU op waits. */
+    private static final class HostClock implements DeviceTimer {
+        private long start;
+
+        @Override
+        public void start() {
+            start = System.nanoTime();
+        }
+
+        @Override
+        public double stopMillis() {
+            return (System.nanoTime() - start) / 1e6;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

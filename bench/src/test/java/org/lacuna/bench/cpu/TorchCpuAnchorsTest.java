@@ -1,0 +1,108 @@
+package org.lacuna.bench.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lacuna.bench.Json;
+
+class TorchCpuAnchorsTest {
+    /** What cpu_anchor.py writes, trimmed: one measured result, one error. */
+    static final String REPORT = """
+            {"schema": "lacuna-cpu-anchor/1", "status": "partial", "dryRun": false,
+             "environment": {"torch": "1.13.0a0", "threads": 2, "blasInfo": "generic", "openblasLoaded": true},
+             "cases": [
+              {"case": "attn-h12d64-b1-s512", "params": {}, "flops": 805306368,
+               "results": {
+                 "torch-explicit": {"name": "torch-explicit", "kernel": "softmax(q @ k^T * scale) @ v, fp32",
+                                    "timer": "wall-clock", "samples": 20, "launchesPerSample": 1, "iterations": 20,
+                                    "warmupLaunches": 4, "medianMs": 9.25, "minMs": 9.0, "p10Ms": 9.1,
+                                    "p90Ms": 9.9, "maxMs": 12.0, "meanMs": 9.4, "flops": 805306368},
+                 "torch-sdpa": {"error": "AttributeError: no scaled_dot_product_attention"}}}]}
+            """;
+
+    @Test
+    void parsesTimingsAndErrorsByCaseAndResult() throws Exception {
+        Map<String, Map<String, Timing>> timings = TorchCpuAnchors.parse(Json.MAPPER.readTree(REPORT));
+        Timing explicit = timings.get("attn-h12d64-b1-s512").get("torch-explicit");
+        assertTrue(explicit.measured());
+        assertEquals(9.25, explicit.medianMs());
+        assertEquals(9.9, explicit.p90Ms());
+        assertEquals(20, explicit.samples());
+        assertEquals("pytorch", explicit.source());
+        assertEquals(805306368 / 9.25e6, explicit.gflops(805306368), 1e-9);
+        Timing sdpa = timings.get("attn-h12d64-b1-s512").get("torch-sdpa");
+        assertFalse(sdpa.measured());
+        assertTrue(sdpa.error().contains("AttributeError"));
+    }
+
+    @Test
+    void readSaysWhatIsWrongWithAReport(@TempDir Path dir) throws Exception {
+        TorchCpuAnchors.Report missing = TorchCpuAnchors.read(dir.resolve("none.json"), 2);
+        assertNull(missing.json());
+        assertTrue(missing.problem().contains("exit 2"), missing.problem());
+        Path partial = dir.resolve("a.json");
+        Files.writeString(partial, REPORT);
+        TorchCpuAnchors.Report ok = TorchCpuAnchors.read(partial, 0);
+        assertNull(ok.problem(), "a partial report of a script that exited 0 is usable");
+        assertEquals(1, ok.timings().size());
+        Files.writeString(partial, "{not json");
+        assertTrue(TorchCpuAnchors.read(partial, 0).problem().startsWith("unreadable"));
+    }
+
+    @Test
+    void theSpecListsOnlyWhatPytorchMeasures(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("spec.json");
+        int written = TorchCpuAnchors.writeSpec(spec, CpuSuite.full().cases(), 2);
+        JsonNode json = Json.MAPPER.readTree(spec.toFile());
+        assertEquals(TorchCpuAnchors.SPEC_SCHEMA, json.path("schema").asText());
+        assertEquals(3 + 8 + 1, written); // dense linears, dense attentions, the tiny op
+        JsonNode first = json.path("cases").get(0);
+        assertEquals("dense-128x384x1536", first.path("case").asText());
+        assertEquals("linear", first.path("kind").asText());
+        assertEquals(768, json.path("cases").get(1).path("params").path("in").asInt());
+        assertEquals(2L * 128 * 384 * 1536, first.path("flops").asLong());
+    }
+
+    @Test
+    void aMissingInterpreterIsAClearReason() {
+        String why = TorchCpuAnchors.unavailable("/nonexistent/python3");
+        assertNotNull(why);
+        assertTrue(why.contains("/nonexistent/python3"), why);
+    }
+
+    /** The script's dry run (simulated timings, no torch) on the real spec reads back as timings for every case. */
+    @Test
+    void theScriptsDryRunMergesBack(@TempDir Path dir) throws Exception {
+        Path script = Path.of("anchors/cpu_anchor.py");
+        Assumptions.assumeTrue(Files.isRegularFile(script), "run from the bench module");
+        Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
+        Path spec = dir.resolve("spec.json");
+        Path out = dir.resolve("out.json");
+        TorchCpuAnchors.writeSpec(spec, CpuSuite.quick().cases(), 2);
+        List<String> command = new ArrayList<>(List.of("python3", script.toString(), "--spec", spec.toString(),
+                "--dry-run", "--out", out.toString()));
+        command.addAll(TorchCpuAnchors.planArguments(2, 5, 1, 10, 2));
+        assertEquals(0, TorchCpuAnchors.run(command, 60));
+        TorchCpuAnchors.Report report = TorchCpuAnchors.read(out, 0);
+        assertNull(report.problem());
+        Map<String, Map<String, Timing>> timings = report.timings();
+        for (CpuCase c : CpuSuite.quick().cases()) {
+            if (TorchCpuAnchors.kind(c.family()) != null) {
+                Timing peer = timings.get(c.id()).get(CpuBenchMain.peerName(c.family()));
+                assertTrue(peer.measured(), c.id());
+            }
+        }
+    }
+}
