@@ -79,15 +79,16 @@ final class CpuDenseLinear {
             widen(w, out, in, ws);
             float[] b = bias == null ? null : readBias(bias, out);
             MemorySegment output = segment(y);
-            int colChunks = CpuThreads.chunks(out, COL_BLOCK);
-            context.threads().forEach(CpuThreads.chunks(tokens, ROW_BLOCK) * colChunks, chunk -> {
-                int row = chunk / colChunks * ROW_BLOCK;
-                int col = chunk % colChunks * COL_BLOCK;
+            int rowChunks = CpuThreads.chunks(tokens, ROW_BLOCK);
+            // Column blocks outermost: neighbouring chunks, which mostly run on one thread, share a panel of w.
+            context.threads().forEach(rowChunks * CpuThreads.chunks(out, COL_BLOCK), chunk -> {
+                int row = chunk % rowChunks * ROW_BLOCK;
+                int col = chunk / rowChunks * COL_BLOCK;
                 int rows = Math.min(ROW_BLOCK, tokens - row);
                 int cols = Math.min(COL_BLOCK, out - col);
                 float[] tile = tiles.get();
                 gemm(rows, cols, in, xs, row * in, ws, col * in, tile);
-                Epilogue.biasActivation(tile, 0, cols, rows, cols, b, col, activation);
+                Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
                 store(tile, rows, cols, output, y, (long) row * out + col, out);
             });
         } finally {

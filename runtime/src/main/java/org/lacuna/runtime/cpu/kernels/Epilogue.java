@@ -8,12 +8,33 @@ import org.lacuna.runtime.ops.Activation;
  * (Numerical Recipes' {@code erfcc}), evaluated in double, so the tails keep their relative accuracy.
  */
 public final class Epilogue {
+    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     private static final double MINUS_ONE_OVER_SQRT_TWO = -0.7071067811865476;
 
     private Epilogue() {
     }
 
     /**
+     * {@link VectorEpilogue} (fp32 lanes) when {@code vectorApi} is true and the JVM has the module, else the scalar
+     * form below; GELU always runs the scalar form. (The Vector API's {@code EXP} lanes round differently once C2 has
+     * compiled them than before, so a vector GELU would make results depend on JIT timing, and with it on the thread
+     * count.)
+     */
+    public static void biasActivation(boolean vectorApi, float[] c, int cOffset, int ldc, int rows, int cols,
+                                      float[] bias, int biasOffset, Activation activation) {
+        if (activation == Activation.NONE && bias == null) {
+            return;
+        }
+        if (vectorApi && VECTOR_MODULE && activation != Activation.GELU) {
+            VectorEpilogue.biasActivation(c, cOffset, ldc, rows, cols, bias, biasOffset, activation);
+        } else {
+            biasActivation(c, cOffset, ldc, rows, cols, bias, biasOffset, activation);
+        }
+    }
+
+    /**
+     * The scalar form.
+     *
      * @param bias       per-column bias, or null for none
      * @param biasOffset index in {@code bias} of the tile's first column
      */
