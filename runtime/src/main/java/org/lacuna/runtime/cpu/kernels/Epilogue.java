@@ -15,17 +15,15 @@ public final class Epilogue {
     }
 
     /**
-     * {@link VectorEpilogue} (fp32 lanes) when {@code vectorApi} is true and the JVM has the module, else the scalar
-     * form below; GELU always runs the scalar form. (The Vector API's {@code EXP} lanes round differently once C2 has
-     * compiled them than before, so a vector GELU would make results depend on JIT timing, and with it on the thread
-     * count.)
+     * {@link VectorEpilogue} and {@link VectorGelu} when {@code vectorApi} is true and the JVM has the module, else the
+     * scalar form below. The two GELUs round differently (their exps differ), each the same way every time.
      */
     public static void biasActivation(boolean vectorApi, float[] c, int cOffset, int ldc, int rows, int cols,
                                       float[] bias, int biasOffset, Activation activation) {
         if (activation == Activation.NONE && bias == null) {
             return;
         }
-        if (vectorApi && VECTOR_MODULE && activation != Activation.GELU) {
+        if (vectorApi && VECTOR_MODULE) {
             VectorEpilogue.biasActivation(c, cOffset, ldc, rows, cols, bias, biasOffset, activation);
         } else {
             biasActivation(c, cOffset, ldc, rows, cols, bias, biasOffset, activation);

@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 import org.lacuna.runtime.ops.Activation;
 
 /**
- * The Vector API form of {@link Epilogue#biasActivation} for the bias and the activations made of exact lane
- * operations (none, ReLU): the same bits as the scalar form. Only loaded with {@code jdk.incubator.vector}.
+ * The Vector API form of {@link Epilogue#biasActivation}: bias and ReLU in fp32 lanes (the same bits as the scalar
+ * form), GELU by {@link VectorGelu} on the row just written, while it is in L1. Only loaded with
+ * {@code jdk.incubator.vector}.
  */
 final class VectorEpilogue {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -36,6 +37,9 @@ final class VectorEpilogue {
                 }
                 activate(v, activation).intoArray(c, row + j, tail);
             }
+            if (activation == Activation.GELU) {
+                VectorGelu.apply(c, row, row + cols);
+            }
         }
     }
 
@@ -43,7 +47,7 @@ final class VectorEpilogue {
         return switch (activation) {
             case NONE -> x;
             case RELU -> x.max(0f);
-            case GELU -> throw new IllegalArgumentException("GELU runs in the scalar epilogue");
+            case GELU -> x;
         };
     }
 }
