@@ -49,7 +49,30 @@ public final class Sgemm {
             int aRow = aOffset + i * lda;
             int cRow = cOffset + i * ldc;
             if (transposeB) {
-                for (int j = 0; j < n; j++) {
+                int j = 0;
+                // Four columns at once: four independent sums keep the adder busy; each still runs in p order.
+                for (; j + 4 <= n; j += 4) {
+                    float acc0 = accumulate ? c[cRow + j] : 0f;
+                    float acc1 = accumulate ? c[cRow + j + 1] : 0f;
+                    float acc2 = accumulate ? c[cRow + j + 2] : 0f;
+                    float acc3 = accumulate ? c[cRow + j + 3] : 0f;
+                    int b0 = bOffset + j * ldb;
+                    int b1 = b0 + ldb;
+                    int b2 = b1 + ldb;
+                    int b3 = b2 + ldb;
+                    for (int p = 0; p < k; p++) {
+                        float ap = a[aRow + p];
+                        acc0 += ap * b[b0 + p];
+                        acc1 += ap * b[b1 + p];
+                        acc2 += ap * b[b2 + p];
+                        acc3 += ap * b[b3 + p];
+                    }
+                    c[cRow + j] = acc0;
+                    c[cRow + j + 1] = acc1;
+                    c[cRow + j + 2] = acc2;
+                    c[cRow + j + 3] = acc3;
+                }
+                for (; j < n; j++) {
                     float acc = accumulate ? c[cRow + j] : 0f;
                     int bRow = bOffset + j * ldb;
                     for (int p = 0; p < k; p++) {
