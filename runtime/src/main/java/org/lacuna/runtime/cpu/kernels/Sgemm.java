@@ -5,24 +5,93 @@ package org.lacuna.runtime.cpu.kernels;
  * {@code C[m×n] (+)= A[m×k] · op(B)} where {@code op(B)} is {@code B[k×n]} or, transposed, {@code B[n×k]ᵀ}. fp32
  * accumulation; the order in which one element of C is summed depends on k alone, never on m, n, the offsets or how
  * the caller split the work, so results do not depend on the thread count.
+ * <p>
+ * Two kernels keep that contract: {@link #multiply} runs the Vector API kernel ({@link VectorSgemm}: packed panels,
+ * register tiles, fused multiply-add in p order) when {@code jdk.incubator.vector} is in the boot layer, else
+ * {@link #multiplyScalar} (multiply then add, p order). The two round differently, so compare results within one
+ * kernel; the CPU backend picks one per backend ({@code CpuContext.vectorApi()}) through {@link #multiply(boolean,
+ * int, int, int, float[], int, int, float[], int, int, boolean, float[], int, int, boolean)}.
  */
 public final class Sgemm {
+    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
     private Sgemm() {
     }
 
     /**
+     * The fastest kernel this JVM offers.
+     *
      * @param accumulate add to C instead of overwriting it
      */
     public static void multiply(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
                                 boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {
+        multiply(true, m, n, k, a, aOffset, lda, b, bOffset, ldb, transposeB, c, cOffset, ldc, accumulate);
+    }
+
+    /**
+     * The Vector API kernel when {@code vectorApi} is true and the JVM has the module, the scalar kernel otherwise.
+     * The Vector API classes are only loaded on the first vector call, so a JVM without the module never sees them.
+     */
+    public static void multiply(boolean vectorApi, int m, int n, int k, float[] a, int aOffset, int lda,
+                                float[] b, int bOffset, int ldb, boolean transposeB,
+                                float[] c, int cOffset, int ldc, boolean accumulate) {
+        if (vectorApi && VECTOR_MODULE) {
+            VectorSgemm.multiply(m, n, k, a, aOffset, lda, b, bOffset, ldb, transposeB, c, cOffset, ldc, accumulate);
+        } else {
+            multiplyScalar(m, n, k, a, aOffset, lda, b, bOffset, ldb, transposeB, c, cOffset, ldc, accumulate);
+        }
+    }
+
+    /** The portable kernel: for each element, {@code acc = acc + a·b} for p = 0 … k-1, in plain Java arithmetic. */
+    public static void multiplyScalar(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset,
+                                      int ldb, boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float acc = accumulate ? c[cOffset + i * ldc + j] : 0f;
-                for (int p = 0; p < k; p++) {
-                    float bv = transposeB ? b[bOffset + j * ldb + p] : b[bOffset + p * ldb + j];
-                    acc += a[aOffset + i * lda + p] * bv;
+            int aRow = aOffset + i * lda;
+            int cRow = cOffset + i * ldc;
+            if (transposeB) {
+                int j = 0;
+                // Four columns at once: four independent sums keep the adder busy; each still runs in p order.
+                for (; j + 4 <= n; j += 4) {
+                    float acc0 = accumulate ? c[cRow + j] : 0f;
+                    float acc1 = accumulate ? c[cRow + j + 1] : 0f;
+                    float acc2 = accumulate ? c[cRow + j + 2] : 0f;
+                    float acc3 = accumulate ? c[cRow + j + 3] : 0f;
+                    int b0 = bOffset + j * ldb;
+                    int b1 = b0 + ldb;
+                    int b2 = b1 + ldb;
+                    int b3 = b2 + ldb;
+                    for (int p = 0; p < k; p++) {
+                        float ap = a[aRow + p];
+                        acc0 += ap * b[b0 + p];
+                        acc1 += ap * b[b1 + p];
+                        acc2 += ap * b[b2 + p];
+                        acc3 += ap * b[b3 + p];
+                    }
+                    c[cRow + j] = acc0;
+                    c[cRow + j + 1] = acc1;
+                    c[cRow + j + 2] = acc2;
+                    c[cRow + j + 3] = acc3;
                 }
-                c[cOffset + i * ldc + j] = acc;
+                for (; j < n; j++) {
+                    float acc = accumulate ? c[cRow + j] : 0f;
+                    int bRow = bOffset + j * ldb;
+                    for (int p = 0; p < k; p++) {
+                        acc += a[aRow + p] * b[bRow + p];
+                    }
+                    c[cRow + j] = acc;
+                }
+            } else {
+                // Row by row of B, so the inner loop runs along contiguous memory; each element still sums in p order.
+                if (!accumulate) {
+                    java.util.Arrays.fill(c, cRow, cRow + n, 0f);
+                }
+                for (int p = 0; p < k; p++) {
+                    float ap = a[aRow + p];
+                    int bRow = bOffset + p * ldb;
+                    for (int j = 0; j < n; j++) {
+                        c[cRow + j] += ap * b[bRow + j];
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,253 @@
+package org.lacuna.runtime.cpu.kernels;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API kernel behind {@link Sgemm#multiply}, laid out as BLIS does: B is packed into panels of
+ * {@link #NR} columns for a {@link #KC}-deep slice of k (sized for L2), A into panels of {@link #MR} rows, and a
+ * register tile of MR × NR accumulators (two vectors per row) runs a fused multiply-add per p. Each element of C is
+ * therefore {@code c = fma(a[p], b[p], c)} for p = 0 … k-1, starting from C or zero and stored between k slices
+ * without rounding, whatever m, n, the offsets or the tile the element falls in: the contract of {@link Sgemm}.
+ * Partial tiles at the edges of C run the same register tile on a zero-padded copy.
+ * <p>
+ * Only loaded when {@code jdk.incubator.vector} is in the boot layer. Packing buffers are per thread and reused.
+ */
+final class VectorSgemm {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
+    static final int MR = 6;
+    /** Columns of the register tile: two vectors. */
+    static final int NR = 2 * LANES;
+    /** Depth of one packed slice: an MR × KC panel of A and a KC × NR panel of B stay in L1 together. */
+    static final int KC = 256;
+    /** Columns of packed B per slice: KC × NC floats (1 MiB with 512-bit vectors) stay in L2. */
+    static final int NC = 32 * NR;
+    /** Rows of packed A per block. */
+    static final int MC = 24 * MR;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private VectorSgemm() {
+    }
+
+    static void multiply(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
+                         boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k <= 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
+                }
+            }
+            return;
+        }
+        Scratch scratch = SCRATCH.get();
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            int kcMax = Math.min(KC, k);
+            float[] packedB = scratch.packedB(roundUp(nc, NR) * kcMax);
+            float[] packedA = scratch.packedA(roundUp(Math.min(MC, m), MR) * kcMax);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean load = accumulate || pc > 0;
+                if (transposeB) {
+                    packTransposedB(b, bOffset + jc * ldb + pc, ldb, kc, nc, packedB);
+                } else {
+                    packB(b, bOffset + pc * ldb + jc, ldb, kc, nc, packedB);
+                }
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(a, aOffset + ic * lda + pc, lda, kc, mc, packedA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int cols = Math.min(NR, nc - jr);
+                        int bPanel = jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            int aPanel = ir * kc;
+                            int cTile = cOffset + (ic + ir) * ldc + jc + jr;
+                            if (rows == MR && cols == NR) {
+                                tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
+                            } else {
+                                edgeTile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, rows, cols, load,
+                                        scratch.edge);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A partial tile: the full register tile on a padded copy of the valid rows and columns of C. */
+    private static void edgeTile(int kc, float[] packedA, int aPanel, float[] packedB, int bPanel, float[] c,
+                                 int cTile, int ldc, int rows, int cols, boolean load, float[] edge) {
+        if (load) {
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(c, cTile + r * ldc, edge, r * NR, cols);
+            }
+        }
+        tile(kc, packedA, aPanel, packedB, bPanel, edge, 0, NR, load);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(edge, r * NR, c, cTile + r * ldc, cols);
+        }
+    }
+
+    /** The register tile: C[MR × NR] (+)= packed A panel · packed B panel over kc. */
+    private static void tile(int kc, float[] pa, int aPanel, float[] pb, int bPanel, float[] c, int cTile, int ldc,
+                             boolean load) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        int r0 = cTile;
+        int r1 = r0 + ldc;
+        int r2 = r1 + ldc;
+        int r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        int r5 = r4 + ldc;
+        if (load) {
+            c00 = FloatVector.fromArray(SPECIES, c, r0);
+            c01 = FloatVector.fromArray(SPECIES, c, r0 + LANES);
+            c10 = FloatVector.fromArray(SPECIES, c, r1);
+            c11 = FloatVector.fromArray(SPECIES, c, r1 + LANES);
+            c20 = FloatVector.fromArray(SPECIES, c, r2);
+            c21 = FloatVector.fromArray(SPECIES, c, r2 + LANES);
+            c30 = FloatVector.fromArray(SPECIES, c, r3);
+            c31 = FloatVector.fromArray(SPECIES, c, r3 + LANES);
+            c40 = FloatVector.fromArray(SPECIES, c, r4);
+            c41 = FloatVector.fromArray(SPECIES, c, r4 + LANES);
+            c50 = FloatVector.fromArray(SPECIES, c, r5);
+            c51 = FloatVector.fromArray(SPECIES, c, r5 + LANES);
+        } else {
+            FloatVector zero = FloatVector.zero(SPECIES);
+            c00 = zero;
+            c01 = zero;
+            c10 = zero;
+            c11 = zero;
+            c20 = zero;
+            c21 = zero;
+            c30 = zero;
+            c31 = zero;
+            c40 = zero;
+            c41 = zero;
+            c50 = zero;
+            c51 = zero;
+        }
+        int ai = aPanel;
+        int bi = bPanel;
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bi + LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, pa[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + LANES);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + LANES);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + LANES);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + LANES);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + LANES);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + LANES);
+    }
+
+    /** B[kc × nc] (row stride ldb) into panels of NR columns, each kc rows of NR floats, zero-padded on the right. */
+    private static void packB(float[] b, int start, int ldb, int kc, int nc, float[] packed) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int panel = jr * kc;
+            for (int p = 0; p < kc; p++) {
+                int to = panel + p * NR;
+                System.arraycopy(b, start + p * ldb + jr, packed, to, cols);
+                if (cols < NR) {
+                    Arrays.fill(packed, to + cols, to + NR, 0f);
+                }
+            }
+        }
+    }
+
+    /** Bᵀ given as B[nc × kc] (row stride ldb) into the same panels as {@link #packB}. */
+    private static void packTransposedB(float[] b, int start, int ldb, int kc, int nc, float[] packed) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int panel = jr * kc;
+            for (int j = 0; j < cols; j++) {
+                int from = start + (jr + j) * ldb;
+                for (int p = 0, to = panel + j; p < kc; p++, to += NR) {
+                    packed[to] = b[from + p];
+                }
+            }
+            for (int j = cols; j < NR; j++) {
+                for (int p = 0, to = panel + j; p < kc; p++, to += NR) {
+                    packed[to] = 0f;
+                }
+            }
+        }
+    }
+
+    /** A[mc × kc] (row stride lda) into panels of MR rows, each kc columns of MR floats, zero-padded below. */
+    private static void packA(float[] a, int start, int lda, int kc, int mc, float[] packed) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir);
+            int panel = ir * kc;
+            for (int r = 0; r < rows; r++) {
+                int from = start + (ir + r) * lda;
+                for (int p = 0, to = panel + r; p < kc; p++, to += MR) {
+                    packed[to] = a[from + p];
+                }
+            }
+            for (int r = rows; r < MR; r++) {
+                for (int p = 0, to = panel + r; p < kc; p++, to += MR) {
+                    packed[to] = 0f;
+                }
+            }
+        }
+    }
+
+    private static int roundUp(int value, int multiple) {
+        return (value + multiple - 1) / multiple * multiple;
+    }
+
+    /** One thread's packing buffers, grown to the largest slice it has packed. */
+    private static final class Scratch {
+        final float[] edge = new float[MR * NR];
+        private float[] packedA = new float[0];
+        private float[] packedB = new float[0];
+
+        float[] packedA(int size) {
+            if (packedA.length < size) {
+                packedA = new float[size];
+            }
+            return packedA;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) {
+                packedB = new float[size];
+            }
+            return packedB;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package org.lacuna.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.HostData;
+import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.cpu.CpuDenseLinear.GemmPath;
+import org.lacuna.runtime.internal.cpublas.OpenBlas;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.testing.TestData;
+
+/**
+ * The dense linear's three GEMM paths (OpenBLAS, Java with the Vector API, scalar Java) against a double-precision
+ * reference, on shapes that cross its output tiles; bit-identical outputs for 1, 2 and 3 threads; and the fallback
+ * to the Java GEMM when the native BLAS is off or missing. (The default path also runs the family conformance suite
+ * in {@link CpuOpsTest}.)
+ */
+class CpuDenseLinearTest {
+    /** (tokens, out, in): one tile, tiles with ragged edges in both directions, one row and one column. */
+    private static final int[][] SHAPES = {{1, 1, 1}, {5, 17, 33}, {200, 300, 70}, {7, 513, 257}, {193, 1, 9}};
+
+    record Path(GemmPath gemm, boolean vectorApi) {
+        @Override
+        public String toString() {
+            return gemm == GemmPath.NATIVE_BLAS ? "openblas" : vectorApi ? "java-vector" : "java-scalar";
+        }
+    }
+
+    static List<Path> paths() {
+        List<Path> paths = new ArrayList<>(List.of(new Path(GemmPath.JAVA, true), new Path(GemmPath.JAVA, false)));
+        if (NativeBlasStatus.library().isPresent()) {
+            paths.add(new Path(GemmPath.NATIVE_BLAS, true));
+        }
+        return paths;
+    }
+
+    @Test
+    void theNativeBlasLoadsInTheTestJvm() {
+        // The openblas jar is a test dependency of this module: if it stops loading, the BLAS path goes untested.
+        assertTrue(NativeBlasStatus.library().isPresent(), NativeBlasStatus.describe(new CpuOptions(1, true, true)));
+        assertTrue(NativeBlasStatus.describe(new CpuOptions(1, true, true)).startsWith("native BLAS: OpenBLAS"));
+    }
+
+    @Test
+    void everyPathMatchesTheDoubleReference() {
+        SplittableRandom random = TestData.random("dense linear paths");
+        for (Path path : paths()) {
+            for (int[] shape : SHAPES) {
+                for (DType dtype : List.of(DType.F32, DType.F16, DType.BF16)) {
+                    Activation activation = Activation.values()[random.nextInt(3)];
+                    DType outType = List.of(DType.F32, DType.F16, DType.BF16).get(random.nextInt(3));
+                    Case c = Case.random(random, shape, dtype, random.nextBoolean());
+                    float[] y = run(path, 2, c, activation, outType);
+                    double[] expected = c.reference(activation);
+                    for (int i = 0; i < y.length; i++) {
+                        double tolerance = 2 * TestData.ulp(outType, expected[i]) + 2e-6 * c.in + 1e-6;
+                        assertEquals(expected[i], y[i], tolerance, path + " " + dtype + "->" + outType + " " + activation
+                                + " tokens=" + c.tokens + " out=" + c.out + " in=" + c.in + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void oneAndSeveralThreadsGiveTheSameBits() {
+        SplittableRandom random = TestData.random("dense linear threads");
+        // 3 x 3 tiles of 192 x 256, ragged at both far edges.
+        Case c = Case.random(random, new int[] {400, 600, 70}, DType.F32, true);
+        for (Path path : paths()) {
+            float[] one = run(path, 1, c, Activation.GELU, DType.F32);
+            for (int threads : new int[] {2, 3}) {
+                assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
+                        path + " with " + threads + " threads differs from 1 thread");
+            }
+        }
+    }
+
+    @Test
+    void theJavaGemmServesWhenTheNativeBlasIsOffOrMissing() {
+        CpuOptions blasWanted = new CpuOptions(1, true, true);
+        CpuOptions blasOff = new CpuOptions(1, true, false);
+        assertEquals(GemmPath.JAVA, GemmPath.choose(blasWanted, Optional.empty()));
+        assertEquals(GemmPath.JAVA, GemmPath.choose(blasOff, NativeBlasStatus.library()));
+        assertEquals(NativeBlasStatus.library().isPresent() ? GemmPath.NATIVE_BLAS : GemmPath.JAVA,
+                GemmPath.choose(blasWanted, NativeBlasStatus.library()));
+        assertEquals("native BLAS off (lacuna.cpu.blas=false); Java GEMM serves", NativeBlasStatus.describe(blasOff));
+        CpuContext context = CpuContext.open(blasOff);
+        try {
+            assertEquals(GemmPath.JAVA, new CpuDenseLinear(context).path());
+        } finally {
+            context.threads().close();
+        }
+    }
+
+    @Test
+    void aLibraryThatDoesNotLoadSaysWhy() {
+        String property = "lacuna.openblas.path";
+        System.setProperty(property, "/nonexistent/libopenblas.so.0");
+        try {
+            LibraryLoadException error = assertThrows(LibraryLoadException.class, OpenBlas::load);
+            assertTrue(error.getMessage().contains("/nonexistent/libopenblas.so.0"), error.getMessage());
+        } finally {
+            System.clearProperty(property);
+        }
+    }
+
+    private static float[] run(Path path, int threads, Case c, Activation activation, DType outType) {
+        CpuOptions options = new CpuOptions(threads, path.vectorApi(), path.gemm() == GemmPath.NATIVE_BLAS);
+        CpuContext context = CpuContext.open(options);
+        try (Backend backend = new CpuBackendProvider().open(0, options)) {
+            CpuDenseLinear linear = new CpuDenseLinear(context, path.gemm());
+            DeviceArray xs = HostData.upload(backend, c.dtype, Shape.of(c.tokens, c.in), c.x);
+            DeviceArray ws = HostData.upload(backend, c.dtype, Shape.of(c.out, c.in), c.w);
+            DeviceArray bs = c.bias == null ? null : HostData.upload(backend, DType.F32, Shape.of(c.out), c.bias);
+            DeviceArray ys = new DeviceArray(backend.allocate((long) c.tokens * c.out * outType.byteSize()), 0,
+                    outType, Shape.of(c.tokens, c.out));
+            ((CpuBuffer) ys.buffer()).segment("test").fill((byte) 0xff); // NaN in every dtype
+            linear.linear(xs, ws, bs, activation, ys);
+            return HostData.downloadFloats(backend, ys);
+        } finally {
+            context.threads().close();
+        }
+    }
+
+    /** Inputs already representable in their dtype, so the reference sees what the kernel sees. */
+    record Case(int tokens, int out, int in, DType dtype, float[] x, float[] w, float[] bias) {
+        static Case random(SplittableRandom random, int[] shape, DType dtype, boolean withBias) {
+            int tokens = shape[0];
+            int out = shape[1];
+            int in = shape[2];
+            return new Case(tokens, out, in, dtype, TestData.uniform(random, tokens * in, 1f, dtype),
+                    TestData.uniform(random, out * in, 1f, dtype),
+                    withBias ? TestData.uniform(random, out, 0.5f, DType.F32) : null);
+        }
+
+        double[] reference(Activation activation) {
+            double[] y = new double[tokens * out];
+            for (int t = 0; t < tokens; t++) {
+                for (int o = 0; o < out; o++) {
+                    double acc = bias == null ? 0 : bias[o];
+                    for (int k = 0; k < in; k++) {
+                        acc += (double) x[t * in + k] * w[o * in + k];
+                    }
+                    y[t * out + o] = activation.apply(acc);
+                }
+            }
+            return y;
+        }
+    }
+}

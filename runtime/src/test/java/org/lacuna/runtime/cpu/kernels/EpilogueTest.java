@@ -1,0 +1,66 @@
+package org.lacuna.runtime.cpu.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.testing.TestData;
+
+/** The fused epilogue, scalar and Vector API forms, against the double-precision activations. */
+class EpilogueTest {
+    @Test
+    void bothFormsMatchTheDoubleActivations() {
+        SplittableRandom random = TestData.random("epilogue");
+        int rows = 5;
+        int cols = 77; // a ragged vector tail
+        int ldc = cols + 3;
+        for (Activation activation : Activation.values()) {
+            for (boolean vectorApi : new boolean[] {false, true}) {
+                float[] c = new float[rows * ldc];
+                float[] bias = new float[cols + 2];
+                for (int i = 0; i < c.length; i++) {
+                    // Mostly where GELU bends, some far into both tails.
+                    c[i] = (float) (random.nextInt(8) == 0 ? random.nextDouble(-30, 30) : random.nextDouble(-6, 6));
+                }
+                for (int i = 0; i < bias.length; i++) {
+                    bias[i] = (float) random.nextDouble(-0.5, 0.5);
+                }
+                float[] before = c.clone();
+                Epilogue.biasActivation(vectorApi, c, 0, ldc, rows, cols, bias, 2, activation);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < ldc; j++) {
+                        int i = r * ldc + j;
+                        if (j >= cols) {
+                            assertEquals(before[i], c[i], "padding changed at " + i);
+                            continue;
+                        }
+                        double expected = activation.apply((double) (before[i] + bias[2 + j]));
+                        // A few fp32 ulps, or an absolute 1e-9 where GELU's tail is tiny.
+                        double tolerance = 4 * Math.ulp((float) expected) + 1e-9;
+                        assertEquals(expected, c[i], tolerance, activation + (vectorApi ? " vector" : " scalar")
+                                + " at x=" + (before[i] + bias[2 + j]));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Vector lanes must round the same way before and after C2 compiles them, or results would depend on timing. */
+    @Test
+    void theVectorGeluGivesTheSameBitsColdAndCompiled() {
+        SplittableRandom random = TestData.random("epilogue warm-up");
+        float[] input = new float[301];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (float) random.nextDouble(-8, 8);
+        }
+        float[] cold = input.clone();
+        Epilogue.biasActivation(true, cold, 0, cold.length, 1, cold.length, null, 0, Activation.GELU);
+        float[] warm = null;
+        for (int round = 0; round < 3000; round++) {
+            warm = input.clone();
+            Epilogue.biasActivation(true, warm, 0, warm.length, 1, warm.length, null, 0, Activation.GELU);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(cold, warm);
+    }
+}
