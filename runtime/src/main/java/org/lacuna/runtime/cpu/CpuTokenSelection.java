@@ -29,6 +29,12 @@ final class CpuTokenSelection {
 
     static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                        TokenSelection out) {
+        select(scores, batch, pinMask, rule, out, CpuThreads.CALLER);
+    }
+
+    /** As above, the sequences ranked in parallel on {@code threads} (each sequence's choice is its own). */
+    static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
+                       TokenSelection out, CpuThreads threads) {
         String call = "selectTokens";
         int[] offsets = ReferenceAttention.offsets(call, batch);
         float[] score = readFloats(scores, call);
@@ -41,12 +47,17 @@ final class CpuTokenSelection {
                 }
             }
         }
+        List<List<Integer>> perSequence = new ArrayList<>(java.util.Collections.nCopies(batch.batch(), null));
+        threads.forEach(batch.batch(), b -> {
+            List<Integer> rows = new ArrayList<>();
+            keep(score, mask, offsets[b], offsets[b + 1] - offsets[b], rule, rows);
+            perSequence.set(b, rows);
+        });
         List<Integer> kept = new ArrayList<>();
         int[] counts = new int[batch.batch()];
         for (int b = 0; b < batch.batch(); b++) {
-            int before = kept.size();
-            keep(score, mask, offsets[b], offsets[b + 1] - offsets[b], rule, kept);
-            counts[b] = kept.size() - before;
+            kept.addAll(perSequence.get(b));
+            counts[b] = perSequence.get(b).size();
         }
         if (kept.size() > out.capacity()) {
             throw new IllegalStateException("kept " + kept.size() + " tokens, more than the capacity " + out.capacity()
