@@ -13,9 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * a result never depends on how far the JIT has got.
  */
 final class VectorAttentionTileMath implements AttentionTileMath {
-    /** The preferred shape, at most 512 bits: KEYS and every head dim split into pairs of such vectors. */
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED.length() <= 16
-            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_512;
+    private static final VectorSpecies<Float> SPECIES = VectorExp.SPECIES;
     private static final int LANES = SPECIES.length();
 
     VectorAttentionTileMath() {

@@ -6,15 +6,19 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link FastExp} on every lane of a vector: the same operations in the same order, so each lane equals the scalar
+ * {@link FastExp} on every lane of a vector of {@link #SPECIES}: the same operations in the same order, so each lane equals the scalar
  * result. Loaded only when the Vector API is enabled.
  */
 final class VectorExp {
+    /** The preferred shape, at most 512 bits (16 floats): every attention tile splits into pairs of these. */
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED.length() <= 16
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_512;
+
     private VectorExp() {
     }
 
     static FloatVector exp(FloatVector x) {
-        VectorSpecies<Float> species = x.species();
+        VectorSpecies<Float> species = SPECIES; // a constant, which the JIT needs to intrinsify the broadcasts
         FloatVector clamped = x.max(FastExp.LOWEST).min(FastExp.HIGHEST);
         FloatVector k = clamped.mul(FastExp.LOG2E).add(FastExp.ROUND).sub(FastExp.ROUND);
         FloatVector r = k.fma(FloatVector.broadcast(species, -FastExp.LN2_HI), clamped);
