@@ -16,11 +16,11 @@ public interface AttentionTileMath {
     /** Query rows go through the tile loops this many at a time. */
     int ROW_GROUP = 4;
 
-    /** {@code s[i][j] = Σ_d q[i][d] · kt[d][j]} for rows {@code [0, rows)} and every key. */
-    void scores(float[] q, float[] kt, int rows, int dim, float[] s);
+    /** {@code s[i][j] = Σ_d q[i][d] · kt[d][j]} for rows {@code [0, rows)} of q from {@code qOffset}, every key. */
+    void scores(float[] q, int qOffset, float[] kt, int rows, int dim, float[] s);
 
-    /** {@code o[i][d] += Σ_j p[i][j] · v[j][d]} for rows {@code [0, rows)}. */
-    void accumulate(float[] p, float[] v, int rows, int dim, float[] o);
+    /** {@code o[i][d] += Σ_j p[i][j] · v[j][d]} for rows {@code [0, rows)} of o from {@code oOffset}. */
+    void accumulate(float[] p, float[] v, int rows, int dim, float[] o, int oOffset);
 
     /** The largest of {@code s[offset .. offset + count)}. */
     float max(float[] s, int offset, int count);

@@ -5,17 +5,20 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Multi-head attention over a ragged batch, flash style, in fp32: per (sequence, head, query tile of
- * {@link #QUERY_TILE} rows) an online softmax over key tiles of {@link AttentionTileMath#KEYS}, so the scores never
- * leave a tile. Q, K and V are widened once per tile from F16/BF16 into per-thread fp32 scratch (Q pre-multiplied by
- * the scale, K transposed for the Q·Kᵀ product). Each chunk is computed by one thread from its own inputs alone, in
+ * Multi-head attention over a ragged batch, flash style, in fp32: per (sequence, head, block of
+ * {@link #QUERY_BLOCK} query rows) an online softmax over key tiles of {@link AttentionTileMath#KEYS}, each taken by
+ * the block's query tiles of {@link #QUERY_TILE} in turn, so the scores never leave a tile. Q, K and V are widened
+ * from F16/BF16 into per-thread fp32 scratch once per block (Q pre-multiplied by the scale, K transposed for the
+ * Q·Kᵀ product). Each chunk is computed by one thread from its own inputs alone, in
  * an order fixed by the shapes, so the result is the same whichever thread runs it and however many there are.
  *
  * <p>The caller runs the chunks ({@link #plan}) on its threads and zeroes rows outside every sequence.
  */
 public final class FlashAttention {
-    /** Query rows a chunk. */
+    /** Query rows a tile: the scores of one tile against one key tile are the working set of the softmax. */
     public static final int QUERY_TILE = 64;
+    /** Query rows a chunk: its tiles share each widened key tile, so K and V are widened once per block. */
+    public static final int QUERY_BLOCK = 4 * QUERY_TILE;
     private static final int KEYS = AttentionTileMath.KEYS;
     private static final int MAX_HEAD_DIM = 128;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -31,13 +34,13 @@ public final class FlashAttention {
 
     /** Per-thread fp32 tiles, sized for the largest head dim. */
     static final class Scratch {
-        final float[] q = new float[QUERY_TILE * MAX_HEAD_DIM];
+        final float[] q = new float[QUERY_BLOCK * MAX_HEAD_DIM];
         final float[] kt = new float[MAX_HEAD_DIM * KEYS];
         final float[] v = new float[KEYS * MAX_HEAD_DIM];
         final float[] s = new float[QUERY_TILE * KEYS];
-        final float[] o = new float[QUERY_TILE * MAX_HEAD_DIM];
-        final float[] rowMax = new float[QUERY_TILE];
-        final float[] rowSum = new float[QUERY_TILE];
+        final float[] o = new float[QUERY_BLOCK * MAX_HEAD_DIM];
+        final float[] rowMax = new float[QUERY_BLOCK];
+        final float[] rowSum = new float[QUERY_BLOCK];
         final short[] bits = new short[MAX_HEAD_DIM];
 
         static Scratch get() {
@@ -46,29 +49,29 @@ public final class FlashAttention {
     }
 
     /**
-     * The chunks of a batch: {@code {sequence, head, first query}} triples, query tiles of each (sequence, head) in
+     * The chunks of a batch: {@code {sequence, head, first query}} triples, query blocks of each (sequence, head) in
      * order. They depend on the offsets alone, never on the thread count.
      */
     public static int[][] plan(int[] offsets, int heads) {
         int count = 0;
         for (int b = 0; b + 1 < offsets.length; b++) {
-            count += heads * tiles(offsets[b + 1] - offsets[b]);
+            count += heads * blocks(offsets[b + 1] - offsets[b]);
         }
         int[][] chunks = new int[count][];
         int c = 0;
         for (int b = 0; b + 1 < offsets.length; b++) {
-            int tiles = tiles(offsets[b + 1] - offsets[b]);
+            int blocks = blocks(offsets[b + 1] - offsets[b]);
             for (int h = 0; h < heads; h++) {
-                for (int t = 0; t < tiles; t++) {
-                    chunks[c++] = new int[] {b, h, t * QUERY_TILE};
+                for (int t = 0; t < blocks; t++) {
+                    chunks[c++] = new int[] {b, h, t * QUERY_BLOCK};
                 }
             }
         }
         return chunks;
     }
 
-    private static int tiles(int length) {
-        return (length + QUERY_TILE - 1) / QUERY_TILE;
+    private static int blocks(int length) {
+        return (length + QUERY_BLOCK - 1) / QUERY_BLOCK;
     }
 
     /** Computes one chunk of {@link #plan}: its rows' outputs for one head, and their log-sum-exp. */
@@ -80,8 +83,7 @@ public final class FlashAttention {
         int start = problem.offsets()[sequence];
         int length = problem.offsets()[sequence + 1] - start;
         int dim = problem.headDim();
-        int rows = Math.min(QUERY_TILE, length - m0);
-        int padded = (rows + AttentionTileMath.ROW_GROUP - 1) / AttentionTileMath.ROW_GROUP * AttentionTileMath.ROW_GROUP;
+        int rows = Math.min(QUERY_BLOCK, length - m0);
         float[] q = scratch.q;
         float[] o = scratch.o;
         float[] s = scratch.s;
@@ -90,37 +92,47 @@ public final class FlashAttention {
         for (int i = 0; i < rows; i++) {
             problem.q().widen(start + m0 + i, head, dim, problem.scale(), scratch.bits, q, i * dim);
         }
+        int padded = roundUp(rows);
         Arrays.fill(q, rows * dim, padded * dim, 0f);
         Arrays.fill(o, 0, padded * dim, 0f);
         Arrays.fill(rowMax, 0, rows, Float.NEGATIVE_INFINITY);
         Arrays.fill(rowSum, 0, rows, 0f);
 
-        // Causal: the tile's last query sees no key after itself.
+        // Causal: the block's last query sees no key after itself.
         int keyEnd = problem.causal() ? m0 + rows : length;
         for (int n0 = 0; n0 < keyEnd; n0 += KEYS) {
             int keys = Math.min(KEYS, keyEnd - n0);
             loadKeysAndValues(problem, start + n0, keys, head, dim, scratch);
-            math.scores(q, scratch.kt, padded, dim, s);
-            for (int i = 0; i < rows; i++) {
-                int row = i * KEYS;
-                // Keys this query sees in the tile: all loaded ones, or (causal) those at or before it.
-                int visible = problem.causal() ? Math.min(keys, m0 + i - n0 + 1) : keys;
-                if (visible <= 0) {
-                    Arrays.fill(s, row, row + KEYS, 0f);
-                    continue;
+            // Every query tile of the block takes this key tile while it is in cache: widened once per block.
+            for (int t0 = 0; t0 < rows; t0 += QUERY_TILE) {
+                int tileRows = Math.min(QUERY_TILE, rows - t0);
+                if (problem.causal() && n0 > m0 + t0 + tileRows - 1) {
+                    continue; // every query of this tile comes before every key here
                 }
-                float max = Math.max(rowMax[i], math.max(s, row, visible));
-                float correction = FastExp.exp(rowMax[i] - max); // exp(-inf) = 0 on the first tile
-                if (correction != 1f) {
-                    rowSum[i] *= correction;
-                    math.scale(o, i * dim, dim, correction);
+                int tilePadded = roundUp(tileRows);
+                math.scores(q, t0 * dim, scratch.kt, tilePadded, dim, s);
+                for (int i = 0; i < tileRows; i++) {
+                    int row = i * KEYS;
+                    int r = t0 + i;
+                    // Keys this query sees in the tile: all loaded ones, or (causal) those at or before it.
+                    int visible = problem.causal() ? Math.min(keys, m0 + r - n0 + 1) : keys;
+                    if (visible <= 0) {
+                        Arrays.fill(s, row, row + KEYS, 0f);
+                        continue;
+                    }
+                    float max = Math.max(rowMax[r], math.max(s, row, visible));
+                    float correction = FastExp.exp(rowMax[r] - max); // exp(-inf) = 0 on the first tile
+                    if (correction != 1f) {
+                        rowSum[r] *= correction;
+                        math.scale(o, r * dim, dim, correction);
+                    }
+                    rowSum[r] += math.expAndSum(s, row, visible, max);
+                    rowMax[r] = max;
+                    Arrays.fill(s, row + visible, row + KEYS, 0f);
                 }
-                rowSum[i] += math.expAndSum(s, row, visible, max);
-                rowMax[i] = max;
-                Arrays.fill(s, row + visible, row + KEYS, 0f);
+                Arrays.fill(s, tileRows * KEYS, tilePadded * KEYS, 0f);
+                math.accumulate(s, scratch.v, tilePadded, dim, o, t0 * dim);
             }
-            Arrays.fill(s, rows * KEYS, padded * KEYS, 0f);
-            math.accumulate(s, scratch.v, padded, dim, o);
         }
 
         for (int i = 0; i < rows; i++) {
@@ -133,6 +145,11 @@ public final class FlashAttention {
                         problem.logSumExpOffset() + 4 * (head * problem.rows() + row), lse);
             }
         }
+    }
+
+    /** {@code rows} rounded up to whole row groups of the tile loops. */
+    static int roundUp(int rows) {
+        return (rows + AttentionTileMath.ROW_GROUP - 1) / AttentionTileMath.ROW_GROUP * AttentionTileMath.ROW_GROUP;
     }
 
     /** Widens keys [first, first + keys) of one head into kt (transposed) and v, zero-padding both to a full tile. */

@@ -68,7 +68,7 @@ public final class KeyAttention {
                     problem.q().widen(start + m0 + i, h, dim, problem.scale(), scratch.bits, q, i * dim);
                 }
                 Arrays.fill(q, rows * dim, padded * dim, 0f);
-                math.scores(q, kt, padded, dim, s);
+                math.scores(q, 0, kt, padded, dim, s);
                 for (int i = 0; i < rows; i++) {
                     int visible = problem.causal() ? Math.max(0, Math.min(keys, m0 + i - n0 + 1)) : keys;
                     if (visible <= 0) {

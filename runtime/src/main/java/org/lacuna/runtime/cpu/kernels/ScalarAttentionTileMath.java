@@ -8,12 +8,12 @@ final class ScalarAttentionTileMath implements AttentionTileMath {
     }
 
     @Override
-    public void scores(float[] q, float[] kt, int rows, int dim, float[] s) {
+    public void scores(float[] q, int qOffset, float[] kt, int rows, int dim, float[] s) {
         for (int i = 0; i < rows; i++) {
             int row = i * KEYS;
             java.util.Arrays.fill(s, row, row + KEYS, 0f);
             for (int d = 0; d < dim; d++) {
-                float qd = q[i * dim + d];
+                float qd = q[qOffset + i * dim + d];
                 int k = d * KEYS;
                 for (int j = 0; j < KEYS; j++) {
                     s[row + j] = Math.fma(qd, kt[k + j], s[row + j]);
@@ -23,9 +23,9 @@ final class ScalarAttentionTileMath implements AttentionTileMath {
     }
 
     @Override
-    public void accumulate(float[] p, float[] v, int rows, int dim, float[] o) {
+    public void accumulate(float[] p, float[] v, int rows, int dim, float[] o, int oOffset) {
         for (int i = 0; i < rows; i++) {
-            int out = i * dim;
+            int out = oOffset + i * dim;
             for (int j = 0; j < KEYS; j++) {
                 float pj = p[i * KEYS + j];
                 if (pj == 0f) {

@@ -23,9 +23,9 @@ final class VectorAttentionTileMath implements AttentionTileMath {
     }
 
     @Override
-    public void scores(float[] q, float[] kt, int rows, int dim, float[] s) {
+    public void scores(float[] q, int qOffset, float[] kt, int rows, int dim, float[] s) {
         for (int i = 0; i < rows; i += ROW_GROUP) {
-            int q0 = i * dim;
+            int q0 = qOffset + i * dim;
             int q1 = q0 + dim;
             int q2 = q1 + dim;
             int q3 = q2 + dim;
@@ -68,11 +68,11 @@ final class VectorAttentionTileMath implements AttentionTileMath {
     }
 
     @Override
-    public void accumulate(float[] p, float[] v, int rows, int dim, float[] o) {
+    public void accumulate(float[] p, float[] v, int rows, int dim, float[] o, int oOffset) {
         for (int i = 0; i < rows; i += ROW_GROUP) {
             int p0 = i * KEYS;
             for (int d = 0; d < dim; d += 2 * LANES) {
-                int o0 = i * dim + d;
+                int o0 = oOffset + i * dim + d;
                 FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0);
                 FloatVector a1 = FloatVector.fromArray(SPECIES, o, o0 + LANES);
                 FloatVector b0 = FloatVector.fromArray(SPECIES, o, o0 + dim);
