@@ -42,6 +42,8 @@ public final class FlashAttention {
         final float[] rowMax = new float[QUERY_BLOCK];
         final float[] rowSum = new float[QUERY_BLOCK];
         final short[] bits = new short[MAX_HEAD_DIM];
+        /** Key attention's transposed key tiles, one per tile of its key block. */
+        final float[][] keyTiles = new float[KeyAttention.KEY_BLOCK / KEYS][MAX_HEAD_DIM * KEYS];
 
         static Scratch get() {
             return SCRATCH.get();
