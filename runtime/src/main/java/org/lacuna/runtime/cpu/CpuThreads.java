@@ -13,6 +13,9 @@ import org.lacuna.runtime.LacunaException;
  * chunks, so results are bit for bit the same with 1 or N threads.
  */
 final class CpuThreads implements AutoCloseable {
+    /** Runs every chunk on the calling thread: for code shared with the single-threaded reference. */
+    static final CpuThreads CALLER = new CpuThreads(1);
+
     private final int threads;
     private final ForkJoinPool pool;
 

@@ -29,6 +29,12 @@ final class CpuTokenSelection {
 
     static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                        TokenSelection out) {
+        select(scores, batch, pinMask, rule, out, CpuThreads.CALLER);
+    }
+
+    /** As above, the sequences ranked in parallel on {@code threads} (each sequence's choice is its own). */
+    static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
+                       TokenSelection out, CpuThreads threads) {
         String call = "selectTokens";
         int[] offsets = ReferenceAttention.offsets(call, batch);
         float[] score = readFloats(scores, call);
@@ -41,12 +47,17 @@ final class CpuTokenSelection {
                 }
             }
         }
+        List<List<Integer>> perSequence = new ArrayList<>(java.util.Collections.nCopies(batch.batch(), null));
+        threads.forEach(batch.batch(), b -> {
+            List<Integer> rows = new ArrayList<>();
+            keep(score, mask, offsets[b], offsets[b + 1] - offsets[b], rule, rows);
+            perSequence.set(b, rows);
+        });
         List<Integer> kept = new ArrayList<>();
         int[] counts = new int[batch.batch()];
         for (int b = 0; b < batch.batch(); b++) {
-            int before = kept.size();
-            keep(score, mask, offsets[b], offsets[b + 1] - offsets[b], rule, kept);
-            counts[b] = kept.size() - before;
+            kept.addAll(perSequence.get(b));
+            counts[b] = perSequence.get(b).size();
         }
         if (kept.size() > out.capacity()) {
             throw new IllegalStateException("kept " + kept.size() + " tokens, more than the capacity " + out.capacity()
@@ -130,10 +141,16 @@ final class CpuTokenSelection {
             }
             case SelectionRule.KeepRatio r -> {
                 long take = Math.max(0, Math.min(free.size(), r.keep(items.size()) - pinnedCount));
-                // Stable: equal keys stay in position order, so ties go to the earlier item.
-                free.sort((x, y) -> Integer.compareUnsigned(items.get(y).key(), items.get(x).key()));
-                for (int i = 0; i < take; i++) {
-                    keepItem[free.get(i)] = true;
+                // One primitive sort: the key in the high half (sign-flipped so signed order is unsigned order),
+                // the complemented item index in the low half, so among equal keys the earlier item ranks higher.
+                long[] ranked = new long[free.size()];
+                for (int f = 0; f < ranked.length; f++) {
+                    int item = free.get(f);
+                    ranked[f] = ((long) (items.get(item).key() ^ Integer.MIN_VALUE) << 32) | (0xFFFFFFFFL - item);
+                }
+                Arrays.sort(ranked);
+                for (int t = 0; t < take; t++) {
+                    keepItem[(int) (0xFFFFFFFFL - (ranked[ranked.length - 1 - t] & 0xFFFFFFFFL))] = true;
                 }
             }
         }
@@ -171,6 +188,10 @@ final class CpuTokenSelection {
     static float[] readFloats(DeviceArray a, String call) {
         MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
         float[] values = new float[Math.toIntExact(a.elementCount())];
+        if (a.dtype() == org.lacuna.runtime.DType.F32) {
+            MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT_UNALIGNED, a.byteOffset(), values, 0, values.length);
+            return values;
+        }
         for (int i = 0; i < values.length; i++) {
             values[i] = CpuElements.read(segment, a.byteOffset(), a.dtype(), i);
         }
@@ -180,16 +201,12 @@ final class CpuTokenSelection {
     static int[] readInts(DeviceArray a, String call) {
         MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
         int[] values = new int[Math.toIntExact(a.elementCount())];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = segment.get(I32, a.byteOffset() + 4L * i);
-        }
+        MemorySegment.copy(segment, I32, a.byteOffset(), values, 0, values.length);
         return values;
     }
 
     static void writeInts(DeviceArray a, int[] values, String call) {
         MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
-        for (int i = 0; i < values.length; i++) {
-            segment.set(I32, a.byteOffset() + 4L * i, values[i]);
-        }
+        MemorySegment.copy(values, 0, segment, I32, a.byteOffset(), values.length);
     }
 }

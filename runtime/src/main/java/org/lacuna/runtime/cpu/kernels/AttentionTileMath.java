@@ -1,0 +1,38 @@
+package org.lacuna.runtime.cpu.kernels;
+
+/**
+ * The arithmetic inside one attention tile, on fp32 scratch arrays: {@link ScalarAttentionTileMath} for any JVM,
+ * {@code VectorAttentionTileMath} where the Vector API is enabled. {@link FlashAttention} and {@link KeyAttention}
+ * own the tiling, masking and softmax bookkeeping; this owns the loops that dominate the time.
+ *
+ * <p>Layouts: a query tile {@code q[row·dim + d]} ({@code rows} a multiple of {@link #ROW_GROUP}), keys transposed
+ * {@code kt[d·KEYS + j]}, values {@code v[j·dim + d]}, scores and probabilities {@code s[row·KEYS + j]}, the output
+ * accumulator {@code o[row·dim + d]}; {@code dim} is a multiple of 32 and every tile holds {@link #KEYS} keys
+ * (zero-padded). Each element is summed in an order fixed by the layout alone.
+ */
+public interface AttentionTileMath {
+    /** Keys a tile. */
+    int KEYS = 64;
+    /** Query rows go through the tile loops this many at a time. */
+    int ROW_GROUP = 4;
+
+    /** {@code s[i][j] = Σ_d q[i][d] · kt[d][j]} for rows {@code [0, rows)} of q from {@code qOffset}, every key. */
+    void scores(float[] q, int qOffset, float[] kt, int rows, int dim, float[] s);
+
+    /** {@code o[i][d] += Σ_j p[i][j] · v[j][d]} for rows {@code [0, rows)} of o from {@code oOffset}. */
+    void accumulate(float[] p, float[] v, int rows, int dim, float[] o, int oOffset);
+
+    /** The largest of {@code s[offset .. offset + count)}. */
+    float max(float[] s, int offset, int count);
+
+    /** {@code s[offset + j] = exp(s[offset + j] - shift)} for {@code j < count}; returns their sum. */
+    float expAndSum(float[] s, int offset, int count, float shift);
+
+    /** {@code a[offset + j] *= factor} for {@code j < count}. */
+    void scale(float[] a, int offset, int count, float factor);
+
+    /** The Vector API form where enabled, else the scalar one. */
+    static AttentionTileMath of(boolean vectorApi) {
+        return vectorApi ? VectorTileMathHolder.INSTANCE : ScalarAttentionTileMath.INSTANCE;
+    }
+}

@@ -1,0 +1,59 @@
+package org.lacuna.runtime.cpu.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.lacuna.runtime.HalfFloats;
+
+/**
+ * A row-major matrix of F16 or BF16 elements in a segment, as attention operands are: row {@code r}, head {@code h},
+ * element {@code d} at element index {@code r·rowStride + column + h·headDim + d} from {@code byteOffset}. A packed
+ * QKV tensor is three of these over one segment, differing in {@code column}.
+ */
+public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, long rowStride, long column) {
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private long byteAt(long row, int head, int headDim) {
+        return byteOffset + 2 * (row * rowStride + column + (long) head * headDim);
+    }
+
+    /** {@code to[at + d] = scale · this[row, head, d]} for {@code d < headDim}, through {@code bits}. */
+    void widen(long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
+        MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, headDim);
+        if (bf16) {
+            for (int d = 0; d < headDim; d++) {
+                to[at + d] = Float.intBitsToFloat(bits[d] << 16) * scale;
+            }
+        } else {
+            for (int d = 0; d < headDim; d++) {
+                to[at + d] = Float.float16ToFloat(bits[d]) * scale;
+            }
+        }
+    }
+
+    /** As {@link #widen}, into column {@code column} of a [headDim, width] matrix. */
+    void widenTransposed(long row, int head, int headDim, short[] bits, float[] to, int column, int width) {
+        MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, headDim);
+        for (int d = 0; d < headDim; d++) {
+            to[d * width + column] = bf16 ? Float.intBitsToFloat(bits[d] << 16) : Float.float16ToFloat(bits[d]);
+        }
+    }
+
+    /** {@code this[row, head, d] = round(from[at + d] · scale)}, one rounding to the 16-bit type. */
+    void narrow(long row, int head, int headDim, float[] from, int at, float scale, short[] bits) {
+        if (bf16) {
+            for (int d = 0; d < headDim; d++) {
+                bits[d] = HalfFloats.toBf16(from[at + d] * scale);
+            }
+        } else {
+            for (int d = 0; d < headDim; d++) {
+                bits[d] = Float.floatToFloat16(from[at + d] * scale);
+            }
+        }
+        MemorySegment.copy(bits, 0, segment, U16, byteAt(row, head, headDim), headDim);
+    }
+
+    /** Zeros row {@code row}'s {@code count} elements from its column. */
+    public void zeroRow(long row, long count) {
+        segment.asSlice(byteOffset + 2 * (row * rowStride + column), 2 * count).fill((byte) 0);
+    }
+}

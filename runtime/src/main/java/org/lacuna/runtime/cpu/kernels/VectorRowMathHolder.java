@@ -1,0 +1,9 @@
+package org.lacuna.runtime.cpu.kernels;
+
+/** Defers loading the Vector API classes until a backend with the Vector API enabled first asks for them. */
+final class VectorRowMathHolder {
+    static final RowMath INSTANCE = new VectorRowMath();
+
+    private VectorRowMathHolder() {
+    }
+}
