@@ -7,6 +7,9 @@ import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.layers.Linear;
 import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.gemm.DeviceWeights;
+import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -38,6 +41,9 @@ public class TinyLinearBenchmark {
     private Session session;
     private Linear linear;
     private Tensor x;
+    private Tensor y;
+    private DeviceArray denseWeight;
+    private DeviceArray zeroBias;
 
     @Setup
     public void setUp() {
@@ -55,10 +61,22 @@ public class TinyLinearBenchmark {
         }
         linear = Linear.create(session, weight, FEATURES, FEATURES, bias, Linear.Options.of(DType.F32));
         x = session.fromFloats(input, DType.F32, 1, FEATURES);
+        y = session.empty(DType.F32, 1, FEATURES);
+        denseWeight = DeviceWeights.uploadDense(session.backend(), weight(random), FEATURES, FEATURES, DType.F32);
+        zeroBias = session.fromFloats(new float[FEATURES], DType.F32, FEATURES).array("setUp");
+    }
+
+    private static float[] weight(SplittableRandom random) {
+        float[] w = new float[FEATURES * FEATURES];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextDouble(-1, 1);
+        }
+        return w;
     }
 
     @TearDown
     public void tearDown() {
+        denseWeight.buffer().close();
         session.close();
     }
 
@@ -68,5 +86,21 @@ public class TinyLinearBenchmark {
         try (Tensor y = linear.forward(x)) {
             return y.shape().elementCount();
         }
+    }
+
+    /** The part of {@link #forward} that is allocation and release of the output tensor. */
+    @Benchmark
+    public long allocateAndClose() {
+        try (Tensor t = session.empty(DType.F32, 1, FEATURES)) {
+            return t.shape().elementCount();
+        }
+    }
+
+    /** The part of {@link #forward} that is the op itself, on arrays allocated once. */
+    @Benchmark
+    public DeviceArray opOnly() {
+        DeviceArray out = y.array("opOnly");
+        session.backend().ops().linearDense(x.array("opOnly"), denseWeight, zeroBias, Activation.NONE, out);
+        return out;
     }
 }
