@@ -60,7 +60,7 @@ public final class VectorHalfConversions {
                     HalfConversions.narrow(src, srcOffset + i, step, dst, byteOffset + 2L * i, dtype);
                     continue;
                 }
-                narrowed = f32ToF16Bits(bits, values);
+                narrowed = f32ToF16Bits(bits);
             } else {
                 IntVector lsb = bits.lanewise(VectorOperators.LSHR, 16).and(1);
                 IntVector rounded = bits.add(0x7FFF).add(lsb).lanewise(VectorOperators.LSHR, 16);
@@ -90,7 +90,7 @@ public final class VectorHalfConversions {
     }
 
     /** F32 bits of non-NaN values to F16 bits, rounded to nearest even (overflow to infinity, subnormals exact). */
-    static IntVector f32ToF16Bits(IntVector bits, FloatVector values) {
+    static IntVector f32ToF16Bits(IntVector bits) {
         IntVector sign = bits.and(0x8000_0000).lanewise(VectorOperators.LSHR, 16);
         IntVector magnitude = bits.and(0x7FFF_FFFF);
         // Subnormal results: adding 0.5 aligns the 10 mantissa bits at the bottom; the FPU rounds to nearest even.
