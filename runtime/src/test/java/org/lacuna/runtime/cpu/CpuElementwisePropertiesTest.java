@@ -27,7 +27,8 @@ import org.lacuna.runtime.testing.TestData;
 /**
  * The elementwise ops over ragged shapes (rows 1..70, columns 1..300, mostly not multiples of the vector width) on
  * both paths (Vector API and plain Java), each with 1 and 3 threads and chunks small enough that every shape splits:
- * 1 and 3 threads must agree bit for bit, and every result must match double precision (casts exactly).
+ * 1 and 3 threads must agree bit for bit (and, for the elementwise ops, the two paths too), and every result must
+ * match double precision (casts exactly).
  */
 class CpuElementwisePropertiesTest {
     /** Elements per chunk: small, so that even a 1x300 row or a 70x1 column split into several chunks. */
@@ -79,6 +80,11 @@ class CpuElementwisePropertiesTest {
         try {
             List<float[]> results = runEveryPath(out, Shape.of(rows, cols),
                     (ops, ys) -> ops.biasActivation(xs, withBias ? bs : null, activation, ys));
+            // Elementwise work has no reduction, and both paths share their math bit for bit (ScalarMath, VectorMath).
+            for (int i = 1; i < results.size(); i++) {
+                assertArrayEquals(bits(results.get(0)), bits(results.get(i)), PATHS.get(0).name() + " and "
+                        + PATHS.get(i).name() + " differ");
+            }
             for (float[] y : results) {
                 for (int i = 0; i < x.length; i++) {
                     double expected = activation.apply((double) x[i] + (withBias ? bias[i % cols] : 0.0));

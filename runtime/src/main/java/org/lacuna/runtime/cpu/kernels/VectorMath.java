@@ -1,16 +1,38 @@
 package org.lacuna.runtime.cpu.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ScalarMath}'s fp32 erfc and GELU lane by lane (same formula, same fused multiply-adds; exp is the Vector
- * API's, within an ulp of Math.exp). Uses jdk.incubator.vector: load only where the module is present.
+ * {@link ScalarMath}'s fp32 exp, erfc and GELU lane by lane: the same correctly rounded operations in the same order,
+ * so every lane gives the bits the scalar function gives. Uses jdk.incubator.vector: load only where the module is
+ * present.
  */
 public final class VectorMath {
     private VectorMath() {
+    }
+
+    /** e^x of every lane, as {@link ScalarMath#exp}. */
+    public static FloatVector exp(FloatVector x) {
+        VectorSpecies<Float> species = x.species();
+        FloatVector clamped = x.max(ScalarMath.EXP_MIN).min(ScalarMath.EXP_MAX);
+        FloatVector shifted = clamped.fma(ScalarMath.LOG2E, ScalarMath.ROUNDING);
+        FloatVector n = shifted.sub(ScalarMath.ROUNDING);
+        IntVector exponent = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ScalarMath.ROUNDING));
+        FloatVector r = n.neg().fma(FloatVector.broadcast(species, ScalarMath.LN2_HIGH), clamped);
+        r = n.neg().fma(FloatVector.broadcast(species, ScalarMath.LN2_LOW), r);
+        float[] poly = ScalarMath.EXP_POLY;
+        FloatVector q = FloatVector.broadcast(species, poly[poly.length - 1]);
+        for (int i = poly.length - 2; i >= 0; i--) {
+            q = q.fma(r, FloatVector.broadcast(species, poly[i]));
+        }
+        FloatVector scale = exponent.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector y = q.fma(r.mul(r), r).add(1f).mul(scale);
+        return y.blend(0f, x.compare(VectorOperators.LT, ScalarMath.EXP_MIN))
+                .blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, ScalarMath.EXP_MAX));
     }
 
     /** erfc of every lane. */
@@ -22,10 +44,10 @@ public final class VectorMath {
         float[] poly = ScalarMath.ERFC_POLY;
         FloatVector p = FloatVector.broadcast(species, poly[poly.length - 1]);
         for (int i = poly.length - 2; i >= 0; i--) {
-            p = t.fma(p, FloatVector.broadcast(species, poly[i]));
+            p = p.fma(t, FloatVector.broadcast(species, poly[i]));
         }
         FloatVector argument = a.neg().fma(a, t.mul(p).add(ScalarMath.ERFC_BIAS));
-        FloatVector tail = t.mul(argument.lanewise(VectorOperators.EXP));
+        FloatVector tail = t.mul(exp(argument));
         VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
         return tail.blend(FloatVector.broadcast(species, 2f).sub(tail), negative);
     }

@@ -8,9 +8,40 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.cpu.SpecialFunctions;
 import org.lacuna.runtime.ops.Activation;
 
-/** The fp32 erf and GELU of both paths against the double-precision {@link SpecialFunctions}. */
+/**
+ * The fp32 exp, erf and GELU against double precision ({@link Math#exp}, {@link SpecialFunctions}), and the Vector
+ * API versions against the scalar ones bit for bit.
+ */
 class ElementMathTest {
     private static final int SAMPLES = 200_001;
+
+    @Test
+    void expIsWithinTwoUlpsAndBothPathsGiveTheSameBits() {
+        float[] xs = new float[SAMPLES + 6];
+        for (int i = 0; i < SAMPLES; i++) {
+            xs[i] = -90f + 180f * i / (SAMPLES - 1);
+        }
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 88.37626f, -87.33654f};
+        System.arraycopy(specials, 0, xs, SAMPLES, specials.length);
+        float[] vector = new float[xs.length];
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        int bound = FloatVector.SPECIES_PREFERRED.loopBound(xs.length);
+        for (int i = 0; i < bound; i += lanes) {
+            VectorMath.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, xs, i)).intoArray(vector, i);
+        }
+        for (int i = 0; i < bound; i++) {
+            float scalar = ScalarMath.exp(xs[i]);
+            assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(vector[i]), "exp(" + xs[i] + ")");
+            double exact = Math.exp(xs[i]);
+            if (xs[i] > ScalarMath.EXP_MAX) {
+                assertEquals(Float.POSITIVE_INFINITY, scalar, "exp(" + xs[i] + ") overflows");
+            } else if (exact >= 0x1p-126 || Double.isNaN(exact)) {
+                assertEquals(exact, scalar, 2 * Math.ulp((float) exact), "exp(" + xs[i] + ")");
+            } else {
+                assertEquals(0f, scalar, "exp(" + xs[i] + ") flushes to zero");
+            }
+        }
+    }
 
     @Test
     void erfIsWithinFourTenMillionthsEverywhere() {
@@ -34,7 +65,7 @@ class ElementMathTest {
     }
 
     @Test
-    void geluOfBothPathsMatchesTheReferenceAndEachOther() {
+    void geluMatchesTheReferenceAndBothPathsGiveTheSameBits() {
         float[] xs = new float[SAMPLES];
         for (int i = 0; i < SAMPLES; i++) {
             xs[i] = -12f + 24f * i / (SAMPLES - 1);
@@ -44,8 +75,9 @@ class ElementMathTest {
         for (int i = 0; i < SAMPLES; i++) {
             double exact = Activation.GELU.apply(xs[i]);
             double tolerance = 4 * Math.ulp((float) exact) + 5e-7;
-            assertEquals(exact, ScalarMath.gelu(xs[i]), tolerance, "scalar gelu(" + xs[i] + ")");
-            assertEquals(exact, vector[i], tolerance, "vector gelu(" + xs[i] + ")");
+            float scalar = ScalarMath.gelu(xs[i]);
+            assertEquals(exact, scalar, tolerance, "scalar gelu(" + xs[i] + ")");
+            assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(vector[i]), "vector gelu(" + xs[i] + ")");
         }
         FloatVector specials = FloatVector.fromArray(FloatVector.SPECIES_128,
                 new float[] {Float.NaN, Float.POSITIVE_INFINITY, -0f, 1e-30f}, 0);
