@@ -21,7 +21,10 @@ public interface RowKernels {
 
     void narrow(float[] src, int count, MemorySegment dst, long byteOffset, DType dtype);
 
-    /** {@code x[i] = act(x[i] + bias[biasOffset + i])} for i in [0, count); bias may be null. */
+    /**
+     * {@code x[i] = act(x[i] + bias[biasOffset + i])} for i in [0, count); bias may be null. The GEMM epilogue's
+     * arithmetic ({@link Epilogue}), so an unfused bias + activation gives the bits a fused one does.
+     */
     void biasActivation(float[] x, int count, float[] bias, int biasOffset, Activation activation);
 
     /** How many partial results {@link #accumulate} keeps per row. */

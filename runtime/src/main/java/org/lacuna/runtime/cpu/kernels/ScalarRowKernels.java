@@ -24,17 +24,7 @@ final class ScalarRowKernels implements RowKernels {
 
     @Override
     public void biasActivation(float[] x, int count, float[] bias, int biasOffset, Activation activation) {
-        for (int i = 0; i < count; i++) {
-            x[i] = activate(bias == null ? x[i] : x[i] + bias[biasOffset + i], activation);
-        }
-    }
-
-    static float activate(float v, Activation activation) {
-        return switch (activation) {
-            case NONE -> v;
-            case RELU -> Math.max(v, 0f);
-            case GELU -> ScalarMath.gelu(v);
-        };
+        Epilogue.biasActivation(x, 0, count, 1, count, bias, biasOffset, activation);
     }
 
     @Override

@@ -36,22 +36,7 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void biasActivation(float[] x, int count, float[] bias, int biasOffset, Activation activation) {
-        int i = 0;
-        for (int end = FLOATS.loopBound(count); i < end; i += FLOATS.length()) {
-            FloatVector v = FloatVector.fromArray(FLOATS, x, i);
-            if (bias != null) {
-                v = v.add(FloatVector.fromArray(FLOATS, bias, biasOffset + i));
-            }
-            v = switch (activation) {
-                case NONE -> v;
-                case RELU -> v.max(0f);
-                case GELU -> VectorMath.gelu(v);
-            };
-            v.intoArray(x, i);
-        }
-        for (; i < count; i++) {
-            x[i] = ScalarRowKernels.activate(bias == null ? x[i] : x[i] + bias[biasOffset + i], activation);
-        }
+        VectorEpilogue.biasActivation(x, 0, count, 1, count, bias, biasOffset, activation);
     }
 
     @Override
