@@ -16,6 +16,8 @@ import org.lacuna.runtime.LacunaConfig;
 import org.lacuna.runtime.LacunaException;
 import org.lacuna.runtime.compile.CudaHeaders;
 import org.lacuna.runtime.compile.KernelCompiler;
+import org.lacuna.runtime.cpu.CpuCapabilities;
+import org.lacuna.runtime.cpu.CpuOptions;
 import org.lacuna.runtime.internal.blas.BlasBindings;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
 import org.lacuna.runtime.internal.nvrtc.NvrtcBindings;
@@ -50,6 +52,8 @@ final class InfoCommand implements Callable<Integer> {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("jdk", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         info.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        // Up front: whether this JVM runs the CPU backend's fast kernels, and the flags that turn them on if not.
+        info.put("cpu kernels", CpuCapabilities.summary(CpuOptions.fromConfig()));
 
         List<Map<String, Object>> backends = new ArrayList<>();
         for (Backends.Candidate candidate : Backends.survey()) {

@@ -27,6 +27,7 @@ class LacunaCliTest {
         String text = result[1];
         assertTrue(text.contains("jdk: 25"), text);
         assertTrue(text.contains("serving backend:"), text);
+        assertTrue(text.contains("cpu kernels: ") && text.contains("worker threads; Vector API kernels"), text);
         assertTrue(text.contains("nvrtc:") && text.contains("cublas:") && text.contains("cusparse:"), text);
         assertTrue(text.contains("kernel cache:"), text);
         if (!Backends.survey().get(0).availability().available()) {

@@ -20,6 +20,7 @@ import org.lacuna.runtime.ops.OpSet;
 final class CpuBackend implements Backend {
     private final String name;
     private final CpuMemoryAccounting accounting = new CpuMemoryAccounting();
+    private final CpuSegmentPool pool = new CpuSegmentPool(accounting);
     private final OpSet ops;
     private final Runnable releaseOps;
     private final DeviceInfo device = new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " ("
@@ -60,7 +61,7 @@ final class CpuBackend implements Backend {
         if (bytes < 0) {
             throw InvalidInputException.argument("allocate", "negative size " + bytes);
         }
-        return new CpuBuffer(bytes, name, accounting);
+        return new CpuBuffer(bytes, name, pool, accounting);
     }
 
     @Override
@@ -135,7 +136,11 @@ final class CpuBackend implements Backend {
             try {
                 releaseOps.run();
             } finally {
-                accounting.releaseAll();
+                try {
+                    accounting.releaseAll();
+                } finally {
+                    pool.close();
+                }
             }
         }
     }

@@ -21,8 +21,7 @@ public final class CpuBackendProvider implements BackendProvider {
 
     @Override
     public BackendAvailability probe() {
-        CpuOptions options = CpuOptions.fromConfig();
-        return BackendAvailability.yes(options.threads() + " worker threads; " + CpuCapabilities.describe(options));
+        return BackendAvailability.yes(CpuCapabilities.summary(CpuOptions.fromConfig()));
     }
 
     @Override

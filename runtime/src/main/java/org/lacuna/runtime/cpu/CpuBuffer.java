@@ -1,27 +1,25 @@
 package org.lacuna.runtime.cpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.lacuna.runtime.DeviceBuffer;
 import org.lacuna.runtime.ResourceClosedException;
 
-/** Off-heap host memory of the CPU backend, in its own shared arena so that closing frees it at once. */
+/** Off-heap host memory of the CPU backend: a block of its {@link CpuSegmentPool}, given back on close. */
 final class CpuBuffer implements DeviceBuffer {
     static final int ALIGNMENT = 64;
 
     private final String backendName;
-    private final Arena arena;
-    private final MemorySegment segment;
+    private final CpuSegmentPool pool;
+    private final CpuSegmentPool.Block block;
     private final CpuMemoryAccounting accounting;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    CpuBuffer(long bytes, String backendName, CpuMemoryAccounting accounting) {
+    CpuBuffer(long bytes, String backendName, CpuSegmentPool pool, CpuMemoryAccounting accounting) {
         this.backendName = backendName;
-        this.arena = Arena.ofShared();
-        this.segment = arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes);
+        this.pool = pool;
+        this.block = pool.acquire(bytes);
         this.accounting = accounting;
-        accounting.allocated(bytes);
         accounting.track(this);
     }
 
@@ -29,12 +27,12 @@ final class CpuBuffer implements DeviceBuffer {
         if (closed.get()) {
             throw new ResourceClosedException(call, "CPU buffer");
         }
-        return segment;
+        return block.memory();
     }
 
     @Override
     public long byteSize() {
-        return segment.byteSize();
+        return block.memory().byteSize();
     }
 
     @Override
@@ -50,9 +48,8 @@ final class CpuBuffer implements DeviceBuffer {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            accounting.released(segment.byteSize());
             accounting.untrack(this);
-            arena.close();
+            pool.release(block);
         }
     }
 }

@@ -41,6 +41,16 @@ public final class CpuCapabilities {
         return vector + "; " + NativeBlasStatus.describe(options);
     }
 
+    /**
+     * The serving CPU backend's line for {@code lacuna info} and its availability probe: threads, fast paths, and
+     * the flags to add when the JVM keeps the Vector API kernels off.
+     */
+    public static String summary(CpuOptions options) {
+        String line = options.threads() + " worker threads; " + describe(options);
+        return options.vectorApi() && !VECTOR_MODULE ? line + "; for the fast path start java with " + FAST_PATH_FLAGS
+                : line;
+    }
+
     /** Logs once per JVM that a fast path is off, with the flags that turn it on. */
     static void warnOnceIfDegraded(CpuOptions options) {
         if (options.vectorApi() && !VECTOR_MODULE && WARNED.compareAndSet(false, true)) {

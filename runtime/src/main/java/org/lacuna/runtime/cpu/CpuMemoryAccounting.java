@@ -1,14 +1,21 @@
 package org.lacuna.runtime.cpu;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.lacuna.runtime.MemoryStats;
 
-/** In-use and peak bytes of the CPU backend (it caches nothing: the JVM's allocator is fast enough). */
+/**
+ * In-use, cached and peak bytes of the CPU backend ({@link CpuSegmentPool} reports each block it hands out or takes
+ * back), and the buffers still open, so that a closed backend leaves nothing behind.
+ */
 final class CpuMemoryAccounting {
-    private final AtomicLong inUse = new AtomicLong();
-    private final AtomicLong peak = new AtomicLong();
-    private final AtomicLong allocations = new AtomicLong();
-    private final java.util.Set<CpuBuffer> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<CpuBuffer> live = ConcurrentHashMap.newKeySet();
+    private long inUse;
+    private long cached;
+    private long peak;
+    private long allocations;
+    private long reuses;
 
     void track(CpuBuffer buffer) {
         live.add(buffer);
@@ -18,24 +25,37 @@ final class CpuMemoryAccounting {
         live.remove(buffer);
     }
 
-    /** Frees every buffer still open: a closed backend leaves nothing behind. */
+    /** Closes every buffer still open. */
     void releaseAll() {
-        for (CpuBuffer buffer : java.util.List.copyOf(live)) {
+        for (CpuBuffer buffer : List.copyOf(live)) {
             buffer.close();
         }
     }
 
-    void allocated(long bytes) {
-        long now = inUse.addAndGet(bytes);
-        peak.accumulateAndGet(now, Math::max);
-        allocations.incrementAndGet();
+    synchronized void acquired(long bytes, boolean reused) {
+        inUse += bytes;
+        if (reused) {
+            cached -= bytes;
+            reuses++;
+        } else {
+            allocations++;
+        }
+        peak = Math.max(peak, inUse + cached);
     }
 
-    void released(long bytes) {
-        inUse.addAndGet(-bytes);
+    synchronized void released(long bytes, boolean keptInCache) {
+        inUse -= bytes;
+        if (keptInCache) {
+            cached += bytes;
+        }
     }
 
-    MemoryStats snapshot() {
-        return new MemoryStats(inUse.get(), 0, peak.get(), allocations.get(), 0);
+    /** The pool freed its cache. */
+    synchronized void droppedCache() {
+        cached = 0;
+    }
+
+    synchronized MemoryStats snapshot() {
+        return new MemoryStats(inUse, cached, peak, allocations, reuses);
     }
 }
