@@ -12,6 +12,7 @@ import org.lacuna.api.io.KittiBinReader;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.bench.gpu.SparseConvExport;
 import org.lacuna.bench.gpu.SparseConvNetwork;
 import org.lacuna.runtime.Backend;
 import org.lacuna.runtime.DType;
@@ -34,13 +35,15 @@ import org.lacuna.runtime.sparseconv.Dataflow;
  * run: the convolution chain of {@link SparseConvNetwork} (fp32, maps cached, per-layer medians), the map building
  * of the whole network from fresh coordinates, and the java-api {@link MinkUNet} forward with its batch norm, ReLU,
  * residual sums and concatenations (maps cached after the first forward). Wall clock, medians; a shared machine is
- * noisy, so read the ratios. Arguments: serving iterations (default 7), reference iterations (default 2).
+ * noisy, so read the ratios. Arguments: serving iterations (default 7), reference iterations (default 2, 0 skips the reference);
+ * {@code -Dlacuna.bench.chainOnly=true} times the convolution chain alone;
+ * {@code -Dlacuna.bench.exportDir} also exports the maps and weights for a PyTorch run of the same chain.
  */
 public final class SparseConvCpuComparison {
     private SparseConvCpuComparison() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         int servingRuns = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         int referenceRuns = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         Path sweep = SparseConvNetwork.findSweep().orElseThrow(() -> new IllegalStateException("no KITTI sweep"));
@@ -52,8 +55,13 @@ public final class SparseConvCpuComparison {
         System.out.printf(Locale.ROOT, "KITTI %s at 5 cm: %,d voxels, %d convolutions, %.2f GFLOP useful, %d threads%n",
                 sweep, stride1.size(), network.layers().size(), network.usefulFlops() / 1e9,
                 Runtime.getRuntime().availableProcessors());
+        String exportDir = System.getProperty("lacuna.bench.exportDir");
+        if (exportDir != null) {
+            // The maps and weights for a PyTorch run of the same chain (bench/anchors/sparse_conv_anchor.py's format).
+            new SparseConvExport(Path.of(exportDir), sweep.toString(), in, cs).add(1, network);
+        }
 
-        double[] mapMs = new double[5];
+        double[] mapMs = new double[Boolean.getBoolean("lacuna.bench.chainOnly") ? 1 : 5];
         long[] keys = stride1.keys();
         for (int i = 0; i < mapMs.length; i++) {
             mapMs[i] = SparseConvNetwork.buildMapsNanos(keys, in, cs) / 1e6;
@@ -62,7 +70,8 @@ public final class SparseConvCpuComparison {
                 + "(min %.1f)%n", median(mapMs), Arrays.stream(mapMs).min().orElse(0));
 
         double[][] serving = chain(new CpuBackendProvider().open(0), network, servingRuns);
-        double[][] reference = chain(new ReferenceBackendProvider().open(0), network, referenceRuns);
+        double[][] reference = referenceRuns == 0 ? null
+                : chain(new ReferenceBackendProvider().open(0), network, referenceRuns);
         System.out.println("layer                               pairs      in   out   serving ms  GFLOP/s   reference ms"
                 + "  speedup");
         double servingTotal = 0;
@@ -70,7 +79,7 @@ public final class SparseConvCpuComparison {
         for (int l = 0; l < network.layers().size(); l++) {
             SparseConvNetwork.Layer layer = network.layers().get(l);
             double s = median(serving[l]);
-            double r = median(reference[l]);
+            double r = reference == null ? Double.NaN : median(reference[l]);
             servingTotal += s;
             referenceTotal += r;
             System.out.printf(Locale.ROOT, "%-32s %9d %5d %5d %10.2f %8.1f %12.1f %8.1fx%n", layer.key(),
@@ -81,8 +90,12 @@ public final class SparseConvCpuComparison {
                 network.usefulFlops() / servingTotal / 1e6, referenceTotal, network.usefulFlops() / referenceTotal / 1e6,
                 referenceTotal / servingTotal);
 
+        if (Boolean.getBoolean("lacuna.bench.chainOnly")) {
+            return;
+        }
         double servingForward = forward(CpuBackendProvider.NAME, cloud, servingRuns);
-        double referenceForward = forward(ReferenceBackendProvider.NAME, cloud, referenceRuns);
+        double referenceForward = referenceRuns == 0 ? Double.NaN
+                : forward(ReferenceBackendProvider.NAME, cloud, referenceRuns);
         System.out.printf(Locale.ROOT, "MinkUNet.forward (java-api, F32, maps cached): serving %.1f ms, reference "
                 + "%.1f ms, %.1fx; outside the convolutions (BN, ReLU, sums, concat, classifier): serving %.1f ms%n",
                 servingForward, referenceForward, referenceForward / servingForward, servingForward - servingTotal);

@@ -21,8 +21,8 @@ import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
 
 /**
- * Point-cloud sparse convolution of the serving CPU backend: x and the weights widened to fp32 once per call, then
- * {@link SparseConvKernel} over blocks of output rows sized from the map's statistics, the blocks spread over the
+ * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 once per call, x read in
+ * place row by row as blocks gather it, then {@link SparseConvKernel} over blocks of output rows sized from the map's statistics, the blocks spread over the
  * backend's threads and each written straight to y. The {@link Dataflow} is a GPU hint: the CPU's one blocked
  * kernel spans both dataflows through its block size, and its result is the same whatever the block size or the
  * thread count.
@@ -59,9 +59,9 @@ final class CpuConvolutionOps implements ConvolutionOps {
         int out = Math.toIntExact(weights.shape().dim(2));
         PairLists pairs = pairLists.computeIfAbsent(map, m -> new PairLists(m.pairStarts(), m.pairInputs(),
                 m.pairOutputs()));
-        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(widen(x), in, widen(weights), out,
-                bias == null ? null : widen(bias), activation == Activation.RELU, map.volume(), pairs.starts(),
-                pairs.inputs(), pairs.outputs());
+        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(segment(x), x.byteOffset(),
+                x.dtype() == DType.F16, in, widen(weights), out, bias == null ? null : widen(bias),
+                activation == Activation.RELU, map.volume(), pairs.starts(), pairs.inputs(), pairs.outputs());
         int rows = map.outputCount();
         double fraction = map.statistics().averageNeighbours() / map.volume();
         int blockRows = SparseConvKernel.blockRows(fraction, out, rows);

@@ -1,5 +1,8 @@
 package org.lacuna.runtime.cpu.kernels;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * The fused sparse convolution on plain arrays, one block of consecutive output rows at a time:
  * {@code y[o, :] = act(bias + Σ_v x[in(o, v), :] · w[v])}. For each kernel offset v in order, the block's pairs of v
@@ -18,13 +21,41 @@ public final class SparseConvKernel {
     public static final int CHUNK = 128;
 
     /**
-     * One convolution's operands, all fp32 and row-major: x [inputs, in], w [volume, in, out], bias [out] (or null);
-     * the pair lists of the kernel map, pairs of offset v at {@code [pairStart[v], pairStart[v + 1])} sorted by
-     * output row.
+     * One convolution's operands, row-major: x [inputs, in] where it lies (F32, or F16 when {@code halfX}), read
+     * only for the rows a block gathers, so it is never copied whole; fp32 w [volume, in, out] and bias [out] (or
+     * null); the pair lists of the kernel map, pairs of offset v at {@code [pairStart[v], pairStart[v + 1])} sorted
+     * by output row.
      */
-    public record Problem(float[] x, int in, float[] w, int out, float[] bias, boolean relu, int volume,
-                          long[] pairStart, int[] pairInputs, int[] pairOutputs) {
+    public record Problem(MemorySegment x, long xByteOffset, boolean halfX, int in, float[] w, int out, float[] bias,
+                          boolean relu, int volume, long[] pairStart, int[] pairInputs, int[] pairOutputs) {
+        /** The same problem with x held in a float array, for callers (and tests) that have one. */
+        public static Problem of(float[] x, int in, float[] w, int out, float[] bias, boolean relu, int volume,
+                                 long[] pairStart, int[] pairInputs, int[] pairOutputs) {
+            return new Problem(MemorySegment.ofArray(x), 0, false, in, w, out, bias, relu, volume, pairStart,
+                    pairInputs, pairOutputs);
+        }
+
+        /** Input row {@code row} widened to fp32 into {@code tile} at {@code at}. */
+        void gather(int row, float[] tile, int at) {
+            long element = (long) row * in;
+            if (halfX) {
+                for (int c = 0; c < in; c++) {
+                    tile[at + c] = Float.float16ToFloat(x.get(F16, xByteOffset + (element + c) * 2));
+                }
+            } else if (in >= BULK_COPY_FLOATS) {
+                MemorySegment.copy(x, F32, xByteOffset + element * 4, tile, at, in);
+            } else {
+                for (int c = 0; c < in; c++) {
+                    tile[at + c] = x.get(F32, xByteOffset + (element + c) * 4);
+                }
+            }
+        }
     }
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** Below this a bulk copy's fixed cost outweighs element reads. */
+    private static final int BULK_COPY_FLOATS = 16;
 
     /** Per-thread scratch: the gathered tile, its product and the block accumulator, grown on demand. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
@@ -52,7 +83,6 @@ public final class SparseConvKernel {
             }
         }
         int end = first + rows;
-        float[] x = p.x();
         int[] inputs = p.pairInputs();
         int[] outputs = p.pairOutputs();
         for (int v = 0; v < p.volume(); v++) {
@@ -62,7 +92,7 @@ public final class SparseConvKernel {
             for (int chunk = from; chunk < to; chunk += CHUNK) {
                 int m = Math.min(CHUNK, to - chunk);
                 for (int i = 0; i < m; i++) {
-                    System.arraycopy(x, inputs[chunk + i] * in, tile, i * in, in);
+                    p.gather(inputs[chunk + i], tile, i * in);
                 }
                 gemm.multiply(m, out, in, tile, 0, in, p.w(), weights, out, product, 0, out);
                 for (int i = 0; i < m; i++) {

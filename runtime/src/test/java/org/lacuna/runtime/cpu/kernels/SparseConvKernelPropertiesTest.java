@@ -70,7 +70,7 @@ class SparseConvKernelPropertiesTest {
         int[] pairInputs = pairs.stream().mapToInt(p -> p[0]).toArray();
         int[] pairOutputs = pairs.stream().mapToInt(p -> p[1]).toArray();
         float[] bias = random.nextBoolean() ? values(random, out) : null;
-        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(values(random, inputs * in), in,
+        SparseConvKernel.Problem problem = SparseConvKernel.Problem.of(values(random, inputs * in), in,
                 values(random, volume * in * out), out, bias, random.nextBoolean(), volume, pairStart, pairInputs,
                 pairOutputs);
         for (TileGemm gemm : GEMMS) {
