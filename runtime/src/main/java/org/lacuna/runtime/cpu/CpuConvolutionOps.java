@@ -77,7 +77,7 @@ final class CpuConvolutionOps implements ConvolutionOps {
     @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         ConvolutionContracts.buildMapTables(inputs, outputs, geometry);
-        return MapTables.fromNeighbours(inputs.queryNeighbours(outputs, geometry), geometry.volume());
+        return CpuMapBuilder.build(context.threads(), inputs, outputs, geometry);
     }
 
     /** The array's elements as fp32, read in bulk. */

@@ -21,12 +21,14 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.KittiSweep;
+import org.lacuna.runtime.sparseconv.MapTables;
 import org.lacuna.runtime.testing.TestData;
 
 /**
  * The serving CPU sparse convolution against the reference backend beyond the conformance suite: 27 and 125
  * offsets, outputs no offset reaches, strided and transposed maps, ragged channel counts, F32 and F16, the Vector
- * API and the scalar path, the same bits with 1, 2 and 3 threads, and the real KITTI sweep.
+ * API and the scalar path, the same bits with 1, 2 and 3 threads, and the real KITTI sweep; and the backend's map
+ * builder, the reference's tables bit for bit.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CpuSparseConvolutionKernelTest {
@@ -84,6 +86,19 @@ class CpuSparseConvolutionKernelTest {
         compare(random, down, 32, 64, DType.F16, "KITTI 5 cm, k2s2");
         compare(random, down.outputs().kernelMap(ConvGeometry.transposed(2, 2)), 24, 16, DType.F32,
                 "KITTI 5 cm, transposed k2s2");
+    }
+
+    @Test
+    void mapTablesAreTheReferenceOnesOnTheSweepWithAnyThreadCount() {
+        CoordinateSet cloud = KittiSweep.voxels(0.05);
+        for (ConvGeometry geometry : List.of(ConvGeometry.submanifold(3), ConvGeometry.strided(2, 2))) {
+            KernelMap map = cloud.kernelMap(geometry);
+            MapTables expected = reference.ops().convolution().buildMapTables(cloud, map.outputs(), geometry);
+            for (Backend serving : List.of(vector1, vector3, scalar2)) {
+                MapTables built = serving.ops().convolution().buildMapTables(cloud, map.outputs(), geometry);
+                assertTrue(expected.sameAs(built), geometry + ": " + expected.firstDifference(built));
+            }
+        }
     }
 
     private static boolean hasEmptyRow(KernelMap map) {
