@@ -29,6 +29,7 @@ import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.KernelMap;
 
 /**
  * MinkUNet on the KITTI sweep at 5 cm on the CPU, the serving backend beside the double-precision reference in one
@@ -69,6 +70,9 @@ public final class SparseConvCpuComparison {
         System.out.printf(Locale.ROOT, "map building, every map of the network from fresh coordinates: median %.1f ms "
                 + "(min %.1f)%n", median(mapMs), Arrays.stream(mapMs).min().orElse(0));
 
+        if (!Boolean.getBoolean("lacuna.bench.chainOnly")) {
+            mapTables(network);
+        }
         double[][] serving = chain(new CpuBackendProvider().open(0), network, servingRuns);
         double[][] reference = referenceRuns == 0 ? null
                 : chain(new ReferenceBackendProvider().open(0), network, referenceRuns);
@@ -99,6 +103,39 @@ public final class SparseConvCpuComparison {
         System.out.printf(Locale.ROOT, "MinkUNet.forward (java-api, F32, maps cached): serving %.1f ms, reference "
                 + "%.1f ms, %.1fx; outside the convolutions (BN, ReLU, sums, concat, classifier): serving %.1f ms%n",
                 servingForward, referenceForward, referenceForward / servingForward, servingForward - servingTotal);
+    }
+
+    /**
+     * {@code buildMapTables} over the network's distinct forward maps (a transposed map is its downsampling map
+     * reversed, not a query), the serving backend's builder beside the reference's, alternating, medians of 5.
+     */
+    private static void mapTables(SparseConvNetwork network) {
+        List<KernelMap> forward = new ArrayList<>();
+        java.util.Set<KernelMap> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (SparseConvNetwork.Layer layer : network.layers()) {
+            if (!layer.geometry().transposed() && seen.add(layer.map())) {
+                forward.add(layer.map());
+            }
+        }
+        try (Backend serving = new CpuBackendProvider().open(0);
+             Backend reference = new ReferenceBackendProvider().open(0)) {
+            double[] servingMs = new double[5];
+            double[] referenceMs = new double[5];
+            for (int run = -1; run < servingMs.length; run++) {
+                for (Backend backend : List.of(serving, reference)) {
+                    long start = System.nanoTime();
+                    for (KernelMap map : forward) {
+                        backend.ops().convolution().buildMapTables(map.inputs(), map.outputs(), map.geometry());
+                    }
+                    if (run >= 0) {
+                        (backend == serving ? servingMs : referenceMs)[run] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+            System.out.printf(Locale.ROOT, "buildMapTables over the %d forward maps: serving %.1f ms, reference %.1f ms, "
+                    + "%.1fx%n", forward.size(), median(servingMs), median(referenceMs),
+                    median(referenceMs) / median(servingMs));
+        }
     }
 
     /** Per layer, the wall-clock ms of each run of the whole chain (after one warm-up run). */

@@ -42,7 +42,7 @@ final class CpuConvolutionOps implements ConvolutionOps {
 
     CpuConvolutionOps(CpuContext context) {
         this.context = context;
-        this.gemm = context.vectorApi() ? vectorTileGemm() : TileGemm.SGEMM;
+        this.gemm = context.vectorApi() ? vectorTileGemm() : TileGemm.SCALAR;
     }
 
     /** Kept apart so that the Vector API class loads only when it may run. */

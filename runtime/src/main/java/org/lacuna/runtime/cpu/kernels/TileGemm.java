@@ -10,7 +10,7 @@ public interface TileGemm {
     void multiply(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float[] c,
                   int cOffset, int ldc);
 
-    /** {@link Sgemm}, the shared single-threaded GEMM: the scalar path, and whatever Sgemm becomes. */
-    TileGemm SGEMM = (m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc) ->
-            Sgemm.multiply(m, n, k, a, aOffset, lda, b, bOffset, ldb, false, c, cOffset, ldc, false);
+    /** {@link Sgemm#multiplyScalar}, the shared portable kernel: the path without the Vector API. */
+    TileGemm SCALAR = (m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc) ->
+            Sgemm.multiplyScalar(m, n, k, a, aOffset, lda, b, bOffset, ldb, false, c, cOffset, ldc, false);
 }
