@@ -101,7 +101,8 @@ public final class SparseConvCpuComparison {
         double referenceForward = referenceRuns == 0 ? Double.NaN
                 : forward(ReferenceBackendProvider.NAME, cloud, referenceRuns);
         System.out.printf(Locale.ROOT, "MinkUNet.forward (java-api, F32, maps cached): serving %.1f ms, reference "
-                + "%.1f ms, %.1fx; outside the convolutions (BN, ReLU, sums, concat, classifier): serving %.1f ms%n",
+                + "%.1f ms, %.1fx; minus the serving chain above (host sums, concatenations, classifier; timed apart, so only "
+                + "meaningful on a quiet machine): %.1f ms%n",
                 servingForward, referenceForward, referenceForward / servingForward, servingForward - servingTotal);
     }
 
