@@ -1,7 +1,18 @@
 package org.lacuna.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.cpu.kernels.SparseConvKernel;
+import org.lacuna.runtime.cpu.kernels.TileGemm;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
@@ -9,23 +20,101 @@ import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
 
-/** Point-cloud sparse convolution of the serving CPU backend. */
+/**
+ * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 once per call, x read in
+ * place row by row as blocks gather it, then {@link SparseConvKernel} over blocks of output rows sized from the map's statistics, the blocks spread over the
+ * backend's threads and each written straight to y. The {@link Dataflow} is a GPU hint: the CPU's one blocked
+ * kernel spans both dataflows through its block size, and its result is the same whatever the block size or the
+ * thread count.
+ */
 final class CpuConvolutionOps implements ConvolutionOps {
+    private static final String CALL = "sparseConvolution";
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
     private final CpuContext context;
-    private final ReferenceConvolutionOps reference = new ReferenceConvolutionOps(CpuBackendProvider.NAME);
+    private final TileGemm gemm;
+    /** Each map's pair lists, copied out of the immutable map once and dropped with it. */
+    private final Map<KernelMap, PairLists> pairLists = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private record PairLists(long[] starts, int[] inputs, int[] outputs) {
+    }
 
     CpuConvolutionOps(CpuContext context) {
         this.context = context;
+        this.gemm = context.vectorApi() ? vectorTileGemm() : TileGemm.SCALAR;
+    }
+
+    /** Kept apart so that the Vector API class loads only when it may run. */
+    private static TileGemm vectorTileGemm() {
+        return org.lacuna.runtime.cpu.kernels.VectorTileGemm.INSTANCE;
     }
 
     @Override
     public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                   Activation activation, Dataflow dataflow, DeviceArray y) {
-        reference.sparseConvolution(x, map, weights, bias, activation, dataflow, y);
+        ConvolutionContracts.sparseConvolution(CpuBackendProvider.NAME, x, map, weights, bias, activation, dataflow,
+                y);
+        int in = Math.toIntExact(x.shape().dim(1));
+        int out = Math.toIntExact(weights.shape().dim(2));
+        PairLists pairs = pairLists.computeIfAbsent(map, m -> new PairLists(m.pairStarts(), m.pairInputs(),
+                m.pairOutputs()));
+        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(segment(x), x.byteOffset(),
+                x.dtype() == DType.F16, in, widen(weights), out, bias == null ? null : widen(bias),
+                activation == Activation.RELU, map.volume(), pairs.starts(), pairs.inputs(), pairs.outputs());
+        int rows = map.outputCount();
+        double fraction = map.statistics().averageNeighbours() / map.volume();
+        int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
+        MemorySegment result = segment(y);
+        context.threads().forEach(CpuThreads.chunks(rows, blockRows), b -> {
+            int first = b * blockRows;
+            int count = Math.min(blockRows, rows - first);
+            float[] block = SparseConvKernel.block(problem, gemm, first, count);
+            store(block, count * out, result, y, (long) first * out);
+        });
     }
 
     @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
-        return reference.buildMapTables(inputs, outputs, geometry);
+        ConvolutionContracts.buildMapTables(inputs, outputs, geometry);
+        return CpuMapBuilder.build(context.threads(), inputs, outputs, geometry);
+    }
+
+    /** The array's elements as fp32, read in bulk. */
+    private static float[] widen(DeviceArray array) {
+        long count = array.elementCount();
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new NotSupportedException(CALL, "the CPU backend holds at most 2^31 elements per array, got "
+                    + count);
+        }
+        MemorySegment segment = segment(array);
+        float[] out = new float[(int) count];
+        if (array.dtype() == DType.F32) {
+            MemorySegment.copy(segment, F32, array.byteOffset(), out, 0, out.length);
+        } else {
+            short[] bits = new short[out.length];
+            MemorySegment.copy(segment, U16, array.byteOffset(), bits, 0, bits.length);
+            for (int i = 0; i < out.length; i++) {
+                out[i] = HalfFloats.fromF16(bits[i]);
+            }
+        }
+        return out;
+    }
+
+    /** Writes {@code count} fp32 values to y from element {@code at}, rounded to y's type. */
+    private static void store(float[] values, int count, MemorySegment segment, DeviceArray y, long at) {
+        if (y.dtype() == DType.F32) {
+            MemorySegment.copy(values, 0, segment, F32, y.byteOffset() + at * 4, count);
+        } else {
+            short[] bits = new short[count];
+            for (int i = 0; i < count; i++) {
+                bits[i] = HalfFloats.toF16(values[i]);
+            }
+            MemorySegment.copy(bits, 0, segment, U16, y.byteOffset() + at * 2, count);
+        }
+    }
+
+    private static MemorySegment segment(DeviceArray array) {
+        return ((CpuBuffer) array.buffer()).segment(CALL);
     }
 }
