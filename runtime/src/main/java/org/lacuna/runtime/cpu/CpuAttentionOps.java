@@ -12,10 +12,11 @@ import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.cpu.kernels.AttentionTileMath;
 import org.lacuna.runtime.cpu.kernels.FlashAttention;
-import org.lacuna.runtime.cpu.kernels.FloatRows;
 import org.lacuna.runtime.cpu.kernels.HalfMatrix;
 import org.lacuna.runtime.cpu.kernels.KeyAttention;
+import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.RowMath;
+import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
 import org.lacuna.runtime.ops.AttentionContracts;
 import org.lacuna.runtime.ops.AttentionOps;
 
@@ -33,11 +34,14 @@ final class CpuAttentionOps implements AttentionOps {
     private final CpuContext context;
     private final AttentionTileMath tileMath;
     private final RowMath rowMath;
+    /** Widens layer norm's and add's storage to fp32 and narrows it back, as the elementwise ops do. */
+    private final RowKernels storage;
 
     CpuAttentionOps(CpuContext context) {
         this.context = context;
         this.tileMath = AttentionTileMath.of(context.vectorApi());
         this.rowMath = RowMath.of(context.vectorApi());
+        this.storage = context.vectorApi() ? VectorRowKernels.create() : RowKernels.scalar();
     }
 
     @Override
@@ -151,15 +155,15 @@ final class CpuAttentionOps implements AttentionOps {
         context.threads().forEach(CpuThreads.chunks(rows, ROWS_PER_CHUNK), chunk -> {
             float[] row = new float[cols];
             float[] normalised = new float[cols];
-            short[] bits = new short[cols];
             long end = Math.min(rows, (chunk + 1L) * ROWS_PER_CHUNK);
             for (long r = (long) chunk * ROWS_PER_CHUNK; r < end; r++) {
-                FloatRows.read(in, x.byteOffset(), x.dtype(), r * cols, cols, row, bits);
+                storage.widen(in, x.byteOffset() + r * cols * x.dtype().byteSize(), x.dtype(), row, cols);
                 float mean = rowMath.sum(row, cols) / cols;
                 float variance = rowMath.squaredDeviations(row, cols, mean) / cols;
                 float rstd = (float) (1.0 / Math.sqrt(variance + eps));
                 rowMath.normalise(row, cols, mean, rstd, g, b, normalised);
-                FloatRows.write(normalised, cols, outSegment, y.byteOffset(), y.dtype(), r * cols, bits);
+                storage.narrow(normalised, cols, outSegment, y.byteOffset() + r * cols * y.dtype().byteSize(),
+                        y.dtype());
             }
         });
     }
@@ -177,11 +181,10 @@ final class CpuAttentionOps implements AttentionOps {
             int n = (int) Math.min(ELEMENTS_PER_CHUNK, count - first);
             float[] x = new float[n];
             float[] z = new float[n];
-            short[] bits = new short[n];
-            FloatRows.read(left, a.byteOffset(), a.dtype(), first, n, x, bits);
-            FloatRows.read(right, b.byteOffset(), b.dtype(), first, n, z, bits);
+            storage.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
+            storage.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
             rowMath.add(x, z, n, x);
-            FloatRows.write(x, n, out, y.byteOffset(), y.dtype(), first, bits);
+            storage.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
         });
     }
 
