@@ -54,48 +54,19 @@ final class CpuAttentionOps implements AttentionOps {
     @Override
     public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
         AttentionContracts.gatherRows(CpuBackendProvider.NAME, x, selection, out);
-        String call = "gatherRows";
-        int[] index = CpuTokenSelection.readInts(selection.keptIndex(), call);
-        MemorySegment from = segment(x, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        context.threads().forEach(CpuThreads.chunks(index.length, ROWS_PER_CHUNK), chunk -> {
-            int end = Math.min(index.length, (chunk + 1) * ROWS_PER_CHUNK);
-            for (int j = chunk * ROWS_PER_CHUNK; j < end; j++) {
-                long target = out.byteOffset() + j * rowBytes;
-                if (index[j] >= 0) {
-                    MemorySegment.copy(from, x.byteOffset() + index[j] * rowBytes, to, target, rowBytes);
-                } else {
-                    to.asSlice(target, rowBytes).fill((byte) 0);
-                }
-            }
-        });
+        copyInChunks(RowCopies.gather(x, selection, out));
     }
 
     @Override
     public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
         AttentionContracts.scatterRows(CpuBackendProvider.NAME, kept, selection, passThrough, out);
-        String call = "scatterRows";
-        int[] slot = CpuTokenSelection.readInts(selection.slotOf(), call);
-        MemorySegment from = segment(kept, call);
-        MemorySegment pass = passThrough == null ? null : segment(passThrough, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        boolean inPlace = passThrough != null && passThrough.buffer() == out.buffer()
-                && passThrough.byteOffset() == out.byteOffset();
-        context.threads().forEach(CpuThreads.chunks(slot.length, ROWS_PER_CHUNK), chunk -> {
-            int end = Math.min(slot.length, (chunk + 1) * ROWS_PER_CHUNK);
-            for (int r = chunk * ROWS_PER_CHUNK; r < end; r++) {
-                long target = out.byteOffset() + r * rowBytes;
-                if (slot[r] >= 0) {
-                    MemorySegment.copy(from, kept.byteOffset() + slot[r] * rowBytes, to, target, rowBytes);
-                } else if (pass == null) {
-                    to.asSlice(target, rowBytes).fill((byte) 0);
-                } else if (!inPlace) {
-                    MemorySegment.copy(pass, passThrough.byteOffset() + r * rowBytes, to, target, rowBytes);
-                }
-            }
-        });
+        copyInChunks(RowCopies.scatter(kept, selection, passThrough, out));
+    }
+
+    private void copyInChunks(RowCopies copies) {
+        int rows = copies.rows();
+        context.threads().forEach(CpuThreads.chunks(rows, ROWS_PER_CHUNK),
+                chunk -> copies.copy(chunk * ROWS_PER_CHUNK, Math.min(rows, (chunk + 1) * ROWS_PER_CHUNK)));
     }
 
     @Override
@@ -204,11 +175,6 @@ final class CpuAttentionOps implements AttentionOps {
                 new HalfMatrix(segment(s.k(), call), s.k().byteOffset(), bf16, width, 0),
                 new HalfMatrix(segment(s.v(), call), s.v().byteOffset(), bf16, width, 0)};
         };
-    }
-
-    private static long rowBytes(DeviceArray a) {
-        long rows = a.shape().dim(0);
-        return rows == 0 ? 0 : a.byteSize() / rows;
     }
 
     private static MemorySegment segment(DeviceArray array, String call) {
