@@ -3,8 +3,6 @@ package org.lacuna.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -12,28 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class EmbedCommandTest {
     @TempDir
     Path dir;
-
-    private static String[] run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new LacunaCli());
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new String[] {Integer.toString(code), out.toString(), err.toString()};
-    }
 
     @Test
     void embedsWithTheBundledModelIntoNpyAndSaysWhatRan() throws Exception {
         Path npy = dir.resolve("e.npy");
         Path texts = dir.resolve("texts.txt");
         Files.writeString(texts, "A man is eating food.\n\nSomeone is eating.\n");
-        String[] result = run("embed", "--backend", "cpu", "--file", texts.toString(), "--format", "npy",
+        String[] result = CliRun.run("embed", "--backend", "cpu", "--file", texts.toString(), "--format", "npy",
                 "-o", npy.toString());
         assertEquals("0", result[0], result[2]);
         assertTrue(result[2].contains("2 text(s) with all-MiniLM-L6-v2 [6 layers, hidden 384, 12 heads × 32"),
@@ -54,15 +41,15 @@ class EmbedCommandTest {
 
     @Test
     void badInputExitsWithOneAndSaysWhy() throws Exception {
-        String[] missing = run("embed", "--model", dir.resolve("none.onnx").toString(), "hello");
+        String[] missing = CliRun.run("embed", "--model", dir.resolve("none.onnx").toString(), "hello");
         assertEquals("1", missing[0]);
         assertTrue(missing[2].contains("no such ONNX file"), missing[2]);
         Path garbage = dir.resolve("garbage.onnx");
         Files.writeString(garbage, "not a model");
-        String[] corrupt = run("embed", "--model", garbage.toString(), "--tokenizer", garbage.toString(), "hello");
+        String[] corrupt = CliRun.run("embed", "--model", garbage.toString(), "--tokenizer", garbage.toString(), "hello");
         assertEquals("1", corrupt[0]);
         assertTrue(corrupt[2].contains("garbage.onnx"), corrupt[2]);
-        String[] noFile = run("embed", "--file", dir.resolve("none.txt").toString());
+        String[] noFile = CliRun.run("embed", "--file", dir.resolve("none.txt").toString());
         assertEquals("1", noFile[0]);
         assertTrue(noFile[2].contains("no such file"), noFile[2]);
     }

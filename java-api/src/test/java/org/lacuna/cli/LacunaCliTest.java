@@ -3,26 +3,13 @@ package org.lacuna.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.Backends;
-import picocli.CommandLine;
 
 class LacunaCliTest {
-    private static String[] run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new LacunaCli());
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new String[] {Integer.toString(code), out.toString(), err.toString()};
-    }
-
     @Test
     void infoSaysWhichBackendServesAndWhyCudaDoesNot() {
-        String[] result = run("info");
+        String[] result = CliRun.run("info");
         assertEquals("0", result[0], result[2]);
         String text = result[1];
         assertTrue(text.contains("jdk: 25"), text);
@@ -38,7 +25,7 @@ class LacunaCliTest {
 
     @Test
     void infoAsJson() throws Exception {
-        String[] result = run("info", "--json");
+        String[] result = CliRun.run("info", "--json");
         assertEquals("0", result[0], result[2]);
         var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(result[1]);
         assertTrue(tree.get("backends").isArray());
@@ -47,14 +34,14 @@ class LacunaCliTest {
 
     @Test
     void selftestPassesOnTheServingBackend() {
-        String[] result = run("selftest", "--rows", "33", "--cols", "65", "--seed", "7");
+        String[] result = CliRun.run("selftest", "--rows", "33", "--cols", "65", "--seed", "7");
         assertEquals("0", result[0], result[1] + result[2]);
         assertTrue(result[1].contains("all ops match the CPU reference"), result[1]);
     }
 
     @Test
     void unknownCommandIsAUsageError() {
-        String[] result = run("frobnicate");
+        String[] result = CliRun.run("frobnicate");
         assertEquals("2", result[0]);
         assertTrue(result[2].contains("frobnicate"), result[2]);
     }

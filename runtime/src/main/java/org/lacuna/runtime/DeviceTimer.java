@@ -5,6 +5,14 @@ package org.lacuna.runtime;
  * the wall clock on the CPU. One timer is reused across many measurements.
  */
 public interface DeviceTimer extends AutoCloseable {
+    /**
+     * The host's wall clock, for work that is done when its call returns (the CPU backends' ops): what a caller of a
+     * synchronous op waits.
+     */
+    static DeviceTimer hostClock() {
+        return new HostClockTimer();
+    }
+
     /** Records the start point on the stream. */
     void start();
 

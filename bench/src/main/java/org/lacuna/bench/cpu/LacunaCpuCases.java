@@ -70,6 +70,12 @@ final class LacunaCpuCases {
         return HostData.upload(backend, dtype, Shape.of(dims), values);
     }
 
+    /** An uninitialised F16 [rows, cols] array; free it with {@link #free}. */
+    private DeviceArray f16Matrix(long rows, long cols) {
+        long bytes = rows * cols * DType.F16.byteSize();
+        return new DeviceArray(backend.allocate(bytes), 0, DType.F16, Shape.of(rows, cols));
+    }
+
     private static void free(DeviceArray... arrays) {
         for (DeviceArray a : arrays) {
             if (a != null) {
@@ -186,10 +192,8 @@ final class LacunaCpuCases {
              TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
             ops.rowReduce(data.x, RowReduction.L2, data.scores);
             attention.selectTokens(data.scores, data.batch, null, rule, selection);
-            DeviceArray gathered = new DeviceArray(backend.allocate(selection.capacity() * 3 * data.width * 2), 0,
-                    DType.F16, Shape.of(selection.capacity(), 3L * data.width));
-            DeviceArray keptOut = new DeviceArray(backend.allocate(selection.capacity() * data.width * 2), 0,
-                    DType.F16, Shape.of(selection.capacity(), data.width));
+            DeviceArray gathered = f16Matrix(selection.capacity(), 3L * data.width);
+            DeviceArray keptOut = f16Matrix(selection.capacity(), data.width);
             try {
                 attention.gatherRows(data.qkv, selection, gathered);
                 SequenceBatch kept = selection.keptBatch();
@@ -213,11 +217,8 @@ final class LacunaCpuCases {
         SelectionRule rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
         try (AttentionData data = new AttentionData(c, options);
              TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
-            long capacity = selection.capacity();
-            DeviceArray gathered = new DeviceArray(backend.allocate(capacity * 3 * data.width * 2), 0, DType.F16,
-                    Shape.of(capacity, 3L * data.width));
-            DeviceArray kept = new DeviceArray(backend.allocate(capacity * data.width * 2), 0, DType.F16,
-                    Shape.of(capacity, data.width));
+            DeviceArray gathered = f16Matrix(selection.capacity(), 3L * data.width);
+            DeviceArray kept = f16Matrix(selection.capacity(), data.width);
             try {
                 return Timing.measure("lacuna-dropping-overhead", SOURCE,
                         "rowReduce L2 + selectTokens + gatherRows(qkv) + scatterRows(out, pass x)", plan, i -> {

@@ -37,7 +37,7 @@ public record Timing(String name, String source, String what, Double medianMs, D
      * every GPU benchmark uses: {@link Sampler}'s warm-up, back-to-back launches for short ones, medians.
      */
     public static Timing measure(String name, String source, String what, MeasurementPlan plan, LongConsumer launch) {
-        Sampler.Samples samples = new Sampler(plan).sample(new HostClock(), launch);
+        Sampler.Samples samples = new Sampler(plan).sample(DeviceTimer.hostClock(), launch);
         SampleStatistics stats = samples.statistics();
         return new Timing(name, source, what, stats.median(), stats.percentile(10), stats.percentile(90),
                 stats.count(), samples.launchesPerSample(), samples.warmupLaunches(), null, null);
@@ -46,24 +46,5 @@ public record Timing(String name, String source, String what, Double medianMs, D
     public Timing withRelativeError(double error) {
         return new Timing(name, source, what, medianMs, p10Ms, p90Ms, samples, launchesPerSample, warmupLaunches,
                 error, this.error);
-    }
-
-    /** The host's clock: what a caller of a synchronous CPU op waits. */
-    private static final class HostClock implements DeviceTimer {
-        private long start;
-
-        @Override
-        public void start() {
-            start = System.nanoTime();
-        }
-
-        @Override
-        public double stopMillis() {
-            return (System.nanoTime() - start) / 1e6;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

@@ -137,19 +137,18 @@ final class SyntheticEncoderOnnx {
     }
 
     private String scalar(float value) {
-        String out = "c" + counter++;
-        TensorProto t = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE).addFloatData(value)
-                .build();
-        graph.addNode(NodeProto.newBuilder().setOpType("Constant").setName("/Constant_" + counter).addOutput(out)
-                .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
-                        .setT(t)));
-        return out;
+        return constant(TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE).addFloatData(value)
+                .build());
     }
 
     private String scalarLong(long value) {
+        return constant(TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE).addInt64Data(value)
+                .build());
+    }
+
+    /** A Constant node holding {@code t}, as exporters write scalars. */
+    private String constant(TensorProto t) {
         String out = "c" + counter++;
-        TensorProto t = TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE).addInt64Data(value)
-                .build();
         graph.addNode(NodeProto.newBuilder().setOpType("Constant").setName("/Constant_" + counter).addOutput(out)
                 .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
                         .setT(t)));

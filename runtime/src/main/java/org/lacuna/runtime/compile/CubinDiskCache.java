@@ -3,15 +3,14 @@ package org.lacuna.runtime.compile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.lacuna.runtime.internal.AtomicFiles;
 
 /**
  * Cubins on disk, one file per cache key, each with a header holding the payload's SHA-256: a truncated or
@@ -65,8 +64,9 @@ public final class CubinDiskCache {
             byte[] bytes = new byte[HEADER + cubin.length];
             System.arraycopy(header.array(), 0, bytes, 0, HEADER);
             System.arraycopy(cubin, 0, bytes, HEADER, cubin.length);
-            atomicWrite(logFile(key), log.getBytes(StandardCharsets.UTF_8));
-            atomicWrite(cubinFile(key), bytes);
+            byte[] logBytes = log.getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.replace(logFile(key), temporary -> Files.write(temporary, logBytes));
+            AtomicFiles.replace(cubinFile(key), temporary -> Files.write(temporary, bytes));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot write cubin cache entry in " + folder, e);
         }
@@ -112,20 +112,6 @@ public final class CubinDiskCache {
         }
         byte[] payload = Arrays.copyOfRange(bytes, HEADER, bytes.length);
         return MessageDigest.isEqual(digest, sha256(payload)) ? Optional.of(payload) : Optional.empty();
-    }
-
-    private void atomicWrite(Path target, byte[] bytes) throws IOException {
-        Path temporary = Files.createTempFile(folder, target.getFileName().toString(), ".part");
-        try {
-            Files.write(temporary, bytes);
-            try {
-                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
     }
 
     static byte[] sha256(byte[] data) {

@@ -12,10 +12,11 @@ import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.cpu.kernels.AttentionTileMath;
 import org.lacuna.runtime.cpu.kernels.FlashAttention;
-import org.lacuna.runtime.cpu.kernels.FloatRows;
 import org.lacuna.runtime.cpu.kernels.HalfMatrix;
 import org.lacuna.runtime.cpu.kernels.KeyAttention;
+import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.RowMath;
+import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
 import org.lacuna.runtime.ops.AttentionContracts;
 import org.lacuna.runtime.ops.AttentionOps;
 
@@ -33,11 +34,14 @@ final class CpuAttentionOps implements AttentionOps {
     private final CpuContext context;
     private final AttentionTileMath tileMath;
     private final RowMath rowMath;
+    /** Widens layer norm's and add's storage to fp32 and narrows it back, as the elementwise ops do. */
+    private final RowKernels storage;
 
     CpuAttentionOps(CpuContext context) {
         this.context = context;
         this.tileMath = AttentionTileMath.of(context.vectorApi());
         this.rowMath = RowMath.of(context.vectorApi());
+        this.storage = context.vectorApi() ? VectorRowKernels.create() : RowKernels.scalar();
     }
 
     @Override
@@ -50,48 +54,19 @@ final class CpuAttentionOps implements AttentionOps {
     @Override
     public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
         AttentionContracts.gatherRows(CpuBackendProvider.NAME, x, selection, out);
-        String call = "gatherRows";
-        int[] index = CpuTokenSelection.readInts(selection.keptIndex(), call);
-        MemorySegment from = segment(x, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        context.threads().forEach(CpuThreads.chunks(index.length, ROWS_PER_CHUNK), chunk -> {
-            int end = Math.min(index.length, (chunk + 1) * ROWS_PER_CHUNK);
-            for (int j = chunk * ROWS_PER_CHUNK; j < end; j++) {
-                long target = out.byteOffset() + j * rowBytes;
-                if (index[j] >= 0) {
-                    MemorySegment.copy(from, x.byteOffset() + index[j] * rowBytes, to, target, rowBytes);
-                } else {
-                    to.asSlice(target, rowBytes).fill((byte) 0);
-                }
-            }
-        });
+        copyInChunks(RowCopies.gather(x, selection, out));
     }
 
     @Override
     public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
         AttentionContracts.scatterRows(CpuBackendProvider.NAME, kept, selection, passThrough, out);
-        String call = "scatterRows";
-        int[] slot = CpuTokenSelection.readInts(selection.slotOf(), call);
-        MemorySegment from = segment(kept, call);
-        MemorySegment pass = passThrough == null ? null : segment(passThrough, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        boolean inPlace = passThrough != null && passThrough.buffer() == out.buffer()
-                && passThrough.byteOffset() == out.byteOffset();
-        context.threads().forEach(CpuThreads.chunks(slot.length, ROWS_PER_CHUNK), chunk -> {
-            int end = Math.min(slot.length, (chunk + 1) * ROWS_PER_CHUNK);
-            for (int r = chunk * ROWS_PER_CHUNK; r < end; r++) {
-                long target = out.byteOffset() + r * rowBytes;
-                if (slot[r] >= 0) {
-                    MemorySegment.copy(from, kept.byteOffset() + slot[r] * rowBytes, to, target, rowBytes);
-                } else if (pass == null) {
-                    to.asSlice(target, rowBytes).fill((byte) 0);
-                } else if (!inPlace) {
-                    MemorySegment.copy(pass, passThrough.byteOffset() + r * rowBytes, to, target, rowBytes);
-                }
-            }
-        });
+        copyInChunks(RowCopies.scatter(kept, selection, passThrough, out));
+    }
+
+    private void copyInChunks(RowCopies copies) {
+        int rows = copies.rows();
+        context.threads().forEach(CpuThreads.chunks(rows, ROWS_PER_CHUNK),
+                chunk -> copies.copy(chunk * ROWS_PER_CHUNK, Math.min(rows, (chunk + 1) * ROWS_PER_CHUNK)));
     }
 
     @Override
@@ -151,15 +126,15 @@ final class CpuAttentionOps implements AttentionOps {
         context.threads().forEach(CpuThreads.chunks(rows, ROWS_PER_CHUNK), chunk -> {
             float[] row = new float[cols];
             float[] normalised = new float[cols];
-            short[] bits = new short[cols];
             long end = Math.min(rows, (chunk + 1L) * ROWS_PER_CHUNK);
             for (long r = (long) chunk * ROWS_PER_CHUNK; r < end; r++) {
-                FloatRows.read(in, x.byteOffset(), x.dtype(), r * cols, cols, row, bits);
+                storage.widen(in, x.byteOffset() + r * cols * x.dtype().byteSize(), x.dtype(), row, cols);
                 float mean = rowMath.sum(row, cols) / cols;
                 float variance = rowMath.squaredDeviations(row, cols, mean) / cols;
                 float rstd = (float) (1.0 / Math.sqrt(variance + eps));
                 rowMath.normalise(row, cols, mean, rstd, g, b, normalised);
-                FloatRows.write(normalised, cols, outSegment, y.byteOffset(), y.dtype(), r * cols, bits);
+                storage.narrow(normalised, cols, outSegment, y.byteOffset() + r * cols * y.dtype().byteSize(),
+                        y.dtype());
             }
         });
     }
@@ -177,11 +152,10 @@ final class CpuAttentionOps implements AttentionOps {
             int n = (int) Math.min(ELEMENTS_PER_CHUNK, count - first);
             float[] x = new float[n];
             float[] z = new float[n];
-            short[] bits = new short[n];
-            FloatRows.read(left, a.byteOffset(), a.dtype(), first, n, x, bits);
-            FloatRows.read(right, b.byteOffset(), b.dtype(), first, n, z, bits);
+            storage.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
+            storage.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
             rowMath.add(x, z, n, x);
-            FloatRows.write(x, n, out, y.byteOffset(), y.dtype(), first, bits);
+            storage.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
         });
     }
 
@@ -201,11 +175,6 @@ final class CpuAttentionOps implements AttentionOps {
                 new HalfMatrix(segment(s.k(), call), s.k().byteOffset(), bf16, width, 0),
                 new HalfMatrix(segment(s.v(), call), s.v().byteOffset(), bf16, width, 0)};
         };
-    }
-
-    private static long rowBytes(DeviceArray a) {
-        long rows = a.shape().dim(0);
-        return rows == 0 ? 0 : a.byteSize() / rows;
     }
 
     private static MemorySegment segment(DeviceArray array, String call) {

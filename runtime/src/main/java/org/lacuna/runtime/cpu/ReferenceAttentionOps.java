@@ -33,40 +33,15 @@ final class ReferenceAttentionOps implements AttentionOps {
     @Override
     public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
         AttentionContracts.gatherRows(backend, x, selection, out);
-        String call = "gatherRows";
-        int[] index = CpuTokenSelection.readInts(selection.keptIndex(), call);
-        MemorySegment from = segment(x, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        for (int j = 0; j < index.length; j++) {
-            long target = out.byteOffset() + j * rowBytes;
-            if (index[j] >= 0) {
-                MemorySegment.copy(from, x.byteOffset() + index[j] * rowBytes, to, target, rowBytes);
-            } else {
-                to.asSlice(target, rowBytes).fill((byte) 0);
-            }
-        }
+        RowCopies copies = RowCopies.gather(x, selection, out);
+        copies.copy(0, copies.rows());
     }
 
     @Override
     public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
         AttentionContracts.scatterRows(backend, kept, selection, passThrough, out);
-        String call = "scatterRows";
-        int[] slot = CpuTokenSelection.readInts(selection.slotOf(), call);
-        MemorySegment from = segment(kept, call);
-        MemorySegment pass = passThrough == null ? null : segment(passThrough, call);
-        MemorySegment to = segment(out, call);
-        long rowBytes = rowBytes(out);
-        for (int r = 0; r < slot.length; r++) {
-            long target = out.byteOffset() + r * rowBytes;
-            if (slot[r] >= 0) {
-                MemorySegment.copy(from, kept.byteOffset() + slot[r] * rowBytes, to, target, rowBytes);
-            } else if (pass == null) {
-                to.asSlice(target, rowBytes).fill((byte) 0);
-            } else {
-                MemorySegment.copy(pass, passThrough.byteOffset() + r * rowBytes, to, target, rowBytes);
-            }
-        }
+        RowCopies copies = RowCopies.scatter(kept, selection, passThrough, out);
+        copies.copy(0, copies.rows());
     }
 
     @Override
@@ -126,11 +101,6 @@ final class ReferenceAttentionOps implements AttentionOps {
                     + CpuElements.read(right, b.byteOffset(), b.dtype(), i);
             CpuElements.write(out, y.byteOffset(), y.dtype(), i, (float) sum);
         });
-    }
-
-    private static long rowBytes(DeviceArray a) {
-        long rows = a.shape().dim(0);
-        return rows == 0 ? 0 : a.byteSize() / rows;
     }
 
     private static MemorySegment segment(DeviceArray array, String call) {

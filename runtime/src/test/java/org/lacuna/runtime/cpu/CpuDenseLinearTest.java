@@ -20,6 +20,7 @@ import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.cpu.CpuDenseLinear.GemmPath;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.OpsConformance;
 import org.lacuna.runtime.testing.TestData;
 
 /**
@@ -148,17 +149,7 @@ class CpuDenseLinearTest {
         }
 
         double[] reference(Activation activation) {
-            double[] y = new double[tokens * out];
-            for (int t = 0; t < tokens; t++) {
-                for (int o = 0; o < out; o++) {
-                    double acc = bias == null ? 0 : bias[o];
-                    for (int k = 0; k < in; k++) {
-                        acc += (double) x[t * in + k] * w[o * in + k];
-                    }
-                    y[t * out + o] = activation.apply(acc);
-                }
-            }
-            return y;
+            return OpsConformance.linearReference(x, w, bias, activation, tokens, out, in);
         }
     }
 }

@@ -138,24 +138,7 @@ public abstract class OpsConformance {
                     try {
                         backend.ops().rowReduce(xs, reduction, outs);
                         float[] out = HostData.downloadFloats(backend, outs);
-                        for (int r = 0; r < rows; r++) {
-                            double acc = reduction == RowReduction.MAX ? Double.NEGATIVE_INFINITY : 0;
-                            double magnitude = 0;
-                            for (int c = 0; c < cols; c++) {
-                                double v = x[r * cols + c];
-                                magnitude += reduction == RowReduction.L2 ? v * v : Math.abs(v);
-                                acc = switch (reduction) {
-                                    case SUM -> acc + v;
-                                    case MAX -> Math.max(acc, v);
-                                    case L2 -> acc + v * v;
-                                };
-                            }
-                            double expected = reduction == RowReduction.L2 ? Math.sqrt(acc) : acc;
-                            double scale = reduction == RowReduction.L2 ? Math.sqrt(magnitude) : magnitude;
-                            // fp32 accumulation in any order: error grows at most with log2(cols) * eps * sum|x|.
-                            double tolerance = 4e-7 * (2 + Math.log(cols + 1) / Math.log(2)) * scale + 1e-6;
-                            assertEquals(expected, out[r], tolerance, reduction + " " + in + " " + shape + " row " + r);
-                        }
+                        assertRowReductions(x, rows, cols, reduction, out, in + " " + shape);
                     } finally {
                         xs.buffer().close();
                         outs.buffer().close();
@@ -219,7 +202,34 @@ public abstract class OpsConformance {
         }
     }
 
-    static double[] linearReference(float[] x, float[] w, float[] bias, Activation activation, int tokens, int out, int in) {
+    /**
+     * Checks {@code out[r]} against the row's reduction in double, within what fp32 accumulation in any order may
+     * lose: at most log2(cols) · eps · Σ|x| (Σx² for L2).
+     */
+    public static void assertRowReductions(float[] x, int rows, int cols, RowReduction reduction, float[] out,
+                                           String what) {
+        for (int r = 0; r < rows; r++) {
+            double acc = reduction == RowReduction.MAX ? Double.NEGATIVE_INFINITY : 0;
+            double magnitude = 0;
+            for (int c = 0; c < cols; c++) {
+                double v = x[r * cols + c];
+                magnitude += reduction == RowReduction.L2 ? v * v : Math.abs(v);
+                acc = switch (reduction) {
+                    case SUM -> acc + v;
+                    case MAX -> Math.max(acc, v);
+                    case L2 -> acc + v * v;
+                };
+            }
+            double expected = reduction == RowReduction.L2 ? Math.sqrt(acc) : acc;
+            double scale = reduction == RowReduction.L2 ? Math.sqrt(magnitude) : magnitude;
+            double tolerance = 4e-7 * (2 + Math.log(cols + 1) / Math.log(2)) * scale + 1e-6;
+            assertEquals(expected, out[r], tolerance, reduction + " " + what + " row " + r);
+        }
+    }
+
+    /** {@code act(x · wᵀ + bias)} in double, x [tokens, in] and w [out, in] row-major. */
+    public static double[] linearReference(float[] x, float[] w, float[] bias, Activation activation, int tokens,
+                                           int out, int in) {
         double[] y = new double[tokens * out];
         for (int t = 0; t < tokens; t++) {
             for (int o = 0; o < out; o++) {

@@ -10,6 +10,9 @@ package org.lacuna.runtime.cpu.kernels;
  * operation or an exact fused multiply-add), so a lane of the vector result equals this for the same input. Pure
  * float arithmetic also means one result whatever the JIT has compiled so far, which keeps kernels bit for bit the
  * same across thread counts.
+ *
+ * <p>{@link VectorGelu} has a second, double-lane exp on purpose: GELU evaluates erfc in double, with an exp accurate to
+ * 1e-10, which this fp32 polynomial cannot be; sharing one exp would change every GELU result's bits.
  */
 public final class FastExp {
     static final float LOG2E = 1.44269504088896341f;

@@ -8,6 +8,8 @@ import org.lacuna.runtime.HalfFloats;
 /**
  * Bulk widening of F32, F16 and BF16 storage into a float[] and narrowing back, rounding to nearest even exactly as
  * {@link HalfFloats} does. The scalar Java path; {@link VectorHalfConversions} gives the same bits with the Vector API.
+ * The CPU backend's one family of bulk storage conversions: the elementwise ops and attention's layer norm and add
+ * reach it through {@link RowKernels}; only {@link HalfMatrix} keeps its own loops, to fuse a scale or a transpose.
  */
 public final class HalfConversions {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -22,7 +24,7 @@ public final class HalfConversions {
             case F32 -> MemorySegment.copy(src, F32, byteOffset, dst, dstOffset, count);
             case F16 -> {
                 for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = Float.float16ToFloat(src.get(U16, byteOffset + 2L * i));
+                    dst[dstOffset + i] = HalfFloats.fromF16(src.get(U16, byteOffset + 2L * i));
                 }
             }
             case BF16 -> {
@@ -40,7 +42,7 @@ public final class HalfConversions {
             case F32 -> MemorySegment.copy(src, srcOffset, dst, F32, byteOffset, count);
             case F16 -> {
                 for (int i = 0; i < count; i++) {
-                    dst.set(U16, byteOffset + 2L * i, Float.floatToFloat16(src[srcOffset + i]));
+                    dst.set(U16, byteOffset + 2L * i, HalfFloats.toF16(src[srcOffset + i]));
                 }
             }
             case BF16 -> {

@@ -8,6 +8,9 @@ import org.lacuna.runtime.HalfFloats;
  * A row-major matrix of F16 or BF16 elements in a segment, as attention operands are: row {@code r}, head {@code h},
  * element {@code d} at element index {@code r·rowStride + column + h·headDim + d} from {@code byteOffset}. A packed
  * QKV tensor is three of these over one segment, differing in {@code column}.
+ *
+ * <p>Each element rounds exactly as {@link HalfConversions} does (both go through {@link HalfFloats}); the loops stay
+ * here because they fold attention's scale and the transposition of K into the same pass over one head's slice.
  */
 public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, long rowStride, long column) {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -21,11 +24,11 @@ public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, l
         MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, headDim);
         if (bf16) {
             for (int d = 0; d < headDim; d++) {
-                to[at + d] = Float.intBitsToFloat(bits[d] << 16) * scale;
+                to[at + d] = HalfFloats.fromBf16(bits[d]) * scale;
             }
         } else {
             for (int d = 0; d < headDim; d++) {
-                to[at + d] = Float.float16ToFloat(bits[d]) * scale;
+                to[at + d] = HalfFloats.fromF16(bits[d]) * scale;
             }
         }
     }
@@ -34,7 +37,7 @@ public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, l
     void widenTransposed(long row, int head, int headDim, short[] bits, float[] to, int column, int width) {
         MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, headDim);
         for (int d = 0; d < headDim; d++) {
-            to[d * width + column] = bf16 ? Float.intBitsToFloat(bits[d] << 16) : Float.float16ToFloat(bits[d]);
+            to[d * width + column] = bf16 ? HalfFloats.fromBf16(bits[d]) : HalfFloats.fromF16(bits[d]);
         }
     }
 
@@ -46,7 +49,7 @@ public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, l
             }
         } else {
             for (int d = 0; d < headDim; d++) {
-                bits[d] = Float.floatToFloat16(from[at + d] * scale);
+                bits[d] = HalfFloats.toF16(from[at + d] * scale);
             }
         }
         MemorySegment.copy(bits, 0, segment, U16, byteAt(row, head, headDim), headDim);

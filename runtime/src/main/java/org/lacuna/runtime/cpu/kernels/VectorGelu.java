@@ -13,6 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (add, multiply, fused multiply-add, divide, compare, bit shifts). The Vector API's {@code EXP} lanes do not: they
  * round differently once C2 has compiled them, which would make results depend on timing. Only loaded with
  * {@code jdk.incubator.vector}.
+ *
+ * <p>Its exp is not {@link VectorExp} (attention's fp32 exp) on purpose: erfc is evaluated in double lanes with an exp
+ * accurate to 1e-10, and an fp32 exp would lose that accuracy in the tails and change every GELU result's bits.
  */
 final class VectorGelu {
     private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;

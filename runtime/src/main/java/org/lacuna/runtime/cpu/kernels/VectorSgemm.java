@@ -190,36 +190,31 @@ final class VectorSgemm {
 
     /** Bᵀ given as B[nc × kc] (row stride ldb) into the same panels as {@link #packB}. */
     private static void packTransposedB(float[] b, int start, int ldb, int kc, int nc, float[] packed) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int cols = Math.min(NR, nc - jr);
-            int panel = jr * kc;
-            for (int j = 0; j < cols; j++) {
-                int from = start + (jr + j) * ldb;
-                for (int p = 0, to = panel + j; p < kc; p++, to += NR) {
-                    packed[to] = b[from + p];
-                }
-            }
-            for (int j = cols; j < NR; j++) {
-                for (int p = 0, to = panel + j; p < kc; p++, to += NR) {
-                    packed[to] = 0f;
-                }
-            }
-        }
+        packRowPanels(b, start, ldb, kc, nc, NR, packed);
     }
 
     /** A[mc × kc] (row stride lda) into panels of MR rows, each kc columns of MR floats, zero-padded below. */
     private static void packA(float[] a, int start, int lda, int kc, int mc, float[] packed) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int rows = Math.min(MR, mc - ir);
+        packRowPanels(a, start, lda, kc, mc, MR, packed);
+    }
+
+    /**
+     * {@code rows} rows of kc floats (row stride {@code stride}) into panels of {@code width} rows, each kc columns of
+     * {@code width} floats, zero-padded past the last row: A's panels (width MR) and Bᵀ's (width NR) alike.
+     */
+    private static void packRowPanels(float[] src, int start, int stride, int kc, int rows, int width,
+                                      float[] packed) {
+        for (int ir = 0; ir < rows; ir += width) {
+            int panelRows = Math.min(width, rows - ir);
             int panel = ir * kc;
-            for (int r = 0; r < rows; r++) {
-                int from = start + (ir + r) * lda;
-                for (int p = 0, to = panel + r; p < kc; p++, to += MR) {
-                    packed[to] = a[from + p];
+            for (int r = 0; r < panelRows; r++) {
+                int from = start + (ir + r) * stride;
+                for (int p = 0, to = panel + r; p < kc; p++, to += width) {
+                    packed[to] = src[from + p];
                 }
             }
-            for (int r = rows; r < MR; r++) {
-                for (int p = 0, to = panel + r; p < kc; p++, to += MR) {
+            for (int r = panelRows; r < width; r++) {
+                for (int p = 0, to = panel + r; p < kc; p++, to += width) {
                     packed[to] = 0f;
                 }
             }

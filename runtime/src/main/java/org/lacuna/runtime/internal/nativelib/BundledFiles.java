@@ -3,7 +3,6 @@ package org.lacuna.runtime.internal.nativelib;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -11,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import org.lacuna.runtime.LacunaConfig;
 import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.internal.AtomicFiles;
 
 /**
  * Native files that a jar on the class path carries (bytedeco's cuda-redist, openblas, ...), copied once into the
@@ -66,16 +66,10 @@ public record BundledFiles(String library, String resourceFolder) {
             return;
         }
         Files.createDirectories(target.getParent());
-        Path temporary = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".part");
-        try (InputStream in = source.openStream()) {
-            Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
-            try {
-                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.replace(target, temporary -> {
+            try (InputStream in = source.openStream()) {
+                Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
             }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        });
     }
 }
