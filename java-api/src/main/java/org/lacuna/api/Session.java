@@ -87,6 +87,14 @@ public final class Session implements AutoCloseable {
                 bias == null ? null : bias.array("biasActivation"), activation, out.array("biasActivation")));
     }
 
+    /** {@code a + b} element-wise in fp32 with one rounding, into a new tensor of their shape and dtype. */
+    public Tensor add(Tensor a, Tensor b) {
+        checkOwns("Session.add", a);
+        checkOwns("Session.add", b);
+        Tensor out = empty(a.dtype(), a.shape().dims());
+        return runInto(out, () -> backend.ops().attention().add(a.array("add"), b.array("add"), out.array("add")));
+    }
+
     public Tensor cast(Tensor x, DType outType) {
         checkOwns("Session.cast", x);
         Tensor out = empty(outType, x.shape().dims());

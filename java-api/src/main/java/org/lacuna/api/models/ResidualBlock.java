@@ -5,6 +5,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.DType;
 import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
@@ -15,8 +16,7 @@ import org.lacuna.runtime.sparseconv.ConvGeometry;
  * {@code net.3.kernel}, {@code net.4.*} (second), and where channels change {@code downsample.0.kernel},
  * {@code downsample.1.*}; see {@link ConvBn} for shapes.
  *
- * <p>The sum and the final ReLU run on the host from downloaded features (no device add op yet); a device
- * add-activation op replaces {@link #addRelu}.
+ * <p>The sum and the final ReLU run as the backend's add and activation ops, where the features are.
  */
 public final class ResidualBlock implements AutoCloseable {
     private final ConvBn first;
@@ -63,18 +63,18 @@ public final class ResidualBlock implements AutoCloseable {
         }
     }
 
-    /** {@code relu(a + b)} on a's coordinates (host computation; both on the same coordinate set). */
+    /** {@code relu(a + b)} on a's coordinates, through the backend's add and activation ops (both on one coordinate set). */
     static SparseTensor addRelu(SparseTensor a, SparseTensor b) {
-        if (a.size() != b.size() || a.channels() != b.channels()) {
-            throw InvalidInputException.shape("ResidualBlock.addRelu", "the branches are [" + a.size() + ", "
-                    + a.channels() + "] and [" + b.size() + ", " + b.channels() + "]");
+        if (a.size() != b.size() || a.channels() != b.channels() || a.featureType() != b.featureType()) {
+            throw InvalidInputException.shape("ResidualBlock.addRelu", "the branches are " + a.featureType() + " ["
+                    + a.size() + ", " + a.channels() + "] and " + b.featureType() + " [" + b.size() + ", "
+                    + b.channels() + "]");
         }
-        float[] sum = a.features().toFloatArray();
-        float[] other = b.features().toFloatArray();
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] = Math.max(sum[i] + other[i], 0f);
+        Session session = a.session();
+        Tensor features;
+        try (Tensor sum = session.add(a.features(), b.features())) {
+            features = session.biasActivation(sum, null, Activation.RELU, a.featureType());
         }
-        Tensor features = a.session().fromFloats(sum, a.featureType(), a.size(), a.channels());
         try {
             return SparseTensor.onCoordinateSet(a.coordinateSet(), features);
         } catch (RuntimeException e) {
