@@ -23,17 +23,18 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  * {@value #TILES_PER_BLOCK} token tiles, whose boundaries depend on the shapes alone; every output element is summed
  * in the weight's stored order inside one block, so 1 and N threads give the same bits.
  */
-final class CpuSparseLinear {
+final class CpuSparseLinear implements AutoCloseable {
     /** Output rows of one block of work: the rows whose results share one token panel while it is in cache. */
     static final int ROW_BLOCK = 32;
     /** Token tiles of one block of work. */
     static final int TILES_PER_BLOCK = 4;
-    /** 2:4 groups of one pass over a panel: 256 columns of a 32-token panel are 32 KiB, within L1. */
-    static final int GROUPS_PER_PASS = 64;
+    /** Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. */
+    static final int PASS_BYTES = 32 * 1024;
 
     private final CpuContext context;
     private final SparseTiles tiles;
     private final SparseWeightCache forms = new SparseWeightCache();
+    private final PanelWorkspace workspace = new PanelWorkspace();
 
     CpuSparseLinear(CpuContext context) {
         this.context = context;
@@ -44,32 +45,31 @@ final class CpuSparseLinear {
         OpContracts.linearTwoFour(CpuBackendProvider.NAME, x, w, bias, activation, y);
         TwoFourMatrix matrix = forms.get(TwoFourMatrix.class, w.out(), w.in(), () -> convert(w), w.values(),
                 w.metadata());
-        float[] panels = pack(x, matrix.in(), matrix.paddedIn());
         int groups = matrix.groups();
-        int tile = tiles.tileTokens();
-        run(x, matrix.out(), bias, activation, y, (rowStart, rowEnd, panelOffset, c) -> {
-            for (int g0 = 0; g0 < groups; g0 += GROUPS_PER_PASS) {
-                int g1 = Math.min(groups, g0 + GROUPS_PER_PASS);
+        run(x, matrix.in(), matrix.paddedIn(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
+                panelOffset, c) -> {
+            int groupsPerPass = Math.max(1, PASS_BYTES / (4 * Float.BYTES * tile));
+            for (int g0 = 0; g0 < groups; g0 += groupsPerPass) {
+                int g1 = Math.min(groups, g0 + groupsPerPass);
                 for (int row = rowStart; row < rowEnd; row += SparseTiles.MAX_ROWS) {
                     tiles.twoFour(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), g0, g1, panels,
-                            panelOffset, c, (row - rowStart) * tile, g0 > 0);
+                            panelOffset, tile, c, (row - rowStart) * tile);
                 }
             }
-        }, matrix.paddedIn());
+        });
     }
 
     void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
         OpContracts.linearCsr(CpuBackendProvider.NAME, x, w, bias, activation, y);
         CsrRows matrix = forms.get(CsrRows.class, w.out(), w.in(), () -> convert(w), w.rowOffsets(), w.columns(),
                 w.values());
-        float[] panels = pack(x, matrix.in(), matrix.in());
-        int tile = tiles.tileTokens();
-        run(x, matrix.out(), bias, activation, y, (rowStart, rowEnd, panelOffset, c) -> {
+        run(x, matrix.in(), matrix.in(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
+                panelOffset, c) -> {
             for (int row = rowStart; row < rowEnd; row += SparseTiles.MAX_ROWS) {
-                tiles.csr(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), panels, panelOffset, c,
+                tiles.csr(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), panels, panelOffset, tile, c,
                         (row - rowStart) * tile);
             }
-        }, matrix.in());
+        });
     }
 
     /** Weights converted so far; a test checks a weight is converted once, not per call. */
@@ -77,44 +77,52 @@ final class CpuSparseLinear {
         return forms.size();
     }
 
-    /** Accumulates rows [rowStart, rowEnd) of one token tile into {@code c[(row - rowStart) · T + t]}. */
+    @Override
+    public void close() {
+        workspace.close();
+    }
+
+    /** Adds rows [rowStart, rowEnd) of the token tile at {@code panelOffset} into {@code c[(row - rowStart) · T + t]}. */
     @FunctionalInterface
     private interface TileBody {
-        void accumulate(int rowStart, int rowEnd, int panelOffset, float[] c);
+        void accumulate(MemorySegment panels, int tile, int rowStart, int rowEnd, long panelOffset, float[] c);
     }
 
-    private float[] pack(DeviceArray x, int in, int paddedIn) {
+    /**
+     * Packs x into token panels, then splits (row blocks × token blocks) over the threads; each block accumulates
+     * tile by tile and writes y through the epilogue.
+     */
+    private void run(DeviceArray x, int in, int paddedIn, int out, DeviceArray bias, Activation activation,
+                     DeviceArray y, TileBody body) {
         int tokens = Math.toIntExact(x.shape().rows());
-        int tile = tiles.tileTokens();
-        float[] panels = new float[TokenPanels.size(tokens, paddedIn, tile)];
-        MemorySegment input = segment(x);
-        context.threads().forEach(TokenPanels.tiles(tokens, tile), t ->
-                TokenPanels.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
-        return panels;
-    }
-
-    /** Splits (row blocks × token blocks) over the threads; each block accumulates tile by tile, then writes y. */
-    private void run(DeviceArray x, int out, DeviceArray bias, Activation activation, DeviceArray y, TileBody body,
-                     int paddedIn) {
-        int tokens = Math.toIntExact(x.shape().rows());
-        int tile = tiles.tileTokens();
+        int tile = tiles.tileTokens(tokens);
         int tileCount = TokenPanels.tiles(tokens, tile);
         int rowBlocks = CpuThreads.chunks(out, ROW_BLOCK);
         int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);
         float[] b = biasValues(bias, out);
+        MemorySegment input = segment(x);
         MemorySegment output = segment(y);
-        context.threads().forEach(rowBlocks * tokenBlocks, chunk -> {
-            int rowStart = (chunk % rowBlocks) * ROW_BLOCK;
-            int rowEnd = Math.min(out, rowStart + ROW_BLOCK);
-            int firstTile = (chunk / rowBlocks) * TILES_PER_BLOCK;
-            int lastTile = Math.min(tileCount, firstTile + TILES_PER_BLOCK);
-            float[] c = new float[ROW_BLOCK * tile];
-            for (int t = firstTile; t < lastTile; t++) {
-                body.accumulate(rowStart, rowEnd, t * paddedIn * tile, c);
-                LinearEpilogue.write(c, tile, rowStart, rowEnd - rowStart, t * tile,
-                        Math.min(tile, tokens - t * tile), b, activation, output, y.byteOffset(), y.dtype(), out);
-            }
-        });
+        PanelWorkspace.Block block = workspace.acquire(Float.BYTES * TokenPanels.size(tokens, paddedIn, tile));
+        try {
+            MemorySegment panels = block.segment();
+            context.threads().forEach(tileCount, t ->
+                    TokenPanels.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
+            context.threads().forEach(rowBlocks * tokenBlocks, chunk -> {
+                int rowStart = (chunk % rowBlocks) * ROW_BLOCK;
+                int rowEnd = Math.min(out, rowStart + ROW_BLOCK);
+                int firstTile = (chunk / rowBlocks) * TILES_PER_BLOCK;
+                int lastTile = Math.min(tileCount, firstTile + TILES_PER_BLOCK);
+                float[] c = new float[ROW_BLOCK * tile];
+                for (int t = firstTile; t < lastTile; t++) {
+                    java.util.Arrays.fill(c, 0f);
+                    body.accumulate(panels, tile, rowStart, rowEnd, TokenPanels.offset(t, paddedIn, tile), c);
+                    LinearEpilogue.write(c, tile, rowStart, rowEnd - rowStart, t * tile,
+                            Math.min(tile, tokens - t * tile), b, activation, output, y.byteOffset(), y.dtype(), out);
+                }
+            });
+        } finally {
+            workspace.release(block);
+        }
     }
 
     private static float[] biasValues(DeviceArray bias, int out) {
@@ -134,7 +142,7 @@ final class CpuSparseLinear {
      * dropped. A nibble that does not name two increasing positions is refused: the ordered metadata leaves such
      * pairs undefined.
      */
-    private static TwoFourMatrix convert(TwoFourWeight w) {
+    static TwoFourMatrix convert(TwoFourWeight w) {
         String call = "linearTwoFour";
         MemorySegment values = segment(w.values());
         int[] metadata = segment(w.metadata()).asSlice(w.metadata().byteOffset(), w.metadata().byteSize())
@@ -163,7 +171,7 @@ final class CpuSparseLinear {
     }
 
     /** The CSR weight in fp32, with every offset and column checked once so the kernels need no checks. */
-    private static CsrRows convert(CsrWeight w) {
+    static CsrRows convert(CsrWeight w) {
         String call = "linearCsr";
         int nonZeros = Math.toIntExact(w.nonZeros());
         int[] offsets = segment(w.rowOffsets()).asSlice(w.rowOffsets().byteOffset(), w.rowOffsets().byteSize())

@@ -1,31 +1,34 @@
 package org.lacuna.runtime.cpu.kernels;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The inner loops of the sparse linear layers: one tile of tokens against a few weight rows, over x packed
- * transposed into panels {@code panel[column · T + t]} of {@link #tileTokens() T} tokens, so that each stored weight
- * value is broadcast against T tokens at once. Results go to {@code c[row · T + t]}.
+ * transposed into panels {@code panel[panelOffset + column · T + t]} (floats) of T tokens, so that each stored weight
+ * value is broadcast against T tokens at once. Results go to {@code c[cOffset + row · T + t]}.
  *
  * <p>Every implementation sums each output element in one fixed order, the weight row's stored order (2:4: group by
  * group, position i0 then i1; CSR: entry by entry), with one fused multiply-add per product. So the scalar and the
- * Vector API kernels give the same bits, and no split of rows, tokens or groups over threads changes a result.
+ * Vector API kernels give the same bits, whatever the tile width, and no split of rows, tokens or groups over
+ * threads changes a result.
  */
 public interface SparseTiles {
     /** Weight rows one call takes at most. */
-    int MAX_ROWS = 4;
+    int MAX_ROWS = 2;
 
-    /** Tokens per tile: the width of the panels the kernel reads and of each row of c. */
-    int tileTokens();
+    /** The tile width T this kernel wants for a call with {@code tokens} tokens; the panels are packed to it. */
+    int tileTokens(int tokens);
 
     /**
-     * {@code c[r][t] (+)= Σ_{group0 ≤ g < group1} kept products of row row0 + r} for {@code r < rows ≤ MAX_ROWS}.
-     *
-     * @param accumulate add to c (a later block of groups) instead of starting from zero
+     * {@code c[r][t] += Σ_{group0 ≤ g < group1}} the kept products of row {@code row0 + r}, for
+     * {@code r < rows ≤ MAX_ROWS}; the caller zeroes c before the first block of groups.
      */
-    void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, float[] panel, int panelOffset,
-                 float[] c, int cOffset, boolean accumulate);
+    void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, MemorySegment panel, long panelOffset,
+                 int tileTokens, float[] c, int cOffset);
 
-    /** {@code c[r][t] = Σ} over the stored entries of row {@code row0 + r}, for {@code r < rows ≤ MAX_ROWS}. */
-    void csr(CsrRows w, int row0, int rows, float[] panel, int panelOffset, float[] c, int cOffset);
+    /** {@code c[r][t] += Σ} over the stored entries of row {@code row0 + r}, for {@code r < rows ≤ MAX_ROWS}. */
+    void csr(CsrRows w, int row0, int rows, MemorySegment panel, long panelOffset, int tileTokens, float[] c,
+             int cOffset);
 
     /**
      * The Vector API kernels where {@code vectorApi} is true (the caller has checked the module is present), else the
