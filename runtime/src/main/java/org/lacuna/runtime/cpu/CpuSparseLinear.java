@@ -25,9 +25,9 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  */
 final class CpuSparseLinear implements AutoCloseable {
     /** Output rows of one block of work: the rows whose results share one token panel while it is in cache. */
-    static final int ROW_BLOCK = 64;
+    static final int ROW_BLOCK = 128;
     /** Token tiles of one block of work. */
-    static final int TILES_PER_BLOCK = 2;
+    static final int TILES_PER_BLOCK = 1;
     /** Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. */
     static final int PASS_BYTES = 32 * 1024;
 
