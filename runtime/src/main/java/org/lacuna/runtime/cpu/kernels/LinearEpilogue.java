@@ -9,7 +9,8 @@ import org.lacuna.runtime.ops.Activation;
 /**
  * The fused end of a linear layer: {@code y[t][row] = act(c[row][t] + bias[row])}, rounded once to y's type, for a
  * tile of accumulated results {@code c[row · T + t]} (the sparse tiles' layout) written into row-major y[tokens, out],
- * one contiguous run of output columns per token.
+ * one contiguous run of output columns per token. The activation is {@link Epilogue}'s scalar one, on the
+ * Vector API path too, so both paths give the same bits.
  */
 public final class LinearEpilogue {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -33,7 +34,7 @@ public final class LinearEpilogue {
             }
             if (activation != Activation.NONE) {
                 for (int r = 0; r < rows; r++) {
-                    run[r] = Fp32Activations.apply(activation, run[r]);
+                    run[r] = activation == Activation.RELU ? Math.max(run[r], 0f) : Epilogue.gelu(run[r]);
                 }
             }
             long first = (long) (token0 + t) * out + row0;
