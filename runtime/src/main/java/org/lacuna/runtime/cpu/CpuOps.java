@@ -74,5 +74,6 @@ final class CpuOps implements OpSet, AutoCloseable {
     @Override
     public void close() {
         context.threads().close();
+        sparse.close();
     }
 }

@@ -1,24 +1,206 @@
 package org.lacuna.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.cpu.kernels.CsrRows;
+import org.lacuna.runtime.cpu.kernels.LinearEpilogue;
+import org.lacuna.runtime.cpu.kernels.SparseTiles;
+import org.lacuna.runtime.cpu.kernels.TokenPanels;
+import org.lacuna.runtime.cpu.kernels.TwoFourMatrix;
+import org.lacuna.runtime.gemm.TwoFourMetadata;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.OpContracts;
 import org.lacuna.runtime.ops.TwoFourWeight;
 
-/** Linear layers with a 2:4 or CSR weight on the serving CPU backend: only the stored non-zeros are multiplied. */
-final class CpuSparseLinear {
+/**
+ * Linear layers with a 2:4 or CSR weight on the serving CPU backend: only the stored non-zeros are multiplied.
+ *
+ * <p>Each weight is converted once into fp32 values and positions ({@link SparseWeightCache}); never into a dense
+ * matrix. x is packed into token panels, then the work is split into blocks of {@value #ROW_BLOCK} output rows by
+ * {@value #TILES_PER_BLOCK} token tiles, whose boundaries depend on the shapes alone; every output element is summed
+ * in the weight's stored order inside one block, so 1 and N threads give the same bits.
+ */
+final class CpuSparseLinear implements AutoCloseable {
+    /** Output rows of one block of work: the rows whose results share one token panel while it is in cache. */
+    static final int ROW_BLOCK = 128;
+    /** Token tiles of one block of work. */
+    static final int TILES_PER_BLOCK = 1;
+    /** Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. */
+    static final int PASS_BYTES = 32 * 1024;
+
     private final CpuContext context;
-    private final ReferenceOps reference = new ReferenceOps(CpuBackendProvider.NAME);
+    private final SparseTiles tiles;
+    private final SparseWeightCache forms = new SparseWeightCache();
+    private final PanelWorkspace workspace = new PanelWorkspace();
 
     CpuSparseLinear(CpuContext context) {
         this.context = context;
+        this.tiles = SparseTiles.select(context.vectorApi());
     }
 
     void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        reference.linearTwoFour(x, w, bias, activation, y);
+        OpContracts.linearTwoFour(CpuBackendProvider.NAME, x, w, bias, activation, y);
+        TwoFourMatrix matrix = forms.get(TwoFourMatrix.class, w.out(), w.in(), () -> convert(w), w.values(),
+                w.metadata());
+        int groups = matrix.groups();
+        run(x, matrix.in(), matrix.paddedIn(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
+                panelOffset, c) -> {
+            int groupsPerPass = Math.max(1, PASS_BYTES / (4 * Float.BYTES * tile));
+            for (int g0 = 0; g0 < groups; g0 += groupsPerPass) {
+                int g1 = Math.min(groups, g0 + groupsPerPass);
+                for (int row = rowStart; row < rowEnd; row += SparseTiles.MAX_ROWS) {
+                    tiles.twoFour(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), g0, g1, panels,
+                            panelOffset, tile, c, (row - rowStart) * tile);
+                }
+            }
+        });
     }
 
     void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        reference.linearCsr(x, w, bias, activation, y);
+        OpContracts.linearCsr(CpuBackendProvider.NAME, x, w, bias, activation, y);
+        CsrRows matrix = forms.get(CsrRows.class, w.out(), w.in(), () -> convert(w), w.rowOffsets(), w.columns(),
+                w.values());
+        run(x, matrix.in(), matrix.in(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
+                panelOffset, c) -> {
+            for (int row = rowStart; row < rowEnd; row += SparseTiles.MAX_ROWS) {
+                tiles.csr(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), panels, panelOffset, tile, c,
+                        (row - rowStart) * tile);
+            }
+        });
+    }
+
+    /** Weights converted so far; a test checks a weight is converted once, not per call. */
+    int cachedWeights() {
+        return forms.size();
+    }
+
+    @Override
+    public void close() {
+        workspace.close();
+    }
+
+    /** Adds rows [rowStart, rowEnd) of the token tile at {@code panelOffset} into {@code c[(row - rowStart) · T + t]}. */
+    @FunctionalInterface
+    private interface TileBody {
+        void accumulate(MemorySegment panels, int tile, int rowStart, int rowEnd, long panelOffset, float[] c);
+    }
+
+    /**
+     * Packs x into token panels, then splits (row blocks × token blocks) over the threads; each block accumulates
+     * tile by tile and writes y through the epilogue.
+     */
+    private void run(DeviceArray x, int in, int paddedIn, int out, DeviceArray bias, Activation activation,
+                     DeviceArray y, TileBody body) {
+        int tokens = Math.toIntExact(x.shape().rows());
+        int tile = tiles.tileTokens(tokens);
+        int tileCount = TokenPanels.tiles(tokens, tile);
+        int rowBlocks = CpuThreads.chunks(out, ROW_BLOCK);
+        int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);
+        float[] b = biasValues(bias, out);
+        MemorySegment input = segment(x);
+        MemorySegment output = segment(y);
+        PanelWorkspace.Block block = workspace.acquire(Float.BYTES * TokenPanels.size(tokens, paddedIn, tile));
+        try {
+            MemorySegment panels = block.segment();
+            context.threads().forEach(tileCount, t ->
+                    TokenPanels.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
+            context.threads().forEach(rowBlocks * tokenBlocks, chunk -> {
+                int rowStart = (chunk % rowBlocks) * ROW_BLOCK;
+                int rowEnd = Math.min(out, rowStart + ROW_BLOCK);
+                int firstTile = (chunk / rowBlocks) * TILES_PER_BLOCK;
+                int lastTile = Math.min(tileCount, firstTile + TILES_PER_BLOCK);
+                float[] c = new float[ROW_BLOCK * tile];
+                for (int t = firstTile; t < lastTile; t++) {
+                    java.util.Arrays.fill(c, 0f);
+                    body.accumulate(panels, tile, rowStart, rowEnd, TokenPanels.offset(t, paddedIn, tile), c);
+                    LinearEpilogue.write(c, tile, rowStart, rowEnd - rowStart, t * tile,
+                            Math.min(tile, tokens - t * tile), b, activation, output, y.byteOffset(), y.dtype(), out);
+                }
+            });
+        } finally {
+            workspace.release(block);
+        }
+    }
+
+    private static float[] biasValues(DeviceArray bias, int out) {
+        if (bias == null) {
+            return null;
+        }
+        MemorySegment segment = segment(bias);
+        float[] values = new float[out];
+        for (int i = 0; i < out; i++) {
+            values[i] = CpuElements.read(segment, bias.byteOffset(), bias.dtype(), i);
+        }
+        return values;
+    }
+
+    /**
+     * The 2:4 weight's kept values in fp32 with their nibbles, rows past {@code out} and groups past {@code in}
+     * dropped. A nibble that does not name two increasing positions is refused: the ordered metadata leaves such
+     * pairs undefined.
+     */
+    static TwoFourMatrix convert(TwoFourWeight w) {
+        String call = "linearTwoFour";
+        MemorySegment values = segment(w.values());
+        int[] metadata = segment(w.metadata()).asSlice(w.metadata().byteOffset(), w.metadata().byteSize())
+                .toArray(ValueLayout.JAVA_INT);
+        int groups = TwoFourMatrix.groupsOf(w.in());
+        int compressedRow = w.paddedIn() / 2;
+        float[] kept = new float[Math.multiplyExact(w.out(), 2 * groups)];
+        byte[] nibbles = new byte[w.out() * groups];
+        for (int row = 0; row < w.out(); row++) {
+            for (int group = 0; group < groups; group++) {
+                int nibble = TwoFourMetadata.nibbleAt(metadata, row, group, w.paddedOut());
+                if (!TwoFourMatrix.isOrderedNibble(nibble)) {
+                    throw InvalidInputException.argument(call, "row " + row + " group " + group + " has metadata "
+                            + "nibble 0x" + Integer.toHexString(nibble) + ": the two kept positions must increase");
+                }
+                nibbles[row * groups + group] = (byte) nibble;
+                for (int slot = 0; slot < 2; slot++) {
+                    int column = 4 * group + ((nibble >>> (2 * slot)) & 3);
+                    long source = (long) row * compressedRow + 2L * group + slot;
+                    kept[2 * (row * groups + group) + slot] = column < w.in()
+                            ? CpuElements.read(values, w.values().byteOffset(), w.dtype(), source) : 0f;
+                }
+            }
+        }
+        return new TwoFourMatrix(w.out(), w.in(), kept, nibbles);
+    }
+
+    /** The CSR weight in fp32, with every offset and column checked once so the kernels need no checks. */
+    static CsrRows convert(CsrWeight w) {
+        String call = "linearCsr";
+        int nonZeros = Math.toIntExact(w.nonZeros());
+        int[] offsets = segment(w.rowOffsets()).asSlice(w.rowOffsets().byteOffset(), w.rowOffsets().byteSize())
+                .toArray(ValueLayout.JAVA_INT);
+        int[] columns = segment(w.columns()).asSlice(w.columns().byteOffset(), w.columns().byteSize())
+                .toArray(ValueLayout.JAVA_INT);
+        MemorySegment valueSegment = segment(w.values());
+        float[] values = new float[nonZeros];
+        for (int i = 0; i < nonZeros; i++) {
+            values[i] = CpuElements.read(valueSegment, w.values().byteOffset(), w.values().dtype(), i);
+        }
+        for (int row = 0; row < w.out(); row++) {
+            int begin = offsets[row];
+            int end = offsets[row + 1];
+            if (begin < 0 || end < begin || end > nonZeros) {
+                throw InvalidInputException.argument(call, "row " + row + " spans entries [" + begin + ", " + end
+                        + ") outside the " + nonZeros + " stored non-zeros");
+            }
+            for (int i = begin; i < end; i++) {
+                if (columns[i] < 0 || columns[i] >= w.in()) {
+                    throw InvalidInputException.argument(call, "row " + row + " has column " + columns[i]
+                            + " outside [0, " + w.in() + ")");
+                }
+            }
+        }
+        return new CsrRows(w.out(), w.in(), offsets, columns, values);
+    }
+
+    private static MemorySegment segment(DeviceArray array) {
+        return ((CpuBuffer) array.buffer()).segment("linear");
     }
 }

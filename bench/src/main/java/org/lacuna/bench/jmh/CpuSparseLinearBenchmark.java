@@ -1,0 +1,141 @@
+package org.lacuna.bench.jmh;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.HostData;
+import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.cpu.CpuBackendProvider;
+import org.lacuna.runtime.cpu.CpuOptions;
+import org.lacuna.runtime.gemm.CsrMatrix;
+import org.lacuna.runtime.gemm.DeviceWeights;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.gemm.TwoFourWeights;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.TwoFourWeight;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Whether sparsity pays on the CPU backend: a linear layer on the transformer FFN shapes with a 2:4 weight, with CSR
+ * weights at 5% and 10% density, and dense, at 128, 512 and 2048 tokens (x in F16, y in F32, no bias, no
+ * activation, {@code threads} worker threads). {@code denseBaseline} is a Vector API fp32 dense kernel that lives in
+ * this module ({@link DenseFp32Baseline}), the yardstick until the backend's own dense GEMM is fast;
+ * {@code denseBackend} is whatever the backend's linearDense is today.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class CpuSparseLinearBenchmark {
+    /** in x out: MiniLM's FFN up and down, BERT-base's FFN up and down. */
+    @Param({"384x1536", "1536x384", "768x3072", "3072x768"})
+    String shape;
+
+    @Param({"128", "512", "2048"})
+    int tokens;
+
+    /** The backend's worker threads; 1 also runs the baseline on the caller's thread alone. */
+    @Param({"2"})
+    int threads;
+
+    int in;
+    int out;
+    Backend backend;
+    DeviceArray x;
+    DeviceArray y;
+    DeviceArray denseWeight;
+    TwoFourWeight twoFour;
+    CsrWeight csr5;
+    CsrWeight csr10;
+    DenseFp32Baseline baseline;
+    float[] xs;
+    float[] ys;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        String[] parts = shape.split("x");
+        in = Integer.parseInt(parts[0]);
+        out = Integer.parseInt(parts[1]);
+        SplittableRandom random = new SplittableRandom(29);
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = HalfFloats.roundTo(DType.F16, (float) random.nextDouble(-1, 1));
+        }
+        xs = new float[tokens * in];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = HalfFloats.roundTo(DType.F16, (float) random.nextDouble(-1, 1));
+        }
+        ys = new float[tokens * out];
+        backend = new CpuBackendProvider().open(0, new CpuOptions(threads, true, false));
+        x = HostData.upload(backend, DType.F16, Shape.of(tokens, in), xs);
+        y = HostData.upload(backend, DType.F32, Shape.of(tokens, out), ys);
+        denseWeight = DeviceWeights.uploadDense(backend, w, out, in, DType.F16);
+        twoFour = DeviceWeights.upload(backend, TwoFourWeights.compress(TwoFourPruning.prune(w, out, in), out, in,
+                DType.F16));
+        csr5 = DeviceWeights.upload(backend, CsrMatrix.fromDense(keep(w, 0.05, random), out, in, DType.F16));
+        csr10 = DeviceWeights.upload(backend, CsrMatrix.fromDense(keep(w, 0.10, random), out, in, DType.F16));
+        baseline = new DenseFp32Baseline(w, out, in, threads > 1);
+    }
+
+    /** W with each element kept with probability {@code density}, the rest zero. */
+    private static float[] keep(float[] w, double density, SplittableRandom random) {
+        float[] sparse = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            sparse[i] = random.nextDouble() < density ? w[i] : 0f;
+        }
+        return sparse;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        backend.close();
+    }
+
+    @Benchmark
+    public DeviceArray twoFour() {
+        backend.ops().linearTwoFour(x, twoFour, null, Activation.NONE, y);
+        return y;
+    }
+
+    @Benchmark
+    public DeviceArray csr5() {
+        backend.ops().linearCsr(x, csr5, null, Activation.NONE, y);
+        return y;
+    }
+
+    @Benchmark
+    public DeviceArray csr10() {
+        backend.ops().linearCsr(x, csr10, null, Activation.NONE, y);
+        return y;
+    }
+
+    @Benchmark
+    public float[] denseBaseline() {
+        baseline.multiply(xs, tokens, ys);
+        return ys;
+    }
+
+    @Benchmark
+    public DeviceArray denseBackend() {
+        backend.ops().linearDense(x, denseWeight, null, Activation.NONE, y);
+        return y;
+    }
+}

@@ -1,0 +1,40 @@
+package org.lacuna.runtime.cpu.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The inner loops of the sparse linear layers: one tile of tokens against a few weight rows, over x packed
+ * transposed into panels {@code panel[panelOffset + column · T + t]} (floats) of T tokens, so that each stored weight
+ * value is broadcast against T tokens at once. Results go to {@code c[cOffset + row · T + t]}.
+ *
+ * <p>Every implementation sums each output element in one fixed order, the weight row's stored order (2:4: group by
+ * group, position i0 then i1; CSR: entry by entry), with one fused multiply-add per product. So the scalar and the
+ * Vector API kernels give the same bits, whatever the tile width, and no split of rows, tokens or groups over
+ * threads changes a result.
+ */
+public interface SparseTiles {
+    /** Weight rows one call takes at most. */
+    int MAX_ROWS = 2;
+
+    /** The tile width T this kernel wants for a call with {@code tokens} tokens; the panels are packed to it. */
+    int tileTokens(int tokens);
+
+    /**
+     * {@code c[r][t] += Σ_{group0 ≤ g < group1}} the kept products of row {@code row0 + r}, for
+     * {@code r < rows ≤ MAX_ROWS}; the caller zeroes c before the first block of groups.
+     */
+    void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, MemorySegment panel, long panelOffset,
+                 int tileTokens, float[] c, int cOffset);
+
+    /** {@code c[r][t] += Σ} over the stored entries of row {@code row0 + r}, for {@code r < rows ≤ MAX_ROWS}. */
+    void csr(CsrRows w, int row0, int rows, MemorySegment panel, long panelOffset, int tileTokens, float[] c,
+             int cOffset);
+
+    /**
+     * The Vector API kernels where {@code vectorApi} is true (the caller has checked the module is present), else the
+     * scalar ones. Only this method names the Vector API class, so a JVM without the module never loads it.
+     */
+    static SparseTiles select(boolean vectorApi) {
+        return vectorApi ? VectorSparseTiles.create() : ScalarSparseTiles.INSTANCE;
+    }
+}

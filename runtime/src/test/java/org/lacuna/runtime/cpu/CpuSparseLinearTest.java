@@ -1,0 +1,153 @@
+package org.lacuna.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.DType;
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.ErrorCode;
+import org.lacuna.runtime.HostData;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.cpu.kernels.TwoFourMatrix;
+import org.lacuna.runtime.gemm.DeviceWeights;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.gemm.TwoFourWeights;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.TwoFourWeight;
+import org.lacuna.runtime.testing.TestData;
+
+/** What the sparse linear layers promise beyond their results: no dense weight, one conversion, clear errors. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CpuSparseLinearTest {
+    private Backend backend;
+
+    @BeforeAll
+    void open() {
+        backend = new CpuBackendProvider().open(0, new CpuOptions(2, true, false));
+    }
+
+    @AfterAll
+    void close() {
+        backend.close();
+    }
+
+    private TwoFourWeights pruned(int out, int in) {
+        SplittableRandom random = TestData.random("sparseLinear");
+        return TwoFourWeights.compress(TwoFourPruning.prune(TestData.uniform(random, out * in, 1f, DType.F16), out,
+                in), out, in, DType.F16);
+    }
+
+    @Test
+    void theTwoFourFormHoldsTheKeptHalfOnly() {
+        int out = 200;
+        int in = 390; // ragged: the last group has two columns
+        TwoFourWeight weight = DeviceWeights.upload(backend, pruned(out, in));
+        try {
+            TwoFourMatrix matrix = CpuSparseLinear.convert(weight);
+            long denseBytes = (long) out * in * Float.BYTES;
+            long groups = (in + 3) / 4;
+            assertEquals(out * 2 * groups, matrix.multiplyAddsPerToken(), "one multiply-add per kept value");
+            assertTrue(matrix.byteSize() <= 0.57 * denseBytes, matrix.byteSize() + " bytes against " + denseBytes
+                    + " dense: the form must not grow back to dense");
+        } finally {
+            DeviceWeights.release(weight);
+        }
+    }
+
+    @Test
+    void aWeightIsConvertedOnceAndForgottenWhenItsBuffersClose() {
+        CpuContext context = CpuContext.open(new CpuOptions(1, true, false));
+        try (CpuSparseLinear sparse = new CpuSparseLinear(context)) {
+            TwoFourWeight first = DeviceWeights.upload(backend, pruned(64, 48));
+            DeviceArray x = HostData.upload(backend, DType.F16, Shape.of(5, 48), new float[5 * 48]);
+            DeviceArray y = HostData.upload(backend, DType.F32, Shape.of(5, 64), new float[5 * 64]);
+            sparse.linearTwoFour(x, first, null, Activation.NONE, y);
+            sparse.linearTwoFour(x, first, null, Activation.RELU, y);
+            assertEquals(1, sparse.cachedWeights());
+            DeviceWeights.release(first);
+            TwoFourWeight second = DeviceWeights.upload(backend, pruned(64, 48));
+            sparse.linearTwoFour(x, second, null, Activation.NONE, y);
+            assertEquals(1, sparse.cachedWeights(), "the closed weight's form is dropped");
+            DeviceWeights.release(second);
+            x.buffer().close();
+            y.buffer().close();
+        } finally {
+            context.threads().close();
+        }
+    }
+
+    @Test
+    void aCsrColumnOutsideTheRowIsRefused() {
+        int[][] badColumns = {{0, 5}, {-1, 2}};
+        for (int[] columns : badColumns) {
+            CsrWeight weight = csr(new int[] {0, 1, 2}, columns, 4);
+            try {
+                InvalidInputException error = assertThrows(InvalidInputException.class, () -> run(weight));
+                assertEquals(ErrorCode.INVALID_ARGUMENT, error.code());
+                assertTrue(error.getMessage().contains("outside [0, 4)"), error.getMessage());
+            } finally {
+                DeviceWeights.release(weight);
+            }
+        }
+    }
+
+    @Test
+    void csrOffsetsPastTheNonZerosAreRefused() {
+        CsrWeight weight = csr(new int[] {0, 2, 3}, new int[] {0, 1}, 4);
+        try {
+            InvalidInputException error = assertThrows(InvalidInputException.class, () -> run(weight));
+            assertTrue(error.getMessage().contains("row 1 spans entries [2, 3)"), error.getMessage());
+        } finally {
+            DeviceWeights.release(weight);
+        }
+    }
+
+    @Test
+    void twoFourMetadataWithoutIncreasingPositionsIsRefused() {
+        TwoFourWeights weights = pruned(128, 64);
+        int[] metadata = weights.metadata();
+        metadata[0] = (metadata[0] & ~0xF) | 0x5; // row 0, group 0: positions (1, 1)
+        DeviceArray values = HostData.uploadBytes(backend, DType.F16, Shape.of(weights.paddedOut(),
+                weights.paddedIn() / 2), weights.valuesSegment());
+        DeviceArray words = HostData.upload(backend, Shape.of(metadata.length), metadata);
+        TwoFourWeight weight = new TwoFourWeight(values, words, 128, 64, weights.paddedOut(), weights.paddedIn());
+        DeviceArray x = HostData.upload(backend, DType.F16, Shape.of(2, 64), new float[2 * 64]);
+        DeviceArray y = HostData.upload(backend, DType.F32, Shape.of(2, 128), new float[2 * 128]);
+        try {
+            InvalidInputException error = assertThrows(InvalidInputException.class,
+                    () -> backend.ops().linearTwoFour(x, weight, null, Activation.NONE, y));
+            assertTrue(error.getMessage().contains("row 0 group 0 has metadata nibble 0x5"), error.getMessage());
+        } finally {
+            DeviceWeights.release(weight);
+            x.buffer().close();
+            y.buffer().close();
+        }
+    }
+
+    private CsrWeight csr(int[] offsets, int[] columns, int in) {
+        DeviceArray rowOffsets = HostData.upload(backend, Shape.of(offsets.length), offsets);
+        DeviceArray cols = HostData.upload(backend, Shape.of(columns.length), columns);
+        DeviceArray values = HostData.upload(backend, DType.F32, Shape.of(columns.length), new float[columns.length]);
+        return new CsrWeight(rowOffsets, cols, values, offsets.length - 1, in);
+    }
+
+    private void run(CsrWeight weight) {
+        DeviceArray x = HostData.upload(backend, DType.F32, Shape.of(3, weight.in()), new float[3 * weight.in()]);
+        DeviceArray y = HostData.upload(backend, DType.F32, Shape.of(3, weight.out()), new float[3 * weight.out()]);
+        try {
+            backend.ops().linearCsr(x, weight, null, Activation.NONE, y);
+        } finally {
+            x.buffer().close();
+            y.buffer().close();
+        }
+    }
+}
