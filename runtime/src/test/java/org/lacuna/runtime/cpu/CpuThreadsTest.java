@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.ResourceClosedException;
 
 /** The worker pool: a failing chunk leaves no chunk running behind it, and its exception arrives unchanged. */
@@ -57,5 +59,12 @@ class CpuThreadsTest {
         var threads = new CpuThreads(2);
         threads.close();
         assertThrows(ResourceClosedException.class, () -> threads.forEach(4, chunk -> { }));
+    }
+
+    @Test
+    void moreThreadsThanAPoolTakesIsAClearError() {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new CpuBackendProvider().open(0, new CpuOptions(40_000, false, false)).close());
+        assertTrue(e.getMessage().contains("threads must be in [1, 32767]"), e.getMessage());
     }
 }
