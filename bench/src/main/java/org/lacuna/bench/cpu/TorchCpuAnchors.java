@@ -58,16 +58,23 @@ final class TorchCpuAnchors {
 
     /** Why PyTorch cannot be used from {@code python}, or null when {@code import torch} works. */
     static String unavailable(String python) {
+        return unavailable(python, 60);
+    }
+
+    /** As above, giving up after {@code timeoutSeconds}. */
+    static String unavailable(String python, long timeoutSeconds) {
+        Path log = null;
         try {
+            // Output goes to a file, not a pipe read here: a read would block past the timeout if python hangs.
+            log = Files.createTempFile("lacuna-torch-probe", ".log");
             Process p = new ProcessBuilder(python, "-c", "import torch; print(torch.__version__)")
-                    .redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return python + " -c 'import torch' did not finish in 60 s";
+                return python + " -c 'import torch' did not finish in " + timeoutSeconds + " s";
             }
             if (p.exitValue() != 0) {
-                String[] lines = output.split("\n");
+                String[] lines = Files.readString(log, StandardCharsets.UTF_8).strip().split("\n");
                 return python + " cannot import torch (" + lines[lines.length - 1]
                         + "); install the anchors with bench/anchors/install-cpu-anchors.sh";
             }
@@ -77,6 +84,14 @@ final class TorchCpuAnchors {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted while probing " + python;
+        } finally {
+            if (log != null) {
+                try {
+                    Files.deleteIfExists(log);
+                } catch (IOException ignored) {
+                    // a leftover temp file is harmless
+                }
+            }
         }
     }
 

@@ -82,6 +82,17 @@ class TorchCpuAnchorsTest {
         assertTrue(why.contains("/nonexistent/python3"), why);
     }
 
+    /** A python that hangs writing nothing: the probe's timeout must still fire (it once blocked reading output). */
+    @Test
+    void aHangingInterpreterTimesOut(@TempDir Path dir) throws Exception {
+        Path python = dir.resolve("python3");
+        Files.writeString(python, "#!/bin/sh\nexec sleep 30\n");
+        Assumptions.assumeTrue(python.toFile().setExecutable(true), "cannot make a script executable here");
+        String why = TorchCpuAnchors.unavailable(python.toString(), 1);
+        assertNotNull(why);
+        assertTrue(why.contains("did not finish in 1 s"), why);
+    }
+
     /** The script's dry run (simulated timings, no torch) on the real spec reads back as timings for every case. */
     @Test
     void theScriptsDryRunMergesBack(@TempDir Path dir) throws Exception {

@@ -75,6 +75,10 @@ public final class TokenEmbeddings implements AutoCloseable {
             throw InvalidInputException.argument(call, "a sequence of " + sequences.maxLength()
                     + " tokens is longer than the model's " + maxPositions + " positions");
         }
+        if ((long) ids.length * hidden > Integer.MAX_VALUE - 8) {
+            throw InvalidInputException.argument(call, ids.length + " tokens of width " + hidden
+                    + " are more than one batch holds (at most " + (Integer.MAX_VALUE - 8) / hidden + " tokens)");
+        }
         float[] sum = new float[ids.length * hidden];
         int token = 0;
         for (int length : sequences.lengths()) {

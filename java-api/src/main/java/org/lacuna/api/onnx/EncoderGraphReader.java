@@ -225,11 +225,10 @@ final class EncoderGraphReader {
                     Dim.of(c.probabilities().headDim()));
             default -> throw unsupported(node, "the shape of " + x.describe());
         };
-        int start = (int) intAttribute(node, "start", 0);
-        int end = (int) intAttribute(node, "end", dims.size());
-        start = start < 0 ? start + dims.size() : start;
-        end = end < 0 ? end + dims.size() : Math.min(end, dims.size());
-        return new Dims(List.copyOf(dims.subList(start, end)), false);
+        // As the specification says: negative ends count from the back, then both are clamped to [0, rank].
+        int start = clampAxis(intAttribute(node, "start", 0), dims.size());
+        int end = clampAxis(intAttribute(node, "end", dims.size()), dims.size());
+        return new Dims(start >= end ? List.of() : List.copyOf(dims.subList(start, end)), false);
     }
 
     private Value gather(NodeProto node) {
@@ -237,17 +236,17 @@ final class EncoderGraphReader {
         Value indices = input(node, 1);
         long axis = intAttribute(node, "axis", 0);
         if (data instanceof Dims d && indices instanceof IntConst i && i.values().length == 1 && axis == 0) {
-            int at = (int) i.values()[0];
+            long at = i.values()[0];
             at = at < 0 ? at + d.dims().size() : at;
             if (at < 0 || at >= d.dims().size()) {
                 throw unsupported(node, "index " + i.values()[0] + " outside shape " + d.dims());
             }
-            return new Dims(List.of(d.dims().get(at)), i.dims().length == 0);
+            return new Dims(List.of(d.dims().get((int) at)), i.dims().length == 0);
         }
         if (data instanceof FloatConst table && table.dims().length == 2 && axis == 0
                 && (indices instanceof GraphInput || indices instanceof Positions)) {
-            int rows = (int) table.dims()[0];
-            int width = (int) table.dims()[1];
+            int rows = intDim(node, table.dims()[0]);
+            int width = intDim(node, table.dims()[1]);
             return new Embedding(List.of(new Lookup(table.values(), rows, width, indices)), width, nodeName(node));
         }
         throw unsupported(node, "gathering " + indices.describe() + " from " + data.describe() + " on axis " + axis);
@@ -271,12 +270,12 @@ final class EncoderGraphReader {
         long[] sorted = axes.clone();
         java.util.Arrays.sort(sorted);
         for (long axis : sorted) {
-            int at = (int) (axis < 0 ? axis + layout.size() + 1 : axis);
+            long at = axis < 0 ? axis + layout.size() + 1 : axis;
             if (at < 0 || at > layout.size()) {
                 throw new NotSupportedException(CALL, "node " + nodeName(node) + " (Unsqueeze): axis " + axis
                         + " outside the mask's rank");
             }
-            layout.add(at, "1");
+            layout.add((int) at, "1");
         }
         return new MaskStep(m.mask(), List.copyOf(layout), m.inverted(), m.bias());
     }
@@ -315,8 +314,8 @@ final class EncoderGraphReader {
         for (int i = 0; i < buffer.values().length; i++) {
             arange &= buffer.values()[i] == i;
         }
-        if (starts.length == 1 && starts[0] == 0 && toSequence && axes.length == 1 && axes[0] == 1 && steps[0] == 1
-                && arange) {
+        if (starts.length == 1 && starts[0] == 0 && toSequence && axes.length == 1 && axes[0] == 1
+                && steps.length == 1 && steps[0] == 1 && arange) {
             return new Positions();
         }
         throw unsupported(node, "a slice that is not the position ids 0 … sequence − 1");
@@ -335,7 +334,8 @@ final class EncoderGraphReader {
             } else if (headDim == -1 && heads > 0) {
                 headDim = a.out() / heads;
             }
-            if (heads > 0 && headDim > 0 && heads * headDim == a.out()) {
+            // Bounded by the width first, so the product cannot overflow and both fit an int.
+            if (heads > 0 && headDim > 0 && heads <= a.out() && headDim <= a.out() && heads * headDim == a.out()) {
                 return new Heads(a, (int) heads, (int) headDim, HeadLayout.SPLIT);
             }
             throw unsupported(node, "splitting width " + a.out() + " into " + target.subList(2, 4));
@@ -375,8 +375,8 @@ final class EncoderGraphReader {
             return new Context(c.probabilities(), c.v(), true);
         }
         if (x instanceof FloatConst w && w.dims().length == 2 && (perm.length == 0 || p.equals("[1, 0]"))) {
-            int rows = (int) w.dims()[0];
-            int cols = (int) w.dims()[1];
+            int rows = intDim(node, w.dims()[0]);
+            int cols = intDim(node, w.dims()[1]);
             return new FloatConst(transposed(w.values(), rows, cols), new long[] {cols, rows});
         }
         throw unsupported(node, "transposing " + x.describe() + " by " + p);
@@ -388,7 +388,7 @@ final class EncoderGraphReader {
         Value a = input(node, 0);
         Value b = input(node, 1);
         if (a instanceof Act x && b instanceof FloatConst w && w.dims().length == 2 && w.dims()[0] == x.width()) {
-            return new Affine(x, w.values(), (int) w.dims()[0], (int) w.dims()[1], null, nodeName(node));
+            return new Affine(x, w.values(), intDim(node, w.dims()[0]), intDim(node, w.dims()[1]), null, nodeName(node));
         }
         if (a instanceof Heads q && q.layout() == HeadLayout.BHSD && b instanceof Heads k
                 && k.layout() == HeadLayout.BHDS && q.heads() == k.heads() && q.headDim() == k.headDim()) {
@@ -664,6 +664,21 @@ final class EncoderGraphReader {
     static String nodeName(NodeProto node) {
         String name = node.getName().isEmpty() ? "producing '" + node.getOutput(0) + "'" : "'" + node.getName() + "'";
         return name + " (" + node.getOpType() + ")";
+    }
+
+    /** An axis bound of Shape's start/end: negative counts from the back, then clamped to [0, rank]. */
+    private static int clampAxis(long axis, int rank) {
+        long at = axis < 0 ? axis + rank : axis;
+        return (int) Math.max(0, Math.min(rank, at));
+    }
+
+    /** A constant's dimension as an int, or a clear error for a corrupt one. */
+    private int intDim(NodeProto node, long dim) {
+        if (dim < 0 || dim > Integer.MAX_VALUE) {
+            throw new MalformedInputException(source, "node " + nodeName(node) + ": dimension " + dim
+                    + " of a constant is out of range");
+        }
+        return (int) dim;
     }
 
     private NotSupportedException unsupported(NodeProto node, String what) {

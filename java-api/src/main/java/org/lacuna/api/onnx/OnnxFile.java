@@ -23,6 +23,9 @@ public final class OnnxFile {
     /** Protobuf's default nesting limit is 100; graphs nest only a few levels, but leave room for subgraphs. */
     private static final int RECURSION_LIMIT = 200;
 
+    /** The largest file read: a Java array's limit, and above a protobuf's own 2 GB. */
+    static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+
     private OnnxFile() {
     }
 
@@ -30,6 +33,12 @@ public final class OnnxFile {
         String source = file.toString();
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new NotSupportedException("OnnxFile", source + ": the ONNX file is " + size + " bytes; Lacuna "
+                        + "reads models of up to " + MAX_FILE_BYTES + " bytes (a protobuf's limit is 2 GB: larger "
+                        + "models keep their weights in external data, which Lacuna does not read)");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new MalformedInputException(source, "no such ONNX file");
@@ -79,6 +88,13 @@ public final class OnnxFile {
                     + "' keeps its data in an external file, which Lacuna does not read; save the model as one file");
         }
         int n = (int) count;
+        switch (t.getDataType()) {
+            case TensorProto.DataType.FLOAT_VALUE -> requireData(t, source, n, 4, t.getFloatDataCount());
+            case TensorProto.DataType.DOUBLE_VALUE -> requireData(t, source, n, 8, t.getDoubleDataCount());
+            case TensorProto.DataType.FLOAT16_VALUE -> requireData(t, source, n, 2, t.getInt32DataCount());
+            default -> throw new NotSupportedException("OnnxFile", source + ": tensor '" + t.getName()
+                    + "' has data type " + dataTypeName(t.getDataType()) + " where a float tensor is expected");
+        }
         float[] out = new float[n];
         switch (t.getDataType()) {
             case TensorProto.DataType.FLOAT_VALUE -> {
@@ -127,6 +143,12 @@ public final class OnnxFile {
     /** An integer tensor's values (INT64 or INT32), row-major. */
     static long[] longs(TensorProto t, String source) {
         int n = (int) elementCount(t, source);
+        switch (t.getDataType()) {
+            case TensorProto.DataType.INT64_VALUE -> requireData(t, source, n, 8, t.getInt64DataCount());
+            case TensorProto.DataType.INT32_VALUE -> requireData(t, source, n, 4, t.getInt32DataCount());
+            default -> throw new NotSupportedException("OnnxFile", source + ": tensor '" + t.getName()
+                    + "' has data type " + dataTypeName(t.getDataType()) + " where an integer tensor is expected");
+        }
         long[] out = new long[n];
         switch (t.getDataType()) {
             case TensorProto.DataType.INT64_VALUE -> {
@@ -175,13 +197,30 @@ public final class OnnxFile {
             if (d < 0) {
                 throw new MalformedInputException(source, "tensor '" + t.getName() + "' has negative dimension " + d);
             }
-            count = Math.multiplyExact(count, d);
+            try {
+                count = Math.multiplyExact(count, d);
+            } catch (ArithmeticException e) {
+                throw new MalformedInputException(source, "tensor '" + t.getName() + "' has dims " + t.getDimsList()
+                        + " whose product overflows");
+            }
         }
         if (count > Integer.MAX_VALUE - 8) {
             throw new NotSupportedException("OnnxFile", source + ": tensor '" + t.getName() + "' has " + count
                     + " elements, more than a Java array holds");
         }
         return count;
+    }
+
+    /**
+     * Checks the tensor holds the data its dims promise before an array is sized from the dims: a small corrupt file
+     * must not make the reader allocate gigabytes.
+     */
+    private static void requireData(TensorProto t, String source, int n, int width, int values) {
+        if (t.hasRawData()) {
+            raw(t, source, n, width);
+        } else {
+            requireCount(t, source, values, n);
+        }
     }
 
     private static ByteBuffer raw(TensorProto t, String source, int n, int width) {

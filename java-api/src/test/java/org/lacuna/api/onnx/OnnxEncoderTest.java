@@ -13,8 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.models.BertEncoder;
+import org.lacuna.api.onnx.proto.OnnxSchema.AttributeProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.NodeProto;
+import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.TokenBatch;
 import org.lacuna.runtime.MalformedInputException;
@@ -76,6 +78,28 @@ class OnnxEncoderTest {
         ModelProto changed = proto.toBuilder().setGraph(graph).build();
         var e = assertThrows(NotSupportedException.class, () -> OnnxEncoder.fromModel(changed, "tiny.onnx"));
         assertTrue(e.getMessage().contains("(Softmax)") && e.getMessage().contains("axis 1"), e.getMessage());
+    }
+
+    /** Shape's start/end are clamped to the rank as the specification says; an empty slice step is no crash. */
+    @Test
+    void outOfRangeShapeBoundsAndEmptySliceStepsAreClearErrors() {
+        ModelProto proto = SyntheticEncoderOnnx.build(20, 64, 1, 64, 1, 16, 1);
+        var graph = proto.getGraph().toBuilder();
+        int shape = indexOf(graph.getNodeList(), "Shape");
+        graph.setNode(shape, graph.getNode(shape).toBuilder().addAttribute(AttributeProto.newBuilder().setName("start")
+                .setType(AttributeProto.AttributeType.INT).setI(5)));
+        ModelProto clamped = proto.toBuilder().setGraph(graph).build();
+        var e = assertThrows(NotSupportedException.class, () -> OnnxEncoder.fromModel(clamped, "tiny.onnx"));
+        assertTrue(e.getMessage().contains("outside shape []"), e.getMessage());
+
+        graph = proto.getGraph().toBuilder();
+        graph.addInitializer(TensorProto.newBuilder().setName("no_steps").setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(0));
+        int slice = indexOf(graph.getNodeList(), "Slice");
+        graph.setNode(slice, graph.getNode(slice).toBuilder().setInput(4, "no_steps"));
+        ModelProto noSteps = proto.toBuilder().setGraph(graph).build();
+        var s = assertThrows(NotSupportedException.class, () -> OnnxEncoder.fromModel(noSteps, "tiny.onnx"));
+        assertTrue(s.getMessage().contains("(Slice)"), s.getMessage());
     }
 
     @Test

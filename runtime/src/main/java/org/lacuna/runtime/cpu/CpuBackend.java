@@ -1,7 +1,6 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.lacuna.runtime.Backend;
 import org.lacuna.runtime.BufferRanges;
 import org.lacuna.runtime.DeviceBuffer;
@@ -21,12 +20,12 @@ final class CpuBackend implements Backend {
     private final String name;
     private final CpuMemoryAccounting accounting = new CpuMemoryAccounting();
     private final CpuSegmentPool pool = new CpuSegmentPool(accounting);
+    private final CpuLifecycle lifecycle;
     private final OpSet ops;
     private final Runnable releaseOps;
     private final DeviceInfo device = new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " ("
             + Runtime.getRuntime().availableProcessors() + " threads)", 0, Runtime.getRuntime().availableProcessors(),
             Runtime.getRuntime().maxMemory(), 0);
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     /** The serving backend with its fp32 kernels. */
     static CpuBackend serving(CpuOptions options) {
@@ -41,7 +40,8 @@ final class CpuBackend implements Backend {
 
     private CpuBackend(String name, OpSet ops, Runnable releaseOps) {
         this.name = name;
-        this.ops = ops;
+        this.lifecycle = new CpuLifecycle(name + " backend");
+        this.ops = new GuardedOpSet(ops, lifecycle);
         this.releaseOps = releaseOps;
     }
 
@@ -57,34 +57,51 @@ final class CpuBackend implements Backend {
 
     @Override
     public DeviceBuffer allocate(long bytes) {
-        checkOpen("allocate");
         if (bytes < 0) {
             throw InvalidInputException.argument("allocate", "negative size " + bytes);
         }
-        return new CpuBuffer(bytes, name, pool, accounting);
+        // In flight, so that a close waits for it: a buffer made during the close would outlive the pool.
+        lifecycle.enter("allocate");
+        try {
+            return new CpuBuffer(bytes, name, pool, accounting);
+        } finally {
+            lifecycle.exit();
+        }
     }
 
     @Override
     public void upload(MemorySegment source, DeviceBuffer target, long offset, long bytes) {
-        checkOpen("upload");
-        BufferRanges.check("upload", target, offset, bytes);
-        BufferRanges.checkHost("upload", source, bytes);
-        MemorySegment.copy(source, 0, buffer(target, "upload"), offset, bytes);
+        lifecycle.enter("upload");
+        try {
+            BufferRanges.check("upload", target, offset, bytes);
+            BufferRanges.checkHost("upload", source, bytes);
+            MemorySegment.copy(source, 0, buffer(target, "upload"), offset, bytes);
+        } finally {
+            lifecycle.exit();
+        }
     }
 
     @Override
     public void download(DeviceBuffer source, long offset, MemorySegment target, long bytes) {
-        checkOpen("download");
-        BufferRanges.check("download", source, offset, bytes);
-        BufferRanges.checkHost("download", target, bytes);
-        MemorySegment.copy(buffer(source, "download"), offset, target, 0, bytes);
+        lifecycle.enter("download");
+        try {
+            BufferRanges.check("download", source, offset, bytes);
+            BufferRanges.checkHost("download", target, bytes);
+            MemorySegment.copy(buffer(source, "download"), offset, target, 0, bytes);
+        } finally {
+            lifecycle.exit();
+        }
     }
 
     @Override
     public void fill(DeviceBuffer target, long offset, long bytes, byte value) {
-        checkOpen("fill");
-        BufferRanges.check("fill", target, offset, bytes);
-        buffer(target, "fill").asSlice(offset, bytes).fill(value);
+        lifecycle.enter("fill");
+        try {
+            BufferRanges.check("fill", target, offset, bytes);
+            buffer(target, "fill").asSlice(offset, bytes).fill(value);
+        } finally {
+            lifecycle.exit();
+        }
     }
 
     @Override
@@ -111,12 +128,12 @@ final class CpuBackend implements Backend {
 
     @Override
     public boolean isClosed() {
-        return closed.get();
+        return lifecycle.isClosed();
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (lifecycle.close()) {
             try {
                 releaseOps.run();
             } finally {
@@ -137,7 +154,7 @@ final class CpuBackend implements Backend {
     }
 
     private void checkOpen(String call) {
-        if (closed.get()) {
+        if (lifecycle.isClosed()) {
             throw new ResourceClosedException(call, name + " backend");
         }
     }

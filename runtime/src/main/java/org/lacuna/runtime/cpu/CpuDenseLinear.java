@@ -8,6 +8,7 @@ import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.ErrorCode;
 import org.lacuna.runtime.HalfFloats;
 import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.NotSupportedException;
 import org.lacuna.runtime.cpu.kernels.Epilogue;
 import org.lacuna.runtime.cpu.kernels.Sgemm;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
@@ -15,8 +16,8 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpContracts;
 
 /**
- * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. x and w are widened to fp32 once into
- * pooled staging arrays; the output is cut into tiles of {@link #ROW_BLOCK} × {@link #COL_BLOCK} (fixed, so the GEMM
+ * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. w is widened to fp32 once into a pooled
+ * staging array, x one row block at a time inside the chunk that uses it; the output is cut into tiles of {@link #ROW_BLOCK} × {@link #COL_BLOCK} (fixed, so the GEMM
  * calls and their results do not depend on the thread count), each tile a GEMM over all of {@code in} followed by
  * the bias, the activation and the rounding to y's dtype while it is in cache. The GEMM is OpenBLAS's (one thread
  * per call, see {@link OpenBlas}) or the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
@@ -35,7 +36,10 @@ final class CpuDenseLinear {
     private final GemmPath path;
     private final OpenBlas blas;
     private final FloatArrayPool staging = new FloatArrayPool();
-    private final ThreadLocal<float[]> tiles = ThreadLocal.withInitial(() -> new float[ROW_BLOCK * COL_BLOCK]);
+    /** The most floats one staged array holds (the JVM's array limit, less a margin for its header). */
+    static final int MAX_STAGED = Integer.MAX_VALUE - 8;
+    /** One output tile per thread, shared by every backend: an instance field would leave a stale tile per backend. */
+    private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(() -> new float[ROW_BLOCK * COL_BLOCK]);
 
     /** Which GEMM serves the dense linear. */
     enum GemmPath {
@@ -66,35 +70,55 @@ final class CpuDenseLinear {
 
     void linear(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
         OpContracts.linearDense(CpuBackendProvider.NAME, x, w, bias, activation, y);
-        int tokens = Math.toIntExact(x.shape().rows());
+        long tokens = x.shape().rows();
         int out = Math.toIntExact(w.shape().dim(0));
         int in = Math.toIntExact(w.shape().dim(1));
         if (tokens == 0 || out == 0) {
             return;
         }
-        float[] xs = staging.borrow(Math.multiplyExact(tokens, in));
-        float[] ws = staging.borrow(Math.multiplyExact(out, in));
+        int weightElements = stagedElements(out, in);
+        float[] ws = staging.borrow(weightElements);
         try {
-            widen(x, tokens, in, xs);
             widen(w, out, in, ws);
             float[] b = bias == null ? null : readBias(bias, out);
+            MemorySegment input = segment(x);
             MemorySegment output = segment(y);
             int rowChunks = CpuThreads.chunks(tokens, ROW_BLOCK);
             // Column blocks outermost: neighbouring chunks, which mostly run on one thread, share a panel of w.
-            context.threads().forEach(rowChunks * CpuThreads.chunks(out, COL_BLOCK), chunk -> {
-                int row = chunk % rowChunks * ROW_BLOCK;
+            // Each chunk widens its own rows of x (a small cost beside the GEMM over them), so x is never staged whole.
+            context.threads().forEach(Math.multiplyExact(rowChunks, CpuThreads.chunks(out, COL_BLOCK)), chunk -> {
+                long row = (long) (chunk % rowChunks) * ROW_BLOCK;
                 int col = chunk / rowChunks * COL_BLOCK;
-                int rows = Math.min(ROW_BLOCK, tokens - row);
+                int rows = (int) Math.min(ROW_BLOCK, tokens - row);
                 int cols = Math.min(COL_BLOCK, out - col);
-                float[] tile = tiles.get();
-                gemm(rows, cols, in, xs, row * in, ws, col * in, tile);
-                Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
-                store(tile, rows, cols, output, y, (long) row * out + col, out);
+                float[] xs = staging.borrow(rows * in);
+                try {
+                    widenRows(input, x.byteOffset(), x.dtype(), row * in, rows * in, xs, 0);
+                    float[] tile = TILES.get();
+                    gemm(rows, cols, in, xs, 0, ws, col * in, tile);
+                    Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
+                    store(tile, rows, cols, output, y, row * out + col, out);
+                } finally {
+                    staging.release(xs);
+                }
             });
         } finally {
             staging.release(ws);
-            staging.release(xs);
         }
+    }
+
+    /**
+     * The floats of a staged {@code out × in} weight, refused when it (or a row block of x beside it) would not fit
+     * one Java array.
+     */
+    static int stagedElements(int out, int in) {
+        long weight = (long) out * in;
+        if (weight > MAX_STAGED || (long) ROW_BLOCK * in > MAX_STAGED) {
+            throw new NotSupportedException("linearDense", "a dense weight of [" + out + ", " + in + "] ("
+                    + weight + " elements) is too big for the CPU backend, which stages it as one fp32 array of at most "
+                    + MAX_STAGED + " elements");
+        }
+        return (int) weight;
     }
 
     /** tile[rows × cols] = x[rows × in] · w[cols × in]ᵀ. */
@@ -110,26 +134,30 @@ final class CpuDenseLinear {
     /** Reads a [rows × cols] matrix of any float dtype into fp32, rows split over the worker threads. */
     private void widen(DeviceArray array, int rows, int cols, float[] into) {
         MemorySegment source = segment(array);
-        long base = array.byteOffset();
-        DType dtype = array.dtype();
         context.threads().forEach(CpuThreads.chunks(rows, WIDEN_ROWS), chunk -> {
             int from = chunk * WIDEN_ROWS * cols;
             int to = Math.min(rows, (chunk + 1) * WIDEN_ROWS) * cols;
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(source, F32, base + (long) from * 4, into, from, to - from);
-                case F16 -> {
-                    for (int i = from; i < to; i++) {
-                        into[i] = HalfFloats.fromF16(source.get(U16, base + (long) i * 2));
-                    }
-                }
-                case BF16 -> {
-                    for (int i = from; i < to; i++) {
-                        into[i] = HalfFloats.fromBf16(source.get(U16, base + (long) i * 2));
-                    }
-                }
-                default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
-            }
+            widenRows(source, array.byteOffset(), array.dtype(), from, to - from, into, from);
         });
+    }
+
+    /** Widens {@code count} elements from element {@code first} of a matrix at {@code base} into {@code into[at..]}. */
+    private static void widenRows(MemorySegment source, long base, DType dtype, long first, int count, float[] into,
+                                  int at) {
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(source, F32, base + first * 4, into, at, count);
+            case F16 -> {
+                for (int i = 0; i < count; i++) {
+                    into[at + i] = HalfFloats.fromF16(source.get(U16, base + (first + i) * 2));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    into[at + i] = HalfFloats.fromBf16(source.get(U16, base + (first + i) * 2));
+                }
+            }
+            default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
+        }
     }
 
     private static float[] readBias(DeviceArray bias, int out) {

@@ -16,9 +16,13 @@ import org.lacuna.runtime.LacunaConfig;
  * @param nativeBlas use the native BLAS for dense GEMM where it loads
  */
 public record CpuOptions(int threads, boolean vectorApi, boolean nativeBlas) {
+    /** The most worker threads a {@link java.util.concurrent.ForkJoinPool} takes. */
+    public static final int MAX_THREADS = 32767;
+
     public CpuOptions {
-        if (threads < 1) {
-            throw InvalidInputException.argument("CpuOptions", "threads must be at least 1, got " + threads);
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw InvalidInputException.argument("CpuOptions", "threads must be in [1, " + MAX_THREADS + "], got "
+                    + threads);
         }
     }
 

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import org.lacuna.runtime.DeviceOutOfMemoryException;
 import org.lacuna.runtime.memory.SizeClasses;
 
 /**
@@ -33,25 +34,35 @@ final class CpuSegmentPool implements AutoCloseable {
 
     /** A zeroed block of at least {@code bytes}; its {@link Block#memory()} is sliced to exactly {@code bytes}. */
     Block acquire(long bytes) {
-        long size = SizeClasses.roundUp(bytes);
-        if (size <= POOLED_LIMIT) {
+        if (bytes <= POOLED_LIMIT) {
+            long size = SizeClasses.roundUp(bytes);
+            MemorySegment reused = null;
             synchronized (this) {
                 ArrayDeque<MemorySegment> cached = free.get(size);
                 if (cached != null && !cached.isEmpty()) {
-                    MemorySegment whole = cached.pop();
+                    reused = cached.pop();
                     accounting.acquired(size, true);
-                    return new Block(whole, whole.asSlice(0, bytes).fill((byte) 0), size, null);
-                }
-                if (!closed && carvedBytes + size <= RETAINED_LIMIT) {
+                } else if (!closed && carvedBytes + size <= RETAINED_LIMIT) {
                     carvedBytes += size;
                     accounting.acquired(size, false);
                     MemorySegment whole = arena.allocate(size, CpuBuffer.ALIGNMENT);
                     return new Block(whole, whole.asSlice(0, bytes), size, null);
                 }
             }
+            if (reused != null) {
+                // Zeroed outside the lock: the block is ours alone now, and other threads need not wait for the fill.
+                return new Block(reused, reused.asSlice(0, bytes).fill((byte) 0), size, null);
+            }
         }
         Arena own = Arena.ofShared();
-        MemorySegment whole = own.allocate(Math.max(bytes, 1), CpuBuffer.ALIGNMENT);
+        MemorySegment whole;
+        try {
+            whole = own.allocate(Math.max(bytes, 1), CpuBuffer.ALIGNMENT);
+        } catch (OutOfMemoryError | IllegalArgumentException e) {
+            own.close();
+            throw new DeviceOutOfMemoryException("allocate", bytes, "the JVM could not reserve that much off-heap "
+                    + "memory (" + e.getMessage() + ")");
+        }
         accounting.acquired(bytes, false);
         return new Block(whole, whole.asSlice(0, bytes), bytes, own);
     }
@@ -64,11 +75,11 @@ final class CpuSegmentPool implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            if (closed) {
-                return; // freed with the arena
+            boolean keep = !closed; // once closed, the block is freed with the arena
+            if (keep) {
+                free.computeIfAbsent(block.size(), size -> new ArrayDeque<>()).push(block.whole());
             }
-            free.computeIfAbsent(block.size(), size -> new ArrayDeque<>()).push(block.whole());
-            accounting.released(block.size(), true);
+            accounting.released(block.size(), keep);
         }
     }
 

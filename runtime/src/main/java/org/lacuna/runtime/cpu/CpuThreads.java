@@ -2,10 +2,11 @@ package org.lacuna.runtime.cpu;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.ResourceClosedException;
 
 /**
  * The serving CPU backend's worker threads: one pool per backend, sized by {@link CpuOptions#threads()}, shut down
@@ -35,7 +36,9 @@ final class CpuThreads implements AutoCloseable {
 
     /**
      * Runs {@code body} for every chunk in {@code [0, chunks)}, in parallel where there is more than one chunk and
-     * more than one thread. Blocks until all have finished; the first failure is rethrown, the rest suppressed.
+     * more than one thread. Returns only once no chunk is running any more, so a caller may free what the chunks
+     * read. The first failure is rethrown as it was thrown (later ones are suppressed into it), and chunks not yet
+     * started when one fails are skipped.
      */
     void forEach(int chunks, IntConsumer body) {
         if (chunks <= 0) {
@@ -47,15 +50,82 @@ final class CpuThreads implements AutoCloseable {
             }
             return;
         }
-        ForkJoinTask<?> task = pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(body));
+        var failure = new FirstFailure();
         try {
-            task.join();
-        } catch (LacunaException | Error e) {
-            throw e;
-        } catch (RuntimeException e) {
-            Throwable cause = e.getCause() instanceof RuntimeException inner && e.getClass() == RuntimeException.class
-                    ? inner : e;
-            throw cause instanceof RuntimeException r ? r : e;
+            pool.invoke(new ChunkRange(0, chunks, body, failure));
+        } catch (RejectedExecutionException e) {
+            throw new ResourceClosedException("forEach", "CPU worker pool");
+        }
+        failure.rethrow();
+    }
+
+    /** The first throwable of a parallel run, with later ones suppressed into it. */
+    private static final class FirstFailure {
+        private volatile Throwable first;
+
+        boolean failed() {
+            return first != null;
+        }
+
+        void record(Throwable t) {
+            synchronized (this) {
+                if (first == null) {
+                    first = t;
+                    return;
+                }
+                if (first != t) {
+                    first.addSuppressed(t);
+                }
+            }
+        }
+
+        void rethrow() {
+            Throwable t = first;
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException("a CPU chunk threw a checked exception", t);
+            }
+        }
+    }
+
+    /**
+     * Chunks {@code [from, to)}, split in halves down to one chunk. Every chunk catches what it throws, so the tree
+     * always completes normally and {@link ForkJoinPool#invoke} returns only after every chunk is done.
+     */
+    private static final class ChunkRange extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private final int from;
+        private final int to;
+        private final transient IntConsumer body;
+        private final transient FirstFailure failure;
+
+        ChunkRange(int from, int to, IntConsumer body, FirstFailure failure) {
+            this.from = from;
+            this.to = to;
+            this.body = body;
+            this.failure = failure;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from == 1) {
+                if (failure.failed()) {
+                    return;
+                }
+                try {
+                    body.accept(from);
+                } catch (Throwable t) {
+                    failure.record(t);
+                }
+                return;
+            }
+            int middle = (from + to) >>> 1;
+            invokeAll(new ChunkRange(from, middle, body, failure), new ChunkRange(middle, to, body, failure));
         }
     }
 

@@ -205,6 +205,22 @@ final class CpuTokenSelection {
         return values;
     }
 
+    /**
+     * Reads a selection's row map ({@code keptIndex} or {@code slotOf}) and checks every entry is a row of the
+     * tensor it points into or -1 (no row): the map lives in device memory a caller may have written, and an entry
+     * out of range would copy another tensor's bytes.
+     */
+    static int[] readRowMap(DeviceArray map, String name, long targetRows, String call) {
+        int[] rows = readInts(map, call);
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < -1 || rows[i] >= targetRows) {
+                throw InvalidInputException.argument(call, name + "[" + i + "] is " + rows[i]
+                        + ", not -1 or a row in [0, " + targetRows + ")");
+            }
+        }
+        return rows;
+    }
+
     static void writeInts(DeviceArray a, int[] values, String call) {
         MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
         MemorySegment.copy(values, 0, segment, I32, a.byteOffset(), values.length);

@@ -37,7 +37,11 @@ final class NativeBlasStatus {
             String failure = null;
             try {
                 library = OpenBlas.load();
-            } catch (RuntimeException | LinkageError e) {
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable e) {
+                // Anything else leaves a clear "unavailable": were it to escape, every later use of this class would
+                // be a NoClassDefFoundError.
                 failure = Failures.describe(e);
             }
             LIBRARY = library;

@@ -8,6 +8,7 @@ import org.lacuna.runtime.attention.TokenSelection;
  * The whole-row copies of gatherRows and scatterRows: output row {@code r} takes source row {@code source[r]}, or,
  * where that is -1, the pass-through's row {@code r} (scatter) or zeros. {@link #copy} serves any range of output
  * rows, so the reference backend runs all of them at once and the serving backend in fixed chunks on its threads.
+ * Every entry of the row map is checked to be -1 or a row of its source before anything is copied.
  */
 final class RowCopies {
     private final int[] source;
@@ -38,13 +39,15 @@ final class RowCopies {
     /** Row {@code j} of {@code out} is row {@code keptIndex[j]} of {@code x}; zeros where that is -1. */
     static RowCopies gather(DeviceArray x, TokenSelection selection, DeviceArray out) {
         String call = "gatherRows";
-        return new RowCopies(CpuTokenSelection.readInts(selection.keptIndex(), call), x, null, out, call);
+        return new RowCopies(CpuTokenSelection.readRowMap(selection.keptIndex(), "keptIndex", selection.rows(), call), x,
+                null, out, call);
     }
 
     /** Row {@code r} of {@code out} is row {@code slotOf[r]} of {@code kept}; else passThrough's row r, or zeros. */
     static RowCopies scatter(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
         String call = "scatterRows";
-        return new RowCopies(CpuTokenSelection.readInts(selection.slotOf(), call), kept, passThrough, out, call);
+        return new RowCopies(CpuTokenSelection.readRowMap(selection.slotOf(), "slotOf", selection.capacity(), call),
+                kept, passThrough, out, call);
     }
 
     /** Output rows to write. */

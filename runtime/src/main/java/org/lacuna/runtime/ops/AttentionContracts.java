@@ -110,6 +110,11 @@ public final class AttentionContracts {
             if (overlap(logSumExp, out)) {
                 throw InvalidInputException.argument(call, "logSumExp overlaps out");
             }
+            for (DeviceArray input : inputs.arrays()) {
+                if (overlap(input, logSumExp)) {
+                    throw InvalidInputException.argument(call, "logSumExp overlaps an input");
+                }
+            }
         }
         return batch.rows();
     }
@@ -129,6 +134,11 @@ public final class AttentionContracts {
         }
         if (overlap(scores, logSumExp)) {
             throw InvalidInputException.argument(call, "scores overlap logSumExp");
+        }
+        for (DeviceArray input : inputs.arrays()) {
+            if (overlap(input, scores)) {
+                throw InvalidInputException.argument(call, "scores overlap an input");
+            }
         }
     }
 

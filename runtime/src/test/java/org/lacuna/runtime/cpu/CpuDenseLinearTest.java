@@ -16,6 +16,7 @@ import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.HostData;
 import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.NotSupportedException;
 import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.cpu.CpuDenseLinear.GemmPath;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
@@ -88,6 +89,16 @@ class CpuDenseLinearTest {
                         path + " with " + threads + " threads differs from 1 thread");
             }
         }
+    }
+
+    @Test
+    void aWeightTooBigToStageIsRefusedClearly() {
+        assertEquals(600 * 70, CpuDenseLinear.stagedElements(600, 70));
+        NotSupportedException tooMany = assertThrows(NotSupportedException.class,
+                () -> CpuDenseLinear.stagedElements(65_536, 32_768));
+        assertTrue(tooMany.getMessage().contains("[65536, 32768]"), tooMany.getMessage());
+        // One row block of x must fit an array too.
+        assertThrows(NotSupportedException.class, () -> CpuDenseLinear.stagedElements(1, 12_000_000));
     }
 
     @Test

@@ -599,6 +599,31 @@ public abstract class AttentionConformance {
     }
 
     @Test
+    void outputsOverlappingAnInputAreRefused() {
+        try {
+            int[] lengths = {3, 5};
+            SequenceBatch batch = batch(lengths, 0);
+            AttentionOptions options = AttentionOptions.of(2, 64);
+            DeviceArray q = upload(DType.F16, new float[8 * 128], 8, 128);
+            DeviceArray k = upload(DType.F16, new float[8 * 128], 8, 128);
+            DeviceArray v = upload(DType.F16, new float[8 * 128], 8, 128);
+            DeviceArray out = poisoned(DType.F16, Shape.of(8, 128));
+            AttentionInputs inputs = AttentionInputs.separate(q, k, v);
+            DeviceArray logSumExpInK = new DeviceArray(k.buffer(), 0, DType.F32, Shape.of(2, 8));
+            assertTrue(assertThrows(InvalidInputException.class,
+                    () -> ops().attention(inputs, batch, options, out, logSumExpInK)).getMessage()
+                    .contains("logSumExp overlaps an input"));
+            DeviceArray logSumExp = poisoned(DType.F32, Shape.of(2, 8));
+            ops().attention(inputs, batch, options, out, logSumExp);
+            DeviceArray scoresInQ = new DeviceArray(q.buffer(), 64, DType.F32, Shape.of(8));
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops().keyAttention(inputs, batch, options,
+                    logSumExp, KeyScore.MEAN_RECEIVED, scoresInQ)).getMessage().contains("scores overlap an input"));
+        } finally {
+            release();
+        }
+    }
+
+    @Test
     void badInputsGetClearErrorsAndTheBackendStaysUsable() {
         assertThrows(InvalidInputException.class, () -> SelectionRule.keepRatio(0));
         assertThrows(InvalidInputException.class, () -> SelectionRule.keepRatio(1.5));

@@ -73,7 +73,8 @@ public final class Epilogue {
         double t = 1.0 / (1.0 + 0.5 * z);
         double poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
                 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-        double value = t * Math.exp(-z * z + poly);
+        // StrictMath: Math.exp may be an intrinsic whose last bit differs between the interpreter and compiled code.
+        double value = t * StrictMath.exp(-z * z + poly);
         return x >= 0 ? value : 2.0 - value;
     }
 }

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
+import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.LacunaConfig;
 import org.lacuna.runtime.LibraryLoadException;
 import org.lacuna.runtime.internal.nativelib.BundledFiles;
@@ -36,6 +37,7 @@ public final class OpenBlas {
     private static final List<String> BUNDLED_DEPENDENCIES = List.of("libquadmath.so.0", "libgfortran.so.5");
     private static final String ORIGIN = "org.bytedeco:openblas (linux-x86_64)";
 
+    private static final String CALL = "sgemm";
     private static final int ROW_MAJOR = 101;
     private static final int NO_TRANSPOSE = 111;
     private static final int TRANSPOSE = 112;
@@ -91,15 +93,38 @@ public final class OpenBlas {
      */
     public void sgemm(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
                       boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw InvalidInputException.argument(CALL, "negative size m=" + m + " n=" + n + " k=" + k);
+        }
+        // The downcall hands the arrays to native code unchecked: an index out of range would corrupt the heap.
+        requireMatrix("A", a, aOffset, lda, m, k);
+        requireMatrix("B", b, bOffset, ldb, transposeB ? n : k, transposeB ? k : n);
+        requireMatrix("C", c, cOffset, ldc, m, n);
         if (m == 0 || n == 0) {
             return;
         }
         try {
             sgemm.invokeExact(ROW_MAJOR, NO_TRANSPOSE, transposeB ? TRANSPOSE : NO_TRANSPOSE, m, n, k,
-                    1f, slice(a, aOffset), Math.max(1, lda), slice(b, bOffset), Math.max(1, ldb),
-                    accumulate ? 1f : 0f, slice(c, cOffset), Math.max(1, ldc));
+                    1f, slice(a, aOffset), lda, slice(b, bOffset), ldb,
+                    accumulate ? 1f : 0f, slice(c, cOffset), ldc);
         } catch (Throwable e) {
             throw NativeCalls.rethrow("cblas_sgemm", e);
+        }
+    }
+
+    /** A row-major {@code rows × cols} matrix at {@code offset} with rows {@code ld} apart lies inside {@code array}. */
+    private static void requireMatrix(String name, float[] array, int offset, int ld, int rows, int cols) {
+        if (array == null) {
+            throw InvalidInputException.argument(CALL, name + " is null");
+        }
+        if (ld < Math.max(1, cols)) {
+            throw InvalidInputException.argument(CALL, "ld" + name.toLowerCase(java.util.Locale.ROOT) + " = " + ld
+                    + " is less than max(1, " + cols + ")");
+        }
+        long end = rows == 0 || cols == 0 ? offset : offset + (long) (rows - 1) * ld + cols;
+        if (offset < 0 || end > array.length) {
+            throw InvalidInputException.argument(CALL, name + " [" + rows + " x " + cols + "] at offset " + offset
+                    + " with rows " + ld + " apart needs " + end + " floats, the array holds " + array.length);
         }
     }
 

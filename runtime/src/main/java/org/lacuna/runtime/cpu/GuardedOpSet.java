@@ -1,0 +1,165 @@
+package org.lacuna.runtime.cpu;
+
+import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.attention.AttentionInputs;
+import org.lacuna.runtime.attention.AttentionOptions;
+import org.lacuna.runtime.attention.KeyScore;
+import org.lacuna.runtime.attention.SelectionRule;
+import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.AttentionOps;
+import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.ops.RowReduction;
+import org.lacuna.runtime.ops.TwoFourWeight;
+import org.lacuna.runtime.pointcloud.Voxelizer;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapTables;
+
+/**
+ * A CPU backend's ops as callers see them: each call is counted in flight by the backend's {@link CpuLifecycle}, so
+ * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.ResourceClosedException}.
+ */
+final class GuardedOpSet implements OpSet {
+    private final OpSet ops;
+    private final CpuLifecycle lifecycle;
+    private final AttentionOps attention;
+    private final ConvolutionOps convolution;
+
+    GuardedOpSet(OpSet ops, CpuLifecycle lifecycle) {
+        this.ops = ops;
+        this.lifecycle = lifecycle;
+        this.attention = new Attention(ops.attention());
+        this.convolution = new Convolution(ops.convolution());
+    }
+
+    /** Runs one call in flight. */
+    private void run(String call, Runnable body) {
+        lifecycle.enter(call);
+        try {
+            body.run();
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    @Override
+    public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
+        run("biasActivation", () -> ops.biasActivation(x, bias, activation, y));
+    }
+
+    @Override
+    public void cast(DeviceArray x, DeviceArray y) {
+        run("cast", () -> ops.cast(x, y));
+    }
+
+    @Override
+    public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
+        run("rowReduce", () -> ops.rowReduce(x, reduction, out));
+    }
+
+    @Override
+    public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
+        run("linearDense", () -> ops.linearDense(x, w, bias, activation, y));
+    }
+
+    @Override
+    public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+        run("linearTwoFour", () -> ops.linearTwoFour(x, w, bias, activation, y));
+    }
+
+    @Override
+    public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+        run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
+    }
+
+    @Override
+    public ConvolutionOps convolution() {
+        return convolution;
+    }
+
+    @Override
+    public AttentionOps attention() {
+        return attention;
+    }
+
+    private final class Attention implements AttentionOps {
+        private final AttentionOps ops;
+
+        Attention(AttentionOps ops) {
+            this.ops = ops;
+        }
+
+        @Override
+        public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
+                                 TokenSelection out) {
+            run("selectTokens", () -> ops.selectTokens(scores, batch, pinMask, rule, out));
+        }
+
+        @Override
+        public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
+            run("gatherRows", () -> ops.gatherRows(x, selection, out));
+        }
+
+        @Override
+        public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
+            run("scatterRows", () -> ops.scatterRows(kept, selection, passThrough, out));
+        }
+
+        @Override
+        public void attention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options, DeviceArray out,
+                              DeviceArray logSumExp) {
+            run("attention", () -> ops.attention(inputs, batch, options, out, logSumExp));
+        }
+
+        @Override
+        public void keyAttention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
+                                 DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
+            run("keyAttention", () -> ops.keyAttention(inputs, batch, options, logSumExp, score, scores));
+        }
+
+        @Override
+        public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
+            run("layerNorm", () -> ops.layerNorm(x, gamma, beta, epsilon, y));
+        }
+
+        @Override
+        public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
+            run("add", () -> ops.add(a, b, y));
+        }
+    }
+
+    private final class Convolution implements ConvolutionOps {
+        private final ConvolutionOps ops;
+
+        Convolution(ConvolutionOps ops) {
+            this.ops = ops;
+        }
+
+        @Override
+        public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
+                                      Activation activation, Dataflow dataflow, DeviceArray y) {
+            run("sparseConvolution", () -> ops.sparseConvolution(x, map, weights, bias, activation, dataflow, y));
+        }
+
+        @Override
+        public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
+            lifecycle.enter("buildMapTables");
+            try {
+                return ops.buildMapTables(inputs, outputs, geometry);
+            } finally {
+                lifecycle.exit();
+            }
+        }
+
+        @Override
+        public Voxelizer voxelizer() {
+            return ops.voxelizer();
+        }
+    }
+}

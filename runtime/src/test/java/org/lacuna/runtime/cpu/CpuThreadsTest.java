@@ -1,0 +1,70 @@
+package org.lacuna.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.ResourceClosedException;
+
+/** The worker pool: a failing chunk leaves no chunk running behind it, and its exception arrives unchanged. */
+class CpuThreadsTest {
+    @Test
+    void forEachReturnsOnlyAfterEveryStartedChunkHasFinished() {
+        try (var threads = new CpuThreads(2)) {
+            var running = new AtomicInteger();
+            var started = new AtomicInteger();
+            var failure = new IllegalStateException("chunk 0 failed");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> threads.forEach(64, chunk -> {
+                running.incrementAndGet();
+                started.incrementAndGet();
+                try {
+                    if (chunk == 0) {
+                        throw failure;
+                    }
+                    LockSupport.parkNanos(2_000_000);
+                } finally {
+                    running.decrementAndGet();
+                }
+            }));
+            assertSame(failure, thrown, "the chunk's own exception, not a copy made by reflection");
+            assertEquals(0, running.get(), "no chunk still runs when forEach throws");
+            int startedAtThrow = started.get();
+            LockSupport.parkNanos(50_000_000);
+            assertEquals(startedAtThrow, started.get(), "no chunk starts after forEach threw");
+        }
+    }
+
+    @Test
+    void laterFailuresAreSuppressedIntoTheFirstNeverWrapped() {
+        try (var threads = new CpuThreads(2)) {
+            var ran = new AtomicInteger();
+            ArithmeticException thrown = assertThrows(ArithmeticException.class, () -> threads.forEach(8, chunk -> {
+                ran.incrementAndGet();
+                LockSupport.parkNanos(1_000_000);
+                throw new ArithmeticException("chunk " + chunk);
+            }));
+            assertNull(thrown.getCause(), "thrown as the chunk threw it");
+            assertEquals(ran.get(), 1 + thrown.getSuppressed().length, "every other failure is suppressed into it");
+        }
+    }
+
+    @Test
+    void forEachAfterCloseIsAClosedResource() {
+        var threads = new CpuThreads(2);
+        threads.close();
+        assertThrows(ResourceClosedException.class, () -> threads.forEach(4, chunk -> { }));
+    }
+
+    @Test
+    void moreThreadsThanAPoolTakesIsAClearError() {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new CpuBackendProvider().open(0, new CpuOptions(40_000, false, false)).close());
+        assertTrue(e.getMessage().contains("threads must be in [1, 32767]"), e.getMessage());
+    }
+}
