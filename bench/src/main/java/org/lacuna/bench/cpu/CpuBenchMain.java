@@ -75,7 +75,7 @@ public final class CpuBenchMain implements Callable<Integer> {
     @Option(names = "--min-samples", description = "Samples kept however slow a case (default: 3; quick: 2).")
     Integer minSamples;
 
-    @Option(names = "--warmup-ms", description = "Warm-up per case, ms, after at least one launch (default: 300; quick: 5).")
+    @Option(names = "--warmup-ms", description = "Warm-up per case, ms, after at least one launch (default: 4000, as the Vector API kernels need seconds of use before the JIT has compiled them all; quick: 5).")
     Double warmupMs;
 
     @Option(names = "--max-ms-per-case", description = "Time after which a case takes fewer samples (default: 3000;"
@@ -94,7 +94,7 @@ public final class CpuBenchMain implements Callable<Integer> {
 
     MeasurementPlan plan() {
         MeasurementPlan base = quick ? new MeasurementPlan(1, 5, 5, 2, 30, 0.5)
-                : new MeasurementPlan(1, 300, 50, 3, 3_000, 1.0);
+                : new MeasurementPlan(1, 4_000, 50, 3, 3_000, 1.0);
         int s = samples != null ? samples : base.samples();
         int min = Math.min(s, minSamples != null ? minSamples : base.minSamples());
         return new MeasurementPlan(base.minWarmupLaunches(), warmupMs != null ? warmupMs : base.warmupMillis(), s,

@@ -6,11 +6,12 @@ import java.util.Optional;
 import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.HalfFloats;
 import org.lacuna.runtime.LacunaException;
 import org.lacuna.runtime.NotSupportedException;
 import org.lacuna.runtime.cpu.kernels.Epilogue;
+import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.Sgemm;
+import org.lacuna.runtime.cpu.kernels.VectorHalfConversions;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpContracts;
@@ -30,7 +31,6 @@ final class CpuDenseLinear {
     /** Rows widened per chunk: enough work to outweigh handing a chunk to a thread. */
     private static final int WIDEN_ROWS = 256;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private final CpuContext context;
     private final GemmPath path;
@@ -141,22 +141,16 @@ final class CpuDenseLinear {
         });
     }
 
-    /** Widens {@code count} elements from element {@code first} of a matrix at {@code base} into {@code into[at..]}. */
-    private static void widenRows(MemorySegment source, long base, DType dtype, long first, int count, float[] into,
-                                  int at) {
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(source, F32, base + first * 4, into, at, count);
-            case F16 -> {
-                for (int i = 0; i < count; i++) {
-                    into[at + i] = HalfFloats.fromF16(source.get(U16, base + (first + i) * 2));
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < count; i++) {
-                    into[at + i] = HalfFloats.fromBf16(source.get(U16, base + (first + i) * 2));
-                }
-            }
-            default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
+    /**
+     * Widens {@code count} elements from element {@code first} of a matrix at {@code base} into {@code into[at..]},
+     * through the backend's one family of storage conversions (the same bits on either path).
+     */
+    private void widenRows(MemorySegment source, long base, DType dtype, long first, int count, float[] into, int at) {
+        long offset = base + first * dtype.byteSize();
+        if (context.vectorApi()) {
+            VectorHalfConversions.widen(source, offset, dtype, into, at, count);
+        } else {
+            HalfConversions.widen(source, offset, dtype, into, at, count);
         }
     }
 
@@ -167,24 +161,14 @@ final class CpuDenseLinear {
     }
 
     /** Writes tile[rows × cols] to y at element {@code start}, rows {@code ld} apart, rounded to y's dtype. */
-    private static void store(float[] tile, int rows, int cols, MemorySegment output, DeviceArray y, long start, int ld) {
-        long base = y.byteOffset();
+    private void store(float[] tile, int rows, int cols, MemorySegment output, DeviceArray y, long start, int ld) {
+        int size = y.dtype().byteSize();
         for (int r = 0; r < rows; r++) {
-            long element = start + (long) r * ld;
-            int from = r * cols;
-            switch (y.dtype()) {
-                case F32 -> MemorySegment.copy(tile, from, output, F32, base + element * 4, cols);
-                case F16 -> {
-                    for (int j = 0; j < cols; j++) {
-                        output.set(U16, base + (element + j) * 2, HalfFloats.toF16(tile[from + j]));
-                    }
-                }
-                case BF16 -> {
-                    for (int j = 0; j < cols; j++) {
-                        output.set(U16, base + (element + j) * 2, HalfFloats.toBf16(tile[from + j]));
-                    }
-                }
-                default -> throw new IllegalArgumentException(y.dtype() + " is not a floating-point type");
+            long offset = y.byteOffset() + (start + (long) r * ld) * size;
+            if (context.vectorApi()) {
+                VectorHalfConversions.narrow(tile, r * cols, cols, output, offset, y.dtype());
+            } else {
+                HalfConversions.narrow(tile, r * cols, cols, output, offset, y.dtype());
             }
         }
     }

@@ -58,7 +58,9 @@ public final class OpenBlas {
         } catch (Throwable e) {
             throw NativeCalls.rethrow("openblas_set_num_threads", e);
         }
-        this.description = "OpenBLAS" + versionOf(library) + " from " + origin + ", 1 thread per call";
+        String version = versionOf(library);
+        this.description = (version.startsWith("OpenBLAS") ? version : ("OpenBLAS " + version).strip()) + " from "
+                + origin + ", 1 thread per call";
     }
 
     /**
@@ -135,8 +137,12 @@ public final class OpenBlas {
     private static String versionOf(LoadedLibrary library) {
         StringBuilder text = new StringBuilder();
         appendString(library, "openblas_get_config", text);
-        appendString(library, "openblas_get_corename", text);
-        return text.toString();
+        if (library.hasSymbol("openblas_get_corename")) {
+            text.append(" (kernels for");
+            appendString(library, "openblas_get_corename", text);
+            text.append(')');
+        }
+        return text.toString().strip();
     }
 
     private static void appendString(LoadedLibrary library, String symbol, StringBuilder text) {
