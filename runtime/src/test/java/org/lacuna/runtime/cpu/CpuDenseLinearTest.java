@@ -80,15 +80,25 @@ class CpuDenseLinearTest {
     @Test
     void oneAndSeveralThreadsGiveTheSameBits() {
         SplittableRandom random = TestData.random("dense linear threads");
-        // 3 x 3 tiles of 192 x 256, ragged at both far edges.
-        Case c = Case.random(random, new int[] {400, 600, 70}, DType.F32, true);
-        for (Path path : paths()) {
-            float[] one = run(path, 1, c, Activation.GELU, DType.F32);
-            for (int threads : new int[] {2, 3}) {
-                assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
-                        path + " with " + threads + " threads differs from 1 thread");
+        // 2 x 2 large tiles of 384 x 512, then 2 x 2 small tiles of 192 x 256; both ragged at the far edges.
+        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}}) {
+            Case c = Case.random(random, shape, DType.F32, true);
+            for (Path path : paths()) {
+                float[] one = run(path, 1, c, Activation.GELU, DType.F32);
+                for (int threads : new int[] {2, 3}) {
+                    assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
+                            path + " with " + threads + " threads differs from 1 thread");
+                }
             }
         }
+    }
+
+    @Test
+    void tilesFollowTheShapeAlone() {
+        assertEquals(new CpuDenseLinear.Tiles(384, 512), CpuDenseLinear.Tiles.of(400, 600));
+        assertEquals(new CpuDenseLinear.Tiles(384, 512), CpuDenseLinear.Tiles.of(512, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(192, 256), CpuDenseLinear.Tiles.of(300, 300));
+        assertEquals(new CpuDenseLinear.Tiles(192, 256), CpuDenseLinear.Tiles.of(128, 384));
     }
 
     @Test
