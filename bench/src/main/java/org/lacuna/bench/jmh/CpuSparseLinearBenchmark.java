@@ -34,9 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Whether sparsity pays on the CPU backend: a linear layer on the transformer FFN shapes with a 2:4 weight, with CSR
  * weights at 5% and 10% density, and dense, at 128, 512 and 2048 tokens (x in F16, y in F32, no bias, no
- * activation, {@code threads} worker threads). {@code denseBaseline} is a Vector API fp32 dense kernel that lives in
- * this module ({@link DenseFp32Baseline}), the yardstick until the backend's own dense GEMM is fast;
- * {@code denseBackend} is whatever the backend's linearDense is today.
+ * activation, {@code threads} worker threads). {@code denseBackend} is the serving backend's own linearDense (OpenBLAS where it
+ * loads), the path a sparse weight has to beat.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,7 +51,7 @@ public class CpuSparseLinearBenchmark {
     @Param({"128", "512", "2048"})
     int tokens;
 
-    /** The backend's worker threads; 1 also runs the baseline on the caller's thread alone. */
+    /** The backend's worker threads. */
     @Param({"2"})
     int threads;
 
@@ -65,7 +64,6 @@ public class CpuSparseLinearBenchmark {
     TwoFourWeight twoFour;
     CsrWeight csr5;
     CsrWeight csr10;
-    DenseFp32Baseline baseline;
     float[] xs;
     float[] ys;
 
@@ -84,7 +82,7 @@ public class CpuSparseLinearBenchmark {
             xs[i] = HalfFloats.roundTo(DType.F16, (float) random.nextDouble(-1, 1));
         }
         ys = new float[tokens * out];
-        backend = new CpuBackendProvider().open(0, new CpuOptions(threads, true, false));
+        backend = new CpuBackendProvider().open(0, new CpuOptions(threads, true, true));
         x = HostData.upload(backend, DType.F16, Shape.of(tokens, in), xs);
         y = HostData.upload(backend, DType.F32, Shape.of(tokens, out), ys);
         denseWeight = DeviceWeights.uploadDense(backend, w, out, in, DType.F16);
@@ -92,7 +90,6 @@ public class CpuSparseLinearBenchmark {
                 DType.F16));
         csr5 = DeviceWeights.upload(backend, CsrMatrix.fromDense(keep(w, 0.05, random), out, in, DType.F16));
         csr10 = DeviceWeights.upload(backend, CsrMatrix.fromDense(keep(w, 0.10, random), out, in, DType.F16));
-        baseline = new DenseFp32Baseline(w, out, in, threads > 1);
     }
 
     /** W with each element kept with probability {@code density}, the rest zero. */
@@ -125,12 +122,6 @@ public class CpuSparseLinearBenchmark {
     public DeviceArray csr10() {
         backend.ops().linearCsr(x, csr10, null, Activation.NONE, y);
         return y;
-    }
-
-    @Benchmark
-    public float[] denseBaseline() {
-        baseline.multiply(xs, tokens, ys);
-        return ys;
     }
 
     @Benchmark
