@@ -140,7 +140,11 @@ public final class Session implements AutoCloseable {
         return closed;
     }
 
-    /** Closes every tensor still open, then the backend. Idempotent. */
+    /**
+     * Closes every tensor still open, then the backend. Idempotent. Call it once the session's work has returned: an
+     * op still running on another thread may find its tensors freed under it (the CPU backend waits for its own ops
+     * in flight, but the tensors are closed first).
+     */
     @Override
     public void close() {
         List<Tensor> toClose;

@@ -142,10 +142,11 @@ final class CpuDenseLinear {
 
     /** tile[rows × cols] = x[rows × in] · w[cols × in]ᵀ. */
     private void gemm(int rows, int cols, int in, float[] xs, int xOffset, float[] ws, int wOffset, float[] tile) {
+        int ld = Math.max(1, in); // BLAS wants a leading dimension of at least 1, also for an empty (in = 0) product
         if (path == GemmPath.NATIVE_BLAS) {
-            blas.sgemm(rows, cols, in, xs, xOffset, in, ws, wOffset, in, true, tile, 0, cols, false);
+            blas.sgemm(rows, cols, in, xs, xOffset, ld, ws, wOffset, ld, true, tile, 0, cols, false);
         } else {
-            Sgemm.multiply(context.vectorApi(), rows, cols, in, xs, xOffset, in, ws, wOffset, in, true, tile, 0, cols,
+            Sgemm.multiply(context.vectorApi(), rows, cols, in, xs, xOffset, ld, ws, wOffset, ld, true, tile, 0, cols,
                     false);
         }
     }

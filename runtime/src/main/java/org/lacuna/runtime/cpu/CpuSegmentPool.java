@@ -43,9 +43,16 @@ final class CpuSegmentPool implements AutoCloseable {
                     reused = cached.pop();
                     accounting.acquired(size, true);
                 } else if (!closed && carvedBytes + size <= RETAINED_LIMIT) {
+                    MemorySegment whole;
+                    try {
+                        whole = arena.allocate(size, CpuBuffer.ALIGNMENT);
+                    } catch (OutOfMemoryError e) {
+                        // Counted only once carved, so a failed reservation leaves the stats and the budget as they were.
+                        throw new DeviceOutOfMemoryException("allocate", bytes, "the JVM could not reserve that much "
+                                + "off-heap memory (" + e.getMessage() + ")");
+                    }
                     carvedBytes += size;
                     accounting.acquired(size, false);
-                    MemorySegment whole = arena.allocate(size, CpuBuffer.ALIGNMENT);
                     return new Block(whole, whole.asSlice(0, bytes), size, null);
                 }
             }

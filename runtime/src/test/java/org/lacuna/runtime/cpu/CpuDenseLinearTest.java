@@ -94,6 +94,20 @@ class CpuDenseLinearTest {
     }
 
     @Test
+    void anEmptyProductIsTheBiasOnEveryPath() {
+        SplittableRandom random = TestData.random("dense linear in=0");
+        Case c = Case.random(random, new int[] {4, 8, 0}, DType.F32, true);
+        for (Path path : paths()) {
+            float[] y = run(path, 2, c, Activation.RELU, DType.F32);
+            for (int t = 0; t < 4; t++) {
+                for (int o = 0; o < 8; o++) {
+                    assertEquals(Math.max(c.bias()[o], 0f), y[t * 8 + o], path + " at [" + t + ", " + o + "]");
+                }
+            }
+        }
+    }
+
+    @Test
     void tilesFollowTheShapeAlone() {
         assertEquals(new CpuDenseLinear.Tiles(384, 512), CpuDenseLinear.Tiles.of(400, 600));
         assertEquals(new CpuDenseLinear.Tiles(384, 512), CpuDenseLinear.Tiles.of(512, 3072));
