@@ -1,7 +1,5 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.NotSupportedException;
-import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.MapTables;
@@ -25,13 +23,8 @@ final class CpuMapBuilder {
         int volume = geometry.volume();
         int[] deltas = geometry.deltas(inputs.tensorStride());
         int rows = outputs.size();
-        long cells = (long) rows * volume;
-        if (cells > Integer.MAX_VALUE - 8) {
-            throw new NotSupportedException("buildMapTables", rows + " outputs × " + volume + " offsets exceed the "
-                    + "host map's 2^31-entry table");
-        }
         int words = (volume + 63) >>> 6;
-        int[] neighbours = new int[(int) cells];
+        int[] neighbours = MapTables.neighbourTable(rows, volume, "buildMapTables");
         long[] masks = new long[Math.multiplyExact(rows, words)];
         int chunks = CpuThreads.chunks(rows, CHUNK_ROWS);
         int[] counts = new int[Math.multiplyExact(chunks, volume)];
@@ -39,23 +32,10 @@ final class CpuMapBuilder {
             int end = Math.min(rows, (chunk + 1) * CHUNK_ROWS);
             int countAt = chunk * volume;
             for (int row = chunk * CHUNK_ROWS; row < end; row++) {
-                long key = outputs.key(row);
-                int b = CoordinateKey.batch(key);
-                int x = CoordinateKey.x(key);
-                int y = CoordinateKey.y(key);
-                int z = CoordinateKey.z(key);
                 int base = row * volume;
+                inputs.findNeighbours(outputs.key(row), deltas, neighbours, base);
                 for (int v = 0; v < volume; v++) {
-                    long nx = (long) x + deltas[3 * v];
-                    long ny = (long) y + deltas[3 * v + 1];
-                    long nz = (long) z + deltas[3 * v + 2];
-                    int found = -1;
-                    if (CoordinateKey.fitsCoordinate(nx) && CoordinateKey.fitsCoordinate(ny)
-                            && CoordinateKey.fitsCoordinate(nz)) {
-                        found = inputs.find(CoordinateKey.pack(b, (int) nx, (int) ny, (int) nz));
-                    }
-                    neighbours[base + v] = found;
-                    if (found >= 0) {
+                    if (neighbours[base + v] >= 0) {
                         counts[countAt + v]++;
                         masks[row * words + (v >>> 6)] |= 1L << (v & 63);
                     }

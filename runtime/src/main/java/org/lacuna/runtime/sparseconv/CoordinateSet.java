@@ -127,6 +127,25 @@ public final class CoordinateSet {
         return out;
     }
 
+    /**
+     * Writes into {@code out[at, at + deltas.length / 3)} the row of each neighbour of {@code key} at the given
+     * (x, y, z) deltas, or -1 where there is none; a neighbour whose coordinate leaves the key range does not exist,
+     * exactly as one that is not in the set. The one neighbour query every kernel-map builder runs per output row.
+     */
+    public void findNeighbours(long key, int[] deltas, int[] out, int at) {
+        int b = CoordinateKey.batch(key);
+        int x = CoordinateKey.x(key);
+        int y = CoordinateKey.y(key);
+        int z = CoordinateKey.z(key);
+        for (int v = 0, volume = deltas.length / 3; v < volume; v++) {
+            long nx = (long) x + deltas[3 * v];
+            long ny = (long) y + deltas[3 * v + 1];
+            long nz = (long) z + deltas[3 * v + 2];
+            out[at + v] = CoordinateKey.fitsCoordinate(nx) && CoordinateKey.fitsCoordinate(ny)
+                    && CoordinateKey.fitsCoordinate(nz) ? find(CoordinateKey.pack(b, (int) nx, (int) ny, (int) nz)) : -1;
+        }
+    }
+
     /** The row of {@code key}, or -1. */
     public int find(long key) {
         return index().find(key);

@@ -28,32 +28,10 @@ final class KernelMapBuilder {
         int volume = geometry.volume();
         int[] deltas = geometry.deltas(inputs.tensorStride());
         int rows = outputs.size();
-        long cells = (long) rows * volume;
-        if (cells > Integer.MAX_VALUE - 8) {
-            throw new org.lacuna.runtime.NotSupportedException("kernel map", rows + " outputs × " + volume
-                    + " offsets exceed the host map's 2^31-entry table");
-        }
-        int[] neighbours = new int[(int) cells];
+        int[] neighbours = MapTables.neighbourTable(rows, volume, "kernel map");
         IntStream range = IntStream.range(0, rows);
-        (rows >= PARALLEL_ROWS ? range.parallel() : range).forEach(row -> {
-            long key = outputs.key(row);
-            int b = CoordinateKey.batch(key);
-            int x = CoordinateKey.x(key);
-            int y = CoordinateKey.y(key);
-            int z = CoordinateKey.z(key);
-            long base = (long) row * volume;
-            for (int v = 0; v < volume; v++) {
-                long nx = (long) x + deltas[3 * v];
-                long ny = (long) y + deltas[3 * v + 1];
-                long nz = (long) z + deltas[3 * v + 2];
-                int found = -1;
-                if (CoordinateKey.fitsCoordinate(nx) && CoordinateKey.fitsCoordinate(ny)
-                        && CoordinateKey.fitsCoordinate(nz)) {
-                    found = inputs.find(CoordinateKey.pack(b, (int) nx, (int) ny, (int) nz));
-                }
-                neighbours[(int) (base + v)] = found;
-            }
-        });
+        (rows >= PARALLEL_ROWS ? range.parallel() : range).forEach(
+                row -> inputs.findNeighbours(outputs.key(row), deltas, neighbours, row * volume));
         return neighbours;
     }
 

@@ -10,6 +10,20 @@ import java.util.Arrays;
  */
 public record MapTables(int volume, int[] neighbours, long[] masks, long[] pairStart, int[] pairInputs,
                         int[] pairOutputs) {
+    /**
+     * A neighbour table of {@code rows × volume} entries, refused where it would pass a Java array's 2^31 entries.
+     *
+     * @param call the builder, named in the error
+     */
+    public static int[] neighbourTable(int rows, int volume, String call) {
+        long cells = (long) rows * volume;
+        if (cells > Integer.MAX_VALUE - 8) {
+            throw new org.lacuna.runtime.NotSupportedException(call, rows + " outputs × " + volume
+                    + " offsets exceed the host map's 2^31-entry table");
+        }
+        return new int[(int) cells];
+    }
+
     /** Derives the masks and the pair lists from a neighbour table, as the GPU's pair kernels do. */
     public static MapTables fromNeighbours(int[] neighbours, int volume) {
         int rows = neighbours.length / volume;
