@@ -61,47 +61,33 @@ final class CpuBackend implements Backend {
             throw InvalidInputException.argument("allocate", "negative size " + bytes);
         }
         // In flight, so that a close waits for it: a buffer made during the close would outlive the pool.
-        lifecycle.enter("allocate");
-        try {
-            return new CpuBuffer(bytes, name, pool, accounting);
-        } finally {
-            lifecycle.exit();
-        }
+        return lifecycle.call("allocate", () -> new CpuBuffer(bytes, name, pool, accounting));
     }
 
     @Override
     public void upload(MemorySegment source, DeviceBuffer target, long offset, long bytes) {
-        lifecycle.enter("upload");
-        try {
+        lifecycle.run("upload", () -> {
             BufferRanges.check("upload", target, offset, bytes);
             BufferRanges.checkHost("upload", source, bytes);
             MemorySegment.copy(source, 0, buffer(target, "upload"), offset, bytes);
-        } finally {
-            lifecycle.exit();
-        }
+        });
     }
 
     @Override
     public void download(DeviceBuffer source, long offset, MemorySegment target, long bytes) {
-        lifecycle.enter("download");
-        try {
+        lifecycle.run("download", () -> {
             BufferRanges.check("download", source, offset, bytes);
             BufferRanges.checkHost("download", target, bytes);
             MemorySegment.copy(buffer(source, "download"), offset, target, 0, bytes);
-        } finally {
-            lifecycle.exit();
-        }
+        });
     }
 
     @Override
     public void fill(DeviceBuffer target, long offset, long bytes, byte value) {
-        lifecycle.enter("fill");
-        try {
+        lifecycle.run("fill", () -> {
             BufferRanges.check("fill", target, offset, bytes);
             buffer(target, "fill").asSlice(offset, bytes).fill(value);
-        } finally {
-            lifecycle.exit();
-        }
+        });
     }
 
     @Override

@@ -30,6 +30,26 @@ final class CpuLifecycle {
         }
     }
 
+    /** Runs {@code body} as one call in flight. */
+    void run(String call, Runnable body) {
+        enter(call);
+        try {
+            body.run();
+        } finally {
+            exit();
+        }
+    }
+
+    /** Runs {@code body} as one call in flight and returns its result. */
+    <T> T call(String call, java.util.function.Supplier<T> body) {
+        enter(call);
+        try {
+            return body.get();
+        } finally {
+            exit();
+        }
+    }
+
     synchronized boolean isClosed() {
         return closed;
     }

@@ -38,14 +38,8 @@ final class GuardedOpSet implements OpSet {
         this.convolution = new Convolution(ops.convolution());
     }
 
-    /** Runs one call in flight. */
     private void run(String call, Runnable body) {
-        lifecycle.enter(call);
-        try {
-            body.run();
-        } finally {
-            lifecycle.exit();
-        }
+        lifecycle.run(call, body);
     }
 
     @Override
@@ -149,12 +143,7 @@ final class GuardedOpSet implements OpSet {
 
         @Override
         public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
-            lifecycle.enter("buildMapTables");
-            try {
-                return ops.buildMapTables(inputs, outputs, geometry);
-            } finally {
-                lifecycle.exit();
-            }
+            return lifecycle.call("buildMapTables", () -> ops.buildMapTables(inputs, outputs, geometry));
         }
 
         @Override
