@@ -1,14 +1,13 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HalfFloats;
 import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.SparseConvKernel;
 import org.lacuna.runtime.cpu.kernels.TileGemm;
 import org.lacuna.runtime.ops.Activation;
@@ -29,8 +28,6 @@ import org.lacuna.runtime.sparseconv.MapTables;
  */
 final class CpuConvolutionOps implements ConvolutionOps {
     private static final String CALL = "sparseConvolution";
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private final CpuContext context;
     private final TileGemm gemm;
@@ -89,29 +86,13 @@ final class CpuConvolutionOps implements ConvolutionOps {
         }
         MemorySegment segment = segment(array);
         float[] out = new float[(int) count];
-        if (array.dtype() == DType.F32) {
-            MemorySegment.copy(segment, F32, array.byteOffset(), out, 0, out.length);
-        } else {
-            short[] bits = new short[out.length];
-            MemorySegment.copy(segment, U16, array.byteOffset(), bits, 0, bits.length);
-            for (int i = 0; i < out.length; i++) {
-                out[i] = HalfFloats.fromF16(bits[i]);
-            }
-        }
+        HalfConversions.widen(segment, array.byteOffset(), array.dtype(), out, 0, out.length);
         return out;
     }
 
     /** Writes {@code count} fp32 values to y from element {@code at}, rounded to y's type. */
     private static void store(float[] values, int count, MemorySegment segment, DeviceArray y, long at) {
-        if (y.dtype() == DType.F32) {
-            MemorySegment.copy(values, 0, segment, F32, y.byteOffset() + at * 4, count);
-        } else {
-            short[] bits = new short[count];
-            for (int i = 0; i < count; i++) {
-                bits[i] = HalfFloats.toF16(values[i]);
-            }
-            MemorySegment.copy(bits, 0, segment, U16, y.byteOffset() + at * 2, count);
-        }
+        HalfConversions.narrow(values, 0, count, segment, y.byteOffset() + at * y.dtype().byteSize(), y.dtype());
     }
 
     private static MemorySegment segment(DeviceArray array) {

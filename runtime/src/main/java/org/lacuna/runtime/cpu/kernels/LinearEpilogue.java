@@ -1,9 +1,7 @@
 package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
 import org.lacuna.runtime.ops.Activation;
 
 /**
@@ -13,9 +11,6 @@ import org.lacuna.runtime.ops.Activation;
  * Vector API path too, so both paths give the same bits.
  */
 public final class LinearEpilogue {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-
     private LinearEpilogue() {
     }
 
@@ -27,7 +22,6 @@ public final class LinearEpilogue {
     public static void write(float[] c, int tileTokens, int row0, int rows, int token0, int tokens, float[] bias,
                              Activation activation, MemorySegment y, long byteOffset, DType dtype, int out) {
         float[] run = new float[rows];
-        short[] bits = dtype == DType.F32 ? null : new short[rows];
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
                 run[r] = c[r * tileTokens + t] + (bias == null ? 0f : bias[row0 + r]);
@@ -38,22 +32,7 @@ public final class LinearEpilogue {
                 }
             }
             long first = (long) (token0 + t) * out + row0;
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(run, 0, y, F32, byteOffset + 4 * first, rows);
-                case F16 -> {
-                    for (int r = 0; r < rows; r++) {
-                        bits[r] = Float.floatToFloat16(run[r]);
-                    }
-                    MemorySegment.copy(bits, 0, y, U16, byteOffset + 2 * first, rows);
-                }
-                case BF16 -> {
-                    for (int r = 0; r < rows; r++) {
-                        bits[r] = HalfFloats.toBf16(run[r]);
-                    }
-                    MemorySegment.copy(bits, 0, y, U16, byteOffset + 2 * first, rows);
-                }
-                default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
-            }
+            HalfConversions.narrow(run, 0, rows, y, byteOffset + first * dtype.byteSize(), dtype);
         }
     }
 }

@@ -11,8 +11,6 @@ import org.lacuna.runtime.DType;
  * consecutive floats, and a position in a ragged last group reads a zero instead of needing a bounds check.
  */
 public final class TokenPanels {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfFloat PANEL = ValueLayout.JAVA_FLOAT;
 
     private TokenPanels() {
@@ -42,25 +40,9 @@ public final class TokenPanels {
         int token0 = tile * tileTokens;
         int count = Math.min(tileTokens, tokens - token0);
         float[] row = new float[in];
-        short[] bits = dtype == DType.F32 ? null : new short[in];
         for (int t = 0; t < count; t++) {
             long source = byteOffset + (long) (token0 + t) * in * dtype.byteSize();
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(x, F32, source, row, 0, in);
-                case F16 -> {
-                    MemorySegment.copy(x, U16, source, bits, 0, in);
-                    for (int k = 0; k < in; k++) {
-                        row[k] = Float.float16ToFloat(bits[k]);
-                    }
-                }
-                case BF16 -> {
-                    MemorySegment.copy(x, U16, source, bits, 0, in);
-                    for (int k = 0; k < in; k++) {
-                        row[k] = Float.intBitsToFloat((bits[k] & 0xFFFF) << 16);
-                    }
-                }
-                default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
-            }
+            HalfConversions.widen(x, source, dtype, row, 0, in);
             long target = base + t;
             for (int k = 0; k < in; k++) {
                 panels.setAtIndex(PANEL, target + (long) k * tileTokens, row[k]);
