@@ -1,5 +1,7 @@
 package org.lacuna.runtime.cpu;
 
+import org.lacuna.runtime.cpu.kernels.VectorModule;
+
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -11,7 +13,7 @@ public final class CpuCapabilities {
     /** The JVM flags that unlock every fast path of the CPU backend. */
     public static final String FAST_PATH_FLAGS = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
 
-    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    private static final boolean VECTOR_MODULE = VectorModule.present();
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     private CpuCapabilities() {

@@ -8,7 +8,6 @@ import org.lacuna.runtime.ops.Activation;
  * (Numerical Recipes' {@code erfcc}), evaluated in double, so the tails keep their relative accuracy.
  */
 public final class Epilogue {
-    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     private static final double MINUS_ONE_OVER_SQRT_TWO = -0.7071067811865476;
 
     private Epilogue() {
@@ -23,7 +22,7 @@ public final class Epilogue {
         if (activation == Activation.NONE && bias == null) {
             return;
         }
-        if (vectorApi && VECTOR_MODULE) {
+        if (vectorApi && VectorModule.present()) {
             VectorEpilogue.biasActivation(c, cOffset, ldc, rows, cols, bias, biasOffset, activation);
         } else {
             biasActivation(c, cOffset, ldc, rows, cols, bias, biasOffset, activation);

@@ -9,23 +9,11 @@ package org.lacuna.runtime.cpu.kernels;
  * Two kernels keep that contract: {@link #multiply} runs the Vector API kernel ({@link VectorSgemm}: packed panels,
  * register tiles, fused multiply-add in p order) when {@code jdk.incubator.vector} is in the boot layer, else
  * {@link #multiplyScalar} (multiply then add, p order). The two round differently, so compare results within one
- * kernel; the CPU backend picks one per backend ({@code CpuContext.vectorApi()}) through {@link #multiply(boolean,
- * int, int, int, float[], int, int, float[], int, int, boolean, float[], int, int, boolean)}.
+ * kernel; the CPU backend picks one per backend ({@code CpuContext.vectorApi()}) through {@link #multiply}.
  */
 public final class Sgemm {
-    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
     private Sgemm() {
-    }
-
-    /**
-     * The fastest kernel this JVM offers.
-     *
-     * @param accumulate add to C instead of overwriting it
-     */
-    public static void multiply(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
-                                boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {
-        multiply(true, m, n, k, a, aOffset, lda, b, bOffset, ldb, transposeB, c, cOffset, ldc, accumulate);
     }
 
     /**
@@ -35,7 +23,7 @@ public final class Sgemm {
     public static void multiply(boolean vectorApi, int m, int n, int k, float[] a, int aOffset, int lda,
                                 float[] b, int bOffset, int ldb, boolean transposeB,
                                 float[] c, int cOffset, int ldc, boolean accumulate) {
-        if (vectorApi && VECTOR_MODULE) {
+        if (vectorApi && VectorModule.present()) {
             VectorSgemm.multiply(m, n, k, a, aOffset, lda, b, bOffset, ldb, transposeB, c, cOffset, ldc, accumulate);
         } else {
             multiplyScalar(m, n, k, a, aOffset, lda, b, bOffset, ldb, transposeB, c, cOffset, ldc, accumulate);
