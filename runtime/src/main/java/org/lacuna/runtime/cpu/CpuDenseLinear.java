@@ -85,7 +85,7 @@ final class CpuDenseLinear {
         float[] ws = staging.borrow(weightElements);
         try {
             widen(w, out, in, ws);
-            float[] b = bias == null ? null : readBias(bias, out);
+            float[] b = readBias(bias, out);
             MemorySegment input = segment(x);
             MemorySegment output = segment(y);
             Tiles tiles = Tiles.of(tokens, out);
@@ -174,7 +174,11 @@ final class CpuDenseLinear {
         }
     }
 
-    private static float[] readBias(DeviceArray bias, int out) {
+    /** The F32 bias (the only bias dtype the linear contracts accept) as an fp32 array, or null for none. */
+    static float[] readBias(DeviceArray bias, int out) {
+        if (bias == null) {
+            return null;
+        }
         float[] values = new float[out];
         MemorySegment.copy(segment(bias), F32, bias.byteOffset(), values, 0, out);
         return values;

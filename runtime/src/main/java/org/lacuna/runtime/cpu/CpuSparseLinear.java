@@ -1,10 +1,10 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.cpu.kernels.CsrRows;
+import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.LinearEpilogue;
 import org.lacuna.runtime.cpu.kernels.SparseTiles;
 import org.lacuna.runtime.cpu.kernels.TokenPanels;
@@ -99,7 +99,7 @@ final class CpuSparseLinear implements AutoCloseable {
         int tileCount = TokenPanels.tiles(tokens, tile);
         int rowBlocks = CpuThreads.chunks(out, ROW_BLOCK);
         int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);
-        float[] b = biasValues(bias, out);
+        float[] b = CpuDenseLinear.readBias(bias, out);
         MemorySegment input = segment(x);
         MemorySegment output = segment(y);
         PanelWorkspace.Block block = workspace.acquire(Float.BYTES * TokenPanels.size(tokens, paddedIn, tile));
@@ -125,18 +125,6 @@ final class CpuSparseLinear implements AutoCloseable {
         }
     }
 
-    private static float[] biasValues(DeviceArray bias, int out) {
-        if (bias == null) {
-            return null;
-        }
-        MemorySegment segment = segment(bias);
-        float[] values = new float[out];
-        for (int i = 0; i < out; i++) {
-            values[i] = CpuElements.read(segment, bias.byteOffset(), bias.dtype(), i);
-        }
-        return values;
-    }
-
     /**
      * The 2:4 weight's kept values in fp32 with their nibbles, rows past {@code out} and groups past {@code in}
      * dropped. A nibble that does not name two increasing positions is refused: the ordered metadata leaves such
@@ -145,8 +133,7 @@ final class CpuSparseLinear implements AutoCloseable {
     static TwoFourMatrix convert(TwoFourWeight w) {
         String call = "linearTwoFour";
         MemorySegment values = segment(w.values());
-        int[] metadata = segment(w.metadata()).asSlice(w.metadata().byteOffset(), w.metadata().byteSize())
-                .toArray(ValueLayout.JAVA_INT);
+        int[] metadata = CpuTokenSelection.readInts(w.metadata(), call);
         int groups = TwoFourMatrix.groupsOf(w.in());
         int compressedRow = w.paddedIn() / 2;
         float[] kept = new float[Math.multiplyExact(w.out(), 2 * groups)];
@@ -174,15 +161,11 @@ final class CpuSparseLinear implements AutoCloseable {
     static CsrRows convert(CsrWeight w) {
         String call = "linearCsr";
         int nonZeros = Math.toIntExact(w.nonZeros());
-        int[] offsets = segment(w.rowOffsets()).asSlice(w.rowOffsets().byteOffset(), w.rowOffsets().byteSize())
-                .toArray(ValueLayout.JAVA_INT);
-        int[] columns = segment(w.columns()).asSlice(w.columns().byteOffset(), w.columns().byteSize())
-                .toArray(ValueLayout.JAVA_INT);
+        int[] offsets = CpuTokenSelection.readInts(w.rowOffsets(), call);
+        int[] columns = CpuTokenSelection.readInts(w.columns(), call);
         MemorySegment valueSegment = segment(w.values());
         float[] values = new float[nonZeros];
-        for (int i = 0; i < nonZeros; i++) {
-            values[i] = CpuElements.read(valueSegment, w.values().byteOffset(), w.values().dtype(), i);
-        }
+        HalfConversions.widen(valueSegment, w.values().byteOffset(), w.values().dtype(), values, 0, nonZeros);
         for (int row = 0; row < w.out(); row++) {
             int begin = offsets[row];
             int end = offsets[row + 1];

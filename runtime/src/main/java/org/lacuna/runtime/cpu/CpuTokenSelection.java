@@ -11,6 +11,7 @@ import org.lacuna.runtime.attention.Granularity;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.cpu.kernels.HalfConversions;
 
 /**
  * The reference token selection, written for clarity: per sequence, sort the unpinned items by score (ties by
@@ -188,13 +189,7 @@ final class CpuTokenSelection {
     static float[] readFloats(DeviceArray a, String call) {
         MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
         float[] values = new float[Math.toIntExact(a.elementCount())];
-        if (a.dtype() == org.lacuna.runtime.DType.F32) {
-            MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT_UNALIGNED, a.byteOffset(), values, 0, values.length);
-            return values;
-        }
-        for (int i = 0; i < values.length; i++) {
-            values[i] = CpuElements.read(segment, a.byteOffset(), a.dtype(), i);
-        }
+        HalfConversions.widen(segment, a.byteOffset(), a.dtype(), values, 0, values.length);
         return values;
     }
 

@@ -26,11 +26,7 @@ public final class LinearEpilogue {
             for (int r = 0; r < rows; r++) {
                 run[r] = c[r * tileTokens + t] + (bias == null ? 0f : bias[row0 + r]);
             }
-            if (activation != Activation.NONE) {
-                for (int r = 0; r < rows; r++) {
-                    run[r] = activation == Activation.RELU ? Math.max(run[r], 0f) : Epilogue.gelu(run[r]);
-                }
-            }
+            Epilogue.biasActivation(run, 0, rows, 1, rows, null, 0, activation);
             long first = (long) (token0 + t) * out + row0;
             HalfConversions.narrow(run, 0, rows, y, byteOffset + first * dtype.byteSize(), dtype);
         }
