@@ -2,6 +2,7 @@ package org.lacuna.bench.cpu;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.lacuna.bench.gpu.SparseConvNetwork;
 
 /**
  * The problems of one CPU benchmark run, in the order they are measured: the issue's shapes ({@link #full()}), or
@@ -9,16 +10,14 @@ import java.util.List;
  * (its FLOPs depend on them).
  *
  * @param cases           every case but MinkUNet
- * @param keepRatio       the token-dropping keep ratio
  * @param encoderHeadDim  the head dim the MiniLM-shaped encoder wants (32); a backend that lacks it runs the same
  *                        width with 64 (same FLOPs) and the record says so
  * @param minkunetChannels MinkUNet's widths cs[0..8]
  * @param syntheticVoxels  0: the KITTI sweep at 5 cm; otherwise a random cloud of this many voxels (quick mode)
  * @param onnxSequence    the sequence length of the ONNX Runtime MiniLM anchor (the encoder cases' length)
  */
-public record CpuSuite(String name, List<CpuCase> cases, double keepRatio, int encoderHeadDim,
+public record CpuSuite(String name, List<CpuCase> cases, int encoderHeadDim,
                        int[] minkunetChannels, int syntheticVoxels, int onnxSequence) {
-    public static final int[] FULL_SIZE_MINKUNET = {32, 32, 64, 128, 256, 256, 128, 96, 96};
 
     public CpuSuite {
         cases = List.copyOf(cases);
@@ -44,7 +43,7 @@ public record CpuSuite(String name, List<CpuCase> cases, double keepRatio, int e
             cases.add(CpuCase.encoder(6, 384, 12, 1536, 128, batch));
         }
         cases.add(CpuCase.tinyOp(1, 64, 64));
-        return new CpuSuite("full", cases, 0.5, 32, FULL_SIZE_MINKUNET, 0, 128);
+        return new CpuSuite("full", cases, 32, SparseConvNetwork.DEFAULT_CHANNELS, 0, 128);
     }
 
     /** Every path at toy sizes: a smoke test of the runner, the anchors and the record (no meaningful numbers). */
@@ -57,7 +56,7 @@ public record CpuSuite(String name, List<CpuCase> cases, double keepRatio, int e
         cases.add(CpuCase.encoder(1, 128, 4, 256, 16, 1));
         cases.add(CpuCase.tinyOp(1, 64, 64));
         int[] channels = {8, 8, 8, 8, 8, 8, 8, 8, 8};
-        return new CpuSuite("quick", cases, 0.5, 32, channels, 600, 16);
+        return new CpuSuite("quick", cases, 32, channels, 600, 16);
     }
 
     /** Dense attention at every shape; kept and overhead rows at {@code droppingSequence}. */

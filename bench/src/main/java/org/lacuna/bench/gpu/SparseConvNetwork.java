@@ -147,7 +147,7 @@ public final class SparseConvNetwork {
      * Builds every map of the network on a fresh copy of {@code keys} (no cache to hit): what the first forward
      * over a new cloud pays on the host before any convolution runs.
      */
-    public static long buildMapsNanos(long[] keys, int inChannels, int[] cs) {
+    static long buildMapsNanos(long[] keys, int inChannels, int[] cs) {
         long start = System.nanoTime();
         walk(inChannels, cs, CoordinateSet.ofKeys(keys, new int[] {1, 1, 1}), (key, set, geometry, in, out) ->
                 set.kernelMap(geometry).outputs());

@@ -51,12 +51,9 @@ public class TinyOpBenchmark {
     public void setUp() {
         session = Lacuna.open(CpuBackendProvider.NAME, 0);
         SplittableRandom random = new SplittableRandom(5);
-        float[] weight = new float[FEATURES * FEATURES];
+        float[] weight = weight(random);
         float[] bias = new float[FEATURES];
         float[] input = new float[FEATURES];
-        for (int i = 0; i < weight.length; i++) {
-            weight[i] = (float) random.nextDouble(-1, 1);
-        }
         for (int i = 0; i < FEATURES; i++) {
             bias[i] = (float) random.nextDouble(-1, 1);
             input[i] = (float) random.nextDouble(-1, 1);
@@ -64,7 +61,7 @@ public class TinyOpBenchmark {
         linear = Linear.create(session, weight, FEATURES, FEATURES, bias, Linear.Options.of(DType.F32));
         x = session.fromFloats(input, DType.F32, 1, FEATURES);
         y = session.empty(DType.F32, 1, FEATURES);
-        denseWeight = DeviceWeights.uploadDense(session.backend(), weight(random), FEATURES, FEATURES, DType.F32);
+        denseWeight = DeviceWeights.uploadDense(session.backend(), weight, FEATURES, FEATURES, DType.F32);
         zeroBias = session.fromFloats(new float[FEATURES], DType.F32, FEATURES).array("setUp");
         biasTensor = session.fromFloats(bias, DType.F32, FEATURES);
     }
