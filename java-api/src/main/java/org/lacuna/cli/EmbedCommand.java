@@ -118,8 +118,7 @@ final class EmbedCommand implements Callable<Integer> {
                      : SentenceEmbedder.open(session, model, tokenizer, maxLength,
                              new Pooling(Pooling.Mode.valueOf(pooling.name().toUpperCase(java.util.Locale.ROOT)), !noNormalize))) {
             long loaded = System.nanoTime();
-            float[][] embeddings = embedder.embed(inputs, batchSize);
-            session.synchronize();
+            float[][] embeddings = embedder.embed(inputs, batchSize); // on the host already: nothing left to wait for
             long done = System.nanoTime();
             write(inputs, embeddings);
             OnnxEncoder m = embedder.encoder().model();

@@ -294,13 +294,13 @@ public final class TransformerEncoderLayer implements AutoCloseable {
 
     /** The block on every row of x, attention within the sequences of {@code batch}. */
     private Output block(Tensor x, SequenceBatch batch, KeyScore emit) {
+        if (config.postNorm()) {
+            return postNormBlock(x, batch, emit);
+        }
         String call = "TransformerEncoderLayer.forward";
         AttentionOps ops = session.backend().ops().attention();
         List<Tensor> temporaries = new ArrayList<>();
         Tensor keyScores = null;
-        if (config.postNorm()) {
-            return postNormBlock(x, batch, emit);
-        }
         try {
             Tensor h1 = keep(temporaries, norm1.forward(x));
             MultiHeadAttention.Output a = attention.forward(h1, batch, emit);

@@ -50,9 +50,10 @@ class TransformerEncoderLayerTest {
     @Test
     void denseLayerMatchesItsDefinition() {
         SplittableRandom random = TestData.random("denseEncoder");
+        int run = 0;
         for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
             for (boolean causal : new boolean[] {false, true}) {
-                int heads = new int[] {1, 2, 4}[random.nextInt(3)]; // head dims 128, 64 and 32
+                int heads = new int[] {1, 2, 4}[run++ % 3]; // head dims 128, 64 and 32, each in every run
                 TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(128, heads, 256, dtype)
                         .withCausal(causal);
                 TransformerEncoderLayer.Weights weights = TransformerEncoderLayer.Weights.random(config, random.nextLong());

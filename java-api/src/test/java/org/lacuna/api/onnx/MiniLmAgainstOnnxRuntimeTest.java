@@ -24,7 +24,7 @@ import org.lacuna.api.text.TokenBatch;
  */
 class MiniLmAgainstOnnxRuntimeTest {
     private static final Path LICENSES = Path.of("/usr/share/common-licenses");
-    // 16 while the serving CPU backend still runs the double-precision reference GEMM (~0.4 sentences/s here).
+    // Paragraphs compared: enough real text for a per-sentence check, few enough to keep the test short.
     private static final int SENTENCES = 16;
 
     @Test
