@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.function.Supplier;
+import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.DeviceBuffer;
+import org.lacuna.runtime.Shape;
 
 /**
  * The serving forms of sparse weights (fp32 values, decoded positions), made on first use of a weight and kept while
@@ -23,8 +25,7 @@ final class SparseWeightCache {
     /** The cached form for these arrays, or the one {@code convert} makes (and which is then kept). */
     synchronized <T> T get(Class<T> type, int out, int in, Supplier<T> convert, DeviceArray... arrays) {
         DeviceBuffer key = arrays[0].buffer();
-        List<Entry> forKey = entries.computeIfAbsent(key, k -> new ArrayList<>(1));
-        for (Entry entry : forKey) {
+        for (Entry entry : entries.getOrDefault(key, List.of())) {
             if (type.isInstance(entry.form) && entry.out == out && entry.in == in && entry.matches(arrays)) {
                 return type.cast(entry.form);
             }
@@ -47,7 +48,7 @@ final class SparseWeightCache {
 
     private static final class Entry {
         private final List<WeakReference<DeviceBuffer>> buffers = new ArrayList<>();
-        private final List<String> layouts = new ArrayList<>();
+        private final List<Layout> layouts = new ArrayList<>();
         private final int out;
         private final int in;
         private final Object form;
@@ -55,7 +56,7 @@ final class SparseWeightCache {
         Entry(DeviceArray[] arrays, int out, int in, Object form) {
             for (DeviceArray array : arrays) {
                 buffers.add(new WeakReference<>(array.buffer()));
-                layouts.add(layout(array));
+                layouts.add(new Layout(array.byteOffset(), array.dtype(), array.shape()));
             }
             this.out = out;
             this.in = in;
@@ -67,7 +68,7 @@ final class SparseWeightCache {
                 return false;
             }
             for (int i = 0; i < arrays.length; i++) {
-                if (buffers.get(i).get() != arrays[i].buffer() || !layouts.get(i).equals(layout(arrays[i]))) {
+                if (buffers.get(i).get() != arrays[i].buffer() || !layouts.get(i).describes(arrays[i])) {
                     return false;
                 }
             }
@@ -84,8 +85,11 @@ final class SparseWeightCache {
             return false;
         }
 
-        private static String layout(DeviceArray array) {
-            return array.byteOffset() + ":" + array.dtype() + array.shape();
+        /** Where an array sits in its buffer and what it holds: compared field by field on every lookup. */
+        private record Layout(long byteOffset, DType dtype, Shape shape) {
+            boolean describes(DeviceArray array) {
+                return byteOffset == array.byteOffset() && dtype == array.dtype() && shape.equals(array.shape());
+            }
         }
     }
 }
