@@ -17,6 +17,7 @@ import org.lacuna.runtime.cpu.kernels.KeyAttention;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.RowMath;
 import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
+import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionContracts;
 import org.lacuna.runtime.ops.AttentionOps;
 
@@ -154,7 +155,7 @@ final class CpuAttentionOps implements AttentionOps {
             float[] z = new float[n];
             storage.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
             storage.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
-            rowMath.add(x, z, n, x);
+            storage.biasActivation(x, n, z, 0, Activation.NONE); // x += z, the elementwise ops' own add
             storage.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
         });
     }

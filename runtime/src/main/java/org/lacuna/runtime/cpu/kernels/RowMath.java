@@ -14,9 +14,6 @@ public interface RowMath {
     /** {@code y[i] = (x[i] − mean) · rstd · gamma[i] + beta[i]} (beta may be null). */
     void normalise(float[] x, int n, float mean, float rstd, float[] gamma, float[] beta, float[] y);
 
-    /** {@code y[i] = a[i] + b[i]}; y may be a. */
-    void add(float[] a, float[] b, int n, float[] y);
-
     static RowMath of(boolean vectorApi) {
         return vectorApi ? VectorRowMathHolder.INSTANCE : ScalarRowMath.INSTANCE;
     }

@@ -33,11 +33,4 @@ final class ScalarRowMath implements RowMath {
             y[i] = beta == null ? scaled * gamma[i] : Math.fma(scaled, gamma[i], beta[i]);
         }
     }
-
-    @Override
-    public void add(float[] a, float[] b, int n, float[] y) {
-        for (int i = 0; i < n; i++) {
-            y[i] = a[i] + b[i];
-        }
-    }
 }

@@ -43,14 +43,6 @@ final class VectorRowMath implements RowMath {
         }
     }
 
-    @Override
-    public void add(float[] a, float[] b, int n, float[] y) {
-        for (int i = 0; i < n; i += SPECIES.length()) {
-            VectorMask<Float> m = SPECIES.indexInRange(i, n);
-            FloatVector.fromArray(SPECIES, a, i, m).add(FloatVector.fromArray(SPECIES, b, i, m)).intoArray(y, i, m);
-        }
-    }
-
     private static float lanes(FloatVector v) {
         float total = 0f;
         for (float lane : v.toArray()) {
