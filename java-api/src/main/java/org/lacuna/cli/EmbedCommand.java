@@ -121,10 +121,10 @@ final class EmbedCommand implements Callable<Integer> {
             float[][] embeddings = embedder.embed(inputs, batchSize); // on the host already: nothing left to wait for
             long done = System.nanoTime();
             write(inputs, embeddings);
-            OnnxEncoder m = embedder.encoder().model();
+            OnnxEncoder.Summary m = embedder.encoder().model();
             double seconds = (done - loaded) / 1e9;
             err.printf("embed: %d text(s) with %s [%d layers, hidden %d, %d heads × %d, ffn %d, max %d tokens, %s "
-                            + "pooling%s] on %s (%s, %s)%n", inputs.size(), embedder.name(), m.layers().size(),
+                            + "pooling%s] on %s (%s, %s)%n", inputs.size(), embedder.name(), m.layers(),
                     m.hidden(), m.heads(), m.headDim(), m.ffnHidden(), embedder.tokenizer().maxLength(),
                     embedder.pooling().mode().name().toLowerCase(java.util.Locale.ROOT),
                     embedder.pooling().normalize() ? " + L2 normalise" : "", session.backendName(),

@@ -21,11 +21,11 @@ import org.lacuna.runtime.InvalidInputException;
  */
 public final class BertEncoder implements AutoCloseable {
     private final Session session;
-    private final OnnxEncoder model;
+    private final OnnxEncoder.Summary model;
     private final TokenEmbeddings embeddings;
     private final TransformerEncoder encoder;
 
-    private BertEncoder(Session session, OnnxEncoder model, TokenEmbeddings embeddings, TransformerEncoder encoder) {
+    private BertEncoder(Session session, OnnxEncoder.Summary model, TokenEmbeddings embeddings, TransformerEncoder encoder) {
         this.session = session;
         this.model = model;
         this.embeddings = embeddings;
@@ -46,7 +46,7 @@ public final class BertEncoder implements AutoCloseable {
                 weights.add(layer.weights());
             }
             TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
-            return session.own(new BertEncoder(session, model, embeddings, encoder));
+            return session.own(new BertEncoder(session, model.summary(), embeddings, encoder));
         } catch (RuntimeException e) {
             embeddings.close();
             throw e;
@@ -79,7 +79,8 @@ public final class BertEncoder implements AutoCloseable {
         return out;
     }
 
-    public OnnxEncoder model() {
+    /** The sizes and input names of the model this encoder was built from. */
+    public OnnxEncoder.Summary model() {
         return model;
     }
 

@@ -51,6 +51,20 @@ public record OnnxEncoder(int vocabulary, int hidden, int heads, int maxPosition
         return layers.get(0).ffnHidden();
     }
 
+    /** The model's sizes and graph input names, without its weights. */
+    public Summary summary() {
+        return new Summary(layers.size(), hidden, heads, headDim(), ffnHidden(), maxPositions, inputIds, tokenTypeIds,
+                attentionMask);
+    }
+
+    /**
+     * What a built encoder keeps of the model it came from: its sizes and graph input names. The weights themselves
+     * (tens of MB on the heap) are let go once they are on the backend.
+     */
+    public record Summary(int layers, int hidden, int heads, int headDim, int ffnHidden, int maxPositions,
+                          String inputIds, String tokenTypeIds, String attentionMask) {
+    }
+
     public static OnnxEncoder read(Path file) {
         return fromModel(OnnxFile.read(file), file.toString());
     }

@@ -13,9 +13,9 @@ import org.lacuna.api.text.TokenBatch;
 final class OrtReference implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
-    private final OnnxEncoder model;
+    private final OnnxEncoder.Summary model;
 
-    OrtReference(byte[] onnx, OnnxEncoder model) throws OrtException {
+    OrtReference(byte[] onnx, OnnxEncoder.Summary model) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(2);
         this.session = env.createSession(onnx, options);
