@@ -6,6 +6,7 @@ import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.ops.TwoFourWeight;
 
@@ -14,10 +15,12 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  * allows them, native BLAS for dense GEMM, work split over the backend's own threads in chunks that do not depend on
  * the thread count. {@link ReferenceOps} is the double-precision oracle they are tested against.
  */
-final class CpuOps implements OpSet, AutoCloseable {
+final class CpuOps implements OpSet, OpPaths, AutoCloseable {
     private final CpuContext context;
     private final CpuElementwise elementwise;
     private final CpuDenseLinear dense;
+    /** The dense linear on each GEMM path this backend has, for the scheduler to compare. */
+    private final java.util.Map<String, CpuDenseLinear> densePaths = new java.util.LinkedHashMap<>();
     private final CpuSparseLinear sparse;
     private final CpuAttentionOps attention;
     private final CpuConvolutionOps convolution;
@@ -26,6 +29,12 @@ final class CpuOps implements OpSet, AutoCloseable {
         this.context = CpuContext.open(options);
         this.elementwise = new CpuElementwise(context);
         this.dense = new CpuDenseLinear(context);
+        if (dense.path() == CpuDenseLinear.GemmPath.NATIVE_BLAS) {
+            densePaths.put(BLAS_PATH, dense);
+            densePaths.put(javaPath(context), new CpuDenseLinear(context, CpuDenseLinear.GemmPath.JAVA));
+        } else {
+            densePaths.put(javaPath(context), dense);
+        }
         this.sparse = new CpuSparseLinear(context);
         this.attention = new CpuAttentionOps(context);
         this.convolution = new CpuConvolutionOps(context);
@@ -69,6 +78,30 @@ final class CpuOps implements OpSet, AutoCloseable {
     @Override
     public AttentionOps attention() {
         return attention;
+    }
+
+    /** The OpenBLAS GEMM path's name. */
+    static final String BLAS_PATH = "blas";
+
+    /** The Java GEMM's path: {@code vector} where the Vector API serves it, else {@code java} (scalar). */
+    private static String javaPath(CpuContext context) {
+        return context.vectorApi() ? "vector" : "java";
+    }
+
+    @Override
+    public java.util.List<String> denseLinearPaths() {
+        return java.util.List.copyOf(densePaths.keySet());
+    }
+
+    @Override
+    public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
+                            DeviceArray y) {
+        CpuDenseLinear linear = densePaths.get(path);
+        if (linear == null) {
+            throw new org.lacuna.runtime.NotSupportedException("linearDense", "the CPU backend has no dense path '"
+                    + path + "'; it has " + densePaths.keySet());
+        }
+        linear.linear(x, w, bias, activation, y);
     }
 
     @Override

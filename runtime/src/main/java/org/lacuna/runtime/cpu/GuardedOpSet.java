@@ -12,6 +12,7 @@ import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.pointcloud.Voxelizer;
@@ -25,7 +26,7 @@ import org.lacuna.runtime.sparseconv.MapTables;
  * A CPU backend's ops as callers see them: each call is counted in flight by the backend's {@link CpuLifecycle}, so
  * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.ResourceClosedException}.
  */
-final class GuardedOpSet implements OpSet {
+final class GuardedOpSet implements OpSet, OpPaths {
     private final OpSet ops;
     private final CpuLifecycle lifecycle;
     private final AttentionOps attention;
@@ -70,6 +71,20 @@ final class GuardedOpSet implements OpSet {
     @Override
     public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
         run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
+    }
+
+    @Override
+    public java.util.List<String> denseLinearPaths() {
+        return ops instanceof OpPaths paths ? paths.denseLinearPaths() : java.util.List.of();
+    }
+
+    @Override
+    public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
+                            DeviceArray y) {
+        if (!(ops instanceof OpPaths paths)) {
+            throw new org.lacuna.runtime.NotSupportedException("linearDense", "this backend has one dense path");
+        }
+        run("linearDense", () -> paths.linearDense(path, x, w, bias, activation, y));
     }
 
     @Override
