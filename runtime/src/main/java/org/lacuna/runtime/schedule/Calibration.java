@@ -97,7 +97,7 @@ public final class Calibration {
             convolution(backend, ops, timer, random, bandwidth, rates, arrays);
             // The encoder block is mostly its linear layers: it is rated as the best dense GEMM.
             rates.put(name + ".encoder-block", new KernelRate(peak, bandwidth, overhead));
-            return new EfficiencyTable(peak, bandwidth, overhead, rates, "measured " + TuningStore.now()
+            return new EfficiencyTable(peak, bandwidth, overhead, backend.device().multiprocessors(), rates, "measured " + TuningStore.now()
                     + " by Calibration");
         } finally {
             arrays.forEach(a -> a.buffer().close());

@@ -91,9 +91,10 @@ public final class ConvolutionCandidates {
                 });
                 // Each 64-row tile loads the weights of every offset it computes: redundancy · pairs / 64 of them.
                 double weightLoads = redundancy * pairs / 64 * in * out * ds;
+                long tiles = (long) Math.ceil(s.pointsOut() / 64.0) * (long) Math.ceil(out / 64.0);
                 yield new Work(2 * redundancy * pairs * in * out, redundancy * pairs * in * ds + weightLoads + outputs
                                 + (name.equals(IMPLICIT_SPLIT) ? s.pointsOut() * out * 8 : 0),
-                        name.equals(IMPLICIT_SPLIT) ? 2 : 1);
+                        name.equals(IMPLICIT_SPLIT) ? 2 : 1, Math.max(1, tiles));
             }
             // The CPU fused kernel (and the GPU's rule-chosen dataflow) do the pairs' products exactly; the CPU
             // widens the weights to fp32 on each call.

@@ -12,13 +12,14 @@ import java.util.TreeMap;
  * @param peakFlopsPerSecond the device's best measured arithmetic rate (the dense GEMM's), for reports
  * @param bytesPerSecond     the device's measured memory bandwidth, the rate for kernels with no entry
  * @param overheadSeconds    the device's measured cost of one tiny call, likewise
+ * @param units              the device's parallel units: SMs on a GPU, worker threads on the CPU
  * @param kernels            each kernel family's own rate
  * @param source             where the numbers come from ("measured 2026-12-06T…", "test table")
  */
-public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, double overheadSeconds,
+public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, double overheadSeconds, int units,
                               Map<String, KernelRate> kernels, String source) {
     public EfficiencyTable {
-        if (!(peakFlopsPerSecond > 0) || !(bytesPerSecond > 0) || !(overheadSeconds >= 0)) {
+        if (!(peakFlopsPerSecond > 0) || !(bytesPerSecond > 0) || !(overheadSeconds >= 0) || units < 1) {
             throw new IllegalArgumentException("an efficiency table needs a positive peak and bandwidth, got "
                     + peakFlopsPerSecond + ", " + bytesPerSecond);
         }
@@ -31,6 +32,11 @@ public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, 
                 .orElseGet(() -> new KernelRate(peakFlopsPerSecond, bytesPerSecond, overheadSeconds));
     }
 
+    /** Predicted seconds of {@code work} on {@code kernel}. */
+    public double seconds(String kernel, Work work) {
+        return rate(kernel).seconds(work, units);
+    }
+
     public boolean knows(String kernel) {
         return kernels.containsKey(kernel);
     }
@@ -39,6 +45,6 @@ public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, 
     public EfficiencyTable with(String kernel, KernelRate rate) {
         Map<String, KernelRate> copy = new TreeMap<>(kernels);
         copy.put(kernel, rate);
-        return new EfficiencyTable(peakFlopsPerSecond, bytesPerSecond, overheadSeconds, copy, source);
+        return new EfficiencyTable(peakFlopsPerSecond, bytesPerSecond, overheadSeconds, units, copy, source);
     }
 }

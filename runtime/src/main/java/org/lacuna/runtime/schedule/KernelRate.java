@@ -14,8 +14,10 @@ public record KernelRate(double flopsPerSecond, double bytesPerSecond, double ov
         }
     }
 
-    /** Predicted seconds for {@code work}. */
-    public double seconds(Work work) {
-        return work.calls() * overheadSeconds + Math.max(work.flops() / flopsPerSecond, work.bytes() / bytesPerSecond);
+    /** Predicted seconds for {@code work} on a device of {@code units} parallel units. */
+    public double seconds(Work work, int units) {
+        double occupancy = Math.min(1.0, (double) work.parallelism() / Math.max(1, units));
+        return work.calls() * overheadSeconds
+                + Math.max(work.flops() / flopsPerSecond, work.bytes() / bytesPerSecond) / occupancy;
     }
 }

@@ -17,9 +17,14 @@ import org.lacuna.runtime.ops.TwoFourWeight;
 public final class LinearCandidates {
     /** The CPU 2:4 and CSR kernels pack tokens into panels of this many (one AVX-512 register of fp32). */
     static final int CPU_TOKEN_PANEL = 16;
-    /** The GPU mma.sp kernel's smallest token tile, and the Hopper wgmma.sp kernel's tile. */
-    static final int MMA_SP_TOKEN_TILE = 64;
+    /** The GPU mma.sp kernel's token tile (32, 64 or 128 by the token count), the Hopper wgmma.sp kernel's, and
+     *  both kernels' output rows per thread block. */
     static final int WGMMA_SP_TOKEN_TILE = 128;
+    static final int SP_OUTPUT_ROWS = 128;
+    /** The CPU kernels' output tiles: the dense GEMM's (rows × columns) and the sparse kernels' output rows. */
+    static final int CPU_DENSE_TILE_ROWS = 192;
+    static final int CPU_DENSE_TILE_COLS = 256;
+    static final int CPU_SPARSE_ROWS = 128;
     /** Bytes of the CPU 2:4 form per dense weight byte: half the values plus a position byte per group of 4. */
     static final double CPU_TWO_FOUR_BYTES = 0.5625;
 
@@ -91,17 +96,26 @@ public final class LinearCandidates {
         if (name.endsWith("dense")) {
             // The CPU widens the whole weight to fp32 in a staging array on every call: written, then read.
             double weight = in * out * (ds + (cpu ? 8 : 0));
-            return new Work(2 * t * in * out, weight + io, 1);
+            long tiles = cpu ? tiles(t, CPU_DENSE_TILE_ROWS) * tiles(out, CPU_DENSE_TILE_COLS) : Work.FILLS_DEVICE;
+            return new Work(2 * t * in * out, weight + io, 1, tiles);
         }
         if (name.equals("csr")) {
             double nnz = s.nonZeros();
             double tokens = cpu ? roundUp(t, CPU_TOKEN_PANEL) : t;
-            return new Work(2 * tokens * nnz, nnz * (ds + 4) + 4 * (out + 1) + io, 1);
+            return new Work(2 * tokens * nnz, nnz * (ds + 4) + 4 * (out + 1) + io, 1,
+                    cpu ? tiles(out, CPU_SPARSE_ROWS) : Work.FILLS_DEVICE);
         }
-        // 2:4: half the products of a dense GEMM over the token count padded to the kernel's tile.
-        double tile = cpu ? CPU_TOKEN_PANEL : name.equals("wgmma.sp") ? WGMMA_SP_TOKEN_TILE : MMA_SP_TOKEN_TILE;
+        // 2:4: half the products of a dense GEMM over the token count padded to the kernel's tile, in thread blocks
+        // of one token tile by SP_OUTPUT_ROWS outputs (a one-token call is a single row of blocks).
+        double tile = cpu ? CPU_TOKEN_PANEL : name.equals("wgmma.sp") ? WGMMA_SP_TOKEN_TILE
+                : t <= 32 ? 32 : t <= 64 ? 64 : 128;
         double weight = cpu ? CPU_TWO_FOUR_BYTES * in * out * ds : in * out * ds / 2 + in * out / 8;
-        return new Work(roundUp(t, tile) * in * out, weight + io, 1);
+        long blocks = cpu ? tiles(out, CPU_SPARSE_ROWS) : tiles(t, tile) * tiles(out, SP_OUTPUT_ROWS);
+        return new Work(roundUp(t, tile) * in * out, weight + io, 1, blocks);
+    }
+
+    private static long tiles(double n, double tile) {
+        return Math.max(1, (long) Math.ceil(n / tile));
     }
 
     private static double roundUp(double n, double multiple) {

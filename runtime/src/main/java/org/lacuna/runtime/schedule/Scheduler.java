@@ -132,7 +132,7 @@ public final class Scheduler {
 
     /** The prediction for {@code candidate}: its kernel's roofline time times the kernel's learnt correction. */
     public double predictMillis(Candidate candidate) {
-        return table.rate(candidate.kernel()).seconds(candidate.work()) * 1e3
+        return table.seconds(candidate.kernel(), candidate.work()) * 1e3
                 * corrections.getOrDefault(candidate.kernel(), 1.0);
     }
 
