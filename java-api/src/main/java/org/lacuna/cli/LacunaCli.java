@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code lacuna} command line. */
 @Command(name = "lacuna", mixinStandardHelpOptions = true, versionProvider = LacunaCli.Version.class,
         description = "Lacuna: GPU sparse kernels for Java.",
-        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, PlanCommand.class,
+                CommandLine.HelpCommand.class})
 public final class LacunaCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
