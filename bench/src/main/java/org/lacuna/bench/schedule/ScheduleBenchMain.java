@@ -25,7 +25,7 @@ import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.bench.Json;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.gemm.TwoFourPruning;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;

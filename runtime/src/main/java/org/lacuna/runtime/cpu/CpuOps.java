@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
@@ -98,7 +98,7 @@ final class CpuOps implements OpSet, OpPaths, AutoCloseable {
                             DeviceArray y) {
         CpuDenseLinear linear = densePaths.get(path);
         if (linear == null) {
-            throw new org.lacuna.runtime.NotSupportedException("linearDense", "the CPU backend has no dense path '"
+            throw new org.lacuna.runtime.error.NotSupportedException("linearDense", "the CPU backend has no dense path '"
                     + path + "'; it has " + densePaths.keySet());
         }
         linear.linear(x, w, bias, activation, y);

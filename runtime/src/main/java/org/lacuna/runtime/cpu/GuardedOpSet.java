@@ -1,12 +1,12 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
@@ -24,7 +24,7 @@ import org.lacuna.runtime.sparseconv.MapTables;
 
 /**
  * A CPU backend's ops as callers see them: each call is counted in flight by the backend's {@link CpuLifecycle}, so
- * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.ResourceClosedException}.
+ * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.error.ResourceClosedException}.
  */
 final class GuardedOpSet implements OpSet, OpPaths {
     private final OpSet ops;
@@ -82,7 +82,7 @@ final class GuardedOpSet implements OpSet, OpPaths {
     public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
                             DeviceArray y) {
         if (!(ops instanceof OpPaths paths)) {
-            throw new org.lacuna.runtime.NotSupportedException("linearDense", "this backend has one dense path");
+            throw new org.lacuna.runtime.error.NotSupportedException("linearDense", "this backend has one dense path");
         }
         run("linearDense", () -> paths.linearDense(path, x, w, bias, activation, y));
     }

@@ -3,7 +3,7 @@ package org.lacuna.runtime.schedule;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * An attention block (attention and the layers around it) on one ragged batch.

@@ -2,7 +2,7 @@ package org.lacuna.runtime.schedule;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.sparseconv.Dataflow;

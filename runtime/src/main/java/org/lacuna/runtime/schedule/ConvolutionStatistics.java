@@ -3,7 +3,7 @@ package org.lacuna.runtime.schedule;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapStatistics;
 import org.lacuna.runtime.sparseconv.TileOrder;

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.lacuna.runtime.DeviceInfo;
+import org.lacuna.runtime.backend.DeviceInfo;
 
 /**
  * The device a tuning store's entries hold for: choices and rates measured on one machine do not carry to another.

@@ -2,8 +2,8 @@ package org.lacuna.runtime.schedule;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.OpSet;

@@ -3,7 +3,7 @@ package org.lacuna.runtime.schedule;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * A linear layer {@code y = x · Wᵀ + b} on one input.

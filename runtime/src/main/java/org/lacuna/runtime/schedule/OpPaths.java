@@ -1,7 +1,7 @@
 package org.lacuna.runtime.schedule;
 
 import java.util.List;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.sparseconv.KernelMap;

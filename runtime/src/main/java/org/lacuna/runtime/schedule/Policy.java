@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * How the scheduler decides.

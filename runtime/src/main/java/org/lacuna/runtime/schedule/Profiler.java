@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.internal.AtomicFiles;
 
 /**

@@ -11,9 +11,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import org.lacuna.runtime.DeviceTimer;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * Chooses, per layer signature, which candidate serves: predicted from each candidate's {@link Work} and the

@@ -76,7 +76,7 @@ public final class TuningStore {
 
     /** The default file: {@code <cache folder>/tuning/tuning-store.json}. */
     public static Path defaultFile() {
-        return org.lacuna.runtime.LacunaConfig.cacheRoot().resolve("tuning").resolve("tuning-store.json");
+        return org.lacuna.runtime.backend.LacunaConfig.cacheRoot().resolve("tuning").resolve("tuning-store.json");
     }
 
     public Optional<Path> file() {

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /** A plan explains every layer in text and JSON; a profile is a valid Chrome trace. */
 class PlanAndProfileTest {

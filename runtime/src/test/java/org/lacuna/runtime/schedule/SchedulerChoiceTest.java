@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.KernelMap;
@@ -104,9 +104,9 @@ class SchedulerChoiceTest {
         }
 
         @Override
-        public void linearDense(String path, org.lacuna.runtime.DeviceArray x, org.lacuna.runtime.DeviceArray w,
-                                org.lacuna.runtime.DeviceArray bias, org.lacuna.runtime.ops.Activation activation,
-                                org.lacuna.runtime.DeviceArray y) {
+        public void linearDense(String path, org.lacuna.runtime.data.DeviceArray x, org.lacuna.runtime.data.DeviceArray w,
+                                org.lacuna.runtime.data.DeviceArray bias, org.lacuna.runtime.ops.Activation activation,
+                                org.lacuna.runtime.data.DeviceArray y) {
             throw new UnsupportedOperationException();
         }
 

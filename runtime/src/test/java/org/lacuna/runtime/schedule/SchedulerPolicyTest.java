@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** Policies are honoured; measurements decide close calls; dense measured faster always beats sparse. */
 class SchedulerPolicyTest {

@@ -3,7 +3,7 @@ package org.lacuna.runtime.schedule;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 /**
  * Deterministic efficiency tables (shaped like an H100 and like the development CPU, but written by hand, so the

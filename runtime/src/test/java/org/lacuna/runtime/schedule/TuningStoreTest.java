@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /** The store round-trips, is reused across runs, and survives corrupt, truncated and stale files. */
 class TuningStoreTest {
