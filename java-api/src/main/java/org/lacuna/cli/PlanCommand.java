@@ -104,6 +104,10 @@ final class PlanCommand implements Callable<Integer> {
             long planStart = System.nanoTime();
             run.run();
             long planned = System.nanoTime();
+            // The planned run (profiled when a trace is asked for: its per-layer timers then wait for each layer).
+            if (trace != null) {
+                session.profiler().start();
+            }
             run.run();
             long warm = System.nanoTime();
             Plan plan = session.scheduler().plan();
@@ -115,8 +119,6 @@ final class PlanCommand implements Callable<Integer> {
                     plan.choosingNanos() / 1e6, (warm - planned) / 1e6);
             session.scheduler().store().warnings().forEach(w -> err.println("plan: warning: " + w));
             if (trace != null) {
-                session.profiler().start();
-                run.run();
                 int events = session.profiler().stop().size();
                 session.profiler().writeChromeTrace(trace);
                 err.printf("plan: %d layer calls profiled into %s%n", events, trace);

@@ -98,20 +98,26 @@ public final class ScheduleBenchMain {
             record.put("calibrationMillis", calibrationMillis);
             record.put("efficiency", table);
             List<Workload> workloads = new ArrayList<>();
+            record.put("workloads", workloads);
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm"));
+            String base = "schedule-" + record.get("backend") + (quick ? "-quick-" : "-") + stamp;
+            // Written after every workload, so that an interrupted run still leaves what it measured.
             for (int[] shape : quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}}) {
                 workloads.add(encoder(session, device, table, stores, rounds, shape[0], shape[1]));
+                write(out, base, record);
             }
             if (Files.exists(scan)) {
                 workloads.add(minkUNet(session, device, table, stores, quick ? 2 : Math.min(rounds, 5), scan,
                         quick ? 0.2 : 0.05));
+                write(out, base, record);
             } else {
                 System.out.println("no scan at " + scan + ": MinkUNet skipped");
             }
-            record.put("workloads", workloads);
         }
+    }
+
+    private static void write(Path out, String base, Map<String, Object> record) throws IOException {
         Files.createDirectories(out);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm"));
-        String base = "schedule-" + record.get("backend") + (quick ? "-quick-" : "-") + stamp;
         Json.MAPPER.writeValue(out.resolve(base + ".json").toFile(), record);
         Files.writeString(out.resolve(base + ".md"), ScheduleMarkdown.render(record));
         System.out.println("wrote " + out.resolve(base + ".md"));
@@ -220,8 +226,8 @@ public final class ScheduleBenchMain {
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         for (int r = 0; r < rounds; r++) {
             for (var s : schedulers.entrySet()) {
+                // A switch costs each layer one lookup in the scheduler's decisions (microseconds) on this run.
                 session.useScheduler(s.getValue());
-                model.run(); // the layers' lookups for this scheduler are made here, off the clock
                 long start = System.nanoTime();
                 model.run();
                 samples.computeIfAbsent(s.getKey(), k -> new ArrayList<>()).add((System.nanoTime() - start) / 1e6);

@@ -14,7 +14,7 @@ import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.ops.TwoFourWeight;
 
 /** The ops on the GPU: each a specialisation of a shipped kernel, launched on the backend's stream. */
-final class CudaOps implements OpSet {
+final class CudaOps implements OpSet, org.lacuna.runtime.schedule.OpPaths {
     private static final int BLOCK = 256;
     /** Grid-stride kernels need no more blocks than keep every SM busy. */
     private static final int BLOCKS_PER_SM = 8;
@@ -93,8 +93,71 @@ final class CudaOps implements OpSet {
         modules.launch("row_reduce", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream, parameters);
     }
 
+    /** The scheduler's names for this backend's paths. */
+    static final String CUBLAS = "cublas";
+    static final String MMA_SP = "mma.sp";
+    static final String WGMMA_SP = "wgmma.sp";
+
+    @Override
+    public java.util.List<String> denseLinearPaths() {
+        return java.util.List.of(CUBLAS);
+    }
+
+    @Override
+    public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
+                            DeviceArray y) {
+        if (!path.equals(CUBLAS)) {
+            throw new org.lacuna.runtime.error.NotSupportedException("linearDense", "no dense path '" + path
+                    + "' on the CUDA backend; it has " + CUBLAS);
+        }
+        linearDense(x, w, bias, activation, y);
+    }
+
+    /**
+     * mma.sp always; wgmma.sp where it may serve these tokens (Hopper, a full tile, and opted in until a recorded GPU
+     * run validates it: {@link SparseGemmTiling#useWarpgroupKernel}).
+     */
+    @Override
+    public java.util.List<String> twoFourPaths(long tokens) {
+        return SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens) ? java.util.List.of(MMA_SP, WGMMA_SP)
+                : java.util.List.of(MMA_SP);
+    }
+
+    @Override
+    public void linearTwoFour(String path, DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation,
+                              DeviceArray y) {
+        boolean wgmma = switch (path) {
+            case MMA_SP -> false;
+            case WGMMA_SP -> true;
+            default -> throw new org.lacuna.runtime.error.NotSupportedException("linearTwoFour", "no 2:4 path '"
+                    + path + "'; the CUDA backend has " + MMA_SP + " and " + WGMMA_SP);
+        };
+        if (wgmma && !SparseGemmTiling.useWarpgroupKernel(computeCapability, x.shape().rows())) {
+            throw new org.lacuna.runtime.error.NotSupportedException("linearTwoFour", WGMMA_SP + " does not serve "
+                    + x.shape().rows() + " tokens on sm_" + computeCapability + " (see lacuna.wgmmaSparse)");
+        }
+        linearTwoFour(x, w, bias, activation, y, wgmma);
+    }
+
+    @Override
+    public java.util.List<String> convolutionPaths() {
+        return CudaConvolutionOps.PATHS;
+    }
+
+    @Override
+    public void sparseConvolution(String path, DeviceArray x, org.lacuna.runtime.sparseconv.KernelMap map,
+                                  DeviceArray weights, DeviceArray bias, Activation activation, DeviceArray y) {
+        convolution.sparseConvolution(path, x, map, weights, bias, activation, y);
+    }
+
     @Override
     public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+        linearTwoFour(x, w, bias, activation, y,
+                SparseGemmTiling.useWarpgroupKernel(computeCapability, x.shape().rows()));
+    }
+
+    private void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y,
+                               boolean wgmma) {
         OpContracts.linearTwoFour(CudaBackendProvider.NAME, x, w, bias, activation, y);
         long tokens = x.shape().rows();
         if (tokens == 0) {
@@ -109,7 +172,6 @@ final class CudaOps implements OpSet {
             throw org.lacuna.runtime.error.InvalidInputException.argument("linearTwoFour",
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
-        boolean wgmma = SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens);
         int blockN = wgmma ? SparseGemmTiling.BLOCK_N_SM90 : SparseGemmTiling.blockN(tokens);
         Map<String, String> constants = new java.util.HashMap<>(Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(),
