@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.function.Supplier;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.data.Shape;
 
 /**
  * The serving forms of weights (a dense weight widened to fp32; a sparse weight's fp32 values and decoded positions),
