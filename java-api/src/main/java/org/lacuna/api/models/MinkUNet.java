@@ -12,6 +12,7 @@ import org.lacuna.api.layers.SparseConcat;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
@@ -96,7 +97,7 @@ public final class MinkUNet implements AutoCloseable {
     private final List<ResidualBlock[]> decoder = new ArrayList<>();
     private final Linear classifier;
     private final Map<String, Safetensors.Entry> parameters;
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Closer parts = new Closer("MinkUNet");
     private boolean closed;
 
     private MinkUNet(Session session, Config config, ModelWeights w) {
@@ -134,8 +135,8 @@ public final class MinkUNet implements AutoCloseable {
                     Linear.Options.of(dt).withOutputType(DType.F32)));
             parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
         } catch (RuntimeException e) {
-            close();
-            throw e;
+            closed = true;
+            throw parts.closeAfter(e);
         }
     }
 
@@ -144,12 +145,11 @@ public final class MinkUNet implements AutoCloseable {
         if (session == null || config == null || weights == null) {
             throw InvalidInputException.argument("MinkUNet.create", "session, config and weights are required");
         }
-        return new MinkUNet(session, config, weights);
+        return session.own(new MinkUNet(session, config, weights));
     }
 
     private <T extends AutoCloseable> T own(T layer) {
-        owned.add(layer);
-        return layer;
+        return parts.register(layer);
     }
 
     /**
@@ -219,18 +219,6 @@ public final class MinkUNet implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException first = null;
-        for (AutoCloseable layer : owned) {
-            try {
-                layer.close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        parts.close();
     }
 }

@@ -5,6 +5,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
@@ -34,13 +35,19 @@ public final class ResidualBlock implements AutoCloseable {
     public static ResidualBlock create(Session session, ModelWeights weights, String prefix, int in, int out,
                                        DType dtype) {
         ConvGeometry k3 = ConvGeometry.submanifold(3);
-        ConvBn first = ConvBn.create(session, weights, prefix + ".net.0.kernel", prefix + ".net.1", k3, in, out, true,
-                dtype);
-        ConvBn second = ConvBn.create(session, weights, prefix + ".net.3.kernel", prefix + ".net.4", k3, out, out,
-                false, dtype);
-        ConvBn down = in == out ? null : ConvBn.create(session, weights, prefix + ".downsample.0.kernel",
-                prefix + ".downsample.1", ConvGeometry.submanifold(1), in, out, false, dtype);
-        return new ResidualBlock(first, second, down, in);
+        Closer made = new Closer("ResidualBlock.create");
+        try {
+            ConvBn first = made.register(ConvBn.create(session, weights, prefix + ".net.0.kernel", prefix + ".net.1",
+                    k3, in, out, true, dtype));
+            ConvBn second = made.register(ConvBn.create(session, weights, prefix + ".net.3.kernel",
+                    prefix + ".net.4", k3, out, out, false, dtype));
+            ConvBn down = in == out ? null : made.register(ConvBn.create(session, weights,
+                    prefix + ".downsample.0.kernel", prefix + ".downsample.1", ConvGeometry.submanifold(1), in, out,
+                    false, dtype));
+            return session.own(new ResidualBlock(first, second, down, in));
+        } catch (RuntimeException e) {
+            throw made.closeAfter(e);
+        }
     }
 
     /** A new sparse tensor on x's coordinates; x stays open. */
@@ -85,10 +92,6 @@ public final class ResidualBlock implements AutoCloseable {
 
     @Override
     public void close() {
-        try (second; first) {
-            if (downsample != null) {
-                downsample.close();
-            }
-        }
+        Closer.closeAll("ResidualBlock", downsample, second, first);
     }
 }
