@@ -52,9 +52,7 @@ public final class Closer implements AutoCloseable {
                 return resource;
             }
         }
-        ResourceClosedException failure = new ResourceClosedException(owner, owner);
-        closeAll(owner, failure, List.of(resource));
-        throw failure;
+        throw closeAfter(new ResourceClosedException(owner, owner), resource);
     }
 
     /** Stops tracking {@code resource} (by identity) without closing it; true if it was registered. */
@@ -95,7 +93,7 @@ public final class Closer implements AutoCloseable {
      * fails here to it as suppressed, and returns {@code failure} for {@code throw closer.closeAfter(e)}.
      */
     public <E extends Throwable> E closeAfter(E failure) {
-        closeAll(owner, failure, drain());
+        closeEach(owner, drain(), failure);
         return failure;
     }
 
@@ -118,22 +116,7 @@ public final class Closer implements AutoCloseable {
 
     /** As {@link #closeAll(String, AutoCloseable...)} for a list (nulls skipped). */
     public static void closeAll(String owner, List<? extends AutoCloseable> resources) {
-        RuntimeException first = null;
-        for (AutoCloseable resource : resources) {
-            if (resource == null) {
-                continue;
-            }
-            try {
-                resource.close();
-            } catch (Exception e) {
-                RuntimeException failure = unchecked(owner, e);
-                if (first == null) {
-                    first = failure;
-                } else if (first != failure) {
-                    first.addSuppressed(failure);
-                }
-            }
-        }
+        RuntimeException first = closeEach(owner, resources, null);
         if (first != null) {
             throw first;
         }
@@ -144,11 +127,17 @@ public final class Closer implements AutoCloseable {
      * suppressed; returns {@code failure}.
      */
     public static <E extends Throwable> E closeAfter(E failure, AutoCloseable... resources) {
-        closeAll("", failure, List.of(nonNull(resources)));
+        closeEach("", List.of(nonNull(resources)), failure);
         return failure;
     }
 
-    private static void closeAll(String owner, Throwable failure, List<? extends AutoCloseable> resources) {
+    /**
+     * Closes every resource; each failure goes into {@code primary} as suppressed when there is one, else the first
+     * is returned with the later ones suppressed in it.
+     */
+    private static RuntimeException closeEach(String owner, List<? extends AutoCloseable> resources,
+                                              Throwable primary) {
+        RuntimeException first = null;
         for (AutoCloseable resource : resources) {
             if (resource == null) {
                 continue;
@@ -156,11 +145,20 @@ public final class Closer implements AutoCloseable {
             try {
                 resource.close();
             } catch (Exception e) {
-                if (e != failure) {
-                    failure.addSuppressed(unchecked(owner, e));
+                if (e == primary || e == first) {
+                    continue;
+                }
+                RuntimeException failure = unchecked(owner, e);
+                if (primary != null) {
+                    primary.addSuppressed(failure);
+                } else if (first == null) {
+                    first = failure;
+                } else {
+                    first.addSuppressed(failure);
                 }
             }
         }
+        return first;
     }
 
     private static AutoCloseable[] nonNull(AutoCloseable[] resources) {
