@@ -1,5 +1,6 @@
 package org.lacuna.api.models;
 
+import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
@@ -48,6 +49,11 @@ public final class ResidualBlock implements AutoCloseable {
         } catch (RuntimeException e) {
             throw made.closeAfter(e);
         }
+    }
+
+    /** The block's convolutions in the order they run: first, second, then the 1×1×1 shortcut if it has one. */
+    List<ConvBn> convs() {
+        return downsample == null ? List.of(first, second) : List.of(first, second, downsample);
     }
 
     /** A new sparse tensor on x's coordinates; x stays open. */
