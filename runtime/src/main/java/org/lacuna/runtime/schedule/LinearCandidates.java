@@ -94,8 +94,8 @@ public final class LinearCandidates {
         double io = t * in * ds + t * out * outputType.byteSize();
         boolean cpu = !backend.equals("cuda");
         if (name.endsWith("dense")) {
-            // The CPU widens the whole weight to fp32 in a staging array on every call: written, then read.
-            double weight = in * out * (ds + (cpu ? 8 : 0));
+            // The CPU reads the weight's fp32 form (widened once per weight and kept).
+            double weight = in * out * (cpu ? 4 : ds);
             long tiles = cpu ? tiles(t, CPU_DENSE_TILE_ROWS) * tiles(out, CPU_DENSE_TILE_COLS) : Work.FILLS_DEVICE;
             return new Work(2 * t * in * out, weight + io, 1, tiles);
         }
