@@ -30,8 +30,6 @@ module org.lacuna.runtime {
     exports org.lacuna.runtime.pointcloud;
     exports org.lacuna.runtime.sparseconv;
     exports org.lacuna.runtime.schedule;
-    // The tuning store and plans are records that Jackson reads and writes.
-    opens org.lacuna.runtime.schedule to com.fasterxml.jackson.databind;
 
     uses org.lacuna.runtime.backend.BackendProvider;
 
