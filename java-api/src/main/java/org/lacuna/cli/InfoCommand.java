@@ -25,35 +25,77 @@ import org.lacuna.runtime.internal.sparse.SparseBindings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** What Lacuna sees on this machine: JDK, backends and why one is unavailable, devices, bindings, caches. */
+/**
+ * What Lacuna sees on this machine. First, in a few lines, which backend serves and why (and why not CUDA, where it
+ * cannot open); with {@code --verbose} every backend, device, native binding with its search paths, and the caches.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show the JDK, backends (and why one is unavailable), devices, native bindings and caches.")
+        description = {"Say which backend serves and why (why not CUDA, where it cannot open), the device and the CPU "
+                + "kernels.", "With --verbose: every backend, the native bindings and their search paths, the caches."})
 final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Option(names = "--json", description = "Print as JSON.")
+    @CommandLine.Option(names = "--json", description = "Print everything as JSON.")
     boolean json;
+
+    @CommandLine.Option(names = {"-v", "--verbose"}, description = "Also print the details: backends, native "
+            + "libraries and where they were looked for, caches.")
+    boolean verbose;
 
     @Override
     public Integer call() throws IOException {
-        Map<String, Object> info = collect();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(info));
+            Map<String, Object> info = new LinkedHashMap<>(summary());
+            info.putAll(collect());
+            out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(info));
         } else {
-            print(out, info, "");
+            print(out, summary(), "");
+            if (verbose) {
+                out.println();
+                print(out, collect(), "");
+            } else {
+                out.println("(details: lacuna info --verbose)");
+            }
         }
         out.flush();
-        return 0;
+        return ExitCodes.OK;
+    }
+
+    /** The few lines a user needs first: which backend serves, why, why not CUDA, on what. */
+    static Map<String, Object> summary() {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        try {
+            Backends.Selection selection = Backends.select();
+            String serving = selection.chosen().provider().name();
+            String why = selection.reason();
+            // The fallback reason repeats the CUDA reason given on its own line below.
+            summary.put("serving backend", serving + (why.startsWith("fallback:") ? " (the best available here)"
+                    : " (" + why + ")"));
+            for (Backends.Candidate candidate : Backends.survey()) {
+                if (candidate.provider().name().equals("cuda") && !candidate.availability().available()) {
+                    summary.put("why not cuda", candidate.availability().reason());
+                }
+            }
+            try (Backend backend = selection.chosen().provider().open(0)) {
+                DeviceInfo device = backend.device();
+                summary.put("device", device.name() + (device.computeCapability() > 0
+                        ? ", compute capability " + device.computeCapability() / 10 + "." + device.computeCapability() % 10
+                        : ", " + device.multiprocessors() + " threads"));
+            }
+        } catch (LacunaException e) {
+            summary.put("serving backend", "none: " + e.getMessage());
+        }
+        summary.put("cpu kernels", CpuCapabilities.summary(CpuOptions.fromConfig()));
+        return summary;
     }
 
     static Map<String, Object> collect() {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("jdk", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         info.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-        // Up front: whether this JVM runs the CPU backend's fast kernels, and the flags that turn them on if not.
-        info.put("cpu kernels", CpuCapabilities.summary(CpuOptions.fromConfig()));
 
         List<Map<String, Object>> backends = new ArrayList<>();
         for (Backends.Candidate candidate : Backends.survey()) {
