@@ -8,8 +8,8 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.layers.Sequences;
 import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TransformerEncoderLayer;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
 

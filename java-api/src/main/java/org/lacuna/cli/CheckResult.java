@@ -1,7 +1,7 @@
 package org.lacuna.cli;
 
 import java.util.Locale;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * One selftest comparison of the serving backend with the double-precision reference: the largest absolute

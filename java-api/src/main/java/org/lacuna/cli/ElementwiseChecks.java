@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 

@@ -1,7 +1,7 @@
 package org.lacuna.cli;
 
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * The exit codes of every {@code lacuna} command, for scripts: the same failure gives the same code whichever

@@ -52,7 +52,7 @@ public final class LacunaCli implements Runnable {
     /** The message, or for an exception without one (a bug), its type, so the line is never a bare number. */
     private static String describe(Exception e) {
         String message = e.getMessage();
-        return e instanceof org.lacuna.runtime.LacunaException && message != null ? message
+        return e instanceof org.lacuna.runtime.error.LacunaException && message != null ? message
                 : e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 

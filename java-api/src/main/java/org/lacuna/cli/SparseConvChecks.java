@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
 import org.lacuna.api.Session;
 import org.lacuna.api.layers.SparseConv3d;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.Dataflow;
 

@@ -92,7 +92,7 @@ final class VoxelizeChecks {
         }
         return new CheckResult(FAMILY, name + " (" + keys.length + " voxels)",
                 CheckResult.normalisedMaxError(gotValues, wantValues),
-                CheckResult.tolerance(org.lacuna.runtime.DType.F32, 2), millis, "voxels and point map exact");
+                CheckResult.tolerance(org.lacuna.runtime.data.DType.F32, 2), millis, "voxels and point map exact");
     }
 
     /** A synthetic scan when no real one is given: a ground plane, a wall and scattered points, with a channel. */

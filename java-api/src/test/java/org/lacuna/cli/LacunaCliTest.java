@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backends;
+import org.lacuna.runtime.backend.Backends;
 
 class LacunaCliTest {
     @Test

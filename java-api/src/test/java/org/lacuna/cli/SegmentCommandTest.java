@@ -24,7 +24,7 @@ import org.lacuna.api.io.PlyReader;
 import org.lacuna.api.io.PointClouds;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.pointcloud.LabelColours;
-import org.lacuna.runtime.Backends;
+import org.lacuna.runtime.backend.Backends;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /** {@code lacuna segment}: the README's command on the real KITTI sweep, the outputs' contents and the exit codes. */

@@ -5,7 +5,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**

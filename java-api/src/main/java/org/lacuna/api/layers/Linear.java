@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Optional;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceTimer;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.gemm.CsrMatrix;
 import org.lacuna.runtime.gemm.DeviceWeights;
 import org.lacuna.runtime.gemm.LinearKernel;
@@ -170,7 +170,7 @@ public final class Linear implements AutoCloseable {
             throw InvalidInputException.argument("Linear.forward", "the input tensor is null");
         }
         if (x.isClosed()) {
-            throw new org.lacuna.runtime.ResourceClosedException("Linear.forward", "the input tensor");
+            throw new org.lacuna.runtime.error.ResourceClosedException("Linear.forward", "the input tensor");
         }
         if (x.session() != session) {
             throw InvalidInputException.argument("Linear.forward", "the input belongs to another session");

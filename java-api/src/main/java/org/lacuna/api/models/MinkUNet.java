@@ -11,8 +11,8 @@ import org.lacuna.api.layers.Linear;
 import org.lacuna.api.layers.SparseConcat;
 import org.lacuna.api.layers.SparseConv3d;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
@@ -168,7 +168,7 @@ public final class MinkUNet implements AutoCloseable {
      */
     public SparseTensor forward(SparseTensor x, List<LayerTime> times) {
         if (closed) {
-            throw new org.lacuna.runtime.ResourceClosedException("MinkUNet.forward", "MinkUNet");
+            throw new org.lacuna.runtime.error.ResourceClosedException("MinkUNet.forward", "MinkUNet");
         }
         if (x == null) {
             throw InvalidInputException.argument("MinkUNet.forward", "the input sparse tensor is null");

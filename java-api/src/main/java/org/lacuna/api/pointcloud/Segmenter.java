@@ -9,10 +9,10 @@ import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.models.LayerTime;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
@@ -60,7 +60,7 @@ public final class Segmenter implements AutoCloseable {
     /**
      * Builds the network on {@code session}: weights from the options' file or seeded at random.
      *
-     * @throws org.lacuna.runtime.MalformedInputException if the weights file is missing or malformed (naming it)
+     * @throws org.lacuna.runtime.error.MalformedInputException if the weights file is missing or malformed (naming it)
      * @throws InvalidInputException                      if a tensor is missing or of the wrong shape (naming it)
      */
     public static Segmenter open(Session session, SegmenterOptions options) {

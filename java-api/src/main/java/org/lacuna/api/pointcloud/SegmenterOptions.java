@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 

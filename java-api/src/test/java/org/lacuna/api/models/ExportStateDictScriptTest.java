@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.Safetensors;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.sparseconv.Int3;
 
 /**

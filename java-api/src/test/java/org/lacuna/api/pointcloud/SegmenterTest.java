@@ -24,9 +24,9 @@ import org.lacuna.api.layers.Devoxelize;
 import org.lacuna.api.models.LayerTime;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
@@ -193,7 +193,7 @@ class SegmenterTest {
             assertThrows(ResourceClosedException.class, () -> segmenter.segment(scan(1, 10)));
         }
         Path missing = dir.resolve("absent.safetensors");
-        var e = assertThrows(org.lacuna.runtime.MalformedInputException.class,
+        var e = assertThrows(org.lacuna.runtime.error.MalformedInputException.class,
                 () -> Segmenter.open(session, small().withWeights(missing)));
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         assertThrows(InvalidInputException.class, () -> SegmenterOptions.defaults().withVoxelSize(0));

@@ -2,7 +2,7 @@ package org.lacuna.runtime.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 
 /**
  * Off-heap host memory (staging for uploads and downloads, CPU scratch) with Lacuna's error: a reservation the JVM

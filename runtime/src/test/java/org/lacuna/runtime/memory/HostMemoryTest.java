@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
-import org.lacuna.runtime.ErrorCode;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.ErrorCode;
 
 class HostMemoryTest {
     @Test

@@ -1,8 +1,10 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.memory.HostMemory;
 
 /**
