@@ -81,9 +81,10 @@ final class InfoCommand implements Callable<Integer> {
             }
             try (Backend backend = selection.chosen().provider().open(0)) {
                 DeviceInfo device = backend.device();
+                // A CPU device's name already gives its threads; a GPU's does not give its architecture.
                 summary.put("device", device.name() + (device.computeCapability() > 0
                         ? ", compute capability " + device.computeCapability() / 10 + "." + device.computeCapability() % 10
-                        : ", " + device.multiprocessors() + " threads"));
+                        : ""));
             }
         } catch (LacunaException e) {
             summary.put("serving backend", "none: " + e.getMessage());
