@@ -215,7 +215,7 @@ final class SegmentCommand implements Callable<Integer> {
             l.put("name", layer.name());
             l.put("millis", layer.millis());
             l.put("voxels", layer.outputVoxels());
-            l.put("channels", layer.outputChannel());
+            l.put("channels", layer.outputChannels());
             l.put("stride", layer.tensorStride()[0]);
             ArrayNode plan = l.putArray("plan");
             layer.plan().forEach(plan::add);
