@@ -1,6 +1,5 @@
 package org.lacuna.api.pointcloud;
 
-import java.awt.Color;
 import java.util.List;
 
 /**
@@ -30,9 +29,28 @@ public final class LabelColours {
         for (int c = 0; c < classes; c++) {
             // Golden-ratio hue steps keep neighbouring labels apart for any count.
             float hue = (float) ((c * 0.618033988749895) % 1.0);
-            colours[c] = Color.HSBtoRGB(hue, 0.75f, 0.95f) & 0xFFFFFF;
+            colours[c] = hsv(hue, 0.75, 0.95);
         }
         return colours;
+    }
+
+    /** Packed 0xRRGGBB of a hue in [0, 1) at the given saturation and value (the usual HSV hexcone). */
+    private static int hsv(double hue, double saturation, double value) {
+        double h = hue * 6;
+        int sector = (int) Math.floor(h) % 6;
+        double f = h - Math.floor(h);
+        double p = value * (1 - saturation);
+        double q = value * (1 - saturation * f);
+        double t = value * (1 - saturation * (1 - f));
+        double[] rgb = switch (sector) {
+            case 0 -> new double[] {value, t, p};
+            case 1 -> new double[] {q, value, p};
+            case 2 -> new double[] {p, value, t};
+            case 3 -> new double[] {p, q, value};
+            case 4 -> new double[] {t, p, value};
+            default -> new double[] {value, p, q};
+        };
+        return (int) Math.round(rgb[0] * 255) << 16 | (int) Math.round(rgb[1] * 255) << 8 | (int) Math.round(rgb[2] * 255);
     }
 
     /** The class's name: SemanticKITTI's for 19 classes, else {@code class N}. */
