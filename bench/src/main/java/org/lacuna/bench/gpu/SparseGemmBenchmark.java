@@ -15,7 +15,7 @@ import org.lacuna.runtime.HalfFloats;
 import org.lacuna.runtime.LacunaConfig;
 import org.lacuna.runtime.NotSupportedException;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.ops.GemmOps;
 import org.lacuna.runtime.ops.TwoFourWeight;
 
 /**
@@ -84,7 +84,7 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
             xRows[t] = SparseGemmData.fromHalves(x, (long) tokens[t] * c.in(), c.in(), c.dtype());
         }
         Backend backend = context.backend();
-        OpSet ops = backend.ops();
+        GemmOps ops = backend.ops().gemm();
         MemorySegment xHost = MemorySegment.ofArray(x);
 
         BenchResult dense;

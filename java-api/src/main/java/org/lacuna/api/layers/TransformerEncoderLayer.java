@@ -15,6 +15,7 @@ import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
+import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.ops.RowReduction;
 
 /**
@@ -298,7 +299,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
             return postNormBlock(x, batch, emit);
         }
         String call = "TransformerEncoderLayer.forward";
-        AttentionOps ops = session.backend().ops().attention();
+        ElementwiseOps ops = session.backend().ops().elementwise();
         List<Tensor> temporaries = new ArrayList<>();
         Tensor keyScores = null;
         try {
@@ -330,7 +331,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     /** BERT's block: {@code h = LN1(x + attention(x)); y = LN2(h + FFN(h))}. */
     private Output postNormBlock(Tensor x, SequenceBatch batch, KeyScore emit) {
         String call = "TransformerEncoderLayer.forward";
-        AttentionOps ops = session.backend().ops().attention();
+        ElementwiseOps ops = session.backend().ops().elementwise();
         List<Tensor> temporaries = new ArrayList<>();
         Tensor keyScores = null;
         try {

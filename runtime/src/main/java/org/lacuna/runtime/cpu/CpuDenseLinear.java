@@ -14,7 +14,7 @@ import org.lacuna.runtime.cpu.kernels.Sgemm;
 import org.lacuna.runtime.cpu.kernels.VectorHalfConversions;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpContracts;
+import org.lacuna.runtime.ops.GemmContracts;
 
 /**
  * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. w is widened to fp32 once into a pooled
@@ -74,7 +74,7 @@ final class CpuDenseLinear {
     }
 
     void linear(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-        OpContracts.linearDense(CpuBackendProvider.NAME, x, w, bias, activation, y);
+        GemmContracts.linearDense(CpuBackendProvider.NAME, x, w, bias, activation, y);
         long tokens = x.shape().rows();
         int out = Math.toIntExact(w.shape().dim(0));
         int in = Math.toIntExact(w.shape().dim(1));

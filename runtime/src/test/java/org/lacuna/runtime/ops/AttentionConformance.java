@@ -562,7 +562,7 @@ public abstract class AttentionConformance {
                     float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
                     boolean withBeta = random.nextBoolean();
                     DeviceArray y = poisoned(out, Shape.of(rows, cols));
-                    ops().layerNorm(upload(in, x, rows, cols), upload(DType.F32, gamma, cols),
+                    backend.ops().elementwise().layerNorm(upload(in, x, rows, cols), upload(DType.F32, gamma, cols),
                             withBeta ? upload(DType.F32, beta, cols) : null, 1e-5, y);
                     float[] got = HostData.downloadFloats(backend, y);
                     for (int r = 0; r < rows; r++) {
@@ -585,7 +585,7 @@ public abstract class AttentionConformance {
 
                     float[] b = TestData.uniform(random, rows * cols, 3f, in);
                     DeviceArray xs = upload(in, x, rows, cols);
-                    ops().add(xs, upload(in, b, rows, cols), xs); // in place, as a residual stream is updated
+                    backend.ops().elementwise().add(xs, upload(in, b, rows, cols), xs); // in place, as a residual stream is updated
                     float[] sum = HostData.downloadFloats(backend, xs);
                     for (int i = 0; i < sum.length; i++) {
                         float want = org.lacuna.runtime.HalfFloats.roundTo(in, x[i] + b[i]);

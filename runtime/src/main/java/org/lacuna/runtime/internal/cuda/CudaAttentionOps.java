@@ -179,40 +179,6 @@ final class CudaAttentionOps implements AttentionOps {
                 stream, parameters);
     }
 
-    @Override
-    public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-        String call = "layerNorm";
-        AttentionContracts.layerNorm(CudaBackendProvider.NAME, x, gamma, beta, epsilon, y);
-        long rows = x.shape().rows();
-        if (rows == 0) {
-            return;
-        }
-        var function = modules.function("layer_norm.cu", Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "layer_norm");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(pointer(gamma, call)),
-                Pointer.to(beta == null ? new CUdeviceptr() : pointer(beta, call)), Pointer.to(pointer(y, call)),
-                Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}),
-                Pointer.to(new float[] {(float) epsilon}));
-        modules.launch("layer_norm", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream,
-                parameters);
-    }
-
-    @Override
-    public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-        String call = "add";
-        AttentionContracts.add(CudaBackendProvider.NAME, a, b, y);
-        long count = a.elementCount();
-        if (count == 0) {
-            return;
-        }
-        var function = modules.function("residual_add.cu", Map.of("T_IN", a.dtype().kernelName(),
-                "BLOCK", Integer.toString(BLOCK)), "residual_add");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(a, call)), Pointer.to(pointer(b, call)),
-                Pointer.to(pointer(y, call)), Pointer.to(new long[] {count}));
-        modules.launch("residual_add", function, Math.min((count + BLOCK - 1) / BLOCK,
-                (long) multiprocessors * BLOCKS_PER_SM), BLOCK, 0, stream, parameters);
-    }
-
     /** Device pointers of Q, K and V and their common row stride in elements. */
     private record Operands(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, long qAddress, long kAddress, long vAddress,
                             int stride) {

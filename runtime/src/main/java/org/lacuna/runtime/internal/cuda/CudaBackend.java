@@ -25,8 +25,10 @@ import org.lacuna.runtime.DeviceTimer;
 import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.MemoryStats;
 import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.TransferStats;
 import org.lacuna.runtime.compile.KernelCompiler;
 import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.memory.TransferCounter;
 import org.lacuna.runtime.ops.OpSet;
 
 /**
@@ -39,6 +41,7 @@ final class CudaBackend implements Backend {
     private final StreamHandle stream = new StreamHandle();
     private final CachingPool pool;
     private final PinnedStaging staging;
+    private final TransferCounter transfers = new TransferCounter();
     private final KernelModules modules;
     private final CudaLibraries libraries;
     private final CudaOps ops;
@@ -54,7 +57,7 @@ final class CudaBackend implements Backend {
             CudaCalls.check("cuStreamCreate", cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
             opened.push(() -> cuStreamDestroy(stream));
             pool = push(opened, new CachingPool(new CudaAllocator(context)));
-            staging = push(opened, new PinnedStaging(context));
+            staging = push(opened, new PinnedStaging(context, transfers));
             modules = push(opened, new KernelModules(context, compiler, device.targetArchitecture()));
             libraries = push(opened, new CudaLibraries(context));
             ops = new CudaOps(modules, stream, device, libraries, pool, staging);
@@ -150,6 +153,7 @@ final class CudaBackend implements Backend {
         checkOpen("synchronize");
         context.makeCurrent();
         CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
+        transfers.synchronization();
     }
 
     @Override
@@ -167,6 +171,11 @@ final class CudaBackend implements Backend {
     @Override
     public MemoryStats memoryStats() {
         return pool.stats();
+    }
+
+    @Override
+    public TransferStats transferStats() {
+        return transfers.snapshot();
     }
 
     @Override

@@ -8,13 +8,16 @@ import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import org.lacuna.runtime.DType;
 import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.DeviceInfo;
 import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
@@ -26,8 +29,8 @@ import org.lacuna.runtime.sparseconv.MapTables;
 import org.lacuna.runtime.sparseconv.TileOrder;
 
 /**
- * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then
- * {@code sparseconv_finish.cu}) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
+ * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then the elementwise
+ * bias-activation op) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
  * The host-built kernel map is uploaded for each call into pool blocks that are released when the launches are
  * issued (later users of a block are issued after them on the same stream).
  */
@@ -37,7 +40,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private static final int IMPLICIT_THREADS = 128;
     private static final int SCATTER_PAIRS = 64;
     private static final int SCATTER_THREADS = 256;
-    private static final int FINISH_BLOCK = 256;
     private static final int MAP_BLOCK = 256;
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
     private static final double SPLIT_GAIN = 0.9;
@@ -47,9 +49,12 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private final CachingPool pool;
     private final PinnedStaging staging;
     private final int multiprocessors;
+    /** Bias, activation and the output type after the gather-GEMM-scatter's fp32 accumulation. */
+    private final ElementwiseOps elementwise;
 
     CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool,
-                       PinnedStaging staging) {
+                       PinnedStaging staging, ElementwiseOps elementwise) {
+        this.elementwise = elementwise;
         this.modules = modules;
         this.stream = stream;
         this.pool = pool;
@@ -152,11 +157,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
         }
     }
 
-    @Override
-    public org.lacuna.runtime.pointcloud.Voxelizer voxelizer() {
-        return new CudaVoxelizer(modules, stream, pool, staging, multiprocessors);
-    }
-
     private long gridFor(long work) {
         return Math.max(1, Math.min((work + MAP_BLOCK - 1) / MAP_BLOCK, (long) multiprocessors * 8));
     }
@@ -199,7 +199,19 @@ final class CudaConvolutionOps implements ConvolutionOps {
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
-        long accumulator = workspace.acquire(accumulatorBytes);
+        // An F32 [outputs, out] array, so that the elementwise family's bias-activation op finishes it; released
+        // (stream-ordered) after that op is issued.
+        try (CudaBuffer sums = new CudaBuffer(pool, pool.acquire(accumulatorBytes), accumulatorBytes)) {
+            long accumulator = sums.address("sparseConvolution");
+            scatterSums(x, map, weights, in, out, accumulator, accumulatorBytes, workspace);
+            elementwise.biasActivation(new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out)), bias,
+                    activation, y);
+        }
+    }
+
+    /** Zeroes the accumulator and adds every offset's gathered products into it. */
+    private void scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, int in, int out, long accumulator,
+                             long accumulatorBytes, CallWorkspace workspace) {
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(accumulator), (byte) 0,
                 accumulatorBytes, stream));
         if (map.totalPairs() > 0) {
@@ -222,14 +234,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
                         0, stream, parameters);
             }
         }
-        var finish = modules.function("sparseconv_finish.cu", Map.of("T_OUT", y.dtype().kernelName(),
-                "ACT", activation.kernelName(), "BLOCK", Integer.toString(FINISH_BLOCK)), "sparseconv_finish");
-        long elements = (long) map.outputCount() * out;
-        Pointer parameters = Pointer.to(Pointer.to(DevicePointer.at(accumulator)),
-                Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias)), Pointer.to(pointer(y)),
-                Pointer.to(new long[] {map.outputCount()}), Pointer.to(new int[] {out}));
-        modules.launch("sparseconv_finish", finish, Math.min((elements + FINISH_BLOCK - 1) / FINISH_BLOCK,
-                (long) multiprocessors * 8), FINISH_BLOCK, 0, stream, parameters);
     }
 
     /**

@@ -19,6 +19,7 @@ import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
+import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.sparseconv.KittiSweep;
 import org.lacuna.runtime.testing.GpuSupport;
@@ -27,15 +28,15 @@ import org.lacuna.runtime.testing.TestData;
 
 /** The device voxeliser against {@link Voxelizer#cpu()}: the same result bit for bit, and the same errors. */
 @GpuTest
-class CudaVoxelizerGpuTest {
+class CudaVoxelizationOpsGpuTest {
     private static Backend backend;
-    private static Voxelizer gpu;
+    private static VoxelizationOps gpu;
 
     @BeforeAll
     static void open() {
         backend = GpuSupport.openCudaOrSkip();
-        gpu = backend.ops().convolution().voxelizer();
-        assertInstanceOf(CudaVoxelizer.class, gpu);
+        gpu = backend.ops().voxelization();
+        assertInstanceOf(CudaVoxelizationOps.class, gpu);
     }
 
     @AfterAll
@@ -129,7 +130,7 @@ class CudaVoxelizerGpuTest {
         SplittableRandom random = TestData.random("cudaVoxelizerCrowded");
         // Voxels of several thousand points: more than the device's per-voxel sort limit.
         PointCloud cloud = randomCloud(random, 40_000, 3f, 2);
-        assertTrue(40_000 / 8 > CudaVoxelizer.DEVICE_SORT_LIMIT);
+        assertTrue(40_000 / 8 > CudaVoxelizationOps.DEVICE_SORT_LIMIT);
         for (VoxelReduction reduction : VoxelReduction.values()) {
             assertSame(cloud, Voxelization.cubic(4.0, reduction));
             assertSame(cloud, Voxelization.cubic(100.0, reduction));

@@ -21,14 +21,14 @@ import org.lacuna.runtime.ResourceClosedException;
 import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.cpu.ReferenceBackendProvider;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpsConformance;
+import org.lacuna.runtime.ops.ElementwiseConformance;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.testing.GpuSupport;
 import org.lacuna.runtime.testing.TestData;
 
 /** The CUDA backend against the formulas (inherited) and against the CPU backend on the same inputs. */
 @GpuTest
-class CudaOpsGpuTest extends OpsConformance {
+class CudaElementwiseOpsGpuTest extends ElementwiseConformance {
     @Override
     protected Backend openBackend() {
         return GpuSupport.openCudaOrSkip();
@@ -48,10 +48,10 @@ class CudaOpsGpuTest extends OpsConformance {
                 }
                 DeviceArray xs = HostData.upload(backend, DType.F16, shape, x);
                 DeviceArray norms = poisoned(DType.F32, Shape.of(shape.rows()));
-                backend.ops().rowReduce(xs, RowReduction.L2, norms);
+                backend.ops().elementwise().rowReduce(xs, RowReduction.L2, norms);
                 DeviceArray cx = HostData.upload(cpu, DType.F16, shape, x);
                 DeviceArray cn = HostData.upload(cpu, DType.F32, Shape.of(shape.rows()), new float[(int) shape.rows()]);
-                cpu.ops().rowReduce(cx, RowReduction.L2, cn);
+                cpu.ops().elementwise().rowReduce(cx, RowReduction.L2, cn);
                 float[] g = HostData.downloadFloats(backend, norms);
                 float[] c = HostData.downloadFloats(cpu, cn);
                 for (int r = 0; r < c.length; r++) {
@@ -71,26 +71,12 @@ class CudaOpsGpuTest extends OpsConformance {
         DeviceArray ys = new DeviceArray(on.allocate(shape.elementCount() * 2), 0, DType.BF16, shape);
         on.fill(ys.buffer(), 0, ys.byteSize(), (byte) 0xFF);
         try {
-            on.ops().biasActivation(xs, bs, Activation.GELU, ys);
+            on.ops().elementwise().biasActivation(xs, bs, Activation.GELU, ys);
             return HostData.downloadFloats(on, ys);
         } finally {
             xs.buffer().close();
             bs.buffer().close();
             ys.buffer().close();
-        }
-    }
-
-    /** The Hopper wgmma.sp kernel (opt-in until verified) against the same references as the mma.sp one. */
-    @Test
-    void warpgroupSparseKernelOnHopper() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(backend.device().computeCapability() == 90,
-                "wgmma.sp needs sm_90; this is " + backend.device().targetArchitecture());
-        System.setProperty("lacuna.wgmmaSparse", "true");
-        try {
-            twoFourMetadataPlacesEveryPositionExactly();
-            linearKernelsMatchTheDoubleReference();
-        } finally {
-            System.clearProperty("lacuna.wgmmaSparse");
         }
     }
 
@@ -133,7 +119,7 @@ class CudaOpsGpuTest extends OpsConformance {
         DeviceArray x = HostData.upload(backend, DType.F32, Shape.of(1024, 1024), new float[1024 * 1024]);
         try (var timer = backend.newTimer()) {
             timer.start();
-            backend.ops().biasActivation(x, null, Activation.GELU, x);
+            backend.ops().elementwise().biasActivation(x, null, Activation.GELU, x);
             double millis = timer.stopMillis();
             assertTrue(millis > 0 && millis < 10_000, "elapsed " + millis);
         }

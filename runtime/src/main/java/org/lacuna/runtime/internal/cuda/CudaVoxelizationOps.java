@@ -14,12 +14,12 @@ import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.pointcloud.VoxelizationErrors;
-import org.lacuna.runtime.pointcloud.Voxelizer;
+import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 
 /**
  * The voxeliser on the GPU ({@code voxelize.cu}), returning exactly what {@link
- * org.lacuna.runtime.pointcloud.CpuVoxelizer} returns, bit for bit by construction (CudaVoxelizerGpuTest checks it on
+ * org.lacuna.runtime.pointcloud.CpuVoxelizer} returns, bit for bit by construction (CudaVoxelizationOpsGpuTest checks it on
  * a GPU; no such run is recorded yet). Per point the key in the reference's formula
  * (or the first invalid point, which fails the call with the reference's message); a device hash table of the keys
  * gives each point its slot and each slot its count and first point; the M distinct keys come to the host, which
@@ -28,7 +28,7 @@ import org.lacuna.runtime.sparseconv.CoordinateIndex;
  * #DEVICE_SORT_LIMIT} points, where the device's quadratic per-voxel sort would cost more than the host's linear
  * pass), then summed in double in that order; FIRST reads each voxel's first point.
  */
-final class CudaVoxelizer implements Voxelizer {
+final class CudaVoxelizationOps implements VoxelizationOps {
     private static final String CALL = VoxelizationErrors.CALL;
     private static final String FILE = "voxelize.cu";
     private static final int BLOCK = 256;
@@ -42,7 +42,7 @@ final class CudaVoxelizer implements Voxelizer {
     private final int multiprocessors;
     private final Map<String, String> constants = Map.of("BLOCK", Integer.toString(BLOCK));
 
-    CudaVoxelizer(KernelModules modules, StreamHandle stream, CachingPool pool, PinnedStaging staging,
+    CudaVoxelizationOps(KernelModules modules, StreamHandle stream, CachingPool pool, PinnedStaging staging,
                   int multiprocessors) {
         this.modules = modules;
         this.stream = stream;

@@ -1,10 +1,10 @@
 package org.lacuna.runtime.cpu;
 
 import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.ops.OpsConformance;
+import org.lacuna.runtime.ops.ElementwiseConformance;
 
 /** The serving CPU backend against the family's conformance suite. */
-class CpuOpsTest extends OpsConformance {
+class CpuElementwiseTest extends ElementwiseConformance {
     @Override
     protected Backend openBackend() {
         return new CpuBackendProvider().open(0);

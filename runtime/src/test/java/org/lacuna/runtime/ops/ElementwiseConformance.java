@@ -29,12 +29,12 @@ import org.lacuna.runtime.gemm.TwoFourWeights;
 import org.lacuna.runtime.testing.TestData;
 
 /**
- * What every backend's ops must compute, checked against formulas evaluated here in double precision on fresh
+ * What every backend's elementwise and normalisation ops must compute, checked against formulas evaluated here in double precision on fresh
  * random inputs of many shapes (ragged ones included). Outputs are poisoned with NaN bytes before each run, so an
  * element the backend forgot to write fails the check. Subclasses supply the backend.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class OpsConformance {
+public abstract class ElementwiseConformance {
     protected static final List<Shape> SHAPES = List.of(Shape.of(1, 1), Shape.of(3, 5), Shape.of(7, 33),
             Shape.of(37, 129), Shape.of(2, 3, 65), Shape.of(1, 4099), Shape.of(513, 256));
     private static final List<DType> FLOATS = List.of(DType.F32, DType.F16, DType.BF16);
@@ -84,7 +84,7 @@ public abstract class OpsConformance {
         DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(cols), bias);
         DeviceArray ys = poisoned(out, shape);
         try {
-            backend.ops().biasActivation(xs, withBias ? bs : null, activation, ys);
+            backend.ops().elementwise().biasActivation(xs, withBias ? bs : null, activation, ys);
             float[] y = HostData.downloadFloats(backend, ys);
             for (int i = 0; i < x.length; i++) {
                 double expected = activation.apply((double) x[i] + (withBias ? bias[i % cols] : 0.0));
@@ -101,6 +101,71 @@ public abstract class OpsConformance {
     }
 
     @Test
+    void batchNormScalesAndShiftsEachChannel() {
+        SplittableRandom random = TestData.random("batchNorm");
+        for (DType in : FLOATS) {
+            for (Shape shape : SHAPES) {
+                DType out = random.nextBoolean() ? in : DType.F32;
+                int cols = (int) shape.columns();
+                float[] x = TestData.uniform(random, (int) shape.elementCount(), 4f, in);
+                float[] scale = TestData.uniform(random, cols, 2f, DType.F32);
+                float[] shift = TestData.uniform(random, cols, 1f, DType.F32);
+                DeviceArray xs = HostData.upload(backend, in, shape, x);
+                DeviceArray ss = HostData.upload(backend, DType.F32, Shape.of(cols), scale);
+                DeviceArray ts = HostData.upload(backend, DType.F32, Shape.of(cols), shift);
+                DeviceArray ys = poisoned(out, shape);
+                try {
+                    backend.ops().elementwise().batchNorm(xs, ss, ts, ys);
+                    float[] y = HostData.downloadFloats(backend, ys);
+                    for (int i = 0; i < x.length; i++) {
+                        double want = (double) x[i] * scale[i % cols] + shift[i % cols];
+                        assertEquals(want, y[i], TestData.ulp(out, want) + 1e-6 * (1 + Math.abs(want)),
+                                in + "->" + out + " " + shape + " at " + i);
+                    }
+                } finally {
+                    xs.buffer().close();
+                    ss.buffer().close();
+                    ts.buffer().close();
+                    ys.buffer().close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void concatColumnsCopiesBothInputsBitForBit() {
+        SplittableRandom random = TestData.random("concatColumns");
+        for (DType dtype : FLOATS) {
+            for (int[] size : new int[][] {{1, 1, 1}, {5, 3, 7}, {129, 32, 64}, {1000, 1, 33}}) {
+                int rows = size[0];
+                int ca = size[1];
+                int cb = size[2];
+                float[] a = TestData.uniform(random, rows * ca, 10f, dtype);
+                float[] b = TestData.uniform(random, rows * cb, 10f, dtype);
+                DeviceArray as = HostData.upload(backend, dtype, Shape.of(rows, ca), a);
+                DeviceArray bs = HostData.upload(backend, dtype, Shape.of(rows, cb), b);
+                DeviceArray ys = poisoned(dtype, Shape.of(rows, ca + cb));
+                try {
+                    backend.ops().elementwise().concatColumns(as, bs, ys);
+                    float[] y = HostData.downloadFloats(backend, ys);
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < ca + cb; c++) {
+                            float want = c < ca ? a[r * ca + c] : b[r * cb + c - ca];
+                            assertEquals(want, y[r * (ca + cb) + c], 0f, dtype + " row " + r + " col " + c);
+                        }
+                    }
+                    assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                            () -> backend.ops().elementwise().concatColumns(as, bs, as)).code());
+                } finally {
+                    as.buffer().close();
+                    bs.buffer().close();
+                    ys.buffer().close();
+                }
+            }
+        }
+    }
+
+    @Test
     void castRoundsToNearestEven() {
         SplittableRandom random = TestData.random("cast");
         for (DType in : FLOATS) {
@@ -110,7 +175,7 @@ public abstract class OpsConformance {
                     DeviceArray xs = HostData.upload(backend, in, shape, x);
                     DeviceArray ys = poisoned(out, shape);
                     try {
-                        backend.ops().cast(xs, ys);
+                        backend.ops().elementwise().cast(xs, ys);
                         float[] y = HostData.downloadFloats(backend, ys);
                         for (int i = 0; i < x.length; i++) {
                             assertEquals(HalfFloats.roundTo(out, x[i]), y[i], 0f, in + "->" + out + " " + shape + " at " + i);
@@ -136,7 +201,7 @@ public abstract class OpsConformance {
                     DeviceArray xs = HostData.upload(backend, in, shape, x);
                     DeviceArray outs = poisoned(DType.F32, Shape.of(rows));
                     try {
-                        backend.ops().rowReduce(xs, reduction, outs);
+                        backend.ops().elementwise().rowReduce(xs, reduction, outs);
                         float[] out = HostData.downloadFloats(backend, outs);
                         assertRowReductions(x, rows, cols, reduction, out, in + " " + shape);
                     } finally {
@@ -149,58 +214,6 @@ public abstract class OpsConformance {
     }
 
     /** (tokens, out, in): ragged in every dimension, through several K tiles and M tiles of the GPU kernel. */
-    private static final int[][] LINEAR_SHAPES = {{1, 8, 16}, {3, 37, 71}, {17, 128, 64}, {33, 130, 200},
-        {70, 64, 96}, {129, 257, 136}, {5, 300, 260}};
-
-    @Test
-    protected void linearKernelsMatchTheDoubleReference() {
-        SplittableRandom random = TestData.random("linear");
-        for (int[] shape : LINEAR_SHAPES) {
-            int tokens = shape[0];
-            int out = shape[1];
-            int in = shape[2];
-            for (DType dtype : List.of(DType.F16, DType.BF16)) {
-                float[] w = TwoFourPruning.prune(TestData.uniform(random, out * in, 1f, dtype), out, in);
-                float[] x = TestData.uniform(random, tokens * in, 1f, dtype);
-                float[] bias = TestData.uniform(random, out, 0.5f, DType.F32);
-                Activation activation = Activation.values()[random.nextInt(3)];
-                DType outType = FLOATS.get(random.nextInt(3));
-                boolean withBias = random.nextBoolean();
-                double[] expected = linearReference(x, w, withBias ? bias : null, activation, tokens, out, in);
-
-                DeviceArray xs = HostData.upload(backend, dtype, Shape.of(tokens, in), x);
-                DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(out), bias);
-                DeviceArray dense = DeviceWeights.uploadDense(backend, w, out, in, dtype);
-                TwoFourWeight twoFour = DeviceWeights.upload(backend, TwoFourWeights.compress(w, out, in, dtype));
-                CsrWeight csr = DeviceWeights.upload(backend, CsrMatrix.fromDense(w, out, in, dtype));
-                try {
-                    for (LinearKernel kernel : LinearKernel.values()) {
-                        DeviceArray ys = poisoned(outType, Shape.of(tokens, out));
-                        DeviceArray b = withBias ? bs : null;
-                        switch (kernel) {
-                            case DENSE -> backend.ops().linearDense(xs, dense, b, activation, ys);
-                            case TWO_FOUR -> backend.ops().linearTwoFour(xs, twoFour, b, activation, ys);
-                            case CSR -> backend.ops().linearCsr(xs, csr, b, activation, ys);
-                        }
-                        float[] y = HostData.downloadFloats(backend, ys);
-                        ys.buffer().close();
-                        for (int i = 0; i < y.length; i++) {
-                            // fp32 accumulation over `in` products of magnitude <= 1, plus up to two output roundings.
-                            double tolerance = 2 * TestData.ulp(outType, expected[i]) + 2e-6 * in + 1e-6;
-                            assertEquals(expected[i], y[i], tolerance, kernel + " " + dtype + "->" + outType + " "
-                                    + activation + " tokens=" + tokens + " out=" + out + " in=" + in + " at " + i);
-                        }
-                    }
-                } finally {
-                    xs.buffer().close();
-                    bs.buffer().close();
-                    dense.buffer().close();
-                    DeviceWeights.release(twoFour);
-                    DeviceWeights.release(csr);
-                }
-            }
-        }
-    }
 
     /**
      * Checks {@code out[r]} against the row's reduction in double, within what fp32 accumulation in any order may
@@ -227,72 +240,6 @@ public abstract class OpsConformance {
         }
     }
 
-    /** {@code act(x · wᵀ + bias)} in double, x [tokens, in] and w [out, in] row-major. */
-    public static double[] linearReference(float[] x, float[] w, float[] bias, Activation activation, int tokens,
-                                           int out, int in) {
-        double[] y = new double[tokens * out];
-        for (int t = 0; t < tokens; t++) {
-            for (int o = 0; o < out; o++) {
-                double acc = bias == null ? 0 : bias[o];
-                for (int k = 0; k < in; k++) {
-                    acc += (double) x[t * in + k] * w[o * in + k];
-                }
-                y[t * out + o] = activation.apply(acc);
-            }
-        }
-        return y;
-    }
-
-    /**
-     * Pins the metadata mapping of the 2:4 kernel: with X the identity, Y[c][r] must be exactly W[r][c]. Every
-     * position of every group of a 256x128 weight (two row tiles, two K tiles) carries a non-zero in one of the
-     * runs — one kept position per group at p = 0..3, then both kept positions for each of the six index pairs —
-     * and every value is unique, so a wrong lane, row, selector or nibble puts a value in the wrong place.
-     */
-    @Test
-    protected void twoFourMetadataPlacesEveryPositionExactly() {
-        int out = 256;
-        int in = 128;
-        float[] identity = new float[in * in];
-        for (int i = 0; i < in; i++) {
-            identity[i * in + i] = 1f;
-        }
-        int[][] patterns = {{0}, {1}, {2}, {3}, {0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
-        DeviceArray xs = HostData.upload(backend, DType.F16, Shape.of(in, in), identity);
-        try {
-            for (int[] kept : patterns) {
-                float[] w = new float[out * in];
-                for (int r = 0; r < out; r++) {
-                    for (int g = 0; g < in / 4; g++) {
-                        for (int slot = 0; slot < kept.length; slot++) {
-                            // Unique and exact in fp16: integers up to 2048 (sign and slot vary too).
-                            int id = (r * (in / 4) + g) % 1024 + 1;
-                            w[r * in + 4 * g + kept[slot]] = (slot == 0 ? id : -id) * ((r + g) % 2 == 0 ? 1 : 2) / 2f;
-                        }
-                    }
-                }
-                TwoFourWeight weight = DeviceWeights.upload(backend, TwoFourWeights.compress(w, out, in, DType.F16));
-                DeviceArray ys = poisoned(DType.F32, Shape.of(in, out));
-                try {
-                    backend.ops().linearTwoFour(xs, weight, null, Activation.NONE, ys);
-                    float[] y = HostData.downloadFloats(backend, ys);
-                    for (int c = 0; c < in; c++) {
-                        for (int r = 0; r < out; r++) {
-                            float want = HalfFloats.roundTo(DType.F16, w[r * in + c]);
-                            assertEquals(want, y[c * out + r], 0f, "pattern " + java.util.Arrays.toString(kept)
-                                    + ": W[" + r + "][" + c + "] landed wrong");
-                        }
-                    }
-                } finally {
-                    DeviceWeights.release(weight);
-                    ys.buffer().close();
-                }
-            }
-        } finally {
-            xs.buffer().close();
-        }
-    }
-
     @Test
     void badInputsGetClearErrorsAndTheBackendStaysUsable() {
         Shape shape = Shape.of(4, 8);
@@ -302,21 +249,21 @@ public abstract class OpsConformance {
         DeviceArray wrongBias = HostData.upload(backend, DType.F32, Shape.of(4), new float[] {1, 2, 3, 4});
         try {
             assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
-                    () -> backend.ops().biasActivation(x, null, Activation.RELU, y)).code());
+                    () -> backend.ops().elementwise().biasActivation(x, null, Activation.RELU, y)).code());
             assertEquals(ErrorCode.DTYPE_MISMATCH, assertThrows(InvalidInputException.class,
-                    () -> backend.ops().cast(ints, x)).code());
-            assertTrue(assertThrows(InvalidInputException.class, () -> backend.ops().biasActivation(x, wrongBias,
+                    () -> backend.ops().elementwise().cast(ints, x)).code());
+            assertTrue(assertThrows(InvalidInputException.class, () -> backend.ops().elementwise().biasActivation(x, wrongBias,
                     Activation.NONE, x)).getMessage().contains("bias has shape [4] but x has 8 columns"));
             assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
-                    () -> backend.ops().rowReduce(x, RowReduction.SUM, y)).code());
+                    () -> backend.ops().elementwise().rowReduce(x, RowReduction.SUM, y)).code());
             // In place on identical elements is allowed.
-            backend.ops().biasActivation(x, null, Activation.RELU, x);
+            backend.ops().elementwise().biasActivation(x, null, Activation.RELU, x);
             y.buffer().close();
-            LacunaException closed = assertThrows(ResourceClosedException.class, () -> backend.ops().cast(x, y));
+            LacunaException closed = assertThrows(ResourceClosedException.class, () -> backend.ops().elementwise().cast(x, y));
             assertEquals(ErrorCode.CLOSED, closed.code());
             // After all those errors the backend still works.
             DeviceArray out = poisoned(DType.F32, Shape.of(4));
-            backend.ops().rowReduce(x, RowReduction.SUM, out);
+            backend.ops().elementwise().rowReduce(x, RowReduction.SUM, out);
             assertEquals(0f, HostData.downloadFloats(backend, out)[3]);
             out.buffer().close();
         } finally {
