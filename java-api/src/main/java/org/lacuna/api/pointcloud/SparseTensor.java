@@ -52,9 +52,11 @@ public final class SparseTensor implements AutoCloseable {
         Objects.requireNonNull(coordinates, "coordinates");
         Objects.requireNonNull(features, "features");
         long n = checkShapes(call, coordinates.length, features.length, channels);
+        SparseCoordinates.check(call, coordinates, tensorStride);
+        // The set is made from the host copy, so no layer downloads the coordinates again.
+        CoordinateSet set = CoordinateSet.of(coordinates, tensorStride);
         SparseTensor tensor = upload(call, session, coordinates, features, n, channels, featureType, tensorStride);
-        // Checked here (as the set is made) from the host copy, so no layer downloads the coordinates again.
-        tensor.coordinateSet = CoordinateSet.of(coordinates, tensorStride);
+        tensor.coordinateSet = set;
         return tensor;
     }
 
