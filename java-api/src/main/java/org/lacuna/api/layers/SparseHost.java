@@ -1,8 +1,8 @@
 package org.lacuna.api.layers;
 
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * What the point-cloud layers share: the open check of their input and the batch count of host coordinates (for the

@@ -1,7 +1,7 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * The row copies of concatColumns, {@code y[r] = [a[r] | b[r]]} as raw bytes: any range of rows at a time, so the

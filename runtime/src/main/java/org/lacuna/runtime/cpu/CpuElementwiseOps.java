@@ -2,8 +2,8 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.RowMath;
 import org.lacuna.runtime.cpu.kernels.VectorRowKernels;

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
@@ -29,7 +29,7 @@ import org.lacuna.runtime.sparseconv.MapTables;
 /**
  * A CPU backend's ops as callers see them: each call of every family is counted in flight by the backend's
  * {@link CpuLifecycle}, so closing the backend waits for it and a call after the close is a
- * {@link org.lacuna.runtime.ResourceClosedException}.
+ * {@link org.lacuna.runtime.error.ResourceClosedException}.
  */
 final class GuardedOpSet implements OpSet {
     private final CpuLifecycle lifecycle;

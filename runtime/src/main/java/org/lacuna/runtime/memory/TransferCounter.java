@@ -1,7 +1,7 @@
 package org.lacuna.runtime.memory;
 
 import java.util.concurrent.atomic.LongAdder;
-import org.lacuna.runtime.TransferStats;
+import org.lacuna.runtime.backend.TransferStats;
 
 /** Counts a backend's host↔device copies and stream waits; safe to update from any thread. */
 public final class TransferCounter {

@@ -1,10 +1,10 @@
 package org.lacuna.runtime.ops;
 
 import java.util.List;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.data.Shape;
 
 /** The argument checks of {@link ElementwiseOps}, shared by every backend so that all fail alike. */
 public final class ElementwiseContracts {

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * Elementwise and normalisation ops: bias + activation (ReLU included), casts, row reductions, residual add, layer

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * Linear layers, {@code y = act(x · wᵀ + bias)}, with the weight in one of three storage formats: dense, 2:4

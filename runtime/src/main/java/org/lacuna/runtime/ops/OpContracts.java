@@ -1,9 +1,9 @@
 package org.lacuna.runtime.ops;
 
 import java.util.Set;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** The checks every op family's contracts share: arrays open and on the backend, float types, overlaps. */
 public final class OpContracts {

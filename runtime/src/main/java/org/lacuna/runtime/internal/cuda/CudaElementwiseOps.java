@@ -3,7 +3,7 @@ package org.lacuna.runtime.internal.cuda;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ElementwiseContracts;
 import org.lacuna.runtime.ops.ElementwiseOps;

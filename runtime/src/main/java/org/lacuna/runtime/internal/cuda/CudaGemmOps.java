@@ -3,7 +3,7 @@ package org.lacuna.runtime.internal.cuda;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.Activation;
@@ -26,7 +26,7 @@ final class CudaGemmOps implements GemmOps {
     private final int computeCapability;
     private final ElementwiseOps elementwise;
 
-    CudaGemmOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.DeviceInfo device,
+    CudaGemmOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.backend.DeviceInfo device,
                 CudaLibraries libraries, CachingPool pool, ElementwiseOps elementwise) {
         this.modules = modules;
         this.stream = stream;
@@ -62,12 +62,12 @@ final class CudaGemmOps implements GemmOps {
             return;
         }
         if (tokens > Integer.MAX_VALUE) {
-            throw new org.lacuna.runtime.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
+            throw new org.lacuna.runtime.error.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
         }
         // The weight tiles always load with 16-byte cp.async; DeviceWeights places them at offset 0, a hand-made view
         // might not.
         if (address(w.values(), "linearTwoFour") % 16 != 0 || address(w.metadata(), "linearTwoFour") % 16 != 0) {
-            throw org.lacuna.runtime.InvalidInputException.argument("linearTwoFour",
+            throw org.lacuna.runtime.error.InvalidInputException.argument("linearTwoFour",
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
         boolean wgmma = SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens);
@@ -124,12 +124,12 @@ final class CudaGemmOps implements GemmOps {
      * else an fp32 scratch that {@link #finish} converts — cuBLAS and cuSPARSE reject e.g. F16 in, BF16 out.
      */
     private LibraryOutput libraryOutput(DeviceArray x, DeviceArray y) {
-        if (y.dtype() == x.dtype() || y.dtype() == org.lacuna.runtime.DType.F32) {
+        if (y.dtype() == x.dtype() || y.dtype() == org.lacuna.runtime.data.DType.F32) {
             return new LibraryOutput(y, null);
         }
         long bytes = y.elementCount() * 4;
         CudaBuffer scratch = new CudaBuffer(pool, pool.acquire(bytes), bytes);
-        return new LibraryOutput(new DeviceArray(scratch, 0, org.lacuna.runtime.DType.F32, y.shape()), scratch);
+        return new LibraryOutput(new DeviceArray(scratch, 0, org.lacuna.runtime.data.DType.F32, y.shape()), scratch);
     }
 
     /** A library GEMM's output and the scratch behind it, released (stream-ordered) when done. */

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
-import org.lacuna.runtime.DeviceInfo;
+import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import jcuda.Pointer;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;

@@ -2,7 +2,7 @@ package org.lacuna.runtime.internal.cuda;
 
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.testing.GpuTest;
-import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.ops.GemmConformance;
 import org.lacuna.runtime.testing.GpuSupport;
 
