@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -20,7 +21,6 @@ import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 
 class SparseTensorTest {
     private static Session cpu() {
@@ -90,7 +90,7 @@ class SparseTensorTest {
         PointCloud cloud = PointCloud.of(new float[] {0.05f, 0.15f, 0.06f}, new float[] {0, 0, 0},
                 new float[] {0, 0, 0}, List.of("intensity"), new float[][] {{1, 2, 3}});
         try (Session s = cpu()) {
-            VoxelizedCloud voxels = Voxelizer.cpu().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
+            VoxelizedCloud voxels = new CpuVoxelizer().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
             try (SparseTensor t = SparseTensor.fromVoxels(s, voxels, VoxelFeatures.CHANNELS, DType.F16)) {
                 assertArrayEquals(new int[] {0, 0, 0, 0, 0, 1, 0, 0}, t.coordinates().toIntArray());
                 assertArrayEquals(new float[] {2, 2}, t.features().toFloatArray());

@@ -18,7 +18,7 @@ final class CpuOps implements OpSet, AutoCloseable {
     private final CpuGemmOps gemm;
     private final CpuAttentionOps attention;
     private final CpuConvolutionOps convolution;
-    private final CpuVoxelizationOps voxelization = new CpuVoxelizationOps();
+    private final CpuVoxelizer voxelization = new CpuVoxelizer();
 
     CpuOps(CpuOptions options) {
         this.context = CpuContext.open(options);

@@ -16,7 +16,7 @@ final class ReferenceOps implements OpSet {
     private final GemmOps gemm;
     private final AttentionOps attention;
     private final ConvolutionOps convolution;
-    private final VoxelizationOps voxelization = new CpuVoxelizationOps();
+    private final VoxelizationOps voxelization = new CpuVoxelizer();
 
     /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
     ReferenceOps(String backend) {

@@ -4,22 +4,21 @@ import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
 import java.util.Arrays;
 import java.util.Map;
-import java.util.Objects;
 import jcuda.Pointer;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
-import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.pointcloud.VoxelizationErrors;
-import org.lacuna.runtime.ops.VoxelizationOps;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 
 /**
  * The voxeliser on the GPU ({@code voxelize.cu}), returning exactly what {@link
- * org.lacuna.runtime.pointcloud.CpuVoxelizer} returns, bit for bit by construction (CudaVoxelizationOpsGpuTest checks it on
+ * org.lacuna.runtime.cpu.CpuVoxelizer} returns, bit for bit by construction (CudaVoxelizationOpsGpuTest checks it on
  * a GPU; no such run is recorded yet). Per point the key in the reference's formula
  * (or the first invalid point, which fails the call with the reference's message); a device hash table of the keys
  * gives each point its slot and each slot its count and first point; the M distinct keys come to the host, which
@@ -53,12 +52,8 @@ final class CudaVoxelizationOps implements VoxelizationOps {
 
     @Override
     public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
-        Objects.requireNonNull(cloud, "cloud");
-        Objects.requireNonNull(voxelization, "voxelization");
+        VoxelizationErrors.requireInput(cloud, voxelization);
         int n = cloud.size();
-        if (n == 0) {
-            throw VoxelizationErrors.emptyCloud();
-        }
         int c = cloud.channelCount();
         if ((long) c * n > Integer.MAX_VALUE - 8) {
             throw new NotSupportedException(CALL, n + " points × " + c + " channels exceed a 2^31-element upload");

@@ -1,6 +1,7 @@
-package org.lacuna.runtime.pointcloud;
+package org.lacuna.runtime.cpu;
 
 import java.util.Arrays;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
 
 /**
  * A stable sort of coordinate keys that carries each key's original index along: least-significant-digit radix

@@ -1,4 +1,4 @@
-package org.lacuna.runtime.pointcloud;
+package org.lacuna.runtime.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,6 +15,11 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 
 /**
  * Voxelisation checked against grouping points in a LinkedHashMap keyed by (batch, voxel x, y, z). Coordinates are
@@ -61,7 +66,7 @@ class VoxelizerPropertiesTest {
         });
     }
 
-    private static Voxelizer voxelizer(Case c) {
+    private static CpuVoxelizer voxelizer(Case c) {
         return c.parallel() ? new CpuVoxelizer(0) : CpuVoxelizer.sequential();
     }
 

@@ -1,4 +1,4 @@
-package org.lacuna.runtime.pointcloud;
+package org.lacuna.runtime.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -10,6 +10,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
 
 class KeySortTest {
     @Provide

@@ -1,17 +1,25 @@
-package org.lacuna.runtime.pointcloud;
+package org.lacuna.runtime.cpu;
 
-import java.util.Objects;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
+import org.lacuna.runtime.ops.VoxelizationOps;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizationErrors;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 
 /**
- * The reference voxeliser, on the JVM. Compute every point's key, sort the keys stably carrying the point indices
+ * The voxeliser of both CPU backends and the reference every other backend's is checked against (exact in any
+ * precision: its reductions are firsts and double sums in input order, so the serving backend and the reference
+ * share it). Compute every point's key, sort the keys stably carrying the point indices
  * ({@link KeySort}), read the distinct voxels and each point's voxel off the sorted run, then reduce each voxel's
  * points, which the stable sort leaves in input order. Key computation and reduction run on the common fork/join
  * pool for clouds large enough to pay for it; the radix sort is sequential. The result is the same for any thread
  * count, since each voxel is reduced by one thread in input order.
  */
-public final class CpuVoxelizer implements Voxelizer {
+public final class CpuVoxelizer implements VoxelizationOps {
     /** Below this many points the fork/join overhead outweighs what the threads save. */
     static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 15;
 
@@ -33,19 +41,15 @@ public final class CpuVoxelizer implements Voxelizer {
 
     @Override
     public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
-        Objects.requireNonNull(cloud, "cloud");
-        Objects.requireNonNull(voxelization, "voxelization");
+        VoxelizationErrors.requireInput(cloud, voxelization);
         int n = cloud.size();
-        if (n == 0) {
-            throw VoxelizationErrors.emptyCloud();
-        }
         boolean parallel = n >= parallelThreshold;
 
         // An invalid point gets the EMPTY key, the largest of all, so it sorts last.
         long[] pointKeys = new long[n];
-        float[] xs = cloud.rawX();
-        float[] ys = cloud.rawY();
-        float[] zs = cloud.rawZ();
+        float[] xs = cloud.xs();
+        float[] ys = cloud.ys();
+        float[] zs = cloud.zs();
         double sx = voxelization.sizeX();
         double sy = voxelization.sizeY();
         double sz = voxelization.sizeZ();
@@ -82,7 +86,7 @@ public final class CpuVoxelizer implements Voxelizer {
         int c = cloud.channelCount();
         float[][] channelValues = new float[c][];
         for (int k = 0; k < c; k++) {
-            channelValues[k] = cloud.rawChannel(k);
+            channelValues[k] = cloud.channel(k);
         }
         float[] positions = new float[3 * m];
         float[] channels = new float[c * m];

@@ -1,4 +1,4 @@
-package org.lacuna.runtime.pointcloud;
+package org.lacuna.runtime.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,6 +11,12 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.testing.TestData;
 
 class CpuVoxelizerTest {
@@ -33,7 +39,7 @@ class CpuVoxelizerTest {
             {-0.01f, 0.0f, 0.0f},  // voxel (0, -1, 0, 0): floor, not truncation
             {0.22f, 0.01f, 0.11f}, // voxel (0, 2, 0, 1) again
         }, new float[] {1f, 5f, 4f});
-        VoxelizedCloud mean = Voxelizer.cpu().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
+        VoxelizedCloud mean = new CpuVoxelizer().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
         assertArrayEquals(new int[] {0, -1, 0, 0, 0, 2, 0, 1}, mean.coordinates());
         assertArrayEquals(new int[] {1, 2}, mean.pointCounts());
         assertArrayEquals(new int[] {1, 0, 1}, mean.pointToVoxel());
@@ -41,7 +47,7 @@ class CpuVoxelizerTest {
             (float) ((0.05f + (double) 0.01f) / 2), (float) ((0.15f + (double) 0.11f) / 2)}, mean.positions());
         assertArrayEquals(new float[] {5f, 2.5f}, mean.channels());
 
-        VoxelizedCloud first = Voxelizer.cpu().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.FIRST));
+        VoxelizedCloud first = new CpuVoxelizer().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.FIRST));
         assertArrayEquals(new float[] {-0.01f, 0f, 0f, 0.25f, 0.05f, 0.15f}, first.positions());
         assertArrayEquals(new float[] {5f, 1f}, first.channels());
         assertArrayEquals(new int[] {1, 1, 1}, first.tensorStride());
@@ -51,11 +57,11 @@ class CpuVoxelizerTest {
     void batchesKeepEqualPositionsApartAndSortFirst() {
         PointCloud a = PointCloud.of(new float[] {1, 1}, new float[] {0, 0}, new float[] {0, 0});
         PointCloud b = PointCloud.of(new float[] {-5}, new float[] {0}, new float[] {0});
-        VoxelizedCloud voxels = Voxelizer.cpu().voxelize(PointCloud.batchOf(List.of(a, b)),
+        VoxelizedCloud voxels = new CpuVoxelizer().voxelize(PointCloud.batchOf(List.of(a, b)),
                 Voxelization.cubic(1, VoxelReduction.MEAN));
         assertArrayEquals(new int[] {0, 1, 0, 0, 1, -5, 0, 0}, voxels.coordinates());
         assertArrayEquals(new int[] {2, 1}, voxels.pointCounts());
-        VoxelizedCloud seven = Voxelizer.cpu().voxelize(b.withBatch(7), Voxelization.cubic(1, VoxelReduction.MEAN));
+        VoxelizedCloud seven = new CpuVoxelizer().voxelize(b.withBatch(7), Voxelization.cubic(1, VoxelReduction.MEAN));
         assertEquals(7, CoordinateKey.batch(seven.key(0)));
     }
 
@@ -63,7 +69,7 @@ class CpuVoxelizerTest {
     void anEmptyCloudIsAClearError() {
         PointCloud empty = PointCloud.of(new float[0], new float[0], new float[0]);
         var e = assertThrows(InvalidInputException.class,
-                () -> Voxelizer.cpu().voxelize(empty, Voxelization.cubic(0.1, VoxelReduction.MEAN)));
+                () -> new CpuVoxelizer().voxelize(empty, Voxelization.cubic(0.1, VoxelReduction.MEAN)));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("empty"), e.getMessage());
     }
@@ -77,15 +83,15 @@ class CpuVoxelizerTest {
         y[n - 3] = Float.NaN;
         z[40_000] = Float.POSITIVE_INFINITY;
         PointCloud cloud = PointCloud.of(x, y, z);
-        for (Voxelizer voxelizer : List.of(new CpuVoxelizer(0), CpuVoxelizer.sequential())) {
+        for (CpuVoxelizer voxelizer : List.of(new CpuVoxelizer(0), CpuVoxelizer.sequential())) {
             var e = assertThrows(InvalidInputException.class,
                     () -> voxelizer.voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN)));
             assertTrue(e.getMessage().contains("point 40000 has z = Infinity"), e.getMessage());
         }
         PointCloud finite = cloud.finitePoints();
         assertEquals(n - 2, finite.size());
-        assertEquals(1, Voxelizer.cpu().voxelize(finite, Voxelization.cubic(0.1, VoxelReduction.MEAN)).voxelCount());
-        var nan = assertThrows(InvalidInputException.class, () -> Voxelizer.cpu().voxelize(
+        assertEquals(1, new CpuVoxelizer().voxelize(finite, Voxelization.cubic(0.1, VoxelReduction.MEAN)).voxelCount());
+        var nan = assertThrows(InvalidInputException.class, () -> new CpuVoxelizer().voxelize(
                 PointCloud.of(new float[] {Float.NaN}, new float[1], new float[1]),
                 Voxelization.cubic(1, VoxelReduction.FIRST)));
         assertTrue(nan.getMessage().contains("point 0 has x = NaN"), nan.getMessage());
@@ -95,11 +101,11 @@ class CpuVoxelizerTest {
     void coordinatesOutsideTheKeyRangeSayWhatRangeFits() {
         PointCloud far = PointCloud.of(new float[] {0, 0}, new float[] {0, 1700f}, new float[] {0, 0});
         var e = assertThrows(InvalidInputException.class,
-                () -> Voxelizer.cpu().voxelize(far, Voxelization.cubic(0.05, VoxelReduction.MEAN)));
+                () -> new CpuVoxelizer().voxelize(far, Voxelization.cubic(0.05, VoxelReduction.MEAN)));
         assertTrue(e.getMessage().contains("point 1 has y = 1700.0, in voxel 34000"), e.getMessage());
         assertTrue(e.getMessage().contains("[-1638.4, 1638.4"), e.getMessage());
         // The same cloud fits at a coarser voxel.
-        assertEquals(2, Voxelizer.cpu().voxelize(far, Voxelization.cubic(0.1, VoxelReduction.MEAN)).voxelCount());
+        assertEquals(2, new CpuVoxelizer().voxelize(far, Voxelization.cubic(0.1, VoxelReduction.MEAN)).voxelCount());
     }
 
     @Test
@@ -139,13 +145,13 @@ class CpuVoxelizerTest {
     @Test
     void featuresAreLaidOutAsAskedFor() {
         PointCloud cloud = cloud(new float[][] {{0, 0, 0}, {1, 2, 3}}, new float[] {7, 9});
-        VoxelizedCloud v = Voxelizer.cpu().voxelize(cloud, Voxelization.cubic(1, VoxelReduction.FIRST));
+        VoxelizedCloud v = new CpuVoxelizer().voxelize(cloud, Voxelization.cubic(1, VoxelReduction.FIRST));
         assertArrayEquals(new float[] {7, 9}, v.features(VoxelFeatures.CHANNELS));
         assertArrayEquals(new float[] {0, 0, 0, 1, 2, 3}, v.features(VoxelFeatures.POSITIONS));
         assertArrayEquals(new float[] {0, 0, 0, 7, 1, 2, 3, 9}, v.features(VoxelFeatures.POSITIONS_AND_CHANNELS));
         assertArrayEquals(new float[] {1, 1}, v.features(VoxelFeatures.OCCUPANCY));
         assertEquals(4, v.featureWidth(VoxelFeatures.POSITIONS_AND_CHANNELS));
-        VoxelizedCloud bare = Voxelizer.cpu().voxelize(PointCloud.of(new float[1], new float[1], new float[1]),
+        VoxelizedCloud bare = new CpuVoxelizer().voxelize(PointCloud.of(new float[1], new float[1], new float[1]),
                 Voxelization.cubic(1, VoxelReduction.FIRST));
         assertEquals(ErrorCode.SHAPE_MISMATCH,
                 assertThrows(InvalidInputException.class, () -> bare.features(VoxelFeatures.CHANNELS)).code());
