@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HalfFloats;
@@ -33,33 +30,10 @@ import org.lacuna.runtime.testing.TestData;
  * random inputs of many shapes (ragged ones included). Outputs are poisoned with NaN bytes before each run, so an
  * element the backend forgot to write fails the check. Subclasses supply the backend.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class ElementwiseConformance {
+public abstract class ElementwiseConformance extends BackendConformance {
     protected static final List<Shape> SHAPES = List.of(Shape.of(1, 1), Shape.of(3, 5), Shape.of(7, 33),
             Shape.of(37, 129), Shape.of(2, 3, 65), Shape.of(1, 4099), Shape.of(513, 256));
     private static final List<DType> FLOATS = List.of(DType.F32, DType.F16, DType.BF16);
-
-    protected Backend backend;
-
-    protected abstract Backend openBackend();
-
-    @BeforeAll
-    void open() {
-        backend = openBackend();
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
-    protected DeviceArray poisoned(DType dtype, Shape shape) {
-        DeviceArray array = new DeviceArray(backend.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype, shape);
-        backend.fill(array.buffer(), 0, array.byteSize(), (byte) 0xFF); // all-ones: NaN in F32, F16 and BF16
-        return array;
-    }
 
     @Test
     void biasActivationMatchesTheFormula() {
@@ -238,6 +212,67 @@ public abstract class ElementwiseConformance {
             double tolerance = 4e-7 * (2 + Math.log(cols + 1) / Math.log(2)) * scale + 1e-6;
             assertEquals(expected, out[r], tolerance, reduction + " " + what + " row " + r);
         }
+    }
+
+    @Test
+    void layerNormAndResidualAddMatchTheFormulas() {
+        SplittableRandom random = TestData.random("layerNorm");
+        for (DType in : List.of(DType.F32, DType.F16, DType.BF16)) {
+            for (int cols : new int[] {1, 7, 256, 1000, 3001}) {
+                int rows = 1 + random.nextInt(9);
+                DType out = random.nextBoolean() ? in : DType.F32;
+                List<DeviceArray> arrays = new ArrayList<>();
+                try {
+                    float[] x = TestData.uniform(random, rows * cols, 3f, in);
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = HalfFloats.roundTo(in, x[i] + 2f); // an offset mean, as activations have
+                    }
+                    float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
+                    float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
+                    boolean withBeta = random.nextBoolean();
+                    Shape shape = Shape.of(rows, cols);
+                    DeviceArray xs = track(arrays, HostData.upload(backend, in, shape, x));
+                    DeviceArray gammas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), gamma));
+                    DeviceArray betas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), beta));
+                    DeviceArray y = track(arrays, poisoned(out, shape));
+                    backend.ops().elementwise().layerNorm(xs, gammas, withBeta ? betas : null, 1e-5, y);
+                    float[] got = HostData.downloadFloats(backend, y);
+                    for (int r = 0; r < rows; r++) {
+                        double mean = 0;
+                        for (int c = 0; c < cols; c++) {
+                            mean += x[r * cols + c];
+                        }
+                        mean /= cols;
+                        double variance = 0;
+                        for (int c = 0; c < cols; c++) {
+                            variance += Math.pow(x[r * cols + c] - mean, 2);
+                        }
+                        double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
+                        for (int c = 0; c < cols; c++) {
+                            double want = (x[r * cols + c] - mean) * rstd * gamma[c] + (withBeta ? beta[c] : 0);
+                            assertEquals(want, got[r * cols + c], 2 * TestData.ulp(out, want) + 2e-5 * (1 + Math.abs(want)),
+                                    in + "->" + out + " cols=" + cols + " row " + r + " col " + c);
+                        }
+                    }
+
+                    float[] b = TestData.uniform(random, rows * cols, 3f, in);
+                    DeviceArray bs = track(arrays, HostData.upload(backend, in, shape, b));
+                    backend.ops().elementwise().add(xs, bs, xs); // in place, as a residual stream is updated
+                    float[] sum = HostData.downloadFloats(backend, xs);
+                    for (int i = 0; i < sum.length; i++) {
+                        float want = HalfFloats.roundTo(in, x[i] + b[i]);
+                        assertEquals(want, sum[i], 0f, in + " add at " + i);
+                    }
+                } finally {
+                    arrays.forEach(array -> array.buffer().close());
+                }
+            }
+        }
+    }
+
+    private static DeviceArray track(List<DeviceArray> arrays, DeviceArray array) {
+        arrays.add(array);
+        return array;
     }
 
     @Test

@@ -7,20 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
-import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.error.ResourceClosedException;
-import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.gemm.CsrMatrix;
 import org.lacuna.runtime.gemm.DeviceWeights;
 import org.lacuna.runtime.gemm.LinearKernel;
@@ -33,33 +29,10 @@ import org.lacuna.runtime.testing.TestData;
  * random inputs of many shapes (ragged ones included). Outputs are poisoned with NaN bytes before each run, so an
  * element the backend forgot to write fails the check. Subclasses supply the backend.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class GemmConformance {
+public abstract class GemmConformance extends BackendConformance {
     private static final List<DType> FLOATS = List.of(DType.F32, DType.F16, DType.BF16);
     private static final int[][] LINEAR_SHAPES = {{1, 8, 16}, {3, 37, 71}, {17, 128, 64}, {33, 130, 200},
         {70, 64, 96}, {129, 257, 136}, {5, 300, 260}};
-
-    protected Backend backend;
-
-    protected abstract Backend openBackend();
-
-    @BeforeAll
-    void open() {
-        backend = openBackend();
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
-    protected DeviceArray poisoned(DType dtype, Shape shape) {
-        DeviceArray array = new DeviceArray(backend.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype, shape);
-        backend.fill(array.buffer(), 0, array.byteSize(), (byte) 0xFF); // all-ones: NaN in F32, F16 and BF16
-        return array;
-    }
 
     @Test
     protected void linearKernelsMatchTheDoubleReference() {
