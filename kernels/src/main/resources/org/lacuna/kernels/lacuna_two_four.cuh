@@ -1,4 +1,4 @@
-// The tile loads shared by the 2:4 GEMM kernels (sparse24_gemm.cu for mma.sp, sparse24_gemm_sm90.cu for
+// The tile loads shared by the 2:4 GEMM kernels (two_four_gemm.cu for mma.sp, two_four_gemm_sm90.cu for
 // wgmma.sp): both read the same compressed weight and metadata the same way and differ only in where a piece of
 // X lands in shared memory. The including kernel defines BM, BN, BK, THREADS, K_ALIGNED, the A/B/E stage sizes and
 // b_offset(token_row, k_chunk) before including this file.

@@ -75,10 +75,10 @@ __device__ __forceinline__ unsigned b_offset(int row, int chunk) {
     return row * 128 + ((chunk ^ (row & 7)) << 4);
 }
 
-#include "lacuna_sparse24.cuh"
+#include "lacuna_two_four.cuh"
 
 extern "C" __global__ void __launch_bounds__(THREADS)
-sparse24_gemm(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
+two_four_gemm(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
               const unsigned* __restrict__ w_metadata, const float* __restrict__ bias,
               typename Out::type* __restrict__ y, int n, int m, int k, int mp, int kp) {
     extern __shared__ __align__(128) unsigned char shared[];

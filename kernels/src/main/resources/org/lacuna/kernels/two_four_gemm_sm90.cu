@@ -1,7 +1,7 @@
 // Y[N, M] = act(X[N, K] · W[M, K]ᵀ + bias[M]) with W pruned 2:4 along K, on Hopper's warpgroup sparse tensor
 // cores: wgmma.mma_async.sp m64n128k32, fp16/bf16 in, fp32 accumulation. sm_90a only (wgmma needs the 'a' target).
 //
-// Same operands and the same compressed weight as sparse24_gemm.cu (values [Mp][Kp/2], metadata words E[Kp/32][Mp/32][32]
+// Same operands and the same compressed weight as two_four_gemm.cu (values [Mp][Kp/2], metadata words E[Kp/32][Mp/32][32]
 // in mma.sp register order), so one TwoFourWeight serves both. The sparse W is the register operand A: each warp
 // loads its 16 rows with ldmatrix exactly as for mma.sp, and its metadata word shuffled into the selector-0 lanes — the
 // per-warp metadata layout of wgmma.sp m64nNk32 is that of mma.sp m16n8k32. X is the shared-memory operand B,
@@ -101,10 +101,10 @@ __device__ __forceinline__ void fence_async_shared() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
-#include "lacuna_sparse24.cuh"
+#include "lacuna_two_four.cuh"
 
 extern "C" __global__ void __launch_bounds__(THREADS)
-sparse24_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
+two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
                    const unsigned* __restrict__ w_metadata, const float* __restrict__ bias,
                    typename Out::type* __restrict__ y, int n, int m, int k, int mp, int kp) {
     extern __shared__ __align__(128) unsigned char shared[];

@@ -15,7 +15,7 @@ import org.lacuna.runtime.ops.TwoFourWeight;
 
 /**
  * The GEMM family on the GPU: dense weights through cuBLAS, 2:4 weights through the sparse tensor-core kernels
- * ({@code sparse24_gemm.cu}, {@code sparse24_gemm_sm90.cu}), CSR weights through cuSPARSE SpMM; the libraries'
+ * ({@code two_four_gemm.cu}, {@code two_four_gemm_sm90.cu}), CSR weights through cuSPARSE SpMM; the libraries'
  * epilogue (bias, activation, output type) runs as the elementwise family's bias-activation op.
  */
 final class CudaGemmOps implements GemmOps {
@@ -70,17 +70,17 @@ final class CudaGemmOps implements GemmOps {
             throw org.lacuna.runtime.error.InvalidInputException.argument("linearTwoFour",
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
-        boolean wgmma = SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens);
-        int blockN = wgmma ? SparseGemmTiling.BLOCK_N_SM90 : SparseGemmTiling.blockN(tokens);
+        boolean wgmma = TwoFourGemmTiling.useWarpgroupKernel(computeCapability, tokens);
+        int blockN = wgmma ? TwoFourGemmTiling.BLOCK_N_SM90 : TwoFourGemmTiling.blockN(tokens);
         Map<String, String> constants = new java.util.HashMap<>(Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(),
                 "K_ALIGNED", w.in() % 8 == 0 && address(x, "linearTwoFour") % 16 == 0 ? "1" : "0"));
         if (!wgmma) {
             constants.put("BN", Integer.toString(blockN));
         }
-        String kernel = wgmma ? "sparse24_gemm_sm90" : "sparse24_gemm";
+        String kernel = wgmma ? "two_four_gemm_sm90" : "two_four_gemm";
         var function = modules.function(kernel + ".cu", constants, kernel);
-        int shared = SparseGemmTiling.sharedBytes(blockN);
+        int shared = TwoFourGemmTiling.sharedBytes(blockN);
         modules.allowDynamicShared(kernel, function, shared);
         Pointer parameters = Pointer.to(Pointer.to(pointer(x, "linearTwoFour")),
                 Pointer.to(pointer(w.values(), "linearTwoFour")), Pointer.to(pointer(w.metadata(), "linearTwoFour")),
@@ -89,7 +89,7 @@ final class CudaGemmOps implements GemmOps {
                 Pointer.to(new int[] {w.out()}), Pointer.to(new int[] {w.in()}), Pointer.to(new int[] {w.paddedOut()}),
                 Pointer.to(new int[] {w.paddedIn()}));
         modules.launch(kernel, function, (tokens + blockN - 1) / blockN,
-                w.paddedOut() / SparseGemmTiling.BLOCK_M, SparseGemmTiling.THREADS, shared, stream, parameters);
+                w.paddedOut() / TwoFourGemmTiling.BLOCK_M, TwoFourGemmTiling.THREADS, shared, stream, parameters);
     }
 
     @Override

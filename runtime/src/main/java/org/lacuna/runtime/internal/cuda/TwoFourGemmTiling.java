@@ -1,10 +1,10 @@
 package org.lacuna.runtime.internal.cuda;
 
 /**
- * The tile sizes of {@code sparse24_gemm.cu}, mirrored here to size its grid and dynamic shared memory.
+ * The tile sizes of {@code two_four_gemm.cu}, mirrored here to size its grid and dynamic shared memory.
  * Keep in step with the kernel's BM, BK, STAGES and stage layout.
  */
-final class SparseGemmTiling {
+final class TwoFourGemmTiling {
     static final int BLOCK_M = 128;
     static final int BLOCK_K = 64;
     static final int STAGES = 3;
@@ -13,7 +13,7 @@ final class SparseGemmTiling {
     /** Tokens per CTA of the Hopper kernel (one wgmma m64n128k32 per warpgroup and k-step). */
     static final int BLOCK_N_SM90 = 128;
 
-    private SparseGemmTiling() {
+    private TwoFourGemmTiling() {
     }
 
     /**
