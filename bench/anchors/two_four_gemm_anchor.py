@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch's cuBLAS and cuSPARSELt on the cases of Lacuna's 2:4 sparse GEMM benchmark (SparseGemmBenchmark).
+"""PyTorch's cuBLAS and cuSPARSELt on the cases of Lacuna's 2:4 sparse GEMM benchmark (TwoFourGemmBenchmark).
 
 Runs on the GPU machine, which has PyTorch but no Java and no network; bench/bundle/run.sh calls it after the Java
 benchmarks and folds its JSON into the run record (see bench/anchors/README.md). Every case is measured the way
@@ -16,11 +16,11 @@ Per case it measures, with Y[tokens, out] = X[tokens, in] . W[out, in]^T in fp16
               and transposes included
 A rejected or failing measurement is recorded as {"error": ...} and the sweep goes on.
 
-  python3 sparse_gemm_anchor.py --out anchors.json            # the cases LACUNA_SPARSE_GEMM_CASES names (default: all)
-  python3 sparse_gemm_anchor.py --cases headline --out a.json
-  python3 sparse_gemm_anchor.py --list-cases --cases all      # no torch needed
-  python3 sparse_gemm_anchor.py --estimate                    # device-time estimate per preset, no torch needed
-  python3 sparse_gemm_anchor.py --dry-run --out a.json        # the whole flow on simulated timings, no torch needed
+  python3 two_four_gemm_anchor.py --out anchors.json            # the cases LACUNA_TWO_FOUR_GEMM_CASES names (default: all)
+  python3 two_four_gemm_anchor.py --cases headline --out a.json
+  python3 two_four_gemm_anchor.py --list-cases --cases all      # no torch needed
+  python3 two_four_gemm_anchor.py --estimate                    # device-time estimate per preset, no torch needed
+  python3 two_four_gemm_anchor.py --dry-run --out a.json        # the whole flow on simulated timings, no torch needed
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ import re
 import sys
 import time
 
-SCHEMA = "lacuna-sparse-gemm-anchor/1"
-CASES_ENV = "LACUNA_SPARSE_GEMM_CASES"
+SCHEMA = "lacuna-two-four-gemm-anchor/1"
+CASES_ENV = "LACUNA_TWO_FOUR_GEMM_CASES"
 
 # ---------------------------------------------------------------------------------------------------------------
-# The sweep. Mirrors SparseGemmSweep.java exactly (SparseGemmSweepTest compares the two lists): the ids are how the
+# The sweep. Mirrors TwoFourGemmSweep.java exactly (TwoFourGemmSweepTest compares the two lists): the ids are how the
 # run record matches these timings with Lacuna's.
 
 SQUARE_SIZES = (1024, 2048, 4096, 8192, 16384)
@@ -683,11 +683,11 @@ def main(argv=None):
 
     env = environment(args.dry_run)
     report = Report(args.out, args.cases or "all", plan, env, args.dry_run)
-    print(f"sparse_gemm_anchor: {len(cases)} case(s), selection '{args.cases or 'all'}'"
+    print(f"two_four_gemm_anchor: {len(cases)} case(s), selection '{args.cases or 'all'}'"
           + (" (dry run, simulated timings)" if args.dry_run else f" on {env.get('device')}"
              f", torch {env['torch']}, cuSPARSELt {env.get('cusparselt')}"), flush=True)
     run = run_dry if args.dry_run else run_torch
-    return run_report("sparse_gemm_anchor", report, args.out, lambda: run(plan, cases, report, args.with_linear))
+    return run_report("two_four_gemm_anchor", report, args.out, lambda: run(plan, cases, report, args.with_linear))
 
 
 if __name__ == "__main__":

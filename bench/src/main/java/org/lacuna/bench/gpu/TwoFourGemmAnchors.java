@@ -17,23 +17,23 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Folds PyTorch's timings of the sparse GEMM cases ({@code bench/anchors/sparse_gemm_anchor.py}'s JSON) into a copy of
+ * Folds PyTorch's timings of the sparse GEMM cases ({@code bench/anchors/two_four_gemm_anchor.py}'s JSON) into a copy of
  * {@code bench.json}, so that the run record carries them with no change to its format: run.sh hands the merged
- * report to RunRecord. Appends the outcome {@code sparse-gemm-anchors} with, per case matched by id,
+ * report to RunRecord. Appends the outcome {@code two-four-gemm-anchors} with, per case matched by id,
  * <ul>
  *   <li>{@code pytorch-cublas}, {@code pytorch-cusparselt} (and {@code pytorch-linear}): PyTorch's own timings;</li>
  *   <li>{@code twofour} anchored on {@code pytorch-cusparselt}, {@code dense} on {@code pytorch-cublas}: Lacuna's
  *       rows again, whose {@code anchor.speedup} is the ratio anchor median / Lacuna median;</li>
  * </ul>
- * and, when something is missing or was rejected, {@code sparse-gemm-anchors-problems} (status {@code partial}, or
+ * and, when something is missing or was rejected, {@code two-four-gemm-anchors-problems} (status {@code partial}, or
  * {@code failed} if the script failed or wrote nothing) listing it. Also prints the comparison as a table.
  * Exit status 0 when the merged report was written, 2 when the benchmark report could not be read.
  */
-@Command(name = "lacuna-sparse-gemm-anchors", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Merges sparse_gemm_anchor.py's JSON into a GpuBenchMain report for the run record.")
-public final class SparseGemmAnchors implements Callable<Integer> {
-    static final String OUTCOME = "sparse-gemm-anchors";
-    static final String PROBLEMS = "sparse-gemm-anchors-problems";
+@Command(name = "lacuna-two-four-gemm-anchors", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Merges two_four_gemm_anchor.py's JSON into a GpuBenchMain report for the run record.")
+public final class TwoFourGemmAnchors implements Callable<Integer> {
+    static final String OUTCOME = "two-four-gemm-anchors";
+    static final String PROBLEMS = "two-four-gemm-anchors-problems";
     /** A PyTorch result further than this from the fp32 product (relative to its largest value) is wrong. */
     static final double WRONG_RESULT = 0.02;
     /** Lacuna's result and the PyTorch measurement it is compared with. */
@@ -43,7 +43,7 @@ public final class SparseGemmAnchors implements Callable<Integer> {
     @Option(names = "--bench-json", required = true, description = "GpuBenchMain's report.")
     Path benchJson;
 
-    @Option(names = "--anchors-json", required = true, description = "sparse_gemm_anchor.py's report (may be missing).")
+    @Option(names = "--anchors-json", required = true, description = "two_four_gemm_anchor.py's report (may be missing).")
     Path anchorsJson;
 
     @Option(names = "--out", required = true, description = "Where the merged report goes.")
@@ -56,7 +56,7 @@ public final class SparseGemmAnchors implements Callable<Integer> {
     String anchorNote;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new SparseGemmAnchors()).execute(args));
+        System.exit(new CommandLine(new TwoFourGemmAnchors()).execute(args));
     }
 
     @Override
@@ -74,7 +74,7 @@ public final class SparseGemmAnchors implements Callable<Integer> {
 
     static Merged merge(BenchReport report, JsonNode anchors, int anchorExit, String whyMissing) {
         List<BenchReport.BenchmarkOutcome> outcomes = AnchorMerge.outcomes(report);
-        Map<String, Map<String, BenchResult>> lacuna = AnchorMerge.lacunaResults(outcomes, SparseGemmBenchmark.NAME,
+        Map<String, Map<String, BenchResult>> lacuna = AnchorMerge.lacunaResults(outcomes, TwoFourGemmBenchmark.NAME,
                 r -> true);
         if (anchors == null) {
             AnchorMerge.addMissing(outcomes, OUTCOME, anchorExit, whyMissing);

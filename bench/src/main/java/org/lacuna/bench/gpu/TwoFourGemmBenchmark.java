@@ -21,26 +21,26 @@ import org.lacuna.runtime.ops.TwoFourWeight;
 /**
  * Lacuna's 2:4 structured-sparse GEMM ({@code linearTwoFour}, the mma.sp kernel) against cuBLAS dense
  * ({@code linearDense}) on the same problems in the same run: square GEMMs and the linear layers of BERT-base,
- * MiniLM and LLaMA-7B at 1 to 16384 tokens ({@link SparseGemmSweep}; {@code LACUNA_SPARSE_GEMM_CASES} selects).
+ * MiniLM and LLaMA-7B at 1 to 16384 tokens ({@link TwoFourGemmSweep}; {@code LACUNA_TWO_FOUR_GEMM_CASES} selects).
  *
  * <p>Each case yields two results: {@code twofour}, anchored on {@code dense} so its speed-up over cuBLAS is in the
  * report, and {@code dense}. Both count dense-equivalent FLOPs (2·tokens·out·in), so their TFLOP/s compare directly;
  * bytes are X + W as each stores it + Y. cuBLAS gets the unpruned weight — the dense layer 2:4 replaces — and the
  * 2:4 kernel its magnitude-pruned half. Before timing, each output is spot-checked against the host.
  */
-public final class SparseGemmBenchmark implements GpuBenchmark {
-    static final String NAME = "sparse-gemm";
+public final class TwoFourGemmBenchmark implements GpuBenchmark {
+    static final String NAME = "two-four-gemm";
     /** Host memory the prepared weights may keep between cases (a 16384² weight takes 800 MiB). */
     static final long WEIGHT_CACHE_BYTES = 1536L << 20;
 
     private final String selection;
 
-    public SparseGemmBenchmark() {
+    public TwoFourGemmBenchmark() {
         this(null);
     }
 
-    /** @param selection the cases to run ({@link SparseGemmSweep#select}); null reads the configured one at run time */
-    SparseGemmBenchmark(String selection) {
+    /** @param selection the cases to run ({@link TwoFourGemmSweep#select}); null reads the configured one at run time */
+    TwoFourGemmBenchmark(String selection) {
         this.selection = selection;
     }
 
@@ -51,15 +51,15 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
 
     @Override
     public List<BenchResult> run(BenchContext context) {
-        String chosen = selection != null ? selection : SparseGemmSweep.configuredSelection();
-        List<SparseGemmCase> cases = SparseGemmSweep.select(chosen);
+        String chosen = selection != null ? selection : TwoFourGemmSweep.configuredSelection();
+        List<TwoFourGemmCase> cases = TwoFourGemmSweep.select(chosen);
         boolean wgmma = LacunaConfig.flag("wgmmaSparse");
         System.out.printf("   %s: %d case(s), selection '%s'%s%n", NAME, cases.size(), chosen,
                 wgmma ? ", lacuna.wgmmaSparse on" : "");
-        SparseGemmData.WeightCache weights = new SparseGemmData.WeightCache(WEIGHT_CACHE_BYTES);
+        TwoFourGemmData.WeightCache weights = new TwoFourGemmData.WeightCache(WEIGHT_CACHE_BYTES);
         List<BenchResult> results = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
-            SparseGemmCase c = cases.get(i);
+            TwoFourGemmCase c = cases.get(i);
             long start = System.nanoTime();
             try {
                 List<BenchResult> measured = runCase(context, c, weights, wgmma);
@@ -74,21 +74,21 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
         return results;
     }
 
-    private static List<BenchResult> runCase(BenchContext context, SparseGemmCase c,
-                                             SparseGemmData.WeightCache weights, boolean wgmma) {
-        SparseGemmData.Weight weight = weights.get(c.out(), c.in(), c.dtype());
-        short[] x = SparseGemmData.activations(c.tokens(), c.in(), c.dtype());
-        int[] tokens = SparseGemmData.checkedTokens(c.tokens());
+    private static List<BenchResult> runCase(BenchContext context, TwoFourGemmCase c,
+                                             TwoFourGemmData.WeightCache weights, boolean wgmma) {
+        TwoFourGemmData.Weight weight = weights.get(c.out(), c.in(), c.dtype());
+        short[] x = TwoFourGemmData.activations(c.tokens(), c.in(), c.dtype());
+        int[] tokens = TwoFourGemmData.checkedTokens(c.tokens());
         float[][] xRows = new float[tokens.length][];
         for (int t = 0; t < tokens.length; t++) {
-            xRows[t] = SparseGemmData.fromHalves(x, (long) tokens[t] * c.in(), c.in(), c.dtype());
+            xRows[t] = TwoFourGemmData.fromHalves(x, (long) tokens[t] * c.in(), c.in(), c.dtype());
         }
         Backend backend = context.backend();
         GemmOps ops = backend.ops().gemm();
         MemorySegment xHost = MemorySegment.ofArray(x);
 
         BenchResult dense;
-        try (SparseGemmRotation operands = SparseGemmRotation.allocate(context, List.of(
+        try (TwoFourGemmRotation operands = TwoFourGemmRotation.allocate(context, List.of(
                 ArraySpec.of(c.dtype(), c.tokens(), c.in()), ArraySpec.of(c.dtype(), c.out(), c.in())),
                 ArraySpec.of(c.dtype(), c.tokens(), c.out()))) {
             operands.inputs().uploadToEveryCopy(xHost, weight.denseSegment());
@@ -96,7 +96,7 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
             DeviceArray[] ws = perCopy(operands, copy -> operands.input(copy, 1));
             DeviceArray[] ys = perCopy(operands, operands::output);
             ops.linearDense(xs[0], ws[0], null, Activation.NONE, ys[0]);
-            String check = SparseGemmData.check(tokens, readRows(backend, ys[0], tokens), xRows,
+            String check = TwoFourGemmData.check(tokens, readRows(backend, ys[0], tokens), xRows,
                     weight.checkedColumns(), weight.denseRows(), c.dtype());
             dense = describe(context.measure("dense"), c).param("outputCheck", check)
                     .work(Work.of(c.flops(), c.denseBytes()))
@@ -109,7 +109,7 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
 
         BenchResult twoFour;
         var compressed = weight.twoFour();
-        try (SparseGemmRotation operands = SparseGemmRotation.allocate(context, List.of(
+        try (TwoFourGemmRotation operands = TwoFourGemmRotation.allocate(context, List.of(
                 ArraySpec.of(c.dtype(), c.tokens(), c.in()),
                 ArraySpec.of(c.dtype(), compressed.paddedOut(), compressed.paddedIn() / 2),
                 ArraySpec.of(DType.I32, compressed.metadataByteSize() / Integer.BYTES)),
@@ -123,7 +123,7 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
             }
             DeviceArray[] ys = perCopy(operands, operands::output);
             ops.linearTwoFour(xs[0], ws[0], null, Activation.NONE, ys[0]);
-            String check = SparseGemmData.check(tokens, readRows(backend, ys[0], tokens), xRows,
+            String check = TwoFourGemmData.check(tokens, readRows(backend, ys[0], tokens), xRows,
                     weight.checkedColumns(), weight.prunedRows(), c.dtype());
             BenchContext.Case described = describe(context.measure("twofour"), c).param("outputCheck", check);
             if (wgmma) {
@@ -143,12 +143,12 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
         return List.of(twoFour.withAnchor(dense), dense);
     }
 
-    private static BenchContext.Case describe(BenchContext.Case target, SparseGemmCase c) {
+    private static BenchContext.Case describe(BenchContext.Case target, TwoFourGemmCase c) {
         c.params().forEach(target::param);
         return target;
     }
 
-    private static DeviceArray[] perCopy(SparseGemmRotation operands, IntFunction<DeviceArray> array) {
+    private static DeviceArray[] perCopy(TwoFourGemmRotation operands, IntFunction<DeviceArray> array) {
         DeviceArray[] all = new DeviceArray[operands.copies()];
         for (int copy = 0; copy < all.length; copy++) {
             all[copy] = array.apply(copy);
@@ -185,7 +185,7 @@ public final class SparseGemmBenchmark implements GpuBenchmark {
                 r.rotationCopies(), r.workingSetBytes(), r.anchor());
     }
 
-    private static String summary(SparseGemmCase c, List<BenchResult> measured) {
+    private static String summary(TwoFourGemmCase c, List<BenchResult> measured) {
         StringBuilder line = new StringBuilder(c.id()).append(':');
         for (BenchResult r : measured) {
             line.append(String.format(Locale.ROOT, " %s %.4f ms %.1f TFLOP/s", r.name(), r.medianMs(),

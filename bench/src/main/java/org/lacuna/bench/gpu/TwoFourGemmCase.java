@@ -9,13 +9,13 @@ import org.lacuna.runtime.data.DType;
 /**
  * One problem of the 2:4 sparse GEMM sweep: Y[tokens, out] = X[tokens, in] · W[out, in]ᵀ in {@code dtype}.
  * The {@code id} is what the run record matches PyTorch's timings of the same problem by
- * ({@code bench/anchors/sparse_gemm_anchor.py} builds the same ids).
+ * ({@code bench/anchors/two_four_gemm_anchor.py} builds the same ids).
  *
  * @param model a model whose layer this is ({@code bert-base}, {@code llama-7b}...), or {@code square} / {@code custom}
  * @param layer the layer within the model ({@code ffn-up}...), or {@code square} / {@code custom}
  */
-public record SparseGemmCase(String id, String model, String layer, int tokens, int out, int in, DType dtype) {
-    public SparseGemmCase {
+public record TwoFourGemmCase(String id, String model, String layer, int tokens, int out, int in, DType dtype) {
+    public TwoFourGemmCase {
         Objects.requireNonNull(id, "id");
         if (tokens <= 0 || out <= 0 || in <= 0) {
             throw new IllegalArgumentException("a case needs positive sizes, got " + tokens + "x" + out + "x" + in);
@@ -25,17 +25,17 @@ public record SparseGemmCase(String id, String model, String layer, int tokens, 
         }
     }
 
-    static SparseGemmCase square(int n, DType dtype) {
-        return new SparseGemmCase("square-" + n + "-" + dtype.kernelName(), "square", "square", n, n, n, dtype);
+    static TwoFourGemmCase square(int n, DType dtype) {
+        return new TwoFourGemmCase("square-" + n + "-" + dtype.kernelName(), "square", "square", n, n, n, dtype);
     }
 
-    static SparseGemmCase layer(String model, String layer, int out, int in, int tokens, DType dtype) {
-        return new SparseGemmCase(String.format(Locale.ROOT, "%s-%s-%dx%d-t%d-%s", model, layer, out, in, tokens,
+    static TwoFourGemmCase layer(String model, String layer, int out, int in, int tokens, DType dtype) {
+        return new TwoFourGemmCase(String.format(Locale.ROOT, "%s-%s-%dx%d-t%d-%s", model, layer, out, in, tokens,
                 dtype.kernelName()), model, layer, tokens, out, in, dtype);
     }
 
-    static SparseGemmCase custom(int tokens, int out, int in, DType dtype) {
-        return new SparseGemmCase(String.format(Locale.ROOT, "custom-%dx%d-t%d-%s", out, in, tokens,
+    static TwoFourGemmCase custom(int tokens, int out, int in, DType dtype) {
+        return new TwoFourGemmCase(String.format(Locale.ROOT, "custom-%dx%d-t%d-%s", out, in, tokens,
                 dtype.kernelName()), "custom", "custom", tokens, out, in, dtype);
     }
 

@@ -15,12 +15,12 @@ import org.lacuna.runtime.gemm.TwoFourWeights;
  * The host side of the sparse GEMM benchmark: random inputs, the weight in both forms it is timed in, and the few
  * rows of each that the spot check of the outputs needs.
  */
-final class SparseGemmData {
+final class TwoFourGemmData {
     /** Output columns the spot check recomputes on the host: enough to catch a misplaced tile, cheap at any size. */
     static final int CHECKED_COLUMNS = 64;
     private static final int CHUNK = 1 << 20;
 
-    private SparseGemmData() {
+    private TwoFourGemmData() {
     }
 
     /**

@@ -9,18 +9,18 @@ import org.lacuna.runtime.data.DeviceArray;
  * same number of copies — the ops refuse an x and a y that share a buffer. The copies are planned for the whole set
  * (inputs and output), which is what each launch touches and what {@link #rotation()} reports.
  */
-final class SparseGemmRotation implements AutoCloseable {
+final class TwoFourGemmRotation implements AutoCloseable {
     private final RotatingArrays inputs;
     private final RotatingArrays outputs;
     private final InputRotation rotation;
 
-    private SparseGemmRotation(RotatingArrays inputs, RotatingArrays outputs, InputRotation rotation) {
+    private TwoFourGemmRotation(RotatingArrays inputs, RotatingArrays outputs, InputRotation rotation) {
         this.inputs = inputs;
         this.outputs = outputs;
         this.rotation = rotation;
     }
 
-    static SparseGemmRotation allocate(BenchContext context, List<ArraySpec> inputSpecs, ArraySpec outputSpec) {
+    static TwoFourGemmRotation allocate(BenchContext context, List<ArraySpec> inputSpecs, ArraySpec outputSpec) {
         List<ArraySpec> all = new ArrayList<>(inputSpecs);
         all.add(outputSpec);
         InputRotation plan = context.rotationFor(RotatingArrays.layOut(all, new long[all.size()]));
@@ -28,7 +28,7 @@ final class SparseGemmRotation implements AutoCloseable {
                 setBytes -> new InputRotation(setBytes, plan.copies(), plan.workingSetTarget());
         RotatingArrays inputs = RotatingArrays.allocate(context.backend(), inputSpecs, sameCopies);
         try {
-            return new SparseGemmRotation(inputs,
+            return new TwoFourGemmRotation(inputs,
                     RotatingArrays.allocate(context.backend(), List.of(outputSpec), sameCopies), plan);
         } catch (RuntimeException | Error e) {
             inputs.close();

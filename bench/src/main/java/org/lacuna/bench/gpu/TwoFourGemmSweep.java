@@ -13,18 +13,18 @@ import java.util.regex.PatternSyntaxException;
 import org.lacuna.runtime.data.DType;
 
 /**
- * The cases of the 2:4 sparse GEMM benchmark and how a run selects them. {@code bench/anchors/sparse_gemm_anchor.py}
- * defines the same list and the same selection syntax (SparseGemmSweepTest checks that they agree), so that one
- * {@code LACUNA_SPARSE_GEMM_CASES} setting makes both sides measure the same problems.
+ * The cases of the 2:4 sparse GEMM benchmark and how a run selects them. {@code bench/anchors/two_four_gemm_anchor.py}
+ * defines the same list and the same selection syntax (TwoFourGemmSweepTest checks that they agree), so that one
+ * {@code LACUNA_TWO_FOUR_GEMM_CASES} setting makes both sides measure the same problems.
  *
  * <p>A selection is a comma-separated list of items, each a preset ({@link #PRESETS}), a custom problem
  * {@code TOKENSxOUTxIN} with an optional {@code -f16} / {@code -bf16}, or a regular expression searched in the ids of
  * {@code everything}. Empty means {@code all}; a case named twice keeps its first place. {@code all} puts the
  * headline cases first, so a run cut short still has what matters most.
  */
-public final class SparseGemmSweep {
-    /** The configuration key: system property {@code lacuna.sparseGemmCases}, or {@code LACUNA_SPARSE_GEMM_CASES}. */
-    public static final String CONFIG_KEY = "sparseGemmCases";
+public final class TwoFourGemmSweep {
+    /** The configuration key: system property {@code lacuna.twoFourGemmCases}, or {@code LACUNA_TWO_FOUR_GEMM_CASES}. */
+    public static final String CONFIG_KEY = "twoFourGemmCases";
 
     static final int[] SQUARE_SIZES = {1024, 2048, 4096, 8192, 16384};
     static final int[] TOKENS = {1, 16, 128, 2048, 16384};
@@ -46,30 +46,30 @@ public final class SparseGemmSweep {
             new LayerShape("llama-7b", "ffn-up", 11008, 4096),
             new LayerShape("llama-7b", "ffn-down", 4096, 11008));
 
-    static final Map<String, Supplier<List<SparseGemmCase>>> PRESETS = presets();
+    static final Map<String, Supplier<List<TwoFourGemmCase>>> PRESETS = presets();
 
     private static final Pattern CUSTOM = Pattern.compile("(\\d+)x(\\d+)x(\\d+)(?:-(f16|bf16))?");
 
-    private SparseGemmSweep() {
+    private TwoFourGemmSweep() {
     }
 
-    private static Map<String, Supplier<List<SparseGemmCase>>> presets() {
-        Map<String, Supplier<List<SparseGemmCase>>> presets = new LinkedHashMap<>();
-        presets.put("headline", SparseGemmSweep::headline);
-        presets.put("squares", SparseGemmSweep::squares);
+    private static Map<String, Supplier<List<TwoFourGemmCase>>> presets() {
+        Map<String, Supplier<List<TwoFourGemmCase>>> presets = new LinkedHashMap<>();
+        presets.put("headline", TwoFourGemmSweep::headline);
+        presets.put("squares", TwoFourGemmSweep::squares);
         presets.put("layers", () -> layers(DType.F16));
         presets.put("layers-bf16", () -> layers(DType.BF16));
         presets.put("all", () -> distinct(concat(headline(), squares(), layers(DType.F16))));
         presets.put("everything", () -> distinct(concat(headline(), squares(), layers(DType.F16), layers(DType.BF16))));
-        presets.put("smoke", () -> List.of(SparseGemmCase.square(1024, DType.F16),
-                SparseGemmCase.layer("bert-base", "ffn-up", 3072, 768, 128, DType.F16)));
+        presets.put("smoke", () -> List.of(TwoFourGemmCase.square(1024, DType.F16),
+                TwoFourGemmCase.layer("bert-base", "ffn-up", 3072, 768, 128, DType.F16)));
         return java.util.Collections.unmodifiableMap(presets);
     }
 
     /** What a short run must not miss: the big square, the FFN layers at prefill sizes, decode-sized batches. */
-    static List<SparseGemmCase> headline() {
-        List<SparseGemmCase> cases = new ArrayList<>();
-        cases.add(SparseGemmCase.square(8192, DType.F16));
+    static List<TwoFourGemmCase> headline() {
+        List<TwoFourGemmCase> cases = new ArrayList<>();
+        cases.add(TwoFourGemmCase.square(8192, DType.F16));
         for (LayerShape shape : LAYER_SHAPES) {
             if (shape.isFeedForward()) {
                 for (int tokens : new int[] {2048, 16384}) {
@@ -85,18 +85,18 @@ public final class SparseGemmSweep {
         return cases;
     }
 
-    static List<SparseGemmCase> squares() {
-        List<SparseGemmCase> cases = new ArrayList<>();
+    static List<TwoFourGemmCase> squares() {
+        List<TwoFourGemmCase> cases = new ArrayList<>();
         for (int n : SQUARE_SIZES) {
             for (DType dtype : DTYPES) {
-                cases.add(SparseGemmCase.square(n, dtype));
+                cases.add(TwoFourGemmCase.square(n, dtype));
             }
         }
         return cases;
     }
 
-    static List<SparseGemmCase> layers(DType dtype) {
-        List<SparseGemmCase> cases = new ArrayList<>();
+    static List<TwoFourGemmCase> layers(DType dtype) {
+        List<TwoFourGemmCase> cases = new ArrayList<>();
         for (LayerShape shape : LAYER_SHAPES) {
             for (int tokens : TOKENS) {
                 cases.add(layer(shape, tokens, dtype));
@@ -105,8 +105,8 @@ public final class SparseGemmSweep {
         return cases;
     }
 
-    private static SparseGemmCase layer(LayerShape shape, int tokens, DType dtype) {
-        return SparseGemmCase.layer(shape.model(), shape.layer(), shape.out(), shape.in(), tokens, dtype);
+    private static TwoFourGemmCase layer(LayerShape shape, int tokens, DType dtype) {
+        return TwoFourGemmCase.layer(shape.model(), shape.layer(), shape.out(), shape.in(), tokens, dtype);
     }
 
     /** The selection {@code LacunaConfig} holds under {@link #CONFIG_KEY}, or {@code all}. */
@@ -120,7 +120,7 @@ public final class SparseGemmSweep {
      * @throws IllegalArgumentException for an item that is no preset, no custom problem, or a regular expression
      *     that is malformed or matches no case: a typo must not silently shrink a sweep
      */
-    public static List<SparseGemmCase> select(String selection) {
+    public static List<TwoFourGemmCase> select(String selection) {
         List<String> items = new ArrayList<>();
         for (String item : (selection == null ? "" : selection).split(",")) {
             if (!item.isBlank()) {
@@ -130,15 +130,15 @@ public final class SparseGemmSweep {
         if (items.isEmpty()) {
             items.add("all");
         }
-        List<SparseGemmCase> cases = new ArrayList<>();
-        List<SparseGemmCase> universe = null;
+        List<TwoFourGemmCase> cases = new ArrayList<>();
+        List<TwoFourGemmCase> universe = null;
         for (String item : items) {
-            Supplier<List<SparseGemmCase>> preset = PRESETS.get(item);
+            Supplier<List<TwoFourGemmCase>> preset = PRESETS.get(item);
             Matcher custom = CUSTOM.matcher(item);
             if (preset != null) {
                 cases.addAll(preset.get());
             } else if (custom.matches()) {
-                cases.add(SparseGemmCase.custom(Integer.parseInt(custom.group(1)), Integer.parseInt(custom.group(2)),
+                cases.add(TwoFourGemmCase.custom(Integer.parseInt(custom.group(1)), Integer.parseInt(custom.group(2)),
                         Integer.parseInt(custom.group(3)), "bf16".equals(custom.group(4)) ? DType.BF16 : DType.F16));
             } else {
                 Pattern pattern;
@@ -151,7 +151,7 @@ public final class SparseGemmSweep {
                 if (universe == null) {
                     universe = PRESETS.get("everything").get();
                 }
-                List<SparseGemmCase> matched = universe.stream().filter(c -> pattern.matcher(c.id()).find()).toList();
+                List<TwoFourGemmCase> matched = universe.stream().filter(c -> pattern.matcher(c.id()).find()).toList();
                 if (matched.isEmpty()) {
                     throw new IllegalArgumentException("case selection item '" + item + "' matches no case (presets: "
                             + String.join(", ", PRESETS.keySet()) + ")");
@@ -163,15 +163,15 @@ public final class SparseGemmSweep {
     }
 
     @SafeVarargs
-    private static List<SparseGemmCase> concat(List<SparseGemmCase>... lists) {
-        List<SparseGemmCase> all = new ArrayList<>();
-        for (List<SparseGemmCase> list : lists) {
+    private static List<TwoFourGemmCase> concat(List<TwoFourGemmCase>... lists) {
+        List<TwoFourGemmCase> all = new ArrayList<>();
+        for (List<TwoFourGemmCase> list : lists) {
             all.addAll(list);
         }
         return all;
     }
 
-    private static List<SparseGemmCase> distinct(List<SparseGemmCase> cases) {
+    private static List<TwoFourGemmCase> distinct(List<TwoFourGemmCase> cases) {
         Set<String> seen = new LinkedHashSet<>();
         return cases.stream().filter(c -> seen.add(c.id())).toList();
     }

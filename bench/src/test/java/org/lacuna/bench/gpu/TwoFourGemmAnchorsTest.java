@@ -16,11 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.bench.Json;
 import picocli.CommandLine;
 
-class SparseGemmAnchorsTest {
+class TwoFourGemmAnchorsTest {
     private static final String CASE = "square-1024-f16";
     private static final String DECODE = "llama-7b-ffn-up-11008x4096-t1-f16";
 
-    /** A PyTorch measurement as sparse_gemm_anchor.py writes it. */
+    /** A PyTorch measurement as two_four_gemm_anchor.py writes it. */
     private static String measured(String name, double medianMs, long flops, String extra) {
         return """
                 {"name": "%s", "kernel": "k", "timer": "device", "samples": 100, "launchesPerSample": 2,
@@ -32,7 +32,7 @@ class SparseGemmAnchorsTest {
     }
 
     private static final String ANCHORS = """
-            {"schema": "lacuna-sparse-gemm-anchor/1", "startedAt": "2026-11-23T01:00:00Z",
+            {"schema": "lacuna-two-four-gemm-anchor/1", "startedAt": "2026-11-23T01:00:00Z",
              "finishedAt": "2026-11-23T01:01:30Z", "status": "partial", "dryRun": false, "selection": "x",
              "environment": {"torch": "2.9.0", "cusparselt": 700},
              "cases": [
@@ -64,7 +64,7 @@ class SparseGemmAnchorsTest {
         return new BenchReport(BenchReport.SCHEMA, "a", "b", "ok", null, device,
                 new BenchReport.Settings(MeasurementPlan.defaults(), 256L << 20),
                 List.of(new BenchReport.BenchmarkOutcome("memory", "ok", null, 1, List.of()),
-                        new BenchReport.BenchmarkOutcome("sparse-gemm", "ok", null, 2, sparse)));
+                        new BenchReport.BenchmarkOutcome("two-four-gemm", "ok", null, 2, sparse)));
     }
 
     private static Map<String, BenchResult> rowsOf(BenchReport.BenchmarkOutcome outcome, String caseId) {
@@ -75,10 +75,10 @@ class SparseGemmAnchorsTest {
 
     @Test
     void pytorchTimingsJoinTheReportWithTheRatios() throws Exception {
-        SparseGemmAnchors.Merged merged = SparseGemmAnchors.merge(report(), Json.MAPPER.readTree(ANCHORS), 0, null);
+        TwoFourGemmAnchors.Merged merged = TwoFourGemmAnchors.merge(report(), Json.MAPPER.readTree(ANCHORS), 0, null);
         List<BenchReport.BenchmarkOutcome> outcomes = merged.report().benchmarks();
 
-        assertEquals(List.of("memory", "sparse-gemm", "sparse-gemm-anchors", "sparse-gemm-anchors-problems"),
+        assertEquals(List.of("memory", "two-four-gemm", "two-four-gemm-anchors", "two-four-gemm-anchors-problems"),
                 outcomes.stream().map(BenchReport.BenchmarkOutcome::name).toList());
         BenchReport.BenchmarkOutcome anchors = outcomes.get(2);
         assertEquals("ok", anchors.status());
@@ -118,7 +118,7 @@ class SparseGemmAnchorsTest {
     @Test
     void aFailedScriptIsAFailureEvenWithPartialTimings() throws Exception {
         String cutShort = ANCHORS.replace("\"status\": \"partial\"", "\"status\": \"running\"");
-        SparseGemmAnchors.Merged merged = SparseGemmAnchors.merge(report(), Json.MAPPER.readTree(cutShort), 137, null);
+        TwoFourGemmAnchors.Merged merged = TwoFourGemmAnchors.merge(report(), Json.MAPPER.readTree(cutShort), 137, null);
         BenchReport.BenchmarkOutcome problems = merged.report().benchmarks().getLast();
         assertEquals("failed", problems.status());
         assertTrue(problems.error().startsWith("anchor script stopped before finishing (exit 137)"), problems.error());
@@ -129,7 +129,7 @@ class SparseGemmAnchorsTest {
     void aPytorchResultOffTheProductIsListedAsAProblem() throws Exception {
         String wrong = ANCHORS.replace("\"algId\": 2", "\"algId\": 2, \"relativeError\": 0.4")
                 .replaceFirst("\"workingSetBytes\": 270532608", "\"workingSetBytes\": 270532608, \"relativeError\": null");
-        SparseGemmAnchors.Merged merged = SparseGemmAnchors.merge(report(), Json.MAPPER.readTree(wrong), 0, null);
+        TwoFourGemmAnchors.Merged merged = TwoFourGemmAnchors.merge(report(), Json.MAPPER.readTree(wrong), 0, null);
         List<String> lines = merged.report().benchmarks().getLast().error().lines().toList();
         assertTrue(lines.contains(CASE + ": PyTorch cusparselt result is off the fp32 product (relative error 0.4)"),
                 lines.toString());
@@ -141,12 +141,12 @@ class SparseGemmAnchorsTest {
 
     @Test
     void withoutAnchorsTheRecordSaysWhy() {
-        SparseGemmAnchors.Merged skipped = SparseGemmAnchors.merge(report(), null, 0, "PyTorch does not import here");
+        TwoFourGemmAnchors.Merged skipped = TwoFourGemmAnchors.merge(report(), null, 0, "PyTorch does not import here");
         BenchReport.BenchmarkOutcome last = skipped.report().benchmarks().getLast();
-        assertEquals("sparse-gemm-anchors", last.name());
+        assertEquals("two-four-gemm-anchors", last.name());
         assertEquals("skipped", last.status());
         assertEquals("PyTorch does not import here", last.error());
-        assertEquals("failed", SparseGemmAnchors.merge(report(), null, 1, "crashed").report().benchmarks().getLast()
+        assertEquals("failed", TwoFourGemmAnchors.merge(report(), null, 1, "crashed").report().benchmarks().getLast()
                 .status());
     }
 
@@ -158,7 +158,7 @@ class SparseGemmAnchorsTest {
         Files.writeString(anchors, ANCHORS);
         Path merged = dir.resolve("merged.json");
 
-        assertEquals(0, new CommandLine(new SparseGemmAnchors()).execute("--bench-json", bench.toString(),
+        assertEquals(0, new CommandLine(new TwoFourGemmAnchors()).execute("--bench-json", bench.toString(),
                 "--anchors-json", anchors.toString(), "--out", merged.toString()));
         BenchReport read = Json.MAPPER.readValue(merged.toFile(), BenchReport.class);
         assertEquals(4, read.benchmarks().size());
@@ -171,12 +171,12 @@ class SparseGemmAnchorsTest {
         try (var files = Files.list(record)) {
             Path markdown = files.filter(p -> p.toString().endsWith(".md")).findFirst().orElseThrow();
             String md = Files.readString(markdown);
-            assertTrue(md.contains("| sparse-gemm-anchors | twofour |"), md);
+            assertTrue(md.contains("| two-four-gemm-anchors | twofour |"), md);
             assertTrue(md.contains("| pytorch-cusparselt | 1.20x |"), md);
-            assertTrue(md.contains("| sparse-gemm-anchors-problems | **partial** |"), md);
+            assertTrue(md.contains("| two-four-gemm-anchors-problems | **partial** |"), md);
         }
 
-        assertEquals(2, new CommandLine(new SparseGemmAnchors()).execute("--bench-json",
+        assertEquals(2, new CommandLine(new TwoFourGemmAnchors()).execute("--bench-json",
                 dir.resolve("absent.json").toString(), "--anchors-json", anchors.toString(), "--out", merged.toString()));
     }
 
@@ -184,13 +184,13 @@ class SparseGemmAnchorsTest {
     @Test
     void theAnchorScriptsDryRunMerges(@TempDir Path dir) throws Exception {
         Path anchors = dir.resolve("anchors.json");
-        SparseGemmSweepTest.python("--dry-run", "--cases", "smoke,1x128x64", "--samples", "20", "--out",
+        TwoFourGemmSweepTest.python("--dry-run", "--cases", "smoke,1x128x64", "--samples", "20", "--out",
                 anchors.toString());
         JsonNode written = Json.MAPPER.readTree(anchors.toFile());
-        assertEquals("lacuna-sparse-gemm-anchor/1", written.path("schema").asText());
+        assertEquals("lacuna-two-four-gemm-anchor/1", written.path("schema").asText());
         assertEquals("partial", written.path("status").asText()); // the dry run rejects 1-token cuSPARSELt cases
         assertEquals(3, written.path("cases").size());
-        List<SparseGemmCase> cases = SparseGemmSweep.select("smoke,1x128x64");
+        List<TwoFourGemmCase> cases = TwoFourGemmSweep.select("smoke,1x128x64");
         for (int i = 0; i < cases.size(); i++) {
             JsonNode c = written.path("cases").get(i);
             assertEquals(cases.get(i).id(), c.path("case").asText());
@@ -208,8 +208,8 @@ class SparseGemmAnchorsTest {
         }).toList();
         BenchReport report = new BenchReport(BenchReport.SCHEMA, "a", "b", "ok", null, null,
                 new BenchReport.Settings(MeasurementPlan.defaults(), 256L << 20),
-                List.of(new BenchReport.BenchmarkOutcome("sparse-gemm", "ok", null, 1, ours)));
-        SparseGemmAnchors.Merged merged = SparseGemmAnchors.merge(report, written, 0, null);
+                List.of(new BenchReport.BenchmarkOutcome("two-four-gemm", "ok", null, 1, ours)));
+        TwoFourGemmAnchors.Merged merged = TwoFourGemmAnchors.merge(report, written, 0, null);
         BenchReport.BenchmarkOutcome outcome = merged.report().benchmarks().get(1);
         Map<String, BenchResult> square = rowsOf(outcome, "square-1024-f16");
         assertEquals(written.path("cases").get(0).path("results").path("cusparselt").path("medianMs").asDouble() / 0.01,
@@ -223,8 +223,8 @@ class SparseGemmAnchorsTest {
     void theAnchorScriptsStatisticsMatchTheHarness() throws Exception {
         double[] samples = {0.31, 0.27, 0.5, 0.29, 0.28, 1.7, 0.3, 0.26, 0.33, 0.27, 0.41};
         String list = java.util.Arrays.toString(samples);
-        List<String> out = SparseGemmSweepTest.python("-c",
-                "import json, sparse_gemm_anchor as a; print(json.dumps(a.statistics(" + list + ")))");
+        List<String> out = TwoFourGemmSweepTest.python("-c",
+                "import json, two_four_gemm_anchor as a; print(json.dumps(a.statistics(" + list + ")))");
         JsonNode stats = Json.MAPPER.readTree(out.getFirst());
         SampleStatistics expected = SampleStatistics.of(samples);
         assertEquals(expected.median(), stats.path("medianMs").asDouble(), 1e-15);

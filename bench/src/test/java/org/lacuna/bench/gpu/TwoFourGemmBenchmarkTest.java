@@ -13,7 +13,7 @@ import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.BackendProvider;
 
 /** The benchmark end to end on the CPU backend, whose linear ops are the reference the GPU's are tested against. */
-class SparseGemmBenchmarkTest {
+class TwoFourGemmBenchmarkTest {
     private static final MeasurementPlan QUICK = new MeasurementPlan(2, 0, 6, 3, 1_000, 0);
 
     private Backend backend;
@@ -33,14 +33,14 @@ class SparseGemmBenchmarkTest {
     @Test
     void isRegisteredUnderItsName() {
         assertTrue(GpuBenchMain.registeredBenchmarks(java.util.regex.Pattern.compile("sparse")).stream()
-                .anyMatch(b -> b instanceof SparseGemmBenchmark && b.name().equals("sparse-gemm")));
+                .anyMatch(b -> b instanceof TwoFourGemmBenchmark && b.name().equals("two-four-gemm")));
     }
 
     @Test
     void eachCaseGivesATwoFourResultAnchoredOnDenseWithCheckedOutputs() {
         BenchContext context = new BenchContext(backend, QUICK, 1 << 20, Optional.of(
                 new DevicePeaks.PeakBandwidth(100, "test")));
-        List<BenchResult> results = new SparseGemmBenchmark("8x128x64,3x130x70-bf16").run(context);
+        List<BenchResult> results = new TwoFourGemmBenchmark("8x128x64,3x130x70-bf16").run(context);
 
         assertEquals(List.of("twofour", "dense", "twofour", "dense"), results.stream().map(BenchResult::name).toList());
         BenchResult twoFour = results.get(0);

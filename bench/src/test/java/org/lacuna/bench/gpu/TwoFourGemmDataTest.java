@@ -10,20 +10,20 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.HalfFloats;
 
-class SparseGemmDataTest {
+class TwoFourGemmDataTest {
     @Test
     void inputsAreNeverZeroAndDoNotDependOnThreads() {
-        float[] values = SparseGemmData.randomNonZero(3_000_017, 5);
+        float[] values = TwoFourGemmData.randomNonZero(3_000_017, 5);
         int negative = 0;
         for (float v : values) {
             assertTrue(Math.abs(v) >= 0.25f && Math.abs(v) < 1f, "value " + v);
             negative += v < 0 ? 1 : 0;
         }
         assertEquals(0.5, negative / (double) values.length, 0.01);
-        assertArrayEquals(values, SparseGemmData.randomNonZero(3_000_017, 5));
+        assertArrayEquals(values, TwoFourGemmData.randomNonZero(3_000_017, 5));
         // X is built without the float copy; it must hold the same values.
-        assertArrayEquals(SparseGemmData.toHalves(SparseGemmData.randomNonZero(96L * 200, seedOfX(96, 200)), DType.BF16),
-                SparseGemmData.activations(96, 200, DType.BF16));
+        assertArrayEquals(TwoFourGemmData.toHalves(TwoFourGemmData.randomNonZero(96L * 200, seedOfX(96, 200)), DType.BF16),
+                TwoFourGemmData.activations(96, 200, DType.BF16));
     }
 
     private static long seedOfX(int tokens, int in) {
@@ -32,7 +32,7 @@ class SparseGemmDataTest {
 
     @Test
     void theWeightKeepsBothFormsAndTheCheckedRowsAsStored() {
-        SparseGemmData.Weight weight = SparseGemmData.weight(200, 72, DType.F16);
+        TwoFourGemmData.Weight weight = TwoFourGemmData.weight(200, 72, DType.F16);
         float[] pruned = weight.twoFour().decompress();
 
         assertEquals(200 * 72, weight.dense().length);
@@ -60,26 +60,26 @@ class SparseGemmDataTest {
 
     @Test
     void checkedColumnsSpreadFromFirstToLast() {
-        int[] columns = SparseGemmData.checkedColumns(11008);
+        int[] columns = TwoFourGemmData.checkedColumns(11008);
         assertEquals(64, columns.length);
         assertEquals(0, columns[0]);
         assertEquals(11007, columns[63]);
         for (int i = 1; i < columns.length; i++) {
             assertTrue(columns[i] > columns[i - 1]);
         }
-        assertArrayEquals(new int[] {0, 1, 2}, SparseGemmData.checkedColumns(3));
-        assertArrayEquals(new int[] {0}, SparseGemmData.checkedColumns(1));
-        assertArrayEquals(new int[] {0, 8, 16}, SparseGemmData.checkedTokens(17));
-        assertArrayEquals(new int[] {0}, SparseGemmData.checkedTokens(1));
+        assertArrayEquals(new int[] {0, 1, 2}, TwoFourGemmData.checkedColumns(3));
+        assertArrayEquals(new int[] {0}, TwoFourGemmData.checkedColumns(1));
+        assertArrayEquals(new int[] {0, 8, 16}, TwoFourGemmData.checkedTokens(17));
+        assertArrayEquals(new int[] {0}, TwoFourGemmData.checkedTokens(1));
     }
 
     @Test
     void theCheckAcceptsOutputRoundingAndCatchesAWrongValue() {
         int in = 4096;
-        float[][] x = {SparseGemmData.randomNonZero(in, 1), SparseGemmData.randomNonZero(in, 2)};
+        float[][] x = {TwoFourGemmData.randomNonZero(in, 1), TwoFourGemmData.randomNonZero(in, 2)};
         float[][] w = new float[3][];
         for (int c = 0; c < w.length; c++) {
-            w[c] = SparseGemmData.randomNonZero(in, 10 + c);
+            w[c] = TwoFourGemmData.randomNonZero(in, 10 + c);
         }
         int[] tokens = {0, 7};
         int[] columns = {0, 2, 5};
@@ -95,7 +95,7 @@ class SparseGemmDataTest {
                     y[t][columns[c]] = HalfFloats.roundTo(dtype, (float) sum);
                 }
             }
-            assertEquals("ok", SparseGemmData.check(tokens, y, x, columns, w, dtype));
+            assertEquals("ok", TwoFourGemmData.check(tokens, y, x, columns, w, dtype));
 
             // The largest product term dropped (a misread index), or a NaN: both must show.
             int largest = 0;
@@ -103,20 +103,20 @@ class SparseGemmDataTest {
                 largest = Math.abs(x[1][k] * w[2][k]) > Math.abs(x[1][largest] * w[2][largest]) ? k : largest;
             }
             y[1][5] -= x[1][largest] * w[2][largest];
-            String dropped = SparseGemmData.check(tokens, y, x, columns, w, dtype);
+            String dropped = TwoFourGemmData.check(tokens, y, x, columns, w, dtype);
             assertTrue(dropped.startsWith("MISMATCH in 1 of 6 values, worst y[7, 5]"), dropped);
             y[0][0] = Float.NaN;
-            assertTrue(SparseGemmData.check(tokens, y, x, columns, w, dtype).startsWith("MISMATCH in 2 of 6"));
+            assertTrue(TwoFourGemmData.check(tokens, y, x, columns, w, dtype).startsWith("MISMATCH in 2 of 6"));
         }
     }
 
     @Test
     void theWeightCacheKeepsRecentWeightsWithinItsBudget() {
-        long oneWeight = SparseGemmData.weight(128, 64, DType.F16).hostBytes();
-        SparseGemmData.WeightCache cache = new SparseGemmData.WeightCache(2 * oneWeight);
-        SparseGemmData.Weight a = cache.get(128, 64, DType.F16);
+        long oneWeight = TwoFourGemmData.weight(128, 64, DType.F16).hostBytes();
+        TwoFourGemmData.WeightCache cache = new TwoFourGemmData.WeightCache(2 * oneWeight);
+        TwoFourGemmData.Weight a = cache.get(128, 64, DType.F16);
         assertSame(a, cache.get(128, 64, DType.F16));
-        SparseGemmData.Weight b = cache.get(128, 64, DType.BF16);
+        TwoFourGemmData.Weight b = cache.get(128, 64, DType.BF16);
         assertEquals(2, cache.size());
         cache.get(128, 64, DType.F16); // a is now the most recent: the next weight evicts b
         cache.get(120, 64, DType.F16); // no larger than a or b

@@ -18,36 +18,36 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lacuna.runtime.data.DType;
 
-class SparseGemmSweepTest {
+class TwoFourGemmSweepTest {
     /** The anchor script, from the bench module's directory (where Maven runs the tests). */
-    static final Path SCRIPT = Path.of("anchors", "sparse_gemm_anchor.py");
+    static final Path SCRIPT = Path.of("anchors", "two_four_gemm_anchor.py");
 
-    private static List<String> ids(List<SparseGemmCase> cases) {
-        return cases.stream().map(SparseGemmCase::id).toList();
+    private static List<String> ids(List<TwoFourGemmCase> cases) {
+        return cases.stream().map(TwoFourGemmCase::id).toList();
     }
 
     @Test
     void allPutsTheHeadlineCasesFirstThenEveryOtherCaseOnce() {
-        List<SparseGemmCase> all = SparseGemmSweep.select("all");
-        List<SparseGemmCase> headline = SparseGemmSweep.headline();
+        List<TwoFourGemmCase> all = TwoFourGemmSweep.select("all");
+        List<TwoFourGemmCase> headline = TwoFourGemmSweep.headline();
 
         assertEquals(27, headline.size()); // 8192³, 6 FFN shapes x {2048, 16384}, 7 shapes x {1, 16}
         assertEquals(45, all.size());      // 5 squares x 2 dtypes + 7 shapes x 5 token counts
         assertEquals(ids(headline), ids(all.subList(0, headline.size())));
         assertEquals("square-8192-f16", all.getFirst().id());
         assertEquals(all.size(), ids(all).stream().distinct().count());
-        for (int n : SparseGemmSweep.SQUARE_SIZES) {
+        for (int n : TwoFourGemmSweep.SQUARE_SIZES) {
             assertTrue(ids(all).contains("square-" + n + "-f16"));
             assertTrue(ids(all).contains("square-" + n + "-bf16"));
         }
         assertTrue(ids(all).contains("llama-7b-ffn-down-4096x11008-t128-f16"));
         assertTrue(all.stream().filter(c -> !c.model().equals("square")).allMatch(c -> c.dtype() == DType.F16));
-        assertEquals(80, SparseGemmSweep.select("everything").size());
+        assertEquals(80, TwoFourGemmSweep.select("everything").size());
     }
 
     @Test
     void theHeadlineHoldsTheBigSquareTheFfnPrefillsAndTheDecodeBatches() {
-        for (SparseGemmCase c : SparseGemmSweep.headline()) {
+        for (TwoFourGemmCase c : TwoFourGemmSweep.headline()) {
             boolean square8192 = c.id().equals("square-8192-f16");
             boolean ffnPrefill = c.layer().startsWith("ffn") && c.tokens() >= 2048;
             boolean decode = c.tokens() == 1 || c.tokens() == 16;
@@ -57,39 +57,39 @@ class SparseGemmSweepTest {
 
     @Test
     void itemsCombinePresetsCustomProblemsAndRegularExpressionsInOrder() {
-        List<SparseGemmCase> cases = SparseGemmSweep.select(" smoke , 16x128x64-bf16,llama-7b-ffn-up.*t1-,square-1024");
+        List<TwoFourGemmCase> cases = TwoFourGemmSweep.select(" smoke , 16x128x64-bf16,llama-7b-ffn-up.*t1-,square-1024");
 
         assertEquals(List.of("square-1024-f16", "bert-base-ffn-up-3072x768-t128-f16", "custom-128x64-t16-bf16",
                 "llama-7b-ffn-up-11008x4096-t1-f16", "llama-7b-ffn-up-11008x4096-t1-bf16", "square-1024-bf16"),
                 ids(cases));
-        SparseGemmCase custom = cases.get(2);
+        TwoFourGemmCase custom = cases.get(2);
         assertEquals(16, custom.tokens());
         assertEquals(128, custom.out());
         assertEquals(64, custom.in());
         assertEquals(DType.BF16, custom.dtype());
-        assertEquals(DType.F16, SparseGemmSweep.select("3x5x7").getFirst().dtype());
+        assertEquals(DType.F16, TwoFourGemmSweep.select("3x5x7").getFirst().dtype());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"", " ", ",", "all"})
     void anEmptySelectionMeansAll(String selection) {
-        assertEquals(ids(SparseGemmSweep.select("all")), ids(SparseGemmSweep.select(selection)));
+        assertEquals(ids(TwoFourGemmSweep.select("all")), ids(TwoFourGemmSweep.select(selection)));
     }
 
     @Test
     void aTypoFailsInsteadOfShrinkingTheSweep() {
         IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
-                () -> SparseGemmSweep.select("headline,lamma"));
+                () -> TwoFourGemmSweep.select("headline,lamma"));
         assertTrue(none.getMessage().contains("'lamma' matches no case"), none.getMessage());
         IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
-                () -> SparseGemmSweep.select("square-(1024"));
+                () -> TwoFourGemmSweep.select("square-(1024"));
         assertTrue(malformed.getMessage().contains("square-(1024"), malformed.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> SparseGemmSweep.select("0x128x64"));
+        assertThrows(IllegalArgumentException.class, () -> TwoFourGemmSweep.select("0x128x64"));
     }
 
     @Test
     void workIsCountedDenseEquivalent() {
-        SparseGemmCase c = SparseGemmSweep.select("llama-7b-ffn-up-11008x4096-t2048-f16").getFirst();
+        TwoFourGemmCase c = TwoFourGemmSweep.select("llama-7b-ffn-up-11008x4096-t2048-f16").getFirst();
         assertEquals(2L * 2048 * 11008 * 4096, c.flops());
         assertEquals(2L * (2048 * 4096 + 2048 * 11008), c.activationBytes());
         assertEquals(c.activationBytes() + 2L * 11008 * 4096, c.denseBytes());
@@ -103,7 +103,7 @@ class SparseGemmSweepTest {
             "llama.*t16-,7x96x40-bf16,squares,bert-base-attn-proj"})
     void theAnchorScriptSelectsTheSameCases(String selection) throws Exception {
         List<String> python = python("--list-cases", "--cases", selection);
-        assertEquals(ids(SparseGemmSweep.select(selection)), python);
+        assertEquals(ids(TwoFourGemmSweep.select(selection)), python);
     }
 
     @Test
@@ -139,7 +139,7 @@ class SparseGemmSweepTest {
         }
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().remove("LACUNA_SPARSE_GEMM_CASES");
+        builder.environment().remove("LACUNA_TWO_FOUR_GEMM_CASES");
         builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         builder.environment().put("PYTHONPATH", SCRIPT.getParent().toAbsolutePath().toString());
         return builder.start();
