@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
@@ -61,7 +60,11 @@ class KittiSweepTest {
         int[] about = {86_000, 55_000, 31_000};
         int[] exact = {86_068, 55_392, 31_226};
         for (int i = 0; i < sizes.length; i++) {
-            VoxelizedCloud voxels = new CpuVoxelizer().voxelize(sweep, Voxelization.cubic(sizes[i], VoxelReduction.MEAN));
+            VoxelizedCloud voxels;
+            try (Session session = Lacuna.open("cpu", 0)) {
+                voxels = session.backend().ops().voxelization().voxelize(sweep,
+                        Voxelization.cubic(sizes[i], VoxelReduction.MEAN));
+            }
             System.out.printf("KITTI sweep at %.2f m: %,d voxels%n", sizes[i], voxels.voxelCount());
             assertEquals(about[i], voxels.voxelCount(), about[i] * 0.03, "within 3% of the README at " + sizes[i]);
             assertEquals(exact[i], voxels.voxelCount(), "at " + sizes[i]);

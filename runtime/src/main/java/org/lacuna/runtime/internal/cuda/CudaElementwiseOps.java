@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
 import java.util.Map;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
@@ -35,10 +34,9 @@ final class CudaElementwiseOps implements ElementwiseOps {
         var function = modules.function("bias_activation.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(), "BLOCK", Integer.toString(BLOCK)),
                 "bias_activation");
-        CUdeviceptr biasPointer = bias == null ? new CUdeviceptr() : pointer(bias, "biasActivation");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "biasActivation")), Pointer.to(biasPointer),
-                Pointer.to(pointer(y, "biasActivation")), Pointer.to(new long[] {x.shape().rows()}),
-                Pointer.to(new long[] {x.shape().columns()}));
+        CUdeviceptr biasPointer = bias == null ? null : pointer(bias, "biasActivation");
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "biasActivation")).pointer(biasPointer)
+                .pointer(pointer(y, "biasActivation")).i64(x.shape().rows()).i64(x.shape().columns());
         modules.launch("bias_activation", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
@@ -51,8 +49,8 @@ final class CudaElementwiseOps implements ElementwiseOps {
         }
         var function = modules.function("cast.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "cast");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "cast")), Pointer.to(pointer(y, "cast")),
-                Pointer.to(new long[] {count}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "cast")).pointer(pointer(y, "cast"))
+                .i64(count);
         modules.launch("cast", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
@@ -65,8 +63,8 @@ final class CudaElementwiseOps implements ElementwiseOps {
         }
         var function = modules.function("row_reduce.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "OP", reduction.kernelName(), "BLOCK", Integer.toString(BLOCK)), "row_reduce");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "rowReduce")), Pointer.to(pointer(out, "rowReduce")),
-                Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "rowReduce"))
+                .pointer(pointer(out, "rowReduce")).i64(rows).i64(x.shape().columns());
         modules.launch("row_reduce", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream, parameters);
     }
 
@@ -80,8 +78,8 @@ final class CudaElementwiseOps implements ElementwiseOps {
         }
         var function = modules.function("residual_add.cu", Map.of("T_IN", a.dtype().kernelName(),
                 "BLOCK", Integer.toString(BLOCK)), "residual_add");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(a, call)), Pointer.to(pointer(b, call)),
-                Pointer.to(pointer(y, call)), Pointer.to(new long[] {count}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(a, call)).pointer(pointer(b, call))
+                .pointer(pointer(y, call)).i64(count);
         modules.launch("residual_add", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
@@ -95,10 +93,9 @@ final class CudaElementwiseOps implements ElementwiseOps {
         }
         var function = modules.function("layer_norm.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "layer_norm");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(pointer(gamma, call)),
-                Pointer.to(beta == null ? new CUdeviceptr() : pointer(beta, call)), Pointer.to(pointer(y, call)),
-                Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}),
-                Pointer.to(new float[] {(float) epsilon}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, call)).pointer(pointer(gamma, call))
+                .pointer(beta == null ? null : pointer(beta, call)).pointer(pointer(y, call)).i64(rows)
+                .i64(x.shape().columns()).f32((float) epsilon);
         modules.launch("layer_norm", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream,
                 parameters);
     }
@@ -113,9 +110,9 @@ final class CudaElementwiseOps implements ElementwiseOps {
         }
         var function = modules.function("batch_norm.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "batch_norm");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(pointer(scale, call)),
-                Pointer.to(pointer(shift, call)), Pointer.to(pointer(y, call)),
-                Pointer.to(new long[] {x.shape().rows()}), Pointer.to(new long[] {x.shape().columns()}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, call)).pointer(pointer(scale, call))
+                .pointer(pointer(shift, call)).pointer(pointer(y, call)).i64(x.shape().rows())
+                .i64(x.shape().columns());
         modules.launch("batch_norm", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
@@ -129,14 +126,13 @@ final class CudaElementwiseOps implements ElementwiseOps {
         }
         var function = modules.function("concat_columns.cu", Map.of("WIDTH", Integer.toString(y.dtype().byteSize()),
                 "BLOCK", Integer.toString(BLOCK)), "concat_columns");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(a, call)), Pointer.to(pointer(b, call)),
-                Pointer.to(pointer(y, call)), Pointer.to(new long[] {y.shape().dim(0)}),
-                Pointer.to(new long[] {a.shape().dim(1)}), Pointer.to(new long[] {b.shape().dim(1)}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(a, call)).pointer(pointer(b, call))
+                .pointer(pointer(y, call)).i64(y.shape().dim(0)).i64(a.shape().dim(1)).i64(b.shape().dim(1));
         modules.launch("concat_columns", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
     private long gridFor(long elements) {
-        return Math.min((elements + BLOCK - 1) / BLOCK, (long) multiprocessors * BLOCKS_PER_SM);
+        return LaunchGrid.gridStride(elements, BLOCK, (long) multiprocessors * BLOCKS_PER_SM);
     }
 
     private static CUdeviceptr pointer(DeviceArray array, String call) {

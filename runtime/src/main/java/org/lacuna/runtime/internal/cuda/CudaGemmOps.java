@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
 import java.util.Map;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
@@ -82,13 +81,11 @@ final class CudaGemmOps implements GemmOps {
         var function = modules.function(kernel + ".cu", constants, kernel);
         int shared = TwoFourGemmTiling.sharedBytes(blockN);
         modules.allowDynamicShared(kernel, function, shared);
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "linearTwoFour")),
-                Pointer.to(pointer(w.values(), "linearTwoFour")), Pointer.to(pointer(w.metadata(), "linearTwoFour")),
-                Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias, "linearTwoFour")),
-                Pointer.to(pointer(y, "linearTwoFour")), Pointer.to(new int[] {(int) tokens}),
-                Pointer.to(new int[] {w.out()}), Pointer.to(new int[] {w.in()}), Pointer.to(new int[] {w.paddedOut()}),
-                Pointer.to(new int[] {w.paddedIn()}));
-        modules.launch(kernel, function, (tokens + blockN - 1) / blockN,
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "linearTwoFour"))
+                .pointer(pointer(w.values(), "linearTwoFour")).pointer(pointer(w.metadata(), "linearTwoFour"))
+                .pointer(bias == null ? null : pointer(bias, "linearTwoFour")).pointer(pointer(y, "linearTwoFour"))
+                .i32((int) tokens).i32(w.out()).i32(w.in()).i32(w.paddedOut()).i32(w.paddedIn());
+        modules.launch(kernel, function, LaunchGrid.blocks(tokens, blockN),
                 w.paddedOut() / TwoFourGemmTiling.BLOCK_M, TwoFourGemmTiling.THREADS, shared, stream, parameters);
     }
 
