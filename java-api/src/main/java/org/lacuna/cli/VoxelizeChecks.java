@@ -27,7 +27,7 @@ final class VoxelizeChecks {
         List<CheckResult> results = new ArrayList<>();
         for (double size : new double[] {0.05, 0.2}) {
             Voxelization voxelization = Voxelization.cubic(size, VoxelReduction.MEAN);
-            var voxelizer = serving.backend().ops().convolution().voxelizer();
+            var voxelizer = serving.backend().ops().voxelization();
             voxelizer.voxelize(cloud, voxelization); // warm-up
             long start = System.nanoTime();
             VoxelizedCloud got = voxelizer.voxelize(cloud, voxelization);
