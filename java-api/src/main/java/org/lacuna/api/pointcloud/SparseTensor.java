@@ -45,12 +45,15 @@ public final class SparseTensor implements AutoCloseable {
      * @param coordinates [N, 4] row-major (batch, x, y, z), N >= 1, no coordinate twice
      * @param features    [N, channels] row-major
      * @param featureType F32, F16 or BF16
+     * @param tensorStride the grid spacing per axis (x, y, z); none given means 1, 1, 1 (freshly voxelised data)
      */
     public static SparseTensor of(Session session, int[] coordinates, float[] features, int channels, DType featureType,
                                   int... tensorStride) {
         String call = "SparseTensor.of";
-        Objects.requireNonNull(coordinates, "coordinates");
-        Objects.requireNonNull(features, "features");
+        if (coordinates == null || features == null) {
+            throw InvalidInputException.argument(call, coordinates == null ? "coordinates are null" : "features are null");
+        }
+        tensorStride = strideOrUnit(tensorStride);
         long n = checkShapes(call, coordinates.length, features.length, channels);
         SparseCoordinates.check(call, coordinates, tensorStride);
         // The set is made from the host copy, so no layer downloads the coordinates again.
@@ -84,12 +87,14 @@ public final class SparseTensor implements AutoCloseable {
 
     /**
      * Wraps tensors already on the device, after checking them; the sparse tensor takes them over (closing it
-     * closes them). The check downloads the coordinates once.
+     * closes them). The check downloads the coordinates once. No stride given means 1, 1, 1.
      */
     public static SparseTensor fromTensors(Tensor coordinates, Tensor features, int... tensorStride) {
         String call = "SparseTensor.fromTensors";
-        Objects.requireNonNull(coordinates, "coordinates");
-        Objects.requireNonNull(features, "features");
+        if (coordinates == null || features == null) {
+            throw InvalidInputException.argument(call, coordinates == null ? "coordinates are null" : "features are null");
+        }
+        tensorStride = strideOrUnit(tensorStride);
         if (coordinates.isClosed() || features.isClosed()) {
             throw new ResourceClosedException(call,
                     coordinates.isClosed() ? "the coordinates tensor" : "the features tensor");
@@ -120,6 +125,11 @@ public final class SparseTensor implements AutoCloseable {
         return tensor;
     }
 
+    /** The stride of freshly voxelised data when the caller gives none; a given one is checked as it is. */
+    private static int[] strideOrUnit(int[] tensorStride) {
+        return tensorStride == null || tensorStride.length == 0 ? new int[] {1, 1, 1} : tensorStride;
+    }
+
     private static long checkShapes(String call, long coordinateValues, long featureValues, long channels) {
         if (coordinateValues % 4 != 0) {
             throw InvalidInputException.shape(call, coordinateValues + " coordinate values are not rows of 4 (batch,"
@@ -141,7 +151,9 @@ public final class SparseTensor implements AutoCloseable {
 
     private static SparseTensor upload(String call, Session session, int[] coordinates, float[] features, long n,
                                        int channels, DType featureType, int[] tensorStride) {
-        Objects.requireNonNull(session, "session");
+        if (session == null) {
+            throw InvalidInputException.argument(call, "the session is null");
+        }
         int[] stride = SparseCoordinates.checkTensorStride(call, tensorStride);
         if (featureType == null || !featureType.isFloatingPoint()) {
             throw InvalidInputException.dtype(call, "features must be F32, F16 or BF16, not " + featureType);

@@ -45,6 +45,34 @@ class SparseTensorTest {
     }
 
     @Test
+    void withoutAStrideTheGridIsUnitAndTheRealChecksSpeak() {
+        try (Session s = cpu()) {
+            try (SparseTensor t = SparseTensor.of(s, new int[] {0, 3, -1, 7}, new float[] {2}, 1, DType.F32)) {
+                assertArrayEquals(new int[] {1, 1, 1}, t.tensorStride());
+                assertArrayEquals(new int[] {0, 3, -1, 7}, t.coordinates().toIntArray());
+            }
+            var duplicate = assertThrows(InvalidInputException.class,
+                    () -> SparseTensor.of(s, new int[] {0, 1, 1, 1, 0, 1, 1, 1}, new float[2], 1, DType.F32));
+            assertTrue(duplicate.getMessage().contains("row 1 repeats (0, 1, 1, 1)"), duplicate.getMessage());
+            var range = assertThrows(InvalidInputException.class,
+                    () -> SparseTensor.of(s, new int[] {0, Integer.MAX_VALUE, 0, 0}, new float[1], 1, DType.F32));
+            assertFalse(range.getMessage().contains("stride"), range.getMessage());
+            var nulls = assertThrows(InvalidInputException.class,
+                    () -> SparseTensor.of(null, new int[] {0, 0, 0, 0}, new float[1], 1, DType.F32));
+            assertTrue(nulls.getMessage().contains("session is null"), nulls.getMessage());
+            assertThrows(InvalidInputException.class, () -> SparseTensor.of(s, null, new float[1], 1, DType.F32));
+            try (Tensor c = s.fromInts(new int[] {0, 5, 5, 5}, 1, 4); Tensor f = s.fromFloats(new float[] {1},
+                    DType.F32, 1, 1); SparseTensor wrapped = SparseTensor.fromTensors(c, f)) {
+                assertArrayEquals(new int[] {1, 1, 1}, wrapped.tensorStride());
+            }
+        }
+        Session closed = cpu();
+        closed.close();
+        assertThrows(ResourceClosedException.class,
+                () -> SparseTensor.of(closed, new int[] {0, 0, 0, 0}, new float[1], 1, DType.F32));
+    }
+
+    @Test
     void duplicatesAreRejectedNamingTheFirstRepeat() {
         try (Session s = cpu()) {
             int[] coordinates = {0, 1, 1, 1, 0, 2, 2, 2, 0, 1, 1, 1};
