@@ -8,8 +8,8 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * One partition through a model, {@code batchSize} rows at a time: rows are pulled lazily from Spark's iterator, so a
