@@ -2,15 +2,18 @@ package org.lacuna.spark;
 
 import org.apache.spark.sql.SparkSession;
 
-/** The tests' Spark: local mode with two task threads, no UI, and Lacuna's executor plugin. */
-final class LocalSpark {
+/**
+ * The tests' Spark: local mode with two task threads, no UI, and Lacuna's executor plugin. One session for every
+ * test class of the run (Spark stops it at JVM exit), so the suite pays Spark's start-up once.
+ */
+public final class LocalSpark {
     private LocalSpark() {
     }
 
-    static SparkSession start(String name) {
+    public static synchronized SparkSession shared() {
         return SparkSession.builder()
                 .master("local[2]")
-                .appName("lacuna-spark-test-" + name)
+                .appName("lacuna-spark-tests")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1")
                 // Keep repartition(n) at n partitions: the tests place rows in several partitions on purpose.
@@ -18,11 +21,5 @@ final class LocalSpark {
                 .config("spark.sql.shuffle.partitions", "3")
                 .config("spark.plugins", LacunaSparkPlugin.class.getName())
                 .getOrCreate();
-    }
-
-    static void stop(SparkSession spark) {
-        if (spark != null) {
-            spark.stop();
-        }
     }
 }

@@ -62,7 +62,7 @@ class SentenceEmbeddingTransformerTest {
         sentences = RealSentences.sentences(SENTENCES);
         session = Lacuna.open("cpu", 0);
         single = SentenceEmbedder.bundled(session, 0);
-        spark = LocalSpark.start("embedding");
+        spark = LocalSpark.shared();
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < sentences.size(); i++) {
             rows.add(RowFactory.create(i, sentences.get(i)));
@@ -78,7 +78,9 @@ class SentenceEmbeddingTransformerTest {
 
     @AfterAll
     static void stop() {
-        LocalSpark.stop(spark);
+        if (input != null) {
+            input.unpersist();
+        }
         if (session != null) {
             single.close();
             session.close();

@@ -12,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.text.SentenceEmbedder;
+import org.lacuna.spark.LocalSpark;
 
 /** The README's example runs as written, in local mode, on a small text file. */
 class EmbedSentencesTest {
@@ -21,19 +22,13 @@ class EmbedSentencesTest {
         Path input = dir.resolve("sentences.txt");
         Files.write(input, List.of("Spark runs the tasks.", "", "Lacuna runs the model once per executor.",
                 "Each executor loads it once."));
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("example")
-                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                .getOrCreate();
-        try {
-            long rows = EmbedSentences.run(spark, input.toString(), dir.resolve("out").toString());
-            assertEquals(3, rows, "one row per non-blank line");
-            for (Row row : spark.read().parquet(dir.resolve("out").toString()).collectAsList()) {
-                assertEquals(384, row.getList(row.fieldIndex("embedding")).size());
-                assertTrue(row.isNullAt(row.fieldIndex("lacuna_error")));
-                assertTrue(List.of("cpu", "cuda").contains(row.getString(row.fieldIndex("backend"))));
-            }
-        } finally {
-            spark.stop();
+        SparkSession spark = LocalSpark.shared();
+        long rows = EmbedSentences.run(spark, input.toString(), dir.resolve("out").toString());
+        assertEquals(3, rows, "one row per non-blank line");
+        for (Row row : spark.read().parquet(dir.resolve("out").toString()).collectAsList()) {
+            assertEquals(384, row.getList(row.fieldIndex("embedding")).size());
+            assertTrue(row.isNullAt(row.fieldIndex("lacuna_error")));
+            assertTrue(List.of("cpu", "cuda").contains(row.getString(row.fieldIndex("backend"))));
         }
     }
 }
