@@ -6,7 +6,7 @@ typedef unsigned short lacuna_f16;
 typedef unsigned short lacuna_bf16;
 typedef long long lacuna_i64;
 
-inline float emu_half_to_float(unsigned short h) {
+inline float emu_half_to_float_exact(unsigned short h) {
     unsigned sign = (h >> 15) & 1, exp = (h >> 10) & 31, mant = h & 1023;
     float v;
     if (exp == 0) v = std::ldexp((float)mant, -24);
@@ -14,6 +14,13 @@ inline float emu_half_to_float(unsigned short h) {
     else v = std::ldexp((float)(mant | 1024), (int)exp - 25);
     return sign ? -v : v;
 }
+// Decoding by table: the conversion is hot in the mma emulation.
+struct EmuHalfTable {
+    float value[65536];
+    EmuHalfTable() { for (unsigned i = 0; i < 65536; i++) value[i] = emu_half_to_float_exact((unsigned short)i); }
+};
+inline EmuHalfTable emu_half_table;
+inline float emu_half_to_float(unsigned short h) { return emu_half_table.value[h]; }
 inline unsigned short emu_float_to_half(float f) {
     if (std::isnan(f)) return 0x7e00;
     unsigned sign = std::signbit(f) ? 0x8000 : 0;
