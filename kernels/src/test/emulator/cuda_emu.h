@@ -80,6 +80,14 @@ struct EmuFiber {
     unsigned long long wait_generation = 0;
     std::vector<std::vector<EmuCopy>> groups;  // committed groups, oldest first
     std::vector<EmuCopy> open_group;
+    // wgmma state of this thread (ptx_emu.h): ops issued, where each committed group ends, registers in flight.
+    int wg_issued = 0;
+    std::vector<int> wg_group_ends;
+    int wg_completed = 0;
+    bool wg_fenced = false;
+    std::vector<std::pair<float*, float>> wg_in_flight;
+    std::vector<std::vector<float*>> wg_ops_registers;  // per op issued: the accumulator registers it writes  // accumulator register -> its value inside the async unit
+    bool proxy_dirty = false;  // cp.async writes landed since this thread's last fence.proxy.async
 };
 
 struct EmuWarp {
@@ -88,6 +96,18 @@ struct EmuWarp {
     unsigned long long generation = 0;
     // Exchange slots for collectives.
     unsigned long long slot64[32][8];
+    unsigned wide[32][16];
+};
+
+// One wgmma.mma_async.sp of a warpgroup: every thread's operands, gathered as the threads issue it; the product is
+// formed once, when the first thread's wait_group covers it (ptx_emu.h).
+struct EmuWgmmaOp {
+    int n = 0, dtype = 0, selector = -1, scale_d = 1, scale_a = 1, scale_b = 1, trans_b = 0, issued = 0;
+    unsigned long long descriptor = 0;
+    unsigned a[128][4];
+    unsigned e[128];
+    bool computed = false;
+    std::vector<float> product;  // [64][n]
 };
 
 // A warpgroup (4 consecutive warps, sm_90): its own barrier and exchange area for the wgmma emulation.
@@ -95,7 +115,7 @@ struct EmuWarpgroup {
     int arrived = 0;
     int live = 0;
     unsigned long long generation = 0;
-    unsigned long long slot[128][8];
+    std::vector<EmuWgmmaOp> ops;  // every wgmma.mma_async issued by this warpgroup, in order
 };
 
 constexpr size_t EMU_STACK_BYTES = 128 * 1024;
@@ -219,8 +239,36 @@ template <typename T> inline T __shfl_up_sync(unsigned, T v, int d) {
     return src < 0 ? v : r;
 }
 
-inline int atomicAdd(int* p, int v) { int old = *p; *p += v; return old; }
-inline int atomicMin(int* p, int v) { int old = *p; *p = std::min(old, v); return old; }
+// Atomics are plain read-modify-writes: fibers never switch inside one.
+template <typename T> inline T atomicAdd(T* p, T v) { T old = *p; *p = old + v; return old; }
+template <typename T> inline T atomicMin(T* p, T v) { T old = *p; *p = std::min(old, v); return old; }
+template <typename T> inline T atomicMax(T* p, T v) { T old = *p; *p = std::max(old, v); return old; }
+template <typename T> inline T atomicOr(T* p, T v) { T old = *p; *p = old | v; return old; }
+template <typename T> inline T atomicCAS(T* p, T compare, T value) {
+    T old = *p;
+    if (old == compare) *p = value;
+    return old;
+}
+inline unsigned __ballot_sync(unsigned mask, int predicate) {
+    EmuWarp& w = emu().warps[emu_warp()];
+    w.wide[emu_lane()][15] = predicate ? 1u : 0u;
+    emu_warp_barrier();
+    unsigned bits = 0;
+    for (int l = 0; l < 32; l++) {
+        const bool exists = (size_t)(emu_warp() * 32 + l) < emu().fibers.size() && !emu().fibers[emu_warp() * 32 + l].done;
+        if (exists && (mask >> l & 1) && w.wide[l][15]) bits |= 1u << l;
+    }
+    emu_warp_barrier();
+    return bits;
+}
+inline int __popc(unsigned v) { return __builtin_popcount(v); }
+inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
+inline int __ffsll(long long v) { return __builtin_ffsll(v); }
+inline int __ffs(int v) { return __builtin_ffs(v); }
+// The explicitly rounded double operations: the host's IEEE operations under round-to-nearest-even.
+inline double __ddiv_rn(double a, double b) { volatile double r = a / b; return r; }
+inline double __dadd_rn(double a, double b) { volatile double r = a + b; return r; }
+inline float __double2float_rn(double a) { volatile float r = (float)a; return r; }
 inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
 inline float __int_as_float(int u) { float f; memcpy(&f, &u, 4); return f; }
@@ -232,6 +280,7 @@ inline float fmaf(float a, float b, float c) { return std::fma(a, b, c); }
 inline float sqrtf(float a) { return std::sqrt(a); }
 inline float log2f(float a) { return std::log2(a); }
 inline float erff(float a) { return std::erf(a); }
+using std::floor;
 
 inline void emu_fiber_main() {
     emu().body();

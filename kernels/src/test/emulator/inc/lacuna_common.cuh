@@ -87,3 +87,13 @@ inline float lacuna_warp_max(float v) {
     for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
     return v;
 }
+
+#define LACUNA_ACT_none 0
+#define LACUNA_ACT_relu 1
+#define LACUNA_ACT_gelu 2
+template <int Act> inline float lacuna_activate(float x);
+template <> inline float lacuna_activate<LACUNA_ACT_none>(float x) { return x; }
+template <> inline float lacuna_activate<LACUNA_ACT_relu>(float x) { return fmaxf(x, 0.0f); }
+template <> inline float lacuna_activate<LACUNA_ACT_gelu>(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+
+#include "../ptx_emu.h"
