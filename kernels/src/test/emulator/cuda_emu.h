@@ -21,7 +21,7 @@
 #define __forceinline__ inline
 #define __restrict__ __restrict
 #define __launch_bounds__(...)
-#define __align__(x) alignas(x)
+#define __align__(x) __attribute__((aligned(x)))
 
 struct dim3e { unsigned x = 0, y = 0, z = 0; };
 struct uint4 { unsigned x, y, z, w; };

@@ -14,24 +14,26 @@ inline void lacuna_mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0,
     w.slot64[lane][6] = b0;
     w.slot64[lane][7] = b1;
     emu_warp_barrier();
-    float A[16][16], B[16][8];
-    for (int l = 0; l < 32; l++) {
-        const int g = l >> 2, t = l & 3;
-        auto lo = [](unsigned long long x) { return (unsigned short)(x & 0xffff); };
-        auto hi = [](unsigned long long x) { return (unsigned short)((x >> 16) & 0xffff); };
-        A[g][2 * t] = emu_decode<DtypeId>(lo(w.slot64[l][2]));     A[g][2 * t + 1] = emu_decode<DtypeId>(hi(w.slot64[l][2]));
-        A[g + 8][2 * t] = emu_decode<DtypeId>(lo(w.slot64[l][3])); A[g + 8][2 * t + 1] = emu_decode<DtypeId>(hi(w.slot64[l][3]));
-        A[g][2 * t + 8] = emu_decode<DtypeId>(lo(w.slot64[l][4])); A[g][2 * t + 9] = emu_decode<DtypeId>(hi(w.slot64[l][4]));
-        A[g + 8][2 * t + 8] = emu_decode<DtypeId>(lo(w.slot64[l][5])); A[g + 8][2 * t + 9] = emu_decode<DtypeId>(hi(w.slot64[l][5]));
-        B[2 * t][g] = emu_decode<DtypeId>(lo(w.slot64[l][6]));     B[2 * t + 1][g] = emu_decode<DtypeId>(hi(w.slot64[l][6]));
-        B[2 * t + 8][g] = emu_decode<DtypeId>(lo(w.slot64[l][7])); B[2 * t + 9][g] = emu_decode<DtypeId>(hi(w.slot64[l][7]));
-    }
-    emu_warp_barrier();
+    // This lane's outputs need rows g, g+8 of A and columns 2t, 2t+1 of B: decode only those.
     const int g = lane >> 2, t = lane & 3;
+    auto half = [](unsigned long long x, int h) { return (unsigned short)((x >> (16 * h)) & 0xffff); };
+    float A[2][16], B[2][16];
+    for (int hr = 0; hr < 2; hr++)
+        for (int k = 0; k < 16; k++) {
+            // A[row][k]: lane 4*(row%8) + (k%8)/2, register (row >= 8) + 2*(k >= 8), half k%2.
+            const unsigned long long reg = w.slot64[4 * g + (k % 8) / 2][2 + hr + 2 * (k >= 8)];
+            A[hr][k] = emu_decode<DtypeId>(half(reg, k & 1));
+        }
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < 16; k++) {
+            // B[k][col]: lane 4*col + (k%8)/2, register b0 (k < 8) or b1, half k%2.
+            const unsigned long long reg = w.slot64[4 * (2 * t + c) + (k % 8) / 2][6 + (k >= 8)];
+            B[c][k] = emu_decode<DtypeId>(half(reg, k & 1));
+        }
+    emu_warp_barrier();
     for (int r = 0; r < 4; r++) {
-        const int row = g + 8 * (r >> 1), col = 2 * t + (r & 1);
         double acc = 0;
-        for (int k = 0; k < 16; k++) acc += (double)A[row][k] * B[k][col];
+        for (int k = 0; k < 16; k++) acc += (double)A[r >> 1][k] * B[r & 1][k];
         d[r] = (float)(d[r] + acc);
     }
 }
