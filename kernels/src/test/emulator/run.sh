@@ -99,7 +99,7 @@ COVERED+=(sparseconv_map.cu)
 # The small kernels: every variant in one translation unit, each in its own namespace (compiles once, not 22 times).
 SMALL="$BUILD/gen/test_small_all.cpp"
 {
-    echo '#include "inc/lacuna_common.cuh"'
+    echo "#include \"$HERE/inc/lacuna_common.cuh\""
     echo "#include \"$HERE/test_small.h\""
     calls=()
     i=0

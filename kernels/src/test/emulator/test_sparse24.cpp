@@ -149,7 +149,8 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     c.metadata = f.u32("metadata");
     std::vector<unsigned short> x = f.u16("x");
     std::vector<float> bias = f.f32("bias");
-    std::vector<double> want = f.f64("expected");
+    std::vector<double> want = f.f64("linear");  // X · Wᵀ + bias in double (the Java side); activation here
+    for (double& v : want) v = activate(v);
     run("java:" + name, x, c, bias.empty() ? nullptr : &bias, n, m, k, want);
 }
 
@@ -168,7 +169,7 @@ static void invalid_nibble_case() {
     const double row0 = OutS::load(y[0]), row1 = OutS::load(y[1]);
     // (relu turns NaN into 0, as fmaxf does on the GPU: there only the neighbour row is checked)
     const bool hides_nan = LACUNA_CAT(LACUNA_ACT_, ACT) == LACUNA_ACT_relu;
-    CHECK((hides_nan || row0 != row0) && std::fabs(row1 - activate(1.0)) < 1e-3, "an unordered nibble must poison only its row (got %g, %g)", row0, row1);
+    CHECK((hides_nan || row0 != row0) && std::fabs(row1 - activate(1.0)) < 1e-2, "an unordered nibble must poison only its row (got %g, %g)", row0, row1);
 }
 
 int main(int argc, char** argv) {
