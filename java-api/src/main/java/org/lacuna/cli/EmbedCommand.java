@@ -20,12 +20,12 @@ import org.lacuna.api.io.NpyWriter;
 import org.lacuna.api.onnx.OnnxEncoder;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.SentenceEmbedder;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
-import picocli.CommandLine;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * Sentence embeddings from a BERT-family ONNX encoder: texts from the arguments, a file or standard input, one

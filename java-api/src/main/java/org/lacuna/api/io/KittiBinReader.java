@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**

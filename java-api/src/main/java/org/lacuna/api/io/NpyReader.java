@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**

@@ -5,7 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**

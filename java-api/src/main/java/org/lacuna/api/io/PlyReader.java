@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**

@@ -2,7 +2,7 @@ package org.lacuna.api.io;
 
 import java.nio.file.Path;
 import java.util.Locale;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /** Reads a point cloud with the reader its file extension names. */

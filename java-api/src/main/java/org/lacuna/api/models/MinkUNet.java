@@ -10,8 +10,8 @@ import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.layers.Linear;
 import org.lacuna.api.layers.SparseConcat;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
@@ -158,7 +158,7 @@ public final class MinkUNet implements AutoCloseable {
      */
     public SparseTensor forward(SparseTensor x) {
         if (closed) {
-            throw new org.lacuna.runtime.ResourceClosedException("MinkUNet.forward", "MinkUNet");
+            throw new org.lacuna.runtime.error.ResourceClosedException("MinkUNet.forward", "MinkUNet");
         }
         List<SparseTensor> skips = new ArrayList<>();
         try {

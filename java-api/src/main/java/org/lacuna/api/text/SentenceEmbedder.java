@@ -9,8 +9,8 @@ import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.models.BertEncoder;
 import org.lacuna.api.onnx.OnnxEncoder;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * Sentences in, embeddings out: a {@link SentenceTokenizer}, a {@link BertEncoder} read from ONNX, and

@@ -3,8 +3,8 @@ package org.lacuna.api.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.lacuna.api.io.TestFiles.assertMalformed;
 import static org.lacuna.api.io.TestFiles.ascii;
+import static org.lacuna.api.io.TestFiles.assertMalformed;
 import static org.lacuna.api.io.TestFiles.concat;
 
 import java.io.ByteArrayOutputStream;
@@ -18,7 +18,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 class NpyReaderTest {

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 /** Element types Lacuna tensors hold. */
 public enum DType {

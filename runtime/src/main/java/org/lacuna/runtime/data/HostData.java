@@ -1,8 +1,10 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Moves Java arrays to and from backend memory in any dtype: floats are rounded to F16/BF16 on the way in and

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 /**
  * What a backend runs on.

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** A capability gap: the device, backend or build cannot do what was asked (not a bug, not bad input). */
 public class NotSupportedException extends LacunaException {

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** A session, tensor, buffer or native handle was used after it was closed. */
 public class ResourceClosedException extends LacunaException {

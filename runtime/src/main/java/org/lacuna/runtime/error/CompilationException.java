@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** NVRTC rejected a kernel source. {@link #log()} is NVRTC's full log. */
 public class CompilationException extends LacunaException {

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /**
  * Root of every exception Lacuna throws. Carries the call that failed and a stable {@link ErrorCode},

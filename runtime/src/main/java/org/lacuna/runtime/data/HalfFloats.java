@@ -1,4 +1,6 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
+
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** Conversions between float and the 16-bit float formats, rounding to nearest even as the GPU's cvt.rn does. */
 public final class HalfFloats {

@@ -1,6 +1,8 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 import java.util.Objects;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * A typed, contiguous, row-major window onto a {@link DeviceBuffer}: what ops read and write.

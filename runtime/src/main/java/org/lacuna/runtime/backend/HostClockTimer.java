@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 /** {@link DeviceTimer#hostClock()}: {@link System#nanoTime()} at start and at stop, nothing to wait for or release. */
 final class HostClockTimer implements DeviceTimer {

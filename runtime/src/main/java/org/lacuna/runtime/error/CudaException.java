@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** A CUDA driver or library call failed. Names the call, the status code and, for launches, the kernel. */
 public class CudaException extends LacunaException {

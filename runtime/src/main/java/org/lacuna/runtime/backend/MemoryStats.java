@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 /**
  * A snapshot of a backend's memory pool.

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,7 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 import java.lang.foreign.MemorySegment;
+import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.OpSet;
 
 /**

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** Bad input from the caller: wrong shape, wrong dtype, out-of-range or non-finite values. */
 public class InvalidInputException extends LacunaException {

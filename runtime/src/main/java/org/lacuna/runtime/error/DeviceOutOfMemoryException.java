@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** An allocation failed even after the pool released everything it had cached. */
 public class DeviceOutOfMemoryException extends LacunaException {

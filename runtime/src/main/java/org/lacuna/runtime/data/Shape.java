@@ -1,6 +1,7 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 import java.util.Arrays;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** An immutable row-major tensor shape. */
 public final class Shape {

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 /**
  * Times work issued to a backend's stream: CUDA events on the GPU (no host synchronisation between start and stop),

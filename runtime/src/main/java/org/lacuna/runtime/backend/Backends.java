@@ -1,10 +1,12 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * Finds backends through {@link ServiceLoader} and opens the one that should serve: the one named by

@@ -1,4 +1,6 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
+
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * Service-provider interface of a backend, found through {@link java.util.ServiceLoader}. The available provider with

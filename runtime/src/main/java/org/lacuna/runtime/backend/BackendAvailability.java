@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 /** Whether a backend can serve on this machine and, if not, why. */
 public record BackendAvailability(boolean available, String reason) {

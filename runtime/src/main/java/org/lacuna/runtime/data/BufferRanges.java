@@ -1,6 +1,8 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 import java.lang.foreign.MemorySegment;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /** Bounds checks shared by every backend's copies, so an out-of-range copy fails clearly instead of faulting. */
 public final class BufferRanges {

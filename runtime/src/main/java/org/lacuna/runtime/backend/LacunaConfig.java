@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.backend;
 
 import java.nio.file.Path;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** Stable, machine-readable category of a {@link LacunaException}. */
 public enum ErrorCode {

@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** A native library (libcuda, NVRTC, cuBLAS, cuSPARSE) could not be found or loaded; the message lists every place tried and the loader's own error. */
 public class LibraryLoadException extends LacunaException {

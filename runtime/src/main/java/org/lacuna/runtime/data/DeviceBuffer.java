@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.data;
 
 /**
  * A block of memory owned by one backend: device memory for CUDA, off-heap memory for the CPU backend.

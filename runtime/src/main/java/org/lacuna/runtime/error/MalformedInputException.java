@@ -1,4 +1,4 @@
-package org.lacuna.runtime;
+package org.lacuna.runtime.error;
 
 /** A file or byte stream is missing, truncated or malformed. Names the source and what is wrong. */
 public class MalformedInputException extends LacunaException {
