@@ -12,8 +12,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
 
 /**
  * Runs every shipped CUDA kernel, in every declared variant, on the CPU: the emulator under
