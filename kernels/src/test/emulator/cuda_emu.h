@@ -4,6 +4,22 @@
 // so a kernel that reads a tile before waiting sees stale data.
 #pragma once
 #include <ucontext.h>
+
+// The emulator's large functions (scheduler, PTX parsing, the mma/wgmma emulation) are marked EMU_RUNTIME. By
+// default they are inline definitions, so one translation unit is a whole program. run.sh instead compiles them
+// once into emu_runtime.o (emu_runtime.cpp defines LACUNA_EMU_IMPLEMENTATION) and builds each test with
+// LACUNA_EMU_RUNTIME_OBJECT, which leaves only their declarations: a variant's compile then generates code for its
+// kernel and its test alone.
+#if defined(LACUNA_EMU_IMPLEMENTATION)
+#define EMU_RUNTIME
+#define EMU_RUNTIME_BODIES 1
+#elif defined(LACUNA_EMU_RUNTIME_OBJECT)
+#define EMU_RUNTIME
+#define EMU_RUNTIME_BODIES 0
+#else
+#define EMU_RUNTIME inline
+#define EMU_RUNTIME_BODIES 1
+#endif
 #include <cstdint>
 #include <cstring>
 #include <cmath>
@@ -282,14 +298,21 @@ inline float log2f(float a) { return std::log2(a); }
 inline float erff(float a) { return std::erf(a); }
 using std::floor;
 
-inline void emu_fiber_main() {
+EMU_RUNTIME void emu_fiber_main()
+#if EMU_RUNTIME_BODIES
+{
     emu().body();
     emu().current->done = true;
     emu_yield();  // never resumed
     abort();
 }
+#else
+;
+#endif
 
-inline void emu_start_fiber(EmuFiber& f, char* stack) {
+EMU_RUNTIME void emu_start_fiber(EmuFiber& f, char* stack)
+#if EMU_RUNTIME_BODIES
+{
     f.stack = stack;
 #if LACUNA_EMU_FAST_SWITCH
     // The frame emu_switch_stack pops: MXCSR and x87 control word, r15..r12, rbx, rbp, then the return address
@@ -312,6 +335,9 @@ inline void emu_start_fiber(EmuFiber& f, char* stack) {
     makecontext(&f.context.uc, (void (*)()) & emu_fiber_main, 0);
 #endif
 }
+#else
+;
+#endif
 
 // Whether a waiting fiber's barrier has opened (else the scheduler leaves it asleep).
 inline bool emu_runnable(const EmuFiber& f, unsigned t) {
@@ -325,7 +351,9 @@ inline bool emu_runnable(const EmuFiber& f, unsigned t) {
 }
 
 // Runs `kernel` over the grid, one CTA at a time, each thread a fiber.
-inline void emu_launch(unsigned gx, unsigned gy, unsigned threads, size_t shared_bytes, std::function<void()> kernel) {
+EMU_RUNTIME void emu_launch(unsigned gx, unsigned gy, unsigned threads, size_t shared_bytes, std::function<void()> kernel)
+#if EMU_RUNTIME_BODIES
+{
     EmuState& s = emu();
     s.grid_dim = {gx, gy, 1};
     s.block_dim = {threads, 1, 1};
@@ -391,3 +419,6 @@ inline void emu_launch(unsigned gx, unsigned gy, unsigned threads, size_t shared
         }
     }
 }
+#else
+;
+#endif

@@ -2,12 +2,15 @@
 # The mutation check: deliberately broken copies of shipped kernels, each of which the emulated tests must reject
 # (a failed check or an emulator abort). A mutant that passes means the tests cannot see that kind of bug.
 #
-#   mutants.sh BUILD   (run.sh calls it after the suite, with the generated sources in BUILD/gen)
+#   mutants.sh BUILD FLAGS KEY   (run.sh calls it after the suite: the generated sources in BUILD/gen, its compiler
+#                                 flags with the precompiled prelude, and the key of its sources for the build cache)
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$1"
+FLAGS="$2"
+SOURCES_KEY="$3"
 CXX="${CXX:-g++}"
-FLAGS="-O1 -std=c++17 -Wno-unknown-pragmas -I$HERE/inc"
+JOBS="${LACUNA_EMU_JOBS:-2}"
 
 # name | generated file | sed program | test source | defines
 MUTANTS=(
@@ -22,12 +25,12 @@ MUTANTS=(
   "duplicate-report-by-race|sparseconv_map.cu|s/if (other >= 0) {/if (previous == key) {/;s/atomicMax(duplicate, max(other, (int)i) + 1);/atomicMax(duplicate, (int)i + 1);/|test_sparseconv_map.cpp|"
 )
 
-caught=0
-missed=()
-for m in "${MUTANTS[@]}"; do
-    IFS='|' read -r name file program source defs <<< "$m"
-    dir="$BUILD/mutants/$name"
-    rm -rf "$dir" && mkdir -p "$dir/gen"
+# One mutant: apply, build (cached by key), run; one line of result in $dir/result.
+mutant() {
+    IFS='|' read -r name file program source defs <<< "$1"
+    local dir="$BUILD/mutants/$name"
+    mkdir -p "$dir/gen"
+    rm -f "$dir/result" "$dir"/gen/*
     cp "$BUILD"/gen/* "$dir/gen/"
     if [[ "$program" == BARRIER_BEFORE_INNER_LOOP ]]; then
         # The barrier between filling the shared tiles and the multiply loop that reads them.
@@ -37,24 +40,37 @@ for m in "${MUTANTS[@]}"; do
         sed -i "$program" "$dir/gen/$file"
     fi
     if cmp -s "$dir/gen/$file" "$BUILD/gen/$file"; then
-        echo "mutant $name: the mutation no longer applies to $file (update mutants.sh)"
-        missed+=("$name")
-        continue
+        echo "missed: the mutation no longer applies to $file (update mutants.sh)" > "$dir/result"
+        return 0
     fi
-    # shellcheck disable=SC2086
-    if ! $CXX $FLAGS -I"$dir" $defs "$HERE/$source" -o "$dir/test" > "$dir/build.log" 2>&1; then
-        echo "mutant $name: does not compile (update mutants.sh)"; head -5 "$dir/build.log"
-        missed+=("$name")
-        continue
+    local key
+    key="$( { echo "$SOURCES_KEY|$1"; cat "$HERE/$source" "$dir"/gen/*.cu; } | sha256sum | cut -c1-32)"
+    if [[ ! -x "$dir/test" || "$(cat "$dir/key" 2>/dev/null)" != "$key" ]]; then
+        rm -f "$dir/key"
+        # shellcheck disable=SC2086
+        if ! $CXX -I"$dir" $FLAGS $defs "$HERE/$source" -o "$dir/test" > "$dir/build.log" 2>&1; then
+            echo "missed: does not compile (update mutants.sh): $(head -3 "$dir/build.log" | tr '\n' ' ')" > "$dir/result"
+            return 0
+        fi
+        echo "$key" > "$dir/key"
     fi
     if "$dir/test" 1 > "$dir/run.log" 2>&1; then
-        echo "mutant $name: NOT CAUGHT"
-        missed+=("$name")
+        echo "missed: NOT CAUGHT" > "$dir/result"
     else
-        why="$(grep -m1 -E 'FAIL|emulator:' "$dir/run.log" | cut -c1-110)"
-        echo "mutant $name: caught ($why)"
-        caught=$((caught + 1))
+        echo "caught ($(grep -m1 -E 'FAIL|emulator:' "$dir/run.log" | cut -c1-110))" > "$dir/result"
     fi
+}
+export -f mutant
+export BUILD FLAGS SOURCES_KEY CXX HERE
+printf '%s\n' "${MUTANTS[@]}" | xargs -d '\n' -P "$JOBS" -I{} bash -c 'mutant "$@"' _ {}
+
+caught=0
+missed=()
+for m in "${MUTANTS[@]}"; do
+    name="${m%%|*}"
+    result="$(cat "$BUILD/mutants/$name/result" 2>/dev/null || echo "missed: no result")"
+    echo "mutant $name: $result"
+    if [[ "$result" == caught* ]]; then caught=$((caught + 1)); else missed+=("$name"); fi
 done
 echo "mutants: $caught of ${#MUTANTS[@]} caught"
 (( ${#missed[@]} == 0 ))

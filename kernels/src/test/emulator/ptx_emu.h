@@ -59,12 +59,19 @@ struct EmuInstruction {
     std::vector<std::vector<std::string>> args;
 };
 
-inline std::string emu_trim(const std::string& s) {
+EMU_RUNTIME std::string emu_trim(const std::string& s)
+#if EMU_RUNTIME_BODIES
+{
     size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
     return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
+#else
+;
+#endif
 
-inline std::vector<EmuInstruction> emu_parse_ptx(const std::string& text) {
+EMU_RUNTIME std::vector<EmuInstruction> emu_parse_ptx(const std::string& text)
+#if EMU_RUNTIME_BODIES
+{
     std::string body = emu_trim(text);
     // A { ... } scope around the statements.
     if (!body.empty() && body.front() == '{' && body.back() == '}') body = body.substr(1, body.size() - 2);
@@ -104,6 +111,9 @@ inline std::vector<EmuInstruction> emu_parse_ptx(const std::string& text) {
     }
     return out;
 }
+#else
+;
+#endif
 
 struct EmuAsm {
     std::vector<EmuOperand> operands;
@@ -124,13 +134,18 @@ struct EmuAsm {
     }
 };
 
-inline int emu_ptx_dtype(const std::string& mnemonic, const std::string& types_after) {
+EMU_RUNTIME int emu_ptx_dtype(const std::string& mnemonic, const std::string& types_after)
+#if EMU_RUNTIME_BODIES
+{
     const size_t at = mnemonic.find(types_after);
     const std::string tail = mnemonic.substr(at + types_after.size());
     if (tail.rfind(".bf16.bf16", 0) == 0) return LACUNA_DTYPE_bf16;
     if (tail.rfind(".f16.f16", 0) == 0) return LACUNA_DTYPE_f16;
     emu_ptx_fail("unsupported operand types in " + mnemonic);
 }
+#else
+;
+#endif
 
 inline float emu_decode16(int dtype, unsigned short v) {
     return dtype == LACUNA_DTYPE_bf16 ? emu_bf16_to_float(v) : emu_half_to_float(v);
@@ -138,7 +153,9 @@ inline float emu_decode16(int dtype, unsigned short v) {
 
 // Row r (0..15) of one warp's dense 16x32 A from its 32 lanes' compressed fragments and metadata (see the file
 // comment). Groups whose nibble the ordered instruction does not define become NaN.
-inline void emu_sparse_a_row(int dtype, const unsigned (*a)[4], const unsigned* e, int selector, int r, float* dense) {
+EMU_RUNTIME void emu_sparse_a_row(int dtype, const unsigned (*a)[4], const unsigned* e, int selector, int r, float* dense)
+#if EMU_RUNTIME_BODIES
+{
     for (int c = 0; c < 32; c++) dense[c] = 0.0f;
     for (int q = 0; q < 8; q++) {
         const int lane = 4 * (r % 8) + 2 * selector + q / 4;
@@ -155,8 +172,13 @@ inline void emu_sparse_a_row(int dtype, const unsigned (*a)[4], const unsigned* 
         dense[4 * q + i1] = emu_decode16(dtype, reg >> 16);
     }
 }
+#else
+;
+#endif
 
-inline void emu_mma_sp_m16n8k32(const EmuAsm& x, const EmuInstruction& in) {
+EMU_RUNTIME void emu_mma_sp_m16n8k32(const EmuAsm& x, const EmuInstruction& in)
+#if EMU_RUNTIME_BODIES
+{
     const int dtype = emu_ptx_dtype(in.mnemonic, ".row.col.f32");
     if (in.mnemonic.find(".f32", in.mnemonic.size() - 4) == std::string::npos)
         emu_ptx_fail("only f32 accumulators are emulated: " + in.mnemonic);
@@ -201,9 +223,14 @@ inline void emu_mma_sp_m16n8k32(const EmuAsm& x, const EmuInstruction& in) {
     emu_warp_barrier();
     for (int i = 0; i < 4; i++) *x.f32(in.args[0][i]) = d[i];
 }
+#else
+;
+#endif
 
 // Byte address in shared memory of B[k][n] (K-major: N rows of K) through a wgmma matrix descriptor.
-inline unsigned emu_descriptor_address(unsigned long long desc, int k, int n, bool trans) {
+EMU_RUNTIME unsigned emu_descriptor_address(unsigned long long desc, int k, int n, bool trans)
+#if EMU_RUNTIME_BODIES
+{
     const unsigned start = (unsigned)(desc & 0x3FFF) << 4;
     const unsigned leading = (unsigned)((desc >> 16) & 0x3FFF) << 4;
     const unsigned stride = (unsigned)((desc >> 32) & 0x3FFF) << 4;
@@ -221,8 +248,13 @@ inline unsigned emu_descriptor_address(unsigned long long desc, int k, int n, bo
     const unsigned mask = width / 16 - 1;
     return address ^ (((address >> 7) & mask) << 4);
 }
+#else
+;
+#endif
 
-inline void emu_wgmma_compute(EmuWgmmaOp& op) {
+EMU_RUNTIME void emu_wgmma_compute(EmuWgmmaOp& op)
+#if EMU_RUNTIME_BODIES
+{
     op.product.assign(64 * op.n, 0.0f);
     for (int warp = 0; warp < 4; warp++) {
         float A[16][32];
@@ -244,8 +276,13 @@ inline void emu_wgmma_compute(EmuWgmmaOp& op) {
     }
     op.computed = true;
 }
+#else
+;
+#endif
 
-inline void emu_wgmma_mma_async(const EmuAsm& x, const EmuInstruction& in) {
+EMU_RUNTIME void emu_wgmma_mma_async(const EmuAsm& x, const EmuInstruction& in)
+#if EMU_RUNTIME_BODIES
+{
     const std::string& m = in.mnemonic;
     if (m.find(".sp.") == std::string::npos || m.find("k32.") == std::string::npos || m.find(".m64n") == std::string::npos)
         emu_ptx_fail("only wgmma.mma_async.sp m64nNk32 is emulated: " + m);
@@ -293,8 +330,13 @@ inline void emu_wgmma_mma_async(const EmuAsm& x, const EmuInstruction& in) {
     f.wg_ops_registers.push_back({});
     for (int i = 0; i < n / 2; i++) f.wg_ops_registers.back().push_back(x.f32(in.args[0][i]));
 }
+#else
+;
+#endif
 
-inline void emu_wgmma_wait(int pending) {
+EMU_RUNTIME void emu_wgmma_wait(int pending)
+#if EMU_RUNTIME_BODIES
+{
     EmuState& s = emu();
     EmuFiber& f = *s.current;
     emu_warpgroup_barrier();  // .sync.aligned: the whole warpgroup waits together
@@ -328,8 +370,13 @@ inline void emu_wgmma_wait(int pending) {
     f.wg_in_flight = still;
     emu_warpgroup_barrier();
 }
+#else
+;
+#endif
 
-inline void emu_asm(const char* text, std::initializer_list<EmuOperand> outputs, std::initializer_list<EmuOperand> inputs) {
+EMU_RUNTIME void emu_asm(const char* text, std::initializer_list<EmuOperand> outputs, std::initializer_list<EmuOperand> inputs)
+#if EMU_RUNTIME_BODIES
+{
     EmuAsm x;
     x.operands.assign(outputs.begin(), outputs.end());
     x.operands.insert(x.operands.end(), inputs.begin(), inputs.end());
@@ -357,3 +404,6 @@ inline void emu_asm(const char* text, std::initializer_list<EmuOperand> outputs,
         }
     }
 }
+#else
+;
+#endif

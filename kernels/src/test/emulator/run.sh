@@ -6,8 +6,8 @@
 #   kernels/src/test/emulator/run.sh [SEED [FIXTURE_DIR]]
 #
 # FIXTURE_DIR holds cases the Java side wrote (runtime's KernelEmulationFixturesTest): the tests run those too.
-# Environment: LACUNA_EMU_BUILD (build folder), LACUNA_EMU_JOBS (parallel compilers, default 2),
-# LACUNA_EMU_MUTANTS=0 skips the mutation check.
+# Environment: LACUNA_EMU_BUILD (build folder), LACUNA_EMU_JOBS (parallel builds and runs, default 2),
+# LACUNA_EMU_MUTANTS=0 skips the mutation check, LACUNA_EMU_ONLY=REGEX builds only the matching variants.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KERNELS="$(cd "$HERE/../../main/resources/org/lacuna/kernels" && pwd)"
@@ -134,30 +134,64 @@ SMALL="$BUILD/gen/test_small_all.cpp"
 add small_kernels "$SMALL" ""
 COVERED+=(cast.cu bias_activation.cu residual_add.cu row_reduce.cu)
 
-# Build in parallel (JOBS compilers), then run one after the other.
-build_one() {
+if [[ -n "${LACUNA_EMU_ONLY:-}" ]]; then  # a regular expression over the build names, while working on one kernel
+    selected=()
+    for b in "${BUILDS[@]}"; do [[ "${b%%|*}" =~ $LACUNA_EMU_ONLY ]] && selected+=("$b"); done
+    BUILDS=("${selected[@]}")
+fi
+
+# The shared prelude, precompiled once (every build includes it first), and a cache: a binary is rebuilt only when
+# its key changes (the compiler, the flags, the emulator's sources, the generated kernels, its own defines).
+if command -v sha256sum > /dev/null; then hash() { sha256sum | cut -c1-32; }; else hash() { cksum | tr -d ' '; }; fi
+# SOURCES_KEY covers the emulator itself; a binary's key adds its test source and the generated kernels it includes.
+SOURCES_KEY="$( { "$CXX" --version; echo "$FLAGS"; cat "$HERE"/*.h "$HERE"/inc/* "$HERE/emu_runtime.cpp" "$BUILD"/gen/*.cuh; } | hash)"
+# The emulator's own large functions are compiled once, optimised, into emu_runtime.o (see cuda_emu.h).
+FLAGS="$FLAGS -DLACUNA_EMU_RUNTIME_OBJECT"
+mkdir -p "$BUILD/pch"
+echo "#include \"$HERE/emu_prelude.h\"" > "$BUILD/pch/emu_prelude.h"
+if [[ "$(cat "$BUILD/pch/key" 2>/dev/null)" != "$SOURCES_KEY" ]]; then
+    rm -f "$BUILD/pch/key"
+    # shellcheck disable=SC2086
+    { $CXX $FLAGS -x c++-header "$BUILD/pch/emu_prelude.h" -o "$BUILD/pch/emu_prelude.h.gch" &
+      $CXX -O2 -std=c++17 -Wno-unknown-pragmas -I"$HERE/inc" -c "$HERE/emu_runtime.cpp" -o "$BUILD/pch/emu_runtime.o" &
+      wait -n && wait -n; } || { echo "kernel emulation: the emulator itself does not compile" >&2; exit 1; }
+    echo "$SOURCES_KEY" > "$BUILD/pch/key"
+fi
+FLAGS="$FLAGS -Winvalid-pch -include $BUILD/pch/emu_prelude.h $BUILD/pch/emu_runtime.o"
+
+# Build JOBS at a time, each binary run as soon as it is built (a build waits for no other test's run).
+build_and_run() {
     IFS='|' read -r name source defs <<< "$1"
     [[ "$source" == /* ]] || source="$HERE/$source"
+    local key
+    key="$( { echo "$SOURCES_KEY|$source|$defs"; cat "$source";
+              grep -o 'gen/[A-Za-z0-9_]*\.cu' "$source" | sort -u | sed "s|^|$BUILD/|" | xargs cat; } | hash)"
+    if [[ ! -x "$BUILD/bin/$name" || "$(cat "$BUILD/bin/$name.key" 2>/dev/null)" != "$key" ]]; then
+        rm -f "$BUILD/bin/$name.key"
+        # shellcheck disable=SC2086
+        if ! $CXX $FLAGS $defs "$source" -o "$BUILD/bin/$name" > "$BUILD/log/$name.build" 2>&1; then
+            { echo "FAILED $name (build)"; head -30 "$BUILD/log/$name.build" | sed 's/^/       /'; } > "$BUILD/log/$name.result"
+            return 0
+        fi
+        echo "$key" > "$BUILD/bin/$name.key"
+    fi
     # shellcheck disable=SC2086
-    if ! $CXX $FLAGS $defs "$source" -o "$BUILD/bin/$name" > "$BUILD/log/$name.build" 2>&1; then
-        echo "emulator: build of $name failed:" >&2
-        head -30 "$BUILD/log/$name.build" >&2
-        return 1
+    if "$BUILD/bin/$name" "$SEED" ${FIXTURES:+"$FIXTURES"} > "$BUILD/log/$name.out" 2>&1; then
+        echo "ok     $name: $(tail -1 "$BUILD/log/$name.out")" > "$BUILD/log/$name.result"
+    else
+        { echo "FAILED $name"; sed 's/^/       /' "$BUILD/log/$name.out" | tail -25; } > "$BUILD/log/$name.result"
     fi
 }
-export -f build_one
-export CXX FLAGS BUILD HERE
-printf '%s\n' "${BUILDS[@]}" | xargs -d '\n' -P "$JOBS" -I{} bash -c 'build_one "$@"' _ {} || { echo "kernel emulation: BUILD FAILED" >&2; exit 1; }
+export -f build_and_run hash
+export CXX FLAGS BUILD HERE SEED FIXTURES SOURCES_KEY
+(( ${#BUILDS[@]} )) && printf '%s\n' "${BUILDS[@]}" | xargs -d '\n' -P "$JOBS" -I{} bash -c 'build_and_run "$@"' _ {}
 
 failed=()
 for b in "${BUILDS[@]}"; do
     name="${b%%|*}"
-    if "$BUILD/bin/$name" "$SEED" ${FIXTURES:+"$FIXTURES"} > "$BUILD/log/$name.out" 2>&1; then
-        echo "ok     $name: $(tail -1 "$BUILD/log/$name.out")"
-    else
-        echo "FAILED $name"; sed 's/^/       /' "$BUILD/log/$name.out" | tail -25
-        failed+=("$name")
-    fi
+    result="$(cat "$BUILD/log/$name.result" 2>/dev/null || echo "FAILED $name (no result)")"
+    echo "$result"
+    [[ "$result" == ok* ]] || failed+=("$name")
 done
 
 not_emulated=()
@@ -170,7 +204,7 @@ if (( ${#not_emulated[@]} )); then
 fi
 
 if [[ "${LACUNA_EMU_MUTANTS:-1}" != 0 ]]; then
-    if ! "$HERE/mutants.sh" "$BUILD"; then failed+=(mutants); fi
+    if ! "$HERE/mutants.sh" "$BUILD" "$FLAGS" "$SOURCES_KEY"; then failed+=(mutants); fi
 fi
 
 if (( ${#failed[@]} )); then

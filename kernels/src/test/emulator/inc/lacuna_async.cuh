@@ -38,7 +38,9 @@ inline unsigned short emu_smem16(unsigned address) {
     return v;
 }
 
-inline void emu_ldmatrix(unsigned address, unsigned (&r)[4], bool trans) {
+EMU_RUNTIME void emu_ldmatrix(unsigned address, unsigned (&r)[4], bool trans)
+#if EMU_RUNTIME_BODIES
+{
     if (address % 16 != 0) { fprintf(stderr, "ldmatrix: misaligned row address %u\n", address); abort(); }
     EmuWarp& w = emu().warps[emu_warp()];
     w.slot64[emu_lane()][1] = address;
@@ -59,6 +61,9 @@ inline void emu_ldmatrix(unsigned address, unsigned (&r)[4], bool trans) {
     }
     emu_warp_barrier();
 }
+#else
+;
+#endif
 inline void lacuna_ldmatrix_x4(unsigned address, unsigned (&r)[4]) { emu_ldmatrix(address, r, false); }
 inline void lacuna_ldmatrix_x4_trans(unsigned address, unsigned (&r)[4]) { emu_ldmatrix(address, r, true); }
 

@@ -6,7 +6,9 @@ typedef unsigned short lacuna_f16;
 typedef unsigned short lacuna_bf16;
 typedef long long lacuna_i64;
 
-inline float emu_half_to_float_exact(unsigned short h) {
+EMU_RUNTIME float emu_half_to_float_exact(unsigned short h)
+#if EMU_RUNTIME_BODIES
+{
     unsigned sign = (h >> 15) & 1, exp = (h >> 10) & 31, mant = h & 1023;
     float v;
     if (exp == 0) v = std::ldexp((float)mant, -24);
@@ -14,6 +16,9 @@ inline float emu_half_to_float_exact(unsigned short h) {
     else v = std::ldexp((float)(mant | 1024), (int)exp - 25);
     return sign ? -v : v;
 }
+#else
+;
+#endif
 // Decoding by table: the conversion is hot in the mma emulation.
 struct EmuHalfTable {
     float value[65536];
@@ -21,7 +26,9 @@ struct EmuHalfTable {
 };
 inline EmuHalfTable emu_half_table;
 inline float emu_half_to_float(unsigned short h) { return emu_half_table.value[h]; }
-inline unsigned short emu_float_to_half(float f) {
+EMU_RUNTIME unsigned short emu_float_to_half(float f)
+#if EMU_RUNTIME_BODIES
+{
     if (std::isnan(f)) return 0x7e00;
     unsigned sign = std::signbit(f) ? 0x8000 : 0;
     double a = std::fabs((double)f);
@@ -41,6 +48,9 @@ inline unsigned short emu_float_to_half(float f) {
     unsigned mant = (unsigned)(std::ldexp(r, -(e - 1)) * 1024.0) - 1024;
     return sign | (exp << 10) | mant;
 }
+#else
+;
+#endif
 inline float emu_bf16_to_float(unsigned short b) { return __uint_as_float(((unsigned)b) << 16); }
 inline unsigned short emu_float_to_bf16(float f) {
     unsigned u = __float_as_uint(f);
