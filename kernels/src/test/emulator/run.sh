@@ -17,6 +17,8 @@ FIXTURES="${2:-}"
 JOBS="${LACUNA_EMU_JOBS:-2}"
 CXX="${CXX:-g++}"
 mkdir -p "$BUILD/gen" "$BUILD/bin" "$BUILD/log"
+# One run at a time per build folder: a second waits, then finds the first one's binaries in the cache.
+if command -v flock > /dev/null; then exec 9> "$BUILD/.lock"; flock 9; fi
 rm -f "$BUILD"/gen/* "$BUILD"/log/*
 
 "$CXX" -O1 -std=c++17 "$HERE/gen_sources.cpp" -o "$BUILD/gen_sources"
@@ -95,6 +97,10 @@ done
 COVERED+=(sparseconv_implicit_gemm.cu)
 add sparseconv_map test_sparseconv_map.cpp ""
 COVERED+=(sparseconv_map.cu)
+for v in $(variants voxelize.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "voxelize_$(slug "$v")" test_voxelize.cpp "$(defines "$v")"
+done
+COVERED+=(voxelize.cu)
 
 # The small kernels: every variant in one translation unit, each in its own namespace (compiles once, not 22 times).
 SMALL="$BUILD/gen/test_small_all.cpp"

@@ -3,10 +3,9 @@ package org.lacuna.runtime.gemm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -14,15 +13,19 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.pointcloud.VoxelizeFixtures;
+import org.lacuna.runtime.sparseconv.KernelMapFixtures;
+import org.lacuna.runtime.testing.EmulationFixture;
 
 /**
  * Runs every shipped CUDA kernel, in every declared variant, on the CPU: the emulator under
  * {@code kernels/src/test/emulator} (see its README) builds each kernel with g++ against an emulation of the PTX it
  * uses and compares with double-precision references, then checks that deliberately broken kernels are caught.
  *
- * <p>Before that, this test writes cases from the Java side's own data, so the contract between the Java packers
- * and the kernels is tested end to end: 2:4 weights compressed by {@link TwoFourWeights#compress} (values and
- * metadata exactly as uploaded), X, bias and the reference output computed in double from the dense weight.
+ * <p>Before that, this test writes cases from the Java side's own data, so the contract between the Java side and
+ * the kernels is tested end to end: 2:4 weights compressed by {@link TwoFourWeights#compress} (values and metadata
+ * exactly as uploaded) with the reference output computed in double from the dense weight; kernel maps from the map
+ * builder ({@link KernelMapFixtures}); clouds and what the CPU voxeliser made of them ({@link VoxelizeFixtures}).
  *
  * <p>Skipped, with a message on the console, where no C++ compiler is installed.
  */
@@ -40,10 +43,14 @@ class KernelEmulationTest {
             Assumptions.abort(message);
         }
         Path fixtures = WORK.resolve("fixtures");
+        deleteRecursively(fixtures);
         writeSparse24Fixtures(fixtures);
+        KernelMapFixtures.write(fixtures);
+        VoxelizeFixtures.write(fixtures);
         ProcessBuilder builder = new ProcessBuilder("bash", EMULATOR.resolve("run.sh").toString(), "1",
                 fixtures.toAbsolutePath().toString());
-        builder.environment().put("LACUNA_EMU_BUILD", WORK.resolve("build").toAbsolutePath().toString());
+        // The build folder (its binaries are cached by source key) under target/ unless the caller names one.
+        builder.environment().putIfAbsent("LACUNA_EMU_BUILD", WORK.resolve("build").toAbsolutePath().toString());
         builder.redirectErrorStream(true);
         builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
         Process process = builder.start();
@@ -52,6 +59,16 @@ class KernelEmulationTest {
             throw new AssertionError("kernel emulation did not finish in 30 minutes");
         }
         assertEquals(0, process.exitValue(), "kernel emulation failed: see the output above");
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var paths = Files.walk(dir)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(path);
+                }
+            }
+        }
     }
 
     private static boolean runs(List<String> command) {
@@ -68,7 +85,7 @@ class KernelEmulationTest {
     }
 
     /** 2:4 GEMM cases: ragged M and N, K on and off multiples of 8, groups with 0, 1 and 2 non-zeros. */
-    private static void writeSparse24Fixtures(Path root) throws IOException {
+    private static void writeSparse24Fixtures(Path root) {
         Random random = new Random(13);
         int[][] shapes = {{37, 130, 96}, {130, 37, 64}, {5, 200, 52}, {1, 128, 203}};
         int index = 0;
@@ -80,8 +97,7 @@ class KernelEmulationTest {
         }
     }
 
-    private static void writeSparse24Case(Path dir, Random random, DType dtype, int n, int m, int k)
-            throws IOException {
+    private static void writeSparse24Case(Path dir, Random random, DType dtype, int n, int m, int k) {
         float[] w = new float[m * k];
         for (int row = 0; row < m; row++) {
             for (int group = 0; group * 4 < k; group++) {
@@ -118,38 +134,16 @@ class KernelEmulationTest {
                 linear[i * m + o] = sum;
             }
         }
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("meta.txt"), "n=" + n + "\nm=" + m + "\nk=" + k + "\nmp=" + weights.paddedOut()
-                + "\nkp=" + weights.paddedIn() + "\nt_in=" + (dtype == DType.F16 ? "f16" : "bf16") + "\nk_aligned="
-                + (k % 8 == 0 ? 1 : 0) + "\n");
-        write(dir.resolve("values.bin"), weights.values());
-        write(dir.resolve("metadata.bin"), weights.metadata());
-        write(dir.resolve("x.bin"), xBits);
-        write(dir.resolve("bias.bin"), bias);
-        write(dir.resolve("linear.bin"), linear);
-    }
-
-    private static void write(Path file, short[] values) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.asShortBuffer().put(values);
-        Files.write(file, buffer.array());
-    }
-
-    private static void write(Path file, int[] values) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.asIntBuffer().put(values);
-        Files.write(file, buffer.array());
-    }
-
-    private static void write(Path file, float[] values) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.asFloatBuffer().put(values);
-        Files.write(file, buffer.array());
-    }
-
-    private static void write(Path file, double[] values) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.asDoubleBuffer().put(values);
-        Files.write(file, buffer.array());
+        new EmulationFixture(dir)
+                .meta("n", n).meta("m", m).meta("k", k)
+                .meta("mp", weights.paddedOut()).meta("kp", weights.paddedIn())
+                .meta("t_in", dtype == DType.F16 ? "f16" : "bf16")
+                .meta("k_aligned", k % 8 == 0 ? 1 : 0)
+                .array("values", weights.values())
+                .array("metadata", weights.metadata())
+                .array("x", xBits)
+                .array("bias", bias)
+                .array("linear", linear)
+                .finish();
     }
 }
