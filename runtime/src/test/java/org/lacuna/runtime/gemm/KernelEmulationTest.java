@@ -51,11 +51,17 @@ class KernelEmulationTest {
                 fixtures.toAbsolutePath().toString());
         // The build folder (its binaries are cached by source key) under target/ unless the caller names one.
         builder.environment().putIfAbsent("LACUNA_EMU_BUILD", WORK.resolve("build").toAbsolutePath().toString());
+        // Into a file, then printed: a child writing to the forked JVM's own stdout corrupts surefire's channel.
+        Path log = WORK.resolve("run.log");
         builder.redirectErrorStream(true);
-        builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        builder.redirectOutput(log.toFile());
         Process process = builder.start();
-        if (!process.waitFor(30, TimeUnit.MINUTES)) {
+        boolean finished = process.waitFor(30, TimeUnit.MINUTES);
+        if (!finished) {
             process.destroyForcibly();
+        }
+        System.out.print(Files.readString(log));
+        if (!finished) {
             throw new AssertionError("kernel emulation did not finish in 30 minutes");
         }
         assertEquals(0, process.exitValue(), "kernel emulation failed: see the output above");
