@@ -174,22 +174,32 @@ static void compare(const std::string& label, const Voxels& got, const Voxels& w
 static Cloud random_cloud(long long n, int c, int batches, double extent, bool crowd) {
     Cloud cloud;
     cloud.c = c;
+    std::vector<long long> crowd_rank(n, -1);
+    long long crowded = 0;
     for (long long i = 0; i < n; i++) {
-        const bool in_crowd = crowd && i % 3 != 0;  // two thirds of the points in one small region: a long list
-        const double e = in_crowd ? 0.04 : extent;
+        // With crowd, two thirds of the points fall in the one cell [0, 0.1)^3 (batch 0): a long list.
+        const bool in_crowd = crowd && i % 3 != 0;
         float p[3];
         for (float& v : p) {
-            v = (float)uniform(-e, e);
-            if (i % 17 == 3) v = (float)(std::round(v / 0.05) * 0.05);  // near or on a cell boundary
+            v = in_crowd ? (float)uniform(0.01, 0.09) : (float)uniform(-extent, extent);
+            if (!in_crowd && i % 17 == 3) v = (float)(std::round(v / 0.05) * 0.05);  // near or on a cell boundary
         }
         cloud.xs.push_back(p[0]);
         cloud.ys.push_back(p[1]);
         cloud.zs.push_back(p[2]);
-        cloud.batches.push_back(uniform_int(0, batches - 1));
+        cloud.batches.push_back(in_crowd ? 0 : uniform_int(0, batches - 1));
+        if (in_crowd) crowd_rank[i] = crowded++;
     }
     for (int k = 0; k < c; k++)
-        // Magnitudes from 2^-30 to 2^30: a double sum of these rounds, so a list summed out of input order shows.
-        for (long long i = 0; i < n; i++) cloud.channels.push_back((float)(uniform(-1, 1) * std::ldexp(1.0, uniform_int(-30, 30))));
+        for (long long i = 0; i < n; i++) {
+            // In the crowded cell, channel 0 holds +2^60, -2^60 and five small values in turn: a double sum keeps
+            // the small values after the last cancellation and loses those absorbed by 2^60, so the list summed in
+            // another order gives another mean. Elsewhere magnitudes 2^-30 .. 2^30.
+            const long long j = crowd_rank[i];
+            const double v = k > 0 || j < 0 ? uniform(-1, 1) * std::ldexp(1.0, uniform_int(-30, 30))
+                           : j % 7 == 0 ? std::ldexp(1.0, 60) : j % 7 == 1 ? -std::ldexp(1.0, 60) : uniform(-1, 1);
+            cloud.channels.push_back((float)v);
+        }
     return cloud;
 }
 
