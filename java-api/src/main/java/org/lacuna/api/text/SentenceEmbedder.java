@@ -11,6 +11,7 @@ import org.lacuna.api.models.BertEncoder;
 import org.lacuna.api.onnx.OnnxEncoder;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * Sentences in, embeddings out: a {@link SentenceTokenizer}, a {@link BertEncoder} read from ONNX, and
@@ -85,10 +86,9 @@ public final class SentenceEmbedder implements AutoCloseable {
                     + " exceeds the model's " + model.maxPositions() + " positions");
         }
         try {
-            return new SentenceEmbedder(tokenizer, BertEncoder.create(session, model), pooling, name);
+            return session.own(new SentenceEmbedder(tokenizer, BertEncoder.create(session, model), pooling, name));
         } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
+            throw Closer.closeAfter(e, tokenizer);
         }
     }
 
@@ -144,7 +144,6 @@ public final class SentenceEmbedder implements AutoCloseable {
 
     @Override
     public void close() {
-        encoder.close();
-        tokenizer.close();
+        Closer.closeAll("SentenceEmbedder", encoder, tokenizer);
     }
 }
