@@ -206,7 +206,7 @@ public final class Linear implements AutoCloseable {
     }
 
     private void run(LinearKernel kernel, DeviceArray x, DeviceArray y) {
-        var ops = session.backend().ops();
+        var ops = session.backend().ops().gemm();
         DeviceArray b = bias == null ? null : bias.array("Linear.forward");
         switch (kernel) {
             case DENSE -> ops.linearDense(x, dense, b, options.activation(), y);

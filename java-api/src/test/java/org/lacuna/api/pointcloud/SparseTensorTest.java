@@ -20,7 +20,6 @@ import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 
 class SparseTensorTest {
     private static Session cpu() {
@@ -90,7 +89,7 @@ class SparseTensorTest {
         PointCloud cloud = PointCloud.of(new float[] {0.05f, 0.15f, 0.06f}, new float[] {0, 0, 0},
                 new float[] {0, 0, 0}, List.of("intensity"), new float[][] {{1, 2, 3}});
         try (Session s = cpu()) {
-            VoxelizedCloud voxels = Voxelizer.cpu().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
+            VoxelizedCloud voxels = s.backend().ops().voxelization().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
             try (SparseTensor t = SparseTensor.fromVoxels(s, voxels, VoxelFeatures.CHANNELS, DType.F16)) {
                 assertArrayEquals(new int[] {0, 0, 0, 0, 0, 1, 0, 0}, t.coordinates().toIntArray());
                 assertArrayEquals(new float[] {2, 2}, t.features().toFloatArray());
