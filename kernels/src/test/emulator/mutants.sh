@@ -14,12 +14,12 @@ JOBS="${LACUNA_EMU_JOBS:-2}"
 
 # name | generated file | sed program | test source | defines
 MUTANTS=(
-  "selector-pairs-swapped|sparse24_gemm.cu|s/mma_sparse<1>(acc/mma_sparse<X>(acc/;s/mma_sparse<0>(acc/mma_sparse<1>(acc/;s/mma_sparse<X>(acc/mma_sparse<0>(acc/|test_sparse24.cpp|-DSM=80 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DBN=32 -DK_ALIGNED=1"
-  "metadata-words-swapped|sparse24_gemm.cu|s/(i >> 1) ? e1 : e0/(i >> 1) ? e0 : e1/|test_sparse24.cpp|-DSM=80 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DBN=32 -DK_ALIGNED=1"
-  "b-k-halves-swapped|sparse24_gemm.cu|s/ks \* 4 + (lane >> 3)/ks * 4 + ((lane >> 3) ^ 2)/|test_sparse24.cpp|-DSM=80 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DBN=32 -DK_ALIGNED=1"
-  "sm90-metadata-not-shuffled|sparse24_gemm_sm90.cu|s/e\[ks\] = (warp_in_group \& 1) ? upper : word;/e[ks] = word;/|test_sparse24.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
-  "sm90-fence-removed|sparse24_gemm_sm90.cu|/^ *wgmma_fence();/d|test_sparse24.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
-  "sm90-wait-removed|sparse24_gemm_sm90.cu|/^ *wgmma_wait_all();/d|test_sparse24.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
+  "selector-pairs-swapped|two_four_gemm.cu|s/mma_sparse<1>(acc/mma_sparse<X>(acc/;s/mma_sparse<0>(acc/mma_sparse<1>(acc/;s/mma_sparse<X>(acc/mma_sparse<0>(acc/|test_two_four_gemm.cpp|-DSM=80 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DBN=32 -DK_ALIGNED=1"
+  "metadata-words-swapped|two_four_gemm.cu|s/(i >> 1) ? e1 : e0/(i >> 1) ? e0 : e1/|test_two_four_gemm.cpp|-DSM=80 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DBN=32 -DK_ALIGNED=1"
+  "b-k-halves-swapped|two_four_gemm.cu|s/ks \* 4 + (lane >> 3)/ks * 4 + ((lane >> 3) ^ 2)/|test_two_four_gemm.cpp|-DSM=80 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DBN=32 -DK_ALIGNED=1"
+  "sm90-metadata-not-shuffled|two_four_gemm_sm90.cu|s/e\[ks\] = (warp_in_group \& 1) ? upper : word;/e[ks] = word;/|test_two_four_gemm.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
+  "sm90-fence-removed|two_four_gemm_sm90.cu|/^ *wgmma_fence();/d|test_two_four_gemm.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
+  "sm90-wait-removed|two_four_gemm_sm90.cu|/^ *wgmma_wait_all();/d|test_two_four_gemm.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
   "gather-barrier-removed|sparseconv_gather_scatter.cu|BARRIER_BEFORE_INNER_LOOP|test_sparseconv.cpp|-DDATAFLOW=0 -DT_IN=f32 -DT_OUT=f32 -DACT=none"
   "implicit-mma-k-halves-swapped|sparseconv_implicit_gemm.cu|s/b\[ni\]\[1\] = \*reinterpret_cast<const unsigned\*>(\&bs\[n\]\[2 \* t + 8\]);/b[ni][1] = *reinterpret_cast<const unsigned*>(\&bs[n][2 * t]);/|test_sparseconv.cpp|-DDATAFLOW=1 -DT_IN=f16 -DT_OUT=f32 -DACT=none"
   "voxel-lists-reversed|voxelize.cu|s/below += members\[o\] < mine ? 1 : 0;/below += members[o] > mine ? 1 : 0;/|test_voxelize.cpp|-DBLOCK=256"

@@ -57,13 +57,13 @@ for v in $(variants key_attention.cu | tr ' ' ','); do
 done
 COVERED+=(flash_attention.cu key_attention.cu)
 
-for v in $(variants sparse24_gemm.cu | tr ' ' ','); do
-    v="${v//,/ }"; add "sparse24_$(slug "$v")" test_sparse24.cpp "$(defines "$v SM=80")"
+for v in $(variants two_four_gemm.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "two_four_$(slug "$v")" test_two_four_gemm.cpp "$(defines "$v SM=80")"
 done
-for v in $(variants sparse24_gemm_sm90.cu | tr ' ' ','); do
-    v="${v//,/ }"; add "sparse24_sm90_$(slug "$v")" test_sparse24.cpp "$(defines "$v SM=90")"
+for v in $(variants two_four_gemm_sm90.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "two_four_sm90_$(slug "$v")" test_two_four_gemm.cpp "$(defines "$v SM=90")"
 done
-COVERED+=(sparse24_gemm.cu sparse24_gemm_sm90.cu)
+COVERED+=(two_four_gemm.cu two_four_gemm_sm90.cu)
 
 for v in $(variants gather_scatter.cu | tr ' ' ','); do
     v="${v//,/ }"; add "select_$(slug "$v")" test_select.cpp "$(defines "$v")"

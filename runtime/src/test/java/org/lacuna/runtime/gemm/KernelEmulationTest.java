@@ -44,7 +44,7 @@ class KernelEmulationTest {
         }
         Path fixtures = WORK.resolve("fixtures");
         deleteRecursively(fixtures);
-        writeSparse24Fixtures(fixtures);
+        writeTwoFourFixtures(fixtures);
         KernelMapFixtures.write(fixtures);
         VoxelizeFixtures.write(fixtures);
         ProcessBuilder builder = new ProcessBuilder("bash", EMULATOR.resolve("run.sh").toString(), "1",
@@ -91,19 +91,19 @@ class KernelEmulationTest {
     }
 
     /** 2:4 GEMM cases: ragged M and N, K on and off multiples of 8, groups with 0, 1 and 2 non-zeros. */
-    private static void writeSparse24Fixtures(Path root) {
+    private static void writeTwoFourFixtures(Path root) {
         Random random = new Random(13);
         int[][] shapes = {{37, 130, 96}, {130, 37, 64}, {5, 200, 52}, {1, 128, 203}};
         int index = 0;
         for (DType dtype : List.of(DType.F16, DType.BF16)) {
             for (int[] shape : shapes) {
-                writeSparse24Case(root.resolve(String.format("sparse24_%02d", index++)), random, dtype, shape[0],
+                writeTwoFourCase(root.resolve(String.format("two_four_%02d", index++)), random, dtype, shape[0],
                         shape[1], shape[2]);
             }
         }
     }
 
-    private static void writeSparse24Case(Path dir, Random random, DType dtype, int n, int m, int k) {
+    private static void writeTwoFourCase(Path dir, Random random, DType dtype, int n, int m, int k) {
         float[] w = new float[m * k];
         for (int row = 0; row < m; row++) {
             for (int group = 0; group * 4 < k; group++) {

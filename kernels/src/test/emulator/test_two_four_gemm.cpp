@@ -1,4 +1,4 @@
-// sparse24_gemm.cu (SM=80: mma.sp) or sparse24_gemm_sm90.cu (SM=90: wgmma.sp), variant given by T_IN, T_OUT, ACT,
+// two_four_gemm.cu (SM=80: mma.sp) or two_four_gemm_sm90.cu (SM=90: wgmma.sp), variant given by T_IN, T_OUT, ACT,
 // BN, K_ALIGNED, against a double-precision reference: Y[N, M] = act(X · Wᵀ + bias).
 //
 // Two sources of cases: (1) weights compressed here, from the PTX ISA's metadata definition (independent of the Java
@@ -6,12 +6,12 @@
 // fixture directory argument, the cases the Java side wrote (TwoFourWeights' own compression, the cpu-reference
 // backend's output), so the contract between the Java packer and the kernel is tested end to end.
 #if SM == 90
-#include "gen/sparse24_gemm_sm90.cu"
-#define KERNEL sparse24_gemm_sm90
+#include "gen/two_four_gemm_sm90.cu"
+#define KERNEL two_four_gemm_sm90
 #define TILE_N 128
 #else
-#include "gen/sparse24_gemm.cu"
-#define KERNEL sparse24_gemm
+#include "gen/two_four_gemm.cu"
+#define KERNEL two_four_gemm
 #define TILE_N BN
 #endif
 #include "testutil.h"
@@ -174,7 +174,7 @@ static void invalid_nibble_case() {
 
 int main(int argc, char** argv) {
     rng.seed(argc > 1 ? atoll(argv[1]) : 1);
-    printf("sparse24 SM=%d T_IN=%s T_OUT=%s ACT=%s BN=%d K_ALIGNED=%d\n", SM, LACUNA_STR(T_IN), LACUNA_STR(T_OUT),
+    printf("two_four SM=%d T_IN=%s T_OUT=%s ACT=%s BN=%d K_ALIGNED=%d\n", SM, LACUNA_STR(T_IN), LACUNA_STR(T_OUT),
            LACUNA_STR(ACT), TILE_N, K_ALIGNED);
     // Ragged edges in every dimension; K_ALIGNED=0 also takes K off multiples of 8.
     random_case(TILE_N + 3, 130, K_ALIGNED ? 96 : 52, true);
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
     random_case(1, 128, K_ALIGNED ? 200 : 203, true);
     invalid_nibble_case();
     if (argc > 2) {
-        for (const std::string& name : fixture_list(argv[2], "sparse24"))
+        for (const std::string& name : fixture_list(argv[2], "two_four"))
             if (fixture_matches(std::string(argv[2]) + "/" + name, {{"t_in", LACUNA_STR(T_IN)}, {"k_aligned", K_ALIGNED ? "1" : "any"}}))
                 fixture_case(argv[2], name);
     }
