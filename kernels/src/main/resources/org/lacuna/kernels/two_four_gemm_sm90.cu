@@ -96,6 +96,16 @@ __device__ __forceinline__ void wgmma_wait_all() {
     asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
 }
 
+// Pins the accumulators at this point of the instruction stream (CUTLASS's warpgroup_fence_operand): wgmma reads and
+// writes d[] asynchronously, invisibly to the compiler, so without an empty asm that "modifies" each register the
+// compiler could move epilogue reads above wgmma.wait_group or accumulator writes below wgmma.fence.
+__device__ __forceinline__ void pin_accumulators(float* d) {
+#pragma unroll
+    for (int i = 0; i < 64; i++) {
+        asm volatile("" : "+f"(d[i])::"memory");
+    }
+}
+
 // Makes the cp.async (generic proxy) writes to shared memory visible to wgmma's async-proxy reads.
 __device__ __forceinline__ void fence_async_shared() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
@@ -157,6 +167,7 @@ two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
             const unsigned upper = __shfl_xor_sync(0xffffffffu, word, 2);
             e[ks] = (warp_in_group & 1) ? upper : word;
         }
+        pin_accumulators(d);
         wgmma_fence();
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
@@ -166,6 +177,7 @@ two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
         wgmma_commit();
         // The A fragments live in registers the next tile overwrites: wait before reusing them.
         wgmma_wait_all();
+        pin_accumulators(d);
     }
     lacuna_wait_copies<0>();
 

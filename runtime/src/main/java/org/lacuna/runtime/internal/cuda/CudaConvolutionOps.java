@@ -101,6 +101,9 @@ final class CudaConvolutionOps implements ConvolutionOps {
             long duplicate = workspace.upload(new int[] {0});
             CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(slots), (byte) 0xFF,
                     capacity * Long.BYTES, stream));
+            // Rows start at -1: the insert's duplicate check relies on it (sparseconv_map.cu).
+            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(rows), (byte) 0xFF,
+                    capacity * Integer.BYTES, stream));
             Map<String, String> constants = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
             var insert = modules.function("sparseconv_map.cu", constants, "coord_hash_insert");
             modules.launch("coord_hash_insert", insert, gridFor(inputs.size()), MAP_BLOCK, 0, stream,
@@ -116,7 +119,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
                             .i64(capacity).address(deltas).i32(volume).i32(words).address(table).address(masks));
             int[] repeated = workspace.downloadInts(duplicate, 1);
             if (repeated[0] != 0) {
-                throw InvalidInputException.argument(call, "duplicate coordinate at input row " + (repeated[0] - 1));
+                throw InvalidInputException.argument(call, "duplicate coordinate: input row " + (repeated[0] - 1)
+                        + " repeats an earlier row (the largest such row is reported)");
             }
             long chunks = LaunchGrid.blocks(outputs.size(), MAP_BLOCK);
             int chunkCells = Math.toIntExact(chunks * volume);
