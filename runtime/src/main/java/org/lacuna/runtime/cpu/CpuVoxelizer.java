@@ -114,7 +114,7 @@ public final class CpuVoxelizer implements VoxelizationOps {
     }
 
     /** The key of the point's voxel, or {@link CoordinateKey#EMPTY} if a coordinate is non-finite or out of range. */
-    static long keyOf(int batch, float x, float y, float z, double sizeX, double sizeY, double sizeZ) {
+    public static long keyOf(int batch, float x, float y, float z, double sizeX, double sizeY, double sizeZ) {
         double cx = Voxelization.cell(x, sizeX);
         double cy = Voxelization.cell(y, sizeY);
         double cz = Voxelization.cell(z, sizeZ);

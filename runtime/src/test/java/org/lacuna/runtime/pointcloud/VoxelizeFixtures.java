@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.KittiSweep;
 import org.lacuna.runtime.testing.EmulationFixture;

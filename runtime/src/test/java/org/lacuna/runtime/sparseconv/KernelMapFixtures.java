@@ -7,11 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.testing.EmulationFixture;
 
 /**
@@ -29,7 +29,7 @@ public final class KernelMapFixtures {
         Map<String, CoordinateSet> clouds = new LinkedHashMap<>();
         clouds.put("random", randomVoxels(new Random(29)));
         if (Files.isRegularFile(KittiSweep.SWEEP)) {
-            clouds.put("kitti", CoordinateSet.ofKeys(Voxelizer.cpu().voxelize(KittiSweep.readSweep(),
+            clouds.put("kitti", CoordinateSet.ofKeys(new CpuVoxelizer().voxelize(KittiSweep.readSweep(),
                     Voxelization.cubic(0.8, VoxelReduction.FIRST)).keys(), new int[] {1, 1, 1}));
         }
         Map<String, ConvGeometry> geometries = new LinkedHashMap<>();
@@ -71,7 +71,7 @@ public final class KernelMapFixtures {
             }
             batches.add(PointCloud.of(x, y, z));
         }
-        VoxelizedCloud voxels = Voxelizer.cpu().voxelize(PointCloud.batchOf(batches),
+        VoxelizedCloud voxels = new CpuVoxelizer().voxelize(PointCloud.batchOf(batches),
                 Voxelization.cubic(0.25, VoxelReduction.FIRST));
         return CoordinateSet.ofKeys(voxels.keys(), new int[] {1, 1, 1});
     }
