@@ -35,10 +35,10 @@ import picocli.CommandLine;
         description = {"Embed sentences with a BERT-family encoder read from ONNX (default: all-MiniLM-L6-v2 when "
                 + "it is on the class path).",
                 "Texts come from the arguments, else --file (one per line), else standard input (one per line).",
-                "Exit codes: 0 every text embedded; 1 bad input (no text, unreadable file, model or tokenizer not "
-                + "usable); 2 any other failure."})
+                "Exit codes: 0 every text embedded; 1 usage error; 2 bad input (no text, unreadable file, model or "
+                + "tokenizer not usable); 3 any other failure."})
 final class EmbedCommand implements Callable<Integer> {
-    static final int BAD_INPUT = 1;
+    static final int BAD_INPUT = ExitCodes.BAD_INPUT;
 
     enum Format { jsonl, npy }
 

@@ -6,7 +6,13 @@ import picocli.CommandLine.Command;
 /** The {@code lacuna} command line. */
 @Command(name = "lacuna", mixinStandardHelpOptions = true, versionProvider = LacunaCli.Version.class,
         description = "Lacuna: GPU sparse kernels for Java.",
-        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, PlanCommand.class,
+        exitCodeListHeading = "%nExit codes (every command):%n", exitCodeList = {
+                "0:ok",
+                "1:usage error (unknown command or option, invalid value)",
+                "2:bad input (missing, empty or malformed file; weights or model that do not fit)",
+                "3:runtime failure (no usable backend, device error, out of memory)",
+                "4:selftest found an op that disagrees with the reference"},
+        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, SegmentCommand.class, PlanCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LacunaCli implements Runnable {
     @CommandLine.Spec
@@ -22,12 +28,32 @@ public final class LacunaCli implements Runnable {
         if (System.getProperty("slf4j.internal.verbosity") == null) {
             System.setProperty("slf4j.internal.verbosity", "ERROR");
         }
-        return new CommandLine(new LacunaCli())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("lacuna: " + e.getMessage());
-                    return 2;
+        return commandLine().execute(args);
+    }
+
+    /**
+     * The command line with its exit codes ({@link ExitCodes}): a usage error is 1; an exception that ends a command
+     * prints one line naming the command and the problem and exits 2 (bad input) or 3 (anything else).
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new LacunaCli());
+        CommandLine.IParameterExceptionHandler standard = cli.getParameterExceptionHandler();
+        return cli
+                .setParameterExceptionHandler((e, args) -> {
+                    standard.handleParseException(e, args); // prints the problem and the usage, as picocli does
+                    return ExitCodes.USAGE;
                 })
-                .execute(args);
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("lacuna " + cmd.getCommandName() + ": " + describe(e));
+                    return ExitCodes.of(e);
+                });
+    }
+
+    /** The message, or for an exception without one (a bug), its type, so the line is never a bare number. */
+    private static String describe(Exception e) {
+        String message = e.getMessage();
+        return e instanceof org.lacuna.runtime.error.LacunaException && message != null ? message
+                : e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
     @Override

@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import picocli.CommandLine;
 
-/** Runs {@code lacuna} in process, as the CLI tests do. */
+/** Runs {@code lacuna} in process, configured as the launcher runs it (exit codes included). */
 final class CliRun {
     private CliRun() {
     }
@@ -13,7 +13,7 @@ final class CliRun {
     static String[] run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new LacunaCli());
+        CommandLine cli = LacunaCli.commandLine();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);

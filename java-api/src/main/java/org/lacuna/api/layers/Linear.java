@@ -181,6 +181,12 @@ public final class Linear implements AutoCloseable {
     /** {@code act(x · Wᵀ + b)} for x [..., in] of the layer's dtype; a new tensor [..., out] of the output type. */
     public Tensor forward(Tensor x) {
         checkOpen("Linear.forward");
+        if (x == null) {
+            throw InvalidInputException.argument("Linear.forward", "the input tensor is null");
+        }
+        if (x.isClosed()) {
+            throw new org.lacuna.runtime.error.ResourceClosedException("Linear.forward", "the input tensor");
+        }
         if (x.session() != session) {
             throw InvalidInputException.argument("Linear.forward", "the input belongs to another session");
         }

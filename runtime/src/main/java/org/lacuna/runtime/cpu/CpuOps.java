@@ -1,14 +1,15 @@
 package org.lacuna.runtime.cpu;
 
+import java.util.List;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
-import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.ElementwiseOps;
+import org.lacuna.runtime.ops.GemmOps;
 import org.lacuna.runtime.ops.OpSet;
-import org.lacuna.runtime.schedule.OpPaths;
-import org.lacuna.runtime.ops.RowReduction;
-import org.lacuna.runtime.ops.TwoFourWeight;
+import org.lacuna.runtime.ops.VoxelizationOps;
 
 /**
  * The serving CPU ops: fp32 arithmetic (16-bit storage widened in registers), Vector API kernels where the JVM
@@ -17,57 +18,33 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  */
 final class CpuOps implements OpSet, OpPaths, AutoCloseable {
     private final CpuContext context;
-    private final CpuElementwise elementwise;
-    private final CpuDenseLinear dense;
-    /** The dense linear on each GEMM path this backend has, for the scheduler to compare. */
-    private final java.util.Map<String, CpuDenseLinear> densePaths = new java.util.LinkedHashMap<>();
-    private final CpuSparseLinear sparse;
+    private final CpuElementwiseOps elementwise;
+    private final CpuGemmOps gemm;
     private final CpuAttentionOps attention;
     private final CpuConvolutionOps convolution;
+    private final CpuVoxelizer voxelization = new CpuVoxelizer();
 
     CpuOps(CpuOptions options) {
         this.context = CpuContext.open(options);
-        this.elementwise = new CpuElementwise(context);
-        this.dense = new CpuDenseLinear(context);
-        if (dense.path() == CpuDenseLinear.GemmPath.NATIVE_BLAS) {
-            densePaths.put(BLAS_PATH, dense);
-            densePaths.put(javaPath(context), new CpuDenseLinear(context, CpuDenseLinear.GemmPath.JAVA));
-        } else {
-            densePaths.put(javaPath(context), dense);
-        }
-        this.sparse = new CpuSparseLinear(context);
+        this.elementwise = new CpuElementwiseOps(context);
+        this.gemm = new CpuGemmOps(context);
         this.attention = new CpuAttentionOps(context);
         this.convolution = new CpuConvolutionOps(context);
     }
 
     @Override
-    public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
-        elementwise.biasActivation(x, bias, activation, y);
+    public ElementwiseOps elementwise() {
+        return elementwise;
     }
 
     @Override
-    public void cast(DeviceArray x, DeviceArray y) {
-        elementwise.cast(x, y);
+    public GemmOps gemm() {
+        return gemm;
     }
 
     @Override
-    public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
-        elementwise.rowReduce(x, reduction, out);
-    }
-
-    @Override
-    public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-        dense.linear(x, w, bias, activation, y);
-    }
-
-    @Override
-    public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        sparse.linearTwoFour(x, w, bias, activation, y);
-    }
-
-    @Override
-    public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        sparse.linearCsr(x, w, bias, activation, y);
+    public AttentionOps attention() {
+        return attention;
     }
 
     @Override
@@ -76,37 +53,24 @@ final class CpuOps implements OpSet, OpPaths, AutoCloseable {
     }
 
     @Override
-    public AttentionOps attention() {
-        return attention;
-    }
-
-    /** The OpenBLAS GEMM path's name. */
-    static final String BLAS_PATH = "blas";
-
-    /** The Java GEMM's path: {@code vector} where the Vector API serves it, else {@code java} (scalar). */
-    private static String javaPath(CpuContext context) {
-        return context.vectorApi() ? "vector" : "java";
+    public VoxelizationOps voxelization() {
+        return voxelization;
     }
 
     @Override
-    public java.util.List<String> denseLinearPaths() {
-        return java.util.List.copyOf(densePaths.keySet());
+    public List<String> denseLinearPaths() {
+        return gemm.denseLinearPaths();
     }
 
     @Override
     public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
                             DeviceArray y) {
-        CpuDenseLinear linear = densePaths.get(path);
-        if (linear == null) {
-            throw new org.lacuna.runtime.error.NotSupportedException("linearDense", "the CPU backend has no dense path '"
-                    + path + "'; it has " + densePaths.keySet());
-        }
-        linear.linear(x, w, bias, activation, y);
+        gemm.linearDense(path, x, w, bias, activation, y);
     }
 
     @Override
     public void close() {
         context.threads().close();
-        sparse.close();
+        gemm.close();
     }
 }

@@ -48,7 +48,7 @@ public final class LinearCandidates {
         if (forms.dense() != null) {
             if (densePaths.isEmpty()) {
                 out.add(candidate(backend, "dense", statistics, forms, true, x == null ? null
-                        : () -> ops.linearDense(x, forms.dense(), forms.bias(), forms.activation(), y)));
+                        : () -> ops.gemm().linearDense(x, forms.dense(), forms.bias(), forms.activation(), y)));
             }
             for (String path : densePaths) {
                 OpPaths paths = (OpPaths) ops;
@@ -59,7 +59,7 @@ public final class LinearCandidates {
         if (forms.twoFour() != null) {
             if (twoFourPaths.isEmpty()) {
                 out.add(candidate(backend, "two-four", statistics, forms, false, x == null ? null
-                        : () -> ops.linearTwoFour(x, forms.twoFour(), forms.bias(), forms.activation(), y)));
+                        : () -> ops.gemm().linearTwoFour(x, forms.twoFour(), forms.bias(), forms.activation(), y)));
             }
             for (String path : twoFourPaths) {
                 OpPaths paths = (OpPaths) ops;
@@ -69,7 +69,7 @@ public final class LinearCandidates {
         }
         if (forms.csr() != null) {
             out.add(candidate(backend, "csr", statistics, forms, false, x == null ? null
-                    : () -> ops.linearCsr(x, forms.csr(), forms.bias(), forms.activation(), y)));
+                    : () -> ops.gemm().linearCsr(x, forms.csr(), forms.bias(), forms.activation(), y)));
         }
         return out;
     }
