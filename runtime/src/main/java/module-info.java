@@ -16,6 +16,7 @@ module org.lacuna.runtime {
     requires jcuda;
     requires jcublas;
     requires jcusparse;
+    requires com.fasterxml.jackson.databind;
 
     exports org.lacuna.runtime.attention;
     exports org.lacuna.runtime.backend;
@@ -28,7 +29,7 @@ module org.lacuna.runtime {
     exports org.lacuna.runtime.ops;
     exports org.lacuna.runtime.pointcloud;
     exports org.lacuna.runtime.sparseconv;
-    exports org.lacuna.runtime.tuning;
+    exports org.lacuna.runtime.schedule;
 
     uses org.lacuna.runtime.backend.BackendProvider;
 

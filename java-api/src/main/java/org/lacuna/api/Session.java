@@ -13,6 +13,9 @@ import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
+import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Profiler;
+import org.lacuna.runtime.schedule.Scheduler;
 
 /**
  * A backend bound to one device, and everything made on it.
@@ -32,10 +35,51 @@ public final class Session implements AutoCloseable {
     private final Closer owned = new Closer("Session");
     private final ThreadLocal<Scope> currentScope = new ThreadLocal<>();
     private volatile boolean closed;
+    private final Profiler profiler;
+    private final java.util.concurrent.atomic.AtomicInteger layerNumbers = new java.util.concurrent.atomic.AtomicInteger();
+    private Scheduler scheduler;
 
     Session(Backend backend, String backendReason) {
         this.backend = backend;
         this.backendReason = backendReason;
+        this.profiler = new Profiler(backend::newTimer);
+    }
+
+    /**
+     * The scheduler that picks each layer's kernel, made on first use ({@link Scheduling#open}): the tuning store in
+     * the cache folder, the device's efficiency table from it (or measured now, once per device, and stored), the
+     * policy from {@code lacuna.schedule} / {@code LACUNA_SCHEDULE} (default {@code auto}).
+     */
+    public synchronized Scheduler scheduler() {
+        checkOpen("Session.scheduler");
+        if (scheduler == null) {
+            scheduler = Scheduling.open(backend, Scheduling.configuredPolicy());
+        }
+        return scheduler;
+    }
+
+    /** Replaces the scheduler (another policy, a hand-written efficiency table): layers re-plan on their next call. */
+    public synchronized void useScheduler(Scheduler replacement) {
+        checkOpen("Session.useScheduler");
+        scheduler = java.util.Objects.requireNonNull(replacement, "scheduler");
+    }
+
+    /** Switches to {@code policy}, keeping the device's table and store; layers re-plan on their next call. */
+    public synchronized Scheduler schedule(Policy policy) {
+        Scheduler current = scheduler();
+        scheduler = new Scheduler(current.device(), current.efficiency(), current.store(), policy,
+                backend::newTimer);
+        return scheduler;
+    }
+
+    /** The per-layer profiler of this session's runs (off until started). */
+    public Profiler profiler() {
+        return profiler;
+    }
+
+    /** A name for a layer of {@code kind} that has none: {@code linear-3}. */
+    public String layerName(String kind) {
+        return kind + "-" + layerNumbers.incrementAndGet();
     }
 
     /** {@code cpu} or {@code cuda}. */

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 "2:bad input (missing, empty or malformed file; weights or model that do not fit)",
                 "3:runtime failure (no usable backend, device error, out of memory)",
                 "4:selftest found an op that disagrees with the reference"},
-        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, SegmentCommand.class,
+        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, SegmentCommand.class, PlanCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LacunaCli implements Runnable {
     @CommandLine.Spec

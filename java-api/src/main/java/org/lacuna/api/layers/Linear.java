@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -21,14 +20,18 @@ import org.lacuna.runtime.gemm.WeightStatistics;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.TwoFourWeight;
-import org.lacuna.runtime.tuning.MeasuredChoice;
+import org.lacuna.runtime.schedule.Candidate;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.LinearCandidates;
+import org.lacuna.runtime.schedule.LinearStatistics;
+import org.lacuna.runtime.schedule.Scheduler;
 
 /**
  * A fully connected layer {@code y = act(x · Wᵀ + b)} that holds its weight in every form that can serve it —
  * dense, 2:4-compressed for the sparse tensor cores, CSR for very sparse weights — and runs the fastest. Which
- * forms exist follows from the weight's statistics ({@link LinearKernelRule}); on a GPU the candidates are timed on
- * the first input of each token-count bucket and the winner is remembered ({@link MeasuredChoice}), so the layer
- * is never slower than dense by more than the measurement's noise. Weights that are not 2:4 are used as they are,
+ * forms exist follows from the weight's statistics ({@link LinearKernelRule}); which candidate serves (each dense
+ * path of the backend, 2:4, CSR) is the session's {@link Scheduler}'s choice, made once per token-count bucket from
+ * the layer's {@link LinearStatistics} and kept, so a forward after the first of its bucket is a map lookup. Weights that are not 2:4 are used as they are,
  * or pruned to 2:4 when {@link Options#pruneToTwoFour()} asks for it. Owned by its session's lifetime; close it to
  * free its weights early.
  */
@@ -43,8 +46,17 @@ public final class Linear implements AutoCloseable {
     private final TwoFourWeight twoFour;
     private final CsrWeight csr;
     private final Tensor bias;
-    private final MeasuredChoice<LinearKernel, Long> choice = new MeasuredChoice<>();
+    private final double blockDensity;
+    private final String name;
+    /** Per token bucket, the scheduler's decision, for the scheduler it came from (a new one re-plans). */
+    private volatile Plans plans = new Plans(null);
     private boolean closed;
+
+    private record Plans(Scheduler scheduler, java.util.concurrent.ConcurrentHashMap<Long, Decision> byBucket) {
+        Plans(Scheduler scheduler) {
+            this(scheduler, new java.util.concurrent.ConcurrentHashMap<>());
+        }
+    }
 
     /**
      * How the layer stores and runs its weight.
@@ -84,8 +96,11 @@ public final class Linear implements AutoCloseable {
     }
 
     private Linear(Session session, Options options, int out, int in, WeightStatistics statistics,
-                   List<LinearKernel> candidates, DeviceArray dense, TwoFourWeight twoFour, CsrWeight csr, Tensor bias) {
+                   List<LinearKernel> candidates, DeviceArray dense, TwoFourWeight twoFour, CsrWeight csr, Tensor bias,
+                   double blockDensity) {
         this.session = session;
+        this.blockDensity = blockDensity;
+        this.name = session.layerName("linear") + " " + in + "->" + out;
         this.options = options;
         this.out = out;
         this.in = in;
@@ -157,7 +172,7 @@ public final class Linear implements AutoCloseable {
             }
             Tensor biasTensor = bias == null ? null : session.fromFloats(bias, DType.F32, out);
             return session.own(new Linear(session, options, out, in, statistics, candidates, dense, twoFour, csr,
-                    biasTensor));
+                    biasTensor, LinearStatistics.blockDensity(w, out, in)));
         } catch (RuntimeException e) {
             throw cleanup.closeAfter(e);
         }
@@ -187,8 +202,13 @@ public final class Linear implements AutoCloseable {
         try {
             DeviceArray xs = x.array("Linear.forward");
             DeviceArray ys = y.array("Linear.forward");
-            LinearKernel kernel = kernelFor(xs.shape().rows(), k -> run(k, xs, ys));
-            run(kernel, xs, ys);
+            long tokens = xs.shape().rows();
+            LinearCandidates.Forms forms = forms();
+            List<Candidate> bound = LinearCandidates.of(session.backendName(), session.backend().ops(),
+                    statistics(tokens), forms, xs, ys);
+            Decision decision = decide(tokens, bound);
+            Candidate chosen = Scheduler.chosen(decision, bound);
+            session.profiler().time(name, chosen.name(), "linear", chosen.run());
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -196,39 +216,76 @@ public final class Linear implements AutoCloseable {
         }
     }
 
-    private LinearKernel kernelFor(long tokens, java.util.function.Consumer<LinearKernel> run) {
-        if (candidates.size() == 1 || !session.backendName().equals("cuda")) {
-            // The CPU backend runs every form through the same reference loop: nothing to measure.
-            return candidates.get(0);
+    /** The scheduler's decision for {@code tokens} rows: a lookup after the first input of its bucket. */
+    private Decision decide(long tokens, List<Candidate> bound) {
+        Scheduler scheduler = session.scheduler();
+        Plans current = plans;
+        if (current.scheduler() != scheduler) {
+            current = new Plans(scheduler);
+            plans = current;
         }
-        try (DeviceTimer timer = session.newTimer()) {
-            return choice.choose(tokenBucket(tokens), candidates, timer, run);
+        Long bucket = tokenBucket(tokens);
+        Decision decision = current.byBucket().get(bucket);
+        if (decision == null) {
+            decision = scheduler.decide(name, statistics(tokens), bound);
+            current.byBucket().put(bucket, decision);
         }
+        return decision;
     }
 
-    /** Token counts rounded up to a power of two share a measurement. */
-    static long tokenBucket(long tokens) {
-        return tokens <= 1 ? 1 : Long.highestOneBit(tokens - 1) << 1;
-    }
-
-    private void run(LinearKernel kernel, DeviceArray x, DeviceArray y) {
-        var ops = session.backend().ops().gemm();
+    private LinearCandidates.Forms forms() {
         DeviceArray b = bias == null ? null : bias.array("Linear.forward");
-        switch (kernel) {
-            case DENSE -> ops.linearDense(x, dense, b, options.activation(), y);
-            case TWO_FOUR -> ops.linearTwoFour(x, twoFour, b, options.activation(), y);
-            case CSR -> ops.linearCsr(x, csr, b, options.activation(), y);
-        }
+        // A forced kernel keeps only its own form; otherwise every form the layer holds is a candidate.
+        return new LinearCandidates.Forms(dense, twoFour, csr, b, options.activation(), options.outputType());
     }
 
-    /** The kernel that served (or will serve) inputs of {@code tokens} rows: measured on a GPU, else the rule's first. */
+    /** The layer's statistics on an input of {@code tokens} rows. */
+    public LinearStatistics statistics(long tokens) {
+        return new LinearStatistics(tokens, in, out, options.dtype(), statistics.density(), statistics.conformance(),
+                blockDensity);
+    }
+
+    /** Token counts rounded up to a power of two share a decision. */
+    static long tokenBucket(long tokens) {
+        return org.lacuna.runtime.schedule.LayerStatistics.sizeBucket(tokens);
+    }
+
+    /**
+     * The kernel that served inputs of {@code tokens} rows, from the scheduler's decision for their bucket; before
+     * any such input, the scheduler's prediction (nothing runs).
+     */
     public LinearKernel kernelFor(long tokens) {
-        return choice.decision(tokenBucket(tokens)).map(MeasuredChoice.Decision::chosen).orElse(candidates.get(0));
+        Plans current = plans;
+        Decision decision = current.scheduler() == session.scheduler() ? current.byBucket().get(tokenBucket(tokens))
+                : null;
+        String chosen = decision != null ? decision.chosen() : predictedChoice(tokens);
+        return kernelOf(chosen);
     }
 
-    /** Every measurement made so far: per token bucket, each candidate's median time. */
-    public java.util.Map<Long, MeasuredChoice.Decision<LinearKernel>> measurements() {
-        return choice.decisions();
+    private String predictedChoice(long tokens) {
+        Scheduler scheduler = session.scheduler();
+        List<Candidate> predicted = LinearCandidates.of(session.backendName(), session.backend().ops(),
+                statistics(tokens), forms(), null, null);
+        return predicted.stream().min(java.util.Comparator.comparingDouble(scheduler::predictMillis)).orElseThrow()
+                .name();
+    }
+
+    /** The weight form a candidate name runs on. */
+    static LinearKernel kernelOf(String candidate) {
+        if (candidate.endsWith("dense")) {
+            return LinearKernel.DENSE;
+        }
+        return candidate.equals("csr") ? LinearKernel.CSR : LinearKernel.TWO_FOUR;
+    }
+
+    /** Every decision made so far with the current scheduler, per token bucket. */
+    public java.util.Map<Long, Decision> decisions() {
+        return java.util.Map.copyOf(plans.byBucket());
+    }
+
+    /** The name this layer's decisions and profile events carry. */
+    public String name() {
+        return name;
     }
 
     public List<LinearKernel> candidates() {

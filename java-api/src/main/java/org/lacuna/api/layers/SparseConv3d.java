@@ -1,6 +1,9 @@
 package org.lacuna.api.layers;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 import java.util.Optional;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
@@ -14,6 +17,11 @@ import org.lacuna.runtime.sparseconv.BatchNormFolding;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.schedule.Candidate;
+import org.lacuna.runtime.schedule.ConvolutionCandidates;
+import org.lacuna.runtime.schedule.ConvolutionStatistics;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.Scheduler;
 
 /**
  * A 3-D sparse convolution layer: submanifold (outputs on the input coordinates), strided (downsampling onto the
@@ -27,8 +35,8 @@ import org.lacuna.runtime.sparseconv.KernelMap;
  * }</pre>
  *
  * Kernel maps are cached on the input's coordinates, so layers applied to the same coordinates with the same
- * geometry share one map. The dataflow is chosen per input from the map's statistics ({@link Dataflow#choose}) unless
- * {@link Options#dataflow()} forces one.
+ * geometry share one map. The dataflow is the session's {@link Scheduler}'s choice per kernel map, from the map's
+ * {@link ConvolutionStatistics} (layers sharing a map share it), unless {@link Options#dataflow()} forces one.
  */
 public final class SparseConv3d implements AutoCloseable {
     private final Session session;
@@ -39,7 +47,16 @@ public final class SparseConv3d implements AutoCloseable {
     private final Tensor weights;
     private final Tensor bias;
     private volatile Dataflow lastDataflow;
+    private final String name;
+    /** Per kernel map, the scheduler's decision, for the scheduler it came from (a new one re-plans). */
+    private volatile Plans plans = new Plans(null);
     private boolean closed;
+
+    private record Plans(Scheduler scheduler, Map<KernelMap, Decision> byMap) {
+        Plans(Scheduler scheduler) {
+            this(scheduler, new WeakHashMap<>());
+        }
+    }
 
     /**
      * @param dtype    weight and feature type: F32 or F16 (inputs must have it)
@@ -83,6 +100,7 @@ public final class SparseConv3d implements AutoCloseable {
         this.options = options;
         this.weights = weights;
         this.bias = bias;
+        this.name = session.layerName("sparse-conv") + " " + geometry + " " + in + "->" + out;
     }
 
     /**
@@ -150,19 +168,61 @@ public final class SparseConv3d implements AutoCloseable {
                     + "computes in " + options.dtype() + "; cast them first");
         }
         KernelMap map = kernelMap(x);
-        Dataflow dataflow = options.dataflow().orElseGet(() -> Dataflow.choose(map.statistics()));
         Tensor features = session.empty(options.dtype(), map.outputCount(), out);
         try {
-            session.backend().ops().convolution().sparseConvolution(x.features().array(call), map,
-                    weights.array(call), bias == null ? null : bias.array(call), options.activation(), dataflow,
-                    features.array(call));
-            SparseTensor output = SparseTensor.onCoordinateSet(map.outputs(), features);
-            lastDataflow = dataflow;
-            return output;
+            var ops = session.backend().ops();
+            var operands = new ConvolutionCandidates.Operands(x.features().array(call), weights.array(call),
+                    bias == null ? null : bias.array(call), options.activation(), features.array(call));
+            if (options.dataflow().isPresent()) {
+                Dataflow forced = options.dataflow().get();
+                session.profiler().time(name, forced.name(), "sparse-conv", () -> ops.convolution()
+                        .sparseConvolution(operands.x(), map, operands.weights(), operands.bias(),
+                                operands.activation(), forced, operands.y()));
+                lastDataflow = forced;
+            } else {
+                List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
+                        statistics(map), operands);
+                Candidate chosen = Scheduler.chosen(decide(map, bound), bound);
+                session.profiler().time(name, chosen.name(), "sparse-conv", chosen.run());
+                lastDataflow = ConvolutionCandidates.dataflowOf(chosen.name(), session.backendName(), map);
+            }
+            return SparseTensor.onCoordinateSet(map.outputs(), features);
         } catch (RuntimeException e) {
             features.close();
             throw e;
         }
+    }
+
+    /** The scheduler's decision on {@code map}: a lookup after this layer's first call on it. */
+    private Decision decide(KernelMap map, List<Candidate> bound) {
+        Scheduler scheduler = session.scheduler();
+        Plans current = plans;
+        if (current.scheduler() != scheduler) {
+            current = new Plans(scheduler);
+            plans = current;
+        }
+        synchronized (current.byMap()) {
+            Decision known = current.byMap().get(map);
+            if (known != null) {
+                return known;
+            }
+        }
+        // The scheduler keys the decision by the map's statistics, so layers sharing a map share it.
+        Decision decision = scheduler.decide(name, statistics(map), bound);
+        synchronized (current.byMap()) {
+            current.byMap().put(map, decision);
+        }
+        return decision;
+    }
+
+    /** This layer's statistics on {@code map}. */
+    public ConvolutionStatistics statistics(KernelMap map) {
+        return new ConvolutionStatistics(map, in, out, options.dtype());
+    }
+
+    /** The name this layer's decisions and profile events carry. */
+    public String name() {
+        return name;
     }
 
     /** The kernel map this layer uses for {@code x}: built on first use, shared with layers of the same geometry. */

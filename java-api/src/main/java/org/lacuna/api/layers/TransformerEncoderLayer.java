@@ -8,6 +8,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.data.DType;
@@ -18,6 +19,11 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.ops.RowReduction;
+import org.lacuna.runtime.schedule.AttentionCandidates;
+import org.lacuna.runtime.schedule.AttentionStatistics;
+import org.lacuna.runtime.schedule.Candidate;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.Scheduler;
 
 /**
  * A transformer encoder layer, pre-LayerNorm (ViT, DeiT — the models EViT and DynamicViT prune) by default:
@@ -46,7 +52,17 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     private final LayerNorm norm2;
     private final Linear fc1;
     private final Linear fc2;
+    private final String name;
+    /** Per statistics signature, the scheduler's decision, for the scheduler it came from. */
+    private volatile Plans plans = new Plans(null);
     private boolean closed;
+
+    private record Plans(Scheduler scheduler,
+                         java.util.concurrent.ConcurrentHashMap<String, Decision> bySignature) {
+        Plans(Scheduler scheduler) {
+            this(scheduler, new java.util.concurrent.ConcurrentHashMap<>());
+        }
+    }
 
     /**
      * @param hidden        model width: heads · head dim, head dim 32, 64 or 128
@@ -162,6 +178,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         this.norm2 = norm2;
         this.fc1 = fc1;
         this.fc2 = fc2;
+        this.name = session.layerName("encoder-block");
     }
 
     public static TransformerEncoderLayer create(Session session, Config config, Weights weights) {
@@ -220,7 +237,73 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         if (dropping == null) {
             return block(x, sequences.batch(), emit);
         }
-        return dropTokens(x, sequences, dropping, scores, pinMask, emit);
+        AttentionStatistics statistics = statistics(sequences, pinMask != null);
+        Output[] result = new Output[1];
+        List<Candidate> bound = AttentionCandidates.of(session.backendName(), statistics, config.hidden(),
+                config.ffnHidden(), true, () -> replace(result, block(x, sequences.batch(), emit)),
+                () -> replace(result, dropTokens(x, sequences, dropping, scores, pinMask, emit)));
+        Candidate chosen = Scheduler.chosen(decide(statistics, bound), bound);
+        session.profiler().time(name, chosen.name(), "attention", chosen.run());
+        return result[0];
+    }
+
+    /**
+     * Keeps the latest output of a candidate's run: a measured candidate runs several times and only the last
+     * output (the chosen candidate's, which runs last) is returned, the others are closed.
+     */
+    private static void replace(Output[] slot, Output next) {
+        Output previous = slot[0];
+        slot[0] = next;
+        if (previous != null) {
+            previous.hidden().close();
+            if (previous.keyScores() != null) {
+                previous.keyScores().close();
+            }
+        }
+    }
+
+    /**
+     * This layer's statistics on {@code sequences}: the tokens its dropping keeps at most, or every token where its
+     * rule provably keeps all (a keep ratio whose rounding keeps each sequence whole and no pin mask to widen it).
+     */
+    public AttentionStatistics statistics(Sequences sequences, boolean pinMask) {
+        long kept = sequences.tokens();
+        TokenDropping dropping = config.tokenDropping();
+        if (dropping != null) {
+            boolean keepsAll = !pinMask && dropping.rule().budget() instanceof SelectionRule.KeepRatio;
+            for (int length : sequences.lengths()) {
+                keepsAll &= dropping.rule().maxKept(length, false) >= length;
+            }
+            kept = keepsAll ? sequences.tokens() : dropping.rule().capacity(sequences.tokens(), sequences.count(),
+                    sequences.maxLength(), pinMask);
+            if (!keepsAll && kept >= sequences.tokens()) {
+                // A threshold (or pinned) rule may drop any number: it cannot be replaced by the in-place block.
+                kept = sequences.tokens() - 1;
+            }
+        }
+        return new AttentionStatistics(sequences.count(), sequences.tokens(), sequences.maxLength(), kept,
+                config.heads(), config.headDim(), config.causal(), config.dtype());
+    }
+
+    private Decision decide(AttentionStatistics statistics, List<Candidate> bound) {
+        Scheduler scheduler = session.scheduler();
+        Plans current = plans;
+        if (current.scheduler() != scheduler) {
+            current = new Plans(scheduler);
+            plans = current;
+        }
+        String key = statistics.signature();
+        Decision decision = current.bySignature().get(key);
+        if (decision == null) {
+            decision = scheduler.decide(name, statistics, bound);
+            current.bySignature().put(key, decision);
+        }
+        return decision;
+    }
+
+    /** The name this layer's decisions and profile events carry. */
+    public String name() {
+        return name;
     }
 
     private Output dropTokens(Tensor x, Sequences sequences, TokenDropping dropping, Tensor given, Tensor pinMask,

@@ -1,5 +1,9 @@
 package org.lacuna.runtime.cpu;
 
+import java.util.List;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.ElementwiseOps;
@@ -12,7 +16,7 @@ import org.lacuna.runtime.ops.VoxelizationOps;
  * allows them, native BLAS for dense GEMM, work split over the backend's own threads in chunks that do not depend on
  * the thread count. {@link ReferenceOps} is the double-precision oracle they are tested against.
  */
-final class CpuOps implements OpSet, AutoCloseable {
+final class CpuOps implements OpSet, OpPaths, AutoCloseable {
     private final CpuContext context;
     private final CpuElementwiseOps elementwise;
     private final CpuGemmOps gemm;
@@ -51,6 +55,17 @@ final class CpuOps implements OpSet, AutoCloseable {
     @Override
     public VoxelizationOps voxelization() {
         return voxelization;
+    }
+
+    @Override
+    public List<String> denseLinearPaths() {
+        return gemm.denseLinearPaths();
+    }
+
+    @Override
+    public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
+                            DeviceArray y) {
+        gemm.linearDense(path, x, w, bias, activation, y);
     }
 
     @Override

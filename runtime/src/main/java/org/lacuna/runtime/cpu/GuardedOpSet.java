@@ -1,5 +1,8 @@
 package org.lacuna.runtime.cpu;
 
+import java.util.List;
+import org.lacuna.runtime.error.NotSupportedException;
+import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
@@ -31,7 +34,8 @@ import org.lacuna.runtime.sparseconv.MapTables;
  * {@link CpuLifecycle}, so closing the backend waits for it and a call after the close is a
  * {@link org.lacuna.runtime.error.ResourceClosedException}.
  */
-final class GuardedOpSet implements OpSet {
+final class GuardedOpSet implements OpSet, OpPaths {
+    private final OpSet ops;
     private final CpuLifecycle lifecycle;
     private final ElementwiseOps elementwise;
     private final GemmOps gemm;
@@ -40,12 +44,27 @@ final class GuardedOpSet implements OpSet {
     private final VoxelizationOps voxelization;
 
     GuardedOpSet(OpSet ops, CpuLifecycle lifecycle) {
+        this.ops = ops;
         this.lifecycle = lifecycle;
         this.elementwise = new Elementwise(ops.elementwise());
         this.gemm = new Gemm(ops.gemm());
         this.attention = new Attention(ops.attention());
         this.convolution = new Convolution(ops.convolution());
         this.voxelization = new Voxelizing(ops.voxelization());
+    }
+
+    @Override
+    public List<String> denseLinearPaths() {
+        return ops instanceof OpPaths paths ? paths.denseLinearPaths() : List.of();
+    }
+
+    @Override
+    public void linearDense(String path, DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation,
+                            DeviceArray y) {
+        if (!(ops instanceof OpPaths paths)) {
+            throw new NotSupportedException("linearDense", "this backend has one dense path");
+        }
+        run("linearDense", () -> paths.linearDense(path, x, w, bias, activation, y));
     }
 
     private void run(String call, Runnable body) {

@@ -5,9 +5,9 @@ import java.util.List;
 import org.lacuna.runtime.data.DType;
 
 /**
- * Which kernels can serve a linear layer, and which to try first, from its weight's statistics. The rule only
- * narrows the field; on a GPU the layer then times the candidates on the real input and keeps the fastest
- * ({@link org.lacuna.runtime.tuning.MeasuredChoice}), so a rule that guesses wrong costs one measurement, never speed.
+ * Which weight forms a linear layer keeps, from its weight's statistics: the forms that could plausibly serve it
+ * (CSR only at very low density, 2:4 only for a conformant 16-bit weight), so a layer does not hold a form that can
+ * never win. Which kept form serves each input is the scheduler's choice ({@link org.lacuna.runtime.schedule.Scheduler}).
  */
 public final class LinearKernelRule {
     /** Below this density cuSPARSE's CSR SpMM can beat dense GEMM (it pays per non-zero, not per element). */

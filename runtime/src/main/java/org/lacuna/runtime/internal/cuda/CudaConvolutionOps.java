@@ -71,10 +71,51 @@ final class CudaConvolutionOps implements ConvolutionOps {
         }
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
             switch (dataflow) {
-                case IMPLICIT_GEMM -> implicitGemm(x, map, weights, bias, activation, y, workspace);
+                case IMPLICIT_GEMM -> implicitGemm(x, map, weights, bias, activation, y, workspace, ruleOrder(map));
                 case GATHER_GEMM_SCATTER -> gatherScatter(x, map, weights, bias, activation, y, workspace);
             }
         }
+    }
+
+    /** The scheduler's names for the dataflows, as {@link org.lacuna.runtime.schedule.ConvolutionCandidates}. */
+    static final java.util.List<String> PATHS = java.util.List.of(
+            org.lacuna.runtime.schedule.ConvolutionCandidates.GATHER_SCATTER,
+            org.lacuna.runtime.schedule.ConvolutionCandidates.IMPLICIT_UNSORTED,
+            org.lacuna.runtime.schedule.ConvolutionCandidates.IMPLICIT_SORTED,
+            org.lacuna.runtime.schedule.ConvolutionCandidates.IMPLICIT_SPLIT);
+
+    /** One dataflow by the scheduler's name: gather-GEMM-scatter, or the implicit GEMM over rows in one order. */
+    void sparseConvolution(String path, DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
+                           Activation activation, DeviceArray y) {
+        Dataflow dataflow = path.equals(PATHS.get(0)) ? Dataflow.GATHER_GEMM_SCATTER : Dataflow.IMPLICIT_GEMM;
+        ConvolutionContracts.sparseConvolution(CudaBackendProvider.NAME, x, map, weights, bias, activation, dataflow,
+                y);
+        TileOrder order = switch (path) {
+            case org.lacuna.runtime.schedule.ConvolutionCandidates.GATHER_SCATTER -> null;
+            case org.lacuna.runtime.schedule.ConvolutionCandidates.IMPLICIT_UNSORTED -> TileOrder.UNSORTED;
+            case org.lacuna.runtime.schedule.ConvolutionCandidates.IMPLICIT_SORTED -> TileOrder.SORTED;
+            case org.lacuna.runtime.schedule.ConvolutionCandidates.IMPLICIT_SPLIT -> TileOrder.SORTED_SPLIT;
+            default -> throw new NotSupportedException("sparseConvolution", "no dataflow '" + path + "'; the CUDA "
+                    + "backend has " + PATHS);
+        };
+        if (map.outputCount() == 0) {
+            return;
+        }
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            if (order == null) {
+                gatherScatter(x, map, weights, bias, activation, y, workspace);
+            } else {
+                implicitGemm(x, map, weights, bias, activation, y, workspace, order);
+            }
+        }
+    }
+
+    /** The rule's row order: split where it saves at least {@link #SPLIT_GAIN} of the sorted tiles' work. */
+    private static TileOrder ruleOrder(KernelMap map) {
+        MapStatistics statistics = map.statistics();
+        boolean split = map.volume() > 1 && statistics.redundancy(TILE_ROWS, TileOrder.SORTED_SPLIT)
+                <= SPLIT_GAIN * statistics.redundancy(TILE_ROWS, TileOrder.SORTED);
+        return split ? TileOrder.SORTED_SPLIT : TileOrder.SORTED;
     }
 
     /**
@@ -157,14 +198,17 @@ final class CudaConvolutionOps implements ConvolutionOps {
         return LaunchGrid.gridStrideAtLeastOne(work, MAP_BLOCK, (long) multiprocessors * 8);
     }
 
+    /**
+     * The implicit GEMM over output rows in {@code order}: unsorted runs them in coordinate order (the identity
+     * permutation), sorted by bitmask, split sorts each half of the offsets separately in two launches.
+     */
     private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                              Activation activation, DeviceArray y, CallWorkspace workspace) {
+                              Activation activation, DeviceArray y, CallWorkspace workspace, TileOrder order) {
         int volume = map.volume();
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         MapStatistics statistics = map.statistics();
-        boolean split = volume > 1 && statistics.redundancy(TILE_ROWS, TileOrder.SORTED_SPLIT)
-                <= SPLIT_GAIN * statistics.redundancy(TILE_ROWS, TileOrder.SORTED);
+        boolean split = volume > 1 && order == TileOrder.SORTED_SPLIT;
         int[] bounds = split ? new int[] {0, volume / 2, volume} : new int[] {0, volume};
         long neighbours = workspace.upload(map.neighbourTable());
         long masks = workspace.upload(map.masks());
@@ -174,7 +218,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
         long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
         long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
         for (int group = 0; group + 1 < bounds.length; group++) {
-            long rows = workspace.upload(statistics.sortedRows(bounds[group], bounds[group + 1]));
+            long rows = workspace.upload(order == TileOrder.UNSORTED ? identity(map.outputCount())
+                    : statistics.sortedRows(bounds[group], bounds[group + 1]));
             boolean last = group + 2 == bounds.length;
             KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
                     .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
@@ -184,6 +229,14 @@ final class CudaConvolutionOps implements ConvolutionOps {
             modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0, stream,
                     parameters);
         }
+    }
+
+    private static int[] identity(int rows) {
+        int[] out = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            out[r] = r;
+        }
+        return out;
     }
 
     private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,

@@ -22,7 +22,7 @@ final class CudaGemmOps implements GemmOps {
     private final StreamHandle stream;
     private final CudaLibraries libraries;
     private final CachingPool pool;
-    private final int computeCapability;
+    final int computeCapability;
     private final ElementwiseOps elementwise;
 
     CudaGemmOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.backend.DeviceInfo device,
@@ -55,6 +55,13 @@ final class CudaGemmOps implements GemmOps {
 
     @Override
     public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+        linearTwoFour(x, w, bias, activation, y,
+                TwoFourGemmTiling.useWarpgroupKernel(computeCapability, x.shape().rows()));
+    }
+
+    /** The 2:4 linear on the kernel asked for: {@code wgmma.sp} (sm_90a) or {@code mma.sp}. */
+    void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y,
+                       boolean wgmma) {
         GemmContracts.linearTwoFour(CudaBackendProvider.NAME, x, w, bias, activation, y);
         long tokens = x.shape().rows();
         if (tokens == 0) {
@@ -69,7 +76,6 @@ final class CudaGemmOps implements GemmOps {
             throw org.lacuna.runtime.error.InvalidInputException.argument("linearTwoFour",
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
-        boolean wgmma = TwoFourGemmTiling.useWarpgroupKernel(computeCapability, tokens);
         int blockN = wgmma ? TwoFourGemmTiling.BLOCK_N_SM90 : TwoFourGemmTiling.blockN(tokens);
         Map<String, String> constants = new java.util.HashMap<>(Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(),

@@ -76,6 +76,45 @@ class CudaSparseConvolutionGpuTest extends SparseConvolutionConformance {
         }
     }
 
+    /** The scheduler's four dataflows (gather-GEMM-scatter, implicit GEMM unsorted, sorted, split) on the sweep. */
+    @Test
+    void everySchedulerPathMatchesTheCpuReference() {
+        SplittableRandom random = TestData.random("kittiSchedulerPaths");
+        KernelMap map = KittiSweep.voxels(0.05).kernelMap(ConvGeometry.submanifold(3));
+        int in = 16;
+        int out = 32;
+        float[] x = TestData.uniform(random, map.inputCount() * in, 1f, DType.F16);
+        float[] w = TestData.uniform(random, map.volume() * in * out, 0.25f, DType.F16);
+        float[] bias = TestData.uniform(random, out, 0.5f, DType.F32);
+        org.lacuna.runtime.schedule.OpPaths paths = (org.lacuna.runtime.schedule.OpPaths) backend.ops();
+        assertEquals(4, paths.convolutionPaths().size());
+        try (Backend cpu = new ReferenceBackendProvider().open(0)) {
+            float[] ref = run(cpu, map, x, w, bias, in, out, DType.F16, Dataflow.IMPLICIT_GEMM);
+            double[] expected = new double[ref.length];
+            for (int i = 0; i < ref.length; i++) {
+                expected[i] = ref[i];
+            }
+            for (String path : paths.convolutionPaths()) {
+                DeviceArray xs = HostData.upload(backend, DType.F16, Shape.of(map.inputCount(), in), x);
+                DeviceArray ws = HostData.upload(backend, DType.F16, Shape.of(map.volume(), in, out), w);
+                DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(out), bias);
+                DeviceArray ys = new DeviceArray(backend.allocate((long) map.outputCount() * out * 4), 0, DType.F32,
+                        Shape.of(map.outputCount(), out));
+                try {
+                    backend.fill(ys.buffer(), 0, ys.byteSize(), (byte) 0xFF);
+                    paths.sparseConvolution(path, xs, map, ws, bs, Activation.RELU, ys);
+                    double error = relativeError(HostData.downloadFloats(backend, ys), expected);
+                    System.out.printf("KITTI scheduler path %s: relative error %.3g%n", path, error);
+                    assertTrue(error <= tolerance(DType.F16), path + ": " + error);
+                } finally {
+                    for (DeviceArray a : List.of(xs, ws, bs, ys)) {
+                        a.buffer().close();
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void theDeviceHashTableBuildsTheKittiMaps() {
         CoordinateSet cloud = KittiSweep.voxels(0.05);

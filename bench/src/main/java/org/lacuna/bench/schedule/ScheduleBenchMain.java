@@ -1,0 +1,275 @@
+package org.lacuna.bench.schedule;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.io.PointClouds;
+import org.lacuna.api.layers.Sequences;
+import org.lacuna.api.layers.TokenDropping;
+import org.lacuna.api.layers.TransformerEncoder;
+import org.lacuna.api.layers.TransformerEncoderLayer;
+import org.lacuna.api.models.MinkUNet;
+import org.lacuna.api.models.ModelWeights;
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.bench.Json;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.schedule.Calibration;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.DeviceKey;
+import org.lacuna.runtime.schedule.EfficiencyTable;
+import org.lacuna.runtime.schedule.Plan;
+import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Scheduler;
+import org.lacuna.runtime.schedule.TuningStore;
+
+/**
+ * The scheduler end to end on the serving backend: a MiniLM-shaped encoder with 2:4 FFN weights and token dropping,
+ * and MinkUNet on the KITTI sweep, each run under {@code auto}, {@code fastest-measured} and every fixed single
+ * choice, in interleaved rounds (so drift hits every policy alike), median per policy. Also the time spent choosing:
+ * the device calibration (once per device), the first run's choosing on a cold store, and on a warm one. Writes
+ * {@code bench/results/schedule-<backend>-<date>.{json,md}}.
+ *
+ * <pre>java ... org.lacuna.bench.schedule.ScheduleBenchMain [--quick] [--rounds N] [--scan PATH] [--out DIR]</pre>
+ */
+public final class ScheduleBenchMain {
+    private ScheduleBenchMain() {
+    }
+
+    /** One policy's result on one workload. */
+    record PolicyRun(String policy, double medianMillis, double[] samplesMillis, double firstRunMillis,
+                     double coldChoosingMillis, Map<String, Map<String, Integer>> choices) {
+    }
+
+    /** One workload's results. */
+    record Workload(String name, String input, List<PolicyRun> policies, double warmStoreChoosingMillis,
+                    int warmStoreStoredDecisions, int decisions, String autoPlan) {
+    }
+
+    /** A model run on its input, repeatable. */
+    interface Model {
+        void run();
+    }
+
+    public static void main(String[] args) throws IOException {
+        boolean quick = Arrays.asList(args).contains("--quick");
+        int rounds = quick ? 3 : 7;
+        Path scan = Path.of("../shared/data/kitti-velodyne-000001.bin");
+        Path out = Path.of("bench/results");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--scan" -> scan = Path.of(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                default -> { }
+            }
+        }
+        Path stores = Files.createTempDirectory("lacuna-schedule-bench");
+        Map<String, Object> record = new LinkedHashMap<>();
+        try (Session session = Lacuna.open()) {
+            DeviceKey device = DeviceKey.of(session.backendName(), session.device());
+            long t0 = System.nanoTime();
+            EfficiencyTable table = Calibration.measure(session.backend());
+            double calibrationMillis = (System.nanoTime() - t0) / 1e6;
+            System.out.printf(Locale.ROOT, "device %s%ncalibration %.0f ms: peak %.1f GFLOP/s, %.1f GB/s, %.1f us/call%n",
+                    device, calibrationMillis, table.peakFlopsPerSecond() / 1e9, table.bytesPerSecond() / 1e9,
+                    table.overheadSeconds() * 1e6);
+            record.put("device", device.toString());
+            record.put("backend", session.backendName());
+            record.put("date", LocalDateTime.now().toString());
+            record.put("rounds", rounds);
+            record.put("calibrationMillis", calibrationMillis);
+            record.put("efficiency", table);
+            List<Workload> workloads = new ArrayList<>();
+            record.put("workloads", workloads);
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm"));
+            String base = "schedule-" + record.get("backend") + (quick ? "-quick-" : "-") + stamp;
+            // Written after every workload, so that an interrupted run still leaves what it measured.
+            for (int[] shape : quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}}) {
+                workloads.add(encoder(session, device, table, stores, rounds, shape[0], shape[1]));
+                write(out, base, record);
+            }
+            if (Files.exists(scan)) {
+                workloads.add(minkUNet(session, device, table, stores, quick ? 2 : Math.min(rounds, 5), scan,
+                        quick ? 0.2 : 0.05));
+                write(out, base, record);
+            } else {
+                System.out.println("no scan at " + scan + ": MinkUNet skipped");
+            }
+        }
+    }
+
+    private static void write(Path out, String base, Map<String, Object> record) throws IOException {
+        Files.createDirectories(out);
+        Json.MAPPER.writeValue(out.resolve(base + ".json").toFile(), record);
+        Files.writeString(out.resolve(base + ".md"), ScheduleMarkdown.render(record));
+        System.out.println("wrote " + out.resolve(base + ".md"));
+    }
+
+    /**
+     * MiniLM's shape (6 layers of 384, 12 heads of 32, FFN 1536, f16), its FFN weights magnitude-pruned to 2:4 (the
+     * layer finds them 2:4 and keeps the 2:4 form beside the dense one), layers 3 to 5 keeping half their tokens
+     * by L2 norm (EViT-style).
+     */
+    static Workload encoder(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
+                            int batch, int sequence) throws IOException {
+        int hidden = 384;
+        int heads = 12;
+        int ffn = 1536;
+        List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
+        List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
+        for (int l = 0; l < 6; l++) {
+            TransformerEncoderLayer.Config c = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+            if (l >= 3) {
+                c = c.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM));
+            }
+            configs.add(c);
+            TransformerEncoderLayer.Weights w = TransformerEncoderLayer.Weights.random(c, 100 + l);
+            weights.add(new TransformerEncoderLayer.Weights(w.norm1Gamma(), w.norm1Beta(), w.qkvWeight(), w.qkvBias(),
+                    w.projWeight(), w.projBias(), w.norm2Gamma(), w.norm2Beta(),
+                    TwoFourPruning.prune(w.fc1Weight(), ffn, hidden), w.fc1Bias(),
+                    TwoFourPruning.prune(w.fc2Weight(), hidden, ffn), w.fc2Bias()));
+        }
+        int[] lengths = new int[batch];
+        Arrays.fill(lengths, sequence);
+        float[] x = new float[batch * sequence * hidden];
+        SplittableRandom random = new SplittableRandom(9);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextDouble(-1, 1);
+        }
+        try (TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
+             Sequences sequences = Sequences.of(session, lengths);
+             Tensor xs = session.fromFloats(x, DType.F16, (long) batch * sequence, hidden)) {
+            Model model = () -> {
+                try (Tensor y = encoder.forward(xs, sequences)) {
+                    y.shape();
+                }
+            };
+            return measure(session, device, table, stores, rounds, "MiniLM-shaped encoder, 2:4 FFN, keep 0.5 in "
+                    + "layers 3-5", batch + " x " + sequence + " tokens", model);
+        }
+    }
+
+    static Workload minkUNet(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
+                             Path scan, double voxel) throws IOException {
+        SparseTensor input = SparseTensor.voxelize(session, PointClouds.read(scan),
+                Voxelization.cubic(voxel, VoxelReduction.MEAN), VoxelFeatures.POSITIONS, DType.F32);
+        try (MinkUNet net = MinkUNet.create(session, MinkUNet.Config.semanticKitti((int) input.channels()),
+                ModelWeights.random(1))) {
+            Model model = () -> net.forward(input).close();
+            return measure(session, device, table, stores, rounds, "MinkUNet (SemanticKITTI widths, f32)",
+                    scan.getFileName() + " at " + voxel + " m: " + input.size() + " voxels", model);
+        } finally {
+            input.close();
+        }
+    }
+
+    /** Every policy's cold first run, then interleaved timed rounds, then auto again on its warm store. */
+    static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
+                            String name, String input, Model model) throws IOException {
+        System.out.println("\n" + name + ", " + input);
+        // Which candidates exist: one predicted-only pass lists them per layer kind.
+        Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
+        model.run();
+        Map<String, List<String>> offered = new TreeMap<>();
+        for (Plan.Entry e : probe.plan().entries()) {
+            for (Decision.Estimate c : e.decision().candidates()) {
+                List<String> names = offered.computeIfAbsent(e.decision().kind(), k -> new ArrayList<>());
+                if (!names.contains(c.name())) {
+                    names.add(c.name());
+                }
+            }
+        }
+        Map<String, Policy> policies = new LinkedHashMap<>();
+        policies.put("auto", Policy.auto());
+        policies.put("fastest-measured", Policy.fastestMeasured());
+        policies.put("predicted-only", Policy.predictedOnly());
+        offered.forEach((kind, names) -> {
+            if (names.size() > 1) {
+                for (String n : names) {
+                    policies.put("fixed " + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
+                }
+            }
+        });
+        Map<String, Scheduler> schedulers = new LinkedHashMap<>();
+        Map<String, double[]> first = new LinkedHashMap<>();
+        for (var p : policies.entrySet()) {
+            Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-" + p.getKey().replaceAll("\\W", "_")
+                    + ".json");
+            Files.deleteIfExists(file);
+            Scheduler s = scheduler(session, device, table, TuningStore.open(file), p.getValue());
+            long start = System.nanoTime();
+            model.run();
+            double firstMillis = (System.nanoTime() - start) / 1e6;
+            first.put(p.getKey(), new double[] {firstMillis, s.plan().choosingNanos() / 1e6});
+            schedulers.put(p.getKey(), s);
+            System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, choosing %7.1f ms%n", p.getKey(), firstMillis,
+                    s.plan().choosingNanos() / 1e6);
+        }
+        Map<String, List<Double>> samples = new LinkedHashMap<>();
+        for (int r = 0; r < rounds; r++) {
+            for (var s : schedulers.entrySet()) {
+                // A switch costs each layer one lookup in the scheduler's decisions (microseconds) on this run.
+                session.useScheduler(s.getValue());
+                long start = System.nanoTime();
+                model.run();
+                samples.computeIfAbsent(s.getKey(), k -> new ArrayList<>()).add((System.nanoTime() - start) / 1e6);
+            }
+        }
+        List<PolicyRun> runs = new ArrayList<>();
+        for (var s : schedulers.entrySet()) {
+            double[] v = samples.get(s.getKey()).stream().mapToDouble(Double::doubleValue).toArray();
+            double[] sorted = v.clone();
+            Arrays.sort(sorted);
+            runs.add(new PolicyRun(s.getKey(), sorted[sorted.length / 2], v, first.get(s.getKey())[0],
+                    first.get(s.getKey())[1], choices(s.getValue().plan())));
+            System.out.printf(Locale.ROOT, "  %-34s median %8.1f ms %s%n", s.getKey(), sorted[sorted.length / 2],
+                    choices(s.getValue().plan()));
+        }
+        // auto on a warm store: a new scheduler over the file the cold auto run wrote.
+        Path autoFile = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto.json");
+        Scheduler warm = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
+        model.run();
+        Plan warmPlan = warm.plan();
+        int stored = (int) warmPlan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
+                .count();
+        System.out.printf(Locale.ROOT, "  auto on the warm store: choosing %.2f ms, %d of %d decisions from the store%n",
+                warmPlan.choosingNanos() / 1e6, stored, warmPlan.entries().size());
+        return new Workload(name, input, runs, warmPlan.choosingNanos() / 1e6, stored, warmPlan.entries().size(),
+                schedulers.get("auto").plan().explain());
+    }
+
+    private static Scheduler scheduler(Session session, DeviceKey device, EfficiencyTable table, TuningStore store,
+                                       Policy policy) {
+        Scheduler s = new Scheduler(device, table, store, policy, session.backend()::newTimer);
+        session.useScheduler(s);
+        return s;
+    }
+
+    /** Per layer kind, how many layer decisions chose each candidate. */
+    static Map<String, Map<String, Integer>> choices(Plan plan) {
+        Map<String, Map<String, Integer>> out = new TreeMap<>();
+        for (Plan.Entry e : plan.entries()) {
+            out.computeIfAbsent(e.decision().kind(), k -> new TreeMap<>()).merge(e.decision().chosen(), 1,
+                    Integer::sum);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,40 @@
+package org.lacuna.bench.schedule;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The schedule benchmark's record as markdown: per workload, each policy's median, its ratio and its choices. */
+final class ScheduleMarkdown {
+    private ScheduleMarkdown() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static String render(Map<String, Object> record) {
+        StringBuilder s = new StringBuilder("# Scheduler benchmark: auto vs fastest-measured vs fixed choices\n\n");
+        s.append("- device: ").append(record.get("device")).append('\n');
+        s.append("- date: ").append(record.get("date")).append('\n');
+        s.append(String.format(Locale.ROOT, "- calibration (once per device, then stored): %.0f ms%n",
+                (Double) record.get("calibrationMillis")));
+        s.append("- method: every policy's first run on a cold store (choosing included), then ")
+                .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy; medians. ")
+                .append("Ratios are the policy's median over fastest-measured's median, in the same run. ")
+                .append("Noisy 2-vCPU machine shared with other jobs: differences of a few percent are noise.\n");
+        for (ScheduleBenchMain.Workload w : (List<ScheduleBenchMain.Workload>) record.get("workloads")) {
+            s.append("\n## ").append(w.name()).append(" — ").append(w.input()).append("\n\n");
+            double reference = w.policies().stream().filter(p -> p.policy().equals("fastest-measured")).findFirst()
+                    .orElseThrow().medianMillis();
+            s.append("| policy | median ms | vs fastest-measured | first run ms (cold) | choosing ms (cold) | "
+                    + "choices |\n|---|---|---|---|---|---|\n");
+            for (ScheduleBenchMain.PolicyRun p : w.policies()) {
+                s.append(String.format(Locale.ROOT, "| %s | %.1f | %.3f | %.1f | %.1f | %s |%n", p.policy(),
+                        p.medianMillis(), p.medianMillis() / reference, p.firstRunMillis(), p.coldChoosingMillis(),
+                        p.choices()));
+            }
+            s.append(String.format(Locale.ROOT, "%nauto on the warm store: %.2f ms choosing, %d of %d decisions read "
+                    + "from the store.%n", w.warmStoreChoosingMillis(), w.warmStoreStoredDecisions(), w.decisions()));
+            s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,53 @@
+package org.lacuna.api;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.LacunaConfig;
+import org.lacuna.runtime.schedule.Calibration;
+import org.lacuna.runtime.schedule.DeviceKey;
+import org.lacuna.runtime.schedule.EfficiencyTable;
+import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Scheduler;
+import org.lacuna.runtime.schedule.TuningStore;
+
+/**
+ * How a session's {@link Scheduler} is made from the configuration: {@code lacuna.schedule} (policy, default
+ * {@code auto}) and {@code lacuna.tuningStore} (a file, or {@code memory} to keep nothing on disk; default
+ * {@link TuningStore#defaultFile()}).
+ */
+public final class Scheduling {
+    private Scheduling() {
+    }
+
+    /** The configured policy, {@code auto} if none. */
+    public static Policy configuredPolicy() {
+        return LacunaConfig.get("schedule").map(Policy::parse).orElse(Policy.auto());
+    }
+
+    /** The configured store: in memory, a named file, or the default file. */
+    public static TuningStore configuredStore() {
+        Optional<String> setting = LacunaConfig.get("tuningStore");
+        if (setting.isPresent() && setting.get().toLowerCase(Locale.ROOT).equals("memory")) {
+            return TuningStore.inMemory();
+        }
+        return TuningStore.open(setting.map(Path::of).orElseGet(TuningStore::defaultFile));
+    }
+
+    /** A scheduler for {@code backend} with {@code policy} on the configured store. */
+    public static Scheduler open(Backend backend, Policy policy) {
+        return open(backend, policy, configuredStore());
+    }
+
+    /** A scheduler for {@code backend}: the device's table from {@code store}, or measured now and stored there. */
+    public static Scheduler open(Backend backend, Policy policy, TuningStore store) {
+        DeviceKey device = DeviceKey.of(backend.name(), backend.device());
+        EfficiencyTable table = store.efficiency(device).orElseGet(() -> {
+            EfficiencyTable measured = Calibration.measure(backend);
+            store.putEfficiency(device, measured);
+            return measured;
+        });
+        return new Scheduler(device, table, store, policy, backend::newTimer);
+    }
+}

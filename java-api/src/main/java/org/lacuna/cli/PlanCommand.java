@@ -1,0 +1,153 @@
+package org.lacuna.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Scheduling;
+import org.lacuna.api.Session;
+import org.lacuna.api.io.PointClouds;
+import org.lacuna.api.models.MinkUNet;
+import org.lacuna.api.models.ModelWeights;
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.api.text.Pooling;
+import org.lacuna.api.text.SentenceEmbedder;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.schedule.Plan;
+import org.lacuna.runtime.schedule.Policy;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Runs a model once on an input and prints the scheduler's plan: per layer the statistics, each candidate with its
+ * predicted and measured time, the choice and why. A scan runs MinkUNet, texts run a sentence encoder.
+ */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = {"Plan a model on an input and explain, per layer, which kernel serves and why.",
+                "Give --scan PATH (KITTI .bin, PCD, PLY or NPY point cloud: MinkUNet) or texts (a sentence encoder: "
+                        + "all-MiniLM-L6-v2 unless --model).",
+                "Exit codes: 0 planned; 1 bad input; 2 any other failure."})
+final class PlanCommand implements Callable<Integer> {
+    static final int BAD_INPUT = 1;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(arity = "0..*", paramLabel = "TEXT", description = "Texts for the sentence encoder.")
+    List<String> texts = new ArrayList<>();
+
+    @Option(names = "--scan", paramLabel = "PATH", description = "A point cloud to run MinkUNet on.")
+    Path scan;
+
+    @Option(names = "--voxel", defaultValue = "0.05", description = "Voxel size in metres for --scan. Default "
+            + "${DEFAULT-VALUE}.")
+    double voxel;
+
+    @Option(names = "--weights", paramLabel = "PATH", description = "MinkUNet safetensors (default: seeded random "
+            + "weights of the SemanticKITTI shape, which plan like trained ones: the plan depends on shapes and maps).")
+    Path weights;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder for texts (default: the "
+            + "bundled all-MiniLM-L6-v2).")
+    Path model;
+
+    @Option(names = "--policy", paramLabel = "POLICY", description = "auto, fastest-measured, predicted-only, "
+            + "optionally with kind=candidate (linear, sparse-conv, attention), comma-separated. Default: "
+            + "lacuna.schedule, else auto.")
+    String policy;
+
+    @Option(names = "--json", description = "Print the plan as JSON.")
+    boolean json;
+
+    @Option(names = "--trace", paramLabel = "PATH", description = "Run once more with per-layer profiling and write "
+            + "a Chrome trace (chrome://tracing, Perfetto) here.")
+    Path trace;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto. Default ${DEFAULT-VALUE}.")
+    EmbedCommand.BackendChoice backend;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if ((scan == null) == texts.isEmpty()) {
+            err.println("lacuna plan: give either --scan PATH or texts, not both and not neither");
+            return BAD_INPUT;
+        }
+        if (!(voxel > 0)) {
+            err.println("lacuna plan: --voxel must be positive");
+            return BAD_INPUT;
+        }
+        if (scan == null && model == null && !SentenceEmbedder.bundledAvailable()) {
+            err.println("lacuna plan: no --model given and all-MiniLM-L6-v2 is not on the class path");
+            return BAD_INPUT;
+        }
+        try (Session session = backend == EmbedCommand.BackendChoice.auto ? Lacuna.open()
+                : Lacuna.open(backend.name(), 0)) {
+            Policy chosenPolicy = policy == null ? Scheduling.configuredPolicy() : Policy.parse(policy);
+            long start = System.nanoTime();
+            session.schedule(chosenPolicy);
+            long schedulerReady = System.nanoTime();
+            Runnable run = scan != null ? minkUNet(session) : encoder(session);
+            long planStart = System.nanoTime();
+            run.run();
+            long planned = System.nanoTime();
+            // The planned run (profiled when a trace is asked for: its per-layer timers then wait for each layer).
+            if (trace != null) {
+                session.profiler().start();
+            }
+            run.run();
+            long warm = System.nanoTime();
+            Plan plan = session.scheduler().plan();
+            out.print(json ? plan.toJson() + "\n" : plan.explain());
+            out.flush();
+            err.printf(Locale.ROOT, "plan: scheduler ready in %.1f ms (efficiency table %s); first run %.1f ms "
+                            + "(%.1f ms of it choosing), planned run %.1f ms%n", (schedulerReady - start) / 1e6,
+                    session.scheduler().efficiency().source(), (planned - planStart) / 1e6,
+                    plan.choosingNanos() / 1e6, (warm - planned) / 1e6);
+            session.scheduler().store().warnings().forEach(w -> err.println("plan: warning: " + w));
+            if (trace != null) {
+                int events = session.profiler().stop().size();
+                session.profiler().writeChromeTrace(trace);
+                err.printf("plan: %d layer calls profiled into %s%n", events, trace);
+            }
+            return 0;
+        } catch (LacunaException e) {
+            if (e.code() == ErrorCode.MALFORMED_INPUT || e.code() == ErrorCode.NOT_SUPPORTED
+                    || e.code() == ErrorCode.INVALID_ARGUMENT || e.code() == ErrorCode.SHAPE_MISMATCH) {
+                err.println("lacuna plan: " + e.getMessage());
+                return BAD_INPUT;
+            }
+            throw e;
+        }
+    }
+
+    /** MinkUNet on the voxelised scan: one run per call, the scan voxelised once. */
+    private Runnable minkUNet(Session session) {
+        PointCloud cloud = PointClouds.read(scan);
+        SparseTensor input = SparseTensor.voxelize(session, cloud, Voxelization.cubic(voxel, VoxelReduction.MEAN),
+                VoxelFeatures.POSITIONS, DType.F32);
+        MinkUNet net = session.own(MinkUNet.create(session, MinkUNet.Config.semanticKitti((int) input.channels()),
+                weights == null ? ModelWeights.random(1) : ModelWeights.load(weights)));
+        return () -> net.forward(input).close();
+    }
+
+    /** The sentence encoder on the texts. */
+    private Runnable encoder(Session session) throws IOException {
+        SentenceEmbedder embedder = session.own(model == null ? SentenceEmbedder.bundled(session, 0)
+                : SentenceEmbedder.open(session, model, null, 0, new Pooling(Pooling.Mode.MEAN, true)));
+        return () -> embedder.embed(texts, 32);
+    }
+}

@@ -1,0 +1,190 @@
+package org.lacuna.api.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.schedule.AttentionCandidates;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.DeviceKey;
+import org.lacuna.runtime.schedule.EfficiencyTable;
+import org.lacuna.runtime.schedule.KernelRate;
+import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Scheduler;
+import org.lacuna.runtime.schedule.TuningStore;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+
+/**
+ * Layers run the plan through their session's scheduler, and the plan never changes their results beyond the dtype's
+ * tolerance: every policy and every forced candidate computes the same layer.
+ */
+class ScheduledLayersTest {
+    @TempDir
+    Path folder;
+
+    /** A hand-written CPU table: the tests must not depend on a measurement. */
+    private static EfficiencyTable table() {
+        return new EfficiencyTable(150e9, 20e9, 5e-6, 2, Map.of(
+                "cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6),
+                "cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6),
+                "cpu.two-four", new KernelRate(60e9, 20e9, 20e-6),
+                "cpu.csr", new KernelRate(8e9, 20e9, 10e-6)), "test table");
+    }
+
+    private static Scheduler scheduler(Session s, Policy policy) {
+        Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), TuningStore.inMemory(),
+                policy, s.backend()::newTimer);
+        s.useScheduler(scheduler);
+        return scheduler;
+    }
+
+    private static float[] random(SplittableRandom random, int n, DType dtype) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = HalfFloats.roundTo(dtype, (float) random.nextDouble(-1, 1));
+        }
+        return v;
+    }
+
+    private static double[] reference(float[] x, float[] w, float[] b, int tokens, int out, int in) {
+        double[] y = new double[tokens * out];
+        for (int t = 0; t < tokens; t++) {
+            for (int o = 0; o < out; o++) {
+                double acc = b[o];
+                for (int k = 0; k < in; k++) {
+                    acc += (double) x[t * in + k] * HalfFloats.roundTo(DType.F16, w[o * in + k]);
+                }
+                y[t * out + o] = Activation.GELU.apply(acc);
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void noPolicyAndNoForcedCandidateChangesALinearsResult() {
+        SplittableRandom random = new SplittableRandom(11);
+        int tokens = 37;
+        int in = 96;
+        int out = 80;
+        float[] twoFour = TwoFourPruning.prune(random(random, out * in, DType.F32), out, in);
+        float[] verySparse = random(random, out * in, DType.F32);
+        for (int i = 0; i < verySparse.length; i++) {
+            verySparse[i] = i % 37 == 0 ? verySparse[i] : 0f;
+        }
+        float[] b = random(random, out, DType.F32);
+        float[] x = random(random, tokens * in, DType.F16);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, tokens, in)) {
+            for (float[] w : List.of(twoFour, verySparse)) {
+                double[] want = reference(x, w, b, tokens, out, in);
+                Linear layer = Linear.create(s, w, out, in, b, Linear.Options.of(DType.F16).withOutputType(DType.F32)
+                        .withActivation(Activation.GELU));
+                scheduler(s, Policy.predictedOnly());
+                List<String> names = new ArrayList<>();
+                layer.forward(xs).close();
+                layer.decisions().values().forEach(d -> d.candidates().forEach(c -> names.add(c.name())));
+                assertTrue(names.contains(w == twoFour ? "two-four" : "csr"), names::toString);
+                List<Policy> policies = new ArrayList<>(List.of(Policy.auto(), Policy.fastestMeasured(),
+                        Policy.predictedOnly()));
+                names.forEach(n -> policies.add(Policy.predictedOnly().forcing("linear", n)));
+                for (Policy policy : policies) {
+                    scheduler(s, policy);
+                    float[] got = layer.forward(xs).toFloatArray();
+                    Decision d = layer.decisions().get(64L);
+                    policy.forcedFor("linear").ifPresent(f -> assertEquals(f, d.chosen()));
+                    if (policy.mode() == Policy.Mode.FASTEST_MEASURED) {
+                        assertTrue(d.candidates().stream().allMatch(c -> c.measuredMillis() != null), d::toString);
+                    }
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(want[i], got[i], 1e-4, policy + " chose " + d.chosen() + ", element " + i);
+                    }
+                }
+                layer.close();
+            }
+        }
+    }
+
+    @Test
+    void convolutionsOnOneMapShareTheirDecisionAndAreProfiled() throws Exception {
+        Random random = new Random(3);
+        int[] coords = RandomSparse.coordinates(random, 300, 1, 0, 12, 1);
+        try (Session s = Lacuna.open("cpu", 0)) {
+            Scheduler scheduler = scheduler(s, Policy.auto());
+            SparseTensor x = SparseTensor.of(s, coords, RandomSparse.floats(random, 300 * 4), 4, DType.F32, 1, 1, 1);
+            SparseConv3d a = SparseConv3d.create(s, ConvGeometry.submanifold(3), 4, 8,
+                    RandomSparse.floats(random, 27 * 4 * 8), null, SparseConv3d.Options.of(DType.F32));
+            SparseConv3d b = SparseConv3d.create(s, ConvGeometry.submanifold(3), 4, 16,
+                    RandomSparse.floats(random, 27 * 4 * 16), null, SparseConv3d.Options.of(DType.F32));
+            s.profiler().start();
+            a.forward(x).close();
+            b.forward(x).close();
+            var events = s.profiler().stop();
+            var entries = scheduler.plan().entries();
+            assertEquals(2, entries.size());
+            assertSame(entries.get(0).decision(), entries.get(1).decision(), "one decision for the shared map");
+            Decision d = entries.get(0).decision();
+            assertEquals(Decision.Source.ONLY_CANDIDATE, d.source(), "the CPU has one convolution dataflow");
+            assertEquals("fused-blocked", d.chosen());
+            assertEquals(300L, ((Number) d.statistics().get("pointsIn")).longValue());
+            assertEquals(List.of(a.name(), b.name()), events.stream().map(e -> e.layer()).toList());
+            Path trace = folder.resolve("trace.json");
+            s.profiler().writeChromeTrace(trace);
+            assertEquals(2, new ObjectMapper().readTree(trace.toFile()).get("traceEvents").size());
+            assertTrue(scheduler.plan().explain().contains(a.name()));
+        }
+    }
+
+    @Test
+    void aLayerThatKeepsEveryTokenMayRunInPlaceWithTheSameResult() {
+        SplittableRandom random = new SplittableRandom(21);
+        int[] lengths = {5, 1, 40, 17};
+        int tokens = Arrays.stream(lengths).sum();
+        TransformerEncoderLayer.Config base = TransformerEncoderLayer.Config.of(64, 2, 96, DType.F16);
+        TransformerEncoderLayer.Weights weights = TransformerEncoderLayer.Weights.random(base, random.nextLong());
+        float[] x = random(random, tokens * 64, DType.F16);
+        try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, lengths);
+             Tensor xs = s.fromFloats(x, DType.F16, tokens, 64)) {
+            TransformerEncoderLayer keepAll = TransformerEncoderLayer.create(s,
+                    base.withTokenDropping(TokenDropping.keep(1.0, ScoreRule.L2_NORM)), weights);
+            TransformerEncoderLayer half = TransformerEncoderLayer.create(s,
+                    base.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM)), weights);
+            float[][] results = new float[2][];
+            int i = 0;
+            for (String forced : List.of(AttentionCandidates.IN_PLACE, AttentionCandidates.KEPT_TOKENS)) {
+                Scheduler scheduler = scheduler(s, Policy.predictedOnly().forcing("attention", forced));
+                results[i++] = keepAll.forward(xs, seq).toFloatArray();
+                Decision d = scheduler.plan().entries().stream().filter(e -> e.layer().equals(keepAll.name()))
+                        .findFirst().orElseThrow().decision();
+                assertEquals(forced, d.chosen());
+                assertEquals(2, d.candidates().size());
+                half.forward(xs, seq).close();
+                Decision dropping = scheduler.plan().entries().stream().filter(e -> e.layer().equals(half.name()))
+                        .findFirst().orElseThrow().decision();
+                assertEquals(List.of(AttentionCandidates.KEPT_TOKENS),
+                        dropping.candidates().stream().map(Decision.Estimate::name).toList(),
+                        "a layer that drops tokens is never replaced by one that does not");
+            }
+            for (int k = 0; k < results[0].length; k++) {
+                assertEquals(results[0][k], results[1][k], 2e-2 * Math.max(1, Math.abs(results[0][k])), "element " + k);
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package org.lacuna.runtime.schedule;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.gemm.CsrMatrix;
+import org.lacuna.runtime.gemm.DeviceWeights;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.gemm.TwoFourWeights;
+import org.lacuna.runtime.gemm.WeightStatistics;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.ops.TwoFourWeight;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+
+/**
+ * The once-per-device microbenchmark behind an {@link EfficiencyTable}: the memory bandwidth (a large cast), and for
+ * every kernel family the backend offers its call overhead (a one-token 64 × 64 problem) and its arithmetic rate (a
+ * compute-bound 256 × 512 × 1024 one). Each time is the fastest of a few calls after warm-up: a rate is what a kernel
+ * can reach, and a busy machine only makes calls slower. A few seconds on the development CPU when it is idle
+ * (JIT warm-up included); the table is stored and reused.
+ */
+public final class Calibration {
+    private static final int WARMUP = 3;
+    private static final int SAMPLES = 5;
+    /** The compute-bound linear problem: big enough to reach each kernel's rate, small enough to be quick. */
+    private static final int TOKENS = 256;
+    private static final int IN = 512;
+    private static final int OUT = 1024;
+    /** The tiny problem whose time is a kernel's call overhead: one token of a 64 × 64 weight. */
+    private static final int TINY = 64;
+    /** CSR is calibrated at a density where it is a plausible choice. */
+    private static final double CSR_DENSITY = 0.05;
+
+    private Calibration() {
+    }
+
+    /** Measures {@code backend} now. */
+    public static EfficiencyTable measure(Backend backend) {
+        String name = backend.name();
+        OpSet ops = backend.ops();
+        List<DeviceArray> arrays = new ArrayList<>();
+        List<TwoFourWeight> twoFours = new ArrayList<>();
+        List<CsrWeight> csrs = new ArrayList<>();
+        try (DeviceTimer timer = backend.newTimer()) {
+            double bandwidth = bandwidth(backend, ops, timer, arrays);
+            SplittableRandom random = new SplittableRandom(42);
+            float[] w = TwoFourPruning.prune(randoms(random, OUT * IN), OUT, IN);
+            float[] sparse = randoms(random, OUT * IN);
+            for (int i = 0; i < sparse.length; i++) {
+                sparse[i] = random.nextDouble() < CSR_DENSITY ? sparse[i] : 0f;
+            }
+            Map<String, Double> overheads = new TreeMap<>();
+            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, 1, TINY, TINY, w, sparse)) {
+                overheads.put(c.kernel(), time(timer, c.run()) / 1e3);
+            }
+            Map<String, KernelRate> rates = new TreeMap<>();
+            double overhead = overheads.values().stream().mapToDouble(Double::doubleValue).min().orElse(0);
+            double peak = 0;
+            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, TOKENS, IN, OUT, w,
+                    sparse)) {
+                double seconds = time(timer, c.run()) / 1e3;
+                double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
+                double compute = Math.max(seconds - kernelOverhead, seconds * 0.05);
+                double flopRate = c.work().flops() / compute;
+                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, kernelOverhead));
+                if (c.dense()) {
+                    peak = Math.max(peak, flopRate);
+                }
+            }
+            convolution(backend, ops, timer, random, bandwidth, rates, arrays);
+            // The encoder block is mostly its linear layers: it is rated as the best dense GEMM.
+            rates.put(name + ".encoder-block", new KernelRate(peak, bandwidth, overhead));
+            return new EfficiencyTable(peak, bandwidth, overhead, backend.device().multiprocessors(), rates, "measured " + TuningStore.now()
+                    + " by Calibration");
+        } finally {
+            arrays.forEach(a -> a.buffer().close());
+            twoFours.forEach(DeviceWeights::release);
+            csrs.forEach(DeviceWeights::release);
+        }
+    }
+
+    /**
+     * Every linear candidate on a {@code tokens × in → out} problem whose weights are the leading block of {@code w}
+     * (2:4, for dense and 2:4) and of {@code sparse} (for CSR), F16 storage, F32 output.
+     */
+    private static List<Candidate> linearCandidates(Backend backend, OpSet ops, SplittableRandom random,
+                                                    List<DeviceArray> arrays, List<TwoFourWeight> twoFours,
+                                                    List<CsrWeight> csrs, int tokens, int in, int out, float[] w,
+                                                    float[] sparse) {
+        DType dtype = DType.F16;
+        float[] block = new float[out * in];
+        float[] sparseBlock = new float[out * in];
+        for (int r = 0; r < out; r++) {
+            System.arraycopy(w, r * IN, block, r * in, in);
+            System.arraycopy(sparse, r * IN, sparseBlock, r * in, in);
+        }
+        DeviceArray dense = keep(arrays, DeviceWeights.uploadDense(backend, block, out, in, dtype));
+        TwoFourWeight twoFour = DeviceWeights.upload(backend, TwoFourWeights.compress(block, out, in, dtype));
+        twoFours.add(twoFour);
+        CsrWeight csr = DeviceWeights.upload(backend, CsrMatrix.fromDense(sparseBlock, out, in, dtype));
+        csrs.add(csr);
+        DeviceArray x = keep(arrays, HostData.upload(backend, dtype, Shape.of(tokens, in),
+                randoms(random, tokens * in)));
+        DeviceArray y = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(tokens, out),
+                new float[tokens * out]));
+        LinearStatistics stats = new LinearStatistics(tokens, in, out, dtype, 0.5, 1.0, 1.0);
+        LinearStatistics csrStats = new LinearStatistics(tokens, in, out, dtype,
+                WeightStatistics.of(sparseBlock, out, in).density(), 0, 1.0);
+        List<Candidate> all = new ArrayList<>(LinearCandidates.of(backend.name(), ops, stats,
+                new LinearCandidates.Forms(dense, twoFour, null, null, Activation.NONE, DType.F32), x, y));
+        all.addAll(LinearCandidates.of(backend.name(), ops, csrStats,
+                new LinearCandidates.Forms(null, null, csr, null, Activation.NONE, DType.F32), x, y));
+        return all;
+    }
+
+    /** Bytes per second of a cast of 4 M floats to F16 (4 bytes read, 2 written each). */
+    private static double bandwidth(Backend backend, OpSet ops, DeviceTimer timer, List<DeviceArray> arrays) {
+        int n = 4 << 20;
+        DeviceArray a = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(n), new float[n]));
+        DeviceArray b = keep(arrays, HostData.upload(backend, DType.F16, Shape.of(n), new float[n]));
+        double millis = time(timer, () -> ops.elementwise().cast(a, b));
+        return n * 6.0 / (millis / 1e3);
+    }
+
+    /** The convolution's rate on a 24³ block of voxels at 30% occupancy, 32 → 32 channels, and its overhead. */
+    private static void convolution(Backend backend, OpSet ops, DeviceTimer timer, SplittableRandom random,
+                                    double bandwidth, Map<String, KernelRate> rates, List<DeviceArray> arrays) {
+        int side = 24;
+        int channels = 32;
+        List<Integer> coords = new ArrayList<>();
+        for (int x = 0; x < side; x++) {
+            for (int y = 0; y < side; y++) {
+                for (int z = 0; z < side; z++) {
+                    if (random.nextDouble() < 0.3) {
+                        coords.addAll(List.of(0, x, y, z));
+                    }
+                }
+            }
+        }
+        int[] packed = coords.stream().mapToInt(Integer::intValue).toArray();
+        var map = CoordinateSet.of(packed, new int[] {1, 1, 1}).kernelMap(ConvGeometry.submanifold(3));
+        int points = map.inputCount();
+        DeviceArray x = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(points, channels),
+                randoms(random, points * channels)));
+        DeviceArray w = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(map.volume(), channels, channels),
+                randoms(random, map.volume() * channels * channels)));
+        DeviceArray y = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(map.outputCount(), channels),
+                new float[map.outputCount() * channels]));
+        ConvolutionStatistics stats = new ConvolutionStatistics(map, channels, channels, DType.F32);
+        for (Candidate c : ConvolutionCandidates.of(backend.name(), ops.convolution(), ops, stats,
+                new ConvolutionCandidates.Operands(x, w, null, Activation.NONE, y))) {
+            double seconds = time(timer, c.run()) / 1e3;
+            // Overhead: the smallest per-call cost the linears' tiny calls showed; the rest is this kernel's arithmetic.
+            double overhead = rates.values().stream().mapToDouble(KernelRate::overheadSeconds).min().orElse(0);
+            double compute = Math.max(seconds - overhead, seconds * 0.05);
+            rates.put(c.kernel(), new KernelRate(c.work().flops() / compute, bandwidth, overhead));
+        }
+    }
+
+    private static double time(DeviceTimer timer, Runnable run) {
+        for (int i = 0; i < WARMUP; i++) {
+            run.run();
+        }
+        double[] samples = new double[SAMPLES];
+        for (int i = 0; i < SAMPLES; i++) {
+            timer.start();
+            run.run();
+            samples[i] = timer.stopMillis();
+        }
+        // The fastest sample: what the kernel reaches; a busy machine only ever makes samples slower.
+        Arrays.sort(samples);
+        return samples[0];
+    }
+
+    private static DeviceArray keep(List<DeviceArray> arrays, DeviceArray a) {
+        arrays.add(a);
+        return a;
+    }
+
+    private static float[] randoms(SplittableRandom random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextDouble(-1, 1);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,110 @@
+package org.lacuna.runtime.schedule;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapStatistics;
+import org.lacuna.runtime.sparseconv.TileOrder;
+
+/**
+ * A sparse convolution on one kernel map. The counts are read from the map (free: it keeps them); the dataflows'
+ * tile redundancies ({@link #redundancy}) sort the map's rows, so they are computed only when asked for (by a GPU's
+ * candidates or an explanation) and then kept on the map, which layers sharing it share.
+ */
+public final class ConvolutionStatistics implements LayerStatistics {
+    private final KernelMap map;
+    private final int in;
+    private final int out;
+    private final DType dtype;
+
+    public ConvolutionStatistics(KernelMap map, int in, int out, DType dtype) {
+        this.map = map;
+        this.in = in;
+        this.out = out;
+        this.dtype = dtype;
+    }
+
+    public long pointsIn() {
+        return map.inputCount();
+    }
+
+    public long pointsOut() {
+        return map.outputCount();
+    }
+
+    public int volume() {
+        return map.volume();
+    }
+
+    public long totalPairs() {
+        return map.totalPairs();
+    }
+
+    public long[] pairsPerOffset() {
+        return map.statistics().pairsPerOffset();
+    }
+
+    /** Pairs per output point, the centre included. */
+    public double averageNeighbours() {
+        return map.outputCount() == 0 ? 0 : (double) map.totalPairs() / map.outputCount();
+    }
+
+    /** The implicit GEMM's computed over useful work for its tiles of output rows in {@code order}. */
+    public double redundancy(TileOrder order) {
+        return map.statistics().redundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, order);
+    }
+
+    public int inChannels() {
+        return in;
+    }
+
+    public int outChannels() {
+        return out;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public KernelMap map() {
+        return map;
+    }
+
+    @Override
+    public String kind() {
+        return "sparse-conv";
+    }
+
+    /** Keyed by the map, not the channels: the layers sharing a kernel map share its choice (see the scheduler). */
+    @Override
+    public String signature() {
+        return String.format(Locale.ROOT, "sparse-conv|%s|volume=%d|in<=%d|out<=%d|neighbours~%.1f", dtype,
+                volume(), LayerStatistics.sizeBucket(pointsIn()), LayerStatistics.sizeBucket(pointsOut()),
+                LayerStatistics.ratioBucket(averageNeighbours(), 0.5));
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pointsIn", pointsIn());
+        m.put("pointsOut", pointsOut());
+        m.put("volume", volume());
+        m.put("pairs", totalPairs());
+        m.put("averageNeighbours", averageNeighbours());
+        m.put("pairsPerOffset", pairsPerOffset());
+        m.put("redundancyUnsorted", redundancy(TileOrder.UNSORTED));
+        m.put("redundancySorted", redundancy(TileOrder.SORTED));
+        m.put("redundancySortedSplit", redundancy(TileOrder.SORTED_SPLIT));
+        m.put("inChannels", in);
+        m.put("outChannels", out);
+        m.put("dtype", dtype.toString());
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return signature();
+    }
+}

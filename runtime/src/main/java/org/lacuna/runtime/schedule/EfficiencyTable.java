@@ -1,0 +1,50 @@
+package org.lacuna.runtime.schedule;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A device's kernel rates, one per kernel family ({@link Candidate#kernel()}): measured once per device by
+ * {@link Calibration} and kept in the {@link TuningStore}, or written by hand for tests and for devices that cannot
+ * run the calibration (the rates then only need to be right relative to one another).
+ *
+ * @param peakFlopsPerSecond the device's best measured arithmetic rate (the dense GEMM's), for reports
+ * @param bytesPerSecond     the device's measured memory bandwidth, the rate for kernels with no entry
+ * @param overheadSeconds    the device's measured cost of one tiny call, likewise
+ * @param units              the device's parallel units: SMs on a GPU, worker threads on the CPU
+ * @param kernels            each kernel family's own rate
+ * @param source             where the numbers come from ("measured 2026-12-06T…", "test table")
+ */
+public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, double overheadSeconds, int units,
+                              Map<String, KernelRate> kernels, String source) {
+    public EfficiencyTable {
+        if (!(peakFlopsPerSecond > 0) || !(bytesPerSecond > 0) || !(overheadSeconds >= 0) || units < 1) {
+            throw new IllegalArgumentException("an efficiency table needs a positive peak and bandwidth, got "
+                    + peakFlopsPerSecond + ", " + bytesPerSecond);
+        }
+        kernels = Map.copyOf(kernels);
+    }
+
+    /** The rate of {@code kernel}: its own, or the device's peak, bandwidth and overhead when it has none. */
+    public KernelRate rate(String kernel) {
+        return Optional.ofNullable(kernels.get(kernel))
+                .orElseGet(() -> new KernelRate(peakFlopsPerSecond, bytesPerSecond, overheadSeconds));
+    }
+
+    /** Predicted seconds of {@code work} on {@code kernel}. */
+    public double seconds(String kernel, Work work) {
+        return rate(kernel).seconds(work, units);
+    }
+
+    public boolean knows(String kernel) {
+        return kernels.containsKey(kernel);
+    }
+
+    /** This table with {@code kernel}'s rate set. */
+    public EfficiencyTable with(String kernel, KernelRate rate) {
+        Map<String, KernelRate> copy = new TreeMap<>(kernels);
+        copy.put(kernel, rate);
+        return new EfficiencyTable(peakFlopsPerSecond, bytesPerSecond, overheadSeconds, units, copy, source);
+    }
+}

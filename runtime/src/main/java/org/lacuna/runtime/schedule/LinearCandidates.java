@@ -1,0 +1,124 @@
+package org.lacuna.runtime.schedule;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.ops.TwoFourWeight;
+
+/**
+ * The candidates for a linear layer {@code y = act(x · Wᵀ + b)}: every dense path the backend has ({@link OpPaths}:
+ * OpenBLAS and the Vector API GEMM on the CPU), the 2:4 kernel(s) where the weight is 2:4 and stored so, CSR where it
+ * is stored so. This class alone knows which op serves which candidate, so an op's rename touches only it.
+ */
+public final class LinearCandidates {
+    /** The CPU 2:4 and CSR kernels pack tokens into panels of this many (one AVX-512 register of fp32). */
+    static final int CPU_TOKEN_PANEL = 16;
+    /** The GPU mma.sp kernel's token tile (32, 64 or 128 by the token count), the Hopper wgmma.sp kernel's, and
+     *  both kernels' output rows per thread block. */
+    static final int WGMMA_SP_TOKEN_TILE = 128;
+    static final int SP_OUTPUT_ROWS = 128;
+    /** The CPU kernels' output tiles: the dense GEMM's (rows × columns) and the sparse kernels' output rows. */
+    static final int CPU_DENSE_TILE_ROWS = 192;
+    static final int CPU_DENSE_TILE_COLS = 256;
+    static final int CPU_SPARSE_ROWS = 128;
+    /** Bytes of the CPU 2:4 form per dense weight byte: half the values plus a position byte per group of 4. */
+    static final double CPU_TWO_FOUR_BYTES = 0.5625;
+
+    /** The weight forms a layer holds (null where it does not hold one) and its epilogue. */
+    public record Forms(DeviceArray dense, TwoFourWeight twoFour, CsrWeight csr, DeviceArray bias,
+                        Activation activation, DType outputType) {
+    }
+
+    private LinearCandidates() {
+    }
+
+    /**
+     * The candidates on {@code ops} of backend {@code backend} for {@code statistics}, bound to run on x into y (or
+     * predict-only where x is null).
+     */
+    public static List<Candidate> of(String backend, OpSet ops, LinearStatistics statistics, Forms forms,
+                                     DeviceArray x, DeviceArray y) {
+        List<String> densePaths = ops instanceof OpPaths p ? p.denseLinearPaths() : List.of();
+        List<String> twoFourPaths = ops instanceof OpPaths p ? p.twoFourPaths(statistics.tokens()) : List.of();
+        List<Candidate> out = new ArrayList<>();
+        if (forms.dense() != null) {
+            if (densePaths.isEmpty()) {
+                out.add(candidate(backend, "dense", statistics, forms, true, x == null ? null
+                        : () -> ops.gemm().linearDense(x, forms.dense(), forms.bias(), forms.activation(), y)));
+            }
+            for (String path : densePaths) {
+                OpPaths paths = (OpPaths) ops;
+                out.add(candidate(backend, path + "-dense", statistics, forms, true, x == null ? null
+                        : () -> paths.linearDense(path, x, forms.dense(), forms.bias(), forms.activation(), y)));
+            }
+        }
+        if (forms.twoFour() != null) {
+            if (twoFourPaths.isEmpty()) {
+                out.add(candidate(backend, "two-four", statistics, forms, false, x == null ? null
+                        : () -> ops.gemm().linearTwoFour(x, forms.twoFour(), forms.bias(), forms.activation(), y)));
+            }
+            for (String path : twoFourPaths) {
+                OpPaths paths = (OpPaths) ops;
+                out.add(candidate(backend, path, statistics, forms, false, x == null ? null
+                        : () -> paths.linearTwoFour(path, x, forms.twoFour(), forms.bias(), forms.activation(), y)));
+            }
+        }
+        if (forms.csr() != null) {
+            out.add(candidate(backend, "csr", statistics, forms, false, x == null ? null
+                    : () -> ops.gemm().linearCsr(x, forms.csr(), forms.bias(), forms.activation(), y)));
+        }
+        return out;
+    }
+
+    /** The candidate named {@code name} with its work on {@code statistics}: for tests and what-if reports. */
+    public static Candidate predicted(String backend, String name, LinearStatistics statistics, DType outputType) {
+        return candidate(backend, name, statistics, new Forms(null, null, null, null, Activation.NONE, outputType),
+                name.endsWith("dense"), null);
+    }
+
+    private static Candidate candidate(String backend, String name, LinearStatistics s, Forms forms, boolean dense,
+                                       Runnable run) {
+        return new Candidate(name, backend + "." + name, work(backend, name, s, forms.outputType()), dense, run);
+    }
+
+    /** The work of candidate {@code name}: what its kernel really computes and moves. */
+    static Work work(String backend, String name, LinearStatistics s, DType outputType) {
+        double t = s.tokens();
+        double in = s.in();
+        double out = s.out();
+        double ds = s.dtype().byteSize();
+        double io = t * in * ds + t * out * outputType.byteSize();
+        boolean cpu = !backend.equals("cuda");
+        if (name.endsWith("dense")) {
+            // The CPU reads the weight's fp32 form (widened once per weight and kept).
+            double weight = in * out * (cpu ? 4 : ds);
+            long tiles = cpu ? tiles(t, CPU_DENSE_TILE_ROWS) * tiles(out, CPU_DENSE_TILE_COLS) : Work.FILLS_DEVICE;
+            return new Work(2 * t * in * out, weight + io, 1, tiles);
+        }
+        if (name.equals("csr")) {
+            double nnz = s.nonZeros();
+            double tokens = cpu ? roundUp(t, CPU_TOKEN_PANEL) : t;
+            return new Work(2 * tokens * nnz, nnz * (ds + 4) + 4 * (out + 1) + io, 1,
+                    cpu ? tiles(out, CPU_SPARSE_ROWS) : Work.FILLS_DEVICE);
+        }
+        // 2:4: half the products of a dense GEMM over the token count padded to the kernel's tile, in thread blocks
+        // of one token tile by SP_OUTPUT_ROWS outputs (a one-token call is a single row of blocks).
+        double tile = cpu ? CPU_TOKEN_PANEL : name.equals("wgmma.sp") ? WGMMA_SP_TOKEN_TILE
+                : t <= 32 ? 32 : t <= 64 ? 64 : 128;
+        double weight = cpu ? CPU_TWO_FOUR_BYTES * in * out * ds : in * out * ds / 2 + in * out / 8;
+        long blocks = cpu ? tiles(out, CPU_SPARSE_ROWS) : tiles(t, tile) * tiles(out, SP_OUTPUT_ROWS);
+        return new Work(roundUp(t, tile) * in * out, weight + io, 1, blocks);
+    }
+
+    private static long tiles(double n, double tile) {
+        return Math.max(1, (long) Math.ceil(n / tile));
+    }
+
+    private static double roundUp(double n, double multiple) {
+        return Math.ceil(n / multiple) * multiple;
+    }
+}

@@ -1,0 +1,80 @@
+package org.lacuna.runtime.schedule;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.lacuna.runtime.data.DType;
+
+/**
+ * A linear layer {@code y = x · Wᵀ + b} on one input.
+ *
+ * @param tokens       rows of x
+ * @param density      fraction of non-zero weights
+ * @param conformance  fraction of groups of 4 along {@code in} with at most 2 non-zeros (1 means 2:4)
+ * @param blockDensity fraction of {@link #BLOCK}×{@link #BLOCK} weight blocks with a non-zero
+ */
+public record LinearStatistics(long tokens, int in, int out, DType dtype, double density, double conformance,
+                               double blockDensity) implements LayerStatistics {
+    /** The block edge of {@link #blockDensity}: a vector register of fp32 by a row panel. */
+    public static final int BLOCK = 16;
+
+    public boolean twoFourConformant() {
+        return conformance == 1.0;
+    }
+
+    public long nonZeros() {
+        return Math.round(density * in * (double) out);
+    }
+
+    /** These statistics for another token count (the weight's do not change). */
+    public LinearStatistics withTokens(long newTokens) {
+        return new LinearStatistics(newTokens, in, out, dtype, density, conformance, blockDensity);
+    }
+
+    /** Fraction of {@link #BLOCK}×{@link #BLOCK} blocks of the row-major [out, in] weight with any non-zero. */
+    public static double blockDensity(float[] w, int out, int in) {
+        int rowBlocks = (out + BLOCK - 1) / BLOCK;
+        int colBlocks = (in + BLOCK - 1) / BLOCK;
+        long occupied = 0;
+        boolean[] seen = new boolean[colBlocks];
+        for (int rb = 0; rb < rowBlocks; rb++) {
+            java.util.Arrays.fill(seen, false);
+            for (int r = rb * BLOCK; r < Math.min(out, (rb + 1) * BLOCK); r++) {
+                int base = r * in;
+                for (int c = 0; c < in; c++) {
+                    if (w[base + c] != 0f) {
+                        seen[c / BLOCK] = true;
+                    }
+                }
+            }
+            for (boolean s : seen) {
+                occupied += s ? 1 : 0;
+            }
+        }
+        return (double) occupied / ((long) rowBlocks * colBlocks);
+    }
+
+    @Override
+    public String kind() {
+        return "linear";
+    }
+
+    @Override
+    public String signature() {
+        return String.format(Locale.ROOT, "linear|%s|%dx%d|tokens<=%d|density~%.2f|2:4=%b", dtype, in, out,
+                LayerStatistics.sizeBucket(tokens), LayerStatistics.ratioBucket(density, 0.01), twoFourConformant());
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tokens", tokens);
+        m.put("in", in);
+        m.put("out", out);
+        m.put("dtype", dtype.toString());
+        m.put("density", density);
+        m.put("twoFourConformance", conformance);
+        m.put("blockDensity", blockDensity);
+        return m;
+    }
+}

@@ -1,0 +1,181 @@
+package org.lacuna.runtime.schedule;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.lacuna.runtime.internal.AtomicFiles;
+
+/**
+ * The scheduler's memory across runs: per device ({@link DeviceKey}), its {@link EfficiencyTable}, the correction
+ * each kernel's predictions earned from measurements, and every choice by layer signature. One JSON file (Jackson),
+ * replaced atomically on every change so that concurrent JVMs never read half a file. A file that is corrupt,
+ * truncated, of another format version or unreadable is ignored with a warning (kept in {@link #warnings()}) and
+ * rebuilt by the next write: never fatal. Thread-safe.
+ */
+public final class TuningStore {
+    /** Bumped whenever the meaning of a stored field changes: older files are then stale and ignored. */
+    public static final int FORMAT_VERSION = 1;
+    static final String FORMAT = "lacuna-tuning-store";
+    private static final System.Logger LOG = System.getLogger(TuningStore.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+    /** One stored choice. */
+    public record StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
+                               Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
+                               String recorded) {
+    }
+
+    /** Everything stored for one device. */
+    public record DeviceEntry(EfficiencyTable efficiency, Map<String, Double> corrections,
+                              Map<String, StoredChoice> choices) {
+        public DeviceEntry {
+            corrections = corrections == null ? new TreeMap<>() : new TreeMap<>(corrections);
+            choices = choices == null ? new TreeMap<>() : new TreeMap<>(choices);
+        }
+    }
+
+    /** The file's whole content. */
+    public record Document(String format, int version, Map<String, DeviceEntry> devices) {
+    }
+
+    private final Path file;
+    private final Map<String, DeviceEntry> devices = new TreeMap<>();
+    private final List<String> warnings = new ArrayList<>();
+    private final boolean persistent;
+
+    private TuningStore(Path file) {
+        this.file = file;
+        this.persistent = file != null;
+        if (persistent) {
+            load();
+        }
+    }
+
+    /** The store in {@code file}, read now (a missing file is an empty store). */
+    public static TuningStore open(Path file) {
+        return new TuningStore(file);
+    }
+
+    /** A store that lives in memory only (tests, {@code predicted-only} runs that must not touch disk). */
+    public static TuningStore inMemory() {
+        return new TuningStore(null);
+    }
+
+    /** The default file: {@code <cache folder>/tuning/tuning-store.json}. */
+    public static Path defaultFile() {
+        return org.lacuna.runtime.backend.LacunaConfig.cacheRoot().resolve("tuning").resolve("tuning-store.json");
+    }
+
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
+    }
+
+    /** What went wrong reading the file, if anything; the store then started empty. */
+    public synchronized List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    public synchronized Optional<EfficiencyTable> efficiency(DeviceKey device) {
+        return Optional.ofNullable(devices.get(device.toString())).map(DeviceEntry::efficiency);
+    }
+
+    public synchronized void putEfficiency(DeviceKey device, EfficiencyTable table) {
+        DeviceEntry e = entry(device);
+        devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices()));
+        save();
+    }
+
+    public synchronized Map<String, Double> corrections(DeviceKey device) {
+        return Map.copyOf(entry(device).corrections());
+    }
+
+    public synchronized Optional<StoredChoice> choice(DeviceKey device, String key) {
+        return Optional.ofNullable(entry(device).choices().get(key));
+    }
+
+    /** Records a choice and the corrections it updated, and writes the file. */
+    public synchronized void putChoice(DeviceKey device, String key, StoredChoice choice, Map<String, Double> corrections) {
+        DeviceEntry e = entry(device);
+        e.choices().put(key, choice);
+        e.corrections().putAll(corrections);
+        save();
+    }
+
+    public synchronized int choiceCount(DeviceKey device) {
+        return entry(device).choices().size();
+    }
+
+    private DeviceEntry entry(DeviceKey device) {
+        return devices.computeIfAbsent(device.toString(), k -> new DeviceEntry(null, null, null));
+    }
+
+    private void load() {
+        if (!Files.exists(file)) {
+            return;
+        }
+        try {
+            Document doc = JSON.readValue(file.toFile(), Document.class);
+            if (doc == null || !FORMAT.equals(doc.format()) || doc.version() != FORMAT_VERSION) {
+                warn("the tuning store " + file + " is stale or not a tuning store (format "
+                        + (doc == null ? null : doc.format() + " v" + doc.version()) + ", expected " + FORMAT + " v"
+                        + FORMAT_VERSION + "): ignored, it will be rebuilt");
+                return;
+            }
+            if (doc.devices() != null) {
+                doc.devices().forEach((k, v) -> {
+                    if (v != null) {
+                        devices.put(k, new DeviceEntry(v.efficiency(), v.corrections(), v.choices()));
+                    }
+                });
+            }
+        } catch (IOException | RuntimeException e) {
+            devices.clear();
+            warn("the tuning store " + file + " could not be read (" + e.getClass().getSimpleName() + ": "
+                    + firstLine(e.getMessage()) + "): ignored, it will be rebuilt");
+        }
+    }
+
+    private void save() {
+        if (!persistent) {
+            return;
+        }
+        try {
+            Files.createDirectories(file.getParent());
+            Document doc = new Document(FORMAT, FORMAT_VERSION, new TreeMap<>(devices));
+            AtomicFiles.replace(file, temporary -> JSON.writeValue(temporary.toFile(), doc));
+        } catch (IOException | RuntimeException e) {
+            // A read-only cache folder costs the next run its memory, not this run its answer.
+            warn("the tuning store " + file + " could not be written (" + e + "): choices stay in memory");
+        }
+    }
+
+    private void warn(String message) {
+        warnings.add(message);
+        LOG.log(System.Logger.Level.WARNING, message);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    static String now() {
+        return Instant.now().toString();
+    }
+}

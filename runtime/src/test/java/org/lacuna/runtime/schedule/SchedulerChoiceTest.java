@@ -1,0 +1,135 @@
+package org.lacuna.runtime.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.KernelMap;
+
+/** The choice moves the way it should as the statistics move, under deterministic efficiency tables. */
+class SchedulerChoiceTest {
+    private static Scheduler predicting(DeviceKey device, EfficiencyTable table) {
+        TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+        return new Scheduler(device, table, TuningStore.inMemory(), Policy.predictedOnly(), clock::timer);
+    }
+
+    /** The GPU's linear candidates for a 2:4 weight (as the CUDA backend offers them: one dense path, mma.sp). */
+    private static List<Candidate> gpuLinear(LinearStatistics s) {
+        return List.of(LinearCandidates.predicted("cuda", "dense", s, DType.F16),
+                LinearCandidates.predicted("cuda", "mma.sp", s, DType.F16));
+    }
+
+    @Test
+    void twoFourWinsAtManyTokensAndLosesAtOne() {
+        Scheduler scheduler = predicting(TestTables.GPU, TestTables.gpu());
+        LinearStatistics weight = new LinearStatistics(1, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        List<String> chosen = new ArrayList<>();
+        for (long tokens : new long[] {1, 8, 64, 512, 4096}) {
+            LinearStatistics s = weight.withTokens(tokens);
+            chosen.add(scheduler.decide("fc1", s, gpuLinear(s)).chosen());
+        }
+        assertEquals("dense", chosen.get(0), "one token: a single row of 2:4 blocks cannot fill the GPU " + chosen);
+        assertEquals("mma.sp", chosen.get(4), "4096 tokens: half the products win " + chosen);
+        // The break-even lies somewhere in between, and the choice does not flip back above it.
+        int first = chosen.indexOf("mma.sp");
+        assertTrue(first > 0 && chosen.subList(first, chosen.size()).stream().allMatch("mma.sp"::equals), chosen::toString);
+    }
+
+    @Test
+    void csrWinsOnlyAtVeryLowDensity() {
+        Scheduler scheduler = predicting(TestTables.CPU, TestTables.cpu());
+        List<String> chosen = new ArrayList<>();
+        for (double density : new double[] {0.01, 0.02, 0.05, 0.1, 0.3, 0.6}) {
+            LinearStatistics s = new LinearStatistics(512, 768, 3072, DType.F16, density, 0.2, 0.9);
+            List<Candidate> candidates = List.of(LinearCandidates.predicted("cpu", "blas-dense", s, DType.F16),
+                    LinearCandidates.predicted("cpu", "vector-dense", s, DType.F16),
+                    LinearCandidates.predicted("cpu", "csr", s, DType.F16));
+            chosen.add(scheduler.decide("w", s, candidates).chosen());
+        }
+        assertEquals("csr", chosen.get(0), chosen::toString);
+        assertEquals("blas-dense", chosen.get(chosen.size() - 1), chosen::toString);
+        assertEquals("blas-dense", chosen.get(4), "30% density is far from CSR's range " + chosen);
+        int firstDense = chosen.indexOf("blas-dense");
+        assertTrue(chosen.subList(firstDense, chosen.size()).stream().allMatch("blas-dense"::equals), chosen::toString);
+    }
+
+    @Test
+    void sortedImplicitGemmWinsAtLowNeighbourCounts() {
+        Scheduler scheduler = predicting(TestTables.GPU, TestTables.gpu());
+        OpPaths gpuPaths = new ConvolutionPathsOnly();
+        KernelMap sparse = randomCloud(40, 0.08, 3).kernelMap(ConvGeometry.submanifold(3));
+        KernelMap dense = randomCloud(14, 1.0, 4).kernelMap(ConvGeometry.submanifold(3));
+        ConvolutionStatistics thin = new ConvolutionStatistics(sparse, 64, 64, DType.F16);
+        ConvolutionStatistics full = new ConvolutionStatistics(dense, 64, 64, DType.F16);
+        assertTrue(thin.averageNeighbours() < 4 && full.averageNeighbours() > 20,
+                thin.averageNeighbours() + " / " + full.averageNeighbours());
+        Decision lowNeighbours = scheduler.decide("conv", thin, ConvolutionCandidates.of("cuda", null, gpuPaths, thin,
+                null));
+        Decision highNeighbours = scheduler.decide("conv", full, ConvolutionCandidates.of("cuda", null, gpuPaths, full,
+                null));
+        assertEquals(ConvolutionCandidates.IMPLICIT_SORTED, lowNeighbours.chosen(), lowNeighbours.toString());
+        assertTrue(lowNeighbours.estimate(ConvolutionCandidates.IMPLICIT_UNSORTED).predictedMillis()
+                > 1.5 * lowNeighbours.estimate(ConvolutionCandidates.IMPLICIT_SORTED).predictedMillis());
+        // On a full grid every tile already needs nearly every offset: sorting buys under 10%, and the implicit
+        // GEMM's exact-enough work beats the scatter's traffic.
+        assertTrue(highNeighbours.chosen().startsWith("implicit-"), highNeighbours.toString());
+        assertTrue(highNeighbours.estimate(ConvolutionCandidates.IMPLICIT_UNSORTED).predictedMillis()
+                < 1.1 * highNeighbours.estimate(ConvolutionCandidates.IMPLICIT_SORTED).predictedMillis());
+    }
+
+    @Test
+    void layersSharingAKernelMapShareTheDecision() {
+        Scheduler scheduler = predicting(TestTables.GPU, TestTables.gpu());
+        KernelMap map = randomCloud(30, 0.1, 5).kernelMap(ConvGeometry.submanifold(3));
+        ConvolutionStatistics a = new ConvolutionStatistics(map, 32, 32, DType.F16);
+        ConvolutionStatistics b = new ConvolutionStatistics(map, 32, 64, DType.F16);
+        OpPaths paths = new ConvolutionPathsOnly();
+        Decision first = scheduler.decide("conv1", a, ConvolutionCandidates.of("cuda", null, paths, a, null));
+        Decision second = scheduler.decide("conv2", b, ConvolutionCandidates.of("cuda", null, paths, b, null));
+        assertTrue(first == second, "one decision object for the shared map");
+        assertEquals(2, scheduler.plan().entries().size(), "both layers appear in the plan");
+    }
+
+    /** A GPU-like backend's convolution paths, for predictions only. */
+    static final class ConvolutionPathsOnly implements OpPaths {
+        @Override
+        public List<String> denseLinearPaths() {
+            return List.of();
+        }
+
+        @Override
+        public void linearDense(String path, org.lacuna.runtime.data.DeviceArray x, org.lacuna.runtime.data.DeviceArray w,
+                                org.lacuna.runtime.data.DeviceArray bias, org.lacuna.runtime.ops.Activation activation,
+                                org.lacuna.runtime.data.DeviceArray y) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<String> convolutionPaths() {
+            return List.of(ConvolutionCandidates.GATHER_SCATTER, ConvolutionCandidates.IMPLICIT_UNSORTED,
+                    ConvolutionCandidates.IMPLICIT_SORTED, ConvolutionCandidates.IMPLICIT_SPLIT);
+        }
+    }
+
+    /** Voxels of a {@code side}³ grid, each present with probability {@code occupancy}. */
+    static CoordinateSet randomCloud(int side, double occupancy, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Integer> coords = new ArrayList<>();
+        for (int x = 0; x < side; x++) {
+            for (int y = 0; y < side; y++) {
+                for (int z = 0; z < side; z++) {
+                    if (random.nextDouble() < occupancy) {
+                        coords.addAll(List.of(0, x, y, z));
+                    }
+                }
+            }
+        }
+        return CoordinateSet.of(coords.stream().mapToInt(Integer::intValue).toArray(), new int[] {1, 1, 1});
+    }
+}

@@ -1,0 +1,135 @@
+package org.lacuna.runtime.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
+
+/** Policies are honoured; measurements decide close calls; dense measured faster always beats sparse. */
+class SchedulerPolicyTest {
+    private final TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+
+    private Scheduler scheduler(Policy policy) {
+        return new Scheduler(TestTables.CPU, TestTables.cpu(), TuningStore.inMemory(), policy, clock::timer);
+    }
+
+    /** BLAS and Vector dense predicted within the margin of each other (150 vs 120 GFLOP/s), 2:4 far behind. */
+    private List<Candidate> candidates(double blasMillis, double vectorMillis, double twoFourMillis) {
+        LinearStatistics s = new LinearStatistics(512, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        return List.of(clock.taking(LinearCandidates.predicted("cpu", "blas-dense", s, DType.F16), blasMillis),
+                clock.taking(LinearCandidates.predicted("cpu", "vector-dense", s, DType.F16), vectorMillis),
+                clock.taking(LinearCandidates.predicted("cpu", "two-four", s, DType.F16), twoFourMillis));
+    }
+
+    private static LinearStatistics stats() {
+        return new LinearStatistics(512, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+    }
+
+    @Test
+    void autoMeasuresTheCloseCallAndTheMeasurementDecides() {
+        Decision d = scheduler(Policy.auto()).decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        assertEquals(Decision.Source.MEASURED, d.source(), d.reason());
+        assertEquals("vector-dense", d.chosen(), "measured faster although predicted slower: " + d.reason());
+        assertTrue(clock.runs("blas-dense") >= 2 && clock.runs("vector-dense") >= 2);
+        assertEquals(0, clock.runs("two-four"), "2:4 is predicted far outside the margin: never run");
+        assertEquals(null, d.estimate("two-four").measuredMillis());
+    }
+
+    @Test
+    void autoLetsAClearPredictionStand() {
+        Scheduler s = new Scheduler(TestTables.CPU, TestTables.cpu(), TuningStore.inMemory(), Policy.auto(),
+                clock::timer, 0.05, Scheduler.DEFAULT_BUDGET_MILLIS);
+        Decision d = s.decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        assertEquals(Decision.Source.PREDICTED, d.source(), d.reason());
+        assertEquals("blas-dense", d.chosen());
+        assertTrue(clock.runs.isEmpty(), "nothing measured: " + clock.runs);
+    }
+
+    @Test
+    void aSparseWinnerNeverStaysChosenWhereDenseMeasuredFaster() {
+        // At 4096 tokens the table predicts 2:4 well ahead; the "device" disagrees.
+        LinearStatistics s = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        Scheduler scheduler = new Scheduler(TestTables.CPU, withFastTwoFour(), TuningStore.inMemory(),
+                Policy.auto(), clock::timer);
+        List<Candidate> c = List.of(clock.taking(LinearCandidates.predicted("cpu", "blas-dense", s, DType.F16), 5.0),
+                clock.taking(LinearCandidates.predicted("cpu", "two-four", s, DType.F16), 8.0));
+        double predictedTwoFour = scheduler.predictMillis(c.get(1));
+        assertTrue(predictedTwoFour * 1.5 < scheduler.predictMillis(c.get(0)), "the setup predicts 2:4 clearly ahead");
+        Decision d = scheduler.decide("fc1", s, c);
+        assertEquals("blas-dense", d.chosen(), d.reason());
+        assertEquals(Decision.Source.MEASURED, d.source());
+        assertTrue(scheduler.corrections().get("cpu.two-four") > scheduler.corrections().get("cpu.blas-dense"),
+                "2:4's predictions are corrected upwards relative to dense: " + scheduler.corrections());
+    }
+
+    private static EfficiencyTable withFastTwoFour() {
+        return TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+    }
+
+    @Test
+    void fastestMeasuredMeasuresEveryCandidate() {
+        Decision d = scheduler(Policy.fastestMeasured()).decide("fc1", stats(), candidates(9.0, 7.0, 3.0));
+        assertEquals("two-four", d.chosen());
+        assertTrue(d.candidates().stream().allMatch(e -> e.measuredMillis() != null));
+        assertTrue(clock.runs("two-four") >= 2);
+    }
+
+    @Test
+    void predictedOnlyNeverRunsAnything() {
+        Decision d = scheduler(Policy.predictedOnly()).decide("fc1", stats(), candidates(9.0, 7.0, 3.0));
+        assertEquals("blas-dense", d.chosen());
+        assertEquals(Decision.Source.PREDICTED, d.source());
+        assertTrue(clock.runs.isEmpty());
+    }
+
+    @Test
+    void aForcedKernelWinsWhereOfferedAndTheModeDecidesElsewhere() {
+        Scheduler s = scheduler(Policy.predictedOnly().forcing("linear", "two-four"));
+        assertEquals(Decision.Source.FORCED, s.decide("fc1", stats(), candidates(9, 7, 30)).source());
+        assertEquals("two-four", s.decide("fc1", stats(), candidates(9, 7, 30)).chosen());
+        LinearStatistics dense = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        Decision fallback = s.decide("qkv", dense, List.of(LinearCandidates.predicted("cpu", "blas-dense", dense,
+                DType.F16), LinearCandidates.predicted("cpu", "vector-dense", dense, DType.F16)));
+        assertEquals("blas-dense", fallback.chosen());
+        assertTrue(fallback.reason().contains("not offered"), fallback.reason());
+        assertTrue(clock.runs.isEmpty());
+    }
+
+    @Test
+    void aDecisionIsMadeOncePerSignature() {
+        Scheduler s = scheduler(Policy.auto());
+        s.decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        int runs = clock.runs("blas-dense");
+        Decision again = s.decide("fc1", new LinearStatistics(300, 768, 3072, DType.F16, 0.5, 1.0, 1.0),
+                candidates(1.0, 20.0, 30.0));
+        assertEquals(runs, clock.runs("blas-dense"), "300 tokens share the 512 bucket: no new measurement");
+        assertEquals("vector-dense", again.chosen());
+    }
+
+    @Test
+    void policiesParse() {
+        assertEquals(Policy.auto(), Policy.parse("auto"));
+        assertEquals(Policy.Mode.FASTEST_MEASURED, Policy.parse("fastest-measured").mode());
+        Policy p = Policy.parse("predicted-only, linear=csr ,sparse-conv=implicit-sorted");
+        assertEquals(Policy.Mode.PREDICTED_ONLY, p.mode());
+        assertEquals("csr", p.forcedFor("linear").orElseThrow());
+        assertEquals("implicit-sorted", p.forcedFor("sparse-conv").orElseThrow());
+        assertEquals(Policy.Mode.AUTO, Policy.parse("attention=in-place").mode());
+        assertEquals(p, Policy.parse(p.toString()));
+        assertThrows(InvalidInputException.class, () -> Policy.parse("fastest"));
+        assertThrows(InvalidInputException.class, () -> Policy.parse("conv=x"));
+        assertThrows(InvalidInputException.class, () -> Policy.parse(" "));
+    }
+
+    @Test
+    void duplicateOrMissingCandidatesAreRefused() {
+        Scheduler s = scheduler(Policy.auto());
+        assertThrows(InvalidInputException.class, () -> s.decide("x", stats(), List.of()));
+        List<Candidate> c = candidates(1, 2, 3);
+        assertThrows(InvalidInputException.class, () -> s.decide("x", stats(), List.of(c.get(0), c.get(0))));
+    }
+}

@@ -1,0 +1,92 @@
+package org.lacuna.runtime.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lacuna.runtime.data.DType;
+
+/** The store round-trips, is reused across runs, and survives corrupt, truncated and stale files. */
+class TuningStoreTest {
+    @TempDir
+    Path folder;
+
+    private final TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+
+    private Decision decideOnce(TuningStore store) {
+        LinearStatistics s = new LinearStatistics(512, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        return scheduler.decide("fc1", s, List.of(
+                clock.taking(LinearCandidates.predicted("cpu", "blas-dense", s, DType.F16), 9.0),
+                clock.taking(LinearCandidates.predicted("cpu", "vector-dense", s, DType.F16), 7.0)));
+    }
+
+    @Test
+    void choicesTablesAndCorrectionsRoundTripAndAreReusedWithoutMeasuring() {
+        Path file = folder.resolve("store.json");
+        TuningStore first = TuningStore.open(file);
+        first.putEfficiency(TestTables.CPU, TestTables.cpu());
+        Decision measured = decideOnce(first);
+        assertEquals(Decision.Source.MEASURED, measured.source());
+        assertTrue(Files.exists(file));
+
+        clock.runs.clear();
+        TuningStore second = TuningStore.open(file);
+        assertTrue(second.warnings().isEmpty(), second.warnings()::toString);
+        assertEquals(TestTables.cpu(), second.efficiency(TestTables.CPU).orElseThrow());
+        assertEquals(first.corrections(TestTables.CPU), second.corrections(TestTables.CPU));
+        Decision reused = decideOnce(second);
+        assertEquals(Decision.Source.STORED, reused.source(), reused.reason());
+        assertEquals(measured.chosen(), reused.chosen());
+        assertEquals(7.0, reused.estimate("vector-dense").measuredMillis());
+        assertTrue(clock.runs.isEmpty(), "a warm store measures nothing: " + clock.runs);
+        assertTrue(second.efficiency(TestTables.GPU).isEmpty(), "another device's key finds nothing");
+    }
+
+    @Test
+    void aCorruptStoreIsIgnoredWithAWarningAndRebuilt() throws IOException {
+        Path file = folder.resolve("store.json");
+        Files.writeString(file, "{\"format\": \"lacuna-tuning-store\", \"version\": 1, \"devices\": {\"x\": [1, 2");
+        TuningStore truncated = TuningStore.open(file);
+        assertFalse(truncated.warnings().isEmpty());
+        assertTrue(truncated.warnings().get(0).contains("could not be read"), truncated.warnings().get(0));
+        assertEquals(Decision.Source.MEASURED, decideOnce(truncated).source());
+        TuningStore rebuilt = TuningStore.open(file);
+        assertTrue(rebuilt.warnings().isEmpty(), rebuilt.warnings()::toString);
+        assertEquals(1, rebuilt.choiceCount(TestTables.CPU));
+
+        Files.write(file, new byte[] {(byte) 0xff, 0, 17, '{'});
+        assertFalse(TuningStore.open(file).warnings().isEmpty());
+        Files.writeString(file, "[]");
+        assertFalse(TuningStore.open(file).warnings().isEmpty());
+    }
+
+    @Test
+    void aStaleStoreIsIgnored() throws IOException {
+        Path file = folder.resolve("store.json");
+        TuningStore store = TuningStore.open(file);
+        decideOnce(store);
+        String text = Files.readString(file).replace("\"version\" : " + TuningStore.FORMAT_VERSION,
+                "\"version\" : " + (TuningStore.FORMAT_VERSION + 1));
+        Files.writeString(file, text);
+        TuningStore stale = TuningStore.open(file);
+        assertTrue(stale.warnings().get(0).contains("stale"), stale.warnings()::toString);
+        assertEquals(0, stale.choiceCount(TestTables.CPU));
+    }
+
+    @Test
+    void anUnwritableStoreKeepsChoicesInMemory() throws IOException {
+        Path blocker = folder.resolve("not-a-folder");
+        Files.writeString(blocker, "x");
+        TuningStore store = TuningStore.open(blocker.resolve("store.json"));
+        assertEquals(Decision.Source.MEASURED, decideOnce(store).source());
+        assertFalse(store.warnings().isEmpty());
+        assertEquals(1, store.choiceCount(TestTables.CPU));
+    }
+}
