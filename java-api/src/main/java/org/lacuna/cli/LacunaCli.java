@@ -1,11 +1,17 @@
 package org.lacuna.cli;
 
+import java.util.ServiceLoader;
+import org.lacuna.runtime.ErrorCode;
+import org.lacuna.runtime.LacunaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code lacuna} command line. */
+/**
+ * The {@code lacuna} command line. Modules built on java-api add subcommands through {@link CommandExtension}
+ * (the bench module adds {@code bench}); without the bench module {@code lacuna bench} says how to build it.
+ */
 @Command(name = "lacuna", mixinStandardHelpOptions = true, versionProvider = LacunaCli.Version.class,
-        description = "Lacuna: GPU sparse kernels for Java.",
+        description = {"Lacuna: GPU sparse kernels for Java.", ExitCodes.DESCRIPTION},
         subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, CommandLine.HelpCommand.class})
 public final class LacunaCli implements Runnable {
     @CommandLine.Spec
@@ -21,12 +27,35 @@ public final class LacunaCli implements Runnable {
         if (System.getProperty("slf4j.internal.verbosity") == null) {
             System.setProperty("slf4j.internal.verbosity", "ERROR");
         }
-        return new CommandLine(new LacunaCli())
-                .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("lacuna: " + e.getMessage());
-                    return 2;
-                })
-                .execute(args);
+        return commandLine().execute(args);
+    }
+
+    /**
+     * The command line with every subcommand (extensions included) and the shared exit codes ({@link ExitCodes}):
+     * usage errors exit 1, an unavailable backend 3, any other failure 2.
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new LacunaCli());
+        boolean bench = false;
+        for (CommandExtension extension : ServiceLoader.load(CommandExtension.class)) {
+            cli.addSubcommand(extension.name(), extension.command());
+            bench |= extension.name().equals("bench");
+        }
+        if (!bench) {
+            cli.addSubcommand("bench", new BenchUnavailableCommand());
+        }
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("lacuna: " + e.getMessage());
+            return e instanceof LacunaException l && l.code() == ErrorCode.BACKEND_UNAVAILABLE
+                    ? ExitCodes.BACKEND_UNAVAILABLE : ExitCodes.FAILED;
+        });
+        setUsageExitCode(cli);
+        return cli;
+    }
+
+    private static void setUsageExitCode(CommandLine cli) {
+        cli.getCommandSpec().exitCodeOnInvalidInput(ExitCodes.BAD_INPUT);
+        cli.getSubcommands().values().forEach(LacunaCli::setUsageExitCode);
     }
 
     @Override
