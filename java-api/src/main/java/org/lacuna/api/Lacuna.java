@@ -1,7 +1,7 @@
 package org.lacuna.api;
 
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.Backends;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.Backends;
 
 /**
  * Entry point: {@code try (Session s = Lacuna.open()) { ... }}. The backend is the highest-ranked available one
@@ -28,13 +28,13 @@ public final class Lacuna {
         for (Backends.Candidate candidate : Backends.survey()) {
             if (candidate.provider().name().equals(backendName)) {
                 if (!candidate.availability().available()) {
-                    throw new org.lacuna.runtime.LacunaException(org.lacuna.runtime.ErrorCode.BACKEND_UNAVAILABLE,
+                    throw new org.lacuna.runtime.error.LacunaException(org.lacuna.runtime.error.ErrorCode.BACKEND_UNAVAILABLE,
                             "Lacuna.open", backendName + " is unavailable: " + candidate.availability().reason());
                 }
                 return new Session(candidate.provider().open(deviceOrdinal), "asked for by name");
             }
         }
-        throw new org.lacuna.runtime.LacunaException(org.lacuna.runtime.ErrorCode.BACKEND_UNAVAILABLE, "Lacuna.open",
+        throw new org.lacuna.runtime.error.LacunaException(org.lacuna.runtime.error.ErrorCode.BACKEND_UNAVAILABLE, "Lacuna.open",
                 "no backend named " + backendName);
     }
 }

@@ -5,16 +5,16 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceInfo;
-import org.lacuna.runtime.DeviceTimer;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.MemoryStats;
-import org.lacuna.runtime.ResourceClosedException;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.backend.MemoryStats;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 
@@ -167,7 +167,7 @@ public final class Session implements AutoCloseable {
                 layers.get(i).close();
             } catch (Exception e) {
                 RuntimeException r = e instanceof RuntimeException re ? re
-                        : new org.lacuna.runtime.LacunaException(org.lacuna.runtime.ErrorCode.INTERNAL, "Session.close", e.toString(), e);
+                        : new org.lacuna.runtime.error.LacunaException(org.lacuna.runtime.error.ErrorCode.INTERNAL, "Session.close", e.toString(), e);
                 failure = failure == null ? r : addSuppressed(failure, r);
             }
         }

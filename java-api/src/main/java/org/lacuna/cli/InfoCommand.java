@@ -9,21 +9,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.Backends;
-import org.lacuna.runtime.DeviceInfo;
-import org.lacuna.runtime.LacunaConfig;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.Backends;
+import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.backend.LacunaConfig;
 import org.lacuna.runtime.compile.CudaHeaders;
 import org.lacuna.runtime.compile.KernelCompiler;
 import org.lacuna.runtime.cpu.CpuCapabilities;
 import org.lacuna.runtime.cpu.CpuOptions;
+import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.internal.blas.BlasBindings;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
 import org.lacuna.runtime.internal.nvrtc.NvrtcBindings;
 import org.lacuna.runtime.internal.sparse.SparseBindings;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** What Lacuna sees on this machine: JDK, backends and why one is unavailable, devices, bindings, caches. */
 @Command(name = "info", mixinStandardHelpOptions = true,

@@ -1,8 +1,8 @@
 package org.lacuna.cli;
 
 import java.util.ServiceLoader;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

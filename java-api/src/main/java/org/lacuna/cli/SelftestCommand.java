@@ -7,15 +7,15 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.layers.Linear;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.gemm.LinearKernel;
 import org.lacuna.runtime.gemm.TwoFourPruning;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceTimer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The main job of this build: opens the serving backend (the CPU one, and says why, where there is no GPU), runs
@@ -108,7 +108,7 @@ final class SelftestCommand implements Callable<Integer> {
                     millis = timer.stopMillis();
                     got = result.toFloatArray();
                     result.close();
-                } catch (org.lacuna.runtime.LacunaException e) {
+                } catch (org.lacuna.runtime.error.LacunaException e) {
                     out.printf("  %-28s unavailable here: %s%n", "linear " + kernel, e.getMessage().lines().findFirst().orElse(""));
                     continue;
                 } finally {

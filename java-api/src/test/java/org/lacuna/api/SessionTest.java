@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 

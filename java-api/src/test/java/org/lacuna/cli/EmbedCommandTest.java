@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.text.EmbeddingAgreement;
-import org.lacuna.runtime.Backends;
+import org.lacuna.runtime.backend.Backends;
 
 class EmbedCommandTest {
     @TempDir

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backends;
+import org.lacuna.runtime.backend.Backends;
 
 class LacunaCliTest {
     @Test

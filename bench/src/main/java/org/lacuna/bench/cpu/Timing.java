@@ -5,7 +5,7 @@ import java.util.function.LongConsumer;
 import org.lacuna.bench.gpu.MeasurementPlan;
 import org.lacuna.bench.gpu.SampleStatistics;
 import org.lacuna.bench.gpu.Sampler;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 /**
  * One side's timing of one case, per launch, in milliseconds: Lacuna's, PyTorch's or ONNX Runtime's.

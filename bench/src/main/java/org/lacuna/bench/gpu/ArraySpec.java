@@ -1,8 +1,8 @@
 package org.lacuna.bench.gpu;
 
 import java.util.Objects;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.Shape;
 
 /** The type and shape of one array in a benchmark's input set. */
 public record ArraySpec(DType dtype, Shape shape) {

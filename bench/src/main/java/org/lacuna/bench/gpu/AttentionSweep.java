@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.LacunaConfig;
+import org.lacuna.runtime.backend.LacunaConfig;
+import org.lacuna.runtime.data.DType;
 
 /**
  * The cases of the {@code attention} benchmark: batch · sequence = 16384 tokens, sequences of 512 to 8192 tokens,

@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.LongConsumer;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 /**
  * What a {@link GpuBenchmark} gets: the open backend, the measurement settings, and the helpers that apply them —

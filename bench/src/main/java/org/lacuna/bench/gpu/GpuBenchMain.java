@@ -17,13 +17,13 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.lacuna.bench.Json;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.Backends;
-import org.lacuna.runtime.DeviceInfo;
-import org.lacuna.runtime.LacunaException;
-import picocli.CommandLine;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.Backends;
+import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.error.LacunaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Runs every {@link GpuBenchmark} on the class path against the selected backend and writes one JSON report.

@@ -3,8 +3,8 @@ package org.lacuna.bench.gpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DeviceBuffer;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DeviceBuffer;
 
 /**
  * The memory roofs every kernel is judged against, measured with the backend's own primitives: how fast the device

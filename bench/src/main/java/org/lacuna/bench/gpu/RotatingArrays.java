@@ -3,9 +3,9 @@ package org.lacuna.bench.gpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceBuffer;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
 
 /**
  * The copies of an input set that an {@link InputRotation} asks for, laid out in one device buffer:

@@ -2,7 +2,7 @@ package org.lacuna.bench.gpu;
 
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 /**
  * Warms a launch up, then times it many times with a {@link DeviceTimer}. Launch {@code i} is handed its index so

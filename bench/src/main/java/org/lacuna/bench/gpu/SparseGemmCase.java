@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * One problem of the 2:4 sparse GEMM sweep: Y[tokens, out] = X[tokens, in] · W[out, in]ᵀ in {@code dtype}.

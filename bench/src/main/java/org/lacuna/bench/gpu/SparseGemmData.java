@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.gemm.TwoFourPruning;
 import org.lacuna.runtime.gemm.TwoFourWeights;
 

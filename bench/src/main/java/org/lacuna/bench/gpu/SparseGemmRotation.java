@@ -2,7 +2,7 @@ package org.lacuna.bench.gpu;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * The rotated operands of a linear layer: the inputs (X and W) in one {@link RotatingArrays}, Y in another with the

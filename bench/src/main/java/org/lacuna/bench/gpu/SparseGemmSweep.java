@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * The cases of the 2:4 sparse GEMM benchmark and how a run selects them. {@code bench/anchors/sparse_gemm_anchor.py}
@@ -111,7 +111,7 @@ public final class SparseGemmSweep {
 
     /** The selection {@code LacunaConfig} holds under {@link #CONFIG_KEY}, or {@code all}. */
     public static String configuredSelection() {
-        return org.lacuna.runtime.LacunaConfig.get(CONFIG_KEY).orElse("all");
+        return org.lacuna.runtime.backend.LacunaConfig.get(CONFIG_KEY).orElse("all");
     }
 
     /**

@@ -1,7 +1,7 @@
 package org.lacuna.bench.gpu;
 
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 /**
  * Times host-issued work between two full synchronisations. For transfers, whose host call may return before or

@@ -2,13 +2,13 @@ package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.cpu.CpuOptions;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.Activation;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -2,7 +2,7 @@ package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.HalfFloats;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

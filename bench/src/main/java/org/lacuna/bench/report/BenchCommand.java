@@ -22,7 +22,7 @@ import org.lacuna.bench.cpu.CpuBenchMain;
 import org.lacuna.bench.cpu.CpuRecord;
 import org.lacuna.bench.gpu.BenchReport;
 import org.lacuna.bench.gpu.GpuBenchMain;
-import org.lacuna.runtime.Backends;
+import org.lacuna.runtime.backend.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lacuna.bench.Json;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendProvider;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendProvider;
+import org.lacuna.runtime.data.DType;
 
 /** The attention benchmark end to end on the CPU backend, its case list against the anchor script's, and the merge. */
 class AttentionBenchmarkTest {

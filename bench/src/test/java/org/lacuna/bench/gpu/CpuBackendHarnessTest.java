@@ -10,13 +10,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendProvider;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendProvider;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 
 /** The harness end to end on the CPU backend, which implements the same Backend contract as CUDA. */
 class CpuBackendHarnessTest {

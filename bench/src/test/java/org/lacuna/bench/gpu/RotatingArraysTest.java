@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import org.lacuna.runtime.DType;
 import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.data.DType;
 
 class RotatingArraysTest {
     @Test

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.lacuna.runtime.DeviceTimer;
 import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 class SamplerTest {
     /** A device whose launch takes a fixed time: the timer reports it and the host clock advances by it. */

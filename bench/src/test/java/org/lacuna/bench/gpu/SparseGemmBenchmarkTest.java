@@ -9,8 +9,8 @@ import java.util.ServiceLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendProvider;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendProvider;
 
 /** The benchmark end to end on the CPU backend, whose linear ops are the reference the GPU's are tested against. */
 class SparseGemmBenchmarkTest {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 class SparseGemmSweepTest {
     /** The anchor script, from the bench module's directory (where Maven runs the tests). */

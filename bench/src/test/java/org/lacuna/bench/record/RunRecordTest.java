@@ -12,12 +12,12 @@ import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.bench.Json;
 import org.lacuna.bench.gpu.BenchReport;
 import org.lacuna.bench.gpu.BenchResult;
 import org.lacuna.bench.gpu.MeasurementPlan;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class RunRecordTest {
@@ -44,7 +44,7 @@ class RunRecordTest {
             <?xml version="1.0" encoding="UTF-8"?>
             <testsuite name="jqwik" tests="1" skipped="0" failures="0" errors="1" time="0.2">
             <testcase name="anyShape" classname="org.lacuna.runtime.CudaReduceProperties" time="0.2">
-            <error message="CudaException: illegal address" type="org.lacuna.runtime.CudaException"/>
+            <error message="CudaException: illegal address" type="org.lacuna.runtime.error.CudaException"/>
             </testcase>
             </testsuite>
             """;

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**
@@ -19,9 +19,21 @@ public final class KittiBinReader {
     }
 
     public static PointCloud read(Path path) {
-        byte[] bytes = Sources.readAll(path);
+        return read(path.toString(), Sources.readAll(path));
+    }
+
+    /**
+     * A scan already in memory; {@code source} names it in errors.
+     *
+     * @throws MalformedInputException if the bytes are empty or not whole 16-byte records
+     */
+    public static PointCloud read(String source, byte[] bytes) {
+        if (bytes.length == 0) {
+            throw new MalformedInputException(source, "is empty (0 bytes): a KITTI velodyne scan holds at least one"
+                    + " point of " + BYTES_PER_POINT + " bytes (x, y, z, reflectance as float32)");
+        }
         if (bytes.length % BYTES_PER_POINT != 0) {
-            throw new MalformedInputException(path.toString(), "is " + Sources.count(bytes.length) + " bytes, not a"
+            throw new MalformedInputException(source, "is " + Sources.count(bytes.length) + " bytes, not a"
                     + " multiple of " + BYTES_PER_POINT + ": a KITTI velodyne scan is headerless float32 records (x, y,"
                     + " z, reflectance) of " + BYTES_PER_POINT + " bytes (" + Sources.count(bytes.length
                     / BYTES_PER_POINT) + " whole points and " + bytes.length % BYTES_PER_POINT + " bytes left over;"

@@ -3,7 +3,7 @@ package org.lacuna.api.io;
 import com.ning.compress.lzf.LZFException;
 import com.ning.compress.lzf.impl.VanillaChunkDecoder;
 import java.util.Arrays;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * LZF decompression of a raw stream (no chunk headers), as PCD's binary_compressed bodies hold, through

@@ -2,7 +2,7 @@ package org.lacuna.api.io;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A numeric array read from an NPY file: its shape, its element type (FLOAT32, FLOAT64, INT32 or INT64) and its

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * The header of an NPY array: magic {@code \x93NUMPY}, version (1.0, 2.0 or 3.0), then a Python dict literal with

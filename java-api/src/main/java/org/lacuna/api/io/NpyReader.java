@@ -1,21 +1,20 @@
 package org.lacuna.api.io;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
-import org.lacuna.runtime.MalformedInputException;
+import java.util.zip.ZipInputStream;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**
@@ -41,12 +40,23 @@ public final class NpyReader {
 
     /** Every array of an NPZ archive, by entry name without {@code .npy}, in archive order. */
     public static Map<String, NpyArray> readNpz(Path path) {
-        String source = path.toString();
+        return readNpz(path.toString(), Sources.readAll(path));
+    }
+
+    /**
+     * Every array of an NPZ archive in memory; {@code source} names it in errors. The entries are read in file
+     * order; an archive without its end-of-central-directory record (cut short) is refused even when its entries
+     * are whole, as {@code ZipFile} would.
+     */
+    public static Map<String, NpyArray> readNpz(String source, byte[] bytes) {
+        if (!hasEndOfCentralDirectory(bytes)) {
+            throw new MalformedInputException(source, "is not a readable zip archive: no end-of-central-directory"
+                    + " record (" + Sources.count(bytes.length) + " bytes; truncated, or not a zip file)");
+        }
         Map<String, NpyArray> arrays = new LinkedHashMap<>();
-        try (ZipFile zip = new ZipFile(path.toFile())) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry entry = entries.nextElement();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(bytes))) {
+            ZipEntry entry;
+            while ((entry = zip.getNextEntry()) != null) {
                 if (entry.isDirectory()) {
                     continue;
                 }
@@ -55,28 +65,50 @@ public final class NpyReader {
                 if (!name.endsWith(".npy")) {
                     throw new MalformedInputException(entrySource, "an NPZ archive holds only .npy entries");
                 }
-                try (InputStream in = zip.getInputStream(entry)) {
-                    arrays.put(name.substring(0, name.length() - 4), read(entrySource, in));
+                try {
+                    arrays.put(name.substring(0, name.length() - 4), read(entrySource, zip));
                 } catch (IOException e) {
                     throw new MalformedInputException(entrySource, "cannot be read (corrupt or truncated archive): "
                             + e.getMessage(), e);
                 }
             }
-        } catch (ZipException e) {
-            throw new MalformedInputException(source, "is not a readable zip archive: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw Sources.unreadable(source, e);
+            throw new MalformedInputException(source, "is not a readable zip archive: " + e.getMessage(), e);
+        }
+        if (arrays.isEmpty()) {
+            throw new MalformedInputException(source, "is an NPZ archive without arrays");
         }
         return arrays;
     }
 
+    /** The end-of-central-directory signature within the last 22 + 65,535 bytes (the record plus a comment). */
+    private static boolean hasEndOfCentralDirectory(byte[] bytes) {
+        int last = bytes.length - 22;
+        int first = Math.max(0, last - 65_535);
+        for (int at = last; at >= first; at--) {
+            if (bytes[at] == 'P' && bytes[at + 1] == 'K' && bytes[at + 2] == 5 && bytes[at + 3] == 6) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The point cloud in an .npy file, or in an .npz archive's only array or its {@value #POINTS_ENTRY} entry. */
     public static PointCloud readPointCloud(Path path) {
-        String source = path.toString();
-        if (!path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npz")) {
-            return toPointCloud(source, read(path));
+        boolean npz = path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npz");
+        return readPointCloud(path.toString(), Sources.readAll(path), npz);
+    }
+
+    /** A point cloud from NPY ({@code npz} false) or NPZ bytes in memory; {@code source} names them in errors. */
+    public static PointCloud readPointCloud(String source, byte[] bytes, boolean npz) {
+        if (!npz) {
+            try (InputStream in = new ByteArrayInputStream(bytes)) {
+                return toPointCloud(source, read(source, in));
+            } catch (IOException e) {
+                throw Sources.unreadable(source, e);
+            }
         }
-        Map<String, NpyArray> arrays = readNpz(path);
+        Map<String, NpyArray> arrays = readNpz(source, bytes);
         if (arrays.size() == 1) {
             Map.Entry<String, NpyArray> only = arrays.entrySet().iterator().next();
             return toPointCloud(source + " (entry " + only.getKey() + ".npy)", only.getValue());

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * The header of a PCD file (Point Cloud Library format, v0.5 to v0.7): lines of {@code KEYWORD values} up to and

@@ -2,7 +2,7 @@ package org.lacuna.api.io;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**

@@ -5,7 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**
@@ -19,8 +19,11 @@ public final class PcdReader {
     }
 
     public static PointCloud read(Path path) {
-        String source = path.toString();
-        byte[] bytes = Sources.readAll(path);
+        return read(path.toString(), Sources.readAll(path));
+    }
+
+    /** A PCD file already in memory; {@code source} names it in errors. */
+    public static PointCloud read(String source, byte[] bytes) {
         PcdHeader header = PcdHeader.parse(source, bytes);
         PcdLayout layout = PcdLayout.of(source, header);
         switch (header.encoding()) {

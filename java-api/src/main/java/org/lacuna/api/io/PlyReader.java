@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /**
@@ -22,8 +22,11 @@ public final class PlyReader {
     }
 
     public static PointCloud read(Path path) {
-        String source = path.toString();
-        byte[] bytes = Sources.readAll(path);
+        return read(path.toString(), Sources.readAll(path));
+    }
+
+    /** A PLY file already in memory; {@code source} names it in errors. */
+    public static PointCloud read(String source, byte[] bytes) {
         PlyHeader header = PlyHeader.parse(source, bytes);
         PlyHeader.Element vertex = header.element(VERTEX);
         if (vertex == null) {

@@ -16,8 +16,8 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * The safetensors format (Hugging Face's {@code safetensors}): an unsigned 64-bit little-endian header length, a

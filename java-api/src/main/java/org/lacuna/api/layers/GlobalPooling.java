@@ -2,8 +2,8 @@ package org.lacuna.api.layers;
 
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Global max or mean pooling of a sparse tensor per batch sample: a dense F32 [batch, C] tensor. A sample with no

@@ -2,9 +2,9 @@ package org.lacuna.api.layers;
 
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * {@code y = (x − mean) / sqrt(var + epsilon) · gamma + beta} over the last dimension, as PyTorch's LayerNorm

@@ -3,8 +3,8 @@ package org.lacuna.api.layers;
 import java.util.Arrays;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A ragged batch of token sequences packed row after row in one [tokens, hidden] tensor: the lengths on the host,

@@ -1,7 +1,7 @@
 package org.lacuna.api.layers;
 
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Inference-mode batch norm over the channels of a sparse tensor:

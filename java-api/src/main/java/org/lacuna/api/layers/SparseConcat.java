@@ -1,7 +1,7 @@
 package org.lacuna.api.layers;
 
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 

@@ -2,8 +2,8 @@ package org.lacuna.api.layers;
 
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * The host round trip the point-cloud layers without a device op use today: download features, compute on the JVM,

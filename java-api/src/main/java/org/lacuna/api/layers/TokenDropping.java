@@ -1,8 +1,8 @@
 package org.lacuna.api.layers;
 
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.attention.SelectionRule;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * How one encoder layer drops tokens: which it keeps ({@link SelectionRule}: a keep ratio or a score threshold, the

@@ -2,8 +2,8 @@ package org.lacuna.api.layers;
 
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * BERT's input embeddings: {@code LayerNorm(word[id] + position[p] + type[t])} for each token of a ragged batch,

@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * A stack of {@link TransformerEncoderLayer}s with token dropping configured per layer. A layer that ranks tokens by

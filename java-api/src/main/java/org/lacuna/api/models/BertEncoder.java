@@ -11,8 +11,8 @@ import org.lacuna.api.layers.TransformerEncoderLayer;
 import org.lacuna.api.onnx.OnnxEncoder;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.TokenBatch;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A BERT-family encoder on a Lacuna session: {@link TokenEmbeddings}, then a {@link TransformerEncoder} of post-norm

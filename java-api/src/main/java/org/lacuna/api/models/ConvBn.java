@@ -4,7 +4,7 @@ import org.lacuna.api.Session;
 import org.lacuna.api.layers.SparseBatchNorm;
 import org.lacuna.api.layers.SparseConv3d;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 

@@ -3,7 +3,7 @@ package org.lacuna.api.models;
 import java.util.Locale;
 import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TwoFourScope;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.attention.ScoreRule;
 
 /**

@@ -9,9 +9,10 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.layers.Linear;
 import org.lacuna.api.layers.SparseConcat;
+import org.lacuna.api.layers.SparseConv3d;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
@@ -157,9 +158,22 @@ public final class MinkUNet implements AutoCloseable {
      * {@code inChannels} features of the config's dtype) stays open; every intermediate is freed on the way.
      */
     public SparseTensor forward(SparseTensor x) {
+        return forward(x, null);
+    }
+
+    /**
+     * {@link #forward(SparseTensor)}, appending one {@link LayerTime} per step (stem, stage1..4, up1..4, classifier)
+     * to {@code times} when it is not null. Timing synchronises the device after each step, which costs a GPU
+     * pipeline its overlap between steps; pass null for the fastest run.
+     */
+    public SparseTensor forward(SparseTensor x, List<LayerTime> times) {
         if (closed) {
-            throw new org.lacuna.runtime.ResourceClosedException("MinkUNet.forward", "MinkUNet");
+            throw new org.lacuna.runtime.error.ResourceClosedException("MinkUNet.forward", "MinkUNet");
         }
+        if (x == null) {
+            throw InvalidInputException.argument("MinkUNet.forward", "the input sparse tensor is null");
+        }
+        StepClock clock = new StepClock(x.session(), times);
         List<SparseTensor> skips = new ArrayList<>();
         try {
             SparseTensor s0;
@@ -167,6 +181,7 @@ public final class MinkUNet implements AutoCloseable {
                 s0 = stem1.forward(h);
             }
             skips.add(s0);
+            clock.step("stem", s0, List.of(stem0, stem1));
             SparseTensor current = s0;
             for (int i = 0; i < 4; i++) {
                 SparseTensor stage;
@@ -176,6 +191,7 @@ public final class MinkUNet implements AutoCloseable {
                 }
                 skips.add(stage);
                 current = stage;
+                clock.step("stage" + (i + 1), stage, convs(down.get(i), encoder.get(i)));
             }
             // skips: s0 (stride 1), s1 .. s4; decoding starts from s4 and meets s3, s2, s1, s0.
             for (int i = 0; i < 4; i++) {
@@ -189,11 +205,14 @@ public final class MinkUNet implements AutoCloseable {
                     current.close();
                 }
                 current = next;
+                clock.step("up" + (i + 1), next, convs(up.get(i), decoder.get(i)));
             }
             try (SparseTensor last = current) {
                 Tensor logits = classifier.forward(last.features());
                 try {
-                    return SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
+                    SparseTensor result = SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
+                    clock.step("classifier", result, List.of());
+                    return result;
                 } catch (RuntimeException e) {
                     logits.close();
                     throw e;
@@ -201,6 +220,47 @@ public final class MinkUNet implements AutoCloseable {
             }
         } finally {
             skips.forEach(SparseTensor::close);
+        }
+    }
+
+    private static List<ConvBn> convs(ConvBn first, ResidualBlock[] blocks) {
+        List<ConvBn> all = new ArrayList<>();
+        all.add(first);
+        for (ResidualBlock block : blocks) {
+            all.addAll(block.convs());
+        }
+        return all;
+    }
+
+    /** Times the steps of one forward pass, if asked to. */
+    private static final class StepClock {
+        private final Session session;
+        private final List<LayerTime> times;
+        private long started = System.nanoTime();
+
+        StepClock(Session session, List<LayerTime> times) {
+            this.session = session;
+            this.times = times;
+        }
+
+        void step(String name, SparseTensor output, List<ConvBn> convs) {
+            if (times == null) {
+                return;
+            }
+            session.synchronize();
+            long now = System.nanoTime();
+            List<String> plan = new ArrayList<>();
+            for (ConvBn conv : convs) {
+                SparseConv3d layer = conv.conv();
+                ConvGeometry g = layer.geometry();
+                plan.add((g.transposed() ? "transposed" : g.isSubmanifold() ? "submanifold" : "strided") + " k"
+                        + g.kernelSize().x() + " s" + g.stride().x() + " " + layer.inChannels() + "->"
+                        + layer.outChannels() + " " + layer.lastDataflow().map(d -> d.name().toLowerCase(
+                                java.util.Locale.ROOT).replace('_', '-')).orElse("?"));
+            }
+            times.add(new LayerTime(name, output.size(), output.channels(), output.tensorStride(),
+                    (now - started) / 1e6, plan));
+            started = System.nanoTime();
         }
     }
 

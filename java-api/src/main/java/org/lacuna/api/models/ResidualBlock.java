@@ -1,10 +1,11 @@
 package org.lacuna.api.models;
 
+import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
@@ -41,6 +42,11 @@ public final class ResidualBlock implements AutoCloseable {
         ConvBn down = in == out ? null : ConvBn.create(session, weights, prefix + ".downsample.0.kernel",
                 prefix + ".downsample.1", ConvGeometry.submanifold(1), in, out, false, dtype);
         return new ResidualBlock(first, second, down, in);
+    }
+
+    /** The block's convolutions in the order they run: first, second, then the 1×1×1 shortcut if it has one. */
+    List<ConvBn> convs() {
+        return downsample == null ? List.of(first, second) : List.of(first, second, downsample);
     }
 
     /** A new sparse tensor on x's coordinates; x stays open. */

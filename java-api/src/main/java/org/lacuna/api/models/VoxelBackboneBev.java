@@ -7,8 +7,8 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.layers.BevProjection;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.Int3;
 
@@ -112,7 +112,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
     /** As {@link #forward(SparseTensor)} with exactly {@code batches} maps. */
     public Tensor forward(SparseTensor x, int batches) {
         if (closed) {
-            throw new org.lacuna.runtime.ResourceClosedException("VoxelBackboneBev.forward", "VoxelBackboneBev");
+            throw new org.lacuna.runtime.error.ResourceClosedException("VoxelBackboneBev.forward", "VoxelBackboneBev");
         }
         SparseTensor current = x;
         try {

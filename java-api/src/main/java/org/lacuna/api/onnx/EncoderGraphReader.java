@@ -36,8 +36,8 @@ import org.lacuna.api.onnx.proto.OnnxSchema.AttributeProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.GraphProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.NodeProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
-import org.lacuna.runtime.MalformedInputException;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.error.NotSupportedException;
 
 /**
  * Learns what each value of an ONNX graph is by interpreting its nodes in order over {@link GraphValues}: constants

@@ -18,7 +18,7 @@ import org.lacuna.api.onnx.GraphValues.SelfAttention;
 import org.lacuna.api.onnx.GraphValues.Value;
 import org.lacuna.api.onnx.proto.OnnxSchema.GraphProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.NotSupportedException;
 
 /**
  * A BERT-family encoder read from an ONNX file: its embedding tables and per-layer weights in Lacuna's layout

@@ -11,8 +11,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
-import org.lacuna.runtime.MalformedInputException;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.error.NotSupportedException;
 
 /**
  * Reads an ONNX model file with protobuf-java (the schema is {@code src/main/protobuf/onnx-subset.proto}) and decodes

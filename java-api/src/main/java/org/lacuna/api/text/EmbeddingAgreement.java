@@ -1,6 +1,6 @@
 package org.lacuna.api.text;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * How closely one set of embeddings follows a reference set, text by text: the cosine similarity of each pair, its

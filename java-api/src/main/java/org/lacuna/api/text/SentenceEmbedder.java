@@ -6,7 +6,7 @@ import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.models.BertEncoder;
 import org.lacuna.api.models.EncoderSparsity;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Sentences in, embeddings out: a {@link SentenceTokenizer}, a {@link BertEncoder} read from ONNX, and

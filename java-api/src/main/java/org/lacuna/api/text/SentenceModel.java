@@ -9,8 +9,8 @@ import org.lacuna.api.Session;
 import org.lacuna.api.models.BertEncoder;
 import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.onnx.OnnxEncoder;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * A sentence-embedding model read once on the host — the encoder's weights from ONNX, its tokenizer and its pooling —

@@ -12,8 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * A Hugging Face {@code tokenizer.json} (normaliser, pre-tokeniser, WordPiece or BPE model, [CLS]/[SEP] template) run

@@ -1,7 +1,7 @@
 package org.lacuna.api.text;
 
 import java.util.Arrays;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Tokenised sentences as a ragged batch: the ids of every sequence one after another (no padding: Lacuna's attention

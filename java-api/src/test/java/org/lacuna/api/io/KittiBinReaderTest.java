@@ -46,8 +46,9 @@ class KittiBinReaderTest {
     }
 
     @Test
-    void anEmptyFileIsAnEmptyCloud() {
-        assertEquals(0, KittiBinReader.read(TestFiles.write(dir, "empty.bin", new byte[0])).size());
+    void anEmptyFileIsAnErrorNamingIt() {
+        Path file = TestFiles.write(dir, "empty.bin", new byte[0]);
+        assertMalformed(file, () -> KittiBinReader.read(file), "is empty (0 bytes)");
     }
 
     @Test
@@ -55,7 +56,9 @@ class KittiBinReaderTest {
         byte[] valid = twoPoints();
         for (int length = 0; length < valid.length; length++) {
             Path file = TestFiles.write(dir, "t.bin", java.util.Arrays.copyOf(valid, length));
-            if (length % 16 == 0) {
+            if (length == 0) {
+                assertMalformed(file, () -> KittiBinReader.read(file), "is empty");
+            } else if (length % 16 == 0) {
                 assertEquals(length / 16, KittiBinReader.read(file).size());
             } else {
                 assertMalformed(file, () -> KittiBinReader.read(file), "is " + length + " bytes");

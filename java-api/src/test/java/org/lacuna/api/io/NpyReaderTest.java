@@ -3,8 +3,8 @@ package org.lacuna.api.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.lacuna.api.io.TestFiles.assertMalformed;
 import static org.lacuna.api.io.TestFiles.ascii;
+import static org.lacuna.api.io.TestFiles.assertMalformed;
 import static org.lacuna.api.io.TestFiles.concat;
 
 import java.io.ByteArrayOutputStream;
@@ -18,7 +18,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 class NpyReaderTest {
@@ -36,7 +36,7 @@ class NpyReaderTest {
     /** np.array([7, -8, 9], dtype='>i4'), format version 3.0. */
     private static final String NUMPY_V3_I4_BIG = "k05VTVBZAwB0AAAAeydkZXNjcic6ICc+aTQnLCAnZm9ydHJhbl9vcmRlcic6IEZhbHNlLCAnc2hhcGUnOiAoMywpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAH////+AAAAAk=";
     /** np.savez_compressed(points=[[.5, 1.5, -2, .25], [3, 4, 5, .75], [-1, -2, -3, 1]] as '<f4', labels=[1, 2, 3] as '<i8'). */
-    private static final String NUMPY_NPZ_DEFLATED = "UEsDBC0AAAAIAAAAIQCw/6XK//////////8KABQAcG9pbnRzLm5weQEAEACwAAAAAAAAAGkAAAAAAAAAm+wX6hsQychQxlCtnpJanFykbqWgbpNmoq6joJ6WX1RSlJgXn1+UkgoSd0vMKU4FihdnJBakAvkaxjoKJpo6CrUKZAMuBgYGewaGA0DMcICBocGOgcHBAUgD8QIgdgCKN+yHyDmA5O0BUEsDBC0AAAAIAAAAIQC8kVWO//////////8KABQAbGFiZWxzLm5weQEAEACYAAAAAAAAAE0AAAAAAAAAm+wX6hsQychQxlCtnpJanFykbqWgbpNpoa6joJ6WX1RSlJgXn1+UkgoSd0vMKU4FihdnJBakAvkaxjqaOgq1ChQALkYGCGCC0sxQGgBQSwECLQMtAAAACAAAACEAsP+lymkAAACwAAAACgAAAAAAAAAAAAAAgAEAAAAAcG9pbnRzLm5weVBLAQItAy0AAAAIAAAAIQC8kVWOTQAAAJgAAAAKAAAAAAAAAAAAAACAAaUAAABsYWJlbHMubnB5UEsFBgAAAAACAAIAcAAAAC4BAAAAAA==";
+    static final String NUMPY_NPZ_DEFLATED = "UEsDBC0AAAAIAAAAIQCw/6XK//////////8KABQAcG9pbnRzLm5weQEAEACwAAAAAAAAAGkAAAAAAAAAm+wX6hsQychQxlCtnpJanFykbqWgbpNmoq6joJ6WX1RSlJgXn1+UkgoSd0vMKU4FihdnJBakAvkaxjoKJpo6CrUKZAMuBgYGewaGA0DMcICBocGOgcHBAUgD8QIgdgCKN+yHyDmA5O0BUEsDBC0AAAAIAAAAIQC8kVWO//////////8KABQAbGFiZWxzLm5weQEAEACYAAAAAAAAAE0AAAAAAAAAm+wX6hsQychQxlCtnpJanFykbqWgbpNpoa6joJ6WX1RSlJgXn1+UkgoSd0vMKU4FihdnJBakAvkaxjqaOgq1ChQALkYGCGCC0sxQGgBQSwECLQMtAAAACAAAACEAsP+lymkAAACwAAAACgAAAAAAAAAAAAAAgAEAAAAAcG9pbnRzLm5weVBLAQItAy0AAAAIAAAAIQC8kVWOTQAAAJgAAAAKAAAAAAAAAAAAAACAAaUAAABsYWJlbHMubnB5UEsFBgAAAAACAAIAcAAAAC4BAAAAAA==";
     /** np.savez(the same points) without a name: one stored entry arr_0.npy. */
     private static final String NUMPY_NPZ_STORED = "UEsDBC0AAAAAAAAAIQCw/6XK//////////8JABQAYXJyXzAubnB5AQAQALAAAAAAAAAAsAAAAAAAAACTTlVNUFkBAHYAeydkZXNjcic6ICc8ZjQnLCAnZm9ydHJhbl9vcmRlcic6IEZhbHNlLCAnc2hhcGUnOiAoMywgNCksIH0gICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgCgAAAD8AAMA/AAAAwAAAgD4AAEBAAACAQAAAoEAAAEA/AACAvwAAAMAAAEDAAACAP1BLAQItAy0AAAAAAAAAIQCw/6XKsAAAALAAAAAJAAAAAAAAAAAAAACAAQAAAABhcnJfMC5ucHlQSwUGAAAAAAEAAQA3AAAA6wAAAAAA";
 

@@ -22,8 +22,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.function.Executable;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.MalformedInputException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 
 /** Writing small files of every format in tests, and the checks every reader must pass. */

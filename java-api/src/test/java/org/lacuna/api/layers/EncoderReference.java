@@ -1,7 +1,7 @@
 package org.lacuna.api.layers;
 
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.gemm.TwoFourPruning;
 import org.lacuna.runtime.ops.Activation;
 

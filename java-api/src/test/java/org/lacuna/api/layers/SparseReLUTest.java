@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 class SparseReLUTest {
     @Test

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.DType;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.testing.GpuTest;
 import org.lacuna.runtime.testing.TestData;
 

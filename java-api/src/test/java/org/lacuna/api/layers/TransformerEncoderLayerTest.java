@@ -18,12 +18,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.attention.SelectionRule;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.gemm.LinearKernel;
 import org.lacuna.runtime.testing.TestData;
 
@@ -413,7 +413,7 @@ class TransformerEncoderLayerTest {
             assertEquals(2 * 4.5 / sd2 + 1, y[7], 1e-5);
             norm.close();
             norm.close();
-            assertThrows(org.lacuna.runtime.ResourceClosedException.class, () -> norm.forward(x));
+            assertThrows(org.lacuna.runtime.error.ResourceClosedException.class, () -> norm.forward(x));
         }
     }
 }

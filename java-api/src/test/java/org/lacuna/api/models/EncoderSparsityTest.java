@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TwoFourScope;
 import org.lacuna.api.text.EmbeddingAgreement;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.attention.SelectionRule;
 

@@ -14,7 +14,7 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /** One residual block with random parameters (non-trivial batch norms) against a brute-force reference. */
 class ResidualBlockTest {

@@ -19,8 +19,8 @@ import org.lacuna.api.onnx.proto.OnnxSchema.NodeProto;
 import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.TokenBatch;
-import org.lacuna.runtime.MalformedInputException;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.error.NotSupportedException;
 
 /** The importer on small encoders written in the test with the export's node pattern, checked against ONNX Runtime. */
 class OnnxEncoderTest {

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
-import org.lacuna.runtime.MalformedInputException;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.error.NotSupportedException;
 
 /** Corrupt sizes in a model file are clear errors, found before anything is allocated from them. */
 class OnnxFileLimitsTest {

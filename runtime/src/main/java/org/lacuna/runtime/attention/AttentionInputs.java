@@ -1,8 +1,8 @@
 package org.lacuna.runtime.attention;
 
 import java.util.Objects;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * Q, K and V of a multi-head attention, one row per token, head h at columns {@code h·D .. h·D+D-1}: either one packed

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.attention;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The shape and flavour of a multi-head attention: {@code softmax(scale · q·kᵀ)} per head, optionally causal (a query

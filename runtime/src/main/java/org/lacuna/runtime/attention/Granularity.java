@@ -1,6 +1,6 @@
 package org.lacuna.runtime.attention;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** What a token selection keeps or drops as a unit: single tokens, or whole windows of an image's patch grid. */
 public sealed interface Granularity permits Granularity.Tokens, Granularity.Windows {

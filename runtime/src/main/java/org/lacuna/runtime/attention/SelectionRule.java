@@ -1,6 +1,6 @@
 package org.lacuna.runtime.attention;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Which tokens of each sequence a token-dropping layer keeps. Per sequence of n items (tokens, or windows under

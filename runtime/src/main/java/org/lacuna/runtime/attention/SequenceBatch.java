@@ -1,9 +1,9 @@
 package org.lacuna.runtime.attention;
 
 import java.util.Objects;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A ragged batch of sequences packed row after row, as FlashAttention's varlen interface takes it: sequence

@@ -1,16 +1,16 @@
 package org.lacuna.runtime.attention;
 
 import java.util.Objects;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaException;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.ResourceClosedException;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * The device-side result of a token selection ({@code AttentionOps.selectTokens}) over a batch of {@code rows} tokens

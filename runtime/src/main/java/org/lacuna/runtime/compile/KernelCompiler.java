@@ -1,6 +1,7 @@
 package org.lacuna.runtime.compile;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -11,10 +12,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.nio.file.Path;
 import org.lacuna.kernels.KernelSources;
-import org.lacuna.runtime.CompilationException;
-import org.lacuna.runtime.LacunaConfig;
+import org.lacuna.runtime.backend.LacunaConfig;
+import org.lacuna.runtime.error.CompilationException;
 import org.lacuna.runtime.internal.nvrtc.NvrtcBinding;
 
 /**

@@ -2,8 +2,6 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
@@ -17,6 +15,8 @@ import org.lacuna.runtime.cpu.kernels.KeyAttention;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.RowMath;
 import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionContracts;
 import org.lacuna.runtime.ops.AttentionOps;

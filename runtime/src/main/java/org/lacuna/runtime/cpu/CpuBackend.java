@@ -1,14 +1,14 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BufferRanges;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.DeviceInfo;
-import org.lacuna.runtime.DeviceTimer;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.MemoryStats;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.backend.MemoryStats;
+import org.lacuna.runtime.data.BufferRanges;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.ops.OpSet;
 
 /**

@@ -1,9 +1,9 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendAvailability;
-import org.lacuna.runtime.BackendProvider;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendAvailability;
+import org.lacuna.runtime.backend.BackendProvider;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** The serving JVM backend: fp32 kernels, always available, below every GPU backend. */
 public final class CpuBackendProvider implements BackendProvider {

@@ -2,8 +2,8 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /** Off-heap host memory of the CPU backend: a block of its {@link CpuSegmentPool}, given back on close. */
 final class CpuBuffer implements DeviceBuffer {

@@ -2,10 +2,10 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpContracts;
 import org.lacuna.runtime.ops.RowReduction;

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * Counts the calls in flight on a CPU backend, so that {@link #close} waits for them before the memory they use is

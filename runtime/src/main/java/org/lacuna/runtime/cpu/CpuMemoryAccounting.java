@@ -3,7 +3,7 @@ package org.lacuna.runtime.cpu;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.lacuna.runtime.MemoryStats;
+import org.lacuna.runtime.backend.MemoryStats;
 
 /**
  * In-use, cached and peak bytes of the CPU backend ({@link CpuSegmentPool} reports each block it hands out or takes

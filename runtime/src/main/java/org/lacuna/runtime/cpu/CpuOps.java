@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;

@@ -1,8 +1,8 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.Locale;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaConfig;
+import org.lacuna.runtime.backend.LacunaConfig;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * How the serving CPU backend runs: its thread count and which fast paths it may use. Read from

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 import org.lacuna.runtime.memory.SizeClasses;
 
 /**

@@ -1,14 +1,14 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.cpu.kernels.CsrRows;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.LinearEpilogue;
 import org.lacuna.runtime.cpu.kernels.SparseTiles;
 import org.lacuna.runtime.cpu.kernels.TokenPanels;
 import org.lacuna.runtime.cpu.kernels.TwoFourMatrix;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.gemm.TwoFourMetadata;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;

@@ -6,7 +6,7 @@ import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * The serving CPU backend's worker threads: one pool per backend, sized by {@link CpuOptions#threads()}, shut down

@@ -5,13 +5,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.attention.Granularity;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The reference token selection, written for clarity: per sequence, sort the unpinned items by score (ties by

@@ -1,12 +1,12 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
@@ -23,7 +23,7 @@ import org.lacuna.runtime.sparseconv.MapTables;
 
 /**
  * A CPU backend's ops as callers see them: each call is counted in flight by the backend's {@link CpuLifecycle}, so
- * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.ResourceClosedException}.
+ * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.error.ResourceClosedException}.
  */
 final class GuardedOpSet implements OpSet {
     private final OpSet ops;

@@ -3,13 +3,13 @@ package org.lacuna.runtime.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.stream.IntStream;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The reference attention: per sequence and head, the full score matrix in double precision, an exact softmax, one

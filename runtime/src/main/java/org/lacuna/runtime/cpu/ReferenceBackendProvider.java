@@ -1,9 +1,9 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendAvailability;
-import org.lacuna.runtime.BackendProvider;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendAvailability;
+import org.lacuna.runtime.backend.BackendProvider;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The double-precision reference on the JVM: the oracle every test and {@code lacuna selftest} compare with. Never

@@ -2,7 +2,7 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
@@ -79,7 +79,7 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
     private static float[] read(DeviceArray array, String call) {
         long count = array.elementCount();
         if (count > Integer.MAX_VALUE - 8) {
-            throw new org.lacuna.runtime.NotSupportedException(call, "the CPU reference holds at most 2^31 elements "
+            throw new org.lacuna.runtime.error.NotSupportedException(call, "the CPU reference holds at most 2^31 elements "
                     + "per array, got " + count);
         }
         MemorySegment segment = segment(array, call);

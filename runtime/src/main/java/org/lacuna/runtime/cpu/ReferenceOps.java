@@ -1,17 +1,17 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.LongStream;
-import org.lacuna.runtime.DeviceArray;
 import java.lang.foreign.ValueLayout;
-import org.lacuna.runtime.InvalidInputException;
+import java.util.stream.LongStream;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.gemm.TwoFourMetadata;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
-import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.ops.OpContracts;
 import org.lacuna.runtime.ops.OpSet;
 import org.lacuna.runtime.ops.RowReduction;
+import org.lacuna.runtime.ops.TwoFourWeight;
 
 /**
  * The reference implementation of every op: double-precision arithmetic, one rounding to the output type at the

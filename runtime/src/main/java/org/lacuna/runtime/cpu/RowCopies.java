@@ -1,8 +1,8 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * The whole-row copies of gatherRows and scatterRows: output row {@code r} takes source row {@code source[r]}, or,

@@ -1,9 +1,9 @@
 package org.lacuna.runtime.gemm;
 
 import java.util.Arrays;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A weight W[out, in] in compressed sparse rows, built once on the host from its dense form: int32 row offsets and

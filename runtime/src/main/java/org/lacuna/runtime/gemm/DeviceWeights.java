@@ -1,10 +1,10 @@
 package org.lacuna.runtime.gemm;
 
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.TwoFourWeight;
 

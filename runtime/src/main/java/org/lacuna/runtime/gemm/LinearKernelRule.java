@@ -2,7 +2,7 @@ package org.lacuna.runtime.gemm;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * Which kernels can serve a linear layer, and which to try first, from its weight's statistics. The rule only

@@ -5,7 +5,7 @@ import static org.lacuna.runtime.gemm.WeightMatrices.GROUP_WIDTH;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Whether a dense weight W[out, in] already has the 2:4 pattern (at most 2 non-zeros in every group W[r][4j..4j+3])

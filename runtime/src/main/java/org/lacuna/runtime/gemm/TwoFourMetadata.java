@@ -1,6 +1,6 @@
 package org.lacuna.runtime.gemm;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The sparsity metadata of {@code mma.sp::ordered_metadata.m16n8k32} for 16-bit A, as {@link TwoFourWeights} stores it.

@@ -17,7 +17,7 @@ public final class TwoFourPruning {
      * magnitude and the others are zero. On equal magnitudes the lower column wins, so the result is deterministic.
      * A trailing partial group (in % 4 != 0) behaves as if padded with zeros: it keeps its 2 largest entries.
      *
-     * @throws org.lacuna.runtime.InvalidInputException INVALID_ARGUMENT if W holds NaN or an infinity,
+     * @throws org.lacuna.runtime.error.InvalidInputException INVALID_ARGUMENT if W holds NaN or an infinity,
      *     SHAPE_MISMATCH if {@code w.length != out * in}
      */
     public static float[] prune(float[] w, int out, int in) {

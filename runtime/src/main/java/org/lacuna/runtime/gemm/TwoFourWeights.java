@@ -6,11 +6,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.HalfFloats;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * A 2:4 sparse weight W[out, in] compressed for the {@code mma.sp} kernel, built once at load time.

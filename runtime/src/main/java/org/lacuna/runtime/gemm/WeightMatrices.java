@@ -1,7 +1,7 @@
 package org.lacuna.runtime.gemm;
 
 import java.util.Objects;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** Checks shared by everything that reads a dense row-major weight W[out, in] split into groups of 4 along in. */
 final class WeightMatrices {

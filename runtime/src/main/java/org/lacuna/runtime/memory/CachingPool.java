@@ -4,9 +4,9 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
-import org.lacuna.runtime.MemoryStats;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.backend.MemoryStats;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * A caching allocator: freed blocks are kept per size class and handed out again, so steady-state inference

@@ -4,7 +4,7 @@ package org.lacuna.runtime.memory;
 public interface RawAllocator {
     /**
      * @return the address of a fresh block of exactly {@code bytes}
-     * @throws org.lacuna.runtime.DeviceOutOfMemoryException when the device has no room
+     * @throws org.lacuna.runtime.error.DeviceOutOfMemoryException when the device has no room
      */
     long allocate(long bytes);
 

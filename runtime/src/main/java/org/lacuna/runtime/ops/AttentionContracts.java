@@ -2,16 +2,16 @@ package org.lacuna.runtime.ops;
 
 import java.util.List;
 import java.util.Set;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** The argument checks of {@link AttentionOps}, shared by every backend so that all fail alike. */
 public final class AttentionContracts {

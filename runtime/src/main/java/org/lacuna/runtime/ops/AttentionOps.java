@@ -1,12 +1,12 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * Token-dropping attention and the transformer-block ops around it. A layer that drops tokens runs, all on the
@@ -25,7 +25,7 @@ public interface AttentionOps {
      * @param scores     F32 [rows]
      * @param pinMask    I32 [rows], non-zero marks a token that is always kept; or null
      * @param out        allocated for this batch with a capacity of at least {@code rule.capacity(..)}
-     * @throws org.lacuna.runtime.InvalidInputException for a NaN score on synchronous backends; asynchronous ones
+     * @throws org.lacuna.runtime.error.InvalidInputException for a NaN score on synchronous backends; asynchronous ones
      *         record it for {@link TokenSelection#verify}
      */
     void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule, TokenSelection out);

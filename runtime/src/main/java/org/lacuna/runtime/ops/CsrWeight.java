@@ -1,8 +1,8 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * An unstructured sparse weight W[out, in] in CSR on a backend: int32 {@code rowOffsets} [out+1], int32

@@ -1,10 +1,10 @@
 package org.lacuna.runtime.ops;
 
 import java.util.Set;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** The argument checks every backend applies before running an op, so all backends fail alike. */
 public final class OpContracts {

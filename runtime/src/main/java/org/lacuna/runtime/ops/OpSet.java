@@ -1,6 +1,6 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 
 /**
  * The operations a backend runs. Every backend computes the same function; the CPU backend's implementation is the

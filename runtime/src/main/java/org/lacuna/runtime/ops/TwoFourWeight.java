@@ -1,8 +1,8 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A 2:4 weight W[out, in] on a backend, in the layout the sparse tensor-core kernel reads (made once from

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.pointcloud;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Packs a sparse-tensor coordinate (batch, x, y, z) into one 64-bit key, the form the voxeliser sorts and the GPU

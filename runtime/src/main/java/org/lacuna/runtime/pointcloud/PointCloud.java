@@ -6,7 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Raw points on the host: x, y, z as floats, any number of named extra channels (intensity, reflectance, colour) and

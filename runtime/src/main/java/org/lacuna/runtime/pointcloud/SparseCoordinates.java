@@ -3,7 +3,7 @@ package org.lacuna.runtime.pointcloud;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The rules a sparse tensor's coordinates obey, checked on the host: rows of (batch, x, y, z), each representable as

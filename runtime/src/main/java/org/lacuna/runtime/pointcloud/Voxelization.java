@@ -1,7 +1,7 @@
 package org.lacuna.runtime.pointcloud;
 
 import java.util.Objects;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * How to voxelise: the voxel edge per axis (in the cloud's units, metres for LiDAR) and the reduction per voxel.

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.pointcloud;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** The errors every {@link Voxelizer} raises, worded once so the CPU and GPU voxelisers fail alike. */
 public final class VoxelizationErrors {

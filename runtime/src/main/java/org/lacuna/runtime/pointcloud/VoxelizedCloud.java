@@ -3,7 +3,7 @@ package org.lacuna.runtime.pointcloud;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * The occupied voxels of a cloud: M distinct coordinates in {@link CoordinateKey} order, each with its reduced

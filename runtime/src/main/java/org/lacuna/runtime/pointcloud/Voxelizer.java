@@ -6,7 +6,7 @@ package org.lacuna.runtime.pointcloud;
  * and the {@link VoxelReduction} applied to the points of each voxel in input order. {@link CpuVoxelizer} is the
  * reference a device implementation is checked against.
  *
- * <p>Fails with an {@link org.lacuna.runtime.InvalidInputException} for an empty cloud, a point with a NaN or
+ * <p>Fails with an {@link org.lacuna.runtime.error.InvalidInputException} for an empty cloud, a point with a NaN or
  * infinite coordinate, or a voxel coordinate outside the {@link CoordinateKey} range, naming the first such point.
  */
 public interface Voxelizer {

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.sparseconv;
 
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * Folds an inference-mode batch norm that follows a convolution into the convolution's weight and bias:

@@ -1,7 +1,7 @@
 package org.lacuna.runtime.sparseconv;
 
 import java.util.Objects;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * What a sparse convolution layer asks of its kernel map: kernel size, stride and dilation per axis, and whether it

@@ -1,7 +1,7 @@
 package org.lacuna.runtime.sparseconv;
 
 import java.util.Arrays;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** Three positive integers, one per axis (x, y, z): a kernel size, a stride, a dilation or a tensor stride. */
 public record Int3(int x, int y, int z) {

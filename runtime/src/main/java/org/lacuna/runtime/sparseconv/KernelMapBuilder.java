@@ -2,7 +2,7 @@ package org.lacuna.runtime.sparseconv;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 
 /** Builds kernel maps on the host: the reference the GPU map builder is checked against. */

@@ -18,7 +18,7 @@ public record MapTables(int volume, int[] neighbours, long[] masks, long[] pairS
     public static int[] neighbourTable(int rows, int volume, String call) {
         long cells = (long) rows * volume;
         if (cells > Integer.MAX_VALUE - 8) {
-            throw new org.lacuna.runtime.NotSupportedException(call, rows + " outputs × " + volume
+            throw new org.lacuna.runtime.error.NotSupportedException(call, rows + " outputs × " + volume
                     + " offsets exceed the host map's 2^31-entry table");
         }
         return new int[(int) cells];

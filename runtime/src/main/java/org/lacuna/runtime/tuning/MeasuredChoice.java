@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.lacuna.runtime.DeviceTimer;
+import org.lacuna.runtime.backend.DeviceTimer;
 
 /**
  * Picks among interchangeable kernels by timing them on the real input, once per shape bucket, and remembers the
@@ -63,7 +63,7 @@ public final class MeasuredChoice<K, B> {
                 }
                 java.util.Arrays.sort(samples);
                 medians.put(candidate, samples[SAMPLES / 2]);
-            } catch (org.lacuna.runtime.LacunaException e) {
+            } catch (org.lacuna.runtime.error.LacunaException e) {
                 // A candidate that cannot run here (library missing, shape unsupported) simply drops out.
                 firstFailure = firstFailure == null ? e : firstFailure;
             }

@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lacuna.kernels.KernelSource;
 import org.lacuna.kernels.KernelSources;
-import org.lacuna.runtime.CompilationException;
+import org.lacuna.runtime.error.CompilationException;
 
 /**
  * The gate every kernel passes before it lands: each shipped {@code .cu}, in every variant it declares, compiles

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.kernels.KernelSource;
-import org.lacuna.runtime.CompilationException;
+import org.lacuna.runtime.error.CompilationException;
 import org.lacuna.runtime.internal.nvrtc.NvrtcBinding;
 
 class KernelCompilerCacheTest {

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.ops.AttentionConformance;
 
 /** The serving CPU backend's scalar kernels (the path without the Vector API), on two threads, against the suite. */

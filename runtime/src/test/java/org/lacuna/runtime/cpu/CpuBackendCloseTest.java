@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.ResourceClosedException;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.ops.Activation;
 
 /**

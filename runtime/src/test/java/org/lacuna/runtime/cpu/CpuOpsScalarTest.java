@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.ops.OpsConformance;
 
 /** The serving CPU backend on its plain Java path (what a JVM without jdk.incubator.vector runs), 2 threads. */

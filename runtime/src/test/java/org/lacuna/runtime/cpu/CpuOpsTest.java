@@ -1,6 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.ops.OpsConformance;
 
 /** The serving CPU backend against the family's conformance suite. */

@@ -7,15 +7,15 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /**
  * A selection's row maps live in device memory anyone may write: both CPU backends refuse an entry that is not -1 or

@@ -8,10 +8,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.MemoryStats;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.MemoryStats;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /** The CPU backend's buffers: small blocks are reused, accounting returns to zero, closed means closed. */
 class CpuSegmentPoolTest {

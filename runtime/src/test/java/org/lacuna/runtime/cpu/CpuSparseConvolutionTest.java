@@ -1,7 +1,7 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.List;
-import org.lacuna.runtime.Backend;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.ops.SparseConvolutionConformance;
 import org.lacuna.runtime.sparseconv.Dataflow;
 

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /** The worker pool: a failing chunk leaves no chunk running behind it, and its exception arrives unchanged. */
 class CpuThreadsTest {

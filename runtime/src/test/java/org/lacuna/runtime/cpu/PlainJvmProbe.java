@@ -1,14 +1,14 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.SplittableRandom;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.gemm.DeviceWeights;
 import org.lacuna.runtime.ops.Activation;
 
@@ -71,7 +71,7 @@ public final class PlainJvmProbe {
     private static float[] values(SplittableRandom random, int count, DType dtype) {
         float[] v = new float[count];
         for (int i = 0; i < count; i++) {
-            v[i] = org.lacuna.runtime.HalfFloats.roundTo(dtype, (float) random.nextDouble(-1, 1));
+            v[i] = org.lacuna.runtime.data.HalfFloats.roundTo(dtype, (float) random.nextDouble(-1, 1));
         }
         return v;
     }

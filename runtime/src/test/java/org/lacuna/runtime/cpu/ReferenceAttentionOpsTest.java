@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.SequenceBatch;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.ops.AttentionConformance;
 
 class ReferenceAttentionOpsTest extends AttentionConformance {

@@ -3,11 +3,11 @@ package org.lacuna.runtime.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpsConformance;
 

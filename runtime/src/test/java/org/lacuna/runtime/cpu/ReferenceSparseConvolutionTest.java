@@ -1,9 +1,9 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.List;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.ops.SparseConvolutionConformance;
+import org.lacuna.runtime.sparseconv.Dataflow;
 
 class ReferenceSparseConvolutionTest extends SparseConvolutionConformance {
     @Override

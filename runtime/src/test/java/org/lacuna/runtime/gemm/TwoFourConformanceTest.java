@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
 
 class TwoFourConformanceTest {
     /** 4 x 8: row 2 group 1 has 3 non-zeros, row 3 group 0 has 4; the row-major first is row 2. */

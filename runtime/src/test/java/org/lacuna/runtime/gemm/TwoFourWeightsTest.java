@@ -12,10 +12,10 @@ import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.HalfFloats;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
 
 class TwoFourWeightsTest {
     /** The six ordered pairs, in the order of their table in the PTX ISA, with their nibbles. */

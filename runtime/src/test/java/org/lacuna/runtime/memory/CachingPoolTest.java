@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
-import org.lacuna.runtime.MemoryStats;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.backend.MemoryStats;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 class CachingPoolTest {
 

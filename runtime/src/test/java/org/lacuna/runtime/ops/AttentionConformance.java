@@ -14,19 +14,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.Shape;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.testing.TestData;
 
 /**
@@ -556,7 +556,7 @@ public abstract class AttentionConformance {
                 try {
                     float[] x = TestData.uniform(random, rows * cols, 3f, in);
                     for (int i = 0; i < x.length; i++) {
-                        x[i] = org.lacuna.runtime.HalfFloats.roundTo(in, x[i] + 2f); // an offset mean, as activations have
+                        x[i] = org.lacuna.runtime.data.HalfFloats.roundTo(in, x[i] + 2f); // an offset mean, as activations have
                     }
                     float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
                     float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
@@ -588,7 +588,7 @@ public abstract class AttentionConformance {
                     ops().add(xs, upload(in, b, rows, cols), xs); // in place, as a residual stream is updated
                     float[] sum = HostData.downloadFloats(backend, xs);
                     for (int i = 0; i < sum.length; i++) {
-                        float want = org.lacuna.runtime.HalfFloats.roundTo(in, x[i] + b[i]);
+                        float want = org.lacuna.runtime.data.HalfFloats.roundTo(in, x[i] + b[i]);
                         assertEquals(want, sum[i], 0f, in + " add at " + i);
                     }
                 } finally {

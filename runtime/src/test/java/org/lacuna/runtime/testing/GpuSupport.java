@@ -1,8 +1,8 @@
 package org.lacuna.runtime.testing;
 
 import org.junit.jupiter.api.Assumptions;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendAvailability;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendAvailability;
 import org.lacuna.runtime.internal.cuda.CudaBackendProvider;
 
 /** For tests tagged {@code gpu}: opens the CUDA backend, or skips the test (with the reason) where there is none. */

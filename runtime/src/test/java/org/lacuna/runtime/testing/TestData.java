@@ -1,8 +1,8 @@
 package org.lacuna.runtime.testing;
 
 import java.util.SplittableRandom;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
 
 /** Fresh random inputs for every run; the seed is printed so a failure can be replayed with -Dlacuna.test.seed. */
 public final class TestData {

@@ -2,8 +2,8 @@ package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
 
 /**
  * Bulk widening of F32, F16 and BF16 storage into a float[] and narrowing back, rounding to nearest even exactly as

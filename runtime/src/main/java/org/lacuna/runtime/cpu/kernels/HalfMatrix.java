@@ -2,7 +2,7 @@ package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.lacuna.runtime.HalfFloats;
+import org.lacuna.runtime.data.HalfFloats;
 
 /**
  * A row-major matrix of F16 or BF16 elements in a segment, as attention operands are: row {@code r}, head {@code h},

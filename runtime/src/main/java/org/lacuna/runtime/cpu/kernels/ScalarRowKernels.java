@@ -1,7 +1,7 @@
 package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 

@@ -2,7 +2,7 @@ package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * Packs activations x[tokens, in] (row-major, F32, F16 or BF16) into the panels the sparse tiles read: tile by tile

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * {@link HalfConversions} with the Vector API: the same bits, by integer manipulation in registers (the incubator

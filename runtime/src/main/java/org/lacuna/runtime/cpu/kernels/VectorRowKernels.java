@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.internal.blas;
 
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * cuBLAS behind whichever binding serves it (JCuda's JCublas2 on libcublas.so.12, java.lang.foreign on

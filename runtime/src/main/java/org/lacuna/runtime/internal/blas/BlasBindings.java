@@ -23,8 +23,8 @@ public final class BlasBindings {
     /**
      * A new cuBLAS handle in the calling thread's current CUDA context; the caller closes it.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException listing every place tried, when no cuBLAS could be bound
-     * @throws org.lacuna.runtime.CudaException when cublasCreate fails (no GPU, no context)
+     * @throws org.lacuna.runtime.error.LibraryLoadException listing every place tried, when no cuBLAS could be bound
+     * @throws org.lacuna.runtime.error.CudaException when cublasCreate fails (no GPU, no context)
      */
     public static BlasBinding open() {
         return Choice.RESULT.orElseThrow().open();

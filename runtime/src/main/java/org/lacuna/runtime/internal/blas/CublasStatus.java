@@ -1,6 +1,6 @@
 package org.lacuna.runtime.internal.blas;
 
-import org.lacuna.runtime.CudaException;
+import org.lacuna.runtime.error.CudaException;
 
 /** {@code cublasStatus_t} names (cublas_api.h), kept here so errors read the same through either binding. */
 final class CublasStatus {

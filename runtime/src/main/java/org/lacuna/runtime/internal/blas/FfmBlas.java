@@ -10,8 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.OptionalInt;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
@@ -40,7 +40,7 @@ public final class FfmBlas implements BlasBinding {
      * Loads {@code libcublas} (its {@code libcublasLt} of the same major version first, when found beside it or in a
      * sibling pip wheel) and binds the functions Lacuna calls. Needs no GPU.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException with the loader's message, or naming a missing symbol
+     * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static BlasLibrary bind(Path libcublas) {
         OptionalInt major = Sonames.majorVersion(libcublas);

@@ -1,7 +1,7 @@
 package org.lacuna.runtime.internal.blas;
 
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.internal.nativelib.CudaDataType;
 
 /**

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -33,7 +33,7 @@ public final class JcudaBlas implements BlasBinding {
     /**
      * Loads {@code libcublas} (a .so.12) and binds JCublas2 to it; once per JVM, as JCublas2 cannot switch files.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException or {@link UnsatisfiedLinkError} with the loader's message
+     * @throws org.lacuna.runtime.error.LibraryLoadException or {@link UnsatisfiedLinkError} with the loader's message
      */
     public static BlasLibrary bind(Path libcublas) {
         return JCUBLAS2.bind(libcublas, JcudaBlas::load);

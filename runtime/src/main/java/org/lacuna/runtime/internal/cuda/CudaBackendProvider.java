@@ -5,14 +5,14 @@ import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 
 import jcuda.driver.CUresult;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.BackendAvailability;
-import org.lacuna.runtime.BackendProvider;
-import org.lacuna.runtime.DeviceInfo;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.backend.BackendAvailability;
+import org.lacuna.runtime.backend.BackendProvider;
+import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.compile.KernelCompilers;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * The GPU backend on JCuda's driver API. The probe loads libcuda and counts devices; on a machine without a driver

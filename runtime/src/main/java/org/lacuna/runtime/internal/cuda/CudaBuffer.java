@@ -2,8 +2,8 @@ package org.lacuna.runtime.internal.cuda;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import jcuda.driver.CUdeviceptr;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.memory.CachingPool;
 
 /** Device memory from the backend's caching pool; closing gives it back to the pool. */

@@ -1,8 +1,8 @@
 package org.lacuna.runtime.internal.cuda;
 
 import jcuda.driver.CUresult;
-import org.lacuna.runtime.CudaException;
-import org.lacuna.runtime.DeviceOutOfMemoryException;
+import org.lacuna.runtime.error.CudaException;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 
 /** Turns CUresult codes into Lacuna exceptions that name the call, the code and (for launches) the kernel. */
 final class CudaCalls {

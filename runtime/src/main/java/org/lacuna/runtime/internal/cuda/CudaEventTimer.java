@@ -9,8 +9,8 @@ import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
-import org.lacuna.runtime.DeviceTimer;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.error.ResourceClosedException;
 
 /** Two CUDA events on the backend's stream; the host waits only in {@link #stopMillis()}. */
 final class CudaEventTimer implements DeviceTimer {

@@ -41,7 +41,7 @@ final class CudaLibraries implements AutoCloseable {
 
     private void checkOpen() {
         if (closed) {
-            throw new org.lacuna.runtime.ResourceClosedException("CudaLibraries", "CUDA library handles");
+            throw new org.lacuna.runtime.error.ResourceClosedException("CudaLibraries", "CUDA library handles");
         }
     }
 

@@ -3,15 +3,15 @@ package org.lacuna.runtime.internal.cuda;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import org.lacuna.runtime.DeviceArray;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
-import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.ops.OpContracts;
 import org.lacuna.runtime.ops.OpSet;
 import org.lacuna.runtime.ops.RowReduction;
+import org.lacuna.runtime.ops.TwoFourWeight;
 
 /** The ops on the GPU: each a specialisation of a shipped kernel, launched on the backend's stream. */
 final class CudaOps implements OpSet {
@@ -27,7 +27,7 @@ final class CudaOps implements OpSet {
     private final int computeCapability;
     private final CudaConvolutionOps convolution;
 
-    CudaOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.DeviceInfo device, CudaLibraries libraries,
+    CudaOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.backend.DeviceInfo device, CudaLibraries libraries,
             CachingPool pool, PinnedStaging staging) {
         this.modules = modules;
         this.stream = stream;
@@ -101,12 +101,12 @@ final class CudaOps implements OpSet {
             return;
         }
         if (tokens > Integer.MAX_VALUE) {
-            throw new org.lacuna.runtime.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
+            throw new org.lacuna.runtime.error.NotSupportedException("linearTwoFour", tokens + " tokens exceed 2^31-1");
         }
         // The weight tiles always load with 16-byte cp.async; DeviceWeights places them at offset 0, a hand-made view
         // might not.
         if (address(w.values(), "linearTwoFour") % 16 != 0 || address(w.metadata(), "linearTwoFour") % 16 != 0) {
-            throw org.lacuna.runtime.InvalidInputException.argument("linearTwoFour",
+            throw org.lacuna.runtime.error.InvalidInputException.argument("linearTwoFour",
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
         boolean wgmma = SparseGemmTiling.useWarpgroupKernel(computeCapability, tokens);
@@ -181,12 +181,12 @@ final class CudaOps implements OpSet {
      * else an fp32 scratch that {@link #finish} converts — cuBLAS and cuSPARSE reject e.g. F16 in, BF16 out.
      */
     private LibraryOutput libraryOutput(DeviceArray x, DeviceArray y) {
-        if (y.dtype() == x.dtype() || y.dtype() == org.lacuna.runtime.DType.F32) {
+        if (y.dtype() == x.dtype() || y.dtype() == org.lacuna.runtime.data.DType.F32) {
             return new LibraryOutput(y, null);
         }
         long bytes = y.elementCount() * 4;
         CudaBuffer scratch = new CudaBuffer(pool, pool.acquire(bytes), bytes);
-        return new LibraryOutput(new DeviceArray(scratch, 0, org.lacuna.runtime.DType.F32, y.shape()), scratch);
+        return new LibraryOutput(new DeviceArray(scratch, 0, org.lacuna.runtime.data.DType.F32, y.shape()), scratch);
     }
 
     /** A library GEMM's output and the scratch behind it, released (stream-ordered) when done. */

@@ -6,14 +6,14 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import jcuda.Pointer;
-import org.lacuna.runtime.NotSupportedException;
+import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
-import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.pointcloud.VoxelizationErrors;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 

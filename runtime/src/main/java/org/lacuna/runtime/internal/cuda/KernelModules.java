@@ -17,7 +17,7 @@ import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import org.lacuna.kernels.KernelSources;
-import org.lacuna.runtime.LacunaConfig;
+import org.lacuna.runtime.backend.LacunaConfig;
 import org.lacuna.runtime.compile.CompileRequest;
 import org.lacuna.runtime.compile.CompiledKernel;
 import org.lacuna.runtime.compile.KernelCompiler;
@@ -45,7 +45,7 @@ final class KernelModules implements AutoCloseable {
     CUfunction function(String file, Map<String, String> constants, String entry) {
         var source = KernelSources.shipped().kernel(file);
         if (!source.supports(architecture)) {
-            throw new org.lacuna.runtime.NotSupportedException("KernelModules.function", file + " runs on "
+            throw new org.lacuna.runtime.error.NotSupportedException("KernelModules.function", file + " runs on "
                     + source.architectures() + " only, not on this " + architecture + " device");
         }
         CompileRequest request = new CompileRequest(source, constants, architecture);
@@ -89,7 +89,7 @@ final class KernelModules implements AutoCloseable {
             return;
         }
         if (gridX > Integer.MAX_VALUE || gridY > 65_535) {
-            throw new org.lacuna.runtime.NotSupportedException("cuLaunchKernel", kernelName + ": grid " + gridX + "x"
+            throw new org.lacuna.runtime.error.NotSupportedException("cuLaunchKernel", kernelName + ": grid " + gridX + "x"
                     + gridY + " exceeds the device's limits (2^31-1 x 65535)");
         }
         context.makeCurrent();

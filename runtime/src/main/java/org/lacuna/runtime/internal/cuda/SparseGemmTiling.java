@@ -22,7 +22,7 @@ final class SparseGemmTiling {
      * has verified it against the CPU reference (bench/results/).
      */
     static boolean useWarpgroupKernel(int computeCapability, long tokens) {
-        return computeCapability == 90 && tokens >= 64 && org.lacuna.runtime.LacunaConfig.flag("wgmmaSparse");
+        return computeCapability == 90 && tokens >= 64 && org.lacuna.runtime.backend.LacunaConfig.flag("wgmmaSparse");
     }
 
     /** Tokens per CTA: small batches get narrow tiles so fewer token rows are computed on padding. */

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Optional;
-import org.lacuna.runtime.LacunaConfig;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.backend.LacunaConfig;
+import org.lacuna.runtime.error.LibraryLoadException;
 import org.lacuna.runtime.internal.AtomicFiles;
 
 /**

@@ -1,7 +1,7 @@
 package org.lacuna.runtime.internal.nativelib;
 
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
 
 /** {@code cudaDataType} values from CUDA's library_types.h, for the element types cuBLAS and cuSPARSE get here. */
 public final class CudaDataType {

@@ -3,8 +3,8 @@ package org.lacuna.runtime.internal.nativelib;
 import java.lang.reflect.Constructor;
 import jcuda.Pointer;
 import jcuda.runtime.cudaStream_t;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * JCuda objects for raw addresses. Lacuna passes device pointers and streams as plain {@code long}s; JCuda wants its

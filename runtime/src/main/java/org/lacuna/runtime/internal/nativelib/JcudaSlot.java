@@ -3,7 +3,7 @@ package org.lacuna.runtime.internal.nativelib;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.Function;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.LibraryLoadException;
 
 /**
  * One JCuda JNI library's binding in this JVM. A JNI library such as JNvrtc resolves its {@code .so.12} dependency

@@ -1,8 +1,8 @@
 package org.lacuna.runtime.internal.nativelib;
 
 import java.lang.foreign.MemorySegment;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /** Small helpers shared by the java.lang.foreign bindings. */
 @SuppressWarnings("restricted")

@@ -10,7 +10,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.LibraryLoadException;
 
 /**
  * Loads shared libraries by absolute path with {@code dlopen}, keeping {@code dlerror}'s message on failure

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.LibraryLoadException;
 
 /**
  * What a library search (or a binding selection built on one) came to: the value that serves, if any, and every

@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.lacuna.runtime.CudaException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.error.CudaException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -58,7 +58,7 @@ public final class FfmNvrtc implements NvrtcBinding {
      * Loads {@code builtins} (if given; NVRTC opens it by soname when compiling, so it must already be loaded when it
      * is not on the loader's path) and {@code nvrtc} by absolute path and binds the NVRTC functions.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException with the loader's message, or naming a missing symbol
+     * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static FfmNvrtc load(Path nvrtc, Path builtins) {
         if (builtins != null) {

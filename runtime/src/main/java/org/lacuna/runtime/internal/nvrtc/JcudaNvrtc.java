@@ -7,8 +7,8 @@ import java.util.Map;
 import jcuda.nvrtc.JNvrtc;
 import jcuda.nvrtc.nvrtcProgram;
 import jcuda.nvrtc.nvrtcResult;
-import org.lacuna.runtime.CudaException;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.CudaException;
+import org.lacuna.runtime.error.LibraryLoadException;
 
 /**
  * NVRTC through JCuda's JNvrtc. Its JNI library needs {@code libnvrtc.so.12} by soname, so the library must be

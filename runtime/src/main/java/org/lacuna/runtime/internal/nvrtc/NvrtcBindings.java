@@ -2,13 +2,13 @@ package org.lacuna.runtime.internal.nvrtc;
 
 import java.util.List;
 import java.util.Optional;
+import org.lacuna.runtime.internal.nativelib.Failures;
 import org.lacuna.runtime.internal.nativelib.LibrarySpec;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
 import org.lacuna.runtime.internal.nativelib.SearchAttempt;
 import org.lacuna.runtime.internal.nativelib.SearchEnvironment;
 import org.lacuna.runtime.internal.nativelib.SearchResult;
 import org.lacuna.runtime.internal.nativelib.SearchStep;
-import org.lacuna.runtime.internal.nativelib.Failures;
 
 /**
  * The NVRTC binding of this JVM, chosen once (see {@link NvrtcSelector} for the order) from the real properties and
@@ -22,7 +22,7 @@ public final class NvrtcBindings {
     /**
      * The binding that serves.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException whose message lists every place tried and why it failed
+     * @throws org.lacuna.runtime.error.LibraryLoadException whose message lists every place tried and why it failed
      */
     public static NvrtcBinding get() {
         return Choice.RESULT.orElseThrow();

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.LibraryLoadException;
 import org.lacuna.runtime.internal.nativelib.BindingSelector;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.LibraryCandidate;

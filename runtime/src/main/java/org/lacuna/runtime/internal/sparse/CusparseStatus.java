@@ -1,6 +1,6 @@
 package org.lacuna.runtime.internal.sparse;
 
-import org.lacuna.runtime.CudaException;
+import org.lacuna.runtime.error.CudaException;
 
 /** {@code cusparseStatus_t} names (cusparse.h), kept here so errors read the same through either binding. */
 final class CusparseStatus {

@@ -6,8 +6,8 @@ import jcuda.jcusparse.JCusparse;
 import jcuda.jcusparse.cusparseDnMatDescr;
 import jcuda.jcusparse.cusparseHandle;
 import jcuda.jcusparse.cusparseSpMatDescr;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -36,7 +36,7 @@ public final class JcudaSparse implements SparseBinding {
     /**
      * Loads {@code libcusparse} (a .so.12) and binds JCusparse to it; once per JVM, as JCusparse cannot switch files.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException or {@link UnsatisfiedLinkError} with the loader's message
+     * @throws org.lacuna.runtime.error.LibraryLoadException or {@link UnsatisfiedLinkError} with the loader's message
      */
     public static SparseLibrary bind(Path libcusparse) {
         return JCUSPARSE.bind(libcusparse, JcudaSparse::load);

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.internal.sparse;
 
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /**
  * cuSPARSE's generic API behind whichever binding serves it (JCuda's JCusparse on libcusparse.so.12,

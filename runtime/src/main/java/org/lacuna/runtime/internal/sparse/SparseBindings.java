@@ -23,8 +23,8 @@ public final class SparseBindings {
     /**
      * A new cuSPARSE handle in the calling thread's current CUDA context; the caller closes it.
      *
-     * @throws org.lacuna.runtime.LibraryLoadException listing every place tried, when no cuSPARSE could be bound
-     * @throws org.lacuna.runtime.CudaException when cusparseCreate fails (no GPU, no context)
+     * @throws org.lacuna.runtime.error.LibraryLoadException listing every place tried, when no cuSPARSE could be bound
+     * @throws org.lacuna.runtime.error.CudaException when cusparseCreate fails (no GPU, no context)
      */
     public static SparseBinding open() {
         return Choice.RESULT.orElseThrow().open();

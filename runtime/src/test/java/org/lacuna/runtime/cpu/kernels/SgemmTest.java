@@ -124,8 +124,8 @@ class SgemmTest {
         int m = 50;
         int n = 70;
         int k = 300;
-        float[] a = TestData.uniform(random, m * k, 1f, org.lacuna.runtime.DType.F32);
-        float[] b = TestData.uniform(random, n * k, 1f, org.lacuna.runtime.DType.F32);
+        float[] a = TestData.uniform(random, m * k, 1f, org.lacuna.runtime.data.DType.F32);
+        float[] b = TestData.uniform(random, n * k, 1f, org.lacuna.runtime.data.DType.F32);
         for (Named kernel : kernels()) {
             if (kernel.name().equals("openblas")) {
                 continue; // OpenBLAS's order may depend on the shape; the CPU backend fixes its shapes instead.

@@ -1,6 +1,5 @@
 package org.lacuna.runtime.internal.blas;
 
-import org.lacuna.runtime.testing.GpuTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,12 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.DeviceData;
 import org.lacuna.runtime.internal.nativelib.GpuTestDevice;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
+import org.lacuna.runtime.testing.GpuTest;
 
 /** cublasGemmEx on a real GPU against a double-precision reference; skipped without a GPU or cuBLAS. */
 @GpuTest

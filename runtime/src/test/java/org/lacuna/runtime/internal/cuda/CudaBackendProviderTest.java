@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.BackendAvailability;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LacunaException;
+import org.lacuna.runtime.backend.BackendAvailability;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 class CudaBackendProviderTest {
     @Test

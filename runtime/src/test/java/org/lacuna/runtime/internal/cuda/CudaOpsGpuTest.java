@@ -1,6 +1,5 @@
 package org.lacuna.runtime.internal.cuda;
 
-import org.lacuna.runtime.testing.GpuTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,19 +10,20 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.Backend;
-import org.lacuna.runtime.DType;
-import org.lacuna.runtime.DeviceArray;
-import org.lacuna.runtime.DeviceBuffer;
-import org.lacuna.runtime.HostData;
-import org.lacuna.runtime.InvalidInputException;
-import org.lacuna.runtime.ResourceClosedException;
-import org.lacuna.runtime.Shape;
+import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.cpu.ReferenceBackendProvider;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpsConformance;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.testing.GpuSupport;
+import org.lacuna.runtime.testing.GpuTest;
 import org.lacuna.runtime.testing.TestData;
 
 /** The CUDA backend against the formulas (inherited) and against the CPU backend on the same inputs. */

@@ -3,7 +3,7 @@ package org.lacuna.runtime.internal.nativelib;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 
 /** Host-side encoding of test matrices as the device holds them (little-endian F32, F16, BF16, I32). */
 public final class DeviceData {

@@ -15,8 +15,8 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.runtime.ErrorCode;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LibraryLoadException;
 import org.lacuna.runtime.internal.nativelib.SearchAttempt.Outcome;
 
 class NativeLibrarySearchTest {

@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.runtime.LibraryLoadException;
+import org.lacuna.runtime.error.LibraryLoadException;
 
 class NativeLoaderTest {
     @TempDir

@@ -1,6 +1,5 @@
 package org.lacuna.runtime.internal.sparse;
 
-import org.lacuna.runtime.testing.GpuTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -14,10 +13,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.lacuna.runtime.DType;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.internal.nativelib.DeviceData;
 import org.lacuna.runtime.internal.nativelib.GpuTestDevice;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
+import org.lacuna.runtime.testing.GpuTest;
 
 /** cuSPARSE CSR SpMM on a real GPU against a double-precision reference; skipped without a GPU or cuSPARSE. */
 @GpuTest
