@@ -1,10 +1,5 @@
 package org.lacuna.api;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Set;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.backend.DeviceTimer;
@@ -15,20 +10,28 @@ import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 
 /**
- * A backend bound to one device, and everything made on it. Tensors belong to the session that made them:
- * closing the session closes every tensor still open, then the backend (its pool, streams and kernels).
- * Thread-safe for tensor bookkeeping; ops are issued in call order on the backend's stream.
+ * A backend bound to one device, and everything made on it.
+ *
+ * <p><b>Ownership.</b> Everything made through a session (tensors, layers, networks, encoders: every factory that
+ * takes a session registers its result with {@link #own}) belongs to the innermost {@link #scope() scope} open on the
+ * calling thread, else to the session. Closing the scope or the session closes what it owns, the most recently made
+ * first, then (for the session) the backend with its pool, streams and kernels. Closing anything earlier is allowed
+ * and idempotent; a layer closes the parts it was built from. Every failure while closing is reported: the first is
+ * thrown with the later ones suppressed in it.
+ *
+ * <p>Thread-safe for tensor bookkeeping; scopes are per thread; ops are issued in call order on the backend's stream.
  */
 public final class Session implements AutoCloseable {
     private final Backend backend;
     private final String backendReason;
-    private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final List<AutoCloseable> resources = new ArrayList<>();
-    private boolean closed;
+    private final Closer owned = new Closer("Session");
+    private final ThreadLocal<Scope> currentScope = new ThreadLocal<>();
+    private volatile boolean closed;
 
     Session(Backend backend, String backendReason) {
         this.backend = backend;
@@ -109,13 +112,34 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Ties {@code resource} (a layer, a model) to this session: closing the session closes it first, before the
-     * tensors and the backend. Closing it earlier is fine; its {@code close()} must be idempotent.
+     * Ties {@code resource} (a layer, a model) to the innermost open scope on this thread, else to this session:
+     * closing that closes it, most recently made first. Closing it earlier is fine; its {@code close()} must be
+     * idempotent. A closed resource stays referenced (not its device memory) until its owner closes.
      */
-    public synchronized <T extends AutoCloseable> T own(T resource) {
+    public <T extends AutoCloseable> T own(T resource) {
         checkOpen("Session.own");
-        resources.add(resource);
-        return resource;
+        return holder().register(resource);
+    }
+
+    /**
+     * Opens a scope for temporaries on this thread: every tensor, layer or network made through this session on this
+     * thread until the scope closes belongs to it, and closing the scope closes them (on any path, a failure
+     * included). {@link Scope#keep} hands a result to the enclosing scope (or the session) so it outlives this one:
+     * <pre>{@code
+     * try (Scope scope = session.scope()) {
+     *     Tensor h = norm.forward(x);
+     *     return scope.keep(fc.forward(h)); // h is closed here, the output is not
+     * }
+     * }</pre>
+     * Scopes nest; closing one also closes the scopes opened inside it. A scope left open is closed with its session.
+     */
+    public Scope scope() {
+        checkOpen("Session.scope");
+        Scope parent = innermostScope();
+        Scope scope = new Scope(this, parent);
+        holder().register(scope);
+        currentScope.set(scope);
+        return scope;
     }
 
     /** A timer for work on this session's stream (CUDA events on a GPU). */
@@ -136,61 +160,24 @@ public final class Session implements AutoCloseable {
         return backend;
     }
 
-    public synchronized boolean isClosed() {
+    public boolean isClosed() {
         return closed;
     }
 
     /**
-     * Closes every tensor still open, then the backend. Idempotent. Call it once the session's work has returned: an
-     * op still running on another thread may find its tensors freed under it (the CPU backend waits for its own ops
-     * in flight, but the tensors are closed first).
+     * Closes every scope, layer and tensor still open (most recently made first), then the backend. Idempotent.
+     * Call it once the session's work has returned: an op still running on another thread may find its tensors freed
+     * under it (the CPU backend waits for its own ops in flight, but the tensors are closed first).
      */
     @Override
     public void close() {
-        List<Tensor> toClose;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            toClose = new ArrayList<>(owned);
-            owned.clear();
         }
-        RuntimeException failure = null;
-        List<AutoCloseable> layers;
-        synchronized (this) {
-            layers = new ArrayList<>(resources);
-            resources.clear();
-        }
-        for (int i = layers.size() - 1; i >= 0; i--) {
-            try {
-                layers.get(i).close();
-            } catch (Exception e) {
-                RuntimeException r = e instanceof RuntimeException re ? re
-                        : new org.lacuna.runtime.error.LacunaException(org.lacuna.runtime.error.ErrorCode.INTERNAL, "Session.close", e.toString(), e);
-                failure = failure == null ? r : addSuppressed(failure, r);
-            }
-        }
-        for (Tensor tensor : toClose) {
-            try {
-                tensor.closeStorage();
-            } catch (RuntimeException e) {
-                failure = failure == null ? e : addSuppressed(failure, e);
-            }
-        }
-        try {
-            backend.close();
-        } catch (RuntimeException e) {
-            failure = failure == null ? e : addSuppressed(failure, e);
-        }
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
-    private static RuntimeException addSuppressed(RuntimeException first, RuntimeException next) {
-        first.addSuppressed(next);
-        return first;
+        Closer.closeAll("Session", owned, backend);
     }
 
     /** Runs an op writing {@code out}; if it fails, {@code out} is released so nothing leaks. */
@@ -204,18 +191,44 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private synchronized Tensor adopt(DeviceArray array) {
+    private Tensor adopt(DeviceArray array) {
         if (closed) {
             array.buffer().close();
             throw new ResourceClosedException("Session", "session");
         }
         Tensor tensor = new Tensor(this, array, null);
-        owned.add(tensor);
-        return tensor;
+        Closer holder = holder();
+        tensor.ownedBy(holder);
+        return holder.register(tensor);
     }
 
-    synchronized void forget(Tensor tensor) {
-        owned.remove(tensor);
+    /** The closer that owns what this thread makes now: the innermost open scope's, else the session's. */
+    Closer holder() {
+        Scope scope = innermostScope();
+        return scope == null ? owned : scope.closer();
+    }
+
+    /** The innermost scope of this thread still open; scopes closed out of order (or by the session) are skipped. */
+    Scope innermostScope() {
+        Scope scope = currentScope.get();
+        while (scope != null && scope.isClosed()) {
+            scope = scope.parent();
+        }
+        if (scope == null) {
+            currentScope.remove();
+        } else {
+            currentScope.set(scope);
+        }
+        return scope;
+    }
+
+    /** The closer that takes over what a closing scope keeps: the parent scope's while it is open, else this one's. */
+    Closer outerHolder(Scope parent) {
+        Scope scope = parent;
+        while (scope != null && scope.isClosed()) {
+            scope = scope.parent();
+        }
+        return scope == null ? owned : scope.closer();
     }
 
     Backend backendUnchecked() {

@@ -7,9 +7,11 @@ import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
- * A dense, row-major tensor on a session's device. A tensor made by the session owns its memory; views
+ * A dense, row-major tensor on a session's device. A tensor made by the session owns its memory and belongs to the
+ * innermost open {@link Scope} of the thread that made it, else to the session (see {@link Session}); views
  * ({@link #reshape}, {@link #rows}) share it and are invalid once the owner is closed. {@code close()} is idempotent;
  * any use after close (of the tensor, its owner or its session) throws {@link ResourceClosedException}.
  */
@@ -18,6 +20,7 @@ public final class Tensor implements AutoCloseable {
     private final DeviceArray array;
     private final Tensor owner; // null for the tensor that owns the memory
     private volatile boolean closed;
+    private volatile Closer holder; // the scope's or session's closer that owns this tensor; null for a view
 
     Tensor(Session session, DeviceArray array, Tensor owner) {
         this.session = session;
@@ -95,7 +98,10 @@ public final class Tensor implements AutoCloseable {
     @Override
     public void close() {
         if (owner == null) {
-            session.forget(this);
+            Closer h = holder;
+            if (h != null) {
+                h.remove(this);
+            }
             closeStorage();
         } else {
             closed = true;
@@ -117,7 +123,16 @@ public final class Tensor implements AutoCloseable {
         return array;
     }
 
-    private Tensor root() {
+    void ownedBy(Closer closer) {
+        holder = closer;
+    }
+
+    Closer holder() {
+        return holder;
+    }
+
+    /** The tensor that owns the memory: this one, or the owner of this view. */
+    Tensor root() {
         return owner == null ? this : owner;
     }
 

@@ -2,26 +2,13 @@ package org.lacuna.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.lacuna.runtime.backend.Backend;
-import org.lacuna.runtime.backend.Backends;
 import org.lacuna.runtime.backend.DeviceInfo;
-import org.lacuna.runtime.backend.LacunaConfig;
-import org.lacuna.runtime.compile.CudaHeaders;
-import org.lacuna.runtime.compile.KernelCompiler;
-import org.lacuna.runtime.cpu.CpuCapabilities;
-import org.lacuna.runtime.cpu.CpuOptions;
-import org.lacuna.runtime.error.LacunaException;
-import org.lacuna.runtime.internal.blas.BlasBindings;
-import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
-import org.lacuna.runtime.internal.nvrtc.NvrtcBindings;
-import org.lacuna.runtime.internal.sparse.SparseBindings;
+import org.lacuna.runtime.diagnostics.RuntimeDiagnostics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -49,52 +36,37 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     static Map<String, Object> collect() {
+        RuntimeDiagnostics runtime = RuntimeDiagnostics.collect();
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("jdk", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         info.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         // Up front: whether this JVM runs the CPU backend's fast kernels, and the flags that turn them on if not.
-        info.put("cpu kernels", CpuCapabilities.summary(CpuOptions.fromConfig()));
+        info.put("cpu kernels", runtime.cpuKernels());
 
         List<Map<String, Object>> backends = new ArrayList<>();
-        for (Backends.Candidate candidate : Backends.survey()) {
+        for (RuntimeDiagnostics.BackendStatus status : runtime.backends()) {
             Map<String, Object> b = new LinkedHashMap<>();
-            b.put("name", candidate.provider().name());
-            b.put("rank", candidate.provider().rank());
-            b.put("available", candidate.availability().available());
-            b.put(candidate.availability().available() ? "detail" : "unavailable because", candidate.availability().reason());
+            b.put("name", status.name());
+            b.put("rank", status.rank());
+            b.put("available", status.available());
+            b.put(status.available() ? "detail" : "unavailable because", status.reason());
             backends.add(b);
         }
         info.put("backends", backends);
-        try {
-            Backends.Selection selection = Backends.select();
-            info.put("serving backend", selection.chosen().provider().name() + " (" + selection.reason() + ")");
-            try (Backend backend = selection.chosen().provider().open(0)) {
-                info.put("device", describe(backend.device()));
-            }
-        } catch (LacunaException e) {
-            info.put("serving backend", "none: " + e.getMessage());
-        }
+        info.put("serving backend", runtime.servingBackend());
+        runtime.servingDevice().ifPresent(device -> info.put("device", describe(device)));
 
         Map<String, Object> libraries = new LinkedHashMap<>();
-        libraries.put("nvrtc", report(NvrtcBindings::report));
-        libraries.put("cublas", report(BlasBindings::report));
-        libraries.put("cusparse", report(SparseBindings::report));
+        for (RuntimeDiagnostics.NativeLibrary library : runtime.libraries()) {
+            libraries.put(library.name(), describe(library));
+        }
         info.put("native libraries", libraries);
-        info.put("cuda headers", CudaHeaders.locate().map(Path::toString)
-                .orElse("none found (kernels compile with their shipped headers only)"));
+        info.put("cuda headers", runtime.cudaHeaders() != null ? runtime.cudaHeaders().toString()
+                : "none found (kernels compile with their shipped headers only)");
 
-        Path cache = LacunaConfig.cacheRoot();
         Map<String, Object> caches = new LinkedHashMap<>();
-        caches.put("folder", cache.toString() + " (set with -Dlacuna.cacheDir or LACUNA_CACHE_DIR)");
-        List<Path> entries = KernelCompiler.defaultDiskCache().entries();
-        long bytes = entries.stream().mapToLong(p -> {
-            try {
-                return Files.size(p);
-            } catch (IOException e) {
-                return 0;
-            }
-        }).sum();
-        caches.put("cubin entries", entries.size() + " (" + bytes / 1024 + " KiB)");
+        caches.put("folder", runtime.cacheFolder() + " (set with -Dlacuna.cacheDir or LACUNA_CACHE_DIR)");
+        caches.put("cubin entries", runtime.cubinEntries() + " (" + runtime.cubinBytes() / 1024 + " KiB)");
         info.put("kernel cache", caches);
         return info;
     }
@@ -114,16 +86,14 @@ final class InfoCommand implements Callable<Integer> {
         return d;
     }
 
-    private static Object report(java.util.function.Supplier<NativeLibraryReport> supplier) {
-        try {
-            NativeLibraryReport report = supplier.get();
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("served by", report.servingBinding().orElse("not available"));
-            r.put("search", report.attempts().stream().map(a -> a.describe()).toList());
-            return r;
-        } catch (RuntimeException | LinkageError e) {
-            return "report failed: " + e;
+    private static Object describe(RuntimeDiagnostics.NativeLibrary library) {
+        if (library.failure() != null) {
+            return "report failed: " + library.failure();
         }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("served by", library.servedBy() != null ? library.servedBy() : "not available");
+        r.put("search", library.search());
+        return r;
     }
 
     @SuppressWarnings("unchecked")

@@ -2,7 +2,6 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * Folds PyTorch's timings of the attention cases ({@code bench/anchors/attention_anchor.py}'s JSON) into a copy of a
@@ -30,17 +29,8 @@ public final class AttentionAnchors implements Callable<Integer> {
     /** Lacuna's dense attention should reach this share of PyTorch's flash throughput. */
     static final double TARGET_SHARE = 0.8;
 
-    @Option(names = "--bench-json", required = true, description = "GpuBenchMain's report.")
-    Path benchJson;
-
-    @Option(names = "--anchors-json", required = true, description = "attention_anchor.py's report (may be missing).")
-    Path anchorsJson;
-
-    @Option(names = "--out", required = true, description = "Where the merged report goes.")
-    Path out;
-
-    @Option(names = "--anchor-exit", defaultValue = "0", description = "The anchor script's exit status.")
-    int anchorExit;
+    @Mixin
+    AnchorOptions options = new AnchorOptions();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new AttentionAnchors()).execute(args));
@@ -48,10 +38,7 @@ public final class AttentionAnchors implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        AnchorMerge.Anchors anchors = AnchorMerge.readAnchors(anchorsJson);
-        String missing = anchors.unreadable() != null ? anchors.unreadable()
-                : AnchorMerge.noAnchors(anchorsJson, anchorExit);
-        return AnchorMerge.run(OUTCOME, benchJson, out, report -> merge(report, anchors.json(), anchorExit, missing));
+        return options.merge(OUTCOME, AttentionAnchors::merge);
     }
 
     record Merged(BenchReport report, String table) implements AnchorMerge.Result {

@@ -2,7 +2,6 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * Folds PyTorch's gather-GEMM-scatter timings ({@code bench/anchors/sparse_conv_anchor.py}'s JSON, on the maps and
@@ -29,20 +28,8 @@ public final class SparseConvAnchors implements Callable<Integer> {
     static final String PYTORCH = "torch-gather-gemm-scatter";
     static final String ROW = "pytorch-gather-gemm-scatter";
 
-    @Option(names = "--bench-json", required = true, description = "GpuBenchMain's report.")
-    Path benchJson;
-
-    @Option(names = "--anchors-json", required = true, description = "sparse_conv_anchor.py's report (may be missing).")
-    Path anchorsJson;
-
-    @Option(names = "--out", required = true, description = "Where the merged report goes.")
-    Path out;
-
-    @Option(names = "--anchor-exit", defaultValue = "0", description = "The anchor script's exit status.")
-    int anchorExit;
-
-    @Option(names = "--anchor-note", description = "Why there are no anchors (PyTorch missing...), when there are none.")
-    String anchorNote;
+    @Mixin
+    AnchorOptions options = new AnchorOptions();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new SparseConvAnchors()).execute(args));
@@ -50,12 +37,7 @@ public final class SparseConvAnchors implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        AnchorMerge.Anchors anchors = anchorNote == null ? AnchorMerge.readAnchors(anchorsJson)
-                : AnchorMerge.Anchors.NONE;
-        String missing = anchorNote != null ? anchorNote
-                : anchors.unreadable() != null ? anchors.unreadable()
-                : AnchorMerge.noAnchors(anchorsJson, anchorExit);
-        return AnchorMerge.run(OUTCOME, benchJson, out, report -> merge(report, anchors.json(), anchorExit, missing));
+        return options.merge(OUTCOME, SparseConvAnchors::merge);
     }
 
     record Merged(BenchReport report, String table) implements AnchorMerge.Result {

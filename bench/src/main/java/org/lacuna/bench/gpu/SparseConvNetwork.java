@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.lacuna.api.io.KittiBinReader;
 import org.lacuna.api.io.Safetensors;
+import org.lacuna.api.models.MinkUNetTopology;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.runtime.pointcloud.CpuVoxelizer;
 import org.lacuna.runtime.pointcloud.PointCloud;
@@ -29,7 +30,7 @@ import org.lacuna.runtime.sparseconv.KernelMap;
  */
 public final class SparseConvNetwork {
     /** TorchSparse's MinkUNet widths cs[0..8]. */
-    public static final int[] DEFAULT_CHANNELS = {32, 32, 64, 128, 256, 256, 128, 96, 96};
+    public static final int[] DEFAULT_CHANNELS = MinkUNetTopology.defaultChannels();
     /** x, y, z, reflectance: what a KITTI point carries. */
     public static final int DEFAULT_IN_CHANNELS = 4;
     public static final double VOXEL_SIZE = 0.05;
@@ -92,38 +93,24 @@ public final class SparseConvNetwork {
         CoordinateSet conv(String key, CoordinateSet set, ConvGeometry geometry, int in, int out);
     }
 
+    /** MinkUNet's convolutions in forward order, from {@link MinkUNetTopology}, each on the coordinates it reads. */
     private static void walk(int inChannels, int[] cs, CoordinateSet stride1, Visitor v) {
-        if (cs.length != 9) {
-            throw new IllegalArgumentException("nine widths, got " + cs.length);
-        }
-        ConvGeometry k3 = ConvGeometry.submanifold(3);
-        CoordinateSet[] sets = new CoordinateSet[5];
-        sets[0] = stride1;
-        v.conv("stem.0", sets[0], k3, inChannels, cs[0]);
-        v.conv("stem.3", sets[0], k3, cs[0], cs[0]);
-        for (int i = 1; i <= 4; i++) {
-            String p = "stage" + i;
-            sets[i] = v.conv(p + ".0.net.0", sets[i - 1], ConvGeometry.strided(2, 2), cs[i - 1], cs[i - 1]);
-            block(v, p + ".1", sets[i], cs[i - 1], cs[i]);
-            block(v, p + ".2", sets[i], cs[i], cs[i]);
-        }
-        for (int i = 1; i <= 4; i++) {
-            String p = "up" + i;
-            int to = cs[4 + i];
-            // The transposed conv lands on the coordinates the matching strided conv came from: sets[4 - i].
-            v.conv(p + ".0.net.0", sets[5 - i], ConvGeometry.transposed(2, 2), cs[3 + i], to);
-            block(v, p + ".1.0", sets[4 - i], to + cs[4 - i], to);
-            block(v, p + ".1.1", sets[4 - i], to, to);
-        }
-    }
-
-    /** ResidualBlock's convolutions: two 3×3×3, then the 1×1×1 projection when the width changes. */
-    private static void block(Visitor v, String prefix, CoordinateSet set, int in, int out) {
-        ConvGeometry k3 = ConvGeometry.submanifold(3);
-        v.conv(prefix + ".net.0", set, k3, in, out);
-        v.conv(prefix + ".net.3", set, k3, out, out);
-        if (in != out) {
-            v.conv(prefix + ".downsample.0", set, ConvGeometry.submanifold(1), in, out);
+        CoordinateSet[] levels = new CoordinateSet[5];
+        levels[0] = stride1;
+        for (MinkUNetTopology.Layer layer : MinkUNetTopology.layers(inChannels, cs)) {
+            CoordinateSet set = levels[layer.level()];
+            if (layer.residual()) {
+                for (MinkUNetTopology.Conv conv : MinkUNetTopology.residualConvolutions(layer.key(), layer.in(),
+                        layer.out())) {
+                    v.conv(conv.key(), set, conv.geometry(), conv.in(), conv.out());
+                }
+                continue;
+            }
+            CoordinateSet output = v.conv(layer.key(), set, layer.geometry(), layer.in(), layer.out());
+            // A transposed conv lands on the coordinates the matching strided conv came from, already known.
+            if (layer.role() == MinkUNetTopology.Role.DOWN) {
+                levels[layer.outputLevel()] = output;
+            }
         }
     }
 

@@ -2,7 +2,6 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -14,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * Folds PyTorch's timings of the sparse GEMM cases ({@code bench/anchors/sparse_gemm_anchor.py}'s JSON) into a copy of
@@ -40,20 +39,8 @@ public final class SparseGemmAnchors implements Callable<Integer> {
     static final List<Map.Entry<String, String>> PAIRS = List.of(Map.entry("twofour", "cusparselt"),
             Map.entry("dense", "cublas"));
 
-    @Option(names = "--bench-json", required = true, description = "GpuBenchMain's report.")
-    Path benchJson;
-
-    @Option(names = "--anchors-json", required = true, description = "sparse_gemm_anchor.py's report (may be missing).")
-    Path anchorsJson;
-
-    @Option(names = "--out", required = true, description = "Where the merged report goes.")
-    Path out;
-
-    @Option(names = "--anchor-exit", defaultValue = "0", description = "The anchor script's exit status.")
-    int anchorExit;
-
-    @Option(names = "--anchor-note", description = "Why there are no anchors (PyTorch missing...), when there are none.")
-    String anchorNote;
+    @Mixin
+    AnchorOptions options = new AnchorOptions();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new SparseGemmAnchors()).execute(args));
@@ -61,11 +48,7 @@ public final class SparseGemmAnchors implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        AnchorMerge.Anchors anchors = AnchorMerge.readAnchors(anchorsJson);
-        String missing = anchors.unreadable() != null ? anchors.unreadable()
-                : anchorNote != null && !anchorNote.isBlank() ? anchorNote
-                : AnchorMerge.noAnchors(anchorsJson, anchorExit);
-        return AnchorMerge.run(OUTCOME, benchJson, out, report -> merge(report, anchors.json(), anchorExit, missing));
+        return options.merge(OUTCOME, SparseGemmAnchors::merge);
     }
 
     /** The report with the anchors' outcomes appended, and the comparison as a text table. */

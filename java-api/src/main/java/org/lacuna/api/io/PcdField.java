@@ -4,7 +4,7 @@ package org.lacuna.api.io;
  * One field of a PCD header: its name, SIZE (bytes per element), TYPE ({@code I} signed, {@code U} unsigned,
  * {@code F} floating point) and COUNT (elements per point).
  */
-public record PcdField(String name, int size, char type, int count) {
+record PcdField(String name, int size, char type, int count) {
     /** The scalar type SIZE and TYPE name together, or null if they name none (e.g. {@code F} of size 2). */
     public ScalarType scalarType() {
         return switch (type) {

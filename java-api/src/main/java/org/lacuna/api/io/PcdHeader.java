@@ -15,7 +15,7 @@ import org.lacuna.runtime.error.MalformedInputException;
  *
  * @param viewpoint translation (tx, ty, tz) then rotation quaternion (qw, qx, qy, qz); not applied to the points
  */
-public record PcdHeader(String version, List<PcdField> fields, long width, long height, List<Double> viewpoint,
+record PcdHeader(String version, List<PcdField> fields, long width, long height, List<Double> viewpoint,
                         long points, Encoding encoding, int bodyOffset) {
     /** How the body stores the points. */
     public enum Encoding {

@@ -35,7 +35,7 @@ public final class PcdReader {
     }
 
     /** Only the header, without reading the body. */
-    public static PcdHeader readHeader(Path path) {
+    static PcdHeader readHeader(Path path) {
         return PcdHeader.parse(path.toString(), Sources.readAll(path));
     }
 

@@ -11,7 +11,7 @@ import org.lacuna.runtime.error.MalformedInputException;
  * The header of a PLY file: its format and its elements with their properties, in file order, up to
  * {@code end_header}; the body starts at {@link #bodyOffset()}.
  */
-public record PlyHeader(Format format, List<Element> elements, int bodyOffset) {
+record PlyHeader(Format format, List<Element> elements, int bodyOffset) {
     public enum Format { ASCII, BINARY_LITTLE_ENDIAN, BINARY_BIG_ENDIAN }
 
     /** An element (vertex, face, ...) declared {@code count} times. */

@@ -5,6 +5,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * {@code y = (x − mean) / sqrt(var + epsilon) · gamma + beta} over the last dimension, as PyTorch's LayerNorm
@@ -43,8 +44,7 @@ public final class LayerNorm implements AutoCloseable {
             Tensor b = beta == null ? null : session.fromFloats(beta, DType.F32, beta.length);
             return session.own(new LayerNorm(session, g, b, epsilon, gamma.length));
         } catch (RuntimeException e) {
-            g.close();
-            throw e;
+            throw Closer.closeAfter(e, g);
         }
     }
 
@@ -84,10 +84,7 @@ public final class LayerNorm implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            gamma.close();
-            if (beta != null) {
-                beta.close();
-            }
+            Closer.closeAll("LayerNorm", gamma, beta);
         }
     }
 }

@@ -18,6 +18,7 @@ import org.lacuna.runtime.gemm.TwoFourConformance;
 import org.lacuna.runtime.gemm.TwoFourPruning;
 import org.lacuna.runtime.gemm.TwoFourWeights;
 import org.lacuna.runtime.gemm.WeightStatistics;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.tuning.MeasuredChoice;
@@ -134,32 +135,31 @@ public final class Linear implements AutoCloseable {
             candidates = LinearKernelRule.candidates(statistics, options.dtype());
         }
         var backend = session.backend();
-        List<Runnable> cleanup = new ArrayList<>();
+        Closer cleanup = new Closer("Linear.create");
         try {
             DeviceArray dense = null;
             TwoFourWeight twoFour = null;
             CsrWeight csr = null;
             if (candidates.contains(LinearKernel.DENSE)) {
                 DeviceArray d = DeviceWeights.uploadDense(backend, w, out, in, options.dtype());
-                cleanup.add(() -> d.buffer().close());
+                cleanup.register(d.buffer());
                 dense = d;
             }
             if (candidates.contains(LinearKernel.TWO_FOUR)) {
                 TwoFourWeight t = DeviceWeights.upload(backend, TwoFourWeights.compress(w, out, in, options.dtype()));
-                cleanup.add(() -> DeviceWeights.release(t));
+                cleanup.register(() -> DeviceWeights.release(t));
                 twoFour = t;
             }
             if (candidates.contains(LinearKernel.CSR)) {
                 CsrWeight c = DeviceWeights.upload(backend, CsrMatrix.fromDense(w, out, in, options.dtype()));
-                cleanup.add(() -> DeviceWeights.release(c));
+                cleanup.register(() -> DeviceWeights.release(c));
                 csr = c;
             }
             Tensor biasTensor = bias == null ? null : session.fromFloats(bias, DType.F32, out);
             return session.own(new Linear(session, options, out, in, statistics, candidates, dense, twoFour, csr,
                     biasTensor));
         } catch (RuntimeException e) {
-            cleanup.forEach(Runnable::run);
-            throw e;
+            throw cleanup.closeAfter(e);
         }
     }
 
@@ -247,18 +247,9 @@ public final class Linear implements AutoCloseable {
             return;
         }
         closed = true;
-        if (dense != null) {
-            dense.buffer().close();
-        }
-        if (twoFour != null) {
-            DeviceWeights.release(twoFour);
-        }
-        if (csr != null) {
-            DeviceWeights.release(csr);
-        }
-        if (bias != null) {
-            bias.close();
-        }
+        Closer.closeAll("Linear", dense == null ? null : dense.buffer(),
+                twoFour == null ? null : () -> DeviceWeights.release(twoFour),
+                csr == null ? null : () -> DeviceWeights.release(csr), bias);
     }
 
     private void checkOpen(String call) {

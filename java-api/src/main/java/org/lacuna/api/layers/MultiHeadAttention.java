@@ -1,5 +1,6 @@
 package org.lacuna.api.layers;
 
+import org.lacuna.api.Scope;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.attention.AttentionInputs;
@@ -9,6 +10,7 @@ import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.AttentionOps;
 
 /**
@@ -60,8 +62,7 @@ public final class MultiHeadAttention implements AutoCloseable {
             Linear p = Linear.create(session, projWeight, hidden, hidden, projBias, linear);
             return session.own(new MultiHeadAttention(session, q, p, options));
         } catch (RuntimeException e) {
-            q.close();
-            throw e;
+            throw Closer.closeAfter(e, q);
         }
     }
 
@@ -80,13 +81,12 @@ public final class MultiHeadAttention implements AutoCloseable {
         }
         AttentionOps ops = session.backend().ops().attention();
         long rows = batch.rows();
-        Tensor packed = qkv.forward(x);
-        Tensor out = null;
-        Tensor lse = null;
-        Tensor scores = null;
-        try {
-            out = session.empty(x.dtype(), rows, options.width());
+        try (Scope scope = session.scope()) {
+            Tensor packed = qkv.forward(x);
+            Tensor out = session.empty(x.dtype(), rows, options.width());
             AttentionInputs inputs = AttentionInputs.packed(packed.array(call));
+            Tensor lse = null;
+            Tensor scores = null;
             if (emit != null) {
                 lse = session.empty(DType.F32, options.heads(), rows);
                 scores = session.empty(DType.F32, rows);
@@ -96,20 +96,7 @@ public final class MultiHeadAttention implements AutoCloseable {
                 ops.keyAttention(inputs, batch, options, lse.array(call), emit, scores.array(call));
             }
             Tensor hidden = projection.forward(out);
-            return new Output(hidden, scores);
-        } catch (RuntimeException e) {
-            if (scores != null) {
-                scores.close();
-            }
-            throw e;
-        } finally {
-            packed.close();
-            if (out != null) {
-                out.close();
-            }
-            if (lse != null) {
-                lse.close();
-            }
+            return new Output(scope.keep(hidden), scores == null ? null : scope.keep(scores));
         }
     }
 
@@ -130,8 +117,7 @@ public final class MultiHeadAttention implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            qkv.close();
-            projection.close();
+            Closer.closeAll("MultiHeadAttention", qkv, projection);
         }
     }
 }

@@ -8,6 +8,7 @@ import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.BatchNormFolding;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
@@ -123,10 +124,9 @@ public final class SparseConv3d implements AutoCloseable {
         Tensor weightTensor = session.fromFloats(w, options.dtype(), geometry.volume(), in, out);
         try {
             Tensor biasTensor = b == null ? null : session.fromFloats(b, DType.F32, out);
-            return new SparseConv3d(session, geometry, in, out, options, weightTensor, biasTensor);
+            return session.own(new SparseConv3d(session, geometry, in, out, options, weightTensor, biasTensor));
         } catch (RuntimeException e) {
-            weightTensor.close();
-            throw e;
+            throw Closer.closeAfter(e, weightTensor);
         }
     }
 
@@ -191,10 +191,7 @@ public final class SparseConv3d implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            weights.close();
-            if (bias != null) {
-                bias.close();
-            }
+            Closer.closeAll("SparseConv3d", weights, bias);
         }
     }
 

@@ -4,6 +4,7 @@ import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * BERT's input embeddings: {@code LayerNorm(word[id] + position[p] + type[t])} for each token of a ragged batch,
@@ -56,7 +57,11 @@ public final class TokenEmbeddings implements AutoCloseable {
             throw InvalidInputException.shape(call, "the LayerNorm gamma must have " + hidden + " values");
         }
         LayerNorm norm = LayerNorm.create(session, gamma, beta, epsilon);
-        return session.own(new TokenEmbeddings(session, words, positions, types, hidden, norm, dtype));
+        try {
+            return session.own(new TokenEmbeddings(session, words, positions, types, hidden, norm, dtype));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, norm);
+        }
     }
 
     /**

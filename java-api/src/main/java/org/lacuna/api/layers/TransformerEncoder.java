@@ -8,6 +8,7 @@ import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * A stack of {@link TransformerEncoderLayer}s with token dropping configured per layer. A layer that ranks tokens by
@@ -65,8 +66,7 @@ public final class TransformerEncoder implements AutoCloseable {
             }
             return of(session, layers);
         } catch (RuntimeException e) {
-            layers.forEach(TransformerEncoderLayer::close);
-            throw e;
+            throw Closer.closeAfter(e, layers.toArray(AutoCloseable[]::new));
         }
     }
 
@@ -117,7 +117,7 @@ public final class TransformerEncoder implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            layers.forEach(TransformerEncoderLayer::close);
+            Closer.closeAll("TransformerEncoder", layers);
         }
     }
 }

@@ -1,8 +1,8 @@
 package org.lacuna.api.layers;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.lacuna.api.Scope;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.attention.AttentionOptions;
@@ -13,6 +13,7 @@ import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.RowReduction;
@@ -176,34 +177,22 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         Linear.Options dense = Linear.Options.of(config.dtype());
         Linear.Options attentionOptions = config.twoFour().prunesAttention() ? dense.pruned() : dense;
         Linear.Options ffnOptions = config.twoFour().prunesFeedForward() ? dense.pruned() : dense;
-        List<AutoCloseable> made = new ArrayList<>();
+        Closer made = new Closer("TransformerEncoderLayer.create");
         try {
-            LayerNorm norm1 = add(made, LayerNorm.create(session, weights.norm1Gamma(), weights.norm1Beta(),
+            LayerNorm norm1 = made.register(LayerNorm.create(session, weights.norm1Gamma(), weights.norm1Beta(),
                     config.layerNormEpsilon()));
-            MultiHeadAttention attention = add(made, MultiHeadAttention.create(session, h, config.attention(),
+            MultiHeadAttention attention = made.register(MultiHeadAttention.create(session, h, config.attention(),
                     weights.qkvWeight(), weights.qkvBias(), weights.projWeight(), weights.projBias(), attentionOptions));
-            LayerNorm norm2 = add(made, LayerNorm.create(session, weights.norm2Gamma(), weights.norm2Beta(),
+            LayerNorm norm2 = made.register(LayerNorm.create(session, weights.norm2Gamma(), weights.norm2Beta(),
                     config.layerNormEpsilon()));
-            Linear fc1 = add(made, Linear.create(session, weights.fc1Weight(), config.ffnHidden(), h, weights.fc1Bias(),
+            Linear fc1 = made.register(Linear.create(session, weights.fc1Weight(), config.ffnHidden(), h, weights.fc1Bias(),
                     ffnOptions.withActivation(Activation.GELU)));
-            Linear fc2 = add(made, Linear.create(session, weights.fc2Weight(), h, config.ffnHidden(), weights.fc2Bias(),
+            Linear fc2 = made.register(Linear.create(session, weights.fc2Weight(), h, config.ffnHidden(), weights.fc2Bias(),
                     ffnOptions));
             return session.own(new TransformerEncoderLayer(session, config, norm1, attention, norm2, fc1, fc2));
         } catch (RuntimeException e) {
-            for (AutoCloseable c : made) {
-                try {
-                    c.close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
+            throw made.closeAfter(e);
         }
-    }
-
-    private static <T extends AutoCloseable> T add(List<AutoCloseable> made, T resource) {
-        made.add(resource);
-        return resource;
     }
 
     /** The layer on x [tokens, hidden]; a layer that drops tokens must score them by their L2 norm here. */
@@ -246,57 +235,32 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         String call = "TransformerEncoderLayer.forward";
         AttentionOps ops = session.backend().ops().attention();
         SequenceBatch batch = sequences.batch();
-        Tensor norms = null;
-        Tensor scores = given;
-        if (dropping.score() == ScoreRule.L2_NORM) {
-            norms = session.rowReduce(x, RowReduction.L2);
-            scores = norms;
-        } else if (given == null) {
-            throw InvalidInputException.argument(call, "a layer that drops tokens by " + dropping.score()
-                    + " needs the scores (the previous layer's keyScores for attention-based rules)");
-        }
-        Tensor kept = null;
-        Output inner = null;
-        Tensor y = null;
-        Tensor keyScores = null;
-        try (TokenSelection selection = TokenSelection.allocate(session.backend(), batch, dropping.rule(),
-                pinMask != null)) {
+        try (Scope scope = session.scope();
+             TokenSelection selection = TokenSelection.allocate(session.backend(), batch, dropping.rule(),
+                     pinMask != null)) {
+            Tensor scores = given;
+            if (dropping.score() == ScoreRule.L2_NORM) {
+                scores = session.rowReduce(x, RowReduction.L2);
+            } else if (given == null) {
+                throw InvalidInputException.argument(call, "a layer that drops tokens by " + dropping.score()
+                        + " needs the scores (the previous layer's keyScores for attention-based rules)");
+            }
             ops.selectTokens(scores.array(call), batch, pinMask == null ? null : pinMask.array(call), dropping.rule(),
                     selection);
             if (dropping.verifyScores()) {
                 selection.verify(session.backend());
             }
-            kept = session.empty(x.dtype(), selection.capacity(), config.hidden());
+            Tensor kept = session.empty(x.dtype(), selection.capacity(), config.hidden());
             ops.gatherRows(x.array(call), selection, kept.array(call));
-            inner = block(kept, selection.keptBatch(), emit);
-            y = session.empty(x.dtype(), x.shape().dims());
+            Output inner = block(kept, selection.keptBatch(), emit);
+            Tensor y = session.empty(x.dtype(), x.shape().dims());
             ops.scatterRows(inner.hidden().array(call), selection, x.array(call), y.array(call));
+            Tensor keyScores = null;
             if (emit != null) {
                 keyScores = session.empty(DType.F32, x.shape().dim(0));
                 ops.scatterRows(inner.keyScores().array(call), selection, null, keyScores.array(call));
             }
-            return new Output(y, keyScores);
-        } catch (RuntimeException e) {
-            if (y != null) {
-                y.close();
-            }
-            if (keyScores != null) {
-                keyScores.close();
-            }
-            throw e;
-        } finally {
-            if (norms != null) {
-                norms.close();
-            }
-            if (kept != null) {
-                kept.close();
-            }
-            if (inner != null) {
-                inner.hidden().close();
-                if (inner.keyScores() != null) {
-                    inner.keyScores().close();
-                }
-            }
+            return kept(scope, y, keyScores);
         }
     }
 
@@ -307,31 +271,16 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         }
         String call = "TransformerEncoderLayer.forward";
         AttentionOps ops = session.backend().ops().attention();
-        List<Tensor> temporaries = new ArrayList<>();
-        Tensor keyScores = null;
-        try {
-            Tensor h1 = keep(temporaries, norm1.forward(x));
+        try (Scope scope = session.scope()) {
+            Tensor h1 = norm1.forward(x);
             MultiHeadAttention.Output a = attention.forward(h1, batch, emit);
-            keyScores = a.keyScores();
-            Tensor residual = keep(temporaries, a.hidden());
+            Tensor residual = a.hidden();
             ops.add(x.array(call), residual.array(call), residual.array(call));
-            Tensor h2 = keep(temporaries, norm2.forward(residual));
-            Tensor f1 = keep(temporaries, fc1.forward(h2));
+            Tensor h2 = norm2.forward(residual);
+            Tensor f1 = fc1.forward(h2);
             Tensor f2 = fc2.forward(f1);
-            try {
-                ops.add(residual.array(call), f2.array(call), f2.array(call));
-            } catch (RuntimeException e) {
-                f2.close();
-                throw e;
-            }
-            return new Output(f2, keyScores);
-        } catch (RuntimeException e) {
-            if (keyScores != null) {
-                keyScores.close();
-            }
-            throw e;
-        } finally {
-            temporaries.forEach(Tensor::close);
+            ops.add(residual.array(call), f2.array(call), f2.array(call));
+            return kept(scope, f2, a.keyScores());
         }
     }
 
@@ -339,31 +288,21 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     private Output postNormBlock(Tensor x, SequenceBatch batch, KeyScore emit) {
         String call = "TransformerEncoderLayer.forward";
         AttentionOps ops = session.backend().ops().attention();
-        List<Tensor> temporaries = new ArrayList<>();
-        Tensor keyScores = null;
-        try {
+        try (Scope scope = session.scope()) {
             MultiHeadAttention.Output a = attention.forward(x, batch, emit);
-            keyScores = a.keyScores();
-            Tensor attended = keep(temporaries, a.hidden());
+            Tensor attended = a.hidden();
             ops.add(x.array(call), attended.array(call), attended.array(call));
-            Tensor h = keep(temporaries, norm1.forward(attended));
-            Tensor f1 = keep(temporaries, fc1.forward(h));
-            Tensor f2 = keep(temporaries, fc2.forward(f1));
+            Tensor h = norm1.forward(attended);
+            Tensor f1 = fc1.forward(h);
+            Tensor f2 = fc2.forward(f1);
             ops.add(h.array(call), f2.array(call), f2.array(call));
-            return new Output(norm2.forward(f2), keyScores);
-        } catch (RuntimeException e) {
-            if (keyScores != null) {
-                keyScores.close();
-            }
-            throw e;
-        } finally {
-            temporaries.forEach(Tensor::close);
+            return kept(scope, norm2.forward(f2), a.keyScores());
         }
     }
 
-    private static Tensor keep(List<Tensor> temporaries, Tensor t) {
-        temporaries.add(t);
-        return t;
+    /** The layer's output, handed out of the scope of its temporaries (which closes them). */
+    private static Output kept(Scope scope, Tensor hidden, Tensor keyScores) {
+        return new Output(scope.keep(hidden), keyScores == null ? null : scope.keep(keyScores));
     }
 
     public Config config() {
@@ -383,11 +322,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            norm1.close();
-            attention.close();
-            norm2.close();
-            fc1.close();
-            fc2.close();
+            Closer.closeAll("TransformerEncoderLayer", norm1, attention, norm2, fc1, fc2);
         }
     }
 }

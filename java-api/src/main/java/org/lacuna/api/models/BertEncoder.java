@@ -13,6 +13,7 @@ import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.TokenBatch;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * A BERT-family encoder on a Lacuna session: {@link TokenEmbeddings}, then a {@link TransformerEncoder} of post-norm
@@ -65,8 +66,7 @@ public final class BertEncoder implements AutoCloseable {
             TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
             return session.own(new BertEncoder(session, model.summary(), embeddings, encoder, sparsity));
         } catch (RuntimeException e) {
-            embeddings.close();
-            throw e;
+            throw Closer.closeAfter(e, embeddings);
         }
     }
 
@@ -112,7 +112,6 @@ public final class BertEncoder implements AutoCloseable {
 
     @Override
     public void close() {
-        encoder.close();
-        embeddings.close();
+        Closer.closeAll("BertEncoder", encoder, embeddings);
     }
 }

@@ -29,7 +29,8 @@ public final class ConvBn implements AutoCloseable {
         SparseBatchNorm norm = batchNorm(weights, bnPrefix, out);
         SparseConv3d.Options options = SparseConv3d.Options.of(dtype)
                 .withActivation(relu ? Activation.RELU : Activation.NONE);
-        return new ConvBn(SparseConv3d.create(session, geometry, in, out, kernel, null, norm.foldable(), options));
+        return session.own(new ConvBn(SparseConv3d.create(session, geometry, in, out, kernel, null, norm.foldable(),
+                options)));
     }
 
     /** The batch norm {@code prefix.weight/.bias/.running_mean/.running_var} of {@code channels}. */

@@ -13,6 +13,7 @@ import org.lacuna.api.layers.SparseConv3d;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
@@ -40,7 +41,6 @@ public final class MinkUNet implements AutoCloseable {
     /** SemanticKITTI's 19 evaluated classes. */
     public static final int SEMANTIC_KITTI_CLASSES = 19;
 
-    private static final int[] DEFAULT_CHANNELS = {32, 32, 64, 128, 256, 256, 128, 96, 96};
 
     /**
      * @param channels the nine widths cs[0..8] (stem, four encoder stages, four decoder stages)
@@ -65,7 +65,7 @@ public final class MinkUNet implements AutoCloseable {
 
         /** The SemanticKITTI network: 19 classes, default widths, F32. */
         public static Config semanticKitti(int inChannels) {
-            return new Config(inChannels, SEMANTIC_KITTI_CLASSES, DEFAULT_CHANNELS, DType.F32);
+            return new Config(inChannels, SEMANTIC_KITTI_CLASSES, MinkUNetTopology.defaultChannels(), DType.F32);
         }
 
         public Config withNumClasses(int classes) {
@@ -97,36 +97,37 @@ public final class MinkUNet implements AutoCloseable {
     private final List<ResidualBlock[]> decoder = new ArrayList<>();
     private final Linear classifier;
     private final Map<String, Safetensors.Entry> parameters;
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Closer parts = new Closer("MinkUNet");
     private boolean closed;
 
     private MinkUNet(Session session, Config config, ModelWeights w) {
         this.config = config;
         int[] cs = config.channels();
         DType dt = config.dtype();
-        ConvGeometry k3 = ConvGeometry.submanifold(3);
         try {
-            stem0 = own(ConvBn.create(session, w, "stem.0.kernel", "stem.1", k3, config.inChannels(), cs[0], true,
-                    dt));
-            stem1 = own(ConvBn.create(session, w, "stem.3.kernel", "stem.4", k3, cs[0], cs[0], true, dt));
-            for (int i = 1; i <= 4; i++) {
-                String p = "stage" + i;
-                down.add(own(ConvBn.create(session, w, p + ".0.net.0.kernel", p + ".0.net.1",
-                        ConvGeometry.strided(2, 2), cs[i - 1], cs[i - 1], true, dt)));
-                encoder.add(new ResidualBlock[] {
-                        own(ResidualBlock.create(session, w, p + ".1", cs[i - 1], cs[i], dt)),
-                        own(ResidualBlock.create(session, w, p + ".2", cs[i], cs[i], dt))});
+            List<ConvBn> stem = new ArrayList<>();
+            List<ResidualBlock> encoderBlocks = new ArrayList<>();
+            List<ResidualBlock> decoderBlocks = new ArrayList<>();
+            for (MinkUNetTopology.Layer layer : MinkUNetTopology.layers(config.inChannels(), cs)) {
+                if (layer.residual()) {
+                    ResidualBlock block = own(ResidualBlock.create(session, w, layer.key(), layer.in(), layer.out(),
+                            dt));
+                    (layer.role() == MinkUNetTopology.Role.ENCODER_BLOCK ? encoderBlocks : decoderBlocks).add(block);
+                    continue;
+                }
+                ConvBn conv = own(ConvBn.create(session, w, layer.key() + ".kernel", layer.normKey(),
+                        layer.geometry(), layer.in(), layer.out(), true, dt));
+                switch (layer.role()) {
+                    case STEM -> stem.add(conv);
+                    case DOWN -> down.add(conv);
+                    default -> up.add(conv);
+                }
             }
-            for (int i = 1; i <= 4; i++) {
-                String p = "up" + i;
-                int from = cs[3 + i];
-                int to = cs[4 + i];
-                int skip = cs[4 - i];
-                up.add(own(ConvBn.create(session, w, p + ".0.net.0.kernel", p + ".0.net.1",
-                        ConvGeometry.transposed(2, 2), from, to, true, dt)));
-                decoder.add(new ResidualBlock[] {
-                        own(ResidualBlock.create(session, w, p + ".1.0", to + skip, to, dt)),
-                        own(ResidualBlock.create(session, w, p + ".1.1", to, to, dt))});
+            stem0 = stem.get(0);
+            stem1 = stem.get(1);
+            for (int i = 0; i < 4; i++) {
+                encoder.add(new ResidualBlock[] {encoderBlocks.get(2 * i), encoderBlocks.get(2 * i + 1)});
+                decoder.add(new ResidualBlock[] {decoderBlocks.get(2 * i), decoderBlocks.get(2 * i + 1)});
             }
             float[] weight = w.take("classifier.0.weight", ModelWeights.Init.HE_NORMAL, cs[8],
                     new long[] {config.numClasses(), cs[8]});
@@ -135,8 +136,8 @@ public final class MinkUNet implements AutoCloseable {
                     Linear.Options.of(dt).withOutputType(DType.F32)));
             parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
         } catch (RuntimeException e) {
-            close();
-            throw e;
+            closed = true;
+            throw parts.closeAfter(e);
         }
     }
 
@@ -145,12 +146,11 @@ public final class MinkUNet implements AutoCloseable {
         if (session == null || config == null || weights == null) {
             throw InvalidInputException.argument("MinkUNet.create", "session, config and weights are required");
         }
-        return new MinkUNet(session, config, weights);
+        return session.own(new MinkUNet(session, config, weights));
     }
 
     private <T extends AutoCloseable> T own(T layer) {
-        owned.add(layer);
-        return layer;
+        return parts.register(layer);
     }
 
     /**
@@ -279,18 +279,6 @@ public final class MinkUNet implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException first = null;
-        for (AutoCloseable layer : owned) {
-            try {
-                layer.close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        parts.close();
     }
 }

@@ -1,13 +1,14 @@
 package org.lacuna.api.models;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.sparseconv.ConvGeometry;
 
 /**
  * TorchSparse's (SPVNAS-era) {@code ResidualBlock} at stride 1: {@code relu(main(x) + shortcut(x))} with
@@ -34,14 +35,18 @@ public final class ResidualBlock implements AutoCloseable {
 
     public static ResidualBlock create(Session session, ModelWeights weights, String prefix, int in, int out,
                                        DType dtype) {
-        ConvGeometry k3 = ConvGeometry.submanifold(3);
-        ConvBn first = ConvBn.create(session, weights, prefix + ".net.0.kernel", prefix + ".net.1", k3, in, out, true,
-                dtype);
-        ConvBn second = ConvBn.create(session, weights, prefix + ".net.3.kernel", prefix + ".net.4", k3, out, out,
-                false, dtype);
-        ConvBn down = in == out ? null : ConvBn.create(session, weights, prefix + ".downsample.0.kernel",
-                prefix + ".downsample.1", ConvGeometry.submanifold(1), in, out, false, dtype);
-        return new ResidualBlock(first, second, down, in);
+        Closer made = new Closer("ResidualBlock.create");
+        try {
+            List<ConvBn> convs = new ArrayList<>();
+            for (MinkUNetTopology.Conv conv : MinkUNetTopology.residualConvolutions(prefix, in, out)) {
+                convs.add(made.register(ConvBn.create(session, weights, conv.key() + ".kernel", conv.normKey(),
+                        conv.geometry(), conv.in(), conv.out(), conv.relu(), dtype)));
+            }
+            return session.own(new ResidualBlock(convs.get(0), convs.get(1), convs.size() > 2 ? convs.get(2) : null,
+                    in));
+        } catch (RuntimeException e) {
+            throw made.closeAfter(e);
+        }
     }
 
     /** The block's convolutions in the order they run: first, second, then the 1×1×1 shortcut if it has one. */
@@ -91,10 +96,6 @@ public final class ResidualBlock implements AutoCloseable {
 
     @Override
     public void close() {
-        try (second; first) {
-            if (downsample != null) {
-                downsample.close();
-            }
-        }
+        Closer.closeAll("ResidualBlock", downsample, second, first);
     }
 }

@@ -9,6 +9,7 @@ import org.lacuna.api.layers.BevProjection;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.Int3;
 
@@ -77,8 +78,8 @@ public final class VoxelBackboneBev implements AutoCloseable {
             bev = projection(config, Int3.of(8, 8, 16));
             parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
         } catch (RuntimeException e) {
-            close();
-            throw e;
+            closed = true;
+            throw Closer.closeAfter(e, layers.toArray(AutoCloseable[]::new));
         }
     }
 
@@ -86,7 +87,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
         if (session == null || config == null || weights == null) {
             throw InvalidInputException.argument("VoxelBackboneBev.create", "session, config and weights are required");
         }
-        return new VoxelBackboneBev(session, config, weights);
+        return session.own(new VoxelBackboneBev(session, config, weights));
     }
 
     /** The grid at the final tensor stride: every stride-1 cell of the extent lands in one of its cells. */
@@ -148,7 +149,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            layers.forEach(ConvBn::close);
+            Closer.closeAll("VoxelBackboneBev", layers);
         }
     }
 }

@@ -7,6 +7,7 @@ import org.lacuna.api.Session;
 import org.lacuna.api.models.BertEncoder;
 import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * Sentences in, embeddings out: a {@link SentenceTokenizer}, a {@link BertEncoder} read from ONNX, and
@@ -61,10 +62,6 @@ public final class SentenceEmbedder implements AutoCloseable {
         return open(session, onnx, tokenizerJson, maxLength, pooling, EncoderSparsity.DENSE);
     }
 
-    /** A model file and its tokenizer with {@code sparsity}. */
-    public static SentenceEmbedder open(Session session, Path onnx, Path tokenizerJson, int maxLength,
-                                        Pooling pooling, EncoderSparsity sparsity) {
-        return SentenceModel.open(onnx, tokenizerJson, maxLength, pooling).handOver(session, sparsity);
     }
 
     public TokenBatch tokenize(List<String> texts) {
@@ -108,9 +105,10 @@ public final class SentenceEmbedder implements AutoCloseable {
     /** Closes the encoder, and the tokenizer unless it belongs to a {@link SentenceModel}. */
     @Override
     public void close() {
-        encoder.close();
         if (ownsTokenizer) {
-            tokenizer.close();
+            Closer.closeAll("SentenceEmbedder", encoder, tokenizer);
+        } else {
+            encoder.close();
         }
     }
 }

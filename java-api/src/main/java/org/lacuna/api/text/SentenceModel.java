@@ -11,6 +11,7 @@ import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.onnx.OnnxEncoder;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * A sentence-embedding model read once on the host — the encoder's weights from ONNX, its tokenizer and its pooling —
@@ -107,16 +108,17 @@ public final class SentenceModel implements AutoCloseable {
 
     /** An embedder on {@code session} running this model with {@code sparsity}; it shares this model's tokenizer. */
     public SentenceEmbedder embedder(Session session, EncoderSparsity sparsity) {
-        return new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling, name, false);
+        return session.own(new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling, name,
+                false));
     }
 
     /** An embedder that owns the tokenizer: this model is spent (used by SentenceEmbedder's own factories). */
     SentenceEmbedder handOver(Session session, EncoderSparsity sparsity) {
         try {
-            return new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling, name, true);
+            return session.own(new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling,
+                    name, true));
         } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
+            throw Closer.closeAfter(e, tokenizer);
         }
     }
 

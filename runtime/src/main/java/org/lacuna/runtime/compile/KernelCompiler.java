@@ -33,7 +33,7 @@ public final class KernelCompiler {
     private final Map<String, CompiledKernel> memoryCache = new ConcurrentHashMap<>();
     private final AtomicLong compilations = new AtomicLong();
 
-    public KernelCompiler(NvrtcBinding nvrtc, CubinDiskCache diskCache) {
+    KernelCompiler(NvrtcBinding nvrtc, CubinDiskCache diskCache) {
         this(nvrtc, diskCache, KernelSources.shipped().headers(), CudaHeaders.locate());
     }
 

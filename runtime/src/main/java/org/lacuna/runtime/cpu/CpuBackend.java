@@ -69,7 +69,7 @@ final class CpuBackend implements Backend {
         lifecycle.run("upload", () -> {
             BufferRanges.check("upload", target, offset, bytes);
             BufferRanges.checkHost("upload", source, bytes);
-            MemorySegment.copy(source, 0, buffer(target, "upload"), offset, bytes);
+            MemorySegment.copy(source, 0, cpuBuffer(target, "upload").segment("upload"), offset, bytes);
         });
     }
 
@@ -78,7 +78,7 @@ final class CpuBackend implements Backend {
         lifecycle.run("download", () -> {
             BufferRanges.check("download", source, offset, bytes);
             BufferRanges.checkHost("download", target, bytes);
-            MemorySegment.copy(buffer(source, "download"), offset, target, 0, bytes);
+            MemorySegment.copy(cpuBuffer(source, "download").readSegment("download"), offset, target, 0, bytes);
         });
     }
 
@@ -86,7 +86,7 @@ final class CpuBackend implements Backend {
     public void fill(DeviceBuffer target, long offset, long bytes, byte value) {
         lifecycle.run("fill", () -> {
             BufferRanges.check("fill", target, offset, bytes);
-            buffer(target, "fill").asSlice(offset, bytes).fill(value);
+            cpuBuffer(target, "fill").segment("fill").asSlice(offset, bytes).fill(value);
         });
     }
 
@@ -132,11 +132,11 @@ final class CpuBackend implements Backend {
         }
     }
 
-    private MemorySegment buffer(DeviceBuffer buffer, String call) {
+    private CpuBuffer cpuBuffer(DeviceBuffer buffer, String call) {
         if (!(buffer instanceof CpuBuffer cpu) || !buffer.backendName().equals(name)) {
             throw InvalidInputException.argument(call, "buffer belongs to the " + buffer.backendName() + " backend, not " + name);
         }
-        return cpu.segment(call);
+        return cpu;
     }
 
     private void checkOpen(String call) {

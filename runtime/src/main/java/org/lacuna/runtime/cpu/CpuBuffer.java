@@ -2,10 +2,17 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.error.ResourceClosedException;
 
-/** Off-heap host memory of the CPU backend: a block of its {@link CpuSegmentPool}, given back on close. */
+/**
+ * Off-heap host memory of the CPU backend: a block of its {@link CpuSegmentPool}, given back on close.
+ *
+ * <p>Every hand-out of the memory that may write it ({@link #segment}) moves the buffer's {@link #generation}, so a
+ * cache of a weight's converted form ({@link WeightFormCache}) sees any upload, fill or op output that could have
+ * changed the weight since. Reads that must not invalidate such a form use {@link #readSegment}.
+ */
 final class CpuBuffer implements DeviceBuffer {
     static final int ALIGNMENT = 64;
 
@@ -14,6 +21,7 @@ final class CpuBuffer implements DeviceBuffer {
     private final CpuSegmentPool.Block block;
     private final CpuMemoryAccounting accounting;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong generation = new AtomicLong();
 
     CpuBuffer(long bytes, String backendName, CpuSegmentPool pool, CpuMemoryAccounting accounting) {
         this.backendName = backendName;
@@ -23,11 +31,24 @@ final class CpuBuffer implements DeviceBuffer {
         accounting.track(this);
     }
 
+    /** The memory, for a call that may write it: counts as a change of the contents. */
     MemorySegment segment(String call) {
+        MemorySegment memory = readSegment(call);
+        generation.incrementAndGet();
+        return memory;
+    }
+
+    /** The memory, for a call that only reads it: the generation stays, so converted forms of it stay valid. */
+    MemorySegment readSegment(String call) {
         if (closed.get()) {
             throw new ResourceClosedException(call, "CPU buffer");
         }
         return block.memory();
+    }
+
+    /** Moves whenever the memory was handed out for writing; equal generations mean unchanged contents. */
+    long generation() {
+        return generation.get();
     }
 
     @Override

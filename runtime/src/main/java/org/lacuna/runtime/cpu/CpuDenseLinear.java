@@ -17,12 +17,14 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpContracts;
 
 /**
- * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. w is widened to fp32 once into a pooled
- * staging array, x one row block at a time inside the chunk that uses it; the output is cut into tiles whose shape
- * follows from the problem's shape alone ({@link Tiles#of}: large where there are enough of them to share out, small
- * otherwise; never from the thread count, so the GEMM calls and their results do not depend on it), each tile a GEMM over all of {@code in} followed by
- * the bias, the activation and the rounding to y's dtype while it is in cache. The GEMM is OpenBLAS's (one thread
- * per call, see {@link OpenBlas}) or the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
+ * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. Where OpenBLAS serves, an fp32 x and w
+ * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}) and
+ * x one row block at a time inside the chunk that uses it. The output is cut into tiles whose shape follows from the
+ * problem's shape alone ({@link Tiles#of}: large where there are enough of them to share out, small otherwise; never
+ * from the thread count, so the GEMM calls and their results do not depend on it), each tile a GEMM over all of
+ * {@code in} followed by the bias, the activation and the rounding to y's dtype while it is in cache (an fp32 y with
+ * no epilogue is written by the GEMM itself). The GEMM is OpenBLAS's (one thread per call, see {@link OpenBlas}) or
+ * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
  */
 final class CpuDenseLinear {
     /** Tile rows: multiples of the Java kernel's 6-row register tile. */
@@ -41,6 +43,7 @@ final class CpuDenseLinear {
     private final GemmPath path;
     private final OpenBlas blas;
     private final FloatArrayPool staging = new FloatArrayPool();
+    private final WeightFormCache forms = new WeightFormCache();
     /** The most floats one staged array holds (the JVM's array limit, less a margin for its header). */
     static final int MAX_STAGED = Integer.MAX_VALUE - 8;
     /** One output tile per thread, shared by every backend: an instance field would leave a stale tile per backend. */
@@ -81,38 +84,83 @@ final class CpuDenseLinear {
         if (tokens == 0 || out == 0) {
             return;
         }
-        int weightElements = stagedElements(out, in);
-        float[] ws = staging.borrow(weightElements);
-        try {
-            widen(w, out, in, ws);
-            float[] b = readBias(bias, out);
-            MemorySegment input = segment(x);
-            MemorySegment output = segment(y);
-            Tiles tiles = Tiles.of(tokens, out);
-            int rowBlock = tiles.rows();
-            int colBlock = tiles.cols();
-            int rowChunks = CpuThreads.chunks(tokens, rowBlock);
-            // Column blocks outermost: neighbouring chunks, which mostly run on one thread, share a panel of w.
-            // Each chunk widens its own rows of x (a small cost beside the GEMM over them), so x is never staged whole.
-            context.threads().forEach(Math.multiplyExact(rowChunks, CpuThreads.chunks(out, colBlock)), chunk -> {
-                long row = (long) (chunk % rowChunks) * rowBlock;
-                int col = chunk / rowChunks * colBlock;
-                int rows = (int) Math.min(rowBlock, tokens - row);
-                int cols = Math.min(colBlock, out - col);
-                float[] xs = staging.borrow(rows * in);
-                try {
+        stagedElements(out, in);
+        MemorySegment weight = weight(w, out, in);
+        float[] b = readBias(bias, out);
+        MemorySegment input = readSegment(x);
+        MemorySegment output = segment(y);
+        // OpenBLAS reads fp32 x straight from the buffer, and writes y there when no epilogue or rounding follows.
+        boolean directInput = path == GemmPath.NATIVE_BLAS && x.dtype() == DType.F32;
+        boolean directOutput = path == GemmPath.NATIVE_BLAS && y.dtype() == DType.F32 && bias == null
+                && activation == Activation.NONE;
+        MemorySegment inputFloats = directInput ? input.asSlice(x.byteOffset()) : null;
+        MemorySegment outputFloats = directOutput ? output.asSlice(y.byteOffset()) : null;
+        Tiles tiles = Tiles.of(tokens, out);
+        int rowBlock = tiles.rows();
+        int colBlock = tiles.cols();
+        int rowChunks = CpuThreads.chunks(tokens, rowBlock);
+        // Column blocks outermost: neighbouring chunks, which mostly run on one thread, share a panel of w.
+        // Each chunk widens its own rows of x where it must (a small cost beside the GEMM over them), so x is never
+        // staged whole.
+        context.threads().forEach(Math.multiplyExact(rowChunks, CpuThreads.chunks(out, colBlock)), chunk -> {
+            long row = (long) (chunk % rowChunks) * rowBlock;
+            int col = chunk / rowChunks * colBlock;
+            int rows = (int) Math.min(rowBlock, tokens - row);
+            int cols = Math.min(colBlock, out - col);
+            float[] xs = directInput ? null : staging.borrow(rows * in);
+            try {
+                MemorySegment a;
+                long aOffset;
+                if (directInput) {
+                    a = inputFloats;
+                    aOffset = row * in;
+                } else {
                     widenRows(input, x.byteOffset(), x.dtype(), row * in, rows * in, xs, 0);
-                    float[] tile = TILES.get();
-                    gemm(rows, cols, in, xs, 0, ws, col * in, tile);
-                    Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
-                    store(tile, rows, cols, output, y, row * out + col, out);
-                } finally {
+                    a = MemorySegment.ofArray(xs);
+                    aOffset = 0;
+                }
+                if (directOutput) {
+                    blas.sgemm(rows, cols, in, a, aOffset, ld(in), weight, (long) col * in, ld(in), true,
+                            outputFloats, row * out + col, out, false);
+                    return;
+                }
+                float[] tile = TILES.get();
+                gemm(rows, cols, in, a, aOffset, xs, weight, col, tile);
+                Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
+                store(tile, rows, cols, output, y, row * out + col, out);
+            } finally {
+                if (xs != null) {
                     staging.release(xs);
                 }
-            });
-        } finally {
-            staging.release(ws);
+            }
+        });
+    }
+
+    /**
+     * w as fp32 floats the GEMM reads: an fp32 w straight from its buffer where OpenBLAS serves, else its fp32 copy,
+     * made on the first call and kept while w's buffer is open and unchanged ({@link WeightFormCache}), so a layer
+     * widens its weight once, not on every call.
+     */
+    private MemorySegment weight(DeviceArray w, int out, int in) {
+        if (path == GemmPath.NATIVE_BLAS && w.dtype() == DType.F32) {
+            return readSegment(w).asSlice(w.byteOffset());
         }
+        float[] widened = forms.get(float[].class, out, in, () -> {
+            float[] values = new float[out * in];
+            widen(w, out, in, values);
+            return values;
+        }, w);
+        return MemorySegment.ofArray(widened);
+    }
+
+    /** Weights widened and kept so far; a test checks a weight is widened once, not per call. */
+    int cachedWeights() {
+        return forms.size();
+    }
+
+    /** BLAS wants a leading dimension of at least 1, also for an empty (in = 0) product. */
+    private static int ld(int in) {
+        return Math.max(1, in);
     }
 
     /**
@@ -140,20 +188,25 @@ final class CpuDenseLinear {
         return (int) weight;
     }
 
-    /** tile[rows × cols] = x[rows × in] · w[cols × in]ᵀ. */
-    private void gemm(int rows, int cols, int in, float[] xs, int xOffset, float[] ws, int wOffset, float[] tile) {
-        int ld = Math.max(1, in); // BLAS wants a leading dimension of at least 1, also for an empty (in = 0) product
+    /**
+     * tile[rows × cols] = x[rows × in] · w[col .. col + cols)ᵀ; x at float {@code aOffset} of {@code a} (for the Java
+     * GEMM always the widened rows {@code xs}), w the fp32 weight (for the Java GEMM always a heap array).
+     */
+    private void gemm(int rows, int cols, int in, MemorySegment a, long aOffset, float[] xs, MemorySegment weight,
+                      int col, float[] tile) {
         if (path == GemmPath.NATIVE_BLAS) {
-            blas.sgemm(rows, cols, in, xs, xOffset, ld, ws, wOffset, ld, true, tile, 0, cols, false);
+            blas.sgemm(rows, cols, in, a, aOffset, ld(in), weight, (long) col * in, ld(in), true,
+                    MemorySegment.ofArray(tile), 0, cols, false);
         } else {
-            Sgemm.multiply(context.vectorApi(), rows, cols, in, xs, xOffset, ld, ws, wOffset, ld, true, tile, 0, cols,
-                    false);
+            float[] ws = (float[]) weight.heapBase().orElseThrow();
+            Sgemm.multiply(context.vectorApi(), rows, cols, in, xs, 0, ld(in), ws, col * in, ld(in), true, tile, 0,
+                    cols, false);
         }
     }
 
     /** Reads a [rows × cols] matrix of any float dtype into fp32, rows split over the worker threads. */
     private void widen(DeviceArray array, int rows, int cols, float[] into) {
-        MemorySegment source = segment(array);
+        MemorySegment source = readSegment(array);
         context.threads().forEach(CpuThreads.chunks(rows, WIDEN_ROWS), chunk -> {
             int from = chunk * WIDEN_ROWS * cols;
             int to = Math.min(rows, (chunk + 1) * WIDEN_ROWS) * cols;
@@ -180,7 +233,7 @@ final class CpuDenseLinear {
             return null;
         }
         float[] values = new float[out];
-        MemorySegment.copy(segment(bias), F32, bias.byteOffset(), values, 0, out);
+        MemorySegment.copy(((CpuBuffer) bias.buffer()).readSegment("linear"), F32, bias.byteOffset(), values, 0, out);
         return values;
     }
 
@@ -199,5 +252,10 @@ final class CpuDenseLinear {
 
     private static MemorySegment segment(DeviceArray array) {
         return ((CpuBuffer) array.buffer()).segment("linearDense");
+    }
+
+    /** An array this op only reads (x, w): its buffer's generation stays, so w's widened form stays valid. */
+    private static MemorySegment readSegment(DeviceArray array) {
+        return ((CpuBuffer) array.buffer()).readSegment("linearDense");
     }
 }

@@ -18,7 +18,7 @@ import org.lacuna.runtime.ops.TwoFourWeight;
 /**
  * Linear layers with a 2:4 or CSR weight on the serving CPU backend: only the stored non-zeros are multiplied.
  *
- * <p>Each weight is converted once into fp32 values and positions ({@link SparseWeightCache}); never into a dense
+ * <p>Each weight is converted once into fp32 values and positions ({@link WeightFormCache}); never into a dense
  * matrix. x is packed into token panels, then the work is split into blocks of {@value #ROW_BLOCK} output rows by
  * {@value #TILES_PER_BLOCK} token tiles, whose boundaries depend on the shapes alone; every output element is summed
  * in the weight's stored order inside one block, so 1 and N threads give the same bits.
@@ -33,7 +33,7 @@ final class CpuSparseLinear implements AutoCloseable {
 
     private final CpuContext context;
     private final SparseTiles tiles;
-    private final SparseWeightCache forms = new SparseWeightCache();
+    private final WeightFormCache forms = new WeightFormCache();
     private final PanelWorkspace workspace = new PanelWorkspace();
 
     CpuSparseLinear(CpuContext context) {
@@ -132,7 +132,7 @@ final class CpuSparseLinear implements AutoCloseable {
      */
     static TwoFourMatrix convert(TwoFourWeight w) {
         String call = "linearTwoFour";
-        MemorySegment values = segment(w.values());
+        MemorySegment values = readSegment(w.values());
         int[] metadata = CpuTokenSelection.readInts(w.metadata(), call);
         int groups = TwoFourMatrix.groupsOf(w.in());
         int compressedRow = w.paddedIn() / 2;
@@ -163,7 +163,7 @@ final class CpuSparseLinear implements AutoCloseable {
         int nonZeros = Math.toIntExact(w.nonZeros());
         int[] offsets = CpuTokenSelection.readInts(w.rowOffsets(), call);
         int[] columns = CpuTokenSelection.readInts(w.columns(), call);
-        MemorySegment valueSegment = segment(w.values());
+        MemorySegment valueSegment = readSegment(w.values());
         float[] values = new float[nonZeros];
         HalfConversions.widen(valueSegment, w.values().byteOffset(), w.values().dtype(), values, 0, nonZeros);
         for (int row = 0; row < w.out(); row++) {
@@ -185,5 +185,10 @@ final class CpuSparseLinear implements AutoCloseable {
 
     private static MemorySegment segment(DeviceArray array) {
         return ((CpuBuffer) array.buffer()).segment("linear");
+    }
+
+    /** A weight's memory, read without moving its generation (which would void the form made from it). */
+    private static MemorySegment readSegment(DeviceArray array) {
+        return ((CpuBuffer) array.buffer()).readSegment("linear");
     }
 }

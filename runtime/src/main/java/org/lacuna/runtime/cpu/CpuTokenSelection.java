@@ -187,14 +187,14 @@ final class CpuTokenSelection {
     }
 
     static float[] readFloats(DeviceArray a, String call) {
-        MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
+        MemorySegment segment = ((CpuBuffer) a.buffer()).readSegment(call);
         float[] values = new float[Math.toIntExact(a.elementCount())];
         HalfConversions.widen(segment, a.byteOffset(), a.dtype(), values, 0, values.length);
         return values;
     }
 
     static int[] readInts(DeviceArray a, String call) {
-        MemorySegment segment = ((CpuBuffer) a.buffer()).segment(call);
+        MemorySegment segment = ((CpuBuffer) a.buffer()).readSegment(call);
         int[] values = new int[Math.toIntExact(a.elementCount())];
         MemorySegment.copy(segment, I32, a.byteOffset(), values, 0, values.length);
         return values;

@@ -1,6 +1,6 @@
 package org.lacuna.runtime.ops;
 
-import org.lacuna.runtime.cpu.SpecialFunctions;
+import org.lacuna.runtime.math.SpecialFunctions;
 
 /** Activations of fused epilogues. GELU is the exact erf form, as PyTorch's default. */
 public enum Activation {

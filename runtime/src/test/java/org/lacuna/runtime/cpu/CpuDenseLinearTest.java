@@ -154,6 +154,63 @@ class CpuDenseLinearTest {
         }
     }
 
+    /**
+     * A weight is widened once, not per call, and widened afresh once anything may have rewritten its buffer: a
+     * host upload into it or an op writing it. The kept form must never answer for changed contents.
+     */
+    @Test
+    void aWeightIsWidenedOnceAndAgainAfterItsBufferChanges() {
+        SplittableRandom random = TestData.random("dense linear weight cache");
+        int[] shape = {6, 20, 12};
+        for (Path path : paths()) {
+            // An fp32 weight goes to OpenBLAS unconverted; every other weight is kept widened.
+            DType dtype = path.gemm() == GemmPath.NATIVE_BLAS ? DType.F16 : DType.F32;
+            Case first = Case.random(random, shape, dtype, false);
+            Case second = first.withWeightOf(Case.random(random, shape, dtype, false));
+            Case third = first.withWeightOf(Case.random(random, shape, dtype, false));
+            CpuOptions options = new CpuOptions(2, path.vectorApi(), path.gemm() == GemmPath.NATIVE_BLAS);
+            CpuContext context = CpuContext.open(options);
+            try (Backend backend = new CpuBackendProvider().open(0, options)) {
+                CpuDenseLinear linear = new CpuDenseLinear(context, path.gemm());
+                DeviceArray xs = HostData.upload(backend, dtype, Shape.of(first.tokens, first.in), first.x);
+                DeviceArray ws = HostData.upload(backend, dtype, Shape.of(first.out, first.in), first.w);
+                DeviceArray ys = HostData.upload(backend, DType.F32, Shape.of(first.tokens, first.out),
+                        new float[first.tokens * first.out]);
+                for (int call = 0; call < 2; call++) {
+                    linear.linear(xs, ws, null, Activation.NONE, ys);
+                    assertMatches(first.reference(Activation.NONE), HostData.downloadFloats(backend, ys), path);
+                }
+                assertEquals(1, linear.cachedWeights(), path + ": widened once for two calls");
+
+                // New contents by a host upload into the same buffer, at the same offset, dtype and shape.
+                DeviceArray staged = HostData.upload(backend, dtype, Shape.of(first.out, first.in), second.w);
+                long bytes = ws.buffer().byteSize();
+                try (var arena = java.lang.foreign.Arena.ofConfined()) {
+                    MemorySegment host = arena.allocate(bytes);
+                    backend.download(staged.buffer(), 0, host, bytes);
+                    backend.upload(host, ws.buffer(), 0, bytes);
+                }
+                linear.linear(xs, ws, null, Activation.NONE, ys);
+                assertMatches(second.reference(Activation.NONE), HostData.downloadFloats(backend, ys), path);
+
+                // New contents written by an op.
+                DeviceArray source = HostData.upload(backend, DType.F32, Shape.of(first.out, first.in), third.w);
+                backend.ops().cast(source, ws);
+                linear.linear(xs, ws, null, Activation.NONE, ys);
+                assertMatches(third.reference(Activation.NONE), HostData.downloadFloats(backend, ys), path);
+                assertEquals(1, linear.cachedWeights(), path + ": the stale forms are dropped");
+            } finally {
+                context.threads().close();
+            }
+        }
+    }
+
+    private static void assertMatches(double[] expected, float[] actual, Path path) {
+        for (int i = 0; i < actual.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-5 + 1e-5 * Math.abs(expected[i]), path + " at " + i);
+        }
+    }
+
     private static float[] run(Path path, int threads, Case c, Activation activation, DType outType) {
         CpuOptions options = new CpuOptions(threads, path.vectorApi(), path.gemm() == GemmPath.NATIVE_BLAS);
         CpuContext context = CpuContext.open(options);
@@ -181,6 +238,11 @@ class CpuDenseLinearTest {
             return new Case(tokens, out, in, dtype, TestData.uniform(random, tokens * in, 1f, dtype),
                     TestData.uniform(random, out * in, 1f, dtype),
                     withBias ? TestData.uniform(random, out, 0.5f, DType.F32) : null);
+        }
+
+        /** This case's x and bias with the other case's weight. */
+        Case withWeightOf(Case other) {
+            return new Case(tokens, out, in, dtype, x, other.w, bias);
         }
 
         double[] reference(Activation activation) {

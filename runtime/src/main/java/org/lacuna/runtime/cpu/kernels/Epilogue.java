@@ -15,7 +15,7 @@ public final class Epilogue {
 
     /**
      * {@link VectorEpilogue} and {@link VectorGelu} when {@code vectorApi} is true and the JVM has the module, else the
-     * scalar form below. The two GELUs round differently (their exps differ), each the same way every time.
+     * scalar form below. The two GELUs round differently (fp32 lanes against double), each the same way every time.
      */
     public static void biasActivation(boolean vectorApi, float[] c, int cOffset, int ldc, int rows, int cols,
                                       float[] bias, int biasOffset, Activation activation) {

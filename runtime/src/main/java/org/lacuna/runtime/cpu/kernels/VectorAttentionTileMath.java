@@ -210,10 +210,10 @@ final class VectorAttentionTileMath implements AttentionTileMath {
             p.intoArray(s, offset + j, valid);
             sum = sum.add(p, valid);
         }
-        float[] lanes = sum.toArray();
+        // Lane by lane in index order (the bits of the former toArray sum), without the array it allocated per row.
         float total = 0f;
-        for (float lane : lanes) {
-            total += lane;
+        for (int lane = 0; lane < LANES; lane++) {
+            total += sum.lane(lane);
         }
         return total;
     }

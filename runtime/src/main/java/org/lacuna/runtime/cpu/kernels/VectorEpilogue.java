@@ -7,11 +7,11 @@ import org.lacuna.runtime.ops.Activation;
 
 /**
  * The Vector API form of {@link Epilogue#biasActivation}: bias and ReLU in fp32 lanes (the same bits as the scalar
- * form), GELU by {@link VectorGelu} on the row just written, while it is in L1. Only loaded with
+ * form), GELU by {@link VectorGelu} on the same vector after its bias, in one pass. Only loaded with
  * {@code jdk.incubator.vector}.
  */
 final class VectorEpilogue {
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = VectorGelu.SPECIES;
 
     private VectorEpilogue() {
     }
@@ -37,9 +37,6 @@ final class VectorEpilogue {
                 }
                 activate(v, activation).intoArray(c, row + j, tail);
             }
-            if (activation == Activation.GELU) {
-                VectorGelu.apply(c, row, row + cols);
-            }
         }
     }
 
@@ -47,7 +44,7 @@ final class VectorEpilogue {
         return switch (activation) {
             case NONE -> x;
             case RELU -> x.max(0f);
-            case GELU -> x;
+            case GELU -> VectorGelu.gelu(x);
         };
     }
 }

@@ -7,8 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link FastExp} on every lane of a vector of {@link #SPECIES}: the same operations in the same order, so each lane equals the scalar
- * result. Loaded only when the Vector API is enabled. GELU keeps its own double-lane exp in {@link VectorGelu}, which
- * needs double accuracy this fp32 polynomial does not have.
+ * result, for attention's softmax and {@link VectorGelu}. Loaded only when the Vector API is enabled.
  */
 final class VectorExp {
     /** The preferred shape, at most 512 bits (16 floats): every attention tile splits into pairs of these. */

@@ -1,14 +1,11 @@
 package org.lacuna.runtime.internal.blas;
 
-import java.util.List;
 import org.lacuna.runtime.internal.nativelib.BindingSelector;
-import org.lacuna.runtime.internal.nativelib.Failures;
+import org.lacuna.runtime.internal.nativelib.LibraryChoice;
 import org.lacuna.runtime.internal.nativelib.LibrarySpec;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
-import org.lacuna.runtime.internal.nativelib.SearchAttempt;
 import org.lacuna.runtime.internal.nativelib.SearchEnvironment;
 import org.lacuna.runtime.internal.nativelib.SearchResult;
-import org.lacuna.runtime.internal.nativelib.SearchStep;
 
 /**
  * The cuBLAS library of this JVM, chosen once: the first place of the library search that holds a loadable
@@ -17,6 +14,9 @@ import org.lacuna.runtime.internal.nativelib.SearchStep;
  * {@link #report()} works without a GPU.
  */
 public final class BlasBindings {
+    private static final LibraryChoice<BlasLibrary> CHOICE = new LibraryChoice<>(LibrarySpec.CUBLAS,
+            () -> select(SearchEnvironment.system()));
+
     private BlasBindings() {
     }
 
@@ -27,12 +27,12 @@ public final class BlasBindings {
      * @throws org.lacuna.runtime.error.CudaException when cublasCreate fails (no GPU, no context)
      */
     public static BlasBinding open() {
-        return Choice.RESULT.orElseThrow().open();
+        return CHOICE.get().open();
     }
 
     /** Which library would serve and why the other places did not; loads no GPU state. Never throws. */
     public static NativeLibraryReport report() {
-        return Choice.RESULT.report(BlasLibrary::description);
+        return CHOICE.report(BlasLibrary::description);
     }
 
     /** Same as {@link #report()}. */
@@ -46,19 +46,5 @@ public final class BlasBindings {
                 candidate -> JcudaBlas.bind(candidate.file()),
                 candidate -> FfmBlas.bind(candidate.file()))
                 .select(environment);
-    }
-
-    private static final class Choice {
-        static final SearchResult<BlasLibrary> RESULT = choose();
-
-        private static SearchResult<BlasLibrary> choose() {
-            try {
-                return select(SearchEnvironment.system());
-            } catch (RuntimeException | LinkageError e) {
-                // A class initialiser must not fail: the failure becomes the memoised answer.
-                return SearchResult.notFound(LibrarySpec.CUBLAS, List.of(SearchAttempt.rejected(
-                        SearchStep.BINDING_SETTING, null, "selection failed: " + Failures.describe(e))));
-            }
-        }
     }
 }

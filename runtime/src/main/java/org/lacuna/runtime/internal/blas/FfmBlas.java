@@ -11,8 +11,8 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.lacuna.runtime.data.DType;
-import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.HandleCalls;
+import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -24,16 +24,14 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * ({@code cublasCreate_v2}, {@code cublasSetStream_v2}, ...); {@code cublasGemmEx} has none.
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
-public final class FfmBlas implements BlasBinding {
+public final class FfmBlas extends LibraryHandle implements BlasBinding {
     private final Library library;
     private final MemorySegment handle;
-    private final int version;
-    private boolean closed;
 
     private FfmBlas(Library library, MemorySegment handle, int version) {
+        super("cuBLAS handle", library.description(), version);
         this.library = library;
         this.handle = handle;
-        this.version = version;
     }
 
     /**
@@ -53,20 +51,10 @@ public final class FfmBlas implements BlasBinding {
     }
 
     @Override
-    public String description() {
-        return library.description();
-    }
-
-    @Override
-    public int version() {
-        return version;
-    }
-
-    @Override
     public synchronized void gemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
                                     long a, DType aType, int lda, long b, DType bType, int ldb,
                                     float beta, long c, DType cType, int ldc) {
-        ensureOpen();
+        ensureOpen("cublasGemmEx");
         GemmArguments types = GemmArguments.check(transA, transB, m, n, k, a, aType, lda, b, bType, ldb, c, cType, ldc);
         if (m == 0 || n == 0) {
             return;
@@ -90,18 +78,8 @@ public final class FfmBlas implements BlasBinding {
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void destroy() {
         library.functions().destroy(handle);
-    }
-
-    private void ensureOpen() {
-        if (closed) {
-            throw new ResourceClosedException("cublasGemmEx", "cuBLAS handle");
-        }
     }
 
     /** The bound library: opens handles. */
@@ -113,13 +91,8 @@ public final class FfmBlas implements BlasBinding {
 
         @Override
         public BlasBinding open() {
-            MemorySegment handle = functions.create();
-            try {
-                return new FfmBlas(this, handle, functions.version(handle));
-            } catch (RuntimeException e) {
-                functions.destroy(handle);
-                throw e;
-            }
+            return LibraryHandle.adopt(functions.create(), handle -> new FfmBlas(this, handle,
+                    functions.version(handle)), functions::destroy);
         }
     }
 

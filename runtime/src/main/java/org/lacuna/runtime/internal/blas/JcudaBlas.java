@@ -5,9 +5,9 @@ import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
 import org.lacuna.runtime.data.DType;
-import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
+import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
 import org.lacuna.runtime.internal.nativelib.Sonames;
 
@@ -16,18 +16,14 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * (and its {@code libcublasLt.so.12}) is loaded by absolute path first, so JCublas2 binds to that file.
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
-public final class JcudaBlas implements BlasBinding {
+public final class JcudaBlas extends LibraryHandle implements BlasBinding {
     private static final JcudaSlot<Library> JCUBLAS2 = new JcudaSlot<>("cublas", "JCuda JCublas2");
 
-    private final Library library;
     private final cublasHandle handle;
-    private final int version;
-    private boolean closed;
 
     private JcudaBlas(Library library, cublasHandle handle, int version) {
-        this.library = library;
+        super("cuBLAS handle", library.description(), version);
         this.handle = handle;
-        this.version = version;
     }
 
     /**
@@ -54,20 +50,10 @@ public final class JcudaBlas implements BlasBinding {
     }
 
     @Override
-    public String description() {
-        return library.description();
-    }
-
-    @Override
-    public int version() {
-        return version;
-    }
-
-    @Override
     public synchronized void gemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
                                     long a, DType aType, int lda, long b, DType bType, int ldb,
                                     float beta, long c, DType cType, int ldc) {
-        ensureOpen();
+        ensureOpen("cublasGemmEx");
         GemmArguments types = GemmArguments.check(transA, transB, m, n, k, a, aType, lda, b, bType, ldb, c, cType, ldc);
         if (m == 0 || n == 0) {
             return;
@@ -82,18 +68,8 @@ public final class JcudaBlas implements BlasBinding {
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void destroy() {
         CublasStatus.check("cublasDestroy_v2", JCublas2.cublasDestroy(handle));
-    }
-
-    private void ensureOpen() {
-        if (closed) {
-            throw new ResourceClosedException("cublasGemmEx", "cuBLAS handle");
-        }
     }
 
     /** The bound library: opens handles. */
@@ -105,15 +81,13 @@ public final class JcudaBlas implements BlasBinding {
 
         @Override
         public BlasBinding open() {
-            cublasHandle handle = new cublasHandle();
-            CublasStatus.check("cublasCreate_v2", JCublas2.cublasCreate(handle));
-            int[] version = {0};
-            int status = JCublas2.cublasGetVersion(handle, version);
-            if (status != CublasStatus.SUCCESS) {
-                JCublas2.cublasDestroy(handle);
-                CublasStatus.check("cublasGetVersion_v2", status);
-            }
-            return new JcudaBlas(this, handle, version[0]);
+            cublasHandle created = new cublasHandle();
+            CublasStatus.check("cublasCreate_v2", JCublas2.cublasCreate(created));
+            return LibraryHandle.adopt(created, handle -> {
+                int[] version = {0};
+                CublasStatus.check("cublasGetVersion_v2", JCublas2.cublasGetVersion(handle, version));
+                return new JcudaBlas(this, handle, version[0]);
+            }, JCublas2::cublasDestroy);
         }
     }
 }

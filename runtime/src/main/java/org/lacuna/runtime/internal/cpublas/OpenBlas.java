@@ -27,7 +27,8 @@ import org.lacuna.runtime.internal.nativelib.NativeLoader;
  * <p>
  * OpenBLAS is set to one thread when bound: the CPU backend splits its GEMMs over its own worker threads, and a
  * second pool inside each call would oversubscribe the cores. The downcall is critical with heap access, so Java
- * arrays go to OpenBLAS without a copy (the garbage collector waits for the call, which is one bounded tile).
+ * arrays and the backend's off-heap buffers alike go to OpenBLAS without a copy (the garbage collector waits for the
+ * call, which is one bounded tile).
  */
 @SuppressWarnings("restricted")
 public final class OpenBlas {
@@ -95,13 +96,29 @@ public final class OpenBlas {
      */
     public void sgemm(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
                       boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {
+        requireArray("A", a);
+        requireArray("B", b);
+        requireArray("C", c);
+        sgemm(m, n, k, MemorySegment.ofArray(a), aOffset, lda, MemorySegment.ofArray(b), bOffset, ldb, transposeB,
+                MemorySegment.ofArray(c), cOffset, ldc, accumulate);
+    }
+
+    /**
+     * The same product over fp32 matrices in memory segments, on the heap or off it (the CPU backend's buffers go
+     * to OpenBLAS without a copy); offsets count floats from the segment's start.
+     */
+    public void sgemm(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
+                      int ldb, boolean transposeB, MemorySegment c, long cOffset, int ldc, boolean accumulate) {
         if (m < 0 || n < 0 || k < 0) {
             throw InvalidInputException.argument(CALL, "negative size m=" + m + " n=" + n + " k=" + k);
         }
-        // The downcall hands the arrays to native code unchecked: an index out of range would corrupt the heap.
+        // The downcall hands the memory to native code unchecked: an index out of range would corrupt memory.
         requireMatrix("A", a, aOffset, lda, m, k);
         requireMatrix("B", b, bOffset, ldb, transposeB ? n : k, transposeB ? k : n);
         requireMatrix("C", c, cOffset, ldc, m, n);
+        if (c.isReadOnly()) {
+            throw InvalidInputException.argument(CALL, "C is read-only");
+        }
         if (m == 0 || n == 0) {
             return;
         }
@@ -114,9 +131,15 @@ public final class OpenBlas {
         }
     }
 
-    /** A row-major {@code rows × cols} matrix at {@code offset} with rows {@code ld} apart lies inside {@code array}. */
-    private static void requireMatrix(String name, float[] array, int offset, int ld, int rows, int cols) {
+    private static void requireArray(String name, float[] array) {
         if (array == null) {
+            throw InvalidInputException.argument(CALL, name + " is null");
+        }
+    }
+
+    /** A row-major {@code rows × cols} matrix at float {@code offset} with rows {@code ld} apart lies inside it. */
+    private static void requireMatrix(String name, MemorySegment memory, long offset, int ld, int rows, int cols) {
+        if (memory == null) {
             throw InvalidInputException.argument(CALL, name + " is null");
         }
         if (ld < Math.max(1, cols)) {
@@ -124,14 +147,15 @@ public final class OpenBlas {
                     + " is less than max(1, " + cols + ")");
         }
         long end = rows == 0 || cols == 0 ? offset : offset + (long) (rows - 1) * ld + cols;
-        if (offset < 0 || end > array.length) {
+        long floats = memory.byteSize() / Float.BYTES;
+        if (offset < 0 || end > floats) {
             throw InvalidInputException.argument(CALL, name + " [" + rows + " x " + cols + "] at offset " + offset
-                    + " with rows " + ld + " apart needs " + end + " floats, the array holds " + array.length);
+                    + " with rows " + ld + " apart needs " + end + " floats, the memory holds " + floats);
         }
     }
 
-    private static MemorySegment slice(float[] array, int offset) {
-        return MemorySegment.ofArray(array).asSlice((long) offset * Float.BYTES);
+    private static MemorySegment slice(MemorySegment memory, long offset) {
+        return memory.asSlice(offset * Float.BYTES);
     }
 
     private static String versionOf(LoadedLibrary library) {

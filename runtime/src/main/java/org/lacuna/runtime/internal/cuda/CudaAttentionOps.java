@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
 import java.util.Map;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
@@ -63,25 +62,23 @@ final class CudaAttentionOps implements AttentionOps {
         if (sequences > 0) {
             var select = modules.function("token_select.cu", Map.of("BLOCK",
                     Integer.toString(AttentionTiling.SELECT_THREADS)), "select_tokens");
-            Pointer parameters = Pointer.to(Pointer.to(pointer(scores, call)), Pointer.to(pointer(batch.offsets(), call)),
-                    Pointer.to(pinMask == null ? new CUdeviceptr() : pointer(pinMask, call)),
-                    Pointer.to(new long[] {batch.rows()}), Pointer.to(new int[] {mode}), Pointer.to(new double[] {ratio}),
-                    Pointer.to(new float[] {threshold}), Pointer.to(new int[] {rule.pinnedPrefix()}),
-                    Pointer.to(new int[] {window[0]}), Pointer.to(new int[] {window[1]}), Pointer.to(new int[] {window[2]}),
-                    Pointer.to(pointer(w.keys(), call)), Pointer.to(pointer(w.flags(), call)),
-                    Pointer.to(pointer(w.staged(), call)), Pointer.to(pointer(out.slotOf(), call)),
-                    Pointer.to(pointer(out.keptCounts(), call)), Pointer.to(pointer(w.sequenceNan(), call)),
-                    Pointer.to(pointer(out.keptOffsets(), call)), Pointer.to(pointer(w.counter(), call)),
-                    Pointer.to(pointer(w.status(), call)), Pointer.to(new int[] {capacity}));
+            KernelArguments parameters = new KernelArguments().pointer(pointer(scores, call))
+                    .pointer(pointer(batch.offsets(), call)).pointer(pinMask == null ? null : pointer(pinMask, call))
+                    .i64(batch.rows()).i32(mode).f64(ratio).f32(threshold).i32(rule.pinnedPrefix()).i32(window[0])
+                    .i32(window[1]).i32(window[2]).pointer(pointer(w.keys(), call)).pointer(pointer(w.flags(), call))
+                    .pointer(pointer(w.staged(), call)).pointer(pointer(out.slotOf(), call))
+                    .pointer(pointer(out.keptCounts(), call)).pointer(pointer(w.sequenceNan(), call))
+                    .pointer(pointer(out.keptOffsets(), call)).pointer(pointer(w.counter(), call))
+                    .pointer(pointer(w.status(), call)).i32(capacity);
             modules.launch("select_tokens", select, sequences, AttentionTiling.SELECT_THREADS, 0, stream, parameters);
         }
         var compact = modules.function("token_select.cu", Map.of("BLOCK",
                 Integer.toString(AttentionTiling.SELECT_THREADS)), "compact_selection");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(batch.offsets(), call)), Pointer.to(new long[] {batch.rows()}),
-                Pointer.to(pointer(w.staged(), call)), Pointer.to(pointer(out.keptCounts(), call)),
-                Pointer.to(pointer(out.keptOffsets(), call)), Pointer.to(new int[] {sequences}),
-                Pointer.to(new int[] {capacity}), Pointer.to(pointer(out.keptIndex(), call)),
-                Pointer.to(pointer(out.slotOf(), call)), Pointer.to(pointer(w.status(), call)));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(batch.offsets(), call)).i64(batch.rows())
+                .pointer(pointer(w.staged(), call)).pointer(pointer(out.keptCounts(), call))
+                .pointer(pointer(out.keptOffsets(), call)).i32(sequences).i32(capacity)
+                .pointer(pointer(out.keptIndex(), call)).pointer(pointer(out.slotOf(), call))
+                .pointer(pointer(w.status(), call));
         // At least one CTA, so an empty batch still gets its offsets, padding and status written.
         modules.launch("compact_selection", compact, Math.max(1, sequences), AttentionTiling.ROW_THREADS, 0, stream,
                 parameters);
@@ -100,10 +97,9 @@ final class CudaAttentionOps implements AttentionOps {
         long units = rowBytes / unit;
         int lanes = lanesLog2(units);
         var function = modules.function("gather_scatter.cu", Map.of("UNIT", Integer.toString(unit)), "gather_rows");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(new long[] {x.shape().dim(0)}),
-                Pointer.to(pointer(selection.keptIndex(), call)), Pointer.to(pointer(out, call)),
-                Pointer.to(new long[] {rows}), Pointer.to(new int[] {Math.toIntExact(units)}),
-                Pointer.to(new int[] {lanes}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, call)).i64(x.shape().dim(0))
+                .pointer(pointer(selection.keptIndex(), call)).pointer(pointer(out, call)).i64(rows)
+                .i32(Math.toIntExact(units)).i32(lanes);
         modules.launch("gather_rows", function, rowGrid(rows, lanes), AttentionTiling.ROW_THREADS, 0, stream, parameters);
     }
 
@@ -121,11 +117,10 @@ final class CudaAttentionOps implements AttentionOps {
         long units = rowBytes / unit;
         int lanes = lanesLog2(units);
         var function = modules.function("gather_scatter.cu", Map.of("UNIT", Integer.toString(unit)), "scatter_rows");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(kept, call)), Pointer.to(new long[] {kept.shape().dim(0)}),
-                Pointer.to(pointer(selection.slotOf(), call)),
-                Pointer.to(passThrough == null ? new CUdeviceptr() : pointer(passThrough, call)),
-                Pointer.to(pointer(out, call)), Pointer.to(new long[] {rows}),
-                Pointer.to(new int[] {Math.toIntExact(units)}), Pointer.to(new int[] {lanes}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(kept, call)).i64(kept.shape().dim(0))
+                .pointer(pointer(selection.slotOf(), call))
+                .pointer(passThrough == null ? null : pointer(passThrough, call)).pointer(pointer(out, call)).i64(rows)
+                .i32(Math.toIntExact(units)).i32(lanes);
         modules.launch("scatter_rows", function, rowGrid(rows, lanes), AttentionTiling.ROW_THREADS, 0, stream, parameters);
     }
 
@@ -143,14 +138,10 @@ final class CudaAttentionOps implements AttentionOps {
         modules.allowDynamicShared("flash_attention", function, shared);
         long tiles = AttentionTiling.flashTiles(batch.maxLength());
         float scaleLog2 = (float) (options.scale() / Math.log(2.0));
-        Pointer parameters = Pointer.to(Pointer.to(qkv.q()), Pointer.to(qkv.k()), Pointer.to(qkv.v()),
-                Pointer.to(new int[] {qkv.stride()}), Pointer.to(new int[] {qkv.stride()}),
-                Pointer.to(new int[] {qkv.stride()}), Pointer.to(pointer(out, call)),
-                Pointer.to(new int[] {options.width()}),
-                Pointer.to(logSumExp == null ? new CUdeviceptr() : pointer(logSumExp, call)),
-                Pointer.to(pointer(batch.offsets(), call)), Pointer.to(new int[] {batch.batch()}),
-                Pointer.to(new long[] {batch.rows()}), Pointer.to(new int[] {options.heads()}),
-                Pointer.to(new int[] {(int) tiles}), Pointer.to(new float[] {scaleLog2}));
+        KernelArguments parameters = new KernelArguments().pointer(qkv.q()).pointer(qkv.k()).pointer(qkv.v())
+                .i32(qkv.stride()).i32(qkv.stride()).i32(qkv.stride()).pointer(pointer(out, call)).i32(options.width())
+                .pointer(logSumExp == null ? null : pointer(logSumExp, call)).pointer(pointer(batch.offsets(), call))
+                .i32(batch.batch()).i64(batch.rows()).i32(options.heads()).i32((int) tiles).f32(scaleLog2);
         // One grid row a sequence plus one that zeroes the rows after the last sequence.
         modules.launch("flash_attention", function, tiles * options.heads(), batch.batch() + 1L,
                 AttentionTiling.FLASH_THREADS, shared, stream, parameters);
@@ -169,12 +160,10 @@ final class CudaAttentionOps implements AttentionOps {
         modules.allowDynamicShared("key_attention", function, shared);
         long tiles = AttentionTiling.keyTiles(batch.maxLength());
         float scaleLog2 = (float) (options.scale() / Math.log(2.0));
-        Pointer parameters = Pointer.to(Pointer.to(qkv.q()), Pointer.to(qkv.k()), Pointer.to(new long[] {qkv.stride()}),
-                Pointer.to(new long[] {qkv.stride()}), Pointer.to(pointer(logSumExp, call)),
-                Pointer.to(pointer(batch.offsets(), call)), Pointer.to(new int[] {batch.batch()}),
-                Pointer.to(new long[] {batch.rows()}), Pointer.to(new int[] {options.heads()}),
-                Pointer.to(new float[] {scaleLog2}), Pointer.to(new int[] {options.causal() ? 1 : 0}),
-                Pointer.to(pointer(scores, call)));
+        KernelArguments parameters = new KernelArguments().pointer(qkv.q()).pointer(qkv.k()).i64(qkv.stride())
+                .i64(qkv.stride()).pointer(pointer(logSumExp, call)).pointer(pointer(batch.offsets(), call))
+                .i32(batch.batch()).i64(batch.rows()).i32(options.heads()).f32(scaleLog2).i32(options.causal() ? 1 : 0)
+                .pointer(pointer(scores, call));
         modules.launch("key_attention", function, tiles, batch.batch() + 1L, AttentionTiling.KEY_THREADS, shared,
                 stream, parameters);
     }
@@ -189,10 +178,9 @@ final class CudaAttentionOps implements AttentionOps {
         }
         var function = modules.function("layer_norm.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "layer_norm");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, call)), Pointer.to(pointer(gamma, call)),
-                Pointer.to(beta == null ? new CUdeviceptr() : pointer(beta, call)), Pointer.to(pointer(y, call)),
-                Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}),
-                Pointer.to(new float[] {(float) epsilon}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, call)).pointer(pointer(gamma, call))
+                .pointer(beta == null ? null : pointer(beta, call)).pointer(pointer(y, call)).i64(rows)
+                .i64(x.shape().columns()).f32((float) epsilon);
         modules.launch("layer_norm", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream,
                 parameters);
     }
@@ -207,9 +195,9 @@ final class CudaAttentionOps implements AttentionOps {
         }
         var function = modules.function("residual_add.cu", Map.of("T_IN", a.dtype().kernelName(),
                 "BLOCK", Integer.toString(BLOCK)), "residual_add");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(a, call)), Pointer.to(pointer(b, call)),
-                Pointer.to(pointer(y, call)), Pointer.to(new long[] {count}));
-        modules.launch("residual_add", function, Math.min((count + BLOCK - 1) / BLOCK,
+        KernelArguments parameters = new KernelArguments().pointer(pointer(a, call)).pointer(pointer(b, call))
+                .pointer(pointer(y, call)).i64(count);
+        modules.launch("residual_add", function, LaunchGrid.gridStride(count, BLOCK,
                 (long) multiprocessors * BLOCKS_PER_SM), BLOCK, 0, stream, parameters);
     }
 
@@ -279,7 +267,7 @@ final class CudaAttentionOps implements AttentionOps {
 
     private long rowGrid(long rows, int lanesLog2) {
         long rowsPerBlock = AttentionTiling.ROW_THREADS >> lanesLog2;
-        return Math.max(1, Math.min((rows + rowsPerBlock - 1) / rowsPerBlock, (long) multiprocessors * BLOCKS_PER_SM));
+        return LaunchGrid.gridStrideAtLeastOne(rows, rowsPerBlock, (long) multiprocessors * BLOCKS_PER_SM);
     }
 
     private static long address(DeviceArray array, String call) {

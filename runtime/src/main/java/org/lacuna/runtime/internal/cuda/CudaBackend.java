@@ -12,8 +12,6 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream_flags;
@@ -26,6 +24,7 @@ import org.lacuna.runtime.data.BufferRanges;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.OpSet;
 
@@ -48,34 +47,18 @@ final class CudaBackend implements Backend {
         CUdevice handle = new CUdevice();
         CudaCalls.check("cuDeviceGet", cuDeviceGet(handle, ordinal));
         device = describe(ordinal, handle);
-        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        Closer opened = new Closer("CudaBackend");
         try {
-            context = push(opened, new CudaContext(handle));
+            context = opened.register(new CudaContext(handle));
             CudaCalls.check("cuStreamCreate", cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
-            opened.push(() -> cuStreamDestroy(stream));
-            pool = push(opened, new CachingPool(new CudaAllocator(context)));
-            staging = push(opened, new PinnedStaging(context));
-            modules = push(opened, new KernelModules(context, compiler, device.targetArchitecture()));
-            libraries = push(opened, new CudaLibraries(context));
+            opened.register(() -> cuStreamDestroy(stream));
+            pool = opened.register(new CachingPool(new CudaAllocator(context)));
+            staging = opened.register(new PinnedStaging(context));
+            modules = opened.register(new KernelModules(context, compiler, device.targetArchitecture()));
+            libraries = opened.register(new CudaLibraries(context));
             ops = new CudaOps(modules, stream, device, libraries, pool, staging);
         } catch (RuntimeException e) {
-            closeAll(opened, e);
-            throw e;
-        }
-    }
-
-    private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
-        opened.push(resource);
-        return resource;
-    }
-
-    private static void closeAll(Deque<AutoCloseable> opened, RuntimeException failure) {
-        while (!opened.isEmpty()) {
-            try {
-                opened.pop().close();
-            } catch (Exception suppressed) {
-                failure.addSuppressed(suppressed);
-            }
+            throw opened.closeAfter(e);
         }
     }
 
@@ -183,12 +166,7 @@ final class CudaBackend implements Backend {
         context.makeCurrent();
         // Kernels may still be reading pooled memory: drain the stream before anything is freed.
         cuStreamSynchronize(stream);
-        libraries.close();
-        modules.close();
-        staging.close();
-        pool.close();
-        cuStreamDestroy(stream);
-        context.close();
+        Closer.closeAll("CudaBackend", libraries, modules, staging, pool, () -> cuStreamDestroy(stream), context);
     }
 
     private static CudaBuffer cuda(DeviceBuffer buffer, String call) {

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.data.DeviceArray;
@@ -100,32 +99,26 @@ final class CudaConvolutionOps implements ConvolutionOps {
             Map<String, String> constants = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
             var insert = modules.function("sparseconv_map.cu", constants, "coord_hash_insert");
             modules.launch("coord_hash_insert", insert, gridFor(inputs.size()), MAP_BLOCK, 0, stream,
-                    Pointer.to(Pointer.to(DevicePointer.at(keys)), Pointer.to(new long[] {inputs.size()}),
-                            Pointer.to(DevicePointer.at(slots)), Pointer.to(DevicePointer.at(rows)),
-                            Pointer.to(new long[] {capacity}), Pointer.to(DevicePointer.at(duplicate))));
+                    new KernelArguments().address(keys).i64(inputs.size()).address(slots).address(rows).i64(capacity)
+                            .address(duplicate));
             long outKeys = workspace.upload(outputs.keys());
             long deltas = workspace.upload(geometry.deltas(inputs.tensorStride()));
             long table = workspace.acquire(cells * Integer.BYTES);
             long masks = workspace.acquire((long) outputs.size() * words * Long.BYTES);
             var query = modules.function("sparseconv_map.cu", constants, "coord_map_query");
             modules.launch("coord_map_query", query, gridFor((long) outputs.size() * words), MAP_BLOCK, 0, stream,
-                    Pointer.to(Pointer.to(DevicePointer.at(outKeys)), Pointer.to(new long[] {outputs.size()}),
-                            Pointer.to(DevicePointer.at(slots)), Pointer.to(DevicePointer.at(rows)),
-                            Pointer.to(new long[] {capacity}), Pointer.to(DevicePointer.at(deltas)),
-                            Pointer.to(new int[] {volume}), Pointer.to(new int[] {words}),
-                            Pointer.to(DevicePointer.at(table)), Pointer.to(DevicePointer.at(masks))));
+                    new KernelArguments().address(outKeys).i64(outputs.size()).address(slots).address(rows)
+                            .i64(capacity).address(deltas).i32(volume).i32(words).address(table).address(masks));
             int[] repeated = workspace.downloadInts(duplicate, 1);
             if (repeated[0] != 0) {
                 throw InvalidInputException.argument(call, "duplicate coordinate at input row " + (repeated[0] - 1));
             }
-            long chunks = (outputs.size() + MAP_BLOCK - 1) / MAP_BLOCK;
+            long chunks = LaunchGrid.blocks(outputs.size(), MAP_BLOCK);
             int chunkCells = Math.toIntExact(chunks * volume);
             long chunkCounts = workspace.acquire((long) chunkCells * Integer.BYTES);
             var count = modules.function("sparseconv_map.cu", constants, "coord_map_chunk_counts");
-            Pointer tableArguments = Pointer.to(DevicePointer.at(table));
             modules.launch("coord_map_chunk_counts", count, chunks, volume, MAP_BLOCK, 0, stream,
-                    Pointer.to(tableArguments, Pointer.to(new long[] {outputs.size()}), Pointer.to(new int[] {volume}),
-                            Pointer.to(DevicePointer.at(chunkCounts))));
+                    new KernelArguments().address(table).i64(outputs.size()).i32(volume).address(chunkCounts));
             int[] perChunk = workspace.downloadInts(chunkCounts, chunkCells);
             long[] chunkStart = new long[chunkCells];
             long[] pairStart = new long[volume + 1];
@@ -143,9 +136,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
             long pairOutputs = workspace.acquire((long) total * Integer.BYTES);
             var place = modules.function("sparseconv_map.cu", constants, "coord_map_pairs");
             modules.launch("coord_map_pairs", place, chunks, volume, MAP_BLOCK, 0, stream,
-                    Pointer.to(tableArguments, Pointer.to(new long[] {outputs.size()}), Pointer.to(new int[] {volume}),
-                            Pointer.to(DevicePointer.at(workspace.upload(chunkStart))),
-                            Pointer.to(DevicePointer.at(pairInputs)), Pointer.to(DevicePointer.at(pairOutputs))));
+                    new KernelArguments().address(table).i64(outputs.size()).i32(volume)
+                            .address(workspace.upload(chunkStart)).address(pairInputs).address(pairOutputs));
             return new MapTables(volume, workspace.downloadInts(table, (int) cells),
                     workspace.downloadLongs(masks, Math.multiplyExact(outputs.size(), words)), pairStart,
                     workspace.downloadInts(pairInputs, total), workspace.downloadInts(pairOutputs, total));
@@ -158,7 +150,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
     }
 
     private long gridFor(long work) {
-        return Math.max(1, Math.min((work + MAP_BLOCK - 1) / MAP_BLOCK, (long) multiprocessors * 8));
+        return LaunchGrid.gridStrideAtLeastOne(work, MAP_BLOCK, (long) multiprocessors * 8);
     }
 
     private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
@@ -175,20 +167,16 @@ final class CudaConvolutionOps implements ConvolutionOps {
         long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
         var function = modules.function("sparseconv_implicit_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName()), "sparseconv_implicit_gemm");
-        long tiles = (map.outputCount() + TILE_ROWS - 1) / TILE_ROWS;
-        long channelTiles = (out + TILE_CHANNELS - 1) / TILE_CHANNELS;
+        long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
+        long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
         for (int group = 0; group + 1 < bounds.length; group++) {
             long rows = workspace.upload(statistics.sortedRows(bounds[group], bounds[group + 1]));
             boolean last = group + 2 == bounds.length;
-            Pointer parameters = Pointer.to(Pointer.to(pointer(x)), Pointer.to(pointer(weights)),
-                    Pointer.to(DevicePointer.at(neighbours)), Pointer.to(DevicePointer.at(masks)),
-                    Pointer.to(DevicePointer.at(rows)), Pointer.to(new long[] {map.outputCount()}),
-                    Pointer.to(new int[] {in}), Pointer.to(new int[] {out}), Pointer.to(new int[] {volume}),
-                    Pointer.to(new int[] {map.maskWords()}), Pointer.to(new int[] {bounds[group]}),
-                    Pointer.to(new int[] {bounds[group + 1]}), Pointer.to(new int[] {group > 0 ? 1 : 0}),
-                    Pointer.to(new int[] {last ? 1 : 0}),
-                    Pointer.to(split ? DevicePointer.at(partial) : new CUdeviceptr()),
-                    Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias)), Pointer.to(pointer(y)));
+            KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
+                    .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
+                    .i32(volume).i32(map.maskWords()).i32(bounds[group]).i32(bounds[group + 1]).i32(group > 0 ? 1 : 0)
+                    .i32(last ? 1 : 0).pointer(split ? DevicePointer.at(partial) : null)
+                    .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y));
             modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0, stream,
                     parameters);
         }
@@ -208,27 +196,24 @@ final class CudaConvolutionOps implements ConvolutionOps {
             long outputs = workspace.upload(map.pairOutputs());
             var function = modules.function("sparseconv_gather_scatter.cu", Map.of("T_IN", x.dtype().kernelName()),
                     "sparseconv_gather_scatter");
-            long channelTiles = (out + TILE_CHANNELS - 1) / TILE_CHANNELS;
+            long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
             for (int[] group : offsetGroups(map)) {
                 long largest = map.pairCount(group[0]);
                 long offsets = workspace.upload(group);
-                Pointer parameters = Pointer.to(Pointer.to(pointer(x)), Pointer.to(pointer(weights)),
-                        Pointer.to(DevicePointer.at(starts)), Pointer.to(DevicePointer.at(inputs)),
-                        Pointer.to(DevicePointer.at(outputs)), Pointer.to(DevicePointer.at(offsets)),
-                        Pointer.to(DevicePointer.at(accumulator)), Pointer.to(new int[] {in}),
-                        Pointer.to(new int[] {out}));
+                KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
+                        .address(starts).address(inputs).address(outputs).address(offsets).address(accumulator).i32(in)
+                        .i32(out);
                 modules.launch("sparseconv_gather_scatter", function,
-                        (largest + SCATTER_PAIRS - 1) / SCATTER_PAIRS * channelTiles, group.length, SCATTER_THREADS,
+                        LaunchGrid.blocks(largest, SCATTER_PAIRS) * channelTiles, group.length, SCATTER_THREADS,
                         0, stream, parameters);
             }
         }
         var finish = modules.function("sparseconv_finish.cu", Map.of("T_OUT", y.dtype().kernelName(),
                 "ACT", activation.kernelName(), "BLOCK", Integer.toString(FINISH_BLOCK)), "sparseconv_finish");
         long elements = (long) map.outputCount() * out;
-        Pointer parameters = Pointer.to(Pointer.to(DevicePointer.at(accumulator)),
-                Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias)), Pointer.to(pointer(y)),
-                Pointer.to(new long[] {map.outputCount()}), Pointer.to(new int[] {out}));
-        modules.launch("sparseconv_finish", finish, Math.min((elements + FINISH_BLOCK - 1) / FINISH_BLOCK,
+        KernelArguments parameters = new KernelArguments().address(accumulator)
+                .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y)).i64(map.outputCount()).i32(out);
+        modules.launch("sparseconv_finish", finish, LaunchGrid.gridStride(elements, FINISH_BLOCK,
                 (long) multiprocessors * 8), FINISH_BLOCK, 0, stream, parameters);
     }
 

@@ -1,9 +1,11 @@
 package org.lacuna.runtime.internal.cuda;
 
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.blas.BlasBinding;
 import org.lacuna.runtime.internal.blas.BlasBindings;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
 import org.lacuna.runtime.internal.sparse.SparseBindings;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * The cuBLAS and cuSPARSE handles of one backend, created on first use in its context (a backend that never runs a
@@ -41,7 +43,7 @@ final class CudaLibraries implements AutoCloseable {
 
     private void checkOpen() {
         if (closed) {
-            throw new org.lacuna.runtime.error.ResourceClosedException("CudaLibraries", "CUDA library handles");
+            throw new ResourceClosedException("CudaLibraries", "CUDA library handles");
         }
     }
 
@@ -52,23 +54,6 @@ final class CudaLibraries implements AutoCloseable {
         }
         closed = true;
         context.makeCurrent();
-        RuntimeException failure = null;
-        for (AutoCloseable handle : new AutoCloseable[] {blas, sparse}) {
-            if (handle == null) {
-                continue;
-            }
-            try {
-                handle.close();
-            } catch (Exception e) {
-                if (failure == null) {
-                    failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Closer.closeAll("CudaLibraries", blas, sparse);
     }
 }

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
 import java.util.Map;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
@@ -59,9 +58,8 @@ final class CudaOps implements OpSet {
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(), "BLOCK", Integer.toString(BLOCK)),
                 "bias_activation");
         CUdeviceptr biasPointer = bias == null ? new CUdeviceptr() : pointer(bias, "biasActivation");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "biasActivation")), Pointer.to(biasPointer),
-                Pointer.to(pointer(y, "biasActivation")), Pointer.to(new long[] {x.shape().rows()}),
-                Pointer.to(new long[] {x.shape().columns()}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "biasActivation")).pointer(biasPointer)
+                .pointer(pointer(y, "biasActivation")).i64(x.shape().rows()).i64(x.shape().columns());
         modules.launch("bias_activation", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
@@ -74,8 +72,8 @@ final class CudaOps implements OpSet {
         }
         var function = modules.function("cast.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "cast");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "cast")), Pointer.to(pointer(y, "cast")),
-                Pointer.to(new long[] {count}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "cast")).pointer(pointer(y, "cast"))
+                .i64(count);
         modules.launch("cast", function, gridFor(count), BLOCK, 0, stream, parameters);
     }
 
@@ -88,8 +86,8 @@ final class CudaOps implements OpSet {
         }
         var function = modules.function("row_reduce.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "OP", reduction.kernelName(), "BLOCK", Integer.toString(BLOCK)), "row_reduce");
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "rowReduce")), Pointer.to(pointer(out, "rowReduce")),
-                Pointer.to(new long[] {rows}), Pointer.to(new long[] {x.shape().columns()}));
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "rowReduce"))
+                .pointer(pointer(out, "rowReduce")).i64(rows).i64(x.shape().columns());
         modules.launch("row_reduce", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream, parameters);
     }
 
@@ -121,13 +119,11 @@ final class CudaOps implements OpSet {
         var function = modules.function(kernel + ".cu", constants, kernel);
         int shared = SparseGemmTiling.sharedBytes(blockN);
         modules.allowDynamicShared(kernel, function, shared);
-        Pointer parameters = Pointer.to(Pointer.to(pointer(x, "linearTwoFour")),
-                Pointer.to(pointer(w.values(), "linearTwoFour")), Pointer.to(pointer(w.metadata(), "linearTwoFour")),
-                Pointer.to(bias == null ? new CUdeviceptr() : pointer(bias, "linearTwoFour")),
-                Pointer.to(pointer(y, "linearTwoFour")), Pointer.to(new int[] {(int) tokens}),
-                Pointer.to(new int[] {w.out()}), Pointer.to(new int[] {w.in()}), Pointer.to(new int[] {w.paddedOut()}),
-                Pointer.to(new int[] {w.paddedIn()}));
-        modules.launch(kernel, function, (tokens + blockN - 1) / blockN,
+        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "linearTwoFour"))
+                .pointer(pointer(w.values(), "linearTwoFour")).pointer(pointer(w.metadata(), "linearTwoFour"))
+                .pointer(bias == null ? null : pointer(bias, "linearTwoFour")).pointer(pointer(y, "linearTwoFour"))
+                .i32((int) tokens).i32(w.out()).i32(w.in()).i32(w.paddedOut()).i32(w.paddedIn());
+        modules.launch(kernel, function, LaunchGrid.blocks(tokens, blockN),
                 w.paddedOut() / SparseGemmTiling.BLOCK_M, SparseGemmTiling.THREADS, shared, stream, parameters);
     }
 
@@ -212,7 +208,7 @@ final class CudaOps implements OpSet {
     }
 
     private long gridFor(long elements) {
-        return Math.min((elements + BLOCK - 1) / BLOCK, (long) multiprocessors * BLOCKS_PER_SM);
+        return LaunchGrid.gridStride(elements, BLOCK, (long) multiprocessors * BLOCKS_PER_SM);
     }
 
     private static CUdeviceptr pointer(DeviceArray array, String call) {

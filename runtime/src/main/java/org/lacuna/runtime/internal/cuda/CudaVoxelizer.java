@@ -5,7 +5,6 @@ import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
-import jcuda.Pointer;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
@@ -77,9 +76,9 @@ final class CudaVoxelizer implements Voxelizer {
 
             long keys = workspace.acquire((long) n * Long.BYTES);
             long bad = workspace.upload(new int[] {Integer.MAX_VALUE});
-            launch("voxel_keys", n, ptr(xs), ptr(ys), ptr(zs), ptr(batches), Pointer.to(new long[] {n}),
-                    Pointer.to(new double[] {voxelization.sizeX()}), Pointer.to(new double[] {voxelization.sizeY()}),
-                    Pointer.to(new double[] {voxelization.sizeZ()}), ptr(keys), ptr(bad));
+            launch("voxel_keys", n, new KernelArguments().address(xs).address(ys).address(zs).address(batches).i64(n)
+                    .f64(voxelization.sizeX()).f64(voxelization.sizeY()).f64(voxelization.sizeZ()).address(keys)
+                    .address(bad));
             int firstBad = workspace.downloadInts(bad, 1)[0];
             if (firstBad != Integer.MAX_VALUE) {
                 throw VoxelizationErrors.invalidPoint(cloud, firstBad, voxelization);
@@ -92,14 +91,14 @@ final class CudaVoxelizer implements Voxelizer {
             memset(slots, (byte) 0xFF, capacity * Long.BYTES);
             memset(slotCount, (byte) 0, capacity * Integer.BYTES);
             memset(slotFirst, (byte) 0xFF, capacity * Integer.BYTES);
-            launch("voxel_insert", n, ptr(keys), Pointer.to(new long[] {n}), ptr(slots),
-                    Pointer.to(new long[] {capacity}), ptr(pointSlot), ptr(slotCount), ptr(slotFirst));
+            launch("voxel_insert", n, new KernelArguments().address(keys).i64(n).address(slots).i64(capacity)
+                    .address(pointSlot).address(slotCount).address(slotFirst));
 
             long counter = workspace.upload(new int[] {0});
             long outKeys = workspace.acquire((long) n * Long.BYTES);
             long outSlots = workspace.acquire((long) n * Long.BYTES);
-            launch("voxel_compact", capacity, ptr(slots), Pointer.to(new long[] {capacity}), ptr(counter),
-                    ptr(outKeys), ptr(outSlots));
+            launch("voxel_compact", capacity, new KernelArguments().address(slots).i64(capacity).address(counter)
+                    .address(outKeys).address(outSlots));
             int m = workspace.downloadInts(counter, 1)[0];
             long[] distinct = workspace.downloadLongs(outKeys, m);
 
@@ -122,20 +121,19 @@ final class CudaVoxelizer implements Voxelizer {
             long slotRank = workspace.acquire(capacity * Integer.BYTES);
             long voxelCount = workspace.acquire((long) m * Integer.BYTES);
             long voxelFirst = workspace.acquire((long) m * Integer.BYTES);
-            launch("voxel_rank", m, ptr(outSlots), ptr(workspace.upload(ranks)), Pointer.to(new long[] {m}),
-                    ptr(slotCount), ptr(slotFirst), ptr(slotRank), ptr(voxelCount), ptr(voxelFirst));
+            launch("voxel_rank", m, new KernelArguments().address(outSlots).address(workspace.upload(ranks)).i64(m)
+                    .address(slotCount).address(slotFirst).address(slotRank).address(voxelCount).address(voxelFirst));
             long pointVoxel = workspace.acquire((long) n * Integer.BYTES);
-            launch("voxel_point_voxel", n, ptr(pointSlot), Pointer.to(new long[] {n}), ptr(slotRank),
-                    ptr(pointVoxel));
+            launch("voxel_point_voxel", n, new KernelArguments().address(pointSlot).i64(n).address(slotRank)
+                    .address(pointVoxel));
             int[] counts = workspace.downloadInts(voxelCount, m);
             int[] pointToVoxel = workspace.downloadInts(pointVoxel, n);
 
             long positions = workspace.acquire(3L * m * Float.BYTES);
             long outChannels = workspace.acquire((long) c * m * Float.BYTES);
             if (voxelization.reduction() == VoxelReduction.FIRST) {
-                launch("voxel_first", m, ptr(voxelFirst), Pointer.to(new long[] {m}), ptr(xs), ptr(ys), ptr(zs),
-                        ptr(channels), Pointer.to(new int[] {c}), Pointer.to(new long[] {n}), ptr(positions),
-                        ptr(outChannels));
+                launch("voxel_first", m, new KernelArguments().address(voxelFirst).i64(m).address(xs).address(ys)
+                        .address(zs).address(channels).i32(c).i64(n).address(positions).address(outChannels));
             } else {
                 long[] start = new long[m + 1];
                 int largest = 0;
@@ -150,11 +148,11 @@ final class CudaVoxelizer implements Voxelizer {
                     long members = workspace.acquire((long) n * Integer.BYTES);
                     sorted = workspace.acquire((long) n * Integer.BYTES);
                     memset(fill, (byte) 0, (long) m * Integer.BYTES);
-                    launch("voxel_bucket", n, ptr(pointVoxel), Pointer.to(new long[] {n}), ptr(startDevice),
-                            ptr(fill), ptr(members));
+                    launch("voxel_bucket", n, new KernelArguments().address(pointVoxel).i64(n).address(startDevice)
+                            .address(fill).address(members));
                     // One warp per voxel: 32 × m threads' worth of blocks.
-                    launch("voxel_bucket_sort", 32L * m, ptr(members), ptr(startDevice), Pointer.to(new long[] {m}),
-                            ptr(sorted));
+                    launch("voxel_bucket_sort", 32L * m, new KernelArguments().address(members).address(startDevice)
+                            .i64(m).address(sorted));
                 } else {
                     // A linear, stable counting pass: the lists in input order by construction.
                     int[] members = new int[n];
@@ -165,9 +163,9 @@ final class CudaVoxelizer implements Voxelizer {
                     }
                     sorted = workspace.upload(members);
                 }
-                launch("voxel_mean", m, ptr(sorted), ptr(startDevice), Pointer.to(new long[] {m}), ptr(xs), ptr(ys),
-                        ptr(zs), ptr(channels), Pointer.to(new int[] {c}), Pointer.to(new long[] {n}),
-                        ptr(positions), ptr(outChannels));
+                launch("voxel_mean", m, new KernelArguments().address(sorted).address(startDevice).i64(m).address(xs)
+                        .address(ys).address(zs).address(channels).i32(c).i64(n).address(positions)
+                        .address(outChannels));
             }
             float[] positionHost = workspace.downloadFloats(positions, 3 * m);
             float[] channelOut = workspace.downloadFloats(outChannels, c * m);
@@ -176,18 +174,15 @@ final class CudaVoxelizer implements Voxelizer {
         }
     }
 
-    private void launch(String entry, long work, Pointer... arguments) {
+    private void launch(String entry, long work, KernelArguments arguments) {
         var function = modules.function(FILE, constants, entry);
-        long grid = Math.max(1, Math.min((work + BLOCK - 1) / BLOCK, (long) multiprocessors * 8));
-        modules.launch(entry, function, grid, BLOCK, 0, stream, Pointer.to(arguments));
+        long grid = LaunchGrid.gridStrideAtLeastOne(work, BLOCK, (long) multiprocessors * 8);
+        modules.launch(entry, function, grid, BLOCK, 0, stream, arguments);
     }
 
     private void memset(long address, byte value, long bytes) {
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), value, bytes, stream));
     }
 
-    private static Pointer ptr(long address) {
-        return Pointer.to(DevicePointer.at(address));
-    }
 
 }

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
@@ -21,6 +20,7 @@ import org.lacuna.runtime.backend.LacunaConfig;
 import org.lacuna.runtime.compile.CompileRequest;
 import org.lacuna.runtime.compile.CompiledKernel;
 import org.lacuna.runtime.compile.KernelCompiler;
+import org.lacuna.runtime.error.NotSupportedException;
 
 /**
  * Loaded kernels of one backend: compiles (or finds in the cache) each specialisation once for the device's exact
@@ -45,7 +45,7 @@ final class KernelModules implements AutoCloseable {
     CUfunction function(String file, Map<String, String> constants, String entry) {
         var source = KernelSources.shipped().kernel(file);
         if (!source.supports(architecture)) {
-            throw new org.lacuna.runtime.error.NotSupportedException("KernelModules.function", file + " runs on "
+            throw new NotSupportedException("KernelModules.function", file + " runs on "
                     + source.architectures() + " only, not on this " + architecture + " device");
         }
         CompileRequest request = new CompileRequest(source, constants, architecture);
@@ -79,22 +79,22 @@ final class KernelModules implements AutoCloseable {
 
     /** Launches on {@code stream}; with {@code lacuna.syncLaunches} it also waits, so faults name this kernel. */
     void launch(String kernelName, CUfunction function, long gridX, int block, int sharedBytes, CUstream stream,
-                Pointer parameters) {
+                KernelArguments parameters) {
         launch(kernelName, function, gridX, 1, block, sharedBytes, stream, parameters);
     }
 
     void launch(String kernelName, CUfunction function, long gridX, long gridY, int block, int sharedBytes,
-                CUstream stream, Pointer parameters) {
+                CUstream stream, KernelArguments parameters) {
         if (gridX <= 0 || gridY <= 0) {
             return;
         }
         if (gridX > Integer.MAX_VALUE || gridY > 65_535) {
-            throw new org.lacuna.runtime.error.NotSupportedException("cuLaunchKernel", kernelName + ": grid " + gridX + "x"
+            throw new NotSupportedException("cuLaunchKernel", kernelName + ": grid " + gridX + "x"
                     + gridY + " exceeds the device's limits (2^31-1 x 65535)");
         }
         context.makeCurrent();
         CudaCalls.check("cuLaunchKernel", cuLaunchKernel(function, (int) gridX, (int) gridY, 1, block, 1, 1,
-                sharedBytes, stream, parameters, null), kernelName);
+                sharedBytes, stream, parameters.pack(kernelName), null), kernelName);
         if (LacunaConfig.syncLaunches()) {
             CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream), kernelName);
         }

@@ -1,14 +1,11 @@
 package org.lacuna.runtime.internal.nvrtc;
 
-import java.util.List;
 import java.util.Optional;
-import org.lacuna.runtime.internal.nativelib.Failures;
+import org.lacuna.runtime.internal.nativelib.LibraryChoice;
 import org.lacuna.runtime.internal.nativelib.LibrarySpec;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
-import org.lacuna.runtime.internal.nativelib.SearchAttempt;
 import org.lacuna.runtime.internal.nativelib.SearchEnvironment;
 import org.lacuna.runtime.internal.nativelib.SearchResult;
-import org.lacuna.runtime.internal.nativelib.SearchStep;
 
 /**
  * The NVRTC binding of this JVM, chosen once (see {@link NvrtcSelector} for the order) from the real properties and
@@ -16,6 +13,9 @@ import org.lacuna.runtime.internal.nativelib.SearchStep;
  * memoised too, so every caller gets the same complete list of what was tried.
  */
 public final class NvrtcBindings {
+    private static final LibraryChoice<NvrtcBinding> CHOICE = new LibraryChoice<>(LibrarySpec.NVRTC,
+            () -> new NvrtcSelector(SearchEnvironment.system()).select());
+
     private NvrtcBindings() {
     }
 
@@ -25,35 +25,21 @@ public final class NvrtcBindings {
      * @throws org.lacuna.runtime.error.LibraryLoadException whose message lists every place tried and why it failed
      */
     public static NvrtcBinding get() {
-        return Choice.RESULT.orElseThrow();
+        return CHOICE.get();
     }
 
     /** The binding that serves, or empty; never throws. */
     public static Optional<NvrtcBinding> find() {
-        return Choice.RESULT.value();
+        return CHOICE.find();
     }
 
     /** For {@code lacuna info}: which binding serves and why the other places did not. Never throws. */
     public static NativeLibraryReport report() {
-        return Choice.RESULT.report(NvrtcBinding::description);
+        return CHOICE.report(NvrtcBinding::description);
     }
 
     /** The full selection outcome, attempts included. */
     public static SearchResult<NvrtcBinding> selection() {
-        return Choice.RESULT;
-    }
-
-    private static final class Choice {
-        static final SearchResult<NvrtcBinding> RESULT = choose();
-
-        private static SearchResult<NvrtcBinding> choose() {
-            try {
-                return new NvrtcSelector(SearchEnvironment.system()).select();
-            } catch (RuntimeException | LinkageError e) {
-                // A class initialiser must not fail: the failure becomes the memoised answer.
-                return SearchResult.notFound(LibrarySpec.NVRTC, List.of(SearchAttempt.rejected(
-                        SearchStep.BINDING_SETTING, null, "selection failed: " + Failures.describe(e))));
-            }
-        }
+        return CHOICE.result();
     }
 }

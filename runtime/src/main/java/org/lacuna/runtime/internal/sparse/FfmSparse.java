@@ -14,6 +14,7 @@ import java.util.OptionalInt;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.HandleCalls;
+import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
@@ -24,16 +25,14 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * cannot link against) or any other soname. One instance owns one handle; calls on it are serialised because a
  * handle's stream is part of its state. Matrix descriptors live only for one call and are destroyed on every path.
  */
-public final class FfmSparse implements SparseBinding {
+public final class FfmSparse extends LibraryHandle implements SparseBinding {
     private final Library library;
     private final MemorySegment handle;
-    private final int version;
-    private boolean closed;
 
     private FfmSparse(Library library, MemorySegment handle, int version) {
+        super("cuSPARSE handle", library.description(), version);
         this.library = library;
         this.handle = handle;
-        this.version = version;
     }
 
     /**
@@ -53,21 +52,11 @@ public final class FfmSparse implements SparseBinding {
     }
 
     @Override
-    public String description() {
-        return library.description();
-    }
-
-    @Override
-    public int version() {
-        return version;
-    }
-
-    @Override
     public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
                                      long rowOffsets, long columnIndices, long values, DType valueType,
                                      long b, DType bType, long c, DType cType, DenseOrder order,
                                      float alpha, float beta, DeviceScratch scratch) {
-        ensureOpen();
+        ensureOpen("cusparseSpMM");
         SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
                 b, bType, c, cType, scratch);
         if (m == 0 || n == 0) {
@@ -101,18 +90,8 @@ public final class FfmSparse implements SparseBinding {
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void destroy() {
         library.functions().destroyHandle(handle);
-    }
-
-    private void ensureOpen() {
-        if (closed) {
-            throw new ResourceClosedException("cusparseSpMM", "cuSPARSE handle");
-        }
     }
 
     /** The bound library: opens handles. */
@@ -124,13 +103,8 @@ public final class FfmSparse implements SparseBinding {
 
         @Override
         public SparseBinding open() {
-            MemorySegment handle = functions.createHandle();
-            try {
-                return new FfmSparse(this, handle, functions.version(handle));
-            } catch (RuntimeException e) {
-                functions.destroyHandle(handle);
-                throw e;
-            }
+            return LibraryHandle.adopt(functions.createHandle(), handle -> new FfmSparse(this, handle,
+                    functions.version(handle)), functions::destroyHandle);
         }
     }
 

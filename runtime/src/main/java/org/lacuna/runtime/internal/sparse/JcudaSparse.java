@@ -10,6 +10,7 @@ import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
+import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
 import org.lacuna.runtime.internal.nativelib.Sonames;
 
@@ -19,18 +20,14 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * to that file. One instance owns one handle; calls on it are serialised because a handle's stream is part of its
  * state. Matrix descriptors live only for one call and are destroyed on every path.
  */
-public final class JcudaSparse implements SparseBinding {
+public final class JcudaSparse extends LibraryHandle implements SparseBinding {
     private static final JcudaSlot<Library> JCUSPARSE = new JcudaSlot<>("cusparse", "JCuda JCusparse");
 
-    private final Library library;
     private final cusparseHandle handle;
-    private final int version;
-    private boolean closed;
 
     private JcudaSparse(Library library, cusparseHandle handle, int version) {
-        this.library = library;
+        super("cuSPARSE handle", library.description(), version);
         this.handle = handle;
-        this.version = version;
     }
 
     /**
@@ -58,21 +55,11 @@ public final class JcudaSparse implements SparseBinding {
     }
 
     @Override
-    public String description() {
-        return library.description();
-    }
-
-    @Override
-    public int version() {
-        return version;
-    }
-
-    @Override
     public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
                                      long rowOffsets, long columnIndices, long values, DType valueType,
                                      long b, DType bType, long c, DType cType, DenseOrder order,
                                      float alpha, float beta, DeviceScratch scratch) {
-        ensureOpen();
+        ensureOpen("cusparseSpMM");
         SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
                 b, bType, c, cType, scratch);
         if (m == 0 || n == 0) {
@@ -99,18 +86,8 @@ public final class JcudaSparse implements SparseBinding {
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void destroy() {
         CusparseStatus.check("cusparseDestroy", JCusparse.cusparseDestroy(handle));
-    }
-
-    private void ensureOpen() {
-        if (closed) {
-            throw new ResourceClosedException("cusparseSpMM", "cuSPARSE handle");
-        }
     }
 
     /** The bound library: opens handles. */
@@ -122,15 +99,13 @@ public final class JcudaSparse implements SparseBinding {
 
         @Override
         public SparseBinding open() {
-            cusparseHandle handle = new cusparseHandle();
-            CusparseStatus.check("cusparseCreate", JCusparse.cusparseCreate(handle));
-            int[] version = {0};
-            int status = JCusparse.cusparseGetVersion(handle, version);
-            if (status != CusparseStatus.SUCCESS) {
-                JCusparse.cusparseDestroy(handle);
-                CusparseStatus.check("cusparseGetVersion", status);
-            }
-            return new JcudaSparse(this, handle, version[0]);
+            cusparseHandle created = new cusparseHandle();
+            CusparseStatus.check("cusparseCreate", JCusparse.cusparseCreate(created));
+            return LibraryHandle.adopt(created, handle -> {
+                int[] version = {0};
+                CusparseStatus.check("cusparseGetVersion", JCusparse.cusparseGetVersion(handle, version));
+                return new JcudaSparse(this, handle, version[0]);
+            }, JCusparse::cusparseDestroy);
         }
     }
 

@@ -1,14 +1,11 @@
 package org.lacuna.runtime.internal.sparse;
 
-import java.util.List;
 import org.lacuna.runtime.internal.nativelib.BindingSelector;
-import org.lacuna.runtime.internal.nativelib.Failures;
+import org.lacuna.runtime.internal.nativelib.LibraryChoice;
 import org.lacuna.runtime.internal.nativelib.LibrarySpec;
 import org.lacuna.runtime.internal.nativelib.NativeLibraryReport;
-import org.lacuna.runtime.internal.nativelib.SearchAttempt;
 import org.lacuna.runtime.internal.nativelib.SearchEnvironment;
 import org.lacuna.runtime.internal.nativelib.SearchResult;
-import org.lacuna.runtime.internal.nativelib.SearchStep;
 
 /**
  * The cuSPARSE library of this JVM, chosen once: the first place of the library search that holds a loadable
@@ -17,6 +14,9 @@ import org.lacuna.runtime.internal.nativelib.SearchStep;
  * creates no handle, so {@link #report()} works without a GPU.
  */
 public final class SparseBindings {
+    private static final LibraryChoice<SparseLibrary> CHOICE = new LibraryChoice<>(LibrarySpec.CUSPARSE,
+            () -> select(SearchEnvironment.system()));
+
     private SparseBindings() {
     }
 
@@ -27,12 +27,12 @@ public final class SparseBindings {
      * @throws org.lacuna.runtime.error.CudaException when cusparseCreate fails (no GPU, no context)
      */
     public static SparseBinding open() {
-        return Choice.RESULT.orElseThrow().open();
+        return CHOICE.get().open();
     }
 
     /** Which library would serve and why the other places did not; loads no GPU state. Never throws. */
     public static NativeLibraryReport report() {
-        return Choice.RESULT.report(SparseLibrary::description);
+        return CHOICE.report(SparseLibrary::description);
     }
 
     /** Same as {@link #report()}. */
@@ -46,19 +46,5 @@ public final class SparseBindings {
                 candidate -> JcudaSparse.bind(candidate.file()),
                 candidate -> FfmSparse.bind(candidate.file()))
                 .select(environment);
-    }
-
-    private static final class Choice {
-        static final SearchResult<SparseLibrary> RESULT = choose();
-
-        private static SearchResult<SparseLibrary> choose() {
-            try {
-                return select(SearchEnvironment.system());
-            } catch (RuntimeException | LinkageError e) {
-                // A class initialiser must not fail: the failure becomes the memoised answer.
-                return SearchResult.notFound(LibrarySpec.CUSPARSE, List.of(SearchAttempt.rejected(
-                        SearchStep.BINDING_SETTING, null, "selection failed: " + Failures.describe(e))));
-            }
-        }
     }
 }

@@ -12,27 +12,34 @@ import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.data.Shape;
 
 /**
- * The serving forms of sparse weights (fp32 values, decoded positions), made on first use of a weight and kept while
- * its buffers stay open, so a layer pays the conversion once, as it pays the upload once.
+ * The serving forms of weights (a dense weight widened to fp32; a sparse weight's fp32 values and decoded positions),
+ * made on first use of a weight and kept while its buffers stay open and unchanged, so a layer pays the conversion
+ * once, as it pays the upload once.
  *
- * <p>A weight is known by the identity of its buffers and the offsets, types and shapes of its arrays. Weights are
- * built once at load time and never rewritten in place; a buffer that is closed drops its entries, and the map holds
- * buffers weakly, so forgotten weights do not stay reachable through it.
+ * <p>A weight is known by the identity of its buffers, the offsets, types and shapes of its arrays, and each buffer's
+ * {@link CpuBuffer#generation}: an upload, a fill or an op that may write the buffer moves it, and the next lookup
+ * converts afresh. The conversion must therefore read through {@link CpuBuffer#readSegment}. A buffer that is closed
+ * drops its entries, and the map holds buffers weakly, so forgotten weights do not stay reachable through it.
  */
-final class SparseWeightCache {
+final class WeightFormCache {
     private final Map<DeviceBuffer, List<Entry>> entries = new WeakHashMap<>();
 
     /** The cached form for these arrays, or the one {@code convert} makes (and which is then kept). */
     synchronized <T> T get(Class<T> type, int out, int in, Supplier<T> convert, DeviceArray... arrays) {
         DeviceBuffer key = arrays[0].buffer();
-        for (Entry entry : entries.getOrDefault(key, List.of())) {
-            if (type.isInstance(entry.form) && entry.out == out && entry.in == in && entry.matches(arrays)) {
-                return type.cast(entry.form);
+        List<Entry> list = entries.get(key);
+        if (list != null) {
+            for (Entry entry : list) {
+                if (type.isInstance(entry.form) && entry.out == out && entry.in == in && entry.matches(arrays)) {
+                    return type.cast(entry.form);
+                }
             }
         }
-        dropClosed();
+        dropStale();
+        Entry entry = new Entry(arrays, out, in); // the generations before the conversion reads the arrays
         T form = convert.get();
-        entries.computeIfAbsent(key, k -> new ArrayList<>(1)).add(new Entry(arrays, out, in, form));
+        entry.form = form;
+        entries.computeIfAbsent(key, k -> new ArrayList<>(1)).add(entry);
         return form;
     }
 
@@ -41,7 +48,8 @@ final class SparseWeightCache {
         return entries.values().stream().mapToInt(List::size).sum();
     }
 
-    private void dropClosed() {
+    /** Drops entries whose buffers closed or changed: a changed weight's old form can never match again. */
+    private void dropStale() {
         entries.values().forEach(list -> list.removeIf(Entry::isStale));
         entries.values().removeIf(List::isEmpty);
     }
@@ -49,18 +57,21 @@ final class SparseWeightCache {
     private static final class Entry {
         private final List<WeakReference<DeviceBuffer>> buffers = new ArrayList<>();
         private final List<Layout> layouts = new ArrayList<>();
+        private final long[] generations;
         private final int out;
         private final int in;
-        private final Object form;
+        private Object form;
 
-        Entry(DeviceArray[] arrays, int out, int in, Object form) {
-            for (DeviceArray array : arrays) {
+        Entry(DeviceArray[] arrays, int out, int in) {
+            generations = new long[arrays.length];
+            for (int i = 0; i < arrays.length; i++) {
+                DeviceArray array = arrays[i];
                 buffers.add(new WeakReference<>(array.buffer()));
                 layouts.add(new Layout(array.byteOffset(), array.dtype(), array.shape()));
+                generations[i] = ((CpuBuffer) array.buffer()).generation();
             }
             this.out = out;
             this.in = in;
-            this.form = form;
         }
 
         boolean matches(DeviceArray[] arrays) {
@@ -76,9 +87,9 @@ final class SparseWeightCache {
         }
 
         boolean isStale() {
-            for (WeakReference<DeviceBuffer> reference : buffers) {
-                DeviceBuffer buffer = reference.get();
-                if (buffer == null || buffer.isClosed()) {
+            for (int i = 0; i < buffers.size(); i++) {
+                DeviceBuffer buffer = buffers.get(i).get();
+                if (buffer == null || buffer.isClosed() || ((CpuBuffer) buffer).generation() != generations[i]) {
                     return true;
                 }
             }

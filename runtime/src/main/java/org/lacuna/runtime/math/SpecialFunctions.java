@@ -1,6 +1,6 @@
-package org.lacuna.runtime.cpu;
+package org.lacuna.runtime.math;
 
-/** Special functions the JDK lacks, accurate to double precision for the CPU reference. */
+/** Special functions the JDK lacks, accurate to double precision: the GELU definition and the CPU reference use them. */
 public final class SpecialFunctions {
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
     private static final double ONE_OVER_SQRT_PI = 0.5641895835477563;

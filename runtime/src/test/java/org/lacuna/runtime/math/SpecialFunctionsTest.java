@@ -1,4 +1,4 @@
-package org.lacuna.runtime.cpu;
+package org.lacuna.runtime.math;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

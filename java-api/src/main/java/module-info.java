@@ -1,0 +1,26 @@
+/**
+ * Lacuna's Java API: sessions and tensors, layers, networks, model and point-cloud readers, sentence embedding, and
+ * the {@code lacuna} command line ({@code org.lacuna.cli}, not exported: run it, do not link against it).
+ */
+module org.lacuna.api {
+    requires transitive org.lacuna.runtime;
+    requires ai.djl.tokenizers;
+    requires com.fasterxml.jackson.databind;
+    requires com.google.protobuf;
+    requires com.ning.compress.lzf;
+    requires info.picocli;
+
+    exports org.lacuna.api;
+    exports org.lacuna.api.io;
+    exports org.lacuna.api.layers;
+    exports org.lacuna.api.models;
+    exports org.lacuna.api.onnx;
+    exports org.lacuna.api.pointcloud;
+    exports org.lacuna.api.text;
+
+    // picocli reads the commands' annotated fields; protobuf reads the generated ONNX message classes.
+    opens org.lacuna.cli to info.picocli;
+    // lacuna bench comes from the bench module (on the class path) through this service.
+    uses org.lacuna.cli.CommandExtension;
+    opens org.lacuna.api.onnx.proto to com.google.protobuf;
+}
