@@ -62,6 +62,10 @@ public final class SentenceEmbedder implements AutoCloseable {
         return open(session, onnx, tokenizerJson, maxLength, pooling, EncoderSparsity.DENSE);
     }
 
+    /** A model file and its tokenizer with {@code sparsity}. */
+    public static SentenceEmbedder open(Session session, Path onnx, Path tokenizerJson, int maxLength,
+                                        Pooling pooling, EncoderSparsity sparsity) {
+        return SentenceModel.open(onnx, tokenizerJson, maxLength, pooling).handOver(session, sparsity);
     }
 
     public TokenBatch tokenize(List<String> texts) {
