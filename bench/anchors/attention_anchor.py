@@ -3,7 +3,7 @@
 
 Runs on the GPU machine, which has PyTorch but no Java and no network, after the Java benchmarks; its JSON is folded
 into the run record by org.lacuna.bench.gpu.AttentionAnchors. The measurement is Lacuna's harness, shared with
-sparse_gemm_anchor.py (imported from beside this file): a warm-up of at least 3 launches and 200 ms, samples timed with
+two_four_gemm_anchor.py (imported from beside this file): a warm-up of at least 3 launches and 200 ms, samples timed with
 CUDA events, back-to-back launches in a sample when one is under 0.1 ms, 100 samples (at least 10 when a case would
 take over 3 s), inputs rotated through copies spanning 256 MiB or more, numpy's percentile definition.
 
@@ -28,7 +28,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sparse_gemm_anchor as harness  # noqa: E402 - the shared sampler, statistics, report and simulated device
+import two_four_gemm_anchor as harness  # noqa: E402 - the shared sampler, statistics, report and simulated device
 
 SCHEMA = "lacuna-attention-anchor/1"
 CASES_ENV = "LACUNA_ATTENTION_CASES"
@@ -238,7 +238,7 @@ def main(argv=None):
         for name in PRESETS:
             chosen = select(name)
             print(f"{name:10s} {len(chosen):5d} {sum(c.flops for c in chosen) / 1e9:8.0f} {estimate(plan, chosen):9.1f}")
-        print("device time of the measurements only (warm-up + samples), roofline as sparse_gemm_anchor.py")
+        print("device time of the measurements only (warm-up + samples), roofline as two_four_gemm_anchor.py")
         return 0
 
     environment = harness.environment(args.dry_run, with_cusparselt=False)

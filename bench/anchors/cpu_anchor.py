@@ -14,7 +14,7 @@ Per case kind, with torch.set_num_threads(--threads), fp32, inputs in [-1, 1):
                                 F._scaled_dot_product_attention otherwise, and the result says which)
   tiny-linear   torch-linear    F.linear(x, w) on x [tokens, in]: a new output per call, the host time of a tiny op
 
-The measurement is Lacuna's harness (sparse_gemm_anchor.py's sample/statistics/report, imported from beside this
+The measurement is Lacuna's harness (two_four_gemm_anchor.py's sample/statistics/report, imported from beside this
 file) with a wall-clock timer: a warm-up of --min-warmup launches and --warmup-ms, back-to-back launches in a sample
 when one launch is shorter than --min-sample-ms, up to --samples samples (at least --min-samples), medians.
 
@@ -32,7 +32,7 @@ import platform
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sparse_gemm_anchor as harness  # noqa: E402 - the shared sampler, statistics, report and simulated device
+import two_four_gemm_anchor as harness  # noqa: E402 - the shared sampler, statistics, report and simulated device
 
 SCHEMA = "lacuna-cpu-anchor/1"
 SPEC_SCHEMA = "lacuna-cpu-cases/1"

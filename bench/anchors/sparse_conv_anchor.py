@@ -13,7 +13,7 @@ keys) and map-*.npy (int32 [2, pairs]: input rows, output rows, offset-major). P
 
 and per end-to-end case every layer of the batch in forward order, each on its own input (as the Java side does).
 FLOPs are useful ones, 2*pairs*in*out, the same count as Lacuna's rows. The measurement is Lacuna's harness, shared
-with sparse_gemm_anchor.py (imported from beside this file): >= 3 warm-up launches and 200 ms, CUDA events, back-to-back
+with two_four_gemm_anchor.py (imported from beside this file): >= 3 warm-up launches and 200 ms, CUDA events, back-to-back
 launches in a sample when one is under 0.1 ms, 100 samples (>= 10 when a case would take over 3 s), numpy's percentile
 definition. Inputs are not rotated: a layer's features are a few MB, warm in L2 on both sides alike.
 
@@ -38,7 +38,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sparse_gemm_anchor as harness  # noqa: E402 - the shared sampler, statistics, report and simulated device
+import two_four_gemm_anchor as harness  # noqa: E402 - the shared sampler, statistics, report and simulated device
 
 SCHEMA = "lacuna-sparse-conv-anchor/1"
 EXPORT_SCHEMA = "lacuna-sparse-conv-export/1"

@@ -5,8 +5,8 @@
 #   bash .bundle/run.sh "$OUT"
 #
 # OUTDIR receives six files: run.log, device.txt, junit.xml (all JUnit reports merged), bench.json, and the run record
-# gpu-run-<date>-<device>.json / .md; and a seventh, anchors.json, when the sparse-gemm benchmark ran and PyTorch
-# imports: bench/anchors/sparse_gemm_anchor.py times PyTorch's cuBLAS and cuSPARSELt on the same cases, and the record
+# gpu-run-<date>-<device>.json / .md; and a seventh, anchors.json, when the two-four-gemm benchmark ran and PyTorch
+# imports: bench/anchors/two_four_gemm_anchor.py times PyTorch's cuBLAS and cuSPARSELt on the same cases, and the record
 # gets those timings and the ratios (bench/anchors/README.md). Where the attention or sparse-conv benchmark ran,
 # attention_anchor.py and sparse_conv_anchor.py (the latter on the kernel maps and weights the benchmark exported to a
 # temporary folder) are timed too; their JSON stays in that folder and reaches the record through the merged report,
@@ -14,8 +14,8 @@
 # data/ in the bundle, else shared/data in or beside the working tree around it. Extra arguments for the test
 # launcher, GpuBenchMain and the anchor scripts can be passed in LACUNA_TEST_ARGS (e.g. "--include-classname
 # .*CudaOpsGpuTest", or "--exclude-tag gpu" for none: --select-class cannot be combined with the class-path scan),
-# LACUNA_BENCH_ARGS (e.g. "--filter spmm"), LACUNA_ANCHOR_ARGS (sparse_gemm_anchor.py, e.g. "--with-linear"),
-# LACUNA_ATTENTION_ANCHOR_ARGS and LACUNA_SPARSE_CONV_ANCHOR_ARGS; LACUNA_SPARSE_GEMM_CASES selects the sparse GEMM
+# LACUNA_BENCH_ARGS (e.g. "--filter spmm"), LACUNA_ANCHOR_ARGS (two_four_gemm_anchor.py, e.g. "--with-linear"),
+# LACUNA_ATTENTION_ANCHOR_ARGS and LACUNA_SPARSE_CONV_ANCHOR_ARGS; LACUNA_TWO_FOUR_GEMM_CASES selects the sparse GEMM
 # cases of both the benchmark and the anchors (e.g. "headline"), LACUNA_ATTENTION_CASES the attention ones,
 # LACUNA_SPARSE_CONV_BATCHES the sparse-conv batches (default 1,4). LACUNA_SANITIZE=memcheck,racecheck adds
 # compute-sanitizer passes over a reduced test set (see run_sanitizers).
@@ -108,10 +108,10 @@ add_cuda_libraries() {
     export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
 }
 
-# An anchor script (default sparse_gemm_anchor.py): copied into the bundle, or in the working tree the bundle sits in
+# An anchor script (default two_four_gemm_anchor.py): copied into the bundle, or in the working tree the bundle sits in
 # (as on the device tool).
 anchor_script() {
-    local candidate name="${1:-sparse_gemm_anchor.py}"
+    local candidate name="${1:-two_four_gemm_anchor.py}"
     for candidate in "$BUNDLE/anchors/$name" "$BUNDLE/../bench/anchors/$name"; do
         if [[ -f "$candidate" ]]; then
             echo "$candidate"
@@ -121,16 +121,16 @@ anchor_script() {
     return 0
 }
 
-# PyTorch's timings of the sparse-gemm cases, merged into a copy of bench.json for RunRecord; sets RECORD_BENCH to the
-# report the record should read and ANCHOR_EXIT to the script's status. Runs only where GpuBenchMain ran sparse-gemm.
+# PyTorch's timings of the two-four-gemm cases, merged into a copy of bench.json for RunRecord; sets RECORD_BENCH to the
+# report the record should read and ANCHOR_EXIT to the script's status. Runs only where GpuBenchMain ran two-four-gemm.
 run_anchors() {
     local work="$1" script note="" note_args=()
     RECORD_BENCH="$OUT/bench.json"
     ANCHOR_EXIT=0
-    grep -q '"sparse-gemm"' "$OUT/bench.json" 2>/dev/null || return 0
+    grep -q '"two-four-gemm"' "$OUT/bench.json" 2>/dev/null || return 0
     script="$(anchor_script)"
     if [[ -z "$script" ]]; then
-        note="sparse_gemm_anchor.py is neither in the bundle nor in the working tree around it"
+        note="two_four_gemm_anchor.py is neither in the bundle nor in the working tree around it"
     elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
         note="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
     else
@@ -143,7 +143,7 @@ run_anchors() {
         log "anchors skipped: $note"
         note_args=(--anchor-note "$note")
     fi
-    if "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.gpu.SparseGemmAnchors \
+    if "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.gpu.TwoFourGemmAnchors \
         --bench-json "$OUT/bench.json" --anchors-json "$OUT/anchors.json" --out "$work/bench-with-anchors.json" \
         --anchor-exit "$ANCHOR_EXIT" "${note_args[@]}"; then
         RECORD_BENCH="$work/bench-with-anchors.json"

@@ -1,48 +1,220 @@
 #!/usr/bin/env bash
-# Runs the attention family's kernels on the CPU, in an emulator of the CUDA subset they use, against
-# double-precision references: every variant of flash_attention.cu and key_attention.cu, token_select.cu and
-# gather_scatter.cu, layer_norm.cu. For machines without a GPU; needs g++ (C++17). Not part of the Maven build.
+# Runs every shipped kernel, in every variant its `lacuna-variants` line declares, on the CPU in an emulator of the
+# CUDA subset the kernels use, against double-precision references; then checks that deliberately broken kernels
+# (mutants.sh) are caught. Needs g++ (C++17) and bash; the Maven build runs it (kernels module, KernelEmulationTest).
 #
-#   kernels/src/test/emulator/run.sh [SEED]
+#   kernels/src/test/emulator/run.sh [SEED [FIXTURE_DIR]]
+#
+# FIXTURE_DIR holds cases the Java side wrote (runtime's KernelEmulationFixturesTest): the tests run those too.
+# Environment: LACUNA_EMU_BUILD (build folder), LACUNA_EMU_JOBS (parallel builds and runs, default 2),
+# LACUNA_EMU_MUTANTS=0 skips the mutation check, LACUNA_EMU_ONLY=REGEX builds only the matching variants.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-KERNELS="$HERE/../../main/resources/org/lacuna/kernels"
-BUILD="${TMPDIR:-/tmp}/lacuna-kernel-emulator"
+KERNELS="$(cd "$HERE/../../main/resources/org/lacuna/kernels" && pwd)"
+BUILD="${LACUNA_EMU_BUILD:-${TMPDIR:-/tmp}/lacuna-kernel-emulator}"
 SEED="${1:-1}"
-mkdir -p "$BUILD/gen"
-# Device-only spellings become host C++: dynamic shared memory is the emulator's per-CTA buffer, static shared arrays
-# become statics (one CTA runs at a time), entry points lose their C linkage (several files share helper names).
-for f in "$KERNELS"/*.cu; do
-    sed -e 's/extern __shared__ __align__(128) unsigned char shared\[\];/unsigned char* shared = emu_dynamic_shared();/' \
-        -e 's/__shared__ /static /' -e 's/extern "C" //' "$f" > "$BUILD/gen/$(basename "$f")"
+FIXTURES="${2:-}"
+JOBS="${LACUNA_EMU_JOBS:-2}"
+CXX="${CXX:-g++}"
+mkdir -p "$BUILD/gen" "$BUILD/bin" "$BUILD/log"
+# One run at a time per build folder: a second waits, then finds the first one's binaries in the cache.
+if command -v flock > /dev/null; then exec 9> "$BUILD/.lock"; flock 9; fi
+rm -f "$BUILD"/gen/* "$BUILD"/log/*
+
+"$CXX" -O1 -std=c++17 "$HERE/gen_sources.cpp" -o "$BUILD/gen_sources"
+# Host C++ copies of the kernels (and of the shipped headers the emulator does not replace with inc/).
+for f in "$KERNELS"/*.cu "$KERNELS"/*.cuh; do
+    name="$(basename "$f")"
+    [[ -e "$HERE/inc/$name" ]] && continue
+    "$BUILD/gen_sources" "$f" "$BUILD/gen/$name"
 done
-FLAGS=(-O1 -std=c++17 -Wno-unknown-pragmas -I"$HERE/inc" -I"$BUILD")
-build() {
-    local name="$1" source="$2"
-    shift 2
-    g++ "${FLAGS[@]}" "$@" "$HERE/$source" -o "$BUILD/$name"
-}
-failed=0
-run() {
-    if ! "$BUILD/$1" "$SEED"; then
-        failed=1
+
+variants() { sed -n 's|^// lacuna-variants: ||p' "$KERNELS/$1" | tr '|' '\n' | sed 's/^ *//; s/ *$//' | grep -v '^$' || true; }
+defines() { local d=""; for kv in $1; do d+=" -D$kv"; done; echo "$d"; }
+slug() { echo "$1" | tr ' =' '_-'; }
+
+FLAGS="-O1 -std=c++17 -Wno-unknown-pragmas -I$HERE/inc -I$BUILD"
+BUILDS=()   # "binary|source|defines"
+COVERED=()  # kernel files with a test
+add() { BUILDS+=("$1|$2|$3"); }
+
+# Attention: each flash_attention variant with the key_attention mode of the same dtype and head size (cls with
+# CAUSAL=0, mean with CAUSAL=1); a key_attention variant left over gets its own build.
+declare -A attention_built=()
+for v in $(variants flash_attention.cu | tr ' ' ','); do
+    v="${v//,/ }"
+    mode=cls; [[ "$v" == *CAUSAL=1* ]] && mode=mean
+    add "attention_$(slug "$v")_$mode" test_attention.cpp "$(defines "$v MODE=$mode")"
+    t="$(echo "$v" | sed 's/.*T_IN=\([a-z0-9]*\).*/\1/')"; d="$(echo "$v" | sed 's/.*HEAD_DIM=\([0-9]*\).*/\1/')"
+    attention_built["$t $d $mode"]=1
+done
+for v in $(variants key_attention.cu | tr ' ' ','); do
+    v="${v//,/ }"
+    t="$(echo "$v" | sed 's/.*T_IN=\([a-z0-9]*\).*/\1/')"; d="$(echo "$v" | sed 's/.*HEAD_DIM=\([0-9]*\).*/\1/')"
+    m="$(echo "$v" | sed 's/.*MODE=\([a-z]*\).*/\1/')"
+    [[ -n "${attention_built["$t $d $m"]:-}" ]] && continue
+    add "attention_$(slug "$v")" test_attention.cpp "$(defines "$v CAUSAL=0")"
+done
+COVERED+=(flash_attention.cu key_attention.cu)
+
+for v in $(variants two_four_gemm.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "two_four_$(slug "$v")" test_two_four_gemm.cpp "$(defines "$v SM=80")"
+done
+for v in $(variants two_four_gemm_sm90.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "two_four_sm90_$(slug "$v")" test_two_four_gemm.cpp "$(defines "$v SM=90")"
+done
+COVERED+=(two_four_gemm.cu two_four_gemm_sm90.cu)
+
+for v in $(variants gather_scatter.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "select_$(slug "$v")" test_select.cpp "$(defines "$v")"
+done
+COVERED+=(token_select.cu gather_scatter.cu)
+
+for v in $(variants layer_norm.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "layer_norm_$(slug "$v")" test_layer_norm.cpp "$(defines "$v")"
+done
+COVERED+=(layer_norm.cu)
+
+# Gather-GEMM-scatter: its two input types, each finished by the finish variants of the matching output type.
+if [[ -e "$KERNELS/sparseconv_gather_scatter.cu" ]]; then
+    if [[ -e "$KERNELS/sparseconv_finish.cu" ]]; then
+        for v in $(variants sparseconv_finish.cu | tr ' ' ','); do
+            v="${v//,/ }"
+            t_in=f32; [[ "$v" == *T_OUT=f16* ]] && t_in=f16
+            add "sparseconv_gather_$(slug "$v")" test_sparseconv.cpp "$(defines "$v T_IN=$t_in DATAFLOW=0")"
+        done
+        COVERED+=(sparseconv_finish.cu)
+    else
+        for v in $(variants sparseconv_gather_scatter.cu | tr ' ' ','); do
+            v="${v//,/ }"; add "sparseconv_gather_$(slug "$v")" test_sparseconv.cpp "$(defines "$v DATAFLOW=0")"
+        done
+    fi
+    COVERED+=(sparseconv_gather_scatter.cu)
+fi
+for v in $(variants sparseconv_implicit_gemm.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "sparseconv_implicit_$(slug "$v")" test_sparseconv.cpp "$(defines "$v DATAFLOW=1")"
+done
+COVERED+=(sparseconv_implicit_gemm.cu)
+add sparseconv_map test_sparseconv_map.cpp ""
+COVERED+=(sparseconv_map.cu)
+for v in $(variants voxelize.cu | tr ' ' ','); do
+    v="${v//,/ }"; add "voxelize_$(slug "$v")" test_voxelize.cpp "$(defines "$v")"
+done
+COVERED+=(voxelize.cu)
+
+# The small kernels: every variant in one translation unit, each in its own namespace (compiles once, not 22 times).
+SMALL="$BUILD/gen/test_small_all.cpp"
+{
+    echo "#include \"$HERE/inc/lacuna_common.cuh\""
+    echo "#include \"$HERE/test_small.h\""
+    calls=()
+    i=0
+    small_kernel() {  # file, check expression
+        local file="$1" check="$2"
+        [[ -e "$KERNELS/$file" ]] || return 0
+        for v in $(variants "$file" | tr ' ' ','); do
+            v="${v//,/ }"
+            echo "namespace small_$i {"
+            for kv in $v; do echo "#define ${kv%%=*} ${kv#*=}"; done
+            echo "#include \"gen/$file\""
+            echo "void test() { ${check//@V@/$file $v}; }"
+            echo "}"
+            for kv in $v BLOCK=; do echo "#undef ${kv%%=*}"; done
+            calls+=("small_$i::test();")
+            i=$((i + 1))
+        done
+        COVERED+=("$file")
+    }
+    small_kernel cast.cu 'check_cast<In, Out>(cast, "@V@")'
+    small_kernel bias_activation.cu 'check_bias_activation<In, Out>(bias_activation, LACUNA_CAT(LACUNA_ACT_, ACT), "@V@")'
+    small_kernel residual_add.cu 'check_residual_add<Elem>(residual_add, "@V@")'
+    small_kernel row_reduce.cu 'check_row_reduce<In>(row_reduce, REDUCE_OP, "@V@")'
+    echo 'int main(int argc, char** argv) {'
+    echo '    rng.seed(argc > 1 ? atoll(argv[1]) : 1);'
+    for c in "${calls[@]}"; do echo "    $c"; done
+    echo '    if (failures) { printf("FAILED (%d)\n", failures); return 1; }'
+    echo '    printf("ok (max |err| %.2e)\n", small_max_err);'
+    echo '    return 0;'
+    echo '}'
+} > "$SMALL"
+add small_kernels "$SMALL" ""
+COVERED+=(cast.cu bias_activation.cu residual_add.cu row_reduce.cu)
+
+if [[ -n "${LACUNA_EMU_ONLY:-}" ]]; then  # a regular expression over the build names, while working on one kernel
+    selected=()
+    for b in "${BUILDS[@]}"; do [[ "${b%%|*}" =~ $LACUNA_EMU_ONLY ]] && selected+=("$b"); done
+    BUILDS=("${selected[@]}")
+fi
+
+# The shared prelude, precompiled once (every build includes it first), and a cache: a binary is rebuilt only when
+# its key changes (the compiler, the flags, the emulator's sources, the generated kernels, its own defines).
+if command -v sha256sum > /dev/null; then hash() { sha256sum | cut -c1-32; }; else hash() { cksum | tr -d ' '; }; fi
+# SOURCES_KEY covers the emulator itself; a binary's key adds its test source and the generated kernels it includes.
+SOURCES_KEY="$( { "$CXX" --version; echo "$FLAGS"; cat "$HERE"/*.h "$HERE"/inc/* "$HERE/emu_runtime.cpp" "$BUILD"/gen/*.cuh; } | hash)"
+# The emulator's own large functions are compiled once, optimised, into emu_runtime.o (see cuda_emu.h).
+FLAGS="$FLAGS -DLACUNA_EMU_RUNTIME_OBJECT"
+mkdir -p "$BUILD/pch"
+echo "#include \"$HERE/emu_prelude.h\"" > "$BUILD/pch/emu_prelude.h"
+if [[ "$(cat "$BUILD/pch/key" 2>/dev/null)" != "$SOURCES_KEY" ]]; then
+    rm -f "$BUILD/pch/key"
+    # shellcheck disable=SC2086
+    { $CXX $FLAGS -x c++-header "$BUILD/pch/emu_prelude.h" -o "$BUILD/pch/emu_prelude.h.gch" &
+      $CXX -O2 -std=c++17 -Wno-unknown-pragmas -I"$HERE/inc" -c "$HERE/emu_runtime.cpp" -o "$BUILD/pch/emu_runtime.o" &
+      wait -n && wait -n; } || { echo "kernel emulation: the emulator itself does not compile" >&2; exit 1; }
+    echo "$SOURCES_KEY" > "$BUILD/pch/key"
+fi
+FLAGS="$FLAGS -Winvalid-pch -include $BUILD/pch/emu_prelude.h $BUILD/pch/emu_runtime.o"
+
+# Build JOBS at a time, each binary run as soon as it is built (a build waits for no other test's run).
+build_and_run() {
+    IFS='|' read -r name source defs <<< "$1"
+    [[ "$source" == /* ]] || source="$HERE/$source"
+    local key
+    key="$( { echo "$SOURCES_KEY|$source|$defs"; cat "$source";
+              grep -o 'gen/[A-Za-z0-9_]*\.cu' "$source" | sort -u | sed "s|^|$BUILD/|" | xargs cat; } | hash)"
+    if [[ ! -x "$BUILD/bin/$name" || "$(cat "$BUILD/bin/$name.key" 2>/dev/null)" != "$key" ]]; then
+        rm -f "$BUILD/bin/$name.key"
+        # shellcheck disable=SC2086
+        if ! $CXX $FLAGS $defs "$source" -o "$BUILD/bin/$name" > "$BUILD/log/$name.build" 2>&1; then
+            { echo "FAILED $name (build)"; head -30 "$BUILD/log/$name.build" | sed 's/^/       /'; } > "$BUILD/log/$name.result"
+            return 0
+        fi
+        echo "$key" > "$BUILD/bin/$name.key"
+    fi
+    # shellcheck disable=SC2086
+    if "$BUILD/bin/$name" "$SEED" ${FIXTURES:+"$FIXTURES"} > "$BUILD/log/$name.out" 2>&1; then
+        echo "ok     $name: $(tail -1 "$BUILD/log/$name.out")" > "$BUILD/log/$name.result"
+    else
+        { echo "FAILED $name"; sed 's/^/       /' "$BUILD/log/$name.out" | tail -25; } > "$BUILD/log/$name.result"
     fi
 }
-for T in f16 bf16; do for D in 64 128; do for C in 0 1; do for M in cls mean; do
-    build "attention_${T}_${D}_${C}_${M}" test_attention.cpp -DT_IN=$T -DHEAD_DIM=$D -DCAUSAL=$C -DMODE=$M &
-done; wait; done; done; done
-for U in 16 8 4 2; do build "select_$U" test_select.cpp -DUNIT=$U & done; wait
-for V in "f32 f32" "f16 f16" "bf16 f32"; do
-    set -- $V
-    build "layer_norm_$1_$2" test_layer_norm.cpp -DT_IN=$1 -DT_OUT=$2
+export -f build_and_run hash
+export CXX FLAGS BUILD HERE SEED FIXTURES SOURCES_KEY
+(( ${#BUILDS[@]} )) && printf '%s\n' "${BUILDS[@]}" | xargs -d '\n' -P "$JOBS" -I{} bash -c 'build_and_run "$@"' _ {}
+
+failed=()
+for b in "${BUILDS[@]}"; do
+    name="${b%%|*}"
+    result="$(cat "$BUILD/log/$name.result" 2>/dev/null || echo "FAILED $name (no result)")"
+    echo "$result"
+    [[ "$result" == ok* ]] || failed+=("$name")
 done
-for T in f16 bf16; do for D in 64 128; do for C in 0 1; do for M in cls mean; do
-    run "attention_${T}_${D}_${C}_${M}"
-done; done; done; done
-for U in 16 8 4 2; do run "select_$U"; done
-for V in "f32_f32" "f16_f16" "bf16_f32"; do run "layer_norm_$V"; done
-if (( failed )); then
-    echo "kernel emulation: FAILED" >&2
+
+not_emulated=()
+for f in "$KERNELS"/*.cu; do
+    name="$(basename "$f")"
+    [[ " ${COVERED[*]} " == *" $name "* ]] || not_emulated+=("$name")
+done
+if (( ${#not_emulated[@]} )); then
+    echo "kernel emulation: NOT EMULATED (no test yet): ${not_emulated[*]}"
+fi
+
+if [[ "${LACUNA_EMU_MUTANTS:-1}" != 0 ]]; then
+    if ! "$HERE/mutants.sh" "$BUILD" "$FLAGS" "$SOURCES_KEY"; then failed+=(mutants); fi
+fi
+
+if (( ${#failed[@]} )); then
+    echo "kernel emulation: FAILED: ${failed[*]}" >&2
     exit 1
 fi
-echo "kernel emulation: all passed"
+echo "kernel emulation: all ${#BUILDS[@]} builds passed"

@@ -6,7 +6,9 @@ typedef unsigned short lacuna_f16;
 typedef unsigned short lacuna_bf16;
 typedef long long lacuna_i64;
 
-inline float emu_half_to_float(unsigned short h) {
+EMU_RUNTIME float emu_half_to_float_exact(unsigned short h)
+#if EMU_RUNTIME_BODIES
+{
     unsigned sign = (h >> 15) & 1, exp = (h >> 10) & 31, mant = h & 1023;
     float v;
     if (exp == 0) v = std::ldexp((float)mant, -24);
@@ -14,7 +16,19 @@ inline float emu_half_to_float(unsigned short h) {
     else v = std::ldexp((float)(mant | 1024), (int)exp - 25);
     return sign ? -v : v;
 }
-inline unsigned short emu_float_to_half(float f) {
+#else
+;
+#endif
+// Decoding by table: the conversion is hot in the mma emulation.
+struct EmuHalfTable {
+    float value[65536];
+    EmuHalfTable() { for (unsigned i = 0; i < 65536; i++) value[i] = emu_half_to_float_exact((unsigned short)i); }
+};
+inline EmuHalfTable emu_half_table;
+inline float emu_half_to_float(unsigned short h) { return emu_half_table.value[h]; }
+EMU_RUNTIME unsigned short emu_float_to_half(float f)
+#if EMU_RUNTIME_BODIES
+{
     if (std::isnan(f)) return 0x7e00;
     unsigned sign = std::signbit(f) ? 0x8000 : 0;
     double a = std::fabs((double)f);
@@ -34,6 +48,9 @@ inline unsigned short emu_float_to_half(float f) {
     unsigned mant = (unsigned)(std::ldexp(r, -(e - 1)) * 1024.0) - 1024;
     return sign | (exp << 10) | mant;
 }
+#else
+;
+#endif
 inline float emu_bf16_to_float(unsigned short b) { return __uint_as_float(((unsigned)b) << 16); }
 inline unsigned short emu_float_to_bf16(float f) {
     unsigned u = __float_as_uint(f);
@@ -80,3 +97,13 @@ inline float lacuna_warp_max(float v) {
     for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
     return v;
 }
+
+#define LACUNA_ACT_none 0
+#define LACUNA_ACT_relu 1
+#define LACUNA_ACT_gelu 2
+template <int Act> inline float lacuna_activate(float x);
+template <> inline float lacuna_activate<LACUNA_ACT_none>(float x) { return x; }
+template <> inline float lacuna_activate<LACUNA_ACT_relu>(float x) { return fmaxf(x, 0.0f); }
+template <> inline float lacuna_activate<LACUNA_ACT_gelu>(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+
+#include "../ptx_emu.h"

@@ -86,7 +86,7 @@ public final class Session implements AutoCloseable {
             checkOwns("Session.biasActivation", bias);
         }
         Tensor out = empty(outType, x.shape().dims());
-        return runInto(out, () -> backend.ops().biasActivation(x.array("biasActivation"),
+        return runInto(out, () -> backend.ops().elementwise().biasActivation(x.array("biasActivation"),
                 bias == null ? null : bias.array("biasActivation"), activation, out.array("biasActivation")));
     }
 
@@ -95,20 +95,20 @@ public final class Session implements AutoCloseable {
         checkOwns("Session.add", a);
         checkOwns("Session.add", b);
         Tensor out = empty(a.dtype(), a.shape().dims());
-        return runInto(out, () -> backend.ops().attention().add(a.array("add"), b.array("add"), out.array("add")));
+        return runInto(out, () -> backend.ops().elementwise().add(a.array("add"), b.array("add"), out.array("add")));
     }
 
     public Tensor cast(Tensor x, DType outType) {
         checkOwns("Session.cast", x);
         Tensor out = empty(outType, x.shape().dims());
-        return runInto(out, () -> backend.ops().cast(x.array("cast"), out.array("cast")));
+        return runInto(out, () -> backend.ops().elementwise().cast(x.array("cast"), out.array("cast")));
     }
 
     /** One F32 value per row of x viewed as [rows, last dimension]. */
     public Tensor rowReduce(Tensor x, RowReduction reduction) {
         checkOwns("Session.rowReduce", x);
         Tensor out = empty(DType.F32, x.shape().rows());
-        return runInto(out, () -> backend.ops().rowReduce(x.array("rowReduce"), reduction, out.array("rowReduce")));
+        return runInto(out, () -> backend.ops().elementwise().rowReduce(x.array("rowReduce"), reduction, out.array("rowReduce")));
     }
 
     /**

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  * on java-api, not the other way round), so this says how to get them instead of failing with an unknown command.
  */
 @Command(name = "bench", description = {"Run the benchmark suites and write the report under bench/results/ "
-        + "(needs the bench module; not built here).", ExitCodes.DESCRIPTION})
+        + "(needs the bench module; not built here)."})
 final class BenchUnavailableCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -24,6 +24,6 @@ final class BenchUnavailableCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("lacuna bench: the benchmark suites are in the bench module, which is not "
                 + "on the class path. Build it from the repository root with ./mvnw -B -DskipTests package; "
                 + "java-api/bin/lacuna then adds bench/target to the class path.");
-        return ExitCodes.BAD_INPUT;
+        return ExitCodes.USAGE;
     }
 }

@@ -44,7 +44,8 @@ import picocli.CommandLine.Parameters;
                 "Texts come from the arguments, else --file (one per line), else standard input (one per line).",
                 "With --prune or --keep the encoder runs sparse; it then also runs dense on the same texts and reports "
                 + "the cosine similarity to the dense embeddings (mean, min) and the measured speed-up.",
-                ExitCodes.DESCRIPTION})
+                "Exit codes: 0 every text embedded; 1 usage error; 2 bad input (no text, unreadable file, model or "
+                + "tokenizer not usable); 3 any other failure."})
 final class EmbedCommand implements Callable<Integer> {
     static final int BAD_INPUT = ExitCodes.BAD_INPUT;
 
@@ -138,14 +139,14 @@ final class EmbedCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (batchSize <= 0 || maxLength < 0 || repeat < 1) {
             err.println("lacuna embed: --batch-size and --repeat must be positive and --max-length not negative");
-            return BAD_INPUT;
+            return ExitCodes.USAGE;
         }
         SparsityRequest request;
         try {
             request = sparsityRequest();
         } catch (LacunaException e) {
             err.println("lacuna embed: " + e.getMessage());
-            return BAD_INPUT;
+            return ExitCodes.USAGE;
         }
         List<String> inputs;
         try {

@@ -12,36 +12,69 @@ import org.lacuna.runtime.diagnostics.RuntimeDiagnostics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
-/** What Lacuna sees on this machine: JDK, backends and why one is unavailable, devices, bindings, caches. */
+/**
+ * What Lacuna sees on this machine. First, in a few lines, which backend serves and why (and why not CUDA, where it
+ * cannot open); with {@code --verbose} every backend, device, native binding with its search paths, and the caches.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show the JDK, backends (and why one is unavailable), devices, native bindings and caches.")
+        description = {"Say which backend serves and why (why not CUDA, where it cannot open), the device and the CPU "
+                + "kernels.", "With --verbose: every backend, the native bindings and their search paths, the caches."})
 final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Option(names = "--json", description = "Print as JSON.")
+    @CommandLine.Option(names = "--json", description = "Print everything as JSON.")
     boolean json;
+
+    @CommandLine.Option(names = {"-v", "--verbose"}, description = "Also print the details: backends, native "
+            + "libraries and where they were looked for, caches.")
+    boolean verbose;
 
     @Override
     public Integer call() throws IOException {
-        Map<String, Object> info = collect();
         PrintWriter out = spec.commandLine().getOut();
+        RuntimeDiagnostics runtime = RuntimeDiagnostics.collect();
         if (json) {
-            out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(info));
+            Map<String, Object> info = new LinkedHashMap<>(summary(runtime));
+            info.putAll(collect(runtime));
+            out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(info));
         } else {
-            print(out, info, "");
+            print(out, summary(runtime), "");
+            if (verbose) {
+                out.println();
+                print(out, collect(runtime), "");
+            } else {
+                out.println("(details: lacuna info --verbose)");
+            }
         }
         out.flush();
-        return 0;
+        return ExitCodes.OK;
     }
 
-    static Map<String, Object> collect() {
-        RuntimeDiagnostics runtime = RuntimeDiagnostics.collect();
+    /** The few lines a user needs first: which backend serves, why, why not CUDA, on what. */
+    static Map<String, Object> summary(RuntimeDiagnostics runtime) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        String serving = runtime.servingBackend();
+        // The fallback reason repeats the CUDA reason given on its own line below.
+        int open = serving.indexOf(" (fallback:");
+        summary.put("serving backend", open > 0 ? serving.substring(0, open) + " (the best available here)" : serving);
+        for (RuntimeDiagnostics.BackendStatus status : runtime.backends()) {
+            if (status.name().equals("cuda") && !status.available()) {
+                summary.put("why not cuda", status.reason());
+            }
+        }
+        runtime.servingDevice().ifPresent(device -> summary.put("device", device.name()
+                + (device.computeCapability() > 0 ? ", compute capability " + device.computeCapability() / 10 + "."
+                + device.computeCapability() % 10 : ""))); // a CPU device's name already gives its threads
+        summary.put("cpu kernels", runtime.cpuKernels());
+        return summary;
+    }
+
+    static Map<String, Object> collect(RuntimeDiagnostics runtime) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("jdk", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         info.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-        // Up front: whether this JVM runs the CPU backend's fast kernels, and the flags that turn them on if not.
-        info.put("cpu kernels", runtime.cpuKernels());
 
         List<Map<String, Object>> backends = new ArrayList<>();
         for (RuntimeDiagnostics.BackendStatus status : runtime.backends()) {

@@ -1,8 +1,6 @@
 package org.lacuna.cli;
 
 import java.util.ServiceLoader;
-import org.lacuna.runtime.error.ErrorCode;
-import org.lacuna.runtime.error.LacunaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,8 +9,15 @@ import picocli.CommandLine.Command;
  * (the bench module adds {@code bench}); without the bench module {@code lacuna bench} says how to build it.
  */
 @Command(name = "lacuna", mixinStandardHelpOptions = true, versionProvider = LacunaCli.Version.class,
-        description = {"Lacuna: GPU sparse kernels for Java.", ExitCodes.DESCRIPTION},
-        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, CommandLine.HelpCommand.class})
+        description = "Lacuna: GPU sparse kernels for Java.",
+        exitCodeListHeading = "%nExit codes (every command):%n", exitCodeList = {
+                "0:ok",
+                "1:usage error (unknown command or option, invalid value)",
+                "2:bad input (missing, empty or malformed file; weights or model that do not fit)",
+                "3:runtime failure (no usable backend, device error, out of memory)",
+                "4:selftest found an op that disagrees with the reference"},
+        subcommands = {InfoCommand.class, SelftestCommand.class, EmbedCommand.class, SegmentCommand.class,
+                CommandLine.HelpCommand.class})
 public final class LacunaCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -31,8 +36,9 @@ public final class LacunaCli implements Runnable {
     }
 
     /**
-     * The command line with every subcommand (extensions included) and the shared exit codes ({@link ExitCodes}):
-     * usage errors exit 1, an unavailable backend 3, any other failure 2.
+     * The command line with every subcommand (extensions included: the bench module adds {@code bench}) and its
+     * exit codes ({@link ExitCodes}): a usage error is 1; an exception that ends a command
+     * prints one line naming the command and the problem and exits 2 (bad input) or 3 (anything else).
      */
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new LacunaCli());
@@ -44,18 +50,23 @@ public final class LacunaCli implements Runnable {
         if (!bench) {
             cli.addSubcommand("bench", new BenchUnavailableCommand());
         }
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("lacuna: " + e.getMessage());
-            return e instanceof LacunaException l && l.code() == ErrorCode.BACKEND_UNAVAILABLE
-                    ? ExitCodes.BACKEND_UNAVAILABLE : ExitCodes.FAILED;
-        });
-        setUsageExitCode(cli);
-        return cli;
+        CommandLine.IParameterExceptionHandler standard = cli.getParameterExceptionHandler();
+        return cli
+                .setParameterExceptionHandler((e, args) -> {
+                    standard.handleParseException(e, args); // prints the problem and the usage, as picocli does
+                    return ExitCodes.USAGE;
+                })
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("lacuna " + cmd.getCommandName() + ": " + describe(e));
+                    return ExitCodes.of(e);
+                });
     }
 
-    private static void setUsageExitCode(CommandLine cli) {
-        cli.getCommandSpec().exitCodeOnInvalidInput(ExitCodes.BAD_INPUT);
-        cli.getSubcommands().values().forEach(LacunaCli::setUsageExitCode);
+    /** The message, or for an exception without one (a bug), its type, so the line is never a bare number. */
+    private static String describe(Exception e) {
+        String message = e.getMessage();
+        return e instanceof org.lacuna.runtime.error.LacunaException && message != null ? message
+                : e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
     @Override

@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import picocli.CommandLine;
 
-/** Runs {@code lacuna} in process, as the CLI tests do. */
+/** Runs {@code lacuna} in process, configured as the launcher runs it (exit codes included). */
 final class CliRun {
     private CliRun() {
     }

@@ -51,17 +51,17 @@ class EmbedCommandTest {
     }
 
     @Test
-    void badInputExitsWithOneAndSaysWhy() throws Exception {
+    void badInputExitsWithTwoAndSaysWhy() throws Exception {
         String[] missing = CliRun.run("embed", "--model", dir.resolve("none.onnx").toString(), "hello");
-        assertEquals("1", missing[0]);
+        assertEquals("2", missing[0]);
         assertTrue(missing[2].contains("no such ONNX file"), missing[2]);
         Path garbage = dir.resolve("garbage.onnx");
         Files.writeString(garbage, "not a model");
         String[] corrupt = CliRun.run("embed", "--model", garbage.toString(), "--tokenizer", garbage.toString(), "hello");
-        assertEquals("1", corrupt[0]);
+        assertEquals("2", corrupt[0]);
         assertTrue(corrupt[2].contains("garbage.onnx"), corrupt[2]);
         String[] noFile = CliRun.run("embed", "--file", dir.resolve("none.txt").toString());
-        assertEquals("1", noFile[0]);
+        assertEquals("2", noFile[0]);
         assertTrue(noFile[2].contains("no such file"), noFile[2]);
     }
 

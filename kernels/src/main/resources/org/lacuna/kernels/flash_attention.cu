@@ -151,7 +151,7 @@ flash_attention(const unsigned short* __restrict__ q, const unsigned short* __re
 #endif
     const int n_tiles = (n_end + BN - 1) / BN;
 
-    load_tile<BM>(q_tile, qh + m0 * q_stride, q_stride, len - m0 - my_row);
+    load_tile<BM>(q_tile, qh + (long long)m0 * q_stride, q_stride, len - m0 - my_row);
     lacuna_commit_copies();
     load_tile<BN>(kv_tiles, kh, k_stride, n_end - my_row);
     load_tile<BN>(kv_tiles + KV_TILE_BYTES, vh, v_stride, n_end - my_row);
@@ -187,8 +187,8 @@ flash_attention(const unsigned short* __restrict__ q, const unsigned short* __re
         if (j + 1 < n_tiles) {
             const int next = (j + 1) * BN;
             const unsigned stage = kv_tiles + ((j + 1) & 1) * STAGE_BYTES;
-            load_tile<BN>(stage, kh + next * k_stride, k_stride, n_end - next - my_row);
-            load_tile<BN>(stage + KV_TILE_BYTES, vh + next * v_stride, v_stride, n_end - next - my_row);
+            load_tile<BN>(stage, kh + (long long)next * k_stride, k_stride, n_end - next - my_row);
+            load_tile<BN>(stage + KV_TILE_BYTES, vh + (long long)next * v_stride, v_stride, n_end - next - my_row);
         }
         lacuna_commit_copies();
         const unsigned k_tile = kv_tiles + (j & 1) * STAGE_BYTES;
@@ -317,7 +317,7 @@ flash_attention(const unsigned short* __restrict__ q, const unsigned short* __re
         const int row = warp * 16 + i / CHUNKS;
         const int chunk = i % CHUNKS;
         if (m0 + row < len) {
-            *(uint4*)(oh + (m0 + row) * out_stride + chunk * 8) =
+            *(uint4*)(oh + (long long)(m0 + row) * out_stride + chunk * 8) =
                 *(const uint4*)(shared + tile_offset(row, chunk));
         }
     }

@@ -1,6 +1,6 @@
 // Sparse convolution, gather-GEMM-scatter dataflow: for each kernel offset v, gather the input rows of its pairs,
-// multiply by W[v] ([in, out]) and scatter-add the products into an fp32 accumulator [outputs, out]; then
-// sparseconv_finish applies bias and activation and stores T_OUT. The scatter uses atomicAdd, so the order of the
+// multiply by W[v] ([in, out]) and scatter-add the products into an fp32 accumulator [outputs, out];
+// then bias_activation.cu (T_IN=f32) applies bias and activation and stores T_OUT. The scatter uses atomicAdd, so the order of the
 // fp32 additions into one output, and the last bits of the result, vary from run to run (the implicit GEMM is the
 // deterministic dataflow).
 //

@@ -29,8 +29,10 @@ __device__ __forceinline__ int coord_find(const unsigned long long* __restrict__
     }
 }
 
-// Inserts keys[i] -> i. slots must be filled with EMPTY first. A key met twice sets *duplicate to the larger
-// row + 1 (atomicMax: the same report whatever the thread order), which the host turns into an error.
+// Inserts keys[i] -> i. slots must be filled with EMPTY and rows with -1 first. A key held by several rows sets
+// *duplicate to the largest of those rows + 1 (over all repeated keys: the largest such row), which the host turns
+// into an error. Deterministic whatever the thread order: every thread of a key, the one that claimed the slot
+// included, records its row with atomicMax on the slot's row, and the last of them sees the largest of the others.
 extern "C" __global__ void __launch_bounds__(BLOCK)
 coord_hash_insert(const unsigned long long* __restrict__ keys, long long n, unsigned long long* slots, int* rows,
                   unsigned long long capacity, int* duplicate) {
@@ -40,12 +42,11 @@ coord_hash_insert(const unsigned long long* __restrict__ keys, long long n, unsi
         unsigned long long slot = coord_hash(key) & mask;
         while (true) {
             const unsigned long long previous = atomicCAS(slots + slot, COORD_EMPTY, key);
-            if (previous == COORD_EMPTY) {
-                rows[slot] = (int)i;
-                break;
-            }
-            if (previous == key) {
-                atomicMax(duplicate, (int)i + 1);
+            if (previous == COORD_EMPTY || previous == key) {
+                const int other = atomicMax(rows + slot, (int)i);
+                if (other >= 0) {
+                    atomicMax(duplicate, max(other, (int)i) + 1);
+                }
                 break;
             }
             slot = (slot + 1) & mask;

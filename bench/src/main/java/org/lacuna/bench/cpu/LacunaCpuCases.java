@@ -95,10 +95,10 @@ final class LacunaCpuCases {
         DeviceArray w = upload(DType.F32, ws, out, in);
         DeviceArray y = upload(DType.F32, new float[t * out], t, out);
         try {
-            ops.linearDense(x, w, null, Activation.NONE, y);
+            ops.gemm().linearDense(x, w, null, Activation.NONE, y);
             double error = relativeError(HostData.downloadFloats(backend, y), xs, ws, t, in, out);
             return Timing.measure("lacuna-dense", SOURCE, "ops.linearDense, f32", plan,
-                    i -> ops.linearDense(x, w, null, Activation.NONE, y)).withRelativeError(error);
+                    i -> ops.gemm().linearDense(x, w, null, Activation.NONE, y)).withRelativeError(error);
         } finally {
             free(x, w, y);
         }
@@ -119,10 +119,10 @@ final class LacunaCpuCases {
         TwoFourWeight compressed = DeviceWeights.upload(backend, TwoFourWeights.compress(pruned, out, in, DType.F16));
         try {
             Timing twoFour = Timing.measure("lacuna-twofour", SOURCE, "ops.linearTwoFour, f16 storage", plan,
-                    i -> ops.linearTwoFour(x, compressed, null, Activation.NONE, y));
+                    i -> ops.gemm().linearTwoFour(x, compressed, null, Activation.NONE, y));
             Timing denseTiming = Timing.measure("lacuna-dense-f16", SOURCE,
                     "ops.linearDense on the same pruned weight, f16 storage", plan,
-                    i -> ops.linearDense(x, dense, null, Activation.NONE, y));
+                    i -> ops.gemm().linearDense(x, dense, null, Activation.NONE, y));
             return new Timing[] {twoFour, denseTiming};
         } finally {
             DeviceWeights.release(compressed);
@@ -148,7 +148,7 @@ final class LacunaCpuCases {
         CsrWeight csr = DeviceWeights.upload(backend, CsrMatrix.fromDense(w, out, in, DType.F32));
         try {
             return Timing.measure("lacuna-csr", SOURCE, "ops.linearCsr, f32", plan,
-                    i -> ops.linearCsr(x, csr, null, Activation.NONE, y));
+                    i -> ops.gemm().linearCsr(x, csr, null, Activation.NONE, y));
         } finally {
             DeviceWeights.release(csr);
             free(x, y);
@@ -190,7 +190,7 @@ final class LacunaCpuCases {
         SelectionRule rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
         try (AttentionData data = new AttentionData(c, options);
              TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
-            ops.rowReduce(data.x, RowReduction.L2, data.scores);
+            ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
             attention.selectTokens(data.scores, data.batch, null, rule, selection);
             DeviceArray gathered = f16Matrix(selection.capacity(), 3L * data.width);
             DeviceArray keptOut = f16Matrix(selection.capacity(), data.width);
@@ -222,7 +222,7 @@ final class LacunaCpuCases {
             try {
                 return Timing.measure("lacuna-dropping-overhead", SOURCE,
                         "rowReduce L2 + selectTokens + gatherRows(qkv) + scatterRows(out, pass x)", plan, i -> {
-                            ops.rowReduce(data.x, RowReduction.L2, data.scores);
+                            ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
                             attention.selectTokens(data.scores, data.batch, null, rule, selection);
                             attention.gatherRows(data.qkv, selection, gathered);
                             attention.scatterRows(kept, selection, data.x, data.out);

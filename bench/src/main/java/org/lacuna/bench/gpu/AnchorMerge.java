@@ -16,7 +16,7 @@ import java.util.function.Predicate;
 import org.lacuna.bench.Json;
 
 /**
- * What {@link SparseGemmAnchors}, {@link AttentionAnchors} and {@link SparseConvAnchors} share when they fold an
+ * What {@link TwoFourGemmAnchors}, {@link AttentionAnchors} and {@link SparseConvAnchors} share when they fold an
  * anchor script's JSON into a GpuBenchMain report: reading both reports, writing the merged one, collecting Lacuna's
  * results by case, the outcome/problems bookkeeping and the PyTorch rows. The families keep how cases are matched and
  * which rows are anchored.

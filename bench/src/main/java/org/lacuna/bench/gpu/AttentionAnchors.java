@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
 
 /**
  * Folds PyTorch's timings of the attention cases ({@code bench/anchors/attention_anchor.py}'s JSON) into a copy of a
- * GpuBenchMain report, as {@link SparseGemmAnchors} does for the 2:4 GEMM: appends the outcome
+ * GpuBenchMain report, as {@link TwoFourGemmAnchors} does for the 2:4 GEMM: appends the outcome
  * {@code attention-anchors} with, per case, {@code pytorch-sdpa-flash} (PyTorch's scaled_dot_product_attention on its
  * flash backend, same problem, same GPU) and Lacuna's {@code dense} anchored on it ({@code anchor.speedup} = PyTorch
  * median / Lacuna median; the target is 0.8 or more), plus {@code attention-anchors-problems} when a side is missing.

@@ -194,7 +194,7 @@ public final class AttentionBenchmark implements GpuBenchmark {
                             .measure(i -> {
                                 int copy = inputs.rotation().copyFor(i);
                                 TokenSelection selection = selections[copy];
-                                backend.ops().rowReduce(inputs.array(i, 0), RowReduction.L2, inputs.array(i, 2));
+                                backend.ops().elementwise().rowReduce(inputs.array(i, 0), RowReduction.L2, inputs.array(i, 2));
                                 ops.selectTokens(inputs.array(i, 2), batch, null, rule, selection);
                                 ops.gatherRows(inputs.array(i, 1), selection, inputs.array(i, 3));
                                 ops.scatterRows(inputs.array(i, 4), selection, inputs.array(i, 0), inputs.array(i, 5));
@@ -234,7 +234,7 @@ public final class AttentionBenchmark implements GpuBenchmark {
             DeviceArray xs = HostData.uploadBytes(backend, c.dtype(), Shape.of(rows, width), x);
             DeviceArray scores = new DeviceArray(backend.allocate(rows * 4), 0, DType.F32, Shape.of(rows));
             try {
-                backend.ops().rowReduce(xs, RowReduction.L2, scores);
+                backend.ops().elementwise().rowReduce(xs, RowReduction.L2, scores);
                 ops.selectTokens(scores, batch, null, rule, selection);
                 selection.verify(backend);
                 return selection;

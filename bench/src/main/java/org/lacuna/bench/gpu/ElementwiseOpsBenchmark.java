@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpSet;
+import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.ops.RowReduction;
 
 /**
@@ -27,7 +27,7 @@ public final class ElementwiseOpsBenchmark implements GpuBenchmark {
 
     @Override
     public List<BenchResult> run(BenchContext context) {
-        OpSet ops = context.backend().ops();
+        ElementwiseOps ops = context.backend().ops().elementwise();
         long elements = (long) ROWS * COLS;
         List<BenchResult> results = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {

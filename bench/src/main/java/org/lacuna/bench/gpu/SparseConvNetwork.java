@@ -11,7 +11,7 @@ import org.lacuna.api.io.KittiBinReader;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.models.MinkUNetTopology;
 import org.lacuna.api.models.ModelWeights;
-import org.lacuna.runtime.pointcloud.CpuVoxelizer;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;

@@ -83,7 +83,7 @@ public class CpuDenseLinearBenchmark {
 
     @Benchmark
     public DeviceArray linearDense() {
-        backend.ops().linearDense(x, w, bias, activation, y);
+        backend.ops().gemm().linearDense(x, w, bias, activation, y);
         return y;
     }
 }

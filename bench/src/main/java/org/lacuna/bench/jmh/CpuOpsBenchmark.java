@@ -70,13 +70,13 @@ public class CpuOpsBenchmark {
 
     @Benchmark
     public DeviceArray biasGelu() {
-        backend.ops().biasActivation(x, bias, Activation.GELU, y);
+        backend.ops().elementwise().biasActivation(x, bias, Activation.GELU, y);
         return y;
     }
 
     @Benchmark
     public DeviceArray rowL2() {
-        backend.ops().rowReduce(x, RowReduction.L2, rowsOut);
+        backend.ops().elementwise().rowReduce(x, RowReduction.L2, rowsOut);
         return rowsOut;
     }
 }

@@ -108,25 +108,25 @@ public class CpuSparseLinearBenchmark {
 
     @Benchmark
     public DeviceArray twoFour() {
-        backend.ops().linearTwoFour(x, twoFour, null, Activation.NONE, y);
+        backend.ops().gemm().linearTwoFour(x, twoFour, null, Activation.NONE, y);
         return y;
     }
 
     @Benchmark
     public DeviceArray csr5() {
-        backend.ops().linearCsr(x, csr5, null, Activation.NONE, y);
+        backend.ops().gemm().linearCsr(x, csr5, null, Activation.NONE, y);
         return y;
     }
 
     @Benchmark
     public DeviceArray csr10() {
-        backend.ops().linearCsr(x, csr10, null, Activation.NONE, y);
+        backend.ops().gemm().linearCsr(x, csr10, null, Activation.NONE, y);
         return y;
     }
 
     @Benchmark
     public DeviceArray denseBackend() {
-        backend.ops().linearDense(x, denseWeight, null, Activation.NONE, y);
+        backend.ops().gemm().linearDense(x, denseWeight, null, Activation.NONE, y);
         return y;
     }
 }

@@ -108,7 +108,7 @@ public class TinyOpBenchmark {
     @Benchmark
     public DeviceArray linearOpOnly() {
         DeviceArray out = y.array("linearOpOnly");
-        session.backend().ops().linearDense(x.array("linearOpOnly"), denseWeight, zeroBias, Activation.NONE, out);
+        session.backend().ops().gemm().linearDense(x.array("linearOpOnly"), denseWeight, zeroBias, Activation.NONE, out);
         return out;
     }
 }

@@ -91,7 +91,7 @@ public class TwoFourWeightsBenchmark {
 
     @Benchmark
     public DeviceArray cpuLinearEightTokens() {
-        backend.ops().linearTwoFour(x, deviceWeight, null, Activation.NONE, y);
+        backend.ops().gemm().linearTwoFour(x, deviceWeight, null, Activation.NONE, y);
         return y;
     }
 }

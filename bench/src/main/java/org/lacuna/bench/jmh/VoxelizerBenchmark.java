@@ -6,12 +6,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.lacuna.api.io.KittiBinReader;
-import org.lacuna.runtime.pointcloud.CpuVoxelizer;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -50,7 +49,7 @@ public class VoxelizerBenchmark {
     String threads;
 
     PointCloud points;
-    Voxelizer voxelizer;
+    CpuVoxelizer voxelizer;
     Voxelization voxelization;
 
     @Setup

@@ -69,7 +69,7 @@ class AttentionBenchmarkTest {
     void aTypoFailsOnBothSides() throws Exception {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionSweep.select("smoke,d96"))
                 .getMessage().contains("'d96' matches no case"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(SparseGemmSweepTest.pythonAvailable(), "python3 is not installed");
+        org.junit.jupiter.api.Assumptions.assumeTrue(TwoFourGemmSweepTest.pythonAvailable(), "python3 is not installed");
         Process process = process("--list-cases", "--cases", "smoke,d96");
         assertEquals(2, process.waitFor());
         assertTrue(new String(process.getErrorStream().readAllBytes()).contains("'d96' matches no case"));
@@ -121,7 +121,7 @@ class AttentionBenchmarkTest {
     }
 
     private static List<String> python(String... args) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(SparseGemmSweepTest.pythonAvailable(), "python3 is not installed");
+        org.junit.jupiter.api.Assumptions.assumeTrue(TwoFourGemmSweepTest.pythonAvailable(), "python3 is not installed");
         assertTrue(Files.isRegularFile(SCRIPT), SCRIPT.toAbsolutePath() + " is missing");
         Process process = process(args);
         process.getOutputStream().close();

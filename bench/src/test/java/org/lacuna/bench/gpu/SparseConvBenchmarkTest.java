@@ -225,7 +225,7 @@ class SparseConvBenchmarkTest {
     }
 
     private static List<String> python(String... args) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(SparseGemmSweepTest.pythonAvailable(), "python3 is not installed");
+        org.junit.jupiter.api.Assumptions.assumeTrue(TwoFourGemmSweepTest.pythonAvailable(), "python3 is not installed");
         List<String> command = new ArrayList<>(List.of("python3", "-B", SCRIPT.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);

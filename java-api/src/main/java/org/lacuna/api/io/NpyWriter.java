@@ -6,7 +6,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
-/** Writes a float32 matrix as a NumPy {@code .npy} file (format 1.0, little-endian, C order), as numpy.save does. */
+/**
+ * Writes float32 matrices and int32 vectors as NumPy {@code .npy} files (format 1.0, little-endian, C order), as
+ * numpy.save does.
+ */
 public final class NpyWriter {
     private NpyWriter() {
     }
@@ -14,16 +17,7 @@ public final class NpyWriter {
     /** {@code rows} of equal length as an array of shape (rows, columns). */
     public static void writeFloat32(OutputStream out, float[][] rows) throws IOException {
         int columns = rows.length == 0 ? 0 : rows[0].length;
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows.length + ", " + columns + "), }";
-        // Magic (6) + version (2) + header length (2) + dict + padding + newline: a multiple of 64 bytes.
-        int unpadded = 10 + dict.length() + 1;
-        int padding = (64 - unpadded % 64) % 64;
-        String header = dict + " ".repeat(padding) + "\n";
-        ByteBuffer prefix = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
-        prefix.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0)
-                .putShort((short) header.length());
-        out.write(prefix.array());
-        out.write(header.getBytes(StandardCharsets.US_ASCII));
+        writeHeader(out, "<f4", "(" + rows.length + ", " + columns + ")");
         ByteBuffer row = ByteBuffer.allocate(columns * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float[] r : rows) {
             if (r.length != columns) {
@@ -34,5 +28,31 @@ public final class NpyWriter {
             out.write(row.array());
         }
         out.flush();
+    }
+
+    /** {@code values} as an int32 array of shape (n,): per-point labels, for example. */
+    public static void writeInt32(OutputStream out, int[] values) throws IOException {
+        writeHeader(out, "<i4", "(" + values.length + ",)");
+        ByteBuffer chunk = ByteBuffer.allocate(4 * 8192).order(ByteOrder.LITTLE_ENDIAN);
+        for (int from = 0; from < values.length; from += 8192) {
+            int n = Math.min(8192, values.length - from);
+            chunk.clear();
+            chunk.asIntBuffer().put(values, from, n);
+            out.write(chunk.array(), 0, 4 * n);
+        }
+        out.flush();
+    }
+
+    private static void writeHeader(OutputStream out, String descr, String shape) throws IOException {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        // Magic (6) + version (2) + header length (2) + dict + padding + newline: a multiple of 64 bytes.
+        int unpadded = 10 + dict.length() + 1;
+        int padding = (64 - unpadded % 64) % 64;
+        String header = dict + " ".repeat(padding) + "\n";
+        ByteBuffer prefix = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
+        prefix.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0)
+                .putShort((short) header.length());
+        out.write(prefix.array());
+        out.write(header.getBytes(StandardCharsets.US_ASCII));
     }
 }

@@ -67,7 +67,7 @@ public final class LayerNorm implements AutoCloseable {
         }
         Tensor y = session.empty(outType, x.shape().dims());
         try {
-            session.backend().ops().attention().layerNorm(x.array(call), gamma.array(call),
+            session.backend().ops().elementwise().layerNorm(x.array(call), gamma.array(call),
                     beta == null ? null : beta.array(call), epsilon, y.array(call));
             return y;
         } catch (RuntimeException e) {

@@ -166,6 +166,12 @@ public final class Linear implements AutoCloseable {
     /** {@code act(x · Wᵀ + b)} for x [..., in] of the layer's dtype; a new tensor [..., out] of the output type. */
     public Tensor forward(Tensor x) {
         checkOpen("Linear.forward");
+        if (x == null) {
+            throw InvalidInputException.argument("Linear.forward", "the input tensor is null");
+        }
+        if (x.isClosed()) {
+            throw new org.lacuna.runtime.error.ResourceClosedException("Linear.forward", "the input tensor");
+        }
         if (x.session() != session) {
             throw InvalidInputException.argument("Linear.forward", "the input belongs to another session");
         }
@@ -206,7 +212,7 @@ public final class Linear implements AutoCloseable {
     }
 
     private void run(LinearKernel kernel, DeviceArray x, DeviceArray y) {
-        var ops = session.backend().ops();
+        var ops = session.backend().ops().gemm();
         DeviceArray b = bias == null ? null : bias.array("Linear.forward");
         switch (kernel) {
             case DENSE -> ops.linearDense(x, dense, b, options.activation(), y);

@@ -1,6 +1,9 @@
 package org.lacuna.api.layers;
 
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 
 /**
@@ -10,8 +13,8 @@ import org.lacuna.runtime.error.InvalidInputException;
  * <p>Where it follows a convolution it should be folded in instead ({@link #foldable()} to
  * {@link SparseConv3d#create(org.lacuna.api.Session, org.lacuna.runtime.sparseconv.ConvGeometry, int, int, float[],
  * float[], SparseConv3d.BatchNorm, SparseConv3d.Options)}), which costs nothing at run time. Standalone,
- * {@link #forward} computes on the host from downloaded features (one download, one upload) until a device
- * scale-and-shift op exists.
+ * {@link #forward} runs the backend's batchNorm op; the per-channel scale and shift are uploaded once per session,
+ * on the first forward there, and belong to that session.
  */
 public final class SparseBatchNorm {
     /** PyTorch's and TorchSparse's default ε. */
@@ -24,6 +27,14 @@ public final class SparseBatchNorm {
     private final double epsilon;
     private final float[] scale;
     private final float[] shift;
+    /** The scale and shift on the session of the latest forward. */
+    private volatile DeviceParameters device;
+
+    private record DeviceParameters(Session session, Tensor scale, Tensor shift) {
+        boolean usableOn(Session s) {
+            return session == s && !scale.isClosed() && !shift.isClosed();
+        }
+    }
 
     private SparseBatchNorm(float[] gamma, float[] beta, float[] mean, float[] variance, double epsilon) {
         this.gamma = gamma;
@@ -98,7 +109,7 @@ public final class SparseBatchNorm {
         return epsilon;
     }
 
-    /** The normalised features on the same coordinates (host computation; see the class comment). */
+    /** The normalised features on the same coordinates. */
     public SparseTensor forward(SparseTensor x) {
         String call = "SparseBatchNorm.forward";
         SparseHost.requireOpen(call, x);
@@ -107,12 +118,31 @@ public final class SparseBatchNorm {
             throw InvalidInputException.shape(call, "channel mismatch: the input has " + x.channels()
                     + " channels but the batch norm has " + c);
         }
-        float[] values = x.features().toFloatArray();
-        for (int i = 0; i < values.length; i++) {
-            int ch = i % c;
-            values[i] = values[i] * scale[ch] + shift[ch];
+        DeviceParameters parameters = parametersOn(x.session());
+        Tensor features = x.session().empty(x.featureType(), x.size(), c);
+        try {
+            x.session().backend().ops().elementwise().batchNorm(x.features().array(call),
+                    parameters.scale().array(call), parameters.shift().array(call), features.array(call));
+            return SparseTensor.onCoordinateSet(x.coordinateSet(), features);
+        } catch (RuntimeException e) {
+            features.close();
+            throw e;
         }
-        return SparseHost.withFeatures(x, values, c);
+    }
+
+    private synchronized DeviceParameters parametersOn(Session session) {
+        DeviceParameters current = device;
+        if (current == null || !current.usableOn(session)) {
+            Tensor s = session.fromFloats(scale, DType.F32, scale.length);
+            try {
+                current = new DeviceParameters(session, s, session.fromFloats(shift, DType.F32, shift.length));
+            } catch (RuntimeException e) {
+                s.close();
+                throw e;
+            }
+            device = current;
+        }
+        return current;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.lacuna.api.layers;
 
+import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
@@ -12,7 +13,7 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
  * transposed convolution's output is on the very coordinate set its downsampling came from, so the check is
  * usually an identity test.
  *
- * <p>Computes on the host from downloaded features (two downloads, one upload) until a device gather-copy exists.
+ * <p>Runs as the backend's concatColumns op, where the features are.
  */
 public final class SparseConcat {
     private SparseConcat() {
@@ -31,17 +32,15 @@ public final class SparseConcat {
                     + b.featureType());
         }
         requireSameCoordinates(call, a.coordinateSet(), b.coordinateSet());
-        int ca = (int) a.channels();
-        int cb = (int) b.channels();
-        float[] fa = a.features().toFloatArray();
-        float[] fb = b.features().toFloatArray();
-        int rows = (int) a.size();
-        float[] out = new float[rows * (ca + cb)];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(fa, r * ca, out, r * (ca + cb), ca);
-            System.arraycopy(fb, r * cb, out, r * (ca + cb) + ca, cb);
+        Tensor features = a.session().empty(a.featureType(), a.size(), a.channels() + b.channels());
+        try {
+            a.session().backend().ops().elementwise().concatColumns(a.features().array(call),
+                    b.features().array(call), features.array(call));
+            return SparseTensor.onCoordinateSet(a.coordinateSet(), features);
+        } catch (RuntimeException e) {
+            features.close();
+            throw e;
         }
-        return SparseHost.withFeatures(a, out, ca + cb);
     }
 
     /** Fails naming the first difference: size, tensor stride or the first row whose coordinate differs. */

@@ -1,14 +1,12 @@
 package org.lacuna.api.layers;
 
-import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
- * The host round trip the point-cloud layers without a device op use today: download features, compute on the JVM,
- * upload a result that keeps the input's coordinate set (and so its cached kernel maps). A device kernel replaces
- * each use of this class.
+ * What the point-cloud layers share: the open check of their input and the batch count of host coordinates (for the
+ * layers that still compute on the host: pooling, BEV and devoxelisation).
  */
 final class SparseHost {
     private SparseHost() {
@@ -20,17 +18,6 @@ final class SparseHost {
         }
         if (x.isClosed()) {
             throw new ResourceClosedException(call, "the input sparse tensor");
-        }
-    }
-
-    /** A sparse tensor on {@code like}'s coordinate set with host {@code values} [N, channels] in its feature type. */
-    static SparseTensor withFeatures(SparseTensor like, float[] values, int channels) {
-        Tensor features = like.session().fromFloats(values, like.featureType(), like.size(), channels);
-        try {
-            return SparseTensor.onCoordinateSet(like.coordinateSet(), features);
-        } catch (RuntimeException e) {
-            features.close();
-            throw e;
         }
     }
 

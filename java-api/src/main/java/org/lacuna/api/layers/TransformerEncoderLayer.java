@@ -16,6 +16,7 @@ import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
+import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.ops.RowReduction;
 
 /**
@@ -270,7 +271,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
             return postNormBlock(x, batch, emit);
         }
         String call = "TransformerEncoderLayer.forward";
-        AttentionOps ops = session.backend().ops().attention();
+        ElementwiseOps ops = session.backend().ops().elementwise();
         try (Scope scope = session.scope()) {
             Tensor h1 = norm1.forward(x);
             MultiHeadAttention.Output a = attention.forward(h1, batch, emit);
@@ -287,7 +288,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     /** BERT's block: {@code h = LN1(x + attention(x)); y = LN2(h + FFN(h))}. */
     private Output postNormBlock(Tensor x, SequenceBatch batch, KeyScore emit) {
         String call = "TransformerEncoderLayer.forward";
-        AttentionOps ops = session.backend().ops().attention();
+        ElementwiseOps ops = session.backend().ops().elementwise();
         try (Scope scope = session.scope()) {
             MultiHeadAttention.Output a = attention.forward(x, batch, emit);
             Tensor attended = a.hidden();

@@ -140,7 +140,7 @@ public final class Segmenter implements AutoCloseable {
                 throw new ResourceClosedException(call, "segmenter");
             }
             start = System.nanoTime();
-            voxels = session.backend().ops().convolution().voxelizer().voxelize(finite, voxelization);
+            voxels = session.backend().ops().voxelization().voxelize(finite, voxelization);
             try (SparseTensor input = SparseTensor.fromVoxels(session, voxels, options.features(),
                     network.config().dtype())) {
                 session.synchronize();

@@ -12,7 +12,6 @@ import org.lacuna.runtime.pointcloud.SparseCoordinates;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 
 /**
@@ -25,7 +24,8 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
  * is idempotent. Any use of the tensors after close throws {@link ResourceClosedException}.
  */
 public final class SparseTensor implements AutoCloseable {
-    private final Tensor coordinates;
+    /** Uploaded on first request for a layer's output, whose coordinates live in its coordinate set. */
+    private volatile Tensor coordinates;
     private final Tensor features;
     private final int[] tensorStride;
     private volatile boolean closed;
@@ -45,15 +45,22 @@ public final class SparseTensor implements AutoCloseable {
      * @param coordinates [N, 4] row-major (batch, x, y, z), N >= 1, no coordinate twice
      * @param features    [N, channels] row-major
      * @param featureType F32, F16 or BF16
+     * @param tensorStride the grid spacing per axis (x, y, z); none given means 1, 1, 1 (freshly voxelised data)
      */
     public static SparseTensor of(Session session, int[] coordinates, float[] features, int channels, DType featureType,
                                   int... tensorStride) {
         String call = "SparseTensor.of";
-        Objects.requireNonNull(coordinates, "coordinates");
-        Objects.requireNonNull(features, "features");
+        if (coordinates == null || features == null) {
+            throw InvalidInputException.argument(call, coordinates == null ? "coordinates are null" : "features are null");
+        }
+        tensorStride = strideOrUnit(tensorStride);
         long n = checkShapes(call, coordinates.length, features.length, channels);
         SparseCoordinates.check(call, coordinates, tensorStride);
-        return upload(call, session, coordinates, features, n, channels, featureType, tensorStride);
+        // The set is made from the host copy, so no layer downloads the coordinates again.
+        CoordinateSet set = CoordinateSet.of(coordinates, tensorStride);
+        SparseTensor tensor = upload(call, session, coordinates, features, n, channels, featureType, tensorStride);
+        tensor.coordinateSet = set;
+        return tensor;
     }
 
     /** The voxels of a cloud with the chosen per-voxel values as features, at tensor stride 1. */
@@ -62,27 +69,32 @@ public final class SparseTensor implements AutoCloseable {
         String call = "SparseTensor.fromVoxels";
         float[] values = voxels.features(features);
         int channels = voxels.featureWidth(features);
-        // A VoxelizedCloud's keys are checked distinct and in range when it is made; nothing to re-check here.
-        return upload(call, session, voxels.coordinates(), values, voxels.voxelCount(), channels, featureType,
-                voxels.tensorStride());
+        // A VoxelizedCloud's keys are checked distinct and in range when it is made; nothing to re-check here. The
+        // coordinate set comes from the same keys, so the first layer needs no download to find its kernel maps.
+        SparseTensor tensor = upload(call, session, voxels.coordinates(), values, voxels.voxelCount(), channels,
+                featureType, voxels.tensorStride());
+        tensor.coordinateSet = CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride());
+        return tensor;
     }
 
-    /** Voxelises {@code cloud} on the session's backend (the GPU voxeliser is built to match the CPU's) and uploads it. */
+    /** Voxelises {@code cloud} through the session's voxelisation op (the GPU's matches the CPU's) and uploads it. */
     public static SparseTensor voxelize(Session session, PointCloud cloud, Voxelization voxelization,
                                         VoxelFeatures features, DType featureType) {
-        // The serving backend's voxeliser: on CUDA the GPU one, designed to reproduce the CPU's result bit for bit.
-        Voxelizer voxelizer = session.backend().ops().convolution().voxelizer();
-        return fromVoxels(session, voxelizer.voxelize(cloud, voxelization), features, featureType);
+        Objects.requireNonNull(session, "session");
+        return fromVoxels(session, session.backend().ops().voxelization().voxelize(cloud, voxelization), features,
+                featureType);
     }
 
     /**
      * Wraps tensors already on the device, after checking them; the sparse tensor takes them over (closing it
-     * closes them). The check downloads the coordinates once.
+     * closes them). The check downloads the coordinates once. No stride given means 1, 1, 1.
      */
     public static SparseTensor fromTensors(Tensor coordinates, Tensor features, int... tensorStride) {
         String call = "SparseTensor.fromTensors";
-        Objects.requireNonNull(coordinates, "coordinates");
-        Objects.requireNonNull(features, "features");
+        if (coordinates == null || features == null) {
+            throw InvalidInputException.argument(call, coordinates == null ? "coordinates are null" : "features are null");
+        }
+        tensorStride = strideOrUnit(tensorStride);
         if (coordinates.isClosed() || features.isClosed()) {
             throw new ResourceClosedException(call,
                     coordinates.isClosed() ? "the coordinates tensor" : "the features tensor");
@@ -107,8 +119,15 @@ public final class SparseTensor implements AutoCloseable {
                     + Arrays.toString(f));
         }
         checkShapes(call, c[0] * 4, f[0] * f[1], f[1]);
-        SparseCoordinates.check(call, coordinates.toIntArray(), tensorStride);
-        return new SparseTensor(coordinates, features, tensorStride.clone());
+        CoordinateSet set = CoordinateSet.of(coordinates.toIntArray(), tensorStride);
+        SparseTensor tensor = new SparseTensor(coordinates, features, tensorStride.clone());
+        tensor.coordinateSet = set;
+        return tensor;
+    }
+
+    /** The stride of freshly voxelised data when the caller gives none; a given one is checked as it is. */
+    private static int[] strideOrUnit(int[] tensorStride) {
+        return tensorStride == null || tensorStride.length == 0 ? new int[] {1, 1, 1} : tensorStride;
     }
 
     private static long checkShapes(String call, long coordinateValues, long featureValues, long channels) {
@@ -132,7 +151,9 @@ public final class SparseTensor implements AutoCloseable {
 
     private static SparseTensor upload(String call, Session session, int[] coordinates, float[] features, long n,
                                        int channels, DType featureType, int[] tensorStride) {
-        Objects.requireNonNull(session, "session");
+        if (session == null) {
+            throw InvalidInputException.argument(call, "the session is null");
+        }
         int[] stride = SparseCoordinates.checkTensorStride(call, tensorStride);
         if (featureType == null || !featureType.isFloatingPoint()) {
             throw InvalidInputException.dtype(call, "features must be F32, F16 or BF16, not " + featureType);
@@ -149,10 +170,10 @@ public final class SparseTensor implements AutoCloseable {
         }
     }
 
-    /** I32 [N, 4]: (batch, x, y, z) per row. */
     /**
-     * A sparse tensor on coordinates a layer already holds as a checked set (a layer's output): uploads the
-     * coordinates, takes over {@code features} [set size, C], and keeps the set, so the next layer finds its maps.
+     * A sparse tensor on coordinates a layer already holds as a checked set (a layer's output): takes over
+     * {@code features} [set size, C] and keeps the set, so the next layer finds its maps. Nothing is copied: the
+     * coordinates tensor is made from the set only if {@link #coordinates()} asks for it.
      */
     public static SparseTensor onCoordinateSet(CoordinateSet set, Tensor features) {
         String call = "SparseTensor.onCoordinateSet";
@@ -162,8 +183,7 @@ public final class SparseTensor implements AutoCloseable {
         if (f.length != 2 || f[0] != set.size()) {
             throw InvalidInputException.shape(call, "features must be [" + set.size() + ", C], not " + Arrays.toString(f));
         }
-        Tensor coordinates = features.session().fromInts(set.coordinates(), set.size(), 4);
-        SparseTensor tensor = new SparseTensor(coordinates, features, set.tensorStride().toArray());
+        SparseTensor tensor = new SparseTensor(null, features, set.tensorStride().toArray());
         tensor.coordinateSet = set;
         return tensor;
     }
@@ -182,9 +202,20 @@ public final class SparseTensor implements AutoCloseable {
         return set;
     }
 
+    /** I32 [N, 4]: (batch, x, y, z) per row; for a layer's output, uploaded from its coordinate set on first use. */
     public Tensor coordinates() {
         checkOpen("SparseTensor.coordinates");
-        return coordinates;
+        Tensor made = coordinates;
+        if (made == null) {
+            synchronized (this) {
+                if (coordinates == null) {
+                    CoordinateSet set = coordinateSet;
+                    coordinates = features.session().fromInts(set.coordinates(), set.size(), 4);
+                }
+                made = coordinates;
+            }
+        }
+        return made;
     }
 
     /** [N, C] in the feature type. */
@@ -200,7 +231,7 @@ public final class SparseTensor implements AutoCloseable {
 
     /** N, the number of coordinates. */
     public long size() {
-        return coordinates.shape().dim(0);
+        return features.shape().dim(0);
     }
 
     /** C, the number of feature channels. */
@@ -213,11 +244,12 @@ public final class SparseTensor implements AutoCloseable {
     }
 
     public Session session() {
-        return coordinates.session();
+        return features.session();
     }
 
     public boolean isClosed() {
-        return closed || coordinates.isClosed() || features.isClosed();
+        Tensor c = coordinates;
+        return closed || (c != null && c.isClosed()) || features.isClosed();
     }
 
     /** Frees both tensors. Idempotent. */
@@ -228,7 +260,10 @@ public final class SparseTensor implements AutoCloseable {
         }
         closed = true;
         try {
-            coordinates.close();
+            Tensor c = coordinates;
+            if (c != null) {
+                c.close();
+            }
         } finally {
             features.close();
         }
@@ -243,6 +278,6 @@ public final class SparseTensor implements AutoCloseable {
     @Override
     public String toString() {
         return "SparseTensor[" + size() + " coordinates, " + channels() + " " + featureType() + " channels, stride "
-                + Arrays.toString(tensorStride) + " on " + coordinates.device() + (isClosed() ? ", closed]" : "]");
+                + Arrays.toString(tensorStride) + " on " + features.device() + (isClosed() ? ", closed]" : "]");
     }
 }

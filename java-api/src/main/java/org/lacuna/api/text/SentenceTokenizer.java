@@ -82,14 +82,24 @@ public final class SentenceTokenizer implements AutoCloseable {
 
     /** The sentences' ids, token types and lengths. */
     public TokenBatch encode(List<String> texts) {
+        return encodeMarkingTruncation(texts).batch();
+    }
+
+    /**
+     * The sentences tokenised as {@link #encode} does, and which of them were cut to {@link #maxLength()} tokens:
+     * a caller that must not embed a shortened text (a batch job that reports over-long rows) checks these.
+     */
+    public Encoded encodeMarkingTruncation(List<String> texts) {
         if (texts.isEmpty()) {
             throw InvalidInputException.argument("SentenceTokenizer.encode", "no texts");
         }
         Encoding[] encodings = tokenizer.batchEncode(texts);
+        boolean[] truncated = new boolean[encodings.length];
         int total = 0;
         int[] lengths = new int[encodings.length];
         for (int i = 0; i < encodings.length; i++) {
             lengths[i] = encodings[i].getIds().length;
+            truncated[i] = encodings[i].exceedMaxLength();
             total += lengths[i];
         }
         int[] ids = new int[total];
@@ -103,7 +113,11 @@ public final class SentenceTokenizer implements AutoCloseable {
                 types[at] = Math.toIntExact(eTypes[t]);
             }
         }
-        return new TokenBatch(ids, types, lengths);
+        return new Encoded(new TokenBatch(ids, types, lengths), truncated);
+    }
+
+    /** Tokenised sentences, and for each whether it was longer than the maximum length and cut to it. */
+    public record Encoded(TokenBatch batch, boolean[] truncated) {
     }
 
     public int maxLength() {

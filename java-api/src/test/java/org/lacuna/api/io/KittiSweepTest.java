@@ -18,7 +18,6 @@ import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 
 /**
  * The real KITTI sweep from {@code ../shared/data} (see its README): read, checked against the published figures,
@@ -61,7 +60,11 @@ class KittiSweepTest {
         int[] about = {86_000, 55_000, 31_000};
         int[] exact = {86_068, 55_392, 31_226};
         for (int i = 0; i < sizes.length; i++) {
-            VoxelizedCloud voxels = Voxelizer.cpu().voxelize(sweep, Voxelization.cubic(sizes[i], VoxelReduction.MEAN));
+            VoxelizedCloud voxels;
+            try (Session session = Lacuna.open("cpu", 0)) {
+                voxels = session.backend().ops().voxelization().voxelize(sweep,
+                        Voxelization.cubic(sizes[i], VoxelReduction.MEAN));
+            }
             System.out.printf("KITTI sweep at %.2f m: %,d voxels%n", sizes[i], voxels.voxelCount());
             assertEquals(about[i], voxels.voxelCount(), about[i] * 0.03, "within 3% of the README at " + sizes[i]);
             assertEquals(exact[i], voxels.voxelCount(), "at " + sizes[i]);

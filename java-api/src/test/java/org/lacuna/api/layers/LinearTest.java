@@ -132,6 +132,12 @@ class LinearTest {
                 assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
                         () -> layer.forward(wrongShape)).code());
             }
+            InvalidInputException nullInput = assertThrows(InvalidInputException.class, () -> layer.forward(null));
+            assertTrue(nullInput.getMessage().contains("Linear.forward") && nullInput.getMessage().contains("null"),
+                    nullInput.getMessage());
+            Tensor closedInput = s.fromFloats(new float[] {1, 2}, DType.F16, 1, 2);
+            closedInput.close();
+            assertThrows(ResourceClosedException.class, () -> layer.forward(closedInput));
             long inUse = s.memoryStats().inUseBytes();
             layer.close();
             layer.close();

@@ -20,7 +20,6 @@ import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 
 class SparseTensorTest {
     private static Session cpu() {
@@ -43,6 +42,34 @@ class SparseTensorTest {
                 assertTrue(t.toString().contains("2 coordinates, 3 F32 channels, stride [2, 2, 2]"), t.toString());
             }
         }
+    }
+
+    @Test
+    void withoutAStrideTheGridIsUnitAndTheRealChecksSpeak() {
+        try (Session s = cpu()) {
+            try (SparseTensor t = SparseTensor.of(s, new int[] {0, 3, -1, 7}, new float[] {2}, 1, DType.F32)) {
+                assertArrayEquals(new int[] {1, 1, 1}, t.tensorStride());
+                assertArrayEquals(new int[] {0, 3, -1, 7}, t.coordinates().toIntArray());
+            }
+            var duplicate = assertThrows(InvalidInputException.class,
+                    () -> SparseTensor.of(s, new int[] {0, 1, 1, 1, 0, 1, 1, 1}, new float[2], 1, DType.F32));
+            assertTrue(duplicate.getMessage().contains("row 1 repeats (0, 1, 1, 1)"), duplicate.getMessage());
+            var range = assertThrows(InvalidInputException.class,
+                    () -> SparseTensor.of(s, new int[] {0, Integer.MAX_VALUE, 0, 0}, new float[1], 1, DType.F32));
+            assertFalse(range.getMessage().contains("stride"), range.getMessage());
+            var nulls = assertThrows(InvalidInputException.class,
+                    () -> SparseTensor.of(null, new int[] {0, 0, 0, 0}, new float[1], 1, DType.F32));
+            assertTrue(nulls.getMessage().contains("session is null"), nulls.getMessage());
+            assertThrows(InvalidInputException.class, () -> SparseTensor.of(s, null, new float[1], 1, DType.F32));
+            try (Tensor c = s.fromInts(new int[] {0, 5, 5, 5}, 1, 4); Tensor f = s.fromFloats(new float[] {1},
+                    DType.F32, 1, 1); SparseTensor wrapped = SparseTensor.fromTensors(c, f)) {
+                assertArrayEquals(new int[] {1, 1, 1}, wrapped.tensorStride());
+            }
+        }
+        Session closed = cpu();
+        closed.close();
+        assertThrows(ResourceClosedException.class,
+                () -> SparseTensor.of(closed, new int[] {0, 0, 0, 0}, new float[1], 1, DType.F32));
     }
 
     @Test
@@ -90,7 +117,7 @@ class SparseTensorTest {
         PointCloud cloud = PointCloud.of(new float[] {0.05f, 0.15f, 0.06f}, new float[] {0, 0, 0},
                 new float[] {0, 0, 0}, List.of("intensity"), new float[][] {{1, 2, 3}});
         try (Session s = cpu()) {
-            VoxelizedCloud voxels = Voxelizer.cpu().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
+            VoxelizedCloud voxels = s.backend().ops().voxelization().voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN));
             try (SparseTensor t = SparseTensor.fromVoxels(s, voxels, VoxelFeatures.CHANNELS, DType.F16)) {
                 assertArrayEquals(new int[] {0, 0, 0, 0, 0, 1, 0, 0}, t.coordinates().toIntArray());
                 assertArrayEquals(new float[] {2, 2}, t.features().toFloatArray());

@@ -35,6 +35,9 @@ public interface Backend extends AutoCloseable {
 
     MemoryStats memoryStats();
 
+    /** Host↔device copies and stream waits since the backend opened (readable after close). */
+    TransferStats transferStats();
+
     boolean isClosed();
 
     @Override

@@ -2,6 +2,8 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
@@ -12,37 +14,24 @@ import org.lacuna.runtime.cpu.kernels.AttentionTileMath;
 import org.lacuna.runtime.cpu.kernels.FlashAttention;
 import org.lacuna.runtime.cpu.kernels.HalfMatrix;
 import org.lacuna.runtime.cpu.kernels.KeyAttention;
-import org.lacuna.runtime.cpu.kernels.RowKernels;
-import org.lacuna.runtime.cpu.kernels.RowMath;
-import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
-import org.lacuna.runtime.data.DType;
-import org.lacuna.runtime.data.DeviceArray;
-import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionContracts;
 import org.lacuna.runtime.ops.AttentionOps;
 
 /**
- * Token-dropping attention and the transformer-block ops of the serving CPU backend: fp32 flash attention
- * ({@link FlashAttention}, {@link KeyAttention}) and row kernels ({@link RowMath}) on the Vector API or their scalar
- * forms, split into chunks whose boundaries depend on the shapes alone, so results are the same for any thread count.
+ * Token-dropping attention of the serving CPU backend: fp32 flash attention ({@link FlashAttention},
+ * {@link KeyAttention}) on the Vector API or its scalar form, split into chunks whose boundaries depend on the shapes
+ * alone, so results are the same for any thread count.
  */
 final class CpuAttentionOps implements AttentionOps {
-    /** Rows a chunk of gather, scatter, layer norm and add. */
+    /** Rows a chunk of gather and scatter. */
     private static final int ROWS_PER_CHUNK = 64;
-    /** Elements a chunk of add. */
-    private static final int ELEMENTS_PER_CHUNK = 1 << 14;
 
     private final CpuContext context;
     private final AttentionTileMath tileMath;
-    private final RowMath rowMath;
-    /** Widens layer norm's and add's storage to fp32 and narrows it back, as the elementwise ops do. */
-    private final RowKernels storage;
 
     CpuAttentionOps(CpuContext context) {
         this.context = context;
         this.tileMath = AttentionTileMath.of(context.vectorApi());
-        this.rowMath = RowMath.of(context.vectorApi());
-        this.storage = context.vectorApi() ? VectorRowKernels.create() : RowKernels.scalar();
     }
 
     @Override
@@ -111,53 +100,6 @@ final class CpuAttentionOps implements AttentionOps {
         for (long row = offsets[offsets.length - 1]; row < batch.rows(); row++) {
             out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, scores.byteOffset() + 4 * row, 0f);
         }
-    }
-
-    @Override
-    public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-        AttentionContracts.layerNorm(CpuBackendProvider.NAME, x, gamma, beta, epsilon, y);
-        String call = "layerNorm";
-        MemorySegment in = segment(x, call);
-        MemorySegment outSegment = segment(y, call);
-        float[] g = CpuTokenSelection.readFloats(gamma, call);
-        float[] b = beta == null ? null : CpuTokenSelection.readFloats(beta, call);
-        int cols = Math.toIntExact(x.shape().columns());
-        long rows = x.elementCount() / cols;
-        float eps = (float) epsilon;
-        context.threads().forEach(CpuThreads.chunks(rows, ROWS_PER_CHUNK), chunk -> {
-            float[] row = new float[cols];
-            float[] normalised = new float[cols];
-            long end = Math.min(rows, (chunk + 1L) * ROWS_PER_CHUNK);
-            for (long r = (long) chunk * ROWS_PER_CHUNK; r < end; r++) {
-                storage.widen(in, x.byteOffset() + r * cols * x.dtype().byteSize(), x.dtype(), row, cols);
-                float mean = rowMath.sum(row, cols) / cols;
-                float variance = rowMath.squaredDeviations(row, cols, mean) / cols;
-                float rstd = (float) (1.0 / Math.sqrt(variance + eps));
-                rowMath.normalise(row, cols, mean, rstd, g, b, normalised);
-                storage.narrow(normalised, cols, outSegment, y.byteOffset() + r * cols * y.dtype().byteSize(),
-                        y.dtype());
-            }
-        });
-    }
-
-    @Override
-    public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-        AttentionContracts.add(CpuBackendProvider.NAME, a, b, y);
-        String call = "add";
-        MemorySegment left = segment(a, call);
-        MemorySegment right = segment(b, call);
-        MemorySegment out = segment(y, call);
-        long count = a.elementCount();
-        context.threads().forEach(CpuThreads.chunks(count, ELEMENTS_PER_CHUNK), chunk -> {
-            long first = (long) chunk * ELEMENTS_PER_CHUNK;
-            int n = (int) Math.min(ELEMENTS_PER_CHUNK, count - first);
-            float[] x = new float[n];
-            float[] z = new float[n];
-            storage.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
-            storage.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
-            storage.biasActivation(x, n, z, 0, Activation.NONE); // x += z, the elementwise ops' own add
-            storage.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
-        });
     }
 
     /** Q, K and V as 16-bit matrices: three column ranges of one packed tensor, or three tensors. */

@@ -2,13 +2,15 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import org.lacuna.runtime.backend.Backend;
-import org.lacuna.runtime.backend.DeviceInfo;
-import org.lacuna.runtime.backend.DeviceTimer;
-import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.data.BufferRanges;
 import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.backend.TransferStats;
+import org.lacuna.runtime.memory.TransferCounter;
 import org.lacuna.runtime.ops.OpSet;
 
 /**
@@ -20,6 +22,7 @@ final class CpuBackend implements Backend {
     private final String name;
     private final CpuMemoryAccounting accounting = new CpuMemoryAccounting();
     private final CpuSegmentPool pool = new CpuSegmentPool(accounting);
+    private final TransferCounter transfers = new TransferCounter();
     private final CpuLifecycle lifecycle;
     private final OpSet ops;
     private final Runnable releaseOps;
@@ -70,6 +73,7 @@ final class CpuBackend implements Backend {
             BufferRanges.check("upload", target, offset, bytes);
             BufferRanges.checkHost("upload", source, bytes);
             MemorySegment.copy(source, 0, cpuBuffer(target, "upload").segment("upload"), offset, bytes);
+            transfers.upload(bytes);
         });
     }
 
@@ -79,6 +83,7 @@ final class CpuBackend implements Backend {
             BufferRanges.check("download", source, offset, bytes);
             BufferRanges.checkHost("download", target, bytes);
             MemorySegment.copy(cpuBuffer(source, "download").readSegment("download"), offset, target, 0, bytes);
+            transfers.download(bytes);
         });
     }
 
@@ -93,6 +98,7 @@ final class CpuBackend implements Backend {
     @Override
     public void synchronize() {
         checkOpen("synchronize");
+        transfers.synchronization();
     }
 
     @Override
@@ -110,6 +116,11 @@ final class CpuBackend implements Backend {
     @Override
     public MemoryStats memoryStats() {
         return accounting.snapshot();
+    }
+
+    @Override
+    public TransferStats transferStats() {
+        return transfers.snapshot();
     }
 
     @Override

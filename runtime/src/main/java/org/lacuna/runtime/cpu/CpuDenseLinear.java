@@ -14,7 +14,7 @@ import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpContracts;
+import org.lacuna.runtime.ops.GemmContracts;
 
 /**
  * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. Where OpenBLAS serves, an fp32 x and w
@@ -77,7 +77,7 @@ final class CpuDenseLinear {
     }
 
     void linear(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-        OpContracts.linearDense(CpuBackendProvider.NAME, x, w, bias, activation, y);
+        GemmContracts.linearDense(CpuBackendProvider.NAME, x, w, bias, activation, y);
         long tokens = x.shape().rows();
         int out = Math.toIntExact(w.shape().dim(0));
         int in = Math.toIntExact(w.shape().dim(1));

@@ -1,13 +1,11 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.data.DeviceArray;
-import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
-import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.ElementwiseOps;
+import org.lacuna.runtime.ops.GemmOps;
 import org.lacuna.runtime.ops.OpSet;
-import org.lacuna.runtime.ops.RowReduction;
-import org.lacuna.runtime.ops.TwoFourWeight;
+import org.lacuna.runtime.ops.VoxelizationOps;
 
 /**
  * The serving CPU ops: fp32 arithmetic (16-bit storage widened in registers), Vector API kernels where the JVM
@@ -16,54 +14,28 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  */
 final class CpuOps implements OpSet, AutoCloseable {
     private final CpuContext context;
-    private final CpuElementwise elementwise;
-    private final CpuDenseLinear dense;
-    private final CpuSparseLinear sparse;
+    private final CpuElementwiseOps elementwise;
+    private final CpuGemmOps gemm;
     private final CpuAttentionOps attention;
     private final CpuConvolutionOps convolution;
+    private final CpuVoxelizer voxelization = new CpuVoxelizer();
 
     CpuOps(CpuOptions options) {
         this.context = CpuContext.open(options);
-        this.elementwise = new CpuElementwise(context);
-        this.dense = new CpuDenseLinear(context);
-        this.sparse = new CpuSparseLinear(context);
+        this.elementwise = new CpuElementwiseOps(context);
+        this.gemm = new CpuGemmOps(context);
         this.attention = new CpuAttentionOps(context);
         this.convolution = new CpuConvolutionOps(context);
     }
 
     @Override
-    public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
-        elementwise.biasActivation(x, bias, activation, y);
+    public ElementwiseOps elementwise() {
+        return elementwise;
     }
 
     @Override
-    public void cast(DeviceArray x, DeviceArray y) {
-        elementwise.cast(x, y);
-    }
-
-    @Override
-    public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
-        elementwise.rowReduce(x, reduction, out);
-    }
-
-    @Override
-    public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-        dense.linear(x, w, bias, activation, y);
-    }
-
-    @Override
-    public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        sparse.linearTwoFour(x, w, bias, activation, y);
-    }
-
-    @Override
-    public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        sparse.linearCsr(x, w, bias, activation, y);
-    }
-
-    @Override
-    public ConvolutionOps convolution() {
-        return convolution;
+    public GemmOps gemm() {
+        return gemm;
     }
 
     @Override
@@ -72,8 +44,18 @@ final class CpuOps implements OpSet, AutoCloseable {
     }
 
     @Override
+    public ConvolutionOps convolution() {
+        return convolution;
+    }
+
+    @Override
+    public VoxelizationOps voxelization() {
+        return voxelization;
+    }
+
+    @Override
     public void close() {
         context.threads().close();
-        sparse.close();
+        gemm.close();
     }
 }

@@ -12,7 +12,7 @@ import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.gemm.TwoFourMetadata;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
-import org.lacuna.runtime.ops.OpContracts;
+import org.lacuna.runtime.ops.GemmContracts;
 import org.lacuna.runtime.ops.TwoFourWeight;
 
 /**
@@ -42,7 +42,7 @@ final class CpuSparseLinear implements AutoCloseable {
     }
 
     void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        OpContracts.linearTwoFour(CpuBackendProvider.NAME, x, w, bias, activation, y);
+        GemmContracts.linearTwoFour(CpuBackendProvider.NAME, x, w, bias, activation, y);
         TwoFourMatrix matrix = forms.get(TwoFourMatrix.class, w.out(), w.in(), () -> convert(w), w.values(),
                 w.metadata());
         int groups = matrix.groups();
@@ -60,7 +60,7 @@ final class CpuSparseLinear implements AutoCloseable {
     }
 
     void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        OpContracts.linearCsr(CpuBackendProvider.NAME, x, w, bias, activation, y);
+        GemmContracts.linearCsr(CpuBackendProvider.NAME, x, w, bias, activation, y);
         CsrRows matrix = forms.get(CsrRows.class, w.out(), w.in(), () -> convert(w), w.rowOffsets(), w.columns(),
                 w.values());
         run(x, matrix.in(), matrix.in(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,

@@ -1,20 +1,25 @@
 package org.lacuna.runtime.cpu;
 
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
-import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.ElementwiseOps;
+import org.lacuna.runtime.ops.GemmOps;
 import org.lacuna.runtime.ops.OpSet;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.ops.TwoFourWeight;
-import org.lacuna.runtime.pointcloud.Voxelizer;
+import org.lacuna.runtime.ops.VoxelizationOps;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
@@ -22,20 +27,25 @@ import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
 
 /**
- * A CPU backend's ops as callers see them: each call is counted in flight by the backend's {@link CpuLifecycle}, so
- * closing the backend waits for it and a call after the close is a {@link org.lacuna.runtime.error.ResourceClosedException}.
+ * A CPU backend's ops as callers see them: each call of every family is counted in flight by the backend's
+ * {@link CpuLifecycle}, so closing the backend waits for it and a call after the close is a
+ * {@link org.lacuna.runtime.error.ResourceClosedException}.
  */
 final class GuardedOpSet implements OpSet {
-    private final OpSet ops;
     private final CpuLifecycle lifecycle;
+    private final ElementwiseOps elementwise;
+    private final GemmOps gemm;
     private final AttentionOps attention;
     private final ConvolutionOps convolution;
+    private final VoxelizationOps voxelization;
 
     GuardedOpSet(OpSet ops, CpuLifecycle lifecycle) {
-        this.ops = ops;
         this.lifecycle = lifecycle;
+        this.elementwise = new Elementwise(ops.elementwise());
+        this.gemm = new Gemm(ops.gemm());
         this.attention = new Attention(ops.attention());
         this.convolution = new Convolution(ops.convolution());
+        this.voxelization = new Voxelizing(ops.voxelization());
     }
 
     private void run(String call, Runnable body) {
@@ -43,33 +53,18 @@ final class GuardedOpSet implements OpSet {
     }
 
     @Override
-    public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
-        run("biasActivation", () -> ops.biasActivation(x, bias, activation, y));
+    public ElementwiseOps elementwise() {
+        return elementwise;
     }
 
     @Override
-    public void cast(DeviceArray x, DeviceArray y) {
-        run("cast", () -> ops.cast(x, y));
+    public GemmOps gemm() {
+        return gemm;
     }
 
     @Override
-    public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
-        run("rowReduce", () -> ops.rowReduce(x, reduction, out));
-    }
-
-    @Override
-    public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-        run("linearDense", () -> ops.linearDense(x, w, bias, activation, y));
-    }
-
-    @Override
-    public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        run("linearTwoFour", () -> ops.linearTwoFour(x, w, bias, activation, y));
-    }
-
-    @Override
-    public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-        run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
+    public AttentionOps attention() {
+        return attention;
     }
 
     @Override
@@ -78,8 +73,75 @@ final class GuardedOpSet implements OpSet {
     }
 
     @Override
-    public AttentionOps attention() {
-        return attention;
+    public VoxelizationOps voxelization() {
+        return voxelization;
+    }
+
+    private final class Elementwise implements ElementwiseOps {
+        private final ElementwiseOps ops;
+
+        Elementwise(ElementwiseOps ops) {
+            this.ops = ops;
+        }
+
+        @Override
+        public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
+            run("biasActivation", () -> ops.biasActivation(x, bias, activation, y));
+        }
+
+        @Override
+        public void cast(DeviceArray x, DeviceArray y) {
+            run("cast", () -> ops.cast(x, y));
+        }
+
+        @Override
+        public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
+            run("rowReduce", () -> ops.rowReduce(x, reduction, out));
+        }
+
+        @Override
+        public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
+            run("add", () -> ops.add(a, b, y));
+        }
+
+        @Override
+        public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
+            run("layerNorm", () -> ops.layerNorm(x, gamma, beta, epsilon, y));
+        }
+
+        @Override
+        public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
+            run("batchNorm", () -> ops.batchNorm(x, scale, shift, y));
+        }
+
+        @Override
+        public void concatColumns(DeviceArray a, DeviceArray b, DeviceArray y) {
+            run("concatColumns", () -> ops.concatColumns(a, b, y));
+        }
+    }
+
+    private final class Gemm implements GemmOps {
+        private final GemmOps ops;
+
+        Gemm(GemmOps ops) {
+            this.ops = ops;
+        }
+
+        @Override
+        public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
+            run("linearDense", () -> ops.linearDense(x, w, bias, activation, y));
+        }
+
+        @Override
+        public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation,
+                                  DeviceArray y) {
+            run("linearTwoFour", () -> ops.linearTwoFour(x, w, bias, activation, y));
+        }
+
+        @Override
+        public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
+            run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
+        }
     }
 
     private final class Attention implements AttentionOps {
@@ -116,16 +178,6 @@ final class GuardedOpSet implements OpSet {
                                  DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
             run("keyAttention", () -> ops.keyAttention(inputs, batch, options, logSumExp, score, scores));
         }
-
-        @Override
-        public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-            run("layerNorm", () -> ops.layerNorm(x, gamma, beta, epsilon, y));
-        }
-
-        @Override
-        public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-            run("add", () -> ops.add(a, b, y));
-        }
     }
 
     private final class Convolution implements ConvolutionOps {
@@ -145,10 +197,18 @@ final class GuardedOpSet implements OpSet {
         public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
             return lifecycle.call("buildMapTables", () -> ops.buildMapTables(inputs, outputs, geometry));
         }
+    }
+
+    private final class Voxelizing implements VoxelizationOps {
+        private final VoxelizationOps ops;
+
+        Voxelizing(VoxelizationOps ops) {
+            this.ops = ops;
+        }
 
         @Override
-        public Voxelizer voxelizer() {
-            return ops.voxelizer();
+        public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
+            return lifecycle.call("voxelize", () -> ops.voxelize(cloud, voxelization));
         }
     }
 }

@@ -3,6 +3,7 @@ package org.lacuna.runtime.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import org.lacuna.runtime.memory.HostMemory;
 
 /**
  * Native scratch for the token panels of the sparse linear layers: 64-byte aligned, so every vector load of a panel
@@ -33,7 +34,13 @@ final class PanelWorkspace implements AutoCloseable {
         idle.forEach(block -> block.arena().close());
         idle.clear();
         Arena arena = Arena.ofShared();
-        return new Block(arena, arena.allocate(Math.max(bytes, ALIGNMENT), ALIGNMENT));
+        try {
+            return new Block(arena, HostMemory.allocate(arena, Math.max(bytes, ALIGNMENT), ALIGNMENT,
+                    "PanelWorkspace.acquire"));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
     synchronized void release(Block block) {

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.memory.HostMemory;
 
 /**
  * Moves Java arrays to and from backend memory in any dtype: floats are rounded to F16/BF16 on the way in and
@@ -19,7 +20,7 @@ public final class HostData {
         requireFloat("HostData.upload", dtype);
         requireCount("HostData.upload", shape, values.length);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(Math.max(1, (long) values.length * dtype.byteSize()));
+            MemorySegment host = HostMemory.allocate(arena, (long) values.length * dtype.byteSize(), 1, "HostData.upload");
             for (int i = 0; i < values.length; i++) {
                 switch (dtype) {
                     case F32 -> host.setAtIndex(ValueLayout.JAVA_FLOAT, i, values[i]);
@@ -35,14 +36,18 @@ public final class HostData {
     public static DeviceArray upload(Backend backend, Shape shape, int[] values) {
         requireCount("HostData.upload", shape, values.length);
         try (Arena arena = Arena.ofConfined()) {
-            return uploadBytes(backend, DType.I32, shape, arena.allocateFrom(ValueLayout.JAVA_INT, values));
+            MemorySegment host = HostMemory.allocate(arena, 4L * values.length, 4, "HostData.upload");
+            MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
+            return uploadBytes(backend, DType.I32, shape, host);
         }
     }
 
     public static DeviceArray upload(Backend backend, Shape shape, long[] values) {
         requireCount("HostData.upload", shape, values.length);
         try (Arena arena = Arena.ofConfined()) {
-            return uploadBytes(backend, DType.I64, shape, arena.allocateFrom(ValueLayout.JAVA_LONG, values));
+            MemorySegment host = HostMemory.allocate(arena, 8L * values.length, 8, "HostData.upload");
+            MemorySegment.copy(values, 0, host, ValueLayout.JAVA_LONG, 0, values.length);
+            return uploadBytes(backend, DType.I64, shape, host);
         }
     }
 
@@ -95,7 +100,8 @@ public final class HostData {
 
     private static MemorySegment downloadBytes(Backend backend, DeviceArray array, Arena arena) {
         array.checkOpen("download");
-        MemorySegment host = arena.allocate(Math.max(1, array.byteSize()), 8).asSlice(0, array.byteSize());
+        MemorySegment host = HostMemory.allocate(arena, array.byteSize(), 8, "HostData.download").asSlice(0,
+                array.byteSize());
         backend.download(array.buffer(), array.byteOffset(), host, array.byteSize());
         return host;
     }

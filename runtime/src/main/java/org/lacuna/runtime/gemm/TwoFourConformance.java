@@ -71,8 +71,8 @@ public final class TwoFourConformance {
             throw InvalidInputException.argument(call, "weight [out=" + out + ", in=" + in + "] is not 2:4 sparse: row "
                     + v.row() + ", columns " + v.firstColumn() + ".." + v.lastColumn() + " hold " + v.values() + " ("
                     + v.nonZeros() + " non-zeros; at most " + MAX_NON_ZEROS + " of every 4 along in are allowed); "
-                    + violating + " of " + groups + " groups violate this. Prune the weight first (pass prune=true, "
-                    + "or call TwoFourPruning.prune) or use a dense kernel");
+                    + violating + " of " + groups + " groups violate this. Prune the weight first (Linear.Options.pruned()"
+                    + " in the Java API, or TwoFourPruning.prune) or use a dense kernel");
         }
     }
 

@@ -57,7 +57,7 @@ public final class AttentionContracts {
         requireRows(call, "x", x, selection.rows());
         requireRows(call, "out", out, selection.capacity());
         requireSameRows(call, x, out);
-        if (overlap(x, out)) {
+        if (OpContracts.overlaps(x, out)) {
             throw InvalidInputException.argument(call, "x and out overlap");
         }
     }
@@ -70,7 +70,7 @@ public final class AttentionContracts {
         requireRows(call, "kept", kept, selection.capacity());
         requireRows(call, "out", out, selection.rows());
         requireSameRows(call, kept, out);
-        if (overlap(kept, out)) {
+        if (OpContracts.overlaps(kept, out)) {
             throw InvalidInputException.argument(call, "kept and out overlap");
         }
         if (passThrough != null) {
@@ -80,10 +80,10 @@ public final class AttentionContracts {
                 throw InvalidInputException.shape(call, "passThrough " + passThrough.dtype() + passThrough.shape()
                         + " must match out " + out.dtype() + out.shape());
             }
-            if (!same && overlap(passThrough, out)) {
+            if (!same && OpContracts.overlaps(passThrough, out)) {
                 throw InvalidInputException.argument(call, "passThrough and out overlap without being the same tensor");
             }
-            if (overlap(passThrough, kept)) {
+            if (OpContracts.overlaps(passThrough, kept)) {
                 throw InvalidInputException.argument(call, "passThrough and kept overlap");
             }
         }
@@ -100,18 +100,18 @@ public final class AttentionContracts {
         }
         requireTokens(call, "out", out, batch.rows(), options.width());
         for (DeviceArray input : inputs.arrays()) {
-            if (overlap(input, out)) {
+            if (OpContracts.overlaps(input, out)) {
                 throw InvalidInputException.argument(call, "out overlaps an input");
             }
         }
         if (logSumExp != null) {
             OpContracts.requireOpen(call, backend, logSumExp);
             requireLogSumExp(call, logSumExp, options, batch);
-            if (overlap(logSumExp, out)) {
+            if (OpContracts.overlaps(logSumExp, out)) {
                 throw InvalidInputException.argument(call, "logSumExp overlaps out");
             }
             for (DeviceArray input : inputs.arrays()) {
-                if (overlap(input, logSumExp)) {
+                if (OpContracts.overlaps(input, logSumExp)) {
                     throw InvalidInputException.argument(call, "logSumExp overlaps an input");
                 }
             }
@@ -132,61 +132,12 @@ public final class AttentionContracts {
             throw InvalidInputException.shape(call, "scores must be F32 [" + batch.rows() + "], got " + scores.dtype()
                     + scores.shape());
         }
-        if (overlap(scores, logSumExp)) {
+        if (OpContracts.overlaps(scores, logSumExp)) {
             throw InvalidInputException.argument(call, "scores overlap logSumExp");
         }
         for (DeviceArray input : inputs.arrays()) {
-            if (overlap(input, scores)) {
+            if (OpContracts.overlaps(input, scores)) {
                 throw InvalidInputException.argument(call, "scores overlap an input");
-            }
-        }
-    }
-
-    public static void layerNorm(String backend, DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon,
-                                 DeviceArray y) {
-        String call = "layerNorm";
-        OpContracts.requireOpen(call, backend, x, gamma, y);
-        OpContracts.requireFloat(call, "x", x);
-        OpContracts.requireFloat(call, "y", y);
-        if (!x.shape().equals(y.shape())) {
-            throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
-        }
-        if (x.shape().rank() < 1 || x.shape().columns() == 0) {
-            throw InvalidInputException.shape(call, "x needs a non-empty last dimension, got " + x.shape());
-        }
-        Shape columns = Shape.of(x.shape().columns());
-        if (gamma.dtype() != DType.F32 || !gamma.shape().equals(columns)) {
-            throw InvalidInputException.shape(call, "gamma must be F32 " + columns + ", got " + gamma.dtype() + gamma.shape());
-        }
-        if (beta != null) {
-            OpContracts.requireOpen(call, backend, beta);
-            if (beta.dtype() != DType.F32 || !beta.shape().equals(columns)) {
-                throw InvalidInputException.shape(call, "beta must be F32 " + columns + ", got " + beta.dtype() + beta.shape());
-            }
-        }
-        if (!(epsilon > 0.0) || Double.isInfinite(epsilon)) {
-            throw InvalidInputException.argument(call, "epsilon must be positive and finite, got " + epsilon);
-        }
-        if (overlap(x, y) && !(x.buffer() == y.buffer() && x.byteOffset() == y.byteOffset() && x.dtype() == y.dtype())) {
-            throw InvalidInputException.argument(call, "x and y overlap partially");
-        }
-    }
-
-    public static void add(String backend, DeviceArray a, DeviceArray b, DeviceArray y) {
-        String call = "add";
-        OpContracts.requireOpen(call, backend, a, b, y);
-        OpContracts.requireFloat(call, "a", a);
-        if (a.dtype() != b.dtype() || a.dtype() != y.dtype()) {
-            throw InvalidInputException.dtype(call, "a, b and y must share a dtype, got " + a.dtype() + ", " + b.dtype()
-                    + ", " + y.dtype());
-        }
-        if (!a.shape().equals(b.shape()) || !a.shape().equals(y.shape())) {
-            throw InvalidInputException.shape(call, "a " + a.shape() + ", b " + b.shape() + " and y " + y.shape()
-                    + " must have one shape");
-        }
-        for (DeviceArray in : List.of(a, b)) {
-            if (overlap(in, y) && !(in.buffer() == y.buffer() && in.byteOffset() == y.byteOffset())) {
-                throw InvalidInputException.argument(call, "an input overlaps y partially");
             }
         }
     }
@@ -253,8 +204,4 @@ public final class AttentionContracts {
         OpContracts.requireOpen(call, backend, selection.keptIndex(), selection.slotOf());
     }
 
-    private static boolean overlap(DeviceArray a, DeviceArray b) {
-        return a.buffer() == b.buffer() && a.byteOffset() < b.byteOffset() + b.byteSize()
-                && b.byteOffset() < a.byteOffset() + a.byteSize();
-    }
 }

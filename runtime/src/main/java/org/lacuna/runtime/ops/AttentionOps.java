@@ -9,8 +9,8 @@ import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.data.DeviceArray;
 
 /**
- * Token-dropping attention and the transformer-block ops around it. A layer that drops tokens runs, all on the
- * device and without waiting for it: score the tokens ({@code OpSet.rowReduce} L2 norms, the previous layer's
+ * Token-dropping attention. A layer that drops tokens runs, all on the device and without waiting for it: score
+ * the tokens ({@link ElementwiseOps#rowReduce} L2 norms, the previous layer's
  * {@link #keyAttention}, or the caller's scores) → {@link #selectTokens} → {@link #gatherRows} of what it needs →
  * its work on the kept rows ({@link #attention} over {@link TokenSelection#keptBatch()}) → {@link #scatterRows} back,
  * dropped tokens passing through bit for bit. With every token kept it is plain (dense) attention.
@@ -68,17 +68,4 @@ public interface AttentionOps {
      */
     void keyAttention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options, DeviceArray logSumExp,
                       KeyScore score, DeviceArray scores);
-
-    /**
-     * {@code y = (x − mean) / sqrt(var + epsilon) · gamma + beta} over the last dimension (biased variance, as
-     * PyTorch's LayerNorm), fp32 statistics.
-     *
-     * @param gamma F32 [cols]
-     * @param beta  F32 [cols] or null
-     * @param y     x's shape, F32, F16 or BF16
-     */
-    void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y);
-
-    /** {@code y = a + b} element-wise in fp32, one rounding; all three of one shape and dtype; y may alias a or b. */
-    void add(DeviceArray a, DeviceArray b, DeviceArray y);
 }

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.ops;
 
 import org.lacuna.runtime.data.DeviceArray;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
@@ -34,12 +33,4 @@ public interface ConvolutionOps {
      * then downloads them; the CPU backend answers with {@link CoordinateSet#queryNeighbours}, the reference.
      */
     MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry);
-
-    /**
-     * A voxeliser on this backend, returning exactly what {@link Voxelizer#cpu()} returns. The CUDA backend's runs on
-     * the device ({@code voxelize.cu}); the default is the CPU reference.
-     */
-    default Voxelizer voxelizer() {
-        return Voxelizer.cpu();
-    }
 }

@@ -93,8 +93,8 @@ public final class CoordinateKey {
         return "(" + batch(key) + ", " + x(key) + ", " + y(key) + ", " + z(key) + ")";
     }
 
-    /** Packs values the caller has already range-checked. */
-    static long packInRange(int batch, int x, int y, int z) {
+    /** Packs values the caller has already range-checked ({@link #fits}): no check, for per-point loops. */
+    public static long packInRange(int batch, int x, int y, int z) {
         return ((long) batch << BATCH_SHIFT)
                 | ((long) (x + BIAS) << X_SHIFT)
                 | ((long) (y + BIAS) << Y_SHIFT)

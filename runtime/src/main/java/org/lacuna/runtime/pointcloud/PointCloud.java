@@ -246,23 +246,6 @@ public final class PointCloud {
     public record Bounds(float minX, float maxX, float minY, float maxY, float minZ, float maxZ) {
     }
 
-    // Package-private raw access for the voxeliser, which reads every point and must not copy 3 + C arrays first.
-    float[] rawX() {
-        return x;
-    }
-
-    float[] rawY() {
-        return y;
-    }
-
-    float[] rawZ() {
-        return z;
-    }
-
-    float[] rawChannel(int c) {
-        return channels[c];
-    }
-
     @Override
     public String toString() {
         return "PointCloud[" + size() + " points" + (channelNames.isEmpty() ? "" : ", channels " + channelNames) + "]";

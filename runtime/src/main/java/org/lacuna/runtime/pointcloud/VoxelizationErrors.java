@@ -2,11 +2,22 @@ package org.lacuna.runtime.pointcloud;
 
 import org.lacuna.runtime.error.InvalidInputException;
 
-/** The errors every {@link Voxelizer} raises, worded once so the CPU and GPU voxelisers fail alike. */
+/** The errors every {@link org.lacuna.runtime.ops.VoxelizationOps} raises, worded once so the CPU and GPU voxelisers fail alike. */
 public final class VoxelizationErrors {
-    public static final String CALL = "Voxelizer.voxelize";
+    public static final String CALL = "VoxelizationOps.voxelize";
 
     private VoxelizationErrors() {
+    }
+
+    /** The checks every voxeliser makes before any work: both arguments given, and at least one point. */
+    public static void requireInput(PointCloud cloud, Voxelization voxelization) {
+        if (cloud == null || voxelization == null) {
+            throw InvalidInputException.argument(CALL, (cloud == null ? "the point cloud" : "the voxelization")
+                    + " is null");
+        }
+        if (cloud.isEmpty()) {
+            throw emptyCloud();
+        }
     }
 
     public static InvalidInputException emptyCloud() {

@@ -33,7 +33,7 @@ class CpuBackendCloseTest {
         Thread user = Thread.ofPlatform().start(() -> {
             try {
                 while (true) {
-                    backend.ops().linearDense(x, w, null, Activation.NONE, y);
+                    backend.ops().gemm().linearDense(x, w, null, Activation.NONE, y);
                     firstDone.countDown();
                 }
             } catch (Throwable t) {

@@ -21,14 +21,14 @@ import org.lacuna.runtime.error.LibraryLoadException;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpsConformance;
+import org.lacuna.runtime.ops.GemmConformance;
 import org.lacuna.runtime.testing.TestData;
 
 /**
  * The dense linear's three GEMM paths (OpenBLAS, Java with the Vector API, scalar Java) against a double-precision
  * reference, on shapes that cross its output tiles; bit-identical outputs for 1, 2 and 3 threads; and the fallback
  * to the Java GEMM when the native BLAS is off or missing. (The default path also runs the family conformance suite
- * in {@link CpuOpsTest}.)
+ * in {@link CpuGemmTest}.)
  */
 class CpuDenseLinearTest {
     /** (tokens, out, in): one tile, tiles with ragged edges in both directions, one row and one column. */
@@ -195,7 +195,7 @@ class CpuDenseLinearTest {
 
                 // New contents written by an op.
                 DeviceArray source = HostData.upload(backend, DType.F32, Shape.of(first.out, first.in), third.w);
-                backend.ops().cast(source, ws);
+                backend.ops().elementwise().cast(source, ws);
                 linear.linear(xs, ws, null, Activation.NONE, ys);
                 assertMatches(third.reference(Activation.NONE), HostData.downloadFloats(backend, ys), path);
                 assertEquals(1, linear.cachedWeights(), path + ": the stale forms are dropped");
@@ -246,7 +246,7 @@ class CpuDenseLinearTest {
         }
 
         double[] reference(Activation activation) {
-            return OpsConformance.linearReference(x, w, bias, activation, tokens, out, in);
+            return GemmConformance.linearReference(x, w, bias, activation, tokens, out, in);
         }
     }
 }

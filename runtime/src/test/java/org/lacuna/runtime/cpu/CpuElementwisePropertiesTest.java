@@ -21,7 +21,7 @@ import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.Activation;
-import org.lacuna.runtime.ops.OpsConformance;
+import org.lacuna.runtime.ops.ElementwiseConformance;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.testing.TestData;
 
@@ -39,7 +39,7 @@ class CpuElementwisePropertiesTest {
     private static final List<Path> PATHS = new ArrayList<>();
 
     /** One way of running the ops: a kernel path and a thread count. */
-    record Path(String name, CpuContext context, CpuElementwise ops) {
+    record Path(String name, CpuContext context, CpuElementwiseOps ops) {
     }
 
     @BeforeContainer
@@ -50,7 +50,7 @@ class CpuElementwisePropertiesTest {
             for (int threads : new int[] {1, 3}) {
                 CpuContext context = CpuContext.open(new CpuOptions(threads, v, false));
                 PATHS.add(new Path((v ? "vector" : "scalar") + "/" + threads, context,
-                        new CpuElementwise(context, TINY_CHUNK)));
+                        new CpuElementwiseOps(context, TINY_CHUNK)));
             }
         }
     }
@@ -136,7 +136,7 @@ class CpuElementwisePropertiesTest {
         try {
             List<float[]> results = runEveryPath(DType.F32, Shape.of(rows), (ops, ys) -> ops.rowReduce(xs, reduction, ys));
             for (float[] out : results) {
-                OpsConformance.assertRowReductions(x, rows, cols, reduction, out, in.toString());
+                ElementwiseConformance.assertRowReductions(x, rows, cols, reduction, out, in.toString());
             }
         } finally {
             xs.buffer().close();
@@ -145,7 +145,7 @@ class CpuElementwisePropertiesTest {
 
     @FunctionalInterface
     private interface Op {
-        void run(CpuElementwise ops, DeviceArray out);
+        void run(CpuElementwiseOps ops, DeviceArray out);
     }
 
     /**

@@ -86,7 +86,7 @@ class CpuSparseLinearPropertiesTest {
         TwoFourWeights weights = TwoFourWeights.compress(pruned, out, in, layer.dtype());
         checkEveryPath(layer, backend -> {
             TwoFourWeight w = DeviceWeights.upload(backend, weights);
-            return new Run(y -> backend.ops().linearTwoFour(y.x(), w, y.bias(), layer.activation(), y.y()),
+            return new Run(y -> backend.ops().gemm().linearTwoFour(y.x(), w, y.bias(), layer.activation(), y.y()),
                     () -> DeviceWeights.release(w));
         });
     }
@@ -101,7 +101,7 @@ class CpuSparseLinearPropertiesTest {
         CsrMatrix matrix = CsrMatrix.fromDense(layer.w(), out, in, layer.dtype());
         checkEveryPath(layer, backend -> {
             CsrWeight w = DeviceWeights.upload(backend, matrix);
-            return new Run(y -> backend.ops().linearCsr(y.x(), w, y.bias(), layer.activation(), y.y()),
+            return new Run(y -> backend.ops().gemm().linearCsr(y.x(), w, y.bias(), layer.activation(), y.y()),
                     () -> DeviceWeights.release(w));
         });
     }

@@ -124,7 +124,7 @@ class CpuSparseLinearTest {
         DeviceArray y = HostData.upload(backend, DType.F32, Shape.of(2, 128), new float[2 * 128]);
         try {
             InvalidInputException error = assertThrows(InvalidInputException.class,
-                    () -> backend.ops().linearTwoFour(x, weight, null, Activation.NONE, y));
+                    () -> backend.ops().gemm().linearTwoFour(x, weight, null, Activation.NONE, y));
             assertTrue(error.getMessage().contains("row 0 group 0 has metadata nibble 0x5"), error.getMessage());
         } finally {
             DeviceWeights.release(weight);
@@ -144,7 +144,7 @@ class CpuSparseLinearTest {
         DeviceArray x = HostData.upload(backend, DType.F32, Shape.of(3, weight.in()), new float[3 * weight.in()]);
         DeviceArray y = HostData.upload(backend, DType.F32, Shape.of(3, weight.out()), new float[3 * weight.out()]);
         try {
-            backend.ops().linearCsr(x, weight, null, Activation.NONE, y);
+            backend.ops().gemm().linearCsr(x, weight, null, Activation.NONE, y);
         } finally {
             x.buffer().close();
             y.buffer().close();

@@ -41,8 +41,8 @@ public final class PlainJvmProbe {
                 DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(out), bias);
                 DeviceArray ys = HostData.upload(backend, DType.F32, Shape.of(tokens, out), new float[tokens * out]);
                 DeviceArray gelu = HostData.upload(backend, DType.BF16, Shape.of(tokens, out), new float[tokens * out]);
-                backend.ops().linearDense(xs, ws, bs, Activation.NONE, ys);
-                backend.ops().biasActivation(ys, bs, Activation.GELU, gelu);
+                backend.ops().gemm().linearDense(xs, ws, bs, Activation.NONE, ys);
+                backend.ops().elementwise().biasActivation(ys, bs, Activation.GELU, gelu);
                 linear[b] = concat(HostData.downloadFloats(backend, ys), HostData.downloadFloats(backend, gelu));
             }
             compare("linear + bias GELU", linear[0], linear[1], 2e-2);

@@ -46,7 +46,7 @@ class TwoFourConformanceTest {
         assertTrue(message.contains("[7.0, 0.0, -8.0, 0.5]"), message);
         assertTrue(message.contains("3 non-zeros"), message);
         assertTrue(message.contains("2 of 8 groups"), message);
-        assertTrue(message.contains("prune=true"), message);
+        assertTrue(message.contains("Linear.Options.pruned()"), message);
     }
 
     @Test

@@ -182,7 +182,7 @@ class TwoFourWeightsTest {
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("row 1, columns 4..7"), e.getMessage());
         assertTrue(e.getMessage().contains("3 non-zeros"), e.getMessage());
-        assertTrue(e.getMessage().contains("prune=true"), e.getMessage());
+        assertTrue(e.getMessage().contains("Linear.Options.pruned()"), e.getMessage());
     }
 
     @Test

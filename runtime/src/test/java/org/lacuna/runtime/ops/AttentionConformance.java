@@ -10,17 +10,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
-import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HostData;
@@ -36,8 +32,7 @@ import org.lacuna.runtime.testing.TestData;
  * sequence, keep ratios from 1 down to a single token. Outputs are poisoned (NaN bytes) before each run. Subclasses
  * supply the backend.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class AttentionConformance {
+public abstract class AttentionConformance extends BackendConformance {
     /** Ragged batches: lengths 1, 0, multiples of the kernels' 64/128 tiles and one past them. */
     protected static final List<int[]> BATCHES = List.of(new int[] {1}, new int[] {5, 0, 130},
             new int[] {64, 129, 1, 200}, new int[] {257}, new int[] {0, 0}, new int[] {128, 3, 63});
@@ -45,22 +40,7 @@ public abstract class AttentionConformance {
     /** Every head dim the kernels are built for: 32 (MiniLM, bge-small), 64 (BERT, ViT) and 128. */
     protected static final int[] HEAD_DIMS = {32, 64, 128};
 
-    protected Backend backend;
     private final List<DeviceArray> arrays = new ArrayList<>();
-
-    protected abstract Backend openBackend();
-
-    @BeforeAll
-    void open() {
-        backend = openBackend();
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     protected AttentionOps ops() {
         return backend.ops().attention();
@@ -77,11 +57,10 @@ public abstract class AttentionConformance {
         return a;
     }
 
+    /** As the shared poisoned output, freed by {@link #release}. */
+    @Override
     protected DeviceArray poisoned(DType dtype, Shape shape) {
-        DeviceArray array = track(new DeviceArray(backend.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype,
-                shape));
-        backend.fill(array.buffer(), 0, array.byteSize(), (byte) 0xFF); // NaN in every float type, -1 in I32
-        return array;
+        return track(super.poisoned(dtype, shape));
     }
 
     protected DeviceArray upload(DType dtype, float[] values, long... dims) {
@@ -544,58 +523,6 @@ public abstract class AttentionConformance {
             s[n] = Math.exp(s[n] - max) / sum;
         }
         return s;
-    }
-
-    @Test
-    void layerNormAndResidualAddMatchTheFormulas() {
-        SplittableRandom random = TestData.random("layerNorm");
-        for (DType in : List.of(DType.F32, DType.F16, DType.BF16)) {
-            for (int cols : new int[] {1, 7, 256, 1000, 3001}) {
-                int rows = 1 + random.nextInt(9);
-                DType out = random.nextBoolean() ? in : DType.F32;
-                try {
-                    float[] x = TestData.uniform(random, rows * cols, 3f, in);
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = org.lacuna.runtime.data.HalfFloats.roundTo(in, x[i] + 2f); // an offset mean, as activations have
-                    }
-                    float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
-                    float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
-                    boolean withBeta = random.nextBoolean();
-                    DeviceArray y = poisoned(out, Shape.of(rows, cols));
-                    ops().layerNorm(upload(in, x, rows, cols), upload(DType.F32, gamma, cols),
-                            withBeta ? upload(DType.F32, beta, cols) : null, 1e-5, y);
-                    float[] got = HostData.downloadFloats(backend, y);
-                    for (int r = 0; r < rows; r++) {
-                        double mean = 0;
-                        for (int c = 0; c < cols; c++) {
-                            mean += x[r * cols + c];
-                        }
-                        mean /= cols;
-                        double variance = 0;
-                        for (int c = 0; c < cols; c++) {
-                            variance += Math.pow(x[r * cols + c] - mean, 2);
-                        }
-                        double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
-                        for (int c = 0; c < cols; c++) {
-                            double want = (x[r * cols + c] - mean) * rstd * gamma[c] + (withBeta ? beta[c] : 0);
-                            assertEquals(want, got[r * cols + c], 2 * TestData.ulp(out, want) + 2e-5 * (1 + Math.abs(want)),
-                                    in + "->" + out + " cols=" + cols + " row " + r + " col " + c);
-                        }
-                    }
-
-                    float[] b = TestData.uniform(random, rows * cols, 3f, in);
-                    DeviceArray xs = upload(in, x, rows, cols);
-                    ops().add(xs, upload(in, b, rows, cols), xs); // in place, as a residual stream is updated
-                    float[] sum = HostData.downloadFloats(backend, xs);
-                    for (int i = 0; i < sum.length; i++) {
-                        float want = org.lacuna.runtime.data.HalfFloats.roundTo(in, x[i] + b[i]);
-                        assertEquals(want, sum[i], 0f, in + " add at " + i);
-                    }
-                } finally {
-                    release();
-                }
-            }
-        }
     }
 
     @Test

@@ -10,11 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HostData;
@@ -34,8 +30,7 @@ import org.lacuna.runtime.testing.TestData;
  * convolution read at the output coordinates, on fresh random clouds with poisoned outputs. Subclasses supply the
  * backend and the dataflows to run; the error is relative, ‖out − ref‖ / ‖ref‖, with a tolerance per dtype.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class SparseConvolutionConformance {
+public abstract class SparseConvolutionConformance extends BackendConformance {
     /** Every map kind of the issue: submanifold (odd, non-cubic, dilated, 125 offsets), strided, transposed. */
     protected static final List<MapCase> CASES = List.of(
             new MapCase(ConvGeometry.submanifold(3), 1),
@@ -56,28 +51,12 @@ public abstract class SparseConvolutionConformance {
     public record MapCase(ConvGeometry geometry, int tensorStride) {
     }
 
-    protected Backend backend;
-
-    protected abstract Backend openBackend();
-
     /** The dataflows this backend runs; the CPU reference has one function whatever is asked. */
     protected abstract List<Dataflow> dataflows();
 
     /** The relative-error bound for inputs and outputs of {@code dtype}. */
     protected double tolerance(DType dtype) {
         return dtype == DType.F16 ? 2e-3 : 1e-6;
-    }
-
-    @BeforeAll
-    void open() {
-        backend = openBackend();
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
     }
 
     /** A random cloud: two samples in a small box, on the grid of {@code stride}, about a third occupied. */
@@ -174,12 +153,6 @@ public abstract class SparseConvolutionConformance {
                 a.buffer().close();
             }
         }
-    }
-
-    protected DeviceArray poisoned(DType dtype, Shape shape) {
-        DeviceArray array = new DeviceArray(backend.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype, shape);
-        backend.fill(array.buffer(), 0, array.byteSize(), (byte) 0xFF);
-        return array;
     }
 
     /** ‖y − ref‖ / ‖ref‖ (‖y‖ when ref is all zeros); NaN anywhere gives NaN, which fails every bound. */

@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.ops.SparseConvolutionConformance;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 import org.lacuna.runtime.testing.TestData;
 
 /** The structure of kernel maps, the cache, the statistics and the errors for bad coordinates. */
@@ -154,11 +154,11 @@ class KernelMapTest {
                 new int[] {1, 1, 1}));
         InvalidInputException even = assertThrows(InvalidInputException.class, () -> ConvGeometry.submanifold(2));
         assertTrue(even.getMessage().contains("odd"), even.getMessage());
-        InvalidInputException nan = assertThrows(InvalidInputException.class, () -> Voxelizer.cpu().voxelize(
+        InvalidInputException nan = assertThrows(InvalidInputException.class, () -> new CpuVoxelizer().voxelize(
                 PointCloud.of(new float[] {0f, Float.NaN}, new float[] {0f, 0f}, new float[] {0f, 0f}),
                 Voxelization.cubic(0.05, VoxelReduction.MEAN)));
         assertTrue(nan.getMessage().toLowerCase(java.util.Locale.ROOT).contains("nan"), nan.getMessage());
-        assertThrows(InvalidInputException.class, () -> Voxelizer.cpu().voxelize(
+        assertThrows(InvalidInputException.class, () -> new CpuVoxelizer().voxelize(
                 PointCloud.of(new float[] {Float.POSITIVE_INFINITY}, new float[] {0f}, new float[] {0f}),
                 Voxelization.cubic(0.05, VoxelReduction.MEAN)));
     }

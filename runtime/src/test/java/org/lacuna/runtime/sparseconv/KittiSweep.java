@@ -7,11 +7,11 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.pointcloud.Voxelizer;
 
 /** The real KITTI sweep from {@code ../shared/data} for the runtime's tests; a test using it is skipped where absent. */
 public final class KittiSweep {
@@ -41,7 +41,7 @@ public final class KittiSweep {
     }
 
     public static CoordinateSet voxels(double size) {
-        VoxelizedCloud v = Voxelizer.cpu().voxelize(readSweep(), Voxelization.cubic(size, VoxelReduction.MEAN));
+        VoxelizedCloud v = new CpuVoxelizer().voxelize(readSweep(), Voxelization.cubic(size, VoxelReduction.MEAN));
         return CoordinateSet.ofKeys(v.keys(), v.tensorStride());
     }
 

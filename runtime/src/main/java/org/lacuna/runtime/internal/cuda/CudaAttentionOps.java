@@ -168,39 +168,6 @@ final class CudaAttentionOps implements AttentionOps {
                 stream, parameters);
     }
 
-    @Override
-    public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-        String call = "layerNorm";
-        AttentionContracts.layerNorm(CudaBackendProvider.NAME, x, gamma, beta, epsilon, y);
-        long rows = x.shape().rows();
-        if (rows == 0) {
-            return;
-        }
-        var function = modules.function("layer_norm.cu", Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "BLOCK", Integer.toString(BLOCK)), "layer_norm");
-        KernelArguments parameters = new KernelArguments().pointer(pointer(x, call)).pointer(pointer(gamma, call))
-                .pointer(beta == null ? null : pointer(beta, call)).pointer(pointer(y, call)).i64(rows)
-                .i64(x.shape().columns()).f32((float) epsilon);
-        modules.launch("layer_norm", function, Math.min(rows, (long) multiprocessors * 32), BLOCK, 0, stream,
-                parameters);
-    }
-
-    @Override
-    public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-        String call = "add";
-        AttentionContracts.add(CudaBackendProvider.NAME, a, b, y);
-        long count = a.elementCount();
-        if (count == 0) {
-            return;
-        }
-        var function = modules.function("residual_add.cu", Map.of("T_IN", a.dtype().kernelName(),
-                "BLOCK", Integer.toString(BLOCK)), "residual_add");
-        KernelArguments parameters = new KernelArguments().pointer(pointer(a, call)).pointer(pointer(b, call))
-                .pointer(pointer(y, call)).i64(count);
-        modules.launch("residual_add", function, LaunchGrid.gridStride(count, BLOCK,
-                (long) multiprocessors * BLOCKS_PER_SM), BLOCK, 0, stream, parameters);
-    }
-
     /** Device pointers of Q, K and V and their common row stride in elements. */
     private record Operands(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, long qAddress, long kAddress, long vAddress,
                             int stride) {

@@ -16,16 +16,18 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream_flags;
 import org.lacuna.runtime.backend.Backend;
-import org.lacuna.runtime.backend.DeviceInfo;
-import org.lacuna.runtime.backend.DeviceTimer;
-import org.lacuna.runtime.backend.MemoryStats;
-import org.lacuna.runtime.compile.KernelCompiler;
 import org.lacuna.runtime.data.BufferRanges;
 import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.backend.TransferStats;
+import org.lacuna.runtime.compile.KernelCompiler;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.memory.TransferCounter;
 import org.lacuna.runtime.ops.OpSet;
 
 /**
@@ -38,6 +40,7 @@ final class CudaBackend implements Backend {
     private final StreamHandle stream = new StreamHandle();
     private final CachingPool pool;
     private final PinnedStaging staging;
+    private final TransferCounter transfers = new TransferCounter();
     private final KernelModules modules;
     private final CudaLibraries libraries;
     private final CudaOps ops;
@@ -53,7 +56,7 @@ final class CudaBackend implements Backend {
             CudaCalls.check("cuStreamCreate", cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
             opened.register(() -> cuStreamDestroy(stream));
             pool = opened.register(new CachingPool(new CudaAllocator(context)));
-            staging = opened.register(new PinnedStaging(context));
+            staging = opened.register(new PinnedStaging(context, transfers));
             modules = opened.register(new KernelModules(context, compiler, device.targetArchitecture()));
             libraries = opened.register(new CudaLibraries(context));
             ops = new CudaOps(modules, stream, device, libraries, pool, staging);
@@ -133,6 +136,7 @@ final class CudaBackend implements Backend {
         checkOpen("synchronize");
         context.makeCurrent();
         CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
+        transfers.synchronization();
     }
 
     @Override
@@ -150,6 +154,11 @@ final class CudaBackend implements Backend {
     @Override
     public MemoryStats memoryStats() {
         return pool.stats();
+    }
+
+    @Override
+    public TransferStats transferStats() {
+        return transfers.snapshot();
     }
 
     @Override

@@ -7,14 +7,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
-import org.lacuna.runtime.backend.DeviceInfo;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
-import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.error.NotSupportedException;
+import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.ops.ElementwiseOps;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
@@ -25,8 +28,8 @@ import org.lacuna.runtime.sparseconv.MapTables;
 import org.lacuna.runtime.sparseconv.TileOrder;
 
 /**
- * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then
- * {@code sparseconv_finish.cu}) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
+ * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then the elementwise
+ * bias-activation op) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
  * The host-built kernel map is uploaded for each call into pool blocks that are released when the launches are
  * issued (later users of a block are issued after them on the same stream).
  */
@@ -36,7 +39,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private static final int IMPLICIT_THREADS = 128;
     private static final int SCATTER_PAIRS = 64;
     private static final int SCATTER_THREADS = 256;
-    private static final int FINISH_BLOCK = 256;
     private static final int MAP_BLOCK = 256;
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
     private static final double SPLIT_GAIN = 0.9;
@@ -46,9 +48,12 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private final CachingPool pool;
     private final PinnedStaging staging;
     private final int multiprocessors;
+    /** Bias, activation and the output type after the gather-GEMM-scatter's fp32 accumulation. */
+    private final ElementwiseOps elementwise;
 
     CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool,
-                       PinnedStaging staging) {
+                       PinnedStaging staging, ElementwiseOps elementwise) {
+        this.elementwise = elementwise;
         this.modules = modules;
         this.stream = stream;
         this.pool = pool;
@@ -96,6 +101,9 @@ final class CudaConvolutionOps implements ConvolutionOps {
             long duplicate = workspace.upload(new int[] {0});
             CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(slots), (byte) 0xFF,
                     capacity * Long.BYTES, stream));
+            // Rows start at -1: the insert's duplicate check relies on it (sparseconv_map.cu).
+            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(rows), (byte) 0xFF,
+                    capacity * Integer.BYTES, stream));
             Map<String, String> constants = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
             var insert = modules.function("sparseconv_map.cu", constants, "coord_hash_insert");
             modules.launch("coord_hash_insert", insert, gridFor(inputs.size()), MAP_BLOCK, 0, stream,
@@ -111,7 +119,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
                             .i64(capacity).address(deltas).i32(volume).i32(words).address(table).address(masks));
             int[] repeated = workspace.downloadInts(duplicate, 1);
             if (repeated[0] != 0) {
-                throw InvalidInputException.argument(call, "duplicate coordinate at input row " + (repeated[0] - 1));
+                throw InvalidInputException.argument(call, "duplicate coordinate: input row " + (repeated[0] - 1)
+                        + " repeats an earlier row (the largest such row is reported)");
             }
             long chunks = LaunchGrid.blocks(outputs.size(), MAP_BLOCK);
             int chunkCells = Math.toIntExact(chunks * volume);
@@ -142,11 +151,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
                     workspace.downloadLongs(masks, Math.multiplyExact(outputs.size(), words)), pairStart,
                     workspace.downloadInts(pairInputs, total), workspace.downloadInts(pairOutputs, total));
         }
-    }
-
-    @Override
-    public org.lacuna.runtime.pointcloud.Voxelizer voxelizer() {
-        return new CudaVoxelizer(modules, stream, pool, staging, multiprocessors);
     }
 
     private long gridFor(long work) {
@@ -187,7 +191,19 @@ final class CudaConvolutionOps implements ConvolutionOps {
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
-        long accumulator = workspace.acquire(accumulatorBytes);
+        // An F32 [outputs, out] array, so that the elementwise family's bias-activation op finishes it; released
+        // (stream-ordered) after that op is issued.
+        try (CudaBuffer sums = new CudaBuffer(pool, pool.acquire(accumulatorBytes), accumulatorBytes)) {
+            long accumulator = sums.address("sparseConvolution");
+            scatterSums(x, map, weights, in, out, accumulator, accumulatorBytes, workspace);
+            elementwise.biasActivation(new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out)), bias,
+                    activation, y);
+        }
+    }
+
+    /** Zeroes the accumulator and adds every offset's gathered products into it. */
+    private void scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, int in, int out, long accumulator,
+                             long accumulatorBytes, CallWorkspace workspace) {
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(accumulator), (byte) 0,
                 accumulatorBytes, stream));
         if (map.totalPairs() > 0) {
@@ -208,13 +224,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
                         0, stream, parameters);
             }
         }
-        var finish = modules.function("sparseconv_finish.cu", Map.of("T_OUT", y.dtype().kernelName(),
-                "ACT", activation.kernelName(), "BLOCK", Integer.toString(FINISH_BLOCK)), "sparseconv_finish");
-        long elements = (long) map.outputCount() * out;
-        KernelArguments parameters = new KernelArguments().address(accumulator)
-                .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y)).i64(map.outputCount()).i32(out);
-        modules.launch("sparseconv_finish", finish, LaunchGrid.gridStride(elements, FINISH_BLOCK,
-                (long) multiprocessors * 8), FINISH_BLOCK, 0, stream, parameters);
     }
 
     /**

@@ -1,0 +1,180 @@
+// Y[N, M] = act(X[N, K] · W[M, K]ᵀ + bias[M]) with W pruned 2:4 along K, on the sparse tensor cores
+// (mma.sp::ordered_metadata m16n8k32, fp16/bf16 in, fp32 accumulation).
+//
+// W is the sparse A operand (M = output features), X the dense B operand (N = tokens), so D = W·Xᵀ = Yᵀ.
+// W arrives compressed once at load time (runtime/.../gemm/TwoFourWeights): values [Mp][Kp/2] row-major and
+// metadata words E[Kp/32][Mp/32][32], word (kb, q, lane) being exactly lane's metadata register for rows
+// 32q..32q+31 and dense K 32kb..32kb+31 (rows 32q..+15 use sparsity selector 0, rows 32q+16..+31 selector 1).
+// Mp is a multiple of 128 and Kp of 64, padded with zeros, so W tiles never need guards; X rows (tokens) and the
+// output are guarded.
+//
+// CTA tile BM=128 (out) x BN (tokens) x BK=64 (dense K), 8 warps as 2 (M) x 4 (N), warp tile 64 x BN/4.
+// Global -> shared through a STAGES-deep cp.async pipeline; shared -> registers with ldmatrix (XOR-swizzled rows
+// so the eight 16-byte rows of each 8x8 matrix fall in distinct bank groups).
+// lacuna-variants: T_IN=f16 T_OUT=f16 ACT=none BN=128 K_ALIGNED=1 | T_IN=bf16 T_OUT=bf16 ACT=gelu BN=128 K_ALIGNED=1 | T_IN=f16 T_OUT=f32 ACT=relu BN=64 K_ALIGNED=1 | T_IN=f16 T_OUT=f16 ACT=none BN=32 K_ALIGNED=1 | T_IN=bf16 T_OUT=f32 ACT=none BN=32 K_ALIGNED=0 | T_IN=f16 T_OUT=bf16 ACT=gelu BN=128 K_ALIGNED=0
+#include "lacuna_common.cuh"
+#include "lacuna_async.cuh"
+
+#ifndef T_IN
+#define T_IN f16
+#endif
+#ifndef T_OUT
+#define T_OUT f16
+#endif
+#ifndef ACT
+#define ACT none
+#endif
+#ifndef BN
+#define BN 128
+#endif
+// 1 when K % 8 == 0: rows of X are 16-byte aligned and tiles load with cp.async; 0 falls back to guarded scalar loads.
+#ifndef K_ALIGNED
+#define K_ALIGNED 1
+#endif
+#ifndef STAGES
+#define STAGES 3
+#endif
+
+#define BM 128
+#define BK 64
+#define THREADS 256
+#define WARPS_N 4
+#define WARP_N (BN / WARPS_N)
+#define N_TILES (WARP_N / 8)
+#define M_TILES 4
+
+#define A_STAGE_BYTES (BM * (BK / 2) * 2)
+#define B_STAGE_BYTES (BN * BK * 2)
+#define E_STAGE_WORDS ((BK / 32) * (BM / 32) * 32)
+#define E_STAGE_BYTES (E_STAGE_WORDS * 4)
+#define STAGE_BYTES (A_STAGE_BYTES + B_STAGE_BYTES + E_STAGE_BYTES)
+
+static_assert(BN == 32 || BN == 64 || BN == 128, "BN must be 32, 64 or 128");
+static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
+
+typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
+
+#if LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_bf16
+#define MMA_SP_TYPES ".f32.bf16.bf16.f32"
+#else
+#define MMA_SP_TYPES ".f32.f16.f16.f32"
+#endif
+
+// The sparsity selector is an immediate: selector 0 reads metadata from lanes t=0,1, selector 1 from t=2,3.
+template <int Selector>
+__device__ __forceinline__ void mma_sparse(float* c, const unsigned* a, const unsigned* b, unsigned e) {
+    asm volatile("mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col" MMA_SP_TYPES
+                 " {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9,%10,%11}, {%0,%1,%2,%3}, %12, %13;\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e),
+                   "n"(Selector));
+}
+
+// B rows are 128 B (8 chunks of 16 B), XOR-swizzled by row for conflict-free ldmatrix.
+__device__ __forceinline__ unsigned b_offset(int row, int chunk) {
+    return row * 128 + ((chunk ^ (row & 7)) << 4);
+}
+
+#include "lacuna_two_four.cuh"
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+two_four_gemm(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
+              const unsigned* __restrict__ w_metadata, const float* __restrict__ bias,
+              typename Out::type* __restrict__ y, int n, int m, int k, int mp, int kp) {
+    extern __shared__ __align__(128) unsigned char shared[];
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warp_m = warp / WARPS_N;
+    const int warp_n = warp % WARPS_N;
+    const long long m0 = (long long)blockIdx.y * BM;
+    const long long n0 = (long long)blockIdx.x * BN;
+    const int k_tiles = kp / BK;
+
+    float acc[M_TILES][N_TILES][4];
+#pragma unroll
+    for (int i = 0; i < M_TILES; i++)
+#pragma unroll
+        for (int j = 0; j < N_TILES; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < k_tiles) {
+            load_stage(shared + s * STAGE_BYTES, x, w_values, w_metadata, s, m0, n0, n, k, mp, kp);
+        }
+        lacuna_commit_copies();
+    }
+
+    for (int kt = 0; kt < k_tiles; kt++) {
+        lacuna_wait_copies<STAGES - 2>();
+        // Also guarantees every warp finished reading the stage the prefetch below overwrites.
+        __syncthreads();
+        const int next = kt + STAGES - 1;
+        if (next < k_tiles) {
+            load_stage(shared + (next % STAGES) * STAGE_BYTES, x, w_values, w_metadata, next, m0, n0, n, k, mp, kp);
+        }
+        lacuna_commit_copies();
+
+        const unsigned char* stage = shared + (kt % STAGES) * STAGE_BYTES;
+        const unsigned a_base = lacuna_smem_address(stage);
+        const unsigned b_base = a_base + A_STAGE_BYTES;
+        const unsigned* e_stage = (const unsigned*)(stage + A_STAGE_BYTES + B_STAGE_BYTES);
+
+#pragma unroll
+        for (int ks = 0; ks < BK / 32; ks++) {
+            const unsigned e0 = e_stage[ks * 128 + (warp_m * 2 + 0) * 32 + lane];
+            const unsigned e1 = e_stage[ks * 128 + (warp_m * 2 + 1) * 32 + lane];
+            unsigned a[M_TILES][4];
+            unsigned b[N_TILES][4];
+#pragma unroll
+            for (int i = 0; i < M_TILES; i++) {
+                const int row = warp_m * 64 + i * 16 + (lane & 15);
+                lacuna_ldmatrix_x4(a_base + a_offset(row, ks * 2 + (lane >> 4)), a[i]);
+            }
+#pragma unroll
+            for (int j = 0; j < N_TILES; j++) {
+                const int row = warp_n * WARP_N + j * 8 + (lane & 7);
+                lacuna_ldmatrix_x4(b_base + b_offset(row, ks * 4 + (lane >> 3)), b[j]);
+            }
+#pragma unroll
+            for (int i = 0; i < M_TILES; i++) {
+#pragma unroll
+                for (int j = 0; j < N_TILES; j++) {
+                    if (i & 1) {
+                        mma_sparse<1>(acc[i][j], a[i], b[j], (i >> 1) ? e1 : e0);
+                    } else {
+                        mma_sparse<0>(acc[i][j], a[i], b[j], (i >> 1) ? e1 : e0);
+                    }
+                }
+            }
+        }
+    }
+    lacuna_wait_copies<0>();
+
+    // D = Yᵀ: accumulator (row g, col 2t+r) of tile (i, j) is Y[token n0+.. + 2t + r][out m0+.. + g].
+    const int g = lane >> 2;
+    const int t = lane & 3;
+#pragma unroll
+    for (int i = 0; i < M_TILES; i++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const long long out = m0 + warp_m * 64 + i * 16 + g + half * 8;
+            if (out >= m) {
+                continue;
+            }
+            const float b = bias != nullptr ? bias[out] : 0.0f;
+#pragma unroll
+            for (int j = 0; j < N_TILES; j++) {
+#pragma unroll
+                for (int r = 0; r < 2; r++) {
+                    const long long token = n0 + warp_n * WARP_N + j * 8 + 2 * t + r;
+                    if (token < n) {
+                        y[token * m + out] =
+                            Out::store(lacuna_activate<LACUNA_CAT(LACUNA_ACT_, ACT)>(acc[i][j][half * 2 + r] + b));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package org.lacuna.runtime.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.cpu.kernels.RowKernels;
+import org.lacuna.runtime.cpu.kernels.RowMath;
+import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.ElementwiseContracts;
+import org.lacuna.runtime.ops.ElementwiseOps;
+import org.lacuna.runtime.ops.RowReduction;
+
+/**
+ * The elementwise and normalisation ops of the serving CPU backend, in fp32: each row is widened block by
+ * block into a float[], computed on, and narrowed back (rounded to nearest even). Rows are split into chunks of a
+ * fixed size that does not depend on the thread count, and every row is reduced by one thread in one fixed order,
+ * so results are the same bit for bit with 1 or N threads. The Vector API kernels serve where the JVM allows them,
+ * plain Java otherwise.
+ */
+final class CpuElementwiseOps implements ElementwiseOps {
+    /** Elements widened at a time: a multiple of every vector width, small enough to stay in L1. */
+    static final int BLOCK = 1024;
+    /** Elements per parallel chunk; smaller ops run on the calling thread, where a hand-off would cost more. */
+    static final long CHUNK_ELEMENTS = 1 << 15;
+
+    /** Rows a chunk of layer norm. */
+    private static final int NORM_ROWS_PER_CHUNK = 64;
+    /** Elements a chunk of add. */
+    private static final int ADD_ELEMENTS_PER_CHUNK = 1 << 14;
+
+    private final CpuContext context;
+    private final RowKernels kernels;
+    private final RowMath rowMath;
+    private final long chunkElements;
+
+    CpuElementwiseOps(CpuContext context) {
+        this(context, CHUNK_ELEMENTS);
+    }
+
+    /** With chunks of {@code chunkElements}: tests use tiny chunks so that small shapes split too. */
+    CpuElementwiseOps(CpuContext context, long chunkElements) {
+        this.context = context;
+        this.kernels = context.vectorApi() ? VectorRowKernels.create() : RowKernels.scalar();
+        this.rowMath = RowMath.of(context.vectorApi());
+        this.chunkElements = chunkElements;
+    }
+
+    @Override
+    public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
+        String call = "biasActivation";
+        ElementwiseContracts.biasActivation(CpuBackendProvider.NAME, x, bias, activation, y);
+        MemorySegment in = segment(x, call);
+        MemorySegment out = segment(y, call);
+        int cols = Math.toIntExact(x.shape().columns());
+        float[] b = null;
+        if (bias != null) {
+            b = new float[cols];
+            kernels.widen(segment(bias, call), bias.byteOffset(), DType.F32, b, cols);
+        }
+        float[] biases = b;
+        forEachRowChunk(x.shape().rows(), cols, (first, end) -> {
+            float[] block = new float[Math.min(BLOCK, cols)];
+            for (long row = first; row < end; row++) {
+                for (int c = 0; c < cols; c += BLOCK) {
+                    int n = Math.min(BLOCK, cols - c);
+                    long index = row * cols + c;
+                    kernels.widen(in, byteAt(x, index), x.dtype(), block, n);
+                    kernels.biasActivation(block, n, biases, c, activation);
+                    kernels.narrow(block, n, out, byteAt(y, index), y.dtype());
+                }
+            }
+        });
+    }
+
+    @Override
+    public void cast(DeviceArray x, DeviceArray y) {
+        String call = "cast";
+        ElementwiseContracts.cast(CpuBackendProvider.NAME, x, y);
+        MemorySegment in = segment(x, call);
+        MemorySegment out = segment(y, call);
+        long count = x.elementCount();
+        int chunks = CpuThreads.chunks(count, chunkElements);
+        context.threads().forEach(chunks, chunk -> {
+            long first = chunk * chunkElements;
+            long end = Math.min(count, first + chunkElements);
+            float[] block = new float[(int) Math.min(BLOCK, end - first)];
+            for (long i = first; i < end; i += BLOCK) {
+                int n = (int) Math.min(BLOCK, end - i);
+                kernels.widen(in, byteAt(x, i), x.dtype(), block, n);
+                kernels.narrow(block, n, out, byteAt(y, i), y.dtype());
+            }
+        });
+    }
+
+    @Override
+    public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
+        String call = "rowReduce";
+        ElementwiseContracts.rowReduce(CpuBackendProvider.NAME, x, reduction, out);
+        MemorySegment in = segment(x, call);
+        MemorySegment result = segment(out, call);
+        int cols = Math.toIntExact(x.shape().columns());
+        forEachRowChunk(x.shape().rows(), cols, (first, end) -> {
+            float[] block = new float[Math.min(BLOCK, cols)];
+            float[] partials = new float[kernels.partials()];
+            float[] values = new float[Math.toIntExact(end - first)];
+            for (long row = first; row < end; row++) {
+                Arrays.fill(partials, RowKernels.identity(reduction));
+                for (int c = 0; c < cols; c += BLOCK) {
+                    int n = Math.min(BLOCK, cols - c);
+                    kernels.widen(in, byteAt(x, row * cols + c), x.dtype(), block, n);
+                    kernels.accumulate(block, n, reduction, partials);
+                }
+                values[(int) (row - first)] = RowKernels.finish(partials, reduction);
+            }
+            kernels.narrow(values, values.length, result, byteAt(out, first), DType.F32);
+        });
+    }
+
+    @Override
+    public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
+        ElementwiseContracts.layerNorm(CpuBackendProvider.NAME, x, gamma, beta, epsilon, y);
+        String call = "layerNorm";
+        MemorySegment in = segment(x, call);
+        MemorySegment outSegment = segment(y, call);
+        float[] g = CpuTokenSelection.readFloats(gamma, call);
+        float[] b = beta == null ? null : CpuTokenSelection.readFloats(beta, call);
+        int cols = Math.toIntExact(x.shape().columns());
+        long rows = x.elementCount() / cols;
+        float eps = (float) epsilon;
+        context.threads().forEach(CpuThreads.chunks(rows, NORM_ROWS_PER_CHUNK), chunk -> {
+            float[] row = new float[cols];
+            float[] normalised = new float[cols];
+            long end = Math.min(rows, (chunk + 1L) * NORM_ROWS_PER_CHUNK);
+            for (long r = (long) chunk * NORM_ROWS_PER_CHUNK; r < end; r++) {
+                kernels.widen(in, x.byteOffset() + r * cols * x.dtype().byteSize(), x.dtype(), row, cols);
+                float mean = rowMath.sum(row, cols) / cols;
+                float variance = rowMath.squaredDeviations(row, cols, mean) / cols;
+                float rstd = (float) (1.0 / Math.sqrt(variance + eps));
+                rowMath.normalise(row, cols, mean, rstd, g, b, normalised);
+                kernels.narrow(normalised, cols, outSegment, y.byteOffset() + r * cols * y.dtype().byteSize(),
+                        y.dtype());
+            }
+        });
+    }
+
+    @Override
+    public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
+        ElementwiseContracts.add(CpuBackendProvider.NAME, a, b, y);
+        String call = "add";
+        MemorySegment left = segment(a, call);
+        MemorySegment right = segment(b, call);
+        MemorySegment out = segment(y, call);
+        long count = a.elementCount();
+        context.threads().forEach(CpuThreads.chunks(count, ADD_ELEMENTS_PER_CHUNK), chunk -> {
+            long first = (long) chunk * ADD_ELEMENTS_PER_CHUNK;
+            int n = (int) Math.min(ADD_ELEMENTS_PER_CHUNK, count - first);
+            float[] x = new float[n];
+            float[] z = new float[n];
+            kernels.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
+            kernels.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
+            kernels.biasActivation(x, n, z, 0, Activation.NONE); // x += z, the elementwise ops' own add
+            kernels.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
+        });
+    }
+
+    @Override
+    public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
+        String call = "batchNorm";
+        ElementwiseContracts.batchNorm(CpuBackendProvider.NAME, x, scale, shift, y);
+        MemorySegment in = segment(x, call);
+        MemorySegment out = segment(y, call);
+        int cols = Math.toIntExact(x.shape().columns());
+        float[] s = new float[cols];
+        float[] t = new float[cols];
+        kernels.widen(segment(scale, call), scale.byteOffset(), DType.F32, s, cols);
+        kernels.widen(segment(shift, call), shift.byteOffset(), DType.F32, t, cols);
+        forEachRowChunk(x.shape().rows(), cols, (first, end) -> {
+            float[] block = new float[Math.min(BLOCK, cols)];
+            for (long row = first; row < end; row++) {
+                for (int c = 0; c < cols; c += BLOCK) {
+                    int n = Math.min(BLOCK, cols - c);
+                    long index = row * cols + c;
+                    kernels.widen(in, byteAt(x, index), x.dtype(), block, n);
+                    for (int i = 0; i < n; i++) {
+                        block[i] = Math.fma(block[i], s[c + i], t[c + i]);
+                    }
+                    kernels.narrow(block, n, out, byteAt(y, index), y.dtype());
+                }
+            }
+        });
+    }
+
+    @Override
+    public void concatColumns(DeviceArray a, DeviceArray b, DeviceArray y) {
+        ElementwiseContracts.concatColumns(CpuBackendProvider.NAME, a, b, y);
+        ColumnConcat rows = new ColumnConcat(a, b, y);
+        forEachRowChunk(y.shape().dim(0), Math.toIntExact(y.shape().dim(1)), rows::copy);
+    }
+
+    /** A range of rows [first, end) of one chunk. */
+    @FunctionalInterface
+    private interface RowRange {
+        void run(long first, long end);
+    }
+
+    /** Splits rows into chunks of about {@code chunkElements} elements, whatever the thread count. */
+    private void forEachRowChunk(long rows, int cols, RowRange body) {
+        long rowsPerChunk = Math.max(1, chunkElements / Math.max(1, cols));
+        int chunks = CpuThreads.chunks(rows, rowsPerChunk);
+        context.threads().forEach(chunks, chunk -> {
+            long first = chunk * rowsPerChunk;
+            body.run(first, Math.min(rows, first + rowsPerChunk));
+        });
+    }
+
+    private static long byteAt(DeviceArray array, long index) {
+        return array.byteOffset() + index * array.dtype().byteSize();
+    }
+
+    private static MemorySegment segment(DeviceArray array, String call) {
+        return ((CpuBuffer) array.buffer()).segment(call);
+    }
+}

@@ -1,0 +1,160 @@
+package org.lacuna.runtime.cpu;
+
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+import org.lacuna.runtime.ops.VoxelizationOps;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizationErrors;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
+
+/**
+ * The voxeliser of both CPU backends and the reference every other backend's is checked against (exact in any
+ * precision: its reductions are firsts and double sums in input order, so the serving backend and the reference
+ * share it). Compute every point's key, sort the keys stably carrying the point indices
+ * ({@link KeySort}), read the distinct voxels and each point's voxel off the sorted run, then reduce each voxel's
+ * points, which the stable sort leaves in input order. Key computation and reduction run on the common fork/join
+ * pool for clouds large enough to pay for it; the radix sort is sequential. The result is the same for any thread
+ * count, since each voxel is reduced by one thread in input order.
+ */
+public final class CpuVoxelizer implements VoxelizationOps {
+    /** Below this many points the fork/join overhead outweighs what the threads save. */
+    static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 15;
+
+    private final int parallelThreshold;
+
+    public CpuVoxelizer() {
+        this(DEFAULT_PARALLEL_THRESHOLD);
+    }
+
+    /** Parallel for clouds of at least {@code parallelThreshold} points (0: always). */
+    CpuVoxelizer(int parallelThreshold) {
+        this.parallelThreshold = parallelThreshold;
+    }
+
+    /** A voxeliser that uses the calling thread only (benchmarks compare it with the parallel one). */
+    public static CpuVoxelizer sequential() {
+        return new CpuVoxelizer(Integer.MAX_VALUE);
+    }
+
+    @Override
+    public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
+        VoxelizationErrors.requireInput(cloud, voxelization);
+        int n = cloud.size();
+        boolean parallel = n >= parallelThreshold;
+
+        // An invalid point gets the EMPTY key, the largest of all, so it sorts last.
+        long[] pointKeys = new long[n];
+        float[] xs = cloud.xs();
+        float[] ys = cloud.ys();
+        float[] zs = cloud.zs();
+        double sx = voxelization.sizeX();
+        double sy = voxelization.sizeY();
+        double sz = voxelization.sizeZ();
+        forEach(n, parallel, i -> pointKeys[i] = keyOf(cloud.batchIndex(i), xs[i], ys[i], zs[i], sx, sy, sz));
+
+        KeySort.Sorted sorted = KeySort.sort(pointKeys);
+        long[] keys = sorted.keys();
+        int[] members = sorted.indices();
+        if (keys[n - 1] == CoordinateKey.EMPTY) {
+            throw VoxelizationErrors.invalidPoint(cloud, firstInvalid(pointKeys), voxelization);
+        }
+
+        int m = 1;
+        for (int j = 1; j < n; j++) {
+            if (keys[j] != keys[j - 1]) {
+                m++;
+            }
+        }
+        long[] voxelKeys = new long[m];
+        int[] counts = new int[m];
+        int[] start = new int[m + 1];
+        int[] pointToVoxel = new int[n];
+        voxelKeys[0] = keys[0];
+        for (int j = 0, v = 0; j < n; j++) {
+            if (keys[j] != voxelKeys[v]) {
+                start[++v] = j;
+                voxelKeys[v] = keys[j];
+            }
+            counts[v]++;
+            pointToVoxel[members[j]] = v;
+        }
+        start[m] = n;
+
+        int c = cloud.channelCount();
+        float[][] channelValues = new float[c][];
+        for (int k = 0; k < c; k++) {
+            channelValues[k] = cloud.channel(k);
+        }
+        float[] positions = new float[3 * m];
+        float[] channels = new float[c * m];
+        VoxelReduction reduction = voxelization.reduction();
+        forEach(m, parallel, v -> {
+            if (reduction == VoxelReduction.FIRST) {
+                int p = members[start[v]];
+                positions[3 * v] = xs[p];
+                positions[3 * v + 1] = ys[p];
+                positions[3 * v + 2] = zs[p];
+                for (int k = 0; k < c; k++) {
+                    channels[c * v + k] = channelValues[k][p];
+                }
+            } else {
+                positions[3 * v] = mean(xs, members, start[v], start[v + 1]);
+                positions[3 * v + 1] = mean(ys, members, start[v], start[v + 1]);
+                positions[3 * v + 2] = mean(zs, members, start[v], start[v + 1]);
+                for (int k = 0; k < c; k++) {
+                    channels[c * v + k] = mean(channelValues[k], members, start[v], start[v + 1]);
+                }
+            }
+        });
+        return new VoxelizedCloud(voxelization, cloud.channelNames(), voxelKeys, positions, channels, counts,
+                pointToVoxel);
+    }
+
+    /** The key of the point's voxel, or {@link CoordinateKey#EMPTY} if a coordinate is non-finite or out of range. */
+    public static long keyOf(int batch, float x, float y, float z, double sizeX, double sizeY, double sizeZ) {
+        double cx = Voxelization.cell(x, sizeX);
+        double cy = Voxelization.cell(y, sizeY);
+        double cz = Voxelization.cell(z, sizeZ);
+        // Written so that NaN (and the infinities, which floor to themselves) fail the test.
+        if (inRange(cx) && inRange(cy) && inRange(cz)) {
+            return CoordinateKey.packInRange(batch, (int) cx, (int) cy, (int) cz);
+        }
+        return CoordinateKey.EMPTY;
+    }
+
+    private static boolean inRange(double cell) {
+        return cell >= CoordinateKey.MIN_COORDINATE && cell <= CoordinateKey.MAX_COORDINATE;
+    }
+
+    private static float mean(float[] values, int[] members, int from, int to) {
+        double sum = 0;
+        for (int j = from; j < to; j++) {
+            sum += values[members[j]];
+        }
+        return (float) (sum / (to - from));
+    }
+
+    private static void forEach(int count, boolean parallel, IntConsumer body) {
+        if (parallel) {
+            IntStream.range(0, count).parallel().forEach(body);
+        } else {
+            for (int i = 0; i < count; i++) {
+                body.accept(i);
+            }
+        }
+    }
+
+    /** The lowest invalid index, found after the fact so the message does not depend on thread timing. */
+    private static int firstInvalid(long[] pointKeys) {
+        for (int i = 0; i < pointKeys.length; i++) {
+            if (pointKeys[i] == CoordinateKey.EMPTY) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no invalid point");
+    }
+
+}

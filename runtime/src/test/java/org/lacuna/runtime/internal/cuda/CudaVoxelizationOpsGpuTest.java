@@ -1,0 +1,36 @@
+package org.lacuna.runtime.internal.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.ops.VoxelizationConformance;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.testing.GpuSupport;
+import org.lacuna.runtime.testing.GpuTest;
+import org.lacuna.runtime.testing.TestData;
+
+/** The device voxeliser against the family's conformance suite (the cpu-reference's result, bit for bit). */
+@GpuTest
+class CudaVoxelizationOpsGpuTest extends VoxelizationConformance {
+    @Override
+    protected Backend openBackend() {
+        Backend cuda = GpuSupport.openCudaOrSkip();
+        assertInstanceOf(CudaVoxelizationOps.class, cuda.ops().voxelization());
+        return cuda;
+    }
+
+    @Test
+    void voxelsPastTheDeviceSortLimitTakeTheHostOrderingPathAndStillMatch() {
+        // One voxel of every point: more than the device's per-voxel sort limit.
+        PointCloud cloud = randomCloud(TestData.random("cudaVoxelizerCrowded"), 4 * CudaVoxelizationOps.DEVICE_SORT_LIMIT,
+                3f, 2);
+        assertTrue(cloud.size() > CudaVoxelizationOps.DEVICE_SORT_LIMIT);
+        for (VoxelReduction reduction : VoxelReduction.values()) {
+            assertSameAsReference(cloud, Voxelization.cubic(100.0, reduction));
+        }
+    }
+}

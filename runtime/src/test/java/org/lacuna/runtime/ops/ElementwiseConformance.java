@@ -1,0 +1,311 @@
+package org.lacuna.runtime.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.gemm.CsrMatrix;
+import org.lacuna.runtime.gemm.DeviceWeights;
+import org.lacuna.runtime.gemm.LinearKernel;
+import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.gemm.TwoFourWeights;
+import org.lacuna.runtime.testing.TestData;
+
+/**
+ * What every backend's elementwise and normalisation ops must compute, checked against formulas evaluated here in double precision on fresh
+ * random inputs of many shapes (ragged ones included). Outputs are poisoned with NaN bytes before each run, so an
+ * element the backend forgot to write fails the check. Subclasses supply the backend.
+ */
+public abstract class ElementwiseConformance extends BackendConformance {
+    protected static final List<Shape> SHAPES = List.of(Shape.of(1, 1), Shape.of(3, 5), Shape.of(7, 33),
+            Shape.of(37, 129), Shape.of(2, 3, 65), Shape.of(1, 4099), Shape.of(513, 256));
+    private static final List<DType> FLOATS = List.of(DType.F32, DType.F16, DType.BF16);
+
+    @Test
+    void biasActivationMatchesTheFormula() {
+        SplittableRandom random = TestData.random("biasActivation");
+        for (Activation activation : Activation.values()) {
+            for (DType in : FLOATS) {
+                for (DType out : FLOATS) {
+                    for (Shape shape : SHAPES) {
+                        checkBiasActivation(random, shape, in, out, activation, random.nextBoolean());
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkBiasActivation(SplittableRandom random, Shape shape, DType in, DType out, Activation activation,
+                                     boolean withBias) {
+        int cols = (int) shape.columns();
+        float[] x = TestData.uniform(random, (int) shape.elementCount(), 4f, in);
+        float[] bias = TestData.uniform(random, cols, 1f, DType.F32);
+        DeviceArray xs = HostData.upload(backend, in, shape, x);
+        DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(cols), bias);
+        DeviceArray ys = poisoned(out, shape);
+        try {
+            backend.ops().elementwise().biasActivation(xs, withBias ? bs : null, activation, ys);
+            float[] y = HostData.downloadFloats(backend, ys);
+            for (int i = 0; i < x.length; i++) {
+                double expected = activation.apply((double) x[i] + (withBias ? bias[i % cols] : 0.0));
+                // fp32 erff is within a few ulp; the output rounding adds at most one ulp of the output type.
+                double tolerance = TestData.ulp(out, expected) + 8 * Math.ulp((float) expected) + 1e-6;
+                assertFalse(Float.isNaN(y[i]), () -> "element not written");
+                assertEquals(expected, y[i], tolerance, activation + " " + in + "->" + out + " " + shape + " at " + i);
+            }
+        } finally {
+            xs.buffer().close();
+            bs.buffer().close();
+            ys.buffer().close();
+        }
+    }
+
+    @Test
+    void batchNormScalesAndShiftsEachChannel() {
+        SplittableRandom random = TestData.random("batchNorm");
+        for (DType in : FLOATS) {
+            for (Shape shape : SHAPES) {
+                DType out = random.nextBoolean() ? in : DType.F32;
+                int cols = (int) shape.columns();
+                float[] x = TestData.uniform(random, (int) shape.elementCount(), 4f, in);
+                float[] scale = TestData.uniform(random, cols, 2f, DType.F32);
+                float[] shift = TestData.uniform(random, cols, 1f, DType.F32);
+                DeviceArray xs = HostData.upload(backend, in, shape, x);
+                DeviceArray ss = HostData.upload(backend, DType.F32, Shape.of(cols), scale);
+                DeviceArray ts = HostData.upload(backend, DType.F32, Shape.of(cols), shift);
+                DeviceArray ys = poisoned(out, shape);
+                try {
+                    backend.ops().elementwise().batchNorm(xs, ss, ts, ys);
+                    float[] y = HostData.downloadFloats(backend, ys);
+                    for (int i = 0; i < x.length; i++) {
+                        double want = (double) x[i] * scale[i % cols] + shift[i % cols];
+                        assertEquals(want, y[i], TestData.ulp(out, want) + 1e-6 * (1 + Math.abs(want)),
+                                in + "->" + out + " " + shape + " at " + i);
+                    }
+                } finally {
+                    xs.buffer().close();
+                    ss.buffer().close();
+                    ts.buffer().close();
+                    ys.buffer().close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void concatColumnsCopiesBothInputsBitForBit() {
+        SplittableRandom random = TestData.random("concatColumns");
+        for (DType dtype : FLOATS) {
+            for (int[] size : new int[][] {{1, 1, 1}, {5, 3, 7}, {129, 32, 64}, {1000, 1, 33}}) {
+                int rows = size[0];
+                int ca = size[1];
+                int cb = size[2];
+                float[] a = TestData.uniform(random, rows * ca, 10f, dtype);
+                float[] b = TestData.uniform(random, rows * cb, 10f, dtype);
+                DeviceArray as = HostData.upload(backend, dtype, Shape.of(rows, ca), a);
+                DeviceArray bs = HostData.upload(backend, dtype, Shape.of(rows, cb), b);
+                DeviceArray ys = poisoned(dtype, Shape.of(rows, ca + cb));
+                try {
+                    backend.ops().elementwise().concatColumns(as, bs, ys);
+                    float[] y = HostData.downloadFloats(backend, ys);
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < ca + cb; c++) {
+                            float want = c < ca ? a[r * ca + c] : b[r * cb + c - ca];
+                            assertEquals(want, y[r * (ca + cb) + c], 0f, dtype + " row " + r + " col " + c);
+                        }
+                    }
+                    assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                            () -> backend.ops().elementwise().concatColumns(as, bs, as)).code());
+                } finally {
+                    as.buffer().close();
+                    bs.buffer().close();
+                    ys.buffer().close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void castRoundsToNearestEven() {
+        SplittableRandom random = TestData.random("cast");
+        for (DType in : FLOATS) {
+            for (DType out : FLOATS) {
+                for (Shape shape : SHAPES) {
+                    float[] x = TestData.uniform(random, (int) shape.elementCount(), 100f, in);
+                    DeviceArray xs = HostData.upload(backend, in, shape, x);
+                    DeviceArray ys = poisoned(out, shape);
+                    try {
+                        backend.ops().elementwise().cast(xs, ys);
+                        float[] y = HostData.downloadFloats(backend, ys);
+                        for (int i = 0; i < x.length; i++) {
+                            assertEquals(HalfFloats.roundTo(out, x[i]), y[i], 0f, in + "->" + out + " " + shape + " at " + i);
+                        }
+                    } finally {
+                        xs.buffer().close();
+                        ys.buffer().close();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowReduceMatchesDoublePrecision() {
+        SplittableRandom random = TestData.random("rowReduce");
+        for (RowReduction reduction : RowReduction.values()) {
+            for (DType in : FLOATS) {
+                for (Shape shape : SHAPES) {
+                    float[] x = TestData.uniform(random, (int) shape.elementCount(), 2f, in);
+                    int rows = (int) shape.rows();
+                    int cols = (int) shape.columns();
+                    DeviceArray xs = HostData.upload(backend, in, shape, x);
+                    DeviceArray outs = poisoned(DType.F32, Shape.of(rows));
+                    try {
+                        backend.ops().elementwise().rowReduce(xs, reduction, outs);
+                        float[] out = HostData.downloadFloats(backend, outs);
+                        assertRowReductions(x, rows, cols, reduction, out, in + " " + shape);
+                    } finally {
+                        xs.buffer().close();
+                        outs.buffer().close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** (tokens, out, in): ragged in every dimension, through several K tiles and M tiles of the GPU kernel. */
+
+    /**
+     * Checks {@code out[r]} against the row's reduction in double, within what fp32 accumulation in any order may
+     * lose: at most log2(cols) · eps · Σ|x| (Σx² for L2).
+     */
+    public static void assertRowReductions(float[] x, int rows, int cols, RowReduction reduction, float[] out,
+                                           String what) {
+        for (int r = 0; r < rows; r++) {
+            double acc = reduction == RowReduction.MAX ? Double.NEGATIVE_INFINITY : 0;
+            double magnitude = 0;
+            for (int c = 0; c < cols; c++) {
+                double v = x[r * cols + c];
+                magnitude += reduction == RowReduction.L2 ? v * v : Math.abs(v);
+                acc = switch (reduction) {
+                    case SUM -> acc + v;
+                    case MAX -> Math.max(acc, v);
+                    case L2 -> acc + v * v;
+                };
+            }
+            double expected = reduction == RowReduction.L2 ? Math.sqrt(acc) : acc;
+            double scale = reduction == RowReduction.L2 ? Math.sqrt(magnitude) : magnitude;
+            double tolerance = 4e-7 * (2 + Math.log(cols + 1) / Math.log(2)) * scale + 1e-6;
+            assertEquals(expected, out[r], tolerance, reduction + " " + what + " row " + r);
+        }
+    }
+
+    @Test
+    void layerNormAndResidualAddMatchTheFormulas() {
+        SplittableRandom random = TestData.random("layerNorm");
+        for (DType in : List.of(DType.F32, DType.F16, DType.BF16)) {
+            for (int cols : new int[] {1, 7, 256, 1000, 3001}) {
+                int rows = 1 + random.nextInt(9);
+                DType out = random.nextBoolean() ? in : DType.F32;
+                List<DeviceArray> arrays = new ArrayList<>();
+                try {
+                    float[] x = TestData.uniform(random, rows * cols, 3f, in);
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = HalfFloats.roundTo(in, x[i] + 2f); // an offset mean, as activations have
+                    }
+                    float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
+                    float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
+                    boolean withBeta = random.nextBoolean();
+                    Shape shape = Shape.of(rows, cols);
+                    DeviceArray xs = track(arrays, HostData.upload(backend, in, shape, x));
+                    DeviceArray gammas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), gamma));
+                    DeviceArray betas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), beta));
+                    DeviceArray y = track(arrays, poisoned(out, shape));
+                    backend.ops().elementwise().layerNorm(xs, gammas, withBeta ? betas : null, 1e-5, y);
+                    float[] got = HostData.downloadFloats(backend, y);
+                    for (int r = 0; r < rows; r++) {
+                        double mean = 0;
+                        for (int c = 0; c < cols; c++) {
+                            mean += x[r * cols + c];
+                        }
+                        mean /= cols;
+                        double variance = 0;
+                        for (int c = 0; c < cols; c++) {
+                            variance += Math.pow(x[r * cols + c] - mean, 2);
+                        }
+                        double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
+                        for (int c = 0; c < cols; c++) {
+                            double want = (x[r * cols + c] - mean) * rstd * gamma[c] + (withBeta ? beta[c] : 0);
+                            assertEquals(want, got[r * cols + c], 2 * TestData.ulp(out, want) + 2e-5 * (1 + Math.abs(want)),
+                                    in + "->" + out + " cols=" + cols + " row " + r + " col " + c);
+                        }
+                    }
+
+                    float[] b = TestData.uniform(random, rows * cols, 3f, in);
+                    DeviceArray bs = track(arrays, HostData.upload(backend, in, shape, b));
+                    backend.ops().elementwise().add(xs, bs, xs); // in place, as a residual stream is updated
+                    float[] sum = HostData.downloadFloats(backend, xs);
+                    for (int i = 0; i < sum.length; i++) {
+                        float want = HalfFloats.roundTo(in, x[i] + b[i]);
+                        assertEquals(want, sum[i], 0f, in + " add at " + i);
+                    }
+                } finally {
+                    arrays.forEach(array -> array.buffer().close());
+                }
+            }
+        }
+    }
+
+    private static DeviceArray track(List<DeviceArray> arrays, DeviceArray array) {
+        arrays.add(array);
+        return array;
+    }
+
+    @Test
+    void badInputsGetClearErrorsAndTheBackendStaysUsable() {
+        Shape shape = Shape.of(4, 8);
+        DeviceArray x = HostData.upload(backend, DType.F32, shape, new float[32]);
+        DeviceArray y = poisoned(DType.F32, Shape.of(8, 4));
+        DeviceArray ints = HostData.upload(backend, Shape.of(4, 8), new int[32]);
+        DeviceArray wrongBias = HostData.upload(backend, DType.F32, Shape.of(4), new float[] {1, 2, 3, 4});
+        try {
+            assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> backend.ops().elementwise().biasActivation(x, null, Activation.RELU, y)).code());
+            assertEquals(ErrorCode.DTYPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> backend.ops().elementwise().cast(ints, x)).code());
+            assertTrue(assertThrows(InvalidInputException.class, () -> backend.ops().elementwise().biasActivation(x, wrongBias,
+                    Activation.NONE, x)).getMessage().contains("bias has shape [4] but x has 8 columns"));
+            assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> backend.ops().elementwise().rowReduce(x, RowReduction.SUM, y)).code());
+            // In place on identical elements is allowed.
+            backend.ops().elementwise().biasActivation(x, null, Activation.RELU, x);
+            y.buffer().close();
+            LacunaException closed = assertThrows(ResourceClosedException.class, () -> backend.ops().elementwise().cast(x, y));
+            assertEquals(ErrorCode.CLOSED, closed.code());
+            // After all those errors the backend still works.
+            DeviceArray out = poisoned(DType.F32, Shape.of(4));
+            backend.ops().elementwise().rowReduce(x, RowReduction.SUM, out);
+            assertEquals(0f, HostData.downloadFloats(backend, out)[3]);
+            out.buffer().close();
+        } finally {
+            x.buffer().close();
+            y.buffer().close();
+            ints.buffer().close();
+            wrongBias.buffer().close();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package org.lacuna.runtime.sparseconv;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.lacuna.runtime.cpu.CpuVoxelizer;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.VoxelizedCloud;
+import org.lacuna.runtime.testing.EmulationFixture;
+
+/**
+ * Kernel-map cases for the emulated {@code sparseconv_map.cu} (its test reads the {@code map*} directories): the
+ * coordinate keys, the offsets as {@link ConvGeometry#deltas} gives them to the device, and the neighbour table and
+ * offset-major pair lists {@link KernelMapBuilder} built, which the device's hash, query and pair kernels must
+ * reproduce exactly. Coordinates from the CPU voxeliser: a random cloud in two batches and, where present, the real
+ * KITTI sweep.
+ */
+public final class KernelMapFixtures {
+    private KernelMapFixtures() {
+    }
+
+    public static void write(Path root) {
+        Map<String, CoordinateSet> clouds = new LinkedHashMap<>();
+        clouds.put("random", randomVoxels(new Random(29)));
+        if (Files.isRegularFile(KittiSweep.SWEEP)) {
+            clouds.put("kitti", CoordinateSet.ofKeys(new CpuVoxelizer().voxelize(KittiSweep.readSweep(),
+                    Voxelization.cubic(0.8, VoxelReduction.FIRST)).keys(), new int[] {1, 1, 1}));
+        }
+        Map<String, ConvGeometry> geometries = new LinkedHashMap<>();
+        geometries.put("sub3", ConvGeometry.submanifold(3));
+        geometries.put("sub5", ConvGeometry.submanifold(5));
+        geometries.put("dil2", ConvGeometry.submanifold(new Int3(3, 3, 3), new Int3(2, 2, 2)));
+        geometries.put("down2", ConvGeometry.strided(2, 2));
+        geometries.put("down3s2", ConvGeometry.strided(3, 2));
+        for (var cloud : clouds.entrySet()) {
+            for (var geometry : geometries.entrySet()) {
+                CoordinateSet inputs = cloud.getValue();
+                KernelMap map = KernelMapBuilder.build(inputs, geometry.getValue());
+                new EmulationFixture(root.resolve("map_" + cloud.getKey() + "_" + geometry.getKey()))
+                        .meta("geometry", geometry.getValue())
+                        .array("in_keys", inputs.keys())
+                        .array("out_keys", map.outputs().keys())
+                        .array("deltas", geometry.getValue().deltas(inputs.tensorStride()))
+                        .array("neighbours", map.neighbourTable())
+                        .array("pair_start", map.pairStarts())
+                        .array("pair_inputs", map.pairInputs())
+                        .array("pair_outputs", map.pairOutputs())
+                        .finish();
+            }
+        }
+    }
+
+    /** 900 points in two batches, voxelised at 0.25: clusters, isolated voxels and negative cells. */
+    private static CoordinateSet randomVoxels(Random random) {
+        List<PointCloud> batches = new ArrayList<>();
+        for (int b = 0; b < 2; b++) {
+            int n = 450;
+            float[] x = new float[n];
+            float[] y = new float[n];
+            float[] z = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) (random.nextGaussian() * 2);
+                y[i] = (float) (random.nextGaussian() * 2);
+                z[i] = (float) (random.nextGaussian() * 0.5);
+            }
+            batches.add(PointCloud.of(x, y, z));
+        }
+        VoxelizedCloud voxels = new CpuVoxelizer().voxelize(PointCloud.batchOf(batches),
+                Voxelization.cubic(0.25, VoxelReduction.FIRST));
+        return CoordinateSet.ofKeys(voxels.keys(), new int[] {1, 1, 1});
+    }
+}
