@@ -168,7 +168,13 @@ final class EmbedCommand implements Callable<Integer> {
              SentenceModel loaded = model == null ? SentenceModel.bundled(maxLength)
                      : SentenceModel.open(model, tokenizer, maxLength, new Pooling(
                              Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT)), !noNormalize))) {
-            EncoderSparsity sparsity = request.resolve(loaded.summary().layers());
+            EncoderSparsity sparsity;
+            try {
+                sparsity = request.resolve(loaded.summary().layers());
+            } catch (LacunaException e) { // an option that does not fit this model (--from-layer past its depth)
+                err.println("lacuna embed: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
             try (SentenceEmbedder embedder = loaded.embedder(session, sparsity);
                  SentenceEmbedder dense = sparsity.isDense() || noCompare ? null
                          : loaded.embedder(session, EncoderSparsity.DENSE)) {
