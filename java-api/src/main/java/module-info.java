@@ -20,5 +20,7 @@ module org.lacuna.api {
 
     // picocli reads the commands' annotated fields; protobuf reads the generated ONNX message classes.
     opens org.lacuna.cli to info.picocli;
+    // lacuna bench comes from the bench module (on the class path) through this service.
+    uses org.lacuna.cli.CommandExtension;
     opens org.lacuna.api.onnx.proto to com.google.protobuf;
 }

@@ -13,19 +13,26 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.NpyWriter;
+import org.lacuna.api.layers.TwoFourScope;
+import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.onnx.OnnxEncoder;
+import org.lacuna.api.text.EmbeddingAgreement;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.SentenceEmbedder;
+import org.lacuna.api.text.SentenceModel;
+import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 
 /**
  * Sentence embeddings from a BERT-family ONNX encoder: texts from the arguments, a file or standard input, one
@@ -35,6 +42,8 @@ import picocli.CommandLine;
         description = {"Embed sentences with a BERT-family encoder read from ONNX (default: all-MiniLM-L6-v2 when "
                 + "it is on the class path).",
                 "Texts come from the arguments, else --file (one per line), else standard input (one per line).",
+                "With --prune or --keep the encoder runs sparse; it then also runs dense on the same texts and reports "
+                + "the cosine similarity to the dense embeddings (mean, min) and the measured speed-up.",
                 "Exit codes: 0 every text embedded; 1 usage error; 2 bad input (no text, unreadable file, model or "
                 + "tokenizer not usable); 3 any other failure."})
 final class EmbedCommand implements Callable<Integer> {
@@ -45,6 +54,17 @@ final class EmbedCommand implements Callable<Integer> {
     enum BackendChoice { auto, cpu, cuda }
 
     enum PoolingChoice { mean, cls }
+
+    /** What a token-dropping layer ranks tokens by: the attention [CLS] paid them, all they received, or their norm. */
+    enum ScoreChoice {
+        cls(ScoreRule.CLS_ATTENTION), received(ScoreRule.MEAN_ATTENTION_RECEIVED), l2(ScoreRule.L2_NORM);
+
+        final ScoreRule rule;
+
+        ScoreChoice(ScoreRule rule) {
+            this.rule = rule;
+        }
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -90,12 +110,43 @@ final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--no-normalize", description = "Leave the pooled embeddings unnormalised (for --model).")
     boolean noNormalize;
 
+    @Option(names = "--prune", paramLabel = "2:4=ffn|all", description = "Magnitude-prune linear layers to 2:4 at "
+            + "load: 2:4=ffn the feed-forward layers only, 2:4=all every linear layer.")
+    String prune;
+
+    @Option(names = "--keep", paramLabel = "R", description = "Token dropping: each layer from --from-layer on keeps "
+            + "this fraction of each text's tokens, in (0, 1]; [CLS] always stays.")
+    Double keep;
+
+    @Option(names = "--from-layer", paramLabel = "L", description = "First layer (0-based) that drops tokens "
+            + "(default: the middle layer, layers / 2).")
+    Integer fromLayer;
+
+    @Option(names = "--score", defaultValue = "cls", description = "What token dropping ranks by: cls (attention "
+            + "from [CLS] in the layer before, EViT's rule), received (mean attention received) or l2 (hidden-state "
+            + "norm). Default ${DEFAULT-VALUE}.")
+    ScoreChoice score;
+
+    @Option(names = "--no-compare", description = "With sparsity on, skip the dense run (no cosine, no speed-up).")
+    boolean noCompare;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "Timed passes of each encoder for the speed-up "
+            + "(median; after an untimed first pass). Default ${DEFAULT-VALUE}.")
+    int repeat;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
-        if (batchSize <= 0 || maxLength < 0) {
-            err.println("lacuna embed: --batch-size must be positive and --max-length not negative");
-            return BAD_INPUT;
+        if (batchSize <= 0 || maxLength < 0 || repeat < 1) {
+            err.println("lacuna embed: --batch-size and --repeat must be positive and --max-length not negative");
+            return ExitCodes.USAGE;
+        }
+        SparsityRequest request;
+        try {
+            request = sparsityRequest();
+        } catch (LacunaException e) {
+            err.println("lacuna embed: " + e.getMessage());
+            return ExitCodes.USAGE;
         }
         List<String> inputs;
         try {
@@ -114,24 +165,30 @@ final class EmbedCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         try (Session session = backend == BackendChoice.auto ? Lacuna.open() : Lacuna.open(backend.name(), 0);
-             SentenceEmbedder embedder = model == null ? SentenceEmbedder.bundled(session, maxLength)
-                     : SentenceEmbedder.open(session, model, tokenizer, maxLength,
-                             new Pooling(Pooling.Mode.valueOf(pooling.name().toUpperCase(java.util.Locale.ROOT)), !noNormalize))) {
-            long loaded = System.nanoTime();
-            float[][] embeddings = embedder.embed(inputs, batchSize); // on the host already: nothing left to wait for
-            long done = System.nanoTime();
-            write(inputs, embeddings);
-            OnnxEncoder.Summary m = embedder.encoder().model();
-            double seconds = (done - loaded) / 1e9;
-            err.printf("embed: %d text(s) with %s [%d layers, hidden %d, %d heads × %d, ffn %d, max %d tokens, %s "
-                            + "pooling%s] on %s (%s, %s)%n", inputs.size(), embedder.name(), m.layers(),
-                    m.hidden(), m.heads(), m.headDim(), m.ffnHidden(), embedder.tokenizer().maxLength(),
-                    embedder.pooling().mode().name().toLowerCase(java.util.Locale.ROOT),
-                    embedder.pooling().normalize() ? " + L2 normalise" : "", session.backendName(),
-                    session.device().name(), session.backendReason());
-            err.printf("embed: load %.2f s, encode %.2f s: %.1f sentences/s%n", (loaded - start) / 1e9, seconds,
-                    inputs.size() / seconds);
-            return 0;
+             SentenceModel loaded = model == null ? SentenceModel.bundled(maxLength)
+                     : SentenceModel.open(model, tokenizer, maxLength, new Pooling(
+                             Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT)), !noNormalize))) {
+            EncoderSparsity sparsity;
+            try {
+                sparsity = request.resolve(loaded.summary().layers());
+            } catch (LacunaException e) { // an option that does not fit this model (--from-layer past its depth)
+                err.println("lacuna embed: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+            try (SentenceEmbedder embedder = loaded.embedder(session, sparsity);
+                 SentenceEmbedder dense = sparsity.isDense() || noCompare ? null
+                         : loaded.embedder(session, EncoderSparsity.DENSE)) {
+                long ready = System.nanoTime();
+                float[][] embeddings = embed(embedder, inputs, err); // on the host already: nothing left to wait for
+                long done = System.nanoTime();
+                Comparison comparison = dense == null ? null : compare(embedder, dense, inputs, embeddings, err);
+                write(inputs, embeddings, comparison == null ? null : comparison.agreement());
+                summarise(err, session, embedder, inputs.size(), (ready - start) / 1e9, (done - ready) / 1e9);
+                if (comparison != null) {
+                    comparison.print(err, repeat);
+                }
+                return ExitCodes.OK;
+            }
         } catch (LacunaException e) {
             if (e.code() == ErrorCode.MALFORMED_INPUT || e.code() == ErrorCode.NOT_SUPPORTED
                     || e.code() == ErrorCode.INVALID_ARGUMENT || e.code() == ErrorCode.SHAPE_MISMATCH) {
@@ -140,6 +197,110 @@ final class EmbedCommand implements Callable<Integer> {
             }
             throw e;
         }
+    }
+
+    /** The sparsity asked for, before the model's depth is known (the default first dropping layer needs it). */
+    record SparsityRequest(TwoFourScope twoFour, Double keep, Integer fromLayer, ScoreRule score) {
+        EncoderSparsity resolve(int layers) {
+            EncoderSparsity sparsity = EncoderSparsity.DENSE.withScore(score).withTwoFour(twoFour);
+            if (keep != null && keep < 1) {
+                sparsity = sparsity.withTokenDropping(keep, fromLayer != null ? fromLayer : layers / 2);
+            }
+            sparsity.requireFits(layers);
+            return sparsity;
+        }
+    }
+
+    private SparsityRequest sparsityRequest() {
+        TwoFourScope scope = TwoFourScope.NONE;
+        if (prune != null) {
+            scope = switch (prune.strip().toLowerCase(Locale.ROOT)) {
+                case "2:4=ffn" -> TwoFourScope.FFN;
+                case "2:4=all" -> TwoFourScope.ALL;
+                default -> throw InvalidInputException.argument("--prune", "takes 2:4=ffn or 2:4=all, not '"
+                        + prune + "'");
+            };
+        }
+        if (fromLayer != null && keep == null) {
+            throw InvalidInputException.argument("--from-layer", "needs --keep R (the fraction of tokens to keep)");
+        }
+        if (keep != null) {
+            // Validates the ratio (and a layer-0 start with an attention score) before the model is read.
+            new EncoderSparsity(scope, keep, fromLayer != null ? fromLayer : 1, score.rule);
+        }
+        return new SparsityRequest(scope, keep, fromLayer, score.rule);
+    }
+
+    /** Embeds batch by batch, saying how far it got every few seconds on long inputs. */
+    private float[][] embed(SentenceEmbedder embedder, List<String> inputs, PrintWriter err) {
+        List<float[]> out = new ArrayList<>(inputs.size());
+        long lastReport = System.nanoTime();
+        for (int from = 0; from < inputs.size(); from += batchSize) {
+            List<String> batch = inputs.subList(from, Math.min(inputs.size(), from + batchSize));
+            out.addAll(List.of(embedder.embed(batch, batchSize)));
+            if (System.nanoTime() - lastReport > PROGRESS_NANOS && out.size() < inputs.size()) {
+                err.printf(Locale.ROOT, "embed: %d/%d texts%n", out.size(), inputs.size());
+                err.flush();
+                lastReport = System.nanoTime();
+            }
+        }
+        return out.toArray(float[][]::new);
+    }
+
+    private static final long PROGRESS_NANOS = 2_000_000_000L;
+
+    /** The sparse embeddings against the dense ones, and each encoder's median time over {@code repeat} passes. */
+    record Comparison(EmbeddingAgreement agreement, String sparsity, double denseSeconds, double sparseSeconds) {
+        double speedUp() {
+            return denseSeconds / sparseSeconds;
+        }
+
+        void print(PrintWriter err, int passes) {
+            err.printf(Locale.ROOT, "embed: %s vs dense: cosine mean %.6f, min %.6f (text %d) over %d text(s)%n",
+                    sparsity, agreement.mean(), agreement.min(), agreement.minIndex(), agreement.count());
+            err.printf(Locale.ROOT, "embed: speed-up %.3fx (dense %.1f ms, sparse %.1f ms: medians of %d "
+                    + "alternating passes, wall clock)%n", speedUp(), denseSeconds * 1e3, sparseSeconds * 1e3, passes);
+        }
+    }
+
+    private Comparison compare(SentenceEmbedder sparse, SentenceEmbedder dense, List<String> inputs,
+                               float[][] sparseEmbeddings, PrintWriter err) {
+        float[][] reference = dense.embed(inputs, batchSize); // also the dense encoder's untimed first pass
+        double[] denseTimes = new double[repeat];
+        double[] sparseTimes = new double[repeat];
+        for (int r = 0; r < repeat; r++) {
+            // Alternating, so drift in the machine's load falls on both sides alike.
+            denseTimes[r] = seconds(() -> dense.embed(inputs, batchSize));
+            sparseTimes[r] = seconds(() -> sparse.embed(inputs, batchSize));
+        }
+        return new Comparison(EmbeddingAgreement.of(reference, sparseEmbeddings), sparse.encoder().sparsity().describe(),
+                median(denseTimes), median(sparseTimes));
+    }
+
+    private static double seconds(Runnable run) {
+        long start = System.nanoTime();
+        run.run();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static void summarise(PrintWriter err, Session session, SentenceEmbedder embedder, int texts,
+                                  double loadSeconds, double encodeSeconds) {
+        OnnxEncoder.Summary m = embedder.encoder().model();
+        err.printf("embed: %d text(s) with %s [%d layers, hidden %d, %d heads × %d, ffn %d, max %d tokens, %s "
+                        + "pooling%s, %s] on %s (%s, %s)%n", texts, embedder.name(), m.layers(),
+                m.hidden(), m.heads(), m.headDim(), m.ffnHidden(), embedder.tokenizer().maxLength(),
+                embedder.pooling().mode().name().toLowerCase(Locale.ROOT),
+                embedder.pooling().normalize() ? " + L2 normalise" : "", embedder.encoder().sparsity().describe(),
+                session.backendName(), session.device().name(), session.backendReason());
+        err.printf(Locale.ROOT, "embed: load %.2f s, encode %.2f s: %.1f sentences/s%n", loadSeconds, encodeSeconds,
+                texts / encodeSeconds);
     }
 
     private List<String> readTexts() throws IOException {
@@ -156,7 +317,8 @@ final class EmbedCommand implements Callable<Integer> {
         return content.lines().filter(line -> !line.isBlank()).toList();
     }
 
-    private void write(List<String> inputs, float[][] embeddings) throws IOException {
+    /** @param agreement null, or the cosine of each embedding to the dense one (a jsonl field then) */
+    private void write(List<String> inputs, float[][] embeddings, EmbeddingAgreement agreement) throws IOException {
         OutputStream raw = output == null ? System.out : Files.newOutputStream(output);
         try (OutputStream out = new BufferedOutputStream(raw) {
             @Override
@@ -178,6 +340,9 @@ final class EmbedCommand implements Callable<Integer> {
                 ObjectNode line = json.createObjectNode();
                 line.put("index", i);
                 line.put("text", inputs.get(i));
+                if (agreement != null) {
+                    line.put("cosine_to_dense", agreement.cosines()[i]);
+                }
                 var array = line.putArray("embedding");
                 for (float v : embeddings[i]) {
                     array.add(v);

@@ -1,9 +1,13 @@
 package org.lacuna.cli;
 
+import java.util.ServiceLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code lacuna} command line. */
+/**
+ * The {@code lacuna} command line. Modules built on java-api add subcommands through {@link CommandExtension}
+ * (the bench module adds {@code bench}); without the bench module {@code lacuna bench} says how to build it.
+ */
 @Command(name = "lacuna", mixinStandardHelpOptions = true, versionProvider = LacunaCli.Version.class,
         description = "Lacuna: GPU sparse kernels for Java.",
         exitCodeListHeading = "%nExit codes (every command):%n", exitCodeList = {
@@ -32,11 +36,20 @@ public final class LacunaCli implements Runnable {
     }
 
     /**
-     * The command line with its exit codes ({@link ExitCodes}): a usage error is 1; an exception that ends a command
+     * The command line with every subcommand (extensions included: the bench module adds {@code bench}) and its
+     * exit codes ({@link ExitCodes}): a usage error is 1; an exception that ends a command
      * prints one line naming the command and the problem and exits 2 (bad input) or 3 (anything else).
      */
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new LacunaCli());
+        boolean bench = false;
+        for (CommandExtension extension : ServiceLoader.load(CommandExtension.class)) {
+            cli.addSubcommand(extension.name(), extension.command());
+            bench |= extension.name().equals("bench");
+        }
+        if (!bench) {
+            cli.addSubcommand("bench", new BenchUnavailableCommand());
+        }
         CommandLine.IParameterExceptionHandler standard = cli.getParameterExceptionHandler();
         return cli
                 .setParameterExceptionHandler((e, args) -> {

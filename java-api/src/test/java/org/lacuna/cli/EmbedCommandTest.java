@@ -1,15 +1,26 @@
 package org.lacuna.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lacuna.api.text.EmbeddingAgreement;
+import org.lacuna.runtime.backend.Backends;
 
 class EmbedCommandTest {
     @TempDir
@@ -52,5 +63,106 @@ class EmbedCommandTest {
         String[] noFile = CliRun.run("embed", "--file", dir.resolve("none.txt").toString());
         assertEquals("2", noFile[0]);
         assertTrue(noFile[2].contains("no such file"), noFile[2]);
+    }
+
+    @Test
+    void sparseRunsReportTheirCosineToTheDenseRunAndTheSpeedUp() throws Exception {
+        String[] texts = {"The licensee may copy and distribute the program.", "A man is eating food.",
+                "Permission is hereby granted, free of charge, to any person obtaining a copy of this software."};
+        Path denseOut = dir.resolve("dense.jsonl");
+        Path sparseOut = dir.resolve("sparse.jsonl");
+        String[] dense = CliRun.run(args(new String[] {"embed", "--backend", "cpu", "-o", denseOut.toString()}, texts));
+        assertEquals("0", dense[0], dense[2]);
+        assertFalse(dense[2].contains("speed-up"), "a dense run makes no comparison: " + dense[2]);
+        String[] sparse = CliRun.run(args(new String[] {"embed", "--backend", "cpu", "--prune", "2:4=ffn", "--keep",
+            "0.5", "--from-layer", "2", "--repeat", "1", "-o", sparseOut.toString()}, texts));
+        assertEquals("0", sparse[0], sparse[2]);
+        assertTrue(sparse[2].contains("2:4 ffn + keep 0.5 from layer 2 by CLS_ATTENTION"), sparse[2]);
+        assertTrue(sparse[2].contains("vs dense: cosine mean") && sparse[2].contains("speed-up"), sparse[2]);
+
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> denseLines = lines(json, Files.readString(denseOut));
+        List<JsonNode> sparseLines = lines(json, Files.readString(sparseOut));
+        assertEquals(texts.length, sparseLines.size());
+        double worst = 1;
+        for (int i = 0; i < texts.length; i++) {
+            float[] d = vector(denseLines.get(i).get("embedding"));
+            float[] p = vector(sparseLines.get(i).get("embedding"));
+            double cosine = EmbeddingAgreement.cosine(d, p);
+            // The reported cosine is the one between this run's sparse and a separate dense run's embeddings.
+            assertEquals(cosine, sparseLines.get(i).get("cosine_to_dense").asDouble(), 1e-5, "text " + i);
+            assertTrue(cosine > 0 && cosine < 1 + 1e-6, "text " + i + ": cosine " + cosine);
+            worst = Math.min(worst, cosine);
+        }
+        assertTrue(worst < 0.99999, "pruning FFN weights to 2:4 changes the embeddings: " + worst);
+        Matcher min = Pattern.compile("min (\\d\\.\\d+)").matcher(sparse[2]);
+        assertTrue(min.find(), sparse[2]);
+        assertEquals(worst, Double.parseDouble(min.group(1)), 1e-5, "the summary's min is the worst text's cosine");
+    }
+
+    @Test
+    void keepAloneDropsFromTheMiddleLayerAndPruneAllNamesItself() throws Exception {
+        Path out = dir.resolve("out.jsonl");
+        String[] result = CliRun.run("embed", "--backend", "cpu", "--prune", "2:4=all", "--keep", "0.7",
+                "--score", "received", "--no-compare", "-o", out.toString(), "Some text to embed here.");
+        assertEquals("0", result[0], result[2]);
+        assertTrue(result[2].contains("2:4 all + keep 0.7 from layer 3 by MEAN_ATTENTION_RECEIVED"), result[2]);
+        assertFalse(result[2].contains("speed-up"), "--no-compare skips the dense run: " + result[2]);
+        String written = Files.readString(out);
+        assertTrue(written.contains("\"embedding\"") && !written.contains("cosine_to_dense"), written);
+    }
+
+    @Test
+    void badSparsityValuesExitWithOneAndSayWhy() {
+        assertBadInput("takes 2:4=ffn or 2:4=all", "--prune", "3:4=ffn");
+        assertBadInput("keep ratio must be in (0, 1]", "--keep", "0");
+        assertBadInput("keep ratio must be in (0, 1]", "--keep", "1.5");
+        assertBadInput("--keep", "--keep", "half");
+        assertBadInput("needs --keep", "--from-layer", "2");
+        assertBadInput("layer 0 cannot rank tokens by CLS_ATTENTION", "--keep", "0.5", "--from-layer", "0");
+        assertBadInput("the encoder has 6 layers", "--keep", "0.5", "--from-layer", "6");
+        assertBadInput("--repeat must be positive", "--prune", "2:4=ffn", "--repeat", "0");
+        assertBadInput("--score", "--keep", "0.5", "--score", "loudest");
+    }
+
+    @Test
+    void anUnavailableBackendExitsWithThree() {
+        assumeFalse(Backends.survey().stream().anyMatch(c -> c.provider().name().equals("cuda")
+                && c.availability().available()), "needs a machine without CUDA");
+        String[] result = CliRun.run("embed", "--backend", "cuda", "hello");
+        assertEquals("3", result[0], result[2]);
+        assertTrue(result[2].contains("cuda is unavailable"), result[2]);
+    }
+
+    private static void assertBadInput(String message, String... options) {
+        String[] result = CliRun.run(args("embed", "--backend", "cpu", args(options, "One sentence.")));
+        assertEquals("1", result[0], String.join(" ", options) + ": " + result[2]);
+        assertTrue(result[2].contains(message), String.join(" ", options) + ": " + result[2]);
+    }
+
+    private static String[] args(String first, String second, String third, String... rest) {
+        return args(new String[] {first, second, third}, rest);
+    }
+
+    private static String[] args(String[] head, String... rest) {
+        String[] all = Arrays.copyOf(head, head.length + rest.length);
+        System.arraycopy(rest, 0, all, head.length, rest.length);
+        return all;
+    }
+
+    private static List<JsonNode> lines(ObjectMapper json, String output) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : output.strip().split("\n")) {
+            out.add(json.readTree(line));
+        }
+        return out;
+    }
+
+    private static float[] vector(JsonNode array) {
+        float[] v = new float[array.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) array.get(i).asDouble();
+        }
+        return v;
     }
 }

@@ -86,7 +86,16 @@ class LacunaCliTest {
     @Test
     void unknownCommandIsAUsageError() {
         String[] result = CliRun.run("frobnicate");
-        assertEquals("1", result[0]);
+        assertEquals("1", result[0], "usage errors exit 1, as bad input does");
         assertTrue(result[2].contains("frobnicate"), result[2]);
+    }
+
+    @Test
+    void benchWithoutTheBenchModuleSaysHowToBuildIt() {
+        // java-api's tests run without the bench module on the class path.
+        String[] result = CliRun.run("bench", "--quick");
+        assertEquals("1", result[0]);
+        assertTrue(result[2].contains("bench module") && result[2].contains("./mvnw -B -DskipTests package"), result[2]);
+        assertTrue(CliRun.run("--help")[1].contains("bench"), "lacuna --help lists bench");
     }
 }

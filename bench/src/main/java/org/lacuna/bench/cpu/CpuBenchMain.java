@@ -101,9 +101,33 @@ public final class CpuBenchMain implements Callable<Integer> {
                 min, maxMsPerCase != null ? maxMsPerCase : base.maxMeasureMillis(), base.minSampleMillis());
     }
 
+    /** A run configured as {@code lacuna bench} asks for it (the other options keep their defaults). */
+    public static CpuBenchMain configured(boolean quick, int threads, boolean noTorch, boolean noOnnx, Pattern filter) {
+        CpuBenchMain main = new CpuBenchMain();
+        main.quick = quick;
+        main.threads = threads;
+        main.noTorch = noTorch;
+        main.noOnnx = noOnnx;
+        main.filter = filter;
+        main.anchorTimeoutSeconds = 1800;
+        main.outDir = Path.of("bench/results");
+        return main;
+    }
+
     @Override
     public Integer call() throws Exception {
         ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+        CpuRecord record = record(now);
+        String name = baseName != null ? baseName : CpuRecord.fileBaseName(now) + (quick ? "-quick" : "");
+        Path json = record.write(outDir, name);
+        System.out.println();
+        System.out.println(CpuRecordMarkdown.render(record));
+        System.out.println("lacuna-bench-cpu: wrote " + json + " and " + name + ".md");
+        return 0;
+    }
+
+    /** Measures every selected case, Lacuna's and its peers', and returns the record (written by the caller). */
+    public CpuRecord record(ZonedDateTime now) throws Exception {
         MeasurementPlan plan = plan();
         CpuSuite suite = quick ? CpuSuite.quick() : CpuSuite.full();
         List<CpuCase> cases = suite.cases().stream().filter(this::selected).toList();
@@ -228,13 +252,8 @@ public final class CpuBenchMain implements Callable<Integer> {
         }
         CpuRecord record = new CpuRecord(CpuRecord.SCHEMA, now.format(DateTimeFormatter.ISO_INSTANT), suite.name(),
                 machine, build(), backendInfo, anchorInfo, rows, targets, recordNotes);
-        String name = baseName != null ? baseName : CpuRecord.fileBaseName(now) + (quick ? "-quick" : "");
-        Path json = record.write(outDir, name);
-        System.out.println();
-        System.out.println(CpuRecordMarkdown.render(record));
-        System.out.println("lacuna-bench-cpu: wrote " + json + " and " + name + ".md");
         deleteQuietly(work);
-        return 0;
+        return record;
     }
 
     /** "sentences/s: Lacuna 1.5, ONNX Runtime 54.6": batch ÷ median time of each side that ran. */

@@ -41,8 +41,8 @@ import org.lacuna.runtime.schedule.Scheduler;
  * come out bit-identical to how they came in, and the output has the input's shape. Selection, gather and scatter
  * stay on the device; nothing waits for it.
  *
- * <p>Its linear layers are {@link Linear}s, so with {@link Config#pruneToTwoFour()} they run on the 2:4 sparse tensor
- * cores where that is faster. On the CPU backend every op is the double-precision reference.
+ * <p>Its linear layers are {@link Linear}s, so with {@link Config#twoFour()} those it names ({@link TwoFourScope}) are
+ * magnitude-pruned to 2:4 at load and run on the 2:4 kernels (the sparse tensor cores where that is faster).
  */
 public final class TransformerEncoderLayer implements AutoCloseable {
     private final Session session;
@@ -70,12 +70,16 @@ public final class TransformerEncoderLayer implements AutoCloseable {
      * @param dtype         F16 or BF16: activations, weights and the attention kernels
      * @param causal        mask each token from the later ones of its sequence
      * @param tokenDropping null for a dense layer
+     * @param twoFour       which linear layers to magnitude-prune to 2:4 at load
      * @param postNorm      normalise after each residual add (BERT) instead of before each sub-block (ViT)
      */
     public record Config(int hidden, int heads, int ffnHidden, DType dtype, boolean causal, double layerNormEpsilon,
-                         boolean pruneToTwoFour, TokenDropping tokenDropping, boolean postNorm) {
+                         TwoFourScope twoFour, TokenDropping tokenDropping, boolean postNorm) {
         public Config {
             String call = "TransformerEncoderLayer.Config";
+            if (twoFour == null) {
+                throw InvalidInputException.argument(call, "the 2:4 scope is required (TwoFourScope.NONE for dense)");
+            }
             if (hidden <= 0 || heads <= 0 || ffnHidden <= 0 || hidden % heads != 0) {
                 throw InvalidInputException.shape(call, "hidden " + hidden + " must split into " + heads
                         + " heads, ffn " + ffnHidden + " must be positive");
@@ -91,32 +95,37 @@ public final class TransformerEncoderLayer implements AutoCloseable {
 
         /** Dense, non-causal, epsilon 1e-6 (ViT's), dense weights. */
         public static Config of(int hidden, int heads, int ffnHidden, DType dtype) {
-            return new Config(hidden, heads, ffnHidden, dtype, false, 1e-6, false, null, false);
+            return new Config(hidden, heads, ffnHidden, dtype, false, 1e-6, TwoFourScope.NONE, null, false);
         }
 
         public Config withCausal(boolean isCausal) {
-            return new Config(hidden, heads, ffnHidden, dtype, isCausal, layerNormEpsilon, pruneToTwoFour, tokenDropping,
+            return new Config(hidden, heads, ffnHidden, dtype, isCausal, layerNormEpsilon, twoFour, tokenDropping,
                     postNorm);
         }
 
         /** Magnitude-prune the four linear layers to 2:4 so they can run on the sparse tensor cores. */
         public Config withTwoFour() {
-            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, true, tokenDropping, postNorm);
+            return withTwoFour(TwoFourScope.ALL);
+        }
+
+        /** Magnitude-prune the linear layers {@code scope} names to 2:4 ({@link TwoFourScope#NONE}: dense). */
+        public Config withTwoFour(TwoFourScope scope) {
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, scope, tokenDropping, postNorm);
         }
 
         public Config withTokenDropping(TokenDropping dropping) {
-            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, pruneToTwoFour, dropping,
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, twoFour, dropping,
                     postNorm);
         }
 
         /** BERT's layout: LayerNorm after each residual add. */
         public Config withPostNorm() {
-            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, pruneToTwoFour, tokenDropping,
+            return new Config(hidden, heads, ffnHidden, dtype, causal, layerNormEpsilon, twoFour, tokenDropping,
                     true);
         }
 
         public Config withLayerNormEpsilon(double epsilon) {
-            return new Config(hidden, heads, ffnHidden, dtype, causal, epsilon, pruneToTwoFour, tokenDropping, postNorm);
+            return new Config(hidden, heads, ffnHidden, dtype, causal, epsilon, twoFour, tokenDropping, postNorm);
         }
 
         public int headDim() {
@@ -183,22 +192,21 @@ public final class TransformerEncoderLayer implements AutoCloseable {
 
     public static TransformerEncoderLayer create(Session session, Config config, Weights weights) {
         int h = config.hidden();
-        Linear.Options options = Linear.Options.of(config.dtype());
-        if (config.pruneToTwoFour()) {
-            options = options.pruned();
-        }
+        Linear.Options dense = Linear.Options.of(config.dtype());
+        Linear.Options attentionOptions = config.twoFour().prunesAttention() ? dense.pruned() : dense;
+        Linear.Options ffnOptions = config.twoFour().prunesFeedForward() ? dense.pruned() : dense;
         Closer made = new Closer("TransformerEncoderLayer.create");
         try {
             LayerNorm norm1 = made.register(LayerNorm.create(session, weights.norm1Gamma(), weights.norm1Beta(),
                     config.layerNormEpsilon()));
             MultiHeadAttention attention = made.register(MultiHeadAttention.create(session, h, config.attention(),
-                    weights.qkvWeight(), weights.qkvBias(), weights.projWeight(), weights.projBias(), options));
+                    weights.qkvWeight(), weights.qkvBias(), weights.projWeight(), weights.projBias(), attentionOptions));
             LayerNorm norm2 = made.register(LayerNorm.create(session, weights.norm2Gamma(), weights.norm2Beta(),
                     config.layerNormEpsilon()));
             Linear fc1 = made.register(Linear.create(session, weights.fc1Weight(), config.ffnHidden(), h, weights.fc1Bias(),
-                    options.withActivation(Activation.GELU)));
+                    ffnOptions.withActivation(Activation.GELU)));
             Linear fc2 = made.register(Linear.create(session, weights.fc2Weight(), h, config.ffnHidden(), weights.fc2Bias(),
-                    options));
+                    ffnOptions));
             return session.own(new TransformerEncoderLayer(session, config, norm1, attention, norm2, fc1, fc2));
         } catch (RuntimeException e) {
             throw made.closeAfter(e);

@@ -18,22 +18,37 @@ import org.lacuna.runtime.lifetime.Closer;
 /**
  * A BERT-family encoder on a Lacuna session: {@link TokenEmbeddings}, then a {@link TransformerEncoder} of post-norm
  * layers, over ragged batches of token sequences. Built from an {@link OnnxEncoder} (weights read from an ONNX
- * file); activations, weights and attention in F16 with fp32 accumulation. Owned by its session.
+ * file); activations, weights and attention in F16 with fp32 accumulation. Runs dense, or as
+ * {@link EncoderSparsity} says: linear layers pruned to 2:4 at load, token dropping from a chosen layer on, or both.
+ * Owned by its session.
  */
 public final class BertEncoder implements AutoCloseable {
     private final Session session;
     private final OnnxEncoder.Summary model;
     private final TokenEmbeddings embeddings;
     private final TransformerEncoder encoder;
+    private final EncoderSparsity sparsity;
 
-    private BertEncoder(Session session, OnnxEncoder.Summary model, TokenEmbeddings embeddings, TransformerEncoder encoder) {
+    private BertEncoder(Session session, OnnxEncoder.Summary model, TokenEmbeddings embeddings, TransformerEncoder encoder,
+                        EncoderSparsity sparsity) {
         this.session = session;
         this.model = model;
         this.embeddings = embeddings;
         this.encoder = encoder;
+        this.sparsity = sparsity;
     }
 
+    /** The dense encoder. */
     public static BertEncoder create(Session session, OnnxEncoder model) {
+        return create(session, model, EncoderSparsity.DENSE);
+    }
+
+    /** The encoder with {@code sparsity}'s 2:4 pruning (done here, at load) and token dropping. */
+    public static BertEncoder create(Session session, OnnxEncoder model, EncoderSparsity sparsity) {
+        if (sparsity == null) {
+            throw InvalidInputException.argument("BertEncoder.create", "sparsity is required (EncoderSparsity.DENSE)");
+        }
+        sparsity.requireFits(model.layers().size());
         DType dtype = DType.F16;
         TokenEmbeddings embeddings = TokenEmbeddings.create(session, model.hidden(), model.wordEmbeddings(),
                 model.positionEmbeddings(), model.typeEmbeddings(), model.embeddingGamma(), model.embeddingBeta(),
@@ -41,13 +56,15 @@ public final class BertEncoder implements AutoCloseable {
         try {
             List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
             List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
-            for (OnnxEncoder.Layer layer : model.layers()) {
+            for (int i = 0; i < model.layers().size(); i++) {
+                OnnxEncoder.Layer layer = model.layers().get(i);
                 configs.add(TransformerEncoderLayer.Config.of(model.hidden(), model.heads(), layer.ffnHidden(), dtype)
-                        .withLayerNormEpsilon(layer.epsilon()).withPostNorm());
+                        .withLayerNormEpsilon(layer.epsilon()).withPostNorm().withTwoFour(sparsity.twoFour())
+                        .withTokenDropping(sparsity.droppingAt(i)));
                 weights.add(layer.weights());
             }
             TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
-            return session.own(new BertEncoder(session, model.summary(), embeddings, encoder));
+            return session.own(new BertEncoder(session, model.summary(), embeddings, encoder, sparsity));
         } catch (RuntimeException e) {
             throw Closer.closeAfter(e, embeddings);
         }
@@ -82,6 +99,11 @@ public final class BertEncoder implements AutoCloseable {
     /** The sizes and input names of the model this encoder was built from. */
     public OnnxEncoder.Summary model() {
         return model;
+    }
+
+    /** The pruning and token dropping this encoder runs with. */
+    public EncoderSparsity sparsity() {
+        return sparsity;
     }
 
     public TransformerEncoder encoder() {

@@ -22,14 +22,16 @@ final class EncoderReference {
         this.w = weights;
         int h = config.hidden();
         int f = config.ffnHidden();
-        qkvW = stored(weights.qkvWeight(), 3 * h, h);
-        projW = stored(weights.projWeight(), h, h);
-        fc1W = stored(weights.fc1Weight(), f, h);
-        fc2W = stored(weights.fc2Weight(), h, f);
+        boolean attention = config.twoFour().prunesAttention();
+        boolean ffn = config.twoFour().prunesFeedForward();
+        qkvW = stored(weights.qkvWeight(), 3 * h, h, attention);
+        projW = stored(weights.projWeight(), h, h, attention);
+        fc1W = stored(weights.fc1Weight(), f, h, ffn);
+        fc2W = stored(weights.fc2Weight(), h, f, ffn);
     }
 
-    private double[] stored(float[] weight, int out, int in) {
-        float[] used = config.pruneToTwoFour() ? TwoFourPruning.prune(weight, out, in) : weight;
+    private double[] stored(float[] weight, int out, int in, boolean pruned) {
+        float[] used = pruned ? TwoFourPruning.prune(weight, out, in) : weight;
         double[] d = new double[used.length];
         for (int i = 0; i < used.length; i++) {
             d[i] = HalfFloats.roundTo(config.dtype(), used[i]);

