@@ -129,6 +129,8 @@ SMALL="$BUILD/gen/test_small_all.cpp"
     small_kernel bias_activation.cu 'check_bias_activation<In, Out>(bias_activation, LACUNA_CAT(LACUNA_ACT_, ACT), "@V@")'
     small_kernel residual_add.cu 'check_residual_add<Elem>(residual_add, "@V@")'
     small_kernel row_reduce.cu 'check_row_reduce<In>(row_reduce, REDUCE_OP, "@V@")'
+    small_kernel batch_norm.cu 'check_batch_norm<In, Out>(batch_norm, "@V@")'
+    small_kernel concat_columns.cu 'check_concat_columns<Bits>(concat_columns, "@V@")'
     echo 'int main(int argc, char** argv) {'
     echo '    rng.seed(argc > 1 ? atoll(argv[1]) : 1);'
     for c in "${calls[@]}"; do echo "    $c"; done
@@ -138,7 +140,7 @@ SMALL="$BUILD/gen/test_small_all.cpp"
     echo '}'
 } > "$SMALL"
 add small_kernels "$SMALL" ""
-COVERED+=(cast.cu bias_activation.cu residual_add.cu row_reduce.cu)
+COVERED+=(cast.cu bias_activation.cu residual_add.cu row_reduce.cu batch_norm.cu concat_columns.cu)
 
 if [[ -n "${LACUNA_EMU_ONLY:-}" ]]; then  # a regular expression over the build names, while working on one kernel
     selected=()

@@ -136,3 +136,63 @@ void check_row_reduce(Kernel kernel, int op, const char* label) {
     small_max_err = std::max(small_max_err, max_rel);
     printf("  %-34s max |err| %.2e\n", label, max_rel);
 }
+
+// batch_norm.cu: y = x * scale[c] + shift[c] over the last dimension, out of place and (same storage) in place.
+template <typename In, typename Out, typename Kernel>
+void check_batch_norm(Kernel kernel, const char* label) {
+    const int out_id = storage_id<Out>();
+    double max_err = 0;
+    for (auto shape : {std::pair<long long, long long>{1, 1}, {3, 37}, {5, 300}, {0, 8}, {7, 5}}) {
+        const long long rows = shape.first, cols = shape.second;
+        for (int in_place = 0; in_place < (std::is_same<In, Out>::value ? 2 : 1); in_place++) {
+            std::vector<typename In::type> x(rows * cols);
+            for (auto& v : x) v = In::store((float)uniform(-4, 4));
+            std::vector<float> scale(cols), shift(cols);
+            for (auto& s : scale) s = (float)uniform(-2, 2);
+            for (auto& s : shift) s = (float)uniform(-1, 1);
+            std::vector<double> want(rows * cols);
+            for (long long i = 0; i < rows * cols; i++) {
+                want[i] = (double)In::load(x[i]) * scale[i % cols] + shift[i % cols];
+            }
+            std::vector<typename Out::type> y(rows * cols);
+            poison(y);
+            typename Out::type* target = y.data();
+            if constexpr (std::is_same<In, Out>::value) {
+                if (in_place) target = x.data();
+            }
+            // Three blocks of 256 threads: the grid-stride loop wraps the column index several times.
+            emu_launch(3, 1, 256, 0, [&] { kernel(x.data(), scale.data(), shift.data(), target, rows, cols); });
+            for (long long i = 0; i < rows * cols; i++) {
+                const double got = Out::load(target[i]), err = std::fabs(got - want[i]);
+                max_err = std::max(max_err, err);
+                CHECK(err <= tolerance(out_id) * std::fabs(want[i]) + 1e-6, "%s: [%lld] got %g want %g", label, i, got,
+                      want[i]);
+            }
+        }
+    }
+    small_max_err = std::max(small_max_err, max_err);
+    printf("  %-34s max |err| %.2e\n", label, max_err);
+}
+
+// concat_columns.cu: [a | b] row by row, bit for bit (NaN payloads included: nothing may be rounded).
+template <typename Bits, typename Kernel>
+void check_concat_columns(Kernel kernel, const char* label) {
+    for (long long rows : {0LL, 1LL, 5LL, 33LL}) {
+        for (auto widths : {std::pair<long long, long long>{1, 1}, {7, 3}, {0, 5}, {64, 1}, {3, 130}}) {
+            const long long a_cols = widths.first, b_cols = widths.second, cols = a_cols + b_cols;
+            std::vector<Bits> a(rows * a_cols), b(rows * b_cols), y(rows * cols);
+            for (auto& v : a) v = (Bits)(rng() & 0xFFFFFFFFu);
+            for (auto& v : b) v = (Bits)(rng() & 0xFFFFFFFFu);
+            memset(y.data(), 0xA5, y.size() * sizeof(Bits));
+            emu_launch(2, 1, 256, 0, [&] { kernel(a.data(), b.data(), y.data(), rows, a_cols, b_cols); });
+            for (long long r = 0; r < rows; r++) {
+                for (long long c = 0; c < cols; c++) {
+                    const Bits want = c < a_cols ? a[r * a_cols + c] : b[r * b_cols + (c - a_cols)];
+                    CHECK(y[r * cols + c] == want, "%s: rows %lld, a %lld, b %lld: [%lld][%lld] got %#x want %#x",
+                          label, rows, a_cols, b_cols, r, c, (unsigned)y[r * cols + c], (unsigned)want);
+                }
+            }
+        }
+    }
+    printf("  %-34s bit for bit\n", label);
+}
