@@ -4,8 +4,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.lacuna.api.Session;
+import org.lacuna.api.layers.TwoFourScope;
+import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.SentenceEmbedder;
+import org.lacuna.api.text.SentenceModel;
 import org.lacuna.api.text.SentenceTokenizer;
 import org.lacuna.api.text.TokenBatch;
 
@@ -19,9 +22,13 @@ import org.lacuna.api.text.TokenBatch;
  * @param tokenizer its tokenizer.json, empty to look beside the model
  * @param maxLength tokens per text, 0 for the tokenizer's own limit
  * @param truncate  embed the first {@code maxLength} tokens of a longer text instead of failing its row
+ * @param prune     2:4 pruning at load, as {@code lacuna embed --prune}: {@code none}, {@code ffn} or {@code all}
+ * @param keepRatio token dropping's keep ratio in (0, 1]; 1 keeps every token
+ * @param fromLayer the first layer that drops tokens, -1 for the middle layer (as {@code lacuna embed})
  */
 record EmbeddingInference(String model, String tokenizer, int maxLength, String pooling, boolean normalize,
-                          boolean truncate, String backend) implements RowInference<SentenceEmbedder, String> {
+                          boolean truncate, String backend, String prune, double keepRatio, int fromLayer)
+        implements RowInference<SentenceEmbedder, String> {
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -29,19 +36,41 @@ record EmbeddingInference(String model, String tokenizer, int maxLength, String 
         String options = model.isEmpty() ? "maxLength=" + maxLength
                 : "tokenizer=" + tokenizer + ", maxLength=" + maxLength + ", pooling=" + pooling
                         + ", normalize=" + normalize;
+        options += ", prune=" + prune + ", keep=" + keepRatio + ", fromLayer=" + fromLayer;
         return new ModelKey("sentence-embedding", model.isEmpty() ? "bundled" : model, options, backend);
     }
 
     @Override
     public SentenceEmbedder load(Session session) {
+        SentenceModel loaded;
         if (model.isEmpty()) {
-            return SentenceEmbedder.bundled(session, maxLength);
+            loaded = SentenceModel.bundled(maxLength);
+        } else {
+            String stem = model.substring(model.lastIndexOf('/') + 1).replaceFirst("\\.onnx$", "");
+            Path onnx = ModelFiles.local(model, "tokenizer.json", stem + "-tokenizer.json");
+            Path json = tokenizer.isEmpty() ? null : ModelFiles.local(tokenizer);
+            Pooling.Mode mode = Pooling.Mode.valueOf(pooling.toUpperCase(java.util.Locale.ROOT));
+            loaded = SentenceModel.open(onnx, json, maxLength, new Pooling(mode, normalize));
         }
-        String stem = model.substring(model.lastIndexOf('/') + 1).replaceFirst("\\.onnx$", "");
-        Path onnx = ModelFiles.local(model, "tokenizer.json", stem + "-tokenizer.json");
-        Path json = tokenizer.isEmpty() ? null : ModelFiles.local(tokenizer);
-        Pooling.Mode mode = Pooling.Mode.valueOf(pooling.toUpperCase(java.util.Locale.ROOT));
-        return SentenceEmbedder.open(session, onnx, json, maxLength, new Pooling(mode, normalize));
+        EncoderSparsity sparsity;
+        try {
+            sparsity = sparsity(loaded.summary().layers());
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+        return loaded.handOver(session, sparsity); // closes the model's tokenizer itself if it fails
+    }
+
+    /** The sparsity the params ask for, on an encoder of {@code layers} layers (the same rules as lacuna embed). */
+    EncoderSparsity sparsity(int layers) {
+        EncoderSparsity sparsity = EncoderSparsity.DENSE.withTwoFour(
+                TwoFourScope.valueOf(prune.toUpperCase(java.util.Locale.ROOT)));
+        if (keepRatio < 1.0) {
+            sparsity = sparsity.withTokenDropping(keepRatio, fromLayer >= 0 ? fromLayer : layers / 2);
+        }
+        sparsity.requireFits(layers);
+        return sparsity;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.lacuna.spark;
 
 import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
@@ -34,6 +35,9 @@ public final class SentenceEmbeddingTransformer extends LacunaTransformer<Senten
     private final Param<String> pooling;
     private final BooleanParam normalize;
     private final BooleanParam truncate;
+    private final Param<String> prune;
+    private final DoubleParam keepRatio;
+    private final IntParam fromLayer;
 
     public SentenceEmbeddingTransformer() {
         this(Identifiable.randomUID("lacunaSentenceEmbedding"));
@@ -52,6 +56,15 @@ public final class SentenceEmbeddingTransformer extends LacunaTransformer<Senten
         normalize = new BooleanParam(this, "normalize", "scale embeddings to unit L2 norm (for modelPath)");
         truncate = new BooleanParam(this, "truncate", "embed the first maxLength tokens of a longer text instead "
                 + "of treating it as an invalid row");
+        prune = new Param<>(this, "prune", "2:4 pruning at load, as lacuna embed --prune: none, ffn or all",
+                ParamValidators.inArray(new String[] {"none", "ffn", "all"}));
+        keepRatio = new DoubleParam(this, "keepRatio", "token dropping: the fraction of each text's tokens each layer "
+                + "from fromLayer on keeps, in (0, 1]; 1 keeps every token", ParamValidators.inRange(0, 1, false, true));
+        fromLayer = new IntParam(this, "fromLayer", "the first layer that drops tokens (0-based), -1 for the middle "
+                + "layer", ParamValidators.gtEq(-1));
+        setDefault(prune, "none");
+        setDefault(keepRatio, 1.0);
+        setDefault(fromLayer, -1);
         setDefault(modelPath, "");
         setDefault(tokenizerPath, "");
         setDefault(maxLength, 0);
@@ -72,7 +85,7 @@ public final class SentenceEmbeddingTransformer extends LacunaTransformer<Senten
     @Override
     RowInference<?, ?> inference(DataType inputType) {
         return new EmbeddingInference(getModelPath(), getTokenizerPath(), getMaxLength(), getPooling(),
-                getNormalize(), getTruncate(), getBackend());
+                getNormalize(), getTruncate(), getBackend(), getPrune(), getKeepRatio(), getFromLayer());
     }
 
     @Override
@@ -166,6 +179,48 @@ public final class SentenceEmbeddingTransformer extends LacunaTransformer<Senten
     /** Embed the beginning of an over-long text (true) or treat the row as invalid (false, the default). */
     public SentenceEmbeddingTransformer setTruncate(boolean value) {
         set(truncate, value);
+        return this;
+    }
+
+    public Param<String> prune() {
+        return prune;
+    }
+
+    public DoubleParam keepRatio() {
+        return keepRatio;
+    }
+
+    public IntParam fromLayer() {
+        return fromLayer;
+    }
+
+    public String getPrune() {
+        return getOrDefault(prune);
+    }
+
+    public double getKeepRatio() {
+        return (Double) getOrDefault(keepRatio);
+    }
+
+    public int getFromLayer() {
+        return (Integer) getOrDefault(fromLayer);
+    }
+
+    /** 2:4 pruning at load: {@code none} (default), {@code ffn} or {@code all}, as {@code lacuna embed --prune}. */
+    public SentenceEmbeddingTransformer setPrune(String value) {
+        set(prune, value);
+        return this;
+    }
+
+    /** Token dropping's keep ratio in (0, 1]; 1 (the default) keeps every token. */
+    public SentenceEmbeddingTransformer setKeepRatio(double value) {
+        set(keepRatio, value);
+        return this;
+    }
+
+    /** The first layer that drops tokens; -1 (the default) for the middle layer. */
+    public SentenceEmbeddingTransformer setFromLayer(int value) {
+        set(fromLayer, value);
         return this;
     }
 }

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
+import org.lacuna.api.layers.TwoFourScope;
+import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.text.SentenceEmbedder;
 
 /**
@@ -93,6 +95,10 @@ class SentenceEmbeddingTransformerTest {
      * follow the batch's token count, so a text's embedding can differ in the last bits between batch compositions.)
      */
     private static Map<Integer, float[]> singleMachine(int batchSize) {
+        return singleMachine(single, batchSize);
+    }
+
+    private static Map<Integer, float[]> singleMachine(SentenceEmbedder single, int batchSize) {
         Map<Integer, float[]> out = new HashMap<>();
         for (List<Row> partition : partitions) {
             for (int from = 0; from < partition.size(); from += batchSize) {
@@ -138,6 +144,34 @@ class SentenceEmbeddingTransformerTest {
             }
         }
         assertEquals(1, LacunaExecutor.modelLoads(inference(embedder)), "one model load for the JVM");
+    }
+
+    @Test
+    void sparsityParamsGiveWhatTheSingleMachineApiGivesWithTheSameSparsity() {
+        SentenceEmbeddingTransformer embedder = embedder().setPrune("ffn").setKeepRatio(0.5).setFromLayer(3);
+        List<Row> out = embedder.transform(input).collectAsList();
+        EncoderSparsity sparsity = EncoderSparsity.DENSE.withTwoFour(TwoFourScope.FFN).withTokenDropping(0.5, 3);
+        Map<Integer, float[]> expected;
+        Map<Integer, float[]> dense = singleMachine(embedder.getBatchSize());
+        try (SentenceEmbedder sparse = SentenceEmbedder.bundled(session, 0, sparsity)) {
+            expected = singleMachine(sparse, embedder.getBatchSize());
+        }
+        int compared = 0;
+        for (Row row : out) {
+            int id = row.getInt(row.fieldIndex("id"));
+            if (expected.containsKey(id)) {
+                float[] got = floats(row.getList(row.fieldIndex("embedding")));
+                assertArrayEquals(expected.get(id), got, "row " + id);
+                assertTrue(!java.util.Arrays.equals(dense.get(id), got), "row " + id + " ran sparse, not dense");
+                compared++;
+            }
+        }
+        assertEquals(expected.size(), compared);
+        assertThrows(IllegalArgumentException.class, () -> embedder().setPrune("half"));
+        assertThrows(IllegalArgumentException.class, () -> embedder().setKeepRatio(0));
+        SparkException tooDeep = assertThrows(SparkException.class,
+                () -> embedder().setKeepRatio(0.5).setFromLayer(6).setHandleInvalid("error").transform(input).count());
+        assertTrue(String.valueOf(tooDeep.getMessage()).contains("layer 6"), tooDeep.getMessage());
     }
 
     @Test

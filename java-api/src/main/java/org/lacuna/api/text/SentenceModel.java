@@ -112,8 +112,12 @@ public final class SentenceModel implements AutoCloseable {
                 false));
     }
 
-    /** An embedder that owns the tokenizer: this model is spent (used by SentenceEmbedder's own factories). */
-    SentenceEmbedder handOver(Session session, EncoderSparsity sparsity) {
+    /**
+     * An embedder that takes over this model's tokenizer and closes it with itself: this model is spent (do not
+     * close it or make more embedders from it). For callers that read the model's {@link #summary()} before choosing
+     * the sparsity, and SentenceEmbedder's own factories.
+     */
+    public SentenceEmbedder handOver(Session session, EncoderSparsity sparsity) {
         try {
             return session.own(new SentenceEmbedder(tokenizer, BertEncoder.create(session, encoder, sparsity), pooling,
                     name, true));
