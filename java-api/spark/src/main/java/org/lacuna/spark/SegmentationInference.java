@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.PointClouds;
+import org.lacuna.api.pointcloud.Segmentation;
 import org.lacuna.api.pointcloud.Segmenter;
 import org.lacuna.api.pointcloud.SegmenterOptions;
 import org.lacuna.runtime.error.LacunaException;
@@ -56,6 +57,19 @@ record SegmentationInference(String weights, long seed, double voxelSize, String
     @Override
     public List<RowOutcome> infer(Segmenter segmenter, List<PointCloud> clouds) {
         List<RowOutcome> outcomes = new ArrayList<>(clouds.size());
+        if (clouds.size() > 1) {
+            try { // the whole batch in one forward pass; a bad cloud sends it back to one call per cloud
+                for (Segmentation result : segmenter.segmentAll(clouds)) {
+                    outcomes.add(RowOutcome.of(result.labels()));
+                }
+                return outcomes;
+            } catch (LacunaException e) {
+                if (!PartitionInference.isAboutTheRow(e)) {
+                    throw e;
+                }
+                outcomes.clear();
+            }
+        }
         for (PointCloud cloud : clouds) {
             try {
                 outcomes.add(RowOutcome.of(segmenter.segment(cloud).labels()));

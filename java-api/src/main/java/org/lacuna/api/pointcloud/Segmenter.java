@@ -13,6 +13,7 @@ import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
@@ -109,25 +110,31 @@ public final class Segmenter implements AutoCloseable {
      *                               number of input features than it takes
      */
     public Segmentation segment(PointCloud cloud) {
-        String call = "Segmenter.segment";
         if (cloud == null) {
-            throw InvalidInputException.argument(call, "the point cloud is null");
+            throw InvalidInputException.argument("Segmenter.segment", "the point cloud is null");
         }
-        if (cloud.isEmpty()) {
-            throw InvalidInputException.shape(call, "the point cloud has no points");
+        return segmentAll(List.of(cloud)).getFirst();
+    }
+
+    /**
+     * Labels several clouds in one forward pass: they are voxelised as one batch (cloud i as batch index i), so the
+     * device sees one batch, not one scan at a time. Each result holds its own cloud's labels, histogram and voxel
+     * count; the times are the whole batch's. Convolutions never mix batch indices, so each cloud's labels are those
+     * {@link #segment(PointCloud)} gives it alone (a test checks this).
+     *
+     * @throws InvalidInputException naming the cloud (by its index) that is null, empty, without a finite point, or
+     *                               of the wrong feature width
+     */
+    public List<Segmentation> segmentAll(List<PointCloud> clouds) {
+        String call = "Segmenter.segment";
+        if (clouds == null || clouds.isEmpty()) {
+            throw InvalidInputException.argument(call, "no point clouds");
         }
-        PointCloud finite = cloud.finitePoints();
-        if (finite.isEmpty()) {
-            throw InvalidInputException.argument(call, "none of the cloud's " + cloud.size() + " points has finite"
-                    + " coordinates");
+        List<PointCloud> finites = new ArrayList<>(clouds.size());
+        for (int i = 0; i < clouds.size(); i++) {
+            finites.add(finitePart(clouds.get(i), call, clouds.size() == 1 ? "" : "cloud " + i + ": "));
         }
-        int width = featureWidth(finite);
-        if (width != network.config().inChannels()) {
-            throw InvalidInputException.shape(call, "the network takes " + network.config().inChannels()
-                    + " input features per voxel, but " + options.features() + " of this cloud (channels "
-                    + cloud.channelNames() + ") gives " + width + "; build the segmenter with"
-                    + " withInputChannels(" + width + ") or other features");
-        }
+        PointCloud batch = finites.size() == 1 ? finites.getFirst() : PointCloud.batchOf(finites);
         VoxelizedCloud voxels;
         float[] logits;
         CoordinateSet rows;
@@ -140,7 +147,7 @@ public final class Segmenter implements AutoCloseable {
                 throw new ResourceClosedException(call, "segmenter");
             }
             start = System.nanoTime();
-            voxels = session.backend().ops().voxelization().voxelize(finite, voxelization);
+            voxels = session.backend().ops().voxelization().voxelize(batch, voxelization);
             try (SparseTensor input = SparseTensor.fromVoxels(session, voxels, options.features(),
                     network.config().dtype())) {
                 session.synchronize();
@@ -152,17 +159,55 @@ public final class Segmenter implements AutoCloseable {
                 }
             }
         }
-        int[] labels = labelPoints(cloud, finite, voxels, rows, logits, network.config().numClasses());
-        long[] counts = new long[network.config().numClasses()];
-        for (int label : labels) {
-            if (label >= 0) {
-                counts[label]++;
-            }
+        int[] batchLabels = labelPoints(batch, voxels, rows, logits, network.config().numClasses());
+        int[] voxelCounts = new int[clouds.size()];
+        for (long key : voxels.keys()) {
+            voxelCounts[clouds.size() == 1 ? 0 : CoordinateKey.batch(key)]++;
         }
         long done = System.nanoTime();
-        return new Segmentation(labels, counts, voxels.voxelCount(), session.backendName(), session.device().name(),
-                weightsSource, layers == null ? List.of() : layers, (voxelized - start) / 1e6, (ran - voxelized) / 1e6,
-                (done - ran) / 1e6);
+        List<Segmentation> results = new ArrayList<>(clouds.size());
+        int next = 0;
+        for (int i = 0; i < clouds.size(); i++) {
+            PointCloud cloud = clouds.get(i);
+            boolean allFinite = finites.get(i) == cloud;
+            int[] labels = new int[cloud.size()];
+            long[] counts = new long[network.config().numClasses()];
+            for (int p = 0; p < cloud.size(); p++) {
+                boolean isFinite = allFinite || (Float.isFinite(cloud.x(p)) && Float.isFinite(cloud.y(p))
+                        && Float.isFinite(cloud.z(p)));
+                labels[p] = isFinite ? batchLabels[next++] : Segmentation.NO_LABEL;
+                if (labels[p] >= 0) {
+                    counts[labels[p]]++;
+                }
+            }
+            results.add(new Segmentation(labels, counts, voxelCounts[i], session.backendName(),
+                    session.device().name(), weightsSource, layers == null ? List.of() : layers,
+                    (voxelized - start) / 1e6, (ran - voxelized) / 1e6, (done - ran) / 1e6));
+        }
+        return results;
+    }
+
+    /** The cloud's points with finite coordinates (the cloud itself when all are), checked for the network. */
+    private PointCloud finitePart(PointCloud cloud, String call, String which) {
+        if (cloud == null) {
+            throw InvalidInputException.argument(call, which + "the point cloud is null");
+        }
+        if (cloud.isEmpty()) {
+            throw InvalidInputException.shape(call, which + "the point cloud has no points");
+        }
+        PointCloud finite = cloud.finitePoints();
+        if (finite.isEmpty()) {
+            throw InvalidInputException.argument(call, which + "none of the cloud's " + cloud.size() + " points has"
+                    + " finite coordinates");
+        }
+        int width = featureWidth(finite);
+        if (width != network.config().inChannels()) {
+            throw InvalidInputException.shape(call, which + "the network takes " + network.config().inChannels()
+                    + " input features per voxel, but " + options.features() + " of this cloud (channels "
+                    + cloud.channelNames() + ") gives " + width + "; build the segmenter with"
+                    + " withInputChannels(" + width + ") or other features");
+        }
+        return finite;
     }
 
     private int featureWidth(PointCloud cloud) {
@@ -175,8 +220,9 @@ public final class Segmenter implements AutoCloseable {
     }
 
     /** Each voxel's arg-max class, handed to its points; the cloud's non-finite points get NO_LABEL. */
-    private static int[] labelPoints(PointCloud cloud, PointCloud finite, VoxelizedCloud voxels, CoordinateSet rows,
-                                     float[] logits, int classes) {
+    /** The label of every point of {@code voxelised} (all finite): its voxel's arg-max class. */
+    private static int[] labelPoints(PointCloud voxelised, VoxelizedCloud voxels, CoordinateSet rows, float[] logits,
+                                     int classes) {
         long[] keys = voxels.keys();
         int[] voxelLabel = new int[keys.length];
         for (int v = 0; v < keys.length; v++) {
@@ -197,12 +243,9 @@ public final class Segmenter implements AutoCloseable {
             voxelLabel[v] = best;
         }
         int[] pointToVoxel = voxels.pointToVoxel();
-        int[] labels = new int[cloud.size()];
-        int next = 0;
-        for (int p = 0; p < cloud.size(); p++) {
-            boolean isFinite = finite == cloud || (Float.isFinite(cloud.x(p)) && Float.isFinite(cloud.y(p))
-                    && Float.isFinite(cloud.z(p)));
-            labels[p] = isFinite ? voxelLabel[pointToVoxel[next++]] : Segmentation.NO_LABEL;
+        int[] labels = new int[voxelised.size()];
+        for (int p = 0; p < labels.length; p++) {
+            labels[p] = voxelLabel[pointToVoxel[p]];
         }
         return labels;
     }

@@ -129,6 +129,28 @@ class SegmenterTest {
     }
 
     @Test
+    void aBatchOfCloudsInOnePassLabelsEachAsItAlone() {
+        // Scans with non-finite points, of different sizes; cloud 1 overlaps cloud 0's space, so only the batch
+        // index keeps their voxels apart.
+        List<PointCloud> clouds = List.of(scan(21, 1500), scan(21, 900), scan(23, 2200));
+        try (Segmenter segmenter = Segmenter.open(session, small().withLayerTimes(false))) {
+            List<Segmentation> batched = segmenter.segmentAll(clouds);
+            assertEquals(clouds.size(), batched.size());
+            for (int i = 0; i < clouds.size(); i++) {
+                Segmentation alone = segmenter.segment(clouds.get(i));
+                assertArrayEquals(alone.labels(), batched.get(i).labels(), "cloud " + i);
+                assertArrayEquals(alone.classCounts(), batched.get(i).classCounts(), "cloud " + i);
+                assertEquals(alone.voxels(), batched.get(i).voxels(), "cloud " + i);
+            }
+            List<PointCloud> withEmpty = List.of(scan(21, 100), PointCloud.of(new float[0], new float[0],
+                    new float[0], List.of("reflectance"), new float[][] {new float[0]}));
+            InvalidInputException empty = assertThrows(InvalidInputException.class,
+                    () -> segmenter.segmentAll(withEmpty));
+            assertTrue(empty.getMessage().contains("cloud 1"), empty.getMessage());
+        }
+    }
+
+    @Test
     void concurrentCallersGetTheSameLabelsAsOneAtATime() throws Exception {
         List<PointCloud> clouds = List.of(scan(11, 1500), scan(12, 2500), scan(13, 800), scan(14, 2000));
         try (Segmenter segmenter = Segmenter.open(session, small().withLayerTimes(false))) {
