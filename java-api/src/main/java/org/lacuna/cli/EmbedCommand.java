@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.NpyWriter;
 import org.lacuna.api.layers.TwoFourScope;
@@ -26,7 +25,6 @@ import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.api.text.SentenceModel;
 import org.lacuna.runtime.attention.ScoreRule;
-import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
 import picocli.CommandLine;
@@ -50,8 +48,6 @@ final class EmbedCommand implements Callable<Integer> {
     static final int BAD_INPUT = ExitCodes.BAD_INPUT;
 
     enum Format { jsonl, npy }
-
-    enum BackendChoice { auto, cpu, cuda }
 
     enum PoolingChoice { mean, cls }
 
@@ -164,7 +160,7 @@ final class EmbedCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         long start = System.nanoTime();
-        try (Session session = backend == BackendChoice.auto ? Lacuna.open() : Lacuna.open(backend.name(), 0);
+        try (Session session = backend.open();
              SentenceModel loaded = model == null ? SentenceModel.bundled(maxLength)
                      : SentenceModel.open(model, tokenizer, maxLength, new Pooling(
                              Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT)), !noNormalize))) {
@@ -190,8 +186,7 @@ final class EmbedCommand implements Callable<Integer> {
                 return ExitCodes.OK;
             }
         } catch (LacunaException e) {
-            if (e.code() == ErrorCode.MALFORMED_INPUT || e.code() == ErrorCode.NOT_SUPPORTED
-                    || e.code() == ErrorCode.INVALID_ARGUMENT || e.code() == ErrorCode.SHAPE_MISMATCH) {
+            if (ExitCodes.of(e) == ExitCodes.BAD_INPUT) {
                 err.println("lacuna embed: " + e.getMessage());
                 return BAD_INPUT;
             }
@@ -202,12 +197,8 @@ final class EmbedCommand implements Callable<Integer> {
     /** The sparsity asked for, before the model's depth is known (the default first dropping layer needs it). */
     record SparsityRequest(TwoFourScope twoFour, Double keep, Integer fromLayer, ScoreRule score) {
         EncoderSparsity resolve(int layers) {
-            EncoderSparsity sparsity = EncoderSparsity.DENSE.withScore(score).withTwoFour(twoFour);
-            if (keep != null && keep < 1) {
-                sparsity = sparsity.withTokenDropping(keep, fromLayer != null ? fromLayer : layers / 2);
-            }
-            sparsity.requireFits(layers);
-            return sparsity;
+            return EncoderSparsity.DENSE.withScore(score).withTwoFour(twoFour)
+                    .withTokenDropping(keep == null ? 1 : keep, fromLayer == null ? -1 : fromLayer, layers);
         }
     }
 

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.lacuna.api.Lacuna;
 import org.lacuna.api.Scheduling;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.PointClouds;
@@ -17,7 +16,6 @@ import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.runtime.data.DType;
-import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
@@ -76,7 +74,7 @@ final class PlanCommand implements Callable<Integer> {
     Path trace;
 
     @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto. Default ${DEFAULT-VALUE}.")
-    EmbedCommand.BackendChoice backend;
+    BackendChoice backend;
 
     @Override
     public Integer call() throws IOException {
@@ -94,8 +92,7 @@ final class PlanCommand implements Callable<Integer> {
             err.println("lacuna plan: no --model given and all-MiniLM-L6-v2 is not on the class path");
             return BAD_INPUT;
         }
-        try (Session session = backend == EmbedCommand.BackendChoice.auto ? Lacuna.open()
-                : Lacuna.open(backend.name(), 0)) {
+        try (Session session = backend.open()) {
             Policy chosenPolicy = policy == null ? Scheduling.configuredPolicy() : Policy.parse(policy);
             long start = System.nanoTime();
             session.schedule(chosenPolicy);
@@ -125,8 +122,7 @@ final class PlanCommand implements Callable<Integer> {
             }
             return 0;
         } catch (LacunaException e) {
-            if (e.code() == ErrorCode.MALFORMED_INPUT || e.code() == ErrorCode.NOT_SUPPORTED
-                    || e.code() == ErrorCode.INVALID_ARGUMENT || e.code() == ErrorCode.SHAPE_MISMATCH) {
+            if (ExitCodes.of(e) == ExitCodes.BAD_INPUT) {
                 err.println("lacuna plan: " + e.getMessage());
                 return BAD_INPUT;
             }

@@ -48,8 +48,6 @@ import picocli.CommandLine.Parameters;
                 "0:ok", "1:usage error", "2:bad input (scan or weights missing, empty, malformed or not fitting)",
                 "3:runtime failure (no usable backend, device error, out of memory)"})
 final class SegmentCommand implements Callable<Integer> {
-    enum BackendChoice { auto, cpu, cuda }
-
     enum LabelFormat { npy, txt }
 
     enum KernelOrderChoice { lacuna, torchsparse1 }
@@ -130,7 +128,7 @@ final class SegmentCommand implements Callable<Integer> {
                 .withInputChannels(3 + cloud.channelCount()).withClasses(classes);
         options = weights == null ? options.withRandomWeights(seed) : options.withWeights(weights);
         progress.say("opening the " + backend + " backend");
-        try (Session session = backend == BackendChoice.auto ? Lacuna.open() : Lacuna.open(backend.name(), 0)) {
+        try (Session session = backend.open()) {
             progress.done(session.backendName() + " on " + session.device().name());
             progress.say(weights == null ? "building MinkUNet with seeded random weights (seed " + seed + ")"
                     : "loading MinkUNet weights from " + weights);

@@ -64,13 +64,8 @@ record EmbeddingInference(String model, String tokenizer, int maxLength, String 
 
     /** The sparsity the params ask for, on an encoder of {@code layers} layers (the same rules as lacuna embed). */
     EncoderSparsity sparsity(int layers) {
-        EncoderSparsity sparsity = EncoderSparsity.DENSE.withTwoFour(
-                TwoFourScope.valueOf(prune.toUpperCase(java.util.Locale.ROOT)));
-        if (keepRatio < 1.0) {
-            sparsity = sparsity.withTokenDropping(keepRatio, fromLayer >= 0 ? fromLayer : layers / 2);
-        }
-        sparsity.requireFits(layers);
-        return sparsity;
+        return EncoderSparsity.DENSE.withTwoFour(TwoFourScope.valueOf(prune.toUpperCase(java.util.Locale.ROOT)))
+                .withTokenDropping(keepRatio, fromLayer, layers);
     }
 
     @Override

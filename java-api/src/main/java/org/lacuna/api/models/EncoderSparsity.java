@@ -54,6 +54,17 @@ public record EncoderSparsity(TwoFourScope twoFour, double keepRatio, int fromLa
         return new EncoderSparsity(twoFour, ratio, layer, score);
     }
 
+    /**
+     * For an encoder of {@code layers} layers: keep {@code ratio} of the tokens (1 or more: no dropping) from layer
+     * {@code layer} on, or from the middle layer ({@code layers / 2}) when {@code layer} is negative; fails unless the
+     * dropping starts within the encoder. The one rule {@code lacuna embed} and the Spark transformer share.
+     */
+    public EncoderSparsity withTokenDropping(double ratio, int layer, int layers) {
+        EncoderSparsity sparsity = ratio < 1 ? withTokenDropping(ratio, layer >= 0 ? layer : layers / 2) : this;
+        sparsity.requireFits(layers);
+        return sparsity;
+    }
+
     public EncoderSparsity withScore(ScoreRule rule) {
         return new EncoderSparsity(twoFour, keepRatio, fromLayer, rule);
     }

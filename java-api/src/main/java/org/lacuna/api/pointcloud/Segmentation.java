@@ -1,7 +1,6 @@
 package org.lacuna.api.pointcloud;
 
 import java.util.List;
-import java.util.Locale;
 import org.lacuna.api.models.LayerTime;
 
 /**
@@ -60,11 +59,5 @@ public record Segmentation(int[] labels, long[] classCounts, int voxels, String 
 
     public double totalMillis() {
         return voxelizeMillis + networkMillis + labelMillis;
-    }
-
-    /** Where each part ran, in one line. */
-    public String whereItRan() {
-        return String.format(Locale.ROOT, "voxelise + MinkUNet (%d steps) on %s (%s); arg-max and per-point labels"
-                + " on the host; weights %s", layers.isEmpty() ? 10 : layers.size(), backend, device, weights);
     }
 }

@@ -219,7 +219,6 @@ public final class Segmenter implements AutoCloseable {
         };
     }
 
-    /** Each voxel's arg-max class, handed to its points; the cloud's non-finite points get NO_LABEL. */
     /** The label of every point of {@code voxelised} (all finite): its voxel's arg-max class. */
     private static int[] labelPoints(PointCloud voxelised, VoxelizedCloud voxels, CoordinateSet rows, float[] logits,
                                      int classes) {
