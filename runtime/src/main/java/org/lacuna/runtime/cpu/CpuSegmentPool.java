@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import org.lacuna.runtime.error.DeviceOutOfMemoryException;
+import org.lacuna.runtime.memory.HostMemory;
 import org.lacuna.runtime.memory.SizeClasses;
 
 /**
@@ -43,14 +43,8 @@ final class CpuSegmentPool implements AutoCloseable {
                     reused = cached.pop();
                     accounting.acquired(size, true);
                 } else if (!closed && carvedBytes + size <= RETAINED_LIMIT) {
-                    MemorySegment whole;
-                    try {
-                        whole = arena.allocate(size, CpuBuffer.ALIGNMENT);
-                    } catch (OutOfMemoryError e) {
-                        // Counted only once carved, so a failed reservation leaves the stats and the budget as they were.
-                        throw new DeviceOutOfMemoryException("allocate", bytes, "the JVM could not reserve that much "
-                                + "off-heap memory (" + e.getMessage() + ")");
-                    }
+                    // Counted only once carved, so a failed reservation leaves the stats and the budget as they were.
+                    MemorySegment whole = HostMemory.allocate(arena, size, CpuBuffer.ALIGNMENT, "allocate");
                     carvedBytes += size;
                     accounting.acquired(size, false);
                     return new Block(whole, whole.asSlice(0, bytes), size, null);
@@ -64,11 +58,10 @@ final class CpuSegmentPool implements AutoCloseable {
         Arena own = Arena.ofShared();
         MemorySegment whole;
         try {
-            whole = own.allocate(Math.max(bytes, 1), CpuBuffer.ALIGNMENT);
-        } catch (OutOfMemoryError | IllegalArgumentException e) {
+            whole = HostMemory.allocate(own, bytes, CpuBuffer.ALIGNMENT, "allocate");
+        } catch (RuntimeException e) {
             own.close();
-            throw new DeviceOutOfMemoryException("allocate", bytes, "the JVM could not reserve that much off-heap "
-                    + "memory (" + e.getMessage() + ")");
+            throw e;
         }
         accounting.acquired(bytes, false);
         return new Block(whole, whole.asSlice(0, bytes), bytes, own);

@@ -28,14 +28,6 @@ public record Plan(DeviceKey device, Policy policy, EfficiencyTable efficiency, 
         return entries.stream().map(Entry::decision).distinct().mapToLong(Decision::choosingNanos).sum();
     }
 
-    /** The chosen candidate's predicted (or, where measured, measured) time summed over the entries. */
-    public double expectedMillis() {
-        return entries.stream().mapToDouble(e -> {
-            Decision.Estimate chosen = e.decision().estimate(e.decision().chosen());
-            return chosen.measuredMillis() != null ? chosen.measuredMillis() : chosen.predictedMillis();
-        }).sum();
-    }
-
     /** Per layer: the statistics, each candidate's predicted and measured time, the choice and why. */
     public String explain() {
         StringBuilder s = new StringBuilder();

@@ -125,11 +125,6 @@ public final class Scheduler {
         }
     }
 
-    /** Forgets the per-layer record of {@link #plan()} (not the decisions): to explain one model run on its own. */
-    public void clearPlan() {
-        plan.clear();
-    }
-
     /** The prediction for {@code candidate}: its kernel's roofline time times the kernel's learnt correction. */
     public double predictMillis(Candidate candidate) {
         return table.seconds(candidate.kernel(), candidate.work()) * 1e3

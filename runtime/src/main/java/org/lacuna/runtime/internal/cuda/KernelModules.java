@@ -34,6 +34,8 @@ final class KernelModules implements AutoCloseable {
     private final java.util.Set<CUfunction> dynamicSharedAllowed = ConcurrentHashMap.newKeySet();
     private final List<CUmodule> modules = new ArrayList<>();
     private boolean closed;
+    /** Read once: the launch path must not consult properties and the environment on every kernel. */
+    private final boolean syncLaunches = LacunaConfig.syncLaunches();
 
     KernelModules(CudaContext context, KernelCompiler compiler, String architecture) {
         this.context = context;
@@ -95,7 +97,7 @@ final class KernelModules implements AutoCloseable {
         context.makeCurrent();
         CudaCalls.check("cuLaunchKernel", cuLaunchKernel(function, (int) gridX, (int) gridY, 1, block, 1, 1,
                 sharedBytes, stream, parameters.pack(kernelName), null), kernelName);
-        if (LacunaConfig.syncLaunches()) {
+        if (syncLaunches) {
             CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream), kernelName);
         }
     }
