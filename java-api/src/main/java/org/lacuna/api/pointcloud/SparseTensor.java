@@ -22,6 +22,12 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
  *
  * <p>Both tensors belong to the session, so closing the session frees them; {@link #close()} frees them earlier and
  * is idempotent. Any use of the tensors after close throws {@link ResourceClosedException}.
+ *
+ * <p>The coordinates live with the features: a tensor made from host data (or a voxeliser's output) brings its
+ * coordinate set's keys to the session's backend with the input upload, and every layer after that finds them, and
+ * builds and caches its kernel maps, there ({@link org.lacuna.runtime.ops.ConvolutionOps#residentMap}); a layer's
+ * output shares its input's set or the set its strided map produced on the device. Each tensor holds its set
+ * ({@link CoordinateSet#retain}); when the last tensor on a set closes, the backend's keys and maps for it are freed.
  */
 public final class SparseTensor implements AutoCloseable {
     /** Uploaded on first request for a layer's output, whose coordinates live in its coordinate set. */
@@ -59,8 +65,7 @@ public final class SparseTensor implements AutoCloseable {
         // The set is made from the host copy, so no layer downloads the coordinates again.
         CoordinateSet set = CoordinateSet.of(coordinates, tensorStride);
         SparseTensor tensor = upload(call, session, coordinates, features, n, channels, featureType, tensorStride);
-        tensor.coordinateSet = set;
-        return tensor;
+        return tensor.holding(set, true);
     }
 
     /** The voxels of a cloud with the chosen per-voxel values as features, at tensor stride 1. */
@@ -73,8 +78,7 @@ public final class SparseTensor implements AutoCloseable {
         // coordinate set comes from the same keys, so the first layer needs no download to find its kernel maps.
         SparseTensor tensor = upload(call, session, voxels.coordinates(), values, voxels.voxelCount(), channels,
                 featureType, voxels.tensorStride());
-        tensor.coordinateSet = CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride());
-        return tensor;
+        return tensor.holding(CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride()), true);
     }
 
     /** Voxelises {@code cloud} through the session's voxelisation op (the GPU's matches the CPU's) and uploads it. */
@@ -120,9 +124,7 @@ public final class SparseTensor implements AutoCloseable {
         }
         checkShapes(call, c[0] * 4, f[0] * f[1], f[1]);
         CoordinateSet set = CoordinateSet.of(coordinates.toIntArray(), tensorStride);
-        SparseTensor tensor = new SparseTensor(coordinates, features, tensorStride.clone());
-        tensor.coordinateSet = set;
-        return tensor;
+        return new SparseTensor(coordinates, features, tensorStride.clone()).holding(set, true);
     }
 
     /** The stride of freshly voxelised data when the caller gives none; a given one is checked as it is. */
@@ -183,9 +185,26 @@ public final class SparseTensor implements AutoCloseable {
         if (f.length != 2 || f[0] != set.size()) {
             throw InvalidInputException.shape(call, "features must be [" + set.size() + ", C], not " + Arrays.toString(f));
         }
-        SparseTensor tensor = new SparseTensor(null, features, set.tensorStride().toArray());
-        tensor.coordinateSet = set;
-        return tensor;
+        // No upload: the backend holds the set's keys already (the input's, or those its strided map computed).
+        return new SparseTensor(null, features, set.tensorStride().toArray()).holding(set, false);
+    }
+
+    /**
+     * Takes hold of {@code set}; with {@code bringKeys}, also brings its keys to the session's backend now, as part
+     * of making this tensor (an input), so that no layer has to. Closes this tensor if that fails.
+     */
+    private SparseTensor holding(CoordinateSet set, boolean bringKeys) {
+        set.retain();
+        coordinateSet = set;
+        if (bringKeys) {
+            try {
+                features.session().backend().ops().convolution().coordinateKeys(set);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+        return this;
     }
 
     /** The checked coordinate set behind this tensor, with its kernel-map cache: built once, from one download. */
@@ -194,7 +213,7 @@ public final class SparseTensor implements AutoCloseable {
         if (set == null) {
             synchronized (this) {
                 if (coordinateSet == null) {
-                    coordinateSet = CoordinateSet.of(coordinates().toIntArray(), tensorStride());
+                    holding(CoordinateSet.of(coordinates().toIntArray(), tensorStride()), false);
                 }
                 set = coordinateSet;
             }
@@ -254,7 +273,7 @@ public final class SparseTensor implements AutoCloseable {
 
     /** Frees both tensors. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
@@ -265,7 +284,14 @@ public final class SparseTensor implements AutoCloseable {
                 c.close();
             }
         } finally {
-            features.close();
+            try {
+                features.close();
+            } finally {
+                CoordinateSet set = coordinateSet;
+                if (set != null) {
+                    set.release();
+                }
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package org.lacuna.runtime.internal.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,15 +23,21 @@ import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapStatistics;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 import org.lacuna.runtime.sparseconv.TileOrder;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then the elementwise
- * bias-activation op) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
- * The host-built kernel map is uploaded for each call into pool blocks that are released when the launches are
+ * bias-activation op) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}), reading the
+ * map's resident tables ({@link #residentMap}): built on the device by the map kernels ({@code sparseconv_map.cu})
+ * from the sets' device keys, cached on the input coordinate set, and never copied across the bus. The host map (the
+ * coordinate set's host description) only sizes the tables and answers the launch shapes (pair counts per offset,
+ * the split rule), which it knows without a transfer. Temporaries are pool blocks released when the launches are
  * issued (later users of a block are issued after them on the same stream).
  */
 final class CudaConvolutionOps implements ConvolutionOps {
@@ -40,6 +47,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private static final int SCATTER_PAIRS = 64;
     private static final int SCATTER_THREADS = 256;
     private static final int MAP_BLOCK = 256;
+    private static final Map<String, String> MAP_CONSTANTS = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
     private static final double SPLIT_GAIN = 0.9;
 
@@ -69,11 +77,10 @@ final class CudaConvolutionOps implements ConvolutionOps {
         if (map.outputCount() == 0) {
             return;
         }
-        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            switch (dataflow) {
-                case IMPLICIT_GEMM -> implicitGemm(x, map, weights, bias, activation, y, workspace, ruleOrder(map));
-                case GATHER_GEMM_SCATTER -> gatherScatter(x, map, weights, bias, activation, y, workspace);
-            }
+        ResidentKernelMap resident = residentMap(map);
+        switch (dataflow) {
+            case IMPLICIT_GEMM -> implicitGemm(x, resident, weights, bias, activation, y, ruleOrder(map));
+            case GATHER_GEMM_SCATTER -> gatherScatter(x, resident, weights, bias, activation, y);
         }
     }
 
@@ -101,12 +108,11 @@ final class CudaConvolutionOps implements ConvolutionOps {
         if (map.outputCount() == 0) {
             return;
         }
-        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            if (order == null) {
-                gatherScatter(x, map, weights, bias, activation, y, workspace);
-            } else {
-                implicitGemm(x, map, weights, bias, activation, y, workspace, order);
-            }
+        ResidentKernelMap resident = residentMap(map);
+        if (order == null) {
+            gatherScatter(x, resident, weights, bias, activation, y);
+        } else {
+            implicitGemm(x, resident, weights, bias, activation, y, order);
         }
     }
 
@@ -118,10 +124,215 @@ final class CudaConvolutionOps implements ConvolutionOps {
         return split ? TileOrder.SORTED_SPLIT : TileOrder.SORTED;
     }
 
+    @Override
+    public DeviceArray coordinateKeys(CoordinateSet set) {
+        CoordinateSet.Origin origin = set.origin();
+        if (origin != null) {
+            // A downsampling's output (freed while its finer set lives on): computed again from the finer keys.
+            return set.residentKeys(this, () -> downsampledKeys(coordinateKeys(origin.fine()), origin.fine().size(),
+                    set));
+        }
+        // The one upload of a set's keys: made when the sparse tensor holding the set's features comes up (the
+        // input upload), so a forward finds them here.
+        return set.residentKeys(this, () -> {
+            CudaBuffer keys = persistent((long) set.size() * Long.BYTES);
+            try {
+                staging.upload(MemorySegment.ofArray(set.keys()), keys.address("coordinateKeys"),
+                        (long) set.size() * Long.BYTES, stream);
+                return new DeviceArray(keys, 0, DType.I64, Shape.of(set.size()));
+            } catch (RuntimeException e) {
+                throw Closer.closeAfter(e, keys);
+            }
+        });
+    }
+
     /**
-     * The hash table of the input keys ({@code coord_hash_insert}), one query per (output row, mask word)
-     * ({@code coord_map_query}), then the pair lists: per-chunk counts ({@code coord_map_chunk_counts}), their
-     * exclusive scan on the host (volume × chunks numbers), and a deterministic placement ({@code coord_map_pairs}).
+     * Builds the tables with the map kernels from the device keys of the map's sets: a submanifold map queries the
+     * input set from itself, a strided one from its output keys, which it computes from the input keys first
+     * ({@link #downsampledKeys}), a transposed one queries the coarse input set from the fine output set with the
+     * downsampling's offsets negated. Sized by the host map's counts (no download).
+     */
+    @Override
+    public ResidentKernelMap residentMap(KernelMap map) {
+        return map.inputs().residentMap(this, map.geometry(), () -> buildResident(map));
+    }
+
+    private ResidentKernelMap buildResident(KernelMap map) {
+        ConvGeometry geometry = map.geometry();
+        CoordinateSet inputs = map.inputs();
+        CoordinateSet outputs = map.outputs();
+        DeviceArray inKeys = coordinateKeys(inputs);
+        DeviceArray outKeys = geometry.transposed() || geometry.isSubmanifold() ? coordinateKeys(outputs)
+                : outputs.residentKeys(this, () -> downsampledKeys(inKeys, inputs.size(), outputs));
+        int volume = map.volume();
+        List<CudaBuffer> made = new ArrayList<>();
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            String call = "residentMap";
+            DeviceTables tables = new DeviceTables(
+                    adopt(made, (long) map.outputCount() * volume * Integer.BYTES).address(call),
+                    adopt(made, (long) map.outputCount() * map.maskWords() * Long.BYTES).address(call),
+                    adopt(made, (volume + 1L) * Long.BYTES).address(call),
+                    adopt(made, map.totalPairs() * Integer.BYTES).address(call),
+                    adopt(made, map.totalPairs() * Integer.BYTES).address(call));
+            Int3 stride = geometry.transposed() ? outputs.tensorStride() : inputs.tensorStride();
+            long duplicate = workspace.acquire(Integer.BYTES);
+            zero(duplicate, Integer.BYTES);
+            // The duplicate flag is not read back: the host set refused repeated keys when it was made.
+            buildTables(workspace, address(inKeys), inputs.size(), address(outKeys), outputs.size(), geometry,
+                    stride, geometry.transposed() ? -1 : 1, duplicate, tables);
+            return new ResidentKernelMap(map,
+                    array(made.get(0), DType.I32, Shape.of(map.outputCount(), volume)),
+                    array(made.get(1), DType.I64, Shape.of(map.outputCount(), map.maskWords())),
+                    array(made.get(2), DType.I64, Shape.of(volume + 1L)),
+                    array(made.get(3), DType.I32, Shape.of(map.totalPairs())),
+                    array(made.get(4), DType.I32, Shape.of(map.totalPairs())));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, made.toArray(AutoCloseable[]::new));
+        }
+    }
+
+    /** Device addresses of a map's five tables. */
+    private record DeviceTables(long neighbours, long masks, long pairStart, long pairInputs, long pairOutputs) {
+    }
+
+    /**
+     * The map kernels in order: the offsets' deltas ({@code coord_map_deltas}), the hash table of the input keys
+     * ({@code coord_hash_insert}), one query per (output row, mask word) ({@code coord_map_query}), then the pair
+     * lists: per-chunk counts ({@code coord_map_chunk_counts}), their exclusive scan on the device
+     * ({@code coord_scan_chunks}, which writes the pair starts) and a deterministic placement
+     * ({@code coord_map_pairs}).
+     */
+    private void buildTables(CallWorkspace workspace, long inKeys, long inCount, long outKeys, long outCount,
+                             ConvGeometry geometry, Int3 stride, int sign, long duplicate, DeviceTables into) {
+        int volume = geometry.volume();
+        int words = (volume + 63) >>> 6;
+        long deltas = workspace.acquire(3L * volume * Integer.BYTES);
+        Int3 step = geometry.dilation().times(stride);
+        launch("coord_map_deltas", gridFor(volume), new KernelArguments().i32(geometry.kernelSize().x())
+                .i32(geometry.kernelSize().y()).i32(geometry.kernelSize().z()).i32(step.x()).i32(step.y())
+                .i32(step.z()).i32(sign).address(deltas));
+        long capacity = CoordinateIndex.capacityFor(inCount);
+        long slots = workspace.acquire(capacity * Long.BYTES);
+        long rows = workspace.acquire(capacity * Integer.BYTES);
+        // Slots start EMPTY (all ones) and rows at -1: the insert's duplicate check relies on it.
+        fill(slots, capacity * Long.BYTES);
+        fill(rows, capacity * Integer.BYTES);
+        launch("coord_hash_insert", gridFor(inCount), new KernelArguments().address(inKeys).i64(inCount)
+                .address(slots).address(rows).i64(capacity).address(duplicate));
+        launch("coord_map_query", gridFor(outCount * words), new KernelArguments().address(outKeys).i64(outCount)
+                .address(slots).address(rows).i64(capacity).address(deltas).i32(volume).i32(words)
+                .address(into.neighbours()).address(into.masks()));
+        pairLists(workspace, into.neighbours(), outCount, volume, into.pairStart(), into.pairInputs(),
+                into.pairOutputs());
+    }
+
+    /** Offset-major pair lists of a [rows, volume] table: counts per (offset, chunk), device scan, placement. */
+    private void pairLists(CallWorkspace workspace, long table, long rows, int volume, long pairStart,
+                           long pairInputs, long pairOutputs) {
+        long chunks = LaunchGrid.blocks(rows, MAP_BLOCK);
+        long cells = chunks * volume;
+        long chunkCounts = workspace.acquire(cells * Integer.BYTES);
+        long chunkStart = workspace.acquire(cells * Long.BYTES);
+        launch("coord_map_chunk_counts", chunks, volume, new KernelArguments().address(table).i64(rows).i32(volume)
+                .address(chunkCounts));
+        launch("coord_scan_chunks", 1, new KernelArguments().address(chunkCounts).i64(cells).i64(chunks)
+                .address(chunkStart).address(pairStart));
+        launch("coord_map_pairs", chunks, volume, new KernelArguments().address(table).i64(rows).i32(volume)
+                .address(chunkStart).address(pairInputs).address(pairOutputs));
+    }
+
+    /**
+     * The output keys of a downsampling, computed from the input keys on the device in the host's order (floored
+     * to the coarse stride, sorted, deduplicated: {@code coord_downsample_keys}, {@code coord_sort_step},
+     * {@code coord_unique_flags}, then the one-offset pair-list kernels and {@code coord_gather_keys}); as many as
+     * the host set has, which it knows without a transfer.
+     */
+    private DeviceArray downsampledKeys(DeviceArray inKeys, int inCount, CoordinateSet coarse) {
+        int count = coarse.size();
+        Int3 stride = coarse.tensorStride();
+        CudaBuffer out = persistent((long) count * Long.BYTES);
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long padded = Long.highestOneBit(Math.max(1, inCount - 1)) << 1;
+            long sorted = workspace.acquire(padded * Long.BYTES);
+            long rows = workspace.acquire(padded * Integer.BYTES);
+            launch("coord_downsample_keys", gridFor(padded), new KernelArguments().address(address(inKeys))
+                    .i64(inCount).i32(stride.x()).i32(stride.y()).i32(stride.z()).address(sorted).address(rows)
+                    .i64(padded));
+            sortPairs(sorted, rows, padded);
+            long flags = workspace.acquire((long) inCount * Integer.BYTES);
+            launch("coord_unique_flags", gridFor(inCount), new KernelArguments().address(sorted).i64(inCount)
+                    .address(flags));
+            long total = workspace.acquire(2L * Long.BYTES);
+            long first = workspace.acquire((long) count * Integer.BYTES);
+            long firstToo = workspace.acquire((long) count * Integer.BYTES);
+            pairLists(workspace, flags, inCount, 1, total, first, firstToo);
+            launch("coord_gather_keys", gridFor(count), new KernelArguments().address(sorted).address(first)
+                    .i64(count).address(out.address("downsampledKeys")));
+            return new DeviceArray(out, 0, DType.I64, Shape.of(count));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, out);
+        }
+    }
+
+    /** The bitonic sort of n (a power of two) (key, row) pairs: k = 2 .. n, j = k/2 .. 1. */
+    private void sortPairs(long keys, long rows, long n) {
+        for (long k = 2; k <= n; k <<= 1) {
+            for (long j = k >> 1; j > 0; j >>= 1) {
+                launch("coord_sort_step", gridFor(n), new KernelArguments().address(keys).address(rows).i64(n).i64(j)
+                        .i64(k));
+            }
+        }
+    }
+
+    /**
+     * The implicit GEMM's output rows for offsets [from, to): bitmask-sorted on the device, or the identity; built
+     * on first request and kept with the resident map.
+     */
+    private DeviceArray rowOrder(ResidentKernelMap resident, int from, int to, boolean sorted) {
+        KernelMap map = resident.map();
+        return resident.derived((sorted ? "rows sorted " : "rows ") + from + "-" + to, () -> {
+            long n = map.outputCount();
+            long padded = Long.highestOneBit(Math.max(1, n - 1)) << 1;
+            CudaBuffer rows = persistent(padded * Integer.BYTES);
+            try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+                long keys = workspace.acquire(padded * Long.BYTES);
+                long address = rows.address("rowOrder");
+                launch("coord_rows_by_mask", gridFor(padded), new KernelArguments()
+                        .address(address(resident.masks())).i64(n).i32(map.maskWords()).i32(from).i32(to)
+                        .address(keys).address(address).i64(padded));
+                if (sorted) {
+                    sortPairs(keys, address, padded);
+                }
+                return new DeviceArray(rows, 0, DType.I32, Shape.of(n));
+            } catch (RuntimeException e) {
+                throw Closer.closeAfter(e, rows);
+            }
+        });
+    }
+
+    /** The offsets by descending pair count, ties in offset order (as {@link #offsetGroups} orders them). */
+    private DeviceArray offsetOrder(ResidentKernelMap resident) {
+        int volume = resident.map().volume();
+        return resident.derived("offsets by pairs", () -> {
+            long padded = Long.highestOneBit(Math.max(1, volume - 1)) << 1;
+            CudaBuffer order = persistent(padded * Integer.BYTES);
+            try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+                long keys = workspace.acquire(padded * Long.BYTES);
+                long address = order.address("offsetOrder");
+                launch("coord_offset_order_keys", gridFor(padded), new KernelArguments()
+                        .address(address(resident.pairStart())).i32(volume).address(keys).address(address)
+                        .i64(padded));
+                sortPairs(keys, address, padded);
+                return new DeviceArray(order, 0, DType.I32, Shape.of(volume));
+            } catch (RuntimeException e) {
+                throw Closer.closeAfter(e, order);
+            }
+        });
+    }
+
+    /**
+     * The map built with the same kernels into call memory and downloaded, to compare builders: the pair lists
+     * are sized by their bound (outputs × volume) and the pair starts downloaded first to learn the real count.
      */
     @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
@@ -135,63 +346,61 @@ final class CudaConvolutionOps implements ConvolutionOps {
                     + " offsets exceed a host table of 2^31 entries");
         }
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            long capacity = CoordinateIndex.capacityFor(inputs.size());
-            long keys = workspace.upload(inputs.keys());
-            long slots = workspace.acquire(capacity * Long.BYTES);
-            long rows = workspace.acquire(capacity * Integer.BYTES);
             long duplicate = workspace.upload(new int[] {0});
-            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(slots), (byte) 0xFF,
-                    capacity * Long.BYTES, stream));
-            // Rows start at -1: the insert's duplicate check relies on it (sparseconv_map.cu).
-            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(rows), (byte) 0xFF,
-                    capacity * Integer.BYTES, stream));
-            Map<String, String> constants = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
-            var insert = modules.function("sparseconv_map.cu", constants, "coord_hash_insert");
-            modules.launch("coord_hash_insert", insert, gridFor(inputs.size()), MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(keys).i64(inputs.size()).address(slots).address(rows).i64(capacity)
-                            .address(duplicate));
-            long outKeys = workspace.upload(outputs.keys());
-            long deltas = workspace.upload(geometry.deltas(inputs.tensorStride()));
-            long table = workspace.acquire(cells * Integer.BYTES);
-            long masks = workspace.acquire((long) outputs.size() * words * Long.BYTES);
-            var query = modules.function("sparseconv_map.cu", constants, "coord_map_query");
-            modules.launch("coord_map_query", query, gridFor((long) outputs.size() * words), MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(outKeys).i64(outputs.size()).address(slots).address(rows)
-                            .i64(capacity).address(deltas).i32(volume).i32(words).address(table).address(masks));
+            DeviceTables tables = new DeviceTables(workspace.acquire(cells * Integer.BYTES),
+                    workspace.acquire((long) outputs.size() * words * Long.BYTES),
+                    workspace.acquire((volume + 1L) * Long.BYTES), workspace.acquire(cells * Integer.BYTES),
+                    workspace.acquire(cells * Integer.BYTES));
+            buildTables(workspace, workspace.upload(inputs.keys()), inputs.size(), workspace.upload(outputs.keys()),
+                    outputs.size(), geometry, inputs.tensorStride(), 1, duplicate, tables);
             int[] repeated = workspace.downloadInts(duplicate, 1);
             if (repeated[0] != 0) {
                 throw InvalidInputException.argument(call, "duplicate coordinate: input row " + (repeated[0] - 1)
                         + " repeats an earlier row (the largest such row is reported)");
             }
-            long chunks = LaunchGrid.blocks(outputs.size(), MAP_BLOCK);
-            int chunkCells = Math.toIntExact(chunks * volume);
-            long chunkCounts = workspace.acquire((long) chunkCells * Integer.BYTES);
-            var count = modules.function("sparseconv_map.cu", constants, "coord_map_chunk_counts");
-            modules.launch("coord_map_chunk_counts", count, chunks, volume, MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(table).i64(outputs.size()).i32(volume).address(chunkCounts));
-            int[] perChunk = workspace.downloadInts(chunkCounts, chunkCells);
-            long[] chunkStart = new long[chunkCells];
-            long[] pairStart = new long[volume + 1];
-            long running = 0;
-            for (int i = 0; i < chunkCells; i++) {
-                if (i % chunks == 0) {
-                    pairStart[(int) (i / chunks)] = running;
-                }
-                chunkStart[i] = running;
-                running += Integer.toUnsignedLong(perChunk[i]);
-            }
-            pairStart[volume] = running;
-            int total = Math.toIntExact(running);
-            long pairInputs = workspace.acquire((long) total * Integer.BYTES);
-            long pairOutputs = workspace.acquire((long) total * Integer.BYTES);
-            var place = modules.function("sparseconv_map.cu", constants, "coord_map_pairs");
-            modules.launch("coord_map_pairs", place, chunks, volume, MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(table).i64(outputs.size()).i32(volume)
-                            .address(workspace.upload(chunkStart)).address(pairInputs).address(pairOutputs));
-            return new MapTables(volume, workspace.downloadInts(table, (int) cells),
-                    workspace.downloadLongs(masks, Math.multiplyExact(outputs.size(), words)), pairStart,
-                    workspace.downloadInts(pairInputs, total), workspace.downloadInts(pairOutputs, total));
+            long[] pairStart = workspace.downloadLongs(tables.pairStart(), volume + 1);
+            int total = Math.toIntExact(pairStart[volume]);
+            return new MapTables(volume, workspace.downloadInts(tables.neighbours(), (int) cells),
+                    workspace.downloadLongs(tables.masks(), Math.multiplyExact(outputs.size(), words)), pairStart,
+                    workspace.downloadInts(tables.pairInputs(), total),
+                    workspace.downloadInts(tables.pairOutputs(), total));
         }
+    }
+
+    private void launch(String kernel, long grid, KernelArguments arguments) {
+        launch(kernel, grid, 1, arguments);
+    }
+
+    private void launch(String kernel, long gridX, long gridY, KernelArguments arguments) {
+        var function = modules.function("sparseconv_map.cu", MAP_CONSTANTS, kernel);
+        modules.launch(kernel, function, gridX, gridY, MAP_BLOCK, 0, stream, arguments);
+    }
+
+    private void fill(long address, long bytes) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), (byte) 0xFF, bytes, stream));
+    }
+
+    private void zero(long address, long bytes) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), (byte) 0, bytes, stream));
+    }
+
+    /** Device memory that outlives the call: a table or a key array of a coordinate set. */
+    private CudaBuffer persistent(long bytes) {
+        return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
+    }
+
+    private CudaBuffer adopt(List<CudaBuffer> made, long bytes) {
+        CudaBuffer buffer = persistent(bytes);
+        made.add(buffer);
+        return buffer;
+    }
+
+    private static DeviceArray array(CudaBuffer buffer, DType dtype, Shape shape) {
+        return new DeviceArray(buffer, 0, dtype, shape);
+    }
+
+    private static long address(DeviceArray array) {
+        return ((CudaBuffer) array.buffer()).address("sparseConvolution") + array.byteOffset();
     }
 
     private long gridFor(long work) {
@@ -200,47 +409,43 @@ final class CudaConvolutionOps implements ConvolutionOps {
 
     /**
      * The implicit GEMM over output rows in {@code order}: unsorted runs them in coordinate order (the identity
-     * permutation), sorted by bitmask, split sorts each half of the offsets separately in two launches.
+     * permutation), sorted by bitmask, split sorts each half of the offsets separately in two launches. Every table
+     * and row order is resident: nothing is uploaded.
      */
-    private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                              Activation activation, DeviceArray y, CallWorkspace workspace, TileOrder order) {
+    private void implicitGemm(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray bias,
+                              Activation activation, DeviceArray y, TileOrder order) {
+        KernelMap map = resident.map();
         int volume = map.volume();
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
-        MapStatistics statistics = map.statistics();
         boolean split = volume > 1 && order == TileOrder.SORTED_SPLIT;
         int[] bounds = split ? new int[] {0, volume / 2, volume} : new int[] {0, volume};
-        long neighbours = workspace.upload(map.neighbourTable());
-        long masks = workspace.upload(map.masks());
-        long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
+        long neighbours = address(resident.neighbours());
+        long masks = address(resident.masks());
         var function = modules.function("sparseconv_implicit_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
                 "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName()), "sparseconv_implicit_gemm");
         long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
         long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
-        for (int group = 0; group + 1 < bounds.length; group++) {
-            long rows = workspace.upload(order == TileOrder.UNSORTED ? identity(map.outputCount())
-                    : statistics.sortedRows(bounds[group], bounds[group + 1]));
-            boolean last = group + 2 == bounds.length;
-            KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
-                    .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
-                    .i32(volume).i32(map.maskWords()).i32(bounds[group]).i32(bounds[group + 1]).i32(group > 0 ? 1 : 0)
-                    .i32(last ? 1 : 0).pointer(split ? DevicePointer.at(partial) : null)
-                    .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y));
-            modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0, stream,
-                    parameters);
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
+            for (int group = 0; group + 1 < bounds.length; group++) {
+                long rows = address(order == TileOrder.UNSORTED ? rowOrder(resident, 0, volume, false)
+                        : rowOrder(resident, bounds[group], bounds[group + 1], true));
+                boolean last = group + 2 == bounds.length;
+                KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
+                        .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
+                        .i32(volume).i32(map.maskWords()).i32(bounds[group]).i32(bounds[group + 1])
+                        .i32(group > 0 ? 1 : 0).i32(last ? 1 : 0).pointer(split ? DevicePointer.at(partial) : null)
+                        .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y));
+                modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0,
+                        stream, parameters);
+            }
         }
     }
 
-    private static int[] identity(int rows) {
-        int[] out = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            out[r] = r;
-        }
-        return out;
-    }
-
-    private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                               Activation activation, DeviceArray y, CallWorkspace workspace) {
+    private void gatherScatter(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray bias,
+                               Activation activation, DeviceArray y) {
+        KernelMap map = resident.map();
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
@@ -248,33 +453,40 @@ final class CudaConvolutionOps implements ConvolutionOps {
         // (stream-ordered) after that op is issued.
         try (CudaBuffer sums = new CudaBuffer(pool, pool.acquire(accumulatorBytes), accumulatorBytes)) {
             long accumulator = sums.address("sparseConvolution");
-            scatterSums(x, map, weights, in, out, accumulator, accumulatorBytes, workspace);
+            scatterSums(x, resident, weights, in, out, accumulator, accumulatorBytes);
             elementwise.biasActivation(new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out)), bias,
                     activation, y);
         }
     }
 
-    /** Zeroes the accumulator and adds every offset's gathered products into it. */
-    private void scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, int in, int out, long accumulator,
-                             long accumulatorBytes, CallWorkspace workspace) {
+    /**
+     * Zeroes the accumulator and adds every offset's gathered products into it: one launch per group of
+     * {@link #offsetGroups}, whose offsets are a contiguous run of the resident offset order (the same order, from
+     * the same counts), so a launch reads its offsets from there instead of an upload.
+     */
+    private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, int in, int out,
+                             long accumulator, long accumulatorBytes) {
+        KernelMap map = resident.map();
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(accumulator), (byte) 0,
                 accumulatorBytes, stream));
         if (map.totalPairs() > 0) {
-            long starts = workspace.upload(map.pairStarts());
-            long inputs = workspace.upload(map.pairInputs());
-            long outputs = workspace.upload(map.pairOutputs());
+            long starts = address(resident.pairStart());
+            long inputs = address(resident.pairInputs());
+            long outputs = address(resident.pairOutputs());
+            long order = address(offsetOrder(resident));
             var function = modules.function("sparseconv_gather_scatter.cu", Map.of("T_IN", x.dtype().kernelName()),
                     "sparseconv_gather_scatter");
             long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
+            int first = 0;
             for (int[] group : offsetGroups(map)) {
                 long largest = map.pairCount(group[0]);
-                long offsets = workspace.upload(group);
                 KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
-                        .address(starts).address(inputs).address(outputs).address(offsets).address(accumulator).i32(in)
-                        .i32(out);
+                        .address(starts).address(inputs).address(outputs)
+                        .address(order + (long) first * Integer.BYTES).address(accumulator).i32(in).i32(out);
                 modules.launch("sparseconv_gather_scatter", function,
                         LaunchGrid.blocks(largest, SCATTER_PAIRS) * channelTiles, group.length, SCATTER_THREADS,
                         0, stream, parameters);
+                first += group.length;
             }
         }
     }
