@@ -5,7 +5,7 @@
 // The pair starts come from the device scan (coord_scan_chunks), checked against a host scan on every build; the
 // resident-map helpers (coord_map_deltas, the bitonic coord_sort_step, a downsampling's output keys, the implicit
 // GEMM's row orders, the offset order) against std:: references and, from Java, ConvGeometry.deltas,
-// KernelMapBuilder's strided output sets and MapStatistics.sortedRows.
+// KernelMapBuilder's strided output sets and MapStatistics.sortedRows; coord_unpack against CoordinateSet.coordinates.
 #include "gen/sparseconv_map.cu"
 #include "testutil.h"
 #include "fixture.h"
@@ -319,6 +319,11 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     std::vector<long long> start = f.i64("pair_start");
     CHECK(b.pair_start == start, "java:%s: pair offsets differ", name.c_str());
     CHECK(b.pair_inputs == f.i32("pair_inputs") && b.pair_outputs == f.i32("pair_outputs"), "java:%s: pair lists differ",
+          name.c_str());
+    // The coordinates a layer's output gets from its set's keys (CoordinateSet.coordinates).
+    std::vector<int> coordinates(4 * in_keys.size(), 31);
+    emu_launch(2, 1, BLOCK, 0, [&] { coord_unpack(in_keys.data(), in_keys.size(), coordinates.data()); });
+    CHECK(coordinates == f.i32("in_coordinates"), "java:%s: coord_unpack differs from CoordinateSet.coordinates",
           name.c_str());
     // The deltas as the resident build makes them, from the kernel and the step (dilation x tensor stride).
     std::vector<int> kernel = f.i32("kernel");

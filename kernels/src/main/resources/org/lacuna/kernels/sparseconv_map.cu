@@ -322,3 +322,16 @@ coord_offset_order_keys(const long long* __restrict__ pair_start, int volume, un
         rows[i] = (int)i;
     }
 }
+
+// A set's packed keys as the I32 [n, 4] (batch, x, y, z) rows a sparse tensor's coordinates tensor holds
+// (CoordinateSet.coordinates on the host): how a layer's output gets its coordinates without an upload.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_unpack(const unsigned long long* __restrict__ keys, long long n, int* __restrict__ coordinates) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
+        const unsigned long long key = keys[i];
+        coordinates[4 * i] = (int)(key >> 48);
+        coordinates[4 * i + 1] = (int)((key >> 32) & 0xFFFF) - COORD_BIAS;
+        coordinates[4 * i + 2] = (int)((key >> 16) & 0xFFFF) - COORD_BIAS;
+        coordinates[4 * i + 3] = (int)(key & 0xFFFF) - COORD_BIAS;
+    }
+}

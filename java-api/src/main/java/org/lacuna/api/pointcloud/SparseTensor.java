@@ -30,7 +30,7 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
  * ({@link CoordinateSet#retain}); when the last tensor on a set closes, the backend's keys and maps for it are freed.
  */
 public final class SparseTensor implements AutoCloseable {
-    /** Uploaded on first request for a layer's output, whose coordinates live in its coordinate set. */
+    /** For a layer's output, made on first request on the backend from the keys it holds for the coordinate set. */
     private volatile Tensor coordinates;
     private final Tensor features;
     private final int[] tensorStride;
@@ -175,7 +175,7 @@ public final class SparseTensor implements AutoCloseable {
     /**
      * A sparse tensor on coordinates a layer already holds as a checked set (a layer's output): takes over
      * {@code features} [set size, C] and keeps the set, so the next layer finds its maps. Nothing is copied: the
-     * coordinates tensor is made from the set only if {@link #coordinates()} asks for it.
+     * coordinates tensor is made on the device from the set's keys only if {@link #coordinates()} asks for it.
      */
     public static SparseTensor onCoordinateSet(CoordinateSet set, Tensor features) {
         String call = "SparseTensor.onCoordinateSet";
@@ -221,20 +221,37 @@ public final class SparseTensor implements AutoCloseable {
         return set;
     }
 
-    /** I32 [N, 4]: (batch, x, y, z) per row; for a layer's output, uploaded from its coordinate set on first use. */
+    /**
+     * I32 [N, 4]: (batch, x, y, z) per row; for a layer's output, made on first use on the device from the keys the
+     * backend holds for its coordinate set (no upload).
+     */
     public Tensor coordinates() {
         checkOpen("SparseTensor.coordinates");
         Tensor made = coordinates;
         if (made == null) {
             synchronized (this) {
                 if (coordinates == null) {
-                    CoordinateSet set = coordinateSet;
-                    coordinates = features.session().fromInts(set.coordinates(), set.size(), 4);
+                    coordinates = coordinatesFromKeys(coordinateSet);
                 }
                 made = coordinates;
             }
         }
         return made;
+    }
+
+    /** The set's keys, which the backend holds, unpacked on the backend into a new I32 [N, 4] tensor. */
+    private Tensor coordinatesFromKeys(CoordinateSet set) {
+        String call = "SparseTensor.coordinates";
+        Session session = features.session();
+        var ops = session.backend().ops().convolution();
+        Tensor made = session.empty(DType.I32, set.size(), 4);
+        try {
+            ops.unpackCoordinates(ops.coordinateKeys(set), made.array(call));
+            return made;
+        } catch (RuntimeException e) {
+            made.close();
+            throw e;
+        }
     }
 
     /** [N, C] in the feature type. */

@@ -74,6 +74,11 @@ final class CpuConvolutionOps implements ConvolutionOps {
     }
 
     @Override
+    public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+        HostResidency.unpack(CpuBackendProvider.NAME, keys, coordinates);
+    }
+
+    @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         ConvolutionContracts.buildMapTables(inputs, outputs, geometry);
         return CpuMapBuilder.build(context.threads(), inputs, outputs, geometry);

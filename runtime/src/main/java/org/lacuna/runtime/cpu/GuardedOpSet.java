@@ -224,6 +224,11 @@ final class GuardedOpSet implements OpSet, OpPaths {
         }
 
         @Override
+        public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+            run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
+        }
+
+        @Override
         public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
             return lifecycle.call("buildMapTables", () -> ops.buildMapTables(inputs, outputs, geometry));
         }

@@ -83,6 +83,11 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
     }
 
     @Override
+    public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+        HostResidency.unpack(backend, keys, coordinates);
+    }
+
+    @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         ConvolutionContracts.buildMapTables(inputs, outputs, geometry);
         return MapTables.fromNeighbours(inputs.queryNeighbours(outputs, geometry), geometry.volume());

@@ -44,6 +44,13 @@ public interface ConvolutionOps {
     ResidentKernelMap residentMap(KernelMap map);
 
     /**
+     * Writes a set's keys ({@link #coordinateKeys}: I64 [n]) as I32 [n, 4] rows of (batch, x, y, z), as
+     * {@link CoordinateSet#coordinates} gives them on the host: a layer's output gets its coordinates tensor from
+     * the keys the backend holds, without an upload.
+     */
+    void unpackCoordinates(DeviceArray keys, DeviceArray coordinates);
+
+    /**
      * The kernel map of a forward (submanifold or strided) geometry from {@code inputs} to {@code outputs}, built on
      * this backend: for each output row and offset the row of {@code inputs} at output + offset × dilation × the
      * inputs' tensor stride (or -1), the rows' bitmasks and the offset-major pair lists. The CUDA backend builds a

@@ -253,6 +253,11 @@ public abstract class SparseConvolutionConformance extends BackendConformance {
             assertEquals(java.util.Arrays.toString(map.outputs().keys()),
                     java.util.Arrays.toString(HostData.downloadLongs(backend, ops.coordinateKeys(map.outputs()))),
                     c + ": the output set's keys");
+            DeviceArray unpacked = poisoned(DType.I32, Shape.of(map.outputCount(), 4));
+            ops.unpackCoordinates(ops.coordinateKeys(map.outputs()), unpacked);
+            assertEquals(java.util.Arrays.toString(map.outputs().coordinates()),
+                    java.util.Arrays.toString(HostData.downloadInts(backend, unpacked)), c + ": unpacked coordinates");
+            unpacked.buffer().close();
             assertTrue(map.inputs().isResident(), c + ": held by the input set");
             map.inputs().close();
             assertTrue(resident.isClosed(), c + ": freed with its input set");
@@ -263,6 +268,21 @@ public abstract class SparseConvolutionConformance extends BackendConformance {
             map.inputs().close();
             map.outputs().close();
         }
+    }
+
+    @Test
+    void unpackingRefusesKeysAndCoordinatesOfTheWrongShape() {
+        CoordinateSet cloud = randomCloud(TestData.random("unpack"), 1, 5, 0.3);
+        ConvolutionOps ops = backend.ops().convolution();
+        DeviceArray keys = ops.coordinateKeys(cloud);
+        DeviceArray narrow = poisoned(DType.I32, Shape.of(cloud.size(), 3));
+        DeviceArray floats = poisoned(DType.F32, Shape.of(cloud.size(), 4));
+        assertThrows(InvalidInputException.class, () -> ops.unpackCoordinates(keys, narrow));
+        assertThrows(InvalidInputException.class, () -> ops.unpackCoordinates(keys, floats));
+        assertThrows(InvalidInputException.class, () -> ops.unpackCoordinates(narrow, floats));
+        narrow.buffer().close();
+        floats.buffer().close();
+        cloud.close();
     }
 
     @Test

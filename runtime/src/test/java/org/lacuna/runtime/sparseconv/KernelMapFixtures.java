@@ -62,6 +62,7 @@ public final class KernelMapFixtures {
                         + geometry.getKey()))
                         .meta("geometry", g)
                         .array("in_keys", inputs.keys())
+                        .array("in_coordinates", inputs.coordinates())
                         .array("out_keys", map.outputs().keys())
                         .array("deltas", deltas)
                         .array("kernel", new int[] {g.kernelSize().x(), g.kernelSize().y(), g.kernelSize().z(),

@@ -146,6 +146,14 @@ final class CudaConvolutionOps implements ConvolutionOps {
         });
     }
 
+    @Override
+    public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+        ConvolutionContracts.unpackCoordinates(CudaBackendProvider.NAME, keys, coordinates);
+        long n = keys.shape().dim(0);
+        launch("coord_unpack", gridFor(n), new KernelArguments().address(address(keys)).i64(n)
+                .address(address(coordinates)));
+    }
+
     /**
      * Builds the tables with the map kernels from the device keys of the map's sets: a submanifold map queries the
      * input set from itself, a strided one from its output keys, which it computes from the input keys first
@@ -290,44 +298,43 @@ final class CudaConvolutionOps implements ConvolutionOps {
      */
     private DeviceArray rowOrder(ResidentKernelMap resident, int from, int to, boolean sorted) {
         KernelMap map = resident.map();
-        return resident.derived((sorted ? "rows sorted " : "rows ") + from + "-" + to, () -> {
-            long n = map.outputCount();
-            long padded = Long.highestOneBit(Math.max(1, n - 1)) << 1;
-            CudaBuffer rows = persistent(padded * Integer.BYTES);
-            try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-                long keys = workspace.acquire(padded * Long.BYTES);
-                long address = rows.address("rowOrder");
-                launch("coord_rows_by_mask", gridFor(padded), new KernelArguments()
-                        .address(address(resident.masks())).i64(n).i32(map.maskWords()).i32(from).i32(to)
-                        .address(keys).address(address).i64(padded));
-                if (sorted) {
-                    sortPairs(keys, address, padded);
-                }
-                return new DeviceArray(rows, 0, DType.I32, Shape.of(n));
-            } catch (RuntimeException e) {
-                throw Closer.closeAfter(e, rows);
-            }
-        });
+        return resident.derived((sorted ? "rows sorted " : "rows ") + from + "-" + to, () ->
+                order(map.outputCount(), sorted, (keys, rows, padded) -> launch("coord_rows_by_mask",
+                        gridFor(padded), new KernelArguments().address(address(resident.masks()))
+                                .i64(map.outputCount()).i32(map.maskWords()).i32(from).i32(to).address(keys)
+                                .address(rows).i64(padded))));
     }
 
     /** The offsets by descending pair count, ties in offset order (as {@link #offsetGroups} orders them). */
     private DeviceArray offsetOrder(ResidentKernelMap resident) {
         int volume = resident.map().volume();
-        return resident.derived("offsets by pairs", () -> {
-            long padded = Long.highestOneBit(Math.max(1, volume - 1)) << 1;
-            CudaBuffer order = persistent(padded * Integer.BYTES);
-            try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-                long keys = workspace.acquire(padded * Long.BYTES);
-                long address = order.address("offsetOrder");
+        return resident.derived("offsets by pairs", () -> order(volume, true, (keys, rows, padded) ->
                 launch("coord_offset_order_keys", gridFor(padded), new KernelArguments()
-                        .address(address(resident.pairStart())).i32(volume).address(keys).address(address)
-                        .i64(padded));
-                sortPairs(keys, address, padded);
-                return new DeviceArray(order, 0, DType.I32, Shape.of(volume));
-            } catch (RuntimeException e) {
-                throw Closer.closeAfter(e, order);
+                        .address(address(resident.pairStart())).i32(volume).address(keys).address(rows)
+                        .i64(padded))));
+    }
+
+    /** Writes n (sort key, index) pairs padded to a power of two: a launch of one of the order kernels. */
+    @FunctionalInterface
+    private interface SortKeys {
+        void write(long keys, long rows, long padded);
+    }
+
+    /** An I32 [n] order made on the device: the indices {@code keys} pairs with sort keys, sorted or not. */
+    private DeviceArray order(long n, boolean sort, SortKeys keys) {
+        long padded = Long.highestOneBit(Math.max(1, n - 1)) << 1;
+        CudaBuffer rows = persistent(padded * Integer.BYTES);
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long sortKeys = workspace.acquire(padded * Long.BYTES);
+            long address = rows.address("order");
+            keys.write(sortKeys, address, padded);
+            if (sort) {
+                sortPairs(sortKeys, address, padded);
             }
-        });
+            return new DeviceArray(rows, 0, DType.I32, Shape.of(n));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, rows);
+        }
     }
 
     /**
