@@ -1,6 +1,7 @@
 package org.lacuna.runtime.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -100,7 +101,7 @@ class KernelEmulationTest {
      * type, head dim, copy unit...), so that a test cannot pass by running none of the Java side's cases (a renamed
      * meta key, a lost directory). Every family must have reported unless the run was narrowed by LACUNA_EMU_ONLY.
      */
-    private static void assertEveryBuildRanItsCases(List<String> log, Map<String, Integer> expected) {
+    static void assertEveryBuildRanItsCases(List<String> log, Map<String, Integer> expected) {
         Pattern line = Pattern.compile("^ok +([A-Za-z0-9_.-]+): .*?(?:, (\\d+) fixture cases\\))?$");
         Set<String> families = new TreeSet<>();
         List<String> problems = new ArrayList<>();
@@ -129,6 +130,37 @@ class KernelEmulationTest {
             }
         }
         assertTrue(problems.isEmpty(), "fixture cases not run as written:\n" + String.join("\n", problems));
+    }
+
+    @Test
+    void theCaseCountCheckRejectsABuildThatRanFewerCasesThanWrittenOrNone() {
+        Map<String, Integer> expected = Map.of("select 4", 9, "conv", 4);
+        List<String> fewer = List.of("ok     select_UNIT-4: ok (exact, 8 fixture cases)");
+        assertThrows(AssertionError.class, () -> assertEveryBuildRanItsCases(fewer, expected));
+        List<String> uncounted = List.of("ok     sparseconv_implicit_T_IN-f16_T_OUT-f32_ACT-none: ok (max |err| 1e-6)");
+        assertThrows(AssertionError.class, () -> assertEveryBuildRanItsCases(uncounted, expected));
+        // Nothing written for a build: zero expected cases is a failure too, not a pass.
+        List<String> unexpected = List.of("ok     select_UNIT-2: ok (exact, 0 fixture cases)");
+        assertThrows(AssertionError.class, () -> assertEveryBuildRanItsCases(unexpected, expected));
+    }
+
+    @Test
+    void theCaseCountCheckAcceptsEveryFamilyAtItsWrittenCount() {
+        Map<String, Integer> expected = Map.of("two_four f16 aligned", 2, "conv", 4, "map", 10, "voxelize", 6,
+                "attn bf16 128 1", 2, "select 16", 9);
+        List<String> log = List.of(
+                "ok     two_four_sm90_T_IN-f16_T_OUT-f16_ACT-none_K_ALIGNED-1: ok (max |err| 3.09e-03, 2 fixture cases)",
+                "ok     sparseconv_gather_T_IN-f32: ok (max |err| 9.54e-07, 4 fixture cases)",
+                "ok     sparseconv_map: ok (exact, 10 fixture cases)",
+                "ok     voxelize_BLOCK-256: ok (bit for bit, 6 fixture cases)",
+                "ok     attention_T_IN-bf16_HEAD_DIM-128_CAUSAL-1_mean: ok (max |err| 7.81e-03, 2 fixture cases)",
+                "ok     select_UNIT-16: ok (exact, 9 fixture cases)",
+                "ok     small_kernels: ok (max |err| 2.84e-02)");
+        if (System.getenv("LACUNA_EMU_ONLY") == null) {
+            assertEveryBuildRanItsCases(log, expected);
+        }
+        assertEquals("two_four bf16 any", fixtureKey("two_four_T_IN-bf16_T_OUT-f32_ACT-none_BN-32_K_ALIGNED-0"));
+        assertEquals(null, fixtureKey("layer_norm_T_IN-f16_T_OUT-f16"));
     }
 
     /** The expected-count key of a build of run.sh (its name is the variant's defines), or null if it reads none. */
