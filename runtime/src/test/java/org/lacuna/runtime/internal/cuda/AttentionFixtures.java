@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
