@@ -4,7 +4,6 @@ import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
@@ -305,7 +304,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
                                 .address(rows).i64(padded))));
     }
 
-    /** The offsets by descending pair count, ties in offset order (as {@link #offsetGroups} orders them). */
+    /** The offsets by descending pair count, ties in offset order (as {@link MapStatistics#scatterGroups} orders them). */
     private DeviceArray offsetOrder(ResidentKernelMap resident) {
         int volume = resident.map().volume();
         return resident.derived("offsets by pairs", () -> order(volume, true, (keys, rows, padded) ->
@@ -425,8 +424,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
         int volume = map.volume();
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
-        boolean split = volume > 1 && order == TileOrder.SORTED_SPLIT;
-        int[] bounds = split ? new int[] {0, volume / 2, volume} : new int[] {0, volume};
+        int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
+        boolean split = bounds.length > 2;
         long neighbours = address(resident.neighbours());
         long masks = address(resident.masks());
         var function = modules.function("sparseconv_implicit_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
@@ -468,7 +467,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
 
     /**
      * Zeroes the accumulator and adds every offset's gathered products into it: one launch per group of
-     * {@link #offsetGroups}, whose offsets are a contiguous run of the resident offset order (the same order, from
+     * {@link MapStatistics#scatterGroups}, whose offsets are a contiguous run of the resident offset order (the same order, from
      * the same counts), so a launch reads its offsets from there instead of an upload.
      */
     private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, int in, int out,
@@ -485,7 +484,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
                     "sparseconv_gather_scatter");
             long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
             int first = 0;
-            for (int[] group : offsetGroups(map)) {
+            for (int[] group : map.statistics().scatterGroups()) {
                 long largest = map.pairCount(group[0]);
                 KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
                         .address(starts).address(inputs).address(outputs)
@@ -496,34 +495,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
                 first += group.length;
             }
         }
-    }
-
-    /**
-     * Non-empty offsets by descending pair count, cut into groups whose smallest has at least half the pairs of the
-     * largest: one launch per group, and few idle blocks in each.
-     */
-    static List<int[]> offsetGroups(KernelMap map) {
-        Integer[] order = new Integer[map.volume()];
-        for (int v = 0; v < order.length; v++) {
-            order[v] = v;
-        }
-        Arrays.sort(order, (a, b) -> Long.compare(map.pairCount(b), map.pairCount(a)));
-        List<int[]> groups = new ArrayList<>();
-        int start = 0;
-        while (start < order.length && map.pairCount(order[start]) > 0) {
-            int end = start + 1;
-            while (end < order.length && map.pairCount(order[end]) > 0
-                    && 2 * map.pairCount(order[end]) >= map.pairCount(order[start])) {
-                end++;
-            }
-            int[] group = new int[end - start];
-            for (int i = start; i < end; i++) {
-                group[i - start] = order[i];
-            }
-            groups.add(group);
-            start = end;
-        }
-        return groups;
     }
 
     private static CUdeviceptr pointer(DeviceArray array) {

@@ -14,7 +14,8 @@ import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.testing.TestData;
 
 /**
- * The gather-scatter's launch groups, cut on the host from the host map's pair counts, must be contiguous runs of the
+ * The gather-scatter's launch groups ({@link org.lacuna.runtime.sparseconv.MapStatistics#scatterGroups}), cut on the
+ * host from the host map's pair counts, must be contiguous runs of the
  * order the device sorts on its own ({@code coord_offset_order_keys} + {@code coord_sort_step}: descending pair
  * count, ties by offset, emulated against that rule): each launch reads its offsets from that resident order at the
  * group's start instead of an upload. Host code only: runs without a GPU.
@@ -29,7 +30,7 @@ class OffsetGroupsTest {
             int[] deviceOrder = IntStream.range(0, map.volume()).boxed()
                     .sorted(Comparator.comparingLong((Integer v) -> -map.pairCount(v)).thenComparingInt(v -> v))
                     .mapToInt(Integer::intValue).toArray();
-            int[] grouped = CudaConvolutionOps.offsetGroups(map).stream().flatMapToInt(IntStream::of).toArray();
+            int[] grouped = map.statistics().scatterGroups().stream().flatMapToInt(IntStream::of).toArray();
             int nonEmpty = (int) IntStream.range(0, map.volume()).filter(v -> map.pairCount(v) > 0).count();
             assertArrayEquals(java.util.Arrays.copyOf(deviceOrder, nonEmpty), grouped, geometry.toString());
             assertTrue(nonEmpty > 0, geometry + ": the cloud has pairs");
