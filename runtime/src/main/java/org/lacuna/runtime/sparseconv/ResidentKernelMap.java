@@ -14,9 +14,10 @@ import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
- * A kernel map's tables held by the backend that built them ({@link org.lacuna.runtime.ops.ConvolutionOps#residentMap}):
- * the [outputs, volume] I32 neighbour table, the [outputs, maskWords] I64 bitmasks, the I64 pair starts
- * [volume + 1] and the offset-major I32 pair inputs and outputs [pairs], as {@link KernelMap} describes them. On the
+ * A kernel map's tables held by the backend that built them
+ * ({@link org.lacuna.runtime.ops.ConvolutionOps#residentMap}): the [outputs, volume] I32 neighbour table, the
+ * [outputs, maskWords] I64 bitmasks, the I64 pair starts [volume + 1] and the offset-major I32 pair inputs and
+ * outputs [pairs], as {@link KernelMap} describes them. On the
  * CPU backends these are views of the host map's own arrays (host memory: nothing is copied); on a GPU they are
  * device memory the map kernels wrote. Orders a dataflow derives from them (the implicit GEMM's row orders, the
  * offsets by pair count) are built on the same backend on first request and kept here with the tables.

@@ -304,7 +304,10 @@ final class CudaConvolutionOps implements ConvolutionOps {
                                 .address(rows).i64(padded))));
     }
 
-    /** The offsets by descending pair count, ties in offset order (as {@link MapStatistics#scatterGroups} orders them). */
+    /**
+     * The offsets by descending pair count, ties in offset order (as {@link MapStatistics#scatterGroups} orders
+     * them).
+     */
     private DeviceArray offsetOrder(ResidentKernelMap resident) {
         int volume = resident.map().volume();
         return resident.derived("offsets by pairs", () -> order(volume, true, (keys, rows, padded) ->
@@ -467,8 +470,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
 
     /**
      * Zeroes the accumulator and adds every offset's gathered products into it: one launch per group of
-     * {@link MapStatistics#scatterGroups}, whose offsets are a contiguous run of the resident offset order (the same order, from
-     * the same counts), so a launch reads its offsets from there instead of an upload.
+     * {@link MapStatistics#scatterGroups}, whose offsets are a contiguous run of the resident offset order (the same
+     * order, from the same counts), so a launch reads its offsets from there instead of an upload.
      */
     private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, int in, int out,
                              long accumulator, long accumulatorBytes) {
