@@ -13,6 +13,7 @@ import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.ops.BevReduction;
 import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.ops.SparseCases;
+import org.lacuna.runtime.ops.VoxelOpRuns;
 import org.lacuna.runtime.ops.VoxelizationConformance;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
@@ -45,16 +46,16 @@ class CpuVoxelizationTest extends VoxelizationConformance {
         try (Backend one = new CpuBackendProvider().open(0, new CpuOptions(1, true, false));
              Backend three = new CpuBackendProvider().open(0, new CpuOptions(3, true, false))) {
             for (BevReduction reduction : BevReduction.values()) {
-                assertArrayEquals(bevProject(one, coords, features, DType.F32, c, Int3.cubic(1), grid, reduction),
-                        bevProject(three, coords, features, DType.F32, c, Int3.cubic(1), grid, reduction));
+                assertArrayEquals(VoxelOpRuns.bevProject(one, coords, features, DType.F32, c, Int3.cubic(1), grid, reduction),
+                        VoxelOpRuns.bevProject(three, coords, features, DType.F32, c, Int3.cubic(1), grid, reduction));
             }
             for (BatchPooling pooling : BatchPooling.values()) {
-                assertArrayEquals(batchPool(one, coords, features, DType.F32, c, pooling),
-                        batchPool(three, coords, features, DType.F32, c, pooling));
+                assertArrayEquals(VoxelOpRuns.batchPool(one, coords, features, DType.F32, c, pooling),
+                        VoxelOpRuns.batchPool(three, coords, features, DType.F32, c, pooling));
             }
             for (PointInterpolation interpolation : PointInterpolation.values()) {
-                assertArrayEquals(devoxelize(one, voxels, voxelFeatures, DType.F32, c, Int3.cubic(1), cloud,
-                        voxelization, interpolation), devoxelize(three, voxels, voxelFeatures, DType.F32, c,
+                assertArrayEquals(VoxelOpRuns.devoxelize(one, voxels, voxelFeatures, DType.F32, c, Int3.cubic(1), cloud,
+                        voxelization, interpolation), VoxelOpRuns.devoxelize(three, voxels, voxelFeatures, DType.F32, c,
                         Int3.cubic(1), cloud, voxelization, interpolation));
             }
         }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.ops.VoxelOpsFixtures;
 import org.lacuna.runtime.pointcloud.VoxelizeFixtures;
 import org.lacuna.runtime.sparseconv.KernelMapFixtures;
 import org.lacuna.runtime.testing.EmulationFixture;
@@ -25,7 +26,8 @@ import org.lacuna.runtime.testing.EmulationFixture;
  * <p>Before that, this test writes cases from the Java side's own data, so the contract between the Java side and
  * the kernels is tested end to end: 2:4 weights compressed by {@link TwoFourWeights#compress} (values and metadata
  * exactly as uploaded) with the reference output computed in double from the dense weight; kernel maps from the map
- * builder ({@link KernelMapFixtures}); clouds and what the CPU voxeliser made of them ({@link VoxelizeFixtures}).
+ * builder ({@link KernelMapFixtures}); clouds and what the CPU voxeliser made of them ({@link VoxelizeFixtures});
+ * sparse tensors and what the CPU backends' pooling, BEV and devoxelisation made of them ({@link VoxelOpsFixtures}).
  *
  * <p>Skipped, with a message on the console, where no C++ compiler is installed.
  */
@@ -47,6 +49,7 @@ class KernelEmulationTest {
         writeTwoFourFixtures(fixtures);
         KernelMapFixtures.write(fixtures);
         VoxelizeFixtures.write(fixtures);
+        VoxelOpsFixtures.write(fixtures);
         ProcessBuilder builder = new ProcessBuilder("bash", EMULATOR.resolve("run.sh").toString(), "1",
                 fixtures.toAbsolutePath().toString());
         // The build folder (its binaries are cached by source key) under target/ unless the caller names one.

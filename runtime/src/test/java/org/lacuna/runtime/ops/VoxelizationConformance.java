@@ -236,77 +236,6 @@ public abstract class VoxelizationConformance extends BackendConformance {
 
     // ---- The ops on device arrays: pooling, bird's-eye view, devoxelisation, against the reference ----
 
-    /** What one backend returns for one op on uploaded inputs; the arrays are freed after. */
-    @FunctionalInterface
-    private interface OnBackend {
-        float[] run(Backend on, List<DeviceArray> owned);
-    }
-
-    private float[] on(Backend on, OnBackend body) {
-        List<DeviceArray> owned = new ArrayList<>();
-        try {
-            return body.run(on, owned);
-        } finally {
-            owned.forEach(a -> a.buffer().close());
-        }
-    }
-
-    private DeviceArray output(Backend on, List<DeviceArray> owned, DType dtype, Shape shape) {
-        DeviceArray array = new DeviceArray(on.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype, shape);
-        on.fill(array.buffer(), 0, array.byteSize(), (byte) 0xFF);
-        owned.add(array);
-        return array;
-    }
-
-    private static DeviceArray input(Backend on, List<DeviceArray> owned, DeviceArray array) {
-        owned.add(array);
-        return array;
-    }
-
-    protected float[] batchPool(Backend on, SparseCases.Coordinates coords, float[] features, DType dtype, int c,
-                              BatchPooling pooling) {
-        return on(on, (b, owned) -> {
-            DeviceArray f = input(b, owned, HostData.upload(b, dtype, Shape.of(coords.rows(), c), features));
-            DeviceArray xyz = input(b, owned, HostData.upload(b, Shape.of(coords.rows(), 4), coords.values()));
-            DeviceArray out = output(b, owned, DType.F32, Shape.of(coords.batches(), c));
-            b.ops().voxelization().batchPool(f, xyz, pooling, out);
-            return HostData.downloadFloats(b, out);
-        });
-    }
-
-    protected float[] bevProject(Backend on, SparseCases.Coordinates coords, float[] features, DType dtype, int c,
-                               Int3 stride, BevGrid grid, BevReduction reduction) {
-        return on(on, (b, owned) -> {
-            DeviceArray f = input(b, owned, HostData.upload(b, dtype, Shape.of(coords.rows(), c), features));
-            DeviceArray xyz = input(b, owned, HostData.upload(b, Shape.of(coords.rows(), 4), coords.values()));
-            DeviceArray out = output(b, owned, DType.F32, Shape.of(coords.batches(), grid.outputChannels(c,
-                    reduction), grid.cells().y(), grid.cells().x()));
-            b.ops().voxelization().bevProject(f, xyz, stride, grid, reduction, out);
-            return HostData.downloadFloats(b, out);
-        });
-    }
-
-    protected float[] devoxelize(Backend on, SparseCases.Coordinates coords, float[] features, DType dtype, int c,
-                               Int3 stride, PointCloud points, Voxelization voxelization,
-                               PointInterpolation interpolation) {
-        float[] xyz = new float[3 * points.size()];
-        for (int p = 0; p < points.size(); p++) {
-            xyz[3 * p] = points.x(p);
-            xyz[3 * p + 1] = points.y(p);
-            xyz[3 * p + 2] = points.z(p);
-        }
-        return on(on, (b, owned) -> {
-            DeviceArray f = input(b, owned, HostData.upload(b, dtype, Shape.of(coords.rows(), c), features));
-            DeviceArray rows = input(b, owned, HostData.upload(b, Shape.of(coords.rows(), 4), coords.values()));
-            DeviceArray at = input(b, owned, HostData.upload(b, DType.F32, Shape.of(points.size(), 3), xyz));
-            DeviceArray batches = input(b, owned, HostData.upload(b, Shape.of(points.size()),
-                    points.batchIndices()));
-            DeviceArray out = output(b, owned, dtype, Shape.of(points.size(), c));
-            b.ops().voxelization().devoxelize(f, rows, stride, at, batches, voxelization, interpolation, out);
-            return HostData.downloadFloats(b, out);
-        });
-    }
-
     /**
      * Element by element within {@code terms} fp32 roundings of {@code scale} (the largest magnitude summed) plus one
      * rounding to the output type; exact where terms is 0. Every element written (the outputs start as NaN).
@@ -339,8 +268,8 @@ public abstract class VoxelizationConformance extends BackendConformance {
                     float[] features = TestData.uniform(random, coords.rows() * c, 8f, dtype);
                     for (BatchPooling pooling : BatchPooling.values()) {
                         String what = pooling + " " + dtype + " " + coords.rows() + "x" + c;
-                        float[] expected = batchPool(reference, coords, features, dtype, c, pooling);
-                        float[] actual = batchPool(backend, coords, features, dtype, c, pooling);
+                        float[] expected = VoxelOpRuns.batchPool(reference, coords, features, dtype, c, pooling);
+                        float[] actual = VoxelOpRuns.batchPool(backend, coords, features, dtype, c, pooling);
                         assertClose(expected, actual, pooling == BatchPooling.MAX ? 0 : coords.rows(), 8, DType.F32,
                                 what);
                         for (int ch = 0; ch < c; ch++) {
@@ -367,8 +296,8 @@ public abstract class VoxelizationConformance extends BackendConformance {
                 for (BevReduction reduction : BevReduction.values()) {
                     String what = reduction + " " + dtype + " stride " + Arrays.toString(stride);
                     Int3 s = Int3.of(stride[0], stride[1], stride[2]);
-                    float[] expected = bevProject(reference, coords, features, dtype, c, s, grid, reduction);
-                    float[] actual = bevProject(backend, coords, features, dtype, c, s, grid, reduction);
+                    float[] expected = VoxelOpRuns.bevProject(reference, coords, features, dtype, c, s, grid, reduction);
+                    float[] actual = VoxelOpRuns.bevProject(backend, coords, features, dtype, c, s, grid, reduction);
                     assertClose(expected, actual, reduction == BevReduction.SUM ? 5 : 0, 4, DType.F32, what);
                 }
             }
@@ -382,8 +311,8 @@ public abstract class VoxelizationConformance extends BackendConformance {
                 2);
         BevGrid grid = new BevGrid(Int3.of(0, 0, 0), Int3.of(4, 4, 1));
         float[] features = {1f, 2f, 3f};
-        float[] actual = bevProject(backend, coords, features, DType.F32, 1, Int3.cubic(1), grid, BevReduction.SUM);
-        float[] pooled = batchPool(backend, coords, features, DType.F32, 1, BatchPooling.MEAN);
+        float[] actual = VoxelOpRuns.bevProject(backend, coords, features, DType.F32, 1, Int3.cubic(1), grid, BevReduction.SUM);
+        float[] pooled = VoxelOpRuns.batchPool(backend, coords, features, DType.F32, 1, BatchPooling.MEAN);
         assertEquals(1f, actual[1 * 4 + 1]);
         assertEquals(1f, (float) Arrays.stream(toDoubles(actual)).sum());
         // Sample 0 holds rows 0 and 1 (row 1 is outside the grid, not outside the samples).
@@ -410,9 +339,9 @@ public abstract class VoxelizationConformance extends BackendConformance {
                     for (PointInterpolation interpolation : PointInterpolation.values()) {
                         String what = interpolation + " " + dtype + " n " + n + " stride " + strideValue;
                         Int3 stride = Int3.cubic(strideValue);
-                        float[] expected = devoxelize(reference, coords, features, dtype, c, stride, cloud,
+                        float[] expected = VoxelOpRuns.devoxelize(reference, coords, features, dtype, c, stride, cloud,
                                 voxelization, interpolation);
-                        float[] actual = devoxelize(backend, coords, features, dtype, c, stride, cloud, voxelization,
+                        float[] actual = VoxelOpRuns.devoxelize(backend, coords, features, dtype, c, stride, cloud, voxelization,
                                 interpolation);
                         assertClose(expected, actual, interpolation == PointInterpolation.NEAREST ? 0 : 24, 10,
                                 dtype, what);
@@ -431,16 +360,16 @@ public abstract class VoxelizationConformance extends BackendConformance {
         int c = 4;
         float[] features = TestData.uniform(random, coords.rows() * c, 2f, DType.F32);
         for (PointInterpolation interpolation : PointInterpolation.values()) {
-            float[] expected = devoxelize(reference, coords, features, DType.F32, c, Int3.cubic(1), sweep,
+            float[] expected = VoxelOpRuns.devoxelize(reference, coords, features, DType.F32, c, Int3.cubic(1), sweep,
                     voxelization, interpolation);
-            float[] actual = devoxelize(backend, coords, features, DType.F32, c, Int3.cubic(1), sweep, voxelization,
+            float[] actual = VoxelOpRuns.devoxelize(backend, coords, features, DType.F32, c, Int3.cubic(1), sweep, voxelization,
                     interpolation);
             assertClose(expected, actual, interpolation == PointInterpolation.NEAREST ? 0 : 24, 2, DType.F32,
                     "KITTI " + interpolation);
         }
         for (BatchPooling pooling : BatchPooling.values()) {
-            assertClose(batchPool(reference, coords, features, DType.F32, c, pooling),
-                    batchPool(backend, coords, features, DType.F32, c, pooling),
+            assertClose(VoxelOpRuns.batchPool(reference, coords, features, DType.F32, c, pooling),
+                    VoxelOpRuns.batchPool(backend, coords, features, DType.F32, c, pooling),
                     pooling == BatchPooling.MAX ? 0 : coords.rows(), 2, DType.F32, "KITTI " + pooling);
         }
         // The sweep's voxels at stride 4 on a BEV grid that holds them all.
@@ -457,8 +386,8 @@ public abstract class VoxelizationConformance extends BackendConformance {
                 (hi[1] - lo[1]) / 4 + 1, (hi[2] - lo[2]) / 4 + 1));
         float[] coarseFeatures = Arrays.copyOf(features, coarse.rows() * c);
         for (BevReduction reduction : BevReduction.values()) {
-            assertClose(bevProject(reference, coarse, coarseFeatures, DType.F32, c, Int3.cubic(4), grid, reduction),
-                    bevProject(backend, coarse, coarseFeatures, DType.F32, c, Int3.cubic(4), grid, reduction),
+            assertClose(VoxelOpRuns.bevProject(reference, coarse, coarseFeatures, DType.F32, c, Int3.cubic(4), grid, reduction),
+                    VoxelOpRuns.bevProject(backend, coarse, coarseFeatures, DType.F32, c, Int3.cubic(4), grid, reduction),
                     reduction == BevReduction.SUM ? grid.cells().z() : 0, 2, DType.F32, "KITTI BEV " + reduction);
         }
     }
