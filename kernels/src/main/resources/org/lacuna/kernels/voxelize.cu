@@ -360,7 +360,7 @@ __device__ __forceinline__ void voxel_bev_gather(const typename In::type* __rest
                 const int row = index[(b * cz + z) * plane + pixel];
                 if (row < 0) continue;
                 const float v = In::load(x[(long long)row * c + channel]);
-                value = mode == 1 ? value + v : seen ? voxel_max(value, v) : v;
+                value = !seen ? v : mode == 1 ? value + v : voxel_max(value, v);
                 seen = true;
             }
         }

@@ -40,24 +40,19 @@ final class CpuVoxelizationOps implements VoxelizationOps {
     public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
         String call = "batchPool";
         VoxelizationContracts.batchPool(CpuBackendProvider.NAME, features, coordinates, pooling, out);
-        int[] coords = SparseRows.coordinates(coordinates, call);
+        int c = Math.toIntExact(features.shape().dim(1));
+        SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
+                Math.toIntExact(out.shape().dim(0)));
         MemorySegment in = segment(features, call);
         MemorySegment result = segment(out, call);
-        int rows = coords.length / 4;
-        int c = Math.toIntExact(features.shape().dim(1));
-        long outputs = out.elementCount();
-        forEachChunk(outputs, e -> {
-            long b = e / c;
-            int ch = (int) (e % c);
+        forEachChunk(out.elementCount(), () -> null, (e, unused) -> {
+            int b = (int) (e / c);
+            long ch = e % c;
+            int count = samples.count(b);
             float acc = pooling == BatchPooling.MEAN ? 0f : Float.NEGATIVE_INFINITY;
-            int count = 0;
-            for (int r = 0; r < rows; r++) {
-                if (coords[4 * r] != b) {
-                    continue;
-                }
-                float v = CpuElements.read(in, features.byteOffset(), features.dtype(), (long) r * c + ch);
+            for (int k = 0; k < count; k++) {
+                float v = CpuElements.read(in, features.byteOffset(), features.dtype(), samples.row(b, k) * c + ch);
                 acc = pooling == BatchPooling.MEAN ? acc + v : max(acc, v);
-                count++;
             }
             float value = count == 0 ? 0f : pooling == BatchPooling.MEAN ? acc / count : acc;
             CpuElements.write(result, out.byteOffset(), out.dtype(), e, value);
@@ -70,37 +65,18 @@ final class CpuVoxelizationOps implements VoxelizationOps {
         String call = "bevProject";
         VoxelizationContracts.bevProject(CpuBackendProvider.NAME, features, coordinates, tensorStride, grid,
                 reduction, out);
-        long batches = out.shape().dim(0);
-        int[] index = SparseRows.bevIndex(SparseRows.coordinates(coordinates, call), tensorStride, grid, batches,
-                call);
+        long c = features.shape().dim(1);
+        BevCells cells = new BevCells(SparseRows.coordinates(coordinates, call), tensorStride, grid,
+                out.shape().dim(0), c, reduction, call);
         MemorySegment in = segment(features, call);
         MemorySegment result = segment(out, call);
-        long c = features.shape().dim(1);
-        int cz = grid.cells().z();
-        long plane = (long) grid.cells().y() * grid.cells().x();
-        long outChannels = grid.outputChannels(c, reduction);
-        forEachChunk(out.elementCount(), e -> {
-            long pixel = e % plane;
-            long channel = e / plane % outChannels;
-            long b = e / (plane * outChannels);
+        forEachChunk(out.elementCount(), () -> new int[cells.depth()], (e, rows) -> {
+            int found = cells.rows(e, rows);
+            long channel = cells.channel(e);
             float value = 0f;
-            if (reduction == BevReduction.STACK_Z) {
-                long ch = channel / cz;
-                int row = index[(int) ((b * cz + channel % cz) * plane + pixel)];
-                if (row >= 0) {
-                    value = CpuElements.read(in, features.byteOffset(), features.dtype(), row * c + ch);
-                }
-            } else {
-                boolean seen = false;
-                for (int z = 0; z < cz; z++) {
-                    int row = index[(int) ((b * cz + z) * plane + pixel)];
-                    if (row < 0) {
-                        continue;
-                    }
-                    float v = CpuElements.read(in, features.byteOffset(), features.dtype(), row * c + channel);
-                    value = reduction == BevReduction.SUM ? value + v : seen ? max(value, v) : v;
-                    seen = true;
-                }
+            for (int k = 0; k < found; k++) {
+                float v = CpuElements.read(in, features.byteOffset(), features.dtype(), rows[k] * c + channel);
+                value = k == 0 ? v : reduction == BevReduction.SUM ? value + v : max(value, v);
             }
             CpuElements.write(result, out.byteOffset(), out.dtype(), e, value);
         });
@@ -113,10 +89,8 @@ final class CpuVoxelizationOps implements VoxelizationOps {
         String call = "devoxelize";
         VoxelizationContracts.devoxelize(CpuBackendProvider.NAME, features, coordinates, tensorStride, points,
                 pointBatches, voxelization, interpolation, out);
-        PointVoxels voxels = new PointVoxels(SparseRows.keys(SparseRows.coordinates(coordinates, call)),
-                tensorStride, voxelization, interpolation);
-        float[] xyz = SparseRows.floats(points, call);
-        int[] batches = SparseRows.coordinates(pointBatches, call);
+        PointVoxels voxels = new PointVoxels(coordinates, tensorStride, points, pointBatches, voxelization,
+                interpolation, call);
         MemorySegment in = segment(features, call);
         MemorySegment result = segment(out, call);
         long c = features.shape().dim(1);
@@ -129,7 +103,7 @@ final class CpuVoxelizationOps implements VoxelizationOps {
             long end = Math.min(p, (long) (chunk + 1) * pointsPerChunk);
             for (long i = (long) chunk * pointsPerChunk; i < end; i++) {
                 int k = (int) i;
-                int found = voxels.corners(xyz[3 * k], xyz[3 * k + 1], xyz[3 * k + 2], batches[k], rows, weights);
+                int found = voxels.corners(k, rows, weights);
                 double total = 0;
                 for (int j = 0; j < found; j++) {
                     total += weights[j];
@@ -155,16 +129,17 @@ final class CpuVoxelizationOps implements VoxelizationOps {
     }
 
     @FunctionalInterface
-    private interface Output {
-        void compute(long index);
+    private interface Output<S> {
+        void compute(long index, S scratch);
     }
 
-    /** Every output index, in chunks of a fixed size spread over the backend's threads. */
-    private void forEachChunk(long outputs, Output body) {
+    /** Every output index, in chunks of a fixed size spread over the backend's threads, with scratch per chunk. */
+    private <S> void forEachChunk(long outputs, java.util.function.Supplier<S> scratch, Output<S> body) {
         context.threads().forEach(CpuThreads.chunks(outputs, CHUNK), chunk -> {
+            S own = scratch.get();
             long end = Math.min(outputs, (long) (chunk + 1) * CHUNK);
             for (long e = (long) chunk * CHUNK; e < end; e++) {
-                body.compute(e);
+                body.compute(e, own);
             }
         });
     }

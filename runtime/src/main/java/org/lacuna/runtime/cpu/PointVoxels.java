@@ -1,5 +1,6 @@
 package org.lacuna.runtime.cpu;
 
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.Voxelization;
@@ -16,20 +17,27 @@ final class PointVoxels {
     private final double[] size;
     private final int[] stride;
     private final PointInterpolation interpolation;
+    private final float[] xyz;
+    private final int[] batches;
 
-    PointVoxels(long[] keys, Int3 tensorStride, Voxelization voxelization, PointInterpolation interpolation) {
-        this.index = new CoordinateIndex(keys);
+    /** Reads the sparse tensor's coordinates and the points (F32 [P, 3], I32 [P]) from CPU memory. */
+    PointVoxels(DeviceArray coordinates, Int3 tensorStride, DeviceArray points, DeviceArray pointBatches,
+                Voxelization voxelization, PointInterpolation interpolation, String call) {
+        this.index = new CoordinateIndex(SparseRows.keys(SparseRows.coordinates(coordinates, call)));
+        this.xyz = SparseRows.floats(points, call);
+        this.batches = SparseRows.coordinates(pointBatches, call);
         this.size = new double[] {voxelization.sizeX(), voxelization.sizeY(), voxelization.sizeZ()};
         this.stride = tensorStride.toArray();
         this.interpolation = interpolation;
     }
 
     /**
-     * The voxels (rows) around the point and their weights, not yet normalised, in corner order; returns how many
+     * The voxels (rows) around point {@code point} and their weights, not yet normalised, in corner order; returns how many
      * (0 when none is present). {@code rows} and {@code weights} hold at least 8.
      */
-    int corners(float x, float y, float z, int batch, int[] rows, double[] weights) {
-        double[] g = {x / size[0], y / size[1], z / size[2]};
+    int corners(int point, int[] rows, double[] weights) {
+        int batch = batches[point];
+        double[] g = {xyz[3 * point] / size[0], xyz[3 * point + 1] / size[1], xyz[3 * point + 2] / size[2]};
         if (interpolation == PointInterpolation.NEAREST) {
             int row = find(batch, cell(g[0], stride[0]), cell(g[1], stride[1]), cell(g[2], stride[2]));
             if (row < 0) {

@@ -36,21 +36,18 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
     public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
         String call = "batchPool";
         VoxelizationContracts.batchPool(backend, features, coordinates, pooling, out);
-        int[] coords = SparseRows.coordinates(coordinates, call);
+        long c = features.shape().dim(1);
+        SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
+                Math.toIntExact(out.shape().dim(0)));
         MemorySegment in = segment(features, call);
         MemorySegment result = segment(out, call);
-        long c = features.shape().dim(1);
         LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
-            long b = e / c;
-            long ch = e % c;
+            int b = (int) (e / c);
+            int count = samples.count(b);
             double acc = pooling == BatchPooling.MEAN ? 0 : Double.NEGATIVE_INFINITY;
-            int count = 0;
-            for (int r = 0; r < coords.length / 4; r++) {
-                if (coords[4 * r] == b) {
-                    double v = CpuElements.read(in, features.byteOffset(), features.dtype(), r * c + ch);
-                    acc = pooling == BatchPooling.MEAN ? acc + v : Math.max(acc, v);
-                    count++;
-                }
+            for (int k = 0; k < count; k++) {
+                double v = CpuElements.read(in, features.byteOffset(), features.dtype(), samples.row(b, k) * c + e % c);
+                acc = pooling == BatchPooling.MEAN ? acc + v : Math.max(acc, v);
             }
             double value = count == 0 ? 0 : pooling == BatchPooling.MEAN ? acc / count : acc;
             CpuElements.write(result, out.byteOffset(), out.dtype(), e, (float) value);
@@ -62,34 +59,18 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
                            BevReduction reduction, DeviceArray out) {
         String call = "bevProject";
         VoxelizationContracts.bevProject(backend, features, coordinates, tensorStride, grid, reduction, out);
-        int[] index = SparseRows.bevIndex(SparseRows.coordinates(coordinates, call), tensorStride, grid,
-                out.shape().dim(0), call);
+        long c = features.shape().dim(1);
+        BevCells cells = new BevCells(SparseRows.coordinates(coordinates, call), tensorStride, grid,
+                out.shape().dim(0), c, reduction, call);
         MemorySegment in = segment(features, call);
         MemorySegment result = segment(out, call);
-        long c = features.shape().dim(1);
-        int cz = grid.cells().z();
-        long plane = (long) grid.cells().y() * grid.cells().x();
-        long outChannels = grid.outputChannels(c, reduction);
         LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
-            long pixel = e % plane;
-            long channel = e / plane % outChannels;
-            long b = e / (plane * outChannels);
+            int[] rows = new int[cells.depth()];
+            int found = cells.rows(e, rows);
             double value = 0;
-            if (reduction == BevReduction.STACK_Z) {
-                int row = index[(int) ((b * cz + channel % cz) * plane + pixel)];
-                if (row >= 0) {
-                    value = CpuElements.read(in, features.byteOffset(), features.dtype(), row * c + channel / cz);
-                }
-            } else {
-                boolean seen = false;
-                for (int z = 0; z < cz; z++) {
-                    int row = index[(int) ((b * cz + z) * plane + pixel)];
-                    if (row >= 0) {
-                        double v = CpuElements.read(in, features.byteOffset(), features.dtype(), row * c + channel);
-                        value = reduction == BevReduction.SUM ? value + v : seen ? Math.max(value, v) : v;
-                        seen = true;
-                    }
-                }
+            for (int k = 0; k < found; k++) {
+                double v = CpuElements.read(in, features.byteOffset(), features.dtype(), rows[k] * c + cells.channel(e));
+                value = k == 0 ? v : reduction == BevReduction.SUM ? value + v : Math.max(value, v);
             }
             CpuElements.write(result, out.byteOffset(), out.dtype(), e, (float) value);
         });
@@ -102,10 +83,8 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
         String call = "devoxelize";
         VoxelizationContracts.devoxelize(backend, features, coordinates, tensorStride, points, pointBatches,
                 voxelization, interpolation, out);
-        PointVoxels voxels = new PointVoxels(SparseRows.keys(SparseRows.coordinates(coordinates, call)),
-                tensorStride, voxelization, interpolation);
-        float[] xyz = SparseRows.floats(points, call);
-        int[] batches = SparseRows.coordinates(pointBatches, call);
+        PointVoxels voxels = new PointVoxels(coordinates, tensorStride, points, pointBatches, voxelization,
+                interpolation, call);
         MemorySegment in = segment(features, call);
         MemorySegment result = segment(out, call);
         long c = features.shape().dim(1);
@@ -113,7 +92,7 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
             int k = (int) i;
             int[] rows = new int[8];
             double[] weights = new double[8];
-            int found = voxels.corners(xyz[3 * k], xyz[3 * k + 1], xyz[3 * k + 2], batches[k], rows, weights);
+            int found = voxels.corners(k, rows, weights);
             double total = 0;
             for (int j = 0; j < found; j++) {
                 total += weights[j];

@@ -2,17 +2,12 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import org.lacuna.runtime.data.DeviceArray;
-import org.lacuna.runtime.error.NotSupportedException;
-import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
-import org.lacuna.runtime.sparseconv.Int3;
 
 /**
- * What both CPU backends' point-cloud ops read off a sparse tensor in CPU memory: its coordinates as rows of
- * (batch, x, y, z), and the dense cell index of a bird's-eye view. Shared so that the serving backend and the
- * reference place every row alike and differ only in their arithmetic.
+ * What both CPU backends' point-cloud ops read off arrays in CPU memory: a sparse tensor's coordinates as rows of
+ * (batch, x, y, z) and their keys, and F32 point positions.
  */
 final class SparseRows {
     private SparseRows() {
@@ -45,30 +40,5 @@ final class SparseRows {
                     coordinates[at + 3]);
         }
         return keys;
-    }
-
-    /**
-     * The row in each cell of the dense [batches, Z, Y, X] grid, -1 where none: a row outside the grid or the batch
-     * range is left out, as {@link org.lacuna.runtime.ops.VoxelizationOps#bevProject} says.
-     */
-    static int[] bevIndex(int[] coordinates, Int3 stride, BevGrid grid, long batches, String call) {
-        Int3 cells = grid.cells();
-        long size = batches * cells.product();
-        if (size > Integer.MAX_VALUE - 8) {
-            throw new NotSupportedException(call, "the cell index of " + batches + " × " + cells
-                    + " cells exceeds a CPU array");
-        }
-        int[] index = new int[(int) size];
-        Arrays.fill(index, -1);
-        for (int row = 0; row < coordinates.length / 4; row++) {
-            int b = coordinates[4 * row];
-            long ix = grid.cell(0, coordinates[4 * row + 1], stride.x());
-            long iy = grid.cell(1, coordinates[4 * row + 2], stride.y());
-            long iz = grid.cell(2, coordinates[4 * row + 3], stride.z());
-            if (b >= 0 && b < batches && grid.contains(0, ix) && grid.contains(1, iy) && grid.contains(2, iz)) {
-                index[(int) (((b * (long) cells.z() + iz) * cells.y() + iy) * cells.x() + ix)] = row;
-            }
-        }
-        return index;
     }
 }
