@@ -621,11 +621,16 @@ int main(int argc, char** argv) {
     check_case("cell range edges, one beyond", edge, 1.0, 1.0, 1.0);
     check_radix_sort();
     check_dense_ops();
+    int cases = 0;
     if (argc > 2) {
-        for (const std::string& name : fixture_list(argv[2], "voxelize")) fixture_case(argv[2], name);
-        for (const std::string& name : fixture_list(argv[2], "voxelops")) voxelops_case(argv[2], name);
+        for (const std::string& name : fixture_list(argv[2], "voxelize")) {
+            fixture_case(argv[2], name);
+            cases++;
+        }
+        for (const std::string& name : fixture_list(argv[2], "voxelops")) {
+            voxelops_case(argv[2], name);
+            cases++;
+        }
     }
-    if (failures) { printf("FAILED (%d)\n", failures); return 1; }
-    printf("ok (bit for bit)\n");
-    return 0;
+    return fixture_finish(cases, failures, "bit for bit");
 }
