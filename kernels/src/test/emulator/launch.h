@@ -41,11 +41,12 @@ inline std::string sorted_words(const std::string& text) {
     return out;
 }
 
-inline std::vector<RecordedLaunch> recorded_launches(const Fixture& f) {
+// The launches recorded under prefix (LaunchRecorder's), in order.
+inline std::vector<RecordedLaunch> recorded_launches(const Fixture& f, const std::string& prefix = "") {
     std::vector<RecordedLaunch> launches;
-    const long long count = f.has("launch.count") ? f.integer("launch.count") : 0;
+    const long long count = f.has(prefix + "launch.count") ? f.integer(prefix + "launch.count") : 0;
     for (long long i = 0; i < count; i++) {
-        const std::string p = "launch" + std::to_string(i) + ".";
+        const std::string p = prefix + "launch" + std::to_string(i) + ".";
         RecordedLaunch l;
         l.file = f.text(p + "file");
         l.entry = f.text(p + "entry");
@@ -94,26 +95,27 @@ inline double decode_element(const std::string& dtype, const unsigned char* p) {
     return v;
 }
 
-// A fixture's buffers: inputs from NAME.bin, written buffers poisoned (all-ones bytes: NaN in every float type)
-// unless they are also inputs (in place), sized from their reference.
+// The buffers a fixture's launches use: from NAME.bin where the Java side wrote one, else SIZE.NAME bytes of poison
+// (all-ones: NaN in every float type), e.g. outputs and scratch.
 struct RecordedBuffers {
     std::map<std::string, std::vector<unsigned char>> bytes;
     std::map<std::string, std::string> dtype;
-    std::set<std::string> written;   // the buffers the Java side expects the kernel to write
+    std::set<std::string> written;   // the buffers the Java side expects the kernel to write (expect.NAME)
     std::set<std::string> writable;  // the buffers a launch passed through a non-const pointer parameter
 
-    explicit RecordedBuffers(const Fixture& f) {
-        for (const auto& kv : f.meta) {
-            if (kv.first.rfind("buffer.", 0) == 0) {
-                const std::string name = kv.first.substr(7);
-                dtype[name] = kv.second;
-                bytes[name] = f.array<unsigned char>(name);
-            }
+    RecordedBuffers(const Fixture& f, const std::vector<RecordedLaunch>& launches) {
+        for (const auto& kv : f.meta)
             if (kv.first.rfind("expect.", 0) == 0) written.insert(kv.first.substr(7));
-        }
-        for (const auto& name : written) {
+        std::set<std::string> used(written);
+        for (const auto& l : launches)
+            for (const auto& a : l.args)
+                if (a.kind == "ptr" && a.buffer != "null") used.insert(a.buffer);
+        for (const auto& name : used) {
+            if (!f.has("buffer." + name)) continue;  // reported by recorded_argument
+            dtype[name] = f.text("buffer." + name);
             auto& b = bytes[name];
-            if (b.empty()) b.assign(f.f32("want_" + name).size() * dtype_bytes(dtype[name]), 0xFF);
+            b = f.array<unsigned char>(name);
+            if (b.empty()) b.assign((size_t)f.integer("size." + name), 0xFF);
         }
     }
 };
@@ -130,9 +132,11 @@ T recorded_argument(const RecordedLaunch& l, size_t i, RecordedBuffers& buffers,
         CHECK(it != buffers.bytes.end(), "%s: parameter %zu: no buffer %s", where.c_str(), i, a.buffer.c_str());
         if (it == buffers.bytes.end()) return nullptr;
         if constexpr (!std::is_void<Element>::value) {
-            CHECK(dtype_bytes(buffers.dtype[a.buffer]) == sizeof(Element),
-                  "%s: parameter %zu points to %zu-byte elements, the Java side passes %s (%s)", where.c_str(), i,
-                  sizeof(Element), a.buffer.c_str(), buffers.dtype[a.buffer].c_str());
+            if (buffers.dtype[a.buffer] != "scratch") {  // scratch: untyped workspace bytes
+                CHECK(dtype_bytes(buffers.dtype[a.buffer]) == sizeof(Element),
+                      "%s: parameter %zu points to %zu-byte elements, the Java side passes %s (%s)", where.c_str(), i,
+                      sizeof(Element), a.buffer.c_str(), buffers.dtype[a.buffer].c_str());
+            }
             CHECK(a.offset % sizeof(Element) == 0, "%s: parameter %zu: misaligned offset %lld", where.c_str(), i, a.offset);
         }
         if (!std::is_const<Pointee>::value) buffers.writable.insert(a.buffer);

@@ -23,7 +23,7 @@ void run_recorded_cases(const char* root, const std::string& file, const std::st
         const std::vector<RecordedLaunch> launches = recorded_launches(f);
         if (launches.empty() || launches[0].file != file || launches[0].defines != defines) continue;
         small_claimed.insert(name);
-        RecordedBuffers buffers(f);
+        RecordedBuffers buffers(f, launches);
         bool launched = true;
         for (const RecordedLaunch& l : launches) {
             CHECK(l.file == file && l.defines == defines, "%s: launches of several variants", name.c_str());

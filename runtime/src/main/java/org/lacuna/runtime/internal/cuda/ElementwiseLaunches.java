@@ -9,8 +9,8 @@ import org.lacuna.runtime.ops.RowReduction;
 /**
  * The launches of the elementwise and normalisation kernels: which variant, grid and arguments each op of {@link
  * CudaElementwiseOps} makes for its (already checked) operands. Separate from the op so that the kernel emulator's
- * fixtures record the very launches a GPU would receive, with {@link Operands} naming each buffer instead of its
- * device address.
+ * fixtures record the very launches a GPU would receive, with {@link LaunchOperands} naming each buffer instead of
+ * its device address.
  */
 final class ElementwiseLaunches {
     static final int BLOCK = 256;
@@ -19,16 +19,10 @@ final class ElementwiseLaunches {
     /** Row kernels (one row per block, striding over rows) start at most this many blocks per SM. */
     static final int ROW_BLOCKS_PER_SM = 32;
 
-    /** How an operand becomes a pointer argument (null: the null pointer of an absent optional operand). */
-    @FunctionalInterface
-    interface Operands {
-        void add(KernelArguments arguments, DeviceArray array, String call);
-    }
-
-    private final Operands operands;
+    private final LaunchOperands operands;
     private final int multiprocessors;
 
-    ElementwiseLaunches(Operands operands, int multiprocessors) {
+    ElementwiseLaunches(LaunchOperands operands, int multiprocessors) {
         this.operands = operands;
         this.multiprocessors = multiprocessors;
     }

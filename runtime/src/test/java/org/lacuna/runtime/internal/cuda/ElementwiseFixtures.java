@@ -194,11 +194,12 @@ public final class ElementwiseFixtures {
         private final EmulationFixture fixture;
         private final Backend reference;
         private final Closer closer = new Closer("ElementwiseFixtures");
-        private final LaunchRecorder recorder = new LaunchRecorder();
+        private final LaunchRecorder recorder;
 
         Case(Path dir, Backend reference) {
             this.fixture = new EmulationFixture(dir);
             this.reference = reference;
+            this.recorder = new LaunchRecorder(fixture, "");
         }
 
         ElementwiseLaunches launches() {
@@ -209,7 +210,6 @@ public final class ElementwiseFixtures {
             DeviceArray array = HostData.upload(reference, dtype, shape, values);
             closer.register(array.buffer());
             recorder.name(array, name);
-            fixture.meta("buffer." + name, dtype.kernelName());
             putValues(fixture, name, dtype, values);
             return array;
         }
@@ -221,7 +221,6 @@ public final class ElementwiseFixtures {
             DeviceArray array = HostData.upload(reference, dtype, shape, poison);
             closer.register(array.buffer());
             recorder.name(array, name);
-            fixture.meta("buffer." + name, dtype.kernelName());
             return array;
         }
 
@@ -235,7 +234,7 @@ public final class ElementwiseFixtures {
         }
 
         void finish(KernelLaunch launch) {
-            recorder.write(fixture, List.of(launch));
+            recorder.write(List.of(launch));
             fixture.finish();
         }
 

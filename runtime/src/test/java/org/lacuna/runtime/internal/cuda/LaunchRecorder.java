@@ -11,24 +11,34 @@ import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.testing.EmulationFixture;
 
 /**
- * Records the launches the CUDA ops would make, for the kernel emulator: as {@link ElementwiseLaunches.Operands} it
- * turns each named buffer into a made-up address (the buffer's number in the top bits, the array's byte offset below),
- * and {@link #write} serialises each launch beside the fixture's arrays: kernel file and entry, the variant's
- * constants, grid, block, dynamic shared bytes and every argument as {@code ptr:NAME+OFFSET}, {@code ptr:null},
- * {@code i32:}, {@code i64:}, {@code f32:} or {@code f64:} (floats in hexadecimal, read back exactly). The emulator
- * ({@code kernels/src/test/emulator/launch.h}) calls the kernel with those arguments, checking each against the
- * kernel's parameter list.
+ * Records the launches the CUDA ops would make, for the kernel emulator. As {@link LaunchOperands} it turns each
+ * named array into a made-up address (the buffer's number in the top bits, the array's byte offset below) and writes
+ * each host-built table the op would upload beside the fixture; {@link #write} then serialises the launches: kernel
+ * file and entry, the variant's constants, grid, block, dynamic shared bytes and every argument as {@code
+ * ptr:NAME+OFFSET}, {@code ptr:null}, {@code i32:}, {@code i64:}, {@code f32:} or {@code f64:} (floats in
+ * hexadecimal, read back exactly). Buffers are declared as {@code buffer.NAME=DTYPE} (scratch: {@code scratch}) and
+ * {@code size.NAME=BYTES}; a buffer without a {@code NAME.bin} starts poisoned. The emulator ({@code
+ * kernels/src/test/emulator/launch.h}) calls the kernel with those arguments, checking each against the kernel's
+ * parameter list.
  */
-final class LaunchRecorder implements ElementwiseLaunches.Operands {
+final class LaunchRecorder implements LaunchOperands {
     private static final int OFFSET_BITS = 40;
+    private final EmulationFixture fixture;
+    private final String prefix;
     private final Map<DeviceBuffer, String> names = new IdentityHashMap<>();
     private final List<String> byNumber = new ArrayList<>();
 
-    /** Names the buffer of {@code array}; the fixture's array file of that name holds its contents. */
+    /** Records into {@code fixture}; {@code prefix} starts the names of its tables and launch keys. */
+    LaunchRecorder(EmulationFixture fixture, String prefix) {
+        this.fixture = fixture;
+        this.prefix = prefix;
+    }
+
+    /** Names the buffer of {@code array}; the fixture's array file of that name, if any, holds its contents. */
     LaunchRecorder name(DeviceArray array, String name) {
         if (!names.containsKey(array.buffer())) {
             names.put(array.buffer(), name);
-            byNumber.add(name);
+            declare(name, array.dtype().kernelName(), array.byteOffset() + array.byteSize());
         }
         return this;
     }
@@ -43,21 +53,48 @@ final class LaunchRecorder implements ElementwiseLaunches.Operands {
         if (name == null) {
             throw new IllegalStateException(call + ": an operand with no name in the fixture");
         }
-        arguments.address(((long) (byNumber.indexOf(name) + 1) << OFFSET_BITS) + array.byteOffset());
+        arguments.address(address(name) + array.byteOffset());
     }
 
-    /** Writes {@code launches} (in order) as {@code launch.count} and {@code launchI.*} meta lines. */
-    void write(EmulationFixture fixture, List<KernelLaunch> launches) {
-        fixture.meta("launch.count", launches.size());
+    @Override
+    public long upload(String name, int[] values) {
+        fixture.array(prefix + name, values);
+        return declare(prefix + name, "i32", values.length * 4L);
+    }
+
+    @Override
+    public long upload(String name, long[] values) {
+        fixture.array(prefix + name, values);
+        return declare(prefix + name, "i64", values.length * 8L);
+    }
+
+    @Override
+    public long acquire(String name, long bytes) {
+        return declare(prefix + name, "scratch", bytes);
+    }
+
+    private long declare(String name, String dtype, long bytes) {
+        byNumber.add(name);
+        fixture.meta("buffer." + name, dtype).meta("size." + name, bytes);
+        return address(name);
+    }
+
+    private long address(String name) {
+        return (long) (byNumber.indexOf(name) + 1) << OFFSET_BITS;
+    }
+
+    /** Writes {@code launches} (in order) as {@code PREFIXlaunch.count} and {@code PREFIXlaunchI.*} meta lines. */
+    void write(List<KernelLaunch> launches) {
+        fixture.meta(prefix + "launch.count", launches.size());
         for (int i = 0; i < launches.size(); i++) {
             KernelLaunch launch = launches.get(i);
-            String prefix = "launch" + i + ".";
-            fixture.meta(prefix + "file", launch.file()).meta(prefix + "entry", launch.entry())
-                    .meta(prefix + "defines", new TreeMap<>(launch.constants()).entrySet().stream()
+            String key = prefix + "launch" + i + ".";
+            fixture.meta(key + "file", launch.file()).meta(key + "entry", launch.entry())
+                    .meta(key + "defines", new TreeMap<>(launch.constants()).entrySet().stream()
                             .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")))
-                    .meta(prefix + "grid", launch.gridX() + " " + launch.gridY())
-                    .meta(prefix + "block", launch.block()).meta(prefix + "shared", launch.sharedBytes())
-                    .meta(prefix + "args", arguments(launch.arguments()));
+                    .meta(key + "grid", launch.gridX() + " " + launch.gridY())
+                    .meta(key + "block", launch.block()).meta(key + "shared", launch.sharedBytes())
+                    .meta(key + "args", arguments(launch.arguments()));
         }
     }
 
