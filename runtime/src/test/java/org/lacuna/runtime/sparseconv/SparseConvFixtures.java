@@ -24,9 +24,10 @@ import org.lacuna.runtime.testing.EmulationFixture;
 /**
  * Sparse-convolution cases for the emulated {@code sparseconv_implicit_gemm.cu} and {@code
  * sparseconv_gather_scatter.cu} (their test reads the {@code conv*} directories): a kernel map from {@link
- * KernelMapBuilder}, the launch plan the CUDA backend derives from it ({@link MapStatistics#offsetGroupBounds} and
- * {@link MapStatistics#tileRows} for each {@link TileOrder}, {@link MapStatistics#scatterGroups} for the
- * gather-GEMM-scatter) and the {@code cpu-reference} backend's output, F32, without and with ReLU (the activations
+ * KernelMapBuilder}, the launches the CUDA backend makes for it (recorded by {@link ConvolutionLaunchRecords}: {@link
+ * MapStatistics#offsetGroupBounds} and {@link MapStatistics#tileRows} for each {@link TileOrder}, {@link
+ * MapStatistics#scatterGroups} for the gather-GEMM-scatter, every argument and grid) and the {@code cpu-reference}
+ * backend's output, F32, without and with ReLU (the activations
  * the kernel variants carry). Inputs in F16 and F32; volumes 27 and 125; a map whose outputs include coordinates no
  * input reaches (rows without a neighbour: bias only); the KITTI sweep voxelised at 0.8 m where present.
  */
