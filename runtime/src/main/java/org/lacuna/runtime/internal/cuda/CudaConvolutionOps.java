@@ -222,9 +222,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
 
     private void run(List<KernelLaunch> launches) {
         for (KernelLaunch launch : launches) {
-            var function = modules.function(launch.file(), launch.constants(), launch.entry());
-            modules.launch(launch.entry(), function, launch.gridX(), launch.gridY(), launch.block(),
-                    launch.sharedBytes(), stream, launch.arguments());
+            modules.launch(launch, stream);
         }
     }
 

@@ -75,9 +75,7 @@ final class CudaElementwiseOps implements ElementwiseOps {
     }
 
     private void run(KernelLaunch launch) {
-        var function = modules.function(launch.file(), launch.constants(), launch.entry());
-        modules.launch(launch.entry(), function, launch.gridX(), launch.gridY(), launch.block(), launch.sharedBytes(),
-                stream, launch.arguments());
+        modules.launch(launch, stream);
     }
 
     private static void addPointer(KernelArguments arguments, DeviceArray array, String call) {

@@ -13,9 +13,4 @@ record KernelLaunch(String file, String entry, Map<String, String> constants, lo
     KernelLaunch {
         constants = Map.copyOf(constants);
     }
-
-    /** False for a launch over no work (an empty grid), which the ops skip without loading the kernel. */
-    boolean hasWork() {
-        return gridX > 0 && gridY > 0;
-    }
 }
