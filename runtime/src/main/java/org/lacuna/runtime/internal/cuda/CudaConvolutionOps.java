@@ -41,10 +41,6 @@ import org.lacuna.runtime.lifetime.Closer;
  */
 final class CudaConvolutionOps implements ConvolutionOps {
     private static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
-    private static final int TILE_CHANNELS = 64;
-    private static final int IMPLICIT_THREADS = 128;
-    private static final int SCATTER_PAIRS = 64;
-    private static final int SCATTER_THREADS = 256;
     private static final int MAP_BLOCK = 256;
     private static final Map<String, String> MAP_CONSTANTS = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
@@ -416,55 +412,26 @@ final class CudaConvolutionOps implements ConvolutionOps {
         return LaunchGrid.gridStrideAtLeastOne(work, MAP_BLOCK, (long) multiprocessors * 8);
     }
 
-    /**
-     * The implicit GEMM over output rows in {@code order}: unsorted runs them in coordinate order (the identity
-     * permutation), sorted by bitmask, split sorts each half of the offsets separately in two launches. Every table
-     * and row order is resident: nothing is uploaded.
-     */
+    /** The implicit GEMM over output rows in {@code order} (see {@link ConvolutionLaunches#implicitGemm}). */
     private void implicitGemm(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray bias,
                               Activation activation, DeviceArray y, TileOrder order) {
-        KernelMap map = resident.map();
-        int volume = map.volume();
-        int in = Math.toIntExact(x.shape().dim(1));
-        int out = Math.toIntExact(y.shape().dim(1));
-        int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
-        boolean split = bounds.length > 2;
-        long neighbours = address(resident.neighbours());
-        long masks = address(resident.masks());
-        var function = modules.function("sparseconv_implicit_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName()), "sparseconv_implicit_gemm");
-        long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
-        long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
-            for (int group = 0; group + 1 < bounds.length; group++) {
-                long rows = address(order == TileOrder.UNSORTED ? rowOrder(resident, 0, volume, false)
-                        : rowOrder(resident, bounds[group], bounds[group + 1], true));
-                boolean last = group + 2 == bounds.length;
-                KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
-                        .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
-                        .i32(volume).i32(map.maskWords()).i32(bounds[group]).i32(bounds[group + 1])
-                        .i32(group > 0 ? 1 : 0).i32(last ? 1 : 0).pointer(split ? DevicePointer.at(partial) : null)
-                        .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y));
-                modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0,
-                        stream, parameters);
-            }
+            run(new ConvolutionLaunches(operands(workspace), tables(resident)).implicitGemm(x, resident.map(),
+                    weights, bias, activation, y, order));
         }
     }
 
     private void gatherScatter(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray bias,
                                Activation activation, DeviceArray y) {
         KernelMap map = resident.map();
-        int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
         // An F32 [outputs, out] array, so that the elementwise family's bias-activation op finishes it; released
         // (stream-ordered) after that op is issued.
         try (CudaBuffer sums = new CudaBuffer(pool, pool.acquire(accumulatorBytes), accumulatorBytes)) {
-            long accumulator = sums.address("sparseConvolution");
-            scatterSums(x, resident, weights, in, out, accumulator, accumulatorBytes);
-            elementwise.biasActivation(new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out)), bias,
-                    activation, y);
+            DeviceArray accumulator = new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out));
+            scatterSums(x, resident, weights, accumulator);
+            elementwise.biasActivation(accumulator, bias, activation, y);
         }
     }
 
@@ -473,31 +440,87 @@ final class CudaConvolutionOps implements ConvolutionOps {
      * {@link MapStatistics#scatterGroups}, whose offsets are a contiguous run of the resident offset order (the same
      * order, from the same counts), so a launch reads its offsets from there instead of an upload.
      */
-    private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, int in, int out,
-                             long accumulator, long accumulatorBytes) {
-        KernelMap map = resident.map();
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(accumulator), (byte) 0,
-                accumulatorBytes, stream));
-        if (map.totalPairs() > 0) {
-            long starts = address(resident.pairStart());
-            long inputs = address(resident.pairInputs());
-            long outputs = address(resident.pairOutputs());
-            long order = address(offsetOrder(resident));
-            var function = modules.function("sparseconv_gather_scatter.cu", Map.of("T_IN", x.dtype().kernelName()),
-                    "sparseconv_gather_scatter");
-            long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
-            int first = 0;
-            for (int[] group : map.statistics().scatterGroups()) {
-                long largest = map.pairCount(group[0]);
-                KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
-                        .address(starts).address(inputs).address(outputs)
-                        .address(order + (long) first * Integer.BYTES).address(accumulator).i32(in).i32(out);
-                modules.launch("sparseconv_gather_scatter", function,
-                        LaunchGrid.blocks(largest, SCATTER_PAIRS) * channelTiles, group.length, SCATTER_THREADS,
-                        0, stream, parameters);
-                first += group.length;
-            }
+    private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray accumulator) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(
+                ((CudaBuffer) accumulator.buffer()).address("sparseConvolution")), (byte) 0, accumulator.byteSize(),
+                stream));
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            run(new ConvolutionLaunches(operands(workspace), tables(resident)).scatterSums(x, resident.map(), weights,
+                    accumulator));
         }
+    }
+
+    /** The resident map's tables and the orders derived from them, by device address: nothing is uploaded. */
+    private ConvolutionLaunches.MapOperands tables(ResidentKernelMap resident) {
+        int volume = resident.map().volume();
+        return new ConvolutionLaunches.MapOperands() {
+            @Override
+            public long neighbours() {
+                return address(resident.neighbours());
+            }
+
+            @Override
+            public long masks() {
+                return address(resident.masks());
+            }
+
+            @Override
+            public long rows(int group, TileOrder order, int from, int to) {
+                return address(order == TileOrder.UNSORTED ? rowOrder(resident, 0, volume, false)
+                        : rowOrder(resident, from, to, true));
+            }
+
+            @Override
+            public long pairStart() {
+                return address(resident.pairStart());
+            }
+
+            @Override
+            public long pairInputs() {
+                return address(resident.pairInputs());
+            }
+
+            @Override
+            public long pairOutputs() {
+                return address(resident.pairOutputs());
+            }
+
+            @Override
+            public long offsets(int group, int first, int[] offsets) {
+                return address(offsetOrder(resident)) + (long) first * Integer.BYTES;
+            }
+        };
+    }
+
+    private void run(List<KernelLaunch> launches) {
+        for (KernelLaunch launch : launches) {
+            modules.launch(launch, stream);
+        }
+    }
+
+    /** The call's operands: arrays by their device address, host-built tables uploaded into the call's workspace. */
+    private static LaunchOperands operands(CallWorkspace workspace) {
+        return new LaunchOperands() {
+            @Override
+            public void add(KernelArguments arguments, DeviceArray array, String call) {
+                arguments.pointer(array == null ? null : pointer(array));
+            }
+
+            @Override
+            public long upload(String name, int[] values) {
+                return workspace.upload(values);
+            }
+
+            @Override
+            public long upload(String name, long[] values) {
+                return workspace.upload(values);
+            }
+
+            @Override
+            public long acquire(String name, long bytes) {
+                return workspace.acquire(bytes);
+            }
+        };
     }
 
     private static CUdeviceptr pointer(DeviceArray array) {
