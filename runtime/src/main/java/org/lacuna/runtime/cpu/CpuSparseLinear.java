@@ -2,11 +2,13 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import org.lacuna.runtime.cpu.kernels.CsrRows;
+import org.lacuna.runtime.cpu.kernels.Epilogue;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
-import org.lacuna.runtime.cpu.kernels.LinearEpilogue;
 import org.lacuna.runtime.cpu.kernels.SparseTiles;
 import org.lacuna.runtime.cpu.kernels.TokenPanels;
 import org.lacuna.runtime.cpu.kernels.TwoFourMatrix;
+import org.lacuna.runtime.cpu.kernels.VectorHalfConversions;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.gemm.TwoFourMetadata;
@@ -90,7 +92,8 @@ final class CpuSparseLinear implements AutoCloseable {
 
     /**
      * Packs x into token panels, then splits (row blocks × token blocks) over the threads; each block accumulates
-     * tile by tile and writes y through the epilogue.
+     * tile by tile, reads its results out token-major and ends them as the dense linear does (bias and activation
+     * through {@link Epilogue}, so a sparse and a dense layer round the activation alike, then narrowed to y's type).
      */
     private void run(DeviceArray x, int in, int paddedIn, int out, DeviceArray bias, Activation activation,
                      DeviceArray y, TileBody body) {
@@ -106,18 +109,26 @@ final class CpuSparseLinear implements AutoCloseable {
         try {
             MemorySegment panels = block.segment();
             context.threads().forEach(tileCount, t ->
-                    TokenPanels.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
+                    tiles.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
             context.threads().forEach(rowBlocks * tokenBlocks, chunk -> {
                 int rowStart = (chunk % rowBlocks) * ROW_BLOCK;
-                int rowEnd = Math.min(out, rowStart + ROW_BLOCK);
+                int rows = Math.min(out, rowStart + ROW_BLOCK) - rowStart;
                 int firstTile = (chunk / rowBlocks) * TILES_PER_BLOCK;
                 int lastTile = Math.min(tileCount, firstTile + TILES_PER_BLOCK);
                 float[] c = new float[ROW_BLOCK * tile];
+                float[] results = new float[ROW_BLOCK * tile];
                 for (int t = firstTile; t < lastTile; t++) {
                     java.util.Arrays.fill(c, 0f);
-                    body.accumulate(panels, tile, rowStart, rowEnd, TokenPanels.offset(t, paddedIn, tile), c);
-                    LinearEpilogue.write(c, tile, rowStart, rowEnd - rowStart, t * tile,
-                            Math.min(tile, tokens - t * tile), b, activation, output, y.byteOffset(), y.dtype(), out);
+                    body.accumulate(panels, tile, rowStart, rowStart + rows, TokenPanels.offset(t, paddedIn, tile), c);
+                    int count = Math.min(tile, tokens - t * tile);
+                    tiles.unpack(c, tile, rows, count, results);
+                    Epilogue.biasActivation(context.vectorApi(), results, 0, rows, count, rows, b, rowStart,
+                            activation);
+                    for (int token = 0; token < count; token++) {
+                        long first = (long) (t * tile + token) * out + rowStart;
+                        narrow(results, token * rows, rows, output, y.byteOffset() + first * y.dtype().byteSize(),
+                                y.dtype());
+                    }
                 }
             });
         } finally {
@@ -181,6 +192,15 @@ final class CpuSparseLinear implements AutoCloseable {
             }
         }
         return new CsrRows(w.out(), w.in(), offsets, columns, values);
+    }
+
+    /** Writes fp32 results as y's dtype through the backend's one family of storage conversions. */
+    private void narrow(float[] src, int srcOffset, int count, MemorySegment dst, long byteOffset, DType dtype) {
+        if (context.vectorApi()) {
+            VectorHalfConversions.narrow(src, srcOffset, count, dst, byteOffset, dtype);
+        } else {
+            HalfConversions.narrow(src, srcOffset, count, dst, byteOffset, dtype);
+        }
     }
 
     private static MemorySegment segment(DeviceArray array) {
