@@ -28,10 +28,11 @@ public interface SparseTiles {
               int tile, MemorySegment panels);
 
     /**
-     * {@code into[t · rows + r] = c[r · tileTokens + t]} for {@code r < rows}, {@code t < tokens}: a tile's results
-     * token-major, as y stores them.
+     * Writes the float {@code c[r · tileTokens + t]} at byte {@code byteOffset + 4 · (t · ld + r)} of {@code into}, for
+     * {@code r < rows}, {@code t < tokens}: a tile's results token-major, as y stores them (straight into an fp32 y
+     * when no epilogue follows, else into a heap scratch).
      */
-    void unpack(float[] c, int tileTokens, int rows, int tokens, float[] into);
+    void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset, long ld);
 
     /**
      * {@code c[r][t] += Σ_{group0 ≤ g < group1}} the kept products of row {@code row0 + r}, for

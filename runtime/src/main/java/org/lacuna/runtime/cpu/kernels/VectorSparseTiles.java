@@ -1,6 +1,7 @@
 package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -100,15 +101,18 @@ final class VectorSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void unpack(float[] c, int tileTokens, int rows, int tokens, float[] into) {
+    public void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
+                       long ld) {
         int[] gather = tileTokens == WIDE ? WIDE_GATHER : tileTokens == LANES ? NARROW_GATHER : null;
         int vectorRows = gather == null ? 0 : rows - rows % LANES; // another width moves element by element
         for (int t = 0; t < tokens; t++) {
+            long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
-                FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0).intoArray(into, t * rows + r);
+                FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0)
+                        .intoMemorySegment(into, line + 4L * r, ORDER);
             }
             for (int r = vectorRows; r < rows; r++) {
-                into[t * rows + r] = c[r * tileTokens + t];
+                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, line + 4L * r, c[r * tileTokens + t]);
             }
         }
     }

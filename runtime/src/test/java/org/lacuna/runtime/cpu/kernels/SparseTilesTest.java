@@ -14,7 +14,7 @@ import org.lacuna.runtime.data.HalfFloats;
  * Packing x into token panels and reading results back out, on the Vector API and the scalar path, against the
  * layout written out element by element: ragged token counts (a part-filled last tile), {@code in} off every multiple
  * of the pack's column block, zero-padded columns, every storage type, and panel memory poisoned with NaN first so
- * that a float left unwritten fails.
+ * that a float left unwritten fails (and results into rows of y wider than the tile, leaving the rest untouched).
  */
 class SparseTilesTest {
     private static final SparseTiles[] PATHS = {SparseTiles.select(true), SparseTiles.select(false)};
@@ -88,13 +88,17 @@ class SparseTilesTest {
                         for (int i = 0; i < c.length; i++) {
                             c[i] = (float) random.nextDouble();
                         }
-                        float[] into = new float[rows * tile];
+                        // Rows of y wider than the tile's rows, starting off the segment's start; NaN elsewhere.
+                        int ld = rows + 3;
+                        float[] into = new float[tokens * ld + 2];
                         java.util.Arrays.fill(into, Float.NaN);
-                        path.unpack(c, tile, rows, tokens, into);
+                        MemorySegment segment = MemorySegment.ofArray(into);
+                        path.unpack(c, tile, rows, tokens, segment, 8, ld);
                         for (int t = 0; t < tokens; t++) {
-                            for (int r = 0; r < rows; r++) {
-                                assertEquals(c[r * tile + t], into[t * rows + r], 0f, path.getClass().getSimpleName()
-                                        + " tile=" + tile + " rows=" + rows + " token " + t + " row " + r);
+                            for (int r = 0; r < ld; r++) {
+                                float want = r < rows ? c[r * tile + t] : Float.NaN;
+                                assertEquals(want, into[2 + t * ld + r], 0f, path.getClass().getSimpleName()
+                                        + " tile=" + tile + " rows=" + rows + " token " + t + " column " + r);
                             }
                         }
                     }
