@@ -15,8 +15,12 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  * is stored so. This class alone knows which op serves which candidate, so an op's rename touches only it.
  */
 public final class LinearCandidates {
-    /** The CPU 2:4 and CSR kernels pack tokens into panels of this many (one AVX-512 register of fp32). */
-    static final int CPU_TOKEN_PANEL = 16;
+    /**
+     * The CPU 2:4 and CSR kernels pack tokens into panels of one AVX-512 register of fp32 (16 tokens), or of eight
+     * (128) once a call has more than half that many tokens; each (row block × token panel) is one unit of work.
+     */
+    static final int CPU_NARROW_PANEL = 16;
+    static final int CPU_WIDE_PANEL = 128;
     /** The GPU mma.sp kernel's token tile (32, 64 or 128 by the token count), the Hopper wgmma.sp kernel's, and
      *  both kernels' output rows per thread block. */
     static final int WGMMA_SP_TOKEN_TILE = 128;
@@ -101,17 +105,24 @@ public final class LinearCandidates {
         }
         if (name.equals("csr")) {
             double nnz = s.nonZeros();
-            double tokens = cpu ? roundUp(t, CPU_TOKEN_PANEL) : t;
+            double panel = cpuTokenPanel(t);
+            double tokens = cpu ? roundUp(t, panel) : t;
             return new Work(2 * tokens * nnz, nnz * (ds + 4) + 4 * (out + 1) + io, 1,
-                    cpu ? tiles(out, CPU_SPARSE_ROWS) : Work.FILLS_DEVICE);
+                    cpu ? tiles(out, CPU_SPARSE_ROWS) * tiles(t, panel) : Work.FILLS_DEVICE);
         }
         // 2:4: half the products of a dense GEMM over the token count padded to the kernel's tile, in thread blocks
-        // of one token tile by SP_OUTPUT_ROWS outputs (a one-token call is a single row of blocks).
-        double tile = cpu ? CPU_TOKEN_PANEL : name.equals("wgmma.sp") ? WGMMA_SP_TOKEN_TILE
+        // of one token tile by SP_OUTPUT_ROWS outputs (CPU_SPARSE_ROWS on the CPU; a one-token call is a single row of
+        // blocks).
+        double tile = cpu ? cpuTokenPanel(t) : name.equals("wgmma.sp") ? WGMMA_SP_TOKEN_TILE
                 : t <= 32 ? 32 : t <= 64 ? 64 : 128;
         double weight = cpu ? CPU_TWO_FOUR_BYTES * in * out * ds : in * out * ds / 2 + in * out / 8;
-        long blocks = cpu ? tiles(out, CPU_SPARSE_ROWS) : tiles(t, tile) * tiles(out, SP_OUTPUT_ROWS);
+        long blocks = tiles(t, tile) * tiles(out, cpu ? CPU_SPARSE_ROWS : SP_OUTPUT_ROWS);
         return new Work(roundUp(t, tile) * in * out, weight + io, 1, blocks);
+    }
+
+    /** The token panel the CPU sparse kernels pack {@code tokens} into. */
+    static double cpuTokenPanel(double tokens) {
+        return tokens > CPU_WIDE_PANEL / 2 ? CPU_WIDE_PANEL : CPU_NARROW_PANEL;
     }
 
     private static long tiles(double n, double tile) {

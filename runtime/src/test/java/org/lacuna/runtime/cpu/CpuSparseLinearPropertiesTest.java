@@ -29,8 +29,9 @@ import org.lacuna.runtime.testing.TestData;
 /**
  * The serving 2:4 and CSR linear layers over random ragged shapes (tokens 1..300, {@code in} off every multiple of
  * 4 and 8, groups with 0, 1 or 2 non-zeros, CSR rows with no entries, weights with none at all): within fp32
- * tolerance of the double reference, and bit for bit the same on the Vector API and the scalar path, with 1 and with
- * 3 threads.
+ * tolerance of the double reference, and bit for bit the same with 1 and with 3 threads, and on the Vector API and
+ * the scalar path except after GELU: the sparse layers end through the dense layers' epilogue, whose GELU rounds in
+ * fp32 lanes on the Vector API and in double on the scalar path (each the same way every time).
  */
 class CpuSparseLinearPropertiesTest {
     private static Backend reference;
@@ -123,9 +124,10 @@ class CpuSparseLinearPropertiesTest {
                 double tolerance = 2 * TestData.ulp(layer.outType(), expected[i]) + 2e-6 * layer.in() + 1e-6;
                 assertEquals(expected[i], y[i], tolerance, layer + " at " + i);
             }
+            boolean scalar = backend == serving.get(serving.size() - 1);
             if (first == null) {
                 first = y;
-            } else {
+            } else if (!scalar || layer.activation() != Activation.GELU) {
                 assertArrayEquals(first, y, layer + ": paths or thread counts disagree in some bit");
             }
         }

@@ -2,6 +2,7 @@ package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.lacuna.runtime.data.DType;
 
 /**
  * The plain-Java sparse tiles, for JVMs without {@code jdk.incubator.vector}: the same order of fused multiply-adds
@@ -20,6 +21,22 @@ final class ScalarSparseTiles implements SparseTiles {
     @Override
     public int tileTokens(int tokens) {
         return Math.min(TILE_TOKENS, tokens);
+    }
+
+    @Override
+    public void pack(MemorySegment x, long byteOffset, DType dtype, int tokens, int in, int paddedIn, int tileTokens,
+                     int tile, MemorySegment panels) {
+        TokenPanels.pack(x, byteOffset, dtype, tokens, in, paddedIn, tileTokens, tile, panels);
+    }
+
+    @Override
+    public void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
+                       long ld) {
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * (t * ld + r), c[r * tileTokens + t]);
+            }
+        }
     }
 
     @Override

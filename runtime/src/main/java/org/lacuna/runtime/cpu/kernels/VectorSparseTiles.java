@@ -1,22 +1,34 @@
 package org.lacuna.runtime.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.lacuna.runtime.data.DType;
 
 /**
- * The sparse tiles on the Vector API. Two weight rows are worked at once against a tile of four token vectors
- * (eight independent accumulator chains), or of one token vector when a call has too few tokens to fill four. Each
- * stored weight value is broadcast once and multiplied into every token vector of its row, which spreads reading the
- * value and decoding its position over four multiply-adds. Panels are read from 64-byte aligned native memory:
- * measured on AVX-512, unaligned heap loads cost about a third of the speed. Loads go through a slice of the
- * panel per 2:4 group (per CSR entry) whose length is a constant: the JIT then proves every load in bounds from the
- * 2-bit position's range, one check per slice instead of one per load (about a quarter of the kernel's time).
+ * The sparse tiles on the Vector API. One weight row is worked against a tile of eight token vectors (eight
+ * independent accumulator chains), or two rows against one token vector when a call has too few tokens to fill
+ * eight. Each stored weight value is broadcast once and multiplied into every token vector of its row, which spreads
+ * reading the value and decoding its position over eight multiply-adds (measured on AVX-512: about 5-10% faster than
+ * two rows of four token vectors; more rows do not cut loads, as every multiply-add still loads its own x vector).
+ * Panels are read from 64-byte aligned native memory: measured on AVX-512, unaligned heap loads cost
+ * about a third of the speed. Loads go through a slice of the panel per 2:4 group (per CSR entry) whose length is a
+ * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
+ * one per load (about a quarter of the kernel's time).
+ *
+ * <p>Packing and unpacking transpose with gathers of 16 lanes: x is widened a block of {@value #PACK_COLUMNS}
+ * columns at a time into a small token-major scratch, then gathered column by column into the panel, so every panel
+ * store is one aligned vector; results are gathered row-to-token the same way. Both were scalar strided loops before,
+ * which cost as much as the multiply-adds at 5-10% CSR density.
  *
  * <p>The bodies are written out (the JIT keeps named vectors in registers, not arrays of them) and kept small on
  * purpose: a four-row body overflowed C1's register allocator at the profiling tier, which left the method in C1
- * code that does not intrinsify the Vector API, about 70 times slower. Loaded only when {@code jdk.incubator.vector}
+ * code that does not intrinsify the Vector API, about 70 times slower; two rows of eight token vectors (sixteen
+ * accumulators) did the same under load (tier 2 compiled it, tier 3 bailed out, C2 never came: 100 times slower),
+ * although C2 ran it 10% faster than one row. Loaded only when {@code jdk.incubator.vector}
  * is present.
  */
 final class VectorSparseTiles implements SparseTiles {
@@ -24,8 +36,15 @@ final class VectorSparseTiles implements SparseTiles {
     private static final int LANES = SPECIES.length();
     private static final long VECTOR_BYTES = 4L * LANES;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** The wide tile: four vectors of tokens. */
-    private static final int WIDE = 4 * LANES;
+    /** The wide tile: eight vectors of tokens. */
+    private static final int WIDE = 8 * LANES;
+    /** Columns of x widened per block while packing: the scratch stays in L1. */
+    static final int PACK_COLUMNS = 64;
+    /** Gather offsets one lane apart in a token-major scratch of {@link #PACK_COLUMNS} columns. */
+    private static final int[] PACK_GATHER = strided(PACK_COLUMNS);
+    /** Gather offsets one lane apart in c of a wide or a narrow tile. */
+    private static final int[] WIDE_GATHER = strided(WIDE);
+    private static final int[] NARROW_GATHER = strided(LANES);
 
     private VectorSparseTiles() {
     }
@@ -34,9 +53,68 @@ final class VectorSparseTiles implements SparseTiles {
         return new VectorSparseTiles();
     }
 
+    private static int[] strided(int stride) {
+        int[] map = new int[LANES];
+        for (int i = 0; i < LANES; i++) {
+            map[i] = i * stride;
+        }
+        return map;
+    }
+
+    /** The wide tile once it wastes no more than the narrow one costs extra: above half a wide tile of tokens. */
     @Override
     public int tileTokens(int tokens) {
-        return tokens > 2 * LANES ? WIDE : LANES;
+        return tokens > WIDE / 2 ? WIDE : LANES;
+    }
+
+    @Override
+    public void pack(MemorySegment x, long byteOffset, DType dtype, int tokens, int in, int paddedIn, int tileTokens,
+                     int tile, MemorySegment panels) {
+        if (tileTokens % LANES != 0) { // not a width of this class: gathers would run past the tile
+            TokenPanels.pack(x, byteOffset, dtype, tokens, in, paddedIn, tileTokens, tile, panels);
+            return;
+        }
+        long base = TokenPanels.offset(tile, paddedIn, tileTokens);
+        int token0 = tile * tileTokens;
+        int count = Math.min(tileTokens, tokens - token0);
+        float[] scratch = new float[tileTokens * PACK_COLUMNS];
+        for (int k0 = 0; k0 < in; k0 += PACK_COLUMNS) {
+            int columns = Math.min(PACK_COLUMNS, in - k0);
+            for (int t = 0; t < count; t++) {
+                long source = byteOffset + ((long) (token0 + t) * in + k0) * dtype.byteSize();
+                VectorHalfConversions.widen(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
+            }
+            if (count < tileTokens && k0 == 0) {
+                Arrays.fill(scratch, count * PACK_COLUMNS, scratch.length, 0f); // padding tokens stay zero
+            }
+            for (int k = 0; k < columns; k++) {
+                long target = 4 * (base + (long) (k0 + k) * tileTokens);
+                for (int t = 0; t < tileTokens; t += LANES) {
+                    FloatVector.fromArray(SPECIES, scratch, t * PACK_COLUMNS + k, PACK_GATHER, 0)
+                            .intoMemorySegment(panels, target + 4L * t, ORDER);
+                }
+            }
+        }
+        if (paddedIn > in) {
+            panels.asSlice(4 * (base + (long) in * tileTokens), 4L * (paddedIn - in) * tileTokens).fill((byte) 0);
+        }
+    }
+
+    @Override
+    public void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
+                       long ld) {
+        int[] gather = tileTokens == WIDE ? WIDE_GATHER : tileTokens == LANES ? NARROW_GATHER : null;
+        int vectorRows = gather == null ? 0 : rows - rows % LANES; // another width moves element by element
+        for (int t = 0; t < tokens; t++) {
+            long line = byteOffset + 4 * t * ld;
+            for (int r = 0; r < vectorRows; r += LANES) {
+                FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0)
+                        .intoMemorySegment(into, line + 4L * r, ORDER);
+            }
+            for (int r = vectorRows; r < rows; r++) {
+                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, line + 4L * r, c[r * tileTokens + t]);
+            }
+        }
     }
 
     @Override
@@ -44,10 +122,8 @@ final class VectorSparseTiles implements SparseTiles {
                         long panelOffset, int tileTokens, float[] c, int cOffset) {
         long base = 4 * panelOffset;
         if (tileTokens == WIDE) {
-            if (rows == 2) {
-                twoFourTwoRowsWide(w, row0, group0, group1, panel, base, c, cOffset);
-            } else {
-                twoFourOneRowWide(w, row0, group0, group1, panel, base, c, cOffset);
+            for (int r = 0; r < rows; r++) {
+                twoFourOneRowWide(w, row0 + r, group0, group1, panel, base, c, cOffset + r * WIDE);
             }
         } else if (rows == 2) {
             twoFourTwoRowsNarrow(w, row0, group0, group1, panel, base, c, cOffset);
@@ -63,15 +139,11 @@ final class VectorSparseTiles implements SparseTiles {
         long base = 4 * panelOffset;
         boolean wide = tileTokens == WIDE;
         int common = 0;
-        if (rows == 2) {
+        if (rows == 2 && !wide) {
             // The rows advance together through their common length (independent chains), then each finishes
             // alone; every row still sums its own entries in stored order.
             common = Math.min(offsets[row0 + 1] - offsets[row0], offsets[row0 + 2] - offsets[row0 + 1]);
-            if (wide) {
-                csrTwoRowsWide(w, row0, common, panel, base, c, cOffset);
-            } else {
-                csrTwoRowsNarrow(w, row0, common, panel, base, c, cOffset);
-            }
+            csrTwoRowsNarrow(w, row0, common, panel, base, c, cOffset);
         }
         for (int r = 0; r < rows; r++) {
             int begin = offsets[row0 + r] + common;
@@ -90,10 +162,14 @@ final class VectorSparseTiles implements SparseTiles {
         byte[] nibbles = w.nibbles();
         int groups = w.groups();
         int b0 = (row0 + 0) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
         FloatVector a01 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
         FloatVector a02 = FloatVector.fromArray(SPECIES, c, cOffset + 2 * LANES);
         FloatVector a03 = FloatVector.fromArray(SPECIES, c, cOffset + 3 * LANES);
+        FloatVector a04 = FloatVector.fromArray(SPECIES, c, cOffset + 4 * LANES);
+        FloatVector a05 = FloatVector.fromArray(SPECIES, c, cOffset + 5 * LANES);
+        FloatVector a06 = FloatVector.fromArray(SPECIES, c, cOffset + 6 * LANES);
+        FloatVector a07 = FloatVector.fromArray(SPECIES, c, cOffset + 7 * LANES);
         for (int g = group0; g < group1; g++) {
             MemorySegment group = panel.asSlice(base + 4L * g * 4L * WIDE, 4L * 4L * WIDE);
             int n = nibbles[b0 + g];
@@ -105,130 +181,61 @@ final class VectorSparseTiles implements SparseTiles {
             a01 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 1 * VECTOR_BYTES, ORDER), a01);
             a02 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 2 * VECTOR_BYTES, ORDER), a02);
             a03 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 3 * VECTOR_BYTES, ORDER), a03);
+            a04 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 4 * VECTOR_BYTES, ORDER), a04);
+            a05 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 5 * VECTOR_BYTES, ORDER), a05);
+            a06 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 6 * VECTOR_BYTES, ORDER), a06);
+            a07 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 7 * VECTOR_BYTES, ORDER), a07);
             a00 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a00);
             a01 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 1 * VECTOR_BYTES, ORDER), a01);
             a02 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 2 * VECTOR_BYTES, ORDER), a02);
             a03 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 3 * VECTOR_BYTES, ORDER), a03);
+            a04 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 4 * VECTOR_BYTES, ORDER), a04);
+            a05 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 5 * VECTOR_BYTES, ORDER), a05);
+            a06 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 6 * VECTOR_BYTES, ORDER), a06);
+            a07 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 7 * VECTOR_BYTES, ORDER), a07);
         }
-        a00.intoArray(c, cOffset + 0 * LANES);
+        a00.intoArray(c, cOffset);
         a01.intoArray(c, cOffset + 1 * LANES);
         a02.intoArray(c, cOffset + 2 * LANES);
         a03.intoArray(c, cOffset + 3 * LANES);
-    }
-
-    private static void twoFourTwoRowsWide(TwoFourMatrix w, int row0, int group0, int group1, MemorySegment panel,
-            long base, float[] c, int cOffset) {
-        float[] values = w.values();
-        byte[] nibbles = w.nibbles();
-        int groups = w.groups();
-        int b0 = (row0 + 0) * groups;
-        int b1 = (row0 + 1) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
-        FloatVector a01 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
-        FloatVector a02 = FloatVector.fromArray(SPECIES, c, cOffset + 2 * LANES);
-        FloatVector a03 = FloatVector.fromArray(SPECIES, c, cOffset + 3 * LANES);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, c, cOffset + 4 * LANES);
-        FloatVector a11 = FloatVector.fromArray(SPECIES, c, cOffset + 5 * LANES);
-        FloatVector a12 = FloatVector.fromArray(SPECIES, c, cOffset + 6 * LANES);
-        FloatVector a13 = FloatVector.fromArray(SPECIES, c, cOffset + 7 * LANES);
-        for (int g = group0; g < group1; g++) {
-            MemorySegment group = panel.asSlice(base + 4L * g * 4L * WIDE, 4L * 4L * WIDE);
-            int n = nibbles[b0 + g];
-            long x0 = (n & 3) * 4L * WIDE;
-            long x1 = ((n >>> 2) & 3) * 4L * WIDE;
-            FloatVector v0 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g)]);
-            FloatVector v1 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g) + 1]);
-            a00 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a00);
-            a01 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 1 * VECTOR_BYTES, ORDER), a01);
-            a02 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 2 * VECTOR_BYTES, ORDER), a02);
-            a03 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 3 * VECTOR_BYTES, ORDER), a03);
-            a00 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a00);
-            a01 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 1 * VECTOR_BYTES, ORDER), a01);
-            a02 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 2 * VECTOR_BYTES, ORDER), a02);
-            a03 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 3 * VECTOR_BYTES, ORDER), a03);
-            n = nibbles[b1 + g];
-            x0 = (n & 3) * 4L * WIDE;
-            x1 = ((n >>> 2) & 3) * 4L * WIDE;
-            v0 = FloatVector.broadcast(SPECIES, values[2 * (b1 + g)]);
-            v1 = FloatVector.broadcast(SPECIES, values[2 * (b1 + g) + 1]);
-            a10 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a10);
-            a11 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 1 * VECTOR_BYTES, ORDER), a11);
-            a12 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 2 * VECTOR_BYTES, ORDER), a12);
-            a13 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 3 * VECTOR_BYTES, ORDER), a13);
-            a10 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a10);
-            a11 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 1 * VECTOR_BYTES, ORDER), a11);
-            a12 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 2 * VECTOR_BYTES, ORDER), a12);
-            a13 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 3 * VECTOR_BYTES, ORDER), a13);
-        }
-        a00.intoArray(c, cOffset + 0 * LANES);
-        a01.intoArray(c, cOffset + 1 * LANES);
-        a02.intoArray(c, cOffset + 2 * LANES);
-        a03.intoArray(c, cOffset + 3 * LANES);
-        a10.intoArray(c, cOffset + 4 * LANES);
-        a11.intoArray(c, cOffset + 5 * LANES);
-        a12.intoArray(c, cOffset + 6 * LANES);
-        a13.intoArray(c, cOffset + 7 * LANES);
+        a04.intoArray(c, cOffset + 4 * LANES);
+        a05.intoArray(c, cOffset + 5 * LANES);
+        a06.intoArray(c, cOffset + 6 * LANES);
+        a07.intoArray(c, cOffset + 7 * LANES);
     }
 
     private static void csrOneRowWide(CsrRows w, int begin, int end, MemorySegment panel, long base, float[] c,
             int cOffset) {
         int[] columns = w.columns();
         float[] values = w.values();
-        FloatVector a0 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
-        FloatVector a1 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
-        FloatVector a2 = FloatVector.fromArray(SPECIES, c, cOffset + 2 * LANES);
-        FloatVector a3 = FloatVector.fromArray(SPECIES, c, cOffset + 3 * LANES);
-        for (int i = begin; i < end; i++) {
-            MemorySegment column = panel.asSlice(base + columns[i] * 4L * WIDE, 4L * WIDE);
-            FloatVector v = FloatVector.broadcast(SPECIES, values[i]);
-            a0 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a0);
-            a1 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 1 * VECTOR_BYTES, ORDER), a1);
-            a2 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 2 * VECTOR_BYTES, ORDER), a2);
-            a3 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 3 * VECTOR_BYTES, ORDER), a3);
-        }
-        a0.intoArray(c, cOffset + 0 * LANES);
-        a1.intoArray(c, cOffset + 1 * LANES);
-        a2.intoArray(c, cOffset + 2 * LANES);
-        a3.intoArray(c, cOffset + 3 * LANES);
-    }
-
-    private static void csrTwoRowsWide(CsrRows w, int row0, int count, MemorySegment panel, long base, float[] c,
-            int cOffset) {
-        int[] offsets = w.rowOffsets();
-        int[] columns = w.columns();
-        float[] values = w.values();
-        int e0 = offsets[row0 + 0];
-        int e1 = offsets[row0 + 1];
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
         FloatVector a01 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
         FloatVector a02 = FloatVector.fromArray(SPECIES, c, cOffset + 2 * LANES);
         FloatVector a03 = FloatVector.fromArray(SPECIES, c, cOffset + 3 * LANES);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, c, cOffset + 4 * LANES);
-        FloatVector a11 = FloatVector.fromArray(SPECIES, c, cOffset + 5 * LANES);
-        FloatVector a12 = FloatVector.fromArray(SPECIES, c, cOffset + 6 * LANES);
-        FloatVector a13 = FloatVector.fromArray(SPECIES, c, cOffset + 7 * LANES);
-        for (int i = 0; i < count; i++) {
-            MemorySegment column = panel.asSlice(base + columns[e0 + i] * 4L * WIDE, 4L * WIDE);
-            FloatVector v = FloatVector.broadcast(SPECIES, values[e0 + i]);
+        FloatVector a04 = FloatVector.fromArray(SPECIES, c, cOffset + 4 * LANES);
+        FloatVector a05 = FloatVector.fromArray(SPECIES, c, cOffset + 5 * LANES);
+        FloatVector a06 = FloatVector.fromArray(SPECIES, c, cOffset + 6 * LANES);
+        FloatVector a07 = FloatVector.fromArray(SPECIES, c, cOffset + 7 * LANES);
+        for (int i = begin; i < end; i++) {
+            MemorySegment column = panel.asSlice(base + columns[i] * 4L * WIDE, 4L * WIDE);
+            FloatVector v = FloatVector.broadcast(SPECIES, values[i]);
             a00 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a00);
             a01 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 1 * VECTOR_BYTES, ORDER), a01);
             a02 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 2 * VECTOR_BYTES, ORDER), a02);
             a03 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 3 * VECTOR_BYTES, ORDER), a03);
-            column = panel.asSlice(base + columns[e1 + i] * 4L * WIDE, 4L * WIDE);
-            v = FloatVector.broadcast(SPECIES, values[e1 + i]);
-            a10 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a10);
-            a11 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 1 * VECTOR_BYTES, ORDER), a11);
-            a12 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 2 * VECTOR_BYTES, ORDER), a12);
-            a13 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 3 * VECTOR_BYTES, ORDER), a13);
+            a04 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 4 * VECTOR_BYTES, ORDER), a04);
+            a05 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 5 * VECTOR_BYTES, ORDER), a05);
+            a06 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 6 * VECTOR_BYTES, ORDER), a06);
+            a07 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 7 * VECTOR_BYTES, ORDER), a07);
         }
-        a00.intoArray(c, cOffset + 0 * LANES);
+        a00.intoArray(c, cOffset);
         a01.intoArray(c, cOffset + 1 * LANES);
         a02.intoArray(c, cOffset + 2 * LANES);
         a03.intoArray(c, cOffset + 3 * LANES);
-        a10.intoArray(c, cOffset + 4 * LANES);
-        a11.intoArray(c, cOffset + 5 * LANES);
-        a12.intoArray(c, cOffset + 6 * LANES);
-        a13.intoArray(c, cOffset + 7 * LANES);
+        a04.intoArray(c, cOffset + 4 * LANES);
+        a05.intoArray(c, cOffset + 5 * LANES);
+        a06.intoArray(c, cOffset + 6 * LANES);
+        a07.intoArray(c, cOffset + 7 * LANES);
     }
 
     private static void twoFourOneRowNarrow(TwoFourMatrix w, int row0, int group0, int group1, MemorySegment panel,
@@ -237,7 +244,7 @@ final class VectorSparseTiles implements SparseTiles {
         byte[] nibbles = w.nibbles();
         int groups = w.groups();
         int b0 = (row0 + 0) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
         for (int g = group0; g < group1; g++) {
             MemorySegment group = panel.asSlice(base + 4L * g * 4L * LANES, 4L * 4L * LANES);
             int n = nibbles[b0 + g];
@@ -248,7 +255,7 @@ final class VectorSparseTiles implements SparseTiles {
             a00 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a00);
             a00 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a00);
         }
-        a00.intoArray(c, cOffset + 0 * LANES);
+        a00.intoArray(c, cOffset);
     }
 
     private static void twoFourTwoRowsNarrow(TwoFourMatrix w, int row0, int group0, int group1, MemorySegment panel,
@@ -258,7 +265,7 @@ final class VectorSparseTiles implements SparseTiles {
         int groups = w.groups();
         int b0 = (row0 + 0) * groups;
         int b1 = (row0 + 1) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
         FloatVector a10 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
         for (int g = group0; g < group1; g++) {
             MemorySegment group = panel.asSlice(base + 4L * g * 4L * LANES, 4L * 4L * LANES);
@@ -277,7 +284,7 @@ final class VectorSparseTiles implements SparseTiles {
             a10 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a10);
             a10 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a10);
         }
-        a00.intoArray(c, cOffset + 0 * LANES);
+        a00.intoArray(c, cOffset);
         a10.intoArray(c, cOffset + 1 * LANES);
     }
 
@@ -285,13 +292,13 @@ final class VectorSparseTiles implements SparseTiles {
             int cOffset) {
         int[] columns = w.columns();
         float[] values = w.values();
-        FloatVector a0 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
         for (int i = begin; i < end; i++) {
             MemorySegment column = panel.asSlice(base + columns[i] * 4L * LANES, 4L * LANES);
             FloatVector v = FloatVector.broadcast(SPECIES, values[i]);
-            a0 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a0);
+            a00 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a00);
         }
-        a0.intoArray(c, cOffset + 0 * LANES);
+        a00.intoArray(c, cOffset);
     }
 
     private static void csrTwoRowsNarrow(CsrRows w, int row0, int count, MemorySegment panel, long base, float[] c,
@@ -301,7 +308,7 @@ final class VectorSparseTiles implements SparseTiles {
         float[] values = w.values();
         int e0 = offsets[row0 + 0];
         int e1 = offsets[row0 + 1];
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset + 0 * LANES);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
         FloatVector a10 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
         for (int i = 0; i < count; i++) {
             MemorySegment column = panel.asSlice(base + columns[e0 + i] * 4L * LANES, 4L * LANES);
@@ -311,7 +318,7 @@ final class VectorSparseTiles implements SparseTiles {
             v = FloatVector.broadcast(SPECIES, values[e1 + i]);
             a10 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a10);
         }
-        a00.intoArray(c, cOffset + 0 * LANES);
+        a00.intoArray(c, cOffset);
         a10.intoArray(c, cOffset + 1 * LANES);
     }
 }
