@@ -83,7 +83,8 @@ final class CudaOps implements OpSet, OpPaths {
      */
     @Override
     public List<String> twoFourPaths(long tokens) {
-        return TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, tokens) ? List.of(MMA_SP, WGMMA_SP)
+        return TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, gemm.warpgroupSparse, tokens)
+                ? List.of(MMA_SP, WGMMA_SP)
                 : List.of(MMA_SP);
     }
 
@@ -96,7 +97,8 @@ final class CudaOps implements OpSet, OpPaths {
             default -> throw new NotSupportedException("linearTwoFour", "no 2:4 path '" + path
                     + "'; the CUDA backend has " + MMA_SP + " and " + WGMMA_SP);
         };
-        if (wgmma && !TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, x.shape().rows())) {
+        if (wgmma && !TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, gemm.warpgroupSparse,
+                x.shape().rows())) {
             throw new NotSupportedException("linearTwoFour", WGMMA_SP + " does not serve " + x.shape().rows()
                     + " tokens on sm_" + gemm.computeCapability + " (see lacuna.wgmmaSparse)");
         }
