@@ -45,6 +45,8 @@ public final class Scheduler {
     private final Map<String, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
     private final java.util.concurrent.atomic.LongAdder choosingNanos = new java.util.concurrent.atomic.LongAdder();
+    /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
+    private final java.util.concurrent.atomic.LongAdder asked = new java.util.concurrent.atomic.LongAdder();
 
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers) {
@@ -96,6 +98,7 @@ public final class Scheduler {
         if (candidates.isEmpty()) {
             throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
         }
+        asked.increment();
         String key = key(statistics, candidates);
         Decision decision = decisions.get(key);
         if (decision == null) {
@@ -128,6 +131,11 @@ public final class Scheduler {
      */
     public void charge(long nanos) {
         choosingNanos.add(nanos);
+    }
+
+    /** How many times layers have asked for a decision (once per layer and input-shape bucket). */
+    public long decisionsAsked() {
+        return asked.sum();
     }
 
     /** The host time layers have spent choosing under this scheduler so far. */
