@@ -13,7 +13,8 @@ import org.lacuna.api.io.PointClouds;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.api.text.Pooling;
+import org.lacuna.api.models.EncoderSparsity;
+import org.lacuna.api.text.SentenceModel;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.LacunaException;
@@ -58,8 +59,8 @@ final class PlanCommand implements Callable<Integer> {
             + "weights of the SemanticKITTI shape, which plan like trained ones: the plan depends on shapes and maps).")
     Path weights;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder for texts (default: the "
-            + "bundled all-MiniLM-L6-v2).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder for texts, a file or a "
+            + "sentence-transformers folder (default: the bundled all-MiniLM-L6-v2).")
     Path model;
 
     @Option(names = "--policy", paramLabel = "POLICY", description = "auto, fastest-measured, predicted-only, "
@@ -153,7 +154,7 @@ final class PlanCommand implements Callable<Integer> {
     /** The sentence encoder on the texts. */
     private Runnable encoder(Session session) throws IOException {
         SentenceEmbedder embedder = session.own(model == null ? SentenceEmbedder.bundled(session, 0)
-                : SentenceEmbedder.open(session, model, null, 0, new Pooling(Pooling.Mode.MEAN, true)));
+                : SentenceModel.open(model, null, 0).handOver(session, EncoderSparsity.DENSE));
         return () -> embedder.embed(texts, 32);
     }
 }
