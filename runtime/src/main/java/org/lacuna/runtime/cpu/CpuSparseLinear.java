@@ -34,6 +34,8 @@ final class CpuSparseLinear implements AutoCloseable {
     private final CpuContext context;
     private final SparseTiles tiles;
     private final WeightFormCache forms = new WeightFormCache();
+    /** Biases read to fp32 arrays once per bias (and again only after a write to their buffer). */
+    private final WeightFormCache biases = new WeightFormCache();
     private final PanelWorkspace workspace = new PanelWorkspace();
 
     CpuSparseLinear(CpuContext context) {
@@ -99,7 +101,7 @@ final class CpuSparseLinear implements AutoCloseable {
         int tileCount = TokenPanels.tiles(tokens, tile);
         int rowBlocks = CpuThreads.chunks(out, ROW_BLOCK);
         int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);
-        float[] b = CpuDenseLinear.readBias(bias, out);
+        float[] b = CpuDenseLinear.bias(biases, bias, out);
         MemorySegment input = segment(x);
         MemorySegment output = segment(y);
         PanelWorkspace.Block block = workspace.acquire(Float.BYTES * TokenPanels.size(tokens, paddedIn, tile));
