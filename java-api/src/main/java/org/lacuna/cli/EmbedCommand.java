@@ -106,7 +106,8 @@ final class EmbedCommand implements Callable<Integer> {
     PoolingChoice pooling;
 
     @Option(names = "--no-normalize", description = "Leave the pooled embeddings unnormalised (for --model; by "
-            + "default they are L2-normalised where modules.json lists a Normalize module or there is no modules.json).")
+            + "default they are L2-normalised where modules.json lists a Normalize module or there is no "
+            + "modules.json).")
     boolean noNormalize;
 
     @Option(names = "--prune", paramLabel = "2:4=ffn|all", description = "Magnitude-prune linear layers to 2:4 at "

@@ -32,8 +32,8 @@ final class ScheduleMarkdown {
                         p.medianMillis(), p.medianMillis() / reference, p.firstRunMillis(), p.coldChoosingMillis(),
                         p.choices()));
             }
-            s.append(String.format(Locale.ROOT, "%n%d rounds. auto's host time choosing, per forward: cold store %.2f ms, "
-                    + "warm store %.2f ms (%d of %d decisions read from the store), planned %.2f us (%.5f%% of its "
+            s.append(String.format(Locale.ROOT, "%n%d rounds. auto's host time choosing, per forward: cold store "
+                    + "%.2f ms, warm store %.2f ms (%d of %d decisions read from the store), planned %.2f us (%.5f%% of its "
                     + "%.1f ms median forward).%n", w.rounds(), w.coldChoosingMillis(), w.warmStoreChoosingMillis(),
                     w.warmStoreStoredDecisions(), w.decisions(), w.plannedChoosingMicros(),
                     w.plannedChoosingMicros() / 1e3 / w.autoMedianMillis() * 100, w.autoMedianMillis()));

@@ -199,7 +199,8 @@ public final class SparseConv3d implements AutoCloseable {
                 scheduler.charge(System.nanoTime() - started);
                 Profiler profiler = session.profiler();
                 if (profiler.recording()) {
-                    profiler.time(name, route.decision().chosen(), "sparse-conv", () -> route.call().run(operands, map));
+                    profiler.time(name, route.decision().chosen(), "sparse-conv",
+                            () -> route.call().run(operands, map));
                 } else {
                     route.call().run(operands, map);
                 }
@@ -235,8 +236,9 @@ public final class SparseConv3d implements AutoCloseable {
             List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
                     statistics(map), operands);
             Decision decision = scheduler.decide(name, statistics(map), bound);
+            String chosen = decision.chosen();
             route = new Route(map, decision, ConvolutionCandidates.call(session.backendName(), ops.convolution(), ops,
-                    decision.chosen()), ConvolutionCandidates.dataflowOf(decision.chosen(), session.backendName(), map));
+                    chosen), ConvolutionCandidates.dataflowOf(chosen, session.backendName(), map));
             synchronized (current.byMap) {
                 current.byMap.put(map, route);
             }
@@ -250,7 +252,7 @@ public final class SparseConv3d implements AutoCloseable {
         return new ConvolutionStatistics(map, in, out, options.dtype());
     }
 
-    /** The name this layer's decisions and profile events carry: the model's name for it, else {@code sparse-conv-N}. */
+    /** The name this layer's decisions and profile events carry: its model's name for it, else sparse-conv-N. */
     public String name() {
         return name;
     }

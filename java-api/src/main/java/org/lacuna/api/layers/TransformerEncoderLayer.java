@@ -263,7 +263,8 @@ public final class TransformerEncoderLayer implements AutoCloseable {
             boolean kept = planned.chosen().equals(AttentionCandidates.KEPT_TOKENS);
             Profiler profiler = session.profiler();
             if (!profiler.recording()) {
-                return kept ? dropTokens(x, sequences, dropping, scores, pinMask, emit) : block(x, sequences.batch(), emit);
+                return kept ? dropTokens(x, sequences, dropping, scores, pinMask, emit)
+                        : block(x, sequences.batch(), emit);
             }
             Output[] result = new Output[1];
             profiler.time(name, planned.chosen(), "attention", () -> result[0] = kept
@@ -321,7 +322,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
                 config.heads(), config.headDim(), config.causal(), config.dtype());
     }
 
-    /** The name this layer's decisions and profile events carry: the model's name for it, else {@code encoder-block-N}. */
+    /** The name this layer's decisions and profile events carry: its model's name for it, else encoder-block-N. */
     public String name() {
         return name;
     }

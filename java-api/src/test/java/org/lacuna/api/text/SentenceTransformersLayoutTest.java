@@ -21,8 +21,8 @@ class SentenceTransformersLayoutTest {
             [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
              {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}%s]
             """;
-    private static final String NORMALIZE =
-            ",\n {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"}";
+    private static final String NORMALIZE = ",\n {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Normalize\", "
+            + "\"type\": \"sentence_transformers.models.Normalize\"}";
 
     private static String poolingConfig(String... on) {
         StringBuilder s = new StringBuilder("{\"word_embedding_dimension\": 384");

@@ -83,7 +83,8 @@ public final class Calibration {
                 sparse[i] = random.nextDouble() < CSR_DENSITY ? sparse[i] : 0f;
             }
             Map<String, Double> overheads = new TreeMap<>();
-            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, 1, TINY, TINY, w, sparse)) {
+            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, 1, TINY, TINY, w,
+                    sparse)) {
                 overheads.put(c.kernel(), sane(OVERHEAD, c.kernel(), () -> time(timer, c.run()) / 1e3, clamped));
             }
             Map<String, KernelRate> rates = new TreeMap<>();

@@ -112,7 +112,8 @@ public final class TuningStore {
     }
 
     /** Records a choice and the corrections it updated, in memory: {@link #flush()} writes them. */
-    public synchronized void putChoice(DeviceKey device, String key, StoredChoice choice, Map<String, Double> corrections) {
+    public synchronized void putChoice(DeviceKey device, String key, StoredChoice choice,
+                                       Map<String, Double> corrections) {
         DeviceEntry e = entry(device);
         e.choices().put(key, choice);
         e.corrections().putAll(corrections);
