@@ -276,9 +276,12 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         List<Candidate> bound = AttentionCandidates.of(session.backendName(), statistics, config.hidden(),
                 config.ffnHidden(), true, () -> replace(result, block(x, sequences.batch(), emit)),
                 () -> replace(result, dropTokens(x, sequences, dropping, scores, pinMask, emit)));
+        long inner = scheduler.choosingNanos();
         Decision decision = scheduler.decide(name, statistics, bound);
         current.byBucket().put(statistics.bucketKey(), decision);
-        scheduler.charge(System.nanoTime() - started);
+        // A measurement runs the block, whose linear layers charge their own choosing: count that once.
+        inner = scheduler.choosingNanos() - inner;
+        scheduler.charge(System.nanoTime() - started - inner);
         Candidate chosen = Scheduler.chosen(decision, bound);
         session.profiler().time(name, chosen.name(), "attention", chosen.run());
         return result[0];
