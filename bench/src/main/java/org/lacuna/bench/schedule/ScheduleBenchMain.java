@@ -17,6 +17,7 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.io.PointClouds;
+import org.lacuna.api.layers.Linear;
 import org.lacuna.api.layers.Sequences;
 import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TransformerEncoder;
@@ -112,6 +113,12 @@ public final class ScheduleBenchMain {
             record.put("calibrationMillis", calibrationMillis);
             record.put("budgetMinutes", budgetMinutes);
             record.put("efficiency", table);
+            double[] lookup = plannedLookup(session, device, table);
+            System.out.printf(Locale.ROOT, "planned choosing, steady state: %.1f ns per layer call (a %.2f us "
+                    + "one-token 64x64 linear, %d calls a round, best of %d rounds)%n", lookup[0], lookup[1],
+                    LOOKUP_CALLS, LOOKUP_ROUNDS);
+            record.put("plannedLookupNanosPerLayerCall", lookup[0]);
+            record.put("plannedLookupLayerCallMicros", lookup[1]);
             List<Workload> workloads = new ArrayList<>();
             record.put("workloads", workloads);
             String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm"));
@@ -135,6 +142,38 @@ public final class ScheduleBenchMain {
                 System.out.println("no scan at " + scan + ": MinkUNet skipped");
             }
         }
+    }
+
+    static final int LOOKUP_CALLS = 100_000;
+    static final int LOOKUP_ROUNDS = 5;
+
+    /**
+     * A planned layer's choosing once the JIT has compiled it (a model's few forwards in this benchmark run it mostly
+     * interpreted): a one-token 64 × 64 linear called {@link #LOOKUP_CALLS} times a round, the host time its
+     * forwards charged to choosing, per call, and the call's own time; the best of {@link #LOOKUP_ROUNDS} rounds.
+     */
+    static double[] plannedLookup(Session session, DeviceKey device, EfficiencyTable table) {
+        Scheduler scheduler = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
+        float[] w = new float[64 * 64];
+        SplittableRandom random = new SplittableRandom(3);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextDouble(-1, 1);
+        }
+        double bestNanos = Double.MAX_VALUE;
+        double bestMicros = Double.MAX_VALUE;
+        try (Linear layer = Linear.create(session, w, 64, 64, null, Linear.Options.of(DType.F32));
+             Tensor x = session.fromFloats(new float[64], DType.F32, 1, 64)) {
+            for (int round = 0; round < LOOKUP_ROUNDS; round++) {
+                long choosing = scheduler.choosingNanos();
+                long start = System.nanoTime();
+                for (int i = 0; i < LOOKUP_CALLS; i++) {
+                    layer.forward(x).close();
+                }
+                bestMicros = Math.min(bestMicros, (System.nanoTime() - start) / 1e3 / LOOKUP_CALLS);
+                bestNanos = Math.min(bestNanos, (scheduler.choosingNanos() - choosing) / (double) LOOKUP_CALLS);
+            }
+        }
+        return new double[] {bestNanos, bestMicros};
     }
 
     /** When workload {@code index} should be done: its share of the time left, by the shares of those left. */

@@ -16,6 +16,11 @@ final class ScheduleMarkdown {
         s.append("- date: ").append(record.get("date")).append('\n');
         s.append(String.format(Locale.ROOT, "- calibration (once per device, then stored): %.0f ms%n",
                 (Double) record.get("calibrationMillis")));
+        if (record.get("plannedLookupNanosPerLayerCall") instanceof Double lookup) {
+            s.append(String.format(Locale.ROOT, "- planned choosing once the JIT has compiled it: %.1f ns per layer "
+                    + "call (a one-token 64x64 linear of %.2f us, best of several rounds of many calls)%n", lookup,
+                    (Double) record.get("plannedLookupLayerCallMicros")));
+        }
         s.append("- method: every policy's first run on a cold store (choosing included), then up to ")
                 .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy (within a budget "
                         + "of ").append(record.get("budgetMinutes")).append(" minutes for the whole run); medians. ")
