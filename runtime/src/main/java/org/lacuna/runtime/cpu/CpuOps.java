@@ -1,9 +1,9 @@
 package org.lacuna.runtime.cpu;
 
-import org.lacuna.runtime.ops.OpFamilies;
 import java.util.List;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.OpFamilies;
 import org.lacuna.runtime.schedule.OpPaths;
 
 /**
@@ -21,7 +21,7 @@ final class CpuOps extends OpFamilies implements OpPaths, AutoCloseable {
         this.context = context;
         this.gemm = gemm;
         super(new CpuElementwiseOps(context), gemm, new CpuAttentionOps(context), new CpuConvolutionOps(context),
-                new CpuVoxelizer(context.threads(), CpuVoxelizer.DEFAULT_PARALLEL_THRESHOLD));
+                new CpuVoxelizationOps(context));
     }
 
     @Override

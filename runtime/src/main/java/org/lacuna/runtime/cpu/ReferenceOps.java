@@ -10,6 +10,6 @@ final class ReferenceOps extends OpFamilies {
     /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
     ReferenceOps(String backend) {
         super(new ReferenceElementwiseOps(backend), new ReferenceGemmOps(backend), new ReferenceAttentionOps(backend),
-                new ReferenceConvolutionOps(backend), new CpuVoxelizer());
+                new ReferenceConvolutionOps(backend), new ReferenceVoxelizationOps(backend));
     }
 }
