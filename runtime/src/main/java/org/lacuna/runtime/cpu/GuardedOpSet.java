@@ -204,7 +204,7 @@ final class GuardedOpSet extends OpFamilies implements OpPaths {
 
         @Override
         public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
-            run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
+            lifecycle.run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
         }
 
         @Override
