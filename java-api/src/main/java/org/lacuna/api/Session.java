@@ -37,7 +37,7 @@ public final class Session implements AutoCloseable {
     private volatile boolean closed;
     private final Profiler profiler;
     private final java.util.concurrent.atomic.AtomicInteger layerNumbers = new java.util.concurrent.atomic.AtomicInteger();
-    private Scheduler scheduler;
+    private volatile Scheduler scheduler;
 
     Session(Backend backend, String backendReason) {
         this.backend = backend;
@@ -50,23 +50,38 @@ public final class Session implements AutoCloseable {
      * the cache folder, the device's efficiency table from it (or measured now, once per device, and stored), the
      * policy from {@code lacuna.schedule} / {@code LACUNA_SCHEDULE} (default {@code auto}).
      */
-    public synchronized Scheduler scheduler() {
-        checkOpen("Session.scheduler");
-        if (scheduler == null) {
-            scheduler = Scheduling.open(backend, Scheduling.configuredPolicy());
+    public Scheduler scheduler() {
+        Scheduler current = scheduler;
+        if (current != null && !closed) {
+            // Every layer asks on every forward: the made scheduler is one volatile read away.
+            return current;
         }
-        return scheduler;
+        synchronized (this) {
+            checkOpen("Session.scheduler");
+            if (scheduler == null) {
+                scheduler = Scheduling.open(backend, Scheduling.configuredPolicy());
+            }
+            return scheduler;
+        }
     }
 
-    /** Replaces the scheduler (another policy, a hand-written efficiency table): layers re-plan on their next call. */
+    /**
+     * Replaces the scheduler (another policy, a hand-written efficiency table): layers re-plan on their next call.
+     * The old one's unwritten choices are flushed to its store first.
+     */
     public synchronized void useScheduler(Scheduler replacement) {
         checkOpen("Session.useScheduler");
-        scheduler = java.util.Objects.requireNonNull(replacement, "scheduler");
+        java.util.Objects.requireNonNull(replacement, "scheduler");
+        if (scheduler != null && scheduler != replacement) {
+            scheduler.flush();
+        }
+        scheduler = replacement;
     }
 
     /** Switches to {@code policy}, keeping the device's table and store; layers re-plan on their next call. */
     public synchronized Scheduler schedule(Policy policy) {
         Scheduler current = scheduler();
+        current.flush();
         scheduler = new Scheduler(current.device(), current.efficiency(), current.store(), policy,
                 backend::newTimer);
         return scheduler;
@@ -221,7 +236,9 @@ public final class Session implements AutoCloseable {
             }
             closed = true;
         }
-        Closer.closeAll("Session", owned, backend);
+        Scheduler current = scheduler;
+        // The plan's choices reach the tuning store's file (a no-op when nothing new was chosen).
+        Closer.closeAll("Session", current == null ? null : current::flush, owned, backend);
     }
 
     /** Runs an op writing {@code out}; if it fails, {@code out} is released so nothing leaks. */

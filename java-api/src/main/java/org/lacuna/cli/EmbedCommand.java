@@ -22,6 +22,7 @@ import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.onnx.OnnxEncoder;
 import org.lacuna.api.text.EmbeddingAgreement;
 import org.lacuna.api.text.Pooling;
+import org.lacuna.api.text.SentenceTransformersLayout;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.api.text.SentenceModel;
 import org.lacuna.runtime.attention.ScoreRule;
@@ -49,7 +50,7 @@ final class EmbedCommand implements Callable<Integer> {
 
     enum Format { jsonl, npy }
 
-    enum PoolingChoice { mean, cls }
+    enum PoolingChoice { mean, cls, max }
 
     /** What a token-dropping layer ranks tokens by: the attention [CLS] paid them, all they received, or their norm. */
     enum ScoreChoice {
@@ -72,8 +73,9 @@ final class EmbedCommand implements Callable<Integer> {
             + "(blank lines skipped); '-' for standard input.")
     String file;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder (default: the bundled "
-            + "all-MiniLM-L6-v2).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder: the file, or a "
+            + "sentence-transformers folder (model.onnx or onnx/model.onnx, its tokenizer.json and pooling config). "
+            + "Default: the bundled all-MiniLM-L6-v2.")
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "tokenizer.json (default: tokenizer.json or "
@@ -99,11 +101,13 @@ final class EmbedCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--pooling", defaultValue = "mean", description = "mean or cls (for --model; the bundled "
-            + "model always uses mean). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--pooling", description = "mean, cls or max (for --model). Default: what the model's "
+            + "sentence-transformers files say (modules.json, 1_Pooling/config.json beside the ONNX file), else mean.")
     PoolingChoice pooling;
 
-    @Option(names = "--no-normalize", description = "Leave the pooled embeddings unnormalised (for --model).")
+    @Option(names = "--no-normalize", description = "Leave the pooled embeddings unnormalised (for --model; by "
+            + "default they are L2-normalised where modules.json lists a Normalize module or there is no "
+            + "modules.json).")
     boolean noNormalize;
 
     @Option(names = "--prune", paramLabel = "2:4=ffn|all", description = "Magnitude-prune linear layers to 2:4 at "
@@ -161,9 +165,7 @@ final class EmbedCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         try (Session session = backend.open();
-             SentenceModel loaded = model == null ? SentenceModel.bundled(maxLength)
-                     : SentenceModel.open(model, tokenizer, maxLength, new Pooling(
-                             Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT)), !noNormalize))) {
+             SentenceModel loaded = model == null ? SentenceModel.bundled(maxLength) : openModel()) {
             EncoderSparsity sparsity;
             try {
                 sparsity = request.resolve(loaded.summary().layers());
@@ -179,7 +181,8 @@ final class EmbedCommand implements Callable<Integer> {
                 long done = System.nanoTime();
                 Comparison comparison = dense == null ? null : compare(embedder, dense, inputs, embeddings, err);
                 write(inputs, embeddings, comparison == null ? null : comparison.agreement());
-                summarise(err, session, embedder, inputs.size(), (ready - start) / 1e9, (done - ready) / 1e9);
+                summarise(err, session, embedder, loaded.poolingSource(), inputs.size(), (ready - start) / 1e9,
+                        (done - ready) / 1e9);
                 if (comparison != null) {
                     comparison.print(err, repeat);
                 }
@@ -192,6 +195,16 @@ final class EmbedCommand implements Callable<Integer> {
             }
             throw e;
         }
+    }
+
+    /** {@code --model} with the pooling its sentence-transformers files ask for, or the one the options force. */
+    private SentenceModel openModel() {
+        if (pooling == null && !noNormalize) {
+            return SentenceModel.open(model, tokenizer, maxLength);
+        }
+        Pooling.Mode mode = pooling != null ? Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT))
+                : SentenceTransformersLayout.of(model).pooling().mode();
+        return SentenceModel.open(model, tokenizer, maxLength, new Pooling(mode, !noNormalize));
     }
 
     /** The sparsity asked for, before the model's depth is known (the default first dropping layer needs it). */
@@ -281,8 +294,8 @@ final class EmbedCommand implements Callable<Integer> {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static void summarise(PrintWriter err, Session session, SentenceEmbedder embedder, int texts,
-                                  double loadSeconds, double encodeSeconds) {
+    private static void summarise(PrintWriter err, Session session, SentenceEmbedder embedder, String poolingSource,
+                                  int texts, double loadSeconds, double encodeSeconds) {
         OnnxEncoder.Summary m = embedder.encoder().model();
         err.printf("embed: %d text(s) with %s [%d layers, hidden %d, %d heads × %d, ffn %d, max %d tokens, %s "
                         + "pooling%s, %s] on %s (%s, %s)%n", texts, embedder.name(), m.layers(),
@@ -290,6 +303,7 @@ final class EmbedCommand implements Callable<Integer> {
                 embedder.pooling().mode().name().toLowerCase(Locale.ROOT),
                 embedder.pooling().normalize() ? " + L2 normalise" : "", embedder.encoder().sparsity().describe(),
                 session.backendName(), session.device().name(), session.backendReason());
+        err.printf("embed: pooling from %s%n", poolingSource);
         err.printf(Locale.ROOT, "embed: load %.2f s, encode %.2f s: %.1f sentences/s%n", loadSeconds, encodeSeconds,
                 texts / encodeSeconds);
     }

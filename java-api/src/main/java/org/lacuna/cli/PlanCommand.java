@@ -13,7 +13,8 @@ import org.lacuna.api.io.PointClouds;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.SparseTensor;
-import org.lacuna.api.text.Pooling;
+import org.lacuna.api.models.EncoderSparsity;
+import org.lacuna.api.text.SentenceModel;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.LacunaException;
@@ -23,6 +24,7 @@ import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.schedule.Plan;
 import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Scheduler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,9 +38,9 @@ import picocli.CommandLine.Parameters;
         description = {"Plan a model on an input and explain, per layer, which kernel serves and why.",
                 "Give --scan PATH (KITTI .bin, PCD, PLY or NPY point cloud: MinkUNet) or texts (a sentence encoder: "
                         + "all-MiniLM-L6-v2 unless --model).",
-                "Exit codes: 0 planned; 1 bad input; 2 any other failure."})
+                "Exit codes: 0 planned; 1 usage error (neither or both inputs, a bad --voxel or --policy); 2 bad "
+                        + "input (a missing or malformed scan, model or weights); 3 any other failure."})
 final class PlanCommand implements Callable<Integer> {
-    static final int BAD_INPUT = 1;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -57,8 +59,8 @@ final class PlanCommand implements Callable<Integer> {
             + "weights of the SemanticKITTI shape, which plan like trained ones: the plan depends on shapes and maps).")
     Path weights;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder for texts (default: the "
-            + "bundled all-MiniLM-L6-v2).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder for texts, a file or a "
+            + "sentence-transformers folder (default: the bundled all-MiniLM-L6-v2).")
     Path model;
 
     @Option(names = "--policy", paramLabel = "POLICY", description = "auto, fastest-measured, predicted-only, "
@@ -82,38 +84,47 @@ final class PlanCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if ((scan == null) == texts.isEmpty()) {
             err.println("lacuna plan: give either --scan PATH or texts, not both and not neither");
-            return BAD_INPUT;
+            return ExitCodes.USAGE;
         }
         if (!(voxel > 0)) {
             err.println("lacuna plan: --voxel must be positive");
-            return BAD_INPUT;
+            return ExitCodes.USAGE;
         }
         if (scan == null && model == null && !SentenceEmbedder.bundledAvailable()) {
             err.println("lacuna plan: no --model given and all-MiniLM-L6-v2 is not on the class path");
-            return BAD_INPUT;
+            return ExitCodes.BAD_INPUT;
+        }
+        Policy chosenPolicy;
+        try {
+            chosenPolicy = policy == null ? Scheduling.configuredPolicy() : Policy.parse(policy);
+        } catch (LacunaException e) {
+            err.println("lacuna plan: --policy: " + e.getMessage());
+            return ExitCodes.USAGE;
         }
         try (Session session = backend.open()) {
-            Policy chosenPolicy = policy == null ? Scheduling.configuredPolicy() : Policy.parse(policy);
             long start = System.nanoTime();
             session.schedule(chosenPolicy);
             long schedulerReady = System.nanoTime();
             Runnable run = scan != null ? minkUNet(session) : encoder(session);
+            Scheduler scheduler = session.scheduler();
             long planStart = System.nanoTime();
             run.run();
             long planned = System.nanoTime();
+            long firstChoosing = scheduler.choosingNanos();
             // The planned run (profiled when a trace is asked for: its per-layer timers then wait for each layer).
             if (trace != null) {
                 session.profiler().start();
             }
             run.run();
             long warm = System.nanoTime();
-            Plan plan = session.scheduler().plan();
+            long plannedChoosing = scheduler.choosingNanos() - firstChoosing;
+            Plan plan = scheduler.plan();
             out.print(json ? plan.toJson() + "\n" : plan.explain());
             out.flush();
             err.printf(Locale.ROOT, "plan: scheduler ready in %.1f ms (efficiency table %s); first run %.1f ms "
-                            + "(%.1f ms of it choosing), planned run %.1f ms%n", (schedulerReady - start) / 1e6,
-                    session.scheduler().efficiency().source(), (planned - planStart) / 1e6,
-                    plan.choosingNanos() / 1e6, (warm - planned) / 1e6);
+                            + "(%.2f ms of it choosing), planned run %.1f ms (%.1f us of it choosing)%n",
+                    (schedulerReady - start) / 1e6, scheduler.efficiency().source(), (planned - planStart) / 1e6,
+                    firstChoosing / 1e6, (warm - planned) / 1e6, plannedChoosing / 1e3);
             session.scheduler().store().warnings().forEach(w -> err.println("plan: warning: " + w));
             if (trace != null) {
                 int events = session.profiler().stop().size();
@@ -124,7 +135,7 @@ final class PlanCommand implements Callable<Integer> {
         } catch (LacunaException e) {
             if (ExitCodes.of(e) == ExitCodes.BAD_INPUT) {
                 err.println("lacuna plan: " + e.getMessage());
-                return BAD_INPUT;
+                return ExitCodes.BAD_INPUT;
             }
             throw e;
         }
@@ -143,7 +154,7 @@ final class PlanCommand implements Callable<Integer> {
     /** The sentence encoder on the texts. */
     private Runnable encoder(Session session) throws IOException {
         SentenceEmbedder embedder = session.own(model == null ? SentenceEmbedder.bundled(session, 0)
-                : SentenceEmbedder.open(session, model, null, 0, new Pooling(Pooling.Mode.MEAN, true)));
+                : SentenceModel.open(model, null, 0).handOver(session, EncoderSparsity.DENSE));
         return () -> embedder.embed(texts, 32);
     }
 }

@@ -21,6 +21,7 @@ import org.lacuna.api.io.NpyWriter;
 import org.lacuna.api.io.PlyWriter;
 import org.lacuna.api.io.PointClouds;
 import org.lacuna.api.models.LayerTime;
+import org.lacuna.runtime.schedule.Profiler;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.LabelColours;
 import org.lacuna.api.pointcloud.Segmentation;
@@ -139,22 +140,30 @@ final class SegmentCommand implements Callable<Integer> {
                     err.println("segment: warning: " + segmenter.unusedWeights().size() + " tensor(s) of " + weights
                             + " were not used (a naming mismatch?): " + abbreviate(segmenter.unusedWeights()));
                 }
-                progress.say(String.format(Locale.ROOT, "voxelising at %s m and running MinkUNet (10 steps)",
-                        voxelSize));
-                Segmentation result = segmenter.segment(cloud);
-                progress.done(String.format(Locale.ROOT, "%,d voxels", result.voxels()));
+                progress.say(String.format(Locale.ROOT, "voxelising at %s m and running MinkUNet", voxelSize));
+                // Every layer's call timed (wall clock on the CPU, the device's timer elsewhere) under its name.
+                session.profiler().start();
+                Segmentation result;
+                try {
+                    result = segmenter.segment(cloud);
+                } finally {
+                    session.profiler().stop();
+                }
+                List<Profiler.Event> layers = session.profiler().events();
+                progress.done(String.format(Locale.ROOT, "%,d voxels, %d steps, %d layer calls", result.voxels(),
+                        result.layers().size(), layers.size()));
                 progress.say("writing to " + outputDir);
-                List<Path> written = write(cloud, result, segmenter, session);
+                List<Path> written = write(cloud, result, layers, segmenter, session);
                 progress.done(written.size() + " files");
-                summarise(out, cloud, result, segmenter, session, written, progress.readMillis);
+                summarise(out, cloud, result, layers, session, written, progress.readMillis);
             }
         }
         out.flush();
         return ExitCodes.OK;
     }
 
-    private List<Path> write(PointCloud cloud, Segmentation result, Segmenter segmenter, Session session)
-            throws IOException {
+    private List<Path> write(PointCloud cloud, Segmentation result, List<Profiler.Event> layers, Segmenter segmenter,
+                             Session session) throws IOException {
         Files.createDirectories(outputDir);
         String stem = stem(scan);
         List<Path> written = new ArrayList<>();
@@ -179,12 +188,12 @@ final class SegmentCommand implements Callable<Integer> {
             written.add(ply);
         }
         Path json = outputDir.resolve(stem + ".segmentation.json");
-        Files.writeString(json, record(result, segmenter, session));
+        Files.writeString(json, record(result, layers, segmenter, session));
         written.add(json);
         return written;
     }
 
-    private String record(Segmentation result, Segmenter segmenter, Session session) {
+    private String record(Segmentation result, List<Profiler.Event> profiled, Segmenter segmenter, Session session) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         root.put("scan", scan.toString());
@@ -218,6 +227,14 @@ final class SegmentCommand implements Callable<Integer> {
             ArrayNode plan = l.putArray("plan");
             layer.plan().forEach(plan::add);
         }
+        ArrayNode calls = root.putArray("layerCalls");
+        for (Profiler.Event e : profiled) {
+            ObjectNode c = calls.addObject();
+            c.put("layer", e.layer());
+            c.put("kind", e.kind());
+            c.put("candidate", e.candidate());
+            c.put("millis", e.durationMicros() / 1e3);
+        }
         try {
             return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
         } catch (IOException e) {
@@ -225,7 +242,7 @@ final class SegmentCommand implements Callable<Integer> {
         }
     }
 
-    private void summarise(PrintWriter out, PointCloud cloud, Segmentation result, Segmenter segmenter,
+    private void summarise(PrintWriter out, PointCloud cloud, Segmentation result, List<Profiler.Event> layers,
                            Session session, List<Path> written, double readMillis) {
         out.printf(Locale.ROOT, "segment: %s: %,d points -> %,d voxels at %s m%n", scan.getFileName(), cloud.size(),
                 result.voxels(), voxelSize);
@@ -237,13 +254,20 @@ final class SegmentCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "ran on: %s (%s) -- %s%n", session.backendName(), session.device().name(),
                 session.backendReason());
-        out.println("        voxeliser and all 10 MinkUNet steps on " + session.backendName()
-                + "; arg-max and per-point labels on the host");
+        out.printf(Locale.ROOT, "        voxeliser and MinkUNet's %d steps (%s: %d layer calls) on %s; arg-max and "
+                        + "per-point labels on the host%n", result.layers().size(),
+                String.join(", ", result.layers().stream().map(LayerTime::name).toList()), layers.size(),
+                session.backendName());
         out.printf(Locale.ROOT, "time: read %.0f ms, voxelise %.0f ms, network %.0f ms, labels %.0f ms%n", readMillis,
                 result.voxelizeMillis(), result.networkMillis(), result.labelMillis());
-        out.println("per layer (wall clock, device synchronised after each step; plan = each convolution's dataflow):");
+        out.println("per step (wall clock, device synchronised after each step; plan = each convolution's dataflow):");
         for (LayerTime layer : result.layers()) {
             out.println("  " + layer.describe());
+        }
+        out.println("per layer (each call timed; the candidate the scheduler chose):");
+        for (Profiler.Event e : layers) {
+            out.printf(Locale.ROOT, "  %-18s %-11s %-20s %9.2f ms%n", e.layer(), e.kind(), e.candidate(),
+                    e.durationMicros() / 1e3);
         }
         out.println("class histogram (points):");
         long[] counts = result.classCounts();

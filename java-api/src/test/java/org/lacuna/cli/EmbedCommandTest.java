@@ -1,5 +1,6 @@
 package org.lacuna.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +20,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
 import org.lacuna.api.text.EmbeddingAgreement;
+import org.lacuna.api.text.Pooling;
+import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.runtime.backend.Backends;
 
 class EmbedCommandTest {
@@ -63,6 +68,47 @@ class EmbedCommandTest {
         String[] noFile = CliRun.run("embed", "--file", dir.resolve("none.txt").toString());
         assertEquals("2", noFile[0]);
         assertTrue(noFile[2].contains("no such file"), noFile[2]);
+    }
+
+    /**
+     * A sentence-transformers folder (onnx/model.onnx, tokenizer.json, modules.json without Normalize, CLS pooling):
+     * embed follows its pooling and says where it came from; the embeddings equal the API's with that pooling given.
+     */
+    @Test
+    void aSentenceTransformersFolderIsPooledAsItsConfigSays() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("st").resolve("onnx")).getParent();
+        ClassLoader loader = getClass().getClassLoader();
+        try (var model = loader.getResourceAsStream(SentenceEmbedder.BUNDLED_MODEL);
+             var tokenizer = loader.getResourceAsStream(SentenceEmbedder.BUNDLED_TOKENIZER)) {
+            Files.copy(model, root.resolve("onnx").resolve("model.onnx"));
+            Files.copy(tokenizer, root.resolve("tokenizer.json"));
+        }
+        Files.writeString(root.resolve("modules.json"), """
+                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
+        Files.createDirectories(root.resolve("1_Pooling"));
+        Files.writeString(root.resolve("1_Pooling").resolve("config.json"), "{\"word_embedding_dimension\": 384, "
+                + "\"pooling_mode_cls_token\": true, \"pooling_mode_mean_tokens\": false}");
+        Path out = dir.resolve("cls.jsonl");
+        String text = "The licensee may copy and distribute the program.";
+        String[] r = CliRun.run("embed", "--backend", "cpu", "--model", root.toString(), "-o", out.toString(), text);
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("cls pooling") && !r[2].contains("L2 normalise"), r[2]);
+        assertTrue(r[2].contains("pooling from") && r[2].contains("1_Pooling") && r[2].contains("not normalised"),
+                r[2]);
+        float[] got = vector(lines(new ObjectMapper(), Files.readString(out)).get(0).get("embedding"));
+        float[] want;
+        try (Session session = Lacuna.open("cpu", 0);
+             SentenceEmbedder reference = SentenceEmbedder.open(session, root.resolve("onnx").resolve("model.onnx"),
+                     root.resolve("tokenizer.json"), 0, new Pooling(Pooling.Mode.CLS, false))) {
+            want = reference.embed(List.of(text), 1)[0];
+        }
+        assertArrayEquals(want, got, 1e-6f);
+        double norm = 0;
+        for (float v : got) {
+            norm += v * v;
+        }
+        assertTrue(Math.abs(Math.sqrt(norm) - 1) > 1e-3, "not normalised: norm " + Math.sqrt(norm));
     }
 
     @Test

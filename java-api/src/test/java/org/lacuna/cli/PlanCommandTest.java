@@ -51,8 +51,16 @@ class PlanCommandTest {
         JsonNode first = layers.get(0).get("decision");
         assertTrue(first.get("statistics").get("averageNeighbours").asDouble() >= 1);
         assertTrue(first.get("reason").asText().length() > 10);
+        // Layers carry their names in MinkUNet's state dict, in the plan and in the trace.
+        Set<String> names = new HashSet<>();
+        layers.forEach(l -> names.add(l.get("layer").asText()));
+        assertTrue(names.containsAll(Set.of("stem.0", "stage1.0.net.0", "stage1.1.net.3", "up4.1.1.net.0",
+                "classifier.0")), names::toString);
         JsonNode events = new ObjectMapper().readTree(trace.toFile()).get("traceEvents");
         assertTrue(events.size() >= layers.size(), events.size() + " trace events");
+        Set<String> traced = new HashSet<>();
+        events.forEach(e -> traced.add(e.get("name").asText()));
+        assertTrue(traced.containsAll(Set.of("stem.3", "stage4.2.net.0", "classifier.0")), traced::toString);
         assertTrue(r[2].contains("choosing"), r[2]);
     }
 
@@ -63,6 +71,10 @@ class PlanCommandTest {
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("policy: predicted-only"), r[1]);
         assertTrue(r[1].contains("[linear]") && r[1].contains("tokens="), r[1]);
+        // The encoder's layers by index and role.
+        assertTrue(r[1].contains("encoder.0.attention.qkv  [linear]") && r[1].contains("encoder.5.ffn.up  [linear]")
+                && r[1].contains("encoder.3.ffn.down  [linear]") && r[1].contains("encoder.2.attention.out  [linear]"),
+                r[1]);
         assertTrue(r[1].contains("blas-dense") || r[1].contains("vector-dense") || r[1].contains("java-dense"), r[1]);
     }
 
@@ -74,7 +86,9 @@ class PlanCommandTest {
         String[] badPolicy = CliRun.run("plan", "--backend", "cpu", "--policy", "quickest", "hello");
         assertEquals("1", badPolicy[0], badPolicy[2]);
         assertTrue(badPolicy[2].contains("quickest"), badPolicy[2]);
+        // A missing scan is bad input, exit 2, as for every other command.
         String[] missing = CliRun.run("plan", "--backend", "cpu", "--scan", dir.resolve("none.bin").toString());
-        assertEquals("1", missing[0], missing[2]);
+        assertEquals("2", missing[0], missing[2]);
+        assertTrue(missing[2].contains("none.bin"), missing[2]);
     }
 }

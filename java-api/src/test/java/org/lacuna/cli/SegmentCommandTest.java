@@ -48,6 +48,11 @@ class SegmentCommandTest {
             assertTrue(out.contains("\n  " + step + " "), step + " in " + out);
         }
         assertTrue(out.contains("submanifold k3 s1 4->32"), out);
+        // The steps it really ran, and every layer call timed under its name in MinkUNet's state dict.
+        assertTrue(out.contains("MinkUNet's 10 steps (stem, stage1, stage2, stage3, stage4, up1, up2, up3, up4, "
+                + "classifier: 50 layer calls)"), out);
+        assertTrue(out.contains("\n  stem.0 ") && out.contains("\n  up4.1.1.net.3 ")
+                && out.contains("\n  classifier.0 "), out);
         assertTrue(result[2].contains("[5/5] writing to"), result[2]);
 
         PointCloud sweep = PointClouds.read(SWEEP);
@@ -67,6 +72,9 @@ class SegmentCommandTest {
         assertEquals("cpu", json.get("backend").asText());
         assertEquals(10, json.get("layers").size());
         assertEquals(86_068, json.get("layers").get(9).get("voxels").asInt());
+        assertEquals(50, json.get("layerCalls").size());
+        assertEquals("stage1.0.net.0", json.get("layerCalls").get(2).get("layer").asText());
+        assertTrue(json.get("layerCalls").get(2).get("millis").asDouble() > 0);
         Iterator<Map.Entry<String, JsonNode>> histogram = json.get("classHistogram").fields();
         for (int c = 0; c < 19; c++) {
             Map.Entry<String, JsonNode> entry = histogram.next();

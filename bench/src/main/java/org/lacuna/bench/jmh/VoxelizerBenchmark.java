@@ -5,7 +5,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import org.lacuna.api.io.KittiBinReader;
+import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
@@ -21,12 +24,13 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The CPU voxeliser on the real KITTI sweep (120,610 points; {@code ../shared/data} beside the repository, or
  * {@code -Dlacuna.kitti=PATH}) and on a synthetic sweep of the same size, at the voxel sizes the tests check, with
- * the fork/join passes and with one thread. The CPU voxeliser is the reference every GPU voxelisation is checked
+ * the serving CPU backend's worker threads ({@code parallel}: its voxelisation op) and with one thread. The CPU voxeliser is the reference every GPU voxelisation is checked
  * against and the fallback without a GPU, so its time bounds both. Where the KITTI file is absent its cases fail
  * in setup with a message saying where it was looked for; the synthetic cases still run.
  */
@@ -49,19 +53,32 @@ public class VoxelizerBenchmark {
     String threads;
 
     PointCloud points;
-    CpuVoxelizer voxelizer;
+    Backend backend;
+    BiFunction<PointCloud, Voxelization, VoxelizedCloud> voxelizer;
     Voxelization voxelization;
 
     @Setup
     public void setUp() {
         points = cloud.equals("kitti") ? kittiSweep() : syntheticSweep(120_610, 1);
-        voxelizer = threads.equals("parallel") ? new CpuVoxelizer() : CpuVoxelizer.sequential();
+        if (threads.equals("parallel")) {
+            backend = new CpuBackendProvider().open(0);
+            voxelizer = backend.ops().voxelization()::voxelize;
+        } else {
+            voxelizer = CpuVoxelizer.sequential()::voxelize;
+        }
         voxelization = Voxelization.cubic(voxelSize, VoxelReduction.MEAN);
+    }
+
+    @TearDown
+    public void tearDown() {
+        if (backend != null) {
+            backend.close();
+        }
     }
 
     @Benchmark
     public VoxelizedCloud voxelize() {
-        return voxelizer.voxelize(points, voxelization);
+        return voxelizer.apply(points, voxelization);
     }
 
     /** JMH forks run in the directory it was started from: the repository root, or a module beside it. */

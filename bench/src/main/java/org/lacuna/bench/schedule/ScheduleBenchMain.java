@@ -17,6 +17,7 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.io.PointClouds;
+import org.lacuna.api.layers.Linear;
 import org.lacuna.api.layers.Sequences;
 import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TransformerEncoder;
@@ -43,11 +44,13 @@ import org.lacuna.runtime.schedule.TuningStore;
 /**
  * The scheduler end to end on the serving backend: a MiniLM-shaped encoder with 2:4 FFN weights and token dropping,
  * and MinkUNet on the KITTI sweep, each run under {@code auto}, {@code fastest-measured} and every fixed single
- * choice, in interleaved rounds (so drift hits every policy alike), median per policy. Also the time spent choosing:
- * the device calibration (once per device), the first run's choosing on a cold store, and on a warm one. Writes
- * {@code bench/results/schedule-<backend>-<date>.{json,md}}.
+ * choice, in interleaved rounds (so drift hits every policy alike), median per policy. Also the host time spent
+ * choosing per forward: the device calibration (once per device), the first forward on a cold store, the first on a
+ * warm one (a new scheduler over the file the cold run wrote), and a planned forward. The run keeps to a time budget
+ * ({@code --budget-minutes}, default 8): each workload gets its share, and its timed rounds stop early (never below
+ * 3) when the share is spent. Writes {@code bench/results/schedule-<backend>-<date>.{json,md}}.
  *
- * <pre>java ... org.lacuna.bench.schedule.ScheduleBenchMain [--quick] [--rounds N] [--scan PATH] [--out DIR]</pre>
+ * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH] [--out DIR]</pre>
  */
 public final class ScheduleBenchMain {
     private ScheduleBenchMain() {
@@ -58,10 +61,19 @@ public final class ScheduleBenchMain {
                      double coldChoosingMillis, Map<String, Map<String, Integer>> choices) {
     }
 
-    /** One workload's results. */
-    record Workload(String name, String input, List<PolicyRun> policies, double warmStoreChoosingMillis,
-                    int warmStoreStoredDecisions, int decisions, String autoPlan) {
+    /**
+     * One workload's results. Choosing times are auto's host time choosing in one forward: the first on a cold
+     * store, the first on a warm store, and the median of {@link #PLANNED_FORWARDS} planned ones.
+     */
+    record Workload(String name, String input, List<PolicyRun> policies, int rounds, double warmStoreChoosingMillis,
+                    int warmStoreStoredDecisions, int decisions, double coldChoosingMillis,
+                    double plannedChoosingMicros, double autoMedianMillis, String autoPlan) {
     }
+
+    /** Planned forwards whose choosing time is measured (the median is reported). */
+    static final int PLANNED_FORWARDS = 7;
+    /** Timed rounds a workload runs at least, however tight the budget. */
+    static final int MIN_ROUNDS = 3;
 
     /** A model run on its input, repeatable. */
     interface Model {
@@ -71,6 +83,7 @@ public final class ScheduleBenchMain {
     public static void main(String[] args) throws IOException {
         boolean quick = Arrays.asList(args).contains("--quick");
         int rounds = quick ? 3 : 7;
+        double budgetMinutes = 8;
         Path scan = Path.of("../shared/data/kitti-velodyne-000001.bin");
         Path out = Path.of("bench/results");
         for (int i = 0; i < args.length; i++) {
@@ -78,10 +91,12 @@ public final class ScheduleBenchMain {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--scan" -> scan = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--budget-minutes" -> budgetMinutes = Double.parseDouble(args[++i]);
                 default -> { }
             }
         }
         Path stores = Files.createTempDirectory("lacuna-schedule-bench");
+        long deadline = System.nanoTime() + (long) (budgetMinutes * 60e9);
         Map<String, Object> record = new LinkedHashMap<>();
         try (Session session = Lacuna.open()) {
             DeviceKey device = DeviceKey.of(session.backendName(), session.device());
@@ -96,24 +111,79 @@ public final class ScheduleBenchMain {
             record.put("date", LocalDateTime.now().toString());
             record.put("rounds", rounds);
             record.put("calibrationMillis", calibrationMillis);
+            record.put("budgetMinutes", budgetMinutes);
             record.put("efficiency", table);
+            double[] lookup = plannedLookup(session, device, table);
+            System.out.printf(Locale.ROOT, "planned choosing, steady state: %.1f ns per layer call (a %.2f us "
+                    + "one-token 64x64 linear, %d calls a round, best of %d rounds)%n", lookup[0], lookup[1],
+                    LOOKUP_CALLS, LOOKUP_ROUNDS);
+            record.put("plannedLookupNanosPerLayerCall", lookup[0]);
+            record.put("plannedLookupLayerCallMicros", lookup[1]);
             List<Workload> workloads = new ArrayList<>();
             record.put("workloads", workloads);
             String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm"));
             String base = "schedule-" + record.get("backend") + (quick ? "-quick-" : "-") + stamp;
             // Written after every workload, so that an interrupted run still leaves what it measured.
-            for (int[] shape : quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}}) {
-                workloads.add(encoder(session, device, table, stores, rounds, shape[0], shape[1]));
+            int[][] shapes = quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}};
+            boolean withScan = Files.exists(scan);
+            // Budget shares by expected cost: the small encoder 1, the batched one 3, MinkUNet 6.
+            double[] shares = {1, 3, withScan ? 6 : 0};
+            for (int w = 0; w < shapes.length; w++) {
+                long workloadDeadline = share(deadline, shares, w);
+                workloads.add(encoder(session, device, table, stores, rounds, workloadDeadline, shapes[w][0],
+                        shapes[w][1]));
                 write(out, base, record);
             }
-            if (Files.exists(scan)) {
-                workloads.add(minkUNet(session, device, table, stores, quick ? 2 : Math.min(rounds, 5), scan,
-                        quick ? 0.2 : 0.05));
+            if (withScan) {
+                workloads.add(minkUNet(session, device, table, stores, quick ? MIN_ROUNDS : Math.min(rounds, 5),
+                        deadline, scan, quick ? 0.2 : 0.05));
                 write(out, base, record);
             } else {
                 System.out.println("no scan at " + scan + ": MinkUNet skipped");
             }
         }
+    }
+
+    static final int LOOKUP_CALLS = 100_000;
+    static final int LOOKUP_ROUNDS = 5;
+
+    /**
+     * A planned layer's choosing once the JIT has compiled it (a model's few forwards in this benchmark run it mostly
+     * interpreted): a one-token 64 × 64 linear called {@link #LOOKUP_CALLS} times a round, the host time its
+     * forwards charged to choosing, per call, and the call's own time; the best of {@link #LOOKUP_ROUNDS} rounds.
+     */
+    static double[] plannedLookup(Session session, DeviceKey device, EfficiencyTable table) {
+        Scheduler scheduler = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
+        float[] w = new float[64 * 64];
+        SplittableRandom random = new SplittableRandom(3);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextDouble(-1, 1);
+        }
+        double bestNanos = Double.MAX_VALUE;
+        double bestMicros = Double.MAX_VALUE;
+        try (Linear layer = Linear.create(session, w, 64, 64, null, Linear.Options.of(DType.F32));
+             Tensor x = session.fromFloats(new float[64], DType.F32, 1, 64)) {
+            for (int round = 0; round < LOOKUP_ROUNDS; round++) {
+                long choosing = scheduler.choosingNanos();
+                long start = System.nanoTime();
+                for (int i = 0; i < LOOKUP_CALLS; i++) {
+                    layer.forward(x).close();
+                }
+                bestMicros = Math.min(bestMicros, (System.nanoTime() - start) / 1e3 / LOOKUP_CALLS);
+                bestNanos = Math.min(bestNanos, (scheduler.choosingNanos() - choosing) / (double) LOOKUP_CALLS);
+            }
+        }
+        return new double[] {bestNanos, bestMicros};
+    }
+
+    /** When workload {@code index} should be done: its share of the time left, by the shares of those left. */
+    static long share(long deadline, double[] shares, int index) {
+        double left = 0;
+        for (int i = index; i < shares.length; i++) {
+            left += shares[i];
+        }
+        long now = System.nanoTime();
+        return now + (long) (Math.max(0, deadline - now) * (shares[index] / left));
     }
 
     private static void write(Path out, String base, Map<String, Object> record) throws IOException {
@@ -129,7 +199,7 @@ public final class ScheduleBenchMain {
      * by L2 norm (EViT-style).
      */
     static Workload encoder(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                            int batch, int sequence) throws IOException {
+                            long deadline, int batch, int sequence) throws IOException {
         int hidden = 384;
         int heads = 12;
         int ffn = 1536;
@@ -162,19 +232,19 @@ public final class ScheduleBenchMain {
                     y.shape();
                 }
             };
-            return measure(session, device, table, stores, rounds, "MiniLM-shaped encoder, 2:4 FFN, keep 0.5 in "
-                    + "layers 3-5", batch + " x " + sequence + " tokens", model);
+            return measure(session, device, table, stores, rounds, deadline, "MiniLM-shaped encoder, 2:4 FFN, keep 0.5 "
+                    + "in layers 3-5", batch + " x " + sequence + " tokens", model);
         }
     }
 
     static Workload minkUNet(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                             Path scan, double voxel) throws IOException {
+                             long deadline, Path scan, double voxel) throws IOException {
         SparseTensor input = SparseTensor.voxelize(session, PointClouds.read(scan),
                 Voxelization.cubic(voxel, VoxelReduction.MEAN), VoxelFeatures.POSITIONS, DType.F32);
         try (MinkUNet net = MinkUNet.create(session, MinkUNet.Config.semanticKitti((int) input.channels()),
                 ModelWeights.random(1))) {
             Model model = () -> net.forward(input).close();
-            return measure(session, device, table, stores, rounds, "MinkUNet (SemanticKITTI widths, f32)",
+            return measure(session, device, table, stores, rounds, deadline, "MinkUNet (SemanticKITTI widths, f32)",
                     scan.getFileName() + " at " + voxel + " m: " + input.size() + " voxels", model);
         } finally {
             input.close();
@@ -183,7 +253,7 @@ public final class ScheduleBenchMain {
 
     /** Every policy's cold first run, then interleaved timed rounds, then auto again on its warm store. */
     static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                            String name, String input, Model model) throws IOException {
+                            long deadline, String name, String input, Model model) throws IOException {
         System.out.println("\n" + name + ", " + input);
         // Which candidates exist: one predicted-only pass lists them per layer kind.
         Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
@@ -218,13 +288,14 @@ public final class ScheduleBenchMain {
             long start = System.nanoTime();
             model.run();
             double firstMillis = (System.nanoTime() - start) / 1e6;
-            first.put(p.getKey(), new double[] {firstMillis, s.plan().choosingNanos() / 1e6});
+            first.put(p.getKey(), new double[] {firstMillis, s.choosingNanos() / 1e6});
             schedulers.put(p.getKey(), s);
-            System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, choosing %7.1f ms%n", p.getKey(), firstMillis,
-                    s.plan().choosingNanos() / 1e6);
+            System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, choosing %7.2f ms%n", p.getKey(), firstMillis,
+                    s.choosingNanos() / 1e6);
         }
         Map<String, List<Double>> samples = new LinkedHashMap<>();
-        for (int r = 0; r < rounds; r++) {
+        int done = 0;
+        for (int r = 0; r < rounds && (r < MIN_ROUNDS || System.nanoTime() < deadline); r++, done++) {
             for (var s : schedulers.entrySet()) {
                 // A switch costs each layer one lookup in the scheduler's decisions (microseconds) on this run.
                 session.useScheduler(s.getValue());
@@ -243,6 +314,23 @@ public final class ScheduleBenchMain {
             System.out.printf(Locale.ROOT, "  %-34s median %8.1f ms %s%n", s.getKey(), sorted[sorted.length / 2],
                     choices(s.getValue().plan()));
         }
+        if (done < rounds) {
+            System.out.printf("  the time budget ran out: %d of %d rounds%n", done, rounds);
+        }
+        // auto planned: its layers plan once more on the switch back (from its decisions in memory), then
+        // PLANNED_FORWARDS forwards whose choosing is the layers' plan lookups alone.
+        Scheduler auto = schedulers.get("auto");
+        session.useScheduler(auto);
+        model.run();
+        // The median forward's: one preemption inside a sub-microsecond lookup would otherwise dominate a mean.
+        double[] planned = new double[PLANNED_FORWARDS];
+        for (int i = 0; i < PLANNED_FORWARDS; i++) {
+            long before = auto.choosingNanos();
+            model.run();
+            planned[i] = (auto.choosingNanos() - before) / 1e3;
+        }
+        Arrays.sort(planned);
+        double plannedMicros = planned[PLANNED_FORWARDS / 2];
         // auto on a warm store: a new scheduler over the file the cold auto run wrote.
         Path autoFile = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto.json");
         Scheduler warm = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
@@ -250,10 +338,14 @@ public final class ScheduleBenchMain {
         Plan warmPlan = warm.plan();
         int stored = (int) warmPlan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
                 .count();
-        System.out.printf(Locale.ROOT, "  auto on the warm store: choosing %.2f ms, %d of %d decisions from the store%n",
-                warmPlan.choosingNanos() / 1e6, stored, warmPlan.entries().size());
-        return new Workload(name, input, runs, warmPlan.choosingNanos() / 1e6, stored, warmPlan.entries().size(),
-                schedulers.get("auto").plan().explain());
+        double coldMillis = first.get("auto")[1];
+        System.out.printf(Locale.ROOT, "  auto choosing per forward: cold store %.2f ms, warm store %.2f ms (%d of %d "
+                        + "decisions from the store), planned %.2f us%n", coldMillis, warm.choosingNanos() / 1e6,
+                stored, warmPlan.entries().size(), plannedMicros);
+        double autoMedian = runs.stream().filter(r -> r.policy().equals("auto")).findFirst().orElseThrow()
+                .medianMillis();
+        return new Workload(name, input, runs, done, warm.choosingNanos() / 1e6, stored, warmPlan.entries().size(),
+                coldMillis, plannedMicros, autoMedian, auto.plan().explain());
     }
 
     private static Scheduler scheduler(Session session, DeviceKey device, EfficiencyTable table, TuningStore store,

@@ -16,8 +16,14 @@ final class ScheduleMarkdown {
         s.append("- date: ").append(record.get("date")).append('\n');
         s.append(String.format(Locale.ROOT, "- calibration (once per device, then stored): %.0f ms%n",
                 (Double) record.get("calibrationMillis")));
-        s.append("- method: every policy's first run on a cold store (choosing included), then ")
-                .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy; medians. ")
+        if (record.get("plannedLookupNanosPerLayerCall") instanceof Double lookup) {
+            s.append(String.format(Locale.ROOT, "- planned choosing once the JIT has compiled it: %.1f ns per layer "
+                    + "call (a one-token 64x64 linear of %.2f us, best of several rounds of many calls)%n", lookup,
+                    (Double) record.get("plannedLookupLayerCallMicros")));
+        }
+        s.append("- method: every policy's first run on a cold store (choosing included), then up to ")
+                .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy (within a budget "
+                        + "of ").append(record.get("budgetMinutes")).append(" minutes for the whole run); medians. ")
                 .append("Ratios are the policy's median over fastest-measured's median, in the same run. ")
                 .append("Noisy 2-vCPU machine shared with other jobs: differences of a few percent are noise.\n");
         for (ScheduleBenchMain.Workload w : (List<ScheduleBenchMain.Workload>) record.get("workloads")) {
@@ -31,8 +37,11 @@ final class ScheduleMarkdown {
                         p.medianMillis(), p.medianMillis() / reference, p.firstRunMillis(), p.coldChoosingMillis(),
                         p.choices()));
             }
-            s.append(String.format(Locale.ROOT, "%nauto on the warm store: %.2f ms choosing, %d of %d decisions read "
-                    + "from the store.%n", w.warmStoreChoosingMillis(), w.warmStoreStoredDecisions(), w.decisions()));
+            s.append(String.format(Locale.ROOT, "%n%d rounds. auto's host time choosing, per forward: cold store "
+                    + "%.2f ms, warm store %.2f ms (%d of %d decisions read from the store), planned %.2f us (%.5f%% of its "
+                    + "%.1f ms median forward).%n", w.rounds(), w.coldChoosingMillis(), w.warmStoreChoosingMillis(),
+                    w.warmStoreStoredDecisions(), w.decisions(), w.plannedChoosingMicros(),
+                    w.plannedChoosingMicros() / 1e3 / w.autoMedianMillis() * 100, w.autoMedianMillis()));
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }
         return s.toString();

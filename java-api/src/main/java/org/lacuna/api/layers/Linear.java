@@ -3,6 +3,7 @@ package org.lacuna.api.layers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
@@ -24,6 +25,7 @@ import org.lacuna.runtime.schedule.Candidate;
 import org.lacuna.runtime.schedule.Decision;
 import org.lacuna.runtime.schedule.LinearCandidates;
 import org.lacuna.runtime.schedule.LinearStatistics;
+import org.lacuna.runtime.schedule.Profiler;
 import org.lacuna.runtime.schedule.Scheduler;
 
 /**
@@ -31,7 +33,9 @@ import org.lacuna.runtime.schedule.Scheduler;
  * dense, 2:4-compressed for the sparse tensor cores, CSR for very sparse weights — and runs the fastest. Which
  * forms exist follows from the weight's statistics ({@link LinearKernelRule}); which candidate serves (each dense
  * path of the backend, 2:4, CSR) is the session's {@link Scheduler}'s choice, made once per token-count bucket from
- * the layer's {@link LinearStatistics} and kept, so a forward after the first of its bucket is a map lookup. Weights that are not 2:4 are used as they are,
+ * the layer's {@link LinearStatistics} and kept with the chosen candidate's call, so a forward after the first of its
+ * bucket reads one array slot and calls the kernel (no candidate lists, strings or store). Weights that are not 2:4
+ * are used as they are,
  * or pruned to 2:4 when {@link Options#pruneToTwoFour()} asks for it. Owned by its session's lifetime; close it to
  * free its weights early.
  */
@@ -47,15 +51,23 @@ public final class Linear implements AutoCloseable {
     private final CsrWeight csr;
     private final Tensor bias;
     private final double blockDensity;
-    private final String name;
-    /** Per token bucket, the scheduler's decision, for the scheduler it came from (a new one re-plans). */
-    private volatile Plans plans = new Plans(null);
+    private volatile String name;
+    /** The layer's plan under the scheduler it came from (a new scheduler re-plans). */
+    private volatile LayerPlan plan = new LayerPlan(null);
     private boolean closed;
 
-    private record Plans(Scheduler scheduler, java.util.concurrent.ConcurrentHashMap<Long, Decision> byBucket) {
-        Plans(Scheduler scheduler) {
-            this(scheduler, new java.util.concurrent.ConcurrentHashMap<>());
+    /** Per token bucket (indexed by the bucket's log2), the decision and the call of the candidate it chose. */
+    private record LayerPlan(Scheduler scheduler, AtomicReferenceArray<Route> byBucket) {
+        LayerPlan(Scheduler scheduler) {
+            this(scheduler, new AtomicReferenceArray<>(Long.SIZE));
         }
+    }
+
+    /**
+     * A planned bucket: its decision, the chosen candidate's call, and the fewest tokens it was checked to serve
+     * (a backend may offer a path only from some token count on, e.g. a kernel that needs full tiles).
+     */
+    private record Route(Decision decision, LinearCandidates.Call call, long servesFrom) {
     }
 
     /**
@@ -100,7 +112,7 @@ public final class Linear implements AutoCloseable {
                    double blockDensity) {
         this.session = session;
         this.blockDensity = blockDensity;
-        this.name = session.layerName("linear") + " " + in + "->" + out;
+        this.name = session.layerName("linear");
         this.options = options;
         this.out = out;
         this.in = in;
@@ -203,12 +215,16 @@ public final class Linear implements AutoCloseable {
             DeviceArray xs = x.array("Linear.forward");
             DeviceArray ys = y.array("Linear.forward");
             long tokens = xs.shape().rows();
-            LinearCandidates.Forms forms = forms();
-            List<Candidate> bound = LinearCandidates.of(session.backendName(), session.backend().ops(),
-                    statistics(tokens), forms, xs, ys);
-            Decision decision = decide(tokens, bound);
-            Candidate chosen = Scheduler.chosen(decision, bound);
-            session.profiler().time(name, chosen.name(), "linear", chosen.run());
+            long started = System.nanoTime();
+            Scheduler scheduler = session.scheduler();
+            Route route = route(scheduler, tokens, xs, ys);
+            scheduler.charge(System.nanoTime() - started);
+            Profiler profiler = session.profiler();
+            if (profiler.recording()) {
+                profiler.time(name, route.decision().chosen(), "linear", () -> route.call().run(xs, ys));
+            } else {
+                route.call().run(xs, ys);
+            }
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -216,21 +232,36 @@ public final class Linear implements AutoCloseable {
         }
     }
 
-    /** The scheduler's decision for {@code tokens} rows: a lookup after the first input of its bucket. */
-    private Decision decide(long tokens, List<Candidate> bound) {
-        Scheduler scheduler = session.scheduler();
-        Plans current = plans;
+    /**
+     * The planned route for {@code tokens} rows: an array read once the bucket is planned; the first input of a
+     * bucket asks the scheduler (which may measure the candidates on x into y).
+     */
+    private Route route(Scheduler scheduler, long tokens, DeviceArray xs, DeviceArray ys) {
+        LayerPlan current = plan;
         if (current.scheduler() != scheduler) {
-            current = new Plans(scheduler);
-            plans = current;
+            current = new LayerPlan(scheduler);
+            plan = current;
         }
-        Long bucket = tokenBucket(tokens);
-        Decision decision = current.byBucket().get(bucket);
-        if (decision == null) {
-            decision = scheduler.decide(name, statistics(tokens), bound);
-            current.byBucket().put(bucket, decision);
+        int bucket = Long.numberOfTrailingZeros(tokenBucket(tokens));
+        Route route = current.byBucket().get(bucket);
+        if (route != null && tokens >= route.servesFrom()) {
+            return route;
         }
-        return decision;
+        var ops = session.backend().ops();
+        LinearCandidates.Forms forms = forms();
+        if (route != null && LinearCandidates.offers(ops, tokens, forms, route.decision().chosen())) {
+            route = new Route(route.decision(), route.call(), tokens);
+            current.byBucket().set(bucket, route);
+            return route;
+        }
+        LinearStatistics s = statistics(tokens);
+        Decision decision = scheduler.decide(name, s, LinearCandidates.of(session.backendName(), ops, s, forms, xs,
+                ys));
+        Route made = new Route(decision, LinearCandidates.call(ops, tokens, forms, decision.chosen()), tokens);
+        if (route == null) {
+            current.byBucket().set(bucket, made);
+        }
+        return made;
     }
 
     private LinearCandidates.Forms forms() {
@@ -255,10 +286,10 @@ public final class Linear implements AutoCloseable {
      * any such input, the scheduler's prediction (nothing runs).
      */
     public LinearKernel kernelFor(long tokens) {
-        Plans current = plans;
-        Decision decision = current.scheduler() == session.scheduler() ? current.byBucket().get(tokenBucket(tokens))
-                : null;
-        String chosen = decision != null ? decision.chosen() : predictedChoice(tokens);
+        LayerPlan current = plan;
+        Route route = current.scheduler() == session.scheduler()
+                ? current.byBucket().get(Long.numberOfTrailingZeros(tokenBucket(tokens))) : null;
+        String chosen = route != null ? route.decision().chosen() : predictedChoice(tokens);
         return kernelOf(chosen);
     }
 
@@ -280,12 +311,32 @@ public final class Linear implements AutoCloseable {
 
     /** Every decision made so far with the current scheduler, per token bucket. */
     public java.util.Map<Long, Decision> decisions() {
-        return java.util.Map.copyOf(plans.byBucket());
+        LayerPlan current = plan;
+        java.util.Map<Long, Decision> out = new java.util.TreeMap<>();
+        for (int i = 0; i < current.byBucket().length(); i++) {
+            Route route = current.byBucket().get(i);
+            if (route != null) {
+                out.put(1L << i, route.decision());
+            }
+        }
+        return java.util.Map.copyOf(out);
     }
 
-    /** The name this layer's decisions and profile events carry. */
+    /** The name this layer's decisions and profile events carry: the model's name for it, else {@code linear-N}. */
     public String name() {
         return name;
+    }
+
+    /**
+     * Names the layer as its model knows it (e.g. {@code encoder.3.ffn.up}) for plans, profiles and traces; decisions
+     * made under the old name keep it.
+     */
+    public Linear named(String layerName) {
+        if (layerName == null || layerName.isBlank()) {
+            throw InvalidInputException.argument("Linear.named", "a layer name must not be blank");
+        }
+        this.name = layerName;
+        return this;
     }
 
     public List<LinearKernel> candidates() {

@@ -66,6 +66,13 @@ public final class MultiHeadAttention implements AutoCloseable {
         }
     }
 
+    /** Names the projections after the attention's name in its model: {@code <name>.qkv} and {@code <name>.out}. */
+    public MultiHeadAttention named(String layerName) {
+        qkv.named(layerName + ".qkv");
+        projection.named(layerName + ".out");
+        return this;
+    }
+
     /**
      * Attention over each sequence of {@code batch} for x [batch.rows(), hidden]: a new tensor of the same shape.
      *

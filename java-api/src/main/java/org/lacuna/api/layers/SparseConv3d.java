@@ -21,6 +21,7 @@ import org.lacuna.runtime.schedule.Candidate;
 import org.lacuna.runtime.schedule.ConvolutionCandidates;
 import org.lacuna.runtime.schedule.ConvolutionStatistics;
 import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.Profiler;
 import org.lacuna.runtime.schedule.Scheduler;
 
 /**
@@ -47,15 +48,27 @@ public final class SparseConv3d implements AutoCloseable {
     private final Tensor weights;
     private final Tensor bias;
     private volatile Dataflow lastDataflow;
-    private final String name;
-    /** Per kernel map, the scheduler's decision, for the scheduler it came from (a new one re-plans). */
-    private volatile Plans plans = new Plans(null);
+    private volatile String name;
+    /** The layer's plan under the scheduler it came from (a new scheduler re-plans). */
+    private volatile LayerPlan plan = new LayerPlan(null);
     private boolean closed;
 
-    private record Plans(Scheduler scheduler, Map<KernelMap, Decision> byMap) {
-        Plans(Scheduler scheduler) {
-            this(scheduler, new WeakHashMap<>());
+    /**
+     * Per kernel map (held weakly: a map lives as long as its coordinates), the planned route, and the last route
+     * used: a forward on the same coordinates as the previous one reads one field.
+     */
+    private static final class LayerPlan {
+        final Scheduler scheduler;
+        final Map<KernelMap, Route> byMap = new WeakHashMap<>();
+        volatile Route last;
+
+        LayerPlan(Scheduler scheduler) {
+            this.scheduler = scheduler;
         }
+    }
+
+    /** A planned map: its decision, the chosen candidate's call and the dataflow it runs. */
+    private record Route(KernelMap map, Decision decision, ConvolutionCandidates.Call call, Dataflow dataflow) {
     }
 
     /**
@@ -100,7 +113,7 @@ public final class SparseConv3d implements AutoCloseable {
         this.options = options;
         this.weights = weights;
         this.bias = bias;
-        this.name = session.layerName("sparse-conv") + " " + geometry + " " + in + "->" + out;
+        this.name = session.layerName("sparse-conv");
     }
 
     /**
@@ -180,11 +193,18 @@ public final class SparseConv3d implements AutoCloseable {
                                 operands.activation(), forced, operands.y()));
                 lastDataflow = forced;
             } else {
-                List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
-                        statistics(map), operands);
-                Candidate chosen = Scheduler.chosen(decide(map, bound), bound);
-                session.profiler().time(name, chosen.name(), "sparse-conv", chosen.run());
-                lastDataflow = ConvolutionCandidates.dataflowOf(chosen.name(), session.backendName(), map);
+                long started = System.nanoTime();
+                Scheduler scheduler = session.scheduler();
+                Route route = route(scheduler, map, operands);
+                scheduler.charge(System.nanoTime() - started);
+                Profiler profiler = session.profiler();
+                if (profiler.recording()) {
+                    profiler.time(name, route.decision().chosen(), "sparse-conv",
+                            () -> route.call().run(operands, map));
+                } else {
+                    route.call().run(operands, map);
+                }
+                lastDataflow = route.dataflow();
             }
             return SparseTensor.onCoordinateSet(map.outputs(), features);
         } catch (RuntimeException e) {
@@ -193,26 +213,38 @@ public final class SparseConv3d implements AutoCloseable {
         }
     }
 
-    /** The scheduler's decision on {@code map}: a lookup after this layer's first call on it. */
-    private Decision decide(KernelMap map, List<Candidate> bound) {
-        Scheduler scheduler = session.scheduler();
-        Plans current = plans;
-        if (current.scheduler() != scheduler) {
-            current = new Plans(scheduler);
-            plans = current;
+    /**
+     * The planned route on {@code map}: a field read when the map is the previous forward's, a map lookup for one
+     * seen before; otherwise the scheduler decides (by the map's statistics, so layers sharing a map share it).
+     */
+    private Route route(Scheduler scheduler, KernelMap map, ConvolutionCandidates.Operands operands) {
+        LayerPlan current = plan;
+        if (current.scheduler != scheduler) {
+            current = new LayerPlan(scheduler);
+            plan = current;
         }
-        synchronized (current.byMap()) {
-            Decision known = current.byMap().get(map);
-            if (known != null) {
-                return known;
+        Route last = current.last;
+        if (last != null && last.map() == map) {
+            return last;
+        }
+        Route route;
+        synchronized (current.byMap) {
+            route = current.byMap.get(map);
+        }
+        if (route == null) {
+            var ops = session.backend().ops();
+            List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
+                    statistics(map), operands);
+            Decision decision = scheduler.decide(name, statistics(map), bound);
+            String chosen = decision.chosen();
+            route = new Route(map, decision, ConvolutionCandidates.call(session.backendName(), ops.convolution(), ops,
+                    chosen), ConvolutionCandidates.dataflowOf(chosen, session.backendName(), map));
+            synchronized (current.byMap) {
+                current.byMap.put(map, route);
             }
         }
-        // The scheduler keys the decision by the map's statistics, so layers sharing a map share it.
-        Decision decision = scheduler.decide(name, statistics(map), bound);
-        synchronized (current.byMap()) {
-            current.byMap().put(map, decision);
-        }
-        return decision;
+        current.last = route;
+        return route;
     }
 
     /** This layer's statistics on {@code map}. */
@@ -220,9 +252,18 @@ public final class SparseConv3d implements AutoCloseable {
         return new ConvolutionStatistics(map, in, out, options.dtype());
     }
 
-    /** The name this layer's decisions and profile events carry. */
+    /** The name this layer's decisions and profile events carry: its model's name for it, else sparse-conv-N. */
     public String name() {
         return name;
+    }
+
+    /** Names the layer as its model knows it (e.g. {@code stage1.0.net.0}) for plans, profiles and traces. */
+    public SparseConv3d named(String layerName) {
+        if (layerName == null || layerName.isBlank()) {
+            throw InvalidInputException.argument("SparseConv3d.named", "a layer name must not be blank");
+        }
+        this.name = layerName;
+        return this;
     }
 
     /** The kernel map this layer uses for {@code x}: built on first use, shared with layers of the same geometry. */

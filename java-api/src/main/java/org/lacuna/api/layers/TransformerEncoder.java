@@ -62,7 +62,8 @@ public final class TransformerEncoder implements AutoCloseable {
         List<TransformerEncoderLayer> layers = new ArrayList<>();
         try {
             for (int i = 0; i < configs.size(); i++) {
-                layers.add(TransformerEncoderLayer.create(session, configs.get(i), weights.get(i)));
+                layers.add(TransformerEncoderLayer.create(session, configs.get(i), weights.get(i))
+                        .named("encoder." + i));
             }
             return of(session, layers);
         } catch (RuntimeException e) {
@@ -90,6 +91,8 @@ public final class TransformerEncoder implements AutoCloseable {
                 hidden = out.hidden();
                 scores = out.keyScores();
             }
+            // The end of a plan: choices made on this pass reach the tuning store's file once (else a no-op).
+            x.session().scheduler().flush();
             return hidden;
         } catch (RuntimeException e) {
             if (hidden != x) {

@@ -23,6 +23,7 @@ import org.lacuna.runtime.schedule.AttentionCandidates;
 import org.lacuna.runtime.schedule.AttentionStatistics;
 import org.lacuna.runtime.schedule.Candidate;
 import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.Profiler;
 import org.lacuna.runtime.schedule.Scheduler;
 
 /**
@@ -52,14 +53,17 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     private final LayerNorm norm2;
     private final Linear fc1;
     private final Linear fc2;
-    private final String name;
-    /** Per statistics signature, the scheduler's decision, for the scheduler it came from. */
-    private volatile Plans plans = new Plans(null);
+    private volatile String name;
+    /** The layer's plan under the scheduler it came from (a new scheduler re-plans). */
+    private volatile LayerPlan plan = new LayerPlan(null);
     private boolean closed;
 
-    private record Plans(Scheduler scheduler,
-                         java.util.concurrent.ConcurrentHashMap<String, Decision> bySignature) {
-        Plans(Scheduler scheduler) {
+    /**
+     * Per bucket of the batch's statistics ({@link AttentionStatistics#bucketKey()}: the rest of the signature is
+     * fixed per layer), whether the kept-tokens candidate serves, with the decision that chose it.
+     */
+    private record LayerPlan(Scheduler scheduler, java.util.concurrent.ConcurrentHashMap<Long, Decision> byBucket) {
+        LayerPlan(Scheduler scheduler) {
             this(scheduler, new java.util.concurrent.ConcurrentHashMap<>());
         }
     }
@@ -245,12 +249,40 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         if (dropping == null) {
             return block(x, sequences.batch(), emit);
         }
+        long started = System.nanoTime();
+        Scheduler scheduler = session.scheduler();
         AttentionStatistics statistics = statistics(sequences, pinMask != null);
+        LayerPlan current = plan;
+        if (current.scheduler() != scheduler) {
+            current = new LayerPlan(scheduler);
+            plan = current;
+        }
+        Decision planned = current.byBucket().get(statistics.bucketKey());
+        if (planned != null) {
+            scheduler.charge(System.nanoTime() - started);
+            boolean kept = planned.chosen().equals(AttentionCandidates.KEPT_TOKENS);
+            Profiler profiler = session.profiler();
+            if (!profiler.recording()) {
+                return kept ? dropTokens(x, sequences, dropping, scores, pinMask, emit)
+                        : block(x, sequences.batch(), emit);
+            }
+            Output[] result = new Output[1];
+            profiler.time(name, planned.chosen(), "attention", () -> result[0] = kept
+                    ? dropTokens(x, sequences, dropping, scores, pinMask, emit) : block(x, sequences.batch(), emit));
+            return result[0];
+        }
+        // The bucket's first batch: the scheduler decides, measuring the candidates here if the policy asks.
         Output[] result = new Output[1];
         List<Candidate> bound = AttentionCandidates.of(session.backendName(), statistics, config.hidden(),
                 config.ffnHidden(), true, () -> replace(result, block(x, sequences.batch(), emit)),
                 () -> replace(result, dropTokens(x, sequences, dropping, scores, pinMask, emit)));
-        Candidate chosen = Scheduler.chosen(decide(statistics, bound), bound);
+        long inner = scheduler.choosingNanos();
+        Decision decision = scheduler.decide(name, statistics, bound);
+        current.byBucket().put(statistics.bucketKey(), decision);
+        // A measurement runs the block, whose linear layers charge their own choosing: count that once.
+        inner = scheduler.choosingNanos() - inner;
+        scheduler.charge(System.nanoTime() - started - inner);
+        Candidate chosen = Scheduler.chosen(decision, bound);
         session.profiler().time(name, chosen.name(), "attention", chosen.run());
         return result[0];
     }
@@ -293,25 +325,25 @@ public final class TransformerEncoderLayer implements AutoCloseable {
                 config.heads(), config.headDim(), config.causal(), config.dtype());
     }
 
-    private Decision decide(AttentionStatistics statistics, List<Candidate> bound) {
-        Scheduler scheduler = session.scheduler();
-        Plans current = plans;
-        if (current.scheduler() != scheduler) {
-            current = new Plans(scheduler);
-            plans = current;
-        }
-        String key = statistics.signature();
-        Decision decision = current.bySignature().get(key);
-        if (decision == null) {
-            decision = scheduler.decide(name, statistics, bound);
-            current.bySignature().put(key, decision);
-        }
-        return decision;
-    }
-
-    /** The name this layer's decisions and profile events carry. */
+    /** The name this layer's decisions and profile events carry: its model's name for it, else encoder-block-N. */
     public String name() {
         return name;
+    }
+
+    /**
+     * Names the block as its model knows it, e.g. {@code encoder.3}, and its linear layers after their roles in it:
+     * {@code encoder.3.attention.qkv}, {@code encoder.3.attention.out}, {@code encoder.3.ffn.up},
+     * {@code encoder.3.ffn.down}.
+     */
+    public TransformerEncoderLayer named(String layerName) {
+        if (layerName == null || layerName.isBlank()) {
+            throw InvalidInputException.argument("TransformerEncoderLayer.named", "a layer name must not be blank");
+        }
+        this.name = layerName;
+        attention.named(layerName + ".attention");
+        fc1.named(layerName + ".ffn.up");
+        fc2.named(layerName + ".ffn.down");
+        return this;
     }
 
     private Output dropTokens(Tensor x, Sequences sequences, TokenDropping dropping, Tensor given, Tensor pinMask,

@@ -29,8 +29,15 @@ public final class ConvBn implements AutoCloseable {
         SparseBatchNorm norm = batchNorm(weights, bnPrefix, out);
         SparseConv3d.Options options = SparseConv3d.Options.of(dtype)
                 .withActivation(relu ? Activation.RELU : Activation.NONE);
+        // Named after its module in the state dict (stage1.0.net.0, conv2.0.0): what plans and traces show.
         return session.own(new ConvBn(SparseConv3d.create(session, geometry, in, out, kernel, null, norm.foldable(),
-                options)));
+                options).named(moduleName(convKey))));
+    }
+
+    /** {@code stage1.0.net.0.kernel} → {@code stage1.0.net.0}: the parameter key without its tensor's name. */
+    static String moduleName(String parameterKey) {
+        int dot = parameterKey.lastIndexOf('.');
+        return dot > 0 ? parameterKey.substring(0, dot) : parameterKey;
     }
 
     /** The batch norm {@code prefix.weight/.bias/.running_mean/.running_var} of {@code channels}. */

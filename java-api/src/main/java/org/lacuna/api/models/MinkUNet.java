@@ -133,7 +133,7 @@ public final class MinkUNet implements AutoCloseable {
                     new long[] {config.numClasses(), cs[8]});
             float[] bias = w.take("classifier.0.bias", ModelWeights.Init.ZEROS, 0, new long[] {config.numClasses()});
             classifier = own(Linear.create(session, weight, config.numClasses(), cs[8], bias,
-                    Linear.Options.of(dt).withOutputType(DType.F32)));
+                    Linear.Options.of(dt).withOutputType(DType.F32)).named("classifier.0"));
             parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
         } catch (RuntimeException e) {
             closed = true;
@@ -212,6 +212,8 @@ public final class MinkUNet implements AutoCloseable {
                 try {
                     SparseTensor result = SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
                     clock.step("classifier", result, List.of());
+                    // The end of a plan: choices made on this pass reach the tuning store's file once.
+                    x.session().scheduler().flush();
                     return result;
                 } catch (RuntimeException e) {
                     logits.close();

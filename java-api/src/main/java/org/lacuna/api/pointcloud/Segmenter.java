@@ -131,8 +131,17 @@ public final class Segmenter implements AutoCloseable {
             throw InvalidInputException.argument(call, "no point clouds");
         }
         List<PointCloud> finites = new ArrayList<>(clouds.size());
+        // Each cloud's finite points, found once: the labels map back through these indices.
+        List<int[]> finiteIndices = new ArrayList<>(clouds.size());
         for (int i = 0; i < clouds.size(); i++) {
-            finites.add(finitePart(clouds.get(i), call, clouds.size() == 1 ? "" : "cloud " + i + ": "));
+            PointCloud cloud = clouds.get(i);
+            String which = clouds.size() == 1 ? "" : "cloud " + i + ": ";
+            if (cloud == null) {
+                throw InvalidInputException.argument(call, which + "the point cloud is null");
+            }
+            int[] finite = cloud.finiteIndices();
+            finiteIndices.add(finite);
+            finites.add(checked(cloud, cloud.points(finite), call, which));
         }
         PointCloud batch = finites.size() == 1 ? finites.getFirst() : PointCloud.batchOf(finites);
         VoxelizedCloud voxels;
@@ -168,16 +177,14 @@ public final class Segmenter implements AutoCloseable {
         List<Segmentation> results = new ArrayList<>(clouds.size());
         int next = 0;
         for (int i = 0; i < clouds.size(); i++) {
-            PointCloud cloud = clouds.get(i);
-            boolean allFinite = finites.get(i) == cloud;
-            int[] labels = new int[cloud.size()];
+            int[] labels = new int[clouds.get(i).size()];
+            java.util.Arrays.fill(labels, Segmentation.NO_LABEL);
             long[] counts = new long[network.config().numClasses()];
-            for (int p = 0; p < cloud.size(); p++) {
-                boolean isFinite = allFinite || (Float.isFinite(cloud.x(p)) && Float.isFinite(cloud.y(p))
-                        && Float.isFinite(cloud.z(p)));
-                labels[p] = isFinite ? batchLabels[next++] : Segmentation.NO_LABEL;
-                if (labels[p] >= 0) {
-                    counts[labels[p]]++;
+            for (int point : finiteIndices.get(i)) {
+                int label = batchLabels[next++];
+                labels[point] = label;
+                if (label >= 0) {
+                    counts[label]++;
                 }
             }
             results.add(new Segmentation(labels, counts, voxelCounts[i], session.backendName(),
@@ -187,15 +194,11 @@ public final class Segmenter implements AutoCloseable {
         return results;
     }
 
-    /** The cloud's points with finite coordinates (the cloud itself when all are), checked for the network. */
-    private PointCloud finitePart(PointCloud cloud, String call, String which) {
-        if (cloud == null) {
-            throw InvalidInputException.argument(call, which + "the point cloud is null");
-        }
+    /** The cloud's points with finite coordinates ({@code finite}), checked for the network. */
+    private PointCloud checked(PointCloud cloud, PointCloud finite, String call, String which) {
         if (cloud.isEmpty()) {
             throw InvalidInputException.shape(call, which + "the point cloud has no points");
         }
-        PointCloud finite = cloud.finitePoints();
         if (finite.isEmpty()) {
             throw InvalidInputException.argument(call, which + "none of the cloud's " + cloud.size() + " points has"
                     + " finite coordinates");

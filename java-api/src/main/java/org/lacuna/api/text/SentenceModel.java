@@ -25,12 +25,15 @@ public final class SentenceModel implements AutoCloseable {
     private final OnnxEncoder encoder;
     private final SentenceTokenizer tokenizer;
     private final Pooling pooling;
+    private final String poolingSource;
     private final String name;
 
-    private SentenceModel(OnnxEncoder encoder, SentenceTokenizer tokenizer, Pooling pooling, String name) {
+    private SentenceModel(OnnxEncoder encoder, SentenceTokenizer tokenizer, Pooling pooling, String poolingSource,
+                          String name) {
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.pooling = pooling;
+        this.poolingSource = poolingSource;
         this.name = name;
     }
 
@@ -66,7 +69,20 @@ public final class SentenceModel implements AutoCloseable {
         } catch (IOException e) {
             throw new MalformedInputException("classpath:" + tokenizerFile, e.getMessage(), e);
         }
-        return checked(model, tokenizer, Pooling.meanNormalized(), SentenceEmbedder.BUNDLED_NAME);
+        return checked(model, tokenizer, Pooling.meanNormalized(), "all-MiniLM-L6-v2's sentence-transformers "
+                + "config (mean, Normalize)", SentenceEmbedder.BUNDLED_NAME);
+    }
+
+    /**
+     * A model as sentence-transformers saves it (an ONNX file, or its folder: {@link SentenceTransformersLayout}),
+     * pooled as its {@code modules.json} and Pooling config say (mean + L2 normalise where it has neither, said so
+     * in {@link #poolingSource()}).
+     *
+     * @param tokenizerJson null for the {@code tokenizer.json} beside the model (or {@code <model>-tokenizer.json})
+     */
+    public static SentenceModel open(Path model, Path tokenizerJson, int maxLength) {
+        SentenceTransformersLayout layout = SentenceTransformersLayout.of(model);
+        return open(layout, tokenizerJson, maxLength, layout.pooling(), layout.poolingSource());
     }
 
     /**
@@ -78,20 +94,26 @@ public final class SentenceModel implements AutoCloseable {
         if (pooling == null) {
             throw InvalidInputException.argument("SentenceModel.open", "pooling is required");
         }
+        return open(SentenceTransformersLayout.of(onnx), tokenizerJson, maxLength, pooling, "given");
+    }
+
+    private static SentenceModel open(SentenceTransformersLayout layout, Path tokenizerJson, int maxLength,
+                                      Pooling pooling, String poolingSource) {
+        Path onnx = layout.onnx();
         OnnxEncoder model = OnnxEncoder.read(onnx);
-        Path json = tokenizerJson != null ? tokenizerJson : besideModel(onnx);
+        Path json = tokenizerJson != null ? tokenizerJson : layout.tokenizer().orElseGet(() -> besideModel(onnx));
         SentenceTokenizer tokenizer = SentenceTokenizer.open(json, maxLength, model.maxPositions());
-        return checked(model, tokenizer, pooling, onnx.getFileName().toString());
+        return checked(model, tokenizer, pooling, poolingSource, onnx.getFileName().toString());
     }
 
     private static SentenceModel checked(OnnxEncoder model, SentenceTokenizer tokenizer, Pooling pooling,
-                                         String name) {
+                                         String poolingSource, String name) {
         if (tokenizer.maxLength() > model.maxPositions()) {
             tokenizer.close();
             throw InvalidInputException.argument("SentenceModel", "max length " + tokenizer.maxLength()
                     + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        return new SentenceModel(model, tokenizer, pooling, name);
+        return new SentenceModel(model, tokenizer, pooling, poolingSource, name);
     }
 
     private static Path besideModel(Path onnx) {
@@ -136,6 +158,11 @@ public final class SentenceModel implements AutoCloseable {
 
     public Pooling pooling() {
         return pooling;
+    }
+
+    /** Where {@link #pooling()} came from: the model's sentence-transformers files, the caller, or the default. */
+    public String poolingSource() {
+        return poolingSource;
     }
 
     public String name() {

@@ -187,4 +187,55 @@ class ScheduledLayersTest {
             }
         }
     }
+
+    @Test
+    void aPlannedForwardAsksTheSchedulerNothingAndTheStoreIsWrittenOncePerPlan() {
+        SplittableRandom random = new SplittableRandom(31);
+        int hidden = 64;
+        TransformerEncoderLayer.Config dense = TransformerEncoderLayer.Config.of(hidden, 2, 96, DType.F16);
+        TransformerEncoderLayer.Config dropping = dense.withTokenDropping(TokenDropping.keep(0.5,
+                ScoreRule.L2_NORM));
+        List<TransformerEncoderLayer.Config> configs = List.of(dense, dropping);
+        List<TransformerEncoderLayer.Weights> weights = List.of(TransformerEncoderLayer.Weights.random(dense, 1),
+                TransformerEncoderLayer.Weights.random(dropping, 2));
+        int[] lengths = {9, 30, 3};
+        int tokens = Arrays.stream(lengths).sum();
+        Path file = folder.resolve("store.json");
+        try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, lengths);
+             Tensor xs = s.fromFloats(random(random, tokens * hidden, DType.F16), DType.F16, tokens, hidden)) {
+            TuningStore store = TuningStore.open(file);
+            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), store,
+                    Policy.auto(), s.backend()::newTimer);
+            s.useScheduler(scheduler);
+            TransformerEncoder encoder = TransformerEncoder.create(s, configs, weights);
+            float[] first = encoder.forward(xs, seq).toFloatArray();
+            long asked = scheduler.decisionsAsked();
+            assertEquals(2 * 4 + 1, asked, "four linears a layer and the dropping layer's block, once each");
+            assertEquals(1, store.writes(), "the first pass's choices are written once, at its end");
+            long choosing = scheduler.choosingNanos();
+            assertTrue(choosing > 0);
+            for (int i = 0; i < 3; i++) {
+                float[] again = encoder.forward(xs, seq).toFloatArray();
+                assertTrue(Arrays.equals(first, again), "a planned pass computes what the first did");
+            }
+            assertEquals(asked, scheduler.decisionsAsked(), "planned passes ask the scheduler nothing");
+            assertEquals(1, store.writes(), "and write nothing");
+            // A batch of another size in the same buckets is planned too; a larger one is a new bucket.
+            try (Sequences other = Sequences.of(s, new int[] {8, 31, 3})) {
+                encoder.forward(xs, other).close();
+            }
+            assertEquals(asked, scheduler.decisionsAsked());
+            int[] longer = {40, 50, 30};
+            int more = Arrays.stream(longer).sum();
+            try (Sequences other = Sequences.of(s, longer);
+                 Tensor ys = s.fromFloats(random(random, more * hidden, DType.F16), DType.F16, more, hidden)) {
+                encoder.forward(ys, other).close();
+            }
+            assertTrue(scheduler.decisionsAsked() > asked, "a new bucket is planned");
+            assertEquals(2, store.writes());
+            List<String> names = scheduler.plan().entries().stream().map(e -> e.layer()).distinct().toList();
+            assertTrue(names.containsAll(List.of("encoder.0.attention.qkv", "encoder.0.attention.out",
+                    "encoder.0.ffn.up", "encoder.0.ffn.down", "encoder.1", "encoder.1.ffn.down")), names::toString);
+        }
+    }
 }

@@ -44,6 +44,8 @@ final class CpuDenseLinear {
     private final OpenBlas blas;
     private final FloatArrayPool staging = new FloatArrayPool();
     private final WeightFormCache forms = new WeightFormCache();
+    /** Biases read to fp32 arrays once per bias (and again only after a write to their buffer). */
+    private final WeightFormCache biases = new WeightFormCache();
     /** The most floats one staged array holds (the JVM's array limit, less a margin for its header). */
     static final int MAX_STAGED = Integer.MAX_VALUE - 8;
     /** One output tile per thread, shared by every backend: an instance field would leave a stale tile per backend. */
@@ -86,7 +88,7 @@ final class CpuDenseLinear {
         }
         stagedElements(out, in);
         MemorySegment weight = weight(w, out, in);
-        float[] b = readBias(bias, out);
+        float[] b = bias(biases, bias, out);
         MemorySegment input = readSegment(x);
         MemorySegment output = segment(y);
         // OpenBLAS reads fp32 x straight from the buffer, and writes y there when no epilogue or rounding follows.
@@ -158,6 +160,11 @@ final class CpuDenseLinear {
         return forms.size();
     }
 
+    /** Biases read and kept so far; a test checks a bias is read once, not per call. */
+    int cachedBiases() {
+        return biases.size();
+    }
+
     /** BLAS wants a leading dimension of at least 1, also for an empty (in = 0) product. */
     private static int ld(int in) {
         return Math.max(1, in);
@@ -227,7 +234,15 @@ final class CpuDenseLinear {
         }
     }
 
-    /** The F32 bias (the only bias dtype the linear contracts accept) as an fp32 array, or null for none. */
+    /**
+     * The F32 bias as an fp32 array kept in {@code cache} with the layer's weight forms (read again only after its
+     * buffer is written), or null for none: a call does not copy the bias. Callers only read the array.
+     */
+    static float[] bias(WeightFormCache cache, DeviceArray bias, int out) {
+        return bias == null ? null : cache.get(float[].class, out, 1, () -> readBias(bias, out), bias);
+    }
+
+    /** The F32 bias (the only bias dtype the linear contracts accept) as a new fp32 array, or null for none. */
     static float[] readBias(DeviceArray bias, int out) {
         if (bias == null) {
             return null;

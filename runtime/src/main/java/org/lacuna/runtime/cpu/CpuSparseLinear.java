@@ -43,6 +43,8 @@ final class CpuSparseLinear implements AutoCloseable {
     private final CpuContext context;
     private final SparseTiles tiles;
     private final WeightFormCache forms = new WeightFormCache();
+    /** Biases read to fp32 arrays once per bias (and again only after a write to their buffer). */
+    private final WeightFormCache biases = new WeightFormCache();
     private final PanelWorkspace workspace = new PanelWorkspace();
 
     CpuSparseLinear(CpuContext context) {
@@ -123,7 +125,7 @@ final class CpuSparseLinear implements AutoCloseable {
         int tileCount = TokenPanels.tiles(tokens, tile);
         int rowBlocks = CpuThreads.chunks(out, ROW_BLOCK);
         int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);
-        float[] b = CpuDenseLinear.readBias(bias, out);
+        float[] b = CpuDenseLinear.bias(biases, bias, out);
         MemorySegment input = segment(x);
         MemorySegment output = segment(y);
         // An fp32 y with no bias or activation takes the results straight from the tile, with no copy between.

@@ -25,10 +25,12 @@ final class CpuVoxelizationOps implements VoxelizationOps {
     private static final int CHUNK = 1 << 12;
 
     private final CpuContext context;
-    private final CpuVoxelizer voxelizer = new CpuVoxelizer();
+    private final CpuVoxelizer voxelizer;
 
     CpuVoxelizationOps(CpuContext context) {
         this.context = context;
+        // On the backend's threads (lacuna.cpu.threads, shut down with it), not the common fork/join pool.
+        this.voxelizer = new CpuVoxelizer(context.threads(), CpuVoxelizer.DEFAULT_PARALLEL_THRESHOLD);
     }
 
     @Override

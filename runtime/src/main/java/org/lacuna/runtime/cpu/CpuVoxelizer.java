@@ -1,7 +1,6 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
@@ -14,28 +13,34 @@ import org.lacuna.runtime.pointcloud.VoxelizedCloud;
  * precision: its reductions are firsts and double sums in input order, so the serving backend and the reference
  * share it). Compute every point's key, sort the keys stably carrying the point indices
  * ({@link KeySort}), read the distinct voxels and each point's voxel off the sorted run, then reduce each voxel's
- * points, which the stable sort leaves in input order. Key computation and reduction run on the common fork/join
- * pool for clouds large enough to pay for it; the radix sort is sequential. The result is the same for any thread
- * count, since each voxel is reduced by one thread in input order.
+ * points, which the stable sort leaves in input order. Key computation and reduction run on the serving backend's
+ * own worker threads ({@link CpuThreads}: sized by {@code lacuna.cpu.threads}, closed with the backend) for clouds
+ * large enough to pay for it; the radix sort is sequential. The result is the same for any thread count, since each
+ * voxel is reduced by one thread in input order.
  */
 public final class CpuVoxelizer {
     /** Below this many points the fork/join overhead outweighs what the threads save. */
     static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 15;
+    /** Points (or voxels) per parallel chunk: chunk boundaries never depend on the thread count. */
+    static final int GRAIN = 1 << 13;
 
+    private final CpuThreads threads;
     private final int parallelThreshold;
 
+    /** A voxeliser on the calling thread only (the reference backend's; code without a backend). */
     public CpuVoxelizer() {
-        this(DEFAULT_PARALLEL_THRESHOLD);
+        this(CpuThreads.CALLER, Integer.MAX_VALUE);
     }
 
-    /** Parallel for clouds of at least {@code parallelThreshold} points (0: always). */
-    CpuVoxelizer(int parallelThreshold) {
+    /** On {@code threads} for clouds of at least {@code parallelThreshold} points (0: always). */
+    CpuVoxelizer(CpuThreads threads, int parallelThreshold) {
+        this.threads = threads;
         this.parallelThreshold = parallelThreshold;
     }
 
     /** A voxeliser that uses the calling thread only (benchmarks compare it with the parallel one). */
     public static CpuVoxelizer sequential() {
-        return new CpuVoxelizer(Integer.MAX_VALUE);
+        return new CpuVoxelizer();
     }
 
     /** The voxels of {@code cloud}, as {@link org.lacuna.runtime.ops.VoxelizationOps#voxelize} documents. */
@@ -136,9 +141,13 @@ public final class CpuVoxelizer {
         return (float) (sum / (to - from));
     }
 
-    private static void forEach(int count, boolean parallel, IntConsumer body) {
+    private void forEach(int count, boolean parallel, IntConsumer body) {
         if (parallel) {
-            IntStream.range(0, count).parallel().forEach(body);
+            threads.forEach(CpuThreads.chunks(count, GRAIN), chunk -> {
+                for (int i = chunk * GRAIN, end = Math.min(count, i + GRAIN); i < end; i++) {
+                    body.accept(i);
+                }
+            });
         } else {
             for (int i = 0; i < count; i++) {
                 body.accept(i);

@@ -20,6 +20,7 @@ import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.ops.GemmOps;
+import org.lacuna.runtime.ops.OpFamilies;
 import org.lacuna.runtime.ops.OpSet;
 import org.lacuna.runtime.ops.RowReduction;
 import org.lacuna.runtime.ops.TwoFourWeight;
@@ -40,23 +41,16 @@ import org.lacuna.runtime.sparseconv.ResidentKernelMap;
  * {@link CpuLifecycle}, so closing the backend waits for it and a call after the close is a
  * {@link org.lacuna.runtime.error.ResourceClosedException}.
  */
-final class GuardedOpSet implements OpSet, OpPaths {
+final class GuardedOpSet extends OpFamilies implements OpPaths {
     private final OpSet ops;
     private final CpuLifecycle lifecycle;
-    private final ElementwiseOps elementwise;
-    private final GemmOps gemm;
-    private final AttentionOps attention;
-    private final ConvolutionOps convolution;
-    private final VoxelizationOps voxelization;
 
     GuardedOpSet(OpSet ops, CpuLifecycle lifecycle) {
         this.ops = ops;
         this.lifecycle = lifecycle;
-        this.elementwise = new Elementwise(ops.elementwise());
-        this.gemm = new Gemm(ops.gemm());
-        this.attention = new Attention(ops.attention());
-        this.convolution = new Convolution(ops.convolution());
-        this.voxelization = new Voxelizing(ops.voxelization());
+        super(new Elementwise(ops.elementwise(), lifecycle), new Gemm(ops.gemm(), lifecycle),
+                new Attention(ops.attention(), lifecycle), new Convolution(ops.convolution(), lifecycle),
+                new Voxelizing(ops.voxelization(), lifecycle));
     }
 
     @Override
@@ -70,152 +64,132 @@ final class GuardedOpSet implements OpSet, OpPaths {
         if (!(ops instanceof OpPaths paths)) {
             throw new NotSupportedException("linearDense", "this backend has one dense path");
         }
-        run("linearDense", () -> paths.linearDense(path, x, w, bias, activation, y));
+        lifecycle.run("linearDense", () -> paths.linearDense(path, x, w, bias, activation, y));
     }
 
-    private void run(String call, Runnable body) {
-        lifecycle.run(call, body);
-    }
-
-    @Override
-    public ElementwiseOps elementwise() {
-        return elementwise;
-    }
-
-    @Override
-    public GemmOps gemm() {
-        return gemm;
-    }
-
-    @Override
-    public AttentionOps attention() {
-        return attention;
-    }
-
-    @Override
-    public ConvolutionOps convolution() {
-        return convolution;
-    }
-
-    @Override
-    public VoxelizationOps voxelization() {
-        return voxelization;
-    }
-
-    private final class Elementwise implements ElementwiseOps {
+    private static final class Elementwise implements ElementwiseOps {
         private final ElementwiseOps ops;
+        private final CpuLifecycle lifecycle;
 
-        Elementwise(ElementwiseOps ops) {
+        Elementwise(ElementwiseOps ops, CpuLifecycle lifecycle) {
             this.ops = ops;
+            this.lifecycle = lifecycle;
         }
 
         @Override
         public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
-            run("biasActivation", () -> ops.biasActivation(x, bias, activation, y));
+            lifecycle.run("biasActivation", () -> ops.biasActivation(x, bias, activation, y));
         }
 
         @Override
         public void cast(DeviceArray x, DeviceArray y) {
-            run("cast", () -> ops.cast(x, y));
+            lifecycle.run("cast", () -> ops.cast(x, y));
         }
 
         @Override
         public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
-            run("rowReduce", () -> ops.rowReduce(x, reduction, out));
+            lifecycle.run("rowReduce", () -> ops.rowReduce(x, reduction, out));
         }
 
         @Override
         public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-            run("add", () -> ops.add(a, b, y));
+            lifecycle.run("add", () -> ops.add(a, b, y));
         }
 
         @Override
         public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-            run("layerNorm", () -> ops.layerNorm(x, gamma, beta, epsilon, y));
+            lifecycle.run("layerNorm", () -> ops.layerNorm(x, gamma, beta, epsilon, y));
         }
 
         @Override
         public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
-            run("batchNorm", () -> ops.batchNorm(x, scale, shift, y));
+            lifecycle.run("batchNorm", () -> ops.batchNorm(x, scale, shift, y));
         }
 
         @Override
         public void concatColumns(DeviceArray a, DeviceArray b, DeviceArray y) {
-            run("concatColumns", () -> ops.concatColumns(a, b, y));
+            lifecycle.run("concatColumns", () -> ops.concatColumns(a, b, y));
         }
     }
 
-    private final class Gemm implements GemmOps {
+    private static final class Gemm implements GemmOps {
         private final GemmOps ops;
+        private final CpuLifecycle lifecycle;
 
-        Gemm(GemmOps ops) {
+        Gemm(GemmOps ops, CpuLifecycle lifecycle) {
             this.ops = ops;
+            this.lifecycle = lifecycle;
         }
 
         @Override
         public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-            run("linearDense", () -> ops.linearDense(x, w, bias, activation, y));
+            lifecycle.run("linearDense", () -> ops.linearDense(x, w, bias, activation, y));
         }
 
         @Override
         public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation,
                                   DeviceArray y) {
-            run("linearTwoFour", () -> ops.linearTwoFour(x, w, bias, activation, y));
+            lifecycle.run("linearTwoFour", () -> ops.linearTwoFour(x, w, bias, activation, y));
         }
 
         @Override
         public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-            run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
+            lifecycle.run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
         }
     }
 
-    private final class Attention implements AttentionOps {
+    private static final class Attention implements AttentionOps {
         private final AttentionOps ops;
+        private final CpuLifecycle lifecycle;
 
-        Attention(AttentionOps ops) {
+        Attention(AttentionOps ops, CpuLifecycle lifecycle) {
             this.ops = ops;
+            this.lifecycle = lifecycle;
         }
 
         @Override
         public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                                  TokenSelection out) {
-            run("selectTokens", () -> ops.selectTokens(scores, batch, pinMask, rule, out));
+            lifecycle.run("selectTokens", () -> ops.selectTokens(scores, batch, pinMask, rule, out));
         }
 
         @Override
         public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
-            run("gatherRows", () -> ops.gatherRows(x, selection, out));
+            lifecycle.run("gatherRows", () -> ops.gatherRows(x, selection, out));
         }
 
         @Override
         public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
-            run("scatterRows", () -> ops.scatterRows(kept, selection, passThrough, out));
+            lifecycle.run("scatterRows", () -> ops.scatterRows(kept, selection, passThrough, out));
         }
 
         @Override
         public void attention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options, DeviceArray out,
                               DeviceArray logSumExp) {
-            run("attention", () -> ops.attention(inputs, batch, options, out, logSumExp));
+            lifecycle.run("attention", () -> ops.attention(inputs, batch, options, out, logSumExp));
         }
 
         @Override
         public void keyAttention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
                                  DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
-            run("keyAttention", () -> ops.keyAttention(inputs, batch, options, logSumExp, score, scores));
+            lifecycle.run("keyAttention", () -> ops.keyAttention(inputs, batch, options, logSumExp, score, scores));
         }
     }
 
-    private final class Convolution implements ConvolutionOps {
+    private static final class Convolution implements ConvolutionOps {
         private final ConvolutionOps ops;
+        private final CpuLifecycle lifecycle;
 
-        Convolution(ConvolutionOps ops) {
+        Convolution(ConvolutionOps ops, CpuLifecycle lifecycle) {
             this.ops = ops;
+            this.lifecycle = lifecycle;
         }
 
         @Override
         public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                       Activation activation, Dataflow dataflow, DeviceArray y) {
-            run("sparseConvolution", () -> ops.sparseConvolution(x, map, weights, bias, activation, dataflow, y));
+            lifecycle.run("sparseConvolution",
+                    () -> ops.sparseConvolution(x, map, weights, bias, activation, dataflow, y));
         }
 
         @Override
@@ -230,7 +204,7 @@ final class GuardedOpSet implements OpSet, OpPaths {
 
         @Override
         public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
-            run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
+            lifecycle.run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
         }
 
         @Override
@@ -239,11 +213,13 @@ final class GuardedOpSet implements OpSet, OpPaths {
         }
     }
 
-    private final class Voxelizing implements VoxelizationOps {
+    private static final class Voxelizing implements VoxelizationOps {
         private final VoxelizationOps ops;
+        private final CpuLifecycle lifecycle;
 
-        Voxelizing(VoxelizationOps ops) {
+        Voxelizing(VoxelizationOps ops, CpuLifecycle lifecycle) {
             this.ops = ops;
+            this.lifecycle = lifecycle;
         }
 
         @Override
@@ -253,20 +229,21 @@ final class GuardedOpSet implements OpSet, OpPaths {
 
         @Override
         public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
-            run("batchPool", () -> ops.batchPool(features, coordinates, pooling, out));
+            lifecycle.run("batchPool", () -> ops.batchPool(features, coordinates, pooling, out));
         }
 
         @Override
         public void bevProject(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, BevGrid grid,
                                BevReduction reduction, DeviceArray out) {
-            run("bevProject", () -> ops.bevProject(features, coordinates, tensorStride, grid, reduction, out));
+            lifecycle.run("bevProject",
+                    () -> ops.bevProject(features, coordinates, tensorStride, grid, reduction, out));
         }
 
         @Override
         public void devoxelize(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, DeviceArray points,
                                DeviceArray pointBatches, Voxelization voxelization, PointInterpolation interpolation,
                                DeviceArray out) {
-            run("devoxelize", () -> ops.devoxelize(features, coordinates, tensorStride, points, pointBatches,
+            lifecycle.run("devoxelize", () -> ops.devoxelize(features, coordinates, tensorStride, points, pointBatches,
                     voxelization, interpolation, out));
         }
     }

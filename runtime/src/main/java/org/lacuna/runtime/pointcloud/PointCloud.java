@@ -129,6 +129,11 @@ public final class PointCloud {
 
     /** This cloud without the points that have a NaN or infinite coordinate; channels and batches stay aligned. */
     public PointCloud finitePoints() {
+        return points(finiteIndices());
+    }
+
+    /** The indices, ascending, of the points whose coordinates are all finite. */
+    public int[] finiteIndices() {
         int kept = 0;
         int[] keep = new int[size()];
         for (int i = 0; i < size(); i++) {
@@ -136,22 +141,31 @@ public final class PointCloud {
                 keep[kept++] = i;
             }
         }
+        return kept == keep.length ? keep : Arrays.copyOf(keep, kept);
+    }
+
+    /**
+     * The points at {@code indices} (ascending, from {@link #finiteIndices()} or alike), channels and batches
+     * aligned; this cloud itself when they are all of its points.
+     */
+    public PointCloud points(int[] indices) {
+        int kept = indices.length;
         if (kept == size()) {
             return this;
         }
         float[][] keptChannels = new float[channels.length][];
         for (int c = 0; c < channels.length; c++) {
-            keptChannels[c] = select(channels[c], keep, kept);
+            keptChannels[c] = select(channels[c], indices, kept);
         }
         int[] keptBatch = null;
         if (batch != null) {
             keptBatch = new int[kept];
             for (int k = 0; k < kept; k++) {
-                keptBatch[k] = batch[keep[k]];
+                keptBatch[k] = batch[indices[k]];
             }
         }
-        return new PointCloud(select(x, keep, kept), select(y, keep, kept), select(z, keep, kept), channelNames,
-                keptChannels, keptBatch, uniformBatch);
+        return new PointCloud(select(x, indices, kept), select(y, indices, kept), select(z, indices, kept),
+                channelNames, keptChannels, keptBatch, uniformBatch);
     }
 
     public int size() {

@@ -23,6 +23,19 @@ public record AttentionStatistics(int batch, long tokens, int maxLength, long ke
         return keptTokens < tokens;
     }
 
+    /**
+     * The varying part of {@link #signature()} packed in a long (the layer's dtype, heads, head dim and causality are
+     * fixed per layer): equal keys, equal signatures, so a layer can find its plan for a batch without formatting.
+     */
+    public long bucketKey() {
+        return log2(LayerStatistics.sizeBucket(batch)) | log2(LayerStatistics.sizeBucket(maxLength)) << 8
+                | log2(LayerStatistics.sizeBucket(tokens)) << 16 | Math.round(keptRatio() / 0.05) << 24;
+    }
+
+    private static long log2(long powerOfTwo) {
+        return Long.numberOfTrailingZeros(powerOfTwo);
+    }
+
     @Override
     public String kind() {
         return "attention";

@@ -27,13 +27,33 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 /**
  * The once-per-device microbenchmark behind an {@link EfficiencyTable}: the memory bandwidth (a large cast), and for
  * every kernel family the backend offers its call overhead (a one-token 64 × 64 problem) and its arithmetic rate (a
- * compute-bound 256 × 512 × 1024 one). Each time is the fastest of a few calls after warm-up: a rate is what a kernel
- * can reach, and a busy machine only makes calls slower. A few seconds on the development CPU when it is idle
- * (JIT warm-up included); the table is stored and reused.
+ * compute-bound 256 × 512 × 1024 one). Each time is the median of {@link #SAMPLES} calls after a warm-up long
+ * enough for the JIT to compile the kernel (a kernel still interpreted is a thousand times slower, which is what
+ * distorted early tables), so one stray fast or slow call moves nothing. Every figure must fall within sanity bounds
+ * ({@link #BANDWIDTH}, {@link #RATE}, {@link #OVERHEAD}); one outside is measured again, up to {@link #ATTEMPTS}
+ * times, then clamped, and the table's source says so. A few seconds on the development CPU when it is idle; the
+ * table is stored and reused.
  */
 public final class Calibration {
     private static final int WARMUP = 3;
-    private static final int SAMPLES = 5;
+    /** Warm-up runs at least this long: the JIT compiles a kernel after some thousands of loop iterations. */
+    private static final double WARMUP_SECONDS = 0.1;
+    private static final int SAMPLES = 7;
+    /** Measurements of a figure outside its bounds before it is clamped. */
+    static final int ATTEMPTS = 3;
+    /** Plausible memory bandwidth of any device Lacuna runs on, bytes per second. */
+    static final Bounds BANDWIDTH = new Bounds("bandwidth", 0.5e9, 20e12);
+    /** Plausible arithmetic rate of a kernel, FLOP per second. */
+    static final Bounds RATE = new Bounds("rate", 0.1e9, 5e15);
+    /** Plausible per-call overhead of a kernel, seconds (a host call or a launch). */
+    static final Bounds OVERHEAD = new Bounds("call overhead", 0.05e-6, 2e-3);
+
+    /** The plausible range of one calibrated figure. */
+    record Bounds(String what, double low, double high) {
+        boolean contains(double value) {
+            return value >= low && value <= high;
+        }
+    }
     /** The compute-bound linear problem: big enough to reach each kernel's rate, small enough to be quick. */
     private static final int TOKENS = 256;
     private static final int IN = 512;
@@ -53,8 +73,9 @@ public final class Calibration {
         List<DeviceArray> arrays = new ArrayList<>();
         List<TwoFourWeight> twoFours = new ArrayList<>();
         List<CsrWeight> csrs = new ArrayList<>();
+        List<String> clamped = new ArrayList<>();
         try (DeviceTimer timer = backend.newTimer()) {
-            double bandwidth = bandwidth(backend, ops, timer, arrays);
+            double bandwidth = sane(BANDWIDTH, "", () -> bandwidth(backend, ops, timer, arrays), clamped);
             SplittableRandom random = new SplittableRandom(42);
             float[] w = TwoFourPruning.prune(randoms(random, OUT * IN), OUT, IN);
             float[] sparse = randoms(random, OUT * IN);
@@ -62,28 +83,31 @@ public final class Calibration {
                 sparse[i] = random.nextDouble() < CSR_DENSITY ? sparse[i] : 0f;
             }
             Map<String, Double> overheads = new TreeMap<>();
-            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, 1, TINY, TINY, w, sparse)) {
-                overheads.put(c.kernel(), time(timer, c.run()) / 1e3);
+            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, 1, TINY, TINY, w,
+                    sparse)) {
+                overheads.put(c.kernel(), sane(OVERHEAD, c.kernel(), () -> time(timer, c.run()) / 1e3, clamped));
             }
             Map<String, KernelRate> rates = new TreeMap<>();
             double overhead = overheads.values().stream().mapToDouble(Double::doubleValue).min().orElse(0);
             double peak = 0;
             for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, TOKENS, IN, OUT, w,
                     sparse)) {
-                double seconds = time(timer, c.run()) / 1e3;
                 double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
-                double compute = Math.max(seconds - kernelOverhead, seconds * 0.05);
-                double flopRate = c.work().flops() / compute;
+                double flopRate = sane(RATE, c.kernel(), () -> {
+                    double seconds = time(timer, c.run()) / 1e3;
+                    return c.work().flops() / Math.max(seconds - kernelOverhead, seconds * 0.05);
+                }, clamped);
                 rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, kernelOverhead));
                 if (c.dense()) {
                     peak = Math.max(peak, flopRate);
                 }
             }
-            convolution(backend, ops, timer, random, bandwidth, rates, arrays);
+            convolution(backend, ops, timer, random, bandwidth, rates, arrays, clamped);
             // The encoder block is mostly its linear layers: it is rated as the best dense GEMM.
             rates.put(name + ".encoder-block", new KernelRate(peak, bandwidth, overhead));
-            return new EfficiencyTable(peak, bandwidth, overhead, backend.device().multiprocessors(), rates, "measured " + TuningStore.now()
-                    + " by Calibration");
+            return new EfficiencyTable(peak, bandwidth, overhead, backend.device().multiprocessors(), rates, "measured "
+                    + TuningStore.now() + " by Calibration" + (clamped.isEmpty() ? ""
+                    : " (out of bounds after " + ATTEMPTS + " attempts, clamped: " + String.join("; ", clamped) + ")"));
         } finally {
             arrays.forEach(a -> a.buffer().close());
             twoFours.forEach(DeviceWeights::release);
@@ -136,7 +160,8 @@ public final class Calibration {
 
     /** The convolution's rate on a 24³ block of voxels at 30% occupancy, 32 → 32 channels, and its overhead. */
     private static void convolution(Backend backend, OpSet ops, DeviceTimer timer, SplittableRandom random,
-                                    double bandwidth, Map<String, KernelRate> rates, List<DeviceArray> arrays) {
+                                    double bandwidth, Map<String, KernelRate> rates, List<DeviceArray> arrays,
+                                    List<String> clamped) {
         int side = 24;
         int channels = 32;
         List<Integer> coords = new ArrayList<>();
@@ -164,20 +189,43 @@ public final class Calibration {
             ConvolutionStatistics stats = new ConvolutionStatistics(map, channels, channels, DType.F32);
             for (Candidate c : ConvolutionCandidates.of(backend.name(), ops.convolution(), ops, stats,
                     new ConvolutionCandidates.Operands(x, w, null, Activation.NONE, y))) {
-                double seconds = time(timer, c.run()) / 1e3;
                 // Overhead: the smallest per-call cost the linears' tiny calls showed; the rest is this kernel's
                 // arithmetic.
                 double overhead = rates.values().stream().mapToDouble(KernelRate::overheadSeconds).min().orElse(0);
-                double compute = Math.max(seconds - overhead, seconds * 0.05);
-                rates.put(c.kernel(), new KernelRate(c.work().flops() / compute, bandwidth, overhead));
+                double flopRate = sane(RATE, c.kernel(), () -> {
+                    double seconds = time(timer, c.run()) / 1e3;
+                    return c.work().flops() / Math.max(seconds - overhead, seconds * 0.05);
+                }, clamped);
+                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, overhead));
             }
         } finally {
             set.close();
         }
     }
 
+    /**
+     * {@code measure}'s figure, measured again while it falls outside {@code bounds} (a machine busy enough to push a
+     * figure out of any plausible range is busy for a moment), up to {@link #ATTEMPTS} times, then clamped into
+     * them with a note in {@code clamped}.
+     */
+    static double sane(Bounds bounds, String kernel, java.util.function.DoubleSupplier measure, List<String> clamped) {
+        double value = Double.NaN;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            value = measure.getAsDouble();
+            if (bounds.contains(value)) {
+                return value;
+            }
+        }
+        double kept = Double.isNaN(value) || value < bounds.low() ? bounds.low() : bounds.high();
+        clamped.add(String.format(java.util.Locale.ROOT, "%s%s %.3g -> %.3g", kernel.isEmpty() ? "" : kernel + " ",
+                bounds.what(), value, kept));
+        return kept;
+    }
+
+    /** The median of {@link #SAMPLES} timed calls, in milliseconds, after a warm-up of at least WARMUP_SECONDS. */
     private static double time(DeviceTimer timer, Runnable run) {
-        for (int i = 0; i < WARMUP; i++) {
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < WARMUP || System.nanoTime() - warmStart < WARMUP_SECONDS * 1e9; i++) {
             run.run();
         }
         double[] samples = new double[SAMPLES];
@@ -186,9 +234,8 @@ public final class Calibration {
             run.run();
             samples[i] = timer.stopMillis();
         }
-        // The fastest sample: what the kernel reaches; a busy machine only ever makes samples slower.
         Arrays.sort(samples);
-        return samples[0];
+        return samples[SAMPLES / 2];
     }
 
     private static DeviceArray keep(List<DeviceArray> arrays, DeviceArray a) {

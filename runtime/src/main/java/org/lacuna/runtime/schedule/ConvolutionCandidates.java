@@ -31,26 +31,36 @@ public final class ConvolutionCandidates {
     private ConvolutionCandidates() {
     }
 
+    /** One candidate's op call, unbound: what a planned layer keeps and calls with each input's operands. */
+    @FunctionalInterface
+    public interface Call {
+        void run(Operands operands, KernelMap map);
+    }
+
     /** The candidates on {@code ops}, bound to {@code operands} (or predict-only where it is null). */
     public static List<Candidate> of(String backend, ConvolutionOps ops, Object pathsOwner,
                                      ConvolutionStatistics statistics, Operands operands) {
-        List<String> paths = pathsOwner instanceof OpPaths p ? p.convolutionPaths() : List.of();
         KernelMap map = statistics.map();
         List<Candidate> out = new ArrayList<>();
-        if (paths.isEmpty()) {
-            String name = backend.equals("cuda") ? "dataflow-rule" : CPU_FUSED;
+        for (String name : names(pathsOwner, backend)) {
+            Call call = call(backend, ops, pathsOwner, name);
             out.add(new Candidate(name, backend + "." + name, work(name, statistics), true, operands == null ? null
-                    : () -> ops.sparseConvolution(operands.x(), map, operands.weights(), operands.bias(),
-                    operands.activation(), hint(backend, map), operands.y())));
-            return out;
-        }
-        OpPaths owner = (OpPaths) pathsOwner;
-        for (String path : paths) {
-            out.add(new Candidate(path, backend + "." + path, work(path, statistics), true, operands == null ? null
-                    : () -> owner.sparseConvolution(path, operands.x(), map, operands.weights(), operands.bias(),
-                    operands.activation(), operands.y())));
+                    : () -> call.run(operands, map)));
         }
         return out;
+    }
+
+    /** The call of the candidate named {@code name} (one of {@link #names}), for a layer to keep in its plan. */
+    public static Call call(String backend, ConvolutionOps ops, Object pathsOwner, String name) {
+        if (pathsOwner instanceof OpPaths owner && !owner.convolutionPaths().isEmpty()) {
+            if (!owner.convolutionPaths().contains(name)) {
+                throw new IllegalArgumentException("no convolution path " + name);
+            }
+            return (o, map) -> owner.sparseConvolution(name, o.x(), map, o.weights(), o.bias(), o.activation(),
+                    o.y());
+        }
+        return (o, map) -> ops.sparseConvolution(o.x(), map, o.weights(), o.bias(), o.activation(),
+                hint(backend, map), o.y());
     }
 
     /**

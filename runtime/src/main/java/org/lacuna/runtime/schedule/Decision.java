@@ -7,7 +7,8 @@ import java.util.Map;
  * What the scheduler chose for one layer signature, and why.
  *
  * @param signature      the bucketed statistics key the choice is shared and stored under
- * @param statistics     the statistics it was made from ({@link LayerStatistics#describe()})
+ * @param statistics     the statistics it was made from ({@link LayerStatistics#describe()}, made when first
+ *                       read: some cost work a layer that only runs should not pay for)
  * @param candidates     every candidate with its predicted and, where measured, measured time
  * @param chosen         the winning candidate's name
  * @param choosingNanos  host time spent choosing (predicting, measuring, reading and writing the store)

@@ -40,40 +40,78 @@ public final class LinearCandidates {
     private LinearCandidates() {
     }
 
+    /** One candidate's op call, unbound: what a planned layer keeps and calls with each input and output. */
+    @FunctionalInterface
+    public interface Call {
+        void run(DeviceArray x, DeviceArray y);
+    }
+
     /**
      * The candidates on {@code ops} of backend {@code backend} for {@code statistics}, bound to run on x into y (or
      * predict-only where x is null).
      */
     public static List<Candidate> of(String backend, OpSet ops, LinearStatistics statistics, Forms forms,
                                      DeviceArray x, DeviceArray y) {
-        List<String> densePaths = ops instanceof OpPaths p ? p.denseLinearPaths() : List.of();
-        List<String> twoFourPaths = ops instanceof OpPaths p ? p.twoFourPaths(statistics.tokens()) : List.of();
         List<Candidate> out = new ArrayList<>();
+        for (Path p : paths(ops, statistics.tokens(), forms)) {
+            Call call = p.call();
+            out.add(candidate(backend, p.name(), statistics, forms, p.dense(), x == null ? null
+                    : () -> call.run(x, y)));
+        }
+        return out;
+    }
+
+    /**
+     * The call of the candidate named {@code name} (one {@link #of} offered for inputs of {@code tokens} rows), for
+     * a layer to keep in its plan and run without building its candidates again.
+     */
+    public static Call call(OpSet ops, long tokens, Forms forms, String name) {
+        for (Path p : paths(ops, tokens, forms)) {
+            if (p.name().equals(name)) {
+                return p.call();
+            }
+        }
+        throw new IllegalArgumentException("no linear candidate " + name);
+    }
+
+    /** Whether {@link #of} offers a candidate named {@code name} for inputs of {@code tokens} rows. */
+    public static boolean offers(OpSet ops, long tokens, Forms forms, String name) {
+        return paths(ops, tokens, forms).stream().anyMatch(p -> p.name().equals(name));
+    }
+
+    private record Path(String name, boolean dense, Call call) {
+    }
+
+    /** This class alone knows which op serves which candidate. */
+    private static List<Path> paths(OpSet ops, long tokens, Forms forms) {
+        List<String> densePaths = ops instanceof OpPaths p ? p.denseLinearPaths() : List.of();
+        List<String> twoFourPaths = ops instanceof OpPaths p ? p.twoFourPaths(tokens) : List.of();
+        List<Path> out = new ArrayList<>();
         if (forms.dense() != null) {
             if (densePaths.isEmpty()) {
-                out.add(candidate(backend, "dense", statistics, forms, true, x == null ? null
-                        : () -> ops.gemm().linearDense(x, forms.dense(), forms.bias(), forms.activation(), y)));
+                out.add(new Path("dense", true,
+                        (x, y) -> ops.gemm().linearDense(x, forms.dense(), forms.bias(), forms.activation(), y)));
             }
             for (String path : densePaths) {
                 OpPaths paths = (OpPaths) ops;
-                out.add(candidate(backend, path + "-dense", statistics, forms, true, x == null ? null
-                        : () -> paths.linearDense(path, x, forms.dense(), forms.bias(), forms.activation(), y)));
+                out.add(new Path(path + "-dense", true,
+                        (x, y) -> paths.linearDense(path, x, forms.dense(), forms.bias(), forms.activation(), y)));
             }
         }
         if (forms.twoFour() != null) {
             if (twoFourPaths.isEmpty()) {
-                out.add(candidate(backend, "two-four", statistics, forms, false, x == null ? null
-                        : () -> ops.gemm().linearTwoFour(x, forms.twoFour(), forms.bias(), forms.activation(), y)));
+                out.add(new Path("two-four", false,
+                        (x, y) -> ops.gemm().linearTwoFour(x, forms.twoFour(), forms.bias(), forms.activation(), y)));
             }
             for (String path : twoFourPaths) {
                 OpPaths paths = (OpPaths) ops;
-                out.add(candidate(backend, path, statistics, forms, false, x == null ? null
-                        : () -> paths.linearTwoFour(path, x, forms.twoFour(), forms.bias(), forms.activation(), y)));
+                out.add(new Path(path, false,
+                        (x, y) -> paths.linearTwoFour(path, x, forms.twoFour(), forms.bias(), forms.activation(), y)));
             }
         }
         if (forms.csr() != null) {
-            out.add(candidate(backend, "csr", statistics, forms, false, x == null ? null
-                    : () -> ops.gemm().linearCsr(x, forms.csr(), forms.bias(), forms.activation(), y)));
+            out.add(new Path("csr", false,
+                    (x, y) -> ops.gemm().linearCsr(x, forms.csr(), forms.bias(), forms.activation(), y)));
         }
         return out;
     }

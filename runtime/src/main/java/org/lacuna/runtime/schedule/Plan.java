@@ -25,7 +25,9 @@ public record Plan(DeviceKey device, Policy policy, EfficiencyTable efficiency, 
 
     /** Host time the decisions of this plan took to make (entries sharing a decision count it once). */
     public long choosingNanos() {
-        return entries.stream().map(Entry::decision).distinct().mapToLong(Decision::choosingNanos).sum();
+        // By identity: a decision's equality reads its statistics, which may cost work to describe.
+        java.util.Set<Decision> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        return entries.stream().map(Entry::decision).filter(seen::add).mapToLong(Decision::choosingNanos).sum();
     }
 
     /** Per layer: the statistics, each candidate's predicted and measured time, the choice and why. */

@@ -21,7 +21,9 @@ import org.lacuna.runtime.error.LacunaException;
  * two predictions fall within {@link #margin()} of each other, or a sparse winner has a dense rival, a short,
  * bounded measurement on the real input decides; otherwise the prediction stands. A sparse candidate never stays
  * chosen where a dense one measured faster. Choices are made once per signature (a bucket of input shapes), kept
- * in memory for the hot path and in the {@link TuningStore} for the next run. Thread-safe.
+ * in memory and in the {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}).
+ * Layers keep the decision per input-shape bucket beside the candidate it chose, so a planned forward never comes
+ * here; they {@link #charge} the host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
  */
 public final class Scheduler {
     /** Predictions within this fraction of the best are too close to call without a measurement. */
@@ -41,6 +43,10 @@ public final class Scheduler {
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
     private final Map<String, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
+    private final java.util.concurrent.atomic.LongAdder choosingNanos = new java.util.concurrent.atomic.LongAdder();
+    /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
+    private final java.util.concurrent.atomic.LongAdder asked = new java.util.concurrent.atomic.LongAdder();
 
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers) {
@@ -92,6 +98,7 @@ public final class Scheduler {
         if (candidates.isEmpty()) {
             throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
         }
+        asked.increment();
         String key = key(statistics, candidates);
         Decision decision = decisions.get(key);
         if (decision == null) {
@@ -118,8 +125,32 @@ public final class Scheduler {
         throw new IllegalStateException("the decision chose " + decision.chosen() + ", which is not a candidate");
     }
 
-    /** Every decision made so far, per layer, in the order the layers first ran. */
+    /**
+     * Adds {@code nanos} of host time a layer spent choosing (its plan lookup, or a decision with its measurements)
+     * to {@link #choosingNanos()}.
+     */
+    public void charge(long nanos) {
+        choosingNanos.add(nanos);
+    }
+
+    /** How many times layers have asked for a decision (once per layer and input-shape bucket). */
+    public long decisionsAsked() {
+        return asked.sum();
+    }
+
+    /** The host time layers have spent choosing under this scheduler so far. */
+    public long choosingNanos() {
+        return choosingNanos.sum();
+    }
+
+    /** Writes the choices made since the last flush to the tuning store's file (a no-op when there are none). */
+    public void flush() {
+        store.flush();
+    }
+
+    /** Every decision made so far, per layer, in the order the layers first ran (the end of a plan: flushes). */
     public Plan plan() {
+        flush();
         synchronized (plan) {
             return new Plan(device, policy, table, List.copyOf(plan.values()));
         }
@@ -169,7 +200,7 @@ public final class Scheduler {
             estimates.add(new Decision.Estimate(c.name(), c.kernel(), predicted.get(c.name()),
                     outcome.measured().get(c.name())));
         }
-        Decision decision = new Decision(statistics.kind(), statistics.signature(), statistics.describe(), estimates,
+        Decision decision = new Decision(statistics.kind(), statistics.signature(), new DescribedStatistics(statistics), estimates,
                 outcome.chosen(), outcome.source(), outcome.reason(), nanos);
         remember(key, decision, names, predicted, outcome);
         return decision;

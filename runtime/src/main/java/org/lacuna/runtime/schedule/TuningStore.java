@@ -18,7 +18,9 @@ import org.lacuna.runtime.internal.AtomicFiles;
 /**
  * The scheduler's memory across runs: per device ({@link DeviceKey}), its {@link EfficiencyTable}, the correction
  * each kernel's predictions earned from measurements, and every choice by layer signature. One JSON file (Jackson),
- * replaced atomically on every change so that concurrent JVMs never read half a file. A file that is corrupt,
+ * replaced atomically so that concurrent JVMs never read half a file. Choices are batched in memory and written by
+ * {@link #flush()} (the scheduler flushes at the end of a plan and when its session closes), so a model's first run
+ * writes the file once, not once per layer. A file that is corrupt,
  * truncated, of another format version or unreadable is ignored with a warning (kept in {@link #warnings()}) and
  * rebuilt by the next write: never fatal. Thread-safe.
  */
@@ -55,6 +57,9 @@ public final class TuningStore {
     private final Map<String, DeviceEntry> devices = new TreeMap<>();
     private final List<String> warnings = new ArrayList<>();
     private final boolean persistent;
+    /** Choices or corrections recorded since the last write. */
+    private volatile boolean dirty;
+    private int writes;
 
     private TuningStore(Path file) {
         this.file = file;
@@ -106,12 +111,35 @@ public final class TuningStore {
         return Optional.ofNullable(entry(device).choices().get(key));
     }
 
-    /** Records a choice and the corrections it updated, and writes the file. */
-    public synchronized void putChoice(DeviceKey device, String key, StoredChoice choice, Map<String, Double> corrections) {
+    /** Records a choice and the corrections it updated, in memory: {@link #flush()} writes them. */
+    public synchronized void putChoice(DeviceKey device, String key, StoredChoice choice,
+                                       Map<String, Double> corrections) {
         DeviceEntry e = entry(device);
         e.choices().put(key, choice);
         e.corrections().putAll(corrections);
-        save();
+        dirty = persistent;
+    }
+
+    /** Whether choices were recorded since the file was last written. */
+    public boolean hasUnwrittenChoices() {
+        return dirty;
+    }
+
+    /** Writes the file if anything was recorded since it was last written (a no-op otherwise: one volatile read). */
+    public void flush() {
+        if (!dirty) {
+            return;
+        }
+        synchronized (this) {
+            if (dirty) {
+                save();
+            }
+        }
+    }
+
+    /** How many times this store has written its file (for tests of the batching). */
+    public synchronized int writes() {
+        return writes;
     }
 
     public synchronized int choiceCount(DeviceKey device) {
@@ -152,6 +180,8 @@ public final class TuningStore {
         if (!persistent) {
             return;
         }
+        dirty = false;
+        writes++;
         try {
             Files.createDirectories(file.getParent());
             Document doc = new Document(FORMAT, FORMAT_VERSION, new TreeMap<>(devices));

@@ -49,6 +49,11 @@ public final class MapStatistics {
         return redundancies.computeIfAbsent(tileRows + "/" + order, k -> computeRedundancy(tileRows, order));
     }
 
+    /** Whether {@link #redundancy} has been computed for these tiles (it sorts the map's rows: not free). */
+    public boolean knowsRedundancy(int tileRows, TileOrder order) {
+        return redundancies.containsKey(tileRows + "/" + order);
+    }
+
     /**
      * Output rows in the order the implicit GEMM runs them for one group of offsets {@code [from, to)}: sorted by
      * the group's bitmask, ties in coordinate order, so that the result is the same on every run. Computed once per

@@ -205,6 +205,40 @@ class CpuDenseLinearTest {
         }
     }
 
+    /** A bias is read once, not copied per call, and read afresh once an op has written its buffer. */
+    @Test
+    void aBiasIsReadOnceAndAgainAfterItsBufferChanges() {
+        SplittableRandom random = TestData.random("dense linear bias cache");
+        int[] shape = {5, 24, 16};
+        CpuOptions options = new CpuOptions(2, false, false);
+        CpuContext context = CpuContext.open(options);
+        try (Backend backend = new CpuBackendProvider().open(0, options)) {
+            Case first = Case.random(random, shape, DType.F32, true);
+            float[] newBias = Case.random(random, shape, DType.F32, true).bias();
+            Case second = new Case(first.tokens(), first.out(), first.in(), first.dtype(), first.x(), first.w(),
+                    newBias);
+            CpuDenseLinear linear = new CpuDenseLinear(context, GemmPath.JAVA);
+            DeviceArray xs = HostData.upload(backend, DType.F32, Shape.of(first.tokens, first.in), first.x);
+            DeviceArray ws = HostData.upload(backend, DType.F32, Shape.of(first.out, first.in), first.w);
+            DeviceArray bs = HostData.upload(backend, DType.F32, Shape.of(first.out), first.bias);
+            DeviceArray ys = HostData.upload(backend, DType.F32, Shape.of(first.tokens, first.out),
+                    new float[first.tokens * first.out]);
+            for (int call = 0; call < 3; call++) {
+                linear.linear(xs, ws, bs, Activation.RELU, ys);
+                assertMatches(first.reference(Activation.RELU), HostData.downloadFloats(backend, ys), null);
+            }
+            assertEquals(1, linear.cachedBiases(), "read once for three calls");
+            DeviceArray source = HostData.upload(backend, DType.F32, Shape.of(first.out), newBias);
+            backend.ops().elementwise().add(source, HostData.upload(backend, DType.F32, Shape.of(first.out),
+                    new float[first.out]), bs);
+            linear.linear(xs, ws, bs, Activation.RELU, ys);
+            assertMatches(second.reference(Activation.RELU), HostData.downloadFloats(backend, ys), null);
+            assertEquals(1, linear.cachedBiases(), "the stale bias is dropped");
+        } finally {
+            context.threads().close();
+        }
+    }
+
     private static void assertMatches(double[] expected, float[] actual, Path path) {
         for (int i = 0; i < actual.length; i++) {
             assertEquals(expected[i], actual[i], 1e-5 + 1e-5 * Math.abs(expected[i]), path + " at " + i);

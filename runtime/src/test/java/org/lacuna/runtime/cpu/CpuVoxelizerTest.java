@@ -20,6 +20,8 @@ import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.testing.TestData;
 
 class CpuVoxelizerTest {
+    /** Worker threads for the parallel passes, as a serving backend has them (daemon threads). */
+    static final CpuThreads THREADS = new CpuThreads(2);
     private static PointCloud cloud(float[][] points, float[] intensity) {
         float[] x = new float[points.length];
         float[] y = new float[points.length];
@@ -83,7 +85,7 @@ class CpuVoxelizerTest {
         y[n - 3] = Float.NaN;
         z[40_000] = Float.POSITIVE_INFINITY;
         PointCloud cloud = PointCloud.of(x, y, z);
-        for (CpuVoxelizer voxelizer : List.of(new CpuVoxelizer(0), CpuVoxelizer.sequential())) {
+        for (CpuVoxelizer voxelizer : List.of(new CpuVoxelizer(THREADS, 0), CpuVoxelizer.sequential())) {
             var e = assertThrows(InvalidInputException.class,
                     () -> voxelizer.voxelize(cloud, Voxelization.cubic(0.1, VoxelReduction.MEAN)));
             assertTrue(e.getMessage().contains("point 40000 has z = Infinity"), e.getMessage());
@@ -132,7 +134,7 @@ class CpuVoxelizerTest {
         PointCloud cloud = PointCloud.of(x, y, z, List.of("intensity"), new float[][] {intensity});
         for (VoxelReduction reduction : VoxelReduction.values()) {
             Voxelization v = Voxelization.cubic(0.2, reduction);
-            VoxelizedCloud parallel = new CpuVoxelizer(0).voxelize(cloud, v);
+            VoxelizedCloud parallel = new CpuVoxelizer(THREADS, 0).voxelize(cloud, v);
             VoxelizedCloud sequential = CpuVoxelizer.sequential().voxelize(cloud, v);
             assertArrayEquals(sequential.keys(), parallel.keys());
             assertArrayEquals(sequential.positions(), parallel.positions());
@@ -174,5 +176,29 @@ class CpuVoxelizerTest {
     void aCloudWithoutNonFinitePointsIsItsOwnFiniteCloud() {
         PointCloud cloud = PointCloud.of(new float[] {1}, new float[] {2}, new float[] {3});
         assertSame(cloud, cloud.finitePoints());
+    }
+
+    /** The serving backend's voxeliser works on the backend's own threads: closed with it, it refuses work. */
+    @Test
+    void theServingVoxelizerRunsOnTheBackendsThreadsAndStopsWithThem() {
+        int n = CpuVoxelizer.DEFAULT_PARALLEL_THRESHOLD + 1000;
+        SplittableRandom random = new SplittableRandom(4);
+        float[] x = new float[n];
+        float[] y = new float[n];
+        float[] z = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextDouble(-10, 10);
+            y[i] = (float) random.nextDouble(-10, 10);
+            z[i] = (float) random.nextDouble(-1, 1);
+        }
+        PointCloud cloud = PointCloud.of(x, y, z);
+        Voxelization v = Voxelization.cubic(0.3, VoxelReduction.MEAN);
+        var backend = new CpuBackendProvider().open(0, new CpuOptions(2, false, false));
+        var voxelizer = backend.ops().voxelization();
+        VoxelizedCloud served = voxelizer.voxelize(cloud, v);
+        assertArrayEquals(CpuVoxelizer.sequential().voxelize(cloud, v).positions(), served.positions());
+        backend.close();
+        // Held past its backend's close, it finds the worker pool shut (the common pool would have run it).
+        assertThrows(org.lacuna.runtime.error.ResourceClosedException.class, () -> voxelizer.voxelize(cloud, v));
     }
 }

@@ -67,7 +67,7 @@ class VoxelizerPropertiesTest {
     }
 
     private static CpuVoxelizer voxelizer(Case c) {
-        return c.parallel() ? new CpuVoxelizer(0) : CpuVoxelizer.sequential();
+        return c.parallel() ? new CpuVoxelizer(CpuVoxelizerTest.THREADS, 0) : CpuVoxelizer.sequential();
     }
 
     /** Point indices per voxel key, in input order, built without the voxeliser's sort. */

@@ -11,6 +11,7 @@ import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapStatistics;
 
 /** The choice moves the way it should as the statistics move, under deterministic efficiency tables. */
 class SchedulerChoiceTest {
@@ -94,6 +95,23 @@ class SchedulerChoiceTest {
         Decision second = scheduler.decide("conv2", b, ConvolutionCandidates.of("cuda", null, paths, b, null));
         assertTrue(first == second, "one decision object for the shared map");
         assertEquals(2, scheduler.plan().entries().size(), "both layers appear in the plan");
+    }
+
+    /** On the CPU (one dataflow) a decision never sorts the map for its tile redundancies; an explanation does. */
+    @Test
+    void aConvolutionThatOnlyRunsNeverPaysForTheStatisticsItsExplanationShows() {
+        Scheduler scheduler = predicting(TestTables.CPU, TestTables.cpu());
+        KernelMap map = randomCloud(30, 0.1, 6).kernelMap(ConvGeometry.submanifold(3));
+        ConvolutionStatistics s = new ConvolutionStatistics(map, 16, 16, DType.F32);
+        Decision d = scheduler.decide("stem.0", s, ConvolutionCandidates.of("cpu", null, null, s, null));
+        scheduler.plan();
+        var sorted = org.lacuna.runtime.sparseconv.TileOrder.SORTED;
+        assertTrue(!map.statistics().knowsRedundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, sorted),
+                "deciding and planning sorted nothing");
+        assertTrue(scheduler.plan().explain().contains("redundancySorted="));
+        assertTrue(map.statistics().knowsRedundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, sorted));
+        assertEquals(map.statistics().redundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, sorted),
+                (Double) d.statistics().get("redundancySorted"));
     }
 
     /** A GPU-like backend's convolution paths, for predictions only. */

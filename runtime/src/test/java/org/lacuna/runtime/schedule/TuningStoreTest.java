@@ -19,12 +19,48 @@ class TuningStoreTest {
 
     private final TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
 
+    /** One decision on a 512-token layer, then the end of the plan (which writes the store). */
     private Decision decideOnce(TuningStore store) {
-        LinearStatistics s = new LinearStatistics(512, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
         Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Decision decision = decide(scheduler, 512);
+        scheduler.plan();
+        return decision;
+    }
+
+    private Decision decide(Scheduler scheduler, long tokens) {
+        LinearStatistics s = new LinearStatistics(tokens, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
         return scheduler.decide("fc1", s, List.of(
                 clock.taking(LinearCandidates.predicted("cpu", "blas-dense", s, DType.F16), 9.0),
                 clock.taking(LinearCandidates.predicted("cpu", "vector-dense", s, DType.F16), 7.0)));
+    }
+
+    @Test
+    void choicesAreWrittenOnceAtTheEndOfAPlanNotPerDecision() throws IOException {
+        Path file = folder.resolve("store.json");
+        TuningStore store = TuningStore.open(file);
+        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        for (long tokens : new long[] {64, 128, 256, 512, 1024}) {
+            decide(scheduler, tokens);
+        }
+        assertEquals(0, store.writes(), "five decisions, nothing written yet");
+        assertFalse(Files.exists(file));
+        assertTrue(store.hasUnwrittenChoices());
+        scheduler.flush();
+        assertEquals(1, store.writes());
+        assertFalse(store.hasUnwrittenChoices());
+        scheduler.flush();
+        scheduler.plan();
+        assertEquals(1, store.writes(), "nothing new: flushing again writes nothing");
+        assertEquals(5, TuningStore.open(file).choiceCount(TestTables.CPU));
+        // A decision the store already holds (same bucket) adds nothing to write.
+        decide(scheduler, 500);
+        scheduler.flush();
+        assertEquals(1, store.writes());
+        decide(scheduler, 4000);
+        scheduler.plan();
+        assertEquals(2, store.writes());
+        assertEquals(6, TuningStore.open(file).choiceCount(TestTables.CPU));
+        assertTrue(Files.readString(file).contains("tokens<=4096"));
     }
 
     @Test

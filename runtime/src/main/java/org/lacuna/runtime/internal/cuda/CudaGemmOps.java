@@ -23,6 +23,8 @@ final class CudaGemmOps implements GemmOps {
     private final CudaLibraries libraries;
     private final CachingPool pool;
     final int computeCapability;
+    /** The wgmma.sp opt-in, read when the backend opens. */
+    final boolean warpgroupSparse = TwoFourGemmTiling.warpgroupKernelEnabled();
     private final ElementwiseOps elementwise;
 
     CudaGemmOps(KernelModules modules, StreamHandle stream, org.lacuna.runtime.backend.DeviceInfo device,
@@ -56,7 +58,7 @@ final class CudaGemmOps implements GemmOps {
     @Override
     public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
         linearTwoFour(x, w, bias, activation, y,
-                TwoFourGemmTiling.useWarpgroupKernel(computeCapability, x.shape().rows()));
+                TwoFourGemmTiling.useWarpgroupKernel(computeCapability, warpgroupSparse, x.shape().rows()));
     }
 
     /** The 2:4 linear on the kernel asked for: {@code wgmma.sp} (sm_90a) or {@code mma.sp}. */

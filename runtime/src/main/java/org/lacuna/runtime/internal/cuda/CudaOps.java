@@ -1,5 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
+import org.lacuna.runtime.ops.OpFamilies;
 import java.util.List;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.NotSupportedException;
@@ -9,57 +10,25 @@ import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.memory.CachingPool;
-import org.lacuna.runtime.ops.AttentionOps;
-import org.lacuna.runtime.ops.ConvolutionOps;
-import org.lacuna.runtime.ops.ElementwiseOps;
-import org.lacuna.runtime.ops.GemmOps;
-import org.lacuna.runtime.ops.OpSet;
-import org.lacuna.runtime.ops.VoxelizationOps;
 
 /** The op families on the GPU: each a specialisation of shipped kernels or a library call, on the backend's stream. */
-final class CudaOps implements OpSet, OpPaths {
+final class CudaOps extends OpFamilies implements OpPaths {
     static final String CUBLAS = "cublas";
     static final String MMA_SP = "mma.sp";
     static final String WGMMA_SP = "wgmma.sp";
 
-    private final CudaElementwiseOps elementwise;
     private final CudaGemmOps gemm;
-    private final CudaAttentionOps attention;
     private final CudaConvolutionOps convolution;
-    private final CudaVoxelizationOps voxelization;
 
     CudaOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CudaLibraries libraries, CachingPool pool,
             PinnedStaging staging) {
-        this.elementwise = new CudaElementwiseOps(modules, stream, device.multiprocessors());
-        this.gemm = new CudaGemmOps(modules, stream, device, libraries, pool, elementwise);
-        this.attention = new CudaAttentionOps(modules, stream, device.multiprocessors());
-        this.convolution = new CudaConvolutionOps(modules, stream, device, pool, staging, elementwise);
-        this.voxelization = new CudaVoxelizationOps(modules, stream, pool, staging, device.multiprocessors());
-    }
-
-    @Override
-    public ElementwiseOps elementwise() {
-        return elementwise;
-    }
-
-    @Override
-    public GemmOps gemm() {
-        return gemm;
-    }
-
-    @Override
-    public AttentionOps attention() {
-        return attention;
-    }
-
-    @Override
-    public ConvolutionOps convolution() {
-        return convolution;
-    }
-
-    @Override
-    public VoxelizationOps voxelization() {
-        return voxelization;
+        CudaElementwiseOps elementwise = new CudaElementwiseOps(modules, stream, device.multiprocessors());
+        CudaGemmOps gemm = new CudaGemmOps(modules, stream, device, libraries, pool, elementwise);
+        CudaConvolutionOps convolution = new CudaConvolutionOps(modules, stream, device, pool, staging, elementwise);
+        this.gemm = gemm;
+        this.convolution = convolution;
+        super(elementwise, gemm, new CudaAttentionOps(modules, stream, device.multiprocessors()), convolution,
+                new CudaVoxelizationOps(modules, stream, pool, staging, device.multiprocessors()));
     }
 
     @Override
@@ -83,7 +52,8 @@ final class CudaOps implements OpSet, OpPaths {
      */
     @Override
     public List<String> twoFourPaths(long tokens) {
-        return TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, tokens) ? List.of(MMA_SP, WGMMA_SP)
+        return TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, gemm.warpgroupSparse, tokens)
+                ? List.of(MMA_SP, WGMMA_SP)
                 : List.of(MMA_SP);
     }
 
@@ -96,7 +66,8 @@ final class CudaOps implements OpSet, OpPaths {
             default -> throw new NotSupportedException("linearTwoFour", "no 2:4 path '" + path
                     + "'; the CUDA backend has " + MMA_SP + " and " + WGMMA_SP);
         };
-        if (wgmma && !TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, x.shape().rows())) {
+        if (wgmma && !TwoFourGemmTiling.useWarpgroupKernel(gemm.computeCapability, gemm.warpgroupSparse,
+                x.shape().rows())) {
             throw new NotSupportedException("linearTwoFour", WGMMA_SP + " does not serve " + x.shape().rows()
                     + " tokens on sm_" + gemm.computeCapability + " (see lacuna.wgmmaSparse)");
         }

@@ -19,10 +19,16 @@ final class TwoFourGemmTiling {
     /**
      * Whether the wgmma.sp kernel serves: on sm_90 for batches that fill its 128-token tiles, and only when
      * {@code lacuna.wgmmaSparse} / {@code LACUNA_WGMMA_SPARSE} enables it — it stays opt-in until a recorded GPU run
-     * has verified it against the CPU reference (bench/results/).
+     * has verified it against the CPU reference (bench/results/). The switch is read once per backend
+     * ({@link #warpgroupKernelEnabled()}), not on every launch.
      */
-    static boolean useWarpgroupKernel(int computeCapability, long tokens) {
-        return computeCapability == 90 && tokens >= 64 && org.lacuna.runtime.backend.LacunaConfig.flag("wgmmaSparse");
+    static boolean useWarpgroupKernel(int computeCapability, boolean enabled, long tokens) {
+        return enabled && computeCapability == 90 && tokens >= 64;
+    }
+
+    /** Whether {@code lacuna.wgmmaSparse} / {@code LACUNA_WGMMA_SPARSE} opts in to the wgmma.sp kernel. */
+    static boolean warpgroupKernelEnabled() {
+        return org.lacuna.runtime.backend.LacunaConfig.flag("wgmmaSparse");
     }
 
     /** Tokens per CTA: small batches get narrow tiles so fewer token rows are computed on padding. */

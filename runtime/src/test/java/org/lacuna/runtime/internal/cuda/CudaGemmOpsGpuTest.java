@@ -19,11 +19,15 @@ class CudaGemmOpsGpuTest extends GemmConformance {
     void warpgroupSparseKernelOnHopper() {
         org.junit.jupiter.api.Assumptions.assumeTrue(backend.device().computeCapability() == 90,
                 "wgmma.sp needs sm_90; this is " + backend.device().targetArchitecture());
+        // The opt-in is read when a backend opens: a second backend, opened with it set, serves these checks.
+        Backend plain = backend;
         System.setProperty("lacuna.wgmmaSparse", "true");
-        try {
+        try (Backend optedIn = GpuSupport.openCudaOrSkip()) {
+            backend = optedIn;
             twoFourMetadataPlacesEveryPositionExactly();
             linearKernelsMatchTheDoubleReference();
         } finally {
+            backend = plain;
             System.clearProperty("lacuna.wgmmaSparse");
         }
     }
