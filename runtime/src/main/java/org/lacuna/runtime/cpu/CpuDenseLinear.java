@@ -21,7 +21,8 @@ import org.lacuna.runtime.ops.GemmContracts;
  * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}) and
  * x once per call where several column blocks read it (else one row block at a time inside the chunk that uses it).
  * The output is cut into tiles whose shape follows from the problem's shape alone ({@link Tiles#of}: large where
- * there are enough of them to share out, small otherwise, near-equal in size; never from the thread count, so the GEMM calls and their results do not depend on it), each tile a GEMM over all of
+ * there are enough of them to share out, small otherwise, near-equal in size; never from the thread count, so the
+ * GEMM calls and their results do not depend on it), each tile a GEMM over all of
  * {@code in} followed by the bias, the activation and the rounding to y's dtype while it is in cache (an fp32 y with
  * no epilogue is written by the GEMM itself). The GEMM is OpenBLAS's (one thread per call, see {@link OpenBlas}) or
  * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
@@ -216,13 +217,13 @@ final class CpuDenseLinear {
                     block(out, evenChunks(out, COL_BLOCK), COL_MULTIPLE));
         }
 
-        /** The blocks of at most {@code grain} that cover {@code items}, one more where that makes an odd count even. */
+        /** The blocks of at most {@code grain} that cover {@code items}, one more where that evens an odd count. */
         private static long evenChunks(long items, int grain) {
             long chunks = Math.max(1, (items + grain - 1) / grain);
             return chunks > 1 && chunks % 2 == 1 ? chunks + 1 : chunks;
         }
 
-        /** {@code items} in {@code chunks} near-equal blocks, rounded up to a multiple (at most the grain it came from). */
+        /** {@code items} in {@code chunks} near-equal blocks, rounded up to a multiple (never above the grain). */
         private static int block(long items, long chunks, int multiple) {
             long size = Math.max(1, (items + chunks - 1) / chunks);
             return Math.toIntExact((size + multiple - 1) / multiple * multiple);

@@ -127,8 +127,9 @@ class CpuDenseLinearTest {
         for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
                 CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.of(tokens, out);
-                assertTrue(tiles.rows() <= CpuDenseLinear.LARGE_ROW_BLOCK && tiles.cols() <= CpuDenseLinear.LARGE_COL_BLOCK,
-                        tiles + " exceeds the per-thread tile for " + tokens + " x " + out);
+                assertTrue(tiles.rows() <= CpuDenseLinear.LARGE_ROW_BLOCK
+                        && tiles.cols() <= CpuDenseLinear.LARGE_COL_BLOCK, tiles + " exceeds the per-thread tile for "
+                        + tokens + " x " + out);
                 int rowChunks = CpuThreads.chunks(tokens, tiles.rows());
                 int colChunks = CpuThreads.chunks(out, tiles.cols());
                 assertTrue(rowChunks == 1 || rowChunks % 2 == 0, rowChunks + " row blocks for " + tokens);

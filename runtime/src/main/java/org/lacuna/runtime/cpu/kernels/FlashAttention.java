@@ -51,6 +51,8 @@ public final class FlashAttention {
         final float[] rowMax = new float[QUERY_BLOCK];
         final float[] rowSum = new float[QUERY_BLOCK];
         final short[] bits = new short[MAX_HEAD_DIM];
+        /** One widened row on its way into a transposed tile. */
+        final float[] row = new float[MAX_HEAD_DIM];
         /** The single pass's key tiles (transposed), value tiles and score tiles, one of each per tile of keys. */
         final float[][] kts = new float[SINGLE_PASS_TILES][MAX_HEAD_DIM * KEYS];
         final float[][] vs = new float[SINGLE_PASS_TILES][KEYS * MAX_HEAD_DIM];
@@ -104,7 +106,7 @@ public final class FlashAttention {
         float[] rowMax = scratch.rowMax;
         float[] rowSum = scratch.rowSum;
         for (int i = 0; i < rows; i++) {
-            problem.q().widen(start + m0 + i, head, dim, problem.scale(), scratch.bits, q, i * dim);
+            math.widen(problem.q(), start + m0 + i, head, dim, problem.scale(), scratch.bits, q, i * dim);
         }
         int padded = roundUp(rows);
         Arrays.fill(q, rows * dim, padded * dim, 0f);
@@ -142,7 +144,7 @@ public final class FlashAttention {
         float[] rowSum = scratch.rowSum;
         for (int n0 = 0; n0 < keyEnd; n0 += KEYS) {
             int keys = Math.min(KEYS, keyEnd - n0);
-            loadKeysAndValues(problem, start + n0, keys, head, dim, scratch, scratch.kt, scratch.v);
+            loadKeysAndValues(problem, start + n0, keys, head, dim, scratch, scratch.kt, scratch.v, math);
             // Every query tile of the block takes this key tile while it is in cache: widened once per block.
             for (int t0 = 0; t0 < rows; t0 += QUERY_TILE) {
                 int tileRows = Math.min(QUERY_TILE, rows - t0);
@@ -190,7 +192,7 @@ public final class FlashAttention {
         for (int t = 0; t < keyTiles; t++) {
             int n0 = t * KEYS;
             loadKeysAndValues(problem, start + n0, Math.min(KEYS, keyEnd - n0), head, dim, scratch, scratch.kts[t],
-                    scratch.vs[t]);
+                    scratch.vs[t], math);
         }
         for (int t0 = 0; t0 < rows; t0 += QUERY_TILE) {
             int tileRows = Math.min(QUERY_TILE, rows - t0);
@@ -239,10 +241,10 @@ public final class FlashAttention {
 
     /** Widens keys [first, first + keys) of one head into kt (transposed) and v, zero-padding both to a full tile. */
     static void loadKeysAndValues(Problem problem, long first, int keys, int head, int dim, Scratch scratch, float[] kt,
-                                  float[] v) {
+                                  float[] v, AttentionTileMath math) {
         for (int j = 0; j < keys; j++) {
-            problem.k().widenTransposed(first + j, head, dim, scratch.bits, kt, j, KEYS);
-            problem.v().widen(first + j, head, dim, 1f, scratch.bits, v, j * dim);
+            math.widenTransposed(problem.k(), first + j, head, dim, scratch.bits, scratch.row, kt, j, KEYS);
+            math.widen(problem.v(), first + j, head, dim, 1f, scratch.bits, v, j * dim);
         }
         if (keys < KEYS) {
             for (int d = 0; d < dim; d++) {
