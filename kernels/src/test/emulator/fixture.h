@@ -67,3 +67,24 @@ inline bool fixture_matches(const std::string& dir, std::initializer_list<std::p
         if (kv.second != "any" && (!f.has(kv.first) || f.text(kv.first) != kv.second)) return false;
     return true;
 }
+
+// The last line of a fixture-driven test: "ok (SUMMARY, N fixture cases)". KernelEmulationTest checks N against the
+// cases it wrote for the build; a run of no case at all fails here as well (a test that ran nothing must not pass).
+inline int fixture_finish(int cases, int failed, const std::string& summary) {
+    if (failed) {
+        printf("FAILED (%d)\n", failed);
+        return 1;
+    }
+    if (cases == 0) {
+        printf("FAILED: no fixture case ran (run through KernelEmulationTest, or pass the fixture folder it writes)\n");
+        return 1;
+    }
+    printf("ok (%s, %d fixture cases)\n", summary.c_str(), cases);
+    return 0;
+}
+
+inline std::string max_error_summary(double max_err) {
+    char text[64];
+    snprintf(text, sizeof text, "max |err| %.2e", max_err);
+    return text;
+}

@@ -3,7 +3,8 @@
 # (a failed check or an emulator abort). A mutant that passes means the tests cannot see that kind of bug.
 #
 #   mutants.sh BUILD FLAGS KEY   (run.sh calls it after the suite: the generated sources in BUILD/gen, its compiler
-#                                 flags with the precompiled prelude, and the key of its sources for the build cache)
+#                                 flags with the precompiled prelude, and the key of its sources for the build cache;
+#                                 FIXTURES in the environment: the Java side's cases, which the mutants run too)
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$1"
@@ -56,7 +57,8 @@ mutant() {
         fi
         echo "$key" > "$dir/key"
     fi
-    if "$dir/test" 1 > "$dir/run.log" 2>&1; then
+    # shellcheck disable=SC2086
+    if "$dir/test" 1 ${FIXTURES:+"$FIXTURES"} > "$dir/run.log" 2>&1; then
         echo "missed: NOT CAUGHT" > "$dir/result"
     else
         echo "caught ($(grep -m1 -E 'FAIL|emulator:' "$dir/run.log" | cut -c1-110))" > "$dir/result"

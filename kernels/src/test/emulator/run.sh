@@ -5,7 +5,8 @@
 #
 #   kernels/src/test/emulator/run.sh [SEED [FIXTURE_DIR]]
 #
-# FIXTURE_DIR holds cases the Java side wrote (runtime's KernelEmulationFixturesTest): the tests run those too.
+# FIXTURE_DIR holds the cases the Java side wrote (runtime's KernelEmulationTest, under
+# runtime/target/kernel-emulation/fixtures): the fixture-driven tests need it and fail when they ran none of its cases.
 # Environment: LACUNA_EMU_BUILD (build folder), LACUNA_EMU_JOBS (parallel builds and runs, default 2),
 # LACUNA_EMU_MUTANTS=0 skips the mutation check, LACUNA_EMU_ONLY=REGEX builds only the matching variants.
 set -euo pipefail

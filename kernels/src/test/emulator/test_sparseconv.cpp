@@ -1,8 +1,11 @@
-// The sparse-convolution dataflows in the emulator against a double-precision reference:
-// DATAFLOW=0: sparseconv_gather_scatter.cu (T_IN) then sparseconv_finish.cu (T_OUT, ACT) where it exists;
-// DATAFLOW=1: sparseconv_implicit_gemm.cu (T_IN, T_OUT, ACT), in one launch and split into two offset groups
-// (workspace accumulate / finish), rows in bitmask-sorted and in shuffled order.
-// Volumes 27 and 125, channel counts off the tile sizes, output rows with no neighbour at all (bias only).
+// The sparse-convolution dataflows in the emulator, driven by the Java side's cases (runtime's SparseConvFixtures,
+// the conv* fixture directories): kernel maps from KernelMapBuilder, the launch plan the CUDA backend derives from
+// them (MapStatistics: offset-group bounds and row order per TileOrder, gather-scatter offset groups) and the
+// cpu-reference backend's output.
+// DATAFLOW=0: sparseconv_gather_scatter.cu (T_IN) over the Java offset groups, then sparseconv_finish.cu (T_OUT, ACT)
+// where it exists (else bias + activation as the elementwise op does it);
+// DATAFLOW=1: sparseconv_implicit_gemm.cu (T_IN, T_OUT, ACT) over rows unsorted, sorted and split (two launches:
+// workspace accumulate / finish), exactly as CudaConvolutionOps launches them.
 #if DATAFLOW == 0
 #include "gen/sparseconv_gather_scatter.cu"
 #if __has_include("gen/sparseconv_finish.cu")
@@ -18,8 +21,7 @@ namespace finish_ns {
 #include "gen/sparseconv_implicit_gemm.cu"
 #endif
 #include "testutil.h"
-#include <map>
-#include <set>
+#include "fixture.h"
 
 #ifndef T_OUT
 #define T_OUT f32
@@ -31,133 +33,69 @@ typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> InS;
 typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> OutS;
 constexpr int ACT_ID = LACUNA_CAT(LACUNA_ACT_, ACT);
 
-static double act(double x) {
-    if (ACT_ID == LACUNA_ACT_relu) return x > 0 ? x : 0;
-    if (ACT_ID == LACUNA_ACT_gelu) return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-    return x;
-}
-
-struct Map {
-    int volume, n_in, n_out;
-    std::vector<int> neighbours;             // [n_out][volume]
-    std::vector<unsigned long long> masks;   // [n_out][words]
-    std::vector<long long> pair_start;
-    std::vector<int> pair_inputs, pair_outputs;
-};
-
-// Submanifold-style map over random points in a box, plus `isolated` outputs far from every input.
-static Map make_map(int n, int side, int isolated) {
-    std::set<std::array<int, 3>> points;
-    while ((int)points.size() < n) points.insert({uniform_int(0, 6), uniform_int(0, 6), uniform_int(0, 6)});
-    std::vector<std::array<int, 3>> in(points.begin(), points.end()), out = in;
-    for (int i = 0; i < isolated; i++) out.insert(out.begin() + uniform_int(0, out.size()), {100 + 10 * i, 100, 100});
-    std::map<std::array<int, 3>, int> index;
-    for (size_t i = 0; i < in.size(); i++) index[in[i]] = i;
-    Map m;
-    m.volume = side * side * side;
-    m.n_in = in.size();
-    m.n_out = out.size();
-    const int words = (m.volume + 63) / 64;
-    m.neighbours.assign((size_t)m.n_out * m.volume, -1);
-    m.masks.assign((size_t)m.n_out * words, 0);
-    std::vector<std::vector<std::pair<int, int>>> pairs(m.volume);
-    for (int r = 0; r < m.n_out; r++)
-        for (int v = 0; v < m.volume; v++) {
-            const int h = side / 2;
-            std::array<int, 3> p = {out[r][0] + v / (side * side) - h, out[r][1] + (v / side) % side - h, out[r][2] + v % side - h};
-            auto it = index.find(p);
-            if (it == index.end()) continue;
-            m.neighbours[(size_t)r * m.volume + v] = it->second;
-            m.masks[(size_t)r * words + v / 64] |= 1ull << (v % 64);
-            pairs[v].push_back({it->second, r});
-        }
-    m.pair_start.push_back(0);
-    for (int v = 0; v < m.volume; v++) {
-        for (auto& p : pairs[v]) { m.pair_inputs.push_back(p.first); m.pair_outputs.push_back(p.second); }
-        m.pair_start.push_back(m.pair_inputs.size());
-    }
-    return m;
-}
-
 static double max_error_seen = 0;
 
-static void run_case(const Map& m, int in, int out, bool with_bias) {
-    const int volume = m.volume;
-    std::vector<typename InS::type> x((size_t)m.n_in * in), w((size_t)volume * in * out);
-    for (auto& v : x) v = InS::store((float)uniform(-1, 1));
-    for (auto& v : w) v = InS::store((float)uniform(-1, 1) / std::sqrt((double)in));
-    std::vector<float> bias(out);
-    for (auto& b : bias) b = (float)uniform(-0.5, 0.5);
-    std::vector<double> want((size_t)m.n_out * out);
-    for (int r = 0; r < m.n_out; r++)
-        for (int c = 0; c < out; c++) {
-            double acc = with_bias ? bias[c] : 0.0;
-            for (int v = 0; v < volume; v++) {
-                const int s = m.neighbours[(size_t)r * volume + v];
-                if (s < 0) continue;
-                for (int k = 0; k < in; k++)
-                    acc += (double)InS::load(x[(size_t)s * in + k]) * InS::load(w[((size_t)v * in + k) * out + c]);
-            }
-            want[(size_t)r * out + c] = act(acc);
-        }
-    const float* bias_ptr = with_bias ? bias.data() : nullptr;
+template <typename T> static std::vector<T> inputs(const Fixture& f, const std::string& name);
+template <> std::vector<float> inputs<float>(const Fixture& f, const std::string& name) { return f.f32(name); }
+template <> std::vector<unsigned short> inputs<unsigned short>(const Fixture& f, const std::string& name) { return f.u16(name); }
+
+static void fixture_case(const std::string& root, const std::string& name) {
+    const Fixture f(root + "/" + name);
+    const int n_in = f.integer("n_in"), n_out = f.integer("n_out"), in = f.integer("in"), out = f.integer("out");
+    const int volume = f.integer("volume"), words = f.integer("words");
+    const std::vector<typename InS::type> x = inputs<typename InS::type>(f, "x"), w = inputs<typename InS::type>(f, "w");
+    CHECK(x.size() == (size_t)n_in * in && w.size() == (size_t)volume * in * out, "%s: x/w sizes", name.c_str());
+    const std::vector<float> bias = f.f32("bias");
+    const float* bias_ptr = f.integer("bias") ? bias.data() : nullptr;
+    const std::vector<int> neighbours = f.i32("neighbours");
+    const std::vector<unsigned long long> masks = f.u64("masks");
+    // The cpu-reference backend's output for this variant's activation.
+    const std::vector<float> want = f.f32(ACT_ID == LACUNA_ACT_relu ? "y_relu" : "y_none");
+    CHECK(want.size() == (size_t)n_out * out, "%s: reference size", name.c_str());
     std::vector<std::pair<std::string, std::vector<typename OutS::type>>> results;
 #if DATAFLOW == 0
-    std::vector<float> accumulator((size_t)m.n_out * out, 0.0f);
-    // Offsets in groups of similar pair counts (the host sorts them): here two groups, by descending count.
-    std::vector<int> order(volume);
-    for (int v = 0; v < volume; v++) order[v] = v;
-    std::sort(order.begin(), order.end(), [&](int a, int b) {
-        return m.pair_start[a + 1] - m.pair_start[a] > m.pair_start[b + 1] - m.pair_start[b];
-    });
+    (void)neighbours; (void)masks; (void)words;
+    const std::vector<long long> pair_start = f.i64("pair_start");
+    const std::vector<int> pair_inputs = f.i32("pair_inputs"), pair_outputs = f.i32("pair_outputs");
+    const std::vector<int> group_start = f.i32("scatter_group_start"), offsets = f.i32("scatter_offsets");
+    std::vector<float> accumulator((size_t)n_out * out, 0.0f);
     const int channel_tiles = (out + BC - 1) / BC;
-    for (int half = 0; half < 2; half++) {
-        std::vector<int> group(order.begin() + (half ? volume / 2 : 0), order.begin() + (half ? volume : volume / 2));
-        if (group.empty()) continue;
-        const long long largest = m.pair_start[group[0] + 1] - m.pair_start[group[0]];
-        if (largest == 0) continue;
-        emu_launch((largest + BP - 1) / BP * channel_tiles, group.size(), THREADS, 0, [&] {
-            sparseconv_gather_scatter(x.data(), w.data(), m.pair_start.data(), m.pair_inputs.data(), m.pair_outputs.data(),
-                                      group.data(), accumulator.data(), in, out);
+    for (size_t g = 0; g + 1 < group_start.size(); g++) {
+        const int* group = offsets.data() + group_start[g];
+        const int count = group_start[g + 1] - group_start[g];
+        const long long largest = pair_start[group[0] + 1] - pair_start[group[0]];
+        emu_launch((largest + BP - 1) / BP * channel_tiles, count, THREADS, 0, [&] {
+            sparseconv_gather_scatter(x.data(), w.data(), pair_start.data(), pair_inputs.data(), pair_outputs.data(),
+                                      group, accumulator.data(), in, out);
         });
     }
-    std::vector<typename OutS::type> y((size_t)m.n_out * out);
+    std::vector<typename OutS::type> y((size_t)n_out * out);
     poison(y);
 #if HAS_FINISH
-    emu_launch(3, 1, 256, 0, [&] { finish_ns::sparseconv_finish(accumulator.data(), bias_ptr, y.data(), m.n_out, out); });
+    emu_launch(3, 1, 256, 0, [&] { finish_ns::sparseconv_finish(accumulator.data(), bias_ptr, y.data(), n_out, out); });
 #else
-    for (size_t i = 0; i < y.size(); i++) y[i] = OutS::store(lacuna_activate<ACT_ID>(accumulator[i] + (bias_ptr ? bias_ptr[i % out] : 0.0f)));
+    for (size_t i = 0; i < y.size(); i++)
+        y[i] = OutS::store(lacuna_activate<ACT_ID>(accumulator[i] + (bias_ptr ? bias_ptr[i % out] : 0.0f)));
 #endif
     results.push_back({"gather-scatter", y});
 #else
-    for (int variant = 0; variant < 3; variant++) {
-        // Rows: sorted by bitmask (as the host's MapStatistics), or shuffled; offsets in one group or two.
-        std::vector<int> rows(m.n_out);
-        for (int r = 0; r < m.n_out; r++) rows[r] = r;
-        const int words = (volume + 63) / 64;
-        if (variant != 1) {
-            std::stable_sort(rows.begin(), rows.end(), [&](int a, int b) {
-                for (int i = words - 1; i >= 0; i--)
-                    if (m.masks[(size_t)a * words + i] != m.masks[(size_t)b * words + i])
-                        return m.masks[(size_t)a * words + i] < m.masks[(size_t)b * words + i];
-                return false;
-            });
-        } else {
-            std::shuffle(rows.begin(), rows.end(), rng);
-        }
-        std::vector<int> bounds = variant == 2 ? std::vector<int>{0, volume / 2, volume} : std::vector<int>{0, volume};
-        std::vector<float> workspace((size_t)m.n_out * out, NAN);
-        std::vector<typename OutS::type> y((size_t)m.n_out * out);
+    for (const char* order : {"unsorted", "sorted", "sorted_split"}) {
+        const std::vector<int> bounds = f.i32(std::string("bounds_") + order);
+        const std::vector<int> rows = f.i32(std::string("rows_") + order);
+        CHECK(bounds.size() >= 2 && rows.size() == (bounds.size() - 1) * (size_t)n_out, "%s: %s plan sizes",
+              name.c_str(), order);
+        std::vector<float> workspace((size_t)n_out * out, NAN);
+        std::vector<typename OutS::type> y((size_t)n_out * out);
         poison(y);
         for (size_t gi = 0; gi + 1 < bounds.size(); gi++) {
             const bool last = gi + 2 == bounds.size();
-            emu_launch((m.n_out + BM - 1) / BM, (out + BN - 1) / BN, THREADS, 0, [&] {
-                sparseconv_implicit_gemm(x.data(), w.data(), m.neighbours.data(), m.masks.data(), rows.data(), m.n_out,
-                                         in, out, volume, words, bounds[gi], bounds[gi + 1], gi > 0 ? 1 : 0, last ? 1 : 0,
-                                         workspace.data(), bias_ptr, y.data());
+            emu_launch((n_out + BM - 1) / BM, (out + BN - 1) / BN, THREADS, 0, [&] {
+                sparseconv_implicit_gemm(x.data(), w.data(), neighbours.data(), masks.data(), rows.data() + gi * n_out,
+                                         n_out, in, out, volume, words, bounds[gi], bounds[gi + 1], gi > 0 ? 1 : 0,
+                                         last ? 1 : 0, workspace.data(), bias_ptr, y.data());
             });
         }
-        results.push_back({variant == 0 ? "implicit sorted" : variant == 1 ? "implicit shuffled" : "implicit split", y});
+        results.push_back({std::string("implicit ") + order, y});
     }
 #endif
     const double tol = LACUNA_DTYPE_ID(T_OUT) == LACUNA_DTYPE_f16 ? 1e-3 : 1e-6;
@@ -167,24 +105,23 @@ static void run_case(const Map& m, int in, int out, bool with_bias) {
             const double got = OutS::load(result.second[i]), err = std::fabs(got - want[i]);
             max_err = std::max(max_err, err);
             CHECK(err <= tol * std::fabs(want[i]) + 2e-6 * std::sqrt((double)in * volume),
-                  "%s volume %d in %d out %d: y[%zu][%zu] got %g want %g", result.first.c_str(), volume, in, out,
-                  i / out, i % out, got, want[i]);
+                  "%s %s: y[%zu][%zu] got %g want %g", name.c_str(), result.first.c_str(), i / out, i % out, got,
+                  (double)want[i]);
         }
         max_error_seen = std::max(max_error_seen, max_err);
-        printf("  %-18s volume=%3d n_out=%d in=%d out=%d bias=%d: max |err| %.2e\n", result.first.c_str(), volume,
-               m.n_out, in, out, with_bias, max_err);
+        printf("  %-24s %-22s volume=%3d n_out=%d in=%d out=%d: max |err| %.2e\n", name.c_str(), result.first.c_str(),
+               volume, n_out, in, out, max_err);
     }
 }
 
 int main(int argc, char** argv) {
-    rng.seed(argc > 1 ? atoll(argv[1]) : 1);
     printf("DATAFLOW=%d T_IN=%s T_OUT=%s ACT=%s\n", DATAFLOW, LACUNA_STR(T_IN), LACUNA_STR(T_OUT), LACUNA_STR(ACT));
-    Map m27 = make_map(90, 3, 3);
-    run_case(m27, 20, 70, true);
-    run_case(m27, 3, 5, false);
-    Map m125 = make_map(40, 5, 2);
-    run_case(m125, 16, 8, true);
-    if (failures) { printf("FAILED (%d)\n", failures); return 1; }
-    printf("ok (max |err| %.2e)\n", max_error_seen);
-    return 0;
+    int cases = 0;
+    if (argc > 2)
+        for (const std::string& name : fixture_list(argv[2], "conv_"))
+            if (fixture_matches(std::string(argv[2]) + "/" + name, {{"t_in", LACUNA_STR(T_IN)}})) {
+                fixture_case(argv[2], name);
+                cases++;
+            }
+    return fixture_finish(cases, failures, max_error_summary(max_error_seen));
 }

@@ -188,9 +188,11 @@ int main(int argc, char** argv) {
     std::vector<int> far = {65535, 0, 0, -65535, 0, 0, 2, 0, 0, -2, 0, 0, 0, 0, 0, 0, -65535, 65535};
     check("key-range edges", edge, edge, far, 1);
     duplicates();
+    int cases = 0;
     if (argc > 2)
-        for (const std::string& name : fixture_list(argv[2], "map")) fixture_case(argv[2], name);
-    if (failures) { printf("FAILED (%d)\n", failures); return 1; }
-    printf("ok\n");
-    return 0;
+        for (const std::string& name : fixture_list(argv[2], "map")) {
+            fixture_case(argv[2], name);
+            cases++;
+        }
+    return fixture_finish(cases, failures, "exact");
 }

@@ -181,12 +181,13 @@ int main(int argc, char** argv) {
     random_case(5, 37, K_ALIGNED ? 64 : 20, false);
     random_case(1, 128, K_ALIGNED ? 200 : 203, true);
     invalid_nibble_case();
+    int cases = 0;
     if (argc > 2) {
         for (const std::string& name : fixture_list(argv[2], "two_four"))
-            if (fixture_matches(std::string(argv[2]) + "/" + name, {{"t_in", LACUNA_STR(T_IN)}, {"k_aligned", K_ALIGNED ? "1" : "any"}}))
+            if (fixture_matches(std::string(argv[2]) + "/" + name, {{"t_in", LACUNA_STR(T_IN)}, {"k_aligned", K_ALIGNED ? "1" : "any"}})) {
                 fixture_case(argv[2], name);
+                cases++;
+            }
     }
-    if (failures) printf("FAILED (%d)\n", failures);
-    else printf("ok (max |err| %.2e)\n", max_error_seen);
-    return failures ? 1 : 0;
+    return fixture_finish(cases, failures, max_error_summary(max_error_seen));
 }

@@ -259,9 +259,11 @@ int main(int argc, char** argv) {
     check_case("cell range edges", edge, 1.0, 1.0, 1.0);
     edge.xs[3] = 32768.0f;
     check_case("cell range edges, one beyond", edge, 1.0, 1.0, 1.0);
+    int cases = 0;
     if (argc > 2)
-        for (const std::string& name : fixture_list(argv[2], "voxelize")) fixture_case(argv[2], name);
-    if (failures) { printf("FAILED (%d)\n", failures); return 1; }
-    printf("ok (bit for bit)\n");
-    return 0;
+        for (const std::string& name : fixture_list(argv[2], "voxelize")) {
+            fixture_case(argv[2], name);
+            cases++;
+        }
+    return fixture_finish(cases, failures, "bit for bit");
 }

@@ -1,6 +1,8 @@
 package org.lacuna.runtime.sparseconv;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -59,6 +61,55 @@ public final class MapStatistics {
         return orders.computeIfAbsent(((long) from << 32) | to, k -> sortRows(from, to)).clone();
     }
 
+    /**
+     * The offset groups the implicit GEMM launches once each under {@code order}: {@code [bounds[g], bounds[g + 1])}.
+     * One group, or for {@link TileOrder#SORTED_SPLIT} the two halves (a single offset has nothing to split).
+     */
+    public static int[] offsetGroupBounds(int volume, TileOrder order) {
+        if (volume < 1) {
+            throw new IllegalArgumentException("volume " + volume);
+        }
+        return order == TileOrder.SORTED_SPLIT && volume > 1 ? new int[] {0, volume / 2, volume}
+                : new int[] {0, volume};
+    }
+
+    /**
+     * The output rows of the implicit GEMM's launch over offsets {@code [from, to)} under {@code order}: coordinate
+     * order for {@link TileOrder#UNSORTED}, else {@link #sortedRows}. What the CUDA backend uploads as {@code rows[]}.
+     */
+    public int[] tileRows(TileOrder order, int from, int to) {
+        return order == TileOrder.UNSORTED ? identity(map.outputCount()) : sortedRows(from, to);
+    }
+
+    /**
+     * Gather-GEMM-scatter's launches: the non-empty offsets by descending pair count, cut into groups whose smallest
+     * has at least half the pairs of the largest, so that each launch (sized by its largest offset) has few idle
+     * blocks.
+     */
+    public List<int[]> scatterGroups() {
+        Integer[] order = new Integer[map.volume()];
+        for (int v = 0; v < order.length; v++) {
+            order[v] = v;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(pairsPerOffset[b], pairsPerOffset[a]));
+        List<int[]> groups = new ArrayList<>();
+        int start = 0;
+        while (start < order.length && pairsPerOffset[order[start]] > 0) {
+            int end = start + 1;
+            while (end < order.length && pairsPerOffset[order[end]] > 0
+                    && 2 * pairsPerOffset[order[end]] >= pairsPerOffset[order[start]]) {
+                end++;
+            }
+            int[] group = new int[end - start];
+            for (int i = start; i < end; i++) {
+                group[i - start] = order[i];
+            }
+            groups.add(group);
+            start = end;
+        }
+        return groups;
+    }
+
     private int[] sortRows(int from, int to) {
         int rows = map.outputCount();
         int words = KernelMap.wordsFor(to - from);
@@ -89,19 +140,11 @@ public final class MapStatistics {
         if (useful == 0) {
             return 1.0;
         }
-        long work = switch (order) {
-            case UNSORTED -> tileWork(identity(map.outputCount()), 0, volume, tileRows);
-            case SORTED -> tileWork(sortedRows(0, volume), 0, volume, tileRows);
-            case SORTED_SPLIT -> {
-                if (volume < 2) {
-                    // A single offset has nothing to split: the split order is the sorted one.
-                    yield tileWork(sortedRows(0, volume), 0, volume, tileRows);
-                }
-                int half = volume / 2;
-                yield tileWork(sortedRows(0, half), 0, half, tileRows)
-                        + tileWork(sortedRows(half, volume), half, volume, tileRows);
-            }
-        };
+        int[] bounds = offsetGroupBounds(volume, order);
+        long work = 0;
+        for (int g = 0; g + 1 < bounds.length; g++) {
+            work += tileWork(tileRows(order, bounds[g], bounds[g + 1]), bounds[g], bounds[g + 1], tileRows);
+        }
         return (double) work / useful;
     }
 

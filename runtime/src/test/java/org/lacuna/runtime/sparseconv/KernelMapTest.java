@@ -128,6 +128,32 @@ class KernelMapTest {
     }
 
     @Test
+    void theLaunchPlanCoversEveryRowPerGroupAndEveryNonEmptyOffsetOnce() {
+        CoordinateSet cloud = SparseConvolutionConformance.randomCloud(TestData.random("launchPlan"), 1, 10, 0.15);
+        KernelMap map = cloud.kernelMap(ConvGeometry.submanifold(5));
+        MapStatistics s = map.statistics();
+        assertArrayEquals(new int[] {0, 125}, MapStatistics.offsetGroupBounds(125, TileOrder.SORTED));
+        assertArrayEquals(new int[] {0, 62, 125}, MapStatistics.offsetGroupBounds(125, TileOrder.SORTED_SPLIT));
+        assertArrayEquals(new int[] {0, 1}, MapStatistics.offsetGroupBounds(1, TileOrder.SORTED_SPLIT));
+        int[] unsorted = s.tileRows(TileOrder.UNSORTED, 0, 125);
+        for (int r = 0; r < unsorted.length; r++) {
+            assertEquals(r, unsorted[r], "unsorted is coordinate order");
+        }
+        assertArrayEquals(s.sortedRows(62, 125), s.tileRows(TileOrder.SORTED_SPLIT, 62, 125));
+        TreeSet<Integer> seen = new TreeSet<>();
+        for (int[] group : s.scatterGroups()) {
+            for (int v : group) {
+                assertTrue(seen.add(v), "offset " + v + " in two groups");
+                assertTrue(map.pairCount(v) > 0 && map.pairCount(v) <= map.pairCount(group[0])
+                        && 2 * map.pairCount(v) >= map.pairCount(group[0]), "offset " + v + " in its group");
+            }
+        }
+        for (int v = 0; v < 125; v++) {
+            assertEquals(map.pairCount(v) > 0, seen.contains(v), "offset " + v);
+        }
+    }
+
+    @Test
     void theRulePicksTheImplicitGemmForDenseMapsAndTheScatterForScatteredOnes() {
         SplittableRandom random = TestData.random("dataflowRule");
         CoordinateSet dense = SparseConvolutionConformance.randomCloud(random, 1, 14, 0.9);

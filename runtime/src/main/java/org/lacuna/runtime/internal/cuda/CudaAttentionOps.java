@@ -210,7 +210,7 @@ final class CudaAttentionOps implements AttentionOps {
     }
 
     /** The widest copy unit (16, 8, 4 or 2 bytes) that divides the row and aligns every base address. */
-    private static int unit(long rowBytes, long... addresses) {
+    static int unit(long rowBytes, long... addresses) {
         for (int unit : new int[] {16, 8, 4, 2}) {
             boolean fits = rowBytes % unit == 0;
             for (long address : addresses) {
@@ -224,7 +224,7 @@ final class CudaAttentionOps implements AttentionOps {
     }
 
     /** log2 of the threads sharing a row: the row's units rounded up to a power of two, at most a CTA. */
-    private static int lanesLog2(long units) {
+    static int lanesLog2(long units) {
         int log2 = 0;
         while ((1L << log2) < units && (1 << log2) < AttentionTiling.ROW_THREADS) {
             log2++;

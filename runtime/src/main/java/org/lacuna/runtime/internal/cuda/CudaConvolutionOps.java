@@ -2,9 +2,6 @@ package org.lacuna.runtime.internal.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DType;
@@ -208,8 +205,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         MapStatistics statistics = map.statistics();
-        boolean split = volume > 1 && order == TileOrder.SORTED_SPLIT;
-        int[] bounds = split ? new int[] {0, volume / 2, volume} : new int[] {0, volume};
+        int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
+        boolean split = bounds.length > 2;
         long neighbours = workspace.upload(map.neighbourTable());
         long masks = workspace.upload(map.masks());
         long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
@@ -218,8 +215,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
         long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
         long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
         for (int group = 0; group + 1 < bounds.length; group++) {
-            long rows = workspace.upload(order == TileOrder.UNSORTED ? identity(map.outputCount())
-                    : statistics.sortedRows(bounds[group], bounds[group + 1]));
+            long rows = workspace.upload(statistics.tileRows(order, bounds[group], bounds[group + 1]));
             boolean last = group + 2 == bounds.length;
             KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
                     .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
@@ -229,14 +225,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
             modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0, stream,
                     parameters);
         }
-    }
-
-    private static int[] identity(int rows) {
-        int[] out = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            out[r] = r;
-        }
-        return out;
     }
 
     private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
@@ -266,7 +254,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
             var function = modules.function("sparseconv_gather_scatter.cu", Map.of("T_IN", x.dtype().kernelName()),
                     "sparseconv_gather_scatter");
             long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
-            for (int[] group : offsetGroups(map)) {
+            for (int[] group : map.statistics().scatterGroups()) {
                 long largest = map.pairCount(group[0]);
                 long offsets = workspace.upload(group);
                 KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
@@ -277,34 +265,6 @@ final class CudaConvolutionOps implements ConvolutionOps {
                         0, stream, parameters);
             }
         }
-    }
-
-    /**
-     * Non-empty offsets by descending pair count, cut into groups whose smallest has at least half the pairs of the
-     * largest: one launch per group, and few idle blocks in each.
-     */
-    static List<int[]> offsetGroups(KernelMap map) {
-        Integer[] order = new Integer[map.volume()];
-        for (int v = 0; v < order.length; v++) {
-            order[v] = v;
-        }
-        Arrays.sort(order, (a, b) -> Long.compare(map.pairCount(b), map.pairCount(a)));
-        List<int[]> groups = new ArrayList<>();
-        int start = 0;
-        while (start < order.length && map.pairCount(order[start]) > 0) {
-            int end = start + 1;
-            while (end < order.length && map.pairCount(order[end]) > 0
-                    && 2 * map.pairCount(order[end]) >= map.pairCount(order[start])) {
-                end++;
-            }
-            int[] group = new int[end - start];
-            for (int i = start; i < end; i++) {
-                group[i - start] = order[i];
-            }
-            groups.add(group);
-            start = end;
-        }
-        return groups;
     }
 
     private static CUdeviceptr pointer(DeviceArray array) {
