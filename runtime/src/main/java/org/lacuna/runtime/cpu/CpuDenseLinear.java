@@ -36,6 +36,8 @@ final class CpuDenseLinear {
     static final int LARGE_COL_BLOCK = 512;
     /** Large tiles only where there are at least this many, so two to four threads still share the work. */
     static final int MIN_LARGE_TILES = 4;
+    /** Fewer tiles than this are made an even count (see {@link Tiles}). */
+    static final int EVEN_BELOW = 16;
     /**
      * Tile sizes are rounded to these: rows to the Java kernel's 6-row register tile and OpenBLAS's 4-column one (our
      * rows are its columns), columns to two 16-float vectors.
@@ -43,10 +45,11 @@ final class CpuDenseLinear {
     static final int ROW_MULTIPLE = 12;
     static final int COL_MULTIPLE = 32;
     /**
-     * A 16-bit x read by several column blocks is widened whole, once, up to this many elements (64 MiB of fp32);
-     * beyond it (or when one column block reads it) each chunk widens its own rows.
+     * A 16-bit x read by several column blocks is widened whole, once, up to this many elements (1 MiB of fp32, so it
+     * stays in L2 for the GEMM); beyond it (or when one column block reads it) each chunk widens its own rows just
+     * before its GEMM reads them, which measured faster at 4096 × 384 than one pass through memory.
      */
-    static final long WIDEN_WHOLE_MAX = 16L << 20;
+    static final long WIDEN_WHOLE_MAX = 1L << 18;
     /** Rows widened per chunk: enough work to outweigh handing a chunk to a thread. */
     private static final int WIDEN_ROWS = 256;
     /** Elements of x widened per chunk when x is widened whole. */
@@ -200,33 +203,45 @@ final class CpuDenseLinear {
 
     /**
      * The output tile of one GEMM call. Large tiles amortise the GEMM's packing (about 25% faster at 512 × 768 × 3072
-     * on this machine's OpenBLAS), small ones keep a small problem spread over the threads. Either way the rows and
-     * the columns are each cut into an even number of near-equal blocks (where there is more than one): an odd count
-     * or a ragged last block leaves one thread a whole tile behind the others (QKV at 128 tokens in five 256-column
-     * tiles, or FC2 at 4096 tokens in eleven 384-row ones, lost 10-30% that way on two threads). The shape alone
-     * decides, never the thread count.
+     * on this machine's OpenBLAS), small ones keep a small problem spread over the threads. Rows and columns are each
+     * cut into near-equal blocks, and where that makes only a few tiles in an odd count one side takes one block more:
+     * an odd handful, or a ragged last block, leaves one thread a whole tile behind the others (QKV at 128 tokens in
+     * five 256-column tiles, or FC2 at 4096 tokens in ten 384-row tiles and a ragged eleventh, lost 10-30% that way on
+     * two threads); with many tiles work stealing evens the load out anyway. The shape alone decides, never the
+     * thread count.
      */
     record Tiles(int rows, int cols) {
         static Tiles of(long tokens, int out) {
-            long largeRows = evenChunks(tokens, LARGE_ROW_BLOCK);
-            long largeCols = evenChunks(out, LARGE_COL_BLOCK);
-            if (largeRows * largeCols >= MIN_LARGE_TILES) {
-                return new Tiles(block(tokens, largeRows, ROW_MULTIPLE), block(out, largeCols, COL_MULTIPLE));
+            long rowChunks = chunks(tokens, LARGE_ROW_BLOCK);
+            long colChunks = chunks(out, LARGE_COL_BLOCK);
+            int rowGrain = LARGE_ROW_BLOCK;
+            int colGrain = LARGE_COL_BLOCK;
+            if (rowChunks * colChunks < MIN_LARGE_TILES) {
+                rowChunks = chunks(tokens, ROW_BLOCK);
+                colChunks = chunks(out, COL_BLOCK);
+                rowGrain = ROW_BLOCK;
+                colGrain = COL_BLOCK;
             }
-            return new Tiles(block(tokens, evenChunks(tokens, ROW_BLOCK), ROW_MULTIPLE),
-                    block(out, evenChunks(out, COL_BLOCK), COL_MULTIPLE));
+            long tiles = rowChunks * colChunks;
+            if (tiles > 1 && tiles < EVEN_BELOW && tiles % 2 == 1) {
+                if (colChunks >= rowChunks) {
+                    colChunks++;
+                } else {
+                    rowChunks++;
+                }
+            }
+            return new Tiles(block(tokens, rowChunks, ROW_MULTIPLE, rowGrain), block(out, colChunks, COL_MULTIPLE,
+                    colGrain));
         }
 
-        /** The blocks of at most {@code grain} that cover {@code items}, one more where that evens an odd count. */
-        private static long evenChunks(long items, int grain) {
-            long chunks = Math.max(1, (items + grain - 1) / grain);
-            return chunks > 1 && chunks % 2 == 1 ? chunks + 1 : chunks;
+        private static long chunks(long items, int grain) {
+            return Math.max(1, (items + grain - 1) / grain);
         }
 
-        /** {@code items} in {@code chunks} near-equal blocks, rounded up to a multiple (never above the grain). */
-        private static int block(long items, long chunks, int multiple) {
+        /** {@code items} in {@code chunks} near-equal blocks, rounded up to a multiple, never above the grain. */
+        private static int block(long items, long chunks, int multiple, int grain) {
             long size = Math.max(1, (items + chunks - 1) / chunks);
-            return Math.toIntExact((size + multiple - 1) / multiple * multiple);
+            return Math.toIntExact(Math.min(grain, (size + multiple - 1) / multiple * multiple));
         }
     }
 
