@@ -284,6 +284,9 @@ inline int __ffs(int v) { return __builtin_ffs(v); }
 // The explicitly rounded double operations: the host's IEEE operations under round-to-nearest-even.
 inline double __ddiv_rn(double a, double b) { volatile double r = a / b; return r; }
 inline double __dadd_rn(double a, double b) { volatile double r = a + b; return r; }
+inline double __dmul_rn(double a, double b) { volatile double r = a * b; return r; }
+inline float __fadd_rn(float a, float b) { volatile float r = a + b; return r; }
+inline float __fmul_rn(float a, float b) { volatile float r = a * b; return r; }
 inline float __double2float_rn(double a) { volatile float r = (float)a; return r; }
 inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }

@@ -23,7 +23,7 @@ MUTANTS=(
   "sm90-wait-removed|two_four_gemm_sm90.cu|/^ *wgmma_wait_all();/d|test_two_four_gemm.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
   "gather-barrier-removed|sparseconv_gather_scatter.cu|BARRIER_BEFORE_INNER_LOOP|test_sparseconv.cpp|-DDATAFLOW=0 -DT_IN=f32 -DT_OUT=f32 -DACT=none"
   "implicit-mma-k-halves-swapped|sparseconv_implicit_gemm.cu|s/b\[ni\]\[1\] = \*reinterpret_cast<const unsigned\*>(\&bs\[n\]\[2 \* t + 8\]);/b[ni][1] = *reinterpret_cast<const unsigned*>(\&bs[n][2 * t]);/|test_sparseconv.cpp|-DDATAFLOW=1 -DT_IN=f16 -DT_OUT=f32 -DACT=none"
-  "voxel-lists-reversed|voxelize.cu|s/below += members\[o\] < mine ? 1 : 0;/below += members[o] > mine ? 1 : 0;/|test_voxelize.cpp|-DBLOCK=256"
+  "voxel-radix-unstable|voxelize.cu|s/for (int u = 0; u < (int)threadIdx.x; u++)/for (int u = (int)threadIdx.x + 1; u < BLOCK; u++)/|test_voxelize.cpp|-DBLOCK=256"
   "voxel-first-by-race|voxelize.cu|s/atomicMin(slot_first + slot, (unsigned int)i);/slot_first[slot] = (unsigned int)i;/|test_voxelize.cpp|-DBLOCK=256"
   "duplicate-report-by-race|sparseconv_map.cu|s/if (other >= 0) {/if (previous == key) {/;s/atomicMax(duplicate, max(other, (int)i) + 1);/atomicMax(duplicate, (int)i + 1);/|test_sparseconv_map.cpp|"
 )

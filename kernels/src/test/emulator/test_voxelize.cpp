@@ -1,12 +1,20 @@
-// voxelize.cu in the emulator, driven step by step as runtime/.../internal/cuda/CudaVoxelizer drives it, and compared
-// bit for bit: (1) with a reference written here from CpuVoxelizer's definition (keys from the double division and
-// floor, voxels in unsigned key order, each voxel's points in input order, MEAN summed in double, FIRST the first
-// point), over random clouds with several batches, negative cells, points on cell boundaries and one voxel holding
-// most points; (2) with a fixture directory, with what the Java CpuVoxelizer itself returned for clouds the Java side
-// wrote (the real KITTI sweep among them where ../shared/data has it).
+// voxelize.cu in the emulator, driven step by step as runtime/.../internal/cuda/CudaVoxelizationOps drives it, and
+// compared bit for bit: (1) with a reference written here from CpuVoxelizer's definition (keys from the double
+// division and floor, voxels in unsigned key order, each voxel's points in input order, MEAN summed in double, FIRST
+// the first point), over random clouds with several batches, negative cells, points on cell boundaries and one voxel
+// holding most points; (2) with a fixture directory, with what the Java CpuVoxelizer itself returned for clouds the
+// Java side wrote (the real KITTI sweep among them where ../shared/data has it). The key sort runs on the device
+// (voxel_radix_*), checked also on its own against std::stable_sort.
 // The atomics' order is the thread order here, so the test shuffles what a GPU may return in any order (the
-// compaction, each voxel's bucketed list) before the kernels that must not depend on it.
+// compaction) before the kernels that must not depend on it.
+// The family's ops on device tensors (voxel_batch_pool_*, voxel_bev_*, voxel_table_insert, voxel_devoxelize_*):
+// against references written here in double on random ragged tensors, and with voxelops* fixtures against what the
+// Java serving CPU backend returned (bit for bit: the same fp32 operations in the same order) and what the
+// cpu-reference backend returned (within fp32 rounding).
 #include "gen/voxelize.cu"
+#include <array>
+#include <map>
+#include <set>
 
 struct Cloud {
     std::vector<float> xs, ys, zs, channels;  // channels [c][n]
@@ -23,6 +31,54 @@ struct Voxels {
 };
 
 static const int GRID = 3;  // a few CTAs, each striding over the rest of the work
+
+// The device radix sort as CudaVoxelizationOps.radixSort drives it: per pass of 8 bits, count, scan (one CTA),
+// scatter; the first pass carries each key's index. The input is left as it is.
+static void device_radix_sort(const std::vector<unsigned long long>& keys, int bytes,
+                              std::vector<unsigned long long>& sorted_keys, std::vector<int>& values) {
+    const long long n = (long long)keys.size();
+    const long long tiles = std::max(1LL, (n + BLOCK - 1) / BLOCK);
+    std::vector<int> counts(256 * tiles, -3);
+    std::vector<unsigned long long> in = keys, out(n, 0xEEull);
+    std::vector<int> values_in, values_out(n, -4);
+    for (int pass = 0; pass < bytes; pass++) {
+        const int shift = 8 * pass;
+        emu_launch(GRID, 1, BLOCK, 0, [&] { voxel_radix_count(in.data(), n, shift, counts.data()); });
+        emu_launch(1, 1, BLOCK, 0, [&] { voxel_radix_scan(counts.data(), 256 * tiles); });
+        emu_launch(GRID, 1, BLOCK, 0, [&] {
+            voxel_radix_scatter(in.data(), pass == 0 ? nullptr : values_in.data(), n, shift, counts.data(),
+                                out.data(), values_out.data());
+        });
+        std::swap(in, out);
+        values_in = values_out;
+    }
+    sorted_keys = in;
+    values = values_in;
+}
+
+// The radix sort alone against std::stable_sort of (key, index): random 64-bit keys with many repeats (stability
+// shows), keys varying only in high bytes, and sizes around the tile.
+static void check_radix_sort() {
+    for (long long n : {1LL, 255LL, 256LL, 257LL, 3000LL}) {
+        for (int kind = 0; kind < 3; kind++) {
+            std::vector<unsigned long long> keys(n);
+            for (auto& k : keys) {
+                const unsigned long long r = ((unsigned long long)uniform_int(0, 0x7FFFFFFF) << 33)
+                                           ^ ((unsigned long long)uniform_int(0, 0x7FFFFFFF) << 2) ^ uniform_int(0, 3);
+                k = kind == 0 ? r : kind == 1 ? (unsigned long long)uniform_int(0, 9) : r & 0xFF00000000000000ull;
+            }
+            std::vector<long long> idx(n);
+            std::iota(idx.begin(), idx.end(), 0);
+            std::stable_sort(idx.begin(), idx.end(), [&](long long a, long long b) { return keys[a] < keys[b]; });
+            std::vector<unsigned long long> got_keys;
+            std::vector<int> got_values;
+            device_radix_sort(keys, 8, got_keys, got_values);
+            bool same = (long long)got_keys.size() == n;
+            for (long long i = 0; same && i < n; i++) same = got_keys[i] == keys[idx[i]] && got_values[i] == idx[i];
+            CHECK(same, "radix sort of %lld keys (kind %d) differs from a stable sort", n, kind);
+        }
+    }
+}
 
 static Voxels device_voxelize(const Cloud& cloud, double sx, double sy, double sz, bool mean) {
     const long long n = cloud.n();
@@ -60,21 +116,20 @@ static Voxels device_voxelize(const Cloud& cloud, double sx, double sy, double s
         shuffled_keys[j] = out_keys[perm[j]];
         shuffled_slots[j] = out_slots[perm[j]];
     }
-    // The host's part: the distinct keys in CoordinateKey.compare (unsigned) order, each entry's rank.
-    out.keys = shuffled_keys;
-    std::sort(out.keys.begin(), out.keys.end());
-    std::vector<int> ranks(m);
-    for (long long j = 0; j < m; j++)
-        ranks[j] = (int)(std::lower_bound(out.keys.begin(), out.keys.end(), shuffled_keys[j]) - out.keys.begin());
+    // The distinct keys sorted on the device, each carrying its compaction index.
+    std::vector<int> order;
+    device_radix_sort(shuffled_keys, 8, out.keys, order);
     std::vector<int> slot_rank(capacity, -9), first_point(m, -9);
     out.counts.assign(m, -9);
     emu_launch(GRID, 1, BLOCK, 0, [&] {
-        voxel_rank(shuffled_slots.data(), ranks.data(), m, slot_count.data(), slot_first.data(), slot_rank.data(),
+        voxel_rank(shuffled_slots.data(), order.data(), m, slot_count.data(), slot_first.data(), slot_rank.data(),
                    out.counts.data(), first_point.data());
     });
     out.point_voxel.assign(n, -9);
+    std::vector<unsigned long long> voxel_keys(n, 0xCDCDull);
     emu_launch(GRID, 1, BLOCK, 0, [&] {
-        voxel_point_voxel(point_slot.data(), n, slot_rank.data(), out.point_voxel.data());
+        voxel_point_voxel(point_slot.data(), n, slot_rank.data(), out.point_voxel.data(),
+                          mean ? voxel_keys.data() : nullptr);
     });
     out.positions.assign(3 * m, NAN);
     out.channels.assign((size_t)c * m, NAN);
@@ -85,18 +140,14 @@ static Voxels device_voxelize(const Cloud& cloud, double sx, double sy, double s
         });
         return out;
     }
-    std::vector<long long> start(m + 1, 0);
-    for (long long v = 0; v < m; v++) start[v + 1] = start[v] + out.counts[v];
-    std::vector<int> fill(m, 0), members(n, -9), sorted(n, -9);
-    emu_launch(GRID, 1, BLOCK, 0, [&] {
-        voxel_bucket(out.point_voxel.data(), n, start.data(), fill.data(), members.data());
-    });
-    // Each list in atomic order: any permutation of it.
-    for (long long v = 0; v < m; v++) std::shuffle(members.begin() + start[v], members.begin() + start[v + 1], rng);
-    const long long sort_blocks = (32 * m + BLOCK - 1) / BLOCK;
-    emu_launch((unsigned)std::min<long long>(sort_blocks, GRID), 1, BLOCK, 0, [&] {
-        voxel_bucket_sort(members.data(), start.data(), m, sorted.data());
-    });
+    // The points sorted stably by voxel on the device (as many bytes as voxel indices need): lists in input order.
+    int bytes = 1;
+    while (bytes < 8 && ((unsigned long long)(m - 1) >> (8 * bytes)) != 0) bytes++;
+    std::vector<unsigned long long> sorted_voxel;
+    std::vector<int> sorted;
+    device_radix_sort(voxel_keys, bytes, sorted_voxel, sorted);
+    std::vector<long long> start(m + 1, -7);
+    emu_launch(GRID, 1, BLOCK, 0, [&] { voxel_list_starts(sorted_voxel.data(), n, m, start.data()); });
     emu_launch(GRID, 1, BLOCK, 0, [&] {
         voxel_mean(sorted.data(), start.data(), m, cloud.xs.data(), cloud.ys.data(), cloud.zs.data(),
                    cloud.channels.data(), c, n, out.positions.data(), out.channels.data());
@@ -241,6 +292,315 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     printf("  java:%-28s n=%lld voxels=%zu %s\n", name.c_str(), cloud.n(), want.keys.size(), mean ? "MEAN" : "FIRST");
 }
 
+// ---- The family's ops on device tensors ----
+
+struct Sparse {
+    std::vector<int> coords;        // [rows, 4] (batch, x, y, z), distinct
+    std::vector<float> features;    // [rows, c]
+    long long rows = 0, c = 0;
+    int batches = 0;
+};
+
+struct Bev {
+    int origin[3], cells[3], stride;
+};
+
+static std::vector<float> device_pool(const Sparse& t, int mean) {
+    std::vector<float> out((size_t)t.batches * t.c, NAN);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_batch_pool_f32(t.features.data(), t.coords.data(), t.rows, t.c, t.batches, mean, out.data());
+    });
+    return out;
+}
+
+static std::vector<int> device_bev_index(const Sparse& t, const Bev& g) {
+    std::vector<int> index((size_t)t.batches * g.cells[0] * g.cells[1] * g.cells[2], -1);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_bev_index(t.coords.data(), t.rows, g.origin[0], g.origin[1], g.origin[2], g.stride, g.stride, g.stride,
+                        g.cells[0], g.cells[1], g.cells[2], t.batches, index.data());
+    });
+    return index;
+}
+
+static long long bev_size(const Sparse& t, const Bev& g, int mode) {
+    return (long long)t.batches * (mode == 0 ? t.c * g.cells[2] : t.c) * g.cells[1] * g.cells[0];
+}
+
+static std::vector<float> device_bev(const Sparse& t, const Bev& g, int mode) {
+    const std::vector<int> index = device_bev_index(t, g);
+    std::vector<float> out(bev_size(t, g, mode), NAN);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_bev_gather_f32(t.features.data(), index.data(), t.c, t.batches, g.cells[0], g.cells[1], g.cells[2], mode,
+                             out.data());
+    });
+    return out;
+}
+
+struct Table {
+    std::vector<unsigned long long> slots;
+    std::vector<int> slot_row;
+};
+
+static Table device_table(const Sparse& t) {
+    unsigned long long capacity = 16;
+    while (capacity < 2ull * (unsigned long long)t.rows) capacity <<= 1;  // CoordinateIndex.capacityFor
+    Table table{std::vector<unsigned long long>(capacity, COORD_EMPTY), std::vector<int>(capacity, -5)};
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_table_insert(t.coords.data(), t.rows, table.slots.data(), table.slot_row.data(), capacity);
+    });
+    return table;
+}
+
+static std::vector<float> device_devox(const Sparse& t, const std::vector<float>& points,
+                                       const std::vector<int>& batches, const double size[3], int stride,
+                                       int trilinear) {
+    const Table table = device_table(t);
+    const long long p = (long long)batches.size();
+    std::vector<float> out((size_t)p * t.c, NAN);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_devoxelize_f32(points.data(), batches.data(), p, size[0], size[1], size[2], stride, stride, stride,
+                             table.slots.data(), table.slot_row.data(), table.slots.size(), t.features.data(), t.c,
+                             trilinear, out.data());
+    });
+    return out;
+}
+
+// References in double, written from VoxelizationOps' definitions.
+static std::vector<double> ref_pool(const Sparse& t, int mean) {
+    std::vector<double> out((size_t)t.batches * t.c, 0.0);
+    for (int b = 0; b < t.batches; b++)
+        for (long long ch = 0; ch < t.c; ch++) {
+            double acc = mean ? 0.0 : -INFINITY;
+            long long count = 0;
+            for (long long r = 0; r < t.rows; r++)
+                if (t.coords[4 * r] == b) {
+                    const double v = t.features[r * t.c + ch];
+                    acc = mean ? acc + v : std::max(acc, v);
+                    count++;
+                }
+            out[b * t.c + ch] = count == 0 ? 0.0 : mean ? acc / (double)count : acc;
+        }
+    return out;
+}
+
+static long long floor_div(long long a, long long b) { return (long long)std::floor((double)a / (double)b); }
+
+static std::vector<double> ref_bev(const Sparse& t, const Bev& g, int mode) {
+    const long long cx = g.cells[0], cy = g.cells[1], cz = g.cells[2];
+    const long long out_c = mode == 0 ? t.c * cz : t.c;
+    std::vector<double> out(bev_size(t, g, mode), 0.0);
+    std::vector<char> seen(out.size(), 0);
+    for (long long r = 0; r < t.rows; r++) {
+        long long cell[3];
+        bool inside = t.coords[4 * r] < t.batches;
+        for (int a = 0; a < 3; a++) {
+            cell[a] = floor_div((long long)t.coords[4 * r + 1 + a] - g.origin[a], g.stride);
+            inside = inside && cell[a] >= 0 && cell[a] < g.cells[a];
+        }
+        if (!inside) continue;
+        for (long long ch = 0; ch < t.c; ch++) {
+            const long long plane = mode == 0 ? ch * cz + cell[2] : ch;
+            const size_t o = (size_t)(((t.coords[4 * r] * out_c + plane) * cy + cell[1]) * cx + cell[0]);
+            const double v = t.features[r * t.c + ch];
+            out[o] = mode == 1 ? out[o] + v : mode == 2 && seen[o] ? std::max(out[o], v) : v;
+            seen[o] = 1;
+        }
+    }
+    return out;
+}
+
+static std::vector<double> ref_devox(const Sparse& t, const std::vector<float>& points, const std::vector<int>& batches,
+                                     const double size[3], int stride, int trilinear) {
+    std::map<std::array<long long, 4>, long long> rows;
+    for (long long r = 0; r < t.rows; r++)
+        rows[{t.coords[4 * r], t.coords[4 * r + 1], t.coords[4 * r + 2], t.coords[4 * r + 3]}] = r;
+    const long long p = (long long)batches.size();
+    std::vector<double> out((size_t)p * t.c, 0.0);
+    for (long long i = 0; i < p; i++) {
+        double g[3];
+        for (int a = 0; a < 3; a++) g[a] = (double)points[3 * i + a] / size[a];
+        std::vector<std::pair<long long, double>> hits;
+        if (!trilinear) {
+            std::array<long long, 4> v{batches[i], 0, 0, 0};
+            for (int a = 0; a < 3; a++) v[a + 1] = floor_div((long long)std::floor(g[a]), stride) * stride;
+            auto it = rows.find(v);
+            if (it != rows.end()) hits.push_back({it->second, 1.0});
+        } else {
+            for (int corner = 0; corner < 8; corner++) {
+                std::array<long long, 4> v{batches[i], 0, 0, 0};
+                double w = 1.0;
+                for (int a = 0; a < 3; a++) {
+                    const double u = (g[a] - stride / 2.0) / stride;
+                    const double k = std::floor(u);
+                    const int d = corner >> (2 - a) & 1;
+                    w *= d == 0 ? 1.0 - (u - k) : u - k;
+                    v[a + 1] = ((long long)k + d) * stride;
+                }
+                auto it = rows.find(v);
+                if (w > 0 && it != rows.end()) hits.push_back({it->second, w});
+            }
+        }
+        double total = 0;
+        for (auto& h : hits) total += h.second;
+        for (long long ch = 0; ch < t.c; ch++) {
+            double acc = 0;
+            for (auto& h : hits) acc += h.second * t.features[h.first * t.c + ch];
+            out[i * t.c + ch] = hits.empty() ? 0.0 : acc / total;
+        }
+    }
+    return out;
+}
+
+// Within terms fp32 roundings of scale (exact for terms 0), every element written.
+static void compare_close(const std::string& label, const std::vector<float>& got, const std::vector<double>& want,
+                          int terms, double scale) {
+    CHECK(got.size() == want.size(), "%s: %zu values, want %zu", label.c_str(), got.size(), want.size());
+    if (got.size() != want.size()) return;
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); i++) {
+        const double tolerance = terms == 0 ? 0.0 : terms * scale * std::ldexp(1.0, -23) + std::ldexp(std::fabs(want[i]), -23);
+        const double error = std::fabs((double)got[i] - (double)(float)want[i]);
+        worst = std::max(worst, error);
+        if (!(error <= tolerance)) {
+            CHECK(false, "%s: element %zu is %.9g, want %.9g", label.c_str(), i, got[i], want[i]);
+            return;
+        }
+    }
+}
+
+static Sparse random_sparse(long long rows, int c, int batches, int empty_batch, int extent, int stride) {
+    Sparse t;
+    t.c = c;
+    t.batches = batches;
+    std::set<std::array<int, 4>> seen;
+    for (long long attempt = 0; (long long)seen.size() < rows && attempt < 20 * rows; attempt++) {
+        int b = uniform_int(0, batches - 1);
+        if (b == empty_batch) continue;
+        std::array<int, 4> v{b, uniform_int(-extent, extent) * stride, uniform_int(-extent, extent) * stride,
+                             uniform_int(-2, 2) * stride};
+        if (seen.insert(v).second) t.coords.insert(t.coords.end(), v.begin(), v.end());
+    }
+    t.rows = (long long)t.coords.size() / 4;
+    for (long long i = 0; i < t.rows * c; i++) t.features.push_back((float)uniform(-4, 4));
+    return t;
+}
+
+static void check_dense_ops() {
+    for (int stride : {1, 2}) {
+        for (long long rows : {1LL, 40LL, 600LL}) {
+            const Sparse t = random_sparse(rows, 3, 4, 2, 6, stride);
+            const std::string l = "rows " + std::to_string(t.rows) + " stride " + std::to_string(stride);
+            for (int mean : {0, 1}) compare_close(l + (mean ? " pool mean" : " pool max"), device_pool(t, mean),
+                                                  ref_pool(t, mean), mean ? (int)t.rows : 0, 4);
+            // The grid one cell short on x: rows beyond it are left out (the layer checks them beforehand).
+            const Bev g{{-6 * stride, -6 * stride, -2 * stride}, {12, 13, 5}, stride};
+            for (int mode : {0, 1, 2}) compare_close(l + " bev mode " + std::to_string(mode), device_bev(t, g, mode),
+                                                     ref_bev(t, g, mode), mode == 1 ? 5 : 0, 4);
+            // Points near the voxels, some in none (zeros), at an anisotropic voxel size.
+            const double size[3] = {0.2, 0.25, 0.3};
+            std::vector<float> points;
+            std::vector<int> batches;
+            for (long long r = 0; r < t.rows; r++)
+                for (int k = 0; k < 2; k++) {
+                    for (int a = 0; a < 3; a++)
+                        points.push_back((float)((t.coords[4 * r + 1 + a] + uniform(-0.5, 1.5) * stride) * size[a]));
+                    batches.push_back(t.coords[4 * r]);
+                }
+            for (int tri : {0, 1}) compare_close(l + (tri ? " trilinear" : " nearest"),
+                                                 device_devox(t, points, batches, size, stride, tri),
+                                                 ref_devox(t, points, batches, size, stride, tri), tri ? 24 : 0, 4);
+        }
+    }
+    // The 16-bit entry points read (and devoxelisation writes) their type and compute as the f32 ones do.
+    Sparse t = random_sparse(300, 2, 2, -1, 5, 1);
+    std::vector<lacuna_f16> half(t.features.size());
+    std::vector<lacuna_bf16> brain(t.features.size());
+    for (size_t i = 0; i < half.size(); i++) {
+        half[i] = lacuna_f32_to_f16(t.features[i]);
+        brain[i] = emu_float_to_bf16(t.features[i]);
+    }
+    Sparse widened = t, bwidened = t;
+    for (size_t i = 0; i < half.size(); i++) {
+        widened.features[i] = lacuna_f16_to_f32(half[i]);
+        bwidened.features[i] = emu_bf16_to_float(brain[i]);
+    }
+    std::vector<float> pooled((size_t)t.batches * t.c, NAN);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_batch_pool_f16(half.data(), t.coords.data(), t.rows, t.c, t.batches, 1, pooled.data());
+    });
+    CHECK(same_bits(pooled, device_pool(widened, 1)), "voxel_batch_pool_f16 differs from f32 on the same values");
+    const Bev g{{-5, -5, -2}, {11, 11, 5}, 1};
+    const std::vector<int> index = device_bev_index(t, g);
+    std::vector<float> bev(bev_size(t, g, 1), NAN);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_bev_gather_bf16(brain.data(), index.data(), t.c, t.batches, 11, 11, 5, 1, bev.data());
+    });
+    CHECK(same_bits(bev, device_bev(bwidened, g, 1)), "voxel_bev_gather_bf16 differs from f32 on the same values");
+    const double size[3] = {0.1, 0.1, 0.1};
+    std::vector<float> points;
+    std::vector<int> batches;
+    for (long long r = 0; r < t.rows; r++) {
+        for (int a = 0; a < 3; a++) points.push_back((float)((t.coords[4 * r + 1 + a] + uniform(0, 1)) * 0.1));
+        batches.push_back(t.coords[4 * r]);
+    }
+    const Table table = device_table(t);
+    std::vector<lacuna_f16> devox((size_t)t.rows * t.c, 0x7E00);
+    emu_launch(GRID, 1, BLOCK, 0, [&] {
+        voxel_devoxelize_f16(points.data(), batches.data(), t.rows, 0.1, 0.1, 0.1, 1, 1, 1, table.slots.data(),
+                             table.slot_row.data(), table.slots.size(), half.data(), t.c, 1, devox.data());
+    });
+    const std::vector<float> wide = device_devox(widened, points, batches, size, 1, 1);
+    bool same = true;
+    for (size_t i = 0; i < wide.size(); i++) same = same && devox[i] == lacuna_f32_to_f16(wide[i]);
+    CHECK(same, "voxel_devoxelize_f16 differs from f32 rounded to f16");
+}
+
+static std::vector<double> widen(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+// What the Java serving backend returned, bit for bit, and the reference's double, within fp32 rounding.
+static void voxelops_case(const std::string& dir, const std::string& name) {
+    Fixture f(dir + "/" + name);
+    Sparse t;
+    t.coords = f.i32("coords");
+    t.features = f.f32("features");
+    t.rows = (long long)t.coords.size() / 4;
+    t.c = f.integer("c");
+    t.batches = (int)f.integer("batches");
+    const int stride = (int)f.integer("stride");
+    const Bev g{{(int)f.integer("origin_x"), (int)f.integer("origin_y"), (int)f.integer("origin_z")},
+                {(int)f.integer("cells_x"), (int)f.integer("cells_y"), (int)f.integer("cells_z")}, stride};
+    const double size[3] = {f.real("size_x"), f.real("size_y"), f.real("size_z")};
+    const std::vector<float> points = f.f32("points");
+    const std::vector<int> batches = f.i32("point_batches");
+    const std::string l = "java:" + name;
+    const char* pools[] = {"max", "mean"};
+    for (int mean : {0, 1}) {
+        const std::vector<float> got = device_pool(t, mean);
+        CHECK(same_bits(got, f.f32(std::string("pool_") + pools[mean])), "%s pool %s differs from the Java CPU backend",
+              l.c_str(), pools[mean]);
+        compare_close(l + " pool vs reference", got, widen(f.f32(std::string("ref_pool_") + pools[mean])),
+                      mean ? (int)t.rows : 0, 4);
+    }
+    const char* modes[] = {"stack_z", "sum", "max"};
+    for (int mode : {0, 1, 2}) {
+        const std::vector<float> got = device_bev(t, g, mode);
+        CHECK(same_bits(got, f.f32(std::string("bev_") + modes[mode])), "%s bev %s differs from the Java CPU backend",
+              l.c_str(), modes[mode]);
+        compare_close(l + " bev vs reference", got, widen(f.f32(std::string("ref_bev_") + modes[mode])),
+                      mode == 1 ? g.cells[2] : 0, 4);
+    }
+    const char* interpolations[] = {"nearest", "trilinear"};
+    for (int tri : {0, 1}) {
+        const std::vector<float> got = device_devox(t, points, batches, size, stride, tri);
+        CHECK(same_bits(got, f.f32(std::string("devox_") + interpolations[tri])),
+              "%s devoxelize %s differs from the Java CPU backend", l.c_str(), interpolations[tri]);
+        compare_close(l + " devoxelize vs reference", got,
+                      widen(f.f32(std::string("ref_devox_") + interpolations[tri])), tri ? 24 : 0, 4);
+    }
+    printf("  java:%-28s rows=%lld points=%zu bev=%dx%dx%d\n", name.c_str(), t.rows, batches.size(), g.cells[0],
+           g.cells[1], g.cells[2]);
+}
+
 int main(int argc, char** argv) {
     rng.seed(argc > 1 ? atoll(argv[1]) : 1);
     check_case("one point", random_cloud(1, 0, 1, 1.0, false), 0.1, 0.1, 0.1);
@@ -259,11 +619,18 @@ int main(int argc, char** argv) {
     check_case("cell range edges", edge, 1.0, 1.0, 1.0);
     edge.xs[3] = 32768.0f;
     check_case("cell range edges, one beyond", edge, 1.0, 1.0, 1.0);
+    check_radix_sort();
+    check_dense_ops();
     int cases = 0;
-    if (argc > 2)
+    if (argc > 2) {
         for (const std::string& name : fixture_list(argv[2], "voxelize")) {
             fixture_case(argv[2], name);
             cases++;
         }
+        for (const std::string& name : fixture_list(argv[2], "voxelops")) {
+            voxelops_case(argv[2], name);
+            cases++;
+        }
+    }
     return fixture_finish(cases, failures, "bit for bit");
 }

@@ -1,20 +1,38 @@
-// Voxelisation on the GPU, computing exactly what runtime/.../pointcloud/CpuVoxelizer computes: the same keys (the
+// Voxelisation on the GPU, computing exactly what runtime/.../cpu/CpuVoxelizer computes: the same keys (the
 // division in double, floor, range check), the same voxels in CoordinateKey order, and each voxel's reduction over
-// its points in input order, so MEAN (summed in double) and FIRST agree with the reference bit for bit.
+// its points in input order, so MEAN (summed in double) and FIRST agree with the reference bit for bit. Nothing goes
+// to the host between the points' upload and the result's download but two counts (the first invalid point, M).
 //
-// Steps (the host, runtime/.../internal/cuda/CudaVoxelizer, drives them):
-//   voxel_keys         per point: its key, or the first invalid point's index (atomicMin: any thread order)
-//   voxel_insert       per point: its key into an open-addressing table (lacuna_coord_hash.cuh's hash, the probing of sparseconv_map.cu,
-//                      power-of-two capacity >= 2N, all-ones EMPTY, full 64-bit compare), its slot, and per slot
-//                      the point count (atomicAdd) and the first point (atomicMin)
-//   voxel_compact      the occupied slots and their keys, in any order: the host sorts the M keys
-//   voxel_rank         slot -> rank (the host's sorted order), and per voxel its count and first point
-//   voxel_point_voxel  per point: its voxel
-//   voxel_bucket       (MEAN) per point: its index into its voxel's list, in atomic order...
-//   voxel_bucket_sort  ...then each list in point order (one warp per voxel, rank sort), so the order is the input
-//                      order whatever the atomics did
-//   voxel_mean         per voxel: the mean in double over its points in input order
-//   voxel_first        per voxel: its first point's values
+// Steps (the host, runtime/.../internal/cuda/CudaVoxelizationOps, drives them):
+//   voxel_keys          per point: its key, or the first invalid point's index (atomicMin: any thread order)
+//   voxel_insert        per point: its key into an open-addressing table (lacuna_coord_hash.cuh's hash, the probing
+//                       of sparseconv_map.cu, power-of-two capacity >= 2N, all-ones EMPTY, full 64-bit compare), its
+//                       slot, and per slot the point count (atomicAdd) and the first point (atomicMin)
+//   voxel_compact       the occupied slots and their keys, in any order
+//   voxel_radix_*       a stable LSD radix sort of 64-bit keys carrying an int (8 bits a pass: per-tile digit counts,
+//                       one exclusive scan, a scatter that ranks each key among its tile's equal digits by counting,
+//                       so every position is decided without atomics whose order could change it): the M distinct
+//                       keys into CoordinateKey (unsigned) order, carrying their compaction index
+//   voxel_rank          rank r holds compaction entry order[r]: the slot learns its voxel, the voxel its count and
+//                       first point
+//   voxel_point_voxel   per point: its voxel (and the voxel as a sort key, for MEAN)
+//   (MEAN) the points sorted stably by voxel with the same radix sort: each voxel's list in input order;
+//   voxel_list_starts   where each voxel's list starts
+//   voxel_mean          per voxel: the mean in double over its points in input order
+//   voxel_first         per voxel: its first point's values
+//
+// The family's other ops, on tensors already on the device (coordinates I32 [N, 4] (batch, x, y, z)):
+//   voxel_batch_pool_*  global MAX or MEAN pooling per batch sample: one thread per (sample, channel) scans the rows
+//                       in order (a fixed-order reduction)
+//   voxel_bev_index     bird's-eye view, step 1: each row's cell of the dense [B, Z, Y, X] grid learns its row
+//                       (coordinates are distinct, so no two rows share a cell)
+//   voxel_bev_gather_*  step 2: per output element, STACK_Z reads its cell, SUM and MAX reduce the column over z in
+//                       ascending z
+//   voxel_table_insert  devoxelisation, step 1: the coordinates into an open-addressing table, slot -> row
+//   voxel_devoxelize_*  step 2: per point, the voxel containing it (NEAREST) or the 8 voxel centres around it
+//                       weighted trilinearly, absent ones skipped and the rest renormalised (TRILINEAR), the corners
+//                       in a fixed order
+// The *_f32, *_f16 and *_bf16 entry points differ only in the feature type they read (and devoxelisation writes).
 // lacuna-variants: BLOCK=256
 #include "lacuna_common.cuh"
 #include "lacuna_coord_hash.cuh"
@@ -91,58 +109,114 @@ voxel_compact(const unsigned long long* __restrict__ slots, unsigned long long c
     }
 }
 
-// Entry j of the compaction is voxel ranks[j]: the slot learns its voxel, the voxel its count and first point.
+// A stable LSD radix sort pass over 8 bits of 64-bit keys, in three launches: voxel_radix_count (per tile of BLOCK
+// keys, its count of each digit: counts[digit * tiles + tile]), voxel_radix_scan (one CTA: the counts exclusively
+// scanned in place, digit-major, so each (digit, tile) learns where its keys start), voxel_radix_scatter (each key to
+// its tile's start for its digit plus the number of keys before it in the tile with the same digit). Every output
+// position is a count, not an atomic's return value, so the result is the same whatever the thread order.
+#define RADIX_DIGITS 256
+
 extern "C" __global__ void __launch_bounds__(BLOCK)
-voxel_rank(const long long* __restrict__ out_slots, const int* __restrict__ ranks, long long m,
+voxel_radix_count(const unsigned long long* __restrict__ keys, long long n, int shift, int* __restrict__ counts) {
+    __shared__ int histogram[RADIX_DIGITS];
+    const long long tiles = (n + BLOCK - 1) / BLOCK;
+    for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        for (int d = threadIdx.x; d < RADIX_DIGITS; d += BLOCK) histogram[d] = 0;
+        __syncthreads();
+        const long long i = tile * BLOCK + threadIdx.x;
+        if (i < n) atomicAdd(histogram + (int)((keys[i] >> shift) & 0xFF), 1);
+        __syncthreads();
+        for (int d = threadIdx.x; d < RADIX_DIGITS; d += BLOCK) counts[d * tiles + tile] = histogram[d];
+        __syncthreads();
+    }
+}
+
+// Launched with one CTA: each thread sums a contiguous run, thread 0 scans the run sums, each thread writes its run.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_radix_scan(int* __restrict__ counts, long long total) {
+    __shared__ int run_start[BLOCK];
+    const long long per = (total + BLOCK - 1) / BLOCK;
+    const long long from = (long long)threadIdx.x * per;
+    const long long to = from + per < total ? from + per : total;
+    int sum = 0;
+    for (long long i = from; i < to; i++) sum += counts[i];
+    run_start[threadIdx.x] = sum;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int running = 0;
+        for (int t = 0; t < BLOCK; t++) {
+            const int v = run_start[t];
+            run_start[t] = running;
+            running += v;
+        }
+    }
+    __syncthreads();
+    int running = run_start[threadIdx.x];
+    for (long long i = from; i < to; i++) {
+        const int v = counts[i];
+        counts[i] = running;
+        running += v;
+    }
+}
+
+// values_in null: each key carries its own index (the first pass).
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_radix_scatter(const unsigned long long* __restrict__ keys_in, const int* __restrict__ values_in, long long n,
+                    int shift, const int* __restrict__ offsets, unsigned long long* __restrict__ keys_out,
+                    int* __restrict__ values_out) {
+    __shared__ int digit_of[BLOCK];
+    const long long tiles = (n + BLOCK - 1) / BLOCK;
+    for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        const long long i = tile * BLOCK + threadIdx.x;
+        const unsigned long long key = i < n ? keys_in[i] : 0ull;
+        const int digit = i < n ? (int)((key >> shift) & 0xFF) : -1;
+        digit_of[threadIdx.x] = digit;
+        __syncthreads();
+        if (i < n) {
+            int before = 0;
+            for (int u = 0; u < (int)threadIdx.x; u++) before += digit_of[u] == digit ? 1 : 0;
+            const int at = offsets[digit * tiles + tile] + before;
+            keys_out[at] = key;
+            values_out[at] = values_in == 0 ? (int)i : values_in[i];
+        }
+        __syncthreads();
+    }
+}
+
+// Rank r is compaction entry order[r] (the radix sort's carried index): the slot learns its voxel, the voxel its
+// count and first point.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_rank(const long long* __restrict__ out_slots, const int* __restrict__ order, long long m,
            const int* __restrict__ slot_count, const unsigned int* __restrict__ slot_first, int* __restrict__ slot_rank,
            int* __restrict__ voxel_count, int* __restrict__ voxel_first) {
-    for (long long j = (long long)blockIdx.x * BLOCK + threadIdx.x; j < m; j += (long long)gridDim.x * BLOCK) {
-        const long long slot = out_slots[j];
-        const int rank = ranks[j];
-        slot_rank[slot] = rank;
-        voxel_count[rank] = slot_count[slot];
-        voxel_first[rank] = (int)slot_first[slot];
+    for (long long r = (long long)blockIdx.x * BLOCK + threadIdx.x; r < m; r += (long long)gridDim.x * BLOCK) {
+        const long long slot = out_slots[order[r]];
+        slot_rank[slot] = (int)r;
+        voxel_count[r] = slot_count[slot];
+        voxel_first[r] = (int)slot_first[slot];
     }
 }
 
+// voxel_keys_out (may be null): the voxel again as a 64-bit key, for sorting the points by voxel.
 extern "C" __global__ void __launch_bounds__(BLOCK)
 voxel_point_voxel(const long long* __restrict__ point_slot, long long n, const int* __restrict__ slot_rank,
-                  int* __restrict__ point_voxel) {
+                  int* __restrict__ point_voxel, unsigned long long* __restrict__ voxel_keys_out) {
     for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
-        point_voxel[i] = slot_rank[point_slot[i]];
+        const int v = slot_rank[point_slot[i]];
+        point_voxel[i] = v;
+        if (voxel_keys_out != 0) voxel_keys_out[i] = (unsigned long long)v;
     }
 }
 
-// members[start[v] .. start[v+1]) receives voxel v's points in atomic order. fill zeroed first.
+// sorted_voxel: the points' voxels in sorted order (every voxel has a point); start[v] its list's first position,
+// start[m] = n.
 extern "C" __global__ void __launch_bounds__(BLOCK)
-voxel_bucket(const int* __restrict__ point_voxel, long long n, const long long* __restrict__ start, int* fill,
-             int* __restrict__ members) {
+voxel_list_starts(const unsigned long long* __restrict__ sorted_voxel, long long n, long long m,
+                  long long* __restrict__ start) {
     for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
-        const int v = point_voxel[i];
-        const int at = atomicAdd(fill + v, 1);
-        members[start[v] + at] = (int)i;
-    }
-}
-
-// One warp per voxel: each member's place in sorted is the number of members with a smaller index (indices are
-// distinct), so sorted holds each list in input order. Quadratic in the list length: the host sorts on the host
-// instead when a voxel holds more points than CudaVoxelizer's device limit.
-extern "C" __global__ void __launch_bounds__(BLOCK)
-voxel_bucket_sort(const int* __restrict__ members, const long long* __restrict__ start, long long m,
-                  int* __restrict__ sorted) {
-    const int lane = threadIdx.x & 31;
-    const long long warps = (long long)gridDim.x * (BLOCK / 32);
-    for (long long v = ((long long)blockIdx.x * BLOCK + threadIdx.x) >> 5; v < m; v += warps) {
-        const long long from = start[v];
-        const long long to = start[v + 1];
-        for (long long e = from + lane; e < to; e += 32) {
-            const int mine = members[e];
-            long long below = 0;
-            for (long long o = from; o < to; o++) {
-                below += members[o] < mine ? 1 : 0;
-            }
-            sorted[from + below] = mine;
-        }
+        const unsigned long long v = sorted_voxel[i];
+        if (i == 0 || sorted_voxel[i - 1] != v) start[v] = i;
+        if (i == n - 1) start[m] = n;
     }
 }
 
@@ -185,4 +259,256 @@ voxel_first(const int* __restrict__ voxel_first, long long m, const float* __res
             out_channels[(long long)c * v + k] = channels[k * n + p];
         }
     }
+}
+
+// ---- The family's ops on device tensors: pooling, bird's-eye view, devoxelisation ----
+
+// Floor division by a positive divisor (Java's Math.floorDiv).
+__device__ __forceinline__ long long voxel_floor_div(long long a, long long b) {
+    long long q = a / b;
+    if (a % b != 0 && a < 0) q--;
+    return q;
+}
+
+// A NaN propagates (Java's Math.max), unlike fmaxf.
+__device__ __forceinline__ float voxel_max(float acc, float v) {
+    return v > acc || v != v ? v : acc;
+}
+
+__device__ __forceinline__ unsigned long long voxel_pack(long long b, long long x, long long y, long long z) {
+    return ((unsigned long long)b << 48) | ((unsigned long long)(x + COORD_BIAS) << 32)
+         | ((unsigned long long)(y + COORD_BIAS) << 16) | (unsigned long long)(z + COORD_BIAS);
+}
+
+// out[b, ch] over the rows of sample b in row order; 0 for a sample without rows. mean: 0 MAX, 1 MEAN.
+template <typename In>
+__device__ __forceinline__ void voxel_batch_pool(const typename In::type* __restrict__ x, const int* __restrict__ coords,
+                                                 long long rows, long long c, long long batches, int mean,
+                                                 float* __restrict__ out) {
+    for (long long e = (long long)blockIdx.x * BLOCK + threadIdx.x; e < batches * c;
+         e += (long long)gridDim.x * BLOCK) {
+        const long long b = e / c;
+        const long long ch = e - b * c;
+        float acc = mean ? 0.0f : -__int_as_float(0x7f800000);
+        long long count = 0;
+        for (long long r = 0; r < rows; r++) {
+            if (coords[4 * r] != b) continue;
+            const float v = In::load(x[r * c + ch]);
+            acc = mean ? acc + v : voxel_max(acc, v);
+            count++;
+        }
+        out[e] = count == 0 ? 0.0f : mean ? acc / (float)count : acc;
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_batch_pool_f32(const float* __restrict__ x, const int* __restrict__ coords, long long rows, long long c,
+                     long long batches, int mean, float* __restrict__ out) {
+    voxel_batch_pool<LacunaStorage<LACUNA_DTYPE_f32> >(x, coords, rows, c, batches, mean, out);
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_batch_pool_f16(const lacuna_f16* __restrict__ x, const int* __restrict__ coords, long long rows, long long c,
+                     long long batches, int mean, float* __restrict__ out) {
+    voxel_batch_pool<LacunaStorage<LACUNA_DTYPE_f16> >(x, coords, rows, c, batches, mean, out);
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_batch_pool_bf16(const lacuna_bf16* __restrict__ x, const int* __restrict__ coords, long long rows, long long c,
+                      long long batches, int mean, float* __restrict__ out) {
+    voxel_batch_pool<LacunaStorage<LACUNA_DTYPE_bf16> >(x, coords, rows, c, batches, mean, out);
+}
+
+// index [B, Z, Y, X], filled with -1 first: the row whose coordinate falls in each cell. A row outside the grid or
+// the batch range is left out (the caller checks the extent beforehand and names such a row).
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_bev_index(const int* __restrict__ coords, long long rows, int ox, int oy, int oz, int sx, int sy, int sz,
+                int cx, int cy, int cz, long long batches, int* __restrict__ index) {
+    for (long long r = (long long)blockIdx.x * BLOCK + threadIdx.x; r < rows; r += (long long)gridDim.x * BLOCK) {
+        const long long b = coords[4 * r];
+        const long long ix = voxel_floor_div((long long)coords[4 * r + 1] - ox, sx);
+        const long long iy = voxel_floor_div((long long)coords[4 * r + 2] - oy, sy);
+        const long long iz = voxel_floor_div((long long)coords[4 * r + 3] - oz, sz);
+        if (b >= 0 && b < batches && ix >= 0 && ix < cx && iy >= 0 && iy < cy && iz >= 0 && iz < cz) {
+            index[((b * cz + iz) * cy + iy) * cx + ix] = (int)r;
+        }
+    }
+}
+
+// out [B, C·Z, Y, X] (mode 0, STACK_Z: channel ch·Z + z) or [B, C, Y, X] (1 SUM, 2 MAX over z in ascending z; an
+// empty column is 0).
+template <typename In>
+__device__ __forceinline__ void voxel_bev_gather(const typename In::type* __restrict__ x, const int* __restrict__ index,
+                                                 long long c, long long batches, int cx, int cy, int cz, int mode,
+                                                 float* __restrict__ out) {
+    const long long plane = (long long)cy * cx;
+    const long long out_c = mode == 0 ? c * cz : c;
+    const long long total = batches * out_c * plane;
+    for (long long e = (long long)blockIdx.x * BLOCK + threadIdx.x; e < total; e += (long long)gridDim.x * BLOCK) {
+        const long long pixel = e % plane;
+        const long long channel = (e / plane) % out_c;
+        const long long b = e / (plane * out_c);
+        float value = 0.0f;
+        if (mode == 0) {
+            const long long ch = channel / cz;
+            const long long z = channel - ch * cz;
+            const int row = index[(b * cz + z) * plane + pixel];
+            if (row >= 0) value = In::load(x[(long long)row * c + ch]);
+        } else {
+            bool seen = false;
+            for (long long z = 0; z < cz; z++) {
+                const int row = index[(b * cz + z) * plane + pixel];
+                if (row < 0) continue;
+                const float v = In::load(x[(long long)row * c + channel]);
+                value = !seen ? v : mode == 1 ? value + v : voxel_max(value, v);
+                seen = true;
+            }
+        }
+        out[e] = value;
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_bev_gather_f32(const float* __restrict__ x, const int* __restrict__ index, long long c, long long batches,
+                     int cx, int cy, int cz, int mode, float* __restrict__ out) {
+    voxel_bev_gather<LacunaStorage<LACUNA_DTYPE_f32> >(x, index, c, batches, cx, cy, cz, mode, out);
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_bev_gather_f16(const lacuna_f16* __restrict__ x, const int* __restrict__ index, long long c, long long batches,
+                     int cx, int cy, int cz, int mode, float* __restrict__ out) {
+    voxel_bev_gather<LacunaStorage<LACUNA_DTYPE_f16> >(x, index, c, batches, cx, cy, cz, mode, out);
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_bev_gather_bf16(const lacuna_bf16* __restrict__ x, const int* __restrict__ index, long long c, long long batches,
+                      int cx, int cy, int cz, int mode, float* __restrict__ out) {
+    voxel_bev_gather<LacunaStorage<LACUNA_DTYPE_bf16> >(x, index, c, batches, cx, cy, cz, mode, out);
+}
+
+// slots filled with EMPTY first; coordinates distinct. slot_row[slot] = the row whose key the slot holds.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+voxel_table_insert(const int* __restrict__ coords, long long rows, unsigned long long* slots,
+                   int* __restrict__ slot_row, unsigned long long capacity) {
+    const unsigned long long mask = capacity - 1;
+    for (long long r = (long long)blockIdx.x * BLOCK + threadIdx.x; r < rows; r += (long long)gridDim.x * BLOCK) {
+        const unsigned long long key = voxel_pack(coords[4 * r], coords[4 * r + 1], coords[4 * r + 2],
+                                                  coords[4 * r + 3]);
+        unsigned long long slot = coord_hash(key) & mask;
+        while (true) {
+            const unsigned long long previous = atomicCAS(slots + slot, COORD_EMPTY, key);
+            if (previous == COORD_EMPTY || previous == key) break;
+            slot = (slot + 1) & mask;
+        }
+        slot_row[slot] = (int)r;
+    }
+}
+
+// The row holding (b, x, y, z), or -1 (also for a coordinate no key can hold).
+__device__ __forceinline__ int voxel_table_find(const unsigned long long* __restrict__ slots,
+                                                const int* __restrict__ slot_row, unsigned long long capacity,
+                                                long long b, long long x, long long y, long long z) {
+    if (b < 0 || b > 65534 || x < COORD_MIN || x > COORD_MAX || y < COORD_MIN || y > COORD_MAX || z < COORD_MIN
+        || z > COORD_MAX) {
+        return -1;
+    }
+    const unsigned long long key = voxel_pack(b, x, y, z);
+    const unsigned long long mask = capacity - 1;
+    unsigned long long slot = coord_hash(key) & mask;
+    while (true) {
+        const unsigned long long held = slots[slot];
+        if (held == key) return slot_row[slot];
+        if (held == COORD_EMPTY) return -1;
+        slot = (slot + 1) & mask;
+    }
+}
+
+// A grid coordinate far outside the key range, clamped before the cast to an integer (which would be undefined).
+__device__ __forceinline__ long long voxel_clamped_cell(double v) {
+    return v < -1e12 ? -1000000000000ll : v > 1e12 ? 1000000000000ll : (long long)v;
+}
+
+// out [P, C] per point (points [P, 3] F32, point_batch [P] I32): trilinear 0 NEAREST, 1 TRILINEAR. A point none of
+// whose voxels is present gets zeros (the caller checks beforehand and names such a point).
+template <typename T>
+__device__ __forceinline__ void voxel_devoxelize(const float* __restrict__ points, const int* __restrict__ point_batch,
+                                                 long long p, double size_x, double size_y, double size_z, int stride_x,
+                                                 int stride_y, int stride_z, const unsigned long long* __restrict__ slots,
+                                                 const int* __restrict__ slot_row, unsigned long long capacity,
+                                                 const typename T::type* __restrict__ x, long long c, int trilinear,
+                                                 typename T::type* __restrict__ out) {
+    const double size[3] = {size_x, size_y, size_z};
+    const long long stride[3] = {stride_x, stride_y, stride_z};
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < p; i += (long long)gridDim.x * BLOCK) {
+        const long long b = point_batch[i];
+        double g[3];
+        for (int a = 0; a < 3; a++) g[a] = __ddiv_rn((double)points[3 * i + a], size[a]);
+        int rows[8];
+        float weights[8];
+        int corners = 0;
+        if (!trilinear) {
+            long long v[3];
+            for (int a = 0; a < 3; a++) v[a] = voxel_floor_div(voxel_clamped_cell(floor(g[a])), stride[a]) * stride[a];
+            const int row = voxel_table_find(slots, slot_row, capacity, b, v[0], v[1], v[2]);
+            if (row >= 0) {
+                rows[0] = row;
+                weights[0] = 1.0f;
+                corners = 1;
+            }
+        } else {
+            long long base[3];
+            double frac[3];
+            for (int a = 0; a < 3; a++) {
+                const double u = __ddiv_rn(g[a] - (double)stride[a] / 2.0, (double)stride[a]);
+                const double k = floor(u);
+                base[a] = voxel_clamped_cell(k);
+                frac[a] = u - k;
+            }
+            double w_of[8];
+            double total = 0.0;
+            for (int corner = 0; corner < 8; corner++) {
+                double w = 1.0;
+                long long v[3];
+                for (int a = 0; a < 3; a++) {
+                    const int d = corner >> (2 - a) & 1;
+                    w = __dmul_rn(w, d == 0 ? 1.0 - frac[a] : frac[a]);
+                    v[a] = (base[a] + d) * stride[a];
+                }
+                if (!(w > 0.0)) continue;
+                const int row = voxel_table_find(slots, slot_row, capacity, b, v[0], v[1], v[2]);
+                if (row < 0) continue;
+                total = __dadd_rn(total, w);
+                rows[corners] = row;
+                w_of[corners] = w;
+                corners++;
+            }
+            for (int k = 0; k < corners; k++) weights[k] = __double2float_rn(__ddiv_rn(w_of[k], total));
+        }
+        for (long long ch = 0; ch < c; ch++) {
+            float acc = 0.0f;
+            for (int k = 0; k < corners; k++) acc = __fadd_rn(acc, __fmul_rn(weights[k], T::load(x[(long long)rows[k] * c + ch])));
+            out[i * c + ch] = T::store(acc);
+        }
+    }
+}
+
+#define VOXEL_DEVOXELIZE_PARAMETERS(TYPE)                                                                              \
+    const float* __restrict__ points, const int* __restrict__ point_batch, long long p, double size_x, double size_y,  \
+    double size_z, int stride_x, int stride_y, int stride_z, const unsigned long long* __restrict__ slots,              \
+    const int* __restrict__ slot_row, unsigned long long capacity, const TYPE* __restrict__ x, long long c,             \
+    int trilinear, TYPE* __restrict__ out
+#define VOXEL_DEVOXELIZE_ARGUMENTS                                                                                     \
+    points, point_batch, p, size_x, size_y, size_z, stride_x, stride_y, stride_z, slots, slot_row, capacity, x, c,     \
+    trilinear, out
+
+extern "C" __global__ void __launch_bounds__(BLOCK) voxel_devoxelize_f32(VOXEL_DEVOXELIZE_PARAMETERS(float)) {
+    voxel_devoxelize<LacunaStorage<LACUNA_DTYPE_f32> >(VOXEL_DEVOXELIZE_ARGUMENTS);
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK) voxel_devoxelize_f16(VOXEL_DEVOXELIZE_PARAMETERS(lacuna_f16)) {
+    voxel_devoxelize<LacunaStorage<LACUNA_DTYPE_f16> >(VOXEL_DEVOXELIZE_ARGUMENTS);
+}
+
+extern "C" __global__ void __launch_bounds__(BLOCK) voxel_devoxelize_bf16(VOXEL_DEVOXELIZE_PARAMETERS(lacuna_bf16)) {
+    voxel_devoxelize<LacunaStorage<LACUNA_DTYPE_bf16> >(VOXEL_DEVOXELIZE_ARGUMENTS);
 }

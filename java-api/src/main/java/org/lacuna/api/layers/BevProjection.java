@@ -1,9 +1,14 @@
 package org.lacuna.api.layers;
 
+import java.util.Arrays;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.ops.BevGrid;
+import org.lacuna.runtime.ops.BevReduction;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Int3;
 
 /**
@@ -13,19 +18,19 @@ import org.lacuna.runtime.sparseconv.Int3;
  * <ul>
  *   <li>{@link Mode#STACK_Z}: F32 [batch, C·Z, Y, X] with channel c·Z + z, SECOND's and CenterPoint's height
  *       compression (the dense [N, C, D, H, W] volume viewed as [N, C·D, H, W]);</li>
- *   <li>{@link Mode#SUM}, {@link Mode#MAX}: F32 [batch, C, Y, X], summing or maxing over z; an empty column is 0.</li>
+ *   <li>{@link Mode#SUM}, {@link Mode#MAX}: F32 [batch, C, Y, X], summing (in ascending z) or maxing over z; an
+ *       empty column is 0.</li>
  * </ul>
- * A coordinate outside the extent fails naming it (silently dropping it would hide a wrong extent).
- *
- * <p>Computes on the host from downloaded coordinates and features until a device scatter exists.
+ * A coordinate outside the extent fails naming it (silently dropping it would hide a wrong extent); the check reads
+ * the coordinate set the host holds. The projection runs on the device through
+ * {@link org.lacuna.runtime.ops.VoxelizationOps#bevProject}.
  */
 public final class BevProjection {
     public enum Mode {
         STACK_Z, SUM, MAX
     }
 
-    private final Int3 origin;
-    private final Int3 cells;
+    private final BevGrid grid;
     private final Mode mode;
 
     public BevProjection(Int3 origin, Int3 cells, Mode mode) {
@@ -39,86 +44,79 @@ public final class BevProjection {
         if (cells.product() > Integer.MAX_VALUE / 4) {
             throw InvalidInputException.argument(call, "grid extent " + cells + " is too large for one dense map");
         }
-        this.origin = origin;
-        this.cells = cells;
+        this.grid = new BevGrid(origin, cells);
         this.mode = mode;
     }
 
     public Tensor forward(SparseTensor x) {
-        SparseHost.requireOpen("BevProjection.forward", x);
-        int[] coordinates = x.coordinateSet().coordinates();
-        return project(x, coordinates, SparseHost.batchCount(coordinates));
+        String call = "BevProjection.forward";
+        SparseHost.requireOpen(call, x);
+        return project(call, x, SparseHost.batchCount(x.coordinateSet()));
     }
 
     /** Projects into exactly {@code batches} maps, so that trailing empty samples still get their (zero) map. */
     public Tensor forward(SparseTensor x, int batches) {
         String call = "BevProjection.forward";
         SparseHost.requireOpen(call, x);
-        int[] coordinates = x.coordinateSet().coordinates();
-        if (batches < SparseHost.batchCount(coordinates)) {
-            throw InvalidInputException.argument(call, "batch index " + (SparseHost.batchCount(coordinates) - 1)
-                    + " does not fit " + batches + " samples");
-        }
-        return project(x, coordinates, batches);
+        SparseHost.requireBatches(call, x.coordinateSet(), batches);
+        return project(call, x, batches);
     }
 
     /** The channels of the output map for {@code inputChannels} input channels. */
     public long outputChannels(long inputChannels) {
-        return mode == Mode.STACK_Z ? inputChannels * cells.z() : inputChannels;
+        return grid.outputChannels(inputChannels, reduction());
     }
 
-    private Tensor project(SparseTensor x, int[] coordinates, int batches) {
-        String call = "BevProjection.forward";
-        int c = (int) x.channels();
+    private Tensor project(String call, SparseTensor x, int batches) {
         int[] stride = x.tensorStride();
-        int cx = cells.x();
-        int cy = cells.y();
-        int cz = cells.z();
-        long outChannels = outputChannels(c);
-        long total = batches * outChannels * cy * cx;
-        if (total > Integer.MAX_VALUE - 8) {
-            throw InvalidInputException.argument(call, "the dense map [" + batches + ", " + outChannels + ", " + cy
-                    + ", " + cx + "] is too large for the host path");
+        requireInsideGrid(call, x.coordinateSet(), stride);
+        Int3 cells = grid.cells();
+        long outChannels = outputChannels(x.channels());
+        Tensor out = x.session().empty(DType.F32, batches, outChannels, cells.y(), cells.x());
+        try {
+            x.session().backend().ops().voxelization().bevProject(x.features().array(call),
+                    x.coordinates().array(call), Int3.of(stride[0], stride[1], stride[2]), grid, reduction(),
+                    out.array(call));
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
         }
-        float[] features = x.features().toFloatArray();
-        float[] out = new float[(int) total];
-        boolean[] seen = mode == Mode.MAX ? new boolean[out.length] : null;
-        int planeSize = cy * cx;
-        for (int row = 0; row < coordinates.length / 4; row++) {
-            int b = coordinates[4 * row];
-            int ix = Math.floorDiv(coordinates[4 * row + 1] - origin.x(), stride[0]);
-            int iy = Math.floorDiv(coordinates[4 * row + 2] - origin.y(), stride[1]);
-            int iz = Math.floorDiv(coordinates[4 * row + 3] - origin.z(), stride[2]);
-            if (ix < 0 || ix >= cx || iy < 0 || iy >= cy || iz < 0 || iz >= cz) {
-                throw InvalidInputException.argument(call, "row " + row + " at (" + b + ", "
-                        + coordinates[4 * row + 1] + ", " + coordinates[4 * row + 2] + ", " + coordinates[4 * row + 3]
-                        + ") falls in cell (" + ix + ", " + iy + ", " + iz + "), outside the grid of " + cells
-                        + " cells from origin " + origin + " at tensor stride " + java.util.Arrays.toString(stride));
+    }
+
+    private void requireInsideGrid(String call, CoordinateSet set, int[] stride) {
+        for (int row = 0; row < set.size(); row++) {
+            long key = set.key(row);
+            int[] at = {CoordinateKey.x(key), CoordinateKey.y(key), CoordinateKey.z(key)};
+            long[] cell = new long[3];
+            boolean inside = true;
+            for (int a = 0; a < 3; a++) {
+                cell[a] = grid.cell(a, at[a], stride[a]);
+                inside &= grid.contains(a, cell[a]);
             }
-            int pixel = iy * cx + ix;
-            for (int ch = 0; ch < c; ch++) {
-                float v = features[row * c + ch];
-                int plane = mode == Mode.STACK_Z ? ch * cz + iz : ch;
-                int o = (int) ((b * outChannels + plane) * planeSize + pixel);
-                switch (mode) {
-                    case STACK_Z -> out[o] = v;
-                    case SUM -> out[o] += v;
-                    case MAX -> {
-                        out[o] = seen[o] ? Math.max(out[o], v) : v;
-                        seen[o] = true;
-                    }
-                }
+            if (!inside) {
+                throw InvalidInputException.argument(call, "row " + row + " at (" + CoordinateKey.batch(key) + ", "
+                        + at[0] + ", " + at[1] + ", " + at[2] + ") falls in cell (" + cell[0] + ", " + cell[1] + ", "
+                        + cell[2] + "), outside the grid of " + grid.cells() + " cells from origin " + grid.origin()
+                        + " at tensor stride " + Arrays.toString(stride));
             }
         }
-        return x.session().fromFloats(out, DType.F32, batches, outChannels, cy, cx);
+    }
+
+    private BevReduction reduction() {
+        return switch (mode) {
+            case STACK_Z -> BevReduction.STACK_Z;
+            case SUM -> BevReduction.SUM;
+            case MAX -> BevReduction.MAX;
+        };
     }
 
     public Int3 origin() {
-        return origin;
+        return grid.origin();
     }
 
     public Int3 cells() {
-        return cells;
+        return grid.cells();
     }
 
     public Mode mode() {
@@ -127,6 +125,6 @@ public final class BevProjection {
 
     @Override
     public String toString() {
-        return "BevProjection[" + mode + ", " + cells + " cells from " + origin + "]";
+        return "BevProjection[" + mode + ", " + grid.cells() + " cells from " + grid.origin() + "]";
     }
 }

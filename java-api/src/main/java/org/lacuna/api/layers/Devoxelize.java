@@ -1,12 +1,16 @@
 package org.lacuna.api.layers;
 
+import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.Int3;
 
 /**
  * Voxel features back to the points they came from: an [P, C] tensor (the voxels' feature type), one row per point
@@ -25,7 +29,9 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
  * The voxel containing a point always has weight at least 1/8, so a point whose own voxel is absent (a cloud that
  * does not belong to this sparse tensor, or a different voxelisation) fails naming the point.
  *
- * <p>Computes on the host from downloaded features until a device gather kernel exists.
+ * <p>Runs on the device through {@link org.lacuna.runtime.ops.VoxelizationOps#devoxelize}: the points are uploaded
+ * (they are this layer's input), the features never leave the device. The missing-voxel check reads the cloud and
+ * the coordinate set the host holds.
  */
 public final class Devoxelize {
     public enum Mode {
@@ -53,68 +59,44 @@ public final class Devoxelize {
         if (points.isEmpty()) {
             throw InvalidInputException.shape(call, "the point cloud has no points");
         }
-        CoordinateSet set = voxels.coordinateSet();
         int[] stride = voxels.tensorStride();
-        int c = (int) voxels.channels();
-        float[] features = voxels.features().toFloatArray();
-        double[] sizes = {voxelization.sizeX(), voxelization.sizeY(), voxelization.sizeZ()};
-        float[] out = new float[points.size() * c];
-        double[] g = new double[3];
-        for (int p = 0; p < points.size(); p++) {
-            g[0] = points.x(p) / sizes[0];
-            g[1] = points.y(p) / sizes[1];
-            g[2] = points.z(p) / sizes[2];
-            int batch = points.batchIndex(p);
-            if (mode == Mode.NEAREST) {
-                int row = find(set, batch, cell(g[0], stride[0]), cell(g[1], stride[1]), cell(g[2], stride[2]));
-                if (row < 0) {
-                    throw missing(call, p, points, batch, g, stride);
-                }
-                System.arraycopy(features, row * c, out, p * c, c);
-            } else {
-                trilinear(call, set, features, c, stride, batch, g, out, p, points);
+        requireOwnVoxels(call, voxels.coordinateSet(), stride, points);
+        int n = points.size();
+        float[] xyz = new float[3 * n];
+        for (int p = 0; p < n; p++) {
+            xyz[3 * p] = points.x(p);
+            xyz[3 * p + 1] = points.y(p);
+            xyz[3 * p + 2] = points.z(p);
+        }
+        Session session = voxels.session();
+        try (Tensor positions = session.fromFloats(xyz, DType.F32, n, 3);
+             Tensor batches = session.fromInts(points.batchIndices(), n)) {
+            Tensor out = session.empty(voxels.featureType(), n, voxels.channels());
+            try {
+                session.backend().ops().voxelization().devoxelize(voxels.features().array(call),
+                        voxels.coordinates().array(call), Int3.of(stride[0], stride[1], stride[2]),
+                        positions.array(call), batches.array(call), voxelization,
+                        mode == Mode.NEAREST ? PointInterpolation.NEAREST : PointInterpolation.TRILINEAR,
+                        out.array(call));
+                return out;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
             }
         }
-        return voxels.session().fromFloats(out, voxels.featureType(), points.size(), c);
     }
 
-    private static void trilinear(String call, CoordinateSet set, float[] features, int c, int[] stride, int batch,
-                                  double[] g, float[] out, int p, PointCloud points) {
-        long[] base = new long[3];
-        double[] frac = new double[3];
-        for (int a = 0; a < 3; a++) {
-            double u = (g[a] - stride[a] / 2.0) / stride[a];
-            double k = Math.floor(u);
-            base[a] = (long) k;
-            frac[a] = u - k;
-        }
-        double total = 0;
-        double[] acc = new double[c];
-        for (int corner = 0; corner < 8; corner++) {
-            double w = 1;
-            long[] v = new long[3];
-            for (int a = 0; a < 3; a++) {
-                int d = corner >> (2 - a) & 1;
-                w *= d == 0 ? 1 - frac[a] : frac[a];
-                v[a] = (base[a] + d) * stride[a];
+    /** Every point's own voxel is in the set (for TRILINEAR it then has weight at least 1/8). */
+    private void requireOwnVoxels(String call, CoordinateSet set, int[] stride, PointCloud points) {
+        double[] g = new double[3];
+        for (int p = 0; p < points.size(); p++) {
+            g[0] = points.x(p) / voxelization.sizeX();
+            g[1] = points.y(p) / voxelization.sizeY();
+            g[2] = points.z(p) / voxelization.sizeZ();
+            int batch = points.batchIndex(p);
+            if (find(set, batch, cell(g[0], stride[0]), cell(g[1], stride[1]), cell(g[2], stride[2])) < 0) {
+                throw missing(call, p, points, batch, g, stride);
             }
-            if (w <= 0) {
-                continue;
-            }
-            int row = find(set, batch, v[0], v[1], v[2]);
-            if (row < 0) {
-                continue;
-            }
-            total += w;
-            for (int ch = 0; ch < c; ch++) {
-                acc[ch] += w * features[row * c + ch];
-            }
-        }
-        if (!(total > 0)) {
-            throw missing(call, p, points, batch, g, stride);
-        }
-        for (int ch = 0; ch < c; ch++) {
-            out[p * c + ch] = (float) (acc[ch] / total);
         }
     }
 

@@ -3,10 +3,12 @@ package org.lacuna.api.layers;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
 
 /**
- * What the point-cloud layers share: the open check of their input and the batch count of host coordinates (for the
- * layers that still compute on the host: pooling, BEV and devoxelisation).
+ * What the point-cloud layers share: the open check of their input and the batch count read off the coordinate set
+ * the host already holds (its keys), which sizes the outputs of pooling and the bird's-eye view without a download.
  */
 final class SparseHost {
     private SparseHost() {
@@ -22,11 +24,20 @@ final class SparseHost {
     }
 
     /** The number of batch samples: one more than the largest batch index. */
-    static int batchCount(int[] coordinates) {
+    static int batchCount(CoordinateSet set) {
         int max = 0;
-        for (int row = 0; row < coordinates.length; row += 4) {
-            max = Math.max(max, coordinates[row]);
+        for (int row = 0; row < set.size(); row++) {
+            max = Math.max(max, CoordinateKey.batch(set.key(row)));
         }
         return max + 1;
+    }
+
+    /** Fails unless {@code batches} samples hold every batch index of the set. */
+    static void requireBatches(String call, CoordinateSet set, int batches) {
+        int needed = batchCount(set);
+        if (batches < needed) {
+            throw InvalidInputException.argument(call, "batch index " + (needed - 1) + " does not fit " + batches
+                    + " samples");
+        }
     }
 }

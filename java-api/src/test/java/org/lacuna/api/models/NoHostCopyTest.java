@@ -13,6 +13,9 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.io.PointClouds;
+import org.lacuna.api.layers.BevProjection;
+import org.lacuna.api.layers.Devoxelize;
+import org.lacuna.api.layers.GlobalPooling;
 import org.lacuna.api.layers.Sequences;
 import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TransformerEncoder;
@@ -21,10 +24,13 @@ import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.backend.TransferStats;
 import org.lacuna.runtime.attention.ScoreRule;
+import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.Int3;
 
 /**
  * The layer code goes through ops only: between the input upload and the output download a forward makes no
@@ -84,6 +90,47 @@ class NoHostCopyTest {
                         assertEquals(1, session.backend().transferStats().since(afterInput).downloads());
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void poolingBevAndDevoxelisationOnTheKittiSweepCopyNothingButThePointsTheyAreGiven() {
+        Assumptions.assumeTrue(Files.isRegularFile(SWEEP), "the KITTI sweep is not at " + SWEEP);
+        PointCloud sweep = PointClouds.read(SWEEP);
+        Voxelization voxelization = Voxelization.cubic(0.3, VoxelReduction.MEAN);
+        try (Session session = Lacuna.open("cpu", 0);
+             SparseTensor input = SparseTensor.voxelize(session, sweep, voxelization, VoxelFeatures.POSITIONS,
+                     DType.F32)) {
+            CoordinateSet set = input.coordinateSet();
+            int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
+            int[] hi = {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE};
+            for (int row = 0; row < set.size(); row++) {
+                long key = set.key(row);
+                int[] at = {CoordinateKey.x(key), CoordinateKey.y(key), CoordinateKey.z(key)};
+                for (int a = 0; a < 3; a++) {
+                    lo[a] = Math.min(lo[a], at[a]);
+                    hi[a] = Math.max(hi[a], at[a]);
+                }
+            }
+            BevProjection bev = new BevProjection(Int3.of(lo[0], lo[1], lo[2]),
+                    Int3.of(hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1), BevProjection.Mode.MAX);
+            TransferStats afterInput = session.backend().transferStats();
+            try (Tensor mean = new GlobalPooling(GlobalPooling.Mode.MEAN).forward(input);
+                 Tensor max = new GlobalPooling(GlobalPooling.Mode.MAX).forward(input, 2);
+                 Tensor map = bev.forward(input)) {
+                TransferStats during = session.backend().transferStats().since(afterInput);
+                assertEquals(0, during.copies(), "pooling and BEV: " + during);
+                TransferStats beforePoints = session.backend().transferStats();
+                try (Tensor perPoint = new Devoxelize(voxelization, Devoxelize.Mode.TRILINEAR).forward(input, sweep)) {
+                    TransferStats devoxelize = session.backend().transferStats().since(beforePoints);
+                    assertEquals(2, devoxelize.uploads(), "the points and their batch indices: " + devoxelize);
+                    assertEquals(0, devoxelize.downloads(), "devoxelisation: " + devoxelize);
+                    assertEquals(sweep.size(), perPoint.shape().dim(0));
+                }
+                assertTrue(Arrays.stream(toDoubles(mean.toFloatArray())).allMatch(Double::isFinite));
+                assertEquals(2, max.shape().dim(0));
+                assertEquals(1, map.shape().dim(0));
             }
         }
     }

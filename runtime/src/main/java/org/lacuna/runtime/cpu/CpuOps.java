@@ -22,7 +22,7 @@ final class CpuOps implements OpSet, OpPaths, AutoCloseable {
     private final CpuGemmOps gemm;
     private final CpuAttentionOps attention;
     private final CpuConvolutionOps convolution;
-    private final CpuVoxelizer voxelization = new CpuVoxelizer();
+    private final CpuVoxelizationOps voxelization;
 
     CpuOps(CpuOptions options) {
         this.context = CpuContext.open(options);
@@ -30,6 +30,7 @@ final class CpuOps implements OpSet, OpPaths, AutoCloseable {
         this.gemm = new CpuGemmOps(context);
         this.attention = new CpuAttentionOps(context);
         this.convolution = new CpuConvolutionOps(context);
+        this.voxelization = new CpuVoxelizationOps(context);
     }
 
     @Override

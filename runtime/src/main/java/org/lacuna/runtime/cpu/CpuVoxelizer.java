@@ -2,7 +2,6 @@ package org.lacuna.runtime.cpu;
 
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
-import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
@@ -19,7 +18,7 @@ import org.lacuna.runtime.pointcloud.VoxelizedCloud;
  * pool for clouds large enough to pay for it; the radix sort is sequential. The result is the same for any thread
  * count, since each voxel is reduced by one thread in input order.
  */
-public final class CpuVoxelizer implements VoxelizationOps {
+public final class CpuVoxelizer {
     /** Below this many points the fork/join overhead outweighs what the threads save. */
     static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 15;
 
@@ -39,7 +38,7 @@ public final class CpuVoxelizer implements VoxelizationOps {
         return new CpuVoxelizer(Integer.MAX_VALUE);
     }
 
-    @Override
+    /** The voxels of {@code cloud}, as {@link org.lacuna.runtime.ops.VoxelizationOps#voxelize} documents. */
     public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
         VoxelizationErrors.requireInput(cloud, voxelization);
         int n = cloud.size();

@@ -11,6 +11,10 @@ import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.ops.BatchPooling;
+import org.lacuna.runtime.ops.BevGrid;
+import org.lacuna.runtime.ops.BevReduction;
+import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.CsrWeight;
@@ -26,6 +30,7 @@ import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
 
@@ -228,6 +233,25 @@ final class GuardedOpSet implements OpSet, OpPaths {
         @Override
         public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
             return lifecycle.call("voxelize", () -> ops.voxelize(cloud, voxelization));
+        }
+
+        @Override
+        public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
+            run("batchPool", () -> ops.batchPool(features, coordinates, pooling, out));
+        }
+
+        @Override
+        public void bevProject(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, BevGrid grid,
+                               BevReduction reduction, DeviceArray out) {
+            run("bevProject", () -> ops.bevProject(features, coordinates, tensorStride, grid, reduction, out));
+        }
+
+        @Override
+        public void devoxelize(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, DeviceArray points,
+                               DeviceArray pointBatches, Voxelization voxelization, PointInterpolation interpolation,
+                               DeviceArray out) {
+            run("devoxelize", () -> ops.devoxelize(features, coordinates, tensorStride, points, pointBatches,
+                    voxelization, interpolation, out));
         }
     }
 }

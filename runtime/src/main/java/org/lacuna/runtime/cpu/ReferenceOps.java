@@ -16,7 +16,7 @@ final class ReferenceOps implements OpSet {
     private final GemmOps gemm;
     private final AttentionOps attention;
     private final ConvolutionOps convolution;
-    private final VoxelizationOps voxelization = new CpuVoxelizer();
+    private final VoxelizationOps voxelization;
 
     /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
     ReferenceOps(String backend) {
@@ -24,6 +24,7 @@ final class ReferenceOps implements OpSet {
         this.gemm = new ReferenceGemmOps(backend);
         this.attention = new ReferenceAttentionOps(backend);
         this.convolution = new ReferenceConvolutionOps(backend);
+        this.voxelization = new ReferenceVoxelizationOps(backend);
     }
 
     @Override

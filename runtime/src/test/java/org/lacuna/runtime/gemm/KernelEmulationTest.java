@@ -32,6 +32,7 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.internal.cuda.AttentionFixtures;
+import org.lacuna.runtime.ops.VoxelOpsFixtures;
 import org.lacuna.runtime.pointcloud.VoxelizeFixtures;
 import org.lacuna.runtime.sparseconv.KernelMapFixtures;
 import org.lacuna.runtime.sparseconv.SparseConvFixtures;
@@ -48,8 +49,9 @@ import org.lacuna.runtime.testing.EmulationFixture;
  * {@code linearTwoFour}; kernel maps from the map builder ({@link KernelMapFixtures}); clouds and what the CPU voxeliser
  * (the reference backend's voxeliser) made of them ({@link VoxelizeFixtures}); sparse convolutions with the CUDA
  * backend's launch plan ({@link SparseConvFixtures}); attention, token selections and row copies through the
- * attention contracts ({@link AttentionFixtures}). Each fixture-driven build must report running exactly the cases
- * written for it.
+ * attention contracts ({@link AttentionFixtures}); sparse tensors and what the CPU backends' pooling, BEV and
+ * devoxelisation made of them ({@link VoxelOpsFixtures}). Each fixture-driven build must report running exactly the
+ * cases written for it.
  *
  * <p>Skipped, with a message on the console, where no C++ compiler is installed.
  */
@@ -72,7 +74,9 @@ class KernelEmulationTest {
         KernelMapFixtures.write(fixtures);
         expected.put("map", casesStartingWith(fixtures, "map"));
         VoxelizeFixtures.write(fixtures);
-        expected.put("voxelize", casesStartingWith(fixtures, "voxelize"));
+        VoxelOpsFixtures.write(fixtures);
+        // One build reads both: the voxeliser's cases and those of the family's other ops.
+        expected.put("voxelize", casesStartingWith(fixtures, "voxelize") + casesStartingWith(fixtures, "voxelops"));
         expected.put("conv", SparseConvFixtures.write(fixtures));
         expected.putAll(AttentionFixtures.write(fixtures));
         ProcessBuilder builder = new ProcessBuilder("bash", EMULATOR.resolve("run.sh").toString(), "1",

@@ -2,17 +2,25 @@ package org.lacuna.runtime.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.backend.Backend;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HostData;
+import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.cpu.ReferenceBackendProvider;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
@@ -224,5 +232,227 @@ public abstract class VoxelizationConformance extends BackendConformance {
             }
         }
         assertSameAsReference(PointCloud.batchOf(List.of(sweep, sweep)), Voxelization.cubic(0.05, VoxelReduction.MEAN));
+    }
+
+    // ---- The ops on device arrays: pooling, bird's-eye view, devoxelisation, against the reference ----
+
+    /**
+     * Element by element within {@code terms} fp32 roundings of {@code scale} (the largest magnitude summed) plus one
+     * rounding to the output type; exact where terms is 0. Every element written (the outputs start as NaN).
+     */
+    private static void assertClose(float[] expected, float[] actual, int terms, double scale, DType out,
+                                    String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            double tolerance = terms == 0 ? 0 : terms * scale * 0x1p-23 + TestData.ulp(out, expected[i]);
+            if (Float.isNaN(expected[i])) {
+                assertTrue(Float.isNaN(actual[i]), what + " at " + i);
+            } else {
+                assertFalse(Float.isNaN(actual[i]), what + ": element " + i + " not written");
+                assertEquals(expected[i], actual[i], tolerance, what + " at " + i);
+            }
+        }
+    }
+
+    @Test
+    void batchPoolingMatchesTheReferenceOnRaggedSamplesWithEmptyOnes() {
+        SplittableRandom random = TestData.random("batchPool");
+        int[] lo = {-20, -20, -5};
+        int[] extent = {40, 40, 10};
+        for (int rows : new int[] {1, 5, 300}) {
+            for (int c : new int[] {1, 3, 17}) {
+                for (DType dtype : List.of(DType.F32, DType.F16, DType.BF16)) {
+                    // Samples 1 and 3 (the last) hold no row: their outputs must be zeros.
+                    SparseCases.Coordinates coords = SparseCases.random(random, rows, 4, Set.of(1, 3), lo, extent,
+                            new int[] {1, 1, 1});
+                    float[] features = TestData.uniform(random, coords.rows() * c, 8f, dtype);
+                    for (BatchPooling pooling : BatchPooling.values()) {
+                        String what = pooling + " " + dtype + " " + coords.rows() + "x" + c;
+                        float[] expected = VoxelOpRuns.batchPool(reference, coords, features, dtype, c, pooling);
+                        float[] actual = VoxelOpRuns.batchPool(backend, coords, features, dtype, c, pooling);
+                        assertClose(expected, actual, pooling == BatchPooling.MAX ? 0 : coords.rows(), 8, DType.F32,
+                                what);
+                        for (int ch = 0; ch < c; ch++) {
+                            assertEquals(0f, actual[c + ch], what + ": an empty sample pools to zero");
+                            assertEquals(0f, actual[3 * c + ch], what + ": an empty sample pools to zero");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void bevProjectionMatchesTheReferenceAtSeveralStridesAndOrigins() {
+        SplittableRandom random = TestData.random("bevProject");
+        for (int[] stride : new int[][] {{1, 1, 1}, {2, 2, 4}}) {
+            for (DType dtype : List.of(DType.F32, DType.BF16)) {
+                // Coordinates in [-6, 14) x [-3, 7) x [-2, 3) stride units; the grid starts at the lowest.
+                SparseCases.Coordinates coords = SparseCases.random(random, 400, 3, Set.of(1), new int[] {-6, -3, -2},
+                        new int[] {20, 10, 5}, stride);
+                BevGrid grid = new BevGrid(Int3.of(-6 * stride[0], -3 * stride[1], -2 * stride[2]), Int3.of(20, 10, 5));
+                int c = 3;
+                float[] features = TestData.uniform(random, coords.rows() * c, 4f, dtype);
+                for (BevReduction reduction : BevReduction.values()) {
+                    String what = reduction + " " + dtype + " stride " + Arrays.toString(stride);
+                    Int3 s = Int3.of(stride[0], stride[1], stride[2]);
+                    float[] expected = VoxelOpRuns.bevProject(reference, coords, features, dtype, c, s, grid, reduction);
+                    float[] actual = VoxelOpRuns.bevProject(backend, coords, features, dtype, c, s, grid, reduction);
+                    assertClose(expected, actual, reduction == BevReduction.SUM ? 5 : 0, 4, DType.F32, what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsOutsideTheGridOrTheSamplesAreLeftOut() {
+        // Row 0 in the grid, row 1 beyond x, row 2 of sample 5 when the output holds 2: only row 0 lands.
+        SparseCases.Coordinates coords = new SparseCases.Coordinates(new int[] {0, 1, 1, 0, 0, 9, 1, 0, 5, 1, 1, 0},
+                2);
+        BevGrid grid = new BevGrid(Int3.of(0, 0, 0), Int3.of(4, 4, 1));
+        float[] features = {1f, 2f, 3f};
+        float[] actual = VoxelOpRuns.bevProject(backend, coords, features, DType.F32, 1, Int3.cubic(1), grid, BevReduction.SUM);
+        float[] pooled = VoxelOpRuns.batchPool(backend, coords, features, DType.F32, 1, BatchPooling.MEAN);
+        assertEquals(1f, actual[1 * 4 + 1]);
+        assertEquals(1f, (float) Arrays.stream(toDoubles(actual)).sum());
+        // Sample 0 holds rows 0 and 1 (row 1 is outside the grid, not outside the samples).
+        assertArrayEquals(new float[] {1.5f, 0f}, pooled);
+    }
+
+    @Test
+    void devoxelizationMatchesTheReferenceOnRandomCloudsAndStrides() {
+        SplittableRandom random = TestData.random("devoxelize");
+        for (int n : new int[] {1, 9, 700}) {
+            List<PointCloud> samples = new ArrayList<>();
+            for (int b = 0; b < 3; b++) {
+                samples.add(randomCloud(random, n, 3f, 0));
+            }
+            PointCloud cloud = PointCloud.batchOf(samples);
+            Voxelization voxelization = new Voxelization(0.2, 0.25, 0.3, VoxelReduction.MEAN);
+            SparseCases.Coordinates voxels = SparseCases.of(reference.ops().voxelization().voxelize(cloud,
+                    voxelization));
+            for (int strideValue : new int[] {1, 2}) {
+                SparseCases.Coordinates coords = strideValue == 1 ? voxels : strided(voxels, strideValue);
+                for (DType dtype : List.of(DType.F32, DType.F16)) {
+                    int c = 5;
+                    float[] features = TestData.uniform(random, coords.rows() * c, 10f, dtype);
+                    for (PointInterpolation interpolation : PointInterpolation.values()) {
+                        String what = interpolation + " " + dtype + " n " + n + " stride " + strideValue;
+                        Int3 stride = Int3.cubic(strideValue);
+                        float[] expected = VoxelOpRuns.devoxelize(reference, coords, features, dtype, c, stride, cloud,
+                                voxelization, interpolation);
+                        float[] actual = VoxelOpRuns.devoxelize(backend, coords, features, dtype, c, stride, cloud, voxelization,
+                                interpolation);
+                        assertClose(expected, actual, interpolation == PointInterpolation.NEAREST ? 0 : 24, 10,
+                                dtype, what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theOpsOnDeviceArraysMatchTheReferenceOnTheKittiSweep() {
+        PointCloud sweep = KittiSweep.readSweep();
+        Voxelization voxelization = Voxelization.cubic(0.2, VoxelReduction.MEAN);
+        SparseCases.Coordinates coords = SparseCases.of(reference.ops().voxelization().voxelize(sweep, voxelization));
+        SplittableRandom random = TestData.random("kittiVoxelOps");
+        int c = 4;
+        float[] features = TestData.uniform(random, coords.rows() * c, 2f, DType.F32);
+        for (PointInterpolation interpolation : PointInterpolation.values()) {
+            float[] expected = VoxelOpRuns.devoxelize(reference, coords, features, DType.F32, c, Int3.cubic(1), sweep,
+                    voxelization, interpolation);
+            float[] actual = VoxelOpRuns.devoxelize(backend, coords, features, DType.F32, c, Int3.cubic(1), sweep, voxelization,
+                    interpolation);
+            assertClose(expected, actual, interpolation == PointInterpolation.NEAREST ? 0 : 24, 2, DType.F32,
+                    "KITTI " + interpolation);
+        }
+        for (BatchPooling pooling : BatchPooling.values()) {
+            assertClose(VoxelOpRuns.batchPool(reference, coords, features, DType.F32, c, pooling),
+                    VoxelOpRuns.batchPool(backend, coords, features, DType.F32, c, pooling),
+                    pooling == BatchPooling.MAX ? 0 : coords.rows(), 2, DType.F32, "KITTI " + pooling);
+        }
+        // The sweep's voxels at stride 4 on a BEV grid that holds them all.
+        SparseCases.Coordinates coarse = strided(coords, 4);
+        int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
+        int[] hi = {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE};
+        for (int r = 0; r < coarse.rows(); r++) {
+            for (int a = 0; a < 3; a++) {
+                lo[a] = Math.min(lo[a], coarse.values()[4 * r + 1 + a]);
+                hi[a] = Math.max(hi[a], coarse.values()[4 * r + 1 + a]);
+            }
+        }
+        BevGrid grid = new BevGrid(Int3.of(lo[0], lo[1], lo[2]), Int3.of((hi[0] - lo[0]) / 4 + 1,
+                (hi[1] - lo[1]) / 4 + 1, (hi[2] - lo[2]) / 4 + 1));
+        float[] coarseFeatures = Arrays.copyOf(features, coarse.rows() * c);
+        for (BevReduction reduction : BevReduction.values()) {
+            assertClose(VoxelOpRuns.bevProject(reference, coarse, coarseFeatures, DType.F32, c, Int3.cubic(4), grid, reduction),
+                    VoxelOpRuns.bevProject(backend, coarse, coarseFeatures, DType.F32, c, Int3.cubic(4), grid, reduction),
+                    reduction == BevReduction.SUM ? grid.cells().z() : 0, 2, DType.F32, "KITTI BEV " + reduction);
+        }
+    }
+
+    @Test
+    void badArgumentsOfTheOpsOnDeviceArraysFailNamingTheProblem() {
+        DeviceArray features = HostData.upload(backend, DType.F32, Shape.of(2, 3), new float[6]);
+        DeviceArray coords = HostData.upload(backend, Shape.of(2, 4), new int[8]);
+        DeviceArray wrongRows = HostData.upload(backend, Shape.of(3, 4), new int[12]);
+        DeviceArray pooled = HostData.upload(backend, DType.F32, Shape.of(1, 2), new float[2]);
+        DeviceArray points = HostData.upload(backend, DType.F32, Shape.of(1, 2), new float[2]);
+        DeviceArray batches = HostData.upload(backend, Shape.of(1), new int[1]);
+        DeviceArray dense = HostData.upload(backend, DType.F32, Shape.of(1, 3, 2, 2), new float[12]);
+        try {
+            VoxelizationOps ops = ops();
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops.batchPool(features, wrongRows,
+                    BatchPooling.MAX, pooled)).getMessage().contains("coordinates must be I32 [2, 4]"));
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops.batchPool(features, coords,
+                    BatchPooling.MAX, pooled)).getMessage().contains("out must be F32 [batches, 3]"));
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops.batchPool(features, coords, null,
+                    pooled)).getMessage().contains("pooling is null"));
+            BevGrid grid = new BevGrid(Int3.of(0, 0, 0), Int3.of(2, 2, 1));
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops.bevProject(features, coords,
+                    Int3.of(1, 0, 1), grid, BevReduction.SUM, dense)).getMessage().contains("tensor stride"));
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops.bevProject(features, coords,
+                    Int3.cubic(1), grid, BevReduction.STACK_Z, pooled)).getMessage().contains("out must be F32"));
+            assertTrue(assertThrows(InvalidInputException.class, () -> ops.devoxelize(features, coords,
+                    Int3.cubic(1), points, batches, Voxelization.cubic(1, VoxelReduction.MEAN),
+                    PointInterpolation.NEAREST, pooled)).getMessage().contains("points must be F32 [P, 3]"));
+            assertTrue(assertThrows(InvalidInputException.class, () -> new BevGrid(Int3.cubic(0), Int3.of(1, 0, 1)))
+                    .getMessage().contains("must be positive"));
+            // The backend stays usable.
+            ops.bevProject(features, coords, Int3.cubic(1), grid, BevReduction.SUM, dense);
+        } finally {
+            for (DeviceArray a : List.of(features, coords, wrongRows, pooled, points, batches, dense)) {
+                a.buffer().close();
+            }
+        }
+    }
+
+    /** Each coordinate floored to a multiple of {@code stride}, duplicates dropped (a strided layer's outputs). */
+    protected static SparseCases.Coordinates strided(SparseCases.Coordinates coords, int stride) {
+        java.util.LinkedHashSet<Long> keys = new java.util.LinkedHashSet<>();
+        for (int r = 0; r < coords.rows(); r++) {
+            int[] v = coords.values();
+            keys.add(CoordinateKey.pack(v[4 * r], Math.floorDiv(v[4 * r + 1], stride) * stride,
+                    Math.floorDiv(v[4 * r + 2], stride) * stride, Math.floorDiv(v[4 * r + 3], stride) * stride));
+        }
+        int[] out = new int[4 * keys.size()];
+        int r = 0;
+        for (long key : keys) {
+            out[4 * r] = CoordinateKey.batch(key);
+            out[4 * r + 1] = CoordinateKey.x(key);
+            out[4 * r + 2] = CoordinateKey.y(key);
+            out[4 * r + 3] = CoordinateKey.z(key);
+            r++;
+        }
+        return new SparseCases.Coordinates(out, coords.batches());
+    }
+
+    private static double[] toDoubles(float[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i];
+        }
+        return out;
     }
 }

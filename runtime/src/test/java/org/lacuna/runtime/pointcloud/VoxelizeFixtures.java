@@ -13,7 +13,7 @@ import org.lacuna.runtime.testing.EmulationFixture;
 
 /**
  * Voxeliser cases for the emulated {@code voxelize.cu} (its test reads the {@code voxelize*} directories): the cloud
- * as {@code CudaVoxelizer} uploads it (x, y, z, batch per point, channels channel-major) and what {@link CpuVoxelizer}
+ * as {@code CudaVoxelizationOps} uploads it (x, y, z, batch per point, channels channel-major) and what {@link CpuVoxelizer}
  * returned for it (keys, positions, channels, counts, point-to-voxel, or the first invalid point), which the kernels
  * must reproduce bit for bit. Both reductions; random clouds with several batches and channels, one with an invalid
  * point, and the real KITTI sweep where {@code ../shared/data} has it.

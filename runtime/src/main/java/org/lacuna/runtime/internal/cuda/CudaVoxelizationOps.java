@@ -2,37 +2,45 @@ package org.lacuna.runtime.internal.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
-import java.util.Arrays;
 import java.util.Map;
-import java.util.Objects;
+import jcuda.driver.CUdeviceptr;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.ops.BatchPooling;
+import org.lacuna.runtime.ops.BevGrid;
+import org.lacuna.runtime.ops.BevReduction;
+import org.lacuna.runtime.ops.PointInterpolation;
+import org.lacuna.runtime.ops.VoxelizationContracts;
 import org.lacuna.runtime.ops.VoxelizationOps;
-import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizationErrors;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
+import org.lacuna.runtime.sparseconv.Int3;
 
 /**
- * The voxeliser on the GPU ({@code voxelize.cu}), returning exactly what {@link
- * org.lacuna.runtime.cpu.CpuVoxelizer} returns, bit for bit by construction (CudaVoxelizationOpsGpuTest checks it on
- * a GPU; no such run is recorded yet). Per point the key in the reference's formula
- * (or the first invalid point, which fails the call with the reference's message); a device hash table of the keys
- * gives each point its slot and each slot its count and first point; the M distinct keys come to the host, which
- * sorts them in {@link CoordinateKey#compare} order and sends each its rank. For MEAN each voxel's points are
- * bucketed and put back in input order (on the device, or on the host when one voxel holds more than {@link
- * #DEVICE_SORT_LIMIT} points, where the device's quadratic per-voxel sort would cost more than the host's linear
- * pass), then summed in double in that order; FIRST reads each voxel's first point.
+ * The voxelisation family on the GPU ({@code voxelize.cu}).
+ *
+ * <p>{@link #voxelize} returns exactly what {@link org.lacuna.runtime.cpu.CpuVoxelizer} returns, bit for bit by
+ * construction (CudaVoxelizationOpsGpuTest checks it on a GPU; no such run is recorded yet; the emulator runs the
+ * kernels as this class drives them against CpuVoxelizer's output). Per point the key in the reference's formula (or
+ * the first invalid point, which fails the call with the reference's message); a device hash table of the keys gives
+ * each point its slot and each slot its count and first point; the M distinct keys are radix-sorted on the device
+ * into {@link org.lacuna.runtime.pointcloud.CoordinateKey} order, and each slot learns its rank. For MEAN the points
+ * are radix-sorted by voxel (stable, so each voxel's list is in input order) and summed in double in that order;
+ * FIRST reads each voxel's first point. Between the upload of the points and the download of the result only two
+ * counts cross (whether a point is invalid, and M, which sizes the rest).
+ *
+ * <p>Pooling, the bird's-eye view and devoxelisation run on tensors already on the device, with no transfer.
  */
 final class CudaVoxelizationOps implements VoxelizationOps {
     private static final String CALL = VoxelizationErrors.CALL;
     private static final String FILE = "voxelize.cu";
     private static final int BLOCK = 256;
-    /** The longest point list per voxel that the device sorts (one warp, count × count / 32 comparisons). */
-    static final int DEVICE_SORT_LIMIT = 1024;
+    private static final int RADIX_DIGITS = 256;
 
     private final KernelModules modules;
     private final StreamHandle stream;
@@ -96,73 +104,39 @@ final class CudaVoxelizationOps implements VoxelizationOps {
             launch("voxel_compact", capacity, new KernelArguments().address(slots).i64(capacity).address(counter)
                     .address(outKeys).address(outSlots));
             int m = workspace.downloadInts(counter, 1)[0];
-            long[] distinct = workspace.downloadLongs(outKeys, m);
 
-            // Distinct keys: sorting the flipped keys (CoordinateKey.signedOrder) sorts them in compare order, and
-            // each key's rank is its place in that order.
-            long[] order = new long[m];
-            for (int j = 0; j < m; j++) {
-                order[j] = CoordinateKey.signedOrder(distinct[j]);
-            }
-            Arrays.sort(order);
-            int[] ranks = new int[m];
-            for (int j = 0; j < m; j++) {
-                ranks[j] = Arrays.binarySearch(order, CoordinateKey.signedOrder(distinct[j]));
-            }
-            long[] voxelKeys = new long[m];
-            for (int v = 0; v < m; v++) {
-                voxelKeys[v] = CoordinateKey.signedOrder(order[v]);
-            }
-
+            // The distinct keys in CoordinateKey (unsigned) order, each carrying its compaction index.
+            Sorted voxels = radixSort(workspace, outKeys, m, Long.BYTES);
             long slotRank = workspace.acquire(capacity * Integer.BYTES);
             long voxelCount = workspace.acquire((long) m * Integer.BYTES);
             long voxelFirst = workspace.acquire((long) m * Integer.BYTES);
-            launch("voxel_rank", m, new KernelArguments().address(outSlots).address(workspace.upload(ranks)).i64(m)
+            launch("voxel_rank", m, new KernelArguments().address(outSlots).address(voxels.values()).i64(m)
                     .address(slotCount).address(slotFirst).address(slotRank).address(voxelCount).address(voxelFirst));
             long pointVoxel = workspace.acquire((long) n * Integer.BYTES);
+            boolean mean = voxelization.reduction() == VoxelReduction.MEAN;
+            long pointVoxelKey = mean ? workspace.acquire((long) n * Long.BYTES) : 0L;
             launch("voxel_point_voxel", n, new KernelArguments().address(pointSlot).i64(n).address(slotRank)
-                    .address(pointVoxel));
-            int[] counts = workspace.downloadInts(voxelCount, m);
-            int[] pointToVoxel = workspace.downloadInts(pointVoxel, n);
+                    .address(pointVoxel).address(pointVoxelKey));
 
             long positions = workspace.acquire(3L * m * Float.BYTES);
             long outChannels = workspace.acquire((long) c * m * Float.BYTES);
-            if (voxelization.reduction() == VoxelReduction.FIRST) {
+            if (!mean) {
                 launch("voxel_first", m, new KernelArguments().address(voxelFirst).i64(m).address(xs).address(ys)
                         .address(zs).address(channels).i32(c).i64(n).address(positions).address(outChannels));
             } else {
-                long[] start = new long[m + 1];
-                int largest = 0;
-                for (int v = 0; v < m; v++) {
-                    start[v + 1] = start[v] + counts[v];
-                    largest = Math.max(largest, counts[v]);
-                }
-                long startDevice = workspace.upload(start);
-                long sorted;
-                if (largest <= DEVICE_SORT_LIMIT) {
-                    long fill = workspace.acquire((long) m * Integer.BYTES);
-                    long members = workspace.acquire((long) n * Integer.BYTES);
-                    sorted = workspace.acquire((long) n * Integer.BYTES);
-                    memset(fill, (byte) 0, (long) m * Integer.BYTES);
-                    launch("voxel_bucket", n, new KernelArguments().address(pointVoxel).i64(n).address(startDevice)
-                            .address(fill).address(members));
-                    // One warp per voxel: 32 × m threads' worth of blocks.
-                    launch("voxel_bucket_sort", 32L * m, new KernelArguments().address(members).address(startDevice)
-                            .i64(m).address(sorted));
-                } else {
-                    // A linear, stable counting pass: the lists in input order by construction.
-                    int[] members = new int[n];
-                    int[] fill = new int[m];
-                    for (int i = 0; i < n; i++) {
-                        int v = pointToVoxel[i];
-                        members[(int) start[v] + fill[v]++] = i;
-                    }
-                    sorted = workspace.upload(members);
-                }
-                launch("voxel_mean", m, new KernelArguments().address(sorted).address(startDevice).i64(m).address(xs)
-                        .address(ys).address(zs).address(channels).i32(c).i64(n).address(positions)
+                // The points by voxel, stably: each voxel's list in input order. Voxel indices < m need only the
+                // low bytes.
+                Sorted lists = radixSort(workspace, pointVoxelKey, n, bytesFor(m - 1L));
+                long start = workspace.acquire((m + 1L) * Long.BYTES);
+                launch("voxel_list_starts", n, new KernelArguments().address(lists.keys()).i64(n).i64(m)
+                        .address(start));
+                launch("voxel_mean", m, new KernelArguments().address(lists.values()).address(start).i64(m)
+                        .address(xs).address(ys).address(zs).address(channels).i32(c).i64(n).address(positions)
                         .address(outChannels));
             }
+            long[] voxelKeys = workspace.downloadLongs(voxels.keys(), m);
+            int[] counts = workspace.downloadInts(voxelCount, m);
+            int[] pointToVoxel = workspace.downloadInts(pointVoxel, n);
             float[] positionHost = workspace.downloadFloats(positions, 3 * m);
             float[] channelOut = workspace.downloadFloats(outChannels, c * m);
             return new VoxelizedCloud(voxelization, cloud.channelNames(), voxelKeys, positionHost, channelOut, counts,
@@ -170,9 +144,118 @@ final class CudaVoxelizationOps implements VoxelizationOps {
         }
     }
 
+    /** Sorted 64-bit keys and the int each carries (its index in the input). */
+    private record Sorted(long keys, long values) {
+    }
+
+    /**
+     * A stable LSD radix sort of {@code count} 64-bit keys on their low {@code bytes} bytes, 8 bits a pass
+     * (count, scan, scatter), carrying each key's input index. The input is left as it is.
+     */
+    private Sorted radixSort(CallWorkspace workspace, long keys, long count, int bytes) {
+        long tiles = Math.max(1, (count + BLOCK - 1) / BLOCK);
+        long counts = workspace.acquire(RADIX_DIGITS * tiles * Integer.BYTES);
+        long[] keyBuffers = {workspace.acquire(count * Long.BYTES), workspace.acquire(count * Long.BYTES)};
+        long[] valueBuffers = {workspace.acquire(count * Integer.BYTES), workspace.acquire(count * Integer.BYTES)};
+        long keysIn = keys;
+        long valuesIn = 0L;
+        long grid = Math.min(tiles, (long) multiprocessors * 8);
+        for (int pass = 0; pass < bytes; pass++) {
+            int shift = 8 * pass;
+            long keysOut = keyBuffers[pass & 1];
+            long valuesOut = valueBuffers[pass & 1];
+            launchBlocks("voxel_radix_count", grid, new KernelArguments().address(keysIn).i64(count).i32(shift)
+                    .address(counts));
+            launchBlocks("voxel_radix_scan", 1, new KernelArguments().address(counts).i64(RADIX_DIGITS * tiles));
+            launchBlocks("voxel_radix_scatter", grid, new KernelArguments().address(keysIn).address(valuesIn)
+                    .i64(count).i32(shift).address(counts).address(keysOut).address(valuesOut));
+            keysIn = keysOut;
+            valuesIn = valuesOut;
+        }
+        return new Sorted(keysIn, valuesIn);
+    }
+
+    /** The bytes that hold {@code value} (at least one, so that a sort always makes one pass). */
+    static int bytesFor(long value) {
+        int bits = Long.SIZE - Long.numberOfLeadingZeros(Math.max(1, value));
+        return (bits + 7) / 8;
+    }
+
+    @Override
+    public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
+        String call = "batchPool";
+        VoxelizationContracts.batchPool(CudaBackendProvider.NAME, features, coordinates, pooling, out);
+        long outputs = out.elementCount();
+        if (outputs == 0) {
+            return;
+        }
+        launch("voxel_batch_pool_" + features.dtype().kernelName(), outputs, new KernelArguments()
+                .pointer(pointer(features, call)).pointer(pointer(coordinates, call)).i64(features.shape().dim(0))
+                .i64(features.shape().dim(1)).i64(out.shape().dim(0)).i32(pooling == BatchPooling.MEAN ? 1 : 0)
+                .pointer(pointer(out, call)));
+    }
+
+    @Override
+    public void bevProject(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, BevGrid grid,
+                           BevReduction reduction, DeviceArray out) {
+        String call = "bevProject";
+        VoxelizationContracts.bevProject(CudaBackendProvider.NAME, features, coordinates, tensorStride, grid,
+                reduction, out);
+        long batches = out.shape().dim(0);
+        if (out.elementCount() == 0) {
+            return;
+        }
+        Int3 cells = grid.cells();
+        long indexBytes = batches * cells.product() * Integer.BYTES;
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long index = workspace.acquire(indexBytes);
+            memset(index, (byte) 0xFF, indexBytes);
+            launch("voxel_bev_index", features.shape().dim(0), new KernelArguments()
+                    .pointer(pointer(coordinates, call)).i64(features.shape().dim(0)).i32(grid.origin().x())
+                    .i32(grid.origin().y()).i32(grid.origin().z()).i32(tensorStride.x()).i32(tensorStride.y())
+                    .i32(tensorStride.z()).i32(cells.x()).i32(cells.y()).i32(cells.z()).i64(batches).address(index));
+            launch("voxel_bev_gather_" + features.dtype().kernelName(), out.elementCount(), new KernelArguments()
+                    .pointer(pointer(features, call)).address(index).i64(features.shape().dim(1)).i64(batches)
+                    .i32(cells.x()).i32(cells.y()).i32(cells.z()).i32(reduction.ordinal())
+                    .pointer(pointer(out, call)));
+        }
+    }
+
+    @Override
+    public void devoxelize(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, DeviceArray points,
+                           DeviceArray pointBatches, Voxelization voxelization, PointInterpolation interpolation,
+                           DeviceArray out) {
+        String call = "devoxelize";
+        VoxelizationContracts.devoxelize(CudaBackendProvider.NAME, features, coordinates, tensorStride, points,
+                pointBatches, voxelization, interpolation, out);
+        long p = points.shape().dim(0);
+        if (p == 0) {
+            return;
+        }
+        long rows = features.shape().dim(0);
+        long capacity = CoordinateIndex.capacityFor(rows);
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long slots = workspace.acquire(capacity * Long.BYTES);
+            long slotRow = workspace.acquire(capacity * Integer.BYTES);
+            memset(slots, (byte) 0xFF, capacity * Long.BYTES);
+            launch("voxel_table_insert", rows, new KernelArguments().pointer(pointer(coordinates, call)).i64(rows)
+                    .address(slots).address(slotRow).i64(capacity));
+            launch("voxel_devoxelize_" + features.dtype().kernelName(), p, new KernelArguments()
+                    .pointer(pointer(points, call)).pointer(pointer(pointBatches, call)).i64(p)
+                    .f64(voxelization.sizeX()).f64(voxelization.sizeY()).f64(voxelization.sizeZ())
+                    .i32(tensorStride.x()).i32(tensorStride.y()).i32(tensorStride.z()).address(slots)
+                    .address(slotRow).i64(capacity).pointer(pointer(features, call)).i64(features.shape().dim(1))
+                    .i32(interpolation == PointInterpolation.TRILINEAR ? 1 : 0).pointer(pointer(out, call)));
+        }
+    }
+
+    /** A grid-stride launch over {@code work} items. */
     private void launch(String entry, long work, KernelArguments arguments) {
+        launchBlocks(entry, LaunchGrid.gridStrideAtLeastOne(work, BLOCK, (long) multiprocessors * 8), arguments);
+    }
+
+    private void launchBlocks(String entry, long grid, KernelArguments arguments) {
         var function = modules.function(FILE, constants, entry);
-        long grid = LaunchGrid.gridStrideAtLeastOne(work, BLOCK, (long) multiprocessors * 8);
         modules.launch(entry, function, grid, BLOCK, 0, stream, arguments);
     }
 
@@ -180,5 +263,7 @@ final class CudaVoxelizationOps implements VoxelizationOps {
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), value, bytes, stream));
     }
 
-
+    private static CUdeviceptr pointer(DeviceArray array, String call) {
+        return ((CudaBuffer) array.buffer()).pointer(call, array.byteOffset());
+    }
 }

@@ -24,11 +24,10 @@ class CudaVoxelizationOpsGpuTest extends VoxelizationConformance {
     }
 
     @Test
-    void voxelsPastTheDeviceSortLimitTakeTheHostOrderingPathAndStillMatch() {
-        // One voxel of every point: more than the device's per-voxel sort limit.
-        PointCloud cloud = randomCloud(TestData.random("cudaVoxelizerCrowded"), 4 * CudaVoxelizationOps.DEVICE_SORT_LIMIT,
-                3f, 2);
-        assertTrue(cloud.size() > CudaVoxelizationOps.DEVICE_SORT_LIMIT);
+    void aVoxelHoldingThousandsOfPointsKeepsThemInInputOrder() {
+        // One voxel of every point: the device's stable sort by voxel must keep a list of 4,096 in input order.
+        PointCloud cloud = randomCloud(TestData.random("cudaVoxelizerCrowded"), 4096, 3f, 2);
+        assertTrue(cloud.size() == 4096);
         for (VoxelReduction reduction : VoxelReduction.values()) {
             assertSameAsReference(cloud, Voxelization.cubic(100.0, reduction));
         }
