@@ -25,12 +25,15 @@ MUTANTS=(
   "implicit-mma-k-halves-swapped|sparseconv_implicit_gemm.cu|s/b\[ni\]\[1\] = \*reinterpret_cast<const unsigned\*>(\&bs\[n\]\[2 \* t + 8\]);/b[ni][1] = *reinterpret_cast<const unsigned*>(\&bs[n][2 * t]);/|test_sparseconv.cpp|-DDATAFLOW=1 -DT_IN=f16 -DT_OUT=f32 -DACT=none"
   "voxel-radix-unstable|voxelize.cu|s/for (int u = 0; u < (int)threadIdx.x; u++)/for (int u = (int)threadIdx.x + 1; u < BLOCK; u++)/|test_voxelize.cpp|-DBLOCK=256"
   "voxel-first-by-race|voxelize.cu|s/atomicMin(slot_first + slot, (unsigned int)i);/slot_first[slot] = (unsigned int)i;/|test_voxelize.cpp|-DBLOCK=256"
+  "layer-norm-epsilon-as-double|layer_norm.cu|s/long long cols, float epsilon)/long long cols, double epsilon)/|SMALL|"
   "duplicate-report-by-race|sparseconv_map.cu|s/if (other >= 0) {/if (previous == key) {/;s/atomicMax(duplicate, max(other, (int)i) + 1);/atomicMax(duplicate, (int)i + 1);/|test_sparseconv_map.cpp|"
 )
 
 # One mutant: apply, build (cached by key), run; one line of result in $dir/result.
 mutant() {
     IFS='|' read -r name file program source defs <<< "$1"
+    # SMALL: the small kernels' generated translation unit (every variant, launched as the Java side recorded).
+    if [[ "$source" == SMALL ]]; then source="$BUILD/gen/test_small_all.cpp"; else source="$HERE/$source"; fi
     local dir="$BUILD/mutants/$name"
     mkdir -p "$dir/gen"
     rm -f "$dir/result" "$dir"/gen/*
@@ -47,11 +50,11 @@ mutant() {
         return 0
     fi
     local key
-    key="$( { echo "$SOURCES_KEY|$1"; cat "$HERE/$source" "$dir"/gen/*.cu; } | sha256sum | cut -c1-32)"
+    key="$( { echo "$SOURCES_KEY|$1"; cat "$source" "$dir"/gen/*.cu; } | sha256sum | cut -c1-32)"
     if [[ ! -x "$dir/test" || "$(cat "$dir/key" 2>/dev/null)" != "$key" ]]; then
         rm -f "$dir/key"
         # shellcheck disable=SC2086
-        if ! $CXX -I"$dir" $FLAGS $defs "$HERE/$source" -o "$dir/test" > "$dir/build.log" 2>&1; then
+        if ! $CXX -I"$dir" $FLAGS $defs "$source" -o "$dir/test" > "$dir/build.log" 2>&1; then
             echo "missed: does not compile (update mutants.sh): $(head -3 "$dir/build.log" | tr '\n' ' ')" > "$dir/result"
             return 0
         fi

@@ -71,11 +71,6 @@ for v in $(variants gather_scatter.cu | tr ' ' ','); do
 done
 COVERED+=(token_select.cu gather_scatter.cu)
 
-for v in $(variants layer_norm.cu | tr ' ' ','); do
-    v="${v//,/ }"; add "layer_norm_$(slug "$v")" test_layer_norm.cpp "$(defines "$v")"
-done
-COVERED+=(layer_norm.cu)
-
 # Gather-GEMM-scatter: its two input types, each finished by the finish variants of the matching output type.
 if [[ -e "$KERNELS/sparseconv_gather_scatter.cu" ]]; then
     if [[ -e "$KERNELS/sparseconv_finish.cu" ]]; then
@@ -103,45 +98,40 @@ for v in $(variants voxelize.cu | tr ' ' ','); do
 done
 COVERED+=(voxelize.cu)
 
-# The small kernels: every variant in one translation unit, each in its own namespace (compiles once, not 22 times).
+# The small kernels: every variant in one translation unit, each in its own namespace (compiles once, not 33 times),
+# each launched as the Java side recorded it (test_small.h, launch.h).
 SMALL="$BUILD/gen/test_small_all.cpp"
 {
     echo "#include \"$HERE/inc/lacuna_common.cuh\""
     echo "#include \"$HERE/test_small.h\""
     calls=()
     i=0
-    small_kernel() {  # file, check expression
-        local file="$1" check="$2"
+    small_kernel() {  # file (its entry point has the file's name)
+        local file="$1"
         [[ -e "$KERNELS/$file" ]] || return 0
         for v in $(variants "$file" | tr ' ' ','); do
             v="${v//,/ }"
             echo "namespace small_$i {"
             for kv in $v; do echo "#define ${kv%%=*} ${kv#*=}"; done
             echo "#include \"gen/$file\""
-            echo "void test() { ${check//@V@/$file $v}; }"
+            echo "void test(const char* root) { run_recorded_cases(root, \"$file\", \"$v\", BLOCK, ${file%.cu}); }"
             echo "}"
             for kv in $v BLOCK=; do echo "#undef ${kv%%=*}"; done
-            calls+=("small_$i::test();")
+            calls+=("small_$i::test(root);")
             i=$((i + 1))
         done
-        COVERED+=("$file")
     }
-    small_kernel cast.cu 'check_cast<In, Out>(cast, "@V@")'
-    small_kernel bias_activation.cu 'check_bias_activation<In, Out>(bias_activation, LACUNA_CAT(LACUNA_ACT_, ACT), "@V@")'
-    small_kernel residual_add.cu 'check_residual_add<Elem>(residual_add, "@V@")'
-    small_kernel row_reduce.cu 'check_row_reduce<In>(row_reduce, REDUCE_OP, "@V@")'
-    small_kernel batch_norm.cu 'check_batch_norm<In, Out>(batch_norm, "@V@")'
-    small_kernel concat_columns.cu 'check_concat_columns<Bits>(concat_columns, "@V@")'
+    for file in cast.cu bias_activation.cu residual_add.cu row_reduce.cu batch_norm.cu concat_columns.cu layer_norm.cu; do
+        small_kernel "$file"
+    done
     echo 'int main(int argc, char** argv) {'
-    echo '    rng.seed(argc > 1 ? atoll(argv[1]) : 1);'
+    echo '    const char* root = argc > 2 ? argv[2] : nullptr;'
     for c in "${calls[@]}"; do echo "    $c"; done
-    echo '    if (failures) { printf("FAILED (%d)\n", failures); return 1; }'
-    echo '    printf("ok (max |err| %.2e)\n", small_max_err);'
-    echo '    return 0;'
+    echo '    return finish_small(root);'
     echo '}'
 } > "$SMALL"
 add small_kernels "$SMALL" ""
-COVERED+=(cast.cu bias_activation.cu residual_add.cu row_reduce.cu batch_norm.cu concat_columns.cu)
+COVERED+=(cast.cu bias_activation.cu residual_add.cu row_reduce.cu batch_norm.cu concat_columns.cu layer_norm.cu)
 
 if [[ -n "${LACUNA_EMU_ONLY:-}" ]]; then  # a regular expression over the build names, while working on one kernel
     selected=()

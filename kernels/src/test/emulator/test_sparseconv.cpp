@@ -1,7 +1,7 @@
 // The sparse-convolution dataflows in the emulator, driven by the Java side's cases (runtime's SparseConvFixtures,
-// the conv* fixture directories): kernel maps from KernelMapBuilder, the launch plan the CUDA backend derives from
-// them (MapStatistics: offset-group bounds and row order per TileOrder, gather-scatter offset groups) and the
-// cpu-reference backend's output.
+// the conv* fixture directories): kernel maps from KernelMapBuilder, the launches the CUDA backend makes for them
+// (recorded from ConvolutionLaunches: MapStatistics' offset-group bounds and row order per TileOrder, the
+// gather-scatter offset groups, every argument, grid and uploaded table) and the cpu-reference backend's output.
 // DATAFLOW=0: sparseconv_gather_scatter.cu (T_IN) over the Java offset groups, then sparseconv_finish.cu (T_OUT, ACT)
 // where it exists (else bias + activation as the elementwise op does it);
 // DATAFLOW=1: sparseconv_implicit_gemm.cu (T_IN, T_OUT, ACT) over rows unsorted, sorted and split (two launches:
@@ -21,7 +21,7 @@ namespace finish_ns {
 #include "gen/sparseconv_implicit_gemm.cu"
 #endif
 #include "testutil.h"
-#include "fixture.h"
+#include "launch.h"
 
 #ifndef T_OUT
 #define T_OUT f32
@@ -47,54 +47,53 @@ static void fixture_case(const std::string& root, const std::string& name) {
     CHECK(x.size() == (size_t)n_in * in && w.size() == (size_t)volume * in * out, "%s: x/w sizes", name.c_str());
     const std::vector<float> bias = f.f32("bias");
     const float* bias_ptr = f.integer("bias") ? bias.data() : nullptr;
-    const std::vector<int> neighbours = f.i32("neighbours");
-    const std::vector<unsigned long long> masks = f.u64("masks");
+    (void)words;
     // The cpu-reference backend's output for this variant's activation.
     const std::vector<float> want = f.f32(ACT_ID == LACUNA_ACT_relu ? "y_relu" : "y_none");
     CHECK(want.size() == (size_t)n_out * out, "%s: reference size", name.c_str());
     std::vector<std::pair<std::string, std::vector<typename OutS::type>>> results;
+    // Each dataflow launched exactly as CudaConvolutionOps would (its arguments, grids and uploaded tables recorded
+    // by the Java side: see launch.h), in this build's variant.
 #if DATAFLOW == 0
-    (void)neighbours; (void)masks; (void)words;
-    const std::vector<long long> pair_start = f.i64("pair_start");
-    const std::vector<int> pair_inputs = f.i32("pair_inputs"), pair_outputs = f.i32("pair_outputs");
-    const std::vector<int> group_start = f.i32("scatter_group_start"), offsets = f.i32("scatter_offsets");
-    std::vector<float> accumulator((size_t)n_out * out, 0.0f);
-    const int channel_tiles = (out + BC - 1) / BC;
-    for (size_t g = 0; g + 1 < group_start.size(); g++) {
-        const int* group = offsets.data() + group_start[g];
-        const int count = group_start[g + 1] - group_start[g];
-        const long long largest = pair_start[group[0] + 1] - pair_start[group[0]];
-        emu_launch((largest + BP - 1) / BP * channel_tiles, count, THREADS, 0, [&] {
-            sparseconv_gather_scatter(x.data(), w.data(), pair_start.data(), pair_inputs.data(), pair_outputs.data(),
-                                      group, accumulator.data(), in, out);
-        });
+    const std::string prefix = "gather.", defines = "T_IN=" LACUNA_STR(T_IN);
+    const std::vector<RecordedLaunch> launches = recorded_launches(f, prefix);
+    RecordedBuffers buffers(f, launches);
+    for (const RecordedLaunch& l : launches) {
+        CHECK(l.file == "sparseconv_gather_scatter.cu" && l.defines == defines, "%s: recorded %s %s", name.c_str(),
+              l.file.c_str(), l.defines.c_str());
+        launch_recorded(sparseconv_gather_scatter, l, buffers, THREADS, name + " gather-scatter");
     }
+    std::vector<float> accumulator((size_t)n_out * out);
+    CHECK(buffers.bytes[prefix + "sums"].size() == accumulator.size() * 4, "%s: accumulator size", name.c_str());
+    memcpy(accumulator.data(), buffers.bytes[prefix + "sums"].data(), std::min(buffers.bytes[prefix + "sums"].size(), accumulator.size() * 4));
     std::vector<typename OutS::type> y((size_t)n_out * out);
     poison(y);
 #if HAS_FINISH
     emu_launch(3, 1, 256, 0, [&] { finish_ns::sparseconv_finish(accumulator.data(), bias_ptr, y.data(), n_out, out); });
 #else
+    // The CUDA backend finishes with the elementwise bias-activation op (bias_activation.cu, emulated with its own
+    // recorded launches among the small kernels); here the same formula on the host.
     for (size_t i = 0; i < y.size(); i++)
         y[i] = OutS::store(lacuna_activate<ACT_ID>(accumulator[i] + (bias_ptr ? bias_ptr[i % out] : 0.0f)));
 #endif
     results.push_back({"gather-scatter", y});
 #else
+    (void)bias_ptr;
+    const std::string defines = sorted_words("T_IN=" LACUNA_STR(T_IN) " T_OUT=" LACUNA_STR(T_OUT) " ACT=" LACUNA_STR(ACT));
     for (const char* order : {"unsorted", "sorted", "sorted_split"}) {
-        const std::vector<int> bounds = f.i32(std::string("bounds_") + order);
-        const std::vector<int> rows = f.i32(std::string("rows_") + order);
-        CHECK(bounds.size() >= 2 && rows.size() == (bounds.size() - 1) * (size_t)n_out, "%s: %s plan sizes",
-              name.c_str(), order);
-        std::vector<float> workspace((size_t)n_out * out, NAN);
-        std::vector<typename OutS::type> y((size_t)n_out * out);
-        poison(y);
-        for (size_t gi = 0; gi + 1 < bounds.size(); gi++) {
-            const bool last = gi + 2 == bounds.size();
-            emu_launch((n_out + BM - 1) / BM, (out + BN - 1) / BN, THREADS, 0, [&] {
-                sparseconv_implicit_gemm(x.data(), w.data(), neighbours.data(), masks.data(), rows.data() + gi * n_out,
-                                         n_out, in, out, volume, words, bounds[gi], bounds[gi + 1], gi > 0 ? 1 : 0,
-                                         last ? 1 : 0, workspace.data(), bias_ptr, y.data());
-            });
+        const std::string prefix = std::string("implicit_") + LACUNA_STR(T_OUT) + "_" + LACUNA_STR(ACT) + "_" + order + ".";
+        const std::vector<RecordedLaunch> launches = recorded_launches(f, prefix);
+        CHECK(!launches.empty(), "%s: no launches recorded under %s", name.c_str(), prefix.c_str());
+        RecordedBuffers buffers(f, launches);
+        for (const RecordedLaunch& l : launches) {
+            CHECK(l.file == "sparseconv_implicit_gemm.cu" && l.defines == defines, "%s: recorded %s %s", name.c_str(),
+                  l.file.c_str(), l.defines.c_str());
+            launch_recorded(sparseconv_implicit_gemm, l, buffers, THREADS, name + " implicit " + order);
         }
+        const auto& bytes = buffers.bytes[prefix + "y"];
+        std::vector<typename OutS::type> y((size_t)n_out * out);
+        CHECK(bytes.size() == y.size() * sizeof(typename OutS::type), "%s: output size", name.c_str());
+        memcpy(y.data(), bytes.data(), std::min(bytes.size(), y.size() * sizeof(typename OutS::type)));
         results.push_back({std::string("implicit ") + order, y});
     }
 #endif

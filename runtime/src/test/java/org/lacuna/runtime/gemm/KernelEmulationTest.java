@@ -32,6 +32,7 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.internal.cuda.AttentionFixtures;
+import org.lacuna.runtime.internal.cuda.ElementwiseFixtures;
 import org.lacuna.runtime.ops.VoxelOpsFixtures;
 import org.lacuna.runtime.pointcloud.VoxelizeFixtures;
 import org.lacuna.runtime.sparseconv.KernelMapFixtures;
@@ -50,8 +51,9 @@ import org.lacuna.runtime.testing.EmulationFixture;
  * (the reference backend's voxeliser) made of them ({@link VoxelizeFixtures}); sparse convolutions with the CUDA
  * backend's launch plan ({@link SparseConvFixtures}); attention, token selections and row copies through the
  * attention contracts ({@link AttentionFixtures}); sparse tensors and what the CPU backends' pooling, BEV and
- * devoxelisation made of them ({@link VoxelOpsFixtures}). Each fixture-driven build must report running exactly the
- * cases written for it.
+ * devoxelisation made of them ({@link VoxelOpsFixtures}); the elementwise and normalisation kernels, launched exactly
+ * as {@code CudaElementwiseOps} would launch them ({@link ElementwiseFixtures}). Each fixture-driven build must report
+ * running exactly the cases written for it.
  *
  * <p>Skipped, with a message on the console, where no C++ compiler is installed.
  */
@@ -79,6 +81,7 @@ class KernelEmulationTest {
         expected.put("voxelize", casesStartingWith(fixtures, "voxelize") + casesStartingWith(fixtures, "voxelops"));
         expected.put("conv", SparseConvFixtures.write(fixtures));
         expected.putAll(AttentionFixtures.write(fixtures));
+        expected.put("small", ElementwiseFixtures.write(fixtures));
         ProcessBuilder builder = new ProcessBuilder("bash", EMULATOR.resolve("run.sh").toString(), "1",
                 fixtures.toAbsolutePath().toString());
         // The build folder (its binaries are cached by source key) under target/ unless the caller names one.
@@ -127,7 +130,7 @@ class KernelEmulationTest {
             }
         }
         if (System.getenv("LACUNA_EMU_ONLY") == null) {
-            for (String family : List.of("two_four", "conv", "map", "voxelize", "attn", "select")) {
+            for (String family : List.of("two_four", "conv", "map", "voxelize", "attn", "select", "small")) {
                 if (!families.contains(family)) {
                     problems.add("no build of the fixture family '" + family + "' reported");
                 }
@@ -151,7 +154,7 @@ class KernelEmulationTest {
     @Test
     void theCaseCountCheckAcceptsEveryFamilyAtItsWrittenCount() {
         Map<String, Integer> expected = Map.of("two_four f16 aligned", 2, "conv", 4, "map", 10, "voxelize", 6,
-                "attn bf16 128 1", 2, "select 16", 9);
+                "attn bf16 128 1", 2, "select 16", 9, "small", 128);
         List<String> log = List.of(
                 "ok     two_four_sm90_T_IN-f16_T_OUT-f16_ACT-none_K_ALIGNED-1: ok (max |err| 3.09e-03, 2 fixture cases)",
                 "ok     sparseconv_gather_T_IN-f32: ok (max |err| 9.54e-07, 4 fixture cases)",
@@ -159,7 +162,7 @@ class KernelEmulationTest {
                 "ok     voxelize_BLOCK-256: ok (bit for bit, 6 fixture cases)",
                 "ok     attention_T_IN-bf16_HEAD_DIM-128_CAUSAL-1_mean: ok (max |err| 7.81e-03, 2 fixture cases)",
                 "ok     select_UNIT-16: ok (exact, 9 fixture cases)",
-                "ok     small_kernels: ok (max |err| 2.84e-02)");
+                "ok     small_kernels: ok (max |err| 2.84e-02, 128 fixture cases)");
         if (System.getenv("LACUNA_EMU_ONLY") == null) {
             assertEveryBuildRanItsCases(log, expected);
         }
@@ -181,6 +184,9 @@ class KernelEmulationTest {
         }
         if ((m = Pattern.compile("select_UNIT-(\\d+)").matcher(build)).matches()) {
             return "select " + m.group(1);
+        }
+        if (build.equals("small_kernels")) {
+            return "small";
         }
         if (build.equals("sparseconv_map")) {
             return "map";

@@ -13,6 +13,7 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
+import org.lacuna.runtime.internal.cuda.ConvolutionLaunchRecords;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.pointcloud.PointCloud;
@@ -23,9 +24,10 @@ import org.lacuna.runtime.testing.EmulationFixture;
 /**
  * Sparse-convolution cases for the emulated {@code sparseconv_implicit_gemm.cu} and {@code
  * sparseconv_gather_scatter.cu} (their test reads the {@code conv*} directories): a kernel map from {@link
- * KernelMapBuilder}, the launch plan the CUDA backend derives from it ({@link MapStatistics#offsetGroupBounds} and
- * {@link MapStatistics#tileRows} for each {@link TileOrder}, {@link MapStatistics#scatterGroups} for the
- * gather-GEMM-scatter) and the {@code cpu-reference} backend's output, F32, without and with ReLU (the activations
+ * KernelMapBuilder}, the launches the CUDA backend makes for it (recorded by {@link ConvolutionLaunchRecords}: {@link
+ * MapStatistics#offsetGroupBounds} and {@link MapStatistics#tileRows} for each {@link TileOrder}, {@link
+ * MapStatistics#scatterGroups} for the gather-GEMM-scatter, every argument and grid) and the {@code cpu-reference}
+ * backend's output, F32, without and with ReLU (the activations
  * the kernel variants carry). Inputs in F16 and F32; volumes 27 and 125; a map whose outputs include coordinates no
  * input reaches (rows without a neighbour: bias only); the KITTI sweep voxelised at 0.8 m where present.
  */
@@ -75,25 +77,8 @@ public final class SparseConvFixtures {
                 .array("pair_outputs", map.pairOutputs());
         putValues(fixture, "x", dtype, x);
         putValues(fixture, "w", dtype, w);
-        MapStatistics statistics = map.statistics();
-        for (TileOrder order : TileOrder.values()) {
-            int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
-            int[] rows = new int[(bounds.length - 1) * map.outputCount()];
-            for (int g = 0; g + 1 < bounds.length; g++) {
-                System.arraycopy(statistics.tileRows(order, bounds[g], bounds[g + 1]), 0, rows,
-                        g * map.outputCount(), map.outputCount());
-            }
-            String name = order.name().toLowerCase(java.util.Locale.ROOT);
-            fixture.array("bounds_" + name, bounds).array("rows_" + name, rows);
-        }
-        List<int[]> groups = statistics.scatterGroups();
-        int[] groupStart = new int[groups.size() + 1];
-        int[] offsets = new int[groups.stream().mapToInt(g -> g.length).sum()];
-        for (int g = 0; g < groups.size(); g++) {
-            groupStart[g + 1] = groupStart[g] + groups.get(g).length;
-            System.arraycopy(groups.get(g), 0, offsets, groupStart[g], groups.get(g).length);
-        }
-        fixture.array("scatter_group_start", groupStart).array("scatter_offsets", offsets);
+        // The launches the CUDA backend makes for this map (MapStatistics' plan in each tile order, the scatter groups).
+        ConvolutionLaunchRecords.record(fixture, reference, dtype, map, in, out, withBias);
         for (Activation activation : List.of(Activation.NONE, Activation.RELU)) {
             fixture.array("y_" + activation.kernelName(),
                     referenceOutput(reference, dtype, map, x, w, withBias ? bias : null, in, out, activation));

@@ -2,6 +2,7 @@ package org.lacuna.runtime.internal.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
+import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DType;
@@ -32,10 +33,6 @@ import org.lacuna.runtime.sparseconv.TileOrder;
  */
 final class CudaConvolutionOps implements ConvolutionOps {
     private static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
-    private static final int TILE_CHANNELS = 64;
-    private static final int IMPLICIT_THREADS = 128;
-    private static final int SCATTER_PAIRS = 64;
-    private static final int SCATTER_THREADS = 256;
     private static final int MAP_BLOCK = 256;
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
     private static final double SPLIT_GAIN = 0.9;
@@ -195,76 +192,63 @@ final class CudaConvolutionOps implements ConvolutionOps {
         return LaunchGrid.gridStrideAtLeastOne(work, MAP_BLOCK, (long) multiprocessors * 8);
     }
 
-    /**
-     * The implicit GEMM over output rows in {@code order}: unsorted runs them in coordinate order (the identity
-     * permutation), sorted by bitmask, split sorts each half of the offsets separately in two launches.
-     */
+    /** The implicit GEMM over output rows in {@code order} (see {@link ConvolutionLaunches#implicitGemm}). */
     private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                               Activation activation, DeviceArray y, CallWorkspace workspace, TileOrder order) {
-        int volume = map.volume();
-        int in = Math.toIntExact(x.shape().dim(1));
-        int out = Math.toIntExact(y.shape().dim(1));
-        MapStatistics statistics = map.statistics();
-        int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
-        boolean split = bounds.length > 2;
-        long neighbours = workspace.upload(map.neighbourTable());
-        long masks = workspace.upload(map.masks());
-        long partial = split ? workspace.acquire((long) map.outputCount() * out * Float.BYTES) : 0;
-        var function = modules.function("sparseconv_implicit_gemm.cu", Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName()), "sparseconv_implicit_gemm");
-        long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
-        long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
-        for (int group = 0; group + 1 < bounds.length; group++) {
-            long rows = workspace.upload(statistics.tileRows(order, bounds[group], bounds[group + 1]));
-            boolean last = group + 2 == bounds.length;
-            KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
-                    .address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
-                    .i32(volume).i32(map.maskWords()).i32(bounds[group]).i32(bounds[group + 1]).i32(group > 0 ? 1 : 0)
-                    .i32(last ? 1 : 0).pointer(split ? DevicePointer.at(partial) : null)
-                    .pointer(bias == null ? null : pointer(bias)).pointer(pointer(y));
-            modules.launch("sparseconv_implicit_gemm", function, tiles, channelTiles, IMPLICIT_THREADS, 0, stream,
-                    parameters);
-        }
+        run(new ConvolutionLaunches(operands(workspace)).implicitGemm(x, map, weights, bias, activation, y, order));
     }
 
     private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                Activation activation, DeviceArray y, CallWorkspace workspace) {
-        int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
         // An F32 [outputs, out] array, so that the elementwise family's bias-activation op finishes it; released
         // (stream-ordered) after that op is issued.
         try (CudaBuffer sums = new CudaBuffer(pool, pool.acquire(accumulatorBytes), accumulatorBytes)) {
-            long accumulator = sums.address("sparseConvolution");
-            scatterSums(x, map, weights, in, out, accumulator, accumulatorBytes, workspace);
-            elementwise.biasActivation(new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out)), bias,
-                    activation, y);
+            DeviceArray accumulator = new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out));
+            scatterSums(x, map, weights, accumulator, workspace);
+            elementwise.biasActivation(accumulator, bias, activation, y);
         }
     }
 
     /** Zeroes the accumulator and adds every offset's gathered products into it. */
-    private void scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, int in, int out, long accumulator,
-                             long accumulatorBytes, CallWorkspace workspace) {
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(accumulator), (byte) 0,
-                accumulatorBytes, stream));
-        if (map.totalPairs() > 0) {
-            long starts = workspace.upload(map.pairStarts());
-            long inputs = workspace.upload(map.pairInputs());
-            long outputs = workspace.upload(map.pairOutputs());
-            var function = modules.function("sparseconv_gather_scatter.cu", Map.of("T_IN", x.dtype().kernelName()),
-                    "sparseconv_gather_scatter");
-            long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
-            for (int[] group : map.statistics().scatterGroups()) {
-                long largest = map.pairCount(group[0]);
-                long offsets = workspace.upload(group);
-                KernelArguments parameters = new KernelArguments().pointer(pointer(x)).pointer(pointer(weights))
-                        .address(starts).address(inputs).address(outputs).address(offsets).address(accumulator).i32(in)
-                        .i32(out);
-                modules.launch("sparseconv_gather_scatter", function,
-                        LaunchGrid.blocks(largest, SCATTER_PAIRS) * channelTiles, group.length, SCATTER_THREADS,
-                        0, stream, parameters);
-            }
+    private void scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray accumulator,
+                             CallWorkspace workspace) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(
+                ((CudaBuffer) accumulator.buffer()).address("sparseConvolution")), (byte) 0, accumulator.byteSize(),
+                stream));
+        run(new ConvolutionLaunches(operands(workspace)).scatterSums(x, map, weights, accumulator));
+    }
+
+    private void run(List<KernelLaunch> launches) {
+        for (KernelLaunch launch : launches) {
+            modules.launch(launch, stream);
         }
+    }
+
+    /** The call's operands: arrays by their device address, host-built tables uploaded into the call's workspace. */
+    private static LaunchOperands operands(CallWorkspace workspace) {
+        return new LaunchOperands() {
+            @Override
+            public void add(KernelArguments arguments, DeviceArray array, String call) {
+                arguments.pointer(array == null ? null : pointer(array));
+            }
+
+            @Override
+            public long upload(String name, int[] values) {
+                return workspace.upload(values);
+            }
+
+            @Override
+            public long upload(String name, long[] values) {
+                return workspace.upload(values);
+            }
+
+            @Override
+            public long acquire(String name, long bytes) {
+                return workspace.acquire(bytes);
+            }
+        };
     }
 
     private static CUdeviceptr pointer(DeviceArray array) {

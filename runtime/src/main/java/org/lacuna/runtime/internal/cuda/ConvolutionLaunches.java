@@ -1,0 +1,102 @@
+package org.lacuna.runtime.internal.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapStatistics;
+import org.lacuna.runtime.sparseconv.TileOrder;
+
+/**
+ * The launches of the sparse-convolution dataflows {@link CudaConvolutionOps} makes for a checked call: the tables
+ * they upload from the kernel map and {@link MapStatistics}' launch plan, grids and arguments. Separate from the op so
+ * that the kernel emulator's fixtures record exactly these launches ({@link LaunchOperands} names the buffers).
+ */
+final class ConvolutionLaunches {
+    static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
+    static final int TILE_CHANNELS = 64;
+    static final int IMPLICIT_THREADS = 128;
+    static final int SCATTER_PAIRS = 64;
+    static final int SCATTER_THREADS = 256;
+    private static final String CALL = "sparseConvolution";
+
+    private final LaunchOperands operands;
+
+    ConvolutionLaunches(LaunchOperands operands) {
+        this.operands = operands;
+    }
+
+    /**
+     * The implicit GEMM over output rows in {@code order}: unsorted runs them in coordinate order (the identity
+     * permutation), sorted by bitmask, split sorts each half of the offsets separately in two launches (the first
+     * accumulates into a workspace, the second finishes from it).
+     */
+    List<KernelLaunch> implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
+                                    Activation activation, DeviceArray y, TileOrder order) {
+        int volume = map.volume();
+        int in = Math.toIntExact(x.shape().dim(1));
+        int out = Math.toIntExact(y.shape().dim(1));
+        MapStatistics statistics = map.statistics();
+        int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
+        boolean split = bounds.length > 2;
+        long neighbours = operands.upload("neighbours", map.neighbourTable());
+        long masks = operands.upload("masks", map.masks());
+        long partial = split ? operands.acquire("partial", (long) map.outputCount() * out * Float.BYTES) : 0;
+        Map<String, String> variant = Map.of("T_IN", x.dtype().kernelName(), "T_OUT", y.dtype().kernelName(),
+                "ACT", activation.kernelName());
+        long tiles = LaunchGrid.blocks(map.outputCount(), TILE_ROWS);
+        long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
+        List<KernelLaunch> launches = new ArrayList<>();
+        for (int group = 0; group + 1 < bounds.length; group++) {
+            long rows = operands.upload("rows" + group, statistics.tileRows(order, bounds[group], bounds[group + 1]));
+            boolean last = group + 2 == bounds.length;
+            KernelArguments arguments = new KernelArguments();
+            operands.add(arguments, x, CALL);
+            operands.add(arguments, weights, CALL);
+            arguments.address(neighbours).address(masks).address(rows).i64(map.outputCount()).i32(in).i32(out)
+                    .i32(volume).i32(map.maskWords()).i32(bounds[group]).i32(bounds[group + 1]).i32(group > 0 ? 1 : 0)
+                    .i32(last ? 1 : 0).address(partial);
+            operands.add(arguments, bias, CALL);
+            operands.add(arguments, y, CALL);
+            launches.add(new KernelLaunch("sparseconv_implicit_gemm.cu", "sparseconv_implicit_gemm", variant, tiles,
+                    channelTiles, IMPLICIT_THREADS, 0, arguments));
+        }
+        return launches;
+    }
+
+    /**
+     * The gather-GEMM-scatter's sums: one launch per offset group of {@link MapStatistics#scatterGroups}, each adding
+     * its offsets' products into {@code accumulator} (F32 [outputs, out], zeroed before, finished by the elementwise
+     * bias-activation op after). No launch when the map has no pair.
+     */
+    List<KernelLaunch> scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray accumulator) {
+        List<KernelLaunch> launches = new ArrayList<>();
+        if (map.totalPairs() == 0) {
+            return launches;
+        }
+        int in = Math.toIntExact(x.shape().dim(1));
+        int out = Math.toIntExact(accumulator.shape().dim(1));
+        long starts = operands.upload("pair_start", map.pairStarts());
+        long inputs = operands.upload("pair_inputs", map.pairInputs());
+        long outputs = operands.upload("pair_outputs", map.pairOutputs());
+        long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
+        List<int[]> groups = map.statistics().scatterGroups();
+        for (int g = 0; g < groups.size(); g++) {
+            int[] group = groups.get(g);
+            long largest = map.pairCount(group[0]);
+            long offsets = operands.upload("offsets" + g, group);
+            KernelArguments arguments = new KernelArguments();
+            operands.add(arguments, x, CALL);
+            operands.add(arguments, weights, CALL);
+            arguments.address(starts).address(inputs).address(outputs).address(offsets);
+            operands.add(arguments, accumulator, CALL);
+            arguments.i32(in).i32(out);
+            launches.add(new KernelLaunch("sparseconv_gather_scatter.cu", "sparseconv_gather_scatter",
+                    Map.of("T_IN", x.dtype().kernelName()), LaunchGrid.blocks(largest, SCATTER_PAIRS) * channelTiles,
+                    group.length, SCATTER_THREADS, 0, arguments));
+        }
+        return launches;
+    }
+}
