@@ -25,6 +25,8 @@ MUTANTS=(
   "implicit-mma-k-halves-swapped|sparseconv_implicit_gemm.cu|s/b\[ni\]\[1\] = \*reinterpret_cast<const unsigned\*>(\&bs\[n\]\[2 \* t + 8\]);/b[ni][1] = *reinterpret_cast<const unsigned*>(\&bs[n][2 * t]);/|test_sparseconv.cpp|-DDATAFLOW=1 -DT_IN=f16 -DT_OUT=f32 -DACT=none"
   "voxel-radix-unstable|voxelize.cu|s/for (int u = 0; u < (int)threadIdx.x; u++)/for (int u = (int)threadIdx.x + 1; u < BLOCK; u++)/|test_voxelize.cpp|-DBLOCK=256"
   "voxel-first-by-race|voxelize.cu|s/atomicMin(slot_first + slot, (unsigned int)i);/slot_first[slot] = (unsigned int)i;/|test_voxelize.cpp|-DBLOCK=256"
+  "downsample-floors-toward-zero|sparseconv_map.cu|s/-((-c\[axis\] + s\[axis\] - 1) \/ s\[axis\])/c[axis] \/ s[axis]/|test_sparseconv_map.cpp|"
+  "map-scan-inclusive|sparseconv_map.cu|s/carry + partial\[t\] - value/carry + partial[t]/|test_sparseconv_map.cpp|"
   "layer-norm-epsilon-as-double|layer_norm.cu|s/long long cols, float epsilon)/long long cols, double epsilon)/|SMALL|"
   "duplicate-report-by-race|sparseconv_map.cu|s/if (other >= 0) {/if (previous == key) {/;s/atomicMax(duplicate, max(other, (int)i) + 1);/atomicMax(duplicate, (int)i + 1);/|test_sparseconv_map.cpp|"
 )

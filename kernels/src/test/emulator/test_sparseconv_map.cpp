@@ -2,6 +2,10 @@
 // (neighbour table, bitmasks) and the offset-major pair lists, against a reference built with std::map, for
 // submanifold, dilated, strided and transposed geometries, volumes 27 and 125, coordinates at the edges of the key
 // range (no wrap-around), and several batches. With a fixture directory, also the maps KernelMapBuilder built.
+// The pair starts come from the device scan (coord_scan_chunks), checked against a host scan on every build; the
+// resident-map helpers (coord_map_deltas, the bitonic coord_sort_step, a downsampling's output keys, the implicit
+// GEMM's row orders, the offset order) against std:: references and, from Java, ConvGeometry.deltas,
+// KernelMapBuilder's strided output sets and MapStatistics.sortedRows; coord_unpack against CoordinateSet.coordinates.
 #include "gen/sparseconv_map.cu"
 #include "testutil.h"
 #include "fixture.h"
@@ -49,15 +53,19 @@ static Built build(const std::vector<unsigned long long>& in_keys, const std::ve
     const long long chunks = (n_out + BLOCK - 1) / BLOCK;
     std::vector<unsigned> counts(chunks * volume, 0xFFFFFFFFu);
     emu_launch(chunks, volume, BLOCK, 0, [&] { coord_map_chunk_counts(b.neighbours.data(), n_out, volume, counts.data()); });
-    std::vector<long long> chunk_start(chunks * volume);
-    b.pair_start.assign(volume + 1, 0);
+    std::vector<long long> chunk_start(chunks * volume, -9);
+    b.pair_start.assign(volume + 1, -9);
+    emu_launch(1, 1, BLOCK, 0, [&] {
+        coord_scan_chunks(counts.data(), chunks * volume, chunks, chunk_start.data(), b.pair_start.data());
+    });
     long long running = 0;
     for (long long i = 0; i < chunks * volume; i++) {
-        if (i % chunks == 0) b.pair_start[i / chunks] = running;
-        chunk_start[i] = running;
+        CHECK(chunk_start[i] == running, "device scan: chunk cell %lld starts at %lld, want %lld", i, chunk_start[i],
+              running);
+        if (i % chunks == 0) CHECK(b.pair_start[i / chunks] == running, "device scan: offset %lld start", i / chunks);
         running += counts[i];
     }
-    b.pair_start[volume] = running;
+    CHECK(b.pair_start[volume] == running, "device scan: total %lld want %lld", b.pair_start[volume], running);
     b.pair_inputs.assign(running, -7);
     b.pair_outputs.assign(running, -7);
     emu_launch(chunks, volume, BLOCK, 0, [&] {
@@ -149,6 +157,157 @@ static void duplicates() {
     printf("  duplicates: the largest repeated row is reported for grids 1, 2, 3\n");
 }
 
+static long long padded(long long n) {
+    long long p = 1;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+// The bitonic sort exactly as CudaConvolutionOps drives it: k = 2 .. n, j = k/2 .. 1, grid-stride launches.
+static void sort_pairs(std::vector<unsigned long long>& keys, std::vector<int>& rows, int grid) {
+    const long long n = keys.size();
+    for (long long k = 2; k <= n; k <<= 1)
+        for (long long j = k >> 1; j > 0; j >>= 1)
+            emu_launch(grid, 1, BLOCK, 0, [&] { coord_sort_step(keys.data(), rows.data(), n, j, k); });
+}
+
+// A downsampling's output keys on the device: floor, sort, flag run starts, list them, gather.
+static std::vector<unsigned long long> downsample(const std::vector<unsigned long long>& keys, int sx, int sy, int sz,
+                                                  int grid) {
+    const long long n = keys.size(), np = padded(n);
+    std::vector<unsigned long long> sorted(np, 7);
+    std::vector<int> rows(np, -3);
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_downsample_keys(keys.data(), n, sx, sy, sz, sorted.data(), rows.data(), np); });
+    sort_pairs(sorted, rows, grid);
+    std::vector<int> flags(n, 12345);
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_unique_flags(sorted.data(), n, flags.data()); });
+    const long long chunks = (n + BLOCK - 1) / BLOCK;
+    std::vector<unsigned> counts(chunks, 0xFFFFFFFFu);
+    emu_launch(chunks, 1, BLOCK, 0, [&] { coord_map_chunk_counts(flags.data(), n, 1, counts.data()); });
+    std::vector<long long> chunk_start(chunks), total(2);
+    emu_launch(1, 1, BLOCK, 0, [&] { coord_scan_chunks(counts.data(), chunks, chunks, chunk_start.data(), total.data()); });
+    std::vector<int> first(total[1], -1), first_too(total[1], -1);
+    emu_launch(chunks, 1, BLOCK, 0, [&] {
+        coord_map_pairs(flags.data(), n, 1, chunk_start.data(), first.data(), first_too.data());
+    });
+    std::vector<unsigned long long> out(total[1], 5);
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_gather_keys(sorted.data(), first.data(), total[1], out.data()); });
+    return out;
+}
+
+// The implicit GEMM's row order for offsets [from, to) on the device (sorted, or the identity).
+static std::vector<int> rows_by_mask(const std::vector<unsigned long long>& masks, long long n, int words, int from,
+                                     int to, bool sorted, int grid) {
+    const long long np = padded(n);
+    std::vector<unsigned long long> keys(np, 9);
+    std::vector<int> rows(np, -4);
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_rows_by_mask(masks.data(), n, words, from, to, keys.data(), rows.data(), np); });
+    if (sorted) sort_pairs(keys, rows, grid);
+    rows.resize(n);
+    return rows;
+}
+
+// The host's order (MapStatistics.sortedRows): group bits compared from the top, descending, ties by row.
+static std::vector<int> rows_by_mask_reference(const std::vector<unsigned long long>& masks, long long n, int words,
+                                               int from, int to) {
+    std::vector<int> order(n);
+    for (long long r = 0; r < n; r++) order[r] = r;
+    auto bit = [&](int r, int v) { return (masks[(long long)r * words + v / 64] >> (v % 64)) & 1ull; };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        for (int v = to - 1; v >= from; v--)
+            if (bit(a, v) != bit(b, v)) return bit(a, v) > bit(b, v);
+        return false;
+    });
+    return order;
+}
+
+static std::vector<int> offset_order(const std::vector<long long>& pair_start, int grid) {
+    const int volume = pair_start.size() - 1;
+    const long long np = padded(volume);
+    std::vector<unsigned long long> keys(np, 1);
+    std::vector<int> rows(np, -5);
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_offset_order_keys(pair_start.data(), volume, keys.data(), rows.data(), np); });
+    sort_pairs(keys, rows, grid);
+    rows.resize(volume);
+    return rows;
+}
+
+// The resident-map helpers against std:: references: deltas for odd, even and mixed kernels with a sign; the
+// downsampled keys of a random cloud (negative cells, two batches) for strides 2 and (3, 2, 4); row orders for
+// volumes 27 (whole and split) and 125 (a 62-offset and a 63-offset group) and 343 (groups over 64 offsets: rows
+// must at least be grouped by their top 64 bits); the offset order with ties.
+static void helpers() {
+    for (auto k : std::vector<std::vector<int>>{{3, 3, 3, 1, 1, 1, 1}, {2, 2, 2, 4, 4, 4, -1}, {3, 2, 5, 2, 3, 1, 1}}) {
+        std::vector<int> want;
+        const int kx = k[0], ky = k[1], kz = k[2];
+        for (int i = 0; i < kx; i++)
+            for (int j = 0; j < ky; j++)
+                for (int l = 0; l < kz; l++) {
+                    want.push_back(k[6] * ((kx % 2 ? -(kx - 1) / 2 : 0) + i) * k[3]);
+                    want.push_back(k[6] * ((ky % 2 ? -(ky - 1) / 2 : 0) + j) * k[4]);
+                    want.push_back(k[6] * ((kz % 2 ? -(kz - 1) / 2 : 0) + l) * k[5]);
+                }
+        std::vector<int> got(want.size(), 77);
+        emu_launch(1, 1, BLOCK, 0, [&] { coord_map_deltas(kx, ky, kz, k[3], k[4], k[5], k[6], got.data()); });
+        CHECK(got == want, "deltas %dx%dx%d step (%d,%d,%d) sign %d", kx, ky, kz, k[3], k[4], k[5], k[6]);
+    }
+    std::vector<unsigned long long> in = cloud(700, 9, 1);
+    for (auto s : std::vector<std::vector<int>>{{2, 2, 2}, {3, 2, 4}}) {
+        std::set<unsigned long long> want;
+        for (unsigned long long k : in) {
+            const int b = k >> 48, c[3] = {(int)((k >> 32) & 0xFFFF) - 32768, (int)((k >> 16) & 0xFFFF) - 32768,
+                                           (int)(k & 0xFFFF) - 32768};
+            int f[3];
+            for (int a = 0; a < 3; a++) f[a] = (int)std::floor((double)c[a] / s[a]) * s[a];
+            want.insert(key_of(b, f[0], f[1], f[2]));
+        }
+        for (int grid : {1, 3}) {
+            std::vector<unsigned long long> got = downsample(in, s[0], s[1], s[2], grid);
+            CHECK(got == std::vector<unsigned long long>(want.begin(), want.end()),
+                  "downsampled keys, stride (%d,%d,%d) grid %d: %zu keys, want %zu", s[0], s[1], s[2], grid, got.size(),
+                  want.size());
+        }
+    }
+    for (int size : {3, 5, 7}) {
+        const std::vector<int> deltas = cube(size, 1, -(size - 1) / 2);
+        const int volume = deltas.size() / 3, words = (volume + 63) / 64;
+        Built b = build(in, in, deltas, 2);
+        const long long n = in.size();
+        const int half = volume / 2;
+        for (auto g : std::vector<std::pair<int, int>>{{0, volume}, {0, half}, {half, volume}}) {
+            std::vector<int> got = rows_by_mask(b.masks, n, words, g.first, g.second, true, 2);
+            std::vector<int> want = rows_by_mask_reference(b.masks, n, words, g.first, g.second);
+            if (g.second - g.first <= 64) {
+                CHECK(got == want, "rows by mask, volume %d offsets [%d, %d)", volume, g.first, g.second);
+            } else {
+                // Over 64 offsets: the device orders by the top 64 bits, then by row; a permutation whose top-64
+                // keys are non-increasing.
+                std::vector<int> seen(n, 0);
+                for (int r : got) seen[r]++;
+                CHECK(std::count(seen.begin(), seen.end(), 1) == n, "rows by mask, volume %d: not a permutation", volume);
+                const int low = std::max(g.first, g.second - 64);
+                auto top = [&](int r) {
+                    unsigned long long bits = 0;
+                    for (int v = low; v < g.second; v++)
+                        bits |= ((b.masks[(long long)r * words + v / 64] >> (v % 64)) & 1ull) << (v - low);
+                    return bits;
+                };
+                for (long long i = 1; i < n; i++)
+                    CHECK(top(got[i - 1]) >= top(got[i]), "rows by mask, volume %d: row order at %lld", volume, i);
+            }
+        }
+        std::vector<int> identity = rows_by_mask(b.masks, n, words, 0, volume, false, 2);
+        for (long long r = 0; r < n; r++) CHECK(identity[r] == r, "unsorted rows: %lld", r);
+        std::vector<int> order = offset_order(b.pair_start, 2), want(volume);
+        for (int v = 0; v < volume; v++) want[v] = v;
+        std::stable_sort(want.begin(), want.end(), [&](int x, int y) {
+            return b.pair_start[x + 1] - b.pair_start[x] > b.pair_start[y + 1] - b.pair_start[y];
+        });
+        CHECK(order == want, "offset order, volume %d", volume);
+    }
+    printf("  resident helpers: deltas, downsampled keys (strides 2 and 3x2x4), row orders (27, 125, 343), offset order\n");
+}
+
 static void fixture_case(const std::string& dir, const std::string& name) {
     Fixture f(dir + "/" + name);
     std::vector<unsigned long long> in_keys = f.u64("in_keys"), out_keys = f.u64("out_keys");
@@ -161,6 +320,35 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     CHECK(b.pair_start == start, "java:%s: pair offsets differ", name.c_str());
     CHECK(b.pair_inputs == f.i32("pair_inputs") && b.pair_outputs == f.i32("pair_outputs"), "java:%s: pair lists differ",
           name.c_str());
+    // The coordinates a layer's output gets from its set's keys (CoordinateSet.coordinates).
+    std::vector<int> coordinates(4 * in_keys.size(), 31);
+    emu_launch(2, 1, BLOCK, 0, [&] { coord_unpack(in_keys.data(), in_keys.size(), coordinates.data()); });
+    CHECK(coordinates == f.i32("in_coordinates"), "java:%s: coord_unpack differs from CoordinateSet.coordinates",
+          name.c_str());
+    // The deltas as the resident build makes them, from the kernel and the step (dilation x tensor stride).
+    std::vector<int> kernel = f.i32("kernel");
+    std::vector<int> made(deltas.size(), 77);
+    emu_launch(1, 1, BLOCK, 0, [&] {
+        coord_map_deltas(kernel[0], kernel[1], kernel[2], kernel[3], kernel[4], kernel[5], kernel[6], made.data());
+    });
+    CHECK(made == deltas, "java:%s: coord_map_deltas differs from ConvGeometry.deltas", name.c_str());
+    std::vector<int> out_stride = f.i32("out_stride");
+    if (!out_stride.empty()) {
+        CHECK(downsample(in_keys, out_stride[0], out_stride[1], out_stride[2], 2) == out_keys,
+              "java:%s: the device's downsampled keys differ from KernelMapBuilder's output set", name.c_str());
+    }
+    const int words = (volume + 63) / 64;
+    const long long n_out = out_keys.size();
+    // Groups of up to 64 offsets sort exactly as the host does; a larger one by its top 64 offsets (helpers()).
+    if (volume <= 64) {
+        CHECK(rows_by_mask(b.masks, n_out, words, 0, volume, true, 2) == f.i32("sorted_rows"),
+              "java:%s: row order differs from MapStatistics.sortedRows", name.c_str());
+    }
+    if (volume > 1) {
+        CHECK(rows_by_mask(b.masks, n_out, words, 0, volume / 2, true, 2) == f.i32("sorted_rows_low")
+                  && rows_by_mask(b.masks, n_out, words, volume / 2, volume, true, 2) == f.i32("sorted_rows_high"),
+              "java:%s: split row orders differ from MapStatistics.sortedRows", name.c_str());
+    }
     printf("  java:%-39s in=%zu out=%zu volume=%d\n", name.c_str(), in_keys.size(), out_keys.size(), volume);
 }
 
@@ -188,6 +376,7 @@ int main(int argc, char** argv) {
     std::vector<int> far = {65535, 0, 0, -65535, 0, 0, 2, 0, 0, -2, 0, 0, 0, 0, 0, 0, -65535, 65535};
     check("key-range edges", edge, edge, far, 1);
     duplicates();
+    helpers();
     int cases = 0;
     if (argc > 2)
         for (const std::string& name : fixture_list(argv[2], "map")) {

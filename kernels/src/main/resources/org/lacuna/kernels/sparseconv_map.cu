@@ -155,3 +155,183 @@ coord_map_pairs(const int* __restrict__ neighbours, long long n_out, int volume,
         pair_outputs[at] = (int)row;
     }
 }
+
+// The exclusive prefix sum of counts[0, cells) into chunk_start, on the device so that the host never reads the
+// counts: one block walks the cells BLOCK at a time (a shared-memory scan per step, the running total carried).
+// cells = groups x chunks, group-major (coord_map_chunk_counts' layout: offset v, then chunk); group_start[g] is
+// where group g begins and group_start[groups] the total: for a map, the pair starts per offset. Launch 1 block.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_scan_chunks(const unsigned int* __restrict__ counts, long long cells, long long chunks,
+                  long long* __restrict__ chunk_start, long long* __restrict__ group_start) {
+    __shared__ long long partial[BLOCK];
+    __shared__ long long carry;
+    const int t = threadIdx.x;
+    if (t == 0) {
+        carry = 0;
+    }
+    __syncthreads();
+    for (long long base = 0; base < cells; base += BLOCK) {
+        const long long i = base + t;
+        const long long value = i < cells ? (long long)counts[i] : 0;
+        partial[t] = value;
+        __syncthreads();
+        for (int step = 1; step < BLOCK; step <<= 1) {
+            const long long left = t >= step ? partial[t - step] : 0;
+            __syncthreads();
+            partial[t] += left;
+            __syncthreads();
+        }
+        if (i < cells) {
+            const long long start = carry + partial[t] - value;
+            chunk_start[i] = start;
+            if (i % chunks == 0) {
+                group_start[i / chunks] = start;
+            }
+        }
+        __syncthreads();
+        if (t == BLOCK - 1) {
+            carry += partial[BLOCK - 1];
+        }
+        __syncthreads();
+    }
+    if (t == 0 && chunks > 0) {
+        group_start[cells / chunks] = carry;
+    }
+}
+
+// The [volume][3] grid steps of a kernel, as ConvGeometry.deltas computes them on the host: offset index x slowest,
+// z fastest; along an axis of size k the offsets are -(k-1)/2 .. (k-1)/2 for odd k and 0 .. k-1 for even k, times
+// step (dilation x tensor stride) and sign (-1 for a transposed map, which looks from the fine set back at the
+// coarse one). The host checked that no product overflows when it built its own map.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_map_deltas(int kx, int ky, int kz, int sx, int sy, int sz, int sign, int* __restrict__ deltas) {
+    const int volume = kx * ky * kz;
+    for (int v = blockIdx.x * BLOCK + threadIdx.x; v < volume; v += gridDim.x * BLOCK) {
+        const int ix = v / (ky * kz), iy = v / kz % ky, iz = v % kz;
+        const int ox = (kx % 2 == 1 ? -(kx - 1) / 2 : 0) + ix;
+        const int oy = (ky % 2 == 1 ? -(ky - 1) / 2 : 0) + iy;
+        const int oz = (kz % 2 == 1 ? -(kz - 1) / 2 : 0) + iz;
+        deltas[3 * v] = sign * ox * sx;
+        deltas[3 * v + 1] = sign * oy * sy;
+        deltas[3 * v + 2] = sign * oz * sz;
+    }
+}
+
+// One compare-exchange step (distance j, merge size k) of a bitonic sort of (keys, rows) pairs, ascending by key
+// then by row (unsigned). n is a power of two: the host pads with (COORD_EMPTY, row >= the real count), which sorts
+// after every real pair. The host runs k = 2, 4, .., n and for each j = k/2, .., 1. Pairs are distinct (rows are),
+// so the order is total and the result does not depend on thread order.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_sort_step(unsigned long long* __restrict__ keys, int* __restrict__ rows, long long n, long long j,
+                long long k) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
+        const long long l = i ^ j;
+        if (l <= i) {
+            continue;
+        }
+        const unsigned long long ka = keys[i], kb = keys[l];
+        const unsigned int ra = (unsigned int)rows[i], rb = (unsigned int)rows[l];
+        const bool greater = ka > kb || (ka == kb && ra > rb);
+        const bool ascending = (i & k) == 0;
+        if (greater == ascending) {
+            keys[i] = kb;
+            keys[l] = ka;
+            rows[i] = (int)rb;
+            rows[l] = (int)ra;
+        }
+    }
+}
+
+// A downsampling's output keys, step 1: each input key floored to the coarser tensor stride (sx, sy, sz), batch
+// kept, as sort keys with the row as payload; rows [n, n_padded) are padding. Sorted (coord_sort_step), the
+// distinct keys in key order are the host's (KernelMapBuilder: floor, sort, deduplicate). The host checked the
+// floored coordinates are in range when it built its own set.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_downsample_keys(const unsigned long long* __restrict__ keys, long long n, int sx, int sy, int sz,
+                      unsigned long long* __restrict__ sort_keys, int* __restrict__ rows, long long n_padded) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n_padded; i += (long long)gridDim.x * BLOCK) {
+        if (i >= n) {
+            sort_keys[i] = COORD_EMPTY;
+            rows[i] = (int)i;
+            continue;
+        }
+        const unsigned long long key = keys[i];
+        const int c[3] = {(int)((key >> 32) & 0xFFFF) - COORD_BIAS, (int)((key >> 16) & 0xFFFF) - COORD_BIAS,
+                          (int)(key & 0xFFFF) - COORD_BIAS};
+        const int s[3] = {sx, sy, sz};
+        unsigned long long out = key & 0xFFFF000000000000ull;
+        for (int axis = 0; axis < 3; axis++) {
+            const int q = c[axis] >= 0 ? c[axis] / s[axis] : -((-c[axis] + s[axis] - 1) / s[axis]);
+            out |= (unsigned long long)(q * s[axis] + COORD_BIAS) << (32 - 16 * axis);
+        }
+        sort_keys[i] = out;
+        rows[i] = (int)i;
+    }
+}
+
+// Step 2: over the sorted keys, flags[i] = i where a run of equal keys starts, else -1: a one-offset "neighbour
+// table" whose pair list (coord_map_chunk_counts, coord_scan_chunks, coord_map_pairs with volume 1) lists the first
+// row of each distinct key in order.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_unique_flags(const unsigned long long* __restrict__ sorted, long long n, int* __restrict__ flags) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
+        flags[i] = i == 0 || sorted[i] != sorted[i - 1] ? (int)i : -1;
+    }
+}
+
+// Step 3: out[j] = sorted[first[j]] for the count distinct keys.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_gather_keys(const unsigned long long* __restrict__ sorted, const int* __restrict__ first, long long count,
+                  unsigned long long* __restrict__ out) {
+    for (long long j = (long long)blockIdx.x * BLOCK + threadIdx.x; j < count; j += (long long)gridDim.x * BLOCK) {
+        out[j] = sorted[first[j]];
+    }
+}
+
+// The implicit GEMM's row order for the offsets [from, to): sort keys that put rows with the same bitmask together,
+// larger masks first, ties in row order (MapStatistics.sortedRows on the host): key = ~(the group's bits), the row
+// as payload, padding as in coord_downsample_keys. A group of more than 64 offsets sorts by its top 64 offsets'
+// bits (the host compares all of them; rows that tie on the top 64 keep row order here, which changes only which
+// rows share a tile, never a result). Unsorted (the identity order) is the payload before any sort step.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_rows_by_mask(const unsigned long long* __restrict__ masks, long long n, int mask_words, int from, int to,
+                   unsigned long long* __restrict__ sort_keys, int* __restrict__ rows, long long n_padded) {
+    const int low = max(from, to - 64);
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n_padded; i += (long long)gridDim.x * BLOCK) {
+        if (i >= n) {
+            sort_keys[i] = COORD_EMPTY;
+            rows[i] = (int)i;
+            continue;
+        }
+        unsigned long long bits = 0;
+        for (int v = low; v < to; v++) {
+            bits |= ((masks[i * mask_words + v / 64] >> (v % 64)) & 1ull) << (v - low);
+        }
+        sort_keys[i] = ~bits;
+        rows[i] = (int)i;
+    }
+}
+
+// The offsets by descending pair count, ties in offset order (the gather-scatter's launch groups, as
+// CudaConvolutionOps.offsetGroups cuts them on the host from the same counts): key = ~count, payload the offset.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_offset_order_keys(const long long* __restrict__ pair_start, int volume, unsigned long long* __restrict__ keys,
+                        int* __restrict__ rows, long long n_padded) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n_padded; i += (long long)gridDim.x * BLOCK) {
+        keys[i] = i < volume ? ~(unsigned long long)(pair_start[i + 1] - pair_start[i]) : COORD_EMPTY;
+        rows[i] = (int)i;
+    }
+}
+
+// A set's packed keys as the I32 [n, 4] (batch, x, y, z) rows a sparse tensor's coordinates tensor holds
+// (CoordinateSet.coordinates on the host): how a layer's output gets its coordinates without an upload.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_unpack(const unsigned long long* __restrict__ keys, long long n, int* __restrict__ coordinates) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
+        const unsigned long long key = keys[i];
+        coordinates[4 * i] = (int)(key >> 48);
+        coordinates[4 * i + 1] = (int)((key >> 32) & 0xFFFF) - COORD_BIAS;
+        coordinates[4 * i + 2] = (int)((key >> 16) & 0xFFFF) - COORD_BIAS;
+        coordinates[4 * i + 3] = (int)(key & 0xFFFF) - COORD_BIAS;
+    }
+}

@@ -22,9 +22,15 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
  *
  * <p>Both tensors belong to the session, so closing the session frees them; {@link #close()} frees them earlier and
  * is idempotent. Any use of the tensors after close throws {@link ResourceClosedException}.
+ *
+ * <p>The coordinates live with the features: a tensor made from host data (or a voxeliser's output) brings its
+ * coordinate set's keys to the session's backend with the input upload, and every layer after that finds them, and
+ * builds and caches its kernel maps, there ({@link org.lacuna.runtime.ops.ConvolutionOps#residentMap}); a layer's
+ * output shares its input's set or the set its strided map produced on the device. Each tensor holds its set
+ * ({@link CoordinateSet#retain}); when the last tensor on a set closes, the backend's keys and maps for it are freed.
  */
 public final class SparseTensor implements AutoCloseable {
-    /** Uploaded on first request for a layer's output, whose coordinates live in its coordinate set. */
+    /** For a layer's output, made on first request on the backend from the keys it holds for the coordinate set. */
     private volatile Tensor coordinates;
     private final Tensor features;
     private final int[] tensorStride;
@@ -59,8 +65,7 @@ public final class SparseTensor implements AutoCloseable {
         // The set is made from the host copy, so no layer downloads the coordinates again.
         CoordinateSet set = CoordinateSet.of(coordinates, tensorStride);
         SparseTensor tensor = upload(call, session, coordinates, features, n, channels, featureType, tensorStride);
-        tensor.coordinateSet = set;
-        return tensor;
+        return tensor.holding(set, true);
     }
 
     /** The voxels of a cloud with the chosen per-voxel values as features, at tensor stride 1. */
@@ -73,8 +78,7 @@ public final class SparseTensor implements AutoCloseable {
         // coordinate set comes from the same keys, so the first layer needs no download to find its kernel maps.
         SparseTensor tensor = upload(call, session, voxels.coordinates(), values, voxels.voxelCount(), channels,
                 featureType, voxels.tensorStride());
-        tensor.coordinateSet = CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride());
-        return tensor;
+        return tensor.holding(CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride()), true);
     }
 
     /** Voxelises {@code cloud} through the session's voxelisation op (the GPU's matches the CPU's) and uploads it. */
@@ -120,9 +124,7 @@ public final class SparseTensor implements AutoCloseable {
         }
         checkShapes(call, c[0] * 4, f[0] * f[1], f[1]);
         CoordinateSet set = CoordinateSet.of(coordinates.toIntArray(), tensorStride);
-        SparseTensor tensor = new SparseTensor(coordinates, features, tensorStride.clone());
-        tensor.coordinateSet = set;
-        return tensor;
+        return new SparseTensor(coordinates, features, tensorStride.clone()).holding(set, true);
     }
 
     /** The stride of freshly voxelised data when the caller gives none; a given one is checked as it is. */
@@ -173,7 +175,7 @@ public final class SparseTensor implements AutoCloseable {
     /**
      * A sparse tensor on coordinates a layer already holds as a checked set (a layer's output): takes over
      * {@code features} [set size, C] and keeps the set, so the next layer finds its maps. Nothing is copied: the
-     * coordinates tensor is made from the set only if {@link #coordinates()} asks for it.
+     * coordinates tensor is made on the device from the set's keys only if {@link #coordinates()} asks for it.
      */
     public static SparseTensor onCoordinateSet(CoordinateSet set, Tensor features) {
         String call = "SparseTensor.onCoordinateSet";
@@ -183,9 +185,26 @@ public final class SparseTensor implements AutoCloseable {
         if (f.length != 2 || f[0] != set.size()) {
             throw InvalidInputException.shape(call, "features must be [" + set.size() + ", C], not " + Arrays.toString(f));
         }
-        SparseTensor tensor = new SparseTensor(null, features, set.tensorStride().toArray());
-        tensor.coordinateSet = set;
-        return tensor;
+        // No upload: the backend holds the set's keys already (the input's, or those its strided map computed).
+        return new SparseTensor(null, features, set.tensorStride().toArray()).holding(set, false);
+    }
+
+    /**
+     * Takes hold of {@code set}; with {@code bringKeys}, also brings its keys to the session's backend now, as part
+     * of making this tensor (an input), so that no layer has to. Closes this tensor if that fails.
+     */
+    private SparseTensor holding(CoordinateSet set, boolean bringKeys) {
+        set.retain();
+        coordinateSet = set;
+        if (bringKeys) {
+            try {
+                features.session().backend().ops().convolution().coordinateKeys(set);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+        return this;
     }
 
     /** The checked coordinate set behind this tensor, with its kernel-map cache: built once, from one download. */
@@ -194,7 +213,7 @@ public final class SparseTensor implements AutoCloseable {
         if (set == null) {
             synchronized (this) {
                 if (coordinateSet == null) {
-                    coordinateSet = CoordinateSet.of(coordinates().toIntArray(), tensorStride());
+                    holding(CoordinateSet.of(coordinates().toIntArray(), tensorStride()), false);
                 }
                 set = coordinateSet;
             }
@@ -202,20 +221,37 @@ public final class SparseTensor implements AutoCloseable {
         return set;
     }
 
-    /** I32 [N, 4]: (batch, x, y, z) per row; for a layer's output, uploaded from its coordinate set on first use. */
+    /**
+     * I32 [N, 4]: (batch, x, y, z) per row; for a layer's output, made on first use on the device from the keys the
+     * backend holds for its coordinate set (no upload).
+     */
     public Tensor coordinates() {
         checkOpen("SparseTensor.coordinates");
         Tensor made = coordinates;
         if (made == null) {
             synchronized (this) {
                 if (coordinates == null) {
-                    CoordinateSet set = coordinateSet;
-                    coordinates = features.session().fromInts(set.coordinates(), set.size(), 4);
+                    coordinates = coordinatesFromKeys(coordinateSet);
                 }
                 made = coordinates;
             }
         }
         return made;
+    }
+
+    /** The set's keys, which the backend holds, unpacked on the backend into a new I32 [N, 4] tensor. */
+    private Tensor coordinatesFromKeys(CoordinateSet set) {
+        String call = "SparseTensor.coordinates";
+        Session session = features.session();
+        var ops = session.backend().ops().convolution();
+        Tensor made = session.empty(DType.I32, set.size(), 4);
+        try {
+            ops.unpackCoordinates(ops.coordinateKeys(set), made.array(call));
+            return made;
+        } catch (RuntimeException e) {
+            made.close();
+            throw e;
+        }
     }
 
     /** [N, C] in the feature type. */
@@ -254,7 +290,7 @@ public final class SparseTensor implements AutoCloseable {
 
     /** Frees both tensors. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
@@ -265,7 +301,14 @@ public final class SparseTensor implements AutoCloseable {
                 c.close();
             }
         } finally {
-            features.close();
+            try {
+                features.close();
+            } finally {
+                CoordinateSet set = coordinateSet;
+                if (set != null) {
+                    set.release();
+                }
+            }
         }
     }
 

@@ -176,4 +176,38 @@ class SparseTensorTest {
             assertTrue(good.isClosed(), "the sparse tensor took the tensors over");
         }
     }
+
+    /**
+     * A strided layer's output gets its coordinates from the keys the backend computed for the coarse set, with no
+     * upload, equal to the host set's; and the backend's state for a set lives as long as a sparse tensor holds it.
+     */
+    @Test
+    void aLayerOutputsCoordinatesComeFromTheBackendsKeysAndTheSetLivesWithItsTensors() {
+        try (Session s = cpu()) {
+            int[] coordinates = {0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 2, 1, 1, -1, -1, -1, 1, 5, 4, 3};
+            float[] features = new float[5];
+            java.util.Arrays.fill(features, 1f);
+            SparseTensor x = SparseTensor.of(s, coordinates, features, 1, DType.F32);
+            org.lacuna.runtime.sparseconv.CoordinateSet fine = x.coordinateSet();
+            assertTrue(fine.isResident(), "the input's keys come up with it");
+            var down = org.lacuna.api.layers.SparseConv3d.create(s,
+                    org.lacuna.runtime.sparseconv.ConvGeometry.strided(2, 2), 1, 1, new float[8], null,
+                    org.lacuna.api.layers.SparseConv3d.Options.of(DType.F32));
+            SparseTensor y = down.forward(x);
+            var before = s.backend().transferStats();
+            int[] made = y.coordinates().toIntArray();
+            assertEquals(1, s.backend().transferStats().since(before).copies(), "only the download of the result");
+            assertArrayEquals(y.coordinateSet().coordinates(), made);
+            org.lacuna.runtime.sparseconv.CoordinateSet coarse = y.coordinateSet();
+            assertTrue(coarse.isResident());
+            y.close();
+            assertFalse(coarse.isResident(), "the last tensor on the coarse set freed its state");
+            assertTrue(fine.isResident(), "x still holds the fine set");
+            SparseTensor again = SparseTensor.onCoordinateSet(fine, s.fromFloats(features, DType.F32, 5, 1));
+            x.close();
+            assertTrue(fine.isResident(), "the second tensor on the fine set holds it");
+            again.close();
+            assertFalse(fine.isResident());
+        }
+    }
 }

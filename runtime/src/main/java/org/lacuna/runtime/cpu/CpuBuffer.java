@@ -20,6 +20,7 @@ final class CpuBuffer implements DeviceBuffer {
     private final CpuSegmentPool pool;
     private final CpuSegmentPool.Block block;
     private final CpuMemoryAccounting accounting;
+    private final MemorySegment memory;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong generation = new AtomicLong();
 
@@ -28,7 +29,24 @@ final class CpuBuffer implements DeviceBuffer {
         this.pool = pool;
         this.block = pool.acquire(bytes);
         this.accounting = accounting;
+        this.memory = block.memory();
         accounting.track(this);
+    }
+
+    /**
+     * A read-only view of host memory the backend does not own (a host kernel map's arrays, which are the CPU
+     * backends' resident tables): nothing is copied, and closing only marks the view closed.
+     */
+    private CpuBuffer(String backendName, MemorySegment view) {
+        this.backendName = backendName;
+        this.pool = null;
+        this.block = null;
+        this.accounting = null;
+        this.memory = view.asReadOnly();
+    }
+
+    static CpuBuffer view(String backendName, MemorySegment memory) {
+        return new CpuBuffer(backendName, memory);
     }
 
     /** The memory, for a call that may write it: counts as a change of the contents. */
@@ -43,7 +61,7 @@ final class CpuBuffer implements DeviceBuffer {
         if (closed.get()) {
             throw new ResourceClosedException(call, "CPU buffer");
         }
-        return block.memory();
+        return memory;
     }
 
     /** Moves whenever the memory was handed out for writing; equal generations mean unchanged contents. */
@@ -53,7 +71,7 @@ final class CpuBuffer implements DeviceBuffer {
 
     @Override
     public long byteSize() {
-        return block.memory().byteSize();
+        return memory.byteSize();
     }
 
     @Override
@@ -68,7 +86,7 @@ final class CpuBuffer implements DeviceBuffer {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (closed.compareAndSet(false, true) && block != null) {
             accounting.untrack(this);
             pool.release(block);
         }

@@ -1,9 +1,6 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.SparseConvKernel;
 import org.lacuna.runtime.cpu.kernels.TileGemm;
@@ -18,6 +15,7 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
  * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 once per call, x read in
@@ -31,12 +29,6 @@ final class CpuConvolutionOps implements ConvolutionOps {
 
     private final CpuContext context;
     private final TileGemm gemm;
-    /** Each map's pair lists, copied out of the immutable map once and dropped with it. */
-    private final Map<KernelMap, PairLists> pairLists = Collections.synchronizedMap(new WeakHashMap<>());
-
-    private record PairLists(long[] starts, int[] inputs, int[] outputs) {
-    }
-
     CpuConvolutionOps(CpuContext context) {
         this.context = context;
         this.gemm = context.vectorApi() ? vectorTileGemm() : TileGemm.SCALAR;
@@ -54,11 +46,11 @@ final class CpuConvolutionOps implements ConvolutionOps {
                 y);
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(weights.shape().dim(2));
-        PairLists pairs = pairLists.computeIfAbsent(map, m -> new PairLists(m.pairStarts(), m.pairInputs(),
-                m.pairOutputs()));
+        // The host map's own pair lists are this backend's resident tables: read in place.
+        MapTables pairs = map.sharedTables();
         SparseConvKernel.Problem problem = new SparseConvKernel.Problem(segment(x), x.byteOffset(),
                 x.dtype() == DType.F16, in, widen(weights), out, bias == null ? null : widen(bias),
-                activation == Activation.RELU, map.volume(), pairs.starts(), pairs.inputs(), pairs.outputs());
+                activation == Activation.RELU, map.volume(), pairs.pairStart(), pairs.pairInputs(), pairs.pairOutputs());
         int rows = map.outputCount();
         double fraction = map.statistics().averageNeighbours() / map.volume();
         int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
@@ -69,6 +61,21 @@ final class CpuConvolutionOps implements ConvolutionOps {
             float[] block = SparseConvKernel.block(problem, gemm, first, count);
             store(block, count * out, result, y, (long) first * out);
         });
+    }
+
+    @Override
+    public DeviceArray coordinateKeys(CoordinateSet set) {
+        return HostResidency.keys(this, CpuBackendProvider.NAME, set);
+    }
+
+    @Override
+    public ResidentKernelMap residentMap(KernelMap map) {
+        return HostResidency.map(this, CpuBackendProvider.NAME, map);
+    }
+
+    @Override
+    public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+        HostResidency.unpack(CpuBackendProvider.NAME, keys, coordinates);
     }
 
     @Override

@@ -33,6 +33,7 @@ import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
  * A CPU backend's ops as callers see them: each call of every family is counted in flight by the backend's
@@ -215,6 +216,21 @@ final class GuardedOpSet implements OpSet, OpPaths {
         public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                       Activation activation, Dataflow dataflow, DeviceArray y) {
             run("sparseConvolution", () -> ops.sparseConvolution(x, map, weights, bias, activation, dataflow, y));
+        }
+
+        @Override
+        public DeviceArray coordinateKeys(CoordinateSet set) {
+            return lifecycle.call("coordinateKeys", () -> ops.coordinateKeys(set));
+        }
+
+        @Override
+        public ResidentKernelMap residentMap(KernelMap map) {
+            return lifecycle.call("residentMap", () -> ops.residentMap(map));
+        }
+
+        @Override
+        public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+            run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
         }
 
         @Override

@@ -11,6 +11,7 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
  * The reference sparse convolution: output-stationary over the map's neighbour table, double accumulation, one
@@ -68,6 +69,22 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
                 CpuElements.write(result, y.byteOffset(), y.dtype(), yBase + c, (float) activation.apply(acc[c]));
             }
         });
+    }
+
+    @Override
+    public DeviceArray coordinateKeys(CoordinateSet set) {
+        return HostResidency.keys(this, backend, set);
+    }
+
+    /** The reference path: the host map's arrays, as {@link KernelMapBuilder} built them. */
+    @Override
+    public ResidentKernelMap residentMap(KernelMap map) {
+        return HostResidency.map(this, backend, map);
+    }
+
+    @Override
+    public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+        HostResidency.unpack(backend, keys, coordinates);
     }
 
     @Override

@@ -72,6 +72,21 @@ public final class ConvolutionContracts {
         }
     }
 
+    public static void unpackCoordinates(String backend, DeviceArray keys, DeviceArray coordinates) {
+        String call = "unpackCoordinates";
+        OpContracts.requireOpen(call, backend, keys, coordinates);
+        if (keys.dtype() != DType.I64 || keys.shape().rank() != 1) {
+            throw InvalidInputException.dtype(call, "keys must be I64 [n], got " + keys.dtype() + " " + keys.shape());
+        }
+        if (coordinates.dtype() != DType.I32 || !coordinates.shape().equals(Shape.of(keys.shape().dim(0), 4))) {
+            throw InvalidInputException.shape(call, "coordinates must be I32 [" + keys.shape().dim(0) + ", 4], got "
+                    + coordinates.dtype() + " " + coordinates.shape());
+        }
+        if (keys.buffer() == coordinates.buffer()) {
+            requireDisjoint(call, coordinates, keys);
+        }
+    }
+
     public static void buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         String call = "buildMapTables";
         if (inputs == null || outputs == null || geometry == null) {

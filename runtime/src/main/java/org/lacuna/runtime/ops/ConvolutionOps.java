@@ -6,6 +6,7 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
  * Point-cloud sparse convolution. Every backend and every {@link Dataflow} computes
@@ -26,11 +27,36 @@ public interface ConvolutionOps {
                            Dataflow dataflow, DeviceArray y);
 
     /**
+     * The keys of {@code set} (I64 [size], row order) in this backend's memory, cached on the set until it closes:
+     * the host keys wrapped where the backend's memory is the host's (CPU), uploaded once otherwise (a set's
+     * keys come up when the sparse tensor holding its features does, so a forward finds them there). A
+     * downsampling's output keys are computed by the backend itself when it builds the strided map
+     * ({@link #residentMap}), without a copy.
+     */
+    DeviceArray coordinateKeys(CoordinateSet set);
+
+    /**
+     * The tables of {@code map} (submanifold, strided or transposed) in this backend's memory, cached on the map's
+     * input set per geometry and freed when the set closes. The CPU backends hold views of the host map's arrays
+     * (nothing is copied); the CUDA backend builds them with the map kernels from the sets' resident keys, sizing
+     * them from the host map's counts, so nothing crosses the bus. {@link #sparseConvolution} reads them.
+     */
+    ResidentKernelMap residentMap(KernelMap map);
+
+    /**
+     * Writes a set's keys ({@link #coordinateKeys}: I64 [n]) as I32 [n, 4] rows of (batch, x, y, z), as
+     * {@link CoordinateSet#coordinates} gives them on the host: a layer's output gets its coordinates tensor from
+     * the keys the backend holds, without an upload.
+     */
+    void unpackCoordinates(DeviceArray keys, DeviceArray coordinates);
+
+    /**
      * The kernel map of a forward (submanifold or strided) geometry from {@code inputs} to {@code outputs}, built on
      * this backend: for each output row and offset the row of {@code inputs} at output + offset × dilation × the
      * inputs' tensor stride (or -1), the rows' bitmasks and the offset-major pair lists. The CUDA backend builds a
      * hash table of the input keys on the device, queries it and writes the pair lists there (deterministically),
-     * then downloads them; the CPU backend answers with {@link CoordinateSet#queryNeighbours}, the reference.
+     * then downloads them; the CPU backend answers with {@link CoordinateSet#queryNeighbours}, the reference. For
+     * comparing builders: layers use {@link #residentMap}.
      */
     MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry);
 }

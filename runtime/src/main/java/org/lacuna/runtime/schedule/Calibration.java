@@ -150,22 +150,29 @@ public final class Calibration {
             }
         }
         int[] packed = coords.stream().mapToInt(Integer::intValue).toArray();
-        var map = CoordinateSet.of(packed, new int[] {1, 1, 1}).kernelMap(ConvGeometry.submanifold(3));
-        int points = map.inputCount();
-        DeviceArray x = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(points, channels),
-                randoms(random, points * channels)));
-        DeviceArray w = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(map.volume(), channels, channels),
-                randoms(random, map.volume() * channels * channels)));
-        DeviceArray y = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(map.outputCount(), channels),
-                new float[map.outputCount() * channels]));
-        ConvolutionStatistics stats = new ConvolutionStatistics(map, channels, channels, DType.F32);
-        for (Candidate c : ConvolutionCandidates.of(backend.name(), ops.convolution(), ops, stats,
-                new ConvolutionCandidates.Operands(x, w, null, Activation.NONE, y))) {
-            double seconds = time(timer, c.run()) / 1e3;
-            // Overhead: the smallest per-call cost the linears' tiny calls showed; the rest is this kernel's arithmetic.
-            double overhead = rates.values().stream().mapToDouble(KernelRate::overheadSeconds).min().orElse(0);
-            double compute = Math.max(seconds - overhead, seconds * 0.05);
-            rates.put(c.kernel(), new KernelRate(c.work().flops() / compute, bandwidth, overhead));
+        CoordinateSet set = CoordinateSet.of(packed, new int[] {1, 1, 1});
+        // The backend's tables for the map are freed with the set once the candidates are timed.
+        try {
+            var map = set.kernelMap(ConvGeometry.submanifold(3));
+            int points = map.inputCount();
+            DeviceArray x = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(points, channels),
+                    randoms(random, points * channels)));
+            DeviceArray w = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(map.volume(), channels, channels),
+                    randoms(random, map.volume() * channels * channels)));
+            DeviceArray y = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(map.outputCount(), channels),
+                    new float[map.outputCount() * channels]));
+            ConvolutionStatistics stats = new ConvolutionStatistics(map, channels, channels, DType.F32);
+            for (Candidate c : ConvolutionCandidates.of(backend.name(), ops.convolution(), ops, stats,
+                    new ConvolutionCandidates.Operands(x, w, null, Activation.NONE, y))) {
+                double seconds = time(timer, c.run()) / 1e3;
+                // Overhead: the smallest per-call cost the linears' tiny calls showed; the rest is this kernel's
+                // arithmetic.
+                double overhead = rates.values().stream().mapToDouble(KernelRate::overheadSeconds).min().orElse(0);
+                double compute = Math.max(seconds - overhead, seconds * 0.05);
+                rates.put(c.kernel(), new KernelRate(c.work().flops() / compute, bandwidth, overhead));
+            }
+        } finally {
+            set.close();
         }
     }
 

@@ -1,9 +1,18 @@
 package org.lacuna.runtime.sparseconv;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.lacuna.runtime.cpu.KernelMapBuilder;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.SparseCoordinates;
 
@@ -13,16 +22,40 @@ import org.lacuna.runtime.pointcloud.SparseCoordinates;
  * (tensor stride, kernel size, stride, dilation, transposed): the tensor stride is the set's own, the rest is the
  * {@link ConvGeometry} the cache is keyed by. A downsampling's output set remembers where it came from, which is
  * what lets the transposed convolution that undoes it reuse the downsampling map in reverse.
+ *
+ * <p>The keys and the host maps are the host's description of the coordinates (sizes, statistics, the reference).
+ * Each backend that runs layers on the set holds its own state here too: the keys in its memory and the tables of
+ * each map ({@link ResidentKernelMap}), built by that backend's {@link org.lacuna.runtime.ops.ConvolutionOps} on
+ * first request and cached per geometry. {@link #close} frees that state (the host description stays usable, and a
+ * later request builds it again); the sparse tensors on a set hold it with {@link #retain} and {@link #release}, so
+ * it is freed when the last of them closes.
  */
-public final class CoordinateSet {
+public final class CoordinateSet implements AutoCloseable {
     private final long[] keys;
     private final Int3 tensorStride;
     private final Origin origin;
     private final ConcurrentHashMap<ConvGeometry, KernelMap> maps = new ConcurrentHashMap<>();
     private volatile CoordinateIndex index;
+    /** Per backend (the op object that built it), the set's keys and maps in that backend's memory. */
+    private final Map<Object, Residency> residencies = new IdentityHashMap<>();
+    private int holders;
+
+    /** One backend's state: the keys (I64 [size]) and the resident maps by geometry. */
+    private static final class Residency {
+        private DeviceArray keys;
+        private final Map<ConvGeometry, ResidentKernelMap> maps = new HashMap<>();
+
+        private List<AutoCloseable> resources() {
+            List<AutoCloseable> out = new ArrayList<>(maps.values());
+            if (keys != null) {
+                out.add(keys.buffer());
+            }
+            return out;
+        }
+    }
 
     /** A set produced by a strided convolution of {@code fine} with {@code geometry}. */
-    record Origin(CoordinateSet fine, ConvGeometry geometry) {
+    public record Origin(CoordinateSet fine, ConvGeometry geometry) {
     }
 
     private CoordinateSet(long[] keys, Int3 tensorStride, Origin origin) {
@@ -61,8 +94,11 @@ public final class CoordinateSet {
         return new CoordinateSet(keys.clone(), stride, null);
     }
 
-    /** The output of a downsampling: keys already distinct, sorted and on the coarser grid. */
-    static CoordinateSet downsampled(long[] keys, Int3 tensorStride, CoordinateSet fine, ConvGeometry geometry) {
+    /**
+     * The output of a downsampling of {@code fine} with {@code geometry}: keys already distinct, sorted and on the
+     * coarser grid (the host map builder makes them; nothing else should).
+     */
+    public static CoordinateSet downsampled(long[] keys, Int3 tensorStride, CoordinateSet fine, ConvGeometry geometry) {
         return new CoordinateSet(keys, tensorStride, new Origin(fine, geometry));
     }
 
@@ -90,6 +126,105 @@ public final class CoordinateSet {
                     + "downsampling map, not a query; use kernelMap");
         }
         return KernelMapBuilder.query(this, outputs, geometry);
+    }
+
+    /**
+     * The keys (I64 [size], row order) held by {@code backend}: made by {@code make} on first request, then kept
+     * until {@link #close}. A backend offers the keys it computed itself (a downsampling's outputs) the same way;
+     * if another thread got there first, the made array is freed and the held one returned.
+     */
+    public DeviceArray residentKeys(Object backend, Supplier<DeviceArray> make) {
+        Objects.requireNonNull(backend, "backend");
+        synchronized (residencies) {
+            Residency r = residencies.get(backend);
+            if (r != null && r.keys != null) {
+                return r.keys;
+            }
+        }
+        DeviceArray made = Objects.requireNonNull(make.get(), "keys");
+        synchronized (residencies) {
+            Residency r = residencies.computeIfAbsent(backend, b -> new Residency());
+            if (r.keys == null) {
+                r.keys = made;
+                return made;
+            }
+        }
+        made.buffer().close();
+        return residentKeys(backend, make);
+    }
+
+    /**
+     * The tables of this set's map for {@code geometry} held by {@code backend}: built by {@code build} on first
+     * request (outside any lock: a transposed map asks another set), then cached until {@link #close}.
+     */
+    public ResidentKernelMap residentMap(Object backend, ConvGeometry geometry, Supplier<ResidentKernelMap> build) {
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(geometry, "geometry");
+        synchronized (residencies) {
+            Residency r = residencies.get(backend);
+            ResidentKernelMap known = r == null ? null : r.maps.get(geometry);
+            if (known != null) {
+                return known;
+            }
+        }
+        ResidentKernelMap built = Objects.requireNonNull(build.get(), "resident map");
+        synchronized (residencies) {
+            Residency r = residencies.computeIfAbsent(backend, b -> new Residency());
+            ResidentKernelMap raced = r.maps.putIfAbsent(geometry, built);
+            if (raced == null) {
+                return built;
+            }
+            built.close();
+            return raced;
+        }
+    }
+
+    /** How many maps {@code backend} holds for this set, for tests. */
+    public int residentMaps(Object backend) {
+        synchronized (residencies) {
+            Residency r = residencies.get(backend);
+            return r == null ? 0 : r.maps.size();
+        }
+    }
+
+    /** Whether any backend holds state for this set, for tests. */
+    public boolean isResident() {
+        synchronized (residencies) {
+            return !residencies.isEmpty();
+        }
+    }
+
+    /** One more holder (a sparse tensor on this set). */
+    public void retain() {
+        synchronized (residencies) {
+            holders++;
+        }
+    }
+
+    /** One holder fewer; the last one frees every backend's state ({@link #close}). */
+    public void release() {
+        boolean last;
+        synchronized (residencies) {
+            holders = Math.max(0, holders - 1);
+            last = holders == 0;
+        }
+        if (last) {
+            close();
+        }
+    }
+
+    /**
+     * Frees the keys and maps every backend holds for this set (idempotent). The host keys and host maps stay: a
+     * later request builds the backend's state again.
+     */
+    @Override
+    public void close() {
+        List<AutoCloseable> resources = new ArrayList<>();
+        synchronized (residencies) {
+            residencies.values().forEach(r -> resources.addAll(r.resources()));
+            residencies.clear();
+        }
+        Closer.closeAll("CoordinateSet", resources);
     }
 
     /** How many maps are cached, for tests and statistics. */
@@ -151,12 +286,9 @@ public final class CoordinateSet {
         return index().find(key);
     }
 
-    Origin origin() {
+    /** The finer set and geometry this set was downsampled from, or null for a set made from coordinates. */
+    public Origin origin() {
         return origin;
-    }
-
-    long[] keysView() {
-        return keys;
     }
 
     private CoordinateIndex index() {

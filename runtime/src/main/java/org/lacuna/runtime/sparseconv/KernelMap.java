@@ -20,7 +20,20 @@ public final class KernelMap {
     private final int[] pairOutputs;
     private volatile MapStatistics statistics;
 
-    KernelMap(ConvGeometry geometry, CoordinateSet inputs, CoordinateSet outputs, int[] neighbours) {
+    /**
+     * The map of {@code geometry} from {@code inputs} to {@code outputs} given its [outputs, volume] neighbour table
+     * (taken over, not copied): the host map builder's constructor. Layers get maps from
+     * {@link CoordinateSet#kernelMap}, which caches them.
+     */
+    public static KernelMap of(ConvGeometry geometry, CoordinateSet inputs, CoordinateSet outputs, int[] neighbours) {
+        if ((long) outputs.size() * geometry.volume() != neighbours.length) {
+            throw new IllegalArgumentException(neighbours.length + " neighbour entries for " + outputs.size()
+                    + " outputs × " + geometry.volume() + " offsets");
+        }
+        return new KernelMap(geometry, inputs, outputs, neighbours);
+    }
+
+    private KernelMap(ConvGeometry geometry, CoordinateSet inputs, CoordinateSet outputs, int[] neighbours) {
         this.geometry = geometry;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -37,6 +50,14 @@ public final class KernelMap {
     public MapTables tables() {
         return new MapTables(volume(), neighbours.clone(), masks.clone(), pairStart.clone(), pairInputs.clone(),
                 pairOutputs.clone());
+    }
+
+    /**
+     * The map's own arrays, not copies: read-only, for the CPU backends that hold them as their resident tables
+     * ({@link ResidentKernelMap}) and read them in place.
+     */
+    public MapTables sharedTables() {
+        return new MapTables(volume(), neighbours, masks, pairStart, pairInputs, pairOutputs);
     }
 
     static int wordsFor(int volume) {

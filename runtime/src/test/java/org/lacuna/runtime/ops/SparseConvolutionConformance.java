@@ -23,6 +23,8 @@ import org.lacuna.runtime.sparseconv.DenseConvolution;
 import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.testing.TestData;
 
 /**
@@ -224,5 +226,84 @@ public abstract class SparseConvolutionConformance extends BackendConformance {
         assertSame(cloud, up.outputs(), "upsampling lands on the coordinates the downsampling came from");
         assertEquals(down.totalPairs(), up.totalPairs());
         assertEquals(2, cloud.cachedMaps());
+    }
+
+    /**
+     * Every map kind held by the backend ({@link ConvolutionOps#residentMap}) holds exactly the host map's tables
+     * (the CUDA backend builds them with the map kernels, the strided outputs' keys and the transposed query
+     * included), is cached on its input set per geometry, and is freed when the set closes; a later request builds it
+     * again. The sets' keys are held too, a downsampling's output keys equal to the host's output set.
+     */
+    @Test
+    void residentMapsHoldTheHostTablesForEveryKindAndAreFreedWithTheirSet() {
+        SplittableRandom random = TestData.random("residentMaps");
+        ConvolutionOps ops = backend.ops().convolution();
+        for (MapCase c : CASES) {
+            CoordinateSet fine = randomCloud(random, c.tensorStride(), 9, 0.3);
+            KernelMap map = mapFor(c, fine);
+            ResidentKernelMap resident = ops.residentMap(map);
+            assertSame(resident, ops.residentMap(map), c + ": cached on the input set");
+            MapTables want = map.tables();
+            MapTables got = new MapTables(map.volume(), HostData.downloadInts(backend, resident.neighbours()),
+                    HostData.downloadLongs(backend, resident.masks()),
+                    HostData.downloadLongs(backend, resident.pairStart()),
+                    HostData.downloadInts(backend, resident.pairInputs()),
+                    HostData.downloadInts(backend, resident.pairOutputs()));
+            assertTrue(want.sameAs(got), c + ": " + want.firstDifference(got));
+            assertEquals(java.util.Arrays.toString(map.outputs().keys()),
+                    java.util.Arrays.toString(HostData.downloadLongs(backend, ops.coordinateKeys(map.outputs()))),
+                    c + ": the output set's keys");
+            DeviceArray unpacked = poisoned(DType.I32, Shape.of(map.outputCount(), 4));
+            ops.unpackCoordinates(ops.coordinateKeys(map.outputs()), unpacked);
+            assertEquals(java.util.Arrays.toString(map.outputs().coordinates()),
+                    java.util.Arrays.toString(HostData.downloadInts(backend, unpacked)), c + ": unpacked coordinates");
+            unpacked.buffer().close();
+            assertTrue(map.inputs().isResident(), c + ": held by the input set");
+            map.inputs().close();
+            assertTrue(resident.isClosed(), c + ": freed with its input set");
+            assertThrows(ResourceClosedException.class, resident::neighbours);
+            ResidentKernelMap again = ops.residentMap(map);
+            assertTrue(again != resident && !again.isClosed(), c + ": built again after the set closed");
+            fine.close();
+            map.inputs().close();
+            map.outputs().close();
+        }
+    }
+
+    @Test
+    void unpackingRefusesKeysAndCoordinatesOfTheWrongShape() {
+        CoordinateSet cloud = randomCloud(TestData.random("unpack"), 1, 5, 0.3);
+        ConvolutionOps ops = backend.ops().convolution();
+        DeviceArray keys = ops.coordinateKeys(cloud);
+        DeviceArray narrow = poisoned(DType.I32, Shape.of(cloud.size(), 3));
+        DeviceArray floats = poisoned(DType.F32, Shape.of(cloud.size(), 4));
+        assertThrows(InvalidInputException.class, () -> ops.unpackCoordinates(keys, narrow));
+        assertThrows(InvalidInputException.class, () -> ops.unpackCoordinates(keys, floats));
+        assertThrows(InvalidInputException.class, () -> ops.unpackCoordinates(narrow, floats));
+        narrow.buffer().close();
+        floats.buffer().close();
+        cloud.close();
+    }
+
+    @Test
+    void aSetIsFreedWhenItsLastHolderReleasesIt() {
+        CoordinateSet cloud = randomCloud(TestData.random("setHolders"), 1, 6, 0.3);
+        ConvolutionOps ops = backend.ops().convolution();
+        cloud.retain();
+        cloud.retain();
+        ResidentKernelMap map = ops.residentMap(cloud.kernelMap(ConvGeometry.submanifold(3)));
+        cloud.release();
+        assertTrue(cloud.isResident() && !map.isClosed(), "one holder left");
+        cloud.release();
+        assertTrue(!cloud.isResident() && map.isClosed(), "the last holder frees the backend's state");
+        assertEquals(1, cloud.cachedMaps(), "the host map stays");
+    }
+
+    @Test
+    void repeatedCoordinatesAreRefusedBeforeAnyMapIsBuilt() {
+        assertThrows(InvalidInputException.class, () -> CoordinateSet.of(new int[] {0, 1, 2, 3, 0, 5, 5, 5,
+                0, 1, 2, 3}, new int[] {1, 1, 1}));
+        assertThrows(InvalidInputException.class, () -> CoordinateSet.ofKeys(new long[] {7L, 9L, 7L},
+                new int[] {1, 1, 1}));
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.lacuna.runtime.cpu.CpuVoxelizer;
+import org.lacuna.runtime.cpu.KernelMapBuilder;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
@@ -18,8 +19,10 @@ import org.lacuna.runtime.testing.EmulationFixture;
  * Kernel-map cases for the emulated {@code sparseconv_map.cu} (its test reads the {@code map*} directories): the
  * coordinate keys, the offsets as {@link ConvGeometry#deltas} gives them to the device, and the neighbour table and
  * offset-major pair lists {@link KernelMapBuilder} built, which the device's hash, query and pair kernels must
- * reproduce exactly. Coordinates from the CPU voxeliser: a random cloud in two batches and, where present, the real
- * KITTI sweep.
+ * reproduce exactly; for the resident build also the kernel and step the device makes the deltas from, a strided
+ * map's output stride (the device computes the output keys itself), a transposed map (the device queries the coarse
+ * set from the fine one with negated deltas) and the implicit GEMM's row orders ({@link MapStatistics#sortedRows}).
+ * Coordinates from the CPU voxeliser: a random cloud in two batches and, where present, the real KITTI sweep.
  */
 public final class KernelMapFixtures {
     private KernelMapFixtures() {
@@ -38,20 +41,43 @@ public final class KernelMapFixtures {
         geometries.put("dil2", ConvGeometry.submanifold(new Int3(3, 3, 3), new Int3(2, 2, 2)));
         geometries.put("down2", ConvGeometry.strided(2, 2));
         geometries.put("down3s2", ConvGeometry.strided(3, 2));
+        geometries.put("up2", ConvGeometry.transposed(2, 2));
         for (var cloud : clouds.entrySet()) {
             for (var geometry : geometries.entrySet()) {
-                CoordinateSet inputs = cloud.getValue();
-                KernelMap map = KernelMapBuilder.build(inputs, geometry.getValue());
-                new EmulationFixture(root.resolve("map_" + cloud.getKey() + "_" + geometry.getKey()))
-                        .meta("geometry", geometry.getValue())
+                ConvGeometry g = geometry.getValue();
+                CoordinateSet inputs = g.transposed()
+                        ? cloud.getValue().kernelMap(g.inverse()).outputs() : cloud.getValue();
+                KernelMap map = KernelMapBuilder.build(inputs, g);
+                // A transposed map looks from the fine outputs back at the coarse inputs: the deltas at the
+                // outputs' tensor stride, negated.
+                Int3 stride = g.transposed() ? map.outputs().tensorStride() : inputs.tensorStride();
+                Int3 step = g.dilation().times(stride);
+                int sign = g.transposed() ? -1 : 1;
+                int[] deltas = g.deltas(stride);
+                for (int i = 0; i < deltas.length; i++) {
+                    deltas[i] *= sign;
+                }
+                int volume = g.volume();
+                EmulationFixture fixture = new EmulationFixture(root.resolve("map_" + cloud.getKey() + "_"
+                        + geometry.getKey()))
+                        .meta("geometry", g)
                         .array("in_keys", inputs.keys())
+                        .array("in_coordinates", inputs.coordinates())
                         .array("out_keys", map.outputs().keys())
-                        .array("deltas", geometry.getValue().deltas(inputs.tensorStride()))
+                        .array("deltas", deltas)
+                        .array("kernel", new int[] {g.kernelSize().x(), g.kernelSize().y(), g.kernelSize().z(),
+                                step.x(), step.y(), step.z(), sign})
                         .array("neighbours", map.neighbourTable())
                         .array("pair_start", map.pairStarts())
                         .array("pair_inputs", map.pairInputs())
                         .array("pair_outputs", map.pairOutputs())
-                        .finish();
+                        .array("sorted_rows", map.statistics().sortedRows(0, volume))
+                        .array("sorted_rows_low", map.statistics().sortedRows(0, Math.max(1, volume / 2)))
+                        .array("sorted_rows_high", map.statistics().sortedRows(volume / 2, volume));
+                if (!g.isSubmanifold() && !g.transposed()) {
+                    fixture.array("out_stride", map.outputs().tensorStride().toArray());
+                }
+                fixture.finish();
             }
         }
     }

@@ -23,9 +23,81 @@ final class ConvolutionLaunches {
     private static final String CALL = "sparseConvolution";
 
     private final LaunchOperands operands;
+    private final MapOperands resident;
 
+    /**
+     * Where the launches find the map's tables: uploaded from the host map through the {@link LaunchOperands}
+     * (the fixtures' recorder names them), or already on the device ({@link CudaConvolutionOps}' resident maps).
+     */
+    interface MapOperands {
+        long neighbours();
+
+        long masks();
+
+        /** The implicit GEMM's output rows for offsets [from, to) under {@code order} (launch {@code group}). */
+        long rows(int group, TileOrder order, int from, int to);
+
+        long pairStart();
+
+        long pairInputs();
+
+        long pairOutputs();
+
+        /** Scatter group {@code group}'s offsets, which start at {@code first} in the groups' concatenation. */
+        long offsets(int group, int first, int[] offsets);
+    }
+
+    /** Tables uploaded from the host map. */
     ConvolutionLaunches(LaunchOperands operands) {
+        this(operands, null);
+    }
+
+    /** Tables from {@code resident} (null: uploaded from the host map). */
+    ConvolutionLaunches(LaunchOperands operands, MapOperands resident) {
         this.operands = operands;
+        this.resident = resident;
+    }
+
+    private MapOperands tables(KernelMap map) {
+        if (resident != null) {
+            return resident;
+        }
+        return new MapOperands() {
+            @Override
+            public long neighbours() {
+                return operands.upload("neighbours", map.neighbourTable());
+            }
+
+            @Override
+            public long masks() {
+                return operands.upload("masks", map.masks());
+            }
+
+            @Override
+            public long rows(int group, TileOrder order, int from, int to) {
+                return operands.upload("rows" + group, map.statistics().tileRows(order, from, to));
+            }
+
+            @Override
+            public long pairStart() {
+                return operands.upload("pair_start", map.pairStarts());
+            }
+
+            @Override
+            public long pairInputs() {
+                return operands.upload("pair_inputs", map.pairInputs());
+            }
+
+            @Override
+            public long pairOutputs() {
+                return operands.upload("pair_outputs", map.pairOutputs());
+            }
+
+            @Override
+            public long offsets(int group, int first, int[] offsets) {
+                return operands.upload("offsets" + group, offsets);
+            }
+        };
     }
 
     /**
@@ -38,11 +110,11 @@ final class ConvolutionLaunches {
         int volume = map.volume();
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(y.shape().dim(1));
-        MapStatistics statistics = map.statistics();
+        MapOperands tables = tables(map);
         int[] bounds = MapStatistics.offsetGroupBounds(volume, order);
         boolean split = bounds.length > 2;
-        long neighbours = operands.upload("neighbours", map.neighbourTable());
-        long masks = operands.upload("masks", map.masks());
+        long neighbours = tables.neighbours();
+        long masks = tables.masks();
         long partial = split ? operands.acquire("partial", (long) map.outputCount() * out * Float.BYTES) : 0;
         Map<String, String> variant = Map.of("T_IN", x.dtype().kernelName(), "T_OUT", y.dtype().kernelName(),
                 "ACT", activation.kernelName());
@@ -50,7 +122,7 @@ final class ConvolutionLaunches {
         long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
         List<KernelLaunch> launches = new ArrayList<>();
         for (int group = 0; group + 1 < bounds.length; group++) {
-            long rows = operands.upload("rows" + group, statistics.tileRows(order, bounds[group], bounds[group + 1]));
+            long rows = tables.rows(group, order, bounds[group], bounds[group + 1]);
             boolean last = group + 2 == bounds.length;
             KernelArguments arguments = new KernelArguments();
             operands.add(arguments, x, CALL);
@@ -78,15 +150,18 @@ final class ConvolutionLaunches {
         }
         int in = Math.toIntExact(x.shape().dim(1));
         int out = Math.toIntExact(accumulator.shape().dim(1));
-        long starts = operands.upload("pair_start", map.pairStarts());
-        long inputs = operands.upload("pair_inputs", map.pairInputs());
-        long outputs = operands.upload("pair_outputs", map.pairOutputs());
+        MapOperands tables = tables(map);
+        long starts = tables.pairStart();
+        long inputs = tables.pairInputs();
+        long outputs = tables.pairOutputs();
         long channelTiles = LaunchGrid.blocks(out, TILE_CHANNELS);
         List<int[]> groups = map.statistics().scatterGroups();
+        int first = 0;
         for (int g = 0; g < groups.size(); g++) {
             int[] group = groups.get(g);
             long largest = map.pairCount(group[0]);
-            long offsets = operands.upload("offsets" + g, group);
+            long offsets = tables.offsets(g, first, group);
+            first += group.length;
             KernelArguments arguments = new KernelArguments();
             operands.add(arguments, x, CALL);
             operands.add(arguments, weights, CALL);

@@ -2,6 +2,8 @@ package org.lacuna.runtime.internal.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
@@ -20,20 +22,27 @@ import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
+import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapStatistics;
 import org.lacuna.runtime.sparseconv.MapTables;
+import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 import org.lacuna.runtime.sparseconv.TileOrder;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * Sparse convolution on the GPU: gather-GEMM-scatter ({@code sparseconv_gather_scatter.cu} then the elementwise
- * bias-activation op) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}).
- * The host-built kernel map is uploaded for each call into pool blocks that are released when the launches are
+ * bias-activation op) and the output-stationary implicit GEMM ({@code sparseconv_implicit_gemm.cu}), reading the
+ * map's resident tables ({@link #residentMap}): built on the device by the map kernels ({@code sparseconv_map.cu})
+ * from the sets' device keys, cached on the input coordinate set, and never copied across the bus. The host map (the
+ * coordinate set's host description) only sizes the tables and answers the launch shapes (pair counts per offset,
+ * the split rule), which it knows without a transfer. Temporaries are pool blocks released when the launches are
  * issued (later users of a block are issued after them on the same stream).
  */
 final class CudaConvolutionOps implements ConvolutionOps {
     private static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
     private static final int MAP_BLOCK = 256;
+    private static final Map<String, String> MAP_CONSTANTS = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
     private static final double SPLIT_GAIN = 0.9;
 
@@ -63,11 +72,10 @@ final class CudaConvolutionOps implements ConvolutionOps {
         if (map.outputCount() == 0) {
             return;
         }
-        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            switch (dataflow) {
-                case IMPLICIT_GEMM -> implicitGemm(x, map, weights, bias, activation, y, workspace, ruleOrder(map));
-                case GATHER_GEMM_SCATTER -> gatherScatter(x, map, weights, bias, activation, y, workspace);
-            }
+        ResidentKernelMap resident = residentMap(map);
+        switch (dataflow) {
+            case IMPLICIT_GEMM -> implicitGemm(x, resident, weights, bias, activation, y, ruleOrder(map));
+            case GATHER_GEMM_SCATTER -> gatherScatter(x, resident, weights, bias, activation, y);
         }
     }
 
@@ -95,12 +103,11 @@ final class CudaConvolutionOps implements ConvolutionOps {
         if (map.outputCount() == 0) {
             return;
         }
-        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            if (order == null) {
-                gatherScatter(x, map, weights, bias, activation, y, workspace);
-            } else {
-                implicitGemm(x, map, weights, bias, activation, y, workspace, order);
-            }
+        ResidentKernelMap resident = residentMap(map);
+        if (order == null) {
+            gatherScatter(x, resident, weights, bias, activation, y);
+        } else {
+            implicitGemm(x, resident, weights, bias, activation, y, order);
         }
     }
 
@@ -112,10 +119,225 @@ final class CudaConvolutionOps implements ConvolutionOps {
         return split ? TileOrder.SORTED_SPLIT : TileOrder.SORTED;
     }
 
+    @Override
+    public DeviceArray coordinateKeys(CoordinateSet set) {
+        CoordinateSet.Origin origin = set.origin();
+        if (origin != null) {
+            // A downsampling's output (freed while its finer set lives on): computed again from the finer keys.
+            return set.residentKeys(this, () -> downsampledKeys(coordinateKeys(origin.fine()), origin.fine().size(),
+                    set));
+        }
+        // The one upload of a set's keys: made when the sparse tensor holding the set's features comes up (the
+        // input upload), so a forward finds them here.
+        return set.residentKeys(this, () -> {
+            CudaBuffer keys = persistent((long) set.size() * Long.BYTES);
+            try {
+                staging.upload(MemorySegment.ofArray(set.keys()), keys.address("coordinateKeys"),
+                        (long) set.size() * Long.BYTES, stream);
+                return new DeviceArray(keys, 0, DType.I64, Shape.of(set.size()));
+            } catch (RuntimeException e) {
+                throw Closer.closeAfter(e, keys);
+            }
+        });
+    }
+
+    @Override
+    public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
+        ConvolutionContracts.unpackCoordinates(CudaBackendProvider.NAME, keys, coordinates);
+        long n = keys.shape().dim(0);
+        launch("coord_unpack", gridFor(n), new KernelArguments().address(address(keys)).i64(n)
+                .address(address(coordinates)));
+    }
+
     /**
-     * The hash table of the input keys ({@code coord_hash_insert}), one query per (output row, mask word)
-     * ({@code coord_map_query}), then the pair lists: per-chunk counts ({@code coord_map_chunk_counts}), their
-     * exclusive scan on the host (volume × chunks numbers), and a deterministic placement ({@code coord_map_pairs}).
+     * Builds the tables with the map kernels from the device keys of the map's sets: a submanifold map queries the
+     * input set from itself, a strided one from its output keys, which it computes from the input keys first
+     * ({@link #downsampledKeys}), a transposed one queries the coarse input set from the fine output set with the
+     * downsampling's offsets negated. Sized by the host map's counts (no download).
+     */
+    @Override
+    public ResidentKernelMap residentMap(KernelMap map) {
+        return map.inputs().residentMap(this, map.geometry(), () -> buildResident(map));
+    }
+
+    private ResidentKernelMap buildResident(KernelMap map) {
+        ConvGeometry geometry = map.geometry();
+        CoordinateSet inputs = map.inputs();
+        CoordinateSet outputs = map.outputs();
+        DeviceArray inKeys = coordinateKeys(inputs);
+        DeviceArray outKeys = geometry.transposed() || geometry.isSubmanifold() ? coordinateKeys(outputs)
+                : outputs.residentKeys(this, () -> downsampledKeys(inKeys, inputs.size(), outputs));
+        int volume = map.volume();
+        List<CudaBuffer> made = new ArrayList<>();
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            String call = "residentMap";
+            DeviceTables tables = new DeviceTables(
+                    adopt(made, (long) map.outputCount() * volume * Integer.BYTES).address(call),
+                    adopt(made, (long) map.outputCount() * map.maskWords() * Long.BYTES).address(call),
+                    adopt(made, (volume + 1L) * Long.BYTES).address(call),
+                    adopt(made, map.totalPairs() * Integer.BYTES).address(call),
+                    adopt(made, map.totalPairs() * Integer.BYTES).address(call));
+            Int3 stride = geometry.transposed() ? outputs.tensorStride() : inputs.tensorStride();
+            long duplicate = workspace.acquire(Integer.BYTES);
+            zero(duplicate, Integer.BYTES);
+            // The duplicate flag is not read back: the host set refused repeated keys when it was made.
+            buildTables(workspace, address(inKeys), inputs.size(), address(outKeys), outputs.size(), geometry,
+                    stride, geometry.transposed() ? -1 : 1, duplicate, tables);
+            return new ResidentKernelMap(map,
+                    array(made.get(0), DType.I32, Shape.of(map.outputCount(), volume)),
+                    array(made.get(1), DType.I64, Shape.of(map.outputCount(), map.maskWords())),
+                    array(made.get(2), DType.I64, Shape.of(volume + 1L)),
+                    array(made.get(3), DType.I32, Shape.of(map.totalPairs())),
+                    array(made.get(4), DType.I32, Shape.of(map.totalPairs())));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, made.toArray(AutoCloseable[]::new));
+        }
+    }
+
+    /** Device addresses of a map's five tables. */
+    private record DeviceTables(long neighbours, long masks, long pairStart, long pairInputs, long pairOutputs) {
+    }
+
+    /**
+     * The map kernels in order: the offsets' deltas ({@code coord_map_deltas}), the hash table of the input keys
+     * ({@code coord_hash_insert}), one query per (output row, mask word) ({@code coord_map_query}), then the pair
+     * lists: per-chunk counts ({@code coord_map_chunk_counts}), their exclusive scan on the device
+     * ({@code coord_scan_chunks}, which writes the pair starts) and a deterministic placement
+     * ({@code coord_map_pairs}).
+     */
+    private void buildTables(CallWorkspace workspace, long inKeys, long inCount, long outKeys, long outCount,
+                             ConvGeometry geometry, Int3 stride, int sign, long duplicate, DeviceTables into) {
+        int volume = geometry.volume();
+        int words = (volume + 63) >>> 6;
+        long deltas = workspace.acquire(3L * volume * Integer.BYTES);
+        Int3 step = geometry.dilation().times(stride);
+        launch("coord_map_deltas", gridFor(volume), new KernelArguments().i32(geometry.kernelSize().x())
+                .i32(geometry.kernelSize().y()).i32(geometry.kernelSize().z()).i32(step.x()).i32(step.y())
+                .i32(step.z()).i32(sign).address(deltas));
+        long capacity = CoordinateIndex.capacityFor(inCount);
+        long slots = workspace.acquire(capacity * Long.BYTES);
+        long rows = workspace.acquire(capacity * Integer.BYTES);
+        // Slots start EMPTY (all ones) and rows at -1: the insert's duplicate check relies on it.
+        fill(slots, capacity * Long.BYTES);
+        fill(rows, capacity * Integer.BYTES);
+        launch("coord_hash_insert", gridFor(inCount), new KernelArguments().address(inKeys).i64(inCount)
+                .address(slots).address(rows).i64(capacity).address(duplicate));
+        launch("coord_map_query", gridFor(outCount * words), new KernelArguments().address(outKeys).i64(outCount)
+                .address(slots).address(rows).i64(capacity).address(deltas).i32(volume).i32(words)
+                .address(into.neighbours()).address(into.masks()));
+        pairLists(workspace, into.neighbours(), outCount, volume, into.pairStart(), into.pairInputs(),
+                into.pairOutputs());
+    }
+
+    /** Offset-major pair lists of a [rows, volume] table: counts per (offset, chunk), device scan, placement. */
+    private void pairLists(CallWorkspace workspace, long table, long rows, int volume, long pairStart,
+                           long pairInputs, long pairOutputs) {
+        long chunks = LaunchGrid.blocks(rows, MAP_BLOCK);
+        long cells = chunks * volume;
+        long chunkCounts = workspace.acquire(cells * Integer.BYTES);
+        long chunkStart = workspace.acquire(cells * Long.BYTES);
+        launch("coord_map_chunk_counts", chunks, volume, new KernelArguments().address(table).i64(rows).i32(volume)
+                .address(chunkCounts));
+        launch("coord_scan_chunks", 1, new KernelArguments().address(chunkCounts).i64(cells).i64(chunks)
+                .address(chunkStart).address(pairStart));
+        launch("coord_map_pairs", chunks, volume, new KernelArguments().address(table).i64(rows).i32(volume)
+                .address(chunkStart).address(pairInputs).address(pairOutputs));
+    }
+
+    /**
+     * The output keys of a downsampling, computed from the input keys on the device in the host's order (floored
+     * to the coarse stride, sorted, deduplicated: {@code coord_downsample_keys}, {@code coord_sort_step},
+     * {@code coord_unique_flags}, then the one-offset pair-list kernels and {@code coord_gather_keys}); as many as
+     * the host set has, which it knows without a transfer.
+     */
+    private DeviceArray downsampledKeys(DeviceArray inKeys, int inCount, CoordinateSet coarse) {
+        int count = coarse.size();
+        Int3 stride = coarse.tensorStride();
+        CudaBuffer out = persistent((long) count * Long.BYTES);
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long padded = Long.highestOneBit(Math.max(1, inCount - 1)) << 1;
+            long sorted = workspace.acquire(padded * Long.BYTES);
+            long rows = workspace.acquire(padded * Integer.BYTES);
+            launch("coord_downsample_keys", gridFor(padded), new KernelArguments().address(address(inKeys))
+                    .i64(inCount).i32(stride.x()).i32(stride.y()).i32(stride.z()).address(sorted).address(rows)
+                    .i64(padded));
+            sortPairs(sorted, rows, padded);
+            long flags = workspace.acquire((long) inCount * Integer.BYTES);
+            launch("coord_unique_flags", gridFor(inCount), new KernelArguments().address(sorted).i64(inCount)
+                    .address(flags));
+            long total = workspace.acquire(2L * Long.BYTES);
+            long first = workspace.acquire((long) count * Integer.BYTES);
+            long firstToo = workspace.acquire((long) count * Integer.BYTES);
+            pairLists(workspace, flags, inCount, 1, total, first, firstToo);
+            launch("coord_gather_keys", gridFor(count), new KernelArguments().address(sorted).address(first)
+                    .i64(count).address(out.address("downsampledKeys")));
+            return new DeviceArray(out, 0, DType.I64, Shape.of(count));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, out);
+        }
+    }
+
+    /** The bitonic sort of n (a power of two) (key, row) pairs: k = 2 .. n, j = k/2 .. 1. */
+    private void sortPairs(long keys, long rows, long n) {
+        for (long k = 2; k <= n; k <<= 1) {
+            for (long j = k >> 1; j > 0; j >>= 1) {
+                launch("coord_sort_step", gridFor(n), new KernelArguments().address(keys).address(rows).i64(n).i64(j)
+                        .i64(k));
+            }
+        }
+    }
+
+    /**
+     * The implicit GEMM's output rows for offsets [from, to): bitmask-sorted on the device, or the identity; built
+     * on first request and kept with the resident map.
+     */
+    private DeviceArray rowOrder(ResidentKernelMap resident, int from, int to, boolean sorted) {
+        KernelMap map = resident.map();
+        return resident.derived((sorted ? "rows sorted " : "rows ") + from + "-" + to, () ->
+                order(map.outputCount(), sorted, (keys, rows, padded) -> launch("coord_rows_by_mask",
+                        gridFor(padded), new KernelArguments().address(address(resident.masks()))
+                                .i64(map.outputCount()).i32(map.maskWords()).i32(from).i32(to).address(keys)
+                                .address(rows).i64(padded))));
+    }
+
+    /**
+     * The offsets by descending pair count, ties in offset order (as {@link MapStatistics#scatterGroups} orders
+     * them).
+     */
+    private DeviceArray offsetOrder(ResidentKernelMap resident) {
+        int volume = resident.map().volume();
+        return resident.derived("offsets by pairs", () -> order(volume, true, (keys, rows, padded) ->
+                launch("coord_offset_order_keys", gridFor(padded), new KernelArguments()
+                        .address(address(resident.pairStart())).i32(volume).address(keys).address(rows)
+                        .i64(padded))));
+    }
+
+    /** Writes n (sort key, index) pairs padded to a power of two: a launch of one of the order kernels. */
+    @FunctionalInterface
+    private interface SortKeys {
+        void write(long keys, long rows, long padded);
+    }
+
+    /** An I32 [n] order made on the device: the indices {@code keys} pairs with sort keys, sorted or not. */
+    private DeviceArray order(long n, boolean sort, SortKeys keys) {
+        long padded = Long.highestOneBit(Math.max(1, n - 1)) << 1;
+        CudaBuffer rows = persistent(padded * Integer.BYTES);
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            long sortKeys = workspace.acquire(padded * Long.BYTES);
+            long address = rows.address("order");
+            keys.write(sortKeys, address, padded);
+            if (sort) {
+                sortPairs(sortKeys, address, padded);
+            }
+            return new DeviceArray(rows, 0, DType.I32, Shape.of(n));
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, rows);
+        }
+    }
+
+    /**
+     * The map built with the same kernels into call memory and downloaded, to compare builders: the pair lists
+     * are sized by their bound (outputs × volume) and the pair starts downloaded first to learn the real count.
      */
     @Override
     public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
@@ -129,63 +351,61 @@ final class CudaConvolutionOps implements ConvolutionOps {
                     + " offsets exceed a host table of 2^31 entries");
         }
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            long capacity = CoordinateIndex.capacityFor(inputs.size());
-            long keys = workspace.upload(inputs.keys());
-            long slots = workspace.acquire(capacity * Long.BYTES);
-            long rows = workspace.acquire(capacity * Integer.BYTES);
             long duplicate = workspace.upload(new int[] {0});
-            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(slots), (byte) 0xFF,
-                    capacity * Long.BYTES, stream));
-            // Rows start at -1: the insert's duplicate check relies on it (sparseconv_map.cu).
-            CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(rows), (byte) 0xFF,
-                    capacity * Integer.BYTES, stream));
-            Map<String, String> constants = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
-            var insert = modules.function("sparseconv_map.cu", constants, "coord_hash_insert");
-            modules.launch("coord_hash_insert", insert, gridFor(inputs.size()), MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(keys).i64(inputs.size()).address(slots).address(rows).i64(capacity)
-                            .address(duplicate));
-            long outKeys = workspace.upload(outputs.keys());
-            long deltas = workspace.upload(geometry.deltas(inputs.tensorStride()));
-            long table = workspace.acquire(cells * Integer.BYTES);
-            long masks = workspace.acquire((long) outputs.size() * words * Long.BYTES);
-            var query = modules.function("sparseconv_map.cu", constants, "coord_map_query");
-            modules.launch("coord_map_query", query, gridFor((long) outputs.size() * words), MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(outKeys).i64(outputs.size()).address(slots).address(rows)
-                            .i64(capacity).address(deltas).i32(volume).i32(words).address(table).address(masks));
+            DeviceTables tables = new DeviceTables(workspace.acquire(cells * Integer.BYTES),
+                    workspace.acquire((long) outputs.size() * words * Long.BYTES),
+                    workspace.acquire((volume + 1L) * Long.BYTES), workspace.acquire(cells * Integer.BYTES),
+                    workspace.acquire(cells * Integer.BYTES));
+            buildTables(workspace, workspace.upload(inputs.keys()), inputs.size(), workspace.upload(outputs.keys()),
+                    outputs.size(), geometry, inputs.tensorStride(), 1, duplicate, tables);
             int[] repeated = workspace.downloadInts(duplicate, 1);
             if (repeated[0] != 0) {
                 throw InvalidInputException.argument(call, "duplicate coordinate: input row " + (repeated[0] - 1)
                         + " repeats an earlier row (the largest such row is reported)");
             }
-            long chunks = LaunchGrid.blocks(outputs.size(), MAP_BLOCK);
-            int chunkCells = Math.toIntExact(chunks * volume);
-            long chunkCounts = workspace.acquire((long) chunkCells * Integer.BYTES);
-            var count = modules.function("sparseconv_map.cu", constants, "coord_map_chunk_counts");
-            modules.launch("coord_map_chunk_counts", count, chunks, volume, MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(table).i64(outputs.size()).i32(volume).address(chunkCounts));
-            int[] perChunk = workspace.downloadInts(chunkCounts, chunkCells);
-            long[] chunkStart = new long[chunkCells];
-            long[] pairStart = new long[volume + 1];
-            long running = 0;
-            for (int i = 0; i < chunkCells; i++) {
-                if (i % chunks == 0) {
-                    pairStart[(int) (i / chunks)] = running;
-                }
-                chunkStart[i] = running;
-                running += Integer.toUnsignedLong(perChunk[i]);
-            }
-            pairStart[volume] = running;
-            int total = Math.toIntExact(running);
-            long pairInputs = workspace.acquire((long) total * Integer.BYTES);
-            long pairOutputs = workspace.acquire((long) total * Integer.BYTES);
-            var place = modules.function("sparseconv_map.cu", constants, "coord_map_pairs");
-            modules.launch("coord_map_pairs", place, chunks, volume, MAP_BLOCK, 0, stream,
-                    new KernelArguments().address(table).i64(outputs.size()).i32(volume)
-                            .address(workspace.upload(chunkStart)).address(pairInputs).address(pairOutputs));
-            return new MapTables(volume, workspace.downloadInts(table, (int) cells),
-                    workspace.downloadLongs(masks, Math.multiplyExact(outputs.size(), words)), pairStart,
-                    workspace.downloadInts(pairInputs, total), workspace.downloadInts(pairOutputs, total));
+            long[] pairStart = workspace.downloadLongs(tables.pairStart(), volume + 1);
+            int total = Math.toIntExact(pairStart[volume]);
+            return new MapTables(volume, workspace.downloadInts(tables.neighbours(), (int) cells),
+                    workspace.downloadLongs(tables.masks(), Math.multiplyExact(outputs.size(), words)), pairStart,
+                    workspace.downloadInts(tables.pairInputs(), total),
+                    workspace.downloadInts(tables.pairOutputs(), total));
         }
+    }
+
+    private void launch(String kernel, long grid, KernelArguments arguments) {
+        launch(kernel, grid, 1, arguments);
+    }
+
+    private void launch(String kernel, long gridX, long gridY, KernelArguments arguments) {
+        var function = modules.function("sparseconv_map.cu", MAP_CONSTANTS, kernel);
+        modules.launch(kernel, function, gridX, gridY, MAP_BLOCK, 0, stream, arguments);
+    }
+
+    private void fill(long address, long bytes) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), (byte) 0xFF, bytes, stream));
+    }
+
+    private void zero(long address, long bytes) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), (byte) 0, bytes, stream));
+    }
+
+    /** Device memory that outlives the call: a table or a key array of a coordinate set. */
+    private CudaBuffer persistent(long bytes) {
+        return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
+    }
+
+    private CudaBuffer adopt(List<CudaBuffer> made, long bytes) {
+        CudaBuffer buffer = persistent(bytes);
+        made.add(buffer);
+        return buffer;
+    }
+
+    private static DeviceArray array(CudaBuffer buffer, DType dtype, Shape shape) {
+        return new DeviceArray(buffer, 0, dtype, shape);
+    }
+
+    private static long address(DeviceArray array) {
+        return ((CudaBuffer) array.buffer()).address("sparseConvolution") + array.byteOffset();
     }
 
     private long gridFor(long work) {
@@ -193,31 +413,83 @@ final class CudaConvolutionOps implements ConvolutionOps {
     }
 
     /** The implicit GEMM over output rows in {@code order} (see {@link ConvolutionLaunches#implicitGemm}). */
-    private void implicitGemm(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                              Activation activation, DeviceArray y, CallWorkspace workspace, TileOrder order) {
-        run(new ConvolutionLaunches(operands(workspace)).implicitGemm(x, map, weights, bias, activation, y, order));
+    private void implicitGemm(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray bias,
+                              Activation activation, DeviceArray y, TileOrder order) {
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            run(new ConvolutionLaunches(operands(workspace), tables(resident)).implicitGemm(x, resident.map(),
+                    weights, bias, activation, y, order));
+        }
     }
 
-    private void gatherScatter(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
-                               Activation activation, DeviceArray y, CallWorkspace workspace) {
+    private void gatherScatter(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray bias,
+                               Activation activation, DeviceArray y) {
+        KernelMap map = resident.map();
         int out = Math.toIntExact(y.shape().dim(1));
         long accumulatorBytes = (long) map.outputCount() * out * Float.BYTES;
         // An F32 [outputs, out] array, so that the elementwise family's bias-activation op finishes it; released
         // (stream-ordered) after that op is issued.
         try (CudaBuffer sums = new CudaBuffer(pool, pool.acquire(accumulatorBytes), accumulatorBytes)) {
             DeviceArray accumulator = new DeviceArray(sums, 0, DType.F32, Shape.of(map.outputCount(), out));
-            scatterSums(x, map, weights, accumulator, workspace);
+            scatterSums(x, resident, weights, accumulator);
             elementwise.biasActivation(accumulator, bias, activation, y);
         }
     }
 
-    /** Zeroes the accumulator and adds every offset's gathered products into it. */
-    private void scatterSums(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray accumulator,
-                             CallWorkspace workspace) {
+    /**
+     * Zeroes the accumulator and adds every offset's gathered products into it: one launch per group of
+     * {@link MapStatistics#scatterGroups}, whose offsets are a contiguous run of the resident offset order (the same
+     * order, from the same counts), so a launch reads its offsets from there instead of an upload.
+     */
+    private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray accumulator) {
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(
                 ((CudaBuffer) accumulator.buffer()).address("sparseConvolution")), (byte) 0, accumulator.byteSize(),
                 stream));
-        run(new ConvolutionLaunches(operands(workspace)).scatterSums(x, map, weights, accumulator));
+        try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
+            run(new ConvolutionLaunches(operands(workspace), tables(resident)).scatterSums(x, resident.map(), weights,
+                    accumulator));
+        }
+    }
+
+    /** The resident map's tables and the orders derived from them, by device address: nothing is uploaded. */
+    private ConvolutionLaunches.MapOperands tables(ResidentKernelMap resident) {
+        int volume = resident.map().volume();
+        return new ConvolutionLaunches.MapOperands() {
+            @Override
+            public long neighbours() {
+                return address(resident.neighbours());
+            }
+
+            @Override
+            public long masks() {
+                return address(resident.masks());
+            }
+
+            @Override
+            public long rows(int group, TileOrder order, int from, int to) {
+                return address(order == TileOrder.UNSORTED ? rowOrder(resident, 0, volume, false)
+                        : rowOrder(resident, from, to, true));
+            }
+
+            @Override
+            public long pairStart() {
+                return address(resident.pairStart());
+            }
+
+            @Override
+            public long pairInputs() {
+                return address(resident.pairInputs());
+            }
+
+            @Override
+            public long pairOutputs() {
+                return address(resident.pairOutputs());
+            }
+
+            @Override
+            public long offsets(int group, int first, int[] offsets) {
+                return address(offsetOrder(resident)) + (long) first * Integer.BYTES;
+            }
+        };
     }
 
     private void run(List<KernelLaunch> launches) {

@@ -1,30 +1,40 @@
-package org.lacuna.runtime.sparseconv;
+package org.lacuna.runtime.cpu;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.sparseconv.ConvGeometry;
+import org.lacuna.runtime.sparseconv.CoordinateSet;
+import org.lacuna.runtime.sparseconv.Int3;
+import org.lacuna.runtime.sparseconv.KernelMap;
+import org.lacuna.runtime.sparseconv.MapTables;
 
-/** Builds kernel maps on the host: the reference the GPU map builder is checked against. */
-final class KernelMapBuilder {
+/**
+ * Builds kernel maps on the host, the CPU backends' map builder: what {@link CoordinateSet#kernelMap} caches (the
+ * host description every backend sizes and schedules by, and the tables the CPU backends read in place), and the
+ * reference the GPU map builder is checked against. Strided output coordinates are the inputs floored to the
+ * coarser stride, distinct, in key order; a transposed map is its downsampling map read backwards.
+ */
+public final class KernelMapBuilder {
     private static final int PARALLEL_ROWS = 4096;
 
     private KernelMapBuilder() {
     }
 
-    static KernelMap build(CoordinateSet inputs, ConvGeometry geometry) {
+    public static KernelMap build(CoordinateSet inputs, ConvGeometry geometry) {
         if (geometry.transposed()) {
             return transposed(inputs, geometry);
         }
         CoordinateSet outputs = geometry.isSubmanifold() ? inputs : downsampledSet(inputs, geometry);
-        return new KernelMap(geometry, inputs, outputs, query(inputs, outputs, geometry));
+        return KernelMap.of(geometry, inputs, outputs, query(inputs, outputs, geometry));
     }
 
     /**
      * For every output row and offset, the input at output + offset × dilation × input tensor stride. A neighbour
      * whose coordinate leaves the key range does not exist, exactly as one that is not in the set.
      */
-    static int[] query(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
+    public static int[] query(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         int volume = geometry.volume();
         int[] deltas = geometry.deltas(inputs.tensorStride());
         int rows = outputs.size();
@@ -42,7 +52,7 @@ final class KernelMapBuilder {
      */
     private static CoordinateSet downsampledSet(CoordinateSet inputs, ConvGeometry geometry) {
         Int3 outStride = inputs.tensorStride().times(geometry.stride());
-        long[] keys = inputs.keysView();
+        long[] keys = inputs.keys();
         long[] out = new long[keys.length];
         for (int row = 0; row < keys.length; row++) {
             long key = keys[row];
@@ -94,6 +104,6 @@ final class KernelMapBuilder {
                 neighbours[(int) ((long) down.pairInput(p) * volume + v)] = down.pairOutput(p);
             }
         }
-        return new KernelMap(geometry, coarse, fine, neighbours);
+        return KernelMap.of(geometry, coarse, fine, neighbours);
     }
 }
