@@ -19,9 +19,10 @@ import org.lacuna.runtime.ops.GemmContracts;
 /**
  * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. Where OpenBLAS serves, an fp32 x and w
  * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}) and
- * x one row block at a time inside the chunk that uses it. The output is cut into tiles whose shape follows from the
- * problem's shape alone ({@link Tiles#of}: large where there are enough of them to share out, small otherwise; never
- * from the thread count, so the GEMM calls and their results do not depend on it), each tile a GEMM over all of
+ * x once per call where several column blocks read it (else one row block at a time inside the chunk that uses it).
+ * The output is cut into tiles whose shape follows from the problem's shape alone ({@link Tiles#of}: large where
+ * there are enough of them to share out, small otherwise, near-equal in size; never from the thread count, so the
+ * GEMM calls and their results do not depend on it), each tile a GEMM over all of
  * {@code in} followed by the bias, the activation and the rounding to y's dtype while it is in cache (an fp32 y with
  * no epilogue is written by the GEMM itself). The GEMM is OpenBLAS's (one thread per call, see {@link OpenBlas}) or
  * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
@@ -35,8 +36,24 @@ final class CpuDenseLinear {
     static final int LARGE_COL_BLOCK = 512;
     /** Large tiles only where there are at least this many, so two to four threads still share the work. */
     static final int MIN_LARGE_TILES = 4;
+    /** Fewer tiles than this are made an even count (see {@link Tiles}). */
+    static final int EVEN_BELOW = 16;
+    /**
+     * Tile sizes are rounded to these: rows to the Java kernel's 6-row register tile and OpenBLAS's 4-column one (our
+     * rows are its columns), columns to two 16-float vectors.
+     */
+    static final int ROW_MULTIPLE = 12;
+    static final int COL_MULTIPLE = 32;
+    /**
+     * A 16-bit x read by several column blocks is widened whole, once, up to this many elements (1 MiB of fp32, so it
+     * stays in L2 for the GEMM); beyond it (or when one column block reads it) each chunk widens its own rows just
+     * before its GEMM reads them, which measured faster at 4096 × 384 than one pass through memory.
+     */
+    static final long WIDEN_WHOLE_MAX = 1L << 18;
     /** Rows widened per chunk: enough work to outweigh handing a chunk to a thread. */
     private static final int WIDEN_ROWS = 256;
+    /** Elements of x widened per chunk when x is widened whole. */
+    private static final int WIDEN_ELEMENTS = 1 << 16;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private final CpuContext context;
@@ -101,41 +118,62 @@ final class CpuDenseLinear {
         int rowBlock = tiles.rows();
         int colBlock = tiles.cols();
         int rowChunks = CpuThreads.chunks(tokens, rowBlock);
-        // Column blocks outermost: neighbouring chunks, which mostly run on one thread, share a panel of w.
-        // Each chunk widens its own rows of x where it must (a small cost beside the GEMM over them), so x is never
-        // staged whole.
-        context.threads().forEach(Math.multiplyExact(rowChunks, CpuThreads.chunks(out, colBlock)), chunk -> {
-            long row = (long) (chunk % rowChunks) * rowBlock;
-            int col = chunk / rowChunks * colBlock;
-            int rows = (int) Math.min(rowBlock, tokens - row);
-            int cols = Math.min(colBlock, out - col);
-            float[] xs = directInput ? null : staging.borrow(rows * in);
-            try {
-                MemorySegment a;
-                long aOffset;
-                if (directInput) {
-                    a = inputFloats;
-                    aOffset = row * in;
-                } else {
-                    widenRows(input, x.byteOffset(), x.dtype(), row * in, rows * in, xs, 0);
-                    a = MemorySegment.ofArray(xs);
-                    aOffset = 0;
-                }
-                if (directOutput) {
-                    blas.sgemm(rows, cols, in, a, aOffset, ld(in), weight, (long) col * in, ld(in), true,
-                            outputFloats, row * out + col, out, false);
-                    return;
-                }
-                float[] tile = TILES.get();
-                gemm(rows, cols, in, a, aOffset, xs, weight, col, tile);
-                Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
-                store(tile, rows, cols, output, y, row * out + col, out);
-            } finally {
-                if (xs != null) {
-                    staging.release(xs);
-                }
+        int colChunks = CpuThreads.chunks(out, colBlock);
+        // Several column blocks read each row of x: widen it once rather than once per block.
+        float[] whole = !directInput && colChunks > 1 && tokens * in <= WIDEN_WHOLE_MAX
+                ? staging.borrow(Math.toIntExact(tokens * in)) : null;
+        try {
+            if (whole != null) {
+                int rowsEach = Math.max(1, WIDEN_ELEMENTS / Math.max(1, in));
+                context.threads().forEach(CpuThreads.chunks(tokens, rowsEach), chunk -> {
+                    long first = (long) chunk * rowsEach;
+                    int count = (int) (Math.min(tokens, first + rowsEach) - first) * in;
+                    widenRows(input, x.byteOffset(), x.dtype(), first * in, count, whole, (int) (first * in));
+                });
             }
-        });
+            // Column blocks outermost: neighbouring chunks, which mostly run on one thread, share a panel of w.
+            context.threads().forEach(Math.multiplyExact(rowChunks, colChunks), chunk -> {
+                long row = (long) (chunk % rowChunks) * rowBlock;
+                int col = chunk / rowChunks * colBlock;
+                int rows = (int) Math.min(rowBlock, tokens - row);
+                int cols = Math.min(colBlock, out - col);
+                float[] xs = directInput || whole != null ? whole : staging.borrow(rows * in);
+                try {
+                    MemorySegment a;
+                    long aOffset;
+                    if (directInput) {
+                        a = inputFloats;
+                        aOffset = row * in;
+                    } else if (whole != null) {
+                        a = MemorySegment.ofArray(whole);
+                        aOffset = row * in;
+                    } else {
+                        // Each chunk widens its own rows of x (a small cost beside the GEMM over them), so a large x
+                        // read by one column block is never staged whole.
+                        widenRows(input, x.byteOffset(), x.dtype(), row * in, rows * in, xs, 0);
+                        a = MemorySegment.ofArray(xs);
+                        aOffset = 0;
+                    }
+                    if (directOutput) {
+                        blas.sgemm(rows, cols, in, a, aOffset, ld(in), weight, (long) col * in, ld(in), true,
+                                outputFloats, row * out + col, out, false);
+                        return;
+                    }
+                    float[] tile = TILES.get();
+                    gemm(rows, cols, in, a, aOffset, xs, weight, col, tile);
+                    Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
+                    store(tile, rows, cols, output, y, row * out + col, out);
+                } finally {
+                    if (xs != null && xs != whole) {
+                        staging.release(xs);
+                    }
+                }
+            });
+        } finally {
+            if (whole != null) {
+                staging.release(whole);
+            }
+        }
     }
 
     /**
@@ -172,12 +210,45 @@ final class CpuDenseLinear {
 
     /**
      * The output tile of one GEMM call. Large tiles amortise the GEMM's packing (about 25% faster at 512 × 768 × 3072
-     * on this machine's OpenBLAS), small ones keep a small problem spread over the threads.
+     * on this machine's OpenBLAS), small ones keep a small problem spread over the threads. Rows and columns are each
+     * cut into near-equal blocks, and where that makes only a few tiles in an odd count one side takes one block more:
+     * an odd handful, or a ragged last block, leaves one thread a whole tile behind the others (QKV at 128 tokens in
+     * five 256-column tiles, or FC2 at 4096 tokens in ten 384-row tiles and a ragged eleventh, lost 10-30% that way on
+     * two threads); with many tiles work stealing evens the load out anyway. The shape alone decides, never the
+     * thread count.
      */
     record Tiles(int rows, int cols) {
         static Tiles of(long tokens, int out) {
-            long large = CpuThreads.chunks(tokens, LARGE_ROW_BLOCK) * (long) CpuThreads.chunks(out, LARGE_COL_BLOCK);
-            return large >= MIN_LARGE_TILES ? new Tiles(LARGE_ROW_BLOCK, LARGE_COL_BLOCK) : new Tiles(ROW_BLOCK, COL_BLOCK);
+            long rowChunks = chunks(tokens, LARGE_ROW_BLOCK);
+            long colChunks = chunks(out, LARGE_COL_BLOCK);
+            int rowGrain = LARGE_ROW_BLOCK;
+            int colGrain = LARGE_COL_BLOCK;
+            if (rowChunks * colChunks < MIN_LARGE_TILES) {
+                rowChunks = chunks(tokens, ROW_BLOCK);
+                colChunks = chunks(out, COL_BLOCK);
+                rowGrain = ROW_BLOCK;
+                colGrain = COL_BLOCK;
+            }
+            long tiles = rowChunks * colChunks;
+            if (tiles > 1 && tiles < EVEN_BELOW && tiles % 2 == 1) {
+                if (colChunks >= rowChunks) {
+                    colChunks++;
+                } else {
+                    rowChunks++;
+                }
+            }
+            return new Tiles(block(tokens, rowChunks, ROW_MULTIPLE, rowGrain), block(out, colChunks, COL_MULTIPLE,
+                    colGrain));
+        }
+
+        private static long chunks(long items, int grain) {
+            return Math.max(1, (items + grain - 1) / grain);
+        }
+
+        /** {@code items} in {@code chunks} near-equal blocks, rounded up to a multiple, never above the grain. */
+        private static int block(long items, long chunks, int multiple, int grain) {
+            long size = Math.max(1, (items + chunks - 1) / chunks);
+            return Math.toIntExact(Math.min(grain, (size + multiple - 1) / multiple * multiple));
         }
     }
 
@@ -206,8 +277,8 @@ final class CpuDenseLinear {
                     MemorySegment.ofArray(tile), 0, cols, false);
         } else {
             float[] ws = (float[]) weight.heapBase().orElseThrow();
-            Sgemm.multiply(context.vectorApi(), rows, cols, in, xs, 0, ld(in), ws, col * in, ld(in), true, tile, 0,
-                    cols, false);
+            Sgemm.multiply(context.vectorApi(), rows, cols, in, xs, Math.toIntExact(aOffset), ld(in), ws, col * in,
+                    ld(in), true, tile, 0, cols, false);
         }
     }
 

@@ -154,14 +154,19 @@ final class CpuElementwiseOps implements ElementwiseOps {
         MemorySegment out = segment(y, call);
         long count = a.elementCount();
         context.threads().forEach(CpuThreads.chunks(count, ADD_ELEMENTS_PER_CHUNK), chunk -> {
-            long first = (long) chunk * ADD_ELEMENTS_PER_CHUNK;
-            int n = (int) Math.min(ADD_ELEMENTS_PER_CHUNK, count - first);
-            float[] x = new float[n];
-            float[] z = new float[n];
-            kernels.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
-            kernels.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
-            kernels.biasActivation(x, n, z, 0, Activation.NONE); // x += z, the elementwise ops' own add
-            kernels.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
+            long chunkStart = (long) chunk * ADD_ELEMENTS_PER_CHUNK;
+            long chunkEnd = Math.min(count, chunkStart + ADD_ELEMENTS_PER_CHUNK);
+            // Blocks that stay in L1 from widening to narrowing (a chunk-sized pair of arrays cost more to allocate
+            // and zero than the add itself).
+            float[] x = new float[(int) Math.min(BLOCK, chunkEnd - chunkStart)];
+            float[] z = new float[x.length];
+            for (long first = chunkStart; first < chunkEnd; first += BLOCK) {
+                int n = (int) Math.min(BLOCK, chunkEnd - first);
+                kernels.widen(left, a.byteOffset() + first * a.dtype().byteSize(), a.dtype(), x, n);
+                kernels.widen(right, b.byteOffset() + first * b.dtype().byteSize(), b.dtype(), z, n);
+                kernels.biasActivation(x, n, z, 0, Activation.NONE); // x += z, the elementwise ops' own add
+                kernels.narrow(x, n, out, y.byteOffset() + first * y.dtype().byteSize(), y.dtype());
+            }
         });
     }
 

@@ -80,14 +80,17 @@ class CpuDenseLinearTest {
     @Test
     void oneAndSeveralThreadsGiveTheSameBits() {
         SplittableRandom random = TestData.random("dense linear threads");
-        // 2 x 2 large tiles of 384 x 512, then 2 x 2 small tiles of 192 x 256; both ragged at the far edges.
+        // 2 x 2 large tiles of 204 x 320, then 2 x 2 small tiles of 156 x 160; both ragged at the far edges. A 16-bit
+        // x is widened whole first (several column blocks read it), an fp32 one read in place by OpenBLAS.
         for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}}) {
-            Case c = Case.random(random, shape, DType.F32, true);
-            for (Path path : paths()) {
-                float[] one = run(path, 1, c, Activation.GELU, DType.F32);
-                for (int threads : new int[] {2, 3}) {
-                    assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
-                            path + " with " + threads + " threads differs from 1 thread");
+            for (DType dtype : List.of(DType.F32, DType.F16)) {
+                Case c = Case.random(random, shape, dtype, true);
+                for (Path path : paths()) {
+                    float[] one = run(path, 1, c, Activation.GELU, DType.F32);
+                    for (int threads : new int[] {2, 3}) {
+                        assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
+                                path + " " + dtype + " with " + threads + " threads differs from 1 thread");
+                    }
                 }
             }
         }
@@ -109,10 +112,31 @@ class CpuDenseLinearTest {
 
     @Test
     void tilesFollowTheShapeAlone() {
-        assertEquals(new CpuDenseLinear.Tiles(384, 512), CpuDenseLinear.Tiles.of(400, 600));
-        assertEquals(new CpuDenseLinear.Tiles(384, 512), CpuDenseLinear.Tiles.of(512, 3072));
-        assertEquals(new CpuDenseLinear.Tiles(192, 256), CpuDenseLinear.Tiles.of(300, 300));
-        assertEquals(new CpuDenseLinear.Tiles(192, 256), CpuDenseLinear.Tiles.of(128, 384));
+        assertEquals(new CpuDenseLinear.Tiles(204, 320), CpuDenseLinear.Tiles.of(400, 600));
+        assertEquals(new CpuDenseLinear.Tiles(264, 512), CpuDenseLinear.Tiles.of(512, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(156, 160), CpuDenseLinear.Tiles.of(300, 300));
+        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 384));
+        // MiniLM's QKV at one sentence: six column blocks, not five.
+        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 1152));
+        // FC2 at 32 sentences: twelve row blocks of near-equal size, not ten and a ragged eleventh.
+        assertEquals(new CpuDenseLinear.Tiles(348, 384), CpuDenseLinear.Tiles.of(4096, 384));
+        // QKV at 32 sentences: 33 large tiles are enough to share out; three equal column blocks, not 512, 512, 128.
+        assertEquals(new CpuDenseLinear.Tiles(384, 384), CpuDenseLinear.Tiles.of(4096, 1152));
+    }
+
+    @Test
+    void fewTilesComeInAnEvenCount() {
+        for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
+            for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
+                CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.of(tokens, out);
+                assertTrue(tiles.rows() <= CpuDenseLinear.LARGE_ROW_BLOCK
+                        && tiles.cols() <= CpuDenseLinear.LARGE_COL_BLOCK, tiles + " exceeds the per-thread tile for "
+                        + tokens + " x " + out);
+                int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
+                assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
+                        count + " tiles of " + tiles + " for " + tokens + " x " + out);
+            }
+        }
     }
 
     @Test

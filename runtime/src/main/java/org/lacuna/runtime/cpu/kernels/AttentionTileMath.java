@@ -31,6 +31,20 @@ public interface AttentionTileMath {
     /** {@code a[offset + j] *= factor} for {@code j < count}. */
     void scale(float[] a, int offset, int count, float factor);
 
+    /**
+     * {@code to[at + d] = scale · m[row, head, d]} for {@code d < headDim}: one row of one head widened to fp32
+     * ({@link HalfMatrix#widen}; the same bits on every form).
+     */
+    default void widen(HalfMatrix m, long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
+        m.widen(row, head, headDim, scale, bits, to, at);
+    }
+
+    /** As {@link #widen} (scale 1), into column {@code column} of a [headDim, width] matrix. */
+    default void widenTransposed(HalfMatrix m, long row, int head, int headDim, short[] bits, float[] rowScratch,
+                                 float[] to, int column, int width) {
+        m.widenTransposed(row, head, headDim, bits, to, column, width);
+    }
+
     /** The Vector API form where enabled, else the scalar one. */
     static AttentionTileMath of(boolean vectorApi) {
         return vectorApi ? VectorTileMathHolder.INSTANCE : ScalarAttentionTileMath.INSTANCE;

@@ -15,7 +15,7 @@ import org.lacuna.runtime.data.HalfFloats;
 public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, long rowStride, long column) {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
-    private long byteAt(long row, int head, int headDim) {
+    long byteAt(long row, int head, int headDim) {
         return byteOffset + 2 * (row * rowStride + column + (long) head * headDim);
     }
 

@@ -59,7 +59,8 @@ public final class KeyAttention {
                 float[] kt = scratch.keyTiles[t];
                 int keys = Math.min(KEYS, blockKeys - t * KEYS);
                 for (int j = 0; j < keys; j++) {
-                    problem.k().widenTransposed(start + b0 + t * KEYS + j, h, dim, scratch.bits, kt, j, KEYS);
+                    math.widenTransposed(problem.k(), start + b0 + t * KEYS + j, h, dim, scratch.bits, scratch.row,
+                            kt, j, KEYS);
                 }
                 for (int d = 0; keys < KEYS && d < dim; d++) {
                     Arrays.fill(kt, d * KEYS + keys, (d + 1) * KEYS, 0f);
@@ -71,7 +72,7 @@ public final class KeyAttention {
                 int rows = Math.min(FlashAttention.QUERY_TILE, queries - m0);
                 int padded = FlashAttention.roundUp(rows);
                 for (int i = 0; i < rows; i++) {
-                    problem.q().widen(start + m0 + i, h, dim, problem.scale(), scratch.bits, q, i * dim);
+                    math.widen(problem.q(), start + m0 + i, h, dim, problem.scale(), scratch.bits, q, i * dim);
                 }
                 Arrays.fill(q, rows * dim, padded * dim, 0f);
                 // The widened query tile serves every key tile of the block.

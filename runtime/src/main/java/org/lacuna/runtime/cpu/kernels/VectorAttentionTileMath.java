@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.lacuna.runtime.data.DType;
 
 /**
  * {@link AttentionTileMath} on the Vector API. The two products run as register tiles of {@link #ROW_GROUP} rows by
@@ -185,6 +186,28 @@ final class VectorAttentionTileMath implements AttentionTileMath {
         c1.intoArray(o, o0 + 2 * dim + LANES);
         d0.intoArray(o, o0 + 3 * dim);
         d1.intoArray(o, o0 + 3 * dim + LANES);
+    }
+
+    /** Widens with the vector form of the storage conversion (exact, so the same bits as the scalar form). */
+    @Override
+    public void widen(HalfMatrix m, long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
+        VectorHalfConversions.widen(m.segment(), m.byteAt(row, head, headDim), m.bf16() ? DType.BF16 : DType.F16, to,
+                at, headDim);
+        if (scale != 1f) {
+            for (int d = 0; d < headDim; d += LANES) {
+                FloatVector.fromArray(SPECIES, to, at + d).mul(scale).intoArray(to, at + d);
+            }
+        }
+    }
+
+    @Override
+    public void widenTransposed(HalfMatrix m, long row, int head, int headDim, short[] bits, float[] rowScratch,
+                                float[] to, int column, int width) {
+        VectorHalfConversions.widen(m.segment(), m.byteAt(row, head, headDim), m.bf16() ? DType.BF16 : DType.F16,
+                rowScratch, 0, headDim);
+        for (int d = 0; d < headDim; d++) {
+            to[d * width + column] = rowScratch[d];
+        }
     }
 
     @Override
