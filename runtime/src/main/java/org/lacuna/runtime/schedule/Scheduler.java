@@ -65,7 +65,32 @@ public final class Scheduler {
         }
         this.margin = margin;
         this.budgetMillis = budgetMillis;
-        this.corrections.putAll(store.corrections(device));
+        // A store written by an older build (or after a wild measurement) may hold corrections outside today's bounds.
+        store.corrections(device).forEach((kernel, c) -> this.corrections.put(kernel, boundedCorrection(c)));
+    }
+
+    /**
+     * Bounds on what measurements may teach: one kernel-wide factor per kernel, so a single noisy measurement (a
+     * busy machine, a cold JIT) must not make a kernel look many times slower on every shape for good. A step moves
+     * a correction by at most {@link #CORRECTION_STEP}, and a correction stays within [1 / {@link #CORRECTION_LIMIT},
+     * {@link #CORRECTION_LIMIT}]; beyond that the efficiency table, not the correction, is wrong, and recalibrating
+     * is the fix.
+     */
+    static final double CORRECTION_STEP = 1.25;
+    static final double CORRECTION_LIMIT = 2.0;
+
+    static double boundedCorrection(double c) {
+        if (!Double.isFinite(c) || c <= 0) {
+            return 1.0;
+        }
+        return Math.min(CORRECTION_LIMIT, Math.max(1 / CORRECTION_LIMIT, c));
+    }
+
+    /** Halfway in log space from {@code old} towards {@code observed}, at most one step, within the limit. */
+    static double correctionStep(double old, double observed) {
+        double halfway = Math.sqrt(old * observed);
+        double stepped = Math.min(old * CORRECTION_STEP, Math.max(old / CORRECTION_STEP, halfway));
+        return boundedCorrection(stepped);
     }
 
     public Policy policy() {
@@ -325,10 +350,10 @@ public final class Scheduler {
         if (decision.source() == Decision.Source.MEASURED) {
             for (Decision.Estimate e : decision.candidates()) {
                 if (e.measuredMillis() != null && e.predictedMillis() > 0) {
-                    // Halfway in log space towards this measurement: one outlier cannot swing later predictions.
+                    // A bounded step towards this measurement: one outlier cannot swing later predictions.
                     double old = corrections.getOrDefault(e.kernel(), 1.0);
                     double observed = old * e.measuredMillis() / e.predictedMillis();
-                    double updated = Math.sqrt(old * observed);
+                    double updated = correctionStep(old, observed);
                     corrections.put(e.kernel(), updated);
                     learnt.put(e.kernel(), updated);
                 }

@@ -62,8 +62,43 @@ class SchedulerPolicyTest {
         Decision d = scheduler.decide("fc1", s, c);
         assertEquals("blas-dense", d.chosen(), d.reason());
         assertEquals(Decision.Source.MEASURED, d.source());
-        assertTrue(scheduler.corrections().get("cpu.two-four") > scheduler.corrections().get("cpu.blas-dense"),
-                "2:4's predictions are corrected upwards relative to dense: " + scheduler.corrections());
+        // Both predictions were too slow here, so both corrections step down, at most one bounded step each; 2:4's
+        // never ends below dense's.
+        assertTrue(scheduler.corrections().get("cpu.two-four") >= scheduler.corrections().get("cpu.blas-dense"),
+                "2:4's predictions are not corrected downwards relative to dense: " + scheduler.corrections());
+    }
+
+    @Test
+    void oneWildMeasurementMovesAKernelsCorrectionByOneBoundedStepOnly() {
+        // BLAS measured 60x slower than predicted (a busy machine): its correction moves one step, not 60x.
+        Scheduler s = scheduler(Policy.fastestMeasured());
+        decideWithSlowBlas(s, 512);
+        assertEquals(Scheduler.CORRECTION_STEP, s.corrections().get("cpu.blas-dense"), 1e-9,
+                "one step up: " + s.corrections());
+        for (int tokens = 16; tokens <= 8192; tokens *= 2) {
+            decideWithSlowBlas(s, tokens);
+        }
+        assertEquals(Scheduler.CORRECTION_LIMIT, s.corrections().get("cpu.blas-dense"), 1e-9,
+                "repeated outliers stop at the limit: " + s.corrections());
+    }
+
+    private void decideWithSlowBlas(Scheduler s, int tokens) {
+        LinearStatistics st = new LinearStatistics(tokens, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        Candidate blas = LinearCandidates.predicted("cpu", "blas-dense", st, DType.F16);
+        double slow = 60 * s.predictMillis(blas);
+        Candidate vector = LinearCandidates.predicted("cpu", "vector-dense", st, DType.F16);
+        s.decide("fc1", st, List.of(clock.taking(blas, slow), clock.taking(vector, s.predictMillis(vector))));
+    }
+
+    @Test
+    void aStoredCorrectionOutsideTheBoundsIsClampedOnLoad() {
+        TuningStore store = TuningStore.inMemory();
+        store.putChoice(TestTables.CPU, "old", new TuningStore.StoredChoice("vector-dense", "auto",
+                Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"), java.util.Map.of(), null,
+                TuningStore.now()), java.util.Map.of("cpu.blas-dense", 14.25, "cpu.vector-dense", Double.NaN));
+        Scheduler s = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        assertEquals(Scheduler.CORRECTION_LIMIT, s.corrections().get("cpu.blas-dense"), 1e-9);
+        assertEquals(1.0, s.corrections().get("cpu.vector-dense"), 1e-9);
     }
 
     private static EfficiencyTable withFastTwoFour() {
