@@ -38,6 +38,15 @@ public final class Calibration {
     private static final int WARMUP = 3;
     /** Warm-up runs at least this long: the JIT compiles a kernel after some thousands of loop iterations. */
     private static final double WARMUP_SECONDS = 0.1;
+    /**
+     * ... and then on, in rounds, until the kernel has settled: a round's median within {@link #SETTLED} of the round
+     * before. Early in a JVM's life (calibration runs on a layer's first forward) the Vector API kernels and the Java
+     * side of a BLAS call (widening x) are still interpreted or in C1 for seconds; a fixed 0.1 s warm-up measured
+     * them 5-8x slow, and the table then steered every encoder linear to the wrong kernel.
+     */
+    private static final double SETTLED = 0.10;
+    /** The warm-up of one figure never runs longer than this, settled or not. */
+    private static final double WARMUP_MAX_SECONDS = 2.0;
     private static final int SAMPLES = 7;
     /** Measurements of a figure outside its bounds before it is clamped. */
     static final int ATTEMPTS = 3;
@@ -222,12 +231,27 @@ public final class Calibration {
         return kept;
     }
 
-    /** The median of {@link #SAMPLES} timed calls, in milliseconds, after a warm-up of at least WARMUP_SECONDS. */
-    private static double time(DeviceTimer timer, Runnable run) {
+    /**
+     * The median of {@link #SAMPLES} timed calls, in milliseconds, after a warm-up of at least WARMUP_SECONDS that
+     * goes on until two successive rounds agree within {@link #SETTLED} (at most WARMUP_MAX_SECONDS).
+     */
+    static double time(DeviceTimer timer, Runnable run) {
         long warmStart = System.nanoTime();
         for (int i = 0; i < WARMUP || System.nanoTime() - warmStart < WARMUP_SECONDS * 1e9; i++) {
             run.run();
         }
+        double previous = round(timer, run);
+        while (System.nanoTime() - warmStart < WARMUP_MAX_SECONDS * 1e9) {
+            double current = round(timer, run);
+            if (Math.abs(current - previous) <= SETTLED * Math.min(current, previous)) {
+                return Math.min(current, previous);
+            }
+            previous = current;
+        }
+        return previous;
+    }
+
+    private static double round(DeviceTimer timer, Runnable run) {
         double[] samples = new double[SAMPLES];
         for (int i = 0; i < SAMPLES; i++) {
             timer.start();

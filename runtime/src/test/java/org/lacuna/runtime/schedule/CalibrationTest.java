@@ -61,4 +61,38 @@ class CalibrationTest {
         assertTrue(clamped.get(0).contains("cpu.two-four rate"), clamped::toString);
         assertTrue(clamped.get(1).contains("cpu.csr call overhead 3.00 ->"), clamped::toString);
     }
+
+    /**
+     * A kernel the JIT speeds up round by round, as C1 and then C2 take over: the k-th round of 7 timed calls takes
+     * 8 / (k + 1) ms per call, down to 1 ms.
+     */
+    private static final class WarmingKernel implements org.lacuna.runtime.backend.DeviceTimer, Runnable {
+        int timed;
+
+        @Override
+        public void run() {
+        }
+
+        @Override
+        public void start() {
+        }
+
+        @Override
+        public double stopMillis() {
+            timed++;
+            return Math.max(1.0, 8.0 / (1 + (timed - 1) / 7));
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aKernelIsTimedOnlyOnceItHasSettled() {
+        WarmingKernel kernel = new WarmingKernel();
+        double ms = Calibration.time(kernel, kernel);
+        assertEquals(1.0, ms, 1e-9, "the settled time, not a still-warming one");
+        assertTrue(kernel.timed >= 8 * 7, "rounds went on until two agreed: " + kernel.timed + " timed calls");
+    }
 }
