@@ -38,7 +38,8 @@ final class CpuBackend implements Backend {
 
     /** The double-precision reference. */
     static CpuBackend reference() {
-        return new CpuBackend(ReferenceBackendProvider.NAME, new ReferenceOps(ReferenceBackendProvider.NAME), () -> { });
+        ReferenceOps ops = new ReferenceOps(ReferenceBackendProvider.NAME);
+        return new CpuBackend(ReferenceBackendProvider.NAME, ops, ops::close);
     }
 
     private CpuBackend(String name, OpSet ops, Runnable releaseOps) {

@@ -10,6 +10,7 @@ import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.sparseconv.BackendResidency;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
@@ -29,6 +30,9 @@ final class CpuConvolutionOps implements ConvolutionOps {
 
     private final CpuContext context;
     private final TileGemm gemm;
+    /** This backend's state on coordinate sets: the keys and maps are views, dropped from the sets when it closes. */
+    private final BackendResidency residency = new BackendResidency(CpuBackendProvider.NAME);
+
     CpuConvolutionOps(CpuContext context) {
         this.context = context;
         this.gemm = context.vectorApi() ? vectorTileGemm() : TileGemm.SCALAR;
@@ -65,12 +69,17 @@ final class CpuConvolutionOps implements ConvolutionOps {
 
     @Override
     public DeviceArray coordinateKeys(CoordinateSet set) {
-        return HostResidency.keys(this, CpuBackendProvider.NAME, set);
+        return HostResidency.keys(residency, CpuBackendProvider.NAME, set);
     }
 
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
-        return HostResidency.map(this, CpuBackendProvider.NAME, map);
+        return HostResidency.map(residency, CpuBackendProvider.NAME, map);
+    }
+
+    /** Drops this backend's state from every coordinate set (the backend closes). */
+    void close() {
+        residency.close();
     }
 
     @Override

@@ -14,13 +14,16 @@ import org.lacuna.runtime.schedule.OpPaths;
 final class CpuOps extends OpFamilies implements OpPaths, AutoCloseable {
     private final CpuContext context;
     private final CpuGemmOps gemm;
+    private final CpuConvolutionOps convolution;
 
     CpuOps(CpuOptions options) {
         CpuContext context = CpuContext.open(options);
         CpuGemmOps gemm = new CpuGemmOps(context);
         this.context = context;
         this.gemm = gemm;
-        super(new CpuElementwiseOps(context), gemm, new CpuAttentionOps(context), new CpuConvolutionOps(context),
+        CpuConvolutionOps convolution = new CpuConvolutionOps(context);
+        this.convolution = convolution;
+        super(new CpuElementwiseOps(context), gemm, new CpuAttentionOps(context), convolution,
                 new CpuVoxelizationOps(context));
     }
 
@@ -37,7 +40,11 @@ final class CpuOps extends OpFamilies implements OpPaths, AutoCloseable {
 
     @Override
     public void close() {
-        context.threads().close();
-        gemm.close();
+        try {
+            convolution.close();
+        } finally {
+            context.threads().close();
+            gemm.close();
+        }
     }
 }

@@ -7,6 +7,7 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
+import org.lacuna.runtime.sparseconv.BackendResidency;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.KernelMap;
 import org.lacuna.runtime.sparseconv.MapTables;
@@ -20,12 +21,12 @@ final class HostResidency {
     private HostResidency() {
     }
 
-    static DeviceArray keys(Object backend, String backendName, CoordinateSet set) {
+    static DeviceArray keys(BackendResidency backend, String backendName, CoordinateSet set) {
         return set.residentKeys(backend, () -> wrap(backendName, MemorySegment.ofArray(set.keys()), DType.I64,
                 Shape.of(set.size())));
     }
 
-    static ResidentKernelMap map(Object backend, String backendName, KernelMap map) {
+    static ResidentKernelMap map(BackendResidency backend, String backendName, KernelMap map) {
         return map.inputs().residentMap(backend, map.geometry(), () -> {
             MapTables t = map.sharedTables();
             return new ResidentKernelMap(map,

@@ -6,6 +6,7 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
+import org.lacuna.runtime.sparseconv.BackendResidency;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 import org.lacuna.runtime.sparseconv.Dataflow;
@@ -21,9 +22,12 @@ import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 final class ReferenceConvolutionOps implements ConvolutionOps {
     /** The backend whose tensors this serves: the reference's own, or the serving backend it stands in for. */
     private final String backend;
+    /** This backend's state on coordinate sets: views of host arrays, dropped from the sets when it closes. */
+    private final BackendResidency residency;
 
     ReferenceConvolutionOps(String backend) {
         this.backend = backend;
+        this.residency = new BackendResidency(backend);
     }
 
     private static final int PARALLEL_ROWS = 256;
@@ -73,13 +77,18 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
 
     @Override
     public DeviceArray coordinateKeys(CoordinateSet set) {
-        return HostResidency.keys(this, backend, set);
+        return HostResidency.keys(residency, backend, set);
     }
 
     /** The reference path: the host map's arrays, as {@link KernelMapBuilder} built them. */
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
-        return HostResidency.map(this, backend, map);
+        return HostResidency.map(residency, backend, map);
+    }
+
+    /** Drops this backend's state from every coordinate set (the backend closes). */
+    void close() {
+        residency.close();
     }
 
     @Override

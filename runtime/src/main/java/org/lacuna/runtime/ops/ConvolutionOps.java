@@ -31,7 +31,8 @@ public interface ConvolutionOps {
      * the host keys wrapped where the backend's memory is the host's (CPU), uploaded once otherwise (a set's
      * keys come up when the sparse tensor holding its features does, so a forward finds them there). A
      * downsampling's output keys are computed by the backend itself when it builds the strided map
-     * ({@link #residentMap}), without a copy.
+     * ({@link #residentMap}), without a copy. Who frees keys made on a set nobody holds (the finer set a downsampled
+     * set's keys are computed from, a map's output set) is {@link CoordinateSet}'s ownership rule.
      */
     DeviceArray coordinateKeys(CoordinateSet set);
 

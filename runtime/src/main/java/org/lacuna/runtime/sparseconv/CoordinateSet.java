@@ -2,16 +2,19 @@ package org.lacuna.runtime.sparseconv;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.lacuna.runtime.cpu.KernelMapBuilder;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.SparseCoordinates;
@@ -26,9 +29,24 @@ import org.lacuna.runtime.pointcloud.SparseCoordinates;
  * <p>The keys and the host maps are the host's description of the coordinates (sizes, statistics, the reference).
  * Each backend that runs layers on the set holds its own state here too: the keys in its memory and the tables of
  * each map ({@link ResidentKernelMap}), built by that backend's {@link org.lacuna.runtime.ops.ConvolutionOps} on
- * first request and cached per geometry. {@link #close} frees that state (the host description stays usable, and a
- * later request builds it again); the sparse tensors on a set hold it with {@link #retain} and {@link #release}, so
- * it is freed when the last of them closes.
+ * first request and cached per geometry under the backend's {@link BackendResidency}.
+ *
+ * <p>Who frees that state (the ownership rule):
+ * <ul>
+ * <li>The set's holders (the sparse tensors on it, {@link #retain}/{@link #release}): the last release frees every
+ *     backend's state here ({@link #close}, which anyone may also call; the host description stays usable and a
+ *     later request builds the state again).</li>
+ * <li>A build on this set that makes state on another set (a map's output keys, a downsampled set's finer keys)
+ *     does so inside {@link #borrowing}: the other set is held for the build, and what the build left on it belongs
+ *     to this set from then on while the other set has no holders of its own. Closing this set closes the other set
+ *     too unless someone holds it; if it is held, its own last release frees it. So every array made on a set is
+ *     freed by that set's close, its last holder's release, or the close of a set that needed it.</li>
+ * <li>The backend: closing its {@link BackendResidency} drops its entry from every set (other backends' stay).</li>
+ * </ul>
+ * Builds run outside the lock; a close that runs while one is in flight moves the set to a new epoch, and a build
+ * from an older epoch is never cached: its arrays are freed and it is built again if the set is still held (an
+ * explicit {@link #close} under live holders), or it fails with a {@link ResourceClosedException} if the set has no
+ * holder left (its last holder closed while a layer still ran on it).
  */
 public final class CoordinateSet implements AutoCloseable {
     private final long[] keys;
@@ -36,9 +54,15 @@ public final class CoordinateSet implements AutoCloseable {
     private final Origin origin;
     private final ConcurrentHashMap<ConvGeometry, KernelMap> maps = new ConcurrentHashMap<>();
     private volatile CoordinateIndex index;
-    /** Per backend (the op object that built it), the set's keys and maps in that backend's memory. */
-    private final Map<Object, Residency> residencies = new IdentityHashMap<>();
+    /** Guards the residency state below. */
+    private final Object lock = new Object();
+    /** Per backend, the set's keys and maps in that backend's memory. */
+    private final Map<BackendResidency, Residency> residencies = new IdentityHashMap<>();
+    /** Sets whose state a build on this set made and that this set frees when it closes (if nobody holds them). */
+    private final Set<CoordinateSet> borrowed = Collections.newSetFromMap(new IdentityHashMap<>());
     private int holders;
+    /** Counts the closes: a build started in an earlier epoch is not cached. */
+    private long epoch;
 
     /** One backend's state: the keys (I64 [size]) and the resident maps by geometry. */
     private static final class Residency {
@@ -131,57 +155,156 @@ public final class CoordinateSet implements AutoCloseable {
     /**
      * The keys (I64 [size], row order) held by {@code backend}: made by {@code make} on first request, then kept
      * until {@link #close}. A backend offers the keys it computed itself (a downsampling's outputs) the same way;
-     * if another thread got there first, the made array is freed and the held one returned.
+     * if another thread got there first, the made array is freed and the held one returned. A {@code make} that
+     * needs another set's state runs it in {@link #borrowing}.
+     *
+     * @throws ResourceClosedException if the set's last holder released it while the keys were made (they are freed)
+     *                                 or the backend closed
      */
-    public DeviceArray residentKeys(Object backend, Supplier<DeviceArray> make) {
+    public DeviceArray residentKeys(BackendResidency backend, Supplier<DeviceArray> make) {
         Objects.requireNonNull(backend, "backend");
-        synchronized (residencies) {
-            Residency r = residencies.get(backend);
-            if (r != null && r.keys != null) {
-                return r.keys;
+        while (true) {
+            long started;
+            synchronized (lock) {
+                Residency r = residencies.get(backend);
+                if (r != null && r.keys != null) {
+                    return r.keys;
+                }
+                started = epoch;
             }
-        }
-        DeviceArray made = Objects.requireNonNull(make.get(), "keys");
-        synchronized (residencies) {
-            Residency r = residencies.computeIfAbsent(backend, b -> new Residency());
-            if (r.keys == null) {
-                r.keys = made;
-                return made;
+            DeviceArray made = Objects.requireNonNull(make.get(), "keys");
+            DeviceArray held = null;
+            RuntimeException refused = null;
+            synchronized (lock) {
+                if (epoch != started) {
+                    refused = holders > 0 ? null : closedWhileBuilding(backend, "keys");
+                } else {
+                    Residency r = residency(backend);
+                    if (r == null) {
+                        refused = backendClosed(backend);
+                    } else if (r.keys == null) {
+                        r.keys = made;
+                        return made;
+                    } else {
+                        held = r.keys;
+                    }
+                }
             }
+            made.buffer().close();
+            if (held != null) {
+                return held;
+            }
+            if (refused != null) {
+                throw refused;
+            }
+            // A close ran during the build but the set is still held: build again in the new epoch.
         }
-        made.buffer().close();
-        return residentKeys(backend, make);
     }
 
     /**
      * The tables of this set's map for {@code geometry} held by {@code backend}: built by {@code build} on first
-     * request (outside any lock: a transposed map asks another set), then cached until {@link #close}.
+     * request (outside any lock: a transposed map asks another set, in {@link #borrowing}), then cached until
+     * {@link #close}; as {@link #residentKeys} when a close or another build races it.
      */
-    public ResidentKernelMap residentMap(Object backend, ConvGeometry geometry, Supplier<ResidentKernelMap> build) {
+    public ResidentKernelMap residentMap(BackendResidency backend, ConvGeometry geometry,
+                                         Supplier<ResidentKernelMap> build) {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(geometry, "geometry");
-        synchronized (residencies) {
-            Residency r = residencies.get(backend);
-            ResidentKernelMap known = r == null ? null : r.maps.get(geometry);
-            if (known != null) {
-                return known;
+        while (true) {
+            long started;
+            synchronized (lock) {
+                Residency r = residencies.get(backend);
+                ResidentKernelMap known = r == null ? null : r.maps.get(geometry);
+                if (known != null) {
+                    return known;
+                }
+                started = epoch;
             }
-        }
-        ResidentKernelMap built = Objects.requireNonNull(build.get(), "resident map");
-        synchronized (residencies) {
-            Residency r = residencies.computeIfAbsent(backend, b -> new Residency());
-            ResidentKernelMap raced = r.maps.putIfAbsent(geometry, built);
-            if (raced == null) {
-                return built;
+            ResidentKernelMap built = Objects.requireNonNull(build.get(), "resident map");
+            ResidentKernelMap raced = null;
+            RuntimeException refused = null;
+            synchronized (lock) {
+                if (epoch != started) {
+                    refused = holders > 0 ? null : closedWhileBuilding(backend, "the map " + geometry);
+                } else {
+                    Residency r = residency(backend);
+                    if (r == null) {
+                        refused = backendClosed(backend);
+                    } else {
+                        raced = r.maps.putIfAbsent(geometry, built);
+                        if (raced == null) {
+                            return built;
+                        }
+                    }
+                }
             }
             built.close();
-            return raced;
+            if (raced != null) {
+                return raced;
+            }
+            if (refused != null) {
+                throw refused;
+            }
+        }
+    }
+
+    /** A build whose set lost its last holder (and so its state) while it ran: its result has no owner. */
+    private RuntimeException closedWhileBuilding(BackendResidency backend, String what) {
+        return new ResourceClosedException("CoordinateSet", "the coordinate set " + this + " (released by its last "
+                + "holder while " + what + " for " + backend + " were being built)");
+    }
+
+    private static RuntimeException backendClosed(BackendResidency backend) {
+        return new ResourceClosedException("CoordinateSet", "the backend of " + backend);
+    }
+
+    /** Under the lock: the backend's residency here, made and recorded with the backend if new; null if it closed. */
+    private Residency residency(BackendResidency backend) {
+        Residency r = residencies.get(backend);
+        if (r == null && backend.register(this)) {
+            r = new Residency();
+            residencies.put(backend, r);
+        }
+        return r;
+    }
+
+    /**
+     * Runs {@code use}, a build on this set that reads or makes state on {@code other} (a map's output set, a
+     * downsampled set's finer set), with {@code other} held so that nothing frees it meanwhile; afterwards this set
+     * answers for what was left on {@code other}: closing this set closes {@code other} as well unless it has holders
+     * then. If this set closed during {@code use}, {@code other} is closed now unless held.
+     */
+    public <T> T borrowing(CoordinateSet other, Supplier<T> use) {
+        Objects.requireNonNull(other, "other");
+        Objects.requireNonNull(use, "use");
+        if (other == this) {
+            return use.get();
+        }
+        long started;
+        synchronized (lock) {
+            started = epoch;
+        }
+        other.retain();
+        try {
+            return use.get();
+        } finally {
+            other.unpin();
+            boolean kept;
+            synchronized (lock) {
+                kept = epoch == started;
+                if (kept) {
+                    borrowed.add(other);
+                }
+            }
+            if (!kept) {
+                other.free(true);
+            }
         }
     }
 
     /** How many maps {@code backend} holds for this set, for tests. */
-    public int residentMaps(Object backend) {
-        synchronized (residencies) {
+    public int residentMaps(BackendResidency backend) {
+        synchronized (lock) {
             Residency r = residencies.get(backend);
             return r == null ? 0 : r.maps.size();
         }
@@ -189,14 +312,14 @@ public final class CoordinateSet implements AutoCloseable {
 
     /** Whether any backend holds state for this set, for tests. */
     public boolean isResident() {
-        synchronized (residencies) {
+        synchronized (lock) {
             return !residencies.isEmpty();
         }
     }
 
     /** One more holder (a sparse tensor on this set). */
     public void retain() {
-        synchronized (residencies) {
+        synchronized (lock) {
             holders++;
         }
     }
@@ -204,7 +327,7 @@ public final class CoordinateSet implements AutoCloseable {
     /** One holder fewer; the last one frees every backend's state ({@link #close}). */
     public void release() {
         boolean last;
-        synchronized (residencies) {
+        synchronized (lock) {
             holders = Math.max(0, holders - 1);
             last = holders == 0;
         }
@@ -213,18 +336,60 @@ public final class CoordinateSet implements AutoCloseable {
         }
     }
 
+    /** The end of a {@link #borrowing} hold: one holder fewer, without closing (the borrower answers for it). */
+    private void unpin() {
+        synchronized (lock) {
+            holders = Math.max(0, holders - 1);
+        }
+    }
+
     /**
-     * Frees the keys and maps every backend holds for this set (idempotent). The host keys and host maps stay: a
-     * later request builds the backend's state again.
+     * Frees the keys and maps every backend holds for this set, and the state its builds left on sets nobody holds
+     * (idempotent). The host keys and host maps stay: a later request builds the backend's state again.
      */
     @Override
     public void close() {
+        free(false);
+    }
+
+    /** {@link #close}, or with {@code onlyIfUnheld} nothing if the set has holders (checked with the collection). */
+    private void free(boolean onlyIfUnheld) {
         List<AutoCloseable> resources = new ArrayList<>();
-        synchronized (residencies) {
-            residencies.values().forEach(r -> resources.addAll(r.resources()));
+        synchronized (lock) {
+            if (onlyIfUnheld && holders > 0) {
+                return;
+            }
+            epoch++;
+            for (Map.Entry<BackendResidency, Residency> e : residencies.entrySet()) {
+                resources.addAll(e.getValue().resources());
+                BackendResidency backend = e.getKey();
+                resources.add(() -> backend.unregister(this));
+            }
             residencies.clear();
+            for (CoordinateSet other : borrowed) {
+                resources.add(() -> other.free(true));
+            }
+            borrowed.clear();
         }
         Closer.closeAll("CoordinateSet", resources);
+    }
+
+    /** Drops {@code backend}'s state (the backend is closing), leaving other backends' entries. */
+    void drop(BackendResidency backend) {
+        Residency r;
+        synchronized (lock) {
+            r = residencies.remove(backend);
+        }
+        if (r != null) {
+            Closer.closeAll("CoordinateSet", r.resources());
+        }
+    }
+
+    /** How many backends hold state for this set, for tests. */
+    public int residentBackends() {
+        synchronized (lock) {
+            return residencies.size();
+        }
     }
 
     /** How many maps are cached, for tests and statistics. */

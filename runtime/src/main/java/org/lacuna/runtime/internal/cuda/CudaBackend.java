@@ -175,7 +175,9 @@ final class CudaBackend implements Backend {
         context.makeCurrent();
         // Kernels may still be reading pooled memory: drain the stream before anything is freed.
         cuStreamSynchronize(stream);
-        Closer.closeAll("CudaBackend", libraries, modules, staging, pool, () -> cuStreamDestroy(stream), context);
+        // The coordinate sets' keys and maps go back to the pool first, so the pool frees them with the rest.
+        Closer.closeAll("CudaBackend", ops::releaseResidency, libraries, modules, staging, pool,
+                () -> cuStreamDestroy(stream), context);
     }
 
     private static CudaBuffer cuda(DeviceBuffer buffer, String call) {

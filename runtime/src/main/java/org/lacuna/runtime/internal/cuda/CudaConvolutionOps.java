@@ -18,6 +18,7 @@ import org.lacuna.runtime.ops.ConvolutionContracts;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.sparseconv.BackendResidency;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateIndex;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
@@ -53,6 +54,8 @@ final class CudaConvolutionOps implements ConvolutionOps {
     private final int multiprocessors;
     /** Bias, activation and the output type after the gather-GEMM-scatter's fp32 accumulation. */
     private final ElementwiseOps elementwise;
+    /** This backend's keys and maps on coordinate sets: dropped (freed to the pool) from the sets when it closes. */
+    private final BackendResidency residency = new BackendResidency(CudaBackendProvider.NAME);
 
     CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool,
                        PinnedStaging staging, ElementwiseOps elementwise) {
@@ -123,13 +126,14 @@ final class CudaConvolutionOps implements ConvolutionOps {
     public DeviceArray coordinateKeys(CoordinateSet set) {
         CoordinateSet.Origin origin = set.origin();
         if (origin != null) {
-            // A downsampling's output (freed while its finer set lives on): computed again from the finer keys.
-            return set.residentKeys(this, () -> downsampledKeys(coordinateKeys(origin.fine()), origin.fine().size(),
-                    set));
+            // A downsampling's output (freed while its finer set lives on): computed again from the finer keys, which
+            // this set answers for if the finer set has no holders of its own (CoordinateSet#borrowing).
+            return set.residentKeys(residency, () -> set.borrowing(origin.fine(),
+                    () -> downsampledKeys(coordinateKeys(origin.fine()), origin.fine().size(), set)));
         }
         // The one upload of a set's keys: made when the sparse tensor holding the set's features comes up (the
         // input upload), so a forward finds them here.
-        return set.residentKeys(this, () -> {
+        return set.residentKeys(residency, () -> {
             CudaBuffer keys = persistent((long) set.size() * Long.BYTES);
             try {
                 staging.upload(MemorySegment.ofArray(set.keys()), keys.address("coordinateKeys"),
@@ -139,6 +143,11 @@ final class CudaConvolutionOps implements ConvolutionOps {
                 throw Closer.closeAfter(e, keys);
             }
         });
+    }
+
+    /** Drops this backend's keys and maps from every coordinate set: the backend closes, before its pool does. */
+    void close() {
+        residency.close();
     }
 
     @Override
@@ -157,7 +166,9 @@ final class CudaConvolutionOps implements ConvolutionOps {
      */
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
-        return map.inputs().residentMap(this, map.geometry(), () -> buildResident(map));
+        // The output set's keys (made here for a strided map) belong to the input set while nothing else holds them.
+        return map.inputs().residentMap(residency, map.geometry(),
+                () -> map.inputs().borrowing(map.outputs(), () -> buildResident(map)));
     }
 
     private ResidentKernelMap buildResident(KernelMap map) {
@@ -166,7 +177,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
         CoordinateSet outputs = map.outputs();
         DeviceArray inKeys = coordinateKeys(inputs);
         DeviceArray outKeys = geometry.transposed() || geometry.isSubmanifold() ? coordinateKeys(outputs)
-                : outputs.residentKeys(this, () -> downsampledKeys(inKeys, inputs.size(), outputs));
+                : outputs.residentKeys(residency, () -> downsampledKeys(inKeys, inputs.size(), outputs));
         int volume = map.volume();
         List<CudaBuffer> made = new ArrayList<>();
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {

@@ -31,6 +31,11 @@ final class CudaOps extends OpFamilies implements OpPaths {
                 new CudaVoxelizationOps(modules, stream, pool, staging, device.multiprocessors()));
     }
 
+    /** Drops the convolution's state from the coordinate sets (the backend closes, before its pool). */
+    void releaseResidency() {
+        convolution.close();
+    }
+
     @Override
     public List<String> denseLinearPaths() {
         return List.of(CUBLAS);
