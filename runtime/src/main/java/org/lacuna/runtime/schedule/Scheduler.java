@@ -225,8 +225,8 @@ public final class Scheduler {
             estimates.add(new Decision.Estimate(c.name(), c.kernel(), predicted.get(c.name()),
                     outcome.measured().get(c.name())));
         }
-        Decision decision = new Decision(statistics.kind(), statistics.signature(), new DescribedStatistics(statistics), estimates,
-                outcome.chosen(), outcome.source(), outcome.reason(), nanos);
+        Decision decision = new Decision(statistics.kind(), statistics.signature(), DescribedStatistics.of(statistics),
+                estimates, outcome.chosen(), outcome.source(), outcome.reason(), nanos);
         remember(key, decision, names, predicted, outcome);
         return decision;
     }
