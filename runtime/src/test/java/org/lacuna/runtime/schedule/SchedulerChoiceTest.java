@@ -1,6 +1,7 @@
 package org.lacuna.runtime.schedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -145,6 +146,20 @@ class SchedulerChoiceTest {
             Thread.sleep(10);
         }
         return ref.get() == null;
+    }
+
+    /** A layer asking for a candidate its backend does not offer gets a Lacuna error naming the call. */
+    @Test
+    void aCandidateTheBackendDoesNotOfferIsAClearError() {
+        var forms = new LinearCandidates.Forms(null, null, null, null, org.lacuna.runtime.ops.Activation.NONE,
+                DType.F32);
+        var linear = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
+                () -> LinearCandidates.call(null, 8, forms, "csr"));
+        assertEquals("LinearCandidates.call", linear.call());
+        var conv = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
+                () -> ConvolutionCandidates.call("cuda", null, new ConvolutionPathsOnly(), "implicit-diagonal"));
+        assertEquals("ConvolutionCandidates.call", conv.call());
+        assertTrue(conv.getMessage().contains("implicit-diagonal"), conv.getMessage());
     }
 
     /** A GPU-like backend's convolution paths, for predictions only. */
