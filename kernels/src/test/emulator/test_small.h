@@ -10,6 +10,7 @@
 static int small_cases = 0;
 static double small_max_err = 0;
 static std::set<std::string> small_claimed;
+static std::map<std::string, int> small_cases_per_file;  // reported, so the Java side checks each kernel's count
 
 template <typename Kernel>
 void run_recorded_cases(const char* root, const std::string& file, const std::string& variant, unsigned block,
@@ -34,6 +35,7 @@ void run_recorded_cases(const char* root, const std::string& file, const std::st
     }
     CHECK(cases > 0, "%s %s: no fixture case recorded for this variant", file.c_str(), variant.c_str());
     small_cases += cases;
+    small_cases_per_file[file] += cases;
     small_max_err = std::max(small_max_err, max_err);
     printf("  %-18s %-28s %2d cases, max |err| %.2e\n", file.c_str(), variant.c_str(), cases, max_err);
 }
@@ -43,5 +45,7 @@ inline int finish_small(const char* root) {
     if (root)
         for (const std::string& name : fixture_list(root, "ew_"))
             CHECK(small_claimed.count(name), "%s: its launch matches no declared variant", name.c_str());
-    return fixture_finish(small_cases, failures, max_error_summary(small_max_err));
+    std::string summary = max_error_summary(small_max_err) + "; cases per kernel:";
+    for (const auto& [file, cases] : small_cases_per_file) summary += " " + file + " " + std::to_string(cases);
+    return fixture_finish(small_cases, failures, summary);
 }

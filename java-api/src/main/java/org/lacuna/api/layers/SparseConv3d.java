@@ -1,5 +1,6 @@
 package org.lacuna.api.layers;
 
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -54,21 +55,29 @@ public final class SparseConv3d implements AutoCloseable {
     private boolean closed;
 
     /**
-     * Per kernel map (held weakly: a map lives as long as its coordinates), the planned route, and the last route
-     * used: a forward on the same coordinates as the previous one reads one field.
+     * Per kernel map (held weakly: a map lives as long as its coordinates, and nothing here may keep it longer), the
+     * planned route, and the last route used: a forward on the same coordinates as the previous one reads one field.
      */
     private static final class LayerPlan {
         final Scheduler scheduler;
+        /** The routes refer to no map: a value holding its key strongly would never leave a weak map. */
         final Map<KernelMap, Route> byMap = new WeakHashMap<>();
-        volatile Route last;
+        volatile LastRoute last;
 
         LayerPlan(Scheduler scheduler) {
             this.scheduler = scheduler;
         }
     }
 
-    /** A planned map: its decision, the chosen candidate's call and the dataflow it runs. */
-    private record Route(KernelMap map, Decision decision, ConvolutionCandidates.Call call, Dataflow dataflow) {
+    /** A planned map's decision, the chosen candidate's call and the dataflow it runs. */
+    private record Route(Decision decision, ConvolutionCandidates.Call call, Dataflow dataflow) {
+    }
+
+    /** The route of the previous forward and its map, held weakly and compared by identity. */
+    private record LastRoute(WeakReference<KernelMap> map, Route route) {
+        boolean isOn(KernelMap other) {
+            return map.get() == other;
+        }
     }
 
     /**
@@ -223,9 +232,9 @@ public final class SparseConv3d implements AutoCloseable {
             current = new LayerPlan(scheduler);
             plan = current;
         }
-        Route last = current.last;
-        if (last != null && last.map() == map) {
-            return last;
+        LastRoute last = current.last;
+        if (last != null && last.isOn(map)) {
+            return last.route();
         }
         Route route;
         synchronized (current.byMap) {
@@ -237,13 +246,13 @@ public final class SparseConv3d implements AutoCloseable {
                     statistics(map), operands);
             Decision decision = scheduler.decide(name, statistics(map), bound);
             String chosen = decision.chosen();
-            route = new Route(map, decision, ConvolutionCandidates.call(session.backendName(), ops.convolution(), ops,
+            route = new Route(decision, ConvolutionCandidates.call(session.backendName(), ops.convolution(), ops,
                     chosen), ConvolutionCandidates.dataflowOf(chosen, session.backendName(), map));
             synchronized (current.byMap) {
                 current.byMap.put(map, route);
             }
         }
-        current.last = route;
+        current.last = new LastRoute(new WeakReference<>(map), route);
         return route;
     }
 

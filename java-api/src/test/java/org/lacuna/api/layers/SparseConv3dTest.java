@@ -2,10 +2,12 @@ package org.lacuna.api.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
@@ -21,6 +23,7 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.Dataflow;
 import org.lacuna.runtime.sparseconv.Int3;
+import org.lacuna.runtime.sparseconv.KernelMap;
 
 /** The layer on the CPU backend, with weights whose results can be counted by hand. */
 class SparseConv3dTest {
@@ -54,6 +57,38 @@ class SparseConv3dTest {
         float[] a = new float[count];
         java.util.Arrays.fill(a, value);
         return a;
+    }
+
+    /**
+     * A layer plans per kernel map but keeps no map alive: once a cloud's tensors are closed and unreachable, its
+     * map (and the coordinate sets it holds) can be collected, though the layer and the session's scheduler live on.
+     */
+    @Test
+    void aLayerDoesNotKeepTheKernelMapsOfCloudsItRanOn() throws InterruptedException {
+        try (SparseConv3d conv = SparseConv3d.create(session, ConvGeometry.submanifold(3), 1, 2, filled(27 * 2, 1f),
+                null, SparseConv3d.Options.of(DType.F32))) {
+            WeakReference<KernelMap> first = forwardOnce(conv);
+            WeakReference<KernelMap> second = forwardOnce(conv);
+            for (int i = 0; i < 50 && (first.get() != null || second.get() != null); i++) {
+                System.gc();
+                Thread.sleep(10);
+            }
+            assertNull(first.get(), "a map the layer planned for earlier is still reachable");
+            assertNull(second.get(), "the map of the layer's last forward is still reachable");
+            try (SparseTensor x = ones(1); SparseTensor y = conv.forward(x)) {
+                assertEquals(2, y.channels(), "the layer still runs on a new cloud");
+            }
+        }
+    }
+
+    /** A forward on a fresh cloud whose tensors are closed on return; the map it used, weakly. */
+    private WeakReference<KernelMap> forwardOnce(SparseConv3d conv) {
+        SparseTensor x = ones(1);
+        SparseTensor y = conv.forward(x);
+        WeakReference<KernelMap> map = new WeakReference<>(conv.kernelMap(x));
+        y.close();
+        x.close();
+        return map;
     }
 
     @Test

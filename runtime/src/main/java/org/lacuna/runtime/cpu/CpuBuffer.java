@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
@@ -49,9 +50,18 @@ final class CpuBuffer implements DeviceBuffer {
         return new CpuBuffer(backendName, memory);
     }
 
-    /** The memory, for a call that may write it: counts as a change of the contents. */
+    /**
+     * The memory, for a call that may write it: counts as a change of the contents.
+     *
+     * @throws InvalidInputException for a read-only {@link #view}: the call was handed a resident table as its output
+     */
     MemorySegment segment(String call) {
         MemorySegment memory = readSegment(call);
+        if (memory.isReadOnly()) {
+            throw InvalidInputException.argument(call, "an array it writes is a read-only view of host memory (a "
+                    + "coordinate set's keys or a kernel map's tables, which the CPU backends read in place); write "
+                    + "into an array of the backend's own");
+        }
         generation.incrementAndGet();
         return memory;
     }

@@ -42,7 +42,8 @@ final class CpuVoxelizationOps implements VoxelizationOps {
     public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
         String call = "batchPool";
         VoxelizationContracts.batchPool(CpuBackendProvider.NAME, features, coordinates, pooling, out);
-        int c = Math.toIntExact(features.shape().dim(1));
+        // long: a row index times the channels overflows an int on large inputs.
+        long c = features.shape().dim(1);
         SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
                 Math.toIntExact(out.shape().dim(0)));
         MemorySegment in = segment(features, call);

@@ -22,8 +22,7 @@ final class HostResidency {
     }
 
     static DeviceArray keys(BackendResidency backend, String backendName, CoordinateSet set) {
-        return set.residentKeys(backend, () -> wrap(backendName, MemorySegment.ofArray(set.keys()), DType.I64,
-                Shape.of(set.size())));
+        return set.residentKeys(backend, () -> wrap(backendName, set.keyMemory(), DType.I64, Shape.of(set.size())));
     }
 
     static ResidentKernelMap map(BackendResidency backend, String backendName, KernelMap map) {

@@ -40,7 +40,8 @@ public interface ConvolutionOps {
      * The tables of {@code map} (submanifold, strided or transposed) in this backend's memory, cached on the map's
      * input set per geometry and freed when the set closes. The CPU backends hold views of the host map's arrays
      * (nothing is copied); the CUDA backend builds them with the map kernels from the sets' resident keys, sizing
-     * them from the host map's counts, so nothing crosses the bus. {@link #sparseConvolution} reads them.
+     * them from the host map's counts, so nothing crosses the bus. The CUDA backend's {@link #sparseConvolution} reads
+     * them; the CPU backends' reads the host map's arrays directly, the very memory their views show.
      */
     ResidentKernelMap residentMap(KernelMap map);
 

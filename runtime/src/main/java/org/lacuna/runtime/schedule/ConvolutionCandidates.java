@@ -3,6 +3,7 @@ package org.lacuna.runtime.schedule;
 import java.util.ArrayList;
 import java.util.List;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionOps;
 import org.lacuna.runtime.sparseconv.Dataflow;
@@ -54,7 +55,8 @@ public final class ConvolutionCandidates {
     public static Call call(String backend, ConvolutionOps ops, Object pathsOwner, String name) {
         if (pathsOwner instanceof OpPaths owner && !owner.convolutionPaths().isEmpty()) {
             if (!owner.convolutionPaths().contains(name)) {
-                throw new IllegalArgumentException("no convolution path " + name);
+                throw new NotSupportedException("ConvolutionCandidates.call", "no convolution path " + name
+                        + " on " + backend + " (its paths: " + owner.convolutionPaths() + ")");
             }
             return (o, map) -> owner.sparseConvolution(name, o.x(), map, o.weights(), o.bias(), o.activation(),
                     o.y());

@@ -87,6 +87,13 @@ public final class ConvolutionStatistics implements LayerStatistics {
 
     @Override
     public Map<String, Object> describe() {
+        Map<String, Object> m = describeCounts();
+        m.putAll(describeRedundancies(map));
+        return m;
+    }
+
+    /** The statistics the map keeps (free to read), without the redundancies, which sort its rows. */
+    Map<String, Object> describeCounts() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pointsIn", pointsIn());
         m.put("pointsOut", pointsOut());
@@ -94,13 +101,29 @@ public final class ConvolutionStatistics implements LayerStatistics {
         m.put("pairs", totalPairs());
         m.put("averageNeighbours", averageNeighbours());
         m.put("pairsPerOffset", pairsPerOffset());
-        m.put("redundancyUnsorted", redundancy(TileOrder.UNSORTED));
-        m.put("redundancySorted", redundancy(TileOrder.SORTED));
-        m.put("redundancySortedSplit", redundancy(TileOrder.SORTED_SPLIT));
         m.put("inChannels", in);
         m.put("outChannels", out);
         m.put("dtype", dtype.toString());
         return m;
+    }
+
+    /** The implicit GEMM's tile redundancies on {@code map} (computed now unless the map knows them already). */
+    static Map<String, Object> describeRedundancies(KernelMap map) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (TileOrder order : TileOrder.values()) {
+            m.put(redundancyKey(order),
+                    map.statistics().redundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, order));
+        }
+        return m;
+    }
+
+    /** {@code redundancyUnsorted}, {@code redundancySorted}, {@code redundancySortedSplit}. */
+    static String redundancyKey(TileOrder order) {
+        return switch (order) {
+            case UNSORTED -> "redundancyUnsorted";
+            case SORTED -> "redundancySorted";
+            case SORTED_SPLIT -> "redundancySortedSplit";
+        };
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.OpSet;
@@ -71,7 +72,8 @@ public final class LinearCandidates {
                 return p.call();
             }
         }
-        throw new IllegalArgumentException("no linear candidate " + name);
+        throw new NotSupportedException("LinearCandidates.call", "no linear candidate " + name + " for " + tokens
+                + " tokens on this backend");
     }
 
     /** Whether {@link #of} offers a candidate named {@code name} for inputs of {@code tokens} rows. */

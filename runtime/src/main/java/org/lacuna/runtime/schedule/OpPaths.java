@@ -2,6 +2,7 @@ package org.lacuna.runtime.schedule;
 
 import java.util.List;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.sparseconv.KernelMap;
@@ -26,7 +27,7 @@ public interface OpPaths {
     /** The 2:4 linear by {@code path}, one of {@link #twoFourPaths}. */
     default void linearTwoFour(String path, DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation,
                                DeviceArray y) {
-        throw new IllegalArgumentException("no 2:4 path " + path);
+        throw new NotSupportedException("linearTwoFour", "no 2:4 path " + path);
     }
 
     /**
@@ -40,6 +41,6 @@ public interface OpPaths {
     /** The sparse convolution by {@code path}, one of {@link #convolutionPaths()}. */
     default void sparseConvolution(String path, DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                    Activation activation, DeviceArray y) {
-        throw new IllegalArgumentException("no convolution path " + path);
+        throw new NotSupportedException("sparseConvolution", "no convolution path " + path);
     }
 }

@@ -225,8 +225,8 @@ public final class Scheduler {
             estimates.add(new Decision.Estimate(c.name(), c.kernel(), predicted.get(c.name()),
                     outcome.measured().get(c.name())));
         }
-        Decision decision = new Decision(statistics.kind(), statistics.signature(), new DescribedStatistics(statistics), estimates,
-                outcome.chosen(), outcome.source(), outcome.reason(), nanos);
+        Decision decision = new Decision(statistics.kind(), statistics.signature(), DescribedStatistics.of(statistics),
+                estimates, outcome.chosen(), outcome.source(), outcome.reason(), nanos);
         remember(key, decision, names, predicted, outcome);
         return decision;
     }
@@ -351,10 +351,12 @@ public final class Scheduler {
             for (Decision.Estimate e : decision.candidates()) {
                 if (e.measuredMillis() != null && e.predictedMillis() > 0) {
                     // A bounded step towards this measurement: one outlier cannot swing later predictions.
-                    double old = corrections.getOrDefault(e.kernel(), 1.0);
-                    double observed = old * e.measuredMillis() / e.predictedMillis();
-                    double updated = correctionStep(old, observed);
-                    corrections.put(e.kernel(), updated);
+                    // One atomic update of the kernel's entry: it does not rely on the caller's lock.
+                    double ratio = e.measuredMillis() / e.predictedMillis();
+                    double updated = corrections.compute(e.kernel(), (kernel, old) -> {
+                        double current = old == null ? 1.0 : old;
+                        return correctionStep(current, current * ratio);
+                    });
                     learnt.put(e.kernel(), updated);
                 }
             }

@@ -414,6 +414,14 @@ public final class CoordinateSet implements AutoCloseable {
         return keys.clone();
     }
 
+    /**
+     * The keys in row order as read-only memory over the set's own array, not a copy: for the CPU backends, whose
+     * resident keys it is.
+     */
+    public java.lang.foreign.MemorySegment keyMemory() {
+        return java.lang.foreign.MemorySegment.ofArray(keys).asReadOnly();
+    }
+
     /** [N, 4] rows of (batch, x, y, z). */
     public int[] coordinates() {
         int[] out = new int[4 * keys.length];

@@ -1,5 +1,7 @@
 package org.lacuna.runtime.sparseconv;
 
+import org.lacuna.runtime.error.InvalidInputException;
+
 /**
  * Which input row meets which output row through which kernel offset, in the two forms the dataflows need:
  * output-stationary (for each output row and offset, the input row or -1: {@link #neighbour}, with one bit per
@@ -27,8 +29,8 @@ public final class KernelMap {
      */
     public static KernelMap of(ConvGeometry geometry, CoordinateSet inputs, CoordinateSet outputs, int[] neighbours) {
         if ((long) outputs.size() * geometry.volume() != neighbours.length) {
-            throw new IllegalArgumentException(neighbours.length + " neighbour entries for " + outputs.size()
-                    + " outputs × " + geometry.volume() + " offsets");
+            throw InvalidInputException.shape("KernelMap.of", neighbours.length + " neighbour entries for "
+                    + outputs.size() + " outputs × " + geometry.volume() + " offsets");
         }
         return new KernelMap(geometry, inputs, outputs, neighbours);
     }

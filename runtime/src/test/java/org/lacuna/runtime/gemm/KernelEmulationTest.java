@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -82,6 +83,7 @@ class KernelEmulationTest {
         expected.put("conv", SparseConvFixtures.write(fixtures));
         expected.putAll(AttentionFixtures.write(fixtures));
         expected.put("small", ElementwiseFixtures.write(fixtures));
+        expected.putAll(smallKernelCases(fixtures));
         ProcessBuilder builder = new ProcessBuilder("bash", EMULATOR.resolve("run.sh").toString(), "1",
                 fixtures.toAbsolutePath().toString());
         // The build folder (its binaries are cached by source key) under target/ unless the caller names one.
@@ -106,7 +108,10 @@ class KernelEmulationTest {
     /**
      * Each fixture-driven build ends its line with "N fixture cases": N must be what was written for it (its input
      * type, head dim, copy unit...), so that a test cannot pass by running none of the Java side's cases (a renamed
-     * meta key, a lost directory). Every family must have reported unless the run was narrowed by LACUNA_EMU_ONLY.
+     * meta key, a lost directory). The small kernels' build (every elementwise kernel and layer norm, one
+     * translation unit) also reports its cases per kernel file, and each must be what was written for that kernel
+     * ({@code small layer_norm.cu}...). Every family must have reported unless the run was narrowed by
+     * LACUNA_EMU_ONLY.
      */
     static void assertEveryBuildRanItsCases(List<String> log, Map<String, Integer> expected) {
         Pattern line = Pattern.compile("^ok +([A-Za-z0-9_.-]+): .*?(?:, (\\d+) fixture cases\\))?$");
@@ -127,6 +132,9 @@ class KernelEmulationTest {
             Integer got = m.group(2) == null ? null : Integer.valueOf(m.group(2));
             if (want == null || want == 0 || !want.equals(got)) {
                 problems.add(build + ": ran " + got + " fixture cases, expected " + want + " (" + key + ")");
+            }
+            if (key.equals("small")) {
+                problems.addAll(smallKernelProblems(build, text, expected));
             }
         }
         if (System.getenv("LACUNA_EMU_ONLY") == null) {
@@ -154,7 +162,7 @@ class KernelEmulationTest {
     @Test
     void theCaseCountCheckAcceptsEveryFamilyAtItsWrittenCount() {
         Map<String, Integer> expected = Map.of("two_four f16 aligned", 2, "conv", 4, "map", 10, "voxelize", 6,
-                "attn bf16 128 1", 2, "select 16", 9, "small", 128);
+                "attn bf16 128 1", 2, "select 16", 9, "small", 128, "small cast.cu", 100, "small layer_norm.cu", 28);
         List<String> log = List.of(
                 "ok     two_four_sm90_T_IN-f16_T_OUT-f16_ACT-none_K_ALIGNED-1: ok (max |err| 3.09e-03, 2 fixture cases)",
                 "ok     sparseconv_gather_T_IN-f32: ok (max |err| 9.54e-07, 4 fixture cases)",
@@ -162,12 +170,73 @@ class KernelEmulationTest {
                 "ok     voxelize_BLOCK-256: ok (bit for bit, 6 fixture cases)",
                 "ok     attention_T_IN-bf16_HEAD_DIM-128_CAUSAL-1_mean: ok (max |err| 7.81e-03, 2 fixture cases)",
                 "ok     select_UNIT-16: ok (exact, 9 fixture cases)",
-                "ok     small_kernels: ok (max |err| 2.84e-02, 128 fixture cases)");
+                "ok     small_kernels: ok (max |err| 2.84e-02; cases per kernel: cast.cu 100 layer_norm.cu 28, 128 "
+                        + "fixture cases)");
         if (System.getenv("LACUNA_EMU_ONLY") == null) {
             assertEveryBuildRanItsCases(log, expected);
         }
         assertEquals("two_four bf16 any", fixtureKey("two_four_T_IN-bf16_T_OUT-f32_ACT-none_BN-32_K_ALIGNED-0"));
-        assertEquals(null, fixtureKey("layer_norm_T_IN-f16_T_OUT-f16"));
+        assertEquals("small", fixtureKey("small_kernels"));
+    }
+
+    /** Layer norm runs in the small kernels' build: its own count is checked, not only the build's total. */
+    @Test
+    void theCaseCountCheckRejectsASmallKernelThatRanFewerCasesThanWritten() {
+        Map<String, Integer> expected = Map.of("small", 128, "small cast.cu", 100, "small layer_norm.cu", 28);
+        List<String> lostLayerNorm = List.of("ok     small_kernels: ok (max |err| 2.84e-02; cases per kernel: cast.cu "
+                + "101 layer_norm.cu 27, 128 fixture cases)");
+        assertThrows(AssertionError.class, () -> assertEveryBuildRanItsCases(lostLayerNorm, expected));
+        List<String> noLayerNorm = List.of("ok     small_kernels: ok (max |err| 2.84e-02; cases per kernel: cast.cu "
+                + "128, 128 fixture cases)");
+        assertThrows(AssertionError.class, () -> assertEveryBuildRanItsCases(noLayerNorm, expected));
+        List<String> unsplit = List.of("ok     small_kernels: ok (max |err| 2.84e-02, 128 fixture cases)");
+        assertThrows(AssertionError.class, () -> assertEveryBuildRanItsCases(unsplit, expected));
+    }
+
+    /** Per kernel file of the small kernels' build, the cases it reported against those written for it. */
+    private static List<String> smallKernelProblems(String build, String line, Map<String, Integer> expected) {
+        Map<String, Integer> reported = new TreeMap<>();
+        int from = line.indexOf("cases per kernel:");
+        if (from >= 0) {
+            Matcher pair = Pattern.compile("([a-z_]+\\.cu) (\\d+)").matcher(line.substring(from));
+            while (pair.find()) {
+                reported.put("small " + pair.group(1), Integer.valueOf(pair.group(2)));
+            }
+        }
+        Map<String, Integer> written = new TreeMap<>();
+        expected.forEach((key, count) -> {
+            if (key.startsWith("small ")) {
+                written.put(key, count);
+            }
+        });
+        List<String> problems = new ArrayList<>();
+        if (written.isEmpty()) {
+            problems.add(build + ": no small-kernel cases were written per kernel");
+        }
+        Set<String> kernels = new TreeSet<>(written.keySet());
+        kernels.addAll(reported.keySet());
+        for (String key : kernels) {
+            if (!java.util.Objects.equals(written.get(key), reported.get(key))) {
+                problems.add(build + ": ran " + reported.get(key) + " cases of " + key.substring(6) + ", expected "
+                        + written.get(key));
+            }
+        }
+        return problems;
+    }
+
+    /** The cases written per small kernel ({@code ew_NNN_layer_norm}: {@code small layer_norm.cu}). */
+    private static Map<String, Integer> smallKernelCases(Path fixtures) throws IOException {
+        Map<String, Integer> counts = new TreeMap<>();
+        Pattern name = Pattern.compile("ew_\\d+_(\\w+)");
+        try (var entries = Files.list(fixtures)) {
+            for (Path p : entries.toList()) {
+                Matcher m = name.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    counts.merge("small " + m.group(1) + ".cu", 1, Integer::sum);
+                }
+            }
+        }
+        return counts;
     }
 
     /** The expected-count key of a build of run.sh (its name is the variant's defines), or null if it reads none. */

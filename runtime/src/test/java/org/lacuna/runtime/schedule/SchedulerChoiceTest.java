@@ -1,6 +1,7 @@
 package org.lacuna.runtime.schedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -112,6 +113,53 @@ class SchedulerChoiceTest {
         assertTrue(map.statistics().knowsRedundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, sorted));
         assertEquals(map.statistics().redundancy(MapStatistics.IMPLICIT_GEMM_TILE_ROWS, sorted),
                 (Double) d.statistics().get("redundancySorted"));
+    }
+
+    /**
+     * A scheduler keeps its decisions as long as it lives, but not the data they were made from: once a map's
+     * coordinates are unreachable, the map is collected; its decision still describes the counts, and the
+     * redundancies nobody asked for read "not computed".
+     */
+    @Test
+    void aDecisionDoesNotKeepItsKernelMapAlive() throws InterruptedException {
+        Scheduler scheduler = predicting(TestTables.CPU, TestTables.cpu());
+        java.lang.ref.WeakReference<KernelMap> map = decideOnAFreshMap(scheduler);
+        assertTrue(collected(map), "the decision keeps its kernel map (and its coordinate sets) alive");
+        Decision d = scheduler.plan().entries().get(0).decision();
+        assertEquals(27, ((Number) d.statistics().get("volume")).intValue());
+        assertEquals(DescribedStatistics.NOT_COMPUTED, d.statistics().get("redundancySorted"));
+        assertTrue(scheduler.plan().explain().contains("redundancySorted=not computed"));
+    }
+
+    /** Decides on a map only this method refers to. */
+    private static java.lang.ref.WeakReference<KernelMap> decideOnAFreshMap(Scheduler scheduler) {
+        KernelMap map = randomCloud(12, 0.2, 8).kernelMap(ConvGeometry.submanifold(3));
+        ConvolutionStatistics s = new ConvolutionStatistics(map, 8, 8, DType.F32);
+        scheduler.decide("stem.0", s, ConvolutionCandidates.of("cpu", null, null, s, null));
+        return new java.lang.ref.WeakReference<>(map);
+    }
+
+    /** Whether {@code ref} clears within a bounded number of collections. */
+    static boolean collected(java.lang.ref.WeakReference<?> ref) throws InterruptedException {
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        return ref.get() == null;
+    }
+
+    /** A layer asking for a candidate its backend does not offer gets a Lacuna error naming the call. */
+    @Test
+    void aCandidateTheBackendDoesNotOfferIsAClearError() {
+        var forms = new LinearCandidates.Forms(null, null, null, null, org.lacuna.runtime.ops.Activation.NONE,
+                DType.F32);
+        var linear = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
+                () -> LinearCandidates.call(null, 8, forms, "csr"));
+        assertEquals("LinearCandidates.call", linear.call());
+        var conv = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
+                () -> ConvolutionCandidates.call("cuda", null, new ConvolutionPathsOnly(), "implicit-diagonal"));
+        assertEquals("ConvolutionCandidates.call", conv.call());
+        assertTrue(conv.getMessage().contains("implicit-diagonal"), conv.getMessage());
     }
 
     /** A GPU-like backend's convolution paths, for predictions only. */

@@ -106,6 +106,15 @@ class KernelMapTest {
     }
 
     @Test
+    void aNeighbourTableOfTheWrongSizeIsAClearError() {
+        CoordinateSet cloud = CoordinateSet.of(new int[] {0, 0, 0, 0, 0, 1, 0, 0}, new int[] {1, 1, 1});
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> KernelMap.of(ConvGeometry.submanifold(3), cloud, cloud, new int[27]));
+        assertEquals("KernelMap.of", e.call());
+        assertTrue(e.getMessage().contains("27 neighbour entries for 2 outputs"), e.getMessage());
+    }
+
+    @Test
     void statisticsCountWorkAsTheImplicitGemmDoes() {
         CoordinateSet cloud = SparseConvolutionConformance.randomCloud(TestData.random("statistics"), 1, 12, 0.2);
         MapStatistics s = cloud.kernelMap(ConvGeometry.submanifold(3)).statistics();

@@ -10,9 +10,11 @@ import org.lacuna.runtime.sparseconv.MapStatistics;
 import org.lacuna.runtime.sparseconv.TileOrder;
 
 /**
- * The launches of the sparse-convolution dataflows {@link CudaConvolutionOps} makes for a checked call: the tables
- * they upload from the kernel map and {@link MapStatistics}' launch plan, grids and arguments. Separate from the op so
- * that the kernel emulator's fixtures record exactly these launches ({@link LaunchOperands} names the buffers).
+ * The launches of the sparse-convolution dataflows {@link CudaConvolutionOps} makes for a checked call: which of the
+ * map's tables each reads, {@link MapStatistics}' launch plan, grids and arguments. On the device the tables are the
+ * resident map's ({@link MapOperands} over {@link org.lacuna.runtime.sparseconv.ResidentKernelMap}, built there by
+ * the map kernels); only the kernel emulator's fixtures upload them from the host map. Separate from the op so that
+ * the fixtures record exactly these launches ({@link LaunchOperands} names the buffers).
  */
 final class ConvolutionLaunches {
     static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;

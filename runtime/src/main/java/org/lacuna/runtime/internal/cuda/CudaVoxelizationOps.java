@@ -25,8 +25,8 @@ import org.lacuna.runtime.sparseconv.Int3;
  * The voxelisation family on the GPU ({@code voxelize.cu}).
  *
  * <p>{@link #voxelize} returns exactly what {@link org.lacuna.runtime.cpu.CpuVoxelizer} returns, bit for bit by
- * construction (CudaVoxelizationOpsGpuTest checks it on a GPU; no such run is recorded yet; the emulator runs the
- * kernels as this class drives them against CpuVoxelizer's output). Per point the key in the reference's formula (or
+ * construction (CudaVoxelizationOpsGpuTest checks it on a GPU, though no GPU run of it is recorded yet; in CI the
+ * emulator runs the kernels as this class drives them against CpuVoxelizer's output). Per point the key in the reference's formula (or
  * the first invalid point, which fails the call with the reference's message); a device hash table of the keys gives
  * each point its slot and each slot its count and first point; the M distinct keys are radix-sorted on the device
  * into {@link org.lacuna.runtime.pointcloud.CoordinateKey} order, and each slot learns its rank. For MEAN the points

@@ -29,7 +29,7 @@ class LaunchRecorderTest {
     void aRecordNamesEachBufferWithItsOffsetAndKeepsScalarsExact() throws IOException {
         try (Backend reference = new ReferenceBackendProvider().open(0)) {
             DeviceArray whole = HostData.upload(reference, DType.F16, Shape.of(4, 3), new float[12]);
-            // A view three rows in (offset 18 bytes) as x, and the null pointer for an absent beta.
+            // A view two rows in (offset 12 bytes: 2 rows of 3 f16) as x, and the null pointer for an absent beta.
             DeviceArray x = new DeviceArray(whole.buffer(), 6 * 2, DType.F16, Shape.of(1, 3));
             DeviceArray gamma = HostData.upload(reference, DType.F32, Shape.of(3), new float[3]);
             DeviceArray y = HostData.upload(reference, DType.F32, Shape.of(1, 3), new float[3]);
