@@ -100,7 +100,7 @@ class ScheduledLayersTest {
                 scheduler(s, Policy.predictedOnly());
                 List<String> names = new ArrayList<>();
                 layer.forward(xs).close();
-                layer.decisions().values().forEach(d -> d.candidates().forEach(c -> names.add(c.name())));
+                layer.decisions().values().forEach(bucket -> bucket.forEach(d -> d.candidates().forEach(c -> names.add(c.name()))));
                 assertTrue(names.contains(w == twoFour ? "two-four" : "csr"), names::toString);
                 List<Policy> policies = new ArrayList<>(List.of(Policy.auto(), Policy.fastestMeasured(),
                         Policy.predictedOnly()));
@@ -108,7 +108,7 @@ class ScheduledLayersTest {
                 for (Policy policy : policies) {
                     scheduler(s, policy);
                     float[] got = layer.forward(xs).toFloatArray();
-                    Decision d = layer.decisions().get(64L);
+                    Decision d = layer.decisions().get(64L).getFirst();
                     policy.forcedFor("linear").ifPresent(f -> assertEquals(f, d.chosen()));
                     if (policy.mode() == Policy.Mode.FASTEST_MEASURED) {
                         assertTrue(d.candidates().stream().allMatch(c -> c.measuredMillis() != null), d::toString);
