@@ -240,7 +240,7 @@ public final class Linear implements AutoCloseable {
             long started = System.nanoTime();
             Scheduler scheduler = session.scheduler();
             Route route = route(scheduler, tokens, xs, ys);
-            scheduler.charge(System.nanoTime() - started);
+            ChoosingTime.charge(scheduler, System.nanoTime() - started);
             Profiler profiler = session.profiler();
             if (profiler.recording()) {
                 profiler.time(name, route.decision().chosen(), "linear", () -> route.call().run(xs, ys));
