@@ -102,7 +102,9 @@ final class EmbedCommand implements Callable<Integer> {
     int batchSize;
 
     @Option(names = "--pooling", description = "mean, cls or max (for --model). Default: what the model's "
-            + "sentence-transformers files say (modules.json, 1_Pooling/config.json beside the ONNX file), else mean.")
+            + "sentence-transformers files say (modules.json, 1_Pooling/config.json beside the ONNX file), else mean. "
+            + "Given, the model's Pooling config is not read (one Lacuna cannot honour does not matter then); "
+            + "normalisation still follows modules.json (see --no-normalize).")
     PoolingChoice pooling;
 
     @Option(names = "--no-normalize", description = "Leave the pooled embeddings unnormalised (for --model; by "
@@ -197,14 +199,29 @@ final class EmbedCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code --model} with the pooling its sentence-transformers files ask for, or the one the options force. */
+    /**
+     * {@code --model} with the pooling its sentence-transformers files ask for, or the one the options force: a given
+     * {@code --pooling} is used without reading the model's Pooling config (normalisation still follows modules.json
+     * unless {@code --no-normalize}).
+     */
     private SentenceModel openModel() {
         if (pooling == null && !noNormalize) {
             return SentenceModel.open(model, tokenizer, maxLength);
         }
-        Pooling.Mode mode = pooling != null ? Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT))
-                : SentenceTransformersLayout.of(model).pooling().mode();
-        return SentenceModel.open(model, tokenizer, maxLength, new Pooling(mode, !noNormalize));
+        SentenceTransformersLayout layout = SentenceTransformersLayout.of(model);
+        Pooling.Mode mode = pooling == null ? null : Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT));
+        SentenceTransformersLayout.ConfiguredPooling chosen;
+        if (!noNormalize) {
+            chosen = layout.withMode(mode);
+        } else if (mode != null) { // both given: nothing of the model's pooling is read
+            chosen = new SentenceTransformersLayout.ConfiguredPooling(new Pooling(mode, false),
+                    "--pooling " + pooling + " --no-normalize");
+        } else {
+            SentenceTransformersLayout.ConfiguredPooling configured = layout.configuredPooling();
+            chosen = new SentenceTransformersLayout.ConfiguredPooling(
+                    new Pooling(configured.pooling().mode(), false), configured.source() + "; --no-normalize");
+        }
+        return SentenceModel.open(layout, tokenizer, maxLength, chosen);
     }
 
     /** The sparsity asked for, before the model's depth is known (the default first dropping layer needs it). */

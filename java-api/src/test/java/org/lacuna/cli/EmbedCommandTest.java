@@ -76,13 +76,7 @@ class EmbedCommandTest {
      */
     @Test
     void aSentenceTransformersFolderIsPooledAsItsConfigSays() throws Exception {
-        Path root = Files.createDirectories(dir.resolve("st").resolve("onnx")).getParent();
-        ClassLoader loader = getClass().getClassLoader();
-        try (var model = loader.getResourceAsStream(SentenceEmbedder.BUNDLED_MODEL);
-             var tokenizer = loader.getResourceAsStream(SentenceEmbedder.BUNDLED_TOKENIZER)) {
-            Files.copy(model, root.resolve("onnx").resolve("model.onnx"));
-            Files.copy(tokenizer, root.resolve("tokenizer.json"));
-        }
+        Path root = sentenceTransformersFolder("st");
         Files.writeString(root.resolve("modules.json"), """
                 [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                  {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
@@ -109,6 +103,76 @@ class EmbedCommandTest {
             norm += v * v;
         }
         assertTrue(Math.abs(Math.sqrt(norm) - 1) > 1e-3, "not normalised: norm " + Math.sqrt(norm));
+    }
+
+    /**
+     * A given --pooling neither reads nor checks the model's Pooling config (weighted mean here, which Lacuna cannot
+     * honour; then a modules.json with no Pooling module at all), and normalisation still follows modules.json: off
+     * without a Normalize module, on with one.
+     */
+    @Test
+    void aGivenPoolingIgnoresThePoolingConfigAndKeepsTheModelsNormalisation() throws Exception {
+        Path root = sentenceTransformersFolder("weighted");
+        Path onnx = root.resolve("onnx").resolve("model.onnx");
+        Files.writeString(root.resolve("modules.json"), """
+                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
+        Files.createDirectories(root.resolve("1_Pooling"));
+        Files.writeString(root.resolve("1_Pooling").resolve("config.json"), "{\"word_embedding_dimension\": 384, "
+                + "\"pooling_mode_weightedmean_tokens\": true}");
+        String text = "The licensee may copy and distribute the program.";
+        String[] refused = CliRun.run("embed", "--backend", "cpu", "--model", root.toString(), text);
+        assertEquals("2", refused[0], "without --pooling the config is honoured or refused: " + refused[2]);
+        assertTrue(refused[2].contains("pooling_mode_weightedmean_tokens"), refused[2]);
+
+        Path out = dir.resolve("mean.jsonl");
+        String[] r = CliRun.run("embed", "--backend", "cpu", "--model", root.toString(), "--pooling", "mean", "-o",
+                out.toString(), text);
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("mean pooling") && !r[2].contains("L2 normalise"), r[2]);
+        assertTrue(r[2].contains("mean given") && r[2].contains("no Normalize module"), r[2]);
+        float[] got = vector(lines(new ObjectMapper(), Files.readString(out)).get(0).get("embedding"));
+        float[] want;
+        try (Session session = Lacuna.open("cpu", 0);
+             SentenceEmbedder reference = SentenceEmbedder.open(session, onnx, null, 0,
+                     new Pooling(Pooling.Mode.MEAN, false))) {
+            want = reference.embed(List.of(text), 1)[0];
+        }
+        assertArrayEquals(want, got, 1e-6f);
+        assertTrue(Math.abs(norm(got) - 1) > 1e-3, "not normalised: norm " + norm(got));
+
+        Files.writeString(root.resolve("modules.json"), """
+                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "name": "1", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]""");
+        String[] cls = CliRun.run("embed", "--backend", "cpu", "--model", root.toString(), "--pooling", "cls", "-o",
+                out.toString(), text);
+        assertEquals("0", cls[0], cls[2]);
+        assertTrue(cls[2].contains("cls pooling + L2 normalise") && cls[2].contains("Normalize module"), cls[2]);
+        assertEquals(1, norm(vector(lines(new ObjectMapper(), Files.readString(out)).get(0).get("embedding"))), 1e-4);
+        String[] plain = CliRun.run("embed", "--backend", "cpu", "--model", root.toString(), "--pooling", "cls",
+                "--no-normalize", "-o", out.toString(), text);
+        assertEquals("0", plain[0], plain[2]);
+        assertTrue(plain[2].contains("cls pooling,"), plain[2]);
+    }
+
+    /** onnx/model.onnx and tokenizer.json of the bundled model in a new folder {@code name}. */
+    private Path sentenceTransformersFolder(String name) throws Exception {
+        Path root = Files.createDirectories(dir.resolve(name).resolve("onnx")).getParent();
+        ClassLoader loader = getClass().getClassLoader();
+        try (var model = loader.getResourceAsStream(SentenceEmbedder.BUNDLED_MODEL);
+             var tokenizer = loader.getResourceAsStream(SentenceEmbedder.BUNDLED_TOKENIZER)) {
+            Files.copy(model, root.resolve("onnx").resolve("model.onnx"));
+            Files.copy(tokenizer, root.resolve("tokenizer.json"));
+        }
+        return root;
+    }
+
+    private static double norm(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += x * x;
+        }
+        return Math.sqrt(sum);
     }
 
     @Test

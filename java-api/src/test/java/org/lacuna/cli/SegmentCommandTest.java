@@ -72,7 +72,12 @@ class SegmentCommandTest {
         assertEquals("cpu", json.get("backend").asText());
         assertEquals(10, json.get("layers").size());
         assertEquals(86_068, json.get("layers").get(9).get("voxels").asInt());
-        assertEquals(50, json.get("layerCalls").size());
+        assertEquals(50, json.get("layerCalls").size(), "one pass profiled");
+        // The network time comes from a pass without the profiler's per-call timing; the profiled pass is said apart.
+        assertTrue(out.contains("(a planned pass without per-layer timing; the first, planning and per-layer timed "
+                + "pass: network "), out);
+        assertTrue(json.get("millis").get("network").asDouble() > 0, json.get("millis").toString());
+        assertTrue(json.get("millis").get("profiledNetwork").asDouble() > 0, json.get("millis").toString());
         assertEquals("stage1.0.net.0", json.get("layerCalls").get(2).get("layer").asText());
         assertTrue(json.get("layerCalls").get(2).get("millis").asDouble() > 0);
         Iterator<Map.Entry<String, JsonNode>> histogram = json.get("classHistogram").fields();

@@ -64,10 +64,32 @@ public final class Linear implements AutoCloseable {
     }
 
     /**
-     * A planned bucket: its decision, the chosen candidate's call, and the fewest tokens it was checked to serve
-     * (a backend may offer a path only from some token count on, e.g. a kernel that needs full tiles).
+     * A planned bucket: its decision, the chosen candidate's call, the fewest tokens it was checked to serve and the
+     * most it was found not to serve (a backend may offer a path only from some token count on, e.g. a kernel that
+     * needs full tiles), and the route planned for the bucket's token counts it does not serve (null until one came).
      */
-    private record Route(Decision decision, LinearCandidates.Call call, long servesFrom) {
+    private record Route(Decision decision, LinearCandidates.Call call, long servesFrom, long refusedUpTo,
+                         Route fallback) {
+        /** The route known to serve {@code tokens}, or null where an offer must be checked (or a decision made). */
+        static Route known(Route route, long tokens) {
+            for (Route r = route; r != null; r = r.fallback()) {
+                if (tokens >= r.servesFrom()) {
+                    return r;
+                }
+                if (tokens > r.refusedUpTo()) {
+                    return null;
+                }
+            }
+            return null;
+        }
+
+        Route servingFrom(long tokens) {
+            return new Route(decision, call, tokens, refusedUpTo, fallback);
+        }
+
+        Route refusing(long tokens, Route below) {
+            return new Route(decision, call, servesFrom, Math.max(refusedUpTo, tokens), below);
+        }
     }
 
     /**
@@ -218,7 +240,7 @@ public final class Linear implements AutoCloseable {
             long started = System.nanoTime();
             Scheduler scheduler = session.scheduler();
             Route route = route(scheduler, tokens, xs, ys);
-            scheduler.charge(System.nanoTime() - started);
+            ChoosingTime.charge(scheduler, System.nanoTime() - started);
             Profiler profiler = session.profiler();
             if (profiler.recording()) {
                 profiler.time(name, route.decision().chosen(), "linear", () -> route.call().run(xs, ys));
@@ -234,7 +256,8 @@ public final class Linear implements AutoCloseable {
 
     /**
      * The planned route for {@code tokens} rows: an array read once the bucket is planned; the first input of a
-     * bucket asks the scheduler (which may measure the candidates on x into y).
+     * bucket asks the scheduler (which may measure the candidates on x into y), and so does the first input its
+     * route is not offered for, whose route is kept beside it for the bucket's other such inputs.
      */
     private Route route(Scheduler scheduler, long tokens, DeviceArray xs, DeviceArray ys) {
         LayerPlan current = plan;
@@ -243,25 +266,36 @@ public final class Linear implements AutoCloseable {
             plan = current;
         }
         int bucket = Long.numberOfTrailingZeros(tokenBucket(tokens));
-        Route route = current.byBucket().get(bucket);
-        if (route != null && tokens >= route.servesFrom()) {
-            return route;
+        Route planned = current.byBucket().get(bucket);
+        Route known = Route.known(planned, tokens);
+        if (known != null) {
+            return known;
         }
+        Route updated = planned(scheduler, planned, tokens, xs, ys);
+        current.byBucket().set(bucket, updated);
+        return Route.known(updated, tokens);
+    }
+
+    /**
+     * {@code route} (null: none yet) extended to serve {@code tokens}: the offer of its candidate checked, else its
+     * fallback extended in turn, else a new decision.
+     */
+    private Route planned(Scheduler scheduler, Route route, long tokens, DeviceArray xs, DeviceArray ys) {
         var ops = session.backend().ops();
         LinearCandidates.Forms forms = forms();
-        if (route != null && LinearCandidates.offers(ops, tokens, forms, route.decision().chosen())) {
-            route = new Route(route.decision(), route.call(), tokens);
-            current.byBucket().set(bucket, route);
+        if (route == null) {
+            LinearStatistics s = statistics(tokens);
+            Decision decision = scheduler.decide(name, s, LinearCandidates.of(session.backendName(), ops, s, forms,
+                    xs, ys));
+            return new Route(decision, LinearCandidates.call(ops, tokens, forms, decision.chosen()), tokens, 0, null);
+        }
+        if (tokens >= route.servesFrom()) {
             return route;
         }
-        LinearStatistics s = statistics(tokens);
-        Decision decision = scheduler.decide(name, s, LinearCandidates.of(session.backendName(), ops, s, forms, xs,
-                ys));
-        Route made = new Route(decision, LinearCandidates.call(ops, tokens, forms, decision.chosen()), tokens);
-        if (route == null) {
-            current.byBucket().set(bucket, made);
+        if (tokens > route.refusedUpTo() && LinearCandidates.offers(ops, tokens, forms, route.decision().chosen())) {
+            return route.servingFrom(tokens);
         }
-        return made;
+        return route.refusing(tokens, planned(scheduler, route.fallback(), tokens, xs, ys));
     }
 
     private LinearCandidates.Forms forms() {
@@ -282,13 +316,20 @@ public final class Linear implements AutoCloseable {
     }
 
     /**
-     * The kernel that served inputs of {@code tokens} rows, from the scheduler's decision for their bucket; before
-     * any such input, the scheduler's prediction (nothing runs).
+     * The kernel that serves inputs of {@code tokens} rows, from the decision for their bucket whose candidate is
+     * offered for them (the bucket's route, or the one planned for its token counts that route does not serve);
+     * before any such input, the scheduler's prediction (nothing runs).
      */
     public LinearKernel kernelFor(long tokens) {
         LayerPlan current = plan;
         Route route = current.scheduler() == session.scheduler()
                 ? current.byBucket().get(Long.numberOfTrailingZeros(tokenBucket(tokens))) : null;
+        var ops = session.backend().ops();
+        LinearCandidates.Forms forms = forms();
+        while (route != null && tokens < route.servesFrom() && (tokens <= route.refusedUpTo()
+                || !LinearCandidates.offers(ops, tokens, forms, route.decision().chosen()))) {
+            route = route.fallback();
+        }
         String chosen = route != null ? route.decision().chosen() : predictedChoice(tokens);
         return kernelOf(chosen);
     }
@@ -309,14 +350,20 @@ public final class Linear implements AutoCloseable {
         return candidate.equals("csr") ? LinearKernel.CSR : LinearKernel.TWO_FOUR;
     }
 
-    /** Every decision made so far with the current scheduler, per token bucket. */
-    public java.util.Map<Long, Decision> decisions() {
+    /**
+     * Every decision made so far with the current scheduler, per token bucket: the bucket's first, then the one for
+     * its token counts whose route that candidate is not offered for, if any came.
+     */
+    public java.util.Map<Long, List<Decision>> decisions() {
         LayerPlan current = plan;
-        java.util.Map<Long, Decision> out = new java.util.TreeMap<>();
+        java.util.Map<Long, List<Decision>> out = new java.util.TreeMap<>();
         for (int i = 0; i < current.byBucket().length(); i++) {
-            Route route = current.byBucket().get(i);
-            if (route != null) {
-                out.put(1L << i, route.decision());
+            List<Decision> bucket = new ArrayList<>();
+            for (Route r = current.byBucket().get(i); r != null; r = r.fallback()) {
+                bucket.add(r.decision());
+            }
+            if (!bucket.isEmpty()) {
+                out.put(1L << i, List.copyOf(bucket));
             }
         }
         return java.util.Map.copyOf(out);

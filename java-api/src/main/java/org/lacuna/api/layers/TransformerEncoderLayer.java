@@ -259,7 +259,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         }
         Decision planned = current.byBucket().get(statistics.bucketKey());
         if (planned != null) {
-            scheduler.charge(System.nanoTime() - started);
+            ChoosingTime.charge(scheduler, System.nanoTime() - started);
             boolean kept = planned.chosen().equals(AttentionCandidates.KEPT_TOKENS);
             Profiler profiler = session.profiler();
             if (!profiler.recording()) {
@@ -276,12 +276,13 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         List<Candidate> bound = AttentionCandidates.of(session.backendName(), statistics, config.hidden(),
                 config.ffnHidden(), true, () -> replace(result, block(x, sequences.batch(), emit)),
                 () -> replace(result, dropTokens(x, sequences, dropping, scores, pinMask, emit)));
-        long inner = scheduler.choosingNanos();
-        Decision decision = scheduler.decide(name, statistics, bound);
+        // A measurement runs the block, whose linear layers charge their own choosing: count that once (this call's
+        // charges only; other threads charge the same scheduler meanwhile).
+        ChoosingTime.Collected<Decision> decided = ChoosingTime.collecting(
+                () -> scheduler.decide(name, statistics, bound));
+        Decision decision = decided.value();
         current.byBucket().put(statistics.bucketKey(), decision);
-        // A measurement runs the block, whose linear layers charge their own choosing: count that once.
-        inner = scheduler.choosingNanos() - inner;
-        scheduler.charge(System.nanoTime() - started - inner);
+        ChoosingTime.charge(scheduler, Math.max(0, System.nanoTime() - started - decided.innerNanos()));
         Candidate chosen = Scheduler.chosen(decision, bound);
         session.profiler().time(name, chosen.name(), "attention", chosen.run());
         return result[0];

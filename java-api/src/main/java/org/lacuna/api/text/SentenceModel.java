@@ -82,11 +82,11 @@ public final class SentenceModel implements AutoCloseable {
      */
     public static SentenceModel open(Path model, Path tokenizerJson, int maxLength) {
         SentenceTransformersLayout layout = SentenceTransformersLayout.of(model);
-        return open(layout, tokenizerJson, maxLength, layout.pooling(), layout.poolingSource());
+        return open(layout, tokenizerJson, maxLength, layout.configuredPooling());
     }
 
     /**
-     * A model file and its tokenizer.
+     * A model file and its tokenizer, pooled as given: the model's own pooling config is not read.
      *
      * @param tokenizerJson null to look beside the model for {@code tokenizer.json} or {@code <model>-tokenizer.json}
      */
@@ -94,16 +94,26 @@ public final class SentenceModel implements AutoCloseable {
         if (pooling == null) {
             throw InvalidInputException.argument("SentenceModel.open", "pooling is required");
         }
-        return open(SentenceTransformersLayout.of(onnx), tokenizerJson, maxLength, pooling, "given");
+        return open(SentenceTransformersLayout.of(onnx), tokenizerJson, maxLength,
+                new SentenceTransformersLayout.ConfiguredPooling(pooling, "given"));
     }
 
-    private static SentenceModel open(SentenceTransformersLayout layout, Path tokenizerJson, int maxLength,
-                                      Pooling pooling, String poolingSource) {
+    /**
+     * The model {@code layout} found, pooled as {@code pooling} says (e.g. {@link SentenceTransformersLayout#withMode}
+     * for a mode the caller chose with the model's own normalisation).
+     *
+     * @param tokenizerJson null to look beside the model for {@code tokenizer.json} or {@code <model>-tokenizer.json}
+     */
+    public static SentenceModel open(SentenceTransformersLayout layout, Path tokenizerJson, int maxLength,
+                                     SentenceTransformersLayout.ConfiguredPooling pooling) {
+        if (layout == null || pooling == null) {
+            throw InvalidInputException.argument("SentenceModel.open", "the layout and the pooling are required");
+        }
         Path onnx = layout.onnx();
         OnnxEncoder model = OnnxEncoder.read(onnx);
         Path json = tokenizerJson != null ? tokenizerJson : layout.tokenizer().orElseGet(() -> besideModel(onnx));
         SentenceTokenizer tokenizer = SentenceTokenizer.open(json, maxLength, model.maxPositions());
-        return checked(model, tokenizer, pooling, poolingSource, onnx.getFileName().toString());
+        return checked(model, tokenizer, pooling.pooling(), pooling.source(), onnx.getFileName().toString());
     }
 
     private static SentenceModel checked(OnnxEncoder model, SentenceTokenizer tokenizer, Pooling pooling,

@@ -13,24 +13,32 @@ import org.lacuna.runtime.error.MalformedInputException;
 
 /**
  * A model as sentence-transformers saves it, found from what a user points at: the ONNX file itself, or the model's
- * folder ({@code model.onnx}, {@code onnx/model.onnx} or its one {@code .onnx} file). Beside the ONNX file, or one
- * folder up for the {@code onnx/} layout, {@code modules.json} names the pipeline's modules: its {@code Pooling}
- * module's {@code config.json} (usually {@code 1_Pooling/config.json}) says mean, CLS or max pooling, and a
- * {@code Normalize} module asks for unit L2 norm. Without a {@code modules.json}, a {@code 1_Pooling/config.json}
- * alone still gives the mode (normalised, as most models are, and said so); without either, the pooling is
- * {@link Pooling#meanNormalized()}, also said so ({@link #poolingSource()}).
+ * folder ({@code model.onnx}, {@code onnx/model.onnx} or its one {@code .onnx} file). Finding the files reads none of
+ * them: the pooling is read only when asked for, so a caller that gives the pooling mode itself never depends on a
+ * Pooling config Lacuna cannot honour ({@link #withMode}). Beside the ONNX file, or one folder up for the
+ * {@code onnx/} layout, {@code modules.json} names the pipeline's modules: its {@code Pooling} module's
+ * {@code config.json} (usually {@code 1_Pooling/config.json}) says mean, CLS or max pooling, and a {@code Normalize}
+ * module asks for unit L2 norm. Without a {@code modules.json}, a {@code 1_Pooling/config.json} alone still gives the
+ * mode (normalised, as most models are, and said so); without either, the pooling is {@link Pooling#meanNormalized()},
+ * also said so ({@link ConfiguredPooling#source()}).
  *
- * @param onnx          the ONNX file
- * @param root          the folder holding the sentence-transformers files (the ONNX file's, or its parent's)
- * @param pooling       the pooling the files ask for, or the default
- * @param poolingSource where {@code pooling} came from, in words
+ * @param onnx the ONNX file
+ * @param root the folder holding the sentence-transformers files (the ONNX file's, or its parent's)
  */
-public record SentenceTransformersLayout(Path onnx, Path root, Pooling pooling, String poolingSource) {
+public record SentenceTransformersLayout(Path onnx, Path root) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String POOLING_TYPE = "sentence_transformers.models.Pooling";
     private static final String NORMALIZE_TYPE = "sentence_transformers.models.Normalize";
 
-    /** The layout of {@code model}: an ONNX file or a sentence-transformers folder. */
+    /**
+     * A pooling and where it came from.
+     *
+     * @param source where {@code pooling} came from, in words
+     */
+    public record ConfiguredPooling(Pooling pooling, String source) {
+    }
+
+    /** The layout of {@code model}, an ONNX file or a sentence-transformers folder: finds the files, reads none. */
     public static SentenceTransformersLayout of(Path model) {
         Path onnx = onnxFile(model);
         Path dir = onnx.toAbsolutePath().getParent();
@@ -39,17 +47,50 @@ public record SentenceTransformersLayout(Path onnx, Path root, Pooling pooling, 
                 && dir.getParent() != null && hasConfig(dir.getParent())) {
             root = dir.getParent();
         }
-        Path modules = root.resolve("modules.json");
+        return new SentenceTransformersLayout(onnx, root);
+    }
+
+    /**
+     * The pooling the model's files ask for (read and checked now), or the default.
+     *
+     * @throws MalformedInputException naming the file whose pooling cannot be honoured (a mode other than mean, CLS
+     *                                 or max, a modules.json without a Pooling module, unreadable JSON)
+     */
+    public ConfiguredPooling configuredPooling() {
+        Path modules = modules();
         if (Files.isRegularFile(modules)) {
-            return fromModules(onnx, root, modules);
+            return fromModules(modules);
         }
         Path poolingConfig = root.resolve("1_Pooling").resolve("config.json");
         if (Files.isRegularFile(poolingConfig)) {
-            return new SentenceTransformersLayout(onnx, root, new Pooling(mode(poolingConfig), true),
+            return new ConfiguredPooling(new Pooling(mode(poolingConfig), true),
                     poolingConfig + " (no modules.json: L2-normalised by default)");
         }
-        return new SentenceTransformersLayout(onnx, root, Pooling.meanNormalized(),
+        return new ConfiguredPooling(Pooling.meanNormalized(),
                 "default: mean + L2 normalise (no modules.json or 1_Pooling/config.json beside the model)");
+    }
+
+    /**
+     * {@code mode} as the caller gives it, L2-normalised as the model's files say: where {@code modules.json} lists a
+     * Normalize module, or where there is no {@code modules.json}. The Pooling config is not read, and modules.json
+     * need not list a Pooling module.
+     */
+    public ConfiguredPooling withMode(Pooling.Mode mode) {
+        String given = mode.name().toLowerCase(java.util.Locale.ROOT) + " given";
+        Path modules = modules();
+        if (!Files.isRegularFile(modules)) {
+            return new ConfiguredPooling(new Pooling(mode, true), given + ", L2-normalised by default (no "
+                    + "modules.json)");
+        }
+        boolean normalize = false;
+        for (JsonNode module : moduleList(modules)) {
+            normalize |= isType(module, NORMALIZE_TYPE);
+        }
+        return new ConfiguredPooling(new Pooling(mode, normalize), given + "; " + modules + normalization(normalize));
+    }
+
+    private Path modules() {
+        return root.resolve("modules.json");
     }
 
     private static boolean hasConfig(Path dir) {
@@ -81,32 +122,44 @@ public record SentenceTransformersLayout(Path onnx, Path root, Pooling pooling, 
         return found.get(0);
     }
 
-    private static SentenceTransformersLayout fromModules(Path onnx, Path root, Path modules) {
-        JsonNode list = read(modules);
-        if (!list.isArray()) {
-            throw new MalformedInputException(modules.toString(), "modules.json must be a list of modules");
-        }
+    private ConfiguredPooling fromModules(Path modules) {
         Path poolingConfig = null;
         boolean normalize = false;
-        for (JsonNode module : list) {
-            String type = module.path("type").asText("");
-            if (type.equals(POOLING_TYPE) || type.endsWith(".Pooling")) {
+        for (JsonNode module : moduleList(modules)) {
+            if (isType(module, POOLING_TYPE)) {
                 poolingConfig = root.resolve(module.path("path").asText("")).resolve("config.json");
-            } else if (type.equals(NORMALIZE_TYPE) || type.endsWith(".Normalize")) {
+            } else if (isType(module, NORMALIZE_TYPE)) {
                 normalize = true;
             }
         }
         if (poolingConfig == null) {
             throw new MalformedInputException(modules.toString(), "modules.json lists no Pooling module: Lacuna "
-                    + "embeds sentences through one (mean, CLS or max)");
+                    + "embeds sentences through one (mean, CLS or max; or give the mode, e.g. embed --pooling mean)");
         }
         if (!Files.isRegularFile(poolingConfig)) {
             throw new MalformedInputException(poolingConfig.toString(), "modules.json names this Pooling config, "
                     + "which is missing");
         }
-        return new SentenceTransformersLayout(onnx, root, new Pooling(mode(poolingConfig), normalize),
-                poolingConfig + " and " + modules + (normalize ? " (Normalize module: L2 normalise)"
-                        : " (no Normalize module: not normalised)"));
+        return new ConfiguredPooling(new Pooling(mode(poolingConfig), normalize),
+                poolingConfig + " and " + modules + normalization(normalize));
+    }
+
+    private static String normalization(boolean normalize) {
+        return normalize ? " (Normalize module: L2 normalise)" : " (no Normalize module: not normalised)";
+    }
+
+    private static JsonNode moduleList(Path modules) {
+        JsonNode list = read(modules);
+        if (!list.isArray()) {
+            throw new MalformedInputException(modules.toString(), "modules.json must be a list of modules");
+        }
+        return list;
+    }
+
+    /** Whether a modules.json entry is of {@code type} (or a subclass module of the same simple name). */
+    private static boolean isType(JsonNode module, String type) {
+        String name = module.path("type").asText("");
+        return name.equals(type) || name.endsWith(type.substring(type.lastIndexOf('.')));
     }
 
     /** The one pooling mode a sentence-transformers Pooling config turns on; others are refused by name. */
@@ -131,7 +184,7 @@ public record SentenceTransformersLayout(Path onnx, Path root, Pooling pooling, 
         }
         if (!unsupported.isEmpty()) {
             throw new MalformedInputException(config.toString(), "pooling " + unsupported + " is not supported "
-                    + "(Lacuna pools by mean, CLS or max)");
+                    + "(Lacuna pools by mean, CLS or max: give one, e.g. embed --pooling mean)");
         }
         if (modes.size() != 1) {
             throw new MalformedInputException(config.toString(), modes.isEmpty()

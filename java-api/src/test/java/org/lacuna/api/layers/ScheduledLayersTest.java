@@ -12,12 +12,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.attention.ScoreRule;
@@ -100,7 +104,8 @@ class ScheduledLayersTest {
                 scheduler(s, Policy.predictedOnly());
                 List<String> names = new ArrayList<>();
                 layer.forward(xs).close();
-                layer.decisions().values().forEach(d -> d.candidates().forEach(c -> names.add(c.name())));
+                layer.decisions().values().forEach(bucket -> bucket.forEach(
+                        d -> d.candidates().forEach(c -> names.add(c.name()))));
                 assertTrue(names.contains(w == twoFour ? "two-four" : "csr"), names::toString);
                 List<Policy> policies = new ArrayList<>(List.of(Policy.auto(), Policy.fastestMeasured(),
                         Policy.predictedOnly()));
@@ -108,7 +113,7 @@ class ScheduledLayersTest {
                 for (Policy policy : policies) {
                     scheduler(s, policy);
                     float[] got = layer.forward(xs).toFloatArray();
-                    Decision d = layer.decisions().get(64L);
+                    Decision d = layer.decisions().get(64L).getFirst();
                     policy.forcedFor("linear").ifPresent(f -> assertEquals(f, d.chosen()));
                     if (policy.mode() == Policy.Mode.FASTEST_MEASURED) {
                         assertTrue(d.candidates().stream().allMatch(c -> c.measuredMillis() != null), d::toString);
@@ -236,6 +241,89 @@ class ScheduledLayersTest {
             List<String> names = scheduler.plan().entries().stream().map(e -> e.layer()).distinct().toList();
             assertTrue(names.containsAll(List.of("encoder.0.attention.qkv", "encoder.0.attention.out",
                     "encoder.0.ffn.up", "encoder.0.ffn.down", "encoder.1", "encoder.1.ffn.down")), names::toString);
+        }
+    }
+
+    /**
+     * An encoder block measures its two forms by running its linear layers, which charge their own choosing;
+     * it counts those once by what its own call collected, so the charges other threads make meanwhile stay counted:
+     * with two threads forwarding at once, and another thread charging a large amount in the middle of a measurement,
+     * the scheduler's choosing time never falls, never goes negative, and keeps that charge whole.
+     */
+    @Test
+    void choosingTimeKeepsOtherThreadsChargesMadeDuringAMeasurement() throws Exception {
+        int hidden = 64;
+        // Keeping every token, the block may run in place or through its dropping path: it measures both.
+        TransformerEncoderLayer.Config dropping = TransformerEncoderLayer.Config.of(hidden, 2, 96, DType.F16)
+                .withTokenDropping(TokenDropping.keep(1.0, ScoreRule.L2_NORM));
+        long foreign = 5_000_000_000L;
+        AtomicBoolean charged = new AtomicBoolean();
+        AtomicReference<Scheduler> holder = new AtomicReference<>();
+        List<int[]> batches = List.of(new int[] {9, 30, 3}, new int[] {40, 50, 30}, new int[] {5, 6});
+        try (Session s = Lacuna.open("cpu", 0)) {
+            // The first measurement's timer is made while a block decides: another thread charges then.
+            Supplier<DeviceTimer> timers = () -> {
+                if (charged.compareAndSet(false, true)) {
+                    Thread other = Thread.ofPlatform().start(() -> holder.get().charge(foreign));
+                    try {
+                        other.join();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return s.backend().newTimer();
+            };
+            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(),
+                    TuningStore.inMemory(), Policy.fastestMeasured(), timers, Scheduler.DEFAULT_MARGIN, 5);
+            holder.set(scheduler);
+            s.useScheduler(scheduler);
+            List<TransformerEncoder> encoders = new ArrayList<>();
+            for (int seed = 1; seed <= 2; seed++) {
+                encoders.add(TransformerEncoder.create(s, List.of(dropping),
+                        List.of(TransformerEncoderLayer.Weights.random(dropping, seed))));
+            }
+            List<Thread> threads = new ArrayList<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (TransformerEncoder encoder : encoders) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    SplittableRandom random = new SplittableRandom(encoders.indexOf(encoder));
+                    try {
+                        for (int[] lengths : batches) {
+                            int tokens = Arrays.stream(lengths).sum();
+                            try (Sequences seq = Sequences.of(s, lengths);
+                                 Tensor xs = s.fromFloats(random(random, tokens * hidden, DType.F16), DType.F16,
+                                         tokens, hidden)) {
+                                encoder.forward(xs, seq).close();
+                            }
+                        }
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            long last = 0;
+            List<String> falls = new ArrayList<>();
+            while (threads.stream().anyMatch(Thread::isAlive)) {
+                long now = scheduler.choosingNanos();
+                if (now < last || now < 0) {
+                    falls.add(last + " -> " + now);
+                }
+                last = now;
+                Thread.sleep(1);
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError("a forward failed", failure.get());
+            }
+            assertTrue(charged.get(), "a block measured its forms");
+            assertTrue(scheduler.plan().entries().stream().anyMatch(e -> e.layer().equals("encoder.0")
+                    && e.decision().source() == Decision.Source.MEASURED), "the blocks' forms were measured");
+            assertTrue(falls.isEmpty(), () -> "the choosing time fell: " + falls);
+            long total = scheduler.choosingNanos();
+            assertTrue(total > foreign, "the other thread's " + foreign + " ns stay counted: " + total);
+            assertTrue(total >= last, total + " after " + last);
         }
     }
 }

@@ -49,13 +49,13 @@ class SentenceTransformersLayoutTest {
     @Test
     void modulesJsonAndThePoolingConfigGiveModeAndNormalisation() throws IOException {
         Path cls = model(dir.resolve("cls"), MODULES.formatted(NORMALIZE), poolingConfig("cls_token"));
-        SentenceTransformersLayout a = SentenceTransformersLayout.of(cls);
+        SentenceTransformersLayout.ConfiguredPooling a = SentenceTransformersLayout.of(cls).configuredPooling();
         assertEquals(new Pooling(Pooling.Mode.CLS, true), a.pooling());
-        assertTrue(a.poolingSource().contains("Normalize module"), a.poolingSource());
+        assertTrue(a.source().contains("Normalize module"), a.source());
         Path max = model(dir.resolve("max"), MODULES.formatted(""), poolingConfig("max_tokens"));
-        SentenceTransformersLayout b = SentenceTransformersLayout.of(max);
+        SentenceTransformersLayout.ConfiguredPooling b = SentenceTransformersLayout.of(max).configuredPooling();
         assertEquals(new Pooling(Pooling.Mode.MAX, false), b.pooling());
-        assertTrue(b.poolingSource().contains("not normalised"), b.poolingSource());
+        assertTrue(b.source().contains("not normalised"), b.source());
         // The folder itself finds model.onnx.
         assertEquals(max, SentenceTransformersLayout.of(dir.resolve("max")).onnx());
     }
@@ -72,7 +72,7 @@ class SentenceTransformersLayoutTest {
             SentenceTransformersLayout layout = SentenceTransformersLayout.of(given);
             assertEquals(onnx.toAbsolutePath(), layout.onnx().toAbsolutePath());
             assertEquals(root.toAbsolutePath(), layout.root().toAbsolutePath());
-            assertEquals(Pooling.meanNormalized(), layout.pooling());
+            assertEquals(Pooling.meanNormalized(), layout.configuredPooling().pooling());
             assertEquals(tokenizer.toAbsolutePath(), layout.tokenizer().orElseThrow().toAbsolutePath());
         }
     }
@@ -80,13 +80,13 @@ class SentenceTransformersLayoutTest {
     @Test
     void withoutModulesJsonOrAnyConfigTheDefaultIsSaidPlainly() throws IOException {
         Path alone = model(dir.resolve("alone"), null, poolingConfig("cls_token"));
-        SentenceTransformersLayout a = SentenceTransformersLayout.of(alone);
+        SentenceTransformersLayout.ConfiguredPooling a = SentenceTransformersLayout.of(alone).configuredPooling();
         assertEquals(new Pooling(Pooling.Mode.CLS, true), a.pooling());
-        assertTrue(a.poolingSource().contains("no modules.json"), a.poolingSource());
+        assertTrue(a.source().contains("no modules.json"), a.source());
         Path bare = model(dir.resolve("bare"), null, null);
-        SentenceTransformersLayout b = SentenceTransformersLayout.of(bare);
+        SentenceTransformersLayout.ConfiguredPooling b = SentenceTransformersLayout.of(bare).configuredPooling();
         assertEquals(Pooling.meanNormalized(), b.pooling());
-        assertTrue(b.poolingSource().startsWith("default: mean + L2 normalise"), b.poolingSource());
+        assertTrue(b.source().startsWith("default: mean + L2 normalise"), b.source());
     }
 
     @Test
@@ -104,14 +104,15 @@ class SentenceTransformersLayoutTest {
         int i = 0;
         for (String[] c : cases) {
             Path onnx = model(dir.resolve("case" + i++), c[0], c[1]);
-            MalformedInputException e = assertThrows(MalformedInputException.class,
-                    () -> SentenceTransformersLayout.of(onnx));
+            SentenceTransformersLayout layout = SentenceTransformersLayout.of(onnx); // finding the files reads none
+            assertEquals(onnx, layout.onnx());
+            MalformedInputException e = assertThrows(MalformedInputException.class, layout::configuredPooling);
             assertTrue(e.getMessage().contains(c[2]), e.getMessage());
             assertTrue(e.getMessage().contains(onnx.getParent().getFileName().toString()), e.getMessage());
         }
         Path missingConfig = model(dir.resolve("missing"), MODULES.formatted(""), null);
-        assertTrue(assertThrows(MalformedInputException.class, () -> SentenceTransformersLayout.of(missingConfig))
-                .getMessage().contains("missing"));
+        assertTrue(assertThrows(MalformedInputException.class,
+                () -> SentenceTransformersLayout.of(missingConfig).configuredPooling()).getMessage().contains("missing"));
         Path two = Files.createDirectories(dir.resolve("two"));
         Files.writeString(two.resolve("a.onnx"), "x");
         Files.writeString(two.resolve("b.onnx"), "x");
@@ -120,6 +121,45 @@ class SentenceTransformersLayoutTest {
         Path none = Files.createDirectories(dir.resolve("none"));
         assertTrue(assertThrows(MalformedInputException.class, () -> SentenceTransformersLayout.of(none))
                 .getMessage().contains("no model.onnx"));
+    }
+
+    /**
+     * A mode the caller gives needs no Pooling config Lacuna can honour (weighted mean, last token, mean-sqrt-len, none
+     * listed, a missing one): the normalisation alone is read, from modules.json's Normalize module.
+     */
+    @Test
+    void aGivenModeReadsOnlyTheNormalisation() throws IOException {
+        String noPoolingModule = "[{\"idx\": 0, \"path\": \"\", \"type\": "
+                + "\"sentence_transformers.models.Transformer\"}%s]";
+        String[][] cases = {
+            {MODULES.formatted(""), poolingConfig("weightedmean_tokens"), "false"},
+            {MODULES.formatted(NORMALIZE), poolingConfig("lasttoken"), "true"},
+            {MODULES.formatted(""), poolingConfig("mean_sqrt_len_tokens"), "false"},
+            {noPoolingModule.formatted(""), null, "false"},
+            {noPoolingModule.formatted(NORMALIZE), null, "true"},
+            {MODULES.formatted(NORMALIZE), null, "true"},
+            {null, poolingConfig("lasttoken"), "true"},
+        };
+        int i = 0;
+        for (String[] c : cases) {
+            Path onnx = model(dir.resolve("given" + i++), c[0], c[1]);
+            SentenceTransformersLayout layout = SentenceTransformersLayout.of(onnx);
+            boolean normalize = Boolean.parseBoolean(c[2]);
+            for (Pooling.Mode mode : Pooling.Mode.values()) {
+                SentenceTransformersLayout.ConfiguredPooling given = layout.withMode(mode);
+                assertEquals(new Pooling(mode, normalize), given.pooling(), "case " + (i - 1));
+                assertTrue(given.source().startsWith(mode.name().toLowerCase(java.util.Locale.ROOT) + " given"),
+                        given.source());
+                assertTrue(given.source().contains(c[0] == null ? "no modules.json" : "modules.json"),
+                        given.source());
+            }
+        }
+        // modules.json is still read for its Normalize module: a malformed one is refused, naming it.
+        Path broken = model(dir.resolve("broken"), "{\"not\": \"a list\"}", poolingConfig("lasttoken"));
+        MalformedInputException e = assertThrows(MalformedInputException.class,
+                () -> SentenceTransformersLayout.of(broken).withMode(Pooling.Mode.MEAN));
+        assertTrue(e.getMessage().contains("modules.json") && e.getMessage().contains("list of modules"),
+                e.getMessage());
     }
 
     @Test
