@@ -75,8 +75,20 @@ public final class Calibration {
     private Calibration() {
     }
 
-    /** Measures {@code backend} now. */
+    /**
+     * Measures {@code backend} now: one whole pass to warm up, then the pass that counts. In a cold JVM (calibration
+     * runs on a layer's first forward) the first pass still runs much of the shared host path (op dispatch, argument
+     * checks, 16-bit widening, pooled allocation) interpreted, whichever kernel it times: on the development machine
+     * it rated OpenBLAS at 64 GFLOP/s with 67-750 us call overheads, against 210 GFLOP/s and 1-5 us in the next pass,
+     * and that table sent the encoder's linears to the wrong kernel. The table is stored per device, so the second
+     * pass (about a second here) is paid once.
+     */
     public static EfficiencyTable measure(Backend backend) {
+        measureOnce(backend);
+        return measureOnce(backend);
+    }
+
+    private static EfficiencyTable measureOnce(Backend backend) {
         String name = backend.name();
         OpSet ops = backend.ops();
         List<DeviceArray> arrays = new ArrayList<>();
