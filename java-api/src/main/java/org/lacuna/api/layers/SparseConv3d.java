@@ -205,7 +205,7 @@ public final class SparseConv3d implements AutoCloseable {
                 long started = System.nanoTime();
                 Scheduler scheduler = session.scheduler();
                 Route route = route(scheduler, map, operands);
-                scheduler.charge(System.nanoTime() - started);
+                ChoosingTime.charge(scheduler, System.nanoTime() - started);
                 Profiler profiler = session.profiler();
                 if (profiler.recording()) {
                     profiler.time(name, route.decision().chosen(), "sparse-conv",
@@ -242,9 +242,10 @@ public final class SparseConv3d implements AutoCloseable {
         }
         if (route == null) {
             var ops = session.backend().ops();
+            ConvolutionStatistics statistics = statistics(map);
             List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
-                    statistics(map), operands);
-            Decision decision = scheduler.decide(name, statistics(map), bound);
+                    statistics, operands);
+            Decision decision = scheduler.decide(name, statistics, bound);
             String chosen = decision.chosen();
             route = new Route(decision, ConvolutionCandidates.call(session.backendName(), ops.convolution(), ops,
                     chosen), ConvolutionCandidates.dataflowOf(chosen, session.backendName(), map));
