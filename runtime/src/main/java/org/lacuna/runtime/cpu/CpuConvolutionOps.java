@@ -19,7 +19,8 @@ import org.lacuna.runtime.sparseconv.MapTables;
 import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
- * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 once per call, x read in
+ * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 on first use and kept
+ * ({@link WeightFormCache}), x read in
  * place row by row as blocks gather it, then {@link SparseConvKernel} over blocks of output rows sized from the map's statistics, the blocks spread over the
  * backend's threads and each written straight to y. The {@link Dataflow} is a GPU hint: the CPU's one blocked
  * kernel spans both dataflows through its block size, and its result is the same whatever the block size or the
@@ -30,6 +31,9 @@ final class CpuConvolutionOps implements ConvolutionOps {
 
     private final CpuContext context;
     private final TileGemm gemm;
+    /** Weights and biases widened to fp32 on first use and kept while their buffers stay open and unchanged. */
+    private final WeightFormCache weightForms = new WeightFormCache();
+    private final WeightFormCache biasForms = new WeightFormCache();
     /** This backend's state on coordinate sets: the keys and maps are views, dropped from the sets when it closes. */
     private final BackendResidency residency = new BackendResidency(CpuBackendProvider.NAME);
 
@@ -52,15 +56,18 @@ final class CpuConvolutionOps implements ConvolutionOps {
         int out = Math.toIntExact(weights.shape().dim(2));
         // The host map's own pair lists are this backend's resident tables: read in place.
         MapTables pairs = map.sharedTables();
-        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(segment(x), x.byteOffset(),
-                x.dtype() == DType.F16, in, widen(weights), out, bias == null ? null : widen(bias),
-                activation == Activation.RELU, map.volume(), pairs.pairStart(), pairs.pairInputs(), pairs.pairOutputs());
+        int volume = map.volume();
+        float[] w = weightForms.get(float[].class, out, volume * in, () -> widen(weights), weights);
+        float[] b = bias == null ? null : biasForms.get(float[].class, out, 1, () -> widen(bias), bias);
+        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(readSegment(x), x.byteOffset(),
+                x.dtype() == DType.F16, in, w, out, b,
+                activation == Activation.RELU, volume, pairs.pairStart(), pairs.pairInputs(), pairs.pairOutputs());
         int rows = map.outputCount();
-        double fraction = map.statistics().averageNeighbours() / map.volume();
+        double fraction = map.statistics().averageNeighbours() / volume;
         int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
         MemorySegment result = segment(y);
-        context.threads().forEach(CpuThreads.chunks(rows, blockRows), b -> {
-            int first = b * blockRows;
+        context.threads().forEach(CpuThreads.chunks(rows, blockRows), blockIndex -> {
+            int first = blockIndex * blockRows;
             int count = Math.min(blockRows, rows - first);
             float[] block = SparseConvKernel.block(problem, gemm, first, count);
             store(block, count * out, result, y, (long) first * out);
@@ -75,6 +82,11 @@ final class CpuConvolutionOps implements ConvolutionOps {
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
         return HostResidency.map(residency, CpuBackendProvider.NAME, map);
+    }
+
+    /** Weights widened and kept so far; a test checks a weight is widened once, not per call. */
+    int cachedWeights() {
+        return weightForms.size();
     }
 
     /** Drops this backend's state from every coordinate set (the backend closes). */
@@ -93,14 +105,14 @@ final class CpuConvolutionOps implements ConvolutionOps {
         return CpuMapBuilder.build(context.threads(), inputs, outputs, geometry);
     }
 
-    /** The array's elements as fp32, read in bulk. */
+    /** The array's elements as fp32, read in bulk (without moving its buffer's generation). */
     private static float[] widen(DeviceArray array) {
         long count = array.elementCount();
         if (count > Integer.MAX_VALUE - 8) {
             throw new NotSupportedException(CALL, "the CPU backend holds at most 2^31 elements per array, got "
                     + count);
         }
-        MemorySegment segment = segment(array);
+        MemorySegment segment = readSegment(array);
         float[] out = new float[(int) count];
         HalfConversions.widen(segment, array.byteOffset(), array.dtype(), out, 0, out.length);
         return out;
@@ -111,7 +123,13 @@ final class CpuConvolutionOps implements ConvolutionOps {
         HalfConversions.narrow(values, 0, count, segment, y.byteOffset() + at * y.dtype().byteSize(), y.dtype());
     }
 
+    /** The memory of an array the call writes. */
     private static MemorySegment segment(DeviceArray array) {
         return ((CpuBuffer) array.buffer()).segment(CALL);
+    }
+
+    /** The memory of an array the call only reads: its buffer's generation stays, so its cached forms stay valid. */
+    private static MemorySegment readSegment(DeviceArray array) {
+        return ((CpuBuffer) array.buffer()).readSegment(CALL);
     }
 }
