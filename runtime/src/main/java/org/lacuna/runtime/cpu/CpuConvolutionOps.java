@@ -20,11 +20,11 @@ import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
  * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 on first use and kept
- * ({@link WeightFormCache}), x read in
- * place row by row as blocks gather it, then {@link SparseConvKernel} over blocks of output rows sized from the map's statistics, the blocks spread over the
- * backend's threads and each written straight to y. The {@link Dataflow} is a GPU hint: the CPU's one blocked
- * kernel spans both dataflows through its block size, and its result is the same whatever the block size or the
- * thread count.
+ * ({@link WeightFormCache}), x read in place row by row as blocks gather it, then {@link SparseConvKernel} over blocks
+ * of output rows sized from the map's statistics, the blocks spread over the backend's threads and each written
+ * straight to y. A 1×1×1 convolution on its own coordinates is a plain dense GEMM ({@link CpuPointwiseConvolution})
+ * where OpenBLAS is bound. The {@link Dataflow} is a GPU hint: the CPU's one blocked kernel spans both dataflows
+ * through its block size, and its result is the same whatever the block size or the thread count.
  */
 final class CpuConvolutionOps implements ConvolutionOps {
     private static final String CALL = "sparseConvolution";
@@ -34,6 +34,8 @@ final class CpuConvolutionOps implements ConvolutionOps {
     /** Weights and biases widened to fp32 on first use and kept while their buffers stay open and unchanged. */
     private final WeightFormCache weightForms = new WeightFormCache();
     private final WeightFormCache biasForms = new WeightFormCache();
+    private volatile CpuPointwiseConvolution pointwiseConvolution;
+    private volatile boolean pointwiseResolved;
     /** This backend's state on coordinate sets: the keys and maps are views, dropped from the sets when it closes. */
     private final BackendResidency residency = new BackendResidency(CpuBackendProvider.NAME);
 
@@ -66,6 +68,13 @@ final class CpuConvolutionOps implements ConvolutionOps {
         double fraction = map.statistics().averageNeighbours() / volume;
         int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
         MemorySegment result = segment(y);
+        if (volume == 1 && CpuPointwiseConvolution.isIdentity(map)) {
+            CpuPointwiseConvolution dense = pointwise();
+            if (dense != null) {
+                dense.run(problem.x(), x, in, w, out, b, activation, result, y);
+                return;
+            }
+        }
         context.threads().forEach(CpuThreads.chunks(rows, blockRows), blockIndex -> {
             int first = blockIndex * blockRows;
             int count = Math.min(blockRows, rows - first);
@@ -82,6 +91,20 @@ final class CpuConvolutionOps implements ConvolutionOps {
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
         return HostResidency.map(residency, CpuBackendProvider.NAME, map);
+    }
+
+    /**
+     * The dense path of 1×1×1 convolutions, made on the first one: OpenBLAS is bound only when a layer needs it, and
+     * without it (options off, or the library does not load) the fused kernel serves those layers too.
+     */
+    private CpuPointwiseConvolution pointwise() {
+        if (!pointwiseResolved) {
+            pointwiseConvolution = context.options().nativeBlas()
+                    ? NativeBlasStatus.library().map(blas -> new CpuPointwiseConvolution(context, blas)).orElse(null)
+                    : null;
+            pointwiseResolved = true;
+        }
+        return pointwiseConvolution;
     }
 
     /** Weights widened and kept so far; a test checks a weight is widened once, not per call. */

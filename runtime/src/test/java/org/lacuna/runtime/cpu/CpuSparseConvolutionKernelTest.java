@@ -103,6 +103,40 @@ class CpuSparseConvolutionKernelTest {
     }
 
     @Test
+    void pointwiseConvolutionsRunAsADenseGemmMatchingTheReferenceWithTheSameBitsOnAnyThreadCount() {
+        SplittableRandom random = TestData.random("cpuSparseConvolutionPointwise");
+        KernelMap kitti = KittiSweep.voxels(0.05).kernelMap(ConvGeometry.submanifold(1));
+        KernelMap small = SparseConvolutionConformance.mapFor(new SparseConvolutionConformance.MapCase(
+                ConvGeometry.submanifold(1), 1), SparseConvolutionConformance.randomCloud(random, 1, 7, 0.4));
+        assertTrue(CpuPointwiseConvolution.isIdentity(kitti) && CpuPointwiseConvolution.isIdentity(small),
+                "a 1x1x1 map on its own coordinates is the identity");
+        try (Backend blas1 = new CpuBackendProvider().open(0, new CpuOptions(1, true, true));
+             Backend blas3 = new CpuBackendProvider().open(0, new CpuOptions(3, true, true))) {
+            // The sweep once (its reference is the slow part), the small cloud over ragged widths and both dtypes.
+            compareDense(random, kitti, 40, 24, DType.F32, blas1, blas3);
+            for (int[] channels : new int[][] {{128, 96}, {3, 33}, {64, 128}}) {
+                for (DType dtype : List.of(DType.F32, DType.F16)) {
+                    compareDense(random, small, channels[0], channels[1], dtype, blas1, blas3);
+                }
+            }
+        }
+    }
+
+    private void compareDense(SplittableRandom random, KernelMap map, int in, int out, DType dtype, Backend blas1,
+                              Backend blas3) {
+        float[] x = TestData.uniform(random, map.inputCount() * in, 1f, dtype);
+        float[] w = TestData.uniform(random, in * out, 0.5f, dtype);
+        float[] bias = TestData.uniform(random, out, 0.5f, DType.F32);
+        String label = map + " " + in + "->" + out + " " + dtype;
+        float[] expected = run(reference, map, x, in, w, out, bias, Activation.RELU, dtype);
+        float[] dense = run(blas1, map, x, in, w, out, bias, Activation.RELU, dtype);
+        double tolerance = dtype == DType.F16 ? 2e-3 : 1e-5;
+        assertTrue(relativeError(dense, expected) <= tolerance, label + ": " + relativeError(dense, expected));
+        assertArrayEquals(dense, run(blas3, map, x, in, w, out, bias, Activation.RELU, dtype),
+                "1 vs 3 threads " + label);
+    }
+
+    @Test
     void aWeightIsWidenedOnceAndARewrittenWeightIsReadAfresh() {
         SplittableRandom random = TestData.random("cpuSparseConvolutionWeightForms");
         KernelMap map = SparseConvolutionConformance.mapFor(new SparseConvolutionConformance.MapCase(
