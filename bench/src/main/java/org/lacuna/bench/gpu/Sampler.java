@@ -27,7 +27,7 @@ public final class Sampler {
      * @param launch issues one unit of the work being measured (asynchronously, on GPU backends)
      */
     public Samples sample(DeviceTimer timer, LongConsumer launch) {
-        Warmup warm = warmUp(timer, launch, 0);
+        Warmup warm = warmUp(timer, launch);
         int launchesPerSample = warm.launchesPerSample(plan);
         int sampleCount = sampleCount(warm.estimateMillis() * launchesPerSample);
         double[] perLaunchMillis = new double[sampleCount];
@@ -42,13 +42,12 @@ public final class Sampler {
     /**
      * Samples two launches taking turns, one sample of {@code first} then one of {@code second}, after warming up
      * each: the two sides of a ratio then meet the same load on a shared machine, where timing one after the other
-     * lets a change of load land on one side only (on this project's 2 shared cores, the 2:4 and dense sides of one
-     * shape, timed in turn, moved by 30% between runs). Each side keeps its own launch indices, counting from 0 as
-     * {@link #sample} does. Returns {first's samples, second's}.
+     * lets a change of load (another job starting on the 2 shared cores) land on one side only. Each side keeps its
+     * own launch indices, counting from 0 as {@link #sample} does. Returns {first's samples, second's}.
      */
     public Samples[] sampleAlternating(DeviceTimer timer, LongConsumer first, LongConsumer second) {
-        Warmup warmFirst = warmUp(timer, first, 0);
-        Warmup warmSecond = warmUp(timer, second, 0);
+        Warmup warmFirst = warmUp(timer, first);
+        Warmup warmSecond = warmUp(timer, second);
         int perSampleFirst = warmFirst.launchesPerSample(plan);
         int perSampleSecond = warmSecond.launchesPerSample(plan);
         int sampleCount = sampleCount(warmFirst.estimateMillis() * perSampleFirst
@@ -68,8 +67,8 @@ public final class Sampler {
     }
 
     /** Launches until both the plan's warm-up launches and its warm-up time are spent. */
-    private Warmup warmUp(DeviceTimer timer, LongConsumer launch, long firstIndex) {
-        long index = firstIndex;
+    private Warmup warmUp(DeviceTimer timer, LongConsumer launch) {
+        long index = 0;
         long warmupStart = nanoClock.getAsLong();
         double lastWarmupMillis = Double.NaN;
         int warmupLaunches = 0;
