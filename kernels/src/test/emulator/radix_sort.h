@@ -4,6 +4,7 @@
 // input is left as it is. Included after the generated kernel file (voxelize.cu or sparseconv_map.cu), whose copy
 // of the sort it runs, so each family's tests check the sort as that family compiles it.
 #pragma once
+#include "launch.h"
 
 static void device_radix_sort(const std::vector<unsigned long long>& keys, const std::vector<int>& values_in,
                               int bytes, int grid, std::vector<unsigned long long>& keys_out,
@@ -31,4 +32,38 @@ static void device_radix_sort(const std::vector<unsigned long long>& keys, const
         in = out;
         carried = out_values;
     }
+}
+
+// A sort the Java side recorded under prefix (runtime's RadixSortRecords: RadixSortLaunches' launches as one of the
+// CUDA ops makes them, for keys from a fixture), run exactly as recorded with launch.h's checks, against the host's
+// result (want_keys, want_indices). False when the fixture holds no such record.
+static bool recorded_sort(const Fixture& f, const std::string& prefix, const std::string& file, const std::string& where) {
+    if (!f.has(prefix + "launch.count")) return false;
+    const std::vector<RecordedLaunch> launches = recorded_launches(f, prefix);
+    RecordedBuffers buffers(f, launches);
+    CHECK(!launches.empty(), "%s: no launches recorded", where.c_str());
+    for (size_t i = 0; i < launches.size(); i++) {
+        const RecordedLaunch& l = launches[i];
+        const std::string at = where + ": launch " + std::to_string(i) + " (" + l.entry + ")";
+        CHECK(l.file == file, "%s: recorded for %s, not %s", at.c_str(), l.file.c_str(), file.c_str());
+        CHECK(l.defines == "BLOCK=" + std::to_string(BLOCK), "%s: recorded for %s, built with BLOCK=%d", at.c_str(),
+              l.defines.c_str(), BLOCK);
+        if (l.entry == "radix_sort_count") launch_recorded(radix_sort_count, l, buffers, BLOCK, at);
+        else if (l.entry == "radix_sort_scan") launch_recorded(radix_sort_scan, l, buffers, BLOCK, at);
+        else if (l.entry == "radix_sort_scatter") launch_recorded(radix_sort_scatter, l, buffers, BLOCK, at);
+        else CHECK(false, "%s: not an entry point of the sort", at.c_str());
+    }
+    const std::vector<unsigned long long> want_keys = f.u64(prefix + "want_keys");
+    const std::vector<int> want_indices = f.i32(prefix + "want_indices");
+    const auto& keys = buffers.bytes[prefix + "keys_out"];
+    const auto& indices = buffers.bytes[prefix + "indices_out"];
+    CHECK(keys.size() == want_keys.size() * 8 && indices.size() == want_indices.size() * 4,
+          "%s: %zu sorted key bytes and %zu index bytes for %zu keys", where.c_str(), keys.size(), indices.size(),
+          want_keys.size());
+    if (keys.size() != want_keys.size() * 8 || indices.size() != want_indices.size() * 4) return true;
+    CHECK(memcmp(keys.data(), want_keys.data(), keys.size()) == 0, "%s: the sorted keys differ from the host's",
+          where.c_str());
+    CHECK(memcmp(indices.data(), want_indices.data(), indices.size()) == 0,
+          "%s: the carried indices differ from the host's order (unstable, or a pass landed elsewhere)", where.c_str());
+    return true;
 }

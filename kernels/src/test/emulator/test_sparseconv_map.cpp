@@ -335,6 +335,9 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     if (volume <= 64) {
         CHECK(rows_by_mask(b.masks, n_out, words, 0, volume, true, 2) == f.i32("sorted_rows"),
               "java:%s: row order differs from MapStatistics.sortedRows", name.c_str());
+        // The same order's sort as CudaConvolutionOps launches it, recorded (keys ~mask, the group's bytes).
+        CHECK(recorded_sort(f, "sort_rows.", "sparseconv_map.cu", "java:" + name + " row-order sort"),
+              "java:%s: no recorded row-order sort", name.c_str());
     }
     if (volume > 1) {
         CHECK(rows_by_mask(b.masks, n_out, words, 0, volume / 2, true, 2) == f.i32("sorted_rows_low")

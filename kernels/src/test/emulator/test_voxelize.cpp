@@ -287,6 +287,13 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     }
     const Voxels got = device_voxelize(cloud, f.real("size_x"), f.real("size_y"), f.real("size_z"), mean);
     compare("java:" + name, got, want);
+    if (!f.has("invalid")) {
+        // The two sorts as CudaVoxelizationOps launches them, recorded: the voxels' keys, the points by voxel.
+        CHECK(recorded_sort(f, "sort_voxels.", "voxelize.cu", "java:" + name + " voxel key sort"),
+              "java:%s: no recorded voxel key sort", name.c_str());
+        CHECK(recorded_sort(f, "sort_points.", "voxelize.cu", "java:" + name + " points-by-voxel sort"),
+              "java:%s: no recorded points-by-voxel sort", name.c_str());
+    }
     printf("  java:%-28s n=%lld voxels=%zu %s\n", name.c_str(), cloud.n(), want.keys.size(), mean ? "MEAN" : "FIRST");
 }
 

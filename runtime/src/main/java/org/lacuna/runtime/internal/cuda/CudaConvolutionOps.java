@@ -304,7 +304,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
         KernelMap map = resident.map();
         long n = map.outputCount();
         // ~(the group's bits): only the low min(to - from, 64) bits vary.
-        int bytes = (Math.min(to - from, 64) + 7) / 8;
+        int bytes = RadixSortLaunches.bytesForBits(Math.min(to - from, 64));
         return resident.derived((sorted ? "rows sorted " : "rows ") + from + "-" + to, () ->
                 order(n, sorted ? bytes : 0, keys -> launch("coord_rows_by_mask", gridFor(n), new KernelArguments()
                         .address(address(resident.masks())).i64(n).i32(map.maskWords()).i32(from).i32(to)

@@ -38,8 +38,12 @@ final class RadixSortLaunches {
 
     /** The bytes that hold {@code value} (at least one, so that a sort always makes one pass). */
     static int bytesFor(long value) {
-        int bits = Long.SIZE - Long.numberOfLeadingZeros(Math.max(1, value));
-        return (bits + 7) / 8;
+        return bytesForBits(Long.SIZE - Long.numberOfLeadingZeros(Math.max(1, value)));
+    }
+
+    /** The bytes that hold {@code bits} low bits (at least one). */
+    static int bytesForBits(int bits) {
+        return Math.max(1, (bits + 7) / 8);
     }
 
     /**
