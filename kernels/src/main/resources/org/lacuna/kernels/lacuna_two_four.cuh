@@ -1,10 +1,44 @@
-// What the 2:4 GEMM kernels (two_four_gemm.cu for mma.sp, two_four_gemm_sm90.cu for wgmma.sp) share: the tile
-// loads and the cp.async pipeline that feeds them (both read the same compressed weight and metadata the same way and
-// differ only in where a piece of X lands in shared memory), the A fragments and metadata words a warp reads from a
-// stage, and the epilogue (both accumulators follow the mma row/column layout). The including kernel defines BM,
-// BN, BK, THREADS, STAGES, K_ALIGNED, ACT, the A/B/E stage sizes, STAGE_BYTES, the output storage type Out and
-// b_offset(token_row, k_chunk) before including this file.
+// What the 2:4 GEMM kernels (two_four_gemm.cu for mma.sp, two_four_gemm_sm90.cu for wgmma.sp) share: the variant's
+// defaults and tile constants, the tile loads and the cp.async pipeline that feeds them (both read the same
+// compressed weight and metadata the same way and differ only in where a piece of X lands in shared memory, which
+// each kernel's b_offset says), the A fragments and metadata words a warp reads from a stage, and the epilogue (both
+// accumulators follow the mma row/column layout). The including kernel defines BN and B_STAGE_BYTES (its B layout)
+// before including this file, and b_offset(token_row, k_chunk) after it.
 #pragma once
+
+#ifndef T_IN
+#define T_IN f16
+#endif
+#ifndef T_OUT
+#define T_OUT f16
+#endif
+#ifndef ACT
+#define ACT none
+#endif
+// 1 when K % 8 == 0: rows of X are 16-byte aligned and tiles load with cp.async; 0 falls back to guarded scalar loads.
+#ifndef K_ALIGNED
+#define K_ALIGNED 1
+#endif
+#ifndef STAGES
+#define STAGES 3
+#endif
+
+// CTA tile: BM output features x BN tokens x BK dense K, 8 warps.
+#define BM 128
+#define BK 64
+#define THREADS 256
+
+// A stage: compressed A (BM x BK/2 values), B, metadata (BK/32 x BM/32 x 32 words).
+#define A_STAGE_BYTES (BM * (BK / 2) * 2)
+#define E_STAGE_BYTES ((BK / 32) * (BM / 32) * 32 * 4)
+#define STAGE_BYTES (A_STAGE_BYTES + B_STAGE_BYTES + E_STAGE_BYTES)
+
+static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
+
+typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
+
+// Byte offset in a stage's B tile of the 16-byte piece (token row, chunk of 8 K values): the kernel's B layout.
+__device__ __forceinline__ unsigned b_offset(int row, int chunk);
 
 // Compressed A rows are 64 B (4 chunks of 16 B), XOR-swizzled so the 8 rows of an ldmatrix hit distinct banks.
 __device__ __forceinline__ unsigned a_offset(int row, int chunk) {

@@ -15,44 +15,18 @@
 #include "lacuna_common.cuh"
 #include "lacuna_async.cuh"
 
-#ifndef T_IN
-#define T_IN f16
-#endif
-#ifndef T_OUT
-#define T_OUT f16
-#endif
-#ifndef ACT
-#define ACT none
-#endif
 #ifndef BN
 #define BN 128
 #endif
-// 1 when K % 8 == 0: rows of X are 16-byte aligned and tiles load with cp.async; 0 falls back to guarded scalar loads.
-#ifndef K_ALIGNED
-#define K_ALIGNED 1
-#endif
-#ifndef STAGES
-#define STAGES 3
-#endif
+#define B_STAGE_BYTES (BN * BK * 2)
+#include "lacuna_two_four.cuh"
 
-#define BM 128
-#define BK 64
-#define THREADS 256
 #define WARPS_N 4
 #define WARP_N (BN / WARPS_N)
 #define N_TILES (WARP_N / 8)
 #define M_TILES 4
 
-#define A_STAGE_BYTES (BM * (BK / 2) * 2)
-#define B_STAGE_BYTES (BN * BK * 2)
-#define E_STAGE_WORDS ((BK / 32) * (BM / 32) * 32)
-#define E_STAGE_BYTES (E_STAGE_WORDS * 4)
-#define STAGE_BYTES (A_STAGE_BYTES + B_STAGE_BYTES + E_STAGE_BYTES)
-
 static_assert(BN == 32 || BN == 64 || BN == 128, "BN must be 32, 64 or 128");
-static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
 
 #if LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_bf16
 #define MMA_SP_TYPES ".f32.bf16.bf16.f32"
@@ -74,8 +48,6 @@ __device__ __forceinline__ void mma_sparse(float* c, const unsigned* a, const un
 __device__ __forceinline__ unsigned b_offset(int row, int chunk) {
     return row * 128 + ((chunk ^ (row & 7)) << 4);
 }
-
-#include "lacuna_two_four.cuh"
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 two_four_gemm(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,

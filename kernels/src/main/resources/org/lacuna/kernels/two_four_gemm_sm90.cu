@@ -14,36 +14,10 @@
 #include "lacuna_common.cuh"
 #include "lacuna_async.cuh"
 
-#ifndef T_IN
-#define T_IN f16
-#endif
-#ifndef T_OUT
-#define T_OUT f16
-#endif
-#ifndef ACT
-#define ACT none
-#endif
-#ifndef K_ALIGNED
-#define K_ALIGNED 1
-#endif
-#ifndef STAGES
-#define STAGES 3
-#endif
-
-#define BM 128
 #define BN 128
-#define BK 64
-#define THREADS 256
-
-#define A_STAGE_BYTES (BM * (BK / 2) * 2)
 #define B_SLICE_BYTES (BN * 32 * 2)
 #define B_STAGE_BYTES (B_SLICE_BYTES * (BK / 32))
-#define E_STAGE_BYTES ((BK / 32) * (BM / 32) * 32 * 4)
-#define STAGE_BYTES (A_STAGE_BYTES + B_STAGE_BYTES + E_STAGE_BYTES)
-
-static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
+#include "lacuna_two_four.cuh"
 
 #if LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_bf16
 #define WGMMA_SP_TYPES ".f32.bf16.bf16"
@@ -110,8 +84,6 @@ __device__ __forceinline__ void pin_accumulators(float* d) {
 __device__ __forceinline__ void fence_async_shared() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
-
-#include "lacuna_two_four.cuh"
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
