@@ -21,6 +21,9 @@ import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TransformerEncoder;
 import org.lacuna.api.layers.TransformerEncoderLayer;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.BevReduction;
+import org.lacuna.runtime.ops.PointInterpolation;
+import org.lacuna.runtime.ops.BatchPooling;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.backend.TransferStats;
 import org.lacuna.runtime.attention.ScoreRule;
@@ -120,15 +123,15 @@ abstract class HostCopyFreeForwards {
                 }
             }
             BevProjection bev = new BevProjection(Int3.of(lo[0], lo[1], lo[2]),
-                    Int3.of(hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1), BevProjection.Mode.MAX);
+                    Int3.of(hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1), BevReduction.MAX);
             TransferStats afterInput = session.backend().transferStats();
-            try (Tensor mean = new GlobalPooling(GlobalPooling.Mode.MEAN).forward(input);
-                 Tensor max = new GlobalPooling(GlobalPooling.Mode.MAX).forward(input, 2);
+            try (Tensor mean = new GlobalPooling(BatchPooling.MEAN).forward(input);
+                 Tensor max = new GlobalPooling(BatchPooling.MAX).forward(input, 2);
                  Tensor map = bev.forward(input)) {
                 TransferStats during = session.backend().transferStats().since(afterInput);
                 assertEquals(0, during.copies(), "pooling and BEV: " + during);
                 TransferStats beforePoints = session.backend().transferStats();
-                try (Tensor perPoint = new Devoxelize(voxelization, Devoxelize.Mode.TRILINEAR).forward(input, sweep)) {
+                try (Tensor perPoint = new Devoxelize(voxelization, PointInterpolation.TRILINEAR).forward(input, sweep)) {
                     TransferStats devoxelize = session.backend().transferStats().since(beforePoints);
                     assertEquals(2, devoxelize.uploads(), "the points and their batch indices: " + devoxelize);
                     assertEquals(0, devoxelize.downloads(), "devoxelisation: " + devoxelize);
