@@ -80,6 +80,11 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
         return HostResidency.keys(residency, backend, set);
     }
 
+    @Override
+    public DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys) {
+        return HostResidency.adoptKeys(residency, backend, set, keys);
+    }
+
     /** The reference path: the host map's arrays, as {@link CoordinateSet#kernelMap} built them. */
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
