@@ -72,14 +72,7 @@ public final class ResidentVoxels implements AutoCloseable {
             this.residentKeys = residentKeys;
             this.features = features;
         } catch (RuntimeException e) {
-            List<AutoCloseable> made = new ArrayList<>();
-            if (residentKeys != null) {
-                made.add(residentKeys.buffer());
-            }
-            if (features != null) {
-                made.add(features.buffer());
-            }
-            throw Closer.closeAfter(e, made.toArray(AutoCloseable[]::new));
+            throw Closer.closeAfter(e, buffers(residentKeys, features).toArray(AutoCloseable[]::new));
         }
     }
 
@@ -149,22 +142,28 @@ public final class ResidentVoxels implements AutoCloseable {
     /** Frees the arrays nobody took. */
     @Override
     public void close() {
-        List<AutoCloseable> left = new ArrayList<>();
+        List<AutoCloseable> left;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            if (residentKeys != null) {
-                left.add(residentKeys.buffer());
-            }
-            if (features != null) {
-                left.add(features.buffer());
-            }
+            left = buffers(residentKeys, features);
             residentKeys = null;
             features = null;
         }
         Closer.closeAll("ResidentVoxels", left);
+    }
+
+    /** The buffers of the arrays given (nulls skipped). */
+    private static List<AutoCloseable> buffers(DeviceArray... arrays) {
+        List<AutoCloseable> out = new ArrayList<>();
+        for (DeviceArray array : arrays) {
+            if (array != null) {
+                out.add(array.buffer());
+            }
+        }
+        return out;
     }
 
     @Override

@@ -44,7 +44,9 @@ import org.lacuna.runtime.sparseconv.Int3;
  * into {@link org.lacuna.runtime.pointcloud.CoordinateKey} order, and each slot learns its rank. For MEAN the points
  * are radix-sorted by voxel (stable, so each voxel's list is in input order) and summed in double in that order;
  * FIRST reads each voxel's first point. Between the upload of the points and the download of the result only two
- * counts cross (whether a point is invalid, and M, which sizes the rest).
+ * counts cross, counted as size reads (whether a point is invalid, and M, which sizes the rest). {@link
+ * #voxelizeResident} downloads only the M keys (the coordinate set's host description) and leaves the keys and the
+ * features on the device for the sparse tensor that takes them.
  *
  * <p>Pooling, the bird's-eye view and devoxelisation run on tensors already on the device, with no transfer.
  */
