@@ -87,8 +87,9 @@ public final class SparseTensor implements AutoCloseable {
 
     /**
      * Voxelises {@code cloud} through the session's voxelisation op (the GPU's matches the CPU's), where the backend
-     * keeps the voxels ({@link org.lacuna.runtime.ops.VoxelizationOps#voxelizeResident}): the features and the keys
-     * never leave the backend, and nothing is uploaded after the points.
+     * keeps the voxels ({@link org.lacuna.runtime.ops.VoxelizationOps#voxelizeResident}): the features and the
+     * backend's keys stay there, the keys come to the host once as the coordinate set's description (on a GPU), and
+     * nothing is uploaded after the points.
      */
     public static SparseTensor voxelize(Session session, PointCloud cloud, Voxelization voxelization,
                                         VoxelFeatures features, DType featureType) {
