@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.bench.gpu.MeasurementPlan;
@@ -53,8 +52,8 @@ public final class CpuBenchMain implements Callable<Integer> {
     @Option(names = "--name", description = "The record's file name without extension (default: cpu-run-<date>).")
     String baseName;
 
-    @Option(names = "--filter", description = "Run only the cases whose id matches this regular expression.")
-    Pattern filter;
+    @CommandLine.Mixin
+    CpuSuiteOptions selection = new CpuSuiteOptions();
 
     @Option(names = "--python", description = "Python with torch (default: $LACUNA_ANCHOR_PYTHON, else /usr/bin/python3"
             + " where it exists, else python3).")
@@ -62,12 +61,6 @@ public final class CpuBenchMain implements Callable<Integer> {
 
     @Option(names = "--anchors-dir", description = "bench/anchors (default: found from the working directory).")
     Path anchorsDir;
-
-    @Option(names = "--no-torch", description = "Skip the PyTorch anchors.")
-    boolean noTorch;
-
-    @Option(names = "--no-onnx", description = "Skip the ONNX Runtime anchor.")
-    boolean noOnnx;
 
     @Option(names = "--samples", description = "Samples per case (default: 50; quick: 5).")
     Integer samples;
@@ -102,13 +95,11 @@ public final class CpuBenchMain implements Callable<Integer> {
     }
 
     /** A run configured as {@code lacuna bench} asks for it (the other options keep their defaults). */
-    public static CpuBenchMain configured(boolean quick, int threads, boolean noTorch, boolean noOnnx, Pattern filter) {
+    public static CpuBenchMain configured(boolean quick, int threads, CpuSuiteOptions selection) {
         CpuBenchMain main = new CpuBenchMain();
         main.quick = quick;
         main.threads = threads;
-        main.noTorch = noTorch;
-        main.noOnnx = noOnnx;
-        main.filter = filter;
+        main.selection = selection;
         main.anchorTimeoutSeconds = 1800;
         main.outDir = Path.of("bench/results");
         return main;
@@ -271,7 +262,7 @@ public final class CpuBenchMain implements Callable<Integer> {
     }
 
     private boolean selected(String id) {
-        return filter == null || filter.matcher(id).find();
+        return selection.selects(id);
     }
 
     private static String shape(CpuCase c) {
@@ -347,7 +338,7 @@ public final class CpuBenchMain implements Callable<Integer> {
         if (encoders.isEmpty()) {
             return;
         }
-        if (noOnnx) {
+        if (selection.noOnnx) {
             anchorInfo.put("onnxruntime", "skipped: --no-onnx");
             encoders.forEach(c -> peers.put(c.id(), Timing.failed("onnxruntime-minilm", OnnxMiniLm.SOURCE,
                     "all-MiniLM-L6-v2", "skipped: --no-onnx")));
@@ -376,7 +367,7 @@ public final class CpuBenchMain implements Callable<Integer> {
     private void runTorch(CpuSuite suite, List<CpuCase> cases, List<CpuCase> measured, MeasurementPlan plan, Path work,
                           Map<String, Timing> peers, Map<String, List<Timing>> others, Map<String, Object> anchorInfo)
             throws IOException, InterruptedException {
-        String skip = noTorch ? "--no-torch" : null;
+        String skip = selection.noTorch ? "--no-torch" : null;
         String py = python();
         Path anchors = anchorsDir != null ? anchorsDir : findAnchors();
         if (skip == null && anchors == null) {

@@ -13,13 +13,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.text.SentenceModel;
 import org.lacuna.bench.Json;
 import org.lacuna.bench.cpu.CpuBenchMain;
 import org.lacuna.bench.cpu.CpuRecord;
+import org.lacuna.bench.cpu.CpuSuiteOptions;
 import org.lacuna.bench.gpu.BenchReport;
 import org.lacuna.bench.gpu.GpuBenchMain;
 import org.lacuna.runtime.backend.Backends;
@@ -63,14 +63,8 @@ public final class BenchCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--filter", description = "CPU suite: only the cases whose id matches this regular expression.")
-    Pattern filter;
-
-    @Option(names = "--no-torch", description = "CPU suite: skip the PyTorch anchors.")
-    boolean noTorch;
-
-    @Option(names = "--no-onnx", description = "CPU suite: skip the ONNX Runtime anchor.")
-    boolean noOnnx;
+    @CommandLine.Mixin
+    CpuSuiteOptions cpuSelection = new CpuSuiteOptions();
 
     @Option(names = "--corpus", paramLabel = "DIR", description = "Sparsity suite: text files whose paragraphs are "
             + "the sentences (default: /usr/share/common-licenses).")
@@ -124,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (selected.contains(Suite.cpu)) {
             try {
                 log.println("== lacuna bench: cpu suite");
-                CpuRecord cpu = CpuBenchMain.configured(quick, threads, noTorch, noOnnx, filter).record(now);
+                CpuRecord cpu = CpuBenchMain.configured(quick, threads, cpuSelection).record(now);
                 rows.addAll(ReportRow.fromCpu(cpu));
                 records.put("cpu", cpu);
                 status.put("cpu", "ran " + cpu.cases().size() + " cases (" + cpu.suite() + " suite); anchors: "
