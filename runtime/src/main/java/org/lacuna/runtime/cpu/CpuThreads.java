@@ -22,8 +22,11 @@ import org.lacuna.runtime.error.ResourceClosedException;
 final class CpuThreads implements AutoCloseable {
     /** Runs every chunk on the calling thread: for code shared with the single-threaded reference. */
     static final CpuThreads CALLER = new CpuThreads(1);
-    /** Spins of a caller waiting for the last chunks before it parks: a few microseconds, as chunks are short. */
-    private static final int SPINS_BEFORE_PARKING = 2_000;
+    /**
+     * Spins of a caller waiting for the last chunks before it parks: about ten microseconds, for chunks finishing
+     * together; longer spinning would take the core from the worker still running on a busy machine.
+     */
+    private static final int SPINS_BEFORE_PARKING = 256;
     /** Whether this thread is running a chunk: a forEach inside one runs its chunks inline. */
     private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[1]);
 
