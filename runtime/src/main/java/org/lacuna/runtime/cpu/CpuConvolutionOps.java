@@ -19,17 +19,23 @@ import org.lacuna.runtime.sparseconv.MapTables;
 import org.lacuna.runtime.sparseconv.ResidentKernelMap;
 
 /**
- * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 once per call, x read in
- * place row by row as blocks gather it, then {@link SparseConvKernel} over blocks of output rows sized from the map's statistics, the blocks spread over the
- * backend's threads and each written straight to y. The {@link Dataflow} is a GPU hint: the CPU's one blocked
- * kernel spans both dataflows through its block size, and its result is the same whatever the block size or the
- * thread count.
+ * Point-cloud sparse convolution of the serving CPU backend: the weights widened to fp32 on first use and kept
+ * ({@link WeightFormCache}), x read in place row by row as blocks gather it, then {@link SparseConvKernel} over blocks
+ * of output rows sized from the map's statistics, the blocks spread over the backend's threads and each written
+ * straight to y. A 1×1×1 convolution on its own coordinates is a plain dense GEMM ({@link CpuPointwiseConvolution})
+ * where OpenBLAS is bound. The {@link Dataflow} is a GPU hint: the CPU's one blocked kernel spans both dataflows
+ * through its block size, and its result is the same whatever the block size or the thread count.
  */
 final class CpuConvolutionOps implements ConvolutionOps {
     private static final String CALL = "sparseConvolution";
 
     private final CpuContext context;
     private final TileGemm gemm;
+    /** Weights and biases widened to fp32 on first use and kept while their buffers stay open and unchanged. */
+    private final WeightFormCache weightForms = new WeightFormCache();
+    private final WeightFormCache biasForms = new WeightFormCache();
+    private volatile CpuPointwiseConvolution pointwiseConvolution;
+    private volatile boolean pointwiseResolved;
     /** This backend's state on coordinate sets: the keys and maps are views, dropped from the sets when it closes. */
     private final BackendResidency residency = new BackendResidency(CpuBackendProvider.NAME);
 
@@ -52,15 +58,25 @@ final class CpuConvolutionOps implements ConvolutionOps {
         int out = Math.toIntExact(weights.shape().dim(2));
         // The host map's own pair lists are this backend's resident tables: read in place.
         MapTables pairs = map.sharedTables();
-        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(segment(x), x.byteOffset(),
-                x.dtype() == DType.F16, in, widen(weights), out, bias == null ? null : widen(bias),
-                activation == Activation.RELU, map.volume(), pairs.pairStart(), pairs.pairInputs(), pairs.pairOutputs());
+        int volume = map.volume();
+        float[] w = weightForms.get(float[].class, out, volume * in, () -> widen(weights), weights);
+        float[] b = bias == null ? null : biasForms.get(float[].class, out, 1, () -> widen(bias), bias);
+        SparseConvKernel.Problem problem = new SparseConvKernel.Problem(readSegment(x), x.byteOffset(),
+                x.dtype() == DType.F16, in, w, out, b,
+                activation == Activation.RELU, volume, pairs.pairStart(), pairs.pairInputs(), pairs.pairOutputs());
         int rows = map.outputCount();
-        double fraction = map.statistics().averageNeighbours() / map.volume();
+        double fraction = map.statistics().averageNeighbours() / volume;
         int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
         MemorySegment result = segment(y);
-        context.threads().forEach(CpuThreads.chunks(rows, blockRows), b -> {
-            int first = b * blockRows;
+        if (volume == 1 && CpuPointwiseConvolution.isIdentity(map)) {
+            CpuPointwiseConvolution dense = pointwise();
+            if (dense != null) {
+                dense.run(problem.x(), x, in, w, out, b, activation, result, y);
+                return;
+            }
+        }
+        context.threads().forEach(CpuThreads.chunks(rows, blockRows), blockIndex -> {
+            int first = blockIndex * blockRows;
             int count = Math.min(blockRows, rows - first);
             float[] block = SparseConvKernel.block(problem, gemm, first, count);
             store(block, count * out, result, y, (long) first * out);
@@ -82,6 +98,25 @@ final class CpuConvolutionOps implements ConvolutionOps {
         return HostResidency.map(residency, CpuBackendProvider.NAME, map);
     }
 
+    /**
+     * The dense path of 1×1×1 convolutions, made on the first one: OpenBLAS is bound only when a layer needs it, and
+     * without it (options off, or the library does not load) the fused kernel serves those layers too.
+     */
+    private CpuPointwiseConvolution pointwise() {
+        if (!pointwiseResolved) {
+            pointwiseConvolution = context.options().nativeBlas()
+                    ? NativeBlasStatus.library().map(blas -> new CpuPointwiseConvolution(context, blas)).orElse(null)
+                    : null;
+            pointwiseResolved = true;
+        }
+        return pointwiseConvolution;
+    }
+
+    /** Weights widened and kept so far; a test checks a weight is widened once, not per call. */
+    int cachedWeights() {
+        return weightForms.size();
+    }
+
     /** Drops this backend's state from every coordinate set (the backend closes). */
     void close() {
         residency.close();
@@ -98,14 +133,14 @@ final class CpuConvolutionOps implements ConvolutionOps {
         return CpuMapBuilder.build(context.threads(), inputs, outputs, geometry);
     }
 
-    /** The array's elements as fp32, read in bulk. */
+    /** The array's elements as fp32, read in bulk (without moving its buffer's generation). */
     private static float[] widen(DeviceArray array) {
         long count = array.elementCount();
         if (count > Integer.MAX_VALUE - 8) {
             throw new NotSupportedException(CALL, "the CPU backend holds at most 2^31 elements per array, got "
                     + count);
         }
-        MemorySegment segment = segment(array);
+        MemorySegment segment = readSegment(array);
         float[] out = new float[(int) count];
         HalfConversions.widen(segment, array.byteOffset(), array.dtype(), out, 0, out.length);
         return out;
@@ -116,7 +151,13 @@ final class CpuConvolutionOps implements ConvolutionOps {
         HalfConversions.narrow(values, 0, count, segment, y.byteOffset() + at * y.dtype().byteSize(), y.dtype());
     }
 
+    /** The memory of an array the call writes. */
     private static MemorySegment segment(DeviceArray array) {
         return ((CpuBuffer) array.buffer()).segment(CALL);
+    }
+
+    /** The memory of an array the call only reads: its buffer's generation stays, so its cached forms stay valid. */
+    private static MemorySegment readSegment(DeviceArray array) {
+        return ((CpuBuffer) array.buffer()).readSegment(CALL);
     }
 }

@@ -1,6 +1,7 @@
 package org.lacuna.runtime.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -98,6 +99,84 @@ class CpuSparseConvolutionKernelTest {
                 MapTables built = serving.ops().convolution().buildMapTables(cloud, map.outputs(), geometry);
                 assertTrue(expected.sameAs(built), geometry + ": " + expected.firstDifference(built));
             }
+        }
+    }
+
+    @Test
+    void pointwiseConvolutionsRunAsADenseGemmMatchingTheReferenceWithTheSameBitsOnAnyThreadCount() {
+        SplittableRandom random = TestData.random("cpuSparseConvolutionPointwise");
+        KernelMap kitti = KittiSweep.voxels(0.05).kernelMap(ConvGeometry.submanifold(1));
+        KernelMap small = SparseConvolutionConformance.mapFor(new SparseConvolutionConformance.MapCase(
+                ConvGeometry.submanifold(1), 1), SparseConvolutionConformance.randomCloud(random, 1, 7, 0.4));
+        assertTrue(CpuPointwiseConvolution.isIdentity(kitti) && CpuPointwiseConvolution.isIdentity(small),
+                "a 1x1x1 map on its own coordinates is the identity");
+        try (Backend blas1 = new CpuBackendProvider().open(0, new CpuOptions(1, true, true));
+             Backend blas3 = new CpuBackendProvider().open(0, new CpuOptions(3, true, true))) {
+            // The sweep once (its reference is the slow part), the small cloud over ragged widths and both dtypes.
+            compareDense(random, kitti, 40, 24, DType.F32, blas1, blas3);
+            for (int[] channels : new int[][] {{128, 96}, {3, 33}, {64, 128}}) {
+                for (DType dtype : List.of(DType.F32, DType.F16)) {
+                    compareDense(random, small, channels[0], channels[1], dtype, blas1, blas3);
+                }
+            }
+        }
+    }
+
+    private void compareDense(SplittableRandom random, KernelMap map, int in, int out, DType dtype, Backend blas1,
+                              Backend blas3) {
+        float[] x = TestData.uniform(random, map.inputCount() * in, 1f, dtype);
+        float[] w = TestData.uniform(random, in * out, 0.5f, dtype);
+        float[] bias = TestData.uniform(random, out, 0.5f, DType.F32);
+        String label = map + " " + in + "->" + out + " " + dtype;
+        float[] expected = run(reference, map, x, in, w, out, bias, Activation.RELU, dtype);
+        float[] dense = run(blas1, map, x, in, w, out, bias, Activation.RELU, dtype);
+        double tolerance = dtype == DType.F16 ? 2e-3 : 1e-5;
+        assertTrue(relativeError(dense, expected) <= tolerance, label + ": " + relativeError(dense, expected));
+        assertArrayEquals(dense, run(blas3, map, x, in, w, out, bias, Activation.RELU, dtype),
+                "1 vs 3 threads " + label);
+    }
+
+    @Test
+    void aWeightIsWidenedOnceAndARewrittenWeightIsReadAfresh() {
+        SplittableRandom random = TestData.random("cpuSparseConvolutionWeightForms");
+        KernelMap map = SparseConvolutionConformance.mapFor(new SparseConvolutionConformance.MapCase(
+                ConvGeometry.submanifold(3), 1), SparseConvolutionConformance.randomCloud(random, 1, 9, 0.3));
+        int in = 20;
+        int out = 36;
+        float[] x = TestData.uniform(random, map.inputCount() * in, 1f, DType.F16);
+        float[] first = TestData.uniform(random, map.volume() * in * out, 0.5f, DType.F16);
+        float[] second = TestData.uniform(random, map.volume() * in * out, 0.5f, DType.F16);
+        CpuOptions options = new CpuOptions(2, true, false);
+        CpuContext context = CpuContext.open(options);
+        CpuConvolutionOps conv = new CpuConvolutionOps(context);
+        try (Backend backend = new CpuBackendProvider().open(0, options)) {
+            DeviceArray xs = HostData.upload(backend, DType.F16, Shape.of(map.inputCount(), in), x);
+            DeviceArray ws = HostData.upload(backend, DType.F16, Shape.of(map.volume(), in, out), first);
+            DeviceArray ys = HostData.upload(backend, DType.F32, Shape.of(map.outputCount(), out),
+                    new float[map.outputCount() * out]);
+            float[] expected = run(reference, map, x, in, first, out, null, Activation.NONE, DType.F16);
+            for (int call = 0; call < 2; call++) {
+                conv.sparseConvolution(xs, map, ws, null, Activation.NONE, Dataflow.IMPLICIT_GEMM, ys);
+                assertTrue(relativeError(HostData.downloadFloats(backend, ys), expected) <= 2e-3, "call " + call);
+            }
+            assertEquals(1, conv.cachedWeights(), "widened once for two calls");
+
+            // New contents uploaded into the same buffer, at the same offset, dtype and shape.
+            DeviceArray staged = HostData.upload(backend, DType.F16, Shape.of(map.volume(), in, out), second);
+            long bytes = ws.buffer().byteSize();
+            try (var arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment host = arena.allocate(bytes);
+                backend.download(staged.buffer(), 0, host, bytes);
+                backend.upload(host, ws.buffer(), 0, bytes);
+            }
+            conv.sparseConvolution(xs, map, ws, null, Activation.NONE, Dataflow.IMPLICIT_GEMM, ys);
+            float[] rewritten = run(reference, map, x, in, second, out, null, Activation.NONE, DType.F16);
+            assertTrue(relativeError(HostData.downloadFloats(backend, ys), rewritten) <= 2e-3,
+                    "the rewritten weight is read afresh");
+            assertEquals(1, conv.cachedWeights(), "the stale form is dropped");
+        } finally {
+            conv.close();
+            context.threads().close();
         }
     }
 

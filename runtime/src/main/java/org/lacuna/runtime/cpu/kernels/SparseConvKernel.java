@@ -7,14 +7,15 @@ import java.lang.foreign.ValueLayout;
  * The fused sparse convolution on plain arrays, one block of consecutive output rows at a time:
  * {@code y[o, :] = act(bias + Σ_v x[in(o, v), :] · w[v])}. For each kernel offset v in order, the block's pairs of v
  * (a contiguous run of the offset-major pair list, which is in output order) are gathered in chunks of at most
- * {@link #CHUNK} input rows into a contiguous fp32 tile, multiplied by w[v] with the {@link TileGemm}, and added
- * to the block's fp32 accumulator, which stays in cache; bias and ReLU are applied on the way out.
+ * {@link #CHUNK} input rows into a contiguous fp32 tile and multiplied by w[v] with the {@link TileGemm}, which adds
+ * each product row straight into its output's row of the block's fp32 accumulator (kept in cache, started from the
+ * bias); ReLU is applied on the way out.
  *
  * <p>A small block is the output-stationary implicit GEMM (a tile of rows, its offsets one by one, no scatter
  * leaving the cache); a large one is gather-GEMM-scatter with cache-sized chunks. Which is better depends on how
  * many pairs an offset has per block (the tile GEMM wants tens of rows), so the caller sizes blocks from the map's
- * statistics. Every output element is {@code bias + p_0 + p_1 + …} in offset order, each {@code p_v} one tile-GEMM
- * element, so the result is the same for any block size, chunking or thread count.
+ * statistics. Every output element is one chain of fused multiply-adds from the bias, offset by offset in order and
+ * over the input channels in order, so the result is the same for any block size, chunking or thread count.
  */
 public final class SparseConvKernel {
     /** Input rows gathered per tile GEMM: with 384 input channels the tile is 192 KiB, the accumulator beside it. */
@@ -57,8 +58,8 @@ public final class SparseConvKernel {
     /** Below this a bulk copy's fixed cost outweighs element reads. */
     private static final int BULK_COPY_FLOATS = 16;
 
-    /** Per-thread scratch: the gathered tile, its product and the block accumulator, grown on demand. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+    /** Per-thread scratch, grown on demand. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private SparseConvKernel() {
     }
@@ -70,10 +71,10 @@ public final class SparseConvKernel {
     public static float[] block(Problem p, TileGemm gemm, int first, int rows) {
         int in = p.in();
         int out = p.out();
-        float[][] scratch = SCRATCH.get();
-        float[] tile = grow(scratch, 0, CHUNK * in);
-        float[] product = grow(scratch, 1, CHUNK * out);
-        float[] acc = grow(scratch, 2, rows * out);
+        Scratch scratch = SCRATCH.get();
+        float[] tile = scratch.tile(CHUNK * in);
+        int[] targets = scratch.targets;
+        float[] acc = scratch.accumulator(rows * out);
         float[] bias = p.bias();
         for (int r = 0; r < rows; r++) {
             if (bias != null) {
@@ -93,15 +94,9 @@ public final class SparseConvKernel {
                 int m = Math.min(CHUNK, to - chunk);
                 for (int i = 0; i < m; i++) {
                     p.gather(inputs[chunk + i], tile, i * in);
+                    targets[i] = (outputs[chunk + i] - first) * out;
                 }
-                gemm.multiply(m, out, in, tile, 0, in, p.w(), weights, out, product, 0, out);
-                for (int i = 0; i < m; i++) {
-                    int row = (outputs[chunk + i] - first) * out;
-                    int at = i * out;
-                    for (int c = 0; c < out; c++) {
-                        acc[row + c] += product[at + c];
-                    }
-                }
+                gemm.accumulate(m, out, in, tile, in, p.w(), weights, out, acc, targets);
             }
         }
         if (p.relu()) {
@@ -111,6 +106,27 @@ public final class SparseConvKernel {
             }
         }
         return acc;
+    }
+
+    /** One thread's buffers: the gathered tile, its rows' places in the accumulator, and the block accumulator. */
+    private static final class Scratch {
+        final int[] targets = new int[CHUNK];
+        private float[] tile = new float[0];
+        private float[] accumulator = new float[0];
+
+        float[] tile(int size) {
+            if (tile.length < size) {
+                tile = new float[size];
+            }
+            return tile;
+        }
+
+        float[] accumulator(int size) {
+            if (accumulator.length < size) {
+                accumulator = new float[size];
+            }
+            return accumulator;
+        }
     }
 
     /** Output rows per block for a map whose offsets reach {@code fraction} of the rows on average. */
@@ -139,12 +155,5 @@ public final class SparseConvKernel {
             }
         }
         return lo;
-    }
-
-    private static float[] grow(float[][] scratch, int which, int size) {
-        if (scratch[which].length < size) {
-            scratch[which] = new float[size];
-        }
-        return scratch[which];
     }
 }
