@@ -2,7 +2,6 @@ package org.lacuna.runtime.schedule;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -226,7 +225,10 @@ public final class Scheduler {
                 throw InvalidInputException.argument("Scheduler.decide", "two candidates are named " + c.name());
             }
         }
-        List<String> names = candidates.stream().map(Candidate::name).toList();
+        List<String> names = new ArrayList<>(candidates.size());
+        for (Candidate c : candidates) {
+            names.add(c.name());
+        }
         Optional<String> forced = policy.forcedFor(statistics.kind());
         Outcome outcome;
         if (forced.isPresent() && names.contains(forced.get())) {
@@ -236,7 +238,8 @@ public final class Scheduler {
             outcome = new Outcome(names.get(0), Decision.Source.ONLY_CANDIDATE, Map.of(),
                     "the only candidate the backend offers for this layer");
         } else {
-            outcome = stored(key, names).orElseGet(() -> decideByPolicy(candidates, predicted));
+            Optional<Outcome> stored = stored(key, names);
+            outcome = stored.isPresent() ? stored.get() : decideByPolicy(candidates, predicted);
             if (forced.isPresent()) {
                 outcome = outcome.withReason("forced " + forced.get() + " is not offered here (candidates " + names
                         + "); " + outcome.reason());
@@ -260,22 +263,37 @@ public final class Scheduler {
         }
     }
 
+    /**
+     * The stored choice for {@code key}, if the store holds one this policy may reuse. Plain code, no streams or
+     * lambdas: this is all a warm store's first forward does per signature, in a JVM where a lambda's first use
+     * costs its linkage (about a millisecond).
+     */
     private Optional<Outcome> stored(String key, List<String> names) {
         if (policy.mode() == Policy.Mode.PREDICTED_ONLY) {
             return Optional.empty();
         }
-        return store.choice(device, key)
-                .filter(c -> names.equals(c.candidates()) && names.contains(c.chosen()))
-                .filter(c -> policy.mode() == Policy.Mode.AUTO
-                        || Policy.Mode.FASTEST_MEASURED.label().equals(c.policy()))
-                .map(c -> new Outcome(c.chosen(), Decision.Source.STORED,
-                        c.measuredMillis() == null ? Map.of() : c.measuredMillis(),
-                        "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source() + ")"));
+        TuningStore.StoredChoice c = store.choice(device, key).orElse(null);
+        if (c == null || !names.equals(c.candidates()) || !names.contains(c.chosen())
+                || !(policy.mode() == Policy.Mode.AUTO || Policy.Mode.FASTEST_MEASURED.label().equals(c.policy()))) {
+            return Optional.empty();
+        }
+        return Optional.of(new Outcome(c.chosen(), Decision.Source.STORED,
+                c.measuredMillis() == null ? Map.of() : c.measuredMillis(),
+                "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source() + ")"));
     }
 
     private Outcome decideByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
         List<Candidate> byPrediction = new ArrayList<>(candidates);
-        byPrediction.sort(Comparator.comparingDouble(c -> predicted.get(c.name())));
+        // Insertion sort by prediction (a handful of candidates; no comparator lambda to link on a first decision).
+        for (int i = 1; i < byPrediction.size(); i++) {
+            Candidate c = byPrediction.get(i);
+            int j = i;
+            while (j > 0 && predicted.get(byPrediction.get(j - 1).name()) > predicted.get(c.name())) {
+                byPrediction.set(j, byPrediction.get(j - 1));
+                j--;
+            }
+            byPrediction.set(j, c);
+        }
         Candidate best = byPrediction.get(0);
         double bestMillis = predicted.get(best.name());
         List<Candidate> toMeasure = new ArrayList<>();
@@ -297,13 +315,23 @@ public final class Scheduler {
                 }
                 why = "predictions within " + Math.round(margin * 100) + "% of the best";
                 if (!best.dense()) {
-                    byPrediction.stream().filter(Candidate::dense).findFirst().filter(d -> !toMeasure.contains(d))
-                            .ifPresent(toMeasure::add);
+                    for (Candidate c : byPrediction) {
+                        if (c.dense()) {
+                            if (!toMeasure.contains(c)) {
+                                toMeasure.add(c);
+                            }
+                            break;
+                        }
+                    }
                     why += "; a sparse winner is confirmed against the best dense candidate";
                 }
             }
         }
-        toMeasure.removeIf(c -> !c.runnable());
+        for (int i = toMeasure.size() - 1; i >= 0; i--) {
+            if (!toMeasure.get(i).runnable()) {
+                toMeasure.remove(i);
+            }
+        }
         if (toMeasure.size() < 2) {
             return new Outcome(best.name(), Decision.Source.PREDICTED, Map.of(), predictionReason(byPrediction,
                     predicted, toMeasure.isEmpty() && policy.mode() == Policy.Mode.FASTEST_MEASURED
@@ -328,7 +356,9 @@ public final class Scheduler {
         }
         Candidate winner = overrides(fastest, expected, measured) ? fastest : expected;
         StringBuilder reason = new StringBuilder("measured (").append(why).append("): ");
-        measured.forEach((n, ms) -> FixedPoint.append(reason.append(n).append(' '), ms, 3).append(" ms, "));
+        for (Map.Entry<String, Double> m : measured.entrySet()) {
+            FixedPoint.append(reason.append(m.getKey()).append(' '), m.getValue(), 3).append(" ms, ");
+        }
         reason.setLength(reason.length() - 2);
         reason.append(" -> ").append(winner.name());
         if (winner != fastest) {
