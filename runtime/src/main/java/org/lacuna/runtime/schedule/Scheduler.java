@@ -28,10 +28,10 @@ import org.lacuna.runtime.error.LacunaException;
 public final class Scheduler {
     /** Predictions within this fraction of the best are too close to call without a measurement. */
     public static final double DEFAULT_MARGIN = 0.25;
-    /** Timed rounds of one measurement (each calls every measured candidate once, after a warm-up), at most. */
+    /** Rounds of one measurement after its warm-up round (each calls every measured candidate once), at most. */
     public static final int ROUNDS = 5;
-    /** Timed rounds of one measurement, at least, however small its budget. */
-    public static final int MIN_ROUNDS = 2;
+    /** Rounds after the warm-up, at least, however small the budget: two calls per candidate in all. */
+    public static final int MIN_ROUNDS = 1;
     /** The most one decision's measurement may take ({@code fastest-measured}: per candidate). */
     public static final double DEFAULT_BUDGET_MILLIS = 200;
     /** An {@code auto} measurement's budget: this many predicted calls of each candidate it measures... */
@@ -355,13 +355,30 @@ public final class Scheduler {
             fastest = fastest == null || ms < measured.get(fastest.name()) ? c : fastest;
         }
         Candidate winner = overrides(fastest, expected, measured) ? fastest : expected;
+        boolean breakEven = false;
+        if (!winner.dense()) {
+            // Break-even: whichever sparse candidate the rules above kept, a dense one measured faster wins.
+            Candidate fastestDense = null;
+            for (Candidate c : toMeasure) {
+                Double ms = measured.get(c.name());
+                if (c.dense() && ms != null && (fastestDense == null || ms < measured.get(fastestDense.name()))) {
+                    fastestDense = c;
+                }
+            }
+            if (fastestDense != null && measured.get(fastestDense.name()) < measured.get(winner.name())) {
+                winner = fastestDense;
+                breakEven = true;
+            }
+        }
         StringBuilder reason = new StringBuilder("measured (").append(why).append("): ");
         for (Map.Entry<String, Double> m : measured.entrySet()) {
             FixedPoint.append(reason.append(m.getKey()).append(' '), m.getValue(), 3).append(" ms, ");
         }
         reason.setLength(reason.length() - 2);
         reason.append(" -> ").append(winner.name());
-        if (winner != fastest) {
+        if (breakEven) {
+            reason.append(" (break-even: a dense candidate measured faster than the sparse one kept)");
+        } else if (winner != fastest) {
             reason.append(" (").append(fastest.name()).append(" measured within ")
                     .append(Math.round(MIN_GAIN * 100)).append("% of it: the prediction stands)");
         } else if (!winner.name().equals(best.name())) {
@@ -419,47 +436,52 @@ public final class Scheduler {
     }
 
     /**
-     * Each candidate's lower median time over interleaved rounds: one untimed warm-up call each (a first call pays
-     * for compilation and caches), then rounds in which every candidate runs once, the order rotating from round to
-     * round, so that drift and other jobs' load fall on every candidate alike. Rounds stop at {@link #ROUNDS} or
-     * once the calls made (warm-ups included) have taken {@code budgetMillis}, but never before
-     * {@link #MIN_ROUNDS}: a lower median of two is robust to one outlier, a single call is not. A candidate that
-     * throws a {@link LacunaException} drops out (its message in {@code failures}). Budgets count the timer's
-     * times, so a scripted timer makes the rounds deterministic.
+     * Each candidate's lower median time over interleaved rounds of calls: in each round every candidate runs once,
+     * the order rotating from round to round, so that drift and other jobs' load fall on every candidate alike. The
+     * first round is the warm-up (a first call pays for compilation, caches, a weight's widening): its calls count
+     * as samples too, because a lower median discards the slow ones among them as it discards a busy moment, and
+     * a measurement bounded to a few calls of the layer cannot spare a call per candidate. Rounds stop at
+     * {@link #ROUNDS} timed rounds after the warm-up, or once the calls made have taken {@code budgetMillis}, but
+     * never before {@link #MIN_ROUNDS} (two calls each: a lower median of two is robust to one outlier, a single
+     * call is not). A candidate that throws a {@link LacunaException} drops out (its message in {@code failures}).
+     * Budgets count the timer's times, so a scripted timer makes the rounds deterministic.
      */
     private Map<String, Double> measure(List<Candidate> candidates, double budgetMillis, List<String> failures) {
         List<Candidate> running = new ArrayList<>(candidates);
+        double[][] samples = new double[running.size()][ROUNDS + 1];
         double spent = 0;
         try (DeviceTimer timer = timers.get()) {
-            for (java.util.Iterator<Candidate> it = running.iterator(); it.hasNext(); ) {
-                Candidate c = it.next();
+            for (int i = 0; i < running.size(); i++) {
+                Candidate c = running.get(i);
                 try {
                     timer.start();
                     c.run().run();
-                    spent += timer.stopMillis();
+                    samples[i][0] = timer.stopMillis();
+                    spent += samples[i][0];
                 } catch (LacunaException e) {
                     // A candidate that cannot run on this input (a library missing, a shape it refuses) drops out.
                     failures.add(c.name() + ": " + e.getMessage());
-                    it.remove();
+                    running.remove(i);
+                    System.arraycopy(samples, i + 1, samples, i, samples.length - i - 1);
+                    i--;
                 }
             }
-            double[][] samples = new double[running.size()][ROUNDS];
             int rounds = 0;
             while (!running.isEmpty() && rounds < ROUNDS && (rounds < MIN_ROUNDS || spent < budgetMillis)) {
                 for (int i = 0; i < running.size(); i++) {
-                    int which = (i + rounds) % running.size();
+                    int which = (i + rounds + 1) % running.size();
                     timer.start();
                     running.get(which).run().run();
-                    samples[which][rounds] = timer.stopMillis();
-                    spent += samples[which][rounds];
+                    samples[which][rounds + 1] = timer.stopMillis();
+                    spent += samples[which][rounds + 1];
                 }
                 rounds++;
             }
             Map<String, Double> measured = new LinkedHashMap<>();
             for (int i = 0; i < running.size(); i++) {
-                double[] taken = Arrays.copyOf(samples[i], rounds);
+                double[] taken = Arrays.copyOf(samples[i], rounds + 1);
                 Arrays.sort(taken);
-                measured.put(running.get(i).name(), taken[(rounds - 1) / 2]);
+                measured.put(running.get(i).name(), taken[rounds / 2]);
             }
             return measured;
         }
