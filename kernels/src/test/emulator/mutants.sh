@@ -23,12 +23,13 @@ MUTANTS=(
   "sm90-wait-removed|two_four_gemm_sm90.cu|/^ *wgmma_wait_all();/d|test_two_four_gemm.cpp|-DSM=90 -DT_IN=f16 -DT_OUT=f32 -DACT=none -DK_ALIGNED=1"
   "gather-barrier-removed|sparseconv_gather_scatter.cu|BARRIER_BEFORE_INNER_LOOP|test_sparseconv.cpp|-DDATAFLOW=0 -DT_IN=f32 -DT_OUT=f32 -DACT=none"
   "implicit-mma-k-halves-swapped|sparseconv_implicit_gemm.cu|s/b\[ni\]\[1\] = \*reinterpret_cast<const unsigned\*>(\&bs\[n\]\[2 \* t + 8\]);/b[ni][1] = *reinterpret_cast<const unsigned*>(\&bs[n][2 * t]);/|test_sparseconv.cpp|-DDATAFLOW=1 -DT_IN=f16 -DT_OUT=f32 -DACT=none"
-  "voxel-radix-unstable|voxelize.cu|s/for (int u = 0; u < (int)threadIdx.x; u++)/for (int u = (int)threadIdx.x + 1; u < BLOCK; u++)/|test_voxelize.cpp|-DBLOCK=256"
+  "voxel-radix-unstable|lacuna_radix_sort.cuh|s/for (int u = 0; u < (int)threadIdx.x; u++)/for (int u = (int)threadIdx.x + 1; u < BLOCK; u++)/|test_voxelize.cpp|-DBLOCK=256"
+  "map-radix-unstable|lacuna_radix_sort.cuh|s/for (int u = 0; u < (int)threadIdx.x; u++)/for (int u = (int)threadIdx.x + 1; u < BLOCK; u++)/|test_sparseconv_map.cpp|"
   "voxel-first-by-race|voxelize.cu|s/atomicMin(slot_first + slot, (unsigned int)i);/slot_first[slot] = (unsigned int)i;/|test_voxelize.cpp|-DBLOCK=256"
   "downsample-floors-toward-zero|sparseconv_map.cu|s/-((-c\[axis\] + s\[axis\] - 1) \/ s\[axis\])/c[axis] \/ s[axis]/|test_sparseconv_map.cpp|"
   "map-scan-inclusive|sparseconv_map.cu|s/carry + partial\[t\] - value/carry + partial[t]/|test_sparseconv_map.cpp|"
   "layer-norm-epsilon-as-double|layer_norm.cu|s/long long cols, float epsilon)/long long cols, double epsilon)/|SMALL|"
-  "duplicate-report-by-race|sparseconv_map.cu|s/if (other >= 0) {/if (previous == key) {/;s/atomicMax(duplicate, max(other, (int)i) + 1);/atomicMax(duplicate, (int)i + 1);/|test_sparseconv_map.cpp|"
+  "duplicate-report-by-race|sparseconv_map.cu|s/atomicMax(duplicate, max(other, (int)i) + 1);/atomicMax(duplicate, (int)i + 1);/|test_sparseconv_map.cpp|"
 )
 
 # One mutant: apply, build (cached by key), run; one line of result in $dir/result.
@@ -52,7 +53,7 @@ mutant() {
         return 0
     fi
     local key
-    key="$( { echo "$SOURCES_KEY|$1"; cat "$source" "$dir"/gen/*.cu; } | sha256sum | cut -c1-32)"
+    key="$( { echo "$SOURCES_KEY|$1"; cat "$source" "$dir"/gen/*.cu "$dir"/gen/*.cuh; } | sha256sum | cut -c1-32)"
     if [[ ! -x "$dir/test" || "$(cat "$dir/key" 2>/dev/null)" != "$key" ]]; then
         rm -f "$dir/key"
         # shellcheck disable=SC2086

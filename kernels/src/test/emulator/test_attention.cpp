@@ -2,8 +2,11 @@
 // AttentionFixtures, the attn_* fixture directories): inputs, launch geometry (AttentionTiling) and results of the
 // cpu-reference backend, for the full ragged batch and for the kept batch of the token-dropping path (Q, K and V
 // gathered through the reference's TokenSelection, attention over the selection's capacity rows, padding included).
+// Both kernels run as the Java side recorded their launches (AttentionLaunches, what CudaAttentionOps runs), with
+// launch.h's checks against their parameter lists.
 #include "gen/flash_attention.cu"
 constexpr size_t FLASH_SHARED = Q_TILE_BYTES + 2 * STAGE_BYTES;
+constexpr unsigned FLASH_BLOCK = THREADS;
 #undef BK
 #undef WARPS
 #undef THREADS
@@ -26,7 +29,9 @@ namespace keys {
 #undef STEP
 #undef DTYPE
 #include "gen/key_attention.cu"
+constexpr unsigned KEY_BLOCK = THREADS;
 }
+#include "launch.h"
 
 constexpr int D = HEAD_DIM;
 constexpr int ID = LACUNA_DTYPE_ID(T_IN);
@@ -38,32 +43,45 @@ static void run_stage(const Fixture& f, const std::string& name, const std::stri
     const int H = f.integer("heads");
     const int HD = H * D;
     const bool packed = f.integer("packed");
-    const int stride = packed ? 3 * HD : HD;
     const long long rows = f.integer(prefix + "rows");
     const int B = f.integer(prefix + "batch");
-    const std::vector<int> cu = f.i32(prefix + "cu");
-    std::vector<unsigned short> qkv, q_own, k_own, v_own;
-    const unsigned short *q, *k, *v;
-    if (packed) {
-        qkv = f.u16(prefix + "qkv");
-        CHECK(qkv.size() == (size_t)rows * 3 * HD, "%s: qkv size", name.c_str());
-        q = qkv.data(); k = qkv.data() + HD; v = qkv.data() + 2 * HD;
-    } else {
-        q_own = f.u16(prefix + "q"); k_own = f.u16(prefix + "k"); v_own = f.u16(prefix + "v");
-        CHECK(q_own.size() == (size_t)rows * HD && k_own.size() == q_own.size() && v_own.size() == q_own.size(),
-              "%s: q/k/v sizes", name.c_str());
-        q = q_own.data(); k = k_own.data(); v = v_own.data();
-    }
     const std::vector<unsigned short> want_out = f.u16(prefix + "out");
     const std::vector<float> want_lse = f.f32(prefix + "lse"), want_scores = f.f32(prefix + "scores");
-    const float scale_log2 = (float)f.real("scale_log2");
-    const int q_tiles = f.integer(prefix + "flash_tiles");
-    std::vector<unsigned short> out((size_t)rows * HD, 0xffff);
-    std::vector<float> lse((size_t)H * rows, NAN);
-    emu_launch(q_tiles * H, B + 1, f.integer("flash_threads"), f.integer("flash_shared"), [&] {
-        flash_attention(q, k, v, stride, stride, stride, out.data(), HD, lse.data(), cu.data(), B, rows, H, q_tiles,
-                        scale_log2);
-    });
+    CHECK(f.u16(packed ? prefix + "qkv" : prefix + "q").size() == (size_t)rows * (packed ? 3 : 1) * HD,
+          "%s: q size", name.c_str());
+    // The flash pass, then the key scores from the lse it wrote, as the Java side chains them.
+    const std::vector<RecordedLaunch> launches = recorded_launches(f, prefix + "rec.");
+    CHECK(launches.size() == 2, "%s %s: %zu launches recorded, want flash and key attention", name.c_str(),
+          prefix.c_str(), launches.size());
+    if (launches.size() != 2) return;
+    const std::string defines = std::string("HEAD_DIM=") + LACUNA_STR(HEAD_DIM) + " T_IN=" + LACUNA_STR(T_IN);
+    CHECK(launches[0].entry == "flash_attention" && launches[0].defines == sorted_words(defines + " CAUSAL=" +
+              std::to_string(CAUSAL)), "%s %s: first launch %s %s", name.c_str(), prefix.c_str(),
+          launches[0].entry.c_str(), launches[0].defines.c_str());
+    CHECK(launches[1].entry == "key_attention" && launches[1].defines == sorted_words(defines + " MODE=" +
+              (KEY_MODE == LACUNA_KEYS_cls ? "cls" : "mean")), "%s %s: second launch %s %s", name.c_str(),
+          prefix.c_str(), launches[1].entry.c_str(), launches[1].defines.c_str());
+    CHECK(launches[0].shared == FLASH_SHARED && launches[1].shared == (size_t)f.integer("key_shared"),
+          "%s %s: shared bytes", name.c_str(), prefix.c_str());
+    CHECK(launches[0].grid_x == (unsigned)(f.integer(prefix + "flash_tiles") * H) && launches[0].grid_y == (unsigned)B + 1
+              && launches[1].grid_x == (unsigned)f.integer(prefix + "key_tiles") && launches[1].grid_y == (unsigned)B + 1,
+          "%s %s: grids %ux%u and %ux%u", name.c_str(), prefix.c_str(), launches[0].grid_x, launches[0].grid_y,
+          launches[1].grid_x, launches[1].grid_y);
+    RecordedBuffers buffers(f, launches);
+    if (!launch_recorded(flash_attention, launches[0], buffers, FLASH_BLOCK, name + " " + prefix + "flash")) return;
+    if (!launch_recorded(keys::key_attention, launches[1], buffers, keys::KEY_BLOCK, name + " " + prefix + "keys")) return;
+    const auto& out_bytes = buffers.bytes[prefix + "rec.out"];
+    const auto& lse_bytes = buffers.bytes[prefix + "rec.lse"];
+    const auto& score_bytes = buffers.bytes[prefix + "rec.scores"];
+    CHECK(out_bytes.size() == (size_t)rows * HD * 2 && lse_bytes.size() == (size_t)H * rows * 4
+              && score_bytes.size() == (size_t)rows * 4, "%s %s: output sizes", name.c_str(), prefix.c_str());
+    if (out_bytes.size() != (size_t)rows * HD * 2 || lse_bytes.size() != (size_t)H * rows * 4
+        || score_bytes.size() != (size_t)rows * 4) return;
+    std::vector<unsigned short> out((size_t)rows * HD);
+    std::vector<float> lse((size_t)H * rows), scores(rows);
+    memcpy(out.data(), out_bytes.data(), out_bytes.size());
+    memcpy(lse.data(), lse_bytes.data(), lse_bytes.size());
+    memcpy(scores.data(), score_bytes.data(), score_bytes.size());
     const double tol = ID == LACUNA_DTYPE_bf16 ? 2.5e-2 : 4e-3;
     double max_err = 0;
     for (size_t i = 0; i < out.size(); i++) {
@@ -77,11 +95,6 @@ static void run_stage(const Fixture& f, const std::string& name, const std::stri
         CHECK(want == -INFINITY ? lse[i] == -INFINITY : std::fabs(lse[i] - want) <= 1e-4 * std::max(1.0, std::fabs(want)),
               "%s %slse head %zu row %zu: got %f want %f", name.c_str(), prefix.c_str(), i / rows, i % rows, lse[i], want);
     }
-    // Key scores from the lse just computed, as the Java side chains them.
-    std::vector<float> scores(rows, NAN);
-    emu_launch(f.integer(prefix + "key_tiles"), B + 1, f.integer("key_threads"), f.integer("key_shared"), [&] {
-        keys::key_attention(q, k, stride, stride, lse.data(), cu.data(), B, rows, H, scale_log2, CAUSAL, scores.data());
-    });
     for (long long r = 0; r < rows; r++)
         CHECK(std::fabs(scores[r] - want_scores[r]) <= 2e-4 * std::fabs(want_scores[r]) + 1e-6,
               "%s %sscore row %lld: got %g want %g", name.c_str(), prefix.c_str(), r, scores[r], want_scores[r]);

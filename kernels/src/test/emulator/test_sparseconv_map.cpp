@@ -3,10 +3,11 @@
 // submanifold, dilated, strided and transposed geometries, volumes 27 and 125, coordinates at the edges of the key
 // range (no wrap-around), and several batches. With a fixture directory, also the maps KernelMapBuilder built.
 // The pair starts come from the device scan (coord_scan_chunks), checked against a host scan on every build; the
-// resident-map helpers (coord_map_deltas, the bitonic coord_sort_step, a downsampling's output keys, the implicit
+// resident-map helpers (coord_map_deltas, the shared radix sort of lacuna_radix_sort.cuh, a downsampling's output keys, the implicit
 // GEMM's row orders, the offset order) against std:: references and, from Java, ConvGeometry.deltas,
 // KernelMapBuilder's strided output sets and MapStatistics.sortedRows; coord_unpack against CoordinateSet.coordinates.
 #include "gen/sparseconv_map.cu"
+#include "radix_sort.h"
 #include "testutil.h"
 #include "fixture.h"
 #include <map>
@@ -157,28 +158,14 @@ static void duplicates() {
     printf("  duplicates: the largest repeated row is reported for grids 1, 2, 3\n");
 }
 
-static long long padded(long long n) {
-    long long p = 1;
-    while (p < n) p <<= 1;
-    return p;
-}
-
-// The bitonic sort exactly as CudaConvolutionOps drives it: k = 2 .. n, j = k/2 .. 1, grid-stride launches.
-static void sort_pairs(std::vector<unsigned long long>& keys, std::vector<int>& rows, int grid) {
-    const long long n = keys.size();
-    for (long long k = 2; k <= n; k <<= 1)
-        for (long long j = k >> 1; j > 0; j >>= 1)
-            emu_launch(grid, 1, BLOCK, 0, [&] { coord_sort_step(keys.data(), rows.data(), n, j, k); });
-}
-
 // A downsampling's output keys on the device: floor, sort, flag run starts, list them, gather.
 static std::vector<unsigned long long> downsample(const std::vector<unsigned long long>& keys, int sx, int sy, int sz,
                                                   int grid) {
-    const long long n = keys.size(), np = padded(n);
-    std::vector<unsigned long long> sorted(np, 7);
-    std::vector<int> rows(np, -3);
-    emu_launch(grid, 1, BLOCK, 0, [&] { coord_downsample_keys(keys.data(), n, sx, sy, sz, sorted.data(), rows.data(), np); });
-    sort_pairs(sorted, rows, grid);
+    const long long n = keys.size();
+    std::vector<unsigned long long> floored(n, 7), sorted;
+    std::vector<int> rows;
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_downsample_keys(keys.data(), n, sx, sy, sz, floored.data()); });
+    device_radix_sort(floored, {}, 8, grid, sorted, rows);
     std::vector<int> flags(n, 12345);
     emu_launch(grid, 1, BLOCK, 0, [&] { coord_unique_flags(sorted.data(), n, flags.data()); });
     const long long chunks = (n + BLOCK - 1) / BLOCK;
@@ -195,15 +182,18 @@ static std::vector<unsigned long long> downsample(const std::vector<unsigned lon
     return out;
 }
 
-// The implicit GEMM's row order for offsets [from, to) on the device (sorted, or the identity).
+// The implicit GEMM's row order for offsets [from, to) on the device (sorted on the bytes that hold the group's
+// bits, as CudaConvolutionOps.rowOrder sorts them, or the identity).
 static std::vector<int> rows_by_mask(const std::vector<unsigned long long>& masks, long long n, int words, int from,
                                      int to, bool sorted, int grid) {
-    const long long np = padded(n);
-    std::vector<unsigned long long> keys(np, 9);
-    std::vector<int> rows(np, -4);
-    emu_launch(grid, 1, BLOCK, 0, [&] { coord_rows_by_mask(masks.data(), n, words, from, to, keys.data(), rows.data(), np); });
-    if (sorted) sort_pairs(keys, rows, grid);
-    rows.resize(n);
+    std::vector<int> rows(n, -4);
+    if (!sorted) {
+        emu_launch(grid, 1, BLOCK, 0, [&] { coord_identity(n, rows.data()); });
+        return rows;
+    }
+    std::vector<unsigned long long> keys(n, 9), sorted_keys;
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_rows_by_mask(masks.data(), n, words, from, to, keys.data()); });
+    device_radix_sort(keys, {}, (std::min(to - from, 64) + 7) / 8, grid, sorted_keys, rows);
     return rows;
 }
 
@@ -221,14 +211,16 @@ static std::vector<int> rows_by_mask_reference(const std::vector<unsigned long l
     return order;
 }
 
-static std::vector<int> offset_order(const std::vector<long long>& pair_start, int grid) {
+// The offsets by descending pair count, sorted on the bytes that hold n_out (a count's bound), as
+// CudaConvolutionOps.offsetOrder sorts them.
+static std::vector<int> offset_order(const std::vector<long long>& pair_start, long long n_out, int grid) {
     const int volume = pair_start.size() - 1;
-    const long long np = padded(volume);
-    std::vector<unsigned long long> keys(np, 1);
-    std::vector<int> rows(np, -5);
-    emu_launch(grid, 1, BLOCK, 0, [&] { coord_offset_order_keys(pair_start.data(), volume, keys.data(), rows.data(), np); });
-    sort_pairs(keys, rows, grid);
-    rows.resize(volume);
+    std::vector<unsigned long long> keys(volume, 1), sorted_keys;
+    std::vector<int> rows;
+    emu_launch(grid, 1, BLOCK, 0, [&] { coord_offset_order_keys(pair_start.data(), volume, keys.data()); });
+    int bytes = 1;
+    while (bytes < 8 && (n_out >> (8 * bytes)) != 0) bytes++;
+    device_radix_sort(keys, {}, bytes, grid, sorted_keys, rows);
     return rows;
 }
 
@@ -298,7 +290,7 @@ static void helpers() {
         }
         std::vector<int> identity = rows_by_mask(b.masks, n, words, 0, volume, false, 2);
         for (long long r = 0; r < n; r++) CHECK(identity[r] == r, "unsorted rows: %lld", r);
-        std::vector<int> order = offset_order(b.pair_start, 2), want(volume);
+        std::vector<int> order = offset_order(b.pair_start, n, 2), want(volume);
         for (int v = 0; v < volume; v++) want[v] = v;
         std::stable_sort(want.begin(), want.end(), [&](int x, int y) {
             return b.pair_start[x + 1] - b.pair_start[x] > b.pair_start[y + 1] - b.pair_start[y];
@@ -343,6 +335,9 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     if (volume <= 64) {
         CHECK(rows_by_mask(b.masks, n_out, words, 0, volume, true, 2) == f.i32("sorted_rows"),
               "java:%s: row order differs from MapStatistics.sortedRows", name.c_str());
+        // The same order's sort as CudaConvolutionOps launches it, recorded (keys ~mask, the group's bytes).
+        CHECK(recorded_sort(f, "sort_rows.", "sparseconv_map.cu", "java:" + name + " row-order sort"),
+              "java:%s: no recorded row-order sort", name.c_str());
     }
     if (volume > 1) {
         CHECK(rows_by_mask(b.masks, n_out, words, 0, volume / 2, true, 2) == f.i32("sorted_rows_low")

@@ -4,7 +4,9 @@
 // Two sources of cases: (1) weights compressed here, from the PTX ISA's metadata definition (independent of the Java
 // packer), over ragged M/N/K, K not a multiple of 8 (K_ALIGNED=0), groups with 0, 1 and 2 non-zeros; (2) with a
 // fixture directory argument, the cases the Java side wrote (TwoFourWeights' own compression, the cpu-reference
-// backend's output), so the contract between the Java packer and the kernel is tested end to end.
+// backend's output), launched as recorded (runtime's TwoFourLaunchRecords: the launch CudaGemmOps makes, through
+// TwoFourLaunches, in this build's variant), so the contract between the Java packer and launch and the kernel is
+// tested end to end.
 #if SM == 90
 #include "gen/two_four_gemm_sm90.cu"
 #define KERNEL two_four_gemm_sm90
@@ -16,6 +18,7 @@
 #endif
 #include "testutil.h"
 #include "fixture.h"
+#include "launch.h"
 
 constexpr int IN_ID = LACUNA_DTYPE_ID(T_IN);
 typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> OutS;
@@ -84,16 +87,9 @@ static double activate(double x) {
 
 static double max_error_seen = 0;
 
-// Runs the kernel; compares with want (the reference, [n][m]); returns the number of mismatches.
-static void run(const std::string& label, const std::vector<unsigned short>& x, const Compressed& w,
-                const std::vector<float>* bias, int n, int m, int k, const std::vector<double>& want) {
-    std::vector<typename OutS::type> y((size_t)n * m);
-    poison(y);
-    const size_t shared = (size_t)STAGES * STAGE_BYTES;
-    emu_launch((n + TILE_N - 1) / TILE_N, w.mp / BM, THREADS, shared, [&] {
-        KERNEL(x.data(), w.values.data(), w.metadata.data(), bias ? bias->data() : nullptr, y.data(), n, m, k, w.mp,
-               w.kp);
-    });
+// Compares the kernel's y with want (the reference, [n][m]).
+static void compare(const std::string& label, const typename OutS::type* y, int n, int m, int k,
+                    const std::vector<double>& want) {
     const double tol_out = LACUNA_DTYPE_ID(T_OUT) == LACUNA_DTYPE_bf16 ? 8e-3 : LACUNA_DTYPE_ID(T_OUT) == LACUNA_DTYPE_f16 ? 1e-3 : 1e-5;
     double max_err = 0;
     for (int i = 0; i < n; i++)
@@ -107,6 +103,19 @@ static void run(const std::string& label, const std::vector<unsigned short>& x, 
         }
     max_error_seen = std::max(max_error_seen, max_err);
     printf("  %-40s n=%d m=%d k=%d: max |err| %.2e\n", label.c_str(), n, m, k, max_err);
+}
+
+// Runs the kernel on a case made here; compares with want.
+static void run(const std::string& label, const std::vector<unsigned short>& x, const Compressed& w,
+                const std::vector<float>* bias, int n, int m, int k, const std::vector<double>& want) {
+    std::vector<typename OutS::type> y((size_t)n * m);
+    poison(y);
+    const size_t shared = (size_t)STAGES * STAGE_BYTES;
+    emu_launch((n + TILE_N - 1) / TILE_N, w.mp / BM, THREADS, shared, [&] {
+        KERNEL(x.data(), w.values.data(), w.metadata.data(), bias ? bias->data() : nullptr, y.data(), n, m, k, w.mp,
+               w.kp);
+    });
+    compare(label, y.data(), n, m, k, want);
 }
 
 static void random_case(int n, int m, int k, bool with_bias) {
@@ -138,20 +147,36 @@ static void random_case(int n, int m, int k, bool with_bias) {
     run("random", x, c, with_bias ? &bias : nullptr, n, m, k, want);
 }
 
-// A case the Java side wrote: TwoFourWeights.compress's values and metadata, X, bias and the reference Y.
+// A case the Java side wrote: TwoFourWeights.compress's values and metadata, X, bias and the reference Y, and the
+// launch TwoFourLaunches makes for it in this build's variant, run as recorded.
 static void fixture_case(const std::string& dir, const std::string& name) {
     Fixture f(dir + "/" + name);
     const int n = f.integer("n"), m = f.integer("m"), k = f.integer("k");
-    Compressed c;
-    c.mp = f.integer("mp");
-    c.kp = f.integer("kp");
-    c.values = f.u16("values");
-    c.metadata = f.u32("metadata");
-    std::vector<unsigned short> x = f.u16("x");
-    std::vector<float> bias = f.f32("bias");
     std::vector<double> want = f.f64("linear");  // X · Wᵀ + bias in double (the Java side); activation here
     for (double& v : want) v = activate(v);
-    run("java:" + name, x, c, bias.empty() ? nullptr : &bias, n, m, k, want);
+    const std::string prefix = "sm" + std::to_string(SM) + "_" + LACUNA_STR(T_OUT) + "_" + LACUNA_STR(ACT) + "_bn" +
+                               std::to_string(TILE_N) + "_ka" + std::to_string(K_ALIGNED) + ".";
+    const std::string where = "java:" + name;
+    const std::vector<RecordedLaunch> launches = recorded_launches(f, prefix);
+    CHECK(launches.size() == 1, "%s: %zu launches recorded for this variant (%s), want 1", where.c_str(),
+          launches.size(), prefix.c_str());
+    if (launches.size() != 1) return;
+    const RecordedLaunch& l = launches[0];
+    std::string defines = std::string("ACT=") + LACUNA_STR(ACT) + " K_ALIGNED=" + std::to_string(K_ALIGNED) + " T_IN=" +
+                          LACUNA_STR(T_IN) + " T_OUT=" + LACUNA_STR(T_OUT);
+    if (SM != 90) defines += " BN=" + std::to_string(TILE_N);
+    CHECK(l.file == std::string(LACUNA_STR(KERNEL)) + ".cu" && l.entry == LACUNA_STR(KERNEL),
+          "%s: recorded %s in %s", where.c_str(), l.entry.c_str(), l.file.c_str());
+    CHECK(l.defines == sorted_words(defines), "%s: recorded for %s, built as %s", where.c_str(), l.defines.c_str(),
+          defines.c_str());
+    CHECK(l.shared == (size_t)STAGES * STAGE_BYTES, "%s: %zu dynamic shared bytes recorded, the kernel's stages take %d",
+          where.c_str(), l.shared, STAGES * STAGE_BYTES);
+    RecordedBuffers buffers(f, launches);
+    if (!launch_recorded(KERNEL, l, buffers, THREADS, where)) return;
+    const auto& y = buffers.bytes[prefix + "y"];
+    CHECK(y.size() == (size_t)n * m * sizeof(typename OutS::type), "%s: y has %zu bytes", where.c_str(), y.size());
+    if (y.size() != (size_t)n * m * sizeof(typename OutS::type)) return;
+    compare(where, reinterpret_cast<const typename OutS::type*>(y.data()), n, m, k, want);
 }
 
 // An unordered metadata nibble is undefined behaviour for the ordered instruction: the emulator must poison it.

@@ -4,7 +4,7 @@
 // the first point), over random clouds with several batches, negative cells, points on cell boundaries and one voxel
 // holding most points; (2) with a fixture directory, with what the Java CpuVoxelizer itself returned for clouds the
 // Java side wrote (the real KITTI sweep among them where ../shared/data has it). The key sort runs on the device
-// (voxel_radix_*), checked also on its own against std::stable_sort.
+// (radix_sort_*, lacuna_radix_sort.cuh), checked also on its own against std::stable_sort.
 // The atomics' order is the thread order here, so the test shuffles what a GPU may return in any order (the
 // compaction) before the kernels that must not depend on it.
 // The family's ops on device tensors (voxel_batch_pool_*, voxel_bev_*, voxel_table_insert, voxel_devoxelize_*):
@@ -12,6 +12,7 @@
 // Java serving CPU backend returned (bit for bit: the same fp32 operations in the same order) and what the
 // cpu-reference backend returned (within fp32 rounding).
 #include "gen/voxelize.cu"
+#include "radix_sort.h"
 #include <array>
 #include <map>
 #include <set>
@@ -32,30 +33,6 @@ struct Voxels {
 
 static const int GRID = 3;  // a few CTAs, each striding over the rest of the work
 
-// The device radix sort as CudaVoxelizationOps.radixSort drives it: per pass of 8 bits, count, scan (one CTA),
-// scatter; the first pass carries each key's index. The input is left as it is.
-static void device_radix_sort(const std::vector<unsigned long long>& keys, int bytes,
-                              std::vector<unsigned long long>& sorted_keys, std::vector<int>& values) {
-    const long long n = (long long)keys.size();
-    const long long tiles = std::max(1LL, (n + BLOCK - 1) / BLOCK);
-    std::vector<int> counts(256 * tiles, -3);
-    std::vector<unsigned long long> in = keys, out(n, 0xEEull);
-    std::vector<int> values_in, values_out(n, -4);
-    for (int pass = 0; pass < bytes; pass++) {
-        const int shift = 8 * pass;
-        emu_launch(GRID, 1, BLOCK, 0, [&] { voxel_radix_count(in.data(), n, shift, counts.data()); });
-        emu_launch(1, 1, BLOCK, 0, [&] { voxel_radix_scan(counts.data(), 256 * tiles); });
-        emu_launch(GRID, 1, BLOCK, 0, [&] {
-            voxel_radix_scatter(in.data(), pass == 0 ? nullptr : values_in.data(), n, shift, counts.data(),
-                                out.data(), values_out.data());
-        });
-        std::swap(in, out);
-        values_in = values_out;
-    }
-    sorted_keys = in;
-    values = values_in;
-}
-
 // The radix sort alone against std::stable_sort of (key, index): random 64-bit keys with many repeats (stability
 // shows), keys varying only in high bytes, and sizes around the tile.
 static void check_radix_sort() {
@@ -72,10 +49,31 @@ static void check_radix_sort() {
             std::stable_sort(idx.begin(), idx.end(), [&](long long a, long long b) { return keys[a] < keys[b]; });
             std::vector<unsigned long long> got_keys;
             std::vector<int> got_values;
-            device_radix_sort(keys, 8, got_keys, got_values);
+            device_radix_sort(keys, {}, 8, GRID, got_keys, got_values);
             bool same = (long long)got_keys.size() == n;
             for (long long i = 0; same && i < n; i++) same = got_keys[i] == keys[idx[i]] && got_values[i] == idx[i];
             CHECK(same, "radix sort of %lld keys (kind %d) differs from a stable sort", n, kind);
+        }
+        // An odd number of passes (the first writes the outputs, not the scratch), carried values given: keys
+        // that differ only above the sorted bytes keep their input order.
+        std::vector<unsigned long long> keys(n);
+        std::vector<int> carried(n);
+        for (long long i = 0; i < n; i++) {
+            keys[i] = ((unsigned long long)uniform_int(0, 3) << 40) | (unsigned long long)uniform_int(0, 0xFFFF);
+            carried[i] = uniform_int(-1000000, 1000000);
+        }
+        for (int bytes : {1, 3}) {
+            const unsigned long long low = bytes == 1 ? 0xFFull : 0xFFFFFFull;
+            std::vector<long long> idx(n);
+            std::iota(idx.begin(), idx.end(), 0);
+            std::stable_sort(idx.begin(), idx.end(), [&](long long a, long long b) { return (keys[a] & low) < (keys[b] & low); });
+            std::vector<unsigned long long> got_keys;
+            std::vector<int> got_values;
+            device_radix_sort(keys, carried, bytes, GRID, got_keys, got_values);
+            bool same = true;
+            for (long long i = 0; same && i < n; i++) same = got_keys[i] == keys[idx[i]] && got_values[i] == carried[idx[i]];
+            CHECK(same, "radix sort of %lld keys on their low %d bytes, values carried, differs from a stable sort", n,
+                  bytes);
         }
     }
 }
@@ -118,7 +116,7 @@ static Voxels device_voxelize(const Cloud& cloud, double sx, double sy, double s
     }
     // The distinct keys sorted on the device, each carrying its compaction index.
     std::vector<int> order;
-    device_radix_sort(shuffled_keys, 8, out.keys, order);
+    device_radix_sort(shuffled_keys, {}, 8, GRID, out.keys, order);
     std::vector<int> slot_rank(capacity, -9), first_point(m, -9);
     out.counts.assign(m, -9);
     emu_launch(GRID, 1, BLOCK, 0, [&] {
@@ -145,7 +143,7 @@ static Voxels device_voxelize(const Cloud& cloud, double sx, double sy, double s
     while (bytes < 8 && ((unsigned long long)(m - 1) >> (8 * bytes)) != 0) bytes++;
     std::vector<unsigned long long> sorted_voxel;
     std::vector<int> sorted;
-    device_radix_sort(voxel_keys, bytes, sorted_voxel, sorted);
+    device_radix_sort(voxel_keys, {}, bytes, GRID, sorted_voxel, sorted);
     std::vector<long long> start(m + 1, -7);
     emu_launch(GRID, 1, BLOCK, 0, [&] { voxel_list_starts(sorted_voxel.data(), n, m, start.data()); });
     emu_launch(GRID, 1, BLOCK, 0, [&] {
@@ -289,6 +287,13 @@ static void fixture_case(const std::string& dir, const std::string& name) {
     }
     const Voxels got = device_voxelize(cloud, f.real("size_x"), f.real("size_y"), f.real("size_z"), mean);
     compare("java:" + name, got, want);
+    if (!f.has("invalid")) {
+        // The two sorts as CudaVoxelizationOps launches them, recorded: the voxels' keys, the points by voxel.
+        CHECK(recorded_sort(f, "sort_voxels.", "voxelize.cu", "java:" + name + " voxel key sort"),
+              "java:%s: no recorded voxel key sort", name.c_str());
+        CHECK(recorded_sort(f, "sort_points.", "voxelize.cu", "java:" + name + " points-by-voxel sort"),
+              "java:%s: no recorded points-by-voxel sort", name.c_str());
+    }
     printf("  java:%-28s n=%lld voxels=%zu %s\n", name.c_str(), cloud.n(), want.keys.size(), mean ? "MEAN" : "FIRST");
 }
 

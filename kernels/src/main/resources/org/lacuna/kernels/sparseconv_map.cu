@@ -1,10 +1,7 @@
 // Coordinates and kernel maps on the GPU: a hash table of packed 64-bit coordinate keys (runtime/.../pointcloud/
-// CoordinateKey) and the kernel-map query built on it. The host twin is runtime/.../sparseconv/CoordinateIndex:
-// same hash (MurmurHash3's fmix64), same linear probing, same power-of-two capacity >= 2N, so both answer alike.
-//
-// Slots hold the full key and are compared on all 64 bits: two coordinates never share a slot's answer, unlike
-// tables that store a truncated hash. The all-ones key (batch 65535, which CoordinateKey never produces) marks a
-// free slot. Every index that can exceed 2^31 (slots, rows x offsets, rows x mask words) is 64-bit.
+// CoordinateKey; layout, hash, insert and lookup in lacuna_coord_hash.cuh, shared with voxelize.cu) and the
+// kernel-map query built on it. The host twin is runtime/.../sparseconv/CoordinateIndex, so both answer alike.
+// Every index that can exceed 2^31 (slots, rows x offsets, rows x mask words) is 64-bit.
 // lacuna-variants: BLOCK=256
 #include "lacuna_common.cuh"
 #include "lacuna_coord_hash.cuh"
@@ -12,22 +9,7 @@
 #ifndef BLOCK
 #define BLOCK 256
 #endif
-
-// The row of key, or -1. Terminates because the table is never more than half full.
-__device__ __forceinline__ int coord_find(const unsigned long long* __restrict__ slots, const int* __restrict__ rows,
-                                          unsigned long long mask, unsigned long long key) {
-    unsigned long long slot = coord_hash(key) & mask;
-    while (true) {
-        const unsigned long long stored = slots[slot];
-        if (stored == key) {
-            return rows[slot];
-        }
-        if (stored == COORD_EMPTY) {
-            return -1;
-        }
-        slot = (slot + 1) & mask;
-    }
-}
+#include "lacuna_radix_sort.cuh"
 
 // Inserts keys[i] -> i. slots must be filled with EMPTY and rows with -1 first. A key held by several rows sets
 // *duplicate to the largest of those rows + 1 (over all repeated keys: the largest such row), which the host turns
@@ -38,18 +20,10 @@ coord_hash_insert(const unsigned long long* __restrict__ keys, long long n, unsi
                   unsigned long long capacity, int* duplicate) {
     const unsigned long long mask = capacity - 1;
     for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
-        const unsigned long long key = keys[i];
-        unsigned long long slot = coord_hash(key) & mask;
-        while (true) {
-            const unsigned long long previous = atomicCAS(slots + slot, COORD_EMPTY, key);
-            if (previous == COORD_EMPTY || previous == key) {
-                const int other = atomicMax(rows + slot, (int)i);
-                if (other >= 0) {
-                    atomicMax(duplicate, max(other, (int)i) + 1);
-                }
-                break;
-            }
-            slot = (slot + 1) & mask;
+        const unsigned long long slot = coord_insert(slots, mask, keys[i]);
+        const int other = atomicMax(rows + slot, (int)i);
+        if (other >= 0) {
+            atomicMax(duplicate, max(other, (int)i) + 1);
         }
     }
 }
@@ -70,10 +44,10 @@ coord_map_query(const unsigned long long* __restrict__ out_keys, long long n_out
         const long long row = i / mask_words;
         const int word = (int)(i - row * mask_words);
         const unsigned long long key = out_keys[row];
-        const unsigned long long batch = key & 0xFFFF000000000000ull;
-        const int x = (int)((key >> 32) & 0xFFFF) - COORD_BIAS;
-        const int y = (int)((key >> 16) & 0xFFFF) - COORD_BIAS;
-        const int z = (int)(key & 0xFFFF) - COORD_BIAS;
+        const long long batch = (long long)(key >> 48);
+        const int x = coord_axis(key, 0);
+        const int y = coord_axis(key, 1);
+        const int z = coord_axis(key, 2);
         unsigned long long bits = 0;
         const int first = word * 64;
         const int last = min(volume, first + 64);
@@ -85,10 +59,7 @@ coord_map_query(const unsigned long long* __restrict__ out_keys, long long n_out
             int found = -1;
             if (nx >= COORD_MIN && nx <= COORD_MAX && ny >= COORD_MIN && ny <= COORD_MAX && nz >= COORD_MIN
                 && nz <= COORD_MAX) {
-                const unsigned long long neighbour = batch | ((unsigned long long)(nx + COORD_BIAS) << 32)
-                                                   | ((unsigned long long)(ny + COORD_BIAS) << 16)
-                                                   | (unsigned long long)(nz + COORD_BIAS);
-                found = coord_find(slots, rows, mask, neighbour);
+                found = coord_find(slots, rows, mask, coord_pack(batch, nx, ny, nz));
             }
             neighbours[row * volume + v] = found;
             if (found >= 0) {
@@ -217,55 +188,25 @@ coord_map_deltas(int kx, int ky, int kz, int sx, int sy, int sz, int sign, int* 
     }
 }
 
-// One compare-exchange step (distance j, merge size k) of a bitonic sort of (keys, rows) pairs, ascending by key
-// then by row (unsigned). n is a power of two: the host pads with (COORD_EMPTY, row >= the real count), which sorts
-// after every real pair. The host runs k = 2, 4, .., n and for each j = k/2, .., 1. Pairs are distinct (rows are),
-// so the order is total and the result does not depend on thread order.
-extern "C" __global__ void __launch_bounds__(BLOCK)
-coord_sort_step(unsigned long long* __restrict__ keys, int* __restrict__ rows, long long n, long long j,
-                long long k) {
-    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
-        const long long l = i ^ j;
-        if (l <= i) {
-            continue;
-        }
-        const unsigned long long ka = keys[i], kb = keys[l];
-        const unsigned int ra = (unsigned int)rows[i], rb = (unsigned int)rows[l];
-        const bool greater = ka > kb || (ka == kb && ra > rb);
-        const bool ascending = (i & k) == 0;
-        if (greater == ascending) {
-            keys[i] = kb;
-            keys[l] = ka;
-            rows[i] = (int)rb;
-            rows[l] = (int)ra;
-        }
-    }
-}
-
+// The sort keys below are sorted by the radix sort (lacuna_radix_sort.cuh) carrying each key's index, so ties stay
+// in index order.
+//
 // A downsampling's output keys, step 1: each input key floored to the coarser tensor stride (sx, sy, sz), batch
-// kept, as sort keys with the row as payload; rows [n, n_padded) are padding. Sorted (coord_sort_step), the
-// distinct keys in key order are the host's (KernelMapBuilder: floor, sort, deduplicate). The host checked the
-// floored coordinates are in range when it built its own set.
+// kept. Sorted, the distinct keys in key order are the host's (KernelMapBuilder: floor, sort, deduplicate). The host
+// checked the floored coordinates are in range when it built its own set.
 extern "C" __global__ void __launch_bounds__(BLOCK)
 coord_downsample_keys(const unsigned long long* __restrict__ keys, long long n, int sx, int sy, int sz,
-                      unsigned long long* __restrict__ sort_keys, int* __restrict__ rows, long long n_padded) {
-    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n_padded; i += (long long)gridDim.x * BLOCK) {
-        if (i >= n) {
-            sort_keys[i] = COORD_EMPTY;
-            rows[i] = (int)i;
-            continue;
-        }
+                      unsigned long long* __restrict__ sort_keys) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
         const unsigned long long key = keys[i];
-        const int c[3] = {(int)((key >> 32) & 0xFFFF) - COORD_BIAS, (int)((key >> 16) & 0xFFFF) - COORD_BIAS,
-                          (int)(key & 0xFFFF) - COORD_BIAS};
+        const int c[3] = {coord_axis(key, 0), coord_axis(key, 1), coord_axis(key, 2)};
         const int s[3] = {sx, sy, sz};
-        unsigned long long out = key & 0xFFFF000000000000ull;
+        int floored[3];
         for (int axis = 0; axis < 3; axis++) {
             const int q = c[axis] >= 0 ? c[axis] / s[axis] : -((-c[axis] + s[axis] - 1) / s[axis]);
-            out |= (unsigned long long)(q * s[axis] + COORD_BIAS) << (32 - 16 * axis);
+            floored[axis] = q * s[axis];
         }
-        sort_keys[i] = out;
-        rows[i] = (int)i;
+        sort_keys[i] = coord_pack((long long)(key >> 48), floored[0], floored[1], floored[2]);
     }
 }
 
@@ -289,37 +230,38 @@ coord_gather_keys(const unsigned long long* __restrict__ sorted, const int* __re
 }
 
 // The implicit GEMM's row order for the offsets [from, to): sort keys that put rows with the same bitmask together,
-// larger masks first, ties in row order (MapStatistics.sortedRows on the host): key = ~(the group's bits), the row
-// as payload, padding as in coord_downsample_keys. A group of more than 64 offsets sorts by its top 64 offsets'
-// bits (the host compares all of them; rows that tie on the top 64 keep row order here, which changes only which
-// rows share a tile, never a result). Unsorted (the identity order) is the payload before any sort step.
+// larger masks first, ties in row order (MapStatistics.sortedRows on the host): key = ~(the group's bits). Only
+// the low min(to - from, 64) bits vary, so the host sorts only the bytes that hold them. A group of more than 64
+// offsets sorts by its top 64 offsets' bits (the host compares all of them; rows that tie on the top 64 keep row
+// order here, which changes only which rows share a tile, never a result).
 extern "C" __global__ void __launch_bounds__(BLOCK)
 coord_rows_by_mask(const unsigned long long* __restrict__ masks, long long n, int mask_words, int from, int to,
-                   unsigned long long* __restrict__ sort_keys, int* __restrict__ rows, long long n_padded) {
+                   unsigned long long* __restrict__ sort_keys) {
     const int low = max(from, to - 64);
-    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n_padded; i += (long long)gridDim.x * BLOCK) {
-        if (i >= n) {
-            sort_keys[i] = COORD_EMPTY;
-            rows[i] = (int)i;
-            continue;
-        }
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
         unsigned long long bits = 0;
         for (int v = low; v < to; v++) {
             bits |= ((masks[i * mask_words + v / 64] >> (v % 64)) & 1ull) << (v - low);
         }
         sort_keys[i] = ~bits;
+    }
+}
+
+// The identity order 0 .. n-1: the implicit GEMM's unsorted row order.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+coord_identity(long long n, int* __restrict__ rows) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
         rows[i] = (int)i;
     }
 }
 
 // The offsets by descending pair count, ties in offset order (the gather-scatter's launch groups, as
-// CudaConvolutionOps.offsetGroups cuts them on the host from the same counts): key = ~count, payload the offset.
+// CudaConvolutionOps.offsetGroups cuts them on the host from the same counts): key = ~count. A count is at most
+// the output rows, so only the bytes that hold that many vary.
 extern "C" __global__ void __launch_bounds__(BLOCK)
-coord_offset_order_keys(const long long* __restrict__ pair_start, int volume, unsigned long long* __restrict__ keys,
-                        int* __restrict__ rows, long long n_padded) {
-    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n_padded; i += (long long)gridDim.x * BLOCK) {
-        keys[i] = i < volume ? ~(unsigned long long)(pair_start[i + 1] - pair_start[i]) : COORD_EMPTY;
-        rows[i] = (int)i;
+coord_offset_order_keys(const long long* __restrict__ pair_start, int volume, unsigned long long* __restrict__ keys) {
+    for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < volume; i += (long long)gridDim.x * BLOCK) {
+        keys[i] = ~(unsigned long long)(pair_start[i + 1] - pair_start[i]);
     }
 }
 
@@ -330,8 +272,8 @@ coord_unpack(const unsigned long long* __restrict__ keys, long long n, int* __re
     for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
         const unsigned long long key = keys[i];
         coordinates[4 * i] = (int)(key >> 48);
-        coordinates[4 * i + 1] = (int)((key >> 32) & 0xFFFF) - COORD_BIAS;
-        coordinates[4 * i + 2] = (int)((key >> 16) & 0xFFFF) - COORD_BIAS;
-        coordinates[4 * i + 3] = (int)(key & 0xFFFF) - COORD_BIAS;
+        coordinates[4 * i + 1] = coord_axis(key, 0);
+        coordinates[4 * i + 2] = coord_axis(key, 1);
+        coordinates[4 * i + 3] = coord_axis(key, 2);
     }
 }

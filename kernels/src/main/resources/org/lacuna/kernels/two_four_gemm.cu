@@ -15,44 +15,18 @@
 #include "lacuna_common.cuh"
 #include "lacuna_async.cuh"
 
-#ifndef T_IN
-#define T_IN f16
-#endif
-#ifndef T_OUT
-#define T_OUT f16
-#endif
-#ifndef ACT
-#define ACT none
-#endif
 #ifndef BN
 #define BN 128
 #endif
-// 1 when K % 8 == 0: rows of X are 16-byte aligned and tiles load with cp.async; 0 falls back to guarded scalar loads.
-#ifndef K_ALIGNED
-#define K_ALIGNED 1
-#endif
-#ifndef STAGES
-#define STAGES 3
-#endif
+#define B_STAGE_BYTES (BN * BK * 2)
+#include "lacuna_two_four.cuh"
 
-#define BM 128
-#define BK 64
-#define THREADS 256
 #define WARPS_N 4
 #define WARP_N (BN / WARPS_N)
 #define N_TILES (WARP_N / 8)
 #define M_TILES 4
 
-#define A_STAGE_BYTES (BM * (BK / 2) * 2)
-#define B_STAGE_BYTES (BN * BK * 2)
-#define E_STAGE_WORDS ((BK / 32) * (BM / 32) * 32)
-#define E_STAGE_BYTES (E_STAGE_WORDS * 4)
-#define STAGE_BYTES (A_STAGE_BYTES + B_STAGE_BYTES + E_STAGE_BYTES)
-
 static_assert(BN == 32 || BN == 64 || BN == 128, "BN must be 32, 64 or 128");
-static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
 
 #if LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_bf16
 #define MMA_SP_TYPES ".f32.bf16.bf16.f32"
@@ -74,8 +48,6 @@ __device__ __forceinline__ void mma_sparse(float* c, const unsigned* a, const un
 __device__ __forceinline__ unsigned b_offset(int row, int chunk) {
     return row * 128 + ((chunk ^ (row & 7)) << 4);
 }
-
-#include "lacuna_two_four.cuh"
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 two_four_gemm(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
@@ -100,42 +72,30 @@ two_four_gemm(const unsigned short* __restrict__ x, const unsigned short* __rest
 
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < k_tiles) {
-            load_stage(shared + s * STAGE_BYTES, x, w_values, w_metadata, s, m0, n0, n, k, mp, kp);
-        }
-        lacuna_commit_copies();
+        load_tile_async(shared, s, k_tiles, x, w_values, w_metadata, m0, n0, n, k, mp, kp);
     }
 
     for (int kt = 0; kt < k_tiles; kt++) {
         lacuna_wait_copies<STAGES - 2>();
         // Also guarantees every warp finished reading the stage the prefetch below overwrites.
         __syncthreads();
-        const int next = kt + STAGES - 1;
-        if (next < k_tiles) {
-            load_stage(shared + (next % STAGES) * STAGE_BYTES, x, w_values, w_metadata, next, m0, n0, n, k, mp, kp);
-        }
-        lacuna_commit_copies();
-
-        const unsigned char* stage = shared + (kt % STAGES) * STAGE_BYTES;
-        const unsigned a_base = lacuna_smem_address(stage);
-        const unsigned b_base = a_base + A_STAGE_BYTES;
-        const unsigned* e_stage = (const unsigned*)(stage + A_STAGE_BYTES + B_STAGE_BYTES);
+        load_tile_async(shared, kt + STAGES - 1, k_tiles, x, w_values, w_metadata, m0, n0, n, k, mp, kp);
+        const TwoFourStage stage = stage_of(shared, kt);
 
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
-            const unsigned e0 = e_stage[ks * 128 + (warp_m * 2 + 0) * 32 + lane];
-            const unsigned e1 = e_stage[ks * 128 + (warp_m * 2 + 1) * 32 + lane];
+            const unsigned e0 = metadata_word(stage, ks, warp_m * 2 + 0);
+            const unsigned e1 = metadata_word(stage, ks, warp_m * 2 + 1);
             unsigned a[M_TILES][4];
             unsigned b[N_TILES][4];
 #pragma unroll
             for (int i = 0; i < M_TILES; i++) {
-                const int row = warp_m * 64 + i * 16 + (lane & 15);
-                lacuna_ldmatrix_x4(a_base + a_offset(row, ks * 2 + (lane >> 4)), a[i]);
+                load_a_fragment(stage, warp_m * 64 + i * 16, ks, a[i]);
             }
 #pragma unroll
             for (int j = 0; j < N_TILES; j++) {
                 const int row = warp_n * WARP_N + j * 8 + (lane & 7);
-                lacuna_ldmatrix_x4(b_base + b_offset(row, ks * 4 + (lane >> 3)), b[j]);
+                lacuna_ldmatrix_x4(stage.b + b_offset(row, ks * 4 + (lane >> 3)), b[j]);
             }
 #pragma unroll
             for (int i = 0; i < M_TILES; i++) {
@@ -152,29 +112,6 @@ two_four_gemm(const unsigned short* __restrict__ x, const unsigned short* __rest
     }
     lacuna_wait_copies<0>();
 
-    // D = Yᵀ: accumulator (row g, col 2t+r) of tile (i, j) is Y[token n0+.. + 2t + r][out m0+.. + g].
-    const int g = lane >> 2;
-    const int t = lane & 3;
-#pragma unroll
-    for (int i = 0; i < M_TILES; i++) {
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            const long long out = m0 + warp_m * 64 + i * 16 + g + half * 8;
-            if (out >= m) {
-                continue;
-            }
-            const float b = bias != nullptr ? bias[out] : 0.0f;
-#pragma unroll
-            for (int j = 0; j < N_TILES; j++) {
-#pragma unroll
-                for (int r = 0; r < 2; r++) {
-                    const long long token = n0 + warp_n * WARP_N + j * 8 + 2 * t + r;
-                    if (token < n) {
-                        y[token * m + out] =
-                            Out::store(lacuna_activate<LACUNA_CAT(LACUNA_ACT_, ACT)>(acc[i][j][half * 2 + r] + b));
-                    }
-                }
-            }
-        }
-    }
+    store_output<M_TILES, N_TILES>(y, bias, n, m, m0 + warp_m * 64, n0 + warp_n * WARP_N,
+                                   [&](int i, int j, int e) { return acc[i][j][e]; });
 }

@@ -14,36 +14,10 @@
 #include "lacuna_common.cuh"
 #include "lacuna_async.cuh"
 
-#ifndef T_IN
-#define T_IN f16
-#endif
-#ifndef T_OUT
-#define T_OUT f16
-#endif
-#ifndef ACT
-#define ACT none
-#endif
-#ifndef K_ALIGNED
-#define K_ALIGNED 1
-#endif
-#ifndef STAGES
-#define STAGES 3
-#endif
-
-#define BM 128
 #define BN 128
-#define BK 64
-#define THREADS 256
-
-#define A_STAGE_BYTES (BM * (BK / 2) * 2)
 #define B_SLICE_BYTES (BN * 32 * 2)
 #define B_STAGE_BYTES (B_SLICE_BYTES * (BK / 32))
-#define E_STAGE_BYTES ((BK / 32) * (BM / 32) * 32 * 4)
-#define STAGE_BYTES (A_STAGE_BYTES + B_STAGE_BYTES + E_STAGE_BYTES)
-
-static_assert(LACUNA_DTYPE_ID(T_IN) != LACUNA_DTYPE_f32, "the sparse tensor cores take f16 or bf16 inputs");
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
+#include "lacuna_two_four.cuh"
 
 #if LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_bf16
 #define WGMMA_SP_TYPES ".f32.bf16.bf16"
@@ -111,14 +85,11 @@ __device__ __forceinline__ void fence_async_shared() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
-#include "lacuna_two_four.cuh"
-
 extern "C" __global__ void __launch_bounds__(THREADS)
 two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* __restrict__ w_values,
                    const unsigned* __restrict__ w_metadata, const float* __restrict__ bias,
                    typename Out::type* __restrict__ y, int n, int m, int k, int mp, int kp) {
     extern __shared__ __align__(128) unsigned char shared[];
-    const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int warpgroup = warp >> 2;
     const int warp_in_group = warp & 3;
@@ -135,35 +106,24 @@ two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
 
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < k_tiles) {
-            load_stage(shared + s * STAGE_BYTES, x, w_values, w_metadata, s, m0, n0, n, k, mp, kp);
-        }
-        lacuna_commit_copies();
+        load_tile_async(shared, s, k_tiles, x, w_values, w_metadata, m0, n0, n, k, mp, kp);
     }
 
     for (int kt = 0; kt < k_tiles; kt++) {
         lacuna_wait_copies<STAGES - 2>();
         fence_async_shared();
         __syncthreads();
-        const int next = kt + STAGES - 1;
-        if (next < k_tiles) {
-            load_stage(shared + (next % STAGES) * STAGE_BYTES, x, w_values, w_metadata, next, m0, n0, n, k, mp, kp);
-        }
-        lacuna_commit_copies();
-
-        const unsigned char* stage = shared + (kt % STAGES) * STAGE_BYTES;
-        const unsigned a_base = lacuna_smem_address(stage);
-        const unsigned b_base = a_base + A_STAGE_BYTES;
-        const unsigned* e_stage = (const unsigned*)(stage + A_STAGE_BYTES + B_STAGE_BYTES);
+        load_tile_async(shared, kt + STAGES - 1, k_tiles, x, w_values, w_metadata, m0, n0, n, k, mp, kp);
+        const TwoFourStage stage = stage_of(shared, kt);
 
         unsigned a[BK / 32][4];
         unsigned e[BK / 32];
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
-            lacuna_ldmatrix_x4(a_base + a_offset(warp_row + (lane & 15), ks * 2 + (lane >> 4)), a[ks]);
+            load_a_fragment(stage, warp_row, ks, a[ks]);
             // Every warp of a warpgroup must issue the very same wgmma (selector included), so all use selector 0:
             // an odd warp's rows (the upper 16 of its 32-row group) sit in lanes t = 2, 3 and move to t = 0, 1.
-            const unsigned word = e_stage[ks * 128 + row_group * 32 + lane];
+            const unsigned word = metadata_word(stage, ks, row_group);
             const unsigned upper = __shfl_xor_sync(0xffffffffu, word, 2);
             e[ks] = (warp_in_group & 1) ? upper : word;
         }
@@ -171,7 +131,7 @@ two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
         wgmma_fence();
 #pragma unroll
         for (int ks = 0; ks < BK / 32; ks++) {
-            const unsigned long long descriptor = b_descriptor(b_base + ks * B_SLICE_BYTES);
+            const unsigned long long descriptor = b_descriptor(stage.b + ks * B_SLICE_BYTES);
             wgmma_sparse<0>(d, a[ks], descriptor, e[ks]);
         }
         wgmma_commit();
@@ -181,25 +141,6 @@ two_four_gemm_sm90(const unsigned short* __restrict__ x, const unsigned short* _
     }
     lacuna_wait_copies<0>();
 
-    const int g = lane >> 2;
-    const int t = lane & 3;
-#pragma unroll
-    for (int half = 0; half < 2; half++) {
-        const long long out = m0 + warp_row + g + half * 8;
-        if (out >= m) {
-            continue;
-        }
-        const float b = bias != nullptr ? bias[out] : 0.0f;
-#pragma unroll
-        for (int j = 0; j < BN / 8; j++) {
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                const long long token = n0 + j * 8 + 2 * t + r;
-                if (token < n) {
-                    y[token * m + out] =
-                        Out::store(lacuna_activate<LACUNA_CAT(LACUNA_ACT_, ACT)>(d[4 * j + half * 2 + r] + b));
-                }
-            }
-        }
-    }
+    // The warp's 16 rows by all BN tokens: token tile j holds accumulators 4j .. 4j + 3.
+    store_output<1, BN / 8>(y, bias, n, m, m0 + warp_row, n0, [&](int, int j, int e) { return d[4 * j + e]; });
 }

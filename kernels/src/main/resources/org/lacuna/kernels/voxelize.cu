@@ -5,14 +5,12 @@
 //
 // Steps (the host, runtime/.../internal/cuda/CudaVoxelizationOps, drives them):
 //   voxel_keys          per point: its key, or the first invalid point's index (atomicMin: any thread order)
-//   voxel_insert        per point: its key into an open-addressing table (lacuna_coord_hash.cuh's hash, the probing
-//                       of sparseconv_map.cu, power-of-two capacity >= 2N, all-ones EMPTY, full 64-bit compare), its
-//                       slot, and per slot the point count (atomicAdd) and the first point (atomicMin)
+//   voxel_insert        per point: its key into the coordinate hash table (lacuna_coord_hash.cuh's coord_insert,
+//                       the one sparseconv_map.cu uses), its slot, and per slot the point count (atomicAdd) and the
+//                       first point (atomicMin)
 //   voxel_compact       the occupied slots and their keys, in any order
-//   voxel_radix_*       a stable LSD radix sort of 64-bit keys carrying an int (8 bits a pass: per-tile digit counts,
-//                       one exclusive scan, a scatter that ranks each key among its tile's equal digits by counting,
-//                       so every position is decided without atomics whose order could change it): the M distinct
-//                       keys into CoordinateKey (unsigned) order, carrying their compaction index
+//   radix_sort_*        the stable device radix sort (lacuna_radix_sort.cuh, shared with sparseconv_map.cu): the M
+//                       distinct keys into CoordinateKey (unsigned) order, carrying their compaction index
 //   voxel_rank          rank r holds compaction entry order[r]: the slot learns its voxel, the voxel its count and
 //                       first point
 //   voxel_point_voxel   per point: its voxel (and the voxel as a sort key, for MEAN)
@@ -40,6 +38,7 @@
 #ifndef BLOCK
 #define BLOCK 256
 #endif
+#include "lacuna_radix_sort.cuh"
 
 #define VOXEL_MIN ((double)COORD_MIN)
 #define VOXEL_MAX ((double)COORD_MAX)
@@ -61,10 +60,7 @@ voxel_keys(const float* __restrict__ xs, const float* __restrict__ ys, const flo
         const double cz = floor(__ddiv_rn((double)zs[i], size_z));
         unsigned long long key = COORD_EMPTY;
         if (voxel_in_range(cx) && voxel_in_range(cy) && voxel_in_range(cz)) {
-            key = ((unsigned long long)(unsigned int)batches[i] << 48)
-                | ((unsigned long long)((int)cx + COORD_BIAS) << 32)
-                | ((unsigned long long)((int)cy + COORD_BIAS) << 16)
-                | (unsigned long long)((int)cz + COORD_BIAS);
+            key = coord_pack((unsigned int)batches[i], (int)cx, (int)cy, (int)cz);
         } else {
             atomicMin(bad, (int)i);
         }
@@ -79,15 +75,7 @@ voxel_insert(const unsigned long long* __restrict__ keys, long long n, unsigned 
              unsigned int* slot_first) {
     const unsigned long long mask = capacity - 1;
     for (long long i = (long long)blockIdx.x * BLOCK + threadIdx.x; i < n; i += (long long)gridDim.x * BLOCK) {
-        const unsigned long long key = keys[i];
-        unsigned long long slot = coord_hash(key) & mask;
-        while (true) {
-            const unsigned long long previous = atomicCAS(slots + slot, COORD_EMPTY, key);
-            if (previous == COORD_EMPTY || previous == key) {
-                break;
-            }
-            slot = (slot + 1) & mask;
-        }
+        const unsigned long long slot = coord_insert(slots, mask, keys[i]);
         point_slot[i] = (long long)slot;
         atomicAdd(slot_count + slot, 1);
         atomicMin(slot_first + slot, (unsigned int)i);
@@ -106,80 +94,6 @@ voxel_compact(const unsigned long long* __restrict__ slots, unsigned long long c
             out_keys[at] = key;
             out_slots[at] = s;
         }
-    }
-}
-
-// A stable LSD radix sort pass over 8 bits of 64-bit keys, in three launches: voxel_radix_count (per tile of BLOCK
-// keys, its count of each digit: counts[digit * tiles + tile]), voxel_radix_scan (one CTA: the counts exclusively
-// scanned in place, digit-major, so each (digit, tile) learns where its keys start), voxel_radix_scatter (each key to
-// its tile's start for its digit plus the number of keys before it in the tile with the same digit). Every output
-// position is a count, not an atomic's return value, so the result is the same whatever the thread order.
-#define RADIX_DIGITS 256
-
-extern "C" __global__ void __launch_bounds__(BLOCK)
-voxel_radix_count(const unsigned long long* __restrict__ keys, long long n, int shift, int* __restrict__ counts) {
-    __shared__ int histogram[RADIX_DIGITS];
-    const long long tiles = (n + BLOCK - 1) / BLOCK;
-    for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        for (int d = threadIdx.x; d < RADIX_DIGITS; d += BLOCK) histogram[d] = 0;
-        __syncthreads();
-        const long long i = tile * BLOCK + threadIdx.x;
-        if (i < n) atomicAdd(histogram + (int)((keys[i] >> shift) & 0xFF), 1);
-        __syncthreads();
-        for (int d = threadIdx.x; d < RADIX_DIGITS; d += BLOCK) counts[d * tiles + tile] = histogram[d];
-        __syncthreads();
-    }
-}
-
-// Launched with one CTA: each thread sums a contiguous run, thread 0 scans the run sums, each thread writes its run.
-extern "C" __global__ void __launch_bounds__(BLOCK)
-voxel_radix_scan(int* __restrict__ counts, long long total) {
-    __shared__ int run_start[BLOCK];
-    const long long per = (total + BLOCK - 1) / BLOCK;
-    const long long from = (long long)threadIdx.x * per;
-    const long long to = from + per < total ? from + per : total;
-    int sum = 0;
-    for (long long i = from; i < to; i++) sum += counts[i];
-    run_start[threadIdx.x] = sum;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        int running = 0;
-        for (int t = 0; t < BLOCK; t++) {
-            const int v = run_start[t];
-            run_start[t] = running;
-            running += v;
-        }
-    }
-    __syncthreads();
-    int running = run_start[threadIdx.x];
-    for (long long i = from; i < to; i++) {
-        const int v = counts[i];
-        counts[i] = running;
-        running += v;
-    }
-}
-
-// values_in null: each key carries its own index (the first pass).
-extern "C" __global__ void __launch_bounds__(BLOCK)
-voxel_radix_scatter(const unsigned long long* __restrict__ keys_in, const int* __restrict__ values_in, long long n,
-                    int shift, const int* __restrict__ offsets, unsigned long long* __restrict__ keys_out,
-                    int* __restrict__ values_out) {
-    __shared__ int digit_of[BLOCK];
-    const long long tiles = (n + BLOCK - 1) / BLOCK;
-    for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        const long long i = tile * BLOCK + threadIdx.x;
-        const unsigned long long key = i < n ? keys_in[i] : 0ull;
-        const int digit = i < n ? (int)((key >> shift) & 0xFF) : -1;
-        digit_of[threadIdx.x] = digit;
-        __syncthreads();
-        if (i < n) {
-            int before = 0;
-            for (int u = 0; u < (int)threadIdx.x; u++) before += digit_of[u] == digit ? 1 : 0;
-            const int at = offsets[digit * tiles + tile] + before;
-            keys_out[at] = key;
-            values_out[at] = values_in == 0 ? (int)i : values_in[i];
-        }
-        __syncthreads();
     }
 }
 
@@ -273,11 +187,6 @@ __device__ __forceinline__ long long voxel_floor_div(long long a, long long b) {
 // A NaN propagates (Java's Math.max), unlike fmaxf.
 __device__ __forceinline__ float voxel_max(float acc, float v) {
     return v > acc || v != v ? v : acc;
-}
-
-__device__ __forceinline__ unsigned long long voxel_pack(long long b, long long x, long long y, long long z) {
-    return ((unsigned long long)b << 48) | ((unsigned long long)(x + COORD_BIAS) << 32)
-         | ((unsigned long long)(y + COORD_BIAS) << 16) | (unsigned long long)(z + COORD_BIAS);
 }
 
 // out[b, ch] over the rows of sample b in row order; 0 for a sample without rows. mean: 0 MAX, 1 MEAN.
@@ -392,15 +301,9 @@ voxel_table_insert(const int* __restrict__ coords, long long rows, unsigned long
                    int* __restrict__ slot_row, unsigned long long capacity) {
     const unsigned long long mask = capacity - 1;
     for (long long r = (long long)blockIdx.x * BLOCK + threadIdx.x; r < rows; r += (long long)gridDim.x * BLOCK) {
-        const unsigned long long key = voxel_pack(coords[4 * r], coords[4 * r + 1], coords[4 * r + 2],
+        const unsigned long long key = coord_pack(coords[4 * r], coords[4 * r + 1], coords[4 * r + 2],
                                                   coords[4 * r + 3]);
-        unsigned long long slot = coord_hash(key) & mask;
-        while (true) {
-            const unsigned long long previous = atomicCAS(slots + slot, COORD_EMPTY, key);
-            if (previous == COORD_EMPTY || previous == key) break;
-            slot = (slot + 1) & mask;
-        }
-        slot_row[slot] = (int)r;
+        slot_row[coord_insert(slots, mask, key)] = (int)r;
     }
 }
 
@@ -412,15 +315,7 @@ __device__ __forceinline__ int voxel_table_find(const unsigned long long* __rest
         || z > COORD_MAX) {
         return -1;
     }
-    const unsigned long long key = voxel_pack(b, x, y, z);
-    const unsigned long long mask = capacity - 1;
-    unsigned long long slot = coord_hash(key) & mask;
-    while (true) {
-        const unsigned long long held = slots[slot];
-        if (held == key) return slot_row[slot];
-        if (held == COORD_EMPTY) return -1;
-        slot = (slot + 1) & mask;
-    }
+    return coord_find(slots, slot_row, capacity - 1, coord_pack(b, x, y, z));
 }
 
 // A grid coordinate far outside the key range, clamped before the cast to an integer (which would be undefined).

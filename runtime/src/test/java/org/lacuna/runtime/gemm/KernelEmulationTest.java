@@ -34,6 +34,7 @@ import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.internal.cuda.AttentionFixtures;
 import org.lacuna.runtime.internal.cuda.ElementwiseFixtures;
+import org.lacuna.runtime.internal.cuda.TwoFourLaunchRecords;
 import org.lacuna.runtime.ops.VoxelOpsFixtures;
 import org.lacuna.runtime.pointcloud.VoxelizeFixtures;
 import org.lacuna.runtime.sparseconv.KernelMapFixtures;
@@ -341,6 +342,7 @@ class KernelEmulationTest {
         for (int i = 0; i < m; i++) {
             bias[i] = random.nextFloat() - 0.5f;
         }
+        EmulationFixture fixture = new EmulationFixture(dir);
         // The cpu-reference backend's output (double sums from the decompressed weight, one rounding to F32), before
         // the activation, which the C++ side applies as its variant says.
         double[] linear = new double[n * m];
@@ -362,8 +364,10 @@ class KernelEmulationTest {
             for (int i = 0; i < y.length; i++) {
                 linear[i] = y[i];
             }
+            // The launches CudaGemmOps makes for this case, one per variant that can run it.
+            TwoFourLaunchRecords.record(fixture, reference, xs, uploaded, bs);
         }
-        new EmulationFixture(dir)
+        fixture
                 .meta("n", n).meta("m", m).meta("k", k)
                 .meta("mp", weights.paddedOut()).meta("kp", weights.paddedIn())
                 .meta("t_in", dtype == DType.F16 ? "f16" : "bf16")
@@ -372,7 +376,7 @@ class KernelEmulationTest {
                 .array("metadata", weights.metadata())
                 .array("x", xBits)
                 .array("bias", bias)
-                .array("linear", linear)
-                .finish();
+                .array("linear", linear);
+        fixture.finish();
     }
 }

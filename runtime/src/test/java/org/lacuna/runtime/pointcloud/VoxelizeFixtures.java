@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Random;
 import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.internal.cuda.RadixSortRecords;
 import org.lacuna.runtime.sparseconv.KittiSweep;
 import org.lacuna.runtime.testing.EmulationFixture;
 
@@ -16,7 +17,8 @@ import org.lacuna.runtime.testing.EmulationFixture;
  * as {@code CudaVoxelizationOps} uploads it (x, y, z, batch per point, channels channel-major) and what {@link CpuVoxelizer}
  * returned for it (keys, positions, channels, counts, point-to-voxel, or the first invalid point), which the kernels
  * must reproduce bit for bit. Both reductions; random clouds with several batches and channels, one with an invalid
- * point, and the real KITTI sweep where {@code ../shared/data} has it.
+ * point, and the real KITTI sweep where {@code ../shared/data} has it. Each valid case also records the voxeliser's
+ * two radix sorts as {@code CudaVoxelizationOps} launches them ({@link RadixSortRecords}).
  */
 public final class VoxelizeFixtures {
     private VoxelizeFixtures() {
@@ -92,6 +94,7 @@ public final class VoxelizeFixtures {
                     .array("out_channels", voxels.channels())
                     .array("counts", voxels.pointCounts())
                     .array("point_voxel", voxels.pointToVoxel());
+            recordSorts(fixture, voxels, new Random(dir.getFileName().toString().hashCode()));
         } catch (InvalidInputException e) {
             // The reference names the first invalid point; the device must report the same index.
             int first = firstInvalid(cloud, voxelization);
@@ -101,6 +104,48 @@ public final class VoxelizeFixtures {
             fixture.meta("invalid", first);
         }
         fixture.finish();
+    }
+
+    /**
+     * The voxeliser's two device sorts as recorded launches, with the order the reference defines: the distinct keys
+     * (in a shuffled order, as the compaction may return them) into CoordinateKey order, carrying their position; the
+     * points by voxel, stably, so each voxel's points stay in input order.
+     */
+    private static void recordSorts(EmulationFixture fixture, VoxelizedCloud voxels, Random random) {
+        long[] keys = voxels.keys();
+        int m = keys.length;
+        int[] shuffle = new int[m];
+        for (int i = 0; i < m; i++) {
+            int j = random.nextInt(i + 1);
+            shuffle[i] = shuffle[j];
+            shuffle[j] = i;
+        }
+        long[] shuffled = new long[m];
+        int[] position = new int[m];
+        for (int i = 0; i < m; i++) {
+            shuffled[i] = keys[shuffle[i]];
+            position[shuffle[i]] = i;
+        }
+        RadixSortRecords.voxelKeys(fixture, "sort_voxels.", shuffled, keys, position);
+
+        int[] pointVoxel = voxels.pointToVoxel();
+        int[] start = new int[m + 1];
+        for (int v : pointVoxel) {
+            start[v + 1]++;
+        }
+        for (int v = 0; v < m; v++) {
+            start[v + 1] += start[v];
+        }
+        long[] voxelKeys = new long[pointVoxel.length];
+        long[] sortedVoxels = new long[pointVoxel.length];
+        int[] points = new int[pointVoxel.length];
+        for (int i = 0; i < pointVoxel.length; i++) {
+            voxelKeys[i] = pointVoxel[i];
+            int at = start[pointVoxel[i]]++;
+            sortedVoxels[at] = pointVoxel[i];
+            points[at] = i;
+        }
+        RadixSortRecords.pointsByVoxel(fixture, "sort_points.", voxelKeys, m, sortedVoxels, points);
     }
 
     private static int firstInvalid(PointCloud cloud, Voxelization voxelization) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 import org.lacuna.runtime.cpu.CpuVoxelizer;
 import org.lacuna.runtime.cpu.KernelMapBuilder;
+import org.lacuna.runtime.internal.cuda.RadixSortRecords;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
@@ -21,7 +22,8 @@ import org.lacuna.runtime.testing.EmulationFixture;
  * offset-major pair lists {@link KernelMapBuilder} built, which the device's hash, query and pair kernels must
  * reproduce exactly; for the resident build also the kernel and step the device makes the deltas from, a strided
  * map's output stride (the device computes the output keys itself), a transposed map (the device queries the coarse
- * set from the fine one with negated deltas) and the implicit GEMM's row orders ({@link MapStatistics#sortedRows}).
+ * set from the fine one with negated deltas) and the implicit GEMM's row orders ({@link MapStatistics#sortedRows}),
+ * one of them also as the recorded launches of the device's radix sort ({@link RadixSortRecords}).
  * Coordinates from the CPU voxeliser: a random cloud in two batches and, where present, the real KITTI sweep.
  */
 public final class KernelMapFixtures {
@@ -77,9 +79,30 @@ public final class KernelMapFixtures {
                 if (!g.isSubmanifold() && !g.transposed()) {
                     fixture.array("out_stride", map.outputs().tensorStride().toArray());
                 }
+                if (volume <= 64) {
+                    recordRowOrderSort(fixture, map);
+                }
                 fixture.finish();
             }
         }
+    }
+
+    /**
+     * The implicit GEMM's whole-volume row order (one mask word: volume <= 64) as the device sorts it: keys ~mask, so
+     * more neighbours first and ties in row order, which must give {@link MapStatistics#sortedRows}.
+     */
+    private static void recordRowOrderSort(EmulationFixture fixture, KernelMap map) {
+        long[] masks = map.masks();
+        long[] keys = new long[map.outputCount()];
+        for (int row = 0; row < keys.length; row++) {
+            keys[row] = ~masks[row];
+        }
+        int[] order = map.statistics().sortedRows(0, map.volume());
+        long[] sorted = new long[keys.length];
+        for (int i = 0; i < order.length; i++) {
+            sorted[i] = keys[order[i]];
+        }
+        RadixSortRecords.rowOrder(fixture, "sort_rows.", keys, map.volume(), sorted, order);
     }
 
     /** 900 points in two batches, voxelised at 0.25: clusters, isolated voxels and negative cells. */

@@ -129,22 +129,8 @@ final class CudaAttentionOps implements AttentionOps {
                           DeviceArray logSumExp) {
         String call = "attention";
         AttentionContracts.attention(CudaBackendProvider.NAME, inputs, batch, options, out, logSumExp);
-        Operands qkv = operands(inputs, options, call);
-        requireSupported(call, qkv, batch, options, out);
-        var function = modules.function("flash_attention.cu", Map.of("T_IN", inputs.dtype().kernelName(),
-                "HEAD_DIM", Integer.toString(options.headDim()), "CAUSAL", options.causal() ? "1" : "0"),
-                "flash_attention");
-        int shared = AttentionTiling.flashSharedBytes(options.headDim());
-        modules.allowDynamicShared("flash_attention", function, shared);
-        long tiles = AttentionTiling.flashTiles(batch.maxLength());
-        float scaleLog2 = (float) (options.scale() / Math.log(2.0));
-        KernelArguments parameters = new KernelArguments().pointer(qkv.q()).pointer(qkv.k()).pointer(qkv.v())
-                .i32(qkv.stride()).i32(qkv.stride()).i32(qkv.stride()).pointer(pointer(out, call)).i32(options.width())
-                .pointer(logSumExp == null ? null : pointer(logSumExp, call)).pointer(pointer(batch.offsets(), call))
-                .i32(batch.batch()).i64(batch.rows()).i32(options.heads()).i32((int) tiles).f32(scaleLog2);
-        // One grid row a sequence plus one that zeroes the rows after the last sequence.
-        modules.launch("flash_attention", function, tiles * options.heads(), batch.batch() + 1L,
-                AttentionTiling.FLASH_THREADS, shared, stream, parameters);
+        requireSupported(call, AttentionLaunches.Operands.of(inputs, options), batch, options, out);
+        run(AttentionLaunches.flash(OPERANDS, inputs, batch, options, out, logSumExp));
     }
 
     @Override
@@ -152,46 +138,25 @@ final class CudaAttentionOps implements AttentionOps {
                              DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
         String call = "keyAttention";
         AttentionContracts.keyAttention(CudaBackendProvider.NAME, inputs, batch, options, logSumExp, score, scores);
-        Operands qkv = operands(inputs, options, call);
-        requireSupported(call, qkv, batch, options, null);
-        var function = modules.function("key_attention.cu", Map.of("T_IN", inputs.dtype().kernelName(),
-                "HEAD_DIM", Integer.toString(options.headDim()), "MODE", score.kernelName()), "key_attention");
-        int shared = AttentionTiling.keySharedBytes(options.headDim(), score == KeyScore.CLS);
-        modules.allowDynamicShared("key_attention", function, shared);
-        long tiles = AttentionTiling.keyTiles(batch.maxLength());
-        float scaleLog2 = (float) (options.scale() / Math.log(2.0));
-        KernelArguments parameters = new KernelArguments().pointer(qkv.q()).pointer(qkv.k()).i64(qkv.stride())
-                .i64(qkv.stride()).pointer(pointer(logSumExp, call)).pointer(pointer(batch.offsets(), call))
-                .i32(batch.batch()).i64(batch.rows()).i32(options.heads()).f32(scaleLog2).i32(options.causal() ? 1 : 0)
-                .pointer(pointer(scores, call));
-        modules.launch("key_attention", function, tiles, batch.batch() + 1L, AttentionTiling.KEY_THREADS, shared,
-                stream, parameters);
+        requireSupported(call, AttentionLaunches.Operands.of(inputs, options), batch, options, null);
+        run(AttentionLaunches.keys(OPERANDS, inputs, batch, options, logSumExp, score, scores));
     }
 
-    /** Device pointers of Q, K and V and their common row stride in elements. */
-    private record Operands(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, long qAddress, long kAddress, long vAddress,
-                            int stride) {
-    }
+    /** Arrays by their device address (the attention launches upload nothing). */
+    private static final LaunchOperands OPERANDS = (arguments, array, call) ->
+            arguments.pointer(array == null ? null : pointer(array, call));
 
-    private static Operands operands(AttentionInputs inputs, AttentionOptions options, String call) {
-        int width = options.width();
-        return switch (inputs) {
-            case AttentionInputs.Packed p -> {
-                long base = address(p.qkv(), call);
-                long bytes = (long) width * p.dtype().byteSize();
-                yield new Operands(DevicePointer.at(base), DevicePointer.at(base + bytes),
-                        DevicePointer.at(base + 2 * bytes), base, base + bytes, base + 2 * bytes, 3 * width);
-            }
-            case AttentionInputs.Separate s -> new Operands(pointer(s.q(), call), pointer(s.k(), call),
-                    pointer(s.v(), call), address(s.q(), call), address(s.k(), call), address(s.v(), call), width);
-        };
+    private void run(KernelLaunch launch) {
+        var function = modules.function(launch.file(), launch.constants(), launch.entry());
+        modules.allowDynamicShared(launch.entry(), function, launch.sharedBytes());
+        modules.launch(launch, stream);
     }
 
     /** The kernels' assumptions, which the contracts (shared with the CPU backend) leave to each backend. */
-    private static void requireSupported(String call, Operands qkv, SequenceBatch batch, AttentionOptions options,
-                                         DeviceArray out) {
-        boolean aligned = qkv.qAddress() % 16 == 0 && qkv.kAddress() % 16 == 0 && qkv.vAddress() % 16 == 0
-                && (out == null || address(out, call) % 16 == 0);
+    private static void requireSupported(String call, AttentionLaunches.Operands qkv, SequenceBatch batch,
+                                         AttentionOptions options, DeviceArray out) {
+        boolean aligned = address(qkv.q(), call) % 16 == 0 && address(qkv.k(), call) % 16 == 0
+                && address(qkv.v(), call) % 16 == 0 && (out == null || address(out, call) % 16 == 0);
         if (!aligned) {
             throw new NotSupportedException(call, "Q, K, V and the output must start on 16-byte boundaries (the "
                     + "kernel copies 16-byte chunks); allocate them fresh or slice at multiples of 8 elements");

@@ -42,6 +42,7 @@ import org.lacuna.runtime.lifetime.Closer;
  */
 final class CudaConvolutionOps implements ConvolutionOps {
     private static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
+    private static final String MAP_FILE = "sparseconv_map.cu";
     private static final int MAP_BLOCK = 256;
     private static final Map<String, String> MAP_CONSTANTS = Map.of("BLOCK", Integer.toString(MAP_BLOCK));
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
@@ -257,7 +258,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
 
     /**
      * The output keys of a downsampling, computed from the input keys on the device in the host's order (floored
-     * to the coarse stride, sorted, deduplicated: {@code coord_downsample_keys}, {@code coord_sort_step},
+     * to the coarse stride, sorted, deduplicated: {@code coord_downsample_keys}, the radix sort,
      * {@code coord_unique_flags}, then the one-offset pair-list kernels and {@code coord_gather_keys}); as many as
      * the host set has, which it knows without a transfer.
      */
@@ -266,13 +267,11 @@ final class CudaConvolutionOps implements ConvolutionOps {
         Int3 stride = coarse.tensorStride();
         CudaBuffer out = persistent((long) count * Long.BYTES);
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            long padded = Long.highestOneBit(Math.max(1, inCount - 1)) << 1;
-            long sorted = workspace.acquire(padded * Long.BYTES);
-            long rows = workspace.acquire(padded * Integer.BYTES);
-            launch("coord_downsample_keys", gridFor(padded), new KernelArguments().address(address(inKeys))
-                    .i64(inCount).i32(stride.x()).i32(stride.y()).i32(stride.z()).address(sorted).address(rows)
-                    .i64(padded));
-            sortPairs(sorted, rows, padded);
+            long floored = workspace.acquire((long) inCount * Long.BYTES);
+            launch("coord_downsample_keys", gridFor(inCount), new KernelArguments().address(address(inKeys))
+                    .i64(inCount).i32(stride.x()).i32(stride.y()).i32(stride.z()).address(floored));
+            long sorted = workspace.acquire((long) inCount * Long.BYTES);
+            sort(workspace, floored, inCount, Long.BYTES, sorted, workspace.acquire((long) inCount * Integer.BYTES));
             long flags = workspace.acquire((long) inCount * Integer.BYTES);
             launch("coord_unique_flags", gridFor(inCount), new KernelArguments().address(sorted).i64(inCount)
                     .address(flags));
@@ -288,14 +287,13 @@ final class CudaConvolutionOps implements ConvolutionOps {
         }
     }
 
-    /** The bitonic sort of n (a power of two) (key, row) pairs: k = 2 .. n, j = k/2 .. 1. */
-    private void sortPairs(long keys, long rows, long n) {
-        for (long k = 2; k <= n; k <<= 1) {
-            for (long j = k >> 1; j > 0; j >>= 1) {
-                launch("coord_sort_step", gridFor(n), new KernelArguments().address(keys).address(rows).i64(n).i64(j)
-                        .i64(k));
-            }
-        }
+    /**
+     * The shared device radix sort ({@link RadixSortLaunches}) of n keys at {@code keys} on their low {@code bytes}
+     * bytes, ties in index order: the sorted keys into {@code keysOut}, their input indices into {@code indicesOut}.
+     */
+    private void sort(CallWorkspace workspace, long keys, long n, int bytes, long keysOut, long indicesOut) {
+        run(new RadixSortLaunches(MAP_FILE, MAP_BLOCK, (long) multiprocessors * 8).sort(
+                (name, size) -> workspace.acquire(size), keys, 0L, n, bytes, keysOut, indicesOut));
     }
 
     /**
@@ -304,11 +302,13 @@ final class CudaConvolutionOps implements ConvolutionOps {
      */
     private DeviceArray rowOrder(ResidentKernelMap resident, int from, int to, boolean sorted) {
         KernelMap map = resident.map();
+        long n = map.outputCount();
+        // ~(the group's bits): only the low min(to - from, 64) bits vary.
+        int bytes = RadixSortLaunches.bytesForBits(Math.min(to - from, 64));
         return resident.derived((sorted ? "rows sorted " : "rows ") + from + "-" + to, () ->
-                order(map.outputCount(), sorted, (keys, rows, padded) -> launch("coord_rows_by_mask",
-                        gridFor(padded), new KernelArguments().address(address(resident.masks()))
-                                .i64(map.outputCount()).i32(map.maskWords()).i32(from).i32(to).address(keys)
-                                .address(rows).i64(padded))));
+                order(n, sorted ? bytes : 0, keys -> launch("coord_rows_by_mask", gridFor(n), new KernelArguments()
+                        .address(address(resident.masks())).i64(n).i32(map.maskWords()).i32(from).i32(to)
+                        .address(keys))));
     }
 
     /**
@@ -317,28 +317,33 @@ final class CudaConvolutionOps implements ConvolutionOps {
      */
     private DeviceArray offsetOrder(ResidentKernelMap resident) {
         int volume = resident.map().volume();
-        return resident.derived("offsets by pairs", () -> order(volume, true, (keys, rows, padded) ->
-                launch("coord_offset_order_keys", gridFor(padded), new KernelArguments()
-                        .address(address(resident.pairStart())).i32(volume).address(keys).address(rows)
-                        .i64(padded))));
+        // ~(pair count): a count is at most the output rows, so only the bytes holding that many vary.
+        int bytes = RadixSortLaunches.bytesFor(resident.map().outputCount());
+        return resident.derived("offsets by pairs", () -> order(volume, bytes, keys ->
+                launch("coord_offset_order_keys", gridFor(volume), new KernelArguments()
+                        .address(address(resident.pairStart())).i32(volume).address(keys))));
     }
 
-    /** Writes n (sort key, index) pairs padded to a power of two: a launch of one of the order kernels. */
+    /** Writes n sort keys: a launch of one of the order kernels. */
     @FunctionalInterface
     private interface SortKeys {
-        void write(long keys, long rows, long padded);
+        void write(long keys);
     }
 
-    /** An I32 [n] order made on the device: the indices {@code keys} pairs with sort keys, sorted or not. */
-    private DeviceArray order(long n, boolean sort, SortKeys keys) {
-        long padded = Long.highestOneBit(Math.max(1, n - 1)) << 1;
-        CudaBuffer rows = persistent(padded * Integer.BYTES);
+    /**
+     * An I32 [n] order made on the device: the indices 0 .. n-1 sorted by the keys {@code keys} writes, compared on
+     * their low {@code bytes} bytes (0: unsorted, the identity).
+     */
+    private DeviceArray order(long n, int bytes, SortKeys keys) {
+        CudaBuffer rows = persistent(n * Integer.BYTES);
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
-            long sortKeys = workspace.acquire(padded * Long.BYTES);
             long address = rows.address("order");
-            keys.write(sortKeys, address, padded);
-            if (sort) {
-                sortPairs(sortKeys, address, padded);
+            if (bytes == 0) {
+                launch("coord_identity", gridFor(n), new KernelArguments().i64(n).address(address));
+            } else {
+                long sortKeys = workspace.acquire(n * Long.BYTES);
+                keys.write(sortKeys);
+                sort(workspace, sortKeys, n, bytes, workspace.acquire(n * Long.BYTES), address);
             }
             return new DeviceArray(rows, 0, DType.I32, Shape.of(n));
         } catch (RuntimeException e) {
@@ -388,7 +393,7 @@ final class CudaConvolutionOps implements ConvolutionOps {
     }
 
     private void launch(String kernel, long gridX, long gridY, KernelArguments arguments) {
-        var function = modules.function("sparseconv_map.cu", MAP_CONSTANTS, kernel);
+        var function = modules.function(MAP_FILE, MAP_CONSTANTS, kernel);
         modules.launch(kernel, function, gridX, gridY, MAP_BLOCK, 0, stream, arguments);
     }
 

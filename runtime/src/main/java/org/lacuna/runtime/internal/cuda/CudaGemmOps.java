@@ -1,6 +1,5 @@
 package org.lacuna.runtime.internal.cuda;
 
-import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
@@ -78,23 +77,12 @@ final class CudaGemmOps implements GemmOps {
             throw org.lacuna.runtime.error.InvalidInputException.argument("linearTwoFour",
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
-        int blockN = wgmma ? TwoFourGemmTiling.BLOCK_N_SM90 : TwoFourGemmTiling.blockN(tokens);
-        Map<String, String> constants = new java.util.HashMap<>(Map.of("T_IN", x.dtype().kernelName(),
-                "T_OUT", y.dtype().kernelName(), "ACT", activation.kernelName(),
-                "K_ALIGNED", w.in() % 8 == 0 && address(x, "linearTwoFour") % 16 == 0 ? "1" : "0"));
-        if (!wgmma) {
-            constants.put("BN", Integer.toString(blockN));
-        }
-        String kernel = wgmma ? "two_four_gemm_sm90" : "two_four_gemm";
-        var function = modules.function(kernel + ".cu", constants, kernel);
-        int shared = TwoFourGemmTiling.sharedBytes(blockN);
-        modules.allowDynamicShared(kernel, function, shared);
-        KernelArguments parameters = new KernelArguments().pointer(pointer(x, "linearTwoFour"))
-                .pointer(pointer(w.values(), "linearTwoFour")).pointer(pointer(w.metadata(), "linearTwoFour"))
-                .pointer(bias == null ? null : pointer(bias, "linearTwoFour")).pointer(pointer(y, "linearTwoFour"))
-                .i32((int) tokens).i32(w.out()).i32(w.in()).i32(w.paddedOut()).i32(w.paddedIn());
-        modules.launch(kernel, function, LaunchGrid.blocks(tokens, blockN),
-                w.paddedOut() / TwoFourGemmTiling.BLOCK_M, TwoFourGemmTiling.THREADS, shared, stream, parameters);
+        boolean kAligned = w.in() % 8 == 0 && address(x, "linearTwoFour") % 16 == 0;
+        KernelLaunch launch = TwoFourLaunches.launch(OPERANDS, x, w, bias, activation, y,
+                TwoFourLaunches.Variant.of(wgmma, tokens, kAligned));
+        var function = modules.function(launch.file(), launch.constants(), launch.entry());
+        modules.allowDynamicShared(launch.entry(), function, launch.sharedBytes());
+        modules.launch(launch, stream);
     }
 
     @Override
@@ -154,6 +142,10 @@ final class CudaGemmOps implements GemmOps {
         }
         elementwise.biasActivation(computed, bias, activation, y);
     }
+
+    /** Arrays by their device address (the 2:4 launch uploads nothing). */
+    private static final LaunchOperands OPERANDS = (arguments, array, call) ->
+            arguments.pointer(array == null ? null : pointer(array, call));
 
     private static long address(DeviceArray array, String call) {
         return ((CudaBuffer) array.buffer()).address(call) + array.byteOffset();

@@ -40,7 +40,6 @@ final class CudaVoxelizationOps implements VoxelizationOps {
     private static final String CALL = VoxelizationErrors.CALL;
     private static final String FILE = "voxelize.cu";
     private static final int BLOCK = 256;
-    private static final int RADIX_DIGITS = 256;
 
     private final KernelModules modules;
     private final StreamHandle stream;
@@ -126,7 +125,7 @@ final class CudaVoxelizationOps implements VoxelizationOps {
             } else {
                 // The points by voxel, stably: each voxel's list in input order. Voxel indices < m need only the
                 // low bytes.
-                Sorted lists = radixSort(workspace, pointVoxelKey, n, bytesFor(m - 1L));
+                Sorted lists = radixSort(workspace, pointVoxelKey, n, RadixSortLaunches.bytesFor(m - 1L));
                 long start = workspace.acquire((m + 1L) * Long.BYTES);
                 launch("voxel_list_starts", n, new KernelArguments().address(lists.keys()).i64(n).i64(m)
                         .address(start));
@@ -149,36 +148,16 @@ final class CudaVoxelizationOps implements VoxelizationOps {
     }
 
     /**
-     * A stable LSD radix sort of {@code count} 64-bit keys on their low {@code bytes} bytes, 8 bits a pass
-     * (count, scan, scatter), carrying each key's input index. The input is left as it is.
+     * The shared device radix sort ({@link RadixSortLaunches}) of {@code count} 64-bit keys on their low
+     * {@code bytes} bytes, carrying each key's input index, into call memory. The input is left as it is.
      */
     private Sorted radixSort(CallWorkspace workspace, long keys, long count, int bytes) {
-        long tiles = Math.max(1, (count + BLOCK - 1) / BLOCK);
-        long counts = workspace.acquire(RADIX_DIGITS * tiles * Integer.BYTES);
-        long[] keyBuffers = {workspace.acquire(count * Long.BYTES), workspace.acquire(count * Long.BYTES)};
-        long[] valueBuffers = {workspace.acquire(count * Integer.BYTES), workspace.acquire(count * Integer.BYTES)};
-        long keysIn = keys;
-        long valuesIn = 0L;
-        long grid = Math.min(tiles, (long) multiprocessors * 8);
-        for (int pass = 0; pass < bytes; pass++) {
-            int shift = 8 * pass;
-            long keysOut = keyBuffers[pass & 1];
-            long valuesOut = valueBuffers[pass & 1];
-            launchBlocks("voxel_radix_count", grid, new KernelArguments().address(keysIn).i64(count).i32(shift)
-                    .address(counts));
-            launchBlocks("voxel_radix_scan", 1, new KernelArguments().address(counts).i64(RADIX_DIGITS * tiles));
-            launchBlocks("voxel_radix_scatter", grid, new KernelArguments().address(keysIn).address(valuesIn)
-                    .i64(count).i32(shift).address(counts).address(keysOut).address(valuesOut));
-            keysIn = keysOut;
-            valuesIn = valuesOut;
+        Sorted sorted = new Sorted(workspace.acquire(count * Long.BYTES), workspace.acquire(count * Integer.BYTES));
+        for (KernelLaunch launch : new RadixSortLaunches(FILE, BLOCK, (long) multiprocessors * 8).sort(
+                (name, size) -> workspace.acquire(size), keys, 0L, count, bytes, sorted.keys(), sorted.values())) {
+            modules.launch(launch, stream);
         }
-        return new Sorted(keysIn, valuesIn);
-    }
-
-    /** The bytes that hold {@code value} (at least one, so that a sort always makes one pass). */
-    static int bytesFor(long value) {
-        int bits = Long.SIZE - Long.numberOfLeadingZeros(Math.max(1, value));
-        return (bits + 7) / 8;
+        return sorted;
     }
 
     @Override
@@ -251,12 +230,8 @@ final class CudaVoxelizationOps implements VoxelizationOps {
 
     /** A grid-stride launch over {@code work} items. */
     private void launch(String entry, long work, KernelArguments arguments) {
-        launchBlocks(entry, LaunchGrid.gridStrideAtLeastOne(work, BLOCK, (long) multiprocessors * 8), arguments);
-    }
-
-    private void launchBlocks(String entry, long grid, KernelArguments arguments) {
-        var function = modules.function(FILE, constants, entry);
-        modules.launch(entry, function, grid, BLOCK, 0, stream, arguments);
+        long grid = LaunchGrid.gridStrideAtLeastOne(work, BLOCK, (long) multiprocessors * 8);
+        modules.launch(entry, modules.function(FILE, constants, entry), grid, BLOCK, 0, stream, arguments);
     }
 
     private void memset(long address, byte value, long bytes) {

@@ -33,7 +33,8 @@ import org.lacuna.runtime.testing.EmulationFixture;
  *       one. The full batch's output, log-sum-exp and key scores (cls when not causal, mean when causal: the pairs the
  *       emulator builds); then the token-dropping path a {@code TransformerEncoderLayer} runs: a {@link
  *       TokenSelection} by those scores, Q, K and V gathered through it, and the kept batch's attention and scores
- *       over the selection's capacity rows (padding included);</li>
+ *       over the selection's capacity rows (padding included); each pass also as the launches {@link
+ *       AttentionLaunches} makes (what {@link CudaAttentionOps} runs), recorded;</li>
  *   <li>{@code select_*}: selections by ratio, threshold, pinned prefix, pin mask and windows over ragged batches
  *       (ties, empty sequences), then rows gathered through the selection and scattered back (with and without
  *       pass-through) in row widths that take each copy unit {@link CudaAttentionOps#unit} picks (16, 8, 4, 2).</li>
@@ -152,6 +153,21 @@ public final class AttentionFixtures {
         for (int i = 0; i < qkv.length; i++) {
             fixture.array(prefix + names[i], bits(reference, qkv[i]));
         }
+        // The launches CudaAttentionOps makes for this pass (AttentionLaunches), recorded under PREFIXrec.: the
+        // emulator runs them on the arrays above. The offsets get an array of their own (a kept batch's may be a view).
+        LaunchRecorder recorder = new LaunchRecorder(fixture, prefix + "rec.");
+        for (int i = 0; i < qkv.length; i++) {
+            recorder.name(qkv[i], prefix + names[i]);
+        }
+        SequenceBatch recorded = new SequenceBatch(upload(closer, reference, HostData.downloadInts(reference,
+                batch.offsets())), rows, batch.maxLength());
+        DeviceArray recordedOut = poisoned(closer, reference, dtype, Shape.of(rows, options.width()));
+        DeviceArray recordedLse = poisoned(closer, reference, DType.F32, Shape.of(options.heads(), rows));
+        DeviceArray recordedScores = poisoned(closer, reference, DType.F32, Shape.of(rows));
+        recorder.name(recorded.offsets(), prefix + "cu").name(recordedOut, prefix + "rec.out")
+                .name(recordedLse, prefix + "rec.lse").name(recordedScores, prefix + "rec.scores");
+        recorder.write(List.of(AttentionLaunches.flash(recorder, inputs, recorded, options, recordedOut, recordedLse),
+                AttentionLaunches.keys(recorder, inputs, recorded, options, recordedLse, mode, recordedScores)));
         return scores;
     }
 

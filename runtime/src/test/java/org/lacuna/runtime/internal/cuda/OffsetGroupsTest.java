@@ -16,7 +16,7 @@ import org.lacuna.runtime.testing.TestData;
 /**
  * The gather-scatter's launch groups ({@link org.lacuna.runtime.sparseconv.MapStatistics#scatterGroups}), cut on the
  * host from the host map's pair counts, must be contiguous runs of the
- * order the device sorts on its own ({@code coord_offset_order_keys} + {@code coord_sort_step}: descending pair
+ * order the device sorts on its own ({@code coord_offset_order_keys} + the radix sort: descending pair
  * count, ties by offset, emulated against that rule): each launch reads its offsets from that resident order at the
  * group's start instead of an upload. Host code only: runs without a GPU.
  */
