@@ -161,30 +161,20 @@ public final class CpuBenchMain implements Callable<Integer> {
             }
 
             LacunaCpuCases runner = new LacunaCpuCases(session, plan);
-            Map<String, Timing> denseByShape = new HashMap<>();
             System.out.println("== Lacuna (" + session.backendName() + ")");
             for (CpuCase c : cases) {
                 long start = System.nanoTime();
                 switch (c.family()) {
-                    case DENSE_LINEAR -> {
-                        Timing t = runner.denseLinear(c);
-                        lacuna.put(c.id(), t);
-                        denseByShape.put(shape(c), t);
-                    }
+                    case DENSE_LINEAR -> lacuna.put(c.id(), runner.denseLinear(c));
                     case TWO_FOUR_LINEAR -> {
                         Timing[] both = runner.twoFourAndDense(c);
                         lacuna.put(c.id(), both[0]);
                         peers.put(c.id(), both[1]);
                     }
                     case CSR_LINEAR -> {
-                        lacuna.put(c.id(), runner.csrLinear(c));
-                        Timing dense = denseByShape.get(shape(c));
-                        if (dense == null) {
-                            dense = runner.denseLinear(CpuCase.denseLinear(c.intParam("tokens"), c.intParam("in"),
-                                    c.intParam("out")));
-                            denseByShape.put(shape(c), dense);
-                        }
-                        peers.put(c.id(), dense);
+                        Timing[] both = runner.csrAndDense(c);
+                        lacuna.put(c.id(), both[0]);
+                        peers.put(c.id(), both[1]);
                     }
                     case ATTENTION -> lacuna.put(c.id(), runner.attention(c));
                     case ATTENTION_KEPT, DROPPING_OVERHEAD -> {
@@ -263,10 +253,6 @@ public final class CpuBenchMain implements Callable<Integer> {
 
     private boolean selected(String id) {
         return selection.selects(id);
-    }
-
-    private static String shape(CpuCase c) {
-        return c.intParam("tokens") + "x" + c.intParam("in") + "x" + c.intParam("out");
     }
 
     private static void printCases(String title, List<CpuCase> cases) {

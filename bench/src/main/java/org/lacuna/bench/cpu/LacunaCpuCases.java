@@ -118,20 +118,24 @@ final class LacunaCpuCases {
         DeviceArray y = upload(DType.F32, new float[t * out], t, out);
         TwoFourWeight compressed = DeviceWeights.upload(backend, TwoFourWeights.compress(pruned, out, in, DType.F16));
         try {
-            Timing twoFour = Timing.measure("lacuna-twofour", SOURCE, "ops.linearTwoFour, f16 storage", plan,
-                    i -> ops.gemm().linearTwoFour(x, compressed, null, Activation.NONE, y));
-            Timing denseTiming = Timing.measure("lacuna-dense-f16", SOURCE,
-                    "ops.linearDense on the same pruned weight, f16 storage", plan,
-                    i -> ops.gemm().linearDense(x, dense, null, Activation.NONE, y));
-            return new Timing[] {twoFour, denseTiming};
+            return Timing.measureAlternating(
+                    new Timing.Side("lacuna-twofour", SOURCE, "ops.linearTwoFour, f16 storage",
+                            i -> ops.gemm().linearTwoFour(x, compressed, null, Activation.NONE, y)),
+                    new Timing.Side("lacuna-dense-f16", SOURCE,
+                            "ops.linearDense on the same pruned weight, f16 storage, timed in turn with 2:4",
+                            i -> ops.gemm().linearDense(x, dense, null, Activation.NONE, y)),
+                    plan);
         } finally {
             DeviceWeights.release(compressed);
             free(x, dense, y);
         }
     }
 
-    /** CSR at the case's density (a random mask, the kept values uniform), fp32. */
-    Timing csrLinear(CpuCase c) {
+    /**
+     * CSR at the case's density (a random mask, the kept values uniform), fp32, timed in turn with the dense fp32
+     * linear of the same shape (its own weight), the anchor of the CSR target. Returns {CSR, dense}.
+     */
+    Timing[] csrAndDense(CpuCase c) {
         int t = c.intParam("tokens");
         int in = c.intParam("in");
         int out = c.intParam("out");
@@ -145,13 +149,18 @@ final class LacunaCpuCases {
         }
         DeviceArray x = upload(DType.F32, uniform(t * in, 7), t, in);
         DeviceArray y = upload(DType.F32, new float[t * out], t, out);
+        DeviceArray dense = upload(DType.F32, uniform(out * in, 2), out, in);
         CsrWeight csr = DeviceWeights.upload(backend, CsrMatrix.fromDense(w, out, in, DType.F32));
         try {
-            return Timing.measure("lacuna-csr", SOURCE, "ops.linearCsr, f32", plan,
-                    i -> ops.gemm().linearCsr(x, csr, null, Activation.NONE, y));
+            return Timing.measureAlternating(
+                    new Timing.Side("lacuna-csr", SOURCE, "ops.linearCsr, f32",
+                            i -> ops.gemm().linearCsr(x, csr, null, Activation.NONE, y)),
+                    new Timing.Side("lacuna-dense", SOURCE, "ops.linearDense, f32, timed in turn with CSR",
+                            i -> ops.gemm().linearDense(x, dense, null, Activation.NONE, y)),
+                    plan);
         } finally {
             DeviceWeights.release(csr);
-            free(x, y);
+            free(x, y, dense);
         }
     }
 

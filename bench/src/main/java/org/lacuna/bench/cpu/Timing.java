@@ -37,7 +37,26 @@ public record Timing(String name, String source, String what, Double medianMs, D
      * every GPU benchmark uses: {@link Sampler}'s warm-up, back-to-back launches for short ones, medians.
      */
     public static Timing measure(String name, String source, String what, MeasurementPlan plan, LongConsumer launch) {
-        Sampler.Samples samples = new Sampler(plan).sample(DeviceTimer.hostClock(), launch);
+        return of(name, source, what, new Sampler(plan).sample(DeviceTimer.hostClock(), launch));
+    }
+
+    /**
+     * Times two launches as {@link #measure} does, taking turns sample by sample ({@link Sampler#sampleAlternating}),
+     * for a case whose result is the ratio of the two: both sides then see the same load on a shared machine.
+     * Returns {first, second}.
+     */
+    public static Timing[] measureAlternating(Side first, Side second, MeasurementPlan plan) {
+        Sampler.Samples[] samples = new Sampler(plan).sampleAlternating(DeviceTimer.hostClock(), first.launch(),
+                second.launch());
+        return new Timing[] {of(first.name(), first.source(), first.what(), samples[0]),
+                of(second.name(), second.source(), second.what(), samples[1])};
+    }
+
+    /** One side of {@link #measureAlternating}: the names {@link #measure} takes and its launch. */
+    public record Side(String name, String source, String what, LongConsumer launch) {
+    }
+
+    private static Timing of(String name, String source, String what, Sampler.Samples samples) {
         SampleStatistics stats = samples.statistics();
         return new Timing(name, source, what, stats.median(), stats.percentile(10), stats.percentile(90),
                 stats.count(), samples.launchesPerSample(), samples.warmupLaunches(), null, null);

@@ -27,6 +27,47 @@ public final class Sampler {
      * @param launch issues one unit of the work being measured (asynchronously, on GPU backends)
      */
     public Samples sample(DeviceTimer timer, LongConsumer launch) {
+        Warmup warm = warmUp(timer, launch);
+        int launchesPerSample = warm.launchesPerSample(plan);
+        int sampleCount = sampleCount(warm.estimateMillis() * launchesPerSample);
+        double[] perLaunchMillis = new double[sampleCount];
+        long index = warm.nextIndex();
+        for (int s = 0; s < sampleCount; s++) {
+            perLaunchMillis[s] = timeSample(timer, launch, index, launchesPerSample);
+            index += launchesPerSample;
+        }
+        return new Samples(perLaunchMillis, launchesPerSample, warm.launches());
+    }
+
+    /**
+     * Samples two launches taking turns, one sample of {@code first} then one of {@code second}, after warming up
+     * each: the two sides of a ratio then meet the same load on a shared machine, where timing one after the other
+     * lets a change of load (another job starting on the 2 shared cores) land on one side only. Each side keeps its
+     * own launch indices, counting from 0 as {@link #sample} does. Returns {first's samples, second's}.
+     */
+    public Samples[] sampleAlternating(DeviceTimer timer, LongConsumer first, LongConsumer second) {
+        Warmup warmFirst = warmUp(timer, first);
+        Warmup warmSecond = warmUp(timer, second);
+        int perSampleFirst = warmFirst.launchesPerSample(plan);
+        int perSampleSecond = warmSecond.launchesPerSample(plan);
+        int sampleCount = sampleCount(warmFirst.estimateMillis() * perSampleFirst
+                + warmSecond.estimateMillis() * perSampleSecond);
+        double[] firstMillis = new double[sampleCount];
+        double[] secondMillis = new double[sampleCount];
+        long indexFirst = warmFirst.nextIndex();
+        long indexSecond = warmSecond.nextIndex();
+        for (int s = 0; s < sampleCount; s++) {
+            firstMillis[s] = timeSample(timer, first, indexFirst, perSampleFirst);
+            indexFirst += perSampleFirst;
+            secondMillis[s] = timeSample(timer, second, indexSecond, perSampleSecond);
+            indexSecond += perSampleSecond;
+        }
+        return new Samples[] {new Samples(firstMillis, perSampleFirst, warmFirst.launches()),
+                new Samples(secondMillis, perSampleSecond, warmSecond.launches())};
+    }
+
+    /** Launches until both the plan's warm-up launches and its warm-up time are spent. */
+    private Warmup warmUp(DeviceTimer timer, LongConsumer launch) {
         long index = 0;
         long warmupStart = nanoClock.getAsLong();
         double lastWarmupMillis = Double.NaN;
@@ -39,21 +80,29 @@ public final class Sampler {
             warmupLaunches++;
         }
         // The last warm-up launch is the best estimate of a warm launch: earlier ones still paid for compilation.
-        double estimate = Math.max(lastWarmupMillis, 1e-6);
-        int launchesPerSample = (int) Math.max(1, Math.ceil(plan.minSampleMillis() / estimate));
-        int sampleCount = Math.clamp(
-                (long) Math.floor(plan.maxMeasureMillis() / (estimate * launchesPerSample)),
-                plan.minSamples(), plan.samples());
+        return new Warmup(index, warmupLaunches, Math.max(lastWarmupMillis, 1e-6));
+    }
 
-        double[] perLaunchMillis = new double[sampleCount];
-        for (int s = 0; s < sampleCount; s++) {
-            timer.start();
-            for (int l = 0; l < launchesPerSample; l++) {
-                launch.accept(index++);
-            }
-            perLaunchMillis[s] = timer.stopMillis() / launchesPerSample;
+    /** Samples that fit the plan's measuring time at {@code sampleMillis} each, within its minimum and maximum. */
+    private int sampleCount(double sampleMillis) {
+        return Math.clamp((long) Math.floor(plan.maxMeasureMillis() / sampleMillis), plan.minSamples(),
+                plan.samples());
+    }
+
+    /** One sample of {@code launches} back-to-back launches from {@code index} on: the time per launch. */
+    private static double timeSample(DeviceTimer timer, LongConsumer launch, long index, int launches) {
+        timer.start();
+        for (int l = 0; l < launches; l++) {
+            launch.accept(index + l);
         }
-        return new Samples(perLaunchMillis, launchesPerSample, warmupLaunches);
+        return timer.stopMillis() / launches;
+    }
+
+    /** Where a warm-up left off: the next launch index, the launches it ran and its estimate of a warm launch. */
+    private record Warmup(long nextIndex, int launches, double estimateMillis) {
+        int launchesPerSample(MeasurementPlan plan) {
+            return (int) Math.max(1, Math.ceil(plan.minSampleMillis() / estimateMillis));
+        }
     }
 
     /**

@@ -14,6 +14,12 @@ import org.lacuna.runtime.data.DType;
  * eight. Each stored weight value is broadcast once and multiplied into every token vector of its row, which spreads
  * reading the value and decoding its position over eight multiply-adds (measured on AVX-512: about 5-10% faster than
  * two rows of four token vectors; more rows do not cut loads, as every multiply-add still loads its own x vector).
+ * That load is the ceiling: on the project's 2-core AVX-512 Xeon, a multiply-add that loads its x vector from L1
+ * runs at about 55% of the register-only rate (a 12-chain loop on one core: 130 against 236 GFLOP/s), and the 2:4
+ * body, with its two value broadcasts and nibble (19 loads per 16 multiply-adds), reaches about 100 GFLOP/s of kept
+ * products on one core. Other row blocks (16-128 rows) or passes (24-32 KiB) measured within noise of it, and an x
+ * panel kept hot in L1 on purpose gained 5%, so the panel does not stream from L2; sixteen accumulators (two rows,
+ * or split chains for the two kept values) gained at most 5-8%, not worth the C1 failure below.
  * Panels are read from 64-byte aligned native memory: measured on AVX-512, unaligned heap loads cost
  * about a third of the speed. Loads go through a slice of the panel per 2:4 group (per CSR entry) whose length is a
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
@@ -22,14 +28,17 @@ import org.lacuna.runtime.data.DType;
  * <p>Packing and unpacking transpose with gathers of 16 lanes: x is widened a block of {@value #PACK_COLUMNS}
  * columns at a time into a small token-major scratch, then gathered column by column into the panel, so every panel
  * store is one aligned vector; results are gathered row-to-token the same way. Both were scalar strided loops before,
- * which cost as much as the multiply-adds at 5-10% CSR density.
+ * which cost as much as the multiply-adds at 5-10% CSR density. A 16 × 16 transpose in registers instead, through
+ * the two-vector {@code rearrange} or {@code selectFrom}, ran 10-20 times slower than the gathers on JDK 25; the
+ * gathers add about 0.4 ms to the 0.3 ms of plainly storing a 512 × 3072 fp32 y on one core.
  *
  * <p>The bodies are written out (the JIT keeps named vectors in registers, not arrays of them) and kept small on
  * purpose: a four-row body overflowed C1's register allocator at the profiling tier, which left the method in C1
  * code that does not intrinsify the Vector API, about 70 times slower; two rows of eight token vectors (sixteen
  * accumulators) did the same under load (tier 2 compiled it, tier 3 bailed out, C2 never came: 100 times slower),
- * although C2 ran it 10% faster than one row. Loaded only when {@code jdk.incubator.vector}
- * is present.
+ * although C2 ran it 10% faster than one row. The failure is C1's "out of virtual registers in linear scan" at tier 3,
+ * shown without any load by {@code -XX:TieredStopAtLevel=3 -XX:+PrintCompilation} (COMPILE SKIPPED): check a larger
+ * body that way before trusting its timings. Loaded only when {@code jdk.incubator.vector} is present.
  */
 final class VectorSparseTiles implements SparseTiles {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
