@@ -3,6 +3,8 @@ package org.lacuna.api;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.LacunaConfig;
 import org.lacuna.runtime.schedule.Calibration;
@@ -18,6 +20,9 @@ import org.lacuna.runtime.schedule.TuningStore;
  * {@link TuningStore#defaultFile()}).
  */
 public final class Scheduling {
+    /** The file stores opened in this JVM, by absolute path. */
+    private static final ConcurrentMap<Path, TuningStore> OPEN_STORES = new ConcurrentHashMap<>();
+
     private Scheduling() {
     }
 
@@ -26,13 +31,19 @@ public final class Scheduling {
         return LacunaConfig.get("schedule").map(Policy::parse).orElse(Policy.auto());
     }
 
-    /** The configured store: in memory, a named file, or the default file. */
+    /**
+     * The configured store: in memory, a named file, or the default file. A file is opened once per JVM and its
+     * store shared by every session on it, so that a close call one session measured is the choice of the next as
+     * well: measured apart, two sessions could pick different kernels for the same layer (a near-tie decided by
+     * noise) and give one input two results, a few ulps apart (a Spark executor's session and the driver's did).
+     */
     public static TuningStore configuredStore() {
         Optional<String> setting = LacunaConfig.get("tuningStore");
         if (setting.isPresent() && setting.get().toLowerCase(Locale.ROOT).equals("memory")) {
             return TuningStore.inMemory();
         }
-        return TuningStore.open(setting.map(Path::of).orElseGet(TuningStore::defaultFile));
+        Path file = setting.map(Path::of).orElseGet(TuningStore::defaultFile).toAbsolutePath().normalize();
+        return OPEN_STORES.computeIfAbsent(file, TuningStore::open);
     }
 
     /** A scheduler for {@code backend} with {@code policy} on the configured store. */

@@ -252,7 +252,18 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private Tensor adopt(DeviceArray array) {
+    /**
+     * A tensor over {@code array}, which an op made on this session's backend (a voxeliser's resident features): the
+     * tensor owns it from now on and frees its buffer when closed (with its scope or this session). If the session
+     * is closed, the buffer is freed and the call fails.
+     */
+    public Tensor adopt(DeviceArray array) {
+        java.util.Objects.requireNonNull(array, "array");
+        if (!closed && !array.buffer().backendName().equals(backend.name())) {
+            array.buffer().close();
+            throw InvalidInputException.argument("Session.adopt", "the array lives on " + array.buffer().backendName()
+                    + ", not on this session's backend " + backend.name());
+        }
         if (closed) {
             array.buffer().close();
             throw new ResourceClosedException("Session", "session");

@@ -62,6 +62,37 @@ class ModuleBoundaryTest {
         assertFalse(descriptor().isOpen());
     }
 
+    /**
+     * The op interfaces and the types they speak in are the core every backend implements: none of them refers to a
+     * backend's package ({@code cpu}, {@code internal.*}). Read from the compiled classes (a class file names every
+     * type its code uses, in its constant pool, whether imported or written out in full; comments do not count).
+     */
+    @Test
+    void theCoreTypesDependOnNoBackend() throws Exception {
+        Path classes = Path.of(Backend.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> core = List.of("attention", "backend", "data", "error", "gemm", "lifetime", "math", "ops",
+                "pointcloud", "sparseconv");
+        List<String> backends = List.of("org/lacuna/runtime/cpu/", "org/lacuna/runtime/internal/");
+        List<String> offending = new java.util.ArrayList<>();
+        int scanned = 0;
+        for (String pkg : core) {
+            Path dir = classes.resolve("org/lacuna/runtime").resolve(pkg);
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+                    String constants = new String(java.nio.file.Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                    scanned++;
+                    for (String backend : backends) {
+                        if (constants.contains(backend)) {
+                            offending.add(classes.relativize(file) + " refers to " + backend);
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(scanned > 50, "found the core classes (" + scanned + ") under " + classes);
+        assertEquals(List.of(), offending, "core types refer to a backend's package");
+    }
+
     private static List<String> serviceFile() throws IOException {
         try (InputStream in = ModuleBoundaryTest.class.getResourceAsStream(
                 "/META-INF/services/" + BackendProvider.class.getName())) {

@@ -16,9 +16,9 @@ import org.lacuna.runtime.sparseconv.Int3;
  * A coordinate (b, x, y, z) at tensor stride s lands in cell ((x − ox) / s, (y − oy) / s, (z − oz) / s) (floored) of a
  * grid {@code cells} = (X, Y, Z) cells of the input's stride, with {@code origin} = (ox, oy, oz) in stride-1 units.
  * <ul>
- *   <li>{@link Mode#STACK_Z}: F32 [batch, C·Z, Y, X] with channel c·Z + z, SECOND's and CenterPoint's height
+ *   <li>{@link BevReduction#STACK_Z}: F32 [batch, C·Z, Y, X] with channel c·Z + z, SECOND's and CenterPoint's height
  *       compression (the dense [N, C, D, H, W] volume viewed as [N, C·D, H, W]);</li>
- *   <li>{@link Mode#SUM}, {@link Mode#MAX}: F32 [batch, C, Y, X], summing (in ascending z) or maxing over z; an
+ *   <li>{@link BevReduction#SUM}, {@link BevReduction#MAX}: F32 [batch, C, Y, X], summing (in ascending z) or maxing over z; an
  *       empty column is 0.</li>
  * </ul>
  * A coordinate outside the extent fails naming it (silently dropping it would hide a wrong extent); the check reads
@@ -26,17 +26,13 @@ import org.lacuna.runtime.sparseconv.Int3;
  * {@link org.lacuna.runtime.ops.VoxelizationOps#bevProject}.
  */
 public final class BevProjection {
-    public enum Mode {
-        STACK_Z, SUM, MAX
-    }
-
     private final BevGrid grid;
-    private final Mode mode;
+    private final BevReduction reduction;
 
-    public BevProjection(Int3 origin, Int3 cells, Mode mode) {
+    public BevProjection(Int3 origin, Int3 cells, BevReduction reduction) {
         String call = "BevProjection";
-        if (origin == null || mode == null) {
-            throw InvalidInputException.argument(call, "origin and mode are required");
+        if (origin == null || reduction == null) {
+            throw InvalidInputException.argument(call, "origin and reduction are required");
         }
         if (cells == null || cells.x() < 1 || cells.y() < 1 || cells.z() < 1) {
             throw InvalidInputException.argument(call, "grid extent " + cells + " must be positive on every axis");
@@ -45,7 +41,7 @@ public final class BevProjection {
             throw InvalidInputException.argument(call, "grid extent " + cells + " is too large for one dense map");
         }
         this.grid = new BevGrid(origin, cells);
-        this.mode = mode;
+        this.reduction = reduction;
     }
 
     public Tensor forward(SparseTensor x) {
@@ -64,7 +60,7 @@ public final class BevProjection {
 
     /** The channels of the output map for {@code inputChannels} input channels. */
     public long outputChannels(long inputChannels) {
-        return grid.outputChannels(inputChannels, reduction());
+        return grid.outputChannels(inputChannels, reduction);
     }
 
     private Tensor project(String call, SparseTensor x, int batches) {
@@ -75,7 +71,7 @@ public final class BevProjection {
         Tensor out = x.session().empty(DType.F32, batches, outChannels, cells.y(), cells.x());
         try {
             x.session().backend().ops().voxelization().bevProject(x.features().array(call),
-                    x.coordinates().array(call), Int3.of(stride[0], stride[1], stride[2]), grid, reduction(),
+                    x.coordinates().array(call), Int3.of(stride[0], stride[1], stride[2]), grid, reduction,
                     out.array(call));
             return out;
         } catch (RuntimeException e) {
@@ -103,14 +99,6 @@ public final class BevProjection {
         }
     }
 
-    private BevReduction reduction() {
-        return switch (mode) {
-            case STACK_Z -> BevReduction.STACK_Z;
-            case SUM -> BevReduction.SUM;
-            case MAX -> BevReduction.MAX;
-        };
-    }
-
     public Int3 origin() {
         return grid.origin();
     }
@@ -119,12 +107,12 @@ public final class BevProjection {
         return grid.cells();
     }
 
-    public Mode mode() {
-        return mode;
+    public BevReduction reduction() {
+        return reduction;
     }
 
     @Override
     public String toString() {
-        return "BevProjection[" + mode + ", " + grid.cells() + " cells from " + grid.origin() + "]";
+        return "BevProjection[" + reduction + ", " + grid.cells() + " cells from " + grid.origin() + "]";
     }
 }

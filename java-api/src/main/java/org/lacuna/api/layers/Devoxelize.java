@@ -20,8 +20,8 @@ import org.lacuna.runtime.sparseconv.Int3;
  * units, and a voxel at coordinate v (a multiple of the tensor stride s) covers [v, v + s) with its centre at
  * v + s/2.
  * <ul>
- *   <li>{@link Mode#NEAREST}: the voxel that contains the point (floor(g) floored to the stride).</li>
- *   <li>{@link Mode#TRILINEAR}: the 8 voxel centres around the point, weighted by the trilinear weights
+ *   <li>{@link PointInterpolation#NEAREST}: the voxel that contains the point (floor(g) floored to the stride).</li>
+ *   <li>{@link PointInterpolation#TRILINEAR}: the 8 voxel centres around the point, weighted by the trilinear weights
  *       ∏ (1 − |u − k|) with u = (g − s/2) / s; neighbours absent from the sparse tensor are skipped and the
  *       remaining weights renormalised to sum to one, so a point between occupied and empty space takes the
  *       occupied voxels' features rather than being pulled toward zero.</li>
@@ -34,20 +34,16 @@ import org.lacuna.runtime.sparseconv.Int3;
  * the coordinate set the host holds.
  */
 public final class Devoxelize {
-    public enum Mode {
-        NEAREST, TRILINEAR
-    }
-
     private final Voxelization voxelization;
-    private final Mode mode;
+    private final PointInterpolation interpolation;
 
     /** {@code voxelization}: the one that made the sparse tensor's stride-1 coordinates from the cloud. */
-    public Devoxelize(Voxelization voxelization, Mode mode) {
-        if (voxelization == null || mode == null) {
-            throw InvalidInputException.argument("Devoxelize", "voxelization and mode are required");
+    public Devoxelize(Voxelization voxelization, PointInterpolation interpolation) {
+        if (voxelization == null || interpolation == null) {
+            throw InvalidInputException.argument("Devoxelize", "voxelization and interpolation are required");
         }
         this.voxelization = voxelization;
-        this.mode = mode;
+        this.interpolation = interpolation;
     }
 
     public Tensor forward(SparseTensor voxels, PointCloud points) {
@@ -76,8 +72,7 @@ public final class Devoxelize {
                 session.backend().ops().voxelization().devoxelize(voxels.features().array(call),
                         voxels.coordinates().array(call), Int3.of(stride[0], stride[1], stride[2]),
                         positions.array(call), batches.array(call), voxelization,
-                        mode == Mode.NEAREST ? PointInterpolation.NEAREST : PointInterpolation.TRILINEAR,
-                        out.array(call));
+                        interpolation, out.array(call));
                 return out;
             } catch (RuntimeException e) {
                 out.close();
@@ -121,12 +116,12 @@ public final class Devoxelize {
                 + java.util.Arrays.toString(stride) + ", which the sparse tensor does not hold");
     }
 
-    public Mode mode() {
-        return mode;
+    public PointInterpolation interpolation() {
+        return interpolation;
     }
 
     @Override
     public String toString() {
-        return "Devoxelize[" + mode + ", " + voxelization + "]";
+        return "Devoxelize[" + interpolation + ", " + voxelization + "]";
     }
 }

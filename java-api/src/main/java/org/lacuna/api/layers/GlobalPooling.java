@@ -13,17 +13,13 @@ import org.lacuna.runtime.ops.BatchPooling;
  * the coordinate set the host holds, so nothing is downloaded.
  */
 public final class GlobalPooling {
-    public enum Mode {
-        MAX, MEAN
-    }
+    private final BatchPooling pooling;
 
-    private final Mode mode;
-
-    public GlobalPooling(Mode mode) {
-        if (mode == null) {
-            throw InvalidInputException.argument("GlobalPooling", "mode is required");
+    public GlobalPooling(BatchPooling pooling) {
+        if (pooling == null) {
+            throw InvalidInputException.argument("GlobalPooling", "the pooling is required");
         }
-        this.mode = mode;
+        this.pooling = pooling;
     }
 
     /** Pools over as many samples as the largest batch index says. */
@@ -45,7 +41,7 @@ public final class GlobalPooling {
         Tensor out = x.session().empty(DType.F32, batches, x.channels());
         try {
             x.session().backend().ops().voxelization().batchPool(x.features().array(call),
-                    x.coordinates().array(call), mode == Mode.MAX ? BatchPooling.MAX : BatchPooling.MEAN,
+                    x.coordinates().array(call), pooling,
                     out.array(call));
             return out;
         } catch (RuntimeException e) {
@@ -54,12 +50,12 @@ public final class GlobalPooling {
         }
     }
 
-    public Mode mode() {
-        return mode;
+    public BatchPooling pooling() {
+        return pooling;
     }
 
     @Override
     public String toString() {
-        return "GlobalPooling[" + mode + "]";
+        return "GlobalPooling[" + pooling + "]";
     }
 }

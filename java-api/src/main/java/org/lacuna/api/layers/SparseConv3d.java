@@ -2,10 +2,9 @@ package org.lacuna.api.layers;
 
 import java.lang.ref.WeakReference;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.WeakHashMap;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
@@ -37,8 +36,11 @@ import org.lacuna.runtime.schedule.Scheduler;
  * }</pre>
  *
  * Kernel maps are cached on the input's coordinates, so layers applied to the same coordinates with the same
- * geometry share one map. The dataflow is the session's {@link Scheduler}'s choice per kernel map, from the map's
- * {@link ConvolutionStatistics} (layers sharing a map share it), unless {@link Options#dataflow()} forces one.
+ * geometry share one map. The dataflow is the session's {@link Scheduler}'s choice per signature bucket of the map's
+ * {@link ConvolutionStatistics} (the layer fixes channels, dtype and geometry; the bucket adds the kernel volume, the
+ * bucketed input and output point counts and neighbours per row), unless {@link Options#dataflow()} forces one: the
+ * layer plans each bucket once, so a new cloud whose map falls in a planned bucket asks the scheduler nothing and
+ * estimates nothing (no tile-redundancy sort of its rows).
  */
 public final class SparseConv3d implements AutoCloseable {
     private final Session session;
@@ -55,13 +57,13 @@ public final class SparseConv3d implements AutoCloseable {
     private boolean closed;
 
     /**
-     * Per kernel map (held weakly: a map lives as long as its coordinates, and nothing here may keep it longer), the
-     * planned route, and the last route used: a forward on the same coordinates as the previous one reads one field.
+     * Per signature bucket, the planned route (routes refer to no map: a plan never keeps coordinates alive), and the
+     * last route used: a forward on the same map as the previous one reads one field, one on another map of a
+     * planned bucket computes the bucket's signature and looks it up.
      */
     private static final class LayerPlan {
         final Scheduler scheduler;
-        /** The routes refer to no map: a value holding its key strongly would never leave a weak map. */
-        final Map<KernelMap, Route> byMap = new WeakHashMap<>();
+        final ConcurrentHashMap<String, Route> bySignature = new ConcurrentHashMap<>();
         volatile LastRoute last;
 
         LayerPlan(Scheduler scheduler) {
@@ -69,12 +71,15 @@ public final class SparseConv3d implements AutoCloseable {
         }
     }
 
-    /** A planned map's decision, the chosen candidate's call and the dataflow it runs. */
-    private record Route(Decision decision, ConvolutionCandidates.Call call, Dataflow dataflow) {
+    /** A planned bucket's decision and the chosen candidate's call. */
+    private record Route(Decision decision, ConvolutionCandidates.Call call) {
     }
 
-    /** The route of the previous forward and its map, held weakly and compared by identity. */
-    private record LastRoute(WeakReference<KernelMap> map, Route route) {
+    /**
+     * The route of the previous forward, its map (held weakly, compared by identity) and the dataflow it ran there
+     * (the rule's choice may differ between maps of one bucket).
+     */
+    private record LastRoute(WeakReference<KernelMap> map, Route route, Dataflow dataflow) {
         boolean isOn(KernelMap other) {
             return map.get() == other;
         }
@@ -204,8 +209,9 @@ public final class SparseConv3d implements AutoCloseable {
             } else {
                 long started = System.nanoTime();
                 Scheduler scheduler = session.scheduler();
-                Route route = route(scheduler, map, operands);
+                LastRoute planned = route(scheduler, map, operands);
                 ChoosingTime.charge(scheduler, System.nanoTime() - started);
+                Route route = planned.route();
                 Profiler profiler = session.profiler();
                 if (profiler.recording()) {
                     profiler.time(name, route.decision().chosen(), "sparse-conv",
@@ -213,7 +219,7 @@ public final class SparseConv3d implements AutoCloseable {
                 } else {
                     route.call().run(operands, map);
                 }
-                lastDataflow = route.dataflow();
+                lastDataflow = planned.dataflow();
             }
             return SparseTensor.onCoordinateSet(map.outputs(), features);
         } catch (RuntimeException e) {
@@ -223,10 +229,12 @@ public final class SparseConv3d implements AutoCloseable {
     }
 
     /**
-     * The planned route on {@code map}: a field read when the map is the previous forward's, a map lookup for one
-     * seen before; otherwise the scheduler decides (by the map's statistics, so layers sharing a map share it).
+     * The planned route on {@code map}: a field read when the map is the previous forward's, a lookup by the map's
+     * signature bucket for a bucket planned before; otherwise the scheduler decides (by the map's statistics, so
+     * layers whose maps share a bucket share the decision). Candidates estimate their work only if the scheduler
+     * has no decision for the signature yet.
      */
-    private Route route(Scheduler scheduler, KernelMap map, ConvolutionCandidates.Operands operands) {
+    private LastRoute route(Scheduler scheduler, KernelMap map, ConvolutionCandidates.Operands operands) {
         LayerPlan current = plan;
         if (current.scheduler != scheduler) {
             current = new LayerPlan(scheduler);
@@ -234,27 +242,31 @@ public final class SparseConv3d implements AutoCloseable {
         }
         LastRoute last = current.last;
         if (last != null && last.isOn(map)) {
-            return last.route();
+            return last;
         }
-        Route route;
-        synchronized (current.byMap) {
-            route = current.byMap.get(map);
-        }
+        ConvolutionStatistics statistics = statistics(map);
+        String signature = statistics.signature();
+        Route route = current.bySignature.get(signature);
         if (route == null) {
             var ops = session.backend().ops();
-            ConvolutionStatistics statistics = statistics(map);
             List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
                     statistics, operands);
             Decision decision = scheduler.decide(name, statistics, bound);
-            String chosen = decision.chosen();
             route = new Route(decision, ConvolutionCandidates.call(session.backendName(), ops.convolution(), ops,
-                    chosen), ConvolutionCandidates.dataflowOf(chosen, session.backendName(), map));
-            synchronized (current.byMap) {
-                current.byMap.put(map, route);
-            }
+                    decision.chosen()));
+            Route raced = current.bySignature.putIfAbsent(signature, route);
+            route = raced == null ? route : raced;
         }
-        current.last = new LastRoute(new WeakReference<>(map), route);
-        return route;
+        LastRoute now = new LastRoute(new WeakReference<>(map), route,
+                ConvolutionCandidates.dataflowOf(route.decision().chosen(), session.backendName(), map));
+        current.last = now;
+        return now;
+    }
+
+    /** How many signature buckets this layer has planned under the session's current scheduler, for tests. */
+    int plannedBuckets() {
+        LayerPlan current = plan;
+        return current.scheduler == session.scheduler() ? current.bySignature.size() : 0;
     }
 
     /** This layer's statistics on {@code map}. */

@@ -7,6 +7,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.layers.BevProjection;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.BevReduction;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.lifetime.Closer;
@@ -102,7 +103,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
             count[a] = last - first + 1;
         }
         return new BevProjection(Int3.of(lo[0], lo[1], lo[2]), Int3.of(count[0], count[1], count[2]),
-                BevProjection.Mode.STACK_Z);
+                BevReduction.STACK_Z);
     }
 
     /** The dense BEV map F32 [batch, 128·Z', Y', X'] of x (stride 1); x stays open. */

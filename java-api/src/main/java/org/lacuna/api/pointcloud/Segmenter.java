@@ -16,7 +16,6 @@ import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.Voxelization;
-import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
 
 /**
@@ -144,8 +143,8 @@ public final class Segmenter implements AutoCloseable {
             finites.add(checked(cloud, cloud.points(finite), call, which));
         }
         PointCloud batch = finites.size() == 1 ? finites.getFirst() : PointCloud.batchOf(finites);
-        VoxelizedCloud voxels;
         float[] logits;
+        CoordinateSet inputs;
         CoordinateSet rows;
         List<LayerTime> layers = options.layerTimes() ? new ArrayList<>() : null;
         long start;
@@ -156,9 +155,10 @@ public final class Segmenter implements AutoCloseable {
                 throw new ResourceClosedException(call, "segmenter");
             }
             start = System.nanoTime();
-            voxels = session.backend().ops().voxelization().voxelize(batch, voxelization);
-            try (SparseTensor input = SparseTensor.fromVoxels(session, voxels, options.features(),
+            // The voxels stay where the backend made them: the points go up, the logits come down.
+            try (SparseTensor input = SparseTensor.voxelize(session, batch, voxelization, options.features(),
                     network.config().dtype())) {
+                inputs = input.coordinateSet();
                 session.synchronize();
                 voxelized = System.nanoTime();
                 try (SparseTensor output = network.forward(input, layers)) {
@@ -168,10 +168,10 @@ public final class Segmenter implements AutoCloseable {
                 }
             }
         }
-        int[] batchLabels = labelPoints(batch, voxels, rows, logits, network.config().numClasses());
+        int[] batchLabels = labelPoints(batch, voxelization, rows, logits, network.config().numClasses());
         int[] voxelCounts = new int[clouds.size()];
-        for (long key : voxels.keys()) {
-            voxelCounts[clouds.size() == 1 ? 0 : CoordinateKey.batch(key)]++;
+        for (int v = 0; v < inputs.size(); v++) {
+            voxelCounts[clouds.size() == 1 ? 0 : CoordinateKey.batch(inputs.key(v))]++;
         }
         long done = System.nanoTime();
         List<Segmentation> results = new ArrayList<>(clouds.size());
@@ -222,17 +222,15 @@ public final class Segmenter implements AutoCloseable {
         };
     }
 
-    /** The label of every point of {@code voxelised} (all finite): its voxel's arg-max class. */
-    private static int[] labelPoints(PointCloud voxelised, VoxelizedCloud voxels, CoordinateSet rows, float[] logits,
-                                     int classes) {
-        long[] keys = voxels.keys();
-        int[] voxelLabel = new int[keys.length];
-        for (int v = 0; v < keys.length; v++) {
-            int row = rows.find(keys[v]);
-            if (row < 0) {
-                throw new LacunaException(ErrorCode.INVALID_ARGUMENT, "Segmenter.segment", "the network's output"
-                        + " lacks voxel " + v + " of its input: MinkUNet must keep the input coordinates");
-            }
+    /**
+     * Each point's label: the arg-max class of the output row at its voxel, which the host finds from the point
+     * itself ({@link Voxelization#key}, as every voxeliser computes it) in the output's coordinate set, so no
+     * point-to-voxel table has to come back from the device.
+     */
+    private static int[] labelPoints(PointCloud voxelised, Voxelization voxelization, CoordinateSet rows,
+                                     float[] logits, int classes) {
+        int[] rowLabel = new int[rows.size()];
+        for (int row = 0; row < rowLabel.length; row++) {
             int best = 0;
             float bestScore = logits[row * classes];
             for (int c = 1; c < classes; c++) {
@@ -242,12 +240,18 @@ public final class Segmenter implements AutoCloseable {
                     bestScore = score;
                 }
             }
-            voxelLabel[v] = best;
+            rowLabel[row] = best;
         }
-        int[] pointToVoxel = voxels.pointToVoxel();
         int[] labels = new int[voxelised.size()];
         for (int p = 0; p < labels.length; p++) {
-            labels[p] = voxelLabel[pointToVoxel[p]];
+            long key = voxelization.key(voxelised.batchIndex(p), voxelised.x(p), voxelised.y(p), voxelised.z(p));
+            int row = key == CoordinateKey.EMPTY ? -1 : rows.find(key);
+            if (row < 0) {
+                throw new LacunaException(ErrorCode.INVALID_ARGUMENT, "Segmenter.segment", "the network's output"
+                        + " lacks the voxel of input point " + p + " (" + CoordinateKey.describe(key) + "): MinkUNet"
+                        + " must keep the input coordinates");
+            }
+            labels[p] = rowLabel[row];
         }
         return labels;
     }

@@ -8,6 +8,7 @@ import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
 import org.lacuna.runtime.pointcloud.SparseCoordinates;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.Voxelization;
@@ -68,7 +69,10 @@ public final class SparseTensor implements AutoCloseable {
         return tensor.holding(set, true);
     }
 
-    /** The voxels of a cloud with the chosen per-voxel values as features, at tensor stride 1. */
+    /**
+     * The voxels of a cloud voxelised on the host with the chosen per-voxel values as features, at tensor stride 1:
+     * the features and coordinates are uploaded. {@link #voxelize} keeps them where the backend voxelised them.
+     */
     public static SparseTensor fromVoxels(Session session, VoxelizedCloud voxels, VoxelFeatures features,
                                           DType featureType) {
         String call = "SparseTensor.fromVoxels";
@@ -81,12 +85,45 @@ public final class SparseTensor implements AutoCloseable {
         return tensor.holding(CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride()), true);
     }
 
-    /** Voxelises {@code cloud} through the session's voxelisation op (the GPU's matches the CPU's) and uploads it. */
+    /**
+     * Voxelises {@code cloud} through the session's voxelisation op (the GPU's matches the CPU's), where the backend
+     * keeps the voxels ({@link org.lacuna.runtime.ops.VoxelizationOps#voxelizeResident}): the features and the
+     * backend's keys stay there, the keys come to the host once as the coordinate set's description (on a GPU), and
+     * nothing is uploaded after the points.
+     */
     public static SparseTensor voxelize(Session session, PointCloud cloud, Voxelization voxelization,
                                         VoxelFeatures features, DType featureType) {
         Objects.requireNonNull(session, "session");
-        return fromVoxels(session, session.backend().ops().voxelization().voxelize(cloud, voxelization), features,
-                featureType);
+        if (session.isClosed()) {
+            throw new ResourceClosedException("SparseTensor.voxelize", "session");
+        }
+        try (ResidentVoxels voxels = session.backend().ops().voxelization().voxelizeResident(cloud, voxelization,
+                features, featureType)) {
+            return fromVoxels(session, voxels);
+        }
+    }
+
+    /**
+     * The voxels a backend voxelised in its own memory, taken over without a copy: the features become this tensor's,
+     * the keys the coordinate set's resident keys on that backend ({@link
+     * org.lacuna.runtime.ops.ConvolutionOps#adoptCoordinateKeys}); the host keys describe the set. The coordinates
+     * tensor is made on the backend from the keys if someone asks for it. {@code voxels} gives up both arrays.
+     */
+    public static SparseTensor fromVoxels(Session session, ResidentVoxels voxels) {
+        String call = "SparseTensor.fromVoxels";
+        Objects.requireNonNull(session, "session");
+        Objects.requireNonNull(voxels, "voxels");
+        // Checked on the host: distinct keys on the stride-1 grid (a backend's voxeliser must not get this wrong).
+        CoordinateSet set = CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride());
+        Tensor features = session.adopt(voxels.takeFeatures());
+        SparseTensor tensor = new SparseTensor(null, features, voxels.tensorStride()).holding(set, false);
+        try {
+            session.backend().ops().convolution().adoptCoordinateKeys(set, voxels.takeKeys());
+            return tensor;
+        } catch (RuntimeException e) {
+            tensor.close();
+            throw e;
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.BevReduction;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.sparseconv.Int3;
@@ -38,13 +39,13 @@ class BevProjectionTest {
         SparseTensor x = SparseTensor.of(session, coords, f, 2, DType.F32, 2, 2, 2);
         Int3 origin = Int3.of(-2, 0, 0);
         Int3 cells = Int3.of(2, 1, 2);
-        Tensor stack = new BevProjection(origin, cells, BevProjection.Mode.STACK_Z).forward(x);
+        Tensor stack = new BevProjection(origin, cells, BevReduction.STACK_Z).forward(x);
         assertArrayEquals(new long[] {1, 4, 1, 2}, stack.shape().dims());
         // channel c*Z + z, pixel x: (c0 z0) [0, 1], (c0 z1) [3, 2], (c1 z0) [0, 10], (c1 z1) [30, 20]
         assertArrayEquals(new float[] {0, 1, 3, 2, 0, 10, 30, 20}, stack.toFloatArray());
-        Tensor sum = new BevProjection(origin, cells, BevProjection.Mode.SUM).forward(x);
+        Tensor sum = new BevProjection(origin, cells, BevReduction.SUM).forward(x);
         assertArrayEquals(new float[] {3, 3, 30, 30}, sum.toFloatArray());
-        Tensor max = new BevProjection(origin, cells, BevProjection.Mode.MAX).forward(x, 2);
+        Tensor max = new BevProjection(origin, cells, BevReduction.MAX).forward(x, 2);
         assertArrayEquals(new long[] {2, 2, 1, 2}, max.shape().dims());
         assertArrayEquals(new float[] {3, 2, 30, 20, 0, 0, 0, 0}, max.toFloatArray());
     }
@@ -69,10 +70,10 @@ class BevProjectionTest {
                 present[i] = true;
             }
         }
-        float[] stack = new BevProjection(origin, cells, BevProjection.Mode.STACK_Z).forward(x).toFloatArray();
+        float[] stack = new BevProjection(origin, cells, BevReduction.STACK_Z).forward(x).toFloatArray();
         assertArrayEquals(dense, stack, "STACK_Z is the dense volume viewed as [b, c*z, y, x]");
-        float[] sum = new BevProjection(origin, cells, BevProjection.Mode.SUM).forward(x).toFloatArray();
-        float[] max = new BevProjection(origin, cells, BevProjection.Mode.MAX).forward(x).toFloatArray();
+        float[] sum = new BevProjection(origin, cells, BevReduction.SUM).forward(x).toFloatArray();
+        float[] max = new BevProjection(origin, cells, BevReduction.MAX).forward(x).toFloatArray();
         for (int bc = 0; bc < 2 * c; bc++) {
             for (int pixel = 0; pixel < 36; pixel++) {
                 double s = 0;
@@ -93,7 +94,7 @@ class BevProjectionTest {
         SparseTensor x = SparseTensor.of(session, new int[] {0, 0, 0, 0, 0, 5, 0, 0}, new float[2], 1, DType.F32,
                 1, 1, 1);
         String m = assertThrows(InvalidInputException.class, () -> new BevProjection(Int3.of(0, 0, 0),
-                Int3.of(4, 4, 1), BevProjection.Mode.SUM).forward(x)).getMessage();
+                Int3.of(4, 4, 1), BevReduction.SUM).forward(x)).getMessage();
         assertTrue(m.contains("row 1") && m.contains("(0, 5, 0, 0)"), m);
     }
 }

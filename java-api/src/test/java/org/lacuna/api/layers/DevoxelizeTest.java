@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
@@ -42,9 +43,9 @@ class DevoxelizeTest {
         // y, z at the cell centre (grid 0.5): their second neighbours have weight 0 or are absent.
         PointCloud points = PointCloud.of(new float[] {0.375f, 0.1f, 0.74f}, new float[] {0.25f, 0.25f, 0.25f},
                 new float[] {0.25f, 0.25f, 0.25f});
-        float[] nearest = new Devoxelize(vox, Devoxelize.Mode.NEAREST).forward(v, points).toFloatArray();
+        float[] nearest = new Devoxelize(vox, PointInterpolation.NEAREST).forward(v, points).toFloatArray();
         assertArrayEquals(new float[] {2, 2, 6}, nearest);
-        float[] tri = new Devoxelize(vox, Devoxelize.Mode.TRILINEAR).forward(v, points).toFloatArray();
+        float[] tri = new Devoxelize(vox, PointInterpolation.TRILINEAR).forward(v, points).toFloatArray();
         // 0.375: u = 0.25 -> 0.75*2 + 0.25*6 = 3; 0.1: u = -0.3, left neighbour absent -> 2; 0.74: u = 0.98 -> 5.92
         assertArrayEquals(new float[] {3f, 2f, 5.92f}, tri, 1e-4f);
     }
@@ -67,8 +68,8 @@ class DevoxelizeTest {
         float[] means = v.features().toFloatArray();
         int[] coords = v.coordinates().toIntArray();
         int c = (int) v.channels();
-        float[] nearest = new Devoxelize(vox, Devoxelize.Mode.NEAREST).forward(v, cloud).toFloatArray();
-        float[] tri = new Devoxelize(vox, Devoxelize.Mode.TRILINEAR).forward(v, cloud).toFloatArray();
+        float[] nearest = new Devoxelize(vox, PointInterpolation.NEAREST).forward(v, cloud).toFloatArray();
+        float[] tri = new Devoxelize(vox, PointInterpolation.TRILINEAR).forward(v, cloud).toFloatArray();
         for (int p = 0; p < n; p++) {
             double[] g = {x[p] / 0.4, y[p] / 0.4, z[p] / 0.4};
             double total = 0;
@@ -105,10 +106,10 @@ class DevoxelizeTest {
         PointCloud both = PointCloud.batchOf(java.util.List.of(a, a));
         Voxelization vox = Voxelization.cubic(1, VoxelReduction.MEAN);
         assertArrayEquals(new float[] {1, 5},
-                new Devoxelize(vox, Devoxelize.Mode.NEAREST).forward(v, both).toFloatArray());
+                new Devoxelize(vox, PointInterpolation.NEAREST).forward(v, both).toFloatArray());
         // x = 0.75: u = 0.25, weights 0.75 / 0.25 on x = 0 / 1; sample 0 has no x = 1, so it keeps its own voxel.
         assertArrayEquals(new float[] {1, 0.75f * 5 + 0.25f * 9},
-                new Devoxelize(vox, Devoxelize.Mode.TRILINEAR).forward(v, both).toFloatArray(), 1e-5f);
+                new Devoxelize(vox, PointInterpolation.TRILINEAR).forward(v, both).toFloatArray(), 1e-5f);
     }
 
     @Test
@@ -116,7 +117,7 @@ class DevoxelizeTest {
         SparseTensor v = SparseTensor.of(session, new int[] {0, 0, 0, 0}, new float[] {1}, 1, DType.F32, 1, 1, 1);
         PointCloud far = PointCloud.of(new float[] {0.5f, 9f}, new float[] {0.5f, 0f}, new float[] {0.5f, 0f});
         Voxelization vox = Voxelization.cubic(1, VoxelReduction.MEAN);
-        for (Devoxelize.Mode mode : Devoxelize.Mode.values()) {
+        for (PointInterpolation mode : PointInterpolation.values()) {
             String m = assertThrows(InvalidInputException.class, () -> new Devoxelize(vox, mode).forward(v, far))
                     .getMessage();
             assertTrue(m.contains("point 1 (9.0") && m.contains("voxel (9, 0, 0)"), m);

@@ -12,6 +12,7 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.BatchPooling;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 
@@ -33,12 +34,12 @@ class GlobalPoolingTest {
         // batch 0: rows (1, -2) and (3, 4); batch 1 empty; batch 2: (-5, -6).
         int[] coords = {0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0};
         SparseTensor x = SparseTensor.of(session, coords, new float[] {1, -2, -5, -6, 3, 4}, 2, DType.F32, 1, 1, 1);
-        Tensor max = new GlobalPooling(GlobalPooling.Mode.MAX).forward(x);
+        Tensor max = new GlobalPooling(BatchPooling.MAX).forward(x);
         assertArrayEquals(new long[] {3, 2}, max.shape().dims());
         assertArrayEquals(new float[] {3, 4, 0, 0, -5, -6}, max.toFloatArray());
-        Tensor mean = new GlobalPooling(GlobalPooling.Mode.MEAN).forward(x, 4);
+        Tensor mean = new GlobalPooling(BatchPooling.MEAN).forward(x, 4);
         assertArrayEquals(new float[] {2, 1, 0, 0, -5, -6, 0, 0}, mean.toFloatArray());
-        assertThrows(InvalidInputException.class, () -> new GlobalPooling(GlobalPooling.Mode.MEAN).forward(x, 2));
+        assertThrows(InvalidInputException.class, () -> new GlobalPooling(BatchPooling.MEAN).forward(x, 2));
     }
 
     @Test
@@ -49,8 +50,8 @@ class GlobalPoolingTest {
         int[] coords = RandomSparse.coordinates(random, n, 3, -4, 8, 1);
         float[] f = RandomSparse.floats(random, n * c);
         SparseTensor x = SparseTensor.of(session, coords, f, c, DType.F32, 1, 1, 1);
-        float[] max = new GlobalPooling(GlobalPooling.Mode.MAX).forward(x, 3).toFloatArray();
-        float[] mean = new GlobalPooling(GlobalPooling.Mode.MEAN).forward(x, 3).toFloatArray();
+        float[] max = new GlobalPooling(BatchPooling.MAX).forward(x, 3).toFloatArray();
+        float[] mean = new GlobalPooling(BatchPooling.MEAN).forward(x, 3).toFloatArray();
         for (int b = 0; b < 3; b++) {
             for (int ch = 0; ch < c; ch++) {
                 double m = Double.NEGATIVE_INFINITY;

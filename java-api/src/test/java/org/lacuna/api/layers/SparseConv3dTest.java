@@ -60,7 +60,7 @@ class SparseConv3dTest {
     }
 
     /**
-     * A layer plans per kernel map but keeps no map alive: once a cloud's tensors are closed and unreachable, its
+     * A layer plans per signature bucket and keeps no map alive: once a cloud's tensors are closed and unreachable, its
      * map (and the coordinate sets it holds) can be collected, though the layer and the session's scheduler live on.
      */
     @Test
@@ -78,6 +78,57 @@ class SparseConv3dTest {
             try (SparseTensor x = ones(1); SparseTensor y = conv.forward(x)) {
                 assertEquals(2, y.channels(), "the layer still runs on a new cloud");
             }
+        }
+    }
+
+    /**
+     * The layer plans per signature bucket, not per map: a second cloud whose map falls in a planned bucket (here the
+     * first cloud moved: other coordinates, the same counts) runs on the bucket's route without asking the scheduler,
+     * a cloud in another bucket asks once; the results are those of a layer planning afresh.
+     */
+    @Test
+    void cloudsOfOnePlannedBucketShareThePlanAndAnotherBucketPlansAgain() {
+        Random random = new Random(3);
+        float[] w = new float[27 * 2 * 3];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = random.nextFloat() - 0.5f;
+        }
+        var scheduler = session.scheduler();
+        try (SparseConv3d conv = SparseConv3d.create(session, ConvGeometry.submanifold(3), 2, 3, w, null,
+                SparseConv3d.Options.of(DType.F32))) {
+            long asked = scheduler.decisionsAsked();
+            float[] first = run(conv, coordinates, random);
+            assertEquals(asked + 1, scheduler.decisionsAsked(), "the first cloud plans its bucket");
+            int[] moved = coordinates.clone();
+            for (int row = 0; row < moved.length / 4; row++) {
+                moved[4 * row + 1] += 100;
+                moved[4 * row + 3] -= 50;
+            }
+            long seed = random.nextLong();
+            float[] second = run(conv, moved, new Random(seed));
+            assertEquals(asked + 1, scheduler.decisionsAsked(), "a new cloud in the planned bucket asks nothing");
+            assertEquals(1, conv.plannedBuckets());
+            int[] fewer = java.util.Arrays.copyOf(coordinates, 4 * 20);
+            run(conv, fewer, random);
+            assertEquals(asked + 2, scheduler.decisionsAsked(), "20 points are another bucket than 120");
+            assertEquals(2, conv.plannedBuckets());
+            try (SparseConv3d fresh = SparseConv3d.create(session, ConvGeometry.submanifold(3), 2, 3, w, null,
+                    SparseConv3d.Options.of(DType.F32))) {
+                assertArrayEquals(run(fresh, moved, new Random(seed)), second, "the shared plan's result");
+            }
+            assertEquals(first.length, second.length);
+        }
+    }
+
+    /** The layer's output on random features at {@code at}. */
+    private float[] run(SparseConv3d conv, int[] at, Random random) {
+        float[] features = new float[at.length / 4 * 2];
+        for (int i = 0; i < features.length; i++) {
+            features[i] = random.nextFloat() * 2 - 1;
+        }
+        try (SparseTensor x = SparseTensor.of(session, at, features, 2, DType.F32, 1, 1, 1);
+             SparseTensor y = conv.forward(x)) {
+            return y.features().toFloatArray();
         }
     }
 

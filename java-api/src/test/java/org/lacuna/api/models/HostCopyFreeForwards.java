@@ -21,6 +21,9 @@ import org.lacuna.api.layers.TokenDropping;
 import org.lacuna.api.layers.TransformerEncoder;
 import org.lacuna.api.layers.TransformerEncoderLayer;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.BevReduction;
+import org.lacuna.runtime.ops.PointInterpolation;
+import org.lacuna.runtime.ops.BatchPooling;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.backend.TransferStats;
 import org.lacuna.runtime.attention.ScoreRule;
@@ -44,6 +47,13 @@ abstract class HostCopyFreeForwards {
     /** The backend the forwards run on. */
     protected abstract String backend();
 
+    /**
+     * Whether the backend voxelises on a device (the CUDA backend): then the voxel set is born there, and the host
+     * learns its size with size reads and its keys with one download, both while the input is made. A CPU backend
+     * voxelises in its own memory, which is the host's: nothing crosses.
+     */
+    protected abstract boolean voxelisesOnADevice();
+
     /** The real KITTI sweep beside the repository (see ../shared/data/README). */
     private static final java.nio.file.Path SWEEP = java.nio.file.Path.of("").toAbsolutePath().getParent()
             .getParent().resolve("shared/data/kitti-velodyne-000001.bin");
@@ -56,12 +66,16 @@ abstract class HostCopyFreeForwards {
         MinkUNet.Config config = MinkUNet.Config.semanticKitti(3).scaled(0.25).withNumClasses(4);
         try (Session session = Lacuna.open(backend(), 0);
              MinkUNet net = MinkUNet.create(session, config, ModelWeights.random(11))) {
+            TransferStats beforeInput = session.backend().transferStats();
             SparseTensor input = SparseTensor.voxelize(session, sweep, Voxelization.cubic(0.3, VoxelReduction.MEAN),
                     VoxelFeatures.POSITIONS, DType.F32);
             TransferStats afterInput = session.backend().transferStats();
+            assertVoxelisation(afterInput.since(beforeInput), sweep, input.coordinateSet().size());
             try (SparseTensor logits = net.forward(input)) {
                 TransferStats during = session.backend().transferStats().since(afterInput);
                 assertEquals(0, during.copies(), "MinkUNet forward: " + during);
+                // Every size in the network (downsampled sets included) comes from the host's coordinate sets.
+                assertEquals(0, during.sizeReads(), "MinkUNet forward reads no size: " + during);
                 float[] out = logits.features().toFloatArray();
                 TransferStats output = session.backend().transferStats().since(afterInput);
                 assertEquals(1, output.downloads(), "the output download is the one copy: " + output);
@@ -92,6 +106,7 @@ abstract class HostCopyFreeForwards {
                     try (Tensor y = encoder.forward(input, sequences)) {
                         TransferStats during = session.backend().transferStats().since(afterInput);
                         assertEquals(0, during.copies(), Arrays.toString(lengths) + ": " + during);
+                        assertEquals(0, during.sizeReads(), Arrays.toString(lengths) + ": " + during);
                         y.toFloatArray();
                         assertEquals(1, session.backend().transferStats().since(afterInput).downloads());
                     }
@@ -105,9 +120,12 @@ abstract class HostCopyFreeForwards {
         Assumptions.assumeTrue(Files.isRegularFile(SWEEP), "the KITTI sweep is not at " + SWEEP);
         PointCloud sweep = PointClouds.read(SWEEP);
         Voxelization voxelization = Voxelization.cubic(0.3, VoxelReduction.MEAN);
-        try (Session session = Lacuna.open(backend(), 0);
-             SparseTensor input = SparseTensor.voxelize(session, sweep, voxelization, VoxelFeatures.POSITIONS,
-                     DType.F32)) {
+        try (Session session = Lacuna.open(backend(), 0)) {
+            TransferStats beforeInput = session.backend().transferStats();
+            SparseTensor input = SparseTensor.voxelize(session, sweep, voxelization,
+                    VoxelFeatures.POSITIONS_AND_CHANNELS, DType.F16);
+            assertVoxelisation(session.backend().transferStats().since(beforeInput), sweep,
+                    input.coordinateSet().size());
             CoordinateSet set = input.coordinateSet();
             int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
             int[] hi = {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE};
@@ -120,18 +138,20 @@ abstract class HostCopyFreeForwards {
                 }
             }
             BevProjection bev = new BevProjection(Int3.of(lo[0], lo[1], lo[2]),
-                    Int3.of(hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1), BevProjection.Mode.MAX);
+                    Int3.of(hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1), BevReduction.MAX);
             TransferStats afterInput = session.backend().transferStats();
-            try (Tensor mean = new GlobalPooling(GlobalPooling.Mode.MEAN).forward(input);
-                 Tensor max = new GlobalPooling(GlobalPooling.Mode.MAX).forward(input, 2);
+            try (Tensor mean = new GlobalPooling(BatchPooling.MEAN).forward(input);
+                 Tensor max = new GlobalPooling(BatchPooling.MAX).forward(input, 2);
                  Tensor map = bev.forward(input)) {
                 TransferStats during = session.backend().transferStats().since(afterInput);
                 assertEquals(0, during.copies(), "pooling and BEV: " + during);
+                assertEquals(0, during.sizeReads(), "pooling and BEV: " + during);
                 TransferStats beforePoints = session.backend().transferStats();
-                try (Tensor perPoint = new Devoxelize(voxelization, Devoxelize.Mode.TRILINEAR).forward(input, sweep)) {
+                try (Tensor perPoint = new Devoxelize(voxelization, PointInterpolation.TRILINEAR).forward(input, sweep)) {
                     TransferStats devoxelize = session.backend().transferStats().since(beforePoints);
                     assertEquals(2, devoxelize.uploads(), "the points and their batch indices: " + devoxelize);
                     assertEquals(0, devoxelize.downloads(), "devoxelisation: " + devoxelize);
+                    assertEquals(0, devoxelize.sizeReads(), "devoxelisation: " + devoxelize);
                     assertEquals(sweep.size(), perPoint.shape().dim(0));
                 }
                 assertTrue(Arrays.stream(toDoubles(mean.toFloatArray())).allMatch(Double::isFinite));
@@ -139,6 +159,25 @@ abstract class HostCopyFreeForwards {
                 assertEquals(1, map.shape().dim(0));
             }
         }
+    }
+
+    /**
+     * What making the input cost: on a device, the points up (x, y, z, batch and the channels, channel-major) with the
+     * two ints the voxeliser starts from, two size reads (the invalid-point flag and the voxel count, 4 bytes each)
+     * and one download of the voxels' keys (the host's description of the set); no upload of features or
+     * coordinates after them. On the CPU nothing at all.
+     */
+    private void assertVoxelisation(TransferStats input, PointCloud cloud, int voxels) {
+        if (!voxelisesOnADevice()) {
+            assertEquals(new TransferStats(0, 0, 0, 0, 0, 0, 0), input, "CPU voxelisation: " + input);
+            return;
+        }
+        long pointBytes = (long) cloud.size() * (3 * Float.BYTES + Integer.BYTES + cloud.channelCount() * Float.BYTES);
+        assertEquals(pointBytes + 2 * Integer.BYTES, input.uploadBytes(), "only the points go up: " + input);
+        assertEquals(2, input.sizeReads(), "the invalid-point flag and the voxel count: " + input);
+        assertEquals(2 * Integer.BYTES, input.sizeReadBytes(), input.toString());
+        assertEquals(1, input.downloads(), "the keys, once: " + input);
+        assertEquals((long) voxels * Long.BYTES, input.downloadBytes(), input.toString());
     }
 
     private static double[] toDoubles(float[] values) {

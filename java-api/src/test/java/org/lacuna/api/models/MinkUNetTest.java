@@ -20,6 +20,7 @@ import org.lacuna.api.Session;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.layers.Devoxelize;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.PointCloud;
@@ -141,7 +142,7 @@ class MinkUNetTest {
             single = logits.features().toFloatArray();
             // Per-point logits: each point takes its voxel's (nearest) row.
             PointCloud points = cloud();
-            float[] perPoint = new Devoxelize(VOXELS, Devoxelize.Mode.NEAREST).forward(logits, points).toFloatArray();
+            float[] perPoint = new Devoxelize(VOXELS, PointInterpolation.NEAREST).forward(logits, points).toFloatArray();
             assertEquals(points.size() * 2, perPoint.length);
             int[] coords = x.coordinates().toIntArray();
             for (int p = 0; p < points.size(); p += 37) {

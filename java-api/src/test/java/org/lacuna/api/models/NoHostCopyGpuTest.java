@@ -12,4 +12,9 @@ class NoHostCopyGpuTest extends HostCopyFreeForwards {
     protected String backend() {
         return "cuda";
     }
+
+    @Override
+    protected boolean voxelisesOnADevice() {
+        return true;
+    }
 }

@@ -6,4 +6,9 @@ class NoHostCopyTest extends HostCopyFreeForwards {
     protected String backend() {
         return "cpu";
     }
+
+    @Override
+    protected boolean voxelisesOnADevice() {
+        return false;
+    }
 }

@@ -24,6 +24,7 @@ import org.lacuna.api.layers.Devoxelize;
 import org.lacuna.api.models.LayerTime;
 import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
+import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
@@ -93,7 +94,7 @@ class SegmenterTest {
              SparseTensor x = SparseTensor.voxelize(session, finite, voxels, VoxelFeatures.POSITIONS_AND_CHANNELS,
                      DType.F32);
              SparseTensor logits = network.forward(x)) {
-            perPoint = new Devoxelize(voxels, Devoxelize.Mode.NEAREST).forward(logits, finite).toFloatArray();
+            perPoint = new Devoxelize(voxels, PointInterpolation.NEAREST).forward(logits, finite).toFloatArray();
         }
         int classes = SMALL.numClasses();
         int[] labels = result.labels();

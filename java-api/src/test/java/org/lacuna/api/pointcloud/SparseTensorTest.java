@@ -132,6 +132,44 @@ class SparseTensorTest {
         }
     }
 
+    /**
+     * Voxelising where the backend keeps the voxels gives the tensor the host path uploads, on the serving backend
+     * and the reference, and frees all of it when closed: the features are the session's, the keys the set's.
+     */
+    @Test
+    void residentVoxelsMakeTheTensorTheHostVoxelsMake() {
+        java.util.Random random = new java.util.Random(17);
+        int n = 900;
+        float[] x = new float[n];
+        float[] y = new float[n];
+        float[] z = new float[n];
+        float[] intensity = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = random.nextFloat() * 4 - 2;
+            y[i] = random.nextFloat() * 4 - 2;
+            z[i] = random.nextFloat() - 0.5f;
+            intensity[i] = random.nextFloat();
+        }
+        PointCloud cloud = PointCloud.of(x, y, z, List.of("intensity"), new float[][] {intensity});
+        Voxelization voxelization = Voxelization.cubic(0.25, VoxelReduction.MEAN);
+        for (String backend : List.of("cpu", "cpu-reference")) {
+            try (Session s = Lacuna.open(backend, 0)) {
+                VoxelizedCloud host = s.backend().ops().voxelization().voxelize(cloud, voxelization);
+                try (SparseTensor expected = SparseTensor.fromVoxels(s, host, VoxelFeatures.POSITIONS_AND_CHANNELS,
+                        DType.BF16);
+                     SparseTensor actual = SparseTensor.voxelize(s, cloud, voxelization,
+                             VoxelFeatures.POSITIONS_AND_CHANNELS, DType.BF16)) {
+                    assertArrayEquals(expected.coordinates().toIntArray(), actual.coordinates().toIntArray(), backend);
+                    assertArrayEquals(expected.features().toFloatArray(), actual.features().toFloatArray(), backend);
+                    assertEquals(DType.BF16, actual.featureType());
+                    assertEquals(host.voxelCount(), actual.coordinateSet().size());
+                    assertTrue(actual.coordinateSet().isResident(), "the keys are the set's on the backend");
+                }
+                assertEquals(0, s.memoryStats().inUseBytes(), backend + ": closing the tensors frees everything");
+            }
+        }
+    }
+
     @Test
     void closeIsIdempotentAndUseAfterCloseIsChecked() {
         Session s = cpu();

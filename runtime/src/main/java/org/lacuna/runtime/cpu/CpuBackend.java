@@ -1,6 +1,8 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.function.Function;
+import java.util.function.LongFunction;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.data.BufferRanges;
 import org.lacuna.runtime.data.DeviceBuffer;
@@ -32,21 +34,34 @@ final class CpuBackend implements Backend {
 
     /** The serving backend with its fp32 kernels. */
     static CpuBackend serving(CpuOptions options) {
-        CpuOps ops = new CpuOps(options);
-        return new CpuBackend(CpuBackendProvider.NAME, ops, ops::close);
+        return new CpuBackend(CpuBackendProvider.NAME, memory -> {
+            CpuOps ops = new CpuOps(options, memory);
+            return new MadeOps(ops, ops::close);
+        });
     }
 
     /** The double-precision reference. */
     static CpuBackend reference() {
-        ReferenceOps ops = new ReferenceOps(ReferenceBackendProvider.NAME);
-        return new CpuBackend(ReferenceBackendProvider.NAME, ops, ops::close);
+        return new CpuBackend(ReferenceBackendProvider.NAME, memory -> {
+            ReferenceOps ops = new ReferenceOps(ReferenceBackendProvider.NAME, memory);
+            return new MadeOps(ops, ops::close);
+        });
     }
 
-    private CpuBackend(String name, OpSet ops, Runnable releaseOps) {
+    /** A backend's ops and what releases them when it closes. */
+    private record MadeOps(OpSet ops, Runnable release) {
+    }
+
+    /**
+     * @param makeOps makes the ops, given this backend's allocator for the ops that size their own outputs (the
+     *                voxeliser's resident voxels)
+     */
+    private CpuBackend(String name, Function<LongFunction<DeviceBuffer>, MadeOps> makeOps) {
         this.name = name;
         this.lifecycle = new CpuLifecycle(name + " backend");
-        this.ops = new GuardedOpSet(ops, lifecycle);
-        this.releaseOps = releaseOps;
+        MadeOps made = makeOps.apply(this::allocate);
+        this.ops = new GuardedOpSet(made.ops(), lifecycle);
+        this.releaseOps = made.release();
     }
 
     @Override

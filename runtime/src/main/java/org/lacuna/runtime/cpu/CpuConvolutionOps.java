@@ -73,6 +73,11 @@ final class CpuConvolutionOps implements ConvolutionOps {
     }
 
     @Override
+    public DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys) {
+        return HostResidency.adoptKeys(residency, CpuBackendProvider.NAME, set, keys);
+    }
+
+    @Override
     public ResidentKernelMap residentMap(KernelMap map) {
         return HostResidency.map(residency, CpuBackendProvider.NAME, map);
     }

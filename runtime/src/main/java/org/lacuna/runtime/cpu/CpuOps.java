@@ -1,7 +1,9 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.List;
+import java.util.function.LongFunction;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.OpFamilies;
 import org.lacuna.runtime.schedule.OpPaths;
@@ -16,7 +18,8 @@ final class CpuOps extends OpFamilies implements OpPaths, AutoCloseable {
     private final CpuGemmOps gemm;
     private final CpuConvolutionOps convolution;
 
-    CpuOps(CpuOptions options) {
+    /** @param memory the backend's allocator, for the ops that size their own outputs (the resident voxels) */
+    CpuOps(CpuOptions options, LongFunction<DeviceBuffer> memory) {
         CpuContext context = CpuContext.open(options);
         CpuGemmOps gemm = new CpuGemmOps(context);
         this.context = context;
@@ -24,7 +27,7 @@ final class CpuOps extends OpFamilies implements OpPaths, AutoCloseable {
         CpuConvolutionOps convolution = new CpuConvolutionOps(context);
         this.convolution = convolution;
         super(new CpuElementwiseOps(context), gemm, new CpuAttentionOps(context), convolution,
-                new CpuVoxelizationOps(context));
+                new CpuVoxelizationOps(context, memory));
     }
 
     @Override

@@ -1,7 +1,10 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.function.LongFunction;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.BatchPooling;
 import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.ops.BevReduction;
@@ -9,6 +12,9 @@ import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.ops.VoxelizationContracts;
 import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelizationErrors;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.Int3;
@@ -25,10 +31,13 @@ final class CpuVoxelizationOps implements VoxelizationOps {
     private static final int CHUNK = 1 << 12;
 
     private final CpuContext context;
+    /** The backend's allocator: the resident voxels' features are the backend's own memory. */
+    private final LongFunction<DeviceBuffer> memory;
     private final CpuVoxelizer voxelizer;
 
-    CpuVoxelizationOps(CpuContext context) {
+    CpuVoxelizationOps(CpuContext context, LongFunction<DeviceBuffer> memory) {
         this.context = context;
+        this.memory = memory;
         // On the backend's threads (lacuna.cpu.threads, shut down with it), not the common fork/join pool.
         this.voxelizer = new CpuVoxelizer(context.threads(), CpuVoxelizer.DEFAULT_PARALLEL_THRESHOLD);
     }
@@ -36,6 +45,13 @@ final class CpuVoxelizationOps implements VoxelizationOps {
     @Override
     public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
         return voxelizer.voxelize(cloud, voxelization);
+    }
+
+    @Override
+    public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                           DType featureType) {
+        VoxelizationErrors.requireResidentInput(cloud, voxelization, features, featureType);
+        return HostVoxels.resident(CpuBackendProvider.NAME, memory, voxelizer.voxelize(cloud, voxelization), features, featureType);
     }
 
     @Override

@@ -119,18 +119,7 @@ public final class CpuVoxelizer {
 
     /** The key of the point's voxel, or {@link CoordinateKey#EMPTY} if a coordinate is non-finite or out of range. */
     public static long keyOf(int batch, float x, float y, float z, double sizeX, double sizeY, double sizeZ) {
-        double cx = Voxelization.cell(x, sizeX);
-        double cy = Voxelization.cell(y, sizeY);
-        double cz = Voxelization.cell(z, sizeZ);
-        // Written so that NaN (and the infinities, which floor to themselves) fail the test.
-        if (inRange(cx) && inRange(cy) && inRange(cz)) {
-            return CoordinateKey.packInRange(batch, (int) cx, (int) cy, (int) cz);
-        }
-        return CoordinateKey.EMPTY;
-    }
-
-    private static boolean inRange(double cell) {
-        return cell >= CoordinateKey.MIN_COORDINATE && cell <= CoordinateKey.MAX_COORDINATE;
+        return Voxelization.key(batch, x, y, z, sizeX, sizeY, sizeZ);
     }
 
     private static float mean(float[] values, int[] members, int from, int to) {

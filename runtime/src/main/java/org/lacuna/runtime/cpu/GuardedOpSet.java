@@ -3,6 +3,7 @@ package org.lacuna.runtime.cpu;
 import java.util.List;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.schedule.OpPaths;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
@@ -27,6 +28,8 @@ import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.Voxelization;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
@@ -198,6 +201,11 @@ final class GuardedOpSet extends OpFamilies implements OpPaths {
         }
 
         @Override
+        public DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys) {
+            return lifecycle.call("adoptCoordinateKeys", () -> ops.adoptCoordinateKeys(set, keys));
+        }
+
+        @Override
         public ResidentKernelMap residentMap(KernelMap map) {
             return lifecycle.call("residentMap", () -> ops.residentMap(map));
         }
@@ -225,6 +233,13 @@ final class GuardedOpSet extends OpFamilies implements OpPaths {
         @Override
         public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
             return lifecycle.call("voxelize", () -> ops.voxelize(cloud, voxelization));
+        }
+
+        @Override
+        public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                               DType featureType) {
+            return lifecycle.call("voxelizeResident",
+                    () -> ops.voxelizeResident(cloud, voxelization, features, featureType));
         }
 
         @Override

@@ -25,6 +25,26 @@ final class HostResidency {
         return set.residentKeys(backend, () -> wrap(backendName, set.keyMemory(), DType.I64, Shape.of(set.size())));
     }
 
+    /**
+     * {@link org.lacuna.runtime.ops.ConvolutionOps#adoptCoordinateKeys} on host memory: the set's own keys are the
+     * resident ones, so the offered array (a view of the voxeliser's host keys, the same values) is let go.
+     */
+    static DeviceArray adoptKeys(BackendResidency backend, String backendName, CoordinateSet set, DeviceArray keys) {
+        try {
+            ConvolutionContracts.adoptCoordinateKeys(backendName, set, keys);
+        } finally {
+            if (keys != null) {
+                keys.buffer().close();
+            }
+        }
+        return keys(backend, backendName, set);
+    }
+
+    /** The host keys {@code keys} as I64 [n] in the backend's memory (a read-only view, nothing copied). */
+    static DeviceArray wrapKeys(String backendName, long[] keys) {
+        return wrap(backendName, MemorySegment.ofArray(keys), DType.I64, Shape.of(keys.length));
+    }
+
     static ResidentKernelMap map(BackendResidency backend, String backendName, KernelMap map) {
         return map.inputs().residentMap(backend, map.geometry(), () -> {
             MapTables t = map.sharedTables();

@@ -80,7 +80,12 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
         return HostResidency.keys(residency, backend, set);
     }
 
-    /** The reference path: the host map's arrays, as {@link KernelMapBuilder} built them. */
+    @Override
+    public DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys) {
+        return HostResidency.adoptKeys(residency, backend, set, keys);
+    }
+
+    /** The reference path: the host map's arrays, as {@link CoordinateSet#kernelMap} built them. */
     @Override
     public ResidentKernelMap residentMap(KernelMap map) {
         return HostResidency.map(residency, backend, map);

@@ -1,5 +1,7 @@
 package org.lacuna.runtime.cpu;
 
+import java.util.function.LongFunction;
+import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.OpFamilies;
 
 /**
@@ -9,14 +11,17 @@ import org.lacuna.runtime.ops.OpFamilies;
 final class ReferenceOps extends OpFamilies implements AutoCloseable {
     private final ReferenceConvolutionOps convolution;
 
-    /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
-    ReferenceOps(String backend) {
-        this(backend, new ReferenceConvolutionOps(backend));
+    /**
+     * @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for
+     * @param memory  that backend's allocator, for the ops that size their own outputs (the resident voxels)
+     */
+    ReferenceOps(String backend, LongFunction<DeviceBuffer> memory) {
+        this(backend, new ReferenceConvolutionOps(backend), memory);
     }
 
-    private ReferenceOps(String backend, ReferenceConvolutionOps convolution) {
+    private ReferenceOps(String backend, ReferenceConvolutionOps convolution, LongFunction<DeviceBuffer> memory) {
         super(new ReferenceElementwiseOps(backend), new ReferenceGemmOps(backend), new ReferenceAttentionOps(backend),
-                convolution, new ReferenceVoxelizationOps(backend));
+                convolution, new ReferenceVoxelizationOps(backend, memory));
         this.convolution = convolution;
     }
 

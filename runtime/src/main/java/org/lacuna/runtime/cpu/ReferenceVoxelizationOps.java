@@ -2,7 +2,10 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.stream.LongStream;
+import java.util.function.LongFunction;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.BatchPooling;
 import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.ops.BevReduction;
@@ -10,6 +13,9 @@ import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.ops.VoxelizationContracts;
 import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelizationErrors;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.Int3;
@@ -20,16 +26,26 @@ import org.lacuna.runtime.sparseconv.Int3;
  */
 final class ReferenceVoxelizationOps implements VoxelizationOps {
     private final String backend;
+    /** The backend's allocator: the resident voxels' features are the backend's own memory. */
+    private final LongFunction<DeviceBuffer> memory;
     private final CpuVoxelizer voxelizer = new CpuVoxelizer();
 
     /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
-    ReferenceVoxelizationOps(String backend) {
+    ReferenceVoxelizationOps(String backend, LongFunction<DeviceBuffer> memory) {
         this.backend = backend;
+        this.memory = memory;
     }
 
     @Override
     public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
         return voxelizer.voxelize(cloud, voxelization);
+    }
+
+    @Override
+    public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                           DType featureType) {
+        VoxelizationErrors.requireResidentInput(cloud, voxelization, features, featureType);
+        return HostVoxels.resident(backend, memory, voxelizer.voxelize(cloud, voxelization), features, featureType);
     }
 
     @Override

@@ -87,6 +87,23 @@ public final class ConvolutionContracts {
         }
     }
 
+    /** {@link ConvolutionOps#adoptCoordinateKeys}: I64 [set size] on the backend, for a set made from keys. */
+    public static void adoptCoordinateKeys(String backend, CoordinateSet set, DeviceArray keys) {
+        String call = "adoptCoordinateKeys";
+        if (set == null || keys == null) {
+            throw InvalidInputException.argument(call, set == null ? "the coordinate set is null" : "keys are null");
+        }
+        OpContracts.requireOpen(call, backend, keys);
+        if (keys.dtype() != DType.I64 || !keys.shape().equals(Shape.of(set.size()))) {
+            throw InvalidInputException.shape(call, "the keys of " + set.size() + " coordinates must be I64 ["
+                    + set.size() + "], got " + keys.dtype() + " " + keys.shape());
+        }
+        if (set.origin() != null) {
+            throw InvalidInputException.argument(call, "a downsampled set's keys are computed from its finer set's, "
+                    + "not handed in");
+        }
+    }
+
     public static void buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         String call = "buildMapTables";
         if (inputs == null || outputs == null || geometry == null) {

@@ -46,6 +46,16 @@ public interface ConvolutionOps {
     ResidentKernelMap residentMap(KernelMap map);
 
     /**
+     * Hands {@code set} its keys as this backend computed them itself (a voxeliser's, {@link
+     * VoxelizationOps#voxelizeResident}): I64 [size] in this backend's memory, in row order. They become the set's
+     * resident keys ({@link #coordinateKeys}) without a copy, and the set owns them from now on; if the set holds
+     * keys of this backend already, the offered ones are freed. The CPU backends' resident keys are the set's own
+     * host keys, so they free the offered array and wrap those. Returns the keys the set holds. On a failed check the
+     * offered keys are freed as well.
+     */
+    DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys);
+
+    /**
      * Writes a set's keys ({@link #coordinateKeys}: I64 [n]) as I32 [n, 4] rows of (batch, x, y, z), as
      * {@link CoordinateSet#coordinates} gives them on the host: a layer's output gets its coordinates tensor from
      * the keys the backend holds, without an upload.

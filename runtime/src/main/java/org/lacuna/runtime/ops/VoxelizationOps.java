@@ -1,7 +1,10 @@
 package org.lacuna.runtime.ops;
 
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.Int3;
@@ -31,8 +34,26 @@ import org.lacuna.runtime.sparseconv.Int3;
  * point).
  */
 public interface VoxelizationOps {
-    /** The voxels of {@code cloud} under {@code voxelization}, checked as documented above. */
+    /**
+     * The voxels of {@code cloud} under {@code voxelization}, checked as documented above, on the host: every array
+     * of the voxelisation (counts and point-to-voxel included), for tools, checks and the reference. A network's
+     * input takes {@link #voxelizeResident} instead.
+     */
     VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization);
+
+    /**
+     * The voxels of {@code cloud} where this backend keeps them: the same keys and {@code features} (rounded to
+     * {@code featureType}) as {@link #voxelize} then {@link VoxelizedCloud#features}, bit for bit, as arrays in this
+     * backend's memory that a sparse tensor takes over without an upload, and the keys on the host (the coordinate
+     * set's description, from which the host derives every size). The CPU backends voxelise on the host into their
+     * own memory: nothing is copied or read. The CUDA backend voxelises on the device, reads two ints (whether a
+     * point was invalid, and the voxel count M, which sizes the rest: counted as size reads in {@link
+     * org.lacuna.runtime.backend.TransferStats}) and downloads the M keys (the host's description); the features and
+     * the device keys stay where they were computed. Fails as {@link #voxelize} does, and for a {@code CHANNELS}
+     * selection of a cloud without channels or a feature type other than F32, F16 or BF16.
+     */
+    ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                    DType featureType);
 
     /**
      * Global pooling per batch sample: {@code out[b, c]} = the max or mean of {@code features[r, c]} over the rows r

@@ -21,6 +21,31 @@ public record Voxelization(double sizeX, double sizeY, double sizeZ, VoxelReduct
         return new Voxelization(size, size, size, reduction);
     }
 
+    /**
+     * The key of the voxel of the point (x, y, z) of sample {@code batch}: what every voxeliser computes per point
+     * (so a point's voxel can be found again on the host), or {@link CoordinateKey#EMPTY} if a coordinate is
+     * non-finite or its voxel outside the key range.
+     */
+    public static long key(int batch, float x, float y, float z, double sizeX, double sizeY, double sizeZ) {
+        double cx = cell(x, sizeX);
+        double cy = cell(y, sizeY);
+        double cz = cell(z, sizeZ);
+        // Written so that NaN (and the infinities, which floor to themselves) fail the test.
+        if (inKeyRange(cx) && inKeyRange(cy) && inKeyRange(cz)) {
+            return CoordinateKey.packInRange(batch, (int) cx, (int) cy, (int) cz);
+        }
+        return CoordinateKey.EMPTY;
+    }
+
+    /** {@link #key(int, float, float, float, double, double, double)} at this voxelisation's sizes. */
+    public long key(int batch, float x, float y, float z) {
+        return key(batch, x, y, z, sizeX, sizeY, sizeZ);
+    }
+
+    private static boolean inKeyRange(double cell) {
+        return cell >= CoordinateKey.MIN_COORDINATE && cell <= CoordinateKey.MAX_COORDINATE;
+    }
+
     /** The voxel index of {@code coordinate} along an axis with voxel edge {@code size}; NaN for NaN input. */
     public static double cell(float coordinate, double size) {
         return Math.floor(coordinate / size);

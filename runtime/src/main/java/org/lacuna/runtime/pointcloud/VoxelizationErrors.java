@@ -1,5 +1,6 @@
 package org.lacuna.runtime.pointcloud;
 
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 
 /** The errors every {@link org.lacuna.runtime.ops.VoxelizationOps} raises, worded once so the CPU and GPU voxelisers fail alike. */
@@ -18,6 +19,31 @@ public final class VoxelizationErrors {
         if (cloud.isEmpty()) {
             throw emptyCloud();
         }
+    }
+
+    /**
+     * {@link #requireInput}, and for {@link org.lacuna.runtime.ops.VoxelizationOps#voxelizeResident} the features:
+     * a selection given, a floating-point feature type, and channels to select where the selection is the channels.
+     */
+    public static void requireResidentInput(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                            DType featureType) {
+        requireInput(cloud, voxelization);
+        if (features == null || featureType == null) {
+            throw InvalidInputException.argument(CALL, (features == null ? "the feature selection" : "the feature type")
+                    + " is null");
+        }
+        if (!featureType.isFloatingPoint()) {
+            throw InvalidInputException.dtype(CALL, "features must be F32, F16 or BF16, not " + featureType);
+        }
+        if (features == VoxelFeatures.CHANNELS && cloud.channelCount() == 0) {
+            throw noChannels(CALL);
+        }
+    }
+
+    /** The selection {@link VoxelFeatures#CHANNELS} of a cloud without channels. */
+    static InvalidInputException noChannels(String call) {
+        return InvalidInputException.shape(call, "the cloud has no channels to use as features; use POSITIONS, "
+                + "POSITIONS_AND_CHANNELS or OCCUPANCY");
     }
 
     public static InvalidInputException emptyCloud() {

@@ -151,8 +151,7 @@ public final class VoxelizedCloud {
         return switch (features) {
             case CHANNELS -> {
                 if (c == 0) {
-                    throw InvalidInputException.shape("VoxelizedCloud.features", "the cloud has no channels to use as"
-                            + " features; use POSITIONS, POSITIONS_AND_CHANNELS or OCCUPANCY");
+                    throw VoxelizationErrors.noChannels("VoxelizedCloud.features");
                 }
                 yield channels.clone();
             }

@@ -38,15 +38,19 @@ public final class ConvolutionCandidates {
         void run(Operands operands, KernelMap map);
     }
 
-    /** The candidates on {@code ops}, bound to {@code operands} (or predict-only where it is null). */
+    /**
+     * The candidates on {@code ops}, bound to {@code operands} (or predict-only where it is null), their work not yet
+     * estimated ({@link Candidate#lazy}): offering them for a signature the scheduler has decided costs no sort.
+     */
     public static List<Candidate> of(String backend, ConvolutionOps ops, Object pathsOwner,
                                      ConvolutionStatistics statistics, Operands operands) {
         KernelMap map = statistics.map();
         List<Candidate> out = new ArrayList<>();
         for (String name : names(pathsOwner, backend)) {
             Call call = call(backend, ops, pathsOwner, name);
-            out.add(new Candidate(name, backend + "." + name, work(name, statistics), true, operands == null ? null
-                    : () -> call.run(operands, map)));
+            // The work is estimated when the scheduler first decides the signature: a GPU path's sorts the map's rows.
+            out.add(Candidate.lazy(name, backend + "." + name, () -> work(name, statistics), true, operands == null
+                    ? null : () -> call.run(operands, map)));
         }
         return out;
     }

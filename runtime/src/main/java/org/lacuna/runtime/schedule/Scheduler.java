@@ -28,10 +28,15 @@ import org.lacuna.runtime.error.LacunaException;
 public final class Scheduler {
     /** Predictions within this fraction of the best are too close to call without a measurement. */
     public static final double DEFAULT_MARGIN = 0.25;
-    /** Rounds of one measurement after its warm-up round (each calls every measured candidate once), at most. */
+    /** Timed rounds of one measurement (each calls every measured candidate once, after a warm-up), at most. */
     public static final int ROUNDS = 5;
-    /** Rounds after the warm-up, at least, however small the budget: two calls per candidate in all. */
-    public static final int MIN_ROUNDS = 1;
+    /** Timed rounds of one measurement, at least, however small its budget. */
+    public static final int MIN_ROUNDS = 2;
+    /**
+     * How {@link #measure} measures, stored with each measured choice: a stored choice measured another way (one
+     * candidate after the other, before rounds) is measured again.
+     */
+    public static final String MEASURING = "interleaved-rounds";
     /** The most one decision's measurement may take ({@code fastest-measured}: per candidate). */
     public static final double DEFAULT_BUDGET_MILLIS = 200;
     /** An {@code auto} measurement's budget: this many predicted calls of each candidate it measures... */
@@ -274,6 +279,8 @@ public final class Scheduler {
         }
         TuningStore.StoredChoice c = store.choice(device, key).orElse(null);
         if (c == null || !names.equals(c.candidates()) || !names.contains(c.chosen())
+                // A choice measured one candidate after the other may have charged the JIT's warm-up to the first.
+                || (c.source() == Decision.Source.MEASURED && !MEASURING.equals(c.measuring()))
                 || !(policy.mode() == Policy.Mode.AUTO || Policy.Mode.FASTEST_MEASURED.label().equals(c.policy()))) {
             return Optional.empty();
         }
@@ -436,52 +443,47 @@ public final class Scheduler {
     }
 
     /**
-     * Each candidate's lower median time over interleaved rounds of calls: in each round every candidate runs once,
-     * the order rotating from round to round, so that drift and other jobs' load fall on every candidate alike. The
-     * first round is the warm-up (a first call pays for compilation, caches, a weight's widening): its calls count
-     * as samples too, because a lower median discards the slow ones among them as it discards a busy moment, and
-     * a measurement bounded to a few calls of the layer cannot spare a call per candidate. Rounds stop at
-     * {@link #ROUNDS} timed rounds after the warm-up, or once the calls made have taken {@code budgetMillis}, but
-     * never before {@link #MIN_ROUNDS} (two calls each: a lower median of two is robust to one outlier, a single
-     * call is not). A candidate that throws a {@link LacunaException} drops out (its message in {@code failures}).
-     * Budgets count the timer's times, so a scripted timer makes the rounds deterministic.
+     * Each candidate's lower median time over interleaved rounds: one warm-up call each, in a round of its own (a
+     * first call pays for compilation, caches, a weight's widening, and code the candidates share is still being
+     * compiled: every candidate warms before any is timed), then timed rounds in which every candidate runs once,
+     * the order rotating from round to round, so that drift and other jobs' load fall on every candidate alike.
+     * Timed rounds stop at {@link #ROUNDS} or once the calls made (warm-ups included) have taken
+     * {@code budgetMillis}, but never before {@link #MIN_ROUNDS}: a lower median of two is robust to one outlier, a
+     * single call is not. A candidate that throws a {@link LacunaException} drops out (its message in
+     * {@code failures}). Budgets count the timer's times, so a scripted timer makes the rounds deterministic.
      */
     private Map<String, Double> measure(List<Candidate> candidates, double budgetMillis, List<String> failures) {
-        List<Candidate> running = new ArrayList<>(candidates);
-        double[][] samples = new double[running.size()][ROUNDS + 1];
+        List<Candidate> running = new ArrayList<>();
         double spent = 0;
         try (DeviceTimer timer = timers.get()) {
-            for (int i = 0; i < running.size(); i++) {
-                Candidate c = running.get(i);
+            for (Candidate c : candidates) {
                 try {
                     timer.start();
                     c.run().run();
-                    samples[i][0] = timer.stopMillis();
-                    spent += samples[i][0];
+                    spent += timer.stopMillis();
+                    running.add(c);
                 } catch (LacunaException e) {
                     // A candidate that cannot run on this input (a library missing, a shape it refuses) drops out.
                     failures.add(c.name() + ": " + e.getMessage());
-                    running.remove(i);
-                    System.arraycopy(samples, i + 1, samples, i, samples.length - i - 1);
-                    i--;
                 }
             }
+            double[][] samples = new double[running.size()][ROUNDS];
             int rounds = 0;
             while (!running.isEmpty() && rounds < ROUNDS && (rounds < MIN_ROUNDS || spent < budgetMillis)) {
                 for (int i = 0; i < running.size(); i++) {
                     int which = (i + rounds + 1) % running.size();
                     timer.start();
                     running.get(which).run().run();
-                    samples[which][rounds + 1] = timer.stopMillis();
-                    spent += samples[which][rounds + 1];
+                    samples[which][rounds] = timer.stopMillis();
+                    spent += samples[which][rounds];
                 }
                 rounds++;
             }
             Map<String, Double> measured = new LinkedHashMap<>();
             for (int i = 0; i < running.size(); i++) {
-                double[] taken = Arrays.copyOf(samples[i], rounds + 1);
+                double[] taken = Arrays.copyOf(samples[i], rounds);
                 Arrays.sort(taken);
-                measured.put(running.get(i).name(), taken[rounds / 2]);
+                measured.put(running.get(i).name(), taken[(rounds - 1) / 2]);
             }
             return measured;
         }
@@ -511,7 +513,7 @@ public final class Scheduler {
         if (storable) {
             store.putChoice(device, key, new TuningStore.StoredChoice(decision.chosen(), policy.mode().label(),
                     decision.source(), names, predicted, outcome.measured().isEmpty() ? null : outcome.measured(),
-                    TuningStore.now()), learnt);
+                    TuningStore.now(), decision.source() == Decision.Source.MEASURED ? MEASURING : null), learnt);
         }
     }
 

@@ -34,10 +34,15 @@ public final class TuningStore {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
-    /** One stored choice. */
+    /**
+     * One stored choice.
+     *
+     * @param measuring how a measured choice was measured ({@link Scheduler#MEASURING}); a file from an older build
+     *                  has none, and its measured choices are measured again
+     */
     public record StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
                                Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
-                               String recorded) {
+                               String recorded, String measuring) {
     }
 
     /** Everything stored for one device. */

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -51,6 +53,44 @@ class CpuThreadsTest {
             }));
             assertNull(thrown.getCause(), "thrown as the chunk threw it");
             assertEquals(ran.get(), 1 + thrown.getSuppressed().length, "every other failure is suppressed into it");
+        }
+    }
+
+    @Test
+    void theCallingThreadRunsChunksBesideTheWorkers() throws InterruptedException {
+        try (var threads = new CpuThreads(2)) {
+            var bothStarted = new CountDownLatch(2);
+            var ranOnCaller = new AtomicInteger();
+            Thread caller = Thread.currentThread();
+            threads.forEach(2, chunk -> {
+                if (Thread.currentThread() == caller) {
+                    ranOnCaller.incrementAndGet();
+                }
+                bothStarted.countDown();
+                try {
+                    // Two threads in all (the caller and one worker): both chunks run at once only if the caller
+                    // takes one; a caller that only waited would leave the second chunk to start after the first.
+                    assertTrue(bothStarted.await(20, TimeUnit.SECONDS), "the two chunks never ran at once");
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertEquals(1, ranOnCaller.get(), "one chunk on the calling thread, one on the worker");
+        }
+    }
+
+    @Test
+    void aForEachInsideAChunkRunsItsChunksInline() {
+        try (var threads = new CpuThreads(2)) {
+            var inner = new AtomicInteger();
+            threads.forEach(4, outer -> {
+                Thread runner = Thread.currentThread();
+                threads.forEach(3, chunk -> {
+                    assertSame(runner, Thread.currentThread(), "nested chunks stay on the thread that asked");
+                    inner.incrementAndGet();
+                });
+            });
+            assertEquals(12, inner.get());
         }
     }
 

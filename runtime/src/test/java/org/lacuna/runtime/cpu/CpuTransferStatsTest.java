@@ -1,6 +1,7 @@
 package org.lacuna.runtime.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,11 @@ import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.backend.TransferStats;
 import org.lacuna.runtime.ops.Activation;
+import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.pointcloud.Voxelization;
 
 /** Both CPU backends count each copy between host data and their memory, its bytes, and each wait; ops count none. */
 class CpuTransferStatsTest {
@@ -40,6 +46,30 @@ class CpuTransferStatsTest {
                 assertEquals(1, after.copies(), backend.name());
                 x.buffer().close();
                 y.buffer().close();
+            }
+        }
+    }
+
+    /**
+     * A CPU backend voxelises into its own memory, which is the host's: no copy and no size read, and the voxels'
+     * features are the backend's own memory (counted in its memory stats until freed).
+     */
+    @Test
+    void residentVoxelisationCopiesAndReadsNothing() {
+        PointCloud cloud = PointCloud.of(new float[] {0.1f, 0.2f, 3.5f}, new float[] {0, 0, 1}, new float[] {0, 0, 2});
+        for (Backend backend : List.of(new CpuBackendProvider().open(0), new ReferenceBackendProvider().open(0))) {
+            try (backend) {
+                TransferStats start = backend.transferStats();
+                long inUse = backend.memoryStats().inUseBytes();
+                try (ResidentVoxels voxels = backend.ops().voxelization().voxelizeResident(cloud,
+                        Voxelization.cubic(1.0, VoxelReduction.MEAN), VoxelFeatures.POSITIONS, DType.F32)) {
+                    assertEquals(2, voxels.voxelCount());
+                    assertEquals(new TransferStats(0, 0, 0, 0, 0, 0, 0), backend.transferStats().since(start),
+                            backend.name());
+                    // The pool hands out whole size classes: at least the 2 × 3 floats.
+                    assertTrue(backend.memoryStats().inUseBytes() >= inUse + 2 * 3 * Float.BYTES, backend.name());
+                }
+                assertEquals(inUse, backend.memoryStats().inUseBytes(), backend.name() + ": closing frees them");
             }
         }
     }

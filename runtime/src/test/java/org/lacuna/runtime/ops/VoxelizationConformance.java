@@ -18,14 +18,18 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.sparseconv.Int3;
 import org.lacuna.runtime.cpu.ReferenceBackendProvider;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
@@ -232,6 +236,86 @@ public abstract class VoxelizationConformance extends BackendConformance {
             }
         }
         assertSameAsReference(PointCloud.batchOf(List.of(sweep, sweep)), Voxelization.cubic(0.05, VoxelReduction.MEAN));
+    }
+
+    // ---- Resident voxelisation: the same voxels, left where the backend computed them ----
+
+    /**
+     * {@link VoxelizationOps#voxelizeResident} holds the reference's keys and selected features, rounded once to the
+     * feature type, for every selection and type: on clouds with and without channels, both reductions, and the
+     * KITTI sweep; what a consumer takes is its own, what it leaves is freed with the result.
+     */
+    @Test
+    void residentVoxelsAreTheReferenceVoxelsBitForBit() {
+        SplittableRandom random = TestData.random("residentVoxels");
+        List<PointCloud> clouds = List.of(randomCloud(random, 2500, 3f, 2), randomCloud(random, 700, 1f, 0),
+                PointCloud.batchOf(List.of(randomCloud(random, 300, 2f, 1), randomCloud(random, 1, 2f, 1))));
+        for (PointCloud cloud : clouds) {
+            for (VoxelReduction reduction : VoxelReduction.values()) {
+                Voxelization voxelization = new Voxelization(0.3, 0.2, 0.25, reduction);
+                for (VoxelFeatures features : VoxelFeatures.values()) {
+                    if (features == VoxelFeatures.CHANNELS && cloud.channelCount() == 0) {
+                        continue;
+                    }
+                    for (DType type : List.of(DType.F32, DType.F16, DType.BF16)) {
+                        assertResidentAsReference(cloud, voxelization, features, type);
+                    }
+                }
+            }
+        }
+        assertResidentAsReference(KittiSweep.readSweep(), Voxelization.cubic(0.2, VoxelReduction.MEAN),
+                VoxelFeatures.POSITIONS_AND_CHANNELS, DType.F16);
+    }
+
+    private void assertResidentAsReference(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                           DType type) {
+        VoxelizedCloud expected = reference.ops().voxelization().voxelize(cloud, voxelization);
+        String what = cloud.size() + " points, " + voxelization + ", " + features + " as " + type;
+        try (ResidentVoxels actual = ops().voxelizeResident(cloud, voxelization, features, type)) {
+            assertEquals(expected.voxelCount(), actual.voxelCount(), what);
+            assertEquals(cloud.size(), actual.pointCount(), what);
+            assertArrayEquals(expected.keys(), actual.keys(), what);
+            assertEquals(type, actual.featureType(), what);
+            assertEquals(expected.featureWidth(features), actual.featureWidth(), what);
+            DeviceArray keys = actual.takeKeys();
+            try {
+                assertEquals(Shape.of(expected.voxelCount()), keys.shape(), what);
+                assertArrayEquals(expected.keys(), HostData.downloadLongs(backend, keys), what);
+            } finally {
+                keys.buffer().close();
+            }
+            float[] want = expected.features(features);
+            for (int i = 0; i < want.length; i++) {
+                want[i] = HalfFloats.roundTo(type, want[i]);
+            }
+            // Left in the result: freed when it closes.
+            DeviceArray left = actual.features();
+            assertArrayEquals(bits(want), bits(HostData.downloadFloats(backend, left)), what);
+            assertThrows(ResourceClosedException.class, actual::takeKeys, "taken once");
+        }
+    }
+
+    @Test
+    void residentVoxelisationFailsAsVoxelisationDoes() {
+        float[] x = {0, 1, Float.NaN, 3};
+        PointCloud bad = PointCloud.of(x, new float[4], new float[4]);
+        Voxelization voxelization = Voxelization.cubic(1.0, VoxelReduction.MEAN);
+        var expected = assertThrows(InvalidInputException.class,
+                () -> reference.ops().voxelization().voxelize(bad, voxelization));
+        var actual = assertThrows(InvalidInputException.class,
+                () -> ops().voxelizeResident(bad, voxelization, VoxelFeatures.POSITIONS, DType.F32));
+        assertEquals(expected.getMessage(), actual.getMessage());
+        PointCloud good = PointCloud.of(new float[] {1, 2}, new float[2], new float[2]);
+        var noChannels = assertThrows(InvalidInputException.class,
+                () -> ops().voxelizeResident(good, voxelization, VoxelFeatures.CHANNELS, DType.F32));
+        assertTrue(noChannels.getMessage().contains("no channels"), noChannels.getMessage());
+        var integer = assertThrows(InvalidInputException.class,
+                () -> ops().voxelizeResident(good, voxelization, VoxelFeatures.POSITIONS, DType.I32));
+        assertTrue(integer.getMessage().contains("I32"), integer.getMessage());
+        assertThrows(InvalidInputException.class,
+                () -> ops().voxelizeResident(good, voxelization, null, DType.F32));
+        // Still usable.
+        assertResidentAsReference(good, voxelization, VoxelFeatures.OCCUPANCY, DType.F16);
     }
 
     // ---- The ops on device arrays: pooling, bird's-eye view, devoxelisation, against the reference ----

@@ -52,7 +52,7 @@ class SchedulerMeasurementTest {
 
     @Test
     void oneOutlierCallDoesNotDecide() {
-        // Both warm-up calls are slow (40 ms), and BLAS's second timed call hits a busy machine (50 ms); its lower
+        // Both warm-up calls are slow (40 ms, not samples), and BLAS's second timed call hits a busy machine (50 ms); its lower
         // median is still 5 ms, Vector's 7 ms.
         Scheduler s = scheduler(Policy.fastestMeasured());
         LinearStatistics st = dense(512);
@@ -86,7 +86,7 @@ class SchedulerMeasurementTest {
                 calls + " calls each of " + predictedPair + " ms a pair, budget " + budget);
         assertTrue(calls * predictedPair <= budget + predictedPair + 1e-12 || calls == 1 + Scheduler.MIN_ROUNDS);
 
-        // Calls far slower than predicted (a cold JIT): the least measurement, a warm-up round and one more.
+        // Calls far slower than predicted (a cold JIT): the least measurement, a warm-up and two timed rounds.
         Scheduler slow = scheduler(Policy.auto());
         clock.runs.clear();
         slow.decide("small", st, List.of(clock.taking(blas, 100 * budget), clock.taking(vector, 100 * budget)));

@@ -40,6 +40,56 @@ class SchedulerPolicyTest {
     }
 
     @Test
+    void theCandidateMeasuredFirstDoesNotPayForCodeStillCompiling() {
+        // A fresh JVM: the first four calls of any candidate take 60 ms more (code they share is still interpreted),
+        // then BLAS takes 7 ms and the Java GEMM 9. Measured one candidate after the other, BLAS (predicted ahead, so
+        // measured first) would have taken all four slow calls and lost.
+        int[] calls = {0};
+        LinearStatistics s = stats();
+        List<Candidate> c = List.of(
+                coldAtFirst(LinearCandidates.predicted("cpu", "blas-dense", s, DType.F16), 7.0, calls),
+                coldAtFirst(LinearCandidates.predicted("cpu", "vector-dense", s, DType.F16), 9.0, calls));
+        Decision d = scheduler(Policy.auto()).decide("fc1", s, c);
+        assertEquals(Decision.Source.MEASURED, d.source(), d.reason());
+        assertEquals("blas-dense", d.chosen(), d.reason());
+        assertEquals(7.0, d.estimate("blas-dense").measuredMillis(), d.reason());
+        assertEquals(9.0, d.estimate("vector-dense").measuredMillis(), d.reason());
+    }
+
+    @Test
+    void aStoredChoiceMeasuredOneCandidateAfterTheOtherIsMeasuredAgain() {
+        TuningStore store = TuningStore.inMemory();
+        Decision made = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer)
+                .decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        assertEquals(Decision.Source.MEASURED, made.source(), made.reason());
+        clock.runs.clear();
+        Decision reused = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer)
+                .decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        assertEquals(Decision.Source.STORED, reused.source(), reused.reason());
+        assertTrue(clock.runs.isEmpty(), "a choice measured in rounds is reused: " + clock.runs);
+
+        // The same choice as an older build stored it (no measuring method), with the first-measured BLAS slow.
+        List<String> names = made.candidates().stream().map(Decision.Estimate::name).toList();
+        String key = made.signature() + "|candidates=" + String.join(";", names) + ";";
+        assertTrue(store.choice(TestTables.CPU, key).isPresent(), "the key choices are stored under");
+        store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("vector-dense", "auto",
+                Decision.Source.MEASURED, names, java.util.Map.of(), java.util.Map.of("blas-dense", 64.0,
+                "vector-dense", 4.0), TuningStore.now(), null), java.util.Map.of());
+        Decision remeasured = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer)
+                .decide("fc1", stats(), candidates(5.0, 7.0, 30.0));
+        assertEquals(Decision.Source.MEASURED, remeasured.source(), remeasured.reason());
+        assertEquals("blas-dense", remeasured.chosen(), remeasured.reason());
+    }
+
+    /** {@code candidate} taking {@code millis}, plus 60 ms while fewer than four calls of any candidate have run. */
+    private Candidate coldAtFirst(Candidate candidate, double millis, int[] calls) {
+        return candidate.bound(() -> {
+            clock.runs.merge(candidate.name(), 1, Integer::sum);
+            clock.nextMillis = millis + (calls[0]++ < 4 ? 60 : 0);
+        });
+    }
+
+    @Test
     void autoLetsAClearPredictionStand() {
         Scheduler s = new Scheduler(TestTables.CPU, TestTables.cpu(), TuningStore.inMemory(), Policy.auto(),
                 clock::timer, 0.05, Scheduler.DEFAULT_BUDGET_MILLIS);
@@ -95,7 +145,7 @@ class SchedulerPolicyTest {
         TuningStore store = TuningStore.inMemory();
         store.putChoice(TestTables.CPU, "old", new TuningStore.StoredChoice("vector-dense", "auto",
                 Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"), java.util.Map.of(), null,
-                TuningStore.now()), java.util.Map.of("cpu.blas-dense", 14.25, "cpu.vector-dense", Double.NaN));
+                TuningStore.now(), Scheduler.MEASURING), java.util.Map.of("cpu.blas-dense", 14.25, "cpu.vector-dense", Double.NaN));
         Scheduler s = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
         assertEquals(Scheduler.CORRECTION_LIMIT, s.corrections().get("cpu.blas-dense"), 1e-9);
         assertEquals(1.0, s.corrections().get("cpu.vector-dense"), 1e-9);

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.lacuna.runtime.cpu.CpuVoxelizer;
-import org.lacuna.runtime.cpu.KernelMapBuilder;
 import org.lacuna.runtime.internal.cuda.RadixSortRecords;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.VoxelReduction;

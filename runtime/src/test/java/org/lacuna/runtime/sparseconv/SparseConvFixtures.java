@@ -24,7 +24,7 @@ import org.lacuna.runtime.testing.EmulationFixture;
 /**
  * Sparse-convolution cases for the emulated {@code sparseconv_implicit_gemm.cu} and {@code
  * sparseconv_gather_scatter.cu} (their test reads the {@code conv*} directories): a kernel map from {@link
- * org.lacuna.runtime.cpu.KernelMapBuilder}, the launches the CUDA backend makes for it (recorded by {@link ConvolutionLaunchRecords}: {@link
+ * KernelMapBuilder}, the launches the CUDA backend makes for it (recorded by {@link ConvolutionLaunchRecords}: {@link
  * MapStatistics#offsetGroupBounds} and {@link MapStatistics#tileRows} for each {@link TileOrder}, {@link
  * MapStatistics#scatterGroups} for the gather-GEMM-scatter, every argument and grid) and the {@code cpu-reference}
  * backend's output, F32, without and with ReLU (the activations

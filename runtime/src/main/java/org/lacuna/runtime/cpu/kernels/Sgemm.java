@@ -30,6 +30,41 @@ public final class Sgemm {
         }
     }
 
+    /**
+     * Columns per panel of a B packed by {@link #packTransposed} (a multiple of the vector length), or 0 where the
+     * Vector API kernel cannot serve ({@code vectorApi} false or the module missing): then nothing is packed.
+     */
+    public static int panelWidth(boolean vectorApi) {
+        return vectorApi && VectorModule.present() ? VectorSgemm.NR : 0;
+    }
+
+    /**
+     * A linear layer's weight B[n × k] (row-major [out, in]) packed once into the Vector API kernel's panels, for
+     * {@link #multiplyPacked}: what {@link #multiply} with {@code transposeB} packs on every call. Only where
+     * {@link #panelWidth} is positive.
+     */
+    public static float[] packTransposed(int n, int k, float[] b) {
+        requireVectorKernel();
+        return VectorSgemm.packTransposed(b, n, k);
+    }
+
+    /**
+     * {@code C[m×n] (+)= A[m×k] · B[firstColumn .. firstColumn + n)ᵀ} over a B packed by {@link #packTransposed}: the
+     * same bits as {@link #multiply} on the unpacked B with {@code vectorApi} and {@code transposeB}. {@code
+     * firstColumn} must be a multiple of {@link #panelWidth}.
+     */
+    public static void multiplyPacked(int m, int n, int k, float[] a, int aOffset, int lda, float[] packedB,
+                                      int firstColumn, float[] c, int cOffset, int ldc, boolean accumulate) {
+        requireVectorKernel();
+        VectorSgemm.multiplyPacked(m, n, k, a, aOffset, lda, packedB, firstColumn, c, cOffset, ldc, accumulate);
+    }
+
+    private static void requireVectorKernel() {
+        if (!VectorModule.present()) {
+            throw new IllegalStateException("packed weights need the Vector API kernel (jdk.incubator.vector)");
+        }
+    }
+
     /** The portable kernel: for each element, {@code acc = acc + a·b} for p = 0 … k-1, in plain Java arithmetic. */
     public static void multiplyScalar(int m, int n, int k, float[] a, int aOffset, int lda, float[] b, int bOffset,
                                       int ldb, boolean transposeB, float[] c, int cOffset, int ldc, boolean accumulate) {

@@ -83,6 +83,67 @@ final class VectorSgemm {
         }
     }
 
+    /**
+     * Bᵀ given as B[n × k] (row-major, a linear layer's [out, in] weight) packed once for {@link #multiplyPacked}:
+     * panels of NR columns over the whole depth k, each k rows of NR floats, zero-padded past the last column. The
+     * panel of one KC slice is then a contiguous part of it, laid out as {@link #packTransposedB} lays out a slice.
+     */
+    static float[] packTransposed(float[] b, int n, int k) {
+        float[] packed = new float[Math.multiplyExact(roundUp(n, NR), k)];
+        packRowPanels(b, 0, k, k, n, NR, packed);
+        return packed;
+    }
+
+    /**
+     * {@link #multiply} with {@code transposeB} over columns {@code [firstColumn, firstColumn + n)} of a B packed by
+     * {@link #packTransposed} with depth k: the same register tiles and k slices in the same order, so the same bits,
+     * without packing B on every call. {@code firstColumn} must be a multiple of NR.
+     */
+    static void multiplyPacked(int m, int n, int k, float[] a, int aOffset, int lda, float[] packedB, int firstColumn,
+                               float[] c, int cOffset, int ldc, boolean accumulate) {
+        if (firstColumn % NR != 0) {
+            throw new IllegalArgumentException("packed columns start at a panel boundary (" + NR + "), not at "
+                    + firstColumn);
+        }
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k <= 0) {
+            multiply(m, n, k, a, aOffset, lda, packedB, 0, 1, true, c, cOffset, ldc, accumulate);
+            return;
+        }
+        Scratch scratch = SCRATCH.get();
+        int panelFloats = NR * k;
+        int firstPanel = firstColumn / NR;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            float[] packedA = scratch.packedA(roundUp(Math.min(MC, m), MR) * Math.min(KC, k));
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean load = accumulate || pc > 0;
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(a, aOffset + ic * lda + pc, lda, kc, mc, packedA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int cols = Math.min(NR, nc - jr);
+                        int bPanel = (firstPanel + (jc + jr) / NR) * panelFloats + pc * NR;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            int aPanel = ir * kc;
+                            int cTile = cOffset + (ic + ir) * ldc + jc + jr;
+                            if (rows == MR && cols == NR) {
+                                tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
+                            } else {
+                                edgeTile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, rows, cols, load,
+                                        scratch.edge);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** A partial tile: the full register tile on a padded copy of the valid rows and columns of C. */
     private static void edgeTile(int kc, float[] packedA, int aPanel, float[] packedB, int bPanel, float[] c,
                                  int cTile, int ldc, int rows, int cols, boolean load, float[] edge) {

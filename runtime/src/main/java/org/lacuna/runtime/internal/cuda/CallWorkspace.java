@@ -49,6 +49,13 @@ final class CallWorkspace implements AutoCloseable {
         return out;
     }
 
+    /** {@code count} ints of sizes or status read back (a size read, not a download: see PinnedStaging#readSize). */
+    int[] readSizeInts(long address, int count) {
+        int[] out = new int[count];
+        staging.readSize(address, MemorySegment.ofArray(out), (long) count * Integer.BYTES, stream);
+        return out;
+    }
+
     long[] downloadLongs(long address, int count) {
         long[] out = new long[count];
         staging.download(address, MemorySegment.ofArray(out), (long) count * Long.BYTES, stream);

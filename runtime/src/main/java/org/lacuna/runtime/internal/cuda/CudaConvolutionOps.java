@@ -146,6 +146,21 @@ final class CudaConvolutionOps implements ConvolutionOps {
         });
     }
 
+    /** A voxeliser's device keys become the set's, with no upload; offered keys the set does not need are freed. */
+    @Override
+    public DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys) {
+        try {
+            ConvolutionContracts.adoptCoordinateKeys(CudaBackendProvider.NAME, set, keys);
+        } catch (RuntimeException e) {
+            throw keys == null ? e : Closer.closeAfter(e, keys.buffer());
+        }
+        DeviceArray held = set.residentKeys(residency, () -> keys);
+        if (held != keys) {
+            keys.buffer().close();
+        }
+        return held;
+    }
+
     /** Drops this backend's keys and maps from every coordinate set: the backend closes, before its pool does. */
     void close() {
         residency.close();

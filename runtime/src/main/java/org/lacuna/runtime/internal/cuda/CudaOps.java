@@ -28,7 +28,8 @@ final class CudaOps extends OpFamilies implements OpPaths {
         this.gemm = gemm;
         this.convolution = convolution;
         super(elementwise, gemm, new CudaAttentionOps(modules, stream, device.multiprocessors()), convolution,
-                new CudaVoxelizationOps(modules, stream, pool, staging, device.multiprocessors()));
+                new CudaVoxelizationOps(modules, stream, pool, staging, device.multiprocessors(),
+                        elementwise));
     }
 
     /** Drops the convolution's state from the coordinate sets (the backend closes, before its pool). */

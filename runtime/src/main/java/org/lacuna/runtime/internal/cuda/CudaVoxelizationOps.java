@@ -1,19 +1,31 @@
 package org.lacuna.runtime.internal.cuda;
 
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD16Async;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.BatchPooling;
 import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.ops.BevReduction;
+import org.lacuna.runtime.ops.ElementwiseOps;
 import org.lacuna.runtime.ops.PointInterpolation;
 import org.lacuna.runtime.ops.VoxelizationContracts;
 import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.PointCloud;
+import org.lacuna.runtime.pointcloud.ResidentVoxels;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
 import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizationErrors;
@@ -32,7 +44,9 @@ import org.lacuna.runtime.sparseconv.Int3;
  * into {@link org.lacuna.runtime.pointcloud.CoordinateKey} order, and each slot learns its rank. For MEAN the points
  * are radix-sorted by voxel (stable, so each voxel's list is in input order) and summed in double in that order;
  * FIRST reads each voxel's first point. Between the upload of the points and the download of the result only two
- * counts cross (whether a point is invalid, and M, which sizes the rest).
+ * counts cross, counted as size reads (whether a point is invalid, and M, which sizes the rest). {@link
+ * #voxelizeResident} downloads only the M keys (the coordinate set's host description) and leaves the keys and the
+ * features on the device for the sparse tensor that takes them.
  *
  * <p>Pooling, the bird's-eye view and devoxelisation run on tensors already on the device, with no transfer.
  */
@@ -46,10 +60,13 @@ final class CudaVoxelizationOps implements VoxelizationOps {
     private final CachingPool pool;
     private final PinnedStaging staging;
     private final int multiprocessors;
+    /** Concatenation and casts of the resident voxels' features. */
+    private final ElementwiseOps elementwise;
     private final Map<String, String> constants = Map.of("BLOCK", Integer.toString(BLOCK));
 
     CudaVoxelizationOps(KernelModules modules, StreamHandle stream, CachingPool pool, PinnedStaging staging,
-                  int multiprocessors) {
+                        int multiprocessors, ElementwiseOps elementwise) {
+        this.elementwise = elementwise;
         this.modules = modules;
         this.stream = stream;
         this.pool = pool;
@@ -60,6 +77,146 @@ final class CudaVoxelizationOps implements VoxelizationOps {
     @Override
     public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
         VoxelizationErrors.requireInput(cloud, voxelization);
+        return onDevice(cloud, voxelization, (workspace, d) -> {
+            int m = d.voxels();
+            int c = d.channelCount();
+            long[] voxelKeys = workspace.downloadLongs(d.keys(), m);
+            int[] counts = workspace.downloadInts(d.counts(), m);
+            int[] pointToVoxel = workspace.downloadInts(d.pointVoxel(), cloud.size());
+            float[] positionHost = workspace.downloadFloats(d.positions(), 3 * m);
+            float[] channelOut = workspace.downloadFloats(d.channels(), c * m);
+            return new VoxelizedCloud(voxelization, cloud.channelNames(), voxelKeys, positionHost, channelOut, counts,
+                    pointToVoxel);
+        });
+    }
+
+    /**
+     * The voxels stay on the device: the keys are copied into an array of their own on the device and downloaded
+     * once (the coordinate set's host description), the features are assembled from the reduced positions and
+     * channels on the device (concatenated, cast or filled) into an array of their own. Counts and point-to-voxel
+     * are not needed by a sparse tensor and stay behind in the call's workspace.
+     */
+    @Override
+    public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
+                                           DType featureType) {
+        VoxelizationErrors.requireResidentInput(cloud, voxelization, features, featureType);
+        return onDevice(cloud, voxelization, (workspace, d) -> {
+            int m = d.voxels();
+            // The host's description of the coordinates: every size and kernel map is derived from it.
+            long[] hostKeys = workspace.downloadLongs(d.keys(), m);
+            CudaBuffer keys = persistent((long) m * Long.BYTES);
+            CudaBuffer out = null;
+            try {
+                copy(d.keys(), keys.pointer(CALL, 0), (long) m * Long.BYTES);
+                long width = featureWidth(features, d.channelCount());
+                out = persistent(m * width * featureType.byteSize());
+                DeviceArray outArray = new DeviceArray(out, 0, featureType, Shape.of(m, width));
+                writeFeatures(d, features, outArray);
+                return new ResidentVoxels(voxelization, features, hostKeys,
+                        new DeviceArray(keys, 0, DType.I64, Shape.of(m)), outArray, cloud.size());
+            } catch (RuntimeException e) {
+                throw Closer.closeAfter(e, keys, out);
+            }
+        });
+    }
+
+    /** The columns of {@code features} for a cloud of {@code channels} channels, as VoxelizedCloud#featureWidth. */
+    private static long featureWidth(VoxelFeatures features, int channels) {
+        return switch (features) {
+            case CHANNELS -> channels;
+            case POSITIONS -> 3;
+            case POSITIONS_AND_CHANNELS -> 3L + channels;
+            case OCCUPANCY -> 1;
+        };
+    }
+
+    /**
+     * {@code out} [M, width] of the feature type: the selection of the voxels' fp32 positions and channels (in the
+     * call's workspace, copied on the device where an op needs them as arrays of their own).
+     */
+    private void writeFeatures(DeviceVoxels d, VoxelFeatures features, DeviceArray out) {
+        long m = d.voxels();
+        int c = d.channelCount();
+        boolean withChannels = c > 0 && features == VoxelFeatures.POSITIONS_AND_CHANNELS;
+        if (features == VoxelFeatures.OCCUPANCY) {
+            fillOnes(out);
+        } else if (out.dtype() == DType.F32 && !withChannels) {
+            copy(features == VoxelFeatures.CHANNELS ? d.channels() : d.positions(), pointer(out, CALL), out.byteSize());
+        } else {
+            List<CudaBuffer> temporaries = new ArrayList<>();
+            try {
+                DeviceArray source = features == VoxelFeatures.CHANNELS ? copied(d.channels(), Shape.of(m, c),
+                        temporaries) : copied(d.positions(), Shape.of(m, 3), temporaries);
+                if (withChannels) {
+                    DeviceArray channels = copied(d.channels(), Shape.of(m, c), temporaries);
+                    DeviceArray both = out.dtype() == DType.F32 ? out : array(Shape.of(m, 3L + c), temporaries);
+                    elementwise.concatColumns(source, channels, both);
+                    source = both;
+                }
+                if (source != out) {
+                    elementwise.cast(source, out);
+                }
+            } finally {
+                // Freed to the pool at once: later users of the blocks are issued after these launches.
+                Closer.closeAll("voxelizeResident", temporaries);
+            }
+        }
+    }
+
+    /** A device copy of the F32 {@code shape} at {@code address} in a temporary buffer of its own. */
+    private DeviceArray copied(long address, Shape shape, List<CudaBuffer> temporaries) {
+        DeviceArray out = array(shape, temporaries);
+        copy(address, pointer(out, CALL), out.byteSize());
+        return out;
+    }
+
+    /** A temporary F32 array of {@code shape}. */
+    private DeviceArray array(Shape shape, List<CudaBuffer> temporaries) {
+        CudaBuffer buffer = persistent(shape.elementCount() * Float.BYTES);
+        temporaries.add(buffer);
+        return new DeviceArray(buffer, 0, DType.F32, shape);
+    }
+
+    private void copy(long from, CUdeviceptr to, long bytes) {
+        if (bytes > 0) {
+            CudaCalls.check("cuMemcpyDtoDAsync", cuMemcpyDtoDAsync(to, DevicePointer.at(from), bytes, stream));
+        }
+    }
+
+    /** 1.0 in every element of {@code out}, by the bit pattern of 1.0 in its type. */
+    private void fillOnes(DeviceArray out) {
+        long count = out.elementCount();
+        switch (out.dtype()) {
+            case F32 -> CudaCalls.check("cuMemsetD32Async", cuMemsetD32Async(pointer(out, CALL),
+                    Float.floatToRawIntBits(1f), count, stream));
+            case F16 -> CudaCalls.check("cuMemsetD16Async", cuMemsetD16Async(pointer(out, CALL),
+                    HalfFloats.toF16(1f), count, stream));
+            case BF16 -> CudaCalls.check("cuMemsetD16Async", cuMemsetD16Async(pointer(out, CALL),
+                    HalfFloats.toBf16(1f), count, stream));
+            default -> throw new IllegalStateException(out.dtype() + " features");
+        }
+    }
+
+    /**
+     * What the device computed for a cloud, for a {@link Finish} to take away before the call's workspace is freed:
+     * device addresses of the M keys in CoordinateKey order (I64), the points per voxel (I32 [M]), each point's
+     * voxel (I32 [N]), and the reduced positions (F32 [M, 3]) and channels (F32 [M, C]).
+     */
+    private record DeviceVoxels(int voxels, int channelCount, long keys, long counts, long pointVoxel,
+                                long positions, long channels) {
+    }
+
+    /** What a voxelisation hands back, made from the device's results while the workspace still holds them. */
+    @FunctionalInterface
+    private interface Finish<T> {
+        T take(CallWorkspace workspace, DeviceVoxels voxels);
+    }
+
+    /**
+     * Voxelises on the device and hands the results to {@code finish}. Between the upload of the points and the
+     * finish, two ints cross, as size reads: whether a point is invalid, and M, which sizes the rest.
+     */
+    private <T> T onDevice(PointCloud cloud, Voxelization voxelization, Finish<T> finish) {
         int n = cloud.size();
         int c = cloud.channelCount();
         if ((long) c * n > Integer.MAX_VALUE - 8) {
@@ -82,7 +239,7 @@ final class CudaVoxelizationOps implements VoxelizationOps {
             launch("voxel_keys", n, new KernelArguments().address(xs).address(ys).address(zs).address(batches).i64(n)
                     .f64(voxelization.sizeX()).f64(voxelization.sizeY()).f64(voxelization.sizeZ()).address(keys)
                     .address(bad));
-            int firstBad = workspace.downloadInts(bad, 1)[0];
+            int firstBad = workspace.readSizeInts(bad, 1)[0];
             if (firstBad != Integer.MAX_VALUE) {
                 throw VoxelizationErrors.invalidPoint(cloud, firstBad, voxelization);
             }
@@ -102,7 +259,7 @@ final class CudaVoxelizationOps implements VoxelizationOps {
             long outSlots = workspace.acquire((long) n * Long.BYTES);
             launch("voxel_compact", capacity, new KernelArguments().address(slots).i64(capacity).address(counter)
                     .address(outKeys).address(outSlots));
-            int m = workspace.downloadInts(counter, 1)[0];
+            int m = workspace.readSizeInts(counter, 1)[0];
 
             // The distinct keys in CoordinateKey (unsigned) order, each carrying its compaction index.
             Sorted voxels = radixSort(workspace, outKeys, m, Long.BYTES);
@@ -133,14 +290,14 @@ final class CudaVoxelizationOps implements VoxelizationOps {
                         .address(xs).address(ys).address(zs).address(channels).i32(c).i64(n).address(positions)
                         .address(outChannels));
             }
-            long[] voxelKeys = workspace.downloadLongs(voxels.keys(), m);
-            int[] counts = workspace.downloadInts(voxelCount, m);
-            int[] pointToVoxel = workspace.downloadInts(pointVoxel, n);
-            float[] positionHost = workspace.downloadFloats(positions, 3 * m);
-            float[] channelOut = workspace.downloadFloats(outChannels, c * m);
-            return new VoxelizedCloud(voxelization, cloud.channelNames(), voxelKeys, positionHost, channelOut, counts,
-                    pointToVoxel);
+            return finish.take(workspace, new DeviceVoxels(m, c, voxels.keys(), voxelCount, pointVoxel, positions,
+                    outChannels));
         }
+    }
+
+    /** Device memory that outlives the call's workspace: a result, or a temporary other ops read as an array. */
+    private CudaBuffer persistent(long bytes) {
+        return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
     }
 
     /** Sorted 64-bit keys and the int each carries (its index in the input). */

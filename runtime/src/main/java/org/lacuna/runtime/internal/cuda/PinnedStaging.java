@@ -50,6 +50,21 @@ final class PinnedStaging implements AutoCloseable {
     synchronized void download(long deviceAddress, MemorySegment target, long bytes, CUstream stream) {
         context.makeCurrent();
         transfers.download(bytes);
+        copyToHost(deviceAddress, target, bytes, stream);
+    }
+
+    /**
+     * A read of a size or status the host needs before it can go on (a few bytes: a count that sizes what follows,
+     * an invalid-input flag): copied as {@link #download} copies, counted apart as a size read (see {@link
+     * org.lacuna.runtime.backend.TransferStats}).
+     */
+    synchronized void readSize(long deviceAddress, MemorySegment target, long bytes, CUstream stream) {
+        context.makeCurrent();
+        transfers.sizeRead(bytes);
+        copyToHost(deviceAddress, target, bytes, stream);
+    }
+
+    private void copyToHost(long deviceAddress, MemorySegment target, long bytes, CUstream stream) {
         for (long done = 0; done < bytes; done += CHUNK_BYTES) {
             long n = Math.min(CHUNK_BYTES, bytes - done);
             CudaCalls.check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(host, DevicePointer.at(deviceAddress + done), n, stream));

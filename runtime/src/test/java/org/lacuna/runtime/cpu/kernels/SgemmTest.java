@@ -2,6 +2,7 @@ package org.lacuna.runtime.cpu.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -149,6 +150,55 @@ class SgemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * A weight packed once gives the unpacked Vector API kernel's bits on every panel-aligned column block, across k
+     * slices (256), column blocks (1024 with AVX-512), row blocks (144) and a ragged last panel; C's padding and the
+     * columns outside the block are left alone.
+     */
+    @Property(tries = 25)
+    void aPackedWeightGivesTheUnpackedKernelsBits(@ForAll("packedShapes") int[] shape) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        boolean accumulate = shape[3] == 1;
+        int width = Sgemm.panelWidth(true);
+        assertTrue(width > 0, "the Vector API kernel packs");
+        SplittableRandom random = new SplittableRandom(shape[4]);
+        float[] a = values(random, 1 + m * (k + 2));
+        float[] b = values(random, n * k);
+        float[] packed = Sgemm.packTransposed(n, k, b);
+        int firstPanel = random.nextInt((n + width - 1) / width);
+        int column = firstPanel * width;
+        int cols = 1 + random.nextInt(n - column);
+        float[] start = values(random, m * cols + 2);
+        start[start.length - 1] = Float.NaN;
+        float[] expected = start.clone();
+        float[] actual = start.clone();
+        Sgemm.multiply(true, m, cols, k, a, 1, k + 2, b, column * k, k, true, expected, 1, cols, accumulate);
+        Sgemm.multiplyPacked(m, cols, k, a, 1, k + 2, packed, column, actual, 1, cols, accumulate);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                    "element " + i + " of " + m + "x" + cols + " at column " + column + " of " + n + ", k " + k);
+        }
+    }
+
+    @Provide
+    Arbitrary<int[]> packedShapes() {
+        Arbitrary<Integer> small = Arbitraries.integers().between(1, 40);
+        Arbitrary<Integer> large = Arbitraries.integers().between(100, 1100);
+        return Combinators.combine(Arbitraries.oneOf(small, Arbitraries.integers().between(140, 300)),
+                Arbitraries.oneOf(small, large), Arbitraries.oneOf(small, Arbitraries.integers().between(250, 600)),
+                Arbitraries.integers().between(0, 1), Arbitraries.integers())
+                .as((m, n, k, acc, seed) -> new int[] {m, n, k, acc, seed});
+    }
+
+    @Test
+    void packedColumnsMustStartAtAPanel() {
+        float[] packed = Sgemm.packTransposed(64, 8, new float[64 * 8]);
+        assertThrows(IllegalArgumentException.class, () -> Sgemm.multiplyPacked(2, 8, 8, new float[16], 0, 8,
+                packed, 1, new float[16], 0, 8, false));
     }
 
     private static void check(Named kernel, Problem p) {

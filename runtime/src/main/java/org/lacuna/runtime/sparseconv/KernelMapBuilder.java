@@ -1,28 +1,24 @@
-package org.lacuna.runtime.cpu;
+package org.lacuna.runtime.sparseconv;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
-import org.lacuna.runtime.sparseconv.ConvGeometry;
-import org.lacuna.runtime.sparseconv.CoordinateSet;
-import org.lacuna.runtime.sparseconv.Int3;
-import org.lacuna.runtime.sparseconv.KernelMap;
-import org.lacuna.runtime.sparseconv.MapTables;
 
 /**
- * Builds kernel maps on the host, the CPU backends' map builder: what {@link CoordinateSet#kernelMap} caches (the
- * host description every backend sizes and schedules by, and the tables the CPU backends read in place), and the
- * reference the GPU map builder is checked against. Strided output coordinates are the inputs floored to the
- * coarser stride, distinct, in key order; a transposed map is its downsampling map read backwards.
+ * Builds kernel maps on the host: what {@link CoordinateSet#kernelMap} caches (the host description every backend
+ * sizes and schedules by, and the tables the CPU backends read in place), and the reference the GPU map builder is
+ * checked against. Strided output coordinates are the inputs floored to the coarser stride, distinct, in key order;
+ * a transposed map is its downsampling map read backwards. It is part of the coordinate set's host description, not
+ * of a backend, which is why it sits here and not in {@code cpu}: the core types depend on no backend's package.
  */
-public final class KernelMapBuilder {
+final class KernelMapBuilder {
     private static final int PARALLEL_ROWS = 4096;
 
     private KernelMapBuilder() {
     }
 
-    public static KernelMap build(CoordinateSet inputs, ConvGeometry geometry) {
+    static KernelMap build(CoordinateSet inputs, ConvGeometry geometry) {
         if (geometry.transposed()) {
             return transposed(inputs, geometry);
         }
@@ -34,7 +30,7 @@ public final class KernelMapBuilder {
      * For every output row and offset, the input at output + offset × dilation × input tensor stride. A neighbour
      * whose coordinate leaves the key range does not exist, exactly as one that is not in the set.
      */
-    public static int[] query(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
+    static int[] query(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
         int volume = geometry.volume();
         int[] deltas = geometry.deltas(inputs.tensorStride());
         int rows = outputs.size();
