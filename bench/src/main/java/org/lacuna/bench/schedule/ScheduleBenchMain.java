@@ -66,8 +66,9 @@ public final class ScheduleBenchMain {
      * store, the first on a warm store, and the median of {@link #PLANNED_FORWARDS} planned ones.
      */
     record Workload(String name, String input, List<PolicyRun> policies, int rounds, double warmStoreChoosingMillis,
-                    int warmStoreStoredDecisions, int decisions, double coldChoosingMillis,
-                    double plannedChoosingMicros, double autoMedianMillis, String autoPlan) {
+                    int warmStoreStoredDecisions, int warmStoreChoosingDecisions, int decisions,
+                    long coldDecisionsMade, double coldChoosingMillis, double plannedChoosingMicros,
+                    double autoMedianMillis, String autoPlan) {
     }
 
     /** Planned forwards whose choosing time is measured (the median is reported). */
@@ -338,14 +339,19 @@ public final class ScheduleBenchMain {
         Plan warmPlan = warm.plan();
         int stored = (int) warmPlan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
                 .count();
+        // Decisions with a choice to remember: a layer with one candidate (or a forced one) has nothing to store.
+        int choosing = (int) warmPlan.entries().stream().filter(e -> e.decision().source() != Decision.Source.ONLY_CANDIDATE
+                && e.decision().source() != Decision.Source.FORCED).count();
         double coldMillis = first.get("auto")[1];
-        System.out.printf(Locale.ROOT, "  auto choosing per forward: cold store %.2f ms, warm store %.2f ms (%d of %d "
-                        + "decisions from the store), planned %.2f us%n", coldMillis, warm.choosingNanos() / 1e6,
-                stored, warmPlan.entries().size(), plannedMicros);
+        System.out.printf(Locale.ROOT, "  auto choosing per forward: cold store %.2f ms (%d signatures decided for %d "
+                        + "layer decisions), warm store %.2f ms (%d of %d decisions with a choice from the store), "
+                        + "planned %.2f us%n", coldMillis, auto.decisionsMade(), warmPlan.entries().size(),
+                warm.choosingNanos() / 1e6, stored, choosing, plannedMicros);
         double autoMedian = runs.stream().filter(r -> r.policy().equals("auto")).findFirst().orElseThrow()
                 .medianMillis();
-        return new Workload(name, input, runs, done, warm.choosingNanos() / 1e6, stored, warmPlan.entries().size(),
-                coldMillis, plannedMicros, autoMedian, auto.plan().explain());
+        return new Workload(name, input, runs, done, warm.choosingNanos() / 1e6, stored, choosing,
+                warmPlan.entries().size(), auto.decisionsMade(), coldMillis, plannedMicros, autoMedian,
+                auto.plan().explain());
     }
 
     private static Scheduler scheduler(Session session, DeviceKey device, EfficiencyTable table, TuningStore store,

@@ -38,10 +38,14 @@ final class ScheduleMarkdown {
                         p.choices()));
             }
             s.append(String.format(Locale.ROOT, "%n%d rounds. auto's host time choosing, per forward: cold store "
-                    + "%.2f ms, warm store %.2f ms (%d of %d decisions read from the store), planned %.2f us (%.5f%% of its "
-                    + "%.1f ms median forward).%n", w.rounds(), w.coldChoosingMillis(), w.warmStoreChoosingMillis(),
-                    w.warmStoreStoredDecisions(), w.decisions(), w.plannedChoosingMicros(),
-                    w.plannedChoosingMicros() / 1e3 / w.autoMedianMillis() * 100, w.autoMedianMillis()));
+                    + "%.2f ms (%.2fx its %.1f ms median forward; %d signatures decided for %d layer decisions), "
+                    + "warm store %.2f ms (%d of the %d decisions with a choice read from the store; the other %d "
+                    + "layers have a single candidate), planned %.2f us (%.5f%% of its median forward).%n",
+                    w.rounds(), w.coldChoosingMillis(), w.coldChoosingMillis() / w.autoMedianMillis(),
+                    w.autoMedianMillis(), w.coldDecisionsMade(), w.decisions(), w.warmStoreChoosingMillis(),
+                    w.warmStoreStoredDecisions(), w.warmStoreChoosingDecisions(),
+                    w.decisions() - w.warmStoreChoosingDecisions(), w.plannedChoosingMicros(),
+                    w.plannedChoosingMicros() / 1e3 / w.autoMedianMillis() * 100));
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }
         return s.toString();

@@ -245,6 +245,56 @@ class ScheduledLayersTest {
     }
 
     /**
+     * A model's repeated blocks share their decisions: four identical layers make four decisions (one per linear
+     * signature), not sixteen, and measure once per signature. A new scheduler over the store they wrote (a warm
+     * store) decides every layer from the store: no measurement (no timer is even made), nothing written.
+     */
+    @Test
+    void repeatedLayersShareADecisionAndAWarmStoreMeasuresNothing() {
+        int hidden = 64;
+        TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(hidden, 2, 96, DType.F16);
+        List<TransformerEncoderLayer.Config> configs = List.of(config, config, config, config);
+        List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
+        for (int l = 0; l < configs.size(); l++) {
+            weights.add(TransformerEncoderLayer.Weights.random(config, 40 + l));
+        }
+        int[] lengths = {7, 12};
+        int tokens = Arrays.stream(lengths).sum();
+        Path file = folder.resolve("shared-store.json");
+        int[] timersMade = new int[1];
+        try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, lengths);
+             Tensor xs = s.fromFloats(random(new SplittableRandom(41), tokens * hidden, DType.F16), DType.F16, tokens,
+                     hidden)) {
+            Supplier<DeviceTimer> counting = () -> {
+                timersMade[0]++;
+                return s.backend().newTimer();
+            };
+            DeviceKey device = DeviceKey.of(s.backendName(), s.device());
+            // fastest-measured: every decision with more than one candidate measures, once per signature.
+            Scheduler cold = new Scheduler(device, table(), TuningStore.open(file), Policy.fastestMeasured(),
+                    counting);
+            s.useScheduler(cold);
+            TransformerEncoder encoder = TransformerEncoder.create(s, configs, weights);
+            float[] first = encoder.forward(xs, seq).toFloatArray();
+            assertEquals(16, cold.decisionsAsked(), "four linears in each of four layers");
+            assertEquals(4, cold.decisionsMade(), "one decision per linear signature, shared by the four layers");
+            assertEquals(4, timersMade[0], "one measurement per signature");
+            assertEquals(16, cold.plan().entries().size());
+
+            timersMade[0] = 0;
+            TuningStore warmStore = TuningStore.open(file);
+            Scheduler warm = new Scheduler(device, table(), warmStore, Policy.auto(), counting);
+            s.useScheduler(warm);
+            float[] again = encoder.forward(xs, seq).toFloatArray();
+            assertTrue(Arrays.equals(first, again), "the stored choices compute what the measured ones did");
+            assertEquals(0, timersMade[0], "a warm store measures nothing");
+            assertEquals(0, warmStore.writes(), "and writes nothing");
+            assertTrue(warm.plan().entries().stream().allMatch(e -> e.decision().source() == Decision.Source.STORED),
+                    () -> warm.plan().explain());
+        }
+    }
+
+    /**
      * An encoder block measures its two forms by running its linear layers, which charge their own choosing;
      * it counts those once by what its own call collected, so the charges other threads make meanwhile stay counted:
      * with two threads forwarding at once, and another thread charging a large amount in the middle of a measurement,

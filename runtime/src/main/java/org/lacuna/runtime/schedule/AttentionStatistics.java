@@ -1,7 +1,6 @@
 package org.lacuna.runtime.schedule;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.lacuna.runtime.data.DType;
 
@@ -43,10 +42,13 @@ public record AttentionStatistics(int batch, long tokens, int maxLength, long ke
 
     @Override
     public String signature() {
-        return String.format(Locale.ROOT, "attention|%s|%dx%d|causal=%b|batch<=%d|length<=%d|tokens<=%d|kept~%.2f",
-                dtype, heads, headDim, causal, LayerStatistics.sizeBucket(batch),
-                LayerStatistics.sizeBucket(maxLength), LayerStatistics.sizeBucket(tokens),
-                LayerStatistics.ratioBucket(keptRatio(), 0.05));
+        // Built without a formatter: every layer builds its signature when it plans a bucket (see FixedPoint).
+        StringBuilder s = new StringBuilder(96).append("attention|").append(dtype).append('|').append(heads)
+                .append('x').append(headDim).append("|causal=").append(causal).append("|batch<=")
+                .append(LayerStatistics.sizeBucket(batch)).append("|length<=")
+                .append(LayerStatistics.sizeBucket(maxLength)).append("|tokens<=")
+                .append(LayerStatistics.sizeBucket(tokens)).append("|kept~");
+        return FixedPoint.append(s, LayerStatistics.ratioBucket(keptRatio(), 0.05), 2).toString();
     }
 
     @Override

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.schedule;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.lacuna.runtime.data.DType;
 
@@ -61,8 +60,11 @@ public record LinearStatistics(long tokens, int in, int out, DType dtype, double
 
     @Override
     public String signature() {
-        return String.format(Locale.ROOT, "linear|%s|%dx%d|tokens<=%d|density~%.2f|2:4=%b", dtype, in, out,
-                LayerStatistics.sizeBucket(tokens), LayerStatistics.ratioBucket(density, 0.01), twoFourConformant());
+        // Built without a formatter: every layer builds its signature when it plans a bucket (see FixedPoint).
+        StringBuilder s = new StringBuilder(64).append("linear|").append(dtype).append('|').append(in).append('x')
+                .append(out).append("|tokens<=").append(LayerStatistics.sizeBucket(tokens)).append("|density~");
+        FixedPoint.append(s, LayerStatistics.ratioBucket(density, 0.01), 2);
+        return s.append("|2:4=").append(twoFourConformant()).toString();
     }
 
     @Override

@@ -2,10 +2,8 @@ package org.lacuna.runtime.schedule;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,9 +16,11 @@ import org.lacuna.runtime.error.LacunaException;
 /**
  * Chooses, per layer signature, which candidate serves: predicted from each candidate's {@link Work} and the
  * device's {@link EfficiencyTable} (times the correction its kernel earned from earlier measurements); where the best
- * two predictions fall within {@link #margin()} of each other, or a sparse winner has a dense rival, a short,
- * bounded measurement on the real input decides; otherwise the prediction stands. A sparse candidate never stays
- * chosen where a dense one measured faster. Choices are made once per signature (a bucket of input shapes), kept
+ * two predictions fall within {@link #margin()} of each other, or a sparse winner has a dense rival, a short
+ * measurement on the real input decides (interleaved rounds, lower medians, bounded by a budget relative to the
+ * predicted call: {@link #measuringBudgetMillis}); otherwise the prediction stands. Under {@code auto} a measurement
+ * overrides the prediction only by a clear difference ({@link #MIN_GAIN}), and a sparse candidate never stays chosen
+ * where a dense one measured faster. Choices are made once per signature (a bucket of input shapes), kept
  * in memory and in the {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}).
  * Layers keep the decision per input-shape bucket beside the candidate it chose, so a planned forward never comes
  * here; they {@link #charge} the host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
@@ -28,15 +28,26 @@ import org.lacuna.runtime.error.LacunaException;
 public final class Scheduler {
     /** Predictions within this fraction of the best are too close to call without a measurement. */
     public static final double DEFAULT_MARGIN = 0.25;
-    /** Timed calls per measured candidate (after one untimed warm-up call of every candidate), at most. */
-    public static final int SAMPLES = 3;
+    /** Timed rounds of one measurement (each calls every measured candidate once, after a warm-up), at most. */
+    public static final int ROUNDS = 5;
+    /** Timed rounds of one measurement, at least, however small its budget. */
+    public static final int MIN_ROUNDS = 2;
     /**
-     * How {@link #measure(List, List)} measures, stored with each measured choice: a stored choice measured another
-     * way (one candidate after the other, before rounds) is measured again.
+     * How {@link #measure} measures, stored with each measured choice: a stored choice measured another way (one
+     * candidate after the other, before rounds) is measured again.
      */
     public static final String MEASURING = "interleaved-rounds";
-    /** The time one candidate's measurement may take before it stops at the samples it has (at least one). */
+    /** The most one decision's measurement may take ({@code fastest-measured}: per candidate). */
     public static final double DEFAULT_BUDGET_MILLIS = 200;
+    /** An {@code auto} measurement's budget: this many predicted calls of each candidate it measures... */
+    public static final double BUDGET_PER_PREDICTED_CALL = 8;
+    /** ...but at least this long. */
+    public static final double MIN_BUDGET_MILLIS = 1;
+    /**
+     * Under {@code auto}, a candidate other than the best-predicted one must measure at least this fraction faster
+     * to be chosen (a dense one against a sparse prediction needs only to be faster: break-even).
+     */
+    public static final double MIN_GAIN = 0.10;
 
     private final DeviceKey device;
     private final EfficiencyTable table;
@@ -52,6 +63,8 @@ public final class Scheduler {
     private final java.util.concurrent.atomic.LongAdder choosingNanos = new java.util.concurrent.atomic.LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
     private final java.util.concurrent.atomic.LongAdder asked = new java.util.concurrent.atomic.LongAdder();
+    /** Decisions made (not found among those already made): one per signature and candidate set. */
+    private final java.util.concurrent.atomic.LongAdder made = new java.util.concurrent.atomic.LongAdder();
 
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers) {
@@ -138,6 +151,7 @@ public final class Scheduler {
                 if (decision == null) {
                     decision = choose(key, statistics, candidates);
                     decisions.put(key, decision);
+                    made.increment();
                 }
             }
         }
@@ -166,6 +180,14 @@ public final class Scheduler {
     /** How many times layers have asked for a decision (once per layer and input-shape bucket). */
     public long decisionsAsked() {
         return asked.sum();
+    }
+
+    /**
+     * How many decisions were made rather than found: layers whose statistics fall in the same buckets and offer the
+     * same candidates (a model's repeated blocks) share one, so this counts signatures, not layers.
+     */
+    public long decisionsMade() {
+        return made.sum();
     }
 
     /** The host time layers have spent choosing under this scheduler so far. */
@@ -208,7 +230,10 @@ public final class Scheduler {
                 throw InvalidInputException.argument("Scheduler.decide", "two candidates are named " + c.name());
             }
         }
-        List<String> names = candidates.stream().map(Candidate::name).toList();
+        List<String> names = new ArrayList<>(candidates.size());
+        for (Candidate c : candidates) {
+            names.add(c.name());
+        }
         Optional<String> forced = policy.forcedFor(statistics.kind());
         Outcome outcome;
         if (forced.isPresent() && names.contains(forced.get())) {
@@ -218,7 +243,8 @@ public final class Scheduler {
             outcome = new Outcome(names.get(0), Decision.Source.ONLY_CANDIDATE, Map.of(),
                     "the only candidate the backend offers for this layer");
         } else {
-            outcome = stored(key, names).orElseGet(() -> decideByPolicy(candidates, predicted));
+            Optional<Outcome> stored = stored(key, names);
+            outcome = stored.isPresent() ? stored.get() : decideByPolicy(candidates, predicted);
             if (forced.isPresent()) {
                 outcome = outcome.withReason("forced " + forced.get() + " is not offered here (candidates " + names
                         + "); " + outcome.reason());
@@ -242,24 +268,39 @@ public final class Scheduler {
         }
     }
 
+    /**
+     * The stored choice for {@code key}, if the store holds one this policy may reuse. Plain code, no streams or
+     * lambdas: this is all a warm store's first forward does per signature, in a JVM where a lambda's first use
+     * costs its linkage (about a millisecond).
+     */
     private Optional<Outcome> stored(String key, List<String> names) {
         if (policy.mode() == Policy.Mode.PREDICTED_ONLY) {
             return Optional.empty();
         }
-        return store.choice(device, key)
-                .filter(c -> names.equals(c.candidates()) && names.contains(c.chosen()))
+        TuningStore.StoredChoice c = store.choice(device, key).orElse(null);
+        if (c == null || !names.equals(c.candidates()) || !names.contains(c.chosen())
                 // A choice measured one candidate after the other may have charged the JIT's warm-up to the first.
-                .filter(c -> c.source() != Decision.Source.MEASURED || MEASURING.equals(c.measuring()))
-                .filter(c -> policy.mode() == Policy.Mode.AUTO
-                        || Policy.Mode.FASTEST_MEASURED.label().equals(c.policy()))
-                .map(c -> new Outcome(c.chosen(), Decision.Source.STORED,
-                        c.measuredMillis() == null ? Map.of() : c.measuredMillis(),
-                        "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source() + ")"));
+                || (c.source() == Decision.Source.MEASURED && !MEASURING.equals(c.measuring()))
+                || !(policy.mode() == Policy.Mode.AUTO || Policy.Mode.FASTEST_MEASURED.label().equals(c.policy()))) {
+            return Optional.empty();
+        }
+        return Optional.of(new Outcome(c.chosen(), Decision.Source.STORED,
+                c.measuredMillis() == null ? Map.of() : c.measuredMillis(),
+                "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source() + ")"));
     }
 
     private Outcome decideByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
         List<Candidate> byPrediction = new ArrayList<>(candidates);
-        byPrediction.sort(Comparator.comparingDouble(c -> predicted.get(c.name())));
+        // Insertion sort by prediction (a handful of candidates; no comparator lambda to link on a first decision).
+        for (int i = 1; i < byPrediction.size(); i++) {
+            Candidate c = byPrediction.get(i);
+            int j = i;
+            while (j > 0 && predicted.get(byPrediction.get(j - 1).name()) > predicted.get(c.name())) {
+                byPrediction.set(j, byPrediction.get(j - 1));
+                j--;
+            }
+            byPrediction.set(j, c);
+        }
         Candidate best = byPrediction.get(0);
         double bestMillis = predicted.get(best.name());
         List<Candidate> toMeasure = new ArrayList<>();
@@ -279,59 +320,139 @@ public final class Scheduler {
                         toMeasure.add(c);
                     }
                 }
-                why = String.format(Locale.ROOT, "predictions within %.0f%% of the best", margin * 100);
+                why = "predictions within " + Math.round(margin * 100) + "% of the best";
                 if (!best.dense()) {
-                    byPrediction.stream().filter(Candidate::dense).findFirst().filter(d -> !toMeasure.contains(d))
-                            .ifPresent(toMeasure::add);
+                    for (Candidate c : byPrediction) {
+                        if (c.dense()) {
+                            if (!toMeasure.contains(c)) {
+                                toMeasure.add(c);
+                            }
+                            break;
+                        }
+                    }
                     why += "; a sparse winner is confirmed against the best dense candidate";
                 }
             }
         }
-        toMeasure.removeIf(c -> !c.runnable());
+        for (int i = toMeasure.size() - 1; i >= 0; i--) {
+            if (!toMeasure.get(i).runnable()) {
+                toMeasure.remove(i);
+            }
+        }
         if (toMeasure.size() < 2) {
             return new Outcome(best.name(), Decision.Source.PREDICTED, Map.of(), predictionReason(byPrediction,
                     predicted, toMeasure.isEmpty() && policy.mode() == Policy.Mode.FASTEST_MEASURED
                             ? "no candidate can run here" : "outside the margin"));
         }
+        double budget = measuringBudgetMillis(toMeasure, predicted);
         List<String> failures = new ArrayList<>();
-        Map<String, Double> measured = measure(toMeasure, failures);
+        Map<String, Double> measured = measure(toMeasure, budget, failures);
         if (measured.isEmpty()) {
             return new Outcome(best.name(), Decision.Source.PREDICTED, Map.of(),
                     "every measurement failed (" + failures + "); the prediction stands");
         }
-        String winner = measured.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        Candidate fastest = null;
+        Candidate expected = null;
+        for (Candidate c : toMeasure) {
+            Double ms = measured.get(c.name());
+            if (ms == null) {
+                continue;
+            }
+            expected = expected == null ? c : expected;
+            fastest = fastest == null || ms < measured.get(fastest.name()) ? c : fastest;
+        }
+        Candidate winner = overrides(fastest, expected, measured) ? fastest : expected;
+        boolean breakEven = false;
+        if (!winner.dense()) {
+            // Break-even: whichever sparse candidate the rules above kept, a dense one measured faster wins.
+            Candidate fastestDense = null;
+            for (Candidate c : toMeasure) {
+                Double ms = measured.get(c.name());
+                if (c.dense() && ms != null && (fastestDense == null || ms < measured.get(fastestDense.name()))) {
+                    fastestDense = c;
+                }
+            }
+            if (fastestDense != null && measured.get(fastestDense.name()) < measured.get(winner.name())) {
+                winner = fastestDense;
+                breakEven = true;
+            }
+        }
         StringBuilder reason = new StringBuilder("measured (").append(why).append("): ");
-        measured.forEach((n, ms) -> reason.append(String.format(Locale.ROOT, "%s %.3f ms, ", n, ms)));
+        for (Map.Entry<String, Double> m : measured.entrySet()) {
+            FixedPoint.append(reason.append(m.getKey()).append(' '), m.getValue(), 3).append(" ms, ");
+        }
         reason.setLength(reason.length() - 2);
-        reason.append(" -> ").append(winner);
-        if (!winner.equals(best.name())) {
+        reason.append(" -> ").append(winner.name());
+        if (breakEven) {
+            reason.append(" (break-even: a dense candidate measured faster than the sparse one kept)");
+        } else if (winner != fastest) {
+            reason.append(" (").append(fastest.name()).append(" measured within ")
+                    .append(Math.round(MIN_GAIN * 100)).append("% of it: the prediction stands)");
+        } else if (!winner.name().equals(best.name())) {
             reason.append(" (the prediction favoured ").append(best.name()).append(')');
         }
         if (!failures.isEmpty()) {
             reason.append("; failed: ").append(failures);
         }
-        return new Outcome(winner, Decision.Source.MEASURED, measured, reason.toString());
+        return new Outcome(winner.name(), Decision.Source.MEASURED, measured, reason.toString());
+    }
+
+    /**
+     * Whether the fastest-measured candidate replaces {@code expected}, the best-predicted one measured: under
+     * {@code fastest-measured} always; under {@code auto} where it measured at least {@link #MIN_GAIN} faster (a
+     * smaller difference on a few short calls is noise, and the prediction has no noise), or where it is dense and
+     * {@code expected} sparse (break-even: a sparse candidate never stays chosen where a dense one measured faster).
+     */
+    private boolean overrides(Candidate fastest, Candidate expected, Map<String, Double> measured) {
+        if (fastest == expected || policy.mode() == Policy.Mode.FASTEST_MEASURED) {
+            return true;
+        }
+        if (fastest.dense() && !expected.dense()) {
+            return true;
+        }
+        return measured.get(expected.name()) > measured.get(fastest.name()) * (1 + MIN_GAIN);
+    }
+
+    /**
+     * How long one decision may measure. Under {@code auto} the candidates were predicted within the margin of each
+     * other, so the right choice gains at most about that margin of one call per call: a measurement longer than a
+     * few calls takes many forwards to pay for itself. It gets {@link #BUDGET_PER_PREDICTED_CALL} predicted calls
+     * of each candidate it measures (at least {@link #MIN_BUDGET_MILLIS}), and never more than the scheduler's
+     * budget. {@code fastest-measured} asks for the measurement, so it gets the scheduler's budget per candidate.
+     */
+    double measuringBudgetMillis(List<Candidate> toMeasure, Map<String, Double> predicted) {
+        if (policy.mode() == Policy.Mode.FASTEST_MEASURED) {
+            return budgetMillis * toMeasure.size();
+        }
+        double oneCallEach = 0;
+        for (Candidate c : toMeasure) {
+            oneCallEach += predicted.get(c.name());
+        }
+        return Math.min(budgetMillis, Math.max(MIN_BUDGET_MILLIS, BUDGET_PER_PREDICTED_CALL * oneCallEach));
     }
 
     private String predictionReason(List<Candidate> byPrediction, Map<String, Double> predicted, String why) {
         Candidate best = byPrediction.get(0);
         Candidate next = byPrediction.get(1);
-        return String.format(Locale.ROOT, "predicted %s %.3f ms, next %s %.3f ms (%.2fx); %s", best.name(),
-                predicted.get(best.name()), next.name(), predicted.get(next.name()),
-                predicted.get(next.name()) / Math.max(1e-12, predicted.get(best.name())), why);
+        double b = predicted.get(best.name());
+        double n = predicted.get(next.name());
+        StringBuilder s = new StringBuilder("predicted ").append(best.name()).append(' ');
+        FixedPoint.append(s, b, 3).append(" ms, next ").append(next.name()).append(' ');
+        FixedPoint.append(s, n, 3).append(" ms (");
+        return FixedPoint.append(s, n / Math.max(1e-12, b), 2).append("x); ").append(why).toString();
     }
 
     /**
-     * The median of up to {@link #SAMPLES} timed calls per candidate, in milliseconds, in measuring order; a candidate
-     * that cannot run here (a library missing, a shape it refuses) drops out into {@code failures}. Every candidate
-     * runs once untimed before any is timed, and the timed calls go in rounds, one call of each candidate per round,
-     * the order reversed every other round: code the candidates share (an epilogue, a conversion) is still being
-     * compiled during the first calls of a fresh JVM, and timing one candidate's calls all before the next's charged
-     * that to whichever came first (a GELU epilogue still interpreted made OpenBLAS measure 64 ms beside the Java GEMM's
-     * 4 ms at 128 × 384 × 1536, and the stored choice kept the 3x slower GEMM). Rounds stop once the measurement has
-     * spent the budget of every candidate in it, each with at least one sample.
+     * Each candidate's lower median time over interleaved rounds: one warm-up call each, in a round of its own (a
+     * first call pays for compilation, caches, a weight's widening, and code the candidates share is still being
+     * compiled: every candidate warms before any is timed), then timed rounds in which every candidate runs once,
+     * the order rotating from round to round, so that drift and other jobs' load fall on every candidate alike.
+     * Timed rounds stop at {@link #ROUNDS} or once the calls made (warm-ups included) have taken
+     * {@code budgetMillis}, but never before {@link #MIN_ROUNDS}: a lower median of two is robust to one outlier, a
+     * single call is not. A candidate that throws a {@link LacunaException} drops out (its message in
+     * {@code failures}). Budgets count the timer's times, so a scripted timer makes the rounds deterministic.
      */
-    private Map<String, Double> measure(List<Candidate> candidates, List<String> failures) {
+    private Map<String, Double> measure(List<Candidate> candidates, double budgetMillis, List<String> failures) {
         List<Candidate> running = new ArrayList<>();
         double spent = 0;
         try (DeviceTimer timer = timers.get()) {
@@ -342,29 +463,29 @@ public final class Scheduler {
                     spent += timer.stopMillis();
                     running.add(c);
                 } catch (LacunaException e) {
+                    // A candidate that cannot run on this input (a library missing, a shape it refuses) drops out.
                     failures.add(c.name() + ": " + e.getMessage());
                 }
             }
-            double[][] samples = new double[running.size()][SAMPLES];
-            double budget = budgetMillis * running.size();
+            double[][] samples = new double[running.size()][ROUNDS];
             int rounds = 0;
-            while (rounds < SAMPLES && !running.isEmpty() && (rounds == 0 || spent < budget)) {
-                for (int k = 0; k < running.size(); k++) {
-                    int i = rounds % 2 == 0 ? k : running.size() - 1 - k;
+            while (!running.isEmpty() && rounds < ROUNDS && (rounds < MIN_ROUNDS || spent < budgetMillis)) {
+                for (int i = 0; i < running.size(); i++) {
+                    int which = (i + rounds + 1) % running.size();
                     timer.start();
-                    running.get(i).run().run();
-                    samples[i][rounds] = timer.stopMillis();
-                    spent += samples[i][rounds];
+                    running.get(which).run().run();
+                    samples[which][rounds] = timer.stopMillis();
+                    spent += samples[which][rounds];
                 }
                 rounds++;
             }
-            Map<String, Double> medians = new LinkedHashMap<>();
+            Map<String, Double> measured = new LinkedHashMap<>();
             for (int i = 0; i < running.size(); i++) {
                 double[] taken = Arrays.copyOf(samples[i], rounds);
                 Arrays.sort(taken);
-                medians.put(running.get(i).name(), taken[rounds / 2]);
+                measured.put(running.get(i).name(), taken[(rounds - 1) / 2]);
             }
-            return medians;
+            return measured;
         }
     }
 

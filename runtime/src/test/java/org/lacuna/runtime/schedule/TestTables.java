@@ -62,11 +62,27 @@ final class TestTables {
             };
         }
 
+        /** The candidates run, in order. */
+        final List<String> sequence = new java.util.ArrayList<>();
+
         /** {@code candidate} bound to a run that "takes" {@code millis}. */
         Candidate taking(Candidate candidate, double millis) {
             return candidate.bound(() -> {
                 runs.merge(candidate.name(), 1, Integer::sum);
+                sequence.add(candidate.name());
                 nextMillis = millis;
+            });
+        }
+
+        /**
+         * {@code candidate} bound to runs that "take" {@code millis} in turn (its first run the first), the last
+         * repeated once they are used up.
+         */
+        Candidate takingInTurn(Candidate candidate, double... millis) {
+            return candidate.bound(() -> {
+                int run = runs.merge(candidate.name(), 1, Integer::sum) - 1;
+                sequence.add(candidate.name());
+                nextMillis = millis[Math.min(run, millis.length - 1)];
             });
         }
 
