@@ -145,8 +145,9 @@ public final class Scheduler {
         String key = key(statistics, candidates);
         Decision decision = decisions.get(key);
         if (decision == null) {
-            // One decision per key even when several threads ask at once: a measurement must not race itself.
-            synchronized (this) {
+            // One decision per key even when several threads ask at once: a measurement must not race itself, nor
+            // another session's on the same store (which then finds this one's choice stored).
+            synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
                 if (decision == null) {
                     decision = choose(key, statistics, candidates);
@@ -468,19 +469,35 @@ public final class Scheduler {
                 }
             }
             double[][] samples = new double[running.size()][ROUNDS];
+            boolean[] dropped = new boolean[running.size()];
+            int left = running.size();
             int rounds = 0;
-            while (!running.isEmpty() && rounds < ROUNDS && (rounds < MIN_ROUNDS || spent < budgetMillis)) {
+            while (left > 0 && rounds < ROUNDS && (rounds < MIN_ROUNDS || spent < budgetMillis)) {
                 for (int i = 0; i < running.size(); i++) {
                     int which = (i + rounds + 1) % running.size();
-                    timer.start();
-                    running.get(which).run().run();
-                    samples[which][rounds] = timer.stopMillis();
-                    spent += samples[which][rounds];
+                    if (dropped[which]) {
+                        continue;
+                    }
+                    try {
+                        timer.start();
+                        running.get(which).run().run();
+                        samples[which][rounds] = timer.stopMillis();
+                        spent += samples[which][rounds];
+                    } catch (LacunaException e) {
+                        // One that ran its warm-up call and fails later (memory pressure, say) drops out as well:
+                        // the decision goes on with the others.
+                        failures.add(running.get(which).name() + ": " + e.getMessage());
+                        dropped[which] = true;
+                        left--;
+                    }
                 }
                 rounds++;
             }
             Map<String, Double> measured = new LinkedHashMap<>();
             for (int i = 0; i < running.size(); i++) {
+                if (dropped[i]) {
+                    continue;
+                }
                 double[] taken = Arrays.copyOf(samples[i], rounds);
                 Arrays.sort(taken);
                 measured.put(running.get(i).name(), taken[(rounds - 1) / 2]);

@@ -62,6 +62,7 @@ public final class TuningStore {
     private final Map<String, DeviceEntry> devices = new TreeMap<>();
     private final List<String> warnings = new ArrayList<>();
     private final boolean persistent;
+    private final Object decisionLock = new Object();
     /** Choices or corrections recorded since the last write. */
     private volatile boolean dirty;
     private int writes;
@@ -91,6 +92,16 @@ public final class TuningStore {
 
     public Optional<Path> file() {
         return Optional.ofNullable(file);
+    }
+
+    /**
+     * The lock schedulers sharing this store decide under: one scheduler per session, several sessions in a JVM (Spark
+     * tasks beside a driver), and a near-tie measured by two of them at once could be decided two ways (and the two
+     * would disturb each other's timings). Under this lock the second finds the first one's choice stored. Not the
+     * store's own monitor, so lookups and flushes do not wait for a measurement.
+     */
+    public Object decisionLock() {
+        return decisionLock;
     }
 
     /** What went wrong reading the file, if anything; the store then started empty. */

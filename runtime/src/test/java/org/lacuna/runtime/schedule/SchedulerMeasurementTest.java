@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 
 /**
  * How {@code auto} measures, with the deterministic CPU table and a scripted clock: interleaved rounds after a
@@ -168,6 +169,56 @@ class SchedulerMeasurementTest {
         assertEquals("blas-dense", d.chosen(), d.reason());
         assertTrue(d.reason().contains("break-even"), d.reason());
         assertEquals("csr", s.decide("fc1", st, c).chosen(), "fastest-measured takes the fastest");
+    }
+
+    @Test
+    void aCandidateFailingAfterItsWarmUpDropsOutAndTheDecisionGoesOn() {
+        Scheduler s = scheduler(Policy.fastestMeasured());
+        LinearStatistics st = dense(512);
+        Candidate vector = predicted("vector-dense", st);
+        int[] calls = {0};
+        // Vector's warm-up call runs; its first timed call runs out of memory.
+        Candidate failingLater = vector.bound(() -> {
+            clock.runs.merge("vector-dense", 1, Integer::sum);
+            if (++calls[0] == 2) {
+                throw new DeviceOutOfMemoryException("linear", 1 << 20, "scripted");
+            }
+            clock.nextMillis = 1;
+        });
+        Decision d = s.decide("fc1", st, List.of(clock.taking(predicted("blas-dense", st), 9), failingLater));
+        assertEquals("blas-dense", d.chosen(), d.reason());
+        assertEquals(2, clock.runs("vector-dense"), "no call after the failure");
+        assertEquals(9.0, d.estimate("blas-dense").measuredMillis());
+        assertEquals(null, d.estimate("vector-dense").measuredMillis(), "a candidate that failed has no time");
+    }
+
+    @Test
+    void aSecondSchedulerOnTheStoreWaitsForAMeasurementInFlightAndTakesItsChoice() throws Exception {
+        TuningStore store = TuningStore.inMemory();
+        Scheduler first = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.fastestMeasured(),
+                clock::timer);
+        Scheduler second = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.fastestMeasured(),
+                clock::timer);
+        LinearStatistics st = dense(512);
+        Decision[] secondsDecision = new Decision[1];
+        Thread[] other = new Thread[1];
+        Candidate vector = predicted("vector-dense", st);
+        // While the first scheduler measures, a second session asks for the same layer from another thread; its own
+        // clock would make BLAS the faster.
+        Candidate vectorStartingTheOther = vector.bound(() -> {
+            if (other[0] == null) {
+                other[0] = Thread.ofPlatform().start(() -> secondsDecision[0] = second.decide("fc1", st, List.of(
+                        predicted("blas-dense", st).bound(() -> clock.nextMillis = 1),
+                        vector.bound(() -> clock.nextMillis = 9))));
+            }
+            clock.nextMillis = 5;
+        });
+        Decision d = first.decide("fc1", st, List.of(clock.taking(predicted("blas-dense", st), 9),
+                vectorStartingTheOther));
+        other[0].join(10_000);
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertEquals("vector-dense", secondsDecision[0].chosen(), secondsDecision[0].reason());
+        assertEquals(Decision.Source.STORED, secondsDecision[0].source(), "the second read the first one's choice");
     }
 
     @Test
