@@ -254,8 +254,9 @@ public final class Session implements AutoCloseable {
 
     /**
      * A tensor over {@code array}, which an op made on this session's backend (a voxeliser's resident features): the
-     * tensor owns it from now on and frees its buffer when closed (with its scope or this session). If the session
-     * is closed, the buffer is freed and the call fails.
+     * tensor owns it from now on and frees its buffer when closed (with its scope or this session). The call takes
+     * the buffer over whatever happens: if the session is closed, or the array lives on another backend, the buffer
+     * is freed and the call fails (the caller handed it over and holds nothing to free).
      */
     public Tensor adopt(DeviceArray array) {
         java.util.Objects.requireNonNull(array, "array");

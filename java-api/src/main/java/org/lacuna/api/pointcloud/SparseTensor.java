@@ -116,7 +116,13 @@ public final class SparseTensor implements AutoCloseable {
         // Checked on the host: distinct keys on the stride-1 grid (a backend's voxeliser must not get this wrong).
         CoordinateSet set = CoordinateSet.ofKeys(voxels.keys(), voxels.tensorStride());
         Tensor features = session.adopt(voxels.takeFeatures());
-        SparseTensor tensor = new SparseTensor(null, features, voxels.tensorStride()).holding(set, false);
+        SparseTensor tensor;
+        try {
+            tensor = new SparseTensor(null, features, voxels.tensorStride()).holding(set, false);
+        } catch (RuntimeException e) {
+            features.close(); // not left registered with the session until it closes
+            throw e;
+        }
         try {
             session.backend().ops().convolution().adoptCoordinateKeys(set, voxels.takeKeys());
             return tensor;

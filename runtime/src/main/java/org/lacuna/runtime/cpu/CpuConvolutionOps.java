@@ -117,9 +117,11 @@ final class CpuConvolutionOps implements ConvolutionOps {
         return weightForms.size();
     }
 
-    /** Drops this backend's state from every coordinate set (the backend closes). */
+    /** Drops this backend's state from every coordinate set and its widened weights (the backend closes). */
     void close() {
         residency.close();
+        weightForms.clear();
+        biasForms.clear();
     }
 
     @Override

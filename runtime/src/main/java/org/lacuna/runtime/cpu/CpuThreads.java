@@ -121,13 +121,20 @@ final class CpuThreads implements AutoCloseable {
         /** Waits (after its own share) until every chunk has finished or been skipped. */
         void awaitChunks() {
             int spins = 0;
+            boolean interrupted = false;
             while (finished.get() < chunks) {
                 if (spins < SPINS_BEFORE_PARKING) {
                     spins++;
                     Thread.onSpinWait();
                 } else {
                     LockSupport.park(this);
+                    // An interrupted thread's park returns at once: clear the flag so the wait parks (not spins,
+                    // taking a core from the worker finishing the last chunk), and set it again on the way out.
+                    interrupted |= Thread.interrupted();
                 }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

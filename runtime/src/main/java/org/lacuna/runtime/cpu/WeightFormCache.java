@@ -43,6 +43,11 @@ final class WeightFormCache {
         return form;
     }
 
+    /** Forgets every form (the ops holding this cache close: their weights' copies go with them). */
+    synchronized void clear() {
+        entries.clear();
+    }
+
     /** Weights cached now; for tests that check a weight is converted once. */
     synchronized int size() {
         return entries.values().stream().mapToInt(List::size).sum();

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.schedule;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.sparseconv.KernelMap;
@@ -80,9 +79,11 @@ public final class ConvolutionStatistics implements LayerStatistics {
     /** Keyed by the map, not the channels: the layers sharing a kernel map share its choice (see the scheduler). */
     @Override
     public String signature() {
-        return String.format(Locale.ROOT, "sparse-conv|%s|volume=%d|in<=%d|out<=%d|neighbours~%.1f", dtype,
-                volume(), LayerStatistics.sizeBucket(pointsIn()), LayerStatistics.sizeBucket(pointsOut()),
-                LayerStatistics.ratioBucket(averageNeighbours(), 0.5));
+        // Built without a formatter: every convolution layer builds it for each new map (see FixedPoint).
+        StringBuilder s = new StringBuilder(80).append("sparse-conv|").append(dtype).append("|volume=").append(volume())
+                .append("|in<=").append(LayerStatistics.sizeBucket(pointsIn())).append("|out<=")
+                .append(LayerStatistics.sizeBucket(pointsOut())).append("|neighbours~");
+        return FixedPoint.append(s, LayerStatistics.ratioBucket(averageNeighbours(), 0.5), 1).toString();
     }
 
     @Override

@@ -43,6 +43,25 @@ class CpuThreadsTest {
     }
 
     @Test
+    void anInterruptedCallerStillWaitsForEveryChunkAndKeepsItsInterrupt() {
+        try (var threads = new CpuThreads(2)) {
+            var ran = new AtomicInteger();
+            Thread.currentThread().interrupt();
+            try {
+                // Chunks that outlast the caller's spinning, so it parks with its interrupt flag set.
+                threads.forEach(4, chunk -> {
+                    LockSupport.parkNanos(20_000_000);
+                    ran.incrementAndGet();
+                });
+                assertEquals(4, ran.get(), "forEach returned before every chunk had run");
+                assertTrue(Thread.currentThread().isInterrupted(), "the caller's interrupt is kept for its code");
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
+
+    @Test
     void laterFailuresAreSuppressedIntoTheFirstNeverWrapped() {
         try (var threads = new CpuThreads(2)) {
             var ran = new AtomicInteger();

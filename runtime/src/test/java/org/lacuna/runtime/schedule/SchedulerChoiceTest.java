@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.data.DType;
@@ -59,6 +60,18 @@ class SchedulerChoiceTest {
         assertEquals("blas-dense", chosen.get(4), "30% density is far from CSR's range " + chosen);
         int firstDense = chosen.indexOf("blas-dense");
         assertTrue(chosen.subList(firstDense, chosen.size()).stream().allMatch("blas-dense"::equals), chosen::toString);
+    }
+
+    @Test
+    void aConvolutionSignatureIsWrittenAsTheFormatterWouldWriteIt() {
+        for (KernelMap map : List.of(randomCloud(40, 0.08, 3).kernelMap(ConvGeometry.submanifold(3)),
+                randomCloud(14, 1.0, 4).kernelMap(ConvGeometry.submanifold(3)))) {
+            ConvolutionStatistics s = new ConvolutionStatistics(map, 64, 64, DType.F16);
+            assertEquals(String.format(Locale.ROOT, "sparse-conv|%s|volume=%d|in<=%d|out<=%d|neighbours~%.1f",
+                    DType.F16, s.volume(), LayerStatistics.sizeBucket(s.pointsIn()),
+                    LayerStatistics.sizeBucket(s.pointsOut()), LayerStatistics.ratioBucket(s.averageNeighbours(),
+                            0.5)), s.signature());
+        }
     }
 
     @Test
