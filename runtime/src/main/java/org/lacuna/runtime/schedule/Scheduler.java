@@ -225,18 +225,16 @@ public final class Scheduler {
 
     private Decision choose(String key, LayerStatistics statistics, List<Candidate> candidates) {
         long start = System.nanoTime();
-        Map<String, Double> predicted = new LinkedHashMap<>();
-        for (Candidate c : candidates) {
-            if (predicted.put(c.name(), predictMillis(c)) != null) {
-                throw InvalidInputException.argument("Scheduler.decide", "two candidates are named " + c.name());
-            }
-        }
         List<String> names = new ArrayList<>(candidates.size());
         for (Candidate c : candidates) {
+            if (names.contains(c.name())) {
+                throw InvalidInputException.argument("Scheduler.decide", "two candidates are named " + c.name());
+            }
             names.add(c.name());
         }
         Optional<String> forced = policy.forcedFor(statistics.kind());
         Outcome outcome;
+        Map<String, Double> predicted = null;
         if (forced.isPresent() && names.contains(forced.get())) {
             outcome = new Outcome(forced.get(), Decision.Source.FORCED, Map.of(),
                     "forced by the policy (" + policy + ")");
@@ -245,11 +243,22 @@ public final class Scheduler {
                     "the only candidate the backend offers for this layer");
         } else {
             Optional<Outcome> stored = stored(key, names);
-            outcome = stored.isPresent() ? stored.get() : decideByPolicy(candidates, predicted);
+            if (stored.isPresent()) {
+                // A stored choice explains itself with the predictions it was made with: no candidate estimates
+                // its work (on a GPU a convolution's would sort the map's rows) for a choice already made.
+                predicted = storedPredictions(key, names);
+                outcome = stored.get();
+            } else {
+                predicted = predictAll(candidates);
+                outcome = decideByPolicy(candidates, predicted);
+            }
             if (forced.isPresent()) {
                 outcome = outcome.withReason("forced " + forced.get() + " is not offered here (candidates " + names
                         + "); " + outcome.reason());
             }
+        }
+        if (predicted == null) {
+            predicted = predictAll(candidates);
         }
         long nanos = System.nanoTime() - start;
         List<Decision.Estimate> estimates = new ArrayList<>();
@@ -261,6 +270,31 @@ public final class Scheduler {
                 estimates, outcome.chosen(), outcome.source(), outcome.reason(), nanos);
         remember(key, decision, names, predicted, outcome);
         return decision;
+    }
+
+    private Map<String, Double> predictAll(List<Candidate> candidates) {
+        Map<String, Double> predicted = new LinkedHashMap<>();
+        for (Candidate c : candidates) {
+            predicted.put(c.name(), predictMillis(c));
+        }
+        return predicted;
+    }
+
+    /** The predictions stored with {@code key}'s choice, in {@code names}' order; null unless it has all of them. */
+    private Map<String, Double> storedPredictions(String key, List<String> names) {
+        TuningStore.StoredChoice c = store.choice(device, key).orElse(null);
+        if (c == null || c.predictedMillis() == null) {
+            return null;
+        }
+        Map<String, Double> predicted = new LinkedHashMap<>();
+        for (String name : names) {
+            Double millis = c.predictedMillis().get(name);
+            if (millis == null || !Double.isFinite(millis)) {
+                return null;
+            }
+            predicted.put(name, millis);
+        }
+        return predicted;
     }
 
     private record Outcome(String chosen, Decision.Source source, Map<String, Double> measured, String reason) {

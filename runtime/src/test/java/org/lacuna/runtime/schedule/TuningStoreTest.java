@@ -86,6 +86,32 @@ class TuningStoreTest {
     }
 
     @Test
+    void aStoredChoiceIsTakenWithoutEstimatingAnyCandidatesWork() {
+        TuningStore store = TuningStore.inMemory();
+        Decision measured = decideOnce(store);
+        assertEquals(Decision.Source.MEASURED, measured.source());
+
+        LinearStatistics s = new LinearStatistics(512, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        int[] estimates = {0};
+        List<Candidate> lazy = new java.util.ArrayList<>();
+        for (String name : List.of("blas-dense", "vector-dense")) {
+            Candidate eager = LinearCandidates.predicted("cpu", name, s, DType.F16);
+            lazy.add(Candidate.lazy(name, eager.kernel(), () -> {
+                estimates[0]++;
+                return eager.work();
+            }, eager.dense(), () -> { }));
+        }
+        Scheduler warm = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Decision reused = warm.decide("fc1", s, lazy);
+        assertEquals(Decision.Source.STORED, reused.source(), reused.reason());
+        assertEquals(0, estimates[0], "a choice already made asks no candidate for its work");
+        for (String name : List.of("blas-dense", "vector-dense")) {
+            assertEquals(measured.estimate(name).predictedMillis(), reused.estimate(name).predictedMillis(),
+                    "the stored decision explains itself with the predictions it was made with");
+        }
+    }
+
+    @Test
     void aCorruptStoreIsIgnoredWithAWarningAndRebuilt() throws IOException {
         Path file = folder.resolve("store.json");
         Files.writeString(file, "{\"format\": \"lacuna-tuning-store\", \"version\": 1, \"devices\": {\"x\": [1, 2");
