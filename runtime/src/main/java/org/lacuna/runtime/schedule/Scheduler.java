@@ -37,7 +37,10 @@ public final class Scheduler {
      * candidate after the other, before rounds) is measured again.
      */
     public static final String MEASURING = "interleaved-rounds";
-    /** The most one decision's measurement may take ({@code fastest-measured}: per candidate). */
+    /**
+     * When one decision's measurement stops starting rounds ({@code fastest-measured}: per candidate). The warm-up
+     * call and {@link #MIN_ROUNDS} rounds are made whatever they cost, so a slow layer may run past it.
+     */
     public static final double DEFAULT_BUDGET_MILLIS = 200;
     /** An {@code auto} measurement's budget: this many predicted calls of each candidate it measures... */
     public static final double BUDGET_PER_PREDICTED_CALL = 8;
