@@ -9,8 +9,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
@@ -24,12 +22,12 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * ({@code cublasCreate_v2}, {@code cublasSetStream_v2}, ...); {@code cublasGemmEx} has none.
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
-public final class FfmBlas extends LibraryHandle implements BlasBinding {
+public final class FfmBlas extends BlasHandle {
     private final Library library;
     private final MemorySegment handle;
 
     private FfmBlas(Library library, MemorySegment handle, int version) {
-        super("cuBLAS handle", library.description(), version);
+        super(library.description(), version);
         this.library = library;
         this.handle = handle;
     }
@@ -41,24 +39,14 @@ public final class FfmBlas extends LibraryHandle implements BlasBinding {
      * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static BlasLibrary bind(Path libcublas) {
-        OptionalInt major = Sonames.majorVersion(libcublas);
-        if (major.isPresent()) {
-            Sonames.findDependency(libcublas, "libcublasLt.so." + major.getAsInt())
-                    .ifPresent(lt -> NativeLoader.load("cublas", lt));
-        }
-        Functions functions = new Functions(NativeLoader.load("cublas", libcublas));
+        Functions functions = new Functions(NativeLoader.loadAfterCompanion("cublas", libcublas,
+                Sonames.sameMajor(libcublas, "libcublasLt")));
         return new Library(functions, functions.propertyVersion());
     }
 
     @Override
-    public synchronized void gemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                                    long a, DType aType, int lda, long b, DType bType, int ldb,
-                                    float beta, long c, DType cType, int ldc) {
-        ensureOpen("cublasGemmEx");
-        GemmArguments types = GemmArguments.check(transA, transB, m, n, k, a, aType, lda, b, bType, ldb, c, cType, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
+    protected void runGemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             long a, int lda, long b, int ldb, float beta, long c, int ldc, GemmArguments types) {
         Functions functions = library.functions();
         try (Arena arena = Arena.ofConfined()) {
             CublasStatus.check("cublasSetStream_v2",
@@ -91,8 +79,8 @@ public final class FfmBlas extends LibraryHandle implements BlasBinding {
 
         @Override
         public BlasBinding open() {
-            return LibraryHandle.adopt(functions.create(), handle -> new FfmBlas(this, handle,
-                    functions.version(handle)), functions::destroy);
+            return LibraryHandle.open(functions::create, functions::version,
+                    (handle, version) -> new FfmBlas(this, handle, version), functions::destroy);
         }
     }
 

@@ -10,8 +10,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
@@ -25,12 +23,12 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * cannot link against) or any other soname. One instance owns one handle; calls on it are serialised because a
  * handle's stream is part of its state. Matrix descriptors live only for one call and are destroyed on every path.
  */
-public final class FfmSparse extends LibraryHandle implements SparseBinding {
+public final class FfmSparse extends SparseHandle {
     private final Library library;
     private final MemorySegment handle;
 
     private FfmSparse(Library library, MemorySegment handle, int version) {
-        super("cuSPARSE handle", library.description(), version);
+        super(library.description(), version);
         this.library = library;
         this.handle = handle;
     }
@@ -42,26 +40,15 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
      * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static SparseLibrary bind(Path libcusparse) {
-        OptionalInt major = Sonames.majorVersion(libcusparse);
-        if (major.isPresent()) {
-            Sonames.findDependency(libcusparse, "libnvJitLink.so." + major.getAsInt())
-                    .ifPresent(jitLink -> NativeLoader.load("cusparse", jitLink));
-        }
-        Functions functions = new Functions(NativeLoader.load("cusparse", libcusparse));
+        Functions functions = new Functions(NativeLoader.loadAfterCompanion("cusparse", libcusparse,
+                Sonames.sameMajor(libcusparse, "libnvJitLink")));
         return new Library(functions, functions.propertyVersion());
     }
 
     @Override
-    public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
-                                     long rowOffsets, long columnIndices, long values, DType valueType,
-                                     long b, DType bType, long c, DType cType, DenseOrder order,
-                                     float alpha, float beta, DeviceScratch scratch) {
-        ensureOpen("cusparseSpMM");
-        SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
-                b, bType, c, cType, scratch);
-        if (m == 0 || n == 0) {
-            return;
-        }
+    protected void runSpmmCsr(long stream, int m, int n, int k, long nnz, long rowOffsets, long columnIndices,
+                              long values, long b, long c, DenseOrder order, float alpha, float beta,
+                              DeviceScratch scratch, SpmmArguments types) {
         Functions functions = library.functions();
         try (Arena arena = Arena.ofConfined();
              Descriptor matA = functions.createCsr(arena, m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
@@ -103,8 +90,8 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
 
         @Override
         public SparseBinding open() {
-            return LibraryHandle.adopt(functions.createHandle(), handle -> new FfmSparse(this, handle,
-                    functions.version(handle)), functions::destroyHandle);
+            return LibraryHandle.open(functions::createHandle, functions::version,
+                    (handle, version) -> new FfmSparse(this, handle, version), functions::destroyHandle);
         }
     }
 
