@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import org.lacuna.runtime.error.ResourceClosedException;
-import org.lacuna.runtime.internal.nativelib.HandleCalls;
+import org.lacuna.runtime.internal.nativelib.HandleFunctions;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
@@ -42,7 +42,7 @@ public final class FfmSparse extends SparseHandle {
     public static SparseLibrary bind(Path libcusparse) {
         Functions functions = new Functions(NativeLoader.loadAfterCompanion("cusparse", libcusparse,
                 Sonames.sameMajor(libcusparse, "libnvJitLink")));
-        return new Library(functions, functions.propertyVersion());
+        return new Library(functions, functions.handles.propertyVersion());
     }
 
     @Override
@@ -54,8 +54,7 @@ public final class FfmSparse extends SparseHandle {
              Descriptor matA = functions.createCsr(arena, m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
              Descriptor matB = functions.createDense(arena, k, n, b, types.bType(), order);
              Descriptor matC = functions.createDense(arena, m, n, c, types.cType(), order)) {
-            CusparseStatus.check("cusparseSetStream",
-                    (int) functions.setStream.invokeExact(handle, MemorySegment.ofAddress(stream)));
+            functions.handles.setStream(handle, stream);
             // Host pointer mode (cuSPARSE's default, never changed here): alpha and beta are host floats.
             MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
             MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
@@ -78,7 +77,7 @@ public final class FfmSparse extends SparseHandle {
 
     @Override
     protected void destroy() {
-        library.functions().destroyHandle(handle);
+        library.functions().handles.destroy(handle);
     }
 
     /** The bound library: opens handles. */
@@ -90,8 +89,9 @@ public final class FfmSparse extends SparseHandle {
 
         @Override
         public SparseBinding open() {
-            return LibraryHandle.open(functions::createHandle, functions::version,
-                    (handle, version) -> new FfmSparse(this, handle, version), functions::destroyHandle);
+            HandleFunctions handles = functions.handles;
+            return LibraryHandle.open(handles::create, handles::version,
+                    (handle, version) -> new FfmSparse(this, handle, version), handles::destroy);
         }
     }
 
@@ -132,11 +132,7 @@ public final class FfmSparse extends SparseHandle {
     /** Downcall handles of one loaded libcusparse; immutable and shared by all its handles. */
     static final class Functions {
         private final Path file;
-        private final MethodHandle create;
-        private final MethodHandle destroy;
-        private final MethodHandle setStream;
-        private final MethodHandle getVersion;
-        private final MethodHandle getProperty;
+        private final HandleFunctions handles;
         private final MethodHandle createCsr;
         private final MethodHandle createDnMat;
         private final MethodHandle destroySpMat;
@@ -146,11 +142,8 @@ public final class FfmSparse extends SparseHandle {
 
         Functions(LoadedLibrary cusparse) {
             file = cusparse.file();
-            create = cusparse.function("cusparseCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            destroy = cusparse.function("cusparseDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            setStream = cusparse.function("cusparseSetStream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-            getVersion = cusparse.function("cusparseGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-            getProperty = cusparse.function("cusparseGetProperty", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+            handles = new HandleFunctions(cusparse, "cusparse", "", new int[] {CusparseConstants.MAJOR_VERSION,
+                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, CusparseStatus::check);
             // descr*, rows, cols, nnz, rowOffsets, colInd, values, rowOffsetsType, colIndType, idxBase, valueType
             createCsr = cusparse.function("cusparseCreateCsr", FunctionDescriptor.of(JAVA_INT,
                     ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,
@@ -165,25 +158,6 @@ public final class FfmSparse extends SparseHandle {
                     ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
             spmmBufferSize = cusparse.function("cusparseSpMM_bufferSize", spmmShape);
             spmm = cusparse.function("cusparseSpMM", spmmShape);
-        }
-
-        MemorySegment createHandle() {
-            return HandleCalls.create(create, "cusparseCreate", CusparseStatus::check);
-        }
-
-        void destroyHandle(MemorySegment handle) {
-            HandleCalls.destroy(destroy, handle, "cusparseDestroy", CusparseStatus::check);
-        }
-
-        int version(MemorySegment handle) {
-            return HandleCalls.readInt(getVersion, handle, "cusparseGetVersion", CusparseStatus::check);
-        }
-
-        /** "12.5.10": needs no handle and no GPU. */
-        String propertyVersion() {
-            return HandleCalls.propertyVersion(getProperty, new int[] {CusparseConstants.MAJOR_VERSION,
-                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, "cusparseGetProperty",
-                    CusparseStatus::check);
         }
 
         Descriptor createCsr(Arena arena, int rows, int cols, long nnz, long rowOffsets, long columnIndices,
