@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -155,6 +156,98 @@ final class AnchorMerge {
             table.append("problems:\n");
             problems.forEach(p -> table.append("  ").append(p).append('\n'));
         }
+    }
+
+    /**
+     * An anchor with one PyTorch measurement per case (attention, sparse convolution), which Lacuna's compared rows of
+     * that case are anchored on.
+     *
+     * @param outcome     the outcome holding the anchored rows
+     * @param problems    the outcome listing what could not be compared
+     * @param measurement the measurement's key in each case's {@code results}
+     * @param problemHead how a missing or failed measurement is named in a problem, e.g. {@code "PyTorch"}
+     * @param anchorRow   the anchor's name on Lacuna's anchored rows
+     * @param compared    Lacuna's rows of a case that are anchored; none is a problem
+     * @param pytorchRow  the PyTorch row from a case's params, its measurement and the whole anchor JSON
+     * @param line        the table line of a case from Lacuna's rows and the PyTorch row ({@code null} when missing)
+     */
+    record PerCaseAnchor(String outcome, String problems, String measurement, String problemHead, String anchorRow,
+                         Function<Map<String, BenchResult>, Collection<BenchResult>> compared,
+                         PytorchRow pytorchRow, CaseLine line) {
+        @FunctionalInterface
+        interface PytorchRow {
+            BenchResult row(JsonNode params, JsonNode measured, JsonNode anchors);
+        }
+
+        @FunctionalInterface
+        interface CaseLine {
+            String line(String id, Map<String, BenchResult> ours, BenchResult torch);
+        }
+    }
+
+    /**
+     * Folds a per-case anchor into {@code outcomes} and appends a line per case to {@code table} (after its heading):
+     * without anchors, the outcome says why and the lines show Lacuna alone; otherwise each case's PyTorch row, Lacuna's
+     * compared rows anchored on it, and the problems where either side is missing.
+     *
+     * @return the merged report
+     */
+    static BenchReport mergePerCase(PerCaseAnchor anchor, BenchReport report,
+                                    List<BenchReport.BenchmarkOutcome> outcomes,
+                                    Map<String, Map<String, BenchResult>> lacuna, JsonNode anchors, int anchorExit,
+                                    String whyMissing, StringBuilder table) {
+        if (anchors == null) {
+            addMissing(outcomes, anchor.outcome(), anchorExit, whyMissing);
+            lacuna.forEach((id, rows) -> table.append(anchor.line().line(id, rows, null)));
+            table.append(anchor.outcome()).append(": none (").append(whyMissing).append(")\n");
+            return withOutcomes(report, outcomes);
+        }
+        List<BenchResult> rows = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (JsonNode anchorCase : anchors.path("cases")) {
+            String id = anchorCase.path("case").asText();
+            Map<String, BenchResult> ours = lacuna.getOrDefault(id, Map.of());
+            JsonNode measured = anchorCase.path("results").path(anchor.measurement());
+            BenchResult torch = null;
+            if (measured.isMissingNode() || measured.has("error")) {
+                problems.add(id + ": " + anchor.problemHead() + ": " + measured.path("error").asText("not measured"));
+            } else {
+                torch = anchor.pytorchRow().row(anchorCase.path("params"), measured, anchors);
+                rows.add(torch);
+            }
+            Collection<BenchResult> compared = anchor.compared().apply(ours);
+            if (compared.isEmpty()) {
+                problems.add(id + ": no Lacuna result to compare with");
+            } else if (torch != null) {
+                for (BenchResult r : compared) {
+                    rows.add(r.withAnchor(anchor.anchorRow(), torch.medianMs()));
+                }
+            }
+            table.append(anchor.line().line(id, ours, torch));
+        }
+        addUnanchored(lacuna.keySet(), anchors, problems);
+        finish(outcomes, anchor.outcome(), anchor.problems(), 0, rows, anchors, anchorExit, problems, table,
+                plainHeadline(anchorExit));
+        return withOutcomes(report, outcomes);
+    }
+
+    /**
+     * The row of a PyTorch measurement of a per-case anchor: the case's params, the kernel PyTorch ran and the
+     * measurement's {@code extraDoubles} where present, with the torch provenance.
+     */
+    static BenchResult pytorchKernelRow(String name, JsonNode params, JsonNode m, JsonNode anchors,
+                                        String... extraDoubles) {
+        Map<String, Object> rowParams = caseParams(params);
+        if (m.has("kernel")) {
+            rowParams.put("kernel", m.path("kernel").asText());
+        }
+        for (String key : extraDoubles) {
+            if (m.has(key)) {
+                rowParams.put(key, m.path(key).asDouble());
+            }
+        }
+        addTorchProvenance(rowParams, anchors);
+        return pytorchRow(name, rowParams, m, null);
     }
 
     /** A case's parameters: integers as longs, booleans as booleans, the rest as text. */

@@ -2,7 +2,6 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,6 +28,13 @@ public final class AttentionAnchors implements Callable<Integer> {
     /** Lacuna's dense attention should reach this share of PyTorch's flash throughput. */
     static final double TARGET_SHARE = 0.8;
 
+    /** Lacuna's dense attention is anchored on PyTorch's flash measurement of its case. */
+    private static final AnchorMerge.PerCaseAnchor ANCHOR = new AnchorMerge.PerCaseAnchor(OUTCOME, PROBLEMS, PYTORCH,
+            "PyTorch " + PYTORCH, "pytorch-" + PYTORCH,
+            ours -> ours.get("dense") == null ? List.of() : List.of(ours.get("dense")),
+            (params, measured, anchors) -> AnchorMerge.pytorchKernelRow("pytorch-" + PYTORCH, params, measured,
+                    anchors), AttentionAnchors::row);
+
     @Mixin
     AnchorOptions options = new AnchorOptions();
 
@@ -52,46 +58,9 @@ public final class AttentionAnchors implements Callable<Integer> {
                 + "kept-R time <= 1.25·R² of dense (0.613, 0.313, 0.113); overhead (at 0.5) <= 0.05 of dense%n",
                 TARGET_SHARE)).append(String.format(Locale.ROOT, "%-22s %9s %9s %7s %9s %9s %9s %9s%n",
                 "case (TFLOP/s)", "lacuna", "torch", "ratio", "kept 0.7", "kept 0.5", "kept 0.3", "overhead"));
-        if (anchors == null) {
-            AnchorMerge.addMissing(outcomes, OUTCOME, anchorExit, whyMissing);
-            lacuna.forEach((id, rows) -> table.append(row(id, rows, null)));
-            return new Merged(AnchorMerge.withOutcomes(report, outcomes),
-                    table + OUTCOME + ": none (" + whyMissing + ")\n");
-        }
-        List<BenchResult> rows = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        for (JsonNode anchorCase : anchors.path("cases")) {
-            String id = anchorCase.path("case").asText();
-            Map<String, BenchResult> ours = lacuna.getOrDefault(id, Map.of());
-            JsonNode measured = anchorCase.path("results").path(PYTORCH);
-            BenchResult torch = null;
-            if (measured.isMissingNode() || measured.has("error")) {
-                problems.add(id + ": PyTorch " + PYTORCH + ": " + measured.path("error").asText("not measured"));
-            } else {
-                torch = pytorchRow(anchorCase.path("params"), measured, anchors);
-                rows.add(torch);
-            }
-            BenchResult dense = ours.get("dense");
-            if (dense == null) {
-                problems.add(id + ": no Lacuna result to compare with");
-            } else if (torch != null) {
-                rows.add(dense.withAnchor("pytorch-" + PYTORCH, torch.medianMs()));
-            }
-            table.append(row(id, ours, torch));
-        }
-        AnchorMerge.addUnanchored(lacuna.keySet(), anchors, problems);
-        AnchorMerge.finish(outcomes, OUTCOME, PROBLEMS, 0, rows, anchors, anchorExit, problems, table,
-                AnchorMerge.plainHeadline(anchorExit));
-        return new Merged(AnchorMerge.withOutcomes(report, outcomes), table.toString());
-    }
-
-    private static BenchResult pytorchRow(JsonNode params, JsonNode m, JsonNode anchors) {
-        Map<String, Object> rowParams = AnchorMerge.caseParams(params);
-        if (m.has("kernel")) {
-            rowParams.put("kernel", m.path("kernel").asText());
-        }
-        AnchorMerge.addTorchProvenance(rowParams, anchors);
-        return AnchorMerge.pytorchRow("pytorch-" + PYTORCH, rowParams, m, null);
+        BenchReport merged = AnchorMerge.mergePerCase(ANCHOR, report, outcomes, lacuna, anchors, anchorExit, whyMissing,
+                table);
+        return new Merged(merged, table.toString());
     }
 
     /** TFLOP/s of both dense rows, Lacuna/PyTorch throughput, kept/dense time per ratio, overhead/dense at 0.5. */

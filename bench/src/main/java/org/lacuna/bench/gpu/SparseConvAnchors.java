@@ -2,7 +2,6 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +27,13 @@ public final class SparseConvAnchors implements Callable<Integer> {
     static final String PYTORCH = "torch-gather-gemm-scatter";
     static final String ROW = "pytorch-gather-gemm-scatter";
 
+    /** Every timed convolution of a case is anchored on PyTorch's gather-GEMM-scatter of that case. */
+    private static final AnchorMerge.PerCaseAnchor ANCHOR = new AnchorMerge.PerCaseAnchor(OUTCOME, PROBLEMS, PYTORCH,
+            "PyTorch", ROW, Map::values,
+            (params, measured, anchors) -> AnchorMerge.pytorchKernelRow(ROW, params, measured, anchors,
+                    "relativeError"),
+            SparseConvAnchors::row);
+
     @Mixin
     AnchorOptions options = new AnchorOptions();
 
@@ -52,56 +58,15 @@ public final class SparseConvAnchors implements Callable<Integer> {
                 SparseConvBenchmark.TARGET_MAX_REDUNDANCY)).append(String.format(Locale.ROOT,
                 "%-40s %9s %9s %9s %9s %8s %7s%n", "case (ms)", "torch", "gather", "implicit", "chosen", "speedup",
                 "r.split"));
-        if (anchors == null) {
-            AnchorMerge.addMissing(outcomes, OUTCOME, anchorExit, whyMissing);
-            lacuna.forEach((id, rows) -> table.append(row(id, rows, null)));
-            return new Merged(AnchorMerge.withOutcomes(report, outcomes), table + OUTCOME + ": none (" + whyMissing
-                    + ")\n");
-        }
-        List<BenchResult> rows = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        for (JsonNode anchorCase : anchors.path("cases")) {
-            String id = anchorCase.path("case").asText();
-            Map<String, BenchResult> ours = lacuna.getOrDefault(id, Map.of());
-            JsonNode measured = anchorCase.path("results").path(PYTORCH);
-            BenchResult torch = null;
-            if (measured.isMissingNode() || measured.has("error")) {
-                problems.add(id + ": PyTorch: " + measured.path("error").asText("not measured"));
-            } else {
-                torch = pytorchRow(anchorCase.path("params"), measured, anchors);
-                rows.add(torch);
-            }
-            if (ours.isEmpty()) {
-                problems.add(id + ": no Lacuna result to compare with");
-            } else if (torch != null) {
-                for (BenchResult r : ours.values()) {
-                    rows.add(r.withAnchor(ROW, torch.medianMs()));
-                }
-            }
-            table.append(row(id, ours, torch));
-        }
-        AnchorMerge.addUnanchored(lacuna.keySet(), anchors, problems);
-        AnchorMerge.finish(outcomes, OUTCOME, PROBLEMS, 0, rows, anchors, anchorExit, problems, table,
-                AnchorMerge.plainHeadline(anchorExit));
-        return new Merged(AnchorMerge.withOutcomes(report, outcomes), table.toString());
+        BenchReport merged = AnchorMerge.mergePerCase(ANCHOR, report, outcomes, lacuna, anchors, anchorExit, whyMissing,
+                table);
+        return new Merged(merged, table.toString());
     }
 
     /** Lacuna's timed convolutions, the rows compared with PyTorch (map rows left out). */
     private static boolean timedConvolution(BenchResult r) {
         return r.name().equals(SparseConvBenchmark.GATHER) || r.name().equals(SparseConvBenchmark.IMPLICIT)
                 || r.name().equals(SparseConvBenchmark.CHOSEN);
-    }
-
-    private static BenchResult pytorchRow(JsonNode params, JsonNode m, JsonNode anchors) {
-        Map<String, Object> rowParams = AnchorMerge.caseParams(params);
-        if (m.has("kernel")) {
-            rowParams.put("kernel", m.path("kernel").asText());
-        }
-        if (m.has("relativeError")) {
-            rowParams.put("relativeError", m.path("relativeError").asDouble());
-        }
-        AnchorMerge.addTorchProvenance(rowParams, anchors);
-        return AnchorMerge.pytorchRow(ROW, rowParams, m, null);
     }
 
     /** Medians of PyTorch and each Lacuna row, PyTorch / best Lacuna (chosen where there is one), redundancy. */

@@ -9,9 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import org.lacuna.runtime.data.DType;
-import org.lacuna.runtime.internal.nativelib.HandleCalls;
+import org.lacuna.runtime.internal.nativelib.HandleFunctions;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
@@ -24,12 +22,12 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * ({@code cublasCreate_v2}, {@code cublasSetStream_v2}, ...); {@code cublasGemmEx} has none.
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
-public final class FfmBlas extends LibraryHandle implements BlasBinding {
+public final class FfmBlas extends BlasHandle {
     private final Library library;
     private final MemorySegment handle;
 
     private FfmBlas(Library library, MemorySegment handle, int version) {
-        super("cuBLAS handle", library.description(), version);
+        super(library.description(), version);
         this.library = library;
         this.handle = handle;
     }
@@ -41,28 +39,17 @@ public final class FfmBlas extends LibraryHandle implements BlasBinding {
      * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static BlasLibrary bind(Path libcublas) {
-        OptionalInt major = Sonames.majorVersion(libcublas);
-        if (major.isPresent()) {
-            Sonames.findDependency(libcublas, "libcublasLt.so." + major.getAsInt())
-                    .ifPresent(lt -> NativeLoader.load("cublas", lt));
-        }
-        Functions functions = new Functions(NativeLoader.load("cublas", libcublas));
-        return new Library(functions, functions.propertyVersion());
+        Functions functions = new Functions(NativeLoader.loadAfterCompanion("cublas", libcublas,
+                Sonames.sameMajor(libcublas, "libcublasLt")));
+        return new Library(functions, functions.handles.propertyVersion());
     }
 
     @Override
-    public synchronized void gemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                                    long a, DType aType, int lda, long b, DType bType, int ldb,
-                                    float beta, long c, DType cType, int ldc) {
-        ensureOpen("cublasGemmEx");
-        GemmArguments types = GemmArguments.check(transA, transB, m, n, k, a, aType, lda, b, bType, ldb, c, cType, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
+    protected void runGemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             long a, int lda, long b, int ldb, float beta, long c, int ldc, GemmArguments types) {
         Functions functions = library.functions();
         try (Arena arena = Arena.ofConfined()) {
-            CublasStatus.check("cublasSetStream_v2",
-                    (int) functions.setStream.invokeExact(handle, MemorySegment.ofAddress(stream)));
+            functions.handles.setStream(handle, stream);
             // The handle is in host pointer mode (cuBLAS's default, never changed here): alpha and beta are host floats.
             MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
             MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
@@ -79,7 +66,7 @@ public final class FfmBlas extends LibraryHandle implements BlasBinding {
 
     @Override
     protected void destroy() {
-        library.functions().destroy(handle);
+        library.functions().handles.destroy(handle);
     }
 
     /** The bound library: opens handles. */
@@ -91,51 +78,28 @@ public final class FfmBlas extends LibraryHandle implements BlasBinding {
 
         @Override
         public BlasBinding open() {
-            return LibraryHandle.adopt(functions.create(), handle -> new FfmBlas(this, handle,
-                    functions.version(handle)), functions::destroy);
+            HandleFunctions handles = functions.handles;
+            return LibraryHandle.open(handles::create, handles::version,
+                    (handle, version) -> new FfmBlas(this, handle, version), handles::destroy);
         }
     }
 
     /** Downcall handles of one loaded libcublas; immutable and shared by all its handles. */
     static final class Functions {
         private final Path file;
-        private final MethodHandle create;
-        private final MethodHandle destroy;
-        private final MethodHandle setStream;
-        private final MethodHandle getVersion;
-        private final MethodHandle getProperty;
+        private final HandleFunctions handles;
         private final MethodHandle gemmEx;
 
         Functions(LoadedLibrary cublas) {
             file = cublas.file();
-            create = cublas.function("cublasCreate_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            destroy = cublas.function("cublasDestroy_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            setStream = cublas.function("cublasSetStream_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-            getVersion = cublas.function("cublasGetVersion_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-            getProperty = cublas.function("cublasGetProperty", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+            // cublas_v2.h's macros hide the _v2 suffix of the handle functions; GetProperty has none.
+            handles = new HandleFunctions(cublas, "cublas", "_v2", new int[] {CublasConstants.MAJOR_VERSION,
+                    CublasConstants.MINOR_VERSION, CublasConstants.PATCH_LEVEL}, CublasStatus::check);
             // handle, transa, transb, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta, C, Ctype, ldc, computeType, algo
             gemmEx = cublas.function("cublasGemmEx", FunctionDescriptor.of(JAVA_INT,
                     ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                     ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
                     ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-        }
-
-        MemorySegment create() {
-            return HandleCalls.create(create, "cublasCreate_v2", CublasStatus::check);
-        }
-
-        void destroy(MemorySegment handle) {
-            HandleCalls.destroy(destroy, handle, "cublasDestroy_v2", CublasStatus::check);
-        }
-
-        int version(MemorySegment handle) {
-            return HandleCalls.readInt(getVersion, handle, "cublasGetVersion_v2", CublasStatus::check);
-        }
-
-        /** "13.1.0": needs no handle and no GPU. */
-        String propertyVersion() {
-            return HandleCalls.propertyVersion(getProperty, new int[] {CublasConstants.MAJOR_VERSION,
-                    CublasConstants.MINOR_VERSION, CublasConstants.PATCH_LEVEL}, "cublasGetProperty", CublasStatus::check);
         }
     }
 }

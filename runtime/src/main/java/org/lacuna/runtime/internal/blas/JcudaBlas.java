@@ -1,28 +1,28 @@
 package org.lacuna.runtime.internal.blas;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
-import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
-import org.lacuna.runtime.internal.nativelib.Sonames;
 
 /**
  * cuBLAS through JCuda's JCublas2, whose JNI library links against {@code libcublas.so.12} by soname: the library
  * (and its {@code libcublasLt.so.12}) is loaded by absolute path first, so JCublas2 binds to that file.
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
-public final class JcudaBlas extends LibraryHandle implements BlasBinding {
+public final class JcudaBlas extends BlasHandle {
     private static final JcudaSlot<Library> JCUBLAS2 = new JcudaSlot<>("cublas", "JCuda JCublas2");
 
     private final cublasHandle handle;
 
     private JcudaBlas(Library library, cublasHandle handle, int version) {
-        super("cuBLAS handle", library.description(), version);
+        super(library.description(), version);
         this.handle = handle;
     }
 
@@ -36,28 +36,17 @@ public final class JcudaBlas extends LibraryHandle implements BlasBinding {
     }
 
     private static Library load(Path libcublas) {
-        Sonames.findDependency(libcublas, "libcublasLt.so.12").ifPresent(lt -> NativeLoader.load("cublas", lt));
-        NativeLoader.load("cublas", libcublas);
+        NativeLoader.loadAfterCompanion("cublas", libcublas, Optional.of("libcublasLt.so.12"));
         JCublas2.setExceptionsEnabled(false);
         JCublas2.initialize();
-        int[] major = {0};
-        int[] minor = {0};
-        int[] patch = {0};
-        CublasStatus.check("cublasGetProperty", JCublas2.cublasGetProperty(CublasConstants.MAJOR_VERSION, major));
-        CublasStatus.check("cublasGetProperty", JCublas2.cublasGetProperty(CublasConstants.MINOR_VERSION, minor));
-        CublasStatus.check("cublasGetProperty", JCublas2.cublasGetProperty(CublasConstants.PATCH_LEVEL, patch));
-        return new Library(libcublas.toAbsolutePath(), major[0] + "." + minor[0] + "." + patch[0]);
+        return new Library(libcublas.toAbsolutePath(), HandleCalls.propertyVersion(JCublas2::cublasGetProperty,
+                new int[] {CublasConstants.MAJOR_VERSION, CublasConstants.MINOR_VERSION, CublasConstants.PATCH_LEVEL},
+                "cublasGetProperty", CublasStatus::check));
     }
 
     @Override
-    public synchronized void gemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                                    long a, DType aType, int lda, long b, DType bType, int ldb,
-                                    float beta, long c, DType cType, int ldc) {
-        ensureOpen("cublasGemmEx");
-        GemmArguments types = GemmArguments.check(transA, transB, m, n, k, a, aType, lda, b, bType, ldb, c, cType, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
+    protected void runGemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             long a, int lda, long b, int ldb, float beta, long c, int ldc, GemmArguments types) {
         CublasStatus.check("cublasSetStream_v2", JCublas2.cublasSetStream(handle, JcudaPointers.stream(stream)));
         CublasStatus.check("cublasGemmEx", JCublas2.cublasGemmEx(handle,
                 CublasConstants.operation(transA), CublasConstants.operation(transB), m, n, k,
@@ -81,13 +70,20 @@ public final class JcudaBlas extends LibraryHandle implements BlasBinding {
 
         @Override
         public BlasBinding open() {
+            return LibraryHandle.open(Library::createHandle, Library::handleVersion,
+                    (handle, version) -> new JcudaBlas(this, handle, version), JCublas2::cublasDestroy);
+        }
+
+        private static cublasHandle createHandle() {
             cublasHandle created = new cublasHandle();
             CublasStatus.check("cublasCreate_v2", JCublas2.cublasCreate(created));
-            return LibraryHandle.adopt(created, handle -> {
-                int[] version = {0};
-                CublasStatus.check("cublasGetVersion_v2", JCublas2.cublasGetVersion(handle, version));
-                return new JcudaBlas(this, handle, version[0]);
-            }, JCublas2::cublasDestroy);
+            return created;
+        }
+
+        private static int handleVersion(cublasHandle handle) {
+            int[] version = {0};
+            CublasStatus.check("cublasGetVersion_v2", JCublas2.cublasGetVersion(handle, version));
+            return version[0];
         }
     }
 }

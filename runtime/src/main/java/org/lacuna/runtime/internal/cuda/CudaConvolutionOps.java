@@ -40,7 +40,7 @@ import org.lacuna.runtime.lifetime.Closer;
  * the split rule), which it knows without a transfer. Temporaries are pool blocks released when the launches are
  * issued (later users of a block are issued after them on the same stream).
  */
-final class CudaConvolutionOps implements ConvolutionOps {
+final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
     private static final int TILE_ROWS = MapStatistics.IMPLICIT_GEMM_TILE_ROWS;
     private static final String MAP_FILE = "sparseconv_map.cu";
     private static final int MAP_BLOCK = 256;
@@ -48,24 +48,13 @@ final class CudaConvolutionOps implements ConvolutionOps {
     /** Split the offsets in two launches when that saves at least this share of the sorted tiles' work. */
     private static final double SPLIT_GAIN = 0.9;
 
-    private final KernelModules modules;
-    private final StreamHandle stream;
-    private final CachingPool pool;
-    private final PinnedStaging staging;
-    private final int multiprocessors;
-    /** Bias, activation and the output type after the gather-GEMM-scatter's fp32 accumulation. */
-    private final ElementwiseOps elementwise;
     /** This backend's keys and maps on coordinate sets: dropped (freed to the pool) from the sets when it closes. */
     private final BackendResidency residency = new BackendResidency(CudaBackendProvider.NAME);
 
     CudaConvolutionOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CachingPool pool,
                        PinnedStaging staging, ElementwiseOps elementwise) {
-        this.elementwise = elementwise;
-        this.modules = modules;
-        this.stream = stream;
-        this.pool = pool;
-        this.staging = staging;
-        this.multiprocessors = device.multiprocessors();
+        // The elementwise ops run bias, activation and the output type after the fp32 gather-GEMM-scatter.
+        super(modules, stream, pool, staging, device.multiprocessors(), elementwise);
     }
 
     @Override

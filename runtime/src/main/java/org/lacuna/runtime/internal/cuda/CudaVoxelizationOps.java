@@ -50,28 +50,17 @@ import org.lacuna.runtime.sparseconv.Int3;
  *
  * <p>Pooling, the bird's-eye view and devoxelisation run on tensors already on the device, with no transfer.
  */
-final class CudaVoxelizationOps implements VoxelizationOps {
+final class CudaVoxelizationOps extends PooledCudaOps implements VoxelizationOps {
     private static final String CALL = VoxelizationErrors.CALL;
     private static final String FILE = "voxelize.cu";
     private static final int BLOCK = 256;
 
-    private final KernelModules modules;
-    private final StreamHandle stream;
-    private final CachingPool pool;
-    private final PinnedStaging staging;
-    private final int multiprocessors;
-    /** Concatenation and casts of the resident voxels' features. */
-    private final ElementwiseOps elementwise;
     private final Map<String, String> constants = Map.of("BLOCK", Integer.toString(BLOCK));
 
     CudaVoxelizationOps(KernelModules modules, StreamHandle stream, CachingPool pool, PinnedStaging staging,
                         int multiprocessors, ElementwiseOps elementwise) {
-        this.elementwise = elementwise;
-        this.modules = modules;
-        this.stream = stream;
-        this.pool = pool;
-        this.staging = staging;
-        this.multiprocessors = multiprocessors;
+        // The elementwise ops concatenate and cast the resident voxels' features.
+        super(modules, stream, pool, staging, multiprocessors, elementwise);
     }
 
     @Override

@@ -19,6 +19,18 @@ public final class HandleCalls {
         void check(String call, int status);
     }
 
+    /** A JCuda call {@code status get(int property, int[] out)}, e.g. {@code JCublas2.cublasGetProperty}. */
+    @FunctionalInterface
+    public interface JcudaPropertyCall {
+        int get(int property, int[] out);
+    }
+
+    /** Reads one property's value (its status already checked). */
+    @FunctionalInterface
+    private interface PropertyRead {
+        int read(int property) throws Throwable;
+    }
+
     private HandleCalls() {
     }
 
@@ -58,10 +70,28 @@ public final class HandleCalls {
                                          StatusCheck check) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(JAVA_INT);
+            return versionText(majorMinorPatch, call, property -> {
+                check.check(call, (int) getProperty.invokeExact(property, value));
+                return value.get(JAVA_INT, 0);
+            });
+        }
+    }
+
+    /** As above through JCuda's binding of {@code GetProperty}. */
+    public static String propertyVersion(JcudaPropertyCall getProperty, int[] majorMinorPatch, String call,
+                                         StatusCheck check) {
+        return versionText(majorMinorPatch, call, property -> {
+            int[] value = {0};
+            check.check(call, getProperty.get(property, value));
+            return value[0];
+        });
+    }
+
+    private static String versionText(int[] majorMinorPatch, String call, PropertyRead read) {
+        try {
             StringBuilder text = new StringBuilder();
             for (int property : majorMinorPatch) {
-                check.check(call, (int) getProperty.invokeExact(property, value));
-                text.append(text.isEmpty() ? "" : ".").append(value.get(JAVA_INT, 0));
+                text.append(text.isEmpty() ? "" : ".").append(read.read(property));
             }
             return text.toString();
         } catch (Throwable e) {

@@ -1,7 +1,10 @@
 package org.lacuna.runtime.internal.nativelib;
 
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
@@ -42,6 +45,15 @@ public abstract class LibraryHandle implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Creates a handle, reads its version and wraps both; if reading the version or wrapping fails, the handle is
+     * destroyed as in {@link #adopt}.
+     */
+    public static <H, T> T open(Supplier<H> create, ToIntFunction<H> version, BiFunction<H, Integer, T> wrap,
+                                Consumer<H> destroy) {
+        return adopt(create.get(), handle -> wrap.apply(handle, version.applyAsInt(handle)), destroy);
     }
 
     public final String description() {

@@ -47,6 +47,17 @@ public final class NativeLoader {
         return LOADED.computeIfAbsent(absolute, path -> open(library, path));
     }
 
+    /**
+     * Loads {@code file} after its companion library {@code companionSoname} (cuBLAS's libcublasLt, cuSPARSE's
+     * libnvJitLink) when that is found beside it or in a sibling pip wheel, so the dynamic loader resolves the
+     * companion to the same installation.
+     */
+    public static LoadedLibrary loadAfterCompanion(String library, Path file, Optional<String> companionSoname) {
+        companionSoname.flatMap(soname -> Sonames.findDependency(file, soname))
+                .ifPresent(companion -> load(library, companion));
+        return load(library, file);
+    }
+
     private static LoadedLibrary open(String library, Path file) {
         if (DLOPEN == null || DLERROR == null || DLSYM == null) {
             try {

@@ -65,6 +65,12 @@ public final class Sonames {
         }
     }
 
+    /** {@code stem} with the major version of {@code library}'s soname ("libcublasLt.so.13"); empty if it has none. */
+    public static Optional<String> sameMajor(Path library, String stem) {
+        OptionalInt major = majorVersion(library);
+        return major.isPresent() ? Optional.of(stem + ".so." + major.getAsInt()) : Optional.empty();
+    }
+
     /**
      * Where a dependency of {@code library} lives: beside it, or, for pip's NVIDIA wheels (each library in its own
      * {@code site-packages/nvidia/<package>/lib}), in a sibling wheel's lib folder.

@@ -10,10 +10,8 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ResourceClosedException;
-import org.lacuna.runtime.internal.nativelib.HandleCalls;
+import org.lacuna.runtime.internal.nativelib.HandleFunctions;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
@@ -25,12 +23,12 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * cannot link against) or any other soname. One instance owns one handle; calls on it are serialised because a
  * handle's stream is part of its state. Matrix descriptors live only for one call and are destroyed on every path.
  */
-public final class FfmSparse extends LibraryHandle implements SparseBinding {
+public final class FfmSparse extends SparseHandle {
     private final Library library;
     private final MemorySegment handle;
 
     private FfmSparse(Library library, MemorySegment handle, int version) {
-        super("cuSPARSE handle", library.description(), version);
+        super(library.description(), version);
         this.library = library;
         this.handle = handle;
     }
@@ -42,33 +40,21 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
      * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static SparseLibrary bind(Path libcusparse) {
-        OptionalInt major = Sonames.majorVersion(libcusparse);
-        if (major.isPresent()) {
-            Sonames.findDependency(libcusparse, "libnvJitLink.so." + major.getAsInt())
-                    .ifPresent(jitLink -> NativeLoader.load("cusparse", jitLink));
-        }
-        Functions functions = new Functions(NativeLoader.load("cusparse", libcusparse));
-        return new Library(functions, functions.propertyVersion());
+        Functions functions = new Functions(NativeLoader.loadAfterCompanion("cusparse", libcusparse,
+                Sonames.sameMajor(libcusparse, "libnvJitLink")));
+        return new Library(functions, functions.handles.propertyVersion());
     }
 
     @Override
-    public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
-                                     long rowOffsets, long columnIndices, long values, DType valueType,
-                                     long b, DType bType, long c, DType cType, DenseOrder order,
-                                     float alpha, float beta, DeviceScratch scratch) {
-        ensureOpen("cusparseSpMM");
-        SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
-                b, bType, c, cType, scratch);
-        if (m == 0 || n == 0) {
-            return;
-        }
+    protected void runSpmmCsr(long stream, int m, int n, int k, long nnz, long rowOffsets, long columnIndices,
+                              long values, long b, long c, DenseOrder order, float alpha, float beta,
+                              DeviceScratch scratch, SpmmArguments types) {
         Functions functions = library.functions();
         try (Arena arena = Arena.ofConfined();
              Descriptor matA = functions.createCsr(arena, m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
              Descriptor matB = functions.createDense(arena, k, n, b, types.bType(), order);
              Descriptor matC = functions.createDense(arena, m, n, c, types.cType(), order)) {
-            CusparseStatus.check("cusparseSetStream",
-                    (int) functions.setStream.invokeExact(handle, MemorySegment.ofAddress(stream)));
+            functions.handles.setStream(handle, stream);
             // Host pointer mode (cuSPARSE's default, never changed here): alpha and beta are host floats.
             MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
             MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
@@ -91,7 +77,7 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
 
     @Override
     protected void destroy() {
-        library.functions().destroyHandle(handle);
+        library.functions().handles.destroy(handle);
     }
 
     /** The bound library: opens handles. */
@@ -103,8 +89,9 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
 
         @Override
         public SparseBinding open() {
-            return LibraryHandle.adopt(functions.createHandle(), handle -> new FfmSparse(this, handle,
-                    functions.version(handle)), functions::destroyHandle);
+            HandleFunctions handles = functions.handles;
+            return LibraryHandle.open(handles::create, handles::version,
+                    (handle, version) -> new FfmSparse(this, handle, version), handles::destroy);
         }
     }
 
@@ -145,11 +132,7 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
     /** Downcall handles of one loaded libcusparse; immutable and shared by all its handles. */
     static final class Functions {
         private final Path file;
-        private final MethodHandle create;
-        private final MethodHandle destroy;
-        private final MethodHandle setStream;
-        private final MethodHandle getVersion;
-        private final MethodHandle getProperty;
+        private final HandleFunctions handles;
         private final MethodHandle createCsr;
         private final MethodHandle createDnMat;
         private final MethodHandle destroySpMat;
@@ -159,11 +142,8 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
 
         Functions(LoadedLibrary cusparse) {
             file = cusparse.file();
-            create = cusparse.function("cusparseCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            destroy = cusparse.function("cusparseDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            setStream = cusparse.function("cusparseSetStream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-            getVersion = cusparse.function("cusparseGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-            getProperty = cusparse.function("cusparseGetProperty", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+            handles = new HandleFunctions(cusparse, "cusparse", "", new int[] {CusparseConstants.MAJOR_VERSION,
+                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, CusparseStatus::check);
             // descr*, rows, cols, nnz, rowOffsets, colInd, values, rowOffsetsType, colIndType, idxBase, valueType
             createCsr = cusparse.function("cusparseCreateCsr", FunctionDescriptor.of(JAVA_INT,
                     ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,
@@ -178,25 +158,6 @@ public final class FfmSparse extends LibraryHandle implements SparseBinding {
                     ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
             spmmBufferSize = cusparse.function("cusparseSpMM_bufferSize", spmmShape);
             spmm = cusparse.function("cusparseSpMM", spmmShape);
-        }
-
-        MemorySegment createHandle() {
-            return HandleCalls.create(create, "cusparseCreate", CusparseStatus::check);
-        }
-
-        void destroyHandle(MemorySegment handle) {
-            HandleCalls.destroy(destroy, handle, "cusparseDestroy", CusparseStatus::check);
-        }
-
-        int version(MemorySegment handle) {
-            return HandleCalls.readInt(getVersion, handle, "cusparseGetVersion", CusparseStatus::check);
-        }
-
-        /** "12.5.10": needs no handle and no GPU. */
-        String propertyVersion() {
-            return HandleCalls.propertyVersion(getProperty, new int[] {CusparseConstants.MAJOR_VERSION,
-                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, "cusparseGetProperty",
-                    CusparseStatus::check);
         }
 
         Descriptor createCsr(Arena arena, int rows, int cols, long nnz, long rowOffsets, long columnIndices,

@@ -1,18 +1,18 @@
 package org.lacuna.runtime.internal.sparse;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import jcuda.Pointer;
 import jcuda.jcusparse.JCusparse;
 import jcuda.jcusparse.cusparseDnMatDescr;
 import jcuda.jcusparse.cusparseHandle;
 import jcuda.jcusparse.cusparseSpMatDescr;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.internal.nativelib.HandleCalls;
 import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
-import org.lacuna.runtime.internal.nativelib.Sonames;
 
 /**
  * cuSPARSE's generic SpMM on CSR through JCuda's JCusparse, whose JNI library links against {@code libcusparse.so.12}
@@ -20,13 +20,13 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * to that file. One instance owns one handle; calls on it are serialised because a handle's stream is part of its
  * state. Matrix descriptors live only for one call and are destroyed on every path.
  */
-public final class JcudaSparse extends LibraryHandle implements SparseBinding {
+public final class JcudaSparse extends SparseHandle {
     private static final JcudaSlot<Library> JCUSPARSE = new JcudaSlot<>("cusparse", "JCuda JCusparse");
 
     private final cusparseHandle handle;
 
     private JcudaSparse(Library library, cusparseHandle handle, int version) {
-        super("cuSPARSE handle", library.description(), version);
+        super(library.description(), version);
         this.handle = handle;
     }
 
@@ -40,31 +40,18 @@ public final class JcudaSparse extends LibraryHandle implements SparseBinding {
     }
 
     private static Library load(Path libcusparse) {
-        Sonames.findDependency(libcusparse, "libnvJitLink.so.12")
-                .ifPresent(jitLink -> NativeLoader.load("cusparse", jitLink));
-        NativeLoader.load("cusparse", libcusparse);
+        NativeLoader.loadAfterCompanion("cusparse", libcusparse, Optional.of("libnvJitLink.so.12"));
         JCusparse.setExceptionsEnabled(false);
         JCusparse.initialize();
-        int[] major = {0};
-        int[] minor = {0};
-        int[] patch = {0};
-        CusparseStatus.check("cusparseGetProperty", JCusparse.cusparseGetProperty(CusparseConstants.MAJOR_VERSION, major));
-        CusparseStatus.check("cusparseGetProperty", JCusparse.cusparseGetProperty(CusparseConstants.MINOR_VERSION, minor));
-        CusparseStatus.check("cusparseGetProperty", JCusparse.cusparseGetProperty(CusparseConstants.PATCH_LEVEL, patch));
-        return new Library(libcusparse.toAbsolutePath(), major[0] + "." + minor[0] + "." + patch[0]);
+        return new Library(libcusparse.toAbsolutePath(), HandleCalls.propertyVersion(JCusparse::cusparseGetProperty,
+                new int[] {CusparseConstants.MAJOR_VERSION, CusparseConstants.MINOR_VERSION,
+                        CusparseConstants.PATCH_LEVEL}, "cusparseGetProperty", CusparseStatus::check));
     }
 
     @Override
-    public synchronized void spmmCsr(long stream, int m, int n, int k, long nnz,
-                                     long rowOffsets, long columnIndices, long values, DType valueType,
-                                     long b, DType bType, long c, DType cType, DenseOrder order,
-                                     float alpha, float beta, DeviceScratch scratch) {
-        ensureOpen("cusparseSpMM");
-        SpmmArguments types = SpmmArguments.check(m, n, k, nnz, rowOffsets, columnIndices, values, valueType,
-                b, bType, c, cType, scratch);
-        if (m == 0 || n == 0) {
-            return;
-        }
+    protected void runSpmmCsr(long stream, int m, int n, int k, long nnz, long rowOffsets, long columnIndices,
+                              long values, long b, long c, DenseOrder order, float alpha, float beta,
+                              DeviceScratch scratch, SpmmArguments types) {
         try (CsrDescriptor matA = CsrDescriptor.create(m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
              DenseDescriptor matB = DenseDescriptor.create(k, n, b, types.bType(), order);
              DenseDescriptor matC = DenseDescriptor.create(m, n, c, types.cType(), order)) {
@@ -99,13 +86,20 @@ public final class JcudaSparse extends LibraryHandle implements SparseBinding {
 
         @Override
         public SparseBinding open() {
+            return LibraryHandle.open(Library::createHandle, Library::handleVersion,
+                    (handle, version) -> new JcudaSparse(this, handle, version), JCusparse::cusparseDestroy);
+        }
+
+        private static cusparseHandle createHandle() {
             cusparseHandle created = new cusparseHandle();
             CusparseStatus.check("cusparseCreate", JCusparse.cusparseCreate(created));
-            return LibraryHandle.adopt(created, handle -> {
-                int[] version = {0};
-                CusparseStatus.check("cusparseGetVersion", JCusparse.cusparseGetVersion(handle, version));
-                return new JcudaSparse(this, handle, version[0]);
-            }, JCusparse::cusparseDestroy);
+            return created;
+        }
+
+        private static int handleVersion(cusparseHandle handle) {
+            int[] version = {0};
+            CusparseStatus.check("cusparseGetVersion", JCusparse.cusparseGetVersion(handle, version));
+            return version[0];
         }
     }
 

@@ -71,4 +71,21 @@ class LibraryHandleTest {
         assertEquals("wrapped", LibraryHandle.adopt(raw, h -> "wrapped", h -> destroyed.add("never")));
         assertEquals(1, destroyed.size());
     }
+
+    @Test
+    void openReadsTheVersionOfTheNewHandleAndDestroysItWhenTheReadFails() {
+        List<Object> destroyed = new ArrayList<>();
+        Object raw = new Object();
+        assertEquals("v42", LibraryHandle.open(() -> raw, h -> h == raw ? 42 : -1, (h, v) -> "v" + v,
+                destroyed::add));
+        assertEquals(List.of(), destroyed);
+
+        IllegalStateException versionFailed = new IllegalStateException("GetVersion failed");
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> LibraryHandle.open(
+                () -> raw, h -> {
+                    throw versionFailed;
+                }, (h, v) -> "never", destroyed::add));
+        assertSame(versionFailed, thrown);
+        assertEquals(List.of(raw), destroyed);
+    }
 }

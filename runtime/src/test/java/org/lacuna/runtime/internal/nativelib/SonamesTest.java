@@ -24,6 +24,14 @@ class SonamesTest {
     }
 
     @Test
+    void sameMajorNamesTheCompanionWithTheLibrarysMajorVersion() {
+        assertEquals(Optional.of("libcublasLt.so.13"), Sonames.sameMajor(Path.of("/x/libcublas.so.13"), "libcublasLt"));
+        assertEquals(Optional.of("libnvJitLink.so.12"),
+                Sonames.sameMajor(Path.of("/x/libcusparse.so.12.5.10"), "libnvJitLink"));
+        assertEquals(Optional.empty(), Sonames.sameMajor(temp.resolve("libcublas.so"), "libcublasLt"));
+    }
+
+    @Test
     void anUnversionedLinkTakesTheVersionOfItsTarget() {
         Path real = SearchFixture.emptyFile(temp.resolve("libnvrtc.so.13.0.48"));
         Path link = SearchFixture.link(temp.resolve("libnvrtc.so"), real);

@@ -1,0 +1,28 @@
+package org.lacuna.runtime.internal.cuda;
+
+import org.lacuna.runtime.memory.CachingPool;
+import org.lacuna.runtime.ops.ElementwiseOps;
+
+/**
+ * What an op family that keeps intermediate results on the device works with (sparse convolution, voxelisation): the
+ * loaded kernels, the backend's stream, its memory pool for temporaries and outputs, pinned staging for the few copies
+ * and size reads, the multiprocessor count that sizes grid-stride launches, and the elementwise ops for the epilogues.
+ */
+abstract class PooledCudaOps {
+    protected final KernelModules modules;
+    protected final StreamHandle stream;
+    protected final CachingPool pool;
+    protected final PinnedStaging staging;
+    protected final int multiprocessors;
+    protected final ElementwiseOps elementwise;
+
+    PooledCudaOps(KernelModules modules, StreamHandle stream, CachingPool pool, PinnedStaging staging,
+                  int multiprocessors, ElementwiseOps elementwise) {
+        this.modules = modules;
+        this.stream = stream;
+        this.pool = pool;
+        this.staging = staging;
+        this.multiprocessors = multiprocessors;
+        this.elementwise = elementwise;
+    }
+}
