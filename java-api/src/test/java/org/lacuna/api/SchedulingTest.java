@@ -3,11 +3,11 @@ package org.lacuna.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.layers.Linear;
@@ -50,7 +50,10 @@ class SchedulingTest {
             Decision made = decide(first, w, out, in, x);
             Decision taken = decide(second, w, out, in, x);
             assertEquals(made.chosen(), taken.chosen());
-            assertTrue(made.source() == Decision.Source.ONLY_CANDIDATE || taken.source() == Decision.Source.STORED,
+            // With one dense path (OpenBLAS not loaded) there is no choice to share: say so, do not pass silently.
+            Assumptions.assumeTrue(made.source() != Decision.Source.ONLY_CANDIDATE,
+                    "one candidate only, nothing stored: " + made.reason());
+            assertEquals(Decision.Source.STORED, taken.source(),
                     "the second session reads the first one's choice: " + taken.reason());
         }
     }

@@ -41,7 +41,8 @@ import org.lacuna.runtime.sparseconv.Int3;
  * arrays and its memory exactly as the CUDA backend counts PCIe copies). On a GPU this also says that the kernel
  * maps are built on the device from the coordinates that came up with the input, a downsampling's output
  * coordinates included, and that no convolution uploads a map. Run per backend by {@link NoHostCopyTest} (CPU) and
- * {@link NoHostCopyGpuTest} (CUDA).
+ * {@link NoHostCopyGpuTest} (CUDA; not yet run on a GPU, so the CUDA statements here are what it asserts, not a
+ * recorded outcome).
  */
 abstract class HostCopyFreeForwards {
     /** The backend the forwards run on. */

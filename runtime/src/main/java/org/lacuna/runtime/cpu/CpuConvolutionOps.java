@@ -64,17 +64,18 @@ final class CpuConvolutionOps implements ConvolutionOps {
         SparseConvKernel.Problem problem = new SparseConvKernel.Problem(readSegment(x), x.byteOffset(),
                 x.dtype() == DType.F16, in, w, out, b,
                 activation == Activation.RELU, volume, pairs.pairStart(), pairs.pairInputs(), pairs.pairOutputs());
-        int rows = map.outputCount();
-        double fraction = map.statistics().averageNeighbours() / volume;
-        int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
         MemorySegment result = segment(y);
-        if (volume == 1 && CpuPointwiseConvolution.isIdentity(map)) {
+        if (volume == 1) {
+            // Scanned for identity only where the dense path exists (OpenBLAS loaded).
             CpuPointwiseConvolution dense = pointwise();
-            if (dense != null) {
+            if (dense != null && CpuPointwiseConvolution.isIdentity(map)) {
                 dense.run(problem.x(), x, in, w, out, b, activation, result, y);
                 return;
             }
         }
+        int rows = map.outputCount();
+        double fraction = map.statistics().averageNeighbours() / volume;
+        int blockRows = SparseConvKernel.blockRows(fraction, out, rows);
         context.threads().forEach(CpuThreads.chunks(rows, blockRows), blockIndex -> {
             int first = blockIndex * blockRows;
             int count = Math.min(blockRows, rows - first);

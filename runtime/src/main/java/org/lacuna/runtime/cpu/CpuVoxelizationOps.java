@@ -62,7 +62,7 @@ final class CpuVoxelizationOps implements VoxelizationOps {
         long c = features.shape().dim(1);
         SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
                 Math.toIntExact(out.shape().dim(0)));
-        MemorySegment in = segment(features, call);
+        MemorySegment in = input(features, call);
         MemorySegment result = segment(out, call);
         forEachChunk(out.elementCount(), () -> null, (e, unused) -> {
             int b = (int) (e / c);
@@ -87,7 +87,7 @@ final class CpuVoxelizationOps implements VoxelizationOps {
         long c = features.shape().dim(1);
         BevCells cells = new BevCells(SparseRows.coordinates(coordinates, call), tensorStride, grid,
                 out.shape().dim(0), c, reduction, call);
-        MemorySegment in = segment(features, call);
+        MemorySegment in = input(features, call);
         MemorySegment result = segment(out, call);
         forEachChunk(out.elementCount(), () -> new int[cells.depth()], (e, rows) -> {
             int found = cells.rows(e, rows);
@@ -110,7 +110,7 @@ final class CpuVoxelizationOps implements VoxelizationOps {
                 pointBatches, voxelization, interpolation, out);
         PointVoxels voxels = new PointVoxels(coordinates, tensorStride, points, pointBatches, voxelization,
                 interpolation, call);
-        MemorySegment in = segment(features, call);
+        MemorySegment in = input(features, call);
         MemorySegment result = segment(out, call);
         long c = features.shape().dim(1);
         long p = points.shape().dim(0);
@@ -163,7 +163,13 @@ final class CpuVoxelizationOps implements VoxelizationOps {
         });
     }
 
+    /** An array the op writes. */
     private static MemorySegment segment(DeviceArray array, String call) {
         return ((CpuBuffer) array.buffer()).segment(call);
+    }
+
+    /** An array the op only reads: its generation stays, so forms cached from it stay valid. */
+    private static MemorySegment input(DeviceArray array, String call) {
+        return ((CpuBuffer) array.buffer()).readSegment(call);
     }
 }

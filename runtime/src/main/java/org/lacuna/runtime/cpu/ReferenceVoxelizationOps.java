@@ -55,7 +55,7 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
         long c = features.shape().dim(1);
         SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
                 Math.toIntExact(out.shape().dim(0)));
-        MemorySegment in = segment(features, call);
+        MemorySegment in = input(features, call);
         MemorySegment result = segment(out, call);
         LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
             int b = (int) (e / c);
@@ -78,7 +78,7 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
         long c = features.shape().dim(1);
         BevCells cells = new BevCells(SparseRows.coordinates(coordinates, call), tensorStride, grid,
                 out.shape().dim(0), c, reduction, call);
-        MemorySegment in = segment(features, call);
+        MemorySegment in = input(features, call);
         MemorySegment result = segment(out, call);
         LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
             int[] rows = new int[cells.depth()];
@@ -101,7 +101,7 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
                 voxelization, interpolation, out);
         PointVoxels voxels = new PointVoxels(coordinates, tensorStride, points, pointBatches, voxelization,
                 interpolation, call);
-        MemorySegment in = segment(features, call);
+        MemorySegment in = input(features, call);
         MemorySegment result = segment(out, call);
         long c = features.shape().dim(1);
         LongStream.range(0, points.shape().dim(0)).parallel().forEach(i -> {
@@ -124,7 +124,13 @@ final class ReferenceVoxelizationOps implements VoxelizationOps {
         });
     }
 
+    /** An array the op writes. */
     private static MemorySegment segment(DeviceArray array, String call) {
         return ((CpuBuffer) array.buffer()).segment(call);
+    }
+
+    /** An array the op only reads: its generation stays, so forms cached from it stay valid. */
+    private static MemorySegment input(DeviceArray array, String call) {
+        return ((CpuBuffer) array.buffer()).readSegment(call);
     }
 }

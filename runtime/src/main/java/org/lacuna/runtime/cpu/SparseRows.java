@@ -1,7 +1,5 @@
 package org.lacuna.runtime.cpu;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 
@@ -15,20 +13,12 @@ final class SparseRows {
 
     /** The I32 [N, 4] coordinates, row-major. */
     static int[] coordinates(DeviceArray coordinates, String call) {
-        MemorySegment segment = ((CpuBuffer) coordinates.buffer()).segment(call);
-        int n = Math.toIntExact(coordinates.elementCount());
-        int[] out = new int[n];
-        MemorySegment.copy(segment, ValueLayout.JAVA_INT_UNALIGNED, coordinates.byteOffset(), out, 0, n);
-        return out;
+        return CpuTokenSelection.readInts(coordinates, call);
     }
 
     /** An F32 array's values. */
     static float[] floats(DeviceArray array, String call) {
-        MemorySegment segment = ((CpuBuffer) array.buffer()).segment(call);
-        int n = Math.toIntExact(array.elementCount());
-        float[] out = new float[n];
-        MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT_UNALIGNED, array.byteOffset(), out, 0, n);
-        return out;
+        return CpuTokenSelection.readFloats(array, call);
     }
 
     /** The keys of the coordinate rows (distinct, as a sparse tensor's coordinates are). */

@@ -245,11 +245,13 @@ public final class Scheduler {
             outcome = new Outcome(names.get(0), Decision.Source.ONLY_CANDIDATE, Map.of(),
                     "the only candidate the backend offers for this layer");
         } else {
-            Optional<Outcome> stored = stored(key, names);
+            TuningStore.StoredChoice choice = policy.mode() == Policy.Mode.PREDICTED_ONLY ? null
+                    : store.choice(device, key).orElse(null);
+            Optional<Outcome> stored = stored(choice, names);
             if (stored.isPresent()) {
                 // A stored choice explains itself with the predictions it was made with: no candidate estimates
                 // its work (on a GPU a convolution's would sort the map's rows) for a choice already made.
-                predicted = storedPredictions(key, names);
+                predicted = storedPredictions(choice, names);
                 outcome = stored.get();
             } else {
                 predicted = predictAll(candidates);
@@ -283,10 +285,9 @@ public final class Scheduler {
         return predicted;
     }
 
-    /** The predictions stored with {@code key}'s choice, in {@code names}' order; null unless it has all of them. */
-    private Map<String, Double> storedPredictions(String key, List<String> names) {
-        TuningStore.StoredChoice c = store.choice(device, key).orElse(null);
-        if (c == null || c.predictedMillis() == null) {
+    /** The predictions stored with choice {@code c}, in {@code names}' order; null unless it has all of them. */
+    private static Map<String, Double> storedPredictions(TuningStore.StoredChoice c, List<String> names) {
+        if (c.predictedMillis() == null) {
             return null;
         }
         Map<String, Double> predicted = new LinkedHashMap<>();
@@ -307,15 +308,12 @@ public final class Scheduler {
     }
 
     /**
-     * The stored choice for {@code key}, if the store holds one this policy may reuse. Plain code, no streams or
+     * The outcome of stored choice {@code c} (null: none, or a policy that reads none), if this policy may reuse it.
+     * Plain code, no streams or
      * lambdas: this is all a warm store's first forward does per signature, in a JVM where a lambda's first use
      * costs its linkage (about a millisecond).
      */
-    private Optional<Outcome> stored(String key, List<String> names) {
-        if (policy.mode() == Policy.Mode.PREDICTED_ONLY) {
-            return Optional.empty();
-        }
-        TuningStore.StoredChoice c = store.choice(device, key).orElse(null);
+    private Optional<Outcome> stored(TuningStore.StoredChoice c, List<String> names) {
         if (c == null || !names.equals(c.candidates()) || !names.contains(c.chosen())
                 // A choice measured one candidate after the other may have charged the JIT's warm-up to the first.
                 || (c.source() == Decision.Source.MEASURED && !MEASURING.equals(c.measuring()))

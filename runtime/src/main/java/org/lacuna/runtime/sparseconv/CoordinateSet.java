@@ -301,14 +301,6 @@ public final class CoordinateSet implements AutoCloseable {
         }
     }
 
-    /** How many maps {@code backend} holds for this set, for tests. */
-    public int residentMaps(BackendResidency backend) {
-        synchronized (lock) {
-            Residency r = residencies.get(backend);
-            return r == null ? 0 : r.maps.size();
-        }
-    }
-
     /** Whether any backend holds state for this set, for tests. */
     public boolean isResident() {
         synchronized (lock) {

@@ -108,11 +108,6 @@ public final class ResidentKernelMap implements AutoCloseable {
         }
     }
 
-    /** How many derived arrays are held, for tests. */
-    public int derivedCount() {
-        return derived.size();
-    }
-
     public synchronized boolean isClosed() {
         return closed;
     }

@@ -1,8 +1,6 @@
 package org.lacuna.runtime.internal.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -126,7 +124,7 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         return set.residentKeys(residency, () -> {
             CudaBuffer keys = persistent((long) set.size() * Long.BYTES);
             try {
-                staging.upload(MemorySegment.ofArray(set.keys()), keys.address("coordinateKeys"),
+                staging.upload(set.keyMemory(), keys.address("coordinateKeys"),
                         (long) set.size() * Long.BYTES, stream);
                 return new DeviceArray(keys, 0, DType.I64, Shape.of(set.size()));
             } catch (RuntimeException e) {
@@ -195,7 +193,7 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
                     adopt(made, map.totalPairs() * Integer.BYTES).address(call));
             Int3 stride = geometry.transposed() ? outputs.tensorStride() : inputs.tensorStride();
             long duplicate = workspace.acquire(Integer.BYTES);
-            zero(duplicate, Integer.BYTES);
+            memset(duplicate, (byte) 0, Integer.BYTES);
             // The duplicate flag is not read back: the host set refused repeated keys when it was made.
             buildTables(workspace, address(inKeys), inputs.size(), address(outKeys), outputs.size(), geometry,
                     stride, geometry.transposed() ? -1 : 1, duplicate, tables);
@@ -234,8 +232,8 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         long slots = workspace.acquire(capacity * Long.BYTES);
         long rows = workspace.acquire(capacity * Integer.BYTES);
         // Slots start EMPTY (all ones) and rows at -1: the insert's duplicate check relies on it.
-        fill(slots, capacity * Long.BYTES);
-        fill(rows, capacity * Integer.BYTES);
+        memset(slots, (byte) 0xFF, capacity * Long.BYTES);
+        memset(rows, (byte) 0xFF, capacity * Integer.BYTES);
         launch("coord_hash_insert", gridFor(inCount), new KernelArguments().address(inKeys).i64(inCount)
                 .address(slots).address(rows).i64(capacity).address(duplicate));
         launch("coord_map_query", gridFor(outCount * words), new KernelArguments().address(outKeys).i64(outCount)
@@ -401,18 +399,6 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         modules.launch(kernel, function, gridX, gridY, MAP_BLOCK, 0, stream, arguments);
     }
 
-    private void fill(long address, long bytes) {
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), (byte) 0xFF, bytes, stream));
-    }
-
-    private void zero(long address, long bytes) {
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), (byte) 0, bytes, stream));
-    }
-
-    /** Device memory that outlives the call: a table or a key array of a coordinate set. */
-    private CudaBuffer persistent(long bytes) {
-        return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
-    }
 
     private CudaBuffer adopt(List<CudaBuffer> made, long bytes) {
         CudaBuffer buffer = persistent(bytes);
@@ -461,9 +447,7 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
      * order, from the same counts), so a launch reads its offsets from there instead of an upload.
      */
     private void scatterSums(DeviceArray x, ResidentKernelMap resident, DeviceArray weights, DeviceArray accumulator) {
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(
-                ((CudaBuffer) accumulator.buffer()).address("sparseConvolution")), (byte) 0, accumulator.byteSize(),
-                stream));
+        memset(((CudaBuffer) accumulator.buffer()).address("sparseConvolution"), (byte) 0, accumulator.byteSize());
         try (CallWorkspace workspace = new CallWorkspace(pool, staging, stream)) {
             run(new ConvolutionLaunches(operands(workspace), tables(resident)).scatterSums(x, resident.map(), weights,
                     accumulator));
@@ -518,22 +502,15 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         }
     }
 
-    /** The call's operands: arrays by their device address, host-built tables uploaded into the call's workspace. */
+    /**
+     * The call's operands: arrays by their device address, scratch from the call's workspace. Nothing is uploaded:
+     * the launches read the set's resident tables (an upload would throw, flagging a table gone missing).
+     */
     private static LaunchOperands operands(CallWorkspace workspace) {
         return new LaunchOperands() {
             @Override
             public void add(KernelArguments arguments, DeviceArray array, String call) {
                 arguments.pointer(array == null ? null : pointer(array));
-            }
-
-            @Override
-            public long upload(String name, int[] values) {
-                return workspace.upload(values);
-            }
-
-            @Override
-            public long upload(String name, long[] values) {
-                return workspace.upload(values);
             }
 
             @Override

@@ -3,7 +3,6 @@ package org.lacuna.runtime.internal.cuda;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD16Async;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
-import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -284,11 +283,6 @@ final class CudaVoxelizationOps extends PooledCudaOps implements VoxelizationOps
         }
     }
 
-    /** Device memory that outlives the call's workspace: a result, or a temporary other ops read as an array. */
-    private CudaBuffer persistent(long bytes) {
-        return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
-    }
-
     /** Sorted 64-bit keys and the int each carries (its index in the input). */
     private record Sorted(long keys, long values) {
     }
@@ -378,10 +372,6 @@ final class CudaVoxelizationOps extends PooledCudaOps implements VoxelizationOps
     private void launch(String entry, long work, KernelArguments arguments) {
         long grid = LaunchGrid.gridStrideAtLeastOne(work, BLOCK, (long) multiprocessors * 8);
         modules.launch(entry, modules.function(FILE, constants, entry), grid, BLOCK, 0, stream, arguments);
-    }
-
-    private void memset(long address, byte value, long bytes) {
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), value, bytes, stream));
     }
 
     private static CUdeviceptr pointer(DeviceArray array, String call) {

@@ -1,5 +1,7 @@
 package org.lacuna.runtime.internal.cuda;
 
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
+
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.ElementwiseOps;
 
@@ -24,5 +26,15 @@ abstract class PooledCudaOps {
         this.staging = staging;
         this.multiprocessors = multiprocessors;
         this.elementwise = elementwise;
+    }
+
+    /** Device memory that outlives the call's workspace: a result, a table, or a set's keys. */
+    protected CudaBuffer persistent(long bytes) {
+        return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
+    }
+
+    /** Sets {@code bytes} bytes at {@code address} to {@code value}, on the stream. */
+    protected void memset(long address, byte value, long bytes) {
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), value, bytes, stream));
     }
 }
