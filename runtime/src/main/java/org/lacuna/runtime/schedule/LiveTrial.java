@@ -22,9 +22,9 @@ import java.util.Set;
  * median is above {@link #ELIMINATE_ABOVE} times the best's stops serving (a clear loser costs no more calls). Layers
  * of one signature share one trial, and only the first of them to join takes samples ({@link #sampledBy}): each
  * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
- * nothing the first's do not measure (the same shapes). The others serve with the best-predicted candidate
- * ({@link #provisional()}) until the decision, their calls timed too, since what they cost beyond the chosen
- * candidate is a cost of choosing. The scheduler then decides by its
+ * nothing the first's do not measure (the same shapes). The others serve with the best-predicted candidate, then
+ * the fastest so far ({@link #provisional()}), until the decision, their calls timed too, since what they cost
+ * beyond the chosen candidate is a cost of choosing. The scheduler then decides by its
  * policy's rules on the lower medians ({@link Scheduler}), stores the choice, and {@link #decision()} returns it: the
  * layers route every later call to it. Thread-safe.
  */
@@ -191,11 +191,27 @@ public final class LiveTrial {
 
     /**
      * The candidate that serves the calls of the trial's other layers until the decision (by {@link #names()}'
-     * index): the best-predicted one, or the decided one once there is a decision.
+     * index): the best-predicted one until every candidate has a sample, then the fastest so far; the decided one
+     * once there is a decision.
      */
     public synchronized int provisional() {
         Decision d = decision;
         int index = names().indexOf(d != null ? d.chosen() : best.name());
+        if (d == null) {
+            // Once the sampler has timed every candidate still serving, the fastest so far: a wrong prediction then
+            // costs the other layers only the calls before that.
+            int fastest = -1;
+            for (int i = 0; i < served.size(); i++) {
+                if (active[i]) {
+                    if (sampleCount[i] == 0) {
+                        fastest = -1;
+                        break;
+                    }
+                    fastest = fastest < 0 || lowerMedian(i) < lowerMedian(fastest) ? i : fastest;
+                }
+            }
+            index = fastest >= 0 ? fastest : index;
+        }
         if (d == null && (index < 0 || !active[index])) {
             // The best-predicted one failed on a live call: the first that still serves.
             index = -1;

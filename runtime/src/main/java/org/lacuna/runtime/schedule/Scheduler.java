@@ -65,7 +65,11 @@ public final class Scheduler {
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
-    private final Map<String, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<PlanKey, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+
+    /** A plan entry's key: one per layer and signature (no string built per layer on a warm store's forward). */
+    private record PlanKey(String layer, String signature) {
+    }
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
     private final java.util.concurrent.atomic.LongAdder choosingNanos = new java.util.concurrent.atomic.LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
@@ -163,7 +167,7 @@ public final class Scheduler {
                 }
             }
         }
-        plan.putIfAbsent(layer + "@" + decision.signature(), new Plan.Entry(layer, decision));
+        plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         return decision;
     }
 
@@ -202,10 +206,10 @@ public final class Scheduler {
         if (trial != null) {
             trial.joined(layer);
             Decision d = trial.decisionOrProvisional();
-            plan.putIfAbsent(layer + "@" + d.signature(), new Plan.Entry(layer, d));
+            plan.putIfAbsent(new PlanKey(layer, d.signature()), new Plan.Entry(layer, d));
             return trial;
         }
-        plan.putIfAbsent(layer + "@" + decision.signature(), new Plan.Entry(layer, decision));
+        plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         return LiveTrial.decided(decision);
     }
 
@@ -405,7 +409,7 @@ public final class Scheduler {
             trials.remove(trial.key());
         }
         for (String layer : trial.layers()) {
-            plan.put(layer + "@" + decision.signature(), new Plan.Entry(layer, decision));
+            plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
     }
 

@@ -166,7 +166,14 @@ class LiveTrialTest {
         assertEquals("blas-dense", first.names().get(first.provisional()), "BLAS is predicted ahead");
         // The other layer's calls are timed but no samples: they count only towards the cost.
         first.served(first.provisional(), 9, false);
-        serveUntilDecided(first, "encoder.0.ffn.up", Map.of("blas-dense", 9.0, "vector-dense", 7.0), 9);
+        Map<String, Double> millis = Map.of("blas-dense", 9.0, "vector-dense", 7.0);
+        // The sampler's first calls (no samples), then one sample each: the others follow the fastest so far.
+        for (int call = 0; call < 4; call++) {
+            int which = first.next();
+            first.served(which, millis.get(first.names().get(which)), call >= 2);
+        }
+        assertEquals("vector-dense", first.names().get(first.provisional()), "the fastest so far serves the others");
+        serveUntilDecided(first, "encoder.0.ffn.up", millis, 9);
         assertEquals("vector-dense", first.decision().chosen());
         assertEquals("vector-dense", first.names().get(first.provisional()), "after the decision, the decided one");
         assertEquals(1, s.decisionsMade());
