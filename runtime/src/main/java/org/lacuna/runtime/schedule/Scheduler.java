@@ -16,14 +16,18 @@ import org.lacuna.runtime.error.LacunaException;
 /**
  * Chooses, per layer signature, which candidate serves: predicted from each candidate's {@link Work} and the
  * device's {@link EfficiencyTable} (times the correction its kernel earned from earlier measurements); where the best
- * two predictions fall within {@link #margin()} of each other, or a sparse winner has a dense rival, a short
- * measurement on the real input decides (interleaved rounds, lower medians, bounded by a budget relative to the
- * predicted call: {@link #measuringBudgetMillis}); otherwise the prediction stands. Under {@code auto} a measurement
- * overrides the prediction only by a clear difference ({@link #MIN_GAIN}), and a sparse candidate never stays chosen
- * where a dense one measured faster. Choices are made once per signature (a bucket of input shapes), kept
- * in memory and in the {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}).
- * Layers keep the decision per input-shape bucket beside the candidate it chose, so a planned forward never comes
- * here; they {@link #charge} the host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
+ * two predictions fall within {@link #margin()} of each other, or a sparse candidate is among them (it is then
+ * confirmed against every dense one), a measurement on the real input decides; otherwise the prediction stands.
+ * A layer that can serve its calls with any candidate asks {@link #decideLive}: the measurement is then made on its
+ * own live calls ({@link LiveTrial}: the candidates serve in turn, each call a timed sample that also produced the
+ * real output, so choosing costs only the slower candidates' extra time, {@link #trialExtraNanos()}); a layer that
+ * cannot asks {@link #decide}, which measures before its call (interleaved rounds, lower medians, bounded by a budget
+ * relative to the predicted call: {@link #measuringBudgetMillis}). Under {@code auto} a measurement overrides the
+ * prediction only by a clear difference ({@link #MIN_GAIN}), and a sparse candidate never stays chosen where a dense
+ * one measured faster. Choices are made once per signature (a bucket of input shapes), kept in memory and in the
+ * {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}). Layers keep the decision per
+ * input-shape bucket beside the candidate it chose, so a planned forward never comes here; they {@link #charge} the
+ * host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
  */
 public final class Scheduler {
     /** Predictions within this fraction of the best are too close to call without a measurement. */
