@@ -293,12 +293,8 @@ public final class Linear implements AutoCloseable {
             LinearStatistics s = statistics(tokens);
             LiveTrial trial = scheduler.decideLive(name, s, LinearCandidates.of(session.backendName(), ops, s, forms,
                     xs, ys));
-            List<String> names = trial.decision() != null ? List.of(trial.decision().chosen()) : trial.names();
-            LinearCandidates.Call[] calls = new LinearCandidates.Call[names.size()];
-            for (int i = 0; i < calls.length; i++) {
-                calls[i] = LinearCandidates.call(ops, tokens, forms, names.get(i));
-            }
-            return new Route(new LiveServing(trial, names, calls), tokens, 0, null);
+            return new Route(new LiveServing(trial,
+                    candidate -> LinearCandidates.call(ops, tokens, forms, candidate)), tokens, 0, null);
         }
         if (tokens >= route.servesFrom()) {
             return route;

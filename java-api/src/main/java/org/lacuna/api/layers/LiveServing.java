@@ -1,6 +1,7 @@
 package org.lacuna.api.layers;
 
 import java.util.List;
+import java.util.function.Function;
 import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.LacunaException;
@@ -28,17 +29,24 @@ final class LiveServing {
     /** The decided candidate's call, once known. */
     private volatile LinearCandidates.Call decided;
 
+    /** How a layer makes the call of a candidate it offers, by name. */
+    private final Function<String, LinearCandidates.Call> callOf;
+
     /**
-     * @param names the candidates that may serve (the decided one alone, or the trial's in its order)
-     * @param calls their calls, in that order
+     * @param trial  the scheduler's answer: decided already, or deciding on this layer's calls
+     * @param callOf the call of each candidate the layer offers, by name
      */
-    LiveServing(LiveTrial trial, List<String> names, LinearCandidates.Call[] calls) {
+    LiveServing(LiveTrial trial, Function<String, LinearCandidates.Call> callOf) {
         this.trial = trial;
-        this.names = List.copyOf(names);
-        this.calls = calls;
+        this.callOf = callOf;
+        this.names = trial.decision() != null ? List.of(trial.decision().chosen()) : trial.names();
+        this.calls = new LinearCandidates.Call[names.size()];
+        for (int i = 0; i < calls.length; i++) {
+            calls[i] = callOf.apply(names.get(i));
+        }
         this.warmed = new boolean[calls.length];
         if (trial.decision() != null) {
-            decided = calls[this.names.indexOf(trial.decision().chosen())];
+            decided = calls[0];
         }
     }
 
@@ -56,7 +64,9 @@ final class LiveServing {
     LinearCandidates.Call decidedCall() {
         LinearCandidates.Call call = decided;
         if (call == null && trial.decision() != null) {
-            call = calls[names.indexOf(trial.decision().chosen())];
+            // Among the served ones, except where another session's stored choice was taken.
+            int index = names.indexOf(trial.decision().chosen());
+            call = index >= 0 ? calls[index] : callOf.apply(trial.decision().chosen());
             decided = call;
         }
         return call;

@@ -30,7 +30,7 @@ import java.util.Set;
  */
 public final class LiveTrial {
     /** Timed calls per candidate a trial takes, at most. */
-    public static final int SAMPLES = 5;
+    public static final int SAMPLES = 4;
     /** Timed calls per candidate before any may be eliminated. */
     public static final int MIN_SAMPLES = 2;
     /** Under {@code auto}, a candidate whose lower median exceeds the best's by this factor stops serving. */

@@ -30,8 +30,13 @@ import org.lacuna.runtime.error.LacunaException;
  * host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
  */
 public final class Scheduler {
-    /** Predictions within this fraction of the best are too close to call without a measurement. */
-    public static final double DEFAULT_MARGIN = 0.25;
+    /**
+     * Predictions within this fraction of the best are too close to call without a measurement. Wide: the CPU table
+     * misjudged its two dense paths' order at small calls by up to 1.8x on the development machine (a calibration on
+     * a busy machine), and a live trial costs little more than its losers' first calls (a clear loser is dropped
+     * after {@link LiveTrial#MIN_SAMPLES} samples).
+     */
+    public static final double DEFAULT_MARGIN = 1.0;
     /** Timed rounds of one measurement (each calls every measured candidate once, after a warm-up), at most. */
     public static final int ROUNDS = 5;
     /** Timed rounds of one measurement, at least, however small its budget. */
