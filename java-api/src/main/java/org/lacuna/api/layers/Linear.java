@@ -35,7 +35,9 @@ import org.lacuna.runtime.schedule.Scheduler;
  * forms exist follows from the weight's statistics ({@link LinearKernelRule}); which candidate serves (each dense
  * path of the backend, 2:4, CSR) is the session's {@link Scheduler}'s choice, made once per token-count bucket from
  * the layer's {@link LinearStatistics} and kept with the chosen candidate's call, so a forward after the first of its
- * bucket reads one array slot and calls the kernel (no candidate lists, strings or store). Weights that are not 2:4
+ * bucket reads one array slot and calls the kernel (no candidate lists, strings or store). Where the scheduler
+ * measures, it measures on the layer's own calls ({@link LiveServing}): the bucket's next few calls are served by the
+ * candidates in turn, each a timed sample that also produces the output, until the choice is made. Weights that are not 2:4
  * are used as they are,
  * or pruned to 2:4 when {@link Options#pruneToTwoFour()} asks for it. Owned by its session's lifetime; close it to
  * free its weights early.
