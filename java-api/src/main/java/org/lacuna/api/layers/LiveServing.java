@@ -80,7 +80,7 @@ final class LiveServing {
     void serve(Scheduler scheduler, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
         while (true) {
             long started = System.nanoTime();
-            boolean sampling = trial.sampledBy(layer);
+            boolean sampling = trial.sampledBy(this);
             int which = sampling ? trial.next() : trial.provisional();
             boolean sample = sampling && warmed[which];
             LinearCandidates.Call call = calls[which];

@@ -20,7 +20,7 @@ import java.util.Set;
  * but is not a sample. Candidates serve in turn, the one with the fewest samples first (ties in rotation), until each
  * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has {@link #MIN_SAMPLES}, one whose lower
  * median is above {@link #ELIMINATE_ABOVE} times the best's stops serving (a clear loser costs no more calls). Layers
- * of one signature share one trial, and only the first of them to join takes samples ({@link #sampledBy}): each
+ * of one signature share one trial, and only the first of them to serve a call takes samples ({@link #sampledBy}): each
  * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
  * nothing the first's do not measure (the same shapes). The others serve with the best-predicted candidate, then
  * the fastest so far ({@link #provisional()}), until the decision, their calls timed too, since what they cost
@@ -54,7 +54,7 @@ public final class LiveTrial {
     private final boolean[] active;
     private final List<String> failures = new ArrayList<>();
     private final Set<String> layers = new LinkedHashSet<>();
-    private String sampler;
+    private Object sampler;
     private int turn;
     private boolean finishing;
     private volatile Decision decision;
@@ -179,14 +179,17 @@ public final class LiveTrial {
     /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
     synchronized void joined(String layer) {
         layers.add(layer);
-        if (sampler == null) {
-            sampler = layer;
-        }
     }
 
-    /** Whether {@code layer}'s calls are the trial's samples: the first layer that joined it takes them. */
-    public synchronized boolean sampledBy(String layer) {
-        return layer.equals(sampler);
+    /**
+     * Whether the calls of the layer that serves through {@code server} (an object of its own, compared by identity:
+     * two models may name their layers alike) are the trial's samples: the first to ask takes them.
+     */
+    public synchronized boolean sampledBy(Object server) {
+        if (sampler == null) {
+            sampler = server;
+        }
+        return sampler == server;
     }
 
     /**

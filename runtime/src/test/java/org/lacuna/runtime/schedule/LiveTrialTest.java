@@ -62,7 +62,7 @@ class LiveTrialTest {
      * candidate {@code firstCallMillis}: the one-time costs), until the trial decides; returns the calls served per
      * candidate.
      */
-    private static Map<String, Integer> serveUntilDecided(LiveTrial trial, String layer, Map<String, Double> millis,
+    private static Map<String, Integer> serveUntilDecided(LiveTrial trial, Object layer, Map<String, Double> millis,
                                                           double firstCallMillis) {
         Map<String, Integer> served = new HashMap<>();
         for (int call = 0; call < 1000 && trial.decision() == null; call++) {
@@ -161,8 +161,10 @@ class LiveTrialTest {
         LiveTrial first = s.decideLive("encoder.0.ffn.up", st, candidates(st, "blas-dense", "vector-dense"));
         LiveTrial second = s.decideLive("encoder.1.ffn.up", st, candidates(st, "blas-dense", "vector-dense"));
         assertSame(first, second, "one trial per signature");
-        assertTrue(first.sampledBy("encoder.0.ffn.up"));
-        assertFalse(first.sampledBy("encoder.1.ffn.up"));
+        Object up0 = new Object();
+        assertTrue(first.sampledBy(up0), "the first layer to serve a call samples");
+        assertFalse(first.sampledBy(new Object()), "another does not, even of the same name");
+        assertTrue(first.sampledBy(up0));
         assertEquals("blas-dense", first.names().get(first.provisional()), "BLAS is predicted ahead");
         // The other layer's calls are timed but no samples: they count only towards the cost.
         first.served(first.provisional(), 9, false);
@@ -173,7 +175,7 @@ class LiveTrialTest {
             first.served(which, millis.get(first.names().get(which)), call >= 2);
         }
         assertEquals("vector-dense", first.names().get(first.provisional()), "the fastest so far serves the others");
-        serveUntilDecided(first, "encoder.0.ffn.up", millis, 9);
+        serveUntilDecided(first, up0, millis, 9);
         assertEquals("vector-dense", first.decision().chosen());
         assertEquals("vector-dense", first.names().get(first.provisional()), "after the decision, the decided one");
         assertEquals(1, s.decisionsMade());
