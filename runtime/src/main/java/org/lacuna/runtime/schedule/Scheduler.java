@@ -16,8 +16,9 @@ import org.lacuna.runtime.error.LacunaException;
 /**
  * Chooses, per layer signature, which candidate serves: predicted from each candidate's {@link Work} and the
  * device's {@link EfficiencyTable} (times the correction its kernel earned from earlier measurements); where the best
- * two predictions fall within {@link #margin()} of each other, or a sparse candidate is among them (it is then
- * confirmed against every dense one), a measurement on the real input decides; otherwise the prediction stands.
+ * two predictions fall within {@link #margin()} of each other, or the backend has several dense paths (their order
+ * at small calls is what the table misjudges), a measurement on the real input decides, every dense path measured
+ * beside whatever else is (a sparse candidate is confirmed against all of them); otherwise the prediction stands.
  * A layer that can serve its calls with any candidate asks {@link #decideLive}: the measurement is then made on its
  * own live calls ({@link LiveTrial}: the candidates serve in turn, each call a timed sample that also produced the
  * real output, so choosing costs only the slower candidates' extra time, {@link #trialExtraNanos()}); a layer that
@@ -516,22 +517,27 @@ public final class Scheduler {
             }
             default -> {
                 boolean sparseMeasured = false;
+                int densePaths = 0;
                 for (Candidate c : byPrediction) {
+                    densePaths += c.dense() ? 1 : 0;
                     if (predicted.get(c.name()) <= bestMillis * (1 + margin)) {
                         toMeasure.add(c);
                         sparseMeasured |= !c.dense();
                     }
                 }
                 why = "predictions within " + Math.round(margin * 100) + "% of the best";
-                if (sparseMeasured) {
-                    // Break-even is judged against every dense path, not the best-predicted one: the table rates the
-                    // dense paths alike, and a small call's real order among them is what the prediction misses.
+                if (sparseMeasured || densePaths > 1) {
+                    // Every dense path is measured: against a sparse candidate, break-even is judged against all of
+                    // them, not the best-predicted one; and among themselves, their order at small calls is what the
+                    // table gets wrong (a calibration on a busy machine rated the Vector API GEMM 2.8x slower than
+                    // OpenBLAS where it ran 10-30% faster). A clear loser costs its first calls and two samples.
                     for (Candidate c : byPrediction) {
                         if (c.dense() && !toMeasure.contains(c)) {
                             toMeasure.add(c);
                         }
                     }
-                    why += "; a sparse candidate is confirmed against every dense one";
+                    why += sparseMeasured ? "; a sparse candidate is confirmed against every dense path"
+                            : "; every dense path is measured";
                 }
             }
         }
