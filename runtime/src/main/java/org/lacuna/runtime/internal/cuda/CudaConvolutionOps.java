@@ -289,13 +289,9 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         }
     }
 
-    /**
-     * The shared device radix sort ({@link RadixSortLaunches}) of n keys at {@code keys} on their low {@code bytes}
-     * bytes, ties in index order: the sorted keys into {@code keysOut}, their input indices into {@code indicesOut}.
-     */
+    /** The sort {@link PooledCudaOps#radixSort} with sparseconv_map.cu's copy of the kernels. */
     private void sort(CallWorkspace workspace, long keys, long n, int bytes, long keysOut, long indicesOut) {
-        run(new RadixSortLaunches(MAP_FILE, MAP_BLOCK, (long) multiprocessors * 8).sort(
-                (name, size) -> workspace.acquire(size), keys, 0L, n, bytes, keysOut, indicesOut));
+        radixSort(MAP_FILE, MAP_BLOCK, workspace, keys, n, bytes, keysOut, indicesOut);
     }
 
     /**
