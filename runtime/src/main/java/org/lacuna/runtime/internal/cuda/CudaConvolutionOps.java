@@ -4,7 +4,6 @@ package org.lacuna.runtime.internal.cuda;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.backend.DeviceInfo;
@@ -506,7 +505,7 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         return new LaunchOperands() {
             @Override
             public void add(KernelArguments arguments, DeviceArray array, String call) {
-                arguments.pointer(array == null ? null : pointer(array));
+                DEVICE_ADDRESSES.add(arguments, array, call);
             }
 
             @Override
@@ -515,10 +514,4 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
             }
         };
     }
-
-    private static CUdeviceptr pointer(DeviceArray array) {
-        return ((CudaBuffer) array.buffer()).pointer("sparseConvolution", array.byteOffset());
-    }
-
-
 }
