@@ -16,7 +16,8 @@ import org.lacuna.runtime.data.Shape;
  * {@link CudaAttentionOps} makes for a checked call: specialisation, grid and shared memory from
  * {@link AttentionTiling}, arguments in the kernels' order. Separate from the op so that the kernel emulator's
  * fixtures record exactly these launches ({@link LaunchOperands} names the buffers there; the selection's are not
- * recorded yet: test_select.cpp still writes its arguments). Packed QKV is passed as three views of the one array, 1 and 2 widths along each row.
+ * recorded yet: test_select.cpp still writes its arguments). Packed QKV is passed as three views of the one array,
+ * 1 and 2 widths along each row.
  */
 final class AttentionLaunches {
     private AttentionLaunches() {
