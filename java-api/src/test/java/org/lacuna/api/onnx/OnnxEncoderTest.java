@@ -21,6 +21,7 @@ import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.TokenBatch;
 import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.error.NotSupportedException;
+import org.lacuna.api.text.EmbeddingAgreement;
 
 /** The importer on small encoders written in the test with the export's node pattern, checked against ONNX Runtime. */
 class OnnxEncoderTest {
@@ -51,7 +52,7 @@ class OnnxEncoderTest {
         try (OrtReference ort = new OrtReference(proto.toByteArray(), model.summary())) {
             float[][] reference = ort.embed(batch, pooling);
             for (int b = 0; b < batch.count(); b++) {
-                double cosine = OrtReference.cosine(ours[b], reference[b]);
+                double cosine = EmbeddingAgreement.cosine(ours[b], reference[b]);
                 assertTrue(cosine >= 0.9999, "sentence " + b + ": cosine " + cosine);
             }
         }
