@@ -48,9 +48,9 @@ final class CpuBackend extends CheckedBackend<CpuBuffer> {
      *                voxeliser's resident voxels)
      */
     private CpuBackend(String name, Function<LongFunction<DeviceBuffer>, MadeOps> makeOps) {
-        super(name, name + " backend", new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " ("
-                + Runtime.getRuntime().availableProcessors() + " threads)", 0, Runtime.getRuntime().availableProcessors(),
-                Runtime.getRuntime().maxMemory(), 0), CpuBuffer.class);
+        int threads = Runtime.getRuntime().availableProcessors();
+        super(name, name + " backend", new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " (" + threads
+                + " threads)", 0, threads, Runtime.getRuntime().maxMemory(), 0), CpuBuffer.class);
         this.lifecycle = new CpuLifecycle(name + " backend");
         MadeOps made = makeOps.apply(this::allocate);
         this.ops = new GuardedOpSet(made.ops(), lifecycle);

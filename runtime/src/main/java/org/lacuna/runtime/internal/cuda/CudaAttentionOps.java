@@ -37,7 +37,8 @@ final class CudaAttentionOps implements AttentionOps {
                              TokenSelection out) {
         AttentionContracts.selectTokens(CudaBackendProvider.NAME, scores, batch, pinMask, rule, out);
         if (batch.batch() > 0) {
-            kernels.launch(AttentionLaunches.select(LaunchOperands.DEVICE_ADDRESSES, scores, batch, pinMask, rule, out));
+            kernels.launch(AttentionLaunches.select(LaunchOperands.DEVICE_ADDRESSES, scores, batch, pinMask, rule,
+                    out));
         }
         kernels.launch(AttentionLaunches.compact(LaunchOperands.DEVICE_ADDRESSES, batch, out));
     }

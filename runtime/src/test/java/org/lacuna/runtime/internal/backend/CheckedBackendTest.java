@@ -80,7 +80,8 @@ class CheckedBackendTest {
                 "ops", cpu::ops,
                 "newTimer", cpu::newTimer);
         calls.forEach((call, work) -> {
-            LacunaException e = assertInstanceOf(ResourceClosedException.class, assertThrows(LacunaException.class, work));
+            LacunaException e = assertInstanceOf(ResourceClosedException.class,
+                    assertThrows(LacunaException.class, work));
             assertEquals(call, e.call());
         });
         assertEquals(1, cpu.transferStats().uploads());
