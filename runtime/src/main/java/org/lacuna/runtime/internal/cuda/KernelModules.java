@@ -85,10 +85,15 @@ final class KernelModules implements AutoCloseable {
         launch(kernelName, function, gridX, 1, block, sharedBytes, stream, parameters);
     }
 
-    /** Loads (once) the launch's kernel and launches it on {@code stream}. */
+    /**
+     * Loads (once) the launch's kernel, lets it use the launch's dynamic shared memory (see
+     * {@link #allowDynamicShared}) and launches it on {@code stream}.
+     */
     void launch(KernelLaunch launch, CUstream stream) {
-        launch(launch.entry(), function(launch.file(), launch.constants(), launch.entry()), launch.gridX(),
-                launch.gridY(), launch.block(), launch.sharedBytes(), stream, launch.arguments());
+        CUfunction function = function(launch.file(), launch.constants(), launch.entry());
+        allowDynamicShared(launch.entry(), function, launch.sharedBytes());
+        launch(launch.entry(), function, launch.gridX(), launch.gridY(), launch.block(), launch.sharedBytes(), stream,
+                launch.arguments());
     }
 
     void launch(String kernelName, CUfunction function, long gridX, long gridY, int block, int sharedBytes,
