@@ -48,7 +48,11 @@ public final class RowKernels {
      * arithmetic ({@link Epilogue}), so an unfused bias + activation gives the bits a fused one does.
      */
     public void biasActivation(float[] x, int count, float[] bias, int biasOffset, Activation activation) {
-        Epilogue.biasActivation(vector, x, 0, count, 1, count, bias, biasOffset, activation);
+        if (vector) {
+            VectorEpilogue.biasActivation(x, 0, count, 1, count, bias, biasOffset, activation);
+        } else {
+            Epilogue.biasActivation(x, 0, count, 1, count, bias, biasOffset, activation);
+        }
     }
 
     /** How many partial results {@link #accumulate} keeps per row: one per lane, or one. */
