@@ -115,9 +115,13 @@ class CpuDenseLinearTest {
         assertEquals(new CpuDenseLinear.Tiles(204, 320), CpuDenseLinear.Tiles.of(400, 600));
         assertEquals(new CpuDenseLinear.Tiles(264, 512), CpuDenseLinear.Tiles.of(512, 3072));
         assertEquals(new CpuDenseLinear.Tiles(156, 160), CpuDenseLinear.Tiles.of(300, 300));
+        // One sentence of MiniLM: every row in one block, and two wide column blocks (QKV, FC1, and the 384-wide
+        // projections: never one tile, which one thread would run alone).
         assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 384));
-        // MiniLM's QKV at one sentence: six column blocks, not five.
-        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 576), CpuDenseLinear.Tiles.of(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 768), CpuDenseLinear.Tiles.of(128, 1536));
+        // A wide output at one sentence: an even count of near-equal wide blocks (five would be 768 each).
+        assertEquals(new CpuDenseLinear.Tiles(132, 672), CpuDenseLinear.Tiles.of(128, 4000));
         // FC2 at 32 sentences: twelve row blocks of near-equal size, not ten and a ragged eleventh.
         assertEquals(new CpuDenseLinear.Tiles(348, 384), CpuDenseLinear.Tiles.of(4096, 384));
         // QKV at 32 sentences: 33 large tiles are enough to share out; three equal column blocks, not 512, 512, 128.
@@ -129,9 +133,9 @@ class CpuDenseLinearTest {
         for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
                 CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.of(tokens, out);
-                assertTrue(tiles.rows() <= CpuDenseLinear.LARGE_ROW_BLOCK
-                        && tiles.cols() <= CpuDenseLinear.LARGE_COL_BLOCK, tiles + " exceeds the per-thread tile for "
-                        + tokens + " x " + out);
+                assertTrue((long) tiles.rows() * tiles.cols()
+                        <= (long) CpuDenseLinear.LARGE_ROW_BLOCK * CpuDenseLinear.LARGE_COL_BLOCK, tiles
+                        + " exceeds the per-thread tile for " + tokens + " x " + out);
                 int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
                 assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
                         count + " tiles of " + tiles + " for " + tokens + " x " + out);
