@@ -21,7 +21,6 @@ A rejected or failing measurement is recorded as {"error": ...} and the sweep go
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import re
@@ -109,16 +108,6 @@ def select(spec):
 
 def estimated_launch_seconds(case):
     return max(case.flops / harness.PEAK_FLOPS, case.bytes / harness.PEAK_BYTES, harness.LAUNCH_FLOOR_S)
-
-
-def estimate(plan, cases):
-    return sum(harness.estimated_measurement_seconds(plan, estimated_launch_seconds(c)) for c in cases)
-
-
-class Report(harness.Report):
-    def __init__(self, path, spec, plan, environment, dry_run):
-        super().__init__(path, spec, plan, environment, dry_run)
-        self.data["schema"] = SCHEMA
 
 
 def run_dry(plan, cases, report):
@@ -213,22 +202,11 @@ def run_torch(plan, cases, report):
 # ---------------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", default=os.environ.get(CASES_ENV, ""),
-                        help=f"presets ({', '.join(PRESETS)}) or regular expressions over case ids, comma-separated"
-                             f" (default: ${CASES_ENV}, else all)")
-    harness.add_run_arguments(parser)
-    parser.add_argument("--working-set-mib", type=int, default=256)
+    parser = harness.sweep_parser(__doc__, CASES_ENV, f"presets ({', '.join(PRESETS)}) or regular expressions over"
+                                                      " case ids")
     harness.add_mode_arguments(parser)
     args = parser.parse_args(argv)
-
-    try:
-        cases = select(args.cases)
-    except ValueError as e:
-        parser.error(str(e))
-    plan = harness.Plan(samples=args.samples, min_samples=min(10, args.samples), warmup_ms=args.warmup_ms,
-                        max_measure_ms=args.max_ms_per_case, working_set_bytes=args.working_set_mib << 20)
+    cases, plan = harness.sweep_cases_and_plan(parser, args, select)
 
     if args.list_cases:
         print("\n".join(c.id for c in cases))
@@ -237,12 +215,12 @@ def main(argv=None):
         print(f"{'selection':10s} {'cases':>5s} {'GFLOP':>8s} {'device s':>9s}")
         for name in PRESETS:
             chosen = select(name)
-            print(f"{name:10s} {len(chosen):5d} {sum(c.flops for c in chosen) / 1e9:8.0f} {estimate(plan, chosen):9.1f}")
+            print(f"{name:10s} {len(chosen):5d} {sum(c.flops for c in chosen) / 1e9:8.0f} {harness.estimate_sweep(plan, chosen, estimated_launch_seconds):9.1f}")
         print("device time of the measurements only (warm-up + samples), roofline as two_four_gemm_anchor.py")
         return 0
 
     environment = harness.environment(args.dry_run, with_cusparselt=False)
-    report = Report(args.out, args.cases or "all", plan, environment, args.dry_run)
+    report = harness.Report(args.out, args.cases or "all", plan, environment, args.dry_run, SCHEMA)
     print(f"attention_anchor: {len(cases)} case(s), selection '{args.cases or 'all'}'"
           + (" (dry run, simulated timings)" if args.dry_run else f" on {environment.get('device')}"
              f", torch {environment['torch']}"), flush=True)

@@ -166,12 +166,6 @@ def run_torch(plan, cases, report, threads):
             print(f"  {case.id:40s} {_describe(results)}", flush=True)
 
 
-class Report(harness.Report):
-    def __init__(self, path, spec_path, plan, environment, dry_run):
-        super().__init__(path, spec_path, plan, environment, dry_run)
-        self.data["schema"] = SCHEMA
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -200,7 +194,7 @@ def main(argv=None):
 
     environment = {"simulated": True, "python": platform.python_version()} if args.dry_run \
         else harness.cpu_environment(args.threads)
-    report = Report(args.out, args.spec, plan, environment, args.dry_run)
+    report = harness.Report(args.out, args.spec, plan, environment, args.dry_run, SCHEMA)
     print(f"cpu_anchor: {len(cases)} case(s)" + (" (dry run, simulated timings)" if args.dry_run else
           f", torch {environment['torch']}, {args.threads} thread(s), BLAS {environment.get('blasInfo')}"
           f", OpenBLAS loaded: {environment.get('openblasLoaded')}"), flush=True)

@@ -190,16 +190,6 @@ def estimated_launch_seconds(case):
     return max(case.flops / harness.PEAK_FLOPS, 3 * volume * harness.LAUNCH_FLOOR_S)
 
 
-def estimate(plan, cases):
-    return sum(harness.estimated_measurement_seconds(plan, estimated_launch_seconds(c)) for c in cases)
-
-
-class Report(harness.Report):
-    def __init__(self, path, spec, plan, environment, dry_run):
-        super().__init__(path, spec, plan, environment, dry_run)
-        self.data["schema"] = SCHEMA
-
-
 def _describe(result):
     if "error" in result:
         return result["error"][:80]
@@ -389,7 +379,7 @@ def main(argv=None):
         return 0
     if args.estimate:
         print(f"{'cases':>5s} {'GFLOP':>8s} {'device s':>9s}")
-        print(f"{len(cases):5d} {sum(c.flops for c in cases) / 1e9:8.1f} {estimate(plan, cases):9.1f}")
+        print(f"{len(cases):5d} {sum(c.flops for c in cases) / 1e9:8.1f} {harness.estimate_sweep(plan, cases, estimated_launch_seconds):9.1f}")
         print("device time of the measurements only (warm-up + samples); without --export the FLOPs are unknown and"
               " each launch is costed at 3 kernel launches per offset")
         return 0
@@ -397,7 +387,7 @@ def main(argv=None):
         parser.error("timing needs --export (the maps and weights SparseConvBenchmark wrote)")
 
     environment = harness.environment(args.dry_run, with_cusparselt=False, on_cpu=on_cpu, threads=args.threads)
-    report = Report(args.out, args.cases or "all", plan, environment, args.dry_run)
+    report = harness.Report(args.out, args.cases or "all", plan, environment, args.dry_run, SCHEMA)
     report.manifest = manifest
     if manifest is not None:
         report.data["export"] = {"source": manifest.get("source"), "voxelSize": manifest.get("voxelSize"),

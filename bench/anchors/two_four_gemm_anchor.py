@@ -273,6 +273,11 @@ def estimated_measurement_seconds(plan, launch_s):
     return (warmup + count * per_sample * launch_ms) / 1e3
 
 
+def estimate_sweep(plan, cases, launch_seconds):
+    """Seconds of device time the harness spends on `cases`, one measurement each of launch_seconds(case) seconds."""
+    return sum(estimated_measurement_seconds(plan, launch_seconds(c)) for c in cases)
+
+
 def estimate(plan, cases, measurements=2):
     """Seconds of device time the harness spends on `cases`, one dense and one 2:4 measurement each."""
     total = 0.0
@@ -287,9 +292,10 @@ def estimate(plan, cases, measurements=2):
 # The report: written after every case, so a run cut short still leaves what it measured.
 
 class Report:
-    def __init__(self, path, spec, plan, environment, dry_run):
+    def __init__(self, path, spec, plan, environment, dry_run, schema=SCHEMA):
+        """`schema` names the anchor's report format: each anchor script that uses this harness has its own."""
         self.path = path
-        self.data = {"schema": SCHEMA, "startedAt": _now(), "finishedAt": None, "status": "running",
+        self.data = {"schema": schema, "startedAt": _now(), "finishedAt": None, "status": "running",
                      "dryRun": dry_run, "selection": spec, "environment": environment, "settings": plan.as_json(),
                      "cases": []}
 
@@ -622,6 +628,29 @@ def add_run_arguments(parser):
     parser.add_argument("--max-ms-per-case", type=float, default=3000.0)
 
 
+def sweep_parser(doc, cases_env, cases_help):
+    """The arguments of a case-sweep anchor: --cases (default from the environment variable cases_env; cases_help
+    says what an item may be), the run options and --working-set-mib. Mode arguments go last (add_mode_arguments)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default=os.environ.get(cases_env, ""),
+                        help=f"{cases_help}, comma-separated (default: ${cases_env}, else all)")
+    add_run_arguments(parser)
+    parser.add_argument("--working-set-mib", type=int, default=256)
+    return parser
+
+
+def sweep_cases_and_plan(parser, args, select):
+    """The cases select(args.cases) chooses (a bad selection is a usage error) and the sampling plan the arguments of
+    sweep_parser ask for, keeping at least 10 samples (or all of fewer) however slow a case."""
+    try:
+        cases = select(args.cases)
+    except ValueError as e:
+        parser.error(str(e))
+    return cases, Plan(samples=args.samples, min_samples=min(10, args.samples), warmup_ms=args.warmup_ms,
+                       max_measure_ms=args.max_ms_per_case, working_set_bytes=args.working_set_mib << 20)
+
+
 def add_mode_arguments(parser, estimate_help="print the device-time estimate per preset and exit"):
     """--list-cases, --estimate and --dry-run, one at a time."""
     mode = parser.add_mutually_exclusive_group()
@@ -648,24 +677,13 @@ def run_report(script, report, out, run):
 # ---------------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", default=os.environ.get(CASES_ENV, ""),
-                        help=f"presets ({', '.join(PRESETS)}), TOKENSxOUTxIN[-f16|-bf16] or regular expressions over"
-                             f" case ids, comma-separated (default: ${CASES_ENV}, else all)")
-    add_run_arguments(parser)
-    parser.add_argument("--working-set-mib", type=int, default=256)
+    parser = sweep_parser(__doc__, CASES_ENV, f"presets ({', '.join(PRESETS)}), TOKENSxOUTxIN[-f16|-bf16] or regular"
+                                              " expressions over case ids")
     parser.add_argument("--with-linear", action="store_true",
                         help="also time F.linear on a SparseSemiStructuredTensor (cuSPARSELt through PyTorch's API)")
     add_mode_arguments(parser)
     args = parser.parse_args(argv)
-
-    try:
-        cases = select(args.cases)
-    except ValueError as e:
-        parser.error(str(e))
-    plan = Plan(samples=args.samples, min_samples=min(10, args.samples), warmup_ms=args.warmup_ms,
-                max_measure_ms=args.max_ms_per_case, working_set_bytes=args.working_set_mib << 20)
+    cases, plan = sweep_cases_and_plan(parser, args, select)
 
     if args.list_cases:
         print("\n".join(c.id for c in cases))

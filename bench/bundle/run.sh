@@ -121,27 +121,39 @@ anchor_script() {
     return 0
 }
 
+# Runs the anchor script NAME (found by anchor_script) with the given arguments, when it is there and PyTorch imports;
+# sets ANCHOR_NOTE to why it did not run ("" when it ran) and ANCHOR_STATUS to its exit status (0 when it did not run).
+# LABEL names the anchors in the log. usage: run_anchor_script WORK NAME LABEL [script arguments...]
+run_anchor_script() {
+    local work="$1" name="$2" label="$3" script
+    shift 3
+    ANCHOR_NOTE=""
+    ANCHOR_STATUS=0
+    script="$(anchor_script "$name")"
+    if [[ -z "$script" ]]; then
+        ANCHOR_NOTE="$name is neither in the bundle nor in the working tree around it"
+    elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
+        ANCHOR_NOTE="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
+    else
+        log "PyTorch $label: $script"
+        python3 "$script" "$@" || ANCHOR_STATUS=$?
+        log "$label exited $ANCHOR_STATUS"
+    fi
+}
+
 # PyTorch's timings of the two-four-gemm cases, merged into a copy of bench.json for RunRecord; sets RECORD_BENCH to the
 # report the record should read and ANCHOR_EXIT to the script's status. Runs only where GpuBenchMain ran two-four-gemm.
 run_anchors() {
-    local work="$1" script note="" note_args=()
+    local work="$1" note_args=()
     RECORD_BENCH="$OUT/bench.json"
     ANCHOR_EXIT=0
     grep -q '"two-four-gemm"' "$OUT/bench.json" 2>/dev/null || return 0
-    script="$(anchor_script)"
-    if [[ -z "$script" ]]; then
-        note="two_four_gemm_anchor.py is neither in the bundle nor in the working tree around it"
-    elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
-        note="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
-    else
-        log "PyTorch anchors: $script"
-        # shellcheck disable=SC2086 # LACUNA_ANCHOR_ARGS is a list of script options
-        python3 "$script" --out "$OUT/anchors.json" ${LACUNA_ANCHOR_ARGS:-} || ANCHOR_EXIT=$?
-        log "anchors exited $ANCHOR_EXIT"
-    fi
-    if [[ -n "$note" ]]; then
-        log "anchors skipped: $note"
-        note_args=(--anchor-note "$note")
+    # shellcheck disable=SC2086 # LACUNA_ANCHOR_ARGS is a list of script options
+    run_anchor_script "$work" two_four_gemm_anchor.py anchors --out "$OUT/anchors.json" ${LACUNA_ANCHOR_ARGS:-}
+    ANCHOR_EXIT=$ANCHOR_STATUS
+    if [[ -n "$ANCHOR_NOTE" ]]; then
+        log "anchors skipped: $ANCHOR_NOTE"
+        note_args=(--anchor-note "$ANCHOR_NOTE")
     fi
     if "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" org.lacuna.bench.gpu.TwoFourGemmAnchors \
         --bench-json "$OUT/bench.json" --anchors-json "$OUT/anchors.json" --out "$work/bench-with-anchors.json" \
@@ -156,28 +168,19 @@ run_anchors() {
 # GpuBenchMain ran BENCHMARK; the script's JSON goes to WORK, not OUTDIR. A failing script sets ANCHOR_EXIT unless an
 # earlier one did. usage: run_more_anchors WORK BENCHMARK SCRIPT MERGER_CLASS [script arguments...]
 run_more_anchors() {
-    local work="$1" benchmark="$2" name="$3" merger="$4" script note="" status=0
+    local work="$1" benchmark="$2" name="$3" merger="$4"
     shift 4
     grep -q "\"$benchmark\"" "$OUT/bench.json" 2>/dev/null || return 0
     local json="$work/$benchmark-anchors.json" merged="$work/bench-with-$benchmark-anchors.json"
-    script="$(anchor_script "$name")"
-    if [[ -z "$script" ]]; then
-        note="$name is neither in the bundle nor in the working tree around it"
-    elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
-        note="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
-    else
-        log "PyTorch anchors for $benchmark: $script"
-        python3 "$script" --out "$json" "$@" || status=$?
-        log "$benchmark anchors exited $status"
-        if (( status != 0 && ANCHOR_EXIT == 0 )); then
-            ANCHOR_EXIT=$status
-        fi
+    run_anchor_script "$work" "$name" "$benchmark anchors" --out "$json" "$@"
+    if (( ANCHOR_STATUS != 0 && ANCHOR_EXIT == 0 )); then
+        ANCHOR_EXIT=$ANCHOR_STATUS
     fi
-    if [[ -n "$note" ]]; then
-        log "$benchmark anchors skipped: $note"
+    if [[ -n "$ANCHOR_NOTE" ]]; then
+        log "$benchmark anchors skipped: $ANCHOR_NOTE"
     fi
     if "$JAVA" -cp "$(class_path_of "${main_jars[@]}")" "$merger" --bench-json "$RECORD_BENCH" \
-        --anchors-json "$json" --out "$merged" --anchor-exit "$status"; then
+        --anchors-json "$json" --out "$merged" --anchor-exit "$ANCHOR_STATUS"; then
         RECORD_BENCH="$merged"
     else
         log "$benchmark anchors could not be merged: the record goes without them"

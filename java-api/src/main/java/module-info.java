@@ -7,6 +7,7 @@ module org.lacuna.api {
     requires ai.djl.tokenizers;
     requires com.fasterxml.jackson.databind;
     requires com.google.protobuf;
+    requires org.tribuo.util.onnx;
     requires com.ning.compress.lzf;
     requires info.picocli;
 
@@ -18,9 +19,8 @@ module org.lacuna.api {
     exports org.lacuna.api.pointcloud;
     exports org.lacuna.api.text;
 
-    // picocli reads the commands' annotated fields; protobuf reads the generated ONNX message classes.
+    // picocli reads the commands' annotated fields.
     opens org.lacuna.cli to info.picocli;
     // lacuna bench comes from the bench module (on the class path) through this service.
     uses org.lacuna.cli.CommandExtension;
-    opens org.lacuna.api.onnx.proto to com.google.protobuf;
 }

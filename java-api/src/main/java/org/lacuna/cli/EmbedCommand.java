@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.NpyWriter;
-import org.lacuna.api.layers.TwoFourScope;
 import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.onnx.OnnxEncoder;
 import org.lacuna.api.text.EmbeddingAgreement;
@@ -25,8 +24,6 @@ import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.SentenceTransformersLayout;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.api.text.SentenceModel;
-import org.lacuna.runtime.attention.ScoreRule;
-import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,17 +48,6 @@ final class EmbedCommand implements Callable<Integer> {
     enum Format { jsonl, npy }
 
     enum PoolingChoice { mean, cls, max }
-
-    /** What a token-dropping layer ranks tokens by: the attention [CLS] paid them, all they received, or their norm. */
-    enum ScoreChoice {
-        cls(ScoreRule.CLS_ATTENTION), received(ScoreRule.MEAN_ATTENTION_RECEIVED), l2(ScoreRule.L2_NORM);
-
-        final ScoreRule rule;
-
-        ScoreChoice(ScoreRule rule) {
-            this.rule = rule;
-        }
-    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -89,9 +75,8 @@ final class EmbedCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "PATH", description = "Write here instead of standard output.")
     Path output;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (the best available). "
-            + "Default ${DEFAULT-VALUE}.")
-    BackendChoice backend;
+    @CommandLine.Mixin
+    BackendOption backend = new BackendOption();
 
     @Option(names = "--max-length", defaultValue = "0", description = "Truncate texts to this many tokens "
             + "(default: the tokenizer's, else the model's positions).")
@@ -112,22 +97,8 @@ final class EmbedCommand implements Callable<Integer> {
             + "modules.json).")
     boolean noNormalize;
 
-    @Option(names = "--prune", paramLabel = "2:4=ffn|all", description = "Magnitude-prune linear layers to 2:4 at "
-            + "load: 2:4=ffn the feed-forward layers only, 2:4=all every linear layer.")
-    String prune;
-
-    @Option(names = "--keep", paramLabel = "R", description = "Token dropping: each layer from --from-layer on keeps "
-            + "this fraction of each text's tokens, in (0, 1]; [CLS] always stays.")
-    Double keep;
-
-    @Option(names = "--from-layer", paramLabel = "L", description = "First layer (0-based) that drops tokens "
-            + "(default: the middle layer, layers / 2).")
-    Integer fromLayer;
-
-    @Option(names = "--score", defaultValue = "cls", description = "What token dropping ranks by: cls (attention "
-            + "from [CLS] in the layer before, EViT's rule), received (mean attention received) or l2 (hidden-state "
-            + "norm). Default ${DEFAULT-VALUE}.")
-    ScoreChoice score;
+    @CommandLine.Mixin
+    SparsityOptions sparsityOptions = new SparsityOptions();
 
     @Option(names = "--no-compare", description = "With sparsity on, skip the dense run (no cosine, no speed-up).")
     boolean noCompare;
@@ -143,9 +114,9 @@ final class EmbedCommand implements Callable<Integer> {
             err.println("lacuna embed: --batch-size and --repeat must be positive and --max-length not negative");
             return ExitCodes.USAGE;
         }
-        SparsityRequest request;
+        SparsityOptions.Request request;
         try {
-            request = sparsityRequest();
+            request = sparsityOptions.request();
         } catch (LacunaException e) {
             err.println("lacuna embed: " + e.getMessage());
             return ExitCodes.USAGE;
@@ -222,34 +193,6 @@ final class EmbedCommand implements Callable<Integer> {
                     new Pooling(configured.pooling().mode(), false), configured.source() + "; --no-normalize");
         }
         return SentenceModel.open(layout, tokenizer, maxLength, chosen);
-    }
-
-    /** The sparsity asked for, before the model's depth is known (the default first dropping layer needs it). */
-    record SparsityRequest(TwoFourScope twoFour, Double keep, Integer fromLayer, ScoreRule score) {
-        EncoderSparsity resolve(int layers) {
-            return EncoderSparsity.DENSE.withScore(score).withTwoFour(twoFour)
-                    .withTokenDropping(keep == null ? 1 : keep, fromLayer == null ? -1 : fromLayer, layers);
-        }
-    }
-
-    private SparsityRequest sparsityRequest() {
-        TwoFourScope scope = TwoFourScope.NONE;
-        if (prune != null) {
-            scope = switch (prune.strip().toLowerCase(Locale.ROOT)) {
-                case "2:4=ffn" -> TwoFourScope.FFN;
-                case "2:4=all" -> TwoFourScope.ALL;
-                default -> throw InvalidInputException.argument("--prune", "takes 2:4=ffn or 2:4=all, not '"
-                        + prune + "'");
-            };
-        }
-        if (fromLayer != null && keep == null) {
-            throw InvalidInputException.argument("--from-layer", "needs --keep R (the fraction of tokens to keep)");
-        }
-        if (keep != null) {
-            // Validates the ratio (and a layer-0 start with an attention score) before the model is read.
-            new EncoderSparsity(scope, keep, fromLayer != null ? fromLayer : 1, score.rule);
-        }
-        return new SparsityRequest(scope, keep, fromLayer, score.rule);
     }
 
     /** Embeds batch by batch, saying how far it got every few seconds on long inputs. */

@@ -75,8 +75,8 @@ final class PlanCommand implements Callable<Integer> {
             + "a Chrome trace (chrome://tracing, Perfetto) here.")
     Path trace;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto. Default ${DEFAULT-VALUE}.")
-    BackendChoice backend;
+    @CommandLine.Mixin
+    BackendOption backend = new BackendOption();
 
     @Override
     public Integer call() throws IOException {

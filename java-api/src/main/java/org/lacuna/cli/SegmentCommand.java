@@ -83,9 +83,8 @@ final class SegmentCommand implements Callable<Integer> {
             + " in the scan's units. Default ${DEFAULT-VALUE}.")
     double voxelSize;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (the best available). "
-            + "Default ${DEFAULT-VALUE}.")
-    BackendChoice backend;
+    @CommandLine.Mixin
+    BackendOption backend = new BackendOption();
 
     @Option(names = {"-o", "--output-dir"}, paramLabel = "DIR", defaultValue = "segment-output",
             description = "Where the outputs go (created if absent). Default ${DEFAULT-VALUE}.")

@@ -3,6 +3,7 @@ package org.lacuna.bench.cpu;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.lacuna.bench.Params;
 
 /**
  * One problem of the side-by-side CPU benchmark: its id (shared with the anchors, which is how their timings are
@@ -78,11 +79,7 @@ public record CpuCase(String id, Family family, Map<String, Object> params, long
 
     private static Map<String, Object> linearParams(int tokens, int in, int out, String dtype,
                                                     Map<String, Object> extra) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("tokens", tokens);
-        p.put("in", in);
-        p.put("out", out);
-        p.put("dtype", dtype);
+        Map<String, Object> p = Params.of("tokens", tokens, "in", in, "out", out, "dtype", dtype);
         p.putAll(extra);
         return p;
     }
@@ -114,33 +111,19 @@ public record CpuCase(String id, Family family, Map<String, Object> params, long
     }
 
     private static Map<String, Object> attentionParams(int heads, int headDim, int batch, int sequence, double keep) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("heads", heads);
-        p.put("headDim", headDim);
-        p.put("batch", batch);
-        p.put("sequence", sequence);
-        p.put("keepRatio", keep);
-        return p;
+        return Params.of("heads", heads, "headDim", headDim, "batch", batch, "sequence", sequence, "keepRatio", keep);
     }
 
     static CpuCase encoder(int layers, int hidden, int heads, int ffn, int sequence, int batch) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("layers", layers);
-        p.put("hidden", hidden);
-        p.put("heads", heads);
-        p.put("ffn", ffn);
-        p.put("sequence", sequence);
-        p.put("batch", batch);
+        Map<String, Object> p = Params.of("layers", layers, "hidden", hidden, "heads", heads, "ffn", ffn,
+                "sequence", sequence, "batch", batch);
         return new CpuCase("encoder-l" + layers + "h" + hidden + "-s" + sequence + "-b" + batch, Family.ENCODER, p,
                 encoderFlops(layers, hidden, ffn, sequence, batch));
     }
 
     /** MinkUNet end to end; the FLOPs (useful ones, 2·pairs·in·out) are known once the maps are built. */
     static CpuCase minkunet(int batch, String source, long flops) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("batch", batch);
-        p.put("source", source);
-        p.put("dtype", "f32");
+        Map<String, Object> p = Params.of("batch", batch, "source", source, "dtype", "f32");
         // The id is the sparse-conv anchor's (SparseConvBenchmark.endToEndCase), so its timing pairs with this row.
         return new CpuCase("minkunet-b" + batch + "-end-to-end", Family.MINKUNET, p, flops);
     }

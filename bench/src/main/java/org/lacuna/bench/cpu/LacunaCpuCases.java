@@ -169,76 +169,93 @@ final class LacunaCpuCases {
         return AttentionOptions.of(c.intParam("heads"), c.intParam("headDim"));
     }
 
+    /** One measurement of an attention case, given its options and operands. */
+    private interface AttentionMeasurement {
+        Timing measure(AttentionOptions options, AttentionData data);
+    }
+
+    /** Measures an attention case on fresh operands, or records the backend's refusal of its options. */
+    private Timing withAttentionData(CpuCase c, String id, String refusedOp, AttentionMeasurement measurement) {
+        AttentionOptions options;
+        try {
+            options = attentionOptions(c);
+        } catch (InvalidInputException e) {
+            return Timing.failed(id, SOURCE, refusedOp, "not supported: " + e.getMessage());
+        }
+        try (AttentionData data = new AttentionData(c, options)) {
+            return measurement.measure(options, data);
+        }
+    }
+
     /**
      * Dense attention over every token, Q/K/V packed [tokens, 3·width] as a fused QKV projection writes them, f16
      * storage (the attention ops take f16 or bf16).
      */
     Timing attention(CpuCase c) {
-        AttentionOptions options;
-        try {
-            options = attentionOptions(c);
-        } catch (InvalidInputException e) {
-            return Timing.failed("lacuna-attention", SOURCE, "ops.attention", "not supported: " + e.getMessage());
-        }
-        try (AttentionData data = new AttentionData(c, options)) {
+        return withAttentionData(c, "lacuna-attention", "ops.attention", (options, data) -> {
             AttentionOps attention = ops.attention();
             return Timing.measure("lacuna-attention", SOURCE, "ops.attention, packed QKV, f16 storage", plan,
                     i -> attention.attention(AttentionInputs.packed(data.qkv), data.batch, options, data.out, null));
-        }
+        });
     }
 
     /** The attention over the tokens the keep ratio leaves (selected by L2 norm, CLS pinned), gathered beforehand. */
     Timing attentionKept(CpuCase c) {
-        AttentionOptions options;
-        try {
-            options = attentionOptions(c);
-        } catch (InvalidInputException e) {
-            return Timing.failed("lacuna-attention-kept", SOURCE, "ops.attention", "not supported: " + e.getMessage());
-        }
-        AttentionOps attention = ops.attention();
-        SelectionRule rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
-        try (AttentionData data = new AttentionData(c, options);
-             TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
-            ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
-            attention.selectTokens(data.scores, data.batch, null, rule, selection);
-            DeviceArray gathered = f16Matrix(selection.capacity(), 3L * data.width);
-            DeviceArray keptOut = f16Matrix(selection.capacity(), data.width);
-            try {
-                attention.gatherRows(data.qkv, selection, gathered);
-                SequenceBatch kept = selection.keptBatch();
+        return withAttentionData(c, "lacuna-attention-kept", "ops.attention", (options, data) -> {
+            AttentionOps attention = ops.attention();
+            try (KeptRows kept = new KeptRows(c, data)) {
+                ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
+                attention.selectTokens(data.scores, data.batch, null, kept.rule, kept.selection);
+                attention.gatherRows(data.qkv, kept.selection, kept.qkv);
+                SequenceBatch keptBatch = kept.selection.keptBatch();
                 return Timing.measure("lacuna-attention-kept", SOURCE, "ops.attention over the kept tokens", plan,
-                        i -> attention.attention(AttentionInputs.packed(gathered), kept, options, keptOut, null));
-            } finally {
-                free(gathered, keptOut);
+                        i -> attention.attention(AttentionInputs.packed(kept.qkv), keptBatch, options, kept.out, null));
             }
-        }
+        });
     }
 
     /** Scores, selection, gather and scatter: what dropping tokens adds to the layer. */
     Timing droppingOverhead(CpuCase c) {
-        AttentionOptions options;
-        try {
-            options = attentionOptions(c);
-        } catch (InvalidInputException e) {
-            return Timing.failed("lacuna-dropping-overhead", SOURCE, "selection", "not supported: " + e.getMessage());
-        }
-        AttentionOps attention = ops.attention();
-        SelectionRule rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
-        try (AttentionData data = new AttentionData(c, options);
-             TokenSelection selection = TokenSelection.allocate(backend, data.batch, rule, false)) {
-            DeviceArray gathered = f16Matrix(selection.capacity(), 3L * data.width);
-            DeviceArray kept = f16Matrix(selection.capacity(), data.width);
-            try {
+        return withAttentionData(c, "lacuna-dropping-overhead", "selection", (options, data) -> {
+            AttentionOps attention = ops.attention();
+            try (KeptRows kept = new KeptRows(c, data)) {
                 return Timing.measure("lacuna-dropping-overhead", SOURCE,
                         "rowReduce L2 + selectTokens + gatherRows(qkv) + scatterRows(out, pass x)", plan, i -> {
                             ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
-                            attention.selectTokens(data.scores, data.batch, null, rule, selection);
-                            attention.gatherRows(data.qkv, selection, gathered);
-                            attention.scatterRows(kept, selection, data.x, data.out);
+                            attention.selectTokens(data.scores, data.batch, null, kept.rule, kept.selection);
+                            attention.gatherRows(data.qkv, kept.selection, kept.qkv);
+                            attention.scatterRows(kept.out, kept.selection, data.x, data.out);
                         });
-            } finally {
-                free(gathered, kept);
             }
+        });
+    }
+
+    /**
+     * A case's keep-ratio selection (CLS pinned) and the f16 rows of the tokens it keeps: their packed QKV and their
+     * attention output.
+     */
+    private final class KeptRows implements AutoCloseable {
+        final SelectionRule rule;
+        final TokenSelection selection;
+        DeviceArray qkv;
+        DeviceArray out;
+
+        KeptRows(CpuCase c, AttentionData data) {
+            rule = SelectionRule.keepRatio(c.doubleParam("keepRatio")).pinningPrefix(1);
+            selection = TokenSelection.allocate(backend, data.batch, rule, false);
+            try {
+                qkv = f16Matrix(selection.capacity(), 3L * data.width);
+                out = f16Matrix(selection.capacity(), data.width);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            free(qkv, out);
+            selection.close();
         }
     }
 

@@ -19,7 +19,6 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
-import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 import org.lacuna.runtime.ops.AttentionOps;
 import org.lacuna.runtime.ops.RowReduction;
 
@@ -37,7 +36,7 @@ import org.lacuna.runtime.ops.RowReduction;
  * </ul>
  * FLOPs are the attention's own (4·B·H·S²·D at S tokens a sequence); overhead rows count bytes only.
  */
-public final class AttentionBenchmark implements GpuBenchmark {
+public final class AttentionBenchmark extends CaseSweepBenchmark<AttentionSweep.AttentionCase> {
     static final String NAME = "attention";
 
     private final List<AttentionSweep.AttentionCase> cases;
@@ -48,33 +47,20 @@ public final class AttentionBenchmark implements GpuBenchmark {
 
     /** @param cases the cases to run; null: the configured selection ({@link AttentionSweep#configuredSelection}) */
     AttentionBenchmark(List<AttentionSweep.AttentionCase> cases) {
+        super(NAME);
         this.cases = cases;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
     }
 
     @Override
     public List<BenchResult> run(BenchContext context) {
         String chosen = this.cases != null ? "given" : AttentionSweep.configuredSelection();
         List<AttentionSweep.AttentionCase> cases = this.cases != null ? this.cases : AttentionSweep.select(chosen);
-        System.out.printf("   %s: %d case(s), selection '%s'%n", NAME, cases.size(), chosen);
-        List<BenchResult> results = new ArrayList<>();
-        for (int i = 0; i < cases.size(); i++) {
-            AttentionSweep.AttentionCase c = cases.get(i);
-            long start = System.nanoTime();
-            try {
-                List<BenchResult> measured = new CaseRun(context, c).run();
-                results.addAll(measured);
-                System.out.printf(Locale.ROOT, "   [%d/%d] %s (%.1f s)%n", i + 1, cases.size(), summary(c, measured),
-                        (System.nanoTime() - start) / 1e9);
-            } catch (DeviceOutOfMemoryException e) {
-                System.out.printf("   [%d/%d] %s skipped: %s%n", i + 1, cases.size(), c.id(), e.getMessage());
-            }
-        }
-        return results;
+        return runEach(cases, chosen, "", c -> new CaseRun(context, c).run());
+    }
+
+    @Override
+    String id(AttentionSweep.AttentionCase c) {
+        return c.id();
     }
 
     /** One case: its host data, its batch on the device, and the measurements. */
@@ -297,7 +283,8 @@ public final class AttentionBenchmark implements GpuBenchmark {
         return segment;
     }
 
-    private static String summary(AttentionSweep.AttentionCase c, List<BenchResult> measured) {
+    @Override
+    String summary(AttentionSweep.AttentionCase c, List<BenchResult> measured) {
         StringBuilder line = new StringBuilder(c.id()).append(':');
         for (BenchResult r : measured) {
             line.append(String.format(Locale.ROOT, " %s %.3f ms", r.name(), r.medianMs()));

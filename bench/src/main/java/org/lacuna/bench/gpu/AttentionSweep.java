@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.lacuna.bench.Params;
 import org.lacuna.runtime.backend.LacunaConfig;
 import org.lacuna.runtime.data.DType;
 
@@ -56,15 +57,8 @@ final class AttentionSweep {
         }
 
         Map<String, Object> params() {
-            Map<String, Object> params = new LinkedHashMap<>();
-            params.put("case", id());
-            params.put("headDim", headDim);
-            params.put("sequenceLength", sequenceLength);
-            params.put("batch", batch());
-            params.put("heads", HEADS);
-            params.put("dtype", dtype.kernelName());
-            params.put("causal", false);
-            return params;
+            return Params.of("case", id(), "headDim", headDim, "sequenceLength", sequenceLength, "batch", batch(),
+                    "heads", HEADS, "dtype", dtype.kernelName(), "causal", false);
         }
     }
 

@@ -3,7 +3,6 @@ package org.lacuna.bench.gpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.IntFunction;
@@ -12,7 +11,6 @@ import org.lacuna.runtime.backend.LacunaConfig;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HalfFloats;
-import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.GemmOps;
@@ -28,7 +26,7 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  * bytes are X + W as each stores it + Y. cuBLAS gets the unpruned weight — the dense layer 2:4 replaces — and the
  * 2:4 kernel its magnitude-pruned half. Before timing, each output is spot-checked against the host.
  */
-public final class TwoFourGemmBenchmark implements GpuBenchmark {
+public final class TwoFourGemmBenchmark extends CaseSweepBenchmark<TwoFourGemmCase> {
     static final String NAME = "two-four-gemm";
     /** Host memory the prepared weights may keep between cases (a 16384² weight takes 800 MiB). */
     static final long WEIGHT_CACHE_BYTES = 1536L << 20;
@@ -41,37 +39,22 @@ public final class TwoFourGemmBenchmark implements GpuBenchmark {
 
     /** @param selection the cases to run ({@link TwoFourGemmSweep#select}); null reads the configured one at run time */
     TwoFourGemmBenchmark(String selection) {
+        super(NAME);
         this.selection = selection;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
     }
 
     @Override
     public List<BenchResult> run(BenchContext context) {
         String chosen = selection != null ? selection : TwoFourGemmSweep.configuredSelection();
-        List<TwoFourGemmCase> cases = TwoFourGemmSweep.select(chosen);
         boolean wgmma = LacunaConfig.flag("wgmmaSparse");
-        System.out.printf("   %s: %d case(s), selection '%s'%s%n", NAME, cases.size(), chosen,
-                wgmma ? ", lacuna.wgmmaSparse on" : "");
         TwoFourGemmData.WeightCache weights = new TwoFourGemmData.WeightCache(WEIGHT_CACHE_BYTES);
-        List<BenchResult> results = new ArrayList<>();
-        for (int i = 0; i < cases.size(); i++) {
-            TwoFourGemmCase c = cases.get(i);
-            long start = System.nanoTime();
-            try {
-                List<BenchResult> measured = runCase(context, c, weights, wgmma);
-                results.addAll(measured);
-                System.out.printf(Locale.ROOT, "   [%d/%d] %s (%.1f s)%n", i + 1, cases.size(), summary(c, measured),
-                        (System.nanoTime() - start) / 1e9);
-            } catch (DeviceOutOfMemoryException e) {
-                // "Memory permitting": a case too big for this device is reported and skipped, not fatal.
-                System.out.printf("   [%d/%d] %s skipped: %s%n", i + 1, cases.size(), c.id(), e.getMessage());
-            }
-        }
-        return results;
+        return runEach(TwoFourGemmSweep.select(chosen), chosen, wgmma ? ", lacuna.wgmmaSparse on" : "",
+                c -> runCase(context, c, weights, wgmma));
+    }
+
+    @Override
+    String id(TwoFourGemmCase c) {
+        return c.id();
     }
 
     private static List<BenchResult> runCase(BenchContext context, TwoFourGemmCase c,
@@ -185,7 +168,8 @@ public final class TwoFourGemmBenchmark implements GpuBenchmark {
                 r.rotationCopies(), r.workingSetBytes(), r.anchor());
     }
 
-    private static String summary(TwoFourGemmCase c, List<BenchResult> measured) {
+    @Override
+    String summary(TwoFourGemmCase c, List<BenchResult> measured) {
         StringBuilder line = new StringBuilder(c.id()).append(':');
         for (BenchResult r : measured) {
             line.append(String.format(Locale.ROOT, " %s %.4f ms %.1f TFLOP/s", r.name(), r.medianMs(),

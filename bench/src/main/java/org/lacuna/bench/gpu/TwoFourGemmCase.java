@@ -1,9 +1,9 @@
 package org.lacuna.bench.gpu;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.lacuna.bench.Params;
 import org.lacuna.runtime.data.DType;
 
 /**
@@ -56,14 +56,7 @@ public record TwoFourGemmCase(String id, String model, String layer, int tokens,
 
     /** The same problem in the report's terms; PyTorch's rows carry the same keys and values. */
     public Map<String, Object> params() {
-        Map<String, Object> params = new LinkedHashMap<>();
-        params.put("case", id);
-        params.put("model", model);
-        params.put("layer", layer);
-        params.put("tokens", tokens);
-        params.put("out", out);
-        params.put("in", in);
-        params.put("dtype", dtype.kernelName());
-        return params;
+        return Params.of("case", id, "model", model, "layer", layer, "tokens", tokens, "out", out, "in", in,
+                "dtype", dtype.kernelName());
     }
 }

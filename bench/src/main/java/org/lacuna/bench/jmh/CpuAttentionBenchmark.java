@@ -1,7 +1,6 @@
 package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.SelectionRule;
@@ -14,30 +13,16 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The serving CPU backend's attention at BERT-base (12 x 64) and MiniLM (12 x 32) shapes, fp16, non-causal, Q/K/V
  * packed: dense, the token-dropping layer at keep 0.5 (select, gather, attention over the kept tokens, scatter), and
  * the selection alone. GFLOP/s of the dense call = 4 · batch · seq² · heads · headDim / time.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class CpuAttentionBenchmark {
+public class CpuAttentionBenchmark extends CpuBenchmarkSettings.WithVectorApi {
     @Param({"64", "32"})
     int headDim;
     @Param({"1", "8"})

@@ -1,7 +1,6 @@
 package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.cpu.CpuOptions;
@@ -11,15 +10,9 @@ import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.Activation;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -28,13 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * each GEMM path: OpenBLAS (one thread per tile) and the Vector API Java GEMM, split over {@code threads} workers.
  * GFLOP/s = 2 · tokens · in · out / time.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class CpuDenseLinearBenchmark {
+public class CpuDenseLinearBenchmark extends CpuBenchmarkSettings.WithVectorApi {
     /** tokens x in x out. */
     @Param({"128x384x1536", "512x768x3072", "2048x768x3072"})
     String shape;

@@ -1,7 +1,6 @@
 package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.data.DType;
@@ -11,29 +10,15 @@ import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The CPU backend's ops: the fallback that serves without a GPU and the reference every GPU test runs, so its
  * speed bounds both the fallback path and the test suite's time.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class CpuOpsBenchmark {
+public class CpuOpsBenchmark extends CpuBenchmarkSettings {
     @Param({"F32", "F16"})
     DType dtype;
 

@@ -1,7 +1,6 @@
 package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.cpu.CpuOptions;
@@ -18,18 +17,10 @@ import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Whether sparsity pays on the CPU backend: a linear layer on the transformer FFN shapes with a 2:4 weight, with CSR
@@ -37,13 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * activation, {@code threads} worker threads). {@code denseBackend} is the serving backend's own linearDense (OpenBLAS where it
  * loads), the path a sparse weight has to beat.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class CpuSparseLinearBenchmark {
+public class CpuSparseLinearBenchmark extends CpuBenchmarkSettings.WithVectorApi {
     /** in x out: MiniLM's FFN up and down, BERT-base's FFN up and down. */
     @Param({"384x1536", "1536x384", "768x3072", "3072x768"})
     String shape;

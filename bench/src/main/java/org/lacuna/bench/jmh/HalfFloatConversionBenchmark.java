@@ -4,28 +4,19 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.lacuna.runtime.data.HalfFloats;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Host-side conversion between float and the 16-bit types: every F16/BF16 tensor uploaded from Java data or
  * downloaded into it goes through these loops, so they bound the data-loading path next to the PCIe transfer.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class HalfFloatConversionBenchmark {
+public class HalfFloatConversionBenchmark extends CpuBenchmarkSettings {
     /** 1 Mi elements: 4 MiB of floats, past the L2 of most CPUs, as a real tensor would be. */
     @Param("1048576")
     int elements;

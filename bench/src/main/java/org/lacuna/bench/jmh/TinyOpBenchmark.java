@@ -12,16 +12,9 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.gemm.DeviceWeights;
 import org.lacuna.runtime.ops.Activation;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The host cost of tiny ops end to end through the java-api on the CPU backend, output tensor allocated and closed
@@ -30,13 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * measures the per-call overhead: allocation, checks, dispatch, release. The issue measured 60 µs for the forward
  * (PyTorch: 2.7 µs), 55 µs of it closing a shared arena per tensor.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
-public class TinyOpBenchmark {
+public class TinyOpBenchmark extends CpuBenchmarkSettings.WithVectorApi {
     private static final int FEATURES = 64;
 
     private Session session;

@@ -1,7 +1,6 @@
 package org.lacuna.bench.jmh;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.data.DType;
@@ -14,30 +13,16 @@ import org.lacuna.runtime.gemm.TwoFourWeights;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The Java-side work of the 2:4 family: pruning and compression run once per weight at load time (they bound how
  * fast a model loads), and the CPU path of a 2:4 linear layer (the fallback and the tests' reference).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class TwoFourWeightsBenchmark {
+public class TwoFourWeightsBenchmark extends CpuBenchmarkSettings {
     /** BERT-base's FFN up-projection and a LLaMA-7B FFN shape (out x in). */
     @Param({"3072x768", "11008x4096"})
     String shape;

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import org.lacuna.api.io.KittiBinReader;
 import org.lacuna.runtime.backend.Backend;
@@ -15,17 +14,9 @@ import org.lacuna.runtime.pointcloud.VoxelReduction;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The CPU voxeliser on the real KITTI sweep (120,610 points; {@code ../shared/data} beside the repository, or
@@ -34,13 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * against and the fallback without a GPU, so its time bounds both. Where the KITTI file is absent its cases fail
  * in setup with a message saying where it was looked for; the synthetic cases still run.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class VoxelizerBenchmark {
+public class VoxelizerBenchmark extends CpuBenchmarkSettings {
     static final String SWEEP = "shared/data/kitti-velodyne-000001.bin";
 
     @Param({"kitti", "synthetic"})

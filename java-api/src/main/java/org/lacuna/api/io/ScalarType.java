@@ -39,16 +39,10 @@ public enum ScalarType {
     /** The value at {@code offset} of {@code buffer} (in the buffer's byte order), widened to double. */
     public double read(ByteBuffer buffer, int offset) {
         return switch (this) {
-            case INT8 -> buffer.get(offset);
-            case UINT8 -> buffer.get(offset) & 0xFF;
-            case INT16 -> buffer.getShort(offset);
-            case UINT16 -> buffer.getShort(offset) & 0xFFFF;
-            case INT32 -> buffer.getInt(offset);
-            case UINT32 -> buffer.getInt(offset) & 0xFFFF_FFFFL;
-            case INT64 -> buffer.getLong(offset);
             case UINT64 -> unsignedToDouble(buffer.getLong(offset));
             case FLOAT32 -> buffer.getFloat(offset);
             case FLOAT64 -> buffer.getDouble(offset);
+            default -> readLong(buffer, offset); // every other integer fits a long exactly
         };
     }
 

@@ -26,6 +26,8 @@ import org.lacuna.runtime.sparseconv.Int3;
  * {@link org.lacuna.runtime.ops.VoxelizationOps#bevProject}.
  */
 public final class BevProjection {
+    private static final String FORWARD = "BevProjection.forward";
+
     private final BevGrid grid;
     private final BevReduction reduction;
 
@@ -45,17 +47,12 @@ public final class BevProjection {
     }
 
     public Tensor forward(SparseTensor x) {
-        String call = "BevProjection.forward";
-        SparseHost.requireOpen(call, x);
-        return project(call, x, SparseHost.batchCount(x.coordinateSet()));
+        return project(FORWARD, x, SparseHost.batchCount(FORWARD, x));
     }
 
     /** Projects into exactly {@code batches} maps, so that trailing empty samples still get their (zero) map. */
     public Tensor forward(SparseTensor x, int batches) {
-        String call = "BevProjection.forward";
-        SparseHost.requireOpen(call, x);
-        SparseHost.requireBatches(call, x.coordinateSet(), batches);
-        return project(call, x, batches);
+        return project(FORWARD, x, SparseHost.requireBatches(FORWARD, x, batches));
     }
 
     /** The channels of the output map for {@code inputChannels} input channels. */

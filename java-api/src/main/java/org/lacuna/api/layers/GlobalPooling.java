@@ -13,6 +13,8 @@ import org.lacuna.runtime.ops.BatchPooling;
  * the coordinate set the host holds, so nothing is downloaded.
  */
 public final class GlobalPooling {
+    private static final String FORWARD = "GlobalPooling.forward";
+
     private final BatchPooling pooling;
 
     public GlobalPooling(BatchPooling pooling) {
@@ -24,17 +26,12 @@ public final class GlobalPooling {
 
     /** Pools over as many samples as the largest batch index says. */
     public Tensor forward(SparseTensor x) {
-        String call = "GlobalPooling.forward";
-        SparseHost.requireOpen(call, x);
-        return pool(call, x, SparseHost.batchCount(x.coordinateSet()));
+        return pool(FORWARD, x, SparseHost.batchCount(FORWARD, x));
     }
 
     /** Pools into exactly {@code batches} rows, so that trailing empty samples still get their (zero) row. */
     public Tensor forward(SparseTensor x, int batches) {
-        String call = "GlobalPooling.forward";
-        SparseHost.requireOpen(call, x);
-        SparseHost.requireBatches(call, x.coordinateSet(), batches);
-        return pool(call, x, batches);
+        return pool(FORWARD, x, SparseHost.requireBatches(FORWARD, x, batches));
     }
 
     private Tensor pool(String call, SparseTensor x, int batches) {

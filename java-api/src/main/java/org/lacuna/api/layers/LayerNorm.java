@@ -16,15 +16,13 @@ public final class LayerNorm implements AutoCloseable {
     private final Tensor gamma;
     private final Tensor beta;
     private final double epsilon;
-    private final int features;
     private boolean closed;
 
-    private LayerNorm(Session session, Tensor gamma, Tensor beta, double epsilon, int features) {
+    private LayerNorm(Session session, Tensor gamma, Tensor beta, double epsilon) {
         this.session = session;
         this.gamma = gamma;
         this.beta = beta;
         this.epsilon = epsilon;
-        this.features = features;
     }
 
     /** @param beta null for none */
@@ -42,7 +40,7 @@ public final class LayerNorm implements AutoCloseable {
         Tensor g = session.fromFloats(gamma, DType.F32, gamma.length);
         try {
             Tensor b = beta == null ? null : session.fromFloats(beta, DType.F32, beta.length);
-            return session.own(new LayerNorm(session, g, b, epsilon, gamma.length));
+            return session.own(new LayerNorm(session, g, b, epsilon));
         } catch (RuntimeException e) {
             throw Closer.closeAfter(e, g);
         }
@@ -62,8 +60,8 @@ public final class LayerNorm implements AutoCloseable {
         if (x.session() != session) {
             throw InvalidInputException.argument(call, "the input belongs to another session");
         }
-        if (x.shape().rank() < 1 || x.shape().columns() != features) {
-            throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features + "]");
+        if (x.shape().rank() < 1 || x.shape().columns() != features()) {
+            throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features() + "]");
         }
         Tensor y = session.empty(outType, x.shape().dims());
         try {
@@ -76,8 +74,9 @@ public final class LayerNorm implements AutoCloseable {
         }
     }
 
+    /** The normalised width: gamma's length. */
     public int features() {
-        return features;
+        return (int) gamma.shape().dim(0);
     }
 
     @Override

@@ -23,8 +23,10 @@ final class SparseHost {
         }
     }
 
-    /** The number of batch samples: one more than the largest batch index. */
-    static int batchCount(CoordinateSet set) {
+    /** The number of batch samples of the open input: one more than the largest batch index. */
+    static int batchCount(String call, SparseTensor x) {
+        requireOpen(call, x);
+        CoordinateSet set = x.coordinateSet();
         int max = 0;
         for (int row = 0; row < set.size(); row++) {
             max = Math.max(max, CoordinateKey.batch(set.key(row)));
@@ -32,12 +34,13 @@ final class SparseHost {
         return max + 1;
     }
 
-    /** Fails unless {@code batches} samples hold every batch index of the set. */
-    static void requireBatches(String call, CoordinateSet set, int batches) {
-        int needed = batchCount(set);
+    /** Fails unless the input is open and {@code batches} samples hold its every batch index; returns {@code batches}. */
+    static int requireBatches(String call, SparseTensor x, int batches) {
+        int needed = batchCount(call, x);
         if (batches < needed) {
             throw InvalidInputException.argument(call, "batch index " + (needed - 1) + " does not fit " + batches
                     + " samples");
         }
+        return batches;
     }
 }

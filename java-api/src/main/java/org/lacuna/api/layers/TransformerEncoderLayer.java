@@ -381,39 +381,24 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         }
     }
 
-    /** The block on every row of x, attention within the sequences of {@code batch}. */
+    /**
+     * The block on every row of x, attention within the sequences of {@code batch}. Pre-norm:
+     * {@code h = x + attention(LN1(x)); y = h + FFN(LN2(h))}; post-norm (BERT's):
+     * {@code h = LN1(x + attention(x)); y = LN2(h + FFN(h))}.
+     */
     private Output block(Tensor x, SequenceBatch batch, KeyScore emit) {
-        if (config.postNorm()) {
-            return postNormBlock(x, batch, emit);
-        }
+        boolean postNorm = config.postNorm();
         String call = "TransformerEncoderLayer.forward";
         ElementwiseOps ops = session.backend().ops().elementwise();
         try (Scope scope = session.scope()) {
-            Tensor h1 = norm1.forward(x);
-            MultiHeadAttention.Output a = attention.forward(h1, batch, emit);
-            Tensor residual = a.hidden();
-            ops.add(x.array(call), residual.array(call), residual.array(call));
-            Tensor h2 = norm2.forward(residual);
-            Tensor f1 = fc1.forward(h2);
-            Tensor f2 = fc2.forward(f1);
-            ops.add(residual.array(call), f2.array(call), f2.array(call));
-            return kept(scope, f2, a.keyScores());
-        }
-    }
-
-    /** BERT's block: {@code h = LN1(x + attention(x)); y = LN2(h + FFN(h))}. */
-    private Output postNormBlock(Tensor x, SequenceBatch batch, KeyScore emit) {
-        String call = "TransformerEncoderLayer.forward";
-        ElementwiseOps ops = session.backend().ops().elementwise();
-        try (Scope scope = session.scope()) {
-            MultiHeadAttention.Output a = attention.forward(x, batch, emit);
+            MultiHeadAttention.Output a = attention.forward(postNorm ? x : norm1.forward(x), batch, emit);
             Tensor attended = a.hidden();
             ops.add(x.array(call), attended.array(call), attended.array(call));
-            Tensor h = norm1.forward(attended);
-            Tensor f1 = fc1.forward(h);
+            Tensor h = postNorm ? norm1.forward(attended) : attended;
+            Tensor f1 = fc1.forward(postNorm ? h : norm2.forward(h));
             Tensor f2 = fc2.forward(f1);
             ops.add(h.array(call), f2.array(call), f2.array(call));
-            return kept(scope, norm2.forward(f2), a.keyScores());
+            return kept(scope, postNorm ? norm2.forward(f2) : f2, a.keyScores());
         }
     }
 

@@ -32,10 +32,10 @@ import org.lacuna.api.onnx.GraphValues.Residual;
 import org.lacuna.api.onnx.GraphValues.Scores;
 import org.lacuna.api.onnx.GraphValues.SelfAttention;
 import org.lacuna.api.onnx.GraphValues.Value;
-import org.lacuna.api.onnx.proto.OnnxSchema.AttributeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.GraphProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.NodeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.error.NotSupportedException;
 

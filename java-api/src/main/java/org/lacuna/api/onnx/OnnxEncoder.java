@@ -16,8 +16,8 @@ import org.lacuna.api.onnx.GraphValues.Positions;
 import org.lacuna.api.onnx.GraphValues.Residual;
 import org.lacuna.api.onnx.GraphValues.SelfAttention;
 import org.lacuna.api.onnx.GraphValues.Value;
-import org.lacuna.api.onnx.proto.OnnxSchema.GraphProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import org.lacuna.runtime.error.NotSupportedException;
 
 /**

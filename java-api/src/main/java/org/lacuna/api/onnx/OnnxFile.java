@@ -9,8 +9,8 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.error.NotSupportedException;
 

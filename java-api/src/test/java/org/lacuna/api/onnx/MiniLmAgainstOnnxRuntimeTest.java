@@ -17,6 +17,7 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.text.SentenceEmbedder;
 import org.lacuna.api.text.TokenBatch;
+import org.lacuna.api.text.EmbeddingAgreement;
 
 /**
  * all-MiniLM-L6-v2 (the langchain4j jar on the test class path) on real sentences — the first paragraphs of the
@@ -48,7 +49,7 @@ class MiniLmAgainstOnnxRuntimeTest {
                 double min = 1;
                 double sum = 0;
                 for (int b = 0; b < batch.count(); b++) {
-                    double cosine = OrtReference.cosine(ours[b], reference[b]);
+                    double cosine = EmbeddingAgreement.cosine(ours[b], reference[b]);
                     assertTrue(cosine >= 0.9999, "sentence " + b + " (" + batch.lengths()[b] + " tokens): cosine "
                             + cosine);
                     min = Math.min(min, cosine);

@@ -13,14 +13,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.models.BertEncoder;
-import org.lacuna.api.onnx.proto.OnnxSchema.AttributeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.NodeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import org.lacuna.api.text.Pooling;
 import org.lacuna.api.text.TokenBatch;
 import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.error.NotSupportedException;
+import org.lacuna.api.text.EmbeddingAgreement;
 
 /** The importer on small encoders written in the test with the export's node pattern, checked against ONNX Runtime. */
 class OnnxEncoderTest {
@@ -51,7 +52,7 @@ class OnnxEncoderTest {
         try (OrtReference ort = new OrtReference(proto.toByteArray(), model.summary())) {
             float[][] reference = ort.embed(batch, pooling);
             for (int b = 0; b < batch.count(); b++) {
-                double cosine = OrtReference.cosine(ours[b], reference[b]);
+                double cosine = EmbeddingAgreement.cosine(ours[b], reference[b]);
                 assertTrue(cosine >= 0.9999, "sentence " + b + ": cosine " + cosine);
             }
         }

@@ -8,7 +8,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.error.NotSupportedException;
 

@@ -4,15 +4,15 @@ import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
-import org.lacuna.api.onnx.proto.OnnxSchema.AttributeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.GraphProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.ModelProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.NodeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.OperatorSetIdProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.TensorProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.TensorShapeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.TypeProto;
-import org.lacuna.api.onnx.proto.OnnxSchema.ValueInfoProto;
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 
 /**
  * Writes a small random BERT encoder as ONNX with the node patterns of PyTorch's export (opset 17): Shape/Gather/

@@ -34,20 +34,24 @@ public final class HostData {
     }
 
     public static DeviceArray upload(Backend backend, Shape shape, int[] values) {
-        requireCount("HostData.upload", shape, values.length);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = HostMemory.allocate(arena, 4L * values.length, 4, "HostData.upload");
-            MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
-            return uploadBytes(backend, DType.I32, shape, host);
-        }
+        return uploadIntegers(backend, DType.I32, shape, values.length, MemorySegment.ofArray(values));
     }
 
     public static DeviceArray upload(Backend backend, Shape shape, long[] values) {
-        requireCount("HostData.upload", shape, values.length);
+        return uploadIntegers(backend, DType.I64, shape, values.length, MemorySegment.ofArray(values));
+    }
+
+    /**
+     * Integers travel as they are: the Java array's bytes (native order, which is the backends') are staged in aligned
+     * native memory and uploaded.
+     */
+    private static DeviceArray uploadIntegers(Backend backend, DType dtype, Shape shape, int count,
+                                              MemorySegment values) {
+        requireCount("HostData.upload", shape, count);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = HostMemory.allocate(arena, 8L * values.length, 8, "HostData.upload");
-            MemorySegment.copy(values, 0, host, ValueLayout.JAVA_LONG, 0, values.length);
-            return uploadBytes(backend, DType.I64, shape, host);
+            MemorySegment host = HostMemory.allocate(arena, values.byteSize(), dtype.byteSize(), "HostData.upload");
+            MemorySegment.copy(values, 0, host, 0, values.byteSize());
+            return uploadBytes(backend, dtype, shape, host);
         }
     }
 

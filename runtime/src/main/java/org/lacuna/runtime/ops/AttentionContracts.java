@@ -51,28 +51,13 @@ public final class AttentionContracts {
     }
 
     public static void gatherRows(String backend, DeviceArray x, TokenSelection selection, DeviceArray out) {
-        String call = "gatherRows";
-        OpContracts.requireOpen(call, backend, x, out);
-        requireSelection(call, backend, selection);
-        requireRows(call, "x", x, selection.rows());
-        requireRows(call, "out", out, selection.capacity());
-        requireSameRows(call, x, out);
-        if (OpContracts.overlaps(x, out)) {
-            throw InvalidInputException.argument(call, "x and out overlap");
-        }
+        requireRowMove("gatherRows", backend, selection, "x", x, out, true);
     }
 
     public static void scatterRows(String backend, DeviceArray kept, TokenSelection selection, DeviceArray passThrough,
                                    DeviceArray out) {
         String call = "scatterRows";
-        OpContracts.requireOpen(call, backend, kept, out);
-        requireSelection(call, backend, selection);
-        requireRows(call, "kept", kept, selection.capacity());
-        requireRows(call, "out", out, selection.rows());
-        requireSameRows(call, kept, out);
-        if (OpContracts.overlaps(kept, out)) {
-            throw InvalidInputException.argument(call, "kept and out overlap");
-        }
+        requireRowMove(call, backend, selection, "kept", kept, out, false);
         if (passThrough != null) {
             OpContracts.requireOpen(call, backend, passThrough);
             boolean same = passThrough.buffer() == out.buffer() && passThrough.byteOffset() == out.byteOffset();
@@ -179,6 +164,23 @@ public final class AttentionContracts {
         Shape want = Shape.of(options.heads(), batch.rows());
         if (lse.dtype() != DType.F32 || !lse.shape().equals(want)) {
             throw InvalidInputException.shape(call, "logSumExp must be F32 " + want + ", got " + lse.dtype() + lse.shape());
+        }
+    }
+
+    /**
+     * A gather (all rows to the kept ones) or scatter (kept rows back to all) through {@code selection}: both arrays
+     * open and of this backend, each with the rows its side of the selection has, of one row width and dtype, and not
+     * overlapping.
+     */
+    private static void requireRowMove(String call, String backend, TokenSelection selection, String fromName,
+                                       DeviceArray from, DeviceArray out, boolean gather) {
+        OpContracts.requireOpen(call, backend, from, out);
+        requireSelection(call, backend, selection);
+        requireRows(call, fromName, from, gather ? selection.rows() : selection.capacity());
+        requireRows(call, "out", out, gather ? selection.capacity() : selection.rows());
+        requireSameRows(call, from, out);
+        if (OpContracts.overlaps(from, out)) {
+            throw InvalidInputException.argument(call, fromName + " and out overlap");
         }
     }
 

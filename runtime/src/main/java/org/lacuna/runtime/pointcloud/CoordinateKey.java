@@ -88,6 +88,19 @@ public final class CoordinateKey {
         return key ^ Long.MIN_VALUE;
     }
 
+    /** The keys as [keys.length, 4] row-major int rows of (batch, x, y, z), in the keys' order. */
+    public static int[] unpackRows(long[] keys) {
+        int[] out = new int[4 * keys.length];
+        for (int row = 0; row < keys.length; row++) {
+            long key = keys[row];
+            out[4 * row] = batch(key);
+            out[4 * row + 1] = x(key);
+            out[4 * row + 2] = y(key);
+            out[4 * row + 3] = z(key);
+        }
+        return out;
+    }
+
     /** {@code (batch, x, y, z)}, for messages. */
     public static String describe(long key) {
         return "(" + batch(key) + ", " + x(key) + ", " + y(key) + ", " + z(key) + ")";

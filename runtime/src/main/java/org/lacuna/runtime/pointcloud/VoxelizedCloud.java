@@ -100,15 +100,7 @@ public final class VoxelizedCloud {
 
     /** [M, 4] row-major (batch, x, y, z) in voxel units. */
     public int[] coordinates() {
-        int[] out = new int[4 * keys.length];
-        for (int v = 0; v < keys.length; v++) {
-            long key = keys[v];
-            out[4 * v] = CoordinateKey.batch(key);
-            out[4 * v + 1] = CoordinateKey.x(key);
-            out[4 * v + 2] = CoordinateKey.y(key);
-            out[4 * v + 3] = CoordinateKey.z(key);
-        }
-        return out;
+        return CoordinateKey.unpackRows(keys);
     }
 
     /** The voxels' coordinates are in voxel units: stride 1 on every axis. */

@@ -415,15 +415,7 @@ public final class CoordinateSet implements AutoCloseable {
 
     /** [N, 4] rows of (batch, x, y, z). */
     public int[] coordinates() {
-        int[] out = new int[4 * keys.length];
-        for (int row = 0; row < keys.length; row++) {
-            long key = keys[row];
-            out[4 * row] = CoordinateKey.batch(key);
-            out[4 * row + 1] = CoordinateKey.x(key);
-            out[4 * row + 2] = CoordinateKey.y(key);
-            out[4 * row + 3] = CoordinateKey.z(key);
-        }
-        return out;
+        return CoordinateKey.unpackRows(keys);
     }
 
     /**

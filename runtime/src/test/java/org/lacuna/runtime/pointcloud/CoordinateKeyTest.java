@@ -23,6 +23,27 @@ class CoordinateKeyTest {
     }
 
     @Test
+    void unpackedRowsReadBackEveryKeyInOrder() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom();
+        int[][] rows = new int[37][];
+        long[] keys = new long[rows.length];
+        for (int r = 0; r < rows.length; r++) {
+            rows[r] = new int[] {random.nextInt(CoordinateKey.MAX_BATCH + 1),
+                    random.nextInt(CoordinateKey.MIN_COORDINATE, CoordinateKey.MAX_COORDINATE + 1),
+                    random.nextInt(CoordinateKey.MIN_COORDINATE, CoordinateKey.MAX_COORDINATE + 1),
+                    random.nextInt(CoordinateKey.MIN_COORDINATE, CoordinateKey.MAX_COORDINATE + 1)};
+            keys[r] = CoordinateKey.pack(rows[r][0], rows[r][1], rows[r][2], rows[r][3]);
+        }
+        int[] unpacked = CoordinateKey.unpackRows(keys);
+        assertEquals(4 * rows.length, unpacked.length);
+        for (int r = 0; r < rows.length; r++) {
+            assertEquals(java.util.Arrays.toString(rows[r]),
+                    java.util.Arrays.toString(java.util.Arrays.copyOfRange(unpacked, 4 * r, 4 * r + 4)), "row " + r);
+        }
+        assertEquals(0, CoordinateKey.unpackRows(new long[0]).length);
+    }
+
+    @Test
     void noCoordinateHasTheEmptyKey() {
         assertNotEquals(CoordinateKey.EMPTY, CoordinateKey.pack(CoordinateKey.MAX_BATCH, 32767, 32767, 32767));
         assertFalse(CoordinateKey.fits(CoordinateKey.MAX_BATCH + 1, 0, 0, 0));
