@@ -129,6 +129,27 @@ class CpuDenseLinearTest {
     }
 
     @Test
+    void tilesOfAGemmThatWritesYItselfAreLarger() {
+        // The dense benchmark shapes: four tiles each, two per thread on two threads.
+        assertEquals(new CpuDenseLinear.Tiles(1032, 1536), CpuDenseLinear.Tiles.direct(2048, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(516, 768), CpuDenseLinear.Tiles.direct(512, 3072));
+        // At one row block the few-rows rule holds either way.
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.direct(128, 1536));
+        // Narrow outputs: as many column blocks as the columns allow, never a block under 32 columns.
+        assertEquals(new CpuDenseLinear.Tiles(300, 32), CpuDenseLinear.Tiles.direct(300, 33));
+        for (long tokens : new long[] {1, 193, 385, 1000, 2048, 4096, 9999}) {
+            for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
+                CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.direct(tokens, out);
+                assertTrue(tiles.rows() <= CpuDenseLinear.DIRECT_ROW_BLOCK
+                        && tiles.cols() <= CpuDenseLinear.DIRECT_COL_BLOCK, tiles + " for " + tokens + " x " + out);
+                int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
+                assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
+                        count + " tiles of " + tiles + " for " + tokens + " x " + out);
+            }
+        }
+    }
+
+    @Test
     void fewTilesComeInAnEvenCount() {
         for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
