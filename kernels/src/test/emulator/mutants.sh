@@ -42,9 +42,9 @@ mutant() {
     rm -f "$dir/result" "$dir"/gen/*
     cp "$BUILD"/gen/* "$dir/gen/"
     if [[ "$program" == BARRIER_BEFORE_INNER_LOOP ]]; then
-        # The barrier between filling the shared tiles and the multiply loop that reads them.
-        line=$(grep -n 'for (int k = 0; k < BK; k++) {' "$dir/gen/$file" | head -1 | cut -d: -f1)
-        sed -i "$((line - 2))"'{/__syncthreads();/d}' "$dir/gen/$file"
+        # The barrier between filling the shared tiles and the multiply (fma_tile) that reads them.
+        line=$(grep -n 'fma_tile(' "$dir/gen/$file" | head -1 | cut -d: -f1)
+        sed -i "$((line - 1))"'{/__syncthreads();/d}' "$dir/gen/$file"
     else
         sed -i "$program" "$dir/gen/$file"
     fi

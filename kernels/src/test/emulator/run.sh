@@ -152,7 +152,7 @@ if [[ "$(cat "$BUILD/pch/key" 2>/dev/null)" != "$SOURCES_KEY" ]]; then
     rm -f "$BUILD/pch/key"
     # shellcheck disable=SC2086
     { $CXX $FLAGS -x c++-header "$BUILD/pch/emu_prelude.h" -o "$BUILD/pch/emu_prelude.h.gch" &
-      $CXX -O2 -std=c++17 -Wno-unknown-pragmas -I"$HERE/inc" -c "$HERE/emu_runtime.cpp" -o "$BUILD/pch/emu_runtime.o" &
+      $CXX -O2 -std=c++17 -Wno-unknown-pragmas -I"$HERE/inc" -I"$BUILD" -c "$HERE/emu_runtime.cpp" -o "$BUILD/pch/emu_runtime.o" &
       wait -n && wait -n; } || { echo "kernel emulation: the emulator itself does not compile" >&2; exit 1; }
     echo "$SOURCES_KEY" > "$BUILD/pch/key"
 fi

@@ -10,14 +10,12 @@ constexpr unsigned FLASH_BLOCK = THREADS;
 #undef BK
 #undef WARPS
 #undef THREADS
-#undef CHUNKS
-#undef ROW_BYTES
-#undef K_STEPS
 #undef S_TILES
 #undef STAGE_BYTES
 #include "testutil.h"
 
-// key_attention lives in its own namespace: its helpers share names with flash_attention's.
+// key_attention lives in its own namespace: its helpers share names with flash_attention's. What both take from
+// lacuna_attention_tile.cuh (included once, by flash_attention.cu) stays at file scope, its macros defined.
 namespace keys {
 #undef BM
 #undef BN
@@ -27,7 +25,6 @@ namespace keys {
 #undef P_STEPS
 #undef MIN_BLOCKS
 #undef STEP
-#undef DTYPE
 #include "gen/key_attention.cu"
 constexpr unsigned KEY_BLOCK = THREADS;
 }

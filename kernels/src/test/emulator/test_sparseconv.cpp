@@ -23,14 +23,10 @@ namespace finish_ns {
 #include "testutil.h"
 #include "launch.h"
 
-#ifndef T_OUT
-#define T_OUT f32
-#endif
+// In and Out: the kernel's storage types (lacuna_variant.cuh; T_OUT is f32 for the gather-scatter dataflow).
 #ifndef ACT
 #define ACT none
 #endif
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> InS;
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> OutS;
 constexpr int ACT_ID = LACUNA_CAT(LACUNA_ACT_, ACT);
 
 static double max_error_seen = 0;
@@ -43,7 +39,7 @@ static void fixture_case(const std::string& root, const std::string& name) {
     const Fixture f(root + "/" + name);
     const int n_in = f.integer("n_in"), n_out = f.integer("n_out"), in = f.integer("in"), out = f.integer("out");
     const int volume = f.integer("volume"), words = f.integer("words");
-    const std::vector<typename InS::type> x = inputs<typename InS::type>(f, "x"), w = inputs<typename InS::type>(f, "w");
+    const std::vector<typename In::type> x = inputs<typename In::type>(f, "x"), w = inputs<typename In::type>(f, "w");
     CHECK(x.size() == (size_t)n_in * in && w.size() == (size_t)volume * in * out, "%s: x/w sizes", name.c_str());
     const std::vector<float> bias = f.f32("bias");
     const float* bias_ptr = f.integer("bias") ? bias.data() : nullptr;
@@ -51,7 +47,7 @@ static void fixture_case(const std::string& root, const std::string& name) {
     // The cpu-reference backend's output for this variant's activation.
     const std::vector<float> want = f.f32(ACT_ID == LACUNA_ACT_relu ? "y_relu" : "y_none");
     CHECK(want.size() == (size_t)n_out * out, "%s: reference size", name.c_str());
-    std::vector<std::pair<std::string, std::vector<typename OutS::type>>> results;
+    std::vector<std::pair<std::string, std::vector<typename Out::type>>> results;
     // Each dataflow launched exactly as CudaConvolutionOps would (its arguments, grids and uploaded tables recorded
     // by the Java side: see launch.h), in this build's variant.
 #if DATAFLOW == 0
@@ -66,7 +62,7 @@ static void fixture_case(const std::string& root, const std::string& name) {
     std::vector<float> accumulator((size_t)n_out * out);
     CHECK(buffers.bytes[prefix + "sums"].size() == accumulator.size() * 4, "%s: accumulator size", name.c_str());
     memcpy(accumulator.data(), buffers.bytes[prefix + "sums"].data(), std::min(buffers.bytes[prefix + "sums"].size(), accumulator.size() * 4));
-    std::vector<typename OutS::type> y((size_t)n_out * out);
+    std::vector<typename Out::type> y((size_t)n_out * out);
     poison(y);
 #if HAS_FINISH
     emu_launch(3, 1, 256, 0, [&] { finish_ns::sparseconv_finish(accumulator.data(), bias_ptr, y.data(), n_out, out); });
@@ -74,7 +70,7 @@ static void fixture_case(const std::string& root, const std::string& name) {
     // The CUDA backend finishes with the elementwise bias-activation op (bias_activation.cu, emulated with its own
     // recorded launches among the small kernels); here the same formula on the host.
     for (size_t i = 0; i < y.size(); i++)
-        y[i] = OutS::store(lacuna_activate<ACT_ID>(accumulator[i] + (bias_ptr ? bias_ptr[i % out] : 0.0f)));
+        y[i] = Out::store(lacuna_activate<ACT_ID>(accumulator[i] + (bias_ptr ? bias_ptr[i % out] : 0.0f)));
 #endif
     results.push_back({"gather-scatter", y});
 #else
@@ -91,9 +87,9 @@ static void fixture_case(const std::string& root, const std::string& name) {
             launch_recorded(sparseconv_implicit_gemm, l, buffers, THREADS, name + " implicit " + order);
         }
         const auto& bytes = buffers.bytes[prefix + "y"];
-        std::vector<typename OutS::type> y((size_t)n_out * out);
-        CHECK(bytes.size() == y.size() * sizeof(typename OutS::type), "%s: output size", name.c_str());
-        memcpy(y.data(), bytes.data(), std::min(bytes.size(), y.size() * sizeof(typename OutS::type)));
+        std::vector<typename Out::type> y((size_t)n_out * out);
+        CHECK(bytes.size() == y.size() * sizeof(typename Out::type), "%s: output size", name.c_str());
+        memcpy(y.data(), bytes.data(), std::min(bytes.size(), y.size() * sizeof(typename Out::type)));
         results.push_back({std::string("implicit ") + order, y});
     }
 #endif
@@ -101,7 +97,7 @@ static void fixture_case(const std::string& root, const std::string& name) {
     for (auto& result : results) {
         double max_err = 0;
         for (size_t i = 0; i < want.size(); i++) {
-            const double got = OutS::load(result.second[i]), err = std::fabs(got - want[i]);
+            const double got = Out::load(result.second[i]), err = std::fabs(got - want[i]);
             max_err = std::max(max_err, err);
             CHECK(err <= tol * std::fabs(want[i]) + 2e-6 * std::sqrt((double)in * volume),
                   "%s %s: y[%zu][%zu] got %g want %g", name.c_str(), result.first.c_str(), i / out, i % out, got,

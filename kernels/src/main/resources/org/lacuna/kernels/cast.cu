@@ -2,18 +2,15 @@
 // lacuna-variants: T_IN=f32 T_OUT=f16 | T_IN=f32 T_OUT=bf16 | T_IN=f16 T_OUT=f32 | T_IN=bf16 T_OUT=f32 | T_IN=f16 T_OUT=bf16 | T_IN=bf16 T_OUT=f16
 #include "lacuna_common.cuh"
 
-#ifndef T_IN
-#define T_IN f32
-#endif
+// A conversion, not a copy, when a build names no output type.
 #ifndef T_OUT
 #define T_OUT f16
 #endif
+#include "lacuna_variant.cuh"
+
 #ifndef BLOCK
 #define BLOCK 256
 #endif
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> In;
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
 
 extern "C" __global__ void __launch_bounds__(BLOCK)
 cast(const typename In::type* __restrict__ x, typename Out::type* __restrict__ y, long long count) {

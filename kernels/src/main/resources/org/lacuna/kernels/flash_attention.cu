@@ -16,29 +16,19 @@
 // m16n8k16; online softmax in the log2 domain (scores pre-scaled by scale·log2 e, exp2 on the SFU). Shared tiles
 // are XOR-swizzled by 16-byte chunk so every ldmatrix phase hits eight distinct bank groups.
 // lacuna-variants: T_IN=f16 HEAD_DIM=32 CAUSAL=0 | T_IN=f16 HEAD_DIM=32 CAUSAL=1 | T_IN=f16 HEAD_DIM=64 CAUSAL=0 | T_IN=f16 HEAD_DIM=64 CAUSAL=1 | T_IN=f16 HEAD_DIM=128 CAUSAL=0 | T_IN=f16 HEAD_DIM=128 CAUSAL=1 | T_IN=bf16 HEAD_DIM=32 CAUSAL=0 | T_IN=bf16 HEAD_DIM=32 CAUSAL=1 | T_IN=bf16 HEAD_DIM=64 CAUSAL=0 | T_IN=bf16 HEAD_DIM=64 CAUSAL=1 | T_IN=bf16 HEAD_DIM=128 CAUSAL=0 | T_IN=bf16 HEAD_DIM=128 CAUSAL=1
-#include "lacuna_mma.cuh"
+#include "lacuna_attention_tile.cuh"
 
-#ifndef T_IN
-#define T_IN f16
-#endif
-#ifndef HEAD_DIM
-#define HEAD_DIM 64
-#endif
 #ifndef CAUSAL
 #define CAUSAL 0
 #endif
 
-#define DTYPE LACUNA_DTYPE_ID(T_IN)
 #define BM 128
 #define BN 64
 #define WARPS 8
 #define THREADS (WARPS * 32)
-#define CHUNKS (HEAD_DIM / 8)
-#define ROW_BYTES (HEAD_DIM * 2)
 #define Q_TILE_BYTES (BM * ROW_BYTES)
 #define KV_TILE_BYTES (BN * ROW_BYTES)
 #define STAGE_BYTES (2 * KV_TILE_BYTES)
-#define K_STEPS (HEAD_DIM / 16)
 #define O_TILES (HEAD_DIM / 8)
 // Head dim 64 fits two CTAs an SM in registers (<= 128 a thread) when the softmax takes 32 keys at a time; 128
 // needs the whole register budget anyway and takes the tile's 64 keys at once. Head dim 32 holds half of 64's Q and
@@ -57,23 +47,7 @@
 #define S_TILES (STEP / 8)
 #define P_STEPS (STEP / 16)
 
-static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 128, "head dim must be 32, 64 or 128");
-static_assert(DTYPE == LACUNA_DTYPE_f16 || DTYPE == LACUNA_DTYPE_bf16, "the tensor cores take f16 or bf16 here");
-
 #define LACUNA_LN2 0.6931471805599453f
-
-// Byte offset of 16-byte chunk `chunk` of row `row` in a tile of HEAD_DIM-wide rows, swizzled so that eight
-// consecutive rows of one logical chunk land in eight different bank groups. Rows of 128 bytes or more XOR the low
-// three chunk bits with the row. A 64-byte row (head dim 32) has only four chunks and two rows share each 128-byte
-// line: the row's parity already picks the line's half, and the chunk is XORed with (row / 2) mod 4, which keeps it
-// inside its own row. (Checked on paper and by the compile check; bank conflicts have not been profiled on a GPU.)
-__device__ __forceinline__ unsigned tile_offset(int row, int chunk) {
-#if HEAD_DIM == 32
-    return row * ROW_BYTES + ((chunk ^ ((row >> 1) & 3)) << 4);
-#else
-    return row * ROW_BYTES + ((chunk ^ (row & 7)) << 4);
-#endif
-}
 
 // Starts the copy of ROWS rows of one head into a swizzled tile; rows at or past valid_rows become zeros. `src` is
 // this thread's first element (row threadIdx.x / CHUNKS of the tile, its chunk), so the loop adds constants only.
@@ -124,12 +98,11 @@ flash_attention(const unsigned short* __restrict__ q, const unsigned short* __re
         return;
     }
     if ((int)blockIdx.y == batch) {
-        zero_tail(out, out_stride, lse, min((long long)max(cu_seqlens[batch], 0), rows), rows, head, tile, q_tiles);
+        zero_tail(out, out_stride, lse, sequence_start(cu_seqlens + batch, rows), rows, head, tile, q_tiles);
         return;
     }
-    // Offsets are device data: clamp them so that bad ones can never address outside the operands.
-    const long long start = min((long long)max(cu_seqlens[blockIdx.y], 0), rows);
-    const int len = (int)(min(max((long long)cu_seqlens[blockIdx.y + 1], start), rows) - start);
+    const long long start = sequence_start(cu_seqlens + blockIdx.y, rows);
+    const int len = sequence_length(cu_seqlens + blockIdx.y, start, rows);
     const int m0 = tile * BM;
     if (m0 >= len) {
         return;
@@ -159,12 +132,9 @@ flash_attention(const unsigned short* __restrict__ q, const unsigned short* __re
     lacuna_wait_copies<1>();
     __syncthreads();
 
-    // This warp's 16 query rows as A fragments, one per 16-wide k-step of the head dimension.
+    // This warp's 16 query rows as A fragments.
     unsigned qf[K_STEPS][4];
-#pragma unroll
-    for (int ks = 0; ks < K_STEPS; ks++) {
-        lacuna_ldmatrix_x4(q_tile + tile_offset(warp * 16 + (lane & 15), 2 * ks + (lane >> 4)), qf[ks]);
-    }
+    load_a_fragments(q_tile, warp * 16, lane, qf);
 
     const int g = lane >> 2;
     const int t = lane & 3;
@@ -198,26 +168,9 @@ flash_attention(const unsigned short* __restrict__ q, const unsigned short* __re
 #pragma unroll 1
         for (int step = 0; step < BN / STEP; step++) {
             const int n0 = j * BN + step * STEP;
+            // S = Q Kᵀ over this step's keys.
             float s[S_TILES][4];
-#pragma unroll
-            for (int i = 0; i < S_TILES; i++) {
-#pragma unroll
-                for (int r = 0; r < 4; r++) {
-                    s[i][r] = 0.0f;
-                }
-            }
-            // S = Q Kᵀ: K rows are keys, so a non-transposed ldmatrix of K gives the col-major B fragments directly.
-#pragma unroll
-            for (int ks = 0; ks < K_STEPS; ks++) {
-#pragma unroll
-                for (int jj = 0; jj < S_TILES / 2; jj++) {
-                    unsigned b[4];
-                    lacuna_ldmatrix_x4(k_tile + tile_offset(step * STEP + jj * 16 + (lane & 7) + ((lane >> 4) << 3),
-                                                            2 * ks + ((lane >> 3) & 1)), b);
-                    lacuna_mma_16816<DTYPE>(s[2 * jj], qf[ks], b[0], b[1]);
-                    lacuna_mma_16816<DTYPE>(s[2 * jj + 1], qf[ks], b[2], b[3]);
-                }
-            }
+            multiply_abt(s, qf, k_tile, step * STEP, lane);
 
             // Keys past the sequence, and (causal) keys after the query, get -inf. A uniform test: only edge tiles
             // pay for it.

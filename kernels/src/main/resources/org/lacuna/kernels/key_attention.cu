@@ -12,14 +12,8 @@
 // (Q tiles double-buffered through shared memory with cp.async), so each key's column sum stays in one thread's
 // registers: deterministic, no atomics.
 // lacuna-variants: T_IN=f16 HEAD_DIM=32 MODE=cls | T_IN=f16 HEAD_DIM=32 MODE=mean | T_IN=f16 HEAD_DIM=64 MODE=cls | T_IN=f16 HEAD_DIM=64 MODE=mean | T_IN=f16 HEAD_DIM=128 MODE=cls | T_IN=f16 HEAD_DIM=128 MODE=mean | T_IN=bf16 HEAD_DIM=32 MODE=cls | T_IN=bf16 HEAD_DIM=32 MODE=mean | T_IN=bf16 HEAD_DIM=64 MODE=cls | T_IN=bf16 HEAD_DIM=64 MODE=mean | T_IN=bf16 HEAD_DIM=128 MODE=cls | T_IN=bf16 HEAD_DIM=128 MODE=mean
-#include "lacuna_mma.cuh"
+#include "lacuna_attention_tile.cuh"
 
-#ifndef T_IN
-#define T_IN f16
-#endif
-#ifndef HEAD_DIM
-#define HEAD_DIM 64
-#endif
 #ifndef MODE
 #define MODE mean
 #endif
@@ -27,7 +21,6 @@
 #define LACUNA_KEYS_cls 0
 #define LACUNA_KEYS_mean 1
 #define KEY_MODE LACUNA_CAT(LACUNA_KEYS_, MODE)
-#define DTYPE LACUNA_DTYPE_ID(T_IN)
 
 #define BK 64
 #define WARPS 4
@@ -38,29 +31,15 @@
 #else
 #define BQ 64
 #endif
-#define CHUNKS (HEAD_DIM / 8)
-#define ROW_BYTES (HEAD_DIM * 2)
 #define K_TILE_BYTES (BK * ROW_BYTES)
 #define Q_TILE_BYTES (BQ * ROW_BYTES)
 #define LSE_BYTES (BQ * 4)
 #define STAGE_BYTES (K_TILE_BYTES + Q_TILE_BYTES + LSE_BYTES)
-#define K_STEPS (HEAD_DIM / 16)
 #define S_TILES (BQ / 8)
 
-static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 128, "head dim must be 32, 64 or 128");
-static_assert(DTYPE == LACUNA_DTYPE_f16 || DTYPE == LACUNA_DTYPE_bf16, "the tensor cores take f16 or bf16 here");
 static_assert(KEY_MODE == LACUNA_KEYS_cls || KEY_MODE == LACUNA_KEYS_mean, "MODE must be cls or mean");
 
 #define LACUNA_LOG2E 1.4426950408889634f
-
-// As flash_attention.cu: XOR-swizzled 16-byte chunks, within the row for head dim 32's four-chunk rows.
-__device__ __forceinline__ unsigned tile_offset(int row, int chunk) {
-#if HEAD_DIM == 32
-    return row * ROW_BYTES + ((chunk ^ ((row >> 1) & 3)) << 4);
-#else
-    return row * ROW_BYTES + ((chunk ^ (row & 7)) << 4);
-#endif
-}
 
 template <int ROWS>
 __device__ __forceinline__ void load_tile(unsigned tile, const unsigned short* src, long long stride, int valid_rows) {
@@ -81,7 +60,7 @@ key_attention(const unsigned short* __restrict__ q, const unsigned short* __rest
     const int warp = threadIdx.x >> 5;
     const int key0 = blockIdx.x * BK;
     if ((int)blockIdx.y == batch) {
-        const long long first = min((long long)max(cu_seqlens[batch], 0), rows);
+        const long long first = sequence_start(cu_seqlens + batch, rows);
         if (threadIdx.x < BK) {
             for (long long r = first + key0 + threadIdx.x; r < rows; r += (long long)gridDim.x * BK) {
                 scores[r] = 0.0f;
@@ -89,8 +68,8 @@ key_attention(const unsigned short* __restrict__ q, const unsigned short* __rest
         }
         return;
     }
-    const long long start = min((long long)max(cu_seqlens[blockIdx.y], 0), rows);
-    const int len = (int)(min(max((long long)cu_seqlens[blockIdx.y + 1], start), rows) - start);
+    const long long start = sequence_start(cu_seqlens + blockIdx.y, rows);
+    const int len = sequence_length(cu_seqlens + blockIdx.y, start, rows);
     if (key0 >= len) {
         return;
     }
@@ -144,34 +123,14 @@ key_attention(const unsigned short* __restrict__ q, const unsigned short* __rest
         lacuna_commit_copies();
         const unsigned stage = base + (it & 1) * STAGE_BYTES;
         if (it % q_tiles == 0) {
-#pragma unroll
-            for (int ks = 0; ks < K_STEPS; ks++) {
-                lacuna_ldmatrix_x4(stage + tile_offset(warp * 16 + (lane & 15), 2 * ks + (lane >> 4)), kf[ks]);
-            }
+            load_a_fragments(stage, warp * 16, lane, kf);
         }
         const unsigned q_tile = stage + K_TILE_BYTES;
         const float* lse_stage = (const float*)(shared + (it & 1) * STAGE_BYTES + K_TILE_BYTES + Q_TILE_BYTES);
         const int q0 = (qt_begin + it % q_tiles) * BQ;
 
         float s[S_TILES][4];
-#pragma unroll
-        for (int i = 0; i < S_TILES; i++) {
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                s[i][r] = 0.0f;
-            }
-        }
-#pragma unroll
-        for (int ks = 0; ks < K_STEPS; ks++) {
-#pragma unroll
-            for (int jj = 0; jj < S_TILES / 2; jj++) {
-                unsigned b[4];
-                lacuna_ldmatrix_x4(q_tile + tile_offset(jj * 16 + (lane & 7) + ((lane >> 4) << 3),
-                                                        2 * ks + ((lane >> 3) & 1)), b);
-                lacuna_mma_16816<DTYPE>(s[2 * jj], kf[ks], b[0], b[1]);
-                lacuna_mma_16816<DTYPE>(s[2 * jj + 1], kf[ks], b[2], b[3]);
-            }
-        }
+        multiply_abt(s, kf, q_tile, 0, lane);
 #pragma unroll
         for (int nt = 0; nt < S_TILES; nt++) {
 #pragma unroll

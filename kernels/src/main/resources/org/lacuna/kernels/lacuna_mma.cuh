@@ -19,23 +19,19 @@
 template <int DtypeId>
 __device__ __forceinline__ void lacuna_mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1);
 
-template <>
-__device__ __forceinline__ void lacuna_mma_16816<LACUNA_DTYPE_f16>(float (&d)[4], const unsigned (&a)[4], unsigned b0,
-                                                                    unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-template <>
-__device__ __forceinline__ void lacuna_mma_16816<LACUNA_DTYPE_bf16>(float (&d)[4], const unsigned (&a)[4], unsigned b0,
-                                                                     unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
+// One specialisation per 16-bit input type; TYPE names it in the instruction (inline PTX takes only a literal).
+#define LACUNA_MMA_16816_FOR(DTYPE_ID, TYPE)                                                                          \
+    template <>                                                                                                       \
+    __device__ __forceinline__ void lacuna_mma_16816<DTYPE_ID>(float (&d)[4], const unsigned (&a)[4], unsigned b0,    \
+                                                               unsigned b1) {                                         \
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." TYPE "." TYPE ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "     \
+                     "{%8,%9}, {%0,%1,%2,%3};\n"                                                                      \
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])                                                 \
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));                                 \
+    }
+LACUNA_MMA_16816_FOR(LACUNA_DTYPE_f16, "f16")
+LACUNA_MMA_16816_FOR(LACUNA_DTYPE_bf16, "bf16")
+#undef LACUNA_MMA_16816_FOR
 
 // 2^x with the special-function unit (relative error about 2^-22); 2^-inf = +0, which masked scores rely on.
 __device__ __forceinline__ float lacuna_exp2(float x) {

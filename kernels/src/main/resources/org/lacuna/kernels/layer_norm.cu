@@ -3,19 +3,11 @@
 // centred sum of squares: no cancellation), the second and third read from L1/L2. gamma and beta are F32.
 // lacuna-variants: T_IN=f32 T_OUT=f32 | T_IN=f16 T_OUT=f16 | T_IN=bf16 T_OUT=bf16 | T_IN=f16 T_OUT=f32 | T_IN=bf16 T_OUT=f32
 #include "lacuna_common.cuh"
+#include "lacuna_variant.cuh"
 
-#ifndef T_IN
-#define T_IN f32
-#endif
-#ifndef T_OUT
-#define T_OUT f32
-#endif
 #ifndef BLOCK
 #define BLOCK 256
 #endif
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> In;
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
 
 static_assert(BLOCK % 32 == 0 && BLOCK <= 1024, "BLOCK must be whole warps");
 

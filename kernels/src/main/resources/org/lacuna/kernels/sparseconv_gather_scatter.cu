@@ -11,17 +11,13 @@
 // FMA (the small per-offset GEMMs are memory bound: the gathers and the scatter dominate, not the multiply).
 // lacuna-variants: T_IN=f32 | T_IN=f16
 #include "lacuna_common.cuh"
-
-#ifndef T_IN
-#define T_IN f32
-#endif
+#include "lacuna_variant.cuh"
+#include "lacuna_sparseconv_tile.cuh"
 
 #define BP 64
 #define BC 64
 #define BK 16
 #define THREADS 256
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> In;
 
 // group_offsets[blockIdx.y] is the offset; its pairs are [pair_start[v], pair_start[v + 1]).
 extern "C" __global__ void __launch_bounds__(THREADS)
@@ -75,36 +71,9 @@ sparseconv_gather_scatter(const typename In::type* __restrict__ x, const typenam
             ws[k][c] = k0 + k < in && c0 + c < out ? In::load(w[w_base + (long long)(k0 + k) * out + c0 + c]) : 0.0f;
         }
         __syncthreads();
-#pragma unroll
-        for (int k = 0; k < BK; k++) {
-            float a[4];
-            float b[4];
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                a[i] = xs[k][tp * 4 + i];
-                b[i] = ws[k][tc * 4 + i];
-            }
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-                }
-            }
-        }
+        fma_tile(acc, xs, ws, tp * 4, tc * 4);
     }
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const int row = outputs[tp * 4 + i];
-        if (row < 0) {
-            continue;
-        }
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int c = c0 + tc * 4 + j;
-            if (c < out) {
-                atomicAdd(accumulator + (long long)row * out + c, acc[i][j]);
-            }
-        }
-    }
+    store_tile(acc, outputs + tp * 4, c0 + tc * 4, out, [&](int row, int c, float value) {
+        atomicAdd(accumulator + (long long)row * out + c, value);
+    });
 }

@@ -13,13 +13,14 @@
 // lacuna-variants: T_IN=f16 T_OUT=f16 ACT=relu | T_IN=f16 T_OUT=f32 ACT=none | T_IN=f32 T_OUT=f32 ACT=relu | T_IN=f32 T_OUT=f16 ACT=none
 #include "lacuna_common.cuh"
 #include "lacuna_mma.cuh"
+#include "lacuna_sparseconv_tile.cuh"
 
+// The tensor-core path when a build names no input type.
 #ifndef T_IN
 #define T_IN f16
 #endif
-#ifndef T_OUT
-#define T_OUT f32
-#endif
+#include "lacuna_variant.cuh"
+
 #ifndef ACT
 #define ACT none
 #endif
@@ -33,9 +34,6 @@
 #define MMA_PATH (LACUNA_DTYPE_ID(T_IN) == LACUNA_DTYPE_f16)
 // Padding keeps the 32-bit fragment loads of successive rows off the same banks.
 #define A_PITCH (BK + 8)
-
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_IN)> In;
-typedef LacunaStorage<LACUNA_DTYPE_ID(T_OUT)> Out;
 
 // Adds the workspace (later groups), then either keeps the sum in the workspace or finishes it into y.
 __device__ __forceinline__ void sparseconv_store(float value, int row, int c, int out, int accumulate, int finish,
@@ -180,26 +178,7 @@ sparseconv_implicit_gemm(const typename In::type* __restrict__ x, const typename
                     }
                 }
 #else
-#pragma unroll
-                for (int k = 0; k < BK; k++) {
-                    float a[8];
-                    float bv[4];
-#pragma unroll
-                    for (int i = 0; i < 8; i++) {
-                        a[i] = as[k][tr * 8 + i];
-                    }
-#pragma unroll
-                    for (int j = 0; j < 4; j++) {
-                        bv[j] = bs[k][tc * 4 + j];
-                    }
-#pragma unroll
-                    for (int i = 0; i < 8; i++) {
-#pragma unroll
-                        for (int j = 0; j < 4; j++) {
-                            acc[i][j] = fmaf(a[i], bv[j], acc[i][j]);
-                        }
-                    }
-                }
+                fma_tile(acc, as, bs, tr * 8, tc * 4);
 #endif
             }
         }
@@ -229,19 +208,8 @@ sparseconv_implicit_gemm(const typename In::type* __restrict__ x, const typename
         }
     }
 #else
-#pragma unroll
-    for (int i = 0; i < 8; i++) {
-        const int row = tile_rows[tr * 8 + i];
-        if (row < 0) {
-            continue;
-        }
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int c = c0 + tc * 4 + j;
-            if (c < out) {
-                sparseconv_store(acc[i][j], row, c, out, accumulate, finish, workspace, bias, y);
-            }
-        }
-    }
+    store_tile(acc, tile_rows + tr * 8, c0 + tc * 4, out, [&](int row, int c, float value) {
+        sparseconv_store(value, row, c, out, accumulate, finish, workspace, bias, y);
+    });
 #endif
 }

@@ -105,6 +105,29 @@ __device__ __forceinline__ int block_min(int value, int* slot) {
     return result;
 }
 
+// Stages the kept tokens among this thread's ITEMS positions first.. of a chunk (those below `count`) in position
+// order after the `kept` staged so far, which it advances by the chunk's kept tokens; a dropped token gets slot -1.
+// Every thread of the CTA calls it (a block scan).
+__device__ __forceinline__ void stage_kept(const bool (&keep)[ITEMS], int keep_count, int first, int count, int start,
+                                           int& kept, int* warp_sums, int* __restrict__ staged,
+                                           int* __restrict__ slot_of) {
+    int chunk_kept;
+    int rank = kept + block_exclusive_scan(keep_count, chunk_kept, warp_sums);
+    kept += chunk_kept;
+#pragma unroll
+    for (int i = 0; i < ITEMS; i++) {
+        if (first + i < count) {
+            const int row = start + first + i;
+            if (keep[i]) {
+                staged[start + rank] = row;
+                rank++;
+            } else {
+                slot_of[row] = -1;
+            }
+        }
+    }
+}
+
 // The item (window) holding grid position gp.
 __device__ __forceinline__ int window_of(int gp, int grid_width, int window_height, int window_width, int window_cols) {
     return (gp / grid_width / window_height) * window_cols + (gp % grid_width) / window_width;
@@ -300,21 +323,7 @@ select_tokens(const float* __restrict__ scores, const int* __restrict__ cu_seqle
             keep_count += k ? 1 : 0;
         }
         if (!windows) {
-            int chunk_kept;
-            int rank = kept + block_exclusive_scan(keep_count, chunk_kept, warp_sums);
-            kept += chunk_kept;
-#pragma unroll
-            for (int i = 0; i < ITEMS; i++) {
-                if (first + i < n_items) {
-                    const int row = start + first + i;
-                    if (keep[i]) {
-                        staged[start + rank] = row;
-                        rank++;
-                    } else {
-                        slot_of[row] = -1;
-                    }
-                }
-            }
+            stage_kept(keep, keep_count, first, n_items, start, kept, warp_sums, staged, slot_of);
         } else {
 #pragma unroll
             for (int i = 0; i < ITEMS; i++) {
@@ -338,21 +347,7 @@ select_tokens(const float* __restrict__ scores, const int* __restrict__ cu_seqle
                                                                           window_width, window_cols)] == 1);
                 keep_count += keep[i] ? 1 : 0;
             }
-            int chunk_kept;
-            int rank = kept + block_exclusive_scan(keep_count, chunk_kept, warp_sums);
-            kept += chunk_kept;
-#pragma unroll
-            for (int i = 0; i < ITEMS; i++) {
-                if (first + i < len) {
-                    const int row = start + first + i;
-                    if (keep[i]) {
-                        staged[start + rank] = row;
-                        rank++;
-                    } else {
-                        slot_of[row] = -1;
-                    }
-                }
-            }
+            stage_kept(keep, keep_count, first, len, start, kept, warp_sums, staged, slot_of);
         }
     }
 

@@ -3,16 +3,12 @@ package org.lacuna.runtime.cpu;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Function;
 import java.util.function.LongFunction;
-import org.lacuna.runtime.backend.Backend;
-import org.lacuna.runtime.data.BufferRanges;
-import org.lacuna.runtime.data.DeviceBuffer;
+import java.util.function.Supplier;
 import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.backend.DeviceTimer;
-import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.backend.MemoryStats;
-import org.lacuna.runtime.error.ResourceClosedException;
-import org.lacuna.runtime.backend.TransferStats;
-import org.lacuna.runtime.memory.TransferCounter;
+import org.lacuna.runtime.data.DeviceBuffer;
+import org.lacuna.runtime.internal.backend.CheckedBackend;
 import org.lacuna.runtime.ops.OpSet;
 
 /**
@@ -20,17 +16,12 @@ import org.lacuna.runtime.ops.OpSet;
  * this class and its memory: the serving one ({@code cpu}, fp32 kernels, {@link CpuOps}) and the double-precision
  * reference every test compares with ({@code cpu-reference}, {@link ReferenceOps}).
  */
-final class CpuBackend implements Backend {
-    private final String name;
+final class CpuBackend extends CheckedBackend<CpuBuffer> {
     private final CpuMemoryAccounting accounting = new CpuMemoryAccounting();
     private final CpuSegmentPool pool = new CpuSegmentPool(accounting);
-    private final TransferCounter transfers = new TransferCounter();
     private final CpuLifecycle lifecycle;
     private final OpSet ops;
     private final Runnable releaseOps;
-    private final DeviceInfo device = new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " ("
-            + Runtime.getRuntime().availableProcessors() + " threads)", 0, Runtime.getRuntime().availableProcessors(),
-            Runtime.getRuntime().maxMemory(), 0);
 
     /** The serving backend with its fp32 kernels. */
     static CpuBackend serving(CpuOptions options) {
@@ -57,86 +48,61 @@ final class CpuBackend implements Backend {
      *                voxeliser's resident voxels)
      */
     private CpuBackend(String name, Function<LongFunction<DeviceBuffer>, MadeOps> makeOps) {
-        this.name = name;
+        int threads = Runtime.getRuntime().availableProcessors();
+        super(name, name + " backend", new DeviceInfo(0, "JVM on " + System.getProperty("os.arch") + " (" + threads
+                + " threads)", 0, threads, Runtime.getRuntime().maxMemory(), 0), CpuBuffer.class);
         this.lifecycle = new CpuLifecycle(name + " backend");
         MadeOps made = makeOps.apply(this::allocate);
         this.ops = new GuardedOpSet(made.ops(), lifecycle);
         this.releaseOps = made.release();
     }
 
+    /** In flight, so that a close waits for it: a buffer made or copied during the close would outlive the pool. */
     @Override
-    public String name() {
-        return name;
+    protected <T> T whileOpen(String call, Supplier<T> work) {
+        return lifecycle.call(call, work);
     }
 
     @Override
-    public DeviceInfo device() {
-        return device;
+    protected CpuBuffer allocateChecked(long bytes) {
+        return new CpuBuffer(bytes, name(), pool, accounting);
     }
 
     @Override
-    public DeviceBuffer allocate(long bytes) {
-        if (bytes < 0) {
-            throw InvalidInputException.argument("allocate", "negative size " + bytes);
-        }
-        // In flight, so that a close waits for it: a buffer made during the close would outlive the pool.
-        return lifecycle.call("allocate", () -> new CpuBuffer(bytes, name, pool, accounting));
+    protected void uploadChecked(MemorySegment source, CpuBuffer target, long offset, long bytes) {
+        MemorySegment.copy(source, 0, target.segment("upload"), offset, bytes);
+        transfers().upload(bytes);
     }
 
     @Override
-    public void upload(MemorySegment source, DeviceBuffer target, long offset, long bytes) {
-        lifecycle.run("upload", () -> {
-            BufferRanges.check("upload", target, offset, bytes);
-            BufferRanges.checkHost("upload", source, bytes);
-            MemorySegment.copy(source, 0, cpuBuffer(target, "upload").segment("upload"), offset, bytes);
-            transfers.upload(bytes);
-        });
+    protected void downloadChecked(CpuBuffer source, long offset, MemorySegment target, long bytes) {
+        MemorySegment.copy(source.readSegment("download"), offset, target, 0, bytes);
+        transfers().download(bytes);
     }
 
     @Override
-    public void download(DeviceBuffer source, long offset, MemorySegment target, long bytes) {
-        lifecycle.run("download", () -> {
-            BufferRanges.check("download", source, offset, bytes);
-            BufferRanges.checkHost("download", target, bytes);
-            MemorySegment.copy(cpuBuffer(source, "download").readSegment("download"), offset, target, 0, bytes);
-            transfers.download(bytes);
-        });
+    protected void fillChecked(CpuBuffer target, long offset, long bytes, byte value) {
+        target.segment("fill").asSlice(offset, bytes).fill(value);
+    }
+
+    /** Work is synchronous: nothing to wait for. */
+    @Override
+    protected void awaitDevice() {
     }
 
     @Override
-    public void fill(DeviceBuffer target, long offset, long bytes, byte value) {
-        lifecycle.run("fill", () -> {
-            BufferRanges.check("fill", target, offset, bytes);
-            cpuBuffer(target, "fill").segment("fill").asSlice(offset, bytes).fill(value);
-        });
-    }
-
-    @Override
-    public void synchronize() {
-        checkOpen("synchronize");
-        transfers.synchronization();
-    }
-
-    @Override
-    public OpSet ops() {
-        checkOpen("ops");
+    protected OpSet opSet() {
         return ops;
     }
 
     @Override
-    public DeviceTimer newTimer() {
-        checkOpen("newTimer");
+    protected DeviceTimer timer() {
         return DeviceTimer.hostClock();
     }
 
     @Override
     public MemoryStats memoryStats() {
         return accounting.snapshot();
-    }
-
-    @Override
-    public TransferStats transferStats() {
-        return transfers.snapshot();
     }
 
     @Override
@@ -156,19 +122,6 @@ final class CpuBackend implements Backend {
                     pool.close();
                 }
             }
-        }
-    }
-
-    private CpuBuffer cpuBuffer(DeviceBuffer buffer, String call) {
-        if (!(buffer instanceof CpuBuffer cpu) || !buffer.backendName().equals(name)) {
-            throw InvalidInputException.argument(call, "buffer belongs to the " + buffer.backendName() + " backend, not " + name);
-        }
-        return cpu;
-    }
-
-    private void checkOpen(String call) {
-        if (lifecycle.isClosed()) {
-            throw new ResourceClosedException(call, name + " backend");
         }
     }
 }

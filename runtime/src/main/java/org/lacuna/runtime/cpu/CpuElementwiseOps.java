@@ -6,7 +6,6 @@ import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.RowMath;
-import org.lacuna.runtime.cpu.kernels.VectorRowKernels;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ElementwiseContracts;
 import org.lacuna.runtime.ops.ElementwiseOps;
@@ -42,7 +41,7 @@ final class CpuElementwiseOps implements ElementwiseOps {
     /** With chunks of {@code chunkElements}: tests use tiny chunks so that small shapes split too. */
     CpuElementwiseOps(CpuContext context, long chunkElements) {
         this.context = context;
-        this.kernels = context.vectorApi() ? VectorRowKernels.create() : RowKernels.scalar();
+        this.kernels = RowKernels.of(context.vectorApi());
         this.rowMath = RowMath.of(context.vectorApi());
         this.chunkElements = chunkElements;
     }
@@ -51,27 +50,8 @@ final class CpuElementwiseOps implements ElementwiseOps {
     public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
         String call = "biasActivation";
         ElementwiseContracts.biasActivation(CpuBackendProvider.NAME, x, bias, activation, y);
-        MemorySegment in = segment(x, call);
-        MemorySegment out = segment(y, call);
-        int cols = Math.toIntExact(x.shape().columns());
-        float[] b = null;
-        if (bias != null) {
-            b = new float[cols];
-            kernels.widen(segment(bias, call), bias.byteOffset(), DType.F32, b, cols);
-        }
-        float[] biases = b;
-        forEachRowChunk(x.shape().rows(), cols, (first, end) -> {
-            float[] block = new float[Math.min(BLOCK, cols)];
-            for (long row = first; row < end; row++) {
-                for (int c = 0; c < cols; c += BLOCK) {
-                    int n = Math.min(BLOCK, cols - c);
-                    long index = row * cols + c;
-                    kernels.widen(in, byteAt(x, index), x.dtype(), block, n);
-                    kernels.biasActivation(block, n, biases, c, activation);
-                    kernels.narrow(block, n, out, byteAt(y, index), y.dtype());
-                }
-            }
-        });
+        float[] biases = bias == null ? null : columnVector(bias, x, call);
+        mapRowBlocks(x, y, call, (block, n, column) -> kernels.biasActivation(block, n, biases, column, activation));
     }
 
     @Override
@@ -174,25 +154,11 @@ final class CpuElementwiseOps implements ElementwiseOps {
     public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
         String call = "batchNorm";
         ElementwiseContracts.batchNorm(CpuBackendProvider.NAME, x, scale, shift, y);
-        MemorySegment in = segment(x, call);
-        MemorySegment out = segment(y, call);
-        int cols = Math.toIntExact(x.shape().columns());
-        float[] s = new float[cols];
-        float[] t = new float[cols];
-        kernels.widen(segment(scale, call), scale.byteOffset(), DType.F32, s, cols);
-        kernels.widen(segment(shift, call), shift.byteOffset(), DType.F32, t, cols);
-        forEachRowChunk(x.shape().rows(), cols, (first, end) -> {
-            float[] block = new float[Math.min(BLOCK, cols)];
-            for (long row = first; row < end; row++) {
-                for (int c = 0; c < cols; c += BLOCK) {
-                    int n = Math.min(BLOCK, cols - c);
-                    long index = row * cols + c;
-                    kernels.widen(in, byteAt(x, index), x.dtype(), block, n);
-                    for (int i = 0; i < n; i++) {
-                        block[i] = Math.fma(block[i], s[c + i], t[c + i]);
-                    }
-                    kernels.narrow(block, n, out, byteAt(y, index), y.dtype());
-                }
+        float[] s = columnVector(scale, x, call);
+        float[] t = columnVector(shift, x, call);
+        mapRowBlocks(x, y, call, (block, n, column) -> {
+            for (int i = 0; i < n; i++) {
+                block[i] = Math.fma(block[i], s[column + i], t[column + i]);
             }
         });
     }
@@ -202,6 +168,42 @@ final class CpuElementwiseOps implements ElementwiseOps {
         ElementwiseContracts.concatColumns(CpuBackendProvider.NAME, a, b, y);
         ColumnConcat rows = new ColumnConcat(a, b, y);
         forEachRowChunk(y.shape().dim(0), Math.toIntExact(y.shape().dim(1)), rows::copy);
+    }
+
+    /** One per-column fp32 vector (a bias, a scale, a shift) of {@code x}'s width, read once per call. */
+    private float[] columnVector(DeviceArray vector, DeviceArray x, String call) {
+        int cols = Math.toIntExact(x.shape().columns());
+        float[] values = new float[cols];
+        kernels.widen(segment(vector, call), vector.byteOffset(), DType.F32, values, cols);
+        return values;
+    }
+
+    /** The work on one widened block: {@code n} elements of a row from column {@code column}, updated in place. */
+    @FunctionalInterface
+    private interface BlockMap {
+        void apply(float[] block, int n, int column);
+    }
+
+    /**
+     * y = f(x) row by row, block by block: each block of a row is widened, mapped in place and narrowed back, so an
+     * element's result depends on its row and column alone.
+     */
+    private void mapRowBlocks(DeviceArray x, DeviceArray y, String call, BlockMap map) {
+        MemorySegment in = segment(x, call);
+        MemorySegment out = segment(y, call);
+        int cols = Math.toIntExact(x.shape().columns());
+        forEachRowChunk(x.shape().rows(), cols, (first, end) -> {
+            float[] block = new float[Math.min(BLOCK, cols)];
+            for (long row = first; row < end; row++) {
+                for (int c = 0; c < cols; c += BLOCK) {
+                    int n = Math.min(BLOCK, cols - c);
+                    long index = row * cols + c;
+                    kernels.widen(in, byteAt(x, index), x.dtype(), block, n);
+                    map.apply(block, n, c);
+                    kernels.narrow(block, n, out, byteAt(y, index), y.dtype());
+                }
+            }
+        });
     }
 
     /** A range of rows [first, end) of one chunk. */

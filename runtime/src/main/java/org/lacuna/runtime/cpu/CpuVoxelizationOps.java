@@ -14,7 +14,6 @@ import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.ResidentVoxels;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
-import org.lacuna.runtime.pointcloud.VoxelizationErrors;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.Int3;
@@ -26,32 +25,17 @@ import org.lacuna.runtime.sparseconv.Int3;
  * one fixed order (rows in row order, z in ascending z, corners in corner order), so results are the same bit for
  * bit with 1 or N threads.
  */
-final class CpuVoxelizationOps implements VoxelizationOps {
+final class CpuVoxelizationOps extends HostVoxelizationOps {
     /** Outputs per parallel chunk. */
     private static final int CHUNK = 1 << 12;
 
     private final CpuContext context;
-    /** The backend's allocator: the resident voxels' features are the backend's own memory. */
-    private final LongFunction<DeviceBuffer> memory;
-    private final CpuVoxelizer voxelizer;
 
     CpuVoxelizationOps(CpuContext context, LongFunction<DeviceBuffer> memory) {
-        this.context = context;
-        this.memory = memory;
         // On the backend's threads (lacuna.cpu.threads, shut down with it), not the common fork/join pool.
-        this.voxelizer = new CpuVoxelizer(context.threads(), CpuVoxelizer.DEFAULT_PARALLEL_THRESHOLD);
-    }
-
-    @Override
-    public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
-        return voxelizer.voxelize(cloud, voxelization);
-    }
-
-    @Override
-    public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
-                                           DType featureType) {
-        VoxelizationErrors.requireResidentInput(cloud, voxelization, features, featureType);
-        return HostVoxels.resident(CpuBackendProvider.NAME, memory, voxelizer.voxelize(cloud, voxelization), features, featureType);
+        super(CpuBackendProvider.NAME, memory,
+                new CpuVoxelizer(context.threads(), CpuVoxelizer.DEFAULT_PARALLEL_THRESHOLD));
+        this.context = context;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package org.lacuna.runtime.cpu;
 
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.lacuna.runtime.error.NotSupportedException;
 import org.lacuna.runtime.schedule.OpPaths;
 import org.lacuna.runtime.data.DType;
@@ -70,195 +72,194 @@ final class GuardedOpSet extends OpFamilies implements OpPaths {
         lifecycle.run("linearDense", () -> paths.linearDense(path, x, w, bias, activation, y));
     }
 
-    private static final class Elementwise implements ElementwiseOps {
-        private final ElementwiseOps ops;
+    /** One family's ops behind the backend's lifecycle: every call counted in flight, refused once it is closed. */
+    private abstract static class Guarded<T> {
+        private final T ops;
         private final CpuLifecycle lifecycle;
 
-        Elementwise(ElementwiseOps ops, CpuLifecycle lifecycle) {
+        Guarded(T ops, CpuLifecycle lifecycle) {
             this.ops = ops;
             this.lifecycle = lifecycle;
+        }
+
+        final void run(String call, Consumer<T> body) {
+            lifecycle.run(call, () -> body.accept(ops));
+        }
+
+        final <R> R call(String call, Function<T, R> body) {
+            return lifecycle.call(call, () -> body.apply(ops));
+        }
+    }
+
+    private static final class Elementwise extends Guarded<ElementwiseOps> implements ElementwiseOps {
+        Elementwise(ElementwiseOps ops, CpuLifecycle lifecycle) {
+            super(ops, lifecycle);
         }
 
         @Override
         public void biasActivation(DeviceArray x, DeviceArray bias, Activation activation, DeviceArray y) {
-            lifecycle.run("biasActivation", () -> ops.biasActivation(x, bias, activation, y));
+            run("biasActivation", ops -> ops.biasActivation(x, bias, activation, y));
         }
 
         @Override
         public void cast(DeviceArray x, DeviceArray y) {
-            lifecycle.run("cast", () -> ops.cast(x, y));
+            run("cast", ops -> ops.cast(x, y));
         }
 
         @Override
         public void rowReduce(DeviceArray x, RowReduction reduction, DeviceArray out) {
-            lifecycle.run("rowReduce", () -> ops.rowReduce(x, reduction, out));
+            run("rowReduce", ops -> ops.rowReduce(x, reduction, out));
         }
 
         @Override
         public void add(DeviceArray a, DeviceArray b, DeviceArray y) {
-            lifecycle.run("add", () -> ops.add(a, b, y));
+            run("add", ops -> ops.add(a, b, y));
         }
 
         @Override
         public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
-            lifecycle.run("layerNorm", () -> ops.layerNorm(x, gamma, beta, epsilon, y));
+            run("layerNorm", ops -> ops.layerNorm(x, gamma, beta, epsilon, y));
         }
 
         @Override
         public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
-            lifecycle.run("batchNorm", () -> ops.batchNorm(x, scale, shift, y));
+            run("batchNorm", ops -> ops.batchNorm(x, scale, shift, y));
         }
 
         @Override
         public void concatColumns(DeviceArray a, DeviceArray b, DeviceArray y) {
-            lifecycle.run("concatColumns", () -> ops.concatColumns(a, b, y));
+            run("concatColumns", ops -> ops.concatColumns(a, b, y));
         }
     }
 
-    private static final class Gemm implements GemmOps {
-        private final GemmOps ops;
-        private final CpuLifecycle lifecycle;
-
+    private static final class Gemm extends Guarded<GemmOps> implements GemmOps {
         Gemm(GemmOps ops, CpuLifecycle lifecycle) {
-            this.ops = ops;
-            this.lifecycle = lifecycle;
+            super(ops, lifecycle);
         }
 
         @Override
         public void linearDense(DeviceArray x, DeviceArray w, DeviceArray bias, Activation activation, DeviceArray y) {
-            lifecycle.run("linearDense", () -> ops.linearDense(x, w, bias, activation, y));
+            run("linearDense", ops -> ops.linearDense(x, w, bias, activation, y));
         }
 
         @Override
         public void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation,
                                   DeviceArray y) {
-            lifecycle.run("linearTwoFour", () -> ops.linearTwoFour(x, w, bias, activation, y));
+            run("linearTwoFour", ops -> ops.linearTwoFour(x, w, bias, activation, y));
         }
 
         @Override
         public void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
-            lifecycle.run("linearCsr", () -> ops.linearCsr(x, w, bias, activation, y));
+            run("linearCsr", ops -> ops.linearCsr(x, w, bias, activation, y));
         }
     }
 
-    private static final class Attention implements AttentionOps {
-        private final AttentionOps ops;
-        private final CpuLifecycle lifecycle;
-
+    private static final class Attention extends Guarded<AttentionOps> implements AttentionOps {
         Attention(AttentionOps ops, CpuLifecycle lifecycle) {
-            this.ops = ops;
-            this.lifecycle = lifecycle;
+            super(ops, lifecycle);
         }
 
         @Override
         public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                                  TokenSelection out) {
-            lifecycle.run("selectTokens", () -> ops.selectTokens(scores, batch, pinMask, rule, out));
+            run("selectTokens", ops -> ops.selectTokens(scores, batch, pinMask, rule, out));
         }
 
         @Override
         public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
-            lifecycle.run("gatherRows", () -> ops.gatherRows(x, selection, out));
+            run("gatherRows", ops -> ops.gatherRows(x, selection, out));
         }
 
         @Override
         public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
-            lifecycle.run("scatterRows", () -> ops.scatterRows(kept, selection, passThrough, out));
+            run("scatterRows", ops -> ops.scatterRows(kept, selection, passThrough, out));
         }
 
         @Override
         public void attention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options, DeviceArray out,
                               DeviceArray logSumExp) {
-            lifecycle.run("attention", () -> ops.attention(inputs, batch, options, out, logSumExp));
+            run("attention", ops -> ops.attention(inputs, batch, options, out, logSumExp));
         }
 
         @Override
         public void keyAttention(AttentionInputs inputs, SequenceBatch batch, AttentionOptions options,
                                  DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
-            lifecycle.run("keyAttention", () -> ops.keyAttention(inputs, batch, options, logSumExp, score, scores));
+            run("keyAttention", ops -> ops.keyAttention(inputs, batch, options, logSumExp, score, scores));
         }
     }
 
-    private static final class Convolution implements ConvolutionOps {
-        private final ConvolutionOps ops;
-        private final CpuLifecycle lifecycle;
-
+    private static final class Convolution extends Guarded<ConvolutionOps> implements ConvolutionOps {
         Convolution(ConvolutionOps ops, CpuLifecycle lifecycle) {
-            this.ops = ops;
-            this.lifecycle = lifecycle;
+            super(ops, lifecycle);
         }
 
         @Override
         public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                       Activation activation, Dataflow dataflow, DeviceArray y) {
-            lifecycle.run("sparseConvolution",
-                    () -> ops.sparseConvolution(x, map, weights, bias, activation, dataflow, y));
+            run("sparseConvolution",
+                    ops -> ops.sparseConvolution(x, map, weights, bias, activation, dataflow, y));
         }
 
         @Override
         public DeviceArray coordinateKeys(CoordinateSet set) {
-            return lifecycle.call("coordinateKeys", () -> ops.coordinateKeys(set));
+            return call("coordinateKeys", ops -> ops.coordinateKeys(set));
         }
 
         @Override
         public DeviceArray adoptCoordinateKeys(CoordinateSet set, DeviceArray keys) {
-            return lifecycle.call("adoptCoordinateKeys", () -> ops.adoptCoordinateKeys(set, keys));
+            return call("adoptCoordinateKeys", ops -> ops.adoptCoordinateKeys(set, keys));
         }
 
         @Override
         public ResidentKernelMap residentMap(KernelMap map) {
-            return lifecycle.call("residentMap", () -> ops.residentMap(map));
+            return call("residentMap", ops -> ops.residentMap(map));
         }
 
         @Override
         public void unpackCoordinates(DeviceArray keys, DeviceArray coordinates) {
-            lifecycle.run("unpackCoordinates", () -> ops.unpackCoordinates(keys, coordinates));
+            run("unpackCoordinates", ops -> ops.unpackCoordinates(keys, coordinates));
         }
 
         @Override
         public MapTables buildMapTables(CoordinateSet inputs, CoordinateSet outputs, ConvGeometry geometry) {
-            return lifecycle.call("buildMapTables", () -> ops.buildMapTables(inputs, outputs, geometry));
+            return call("buildMapTables", ops -> ops.buildMapTables(inputs, outputs, geometry));
         }
     }
 
-    private static final class Voxelizing implements VoxelizationOps {
-        private final VoxelizationOps ops;
-        private final CpuLifecycle lifecycle;
-
+    private static final class Voxelizing extends Guarded<VoxelizationOps> implements VoxelizationOps {
         Voxelizing(VoxelizationOps ops, CpuLifecycle lifecycle) {
-            this.ops = ops;
-            this.lifecycle = lifecycle;
+            super(ops, lifecycle);
         }
 
         @Override
         public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
-            return lifecycle.call("voxelize", () -> ops.voxelize(cloud, voxelization));
+            return call("voxelize", ops -> ops.voxelize(cloud, voxelization));
         }
 
         @Override
         public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
                                                DType featureType) {
-            return lifecycle.call("voxelizeResident",
-                    () -> ops.voxelizeResident(cloud, voxelization, features, featureType));
+            return call("voxelizeResident",
+                    ops -> ops.voxelizeResident(cloud, voxelization, features, featureType));
         }
 
         @Override
         public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
-            lifecycle.run("batchPool", () -> ops.batchPool(features, coordinates, pooling, out));
+            run("batchPool", ops -> ops.batchPool(features, coordinates, pooling, out));
         }
 
         @Override
         public void bevProject(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, BevGrid grid,
                                BevReduction reduction, DeviceArray out) {
-            lifecycle.run("bevProject",
-                    () -> ops.bevProject(features, coordinates, tensorStride, grid, reduction, out));
+            run("bevProject",
+                    ops -> ops.bevProject(features, coordinates, tensorStride, grid, reduction, out));
         }
 
         @Override
         public void devoxelize(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, DeviceArray points,
                                DeviceArray pointBatches, Voxelization voxelization, PointInterpolation interpolation,
                                DeviceArray out) {
-            lifecycle.run("devoxelize", () -> ops.devoxelize(features, coordinates, tensorStride, points, pointBatches,
+            run("devoxelize", ops -> ops.devoxelize(features, coordinates, tensorStride, points, pointBatches,
                     voxelization, interpolation, out));
         }
     }

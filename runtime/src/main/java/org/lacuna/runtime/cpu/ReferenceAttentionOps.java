@@ -1,6 +1,5 @@
 package org.lacuna.runtime.cpu;
 
-import java.lang.foreign.MemorySegment;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
@@ -19,8 +18,6 @@ final class ReferenceAttentionOps implements AttentionOps {
     ReferenceAttentionOps(String backend) {
         this.backend = backend;
     }
-
-    private static final long PARALLEL_THRESHOLD = 1 << 15;
 
     @Override
     public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
@@ -55,9 +52,5 @@ final class ReferenceAttentionOps implements AttentionOps {
                              DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
         AttentionContracts.keyAttention(backend, inputs, batch, options, logSumExp, score, scores);
         ReferenceAttention.keyAttention(inputs, batch, options, logSumExp, score, scores);
-    }
-
-    private static MemorySegment segment(DeviceArray array, String call) {
-        return ((CpuBuffer) array.buffer()).segment(call);
     }
 }

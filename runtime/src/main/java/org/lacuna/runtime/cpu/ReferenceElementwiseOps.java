@@ -1,7 +1,6 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.LongStream;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ElementwiseContracts;
@@ -13,9 +12,6 @@ import org.lacuna.runtime.ops.RowReduction;
  * type at the end, rows spread over the common fork-join pool.
  */
 final class ReferenceElementwiseOps implements ElementwiseOps {
-    /** Below this many elements a parallel stream costs more than it saves. */
-    private static final long PARALLEL_THRESHOLD = 1 << 15;
-
     /** The backend whose tensors this serves: the reference's own, or the serving backend it stands in for. */
     private final String backend;
 
@@ -30,7 +26,7 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
         MemorySegment out = segment(y, "biasActivation");
         MemorySegment b = bias == null ? null : segment(bias, "biasActivation");
         long cols = x.shape().columns();
-        rows(x.shape().rows(), x.elementCount(), row -> {
+        ReferenceParallel.forEach(x.shape().rows(), x.elementCount(), row -> {
             for (long c = 0; c < cols; c++) {
                 long i = row * cols + c;
                 double v = CpuElements.read(in, x.byteOffset(), x.dtype(), i);
@@ -49,7 +45,7 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
         MemorySegment out = segment(y, "cast");
         long cols = Math.max(1, x.shape().columns());
         long count = x.elementCount();
-        rows((count + cols - 1) / cols, count, row -> {
+        ReferenceParallel.forEach((count + cols - 1) / cols, count, row -> {
             long end = Math.min(count, (row + 1) * cols);
             for (long i = row * cols; i < end; i++) {
                 CpuElements.write(out, y.byteOffset(), y.dtype(), i, CpuElements.read(in, x.byteOffset(), x.dtype(), i));
@@ -63,7 +59,7 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
         MemorySegment in = segment(x, "rowReduce");
         MemorySegment result = segment(out, "rowReduce");
         long cols = x.shape().columns();
-        rows(x.shape().rows(), x.elementCount(), row -> {
+        ReferenceParallel.forEach(x.shape().rows(), x.elementCount(), row -> {
             double acc = reduction == RowReduction.MAX ? Double.NEGATIVE_INFINITY : 0.0;
             for (long c = 0; c < cols; c++) {
                 double v = CpuElements.read(in, x.byteOffset(), x.dtype(), row * cols + c);
@@ -85,8 +81,7 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
         MemorySegment left = segment(a, call);
         MemorySegment right = segment(b, call);
         MemorySegment out = segment(y, call);
-        LongStream elements = LongStream.range(0, a.elementCount());
-        (a.elementCount() >= PARALLEL_THRESHOLD ? elements.parallel() : elements).forEach(i -> {
+        ReferenceParallel.forEach(a.elementCount(), a.elementCount(), i -> {
             double sum = (double) CpuElements.read(left, a.byteOffset(), a.dtype(), i)
                     + CpuElements.read(right, b.byteOffset(), b.dtype(), i);
             CpuElements.write(out, y.byteOffset(), y.dtype(), i, (float) sum);
@@ -102,8 +97,7 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
         float[] g = CpuTokenSelection.readFloats(gamma, call);
         float[] b = beta == null ? null : CpuTokenSelection.readFloats(beta, call);
         long cols = x.shape().columns();
-        LongStream rows = LongStream.range(0, x.shape().rows());
-        (x.elementCount() >= PARALLEL_THRESHOLD ? rows.parallel() : rows).forEach(row -> {
+        ReferenceParallel.forEach(x.shape().rows(), x.elementCount(), row -> {
             double[] v = new double[(int) cols];
             double mean = 0;
             for (int c = 0; c < cols; c++) {
@@ -132,7 +126,7 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
         float[] s = CpuTokenSelection.readFloats(scale, call);
         float[] t = CpuTokenSelection.readFloats(shift, call);
         long cols = x.shape().columns();
-        rows(x.shape().rows(), x.elementCount(), row -> {
+        ReferenceParallel.forEach(x.shape().rows(), x.elementCount(), row -> {
             for (int c = 0; c < cols; c++) {
                 long i = row * cols + c;
                 double v = (double) CpuElements.read(in, x.byteOffset(), x.dtype(), i) * s[c] + t[c];
@@ -149,10 +143,5 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
 
     private static MemorySegment segment(DeviceArray array, String call) {
         return ((CpuBuffer) array.buffer()).segment(call);
-    }
-
-    private static void rows(long rows, long elements, java.util.function.LongConsumer body) {
-        LongStream range = LongStream.range(0, rows);
-        (elements >= PARALLEL_THRESHOLD ? range.parallel() : range).forEach(body);
     }
 }

@@ -16,9 +16,6 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  * double precision, one rounding to the output type at the end.
  */
 final class ReferenceGemmOps implements GemmOps {
-    /** Below this many multiply-adds a parallel stream costs more than it saves. */
-    private static final long PARALLEL_THRESHOLD = 1 << 15;
-
     /** The backend whose tensors this serves: the reference's own, or the serving backend it stands in for. */
     private final String backend;
 
@@ -103,8 +100,8 @@ final class ReferenceGemmOps implements GemmOps {
         for (int i = 0; i < xs.length; i++) {
             xs[i] = CpuElements.read(input, x.byteOffset(), x.dtype(), i);
         }
-        java.util.stream.IntStream rows = java.util.stream.IntStream.range(0, out);
-        ((long) tokens * out * in >= PARALLEL_THRESHOLD ? rows.parallel() : rows).forEach(row -> {
+        ReferenceParallel.forEach(out, (long) tokens * out * in, index -> {
+            int row = (int) index;
             float[] dense = new float[in];
             weights.read(row, dense);
             double add = b == null ? 0.0 : CpuElements.read(b, bias.byteOffset(), bias.dtype(), row);

@@ -15,7 +15,6 @@ import org.lacuna.runtime.ops.VoxelizationOps;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.ResidentVoxels;
 import org.lacuna.runtime.pointcloud.VoxelFeatures;
-import org.lacuna.runtime.pointcloud.VoxelizationErrors;
 import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.pointcloud.VoxelizedCloud;
 import org.lacuna.runtime.sparseconv.Int3;
@@ -24,28 +23,13 @@ import org.lacuna.runtime.sparseconv.Int3;
  * The reference of the voxelisation family: {@link CpuVoxelizer} (exact in any precision) and pooling, the
  * bird's-eye view and devoxelisation in double, rounded once to the output type.
  */
-final class ReferenceVoxelizationOps implements VoxelizationOps {
+final class ReferenceVoxelizationOps extends HostVoxelizationOps {
     private final String backend;
-    /** The backend's allocator: the resident voxels' features are the backend's own memory. */
-    private final LongFunction<DeviceBuffer> memory;
-    private final CpuVoxelizer voxelizer = new CpuVoxelizer();
 
     /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
     ReferenceVoxelizationOps(String backend, LongFunction<DeviceBuffer> memory) {
+        super(backend, memory, new CpuVoxelizer());
         this.backend = backend;
-        this.memory = memory;
-    }
-
-    @Override
-    public VoxelizedCloud voxelize(PointCloud cloud, Voxelization voxelization) {
-        return voxelizer.voxelize(cloud, voxelization);
-    }
-
-    @Override
-    public ResidentVoxels voxelizeResident(PointCloud cloud, Voxelization voxelization, VoxelFeatures features,
-                                           DType featureType) {
-        VoxelizationErrors.requireResidentInput(cloud, voxelization, features, featureType);
-        return HostVoxels.resident(backend, memory, voxelizer.voxelize(cloud, voxelization), features, featureType);
     }
 
     @Override

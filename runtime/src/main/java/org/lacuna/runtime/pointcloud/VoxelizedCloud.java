@@ -128,12 +128,7 @@ public final class VoxelizedCloud {
     }
 
     public int featureWidth(VoxelFeatures features) {
-        return switch (features) {
-            case CHANNELS -> channelCount();
-            case POSITIONS -> 3;
-            case POSITIONS_AND_CHANNELS -> 3 + channelCount();
-            case OCCUPANCY -> 1;
-        };
+        return features.width(channelCount());
     }
 
     /** [M, {@link #featureWidth}] row-major: the features a sparse tensor made from these voxels holds. */

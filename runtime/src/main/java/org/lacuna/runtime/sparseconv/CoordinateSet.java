@@ -10,6 +10,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -162,42 +165,13 @@ public final class CoordinateSet implements AutoCloseable {
      */
     public DeviceArray residentKeys(BackendResidency backend, Supplier<DeviceArray> make) {
         Objects.requireNonNull(backend, "backend");
-        while (true) {
-            long started;
-            synchronized (lock) {
-                Residency r = residencies.get(backend);
-                if (r != null && r.keys != null) {
-                    return r.keys;
-                }
-                started = epoch;
+        return resident(backend, "keys", r -> r.keys, make, (r, made) -> {
+            if (r.keys != null) {
+                return r.keys;
             }
-            DeviceArray made = Objects.requireNonNull(make.get(), "keys");
-            DeviceArray held = null;
-            RuntimeException refused = null;
-            synchronized (lock) {
-                if (epoch != started) {
-                    refused = holders > 0 ? null : closedWhileBuilding(backend, "keys");
-                } else {
-                    Residency r = residency(backend);
-                    if (r == null) {
-                        refused = backendClosed(backend);
-                    } else if (r.keys == null) {
-                        r.keys = made;
-                        return made;
-                    } else {
-                        held = r.keys;
-                    }
-                }
-            }
-            made.buffer().close();
-            if (held != null) {
-                return held;
-            }
-            if (refused != null) {
-                throw refused;
-            }
-            // A close ran during the build but the set is still held: build again in the new epoch.
-        }
+            r.keys = made;
+            return null;
+        }, made -> made.buffer().close());
     }
 
     /**
@@ -209,41 +183,57 @@ public final class CoordinateSet implements AutoCloseable {
                                          Supplier<ResidentKernelMap> build) {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(geometry, "geometry");
+        return resident(backend, "the map " + geometry, r -> r.maps.get(geometry), build,
+                (r, built) -> r.maps.putIfAbsent(geometry, built), ResidentKernelMap::close);
+    }
+
+    /**
+     * One piece of {@code backend}'s state here ({@link #residentKeys}, {@link #residentMap}): the one {@code held}
+     * reads, else one {@code make} builds outside the lock and {@code keepIfAbsent} keeps, unless another build kept
+     * one first (then that one is returned and the made one freed), the set lost its last holder meanwhile (freed,
+     * refused) or the backend closed (freed, refused).
+     *
+     * @param what         names the state in a refusal, e.g. {@code "keys"}
+     * @param keepIfAbsent keeps the made state unless the residency holds one already, which it returns (else null)
+     */
+    private <T> T resident(BackendResidency backend, String what, Function<Residency, T> held, Supplier<T> make,
+                           BiFunction<Residency, T, T> keepIfAbsent, Consumer<T> free) {
         while (true) {
             long started;
             synchronized (lock) {
                 Residency r = residencies.get(backend);
-                ResidentKernelMap known = r == null ? null : r.maps.get(geometry);
+                T known = r == null ? null : held.apply(r);
                 if (known != null) {
                     return known;
                 }
                 started = epoch;
             }
-            ResidentKernelMap built = Objects.requireNonNull(build.get(), "resident map");
-            ResidentKernelMap raced = null;
+            T made = Objects.requireNonNull(make.get(), what);
+            T raced = null;
             RuntimeException refused = null;
             synchronized (lock) {
                 if (epoch != started) {
-                    refused = holders > 0 ? null : closedWhileBuilding(backend, "the map " + geometry);
+                    refused = holders > 0 ? null : closedWhileBuilding(backend, what);
                 } else {
                     Residency r = residency(backend);
                     if (r == null) {
                         refused = backendClosed(backend);
                     } else {
-                        raced = r.maps.putIfAbsent(geometry, built);
+                        raced = keepIfAbsent.apply(r, made);
                         if (raced == null) {
-                            return built;
+                            return made;
                         }
                     }
                 }
             }
-            built.close();
+            free.accept(made);
             if (raced != null) {
                 return raced;
             }
             if (refused != null) {
                 throw refused;
             }
+            // A close ran during the build but the set is still held: build again in the new epoch.
         }
     }
 

@@ -184,10 +184,6 @@ public final class FlashAttention {
      */
     private static void singlePass(Problem problem, int start, int m0, int rows, int keyEnd, int head, int dim,
                                    Scratch scratch, AttentionTileMath math) {
-        float[] q = scratch.q;
-        float[] o = scratch.o;
-        float[] rowMax = scratch.rowMax;
-        float[] rowSum = scratch.rowSum;
         int keyTiles = (keyEnd + KEYS - 1) / KEYS;
         for (int t = 0; t < keyTiles; t++) {
             int n0 = t * KEYS;
@@ -201,7 +197,7 @@ public final class FlashAttention {
             int tileKeys = problem.causal() ? Math.min(keyEnd, m0 + t0 + tileRows) : keyEnd;
             int tiles = (tileKeys + KEYS - 1) / KEYS;
             for (int t = 0; t < tiles; t++) {
-                math.scores(q, t0 * dim, scratch.kts[t], tilePadded, dim, scratch.ss[t]);
+                math.scores(scratch.q, t0 * dim, scratch.kts[t], tilePadded, dim, scratch.ss[t]);
             }
             for (int i = 0; i < tileRows; i++) {
                 int r = t0 + i;
@@ -223,13 +219,13 @@ public final class FlashAttention {
                     }
                     Arrays.fill(s, row + count, row + KEYS, 0f);
                 }
-                rowMax[r] = max;
-                rowSum[r] = sum;
+                scratch.rowMax[r] = max;
+                scratch.rowSum[r] = sum;
             }
             for (int t = 0; t < tiles; t++) {
                 float[] s = scratch.ss[t];
                 Arrays.fill(s, tileRows * KEYS, tilePadded * KEYS, 0f);
-                math.accumulate(s, scratch.vs[t], tilePadded, dim, o, t0 * dim);
+                math.accumulate(s, scratch.vs[t], tilePadded, dim, scratch.o, t0 * dim);
             }
         }
     }

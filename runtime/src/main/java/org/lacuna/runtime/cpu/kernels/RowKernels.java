@@ -7,38 +7,87 @@ import org.lacuna.runtime.ops.RowReduction;
 
 /**
  * The per-block steps of the elementwise ops on float[] blocks: widen storage, add bias and activate, narrow back,
- * and reduce a row into per-lane partial results. Two implementations: {@link #scalar()} (plain Java) and
- * {@link VectorRowKernels#create()} (jdk.incubator.vector; only loaded where the module is present). Results depend
- * only on the data, never on how the caller split rows among threads.
+ * and reduce a row into per-lane partial results. Each step runs its Vector API form ({@link VectorHalfConversions},
+ * {@link VectorEpilogue}, {@link VectorRowReduction}; only loaded where the module is present) or its plain Java
+ * form, as {@link #of(boolean)} chose once. Results depend only on the data, never on how the caller split rows
+ * among threads.
  */
-public interface RowKernels {
-    /** The plain Java kernels. */
-    static RowKernels scalar() {
-        return ScalarRowKernels.INSTANCE;
+public final class RowKernels {
+    private static final RowKernels SCALAR = new RowKernels(false);
+    private static final RowKernels VECTOR = new RowKernels(true);
+
+    private final boolean vector;
+
+    private RowKernels(boolean vector) {
+        this.vector = vector;
     }
 
-    void widen(MemorySegment src, long byteOffset, DType dtype, float[] dst, int count);
+    /** The Vector API forms when {@code vectorApi} is true and the JVM has the module, the plain Java ones otherwise. */
+    public static RowKernels of(boolean vectorApi) {
+        return vectorApi && VectorModule.present() ? VECTOR : SCALAR;
+    }
 
-    void narrow(float[] src, int count, MemorySegment dst, long byteOffset, DType dtype);
+    public void widen(MemorySegment src, long byteOffset, DType dtype, float[] dst, int count) {
+        if (vector) {
+            VectorHalfConversions.widen(src, byteOffset, dtype, dst, 0, count);
+        } else {
+            HalfConversions.widen(src, byteOffset, dtype, dst, 0, count);
+        }
+    }
+
+    public void narrow(float[] src, int count, MemorySegment dst, long byteOffset, DType dtype) {
+        if (vector) {
+            VectorHalfConversions.narrow(src, 0, count, dst, byteOffset, dtype);
+        } else {
+            HalfConversions.narrow(src, 0, count, dst, byteOffset, dtype);
+        }
+    }
 
     /**
      * {@code x[i] = act(x[i] + bias[biasOffset + i])} for i in [0, count); bias may be null. The GEMM epilogue's
      * arithmetic ({@link Epilogue}), so an unfused bias + activation gives the bits a fused one does.
      */
-    void biasActivation(float[] x, int count, float[] bias, int biasOffset, Activation activation);
+    public void biasActivation(float[] x, int count, float[] bias, int biasOffset, Activation activation) {
+        if (vector) {
+            VectorEpilogue.biasActivation(x, 0, count, 1, count, bias, biasOffset, activation);
+        } else {
+            Epilogue.biasActivation(x, 0, count, 1, count, bias, biasOffset, activation);
+        }
+    }
 
-    /** How many partial results {@link #accumulate} keeps per row. */
-    int partials();
+    /** How many partial results {@link #accumulate} keeps per row: one per lane, or one. */
+    public int partials() {
+        return vector ? VectorRowReduction.lanes() : 1;
+    }
 
     /**
      * Folds {@code x[0, count)} into {@code partials} (length {@link #partials()}, started at
      * {@link #identity(RowReduction)}). Consecutive blocks of one row must have lengths that are multiples of
      * {@link #partials()}, except the row's last.
      */
-    void accumulate(float[] x, int count, RowReduction reduction, float[] partials);
+    public void accumulate(float[] x, int count, RowReduction reduction, float[] partials) {
+        if (vector) {
+            VectorRowReduction.accumulate(x, count, reduction, partials);
+            return;
+        }
+        float acc = partials[0];
+        for (int i = 0; i < count; i++) {
+            acc = fold(reduction, acc, x[i]);
+        }
+        partials[0] = acc;
+    }
+
+    /** One element folded into one partial: the plain Java step, and the vector form's ragged tail. */
+    static float fold(RowReduction reduction, float acc, float v) {
+        return switch (reduction) {
+            case SUM -> acc + v;
+            case MAX -> Math.max(acc, v);
+            case L2 -> Math.fma(v, v, acc);
+        };
+    }
 
     /** The row's result: the partials combined in lane order (and the square root taken for L2). */
-    static float finish(float[] partials, RowReduction reduction) {
+    public static float finish(float[] partials, RowReduction reduction) {
         float acc = partials[0];
         for (int i = 1; i < partials.length; i++) {
             acc = reduction == RowReduction.MAX ? Math.max(acc, partials[i]) : acc + partials[i];
@@ -47,7 +96,7 @@ public interface RowKernels {
     }
 
     /** The starting value of every partial. */
-    static float identity(RowReduction reduction) {
+    public static float identity(RowReduction reduction) {
         return reduction == RowReduction.MAX ? Float.NEGATIVE_INFINITY : 0f;
     }
 }

@@ -54,31 +54,13 @@ final class VectorSgemm {
             float[] packedA = scratch.packedA(roundUp(Math.min(MC, m), MR) * kcMax);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                boolean load = accumulate || pc > 0;
                 if (transposeB) {
                     packTransposedB(b, bOffset + jc * ldb + pc, ldb, kc, nc, packedB);
                 } else {
                     packB(b, bOffset + pc * ldb + jc, ldb, kc, nc, packedB);
                 }
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    packA(a, aOffset + ic * lda + pc, lda, kc, mc, packedA);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int cols = Math.min(NR, nc - jr);
-                        int bPanel = jr * kc;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int aPanel = ir * kc;
-                            int cTile = cOffset + (ic + ir) * ldc + jc + jr;
-                            if (rows == MR && cols == NR) {
-                                tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
-                            } else {
-                                edgeTile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, rows, cols, load,
-                                        scratch.edge);
-                            }
-                        }
-                    }
-                }
+                slice(m, nc, kc, a, aOffset + pc, lda, packedA, packedB, 0, NR * kc, c, cOffset + jc, ldc,
+                        accumulate || pc > 0, scratch.edge);
             }
         }
     }
@@ -120,24 +102,36 @@ final class VectorSgemm {
             float[] packedA = scratch.packedA(roundUp(Math.min(MC, m), MR) * Math.min(KC, k));
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                boolean load = accumulate || pc > 0;
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    packA(a, aOffset + ic * lda + pc, lda, kc, mc, packedA);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int cols = Math.min(NR, nc - jr);
-                        int bPanel = (firstPanel + (jc + jr) / NR) * panelFloats + pc * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int aPanel = ir * kc;
-                            int cTile = cOffset + (ic + ir) * ldc + jc + jr;
-                            if (rows == MR && cols == NR) {
-                                tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
-                            } else {
-                                edgeTile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, rows, cols, load,
-                                        scratch.edge);
-                            }
-                        }
+                // jc is a whole number of panels (NC is), so panel jr of this slice is the stored panel after it.
+                int bStart = (firstPanel + jc / NR) * panelFloats + pc * NR;
+                slice(m, nc, kc, a, aOffset + pc, lda, packedA, packedB, bStart, panelFloats, c, cOffset + jc, ldc,
+                        accumulate || pc > 0, scratch.edge);
+            }
+        }
+    }
+
+    /**
+     * One kc-deep slice of A's columns against nc columns of packed B: A packed MC rows at a time, then every register
+     * tile of the block. Panel {@code j} of B (columns {@code [j·NR, (j+1)·NR)}) starts at
+     * {@code bStart + j · panelStride} of {@code packedB}, each kc rows of NR floats.
+     */
+    private static void slice(int m, int nc, int kc, float[] a, int aStart, int lda, float[] packedA, float[] packedB,
+                              int bStart, int panelStride, float[] c, int cStart, int ldc, boolean load,
+                              float[] edge) {
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            packA(a, aStart + ic * lda, lda, kc, mc, packedA);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int cols = Math.min(NR, nc - jr);
+                int bPanel = bStart + jr / NR * panelStride;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int rows = Math.min(MR, mc - ir);
+                    int aPanel = ir * kc;
+                    int cTile = cStart + (ic + ir) * ldc + jr;
+                    if (rows == MR && cols == NR) {
+                        tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
+                    } else {
+                        edgeTile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, rows, cols, load, edge);
                     }
                 }
             }

@@ -9,12 +9,9 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import org.lacuna.runtime.internal.nativelib.HandleFunctions;
-import org.lacuna.runtime.internal.nativelib.LibraryHandle;
+import org.lacuna.runtime.internal.nativelib.FfmLibrary;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
-import org.lacuna.runtime.internal.nativelib.NativeLoader;
-import org.lacuna.runtime.internal.nativelib.Sonames;
 
 /**
  * cuBLAS through java.lang.foreign: binds {@code libcublas.so.13} (which JCuda's JNI library cannot link against) or
@@ -23,12 +20,10 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
 public final class FfmBlas extends BlasHandle {
-    private final Library library;
-    private final MemorySegment handle;
+    private final FfmLibrary.Handle<Functions> handle;
 
-    private FfmBlas(Library library, MemorySegment handle, int version) {
-        super(library.description(), version);
-        this.library = library;
+    private FfmBlas(FfmLibrary.Handle<Functions> handle, int version) {
+        super(handle.library().description(), version);
         this.handle = handle;
     }
 
@@ -39,21 +34,19 @@ public final class FfmBlas extends BlasHandle {
      * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static BlasLibrary bind(Path libcublas) {
-        Functions functions = new Functions(NativeLoader.loadAfterCompanion("cublas", libcublas,
-                Sonames.sameMajor(libcublas, "libcublasLt")));
-        return new Library(functions, functions.handles.propertyVersion());
+        return new Library(libcublas);
     }
 
     @Override
     protected void runGemmEx(long stream, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              long a, int lda, long b, int ldb, float beta, long c, int ldc, GemmArguments types) {
-        Functions functions = library.functions();
+        Functions functions = handle.functions();
         try (Arena arena = Arena.ofConfined()) {
-            functions.handles.setStream(handle, stream);
+            handle.setStream(stream);
             // The handle is in host pointer mode (cuBLAS's default, never changed here): alpha and beta are host floats.
             MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
             MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
-            CublasStatus.check("cublasGemmEx", (int) functions.gemmEx.invokeExact(handle,
+            CublasStatus.check("cublasGemmEx", (int) functions.gemmEx.invokeExact(handle.segment(),
                     CublasConstants.operation(transA), CublasConstants.operation(transB), m, n, k,
                     alphaHost, MemorySegment.ofAddress(a), types.aType(), lda,
                     MemorySegment.ofAddress(b), types.bType(), ldb,
@@ -66,35 +59,28 @@ public final class FfmBlas extends BlasHandle {
 
     @Override
     protected void destroy() {
-        library.functions().handles.destroy(handle);
+        handle.destroy();
     }
 
-    /** The bound library: opens handles. */
-    record Library(Functions functions, String cublasVersion) implements BlasLibrary {
-        @Override
-        public String description() {
-            return "java.lang.foreign on " + functions.file + " (cuBLAS " + cublasVersion + ")";
+    /** The bound library (its handle functions and {@code cublasGemmEx}): opens handles. */
+    static final class Library extends FfmLibrary<Functions> implements BlasLibrary {
+        Library(Path libcublas) {
+            // cublas_v2.h's macros hide the _v2 suffix of the handle functions; GetProperty has none.
+            super("cuBLAS", "cublas", libcublas, "libcublasLt", "_v2", new int[] {CublasConstants.MAJOR_VERSION,
+                    CublasConstants.MINOR_VERSION, CublasConstants.PATCH_LEVEL}, CublasStatus::check, Functions::new);
         }
 
         @Override
         public BlasBinding open() {
-            HandleFunctions handles = functions.handles;
-            return LibraryHandle.open(handles::create, handles::version,
-                    (handle, version) -> new FfmBlas(this, handle, version), handles::destroy);
+            return openHandle(FfmBlas::new);
         }
     }
 
-    /** Downcall handles of one loaded libcublas; immutable and shared by all its handles. */
+    /** cuBLAS's own downcall handles, beside its handle functions. */
     static final class Functions {
-        private final Path file;
-        private final HandleFunctions handles;
         private final MethodHandle gemmEx;
 
         Functions(LoadedLibrary cublas) {
-            file = cublas.file();
-            // cublas_v2.h's macros hide the _v2 suffix of the handle functions; GetProperty has none.
-            handles = new HandleFunctions(cublas, "cublas", "_v2", new int[] {CublasConstants.MAJOR_VERSION,
-                    CublasConstants.MINOR_VERSION, CublasConstants.PATCH_LEVEL}, CublasStatus::check);
             // handle, transa, transb, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta, C, Ctype, ldc, computeType, algo
             gemmEx = cublas.function("cublasGemmEx", FunctionDescriptor.of(JAVA_INT,
                     ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,

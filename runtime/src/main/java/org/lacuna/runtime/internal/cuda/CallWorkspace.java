@@ -3,6 +3,7 @@ package org.lacuna.runtime.internal.cuda;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import jcuda.driver.CUstream;
 import org.lacuna.runtime.memory.CachingPool;
 
@@ -44,27 +45,31 @@ final class CallWorkspace implements AutoCloseable {
 
     /** Waits for the stream (staging does): the result is needed on the host now. */
     int[] downloadInts(long address, int count) {
-        int[] out = new int[count];
-        staging.download(address, MemorySegment.ofArray(out), (long) count * Integer.BYTES, stream);
-        return out;
+        return copyBack(staging::download, address, new int[count], MemorySegment::ofArray);
     }
 
     /** {@code count} ints of sizes or status read back (a size read, not a download: see PinnedStaging#readSize). */
     int[] readSizeInts(long address, int count) {
-        int[] out = new int[count];
-        staging.readSize(address, MemorySegment.ofArray(out), (long) count * Integer.BYTES, stream);
-        return out;
+        return copyBack(staging::readSize, address, new int[count], MemorySegment::ofArray);
     }
 
     long[] downloadLongs(long address, int count) {
-        long[] out = new long[count];
-        staging.download(address, MemorySegment.ofArray(out), (long) count * Long.BYTES, stream);
-        return out;
+        return copyBack(staging::download, address, new long[count], MemorySegment::ofArray);
     }
 
     float[] downloadFloats(long address, int count) {
-        float[] out = new float[count];
-        staging.download(address, MemorySegment.ofArray(out), (long) count * Float.BYTES, stream);
+        return copyBack(staging::download, address, new float[count], MemorySegment::ofArray);
+    }
+
+    /** A device-to-host copy through the staging: a download or a size read. */
+    private interface CopyBack {
+        void copy(long deviceAddress, MemorySegment target, long bytes, CUstream stream);
+    }
+
+    /** Fills the whole of {@code out} from {@code address} and returns it. */
+    private <A> A copyBack(CopyBack copy, long address, A out, Function<A, MemorySegment> host) {
+        MemorySegment target = host.apply(out);
+        copy.copy(address, target, target.byteSize(), stream);
         return out;
     }
 

@@ -4,7 +4,6 @@ import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
-import org.lacuna.runtime.attention.Granularity;
 import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
@@ -24,64 +23,24 @@ final class CudaAttentionOps implements AttentionOps {
     /** The kernels index within a sequence and a head in 32 bits. */
     private static final long MAX_SEQUENCE_ELEMENTS = Integer.MAX_VALUE;
 
-    private final KernelModules modules;
-    private final StreamHandle stream;
-    private final int multiprocessors;
+    private final KernelStream kernels;
+    /** The most CTAs a gather or scatter launches: it strides over the rest. */
+    private final long rowBlocksLimit;
 
-    CudaAttentionOps(KernelModules modules, StreamHandle stream, int multiprocessors) {
-        this.modules = modules;
-        this.stream = stream;
-        this.multiprocessors = multiprocessors;
+    CudaAttentionOps(KernelStream kernels, int multiprocessors) {
+        this.kernels = kernels;
+        this.rowBlocksLimit = (long) multiprocessors * BLOCKS_PER_SM;
     }
 
     @Override
     public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                              TokenSelection out) {
-        String call = "selectTokens";
         AttentionContracts.selectTokens(CudaBackendProvider.NAME, scores, batch, pinMask, rule, out);
-        int sequences = batch.batch();
-        TokenSelection.Workspace w = out.workspace();
-        int mode;
-        double ratio = 0;
-        float threshold = 0;
-        switch (rule.budget()) {
-            case SelectionRule.KeepRatio r -> {
-                mode = 0;
-                ratio = r.ratio();
-            }
-            case SelectionRule.Threshold t -> {
-                mode = 1;
-                threshold = t.threshold();
-            }
+        if (batch.batch() > 0) {
+            kernels.launch(AttentionLaunches.select(LaunchOperands.DEVICE_ADDRESSES, scores, batch, pinMask, rule,
+                    out));
         }
-        int[] window = switch (rule.granularity()) {
-            case Granularity.Tokens ignored -> new int[] {0, 0, 0};
-            case Granularity.Windows g -> new int[] {g.gridWidth(), g.height(), g.width()};
-        };
-        int capacity = Math.toIntExact(out.capacity());
-        if (sequences > 0) {
-            var select = modules.function("token_select.cu", Map.of("BLOCK",
-                    Integer.toString(AttentionTiling.SELECT_THREADS)), "select_tokens");
-            KernelArguments parameters = new KernelArguments().pointer(pointer(scores, call))
-                    .pointer(pointer(batch.offsets(), call)).pointer(pinMask == null ? null : pointer(pinMask, call))
-                    .i64(batch.rows()).i32(mode).f64(ratio).f32(threshold).i32(rule.pinnedPrefix()).i32(window[0])
-                    .i32(window[1]).i32(window[2]).pointer(pointer(w.keys(), call)).pointer(pointer(w.flags(), call))
-                    .pointer(pointer(w.staged(), call)).pointer(pointer(out.slotOf(), call))
-                    .pointer(pointer(out.keptCounts(), call)).pointer(pointer(w.sequenceNan(), call))
-                    .pointer(pointer(out.keptOffsets(), call)).pointer(pointer(w.counter(), call))
-                    .pointer(pointer(w.status(), call)).i32(capacity);
-            modules.launch("select_tokens", select, sequences, AttentionTiling.SELECT_THREADS, 0, stream, parameters);
-        }
-        var compact = modules.function("token_select.cu", Map.of("BLOCK",
-                Integer.toString(AttentionTiling.SELECT_THREADS)), "compact_selection");
-        KernelArguments parameters = new KernelArguments().pointer(pointer(batch.offsets(), call)).i64(batch.rows())
-                .pointer(pointer(w.staged(), call)).pointer(pointer(out.keptCounts(), call))
-                .pointer(pointer(out.keptOffsets(), call)).i32(sequences).i32(capacity)
-                .pointer(pointer(out.keptIndex(), call)).pointer(pointer(out.slotOf(), call))
-                .pointer(pointer(w.status(), call));
-        // At least one CTA, so an empty batch still gets its offsets, padding and status written.
-        modules.launch("compact_selection", compact, Math.max(1, sequences), AttentionTiling.ROW_THREADS, 0, stream,
-                parameters);
+        kernels.launch(AttentionLaunches.compact(LaunchOperands.DEVICE_ADDRESSES, batch, out));
     }
 
     @Override
@@ -96,11 +55,10 @@ final class CudaAttentionOps implements AttentionOps {
         int unit = unit(rowBytes, address(x, call), address(out, call));
         long units = rowBytes / unit;
         int lanes = lanesLog2(units);
-        var function = modules.function("gather_scatter.cu", Map.of("UNIT", Integer.toString(unit)), "gather_rows");
         KernelArguments parameters = new KernelArguments().pointer(pointer(x, call)).i64(x.shape().dim(0))
                 .pointer(pointer(selection.keptIndex(), call)).pointer(pointer(out, call)).i64(rows)
                 .i32(Math.toIntExact(units)).i32(lanes);
-        modules.launch("gather_rows", function, rowGrid(rows, lanes), AttentionTiling.ROW_THREADS, 0, stream, parameters);
+        launchRows("gather_rows", unit, rows, lanes, parameters);
     }
 
     @Override
@@ -116,12 +74,11 @@ final class CudaAttentionOps implements AttentionOps {
                 : unit(rowBytes, address(kept, call), address(out, call), address(passThrough, call));
         long units = rowBytes / unit;
         int lanes = lanesLog2(units);
-        var function = modules.function("gather_scatter.cu", Map.of("UNIT", Integer.toString(unit)), "scatter_rows");
         KernelArguments parameters = new KernelArguments().pointer(pointer(kept, call)).i64(kept.shape().dim(0))
                 .pointer(pointer(selection.slotOf(), call))
                 .pointer(passThrough == null ? null : pointer(passThrough, call)).pointer(pointer(out, call)).i64(rows)
                 .i32(Math.toIntExact(units)).i32(lanes);
-        modules.launch("scatter_rows", function, rowGrid(rows, lanes), AttentionTiling.ROW_THREADS, 0, stream, parameters);
+        launchRows("scatter_rows", unit, rows, lanes, parameters);
     }
 
     @Override
@@ -129,8 +86,9 @@ final class CudaAttentionOps implements AttentionOps {
                           DeviceArray logSumExp) {
         String call = "attention";
         AttentionContracts.attention(CudaBackendProvider.NAME, inputs, batch, options, out, logSumExp);
-        requireSupported(call, AttentionLaunches.Operands.of(inputs, options), batch, options, out);
-        run(AttentionLaunches.flash(OPERANDS, inputs, batch, options, out, logSumExp));
+        AttentionLaunches.Operands qkv = AttentionLaunches.Operands.of(inputs, options);
+        requireSupported(call, qkv, batch, options, out);
+        kernels.launch(AttentionLaunches.flash(LaunchOperands.DEVICE_ADDRESSES, qkv, batch, options, out, logSumExp));
     }
 
     @Override
@@ -138,18 +96,10 @@ final class CudaAttentionOps implements AttentionOps {
                              DeviceArray logSumExp, KeyScore score, DeviceArray scores) {
         String call = "keyAttention";
         AttentionContracts.keyAttention(CudaBackendProvider.NAME, inputs, batch, options, logSumExp, score, scores);
-        requireSupported(call, AttentionLaunches.Operands.of(inputs, options), batch, options, null);
-        run(AttentionLaunches.keys(OPERANDS, inputs, batch, options, logSumExp, score, scores));
-    }
-
-    /** Arrays by their device address (the attention launches upload nothing). */
-    private static final LaunchOperands OPERANDS = (arguments, array, call) ->
-            arguments.pointer(array == null ? null : pointer(array, call));
-
-    private void run(KernelLaunch launch) {
-        var function = modules.function(launch.file(), launch.constants(), launch.entry());
-        modules.allowDynamicShared(launch.entry(), function, launch.sharedBytes());
-        modules.launch(launch, stream);
+        AttentionLaunches.Operands qkv = AttentionLaunches.Operands.of(inputs, options);
+        requireSupported(call, qkv, batch, options, null);
+        kernels.launch(AttentionLaunches.keys(LaunchOperands.DEVICE_ADDRESSES, qkv, batch, options, logSumExp, score,
+                scores));
     }
 
     /** The kernels' assumptions, which the contracts (shared with the CPU backend) leave to each backend. */
@@ -197,9 +147,12 @@ final class CudaAttentionOps implements AttentionOps {
         return log2;
     }
 
-    private long rowGrid(long rows, int lanesLog2) {
+    /** A gather or scatter over {@code rows} rows, 2^lanesLog2 threads a row, copying {@code unit}-byte units. */
+    private void launchRows(String entry, int unit, long rows, int lanesLog2, KernelArguments arguments) {
         long rowsPerBlock = AttentionTiling.ROW_THREADS >> lanesLog2;
-        return LaunchGrid.gridStrideAtLeastOne(rows, rowsPerBlock, (long) multiprocessors * BLOCKS_PER_SM);
+        long grid = LaunchGrid.gridStrideAtLeastOne(rows, rowsPerBlock, rowBlocksLimit);
+        kernels.launch(new KernelLaunch("gather_scatter.cu", entry, Map.of("UNIT", Integer.toString(unit)), grid, 1,
+                AttentionTiling.ROW_THREADS, 0, arguments));
     }
 
     private static long address(DeviceArray array, String call) {

@@ -15,32 +15,24 @@ import java.nio.charset.StandardCharsets;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream_flags;
-import org.lacuna.runtime.backend.Backend;
-import org.lacuna.runtime.data.BufferRanges;
-import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.backend.DeviceInfo;
 import org.lacuna.runtime.backend.DeviceTimer;
-import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.backend.MemoryStats;
-import org.lacuna.runtime.error.ResourceClosedException;
-import org.lacuna.runtime.backend.TransferStats;
 import org.lacuna.runtime.compile.KernelCompiler;
+import org.lacuna.runtime.internal.backend.CheckedBackend;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.memory.CachingPool;
-import org.lacuna.runtime.memory.TransferCounter;
 import org.lacuna.runtime.ops.OpSet;
 
 /**
  * One GPU: its primary context, one non-blocking stream, a caching memory pool, pinned staging for copies and the
  * kernels loaded so far. Closing waits for the stream and frees all of it, in the reverse order of creation.
  */
-final class CudaBackend implements Backend {
-    private final DeviceInfo device;
+final class CudaBackend extends CheckedBackend<CudaBuffer> {
     private final CudaContext context;
     private final StreamHandle stream = new StreamHandle();
     private final CachingPool pool;
     private final PinnedStaging staging;
-    private final TransferCounter transfers = new TransferCounter();
     private final KernelModules modules;
     private final CudaLibraries libraries;
     private final CudaOps ops;
@@ -49,17 +41,17 @@ final class CudaBackend implements Backend {
     CudaBackend(int ordinal, KernelCompiler compiler) {
         CUdevice handle = new CUdevice();
         CudaCalls.check("cuDeviceGet", cuDeviceGet(handle, ordinal));
-        device = describe(ordinal, handle);
+        super(CudaBackendProvider.NAME, "CUDA backend", describe(ordinal, handle), CudaBuffer.class);
         Closer opened = new Closer("CudaBackend");
         try {
             context = opened.register(new CudaContext(handle));
             CudaCalls.check("cuStreamCreate", cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
             opened.register(() -> cuStreamDestroy(stream));
             pool = opened.register(new CachingPool(new CudaAllocator(context)));
-            staging = opened.register(new PinnedStaging(context, transfers));
-            modules = opened.register(new KernelModules(context, compiler, device.targetArchitecture()));
+            staging = opened.register(new PinnedStaging(context, transfers()));
+            modules = opened.register(new KernelModules(context, compiler, device().targetArchitecture()));
             libraries = opened.register(new CudaLibraries(context));
-            ops = new CudaOps(modules, stream, device, libraries, pool, staging);
+            ops = new CudaOps(modules, stream, device(), libraries, pool, staging);
         } catch (RuntimeException e) {
             throw opened.closeAfter(e);
         }
@@ -89,76 +81,45 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public String name() {
-        return CudaBackendProvider.NAME;
-    }
-
-    @Override
-    public DeviceInfo device() {
-        return device;
-    }
-
-    @Override
-    public DeviceBuffer allocate(long bytes) {
-        checkOpen("allocate");
-        if (bytes < 0) {
-            throw InvalidInputException.argument("allocate", "negative size " + bytes);
-        }
+    protected CudaBuffer allocateChecked(long bytes) {
         return new CudaBuffer(pool, pool.acquire(bytes), bytes);
     }
 
     @Override
-    public void upload(MemorySegment source, DeviceBuffer target, long offset, long bytes) {
-        checkOpen("upload");
-        BufferRanges.check("upload", target, offset, bytes);
-        BufferRanges.checkHost("upload", source, bytes);
-        staging.upload(source, cuda(target, "upload").address("upload") + offset, bytes, stream);
+    protected void uploadChecked(MemorySegment source, CudaBuffer target, long offset, long bytes) {
+        staging.upload(source, target.address("upload") + offset, bytes, stream);
     }
 
     @Override
-    public void download(DeviceBuffer source, long offset, MemorySegment target, long bytes) {
-        checkOpen("download");
-        BufferRanges.check("download", source, offset, bytes);
-        BufferRanges.checkHost("download", target, bytes);
-        staging.download(cuda(source, "download").address("download") + offset, target, bytes, stream);
+    protected void downloadChecked(CudaBuffer source, long offset, MemorySegment target, long bytes) {
+        staging.download(source.address("download") + offset, target, bytes, stream);
     }
 
     @Override
-    public void fill(DeviceBuffer target, long offset, long bytes, byte value) {
-        checkOpen("fill");
-        BufferRanges.check("fill", target, offset, bytes);
+    protected void fillChecked(CudaBuffer target, long offset, long bytes, byte value) {
         context.makeCurrent();
-        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(cuda(target, "fill").pointer("fill", offset), value, bytes, stream));
+        CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(target.pointer("fill", offset), value, bytes, stream));
     }
 
     @Override
-    public void synchronize() {
-        checkOpen("synchronize");
+    protected void awaitDevice() {
         context.makeCurrent();
         CudaCalls.check("cuStreamSynchronize", cuStreamSynchronize(stream));
-        transfers.synchronization();
     }
 
     @Override
-    public OpSet ops() {
-        checkOpen("ops");
+    protected OpSet opSet() {
         return ops;
     }
 
     @Override
-    public DeviceTimer newTimer() {
-        checkOpen("newTimer");
+    protected DeviceTimer timer() {
         return new CudaEventTimer(context, stream);
     }
 
     @Override
     public MemoryStats memoryStats() {
         return pool.stats();
-    }
-
-    @Override
-    public TransferStats transferStats() {
-        return transfers.snapshot();
     }
 
     @Override
@@ -172,24 +133,9 @@ final class CudaBackend implements Backend {
             return;
         }
         closed = true;
-        context.makeCurrent();
-        // Kernels may still be reading pooled memory: drain the stream before anything is freed.
-        cuStreamSynchronize(stream);
-        // The coordinate sets' keys and maps go back to the pool first, so the pool frees them with the rest.
-        Closer.closeAll("CudaBackend", ops::releaseResidency, libraries, modules, staging, pool,
-                () -> cuStreamDestroy(stream), context);
-    }
-
-    private static CudaBuffer cuda(DeviceBuffer buffer, String call) {
-        if (!(buffer instanceof CudaBuffer c)) {
-            throw InvalidInputException.argument(call, "buffer belongs to the " + buffer.backendName() + " backend, not cuda");
-        }
-        return c;
-    }
-
-    private void checkOpen(String call) {
-        if (closed) {
-            throw new ResourceClosedException(call, "CUDA backend");
-        }
+        // Kernels may still be reading pooled memory: drain the stream before anything is freed. The coordinate
+        // sets' keys and maps go back to the pool first, so the pool frees them with the rest.
+        context.closeAllCurrent("CudaBackend", () -> cuStreamSynchronize(stream), ops::releaseResidency, libraries,
+                modules, staging, pool, () -> cuStreamDestroy(stream), context);
     }
 }

@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * The device's primary context (the one the CUDA runtime, cuBLAS and PyTorch share), retained for the backend's
@@ -24,6 +25,15 @@ final class CudaContext implements AutoCloseable {
 
     void makeCurrent() {
         CudaCalls.check("cuCtxSetCurrent", cuCtxSetCurrent(context));
+    }
+
+    /**
+     * Makes this context current on the calling thread, then closes each of {@code resources} in the given order,
+     * every one even when some fail ({@link Closer#closeAll}): the close of whatever frees memory or handles in it.
+     */
+    void closeAllCurrent(String owner, AutoCloseable... resources) {
+        makeCurrent();
+        Closer.closeAll(owner, resources);
     }
 
     @Override

@@ -4,7 +4,6 @@ package org.lacuna.runtime.internal.cuda;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.backend.DeviceInfo;
@@ -289,13 +288,9 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         }
     }
 
-    /**
-     * The shared device radix sort ({@link RadixSortLaunches}) of n keys at {@code keys} on their low {@code bytes}
-     * bytes, ties in index order: the sorted keys into {@code keysOut}, their input indices into {@code indicesOut}.
-     */
+    /** The sort {@link PooledCudaOps#radixSort} with sparseconv_map.cu's copy of the kernels. */
     private void sort(CallWorkspace workspace, long keys, long n, int bytes, long keysOut, long indicesOut) {
-        run(new RadixSortLaunches(MAP_FILE, MAP_BLOCK, (long) multiprocessors * 8).sort(
-                (name, size) -> workspace.acquire(size), keys, 0L, n, bytes, keysOut, indicesOut));
+        radixSort(MAP_FILE, MAP_BLOCK, workspace, keys, n, bytes, keysOut, indicesOut);
     }
 
     /**
@@ -510,7 +505,7 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
         return new LaunchOperands() {
             @Override
             public void add(KernelArguments arguments, DeviceArray array, String call) {
-                arguments.pointer(array == null ? null : pointer(array));
+                DEVICE_ADDRESSES.add(arguments, array, call);
             }
 
             @Override
@@ -519,10 +514,4 @@ final class CudaConvolutionOps extends PooledCudaOps implements ConvolutionOps {
             }
         };
     }
-
-    private static CUdeviceptr pointer(DeviceArray array) {
-        return ((CudaBuffer) array.buffer()).pointer("sparseConvolution", array.byteOffset());
-    }
-
-
 }

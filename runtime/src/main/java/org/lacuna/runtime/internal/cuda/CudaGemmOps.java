@@ -1,6 +1,5 @@
 package org.lacuna.runtime.internal.cuda;
 
-import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
 import org.lacuna.runtime.memory.CachingPool;
@@ -78,10 +77,8 @@ final class CudaGemmOps implements GemmOps {
                     "the 2:4 values and metadata must start on 16-byte boundaries");
         }
         boolean kAligned = w.in() % 8 == 0 && address(x, "linearTwoFour") % 16 == 0;
-        KernelLaunch launch = TwoFourLaunches.launch(OPERANDS, x, w, bias, activation, y,
+        KernelLaunch launch = TwoFourLaunches.launch(LaunchOperands.DEVICE_ADDRESSES, x, w, bias, activation, y,
                 TwoFourLaunches.Variant.of(wgmma, tokens, kAligned));
-        var function = modules.function(launch.file(), launch.constants(), launch.entry());
-        modules.allowDynamicShared(launch.entry(), function, launch.sharedBytes());
         modules.launch(launch, stream);
     }
 
@@ -143,15 +140,7 @@ final class CudaGemmOps implements GemmOps {
         elementwise.biasActivation(computed, bias, activation, y);
     }
 
-    /** Arrays by their device address (the 2:4 launch uploads nothing). */
-    private static final LaunchOperands OPERANDS = (arguments, array, call) ->
-            arguments.pointer(array == null ? null : pointer(array, call));
-
     private static long address(DeviceArray array, String call) {
         return ((CudaBuffer) array.buffer()).address(call) + array.byteOffset();
-    }
-
-    private static CUdeviceptr pointer(DeviceArray array, String call) {
-        return ((CudaBuffer) array.buffer()).pointer(call, array.byteOffset());
     }
 }

@@ -5,7 +5,6 @@ import org.lacuna.runtime.internal.blas.BlasBinding;
 import org.lacuna.runtime.internal.blas.BlasBindings;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
 import org.lacuna.runtime.internal.sparse.SparseBindings;
-import org.lacuna.runtime.lifetime.Closer;
 
 /**
  * The cuBLAS and cuSPARSE handles of one backend, created on first use in its context (a backend that never runs a
@@ -53,7 +52,6 @@ final class CudaLibraries implements AutoCloseable {
             return;
         }
         closed = true;
-        context.makeCurrent();
-        Closer.closeAll("CudaLibraries", blas, sparse);
+        context.closeAllCurrent("CudaLibraries", blas, sparse);
     }
 }

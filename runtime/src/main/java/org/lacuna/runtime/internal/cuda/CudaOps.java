@@ -22,12 +22,13 @@ final class CudaOps extends OpFamilies implements OpPaths {
 
     CudaOps(KernelModules modules, StreamHandle stream, DeviceInfo device, CudaLibraries libraries, CachingPool pool,
             PinnedStaging staging) {
-        CudaElementwiseOps elementwise = new CudaElementwiseOps(modules, stream, device.multiprocessors());
+        KernelStream kernels = new KernelStream(modules, stream);
+        CudaElementwiseOps elementwise = new CudaElementwiseOps(kernels, device.multiprocessors());
         CudaGemmOps gemm = new CudaGemmOps(modules, stream, device, libraries, pool, elementwise);
         CudaConvolutionOps convolution = new CudaConvolutionOps(modules, stream, device, pool, staging, elementwise);
         this.gemm = gemm;
         this.convolution = convolution;
-        super(elementwise, gemm, new CudaAttentionOps(modules, stream, device.multiprocessors()), convolution,
+        super(elementwise, gemm, new CudaAttentionOps(kernels, device.multiprocessors()), convolution,
                 new CudaVoxelizationOps(modules, stream, pool, staging, device.multiprocessors(),
                         elementwise));
     }

@@ -96,7 +96,7 @@ final class CudaVoxelizationOps extends PooledCudaOps implements VoxelizationOps
             CudaBuffer out = null;
             try {
                 copy(d.keys(), keys.pointer(CALL, 0), (long) m * Long.BYTES);
-                long width = featureWidth(features, d.channelCount());
+                long width = features.width(d.channelCount());
                 out = persistent(m * width * featureType.byteSize());
                 DeviceArray outArray = new DeviceArray(out, 0, featureType, Shape.of(m, width));
                 writeFeatures(d, features, outArray);
@@ -106,16 +106,6 @@ final class CudaVoxelizationOps extends PooledCudaOps implements VoxelizationOps
                 throw Closer.closeAfter(e, keys, out);
             }
         });
-    }
-
-    /** The columns of {@code features} for a cloud of {@code channels} channels, as VoxelizedCloud#featureWidth. */
-    private static long featureWidth(VoxelFeatures features, int channels) {
-        return switch (features) {
-            case CHANNELS -> channels;
-            case POSITIONS -> 3;
-            case POSITIONS_AND_CHANNELS -> 3L + channels;
-            case OCCUPANCY -> 1;
-        };
     }
 
     /**
@@ -288,15 +278,12 @@ final class CudaVoxelizationOps extends PooledCudaOps implements VoxelizationOps
     }
 
     /**
-     * The shared device radix sort ({@link RadixSortLaunches}) of {@code count} 64-bit keys on their low
-     * {@code bytes} bytes, carrying each key's input index, into call memory. The input is left as it is.
+     * The sort {@link PooledCudaOps#radixSort} with voxelize.cu's copy of the kernels, into call memory: the keys and
+     * each one's input index.
      */
     private Sorted radixSort(CallWorkspace workspace, long keys, long count, int bytes) {
         Sorted sorted = new Sorted(workspace.acquire(count * Long.BYTES), workspace.acquire(count * Integer.BYTES));
-        for (KernelLaunch launch : new RadixSortLaunches(FILE, BLOCK, (long) multiprocessors * 8).sort(
-                (name, size) -> workspace.acquire(size), keys, 0L, count, bytes, sorted.keys(), sorted.values())) {
-            modules.launch(launch, stream);
-        }
+        radixSort(FILE, BLOCK, workspace, keys, count, bytes, sorted.keys(), sorted.values());
         return sorted;
     }
 

@@ -31,7 +31,8 @@ final class KernelModules implements AutoCloseable {
     private final KernelCompiler compiler;
     private final String architecture;
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
-    private final java.util.Set<CUfunction> dynamicSharedAllowed = ConcurrentHashMap.newKeySet();
+    /** Dynamic shared memory each function has been opted into, in bytes (absent: the default 48 KiB). */
+    private final Map<CUfunction, Integer> dynamicSharedAllowed = new ConcurrentHashMap<>();
     private final List<CUmodule> modules = new ArrayList<>();
     private boolean closed;
     /** Read once: the launch path must not consult properties and the environment on every kernel. */
@@ -67,15 +68,22 @@ final class KernelModules implements AutoCloseable {
 
     /**
      * Lets {@code function} use {@code bytes} of dynamic shared memory; above the default 48 KiB the driver needs the
-     * opt-in attribute before the first launch.
+     * opt-in attribute before the first launch that uses that much. Checked without a lock on every launch: the
+     * attribute is set again only when a launch asks for more than the function was opted into.
      */
-    synchronized void allowDynamicShared(String kernelName, CUfunction function, int bytes) {
-        // Marked only once the attribute is set, so no thread launches before it (and a failure is retried).
-        if (bytes > 48 * 1024 && !dynamicSharedAllowed.contains(function)) {
+    void allowDynamicShared(String kernelName, CUfunction function, int bytes) {
+        if (bytes > 48 * 1024 && dynamicSharedAllowed.getOrDefault(function, 0) < bytes) {
+            raiseDynamicShared(kernelName, function, bytes);
+        }
+    }
+
+    private synchronized void raiseDynamicShared(String kernelName, CUfunction function, int bytes) {
+        // Recorded only once the attribute is set, so no thread launches before it (and a failure is retried).
+        if (dynamicSharedAllowed.getOrDefault(function, 0) < bytes) {
             context.makeCurrent();
             CudaCalls.check("cuFuncSetAttribute", cuFuncSetAttribute(function,
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), kernelName);
-            dynamicSharedAllowed.add(function);
+            dynamicSharedAllowed.put(function, bytes);
         }
     }
 
@@ -85,10 +93,15 @@ final class KernelModules implements AutoCloseable {
         launch(kernelName, function, gridX, 1, block, sharedBytes, stream, parameters);
     }
 
-    /** Loads (once) the launch's kernel and launches it on {@code stream}. */
+    /**
+     * Loads (once) the launch's kernel, lets it use the launch's dynamic shared memory (see
+     * {@link #allowDynamicShared}) and launches it on {@code stream}.
+     */
     void launch(KernelLaunch launch, CUstream stream) {
-        launch(launch.entry(), function(launch.file(), launch.constants(), launch.entry()), launch.gridX(),
-                launch.gridY(), launch.block(), launch.sharedBytes(), stream, launch.arguments());
+        CUfunction function = function(launch.file(), launch.constants(), launch.entry());
+        allowDynamicShared(launch.entry(), function, launch.sharedBytes());
+        launch(launch.entry(), function, launch.gridX(), launch.gridY(), launch.block(), launch.sharedBytes(), stream,
+                launch.arguments());
     }
 
     void launch(String kernelName, CUfunction function, long gridX, long gridY, int block, int sharedBytes,

@@ -7,6 +7,10 @@ import org.lacuna.runtime.data.DeviceArray;
  * uploads; for the kernel emulator's fixtures (a test's recorder), named buffers written beside the fixture.
  */
 interface LaunchOperands {
+    /** Arrays by their device address, for launches that upload nothing. */
+    LaunchOperands DEVICE_ADDRESSES = (arguments, array, call) ->
+            arguments.pointer(array == null ? null : ((CudaBuffer) array.buffer()).pointer(call, array.byteOffset()));
+
     /** Adds {@code array} as a pointer argument (null: the null pointer of an absent optional operand). */
     void add(KernelArguments arguments, DeviceArray array, String call);
 

@@ -33,6 +33,20 @@ abstract class PooledCudaOps {
         return new CudaBuffer(pool, pool.acquire(Math.max(bytes, 16)), Math.max(bytes, 16));
     }
 
+    /**
+     * The shared device radix sort ({@link RadixSortLaunches}, the copy compiled into {@code file} with BLOCK =
+     * {@code block}) of {@code count} 64-bit keys at {@code keys} on their low {@code bytes} bytes, ties in input
+     * order: the sorted keys into {@code keysOut}, their input indices into {@code indicesOut}, scratch from the
+     * call's workspace. The input is left as it is.
+     */
+    protected void radixSort(String file, int block, CallWorkspace workspace, long keys, long count, int bytes,
+                             long keysOut, long indicesOut) {
+        for (KernelLaunch launch : new RadixSortLaunches(file, block, (long) multiprocessors * 8).sort(
+                (name, size) -> workspace.acquire(size), keys, 0L, count, bytes, keysOut, indicesOut)) {
+            modules.launch(launch, stream);
+        }
+    }
+
     /** Sets {@code bytes} bytes at {@code address} to {@code value}, on the stream. */
     protected void memset(long address, byte value, long bytes) {
         CudaCalls.check("cuMemsetD8Async", cuMemsetD8Async(DevicePointer.at(address), value, bytes, stream));

@@ -11,12 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import org.lacuna.runtime.error.ResourceClosedException;
-import org.lacuna.runtime.internal.nativelib.HandleFunctions;
-import org.lacuna.runtime.internal.nativelib.LibraryHandle;
+import org.lacuna.runtime.internal.nativelib.FfmLibrary;
 import org.lacuna.runtime.internal.nativelib.LoadedLibrary;
 import org.lacuna.runtime.internal.nativelib.NativeCalls;
-import org.lacuna.runtime.internal.nativelib.NativeLoader;
-import org.lacuna.runtime.internal.nativelib.Sonames;
 
 /**
  * cuSPARSE's generic SpMM on CSR through java.lang.foreign: binds {@code libcusparse.so.13} (which JCuda's JNI library
@@ -24,12 +21,10 @@ import org.lacuna.runtime.internal.nativelib.Sonames;
  * handle's stream is part of its state. Matrix descriptors live only for one call and are destroyed on every path.
  */
 public final class FfmSparse extends SparseHandle {
-    private final Library library;
-    private final MemorySegment handle;
+    private final FfmLibrary.Handle<Functions> handle;
 
-    private FfmSparse(Library library, MemorySegment handle, int version) {
-        super(library.description(), version);
-        this.library = library;
+    private FfmSparse(FfmLibrary.Handle<Functions> handle, int version) {
+        super(handle.library().description(), version);
         this.handle = handle;
     }
 
@@ -40,32 +35,30 @@ public final class FfmSparse extends SparseHandle {
      * @throws org.lacuna.runtime.error.LibraryLoadException with the loader's message, or naming a missing symbol
      */
     public static SparseLibrary bind(Path libcusparse) {
-        Functions functions = new Functions(NativeLoader.loadAfterCompanion("cusparse", libcusparse,
-                Sonames.sameMajor(libcusparse, "libnvJitLink")));
-        return new Library(functions, functions.handles.propertyVersion());
+        return new Library(libcusparse);
     }
 
     @Override
     protected void runSpmmCsr(long stream, int m, int n, int k, long nnz, long rowOffsets, long columnIndices,
                               long values, long b, long c, DenseOrder order, float alpha, float beta,
                               DeviceScratch scratch, SpmmArguments types) {
-        Functions functions = library.functions();
+        Functions functions = handle.functions();
         try (Arena arena = Arena.ofConfined();
              Descriptor matA = functions.createCsr(arena, m, k, nnz, rowOffsets, columnIndices, values, types.valueType());
              Descriptor matB = functions.createDense(arena, k, n, b, types.bType(), order);
              Descriptor matC = functions.createDense(arena, m, n, c, types.cType(), order)) {
-            functions.handles.setStream(handle, stream);
+            handle.setStream(stream);
             // Host pointer mode (cuSPARSE's default, never changed here): alpha and beta are host floats.
             MemorySegment alphaHost = arena.allocateFrom(JAVA_FLOAT, alpha);
             MemorySegment betaHost = arena.allocateFrom(JAVA_FLOAT, beta);
             MemorySegment bufferSize = arena.allocate(JAVA_LONG);
-            CusparseStatus.check("cusparseSpMM_bufferSize", (int) functions.spmmBufferSize.invokeExact(handle,
+            CusparseStatus.check("cusparseSpMM_bufferSize", (int) functions.spmmBufferSize.invokeExact(handle.segment(),
                     CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE, CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE,
                     alphaHost, matA.handle(), matB.handle(), betaHost, matC.handle(),
                     CusparseConstants.COMPUTE_32F, CusparseConstants.CUSPARSE_SPMM_ALG_DEFAULT, bufferSize));
             long bytes = bufferSize.get(JAVA_LONG, 0);
             long workspace = bytes > 0 ? scratch.acquire(bytes) : 0;
-            CusparseStatus.check("cusparseSpMM", (int) functions.spmm.invokeExact(handle,
+            CusparseStatus.check("cusparseSpMM", (int) functions.spmm.invokeExact(handle.segment(),
                     CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE, CusparseConstants.CUSPARSE_OPERATION_NON_TRANSPOSE,
                     alphaHost, matA.handle(), matB.handle(), betaHost, matC.handle(),
                     CusparseConstants.COMPUTE_32F, CusparseConstants.CUSPARSE_SPMM_ALG_DEFAULT,
@@ -77,21 +70,20 @@ public final class FfmSparse extends SparseHandle {
 
     @Override
     protected void destroy() {
-        library.functions().handles.destroy(handle);
+        handle.destroy();
     }
 
-    /** The bound library: opens handles. */
-    record Library(Functions functions, String cusparseVersion) implements SparseLibrary {
-        @Override
-        public String description() {
-            return "java.lang.foreign on " + functions.file + " (cuSPARSE " + cusparseVersion + ")";
+    /** The bound library (its handle functions and the SpMM calls): opens handles. */
+    static final class Library extends FfmLibrary<Functions> implements SparseLibrary {
+        Library(Path libcusparse) {
+            super("cuSPARSE", "cusparse", libcusparse, "libnvJitLink", "", new int[] {CusparseConstants.MAJOR_VERSION,
+                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, CusparseStatus::check,
+                    Functions::new);
         }
 
         @Override
         public SparseBinding open() {
-            HandleFunctions handles = functions.handles;
-            return LibraryHandle.open(handles::create, handles::version,
-                    (handle, version) -> new FfmSparse(this, handle, version), handles::destroy);
+            return openHandle(FfmSparse::new);
         }
     }
 
@@ -129,10 +121,8 @@ public final class FfmSparse extends SparseHandle {
         }
     }
 
-    /** Downcall handles of one loaded libcusparse; immutable and shared by all its handles. */
+    /** cuSPARSE's own downcall handles, beside its handle functions. */
     static final class Functions {
-        private final Path file;
-        private final HandleFunctions handles;
         private final MethodHandle createCsr;
         private final MethodHandle createDnMat;
         private final MethodHandle destroySpMat;
@@ -141,9 +131,6 @@ public final class FfmSparse extends SparseHandle {
         private final MethodHandle spmm;
 
         Functions(LoadedLibrary cusparse) {
-            file = cusparse.file();
-            handles = new HandleFunctions(cusparse, "cusparse", "", new int[] {CusparseConstants.MAJOR_VERSION,
-                    CusparseConstants.MINOR_VERSION, CusparseConstants.PATCH_LEVEL}, CusparseStatus::check);
             // descr*, rows, cols, nnz, rowOffsets, colInd, values, rowOffsetsType, colIndType, idxBase, valueType
             createCsr = cusparse.function("cusparseCreateCsr", FunctionDescriptor.of(JAVA_INT,
                     ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,

@@ -166,8 +166,9 @@ public final class AttentionFixtures {
         DeviceArray recordedScores = poisoned(closer, reference, DType.F32, Shape.of(rows));
         recorder.name(recorded.offsets(), prefix + "cu").name(recordedOut, prefix + "rec.out")
                 .name(recordedLse, prefix + "rec.lse").name(recordedScores, prefix + "rec.scores");
-        recorder.write(List.of(AttentionLaunches.flash(recorder, inputs, recorded, options, recordedOut, recordedLse),
-                AttentionLaunches.keys(recorder, inputs, recorded, options, recordedLse, mode, recordedScores)));
+        AttentionLaunches.Operands operands = AttentionLaunches.Operands.of(inputs, options);
+        recorder.write(List.of(AttentionLaunches.flash(recorder, operands, recorded, options, recordedOut, recordedLse),
+                AttentionLaunches.keys(recorder, operands, recorded, options, recordedLse, mode, recordedScores)));
         return scores;
     }
 
