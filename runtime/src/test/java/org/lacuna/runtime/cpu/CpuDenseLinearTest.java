@@ -115,9 +115,13 @@ class CpuDenseLinearTest {
         assertEquals(new CpuDenseLinear.Tiles(204, 320), CpuDenseLinear.Tiles.of(400, 600));
         assertEquals(new CpuDenseLinear.Tiles(264, 512), CpuDenseLinear.Tiles.of(512, 3072));
         assertEquals(new CpuDenseLinear.Tiles(156, 160), CpuDenseLinear.Tiles.of(300, 300));
+        // One sentence of MiniLM: every row in one block, and two wide column blocks (QKV, FC1, and the 384-wide
+        // projections: never one tile, which one thread would run alone).
         assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 384));
-        // MiniLM's QKV at one sentence: six column blocks, not five.
-        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 576), CpuDenseLinear.Tiles.of(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 768), CpuDenseLinear.Tiles.of(128, 1536));
+        // A wide output at one sentence: an even count of near-equal wide blocks (five would be 768 each).
+        assertEquals(new CpuDenseLinear.Tiles(132, 672), CpuDenseLinear.Tiles.of(128, 4000));
         // FC2 at 32 sentences: twelve row blocks of near-equal size, not ten and a ragged eleventh.
         assertEquals(new CpuDenseLinear.Tiles(348, 384), CpuDenseLinear.Tiles.of(4096, 384));
         // QKV at 32 sentences: 33 large tiles are enough to share out; three equal column blocks, not 512, 512, 128.
@@ -125,13 +129,34 @@ class CpuDenseLinearTest {
     }
 
     @Test
+    void tilesOfAGemmThatWritesYItselfAreLarger() {
+        // The dense benchmark shapes: four tiles each, two per thread on two threads.
+        assertEquals(new CpuDenseLinear.Tiles(1032, 1536), CpuDenseLinear.Tiles.direct(2048, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(516, 768), CpuDenseLinear.Tiles.direct(512, 3072));
+        // At one row block the few-rows rule holds either way.
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.direct(128, 1536));
+        // Narrow outputs: as many column blocks as the columns allow, never a block under 32 columns.
+        assertEquals(new CpuDenseLinear.Tiles(300, 32), CpuDenseLinear.Tiles.direct(300, 33));
+        for (long tokens : new long[] {1, 193, 385, 1000, 2048, 4096, 9999}) {
+            for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
+                CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.direct(tokens, out);
+                assertTrue(tiles.rows() <= CpuDenseLinear.DIRECT_ROW_BLOCK
+                        && tiles.cols() <= CpuDenseLinear.DIRECT_COL_BLOCK, tiles + " for " + tokens + " x " + out);
+                int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
+                assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
+                        count + " tiles of " + tiles + " for " + tokens + " x " + out);
+            }
+        }
+    }
+
+    @Test
     void fewTilesComeInAnEvenCount() {
         for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
                 CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.of(tokens, out);
-                assertTrue(tiles.rows() <= CpuDenseLinear.LARGE_ROW_BLOCK
-                        && tiles.cols() <= CpuDenseLinear.LARGE_COL_BLOCK, tiles + " exceeds the per-thread tile for "
-                        + tokens + " x " + out);
+                assertTrue((long) tiles.rows() * tiles.cols()
+                        <= (long) CpuDenseLinear.LARGE_ROW_BLOCK * CpuDenseLinear.LARGE_COL_BLOCK, tiles
+                        + " exceeds the per-thread tile for " + tokens + " x " + out);
                 int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
                 assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
                         count + " tiles of " + tiles + " for " + tokens + " x " + out);
