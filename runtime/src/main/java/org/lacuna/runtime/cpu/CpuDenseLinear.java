@@ -129,7 +129,8 @@ final class CpuDenseLinear {
                 && activation == Activation.NONE;
         MemorySegment inputFloats = directInput ? input.asSlice(x.byteOffset()) : null;
         MemorySegment outputFloats = directOutput ? output.asSlice(y.byteOffset()) : null;
-        Tiles tiles = directOutput ? Tiles.direct(tokens, out) : Tiles.of(tokens, out);
+        int threads = context.threads().threads();
+        Tiles tiles = directOutput ? Tiles.direct(tokens, out, threads) : Tiles.of(tokens, out, threads);
         int rowBlock = tiles.rows();
         int colBlock = tiles.cols();
         int rowChunks = CpuThreads.chunks(tokens, rowBlock);
@@ -252,13 +253,23 @@ final class CpuDenseLinear {
      * an odd handful, or a ragged last block, leaves one thread a whole tile behind the others (QKV at 128 tokens in
      * five 256-column tiles, or FC2 at 4096 tokens in ten 384-row tiles and a ragged eleventh, lost 10-30% that way on
      * two threads); with many tiles work stealing evens the load out anyway. Where all rows fit one row block, the
-     * tiles are wider ({@link #WIDE_COL_BLOCK}). The shape alone decides, never the thread count.
+     * tiles are wider ({@link #WIDE_COL_BLOCK}). The sizes are tuned on two threads; with more, a problem is cut into
+     * at least as many tiles as there are threads where its blocks allow (never a block under {@link #COL_BLOCK}
+     * columns, or {@link #ROW_BLOCK} rows, outside the direct path), so a 16-core host does not serve MiniLM's FC1 on
+     * two. Results do not depend on the tiles: every output's sum over {@code in} runs in the same order whichever
+     * tile holds it (checked bit for bit with 1, 2, 3 and 5 threads).
      */
     record Tiles(int rows, int cols) {
         static Tiles of(long tokens, int out) {
+            return of(tokens, out, 1);
+        }
+
+        static Tiles of(long tokens, int out, int threads) {
             if (tokens <= ROW_BLOCK) {
-                // One row block: at least two column tiles (an even count while few) so two threads share it.
-                long colChunks = Math.max(2, chunks(out, WIDE_COL_BLOCK));
+                // One row block: at least two column tiles (an even count while few) so two threads share it, and
+                // one per thread where 256-column blocks allow.
+                long colChunks = Math.max(Math.max(2, chunks(out, WIDE_COL_BLOCK)),
+                        Math.min(threads, chunks(out, COL_BLOCK)));
                 if (colChunks < EVEN_BELOW && colChunks % 2 == 1) {
                     colChunks++;
                 }
@@ -269,7 +280,7 @@ final class CpuDenseLinear {
             long colChunks = chunks(out, LARGE_COL_BLOCK);
             int rowGrain = LARGE_ROW_BLOCK;
             int colGrain = LARGE_COL_BLOCK;
-            if (rowChunks * colChunks < MIN_LARGE_TILES) {
+            if (rowChunks * colChunks < Math.max(MIN_LARGE_TILES, threads)) {
                 rowChunks = chunks(tokens, ROW_BLOCK);
                 colChunks = chunks(out, COL_BLOCK);
                 rowGrain = ROW_BLOCK;
@@ -293,13 +304,18 @@ final class CpuDenseLinear {
          * row block of rows, as {@link #of}.
          */
         static Tiles direct(long tokens, int out) {
+            return direct(tokens, out, 1);
+        }
+
+        static Tiles direct(long tokens, int out, int threads) {
             if (tokens <= ROW_BLOCK) {
-                return of(tokens, out);
+                return of(tokens, out, threads);
             }
             long rowChunks = chunks(tokens, DIRECT_ROW_BLOCK);
             long colChunks = chunks(out, DIRECT_COL_BLOCK);
-            if (rowChunks * colChunks < MIN_LARGE_TILES) {
-                long wanted = (MIN_LARGE_TILES + rowChunks - 1) / rowChunks;
+            long minTiles = Math.max(MIN_LARGE_TILES, threads);
+            if (rowChunks * colChunks < minTiles) {
+                long wanted = (minTiles + rowChunks - 1) / rowChunks;
                 colChunks = Math.min(chunks(out, COL_MULTIPLE), Math.max(colChunks, wanted));
             }
             long tiles = rowChunks * colChunks;

@@ -82,14 +82,20 @@ class CpuDenseLinearTest {
         SplittableRandom random = TestData.random("dense linear threads");
         // 2 x 2 large tiles of 204 x 320, then 2 x 2 small tiles of 156 x 160; both ragged at the far edges. A 16-bit
         // x is widened whole first (several column blocks read it), an fp32 one read in place by OpenBLAS.
-        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}}) {
+        // At 128 x 1536 one and two threads cut two 768-column tiles, three and five threads four or six of 384 or
+        // 256; without bias or activation (OpenBLAS writes y itself) 520 x 1600 is four tiles up to four threads and
+        // six with five.
+        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40}}) {
             for (DType dtype : List.of(DType.F32, DType.F16)) {
-                Case c = Case.random(random, shape, dtype, true);
-                for (Path path : paths()) {
-                    float[] one = run(path, 1, c, Activation.GELU, DType.F32);
-                    for (int threads : new int[] {2, 3}) {
-                        assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
-                                path + " " + dtype + " with " + threads + " threads differs from 1 thread");
+                for (boolean bias : new boolean[] {true, false}) {
+                    Case c = Case.random(random, shape, dtype, bias);
+                    Activation activation = bias ? Activation.GELU : Activation.NONE;
+                    for (Path path : paths()) {
+                        float[] one = run(path, 1, c, activation, DType.F32);
+                        for (int threads : new int[] {2, 3, 5}) {
+                            assertArrayEquals(one, run(path, threads, c, activation, DType.F32), path + " " + dtype
+                                    + (bias ? " with bias" : "") + " with " + threads + " threads differs from 1 thread");
+                        }
                     }
                 }
             }
@@ -126,6 +132,39 @@ class CpuDenseLinearTest {
         assertEquals(new CpuDenseLinear.Tiles(348, 384), CpuDenseLinear.Tiles.of(4096, 384));
         // QKV at 32 sentences: 33 large tiles are enough to share out; three equal column blocks, not 512, 512, 128.
         assertEquals(new CpuDenseLinear.Tiles(384, 384), CpuDenseLinear.Tiles.of(4096, 1152));
+    }
+
+    @Test
+    void moreThreadsThanTilesCutMoreTiles() {
+        // Tuned on two threads: one or two threads give the same tiles.
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 2));
+        assertEquals(CpuDenseLinear.Tiles.direct(2048, 3072), CpuDenseLinear.Tiles.direct(2048, 3072, 2));
+        // Sixteen threads: MiniLM's FC1 at 128 tokens in six 256-column tiles, not two of 768.
+        assertEquals(new CpuDenseLinear.Tiles(132, 256), CpuDenseLinear.Tiles.of(128, 1536, 16));
+        for (long tokens : new long[] {1, 128, 400, 2048}) {
+            for (int out : new int[] {384, 1536, 3072}) {
+                for (int threads : new int[] {4, 8, 16}) {
+                    for (boolean direct : new boolean[] {false, true}) {
+                        CpuDenseLinear.Tiles tiles = direct ? CpuDenseLinear.Tiles.direct(tokens, out, threads)
+                                : CpuDenseLinear.Tiles.of(tokens, out, threads);
+                        long count = (long) CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out,
+                                tiles.cols());
+                        // The most tiles each rule may cut: one row block of 256-column blocks at few tokens;
+                        // 192 x 256 blocks; on the direct path its row blocks of 32-column blocks.
+                        long possible = tokens <= CpuDenseLinear.ROW_BLOCK ? CpuThreads.chunks(out,
+                                CpuDenseLinear.COL_BLOCK)
+                                : direct ? (long) CpuThreads.chunks(tokens, CpuDenseLinear.DIRECT_ROW_BLOCK)
+                                        * CpuThreads.chunks(out, CpuDenseLinear.COL_MULTIPLE)
+                                : (long) CpuThreads.chunks(tokens, CpuDenseLinear.ROW_BLOCK)
+                                        * CpuThreads.chunks(out, CpuDenseLinear.COL_BLOCK);
+                        // Blocks are rounded up to whole register tiles, which may leave a few threads out
+                        // (400 x 384 direct on 8 threads: six tiles of 64 columns), never most of them.
+                        assertTrue(2 * count > Math.min(threads, possible), count + " tiles of " + tiles + " for "
+                                + tokens + " x " + out + " on " + threads + " threads" + (direct ? " (direct)" : ""));
+                    }
+                }
+            }
+        }
     }
 
     @Test
