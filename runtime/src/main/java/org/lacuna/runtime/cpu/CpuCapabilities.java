@@ -48,7 +48,8 @@ public final class CpuCapabilities {
      * the flags to add when the JVM keeps the Vector API kernels off.
      */
     public static String summary(CpuOptions options) {
-        String line = options.threads() + " worker threads; " + describe(options);
+        String line = options.threads() + " worker threads; " + describe(options) + "; idle threads spin "
+                + options.spinMicros() + " µs before parking (lacuna.cpu.spinMicros)";
         return options.vectorApi() && !VECTOR_MODULE ? line + "; for the fast path start java with " + FAST_PATH_FLAGS
                 : line;
     }

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -13,38 +12,66 @@ import org.lacuna.runtime.error.ResourceClosedException;
  * them, shut down with the backend. Work is split into chunks whose boundaries never depend on the thread count, and
  * no reduction spans two chunks, so results are bit for bit the same with 1 or N threads.
  *
- * <p>The thread that calls {@link #forEach} takes chunks itself beside {@code threads - 1} pool workers, each thread
- * claiming the next chunk from one counter. Handing the whole job to the pool instead left the caller blocked and
- * every op waiting for a parked worker to wake, then for that worker to wake the next: a batch-1 encoder forward runs
- * about seventy ops of tens to hundreds of microseconds, and two 50 µs chunks took 108 µs, run one after the other on
- * the first worker before the second woke (measured on this 2-core machine under load).
+ * <p>The thread that calls {@link #forEach} takes chunks itself beside {@code threads - 1} workers, each thread
+ * claiming the next chunk from one counter. Handing the whole job to a pool instead left the caller blocked and
+ * every op waiting for a parked worker to wake, then for that worker to wake the next.
+ *
+ * <p>Between jobs a worker spins for {@link CpuOptions#spinMicros()} before it parks, and so does a caller waiting
+ * for the last chunks. A batch-1 encoder forward runs about a hundred parallel ops of 0.1 to 0.7 ms with short
+ * serial stretches between them; a parked worker took about 200 µs to start its chunk on this 2-vCPU virtual machine
+ * (an idle virtual CPU is woken through the hypervisor), so it often started after the caller had done its whole
+ * share and the op ran on one core. OpenMP and ONNX Runtime spin between parallel regions for the same reason. With
+ * both cores free, spinning 100 µs took the 6-layer MiniLM-shaped forward at one sentence from 24.5 to 20.7 ms
+ * (same JVM, interleaved, medians of 60); where the cores are oversubscribed a spinning worker burns time the
+ * caller needs (37 against 40 ms for no spin against 100 µs under heavy load). A spin of 0 parks at once.
  */
 final class CpuThreads implements AutoCloseable {
     /** Runs every chunk on the calling thread: for code shared with the single-threaded reference. */
-    static final CpuThreads CALLER = new CpuThreads(1);
-    /**
-     * Spins of a caller waiting for the last chunks before it parks: about ten microseconds, for chunks finishing
-     * together; longer spinning would take the core from the worker still running on a busy machine.
-     */
-    private static final int SPINS_BEFORE_PARKING = 256;
+    static final CpuThreads CALLER = new CpuThreads(1, 0);
+    /** How long to wait for a closing worker to finish the chunk it runs. */
+    private static final long CLOSE_WAIT_SECONDS = 10;
     /** Whether this thread is running a chunk: a forEach inside one runs its chunks inline. */
     private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final long spinNanos;
+    private final Worker[] workers;
+    /** Jobs with chunks left to claim, oldest first; each caller removes its own when it has done its share. */
+    private final ConcurrentLinkedQueue<Job> jobs = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
 
+    /** With the default spin ({@link CpuOptions#DEFAULT_SPIN_MICROS}). */
     CpuThreads(int threads) {
+        this(threads, TimeUnit.MICROSECONDS.toNanos(CpuOptions.DEFAULT_SPIN_MICROS));
+    }
+
+    /**
+     * @param threads   threads in all, the caller included
+     * @param spinNanos how long an idle worker, or a caller waiting for the last chunks, spins before it parks
+     */
+    CpuThreads(int threads, long spinNanos) {
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads - 1, pool -> {
-            var worker = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-            worker.setName("lacuna-cpu-" + worker.getPoolIndex());
-            worker.setDaemon(true);
-            return worker;
-        }, null, false);
+        this.spinNanos = Math.max(0, spinNanos);
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker("lacuna-cpu-" + i);
+        }
+        for (Worker worker : workers) {
+            worker.thread.start();
+        }
     }
 
     int threads() {
         return threads;
+    }
+
+    /** Worker threads still alive (a test checks close stops them all). */
+    int liveWorkers() {
+        int alive = 0;
+        for (Worker worker : workers) {
+            alive += worker.thread.isAlive() ? 1 : 0;
+        }
+        return alive;
     }
 
     /**
@@ -57,28 +84,88 @@ final class CpuThreads implements AutoCloseable {
         if (chunks <= 0) {
             return;
         }
-        if (pool != null && pool.isShutdown()) {
+        if (closed) {
             throw new ResourceClosedException("forEach", "CPU worker pool");
         }
         boolean[] inChunk = IN_CHUNK.get();
-        if (pool == null || chunks == 1 || inChunk[0]) {
+        if (workers.length == 0 || chunks == 1 || inChunk[0]) {
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
             }
             return;
         }
         Job job = new Job(chunks, body, Thread.currentThread());
-        int helpers = Math.min(threads - 1, chunks - 1);
-        try {
-            for (int i = 0; i < helpers; i++) {
-                pool.execute(job::work);
-            }
-        } catch (RejectedExecutionException e) {
-            // The pool closed after the check above: the caller runs what no helper claims, and the job completes.
-        }
+        jobs.add(job);
+        wakeWorkers(Math.min(workers.length, chunks - 1));
+        // A pool closed meanwhile leaves the caller to run what no worker claims: the job completes either way.
         job.work();
-        job.awaitChunks();
+        jobs.remove(job);
+        job.awaitChunks(spinNanos);
         job.failure.rethrow();
+    }
+
+    /** Unparks up to {@code wanted} parked workers; spinning ones find the job themselves. */
+    private void wakeWorkers(int wanted) {
+        int woken = 0;
+        for (int i = 0; i < workers.length && woken < wanted; i++) {
+            Worker worker = workers[i];
+            if (worker.parked) {
+                LockSupport.unpark(worker.thread);
+                woken++;
+            }
+        }
+    }
+
+    /** The oldest job with chunks left, dropping finished ones from the front; null for none. */
+    private Job nextJob() {
+        for (Job job = jobs.peek(); job != null; job = jobs.peek()) {
+            if (job.hasChunksLeft()) {
+                return job;
+            }
+            jobs.remove(job);
+        }
+        return null;
+    }
+
+    /** A pool thread: runs jobs' chunks, spins a while when there are none, then parks until woken. */
+    private final class Worker implements Runnable {
+        final Thread thread;
+        /** Set before the worker parks (and checks for work once more), so a caller unparks only parked workers. */
+        volatile boolean parked;
+
+        Worker(String name) {
+            thread = new Thread(this, name);
+            thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
+                Job job = nextJob();
+                if (job != null) {
+                    job.work();
+                    continue;
+                }
+                if (spinNanos > 0) {
+                    long deadline = System.nanoTime() + spinNanos;
+                    while (jobs.isEmpty() && !closed && System.nanoTime() - deadline < 0) {
+                        Thread.onSpinWait();
+                    }
+                    if (!jobs.isEmpty()) {
+                        continue;
+                    }
+                }
+                parked = true;
+                // Checked after announcing the park: a job added before it is seen here, one added after it finds
+                // the flag set and unparks this thread.
+                if (jobs.isEmpty() && !closed) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                // A worker's interrupt means nothing to it (close wakes it by unpark): clear it so park blocks again.
+                Thread.interrupted();
+            }
+        }
     }
 
     /** One forEach: the next chunk to claim, the chunks finished (or skipped) and the first failure. */
@@ -94,6 +181,10 @@ final class CpuThreads implements AutoCloseable {
             this.chunks = chunks;
             this.body = body;
             this.caller = caller;
+        }
+
+        boolean hasChunksLeft() {
+            return next.get() < chunks;
         }
 
         /** Claims and runs chunks until none is left; a chunk claimed after a failure is skipped. */
@@ -118,20 +209,21 @@ final class CpuThreads implements AutoCloseable {
             }
         }
 
-        /** Waits (after its own share) until every chunk has finished or been skipped. */
-        void awaitChunks() {
-            int spins = 0;
+        /** Waits (after its own share) until every chunk has finished or been skipped: spins, then parks. */
+        void awaitChunks(long spinNanos) {
+            if (finished.get() == chunks) {
+                return;
+            }
+            long deadline = System.nanoTime() + spinNanos;
+            while (finished.get() < chunks && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
             boolean interrupted = false;
             while (finished.get() < chunks) {
-                if (spins < SPINS_BEFORE_PARKING) {
-                    spins++;
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                    // An interrupted thread's park returns at once: clear the flag so the wait parks (not spins,
-                    // taking a core from the worker finishing the last chunk), and set it again on the way out.
-                    interrupted |= Thread.interrupted();
-                }
+                LockSupport.park(this);
+                // An interrupted thread's park returns at once: clear the flag so the wait parks (not spins,
+                // taking a core from the worker finishing the last chunk), and set it again on the way out.
+                interrupted |= Thread.interrupted();
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -178,15 +270,31 @@ final class CpuThreads implements AutoCloseable {
         return Math.toIntExact((items + grain - 1) / grain);
     }
 
+    /** Stops the workers: each finishes the chunk it runs (waited for up to ten seconds) and exits. */
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdown();
-            try {
-                pool.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Worker worker : workers) {
+            LockSupport.unpark(worker.thread);
+        }
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
+        for (Worker worker : workers) {
+            long left = deadline - System.nanoTime();
+            while (worker.thread.isAlive() && left > 0) {
+                try {
+                    worker.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                left = deadline - System.nanoTime();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -82,14 +82,20 @@ class CpuDenseLinearTest {
         SplittableRandom random = TestData.random("dense linear threads");
         // 2 x 2 large tiles of 204 x 320, then 2 x 2 small tiles of 156 x 160; both ragged at the far edges. A 16-bit
         // x is widened whole first (several column blocks read it), an fp32 one read in place by OpenBLAS.
-        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}}) {
+        // At 128 x 1536 one and two threads cut two 768-column tiles, three and five threads four or six of 384 or
+        // 256; without bias or activation (OpenBLAS writes y itself) 520 x 1600 is four tiles up to four threads and
+        // six with five.
+        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40}}) {
             for (DType dtype : List.of(DType.F32, DType.F16)) {
-                Case c = Case.random(random, shape, dtype, true);
-                for (Path path : paths()) {
-                    float[] one = run(path, 1, c, Activation.GELU, DType.F32);
-                    for (int threads : new int[] {2, 3}) {
-                        assertArrayEquals(one, run(path, threads, c, Activation.GELU, DType.F32),
-                                path + " " + dtype + " with " + threads + " threads differs from 1 thread");
+                for (boolean bias : new boolean[] {true, false}) {
+                    Case c = Case.random(random, shape, dtype, bias);
+                    Activation activation = bias ? Activation.GELU : Activation.NONE;
+                    for (Path path : paths()) {
+                        float[] one = run(path, 1, c, activation, DType.F32);
+                        for (int threads : new int[] {2, 3, 5}) {
+                            assertArrayEquals(one, run(path, threads, c, activation, DType.F32), path + " " + dtype
+                                    + (bias ? " with bias" : "") + " with " + threads + " threads differs from 1 thread");
+                        }
                     }
                 }
             }
@@ -115,9 +121,13 @@ class CpuDenseLinearTest {
         assertEquals(new CpuDenseLinear.Tiles(204, 320), CpuDenseLinear.Tiles.of(400, 600));
         assertEquals(new CpuDenseLinear.Tiles(264, 512), CpuDenseLinear.Tiles.of(512, 3072));
         assertEquals(new CpuDenseLinear.Tiles(156, 160), CpuDenseLinear.Tiles.of(300, 300));
+        // One sentence of MiniLM: every row in one block, and two wide column blocks (QKV, FC1, and the 384-wide
+        // projections: never one tile, which one thread would run alone).
         assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 384));
-        // MiniLM's QKV at one sentence: six column blocks, not five.
-        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 576), CpuDenseLinear.Tiles.of(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 768), CpuDenseLinear.Tiles.of(128, 1536));
+        // A wide output at one sentence: an even count of near-equal wide blocks (five would be 768 each).
+        assertEquals(new CpuDenseLinear.Tiles(132, 672), CpuDenseLinear.Tiles.of(128, 4000));
         // FC2 at 32 sentences: twelve row blocks of near-equal size, not ten and a ragged eleventh.
         assertEquals(new CpuDenseLinear.Tiles(348, 384), CpuDenseLinear.Tiles.of(4096, 384));
         // QKV at 32 sentences: 33 large tiles are enough to share out; three equal column blocks, not 512, 512, 128.
@@ -125,13 +135,67 @@ class CpuDenseLinearTest {
     }
 
     @Test
+    void moreThreadsThanTilesCutMoreTiles() {
+        // Tuned on two threads: one or two threads give the same tiles.
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 2));
+        assertEquals(CpuDenseLinear.Tiles.direct(2048, 3072), CpuDenseLinear.Tiles.direct(2048, 3072, 2));
+        // Sixteen threads: MiniLM's FC1 at 128 tokens in six 256-column tiles, not two of 768.
+        assertEquals(new CpuDenseLinear.Tiles(132, 256), CpuDenseLinear.Tiles.of(128, 1536, 16));
+        for (long tokens : new long[] {1, 128, 400, 2048}) {
+            for (int out : new int[] {384, 1536, 3072}) {
+                for (int threads : new int[] {4, 8, 16}) {
+                    for (boolean direct : new boolean[] {false, true}) {
+                        CpuDenseLinear.Tiles tiles = direct ? CpuDenseLinear.Tiles.direct(tokens, out, threads)
+                                : CpuDenseLinear.Tiles.of(tokens, out, threads);
+                        long count = (long) CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out,
+                                tiles.cols());
+                        // The most tiles each rule may cut: one row block of 256-column blocks at few tokens;
+                        // 192 x 256 blocks; on the direct path its row blocks of 32-column blocks.
+                        long possible = tokens <= CpuDenseLinear.ROW_BLOCK ? CpuThreads.chunks(out,
+                                CpuDenseLinear.COL_BLOCK)
+                                : direct ? (long) CpuThreads.chunks(tokens, CpuDenseLinear.DIRECT_ROW_BLOCK)
+                                        * CpuThreads.chunks(out, CpuDenseLinear.COL_MULTIPLE)
+                                : (long) CpuThreads.chunks(tokens, CpuDenseLinear.ROW_BLOCK)
+                                        * CpuThreads.chunks(out, CpuDenseLinear.COL_BLOCK);
+                        // Blocks are rounded up to whole register tiles, which may leave a few threads out
+                        // (400 x 384 direct on 8 threads: six tiles of 64 columns), never most of them.
+                        assertTrue(2 * count > Math.min(threads, possible), count + " tiles of " + tiles + " for "
+                                + tokens + " x " + out + " on " + threads + " threads" + (direct ? " (direct)" : ""));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void tilesOfAGemmThatWritesYItselfAreLarger() {
+        // The dense benchmark shapes: four tiles each, two per thread on two threads.
+        assertEquals(new CpuDenseLinear.Tiles(1032, 1536), CpuDenseLinear.Tiles.direct(2048, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(516, 768), CpuDenseLinear.Tiles.direct(512, 3072));
+        // At one row block the few-rows rule holds either way.
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.direct(128, 1536));
+        // Narrow outputs: as many column blocks as the columns allow, never a block under 32 columns.
+        assertEquals(new CpuDenseLinear.Tiles(300, 32), CpuDenseLinear.Tiles.direct(300, 33));
+        for (long tokens : new long[] {1, 193, 385, 1000, 2048, 4096, 9999}) {
+            for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
+                CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.direct(tokens, out);
+                assertTrue(tiles.rows() <= CpuDenseLinear.DIRECT_ROW_BLOCK
+                        && tiles.cols() <= CpuDenseLinear.DIRECT_COL_BLOCK, tiles + " for " + tokens + " x " + out);
+                int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
+                assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
+                        count + " tiles of " + tiles + " for " + tokens + " x " + out);
+            }
+        }
+    }
+
+    @Test
     void fewTilesComeInAnEvenCount() {
         for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
                 CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.of(tokens, out);
-                assertTrue(tiles.rows() <= CpuDenseLinear.LARGE_ROW_BLOCK
-                        && tiles.cols() <= CpuDenseLinear.LARGE_COL_BLOCK, tiles + " exceeds the per-thread tile for "
-                        + tokens + " x " + out);
+                assertTrue((long) tiles.rows() * tiles.cols()
+                        <= (long) CpuDenseLinear.LARGE_ROW_BLOCK * CpuDenseLinear.LARGE_COL_BLOCK, tiles
+                        + " exceeds the per-thread tile for " + tokens + " x " + out);
                 int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
                 assertTrue(count == 1 || count % 2 == 0 || count >= CpuDenseLinear.EVEN_BELOW,
                         count + " tiles of " + tiles + " for " + tokens + " x " + out);

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -118,6 +120,75 @@ class CpuThreadsTest {
         var threads = new CpuThreads(2);
         threads.close();
         assertThrows(ResourceClosedException.class, () -> threads.forEach(4, chunk -> { }));
+    }
+
+    @Test
+    void everyChunkRunsOnceWhetherIdleWorkersParkAtOnceOrSpinFirst() {
+        for (long spinNanos : new long[] {0, 50_000, 5_000_000}) {
+            try (var threads = new CpuThreads(3, spinNanos)) {
+                for (int round = 0; round < 200; round++) {
+                    int chunks = 1 + round % 7;
+                    var runs = new AtomicIntegerArray(chunks);
+                    threads.forEach(chunks, runs::incrementAndGet);
+                    for (int c = 0; c < chunks; c++) {
+                        assertEquals(1, runs.get(c), "spin " + spinNanos + " ns, round " + round + ", chunk " + c);
+                    }
+                    if (round % 50 == 0) {
+                        // Long enough for a worker to stop spinning and park, so the next job has to wake it.
+                        LockSupport.parkNanos(spinNanos / 1000 + 1_000_000);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void callersOnSeveralThreadsShareThePoolWithoutLosingChunks() throws InterruptedException {
+        try (var threads = new CpuThreads(2)) {
+            int callers = 4;
+            int rounds = 300;
+            var sums = new AtomicLongArray(callers);
+            var failures = new java.util.concurrent.ConcurrentLinkedQueue<Throwable>();
+            Thread[] started = new Thread[callers];
+            for (int t = 0; t < callers; t++) {
+                int caller = t;
+                started[t] = Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int round = 0; round < rounds; round++) {
+                            threads.forEach(5, chunk -> sums.addAndGet(caller, chunk + 1));
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+            }
+            for (Thread thread : started) {
+                thread.join();
+            }
+            assertTrue(failures.isEmpty(), () -> "a caller failed: " + failures);
+            for (int t = 0; t < callers; t++) {
+                assertEquals(rounds * 15L, sums.get(t), "caller " + t + " saw each of its chunks once per round");
+            }
+        }
+    }
+
+    @Test
+    void closeStopsTheWorkerThreads() {
+        var threads = new CpuThreads(3, 1_000_000);
+        threads.forEach(8, chunk -> { });
+        assertEquals(2, threads.liveWorkers(), "two workers beside the caller");
+        threads.close();
+        assertEquals(0, threads.liveWorkers(), "a closed pool leaves no worker running, spinning or parked");
+    }
+
+    @Test
+    void aSpinOutsideItsRangeIsAClearError() {
+        InvalidInputException negative = assertThrows(InvalidInputException.class,
+                () -> new CpuOptions(2, true, true, -1));
+        assertTrue(negative.getMessage().contains("spinMicros must be in [0, 1000000], got -1"),
+                negative.getMessage());
+        assertEquals(0, new CpuOptions(2, true, true).withSpinMicros(0).spinMicros());
+        assertEquals(CpuOptions.DEFAULT_SPIN_MICROS, new CpuOptions(2, true, true).spinMicros());
     }
 
     @Test
