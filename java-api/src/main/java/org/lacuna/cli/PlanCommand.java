@@ -31,8 +31,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * Runs a model once on an input and prints the scheduler's plan: per layer the statistics, each candidate with its
- * predicted and measured time, the choice and why. A scan runs MinkUNet, texts run a sentence encoder.
+ * Runs a model on an input until its plan is made (once, or a few times where layers decide on their live calls) and
+ * prints the scheduler's plan: per layer the statistics, each candidate with its predicted and measured time, the
+ * choice and why. A scan runs MinkUNet, texts run a sentence encoder.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = {"Plan a model on an input and explain, per layer, which kernel serves and why.",
@@ -41,6 +42,8 @@ import picocli.CommandLine.Parameters;
                 "Exit codes: 0 planned; 1 usage error (neither or both inputs, a bad --voxel or --policy); 2 bad "
                         + "input (a missing or malformed scan, model or weights); 3 any other failure."})
 final class PlanCommand implements Callable<Integer> {
+    /** Runs made at most while live trials decide (each takes a few of its layers' calls per candidate). */
+    static final int MAX_PLANNING_RUNS = 40;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -109,6 +112,12 @@ final class PlanCommand implements Callable<Integer> {
             Scheduler scheduler = session.scheduler();
             long planStart = System.nanoTime();
             run.run();
+            // Layers that decide on their live calls need a few forwards: run until every trial has decided.
+            int runs = 1;
+            while (scheduler.deciding() > 0 && runs < MAX_PLANNING_RUNS) {
+                run.run();
+                runs++;
+            }
             long planned = System.nanoTime();
             long firstChoosing = scheduler.choosingNanos();
             // The planned run (profiled when a trace is asked for: its per-layer timers then wait for each layer).
@@ -121,10 +130,12 @@ final class PlanCommand implements Callable<Integer> {
             Plan plan = scheduler.plan();
             out.print(json ? plan.toJson() + "\n" : plan.explain());
             out.flush();
-            err.printf(Locale.ROOT, "plan: scheduler ready in %.1f ms (efficiency table %s); first run %.1f ms "
-                            + "(%.2f ms of it choosing), planned run %.1f ms (%.1f us of it choosing)%n",
-                    (schedulerReady - start) / 1e6, scheduler.efficiency().source(), (planned - planStart) / 1e6,
-                    firstChoosing / 1e6, (warm - planned) / 1e6, plannedChoosing / 1e3);
+            err.printf(Locale.ROOT, "plan: scheduler ready in %.1f ms (efficiency table %s); planning %d run(s) "
+                            + "%.1f ms (%.2f ms of it choosing on the host, %.2f ms of live calls served by slower "
+                            + "candidates), planned run %.1f ms (%.1f us of it choosing)%n",
+                    (schedulerReady - start) / 1e6, scheduler.efficiency().source(), runs, (planned - planStart) / 1e6,
+                    firstChoosing / 1e6, scheduler.trialExtraNanos() / 1e6, (warm - planned) / 1e6,
+                    plannedChoosing / 1e3);
             session.scheduler().store().warnings().forEach(w -> err.println("plan: warning: " + w));
             if (trace != null) {
                 int events = session.profiler().stop().size();

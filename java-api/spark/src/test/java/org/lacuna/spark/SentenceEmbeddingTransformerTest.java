@@ -76,6 +76,30 @@ class SentenceEmbeddingTransformerTest {
         // Three partitions over two task threads, rows of the bad and null kinds in the middle of one of them.
         input = spark.createDataFrame(rows, SCHEMA).repartition(3).cache();
         partitions = input.javaRDD().glom().collect();
+        settle(single);
+        try (SentenceEmbedder sparse = SentenceEmbedder.bundled(session, 0, SPARSE)) {
+            settle(sparse);
+        }
+    }
+
+    /** The sparsity the transformer's sparsity params ask for in {@link #sparsityParamsGiveWhatTheSingleMachineApiGivesWithTheSameSparsity}. */
+    private static final EncoderSparsity SPARSE = EncoderSparsity.DENSE.withTwoFour(TwoFourScope.FFN)
+            .withTokenDropping(0.5, 3);
+
+    /**
+     * Runs the single-machine API on the tests' batches until its scheduler's live trials have decided. While a
+     * trial decides, a layer's calls are served by its candidates in turn (equal within the dtype's tolerance, not
+     * bit for bit); once decided, the choices are in the JVM's store, which every session (the executors' too)
+     * reads, so the executors' rows and the single-machine API's agree bit for bit.
+     */
+    private static void settle(SentenceEmbedder embedder) {
+        for (int pass = 0; pass < 60; pass++) {
+            singleMachine(embedder, 5);
+            if (session.scheduler().deciding() == 0) {
+                return;
+            }
+        }
+        throw new AssertionError("the scheduler still decides after 60 passes");
     }
 
     @AfterAll
@@ -150,7 +174,7 @@ class SentenceEmbeddingTransformerTest {
     void sparsityParamsGiveWhatTheSingleMachineApiGivesWithTheSameSparsity() {
         SentenceEmbeddingTransformer embedder = embedder().setPrune("ffn").setKeepRatio(0.5).setFromLayer(3);
         List<Row> out = embedder.transform(input).collectAsList();
-        EncoderSparsity sparsity = EncoderSparsity.DENSE.withTwoFour(TwoFourScope.FFN).withTokenDropping(0.5, 3);
+        EncoderSparsity sparsity = SPARSE;
         Map<Integer, float[]> expected;
         Map<Integer, float[]> dense = singleMachine(embedder.getBatchSize());
         try (SentenceEmbedder sparse = SentenceEmbedder.bundled(session, 0, sparsity)) {

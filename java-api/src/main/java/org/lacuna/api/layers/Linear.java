@@ -25,6 +25,7 @@ import org.lacuna.runtime.schedule.Candidate;
 import org.lacuna.runtime.schedule.Decision;
 import org.lacuna.runtime.schedule.LinearCandidates;
 import org.lacuna.runtime.schedule.LinearStatistics;
+import org.lacuna.runtime.schedule.LiveTrial;
 import org.lacuna.runtime.schedule.Profiler;
 import org.lacuna.runtime.schedule.Scheduler;
 
@@ -34,7 +35,9 @@ import org.lacuna.runtime.schedule.Scheduler;
  * forms exist follows from the weight's statistics ({@link LinearKernelRule}); which candidate serves (each dense
  * path of the backend, 2:4, CSR) is the session's {@link Scheduler}'s choice, made once per token-count bucket from
  * the layer's {@link LinearStatistics} and kept with the chosen candidate's call, so a forward after the first of its
- * bucket reads one array slot and calls the kernel (no candidate lists, strings or store). Weights that are not 2:4
+ * bucket reads one array slot and calls the kernel (no candidate lists, strings or store). Where the scheduler
+ * measures, it measures on the layer's own calls ({@link LiveServing}): the bucket's next few calls are served by the
+ * candidates in turn, each a timed sample that also produces the output, until the choice is made. Weights that are not 2:4
  * are used as they are,
  * or pruned to 2:4 when {@link Options#pruneToTwoFour()} asks for it. Owned by its session's lifetime; close it to
  * free its weights early.
@@ -64,12 +67,11 @@ public final class Linear implements AutoCloseable {
     }
 
     /**
-     * A planned bucket: its decision, the chosen candidate's call, the fewest tokens it was checked to serve and the
-     * most it was found not to serve (a backend may offer a path only from some token count on, e.g. a kernel that
-     * needs full tiles), and the route planned for the bucket's token counts it does not serve (null until one came).
+     * A planned bucket: what serves it, the fewest tokens it was checked to serve and the most it was found not to
+     * serve (a backend may offer a path only from some token count on, e.g. a kernel that needs full tiles), and the
+     * route planned for the bucket's token counts it does not serve (null until one came).
      */
-    private record Route(Decision decision, LinearCandidates.Call call, long servesFrom, long refusedUpTo,
-                         Route fallback) {
+    private record Route(LiveServing serving, long servesFrom, long refusedUpTo, Route fallback) {
         /** The route known to serve {@code tokens}, or null where an offer must be checked (or a decision made). */
         static Route known(Route route, long tokens) {
             for (Route r = route; r != null; r = r.fallback()) {
@@ -84,11 +86,11 @@ public final class Linear implements AutoCloseable {
         }
 
         Route servingFrom(long tokens) {
-            return new Route(decision, call, tokens, refusedUpTo, fallback);
+            return new Route(serving, tokens, refusedUpTo, fallback);
         }
 
         Route refusing(long tokens, Route below) {
-            return new Route(decision, call, servesFrom, Math.max(refusedUpTo, tokens), below);
+            return new Route(serving, servesFrom, Math.max(refusedUpTo, tokens), below);
         }
     }
 
@@ -239,13 +241,19 @@ public final class Linear implements AutoCloseable {
             long tokens = xs.shape().rows();
             long started = System.nanoTime();
             Scheduler scheduler = session.scheduler();
-            Route route = route(scheduler, tokens, xs, ys);
+            LiveServing serving = route(scheduler, tokens, xs, ys).serving();
+            LinearCandidates.Call call = serving.decidedCall();
             ChoosingTime.charge(scheduler, System.nanoTime() - started);
+            if (call == null) {
+                // Deciding: this call is one of the live trial's samples.
+                serving.serve(scheduler, name, session.profiler(), xs, ys);
+                return y;
+            }
             Profiler profiler = session.profiler();
             if (profiler.recording()) {
-                profiler.time(name, route.decision().chosen(), "linear", () -> route.call().run(xs, ys));
+                profiler.time(name, serving.decision().chosen(), "linear", () -> call.run(xs, ys));
             } else {
-                route.call().run(xs, ys);
+                call.run(xs, ys);
             }
             return y;
         } catch (RuntimeException e) {
@@ -285,17 +293,28 @@ public final class Linear implements AutoCloseable {
         LinearCandidates.Forms forms = forms();
         if (route == null) {
             LinearStatistics s = statistics(tokens);
-            Decision decision = scheduler.decide(name, s, LinearCandidates.of(session.backendName(), ops, s, forms,
+            LiveTrial trial = scheduler.decideLive(name, s, LinearCandidates.of(session.backendName(), ops, s, forms,
                     xs, ys));
-            return new Route(decision, LinearCandidates.call(ops, tokens, forms, decision.chosen()), tokens, 0, null);
+            return new Route(new LiveServing(trial,
+                    candidate -> LinearCandidates.call(ops, tokens, forms, candidate)), tokens, 0, null);
         }
         if (tokens >= route.servesFrom()) {
             return route;
         }
-        if (tokens > route.refusedUpTo() && LinearCandidates.offers(ops, tokens, forms, route.decision().chosen())) {
+        if (tokens > route.refusedUpTo() && offersAll(ops, tokens, forms, route.serving().names())) {
             return route.servingFrom(tokens);
         }
         return route.refusing(tokens, planned(scheduler, route.fallback(), tokens, xs, ys));
+    }
+
+    private static boolean offersAll(org.lacuna.runtime.ops.OpSet ops, long tokens, LinearCandidates.Forms forms,
+                                     List<String> names) {
+        for (String n : names) {
+            if (!LinearCandidates.offers(ops, tokens, forms, n)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private LinearCandidates.Forms forms() {
@@ -327,10 +346,10 @@ public final class Linear implements AutoCloseable {
         var ops = session.backend().ops();
         LinearCandidates.Forms forms = forms();
         while (route != null && tokens < route.servesFrom() && (tokens <= route.refusedUpTo()
-                || !LinearCandidates.offers(ops, tokens, forms, route.decision().chosen()))) {
+                || !offersAll(ops, tokens, forms, route.serving().names()))) {
             route = route.fallback();
         }
-        String chosen = route != null ? route.decision().chosen() : predictedChoice(tokens);
+        String chosen = route != null ? route.serving().decision().chosen() : predictedChoice(tokens);
         return kernelOf(chosen);
     }
 
@@ -360,7 +379,7 @@ public final class Linear implements AutoCloseable {
         for (int i = 0; i < current.byBucket().length(); i++) {
             List<Decision> bucket = new ArrayList<>();
             for (Route r = current.byBucket().get(i); r != null; r = r.fallback()) {
-                bucket.add(r.decision());
+                bucket.add(r.serving().decision());
             }
             if (!bucket.isEmpty()) {
                 out.put(1L << i, List.copyOf(bucket));

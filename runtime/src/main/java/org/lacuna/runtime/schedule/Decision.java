@@ -17,7 +17,9 @@ public record Decision(String kind, String signature, Map<String, Object> statis
                        String chosen, Source source, String reason, long choosingNanos) {
     /** Where a choice came from. */
     public enum Source {
-        ONLY_CANDIDATE, PREDICTED, MEASURED, STORED, FORCED
+        ONLY_CANDIDATE, PREDICTED, MEASURED, STORED, FORCED,
+        /** Not made yet: a {@link LiveTrial} is taking samples on the layer's live calls. */
+        DECIDING
     }
 
     /** One candidate's times; {@code measuredMillis} is null where it was not measured. */

@@ -25,19 +25,30 @@ final class DescribedStatistics extends AbstractMap<String, Object> {
     private final Map<String, Object> eager;
     /** The map whose redundancies are still to be read, or null where nothing is; cleared once read. */
     private final WeakReference<KernelMap> redundanciesOf;
+    /**
+     * Statistics that hold no layer data (a linear's, an attention's: a few numbers), described when first read: a
+     * decision read from a warm store is made for every layer of a new scheduler's first forward, and is seldom
+     * explained.
+     */
+    private final LayerStatistics numbers;
     private volatile Map<String, Object> described;
 
-    private DescribedStatistics(Map<String, Object> eager, KernelMap redundanciesOf) {
+    private DescribedStatistics(Map<String, Object> eager, KernelMap redundanciesOf, LayerStatistics numbers) {
         this.eager = eager;
         this.redundanciesOf = redundanciesOf == null ? null : new WeakReference<>(redundanciesOf);
-        if (redundanciesOf == null) {
+        this.numbers = numbers;
+        if (redundanciesOf == null && numbers == null) {
             described = Collections.unmodifiableMap(eager);
         }
     }
 
+    private DescribedStatistics(Map<String, Object> eager, KernelMap redundanciesOf) {
+        this(eager, redundanciesOf, null);
+    }
+
     static DescribedStatistics of(LayerStatistics statistics) {
         if (!(statistics instanceof ConvolutionStatistics conv)) {
-            return new DescribedStatistics(new LinkedHashMap<>(statistics.describe()), null);
+            return new DescribedStatistics(null, null, statistics);
         }
         Map<String, Object> counts = conv.describeCounts();
         MapStatistics known = conv.map().statistics();
@@ -56,7 +67,10 @@ final class DescribedStatistics extends AbstractMap<String, Object> {
         if (d == null) {
             synchronized (this) {
                 d = described;
-                if (d == null) {
+                if (d == null && numbers != null) {
+                    d = Collections.unmodifiableMap(new LinkedHashMap<>(numbers.describe()));
+                    described = d;
+                } else if (d == null) {
                     Map<String, Object> m = new LinkedHashMap<>(eager);
                     KernelMap map = redundanciesOf.get();
                     if (map != null) {

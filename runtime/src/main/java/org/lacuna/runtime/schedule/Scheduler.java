@@ -16,18 +16,28 @@ import org.lacuna.runtime.error.LacunaException;
 /**
  * Chooses, per layer signature, which candidate serves: predicted from each candidate's {@link Work} and the
  * device's {@link EfficiencyTable} (times the correction its kernel earned from earlier measurements); where the best
- * two predictions fall within {@link #margin()} of each other, or a sparse winner has a dense rival, a short
- * measurement on the real input decides (interleaved rounds, lower medians, bounded by a budget relative to the
- * predicted call: {@link #measuringBudgetMillis}); otherwise the prediction stands. Under {@code auto} a measurement
- * overrides the prediction only by a clear difference ({@link #MIN_GAIN}), and a sparse candidate never stays chosen
- * where a dense one measured faster. Choices are made once per signature (a bucket of input shapes), kept
- * in memory and in the {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}).
- * Layers keep the decision per input-shape bucket beside the candidate it chose, so a planned forward never comes
- * here; they {@link #charge} the host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
+ * two predictions fall within {@link #margin()} of each other, or the backend has several dense paths (their order
+ * at small calls is what the table misjudges), a measurement on the real input decides, every dense path measured
+ * beside whatever else is (a sparse candidate is confirmed against all of them); otherwise the prediction stands.
+ * A layer that can serve its calls with any candidate asks {@link #decideLive}: the measurement is then made on its
+ * own live calls ({@link LiveTrial}: the candidates serve in turn, each call a timed sample that also produced the
+ * real output, so choosing costs only the slower candidates' extra time, {@link #trialExtraNanos()}); a layer that
+ * cannot asks {@link #decide}, which measures before its call (interleaved rounds, lower medians, bounded by a budget
+ * relative to the predicted call: {@link #measuringBudgetMillis}). Under {@code auto} a measurement overrides the
+ * prediction only by a clear difference ({@link #MIN_GAIN}), and a sparse candidate never stays chosen where a dense
+ * one measured faster. Choices are made once per signature (a bucket of input shapes), kept in memory and in the
+ * {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}). Layers keep the decision per
+ * input-shape bucket beside the candidate it chose, so a planned forward never comes here; they {@link #charge} the
+ * host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
  */
 public final class Scheduler {
-    /** Predictions within this fraction of the best are too close to call without a measurement. */
-    public static final double DEFAULT_MARGIN = 0.25;
+    /**
+     * Predictions within this fraction of the best are too close to call without a measurement. Wide: the CPU table
+     * misjudged its two dense paths' order at small calls by up to 1.8x on the development machine (a calibration on
+     * a busy machine), and a live trial costs little more than its losers' first calls (a clear loser is dropped
+     * after {@link LiveTrial#MIN_SAMPLES} samples).
+     */
+    public static final double DEFAULT_MARGIN = 1.0;
     /** Timed rounds of one measurement (each calls every measured candidate once, after a warm-up), at most. */
     public static final int ROUNDS = 5;
     /** Timed rounds of one measurement, at least, however small its budget. */
@@ -36,7 +46,9 @@ public final class Scheduler {
      * How {@link #measure} measures, stored with each measured choice: a stored choice measured another way (one
      * candidate after the other, before rounds) is measured again.
      */
-    public static final String MEASURING = "interleaved-rounds";
+    public static final String MEASURING = "interleaved-rounds-2";
+    /** How a {@link LiveTrial} measures: on the layers' own calls, every dense path beside a sparse candidate. */
+    public static final String LIVE_MEASURING = "live-calls";
     /**
      * When one decision's measurement stops starting rounds ({@code fastest-measured}: per candidate). The warm-up
      * call and {@link #MIN_ROUNDS} rounds are made whatever they cost, so a slow layer may run past it.
@@ -50,7 +62,7 @@ public final class Scheduler {
      * Under {@code auto}, a candidate other than the best-predicted one must measure at least this fraction faster
      * to be chosen (a dense one against a sparse prediction needs only to be faster: break-even).
      */
-    public static final double MIN_GAIN = 0.10;
+    public static final double MIN_GAIN = 0.05;
 
     private final DeviceKey device;
     private final EfficiencyTable table;
@@ -60,8 +72,14 @@ public final class Scheduler {
     private final double margin;
     private final double budgetMillis;
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
+    private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
-    private final Map<String, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<PlanKey, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+
+    /** A plan entry's key: one per layer and signature (no string built per layer on a warm store's forward). */
+    private record PlanKey(String layer, String signature) {
+    }
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
     private final java.util.concurrent.atomic.LongAdder choosingNanos = new java.util.concurrent.atomic.LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
@@ -153,14 +171,74 @@ public final class Scheduler {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
                 if (decision == null) {
-                    decision = choose(key, statistics, candidates);
+                    decision = (Decision) choose(key, statistics, candidates, false);
                     decisions.put(key, decision);
                     made.increment();
                 }
             }
         }
-        plan.putIfAbsent(layer + "@" + decision.signature(), new Plan.Entry(layer, decision));
+        plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         return decision;
+    }
+
+    /**
+     * Like {@link #decide}, for a layer that can serve its real calls with any of {@code candidates}: where the policy
+     * would measure, nothing runs here; the returned {@link LiveTrial} says which candidate serves each of the
+     * layer's next calls, takes their times, and decides once it has enough ({@link LiveTrial#decision()}). Layers
+     * of one signature share the trial. Elsewhere (a stored, predicted, forced or only candidate) the trial returned
+     * is decided already. The candidates' {@code run} is never called.
+     */
+    public LiveTrial decideLive(String layer, LayerStatistics statistics, List<Candidate> candidates) {
+        if (candidates.isEmpty()) {
+            throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
+        }
+        asked.increment();
+        String key = key(statistics, candidates);
+        Decision decision = decisions.get(key);
+        LiveTrial trial = decision == null ? trials.get(key) : null;
+        if (decision == null && trial == null) {
+            synchronized (store.decisionLock()) {
+                decision = decisions.get(key);
+                trial = decision == null ? trials.get(key) : null;
+                if (decision == null && trial == null) {
+                    Object chosen = choose(key, statistics, candidates, true);
+                    made.increment();
+                    if (chosen instanceof LiveTrial t) {
+                        trial = t;
+                        trials.put(key, t);
+                    } else {
+                        decision = (Decision) chosen;
+                        decisions.put(key, decision);
+                    }
+                }
+            }
+        }
+        if (trial != null) {
+            trial.joined(layer);
+            Decision d = trial.decisionOrProvisional();
+            plan.putIfAbsent(new PlanKey(layer, d.signature()), new Plan.Entry(layer, d));
+            return trial;
+        }
+        plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
+        return LiveTrial.decided(decision);
+    }
+
+    /** Signatures whose live trials are still taking samples. */
+    public int deciding() {
+        return trials.size();
+    }
+
+    /** A timer on the device, for a layer timing a live call of a {@link LiveTrial}. */
+    public DeviceTimer timer() {
+        return timers.get();
+    }
+
+    /**
+     * The extra time the live calls of finished trials cost: what the calls served by a candidate other than the one
+     * chosen took beyond the chosen one's time. With {@link #choosingNanos()}, what choosing cost.
+     */
+    public long trialExtraNanos() {
+        return trialExtraNanos.sum();
     }
 
     /** The candidate {@code decision} chose, among {@code candidates} (the same set it was made from). */
@@ -226,7 +304,11 @@ public final class Scheduler {
         return s.toString();
     }
 
-    private Decision choose(String key, LayerStatistics statistics, List<Candidate> candidates) {
+    /**
+     * The decision for {@code key} (made now, measuring here if the policy asks), or, where {@code live} and the
+     * policy would measure, a {@link LiveTrial} whose layers' live calls make it.
+     */
+    private Object choose(String key, LayerStatistics statistics, List<Candidate> candidates, boolean live) {
         long start = System.nanoTime();
         List<String> names = new ArrayList<>(candidates.size());
         for (Candidate c : candidates) {
@@ -255,7 +337,20 @@ public final class Scheduler {
                 outcome = stored.get();
             } else {
                 predicted = predictAll(candidates);
-                outcome = decideByPolicy(candidates, predicted);
+                Step step = selectByPolicy(candidates, predicted);
+                if (step instanceof Measurement m && live) {
+                    String why = forced.isPresent() ? "forced " + forced.get() + " is not offered here (candidates "
+                            + names + "); " + m.why() : m.why();
+                    Measurement measurement = new Measurement(m.toMeasure(), m.best(), why);
+                    long nanos = System.nanoTime() - start;
+                    Decision provisional = new Decision(statistics.kind(), statistics.signature(),
+                            DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
+                            m.best().name(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")",
+                            nanos);
+                    return new LiveTrial(this, key, statistics, candidates, measurement.toMeasure(), predicted,
+                            measurement.best(), why, policy.mode() == Policy.Mode.AUTO, nanos, provisional);
+                }
+                outcome = step instanceof Outcome o ? o : decideByPolicy(candidates, predicted);
             }
             if (forced.isPresent()) {
                 outcome = outcome.withReason("forced " + forced.get() + " is not offered here (candidates " + names
@@ -266,15 +361,74 @@ public final class Scheduler {
             predicted = predictAll(candidates);
         }
         long nanos = System.nanoTime() - start;
-        List<Decision.Estimate> estimates = new ArrayList<>();
-        for (Candidate c : candidates) {
-            estimates.add(new Decision.Estimate(c.name(), c.kernel(), predicted.get(c.name()),
-                    outcome.measured().get(c.name())));
-        }
         Decision decision = new Decision(statistics.kind(), statistics.signature(), DescribedStatistics.of(statistics),
-                estimates, outcome.chosen(), outcome.source(), outcome.reason(), nanos);
-        remember(key, decision, names, predicted, outcome);
+                estimates(candidates, predicted, outcome.measured()), outcome.chosen(), outcome.source(),
+                outcome.reason(), nanos);
+        remember(key, decision, names, predicted, outcome, MEASURING);
         return decision;
+    }
+
+    private static List<Decision.Estimate> estimates(List<Candidate> candidates, Map<String, Double> predicted,
+                                                     Map<String, Double> measured) {
+        List<Decision.Estimate> estimates = new ArrayList<>(candidates.size());
+        for (Candidate c : candidates) {
+            estimates.add(new Decision.Estimate(c.name(), c.kernel(), predicted.get(c.name()), measured.get(c.name())));
+        }
+        return estimates;
+    }
+
+    /**
+     * Ends {@code trial}: the policy's rules on its lower medians decide, the choice is stored and the corrections
+     * learn from it, and its layers' plan entries take the decision. Called once, by the call that completed it. If
+     * another session on the same store decided the signature meanwhile, its choice is taken instead, so that one
+     * store never holds two answers for one layer.
+     */
+    void complete(LiveTrial trial) {
+        long start = System.nanoTime();
+        List<String> names = new ArrayList<>();
+        for (Candidate c : trial.candidates()) {
+            names.add(c.name());
+        }
+        Decision decision;
+        synchronized (store.decisionLock()) {
+            Optional<Outcome> other = stored(store.choice(device, trial.key()).orElse(null), names);
+            Map<String, Double> measured = trial.measuredMillis();
+            Outcome outcome;
+            if (other.isPresent()) {
+                outcome = other.get().withReason(other.get().reason() + "; another session decided while this one "
+                        + "was measuring (its own lower medians: " + measured + ")");
+            } else {
+                Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
+                outcome = judge(m, measured, trial.failures(), "measured on " + callCount(trial) + " live calls (");
+            }
+            Double winnerMillis = measured.get(outcome.chosen());
+            double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
+            long extraNanos = Math.round(extraMillis * 1e6);
+            trialExtraNanos.add(extraNanos);
+            String reason = outcome.reason() + "; choosing cost the live calls " + FixedPoint.append(
+                    new StringBuilder(), extraMillis, 3) + " ms over serving them all with " + outcome.chosen();
+            long nanos = trial.predictingNanos() + extraNanos + (System.nanoTime() - start);
+            decision = new Decision(trial.statistics().kind(), trial.statistics().signature(),
+                    trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
+                    outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
+            if (other.isEmpty()) {
+                remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING);
+            }
+            decisions.put(trial.key(), decision);
+            trial.decide(decision);
+            trials.remove(trial.key());
+        }
+        for (String layer : trial.layers()) {
+            plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
+        }
+    }
+
+    private static int callCount(LiveTrial trial) {
+        int calls = 0;
+        for (int n : trial.callsServed().values()) {
+            calls += n;
+        }
+        return calls;
     }
 
     private Map<String, Double> predictAll(List<Candidate> candidates) {
@@ -301,7 +455,8 @@ public final class Scheduler {
         return predicted;
     }
 
-    private record Outcome(String chosen, Decision.Source source, Map<String, Double> measured, String reason) {
+    private record Outcome(String chosen, Decision.Source source, Map<String, Double> measured, String reason)
+            implements Step {
         Outcome withReason(String r) {
             return new Outcome(chosen, source, measured, r);
         }
@@ -316,7 +471,9 @@ public final class Scheduler {
     private Optional<Outcome> stored(TuningStore.StoredChoice c, List<String> names) {
         if (c == null || !names.equals(c.candidates()) || !names.contains(c.chosen())
                 // A choice measured one candidate after the other may have charged the JIT's warm-up to the first.
-                || (c.source() == Decision.Source.MEASURED && !MEASURING.equals(c.measuring()))
+                // (and one measured before a sparse winner was confirmed against every dense path).
+                || (c.source() == Decision.Source.MEASURED && !MEASURING.equals(c.measuring())
+                        && !LIVE_MEASURING.equals(c.measuring()))
                 || !(policy.mode() == Policy.Mode.AUTO || Policy.Mode.FASTEST_MEASURED.label().equals(c.policy()))) {
             return Optional.empty();
         }
@@ -325,7 +482,15 @@ public final class Scheduler {
                 "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source() + ")"));
     }
 
-    private Outcome decideByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
+    /** What a decision needs next: an outcome already (no measurement), or these candidates measured. */
+    private sealed interface Step permits Outcome, Measurement {
+    }
+
+    /** Candidates to measure, the best-predicted one, and why they are measured (for the reason). */
+    private record Measurement(List<Candidate> toMeasure, Candidate best, String why) implements Step {
+    }
+
+    private Step selectByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
         List<Candidate> byPrediction = new ArrayList<>(candidates);
         // Insertion sort by prediction (a handful of candidates; no comparator lambda to link on a first decision).
         for (int i = 1; i < byPrediction.size(); i++) {
@@ -351,22 +516,28 @@ public final class Scheduler {
                 why = "the policy measures every candidate";
             }
             default -> {
+                boolean sparseMeasured = false;
+                int densePaths = 0;
                 for (Candidate c : byPrediction) {
+                    densePaths += c.dense() ? 1 : 0;
                     if (predicted.get(c.name()) <= bestMillis * (1 + margin)) {
                         toMeasure.add(c);
+                        sparseMeasured |= !c.dense();
                     }
                 }
                 why = "predictions within " + Math.round(margin * 100) + "% of the best";
-                if (!best.dense()) {
+                if (sparseMeasured || densePaths > 1) {
+                    // Every dense path is measured: against a sparse candidate, break-even is judged against all of
+                    // them, not the best-predicted one; and among themselves, their order at small calls is what the
+                    // table gets wrong (a calibration on a busy machine rated the Vector API GEMM 2.8x slower than
+                    // OpenBLAS where it ran 10-30% faster). A clear loser costs its first calls and two samples.
                     for (Candidate c : byPrediction) {
-                        if (c.dense()) {
-                            if (!toMeasure.contains(c)) {
-                                toMeasure.add(c);
-                            }
-                            break;
+                        if (c.dense() && !toMeasure.contains(c)) {
+                            toMeasure.add(c);
                         }
                     }
-                    why += "; a sparse winner is confirmed against the best dense candidate";
+                    why += sparseMeasured ? "; a sparse candidate is confirmed against every dense path"
+                            : "; every dense path is measured";
                 }
             }
         }
@@ -380,16 +551,35 @@ public final class Scheduler {
                     predicted, toMeasure.isEmpty() && policy.mode() == Policy.Mode.FASTEST_MEASURED
                             ? "no candidate can run here" : "outside the margin"));
         }
-        double budget = measuringBudgetMillis(toMeasure, predicted);
+        return new Measurement(toMeasure, best, why);
+    }
+
+    /** The policy's outcome for {@code candidates}, measuring them here (before the layer's call) if it asks. */
+    private Outcome decideByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
+        Step step = selectByPolicy(candidates, predicted);
+        if (step instanceof Outcome outcome) {
+            return outcome;
+        }
+        Measurement m = (Measurement) step;
+        double budget = measuringBudgetMillis(m.toMeasure(), predicted);
         List<String> failures = new ArrayList<>();
-        Map<String, Double> measured = measure(toMeasure, budget, failures);
+        Map<String, Double> measured = measure(m.toMeasure(), budget, failures);
+        return judge(m, measured, failures, "measured (");
+    }
+
+    /**
+     * The outcome of measurement {@code m}, {@code measured} the lower medians: the fastest where the policy lets it
+     * override the prediction, and never a sparse candidate where a dense one measured faster.
+     */
+    private Outcome judge(Measurement m, Map<String, Double> measured, List<String> failures, String how) {
+        Candidate best = m.best();
         if (measured.isEmpty()) {
             return new Outcome(best.name(), Decision.Source.PREDICTED, Map.of(),
                     "every measurement failed (" + failures + "); the prediction stands");
         }
         Candidate fastest = null;
         Candidate expected = null;
-        for (Candidate c : toMeasure) {
+        for (Candidate c : m.toMeasure()) {
             Double ms = measured.get(c.name());
             if (ms == null) {
                 continue;
@@ -402,7 +592,7 @@ public final class Scheduler {
         if (!winner.dense()) {
             // Break-even: whichever sparse candidate the rules above kept, a dense one measured faster wins.
             Candidate fastestDense = null;
-            for (Candidate c : toMeasure) {
+            for (Candidate c : m.toMeasure()) {
                 Double ms = measured.get(c.name());
                 if (c.dense() && ms != null && (fastestDense == null || ms < measured.get(fastestDense.name()))) {
                     fastestDense = c;
@@ -413,9 +603,9 @@ public final class Scheduler {
                 breakEven = true;
             }
         }
-        StringBuilder reason = new StringBuilder("measured (").append(why).append("): ");
-        for (Map.Entry<String, Double> m : measured.entrySet()) {
-            FixedPoint.append(reason.append(m.getKey()).append(' '), m.getValue(), 3).append(" ms, ");
+        StringBuilder reason = new StringBuilder(how).append(m.why()).append("): ");
+        for (Map.Entry<String, Double> e : measured.entrySet()) {
+            FixedPoint.append(reason.append(e.getKey()).append(' '), e.getValue(), 3).append(" ms, ");
         }
         reason.setLength(reason.length() - 2);
         reason.append(" -> ").append(winner.name());
@@ -542,7 +732,7 @@ public final class Scheduler {
     }
 
     private void remember(String key, Decision decision, List<String> names, Map<String, Double> predicted,
-                          Outcome outcome) {
+                          Outcome outcome, String measuring) {
         Map<String, Double> learnt = new LinkedHashMap<>();
         if (decision.source() == Decision.Source.MEASURED) {
             for (Decision.Estimate e : decision.candidates()) {
@@ -565,7 +755,7 @@ public final class Scheduler {
         if (storable) {
             store.putChoice(device, key, new TuningStore.StoredChoice(decision.chosen(), policy.mode().label(),
                     decision.source(), names, predicted, outcome.measured().isEmpty() ? null : outcome.measured(),
-                    TuningStore.now(), decision.source() == Decision.Source.MEASURED ? MEASURING : null), learnt);
+                    TuningStore.now(), decision.source() == Decision.Source.MEASURED ? measuring : null), learnt);
         }
     }
 

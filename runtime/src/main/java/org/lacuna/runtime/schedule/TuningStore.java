@@ -66,6 +66,9 @@ public final class TuningStore {
     /** Choices or corrections recorded since the last write. */
     private volatile boolean dirty;
     private int writes;
+    /** The device {@link #entry} last looked up (by identity) and its entry. */
+    private DeviceKey lastDevice;
+    private DeviceEntry lastEntry;
 
     private TuningStore(Path file) {
         this.file = file;
@@ -116,6 +119,7 @@ public final class TuningStore {
     public synchronized void putEfficiency(DeviceKey device, EfficiencyTable table) {
         DeviceEntry e = entry(device);
         devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices()));
+        lastDevice = null;
         save();
     }
 
@@ -163,7 +167,12 @@ public final class TuningStore {
     }
 
     private DeviceEntry entry(DeviceKey device) {
-        return devices.computeIfAbsent(device.toString(), k -> new DeviceEntry(null, null, null));
+        // A scheduler asks with one key object: its text (a concatenation) is made once, not per lookup.
+        if (device != lastDevice) {
+            lastEntry = devices.computeIfAbsent(device.toString(), k -> new DeviceEntry(null, null, null));
+            lastDevice = device;
+        }
+        return lastEntry;
     }
 
     private void load() {

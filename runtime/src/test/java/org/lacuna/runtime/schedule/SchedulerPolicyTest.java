@@ -31,7 +31,11 @@ class SchedulerPolicyTest {
 
     @Test
     void autoMeasuresTheCloseCallAndTheMeasurementDecides() {
-        Decision d = scheduler(Policy.auto()).decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        // A 25% margin: 2:4's prediction (its rate 60 GFLOP/s on half the products) is outside it, the two dense
+        // paths' within.
+        Scheduler narrow = new Scheduler(TestTables.CPU, TestTables.cpu(), TuningStore.inMemory(), Policy.auto(),
+                clock::timer, 0.25, Scheduler.DEFAULT_BUDGET_MILLIS);
+        Decision d = narrow.decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
         assertEquals(Decision.Source.MEASURED, d.source(), d.reason());
         assertEquals("vector-dense", d.chosen(), "measured faster although predicted slower: " + d.reason());
         assertTrue(clock.runs("blas-dense") >= 2 && clock.runs("vector-dense") >= 2);
@@ -90,13 +94,23 @@ class SchedulerPolicyTest {
     }
 
     @Test
-    void autoLetsAClearPredictionStand() {
+    void autoLetsAClearPredictionStandButMeasuresTheDensePathsAgainstEachOther() {
+        // One dense path, 2:4 outside a 5% margin: the prediction stands, nothing runs.
         Scheduler s = new Scheduler(TestTables.CPU, TestTables.cpu(), TuningStore.inMemory(), Policy.auto(),
                 clock::timer, 0.05, Scheduler.DEFAULT_BUDGET_MILLIS);
-        Decision d = s.decide("fc1", stats(), candidates(9.0, 7.0, 30.0));
+        List<Candidate> all = candidates(9.0, 7.0, 30.0);
+        Decision d = s.decide("fc1", stats(), List.of(all.get(0), all.get(2)));
         assertEquals(Decision.Source.PREDICTED, d.source(), d.reason());
         assertEquals("blas-dense", d.chosen());
         assertTrue(clock.runs.isEmpty(), "nothing measured: " + clock.runs);
+        // Two dense paths: their order is what the table misjudges, so they are measured however far apart their
+        // predictions; 2:4, outside the margin, is not.
+        Scheduler both = new Scheduler(TestTables.CPU, TestTables.cpu(), TuningStore.inMemory(), Policy.auto(),
+                clock::timer, 0.05, Scheduler.DEFAULT_BUDGET_MILLIS);
+        Decision measured = both.decide("fc1", stats(), all);
+        assertEquals(Decision.Source.MEASURED, measured.source(), measured.reason());
+        assertEquals("vector-dense", measured.chosen(), measured.reason());
+        assertEquals(0, clock.runs("two-four"));
     }
 
     @Test

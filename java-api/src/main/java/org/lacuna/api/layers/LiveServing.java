@@ -1,0 +1,113 @@
+package org.lacuna.api.layers;
+
+import java.util.List;
+import java.util.function.Function;
+import org.lacuna.runtime.backend.DeviceTimer;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.LinearCandidates;
+import org.lacuna.runtime.schedule.LiveTrial;
+import org.lacuna.runtime.schedule.Profiler;
+import org.lacuna.runtime.schedule.Scheduler;
+
+/**
+ * What serves one linear layer's calls in one token bucket: the chosen candidate's call once its {@link LiveTrial}
+ * has decided (or at once, where the scheduler decided without live calls), and until then the candidates in the
+ * trial's turn, each call timed and reported to it (where this layer is not the one the trial samples, by the
+ * best-predicted candidate, still timed: {@link LiveTrial#sampledBy}). Every candidate computes the same function, so
+ * a call's result is the layer's whichever serves it (within the dtype's tolerance). The layer's first call of each
+ * candidate is served but reported as no sample: it pays the candidate's one-time costs (its weight's widening, code
+ * still compiling).
+ */
+final class LiveServing {
+    private final LiveTrial trial;
+    private final List<String> names;
+    private final LinearCandidates.Call[] calls;
+    /** Per candidate, whether this layer has served a call with it (racing threads may both warm it: harmless). */
+    private final boolean[] warmed;
+    /** The decided candidate's call, once known. */
+    private volatile LinearCandidates.Call decided;
+
+    /** How a layer makes the call of a candidate it offers, by name. */
+    private final Function<String, LinearCandidates.Call> callOf;
+
+    /**
+     * @param trial  the scheduler's answer: decided already, or deciding on this layer's calls
+     * @param callOf the call of each candidate the layer offers, by name
+     */
+    LiveServing(LiveTrial trial, Function<String, LinearCandidates.Call> callOf) {
+        this.trial = trial;
+        this.callOf = callOf;
+        this.names = trial.decision() != null ? List.of(trial.decision().chosen()) : trial.names();
+        this.calls = new LinearCandidates.Call[names.size()];
+        for (int i = 0; i < calls.length; i++) {
+            calls[i] = callOf.apply(names.get(i));
+        }
+        this.warmed = new boolean[calls.length];
+        if (trial.decision() != null) {
+            decided = calls[0];
+        }
+    }
+
+    /** The candidates that may serve this route's calls (the offers a smaller token count must have). */
+    List<String> names() {
+        return names;
+    }
+
+    /** The decision, or while the trial runs one that says so. */
+    Decision decision() {
+        return trial.decisionOrProvisional();
+    }
+
+    /** The decided candidate's call, or null while the trial still takes samples. */
+    LinearCandidates.Call decidedCall() {
+        LinearCandidates.Call call = decided;
+        if (call == null && trial.decision() != null) {
+            // Among the served ones, except where another session's stored choice was taken.
+            int index = names.indexOf(trial.decision().chosen());
+            call = index >= 0 ? calls[index] : callOf.apply(trial.decision().chosen());
+            decided = call;
+        }
+        return call;
+    }
+
+    /**
+     * Serves one call with the candidate the trial names, timed on the device and reported; a candidate that throws
+     * stops serving and the call goes to the next. The trial's bookkeeping is charged to choosing; the call is not
+     * (what it costs beyond the chosen candidate's time, the scheduler counts when the trial decides).
+     */
+    void serve(Scheduler scheduler, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
+        while (true) {
+            long started = System.nanoTime();
+            boolean sampling = trial.sampledBy(this);
+            int which = sampling ? trial.next() : trial.provisional();
+            boolean sample = sampling && warmed[which];
+            LinearCandidates.Call call = calls[which];
+            double millis;
+            try (DeviceTimer timer = scheduler.timer()) {
+                ChoosingTime.charge(scheduler, System.nanoTime() - started);
+                try {
+                    timer.start();
+                    if (profiler.recording()) {
+                        profiler.time(layer, names.get(which), "linear", () -> call.run(x, y));
+                    } else {
+                        call.run(x, y);
+                    }
+                    millis = timer.stopMillis();
+                } catch (LacunaException e) {
+                    trial.failed(which, e.getMessage());
+                    if (!trial.serving()) {
+                        throw e;
+                    }
+                    continue;
+                }
+            }
+            long reporting = System.nanoTime();
+            warmed[which] = true;
+            trial.served(which, millis, sample);
+            ChoosingTime.charge(scheduler, System.nanoTime() - reporting);
+            return;
+        }
+    }
+}

@@ -1,0 +1,352 @@
+package org.lacuna.runtime.schedule;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A decision being made on a layer's live calls: where the scheduler would measure (predictions too close to call, a
+ * sparse winner to confirm, {@code fastest-measured}), a layer that can serve a call with any of its candidates (all
+ * compute the same function) serves its real calls with the candidates in turn and reports each call's time here.
+ * Each call is a timed sample that also produced the real output, so choosing costs only the difference between the
+ * candidates plus the bookkeeping, and the samples are taken as the model really runs (its caches, its neighbours,
+ * the JIT as it is by then), however many forwards that spans.
+ *
+ * <p>A layer's first call of a candidate pays one-time costs (its weight's widening, code still compiling): it serves
+ * but is not a sample. Candidates serve in turn, the one with the fewest samples first (ties in rotation), until each
+ * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has {@link #MIN_SAMPLES}, one whose lower
+ * median is above {@link #ELIMINATE_ABOVE} times the best's stops serving (a clear loser costs no more calls). Layers
+ * of one signature share one trial, and only the first of them to serve a call takes samples ({@link #sampledBy}): each
+ * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
+ * nothing the first's do not measure (the same shapes). The others serve with the best-predicted candidate, then
+ * the fastest so far ({@link #provisional()}), until the decision, their calls timed too, since what they cost
+ * beyond the chosen candidate is a cost of choosing. The scheduler then decides by its
+ * policy's rules on the lower medians ({@link Scheduler}), stores the choice, and {@link #decision()} returns it: the
+ * layers route every later call to it. Thread-safe.
+ */
+public final class LiveTrial {
+    /** Timed calls per candidate a trial takes, at most. */
+    public static final int SAMPLES = 4;
+    /** Timed calls per candidate before any may be eliminated. */
+    public static final int MIN_SAMPLES = 2;
+    /** Under {@code auto}, a candidate whose lower median exceeds the best's by this factor stops serving. */
+    public static final double ELIMINATE_ABOVE = 1.5;
+
+    private final Scheduler scheduler;
+    private final String key;
+    private final LayerStatistics statistics;
+    private final List<Candidate> candidates;
+    private final List<Candidate> served;
+    private final Map<String, Double> predicted;
+    private final Candidate best;
+    private final String why;
+    private final boolean eliminates;
+    private final long predictingNanos;
+    private final Decision provisional;
+    private final double[][] samples;
+    private final int[] sampleCount;
+    private final double[] servedMillis;
+    private final int[] servedCalls;
+    private final boolean[] active;
+    private final List<String> failures = new ArrayList<>();
+    private final Set<String> layers = new LinkedHashSet<>();
+    private Object sampler;
+    private int turn;
+    private boolean finishing;
+    private volatile Decision decision;
+
+    LiveTrial(Scheduler scheduler, String key, LayerStatistics statistics, List<Candidate> candidates,
+              List<Candidate> served, Map<String, Double> predicted, Candidate best, String why, boolean eliminates,
+              long predictingNanos, Decision provisional) {
+        this.scheduler = scheduler;
+        this.key = key;
+        this.statistics = statistics;
+        this.candidates = List.copyOf(candidates);
+        this.served = List.copyOf(served);
+        this.predicted = predicted;
+        this.best = best;
+        this.why = why;
+        this.eliminates = eliminates;
+        this.predictingNanos = predictingNanos;
+        this.provisional = provisional;
+        int n = served.size();
+        samples = new double[n][SAMPLES];
+        sampleCount = new int[n];
+        servedMillis = new double[n];
+        servedCalls = new int[n];
+        active = new boolean[n];
+        Arrays.fill(active, true);
+    }
+
+    /** A trial that is over before it starts: the decision made without live calls (stored, predicted, forced). */
+    static LiveTrial decided(Decision decision) {
+        LiveTrial t = new LiveTrial(null, null, null, List.of(), List.of(), Map.of(), null, null, false, 0, null);
+        t.decision = decision;
+        return t;
+    }
+
+    /** The decision once made, else null (the layer serves its calls through {@link #next()}). */
+    public Decision decision() {
+        return decision;
+    }
+
+    /** The decision, or while the trial runs one that says so (its candidates' predictions, source DECIDING). */
+    public Decision decisionOrProvisional() {
+        Decision d = decision;
+        return d != null ? d : provisional;
+    }
+
+    /** The candidates that serve in turn, by the index {@link #next()} returns. */
+    public List<String> names() {
+        List<String> names = new ArrayList<>(served.size());
+        for (Candidate c : served) {
+            names.add(c.name());
+        }
+        return names;
+    }
+
+    /** Which candidate serves the next call: the decided one once the trial is over. */
+    public synchronized int next() {
+        Decision d = decision;
+        if (d != null) {
+            int chosen = names().indexOf(d.chosen());
+            if (chosen >= 0) {
+                return chosen;
+            }
+        }
+        int pick = -1;
+        for (int k = 0; k < served.size(); k++) {
+            int i = (turn + k) % served.size();
+            if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick])) {
+                pick = i;
+            }
+        }
+        if (pick < 0) {
+            throw new IllegalStateException("a live trial with no candidate left serves no call");
+        }
+        turn = (pick + 1) % served.size();
+        return pick;
+    }
+
+    /**
+     * Reports a call that candidate {@code index} served in {@code millis}: a sample unless it was the reporting layer's
+     * first call of it ({@code sample} false). The call that completes the trial makes the decision.
+     */
+    public void served(int index, double millis, boolean sample) {
+        synchronized (this) {
+            if (decision != null || finishing) {
+                return;
+            }
+            servedMillis[index] += millis;
+            servedCalls[index]++;
+            if (sample && sampleCount[index] < SAMPLES) {
+                samples[index][sampleCount[index]++] = millis;
+            }
+            eliminate();
+            if (!complete()) {
+                return;
+            }
+            finishing = true;
+        }
+        scheduler.complete(this);
+    }
+
+    /** Candidate {@code index} threw on a live call: it stops serving (the layer serves the call with another). */
+    public void failed(int index, String message) {
+        synchronized (this) {
+            if (decision != null || finishing || !active[index]) {
+                return;
+            }
+            active[index] = false;
+            failures.add(served.get(index).name() + ": " + message);
+            if (activeCount() > 0 && !complete()) {
+                return;
+            }
+            finishing = true;
+        }
+        scheduler.complete(this);
+    }
+
+    /** Whether any candidate can still serve. */
+    public synchronized boolean serving() {
+        return decision != null || activeCount() > 0;
+    }
+
+    /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
+    synchronized void joined(String layer) {
+        layers.add(layer);
+    }
+
+    /**
+     * Whether the calls of the layer that serves through {@code server} (an object of its own, compared by identity:
+     * two models may name their layers alike) are the trial's samples: the first to ask takes them.
+     */
+    public synchronized boolean sampledBy(Object server) {
+        if (sampler == null) {
+            sampler = server;
+        }
+        return sampler == server;
+    }
+
+    /**
+     * The candidate that serves the calls of the trial's other layers until the decision (by {@link #names()}'
+     * index): the best-predicted one until every candidate has a sample, then the fastest so far; the decided one
+     * once there is a decision.
+     */
+    public synchronized int provisional() {
+        Decision d = decision;
+        int index = names().indexOf(d != null ? d.chosen() : best.name());
+        if (d == null) {
+            // Once the sampler has timed every candidate still serving, the fastest so far: a wrong prediction then
+            // costs the other layers only the calls before that.
+            int fastest = -1;
+            for (int i = 0; i < served.size(); i++) {
+                if (active[i]) {
+                    if (sampleCount[i] == 0) {
+                        fastest = -1;
+                        break;
+                    }
+                    fastest = fastest < 0 || lowerMedian(i) < lowerMedian(fastest) ? i : fastest;
+                }
+            }
+            index = fastest >= 0 ? fastest : index;
+        }
+        if (d == null && (index < 0 || !active[index])) {
+            // The best-predicted one failed on a live call: the first that still serves.
+            index = -1;
+            for (int i = 0; i < active.length && index < 0; i++) {
+                index = active[i] ? i : -1;
+            }
+        }
+        return Math.max(0, index);
+    }
+
+    synchronized List<String> layers() {
+        return List.copyOf(layers);
+    }
+
+    private int activeCount() {
+        int n = 0;
+        for (boolean a : active) {
+            n += a ? 1 : 0;
+        }
+        return n;
+    }
+
+    private boolean complete() {
+        if (activeCount() <= 1) {
+            return true;
+        }
+        for (int i = 0; i < served.size(); i++) {
+            if (active[i] && sampleCount[i] < SAMPLES) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void eliminate() {
+        if (!eliminates) {
+            return;
+        }
+        double bestMedian = Double.MAX_VALUE;
+        for (int i = 0; i < served.size(); i++) {
+            if (active[i]) {
+                if (sampleCount[i] < MIN_SAMPLES) {
+                    return;
+                }
+                bestMedian = Math.min(bestMedian, lowerMedian(i));
+            }
+        }
+        for (int i = 0; i < served.size(); i++) {
+            if (active[i] && lowerMedian(i) > ELIMINATE_ABOVE * bestMedian) {
+                active[i] = false;
+            }
+        }
+    }
+
+    private double lowerMedian(int i) {
+        double[] taken = Arrays.copyOf(samples[i], sampleCount[i]);
+        Arrays.sort(taken);
+        return taken[(taken.length - 1) / 2];
+    }
+
+    /** Each candidate's lower median over its samples, for those with a sample, in serving order. */
+    synchronized Map<String, Double> measuredMillis() {
+        Map<String, Double> measured = new LinkedHashMap<>();
+        for (int i = 0; i < served.size(); i++) {
+            if (sampleCount[i] > 0) {
+                measured.put(served.get(i).name(), lowerMedian(i));
+            }
+        }
+        return measured;
+    }
+
+    /** Live calls each candidate served (warm-ups included), by name. */
+    synchronized Map<String, Integer> callsServed() {
+        Map<String, Integer> calls = new LinkedHashMap<>();
+        for (int i = 0; i < served.size(); i++) {
+            calls.put(served.get(i).name(), servedCalls[i]);
+        }
+        return calls;
+    }
+
+    /**
+     * The extra time the live calls cost over serving them all with {@code winner} at {@code winnerMillis} a call:
+     * what each other candidate's calls took beyond that (never below 0 per candidate). The winner's own first calls
+     * are not counted: whichever candidate serves a layer pays its first call.
+     */
+    synchronized double extraMillis(String winner, double winnerMillis) {
+        double extra = 0;
+        for (int i = 0; i < served.size(); i++) {
+            if (!served.get(i).name().equals(winner)) {
+                extra += Math.max(0, servedMillis[i] - servedCalls[i] * winnerMillis);
+            }
+        }
+        return extra;
+    }
+
+    synchronized List<String> failures() {
+        return List.copyOf(failures);
+    }
+
+    void decide(Decision made) {
+        decision = made;
+    }
+
+    String key() {
+        return key;
+    }
+
+    LayerStatistics statistics() {
+        return statistics;
+    }
+
+    List<Candidate> candidates() {
+        return candidates;
+    }
+
+    List<Candidate> servedCandidates() {
+        return served;
+    }
+
+    Map<String, Double> predicted() {
+        return predicted;
+    }
+
+    Candidate best() {
+        return best;
+    }
+
+    String why() {
+        return why;
+    }
+
+    long predictingNanos() {
+        return predictingNanos;
+    }
+}

@@ -1,0 +1,268 @@
+package org.lacuna.runtime.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.data.DType;
+
+/**
+ * Live-call measurement ({@link LiveTrial}) with the deterministic CPU table and injected call times: the layer's calls
+ * are served by the candidates in turn, the decision follows the times, is stored and shared, costs what the slower
+ * calls took, and policies that never measure never open a trial.
+ */
+class LiveTrialTest {
+    /** The scheduler's key for {@link #dense dense(512)} with BLAS and Vector dense. */
+    private static final String DENSE_512_KEY =
+            "linear|F16|768x3072|tokens<=512|density~1.00|2:4=false|candidates=blas-dense;vector-dense;";
+    private int timersMade;
+
+    private Scheduler scheduler(Policy policy, TuningStore store) {
+        return scheduler(policy, store, TestTables.cpu());
+    }
+
+    private Scheduler scheduler(Policy policy, TuningStore store, EfficiencyTable table) {
+        TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+        return new Scheduler(TestTables.CPU, table, store, policy, () -> {
+            timersMade++;
+            return clock.timer();
+        });
+    }
+
+    /** BLAS and Vector dense predicted within the margin of each other (150 vs 120 GFLOP/s). */
+    private static LinearStatistics dense(long tokens) {
+        return new LinearStatistics(tokens, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+    }
+
+    /** A 2:4 weight at many tokens: with a fast 2:4 rate, 2:4 is predicted ahead of both dense paths. */
+    private static LinearStatistics twoFour() {
+        return new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+    }
+
+    private static List<Candidate> candidates(LinearStatistics s, String... names) {
+        List<Candidate> out = new java.util.ArrayList<>();
+        for (String n : names) {
+            // Runnable (the trial never calls it: the layer serves the call itself).
+            out.add(LinearCandidates.predicted("cpu", n, s, DType.F16).bound(() -> {
+                throw new AssertionError("a live trial must not run a candidate itself");
+            }));
+        }
+        return out;
+    }
+
+    /**
+     * One layer's calls served as the trial says, each taking {@code millis.get(name)} (its first call of each
+     * candidate {@code firstCallMillis}: the one-time costs), until the trial decides; returns the calls served per
+     * candidate.
+     */
+    private static Map<String, Integer> serveUntilDecided(LiveTrial trial, Object layer, Map<String, Double> millis,
+                                                          double firstCallMillis) {
+        Map<String, Integer> served = new HashMap<>();
+        for (int call = 0; call < 1000 && trial.decision() == null; call++) {
+            assertTrue(trial.sampledBy(layer), layer + " takes the samples");
+            int which = trial.next();
+            String name = trial.names().get(which);
+            boolean warmed = served.containsKey(name);
+            served.merge(name, 1, Integer::sum);
+            trial.served(which, warmed ? millis.get(name) : firstCallMillis, warmed);
+        }
+        assertNotNull(trial.decision(), "the trial decides");
+        return served;
+    }
+
+    @Test
+    void liveCallsDecideStoreTheChoiceAndCountWhatTheSlowerCallsCost() {
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(Policy.auto(), store);
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        assertNull(trial.decision(), "predictions within the margin: the live calls decide");
+        assertEquals(List.of("blas-dense", "vector-dense"), trial.names());
+        assertEquals(Decision.Source.DECIDING, trial.decisionOrProvisional().source());
+        assertEquals(1, s.deciding());
+        assertEquals(Decision.Source.DECIDING, s.plan().entries().getFirst().decision().source(),
+                "the plan shows the layer deciding meanwhile");
+
+        // Vector serves in 7 ms, BLAS (predicted ahead) in 9: the measurement moves the choice.
+        Map<String, Integer> served = serveUntilDecided(trial, "fc1", Map.of("blas-dense", 9.0, "vector-dense", 7.0),
+                20);
+        Decision d = trial.decision();
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertEquals(Decision.Source.MEASURED, d.source());
+        assertEquals(9.0, d.estimate("blas-dense").measuredMillis());
+        assertEquals(7.0, d.estimate("vector-dense").measuredMillis());
+        assertEquals(1 + LiveTrial.SAMPLES, served.get("vector-dense"), "a first call, then the samples");
+        assertEquals(1 + LiveTrial.SAMPLES, served.get("blas-dense"));
+        assertEquals(0, s.deciding());
+        assertEquals(0, timersMade, "the layer times its calls; the scheduler made no measurement of its own");
+
+        // The cost: BLAS's calls beyond Vector's time, its first call (20 ms) included.
+        double extra = 20 - 7 + LiveTrial.SAMPLES * (9.0 - 7.0);
+        assertEquals(extra, s.trialExtraNanos() / 1e6, 1e-6);
+        assertTrue(d.reason().contains("live calls"), d.reason());
+
+        TuningStore.StoredChoice stored = store.choice(TestTables.CPU, DENSE_512_KEY).orElseThrow();
+        assertEquals("vector-dense", stored.chosen());
+        assertEquals(Scheduler.LIVE_MEASURING, stored.measuring());
+        assertEquals(Decision.Source.MEASURED, s.plan().entries().getFirst().decision().source(),
+                "the plan entry takes the decision");
+
+        // The same signature later (another layer, another forward) is decided, and a new scheduler reads the store.
+        assertSame(d, s.decideLive("fc2", st, candidates(st, "blas-dense", "vector-dense")).decision());
+        Scheduler warm = scheduler(Policy.auto(), store);
+        Decision read = warm.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense")).decision();
+        assertNotNull(read);
+        assertEquals(Decision.Source.STORED, read.source());
+        assertEquals("vector-dense", read.chosen());
+    }
+
+    @Test
+    void theChoiceFollowsTheMeasurementsEitherWay() {
+        LinearStatistics st = dense(512);
+        for (boolean blasFaster : new boolean[] {true, false}) {
+            Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
+            LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+            Map<String, Double> millis = blasFaster ? Map.of("blas-dense", 4.0, "vector-dense", 4.4)
+                    : Map.of("blas-dense", 4.4, "vector-dense", 4.0);
+            serveUntilDecided(trial, "fc1", millis, 4.4);
+            assertEquals(blasFaster ? "blas-dense" : "vector-dense", trial.decision().chosen(),
+                    trial.decision().reason());
+        }
+    }
+
+    @Test
+    void oneSlowCallDoesNotDecide() {
+        Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        int[] blasCalls = {0};
+        for (int call = 0; call < 100 && trial.decision() == null; call++) {
+            int which = trial.next();
+            boolean blas = trial.names().get(which).equals("blas-dense");
+            // BLAS's third call hits a busy machine; its lower median stays 5 ms, Vector's 6.
+            double ms = blas ? (++blasCalls[0] == 3 ? 50 : 5) : 6;
+            trial.served(which, ms, call >= 2);
+        }
+        assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+        assertEquals(5.0, trial.decision().estimate("blas-dense").measuredMillis());
+    }
+
+    @Test
+    void onlyTheFirstLayerSamplesAndTheOthersServeTheBestPredicted() {
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial first = s.decideLive("encoder.0.ffn.up", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial second = s.decideLive("encoder.1.ffn.up", st, candidates(st, "blas-dense", "vector-dense"));
+        assertSame(first, second, "one trial per signature");
+        Object up0 = new Object();
+        assertTrue(first.sampledBy(up0), "the first layer to serve a call samples");
+        assertFalse(first.sampledBy(new Object()), "another does not, even of the same name");
+        assertTrue(first.sampledBy(up0));
+        assertEquals("blas-dense", first.names().get(first.provisional()), "BLAS is predicted ahead");
+        // The other layer's calls are timed but no samples: they count only towards the cost.
+        first.served(first.provisional(), 9, false);
+        Map<String, Double> millis = Map.of("blas-dense", 9.0, "vector-dense", 7.0);
+        // The sampler's first calls (no samples), then one sample each: the others follow the fastest so far.
+        for (int call = 0; call < 4; call++) {
+            int which = first.next();
+            first.served(which, millis.get(first.names().get(which)), call >= 2);
+        }
+        assertEquals("vector-dense", first.names().get(first.provisional()), "the fastest so far serves the others");
+        serveUntilDecided(first, up0, millis, 9);
+        assertEquals("vector-dense", first.decision().chosen());
+        assertEquals("vector-dense", first.names().get(first.provisional()), "after the decision, the decided one");
+        assertEquals(1, s.decisionsMade());
+        assertEquals(2, s.plan().entries().size(), "both layers are in the plan, with the decision");
+        assertTrue(s.plan().entries().stream().allMatch(e -> e.decision() == first.decision()));
+    }
+
+    @Test
+    void aClearLoserStopsServingUnderAuto() {
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        Map<String, Integer> served = serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 10.0),
+                1);
+        assertEquals("blas-dense", trial.decision().chosen());
+        assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"),
+                "after its least samples, a candidate ten times slower serves no more calls");
+    }
+
+    @Test
+    void aSparseCandidateIsConfirmedAgainstEveryDensePath() {
+        LinearStatistics st = twoFour();
+        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
+        List<Candidate> c = candidates(st, "blas-dense", "vector-dense", "two-four");
+        // Vector is predicted outside the margin of 2:4; it is measured all the same.
+        assertTrue(s.predictMillis(c.get(1)) > (1 + Scheduler.DEFAULT_MARGIN) * s.predictMillis(c.get(2)));
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        assertEquals(java.util.Set.of("two-four", "blas-dense", "vector-dense"),
+                java.util.Set.copyOf(trial.names()));
+        // 2:4 and BLAS measure alike, Vector fastest: Vector, never measured before, wins.
+        serveUntilDecided(trial, "fc1", Map.of("two-four", 5.0, "blas-dense", 5.0, "vector-dense", 4.0), 5);
+        assertEquals("vector-dense", trial.decision().chosen(), trial.decision().reason());
+        // Dense barely faster than the sparse prediction: break-even keeps dense.
+        Scheduler again = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
+        LiveTrial second = again.decideLive("fc1", st, c);
+        serveUntilDecided(second, "fc1", Map.of("two-four", 5.0, "blas-dense", 4.95, "vector-dense", 6.0), 5);
+        assertEquals("blas-dense", second.decision().chosen(), second.decision().reason());
+    }
+
+    @Test
+    void policiesThatNeverMeasureOpenNoTrial() {
+        LinearStatistics st = dense(512);
+        for (Policy p : List.of(Policy.predictedOnly(), Policy.auto().forcing("linear", "vector-dense"),
+                Policy.fastestMeasured().forcing("linear", "blas-dense"))) {
+            Scheduler s = scheduler(p, TuningStore.inMemory());
+            LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+            Decision d = trial.decision();
+            assertNotNull(d, p + " decides at once");
+            assertEquals(p.forcedFor("linear").isPresent() ? Decision.Source.FORCED : Decision.Source.PREDICTED,
+                    d.source());
+            p.forcedFor("linear").ifPresent(f -> assertEquals(f, d.chosen()));
+            assertEquals(0, s.deciding());
+            assertEquals(0, s.trialExtraNanos());
+        }
+        assertEquals(0, timersMade, "nothing measured");
+    }
+
+    @Test
+    void aChoiceStoredByAnOlderMeasurementIsMeasuredAgain() {
+        TuningStore store = TuningStore.inMemory();
+        LinearStatistics st = dense(512);
+        String key = DENSE_512_KEY;
+        store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("blas-dense", "auto",
+                Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"), null, Map.of("blas-dense", 1.0),
+                TuningStore.now(), "interleaved-rounds"), Map.of());
+        Scheduler s = scheduler(Policy.auto(), store);
+        assertNull(s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense")).decision(),
+                "a choice measured before every dense path was confirmed is not reused");
+        store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("blas-dense", "auto",
+                Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"), null, Map.of("blas-dense", 1.0),
+                TuningStore.now(), Scheduler.LIVE_MEASURING), Map.of());
+        Decision reused = scheduler(Policy.auto(), store).decideLive("fc1", st,
+                candidates(st, "blas-dense", "vector-dense")).decision();
+        assertEquals(Decision.Source.STORED, reused.source());
+    }
+
+    @Test
+    void aCandidateFailingOnALiveCallStopsServingAndTheOthersDecide() {
+        Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        int vector = trial.names().indexOf("vector-dense");
+        trial.failed(vector, "scripted: out of memory");
+        assertTrue(trial.serving());
+        assertNotNull(trial.decision(), "one candidate left: nothing to compare");
+        assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+        assertTrue(trial.decision().reason().contains("out of memory"), trial.decision().reason());
+    }
+}
