@@ -7,6 +7,7 @@ module org.lacuna.api {
     requires ai.djl.tokenizers;
     requires com.fasterxml.jackson.databind;
     requires com.google.protobuf;
+    // An automatic module (the jar's Automatic-Module-Name): ONNX-ML's generated protobuf classes.
     requires org.tribuo.util.onnx;
     requires com.ning.compress.lzf;
     requires info.picocli;

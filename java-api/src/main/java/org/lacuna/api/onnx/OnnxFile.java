@@ -15,8 +15,8 @@ import org.lacuna.runtime.error.MalformedInputException;
 import org.lacuna.runtime.error.NotSupportedException;
 
 /**
- * Reads an ONNX model file with protobuf-java (the schema is {@code src/main/protobuf/onnx-subset.proto}) and decodes
- * its tensors. Every failure names the file: missing, truncated or not a model, and tensors whose data lives in an
+ * Reads an ONNX model file with protobuf-java (ONNX-ML's generated classes {@code ai.onnx.proto.OnnxMl}, from
+ * {@code org.tribuo:tribuo-util-onnx}) and decodes its tensors. Every failure names the file: missing, truncated or not a model, and tensors whose data lives in an
  * external file (models over 2 GB), which are not supported.
  */
 public final class OnnxFile {

@@ -49,6 +49,13 @@ final class CpuDenseLinear {
      */
     static final int DIRECT_ROW_BLOCK = 1032;
     static final int DIRECT_COL_BLOCK = 1536;
+    /**
+     * OpenBLAS (built with SMALL_MATRIX_OPT, as bytedeco's is) runs a GEMM whose M·N·K is at most 100³ through its
+     * small-matrix kernels, which sum over K in one pass, and a larger one through its blocked kernels, which split K:
+     * the same output can round differently on the two. A tile cut only because there are more threads must stay
+     * on the blocked side, so that the thread count never changes bits.
+     */
+    static final double SMALL_GEMM_VOLUME = 1e6;
     /** Large tiles only where there are at least this many, so two to four threads still share the work. */
     static final int MIN_LARGE_TILES = 4;
     /** Fewer tiles than this are made an even count (see {@link Tiles}). */
@@ -130,7 +137,9 @@ final class CpuDenseLinear {
         MemorySegment inputFloats = directInput ? input.asSlice(x.byteOffset()) : null;
         MemorySegment outputFloats = directOutput ? output.asSlice(y.byteOffset()) : null;
         int threads = context.threads().threads();
-        Tiles tiles = directOutput ? Tiles.direct(tokens, out, threads) : Tiles.of(tokens, out, threads);
+        // The direct path's tall tiles stage up to DIRECT_ROW_BLOCK rows of a 16-bit x per chunk: only where they fit.
+        boolean directTiles = directOutput && (directInput || (long) DIRECT_ROW_BLOCK * in <= MAX_STAGED);
+        Tiles tiles = directTiles ? Tiles.direct(tokens, out, in, threads) : Tiles.of(tokens, out, in, threads);
         int rowBlock = tiles.rows();
         int colBlock = tiles.cols();
         int rowChunks = CpuThreads.chunks(tokens, rowBlock);
@@ -256,20 +265,25 @@ final class CpuDenseLinear {
      * tiles are wider ({@link #WIDE_COL_BLOCK}). The sizes are tuned on two threads; with more, a problem is cut into
      * at least as many tiles as there are threads where its blocks allow (never a block under {@link #COL_BLOCK}
      * columns, or {@link #ROW_BLOCK} rows, outside the direct path), so a 16-core host does not serve MiniLM's FC1 on
-     * two. Results do not depend on the tiles: every output's sum over {@code in} runs in the same order whichever
-     * tile holds it (checked bit for bit with 1, 2, 3 and 5 threads).
+     * two. Results do not depend on those extra cuts: the Java GEMM sums every output over {@code in} in the same
+     * {@code KC} slices whichever tile holds it, and OpenBLAS does too as long as a tile stays above
+     * {@link #SMALL_GEMM_VOLUME}, so a cut for more threads is made only where every tile stays above it (checked bit
+     * for bit with 1, 2, 3 and 5 threads, {@code in} up to 800).
      */
     record Tiles(int rows, int cols) {
         static Tiles of(long tokens, int out) {
-            return of(tokens, out, 1);
+            return of(tokens, out, 0, 1);
         }
 
-        static Tiles of(long tokens, int out, int threads) {
+        static Tiles of(long tokens, int out, int in, int threads) {
             if (tokens <= ROW_BLOCK) {
                 // One row block: at least two column tiles (an even count while few) so two threads share it, and
                 // one per thread where 256-column blocks allow.
-                long colChunks = Math.max(Math.max(2, chunks(out, WIDE_COL_BLOCK)),
-                        Math.min(threads, chunks(out, COL_BLOCK)));
+                long colChunks = Math.max(2, chunks(out, WIDE_COL_BLOCK));
+                long perThread = Math.min(threads, chunks(out, COL_BLOCK));
+                if (perThread > colChunks && staysBlocked(tokens, 1, out, perThread, in)) {
+                    colChunks = perThread;
+                }
                 if (colChunks < EVEN_BELOW && colChunks % 2 == 1) {
                     colChunks++;
                 }
@@ -280,7 +294,8 @@ final class CpuDenseLinear {
             long colChunks = chunks(out, LARGE_COL_BLOCK);
             int rowGrain = LARGE_ROW_BLOCK;
             int colGrain = LARGE_COL_BLOCK;
-            if (rowChunks * colChunks < Math.max(MIN_LARGE_TILES, threads)) {
+            if (rowChunks * colChunks < MIN_LARGE_TILES || rowChunks * colChunks < threads
+                    && staysBlocked(tokens, chunks(tokens, ROW_BLOCK), out, chunks(out, COL_BLOCK), in)) {
                 rowChunks = chunks(tokens, ROW_BLOCK);
                 colChunks = chunks(out, COL_BLOCK);
                 rowGrain = ROW_BLOCK;
@@ -304,16 +319,20 @@ final class CpuDenseLinear {
          * row block of rows, as {@link #of}.
          */
         static Tiles direct(long tokens, int out) {
-            return direct(tokens, out, 1);
+            return direct(tokens, out, 0, 1);
         }
 
-        static Tiles direct(long tokens, int out, int threads) {
+        static Tiles direct(long tokens, int out, int in, int threads) {
             if (tokens <= ROW_BLOCK) {
-                return of(tokens, out, threads);
+                return of(tokens, out, in, threads);
             }
             long rowChunks = chunks(tokens, DIRECT_ROW_BLOCK);
             long colChunks = chunks(out, DIRECT_COL_BLOCK);
-            long minTiles = Math.max(MIN_LARGE_TILES, threads);
+            long minTiles = MIN_LARGE_TILES;
+            if (threads > MIN_LARGE_TILES
+                    && staysBlocked(tokens, rowChunks, out, (threads + rowChunks - 1) / rowChunks, in)) {
+                minTiles = threads;
+            }
             if (rowChunks * colChunks < minTiles) {
                 long wanted = (minTiles + rowChunks - 1) / rowChunks;
                 colChunks = Math.min(chunks(out, COL_MULTIPLE), Math.max(colChunks, wanted));
@@ -328,6 +347,16 @@ final class CpuDenseLinear {
             }
             return new Tiles(block(tokens, rowChunks, ROW_MULTIPLE, DIRECT_ROW_BLOCK), block(out, colChunks,
                     COL_MULTIPLE, DIRECT_COL_BLOCK));
+        }
+
+        /**
+         * Whether cutting {@code tokens × out} into {@code rowChunks × colChunks} keeps every tile's {@code rows · cols
+         * · in} above {@link #SMALL_GEMM_VOLUME} (rounding a block up to whole register tiles only enlarges it).
+         */
+        private static boolean staysBlocked(long tokens, long rowChunks, int out, long colChunks, int in) {
+            double rows = Math.floor((double) tokens / rowChunks);
+            double cols = Math.floor((double) out / colChunks);
+            return rows * cols * in > SMALL_GEMM_VOLUME;
         }
 
         private static long chunks(long items, int grain) {

@@ -1,6 +1,5 @@
 package org.lacuna.runtime.schedule;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.lacuna.runtime.data.DType;
 
@@ -53,16 +52,8 @@ public record AttentionStatistics(int batch, long tokens, int maxLength, long ke
 
     @Override
     public Map<String, Object> describe() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("batch", batch);
-        m.put("tokens", tokens);
-        m.put("maxLength", maxLength);
-        m.put("keptTokens", keptTokens);
-        m.put("keptRatio", keptRatio());
-        m.put("heads", heads);
-        m.put("headDim", headDim);
-        m.put("causal", causal);
-        m.put("dtype", dtype.toString());
-        return m;
+        return LayerStatistics.described("batch", batch, "tokens", tokens, "maxLength", maxLength,
+                "keptTokens", keptTokens, "keptRatio", keptRatio(), "heads", heads, "headDim", headDim,
+                "causal", causal, "dtype", dtype.toString());
     }
 }

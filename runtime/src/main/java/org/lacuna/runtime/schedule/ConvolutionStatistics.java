@@ -95,17 +95,9 @@ public final class ConvolutionStatistics implements LayerStatistics {
 
     /** The statistics the map keeps (free to read), without the redundancies, which sort its rows. */
     Map<String, Object> describeCounts() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("pointsIn", pointsIn());
-        m.put("pointsOut", pointsOut());
-        m.put("volume", volume());
-        m.put("pairs", totalPairs());
-        m.put("averageNeighbours", averageNeighbours());
-        m.put("pairsPerOffset", pairsPerOffset());
-        m.put("inChannels", in);
-        m.put("outChannels", out);
-        m.put("dtype", dtype.toString());
-        return m;
+        return LayerStatistics.described("pointsIn", pointsIn(), "pointsOut", pointsOut(), "volume", volume(),
+                "pairs", totalPairs(), "averageNeighbours", averageNeighbours(), "pairsPerOffset", pairsPerOffset(),
+                "inChannels", in, "outChannels", out, "dtype", dtype.toString());
     }
 
     /** The implicit GEMM's tile redundancies on {@code map} (computed now unless the map knows them already). */

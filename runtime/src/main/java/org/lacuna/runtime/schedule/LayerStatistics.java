@@ -1,5 +1,6 @@
 package org.lacuna.runtime.schedule;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -22,6 +23,21 @@ public sealed interface LayerStatistics permits LinearStatistics, ConvolutionSta
     /** {@code n} rounded up to a power of two (1 for n <= 1): the bucket of a size. */
     static long sizeBucket(long n) {
         return n <= 1 ? 1 : Long.highestOneBit(n - 1) << 1;
+    }
+
+    /**
+     * The statistics named in {@code namesAndValues} (name, value, name, value, ...), in that order, as
+     * {@link #describe()} returns them (a mutable map, so a caller may add more).
+     */
+    static Map<String, Object> described(Object... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("names and values come in pairs");
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            m.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return m;
     }
 
     /** {@code value} rounded to a multiple of {@code step}, for bucketing ratios. */

@@ -1,6 +1,5 @@
 package org.lacuna.runtime.schedule;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.lacuna.runtime.data.DType;
 
@@ -69,14 +68,7 @@ public record LinearStatistics(long tokens, int in, int out, DType dtype, double
 
     @Override
     public Map<String, Object> describe() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("tokens", tokens);
-        m.put("in", in);
-        m.put("out", out);
-        m.put("dtype", dtype.toString());
-        m.put("density", density);
-        m.put("twoFourConformance", conformance);
-        m.put("blockDensity", blockDensity);
-        return m;
+        return LayerStatistics.described("tokens", tokens, "in", in, "out", out, "dtype", dtype.toString(),
+                "density", density, "twoFourConformance", conformance, "blockDensity", blockDensity);
     }
 }

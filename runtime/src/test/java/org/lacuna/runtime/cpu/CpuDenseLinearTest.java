@@ -84,8 +84,10 @@ class CpuDenseLinearTest {
         // x is widened whole first (several column blocks read it), an fp32 one read in place by OpenBLAS.
         // At 128 x 1536 one and two threads cut two 768-column tiles, three and five threads four or six of 384 or
         // 256; without bias or activation (OpenBLAS writes y itself) 520 x 1600 is four tiles up to four threads and
-        // six with five.
-        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40}}) {
+        // six with five. With in = 800 the GEMMs split k into slices on every path; 4 x 3072 x 800 goes from four
+        // tiles to six (each still above OpenBLAS's small-matrix volume).
+        for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40},
+                {128, 1536, 800}, {4, 3072, 800}}) {
             for (DType dtype : List.of(DType.F32, DType.F16)) {
                 for (boolean bias : new boolean[] {true, false}) {
                     Case c = Case.random(random, shape, dtype, bias);
@@ -137,16 +139,18 @@ class CpuDenseLinearTest {
     @Test
     void moreThreadsThanTilesCutMoreTiles() {
         // Tuned on two threads: one or two threads give the same tiles.
-        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 2));
-        assertEquals(CpuDenseLinear.Tiles.direct(2048, 3072), CpuDenseLinear.Tiles.direct(2048, 3072, 2));
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 384, 2));
+        assertEquals(CpuDenseLinear.Tiles.direct(2048, 3072), CpuDenseLinear.Tiles.direct(2048, 3072, 768, 2));
         // Sixteen threads: MiniLM's FC1 at 128 tokens in six 256-column tiles, not two of 768.
-        assertEquals(new CpuDenseLinear.Tiles(132, 256), CpuDenseLinear.Tiles.of(128, 1536, 16));
+        assertEquals(new CpuDenseLinear.Tiles(132, 256), CpuDenseLinear.Tiles.of(128, 1536, 384, 16));
+        // ... but never a cut that would move a tile under OpenBLAS's small-matrix volume: 4 tokens keep four tiles.
+        assertEquals(CpuDenseLinear.Tiles.of(4, 3072), CpuDenseLinear.Tiles.of(4, 3072, 768, 16));
         for (long tokens : new long[] {1, 128, 400, 2048}) {
             for (int out : new int[] {384, 1536, 3072}) {
                 for (int threads : new int[] {4, 8, 16}) {
                     for (boolean direct : new boolean[] {false, true}) {
-                        CpuDenseLinear.Tiles tiles = direct ? CpuDenseLinear.Tiles.direct(tokens, out, threads)
-                                : CpuDenseLinear.Tiles.of(tokens, out, threads);
+                        CpuDenseLinear.Tiles tiles = direct ? CpuDenseLinear.Tiles.direct(tokens, out, 4096, threads)
+                                : CpuDenseLinear.Tiles.of(tokens, out, 4096, threads);
                         long count = (long) CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out,
                                 tiles.cols());
                         // The most tiles each rule may cut: one row block of 256-column blocks at few tokens;

@@ -30,9 +30,15 @@ final class CudaContext implements AutoCloseable {
     /**
      * Makes this context current on the calling thread, then closes each of {@code resources} in the given order,
      * every one even when some fail ({@link Closer#closeAll}): the close of whatever frees memory or handles in it.
+     * Where the context cannot be made current, each is still closed (what lives on the host is freed; device frees
+     * may fail too) and that failure is thrown with theirs suppressed.
      */
     void closeAllCurrent(String owner, AutoCloseable... resources) {
-        makeCurrent();
+        try {
+            makeCurrent();
+        } catch (RuntimeException e) {
+            throw Closer.closeAfter(e, resources);
+        }
         Closer.closeAll(owner, resources);
     }
 
