@@ -313,6 +313,11 @@ public final class LiveTrial {
         if (current == null || quietCalls >= QUIET_CALLS_PER_LAYER * Math.max(1, layers.size())) {
             sampler = new WeakReference<>(server);
             quietCalls = 0;
+            if (decision == null && activeCount() > 0) {
+                // Its first call of each candidate is no sample whichever comes first: it starts with the one it
+                // served as one of the others, so taking over changes nothing its next call computes.
+                turn = provisional();
+            }
             return true;
         }
         quietCalls++;
