@@ -317,7 +317,7 @@ public final class Linear implements AutoCloseable {
         return true;
     }
 
-    private LinearCandidates.Forms forms() {
+    LinearCandidates.Forms forms() {
         DeviceArray b = bias == null ? null : bias.array("Linear.forward");
         // A forced kernel keeps only its own form; otherwise every form the layer holds is a candidate.
         return new LinearCandidates.Forms(dense, twoFour, csr, b, options.activation(), options.outputType());
@@ -427,6 +427,13 @@ public final class Linear implements AutoCloseable {
             return;
         }
         closed = true;
+        // A live trial this layer was sampling for passes its samples to another layer of the signature.
+        LayerPlan current = plan;
+        for (int i = 0; i < current.byBucket().length(); i++) {
+            for (Route r = current.byBucket().get(i); r != null; r = r.fallback()) {
+                r.serving().release();
+            }
+        }
         Closer.closeAll("Linear", dense == null ? null : dense.buffer(),
                 twoFour == null ? null : () -> DeviceWeights.release(twoFour),
                 csr == null ? null : () -> DeviceWeights.release(csr), bias);

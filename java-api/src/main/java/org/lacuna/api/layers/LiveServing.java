@@ -18,7 +18,8 @@ import org.lacuna.runtime.schedule.Scheduler;
  * best-predicted candidate, still timed: {@link LiveTrial#sampledBy}). Every candidate computes the same function, so
  * a call's result is the layer's whichever serves it (within the dtype's tolerance). The layer's first call of each
  * candidate is served but reported as no sample: it pays the candidate's one-time costs (its weight's widening, code
- * still compiling).
+ * still compiling). A candidate that throws has failed ({@link LiveTrial#failed}) and the call goes to another, each
+ * candidate tried at most once per call; where every one failed, the call throws the first failure.
  */
 final class LiveServing {
     private final LiveTrial trial;
@@ -50,9 +51,18 @@ final class LiveServing {
         }
     }
 
-    /** The candidates that may serve this route's calls (the offers a smaller token count must have). */
+    /**
+     * The candidates that may serve this route's calls, the offers a smaller token count must have: the decided one
+     * once the trial decided, every one it serves until then.
+     */
     List<String> names() {
-        return names;
+        Decision d = trial.decision();
+        return d != null ? List.of(d.chosen()) : names;
+    }
+
+    /** The layer is closed: it serves no more calls, so the trial's samples pass to another layer. */
+    void release() {
+        trial.release(this);
     }
 
     /** The decision, or while the trial runs one that says so. */
@@ -74,12 +84,31 @@ final class LiveServing {
 
     /**
      * Serves one call with the candidate the trial names, timed on the device and reported; a candidate that throws
-     * stops serving and the call goes to the next. The trial's bookkeeping is charged to choosing; the call is not
-     * (what it costs beyond the chosen candidate's time, the scheduler counts when the trial decides).
+     * has failed and the call goes to the next, at most one try per candidate. The trial's bookkeeping is charged to
+     * choosing; the call is not (what it costs beyond the chosen candidate's time, the scheduler counts when the trial
+     * decides).
+     *
+     * @throws LacunaException the first failure, where every candidate failed; a decided candidate's own failure
      */
     void serve(Scheduler scheduler, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
-        while (true) {
+        LacunaException failure = null;
+        String failedName = null;
+        for (int attempt = 0; attempt <= calls.length; attempt++) {
             long started = System.nanoTime();
+            LinearCandidates.Call chosen = decidedCall();
+            if (chosen != null) {
+                // Decided meanwhile (perhaps by this call's failure): the decided candidate serves, once.
+                ChoosingTime.charge(scheduler, System.nanoTime() - started);
+                String name = trial.decision().chosen();
+                if (name.equals(failedName)) {
+                    throw failure;
+                }
+                run(profiler, layer, name, chosen, x, y);
+                return;
+            }
+            if (!trial.serving()) {
+                throw trial.everyCandidateFailed("Linear.forward", layer);
+            }
             boolean sampling = trial.sampledBy(this);
             int which = sampling ? trial.next() : trial.provisional();
             boolean sample = sampling && warmed[which];
@@ -89,17 +118,12 @@ final class LiveServing {
                 ChoosingTime.charge(scheduler, System.nanoTime() - started);
                 try {
                     timer.start();
-                    if (profiler.recording()) {
-                        profiler.time(layer, names.get(which), "linear", () -> call.run(x, y));
-                    } else {
-                        call.run(x, y);
-                    }
+                    run(profiler, layer, names.get(which), call, x, y);
                     millis = timer.stopMillis();
                 } catch (LacunaException e) {
-                    trial.failed(which, e.getMessage());
-                    if (!trial.serving()) {
-                        throw e;
-                    }
+                    trial.failed(which, e);
+                    failure = failure == null ? e : failure;
+                    failedName = names.get(which);
                     continue;
                 }
             }
@@ -108,6 +132,18 @@ final class LiveServing {
             trial.served(which, millis, sample);
             ChoosingTime.charge(scheduler, System.nanoTime() - reporting);
             return;
+        }
+        // Every try failed without the trial running out of candidates (other threads' failures raced this call's).
+        throw new LacunaException(failure.code(), "Linear.forward", layer + ": no candidate served the call in "
+                + (calls.length + 1) + " tries", failure);
+    }
+
+    private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,
+                            DeviceArray x, DeviceArray y) {
+        if (profiler.recording()) {
+            profiler.time(layer, candidate, "linear", () -> call.run(x, y));
+        } else {
+            call.run(x, y);
         }
     }
 }

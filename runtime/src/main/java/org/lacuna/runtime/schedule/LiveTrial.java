@@ -1,5 +1,6 @@
 package org.lacuna.runtime.schedule;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -7,6 +8,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * A decision being made on a layer's live calls: where the scheduler would measure (predictions too close to call, a
@@ -20,13 +23,18 @@ import java.util.Set;
  * but is not a sample. Candidates serve in turn, the one with the fewest samples first (ties in rotation), until each
  * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has {@link #MIN_SAMPLES}, one whose lower
  * median is above {@link #ELIMINATE_ABOVE} times the best's stops serving (a clear loser costs no more calls). Layers
- * of one signature share one trial, and only the first of them to serve a call takes samples ({@link #sampledBy}): each
+ * of one signature share one trial, and only one of them at a time takes samples ({@link #sampledBy}): each
  * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
- * nothing the first's do not measure (the same shapes). The others serve with the best-predicted candidate, then
+ * nothing the first's do not measure (the same shapes). The sampler is the first to serve a call until it is released
+ * ({@link #release}: its layer closed), collected, or quiet while the others served {@link #QUIET_CALLS_PER_LAYER}
+ * calls per layer; then the next layer to serve a call takes over. The others serve with the best-predicted candidate, then
  * the fastest so far ({@link #provisional()}), until the decision, their calls timed too, since what they cost
  * beyond the chosen candidate is a cost of choosing. The scheduler then decides by its
  * policy's rules on the lower medians ({@link Scheduler}), stores the choice, and {@link #decision()} returns it: the
- * layers route every later call to it. Thread-safe.
+ * layers route every later call to it.
+ *
+ * <p>A candidate that throws on a live call has failed: it serves no more calls and its samples are not counted. If
+ * every candidate fails, the trial ends without a decision and its calls throw the first failure. Thread-safe.
  */
 public final class LiveTrial {
     /** Timed calls per candidate a trial takes, at most. */
@@ -35,6 +43,13 @@ public final class LiveTrial {
     public static final int MIN_SAMPLES = 2;
     /** Under {@code auto}, a candidate whose lower median exceeds the best's by this factor stops serving. */
     public static final double ELIMINATE_ABOVE = 1.5;
+    /**
+     * Calls the other layers of the trial may serve, per layer in the trial, while the sampler serves none before
+     * sampling passes to the next layer to serve a call: in a model each of those layers serves about one call per
+     * forward, so a sampler that still runs serves one long before, and one that stopped hands over after a few
+     * forwards.
+     */
+    public static final int QUIET_CALLS_PER_LAYER = 4;
 
     private final Scheduler scheduler;
     private final String key;
@@ -51,11 +66,20 @@ public final class LiveTrial {
     private final int[] sampleCount;
     private final double[] servedMillis;
     private final int[] servedCalls;
+    /** Still serving in turn: neither failed nor eliminated as a clear loser. */
     private final boolean[] active;
+    /** Threw on a live call: never serves again, never chosen, its samples not counted. */
+    private final boolean[] failed;
     private final List<String> failures = new ArrayList<>();
+    private LacunaException firstFailure;
     private final Set<String> layers = new LinkedHashSet<>();
-    private Object sampler;
+    /** Weak: the trial must not keep a layer that was dropped without being closed. */
+    private WeakReference<Object> sampler;
+    /** Calls the other layers asked to serve since the sampler's last. */
+    private int quietCalls;
     private int turn;
+    /** Every candidate failed: no decision will come. */
+    private boolean exhausted;
     private boolean finishing;
     private volatile Decision decision;
 
@@ -80,6 +104,7 @@ public final class LiveTrial {
         servedCalls = new int[n];
         active = new boolean[n];
         Arrays.fill(active, true);
+        failed = new boolean[n];
     }
 
     /** A trial that is over before it starts: the decision made without live calls (stored, predicted, forced). */
@@ -100,8 +125,15 @@ public final class LiveTrial {
         return d != null ? d : provisional;
     }
 
-    /** The candidates that serve in turn, by the index {@link #next()} returns. */
+    /**
+     * The candidates that serve in turn, by the index {@link #next()} returns; for a trial decided before it started,
+     * the decided one.
+     */
     public List<String> names() {
+        Decision d = decision;
+        if (served.isEmpty() && d != null) {
+            return List.of(d.chosen());
+        }
         List<String> names = new ArrayList<>(served.size());
         for (Candidate c : served) {
             names.add(c.name());
@@ -109,7 +141,11 @@ public final class LiveTrial {
         return names;
     }
 
-    /** Which candidate serves the next call: the decided one once the trial is over. */
+    /**
+     * Which candidate serves the next call: the decided one once the trial is over.
+     *
+     * @throws LacunaException where every candidate failed (the first failure's code, and it as the cause)
+     */
     public synchronized int next() {
         Decision d = decision;
         if (d != null) {
@@ -126,10 +162,66 @@ public final class LiveTrial {
             }
         }
         if (pick < 0) {
-            throw new IllegalStateException("a live trial with no candidate left serves no call");
+            return unfailed("LiveTrial.next");
         }
         turn = (pick + 1) % served.size();
         return pick;
+    }
+
+    /**
+     * With no candidate serving in turn (the trial is finishing, or decided for a candidate it did not serve): one
+     * that has not failed, as each computes the layer's function; the fastest sampled, else the best-predicted.
+     */
+    private int unfailed(String call) {
+        int pick = -1;
+        for (int i = 0; i < served.size(); i++) {
+            if (!failed[i] && sampleCount[i] > 0 && (pick < 0 || lowerMedian(i) < lowerMedian(pick))) {
+                pick = i;
+            }
+        }
+        if (pick < 0) {
+            pick = bestPredictedUnfailed();
+        }
+        if (pick >= 0) {
+            return pick;
+        }
+        if (firstFailure != null) {
+            throw everyCandidateFailed(call, String.join(", ", layers));
+        }
+        throw new LacunaException(ErrorCode.INTERNAL, call, "a live trial for " + key + " has no candidate to serve"
+                + " a call" + (decision == null ? "" : " (decided " + decision.chosen() + ", which it does not serve)"));
+    }
+
+    /** By {@link #names()}' index, the best-predicted candidate that has not failed; -1 if every one failed. */
+    private int bestPredictedUnfailed() {
+        int pick = -1;
+        for (int i = 0; i < served.size(); i++) {
+            if (!failed[i] && (pick < 0 || predictedOf(i) < predictedOf(pick))) {
+                pick = i;
+            }
+        }
+        return pick;
+    }
+
+    private double predictedOf(int i) {
+        Double millis = predicted.get(served.get(i).name());
+        return millis == null ? Double.MAX_VALUE : millis;
+    }
+
+    /** The best-predicted candidate that has not failed, or null where every one failed. */
+    synchronized Candidate bestUnfailed() {
+        int i = bestPredictedUnfailed();
+        return i < 0 ? null : served.get(i);
+    }
+
+    /**
+     * The exception a call of layer(s) {@code layer} gets once every candidate failed: the first failure's code and
+     * the failure as its cause, every candidate's failure named.
+     */
+    public synchronized LacunaException everyCandidateFailed(String call, String layer) {
+        ErrorCode code = firstFailure == null ? ErrorCode.INTERNAL : firstFailure.code();
+        return new LacunaException(code, call, layer + ": every candidate failed on a live call: " + failures,
+                firstFailure);
     }
 
     /**
@@ -155,14 +247,23 @@ public final class LiveTrial {
         scheduler.complete(this);
     }
 
-    /** Candidate {@code index} threw on a live call: it stops serving (the layer serves the call with another). */
-    public void failed(int index, String message) {
+    /**
+     * Candidate {@code index} threw {@code failure} on a live call: it has failed, serves no more calls and cannot be
+     * chosen (the layer serves the call with another). Once one candidate still serves in turn and has served a call,
+     * or none does, the trial completes: the scheduler decides among those that did not fail, or, if every one failed,
+     * ends it undecided.
+     */
+    public void failed(int index, LacunaException failure) {
         synchronized (this) {
-            if (decision != null || finishing || !active[index]) {
+            if (decision != null || finishing || failed[index]) {
                 return;
             }
+            failed[index] = true;
             active[index] = false;
-            failures.add(served.get(index).name() + ": " + message);
+            failures.add(served.get(index).name() + ": " + failure.getMessage());
+            if (firstFailure == null) {
+                firstFailure = failure;
+            }
             if (activeCount() > 0 && !complete()) {
                 return;
             }
@@ -171,9 +272,25 @@ public final class LiveTrial {
         scheduler.complete(this);
     }
 
-    /** Whether any candidate can still serve. */
+    /** Whether a call can still be served: a decision, or a candidate that has not failed. */
     public synchronized boolean serving() {
-        return decision != null || activeCount() > 0;
+        if (decision != null) {
+            return true;
+        }
+        if (exhausted) {
+            return false;
+        }
+        for (boolean f : failed) {
+            if (!f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every candidate failed: the scheduler ends the trial without a decision. */
+    synchronized void exhaust() {
+        exhausted = true;
     }
 
     /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
@@ -183,13 +300,39 @@ public final class LiveTrial {
 
     /**
      * Whether the calls of the layer that serves through {@code server} (an object of its own, compared by identity:
-     * two models may name their layers alike) are the trial's samples: the first to ask takes them.
+     * two models may name their layers alike) are the trial's samples: the first to ask takes them, and keeps them
+     * until it is {@link #release released} or collected, or serves no call while the others serve
+     * {@link #QUIET_CALLS_PER_LAYER} per layer of the trial; then the next to ask takes them.
      */
     public synchronized boolean sampledBy(Object server) {
-        if (sampler == null) {
-            sampler = server;
+        Object current = sampler == null ? null : sampler.get();
+        if (current == server) {
+            quietCalls = 0;
+            return true;
         }
-        return sampler == server;
+        if (current == null || quietCalls >= QUIET_CALLS_PER_LAYER * Math.max(1, layers.size())) {
+            sampler = new WeakReference<>(server);
+            quietCalls = 0;
+            if (decision == null && activeCount() > 0) {
+                // Its first call of each candidate is no sample whichever comes first: it starts with the one it
+                // served as one of the others, so taking over changes nothing its next call computes.
+                turn = provisional();
+            }
+            return true;
+        }
+        quietCalls++;
+        return false;
+    }
+
+    /**
+     * The layer that serves through {@code server} takes no more calls (it was closed): if it was sampling, the next
+     * layer to serve a call takes over, and the trial holds no reference to it.
+     */
+    public synchronized void release(Object server) {
+        if (sampler != null && sampler.get() == server) {
+            sampler = null;
+            quietCalls = 0;
+        }
     }
 
     /**
@@ -222,7 +365,7 @@ public final class LiveTrial {
                 index = active[i] ? i : -1;
             }
         }
-        return Math.max(0, index);
+        return index >= 0 ? index : unfailed("LiveTrial.provisional");
     }
 
     synchronized List<String> layers() {
@@ -237,9 +380,21 @@ public final class LiveTrial {
         return n;
     }
 
+    /**
+     * Whether the trial has what it needs: every candidate still serving its samples, or one left that has served a
+     * call (none to compare it with; one that never ran must serve before it is chosen, for it may fail too), or none.
+     */
     private boolean complete() {
-        if (activeCount() <= 1) {
+        int left = activeCount();
+        if (left == 0) {
             return true;
+        }
+        if (left == 1) {
+            for (int i = 0; i < served.size(); i++) {
+                if (active[i]) {
+                    return servedCalls[i] > 0;
+                }
+            }
         }
         for (int i = 0; i < served.size(); i++) {
             if (active[i] && sampleCount[i] < SAMPLES) {
@@ -275,11 +430,14 @@ public final class LiveTrial {
         return taken[(taken.length - 1) / 2];
     }
 
-    /** Each candidate's lower median over its samples, for those with a sample, in serving order. */
+    /**
+     * Each candidate's lower median over its samples, for those with a sample that did not fail, in serving order: a
+     * candidate that failed is never chosen, whatever its earlier samples.
+     */
     synchronized Map<String, Double> measuredMillis() {
         Map<String, Double> measured = new LinkedHashMap<>();
         for (int i = 0; i < served.size(); i++) {
-            if (sampleCount[i] > 0) {
+            if (sampleCount[i] > 0 && !failed[i]) {
                 measured.put(served.get(i).name(), lowerMedian(i));
             }
         }
@@ -314,7 +472,7 @@ public final class LiveTrial {
         return List.copyOf(failures);
     }
 
-    void decide(Decision made) {
+    synchronized void decide(Decision made) {
         decision = made;
     }
 

@@ -381,7 +381,9 @@ public final class Scheduler {
      * Ends {@code trial}: the policy's rules on its lower medians decide, the choice is stored and the corrections
      * learn from it, and its layers' plan entries take the decision. Called once, by the call that completed it. If
      * another session on the same store decided the signature meanwhile, its choice is taken instead, so that one
-     * store never holds two answers for one layer.
+     * store never holds two answers for one layer. A candidate that failed on a live call is never chosen: where no
+     * other was measured, the best-predicted one that did not fail is; where every one failed, the trial ends without
+     * a decision (its layers' calls throw the first failure) and a later layer of the signature opens a new one.
      */
     void complete(LiveTrial trial) {
         long start = System.nanoTime();
@@ -397,6 +399,16 @@ public final class Scheduler {
             if (other.isPresent()) {
                 outcome = other.get().withReason(other.get().reason() + "; another session decided while this one "
                         + "was measuring (its own lower medians: " + measured + ")");
+            } else if (measured.isEmpty()) {
+                Candidate unfailed = trial.bestUnfailed();
+                if (unfailed == null) {
+                    trial.exhaust();
+                    trials.remove(trial.key());
+                    return;
+                }
+                outcome = new Outcome(unfailed.name(), Decision.Source.PREDICTED, Map.of(), "no live call was "
+                        + "measured (failed: " + trial.failures() + "); the best-predicted candidate that did not "
+                        + "fail stands");
             } else {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + callCount(trial) + " live calls (");

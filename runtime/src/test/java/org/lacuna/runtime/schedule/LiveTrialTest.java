@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
 
 /**
  * Live-call measurement ({@link LiveTrial}) with the deterministic CPU table and injected call times: the layer's calls
@@ -259,10 +262,140 @@ class LiveTrialTest {
         LinearStatistics st = dense(512);
         LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
         int vector = trial.names().indexOf("vector-dense");
-        trial.failed(vector, "scripted: out of memory");
+        trial.failed(vector, scripted("out of memory"));
         assertTrue(trial.serving());
-        assertNotNull(trial.decision(), "one candidate left: nothing to compare");
+        assertNull(trial.decision(), "the one left has not served a call yet: it may fail too");
+        int blas = trial.next();
+        assertEquals("blas-dense", trial.names().get(blas));
+        trial.served(blas, 5, false);
+        assertNotNull(trial.decision(), "one candidate left, and it serves: nothing to compare");
         assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
         assertTrue(trial.decision().reason().contains("out of memory"), trial.decision().reason());
+    }
+
+    private static LacunaException scripted(String what) {
+        return new LacunaException(ErrorCode.OUT_OF_MEMORY, "scripted", what);
+    }
+
+    @Test
+    void theBestPredictedCandidateFailingOnItsFirstCallIsNeverChosen() {
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(Policy.auto(), store);
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        int blas = trial.names().indexOf("blas-dense");
+        assertEquals("blas-dense", trial.decisionOrProvisional().chosen(), "BLAS is predicted ahead");
+        assertEquals(blas, trial.next(), "the best-predicted serves first");
+        trial.failed(blas, scripted("BLAS throws on every call"));
+        int vector = trial.names().indexOf("vector-dense");
+        assertEquals(vector, trial.next(), "the call goes to the other");
+        assertEquals(vector, trial.provisional(), "and so do the other layers' calls");
+        trial.served(vector, 20, false);
+        Decision d = trial.decision();
+        assertNotNull(d, "one candidate left, and it served: the trial ends");
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertTrue(d.reason().contains("BLAS throws"), d.reason());
+        assertEquals(trial.names().indexOf("vector-dense"), trial.next(), "the calls go to the decided one");
+        assertEquals(trial.names().indexOf("vector-dense"), trial.provisional());
+        assertEquals(0, s.deciding());
+        assertEquals("vector-dense", store.choice(TestTables.CPU, DENSE_512_KEY).orElseThrow().chosen());
+    }
+
+    @Test
+    void aCandidateThatFailsAfterSamplingDoesNotWinOnItsEarlierSamples() {
+        Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        int blas = trial.names().indexOf("blas-dense");
+        // Two calls each (a first call, then a sample): BLAS measured twice as fast.
+        for (int call = 0; call < 4; call++) {
+            int which = trial.next();
+            trial.served(which, which == blas ? 1.0 : 2.0, call >= 2);
+        }
+        assertEquals(blas, trial.provisional(), "BLAS is the fastest so far");
+        trial.failed(blas, scripted("BLAS fails later"));
+        Decision d = trial.decision();
+        assertNotNull(d);
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertNull(d.estimate("blas-dense").measuredMillis(), "a failed candidate's samples are not counted");
+        assertEquals(2.0, d.estimate("vector-dense").measuredMillis());
+    }
+
+    @Test
+    void everyCandidateFailingEndsTheTrialUndecidedAndItsCallsThrowTheFirstFailure() {
+        LinearStatistics st = dense(512);
+        LacunaException first = scripted("BLAS failed first");
+        Scheduler t = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
+        LiveTrial both = t.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        both.failed(0, first);
+        assertTrue(both.serving(), "the other candidate still serves");
+        assertEquals(1, both.next());
+        both.failed(1, new LacunaException(ErrorCode.INTERNAL, "scripted", "the second failed too"));
+        assertNull(both.decision(), "no candidate is left to decide for");
+        assertFalse(both.serving());
+        assertEquals(0, t.deciding(), "the trial is no longer deciding");
+        for (LacunaException e : List.of(assertThrows(LacunaException.class, both::next),
+                assertThrows(LacunaException.class, both::provisional),
+                both.everyCandidateFailed("Linear.forward", "fc1"))) {
+            assertEquals(ErrorCode.OUT_OF_MEMORY, e.code(), "the first failure's code");
+            assertSame(first, e.getCause());
+            assertTrue(e.getMessage().contains("fc1") && e.getMessage().contains("second failed"), e.getMessage());
+        }
+        assertNull(t.decideLive("fc2", st, candidates(st, "blas-dense", "vector-dense")).decision(),
+                "a later layer of the signature opens a new trial");
+    }
+
+    @Test
+    void nextOnATrialDecidedBeforeItStartedReturnsTheDecision() {
+        Scheduler s = scheduler(Policy.predictedOnly(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        assertNotNull(trial.decision());
+        assertEquals(List.of(trial.decision().chosen()), trial.names());
+        assertEquals(0, trial.next());
+        assertEquals(0, trial.provisional());
+        assertTrue(trial.serving());
+    }
+
+    @Test
+    void aReleasedSamplerHandsItsSamplesToTheNextLayerToServe() {
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        Object first = new Object();
+        Object second = new Object();
+        assertTrue(trial.sampledBy(first));
+        assertFalse(trial.sampledBy(second));
+        trial.release(second);
+        assertTrue(trial.sampledBy(first), "releasing a layer that does not sample changes nothing");
+        trial.release(first);
+        assertTrue(trial.sampledBy(second), "the next layer to serve a call samples");
+        assertFalse(trial.sampledBy(first));
+        serveUntilDecided(trial, second, Map.of("blas-dense", 9.0, "vector-dense", 7.0), 20);
+        assertEquals("vector-dense", trial.decision().chosen());
+    }
+
+    @Test
+    void aSamplerThatStopsServingHandsOverAfterTheOthersServedAFewCallsEach() {
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        s.decideLive("fc2", st, candidates(st, "blas-dense", "vector-dense"));
+        Object fc1 = new Object();
+        Object fc2 = new Object();
+        assertTrue(trial.sampledBy(fc1));
+        // Both layers serving, one call each per forward: the sampler keeps its role.
+        for (int forward = 0; forward < 3 * LiveTrial.QUIET_CALLS_PER_LAYER; forward++) {
+            assertFalse(trial.sampledBy(fc2));
+            assertTrue(trial.sampledBy(fc1));
+        }
+        // fc1 stops serving (dropped, never closed): fc2 takes over after its quiet calls.
+        int quiet = 0;
+        while (!trial.sampledBy(fc2)) {
+            quiet++;
+            assertTrue(quiet <= 2 * LiveTrial.QUIET_CALLS_PER_LAYER, "hands over after the quiet calls");
+        }
+        assertEquals(2 * LiveTrial.QUIET_CALLS_PER_LAYER, quiet, "two layers in the trial");
+        assertFalse(trial.sampledBy(fc1), "the old sampler is now one of the others");
     }
 }

@@ -1,0 +1,220 @@
+package org.lacuna.api.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
+import org.lacuna.api.Tensor;
+import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.HalfFloats;
+import org.lacuna.runtime.error.ErrorCode;
+import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.DeviceKey;
+import org.lacuna.runtime.schedule.EfficiencyTable;
+import org.lacuna.runtime.schedule.KernelRate;
+import org.lacuna.runtime.schedule.LinearCandidates;
+import org.lacuna.runtime.schedule.LinearStatistics;
+import org.lacuna.runtime.schedule.LiveTrial;
+import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Scheduler;
+import org.lacuna.runtime.schedule.TuningStore;
+
+/**
+ * A linear layer's live calls ({@link LiveServing}) on the CPU backend with a hand-written table: a candidate that
+ * throws is never chosen and never makes a call hang, every candidate failing makes the call throw, and a layer closed
+ * while it sampled a trial hands the samples to the next layer of its signature.
+ */
+class LiveServingTest {
+    private static final int TOKENS = 21;
+    private static final int IN = 48;
+    private static final int OUT = 40;
+    /** No call may spin: a generous bound for a few small forwards on a busy machine. */
+    private static final Duration NO_HANG = Duration.ofSeconds(60);
+
+    private static EfficiencyTable table() {
+        return new EfficiencyTable(150e9, 20e9, 5e-6, 2, Map.of(
+                "cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6),
+                "cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6),
+                "cpu.two-four", new KernelRate(60e9, 20e9, 20e-6),
+                "cpu.csr", new KernelRate(8e9, 20e9, 10e-6)), "test table");
+    }
+
+    private static Scheduler scheduler(Session s, Policy policy, TuningStore store) {
+        Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), store, policy,
+                s.backend()::newTimer);
+        s.useScheduler(scheduler);
+        return scheduler;
+    }
+
+    private static float[] random(SplittableRandom random, int n, DType dtype) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = HalfFloats.roundTo(dtype, (float) random.nextDouble(-1, 1));
+        }
+        return v;
+    }
+
+    private static double[] reference(float[] x, float[] w, float[] b) {
+        double[] y = new double[TOKENS * OUT];
+        for (int t = 0; t < TOKENS; t++) {
+            for (int o = 0; o < OUT; o++) {
+                double acc = b[o];
+                for (int k = 0; k < IN; k++) {
+                    acc += (double) x[t * IN + k] * HalfFloats.roundTo(DType.F16, w[o * IN + k]);
+                }
+                y[t * OUT + o] = acc;
+            }
+        }
+        return y;
+    }
+
+    private static void assertClose(double[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-3 * (1 + Math.abs(want[i])), what + ", element " + i);
+        }
+    }
+
+    /** A layer's serving of one trial, the candidates {@code failing} picks throwing on every call (counted). */
+    private record Served(Scheduler scheduler, LiveTrial trial, LiveServing serving, Map<String, Integer> failures) {
+    }
+
+    private static Served serving(Session s, Linear layer, Tensor x, Tensor y, Policy policy,
+                                  Predicate<String> failing) {
+        Scheduler scheduler = scheduler(s, policy, TuningStore.inMemory());
+        var ops = s.backend().ops();
+        LinearCandidates.Forms forms = layer.forms();
+        LinearStatistics st = layer.statistics(TOKENS);
+        LiveTrial trial = scheduler.decideLive("fc", st, LinearCandidates.of(s.backendName(), ops, st, forms,
+                x.array("test"), y.array("test")));
+        assumeTrue(trial.decision() == null, "this backend offers one candidate here: nothing is decided live");
+        Map<String, Integer> failures = new HashMap<>();
+        Function<String, LinearCandidates.Call> callOf = name -> {
+            LinearCandidates.Call real = LinearCandidates.call(ops, TOKENS, forms, name);
+            return (xs, ys) -> {
+                if (failing.test(name)) {
+                    failures.merge(name, 1, Integer::sum);
+                    throw new LacunaException(ErrorCode.OUT_OF_MEMORY, "scripted", name + " throws on every call");
+                }
+                real.run(xs, ys);
+            };
+        };
+        return new Served(scheduler, trial, new LiveServing(trial, callOf), failures);
+    }
+
+    @Test
+    void aFailingBestPredictedCandidateIsNeverChosenAndTheCallsGetTheOthersResult() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] w = random(random, OUT * IN, DType.F32);
+        float[] b = random(random, OUT, DType.F32);
+        float[] x = random(random, TOKENS * IN, DType.F16);
+        double[] want = reference(x, w, b);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, TOKENS, IN);
+             Linear layer = Linear.create(s, w, OUT, IN, b, Linear.Options.of(DType.F16).withOutputType(DType.F32));
+             Tensor bound = s.empty(DType.F32, TOKENS, OUT)) {
+            String[] best = new String[1];
+            Served served = serving(s, layer, xs, bound, Policy.auto(), name -> name.equals(best[0]));
+            best[0] = served.trial().decisionOrProvisional().chosen();
+            assertTimeoutPreemptively(NO_HANG, () -> {
+                for (int call = 0; call < 100 && served.trial().decision() == null; call++) {
+                    try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                        served.serving().serve(served.scheduler(), "fc", s.profiler(), xs.array("test"),
+                                y.array("test"));
+                        assertClose(want, y.toFloatArray(), "call " + call);
+                    }
+                }
+            });
+            Decision d = served.trial().decision();
+            assertNotNull(d, "the trial decides");
+            assertNotEquals(best[0], d.chosen(), d.reason());
+            assertEquals(1, served.failures().get(best[0]), "a failed candidate is tried once");
+            assertTrue(d.reason().contains(best[0] + " throws"), d.reason());
+            // Decided: a forward of the layer's own (on its real route) still computes the layer.
+            try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                served.serving().serve(served.scheduler(), "fc", s.profiler(), xs.array("test"), y.array("test"));
+                assertClose(want, y.toFloatArray(), "after the decision");
+            }
+        }
+    }
+
+    @Test
+    void everyCandidateFailingMakesTheCallThrowTheFirstFailureInsteadOfHanging() {
+        SplittableRandom random = new SplittableRandom(4);
+        float[] w = random(random, OUT * IN, DType.F32);
+        float[] x = random(random, TOKENS * IN, DType.F16);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, TOKENS, IN);
+             Linear layer = Linear.create(s, w, OUT, IN, random(random, OUT, DType.F32),
+                     Linear.Options.of(DType.F16).withOutputType(DType.F32));
+             Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+            Served served = serving(s, layer, xs, y, Policy.fastestMeasured(), name -> true);
+            List<String> names = served.trial().names();
+            for (int call = 0; call < 2; call++) {
+                LacunaException e = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(LacunaException.class,
+                        () -> served.serving().serve(served.scheduler(), "encoder.0.fc", s.profiler(),
+                                xs.array("test"), y.array("test"))));
+                assertEquals(ErrorCode.OUT_OF_MEMORY, e.code(), e.getMessage());
+                assertTrue(e.getMessage().contains("encoder.0.fc") && e.getMessage().contains("every candidate"),
+                        e.getMessage());
+                assertTrue(e.getCause() instanceof LacunaException c && c.getMessage().contains("throws"),
+                        String.valueOf(e.getCause()));
+            }
+            for (String name : names) {
+                assertEquals(1, served.failures().get(name), name + " is tried once, never again");
+            }
+            assertEquals(0, served.scheduler().deciding(), "the trial ended without a decision");
+        }
+    }
+
+    @Test
+    void aSamplerClosedAfterOneCallHandsTheTrialToTheNextLayerWhichDecidesAndStores() {
+        SplittableRandom random = new SplittableRandom(5);
+        float[] w = random(random, OUT * IN, DType.F32);
+        float[] b = random(random, OUT, DType.F32);
+        float[] x = random(random, TOKENS * IN, DType.F16);
+        double[] want = reference(x, w, b);
+        Linear.Options options = Linear.Options.of(DType.F16).withOutputType(DType.F32);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, TOKENS, IN)) {
+            TuningStore store = TuningStore.inMemory();
+            Scheduler scheduler = scheduler(s, Policy.fastestMeasured(), store);
+            DeviceKey device = DeviceKey.of(s.backendName(), s.device());
+            Linear first = Linear.create(s, w, OUT, IN, b, options).named("encoder.0.fc");
+            try (Tensor y = first.forward(xs)) {
+                assertClose(want, y.toFloatArray(), "the first layer's call");
+            }
+            assumeTrue(scheduler.deciding() > 0, "this backend offers one candidate here: nothing is decided live");
+            int candidates = first.decisions().get(32L).getFirst().candidates().size();
+            first.close();
+            try (Linear second = Linear.create(s, w, OUT, IN, b, options).named("encoder.1.fc")) {
+                int calls = 0;
+                // Sampling passes at once: each candidate's first call, then its samples (no elimination here).
+                while (scheduler.deciding() > 0 && calls < candidates * (1 + LiveTrial.SAMPLES)) {
+                    try (Tensor y = second.forward(xs)) {
+                        assertClose(want, y.toFloatArray(), "the second layer's call " + calls);
+                    }
+                    calls++;
+                }
+                assertEquals(0, scheduler.deciding(), "the second layer's calls decided the signature");
+                Decision d = second.decisions().get(32L).getFirst();
+                assertEquals(Decision.Source.MEASURED, d.source(), d::toString);
+                assertEquals(1, store.choiceCount(device), "the choice is stored");
+                assertSame(d, scheduler.plan().entries().stream().filter(e -> e.layer().equals("encoder.0.fc"))
+                        .findFirst().orElseThrow().decision(), "the closed layer's plan entry has the decision too");
+            }
+        }
+    }
+}
