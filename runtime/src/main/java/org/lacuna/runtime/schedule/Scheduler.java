@@ -159,11 +159,7 @@ public final class Scheduler {
      * distinct names.
      */
     public Decision decide(String layer, LayerStatistics statistics, List<Candidate> candidates) {
-        if (candidates.isEmpty()) {
-            throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
-        }
-        asked.increment();
-        String key = key(statistics, candidates);
+        String key = askedKey(layer, statistics, candidates);
         Decision decision = decisions.get(key);
         if (decision == null) {
             // One decision per key even when several threads ask at once: a measurement must not race itself, nor
@@ -177,6 +173,20 @@ public final class Scheduler {
                 }
             }
         }
+        return planned(layer, decision);
+    }
+
+    /** Counts a layer's question and returns its key; a layer with nothing to choose from is refused. */
+    private String askedKey(String layer, LayerStatistics statistics, List<Candidate> candidates) {
+        if (candidates.isEmpty()) {
+            throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
+        }
+        asked.increment();
+        return key(statistics, candidates);
+    }
+
+    /** Records {@code decision} (decided or provisional) as {@code layer}'s plan entry for its signature. */
+    private Decision planned(String layer, Decision decision) {
         plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         return decision;
     }
@@ -189,11 +199,7 @@ public final class Scheduler {
      * is decided already. The candidates' {@code run} is never called.
      */
     public LiveTrial decideLive(String layer, LayerStatistics statistics, List<Candidate> candidates) {
-        if (candidates.isEmpty()) {
-            throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
-        }
-        asked.increment();
-        String key = key(statistics, candidates);
+        String key = askedKey(layer, statistics, candidates);
         Decision decision = decisions.get(key);
         LiveTrial trial = decision == null ? trials.get(key) : null;
         if (decision == null && trial == null) {
@@ -215,12 +221,10 @@ public final class Scheduler {
         }
         if (trial != null) {
             trial.joined(layer);
-            Decision d = trial.decisionOrProvisional();
-            plan.putIfAbsent(new PlanKey(layer, d.signature()), new Plan.Entry(layer, d));
+            planned(layer, trial.decisionOrProvisional());
             return trial;
         }
-        plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
-        return LiveTrial.decided(decision);
+        return LiveTrial.decided(planned(layer, decision));
     }
 
     /** Signatures whose live trials are still taking samples. */
