@@ -21,13 +21,11 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
-import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.LacunaException;
+import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.schedule.Decision;
 import org.lacuna.runtime.schedule.DeviceKey;
-import org.lacuna.runtime.schedule.EfficiencyTable;
-import org.lacuna.runtime.schedule.KernelRate;
 import org.lacuna.runtime.schedule.LinearCandidates;
 import org.lacuna.runtime.schedule.LinearStatistics;
 import org.lacuna.runtime.schedule.LiveTrial;
@@ -47,41 +45,16 @@ class LiveServingTest {
     /** No call may spin: a generous bound for a few small forwards on a busy machine. */
     private static final Duration NO_HANG = Duration.ofSeconds(60);
 
-    private static EfficiencyTable table() {
-        return new EfficiencyTable(150e9, 20e9, 5e-6, 2, Map.of(
-                "cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6),
-                "cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6),
-                "cpu.two-four", new KernelRate(60e9, 20e9, 20e-6),
-                "cpu.csr", new KernelRate(8e9, 20e9, 10e-6)), "test table");
-    }
-
     private static Scheduler scheduler(Session s, Policy policy, TuningStore store) {
-        Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), store, policy,
-                s.backend()::newTimer);
-        s.useScheduler(scheduler);
-        return scheduler;
+        return ScheduledLayersTest.scheduler(s, policy, store);
     }
 
     private static float[] random(SplittableRandom random, int n, DType dtype) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = HalfFloats.roundTo(dtype, (float) random.nextDouble(-1, 1));
-        }
-        return v;
+        return ScheduledLayersTest.random(random, n, dtype);
     }
 
     private static double[] reference(float[] x, float[] w, float[] b) {
-        double[] y = new double[TOKENS * OUT];
-        for (int t = 0; t < TOKENS; t++) {
-            for (int o = 0; o < OUT; o++) {
-                double acc = b[o];
-                for (int k = 0; k < IN; k++) {
-                    acc += (double) x[t * IN + k] * HalfFloats.roundTo(DType.F16, w[o * IN + k]);
-                }
-                y[t * OUT + o] = acc;
-            }
-        }
-        return y;
+        return ScheduledLayersTest.reference(x, w, b, TOKENS, OUT, IN, Activation.NONE);
     }
 
     private static void assertClose(double[] want, float[] got, String what) {

@@ -45,8 +45,8 @@ class ScheduledLayersTest {
     @TempDir
     Path folder;
 
-    /** A hand-written CPU table: the tests must not depend on a measurement. */
-    private static EfficiencyTable table() {
+    /** A hand-written CPU table: the tests must not depend on a measurement (LiveServingTest uses it too). */
+    static EfficiencyTable table() {
         return new EfficiencyTable(150e9, 20e9, 5e-6, 2, Map.of(
                 "cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6),
                 "cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6),
@@ -55,13 +55,18 @@ class ScheduledLayersTest {
     }
 
     private static Scheduler scheduler(Session s, Policy policy) {
-        Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), TuningStore.inMemory(),
-                policy, s.backend()::newTimer);
+        return scheduler(s, policy, TuningStore.inMemory());
+    }
+
+    /** A scheduler over {@link #table()} and {@code store}, made {@code s}'s. */
+    static Scheduler scheduler(Session s, Policy policy, TuningStore store) {
+        Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), store, policy,
+                s.backend()::newTimer);
         s.useScheduler(scheduler);
         return scheduler;
     }
 
-    private static float[] random(SplittableRandom random, int n, DType dtype) {
+    static float[] random(SplittableRandom random, int n, DType dtype) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = HalfFloats.roundTo(dtype, (float) random.nextDouble(-1, 1));
@@ -69,7 +74,13 @@ class ScheduledLayersTest {
         return v;
     }
 
-    private static double[] reference(float[] x, float[] w, float[] b, int tokens, int out, int in) {
+    /** GELU(x · wᵀ + b) in double, w rounded to F16 as the layers store it. */
+    static double[] reference(float[] x, float[] w, float[] b, int tokens, int out, int in) {
+        return reference(x, w, b, tokens, out, in, Activation.GELU);
+    }
+
+    /** activation(x · wᵀ + b) in double, w rounded to F16 as the layers store it. */
+    static double[] reference(float[] x, float[] w, float[] b, int tokens, int out, int in, Activation activation) {
         double[] y = new double[tokens * out];
         for (int t = 0; t < tokens; t++) {
             for (int o = 0; o < out; o++) {
@@ -77,7 +88,7 @@ class ScheduledLayersTest {
                 for (int k = 0; k < in; k++) {
                     acc += (double) x[t * in + k] * HalfFloats.roundTo(DType.F16, w[o * in + k]);
                 }
-                y[t * out + o] = Activation.GELU.apply(acc);
+                y[t * out + o] = activation.apply(acc);
             }
         }
         return y;
