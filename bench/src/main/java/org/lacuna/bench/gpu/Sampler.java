@@ -31,7 +31,7 @@ public final class Sampler {
         int launchesPerSample = warm.launchesPerSample(plan);
         int sampleCount = sampleCount(warm.estimateMillis() * launchesPerSample);
         double[] perLaunchMillis = new double[sampleCount];
-        long index = warm.nextIndex();
+        long index = warm.launches();
         for (int s = 0; s < sampleCount; s++) {
             perLaunchMillis[s] = timeSample(timer, launch, index, launchesPerSample);
             index += launchesPerSample;
@@ -54,8 +54,8 @@ public final class Sampler {
                 + warmSecond.estimateMillis() * perSampleSecond);
         double[] firstMillis = new double[sampleCount];
         double[] secondMillis = new double[sampleCount];
-        long indexFirst = warmFirst.nextIndex();
-        long indexSecond = warmSecond.nextIndex();
+        long indexFirst = warmFirst.launches();
+        long indexSecond = warmSecond.launches();
         for (int s = 0; s < sampleCount; s++) {
             firstMillis[s] = timeSample(timer, first, indexFirst, perSampleFirst);
             indexFirst += perSampleFirst;
@@ -68,19 +68,18 @@ public final class Sampler {
 
     /** Launches until both the plan's warm-up launches and its warm-up time are spent. */
     private Warmup warmUp(DeviceTimer timer, LongConsumer launch) {
-        long index = 0;
         long warmupStart = nanoClock.getAsLong();
         double lastWarmupMillis = Double.NaN;
         int warmupLaunches = 0;
         while (warmupLaunches < plan.minWarmupLaunches()
                 || (nanoClock.getAsLong() - warmupStart) / 1e6 < plan.warmupMillis()) {
             timer.start();
-            launch.accept(index++);
+            launch.accept(warmupLaunches);
             lastWarmupMillis = timer.stopMillis();
             warmupLaunches++;
         }
         // The last warm-up launch is the best estimate of a warm launch: earlier ones still paid for compilation.
-        return new Warmup(index, warmupLaunches, Math.max(lastWarmupMillis, 1e-6));
+        return new Warmup(warmupLaunches, Math.max(lastWarmupMillis, 1e-6));
     }
 
     /** Samples that fit the plan's measuring time at {@code sampleMillis} each, within its minimum and maximum. */
@@ -99,7 +98,7 @@ public final class Sampler {
     }
 
     /** Where a warm-up left off: the next launch index, the launches it ran and its estimate of a warm launch. */
-    private record Warmup(long nextIndex, int launches, double estimateMillis) {
+    private record Warmup(int launches, double estimateMillis) {
         int launchesPerSample(MeasurementPlan plan) {
             return (int) Math.max(1, Math.ceil(plan.minSampleMillis() / estimateMillis));
         }

@@ -26,7 +26,6 @@ import org.lacuna.runtime.schedule.Decision;
 import org.lacuna.runtime.schedule.LinearCandidates;
 import org.lacuna.runtime.schedule.LinearStatistics;
 import org.lacuna.runtime.schedule.LiveTrial;
-import org.lacuna.runtime.schedule.Profiler;
 import org.lacuna.runtime.schedule.Scheduler;
 
 /**
@@ -249,12 +248,7 @@ public final class Linear implements AutoCloseable {
                 serving.serve(scheduler, name, session.profiler(), xs, ys);
                 return y;
             }
-            Profiler profiler = session.profiler();
-            if (profiler.recording()) {
-                profiler.time(name, serving.decision().chosen(), "linear", () -> call.run(xs, ys));
-            } else {
-                call.run(xs, ys);
-            }
+            serving.serveDecided(call, name, session.profiler(), xs, ys);
             return y;
         } catch (RuntimeException e) {
             y.close();

@@ -46,9 +46,6 @@ final class LiveServing {
             calls[i] = callOf.apply(names.get(i));
         }
         this.warmed = new boolean[calls.length];
-        if (trial.decision() != null) {
-            decided = calls[0];
-        }
     }
 
     /**
@@ -57,7 +54,7 @@ final class LiveServing {
      */
     List<String> names() {
         Decision d = trial.decision();
-        return d != null ? List.of(d.chosen()) : names;
+        return d == null || names.size() == 1 && names.get(0).equals(d.chosen()) ? names : List.of(d.chosen());
     }
 
     /** The layer is closed: it serves no more calls, so the trial's samples pass to another layer. */
@@ -136,6 +133,11 @@ final class LiveServing {
         // Every try failed without the trial running out of candidates (other threads' failures raced this call's).
         throw new LacunaException(failure.code(), "Linear.forward", layer + ": no candidate served the call in "
                 + (calls.length + 1) + " tries", failure);
+    }
+
+    /** Runs the decided candidate's {@code call} (from {@link #decidedCall()}), timed under its name where profiled. */
+    void serveDecided(LinearCandidates.Call call, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
+        run(profiler, layer, trial.decision().chosen(), call, x, y);
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

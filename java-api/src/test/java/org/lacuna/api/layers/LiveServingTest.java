@@ -57,6 +57,17 @@ class LiveServingTest {
         return ScheduledLayersTest.reference(x, w, b, TOKENS, OUT, IN, Activation.NONE);
     }
 
+    /** A layer's weights and input, and its double reference output. */
+    private record Data(float[] w, float[] b, float[] x, double[] want) {
+        static Data random(long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            float[] w = LiveServingTest.random(random, OUT * IN, DType.F32);
+            float[] b = LiveServingTest.random(random, OUT, DType.F32);
+            float[] x = LiveServingTest.random(random, TOKENS * IN, DType.F16);
+            return new Data(w, b, x, reference(x, w, b));
+        }
+    }
+
     private static void assertClose(double[] want, float[] got, String what) {
         for (int i = 0; i < want.length; i++) {
             assertEquals(want[i], got[i], 1e-3 * (1 + Math.abs(want[i])), what + ", element " + i);
@@ -92,13 +103,10 @@ class LiveServingTest {
 
     @Test
     void aFailingBestPredictedCandidateIsNeverChosenAndTheCallsGetTheOthersResult() {
-        SplittableRandom random = new SplittableRandom(3);
-        float[] w = random(random, OUT * IN, DType.F32);
-        float[] b = random(random, OUT, DType.F32);
-        float[] x = random(random, TOKENS * IN, DType.F16);
-        double[] want = reference(x, w, b);
-        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, TOKENS, IN);
-             Linear layer = Linear.create(s, w, OUT, IN, b, Linear.Options.of(DType.F16).withOutputType(DType.F32));
+        Data data = Data.random(3);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN);
+             Linear layer = Linear.create(s, data.w(), OUT, IN, data.b(),
+                     Linear.Options.of(DType.F16).withOutputType(DType.F32));
              Tensor bound = s.empty(DType.F32, TOKENS, OUT)) {
             String[] best = new String[1];
             Served served = serving(s, layer, xs, bound, Policy.auto(), name -> name.equals(best[0]));
@@ -108,7 +116,7 @@ class LiveServingTest {
                     try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
                         served.serving().serve(served.scheduler(), "fc", s.profiler(), xs.array("test"),
                                 y.array("test"));
-                        assertClose(want, y.toFloatArray(), "call " + call);
+                        assertClose(data.want(), y.toFloatArray(), "call " + call);
                     }
                 }
             });
@@ -120,7 +128,7 @@ class LiveServingTest {
             // Decided: a forward of the layer's own (on its real route) still computes the layer.
             try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
                 served.serving().serve(served.scheduler(), "fc", s.profiler(), xs.array("test"), y.array("test"));
-                assertClose(want, y.toFloatArray(), "after the decision");
+                assertClose(data.want(), y.toFloatArray(), "after the decision");
             }
         }
     }
@@ -155,29 +163,25 @@ class LiveServingTest {
 
     @Test
     void aSamplerClosedAfterOneCallHandsTheTrialToTheNextLayerWhichDecidesAndStores() {
-        SplittableRandom random = new SplittableRandom(5);
-        float[] w = random(random, OUT * IN, DType.F32);
-        float[] b = random(random, OUT, DType.F32);
-        float[] x = random(random, TOKENS * IN, DType.F16);
-        double[] want = reference(x, w, b);
+        Data data = Data.random(5);
         Linear.Options options = Linear.Options.of(DType.F16).withOutputType(DType.F32);
-        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, TOKENS, IN)) {
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN)) {
             TuningStore store = TuningStore.inMemory();
             Scheduler scheduler = scheduler(s, Policy.fastestMeasured(), store);
             DeviceKey device = DeviceKey.of(s.backendName(), s.device());
-            Linear first = Linear.create(s, w, OUT, IN, b, options).named("encoder.0.fc");
+            Linear first = Linear.create(s, data.w(), OUT, IN, data.b(), options).named("encoder.0.fc");
             try (Tensor y = first.forward(xs)) {
-                assertClose(want, y.toFloatArray(), "the first layer's call");
+                assertClose(data.want(), y.toFloatArray(), "the first layer's call");
             }
             assumeTrue(scheduler.deciding() > 0, "this backend offers one candidate here: nothing is decided live");
             int candidates = first.decisions().get(32L).getFirst().candidates().size();
             first.close();
-            try (Linear second = Linear.create(s, w, OUT, IN, b, options).named("encoder.1.fc")) {
+            try (Linear second = Linear.create(s, data.w(), OUT, IN, data.b(), options).named("encoder.1.fc")) {
                 int calls = 0;
                 // Sampling passes at once: each candidate's first call, then its samples (no elimination here).
                 while (scheduler.deciding() > 0 && calls < candidates * (1 + LiveTrial.SAMPLES)) {
                     try (Tensor y = second.forward(xs)) {
-                        assertClose(want, y.toFloatArray(), "the second layer's call " + calls);
+                        assertClose(data.want(), y.toFloatArray(), "the second layer's call " + calls);
                     }
                     calls++;
                 }

@@ -276,6 +276,10 @@ final class CpuDenseLinear {
         }
 
         static Tiles of(long tokens, int out, int in, int threads) {
+            return sameBits(tokens, out, in, cut(tokens, out, in, threads), cut(tokens, out, in, 1));
+        }
+
+        private static Tiles cut(long tokens, int out, int in, int threads) {
             if (tokens <= ROW_BLOCK) {
                 // One row block: at least two column tiles (an even count while few) so two threads share it, and
                 // one per thread where 256-column blocks allow.
@@ -326,6 +330,10 @@ final class CpuDenseLinear {
             if (tokens <= ROW_BLOCK) {
                 return of(tokens, out, in, threads);
             }
+            return sameBits(tokens, out, in, cutDirect(tokens, out, in, threads), cutDirect(tokens, out, in, 1));
+        }
+
+        private static Tiles cutDirect(long tokens, int out, int in, int threads) {
             long rowChunks = chunks(tokens, DIRECT_ROW_BLOCK);
             long colChunks = chunks(out, DIRECT_COL_BLOCK);
             long minTiles = MIN_LARGE_TILES;
@@ -350,8 +358,24 @@ final class CpuDenseLinear {
         }
 
         /**
-         * Whether cutting {@code tokens × out} into {@code rowChunks × colChunks} keeps every tile's {@code rows · cols
-         * · in} above {@link #SMALL_GEMM_VOLUME} (rounding a block up to whole register tiles only enlarges it).
+         * {@code cut}, the tiles cut for more threads, where it and {@code base}, the tiles of one thread, keep every
+         * tile (the ragged last ones included) above {@link #SMALL_GEMM_VOLUME}; else {@code base}, so that the thread
+         * count never moves an output between OpenBLAS's small-matrix and blocked kernels.
+         */
+        private static Tiles sameBits(long tokens, int out, int in, Tiles cut, Tiles base) {
+            return cut.equals(base) || blocked(tokens, out, in, cut) && blocked(tokens, out, in, base) ? cut : base;
+        }
+
+        /** Whether the smallest of {@code tiles} (the last row block's last column block) is above the line. */
+        private static boolean blocked(long tokens, int out, int in, Tiles tiles) {
+            long lastRows = tokens - (chunks(tokens, tiles.rows()) - 1) * tiles.rows();
+            long lastCols = out - (chunks(out, tiles.cols()) - 1) * tiles.cols();
+            return (double) lastRows * lastCols * in > SMALL_GEMM_VOLUME;
+        }
+
+        /**
+         * A first guess at whether cutting {@code tokens × out} into {@code rowChunks × colChunks} keeps a tile above
+         * {@link #SMALL_GEMM_VOLUME}; the tiles finally cut are checked whole by {@link #sameBits}.
          */
         private static boolean staysBlocked(long tokens, long rowChunks, int out, long colChunks, int in) {
             double rows = Math.floor((double) tokens / rowChunks);

@@ -9,8 +9,9 @@ import org.lacuna.runtime.error.ResourceClosedException;
 
 /**
  * The serving CPU backend's worker threads: sized by {@link CpuOptions#threads()}, the calling thread being one of
- * them, shut down with the backend. Work is split into chunks whose boundaries never depend on the thread count, and
- * no reduction spans two chunks, so results are bit for bit the same with 1 or N threads.
+ * them, shut down with the backend. No reduction spans two chunks, and a chunk's results never depend on how the work
+ * was cut (chunk boundaries mostly follow the shapes alone; {@code CpuDenseLinear.Tiles} cuts more tiles for more
+ * threads only where that changes no bits), so results are bit for bit the same with 1 or N threads.
  *
  * <p>The thread that calls {@link #forEach} takes chunks itself beside {@code threads - 1} workers, each thread
  * claiming the next chunk from one counter. Handing the whole job to a pool instead left the caller blocked and

@@ -146,14 +146,4 @@ final class CpuVoxelizationOps extends HostVoxelizationOps {
             }
         });
     }
-
-    /** An array the op writes. */
-    private static MemorySegment segment(DeviceArray array, String call) {
-        return ((CpuBuffer) array.buffer()).segment(call);
-    }
-
-    /** An array the op only reads: its generation stays, so forms cached from it stay valid. */
-    private static MemorySegment input(DeviceArray array, String call) {
-        return ((CpuBuffer) array.buffer()).readSegment(call);
-    }
 }

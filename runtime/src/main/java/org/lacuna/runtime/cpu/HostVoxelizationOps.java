@@ -1,5 +1,6 @@
 package org.lacuna.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.util.function.LongFunction;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.data.DType;
@@ -61,5 +62,15 @@ abstract class HostVoxelizationOps implements VoxelizationOps {
         } catch (RuntimeException e) {
             throw Closer.closeAfter(e, buffer);
         }
+    }
+
+    /** An array the op writes. */
+    static MemorySegment segment(DeviceArray array, String call) {
+        return ((CpuBuffer) array.buffer()).segment(call);
+    }
+
+    /** An array the op only reads: its generation stays, so forms cached from it stay valid. */
+    static MemorySegment input(DeviceArray array, String call) {
+        return ((CpuBuffer) array.buffer()).readSegment(call);
     }
 }

@@ -87,7 +87,7 @@ class CpuDenseLinearTest {
         // six with five. With in = 800 the GEMMs split k into slices on every path; 4 x 3072 x 800 goes from four
         // tiles to six (each still above OpenBLAS's small-matrix volume).
         for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40},
-                {128, 1536, 800}, {4, 3072, 800}}) {
+                {128, 1536, 800}, {4, 3072, 800}, {128, 1536, 16}}) {
             for (DType dtype : List.of(DType.F32, DType.F16)) {
                 for (boolean bias : new boolean[] {true, false}) {
                     Case c = Case.random(random, shape, dtype, bias);
@@ -145,6 +145,9 @@ class CpuDenseLinearTest {
         assertEquals(new CpuDenseLinear.Tiles(132, 256), CpuDenseLinear.Tiles.of(128, 1536, 384, 16));
         // ... but never a cut that would move a tile under OpenBLAS's small-matrix volume: 4 tokens keep four tiles.
         assertEquals(CpuDenseLinear.Tiles.of(4, 3072), CpuDenseLinear.Tiles.of(4, 3072, 768, 16));
+        // ... also where the even-count rule cuts further after the first guess: 3 threads would make four 384-column
+        // tiles of 128 x 384 x 16 (under the line) where one thread makes two of 768 (above it).
+        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 16, 3));
         for (long tokens : new long[] {1, 128, 400, 2048}) {
             for (int out : new int[] {384, 1536, 3072}) {
                 for (int threads : new int[] {4, 8, 16}) {

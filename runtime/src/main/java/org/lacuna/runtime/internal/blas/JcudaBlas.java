@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.blas;
 
 import java.nio.file.Path;
-import java.util.Optional;
 import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
@@ -10,10 +9,11 @@ import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
+import org.lacuna.runtime.internal.nativelib.Sonames;
 
 /**
  * cuBLAS through JCuda's JCublas2, whose JNI library links against {@code libcublas.so.12} by soname: the library
- * (and its {@code libcublasLt.so.12}) is loaded by absolute path first, so JCublas2 binds to that file.
+ * (and its {@code libcublasLt} of the same major version) is loaded by absolute path first, so JCublas2 binds to that file.
  * One instance owns one handle; calls on it are serialised because a handle's stream is part of its state.
  */
 public final class JcudaBlas extends BlasHandle {
@@ -36,7 +36,7 @@ public final class JcudaBlas extends BlasHandle {
     }
 
     private static Library load(Path libcublas) {
-        NativeLoader.loadAfterCompanion("cublas", libcublas, Optional.of("libcublasLt.so.12"));
+        NativeLoader.loadAfterCompanion("cublas", libcublas, Sonames.sameMajor(libcublas, "libcublasLt"));
         JCublas2.setExceptionsEnabled(false);
         JCublas2.initialize();
         return new Library(libcublas.toAbsolutePath(), HandleCalls.propertyVersion(JCublas2::cublasGetProperty,

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.internal.sparse;
 
 import java.nio.file.Path;
-import java.util.Optional;
 import jcuda.Pointer;
 import jcuda.jcusparse.JCusparse;
 import jcuda.jcusparse.cusparseDnMatDescr;
@@ -13,10 +12,11 @@ import org.lacuna.runtime.internal.nativelib.JcudaPointers;
 import org.lacuna.runtime.internal.nativelib.JcudaSlot;
 import org.lacuna.runtime.internal.nativelib.LibraryHandle;
 import org.lacuna.runtime.internal.nativelib.NativeLoader;
+import org.lacuna.runtime.internal.nativelib.Sonames;
 
 /**
  * cuSPARSE's generic SpMM on CSR through JCuda's JCusparse, whose JNI library links against {@code libcusparse.so.12}
- * by soname: the library (and its {@code libnvJitLink.so.12}) is loaded by absolute path first, so JCusparse binds
+ * by soname: the library (and its {@code libnvJitLink} of the same major version) is loaded by absolute path first, so JCusparse binds
  * to that file. One instance owns one handle; calls on it are serialised because a handle's stream is part of its
  * state. Matrix descriptors live only for one call and are destroyed on every path.
  */
@@ -40,7 +40,7 @@ public final class JcudaSparse extends SparseHandle {
     }
 
     private static Library load(Path libcusparse) {
-        NativeLoader.loadAfterCompanion("cusparse", libcusparse, Optional.of("libnvJitLink.so.12"));
+        NativeLoader.loadAfterCompanion("cusparse", libcusparse, Sonames.sameMajor(libcusparse, "libnvJitLink"));
         JCusparse.setExceptionsEnabled(false);
         JCusparse.initialize();
         return new Library(libcusparse.toAbsolutePath(), HandleCalls.propertyVersion(JCusparse::cusparseGetProperty,
