@@ -56,6 +56,8 @@ public final class LiveTrial {
     private final LayerStatistics statistics;
     private final List<Candidate> candidates;
     private final List<Candidate> served;
+    /** The served candidates' names, by index (read on every call while the trial runs). */
+    private final List<String> servedNames;
     private final Map<String, Double> predicted;
     private final Candidate best;
     private final String why;
@@ -91,6 +93,7 @@ public final class LiveTrial {
         this.statistics = statistics;
         this.candidates = List.copyOf(candidates);
         this.served = List.copyOf(served);
+        this.servedNames = this.served.stream().map(Candidate::name).toList();
         this.predicted = predicted;
         this.best = best;
         this.why = why;
@@ -134,11 +137,7 @@ public final class LiveTrial {
         if (served.isEmpty() && d != null) {
             return List.of(d.chosen());
         }
-        List<String> names = new ArrayList<>(served.size());
-        for (Candidate c : served) {
-            names.add(c.name());
-        }
-        return names;
+        return servedNames;
     }
 
     /**

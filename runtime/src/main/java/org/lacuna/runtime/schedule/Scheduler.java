@@ -343,22 +343,19 @@ public final class Scheduler {
                 predicted = predictAll(candidates);
                 Step step = selectByPolicy(candidates, predicted);
                 if (step instanceof Measurement m && live) {
-                    String why = forced.isPresent() ? "forced " + forced.get() + " is not offered here (candidates "
-                            + names + "); " + m.why() : m.why();
-                    Measurement measurement = new Measurement(m.toMeasure(), m.best(), why);
+                    String why = notOffered(forced, names) + m.why();
                     long nanos = System.nanoTime() - start;
                     Decision provisional = new Decision(statistics.kind(), statistics.signature(),
                             DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
                             m.best().name(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")",
                             nanos);
-                    return new LiveTrial(this, key, statistics, candidates, measurement.toMeasure(), predicted,
-                            measurement.best(), why, policy.mode() == Policy.Mode.AUTO, nanos, provisional);
+                    return new LiveTrial(this, key, statistics, candidates, m.toMeasure(), predicted, m.best(), why,
+                            policy.mode() == Policy.Mode.AUTO, nanos, provisional);
                 }
-                outcome = step instanceof Outcome o ? o : decideByPolicy(candidates, predicted);
+                outcome = step instanceof Outcome o ? o : measureNow((Measurement) step, predicted);
             }
             if (forced.isPresent()) {
-                outcome = outcome.withReason("forced " + forced.get() + " is not offered here (candidates " + names
-                        + "); " + outcome.reason());
+                outcome = outcome.withReason(notOffered(forced, names) + outcome.reason());
             }
         }
         if (predicted == null) {
@@ -571,12 +568,14 @@ public final class Scheduler {
     }
 
     /** The policy's outcome for {@code candidates}, measuring them here (before the layer's call) if it asks. */
-    private Outcome decideByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
-        Step step = selectByPolicy(candidates, predicted);
-        if (step instanceof Outcome outcome) {
-            return outcome;
-        }
-        Measurement m = (Measurement) step;
+    /** Where a forced candidate is not among {@code names}, the reason's first words say so; else nothing. */
+    private static String notOffered(Optional<String> forced, List<String> names) {
+        return forced.isPresent() ? "forced " + forced.get() + " is not offered here (candidates " + names + "); "
+                : "";
+    }
+
+    /** Measures {@code m}'s candidates before the call, within the policy's budget, and judges them. */
+    private Outcome measureNow(Measurement m, Map<String, Double> predicted) {
         double budget = measuringBudgetMillis(m.toMeasure(), predicted);
         List<String> failures = new ArrayList<>();
         Map<String, Double> measured = measure(m.toMeasure(), budget, failures);
