@@ -37,7 +37,8 @@ class CommandLinesTest {
     void theRunRecordKeepsItsOptions() {
         assertEquals(List.of("--junit-dir = null (1) required", "--bench-json = null (1)", "--device-info = null (1)",
                 "--build-info = null (1)", "--tests-exit = -1 (1)", "--bench-exit = -1 (1)",
-                "--merged-junit = null (1)", "--out-dir = null (1) required", "--quiet = false (0)"), options(new RunRecord()));
+                "--merged-junit = null (1)", "--out-dir = null (1) required", "--quiet = false (0)"),
+                options(new RunRecord()));
     }
 
     @Test
@@ -48,7 +49,7 @@ class CommandLinesTest {
                 "--passes = null (1)"), options(new BenchCommand()));
     }
 
-    /** "names = default (arity)", and "required" where it is, for each option but --help and --version, in the order the help lists them. */
+    /** "names = default (arity)", and "required" where it is: each option but --help and --version, in help order. */
     static List<String> options(Object command) {
         return new CommandLine(command).getCommandSpec().options().stream()
                 .filter(o -> !o.usageHelp() && !o.versionHelp())

@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
  * {@code lacuna bench}): how many threads every side of a comparison runs on, Lacuna's CPU backend and its peers.
  */
 public final class CpuThreadsOption {
-    static final String PROPERTY = "lacuna.cpu.threads";
+    /** Where the CPU backend reads its thread count ({@code CpuOptions}); the environment variable also sets it. */
+    public static final String PROPERTY = "lacuna.cpu.threads";
     static final String ENVIRONMENT = "LACUNA_CPU_THREADS";
 
     @Option(names = "--threads", description = "CPU threads on every side (default: ${DEFAULT-VALUE}).")

@@ -204,7 +204,7 @@ public final class BenchCommand implements Callable<Integer> {
         machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
                 + System.getProperty("os.arch") + ")");
-        machine.put("cpu threads", System.getProperty("lacuna.cpu.threads", "default"));
+        machine.put("cpu threads", System.getProperty(CpuThreadsOption.PROPERTY, "default"));
         return machine;
     }
 
