@@ -119,12 +119,12 @@ abstract class HostVoxelizationOps implements VoxelizationOps {
                                     MemorySegment result);
 
     /** An array the op writes. */
-    static MemorySegment segment(DeviceArray array, String call) {
+    private static MemorySegment segment(DeviceArray array, String call) {
         return ((CpuBuffer) array.buffer()).segment(call);
     }
 
     /** An array the op only reads: its generation stays, so forms cached from it stay valid. */
-    static MemorySegment input(DeviceArray array, String call) {
+    private static MemorySegment input(DeviceArray array, String call) {
         return ((CpuBuffer) array.buffer()).readSegment(call);
     }
 }
