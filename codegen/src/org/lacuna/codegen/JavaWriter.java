@@ -1,12 +1,14 @@
 package org.lacuna.codegen;
 
 import java.util.Locale;
+import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 
 /**
  * Builds a Java source text line by line with the indentation of the project's style (4 spaces), so emitters say
  * only what varies: {@code line} formats one line, {@code open}/{@code close} nest a block, {@code each} writes one
- * line per index (an unrolled run of accumulators or FMAs), {@code joined} builds a comma-separated list.
+ * line per index or index pair (an unrolled run of accumulators or FMAs), {@code joined} builds a comma-separated
+ * list, {@code offset} the index of the k-th vector or row from a base.
  */
 final class JavaWriter {
     private final StringBuilder text = new StringBuilder();
@@ -56,6 +58,16 @@ final class JavaWriter {
         return this;
     }
 
+    /** One line per index pair, {@code (0, 0), (0, 1), ..., (rows-1, columns-1)}: a tile of accumulators. */
+    JavaWriter each(int rows, int columns, BiFunction<Integer, Integer, String> lineFor) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                line(lineFor.apply(r, c));
+            }
+        }
+        return this;
+    }
+
     /** {@code part(0), part(1), ...} joined by {@code separator}. */
     static String joined(int count, String separator, IntFunction<String> part) {
         StringBuilder joined = new StringBuilder();
@@ -63,6 +75,18 @@ final class JavaWriter {
             joined.append(i == 0 ? "" : separator).append(part.apply(i));
         }
         return joined.toString();
+    }
+
+    /**
+     * {@code base} plus {@code k} steps of {@code unit} as an index expression: {@code base}, {@code base + unit},
+     * {@code base + k * unit}; with no base, {@code 0}, {@code unit}, {@code k * unit}.
+     */
+    static String offset(String base, int k, String unit) {
+        String steps = k == 0 ? "" : k == 1 ? unit : k + " * " + unit;
+        if (base.isEmpty()) {
+            return steps.isEmpty() ? "0" : steps;
+        }
+        return steps.isEmpty() ? base : base + " + " + steps;
     }
 
     @Override
