@@ -50,6 +50,14 @@ final class JavaWriter {
         return line("}");
     }
 
+    /** Closes the block and opens the next on its closing line, as an else does: "} else {". */
+    JavaWriter closeOpen(String header) {
+        depth--;
+        line("} " + header + " {");
+        depth++;
+        return this;
+    }
+
     /** One line per index {@code 0..count-1}. */
     JavaWriter each(int count, IntFunction<String> lineFor) {
         for (int i = 0; i < count; i++) {
@@ -78,11 +86,16 @@ final class JavaWriter {
     }
 
     /**
-     * {@code base} plus {@code k} steps of {@code unit} as an index expression: {@code base}, {@code base + unit},
-     * {@code base + k * unit}; with no base, {@code 0}, {@code unit}, {@code k * unit}.
+     * {@code base} moved on by {@code times} units, as the tiles write an offset: {@code base}, {@code base + unit},
+     * {@code base + 2 * unit}, ... (vector {@code times} of a row, with {@code unit} the lane count); with an empty
+     * base, {@code 0}, {@code unit}, {@code 2 * unit}, ...
      */
-    static String offset(String base, int k, String unit) {
-        String steps = k == 0 ? "" : k == 1 ? unit : k + " * " + unit;
+    static String offset(String base, int times, String unit) {
+        String steps = switch (times) {
+            case 0 -> "";
+            case 1 -> unit;
+            default -> times + " * " + unit;
+        };
         if (base.isEmpty()) {
             return steps.isEmpty() ? "0" : steps;
         }

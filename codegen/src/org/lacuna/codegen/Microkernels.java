@@ -29,6 +29,8 @@ public final class Microkernels {
     static List<GeneratedClass> set(String name) {
         return switch (name) {
             case "runtime" -> List.of(
+                    new VectorTileGemmBlocks(),
+                    new VectorSgemmTile(),
                     new VectorSparseRowTiles(),
                     new VectorAttentionTiles());
             case "bench" -> List.of(new FmaChainLoop());
