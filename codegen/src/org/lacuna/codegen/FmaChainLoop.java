@@ -8,21 +8,15 @@ import java.util.Locale;
  * by its latency (4 cycles x 2 ports needs at least 8 in flight). The values converge (x0.999999 + 1e-6), so no
  * denormal or overflow slows it.
  */
-final class FmaChainLoop implements GeneratedClass {
+final class FmaChainLoop extends GeneratedClass {
     static final int CHAINS = 12;
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.bench.cpu";
+    FmaChainLoop() {
+        super("org.lacuna.bench.cpu");
     }
 
     @Override
-    public String simpleName() {
-        return "FmaChainLoop";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 "jdk.incubator.vector.VectorOperators", "jdk.incubator.vector.VectorSpecies");
         java.line("/** " + CHAINS + " independent vector FMA chains at the preferred width; see the emitter. */");

@@ -7,24 +7,18 @@ package org.lacuna.codegen;
  * accumulator stored back in row order. The packed A panel holds MR floats per p, the packed B panel NR floats per
  * p. VectorSgemm keeps the packing, the blocking and the edge tiles (which run this tile on a padded copy).
  */
-final class VectorSgemmTile implements GeneratedClass {
+final class VectorSgemmTile extends GeneratedClass {
     /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
     static final int MR = 6;
     /** Vectors per row of the register tile. */
     static final int VECTORS = 2;
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.runtime.cpu.kernels";
+    VectorSgemmTile() {
+        super("org.lacuna.runtime.cpu.kernels");
     }
 
     @Override
-    public String simpleName() {
-        return "VectorSgemmTile";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 "jdk.incubator.vector.VectorSpecies");
         java.line("/** VectorSgemm's %d × %d-vector register tile; see the emitter. */", MR, VECTORS);

@@ -14,7 +14,7 @@ import java.util.function.BiFunction;
  * two kept positions in the group's slice of the panel, a CSR entry slices the panel at its column. Two rows advance
  * together (independent chains), the second reusing the first row's temporaries.
  */
-final class VectorSparseRowTiles implements GeneratedClass {
+final class VectorSparseRowTiles extends GeneratedClass {
     /** Vectors of tokens in the wide tile ({@code VectorSparseTiles.WIDE} is this many vectors). */
     static final int WIDE_VECTORS = 8;
     /** Values a 2:4 group keeps: value s sits at the position in bits {@code 2s..2s+1} of the group's nibble. */
@@ -71,18 +71,12 @@ final class VectorSparseRowTiles implements GeneratedClass {
             new Tile(Format.CSR, 1, 1),
             new Tile(Format.CSR, 1, 2));
 
-    @Override
-    public String packageName() {
-        return KERNELS;
+    VectorSparseRowTiles() {
+        super(KERNELS);
     }
 
     @Override
-    public String simpleName() {
-        return "VectorSparseRowTiles";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         String constants = "static " + KERNELS + ".VectorSparseTiles.";
         JavaWriter java = new JavaWriter(packageName(), getClass(), "java.lang.foreign.MemorySegment",
                 "jdk.incubator.vector.FloatVector", constants + "LANES", constants + "ORDER", constants + "SPECIES",

@@ -11,7 +11,7 @@ import java.util.List;
  * fewer rows left ({@code count}) than it holds repeats its last row: the same A row and C row, so both copies compute
  * the same bits and store them to the same place. VectorTileGemm keeps the blocking and chooses the shapes.
  */
-final class VectorTileGemmBlocks implements GeneratedClass {
+final class VectorTileGemmBlocks extends GeneratedClass {
     /** Rows × vectors of each block, widest first, in the order VectorTileGemm uses them; 16 accumulators or fewer. */
     static final List<Shape> SHAPES = List.of(new Shape(4, 4), new Shape(8, 2), new Shape(6, 1));
 
@@ -19,18 +19,12 @@ final class VectorTileGemmBlocks implements GeneratedClass {
     record Shape(int rows, int vectors) {
     }
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.runtime.cpu.kernels";
+    VectorTileGemmBlocks() {
+        super("org.lacuna.runtime.cpu.kernels");
     }
 
     @Override
-    public String simpleName() {
-        return "VectorTileGemmBlocks";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 "jdk.incubator.vector.VectorSpecies");
         java.line("/** VectorTileGemm's register blocks, one method per rows × vectors shape; see the emitter. */");
