@@ -92,13 +92,13 @@ final class VectorAttentionTiles extends GeneratedClass {
     private static void products(JavaWriter java, int vectors, Sum sum) {
         java.open(sum.loop);
         java.line("int %s = %s;", sum.start, sum.startValue);
-        java.each(vectors, k -> String.format("FloatVector %s%d = FloatVector.fromArray(SPECIES, %s, %s);", sum.loaded,
+        java.each(vectors, k -> JavaWriter.format("FloatVector %s%d = FloatVector.fromArray(SPECIES, %s, %s);", sum.loaded,
                 k, sum.array, JavaWriter.offset(sum.start, k, "LANES")));
         for (int r = 0; r < ROWS; r++) {
             int row = r;
             java.line("%sx = FloatVector.broadcast(SPECIES, %s);", row == 0 ? "FloatVector " : "",
                     sum.element.apply(row));
-            java.each(vectors, k -> String.format("%s = %s%d.fma(x, %s);", accumulator(row, k), sum.loaded, k,
+            java.each(vectors, k -> JavaWriter.format("%s = %s%d.fma(x, %s);", accumulator(row, k), sum.loaded, k,
                     accumulator(row, k)));
         }
         java.close();

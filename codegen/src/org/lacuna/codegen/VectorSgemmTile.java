@@ -44,9 +44,9 @@ final class VectorSgemmTile extends GeneratedClass {
                 + " int ldc,");
         java.open("        boolean load)");
         java.line("FloatVector %s;", JavaWriter.joined(MR * VECTORS, ", ", e -> accumulator(e / VECTORS, e % VECTORS)));
-        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : String.format("int r%d = r%d + ldc;", i, i - 1));
+        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : JavaWriter.format("int r%d = r%d + ldc;", i, i - 1));
         java.open("if (load)");
-        java.each(MR * VECTORS, e -> String.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
+        java.each(MR * VECTORS, e -> JavaWriter.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
                 accumulator(e / VECTORS, e % VECTORS), rowOffset(e)));
         java.closeOpen("else");
         java.line("FloatVector zero = FloatVector.zero(SPECIES);");
@@ -55,16 +55,16 @@ final class VectorSgemmTile extends GeneratedClass {
         java.line("int ai = aPanel;");
         java.line("int bi = bPanel;");
         java.open("for (int p = 0; p < kc; p++, ai += MR, bi += NR)");
-        java.each(VECTORS, v -> String.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
+        java.each(VECTORS, v -> JavaWriter.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
                 JavaWriter.offset("bi", v, "LANES")));
         for (int i = 0; i < MR; i++) {
             int row = i;
             java.line("%s = FloatVector.broadcast(SPECIES, pa[%s]);", row == 0 ? "FloatVector a" : "a",
                     row == 0 ? "ai" : "ai + " + row);
-            java.each(VECTORS, v -> String.format("%s = a.fma(b%d, %s);", accumulator(row, v), v, accumulator(row, v)));
+            java.each(VECTORS, v -> JavaWriter.format("%s = a.fma(b%d, %s);", accumulator(row, v), v, accumulator(row, v)));
         }
         java.close();
-        java.each(MR * VECTORS, e -> String.format("%s.intoArray(c, %s);", accumulator(e / VECTORS, e % VECTORS),
+        java.each(MR * VECTORS, e -> JavaWriter.format("%s.intoArray(c, %s);", accumulator(e / VECTORS, e % VECTORS),
                 rowOffset(e)));
         java.close();
     }

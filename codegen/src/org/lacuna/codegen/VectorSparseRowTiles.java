@@ -105,7 +105,7 @@ final class VectorSparseRowTiles extends GeneratedClass {
             java.line("float[] values = w.values();");
             java.line("byte[] nibbles = w.nibbles();");
             java.line("int groups = w.groups();");
-            java.each(tile.rows, r -> String.format("int b%d = (row0 + %d) * groups;", r, r));
+            java.each(tile.rows, r -> JavaWriter.format("int b%d = (row0 + %d) * groups;", r, r));
         } else {
             if (!tile.entryRange()) {
                 java.line("int[] offsets = w.rowOffsets();");
@@ -113,7 +113,7 @@ final class VectorSparseRowTiles extends GeneratedClass {
             java.line("int[] columns = w.columns();");
             java.line("float[] values = w.values();");
             if (!tile.entryRange()) {
-                java.each(tile.rows, r -> String.format("int e%d = offsets[row0 + %d];", r, r));
+                java.each(tile.rows, r -> JavaWriter.format("int e%d = offsets[row0 + %d];", r, r));
             }
         }
         eachAccumulator(java, tile,
@@ -135,9 +135,9 @@ final class VectorSparseRowTiles extends GeneratedClass {
         for (int r = 0; r < tile.rows; r++) {
             int row = r;
             java.line("%sn = nibbles[b%d + g];", declared(row, "int"), row);
-            java.each(KEPT, s -> String.format("%sx%d = %s * 4L * %s;", declared(row, "long"), s,
+            java.each(KEPT, s -> JavaWriter.format("%sx%d = %s * 4L * %s;", declared(row, "long"), s,
                     s == 0 ? "(n & 3)" : "((n >>> " + 2 * s + ") & 3)", width));
-            java.each(KEPT, s -> String.format("%sv%d = FloatVector.broadcast(SPECIES, values[2 * (b%d + g)%s]);",
+            java.each(KEPT, s -> JavaWriter.format("%sv%d = FloatVector.broadcast(SPECIES, values[2 * (b%d + g)%s]);",
                     declared(row, "FloatVector"), s, row, s == 0 ? "" : " + " + s));
             for (int s = 0; s < KEPT; s++) {
                 fmas(java, tile, row, "v" + s, "group", "x" + s);
@@ -161,7 +161,7 @@ final class VectorSparseRowTiles extends GeneratedClass {
 
     /** {@code a<row><k> = value · panel[from + k vectors] + a<row><k>} for every vector k of the row. */
     private static void fmas(JavaWriter java, Tile tile, int row, String value, String slice, String from) {
-        java.each(tile.vectors, k -> String.format(
+        java.each(tile.vectors, k -> JavaWriter.format(
                 "%s = %s.fma(FloatVector.fromMemorySegment(SPECIES, %s, %s, ORDER), %s);", tile.accumulator(row, k),
                 value, slice, JavaWriter.offset(from, k, "VECTOR_BYTES"), tile.accumulator(row, k)));
     }

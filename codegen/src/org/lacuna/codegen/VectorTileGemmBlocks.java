@@ -56,22 +56,22 @@ final class VectorTileGemmBlocks extends GeneratedClass {
                 rows, vectors);
         java.open("        int bAt, int ldb, float[] c, int[] rows, int col)");
         java.line("int last = first + count - 1;");
-        java.each(rows, i -> String.format("int a%d = %s * lda + column;", i, clampedRow(i, rows)));
-        java.each(rows, i -> String.format("int r%d = rows[%s] + col;", i, clampedRow(i, rows)));
+        java.each(rows, i -> JavaWriter.format("int a%d = %s * lda + column;", i, clampedRow(i, rows)));
+        java.each(rows, i -> JavaWriter.format("int r%d = rows[%s] + col;", i, clampedRow(i, rows)));
         java.each(rows, i -> "FloatVector " + JavaWriter.joined(vectors, ", ",
-                v -> String.format("c%d%d = load(c, %s)", i, v, JavaWriter.offset("r" + i, v, "L"))) + ";");
+                v -> JavaWriter.format("c%d%d = load(c, %s)", i, v, JavaWriter.offset("r" + i, v, "L"))) + ";");
         java.open("for (int p = 0; p < k; p++)");
         java.line("int bp = bAt + p * ldb;");
-        java.each(vectors, v -> String.format("FloatVector b%d = load(b, %s);", v, JavaWriter.offset("bp", v, "L")));
+        java.each(vectors, v -> JavaWriter.format("FloatVector b%d = load(b, %s);", v, JavaWriter.offset("bp", v, "L")));
         for (int i = 0; i < rows; i++) {
             int row = i;
             java.line("FloatVector x%d = FloatVector.broadcast(S, a[a%d + p]);", row, row);
-            java.each(vectors, v -> String.format("c%d%d = b%d.fma(x%d, c%d%d);", row, v, v, row, row, v));
+            java.each(vectors, v -> JavaWriter.format("c%d%d = b%d.fma(x%d, c%d%d);", row, v, v, row, row, v));
         }
         java.close();
         for (int i = rows - 1; i >= 0; i--) {
             int row = i;
-            java.each(vectors, v -> String.format("c%d%d.intoArray(c, %s);", row, v,
+            java.each(vectors, v -> JavaWriter.format("c%d%d.intoArray(c, %s);", row, v,
                     JavaWriter.offset("r" + row, v, "L")));
         }
         java.close();

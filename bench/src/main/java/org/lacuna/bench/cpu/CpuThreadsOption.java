@@ -1,6 +1,10 @@
 package org.lacuna.bench.cpu;
 
+import org.lacuna.runtime.backend.LacunaConfig;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code --threads} option of the CPU benchmark commands (a picocli mixin of {@code lacuna-bench-cpu} and
@@ -11,8 +15,10 @@ public final class CpuThreadsOption {
     public static final String PROPERTY = "lacuna.cpu.threads";
     static final String ENVIRONMENT = "LACUNA_CPU_THREADS";
 
-    @Option(names = "--threads", description = "CPU threads on every side (default: ${DEFAULT-VALUE}).")
-    int threads = 2;
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    private int threads = 2;
 
     public CpuThreadsOption() {
     }
@@ -22,16 +28,27 @@ public final class CpuThreadsOption {
         this.threads = count;
     }
 
+    /** Refuses a count below one while the line is parsed, so no command measures on zero threads. */
+    @Option(names = "--threads", defaultValue = "2", description = "CPU threads on every side (default: "
+            + "${DEFAULT-VALUE}).")
+    void threads(int count) {
+        if (count < 1) {
+            throw new ParameterException(command.commandLine(), "--threads must be positive, got " + count);
+        }
+        this.threads = count;
+    }
+
     public int count() {
         return threads;
     }
 
     /**
      * Makes the count the CPU backend's unless {@code lacuna.cpu.threads} or {@code LACUNA_CPU_THREADS} already
-     * says otherwise (an explicit setting wins); call it before any CPU backend opens, which reads it then.
+     * says otherwise (an explicit setting wins; a blank one is unset, as the backend reads it); call it before any
+     * CPU backend opens, which reads it then.
      */
     public void applyToCpuBackend() {
-        if (System.getProperty(PROPERTY) == null && System.getenv(ENVIRONMENT) == null) {
+        if (LacunaConfig.get("cpu.threads").isEmpty()) {
             System.setProperty(PROPERTY, Integer.toString(threads));
         }
     }

@@ -84,8 +84,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (threads.count() < 1 || (sentences != null && sentences < 1) || (passes != null && passes < 1)) {
-            spec.commandLine().getErr().println("lacuna bench: --threads, --sentences and --passes must be positive");
+        if ((sentences != null && sentences < 1) || (passes != null && passes < 1)) {
+            spec.commandLine().getErr().println("lacuna bench: --sentences and --passes must be positive");
             return 1;
         }
         threads.applyToCpuBackend();

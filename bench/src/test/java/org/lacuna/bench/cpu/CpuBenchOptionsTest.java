@@ -1,6 +1,8 @@
 package org.lacuna.bench.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
@@ -51,6 +53,16 @@ class CpuBenchOptionsTest {
     }
 
     @Test
+    void aThreadCountBelowOneIsRefusedWhileParsing() {
+        for (String count : new String[] {"0", "-3"}) {
+            CommandLine.ParameterException refused = assertThrows(CommandLine.ParameterException.class,
+                    () -> new CommandLine(new BenchCommand()).parseArgs("--threads", count));
+            assertTrue(refused.getMessage().contains("--threads must be positive, got " + count), refused.getMessage());
+            assertThrows(CommandLine.ParameterException.class, () -> parsed("--threads", count));
+        }
+    }
+
+    @Test
     void theThreadCountBecomesTheCpuBackendsUnlessOneIsConfigured() {
         assumeTrue(System.getenv(CpuThreadsOption.ENVIRONMENT) == null, "LACUNA_CPU_THREADS is set here");
         String before = System.getProperty(CpuThreadsOption.PROPERTY);
@@ -60,6 +72,9 @@ class CpuBenchOptionsTest {
             assertEquals("3", System.getProperty(CpuThreadsOption.PROPERTY));
             new CpuThreadsOption(7).applyToCpuBackend();
             assertEquals("3", System.getProperty(CpuThreadsOption.PROPERTY), "a configured count stays");
+            System.setProperty(CpuThreadsOption.PROPERTY, " ");
+            new CpuThreadsOption(5).applyToCpuBackend();
+            assertEquals("5", System.getProperty(CpuThreadsOption.PROPERTY), "a blank setting counts as none");
         } finally {
             if (before == null) {
                 System.clearProperty(CpuThreadsOption.PROPERTY);
