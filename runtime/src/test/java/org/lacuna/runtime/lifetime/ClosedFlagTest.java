@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.testing.SimultaneousCalls;
 
@@ -24,19 +25,15 @@ class ClosedFlagTest {
     @Test
     void exactlyOneOfThreadsMarkingAtOnceClosesInEveryRound() throws Exception {
         int rounds = 5_000;
-        ClosedFlag[] flags = new ClosedFlag[rounds];
-        AtomicInteger[] winners = new AtomicInteger[rounds];
-        for (int r = 0; r < rounds; r++) {
-            flags[r] = new ClosedFlag();
-            winners[r] = new AtomicInteger();
-        }
+        ClosedFlag[] flags = Stream.generate(ClosedFlag::new).limit(rounds).toArray(ClosedFlag[]::new);
+        AtomicIntegerArray winners = new AtomicIntegerArray(rounds);
         SimultaneousCalls.race(SimultaneousCalls.threads(), rounds, r -> {
             if (flags[r].markClosed()) {
-                winners[r].incrementAndGet();
+                winners.incrementAndGet(r);
             }
         });
         for (int r = 0; r < rounds; r++) {
-            assertEquals(1, winners[r].get(), "winners of round " + r);
+            assertEquals(1, winners.get(r), "winners of round " + r);
             assertTrue(flags[r].isClosed());
         }
     }
