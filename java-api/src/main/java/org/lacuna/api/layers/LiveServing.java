@@ -27,8 +27,11 @@ final class LiveServing {
     private final LinearCandidates.Call[] calls;
     /** Per candidate, whether this layer has served a call with it (racing threads may both warm it: harmless). */
     private final boolean[] warmed;
-    /** The decided candidate's call, once known. */
-    private volatile LinearCandidates.Call decided;
+    /** The decision and its candidate's call, once known (a new decision replaces it: {@link #decidedCall()}). */
+    private volatile Decided decided;
+
+    private record Decided(Decision decision, LinearCandidates.Call call) {
+    }
 
     /** How a layer makes the call of a candidate it offers, by name. */
     private final Function<String, LinearCandidates.Call> callOf;
@@ -67,15 +70,23 @@ final class LiveServing {
         return trial.decisionOrProvisional();
     }
 
-    /** The decided candidate's call, or null while the trial still takes samples. */
+    /**
+     * The decided candidate's call, or null while the trial still takes samples. A decision the scheduler revised
+     * after the trial (one dense path per model) is followed from the next call on.
+     */
     LinearCandidates.Call decidedCall() {
-        LinearCandidates.Call call = decided;
-        if (call == null && trial.decision() != null) {
-            // Among the served ones, except where another session's stored choice was taken.
-            int index = names.indexOf(trial.decision().chosen());
-            call = index >= 0 ? calls[index] : callOf.apply(trial.decision().chosen());
-            decided = call;
+        Decision decision = trial.decision();
+        if (decision == null) {
+            return null;
         }
+        Decided known = decided;
+        if (known != null && known.decision() == decision) {
+            return known.call();
+        }
+        // Among the served ones, except where another session's stored choice was taken.
+        int index = names.indexOf(decision.chosen());
+        LinearCandidates.Call call = index >= 0 ? calls[index] : callOf.apply(decision.chosen());
+        decided = new Decided(decision, call);
         return call;
     }
 
@@ -137,7 +148,7 @@ final class LiveServing {
 
     /** Runs the decided candidate's {@code call} (from {@link #decidedCall()}), timed under its name where profiled. */
     void serveDecided(LinearCandidates.Call call, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
-        run(profiler, layer, trial.decision().chosen(), call, x, y);
+        run(profiler, layer, decided.decision().chosen(), call, x, y);
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

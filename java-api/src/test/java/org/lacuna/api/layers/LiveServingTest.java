@@ -194,4 +194,68 @@ class LiveServingTest {
             }
         }
     }
+
+    /**
+     * Drives {@code trial}'s sampling with scripted call times (its layers' real calls are not needed to decide it).
+     */
+    private static void decide(LiveTrial trial, Map<String, Double> millis) {
+        Object sampler = new Object();
+        Map<String, Integer> calls = new HashMap<>();
+        for (int call = 0; call < 100 && trial.decision() == null; call++) {
+            assertTrue(trial.sampledBy(sampler));
+            int which = trial.next();
+            String name = trial.names().get(which);
+            trial.served(which, millis.get(name), calls.merge(name, 1, Integer::sum) > 1);
+        }
+        assertNotNull(trial.decision());
+    }
+
+    @Test
+    void aLayerFollowsItsDecisionRevisedOntoTheModelsDensePath() {
+        Data data = Data.random(7);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN);
+             Linear layer = Linear.create(s, data.w(), OUT, IN, data.b(),
+                     Linear.Options.of(DType.F16).withOutputType(DType.F32));
+             Tensor bound = s.empty(DType.F32, TOKENS, OUT)) {
+            Map<String, Integer> ran = new HashMap<>();
+            Served served = serving(s, layer, xs, bound, Policy.auto(), name -> {
+                ran.merge(name, 1, Integer::sum);
+                return false;
+            });
+            List<String> names = served.trial().names();
+            assumeTrue(names.contains("blas-dense") && names.contains("vector-dense"), "two dense paths: " + names);
+            // Two more signatures of the model, open before any decides (as in a first forward), clearly Vector's.
+            Scheduler scheduler = served.scheduler();
+            List<LiveTrial> others = new java.util.ArrayList<>();
+            for (long tokens : new long[] {512, 1024}) {
+                LinearStatistics st = layer.statistics(tokens);
+                List<org.lacuna.runtime.schedule.Candidate> predicted = new java.util.ArrayList<>();
+                for (String n : names) {
+                    predicted.add(LinearCandidates.predicted(s.backendName(), n, st, DType.F32).bound(() -> {
+                        throw new AssertionError("a live trial never runs a candidate itself");
+                    }));
+                }
+                others.add(scheduler.decideLive("other." + tokens, st, predicted));
+            }
+            // This layer's signature: BLAS 5% ahead of Vector on its own calls.
+            decide(served.trial(), Map.of("blas-dense", 1.0, "vector-dense", 1.05));
+            assertEquals("blas-dense", served.trial().decision().chosen(), "decided on its own calls");
+            ran.clear();
+            try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                served.serving().decidedCall().run(xs.array("test"), y.array("test"));
+                assertClose(data.want(), y.toFloatArray(), "served by BLAS");
+            }
+            assertEquals(Map.of("blas-dense", 1), ran);
+            for (LiveTrial other : others) {
+                decide(other, Map.of("blas-dense", 9.0, "vector-dense", 7.0));
+            }
+            assertEquals("vector-dense", served.trial().decision().chosen(), served.trial().decision().reason());
+            ran.clear();
+            try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                served.serving().decidedCall().run(xs.array("test"), y.array("test"));
+                assertClose(data.want(), y.toFloatArray(), "served by Vector");
+            }
+            assertEquals(Map.of("vector-dense", 1), ran, "the next call follows the revised decision");
+        }
+    }
 }

@@ -21,8 +21,9 @@ import org.lacuna.runtime.error.LacunaException;
  *
  * <p>A layer's first call of a candidate pays one-time costs (its weight's widening, code still compiling): it serves
  * but is not a sample. Candidates serve in turn, the one with the fewest samples first (ties in rotation), until each
- * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has {@link #MIN_SAMPLES}, one whose lower
- * median is above {@link #ELIMINATE_ABOVE} times the best's stops serving (a clear loser costs no more calls). Layers
+ * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has a sample, one {@link #ELIMINATE_FAR_ABOVE}
+ * times the best stops serving, and once every one has {@link #MIN_SAMPLES}, one whose lower median is above
+ * {@link #ELIMINATE_ABOVE} times the best's (a clear loser costs no more calls). Layers
  * of one signature share one trial, and only one of them at a time takes samples ({@link #sampledBy}): each
  * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
  * nothing the first's do not measure (the same shapes). The sampler is the first to serve a call until it is released
@@ -43,6 +44,14 @@ public final class LiveTrial {
     public static final int MIN_SAMPLES = 2;
     /** Under {@code auto}, a candidate whose lower median exceeds the best's by this factor stops serving. */
     public static final double ELIMINATE_ABOVE = 1.5;
+    /**
+     * Under {@code auto}, a candidate whose first sample is this many times the best's stops serving at once, before
+     * its {@link #MIN_SAMPLES}: far behind, one more call cannot bring it level, and such a call is the trial's
+     * dearest. A kernel path this JVM has not run before (at 32 tokens the 2:4 path with a bias, GELU and an f16
+     * output, which calibration does not run) serves its first calls interpreted: 35 to 500 ms each against 0.8 ms
+     * once compiled, on the development machine.
+     */
+    public static final double ELIMINATE_FAR_ABOVE = 3.0;
     /**
      * Calls the other layers of the trial may serve, per layer in the trial, while the sampler serves none before
      * sampling passes to the next layer to serve a call: in a model each of those layers serves about one call per
@@ -403,21 +412,28 @@ public final class LiveTrial {
         return true;
     }
 
+    /**
+     * Under {@code auto}, once every candidate still serving has a sample: those {@link #ELIMINATE_FAR_ABOVE} times
+     * the best stop serving; once every one has {@link #MIN_SAMPLES}, those {@link #ELIMINATE_ABOVE} times the best.
+     */
     private void eliminate() {
         if (!eliminates) {
             return;
         }
         double bestMedian = Double.MAX_VALUE;
+        int fewestSamples = Integer.MAX_VALUE;
         for (int i = 0; i < served.size(); i++) {
             if (active[i]) {
-                if (sampleCount[i] < MIN_SAMPLES) {
+                if (sampleCount[i] == 0) {
                     return;
                 }
+                fewestSamples = Math.min(fewestSamples, sampleCount[i]);
                 bestMedian = Math.min(bestMedian, lowerMedian(i));
             }
         }
+        double above = fewestSamples >= MIN_SAMPLES ? ELIMINATE_ABOVE : ELIMINATE_FAR_ABOVE;
         for (int i = 0; i < served.size(); i++) {
-            if (active[i] && lowerMedian(i) > ELIMINATE_ABOVE * bestMedian) {
+            if (active[i] && lowerMedian(i) > above * bestMedian) {
                 active[i] = false;
             }
         }
