@@ -24,13 +24,15 @@ import org.lacuna.runtime.error.LacunaException;
  * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has a sample, one {@link #ELIMINATE_FAR_ABOVE}
  * times the best stops serving, and once every one has {@link #MIN_SAMPLES}, one whose lower median is above
  * {@link #ELIMINATE_ABOVE} times the best's (a clear loser costs no more calls). Layers
- * of one signature share one trial, and only one of them at a time takes samples ({@link #sampledBy}): each
- * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
- * nothing the first's do not measure (the same shapes). The sampler is the first to serve a call until it is released
- * ({@link #release}: its layer closed), collected, or quiet while the others served {@link #QUIET_CALLS_PER_LAYER}
- * calls per layer; then the next layer to serve a call takes over. The others serve with the best-predicted candidate, then
- * the fastest so far ({@link #provisional()}), until the decision, their calls timed too, since what they cost
- * beyond the chosen candidate is a cost of choosing. The scheduler then decides by its
+ * of one signature share one trial, and only one of them at a time serves the candidates in turn ({@link #sampledBy}):
+ * each other one would pay every losing candidate's first call (a widened weight, say) as well. The sampler is the
+ * first to serve a call until it is released ({@link #release}: its layer closed), collected, or quiet while the
+ * others served {@link #QUIET_CALLS_PER_LAYER} calls per layer; then the next layer to serve a call takes over. The
+ * others serve with the best-predicted candidate, then the fastest so far ({@link #provisional()}), until the
+ * decision, their calls timed too, since what they cost beyond the chosen candidate is a cost of choosing; their
+ * later calls of a candidate are samples as well (the same shapes), so that candidate's samples fill while the
+ * sampler serves the others, and a trial over a model's repeated blocks takes fewer forwards. The scheduler then
+ * decides by its
  * policy's rules on the lower medians ({@link Scheduler}), stores the choice, and {@link #decision()} returns it: the
  * layers route every later call to it.
  *
@@ -307,8 +309,9 @@ public final class LiveTrial {
     }
 
     /**
-     * Whether the calls of the layer that serves through {@code server} (an object of its own, compared by identity:
-     * two models may name their layers alike) are the trial's samples: the first to ask takes them, and keeps them
+     * Whether the layer that serves through {@code server} (an object of its own, compared by identity: two models
+     * may name their layers alike) serves the candidates in turn ({@link #next()}; else the provisional one): the
+     * first to ask does, and keeps doing so
      * until it is {@link #release released} or collected, or serves no call while the others serve
      * {@link #QUIET_CALLS_PER_LAYER} per layer of the trial; then the next to ask takes them.
      */
