@@ -246,7 +246,13 @@ public final class LiveTrial {
             servedMillis[index] += millis;
             servedCalls[index]++;
             if (sample && sampleCount[index] < SAMPLES) {
-                samples[index][sampleCount[index]++] = millis;
+                // Kept in order: the lower median, read on every call while the trial runs, is then one array read.
+                double[] taken = samples[index];
+                int at = sampleCount[index]++;
+                for (; at > 0 && taken[at - 1] > millis; at--) {
+                    taken[at] = taken[at - 1];
+                }
+                taken[at] = millis;
             }
             eliminate();
             if (!complete()) {
@@ -442,10 +448,9 @@ public final class LiveTrial {
         }
     }
 
+    /** Candidate {@code i}'s lower median (its samples are kept in order); it must have a sample. */
     private double lowerMedian(int i) {
-        double[] taken = Arrays.copyOf(samples[i], sampleCount[i]);
-        Arrays.sort(taken);
-        return taken[(taken.length - 1) / 2];
+        return samples[i][(sampleCount[i] - 1) / 2];
     }
 
     /**
