@@ -6,22 +6,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One dense path per model, where the measurements allow it: once a scheduler's live trials have all decided, a
- * linear layer whose trial chose one dense path takes the dense path most of the model's layers chose instead, where
- * that path measured within {@link #WITHIN} of its winner on the same calls.
+ * One dense path per model, where the measurements allow it: once a scheduler's live trials have all decided, the
+ * model's dense path is the one whose measured times, summed over every linear layer a dense path won (each layer of a
+ * signature counted), are least; a layer whose trial chose another dense path takes the model's path where that path
+ * measured within the scheduler's margin of its winner on the same calls.
  *
  * <p>Each trial times a layer's own calls, and that cannot see what one dense path does to the calls around it. On the
  * development machine (2 vCPUs, the CPU workers spinning 100 µs between jobs), the MiniLM-shaped encoder at 1 × 32
  * tokens whose trials chose OpenBLAS for its six FFN-down layers (0.785 against 0.838 ms on their own calls) and the
  * Vector API GEMM for the other eighteen ran its forward in 16.6 ms, against 13.4 ms with the Vector API GEMM
- * everywhere (schedule-cpu-20261206-1224): the loss landed outside the layers that were timed. A layer that wins by
- * a few percent on its own calls gains less than that. Only {@code auto} applies the rule ({@code fastest-measured}
- * takes each layer's fastest as measured); a sparse winner is never moved (break-even is judged per layer).
+ * everywhere (schedule-cpu-20261206-1224), and plans with more OpenBLAS layers lost more (its own calls measured
+ * faster, the forwards slower): the loss lands outside the layers that were timed. With the workers parking at once
+ * the mixed and the single-path forwards ran level, so the cause is an interaction, not either kernel. Only
+ * {@code auto} applies the rule ({@code fastest-measured} keeps each layer's fastest as measured); a sparse winner is
+ * never moved (break-even is judged per layer).
  */
 final class OneDensePath {
-    /** A layer takes the model's dense path where it measured within this fraction of the layer's winner. */
-    static final double WITHIN = 0.25;
-
     private OneDensePath() {
     }
 
@@ -30,36 +30,48 @@ final class OneDensePath {
     }
 
     /**
-     * The switches that put {@code decided}'s dense winners on one dense path: the path whose decisions serve the
-     * most layers, for every dense winner it measured within {@link #WITHIN} of. A tie between paths moves nothing.
+     * The switches that put {@code decided}'s dense winners on one dense path: the path with the least measured time
+     * summed over the layers dense paths won, for every dense winner it measured within {@code margin} of (a
+     * fraction: 1.0 allows twice the winner's time). A path not measured in every such trial, or two paths level,
+     * move nothing.
      */
-    static List<Switch> of(List<LiveTrial> decided) {
-        Map<String, Integer> layersByPath = new LinkedHashMap<>();
+    static List<Switch> of(List<LiveTrial> decided, double margin) {
         List<LiveTrial> dense = new ArrayList<>();
+        Map<String, Double> summed = new LinkedHashMap<>();
+        boolean mixed = false;
         for (LiveTrial t : decided) {
             Decision d = t.decision();
             if (d != null && d.source() == Decision.Source.MEASURED && t.statistics() instanceof LinearStatistics
                     && isDense(t, d.chosen())) {
+                mixed |= !dense.isEmpty() && !dense.getFirst().decision().chosen().equals(d.chosen());
                 dense.add(t);
-                layersByPath.merge(d.chosen(), Math.max(1, t.layers().size()), Integer::sum);
             }
         }
-        if (layersByPath.size() < 2) {
+        if (!mixed) {
             return List.of();
         }
-        String model = null;
-        int most = 0;
-        boolean tie = false;
-        for (Map.Entry<String, Integer> e : layersByPath.entrySet()) {
-            if (e.getValue() > most) {
-                model = e.getKey();
-                most = e.getValue();
-                tie = false;
-            } else if (e.getValue() == most) {
-                tie = true;
+        for (LiveTrial t : dense) {
+            int layers = Math.max(1, t.layers().size());
+            for (Candidate c : t.candidates()) {
+                if (c.dense()) {
+                    Double ms = measured(t.decision(), c.name());
+                    summed.merge(c.name(), ms == null ? Double.POSITIVE_INFINITY : layers * ms, Double::sum);
+                }
             }
         }
-        if (tie) {
+        String model = null;
+        double least = Double.POSITIVE_INFINITY;
+        boolean level = false;
+        for (Map.Entry<String, Double> e : summed.entrySet()) {
+            if (e.getValue() < least) {
+                model = e.getKey();
+                least = e.getValue();
+                level = false;
+            } else if (e.getValue() == least) {
+                level = true;
+            }
+        }
+        if (model == null || level) {
             return List.of();
         }
         List<Switch> switches = new ArrayList<>();
@@ -70,13 +82,16 @@ final class OneDensePath {
             }
             Double winner = measured(d, d.chosen());
             Double theirs = measured(d, model);
-            if (winner != null && theirs != null && theirs <= winner * (1 + WITHIN)) {
-                switches.add(new Switch(t, model, "one dense path per model: " + model + " measured within "
-                        + Math.round(WITHIN * 100) + "% of " + d.chosen() + " here (" + FixedPoint.append(
-                        new StringBuilder(), theirs, 3) + " against " + FixedPoint.append(new StringBuilder(),
-                        winner, 3) + " ms) and serves " + (most) + " of the model's layers, so this layer takes it"
-                        + " too: a forward mixing two dense paths ran slower than one path, beyond what each layer's"
-                        + " own calls showed"));
+            if (winner != null && theirs != null && theirs <= winner * (1 + margin)) {
+                StringBuilder why = new StringBuilder("one dense path per model: ").append(model)
+                        .append(" measured within ").append(Math.round(margin * 100)).append("% of ")
+                        .append(d.chosen()).append(" here (");
+                FixedPoint.append(why, theirs, 3).append(" against ");
+                FixedPoint.append(why, winner, 3).append(" ms) and serves the model's dense layers in least time (");
+                FixedPoint.append(why, least, 3).append(" ms summed over their measured calls), so this layer takes it"
+                        + " too: forwards mixing two dense paths ran slower than one path, beyond what each layer's"
+                        + " own calls showed");
+                switches.add(new Switch(t, model, why.toString()));
             }
         }
         return switches;

@@ -459,7 +459,7 @@ public final class Scheduler {
      */
     private List<LiveTrial> onOneDensePath() {
         List<LiveTrial> moved = new ArrayList<>();
-        for (OneDensePath.Switch sw : OneDensePath.of(List.copyOf(decidedTrials.values()))) {
+        for (OneDensePath.Switch sw : OneDensePath.of(List.copyOf(decidedTrials.values()), margin)) {
             LiveTrial t = sw.trial();
             Decision d = t.decision();
             Decision switched = new Decision(d.kind(), d.signature(), d.statistics(), d.candidates(), sw.chosen(),
