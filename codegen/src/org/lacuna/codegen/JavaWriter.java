@@ -48,6 +48,14 @@ final class JavaWriter {
         return line("}");
     }
 
+    /** Closes the block and opens the next on its closing line, as an else does: "} else {". */
+    JavaWriter closeOpen(String header) {
+        depth--;
+        line("} " + header + " {");
+        depth++;
+        return this;
+    }
+
     /** One line per index {@code 0..count-1}. */
     JavaWriter each(int count, IntFunction<String> lineFor) {
         for (int i = 0; i < count; i++) {
@@ -63,6 +71,18 @@ final class JavaWriter {
             joined.append(i == 0 ? "" : separator).append(part.apply(i));
         }
         return joined.toString();
+    }
+
+    /**
+     * {@code base} moved on by {@code times} units, as the tiles write an offset: {@code base}, {@code base + unit},
+     * {@code base + 2 * unit}, ... (vector {@code times} of a row, with {@code unit} the lane count).
+     */
+    static String offset(String base, int times, String unit) {
+        return switch (times) {
+            case 0 -> base;
+            case 1 -> base + " + " + unit;
+            default -> base + " + " + times + " * " + unit;
+        };
     }
 
     @Override

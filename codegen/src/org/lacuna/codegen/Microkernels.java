@@ -28,7 +28,9 @@ public final class Microkernels {
     /** The generated classes of one module. */
     static List<GeneratedClass> set(String name) {
         return switch (name) {
-            case "runtime" -> List.of();
+            case "runtime" -> List.of(
+                    new VectorTileGemmBlocks(),
+                    new VectorSgemmTile());
             case "bench" -> List.of(new FmaChainLoop());
             default -> throw new IllegalArgumentException("unknown microkernel set '" + name + "' (runtime or bench)");
         };

@@ -1,8 +1,6 @@
 package org.lacuna.runtime.cpu.kernels;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Vector API kernel behind {@link Sgemm#multiply}, laid out as BLIS does: B is packed into panels of
@@ -12,15 +10,18 @@ import jdk.incubator.vector.VectorSpecies;
  * without rounding, whatever m, n, the offsets or the tile the element falls in: the contract of {@link Sgemm}.
  * Partial tiles at the edges of C run the same register tile on a zero-padded copy.
  * <p>
+ * The register tile itself is generated at build time into {@code VectorSgemmTile}
+ * (target/generated-sources/microkernels) by the emitter {@code codegen/src/org/lacuna/codegen/VectorSgemmTile.java},
+ * which also fixes MR and NR: C2 keeps a vector in a register only as a named local, so the tile is straight-line
+ * code, written once there as loops over its rows and vectors. This class keeps the packing and the blocking.
+ * <p>
  * Only loaded when {@code jdk.incubator.vector} is in the boot layer. Packing buffers are per thread and reused.
  */
 final class VectorSgemm {
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    private static final int LANES = SPECIES.length();
-    /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
-    static final int MR = 6;
+    /** Rows of the register tile, fixed by its emitter (6 × 2 vector accumulators, two B vectors, one A broadcast). */
+    static final int MR = VectorSgemmTile.MR;
     /** Columns of the register tile: two vectors. */
-    static final int NR = 2 * LANES;
+    static final int NR = VectorSgemmTile.NR;
     /** Depth of one packed slice: an MR × KC panel of A and a KC × NR panel of B stay in L1 together. */
     static final int KC = 256;
     /** Columns of packed B per slice: KC × NC floats (1 MiB with 512-bit vectors) stay in L2. */
@@ -129,7 +130,7 @@ final class VectorSgemm {
                     int aPanel = ir * kc;
                     int cTile = cStart + (ic + ir) * ldc + jr;
                     if (rows == MR && cols == NR) {
-                        tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
+                        VectorSgemmTile.tile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, load);
                     } else {
                         edgeTile(kc, packedA, aPanel, packedB, bPanel, c, cTile, ldc, rows, cols, load, edge);
                     }
@@ -146,86 +147,10 @@ final class VectorSgemm {
                 System.arraycopy(c, cTile + r * ldc, edge, r * NR, cols);
             }
         }
-        tile(kc, packedA, aPanel, packedB, bPanel, edge, 0, NR, load);
+        VectorSgemmTile.tile(kc, packedA, aPanel, packedB, bPanel, edge, 0, NR, load);
         for (int r = 0; r < rows; r++) {
             System.arraycopy(edge, r * NR, c, cTile + r * ldc, cols);
         }
-    }
-
-    /** The register tile: C[MR × NR] (+)= packed A panel · packed B panel over kc. */
-    private static void tile(int kc, float[] pa, int aPanel, float[] pb, int bPanel, float[] c, int cTile, int ldc,
-                             boolean load) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-        int r0 = cTile;
-        int r1 = r0 + ldc;
-        int r2 = r1 + ldc;
-        int r3 = r2 + ldc;
-        int r4 = r3 + ldc;
-        int r5 = r4 + ldc;
-        if (load) {
-            c00 = FloatVector.fromArray(SPECIES, c, r0);
-            c01 = FloatVector.fromArray(SPECIES, c, r0 + LANES);
-            c10 = FloatVector.fromArray(SPECIES, c, r1);
-            c11 = FloatVector.fromArray(SPECIES, c, r1 + LANES);
-            c20 = FloatVector.fromArray(SPECIES, c, r2);
-            c21 = FloatVector.fromArray(SPECIES, c, r2 + LANES);
-            c30 = FloatVector.fromArray(SPECIES, c, r3);
-            c31 = FloatVector.fromArray(SPECIES, c, r3 + LANES);
-            c40 = FloatVector.fromArray(SPECIES, c, r4);
-            c41 = FloatVector.fromArray(SPECIES, c, r4 + LANES);
-            c50 = FloatVector.fromArray(SPECIES, c, r5);
-            c51 = FloatVector.fromArray(SPECIES, c, r5 + LANES);
-        } else {
-            FloatVector zero = FloatVector.zero(SPECIES);
-            c00 = zero;
-            c01 = zero;
-            c10 = zero;
-            c11 = zero;
-            c20 = zero;
-            c21 = zero;
-            c30 = zero;
-            c31 = zero;
-            c40 = zero;
-            c41 = zero;
-            c50 = zero;
-            c51 = zero;
-        }
-        int ai = aPanel;
-        int bi = bPanel;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bi + LANES);
-            FloatVector a = FloatVector.broadcast(SPECIES, pa[ai]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-        }
-        c00.intoArray(c, r0);
-        c01.intoArray(c, r0 + LANES);
-        c10.intoArray(c, r1);
-        c11.intoArray(c, r1 + LANES);
-        c20.intoArray(c, r2);
-        c21.intoArray(c, r2 + LANES);
-        c30.intoArray(c, r3);
-        c31.intoArray(c, r3 + LANES);
-        c40.intoArray(c, r4);
-        c41.intoArray(c, r4 + LANES);
-        c50.intoArray(c, r5);
-        c51.intoArray(c, r5 + LANES);
     }
 
     /** B[kc × nc] (row stride ldb) into panels of NR columns, each kc rows of NR floats, zero-padded on the right. */

@@ -1,0 +1,86 @@
+package org.lacuna.codegen;
+
+/**
+ * The register tile of {@code org.lacuna.runtime.cpu.kernels.VectorSgemm} (the BLIS-style dense GEMM behind
+ * {@code Sgemm.multiply}): C[{@link #MR} × {@link #VECTORS} vectors] loaded from C (or zero), then for each p of the
+ * packed panels {@link #VECTORS} vectors of packed B, and row by row one broadcast A element and its FMAs, then every
+ * accumulator stored back in row order. The packed A panel holds MR floats per p, the packed B panel NR floats per
+ * p. VectorSgemm keeps the packing, the blocking and the edge tiles (which run this tile on a padded copy).
+ */
+final class VectorSgemmTile implements GeneratedClass {
+    /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
+    static final int MR = 6;
+    /** Vectors per row of the register tile. */
+    static final int VECTORS = 2;
+
+    @Override
+    public String packageName() {
+        return "org.lacuna.runtime.cpu.kernels";
+    }
+
+    @Override
+    public String simpleName() {
+        return "VectorSgemmTile";
+    }
+
+    @Override
+    public String source() {
+        JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
+                "jdk.incubator.vector.VectorSpecies");
+        java.line("/** VectorSgemm's %d × %d-vector register tile; see the emitter. */", MR, VECTORS);
+        java.open("final class VectorSgemmTile");
+        java.line("private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;");
+        java.line("private static final int LANES = SPECIES.length();");
+        java.line("/** Rows of the register tile: %d × %d vector accumulators leave registers for %d B vectors and"
+                + " an A broadcast. */", MR, VECTORS, VECTORS);
+        java.line("static final int MR = %d;", MR);
+        java.line("/** Columns of the register tile: %d vectors. */", VECTORS);
+        java.line("static final int NR = %d * LANES;", VECTORS);
+        java.blank();
+        java.open("private VectorSgemmTile()").close();
+        java.blank();
+        tile(java);
+        java.close();
+        return java.toString();
+    }
+
+    private static void tile(JavaWriter java) {
+        java.line("/** The register tile: C[MR × NR] (+)= packed A panel · packed B panel over kc. */");
+        java.line("static void tile(int kc, float[] pa, int aPanel, float[] pb, int bPanel, float[] c, int cTile,"
+                + " int ldc,");
+        java.open("        boolean load)");
+        java.line("FloatVector %s;", JavaWriter.joined(MR * VECTORS, ", ", e -> accumulator(e / VECTORS, e % VECTORS)));
+        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : String.format("int r%d = r%d + ldc;", i, i - 1));
+        java.open("if (load)");
+        java.each(MR * VECTORS, e -> String.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
+                accumulator(e / VECTORS, e % VECTORS), rowOffset(e)));
+        java.closeOpen("else");
+        java.line("FloatVector zero = FloatVector.zero(SPECIES);");
+        java.each(MR * VECTORS, e -> accumulator(e / VECTORS, e % VECTORS) + " = zero;");
+        java.close();
+        java.line("int ai = aPanel;");
+        java.line("int bi = bPanel;");
+        java.open("for (int p = 0; p < kc; p++, ai += MR, bi += NR)");
+        java.each(VECTORS, v -> String.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
+                JavaWriter.offset("bi", v, "LANES")));
+        for (int i = 0; i < MR; i++) {
+            int row = i;
+            java.line("%s = FloatVector.broadcast(SPECIES, pa[%s]);", row == 0 ? "FloatVector a" : "a",
+                    row == 0 ? "ai" : "ai + " + row);
+            java.each(VECTORS, v -> String.format("%s = a.fma(b%d, %s);", accumulator(row, v), v, accumulator(row, v)));
+        }
+        java.close();
+        java.each(MR * VECTORS, e -> String.format("%s.intoArray(c, %s);", accumulator(e / VECTORS, e % VECTORS),
+                rowOffset(e)));
+        java.close();
+    }
+
+    private static String accumulator(int row, int vector) {
+        return "c" + row + vector;
+    }
+
+    /** Where accumulator {@code e} (row-major) lives in C: its row's start plus its vector's lanes. */
+    private static String rowOffset(int e) {
+        return JavaWriter.offset("r" + e / VECTORS, e % VECTORS, "LANES");
+    }
+}
