@@ -18,8 +18,9 @@ import org.lacuna.runtime.schedule.Scheduler;
  * by the trial's provisional candidate, still timed: {@link LiveTrial#sampledBy}). Every candidate computes the same
  * function, so a call's result is the layer's whichever serves it (within the dtype's tolerance). The layer's first
  * call of each candidate is served but reported as no sample: it pays the candidate's one-time costs (its weight's
- * widening, code still compiling); its later calls of it are samples. A candidate that throws has failed ({@link LiveTrial#failed}) and the call goes to another, each
- * candidate tried at most once per call; where every one failed, the call throws the first failure.
+ * widening, code still compiling); its later calls of it are samples. A candidate that throws has failed
+ * ({@link LiveTrial#failed}) and the call goes to another, each candidate tried at most once per call; where every
+ * one failed, the call throws the first failure.
  */
 final class LiveServing {
     private final LiveTrial trial;
@@ -27,11 +28,8 @@ final class LiveServing {
     private final LinearCandidates.Call[] calls;
     /** Per candidate, whether this layer has served a call with it (racing threads may both warm it: harmless). */
     private final boolean[] warmed;
-    /** The decision and its candidate's call, once known (a new decision replaces it: {@link #decidedCall()}). */
-    private volatile Decided decided;
-
-    private record Decided(Decision decision, LinearCandidates.Call call) {
-    }
+    /** The decided candidate's call, once known. */
+    private volatile LinearCandidates.Call decided;
 
     /** How a layer makes the call of a candidate it offers, by name. */
     private final Function<String, LinearCandidates.Call> callOf;
@@ -70,23 +68,15 @@ final class LiveServing {
         return trial.decisionOrProvisional();
     }
 
-    /**
-     * The decided candidate's call, or null while the trial still takes samples. A decision the scheduler revised
-     * after the trial (one dense path per model) is followed from the next call on.
-     */
+    /** The decided candidate's call, or null while the trial still takes samples. */
     LinearCandidates.Call decidedCall() {
-        Decision decision = trial.decision();
-        if (decision == null) {
-            return null;
+        LinearCandidates.Call call = decided;
+        if (call == null && trial.decision() != null) {
+            // Among the served ones, except where another session's stored choice was taken.
+            int index = names.indexOf(trial.decision().chosen());
+            call = index >= 0 ? calls[index] : callOf.apply(trial.decision().chosen());
+            decided = call;
         }
-        Decided known = decided;
-        if (known != null && known.decision() == decision) {
-            return known.call();
-        }
-        // Among the served ones, except where another session's stored choice was taken.
-        int index = names.indexOf(decision.chosen());
-        LinearCandidates.Call call = index >= 0 ? calls[index] : callOf.apply(decision.chosen());
-        decided = new Decided(decision, call);
         return call;
     }
 
@@ -151,7 +141,7 @@ final class LiveServing {
 
     /** Runs the decided candidate's {@code call} (from {@link #decidedCall()}), timed under its name where profiled. */
     void serveDecided(LinearCandidates.Call call, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
-        run(profiler, layer, decided.decision().chosen(), call, x, y);
+        run(profiler, layer, trial.decision().chosen(), call, x, y);
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

@@ -73,11 +73,6 @@ public final class Scheduler {
     private final double budgetMillis;
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
-    /**
-     * Trials that decided, by key: a layer that asks later shares the trial, so it follows a decision revised by
-     * {@link OneDensePath} as the trial's first layers do.
-     */
-    private final Map<String, LiveTrial> decidedTrials = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
     private final Map<PlanKey, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
@@ -223,9 +218,6 @@ public final class Scheduler {
                     }
                 }
             }
-        }
-        if (trial == null && decision != null) {
-            trial = decidedTrials.get(key);
         }
         if (trial != null) {
             trial.joined(layer);
@@ -401,7 +393,6 @@ public final class Scheduler {
             names.add(c.name());
         }
         Decision decision;
-        List<LiveTrial> changed;
         synchronized (store.decisionLock()) {
             Optional<Outcome> other = stored(store.choice(device, trial.key()).orElse(null), names);
             Map<String, Double> measured = trial.measuredMillis();
@@ -439,47 +430,10 @@ public final class Scheduler {
             decisions.put(trial.key(), decision);
             trial.decide(decision);
             trials.remove(trial.key());
-            decidedTrials.put(trial.key(), trial);
-            changed = trials.isEmpty() && policy.mode() == Policy.Mode.AUTO ? onOneDensePath() : List.of();
         }
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
-        for (LiveTrial t : changed) {
-            for (String layer : t.layers()) {
-                plan.put(new PlanKey(layer, t.decision().signature()), new Plan.Entry(layer, t.decision()));
-            }
-        }
-    }
-
-    /**
-     * Once no trial is deciding: moves the decided trials' dense winners onto one dense path where the measurements
-     * allow ({@link OneDensePath}), storing each moved choice; returns the trials moved. Called under the decision
-     * lock.
-     */
-    private List<LiveTrial> onOneDensePath() {
-        List<LiveTrial> moved = new ArrayList<>();
-        for (OneDensePath.Switch sw : OneDensePath.of(List.copyOf(decidedTrials.values()), margin)) {
-            LiveTrial t = sw.trial();
-            Decision d = t.decision();
-            Decision switched = new Decision(d.kind(), d.signature(), d.statistics(), d.candidates(), sw.chosen(),
-                    d.source(), d.reason() + "; " + sw.why(), d.choosingNanos());
-            Map<String, Double> measured = new LinkedHashMap<>();
-            List<String> names = new ArrayList<>();
-            for (Decision.Estimate e : d.candidates()) {
-                names.add(e.name());
-                if (e.measuredMillis() != null) {
-                    measured.put(e.name(), e.measuredMillis());
-                }
-            }
-            store.putChoice(device, t.key(), new TuningStore.StoredChoice(sw.chosen(), policy.mode().label(),
-                    Decision.Source.MEASURED, names, t.predicted(), measured, TuningStore.now(), LIVE_MEASURING),
-                    Map.of());
-            decisions.put(t.key(), switched);
-            t.decide(switched);
-            moved.add(t);
-        }
-        return moved;
     }
 
     private static int callCount(LiveTrial trial) {
