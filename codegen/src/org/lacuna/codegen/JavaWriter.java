@@ -1,12 +1,14 @@
 package org.lacuna.codegen;
 
 import java.util.Locale;
+import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 
 /**
  * Builds a Java source text line by line with the indentation of the project's style (4 spaces), so emitters say
  * only what varies: {@code line} formats one line, {@code open}/{@code close} nest a block, {@code each} writes one
- * line per index (an unrolled run of accumulators or FMAs), {@code joined} builds a comma-separated list.
+ * line per index or index pair (an unrolled run of accumulators or FMAs), {@code joined} builds a comma-separated
+ * list, {@code offset} the index of the k-th vector or row from a base.
  */
 final class JavaWriter {
     private final StringBuilder text = new StringBuilder();
@@ -64,6 +66,16 @@ final class JavaWriter {
         return this;
     }
 
+    /** One line per index pair, {@code (0, 0), (0, 1), ..., (rows-1, columns-1)}: a tile of accumulators. */
+    JavaWriter each(int rows, int columns, BiFunction<Integer, Integer, String> lineFor) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                line(lineFor.apply(r, c));
+            }
+        }
+        return this;
+    }
+
     /** {@code part(0), part(1), ...} joined by {@code separator}. */
     static String joined(int count, String separator, IntFunction<String> part) {
         StringBuilder joined = new StringBuilder();
@@ -75,14 +87,19 @@ final class JavaWriter {
 
     /**
      * {@code base} moved on by {@code times} units, as the tiles write an offset: {@code base}, {@code base + unit},
-     * {@code base + 2 * unit}, ... (vector {@code times} of a row, with {@code unit} the lane count).
+     * {@code base + 2 * unit}, ... (vector {@code times} of a row, with {@code unit} the lane count); with an empty
+     * base, {@code 0}, {@code unit}, {@code 2 * unit}, ...
      */
     static String offset(String base, int times, String unit) {
-        return switch (times) {
-            case 0 -> base;
-            case 1 -> base + " + " + unit;
-            default -> base + " + " + times + " * " + unit;
+        String steps = switch (times) {
+            case 0 -> "";
+            case 1 -> unit;
+            default -> times + " * " + unit;
         };
+        if (base.isEmpty()) {
+            return steps.isEmpty() ? "0" : steps;
+        }
+        return steps.isEmpty() ? base : base + " + " + steps;
     }
 
     @Override

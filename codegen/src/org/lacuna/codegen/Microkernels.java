@@ -30,7 +30,9 @@ public final class Microkernels {
         return switch (name) {
             case "runtime" -> List.of(
                     new VectorTileGemmBlocks(),
-                    new VectorSgemmTile());
+                    new VectorSgemmTile(),
+                    new VectorSparseRowTiles(),
+                    new VectorAttentionTiles());
             case "bench" -> List.of(new FmaChainLoop());
             default -> throw new IllegalArgumentException("unknown microkernel set '" + name + "' (runtime or bench)");
         };

@@ -10,6 +10,7 @@ import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.RowReduction;
@@ -34,7 +35,7 @@ public final class Session implements AutoCloseable {
     private final String backendReason;
     private final Closer owned = new Closer("Session");
     private final ThreadLocal<Scope> currentScope = new ThreadLocal<>();
-    private volatile boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
     private final Profiler profiler;
     private final java.util.concurrent.atomic.AtomicInteger layerNumbers = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Scheduler scheduler;
@@ -52,7 +53,7 @@ public final class Session implements AutoCloseable {
      */
     public Scheduler scheduler() {
         Scheduler current = scheduler;
-        if (current != null && !closed) {
+        if (current != null && !closed.isClosed()) {
             // Every layer asks on every forward: the made scheduler is one volatile read away.
             return current;
         }
@@ -220,7 +221,7 @@ public final class Session implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     /**
@@ -230,11 +231,11 @@ public final class Session implements AutoCloseable {
      */
     @Override
     public void close() {
+        // Under the lock scheduler() makes its scheduler under: one made before the close is the one flushed here.
         synchronized (this) {
-            if (closed) {
+            if (!closed.markClosed()) {
                 return;
             }
-            closed = true;
         }
         Scheduler current = scheduler;
         // The plan's choices reach the tuning store's file (a no-op when nothing new was chosen).
@@ -260,12 +261,12 @@ public final class Session implements AutoCloseable {
      */
     public Tensor adopt(DeviceArray array) {
         java.util.Objects.requireNonNull(array, "array");
-        if (!closed && !array.buffer().backendName().equals(backend.name())) {
+        if (!closed.isClosed() && !array.buffer().backendName().equals(backend.name())) {
             array.buffer().close();
             throw InvalidInputException.argument("Session.adopt", "the array lives on " + array.buffer().backendName()
                     + ", not on this session's backend " + backend.name());
         }
-        if (closed) {
+        if (closed.isClosed()) {
             array.buffer().close();
             throw new ResourceClosedException("Session", "session");
         }

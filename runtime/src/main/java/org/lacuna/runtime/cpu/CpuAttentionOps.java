@@ -7,56 +7,26 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
-import org.lacuna.runtime.attention.SelectionRule;
 import org.lacuna.runtime.attention.SequenceBatch;
-import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.cpu.kernels.AttentionTileMath;
 import org.lacuna.runtime.cpu.kernels.FlashAttention;
 import org.lacuna.runtime.cpu.kernels.HalfMatrix;
 import org.lacuna.runtime.cpu.kernels.KeyAttention;
 import org.lacuna.runtime.ops.AttentionContracts;
-import org.lacuna.runtime.ops.AttentionOps;
 
 /**
  * Token-dropping attention of the serving CPU backend: fp32 flash attention ({@link FlashAttention},
  * {@link KeyAttention}) on the Vector API or its scalar form, split into chunks whose boundaries depend on the shapes
  * alone, so results are the same for any thread count.
  */
-final class CpuAttentionOps implements AttentionOps {
-    /** Rows a chunk of gather and scatter. */
-    private static final int ROWS_PER_CHUNK = 64;
-
+final class CpuAttentionOps extends HostAttentionOps {
     private final CpuContext context;
     private final AttentionTileMath tileMath;
 
     CpuAttentionOps(CpuContext context) {
+        super(CpuBackendProvider.NAME, context.threads());
         this.context = context;
         this.tileMath = AttentionTileMath.of(context.vectorApi());
-    }
-
-    @Override
-    public void selectTokens(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
-                             TokenSelection out) {
-        AttentionContracts.selectTokens(CpuBackendProvider.NAME, scores, batch, pinMask, rule, out);
-        CpuTokenSelection.select(scores, batch, pinMask, rule, out, context.threads());
-    }
-
-    @Override
-    public void gatherRows(DeviceArray x, TokenSelection selection, DeviceArray out) {
-        AttentionContracts.gatherRows(CpuBackendProvider.NAME, x, selection, out);
-        copyInChunks(RowCopies.gather(x, selection, out));
-    }
-
-    @Override
-    public void scatterRows(DeviceArray kept, TokenSelection selection, DeviceArray passThrough, DeviceArray out) {
-        AttentionContracts.scatterRows(CpuBackendProvider.NAME, kept, selection, passThrough, out);
-        copyInChunks(RowCopies.scatter(kept, selection, passThrough, out));
-    }
-
-    private void copyInChunks(RowCopies copies) {
-        int rows = copies.rows();
-        context.threads().forEach(CpuThreads.chunks(rows, ROWS_PER_CHUNK),
-                chunk -> copies.copy(chunk * ROWS_PER_CHUNK, Math.min(rows, (chunk + 1) * ROWS_PER_CHUNK)));
     }
 
     @Override

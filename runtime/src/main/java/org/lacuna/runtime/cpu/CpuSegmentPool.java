@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.memory.HostMemory;
 import org.lacuna.runtime.memory.SizeClasses;
 
@@ -26,7 +27,8 @@ final class CpuSegmentPool implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final Map<Long, ArrayDeque<MemorySegment>> free = new HashMap<>();
     private long carvedBytes;
-    private boolean closed;
+    /** Read and set under this pool's lock, so no block is carved or kept once the close has dropped the cache. */
+    private final ClosedFlag closed = new ClosedFlag();
 
     CpuSegmentPool(CpuMemoryAccounting accounting) {
         this.accounting = accounting;
@@ -42,7 +44,7 @@ final class CpuSegmentPool implements AutoCloseable {
                 if (cached != null && !cached.isEmpty()) {
                     reused = cached.pop();
                     accounting.acquired(size, true);
-                } else if (!closed && carvedBytes + size <= RETAINED_LIMIT) {
+                } else if (!closed.isClosed() && carvedBytes + size <= RETAINED_LIMIT) {
                     // Counted only once carved, so a failed reservation leaves the stats and the budget as they were.
                     MemorySegment whole = HostMemory.allocate(arena, size, CpuBuffer.ALIGNMENT, "allocate");
                     carvedBytes += size;
@@ -75,7 +77,7 @@ final class CpuSegmentPool implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            boolean keep = !closed; // once closed, the block is freed with the arena
+            boolean keep = !closed.isClosed(); // once closed, the block is freed with the arena
             if (keep) {
                 free.computeIfAbsent(block.size(), size -> new ArrayDeque<>()).push(block.whole());
             }
@@ -87,10 +89,9 @@ final class CpuSegmentPool implements AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
-            if (closed) {
+            if (!closed.markClosed()) {
                 return;
             }
-            closed = true;
             free.clear();
             accounting.droppedCache();
         }

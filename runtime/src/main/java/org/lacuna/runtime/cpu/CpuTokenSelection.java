@@ -28,12 +28,7 @@ final class CpuTokenSelection {
     private record Item(int key, boolean pinned, int[] positions) {
     }
 
-    static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
-                       TokenSelection out) {
-        select(scores, batch, pinMask, rule, out, CpuThreads.CALLER);
-    }
-
-    /** As above, the sequences ranked in parallel on {@code threads} (each sequence's choice is its own). */
+    /** Selects per sequence, the sequences ranked in parallel on {@code threads} (each one's choice is its own). */
     static void select(DeviceArray scores, SequenceBatch batch, DeviceArray pinMask, SelectionRule rule,
                        TokenSelection out, CpuThreads threads) {
         String call = "selectTokens";

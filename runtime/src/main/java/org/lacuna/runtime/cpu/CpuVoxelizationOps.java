@@ -2,21 +2,10 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.function.LongFunction;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.BatchPooling;
-import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.ops.BevReduction;
-import org.lacuna.runtime.ops.PointInterpolation;
-import org.lacuna.runtime.ops.VoxelizationContracts;
-import org.lacuna.runtime.ops.VoxelizationOps;
-import org.lacuna.runtime.pointcloud.PointCloud;
-import org.lacuna.runtime.pointcloud.ResidentVoxels;
-import org.lacuna.runtime.pointcloud.VoxelFeatures;
-import org.lacuna.runtime.pointcloud.Voxelization;
-import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.sparseconv.Int3;
 
 /**
  * The voxelisation family of the serving CPU backend: {@link CpuVoxelizer} for voxelisation (exact, shared with the
@@ -39,15 +28,10 @@ final class CpuVoxelizationOps extends HostVoxelizationOps {
     }
 
     @Override
-    public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
-        String call = "batchPool";
-        VoxelizationContracts.batchPool(CpuBackendProvider.NAME, features, coordinates, pooling, out);
+    void poolSamples(DeviceArray features, MemorySegment in, SampleRows samples, BatchPooling pooling,
+                     DeviceArray out, MemorySegment result) {
         // long: a row index times the channels overflows an int on large inputs.
         long c = features.shape().dim(1);
-        SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
-                Math.toIntExact(out.shape().dim(0)));
-        MemorySegment in = input(features, call);
-        MemorySegment result = segment(out, call);
         forEachChunk(out.elementCount(), () -> null, (e, unused) -> {
             int b = (int) (e / c);
             long ch = e % c;
@@ -63,16 +47,9 @@ final class CpuVoxelizationOps extends HostVoxelizationOps {
     }
 
     @Override
-    public void bevProject(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, BevGrid grid,
-                           BevReduction reduction, DeviceArray out) {
-        String call = "bevProject";
-        VoxelizationContracts.bevProject(CpuBackendProvider.NAME, features, coordinates, tensorStride, grid,
-                reduction, out);
+    void projectCells(DeviceArray features, MemorySegment in, BevCells cells, BevReduction reduction,
+                      DeviceArray out, MemorySegment result) {
         long c = features.shape().dim(1);
-        BevCells cells = new BevCells(SparseRows.coordinates(coordinates, call), tensorStride, grid,
-                out.shape().dim(0), c, reduction, call);
-        MemorySegment in = input(features, call);
-        MemorySegment result = segment(out, call);
         forEachChunk(out.elementCount(), () -> new int[cells.depth()], (e, rows) -> {
             int found = cells.rows(e, rows);
             long channel = cells.channel(e);
@@ -86,18 +63,10 @@ final class CpuVoxelizationOps extends HostVoxelizationOps {
     }
 
     @Override
-    public void devoxelize(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, DeviceArray points,
-                           DeviceArray pointBatches, Voxelization voxelization, PointInterpolation interpolation,
-                           DeviceArray out) {
-        String call = "devoxelize";
-        VoxelizationContracts.devoxelize(CpuBackendProvider.NAME, features, coordinates, tensorStride, points,
-                pointBatches, voxelization, interpolation, out);
-        PointVoxels voxels = new PointVoxels(coordinates, tensorStride, points, pointBatches, voxelization,
-                interpolation, call);
-        MemorySegment in = input(features, call);
-        MemorySegment result = segment(out, call);
+    void interpolatePoints(DeviceArray features, MemorySegment in, PointVoxels voxels, DeviceArray out,
+                           MemorySegment result) {
         long c = features.shape().dim(1);
-        long p = points.shape().dim(0);
+        long p = out.shape().dim(0);
         int pointsPerChunk = (int) Math.max(1, CHUNK / Math.max(1, c));
         context.threads().forEach(CpuThreads.chunks(p, pointsPerChunk), chunk -> {
             int[] rows = new int[8];

@@ -3,44 +3,25 @@ package org.lacuna.runtime.cpu;
 import java.lang.foreign.MemorySegment;
 import java.util.stream.LongStream;
 import java.util.function.LongFunction;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.ops.BatchPooling;
-import org.lacuna.runtime.ops.BevGrid;
 import org.lacuna.runtime.ops.BevReduction;
-import org.lacuna.runtime.ops.PointInterpolation;
-import org.lacuna.runtime.ops.VoxelizationContracts;
-import org.lacuna.runtime.ops.VoxelizationOps;
-import org.lacuna.runtime.pointcloud.PointCloud;
-import org.lacuna.runtime.pointcloud.ResidentVoxels;
-import org.lacuna.runtime.pointcloud.VoxelFeatures;
-import org.lacuna.runtime.pointcloud.Voxelization;
-import org.lacuna.runtime.pointcloud.VoxelizedCloud;
-import org.lacuna.runtime.sparseconv.Int3;
 
 /**
  * The reference of the voxelisation family: {@link CpuVoxelizer} (exact in any precision) and pooling, the
  * bird's-eye view and devoxelisation in double, rounded once to the output type.
  */
 final class ReferenceVoxelizationOps extends HostVoxelizationOps {
-    private final String backend;
-
     /** @param backend the backend whose tensors this serves: the reference's own, or the one it stands in for */
     ReferenceVoxelizationOps(String backend, LongFunction<DeviceBuffer> memory) {
         super(backend, memory, new CpuVoxelizer());
-        this.backend = backend;
     }
 
     @Override
-    public void batchPool(DeviceArray features, DeviceArray coordinates, BatchPooling pooling, DeviceArray out) {
-        String call = "batchPool";
-        VoxelizationContracts.batchPool(backend, features, coordinates, pooling, out);
+    void poolSamples(DeviceArray features, MemorySegment in, SampleRows samples, BatchPooling pooling,
+                     DeviceArray out, MemorySegment result) {
         long c = features.shape().dim(1);
-        SampleRows samples = new SampleRows(SparseRows.coordinates(coordinates, call),
-                Math.toIntExact(out.shape().dim(0)));
-        MemorySegment in = input(features, call);
-        MemorySegment result = segment(out, call);
         LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
             int b = (int) (e / c);
             int count = samples.count(b);
@@ -55,15 +36,9 @@ final class ReferenceVoxelizationOps extends HostVoxelizationOps {
     }
 
     @Override
-    public void bevProject(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, BevGrid grid,
-                           BevReduction reduction, DeviceArray out) {
-        String call = "bevProject";
-        VoxelizationContracts.bevProject(backend, features, coordinates, tensorStride, grid, reduction, out);
+    void projectCells(DeviceArray features, MemorySegment in, BevCells cells, BevReduction reduction,
+                      DeviceArray out, MemorySegment result) {
         long c = features.shape().dim(1);
-        BevCells cells = new BevCells(SparseRows.coordinates(coordinates, call), tensorStride, grid,
-                out.shape().dim(0), c, reduction, call);
-        MemorySegment in = input(features, call);
-        MemorySegment result = segment(out, call);
         LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
             int[] rows = new int[cells.depth()];
             int found = cells.rows(e, rows);
@@ -77,18 +52,10 @@ final class ReferenceVoxelizationOps extends HostVoxelizationOps {
     }
 
     @Override
-    public void devoxelize(DeviceArray features, DeviceArray coordinates, Int3 tensorStride, DeviceArray points,
-                           DeviceArray pointBatches, Voxelization voxelization, PointInterpolation interpolation,
-                           DeviceArray out) {
-        String call = "devoxelize";
-        VoxelizationContracts.devoxelize(backend, features, coordinates, tensorStride, points, pointBatches,
-                voxelization, interpolation, out);
-        PointVoxels voxels = new PointVoxels(coordinates, tensorStride, points, pointBatches, voxelization,
-                interpolation, call);
-        MemorySegment in = input(features, call);
-        MemorySegment result = segment(out, call);
+    void interpolatePoints(DeviceArray features, MemorySegment in, PointVoxels voxels, DeviceArray out,
+                           MemorySegment result) {
         long c = features.shape().dim(1);
-        LongStream.range(0, points.shape().dim(0)).parallel().forEach(i -> {
+        LongStream.range(0, out.shape().dim(0)).parallel().forEach(i -> {
             int k = (int) i;
             int[] rows = new int[8];
             double[] weights = new double[8];

@@ -22,6 +22,7 @@ import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.sparseconv.Int3;
+import org.lacuna.runtime.cpu.CpuBackendProvider;
 import org.lacuna.runtime.cpu.ReferenceBackendProvider;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
@@ -508,6 +509,40 @@ public abstract class VoxelizationConformance extends BackendConformance {
         } finally {
             for (DeviceArray a : List.of(features, coords, wrongRows, pooled, points, batches, dense)) {
                 a.buffer().close();
+            }
+        }
+    }
+
+    @Test
+    void theOpsOnDeviceArraysRefuseTensorsOfAnotherBackend() {
+        // The reference's tensors, or for the reference itself the serving CPU backend's.
+        Backend own = backend.name().equals(ReferenceBackendProvider.NAME) ? new CpuBackendProvider().open(0) : null;
+        Backend other = own != null ? own : reference;
+        DeviceArray features = HostData.upload(backend, DType.F32, Shape.of(2, 3), new float[6]);
+        DeviceArray foreignCoords = HostData.upload(other, Shape.of(2, 4), new int[8]);
+        DeviceArray pooled = HostData.upload(backend, DType.F32, Shape.of(1, 3), new float[3]);
+        DeviceArray dense = HostData.upload(backend, DType.F32, Shape.of(1, 3, 2, 2), new float[12]);
+        DeviceArray points = HostData.upload(backend, DType.F32, Shape.of(1, 3), new float[3]);
+        DeviceArray batches = HostData.upload(backend, Shape.of(1), new int[1]);
+        DeviceArray pointFeatures = HostData.upload(backend, DType.F32, Shape.of(1, 3), new float[3]);
+        String expected = "lives on the " + other.name() + " backend but this op runs on " + backend.name();
+        try {
+            VoxelizationOps ops = ops();
+            BevGrid grid = new BevGrid(Int3.of(0, 0, 0), Int3.of(2, 2, 1));
+            for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> ops.batchPool(features, foreignCoords, BatchPooling.MEAN, pooled),
+                    () -> ops.bevProject(features, foreignCoords, Int3.cubic(1), grid, BevReduction.SUM, dense),
+                    () -> ops.devoxelize(features, foreignCoords, Int3.cubic(1), points, batches,
+                            Voxelization.cubic(1, VoxelReduction.MEAN), PointInterpolation.NEAREST, pointFeatures))) {
+                String message = assertThrows(InvalidInputException.class, call).getMessage();
+                assertTrue(message.contains(expected), message);
+            }
+        } finally {
+            for (DeviceArray a : List.of(features, foreignCoords, pooled, dense, points, batches, pointFeatures)) {
+                a.buffer().close();
+            }
+            if (own != null) {
+                own.close();
             }
         }
     }

@@ -32,21 +32,23 @@ import org.lacuna.runtime.data.DType;
  * the two-vector {@code rearrange} or {@code selectFrom}, ran 10-20 times slower than the gathers on JDK 25; the
  * gathers add about 0.4 ms to the 0.3 ms of plainly storing a 512 × 3072 fp32 y on one core.
  *
- * <p>The bodies are written out (the JIT keeps named vectors in registers, not arrays of them) and kept small on
- * purpose: a four-row body overflowed C1's register allocator at the profiling tier, which left the method in C1
- * code that does not intrinsify the Vector API, about 70 times slower; two rows of eight token vectors (sixteen
- * accumulators) did the same under load (tier 2 compiled it, tier 3 bailed out, C2 never came: 100 times slower),
- * although C2 ran it 10% faster than one row. The failure is C1's "out of virtual registers in linear scan" at tier 3,
- * shown without any load by {@code -XX:TieredStopAtLevel=3 -XX:+PrintCompilation} (COMPILE SKIPPED): check a larger
- * body that way before trusting its timings. Loaded only when {@code jdk.incubator.vector} is present.
+ * <p>The tile bodies live in {@link VectorSparseRowTiles}, generated at build time (into
+ * {@code runtime/target/generated-sources/microkernels}) by its emitter
+ * {@code codegen/src/org/lacuna/codegen/VectorSparseRowTiles.java}: they are written out, as the JIT keeps named
+ * vectors in registers, not arrays of them. They are kept small on purpose: a four-row body overflowed C1's register
+ * allocator at the profiling tier, which left the method in C1 code that does not intrinsify the Vector API, about 70
+ * times slower; two rows of eight token vectors (sixteen accumulators) did the same under load (tier 2 compiled it,
+ * tier 3 bailed out, C2 never came: 100 times slower), although C2 ran it 10% faster than one row. The failure is
+ * C1's "out of virtual registers in linear scan" at tier 3, shown without any load by
+ * {@code -XX:TieredStopAtLevel=3 -XX:+PrintCompilation} (COMPILE SKIPPED): check a larger body that way before
+ * trusting its timings. Loaded only when {@code jdk.incubator.vector} is present.
  */
 final class VectorSparseTiles implements SparseTiles {
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    private static final int LANES = SPECIES.length();
-    private static final long VECTOR_BYTES = 4L * LANES;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** The wide tile: eight vectors of tokens. */
-    private static final int WIDE = 8 * LANES;
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = SPECIES.length();
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** The wide tile: {@link VectorSparseRowTiles#WIDE_VECTORS} (eight) vectors of tokens. */
+    static final int WIDE = VectorSparseRowTiles.WIDE_VECTORS * LANES;
     /** Columns of x widened per block while packing: the scratch stays in L1. */
     static final int PACK_COLUMNS = 64;
     /** Gather offsets one lane apart in a token-major scratch of {@link #PACK_COLUMNS} columns. */
@@ -132,12 +134,13 @@ final class VectorSparseTiles implements SparseTiles {
         long base = 4 * panelOffset;
         if (tileTokens == WIDE) {
             for (int r = 0; r < rows; r++) {
-                twoFourOneRowWide(w, row0 + r, group0, group1, panel, base, c, cOffset + r * WIDE);
+                VectorSparseRowTiles.twoFourOneRowWide(w, row0 + r, group0, group1, panel, base, c,
+                        cOffset + r * WIDE);
             }
         } else if (rows == 2) {
-            twoFourTwoRowsNarrow(w, row0, group0, group1, panel, base, c, cOffset);
+            VectorSparseRowTiles.twoFourTwoRowsNarrow(w, row0, group0, group1, panel, base, c, cOffset);
         } else {
-            twoFourOneRowNarrow(w, row0, group0, group1, panel, base, c, cOffset);
+            VectorSparseRowTiles.twoFourOneRowNarrow(w, row0, group0, group1, panel, base, c, cOffset);
         }
     }
 
@@ -152,182 +155,16 @@ final class VectorSparseTiles implements SparseTiles {
             // The rows advance together through their common length (independent chains), then each finishes
             // alone; every row still sums its own entries in stored order.
             common = Math.min(offsets[row0 + 1] - offsets[row0], offsets[row0 + 2] - offsets[row0 + 1]);
-            csrTwoRowsNarrow(w, row0, common, panel, base, c, cOffset);
+            VectorSparseRowTiles.csrTwoRowsNarrow(w, row0, common, panel, base, c, cOffset);
         }
         for (int r = 0; r < rows; r++) {
             int begin = offsets[row0 + r] + common;
             int end = offsets[row0 + r + 1];
             if (wide) {
-                csrOneRowWide(w, begin, end, panel, base, c, cOffset + r * WIDE);
+                VectorSparseRowTiles.csrOneRowWide(w, begin, end, panel, base, c, cOffset + r * WIDE);
             } else {
-                csrOneRowNarrow(w, begin, end, panel, base, c, cOffset + r * LANES);
+                VectorSparseRowTiles.csrOneRowNarrow(w, begin, end, panel, base, c, cOffset + r * LANES);
             }
         }
-    }
-
-    private static void twoFourOneRowWide(TwoFourMatrix w, int row0, int group0, int group1, MemorySegment panel,
-            long base, float[] c, int cOffset) {
-        float[] values = w.values();
-        byte[] nibbles = w.nibbles();
-        int groups = w.groups();
-        int b0 = (row0 + 0) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
-        FloatVector a01 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
-        FloatVector a02 = FloatVector.fromArray(SPECIES, c, cOffset + 2 * LANES);
-        FloatVector a03 = FloatVector.fromArray(SPECIES, c, cOffset + 3 * LANES);
-        FloatVector a04 = FloatVector.fromArray(SPECIES, c, cOffset + 4 * LANES);
-        FloatVector a05 = FloatVector.fromArray(SPECIES, c, cOffset + 5 * LANES);
-        FloatVector a06 = FloatVector.fromArray(SPECIES, c, cOffset + 6 * LANES);
-        FloatVector a07 = FloatVector.fromArray(SPECIES, c, cOffset + 7 * LANES);
-        for (int g = group0; g < group1; g++) {
-            MemorySegment group = panel.asSlice(base + 4L * g * 4L * WIDE, 4L * 4L * WIDE);
-            int n = nibbles[b0 + g];
-            long x0 = (n & 3) * 4L * WIDE;
-            long x1 = ((n >>> 2) & 3) * 4L * WIDE;
-            FloatVector v0 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g)]);
-            FloatVector v1 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g) + 1]);
-            a00 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a00);
-            a01 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 1 * VECTOR_BYTES, ORDER), a01);
-            a02 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 2 * VECTOR_BYTES, ORDER), a02);
-            a03 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 3 * VECTOR_BYTES, ORDER), a03);
-            a04 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 4 * VECTOR_BYTES, ORDER), a04);
-            a05 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 5 * VECTOR_BYTES, ORDER), a05);
-            a06 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 6 * VECTOR_BYTES, ORDER), a06);
-            a07 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0 + 7 * VECTOR_BYTES, ORDER), a07);
-            a00 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a00);
-            a01 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 1 * VECTOR_BYTES, ORDER), a01);
-            a02 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 2 * VECTOR_BYTES, ORDER), a02);
-            a03 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 3 * VECTOR_BYTES, ORDER), a03);
-            a04 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 4 * VECTOR_BYTES, ORDER), a04);
-            a05 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 5 * VECTOR_BYTES, ORDER), a05);
-            a06 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 6 * VECTOR_BYTES, ORDER), a06);
-            a07 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1 + 7 * VECTOR_BYTES, ORDER), a07);
-        }
-        a00.intoArray(c, cOffset);
-        a01.intoArray(c, cOffset + 1 * LANES);
-        a02.intoArray(c, cOffset + 2 * LANES);
-        a03.intoArray(c, cOffset + 3 * LANES);
-        a04.intoArray(c, cOffset + 4 * LANES);
-        a05.intoArray(c, cOffset + 5 * LANES);
-        a06.intoArray(c, cOffset + 6 * LANES);
-        a07.intoArray(c, cOffset + 7 * LANES);
-    }
-
-    private static void csrOneRowWide(CsrRows w, int begin, int end, MemorySegment panel, long base, float[] c,
-            int cOffset) {
-        int[] columns = w.columns();
-        float[] values = w.values();
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
-        FloatVector a01 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
-        FloatVector a02 = FloatVector.fromArray(SPECIES, c, cOffset + 2 * LANES);
-        FloatVector a03 = FloatVector.fromArray(SPECIES, c, cOffset + 3 * LANES);
-        FloatVector a04 = FloatVector.fromArray(SPECIES, c, cOffset + 4 * LANES);
-        FloatVector a05 = FloatVector.fromArray(SPECIES, c, cOffset + 5 * LANES);
-        FloatVector a06 = FloatVector.fromArray(SPECIES, c, cOffset + 6 * LANES);
-        FloatVector a07 = FloatVector.fromArray(SPECIES, c, cOffset + 7 * LANES);
-        for (int i = begin; i < end; i++) {
-            MemorySegment column = panel.asSlice(base + columns[i] * 4L * WIDE, 4L * WIDE);
-            FloatVector v = FloatVector.broadcast(SPECIES, values[i]);
-            a00 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a00);
-            a01 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 1 * VECTOR_BYTES, ORDER), a01);
-            a02 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 2 * VECTOR_BYTES, ORDER), a02);
-            a03 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 3 * VECTOR_BYTES, ORDER), a03);
-            a04 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 4 * VECTOR_BYTES, ORDER), a04);
-            a05 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 5 * VECTOR_BYTES, ORDER), a05);
-            a06 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 6 * VECTOR_BYTES, ORDER), a06);
-            a07 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 7 * VECTOR_BYTES, ORDER), a07);
-        }
-        a00.intoArray(c, cOffset);
-        a01.intoArray(c, cOffset + 1 * LANES);
-        a02.intoArray(c, cOffset + 2 * LANES);
-        a03.intoArray(c, cOffset + 3 * LANES);
-        a04.intoArray(c, cOffset + 4 * LANES);
-        a05.intoArray(c, cOffset + 5 * LANES);
-        a06.intoArray(c, cOffset + 6 * LANES);
-        a07.intoArray(c, cOffset + 7 * LANES);
-    }
-
-    private static void twoFourOneRowNarrow(TwoFourMatrix w, int row0, int group0, int group1, MemorySegment panel,
-            long base, float[] c, int cOffset) {
-        float[] values = w.values();
-        byte[] nibbles = w.nibbles();
-        int groups = w.groups();
-        int b0 = (row0 + 0) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
-        for (int g = group0; g < group1; g++) {
-            MemorySegment group = panel.asSlice(base + 4L * g * 4L * LANES, 4L * 4L * LANES);
-            int n = nibbles[b0 + g];
-            long x0 = (n & 3) * 4L * LANES;
-            long x1 = ((n >>> 2) & 3) * 4L * LANES;
-            FloatVector v0 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g)]);
-            FloatVector v1 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g) + 1]);
-            a00 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a00);
-            a00 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a00);
-        }
-        a00.intoArray(c, cOffset);
-    }
-
-    private static void twoFourTwoRowsNarrow(TwoFourMatrix w, int row0, int group0, int group1, MemorySegment panel,
-            long base, float[] c, int cOffset) {
-        float[] values = w.values();
-        byte[] nibbles = w.nibbles();
-        int groups = w.groups();
-        int b0 = (row0 + 0) * groups;
-        int b1 = (row0 + 1) * groups;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
-        for (int g = group0; g < group1; g++) {
-            MemorySegment group = panel.asSlice(base + 4L * g * 4L * LANES, 4L * 4L * LANES);
-            int n = nibbles[b0 + g];
-            long x0 = (n & 3) * 4L * LANES;
-            long x1 = ((n >>> 2) & 3) * 4L * LANES;
-            FloatVector v0 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g)]);
-            FloatVector v1 = FloatVector.broadcast(SPECIES, values[2 * (b0 + g) + 1]);
-            a00 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a00);
-            a00 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a00);
-            n = nibbles[b1 + g];
-            x0 = (n & 3) * 4L * LANES;
-            x1 = ((n >>> 2) & 3) * 4L * LANES;
-            v0 = FloatVector.broadcast(SPECIES, values[2 * (b1 + g)]);
-            v1 = FloatVector.broadcast(SPECIES, values[2 * (b1 + g) + 1]);
-            a10 = v0.fma(FloatVector.fromMemorySegment(SPECIES, group, x0, ORDER), a10);
-            a10 = v1.fma(FloatVector.fromMemorySegment(SPECIES, group, x1, ORDER), a10);
-        }
-        a00.intoArray(c, cOffset);
-        a10.intoArray(c, cOffset + 1 * LANES);
-    }
-
-    private static void csrOneRowNarrow(CsrRows w, int begin, int end, MemorySegment panel, long base, float[] c,
-            int cOffset) {
-        int[] columns = w.columns();
-        float[] values = w.values();
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
-        for (int i = begin; i < end; i++) {
-            MemorySegment column = panel.asSlice(base + columns[i] * 4L * LANES, 4L * LANES);
-            FloatVector v = FloatVector.broadcast(SPECIES, values[i]);
-            a00 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a00);
-        }
-        a00.intoArray(c, cOffset);
-    }
-
-    private static void csrTwoRowsNarrow(CsrRows w, int row0, int count, MemorySegment panel, long base, float[] c,
-            int cOffset) {
-        int[] offsets = w.rowOffsets();
-        int[] columns = w.columns();
-        float[] values = w.values();
-        int e0 = offsets[row0 + 0];
-        int e1 = offsets[row0 + 1];
-        FloatVector a00 = FloatVector.fromArray(SPECIES, c, cOffset);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, c, cOffset + 1 * LANES);
-        for (int i = 0; i < count; i++) {
-            MemorySegment column = panel.asSlice(base + columns[e0 + i] * 4L * LANES, 4L * LANES);
-            FloatVector v = FloatVector.broadcast(SPECIES, values[e0 + i]);
-            a00 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a00);
-            column = panel.asSlice(base + columns[e1 + i] * 4L * LANES, 4L * LANES);
-            v = FloatVector.broadcast(SPECIES, values[e1 + i]);
-            a10 = v.fma(FloatVector.fromMemorySegment(SPECIES, column, 0 * VECTOR_BYTES, ORDER), a10);
-        }
-        a00.intoArray(c, cOffset);
-        a10.intoArray(c, cOffset + 1 * LANES);
     }
 }
