@@ -23,18 +23,17 @@ import org.lacuna.runtime.error.LacunaException;
  * but is not a sample. Candidates serve in turn, the one with the fewest samples first (ties in rotation), until each
  * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has a sample, one {@link #ELIMINATE_FAR_ABOVE}
  * times the best stops serving, and once every one has {@link #MIN_SAMPLES}, one whose lower median is above
- * {@link #ELIMINATE_ABOVE} times the best's (a clear loser costs no more calls). Layers
- * of one signature share one trial, and only one of them at a time serves the candidates in turn ({@link #sampledBy}):
- * each other one would pay every losing candidate's first call (a widened weight, say) as well. The sampler is the
- * first to serve a call until it is released ({@link #release}: its layer closed), collected, or quiet while the
- * others served {@link #QUIET_CALLS_PER_LAYER} calls per layer; then the next layer to serve a call takes over. The
- * others serve with the best-predicted candidate, then the fastest so far ({@link #provisional()}), until the
- * decision, their calls timed too, since what they cost beyond the chosen candidate is a cost of choosing; their
- * later calls of a candidate are samples as well (the same shapes), so that candidate's samples fill while the
- * sampler serves the others, and a trial over a model's repeated blocks takes fewer forwards. The scheduler then
- * decides by its
- * policy's rules on the lower medians ({@link Scheduler}), stores the choice, and {@link #decision()} returns it: the
- * layers route every later call to it.
+ * {@link #ELIMINATE_ABOVE} times the best's (a clear loser costs no more calls). Layers of one signature share one
+ * trial, and only one of them at a time serves the candidates in turn ({@link #sampledBy}): each other one would pay
+ * every losing candidate's first call (a widened weight, say) as well. The sampler is the first to serve a call until
+ * it is released ({@link #release}: its layer closed), collected, or quiet while the others served
+ * {@link #QUIET_CALLS_PER_LAYER} calls per layer; then the next layer to serve a call takes over. The others serve
+ * with the best-predicted candidate (dense, where a sparse one is predicted best), then the fastest so far
+ * ({@link #provisional()}), until the decision, their calls timed too, since what they cost beyond the chosen
+ * candidate is a cost of choosing; their later calls of a candidate are samples as well (the same shapes), so that
+ * candidate's samples fill while the sampler serves the others, and a trial over a model's repeated blocks takes
+ * fewer forwards. The scheduler then decides by its policy's rules on the lower medians ({@link Scheduler}), stores
+ * the choice, and {@link #decision()} returns it: the layers route every later call to it.
  *
  * <p>A candidate that throws on a live call has failed: it serves no more calls and its samples are not counted. If
  * every candidate fails, the trial ends without a decision and its calls throw the first failure. Thread-safe.
@@ -71,6 +70,8 @@ public final class LiveTrial {
     private final List<String> servedNames;
     private final Map<String, Double> predicted;
     private final Candidate best;
+    /** What the other layers serve until every candidate has a sample: see {@link #provisional()}. */
+    private final Candidate firstProvisional;
     private final String why;
     private final boolean eliminates;
     private final long predictingNanos;
@@ -107,6 +108,7 @@ public final class LiveTrial {
         this.servedNames = this.served.stream().map(Candidate::name).toList();
         this.predicted = predicted;
         this.best = best;
+        this.firstProvisional = firstProvisional(best, this.served, predicted);
         this.why = why;
         this.eliminates = eliminates;
         this.predictingNanos = predictingNanos;
@@ -354,12 +356,13 @@ public final class LiveTrial {
 
     /**
      * The candidate that serves the calls of the trial's other layers until the decision (by {@link #names()}'
-     * index): the best-predicted one until every candidate has a sample, then the fastest so far; the decided one
-     * once there is a decision.
+     * index): the best-predicted one until every candidate has a sample (the best-predicted dense one where a sparse
+     * candidate is predicted best: {@link #firstProvisional}), then the fastest so far; the decided one once there is
+     * a decision.
      */
     public synchronized int provisional() {
         Decision d = decision;
-        int index = names().indexOf(d != null ? d.chosen() : best.name());
+        int index = names().indexOf(d != null ? d.chosen() : firstProvisional.name());
         if (d == null) {
             // Once the sampler has timed every candidate still serving, the fastest so far: a wrong prediction then
             // costs the other layers only the calls before that.
@@ -383,6 +386,29 @@ public final class LiveTrial {
             }
         }
         return index >= 0 ? index : unfailed("LiveTrial.provisional");
+    }
+
+    /**
+     * The best-predicted candidate, or where that is sparse and a dense one is served, the best-predicted dense one:
+     * a sparse candidate serves the other layers only once measured ahead. Its first call on each layer converts a
+     * weight form the layer may never use, and the 2:4 path at 32 tokens, which calibration does not leave compiled,
+     * served its first calls in 35 to 500 ms against 1 to 2 ms once compiled: predicted ahead at 1 x 32 tokens, it
+     * served the encoder's three FFN-up layers until measured, and that trial's live calls cost 58 ms beyond the
+     * dense winner's (schedule-cpu-20261206-1404).
+     */
+    private static Candidate firstProvisional(Candidate best, List<Candidate> served,
+                                              Map<String, Double> predicted) {
+        if (best == null || best.dense()) {
+            return best;
+        }
+        Candidate dense = null;
+        for (Candidate c : served) {
+            Double millis = predicted.get(c.name());
+            if (c.dense() && millis != null && (dense == null || millis < predicted.get(dense.name()))) {
+                dense = c;
+            }
+        }
+        return dense != null ? dense : best;
     }
 
     synchronized List<String> layers() {

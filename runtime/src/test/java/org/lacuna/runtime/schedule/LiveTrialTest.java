@@ -255,6 +255,31 @@ class LiveTrialTest {
     }
 
     @Test
+    void theOtherLayersServeADenseCandidateUntilASparseOneIsMeasuredAhead() {
+        LinearStatistics st = twoFour();
+        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        assertEquals("two-four", trial.decisionOrProvisional().chosen(), "2:4 is predicted ahead");
+        assertEquals("blas-dense", trial.names().get(trial.provisional()),
+                "the other layers serve the best-predicted dense candidate meanwhile");
+        // The sampler serves each candidate's first call and one sample: 2:4 measures fastest, the others follow it.
+        Map<String, Double> millis = Map.of("two-four", 3.0, "blas-dense", 5.0, "vector-dense", 5.5);
+        java.util.Set<String> warmed = new java.util.HashSet<>();
+        for (int call = 0; call < 6; call++) {
+            assertTrue(trial.sampledBy("fc1"));
+            int which = trial.next();
+            String name = trial.names().get(which);
+            trial.served(which, millis.get(name), !warmed.add(name));
+        }
+        assertEquals("two-four", trial.names().get(trial.provisional()));
+        // Dense predicted ahead: the best-predicted serves the others as before.
+        Scheduler dense = scheduler(Policy.auto(), TuningStore.inMemory());
+        LiveTrial second = dense.decideLive("fc1", dense(512), candidates(dense(512), "blas-dense", "vector-dense"));
+        assertEquals(second.decisionOrProvisional().chosen(), second.names().get(second.provisional()));
+    }
+
+    @Test
     void policiesThatNeverMeasureOpenNoTrial() {
         LinearStatistics st = dense(512);
         for (Policy p : List.of(Policy.predictedOnly(), Policy.auto().forcing("linear", "vector-dense"),
