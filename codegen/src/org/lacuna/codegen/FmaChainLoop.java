@@ -1,28 +1,20 @@
 package org.lacuna.codegen;
 
-import java.util.Locale;
-
 /**
  * The FMA peak loop of the bench module ({@code org.lacuna.bench.cpu.FmaChainLoop}, used by {@code FmaPeak}):
  * {@link #CHAINS} independent accumulators, each {@code c = c * m + a}, so the loop is bound by FMA throughput and not
  * by its latency (4 cycles x 2 ports needs at least 8 in flight). The values converge (x0.999999 + 1e-6), so no
  * denormal or overflow slows it.
  */
-final class FmaChainLoop implements GeneratedClass {
+final class FmaChainLoop extends GeneratedClass {
     static final int CHAINS = 12;
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.bench.cpu";
+    FmaChainLoop() {
+        super("org.lacuna.bench.cpu");
     }
 
     @Override
-    public String simpleName() {
-        return "FmaChainLoop";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 "jdk.incubator.vector.VectorOperators", "jdk.incubator.vector.VectorSpecies");
         java.line("/** " + CHAINS + " independent vector FMA chains at the preferred width; see the emitter. */");
@@ -36,9 +28,9 @@ final class FmaChainLoop implements GeneratedClass {
         java.open("static float loop(long iterations)");
         java.line("FloatVector m = FloatVector.broadcast(SPECIES, 0.999999f);");
         java.line("FloatVector a = FloatVector.broadcast(SPECIES, 1e-6f);");
-        java.each(CHAINS, c -> String.format(Locale.ROOT, "FloatVector c%d = FloatVector.broadcast(SPECIES, %.1ff);", c, 0.1f * (c + 1)));
+        java.each(CHAINS, c -> JavaWriter.format("FloatVector c%d = FloatVector.broadcast(SPECIES, %.1ff);", c, 0.1f * (c + 1)));
         java.open("for (long i = 0; i < iterations; i++)");
-        java.each(CHAINS, c -> String.format("c%d = c%d.fma(m, a);", c, c));
+        java.each(CHAINS, c -> JavaWriter.format("c%d = c%d.fma(m, a);", c, c));
         java.close();
         java.line("return c0%s.reduceLanes(VectorOperators.ADD);",
                 JavaWriter.joined(CHAINS - 1, "", c -> ".add(c" + (c + 1) + ")"));

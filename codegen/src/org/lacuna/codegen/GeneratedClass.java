@@ -1,10 +1,24 @@
 package org.lacuna.codegen;
 
-/** One generated Java source file: its package, its class name and its whole text. */
-interface GeneratedClass {
-    String packageName();
+/**
+ * One generated Java source file, named after its emitter (the emitter {@code VectorSgemmTile} writes the class
+ * {@code VectorSgemmTile}), so a reader of the generated file finds the emitter by the name.
+ */
+abstract class GeneratedClass {
+    private final String packageName;
 
-    String simpleName();
+    GeneratedClass(String packageName) {
+        this.packageName = packageName;
+    }
 
-    String source();
+    final String packageName() {
+        return packageName;
+    }
+
+    final String simpleName() {
+        return getClass().getSimpleName();
+    }
+
+    /** The whole text of the file. */
+    abstract String source();
 }

@@ -29,7 +29,7 @@ final class JavaWriter {
     }
 
     JavaWriter line(String format, Object... args) {
-        text.append("    ".repeat(depth)).append(args.length == 0 ? format : String.format(Locale.ROOT, format, args)).append('\n');
+        text.append("    ".repeat(depth)).append(args.length == 0 ? format : format(format, args)).append('\n');
         return this;
     }
 
@@ -40,7 +40,7 @@ final class JavaWriter {
 
     /** Writes {@code header} followed by " {" and indents what follows. */
     JavaWriter open(String header, Object... args) {
-        line((args.length == 0 ? header : String.format(Locale.ROOT, header, args)) + " {");
+        line((args.length == 0 ? header : format(header, args)) + " {");
         depth++;
         return this;
     }
@@ -100,6 +100,11 @@ final class JavaWriter {
             return steps.isEmpty() ? "0" : steps;
         }
         return steps.isEmpty() ? base : base + " + " + steps;
+    }
+
+    /** {@link String#format} in the root locale: digits and separators of Java source whatever the build's locale. */
+    static String format(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
     }
 
     @Override

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Writes the CPU microkernels whose register tiles must be straight-line code, at build time (generate-sources).
@@ -43,14 +46,31 @@ public final class Microkernels {
             throw new IllegalArgumentException("usage: Microkernels <output folder> <runtime|bench>");
         }
         Path out = Path.of(args[0]);
+        Set<Path> written = new HashSet<>();
         for (GeneratedClass generated : set(args[1])) {
             Path file = out.resolve(generated.packageName().replace('.', '/')).resolve(generated.simpleName() + ".java");
+            written.add(file);
             String text = generated.source();
             if (Files.exists(file) && Files.readString(file, StandardCharsets.UTF_8).equals(text)) {
                 continue;
             }
             Files.createDirectories(file.getParent());
             Files.writeString(file, text, StandardCharsets.UTF_8);
+        }
+        removeStale(out, written);
+    }
+
+    /**
+     * Deletes the sources in the output folder (this generator's alone) that no emitter wrote this time: a renamed
+     * or dropped emitter's old class would otherwise stay compiled into the jar until {@code mvn clean}.
+     */
+    private static void removeStale(Path out, Set<Path> written) throws IOException {
+        List<Path> stale;
+        try (Stream<Path> files = Files.walk(out)) {
+            stale = files.filter(f -> f.toString().endsWith(".java") && !written.contains(f)).toList();
+        }
+        for (Path file : stale) {
+            Files.delete(file);
         }
     }
 }

@@ -14,7 +14,7 @@ import java.util.function.IntFunction;
  * {@link #SCORE_VECTORS} vectors of transposed keys; P·V ({@code accumulate<vectors>}) adds into the output rows,
  * sums over the keys and broadcasts probabilities against vectors of values, {@link #ACCUMULATE_VECTORS} wide.
  */
-final class VectorAttentionTiles implements GeneratedClass {
+final class VectorAttentionTiles extends GeneratedClass {
     /** The accumulators' name of each query row; their count is {@code AttentionTileMath.ROW_GROUP}. */
     private static final String ROW_NAMES = "abcd";
     private static final int ROWS = ROW_NAMES.length();
@@ -23,18 +23,12 @@ final class VectorAttentionTiles implements GeneratedClass {
     /** Vectors of the head dim an accumulate tile spans: four, and two for what four leave of the head dim. */
     private static final int[] ACCUMULATE_VECTORS = {4, 2};
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.runtime.cpu.kernels";
+    VectorAttentionTiles() {
+        super("org.lacuna.runtime.cpu.kernels");
     }
 
     @Override
-    public String simpleName() {
-        return "VectorAttentionTiles";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         String vectorMath = "static " + packageName() + ".VectorAttentionTileMath.";
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 vectorMath + "LANES", vectorMath + "SPECIES");
@@ -98,13 +92,13 @@ final class VectorAttentionTiles implements GeneratedClass {
     private static void products(JavaWriter java, int vectors, Sum sum) {
         java.open(sum.loop);
         java.line("int %s = %s;", sum.start, sum.startValue);
-        java.each(vectors, k -> String.format("FloatVector %s%d = FloatVector.fromArray(SPECIES, %s, %s);", sum.loaded,
+        java.each(vectors, k -> JavaWriter.format("FloatVector %s%d = FloatVector.fromArray(SPECIES, %s, %s);", sum.loaded,
                 k, sum.array, JavaWriter.offset(sum.start, k, "LANES")));
         for (int r = 0; r < ROWS; r++) {
             int row = r;
             java.line("%sx = FloatVector.broadcast(SPECIES, %s);", row == 0 ? "FloatVector " : "",
                     sum.element.apply(row));
-            java.each(vectors, k -> String.format("%s = %s%d.fma(x, %s);", accumulator(row, k), sum.loaded, k,
+            java.each(vectors, k -> JavaWriter.format("%s = %s%d.fma(x, %s);", accumulator(row, k), sum.loaded, k,
                     accumulator(row, k)));
         }
         java.close();

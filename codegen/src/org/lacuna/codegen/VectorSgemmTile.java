@@ -7,24 +7,18 @@ package org.lacuna.codegen;
  * accumulator stored back in row order. The packed A panel holds MR floats per p, the packed B panel NR floats per
  * p. VectorSgemm keeps the packing, the blocking and the edge tiles (which run this tile on a padded copy).
  */
-final class VectorSgemmTile implements GeneratedClass {
+final class VectorSgemmTile extends GeneratedClass {
     /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
     static final int MR = 6;
     /** Vectors per row of the register tile. */
     static final int VECTORS = 2;
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.runtime.cpu.kernels";
+    VectorSgemmTile() {
+        super("org.lacuna.runtime.cpu.kernels");
     }
 
     @Override
-    public String simpleName() {
-        return "VectorSgemmTile";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 "jdk.incubator.vector.VectorSpecies");
         java.line("/** VectorSgemm's %d × %d-vector register tile; see the emitter. */", MR, VECTORS);
@@ -50,9 +44,9 @@ final class VectorSgemmTile implements GeneratedClass {
                 + " int ldc,");
         java.open("        boolean load)");
         java.line("FloatVector %s;", JavaWriter.joined(MR * VECTORS, ", ", e -> accumulator(e / VECTORS, e % VECTORS)));
-        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : String.format("int r%d = r%d + ldc;", i, i - 1));
+        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : JavaWriter.format("int r%d = r%d + ldc;", i, i - 1));
         java.open("if (load)");
-        java.each(MR * VECTORS, e -> String.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
+        java.each(MR * VECTORS, e -> JavaWriter.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
                 accumulator(e / VECTORS, e % VECTORS), rowOffset(e)));
         java.closeOpen("else");
         java.line("FloatVector zero = FloatVector.zero(SPECIES);");
@@ -61,16 +55,16 @@ final class VectorSgemmTile implements GeneratedClass {
         java.line("int ai = aPanel;");
         java.line("int bi = bPanel;");
         java.open("for (int p = 0; p < kc; p++, ai += MR, bi += NR)");
-        java.each(VECTORS, v -> String.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
+        java.each(VECTORS, v -> JavaWriter.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
                 JavaWriter.offset("bi", v, "LANES")));
         for (int i = 0; i < MR; i++) {
             int row = i;
             java.line("%s = FloatVector.broadcast(SPECIES, pa[%s]);", row == 0 ? "FloatVector a" : "a",
                     row == 0 ? "ai" : "ai + " + row);
-            java.each(VECTORS, v -> String.format("%s = a.fma(b%d, %s);", accumulator(row, v), v, accumulator(row, v)));
+            java.each(VECTORS, v -> JavaWriter.format("%s = a.fma(b%d, %s);", accumulator(row, v), v, accumulator(row, v)));
         }
         java.close();
-        java.each(MR * VECTORS, e -> String.format("%s.intoArray(c, %s);", accumulator(e / VECTORS, e % VECTORS),
+        java.each(MR * VECTORS, e -> JavaWriter.format("%s.intoArray(c, %s);", accumulator(e / VECTORS, e % VECTORS),
                 rowOffset(e)));
         java.close();
     }

@@ -14,7 +14,7 @@ import java.util.function.BiFunction;
  * two kept positions in the group's slice of the panel, a CSR entry slices the panel at its column. Two rows advance
  * together (independent chains), the second reusing the first row's temporaries.
  */
-final class VectorSparseRowTiles implements GeneratedClass {
+final class VectorSparseRowTiles extends GeneratedClass {
     /** Vectors of tokens in the wide tile ({@code VectorSparseTiles.WIDE} is this many vectors). */
     static final int WIDE_VECTORS = 8;
     /** Values a 2:4 group keeps: value s sits at the position in bits {@code 2s..2s+1} of the group's nibble. */
@@ -71,18 +71,12 @@ final class VectorSparseRowTiles implements GeneratedClass {
             new Tile(Format.CSR, 1, 1),
             new Tile(Format.CSR, 1, 2));
 
-    @Override
-    public String packageName() {
-        return KERNELS;
+    VectorSparseRowTiles() {
+        super(KERNELS);
     }
 
     @Override
-    public String simpleName() {
-        return "VectorSparseRowTiles";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         String constants = "static " + KERNELS + ".VectorSparseTiles.";
         JavaWriter java = new JavaWriter(packageName(), getClass(), "java.lang.foreign.MemorySegment",
                 "jdk.incubator.vector.FloatVector", constants + "LANES", constants + "ORDER", constants + "SPECIES",
@@ -111,7 +105,7 @@ final class VectorSparseRowTiles implements GeneratedClass {
             java.line("float[] values = w.values();");
             java.line("byte[] nibbles = w.nibbles();");
             java.line("int groups = w.groups();");
-            java.each(tile.rows, r -> String.format("int b%d = (row0 + %d) * groups;", r, r));
+            java.each(tile.rows, r -> JavaWriter.format("int b%d = (row0 + %d) * groups;", r, r));
         } else {
             if (!tile.entryRange()) {
                 java.line("int[] offsets = w.rowOffsets();");
@@ -119,7 +113,7 @@ final class VectorSparseRowTiles implements GeneratedClass {
             java.line("int[] columns = w.columns();");
             java.line("float[] values = w.values();");
             if (!tile.entryRange()) {
-                java.each(tile.rows, r -> String.format("int e%d = offsets[row0 + %d];", r, r));
+                java.each(tile.rows, r -> JavaWriter.format("int e%d = offsets[row0 + %d];", r, r));
             }
         }
         eachAccumulator(java, tile,
@@ -141,9 +135,9 @@ final class VectorSparseRowTiles implements GeneratedClass {
         for (int r = 0; r < tile.rows; r++) {
             int row = r;
             java.line("%sn = nibbles[b%d + g];", declared(row, "int"), row);
-            java.each(KEPT, s -> String.format("%sx%d = %s * 4L * %s;", declared(row, "long"), s,
+            java.each(KEPT, s -> JavaWriter.format("%sx%d = %s * 4L * %s;", declared(row, "long"), s,
                     s == 0 ? "(n & 3)" : "((n >>> " + 2 * s + ") & 3)", width));
-            java.each(KEPT, s -> String.format("%sv%d = FloatVector.broadcast(SPECIES, values[2 * (b%d + g)%s]);",
+            java.each(KEPT, s -> JavaWriter.format("%sv%d = FloatVector.broadcast(SPECIES, values[2 * (b%d + g)%s]);",
                     declared(row, "FloatVector"), s, row, s == 0 ? "" : " + " + s));
             for (int s = 0; s < KEPT; s++) {
                 fmas(java, tile, row, "v" + s, "group", "x" + s);
@@ -167,7 +161,7 @@ final class VectorSparseRowTiles implements GeneratedClass {
 
     /** {@code a<row><k> = value · panel[from + k vectors] + a<row><k>} for every vector k of the row. */
     private static void fmas(JavaWriter java, Tile tile, int row, String value, String slice, String from) {
-        java.each(tile.vectors, k -> String.format(
+        java.each(tile.vectors, k -> JavaWriter.format(
                 "%s = %s.fma(FloatVector.fromMemorySegment(SPECIES, %s, %s, ORDER), %s);", tile.accumulator(row, k),
                 value, slice, JavaWriter.offset(from, k, "VECTOR_BYTES"), tile.accumulator(row, k)));
     }

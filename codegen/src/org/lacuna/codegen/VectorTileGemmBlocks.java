@@ -11,7 +11,7 @@ import java.util.List;
  * fewer rows left ({@code count}) than it holds repeats its last row: the same A row and C row, so both copies compute
  * the same bits and store them to the same place. VectorTileGemm keeps the blocking and chooses the shapes.
  */
-final class VectorTileGemmBlocks implements GeneratedClass {
+final class VectorTileGemmBlocks extends GeneratedClass {
     /** Rows × vectors of each block, widest first, in the order VectorTileGemm uses them; 16 accumulators or fewer. */
     static final List<Shape> SHAPES = List.of(new Shape(4, 4), new Shape(8, 2), new Shape(6, 1));
 
@@ -19,18 +19,12 @@ final class VectorTileGemmBlocks implements GeneratedClass {
     record Shape(int rows, int vectors) {
     }
 
-    @Override
-    public String packageName() {
-        return "org.lacuna.runtime.cpu.kernels";
+    VectorTileGemmBlocks() {
+        super("org.lacuna.runtime.cpu.kernels");
     }
 
     @Override
-    public String simpleName() {
-        return "VectorTileGemmBlocks";
-    }
-
-    @Override
-    public String source() {
+    String source() {
         JavaWriter java = new JavaWriter(packageName(), getClass(), "jdk.incubator.vector.FloatVector",
                 "jdk.incubator.vector.VectorSpecies");
         java.line("/** VectorTileGemm's register blocks, one method per rows × vectors shape; see the emitter. */");
@@ -62,22 +56,22 @@ final class VectorTileGemmBlocks implements GeneratedClass {
                 rows, vectors);
         java.open("        int bAt, int ldb, float[] c, int[] rows, int col)");
         java.line("int last = first + count - 1;");
-        java.each(rows, i -> String.format("int a%d = %s * lda + column;", i, clampedRow(i, rows)));
-        java.each(rows, i -> String.format("int r%d = rows[%s] + col;", i, clampedRow(i, rows)));
+        java.each(rows, i -> JavaWriter.format("int a%d = %s * lda + column;", i, clampedRow(i, rows)));
+        java.each(rows, i -> JavaWriter.format("int r%d = rows[%s] + col;", i, clampedRow(i, rows)));
         java.each(rows, i -> "FloatVector " + JavaWriter.joined(vectors, ", ",
-                v -> String.format("c%d%d = load(c, %s)", i, v, JavaWriter.offset("r" + i, v, "L"))) + ";");
+                v -> JavaWriter.format("c%d%d = load(c, %s)", i, v, JavaWriter.offset("r" + i, v, "L"))) + ";");
         java.open("for (int p = 0; p < k; p++)");
         java.line("int bp = bAt + p * ldb;");
-        java.each(vectors, v -> String.format("FloatVector b%d = load(b, %s);", v, JavaWriter.offset("bp", v, "L")));
+        java.each(vectors, v -> JavaWriter.format("FloatVector b%d = load(b, %s);", v, JavaWriter.offset("bp", v, "L")));
         for (int i = 0; i < rows; i++) {
             int row = i;
             java.line("FloatVector x%d = FloatVector.broadcast(S, a[a%d + p]);", row, row);
-            java.each(vectors, v -> String.format("c%d%d = b%d.fma(x%d, c%d%d);", row, v, v, row, row, v));
+            java.each(vectors, v -> JavaWriter.format("c%d%d = b%d.fma(x%d, c%d%d);", row, v, v, row, row, v));
         }
         java.close();
         for (int i = rows - 1; i >= 0; i--) {
             int row = i;
-            java.each(vectors, v -> String.format("c%d%d.intoArray(c, %s);", row, v,
+            java.each(vectors, v -> JavaWriter.format("c%d%d.intoArray(c, %s);", row, v,
                     JavaWriter.offset("r" + row, v, "L")));
         }
         java.close();

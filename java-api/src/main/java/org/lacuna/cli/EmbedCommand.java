@@ -59,10 +59,8 @@ final class EmbedCommand implements Callable<Integer> {
             + "(blank lines skipped); '-' for standard input.")
     String file;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder: the file, or a "
-            + "sentence-transformers folder (model.onnx or onnx/model.onnx, its tokenizer.json and pooling config). "
-            + "Default: the bundled all-MiniLM-L6-v2.")
-    Path model;
+    @CommandLine.Mixin
+    EncoderModelOption model = new EncoderModelOption();
 
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "tokenizer.json (default: tokenizer.json or "
             + "<model>-tokenizer.json beside the model).")
@@ -132,13 +130,13 @@ final class EmbedCommand implements Callable<Integer> {
             err.println("lacuna embed: no text to embed (give texts as arguments, --file PATH, or lines on stdin)");
             return BAD_INPUT;
         }
-        if (model == null && !SentenceEmbedder.bundledAvailable()) {
-            err.println("lacuna embed: no --model given and all-MiniLM-L6-v2 is not on the class path");
+        if (model.unavailableReason() != null) {
+            err.println("lacuna embed: " + model.unavailableReason());
             return BAD_INPUT;
         }
         long start = System.nanoTime();
         try (Session session = backend.open();
-             SentenceModel loaded = model == null ? SentenceModel.bundled(maxLength) : openModel()) {
+             SentenceModel loaded = model.bundled() ? SentenceModel.bundled(maxLength) : openModel()) {
             EncoderSparsity sparsity;
             try {
                 sparsity = request.resolve(loaded.summary().layers());
@@ -177,9 +175,9 @@ final class EmbedCommand implements Callable<Integer> {
      */
     private SentenceModel openModel() {
         if (pooling == null && !noNormalize) {
-            return SentenceModel.open(model, tokenizer, maxLength);
+            return SentenceModel.open(model.path, tokenizer, maxLength);
         }
-        SentenceTransformersLayout layout = SentenceTransformersLayout.of(model);
+        SentenceTransformersLayout layout = SentenceTransformersLayout.of(model.path);
         Pooling.Mode mode = pooling == null ? null : Pooling.Mode.valueOf(pooling.name().toUpperCase(Locale.ROOT));
         SentenceTransformersLayout.ConfiguredPooling chosen;
         if (!noNormalize) {

@@ -62,9 +62,8 @@ final class PlanCommand implements Callable<Integer> {
             + "weights of the SemanticKITTI shape, which plan like trained ones: the plan depends on shapes and maps).")
     Path weights;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "ONNX encoder for texts, a file or a "
-            + "sentence-transformers folder (default: the bundled all-MiniLM-L6-v2).")
-    Path model;
+    @CommandLine.Mixin
+    EncoderModelOption model = new EncoderModelOption();
 
     @Option(names = "--policy", paramLabel = "POLICY", description = "auto, fastest-measured, predicted-only, "
             + "optionally with kind=candidate (linear, sparse-conv, attention), comma-separated. Default: "
@@ -93,8 +92,8 @@ final class PlanCommand implements Callable<Integer> {
             err.println("lacuna plan: --voxel must be positive");
             return ExitCodes.USAGE;
         }
-        if (scan == null && model == null && !SentenceEmbedder.bundledAvailable()) {
-            err.println("lacuna plan: no --model given and all-MiniLM-L6-v2 is not on the class path");
+        if (scan == null && model.unavailableReason() != null) {
+            err.println("lacuna plan: " + model.unavailableReason());
             return ExitCodes.BAD_INPUT;
         }
         Policy chosenPolicy;
@@ -164,8 +163,8 @@ final class PlanCommand implements Callable<Integer> {
 
     /** The sentence encoder on the texts. */
     private Runnable encoder(Session session) throws IOException {
-        SentenceEmbedder embedder = session.own(model == null ? SentenceEmbedder.bundled(session, 0)
-                : SentenceModel.open(model, null, 0).handOver(session, EncoderSparsity.DENSE));
+        SentenceEmbedder embedder = session.own(model.bundled() ? SentenceEmbedder.bundled(session, 0)
+                : SentenceModel.open(model.path, null, 0).handOver(session, EncoderSparsity.DENSE));
         return () -> embedder.embed(texts, 32);
     }
 }

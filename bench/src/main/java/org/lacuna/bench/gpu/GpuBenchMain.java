@@ -42,15 +42,8 @@ public final class GpuBenchMain implements Callable<Integer> {
     @Option(names = "--list", description = "List the registered benchmarks and exit.")
     boolean list;
 
-    @Option(names = "--samples", defaultValue = "100", description = "Samples per case (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--warmup-ms", defaultValue = "200", description = "Warm-up per case, ms (default: ${DEFAULT-VALUE}).")
-    double warmupMillis;
-
-    @Option(names = "--max-ms-per-case", defaultValue = "3000",
-            description = "Estimated device time after which a case takes fewer samples (default: ${DEFAULT-VALUE}).")
-    double maxMeasureMillis;
+    @CommandLine.Mixin
+    MeasurementOptions measurement = new MeasurementOptions(MeasurementPlan.defaults());
 
     @Option(names = "--working-set-mib", defaultValue = "256",
             description = "Bytes the rotated copies of an input set span, MiB; keep well above the L2 (default: ${DEFAULT-VALUE}).")
@@ -78,8 +71,7 @@ public final class GpuBenchMain implements Callable<Integer> {
             benchmarks.forEach(b -> System.out.println(b.name()));
             return 0;
         }
-        MeasurementPlan plan = MeasurementPlan.defaults().withSamples(samples).withWarmupMillis(warmupMillis)
-                .withMaxMeasureMillis(maxMeasureMillis);
+        MeasurementPlan plan = measurement.over(MeasurementPlan.defaults());
         BenchReport.Settings settings = new BenchReport.Settings(plan, workingSetMib << 20);
         String startedAt = Instant.now().toString();
 

@@ -33,6 +33,11 @@ public record MeasurementPlan(int minWarmupLaunches, double warmupMillis, int sa
                 maxMeasureMillis, minSampleMillis);
     }
 
+    public MeasurementPlan withMinSamples(int newMinSamples) {
+        return new MeasurementPlan(minWarmupLaunches, warmupMillis, samples, newMinSamples, maxMeasureMillis,
+                minSampleMillis);
+    }
+
     public MeasurementPlan withWarmupMillis(double newWarmupMillis) {
         return new MeasurementPlan(minWarmupLaunches, newWarmupMillis, samples, minSamples, maxMeasureMillis,
                 minSampleMillis);

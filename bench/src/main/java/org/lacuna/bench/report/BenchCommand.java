@@ -20,6 +20,7 @@ import org.lacuna.bench.Json;
 import org.lacuna.bench.cpu.CpuBenchMain;
 import org.lacuna.bench.cpu.CpuRecord;
 import org.lacuna.bench.cpu.CpuSuiteOptions;
+import org.lacuna.bench.cpu.CpuThreadsOption;
 import org.lacuna.bench.gpu.BenchReport;
 import org.lacuna.bench.gpu.GpuBenchMain;
 import org.lacuna.runtime.backend.Backends;
@@ -59,9 +60,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--name", description = "The report's base name (default: bench-<date>[-quick]).")
     String name;
 
-    @Option(names = "--threads", defaultValue = "2", description = "CPU threads on every side (default: "
-            + "${DEFAULT-VALUE}).")
-    int threads;
+    @CommandLine.Mixin
+    CpuThreadsOption threads = new CpuThreadsOption();
 
     @CommandLine.Mixin
     CpuSuiteOptions cpuSelection = new CpuSuiteOptions();
@@ -84,13 +84,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (threads < 1 || (sentences != null && sentences < 1) || (passes != null && passes < 1)) {
-            spec.commandLine().getErr().println("lacuna bench: --threads, --sentences and --passes must be positive");
+        if ((sentences != null && sentences < 1) || (passes != null && passes < 1)) {
+            spec.commandLine().getErr().println("lacuna bench: --sentences and --passes must be positive");
             return 1;
         }
-        if (System.getProperty("lacuna.cpu.threads") == null && System.getenv("LACUNA_CPU_THREADS") == null) {
-            System.setProperty("lacuna.cpu.threads", Integer.toString(threads)); // before any CPU backend opens
-        }
+        threads.applyToCpuBackend();
         ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
         Path dir = outDir != null ? outDir : defaultOutDir();
         String base = name != null ? name
@@ -125,7 +123,7 @@ public final class BenchCommand implements Callable<Integer> {
                         + cpu.anchors());
                 if (cpu.machine().fmaPeakGflops() != null) {
                     machine.put("measured fp32 FMA peak", String.format(Locale.ROOT, "%.1f GFLOP/s on %d thread(s)",
-                            cpu.machine().fmaPeakGflops(), threads));
+                            cpu.machine().fmaPeakGflops(), threads.count()));
                 }
             } catch (Exception | LinkageError e) {
                 status.put("cpu", "failed: " + e);
@@ -170,7 +168,7 @@ public final class BenchCommand implements Callable<Integer> {
         try (Session session = Lacuna.open("cpu", 0); SentenceModel model = SentenceModel.bundled(0)) {
             int layers = model.summary().layers();
             SparsityRecord record = SparsitySuite.run(session, model, quick ? SparsityOption.standard(layers)
-                    : SparsityOption.withScoreVariants(layers), text, "paragraphs of " + corpus, plan, threads,
+                    : SparsityOption.withScoreVariants(layers), text, "paragraphs of " + corpus, plan, threads.count(),
                     log);
             status.put("sparsity", "ran " + record.rows().size() + " options on " + record.sentences()
                     + " sentences");
@@ -206,7 +204,7 @@ public final class BenchCommand implements Callable<Integer> {
         machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
                 + System.getProperty("os.arch") + ")");
-        machine.put("cpu threads", System.getProperty("lacuna.cpu.threads", "default"));
+        machine.put("cpu threads", System.getProperty(CpuThreadsOption.PROPERTY, "default"));
         return machine;
     }
 
