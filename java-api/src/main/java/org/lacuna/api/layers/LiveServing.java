@@ -14,12 +14,13 @@ import org.lacuna.runtime.schedule.Scheduler;
 /**
  * What serves one linear layer's calls in one token bucket: the chosen candidate's call once its {@link LiveTrial}
  * has decided (or at once, where the scheduler decided without live calls), and until then the candidates in the
- * trial's turn, each call timed and reported to it (where this layer is not the one the trial samples, by the
- * best-predicted candidate, still timed: {@link LiveTrial#sampledBy}). Every candidate computes the same function, so
- * a call's result is the layer's whichever serves it (within the dtype's tolerance). The layer's first call of each
- * candidate is served but reported as no sample: it pays the candidate's one-time costs (its weight's widening, code
- * still compiling). A candidate that throws has failed ({@link LiveTrial#failed}) and the call goes to another, each
- * candidate tried at most once per call; where every one failed, the call throws the first failure.
+ * trial's turn, each call timed and reported to it (where this layer is not the one serving the candidates in turn,
+ * by the trial's provisional candidate, still timed: {@link LiveTrial#sampledBy}). Every candidate computes the same
+ * function, so a call's result is the layer's whichever serves it (within the dtype's tolerance). The layer's first
+ * call of each candidate is served but reported as no sample: it pays the candidate's one-time costs (its weight's
+ * widening, code still compiling); its later calls of it are samples. A candidate that throws has failed
+ * ({@link LiveTrial#failed}) and the call goes to another, each candidate tried at most once per call; where every
+ * one failed, the call throws the first failure.
  */
 final class LiveServing {
     private final LiveTrial trial;
@@ -108,7 +109,10 @@ final class LiveServing {
             }
             boolean sampling = trial.sampledBy(this);
             int which = sampling ? trial.next() : trial.provisional();
-            boolean sample = sampling && warmed[which];
+            // A layer's later calls of a candidate are samples whichever layer of the signature serves them (the same
+            // shapes): the others' calls of the provisional candidate fill its samples while the sampler serves the
+            // rest, so a trial takes fewer forwards.
+            boolean sample = warmed[which];
             LinearCandidates.Call call = calls[which];
             double millis;
             try (DeviceTimer timer = scheduler.timer()) {

@@ -194,4 +194,71 @@ class LiveServingTest {
             }
         }
     }
+
+    @Test
+    void theOtherLayersLaterCallsAreSamplesSoATrialTakesFewerForwards() {
+        Data data = Data.random(9);
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN);
+             Linear layer = Linear.create(s, data.w(), OUT, IN, data.b(),
+                     Linear.Options.of(DType.F16).withOutputType(DType.F32));
+             Tensor bound = s.empty(DType.F32, TOKENS, OUT)) {
+            // A scripted clock: each candidate's call reports its own time, whatever it really took.
+            double[] reported = {0};
+            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),
+                    TuningStore.inMemory(), Policy.fastestMeasured(), () -> new org.lacuna.runtime.backend.DeviceTimer() {
+                        @Override
+                        public void start() {
+                        }
+
+                        @Override
+                        public double stopMillis() {
+                            return reported[0];
+                        }
+
+                        @Override
+                        public void close() {
+                        }
+                    });
+            s.useScheduler(scheduler);
+            var ops = s.backend().ops();
+            LinearCandidates.Forms forms = layer.forms();
+            LinearStatistics st = layer.statistics(TOKENS);
+            LiveTrial trial = scheduler.decideLive("encoder.0.fc", st, LinearCandidates.of(s.backendName(), ops, st,
+                    forms, xs.array("test"), bound.array("test")));
+            assumeTrue(trial.decision() == null, "this backend offers one candidate here: nothing is decided live");
+            List<String> names = trial.names();
+            // The best-predicted candidate is the slowest: the choice must move to the fastest of the others.
+            String predicted = trial.decisionOrProvisional().chosen();
+            Map<String, Double> millis = new HashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                millis.put(names.get(i), names.get(i).equals(predicted) ? 5.0 : 1.0 + i);
+            }
+            String fastest = names.stream().filter(n -> !n.equals(predicted)).findFirst().orElseThrow();
+            Function<String, LinearCandidates.Call> callOf = name -> {
+                LinearCandidates.Call real = LinearCandidates.call(ops, TOKENS, forms, name);
+                return (x, y) -> {
+                    reported[0] = millis.get(name);
+                    real.run(x, y);
+                };
+            };
+            // Three layers of the signature, one call each per forward, as a model's repeated blocks serve them.
+            List<LiveServing> layers = List.of(new LiveServing(trial, callOf), new LiveServing(trial, callOf),
+                    new LiveServing(trial, callOf));
+            int forwards = 0;
+            while (trial.decision() == null && forwards < 100) {
+                for (LiveServing l : layers) {
+                    try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                        l.serve(scheduler, "fc", s.profiler(), xs.array("test"), y.array("test"));
+                        assertClose(data.want(), y.toFloatArray(), "forward " + forwards);
+                    }
+                }
+                forwards++;
+            }
+            assertEquals(fastest, trial.decision().chosen(), trial.decision().reason());
+            // The sampler alone serves one call a forward: each candidate's first call and its samples.
+            int alone = names.size() * (1 + LiveTrial.SAMPLES);
+            assertTrue(forwards < alone, forwards + " forwards, against " + alone + " with the sampler's calls alone");
+            assertEquals(5.0, trial.decision().estimate(predicted).measuredMillis());
+        }
+    }
 }

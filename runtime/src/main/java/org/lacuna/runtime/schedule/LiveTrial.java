@@ -21,17 +21,19 @@ import org.lacuna.runtime.error.LacunaException;
  *
  * <p>A layer's first call of a candidate pays one-time costs (its weight's widening, code still compiling): it serves
  * but is not a sample. Candidates serve in turn, the one with the fewest samples first (ties in rotation), until each
- * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has {@link #MIN_SAMPLES}, one whose lower
- * median is above {@link #ELIMINATE_ABOVE} times the best's stops serving (a clear loser costs no more calls). Layers
- * of one signature share one trial, and only one of them at a time takes samples ({@link #sampledBy}): each
- * other one would pay every losing candidate's first call (a widened weight, say) as well, while its samples add
- * nothing the first's do not measure (the same shapes). The sampler is the first to serve a call until it is released
- * ({@link #release}: its layer closed), collected, or quiet while the others served {@link #QUIET_CALLS_PER_LAYER}
- * calls per layer; then the next layer to serve a call takes over. The others serve with the best-predicted candidate, then
- * the fastest so far ({@link #provisional()}), until the decision, their calls timed too, since what they cost
- * beyond the chosen candidate is a cost of choosing. The scheduler then decides by its
- * policy's rules on the lower medians ({@link Scheduler}), stores the choice, and {@link #decision()} returns it: the
- * layers route every later call to it.
+ * has {@link #SAMPLES} samples; under {@code auto}, once every candidate has a sample, one {@link #ELIMINATE_FAR_ABOVE}
+ * times the best stops serving, and once every one has {@link #MIN_SAMPLES}, one whose lower median is above
+ * {@link #ELIMINATE_ABOVE} times the best's (a clear loser costs no more calls). Layers of one signature share one
+ * trial, and only one of them at a time serves the candidates in turn ({@link #sampledBy}): each other one would pay
+ * every losing candidate's first call (a widened weight, say) as well. The sampler is the first to serve a call until
+ * it is released ({@link #release}: its layer closed), collected, or quiet while the others served
+ * {@link #QUIET_CALLS_PER_LAYER} calls per layer; then the next layer to serve a call takes over. The others serve
+ * with the best-predicted candidate (dense, where a sparse one is predicted best), then the fastest so far
+ * ({@link #provisional()}), until the decision, their calls timed too, since what they cost beyond the chosen
+ * candidate is a cost of choosing; their later calls of a candidate are samples as well (the same shapes), so that
+ * candidate's samples fill while the sampler serves the others, and a trial over a model's repeated blocks takes
+ * fewer forwards. The scheduler then decides by its policy's rules on the lower medians ({@link Scheduler}), stores
+ * the choice, and {@link #decision()} returns it: the layers route every later call to it.
  *
  * <p>A candidate that throws on a live call has failed: it serves no more calls and its samples are not counted. If
  * every candidate fails, the trial ends without a decision and its calls throw the first failure. Thread-safe.
@@ -43,6 +45,14 @@ public final class LiveTrial {
     public static final int MIN_SAMPLES = 2;
     /** Under {@code auto}, a candidate whose lower median exceeds the best's by this factor stops serving. */
     public static final double ELIMINATE_ABOVE = 1.5;
+    /**
+     * Under {@code auto}, a candidate whose first sample is this many times the best's stops serving at once, before
+     * its {@link #MIN_SAMPLES}: far behind, one more call cannot bring it level, and such a call is the trial's
+     * dearest. A kernel path this JVM has not run before (at 32 tokens the 2:4 path with a bias, GELU and an f16
+     * output, which calibration does not run) serves its first calls interpreted: 35 to 500 ms each against 0.8 ms
+     * once compiled, on the development machine.
+     */
+    public static final double ELIMINATE_FAR_ABOVE = 3.0;
     /**
      * Calls the other layers of the trial may serve, per layer in the trial, while the sampler serves none before
      * sampling passes to the next layer to serve a call: in a model each of those layers serves about one call per
@@ -60,6 +70,8 @@ public final class LiveTrial {
     private final List<String> servedNames;
     private final Map<String, Double> predicted;
     private final Candidate best;
+    /** What the other layers serve until every candidate has a sample: see {@link #provisional()}. */
+    private final Candidate firstProvisional;
     private final String why;
     private final boolean eliminates;
     private final long predictingNanos;
@@ -96,6 +108,7 @@ public final class LiveTrial {
         this.servedNames = this.served.stream().map(Candidate::name).toList();
         this.predicted = predicted;
         this.best = best;
+        this.firstProvisional = firstProvisional(best, this.served, predicted);
         this.why = why;
         this.eliminates = eliminates;
         this.predictingNanos = predictingNanos;
@@ -235,7 +248,13 @@ public final class LiveTrial {
             servedMillis[index] += millis;
             servedCalls[index]++;
             if (sample && sampleCount[index] < SAMPLES) {
-                samples[index][sampleCount[index]++] = millis;
+                // Kept in order: the lower median, read on every call while the trial runs, is then one array read.
+                double[] taken = samples[index];
+                int at = sampleCount[index]++;
+                for (; at > 0 && taken[at - 1] > millis; at--) {
+                    taken[at] = taken[at - 1];
+                }
+                taken[at] = millis;
             }
             eliminate();
             if (!complete()) {
@@ -298,8 +317,9 @@ public final class LiveTrial {
     }
 
     /**
-     * Whether the calls of the layer that serves through {@code server} (an object of its own, compared by identity:
-     * two models may name their layers alike) are the trial's samples: the first to ask takes them, and keeps them
+     * Whether the layer that serves through {@code server} (an object of its own, compared by identity: two models
+     * may name their layers alike) serves the candidates in turn ({@link #next()}; else the provisional one): the
+     * first to ask does, and keeps doing so
      * until it is {@link #release released} or collected, or serves no call while the others serve
      * {@link #QUIET_CALLS_PER_LAYER} per layer of the trial; then the next to ask takes them.
      */
@@ -336,12 +356,13 @@ public final class LiveTrial {
 
     /**
      * The candidate that serves the calls of the trial's other layers until the decision (by {@link #names()}'
-     * index): the best-predicted one until every candidate has a sample, then the fastest so far; the decided one
-     * once there is a decision.
+     * index): the best-predicted one until every candidate has a sample (the best-predicted dense one where a sparse
+     * candidate is predicted best: {@link #firstProvisional}), then the fastest so far; the decided one once there is
+     * a decision.
      */
     public synchronized int provisional() {
         Decision d = decision;
-        int index = names().indexOf(d != null ? d.chosen() : best.name());
+        int index = names().indexOf(d != null ? d.chosen() : firstProvisional.name());
         if (d == null) {
             // Once the sampler has timed every candidate still serving, the fastest so far: a wrong prediction then
             // costs the other layers only the calls before that.
@@ -365,6 +386,29 @@ public final class LiveTrial {
             }
         }
         return index >= 0 ? index : unfailed("LiveTrial.provisional");
+    }
+
+    /**
+     * The best-predicted candidate, or where that is sparse and a dense one is served, the best-predicted dense one:
+     * a sparse candidate serves the other layers only once measured ahead. Its first call on each layer converts a
+     * weight form the layer may never use, and the 2:4 path at 32 tokens, which calibration does not leave compiled,
+     * served its first calls in 35 to 500 ms against 1 to 2 ms once compiled: predicted ahead at 1 x 32 tokens, it
+     * served the encoder's three FFN-up layers until measured, and that trial's live calls cost 58 ms beyond the
+     * dense winner's (schedule-cpu-20261206-1404).
+     */
+    private static Candidate firstProvisional(Candidate best, List<Candidate> served,
+                                              Map<String, Double> predicted) {
+        if (best == null || best.dense()) {
+            return best;
+        }
+        Candidate dense = null;
+        for (Candidate c : served) {
+            Double millis = predicted.get(c.name());
+            if (c.dense() && millis != null && (dense == null || millis < predicted.get(dense.name()))) {
+                dense = c;
+            }
+        }
+        return dense != null ? dense : best;
     }
 
     synchronized List<String> layers() {
@@ -403,30 +447,36 @@ public final class LiveTrial {
         return true;
     }
 
+    /**
+     * Under {@code auto}, once every candidate still serving has a sample: those {@link #ELIMINATE_FAR_ABOVE} times
+     * the best stop serving; once every one has {@link #MIN_SAMPLES}, those {@link #ELIMINATE_ABOVE} times the best.
+     */
     private void eliminate() {
         if (!eliminates) {
             return;
         }
         double bestMedian = Double.MAX_VALUE;
+        int fewestSamples = Integer.MAX_VALUE;
         for (int i = 0; i < served.size(); i++) {
             if (active[i]) {
-                if (sampleCount[i] < MIN_SAMPLES) {
+                if (sampleCount[i] == 0) {
                     return;
                 }
+                fewestSamples = Math.min(fewestSamples, sampleCount[i]);
                 bestMedian = Math.min(bestMedian, lowerMedian(i));
             }
         }
+        double above = fewestSamples >= MIN_SAMPLES ? ELIMINATE_ABOVE : ELIMINATE_FAR_ABOVE;
         for (int i = 0; i < served.size(); i++) {
-            if (active[i] && lowerMedian(i) > ELIMINATE_ABOVE * bestMedian) {
+            if (active[i] && lowerMedian(i) > above * bestMedian) {
                 active[i] = false;
             }
         }
     }
 
+    /** Candidate {@code i}'s lower median (its samples are kept in order); it must have a sample. */
     private double lowerMedian(int i) {
-        double[] taken = Arrays.copyOf(samples[i], sampleCount[i]);
-        Arrays.sort(taken);
-        return taken[(taken.length - 1) / 2];
+        return samples[i][(sampleCount[i] - 1) / 2];
     }
 
     /**

@@ -49,7 +49,7 @@ class LiveTrialTest {
         return new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
     }
 
-    private static List<Candidate> candidates(LinearStatistics s, String... names) {
+    static List<Candidate> candidates(LinearStatistics s, String... names) {
         List<Candidate> out = new java.util.ArrayList<>();
         for (String n : names) {
             // Runnable (the trial never calls it: the layer serves the call itself).
@@ -65,7 +65,7 @@ class LiveTrialTest {
      * candidate {@code firstCallMillis}: the one-time costs), until the trial decides; returns the calls served per
      * candidate.
      */
-    private static Map<String, Integer> serveUntilDecided(LiveTrial trial, Object layer, Map<String, Double> millis,
+    static Map<String, Integer> serveUntilDecided(LiveTrial trial, Object layer, Map<String, Double> millis,
                                                           double firstCallMillis) {
         Map<String, Integer> served = new HashMap<>();
         for (int call = 0; call < 1000 && trial.decision() == null; call++) {
@@ -194,8 +194,43 @@ class LiveTrialTest {
         Map<String, Integer> served = serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 10.0),
                 1);
         assertEquals("blas-dense", trial.decision().chosen());
-        assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"),
-                "after its least samples, a candidate ten times slower serves no more calls");
+        assertEquals(2, served.get("vector-dense"),
+                "after its first call and one sample, a candidate ten times slower serves no more calls");
+        assertEquals(2, served.get("blas-dense"), "the other one left is chosen on the calls it served");
+    }
+
+    @Test
+    void aCandidateWithinTheFarFactorServesItsLeastSamplesBeforeItStops() {
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
+        LinearStatistics st = dense(512);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        // Twice as slow: behind, but not so far that one sample may judge it.
+        Map<String, Integer> served = serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 2.0),
+                1);
+        assertEquals("blas-dense", trial.decision().chosen());
+        assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"));
+        assertEquals(2.0, trial.decision().estimate("vector-dense").measuredMillis());
+    }
+
+    @Test
+    void theFarFactorWaitsForEveryCandidatesFirstSampleAndJudgesByTheBest() {
+        LinearStatistics st = twoFour();
+        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        // 2:4 (a path still compiling) is 40x the best, Vector 2x: after one sample each 2:4 stops, Vector goes on.
+        Map<String, Integer> served = serveUntilDecided(trial, "fc1",
+                Map.of("blas-dense", 1.0, "vector-dense", 2.0, "two-four", 40.0), 1);
+        assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+        assertEquals(2, served.get("two-four"), "a first call and one sample");
+        assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"));
+        assertEquals(40.0, trial.decision().estimate("two-four").measuredMillis(), "its sample is still reported");
+        // fastest-measured never drops a candidate: every one takes all its samples.
+        Scheduler all = scheduler(Policy.fastestMeasured(), TuningStore.inMemory(), fastTwoFour);
+        LiveTrial every = all.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        Map<String, Integer> servedAll = serveUntilDecided(every, "fc1",
+                Map.of("blas-dense", 1.0, "vector-dense", 2.0, "two-four", 40.0), 1);
+        assertEquals(1 + LiveTrial.SAMPLES, servedAll.get("two-four"));
     }
 
     @Test
@@ -217,6 +252,31 @@ class LiveTrialTest {
         LiveTrial second = again.decideLive("fc1", st, c);
         serveUntilDecided(second, "fc1", Map.of("two-four", 5.0, "blas-dense", 4.95, "vector-dense", 6.0), 5);
         assertEquals("blas-dense", second.decision().chosen(), second.decision().reason());
+    }
+
+    @Test
+    void theOtherLayersServeADenseCandidateUntilASparseOneIsMeasuredAhead() {
+        LinearStatistics st = twoFour();
+        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
+        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        assertEquals("two-four", trial.decisionOrProvisional().chosen(), "2:4 is predicted ahead");
+        assertEquals("blas-dense", trial.names().get(trial.provisional()),
+                "the other layers serve the best-predicted dense candidate meanwhile");
+        // The sampler serves each candidate's first call and one sample: 2:4 measures fastest, the others follow it.
+        Map<String, Double> millis = Map.of("two-four", 3.0, "blas-dense", 5.0, "vector-dense", 5.5);
+        java.util.Set<String> warmed = new java.util.HashSet<>();
+        for (int call = 0; call < 6; call++) {
+            assertTrue(trial.sampledBy("fc1"));
+            int which = trial.next();
+            String name = trial.names().get(which);
+            trial.served(which, millis.get(name), !warmed.add(name));
+        }
+        assertEquals("two-four", trial.names().get(trial.provisional()));
+        // Dense predicted ahead: the best-predicted serves the others as before.
+        Scheduler dense = scheduler(Policy.auto(), TuningStore.inMemory());
+        LiveTrial second = dense.decideLive("fc1", dense(512), candidates(dense(512), "blas-dense", "vector-dense"));
+        assertEquals(second.decisionOrProvisional().chosen(), second.names().get(second.provisional()));
     }
 
     @Test
