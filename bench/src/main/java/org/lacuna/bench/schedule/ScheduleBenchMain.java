@@ -70,7 +70,7 @@ public final class ScheduleBenchMain {
                     int warmStoreStoredDecisions, int warmStoreChoosingDecisions, int decisions,
                     long coldDecisionsMade, double coldChoosingMillis, int coldForwardsToDecide,
                     double coldHostChoosingMillis, double coldTrialExtraMillis, double plannedChoosingMicros,
-                    double autoMedianMillis, String autoPlan) {
+                    double autoMedianMillis, String autoPlan, double jitWarmUpMillis) {
     }
 
     /** Forwards a policy's cold phase runs at most while live trials are still deciding. */
@@ -210,18 +210,9 @@ public final class ScheduleBenchMain {
         int heads = 12;
         int ffn = 1536;
         List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
-        List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
         for (int l = 0; l < 6; l++) {
             TransformerEncoderLayer.Config c = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
-            if (l >= 3) {
-                c = c.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM));
-            }
-            configs.add(c);
-            TransformerEncoderLayer.Weights w = TransformerEncoderLayer.Weights.random(c, 100 + l);
-            weights.add(new TransformerEncoderLayer.Weights(w.norm1Gamma(), w.norm1Beta(), w.qkvWeight(), w.qkvBias(),
-                    w.projWeight(), w.projBias(), w.norm2Gamma(), w.norm2Beta(),
-                    TwoFourPruning.prune(w.fc1Weight(), ffn, hidden), w.fc1Bias(),
-                    TwoFourPruning.prune(w.fc2Weight(), hidden, ffn), w.fc2Bias()));
+            configs.add(l >= 3 ? c.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM)) : c);
         }
         int[] lengths = new int[batch];
         Arrays.fill(lengths, sequence);
@@ -230,17 +221,37 @@ public final class ScheduleBenchMain {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-1, 1);
         }
-        try (TransformerEncoder encoder = TransformerEncoder.create(session, configs, weights);
+        try (TransformerEncoder encoder = TransformerEncoder.create(session, configs, prunedWeights(configs, 100));
+             TransformerEncoder twin = TransformerEncoder.create(session, configs, prunedWeights(configs, 200));
              Sequences sequences = Sequences.of(session, lengths);
              Tensor xs = session.fromFloats(x, DType.F16, (long) batch * sequence, hidden)) {
-            Model model = () -> {
-                try (Tensor y = encoder.forward(xs, sequences)) {
-                    y.shape();
-                }
-            };
             return measure(session, device, table, stores, rounds, deadline, "MiniLM-shaped encoder, 2:4 FFN, keep 0.5 "
-                    + "in layers 3-5", batch + " x " + sequence + " tokens", model);
+                    + "in layers 3-5", batch + " x " + sequence + " tokens", forwards(encoder, xs, sequences),
+                    forwards(twin, xs, sequences));
         }
+    }
+
+    /** Random weights per layer (seeds {@code seed}, {@code seed + 1}, ...), the FFN weights pruned to 2:4. */
+    private static List<TransformerEncoderLayer.Weights> prunedWeights(List<TransformerEncoderLayer.Config> configs,
+                                                                       int seed) {
+        List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
+        for (int l = 0; l < configs.size(); l++) {
+            TransformerEncoderLayer.Config c = configs.get(l);
+            TransformerEncoderLayer.Weights w = TransformerEncoderLayer.Weights.random(c, seed + l);
+            weights.add(new TransformerEncoderLayer.Weights(w.norm1Gamma(), w.norm1Beta(), w.qkvWeight(), w.qkvBias(),
+                    w.projWeight(), w.projBias(), w.norm2Gamma(), w.norm2Beta(),
+                    TwoFourPruning.prune(w.fc1Weight(), c.ffnHidden(), c.hidden()), w.fc1Bias(),
+                    TwoFourPruning.prune(w.fc2Weight(), c.hidden(), c.ffnHidden()), w.fc2Bias()));
+        }
+        return weights;
+    }
+
+    private static Model forwards(TransformerEncoder encoder, Tensor xs, Sequences sequences) {
+        return () -> {
+            try (Tensor y = encoder.forward(xs, sequences)) {
+                y.shape();
+            }
+        };
     }
 
     static Workload minkUNet(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
@@ -251,15 +262,21 @@ public final class ScheduleBenchMain {
                 ModelWeights.random(1))) {
             Model model = () -> net.forward(input).close();
             return measure(session, device, table, stores, rounds, deadline, "MinkUNet (SemanticKITTI widths, f32)",
-                    scan.getFileName() + " at " + voxel + " m: " + input.size() + " voxels", model);
+                    scan.getFileName() + " at " + voxel + " m: " + input.size() + " voxels", model, null);
         } finally {
             input.close();
         }
     }
 
-    /** Every policy's cold first run, then interleaved timed rounds, then auto again on its warm store. */
+    /**
+     * Every policy's cold first run, then interleaved timed rounds, then auto again on its warm store. Where
+     * {@code twin} is given (the same network with other weights), every policy first runs it on an in-memory store
+     * until decided: the JIT then has compiled every candidate's kernels before any cold-store phase is timed, so no
+     * policy's choosing cost holds the compilation of kernels another policy would have paid for (auto runs first and
+     * would pay for all of them), while each policy still converts its own weights. That warm-up is reported apart.
+     */
     static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                            long deadline, String name, String input, Model model) throws IOException {
+                            long deadline, String name, String input, Model model, Model twin) throws IOException {
         System.out.println("\n" + name + ", " + input);
         // Which candidates exist: one predicted-only pass lists them per layer kind.
         Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
@@ -284,6 +301,7 @@ public final class ScheduleBenchMain {
                 }
             }
         });
+        double jitWarmUpMillis = twin == null ? 0 : warmUpJit(session, device, table, policies, twin);
         Map<String, Scheduler> schedulers = new LinkedHashMap<>();
         Map<String, double[]> first = new LinkedHashMap<>();
         for (var p : policies.entrySet()) {
@@ -368,7 +386,22 @@ public final class ScheduleBenchMain {
                 .medianMillis();
         return new Workload(name, input, runs, done, warm.choosingNanos() / 1e6, stored, choosing,
                 warmPlan.entries().size(), auto.decisionsMade(), coldMillis, (int) autoFirst[1], autoFirst[2],
-                autoFirst[3], plannedMicros, autoMedian, auto.plan().explain());
+                autoFirst[3], plannedMicros, autoMedian, auto.plan().explain(), jitWarmUpMillis);
+    }
+
+    /** Forwards of the twin under every policy, each on its own in-memory store until decided, then two more. */
+    private static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
+                                    Map<String, Policy> policies, Model twin) {
+        long start = System.nanoTime();
+        for (Policy policy : policies.values()) {
+            Scheduler s = scheduler(session, device, table, TuningStore.inMemory(), policy);
+            for (int forwards = 0; forwards < MAX_DECIDING_FORWARDS && (forwards < 3 || s.deciding() > 0); forwards++) {
+                twin.run();
+            }
+        }
+        double millis = (System.nanoTime() - start) / 1e6;
+        System.out.printf(Locale.ROOT, "  JIT warm-up: every policy on the twin network, %.1f ms%n", millis);
+        return millis;
     }
 
     private static Scheduler scheduler(Session session, DeviceKey device, EfficiencyTable table, TuningStore store,

@@ -56,6 +56,12 @@ final class ScheduleMarkdown {
                     w.warmStoreStoredDecisions(), w.warmStoreChoosingDecisions(),
                     w.decisions() - w.warmStoreChoosingDecisions(), w.plannedChoosingMicros(),
                     w.plannedChoosingMicros() / 1e3 / w.autoMedianMillis() * 100));
+            if (w.jitWarmUpMillis() > 0) {
+                s.append(String.format(Locale.ROOT, "JIT warm-up before the cold-store phases: every policy ran a twin "
+                        + "network (same shapes, other weights, in-memory stores) until decided, %.0f ms in all, so "
+                        + "no policy's choosing cost holds the compilation of kernels another policy would have "
+                        + "paid for; each policy still converted its own weights.%n", w.jitWarmUpMillis()));
+            }
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }
         return s.toString();
