@@ -7,6 +7,7 @@ import org.lacuna.runtime.data.HostData;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -19,7 +20,7 @@ public final class Tensor implements AutoCloseable {
     private final Session session;
     private final DeviceArray array;
     private final Tensor owner; // null for the tensor that owns the memory
-    private volatile boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
     private volatile Closer holder; // the scope's or session's closer that owns this tensor; null for a view
 
     Tensor(Session session, DeviceArray array, Tensor owner) {
@@ -91,7 +92,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed || (owner != null && owner.closed) || session.isClosed();
+        return closed.isClosed() || (owner != null && owner.closed.isClosed()) || session.isClosed();
     }
 
     /** Frees the memory (an owning tensor) or just invalidates this view. */
@@ -104,13 +105,12 @@ public final class Tensor implements AutoCloseable {
             }
             closeStorage();
         } else {
-            closed = true;
+            closed.markClosed();
         }
     }
 
     void closeStorage() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             array.buffer().close();
         }
     }

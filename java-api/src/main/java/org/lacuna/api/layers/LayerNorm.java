@@ -5,6 +5,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -16,7 +17,7 @@ public final class LayerNorm implements AutoCloseable {
     private final Tensor gamma;
     private final Tensor beta;
     private final double epsilon;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     private LayerNorm(Session session, Tensor gamma, Tensor beta, double epsilon) {
         this.session = session;
@@ -54,7 +55,7 @@ public final class LayerNorm implements AutoCloseable {
     /** The normalised x, a new tensor of x's shape in {@code outType} (F32, F16 or BF16). */
     public Tensor forward(Tensor x, DType outType) {
         String call = "LayerNorm.forward";
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "layer norm");
         }
         if (x.session() != session) {
@@ -81,8 +82,7 @@ public final class LayerNorm implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             Closer.closeAll("LayerNorm", gamma, beta);
         }
     }

@@ -18,6 +18,7 @@ import org.lacuna.runtime.gemm.TwoFourConformance;
 import org.lacuna.runtime.gemm.TwoFourPruning;
 import org.lacuna.runtime.gemm.TwoFourWeights;
 import org.lacuna.runtime.gemm.WeightStatistics;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.CsrWeight;
 import org.lacuna.runtime.ops.TwoFourWeight;
@@ -56,7 +57,7 @@ public final class Linear implements AutoCloseable {
     private volatile String name;
     /** The layer's plan under the scheduler it came from (a new scheduler re-plans). */
     private volatile LayerPlan plan = new LayerPlan(null);
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /** Per token bucket (indexed by the bucket's log2), the decision and the call of the candidate it chose. */
     private record LayerPlan(Scheduler scheduler, AtomicReferenceArray<Route> byBucket) {
@@ -417,10 +418,9 @@ public final class Linear implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         // A live trial this layer was sampling for passes its samples to another layer of the signature.
         LayerPlan current = plan;
         for (int i = 0; i < current.byBucket().length(); i++) {
@@ -434,7 +434,7 @@ public final class Linear implements AutoCloseable {
     }
 
     private void checkOpen(String call) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "linear layer");
         }
     }

@@ -10,6 +10,7 @@ import org.lacuna.runtime.attention.SequenceBatch;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.AttentionOps;
 
@@ -24,7 +25,7 @@ public final class MultiHeadAttention implements AutoCloseable {
     private final Linear qkv;
     private final Linear projection;
     private final AttentionOptions options;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /** The attention's output and, when asked for, the attention each token received (F32 [rows]). */
     public record Output(Tensor hidden, Tensor keyScores) {
@@ -80,7 +81,7 @@ public final class MultiHeadAttention implements AutoCloseable {
      */
     public Output forward(Tensor x, SequenceBatch batch, KeyScore emit) {
         String call = "MultiHeadAttention.forward";
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "attention layer");
         }
         if (x.session() != session) {
@@ -122,8 +123,7 @@ public final class MultiHeadAttention implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             Closer.closeAll("MultiHeadAttention", qkv, projection);
         }
     }

@@ -11,6 +11,7 @@ import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.sparseconv.BatchNormFolding;
@@ -54,7 +55,7 @@ public final class SparseConv3d implements AutoCloseable {
     private volatile String name;
     /** The layer's plan under the scheduler it came from (a new scheduler re-plans). */
     private volatile LayerPlan plan = new LayerPlan(null);
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /**
      * Per signature bucket, the planned route (routes refer to no map: a plan never keeps coordinates alive), and the
@@ -312,14 +313,13 @@ public final class SparseConv3d implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             Closer.closeAll("SparseConv3d", weights, bias);
         }
     }
 
     private synchronized void checkOpen(String call) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "SparseConv3d " + geometry);
         }
     }

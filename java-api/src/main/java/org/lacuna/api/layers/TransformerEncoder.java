@@ -8,6 +8,7 @@ import org.lacuna.runtime.attention.KeyScore;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -19,7 +20,7 @@ import org.lacuna.runtime.lifetime.Closer;
  */
 public final class TransformerEncoder implements AutoCloseable {
     private final List<TransformerEncoderLayer> layers;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     private TransformerEncoder(List<TransformerEncoderLayer> layers) {
         this.layers = layers;
@@ -73,7 +74,7 @@ public final class TransformerEncoder implements AutoCloseable {
 
     /** Every layer in turn on x [tokens, hidden]; a new tensor of the same shape. */
     public Tensor forward(Tensor x, Sequences sequences) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException("TransformerEncoder.forward", "encoder");
         }
         Tensor hidden = x;
@@ -118,8 +119,7 @@ public final class TransformerEncoder implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             Closer.closeAll("TransformerEncoder", layers);
         }
     }

@@ -14,6 +14,7 @@ import org.lacuna.runtime.attention.TokenSelection;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.AttentionOps;
@@ -56,7 +57,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     private volatile String name;
     /** The layer's plan under the scheduler it came from (a new scheduler re-plans). */
     private volatile LayerPlan plan = new LayerPlan(null);
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /**
      * Per bucket of the batch's statistics ({@link AttentionStatistics#bucketKey()}: the rest of the signature is
@@ -234,7 +235,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
      */
     public Output forward(Tensor x, Sequences sequences, Tensor scores, Tensor pinMask, KeyScore emit) {
         String call = "TransformerEncoderLayer.forward";
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "encoder layer");
         }
         if (x.session() != session) {
@@ -422,8 +423,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             Closer.closeAll("TransformerEncoderLayer", norm1, attention, norm2, fc1, fc2);
         }
     }

@@ -13,6 +13,7 @@ import org.lacuna.api.layers.SparseConv3d;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.sparseconv.ConvGeometry;
 
@@ -98,7 +99,7 @@ public final class MinkUNet implements AutoCloseable {
     private final Linear classifier;
     private final Map<String, Safetensors.Entry> parameters;
     private final Closer parts = new Closer("MinkUNet");
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     private MinkUNet(Session session, Config config, ModelWeights w) {
         this.config = config;
@@ -136,7 +137,7 @@ public final class MinkUNet implements AutoCloseable {
                     Linear.Options.of(dt).withOutputType(DType.F32)).named("classifier.0"));
             parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
         } catch (RuntimeException e) {
-            closed = true;
+            closed.markClosed();
             throw parts.closeAfter(e);
         }
     }
@@ -167,7 +168,7 @@ public final class MinkUNet implements AutoCloseable {
      * pipeline its overlap between steps; pass null for the fastest run.
      */
     public SparseTensor forward(SparseTensor x, List<LayerTime> times) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new org.lacuna.runtime.error.ResourceClosedException("MinkUNet.forward", "MinkUNet");
         }
         if (x == null) {
@@ -277,10 +278,9 @@ public final class MinkUNet implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         parts.close();
     }
 }

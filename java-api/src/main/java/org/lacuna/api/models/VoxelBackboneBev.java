@@ -7,6 +7,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.api.layers.BevProjection;
 import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.ops.BevReduction;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -53,7 +54,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
     private final List<ConvBn> layers = new ArrayList<>();
     private final BevProjection bev;
     private final java.util.Map<String, Safetensors.Entry> parameters;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     private VoxelBackboneBev(Session session, Config config, ModelWeights w) {
         this.config = config;
@@ -79,7 +80,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
             bev = projection(config, Int3.of(8, 8, 16));
             parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(w.taken()));
         } catch (RuntimeException e) {
-            closed = true;
+            closed.markClosed();
             throw Closer.closeAfter(e, layers.toArray(AutoCloseable[]::new));
         }
     }
@@ -113,7 +114,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
 
     /** As {@link #forward(SparseTensor)} with exactly {@code batches} maps. */
     public Tensor forward(SparseTensor x, int batches) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new org.lacuna.runtime.error.ResourceClosedException("VoxelBackboneBev.forward", "VoxelBackboneBev");
         }
         SparseTensor current = x;
@@ -148,8 +149,7 @@ public final class VoxelBackboneBev implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             Closer.closeAll("VoxelBackboneBev", layers);
         }
     }

@@ -13,6 +13,7 @@ import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.pointcloud.CoordinateKey;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.Voxelization;
@@ -45,7 +46,7 @@ public final class Segmenter implements AutoCloseable {
     private final Voxelization voxelization;
     /** Serialises device work: the network's layers and the session's stream are shared by every caller. */
     private final Object deviceLock = new Object();
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     private Segmenter(Session session, SegmenterOptions options, MinkUNet network, String weightsSource,
                       List<String> unusedWeights) {
@@ -151,7 +152,7 @@ public final class Segmenter implements AutoCloseable {
         long voxelized;
         long ran;
         synchronized (deviceLock) {
-            if (closed) {
+            if (closed.isClosed()) {
                 throw new ResourceClosedException(call, "segmenter");
             }
             start = System.nanoTime();
@@ -279,10 +280,9 @@ public final class Segmenter implements AutoCloseable {
     @Override
     public void close() {
         synchronized (deviceLock) {
-            if (closed) {
+            if (!closed.markClosed()) {
                 return;
             }
-            closed = true;
             network.close();
         }
     }

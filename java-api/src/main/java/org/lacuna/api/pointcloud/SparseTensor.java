@@ -7,6 +7,7 @@ import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.pointcloud.PointCloud;
 import org.lacuna.runtime.pointcloud.ResidentVoxels;
 import org.lacuna.runtime.pointcloud.SparseCoordinates;
@@ -35,7 +36,7 @@ public final class SparseTensor implements AutoCloseable {
     private volatile Tensor coordinates;
     private final Tensor features;
     private final int[] tensorStride;
-    private volatile boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /** Built on first use and shared by every layer applied to these coordinates, with its cached kernel maps. */
     private volatile CoordinateSet coordinateSet;
@@ -328,16 +329,15 @@ public final class SparseTensor implements AutoCloseable {
 
     public boolean isClosed() {
         Tensor c = coordinates;
-        return closed || (c != null && c.isClosed()) || features.isClosed();
+        return closed.isClosed() || (c != null && c.isClosed()) || features.isClosed();
     }
 
     /** Frees both tensors. Idempotent. */
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         try {
             Tensor c = coordinates;
             if (c != null) {

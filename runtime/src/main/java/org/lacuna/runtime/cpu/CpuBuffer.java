@@ -1,11 +1,11 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * Off-heap host memory of the CPU backend: a block of its {@link CpuSegmentPool}, given back on close.
@@ -22,7 +22,7 @@ final class CpuBuffer implements DeviceBuffer {
     private final CpuSegmentPool.Block block;
     private final CpuMemoryAccounting accounting;
     private final MemorySegment memory;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final ClosedFlag closed = new ClosedFlag();
     private final AtomicLong generation = new AtomicLong();
 
     CpuBuffer(long bytes, String backendName, CpuSegmentPool pool, CpuMemoryAccounting accounting) {
@@ -68,7 +68,7 @@ final class CpuBuffer implements DeviceBuffer {
 
     /** The memory, for a call that only reads it: the generation stays, so converted forms of it stay valid. */
     MemorySegment readSegment(String call) {
-        if (closed.get()) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "CPU buffer");
         }
         return memory;
@@ -91,12 +91,12 @@ final class CpuBuffer implements DeviceBuffer {
 
     @Override
     public boolean isClosed() {
-        return closed.get();
+        return closed.isClosed();
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true) && block != null) {
+        if (closed.markClosed() && block != null) {
             accounting.untrack(this);
             pool.release(block);
         }

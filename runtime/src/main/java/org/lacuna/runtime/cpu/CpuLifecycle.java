@@ -1,6 +1,7 @@
 package org.lacuna.runtime.cpu;
 
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * Counts the calls in flight on a CPU backend, so that {@link #close} waits for them before the memory they use is
@@ -10,7 +11,7 @@ import org.lacuna.runtime.error.ResourceClosedException;
 final class CpuLifecycle {
     private final String what;
     private int inFlight;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     CpuLifecycle(String what) {
         this.what = what;
@@ -18,7 +19,7 @@ final class CpuLifecycle {
 
     /** Marks a call as running; pair it with {@link #exit}. */
     synchronized void enter(String call) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, what);
         }
         inFlight++;
@@ -51,7 +52,7 @@ final class CpuLifecycle {
     }
 
     synchronized boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     /**
@@ -59,10 +60,9 @@ final class CpuLifecycle {
      * inside a call, which would wait for itself.
      */
     synchronized boolean close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return false;
         }
-        closed = true;
         boolean interrupted = false;
         while (inFlight > 0) {
             try {

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * The serving CPU backend's worker threads: sized by {@link CpuOptions#threads()}, the calling thread being one of
@@ -39,7 +40,7 @@ final class CpuThreads implements AutoCloseable {
     private final Worker[] workers;
     /** Jobs with chunks left to claim, oldest first; each caller removes its own when it has done its share. */
     private final ConcurrentLinkedQueue<Job> jobs = new ConcurrentLinkedQueue<>();
-    private volatile boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /** With the default spin ({@link CpuOptions#DEFAULT_SPIN_MICROS}). */
     CpuThreads(int threads) {
@@ -85,7 +86,7 @@ final class CpuThreads implements AutoCloseable {
         if (chunks <= 0) {
             return;
         }
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException("forEach", "CPU worker pool");
         }
         boolean[] inChunk = IN_CHUNK.get();
@@ -141,7 +142,7 @@ final class CpuThreads implements AutoCloseable {
 
         @Override
         public void run() {
-            while (!closed) {
+            while (!closed.isClosed()) {
                 Job job = nextJob();
                 if (job != null) {
                     job.work();
@@ -149,7 +150,7 @@ final class CpuThreads implements AutoCloseable {
                 }
                 if (spinNanos > 0) {
                     long deadline = System.nanoTime() + spinNanos;
-                    while (jobs.isEmpty() && !closed && System.nanoTime() - deadline < 0) {
+                    while (jobs.isEmpty() && !closed.isClosed() && System.nanoTime() - deadline < 0) {
                         Thread.onSpinWait();
                     }
                     if (!jobs.isEmpty()) {
@@ -159,7 +160,7 @@ final class CpuThreads implements AutoCloseable {
                 parked = true;
                 // Checked after announcing the park: a job added before it is seen here, one added after it finds
                 // the flag set and unparks this thread.
-                if (jobs.isEmpty() && !closed) {
+                if (jobs.isEmpty() && !closed.isClosed()) {
                     LockSupport.park(this);
                 }
                 parked = false;
@@ -274,10 +275,9 @@ final class CpuThreads implements AutoCloseable {
     /** Stops the workers: each finishes the chunk it runs (waited for up to ten seconds) and exits. */
     @Override
     public void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         for (Worker worker : workers) {
             LockSupport.unpark(worker.thread);
         }

@@ -3,6 +3,7 @@ package org.lacuna.runtime.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.memory.HostMemory;
 
 /**
@@ -16,7 +17,7 @@ final class PanelWorkspace implements AutoCloseable {
     private static final int IDLE_BLOCKS = 4;
 
     private final ArrayDeque<Block> idle = new ArrayDeque<>();
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /** One lease of scratch: return it with {@link #release}. */
     record Block(Arena arena, MemorySegment segment) {
@@ -44,7 +45,7 @@ final class PanelWorkspace implements AutoCloseable {
     }
 
     synchronized void release(Block block) {
-        if (closed || idle.size() >= IDLE_BLOCKS) {
+        if (closed.isClosed() || idle.size() >= IDLE_BLOCKS) {
             block.arena().close();
         } else {
             idle.push(block);
@@ -53,7 +54,9 @@ final class PanelWorkspace implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        closed = true;
+        if (!closed.markClosed()) {
+            return;
+        }
         idle.forEach(block -> block.arena().close());
         idle.clear();
     }

@@ -25,7 +25,7 @@ public final class Closer implements AutoCloseable {
     private final TreeMap<Long, AutoCloseable> bySequence = new TreeMap<>();
     private final Map<AutoCloseable, Long> sequenceOf = new IdentityHashMap<>();
     private long nextSequence;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /** @param owner what the resources belong to, named in a wrapped failure, e.g. {@code "Session"} */
     public Closer(String owner) {
@@ -43,7 +43,7 @@ public final class Closer implements AutoCloseable {
             return null;
         }
         synchronized (this) {
-            if (!closed) {
+            if (!closed.isClosed()) {
                 if (!sequenceOf.containsKey(resource)) {
                     long sequence = nextSequence++;
                     bySequence.put(sequence, resource);
@@ -74,7 +74,7 @@ public final class Closer implements AutoCloseable {
     }
 
     public synchronized boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     /**
@@ -98,7 +98,7 @@ public final class Closer implements AutoCloseable {
     }
 
     private synchronized List<AutoCloseable> drain() {
-        closed = true;
+        closed.markClosed();
         List<AutoCloseable> toClose = new ArrayList<>(bySequence.descendingMap().values());
         bySequence.clear();
         sequenceOf.clear();

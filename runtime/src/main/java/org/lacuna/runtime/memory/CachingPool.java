@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * A caching allocator: freed blocks are kept per size class and handed out again, so steady-state inference
@@ -22,7 +23,7 @@ public final class CachingPool implements AutoCloseable {
     private long peakBytes;
     private long allocations;
     private long reuses;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     public CachingPool(RawAllocator allocator) {
         this.allocator = allocator;
@@ -30,7 +31,7 @@ public final class CachingPool implements AutoCloseable {
 
     /** A block of at least {@code bytes}; its real size is {@link SizeClasses#roundUp(long)} of the request. */
     public synchronized Block acquire(long bytes) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException("CachingPool.acquire", "memory pool");
         }
         long size = SizeClasses.roundUp(bytes);
@@ -52,7 +53,7 @@ public final class CachingPool implements AutoCloseable {
 
     /** Returns a block to the cache. Releasing an unknown or already released block is a bug and throws. */
     public synchronized void release(Block block) {
-        if (closed) {
+        if (closed.isClosed()) {
             return; // the pool already freed everything
         }
         Long size = inUse.remove(block.address());
@@ -82,18 +83,18 @@ public final class CachingPool implements AutoCloseable {
     /** Frees everything, blocks still handed out included; later releases of those blocks are ignored. */
     @Override
     public synchronized void close() {
-        if (closed) {
+        // Marked first: a free that throws must not leave the pool to free the blocks already freed a second time.
+        if (!closed.markClosed()) {
             return;
         }
         trim();
         inUse.forEach(allocator::free);
         inUse.clear();
         inUseBytes = 0;
-        closed = true;
     }
 
     public synchronized boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     private long allocateFresh(long size) {

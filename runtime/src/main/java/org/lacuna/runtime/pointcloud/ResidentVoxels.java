@@ -7,6 +7,7 @@ import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -29,7 +30,7 @@ public final class ResidentVoxels implements AutoCloseable {
     private final long width;
     private DeviceArray residentKeys;
     private DeviceArray features;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /**
      * Takes over {@code residentKeys} and {@code features} (freed by {@link #close} unless taken), after checking
@@ -132,9 +133,9 @@ public final class ResidentVoxels implements AutoCloseable {
     }
 
     private DeviceArray available(String call, DeviceArray array, String what) {
-        if (closed || array == null) {
-            throw new ResourceClosedException(call, closed ? "the resident voxels" : "the " + what + " (taken "
-                    + "already)");
+        if (closed.isClosed() || array == null) {
+            throw new ResourceClosedException(call, closed.isClosed() ? "the resident voxels"
+                    : "the " + what + " (taken already)");
         }
         return array;
     }
@@ -144,10 +145,9 @@ public final class ResidentVoxels implements AutoCloseable {
     public void close() {
         List<AutoCloseable> left;
         synchronized (this) {
-            if (closed) {
+            if (!closed.markClosed()) {
                 return;
             }
-            closed = true;
             left = buffers(residentKeys, features);
             residentKeys = null;
             features = null;

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -17,7 +18,7 @@ import org.lacuna.runtime.lifetime.Closer;
 public final class BackendResidency implements AutoCloseable {
     private final String backend;
     private final Set<CoordinateSet> sets = Collections.newSetFromMap(new WeakHashMap<>());
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     public BackendResidency(String backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -25,7 +26,7 @@ public final class BackendResidency implements AutoCloseable {
 
     /** Records that {@code set} holds state of this backend; false once the backend closed (nothing recorded). */
     synchronized boolean register(CoordinateSet set) {
-        if (closed) {
+        if (closed.isClosed()) {
             return false;
         }
         sets.add(set);
@@ -42,7 +43,7 @@ public final class BackendResidency implements AutoCloseable {
     }
 
     public synchronized boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     /** Drops this backend's state from every set that holds some; idempotent. */
@@ -50,10 +51,9 @@ public final class BackendResidency implements AutoCloseable {
     public void close() {
         List<CoordinateSet> held;
         synchronized (this) {
-            if (closed) {
+            if (!closed.markClosed()) {
                 return;
             }
-            closed = true;
             held = List.copyOf(sets);
             sets.clear();
         }

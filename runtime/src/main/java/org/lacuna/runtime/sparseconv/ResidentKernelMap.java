@@ -11,6 +11,7 @@ import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.Shape;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -34,7 +35,7 @@ public final class ResidentKernelMap implements AutoCloseable {
     private final DeviceArray pairOutputs;
     private final Map<String, DeviceArray> derived = new ConcurrentHashMap<>();
     private final List<DeviceArray> owned = new ArrayList<>();
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /**
      * Takes over the arrays' buffers (closing the map closes them). Shapes are checked against {@code map}, the
@@ -109,11 +110,11 @@ public final class ResidentKernelMap implements AutoCloseable {
     }
 
     public synchronized boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     private synchronized ResidentKernelMap open() {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException("ResidentKernelMap", "the resident tables of " + map
                     + " (their coordinate set released its device state)");
         }
@@ -125,10 +126,9 @@ public final class ResidentKernelMap implements AutoCloseable {
     public void close() {
         List<DeviceArray> toClose;
         synchronized (this) {
-            if (closed) {
+            if (!closed.markClosed()) {
                 return;
             }
-            closed = true;
             toClose = List.copyOf(owned);
             owned.clear();
         }

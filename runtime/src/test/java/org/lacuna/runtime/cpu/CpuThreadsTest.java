@@ -15,6 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.testing.SimultaneousCalls;
 
 /** The worker pool: a failing chunk leaves no chunk running behind it, and its exception arrives unchanged. */
 class CpuThreadsTest {
@@ -179,6 +180,22 @@ class CpuThreadsTest {
         assertEquals(2, threads.liveWorkers(), "two workers beside the caller");
         threads.close();
         assertEquals(0, threads.liveWorkers(), "a closed pool leaves no worker running, spinning or parked");
+    }
+
+    @Test
+    void closesRacingFromSeveralThreadsStopEveryWorkerAndLeaveThePoolClosed() throws Exception {
+        int rounds = 40;
+        CpuThreads[] pools = new CpuThreads[rounds];
+        for (int r = 0; r < rounds; r++) {
+            pools[r] = new CpuThreads(3, 1_000_000);
+            pools[r].forEach(8, chunk -> { });
+        }
+        SimultaneousCalls.race(SimultaneousCalls.threads(), rounds, r -> pools[r].close());
+        for (int r = 0; r < rounds; r++) {
+            assertEquals(0, pools[r].liveWorkers(), "round " + r + ": a worker outlived the racing closes");
+            CpuThreads closed = pools[r];
+            assertThrows(ResourceClosedException.class, () -> closed.forEach(2, chunk -> { }));
+        }
     }
 
     @Test

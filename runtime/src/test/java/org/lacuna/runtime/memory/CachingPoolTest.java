@@ -10,11 +10,12 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.error.DeviceOutOfMemoryException;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.testing.SimultaneousCalls;
 
 class CachingPoolTest {
 
     /** Hands out fake addresses, remembers what is live and refuses to go over a capacity. */
-    static final class FakeAllocator implements RawAllocator {
+    static class FakeAllocator implements RawAllocator {
         final Map<Long, Long> live = new HashMap<>();
         final long capacity;
         long next = 0x1000;
@@ -116,6 +117,43 @@ class CachingPoolTest {
         pool.release(held); // ignored after close, no double free
         pool.close(); // idempotent
         assertEquals(2, allocator.freeCalls);
+        assertThrows(ResourceClosedException.class, () -> pool.acquire(1));
+    }
+
+    @Test
+    void closesRacingFromSeveralThreadsFreeEveryBlockOnce() throws Exception {
+        int rounds = 500;
+        FakeAllocator[] allocators = new FakeAllocator[rounds];
+        CachingPool[] pools = new CachingPool[rounds];
+        for (int r = 0; r < rounds; r++) {
+            allocators[r] = new FakeAllocator(1L << 30);
+            pools[r] = new CachingPool(allocators[r]);
+            pools[r].acquire(100); // held
+            pools[r].release(pools[r].acquire(5000)); // cached
+        }
+        SimultaneousCalls.race(SimultaneousCalls.threads(), rounds, r -> pools[r].close());
+        for (int r = 0; r < rounds; r++) {
+            assertEquals(2, allocators[r].freeCalls, "frees in round " + r);
+            assertTrue(allocators[r].live.isEmpty());
+        }
+    }
+
+    @Test
+    void aCloseWhoseFreeFailedIsNotRunAgainOverTheBlocksItFreed() {
+        FakeAllocator allocator = new FakeAllocator(1L << 30) {
+            @Override
+            public void free(long address, long bytes) {
+                super.free(address, bytes);
+                throw new IllegalStateException("free failed after freeing 0x" + Long.toHexString(address));
+            }
+        };
+        CachingPool pool = new CachingPool(allocator);
+        pool.release(pool.acquire(100));
+        assertThrows(IllegalStateException.class, pool::close);
+        assertEquals(1, allocator.freeCalls);
+        pool.close(); // closed already: frees nothing a second time
+        assertEquals(1, allocator.freeCalls);
+        assertTrue(pool.isClosed());
         assertThrows(ResourceClosedException.class, () -> pool.acquire(1));
     }
 

@@ -20,6 +20,7 @@ import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.compile.KernelCompiler;
 import org.lacuna.runtime.internal.backend.CheckedBackend;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.memory.CachingPool;
 import org.lacuna.runtime.ops.OpSet;
@@ -36,7 +37,7 @@ final class CudaBackend extends CheckedBackend<CudaBuffer> {
     private final KernelModules modules;
     private final CudaLibraries libraries;
     private final CudaOps ops;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     CudaBackend(int ordinal, KernelCompiler compiler) {
         CUdevice handle = new CUdevice();
@@ -124,15 +125,14 @@ final class CudaBackend extends CheckedBackend<CudaBuffer> {
 
     @Override
     public boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         // Kernels may still be reading pooled memory: drain the stream before anything is freed. The coordinate
         // sets' keys and maps go back to the pool first, so the pool frees them with the rest.
         context.closeAllCurrent("CudaBackend", () -> cuStreamSynchronize(stream), ops::releaseResidency, libraries,

@@ -1,9 +1,9 @@
 package org.lacuna.runtime.internal.cuda;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import jcuda.driver.CUdeviceptr;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.memory.CachingPool;
 
 /** Device memory from the backend's caching pool; closing gives it back to the pool. */
@@ -11,7 +11,7 @@ final class CudaBuffer implements DeviceBuffer {
     private final CachingPool pool;
     private final CachingPool.Block block;
     private final long byteSize;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final ClosedFlag closed = new ClosedFlag();
 
     CudaBuffer(CachingPool pool, CachingPool.Block block, long byteSize) {
         this.pool = pool;
@@ -20,7 +20,7 @@ final class CudaBuffer implements DeviceBuffer {
     }
 
     long address(String call) {
-        if (closed.get()) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "CUDA buffer");
         }
         return block.address();
@@ -42,12 +42,12 @@ final class CudaBuffer implements DeviceBuffer {
 
     @Override
     public boolean isClosed() {
-        return closed.get();
+        return closed.isClosed();
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (closed.markClosed()) {
             pool.release(block);
         }
     }

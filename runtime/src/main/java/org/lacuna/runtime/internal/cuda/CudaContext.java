@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 
 /**
@@ -15,7 +16,7 @@ import org.lacuna.runtime.lifetime.Closer;
 final class CudaContext implements AutoCloseable {
     private final CUdevice device;
     private final CUcontext context = new CUcontext();
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     CudaContext(CUdevice device) {
         this.device = device;
@@ -44,8 +45,7 @@ final class CudaContext implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             cuDevicePrimaryCtxRelease(device);
         }
     }

@@ -11,6 +11,7 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
 import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /** Two CUDA events on the backend's stream; the host waits only in {@link #stopMillis()}. */
 final class CudaEventTimer implements DeviceTimer {
@@ -18,7 +19,7 @@ final class CudaEventTimer implements DeviceTimer {
     private final CUstream stream;
     private final CUevent begin = new CUevent();
     private final CUevent end = new CUevent();
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     CudaEventTimer(CudaContext context, CUstream stream) {
         this.context = context;
@@ -53,8 +54,7 @@ final class CudaEventTimer implements DeviceTimer {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             context.makeCurrent();
             cuEventDestroy(begin);
             cuEventDestroy(end);
@@ -62,7 +62,7 @@ final class CudaEventTimer implements DeviceTimer {
     }
 
     private void checkOpen(String call) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, "CUDA event timer");
         }
     }

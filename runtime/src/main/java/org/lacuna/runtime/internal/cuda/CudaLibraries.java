@@ -5,6 +5,7 @@ import org.lacuna.runtime.internal.blas.BlasBinding;
 import org.lacuna.runtime.internal.blas.BlasBindings;
 import org.lacuna.runtime.internal.sparse.SparseBinding;
 import org.lacuna.runtime.internal.sparse.SparseBindings;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * The cuBLAS and cuSPARSE handles of one backend, created on first use in its context (a backend that never runs a
@@ -14,7 +15,7 @@ final class CudaLibraries implements AutoCloseable {
     private final CudaContext context;
     private BlasBinding blas;
     private SparseBinding sparse;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     CudaLibraries(CudaContext context) {
         this.context = context;
@@ -41,17 +42,16 @@ final class CudaLibraries implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException("CudaLibraries", "CUDA library handles");
         }
     }
 
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         context.closeAllCurrent("CudaLibraries", blas, sparse);
     }
 }

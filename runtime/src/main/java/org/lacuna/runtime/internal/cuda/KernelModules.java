@@ -21,6 +21,7 @@ import org.lacuna.runtime.compile.CompileRequest;
 import org.lacuna.runtime.compile.CompiledKernel;
 import org.lacuna.runtime.compile.KernelCompiler;
 import org.lacuna.runtime.error.NotSupportedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * Loaded kernels of one backend: compiles (or finds in the cache) each specialisation once for the device's exact
@@ -34,7 +35,7 @@ final class KernelModules implements AutoCloseable {
     /** Dynamic shared memory each function has been opted into, in bytes (absent: the default 48 KiB). */
     private final Map<CUfunction, Integer> dynamicSharedAllowed = new ConcurrentHashMap<>();
     private final List<CUmodule> modules = new ArrayList<>();
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
     /** Read once: the launch path must not consult properties and the environment on every kernel. */
     private final boolean syncLaunches = LacunaConfig.syncLaunches();
 
@@ -123,8 +124,7 @@ final class KernelModules implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             context.makeCurrent();
             modules.forEach(m -> cuModuleUnload(m));
             modules.clear();

@@ -9,6 +9,7 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import java.lang.foreign.MemorySegment;
 import jcuda.Pointer;
 import jcuda.driver.CUstream;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.memory.TransferCounter;
 
 /**
@@ -24,7 +25,7 @@ final class PinnedStaging implements AutoCloseable {
     private final TransferCounter transfers;
     private final Pointer host = new Pointer();
     private final MemorySegment staging;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     PinnedStaging(CudaContext context, TransferCounter transfers) {
         this.context = context;
@@ -76,8 +77,7 @@ final class PinnedStaging implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.markClosed()) {
             context.makeCurrent();
             cuMemFreeHost(host);
         }

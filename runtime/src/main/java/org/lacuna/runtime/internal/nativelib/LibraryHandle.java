@@ -6,6 +6,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.lifetime.ClosedFlag;
 
 /**
  * One handle of a CUDA library (cuBLAS, cuSPARSE) through whichever binding serves it: the library's description,
@@ -17,7 +18,7 @@ public abstract class LibraryHandle implements AutoCloseable {
     private final String what;
     private final String description;
     private final int version;
-    private boolean closed;
+    private final ClosedFlag closed = new ClosedFlag();
 
     /**
      * @param what        named when a closed handle is used, e.g. {@code "cuBLAS handle"}
@@ -66,22 +67,21 @@ public abstract class LibraryHandle implements AutoCloseable {
 
     /** @throws ResourceClosedException naming {@code call} once the handle is closed */
     protected final synchronized void ensureOpen(String call) {
-        if (closed) {
+        if (closed.isClosed()) {
             throw new ResourceClosedException(call, what);
         }
     }
 
     public final synchronized boolean isClosed() {
-        return closed;
+        return closed.isClosed();
     }
 
     /** Destroys the handle on the first call; later calls do nothing. */
     @Override
     public final synchronized void close() {
-        if (closed) {
+        if (!closed.markClosed()) {
             return;
         }
-        closed = true;
         destroy();
     }
 
