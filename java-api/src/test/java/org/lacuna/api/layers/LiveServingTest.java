@@ -58,6 +58,27 @@ class LiveServingTest {
     }
 
     /** A layer's weights and input, and its double reference output. */
+    /** A CPU session holding the layer over {@code data}, its F16 input and an F32 output; closing it closes all. */
+    private record LayerOnCpu(Session session, Tensor xs, Linear layer, Tensor bound) implements AutoCloseable {
+        static LayerOnCpu open(Data data) {
+            Session s = Lacuna.open("cpu", 0);
+            try {
+                Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN);
+                Linear layer = Linear.create(s, data.w(), OUT, IN, data.b(),
+                        Linear.Options.of(DType.F16).withOutputType(DType.F32));
+                return new LayerOnCpu(s, xs, layer, s.empty(DType.F32, TOKENS, OUT));
+            } catch (RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            session.close();
+        }
+    }
+
     private record Data(float[] w, float[] b, float[] x, double[] want) {
         static Data random(long seed) {
             SplittableRandom random = new SplittableRandom(seed);
@@ -104,12 +125,11 @@ class LiveServingTest {
     @Test
     void aFailingBestPredictedCandidateIsNeverChosenAndTheCallsGetTheOthersResult() {
         Data data = Data.random(3);
-        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN);
-             Linear layer = Linear.create(s, data.w(), OUT, IN, data.b(),
-                     Linear.Options.of(DType.F16).withOutputType(DType.F32));
-             Tensor bound = s.empty(DType.F32, TOKENS, OUT)) {
+        try (LayerOnCpu cpu = LayerOnCpu.open(data)) {
+            Session s = cpu.session();
+            Tensor xs = cpu.xs();
             String[] best = new String[1];
-            Served served = serving(s, layer, xs, bound, Policy.auto(), name -> name.equals(best[0]));
+            Served served = serving(s, cpu.layer(), xs, cpu.bound(), Policy.auto(), name -> name.equals(best[0]));
             best[0] = served.trial().decisionOrProvisional().chosen();
             assertTimeoutPreemptively(NO_HANG, () -> {
                 for (int call = 0; call < 100 && served.trial().decision() == null; call++) {
@@ -198,10 +218,11 @@ class LiveServingTest {
     @Test
     void theOtherLayersLaterCallsAreSamplesSoATrialTakesFewerForwards() {
         Data data = Data.random(9);
-        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(data.x(), DType.F16, TOKENS, IN);
-             Linear layer = Linear.create(s, data.w(), OUT, IN, data.b(),
-                     Linear.Options.of(DType.F16).withOutputType(DType.F32));
-             Tensor bound = s.empty(DType.F32, TOKENS, OUT)) {
+        try (LayerOnCpu cpu = LayerOnCpu.open(data)) {
+            Session s = cpu.session();
+            Tensor xs = cpu.xs();
+            Linear layer = cpu.layer();
+            Tensor bound = cpu.bound();
             // A scripted clock: each candidate's call reports its own time, whatever it really took.
             double[] reported = {0};
             Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),

@@ -186,14 +186,35 @@ class LiveTrialTest {
         assertTrue(s.plan().entries().stream().allMatch(e -> e.decision() == first.decision()));
     }
 
-    @Test
-    void aClearLoserStopsServingUnderAuto() {
+    /** A trial under auto between blas-dense at 1 ms a call and vector-dense at {@code slowerMillis}, served out. */
+    /** The CPU table with a 2:4 kernel fast enough (300 GFLOP/s) to be predicted ahead of both dense paths. */
+    private static EfficiencyTable fastTwoFour() {
+        return TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+    }
+
+    /** A live trial of a 2:4 layer between both dense paths and 2:4, predicted fastest, under {@code policy}. */
+    private LiveTrial twoFourAgainstBothDensePaths(Policy policy) {
+        LinearStatistics st = twoFour();
+        Scheduler s = scheduler(policy, TuningStore.inMemory(), fastTwoFour());
+        return s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+    }
+
+    private AgainstASlower againstASlower(double slowerMillis) {
         Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
         LinearStatistics st = dense(512);
         LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
-        Map<String, Integer> served = serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 10.0),
-                1);
+        Map<String, Integer> served = serveUntilDecided(trial, "fc1",
+                Map.of("blas-dense", 1.0, "vector-dense", slowerMillis), 1);
         assertEquals("blas-dense", trial.decision().chosen());
+        return new AgainstASlower(trial, served);
+    }
+
+    private record AgainstASlower(LiveTrial trial, Map<String, Integer> served) {
+    }
+
+    @Test
+    void aClearLoserStopsServingUnderAuto() {
+        Map<String, Integer> served = againstASlower(10.0).served();
         assertEquals(2, served.get("vector-dense"),
                 "after its first call and one sample, a candidate ten times slower serves no more calls");
         assertEquals(2, served.get("blas-dense"), "the other one left is chosen on the calls it served");
@@ -201,23 +222,15 @@ class LiveTrialTest {
 
     @Test
     void aCandidateWithinTheFarFactorServesItsLeastSamplesBeforeItStops() {
-        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
         // Twice as slow: behind, but not so far that one sample may judge it.
-        Map<String, Integer> served = serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 2.0),
-                1);
-        assertEquals("blas-dense", trial.decision().chosen());
-        assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"));
-        assertEquals(2.0, trial.decision().estimate("vector-dense").measuredMillis());
+        AgainstASlower run = againstASlower(2.0);
+        assertEquals(1 + LiveTrial.MIN_SAMPLES, run.served().get("vector-dense"));
+        assertEquals(2.0, run.trial().decision().estimate("vector-dense").measuredMillis());
     }
 
     @Test
     void theFarFactorWaitsForEveryCandidatesFirstSampleAndJudgesByTheBest() {
-        LinearStatistics st = twoFour();
-        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
-        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        LiveTrial trial = twoFourAgainstBothDensePaths(Policy.auto());
         // 2:4 (a path still compiling) is 40x the best, Vector 2x: after one sample each 2:4 stops, Vector goes on.
         Map<String, Integer> served = serveUntilDecided(trial, "fc1",
                 Map.of("blas-dense", 1.0, "vector-dense", 2.0, "two-four", 40.0), 1);
@@ -226,8 +239,7 @@ class LiveTrialTest {
         assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"));
         assertEquals(40.0, trial.decision().estimate("two-four").measuredMillis(), "its sample is still reported");
         // fastest-measured never drops a candidate: every one takes all its samples.
-        Scheduler all = scheduler(Policy.fastestMeasured(), TuningStore.inMemory(), fastTwoFour);
-        LiveTrial every = all.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        LiveTrial every = twoFourAgainstBothDensePaths(Policy.fastestMeasured());
         Map<String, Integer> servedAll = serveUntilDecided(every, "fc1",
                 Map.of("blas-dense", 1.0, "vector-dense", 2.0, "two-four", 40.0), 1);
         assertEquals(1 + LiveTrial.SAMPLES, servedAll.get("two-four"));
@@ -236,7 +248,7 @@ class LiveTrialTest {
     @Test
     void aSparseCandidateIsConfirmedAgainstEveryDensePath() {
         LinearStatistics st = twoFour();
-        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+        EfficiencyTable fastTwoFour = fastTwoFour();
         Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
         List<Candidate> c = candidates(st, "blas-dense", "vector-dense", "two-four");
         // Vector is predicted outside the margin of 2:4; it is measured all the same.
@@ -256,10 +268,7 @@ class LiveTrialTest {
 
     @Test
     void theOtherLayersServeADenseCandidateUntilASparseOneIsMeasuredAhead() {
-        LinearStatistics st = twoFour();
-        EfficiencyTable fastTwoFour = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
-        Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory(), fastTwoFour);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
+        LiveTrial trial = twoFourAgainstBothDensePaths(Policy.auto());
         assertEquals("two-four", trial.decisionOrProvisional().chosen(), "2:4 is predicted ahead");
         assertEquals("blas-dense", trial.names().get(trial.provisional()),
                 "the other layers serve the best-predicted dense candidate meanwhile");
