@@ -60,7 +60,8 @@ final class ScheduleMarkdown {
                 s.append(String.format(Locale.ROOT, "JIT warm-up before the cold-store phases: every policy ran a twin "
                         + "network (same shapes, other weights, in-memory stores) until decided, %.0f ms in all, so "
                         + "no policy's choosing cost holds the compilation of kernels another policy would have "
-                        + "paid for; each policy still converted its own weights.%n", w.jitWarmUpMillis()));
+                        + "paid for. Weight forms are made once per weight buffer for the process: auto, which runs first on the "
+                        + "measured network, pays every conversion; the policies after it find them made.%n", w.jitWarmUpMillis()));
             }
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }

@@ -87,7 +87,8 @@ class TransformerEncoderLayerTest {
                  Tensor xs = s.fromFloats(x, dtype, tokens, 128)) {
                 TransformerEncoderLayer layer = TransformerEncoderLayer.create(s, config, weights);
                 float[] y = layer.forward(xs, seq).toFloatArray();
-                // The L2 norms as the backend's rowReduce computes them: a double sum rounded to float.
+                // The L2 norms in double, rounded to float: the backend sums fp32 partials, which picks other rows
+                // only where two rows' norms tie within fp32 rounding (random rows make that unlikely).
                 float[] norms = new float[tokens];
                 for (int r = 0; r < tokens; r++) {
                     double acc = 0;

@@ -2,6 +2,7 @@ package org.lacuna.runtime.memory;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.lacuna.runtime.backend.MemoryStats;
@@ -65,15 +66,17 @@ public final class CachingPool implements AutoCloseable {
         cachedBytes += size;
     }
 
-    /** Frees every cached block back to the allocator. */
+    /**
+     * Frees every cached block back to the allocator. The blocks leave the pool first and each is freed in turn even
+     * where one fails (the first failure is thrown, the others suppressed), so a throw neither leaks the rest nor
+     * leaves a freed block cached to be freed again.
+     */
     public synchronized void trim() {
-        for (Map.Entry<Long, ArrayDeque<Long>> entry : cached.entrySet()) {
-            for (long address : entry.getValue()) {
-                allocator.free(address, entry.getKey());
-            }
-        }
+        Map<Long, Long> blocks = new LinkedHashMap<>();
+        cached.forEach((size, addresses) -> addresses.forEach(address -> blocks.put(address, size)));
         cached.clear();
         cachedBytes = 0;
+        freeAll(blocks);
     }
 
     public synchronized MemoryStats stats() {
@@ -87,10 +90,46 @@ public final class CachingPool implements AutoCloseable {
         if (!closed.markClosed()) {
             return;
         }
-        trim();
-        inUse.forEach(allocator::free);
+        Map<Long, Long> held = new LinkedHashMap<>(inUse);
         inUse.clear();
         inUseBytes = 0;
+        RuntimeException first = null;
+        try {
+            trim();
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        try {
+            freeAll(held);
+        } catch (RuntimeException e) {
+            first = keepFirst(first, e);
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private static RuntimeException keepFirst(RuntimeException first, RuntimeException later) {
+        if (first == null) {
+            return later;
+        }
+        first.addSuppressed(later);
+        return first;
+    }
+
+    /** Frees each block (address to size) even where one fails; throws the first failure, the others suppressed. */
+    private void freeAll(Map<Long, Long> blocks) {
+        RuntimeException first = null;
+        for (Map.Entry<Long, Long> block : blocks.entrySet()) {
+            try {
+                allocator.free(block.getKey(), block.getValue());
+            } catch (RuntimeException e) {
+                first = keepFirst(first, e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     public synchronized boolean isClosed() {

@@ -148,11 +148,15 @@ class CachingPoolTest {
             }
         };
         CachingPool pool = new CachingPool(allocator);
-        pool.release(pool.acquire(100));
-        assertThrows(IllegalStateException.class, pool::close);
-        assertEquals(1, allocator.freeCalls);
+        pool.release(pool.acquire(100)); // cached
+        pool.acquire(3000); // held
+        pool.release(pool.acquire(5000)); // cached
+        IllegalStateException failed = assertThrows(IllegalStateException.class, pool::close);
+        assertEquals(3, allocator.freeCalls, "every block freed although each free threw");
+        assertTrue(allocator.live.isEmpty(), "nothing leaked");
+        assertEquals(2, failed.getSuppressed().length, "the first failure thrown, the others suppressed");
         pool.close(); // closed already: frees nothing a second time
-        assertEquals(1, allocator.freeCalls);
+        assertEquals(3, allocator.freeCalls);
         assertTrue(pool.isClosed());
         assertThrows(ResourceClosedException.class, () -> pool.acquire(1));
     }

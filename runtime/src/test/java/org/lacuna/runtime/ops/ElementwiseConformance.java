@@ -191,9 +191,10 @@ public abstract class ElementwiseConformance extends BackendConformance {
 
     /**
      * Checks {@code out[r]} against the row's reduction in double, within about (2 + log2(cols)) · 6.7 units of
-     * fp32 rounding of Σ|x| (Σx² for L2): what a row split into at least 16 partial chains loses in practice (a
-     * chain's error grows like the square root of its length). One fp32 chain over thousands of columns can lose more
-     * (a 4099-column L2 norm lost 1.1e-5 of itself), which is why no backend sums a row in one chain.
+     * fp32 rounding of Σ|x| (Σx² for L2): what a row split into several partial chains loses in practice (the CPU's
+     * vector lanes, 16 with AVX-512 and 8 with AVX2, or 16 in its plain form; a chain's error grows like the square
+     * root of its length). One fp32 chain over thousands of columns can lose more (a 4099-column L2 norm lost 1.1e-5
+     * of itself), which is why no backend sums a row in one chain.
      */
     public static void assertRowReductions(float[] x, int rows, int cols, RowReduction reduction, float[] out,
                                            String what) {
