@@ -474,21 +474,6 @@ public final class LiveTrial {
         }
     }
 
-    /**
-     * Candidates that stopped serving on fewer than {@link #MIN_SAMPLES} samples ({@link #ELIMINATE_FAR_ABOVE}), by
-     * name: in a process whose JIT has not compiled a candidate's path yet, its first samples can be that slow for
-     * that reason alone, so the scheduler keeps such a decision for this process but does not store it.
-     */
-    synchronized List<String> stoppedOnOneSample() {
-        List<String> stopped = new ArrayList<>();
-        for (int i = 0; i < served.size(); i++) {
-            if (!active[i] && !failed[i] && sampleCount[i] < MIN_SAMPLES) {
-                stopped.add(served.get(i).name());
-            }
-        }
-        return stopped;
-    }
-
     /** Candidate {@code i}'s lower median (its samples are kept in order); it must have a sample. */
     private double lowerMedian(int i) {
         return samples[i][(sampleCount[i] - 1) / 2];

@@ -418,17 +418,13 @@ public final class Scheduler {
             double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
             long extraNanos = Math.round(extraMillis * 1e6);
             trialExtraNanos.add(extraNanos);
-            List<String> stoppedEarly = other.isEmpty() ? trial.stoppedOnOneSample() : List.of();
             String reason = outcome.reason() + "; choosing cost the live calls " + FixedPoint.append(
-                    new StringBuilder(), extraMillis, 3) + " ms over serving them all with " + outcome.chosen()
-                    + (stoppedEarly.isEmpty() ? "" : "; not stored: " + stoppedEarly + " stopped after one sample, "
-                    + "which code the JIT had not compiled yet can explain, so the next process measures again");
+                    new StringBuilder(), extraMillis, 3) + " ms over serving them all with " + outcome.chosen();
             long nanos = trial.predictingNanos() + extraNanos + (System.nanoTime() - start);
             decision = new Decision(trial.statistics().kind(), trial.statistics().signature(),
                     trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
                     outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
-            if (other.isEmpty() && stoppedEarly.isEmpty()) {
-                // Stored, and the kernels' efficiency corrected; a decision over a one-sample loser is neither.
+            if (other.isEmpty()) {
                 remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING);
             }
             decisions.put(trial.key(), decision);

@@ -246,28 +246,6 @@ class LiveTrialTest {
     }
 
     @Test
-    void aDecisionOverACandidateStoppedOnOneSampleIsKeptButNotStored() {
-        TuningStore store = TuningStore.inMemory();
-        LinearStatistics st = twoFour();
-        Scheduler s = scheduler(Policy.auto(), store, fastTwoFour());
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
-        serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 2.0, "two-four", 40.0), 1);
-        assertEquals(List.of("two-four"), trial.stoppedOnOneSample());
-        assertEquals("blas-dense", trial.decision().chosen(), "this process keeps the decision");
-        assertTrue(trial.decision().reason().contains("not stored: [two-four] stopped after one sample"),
-                trial.decision().reason());
-        assertEquals(0, store.choiceCount(TestTables.CPU), "nothing stored: the next process measures again");
-        assertTrue(s.corrections().isEmpty(), "nor any kernel's efficiency corrected: " + s.corrections());
-        // Where every loser took its samples, the decision is stored as before.
-        TuningStore full = TuningStore.inMemory();
-        Scheduler t = scheduler(Policy.auto(), full, fastTwoFour());
-        LiveTrial measured = t.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense", "two-four"));
-        serveUntilDecided(measured, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 2.0, "two-four", 2.5), 1);
-        assertEquals(List.of(), measured.stoppedOnOneSample());
-        assertEquals(1, full.choiceCount(TestTables.CPU));
-    }
-
-    @Test
     void aSparseCandidateIsConfirmedAgainstEveryDensePath() {
         LinearStatistics st = twoFour();
         EfficiencyTable fastTwoFour = fastTwoFour();
