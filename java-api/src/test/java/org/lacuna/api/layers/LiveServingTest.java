@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
+import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.ErrorCode;
 import org.lacuna.runtime.error.LacunaException;
@@ -127,14 +128,13 @@ class LiveServingTest {
         Data data = Data.random(3);
         try (LayerOnCpu cpu = LayerOnCpu.open(data)) {
             Session s = cpu.session();
-            Tensor xs = cpu.xs();
             String[] best = new String[1];
-            Served served = serving(s, cpu.layer(), xs, cpu.bound(), Policy.auto(), name -> name.equals(best[0]));
+            Served served = serving(s, cpu.layer(), cpu.xs(), cpu.bound(), Policy.auto(), name -> name.equals(best[0]));
             best[0] = served.trial().decisionOrProvisional().chosen();
             assertTimeoutPreemptively(NO_HANG, () -> {
                 for (int call = 0; call < 100 && served.trial().decision() == null; call++) {
                     try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
-                        served.serving().serve(served.scheduler(), "fc", s.profiler(), xs.array("test"),
+                        served.serving().serve(served.scheduler(), "fc", s.profiler(), cpu.xs().array("test"),
                                 y.array("test"));
                         assertClose(data.want(), y.toFloatArray(), "call " + call);
                     }
@@ -147,7 +147,7 @@ class LiveServingTest {
             assertTrue(d.reason().contains(best[0] + " throws"), d.reason());
             // Decided: a forward of the layer's own (on its real route) still computes the layer.
             try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
-                served.serving().serve(served.scheduler(), "fc", s.profiler(), xs.array("test"), y.array("test"));
+                served.serving().serve(served.scheduler(), "fc", s.profiler(), cpu.xs().array("test"), y.array("test"));
                 assertClose(data.want(), y.toFloatArray(), "after the decision");
             }
         }
@@ -226,7 +226,7 @@ class LiveServingTest {
             // A scripted clock: each candidate's call reports its own time, whatever it really took.
             double[] reported = {0};
             Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),
-                    TuningStore.inMemory(), Policy.fastestMeasured(), () -> new org.lacuna.runtime.backend.DeviceTimer() {
+                    TuningStore.inMemory(), Policy.fastestMeasured(), () -> new DeviceTimer() {
                         @Override
                         public void start() {
                         }

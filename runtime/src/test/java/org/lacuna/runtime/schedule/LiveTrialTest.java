@@ -80,6 +80,12 @@ class LiveTrialTest {
         return served;
     }
 
+    /** A 512-token dense layer's trial between BLAS and Vector dense, predicted within the margin of each other. */
+    private static LiveTrial blasOrVector(Scheduler s) {
+        LinearStatistics st = dense(512);
+        return s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+    }
+
     @Test
     void liveCallsDecideStoreTheChoiceAndCountWhatTheSlowerCallsCost() {
         TuningStore store = TuningStore.inMemory();
@@ -143,8 +149,7 @@ class LiveTrialTest {
     @Test
     void oneSlowCallDoesNotDecide() {
         Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         int[] blasCalls = {0};
         for (int call = 0; call < 100 && trial.decision() == null; call++) {
             int which = trial.next();
@@ -201,8 +206,7 @@ class LiveTrialTest {
 
     private AgainstASlower againstASlower(double slowerMillis) {
         Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         Map<String, Integer> served = serveUntilDecided(trial, "fc1",
                 Map.of("blas-dense", 1.0, "vector-dense", slowerMillis), 1);
         assertEquals("blas-dense", trial.decision().chosen());
@@ -328,8 +332,7 @@ class LiveTrialTest {
     @Test
     void aCandidateFailingOnALiveCallStopsServingAndTheOthersDecide() {
         Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         int vector = trial.names().indexOf("vector-dense");
         trial.failed(vector, scripted("out of memory"));
         assertTrue(trial.serving());
@@ -350,8 +353,7 @@ class LiveTrialTest {
     void theBestPredictedCandidateFailingOnItsFirstCallIsNeverChosen() {
         TuningStore store = TuningStore.inMemory();
         Scheduler s = scheduler(Policy.auto(), store);
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         int blas = trial.names().indexOf("blas-dense");
         assertEquals("blas-dense", trial.decisionOrProvisional().chosen(), "BLAS is predicted ahead");
         assertEquals(blas, trial.next(), "the best-predicted serves first");
@@ -373,8 +375,7 @@ class LiveTrialTest {
     @Test
     void aCandidateThatFailsAfterSamplingDoesNotWinOnItsEarlierSamples() {
         Scheduler s = scheduler(Policy.fastestMeasured(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         int blas = trial.names().indexOf("blas-dense");
         // Two calls each (a first call, then a sample): BLAS measured twice as fast.
         for (int call = 0; call < 4; call++) {
@@ -417,8 +418,7 @@ class LiveTrialTest {
     @Test
     void nextOnATrialDecidedBeforeItStartedReturnsTheDecision() {
         Scheduler s = scheduler(Policy.predictedOnly(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         assertNotNull(trial.decision());
         assertEquals(List.of(trial.decision().chosen()), trial.names());
         assertEquals(0, trial.next());
@@ -429,8 +429,7 @@ class LiveTrialTest {
     @Test
     void aReleasedSamplerHandsItsSamplesToTheNextLayerToServe() {
         Scheduler s = scheduler(Policy.auto(), TuningStore.inMemory());
-        LinearStatistics st = dense(512);
-        LiveTrial trial = s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
+        LiveTrial trial = blasOrVector(s);
         Object first = new Object();
         Object second = new Object();
         assertTrue(trial.sampledBy(first));
