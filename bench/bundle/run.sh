@@ -108,10 +108,9 @@ add_cuda_libraries() {
     export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
 }
 
-# An anchor script (default two_four_gemm_anchor.py): copied into the bundle, or in the working tree the bundle sits in
-# (as on the device tool).
+# The anchor script NAME: copied into the bundle, or in the working tree the bundle sits in (as on the device tool).
 anchor_script() {
-    local candidate name="${1:-two_four_gemm_anchor.py}"
+    local candidate name="$1"
     for candidate in "$BUNDLE/anchors/$name" "$BUNDLE/../bench/anchors/$name"; do
         if [[ -f "$candidate" ]]; then
             echo "$candidate"
@@ -119,6 +118,20 @@ anchor_script() {
         fi
     done
     return 0
+}
+
+# Sets TORCH_MISSING: empty where PyTorch imports, else the import's last error line. Asks Python once per run (an
+# import takes seconds); later calls keep the first answer.
+TORCH_PROBED=""
+TORCH_MISSING=""
+probe_torch() {
+    if [[ -z "$TORCH_PROBED" ]]; then
+        TORCH_PROBED=1
+        if ! python3 -c 'import torch' > "$1/torch-import.log" 2>&1; then
+            TORCH_MISSING="$(tail -1 "$1/torch-import.log")"
+            TORCH_MISSING="${TORCH_MISSING:-the import failed}"
+        fi
+    fi
 }
 
 # Runs the anchor script NAME (found by anchor_script) with the given arguments, when it is there and PyTorch imports;
@@ -132,8 +145,8 @@ run_anchor_script() {
     script="$(anchor_script "$name")"
     if [[ -z "$script" ]]; then
         ANCHOR_NOTE="$name is neither in the bundle nor in the working tree around it"
-    elif ! python3 -c 'import torch' > "$work/torch-import.log" 2>&1; then
-        ANCHOR_NOTE="PyTorch does not import here: $(tail -1 "$work/torch-import.log")"
+    elif probe_torch "$work" && [[ -n "$TORCH_MISSING" ]]; then
+        ANCHOR_NOTE="PyTorch does not import here: $TORCH_MISSING"
     else
         log "PyTorch $label: $script"
         python3 "$script" "$@" || ANCHOR_STATUS=$?

@@ -1,6 +1,7 @@
 package org.lacuna.bench.cpu;
 
 import org.lacuna.runtime.backend.LacunaConfig;
+import org.lacuna.runtime.cpu.CpuOptions;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -12,8 +13,8 @@ import picocli.CommandLine.Spec;
  */
 public final class CpuThreadsOption {
     /** Where the CPU backend reads its thread count ({@code CpuOptions}); the environment variable also sets it. */
-    public static final String PROPERTY = "lacuna.cpu.threads";
-    static final String ENVIRONMENT = "LACUNA_CPU_THREADS";
+    public static final String PROPERTY = "lacuna." + CpuOptions.THREADS_KEY;
+    static final String ENVIRONMENT = LacunaConfig.environmentName(CpuOptions.THREADS_KEY);
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -48,7 +49,7 @@ public final class CpuThreadsOption {
      * CPU backend opens, which reads it then.
      */
     public void applyToCpuBackend() {
-        if (LacunaConfig.get("cpu.threads").isEmpty()) {
+        if (LacunaConfig.get(CpuOptions.THREADS_KEY).isEmpty()) {
             System.setProperty(PROPERTY, Integer.toString(threads));
         }
     }

@@ -390,7 +390,7 @@ public final class ScheduleBenchMain {
                 autoFirst[3], plannedMicros, autoMedian, auto.plan().explain(), jitWarmUpMillis);
     }
 
-    /** Forwards of the twin under every policy, each on its own in-memory store until decided, then two more. */
+    /** The twin under every policy, each on its own in-memory store: at least three forwards, and until decided. */
     private static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
                                     Map<String, Policy> policies, Model twin) {
         long start = System.nanoTime();

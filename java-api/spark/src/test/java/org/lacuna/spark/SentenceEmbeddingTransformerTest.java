@@ -174,10 +174,9 @@ class SentenceEmbeddingTransformerTest {
     void sparsityParamsGiveWhatTheSingleMachineApiGivesWithTheSameSparsity() {
         SentenceEmbeddingTransformer embedder = embedder().setPrune("ffn").setKeepRatio(0.5).setFromLayer(3);
         List<Row> out = embedder.transform(input).collectAsList();
-        EncoderSparsity sparsity = SPARSE;
         Map<Integer, float[]> expected;
         Map<Integer, float[]> dense = singleMachine(embedder.getBatchSize());
-        try (SentenceEmbedder sparse = SentenceEmbedder.bundled(session, 0, sparsity)) {
+        try (SentenceEmbedder sparse = SentenceEmbedder.bundled(session, 0, SPARSE)) {
             expected = singleMachine(sparse, embedder.getBatchSize());
         }
         int compared = 0;

@@ -21,6 +21,7 @@ import org.lacuna.runtime.gemm.WeightStatistics;
 import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
 import org.lacuna.runtime.ops.CsrWeight;
+import org.lacuna.runtime.ops.OpSet;
 import org.lacuna.runtime.ops.TwoFourWeight;
 import org.lacuna.runtime.schedule.Candidate;
 import org.lacuna.runtime.schedule.Decision;
@@ -247,9 +248,9 @@ public final class Linear implements AutoCloseable {
             if (call == null) {
                 // Deciding: this call is one of the live trial's samples.
                 serving.serve(scheduler, name, session.profiler(), xs, ys);
-                return y;
+            } else {
+                serving.serveDecided(call, name, session.profiler(), xs, ys);
             }
-            serving.serveDecided(call, name, session.profiler(), xs, ys);
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -302,7 +303,7 @@ public final class Linear implements AutoCloseable {
         return route.refusing(tokens, planned(scheduler, route.fallback(), tokens, xs, ys));
     }
 
-    private static boolean offersAll(org.lacuna.runtime.ops.OpSet ops, long tokens, LinearCandidates.Forms forms,
+    private static boolean offersAll(OpSet ops, long tokens, LinearCandidates.Forms forms,
                                      List<String> names) {
         for (String n : names) {
             if (!LinearCandidates.offers(ops, tokens, forms, n)) {

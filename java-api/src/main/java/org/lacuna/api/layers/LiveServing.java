@@ -34,6 +34,9 @@ final class LiveServing {
     /** How a layer makes the call of a candidate it offers, by name. */
     private final Function<String, LinearCandidates.Call> callOf;
 
+    /** {@link #names()} once the trial has decided (set on first use; immutable, so a race only makes it twice). */
+    private volatile List<String> decidedNames;
+
     /**
      * @param trial  the scheduler's answer: decided already, or deciding on this layer's calls
      * @param callOf the call of each candidate the layer offers, by name
@@ -55,7 +58,16 @@ final class LiveServing {
      */
     List<String> names() {
         Decision d = trial.decision();
-        return d == null || names.size() == 1 && names.get(0).equals(d.chosen()) ? names : List.of(d.chosen());
+        if (d == null) {
+            return names;
+        }
+        List<String> chosen = decidedNames;
+        if (chosen == null) {
+            // Made once: a decided route asks on every call of a smaller token count.
+            chosen = names.size() == 1 && names.get(0).equals(d.chosen()) ? names : List.of(d.chosen());
+            decidedNames = chosen;
+        }
+        return chosen;
     }
 
     /** The layer is closed: it serves no more calls, so the trial's samples pass to another layer. */

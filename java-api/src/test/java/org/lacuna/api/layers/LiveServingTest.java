@@ -58,7 +58,6 @@ class LiveServingTest {
         return ScheduledLayersTest.reference(x, w, b, TOKENS, OUT, IN, Activation.NONE);
     }
 
-    /** A layer's weights and input, and its double reference output. */
     /** A CPU session holding the layer over {@code data}, its F16 input and an F32 output; closing it closes all. */
     private record LayerOnCpu(Session session, Tensor xs, Linear layer, Tensor bound) implements AutoCloseable {
         static LayerOnCpu open(Data data) {
@@ -80,6 +79,7 @@ class LiveServingTest {
         }
     }
 
+    /** A layer's weights and input, and its double reference output. */
     private record Data(float[] w, float[] b, float[] x, double[] want) {
         static Data random(long seed) {
             SplittableRandom random = new SplittableRandom(seed);

@@ -20,9 +20,9 @@ import org.lacuna.runtime.ops.GemmContracts;
  * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. Where OpenBLAS serves, an fp32 x and w
  * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}) and
  * x once per call where several column blocks read it (else one row block at a time inside the chunk that uses it).
- * The output is cut into tiles whose shape follows from the problem's shape alone ({@link Tiles#of}: large where
- * there are enough of them to share out, small otherwise, near-equal in size; never from the thread count, so the
- * GEMM calls and their results do not depend on it), each tile a GEMM over all of
+ * The output is cut into tiles whose shape follows from the problem's shape ({@link Tiles#of}: large where there are
+ * enough of them to share out, small otherwise, near-equal in size; more tiles for more threads only where that
+ * changes no bits, see {@link Tiles}), each tile a GEMM over all of
  * {@code in} followed by the bias, the activation and the rounding to y's dtype while it is in cache (an fp32 y with
  * no epilogue is written by the GEMM itself). The GEMM is OpenBLAS's (one thread per call, see {@link OpenBlas}) or
  * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
@@ -38,14 +38,16 @@ final class CpuDenseLinear {
      * Tile columns where every row fits one row block (a sentence of up to 192 tokens): each tile is one GEMM call
      * that packs all of x again, so fewer, wider tiles pay. Two 768-column calls instead of six of 256 took 8% less
      * CPU time for MiniLM's 128 × 384 × 1536 FC1 on one OpenBLAS thread (and 10-12% at 128 × 384 × 384 and
-     * 128 × 1536 × 384); a 192 × 768 tile still fits the per-thread tile buffer.
+     * 128 × 1536 × 384; measured ad hoc in one JVM, interleaved, not kept as a record); a 192 × 768 tile still fits
+     * the per-thread tile buffer.
      */
     static final int WIDE_COL_BLOCK = 768;
     /**
      * Tile rows and columns where OpenBLAS writes y itself (fp32 y, no bias, no activation): no per-thread tile
      * buffer bounds them, and larger tiles pack each row of x and each column of w fewer times. Four tiles of
      * 1032 × 1536 instead of 36 of 384 × 512 took 6-7% less time at 2048 × 768 × 3072 on two threads, and four of
-     * 516 × 768 instead of twelve of 264 × 512 6% less at 512 × 768 × 3072 (same JVM, interleaved).
+     * 516 × 768 instead of twelve of 264 × 512 6% less at 512 × 768 × 3072 (same JVM, interleaved; ad hoc, not kept
+     * as a record: cpu-run-20261206-1143 has the three CPU changes together against their peers).
      */
     static final int DIRECT_ROW_BLOCK = 1032;
     static final int DIRECT_COL_BLOCK = 1536;

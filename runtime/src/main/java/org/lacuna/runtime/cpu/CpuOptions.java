@@ -21,6 +21,8 @@ import org.lacuna.runtime.error.InvalidInputException;
 public record CpuOptions(int threads, boolean vectorApi, boolean nativeBlas, int spinMicros) {
     /** A cap on the worker threads (the cap the backend's earlier fork-join pool had). */
     public static final int MAX_THREADS = 32767;
+    /** The setting of the thread count: {@code lacuna.cpu.threads} / {@code LACUNA_CPU_THREADS}. */
+    public static final String THREADS_KEY = "cpu.threads";
     /**
      * The default spin: longer than the serial stretches between the parallel ops of a batch-1 encoder forward
      * (norms, residual adds and per-op setup run tens of microseconds), short enough that a backend left idle gives
@@ -48,7 +50,7 @@ public record CpuOptions(int threads, boolean vectorApi, boolean nativeBlas, int
 
     /** The defaults of this JVM and the settings above. */
     public static CpuOptions fromConfig() {
-        int threads = LacunaConfig.get("cpu.threads").map(v -> parseInt("lacuna.cpu.threads", v))
+        int threads = LacunaConfig.get(THREADS_KEY).map(v -> parseInt("lacuna." + THREADS_KEY, v))
                 .orElse(Runtime.getRuntime().availableProcessors());
         boolean vector = LacunaConfig.get("cpu.vector").map(CpuOptions::parseFlag).orElse(true);
         boolean blas = LacunaConfig.get("cpu.blas").map(CpuOptions::parseFlag).orElse(true);

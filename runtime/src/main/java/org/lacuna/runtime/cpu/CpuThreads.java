@@ -24,8 +24,9 @@ import org.lacuna.runtime.lifetime.ClosedFlag;
  * (an idle virtual CPU is woken through the hypervisor), so it often started after the caller had done its whole
  * share and the op ran on one core. OpenMP and ONNX Runtime spin between parallel regions for the same reason. With
  * both cores free, spinning 100 µs took the 6-layer MiniLM-shaped forward at one sentence from 24.5 to 20.7 ms
- * (same JVM, interleaved, medians of 60); where the cores are oversubscribed a spinning worker burns time the
- * caller needs (37 against 40 ms for no spin against 100 µs under heavy load). A spin of 0 parks at once.
+ * (same JVM, interleaved, medians of 60; ad hoc, not kept as a record); where the cores are oversubscribed a
+ * spinning worker burns time the caller needs (37 against 40 ms for no spin against 100 µs under heavy load). A spin
+ * of 0 parks at once.
  */
 final class CpuThreads implements AutoCloseable {
     /** Runs every chunk on the calling thread: for code shared with the single-threaded reference. */
@@ -213,9 +214,6 @@ final class CpuThreads implements AutoCloseable {
 
         /** Waits (after its own share) until every chunk has finished or been skipped: spins, then parks. */
         void awaitChunks(long spinNanos) {
-            if (finished.get() == chunks) {
-                return;
-            }
             long deadline = System.nanoTime() + spinNanos;
             while (finished.get() < chunks && System.nanoTime() - deadline < 0) {
                 Thread.onSpinWait();

@@ -72,11 +72,16 @@ public final class CachingPool implements AutoCloseable {
      * leaves a freed block cached to be freed again.
      */
     public synchronized void trim() {
+        freeAll(takeCached());
+    }
+
+    /** The cached blocks (address to size), taken out of the pool. */
+    private Map<Long, Long> takeCached() {
         Map<Long, Long> blocks = new LinkedHashMap<>();
         cached.forEach((size, addresses) -> addresses.forEach(address -> blocks.put(address, size)));
         cached.clear();
         cachedBytes = 0;
-        freeAll(blocks);
+        return blocks;
     }
 
     public synchronized MemoryStats stats() {
@@ -90,31 +95,11 @@ public final class CachingPool implements AutoCloseable {
         if (!closed.markClosed()) {
             return;
         }
-        Map<Long, Long> held = new LinkedHashMap<>(inUse);
+        Map<Long, Long> blocks = takeCached();
+        blocks.putAll(inUse);
         inUse.clear();
         inUseBytes = 0;
-        RuntimeException first = null;
-        try {
-            trim();
-        } catch (RuntimeException e) {
-            first = e;
-        }
-        try {
-            freeAll(held);
-        } catch (RuntimeException e) {
-            first = keepFirst(first, e);
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    private static RuntimeException keepFirst(RuntimeException first, RuntimeException later) {
-        if (first == null) {
-            return later;
-        }
-        first.addSuppressed(later);
-        return first;
+        freeAll(blocks);
     }
 
     /** Frees each block (address to size) even where one fails; throws the first failure, the others suppressed. */
@@ -124,7 +109,11 @@ public final class CachingPool implements AutoCloseable {
             try {
                 allocator.free(block.getKey(), block.getValue());
             } catch (RuntimeException e) {
-                first = keepFirst(first, e);
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
             }
         }
         if (first != null) {

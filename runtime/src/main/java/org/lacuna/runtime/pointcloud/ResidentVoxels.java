@@ -133,8 +133,9 @@ public final class ResidentVoxels implements AutoCloseable {
     }
 
     private DeviceArray available(String call, DeviceArray array, String what) {
-        if (closed.isClosed() || array == null) {
-            throw new ResourceClosedException(call, closed.isClosed() ? "the resident voxels"
+        boolean voxelsClosed = closed.isClosed();
+        if (voxelsClosed || array == null) {
+            throw new ResourceClosedException(call, voxelsClosed ? "the resident voxels"
                     : "the " + what + " (taken already)");
         }
         return array;

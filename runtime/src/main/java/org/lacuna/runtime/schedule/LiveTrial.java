@@ -49,8 +49,8 @@ public final class LiveTrial {
      * Under {@code auto}, a candidate whose first sample is this many times the best's stops serving at once, before
      * its {@link #MIN_SAMPLES}: far behind, one more call cannot bring it level, and such a call is the trial's
      * dearest. A kernel path this JVM has not run before (at 32 tokens the 2:4 path with a bias, GELU and an f16
-     * output, which calibration does not run) serves its first calls interpreted: 35 to 500 ms each against 0.8 ms
-     * once compiled, on the development machine.
+     * output, which calibration does not run) serves its first calls interpreted: 35 to 500 ms each against about
+     * 1 ms once compiled (observed while developing on the 2-vCPU machine; not kept as a record).
      */
     public static final double ELIMINATE_FAR_ABOVE = 3.0;
     /**
@@ -392,7 +392,7 @@ public final class LiveTrial {
      * The best-predicted candidate, or where that is sparse and a dense one is served, the best-predicted dense one:
      * a sparse candidate serves the other layers only once measured ahead. Its first call on each layer converts a
      * weight form the layer may never use, and the 2:4 path at 32 tokens, which calibration does not leave compiled,
-     * served its first calls in 35 to 500 ms against 1 to 2 ms once compiled: predicted ahead at 1 x 32 tokens, it
+     * served its first calls in 35 to 500 ms against about 1 ms once compiled: predicted ahead at 1 x 32 tokens, it
      * served the encoder's three FFN-up layers until measured, and that trial's live calls cost 58 ms beyond the
      * dense winner's (schedule-cpu-20261206-1404).
      */
@@ -493,11 +493,11 @@ public final class LiveTrial {
         return measured;
     }
 
-    /** Live calls each candidate served (warm-ups included), by name. */
-    synchronized Map<String, Integer> callsServed() {
-        Map<String, Integer> calls = new LinkedHashMap<>();
-        for (int i = 0; i < served.size(); i++) {
-            calls.put(served.get(i).name(), servedCalls[i]);
+    /** Live calls the candidates served (warm-ups included), all together. */
+    synchronized int callCount() {
+        int calls = 0;
+        for (int n : servedCalls) {
+            calls += n;
         }
         return calls;
     }

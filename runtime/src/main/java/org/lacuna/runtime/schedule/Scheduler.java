@@ -412,7 +412,7 @@ public final class Scheduler {
                         + "fail stands");
             } else {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
-                outcome = judge(m, measured, trial.failures(), "measured on " + callCount(trial) + " live calls (");
+                outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
             }
             Double winnerMillis = measured.get(outcome.chosen());
             double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
@@ -434,14 +434,6 @@ public final class Scheduler {
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
-    }
-
-    private static int callCount(LiveTrial trial) {
-        int calls = 0;
-        for (int n : trial.callsServed().values()) {
-            calls += n;
-        }
-        return calls;
     }
 
     private Map<String, Double> predictAll(List<Candidate> candidates) {
@@ -567,7 +559,6 @@ public final class Scheduler {
         return new Measurement(toMeasure, best, why);
     }
 
-    /** The policy's outcome for {@code candidates}, measuring them here (before the layer's call) if it asks. */
     /** Where a forced candidate is not among {@code names}, the reason's first words say so; else nothing. */
     private static String notOffered(Optional<String> forced, List<String> names) {
         return forced.isPresent() ? "forced " + forced.get() + " is not offered here (candidates " + names + "); "

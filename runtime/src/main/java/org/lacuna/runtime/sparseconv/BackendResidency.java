@@ -42,7 +42,7 @@ public final class BackendResidency implements AutoCloseable {
         return sets.size();
     }
 
-    public synchronized boolean isClosed() {
+    public boolean isClosed() {
         return closed.isClosed();
     }
 

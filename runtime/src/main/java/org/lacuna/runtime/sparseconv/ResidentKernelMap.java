@@ -109,7 +109,7 @@ public final class ResidentKernelMap implements AutoCloseable {
         }
     }
 
-    public synchronized boolean isClosed() {
+    public boolean isClosed() {
         return closed.isClosed();
     }
 

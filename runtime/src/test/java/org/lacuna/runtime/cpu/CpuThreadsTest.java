@@ -136,7 +136,7 @@ class CpuThreadsTest {
                     }
                     if (round % 50 == 0) {
                         // Long enough for a worker to stop spinning and park, so the next job has to wake it.
-                        LockSupport.parkNanos(spinNanos / 1000 + 1_000_000);
+                        LockSupport.parkNanos(spinNanos + 1_000_000);
                     }
                 }
             }

@@ -78,9 +78,9 @@ public final class RowKernels {
             VectorRowReduction.accumulate(x, count, reduction, partials);
             return;
         }
-        for (int i = 0; i < count; i++) {
-            int lane = i % PLAIN_PARTIALS;
+        for (int i = 0, lane = 0; i < count; i++) {
             partials[lane] = fold(reduction, partials[lane], x[i]);
+            lane = lane + 1 == PLAIN_PARTIALS ? 0 : lane + 1;
         }
     }
 

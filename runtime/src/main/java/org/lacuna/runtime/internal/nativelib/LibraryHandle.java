@@ -72,7 +72,7 @@ public abstract class LibraryHandle implements AutoCloseable {
         }
     }
 
-    public final synchronized boolean isClosed() {
+    public final boolean isClosed() {
         return closed.isClosed();
     }
 
