@@ -56,6 +56,11 @@ final class VectorSparseTiles implements SparseTiles {
     /** Gather offsets one lane apart in c of a wide or a narrow tile. */
     private static final int[] WIDE_GATHER = strided(WIDE);
     private static final int[] NARROW_GATHER = strided(LANES);
+    /**
+     * Whether packing and unpacking move whole 16 × 16 blocks through {@link VectorTransposeTile} (vectors of 16
+     * lanes), and gather only what is left at the edges.
+     */
+    private static final boolean TRANSPOSE = LANES == VectorTransposeTile.SIZE;
 
     private VectorSparseTiles() {
     }
@@ -98,7 +103,15 @@ final class VectorSparseTiles implements SparseTiles {
             if (count < tileTokens && k0 == 0) {
                 Arrays.fill(scratch, count * PACK_COLUMNS, scratch.length, 0f); // padding tokens stay zero
             }
-            for (int k = 0; k < columns; k++) {
+            int transposed = TRANSPOSE ? columns - columns % LANES : 0;
+            for (int k = 0; k < transposed; k += LANES) {
+                long target = 4 * (base + (long) (k0 + k) * tileTokens);
+                for (int t = 0; t < tileTokens; t += LANES) {
+                    VectorTransposeTile.transpose(scratch, t * PACK_COLUMNS + k, PACK_COLUMNS, panels, target + 4L * t,
+                            4L * tileTokens);
+                }
+            }
+            for (int k = transposed; k < columns; k++) {
                 long target = 4 * (base + (long) (k0 + k) * tileTokens);
                 for (int t = 0; t < tileTokens; t += LANES) {
                     FloatVector.fromArray(SPECIES, scratch, t * PACK_COLUMNS + k, PACK_GATHER, 0)
@@ -116,7 +129,20 @@ final class VectorSparseTiles implements SparseTiles {
                        long ld) {
         int[] gather = tileTokens == WIDE ? WIDE_GATHER : tileTokens == LANES ? NARROW_GATHER : null;
         int vectorRows = gather == null ? 0 : rows - rows % LANES; // another width moves element by element
-        for (int t = 0; t < tokens; t++) {
+        int blockTokens = TRANSPOSE && gather != null ? tokens - tokens % LANES : 0;
+        for (int t = 0; t < blockTokens; t += LANES) {
+            long line = byteOffset + 4 * t * ld;
+            for (int r = 0; r < vectorRows; r += LANES) {
+                VectorTransposeTile.transpose(c, r * tileTokens + t, tileTokens, into, line + 4L * r, 4 * ld);
+            }
+            for (int token = t; token < t + LANES; token++) {
+                for (int r = vectorRows; r < rows; r++) {
+                    into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * token * ld + 4L * r,
+                            c[r * tileTokens + token]);
+                }
+            }
+        }
+        for (int t = blockTokens; t < tokens; t++) {
             long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
                 FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0)
