@@ -49,8 +49,13 @@ final class VectorSparseTiles implements SparseTiles {
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** The wide tile: {@link VectorSparseRowTiles#WIDE_VECTORS} (eight) vectors of tokens. */
     static final int WIDE = VectorSparseRowTiles.WIDE_VECTORS * LANES;
-    /** Columns of x widened per block while packing: the scratch stays in L1. */
-    static final int PACK_COLUMNS = 64;
+    /**
+     * Columns of x widened per block while packing: long runs per widening call (256 measured 2-3% faster end to end
+     * than 64 at 512 tokens); the scratch, 128 KiB at 128 tokens, stays in L2.
+     */
+    static final int PACK_COLUMNS = 256;
+    /** Each thread's token-major scratch of the packing, kept from call to call. */
+    private static final ThreadLocal<float[]> PACK_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     /** Gather offsets one lane apart in a token-major scratch of {@link #PACK_COLUMNS} columns. */
     private static final int[] PACK_GATHER = strided(PACK_COLUMNS);
     /** Gather offsets one lane apart in c of a wide or a narrow tile. */
@@ -93,7 +98,11 @@ final class VectorSparseTiles implements SparseTiles {
         long base = TokenPanels.offset(tile, paddedIn, tileTokens);
         int token0 = tile * tileTokens;
         int count = Math.min(tileTokens, tokens - token0);
-        float[] scratch = new float[tileTokens * PACK_COLUMNS];
+        float[] scratch = PACK_SCRATCH.get();
+        if (scratch.length < tileTokens * PACK_COLUMNS) {
+            scratch = new float[tileTokens * PACK_COLUMNS];
+            PACK_SCRATCH.set(scratch);
+        }
         for (int k0 = 0; k0 < in; k0 += PACK_COLUMNS) {
             int columns = Math.min(PACK_COLUMNS, in - k0);
             for (int t = 0; t < count; t++) {
@@ -101,7 +110,8 @@ final class VectorSparseTiles implements SparseTiles {
                 VectorHalfConversions.widen(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
             }
             if (count < tileTokens && k0 == 0) {
-                Arrays.fill(scratch, count * PACK_COLUMNS, scratch.length, 0f); // padding tokens stay zero
+                // padding tokens stay zero (the scratch is kept from call to call: clear it here)
+                Arrays.fill(scratch, count * PACK_COLUMNS, tileTokens * PACK_COLUMNS, 0f);
             }
             int transposed = TRANSPOSE ? columns - columns % LANES : 0;
             for (int k = 0; k < transposed; k += LANES) {
