@@ -48,8 +48,9 @@ final class CpuSparseLinear implements AutoCloseable {
 
     /**
      * Each worker thread's tile of sums and of token-major results, kept from call to call: allocating them per block
-     * of work (64 KiB each at 128 rows × 128 tokens, past the thread's allocation buffer) cost a sixth of a CSR
-     * call's time at 5% density in zeroing alone. Shared by every backend, as the dense linear's tile is.
+     * of work (64 KiB each at 128 rows × 128 tokens, past the thread's allocation buffer; 384 KiB now at 768 rows) cost
+     * a sixth of a CSR call's time at 5% density in zeroing alone. Shared by every backend, as the dense linear's
+     * tile is.
      */
     private static final ThreadLocal<TileBuffers> TILE_BUFFERS = ThreadLocal.withInitial(TileBuffers::new);
 

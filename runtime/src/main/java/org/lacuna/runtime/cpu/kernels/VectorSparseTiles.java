@@ -25,12 +25,16 @@ import org.lacuna.runtime.data.DType;
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
  * one per load (about a quarter of the kernel's time).
  *
- * <p>Packing and unpacking transpose with gathers of 16 lanes: x is widened a block of {@value #PACK_COLUMNS}
- * columns at a time into a small token-major scratch, then gathered column by column into the panel, so every panel
- * store is one aligned vector; results are gathered row-to-token the same way. Both were scalar strided loops before,
- * which cost as much as the multiply-adds at 5-10% CSR density. A 16 × 16 transpose in registers instead, through
- * the two-vector {@code rearrange} or {@code selectFrom}, ran 10-20 times slower than the gathers on JDK 25; the
- * gathers add about 0.4 ms to the 0.3 ms of plainly storing a 512 × 3072 fp32 y on one core.
+ * <p>Packing and unpacking transpose whole 16 × 16 blocks in registers ({@link VectorTransposeTile}: single-source
+ * lane permutations and blends, four butterfly stages) and gather only the ragged edges: x is widened a block of
+ * {@value #PACK_COLUMNS} columns at a time into a token-major scratch, then transposed into the panel, so every panel
+ * store is one aligned vector; results are transposed row-to-token the same way, 16 tokens by every 16 rows. Both
+ * were scalar strided loops first, which cost as much as the multiply-adds at 5-10% CSR density, then gathers of 16
+ * lanes; a 16 × 16 transpose through the two-vector {@code rearrange} or {@code selectFrom} ran 10-20 times slower
+ * than the gathers on JDK 25, but the single-source form measured about twice as fast as the gathers when unpacking
+ * a 128 × 128 tile straight after the tile's multiply-adds (0.43 against 0.79 ms for a 512 × 3072 y into a
+ * cache-resident target, one core), and 3-12% faster end to end on one core with y's 6 MiB written through memory,
+ * which is most of the unpack's remaining time.
  *
  * <p>The tile bodies live in {@link VectorSparseRowTiles}, generated at build time (into
  * {@code runtime/target/generated-sources/microkernels}) by its emitter
