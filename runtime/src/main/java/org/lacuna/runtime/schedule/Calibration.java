@@ -26,8 +26,8 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 
 /**
  * The once-per-device microbenchmark behind an {@link EfficiencyTable}: the memory bandwidth (a large cast), and for
- * every kernel family the backend offers its call overhead (a one-token 64 × 64 problem) and its arithmetic rate (a
- * compute-bound 256 × 512 × 1024 one). Each time is the median of {@link #SAMPLES} calls after a warm-up long
+ * every kernel family the backend offers its call overhead (a one-token 64 × 64 problem) and its arithmetic rate on
+ * a compute-bound 256 × 512 × 1024 problem and on a 32-token call of the same weight ({@link KernelRate#bySize}). Each time is the median of {@link #SAMPLES} calls after a warm-up long
  * enough for the JIT to compile the kernel (a kernel still interpreted is a thousand times slower, which is what
  * distorted early tables), so one stray fast or slow call moves nothing. Every figure must fall within sanity bounds
  * ({@link #BANDWIDTH}, {@link #RATE}, {@link #OVERHEAD}); one outside is measured again, up to {@link #ATTEMPTS}
@@ -65,6 +65,11 @@ public final class Calibration {
     }
     /** The compute-bound linear problem: big enough to reach each kernel's rate, small enough to be quick. */
     private static final int TOKENS = 256;
+    /**
+     * The small call each linear kernel is measured on as well (same weight): a sentence's worth of tokens, where the
+     * sparse kernels' token panels run part empty and a threaded call's hand-off is a large share of its time.
+     */
+    static final int SMALL_TOKENS = 32;
     private static final int IN = 512;
     private static final int OUT = 1024;
     /** The tiny problem whose time is a kernel's call overhead: one token of a 64 × 64 weight. */
@@ -111,14 +116,32 @@ public final class Calibration {
             Map<String, KernelRate> rates = new TreeMap<>();
             double overhead = overheads.values().stream().mapToDouble(Double::doubleValue).min().orElse(0);
             double peak = 0;
+            Map<String, KernelRate.SizeRate> small = new TreeMap<>();
+            Map<String, Double> forms = new TreeMap<>();
+            for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, SMALL_TOKENS, IN, OUT,
+                    w, sparse)) {
+                double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
+                // Its weight was uploaded just now: the first call converts it into the kernel's form.
+                timer.start();
+                c.run().run();
+                double firstMillis = timer.stopMillis();
+                double rate = flopRate(timer, c, kernelOverhead, clamped);
+                small.put(c.kernel(), new KernelRate.SizeRate(c.work().flops(), rate));
+                double steadyMillis = (kernelOverhead + c.work().flops() / rate) * 1e3;
+                forms.put(c.kernel(), c.work().weights() == 0 ? 0
+                        : Math.max(0, firstMillis - steadyMillis) / 1e3 / c.work().weights());
+            }
             for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, TOKENS, IN, OUT, w,
                     sparse)) {
                 double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
-                double flopRate = sane(RATE, c.kernel(), () -> {
-                    double seconds = time(timer, c.run()) / 1e3;
-                    return c.work().flops() / Math.max(seconds - kernelOverhead, seconds * 0.05);
-                }, clamped);
-                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, kernelOverhead));
+                double flopRate = flopRate(timer, c, kernelOverhead, clamped);
+                List<KernelRate.SizeRate> bySize = new ArrayList<>();
+                if (small.containsKey(c.kernel())) {
+                    bySize.add(small.get(c.kernel()));
+                }
+                bySize.add(new KernelRate.SizeRate(c.work().flops(), flopRate));
+                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, kernelOverhead, bySize,
+                        forms.getOrDefault(c.kernel(), 0.0)));
                 if (c.dense()) {
                     peak = Math.max(peak, flopRate);
                 }
@@ -222,6 +245,14 @@ public final class Calibration {
         } finally {
             set.close();
         }
+    }
+
+    /** {@code c}'s arithmetic rate: its work over its median time less its call overhead. */
+    private static double flopRate(DeviceTimer timer, Candidate c, double overhead, List<String> clamped) {
+        return sane(RATE, c.kernel(), () -> {
+            double seconds = time(timer, c.run()) / 1e3;
+            return c.work().flops() / Math.max(seconds - overhead, seconds * 0.05);
+        }, clamped);
     }
 
     /**
