@@ -284,6 +284,27 @@ public final class Scheduler {
         return trials.size();
     }
 
+    /** Forwards {@link #runUntilDecided} runs at most unless told otherwise: far more than a trial takes. */
+    public static final int MAX_DECIDING_FORWARDS = 40;
+
+    /**
+     * Runs {@code forward} (a model's forward on one input, under this scheduler) once, then again while live trials
+     * are still deciding on its layers' calls, {@code maxForwards} times at most: how a plan is made where layers
+     * decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were enough.
+     */
+    public int runUntilDecided(Runnable forward, int maxForwards) {
+        if (maxForwards < 1) {
+            throw InvalidInputException.argument("Scheduler.runUntilDecided", "maxForwards must be >= 1, got "
+                    + maxForwards);
+        }
+        int forwards = 0;
+        do {
+            forward.run();
+            forwards++;
+        } while (deciding() > 0 && forwards < maxForwards);
+        return forwards;
+    }
+
     /** A timer on the device, for a layer timing a live call of a {@link LiveTrial}. */
     public DeviceTimer timer() {
         return timers.get();

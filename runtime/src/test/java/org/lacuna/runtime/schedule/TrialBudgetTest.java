@@ -255,6 +255,33 @@ class TrialBudgetTest {
         assertEquals("blas-dense", TuningStore.open(file).choice(TestTables.CPU, "k").orElseThrow().chosen());
     }
 
+    @Test
+    void runUntilDecidedRunsForwardsWhileATrialDecidesAndNoMore() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0.5);
+        Set<String> warmed = new HashSet<>();
+        // A one-layer model: each forward asks for its trial (decided once the trial is) and serves one call.
+        Runnable forward = () -> {
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            if (trial.decision() == null) {
+                trial.sampledBy("fc1");
+                int which = trial.next();
+                String name = trial.names().get(which);
+                trial.served(which, name.equals("blas-dense") ? 5.0 : 6.0, !warmed.add(name));
+            }
+        };
+        int forwards = s.runUntilDecided(forward, Scheduler.MAX_DECIDING_FORWARDS);
+        assertEquals(0, s.deciding());
+        assertEquals(2 * (1 + LiveTrial.SAMPLES), forwards, "each candidate's first call and samples, then it stops");
+        assertEquals(1, s.runUntilDecided(forward, 5), "decided: one forward");
+        Scheduler stuck = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0.5);
+        assertEquals(3, stuck.runUntilDecided(() -> stuck.decideLive("fc1", st, c), 3), "never served: the bound");
+        assertEquals(1, stuck.deciding());
+        org.junit.jupiter.api.Assertions.assertThrows(org.lacuna.runtime.error.InvalidInputException.class,
+                () -> s.runUntilDecided(forward, 0));
+    }
+
     private static Decision decidedAsPredicted(Scheduler s, LiveTrial trial, List<Candidate> c) {
         serveAsPredicted(s, trial, c);
         return trial.decision();
