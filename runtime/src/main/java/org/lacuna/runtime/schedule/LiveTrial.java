@@ -37,7 +37,8 @@ import org.lacuna.runtime.error.LacunaException;
  *
  * <p>Under {@code auto} a trial spends from the scheduler's trial budget ({@link Scheduler#trialBudgetMillis()}, a
  * fraction of the predicted forward): every call served by a candidate other than the best so far costs its time
- * beyond the best's, a layer's first call of a candidate its weight's conversion included. Before the sampler serves
+ * beyond the best's, a layer's first call of a candidate its weight's conversion included, and every call the host
+ * time of its bookkeeping (charged by the layer: {@link Scheduler#chargeTrial}). Before the sampler serves
  * another candidate, its expected cost (measured or predicted time beyond the best's, plus the predicted conversion
  * where it has not served yet) must fit what is left; where it does not, the candidate is cut and serves no more
  * (on the sampler's first call, when the forward's share is not yet known, it is only put off). With every other

@@ -244,6 +244,15 @@ public final class Scheduler {
     }
 
     /**
+     * Host time a layer spent on a live trial's bookkeeping around a call (which candidate serves, timing it,
+     * reporting it, the decision its report completed): spent from the trial budget like the slower calls, so that
+     * what trials cost in all stays within it. Layers {@link #charge} it as choosing as well.
+     */
+    public void chargeTrial(long nanos) {
+        trialSpentNanos.add(nanos);
+    }
+
+    /**
      * Like {@link #decide}, for a layer that can serve its real calls with any of {@code candidates}: where the policy
      * would measure, nothing runs here; the returned {@link LiveTrial} says which candidate serves each of the
      * layer's next calls, takes their times, and decides once it has enough ({@link LiveTrial#decision()}). Layers
