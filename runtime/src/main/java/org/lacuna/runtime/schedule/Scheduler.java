@@ -28,7 +28,14 @@ import org.lacuna.runtime.error.LacunaException;
  * one measured faster. Choices are made once per signature (a bucket of input shapes), kept in memory and in the
  * {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}). Layers keep the decision per
  * input-shape bucket beside the candidate it chose, so a planned forward never comes here; they {@link #charge} the
- * host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
+ * host time they spent choosing, which {@link #choosingNanos()} reports.
+ *
+ * <p>Under {@code auto}, what live trials cost (their slower calls, the weight conversions of candidates tried, their
+ * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward: a
+ * candidate a trial cannot afford is not tried, and the trial decides on what it measured. A choice made on little
+ * (a candidate cut by the budget or eliminated on one sample, a winner of one sample, a near-tie) is stored
+ * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of
+ * the chosen candidate and the runner-up, then stores it confirmed ({@link LiveTrial}). Thread-safe.
  */
 public final class Scheduler {
     /**
