@@ -118,6 +118,36 @@ class TrialBudgetTest {
     }
 
     @Test
+    void aTrialCutShortNeverKeepsASparseCandidateADenseOneMeasuredFasterThan() {
+        // 2:4 predicted best at 4096 tokens; the budget buys a few calls. Whatever it cut, a dense candidate measured
+        // faster than 2:4 wins (break-even), and 2:4, predicted best, is not what the other layers serve meanwhile.
+        LinearStatistics st = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 1e-9));
+        for (double budget : new double[] {0.1, 0.5, 2}) {
+            Scheduler s = scheduler(table, TuningStore.inMemory(), Policy.auto(), budget);
+            List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense", "two-four");
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            assertEquals("two-four", trial.decisionOrProvisional().chosen(), "predicted best");
+            assertEquals("blas-dense", trial.names().get(trial.provisional()), "a dense one serves the others");
+            Map<String, Double> millis = Map.of("blas-dense", 30.0, "vector-dense", 40.0, "two-four", 33.0);
+            LiveTrialTest.serveUntilDecided(trial, "fc1", millis, 35.0);
+            Decision d = trial.decision();
+            Double twoFour = d.estimate("two-four").measuredMillis();
+            Double blas = d.estimate("blas-dense").measuredMillis();
+            if (budget >= 2) {
+                assertNotNull(twoFour, d.reason());
+                assertNotNull(blas, d.reason());
+            }
+            if (twoFour != null && blas != null) {
+                assertEquals("blas-dense", d.chosen(), "budget " + budget + ": " + d.reason());
+            }
+            assertTrue(!d.chosen().equals("two-four") || blas == null, "budget " + budget + ": " + d.reason());
+            assertTrue(s.trialSpentMillis() <= s.trialBudgetMillis() + millis.get("two-four") + 35.0,
+                    "at most one call past the budget: " + s.trialSpentMillis() + " of " + s.trialBudgetMillis());
+        }
+    }
+
+    @Test
     void aSparseCandidateTheSizeRatesRuleOutIsNeverTrialled() {
         LinearStatistics small = new LinearStatistics(32, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
         LinearStatistics large = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
