@@ -312,7 +312,8 @@ public final class ScheduleBenchMain {
      * until decided: the JIT then has compiled every candidate's kernels before any cold-store phase is timed, so no
      * policy's choosing cost holds the compilation of kernels another policy would have paid for (auto runs first and
      * would pay for all of them). Weight forms are cached per weight buffer for the process, so auto, first on the
-     * measured network, still pays every conversion and the later policies none. The warm-up is reported apart.
+     * measured network, pays the conversions of the candidates its trials serve, and a later policy only those of
+     * candidates auto never ran (in its first run, not its choosing). The warm-up is reported apart.
      */
     static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
                             long deadline, String name, String input, Model model, Model twin) throws IOException {

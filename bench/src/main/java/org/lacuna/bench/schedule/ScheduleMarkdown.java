@@ -79,7 +79,9 @@ final class ScheduleMarkdown {
                         + "network (same shapes, other weights, in-memory stores) until decided, %.0f ms in all, so "
                         + "no policy's choosing cost holds the compilation of kernels another policy would have "
                         + "paid for. Weight forms are made once per weight buffer for the process: auto, which runs first on the "
-                        + "measured network, pays every conversion; the policies after it find them made.%n", w.jitWarmUpMillis()));
+                        + "measured network, pays the conversions of the candidates its trials serve (none for a "
+                        + "candidate the trial budget cuts before its first call); a policy after it finds those made "
+                        + "and pays the others in its first run.%n", w.jitWarmUpMillis()));
             }
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }
