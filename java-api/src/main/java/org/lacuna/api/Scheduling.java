@@ -51,10 +51,14 @@ public final class Scheduling {
         return open(backend, policy, configuredStore());
     }
 
-    /** A scheduler for {@code backend}: the device's table from {@code store}, or measured now and stored there. */
+    /**
+     * A scheduler for {@code backend}: the device's table from {@code store}, or (none stored, or a stale one: {@link
+     * EfficiencyTable#stale()}) measured now and stored there.
+     */
     public static Scheduler open(Backend backend, Policy policy, TuningStore store) {
         DeviceKey device = DeviceKey.of(backend.name(), backend.device());
-        EfficiencyTable table = store.efficiency(device).orElseGet(() -> {
+        // A table an older calibration made (or a hand-edited one of no version) is measured again, never fatal.
+        EfficiencyTable table = store.efficiency(device).filter(t -> !t.stale()).orElseGet(() -> {
             EfficiencyTable measured = Calibration.measure(backend);
             store.putEfficiency(device, measured);
             return measured;

@@ -42,9 +42,6 @@ import picocli.CommandLine.Parameters;
                 "Exit codes: 0 planned; 1 usage error (neither or both inputs, a bad --voxel or --policy); 2 bad "
                         + "input (a missing or malformed scan, model or weights); 3 any other failure."})
 final class PlanCommand implements Callable<Integer> {
-    /** Runs made at most while live trials decide (each takes a few of its layers' calls per candidate). */
-    static final int MAX_PLANNING_RUNS = 40;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -110,13 +107,8 @@ final class PlanCommand implements Callable<Integer> {
             Runnable run = scan != null ? minkUNet(session) : encoder(session);
             Scheduler scheduler = session.scheduler();
             long planStart = System.nanoTime();
-            run.run();
             // Layers that decide on their live calls need a few forwards: run until every trial has decided.
-            int runs = 1;
-            while (scheduler.deciding() > 0 && runs < MAX_PLANNING_RUNS) {
-                run.run();
-                runs++;
-            }
+            int runs = scheduler.runUntilDecided(run, Scheduler.MAX_DECIDING_FORWARDS);
             long planned = System.nanoTime();
             long firstChoosing = scheduler.choosingNanos();
             // The planned run (profiled when a trace is asked for: its per-layer timers then wait for each layer).

@@ -50,7 +50,8 @@ import org.lacuna.runtime.schedule.TuningStore;
  * ({@code --budget-minutes}, default 8): each workload gets its share, and its timed rounds stop early (never below
  * 3) when the share is spent. Writes {@code bench/results/schedule-<backend>-<date>.{json,md}}.
  *
- * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH] [--out DIR]</pre>
+ * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH|none] [--shapes 1x32,16x128|none]
+ *     [--out DIR]</pre>
  */
 public final class ScheduleBenchMain {
     private ScheduleBenchMain() {
@@ -70,11 +71,32 @@ public final class ScheduleBenchMain {
                     int warmStoreStoredDecisions, int warmStoreChoosingDecisions, int decisions,
                     long coldDecisionsMade, double coldChoosingMillis, int coldForwardsToDecide,
                     double coldHostChoosingMillis, double coldTrialExtraMillis, double plannedChoosingMicros,
-                    double autoMedianMillis, String autoPlan, double jitWarmUpMillis) {
+                    double autoMedianMillis, String autoPlan, double jitWarmUpMillis, TrialBudget coldBudget,
+                    int coldProvisionalChoices, Recheck recheck) {
     }
 
-    /** Forwards a policy's cold phase runs at most while live trials are still deciding. */
-    static final int MAX_DECIDING_FORWARDS = 40;
+    /**
+     * A policy's cold-store phase: its first forward's time, the forwards until its live trials decided, and what
+     * choosing cost over them (host time, and the live calls' time beyond the chosen candidates').
+     */
+    record ColdPhase(double firstMillis, int forwards, double hostMillis, double trialExtraMillis) {
+        double choosingMillis() {
+            return hostMillis + trialExtraMillis;
+        }
+    }
+
+    /** auto's trial budget on the cold store: the predicted forward, the budget (a share of it) and what was spent. */
+    record TrialBudget(double predictedForwardMillis, double budgetMillis, double spentMillis) {
+    }
+
+    /**
+     * The next process on auto's store (the "warm store"): the provisional choices it re-checked on short trials, over
+     * how many forwards, at what cost; then the process after it, every choice confirmed: its first forward's host
+     * time choosing.
+     */
+    record Recheck(int rechecked, int forwards, double hostMillis, double trialExtraMillis,
+                   double confirmedStoreChoosingMillis, int confirmedStoreStoredDecisions) {
+    }
 
     /** Planned forwards whose choosing time is measured (the median is reported). */
     static final int PLANNED_FORWARDS = 7;
@@ -92,12 +114,14 @@ public final class ScheduleBenchMain {
         double budgetMinutes = 8;
         Path scan = Path.of("../shared/data/kitti-velodyne-000001.bin");
         Path out = Path.of("bench/results");
+        int[][] shapes = quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--scan" -> scan = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--budget-minutes" -> budgetMinutes = Double.parseDouble(args[++i]);
+                case "--shapes" -> shapes = parseShapes(args[++i]);
                 default -> { }
             }
         }
@@ -130,10 +154,13 @@ public final class ScheduleBenchMain {
             String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm"));
             String base = "schedule-" + record.get("backend") + (quick ? "-quick-" : "-") + stamp;
             // Written after every workload, so that an interrupted run still leaves what it measured.
-            int[][] shapes = quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}};
             boolean withScan = Files.exists(scan);
-            // Budget shares by expected cost: the small encoder 1, the batched one 3, MinkUNet 6.
-            double[] shares = {1, 3, withScan ? 6 : 0};
+            // Budget shares by expected cost: a small encoder input 1, a batched one 3, MinkUNet 6.
+            double[] shares = new double[shapes.length + 1];
+            for (int w = 0; w < shapes.length; w++) {
+                shares[w] = (long) shapes[w][0] * shapes[w][1] <= 64 ? 1 : 3;
+            }
+            shares[shapes.length] = withScan ? 6 : 0;
             for (int w = 0; w < shapes.length; w++) {
                 long workloadDeadline = share(deadline, shares, w);
                 workloads.add(encoder(session, device, table, stores, rounds, workloadDeadline, shapes[w][0],
@@ -148,6 +175,17 @@ public final class ScheduleBenchMain {
                 System.out.println("no scan at " + scan + ": MinkUNet skipped");
             }
         }
+    }
+
+    /** {@code --shapes 1x32,16x128}: the encoder's batch x sequence shapes to run (none: {@code --shapes none}). */
+    static int[][] parseShapes(String text) {
+        if (text.equals("none")) {
+            return new int[0][];
+        }
+        return Arrays.stream(text.split(",")).map(shape -> {
+            String[] parts = shape.split("x");
+            return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+        }).toArray(int[][]::new);
     }
 
     static final int LOOKUP_CALLS = 100_000;
@@ -274,7 +312,8 @@ public final class ScheduleBenchMain {
      * until decided: the JIT then has compiled every candidate's kernels before any cold-store phase is timed, so no
      * policy's choosing cost holds the compilation of kernels another policy would have paid for (auto runs first and
      * would pay for all of them). Weight forms are cached per weight buffer for the process, so auto, first on the
-     * measured network, still pays every conversion and the later policies none. The warm-up is reported apart.
+     * measured network, pays the conversions of the candidates its trials serve, and a later policy only those of
+     * candidates auto never ran (in its first run, not its choosing). The warm-up is reported apart.
      */
     static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
                             long deadline, String name, String input, Model model, Model twin) throws IOException {
@@ -304,24 +343,25 @@ public final class ScheduleBenchMain {
         });
         double jitWarmUpMillis = twin == null ? 0 : warmUpJit(session, device, table, policies, twin);
         Map<String, Scheduler> schedulers = new LinkedHashMap<>();
-        Map<String, double[]> first = new LinkedHashMap<>();
+        Map<String, ColdPhase> first = new LinkedHashMap<>();
         for (var p : policies.entrySet()) {
             Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-" + p.getKey().replaceAll("\\W", "_")
                     + ".json");
             Files.deleteIfExists(file);
             Scheduler s = scheduler(session, device, table, TuningStore.open(file), p.getValue());
-            long start = System.nanoTime();
-            model.run();
-            double firstMillis = (System.nanoTime() - start) / 1e6;
+            long[] firstNanos = {0};
             // Live trials decide on the forwards' own calls: the cold phase lasts until every one has decided.
-            int forwards = 1;
-            while (s.deciding() > 0 && forwards < MAX_DECIDING_FORWARDS) {
+            int forwards = s.runUntilDecided(() -> {
+                long start = System.nanoTime();
                 model.run();
-                forwards++;
-            }
+                if (firstNanos[0] == 0) {
+                    firstNanos[0] = System.nanoTime() - start;
+                }
+            }, Scheduler.MAX_DECIDING_FORWARDS);
+            double firstMillis = firstNanos[0] / 1e6;
             double host = s.choosingNanos() / 1e6;
             double extra = s.trialExtraNanos() / 1e6;
-            first.put(p.getKey(), new double[] {firstMillis, forwards, host, extra});
+            first.put(p.getKey(), new ColdPhase(firstMillis, forwards, host, extra));
             schedulers.put(p.getKey(), s);
             System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, decided after %d forwards, choosing %7.2f ms "
                     + "host + %7.2f ms slower live calls%s%n", p.getKey(), firstMillis, forwards, host, extra,
@@ -343,9 +383,9 @@ public final class ScheduleBenchMain {
             double[] v = samples.get(s.getKey()).stream().mapToDouble(Double::doubleValue).toArray();
             double[] sorted = v.clone();
             Arrays.sort(sorted);
-            double[] f = first.get(s.getKey());
-            runs.add(new PolicyRun(s.getKey(), sorted[sorted.length / 2], v, f[0], (int) f[1], f[2], f[3],
-                    f[2] + f[3], choices(s.getValue().plan())));
+            ColdPhase f = first.get(s.getKey());
+            runs.add(new PolicyRun(s.getKey(), sorted[sorted.length / 2], v, f.firstMillis(), f.forwards(),
+                    f.hostMillis(), f.trialExtraMillis(), f.choosingMillis(), choices(s.getValue().plan())));
             System.out.printf(Locale.ROOT, "  %-34s median %8.1f ms %s%n", s.getKey(), sorted[sorted.length / 2],
                     choices(s.getValue().plan()));
         }
@@ -366,28 +406,50 @@ public final class ScheduleBenchMain {
         }
         Arrays.sort(planned);
         double plannedMicros = planned[PLANNED_FORWARDS / 2];
-        // auto on a warm store: a new scheduler over the file the cold auto run wrote.
+        // auto on a warm store: a new scheduler over the file the cold auto run wrote, as the next process would
+        // open it: it re-checks the provisional choices on short trials, until decided.
         Path autoFile = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto.json");
-        Scheduler warm = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
-        model.run();
+        TuningStore coldStore = TuningStore.open(autoFile);
+        int provisional = 0;
+        for (Plan.Entry e : auto.plan().entries()) {
+            provisional += e.decision().reason().contains("provisional (") ? 1 : 0;
+        }
+        Scheduler warm = scheduler(session, device, table, coldStore, Policy.auto());
+        int warmForwards = warm.runUntilDecided(model::run, Scheduler.MAX_DECIDING_FORWARDS);
         Plan warmPlan = warm.plan();
+        int rechecked = (int) warmPlan.entries().stream().filter(e -> e.decision().reason()
+                .contains("confirmed by this re-check")).map(e -> e.decision().signature()).distinct().count();
+        // The process after it: every choice confirmed, nothing to re-check.
+        Scheduler confirmed = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
+        model.run();
+        Plan confirmedPlan = confirmed.plan();
+        Recheck recheck = new Recheck(rechecked, warmForwards, warm.choosingNanos() / 1e6,
+                warm.trialExtraNanos() / 1e6, confirmed.choosingNanos() / 1e6, (int) confirmedPlan.entries().stream()
+                .filter(e -> e.decision().source() == Decision.Source.STORED).count());
+        TrialBudget budget = new TrialBudget(auto.predictedForwardMillis(), auto.trialBudgetMillis(),
+                auto.trialSpentMillis());
         int stored = (int) warmPlan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
                 .count();
         // Decisions with a choice to remember: a layer with one candidate (or a forced one) has nothing to store.
         int choosing = (int) warmPlan.entries().stream().filter(e -> e.decision().source() != Decision.Source.ONLY_CANDIDATE
                 && e.decision().source() != Decision.Source.FORCED).count();
-        double[] autoFirst = first.get("auto");
-        double coldMillis = autoFirst[2] + autoFirst[3];
+        ColdPhase autoFirst = first.get("auto");
+        double coldMillis = autoFirst.choosingMillis();
         System.out.printf(Locale.ROOT, "  auto choosing: cold store %.2f ms over %d forwards (%.2f host, %.2f slower "
-                        + "live calls; %d signatures decided for %d layer decisions), warm store %.2f ms (%d of %d "
-                        + "decisions with a choice from the store), planned %.2f us%n", coldMillis, (int) autoFirst[1],
-                autoFirst[2], autoFirst[3], auto.decisionsMade(), warmPlan.entries().size(),
-                warm.choosingNanos() / 1e6, stored, choosing, plannedMicros);
+                        + "live calls; %d signatures decided for %d layer decisions, %d provisional; predicted forward "
+                        + "%.2f ms, trial budget %.2f ms, spent %.2f ms), warm store %.2f ms host + %.2f ms re-check "
+                        + "calls over %d forwards (%d signatures re-checked; %d of %d decisions with a choice from the "
+                        + "store), confirmed store %.2f ms, planned %.2f us%n", coldMillis, autoFirst.forwards(),
+                autoFirst.hostMillis(), autoFirst.trialExtraMillis(), auto.decisionsMade(), warmPlan.entries().size(),
+                provisional, budget.predictedForwardMillis(), budget.budgetMillis(), budget.spentMillis(),
+                recheck.hostMillis(), recheck.trialExtraMillis(), recheck.forwards(), recheck.rechecked(), stored,
+                choosing, recheck.confirmedStoreChoosingMillis(), plannedMicros);
         double autoMedian = runs.stream().filter(r -> r.policy().equals("auto")).findFirst().orElseThrow()
                 .medianMillis();
         return new Workload(name, input, runs, done, warm.choosingNanos() / 1e6, stored, choosing,
-                warmPlan.entries().size(), auto.decisionsMade(), coldMillis, (int) autoFirst[1], autoFirst[2],
-                autoFirst[3], plannedMicros, autoMedian, auto.plan().explain(), jitWarmUpMillis);
+                warmPlan.entries().size(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
+                autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
+                jitWarmUpMillis, budget, provisional, recheck);
     }
 
     /** The twin under every policy, each on its own in-memory store: at least three forwards, and until decided. */
@@ -396,7 +458,8 @@ public final class ScheduleBenchMain {
         long start = System.nanoTime();
         for (Policy policy : policies.values()) {
             Scheduler s = scheduler(session, device, table, TuningStore.inMemory(), policy);
-            for (int forwards = 0; forwards < MAX_DECIDING_FORWARDS && (forwards < 3 || s.deciding() > 0); forwards++) {
+            for (int forwards = s.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS); forwards < 3;
+                 forwards++) {
                 twin.run();
             }
         }

@@ -25,9 +25,14 @@ final class ScheduleMarkdown {
                 + "live trial's bookkeeping, measuring before a call where a layer cannot measure on its live calls) "
                 + "plus the extra time of the live calls a trial served with a candidate other than the one it chose "
                 + "(each such call's time beyond the chosen candidate's lower median, summed per candidate, never "
-                + "below 0), over every forward until the last trial decided. Warm store: the host time choosing on "
-                + "the first forward of a new scheduler over the file the cold run wrote (no trial: every choice is "
-                + "read).\n");
+                + "below 0; a losing candidate's first call, its weight's conversion included, counts whole), over "
+                + "every forward until the last trial decided. Under auto the trials' extra time is bounded by a trial "
+                + "budget, a share of the predicted forward; a choice made on little (a candidate cut by the budget "
+                + "or eliminated on one sample, a winner of one sample, a near-tie) is stored provisional. Warm "
+                + "store: a new scheduler over the file the cold run wrote, as the next process opens it: it "
+                + "re-checks the provisional choices on short trials (chosen vs runner-up) and stores them "
+                + "confirmed; its host time choosing plus its re-check calls' extra time, until decided. Confirmed "
+                + "store: the process after that, every choice read: its first forward's host time choosing.\n");
         s.append("- method: every policy's forwards on a cold store until its choices are made, then up to ")
                 .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy (within a budget "
                         + "of ").append(record.get("budgetMinutes")).append(" minutes for the whole run); medians. ")
@@ -56,12 +61,27 @@ final class ScheduleMarkdown {
                     w.warmStoreStoredDecisions(), w.warmStoreChoosingDecisions(),
                     w.decisions() - w.warmStoreChoosingDecisions(), w.plannedChoosingMicros(),
                     w.plannedChoosingMicros() / 1e3 / w.autoMedianMillis() * 100));
+            if (w.coldBudget() != null && w.recheck() != null) {
+                ScheduleBenchMain.TrialBudget b = w.coldBudget();
+                ScheduleBenchMain.Recheck r = w.recheck();
+                s.append(String.format(Locale.ROOT, "auto's trial budget (cold store): predicted forward %.2f ms, "
+                        + "budget %.2f ms, spent %.2f ms; %d of its layer decisions provisional. Warm store (next "
+                        + "process): %d signatures re-checked over %d forwards, %.2f ms host + %.2f ms of re-check "
+                        + "calls beyond the chosen candidates (%.2fx the median forward). Confirmed store (the process "
+                        + "after): %.2f ms host choosing, %d decisions read from the store.%n",
+                        b.predictedForwardMillis(), b.budgetMillis(), b.spentMillis(), w.coldProvisionalChoices(),
+                        r.rechecked(), r.forwards(), r.hostMillis(), r.trialExtraMillis(),
+                        (r.hostMillis() + r.trialExtraMillis()) / w.autoMedianMillis(),
+                        r.confirmedStoreChoosingMillis(), r.confirmedStoreStoredDecisions()));
+            }
             if (w.jitWarmUpMillis() > 0) {
                 s.append(String.format(Locale.ROOT, "JIT warm-up before the cold-store phases: every policy ran a twin "
                         + "network (same shapes, other weights, in-memory stores) until decided, %.0f ms in all, so "
                         + "no policy's choosing cost holds the compilation of kernels another policy would have "
                         + "paid for. Weight forms are made once per weight buffer for the process: auto, which runs first on the "
-                        + "measured network, pays every conversion; the policies after it find them made.%n", w.jitWarmUpMillis()));
+                        + "measured network, pays the conversions of the candidates its trials serve (none for a "
+                        + "candidate the trial budget cuts before its first call); a policy after it finds those made "
+                        + "and pays the others in its first run.%n", w.jitWarmUpMillis()));
             }
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }

@@ -93,13 +93,10 @@ class SentenceEmbeddingTransformerTest {
      * reads, so the executors' rows and the single-machine API's agree bit for bit.
      */
     private static void settle(SentenceEmbedder embedder) {
-        for (int pass = 0; pass < 60; pass++) {
-            singleMachine(embedder, 5);
-            if (session.scheduler().deciding() == 0) {
-                return;
-            }
+        session.scheduler().runUntilDecided(() -> singleMachine(embedder, 5), 60);
+        if (session.scheduler().deciding() > 0) {
+            throw new AssertionError("the scheduler still decides after 60 passes");
         }
-        throw new AssertionError("the scheduler still decides after 60 passes");
     }
 
     @AfterAll

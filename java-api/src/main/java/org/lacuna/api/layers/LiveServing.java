@@ -20,7 +20,8 @@ import org.lacuna.runtime.schedule.Scheduler;
  * call of each candidate is served but reported as no sample: it pays the candidate's one-time costs (its weight's
  * widening, code still compiling); its later calls of it are samples. A candidate that throws has failed
  * ({@link LiveTrial#failed}) and the call goes to another, each candidate tried at most once per call; where every
- * one failed, the call throws the first failure.
+ * one failed, the call throws the first failure. The host time around a call (choosing its candidate, timing and
+ * reporting it) is charged as choosing and spent from the scheduler's trial budget ({@link Scheduler#chargeTrial}).
  */
 final class LiveServing {
     private final LiveTrial trial;
@@ -128,7 +129,9 @@ final class LiveServing {
             LinearCandidates.Call call = calls[which];
             double millis;
             try (DeviceTimer timer = scheduler.timer()) {
-                ChoosingTime.charge(scheduler, System.nanoTime() - started);
+                long bookkeeping = System.nanoTime() - started;
+                ChoosingTime.charge(scheduler, bookkeeping);
+                scheduler.chargeTrial(bookkeeping);
                 try {
                     timer.start();
                     run(profiler, layer, names.get(which), call, x, y);
@@ -143,7 +146,9 @@ final class LiveServing {
             long reporting = System.nanoTime();
             warmed[which] = true;
             trial.served(which, millis, sample);
-            ChoosingTime.charge(scheduler, System.nanoTime() - reporting);
+            long reported = System.nanoTime() - reporting;
+            ChoosingTime.charge(scheduler, reported);
+            scheduler.chargeTrial(reported);
             return;
         }
         // Every try failed without the trial running out of candidates (other threads' failures raced this call's).

@@ -197,14 +197,14 @@ class LiveServingTest {
             int candidates = first.decisions().get(32L).getFirst().candidates().size();
             first.close();
             try (Linear second = Linear.create(s, data.w(), OUT, IN, data.b(), options).named("encoder.1.fc")) {
-                int calls = 0;
+                int[] calls = {0};
                 // Sampling passes at once: each candidate's first call, then its samples (no elimination here).
-                while (scheduler.deciding() > 0 && calls < candidates * (1 + LiveTrial.SAMPLES)) {
+                scheduler.runUntilDecided(() -> {
                     try (Tensor y = second.forward(xs)) {
-                        assertClose(data.want(), y.toFloatArray(), "the second layer's call " + calls);
+                        assertClose(data.want(), y.toFloatArray(), "the second layer's call " + calls[0]);
                     }
-                    calls++;
-                }
+                    calls[0]++;
+                }, candidates * (1 + LiveTrial.SAMPLES));
                 assertEquals(0, scheduler.deciding(), "the second layer's calls decided the signature");
                 Decision d = second.decisions().get(32L).getFirst();
                 assertEquals(Decision.Source.MEASURED, d.source(), d::toString);

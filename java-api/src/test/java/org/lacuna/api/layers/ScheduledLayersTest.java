@@ -125,22 +125,22 @@ class ScheduledLayersTest {
                     Scheduler scheduler = scheduler(s, policy);
                     // While a live trial decides, its calls are served by the candidates in turn: every call's
                     // result must be the layer's, whichever candidate served it.
-                    int calls = 0;
-                    do {
+                    int[] calls = {0};
+                    scheduler.runUntilDecided(() -> {
                         float[] got = layer.forward(xs).toFloatArray();
-                        calls++;
+                        calls[0]++;
                         for (int i = 0; i < want.length; i++) {
-                            assertEquals(want[i], got[i], 1e-4, policy + ", call " + calls + ", element " + i);
+                            assertEquals(want[i], got[i], 1e-4, policy + ", call " + calls[0] + ", element " + i);
                         }
-                    } while (scheduler.deciding() > 0 && calls < 100);
+                    }, 100);
                     Decision d = layer.decisions().get(64L).getFirst();
                     assertTrue(d.source() != Decision.Source.DECIDING, d::toString);
                     policy.forcedFor("linear").ifPresent(f -> assertEquals(f, d.chosen()));
                     if (policy.mode() == Policy.Mode.FASTEST_MEASURED) {
                         assertTrue(d.candidates().stream().allMatch(c -> c.measuredMillis() != null), d::toString);
-                        assertTrue(calls > names.size(), "fastest-measured served calls with every candidate");
+                        assertTrue(calls[0] > names.size(), "fastest-measured served calls with every candidate");
                     } else if (policy.mode() == Policy.Mode.PREDICTED_ONLY) {
-                        assertEquals(1, calls, "a policy that never measures decides at once");
+                        assertEquals(1, calls[0], "a policy that never measures decides at once");
                     }
                 }
                 layer.close();
@@ -238,8 +238,8 @@ class ScheduledLayersTest {
             long asked = scheduler.decisionsAsked();
             assertEquals(2 * 4 + 1, asked, "four linears a layer and the dropping layer's block, once each");
             // Live trials decide on the next passes' own calls, asking the scheduler nothing more.
-            for (int pass = 0; pass < 100 && scheduler.deciding() > 0; pass++) {
-                encoder.forward(xs, seq).close();
+            if (scheduler.deciding() > 0) {
+                scheduler.runUntilDecided(() -> encoder.forward(xs, seq).close(), 100);
             }
             assertEquals(0, scheduler.deciding());
             assertEquals(asked, scheduler.decisionsAsked(), "a trial's passes ask the scheduler nothing");
@@ -263,10 +263,7 @@ class ScheduledLayersTest {
             int more = Arrays.stream(longer).sum();
             try (Sequences other = Sequences.of(s, longer);
                  Tensor ys = s.fromFloats(random(random, more * hidden, DType.F16), DType.F16, more, hidden)) {
-                encoder.forward(ys, other).close();
-                for (int pass = 0; pass < 100 && scheduler.deciding() > 0; pass++) {
-                    encoder.forward(ys, other).close();
-                }
+                scheduler.runUntilDecided(() -> encoder.forward(ys, other).close(), 100);
             }
             assertTrue(scheduler.decisionsAsked() > asked, "a new bucket is planned");
             assertTrue(store.writes() > writes, "and its choices written");
@@ -307,10 +304,7 @@ class ScheduledLayersTest {
                     counting);
             s.useScheduler(cold);
             TransformerEncoder encoder = TransformerEncoder.create(s, configs, weights);
-            encoder.forward(xs, seq).close();
-            for (int pass = 0; pass < 100 && cold.deciding() > 0; pass++) {
-                encoder.forward(xs, seq).close();
-            }
+            cold.runUntilDecided(() -> encoder.forward(xs, seq).close(), 100);
             float[] first = encoder.forward(xs, seq).toFloatArray();
             assertEquals(16, cold.decisionsAsked(), "four linears in each of four layers");
             assertEquals(4, cold.decisionsMade(), "one decision per linear signature, shared by the four layers");

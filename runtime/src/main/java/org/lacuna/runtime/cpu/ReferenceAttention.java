@@ -2,7 +2,7 @@ package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.lacuna.runtime.attention.AttentionInputs;
 import org.lacuna.runtime.attention.AttentionOptions;
 import org.lacuna.runtime.attention.KeyScore;
@@ -103,7 +103,9 @@ final class ReferenceAttention {
         int dim = options.headDim();
         int width = options.width();
         long rows = batch.rows();
-        IntStream.range(0, batch.batch() * heads).parallel().forEach(task -> {
+        // Work: every query row against (at most) every row, per head dimension.
+        ReferenceParallel.forEach((long) batch.batch() * heads, rows * rows * width, index -> {
+            int task = (int) index;
             int b = task / heads;
             int h = task % heads;
             int start = offsets[b];
@@ -161,7 +163,8 @@ final class ReferenceAttention {
         int heads = options.heads();
         int dim = options.headDim();
         long rows = batch.rows();
-        IntStream.range(0, batch.batch()).parallel().forEach(b -> {
+        ReferenceParallel.forEach(batch.batch(), rows * rows * options.width(), index -> {
+            int b = (int) index;
             int start = offsets[b];
             int length = offsets[b + 1] - start;
             int queries = score == KeyScore.CLS ? Math.min(1, length) : length;
@@ -191,6 +194,6 @@ final class ReferenceAttention {
 
     /** Rows after the last sequence. */
     private static long[] outside(int[] offsets, long rows) {
-        return java.util.stream.LongStream.range(offsets[offsets.length - 1], rows).toArray();
+        return LongStream.range(offsets[offsets.length - 1], rows).toArray();
     }
 }

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.IntStream;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.ops.ConvolutionContracts;
@@ -30,8 +29,6 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
         this.residency = new BackendResidency(backend);
     }
 
-    private static final int PARALLEL_ROWS = 256;
-
     @Override
     public void sparseConvolution(DeviceArray x, KernelMap map, DeviceArray weights, DeviceArray bias,
                                   Activation activation, Dataflow dataflow, DeviceArray y) {
@@ -50,8 +47,8 @@ final class ReferenceConvolutionOps implements ConvolutionOps {
             }
         }
         MemorySegment result = segment(y, call);
-        IntStream rows = IntStream.range(0, map.outputCount());
-        (map.outputCount() >= PARALLEL_ROWS ? rows.parallel() : rows).forEach(row -> {
+        ReferenceParallel.forEach(map.outputCount(), (long) map.outputCount() * volume * in * out, index -> {
+            int row = (int) index;
             double[] acc = b.clone();
             for (int v = 0; v < volume; v++) {
                 int source = map.neighbour(row, v);

@@ -1,7 +1,6 @@
 package org.lacuna.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.LongStream;
 import java.util.function.LongFunction;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.data.DeviceBuffer;
@@ -22,7 +21,7 @@ final class ReferenceVoxelizationOps extends HostVoxelizationOps {
     void poolSamples(DeviceArray features, MemorySegment in, SampleRows samples, BatchPooling pooling,
                      DeviceArray out, MemorySegment result) {
         long c = features.shape().dim(1);
-        LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
+        ReferenceParallel.forEach(out.elementCount(), features.elementCount(), e -> {
             int b = (int) (e / c);
             int count = samples.count(b);
             double acc = pooling == BatchPooling.MEAN ? 0 : Double.NEGATIVE_INFINITY;
@@ -39,7 +38,7 @@ final class ReferenceVoxelizationOps extends HostVoxelizationOps {
     void projectCells(DeviceArray features, MemorySegment in, BevCells cells, BevReduction reduction,
                       DeviceArray out, MemorySegment result) {
         long c = features.shape().dim(1);
-        LongStream.range(0, out.elementCount()).parallel().forEach(e -> {
+        ReferenceParallel.forEach(out.elementCount(), out.elementCount() * cells.depth(), e -> {
             int[] rows = new int[cells.depth()];
             int found = cells.rows(e, rows);
             double value = 0;
@@ -55,7 +54,7 @@ final class ReferenceVoxelizationOps extends HostVoxelizationOps {
     void interpolatePoints(DeviceArray features, MemorySegment in, PointVoxels voxels, DeviceArray out,
                            MemorySegment result) {
         long c = features.shape().dim(1);
-        LongStream.range(0, out.shape().dim(0)).parallel().forEach(i -> {
+        ReferenceParallel.forEach(out.shape().dim(0), out.elementCount() * 8, i -> {
             int k = (int) i;
             int[] rows = new int[8];
             double[] weights = new double[8];

@@ -34,20 +34,19 @@ public final class HostData {
     }
 
     public static DeviceArray upload(Backend backend, Shape shape, int[] values) {
-        return uploadIntegers(backend, DType.I32, shape, values.length, MemorySegment.ofArray(values));
+        return uploadIntegers(backend, DType.I32, shape, MemorySegment.ofArray(values));
     }
 
     public static DeviceArray upload(Backend backend, Shape shape, long[] values) {
-        return uploadIntegers(backend, DType.I64, shape, values.length, MemorySegment.ofArray(values));
+        return uploadIntegers(backend, DType.I64, shape, MemorySegment.ofArray(values));
     }
 
     /**
      * Integers travel as they are: the Java array's bytes (native order, which is the backends') are staged in aligned
      * native memory and uploaded.
      */
-    private static DeviceArray uploadIntegers(Backend backend, DType dtype, Shape shape, int count,
-                                              MemorySegment values) {
-        requireCount("HostData.upload", shape, count);
+    private static DeviceArray uploadIntegers(Backend backend, DType dtype, Shape shape, MemorySegment values) {
+        requireCount("HostData.upload", shape, (int) (values.byteSize() / dtype.byteSize())); // a Java array: int-sized
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = HostMemory.allocate(arena, values.byteSize(), dtype.byteSize(), "HostData.upload");
             MemorySegment.copy(values, 0, host, 0, values.byteSize());

@@ -26,8 +26,9 @@ import org.lacuna.runtime.sparseconv.CoordinateSet;
 
 /**
  * The once-per-device microbenchmark behind an {@link EfficiencyTable}: the memory bandwidth (a large cast), and for
- * every kernel family the backend offers its call overhead (a one-token 64 × 64 problem) and its arithmetic rate (a
- * compute-bound 256 × 512 × 1024 one). Each time is the median of {@link #SAMPLES} calls after a warm-up long
+ * every kernel family the backend offers its call overhead (a one-token 64 × 64 problem) and its arithmetic rate on
+ * a compute-bound 256 × 512 × 1024 problem and on a 32-token call of the same shape as a model makes it (each call on
+ * another weight, caches cold: {@link KernelRate#bySize}), and the cost of a first call's weight conversion. Each time is the median of {@link #SAMPLES} calls after a warm-up long
  * enough for the JIT to compile the kernel (a kernel still interpreted is a thousand times slower, which is what
  * distorted early tables), so one stray fast or slow call moves nothing. Every figure must fall within sanity bounds
  * ({@link #BANDWIDTH}, {@link #RATE}, {@link #OVERHEAD}); one outside is measured again, up to {@link #ATTEMPTS}
@@ -65,6 +66,15 @@ public final class Calibration {
     }
     /** The compute-bound linear problem: big enough to reach each kernel's rate, small enough to be quick. */
     private static final int TOKENS = 256;
+    /**
+     * The small call each linear kernel is measured on as well (same weight): a sentence's worth of tokens, where the
+     * sparse kernels' token panels run part empty and a threaded call's hand-off is a large share of its time.
+     */
+    static final int SMALL_TOKENS = 32;
+    /** Weights the small call rotates over (2 MiB each in fp32: together beyond a core's L2). */
+    private static final int SMALL_WEIGHTS = 4;
+    /** Timed small calls, after a warm-up of as many. */
+    private static final int COLD_SAMPLES = 15;
     private static final int IN = 512;
     private static final int OUT = 1024;
     /** The tiny problem whose time is a kernel's call overhead: one token of a 64 × 64 weight. */
@@ -111,14 +121,56 @@ public final class Calibration {
             Map<String, KernelRate> rates = new TreeMap<>();
             double overhead = overheads.values().stream().mapToDouble(Double::doubleValue).min().orElse(0);
             double peak = 0;
+            Map<String, KernelRate.SizeRate> small = new TreeMap<>();
+            Map<String, Double> forms = new TreeMap<>();
+            // The small call as a model makes it: each call on another weight (a model's other layers stream their
+            // own weights through the caches between two calls of one layer) after a pass over a large array that
+            // leaves the caches cold and the worker threads idle. Measured back to back on one weight, a 32-token
+            // call ran about twice as fast as in the encoder (its weight in L2, its workers spinning).
+            List<List<Candidate>> smallSets = new ArrayList<>();
+            for (int k = 0; k < SMALL_WEIGHTS; k++) {
+                smallSets.add(linearCandidates(backend, ops, random, arrays, twoFours, csrs, SMALL_TOKENS, IN, OUT, w,
+                        sparse));
+            }
+            int evictLength = 4 << 20;
+            DeviceArray evictFrom = keep(arrays, HostData.upload(backend, DType.F32, Shape.of(evictLength),
+                    new float[evictLength]));
+            DeviceArray evictTo = keep(arrays, HostData.upload(backend, DType.F16, Shape.of(evictLength),
+                    new float[evictLength]));
+            Runnable evict = () -> ops.elementwise().cast(evictFrom, evictTo);
+            for (int i = 0; i < smallSets.get(0).size(); i++) {
+                Candidate c = smallSets.get(0).get(i);
+                double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
+                // Its weights were uploaded just now: each first call converts one into the kernel's form.
+                List<Runnable> calls = new ArrayList<>();
+                double firstMillis = 0;
+                for (List<Candidate> set : smallSets) {
+                    evict.run();
+                    timer.start();
+                    set.get(i).run().run();
+                    firstMillis += timer.stopMillis() / SMALL_WEIGHTS;
+                    calls.add(set.get(i).run());
+                }
+                double rate = sane(RATE, c.kernel(), () -> {
+                    double seconds = timeCold(timer, calls, evict) / 1e3;
+                    return c.work().flops() / Math.max(seconds - kernelOverhead, seconds * 0.05);
+                }, clamped);
+                small.put(c.kernel(), new KernelRate.SizeRate(c.work().flops(), rate));
+                double steadyMillis = (kernelOverhead + c.work().flops() / rate) * 1e3;
+                forms.put(c.kernel(), c.work().weights() == 0 ? 0
+                        : Math.max(0, firstMillis - steadyMillis) / 1e3 / c.work().weights());
+            }
             for (Candidate c : linearCandidates(backend, ops, random, arrays, twoFours, csrs, TOKENS, IN, OUT, w,
                     sparse)) {
                 double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
-                double flopRate = sane(RATE, c.kernel(), () -> {
-                    double seconds = time(timer, c.run()) / 1e3;
-                    return c.work().flops() / Math.max(seconds - kernelOverhead, seconds * 0.05);
-                }, clamped);
-                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, kernelOverhead));
+                double flopRate = flopRate(timer, c, kernelOverhead, clamped);
+                List<KernelRate.SizeRate> bySize = new ArrayList<>();
+                if (small.containsKey(c.kernel())) {
+                    bySize.add(small.get(c.kernel()));
+                }
+                bySize.add(new KernelRate.SizeRate(c.work().flops(), flopRate));
+                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, kernelOverhead, bySize,
+                        forms.getOrDefault(c.kernel(), 0.0)));
                 if (c.dense()) {
                     peak = Math.max(peak, flopRate);
                 }
@@ -224,6 +276,14 @@ public final class Calibration {
         }
     }
 
+    /** {@code c}'s arithmetic rate: its work over its median time less its call overhead. */
+    private static double flopRate(DeviceTimer timer, Candidate c, double overhead, List<String> clamped) {
+        return sane(RATE, c.kernel(), () -> {
+            double seconds = time(timer, c.run()) / 1e3;
+            return c.work().flops() / Math.max(seconds - overhead, seconds * 0.05);
+        }, clamped);
+    }
+
     /**
      * {@code measure}'s figure, measured again while it falls outside {@code bounds} (a machine busy enough to push a
      * figure out of any plausible range is busy for a moment), up to {@link #ATTEMPTS} times, then clamped into
@@ -261,6 +321,25 @@ public final class Calibration {
             previous = current;
         }
         return previous;
+    }
+
+    /**
+     * The median of {@link #COLD_SAMPLES} calls, in milliseconds, each of the next of {@code calls} in turn after
+     * {@code evict} (untimed), following a warm-up of as many.
+     */
+    static double timeCold(DeviceTimer timer, List<Runnable> calls, Runnable evict) {
+        double[] samples = new double[COLD_SAMPLES];
+        for (int i = 0; i < 2 * COLD_SAMPLES; i++) {
+            evict.run();
+            timer.start();
+            calls.get(i % calls.size()).run();
+            double millis = timer.stopMillis();
+            if (i >= COLD_SAMPLES) {
+                samples[i - COLD_SAMPLES] = millis;
+            }
+        }
+        Arrays.sort(samples);
+        return samples[COLD_SAMPLES / 2];
     }
 
     private static double round(DeviceTimer timer, Runnable run) {

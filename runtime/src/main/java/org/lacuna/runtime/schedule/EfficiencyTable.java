@@ -15,15 +15,36 @@ import java.util.TreeMap;
  * @param units              the device's parallel units: SMs on a GPU, worker threads on the CPU
  * @param kernels            each kernel family's own rate
  * @param source             where the numbers come from ("measured 2026-12-06T…", "test table")
+ * @param version            what the calibration that made it measured ({@link #CURRENT_VERSION}); a stored table
+ *                           of an older version (0: a file written before tables had one) is {@link #stale()} and
+ *                           measured again, never fatal
  */
 public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, double overheadSeconds, int units,
-                              Map<String, KernelRate> kernels, String source) {
+                              Map<String, KernelRate> kernels, String source, int version) {
+    /**
+     * 2: each linear kernel's rate is measured at a 32-token call as well as a 256-token one
+     * ({@link KernelRate#bySize}); older tables (stored without a version: 0) predicted small calls from the large call's
+     * rate, up to 3x off at 32 tokens on the development CPU.
+     */
+    public static final int CURRENT_VERSION = 2;
+
+    /** A table of the current version (hand-written ones: tests, devices that cannot calibrate). */
+    public EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, double overheadSeconds, int units,
+                           Map<String, KernelRate> kernels, String source) {
+        this(peakFlopsPerSecond, bytesPerSecond, overheadSeconds, units, kernels, source, CURRENT_VERSION);
+    }
+
     public EfficiencyTable {
         if (!(peakFlopsPerSecond > 0) || !(bytesPerSecond > 0) || !(overheadSeconds >= 0) || units < 1) {
             throw new IllegalArgumentException("an efficiency table needs a positive peak and bandwidth, got "
                     + peakFlopsPerSecond + ", " + bytesPerSecond);
         }
         kernels = Map.copyOf(kernels);
+    }
+
+    /** Made by an older calibration than this build's: to be measured again. */
+    public boolean stale() {
+        return version < CURRENT_VERSION;
     }
 
     /** The rate of {@code kernel}: its own, or the device's peak, bandwidth and overhead when it has none. */
@@ -37,6 +58,11 @@ public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, 
         return rate(kernel).seconds(work, units);
     }
 
+    /** Predicted seconds a layer's first call of {@code kernel} adds converting its weight ({@link Work#weights()}). */
+    public double formSeconds(String kernel, Work work) {
+        return rate(kernel).formSeconds(work);
+    }
+
     public boolean knows(String kernel) {
         return kernels.containsKey(kernel);
     }
@@ -45,6 +71,6 @@ public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, 
     public EfficiencyTable with(String kernel, KernelRate rate) {
         Map<String, KernelRate> copy = new TreeMap<>(kernels);
         copy.put(kernel, rate);
-        return new EfficiencyTable(peakFlopsPerSecond, bytesPerSecond, overheadSeconds, units, copy, source);
+        return new EfficiencyTable(peakFlopsPerSecond, bytesPerSecond, overheadSeconds, units, copy, source, version);
     }
 }

@@ -141,14 +141,14 @@ public final class LinearCandidates {
             // The CPU reads the weight's fp32 form (widened once per weight and kept).
             double weight = in * out * (cpu ? 4 : ds);
             long tiles = cpu ? tiles(t, CPU_DENSE_TILE_ROWS) * tiles(out, CPU_DENSE_TILE_COLS) : Work.FILLS_DEVICE;
-            return new Work(2 * t * in * out, weight + io, 1, tiles);
+            return new Work(2 * t * in * out, weight + io, 1, tiles, cpu ? (long) s.in() * s.out() : 0);
         }
         if (name.equals("csr")) {
             double nnz = s.nonZeros();
             double panel = cpuTokenPanel(t);
             double tokens = cpu ? roundUp(t, panel) : t;
             return new Work(2 * tokens * nnz, nnz * (ds + 4) + 4 * (out + 1) + io, 1,
-                    cpu ? tiles(out, CPU_SPARSE_ROWS) * tiles(t, panel) : Work.FILLS_DEVICE);
+                    cpu ? tiles(out, CPU_SPARSE_ROWS) * tiles(t, panel) : Work.FILLS_DEVICE, cpu ? (long) nnz : 0);
         }
         // 2:4: half the products of a dense GEMM over the token count padded to the kernel's tile, in thread blocks
         // of one token tile by SP_OUTPUT_ROWS outputs (CPU_SPARSE_ROWS on the CPU; a one-token call is a single row of
@@ -157,7 +157,7 @@ public final class LinearCandidates {
                 : t <= 32 ? 32 : t <= 64 ? 64 : 128;
         double weight = cpu ? CPU_TWO_FOUR_BYTES * in * out * ds : in * out * ds / 2 + in * out / 8;
         long blocks = tiles(t, tile) * tiles(out, cpu ? CPU_SPARSE_ROWS : SP_OUTPUT_ROWS);
-        return new Work(roundUp(t, tile) * in * out, weight + io, 1, blocks);
+        return new Work(roundUp(t, tile) * in * out, weight + io, 1, blocks, cpu ? (long) s.in() * s.out() : 0);
     }
 
     /** The token panel the CPU sparse kernels pack {@code tokens} into. */

@@ -35,6 +35,21 @@ import org.lacuna.runtime.error.LacunaException;
  * fewer forwards. The scheduler then decides by its policy's rules on the lower medians ({@link Scheduler}), stores
  * the choice, and {@link #decision()} returns it: the layers route every later call to it.
  *
+ * <p>Under {@code auto} a trial spends from the scheduler's trial budget ({@link Scheduler#trialBudgetMillis()}, a
+ * fraction of the predicted forward): every call served by a candidate other than the best so far costs its time
+ * beyond the best's, a layer's first call of a candidate its weight's conversion included, and every call the host
+ * time of its bookkeeping (charged by the layer: {@link Scheduler#chargeTrial}). Before the sampler serves
+ * another candidate, its expected cost (measured or predicted time beyond the best's, plus the predicted conversion
+ * where it has not served yet) must fit what is left; where it does not, the candidate is cut and serves no more
+ * (on the sampler's first call, when the forward's share is not yet known, it is only put off). With every other
+ * candidate cut or eliminated, the trial decides on what it measured.
+ *
+ * <p>A decision is provisional where it rests on little ({@link #provisionalWhy}): a candidate cut by the budget or
+ * eliminated on one sample (which may have held JIT compilation or a burst of load), the winner with fewer than
+ * {@link #MIN_SAMPLES} samples, or a near-tie. It is stored marked so: sessions of this JVM share it like any other
+ * (Spark executors agree with the driver bit for bit), and the next process re-checks it on a short trial of the
+ * chosen candidate and the runner-up ({@link #recheck}) and stores the outcome confirmed.
+ *
  * <p>A candidate that throws on a live call has failed: it serves no more calls and its samples are not counted. If
  * every candidate fails, the trial ends without a decision and its calls throw the first failure. Thread-safe.
  */
@@ -76,6 +91,18 @@ public final class LiveTrial {
     private final boolean eliminates;
     private final long predictingNanos;
     private final Decision provisional;
+    /** Spends from the scheduler's trial budget ({@code auto}); {@code fastest-measured} measures everything. */
+    private final boolean budgeted;
+    /** Re-checks a provisional choice of an earlier process: its outcome is stored confirmed. */
+    private final boolean recheck;
+    /** Each served candidate's predicted conversion on a layer's first call of it, ms. */
+    private final double[] formMillis;
+    /** Cut by the trial budget: serves no more, decided on what it measured. */
+    private final boolean[] cut;
+    /** Eliminated on a single sample: not judged on it, and the decision is provisional. */
+    private final boolean[] eliminatedOnOne;
+    /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
+    private int samplerCalls;
     private final double[][] samples;
     private final int[] sampleCount;
     private final double[] servedMillis;
@@ -99,7 +126,7 @@ public final class LiveTrial {
 
     LiveTrial(Scheduler scheduler, String key, LayerStatistics statistics, List<Candidate> candidates,
               List<Candidate> served, Map<String, Double> predicted, Candidate best, String why, boolean eliminates,
-              long predictingNanos, Decision provisional) {
+              long predictingNanos, Decision provisional, Map<String, Double> formMillis, boolean recheck) {
         this.scheduler = scheduler;
         this.key = key;
         this.statistics = statistics;
@@ -113,7 +140,15 @@ public final class LiveTrial {
         this.eliminates = eliminates;
         this.predictingNanos = predictingNanos;
         this.provisional = provisional;
+        this.budgeted = eliminates;
+        this.recheck = recheck;
         int n = served.size();
+        this.formMillis = new double[n];
+        for (int i = 0; i < n; i++) {
+            this.formMillis[i] = formMillis.getOrDefault(served.get(i).name(), 0.0);
+        }
+        cut = new boolean[n];
+        eliminatedOnOne = new boolean[n];
         samples = new double[n][SAMPLES];
         sampleCount = new int[n];
         servedMillis = new double[n];
@@ -125,7 +160,8 @@ public final class LiveTrial {
 
     /** A trial that is over before it starts: the decision made without live calls (stored, predicted, forced). */
     static LiveTrial decided(Decision decision) {
-        LiveTrial t = new LiveTrial(null, null, null, List.of(), List.of(), Map.of(), null, null, false, 0, null);
+        LiveTrial t = new LiveTrial(null, null, null, List.of(), List.of(), Map.of(), null, null, false, 0, null,
+                Map.of(), false);
         t.decision = decision;
         return t;
     }
@@ -166,18 +202,62 @@ public final class LiveTrial {
                 return chosen;
             }
         }
-        int pick = -1;
-        for (int k = 0; k < served.size(); k++) {
-            int i = (turn + k) % served.size();
-            if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick])) {
-                pick = i;
+        samplerCalls++;
+        while (true) {
+            int pick = -1;
+            for (int k = 0; k < served.size(); k++) {
+                int i = (turn + k) % served.size();
+                if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick])) {
+                    pick = i;
+                }
+            }
+            if (pick < 0) {
+                return unfailed("LiveTrial.next");
+            }
+            if (budgeted && !fits(pick)) {
+                int best = bestSoFar();
+                if (samplerCalls <= 1 && active[best]) {
+                    // The forward's share (the budget) grows while its layers first ask: put off, not cut.
+                    pick = best;
+                } else {
+                    cut[pick] = true;
+                    active[pick] = false;
+                    continue;
+                }
+            }
+            turn = (pick + 1) % served.size();
+            return pick;
+        }
+    }
+
+    /** Whether serving candidate {@code i} next is expected to fit what is left of the scheduler's trial budget. */
+    private boolean fits(int i) {
+        int best = bestSoFar();
+        if (i == best) {
+            return true;
+        }
+        double expected = (sampleCount[i] > 0 ? lowerMedian(i) : predictedOf(i))
+                + (servedCalls[i] == 0 ? formMillis[i] : 0) - referenceMillis(best);
+        return scheduler.trialSpentMillis() + Math.max(0, expected) <= scheduler.trialBudgetMillis();
+    }
+
+    /**
+     * The candidate that serves where no trial runs, by what is known now: the fastest sampled one still serving,
+     * else (none sampled yet) the first provisional one.
+     */
+    private int bestSoFar() {
+        int best = -1;
+        for (int i = 0; i < served.size(); i++) {
+            if (active[i] && sampleCount[i] > 0 && (best < 0 || lowerMedian(i) < lowerMedian(best))) {
+                best = i;
             }
         }
-        if (pick < 0) {
-            return unfailed("LiveTrial.next");
-        }
-        turn = (pick + 1) % served.size();
-        return pick;
+        return best >= 0 ? best : Math.max(0, servedNames.indexOf(firstProvisional.name()));
+    }
+
+    /** What a call of {@code best} takes: its lower median once sampled, else its prediction. */
+    private double referenceMillis(int best) {
+        return sampleCount[best] > 0 ? lowerMedian(best) : predictedOf(best);
     }
 
     /**
@@ -244,6 +324,12 @@ public final class LiveTrial {
         synchronized (this) {
             if (decision != null || finishing) {
                 return;
+            }
+            if (budgeted) {
+                int best = bestSoFar();
+                if (index != best) {
+                    scheduler.spend(Math.max(0, millis - referenceMillis(best)));
+                }
             }
             servedMillis[index] += millis;
             servedCalls[index]++;
@@ -470,6 +556,7 @@ public final class LiveTrial {
         for (int i = 0; i < served.size(); i++) {
             if (active[i] && lowerMedian(i) > above * bestMedian) {
                 active[i] = false;
+                eliminatedOnOne[i] = sampleCount[i] < MIN_SAMPLES;
             }
         }
     }
@@ -480,17 +567,79 @@ public final class LiveTrial {
     }
 
     /**
-     * Each candidate's lower median over its samples, for those with a sample that did not fail, in serving order: a
-     * candidate that failed is never chosen, whatever its earlier samples.
+     * Each candidate's lower median over its samples, for those with a sample that did not fail and were not
+     * eliminated on a single sample, in serving order: a candidate that failed is never chosen, whatever its earlier
+     * samples, and one sample that may hold a JIT compilation or a burst of load is not judged on
+     * ({@link #eliminatedOnOneSample()}).
      */
     synchronized Map<String, Double> measuredMillis() {
         Map<String, Double> measured = new LinkedHashMap<>();
         for (int i = 0; i < served.size(); i++) {
-            if (sampleCount[i] > 0 && !failed[i]) {
+            if (sampleCount[i] > 0 && !failed[i] && !eliminatedOnOne[i]) {
                 measured.put(served.get(i).name(), lowerMedian(i));
             }
         }
         return measured;
+    }
+
+    /** The candidates eliminated on one sample far behind the best, with that sample (for the reason). */
+    synchronized Map<String, Double> eliminatedOnOneSample() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int i = 0; i < served.size(); i++) {
+            if (eliminatedOnOne[i] && !failed[i]) {
+                out.put(served.get(i).name(), lowerMedian(i));
+            }
+        }
+        return out;
+    }
+
+    /** The candidates the trial budget cut (for the reason). */
+    synchronized List<String> cutByBudget() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < served.size(); i++) {
+            if (cut[i]) {
+                out.add(served.get(i).name());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Why a decision for {@code winner} on this trial's samples is provisional, or null where it is not (a re-check
+     * never is: two processes' trials have looked): a candidate cut by the budget or eliminated on one sample, the
+     * winner with fewer than {@link #MIN_SAMPLES} samples, or the runner-up within {@link Scheduler#MIN_GAIN} of it.
+     */
+    synchronized String provisionalWhy(String winner) {
+        if (recheck) {
+            return null;
+        }
+        List<String> why = new ArrayList<>();
+        List<String> cutNames = cutByBudget();
+        if (!cutNames.isEmpty()) {
+            why.add("the trial budget cut " + cutNames);
+        }
+        if (!eliminatedOnOneSample().isEmpty()) {
+            why.add("eliminated on one sample: " + eliminatedOnOneSample().keySet());
+        }
+        int w = servedNames.indexOf(winner);
+        if (w >= 0 && sampleCount[w] < MIN_SAMPLES) {
+            why.add(winner + " has " + sampleCount[w] + " sample" + (sampleCount[w] == 1 ? "" : "s"));
+        }
+        if (w >= 0 && sampleCount[w] > 0) {
+            for (int i = 0; i < served.size(); i++) {
+                if (i != w && sampleCount[i] > 0 && !failed[i] && !eliminatedOnOne[i]
+                        && lowerMedian(i) <= lowerMedian(w) * (1 + Scheduler.MIN_GAIN)) {
+                    why.add("a near-tie with " + servedNames.get(i));
+                    break;
+                }
+            }
+        }
+        return why.isEmpty() ? null : String.join("; ", why);
+    }
+
+    /** Whether this trial re-checks a provisional choice an earlier process stored. */
+    boolean recheck() {
+        return recheck;
     }
 
     /** Live calls the candidates served (warm-ups included), all together. */

@@ -28,7 +28,14 @@ import org.lacuna.runtime.error.LacunaException;
  * one measured faster. Choices are made once per signature (a bucket of input shapes), kept in memory and in the
  * {@link TuningStore} for the next run (written at the end of a plan: {@link #flush()}). Layers keep the decision per
  * input-shape bucket beside the candidate it chose, so a planned forward never comes here; they {@link #charge} the
- * host time they spent choosing, which {@link #choosingNanos()} reports. Thread-safe.
+ * host time they spent choosing, which {@link #choosingNanos()} reports.
+ *
+ * <p>Under {@code auto}, what live trials cost (their slower calls, the weight conversions of candidates tried, their
+ * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward: a
+ * candidate a trial cannot afford is not tried, and the trial decides on what it measured. A choice made on little
+ * (a candidate cut by the budget or eliminated on one sample, a winner of one sample, a near-tie) is stored
+ * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of
+ * the chosen candidate and the runner-up, then stores it confirmed ({@link LiveTrial}). Thread-safe.
  */
 public final class Scheduler {
     /**
@@ -63,6 +70,13 @@ public final class Scheduler {
      * to be chosen (a dense one against a sparse prediction needs only to be faster: break-even).
      */
     public static final double MIN_GAIN = 0.05;
+    /**
+     * Under {@code auto}, what live trials may spend beyond the best candidate so far, all together, as a fraction of
+     * the predicted forward (the sum of every layer's best prediction: {@link #predictedForwardMillis()}): with the
+     * host time of choosing, a cold store's choosing then costs less than one forward by construction. What a trial
+     * cannot afford it does not measure; it decides on what it has, provisionally ({@link LiveTrial}).
+     */
+    public static final double DEFAULT_TRIAL_BUDGET = 0.5;
 
     private final DeviceKey device;
     private final EfficiencyTable table;
@@ -71,6 +85,12 @@ public final class Scheduler {
     private final Supplier<DeviceTimer> timers;
     private final double margin;
     private final double budgetMillis;
+    private final double trialBudget;
+    /** The sum of every planned layer's best prediction, ns: the forward a trial budget is a fraction of. */
+    private final java.util.concurrent.atomic.LongAdder predictedForwardNanos =
+            new java.util.concurrent.atomic.LongAdder();
+    /** What live trials have spent beyond their best candidate so far, ns. */
+    private final java.util.concurrent.atomic.LongAdder trialSpentNanos = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
@@ -94,14 +114,25 @@ public final class Scheduler {
 
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers, double margin, double budgetMillis) {
+        this(device, table, store, policy, timers, margin, budgetMillis, DEFAULT_TRIAL_BUDGET);
+    }
+
+    /**
+     * @param trialBudget what live trials may spend beyond the best candidates, as a fraction of the predicted forward
+     *                    ({@link #DEFAULT_TRIAL_BUDGET}; infinite: no bound)
+     */
+    public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
+                     Supplier<DeviceTimer> timers, double margin, double budgetMillis, double trialBudget) {
         this.device = Objects.requireNonNull(device, "device");
         this.table = Objects.requireNonNull(table, "table");
         this.store = Objects.requireNonNull(store, "store");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.timers = Objects.requireNonNull(timers, "timers");
-        if (!(margin >= 0) || !(budgetMillis > 0)) {
-            throw InvalidInputException.argument("Scheduler", "margin must be >= 0 and the budget positive");
+        if (!(margin >= 0) || !(budgetMillis > 0) || !(trialBudget >= 0)) {
+            throw InvalidInputException.argument("Scheduler", "margin and trial budget must be >= 0 and the budget "
+                    + "positive");
         }
+        this.trialBudget = trialBudget;
         this.margin = margin;
         this.budgetMillis = budgetMillis;
         // A store written by an older build (or after a wild measurement) may hold corrections outside today's bounds.
@@ -187,8 +218,45 @@ public final class Scheduler {
 
     /** Records {@code decision} (decided or provisional) as {@code layer}'s plan entry for its signature. */
     private Decision planned(String layer, Decision decision) {
-        plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
+        if (plan.putIfAbsent(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision)) == null) {
+            double best = Double.MAX_VALUE;
+            for (Decision.Estimate e : decision.candidates()) {
+                best = Math.min(best, e.predictedMillis());
+            }
+            if (best < Double.MAX_VALUE && best > 0) {
+                predictedForwardNanos.add(Math.round(best * 1e6));
+            }
+        }
         return decision;
+    }
+
+    /** The predicted forward: every planned layer's best prediction (each layer and signature once), ms. */
+    public double predictedForwardMillis() {
+        return predictedForwardNanos.sum() / 1e6;
+    }
+
+    /** What live trials may spend beyond their best candidates so far, all together: a share of the forward. */
+    public double trialBudgetMillis() {
+        return Double.isInfinite(trialBudget) ? Double.POSITIVE_INFINITY : trialBudget * predictedForwardMillis();
+    }
+
+    /** What live trials have spent beyond their best candidates so far (conversions on first calls included). */
+    public double trialSpentMillis() {
+        return trialSpentNanos.sum() / 1e6;
+    }
+
+    /** A live trial's call cost {@code millis} beyond its best candidate so far. */
+    void spend(double millis) {
+        trialSpentNanos.add(Math.round(millis * 1e6));
+    }
+
+    /**
+     * Host time a layer spent on a live trial's bookkeeping around a call (which candidate serves, timing it,
+     * reporting it, the decision its report completed): spent from the trial budget like the slower calls, so that
+     * what trials cost in all stays within it. Layers {@link #charge} it as choosing as well.
+     */
+    public void chargeTrial(long nanos) {
+        trialSpentNanos.add(nanos);
     }
 
     /**
@@ -230,6 +298,27 @@ public final class Scheduler {
     /** Signatures whose live trials are still taking samples. */
     public int deciding() {
         return trials.size();
+    }
+
+    /** Forwards {@link #runUntilDecided} runs at most unless told otherwise: far more than a trial takes. */
+    public static final int MAX_DECIDING_FORWARDS = 40;
+
+    /**
+     * Runs {@code forward} (a model's forward on one input, under this scheduler) once, then again while live trials
+     * are still deciding on its layers' calls, {@code maxForwards} times at most: how a plan is made where layers
+     * decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were enough.
+     */
+    public int runUntilDecided(Runnable forward, int maxForwards) {
+        if (maxForwards < 1) {
+            throw InvalidInputException.argument("Scheduler.runUntilDecided", "maxForwards must be >= 1, got "
+                    + maxForwards);
+        }
+        int forwards = 0;
+        do {
+            forward.run();
+            forwards++;
+        } while (deciding() > 0 && forwards < maxForwards);
+        return forwards;
     }
 
     /** A timer on the device, for a layer timing a live call of a {@link LiveTrial}. */
@@ -334,6 +423,21 @@ public final class Scheduler {
             TuningStore.StoredChoice choice = policy.mode() == Policy.Mode.PREDICTED_ONLY ? null
                     : store.choice(device, key).orElse(null);
             Optional<Outcome> stored = stored(choice, names);
+            List<Candidate> recheck = stored.isPresent() && live && policy.mode() == Policy.Mode.AUTO
+                    && choice.provisionalChoice() && store.recordedEarlier(device, key)
+                    ? recheckCandidates(choice, candidates) : List.of();
+            if (!recheck.isEmpty()) {
+                // A provisional choice of an earlier process: a short trial of it and its runner-up, then confirmed.
+                predicted = predictAll(candidates);
+                String why = "re-checking a provisional choice (" + stored.get().reason() + ")";
+                long nanos = System.nanoTime() - start;
+                Decision provisional = new Decision(statistics.kind(), statistics.signature(),
+                        DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
+                        choice.chosen(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")", nanos);
+                Candidate kept = recheck.get(0);
+                return new LiveTrial(this, key, statistics, candidates, recheck, predicted, kept, why, true, nanos,
+                        provisional, formMillis(recheck), true);
+            }
             if (stored.isPresent()) {
                 // A stored choice explains itself with the predictions it was made with: no candidate estimates
                 // its work (on a GPU a convolution's would sort the map's rows) for a choice already made.
@@ -350,7 +454,7 @@ public final class Scheduler {
                             m.best().name(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")",
                             nanos);
                     return new LiveTrial(this, key, statistics, candidates, m.toMeasure(), predicted, m.best(), why,
-                            policy.mode() == Policy.Mode.AUTO, nanos, provisional);
+                            policy.mode() == Policy.Mode.AUTO, nanos, provisional, formMillis(m.toMeasure()), false);
                 }
                 outcome = step instanceof Outcome o ? o : measureNow((Measurement) step, predicted);
             }
@@ -365,8 +469,47 @@ public final class Scheduler {
         Decision decision = new Decision(statistics.kind(), statistics.signature(), DescribedStatistics.of(statistics),
                 estimates(candidates, predicted, outcome.measured()), outcome.chosen(), outcome.source(),
                 outcome.reason(), nanos);
-        remember(key, decision, names, predicted, outcome, MEASURING);
+        remember(key, decision, names, predicted, outcome, MEASURING, false);
         return decision;
+    }
+
+    /** Each candidate's predicted weight conversion on a layer's first call of it, ms. */
+    private Map<String, Double> formMillis(List<Candidate> candidates) {
+        Map<String, Double> forms = new LinkedHashMap<>();
+        for (Candidate c : candidates) {
+            forms.put(c.name(), table.formSeconds(c.kernel(), c.work()) * 1e3);
+        }
+        return forms;
+    }
+
+    /**
+     * What re-checks provisional choice {@code c}: the chosen candidate and the runner-up (the fastest other one it
+     * measured, else the best-predicted other), where both can run here; else none (the choice stands as stored).
+     */
+    private List<Candidate> recheckCandidates(TuningStore.StoredChoice c, List<Candidate> candidates) {
+        Candidate chosen = null;
+        Candidate runnerUp = null;
+        double runnerUpMillis = Double.MAX_VALUE;
+        boolean measuredRunnerUp = false;
+        for (Candidate k : candidates) {
+            if (!k.runnable()) {
+                continue;
+            }
+            if (k.name().equals(c.chosen())) {
+                chosen = k;
+                continue;
+            }
+            Double measured = c.measuredMillis() == null ? null : c.measuredMillis().get(k.name());
+            Double predicted = c.predictedMillis() == null ? null : c.predictedMillis().get(k.name());
+            double millis = measured != null ? measured : predicted != null ? predicted : Double.MAX_VALUE;
+            if (measured != null && !measuredRunnerUp || (measured != null) == measuredRunnerUp
+                    && millis < runnerUpMillis) {
+                runnerUp = k;
+                runnerUpMillis = millis;
+                measuredRunnerUp = measured != null;
+            }
+        }
+        return chosen == null || runnerUp == null ? List.of() : List.of(chosen, runnerUp);
     }
 
     private static List<Decision.Estimate> estimates(List<Candidate> candidates, Map<String, Double> predicted,
@@ -393,8 +536,11 @@ public final class Scheduler {
             names.add(c.name());
         }
         Decision decision;
+        String provisionalWhy = null;
         synchronized (store.decisionLock()) {
-            Optional<Outcome> other = stored(store.choice(device, trial.key()).orElse(null), names);
+            // The choice a re-check re-checks is no other session's decision.
+            Optional<Outcome> other = store.recordedEarlier(device, trial.key()) ? Optional.empty()
+                    : stored(store.choice(device, trial.key()).orElse(null), names);
             Map<String, Double> measured = trial.measuredMillis();
             Outcome outcome;
             if (other.isPresent()) {
@@ -413,6 +559,17 @@ public final class Scheduler {
             } else {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
+                provisionalWhy = trial.provisionalWhy(outcome.chosen());
+                Map<String, Double> early = trial.eliminatedOnOneSample();
+                if (!early.isEmpty()) {
+                    outcome = outcome.withReason(outcome.reason() + "; not judged on one sample far behind: " + early);
+                }
+                if (trial.recheck()) {
+                    outcome = outcome.withReason(outcome.reason() + "; confirmed by this re-check");
+                } else if (provisionalWhy != null) {
+                    outcome = outcome.withReason(outcome.reason() + "; provisional (" + provisionalWhy
+                            + "): the next process re-checks it");
+                }
             }
             Double winnerMillis = measured.get(outcome.chosen());
             double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
@@ -425,7 +582,8 @@ public final class Scheduler {
                     trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
                     outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
             if (other.isEmpty()) {
-                remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING);
+                remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING,
+                        provisionalWhy != null);
             }
             decisions.put(trial.key(), decision);
             trial.decide(decision);
@@ -484,7 +642,8 @@ public final class Scheduler {
         }
         return Optional.of(new Outcome(c.chosen(), Decision.Source.STORED,
                 c.measuredMillis() == null ? Map.of() : c.measuredMillis(),
-                "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source() + ")"));
+                "stored " + c.recorded() + " by policy " + c.policy() + " (" + c.source()
+                        + (c.provisionalChoice() ? ", provisional" : "") + ")"));
     }
 
     /** What a decision needs next: an outcome already (no measurement), or these candidates measured. */
@@ -738,7 +897,7 @@ public final class Scheduler {
     }
 
     private void remember(String key, Decision decision, List<String> names, Map<String, Double> predicted,
-                          Outcome outcome, String measuring) {
+                          Outcome outcome, String measuring, boolean provisional) {
         Map<String, Double> learnt = new LinkedHashMap<>();
         if (decision.source() == Decision.Source.MEASURED) {
             for (Decision.Estimate e : decision.candidates()) {
@@ -761,7 +920,8 @@ public final class Scheduler {
         if (storable) {
             store.putChoice(device, key, new TuningStore.StoredChoice(decision.chosen(), policy.mode().label(),
                     decision.source(), names, predicted, outcome.measured().isEmpty() ? null : outcome.measured(),
-                    TuningStore.now(), decision.source() == Decision.Source.MEASURED ? measuring : null), learnt);
+                    TuningStore.now(), decision.source() == Decision.Source.MEASURED ? measuring : null,
+                    provisional ? Boolean.TRUE : null), learnt);
         }
     }
 

@@ -37,12 +37,25 @@ public final class TuningStore {
     /**
      * One stored choice.
      *
-     * @param measuring how a measured choice was measured ({@link Scheduler#MEASURING}); a file from an older build
-     *                  has none, and its measured choices are measured again
+     * @param measuring   how a measured choice was measured ({@link Scheduler#MEASURING}); a file from an older
+     *                    build has none, and its measured choices are measured again
+     * @param provisional true where the choice rests on few samples or a near-tie ({@link LiveTrial}): the next
+     *                    process re-checks it; absent (older files, confirmed choices) reads as confirmed
      */
     public record StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
                                Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
-                               String recorded, String measuring) {
+                               String recorded, String measuring, Boolean provisional) {
+        /** A confirmed choice. */
+        public StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
+                            Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
+                            String recorded, String measuring) {
+            this(chosen, policy, source, candidates, predictedMillis, measuredMillis, recorded, measuring, null);
+        }
+
+        /** Whether the choice is provisional (to be re-checked by a later process). */
+        public boolean provisionalChoice() {
+            return Boolean.TRUE.equals(provisional);
+        }
     }
 
     /** Everything stored for one device. */
@@ -63,6 +76,8 @@ public final class TuningStore {
     private final List<String> warnings = new ArrayList<>();
     private final boolean persistent;
     private final Object decisionLock = new Object();
+    /** The choices recorded by this process (device, then key): the others were read from the file. */
+    private final java.util.Set<String> recordedHere = new java.util.HashSet<>();
     /** Choices or corrections recorded since the last write. */
     private volatile boolean dirty;
     private int writes;
@@ -136,8 +151,18 @@ public final class TuningStore {
                                        Map<String, Double> corrections) {
         DeviceEntry e = entry(device);
         e.choices().put(key, choice);
+        recordedHere.add(device + "\n" + key);
         e.corrections().putAll(corrections);
         dirty = persistent;
+    }
+
+    /**
+     * Whether the choice for {@code key} was read from the file, written by an earlier process, and not recorded again
+     * by this one: a provisional one is then re-checked. Every session of this JVM shares the store, so a choice one
+     * of them recorded is never re-checked by another (Spark executors agree with their driver).
+     */
+    public synchronized boolean recordedEarlier(DeviceKey device, String key) {
+        return entry(device).choices().containsKey(key) && !recordedHere.contains(device + "\n" + key);
     }
 
     /** Whether choices were recorded since the file was last written. */

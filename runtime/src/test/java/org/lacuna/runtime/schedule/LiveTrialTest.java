@@ -31,12 +31,16 @@ class LiveTrialTest {
         return scheduler(policy, store, TestTables.cpu());
     }
 
+    /**
+     * A scheduler with no trial budget: these tests' scripted times are far from the table's predictions, and what
+     * they test (sampling, elimination, failures) is not the budget ({@link TrialBudgetTest} is).
+     */
     private Scheduler scheduler(Policy policy, TuningStore store, EfficiencyTable table) {
         TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
         return new Scheduler(TestTables.CPU, table, store, policy, () -> {
             timersMade++;
             return clock.timer();
-        });
+        }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY);
     }
 
     /** BLAS and Vector dense predicted within the margin of each other (150 vs 120 GFLOP/s). */
@@ -241,7 +245,13 @@ class LiveTrialTest {
         assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
         assertEquals(2, served.get("two-four"), "a first call and one sample");
         assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"));
-        assertEquals(40.0, trial.decision().estimate("two-four").measuredMillis(), "its sample is still reported");
+        // One sample (a path still compiling, a burst of load) is not judged on: it is named in the reason, and the
+        // decision is provisional, for the next process to re-check.
+        assertNull(trial.decision().estimate("two-four").measuredMillis(), "not judged on its one sample");
+        assertTrue(trial.decision().reason().contains("not judged on one sample far behind: {two-four=40.0}"),
+                trial.decision().reason());
+        assertTrue(trial.decision().reason().contains("provisional (eliminated on one sample"),
+                trial.decision().reason());
         // fastest-measured never drops a candidate: every one takes all its samples.
         LiveTrial every = twoFourAgainstBothDensePaths(Policy.fastestMeasured());
         Map<String, Integer> servedAll = serveUntilDecided(every, "fc1",

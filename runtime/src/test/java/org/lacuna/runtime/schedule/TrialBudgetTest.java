@@ -1,0 +1,325 @@
+package org.lacuna.runtime.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lacuna.runtime.data.DType;
+
+/**
+ * The live trials' budget, size-dependent rates, interleaving and provisional decisions, on deterministic tables and
+ * injected call times (no clock is read).
+ */
+class TrialBudgetTest {
+    @TempDir
+    Path folder;
+
+    /** Widening a weight costs 1 ns per element for either dense path: 2.4 ms for a 768 x 3072 weight. */
+    private static EfficiencyTable withForms() {
+        EfficiencyTable t = TestTables.cpu();
+        return t.with("cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6, List.of(), 1e-9))
+                .with("cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6, List.of(), 1e-9));
+    }
+
+    private static Scheduler scheduler(EfficiencyTable table, TuningStore store, Policy policy, double trialBudget) {
+        TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+        return new Scheduler(TestTables.CPU, table, store, policy, clock::timer, Scheduler.DEFAULT_MARGIN,
+                Scheduler.DEFAULT_BUDGET_MILLIS, trialBudget);
+    }
+
+    private static LinearStatistics dense(long tokens) {
+        return new LinearStatistics(tokens, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+    }
+
+    /**
+     * Serves {@code trial}'s calls on one layer until it decides, each call taking what the scheduler predicts for
+     * its candidate (plus the predicted conversion on the first call of each): the budget's expectations then hold
+     * exactly. Returns the calls per candidate.
+     */
+    private static Map<String, Integer> serveAsPredicted(Scheduler s, LiveTrial trial, List<Candidate> candidates) {
+        Map<String, Double> millis = new HashMap<>();
+        Map<String, Double> first = new HashMap<>();
+        for (Candidate c : candidates) {
+            millis.put(c.name(), s.predictMillis(c));
+            first.put(c.name(), s.predictMillis(c) + s.efficiency().formSeconds(c.kernel(), c.work()) * 1e3);
+        }
+        Map<String, Integer> served = new HashMap<>();
+        for (int call = 0; call < 100 && trial.decision() == null; call++) {
+            assertTrue(trial.sampledBy("fc1"));
+            int which = trial.next();
+            String name = trial.names().get(which);
+            boolean warmed = served.containsKey(name);
+            served.merge(name, 1, Integer::sum);
+            trial.served(which, warmed ? millis.get(name) : first.get(name), warmed);
+        }
+        assertNotNull(trial.decision(), "the trial decides");
+        return served;
+    }
+
+    @Test
+    void whatTrialsSpendStaysWithinTheirShareOfTheForward() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        int[] vectorCalls = new int[4];
+        double[] budgets = {0, 0.5, 2, Double.POSITIVE_INFINITY};
+        for (int b = 0; b < budgets.length; b++) {
+            Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), budgets[b]);
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            assertNull(trial.decision(), "BLAS and Vector dense predicted within the margin: a trial");
+            double forward = s.predictedForwardMillis();
+            assertEquals(s.predictMillis(c.get(0)), forward, 1e-6, "one layer: the forward is its best prediction");
+            Map<String, Integer> served = serveAsPredicted(s, trial, c);
+            vectorCalls[b] = served.getOrDefault("vector-dense", 0);
+            assertTrue(s.trialSpentMillis() <= s.trialBudgetMillis() + 1e-6,
+                    "budget " + budgets[b] + ": spent " + s.trialSpentMillis() + " of " + s.trialBudgetMillis());
+            assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+        }
+        assertEquals(0, vectorCalls[0], "no budget: the other candidate is never served, its weight never widened");
+        assertTrue(vectorCalls[1] > 0 && vectorCalls[1] < 1 + LiveTrial.SAMPLES,
+                "half a forward buys its first call and some samples, not all: " + vectorCalls[1]);
+        assertEquals(1 + LiveTrial.SAMPLES, vectorCalls[3], "no bound: every sample");
+        assertTrue(vectorCalls[2] >= vectorCalls[1]);
+    }
+
+    @Test
+    void aTrialCutByTheBudgetDecidesOnWhatItMeasuredProvisionally() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(withForms(), store, Policy.auto(), 0.5);
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        // Vector measures faster than predicted and faster than BLAS: what was measured before the cut decides.
+        Map<String, Integer> served = new HashMap<>();
+        for (int call = 0; call < 100 && trial.decision() == null; call++) {
+            trial.sampledBy("fc1");
+            int which = trial.next();
+            String name = trial.names().get(which);
+            boolean warmed = served.containsKey(name);
+            served.merge(name, 1, Integer::sum);
+            trial.served(which, name.equals("blas-dense") ? 16.0 : 12.0, warmed);
+        }
+        Decision d = trial.decision();
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertTrue(d.reason().contains("provisional"), d.reason());
+        assertTrue(store.choice(TestTables.CPU, key(st, c)).orElseThrow().provisionalChoice());
+    }
+
+    @Test
+    void aTrialCutShortNeverKeepsASparseCandidateADenseOneMeasuredFasterThan() {
+        // 2:4 predicted best at 4096 tokens; the budget buys a few calls. Whatever it cut, a dense candidate measured
+        // faster than 2:4 wins (break-even), and 2:4, predicted best, is not what the other layers serve meanwhile.
+        LinearStatistics st = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 1e-9));
+        for (double budget : new double[] {0.1, 0.5, 2}) {
+            Scheduler s = scheduler(table, TuningStore.inMemory(), Policy.auto(), budget);
+            List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense", "two-four");
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            assertEquals("two-four", trial.decisionOrProvisional().chosen(), "predicted best");
+            assertEquals("blas-dense", trial.names().get(trial.provisional()), "a dense one serves the others");
+            Map<String, Double> millis = Map.of("blas-dense", 30.0, "vector-dense", 40.0, "two-four", 33.0);
+            LiveTrialTest.serveUntilDecided(trial, "fc1", millis, 35.0);
+            Decision d = trial.decision();
+            Double twoFour = d.estimate("two-four").measuredMillis();
+            Double blas = d.estimate("blas-dense").measuredMillis();
+            if (budget >= 2) {
+                assertNotNull(twoFour, d.reason());
+                assertNotNull(blas, d.reason());
+            }
+            if (twoFour != null && blas != null) {
+                assertEquals("blas-dense", d.chosen(), "budget " + budget + ": " + d.reason());
+            }
+            assertTrue(!d.chosen().equals("two-four") || blas == null, "budget " + budget + ": " + d.reason());
+            assertTrue(s.trialSpentMillis() <= s.trialBudgetMillis() + millis.get("two-four") + 35.0,
+                    "at most one call past the budget: " + s.trialSpentMillis() + " of " + s.trialBudgetMillis());
+        }
+    }
+
+    @Test
+    void aSparseCandidateTheSizeRatesRuleOutIsNeverTrialled() {
+        LinearStatistics small = new LinearStatistics(32, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        LinearStatistics large = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        // 2:4 reaches 300 GFLOP/s on a 4096-token call but 15 on a 32-token one (its 16-token panels, its overhead).
+        double smallFlops = 32.0 * 768 * 3072;
+        double largeFlops = 4096.0 * 768 * 3072;
+        EfficiencyTable bySize = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6,
+                List.of(new KernelRate.SizeRate(largeFlops, 300e9), new KernelRate.SizeRate(smallFlops, 15e9)), 0));
+        EfficiencyTable flat = TestTables.cpu().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6));
+        String[] names = {"blas-dense", "vector-dense", "two-four"};
+
+        Scheduler s = scheduler(bySize, TuningStore.inMemory(), Policy.auto(), Scheduler.DEFAULT_TRIAL_BUDGET);
+        LiveTrial atSmall = s.decideLive("fc1", small, LiveTrialTest.candidates(small, names));
+        assertFalse(atSmall.names().contains("two-four"), "at 32 tokens 2:4 is predicted far behind: not trialled");
+        LiveTrial atLarge = s.decideLive("fc1", large, LiveTrialTest.candidates(large, names));
+        assertEquals("two-four", atLarge.decisionOrProvisional().chosen(), "at 4096 tokens 2:4 is predicted ahead");
+
+        // The same kernel rated by its large calls alone is predicted ahead at 32 tokens too, and trialled.
+        Scheduler flatRate = scheduler(flat, TuningStore.inMemory(), Policy.auto(), Scheduler.DEFAULT_TRIAL_BUDGET);
+        assertTrue(flatRate.decideLive("fc1", small, LiveTrialTest.candidates(small, names)).names()
+                .contains("two-four"));
+
+        // Between the measured sizes the rate moves monotonically, and holds at the ends.
+        KernelRate r = bySize.rate("cpu.two-four");
+        double previous = 0;
+        for (double f = smallFlops / 4; f < largeFlops * 4; f *= 2) {
+            double rate = r.flopsPerSecondAt(f);
+            assertTrue(rate >= previous && rate >= 15e9 - 1 && rate <= 300e9 + 1, f + ": " + rate);
+            previous = rate;
+        }
+        assertEquals(15e9, r.flopsPerSecondAt(smallFlops / 4), 1);
+        assertEquals(300e9, r.flopsPerSecondAt(largeFlops * 4), 1);
+    }
+
+    @Test
+    void candidatesAreSampledInTurnSoABurstOfLoadFallsOnEach() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0.5);
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        Map<String, Integer> samples = new HashMap<>();
+        Set<String> warmed = new HashSet<>();
+        List<String> order = new ArrayList<>();
+        for (int call = 0; call < 100 && trial.decision() == null; call++) {
+            trial.sampledBy("fc1");
+            int which = trial.next();
+            String name = trial.names().get(which);
+            boolean sample = !warmed.add(name);
+            order.add(name);
+            // Calls 4 and 5 (one of each, taken in turn) hit a burst of load ten times their time.
+            double ms = (name.equals("blas-dense") ? 5.0 : 6.0) * (call == 4 || call == 5 ? 10 : 1);
+            trial.served(which, ms, sample);
+            if (sample) {
+                samples.merge(name, 1, Integer::sum);
+                int other = samples.getOrDefault(name.equals("blas-dense") ? "vector-dense" : "blas-dense", 0);
+                assertTrue(Math.abs(samples.get(name) - other) <= 1, "samples taken in turn: " + order);
+            }
+        }
+        assertEquals(Set.of("blas-dense", "vector-dense"), Set.of(order.get(4), order.get(5)),
+                "the burst fell on both: " + order);
+        assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+        assertEquals(5.0, trial.decision().estimate("blas-dense").measuredMillis(), "a lower median: no burst in it");
+    }
+
+    @Test
+    void aProvisionalChoiceIsSharedInTheJvmAndReCheckedByTheNextProcess() throws IOException {
+        Path file = folder.resolve("store.json");
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        String key = key(st, c);
+        TuningStore store = TuningStore.open(file);
+        Scheduler first = scheduler(withForms(), store, Policy.auto(), 0);
+        Decision made = decidedAsPredicted(first, first.decideLive("fc1", st, c), c);
+        assertTrue(store.choice(TestTables.CPU, key).orElseThrow().provisionalChoice(), made.reason());
+        first.plan();
+
+        // Another session of this JVM (a Spark executor beside its driver) takes it as it is: no trial of its own.
+        Scheduler executor = scheduler(withForms(), store, Policy.auto(), 0);
+        Decision shared = executor.decideLive("fc1", st, c).decision();
+        assertNotNull(shared, "decided at once from the shared store");
+        assertEquals(made.chosen(), shared.chosen());
+        assertEquals(Decision.Source.STORED, shared.source());
+
+        // The next process re-checks it on the chosen candidate and the runner-up, then stores it confirmed.
+        TuningStore later = TuningStore.open(file);
+        assertTrue(later.recordedEarlier(TestTables.CPU, key));
+        Scheduler next = scheduler(withForms(), later, Policy.auto(), Double.POSITIVE_INFINITY);
+        LiveTrial recheck = next.decideLive("fc1", st, c);
+        assertNull(recheck.decision(), "a provisional choice from an earlier process is re-checked");
+        assertEquals(List.of("blas-dense", "vector-dense"), recheck.names());
+        LiveTrialTest.serveUntilDecided(recheck, "fc1", Map.of("blas-dense", 9.0, "vector-dense", 7.0), 9.0);
+        assertEquals("vector-dense", recheck.decision().chosen(), recheck.decision().reason());
+        assertTrue(recheck.decision().reason().contains("confirmed by this re-check"), recheck.decision().reason());
+        TuningStore.StoredChoice confirmed = later.choice(TestTables.CPU, key).orElseThrow();
+        assertFalse(confirmed.provisionalChoice());
+        next.plan();
+
+        // Confirmed: the process after that reads it without a trial.
+        Scheduler after = scheduler(withForms(), TuningStore.open(file), Policy.auto(), 0);
+        Decision read = after.decideLive("fc1", st, c).decision();
+        assertNotNull(read);
+        assertEquals("vector-dense", read.chosen());
+        assertEquals(Decision.Source.STORED, read.source());
+    }
+
+    @Test
+    void aStoreFromAnOlderBuildIsReadTheTableMarkedStaleTheChoicesConfirmed() throws IOException {
+        Path file = folder.resolve("old.json");
+        String device = TestTables.CPU.toString().replace("\\", "\\\\").replace("\"", "\\\"");
+        Files.writeString(file, """
+                {"format":"lacuna-tuning-store","version":1,"devices":{"%s":{
+                  "efficiency":{"peakFlopsPerSecond":1.5E11,"bytesPerSecond":2.0E10,"overheadSeconds":5.0E-6,
+                    "units":2,"kernels":{"cpu.blas-dense":{"flopsPerSecond":1.5E11,"bytesPerSecond":2.0E10,
+                    "overheadSeconds":5.0E-6}},"source":"an older build"},
+                  "corrections":{"cpu.blas-dense":1.1},
+                  "choices":{"k":{"chosen":"blas-dense","policy":"auto","source":"MEASURED",
+                    "candidates":["blas-dense","vector-dense"],"recorded":"2026-12-01T00:00:00Z",
+                    "measuring":"live-calls"}}}}}
+                """.formatted(device));
+        TuningStore old = TuningStore.open(file);
+        assertEquals(List.of(), old.warnings());
+        EfficiencyTable table = old.efficiency(TestTables.CPU).orElseThrow();
+        assertTrue(table.stale(), "a table without a version is measured again");
+        assertEquals(List.of(), table.rate("cpu.blas-dense").bySize());
+        assertEquals(0, table.rate("cpu.blas-dense").formSecondsPerWeight());
+        assertFalse(old.choice(TestTables.CPU, "k").orElseThrow().provisionalChoice());
+
+        // Today's table, with its size rates and form costs, round-trips.
+        EfficiencyTable current = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6,
+                List.of(new KernelRate.SizeRate(1e6, 10e9), new KernelRate.SizeRate(1e9, 200e9)), 2e-9));
+        old.putEfficiency(TestTables.CPU, current);
+        EfficiencyTable read = TuningStore.open(file).efficiency(TestTables.CPU).orElseThrow();
+        assertFalse(read.stale());
+        assertEquals(current.kernels(), read.kernels());
+        assertEquals("blas-dense", TuningStore.open(file).choice(TestTables.CPU, "k").orElseThrow().chosen());
+    }
+
+    @Test
+    void runUntilDecidedRunsForwardsWhileATrialDecidesAndNoMore() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0.5);
+        Set<String> warmed = new HashSet<>();
+        // A one-layer model: each forward asks for its trial (decided once the trial is) and serves one call.
+        Runnable forward = () -> {
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            if (trial.decision() == null) {
+                trial.sampledBy("fc1");
+                int which = trial.next();
+                String name = trial.names().get(which);
+                trial.served(which, name.equals("blas-dense") ? 5.0 : 6.0, !warmed.add(name));
+            }
+        };
+        int forwards = s.runUntilDecided(forward, Scheduler.MAX_DECIDING_FORWARDS);
+        assertEquals(0, s.deciding());
+        assertEquals(2 * (1 + LiveTrial.SAMPLES), forwards, "each candidate's first call and samples, then it stops");
+        assertEquals(1, s.runUntilDecided(forward, 5), "decided: one forward");
+        Scheduler stuck = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0.5);
+        assertEquals(3, stuck.runUntilDecided(() -> stuck.decideLive("fc1", st, c), 3), "never served: the bound");
+        assertEquals(1, stuck.deciding());
+        org.junit.jupiter.api.Assertions.assertThrows(org.lacuna.runtime.error.InvalidInputException.class,
+                () -> s.runUntilDecided(forward, 0));
+    }
+
+    private static Decision decidedAsPredicted(Scheduler s, LiveTrial trial, List<Candidate> c) {
+        serveAsPredicted(s, trial, c);
+        return trial.decision();
+    }
+
+    private static String key(LinearStatistics st, List<Candidate> c) {
+        StringBuilder s = new StringBuilder(st.signature()).append("|candidates=");
+        c.forEach(k -> s.append(k.name()).append(';'));
+        return s.toString();
+    }
+}
