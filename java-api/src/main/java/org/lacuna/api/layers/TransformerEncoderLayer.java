@@ -394,12 +394,16 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         try (Scope scope = session.scope()) {
             MultiHeadAttention.Output a = attention.forward(postNorm ? x : norm1.forward(x), batch, emit);
             Tensor attended = a.hidden();
+            if (postNorm) {
+                // Each residual add is followed by its norm: one fused pass over the activations instead of two.
+                Tensor h = norm1.forwardResidual(x, attended);
+                Tensor f2 = fc2.forward(fc1.forward(h));
+                return kept(scope, norm2.forwardResidual(h, f2), a.keyScores());
+            }
             ops.add(x.array(call), attended.array(call), attended.array(call));
-            Tensor h = postNorm ? norm1.forward(attended) : attended;
-            Tensor f1 = fc1.forward(postNorm ? h : norm2.forward(h));
-            Tensor f2 = fc2.forward(f1);
-            ops.add(h.array(call), f2.array(call), f2.array(call));
-            return kept(scope, postNorm ? norm2.forward(f2) : f2, a.keyScores());
+            Tensor f2 = fc2.forward(fc1.forward(norm2.forward(attended)));
+            ops.add(attended.array(call), f2.array(call), f2.array(call));
+            return kept(scope, f2, a.keyScores());
         }
     }
 
