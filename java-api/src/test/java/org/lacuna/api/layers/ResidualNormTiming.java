@@ -8,6 +8,8 @@ import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
+import org.lacuna.runtime.ops.ElementwiseOps;
 
 /**
  * Times the MiniLM-shaped post-norm encoder (6 layers, hidden 384, 12 heads of 32, FFN 1536, seq 128, F16 storage,
@@ -54,11 +56,57 @@ public final class ResidualNormTiming {
                     }
                     double unfused = median(times[0]) / 1e6;
                     double fused = median(times[1]) / 1e6;
-                    System.out.printf("batch %d: separate add + layerNorm %.2f ms, fused residualLayerNorm %.2f ms "
-                            + "(median of %d, interleaved): fused/separate time %.3f, speed-up %.3fx%n",
+                    System.out.printf("batch %d encoder forward: separate add + layerNorm %.2f ms, fused residualLayerNorm "
+                            + "%.2f ms (median of %d, interleaved): fused/separate time %.3f, speed-up %.3fx%n",
                             batch, unfused, fused, rounds, fused / unfused, unfused / fused);
+                    opsAlone(session, x, rounds * 4);
                 }
             }
+        }
+    }
+
+    /**
+     * The 12 residual adds + norms of one forward alone, on x's shape: add then layerNorm against residualLayerNorm,
+     * interleaved; prints the medians, the bytes each moves and the ratio.
+     */
+    private static void opsAlone(Session session, Tensor x, int rounds) {
+        ElementwiseOps ops = session.backend().ops().elementwise();
+        int hidden = (int) x.shape().columns();
+        float[] ones = new float[hidden];
+        Arrays.fill(ones, 1f);
+        String call = "ResidualNormTiming";
+        try (Tensor residual = session.add(x, x); Tensor sum = session.empty(x.dtype(), x.shape().dims());
+             Tensor y = session.empty(x.dtype(), x.shape().dims());
+             Tensor gamma = session.fromFloats(ones, DType.F32, hidden)) {
+            DeviceArray a = x.array(call);
+            DeviceArray r = residual.array(call);
+            DeviceArray s = sum.array(call);
+            DeviceArray out = y.array(call);
+            DeviceArray g = gamma.array(call);
+            long[][] times = new long[2][rounds];
+            for (int round = -rounds / 4; round < rounds; round++) {
+                for (int k = 0; k < 2; k++) {
+                    boolean fused = ((round & 1) == 0) == (k == 0);
+                    long start = System.nanoTime();
+                    for (int layer = 0; layer < 12; layer++) {
+                        if (fused) {
+                            ops.residualLayerNorm(a, r, g, g, 1e-12, out);
+                        } else {
+                            ops.add(a, r, s);
+                            ops.layerNorm(s, g, g, 1e-12, out);
+                        }
+                    }
+                    if (round >= 0) {
+                        times[fused ? 1 : 0][round] = System.nanoTime() - start;
+                    }
+                }
+            }
+            double separate = median(times[0]) / 1e6;
+            double fused = median(times[1]) / 1e6;
+            long bytes = a.byteSize();
+            System.out.printf("  the 12 residual adds + norms alone on %s: separate %.3f ms (%d MB moved), fused %.3f ms "
+                    + "(%d MB): fused/separate time %.3f, speed-up %.3fx%n", x.shape(), separate, 12 * 5 * bytes >> 20,
+                    fused, 12 * 3 * bytes >> 20, fused / separate, separate / fused);
         }
     }
 
