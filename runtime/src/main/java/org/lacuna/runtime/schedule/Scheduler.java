@@ -91,6 +91,10 @@ public final class Scheduler {
             new java.util.concurrent.atomic.LongAdder();
     /** What live trials have spent beyond their best candidate so far, ns. */
     private final java.util.concurrent.atomic.LongAdder trialSpentNanos = new java.util.concurrent.atomic.LongAdder();
+    /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
+    private final java.util.concurrent.atomic.LongAdder trialBookkeepingNanos =
+            new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder trialCalls = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
@@ -257,6 +261,18 @@ public final class Scheduler {
      */
     public void chargeTrial(long nanos) {
         trialSpentNanos.add(nanos);
+        trialBookkeepingNanos.add(nanos);
+    }
+
+    /** A live trial's call was reported (for {@link #trialBookkeepingMillisPerCall()}). */
+    void countTrialCall() {
+        trialCalls.increment();
+    }
+
+    /** The host time of a live trial call's bookkeeping, on average over the calls so far (0 before any), ms. */
+    double trialBookkeepingMillisPerCall() {
+        long calls = trialCalls.sum();
+        return calls == 0 ? 0 : trialBookkeepingNanos.sum() / 1e6 / calls;
     }
 
     /**
@@ -370,9 +386,17 @@ public final class Scheduler {
         return choosingNanos.sum();
     }
 
-    /** Writes the choices made since the last flush to the tuning store's file (a no-op when there are none). */
+    /** Writes the choices made since the last flush to the tuning store's file now (a no-op when there are none). */
     public void flush() {
         store.flush();
+    }
+
+    /**
+     * Has the store's background writer write the choices made since the last write ({@link TuningStore#flushLater}):
+     * what a model's forward calls at its end, so that it never waits for the disk (a no-op when there are none).
+     */
+    public void flushLater() {
+        store.flushLater();
     }
 
     /** Every decision made so far, per layer, in the order the layers first ran (the end of a plan: flushes). */
@@ -575,6 +599,10 @@ public final class Scheduler {
             double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
             long extraNanos = Math.round(extraMillis * 1e6);
             trialExtraNanos.add(extraNanos);
+            if (policy.mode() == Policy.Mode.AUTO) {
+                // The budget ends holding what the report counts: this decision's extra time over its winner.
+                spend(trial.settle(extraMillis));
+            }
             String reason = outcome.reason() + "; choosing cost the live calls " + FixedPoint.append(
                     new StringBuilder(), extraMillis, 3) + " ms over serving them all with " + outcome.chosen();
             long nanos = trial.predictingNanos() + extraNanos + (System.nanoTime() - start);
