@@ -109,6 +109,9 @@ public final class LiveTrial {
     private int samplerCalls;
     /** What this trial's calls have spent from the scheduler's trial budget so far, ms ({@link #settle}). */
     private double charged;
+    /** What the sampler's call under way is expected to spend, reserved in the scheduler until it reports, ms. */
+    private double reserved;
+    private int reservedFor = -1;
     private final double[][] samples;
     private final int[] sampleCount;
     private final double[] servedMillis;
@@ -220,15 +223,24 @@ public final class LiveTrial {
             if (pick < 0) {
                 return unfailed("LiveTrial.next");
             }
-            if (budgeted && !fits(pick)) {
-                int best = bestSoFar();
-                if (samplerCalls <= 1 && active[best]) {
-                    // The forward's share (the budget) grows while its layers first ask: put off, not cut.
-                    pick = best;
-                } else {
-                    cut[pick] = true;
-                    active[pick] = false;
-                    continue;
+            if (budgeted) {
+                releaseReservation();
+                double expected = expectedMillis(pick);
+                if (scheduler.trialCommittedMillis() + expected > scheduler.trialBudgetMillis()) {
+                    int best = bestSoFar();
+                    if (samplerCalls <= 1 && active[best]) {
+                        // The forward's share (the budget) grows while its layers first ask: put off, not cut.
+                        pick = best;
+                    } else {
+                        cut[pick] = true;
+                        active[pick] = false;
+                        continue;
+                    }
+                } else if (expected > 0) {
+                    // Held until the call reports: another trial deciding in the same forward sees it committed.
+                    reserved = expected;
+                    reservedFor = pick;
+                    scheduler.reserve(expected);
                 }
             }
             turn = (pick + 1) % served.size();
@@ -237,16 +249,17 @@ public final class LiveTrial {
     }
 
     /**
-     * Whether serving candidate {@code i} next is expected to fit what is left of the scheduler's trial budget: its
-     * call beyond the best so far's (its conversion on a first call), what the trial's other layers' calls of the
-     * round would count if {@code i} proved the faster (they serve the best so far meanwhile, and the report counts
-     * them beyond the winner), and the round's bookkeeping (each layer's, at what the scheduler's trial calls have
-     * cost so far on average). So a trial stops before an expected overrun, not after it.
+     * What serving candidate {@code i} next is expected to spend from the scheduler's trial budget (0 for the best so
+     * far): its call beyond the best so far's (its conversion on a first call), what the trial's other layers' calls
+     * of the round would count if {@code i} proved the faster (they serve the best so far meanwhile, and the report
+     * counts them beyond the winner), and the round's bookkeeping (each layer's, at what the scheduler's trial calls
+     * have cost so far on average). It must fit beside what is spent and what other trials' calls under way have
+     * reserved ({@link Scheduler#trialCommittedMillis()}): a trial stops before an expected overrun, not after it.
      */
-    private boolean fits(int i) {
+    private double expectedMillis(int i) {
         int best = bestSoFar();
         if (i == best) {
-            return true;
+            return 0;
         }
         double call = sampleCount[i] > 0 ? lowerMedian(i) : predictedOf(i);
         double reference = referenceMillis(best);
@@ -254,7 +267,16 @@ public final class LiveTrial {
         double expected = Math.max(0, call + (servedCalls[i] == 0 ? formMillis[i] : 0) - reference)
                 + others * Math.max(0, reference - call)
                 + Math.max(1, layers.size()) * scheduler.trialBookkeepingMillisPerCall();
-        return scheduler.trialSpentMillis() + expected <= scheduler.trialBudgetMillis();
+        return expected;
+    }
+
+    /** The reservation of the sampler's call, released when the call reports (or fails, or the sampler asks again). */
+    private void releaseReservation() {
+        if (reserved > 0) {
+            scheduler.reserve(-reserved);
+            reserved = 0;
+            reservedFor = -1;
+        }
     }
 
     /**
@@ -341,6 +363,9 @@ public final class LiveTrial {
             if (decision != null || finishing) {
                 return;
             }
+            if (index == reservedFor) {
+                releaseReservation();
+            }
             servedMillis[index] += millis;
             servedCalls[index]++;
             if (budgeted) {
@@ -406,6 +431,9 @@ public final class LiveTrial {
             if (decision != null || finishing || failed[index]) {
                 return;
             }
+            if (index == reservedFor) {
+                releaseReservation();
+            }
             failed[index] = true;
             active[index] = false;
             failures.add(served.get(index).name() + ": " + failure.getMessage());
@@ -439,6 +467,9 @@ public final class LiveTrial {
     /** Every candidate failed: the scheduler ends the trial without a decision. */
     synchronized void exhaust() {
         exhausted = true;
+        if (budgeted) {
+            releaseReservation();
+        }
     }
 
     /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
@@ -716,6 +747,9 @@ public final class LiveTrial {
 
     synchronized void decide(Decision made) {
         decision = made;
+        if (budgeted) {
+            releaseReservation();
+        }
     }
 
     String key() {

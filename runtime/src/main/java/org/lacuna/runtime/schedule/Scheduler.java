@@ -95,6 +95,9 @@ public final class Scheduler {
     private final java.util.concurrent.atomic.LongAdder trialBookkeepingNanos =
             new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder trialCalls = new java.util.concurrent.atomic.LongAdder();
+    /** What live trials' calls under way are expected to spend (reserved by the trial that approved them), ns. */
+    private final java.util.concurrent.atomic.LongAdder trialReservedNanos =
+            new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
@@ -252,6 +255,16 @@ public final class Scheduler {
     /** A live trial's call cost {@code millis} beyond its best candidate so far. */
     void spend(double millis) {
         trialSpentNanos.add(Math.round(millis * 1e6));
+    }
+
+    /** Reserves (a negative amount: releases) what a live trial's call under way is expected to spend, ms. */
+    void reserve(double millis) {
+        trialReservedNanos.add(Math.round(millis * 1e6));
+    }
+
+    /** What live trials have spent, plus what their calls under way are expected to spend, ms. */
+    double trialCommittedMillis() {
+        return (trialSpentNanos.sum() + trialReservedNanos.sum()) / 1e6;
     }
 
     /**

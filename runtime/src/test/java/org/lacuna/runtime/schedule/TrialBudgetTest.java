@@ -167,6 +167,44 @@ class TrialBudgetTest {
     }
 
     @Test
+    void trialsDecidingInOneForwardSeeEachOthersCallsUnderWay() {
+        // Two signatures' trials, each past its first round: their samplers ask for their next candidate one after
+        // the other before either call reports (one forward's layers). The second sees the first's call reserved, so
+        // together they never approve more than the budget holds.
+        LinearStatistics a = dense(512);
+        LinearStatistics b = dense(1024);
+        boolean[] oneApproved = {false};
+        for (double budget : new double[] {0.3, 0.5, 0.75, 1, 1.5, 2}) {
+            Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), budget);
+            List<Candidate> ca = LiveTrialTest.candidates(a, "blas-dense", "vector-dense");
+            List<Candidate> cb = LiveTrialTest.candidates(b, "blas-dense", "vector-dense");
+            LiveTrial ta = s.decideLive("fc1", a, ca);
+            LiveTrial tb = s.decideLive("fc2", b, cb);
+            for (LiveTrial t : List.of(ta, tb)) {
+                t.sampledBy(t);
+                int first = t.next();
+                assertEquals("blas-dense", t.names().get(first), "the best-predicted serves first");
+                t.served(first, t == ta ? s.predictMillis(ca.get(0)) : s.predictMillis(cb.get(0)), false);
+            }
+            double[] expected = new double[2];
+            List<List<Candidate>> cs = List.of(ca, cb);
+            for (int k = 0; k < 2; k++) {
+                Candidate blas = cs.get(k).get(0);
+                Candidate vector = cs.get(k).get(1);
+                expected[k] = s.predictMillis(vector) + s.efficiency().formSeconds(vector.kernel(), vector.work()) * 1e3
+                        - s.predictMillis(blas);
+            }
+            boolean aVector = ta.names().get(ta.next()).equals("vector-dense");
+            boolean bVector = tb.names().get(tb.next()).equals("vector-dense");
+            double approved = (aVector ? expected[0] : 0) + (bVector ? expected[1] : 0);
+            assertTrue(s.trialSpentMillis() + approved <= s.trialBudgetMillis() + 1e-6, "budget " + budget
+                    + ": approved " + approved + " beside " + s.trialSpentMillis() + " of " + s.trialBudgetMillis());
+            oneApproved[0] |= aVector != bVector;
+        }
+        assertTrue(oneApproved[0], "some budget holds one of the two calls, not both");
+    }
+
+    @Test
     void aTrialCutByTheBudgetDecidesOnWhatItMeasuredProvisionally() {
         LinearStatistics st = dense(512);
         List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
