@@ -141,7 +141,12 @@ public final class LiveTrial {
         this.statistics = statistics;
         this.candidates = List.copyOf(candidates);
         this.served = List.copyOf(served);
-        this.servedNames = this.served.stream().map(Candidate::name).toList();
+        // A loop, not a stream: every decided layer of a new scheduler makes a trial, mostly interpreted code then.
+        String[] names = new String[this.served.size()];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = this.served.get(i).name();
+        }
+        this.servedNames = List.of(names);
         this.predicted = predicted;
         this.best = best;
         this.firstProvisional = firstProvisional(best, this.served, predicted);

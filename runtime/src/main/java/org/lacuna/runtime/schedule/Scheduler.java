@@ -31,8 +31,10 @@ import org.lacuna.runtime.error.LacunaException;
  * host time they spent choosing, which {@link #choosingNanos()} reports.
  *
  * <p>Under {@code auto}, what live trials cost (their slower calls, the weight conversions of candidates tried, their
- * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward: a
- * candidate a trial cannot afford is not tried, and the trial decides on what it measured. A choice made on little
+ * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward,
+ * counted as the benchmark reports it (every layer's calls beyond the decision's winner: {@link LiveTrial}), with
+ * what calls under way are expected to spend reserved, so that trials deciding in one forward do not each spend the
+ * same remainder: a candidate a trial cannot afford is not tried, and the trial decides on what it measured. A choice made on little
  * (a candidate cut by the budget or eliminated on one sample, a winner of one sample, a near-tie) is stored
  * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of
  * the chosen candidate and the runner-up, then stores it confirmed ({@link LiveTrial}). Thread-safe.

@@ -106,7 +106,11 @@ public final class TuningStore {
     private final boolean persistent;
     private final Object decisionLock = new Object();
     /** The choices recorded by this process (device, then key): the others were read from the file. */
-    private final java.util.Set<String> recordedHere = new java.util.HashSet<>();
+    private final java.util.Set<RecordedKey> recordedHere = new java.util.HashSet<>();
+
+    /** A choice's place in the store: no text concatenated per lookup. */
+    private record RecordedKey(DeviceKey device, String key) {
+    }
     /** Choices or corrections recorded since the last write. */
     private volatile boolean dirty;
     private int writes;
@@ -194,7 +198,7 @@ public final class TuningStore {
                                        Map<String, Double> corrections) {
         DeviceEntry e = entry(device);
         e.choices().put(key, choice);
-        recordedHere.add(device + "\n" + key);
+        recordedHere.add(new RecordedKey(device, key));
         e.corrections().putAll(corrections);
         dirty = persistent;
     }
@@ -205,7 +209,7 @@ public final class TuningStore {
      * of them recorded is never re-checked by another (Spark executors agree with their driver).
      */
     public synchronized boolean recordedEarlier(DeviceKey device, String key) {
-        return entry(device).choices().containsKey(key) && !recordedHere.contains(device + "\n" + key);
+        return entry(device).choices().containsKey(key) && !recordedHere.contains(new RecordedKey(device, key));
     }
 
     /** Whether choices were recorded since the file was last written. */
@@ -347,7 +351,22 @@ public final class TuningStore {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
+    /**
+     * The time a choice is recorded, to the second: formatted once per second, not per choice (formatting an instant is
+     * the dearest step of recording a choice in a JVM that has not compiled it yet).
+     */
     static String now() {
-        return Instant.now().toString();
+        long second = Instant.now().getEpochSecond();
+        Stamp last = lastStamp;
+        if (last == null || last.second() != second) {
+            last = new Stamp(second, Instant.ofEpochSecond(second).toString());
+            lastStamp = last;
+        }
+        return last.text();
     }
+
+    private record Stamp(long second, String text) {
+    }
+
+    private static volatile Stamp lastStamp;
 }
