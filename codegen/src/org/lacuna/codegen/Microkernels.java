@@ -35,6 +35,7 @@ public final class Microkernels {
                     new VectorTileGemmBlocks(),
                     new VectorSgemmTile(),
                     new VectorSparseRowTiles(),
+                    new VectorTransposeTile(),
                     new VectorAttentionTiles());
             case "bench" -> List.of(new FmaChainLoop());
             default -> throw new IllegalArgumentException("unknown microkernel set '" + name + "' (runtime or bench)");

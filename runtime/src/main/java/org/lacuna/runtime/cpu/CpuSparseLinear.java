@@ -21,17 +21,26 @@ import org.lacuna.runtime.ops.TwoFourWeight;
  * Linear layers with a 2:4 or CSR weight on the serving CPU backend: only the stored non-zeros are multiplied.
  *
  * <p>Each weight is converted once into fp32 values and positions ({@link WeightFormCache}); never into a dense
- * matrix. x is packed into token panels, then the work is split into blocks of {@value #ROW_BLOCK} output rows by
- * {@value #TILES_PER_BLOCK} token tiles, whose boundaries depend on the shapes alone; every output element is summed
- * in the weight's stored order inside one block, so 1 and N threads give the same bits.
+ * matrix. x is packed into token panels, then the work is split into blocks of at most {@value #MAX_ROW_BLOCK}
+ * output rows by {@value #TILES_PER_BLOCK} token tiles, whose boundaries depend on the shapes alone; every output
+ * element is summed in the weight's stored order inside one block, so 1 and N threads give the same bits.
  *
  * <p>CSR is not blocked over the input columns as 2:4 is: at 5-10% density a row has only 3-6 entries in a 64-column
  * pass, and reloading its sums every pass measured 30-50% slower than reading the x panel from L2 as the entries
  * come.
  */
 final class CpuSparseLinear implements AutoCloseable {
-    /** Output rows of one block of work: the rows whose results share one token panel while it is in cache. */
-    static final int ROW_BLOCK = 128;
+    /**
+     * Output rows of one block of work at most: the rows whose results share one token panel while it is in cache.
+     * Large blocks write y in long runs (3 KiB of each token's row at 768 rows, where 128 rows wrote 512 bytes):
+     * measured in one process, 2 threads, 512 tokens, 768 rows per block ran the 2:4 and CSR layers 5-10% faster
+     * than 128, with 512 and 1024 close to 768 and all of the 3072 rows (one block per tile) slower again.
+     */
+    static final int MAX_ROW_BLOCK = 768;
+    /** Blocks of work a call is cut into at least, where its rows allow, so that the threads share it evenly. */
+    static final int MIN_BLOCKS = 8;
+    /** Row blocks are whole multiples of this many rows (one transposed block of the unpacking). */
+    static final int ROW_GRAIN = 16;
     /** Token tiles of one block of work. */
     static final int TILES_PER_BLOCK = 1;
     /** Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. */
@@ -39,8 +48,9 @@ final class CpuSparseLinear implements AutoCloseable {
 
     /**
      * Each worker thread's tile of sums and of token-major results, kept from call to call: allocating them per block
-     * of work (64 KiB each at 128 rows × 128 tokens, past the thread's allocation buffer) cost a sixth of a CSR
-     * call's time at 5% density in zeroing alone. Shared by every backend, as the dense linear's tile is.
+     * of work (64 KiB each at 128 rows × 128 tokens, past the thread's allocation buffer; 384 KiB now at 768 rows) cost
+     * a sixth of a CSR call's time at 5% density in zeroing alone. Shared by every backend, as the dense linear's
+     * tile is.
      */
     private static final ThreadLocal<TileBuffers> TILE_BUFFERS = ThreadLocal.withInitial(TileBuffers::new);
 
@@ -87,6 +97,18 @@ final class CpuSparseLinear implements AutoCloseable {
         });
     }
 
+    /**
+     * The rows of one block for {@code out} rows and {@code tokenBlocks} token blocks: the rows split evenly into as
+     * few blocks as {@link #MAX_ROW_BLOCK} allows, but at least {@link #MIN_BLOCKS} blocks in all where there are rows
+     * for them. Depends on the shapes alone; and no block boundary changes a result, as every output element is summed
+     * inside one block.
+     */
+    static int rowBlock(int out, int tokenBlocks) {
+        int blocks = Math.max(CpuThreads.chunks(out, MAX_ROW_BLOCK), CpuThreads.chunks(MIN_BLOCKS, tokenBlocks));
+        int rows = CpuThreads.chunks(out, blocks);
+        return ROW_GRAIN * CpuThreads.chunks(rows, ROW_GRAIN);
+    }
+
     /** Weights converted so far; a test checks a weight is converted once, not per call. */
     int cachedWeights() {
         return forms.size();
@@ -127,8 +149,9 @@ final class CpuSparseLinear implements AutoCloseable {
         int tokens = Math.toIntExact(x.shape().rows());
         int tile = tiles.tileTokens(tokens);
         int tileCount = TokenPanels.tiles(tokens, tile);
-        int rowBlocks = CpuThreads.chunks(out, ROW_BLOCK);
         int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);
+        int rowBlock = rowBlock(out, tokenBlocks);
+        int rowBlocks = CpuThreads.chunks(out, rowBlock);
         float[] b = CpuDenseLinear.bias(biases, bias, out);
         MemorySegment input = segment(x);
         MemorySegment output = segment(y);
@@ -140,11 +163,13 @@ final class CpuSparseLinear implements AutoCloseable {
             context.threads().forEach(tileCount, t ->
                     tiles.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
             context.threads().forEach(rowBlocks * tokenBlocks, chunk -> {
-                int rowStart = (chunk % rowBlocks) * ROW_BLOCK;
-                int rows = Math.min(out, rowStart + ROW_BLOCK) - rowStart;
-                int firstTile = (chunk / rowBlocks) * TILES_PER_BLOCK;
+                // Row block by row block: the chunks taken one after the other share the block's weight rows, which
+                // stay in cache between its token tiles instead of streaming from memory once per tile.
+                int rowStart = (chunk / tokenBlocks) * rowBlock;
+                int rows = Math.min(out, rowStart + rowBlock) - rowStart;
+                int firstTile = (chunk % tokenBlocks) * TILES_PER_BLOCK;
                 int lastTile = Math.min(tileCount, firstTile + TILES_PER_BLOCK);
-                TileBuffers buffers = TILE_BUFFERS.get().fit(ROW_BLOCK * tile);
+                TileBuffers buffers = TILE_BUFFERS.get().fit(rowBlock * tile);
                 float[] c = buffers.sums;
                 float[] results = buffers.results;
                 for (int t = firstTile; t < lastTile; t++) {

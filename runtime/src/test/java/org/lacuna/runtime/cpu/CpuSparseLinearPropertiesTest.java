@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -100,6 +101,34 @@ class CpuSparseLinearPropertiesTest {
         double zeros = new double[] {1.0, 0.99, 0.95, 0.9, 0.5}[(int) Math.floorMod(seed, 5L)];
         Layer layer = Layer.draw(seed, tokens, out, in, zeros);
         CsrMatrix matrix = CsrMatrix.fromDense(layer.w(), out, in, layer.dtype());
+        checkEveryPath(layer, backend -> {
+            CsrWeight w = DeviceWeights.upload(backend, matrix);
+            return new Run(y -> backend.ops().gemm().linearCsr(y.x(), w, y.bias(), layer.activation(), y.y()),
+                    () -> DeviceWeights.release(w));
+        });
+    }
+
+    /**
+     * Shapes past the properties' range: several row blocks (the last one ragged, not a whole number of transposed
+     * 16-row blocks) by several token tiles (the last part-filled), so blocks of work split rows and tokens on every
+     * thread count.
+     */
+    @Example
+    void twoFourOverSeveralRowBlocksAndTokenTiles() {
+        Layer layer = Layer.draw(71, 300, 801, 70, 0.25);
+        float[] pruned = TwoFourPruning.prune(layer.w(), layer.out(), layer.in());
+        TwoFourWeights weights = TwoFourWeights.compress(pruned, layer.out(), layer.in(), layer.dtype());
+        checkEveryPath(layer, backend -> {
+            TwoFourWeight w = DeviceWeights.upload(backend, weights);
+            return new Run(y -> backend.ops().gemm().linearTwoFour(y.x(), w, y.bias(), layer.activation(), y.y()),
+                    () -> DeviceWeights.release(w));
+        });
+    }
+
+    @Example
+    void csrOverSeveralRowBlocksAndTokenTiles() {
+        Layer layer = Layer.draw(73, 300, 801, 70, 0.9);
+        CsrMatrix matrix = CsrMatrix.fromDense(layer.w(), layer.out(), layer.in(), layer.dtype());
         checkEveryPath(layer, backend -> {
             CsrWeight w = DeviceWeights.upload(backend, matrix);
             return new Run(y -> backend.ops().gemm().linearCsr(y.x(), w, y.bias(), layer.activation(), y.y()),

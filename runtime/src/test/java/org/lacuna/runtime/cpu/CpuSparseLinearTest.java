@@ -86,6 +86,24 @@ class CpuSparseLinearTest {
     }
 
     @Test
+    void rowBlocksCoverTheRowsEvenlyWithinTheirBounds() {
+        for (int out : new int[] {1, 15, 16, 70, 384, 801, 1536, 3072, 5000}) {
+            for (int tokenBlocks : new int[] {1, 3, 4, 16}) {
+                int rowBlock = CpuSparseLinear.rowBlock(out, tokenBlocks);
+                int blocks = CpuThreads.chunks(out, rowBlock);
+                String what = "out=" + out + " tokenBlocks=" + tokenBlocks + " rowBlock=" + rowBlock;
+                assertTrue(rowBlock % CpuSparseLinear.ROW_GRAIN == 0 && rowBlock > 0, what);
+                assertTrue(rowBlock <= CpuSparseLinear.MAX_ROW_BLOCK, what);
+                // Enough blocks for the threads wherever the rows allow one grain per block.
+                int wanted = CpuThreads.chunks(CpuSparseLinear.MIN_BLOCKS, tokenBlocks);
+                assertTrue(blocks >= Math.min(wanted, CpuThreads.chunks(out, CpuSparseLinear.ROW_GRAIN)), what);
+                // Even: the last block is short by less than a grain per block.
+                assertTrue(out - (blocks - 1) * rowBlock > rowBlock - blocks * CpuSparseLinear.ROW_GRAIN, what);
+            }
+        }
+    }
+
+    @Test
     void aCsrColumnOutsideTheRowIsRefused() {
         int[][] badColumns = {{0, 5}, {-1, 2}};
         for (int[] columns : badColumns) {

@@ -25,12 +25,16 @@ import org.lacuna.runtime.data.DType;
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
  * one per load (about a quarter of the kernel's time).
  *
- * <p>Packing and unpacking transpose with gathers of 16 lanes: x is widened a block of {@value #PACK_COLUMNS}
- * columns at a time into a small token-major scratch, then gathered column by column into the panel, so every panel
- * store is one aligned vector; results are gathered row-to-token the same way. Both were scalar strided loops before,
- * which cost as much as the multiply-adds at 5-10% CSR density. A 16 × 16 transpose in registers instead, through
- * the two-vector {@code rearrange} or {@code selectFrom}, ran 10-20 times slower than the gathers on JDK 25; the
- * gathers add about 0.4 ms to the 0.3 ms of plainly storing a 512 × 3072 fp32 y on one core.
+ * <p>Packing and unpacking transpose whole 16 × 16 blocks in registers ({@link VectorTransposeTile}: single-source
+ * lane permutations and blends, four butterfly stages) and gather only the ragged edges: x is widened a block of
+ * {@value #PACK_COLUMNS} columns at a time into a token-major scratch, then transposed into the panel, so every panel
+ * store is one aligned vector; results are transposed row-to-token the same way, 16 tokens by every 16 rows. Both
+ * were scalar strided loops first, which cost as much as the multiply-adds at 5-10% CSR density, then gathers of 16
+ * lanes; a 16 × 16 transpose through the two-vector {@code rearrange} or {@code selectFrom} ran 10-20 times slower
+ * than the gathers on JDK 25, but the single-source form measured about twice as fast as the gathers when unpacking
+ * a 128 × 128 tile straight after the tile's multiply-adds (0.43 against 0.79 ms for a 512 × 3072 y into a
+ * cache-resident target, one core), and 3-12% faster end to end on one core with y's 6 MiB written through memory,
+ * which is most of the unpack's remaining time.
  *
  * <p>The tile bodies live in {@link VectorSparseRowTiles}, generated at build time (into
  * {@code runtime/target/generated-sources/microkernels}) by its emitter
@@ -49,13 +53,23 @@ final class VectorSparseTiles implements SparseTiles {
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** The wide tile: {@link VectorSparseRowTiles#WIDE_VECTORS} (eight) vectors of tokens. */
     static final int WIDE = VectorSparseRowTiles.WIDE_VECTORS * LANES;
-    /** Columns of x widened per block while packing: the scratch stays in L1. */
-    static final int PACK_COLUMNS = 64;
+    /**
+     * Columns of x widened per block while packing: long runs per widening call (256 measured 2-3% faster end to end
+     * than 64 at 512 tokens); the scratch, 128 KiB at 128 tokens, stays in L2.
+     */
+    static final int PACK_COLUMNS = 256;
+    /** Each thread's token-major scratch of the packing, kept from call to call. */
+    private static final ThreadLocal<float[]> PACK_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     /** Gather offsets one lane apart in a token-major scratch of {@link #PACK_COLUMNS} columns. */
     private static final int[] PACK_GATHER = strided(PACK_COLUMNS);
     /** Gather offsets one lane apart in c of a wide or a narrow tile. */
     private static final int[] WIDE_GATHER = strided(WIDE);
     private static final int[] NARROW_GATHER = strided(LANES);
+    /**
+     * Whether packing and unpacking move whole 16 × 16 blocks through {@link VectorTransposeTile} (vectors of 16
+     * lanes), and gather only what is left at the edges.
+     */
+    private static final boolean TRANSPOSE = LANES == VectorTransposeTile.SIZE;
 
     private VectorSparseTiles() {
     }
@@ -88,7 +102,11 @@ final class VectorSparseTiles implements SparseTiles {
         long base = TokenPanels.offset(tile, paddedIn, tileTokens);
         int token0 = tile * tileTokens;
         int count = Math.min(tileTokens, tokens - token0);
-        float[] scratch = new float[tileTokens * PACK_COLUMNS];
+        float[] scratch = PACK_SCRATCH.get();
+        if (scratch.length < tileTokens * PACK_COLUMNS) {
+            scratch = new float[tileTokens * PACK_COLUMNS];
+            PACK_SCRATCH.set(scratch);
+        }
         for (int k0 = 0; k0 < in; k0 += PACK_COLUMNS) {
             int columns = Math.min(PACK_COLUMNS, in - k0);
             for (int t = 0; t < count; t++) {
@@ -96,9 +114,18 @@ final class VectorSparseTiles implements SparseTiles {
                 VectorHalfConversions.widen(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
             }
             if (count < tileTokens && k0 == 0) {
-                Arrays.fill(scratch, count * PACK_COLUMNS, scratch.length, 0f); // padding tokens stay zero
+                // padding tokens stay zero (the scratch is kept from call to call: clear it here)
+                Arrays.fill(scratch, count * PACK_COLUMNS, tileTokens * PACK_COLUMNS, 0f);
             }
-            for (int k = 0; k < columns; k++) {
+            int transposed = TRANSPOSE ? columns - columns % LANES : 0;
+            for (int k = 0; k < transposed; k += LANES) {
+                long target = 4 * (base + (long) (k0 + k) * tileTokens);
+                for (int t = 0; t < tileTokens; t += LANES) {
+                    VectorTransposeTile.transpose(scratch, t * PACK_COLUMNS + k, PACK_COLUMNS, panels, target + 4L * t,
+                            4L * tileTokens);
+                }
+            }
+            for (int k = transposed; k < columns; k++) {
                 long target = 4 * (base + (long) (k0 + k) * tileTokens);
                 for (int t = 0; t < tileTokens; t += LANES) {
                     FloatVector.fromArray(SPECIES, scratch, t * PACK_COLUMNS + k, PACK_GATHER, 0)
@@ -116,7 +143,20 @@ final class VectorSparseTiles implements SparseTiles {
                        long ld) {
         int[] gather = tileTokens == WIDE ? WIDE_GATHER : tileTokens == LANES ? NARROW_GATHER : null;
         int vectorRows = gather == null ? 0 : rows - rows % LANES; // another width moves element by element
-        for (int t = 0; t < tokens; t++) {
+        int blockTokens = TRANSPOSE && gather != null ? tokens - tokens % LANES : 0;
+        for (int t = 0; t < blockTokens; t += LANES) {
+            long line = byteOffset + 4 * t * ld;
+            for (int r = 0; r < vectorRows; r += LANES) {
+                VectorTransposeTile.transpose(c, r * tileTokens + t, tileTokens, into, line + 4L * r, 4 * ld);
+            }
+            for (int token = t; token < t + LANES; token++) {
+                for (int r = vectorRows; r < rows; r++) {
+                    into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * token * ld + 4L * r,
+                            c[r * tileTokens + token]);
+                }
+            }
+        }
+        for (int t = blockTokens; t < tokens; t++) {
             long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
                 FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0)

@@ -83,7 +83,7 @@ class SparseTilesTest {
         for (SparseTiles path : PATHS) {
             for (int tile : new int[] {16, 128, 24}) {
                 for (int rows : new int[] {1, 15, 16, 33, 128}) {
-                    for (int tokens : new int[] {1, tile - 1, tile}) {
+                    for (int tokens : new int[] {1, Math.min(17, tile), tile - 1, tile}) {
                         float[] c = new float[rows * tile];
                         for (int i = 0; i < c.length; i++) {
                             c[i] = (float) random.nextDouble();
