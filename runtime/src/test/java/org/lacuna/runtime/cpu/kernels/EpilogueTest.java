@@ -49,6 +49,44 @@ class EpilogueTest {
         }
     }
 
+    /**
+     * A value's biased GELU must not depend on where it falls: in a full vector, or in the ragged tail that runs on a
+     * padded copy with its bias added element by element. Each row here is the same values shifted by one, so every
+     * value passes through both paths.
+     */
+    @Test
+    void theVectorGeluTailGivesTheFullVectorsBits() {
+        SplittableRandom random = TestData.random("epilogue tail");
+        int cols = 53; // three full vectors of 16 and a tail of 5
+        int shifts = 16;
+        float[] values = new float[cols + shifts];
+        float[] bias = new float[cols + shifts];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextDouble(-7, 7);
+            bias[i] = (float) random.nextDouble(-0.5, 0.5);
+        }
+        float[] reference = null;
+        for (int shift = 0; shift < shifts; shift++) {
+            float[] c = new float[cols + shifts];
+            java.util.Arrays.fill(c, Float.NaN); // poisoned outside the row
+            System.arraycopy(values, 0, c, shift, cols);
+            float[] b = new float[cols + shifts];
+            System.arraycopy(bias, 0, b, shift, cols);
+            Epilogue.biasActivation(true, c, shift, cols, 1, cols, b, shift, Activation.GELU);
+            float[] row = java.util.Arrays.copyOfRange(c, shift, shift + cols);
+            for (int i = 0; i < c.length; i++) {
+                if (i < shift || i >= shift + cols) {
+                    assertEquals(Float.NaN, c[i], "written outside the row at " + i);
+                }
+            }
+            if (reference == null) {
+                reference = row;
+            } else {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(reference, row, "shift " + shift);
+            }
+        }
+    }
+
     /** Vector lanes must round the same way before and after C2 compiles them, or results would depend on timing. */
     @Test
     void theVectorGeluGivesTheSameBitsColdAndCompiled() {
