@@ -10,18 +10,12 @@ import java.util.concurrent.Callable;
 import org.lacuna.api.Scheduling;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.PointClouds;
-import org.lacuna.api.models.MinkUNet;
-import org.lacuna.api.models.ModelWeights;
-import org.lacuna.api.pointcloud.SparseTensor;
+import org.lacuna.api.pointcloud.Segmenter;
 import org.lacuna.api.models.EncoderSparsity;
 import org.lacuna.api.text.SentenceModel;
 import org.lacuna.api.text.SentenceEmbedder;
-import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.pointcloud.PointCloud;
-import org.lacuna.runtime.pointcloud.VoxelFeatures;
-import org.lacuna.runtime.pointcloud.VoxelReduction;
-import org.lacuna.runtime.pointcloud.Voxelization;
 import org.lacuna.runtime.schedule.Plan;
 import org.lacuna.runtime.schedule.Policy;
 import org.lacuna.runtime.schedule.Scheduler;
@@ -39,7 +33,8 @@ import picocli.CommandLine.Parameters;
         description = {"Plan a model on an input and explain, per layer, which kernel serves and why.",
                 "Give --scan PATH (KITTI .bin, PCD, PLY or NPY point cloud: MinkUNet) or texts (a sentence encoder: "
                         + "all-MiniLM-L6-v2 unless --model).",
-                "Exit codes: 0 planned; 1 usage error (neither or both inputs, a bad --voxel or --policy); 2 bad "
+                "Exit codes: 0 planned; 1 usage error (neither or both inputs, a bad --voxel-size, --classes, "
+                        + "--channel-ratio or --policy); 2 bad "
                         + "input (a missing or malformed scan, model or weights); 3 any other failure."})
 final class PlanCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -51,13 +46,8 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--scan", paramLabel = "PATH", description = "A point cloud to run MinkUNet on.")
     Path scan;
 
-    @Option(names = "--voxel", defaultValue = "0.05", description = "Voxel size in metres for --scan. Default "
-            + "${DEFAULT-VALUE}.")
-    double voxel;
-
-    @Option(names = "--weights", paramLabel = "PATH", description = "MinkUNet safetensors (default: seeded random "
-            + "weights of the SemanticKITTI shape, which plan like trained ones: the plan depends on shapes and maps).")
-    Path weights;
+    @CommandLine.Mixin
+    MinkUNetOptions network = new MinkUNetOptions();
 
     @CommandLine.Mixin
     EncoderModelOption model = new EncoderModelOption();
@@ -85,9 +75,8 @@ final class PlanCommand implements Callable<Integer> {
             err.println("lacuna plan: give either --scan PATH or texts, not both and not neither");
             return ExitCodes.USAGE;
         }
-        if (!(voxel > 0)) {
-            err.println("lacuna plan: --voxel must be positive");
-            return ExitCodes.USAGE;
+        if (scan != null) {
+            network.validate(spec); // before the scan is read: a usage error first
         }
         if (scan == null && model.unavailableReason() != null) {
             err.println("lacuna plan: " + model.unavailableReason());
@@ -143,14 +132,15 @@ final class PlanCommand implements Callable<Integer> {
         }
     }
 
-    /** MinkUNet on the voxelised scan: one run per call, the scan voxelised once. */
+    /**
+     * The MinkUNet {@code lacuna segment} runs with the same options, on the scan: one segmentation (voxelising,
+     * the network, labels back on the points) per run, so the plan is that of what {@code segment} runs.
+     */
     private Runnable minkUNet(Session session) {
         PointCloud cloud = PointClouds.read(scan);
-        SparseTensor input = SparseTensor.voxelize(session, cloud, Voxelization.cubic(voxel, VoxelReduction.MEAN),
-                VoxelFeatures.POSITIONS, DType.F32);
-        MinkUNet net = session.own(MinkUNet.create(session, MinkUNet.Config.semanticKitti((int) input.channels()),
-                weights == null ? ModelWeights.random(1) : ModelWeights.load(weights)));
-        return () -> net.forward(input).close();
+        Segmenter segmenter = session.own(Segmenter.open(session,
+                network.segmenterOptions(spec, cloud.channelCount()).withLayerTimes(false)));
+        return () -> segmenter.segment(cloud);
     }
 
     /** The sentence encoder on the texts. */

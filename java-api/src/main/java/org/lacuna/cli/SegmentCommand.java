@@ -22,7 +22,6 @@ import org.lacuna.api.io.PlyWriter;
 import org.lacuna.api.io.PointClouds;
 import org.lacuna.api.models.LayerTime;
 import org.lacuna.runtime.schedule.Profiler;
-import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.LabelColours;
 import org.lacuna.api.pointcloud.Segmentation;
 import org.lacuna.api.pointcloud.Segmenter;
@@ -51,37 +50,14 @@ import picocli.CommandLine.Parameters;
 final class SegmentCommand implements Callable<Integer> {
     enum LabelFormat { npy, txt }
 
-    enum KernelOrderChoice { lacuna, torchsparse1 }
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "SCAN", description = "The point cloud: " + PointClouds.KNOWN_FORMATS + ".")
     Path scan;
 
-    @Option(names = {"-w", "--weights"}, paramLabel = "FILE", description = "MinkUNet weights (safetensors, Lacuna's"
-            + " names; bench/anchors/export_state_dict.py converts TorchSparse checkpoints). Its shapes set the input"
-            + " width and class count. Default: seeded random weights.")
-    Path weights;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights. Default ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Option(names = "--classes", defaultValue = "19", description = "Classes of the random network (SemanticKITTI's "
-            + "19 by default; a weights file says its own).")
-    int classes;
-
-    @Option(names = "--channel-ratio", defaultValue = "1", paramLabel = "R", description = "Scale MinkUNet's widths "
-            + "(TorchSparse's cr: 0.5 for the half-width SemanticKITTI models). Default ${DEFAULT-VALUE}.")
-    double channelRatio;
-
-    @Option(names = "--kernel-order", defaultValue = "lacuna", description = "Order of the kernel offsets in the "
-            + "weights file: lacuna or torchsparse1 (TorchSparse 1.x checkpoints). Default ${DEFAULT-VALUE}.")
-    KernelOrderChoice kernelOrder;
-
-    @Option(names = "--voxel-size", defaultValue = "0.05", paramLabel = "METRES", description = "Edge of a cubic voxel"
-            + " in the scan's units. Default ${DEFAULT-VALUE}.")
-    double voxelSize;
+    @CommandLine.Mixin
+    MinkUNetOptions network = new MinkUNetOptions();
 
     @CommandLine.Mixin
     BackendOption backend = new BackendOption();
@@ -104,42 +80,26 @@ final class SegmentCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!(voxelSize > 0) || Double.isInfinite(voxelSize)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--voxel-size must be a positive number of "
-                    + "metres, not " + voxelSize);
-        }
-        if (classes < 1 || classes > 65_535) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--classes must be in [1, 65535], not "
-                    + classes);
-        }
-        if (!(channelRatio > 0) || channelRatio > 16) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--channel-ratio must be in (0, 16], not "
-                    + channelRatio);
-        }
+        network.validate(spec);
         Progress progress = new Progress(quiet ? null : err);
         progress.say("reading " + scan);
         PointCloud cloud = PointClouds.read(scan);
         progress.done(String.format(Locale.ROOT, "%,d points, channels %s", cloud.size(), cloud.channelNames()));
 
-        SegmenterOptions defaults = SegmenterOptions.defaults();
-        SegmenterOptions options = defaults.withNetwork(defaults.network().scaled(channelRatio)).withVoxelSize(voxelSize)
-                .withKernelOrder(kernelOrder == KernelOrderChoice.lacuna ? ModelWeights.KernelOrder.LACUNA
-                        : ModelWeights.KernelOrder.TORCHSPARSE_V1)
-                .withInputChannels(3 + cloud.channelCount()).withClasses(classes);
-        options = weights == null ? options.withRandomWeights(seed) : options.withWeights(weights);
+        SegmenterOptions options = network.segmenterOptions(spec, cloud.channelCount());
         progress.say("opening the " + backend + " backend");
         try (Session session = backend.open()) {
             progress.done(session.backendName() + " on " + session.device().name());
-            progress.say(weights == null ? "building MinkUNet with seeded random weights (seed " + seed + ")"
-                    : "loading MinkUNet weights from " + weights);
+            progress.say(network.weights == null ? "building MinkUNet with seeded random weights (seed "
+                    + network.seed + ")" : "loading MinkUNet weights from " + network.weights);
             try (Segmenter segmenter = Segmenter.open(session, options)) {
                 progress.done(segmenter.network().inChannels() + " inputs, " + segmenter.network().numClasses()
                         + " classes");
                 if (!segmenter.unusedWeights().isEmpty()) {
-                    err.println("segment: warning: " + segmenter.unusedWeights().size() + " tensor(s) of " + weights
-                            + " were not used (a naming mismatch?): " + abbreviate(segmenter.unusedWeights()));
+                    err.println("segment: warning: " + segmenter.unusedWeights().size() + " tensor(s) of "
+                            + network.weights + " were not used (a naming mismatch?): " + abbreviate(segmenter.unusedWeights()));
                 }
-                progress.say(String.format(Locale.ROOT, "voxelising at %s m and running MinkUNet", voxelSize));
+                progress.say(String.format(Locale.ROOT, "voxelising at %s m and running MinkUNet", network.voxelSize));
                 // Every layer's call timed (wall clock on the CPU, the device's timer elsewhere) under its name. This
                 // first pass also plans every layer; its per-call timing synchronises and times each call, so the
                 // times reported come from a second pass without the profiler (the same labels).
@@ -203,10 +163,10 @@ final class SegmentCommand implements Callable<Integer> {
         root.put("scan", scan.toString());
         root.put("points", result.points());
         root.put("labelledPoints", result.labelledPoints());
-        root.put("voxelSize", voxelSize);
+        root.put("voxelSize", network.voxelSize);
         root.put("voxels", result.voxels());
         root.put("weights", result.weights());
-        root.put("randomWeights", weights == null);
+        root.put("randomWeights", network.weights == null);
         root.put("backend", result.backend());
         root.put("backendReason", session.backendReason());
         root.put("device", result.device());
@@ -251,12 +211,12 @@ final class SegmentCommand implements Callable<Integer> {
     private void summarise(PrintWriter out, PointCloud cloud, Segmentation result, Segmentation profiled,
                            List<Profiler.Event> layers, Session session, List<Path> written, double readMillis) {
         out.printf(Locale.ROOT, "segment: %s: %,d points -> %,d voxels at %s m%n", scan.getFileName(), cloud.size(),
-                result.voxels(), voxelSize);
-        if (weights == null) {
+                result.voxels(), network.voxelSize);
+        if (network.weights == null) {
             out.printf(Locale.ROOT, "weights: RANDOM (seed %d): the labels below mean nothing; pass --weights FILE "
-                    + "for a trained network%n", seed);
+                    + "for a trained network%n", network.seed);
         } else {
-            out.println("weights: " + weights);
+            out.println("weights: " + network.weights);
         }
         out.printf(Locale.ROOT, "ran on: %s (%s) -- %s%n", session.backendName(), session.device().name(),
                 session.backendReason());

@@ -86,6 +86,11 @@ class PlanCommandTest {
         String[] badPolicy = CliRun.run("plan", "--backend", "cpu", "--policy", "quickest", "hello");
         assertEquals("1", badPolicy[0], badPolicy[2]);
         assertTrue(badPolicy[2].contains("quickest"), badPolicy[2]);
+        // The MinkUNet options are segment's, checked the same way.
+        String[] badVoxel = CliRun.run("plan", "--backend", "cpu", "--scan", dir.resolve("none.bin").toString(),
+                "--voxel-size", "-1");
+        assertEquals("1", badVoxel[0], badVoxel[2]);
+        assertTrue(badVoxel[2].contains("--voxel-size must be a positive number"), badVoxel[2]);
         // A missing scan is bad input, exit 2, as for every other command.
         String[] missing = CliRun.run("plan", "--backend", "cpu", "--scan", dir.resolve("none.bin").toString());
         assertEquals("2", missing[0], missing[2]);

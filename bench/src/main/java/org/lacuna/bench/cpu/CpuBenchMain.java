@@ -159,6 +159,12 @@ public final class CpuBenchMain implements Callable<Integer> {
 
             LacunaCpuCases runner = new LacunaCpuCases(session, plan);
             System.out.println("== Lacuna (" + session.backendName() + ")");
+            // The scheduler's efficiency table is measured on first use where the cache folder holds none for this
+            // device (seconds): made here, so no case's warm-up is spent on it.
+            long schedulerStart = System.nanoTime();
+            String table = session.scheduler().efficiency().source();
+            System.out.printf(Locale.ROOT, "   scheduler ready in %.0f ms (efficiency table %s)%n",
+                    (System.nanoTime() - schedulerStart) / 1e6, table);
             for (CpuCase c : cases) {
                 long start = System.nanoTime();
                 switch (c.family()) {
