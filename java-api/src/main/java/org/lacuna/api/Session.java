@@ -68,13 +68,13 @@ public final class Session implements AutoCloseable {
 
     /**
      * Replaces the scheduler (another policy, a hand-written efficiency table): layers re-plan on their next call.
-     * The old one's unwritten choices are flushed to its store first.
+     * The old one's unwritten choices go to its store's background writer ({@link Scheduler#flushLater}).
      */
     public synchronized void useScheduler(Scheduler replacement) {
         checkOpen("Session.useScheduler");
         java.util.Objects.requireNonNull(replacement, "scheduler");
         if (scheduler != null && scheduler != replacement) {
-            scheduler.flush();
+            scheduler.flushLater();
         }
         scheduler = replacement;
     }

@@ -46,7 +46,8 @@ import org.lacuna.runtime.schedule.TuningStore;
  * and MinkUNet on the KITTI sweep, each run under {@code auto}, {@code fastest-measured} and every fixed single
  * choice, in interleaved rounds (so drift hits every policy alike), median per policy. Also the host time spent
  * choosing per forward: the device calibration (once per device), the first forward on a cold store, the first on a
- * warm one (a new scheduler over the file the cold run wrote), and a planned forward. The run keeps to a time budget
+ * warm one (the next process, a JVM of its own on the file the cold run wrote: {@link NextProcessMain}), and a
+ * planned forward. The run keeps to a time budget
  * ({@code --budget-minutes}, default 8): each workload gets its share, and its timed rounds stop early (never below
  * 3) when the share is spent. Writes {@code bench/results/schedule-<backend>-<date>.{json,md}}.
  *
@@ -90,12 +91,13 @@ public final class ScheduleBenchMain {
     }
 
     /**
-     * The next process on auto's store (the "warm store"): the provisional choices it re-checked on short trials, over
-     * how many forwards, at what cost; then the process after it, every choice confirmed: its first forward's host
+     * The next process on auto's store (the "warm store", a JVM of its own): the provisional choices it re-checked on
+     * short trials, over how many forwards, at what cost; then the process after it, every choice confirmed: its host
      * time choosing.
      */
     record Recheck(int rechecked, int forwards, double hostMillis, double trialExtraMillis,
-                   double confirmedStoreChoosingMillis, int confirmedStoreStoredDecisions) {
+                   double confirmedStoreChoosingMillis, int confirmedStoreStoredDecisions, int confirmedStoreForwards,
+                   double confirmedStoreTrialExtraMillis) {
     }
 
     /** Planned forwards whose choosing time is measured (the median is reported). */
@@ -143,6 +145,9 @@ public final class ScheduleBenchMain {
             record.put("calibrationMillis", calibrationMillis);
             record.put("budgetMinutes", budgetMinutes);
             record.put("efficiency", table);
+            // The next processes read the device's table from here, as a user's would from the store.
+            Path tableFile = stores.resolve("efficiency.json");
+            TuningStore.open(tableFile).putEfficiency(device, table);
             double[] lookup = plannedLookup(session, device, table);
             System.out.printf(Locale.ROOT, "planned choosing, steady state: %.1f ns per layer call (a %.2f us "
                     + "one-token 64x64 linear, %d calls a round, best of %d rounds)%n", lookup[0], lookup[1],
@@ -163,13 +168,13 @@ public final class ScheduleBenchMain {
             shares[shapes.length] = withScan ? 6 : 0;
             for (int w = 0; w < shapes.length; w++) {
                 long workloadDeadline = share(deadline, shares, w);
-                workloads.add(encoder(session, device, table, stores, rounds, workloadDeadline, shapes[w][0],
-                        shapes[w][1]));
+                workloads.add(encoder(session, device, table, stores, tableFile, rounds, workloadDeadline,
+                        shapes[w][0], shapes[w][1]));
                 write(out, base, record);
             }
             if (withScan) {
-                workloads.add(minkUNet(session, device, table, stores, quick ? MIN_ROUNDS : Math.min(rounds, 5),
-                        deadline, scan, quick ? 0.2 : 0.05));
+                workloads.add(minkUNet(session, device, table, stores, tableFile,
+                        quick ? MIN_ROUNDS : Math.min(rounds, 5), deadline, scan, quick ? 0.2 : 0.05));
                 write(out, base, record);
             } else {
                 System.out.println("no scan at " + scan + ": MinkUNet skipped");
@@ -242,30 +247,60 @@ public final class ScheduleBenchMain {
      * layer finds them 2:4 and keeps the 2:4 form beside the dense one), layers 3 to 5 keeping half their tokens
      * by L2 norm (EViT-style).
      */
-    static Workload encoder(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                            long deadline, int batch, int sequence) throws IOException {
-        int hidden = 384;
-        int heads = 12;
-        int ffn = 1536;
-        List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
-        for (int l = 0; l < 6; l++) {
-            TransformerEncoderLayer.Config c = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
-            configs.add(l >= 3 ? c.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM)) : c);
-        }
-        int[] lengths = new int[batch];
-        Arrays.fill(lengths, sequence);
-        float[] x = new float[batch * sequence * hidden];
-        SplittableRandom random = new SplittableRandom(9);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) random.nextDouble(-1, 1);
-        }
-        try (TransformerEncoder encoder = TransformerEncoder.create(session, configs, prunedWeights(configs, 100));
-             TransformerEncoder twin = TransformerEncoder.create(session, configs, prunedWeights(configs, 200));
-             Sequences sequences = Sequences.of(session, lengths);
-             Tensor xs = session.fromFloats(x, DType.F16, (long) batch * sequence, hidden)) {
+    static Workload encoder(Session session, DeviceKey device, EfficiencyTable table, Path stores, Path tableFile,
+                            int rounds, long deadline, int batch, int sequence) throws IOException {
+        try (EncoderModels m = EncoderModels.open(session, batch, sequence)) {
             return measure(session, device, table, stores, rounds, deadline, "MiniLM-shaped encoder, 2:4 FFN, keep 0.5 "
-                    + "in layers 3-5", batch + " x " + sequence + " tokens", forwards(encoder, xs, sequences),
-                    forwards(twin, xs, sequences));
+                    + "in layers 3-5", batch + " x " + sequence + " tokens", m.model(), m.twin(), tableFile,
+                    List.of("--encoder", batch + "x" + sequence));
+        }
+    }
+
+    /**
+     * MiniLM's shape (6 layers of 384, 12 heads of 32, FFN 1536, f16), its FFN weights magnitude-pruned to 2:4 (the
+     * layer finds them 2:4 and keeps the 2:4 form beside the dense one), layers 3 to 5 keeping half their tokens
+     * by L2 norm (EViT-style); and its twin (other weights), on a random input of {@code batch} x {@code sequence}
+     * tokens. The same in every process of the benchmark ({@link NextProcessMain}): fixed seeds.
+     */
+    record EncoderModels(TransformerEncoder encoder, TransformerEncoder twinEncoder, Sequences sequences, Tensor xs)
+            implements AutoCloseable {
+        static EncoderModels open(Session session, int batch, int sequence) {
+            int hidden = 384;
+            int heads = 12;
+            int ffn = 1536;
+            List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
+            for (int l = 0; l < 6; l++) {
+                TransformerEncoderLayer.Config c = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+                configs.add(l >= 3 ? c.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM)) : c);
+            }
+            int[] lengths = new int[batch];
+            Arrays.fill(lengths, sequence);
+            float[] x = new float[batch * sequence * hidden];
+            SplittableRandom random = new SplittableRandom(9);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextDouble(-1, 1);
+            }
+            TransformerEncoder encoder = TransformerEncoder.create(session, configs, prunedWeights(configs, 100));
+            TransformerEncoder twin = TransformerEncoder.create(session, configs, prunedWeights(configs, 200));
+            Sequences sequences = Sequences.of(session, lengths);
+            Tensor xs = session.fromFloats(x, DType.F16, (long) batch * sequence, hidden);
+            return new EncoderModels(encoder, twin, sequences, xs);
+        }
+
+        Model model() {
+            return forwards(encoder, xs, sequences);
+        }
+
+        Model twin() {
+            return forwards(twinEncoder, xs, sequences);
+        }
+
+        @Override
+        public void close() {
+            xs.close();
+            sequences.close();
+            twinEncoder.close();
+            encoder.close();
         }
     }
 
@@ -292,22 +327,43 @@ public final class ScheduleBenchMain {
         };
     }
 
-    static Workload minkUNet(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                             long deadline, Path scan, double voxel) throws IOException {
-        SparseTensor input = SparseTensor.voxelize(session, PointClouds.read(scan),
-                Voxelization.cubic(voxel, VoxelReduction.MEAN), VoxelFeatures.POSITIONS, DType.F32);
-        try (MinkUNet net = MinkUNet.create(session, MinkUNet.Config.semanticKitti((int) input.channels()),
-                ModelWeights.random(1))) {
-            Model model = () -> net.forward(input).close();
+    static Workload minkUNet(Session session, DeviceKey device, EfficiencyTable table, Path stores, Path tableFile,
+                             int rounds, long deadline, Path scan, double voxel) throws IOException {
+        try (MinkUNetModel m = MinkUNetModel.open(session, scan, voxel)) {
             return measure(session, device, table, stores, rounds, deadline, "MinkUNet (SemanticKITTI widths, f32)",
-                    scan.getFileName() + " at " + voxel + " m: " + input.size() + " voxels", model, null);
-        } finally {
+                    scan.getFileName() + " at " + voxel + " m: " + m.input().size() + " voxels", m.model(), null,
+                    tableFile, List.of("--scan", scan.toString(), "--voxel", Double.toString(voxel)));
+        }
+    }
+
+    /** MinkUNet (SemanticKITTI widths, random weights of seed 1) on the scan voxelised at {@code voxel} metres. */
+    record MinkUNetModel(SparseTensor input, MinkUNet net) implements AutoCloseable {
+        static MinkUNetModel open(Session session, Path scan, double voxel) throws IOException {
+            SparseTensor input = SparseTensor.voxelize(session, PointClouds.read(scan),
+                    Voxelization.cubic(voxel, VoxelReduction.MEAN), VoxelFeatures.POSITIONS, DType.F32);
+            try {
+                return new MinkUNetModel(input, MinkUNet.create(session,
+                        MinkUNet.Config.semanticKitti((int) input.channels()), ModelWeights.random(1)));
+            } catch (RuntimeException e) {
+                input.close();
+                throw e;
+            }
+        }
+
+        Model model() {
+            return () -> net.forward(input).close();
+        }
+
+        @Override
+        public void close() {
+            net.close();
             input.close();
         }
     }
 
     /**
-     * Every policy's cold first run, then interleaved timed rounds, then auto again on its warm store. Where
+     * Every policy's cold first run, then interleaved timed rounds, then auto's next two processes on its store
+     * ({@link NextProcessMain}: JVMs of their own, as a user's next runs). Where
      * {@code twin} is given (the same network with other weights), every policy first runs it on an in-memory store
      * until decided: the JIT then has compiled every candidate's kernels before any cold-store phase is timed, so no
      * policy's choosing cost holds the compilation of kernels another policy would have paid for (auto runs first and
@@ -316,7 +372,8 @@ public final class ScheduleBenchMain {
      * candidates auto never ran (in its first run, not its choosing). The warm-up is reported apart.
      */
     static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
-                            long deadline, String name, String input, Model model, Model twin) throws IOException {
+                            long deadline, String name, String input, Model model, Model twin, Path tableFile,
+                            List<String> workload) throws IOException {
         System.out.println("\n" + name + ", " + input);
         // Which candidates exist: one predicted-only pass lists them per layer kind.
         Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
@@ -406,33 +463,25 @@ public final class ScheduleBenchMain {
         }
         Arrays.sort(planned);
         double plannedMicros = planned[PLANNED_FORWARDS / 2];
-        // auto on a warm store: a new scheduler over the file the cold auto run wrote, as the next process would
-        // open it: it re-checks the provisional choices on short trials, until decided.
+        // The next process on the file the cold auto run wrote, and the one after it: JVMs of their own.
         Path autoFile = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto.json");
-        TuningStore coldStore = TuningStore.open(autoFile);
+        auto.flush();
         int provisional = 0;
         for (Plan.Entry e : auto.plan().entries()) {
             provisional += e.decision().reason().contains("provisional (") ? 1 : 0;
         }
-        Scheduler warm = scheduler(session, device, table, coldStore, Policy.auto());
-        int warmForwards = warm.runUntilDecided(model::run, Scheduler.MAX_DECIDING_FORWARDS);
-        Plan warmPlan = warm.plan();
-        int rechecked = (int) warmPlan.entries().stream().filter(e -> e.decision().reason()
-                .contains("confirmed by this re-check")).map(e -> e.decision().signature()).distinct().count();
-        // The process after it: every choice confirmed, nothing to re-check.
-        Scheduler confirmed = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
-        model.run();
-        Plan confirmedPlan = confirmed.plan();
-        Recheck recheck = new Recheck(rechecked, warmForwards, warm.choosingNanos() / 1e6,
-                warm.trialExtraNanos() / 1e6, confirmed.choosingNanos() / 1e6, (int) confirmedPlan.entries().stream()
-                .filter(e -> e.decision().source() == Decision.Source.STORED).count());
+        NextProcessMain.Result second = NextProcessMain.launch(NextProcessMain.arguments(autoFile, tableFile,
+                workload));
+        NextProcessMain.Result third = NextProcessMain.launch(NextProcessMain.arguments(autoFile, tableFile,
+                workload));
+        Recheck recheck = new Recheck(second.rechecked(), second.forwards(), second.hostMillis(),
+                second.trialExtraMillis(), third.hostMillis(), third.storedDecisions(), third.forwards(),
+                third.trialExtraMillis());
         TrialBudget budget = new TrialBudget(auto.predictedForwardMillis(), auto.trialBudgetMillis(),
                 auto.trialSpentMillis());
-        int stored = (int) warmPlan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
-                .count();
+        int stored = second.storedDecisions();
         // Decisions with a choice to remember: a layer with one candidate (or a forced one) has nothing to store.
-        int choosing = (int) warmPlan.entries().stream().filter(e -> e.decision().source() != Decision.Source.ONLY_CANDIDATE
-                && e.decision().source() != Decision.Source.FORCED).count();
+        int choosing = second.choosingDecisions();
         ColdPhase autoFirst = first.get("auto");
         double coldMillis = autoFirst.choosingMillis();
         System.out.printf(Locale.ROOT, "  auto choosing: cold store %.2f ms over %d forwards (%.2f host, %.2f slower "
@@ -440,14 +489,14 @@ public final class ScheduleBenchMain {
                         + "%.2f ms, trial budget %.2f ms, spent %.2f ms), warm store %.2f ms host + %.2f ms re-check "
                         + "calls over %d forwards (%d signatures re-checked; %d of %d decisions with a choice from the "
                         + "store), confirmed store %.2f ms, planned %.2f us%n", coldMillis, autoFirst.forwards(),
-                autoFirst.hostMillis(), autoFirst.trialExtraMillis(), auto.decisionsMade(), warmPlan.entries().size(),
+                autoFirst.hostMillis(), autoFirst.trialExtraMillis(), auto.decisionsMade(), second.decisions(),
                 provisional, budget.predictedForwardMillis(), budget.budgetMillis(), budget.spentMillis(),
                 recheck.hostMillis(), recheck.trialExtraMillis(), recheck.forwards(), recheck.rechecked(), stored,
                 choosing, recheck.confirmedStoreChoosingMillis(), plannedMicros);
         double autoMedian = runs.stream().filter(r -> r.policy().equals("auto")).findFirst().orElseThrow()
                 .medianMillis();
-        return new Workload(name, input, runs, done, warm.choosingNanos() / 1e6, stored, choosing,
-                warmPlan.entries().size(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
+        return new Workload(name, input, runs, done, second.hostMillis(), stored, choosing,
+                second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
                 jitWarmUpMillis, budget, provisional, recheck);
     }

@@ -29,10 +29,13 @@ final class ScheduleMarkdown {
                 + "every forward until the last trial decided. Under auto the trials' extra time is bounded by a trial "
                 + "budget, a share of the predicted forward; a choice made on little (a candidate cut by the budget "
                 + "or eliminated on one sample, a winner of one sample, a near-tie) is stored provisional. Warm "
-                + "store: a new scheduler over the file the cold run wrote, as the next process opens it: it "
-                + "re-checks the provisional choices on short trials (chosen vs runner-up) and stores them "
-                + "confirmed; its host time choosing plus its re-check calls' extra time, until decided. Confirmed "
-                + "store: the process after that, every choice read: its first forward's host time choosing.\n");
+                + "store: the next process, a JVM of its own started by the bench on the file the cold run wrote "
+                + "(after what the cold phase ran before it: the probe's predicted-only forward and, for the encoder, "
+                + "the twin network under auto on an in-memory store; so its JIT is as warm as the cold phase's and "
+                + "none of the measured network's weight forms is made): it re-checks the provisional choices on "
+                + "short trials (chosen vs runner-up) and stores them confirmed; its host time choosing plus its "
+                + "re-check calls' extra time, until decided. Confirmed store: the process after that, a JVM of its "
+                + "own too, every choice read: its host time choosing.\n");
         s.append("- method: every policy's forwards on a cold store until its choices are made, then up to ")
                 .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy (within a budget "
                         + "of ").append(record.get("budgetMinutes")).append(" minutes for the whole run); medians. ")
@@ -65,14 +68,18 @@ final class ScheduleMarkdown {
                 ScheduleBenchMain.TrialBudget b = w.coldBudget();
                 ScheduleBenchMain.Recheck r = w.recheck();
                 s.append(String.format(Locale.ROOT, "auto's trial budget (cold store): predicted forward %.2f ms, "
-                        + "budget %.2f ms, spent %.2f ms; %d of its layer decisions provisional. Warm store (next "
-                        + "process): %d signatures re-checked over %d forwards, %.2f ms host + %.2f ms of re-check "
-                        + "calls beyond the chosen candidates (%.2fx the median forward). Confirmed store (the process "
-                        + "after): %.2f ms host choosing, %d decisions read from the store.%n",
+                        + "budget %.2f ms, spent %.2f ms; %d of its layer decisions provisional. Warm store (the next "
+                        + "process, a JVM of its own): %d signatures re-checked over %d forwards, %.2f ms host + %.2f "
+                        + "ms of re-check calls beyond the chosen candidates (%.2fx the median forward). Confirmed "
+                        + "store (the process after, a JVM of its own): %.2f ms host choosing over %d forward(s), "
+                        + "%.2f ms of trial calls, %d decisions read from the store (%.2fx the median forward).%n",
                         b.predictedForwardMillis(), b.budgetMillis(), b.spentMillis(), w.coldProvisionalChoices(),
                         r.rechecked(), r.forwards(), r.hostMillis(), r.trialExtraMillis(),
                         (r.hostMillis() + r.trialExtraMillis()) / w.autoMedianMillis(),
-                        r.confirmedStoreChoosingMillis(), r.confirmedStoreStoredDecisions()));
+                        r.confirmedStoreChoosingMillis(), r.confirmedStoreForwards(),
+                        r.confirmedStoreTrialExtraMillis(), r.confirmedStoreStoredDecisions(),
+                        (r.confirmedStoreChoosingMillis() + r.confirmedStoreTrialExtraMillis())
+                                / w.autoMedianMillis()));
             }
             if (w.jitWarmUpMillis() > 0) {
                 s.append(String.format(Locale.ROOT, "JIT warm-up before the cold-store phases: every policy ran a twin "

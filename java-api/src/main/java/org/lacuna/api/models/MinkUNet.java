@@ -213,8 +213,11 @@ public final class MinkUNet implements AutoCloseable {
                 try {
                     SparseTensor result = SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
                     clock.step("classifier", result, List.of());
-                    // The end of a plan: choices made on this pass reach the tuning store's file once.
-                    x.session().scheduler().flush();
+                    // The end of a plan: choices made on this pass reach the tuning store's file once, written behind.
+                    var scheduler = x.session().scheduler();
+                    long handing = System.nanoTime();
+                    scheduler.flushLater();
+                    scheduler.charge(System.nanoTime() - handing);
                     return result;
                 } catch (RuntimeException e) {
                     logits.close();

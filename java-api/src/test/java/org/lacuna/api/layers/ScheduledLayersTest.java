@@ -1,6 +1,7 @@
 package org.lacuna.api.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -243,8 +244,11 @@ class ScheduledLayersTest {
             }
             assertEquals(0, scheduler.deciding());
             assertEquals(asked, scheduler.decisionsAsked(), "a trial's passes ask the scheduler nothing");
+            // The passes handed their choices to the store's background writer; written by now, or here.
+            scheduler.flush();
+            assertFalse(store.hasUnwrittenChoices());
             int writes = store.writes();
-            assertTrue(writes >= 1, "the choices are written at the end of the passes that made them");
+            assertTrue(writes >= 1, "the choices are written after the passes that made them");
             float[] first = encoder.forward(xs, seq).toFloatArray();
             long choosing = scheduler.choosingNanos();
             assertTrue(choosing > 0);
@@ -266,6 +270,7 @@ class ScheduledLayersTest {
                 scheduler.runUntilDecided(() -> encoder.forward(ys, other).close(), 100);
             }
             assertTrue(scheduler.decisionsAsked() > asked, "a new bucket is planned");
+            scheduler.flush();
             assertTrue(store.writes() > writes, "and its choices written");
             List<String> names = scheduler.plan().entries().stream().map(e -> e.layer()).distinct().toList();
             assertTrue(names.containsAll(List.of("encoder.0.attention.qkv", "encoder.0.attention.out",

@@ -36,13 +36,17 @@ import org.lacuna.runtime.error.LacunaException;
  * the choice, and {@link #decision()} returns it: the layers route every later call to it.
  *
  * <p>Under {@code auto} a trial spends from the scheduler's trial budget ({@link Scheduler#trialBudgetMillis()}, a
- * fraction of the predicted forward): every call served by a candidate other than the best so far costs its time
- * beyond the best's, a layer's first call of a candidate its weight's conversion included, and every call the host
- * time of its bookkeeping (charged by the layer: {@link Scheduler#chargeTrial}). Before the sampler serves
- * another candidate, its expected cost (measured or predicted time beyond the best's, plus the predicted conversion
- * where it has not served yet) must fit what is left; where it does not, the candidate is cut and serves no more
- * (on the sampler's first call, when the forward's share is not yet known, it is only put off). With every other
- * candidate cut or eliminated, the trial decides on what it measured.
+ * fraction of the predicted forward) what the report counts as its cost: the calls of every layer of the trial (the
+ * sampler's and the others') served by a candidate other than the best so far, beyond the best's time, a layer's
+ * first call of a candidate its weight's conversion included; a best found later re-prices the earlier calls, and
+ * the decision settles the account at the extra time over its winner ({@link #settle}). Every call also spends the
+ * host time of its bookkeeping (charged by the layer: {@link Scheduler#chargeTrial}). Before the sampler serves
+ * another candidate, what the round is expected to cost must fit what is left: its call beyond the best's (plus the
+ * predicted conversion where it has not served yet), what the other layers' calls of the round would count were it
+ * faster, and the round's bookkeeping at the average so far. Where it does not fit, the candidate is cut and serves
+ * no more (on the sampler's first call, when the forward's share is not yet known, it is only put off): a trial
+ * stops before an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on
+ * what it measured.
  *
  * <p>A decision is provisional where it rests on little ({@link #provisionalWhy}): a candidate cut by the budget or
  * eliminated on one sample (which may have held JIT compilation or a burst of load), the winner with fewer than
@@ -103,6 +107,11 @@ public final class LiveTrial {
     private final boolean[] eliminatedOnOne;
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
+    /** What this trial's calls have spent from the scheduler's trial budget so far, ms ({@link #settle}). */
+    private double charged;
+    /** What the sampler's call under way is expected to spend, reserved in the scheduler until it reports, ms. */
+    private double reserved;
+    private int reservedFor = -1;
     private final double[][] samples;
     private final int[] sampleCount;
     private final double[] servedMillis;
@@ -132,7 +141,12 @@ public final class LiveTrial {
         this.statistics = statistics;
         this.candidates = List.copyOf(candidates);
         this.served = List.copyOf(served);
-        this.servedNames = this.served.stream().map(Candidate::name).toList();
+        // A loop, not a stream: every decided layer of a new scheduler makes a trial, mostly interpreted code then.
+        String[] names = new String[this.served.size()];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = this.served.get(i).name();
+        }
+        this.servedNames = List.of(names);
         this.predicted = predicted;
         this.best = best;
         this.firstProvisional = firstProvisional(best, this.served, predicted);
@@ -214,15 +228,24 @@ public final class LiveTrial {
             if (pick < 0) {
                 return unfailed("LiveTrial.next");
             }
-            if (budgeted && !fits(pick)) {
-                int best = bestSoFar();
-                if (samplerCalls <= 1 && active[best]) {
-                    // The forward's share (the budget) grows while its layers first ask: put off, not cut.
-                    pick = best;
-                } else {
-                    cut[pick] = true;
-                    active[pick] = false;
-                    continue;
+            if (budgeted) {
+                releaseReservation();
+                double expected = expectedMillis(pick);
+                if (scheduler.trialCommittedMillis() + expected > scheduler.trialBudgetMillis()) {
+                    int best = bestSoFar();
+                    if (samplerCalls <= 1 && active[best]) {
+                        // The forward's share (the budget) grows while its layers first ask: put off, not cut.
+                        pick = best;
+                    } else {
+                        cut[pick] = true;
+                        active[pick] = false;
+                        continue;
+                    }
+                } else if (expected > 0) {
+                    // Held until the call reports: another trial deciding in the same forward sees it committed.
+                    reserved = expected;
+                    reservedFor = pick;
+                    scheduler.reserve(expected);
                 }
             }
             turn = (pick + 1) % served.size();
@@ -230,15 +253,35 @@ public final class LiveTrial {
         }
     }
 
-    /** Whether serving candidate {@code i} next is expected to fit what is left of the scheduler's trial budget. */
-    private boolean fits(int i) {
+    /**
+     * What serving candidate {@code i} next is expected to spend from the scheduler's trial budget (0 for the best so
+     * far): its call beyond the best so far's (its conversion on a first call), what the trial's other layers' calls
+     * of the round would count if {@code i} proved the faster (they serve the best so far meanwhile, and the report
+     * counts them beyond the winner), and the round's bookkeeping (each layer's, at what the scheduler's trial calls
+     * have cost so far on average). It must fit beside what is spent and what other trials' calls under way have
+     * reserved ({@link Scheduler#trialCommittedMillis()}): a trial stops before an expected overrun, not after it.
+     */
+    private double expectedMillis(int i) {
         int best = bestSoFar();
         if (i == best) {
-            return true;
+            return 0;
         }
-        double expected = (sampleCount[i] > 0 ? lowerMedian(i) : predictedOf(i))
-                + (servedCalls[i] == 0 ? formMillis[i] : 0) - referenceMillis(best);
-        return scheduler.trialSpentMillis() + Math.max(0, expected) <= scheduler.trialBudgetMillis();
+        double call = sampleCount[i] > 0 ? lowerMedian(i) : predictedOf(i);
+        double reference = referenceMillis(best);
+        int others = Math.max(0, layers.size() - 1);
+        double expected = Math.max(0, call + (servedCalls[i] == 0 ? formMillis[i] : 0) - reference)
+                + others * Math.max(0, reference - call)
+                + Math.max(1, layers.size()) * scheduler.trialBookkeepingMillisPerCall();
+        return expected;
+    }
+
+    /** The reservation of the sampler's call, released when the call reports (or fails, or the sampler asks again). */
+    private void releaseReservation() {
+        if (reserved > 0) {
+            scheduler.reserve(-reserved);
+            reserved = 0;
+            reservedFor = -1;
+        }
     }
 
     /**
@@ -325,14 +368,14 @@ public final class LiveTrial {
             if (decision != null || finishing) {
                 return;
             }
-            if (budgeted) {
-                int best = bestSoFar();
-                if (index != best) {
-                    scheduler.spend(Math.max(0, millis - referenceMillis(best)));
-                }
+            if (index == reservedFor) {
+                releaseReservation();
             }
             servedMillis[index] += millis;
             servedCalls[index]++;
+            if (budgeted) {
+                scheduler.countTrialCall();
+            }
             if (sample && sampleCount[index] < SAMPLES) {
                 // Kept in order: the lower median, read on every call while the trial runs, is then one array read.
                 double[] taken = samples[index];
@@ -343,12 +386,43 @@ public final class LiveTrial {
                 taken[at] = millis;
             }
             eliminate();
+            if (budgeted) {
+                // Counted as the report counts it: every call of every layer served by a candidate other than the
+                // best so far, beyond the best's time (the other layers' calls as well as the sampler's). A faster
+                // best found later makes the earlier calls of the one it displaced cost more: charged then.
+                double extra = extraOverBestSoFar();
+                scheduler.spend(extra - charged);
+                charged = extra;
+            }
             if (!complete()) {
                 return;
             }
             finishing = true;
         }
         scheduler.complete(this);
+    }
+
+    /** What the calls served so far cost beyond serving them all with the best candidate so far, ms. */
+    private double extraOverBestSoFar() {
+        int best = bestSoFar();
+        double reference = referenceMillis(best);
+        double extra = 0;
+        for (int i = 0; i < served.size(); i++) {
+            if (i != best) {
+                extra += Math.max(0, servedMillis[i] - servedCalls[i] * reference);
+            }
+        }
+        return extra;
+    }
+
+    /**
+     * What this trial has spent from the scheduler's trial budget for its calls so far (its layers' bookkeeping is
+     * spent apart), ms; {@code settled}: the decision's own count ({@link #extraMillis}), which replaces it.
+     */
+    synchronized double settle(double settled) {
+        double before = charged;
+        charged = settled;
+        return settled - before;
     }
 
     /**
@@ -361,6 +435,9 @@ public final class LiveTrial {
         synchronized (this) {
             if (decision != null || finishing || failed[index]) {
                 return;
+            }
+            if (index == reservedFor) {
+                releaseReservation();
             }
             failed[index] = true;
             active[index] = false;
@@ -395,6 +472,9 @@ public final class LiveTrial {
     /** Every candidate failed: the scheduler ends the trial without a decision. */
     synchronized void exhaust() {
         exhausted = true;
+        if (budgeted) {
+            releaseReservation();
+        }
     }
 
     /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
@@ -672,6 +752,9 @@ public final class LiveTrial {
 
     synchronized void decide(Decision made) {
         decision = made;
+        if (budgeted) {
+            releaseReservation();
+        }
     }
 
     String key() {

@@ -31,8 +31,10 @@ import org.lacuna.runtime.error.LacunaException;
  * host time they spent choosing, which {@link #choosingNanos()} reports.
  *
  * <p>Under {@code auto}, what live trials cost (their slower calls, the weight conversions of candidates tried, their
- * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward: a
- * candidate a trial cannot afford is not tried, and the trial decides on what it measured. A choice made on little
+ * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward,
+ * counted as the benchmark reports it (every layer's calls beyond the decision's winner: {@link LiveTrial}), with
+ * what calls under way are expected to spend reserved, so that trials deciding in one forward do not each spend the
+ * same remainder: a candidate a trial cannot afford is not tried, and the trial decides on what it measured. A choice made on little
  * (a candidate cut by the budget or eliminated on one sample, a winner of one sample, a near-tie) is stored
  * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of
  * the chosen candidate and the runner-up, then stores it confirmed ({@link LiveTrial}). Thread-safe.
@@ -91,6 +93,13 @@ public final class Scheduler {
             new java.util.concurrent.atomic.LongAdder();
     /** What live trials have spent beyond their best candidate so far, ns. */
     private final java.util.concurrent.atomic.LongAdder trialSpentNanos = new java.util.concurrent.atomic.LongAdder();
+    /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
+    private final java.util.concurrent.atomic.LongAdder trialBookkeepingNanos =
+            new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder trialCalls = new java.util.concurrent.atomic.LongAdder();
+    /** What live trials' calls under way are expected to spend (reserved by the trial that approved them), ns. */
+    private final java.util.concurrent.atomic.LongAdder trialReservedNanos =
+            new java.util.concurrent.atomic.LongAdder();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
@@ -250,6 +259,16 @@ public final class Scheduler {
         trialSpentNanos.add(Math.round(millis * 1e6));
     }
 
+    /** Reserves (a negative amount: releases) what a live trial's call under way is expected to spend, ms. */
+    void reserve(double millis) {
+        trialReservedNanos.add(Math.round(millis * 1e6));
+    }
+
+    /** What live trials have spent, plus what their calls under way are expected to spend, ms. */
+    double trialCommittedMillis() {
+        return (trialSpentNanos.sum() + trialReservedNanos.sum()) / 1e6;
+    }
+
     /**
      * Host time a layer spent on a live trial's bookkeeping around a call (which candidate serves, timing it,
      * reporting it, the decision its report completed): spent from the trial budget like the slower calls, so that
@@ -257,6 +276,18 @@ public final class Scheduler {
      */
     public void chargeTrial(long nanos) {
         trialSpentNanos.add(nanos);
+        trialBookkeepingNanos.add(nanos);
+    }
+
+    /** A live trial's call was reported (for {@link #trialBookkeepingMillisPerCall()}). */
+    void countTrialCall() {
+        trialCalls.increment();
+    }
+
+    /** The host time of a live trial call's bookkeeping, on average over the calls so far (0 before any), ms. */
+    double trialBookkeepingMillisPerCall() {
+        long calls = trialCalls.sum();
+        return calls == 0 ? 0 : trialBookkeepingNanos.sum() / 1e6 / calls;
     }
 
     /**
@@ -370,9 +401,17 @@ public final class Scheduler {
         return choosingNanos.sum();
     }
 
-    /** Writes the choices made since the last flush to the tuning store's file (a no-op when there are none). */
+    /** Writes the choices made since the last flush to the tuning store's file now (a no-op when there are none). */
     public void flush() {
         store.flush();
+    }
+
+    /**
+     * Has the store's background writer write the choices made since the last write ({@link TuningStore#flushLater}):
+     * what a model's forward calls at its end, so that it never waits for the disk (a no-op when there are none).
+     */
+    public void flushLater() {
+        store.flushLater();
     }
 
     /** Every decision made so far, per layer, in the order the layers first ran (the end of a plan: flushes). */
@@ -575,6 +614,10 @@ public final class Scheduler {
             double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
             long extraNanos = Math.round(extraMillis * 1e6);
             trialExtraNanos.add(extraNanos);
+            if (policy.mode() == Policy.Mode.AUTO) {
+                // The budget ends holding what the report counts: this decision's extra time over its winner.
+                spend(trial.settle(extraMillis));
+            }
             String reason = outcome.reason() + "; choosing cost the live calls " + FixedPoint.append(
                     new StringBuilder(), extraMillis, 3) + " ms over serving them all with " + outcome.chosen();
             long nanos = trial.predictingNanos() + extraNanos + (System.nanoTime() - start);

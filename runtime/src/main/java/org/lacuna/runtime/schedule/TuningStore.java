@@ -18,11 +18,16 @@ import org.lacuna.runtime.internal.AtomicFiles;
 /**
  * The scheduler's memory across runs: per device ({@link DeviceKey}), its {@link EfficiencyTable}, the correction
  * each kernel's predictions earned from measurements, and every choice by layer signature. One JSON file (Jackson),
- * replaced atomically so that concurrent JVMs never read half a file. Choices are batched in memory and written by
- * {@link #flush()} (the scheduler flushes at the end of a plan and when its session closes), so a model's first run
- * writes the file once, not once per layer. A file that is corrupt,
- * truncated, of another format version or unreadable is ignored with a warning (kept in {@link #warnings()}) and
- * rebuilt by the next write: never fatal. Thread-safe.
+ * replaced atomically so that concurrent JVMs never read half a file. Choices are kept in memory (where every
+ * session of the JVM on this store shares them at once) and written behind: a model's forward that made choices
+ * hands the file's write to a background writer ({@link #flushLater()}, a few microseconds on the forward), which
+ * coalesces the requests that come while one is queued into one write of everything recorded by then; the first
+ * such write of a JVM costs it its JSON machinery (about 140 ms on the 2-vCPU development machine, against a 10 ms
+ * forward), which no forward waits for. {@link #flush()} writes now (a plan asked for, a session closing), and a
+ * shutdown hook writes what is still unwritten when the JVM exits normally. A process that dies before the write
+ * loses only its newest choices, which the next process makes again. A file that is corrupt, truncated, of another
+ * format version or unreadable is ignored with a warning (kept in {@link #warnings()}) and rebuilt by the next
+ * write: never fatal. Thread-safe.
  */
 public final class TuningStore {
     /** Bumped whenever the meaning of a stored field changes: older files are then stale and ignored. */
@@ -71,13 +76,41 @@ public final class TuningStore {
     public record Document(String format, int version, Map<String, DeviceEntry> devices) {
     }
 
+    /** The writer of every store that {@link #open} made: one daemon thread, started on the first write behind. */
+    private static final class Writer {
+        static final java.util.concurrent.Executor EXECUTOR = java.util.concurrent.Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().daemon().name("lacuna-tuning-store-writer").factory());
+        /** Stores with a write behind requested and not yet made: the shutdown hook writes them. */
+        static final java.util.Set<TuningStore> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+                for (TuningStore store : PENDING) {
+                    store.flush();
+                }
+            }));
+        }
+    }
+
     private final Path file;
+    /** Runs the writes behind ({@link #flushLater()}); tests pass one that runs them when told. */
+    private final java.util.concurrent.Executor writer;
+    /** A write behind is queued and has not started: later requests join it. */
+    private final java.util.concurrent.atomic.AtomicBoolean writeQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Held while a snapshot is taken and written: writes reach the file in the order their snapshots were taken. */
+    private final Object writing = new Object();
+    /** A snapshot is being written: {@link #flush()} waits for it (the file is not yet what the store holds). */
+    private volatile boolean writingFile;
     private final Map<String, DeviceEntry> devices = new TreeMap<>();
     private final List<String> warnings = new ArrayList<>();
     private final boolean persistent;
     private final Object decisionLock = new Object();
     /** The choices recorded by this process (device, then key): the others were read from the file. */
-    private final java.util.Set<String> recordedHere = new java.util.HashSet<>();
+    private final java.util.Set<RecordedKey> recordedHere = new java.util.HashSet<>();
+
+    /** A choice's place in the store: no text concatenated per lookup. */
+    private record RecordedKey(DeviceKey device, String key) {
+    }
     /** Choices or corrections recorded since the last write. */
     private volatile boolean dirty;
     private int writes;
@@ -85,8 +118,9 @@ public final class TuningStore {
     private DeviceKey lastDevice;
     private DeviceEntry lastEntry;
 
-    private TuningStore(Path file) {
+    private TuningStore(Path file, java.util.concurrent.Executor writer) {
         this.file = file;
+        this.writer = writer;
         this.persistent = file != null;
         if (persistent) {
             load();
@@ -95,12 +129,21 @@ public final class TuningStore {
 
     /** The store in {@code file}, read now (a missing file is an empty store). */
     public static TuningStore open(Path file) {
-        return new TuningStore(file);
+        return new TuningStore(java.util.Objects.requireNonNull(file, "file"), null);
+    }
+
+    /**
+     * The store in {@code file} whose writes behind run on {@code writer} (tests: one that runs them when told, or
+     * never, as a process that dies before its write).
+     */
+    static TuningStore open(Path file, java.util.concurrent.Executor writer) {
+        return new TuningStore(java.util.Objects.requireNonNull(file, "file"),
+                java.util.Objects.requireNonNull(writer, "writer"));
     }
 
     /** A store that lives in memory only (tests, {@code predicted-only} runs that must not touch disk). */
     public static TuningStore inMemory() {
-        return new TuningStore(null);
+        return new TuningStore(null, null);
     }
 
     /** The default file: {@code <cache folder>/tuning/tuning-store.json}. */
@@ -131,11 +174,15 @@ public final class TuningStore {
         return Optional.ofNullable(devices.get(device.toString())).map(DeviceEntry::efficiency);
     }
 
-    public synchronized void putEfficiency(DeviceKey device, EfficiencyTable table) {
-        DeviceEntry e = entry(device);
-        devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices()));
-        lastDevice = null;
-        save();
+    /** Records the device's table and writes the file now (a calibration is rare and takes seconds anyway). */
+    public void putEfficiency(DeviceKey device, EfficiencyTable table) {
+        synchronized (this) {
+            DeviceEntry e = entry(device);
+            devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices()));
+            lastDevice = null;
+            dirty = persistent;
+        }
+        flush();
     }
 
     public synchronized Map<String, Double> corrections(DeviceKey device) {
@@ -151,7 +198,7 @@ public final class TuningStore {
                                        Map<String, Double> corrections) {
         DeviceEntry e = entry(device);
         e.choices().put(key, choice);
-        recordedHere.add(device + "\n" + key);
+        recordedHere.add(new RecordedKey(device, key));
         e.corrections().putAll(corrections);
         dirty = persistent;
     }
@@ -162,7 +209,7 @@ public final class TuningStore {
      * of them recorded is never re-checked by another (Spark executors agree with their driver).
      */
     public synchronized boolean recordedEarlier(DeviceKey device, String key) {
-        return entry(device).choices().containsKey(key) && !recordedHere.contains(device + "\n" + key);
+        return entry(device).choices().containsKey(key) && !recordedHere.contains(new RecordedKey(device, key));
     }
 
     /** Whether choices were recorded since the file was last written. */
@@ -170,14 +217,67 @@ public final class TuningStore {
         return dirty;
     }
 
-    /** Writes the file if anything was recorded since it was last written (a no-op otherwise: one volatile read). */
+    /**
+     * Writes the file now if anything was recorded since it was last written (a no-op otherwise: one volatile read),
+     * after any write behind already under way.
+     */
     public void flush() {
-        if (!dirty) {
+        if (!dirty && !writingFile) {
             return;
         }
-        synchronized (this) {
-            if (dirty) {
-                save();
+        write();
+    }
+
+    /**
+     * Has the background writer write the file soon if anything was recorded since it was last written: what a
+     * forward that made choices calls at its end, so that no forward waits for the disk. A request while one is
+     * queued joins it (the queued write takes everything recorded by the time it starts). A no-op when nothing is
+     * unwritten (one volatile read).
+     */
+    public void flushLater() {
+        if (!dirty || !writeQueued.compareAndSet(false, true)) {
+            return;
+        }
+        Writer.PENDING.add(this);
+        Runnable task = () -> {
+            writeQueued.set(false);
+            write();
+            if (!dirty) {
+                Writer.PENDING.remove(this);
+            }
+        };
+        try {
+            (writer != null ? writer : Writer.EXECUTOR).execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    /** Whether a write behind has been requested and has not started. */
+    public boolean writeQueued() {
+        return writeQueued.get();
+    }
+
+    /** Takes a snapshot of what is unwritten and writes it (the disk outside the store's lock: lookups go on). */
+    private void write() {
+        synchronized (writing) {
+            Document doc;
+            synchronized (this) {
+                if (!dirty) {
+                    return;
+                }
+                dirty = false;
+                writingFile = true;
+                writes++;
+                // A deep enough copy: each entry's maps are copied, the choices themselves are immutable.
+                Map<String, DeviceEntry> copy = new TreeMap<>();
+                devices.forEach((k, v) -> copy.put(k, new DeviceEntry(v.efficiency(), v.corrections(), v.choices())));
+                doc = new Document(FORMAT, FORMAT_VERSION, copy);
+            }
+            try {
+                writeFile(doc);
+            } finally {
+                writingFile = false;
             }
         }
     }
@@ -226,19 +326,15 @@ public final class TuningStore {
         }
     }
 
-    private void save() {
-        if (!persistent) {
-            return;
-        }
-        dirty = false;
-        writes++;
+    private void writeFile(Document doc) {
         try {
             Files.createDirectories(file.getParent());
-            Document doc = new Document(FORMAT, FORMAT_VERSION, new TreeMap<>(devices));
             AtomicFiles.replace(file, temporary -> JSON.writeValue(temporary.toFile(), doc));
         } catch (IOException | RuntimeException e) {
             // A read-only cache folder costs the next run its memory, not this run its answer.
-            warn("the tuning store " + file + " could not be written (" + e + "): choices stay in memory");
+            synchronized (this) {
+                warn("the tuning store " + file + " could not be written (" + e + "): choices stay in memory");
+            }
         }
     }
 
@@ -255,7 +351,22 @@ public final class TuningStore {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
+    /**
+     * The time a choice is recorded, to the second: formatted once per second, not per choice (formatting an instant is
+     * the dearest step of recording a choice in a JVM that has not compiled it yet).
+     */
     static String now() {
-        return Instant.now().toString();
+        long second = Instant.now().getEpochSecond();
+        Stamp last = lastStamp;
+        if (last == null || last.second() != second) {
+            last = new Stamp(second, Instant.ofEpochSecond(second).toString());
+            lastStamp = last;
+        }
+        return last.text();
     }
+
+    private record Stamp(long second, String text) {
+    }
+
+    private static volatile Stamp lastStamp;
 }

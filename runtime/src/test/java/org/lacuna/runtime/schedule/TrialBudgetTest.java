@@ -94,6 +94,116 @@ class TrialBudgetTest {
         assertTrue(vectorCalls[2] >= vectorCalls[1]);
     }
 
+    /**
+     * Serves a round of calls (one per layer, the first layer the sampler) until {@code trial} decides, each call
+     * taking {@code millis} of its candidate (the first call of each candidate on a layer {@code firstCallMillis}),
+     * and charging {@code bookkeepingNanos} of host time per call as a layer does.
+     */
+    private static void serveRounds(Scheduler s, LiveTrial trial, List<String> layers, Map<String, Double> millis,
+                                    double firstCallMillis, long bookkeepingNanos) {
+        Map<String, Set<String>> warmed = new HashMap<>();
+        for (int round = 0; round < 100 && trial.decision() == null; round++) {
+            for (String layer : layers) {
+                if (trial.decision() != null) {
+                    break;
+                }
+                int which = trial.sampledBy(layer) ? trial.next() : trial.provisional();
+                String name = trial.names().get(which);
+                boolean warm = !warmed.computeIfAbsent(layer, k -> new HashSet<>()).add(name);
+                s.chargeTrial(bookkeepingNanos);
+                trial.served(which, warm ? millis.get(name) : firstCallMillis, warm);
+            }
+        }
+        assertNotNull(trial.decision(), "the trial decides");
+    }
+
+    @Test
+    void theBudgetCountsTheOtherLayersCallsAsTheReportDoes() {
+        // BLAS predicted best, so the other layers serve it while the sampler tries Vector, which proves faster:
+        // their BLAS calls cost the difference over the winner, in the report and in the budget alike.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), Double.POSITIVE_INFINITY);
+        List<String> layers = List.of("fc1", "fc2", "fc3");
+        LiveTrial trial = null;
+        for (String layer : layers) {
+            trial = s.decideLive(layer, st, c);
+        }
+        assertEquals("blas-dense", trial.names().get(trial.provisional()), "the others serve the best-predicted");
+        serveRounds(s, trial, layers, Map.of("blas-dense", 16.0, "vector-dense", 12.0), 20.0, 0);
+        assertEquals("vector-dense", trial.decision().chosen(), trial.decision().reason());
+        double reported = s.trialExtraNanos() / 1e6;
+        assertTrue(reported > 2 * (16.0 - 12.0), "the other layers' BLAS calls count: " + reported);
+        assertEquals(reported, s.trialSpentMillis(), 1e-3, "the budget spent what the report counts");
+    }
+
+    @Test
+    void aTrialStopsBeforeAnExpectedOverrunBookkeepingAndOtherLayersIncluded() {
+        // Three layers share the trial; each call's bookkeeping costs some host time, charged as a layer does. Calls
+        // take what the scheduler predicts, so what the trial expects is what it spends: it must stop before the
+        // budget, not one round after it.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        for (long bookkeeping : new long[] {500_000, 1_000_000, 2_000_000, 3_000_000}) {
+            for (double budget : new double[] {0.5, 1, 2}) {
+                Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), budget);
+                List<String> layers = List.of("fc1", "fc2", "fc3");
+                LiveTrial trial = null;
+                for (String layer : layers) {
+                    trial = s.decideLive(layer, st, c);
+                }
+                Map<String, Double> millis = new HashMap<>();
+                for (Candidate k : c) {
+                    millis.put(k.name(), s.predictMillis(k));
+                }
+                serveRounds(s, trial, layers, millis, millis.get("blas-dense"), bookkeeping);
+                // Past the budget by at most the first call's bookkeeping, spent before any average was known.
+                String what = "bookkeeping " + bookkeeping + " ns, budget " + budget + ": spent "
+                        + s.trialSpentMillis() + " of " + s.trialBudgetMillis();
+                assertTrue(s.trialSpentMillis() <= s.trialBudgetMillis() + bookkeeping / 1e6 + 1e-6, what);
+                assertEquals("blas-dense", trial.decision().chosen(), what);
+            }
+        }
+    }
+
+    @Test
+    void trialsDecidingInOneForwardSeeEachOthersCallsUnderWay() {
+        // Two signatures' trials, each past its first round: their samplers ask for their next candidate one after
+        // the other before either call reports (one forward's layers). The second sees the first's call reserved, so
+        // together they never approve more than the budget holds.
+        LinearStatistics a = dense(512);
+        LinearStatistics b = dense(1024);
+        boolean[] oneApproved = {false};
+        for (double budget : new double[] {0.3, 0.5, 0.75, 1, 1.5, 2}) {
+            Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), budget);
+            List<Candidate> ca = LiveTrialTest.candidates(a, "blas-dense", "vector-dense");
+            List<Candidate> cb = LiveTrialTest.candidates(b, "blas-dense", "vector-dense");
+            LiveTrial ta = s.decideLive("fc1", a, ca);
+            LiveTrial tb = s.decideLive("fc2", b, cb);
+            for (LiveTrial t : List.of(ta, tb)) {
+                t.sampledBy(t);
+                int first = t.next();
+                assertEquals("blas-dense", t.names().get(first), "the best-predicted serves first");
+                t.served(first, t == ta ? s.predictMillis(ca.get(0)) : s.predictMillis(cb.get(0)), false);
+            }
+            double[] expected = new double[2];
+            List<List<Candidate>> cs = List.of(ca, cb);
+            for (int k = 0; k < 2; k++) {
+                Candidate blas = cs.get(k).get(0);
+                Candidate vector = cs.get(k).get(1);
+                expected[k] = s.predictMillis(vector) + s.efficiency().formSeconds(vector.kernel(), vector.work()) * 1e3
+                        - s.predictMillis(blas);
+            }
+            boolean aVector = ta.names().get(ta.next()).equals("vector-dense");
+            boolean bVector = tb.names().get(tb.next()).equals("vector-dense");
+            double approved = (aVector ? expected[0] : 0) + (bVector ? expected[1] : 0);
+            assertTrue(s.trialSpentMillis() + approved <= s.trialBudgetMillis() + 1e-6, "budget " + budget
+                    + ": approved " + approved + " beside " + s.trialSpentMillis() + " of " + s.trialBudgetMillis());
+            oneApproved[0] |= aVector != bVector;
+        }
+        assertTrue(oneApproved[0], "some budget holds one of the two calls, not both");
+    }
+
     @Test
     void aTrialCutByTheBudgetDecidesOnWhatItMeasuredProvisionally() {
         LinearStatistics st = dense(512);

@@ -64,6 +64,70 @@ class TuningStoreTest {
     }
 
     @Test
+    void writesBehindAreCoalescedAndEverySessionSharesAChoiceBeforeItIsWritten() throws IOException {
+        Path file = folder.resolve("store.json");
+        List<Runnable> writer = new java.util.ArrayList<>();
+        TuningStore store = TuningStore.open(file, writer::add);
+        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        decide(scheduler, 64);
+        scheduler.flushLater();
+        assertEquals(1, writer.size(), "one write queued");
+        assertTrue(store.writeQueued());
+        decide(scheduler, 128);
+        scheduler.flushLater();
+        scheduler.flushLater();
+        assertEquals(1, writer.size(), "later requests join the queued write");
+        assertEquals(0, store.writes());
+        assertFalse(Files.exists(file), "nothing written on the forward");
+        // Another session on the store (a Spark task beside its driver) reads the choice before it reaches the disk.
+        Scheduler other = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        assertEquals(Decision.Source.STORED, decide(other, 128).source());
+        decide(scheduler, 256);
+        writer.remove(0).run();
+        assertEquals(1, store.writes(), "one write, of everything recorded by the time it ran");
+        assertFalse(store.hasUnwrittenChoices());
+        assertEquals(3, TuningStore.open(file).choiceCount(TestTables.CPU));
+        scheduler.flushLater();
+        assertTrue(writer.isEmpty(), "nothing unwritten: nothing queued");
+    }
+
+    @Test
+    void aProcessThatDiesBeforeItsWriteLosesOnlyItsNewestChoicesWhichTheNextMakesAgain() {
+        Path file = folder.resolve("store.json");
+        List<Runnable> writer = new java.util.ArrayList<>();
+        TuningStore store = TuningStore.open(file, writer::add);
+        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        decide(scheduler, 64);
+        scheduler.flush();
+        assertEquals(1, store.writes(), "flush writes now");
+        decide(scheduler, 128);
+        scheduler.flushLater();
+        assertEquals(1, writer.size());
+        // The process dies here: its queued write never runs. The next one reads the file as it was.
+        TuningStore next = TuningStore.open(file);
+        assertTrue(next.warnings().isEmpty(), next.warnings()::toString);
+        Scheduler again = new Scheduler(TestTables.CPU, TestTables.cpu(), next, Policy.auto(), clock::timer);
+        assertEquals(Decision.Source.STORED, decide(again, 64).source(), "what was written is read");
+        assertEquals(Decision.Source.MEASURED, decide(again, 128).source(), "what was not is decided again");
+    }
+
+    @Test
+    void flushWritesNowAndTheQueuedWriteThenFindsNothingToWrite() {
+        Path file = folder.resolve("store.json");
+        List<Runnable> writer = new java.util.ArrayList<>();
+        TuningStore store = TuningStore.open(file, writer::add);
+        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        decide(scheduler, 64);
+        scheduler.flushLater();
+        scheduler.flush();
+        assertEquals(1, store.writes());
+        assertEquals(1, TuningStore.open(file).choiceCount(TestTables.CPU));
+        writer.remove(0).run();
+        assertEquals(1, store.writes(), "the queued write found it written");
+        assertFalse(store.writeQueued());
+    }
+
+    @Test
     void choicesTablesAndCorrectionsRoundTripAndAreReusedWithoutMeasuring() {
         Path file = folder.resolve("store.json");
         TuningStore first = TuningStore.open(file);

@@ -1,0 +1,168 @@
+package org.lacuna.bench.schedule;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.lacuna.api.Lacuna;
+import org.lacuna.api.Session;
+import org.lacuna.bench.Json;
+import org.lacuna.runtime.schedule.Decision;
+import org.lacuna.runtime.schedule.DeviceKey;
+import org.lacuna.runtime.schedule.EfficiencyTable;
+import org.lacuna.runtime.schedule.Plan;
+import org.lacuna.runtime.schedule.Policy;
+import org.lacuna.runtime.schedule.Scheduler;
+import org.lacuna.runtime.schedule.TuningStore;
+
+/**
+ * The scheduler benchmark's next process, truly one: a JVM of its own, started by {@link ScheduleBenchMain} on the
+ * tuning store its cold {@code auto} run wrote, as a user's next run would open it. It builds the same model on the
+ * same input, runs what the parent ran before its cold phase (one {@code predicted-only} forward and, for the
+ * encoder, the twin network under {@code auto} on an in-memory store: the same JIT warm-up, none of the measured
+ * network's weight forms made), then {@code auto} on the store until decided, and prints what choosing cost it: the
+ * host time, the re-check calls' extra time, the forwards, the signatures re-checked and the decisions read. The
+ * parent runs it twice: the second process re-checks the provisional choices, the third reads them confirmed.
+ *
+ * <pre>NextProcessMain --store FILE --table FILE (--encoder BxS | --scan PATH --voxel METRES)</pre>
+ */
+public final class NextProcessMain {
+    /** The line the result is printed on, after this prefix, as JSON. */
+    static final String RESULT = "NEXT-PROCESS ";
+
+    private NextProcessMain() {
+    }
+
+    /** What one next process's choosing cost. */
+    record Result(int forwards, double hostMillis, double trialExtraMillis, int rechecked, int storedDecisions,
+                  int choosingDecisions, int decisions, double firstForwardMillis) {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path store = null;
+        Path tableFile = null;
+        int[] shape = null;
+        Path scan = null;
+        double voxel = 0.05;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--store" -> store = Path.of(args[++i]);
+                case "--table" -> tableFile = Path.of(args[++i]);
+                case "--encoder" -> shape = ScheduleBenchMain.parseShapes(args[++i])[0];
+                case "--scan" -> scan = Path.of(args[++i]);
+                case "--voxel" -> voxel = Double.parseDouble(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (store == null || tableFile == null || (shape == null) == (scan == null)) {
+            throw new IllegalArgumentException("usage: --store FILE --table FILE (--encoder BxS | --scan PATH)");
+        }
+        try (Session session = Lacuna.open()) {
+            DeviceKey device = DeviceKey.of(session.backendName(), session.device());
+            EfficiencyTable table = TuningStore.open(tableFile).efficiency(device).orElseThrow(
+                    () -> new IllegalStateException("no efficiency table for " + device + " in the table file"));
+            Path storeFile = store;
+            Result result;
+            if (shape != null) {
+                try (ScheduleBenchMain.EncoderModels m = ScheduleBenchMain.EncoderModels.open(session, shape[0],
+                        shape[1])) {
+                    result = run(session, device, table, storeFile, m.model(), m.twin());
+                }
+            } else {
+                try (ScheduleBenchMain.MinkUNetModel m = ScheduleBenchMain.MinkUNetModel.open(session, scan, voxel)) {
+                    result = run(session, device, table, storeFile, m.model(), null);
+                }
+            }
+            System.out.println(RESULT + Json.MAPPER.copy().disable(
+                    com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(result));
+        }
+    }
+
+    private static Result run(Session session, DeviceKey device, EfficiencyTable table, Path storeFile,
+                              ScheduleBenchMain.Model model, ScheduleBenchMain.Model twin) {
+        // What the parent ran before its cold phase: the probe's predicted-only forward, the twin under auto.
+        session.useScheduler(new Scheduler(device, table, TuningStore.inMemory(), Policy.predictedOnly(),
+                session.backend()::newTimer));
+        model.run();
+        if (twin != null) {
+            Scheduler warmUp = new Scheduler(device, table, TuningStore.inMemory(), Policy.auto(),
+                    session.backend()::newTimer);
+            session.useScheduler(warmUp);
+            for (int f = warmUp.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS); f < 3; f++) {
+                twin.run();
+            }
+        }
+        Scheduler auto = new Scheduler(device, table, TuningStore.open(storeFile), Policy.auto(),
+                session.backend()::newTimer);
+        session.useScheduler(auto);
+        long[] first = {0};
+        int forwards = auto.runUntilDecided(() -> {
+            long start = System.nanoTime();
+            model.run();
+            if (first[0] == 0) {
+                first[0] = System.nanoTime() - start;
+            }
+        }, Scheduler.MAX_DECIDING_FORWARDS);
+        Plan plan = auto.plan();
+        int rechecked = (int) plan.entries().stream().filter(e -> e.decision().reason()
+                .contains("confirmed by this re-check")).map(e -> e.decision().signature()).distinct().count();
+        int stored = (int) plan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
+                .count();
+        int choosing = (int) plan.entries().stream().filter(e -> e.decision().source()
+                != Decision.Source.ONLY_CANDIDATE && e.decision().source() != Decision.Source.FORCED).count();
+        return new Result(forwards, auto.choosingNanos() / 1e6, auto.trialExtraNanos() / 1e6, rechecked, stored,
+                choosing, plan.entries().size(), first[0] / 1e6);
+    }
+
+    /**
+     * Runs a next process (this JVM's java, flags and class path) with {@code arguments} and returns its result;
+     * its other output goes to this process's.
+     */
+    static Result launch(List<String> arguments) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(NextProcessMain.class.getName());
+        command.addAll(arguments);
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String result = null;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.startsWith(RESULT)) {
+                    result = line.substring(RESULT.length());
+                } else {
+                    System.out.println("    | " + line);
+                }
+            }
+        }
+        try {
+            if (!process.waitFor(10, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new IOException("the next process did not end within 10 minutes");
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for the next process", e);
+        }
+        if (process.exitValue() != 0 || result == null) {
+            throw new IOException("the next process failed (exit " + process.exitValue() + "): " + command);
+        }
+        return Json.MAPPER.readValue(result, Result.class);
+    }
+
+    /** The arguments of a next process on {@code store}; {@code workload} names the model and its input. */
+    static List<String> arguments(Path store, Path table, List<String> workload) {
+        List<String> args = new ArrayList<>(List.of("--store", store.toString(), "--table", table.toString()));
+        args.addAll(workload);
+        return args;
+    }
+}
