@@ -97,7 +97,8 @@ public final class ScheduleBenchMain {
      */
     record Recheck(int rechecked, int forwards, double hostMillis, double trialExtraMillis,
                    double confirmedStoreChoosingMillis, int confirmedStoreStoredDecisions, int confirmedStoreForwards,
-                   double confirmedStoreTrialExtraMillis) {
+                   double confirmedStoreTrialExtraMillis, double confirmedStoreFirstForwardMillis,
+                   double sameJvmConfirmedStoreMillis, int sameJvmConfirmedStoreDeciding) {
     }
 
     /** Planned forwards whose choosing time is measured (the median is reported). */
@@ -474,9 +475,14 @@ public final class ScheduleBenchMain {
                 workload));
         NextProcessMain.Result third = NextProcessMain.launch(NextProcessMain.arguments(autoFile, tableFile,
                 workload));
+        // A new scheduler in this JVM, compiled and warm, on the confirmed file: what a service pays that opens
+        // another session on a store an earlier run confirmed (the JVMs above pay their first forward's cold code).
+        Scheduler confirmedHere = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
+        model.run();
         Recheck recheck = new Recheck(second.rechecked(), second.forwards(), second.hostMillis(),
                 second.trialExtraMillis(), third.hostMillis(), third.storedDecisions(), third.forwards(),
-                third.trialExtraMillis());
+                third.trialExtraMillis(), third.firstForwardMillis(), confirmedHere.choosingNanos() / 1e6,
+                confirmedHere.deciding());
         TrialBudget budget = new TrialBudget(auto.predictedForwardMillis(), auto.trialBudgetMillis(),
                 auto.trialSpentMillis());
         int stored = second.storedDecisions();

@@ -72,14 +72,19 @@ final class ScheduleMarkdown {
                         + "process, a JVM of its own): %d signatures re-checked over %d forwards, %.2f ms host + %.2f "
                         + "ms of re-check calls beyond the chosen candidates (%.2fx the median forward). Confirmed "
                         + "store (the process after, a JVM of its own): %.2f ms host choosing over %d forward(s), "
-                        + "%.2f ms of trial calls, %d decisions read from the store (%.2fx the median forward).%n",
+                        + "%.2f ms of trial calls, %d decisions read from the store (%.2fx the median forward; that "
+                        + "JVM's first forward of the network, its code not yet compiled, took %.1f ms). A new "
+                        + "scheduler in the benchmark's own warm JVM on the confirmed store: %.2f ms host choosing on "
+                        + "its first forward (%.2fx the median forward; %d trials opened).%n",
                         b.predictedForwardMillis(), b.budgetMillis(), b.spentMillis(), w.coldProvisionalChoices(),
                         r.rechecked(), r.forwards(), r.hostMillis(), r.trialExtraMillis(),
                         (r.hostMillis() + r.trialExtraMillis()) / w.autoMedianMillis(),
                         r.confirmedStoreChoosingMillis(), r.confirmedStoreForwards(),
                         r.confirmedStoreTrialExtraMillis(), r.confirmedStoreStoredDecisions(),
                         (r.confirmedStoreChoosingMillis() + r.confirmedStoreTrialExtraMillis())
-                                / w.autoMedianMillis()));
+                                / w.autoMedianMillis(), r.confirmedStoreFirstForwardMillis(),
+                        r.sameJvmConfirmedStoreMillis(), r.sameJvmConfirmedStoreMillis() / w.autoMedianMillis(),
+                        r.sameJvmConfirmedStoreDeciding()));
             }
             if (w.jitWarmUpMillis() > 0) {
                 s.append(String.format(Locale.ROOT, "JIT warm-up before the cold-store phases: every policy ran a twin "

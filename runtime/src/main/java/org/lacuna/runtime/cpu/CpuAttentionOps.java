@@ -42,7 +42,7 @@ final class CpuAttentionOps extends HostAttentionOps {
         FlashAttention.Problem problem = new FlashAttention.Problem(qkv[0], qkv[1], qkv[2], o, lse,
                 logSumExp == null ? 0 : logSumExp.byteOffset(), batch.rows(), offsets, options.heads(),
                 options.headDim(), options.causal(), (float) options.scale());
-        int[][] chunks = FlashAttention.plan(offsets, options.heads());
+        int[][] chunks = FlashAttention.plan(offsets, options.heads(), options.headDim());
         context.threads().forEach(chunks.length, c -> FlashAttention.run(problem, chunks[c], tileMath));
         // Rows after the last sequence: zeros, and no keys to sum over.
         for (long row = offsets[offsets.length - 1]; row < batch.rows(); row++) {

@@ -193,6 +193,11 @@ public final class TuningStore {
         return Optional.ofNullable(entry(device).choices().get(key));
     }
 
+    /** Every choice stored for {@code device}, by layer signature (a copy). */
+    public synchronized Map<String, StoredChoice> choices(DeviceKey device) {
+        return Map.copyOf(entry(device).choices());
+    }
+
     /** Records a choice and the corrections it updated, in memory: {@link #flush()} writes them. */
     public synchronized void putChoice(DeviceKey device, String key, StoredChoice choice,
                                        Map<String, Double> corrections) {

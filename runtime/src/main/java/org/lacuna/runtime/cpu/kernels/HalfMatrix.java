@@ -55,6 +55,19 @@ public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, l
         MemorySegment.copy(bits, 0, segment, U16, byteAt(row, head, headDim), headDim);
     }
 
+    /**
+     * Copies {@code count} consecutive elements of row {@code row} from head {@code head}'s first one into
+     * {@code bits}: the heads of a group in one run of the row, as stored.
+     */
+    void read(long row, int head, int headDim, int count, short[] bits) {
+        MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, count);
+    }
+
+    /** The converse of {@link #read}: {@code count} elements of {@code bits} into the row from head {@code head}. */
+    void write(long row, int head, int headDim, int count, short[] bits) {
+        MemorySegment.copy(bits, 0, segment, U16, byteAt(row, head, headDim), count);
+    }
+
     /** Zeros row {@code row}'s {@code count} elements from its column. */
     public void zeroRow(long row, long count) {
         segment.asSlice(byteOffset + 2 * (row * rowStride + column), 2 * count).fill((byte) 0);

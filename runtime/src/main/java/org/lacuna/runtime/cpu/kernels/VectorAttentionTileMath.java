@@ -3,6 +3,7 @@ package org.lacuna.runtime.cpu.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.lacuna.runtime.data.DType;
 
@@ -11,8 +12,9 @@ import org.lacuna.runtime.data.DType;
  * four vectors (sixteen independent fused multiply-add chains, one broadcast for four of them): Q·Kᵀ broadcasts a
  * query element against four vectors of keys, P·V a probability against four vectors of the head dimension (two
  * where the head dim is only two vectors wide). Sums across
- * lanes are taken lane by lane in index order rather than with {@code reduceLanes}, whose order is not specified, so
- * a result never depends on how far the JIT has got.
+ * lanes are taken by a fixed tree of folds (lane i plus lane i + LANES/2, then i + LANES/4, ...) rather than with
+ * {@code reduceLanes}, whose order is not specified, so a result never depends on how far the JIT has got; the tree
+ * rather than lane by lane in index order, whose sixteen lane extractions a row cost as much as its exponentials.
  *
  * <p>The two products' tiles ({@code scores}, {@code accumulate4}, {@code accumulate2}) live in the base class
  * {@link VectorAttentionTiles}, generated at build time (into {@code runtime/target/generated-sources/microkernels})
@@ -23,6 +25,11 @@ import org.lacuna.runtime.data.DType;
 final class VectorAttentionTileMath extends VectorAttentionTiles {
     static final VectorSpecies<Float> SPECIES = VectorExp.SPECIES;
     static final int LANES = SPECIES.length();
+    /** The folds of the lane tree: lane i takes lane i + LANES/2, i + LANES/4, ... (mod LANES; lane 0 is the result). */
+    private static final VectorShuffle<Float> FOLD_HALF = fold(LANES / 2);
+    private static final VectorShuffle<Float> FOLD_QUARTER = fold(LANES / 4);
+    private static final VectorShuffle<Float> FOLD_EIGHTH = fold(LANES / 8);
+    private static final VectorShuffle<Float> FOLD_SIXTEENTH = fold(LANES / 16);
 
     VectorAttentionTileMath() {
         if (KEYS % (4 * LANES) != 0 || 32 % (2 * LANES) != 0) {
@@ -93,12 +100,26 @@ final class VectorAttentionTileMath extends VectorAttentionTiles {
             p.intoArray(s, offset + j, valid);
             sum = sum.add(p, valid);
         }
-        // Lane by lane in index order (the bits of the former toArray sum), without the array it allocated per row.
-        float total = 0f;
-        for (int lane = 0; lane < LANES; lane++) {
-            total += sum.lane(lane);
+        return sumLanes(sum);
+    }
+
+    private static VectorShuffle<Float> fold(int distance) {
+        return VectorShuffle.fromOp(SPECIES, i -> (i + distance) % LANES);
+    }
+
+    /** The sum of {@code v}'s lanes in the fixed tree of the folds (LANES is a power of two, at most 16). */
+    private static float sumLanes(FloatVector v) {
+        FloatVector folded = v.add(v.rearrange(FOLD_HALF));
+        if (LANES >= 4) {
+            folded = folded.add(folded.rearrange(FOLD_QUARTER));
         }
-        return total;
+        if (LANES >= 8) {
+            folded = folded.add(folded.rearrange(FOLD_EIGHTH));
+        }
+        if (LANES >= 16) {
+            folded = folded.add(folded.rearrange(FOLD_SIXTEENTH));
+        }
+        return folded.lane(0);
     }
 
     @Override
