@@ -294,8 +294,9 @@ final class LacunaCpuCases {
     }
 
     /**
-     * The MiniLM-shaped encoder through java-api's {@link TransformerEncoder} with random weights, f16 storage, a
-     * batch of equal-length sequences; sentences/s is batch ÷ median time. Uses the case's head count (12 heads of
+     * The MiniLM-shaped encoder through java-api's {@link TransformerEncoder} with random weights, f16 storage,
+     * post-norm as BERT and all-MiniLM-L6-v2 (each residual add fused with the layer norm after it), a batch of
+     * equal-length sequences; sentences/s is batch ÷ median time. Uses the case's head count (12 heads of
      * 32) when the backend takes head dim 32, else the same width in heads of 64 (same FLOPs), saying which.
      *
      * @return the timing and the heads × head dim it ran
@@ -310,13 +311,13 @@ final class LacunaCpuCases {
         String note = null;
         TransformerEncoderLayer.Config config;
         try {
-            config = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+            config = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16).withPostNorm();
         } catch (InvalidInputException e) {
             int fallbackDim = 64;
             note = heads + " heads of " + wantedHeadDim + " not accepted yet (" + e.getMessage() + "): ran "
                     + hidden / fallbackDim + " heads of " + fallbackDim + " (same FLOPs)";
             heads = hidden / fallbackDim;
-            config = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+            config = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16).withPostNorm();
         }
         List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
         List<TransformerEncoderLayer.Weights> weights = new ArrayList<>();
@@ -338,7 +339,7 @@ final class LacunaCpuCases {
                 }
             }, Scheduler.MAX_DECIDING_FORWARDS);
             Timing timing = Timing.measure("lacuna-encoder", SOURCE, "TransformerEncoder.forward, " + layers
-                    + " layers, " + heads + " heads of " + hidden / heads + ", f16 storage", plan, i -> {
+                    + " layers, " + heads + " heads of " + hidden / heads + ", f16 storage, post-norm", plan, i -> {
                         try (Tensor y = encoder.forward(x, sequences)) {
                             y.shape();
                         }

@@ -75,6 +75,32 @@ public final class LayerNorm implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code LayerNorm(x + residual)}, a new tensor of x's shape and dtype: a post-norm block's residual add and norm
+     * in one op (one pass over the activations where the backend fuses them).
+     */
+    public Tensor forwardResidual(Tensor x, Tensor residual) {
+        String call = "LayerNorm.forwardResidual";
+        if (closed.isClosed()) {
+            throw new ResourceClosedException(call, "layer norm");
+        }
+        if (x.session() != session || residual.session() != session) {
+            throw InvalidInputException.argument(call, "an input belongs to another session");
+        }
+        if (x.shape().rank() < 1 || x.shape().columns() != features()) {
+            throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features() + "]");
+        }
+        Tensor y = session.empty(x.dtype(), x.shape().dims());
+        try {
+            session.backend().ops().elementwise().residualLayerNorm(x.array(call), residual.array(call),
+                    gamma.array(call), beta == null ? null : beta.array(call), epsilon, y.array(call));
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
     /** The normalised width: gamma's length. */
     public int features() {
         return (int) gamma.shape().dim(0);

@@ -52,17 +52,22 @@ final class EncoderReference {
                 for (int c = 0; c < h; c++) {
                     input[i][c] = x[members[i] * h + c];
                 }
-                qkv[i] = linear(layerNorm(input[i], w.norm1Gamma(), w.norm1Beta()), qkvW, w.qkvBias(), 3 * h);
+                double[] normed = config.postNorm() ? input[i] : layerNorm(input[i], w.norm1Gamma(), w.norm1Beta());
+                qkv[i] = linear(normed, qkvW, w.qkvBias(), 3 * h);
             }
             double[][] attended = attention(qkv);
             for (int i = 0; i < n; i++) {
                 double[] residual = add(input[i], linear(attended[i], projW, w.projBias(), h));
-                double[] f1 = linear(layerNorm(residual, w.norm2Gamma(), w.norm2Beta()), fc1W, w.fc1Bias(),
-                        config.ffnHidden());
+                if (config.postNorm()) { // BERT: h = LN1(x + attention(x)); y = LN2(h + FFN(h))
+                    residual = layerNorm(residual, w.norm1Gamma(), w.norm1Beta());
+                }
+                double[] f1 = linear(config.postNorm() ? residual : layerNorm(residual, w.norm2Gamma(), w.norm2Beta()),
+                        fc1W, w.fc1Bias(), config.ffnHidden());
                 for (int c = 0; c < f1.length; c++) {
                     f1[c] = Activation.GELU.apply(f1[c]);
                 }
-                out[members[i]] = add(residual, linear(f1, fc2W, w.fc2Bias(), h));
+                double[] y = add(residual, linear(f1, fc2W, w.fc2Bias(), h));
+                out[members[i]] = config.postNorm() ? layerNorm(y, w.norm2Gamma(), w.norm2Beta()) : y;
             }
         }
         return out;

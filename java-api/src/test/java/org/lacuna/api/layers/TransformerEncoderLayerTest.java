@@ -74,6 +74,27 @@ class TransformerEncoderLayerTest {
     }
 
     @Test
+    void postNormLayerMatchesItsDefinitionFusedOrNot() {
+        SplittableRandom random = TestData.random("postNormEncoder");
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(128, 4, 256, dtype).withPostNorm();
+            TransformerEncoderLayer.Weights weights = TransformerEncoderLayer.Weights.random(config, random.nextLong());
+            int tokens = Arrays.stream(LENGTHS).sum();
+            float[] x = TestData.uniform(random, tokens * 128, 1f, dtype);
+            double[][] want = new EncoderReference(config, weights).block(x, sequenceRows(LENGTHS));
+            try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, LENGTHS);
+                 Tensor xs = s.fromFloats(x, dtype, tokens, 128)) {
+                TransformerEncoderLayer layer = TransformerEncoderLayer.create(s, config, weights);
+                for (boolean fused : new boolean[] {true, false}) {
+                    float[] y = layer.fuseResidualNorms(fused).forward(xs, seq).toFloatArray();
+                    assertClose(want, y, 128, IntStream.range(0, tokens).toArray(), EncoderReference.tolerance(dtype),
+                            dtype + " post-norm, fused residual norms " + fused);
+                }
+            }
+        }
+    }
+
+    @Test
     void droppingLayerRunsTheBlockOnTheKeptTokensAndPassesTheRestThrough() {
         SplittableRandom random = TestData.random("droppingEncoder");
         for (double ratio : new double[] {0.7, 0.5, 0.3, 1e-6}) {

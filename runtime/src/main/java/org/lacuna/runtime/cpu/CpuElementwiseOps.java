@@ -101,8 +101,27 @@ final class CpuElementwiseOps implements ElementwiseOps {
     @Override
     public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
         ElementwiseContracts.layerNorm(CpuBackendProvider.NAME, x, gamma, beta, epsilon, y);
-        String call = "layerNorm";
+        normaliseRows("layerNorm", x, null, gamma, beta, epsilon, y);
+    }
+
+    /**
+     * One pass over the activations instead of add's and then layer norm's: each row of x and of the residual is
+     * widened into L1, summed with add's own arithmetic and normalised with layer norm's, so for F32 the bits are
+     * those of {@link #add} then {@link #layerNorm}; for F16/BF16 the fp32 sum is not rounded to the storage type
+     * before the norm (closer to the reference than the two ops).
+     */
+    @Override
+    public void residualLayerNorm(DeviceArray x, DeviceArray residual, DeviceArray gamma, DeviceArray beta,
+                                  double epsilon, DeviceArray y) {
+        ElementwiseContracts.residualLayerNorm(CpuBackendProvider.NAME, x, residual, gamma, beta, epsilon, y);
+        normaliseRows("residualLayerNorm", x, residual, gamma, beta, epsilon, y);
+    }
+
+    /** Layer norm of each row of x, or of x + residual where residual is not null; y may be x or residual. */
+    private void normaliseRows(String call, DeviceArray x, DeviceArray residual, DeviceArray gamma, DeviceArray beta,
+                               double epsilon, DeviceArray y) {
         MemorySegment in = segment(x, call);
+        MemorySegment added = residual == null ? null : segment(residual, call);
         MemorySegment outSegment = segment(y, call);
         float[] g = CpuTokenSelection.readFloats(gamma, call);
         float[] b = beta == null ? null : CpuTokenSelection.readFloats(beta, call);
@@ -111,16 +130,20 @@ final class CpuElementwiseOps implements ElementwiseOps {
         float eps = (float) epsilon;
         context.threads().forEach(CpuThreads.chunks(rows, NORM_ROWS_PER_CHUNK), chunk -> {
             float[] row = new float[cols];
+            float[] other = residual == null ? null : new float[cols];
             float[] normalised = new float[cols];
             long end = Math.min(rows, (chunk + 1L) * NORM_ROWS_PER_CHUNK);
             for (long r = (long) chunk * NORM_ROWS_PER_CHUNK; r < end; r++) {
-                kernels.widen(in, x.byteOffset() + r * cols * x.dtype().byteSize(), x.dtype(), row, cols);
+                kernels.widen(in, byteAt(x, r * cols), x.dtype(), row, cols);
+                if (residual != null) {
+                    kernels.widen(added, byteAt(residual, r * cols), residual.dtype(), other, cols);
+                    kernels.biasActivation(row, cols, other, 0, Activation.NONE); // row += other, as add does
+                }
                 float mean = rowMath.sum(row, cols) / cols;
                 float variance = rowMath.squaredDeviations(row, cols, mean) / cols;
                 float rstd = (float) (1.0 / Math.sqrt(variance + eps));
                 rowMath.normalise(row, cols, mean, rstd, g, b, normalised);
-                kernels.narrow(normalised, cols, outSegment, y.byteOffset() + r * cols * y.dtype().byteSize(),
-                        y.dtype());
+                kernels.narrow(normalised, cols, outSegment, byteAt(y, r * cols), y.dtype());
             }
         });
     }

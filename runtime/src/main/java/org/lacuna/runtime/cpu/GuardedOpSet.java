@@ -122,6 +122,12 @@ final class GuardedOpSet extends OpFamilies implements OpPaths {
         }
 
         @Override
+        public void residualLayerNorm(DeviceArray x, DeviceArray residual, DeviceArray gamma, DeviceArray beta,
+                                      double epsilon, DeviceArray y) {
+            run("residualLayerNorm", ops -> ops.residualLayerNorm(x, residual, gamma, beta, epsilon, y));
+        }
+
+        @Override
         public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
             run("batchNorm", ops -> ops.batchNorm(x, scale, shift, y));
         }

@@ -91,8 +91,21 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
     @Override
     public void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y) {
         ElementwiseContracts.layerNorm(backend, x, gamma, beta, epsilon, y);
-        String call = "layerNorm";
+        normaliseRows("layerNorm", x, null, gamma, beta, epsilon, y);
+    }
+
+    @Override
+    public void residualLayerNorm(DeviceArray x, DeviceArray residual, DeviceArray gamma, DeviceArray beta,
+                                  double epsilon, DeviceArray y) {
+        ElementwiseContracts.residualLayerNorm(backend, x, residual, gamma, beta, epsilon, y);
+        normaliseRows("residualLayerNorm", x, residual, gamma, beta, epsilon, y);
+    }
+
+    /** Layer norm of each row of x, or of x + residual (summed in double) where residual is not null. */
+    private static void normaliseRows(String call, DeviceArray x, DeviceArray residual, DeviceArray gamma,
+                                      DeviceArray beta, double epsilon, DeviceArray y) {
         MemorySegment in = segment(x, call);
+        MemorySegment added = residual == null ? null : segment(residual, call);
         MemorySegment out = segment(y, call);
         float[] g = CpuTokenSelection.readFloats(gamma, call);
         float[] b = beta == null ? null : CpuTokenSelection.readFloats(beta, call);
@@ -102,6 +115,9 @@ final class ReferenceElementwiseOps implements ElementwiseOps {
             double mean = 0;
             for (int c = 0; c < cols; c++) {
                 v[c] = CpuElements.read(in, x.byteOffset(), x.dtype(), row * cols + c);
+                if (added != null) {
+                    v[c] += CpuElements.read(added, residual.byteOffset(), residual.dtype(), row * cols + c);
+                }
                 mean += v[c];
             }
             mean /= cols;

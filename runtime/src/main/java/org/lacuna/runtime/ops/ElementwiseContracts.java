@@ -96,6 +96,36 @@ public final class ElementwiseContracts {
         if (!x.shape().equals(y.shape())) {
             throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
         }
+        normParameters(call, backend, x, gamma, beta, epsilon);
+        if (OpContracts.overlaps(x, y) && !(x.buffer() == y.buffer() && x.byteOffset() == y.byteOffset() && x.dtype() == y.dtype())) {
+            throw InvalidInputException.argument(call, "x and y overlap partially");
+        }
+    }
+
+    public static void residualLayerNorm(String backend, DeviceArray x, DeviceArray residual, DeviceArray gamma,
+                                         DeviceArray beta, double epsilon, DeviceArray y) {
+        String call = "residualLayerNorm";
+        OpContracts.requireOpen(call, backend, x, residual, gamma, y);
+        OpContracts.requireFloat(call, "x", x);
+        if (x.dtype() != residual.dtype() || x.dtype() != y.dtype()) {
+            throw InvalidInputException.dtype(call, "x, residual and y must share a dtype, got " + x.dtype() + ", "
+                    + residual.dtype() + ", " + y.dtype());
+        }
+        if (!x.shape().equals(residual.shape()) || !x.shape().equals(y.shape())) {
+            throw InvalidInputException.shape(call, "x " + x.shape() + ", residual " + residual.shape() + " and y "
+                    + y.shape() + " must have one shape");
+        }
+        normParameters(call, backend, x, gamma, beta, epsilon);
+        for (DeviceArray in : List.of(x, residual)) {
+            if (OpContracts.overlaps(in, y) && !(in.buffer() == y.buffer() && in.byteOffset() == y.byteOffset())) {
+                throw InvalidInputException.argument(call, "an input overlaps y partially");
+            }
+        }
+    }
+
+    /** The checks layer norm and its residual form share: a non-empty last dimension, gamma, beta and epsilon. */
+    private static void normParameters(String call, String backend, DeviceArray x, DeviceArray gamma, DeviceArray beta,
+                                       double epsilon) {
         if (x.shape().rank() < 1 || x.shape().columns() == 0) {
             throw InvalidInputException.shape(call, "x needs a non-empty last dimension, got " + x.shape());
         }
@@ -111,9 +141,6 @@ public final class ElementwiseContracts {
         }
         if (!(epsilon > 0.0) || Double.isInfinite(epsilon)) {
             throw InvalidInputException.argument(call, "epsilon must be positive and finite, got " + epsilon);
-        }
-        if (OpContracts.overlaps(x, y) && !(x.buffer() == y.buffer() && x.byteOffset() == y.byteOffset() && x.dtype() == y.dtype())) {
-            throw InvalidInputException.argument(call, "x and y overlap partially");
         }
     }
 

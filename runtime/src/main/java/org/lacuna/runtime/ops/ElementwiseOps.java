@@ -42,6 +42,21 @@ public interface ElementwiseOps {
     void layerNorm(DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon, DeviceArray y);
 
     /**
+     * {@code y = layerNorm(x + residual)}: a post-norm transformer block's residual add and the layer norm after it
+     * in one op, so the sum never makes a round trip through memory (where a backend fuses them). The sum is taken in
+     * fp32 (the reference in double) and normalised as {@link #layerNorm}; a backend that composes {@link #add} and
+     * {@link #layerNorm} instead rounds the sum to the storage type in between, which for F16/BF16 costs up to one
+     * rounding of the input more.
+     *
+     * @param residual x's shape and dtype
+     * @param gamma    F32 [cols]
+     * @param beta     F32 [cols] or null
+     * @param y        x's shape and dtype; may be x or residual itself, but overlap neither partially
+     */
+    void residualLayerNorm(DeviceArray x, DeviceArray residual, DeviceArray gamma, DeviceArray beta, double epsilon,
+                           DeviceArray y);
+
+    /**
      * Inference batch norm over the last dimension (the channels): {@code y[r, c] = x[r, c] · scale[c] + shift[c]},
      * with scale = γ / √(σ² + ε) and shift = β − μ · scale folded from the running statistics beforehand.
      *

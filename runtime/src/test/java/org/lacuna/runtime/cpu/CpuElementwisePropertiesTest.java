@@ -143,6 +143,48 @@ class CpuElementwisePropertiesTest {
         }
     }
 
+    @Property(tries = 40)
+    void residualLayerNormIsAddThenLayerNormInOnePass(@ForAll @IntRange(min = 1, max = 150) int rows,
+                                                      @ForAll @IntRange(min = 1, max = 300) int cols,
+                                                      @ForAll("floats") DType dtype, @ForAll boolean withBeta,
+                                                      @ForAll long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Shape shape = Shape.of(rows, cols);
+        float[] x = TestData.uniform(random, rows * cols, 4f, dtype);
+        float[] residual = TestData.uniform(random, rows * cols, 4f, dtype);
+        if (dtype != DType.F32) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] = Math.round(x[i] * 8) / 8f;
+                residual[i] = Math.round(residual[i] * 8) / 8f;
+            }
+        }
+        DeviceArray xs = HostData.upload(backend, dtype, shape, x);
+        DeviceArray rs = HostData.upload(backend, dtype, shape, residual);
+        DeviceArray gamma = HostData.upload(backend, DType.F32, Shape.of(cols), TestData.uniform(random, cols, 1f, DType.F32));
+        DeviceArray beta = withBeta ? HostData.upload(backend, DType.F32, Shape.of(cols),
+                TestData.uniform(random, cols, 1f, DType.F32)) : null;
+        DeviceArray sum = new DeviceArray(backend.allocate(shape.elementCount() * dtype.byteSize()), 0, dtype, shape);
+        try {
+            List<float[]> fused = runEveryPath(dtype, shape, (ops, ys) -> ops.residualLayerNorm(xs, rs, gamma, beta, 1e-5, ys));
+            List<float[]> unfused = runEveryPath(dtype, shape, (ops, ys) -> {
+                ops.add(xs, rs, sum);
+                ops.layerNorm(sum, gamma, beta, 1e-5, ys);
+            });
+            // The same fp32 arithmetic in the same order: the bits of add then layer norm (for 16-bit storage the
+            // inputs are multiples of 1/8, whose sums the storage type holds exactly, as the fp32 sum the fused op
+            // keeps).
+            for (int p = 0; p < PATHS.size(); p++) {
+                assertArrayEquals(bits(unfused.get(p)), bits(fused.get(p)), PATHS.get(p).name() + " fused " + dtype);
+            }
+        } finally {
+            for (DeviceArray array : new DeviceArray[] {xs, rs, gamma, beta, sum}) {
+                if (array != null) {
+                    array.buffer().close();
+                }
+            }
+        }
+    }
+
     @FunctionalInterface
     private interface Op {
         void run(CpuElementwiseOps ops, DeviceArray out);

@@ -12,6 +12,7 @@ import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.MemoryStats;
 import org.lacuna.runtime.data.DeviceBuffer;
 import org.lacuna.runtime.error.ResourceClosedException;
+import org.lacuna.runtime.memory.SizeClasses;
 
 /** The CPU backend's buffers: small blocks are reused, accounting returns to zero, closed means closed. */
 class CpuSegmentPoolTest {
@@ -63,11 +64,36 @@ class CpuSegmentPoolTest {
     }
 
     @Test
-    void bigBuffersAreFreedAtOnceAndBackendCloseFreesEverything() {
+    void bigBuffersAreKeptAndReusedUnzeroedUpToTheLimitAndBackendCloseFreesEverything() {
         Backend backend = new CpuBackendProvider().open(0);
-        DeviceBuffer big = backend.allocate(CpuSegmentPool.POOLED_LIMIT + 1);
-        big.close();
-        assertEquals(0, backend.memoryStats().cachedBytes(), "blocks above the pooled limit are not kept");
+        long bigBytes = CpuSegmentPool.POOLED_LIMIT + 1;
+        long bigClass = SizeClasses.roundUp(bigBytes);
+        try (Arena host = Arena.ofConfined()) {
+            DeviceBuffer big = backend.allocate(bigBytes);
+            backend.upload(host.allocate(16).fill((byte) 7), big, 0, 16);
+            big.close();
+            assertEquals(bigClass, backend.memoryStats().cachedBytes(), "a released big block is kept");
+            long allocations = backend.memoryStats().allocations();
+
+            DeviceBuffer again = backend.allocate(bigBytes + 4096); // same size class
+            assertEquals(allocations, backend.memoryStats().allocations(), "no fresh allocation");
+            assertEquals(0, backend.memoryStats().cachedBytes());
+            MemorySegment back = host.allocate(16);
+            backend.download(again, 0, back, 16);
+            assertEquals(7, back.get(ValueLayout.JAVA_BYTE, 15), "a reused big block is handed out as it was left");
+            again.close();
+
+            // Beyond the retained limit, released big blocks are freed at once.
+            int fit = (int) (CpuSegmentPool.RETAINED_LARGE_LIMIT / bigClass);
+            DeviceBuffer[] many = new DeviceBuffer[fit + 2];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = backend.allocate(bigBytes);
+            }
+            for (DeviceBuffer buffer : many) {
+                buffer.close();
+            }
+            assertEquals(fit * bigClass, backend.memoryStats().cachedBytes(), "only the retained limit is kept");
+        }
         backend.allocate(4096).close();
         DeviceBuffer stillOpen = backend.allocate(100);
         assertEquals(512, backend.memoryStats().inUseBytes());

@@ -273,6 +273,125 @@ public abstract class ElementwiseConformance extends BackendConformance {
         }
     }
 
+    /** Where the fused residual layer norm writes: a fresh array, or in place over either input. */
+    private enum ResidualTarget { FRESH, OVER_X, OVER_RESIDUAL }
+
+    @Test
+    void residualLayerNormMatchesTheFormula() {
+        SplittableRandom random = TestData.random("residualLayerNorm");
+        for (DType dtype : FLOATS) {
+            for (int cols : new int[] {1, 7, 33, 384, 1000, 3001}) {
+                for (ResidualTarget target : ResidualTarget.values()) {
+                    checkResidualLayerNorm(random, dtype, 1 + random.nextInt(70), cols, target, random.nextBoolean());
+                }
+            }
+        }
+    }
+
+    private void checkResidualLayerNorm(SplittableRandom random, DType dtype, int rows, int cols, ResidualTarget target,
+                                        boolean withBeta) {
+        List<DeviceArray> arrays = new ArrayList<>();
+        try {
+            float[] x = TestData.uniform(random, rows * cols, 3f, dtype);
+            float[] residual = TestData.uniform(random, rows * cols, 3f, dtype);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = HalfFloats.roundTo(dtype, x[i] + 2f); // an offset mean, as activations have
+            }
+            float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
+            float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
+            Shape shape = Shape.of(rows, cols);
+            DeviceArray xs = track(arrays, HostData.upload(backend, dtype, shape, x));
+            DeviceArray rs = track(arrays, HostData.upload(backend, dtype, shape, residual));
+            DeviceArray gammas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), gamma));
+            DeviceArray betas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), beta));
+            DeviceArray y = switch (target) {
+                case FRESH -> track(arrays, poisoned(dtype, shape));
+                case OVER_X -> xs;
+                case OVER_RESIDUAL -> rs;
+            };
+            backend.ops().elementwise().residualLayerNorm(xs, rs, gammas, withBeta ? betas : null, 1e-5, y);
+            float[] got = HostData.downloadFloats(backend, y);
+            String what = dtype + " " + rows + "x" + cols + " into " + target;
+            for (int r = 0; r < rows; r++) {
+                double[] sum = new double[cols];
+                double mean = 0;
+                for (int c = 0; c < cols; c++) {
+                    sum[c] = (double) x[r * cols + c] + residual[r * cols + c];
+                    mean += sum[c];
+                }
+                mean /= cols;
+                double variance = 0;
+                for (int c = 0; c < cols; c++) {
+                    variance += (sum[c] - mean) * (sum[c] - mean);
+                }
+                double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
+                for (int c = 0; c < cols; c++) {
+                    double want = (sum[c] - mean) * rstd * gamma[c] + (withBeta ? beta[c] : 0);
+                    // A backend that composes add and layer norm rounds the sum to the storage type first.
+                    double roundedSum = TestData.ulp(dtype, sum[c]) * rstd * Math.abs(gamma[c]);
+                    assertEquals(want, got[r * cols + c], roundedSum + 2 * TestData.ulp(dtype, want)
+                            + 2e-5 * (1 + Math.abs(want)), what + " row " + r + " col " + c);
+                }
+            }
+        } finally {
+            arrays.forEach(array -> array.buffer().close());
+        }
+    }
+
+    @Test
+    void residualLayerNormRejectsBadInputsAndKeepsANaNInItsRow() {
+        Shape shape = Shape.of(3, 8);
+        float[] values = new float[24];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i % 5;
+        }
+        List<DeviceArray> arrays = new ArrayList<>();
+        try {
+            DeviceArray x = track(arrays, HostData.upload(backend, DType.F32, shape, values));
+            DeviceArray residual = track(arrays, HostData.upload(backend, DType.F32, shape, values));
+            DeviceArray halfResidual = track(arrays, HostData.upload(backend, DType.F16, shape, values));
+            DeviceArray wide = track(arrays, poisoned(DType.F32, Shape.of(3, 9)));
+            DeviceArray gamma = track(arrays, HostData.upload(backend, DType.F32, Shape.of(8), new float[] {1, 1, 1, 1, 1, 1, 1, 1}));
+            DeviceArray shortGamma = track(arrays, HostData.upload(backend, DType.F32, Shape.of(4), new float[4]));
+            DeviceArray y = track(arrays, poisoned(DType.F32, shape));
+            ElementwiseOps ops = backend.ops().elementwise();
+            InvalidInputException dtype = assertThrows(InvalidInputException.class,
+                    () -> ops.residualLayerNorm(x, halfResidual, gamma, null, 1e-5, y));
+            assertEquals(ErrorCode.DTYPE_MISMATCH, dtype.code());
+            assertTrue(dtype.getMessage().contains("residualLayerNorm") && dtype.getMessage().contains("share a dtype"),
+                    dtype.getMessage());
+            assertEquals(ErrorCode.SHAPE_MISMATCH, assertThrows(InvalidInputException.class,
+                    () -> ops.residualLayerNorm(x, residual, gamma, null, 1e-5, wide)).code());
+            assertTrue(assertThrows(InvalidInputException.class,
+                    () -> ops.residualLayerNorm(x, residual, shortGamma, null, 1e-5, y)).getMessage().contains("gamma"));
+            assertTrue(assertThrows(InvalidInputException.class,
+                    () -> ops.residualLayerNorm(x, residual, gamma, null, Double.NaN, y)).getMessage().contains("epsilon"));
+            DeviceArray shifted = new DeviceArray(y.buffer(), 4, DType.F32, Shape.of(2, 8));
+            DeviceArray firstRows = new DeviceArray(y.buffer(), 0, DType.F32, Shape.of(2, 8));
+            assertTrue(assertThrows(InvalidInputException.class,
+                    () -> ops.residualLayerNorm(firstRows, firstRows, gamma, null, 1e-5, shifted)).getMessage()
+                    .contains("overlaps y partially"));
+
+            // A NaN stays in its own row: the rows around it come out normalised.
+            values[9] = Float.NaN;
+            DeviceArray withNaN = track(arrays, HostData.upload(backend, DType.F32, shape, values));
+            backend.fill(y.buffer(), 0, y.byteSize(), (byte) 0); // not NaN: row 1's NaNs must be written
+            ops.residualLayerNorm(withNaN, residual, gamma, null, 1e-5, y);
+            float[] got = HostData.downloadFloats(backend, y);
+            for (int c = 0; c < 8; c++) {
+                assertTrue(Float.isNaN(got[8 + c]), "row 1 col " + c + " is " + got[8 + c]);
+                assertFalse(Float.isNaN(got[c]) || Float.isNaN(got[16 + c]), "col " + c + " of rows 0 and 2");
+            }
+            double rowSum = 0;
+            for (int c = 0; c < 8; c++) {
+                rowSum += got[16 + c];
+            }
+            assertEquals(0.0, rowSum, 1e-4, "a normalised row sums to zero");
+        } finally {
+            arrays.forEach(array -> array.buffer().close());
+        }
+    }
+
     private static DeviceArray track(List<DeviceArray> arrays, DeviceArray array) {
         arrays.add(array);
         return array;

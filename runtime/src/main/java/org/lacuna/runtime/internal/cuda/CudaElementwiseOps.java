@@ -47,6 +47,19 @@ final class CudaElementwiseOps implements ElementwiseOps {
         runUnlessEmpty(x.shape().rows(), () -> launches.layerNorm(x, gamma, beta, epsilon, y));
     }
 
+    /**
+     * Composed from {@link #add} and {@link #layerNorm} (two launches, the sum rounded to the storage type in
+     * between): the GPU has no fused kernel for it yet, and on the GPU the extra pass over the activations is a small
+     * part of a layer. Both launches go to one stream, so the norm reads the finished sum.
+     */
+    @Override
+    public void residualLayerNorm(DeviceArray x, DeviceArray residual, DeviceArray gamma, DeviceArray beta,
+                                  double epsilon, DeviceArray y) {
+        ElementwiseContracts.residualLayerNorm(CudaBackendProvider.NAME, x, residual, gamma, beta, epsilon, y);
+        add(x, residual, y);
+        layerNorm(y, gamma, beta, epsilon, y);
+    }
+
     @Override
     public void batchNorm(DeviceArray x, DeviceArray scale, DeviceArray shift, DeviceArray y) {
         ElementwiseContracts.batchNorm(CudaBackendProvider.NAME, x, scale, shift, y);
