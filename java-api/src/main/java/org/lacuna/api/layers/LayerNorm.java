@@ -49,7 +49,7 @@ public final class LayerNorm implements AutoCloseable {
 
     /** The normalised x, a new tensor of x's shape and dtype. */
     public Tensor forward(Tensor x) {
-        return forward(x, x.dtype());
+        return forward(x, x == null ? null : x.dtype()); // a null x is refused there, by name
     }
 
     /** The normalised x, a new tensor of x's shape in {@code outType} (F32, F16 or BF16). */
@@ -57,6 +57,9 @@ public final class LayerNorm implements AutoCloseable {
         String call = "LayerNorm.forward";
         if (closed.isClosed()) {
             throw new ResourceClosedException(call, "layer norm");
+        }
+        if (x == null) {
+            throw InvalidInputException.argument(call, "x is null");
         }
         if (x.session() != session) {
             throw InvalidInputException.argument(call, "the input belongs to another session");
@@ -83,6 +86,9 @@ public final class LayerNorm implements AutoCloseable {
         String call = "LayerNorm.forwardResidual";
         if (closed.isClosed()) {
             throw new ResourceClosedException(call, "layer norm");
+        }
+        if (x == null || residual == null) {
+            throw InvalidInputException.argument(call, x == null ? "x is null" : "residual is null");
         }
         if (x.session() != session || residual.session() != session) {
             throw InvalidInputException.argument(call, "an input belongs to another session");

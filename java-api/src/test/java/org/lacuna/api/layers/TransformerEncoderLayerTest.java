@@ -433,6 +433,14 @@ class TransformerEncoderLayerTest {
             assertEquals(2 * 1.5 / sd + 1, y[3], 1e-6);
             double sd2 = Math.sqrt(6.75 + 1e-5);
             assertEquals(2 * 4.5 / sd2 + 1, y[7], 1e-5);
+            // x + residual, normalised in one op: a residual of zeros gives the plain norm's bits.
+            try (Tensor zeros = s.fromFloats(new float[8], DType.F32, 2, 4)) {
+                assertTrue(Arrays.equals(y, norm.forwardResidual(x, zeros).toFloatArray()));
+                InvalidInputException nullResidual = assertThrows(InvalidInputException.class,
+                        () -> norm.forwardResidual(x, null));
+                assertTrue(nullResidual.getMessage().contains("residual is null"), nullResidual.getMessage());
+                assertThrows(InvalidInputException.class, () -> norm.forward(null));
+            }
             norm.close();
             norm.close();
             assertThrows(org.lacuna.runtime.error.ResourceClosedException.class, () -> norm.forward(x));

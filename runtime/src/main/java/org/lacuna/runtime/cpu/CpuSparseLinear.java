@@ -147,6 +147,9 @@ final class CpuSparseLinear implements AutoCloseable {
     private void run(DeviceArray x, int in, int paddedIn, int out, DeviceArray bias, Activation activation,
                      DeviceArray y, TileBody body) {
         int tokens = Math.toIntExact(x.shape().rows());
+        if (tokens == 0 || out == 0) {
+            return; // y holds no element: nothing to pack, split or write
+        }
         int tile = tiles.tileTokens(tokens);
         int tileCount = TokenPanels.tiles(tokens, tile);
         int tokenBlocks = CpuThreads.chunks(tileCount, TILES_PER_BLOCK);

@@ -80,6 +80,7 @@ public record KernelRate(double flopsPerSecond, double bytesPerSecond, double ov
     public double seconds(Work work, int units) {
         double occupancy = Math.min(1.0, (double) work.parallelism() / Math.max(1, units));
         return work.calls() * overheadSeconds
-                + Math.max(work.flops() / flopsPerSecondAt(work.flops()), work.bytes() / bytesPerSecond) / occupancy;
+                + Math.max(work.flops() / flopsPerSecondAt(work.flops() / Math.max(1, work.calls())),
+                        work.bytes() / bytesPerSecond) / occupancy; // the rate of one call's size
     }
 }

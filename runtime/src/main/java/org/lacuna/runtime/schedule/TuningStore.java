@@ -80,7 +80,10 @@ public final class TuningStore {
     private static final class Writer {
         static final java.util.concurrent.Executor EXECUTOR = java.util.concurrent.Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().daemon().name("lacuna-tuning-store-writer").factory());
-        /** Stores with a write behind requested and not yet made: the shutdown hook writes them. */
+        /**
+         * Stores opened on a file ({@link #open(Path)}) holding choices not yet written: the shutdown hook writes
+         * them, whether or not a write behind was requested.
+         */
         static final java.util.Set<TuningStore> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         static {
@@ -180,7 +183,7 @@ public final class TuningStore {
             DeviceEntry e = entry(device);
             devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices()));
             lastDevice = null;
-            dirty = persistent;
+            markUnwritten();
         }
         flush();
     }
@@ -205,7 +208,19 @@ public final class TuningStore {
         e.choices().put(key, choice);
         recordedHere.add(new RecordedKey(device, key));
         e.corrections().putAll(corrections);
+        markUnwritten();
+    }
+
+    /**
+     * Marks what was recorded as unwritten (the caller holds the store's lock, as {@link #write} does when it takes
+     * its snapshot and leaves the hook's set): a store on a file then waits in the shutdown hook's set until written.
+     * A store with a writer of its own (tests) never joins it.
+     */
+    private void markUnwritten() {
         dirty = persistent;
+        if (persistent && writer == null) {
+            Writer.PENDING.add(this);
+        }
     }
 
     /**
@@ -243,13 +258,9 @@ public final class TuningStore {
         if (!dirty || !writeQueued.compareAndSet(false, true)) {
             return;
         }
-        Writer.PENDING.add(this);
         Runnable task = () -> {
             writeQueued.set(false);
             write();
-            if (!dirty) {
-                Writer.PENDING.remove(this);
-            }
         };
         try {
             (writer != null ? writer : Writer.EXECUTOR).execute(task);
@@ -272,6 +283,7 @@ public final class TuningStore {
                     return;
                 }
                 dirty = false;
+                Writer.PENDING.remove(this); // under the lock markUnwritten holds: a later choice joins again
                 writingFile = true;
                 writes++;
                 // A deep enough copy: each entry's maps are copied, the choices themselves are immutable.

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -148,6 +149,26 @@ class CpuSparseLinearTest {
             DeviceWeights.release(weight);
             x.buffer().close();
             y.buffer().close();
+        }
+    }
+
+    @Test
+    void aCallWithoutTokensWritesNothingAndThrowsNothing() {
+        TwoFourWeight twoFour = DeviceWeights.upload(backend, pruned(128, 64));
+        CsrWeight csr = csr(new int[] {0, 1, 2}, new int[] {0, 3}, 4);
+        DeviceArray x = HostData.upload(backend, DType.F16, Shape.of(0, 64), new float[0]);
+        DeviceArray y = HostData.upload(backend, DType.F32, Shape.of(0, 128), new float[0]);
+        DeviceArray xCsr = HostData.upload(backend, DType.F32, Shape.of(0, 4), new float[0]);
+        DeviceArray yCsr = HostData.upload(backend, DType.F32, Shape.of(0, 2), new float[0]);
+        try {
+            backend.ops().gemm().linearTwoFour(x, twoFour, null, Activation.RELU, y);
+            backend.ops().gemm().linearCsr(xCsr, csr, null, Activation.NONE, yCsr);
+            assertEquals(0, y.elementCount() + yCsr.elementCount());
+        } finally {
+            DeviceWeights.release(twoFour);
+            for (DeviceArray a : List.of(x, y, xCsr, yCsr, csr.rowOffsets(), csr.columns(), csr.values())) {
+                a.buffer().close();
+            }
         }
     }
 

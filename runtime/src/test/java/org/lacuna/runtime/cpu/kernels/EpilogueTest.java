@@ -51,38 +51,42 @@ class EpilogueTest {
 
     /**
      * A value's biased GELU must not depend on where it falls: in a full vector, or in the ragged tail that runs on a
-     * padded copy with its bias added element by element. Each row here is the same values shifted by one, so every
-     * value passes through both paths.
+     * padded copy with its bias added element by element. Each run puts {@code shift} other values before the same
+     * ones, in a row {@code shift} longer, so every value moves along the row across the full vectors' end and passes
+     * through both paths.
      */
     @Test
     void theVectorGeluTailGivesTheFullVectorsBits() {
         SplittableRandom random = TestData.random("epilogue tail");
-        int cols = 53; // three full vectors of 16 and a tail of 5
+        int cols = 53; // with no shift: three full vectors of 16 and a tail of 5
         int shifts = 16;
-        float[] values = new float[cols + shifts];
-        float[] bias = new float[cols + shifts];
-        for (int i = 0; i < values.length; i++) {
+        float[] values = new float[cols];
+        float[] bias = new float[cols];
+        for (int i = 0; i < cols; i++) {
             values[i] = (float) random.nextDouble(-7, 7);
             bias[i] = (float) random.nextDouble(-0.5, 0.5);
         }
         float[] reference = null;
         for (int shift = 0; shift < shifts; shift++) {
-            float[] c = new float[cols + shifts];
-            java.util.Arrays.fill(c, Float.NaN); // poisoned outside the row
-            System.arraycopy(values, 0, c, shift, cols);
-            float[] b = new float[cols + shifts];
-            System.arraycopy(bias, 0, b, shift, cols);
-            Epilogue.biasActivation(true, c, shift, cols, 1, cols, b, shift, Activation.GELU);
-            float[] row = java.util.Arrays.copyOfRange(c, shift, shift + cols);
-            for (int i = 0; i < c.length; i++) {
-                if (i < shift || i >= shift + cols) {
-                    assertEquals(Float.NaN, c[i], "written outside the row at " + i);
-                }
+            int length = shift + cols;
+            float[] c = new float[length + shifts];
+            java.util.Arrays.fill(c, Float.NaN); // poisoned past the row
+            float[] b = new float[length];
+            for (int i = 0; i < shift; i++) {
+                c[i] = (float) random.nextDouble(-7, 7);
+                b[i] = (float) random.nextDouble(-0.5, 0.5);
             }
+            System.arraycopy(values, 0, c, shift, cols);
+            System.arraycopy(bias, 0, b, shift, cols);
+            Epilogue.biasActivation(true, c, 0, length, 1, length, b, 0, Activation.GELU);
+            for (int i = length; i < c.length; i++) {
+                assertEquals(Float.NaN, c[i], "written past the row at " + i);
+            }
+            float[] moved = java.util.Arrays.copyOfRange(c, shift, length);
             if (reference == null) {
-                reference = row;
+                reference = moved;
             } else {
-                org.junit.jupiter.api.Assertions.assertArrayEquals(reference, row, "shift " + shift);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(reference, moved, "shift " + shift);
             }
         }
     }
