@@ -119,44 +119,60 @@ public final class NextProcessMain {
                 choosing, plan.entries().size(), first[0] / 1e6);
     }
 
+    /** A next process runs at most this long: a hung one is killed and the bench says so. */
+    static final long TIMEOUT_MINUTES = 10;
+
     /**
      * Runs a next process (this JVM's java, flags and class path) with {@code arguments} and returns its result;
-     * its other output goes to this process's.
+     * its other output goes to this process's. Its output is read on a thread of its own, so a child that hangs with
+     * its output open still meets the timeout.
      */
     static Result launch(List<String> arguments) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // A debugger's or a recording's options name a port or a file the parent holds already.
+            if (!option.startsWith("-agentlib:") && !option.startsWith("-agentpath:")
+                    && !option.startsWith("-XX:StartFlightRecording")) {
+                command.add(option);
+            }
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(NextProcessMain.class.getName());
         command.addAll(arguments);
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String result = null;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            for (String line = out.readLine(); line != null; line = out.readLine()) {
-                if (line.startsWith(RESULT)) {
-                    result = line.substring(RESULT.length());
-                } else {
-                    System.out.println("    | " + line);
+        String[] result = new String[1];
+        Thread reader = Thread.ofPlatform().daemon().name("next-process-output").start(() -> {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    if (line.startsWith(RESULT)) {
+                        result[0] = line.substring(RESULT.length());
+                    } else {
+                        System.out.println("    | " + line);
+                    }
                 }
+            } catch (IOException e) {
+                System.out.println("    | (its output could not be read: " + e + ")");
             }
-        }
+        });
         try {
-            if (!process.waitFor(10, TimeUnit.MINUTES)) {
+            if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
-                throw new IOException("the next process did not end within 10 minutes");
+                throw new IOException("the next process did not end within " + TIMEOUT_MINUTES + " minutes: "
+                        + command);
             }
+            reader.join(TimeUnit.SECONDS.toMillis(30)); // the rest of its output, now that it has ended
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted waiting for the next process", e);
         }
-        if (process.exitValue() != 0 || result == null) {
+        if (process.exitValue() != 0 || result[0] == null) {
             throw new IOException("the next process failed (exit " + process.exitValue() + "): " + command);
         }
-        return Json.MAPPER.readValue(result, Result.class);
+        return Json.MAPPER.readValue(result[0], Result.class);
     }
 
     /** The arguments of a next process on {@code store}; {@code workload} names the model and its input. */
