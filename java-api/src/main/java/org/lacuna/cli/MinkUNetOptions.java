@@ -42,12 +42,9 @@ final class MinkUNetOptions {
 
     /**
      * The segmenter's options for a cloud of {@code cloudChannels} channels besides x, y, z (each point's position and
-     * channels feed the network).
-     *
-     * @throws CommandLine.ParameterException naming the option out of range (a usage error)
+     * channels feed the network). The commands {@link #validate} first, before the scan is read.
      */
-    SegmenterOptions segmenterOptions(CommandLine.Model.CommandSpec spec, int cloudChannels) {
-        validate(spec);
+    SegmenterOptions segmenterOptions(int cloudChannels) {
         SegmenterOptions defaults = SegmenterOptions.defaults();
         SegmenterOptions options = defaults.withNetwork(defaults.network().scaled(channelRatio))
                 .withVoxelSize(voxelSize)

@@ -139,7 +139,7 @@ final class PlanCommand implements Callable<Integer> {
     private Runnable minkUNet(Session session) {
         PointCloud cloud = PointClouds.read(scan);
         Segmenter segmenter = session.own(Segmenter.open(session,
-                network.segmenterOptions(spec, cloud.channelCount()).withLayerTimes(false)));
+                network.segmenterOptions(cloud.channelCount()).withLayerTimes(false)));
         return () -> segmenter.segment(cloud);
     }
 

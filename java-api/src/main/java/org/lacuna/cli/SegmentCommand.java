@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
 import org.lacuna.api.io.NpyWriter;
 import org.lacuna.api.io.PlyWriter;
@@ -86,7 +85,7 @@ final class SegmentCommand implements Callable<Integer> {
         PointCloud cloud = PointClouds.read(scan);
         progress.done(String.format(Locale.ROOT, "%,d points, channels %s", cloud.size(), cloud.channelNames()));
 
-        SegmenterOptions options = network.segmenterOptions(spec, cloud.channelCount());
+        SegmenterOptions options = network.segmenterOptions(cloud.channelCount());
         progress.say("opening the " + backend + " backend");
         try (Session session = backend.open()) {
             progress.done(session.backendName() + " on " + session.device().name());

@@ -59,7 +59,7 @@ class CommandLinesTest {
             }
             line.parseArgs(given.toArray(String[]::new));
             MinkUNetOptions options = (MinkUNetOptions) line.getCommandSpec().mixins().get("network").userObject();
-            built.add(options.segmenterOptions(line.getCommandSpec(), 1));
+            built.add(options.segmenterOptions(1));
         }
         org.lacuna.api.pointcloud.SegmenterOptions segment = built.get(0);
         org.lacuna.api.pointcloud.SegmenterOptions plan = built.get(1);

@@ -110,7 +110,7 @@ public final class NextProcessMain {
         }, Scheduler.MAX_DECIDING_FORWARDS);
         Plan plan = auto.plan();
         int rechecked = (int) plan.entries().stream().filter(e -> e.decision().reason()
-                .contains("confirmed by this re-check")).map(e -> e.decision().signature()).distinct().count();
+                .contains(Scheduler.CONFIRMED_BY_RECHECK)).map(e -> e.decision().signature()).distinct().count();
         int stored = (int) plan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
                 .count();
         int choosing = (int) plan.entries().stream().filter(e -> e.decision().source()

@@ -21,6 +21,15 @@ final class ChoosingTime {
     record Collected<T>(T value, long innerNanos) {
     }
 
+    /**
+     * Charges a live trial's bookkeeping {@code nanos} as choosing ({@link #charge}) and spends it from the
+     * scheduler's trial budget ({@link Scheduler#chargeTrial}).
+     */
+    static void chargeTrial(Scheduler scheduler, long nanos) {
+        charge(scheduler, nanos);
+        scheduler.chargeTrial(nanos);
+    }
+
     /** Charges {@code nanos} to {@code scheduler}, and to the decision this thread is inside, if any. */
     static void charge(Scheduler scheduler, long nanos) {
         scheduler.charge(nanos);

@@ -130,8 +130,7 @@ final class LiveServing {
             double millis;
             try (DeviceTimer timer = scheduler.timer()) {
                 long bookkeeping = System.nanoTime() - started;
-                ChoosingTime.charge(scheduler, bookkeeping);
-                scheduler.chargeTrial(bookkeeping);
+                ChoosingTime.chargeTrial(scheduler, bookkeeping);
                 try {
                     timer.start();
                     run(profiler, layer, names.get(which), call, x, y);
@@ -147,8 +146,7 @@ final class LiveServing {
             warmed[which] = true;
             trial.served(which, millis, sample);
             long reported = System.nanoTime() - reporting;
-            ChoosingTime.charge(scheduler, reported);
-            scheduler.chargeTrial(reported);
+            ChoosingTime.chargeTrial(scheduler, reported);
             return;
         }
         // Every try failed without the trial running out of candidates (other threads' failures raced this call's).

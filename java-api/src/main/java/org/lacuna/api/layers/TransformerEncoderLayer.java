@@ -187,7 +187,7 @@ public final class TransformerEncoderLayer implements AutoCloseable {
      * Whether a post-norm block runs each residual add and its norm as one fused op (always, but for the tests and
      * the timing harness that compare it with the two-op composition).
      */
-    private boolean fusedResidualNorms = true;
+    private volatile boolean fusedResidualNorms = true;
 
     private TransformerEncoderLayer(Session session, Config config, LayerNorm norm1, MultiHeadAttention attention,
                                     LayerNorm norm2, Linear fc1, Linear fc2) {

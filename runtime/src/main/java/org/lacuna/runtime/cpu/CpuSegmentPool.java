@@ -22,7 +22,7 @@ import org.lacuna.runtime.memory.SizeClasses;
  * and handed out again <em>without</em> zeroing: {@link org.lacuna.runtime.backend.Backend#allocate} promises
  * undefined contents (as the GPU's memory has), every op writes its whole output (the conformance suites poison
  * outputs to check it), and the fill of a fresh big block (plus the page faults of its fresh mapping and its arena's
- * close) cost about 2% of such an encoder's forward. Thread-safe.
+ * close) took about 2% of a batch-32 encoder forward in a JFR profile (ad hoc, not kept as a record). Thread-safe.
  */
 final class CpuSegmentPool implements AutoCloseable {
     /** Blocks up to this size are pooled. */

@@ -126,7 +126,8 @@ public final class Calibration {
             // The small call as a model makes it: each call on another weight (a model's other layers stream their
             // own weights through the caches between two calls of one layer) after a pass over a large array that
             // leaves the caches cold and the worker threads idle. Measured back to back on one weight, a 32-token
-            // call ran about twice as fast as in the encoder (its weight in L2, its workers spinning).
+            // call ran about twice as fast as in the encoder (its weight in L2, its workers spinning; ad hoc, not kept
+            // as a record).
             List<List<Candidate>> smallSets = new ArrayList<>();
             for (int k = 0; k < SMALL_WEIGHTS; k++) {
                 smallSets.add(linearCandidates(backend, ops, random, arrays, twoFours, csrs, SMALL_TOKENS, IN, OUT, w,
@@ -151,10 +152,8 @@ public final class Calibration {
                     firstMillis += timer.stopMillis() / SMALL_WEIGHTS;
                     calls.add(set.get(i).run());
                 }
-                double rate = sane(RATE, c.kernel(), () -> {
-                    double seconds = timeCold(timer, calls, evict) / 1e3;
-                    return c.work().flops() / Math.max(seconds - kernelOverhead, seconds * 0.05);
-                }, clamped);
+                double rate = sane(RATE, c.kernel(),
+                        () -> rateFrom(c, timeCold(timer, calls, evict) / 1e3, kernelOverhead), clamped);
                 small.put(c.kernel(), new KernelRate.SizeRate(c.work().flops(), rate));
                 double steadyMillis = (kernelOverhead + c.work().flops() / rate) * 1e3;
                 forms.put(c.kernel(), c.work().weights() == 0 ? 0
@@ -265,11 +264,7 @@ public final class Calibration {
                 // Overhead: the smallest per-call cost the linears' tiny calls showed; the rest is this kernel's
                 // arithmetic.
                 double overhead = rates.values().stream().mapToDouble(KernelRate::overheadSeconds).min().orElse(0);
-                double flopRate = sane(RATE, c.kernel(), () -> {
-                    double seconds = time(timer, c.run()) / 1e3;
-                    return c.work().flops() / Math.max(seconds - overhead, seconds * 0.05);
-                }, clamped);
-                rates.put(c.kernel(), new KernelRate(flopRate, bandwidth, overhead));
+                rates.put(c.kernel(), new KernelRate(flopRate(timer, c, overhead, clamped), bandwidth, overhead));
             }
         } finally {
             set.close();
@@ -278,10 +273,12 @@ public final class Calibration {
 
     /** {@code c}'s arithmetic rate: its work over its median time less its call overhead. */
     private static double flopRate(DeviceTimer timer, Candidate c, double overhead, List<String> clamped) {
-        return sane(RATE, c.kernel(), () -> {
-            double seconds = time(timer, c.run()) / 1e3;
-            return c.work().flops() / Math.max(seconds - overhead, seconds * 0.05);
-        }, clamped);
+        return sane(RATE, c.kernel(), () -> rateFrom(c, time(timer, c.run()) / 1e3, overhead), clamped);
+    }
+
+    /** {@code c}'s work over {@code seconds} less {@code overhead} (at least 5% of the time stays arithmetic). */
+    private static double rateFrom(Candidate c, double seconds, double overhead) {
+        return c.work().flops() / Math.max(seconds - overhead, seconds * 0.05);
     }
 
     /**

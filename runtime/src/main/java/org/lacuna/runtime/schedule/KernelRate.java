@@ -12,7 +12,7 @@ import java.util.List;
  *
  * <p>A kernel's arithmetic rate depends on the size of the call: at 32 tokens a CPU 2:4 kernel fills two 16-token
  * panels and reaches a fraction of its rate at 256 (measured on the development CPU: 2:4 predicted best at 32 tokens
- * from its large-call rate, measured 1.5-2x slower than dense), and a threaded GEMM's hand-off to its workers weighs
+ * from its large-call rate, measured 1.5-2x slower than dense in bench/results/schedule-cpu-20261206-1442.md), and a threaded GEMM's hand-off to its workers weighs
  * more on a short call. Where {@link #bySize} holds the rates measured at several call sizes (on one weight, so the
  * size moves with the token count), the rate of a call is interpolated between them in log-log space and held at the
  * nearest end outside them; with none, {@link #flopsPerSecond} serves every size (hand-written tables, older stores).

@@ -92,11 +92,13 @@ public final class LiveTrial {
     /** What the other layers serve until every candidate has a sample: see {@link #provisional()}. */
     private final Candidate firstProvisional;
     private final String why;
+    /**
+     * Under {@code auto}: far-behind candidates stop serving, and the trial spends from the scheduler's trial
+     * budget; {@code fastest-measured} measures everything.
+     */
     private final boolean eliminates;
     private final long predictingNanos;
     private final Decision provisional;
-    /** Spends from the scheduler's trial budget ({@code auto}); {@code fastest-measured} measures everything. */
-    private final boolean budgeted;
     /** Re-checks a provisional choice of an earlier process: its outcome is stored confirmed. */
     private final boolean recheck;
     /** Each served candidate's predicted conversion on a layer's first call of it, ms. */
@@ -154,7 +156,6 @@ public final class LiveTrial {
         this.eliminates = eliminates;
         this.predictingNanos = predictingNanos;
         this.provisional = provisional;
-        this.budgeted = eliminates;
         this.recheck = recheck;
         int n = served.size();
         this.formMillis = new double[n];
@@ -228,7 +229,7 @@ public final class LiveTrial {
             if (pick < 0) {
                 return unfailed("LiveTrial.next");
             }
-            if (budgeted) {
+            if (eliminates) {
                 releaseReservation();
                 double expected = expectedMillis(pick);
                 if (scheduler.trialCommittedMillis() + expected > scheduler.trialBudgetMillis()) {
@@ -373,7 +374,7 @@ public final class LiveTrial {
             }
             servedMillis[index] += millis;
             servedCalls[index]++;
-            if (budgeted) {
+            if (eliminates) {
                 scheduler.countTrialCall();
             }
             if (sample && sampleCount[index] < SAMPLES) {
@@ -386,7 +387,7 @@ public final class LiveTrial {
                 taken[at] = millis;
             }
             eliminate();
-            if (budgeted) {
+            if (eliminates) {
                 // Counted as the report counts it: every call of every layer served by a candidate other than the
                 // best so far, beyond the best's time (the other layers' calls as well as the sampler's). A faster
                 // best found later makes the earlier calls of the one it displaced cost more: charged then.
@@ -472,9 +473,7 @@ public final class LiveTrial {
     /** Every candidate failed: the scheduler ends the trial without a decision. */
     synchronized void exhaust() {
         exhausted = true;
-        if (budgeted) {
-            releaseReservation();
-        }
+        releaseReservation(); // nothing to release where no call reserved (fastest-measured never does)
     }
 
     /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
@@ -698,8 +697,9 @@ public final class LiveTrial {
         if (!cutNames.isEmpty()) {
             why.add("the trial budget cut " + cutNames);
         }
-        if (!eliminatedOnOneSample().isEmpty()) {
-            why.add("eliminated on one sample: " + eliminatedOnOneSample().keySet());
+        Map<String, Double> early = eliminatedOnOneSample();
+        if (!early.isEmpty()) {
+            why.add("eliminated on one sample: " + early.keySet());
         }
         int w = servedNames.indexOf(winner);
         if (w >= 0 && sampleCount[w] < MIN_SAMPLES) {
@@ -752,9 +752,7 @@ public final class LiveTrial {
 
     synchronized void decide(Decision made) {
         decision = made;
-        if (budgeted) {
-            releaseReservation();
-        }
+        releaseReservation();
     }
 
     String key() {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.lacuna.runtime.backend.DeviceTimer;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -79,6 +80,8 @@ public final class Scheduler {
      * cannot afford it does not measure; it decides on what it has, provisionally ({@link LiveTrial}).
      */
     public static final double DEFAULT_TRIAL_BUDGET = 0.5;
+    /** Ends the reason of a decision that re-checked an earlier process's provisional choice. */
+    public static final String CONFIRMED_BY_RECHECK = "confirmed by this re-check";
 
     private final DeviceKey device;
     private final EfficiencyTable table;
@@ -89,20 +92,17 @@ public final class Scheduler {
     private final double budgetMillis;
     private final double trialBudget;
     /** The sum of every planned layer's best prediction, ns: the forward a trial budget is a fraction of. */
-    private final java.util.concurrent.atomic.LongAdder predictedForwardNanos =
-            new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder predictedForwardNanos = new LongAdder();
     /** What live trials have spent beyond their best candidate so far, ns. */
-    private final java.util.concurrent.atomic.LongAdder trialSpentNanos = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder trialSpentNanos = new LongAdder();
     /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
-    private final java.util.concurrent.atomic.LongAdder trialBookkeepingNanos =
-            new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder trialCalls = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder trialBookkeepingNanos = new LongAdder();
+    private final LongAdder trialCalls = new LongAdder();
     /** What live trials' calls under way are expected to spend (reserved by the trial that approved them), ns. */
-    private final java.util.concurrent.atomic.LongAdder trialReservedNanos =
-            new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder trialReservedNanos = new LongAdder();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.LongAdder trialExtraNanos = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder trialExtraNanos = new LongAdder();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
     private final Map<PlanKey, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
@@ -110,11 +110,11 @@ public final class Scheduler {
     private record PlanKey(String layer, String signature) {
     }
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
-    private final java.util.concurrent.atomic.LongAdder choosingNanos = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder choosingNanos = new LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
-    private final java.util.concurrent.atomic.LongAdder asked = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder asked = new LongAdder();
     /** Decisions made (not found among those already made): one per signature and candidate set. */
-    private final java.util.concurrent.atomic.LongAdder made = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder made = new LongAdder();
 
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers) {
@@ -604,7 +604,7 @@ public final class Scheduler {
                     outcome = outcome.withReason(outcome.reason() + "; not judged on one sample far behind: " + early);
                 }
                 if (trial.recheck()) {
-                    outcome = outcome.withReason(outcome.reason() + "; confirmed by this re-check");
+                    outcome = outcome.withReason(outcome.reason() + "; " + CONFIRMED_BY_RECHECK);
                 } else if (provisionalWhy != null) {
                     outcome = outcome.withReason(outcome.reason() + "; provisional (" + provisionalWhy
                             + "): the next process re-checks it");

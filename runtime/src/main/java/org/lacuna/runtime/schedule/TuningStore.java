@@ -23,7 +23,7 @@ import org.lacuna.runtime.internal.AtomicFiles;
  * hands the file's write to a background writer ({@link #flushLater()}, a few microseconds on the forward), which
  * coalesces the requests that come while one is queued into one write of everything recorded by then; the first
  * such write of a JVM costs it its JSON machinery (about 140 ms on the 2-vCPU development machine, against a 10 ms
- * forward), which no forward waits for. {@link #flush()} writes now (a plan asked for, a session closing), and a
+ * forward; ad hoc, not kept as a record), which no forward waits for. {@link #flush()} writes now (a plan asked for, a session closing), and a
  * shutdown hook writes what is still unwritten when the JVM exits normally. A process that dies before the write
  * loses only its newest choices, which the next process makes again. A file that is corrupt, truncated, of another
  * format version or unreadable is ignored with a warning (kept in {@link #warnings()}) and rebuilt by the next

@@ -350,7 +350,7 @@ class TrialBudgetTest {
         assertEquals(List.of("blas-dense", "vector-dense"), recheck.names());
         LiveTrialTest.serveUntilDecided(recheck, "fc1", Map.of("blas-dense", 9.0, "vector-dense", 7.0), 9.0);
         assertEquals("vector-dense", recheck.decision().chosen(), recheck.decision().reason());
-        assertTrue(recheck.decision().reason().contains("confirmed by this re-check"), recheck.decision().reason());
+        assertTrue(recheck.decision().reason().contains(Scheduler.CONFIRMED_BY_RECHECK), recheck.decision().reason());
         TuningStore.StoredChoice confirmed = later.choice(TestTables.CPU, key).orElseThrow();
         assertFalse(confirmed.provisionalChoice());
         next.plan();

@@ -18,10 +18,16 @@ class TuningStoreTest {
     Path folder;
 
     private final TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+    /** The writes behind a store opened with it queued, run when a test says (or never: a process that dies). */
+    private final List<Runnable> writer = new java.util.ArrayList<>();
+
+    private Scheduler auto(TuningStore store) {
+        return new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+    }
 
     /** One decision on a 512-token layer, then the end of the plan (which writes the store). */
     private Decision decideOnce(TuningStore store) {
-        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler scheduler = auto(store);
         Decision decision = decide(scheduler, 512);
         scheduler.plan();
         return decision;
@@ -38,7 +44,7 @@ class TuningStoreTest {
     void choicesAreWrittenOnceAtTheEndOfAPlanNotPerDecision() throws IOException {
         Path file = folder.resolve("store.json");
         TuningStore store = TuningStore.open(file);
-        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler scheduler = auto(store);
         for (long tokens : new long[] {64, 128, 256, 512, 1024}) {
             decide(scheduler, tokens);
         }
@@ -66,9 +72,8 @@ class TuningStoreTest {
     @Test
     void writesBehindAreCoalescedAndEverySessionSharesAChoiceBeforeItIsWritten() throws IOException {
         Path file = folder.resolve("store.json");
-        List<Runnable> writer = new java.util.ArrayList<>();
         TuningStore store = TuningStore.open(file, writer::add);
-        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler scheduler = auto(store);
         decide(scheduler, 64);
         scheduler.flushLater();
         assertEquals(1, writer.size(), "one write queued");
@@ -80,7 +85,7 @@ class TuningStoreTest {
         assertEquals(0, store.writes());
         assertFalse(Files.exists(file), "nothing written on the forward");
         // Another session on the store (a Spark task beside its driver) reads the choice before it reaches the disk.
-        Scheduler other = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler other = auto(store);
         assertEquals(Decision.Source.STORED, decide(other, 128).source());
         decide(scheduler, 256);
         writer.remove(0).run();
@@ -94,9 +99,8 @@ class TuningStoreTest {
     @Test
     void aProcessThatDiesBeforeItsWriteLosesOnlyItsNewestChoicesWhichTheNextMakesAgain() {
         Path file = folder.resolve("store.json");
-        List<Runnable> writer = new java.util.ArrayList<>();
         TuningStore store = TuningStore.open(file, writer::add);
-        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler scheduler = auto(store);
         decide(scheduler, 64);
         scheduler.flush();
         assertEquals(1, store.writes(), "flush writes now");
@@ -114,9 +118,8 @@ class TuningStoreTest {
     @Test
     void flushWritesNowAndTheQueuedWriteThenFindsNothingToWrite() {
         Path file = folder.resolve("store.json");
-        List<Runnable> writer = new java.util.ArrayList<>();
         TuningStore store = TuningStore.open(file, writer::add);
-        Scheduler scheduler = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler scheduler = auto(store);
         decide(scheduler, 64);
         scheduler.flushLater();
         scheduler.flush();
@@ -165,7 +168,7 @@ class TuningStoreTest {
                 return eager.work();
             }, eager.dense(), () -> { }));
         }
-        Scheduler warm = new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer);
+        Scheduler warm = auto(store);
         Decision reused = warm.decide("fc1", s, lazy);
         assertEquals(Decision.Source.STORED, reused.source(), reused.reason());
         assertEquals(0, estimates[0], "a choice already made asks no candidate for its work");

@@ -10,7 +10,8 @@ import org.lacuna.runtime.data.HalfFloats;
  * QKV tensor is three of these over one segment, differing in {@code column}.
  *
  * <p>Each element rounds exactly as {@link HalfConversions} does (both go through {@link HalfFloats}); the loops stay
- * here because they fold attention's scale and the transposition of K into the same pass over one head's slice.
+ * here because they fold attention's scale and the transposition of K into the same pass over one head's slice
+ * (key attention's; flash attention widens and narrows whole rows of a head group through {@link HalfRows}).
  */
 public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, long rowStride, long column) {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -39,20 +40,6 @@ public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, l
         for (int d = 0; d < headDim; d++) {
             to[d * width + column] = bf16 ? HalfFloats.fromBf16(bits[d]) : HalfFloats.fromF16(bits[d]);
         }
-    }
-
-    /** {@code this[row, head, d] = round(from[at + d] · scale)}, one rounding to the 16-bit type. */
-    void narrow(long row, int head, int headDim, float[] from, int at, float scale, short[] bits) {
-        if (bf16) {
-            for (int d = 0; d < headDim; d++) {
-                bits[d] = HalfFloats.toBf16(from[at + d] * scale);
-            }
-        } else {
-            for (int d = 0; d < headDim; d++) {
-                bits[d] = HalfFloats.toF16(from[at + d] * scale);
-            }
-        }
-        MemorySegment.copy(bits, 0, segment, U16, byteAt(row, head, headDim), headDim);
     }
 
     /**

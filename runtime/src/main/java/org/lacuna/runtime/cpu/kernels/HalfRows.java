@@ -4,8 +4,8 @@ import org.lacuna.runtime.data.HalfFloats;
 
 /**
  * Conversions between one row's 16-bit elements, as {@link HalfMatrix#read} copies them out, and fp32 scratch: plain
- * loops over arrays that C2 turns into vector conversions (F16 through the hardware's half-precision instructions),
- * and the same bits as {@link HalfFloats} element by element, as they are written with it.
+ * loops over arrays, left to C2 to vectorise (not timed against {@link VectorHalfConversions} on their own: the
+ * head-group change they came with was measured as a whole), and the same bits as {@link HalfFloats} element by element, as they are written with it.
  */
 final class HalfRows {
     private HalfRows() {

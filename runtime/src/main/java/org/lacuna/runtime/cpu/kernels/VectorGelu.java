@@ -43,7 +43,7 @@ final class VectorGelu {
             float[] at = x;
             int index = offset + j;
             if (tail) {
-                java.util.Arrays.fill(edge, 0, LANES, 0f);
+                java.util.Arrays.fill(edge, count - j, LANES, 0f); // the lanes past the row
                 for (int i = 0; i < count - j; i++) {
                     edge[i] = bias == null ? x[index + i] : x[index + i] + bias[biasOffset + j + i];
                 }
