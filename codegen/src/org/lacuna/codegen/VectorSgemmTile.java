@@ -8,8 +8,15 @@ package org.lacuna.codegen;
  * p. VectorSgemm keeps the packing, the blocking and the edge tiles (which run this tile on a padded copy).
  */
 final class VectorSgemmTile extends GeneratedClass {
-    /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
-    static final int MR = 6;
+    /**
+     * Rows of the register tile: 12 × 2 vector accumulators leave registers for two B vectors and an A broadcast (27
+     * of AVX-512's 32). Against the earlier 6 × 2 tile it runs two B loads per 24 FMAs instead of per 12, and took
+     * 133-140 instead of 100-114 GFLOP/s on one thread for MiniLM's 128-token QKV, output and FFN-up halves
+     * (128 × 192..768 × 384, weights packed once and cycled through six copies; 128 × 192 × 1536 stayed at 114);
+     * measured ad hoc in one JVM, interleaved, medians of 30, not kept as a record. C1 still compiles the body at
+     * tier 3 (checked with -XX:TieredStopAtLevel=3 -XX:+PrintCompilation; see VectorSparseTiles on that pitfall).
+     */
+    static final int MR = 12;
     /** Vectors per row of the register tile. */
     static final int VECTORS = 2;
 

@@ -28,7 +28,7 @@ import org.lacuna.runtime.ops.GemmContracts;
  * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
  */
 final class CpuDenseLinear {
-    /** Tile rows: multiples of the Java kernel's 6-row register tile. */
+    /** Tile rows: multiples of the Java kernel's 12-row register tile. */
     static final int ROW_BLOCK = 192;
     static final int LARGE_ROW_BLOCK = 384;
     /** Tile columns: multiples of the Java kernel's 16- and 32-column register tiles. */
@@ -63,7 +63,7 @@ final class CpuDenseLinear {
     /** Fewer tiles than this are made an even count (see {@link Tiles}). */
     static final int EVEN_BELOW = 16;
     /**
-     * Tile sizes are rounded to these: rows to the Java kernel's 6-row register tile and OpenBLAS's 4-column one (our
+     * Tile sizes are rounded to these: rows to the Java kernel's 12-row register tile and OpenBLAS's 4-column one (our
      * rows are its columns), columns to two 16-float vectors.
      */
     static final int ROW_MULTIPLE = 12;

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * Only loaded when {@code jdk.incubator.vector} is in the boot layer. Packing buffers are per thread and reused.
  */
 final class VectorSgemm {
-    /** Rows of the register tile, fixed by its emitter (6 × 2 vector accumulators, two B vectors, one A broadcast). */
+    /** Rows of the register tile, fixed by its emitter (12 × 2 vector accumulators, two B vectors, one A broadcast). */
     static final int MR = VectorSgemmTile.MR;
     /** Columns of the register tile: two vectors. */
     static final int NR = VectorSgemmTile.NR;
