@@ -79,8 +79,9 @@ final class VectorSgemm {
 
     /**
      * {@link #multiply} with {@code transposeB} over columns {@code [firstColumn, firstColumn + n)} of a B packed by
-     * {@link #packTransposed} with depth k: the same register tiles and k slices in the same order, so the same bits,
-     * without packing B on every call. {@code firstColumn} must be a multiple of NR.
+     * {@link #packTransposed} with depth k: the same k slices in the same order, so the same bits, without packing B
+     * on every call, and with A read in place ({@code VectorSgemmTile.tileInPlace}) rather than packed per call.
+     * {@code firstColumn} must be a multiple of NR.
      */
     static void multiplyPacked(int m, int n, int k, float[] a, int aOffset, int lda, float[] packedB, int firstColumn,
                                float[] c, int cOffset, int ldc, boolean accumulate) {
@@ -95,18 +96,52 @@ final class VectorSgemm {
             multiply(m, n, k, a, aOffset, lda, packedB, 0, 1, true, c, cOffset, ldc, accumulate);
             return;
         }
-        Scratch scratch = SCRATCH.get();
+        float[] edge = SCRATCH.get().edge;
         int panelFloats = NR * k;
         int firstPanel = firstColumn / NR;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            float[] packedA = scratch.packedA(roundUp(Math.min(MC, m), MR) * Math.min(KC, k));
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 // jc is a whole number of panels (NC is), so panel jr of this slice is the stored panel after it.
                 int bStart = (firstPanel + jc / NR) * panelFloats + pc * NR;
-                slice(m, nc, kc, a, aOffset + pc, lda, packedA, packedB, bStart, panelFloats, c, cOffset + jc, ldc,
-                        accumulate || pc > 0, scratch.edge);
+                sliceInPlace(m, nc, kc, a, aOffset + pc, lda, packedB, bStart, panelFloats, c, cOffset + jc, ldc,
+                        accumulate || pc > 0, edge);
+            }
+        }
+    }
+
+    /**
+     * {@link #slice} with A read in place: MC rows at a time (so a block of A's slice stays in L2 while every panel
+     * of B passes over it), each register tile reading its rows of A where they lie.
+     */
+    private static void sliceInPlace(int m, int nc, int kc, float[] a, int aStart, int lda, float[] packedB,
+                                     int bStart, int panelStride, float[] c, int cStart, int ldc, boolean load,
+                                     float[] edge) {
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int cols = Math.min(NR, nc - jr);
+                int bPanel = bStart + jr / NR * panelStride;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int rows = Math.min(MR, mc - ir);
+                    int aTile = aStart + (ic + ir) * lda;
+                    int cTile = cStart + (ic + ir) * ldc + jr;
+                    if (cols == NR) {
+                        VectorSgemmTile.tileInPlace(kc, a, aTile, lda, rows, packedB, bPanel, c, cTile, ldc, load);
+                    } else {
+                        // A ragged last panel: the tile on a padded copy of the valid columns of C.
+                        if (load) {
+                            for (int r = 0; r < rows; r++) {
+                                System.arraycopy(c, cTile + r * ldc, edge, r * NR, cols);
+                            }
+                        }
+                        VectorSgemmTile.tileInPlace(kc, a, aTile, lda, rows, packedB, bPanel, edge, 0, NR, load);
+                        for (int r = 0; r < rows; r++) {
+                            System.arraycopy(edge, r * NR, c, cTile + r * ldc, cols);
+                        }
+                    }
+                }
             }
         }
     }
