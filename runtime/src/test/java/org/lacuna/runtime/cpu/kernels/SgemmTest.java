@@ -17,6 +17,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.lacuna.runtime.cpu.CpuCapabilities;
+import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.internal.cpublas.OpenBlas;
 import org.lacuna.runtime.testing.TestData;
 
@@ -184,6 +185,55 @@ class SgemmTest {
             assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
                     "element " + i + " of " + m + "x" + cols + " at column " + column + " of " + n + ", k " + k);
         }
+    }
+
+    /**
+     * A 16-bit weight packed as its bits gives, for F16 and BF16 alike, the bits of the fp32 packed kernel over the
+     * same weight widened (widening is exact), on the same shapes; C's padding and the columns outside the block are
+     * left alone.
+     */
+    @Property(tries = 25)
+    void aSixteenBitPackedWeightGivesTheWidenedWeightsBits(@ForAll("packedShapes") int[] shape) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        boolean accumulate = shape[3] == 1;
+        int width = Sgemm.panelWidth(true);
+        SplittableRandom random = new SplittableRandom(shape[4]);
+        float[] a = values(random, 1 + m * (k + 2));
+        float[] source = values(random, n * k);
+        int firstPanel = random.nextInt((n + width - 1) / width);
+        int column = firstPanel * width;
+        int cols = 1 + random.nextInt(n - column);
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            short[] bits = new short[n * k];
+            float[] widened = new float[n * k];
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] = dtype == DType.F16 ? Float.floatToFloat16(source[i])
+                        : (short) (Float.floatToRawIntBits(source[i]) >>> 16);
+                widened[i] = dtype == DType.F16 ? Float.float16ToFloat(bits[i])
+                        : Float.intBitsToFloat((bits[i] & 0xFFFF) << 16);
+            }
+            float[] start = values(random, m * cols + 2);
+            start[start.length - 1] = Float.NaN;
+            float[] expected = start.clone();
+            float[] actual = start.clone();
+            Sgemm.multiplyPacked(m, cols, k, a, 1, k + 2, Sgemm.packTransposed(n, k, widened), column, expected, 1,
+                    cols, accumulate);
+            Sgemm.multiplyPackedBits(m, cols, k, a, 1, k + 2, Sgemm.packTransposedBits(n, k, bits), dtype, column,
+                    actual, 1, cols, accumulate);
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), dtype
+                        + " element " + i + " of " + m + "x" + cols + " at column " + column + " of " + n + ", k " + k);
+            }
+        }
+    }
+
+    @Test
+    void aSixteenBitPackedWeightIsF16OrBf16() {
+        short[] packed = Sgemm.packTransposedBits(32, 8, new short[32 * 8]);
+        assertThrows(IllegalArgumentException.class, () -> Sgemm.multiplyPackedBits(2, 8, 8, new float[16], 0, 8,
+                packed, DType.F32, 0, new float[16], 0, 8, false));
     }
 
     @Provide
