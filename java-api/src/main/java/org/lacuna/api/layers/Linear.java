@@ -242,7 +242,21 @@ public final class Linear implements AutoCloseable {
             long tokens = xs.shape().rows();
             long started = System.nanoTime();
             Scheduler scheduler = session.scheduler();
-            LiveServing serving = route(scheduler, tokens, xs, ys).serving();
+            Route route = knownRoute(scheduler, tokens);
+            if (route == null) {
+                // The bucket's first input (or the first its route is not offered for): a decision, CPU time too.
+                long cpu = ChoosingTime.cpuNanos();
+                route = route(scheduler, tokens, xs, ys);
+                LinearCandidates.Call decided = route.serving().decidedCall();
+                ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - cpu);
+                if (decided == null) {
+                    route.serving().serve(scheduler, name, session.profiler(), xs, ys);
+                } else {
+                    route.serving().serveDecided(decided, name, session.profiler(), xs, ys);
+                }
+                return y;
+            }
+            LiveServing serving = route.serving();
             LinearCandidates.Call call = serving.decidedCall();
             ChoosingTime.charge(scheduler, System.nanoTime() - started);
             if (call == null) {
@@ -263,6 +277,15 @@ public final class Linear implements AutoCloseable {
      * bucket asks the scheduler (which may measure the candidates on x into y), and so does the first input its
      * route is not offered for, whose route is kept beside it for the bucket's other such inputs.
      */
+    /** The planned route for {@code tokens} rows, or null where the bucket must plan (a planned forward's path). */
+    private Route knownRoute(Scheduler scheduler, long tokens) {
+        LayerPlan current = plan;
+        if (current.scheduler() != scheduler) {
+            return null;
+        }
+        return Route.known(current.byBucket().get(Long.numberOfTrailingZeros(tokenBucket(tokens))), tokens);
+    }
+
     private Route route(Scheduler scheduler, long tokens, DeviceArray xs, DeviceArray ys) {
         LayerPlan current = plan;
         if (current.scheduler() != scheduler) {
@@ -289,10 +312,10 @@ public final class Linear implements AutoCloseable {
         LinearCandidates.Forms forms = forms();
         if (route == null) {
             LinearStatistics s = statistics(tokens);
-            LiveTrial trial = scheduler.decideLive(name, s, LinearCandidates.of(session.backendName(), ops, s, forms,
-                    xs, ys));
-            return new Route(new LiveServing(trial,
-                    candidate -> LinearCandidates.call(ops, tokens, forms, candidate)), tokens, 0, null);
+            // The backend's paths walked once: the candidates for the scheduler and the calls the route keeps.
+            LinearCandidates.Offers offers = LinearCandidates.offers(session.backendName(), ops, s, forms, xs, ys);
+            LiveTrial trial = scheduler.decideLive(name, s, offers.candidates());
+            return new Route(new LiveServing(trial, offers::call), tokens, 0, null);
         }
         if (tokens >= route.servesFrom()) {
             return route;

@@ -109,6 +109,12 @@ public final class LiveTrial {
     private final boolean[] eliminatedOnOne;
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
+    /**
+     * This trial's share of the scheduler's forward estimate ({@link Scheduler#forwardScale()}): its layers' best
+     * prediction and best lower median so far, ms (0 before a sample).
+     */
+    private double forwardPredicted;
+    private double forwardMeasured;
     /** What this trial's calls have spent from the scheduler's trial budget so far, ms ({@link #settle}). */
     private double charged;
     /** What the sampler's call under way is expected to spend, reserved in the scheduler until it reports, ms. */
@@ -388,6 +394,7 @@ public final class LiveTrial {
             }
             eliminate();
             if (eliminates) {
+                forwardSampled();
                 // Counted as the report counts it: every call of every layer served by a candidate other than the
                 // best so far, beyond the best's time (the other layers' calls as well as the sampler's). A faster
                 // best found later makes the earlier calls of the one it displaced cost more: charged then.
@@ -401,6 +408,31 @@ public final class LiveTrial {
             finishing = true;
         }
         scheduler.complete(this);
+    }
+
+    /**
+     * Moves this trial's share of the scheduler's forward estimate to its layers' best prediction and best lower
+     * median so far (nothing before a sample): a forward runs each layer's best candidate, so its measured-to-
+     * predicted ratio is the best's over the best prediction's.
+     */
+    private void forwardSampled() {
+        int best = bestSoFar();
+        if (sampleCount[best] == 0) {
+            return;
+        }
+        double bestPredicted = Double.MAX_VALUE;
+        for (int i = 0; i < served.size(); i++) {
+            bestPredicted = Math.min(bestPredicted, predictedOf(i));
+        }
+        if (bestPredicted == Double.MAX_VALUE) {
+            return;
+        }
+        int layerCount = Math.max(1, layers.size());
+        double p = layerCount * bestPredicted;
+        double m = layerCount * lowerMedian(best);
+        scheduler.forwardSampled(p - forwardPredicted, m - forwardMeasured);
+        forwardPredicted = p;
+        forwardMeasured = m;
     }
 
     /** What the calls served so far cost beyond serving them all with the best candidate so far, ms. */

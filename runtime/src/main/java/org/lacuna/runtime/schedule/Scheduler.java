@@ -75,7 +75,8 @@ public final class Scheduler {
     public static final double MIN_GAIN = 0.05;
     /**
      * Under {@code auto}, what live trials may spend beyond the best candidate so far, all together, as a fraction of
-     * the predicted forward (the sum of every layer's best prediction: {@link #predictedForwardMillis()}): with the
+     * the predicted forward (the sum of every layer's best prediction: {@link #predictedForwardMillis()}, corrected by
+     * what the trials measure: {@link #estimatedForwardMillis()}): with the
      * host time of choosing, a cold store's choosing then costs less than one forward by construction. What a trial
      * cannot afford it does not measure; it decides on what it has, provisionally ({@link LiveTrial}).
      */
@@ -93,6 +94,11 @@ public final class Scheduler {
     private final double trialBudget;
     /** The sum of every planned layer's best prediction, ns: the forward a trial budget is a fraction of. */
     private final LongAdder predictedForwardNanos = new LongAdder();
+    /** The trials' layers' best predictions and best lower medians so far ({@link #forwardScale()}), ns. */
+    private final LongAdder sampledPredictedNanos = new LongAdder();
+    private final LongAdder sampledMeasuredNanos = new LongAdder();
+    /** The most {@link #forwardScale()} corrects the predicted forward by. */
+    public static final double MAX_FORWARD_SCALE = 4;
     /** What live trials have spent beyond their best candidate so far, ns. */
     private final LongAdder trialSpentNanos = new LongAdder();
     /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
@@ -111,6 +117,8 @@ public final class Scheduler {
     }
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
     private final LongAdder choosingNanos = new LongAdder();
+    /** The choosing threads' CPU time in the sections that decide ({@link #chargeCpu}). */
+    private final LongAdder choosingCpuNanos = new LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
     private final LongAdder asked = new LongAdder();
     /** Decisions made (not found among those already made): one per signature and candidate set. */
@@ -244,9 +252,40 @@ public final class Scheduler {
         return predictedForwardNanos.sum() / 1e6;
     }
 
+    /**
+     * The predicted forward as the live trials' measurements correct it ({@link #forwardScale()}): the forward a
+     * trial budget is a share of, ms.
+     */
+    public double estimatedForwardMillis() {
+        return predictedForwardMillis() * forwardScale();
+    }
+
+    /**
+     * How much slower than predicted the trials' layers have run so far: per trial, its layers' best lower median
+     * over their best prediction ({@link LiveTrial}), summed over trials, within [1, {@link #MAX_FORWARD_SCALE}];
+     * 1 before any sample. A table that underrates the device at a call size (calibrated on a busy machine, or on
+     * another epilogue: at 1 x 32 tokens the encoder's linears ran 1.7-2.3x their predictions,
+     * bench/results/schedule-cpu-20261206-1713.md) would otherwise make the budget a share of a forward much shorter
+     * than the real one and cut the candidates whose order it misjudges; where the table overrates the device the
+     * prediction stands (a stricter budget).
+     */
+    public double forwardScale() {
+        long predicted = sampledPredictedNanos.sum();
+        if (predicted <= 0) {
+            return 1;
+        }
+        return Math.min(MAX_FORWARD_SCALE, Math.max(1, sampledMeasuredNanos.sum() / (double) predicted));
+    }
+
+    /** A live trial's layers' best prediction and best lower median moved by these amounts (ms). */
+    void forwardSampled(double predictedMillis, double measuredMillis) {
+        sampledPredictedNanos.add(Math.round(predictedMillis * 1e6));
+        sampledMeasuredNanos.add(Math.round(measuredMillis * 1e6));
+    }
+
     /** What live trials may spend beyond their best candidates so far, all together: a share of the forward. */
     public double trialBudgetMillis() {
-        return Double.isInfinite(trialBudget) ? Double.POSITIVE_INFINITY : trialBudget * predictedForwardMillis();
+        return Double.isInfinite(trialBudget) ? Double.POSITIVE_INFINITY : trialBudget * estimatedForwardMillis();
     }
 
     /** What live trials have spent beyond their best candidates so far (conversions on first calls included). */
@@ -272,7 +311,9 @@ public final class Scheduler {
     /**
      * Host time a layer spent on a live trial's bookkeeping around a call (which candidate serves, timing it,
      * reporting it, the decision its report completed): spent from the trial budget like the slower calls, so that
-     * what trials cost in all stays within it. Layers {@link #charge} it as choosing as well.
+     * what trials cost in all stays within it. Layers {@link #charge} it as choosing as well, and pass the calling
+     * thread's CPU time here where the JVM measures it (what the bookkeeping ran, not what other threads took of its
+     * core meanwhile).
      */
     public void chargeTrial(long nanos) {
         trialSpentNanos.add(nanos);
@@ -381,6 +422,23 @@ public final class Scheduler {
      */
     public void charge(long nanos) {
         choosingNanos.add(nanos);
+    }
+
+    /**
+     * Adds {@code nanos} of a choosing thread's CPU time, in a section that decides (a decision, a live trial's
+     * bookkeeping; its wall time is {@link #charge charged} as well), to {@link #choosingCpuNanos()}.
+     */
+    public void chargeCpu(long nanos) {
+        choosingCpuNanos.add(Math.max(0, nanos));
+    }
+
+    /**
+     * The CPU time the choosing threads spent in the sections that decide: beside {@link #choosingNanos()}, what
+     * choosing itself ran rather than what other threads (the JIT's compilers, the collector) took of its cores
+     * meanwhile. A planned lookup (tens of nanoseconds) is in the wall time alone.
+     */
+    public long choosingCpuNanos() {
+        return choosingCpuNanos.sum();
     }
 
     /** How many times layers have asked for a decision (once per layer and input-shape bucket). */
