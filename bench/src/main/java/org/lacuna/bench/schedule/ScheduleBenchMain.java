@@ -75,7 +75,7 @@ public final class ScheduleBenchMain {
                     double coldHostChoosingMillis, double coldTrialExtraMillis, double plannedChoosingMicros,
                     double autoMedianMillis, String autoPlan, double jitWarmUpMillis, TrialBudget coldBudget,
                     int coldProvisionalChoices, Recheck recheck, double coldHostCpuMillis, int forwardsPerTimedRun,
-                    double jitQuietWaitMillis) {
+                    double jitQuietWaitMillis, String fastestMeasuredPlan) {
     }
 
     /**
@@ -550,7 +550,8 @@ public final class ScheduleBenchMain {
         return new Workload(name, input, runs, done, second.hostMillis(), stored, choosing,
                 second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
-                jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait);
+                jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
+                schedulers.get("fastest-measured").plan().explain());
     }
 
     /**

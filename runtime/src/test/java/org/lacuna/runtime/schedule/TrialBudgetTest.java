@@ -118,6 +118,46 @@ class TrialBudgetTest {
     }
 
     @Test
+    void theBudgetIsAShareOfTheForwardAsTheTrialsMeasureIt() {
+        // The table underrates the device: calls take 2.5x their predictions. The budget follows the measured forward
+        // (the trial's best lower median over its best prediction); where calls run faster than predicted, the
+        // predicted share stands. Either way the trial keeps within the budget it had.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        double[] slower = {1.0, 2.5, 0.5};
+        for (int k = 0; k < slower.length; k++) {
+            Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.5);
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            double predicted = s.predictedForwardMillis();
+            assertEquals(1.0, s.forwardScale(), "no sample yet: the prediction");
+            Map<String, Double> millis = new HashMap<>();
+            for (Candidate k2 : c) {
+                millis.put(k2.name(), s.predictMillis(k2) * slower[k]);
+            }
+            LiveTrialTest.serveUntilDecided(trial, "fc1", millis, millis.get("blas-dense"));
+            assertEquals(Math.max(1, slower[k]), s.forwardScale(), 1e-6, "blas-dense's lower median over its prediction");
+            assertEquals(predicted * Math.max(1, slower[k]), s.estimatedForwardMillis(), 1e-6);
+            assertEquals(0.5 * s.estimatedForwardMillis(), s.trialBudgetMillis(), 1e-9);
+            assertTrue(s.trialSpentMillis() <= s.trialBudgetMillis() + 1e-6, s.trialSpentMillis() + " of "
+                    + s.trialBudgetMillis());
+        }
+    }
+
+    @Test
+    void theForwardScaleIsBounded() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.5);
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        Map<String, Double> millis = new HashMap<>();
+        for (Candidate k : c) {
+            millis.put(k.name(), s.predictMillis(k) * 40);
+        }
+        LiveTrialTest.serveUntilDecided(trial, "fc1", millis, millis.get("blas-dense"));
+        assertEquals(Scheduler.MAX_FORWARD_SCALE, s.forwardScale(), "a wild measurement moves the budget at most so far");
+    }
+
+    @Test
     void theBudgetCountsTheOtherLayersCallsAsTheReportDoes() {
         // BLAS predicted best, so the other layers serve it while the sampler tries Vector, which proves faster:
         // their BLAS calls cost the difference over the winner, in the report and in the budget alike.
