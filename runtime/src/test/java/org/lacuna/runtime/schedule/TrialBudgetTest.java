@@ -268,6 +268,35 @@ class TrialBudgetTest {
     }
 
     @Test
+    void aTrialCutOnlyAfterItsSamplesIsNotProvisional() {
+        // Calls take what the scheduler predicts and no bookkeeping: with a budget of 1.5 forwards the trial samples
+        // both dense paths MIN_SAMPLES times before the budget stops it. Both are then known as well as a clear
+        // loser eliminated after its samples would be: the choice is stored confirmed, nothing to re-check.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        int cutAfterSamples = 0;
+        for (double budget : new double[] {1.0, 1.5, 2.0, 3.0}) {
+            TuningStore store = TuningStore.inMemory();
+            Scheduler s = scheduler(withForms(), store, Policy.auto(), budget);
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            Map<String, Integer> served = serveAsPredicted(s, trial, c);
+            Decision d = trial.decision();
+            boolean sampledBoth = served.getOrDefault("vector-dense", 0) > LiveTrial.MIN_SAMPLES
+                    && served.getOrDefault("blas-dense", 0) > LiveTrial.MIN_SAMPLES;
+            boolean cut = !trial.cutByBudget().isEmpty();
+            if (sampledBoth && cut) {
+                cutAfterSamples++;
+                assertFalse(d.reason().contains("provisional"), "budget " + budget + ": " + d.reason());
+                assertFalse(store.choice(TestTables.CPU, key(st, c)).orElseThrow().provisionalChoice());
+            }
+            if (!sampledBoth) {
+                assertTrue(d.reason().contains("provisional"), "budget " + budget + ": " + d.reason());
+            }
+        }
+        assertTrue(cutAfterSamples > 0, "some budget cut the trial after both candidates' samples");
+    }
+
+    @Test
     void aTrialCutShortNeverKeepsASparseCandidateADenseOneMeasuredFasterThan() {
         // 2:4 predicted best at 4096 tokens; the budget buys a few calls. Whatever it cut, a dense candidate measured
         // faster than 2:4 wins (break-even), and 2:4, predicted best, is not what the other layers serve meanwhile.
