@@ -103,7 +103,7 @@ public final class ScheduleBenchMain {
      * short trials, over how many forwards, at what cost; then the process after it, every choice confirmed: its host
      * time choosing.
      */
-    record Recheck(int rechecked, int forwards, double hostMillis, double hostCpuMillis, double trialExtraMillis,
+    record Recheck(int rechecked, int confirmedByPrediction, int forwards, double hostMillis, double hostCpuMillis, double trialExtraMillis,
                    double confirmedStoreChoosingMillis, double confirmedStoreCpuMillis,
                    int confirmedStoreStoredDecisions, int confirmedStoreForwards,
                    double confirmedStoreTrialExtraMillis, double confirmedStoreFirstForwardMillis,
@@ -524,7 +524,7 @@ public final class ScheduleBenchMain {
         // another session on a store an earlier run confirmed (the JVMs above pay their first forward's cold code).
         Scheduler confirmedHere = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
         model.run();
-        Recheck recheck = new Recheck(second.rechecked(), second.forwards(), second.hostMillis(),
+        Recheck recheck = new Recheck(second.rechecked(), second.confirmedByPrediction(), second.forwards(), second.hostMillis(),
                 second.hostCpuMillis(), second.trialExtraMillis(), third.hostMillis(), third.hostCpuMillis(),
                 third.storedDecisions(), third.forwards(), third.trialExtraMillis(), third.firstForwardMillis(),
                 confirmedHere.choosingNanos() / 1e6, confirmedHere.choosingCpuNanos() / 1e6,

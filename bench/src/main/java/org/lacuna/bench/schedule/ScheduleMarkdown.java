@@ -37,7 +37,8 @@ final class ScheduleMarkdown {
                 + "(after what the cold phase ran before it: the probe's predicted-only forward and, for the encoder, "
                 + "the twin network under auto on an in-memory store; so its JIT is as warm as the cold phase's and "
                 + "none of the measured network's weight forms is made): it re-checks the provisional choices on "
-                + "short trials (chosen vs runner-up) and stores them confirmed; its host time choosing plus its "
+                + "short trials (chosen vs runner-up; a choice the prediction agrees with whose runner-up was "
+                + "measured slower is confirmed without one) and stores them confirmed; its host time choosing plus its "
                 + "re-check calls' extra time, until decided. Confirmed store: the process after that, a JVM of its "
                 + "own too, every choice read: its host time choosing.\n");
         s.append("- method: every policy's forwards on a cold store until its choices are made (each cold phase "
@@ -84,7 +85,8 @@ final class ScheduleMarkdown {
                 s.append(String.format(Locale.ROOT, "auto's trial budget (cold store): predicted forward %.2f ms, "
                         + "%.2f ms as the trials measured it, budget %.2f ms, spent %.2f ms; %d of its layer decisions "
                         + "provisional. Warm store (the next "
-                        + "process, a JVM of its own): %d signatures re-checked over %d forwards, %.2f ms host (%.2f "
+                        + "process, a JVM of its own): %d signatures re-checked, %d confirmed by the prediction (it "
+                        + "agrees, and the runner-up was measured slower) over %d forwards, %.2f ms host (%.2f "
                         + "ms CPU deciding) + %.2f "
                         + "ms of re-check calls beyond the chosen candidates (%.2fx the median forward). Confirmed "
                         + "store (the process after, a JVM of its own): %.2f ms host choosing (%.2f ms CPU deciding) "
@@ -95,7 +97,7 @@ final class ScheduleMarkdown {
                         + "(%.2f ms CPU deciding) on its first forward (%.2fx the median forward; %d trials opened).%n",
                         b.predictedForwardMillis(), b.estimatedForwardMillis(), b.budgetMillis(), b.spentMillis(),
                         w.coldProvisionalChoices(),
-                        r.rechecked(), r.forwards(), r.hostMillis(), r.hostCpuMillis(), r.trialExtraMillis(),
+                        r.rechecked(), r.confirmedByPrediction(), r.forwards(), r.hostMillis(), r.hostCpuMillis(), r.trialExtraMillis(),
                         (r.hostMillis() + r.trialExtraMillis()) / w.autoMedianMillis(),
                         r.confirmedStoreChoosingMillis(), r.confirmedStoreCpuMillis(), r.confirmedStoreForwards(),
                         r.confirmedStoreTrialExtraMillis(), r.confirmedStoreStoredDecisions(),

@@ -83,6 +83,11 @@ public final class Scheduler {
     public static final double DEFAULT_TRIAL_BUDGET = 0.5;
     /** Ends the reason of a decision that re-checked an earlier process's provisional choice. */
     public static final String CONFIRMED_BY_RECHECK = "confirmed by this re-check";
+    /**
+     * Ends the reason of a stored provisional choice an earlier process made that this one confirmed without a
+     * re-check: the prediction agrees with it and the runner-up was measured slower ({@link #confirmedByPrediction}).
+     */
+    public static final String CONFIRMED_BY_PREDICTION = "confirmed by the prediction, no re-check";
 
     private final DeviceKey device;
     private final EfficiencyTable table;
@@ -523,9 +528,19 @@ public final class Scheduler {
             List<Candidate> recheck = stored.isPresent() && live && policy.mode() == Policy.Mode.AUTO
                     && choice.provisionalChoice() && store.recordedEarlier(device, key)
                     ? recheckCandidates(choice, candidates) : List.of();
+            String agreement = null;
             if (!recheck.isEmpty()) {
-                // A provisional choice of an earlier process: a short trial of it and its runner-up, then confirmed.
                 predicted = predictAll(candidates);
+                agreement = confirmedByPrediction(choice, recheck, predicted);
+            }
+            if (agreement != null) {
+                // Two signals agree: confirmed as it is, stored so, and no trial is opened.
+                store.putChoice(device, key, new TuningStore.StoredChoice(choice.chosen(), choice.policy(),
+                        choice.source(), choice.candidates(), choice.predictedMillis(), choice.measuredMillis(),
+                        choice.recorded(), choice.measuring()), Map.of());
+                stored = Optional.of(stored.get().withReason(stored.get().reason() + "; " + agreement));
+            } else if (!recheck.isEmpty()) {
+                // A provisional choice of an earlier process: a short trial of it and its runner-up, then confirmed.
                 String why = "re-checking a provisional choice (" + stored.get().reason() + ")";
                 long nanos = System.nanoTime() - start;
                 Decision provisional = new Decision(statistics.kind(), statistics.signature(),
@@ -538,7 +553,7 @@ public final class Scheduler {
             if (stored.isPresent()) {
                 // A stored choice explains itself with the predictions it was made with: no candidate estimates
                 // its work (on a GPU a convolution's would sort the map's rows) for a choice already made.
-                predicted = storedPredictions(choice, names);
+                predicted = predicted != null ? predicted : storedPredictions(choice, names);
                 outcome = stored.get();
             } else {
                 predicted = predictAll(candidates);
@@ -577,6 +592,35 @@ public final class Scheduler {
             forms.put(c.name(), table.formSeconds(c.kernel(), c.work()) * 1e3);
         }
         return forms;
+    }
+
+    /**
+     * Why provisional choice {@code c} of an earlier process stands without a re-check of {@code recheck} (its chosen
+     * candidate and runner-up), or null where it is re-checked: where the chosen one is the best-predicted candidate
+     * now (this process's table and corrections) and the runner-up was measured slower than it by more than
+     * {@link #MIN_GAIN}, the prediction and the measurement agree, and a re-check would time the same two again, its
+     * runner-up's first calls (a weight's conversion, code this JVM has not compiled) costing the next process several
+     * forwards at small calls (108 ms of calls at 1 x 32 tokens in bench/results/schedule-cpu-20261206-1713.md). A
+     * runner-up never measured (cut by the trial budget, or eliminated on one sample, which is not kept) is re-checked:
+     * a choice that agrees with the prediction because only the predicted-best candidate ran proves nothing.
+     */
+    private static String confirmedByPrediction(TuningStore.StoredChoice c, List<Candidate> recheck,
+                                                Map<String, Double> predicted) {
+        String chosen = recheck.get(0).name();
+        String runnerUp = recheck.get(1).name();
+        Map<String, Double> measured = c.measuredMillis();
+        Double chosenMillis = measured == null ? null : measured.get(chosen);
+        Double runnerUpMillis = measured == null ? null : measured.get(runnerUp);
+        if (chosenMillis == null || runnerUpMillis == null || !(runnerUpMillis > chosenMillis * (1 + MIN_GAIN))) {
+            return null;
+        }
+        double chosenPredicted = predicted.get(chosen);
+        for (double p : predicted.values()) {
+            if (p < chosenPredicted) {
+                return null;
+            }
+        }
+        return CONFIRMED_BY_PREDICTION + " (" + chosen + " predicted best, and measured faster than " + runnerUp + ")";
     }
 
     /**

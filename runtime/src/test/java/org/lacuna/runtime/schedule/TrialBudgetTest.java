@@ -433,6 +433,42 @@ class TrialBudgetTest {
     }
 
     @Test
+    void aProvisionalChoiceThePredictionAgreesWithIsConfirmedWithoutAReCheck() throws IOException {
+        // A trial cut before BLAS's second sample: provisional, but BLAS (predicted best) measured faster than Vector.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        String key = key(st, c);
+        for (boolean tableAgrees : new boolean[] {true, false}) {
+            Path file = folder.resolve("agree-" + tableAgrees + ".json");
+            TuningStore store = TuningStore.open(file);
+            store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("blas-dense", "auto",
+                    Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"),
+                    Map.of("blas-dense", 4.0, "vector-dense", 5.0), Map.of("blas-dense", 4.0, "vector-dense", 6.0),
+                    TuningStore.now(), Scheduler.LIVE_MEASURING, Boolean.TRUE), Map.of());
+            store.flush();
+            // The next process's table favours BLAS (withForms) or Vector (a faster Vector rate).
+            EfficiencyTable table = tableAgrees ? withForms()
+                    : withForms().with("cpu.vector-dense", new KernelRate(400e9, 20e9, 5e-6, List.of(), 1e-9));
+            TuningStore later = TuningStore.open(file);
+            Scheduler next = scheduler(table, later, Policy.auto(), Double.POSITIVE_INFINITY);
+            LiveTrial trial = next.decideLive("fc1", st, c);
+            if (tableAgrees) {
+                assertNotNull(trial.decision(), "prediction and measurement agree: no re-check");
+                assertEquals("blas-dense", trial.decision().chosen());
+                assertEquals(Decision.Source.STORED, trial.decision().source());
+                assertTrue(trial.decision().reason().contains(Scheduler.CONFIRMED_BY_PREDICTION),
+                        trial.decision().reason());
+                next.plan();
+                assertFalse(TuningStore.open(file).choice(TestTables.CPU, key).orElseThrow().provisionalChoice(),
+                        "stored confirmed");
+            } else {
+                assertNull(trial.decision(), "the prediction disagrees: re-checked");
+                assertEquals(List.of("blas-dense", "vector-dense"), trial.names());
+            }
+        }
+    }
+
+    @Test
     void aStoreFromAnOlderBuildIsReadTheTableMarkedStaleTheChoicesConfirmed() throws IOException {
         Path file = folder.resolve("old.json");
         String device = TestTables.CPU.toString().replace("\\", "\\\\").replace("\"", "\\\"");
