@@ -338,6 +338,72 @@ public abstract class ElementwiseConformance extends BackendConformance {
         }
     }
 
+    /**
+     * The fused op against the two ops it stands for, run by the same backend on the same inputs: {@code add} then
+     * {@code layerNorm} round the sum to the storage type before normalising, the fused op need not, so the two may
+     * differ by that rounding (carried through the norm's scale) and each output's own.
+     */
+    @Test
+    void residualLayerNormAgreesWithAddThenLayerNorm() {
+        SplittableRandom random = TestData.random("residualLayerNorm vs add + layerNorm");
+        for (DType dtype : FLOATS) {
+            for (int cols : new int[] {1, 19, 384, 1001}) {
+                int rows = 1 + random.nextInt(40);
+                List<DeviceArray> arrays = new ArrayList<>();
+                try {
+                    float[] x = TestData.uniform(random, rows * cols, 3f, dtype);
+                    float[] residual = TestData.uniform(random, rows * cols, 3f, dtype);
+                    float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
+                    float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
+                    Shape shape = Shape.of(rows, cols);
+                    DeviceArray xs = track(arrays, HostData.upload(backend, dtype, shape, x));
+                    DeviceArray rs = track(arrays, HostData.upload(backend, dtype, shape, residual));
+                    DeviceArray gammas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), gamma));
+                    DeviceArray betas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), beta));
+                    DeviceArray fused = track(arrays, poisoned(dtype, shape));
+                    DeviceArray sum = track(arrays, poisoned(dtype, shape));
+                    DeviceArray separate = track(arrays, poisoned(dtype, shape));
+                    ElementwiseOps ops = backend.ops().elementwise();
+                    ops.residualLayerNorm(xs, rs, gammas, betas, 1e-5, fused);
+                    ops.add(xs, rs, sum);
+                    ops.layerNorm(sum, gammas, betas, 1e-5, separate);
+                    float[] one = HostData.downloadFloats(backend, fused);
+                    float[] two = HostData.downloadFloats(backend, separate);
+                    for (int r = 0; r < rows; r++) {
+                        double mean = 0;
+                        for (int c = 0; c < cols; c++) {
+                            mean += (double) x[r * cols + c] + residual[r * cols + c];
+                        }
+                        mean /= cols;
+                        double variance = 0;
+                        for (int c = 0; c < cols; c++) {
+                            double d = (double) x[r * cols + c] + residual[r * cols + c] - mean;
+                            variance += d * d;
+                        }
+                        double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
+                        // Rounding each sum to the storage type moves that element by up to its ulp, and the row's
+                        // mean and spread by up to the row's largest such ulp.
+                        double rowUlp = 0;
+                        for (int c = 0; c < cols; c++) {
+                            rowUlp = Math.max(rowUlp, TestData.ulp(dtype, (double) x[r * cols + c] + residual[r * cols + c]));
+                        }
+                        for (int c = 0; c < cols; c++) {
+                            int i = r * cols + c;
+                            double elementUlp = TestData.ulp(dtype, (double) x[i] + residual[i]);
+                            double roundedSum = (elementUlp + rowUlp) * rstd * Math.abs(gamma[c])
+                                    + Math.abs(one[i] - beta[c]) * rowUlp * rstd;
+                            assertEquals(one[i], two[i], roundedSum + 2 * TestData.ulp(dtype, one[i])
+                                    + 2 * TestData.ulp(dtype, two[i]) + 4e-5 * (1 + Math.abs(one[i])),
+                                    dtype + " " + rows + "x" + cols + " row " + r + " col " + c);
+                        }
+                    }
+                } finally {
+                    arrays.forEach(array -> array.buffer().close());
+                }
+            }
+        }
+    }
+
     @Test
     void residualLayerNormRejectsBadInputsAndKeepsANaNInItsRow() {
         Shape shape = Shape.of(3, 8);
