@@ -2,7 +2,7 @@ package org.lacuna.bench.cpu;
 
 import java.math.BigDecimal;
 import java.util.ListResourceBundle;
-import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.measure.MeasurementPlan;
 
 /**
  * The help lines of {@code lacuna-bench-cpu} that quote its measurement plans, written from {@link CpuBenchMain}'s

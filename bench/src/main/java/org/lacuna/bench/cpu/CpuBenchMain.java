@@ -18,16 +18,16 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
-import org.lacuna.bench.gpu.MeasurementOptions;
-import org.lacuna.bench.gpu.MeasurementPlan;
 import org.lacuna.bench.gpu.SparseConvExport;
 import org.lacuna.bench.gpu.SparseConvNetwork;
+import org.lacuna.bench.measure.MeasurementOptions;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.runtime.cpu.CpuCapabilities;
 import org.lacuna.runtime.cpu.CpuOptions;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The side-by-side CPU benchmark ({@code bench/run-cpu.sh}): in one JVM run it measures this machine's fp32 FMA

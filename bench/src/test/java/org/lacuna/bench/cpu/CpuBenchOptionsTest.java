@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.bench.report.BenchCommand;
 import picocli.CommandLine;
 
