@@ -44,7 +44,10 @@ import org.lacuna.runtime.schedule.TuningStore;
 /**
  * The scheduler end to end on the serving backend: a MiniLM-shaped encoder with 2:4 FFN weights and token dropping,
  * and MinkUNet on the KITTI sweep, each run under {@code auto}, {@code fastest-measured} and every fixed single
- * choice, in interleaved rounds (so drift hits every policy alike), median per policy. Also the host time spent
+ * choice, in interleaved rounds (so drift hits every policy alike; the order rotating from round to round), median per
+ * policy; each round's timed run per policy is N forwards back to back after an untimed one ({@link #TIMED_RUN_MILLIS}),
+ * N the same for every policy. Choosing's host time is reported on the wall clock and, for the sections that decide,
+ * as the choosing thread's CPU time; each cold phase starts once the JIT's queue is quiet ({@link #awaitJitQuiet}). Also the host time spent
  * choosing per forward: the device calibration (once per device), the first forward on a cold store, the first on a
  * warm one (the next process, a JVM of its own on the file the cold run wrote: {@link NextProcessMain}), and a
  * planned forward. The run keeps to a time budget

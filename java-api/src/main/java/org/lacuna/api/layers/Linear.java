@@ -243,22 +243,19 @@ public final class Linear implements AutoCloseable {
             long started = System.nanoTime();
             Scheduler scheduler = session.scheduler();
             Route route = knownRoute(scheduler, tokens);
+            // The bucket's first input (or the first its route is not offered for) decides: its CPU time is charged
+            // too. A planned forward's lookup is charged on the wall clock alone (reading CPU time costs more).
+            long decidingCpu = route == null ? ChoosingTime.cpuNanos() : -1;
             if (route == null) {
-                // The bucket's first input (or the first its route is not offered for): a decision, CPU time too.
-                long cpu = ChoosingTime.cpuNanos();
                 route = route(scheduler, tokens, xs, ys);
-                LinearCandidates.Call decided = route.serving().decidedCall();
-                ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - cpu);
-                if (decided == null) {
-                    route.serving().serve(scheduler, name, session.profiler(), xs, ys);
-                } else {
-                    route.serving().serveDecided(decided, name, session.profiler(), xs, ys);
-                }
-                return y;
             }
             LiveServing serving = route.serving();
             LinearCandidates.Call call = serving.decidedCall();
-            ChoosingTime.charge(scheduler, System.nanoTime() - started);
+            if (decidingCpu < 0) {
+                ChoosingTime.charge(scheduler, System.nanoTime() - started);
+            } else {
+                ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - decidingCpu);
+            }
             if (call == null) {
                 // Deciding: this call is one of the live trial's samples.
                 serving.serve(scheduler, name, session.profiler(), xs, ys);
@@ -272,11 +269,6 @@ public final class Linear implements AutoCloseable {
         }
     }
 
-    /**
-     * The planned route for {@code tokens} rows: an array read once the bucket is planned; the first input of a
-     * bucket asks the scheduler (which may measure the candidates on x into y), and so does the first input its
-     * route is not offered for, whose route is kept beside it for the bucket's other such inputs.
-     */
     /** The planned route for {@code tokens} rows, or null where the bucket must plan (a planned forward's path). */
     private Route knownRoute(Scheduler scheduler, long tokens) {
         LayerPlan current = plan;
@@ -286,6 +278,11 @@ public final class Linear implements AutoCloseable {
         return Route.known(current.byBucket().get(Long.numberOfTrailingZeros(tokenBucket(tokens))), tokens);
     }
 
+    /**
+     * The planned route for {@code tokens} rows: an array read once the bucket is planned; the first input of a
+     * bucket asks the scheduler (which may measure the candidates on x into y), and so does the first input its
+     * route is not offered for, whose route is kept beside it for the bucket's other such inputs.
+     */
     private Route route(Scheduler scheduler, long tokens, DeviceArray xs, DeviceArray ys) {
         LayerPlan current = plan;
         if (current.scheduler() != scheduler) {
