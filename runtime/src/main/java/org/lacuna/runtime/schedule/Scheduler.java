@@ -678,6 +678,8 @@ public final class Scheduler {
         }
         Decision decision;
         String provisionalWhy = null;
+        // An earlier process's choice that stands as stored (a re-check that measured nothing): not written again.
+        boolean keepStored = false;
         synchronized (store.decisionLock()) {
             // The choice a re-check re-checks is no other session's decision.
             Optional<Outcome> other = store.recordedEarlier(device, trial.key()) ? Optional.empty()
@@ -687,6 +689,16 @@ public final class Scheduler {
             if (other.isPresent()) {
                 outcome = other.get().withReason(other.get().reason() + "; another session decided while this one "
                         + "was measuring (its own lower medians: " + measured + ")");
+            } else if (earlierStands(trial, measured).isPresent()) {
+                // A re-check the budget cut before both candidates had a sample learnt nothing new: the earlier
+                // process's choice stands as stored, provisional, neither confirmed on the chosen one's samples
+                // alone nor replaced by a prediction (both happened: at 1 x 32 tokens the next process stored the
+                // prediction's choices over measured ones, ad hoc runs of schedule-cpu-20261206-1713's bench).
+                Outcome earlier = earlierStands(trial, measured).get();
+                outcome = earlier.withReason(earlier.reason() + "; the trial budget cut the re-check "
+                        + trial.cutByBudget() + " before each candidate had a sample: it stands, provisional, for "
+                        + "the next process");
+                keepStored = true;
             } else if (measured.isEmpty()) {
                 Candidate unfailed = trial.bestUnfailed();
                 if (unfailed == null) {
@@ -695,8 +707,14 @@ public final class Scheduler {
                     return;
                 }
                 outcome = new Outcome(unfailed.name(), Decision.Source.PREDICTED, Map.of(), "no live call was "
-                        + "measured (failed: " + trial.failures() + "); the best-predicted candidate that did not "
-                        + "fail stands");
+                        + "measured (failed: " + trial.failures() + "); the best-predicted candidate that did "
+                        + "not fail stands");
+                List<String> cut = trial.cutByBudget();
+                if (!cut.isEmpty() && !trial.recheck()) {
+                    provisionalWhy = "the trial budget cut " + cut + " before a sample";
+                    outcome = outcome.withReason(outcome.reason() + "; provisional (" + provisionalWhy
+                            + "): the next process re-checks it");
+                }
             } else {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
@@ -726,7 +744,7 @@ public final class Scheduler {
             decision = new Decision(trial.statistics().kind(), trial.statistics().signature(),
                     trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
                     outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
-            if (other.isEmpty()) {
+            if (other.isEmpty() && !keepStored) {
                 remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING,
                         provisionalWhy != null);
             }
@@ -737,6 +755,23 @@ public final class Scheduler {
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
+    }
+
+    /**
+     * For a re-check ({@code trial}) that failed nowhere and sampled fewer candidates than it served
+     * ({@code measured}, and those eliminated on one sample far behind, which the re-check did see), the earlier
+     * process's stored choice, which then stands as it is; else empty.
+     */
+    private Optional<Outcome> earlierStands(LiveTrial trial, Map<String, Double> measured) {
+        if (!trial.recheck() || !trial.failures().isEmpty()
+                || measured.size() + trial.eliminatedOnOneSample().size() >= trial.servedCandidates().size()) {
+            return Optional.empty();
+        }
+        List<String> names = new ArrayList<>();
+        for (Candidate c : trial.candidates()) {
+            names.add(c.name());
+        }
+        return stored(store.choice(device, trial.key()).orElse(null), names);
     }
 
     private Map<String, Double> predictAll(List<Candidate> candidates) {

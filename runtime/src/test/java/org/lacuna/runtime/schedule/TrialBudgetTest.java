@@ -469,6 +469,36 @@ class TrialBudgetTest {
     }
 
     @Test
+    void aReCheckTheBudgetCutsBeforeASampleLeavesTheEarlierChoiceAsItWas() throws IOException {
+        // Vector measured, chosen provisionally, BLAS (predicted best) never measured: the next process re-checks,
+        // but with no budget its trial is cut before a sample. It learnt nothing: Vector stands, still provisional,
+        // not replaced by the prediction's BLAS.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        String key = key(st, c);
+        Path file = folder.resolve("cut-recheck.json");
+        TuningStore store = TuningStore.open(file);
+        store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("vector-dense", "auto",
+                Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"),
+                Map.of("blas-dense", 4.0, "vector-dense", 5.0), Map.of("vector-dense", 3.0),
+                TuningStore.now(), Scheduler.LIVE_MEASURING, Boolean.TRUE), Map.of());
+        store.flush();
+        TuningStore later = TuningStore.open(file);
+        Scheduler next = scheduler(withForms(), later, Policy.auto(), 0);
+        LiveTrial trial = next.decideLive("fc1", st, c);
+        assertNull(trial.decision(), "re-checked: the runner-up was never measured");
+        LiveTrialTest.serveUntilDecided(trial, "fc1", Map.of("blas-dense", 4.0, "vector-dense", 3.0), 9.0);
+        Decision d = trial.decision();
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertEquals(Decision.Source.STORED, d.source(), d.reason());
+        assertTrue(d.reason().contains("cut the re-check"), d.reason());
+        TuningStore.StoredChoice kept = later.choice(TestTables.CPU, key).orElseThrow();
+        assertEquals("vector-dense", kept.chosen());
+        assertTrue(kept.provisionalChoice(), "still to be re-checked");
+        assertEquals(Map.of("vector-dense", 3.0), kept.measuredMillis());
+    }
+
+    @Test
     void aStoreFromAnOlderBuildIsReadTheTableMarkedStaleTheChoicesConfirmed() throws IOException {
         Path file = folder.resolve("old.json");
         String device = TestTables.CPU.toString().replace("\\", "\\\\").replace("\"", "\\\"");
