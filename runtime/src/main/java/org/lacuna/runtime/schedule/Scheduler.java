@@ -678,7 +678,7 @@ public final class Scheduler {
         }
         Decision decision;
         String provisionalWhy = null;
-        // An earlier process's choice that stands as stored (a re-check that measured nothing): not written again.
+        // An earlier process's choice that stands as stored (a re-check that measured too little): recorded as it is.
         boolean keepStored = false;
         synchronized (store.decisionLock()) {
             // The choice a re-check re-checks is no other session's decision.
@@ -744,7 +744,12 @@ public final class Scheduler {
             decision = new Decision(trial.statistics().kind(), trial.statistics().signature(),
                     trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
                     outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
-            if (other.isEmpty() && !keepStored) {
+            if (keepStored) {
+                // Recorded again as it is, still provisional: the other sessions of this JVM (Spark executors beside
+                // their driver) then take it as this one did, rather than each opening a re-check of its own and
+                // serving its calls by candidates in turn; the next process re-checks it.
+                store.putChoice(device, trial.key(), store.choice(device, trial.key()).orElseThrow(), Map.of());
+            } else if (other.isEmpty()) {
                 remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING,
                         provisionalWhy != null);
             }

@@ -496,6 +496,12 @@ class TrialBudgetTest {
         assertEquals("vector-dense", kept.chosen());
         assertTrue(kept.provisionalChoice(), "still to be re-checked");
         assertEquals(Map.of("vector-dense", 3.0), kept.measuredMillis());
+        // Another session of this JVM takes it as this one did: no re-check of its own, its calls not in turn.
+        Scheduler executor = scheduler(withForms(), later, Policy.auto(), 0);
+        Decision shared = executor.decideLive("fc1", st, c).decision();
+        assertNotNull(shared, "shared in the JVM, not re-checked again");
+        assertEquals("vector-dense", shared.chosen());
+        assertFalse(later.recordedEarlier(TestTables.CPU, key), "recorded again in this JVM");
     }
 
     @Test
