@@ -18,7 +18,8 @@ import org.lacuna.runtime.ops.GemmContracts;
 
 /**
  * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. Where OpenBLAS serves, an fp32 x and w
- * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}) and
+ * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}; on
+ * the Vector API GEMM packed once into its panels instead, a 16-bit w kept 16-bit and widened as the GEMM reads it) and
  * x once per call where several column blocks read it (else one row block at a time inside the chunk that uses it).
  * The output is cut into tiles whose shape follows from the problem's shape ({@link Tiles#of}: large where there are
  * enough of them to share out, small otherwise, near-equal in size; more tiles for more threads only where that
