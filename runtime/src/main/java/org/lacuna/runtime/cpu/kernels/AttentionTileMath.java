@@ -32,11 +32,21 @@ public interface AttentionTileMath {
     void scale(float[] a, int offset, int count, float factor);
 
     /**
-     * {@code to[at + d] = scale · m[row, head, d]} for {@code d < headDim}: one row of one head widened to fp32
-     * ({@link HalfMatrix#widen}; the same bits on every form).
+     * {@code to[at + c] = scale · m[row, head, c]} for {@code c < count}: {@code count} consecutive elements of a row
+     * from head {@code head}'s first one (one head, or the heads of a group in one run), widened to fp32 through
+     * {@code bits} where a form needs it ({@link HalfMatrix#widen}; the same bits on every form).
      */
-    default void widen(HalfMatrix m, long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
-        m.widen(row, head, headDim, scale, bits, to, at);
+    default void widen(HalfMatrix m, long row, int head, int headDim, int count, float scale, short[] bits, float[] to,
+                       int at) {
+        m.widen(row, head, headDim, count, scale, bits, to, at);
+    }
+
+    /**
+     * The converse of {@link #widen} (scale 1): {@code m[row, head, c] = from[at + c]} for {@code c < count}, each
+     * rounded once to the 16-bit type ({@link HalfMatrix#narrow}; the same bits on every form).
+     */
+    default void narrow(float[] from, int at, HalfMatrix m, long row, int head, int headDim, int count, short[] bits) {
+        m.narrow(from, at, row, head, headDim, count, bits);
     }
 
     /** As {@link #widen} (scale 1), into column {@code column} of a [headDim, width] matrix. */

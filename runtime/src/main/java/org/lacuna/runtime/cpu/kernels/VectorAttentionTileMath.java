@@ -63,16 +63,25 @@ final class VectorAttentionTileMath extends VectorAttentionTiles {
         }
     }
 
-    /** Widens with the vector form of the storage conversion (exact, so the same bits as the scalar form). */
+    /**
+     * Widens in place from the row with the vector form of the storage conversion (exact, so the same bits as the
+     * scalar form), then scales.
+     */
     @Override
-    public void widen(HalfMatrix m, long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
+    public void widen(HalfMatrix m, long row, int head, int headDim, int count, float scale, short[] bits, float[] to,
+                      int at) {
         VectorHalfConversions.widen(m.segment(), m.byteAt(row, head, headDim), m.bf16() ? DType.BF16 : DType.F16, to,
-                at, headDim);
+                at, count);
         if (scale != 1f) {
-            for (int d = 0; d < headDim; d += LANES) {
-                FloatVector.fromArray(SPECIES, to, at + d).mul(scale).intoArray(to, at + d);
-            }
+            scale(to, at, count, scale);
         }
+    }
+
+    /** Narrows straight into the row with the vector form of the storage conversion (the same bits). */
+    @Override
+    public void narrow(float[] from, int at, HalfMatrix m, long row, int head, int headDim, int count, short[] bits) {
+        VectorHalfConversions.narrow(from, at, count, m.segment(), m.byteAt(row, head, headDim),
+                m.bf16() ? DType.BF16 : DType.F16);
     }
 
     @Override
