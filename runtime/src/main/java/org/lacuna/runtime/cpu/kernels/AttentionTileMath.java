@@ -28,6 +28,27 @@ public interface AttentionTileMath {
     /** {@code s[offset + j] = exp(s[offset + j] - shift)} for {@code j < count}; returns their sum. */
     float expAndSum(float[] s, int offset, int count, float shift);
 
+    /**
+     * {@link #max} over one row of several key tiles: the first {@code count} keys of the row that starts at
+     * {@code offset} in each of {@code tiles[0 .. tileCount)}, key k in tile k / {@link #KEYS}.
+     */
+    default float max(float[][] tiles, int tileCount, int offset, int count) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < tileCount && t * KEYS < count; t++) {
+            max = Math.max(max, max(tiles[t], offset, Math.min(KEYS, count - t * KEYS)));
+        }
+        return max;
+    }
+
+    /** {@link #expAndSum} over the same row of several key tiles as {@link #max(float[][], int, int, int)}. */
+    default float expAndSum(float[][] tiles, int tileCount, int offset, int count, float shift) {
+        float sum = 0f;
+        for (int t = 0; t < tileCount && t * KEYS < count; t++) {
+            sum += expAndSum(tiles[t], offset, Math.min(KEYS, count - t * KEYS), shift);
+        }
+        return sum;
+    }
+
     /** {@code a[offset + j] *= factor} for {@code j < count}. */
     void scale(float[] a, int offset, int count, float factor);
 

@@ -286,21 +286,11 @@ public final class FlashAttention {
                 int r = t0 + i;
                 int row = i * KEYS;
                 int visible = problem.causal() ? Math.min(tileKeys, m0 + r + 1) : tileKeys;
-                float max = Float.NEGATIVE_INFINITY;
+                float max = math.max(scratch.ss, tiles, row, visible);
+                float sum = math.expAndSum(scratch.ss, tiles, row, visible, max);
                 for (int t = 0; t < tiles; t++) {
-                    int count = Math.min(KEYS, visible - t * KEYS);
-                    if (count > 0) {
-                        max = Math.max(max, math.max(scratch.ss[t], row, count));
-                    }
-                }
-                float sum = 0f;
-                for (int t = 0; t < tiles; t++) {
-                    float[] s = scratch.ss[t];
                     int count = Math.max(0, Math.min(KEYS, visible - t * KEYS));
-                    if (count > 0) {
-                        sum += math.expAndSum(s, row, count, max);
-                    }
-                    Arrays.fill(s, row + count, row + KEYS, 0f);
+                    Arrays.fill(scratch.ss[t], row + count, row + KEYS, 0f);
                 }
                 scratch.rowMaxes[g][r] = max;
                 scratch.rowSums[g][r] = sum;

@@ -126,6 +126,49 @@ final class VectorAttentionTileMath extends VectorAttentionTiles {
         return sumLanes(sum);
     }
 
+    /**
+     * One vector maximum across the tiles and one reduction a row, not one a tile (the single pass's rows span two
+     * to eight tiles): the maximum is the same either way.
+     */
+    @Override
+    public float max(float[][] tiles, int tileCount, int offset, int count) {
+        FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        float tail = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < tileCount && t * KEYS < count; t++) {
+            float[] s = tiles[t];
+            int keys = Math.min(KEYS, count - t * KEYS);
+            int j = 0;
+            for (; j + LANES <= keys; j += LANES) {
+                FloatVector v = FloatVector.fromArray(SPECIES, s, offset + j);
+                max = max.blend(v, max.compare(VectorOperators.LT, v));
+            }
+            for (; j < keys; j++) {
+                tail = Math.max(tail, s[offset + j]);
+            }
+        }
+        return Math.max(max.reduceLanes(VectorOperators.MAX), tail);
+    }
+
+    /**
+     * One vector sum across the tiles, folded once a row by the fixed tree: a sum in an order fixed by the row's
+     * length alone, as the per-tile form's, but not the same order (nor bits) as it.
+     */
+    @Override
+    public float expAndSum(float[][] tiles, int tileCount, int offset, int count, float shift) {
+        FloatVector sum = FloatVector.zero(SPECIES);
+        for (int t = 0; t < tileCount && t * KEYS < count; t++) {
+            float[] s = tiles[t];
+            int keys = Math.min(KEYS, count - t * KEYS);
+            for (int j = 0; j < keys; j += LANES) {
+                VectorMask<Float> valid = SPECIES.indexInRange(j, keys);
+                FloatVector p = VectorExp.exp(FloatVector.fromArray(SPECIES, s, offset + j, valid).sub(shift));
+                p.intoArray(s, offset + j, valid);
+                sum = sum.add(p, valid);
+            }
+        }
+        return sumLanes(sum);
+    }
+
     private static VectorShuffle<Float> fold(int distance) {
         return VectorShuffle.fromOp(SPECIES, i -> (i + distance) % LANES);
     }

@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The attention tiles' two products and row maximum on the Vector API against the scalar form, bit for bit: each
+ * The attention tiles' two products and softmax steps on the Vector API against the scalar form, bit for bit (the
+ * sum of a row's exponentials, which the vector form folds in another order, within rounding): each
  * element of Q·Kᵀ and of P·V is one chain of fused multiply-adds in the summed index's order on both, so the generated
  * register tiles (four rows by four vectors, eight by two for the two vectors a head dim of 32 has on 512 bits, four by
  * two for a last row group) must not change a bit, at every head dim the kernels take and every row count a padded
@@ -48,8 +49,32 @@ class AttentionTileProductsTest {
                     assertEquals(scalar.max(scalarScores, KEYS, count), vector.max(scalarScores, KEYS, count),
                             what + " max of " + count);
                 }
+                // A row across tiles, as the single pass takes it: the same maximum, and a sum of the same terms.
+                float[][] tiles = {values(random, rows * KEYS, 0), values(random, rows * KEYS, 0),
+                    values(random, rows * KEYS, 0)};
+                for (int count : new int[] {1, 17, KEYS, KEYS + 1, 2 * KEYS + 15, 3 * KEYS}) {
+                    int row = (rows - 1) * KEYS;
+                    float max = scalar.max(tiles, tiles.length, row, count);
+                    assertEquals(max, vector.max(tiles, tiles.length, row, count), what + " row max of " + count);
+                    float[][] scalarTiles = copies(tiles);
+                    float[][] vectorTiles = copies(tiles);
+                    float scalarSum = scalar.expAndSum(scalarTiles, tiles.length, row, count, max);
+                    float vectorSum = vector.expAndSum(vectorTiles, tiles.length, row, count, max);
+                    assertEquals(scalarSum, vectorSum, 1e-6 * count, what + " row sum of " + count);
+                    for (int t = 0; t < tiles.length; t++) {
+                        assertSameBits(scalarTiles[t], vectorTiles[t], what + " row exponentials of " + count);
+                    }
+                }
             }
         }
+    }
+
+    private static float[][] copies(float[][] tiles) {
+        float[][] copies = new float[tiles.length][];
+        for (int t = 0; t < tiles.length; t++) {
+            copies[t] = tiles[t].clone();
+        }
+        return copies;
     }
 
     /** Values in [-2, 2), none of them -0, with about {@code zeros} of them 0. */
