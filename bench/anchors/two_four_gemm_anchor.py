@@ -3,7 +3,7 @@
 
 Runs on the GPU machine, which has PyTorch but no Java and no network; bench/bundle/run.sh calls it after the Java
 benchmarks and folds its JSON into the run record (see bench/anchors/README.md). Every case is measured the way
-Lacuna's harness measures (bench/src/main/java/org/lacuna/bench/gpu/Sampler.java): a warm-up of at least 3 launches
+Lacuna's harness measures (bench/src/main/java/org/lacuna/bench/measure/Sampler.java): a warm-up of at least 3 launches
 and 200 ms, samples timed with CUDA events, back-to-back launches in a sample when one is under 0.1 ms, 100 samples
 (at least 10 when a case would take over 3 s), inputs rotated through copies spanning 256 MiB or more so no launch
 reads what the previous one left in the L2, and numpy's percentile definition for the statistics.

@@ -7,9 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
-import org.lacuna.api.text.SentenceEmbedder;
+import org.lacuna.api.models.MinkUNetTopology;
+import org.lacuna.api.models.ModelWeights;
+import org.lacuna.api.pointcloud.SegmenterOptions;
+import org.lacuna.runtime.pointcloud.VoxelFeatures;
+import org.lacuna.runtime.pointcloud.VoxelReduction;
+import org.lacuna.runtime.data.DType;
 import picocli.CommandLine;
 
 /**
@@ -46,38 +55,47 @@ class CommandLinesTest {
                 "--json = false (0)", "--trace = null (1)", "--backend = auto (1)"), options("plan"));
     }
 
+    /**
+     * Each command's line gives the network its words say, checked against those words (not against the other
+     * command, which builds it through the same mixin): the widths are the default ones halved (all even, so exact).
+     */
     @Test
-    void segmentAndPlanBuildTheSameMinkUNetFromTheSharedOptions() {
-        String[] args = {"-w", "net.safetensors", "--seed", "7", "--classes", "5", "--channel-ratio", "0.5",
-                "--kernel-order", "torchsparse1", "--voxel", "0.1"};
-        List<org.lacuna.api.pointcloud.SegmenterOptions> built = new java.util.ArrayList<>();
-        for (Object command : List.of(new SegmentCommand(), new PlanCommand())) {
-            CommandLine line = new CommandLine(command);
-            List<String> given = new java.util.ArrayList<>(List.of(args));
-            if (command instanceof SegmentCommand) {
-                given.add("scan.bin");
-            }
-            line.parseArgs(given.toArray(String[]::new));
-            MinkUNetOptions options = (MinkUNetOptions) line.getCommandSpec().mixins().get("network").userObject();
-            built.add(options.segmenterOptions(1));
+    void segmentAndPlanBuildTheMinkUNetTheirWordsSay() {
+        int[] defaultWidths = MinkUNetTopology.defaultChannels();
+        int[] halfWidths = Arrays.stream(defaultWidths).map(c -> c / 2).toArray();
+        for (Supplier<Object> command : List.<Supplier<Object>>of(SegmentCommand::new, PlanCommand::new)) {
+            SegmenterOptions trained = built(command.get(), "-w", "net.safetensors", "--classes", "5", "--channel-ratio",
+                    "0.5", "--kernel-order", "torchsparse1", "--voxel", "0.1");
+            String what = command.get().getClass().getSimpleName();
+            assertEquals(0.1, trained.voxelSize(), what);
+            assertEquals(Optional.of(Path.of("net.safetensors")), trained.weights(), what);
+            assertEquals(ModelWeights.KernelOrder.TORCHSPARSE_V1, trained.kernelOrder(), what);
+            assertEquals(4, trained.network().inChannels(), what + ": x, y, z and the cloud's one channel");
+            assertEquals(5, trained.network().numClasses(), what);
+            assertEquals(DType.F32, trained.network().dtype(), what);
+            assertArrayEquals(halfWidths, trained.network().channels(), what);
+            assertEquals(VoxelFeatures.POSITIONS_AND_CHANNELS, trained.features(), what);
+            assertEquals(VoxelReduction.MEAN, trained.reduction(), what);
+
+            SegmenterOptions seeded = built(command.get(), "--seed", "7");
+            assertEquals(Optional.empty(), seeded.weights(), what);
+            assertEquals(7, seeded.seed(), what);
+            assertEquals(0.05, seeded.voxelSize(), what);
+            assertEquals(ModelWeights.KernelOrder.LACUNA, seeded.kernelOrder(), what);
+            assertEquals(19, seeded.network().numClasses(), what + ": SemanticKITTI's classes");
+            assertArrayEquals(defaultWidths, seeded.network().channels(), what);
         }
-        org.lacuna.api.pointcloud.SegmenterOptions segment = built.get(0);
-        org.lacuna.api.pointcloud.SegmenterOptions plan = built.get(1);
-        // The record's network holds an array: compared field by field.
-        assertEquals(List.of(segment.voxelSize(), segment.weights(), segment.seed(), segment.kernelOrder(),
-                        segment.features(), segment.reduction(), segment.network().inChannels(),
-                        segment.network().numClasses(), segment.network().dtype()),
-                List.of(plan.voxelSize(), plan.weights(), plan.seed(), plan.kernelOrder(), plan.features(),
-                        plan.reduction(), plan.network().inChannels(), plan.network().numClasses(),
-                        plan.network().dtype()));
-        assertArrayEquals(segment.network().channels(), plan.network().channels());
-        assertEquals(0.1, plan.voxelSize());
-        assertEquals(Path.of("net.safetensors"), plan.weights().orElseThrow());
-        assertEquals(org.lacuna.api.models.ModelWeights.KernelOrder.TORCHSPARSE_V1, plan.kernelOrder());
-        assertEquals(4, plan.network().inChannels(), "x, y, z and the cloud's one channel");
-        assertEquals(5, plan.network().numClasses());
-        assertEquals(org.lacuna.api.pointcloud.SegmenterOptions.defaults().network().scaled(0.5).channels()[0],
-                plan.network().channels()[0]);
+    }
+
+    /** The segmenter options {@code command}'s MinkUNet mixin makes of {@code args}, for a cloud of one channel. */
+    private static SegmenterOptions built(Object command, String... args) {
+        CommandLine line = new CommandLine(command);
+        List<String> given = new ArrayList<>(List.of(args));
+        if (command instanceof SegmentCommand) {
+            given.add("scan.bin");
+        }
+        line.parseArgs(given.toArray(String[]::new));
+        return ((MinkUNetOptions) line.getCommandSpec().mixins().get("network").userObject()).segmenterOptions(1);
     }
 
     @Test
@@ -93,7 +111,8 @@ class CommandLinesTest {
             assertEquals(Path.of("other.onnx"), model.path);
             line.parseArgs();
             assertTrue(model.bundled());
-            assertEquals(SentenceEmbedder.bundledAvailable(), model.unavailableReason() == null);
+            // The optional all-MiniLM-L6-v2 dependency is on this module's test class path: the bundled one serves.
+            assertNull(model.unavailableReason(), "no --model: the bundled encoder");
         }
     }
 }

@@ -18,16 +18,16 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.lacuna.api.Lacuna;
 import org.lacuna.api.Session;
-import org.lacuna.bench.gpu.MeasurementOptions;
-import org.lacuna.bench.gpu.MeasurementPlan;
 import org.lacuna.bench.gpu.SparseConvExport;
 import org.lacuna.bench.gpu.SparseConvNetwork;
+import org.lacuna.bench.measure.MeasurementOptions;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.runtime.cpu.CpuCapabilities;
 import org.lacuna.runtime.cpu.CpuOptions;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The side-by-side CPU benchmark ({@code bench/run-cpu.sh}): in one JVM run it measures this machine's fp32 FMA
@@ -38,6 +38,7 @@ import picocli.CommandLine.Option;
  * skipped with the reason; Lacuna's cases run regardless. Exit status: 0 record written, 1 it could not be.
  */
 @Command(name = "lacuna-bench-cpu", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "org.lacuna.bench.cpu.CpuBenchHelp",
         description = "Lacuna's CPU backend against PyTorch (OpenBLAS) and ONNX Runtime in one run; writes"
                 + " cpu-run-<date>.json and .md.")
 public final class CpuBenchMain implements Callable<Integer> {
@@ -49,8 +50,8 @@ public final class CpuBenchMain implements Callable<Integer> {
     /** {@code --quick}'s: a few short samples, enough to see the whole flow run. */
     static final MeasurementPlan QUICK_PLAN = new MeasurementPlan(1, 5, 5, 2, 30, 0.5);
 
-    @Option(names = "--quick", description = "Toy sizes and few samples: a smoke test of the whole flow (the"
-            + " measurement options not given: --samples 5, --min-samples 2, --warmup-ms 5, --max-ms-per-case 30).")
+    /** Its description quotes {@link #QUICK_PLAN}: {@link CpuBenchHelp} writes it. */
+    @Option(names = "--quick")
     boolean quick;
 
     @CommandLine.Mixin
@@ -75,7 +76,8 @@ public final class CpuBenchMain implements Callable<Integer> {
     @CommandLine.Mixin
     MeasurementOptions measurement = new MeasurementOptions(FULL_PLAN);
 
-    @Option(names = "--min-samples", description = "Samples kept however slow a case (default: 3; quick: 2).")
+    /** Its description quotes the plans' values: {@link CpuBenchHelp} writes it. */
+    @Option(names = "--min-samples")
     Integer minSamples;
 
     @Option(names = "--note", description = "A line for the record's notes (repeatable), e.g. 'pre-merge run'.")

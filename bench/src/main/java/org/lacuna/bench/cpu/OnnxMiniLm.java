@@ -10,7 +10,7 @@ import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.measure.MeasurementPlan;
 
 /**
  * The encoder's peer: all-MiniLM-L6-v2 on ONNX Runtime Java (the model file from langchain4j's jar, where it is a

@@ -2,9 +2,9 @@ package org.lacuna.bench.cpu;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.function.LongConsumer;
-import org.lacuna.bench.gpu.MeasurementPlan;
-import org.lacuna.bench.gpu.SampleStatistics;
-import org.lacuna.bench.gpu.Sampler;
+import org.lacuna.bench.measure.MeasurementPlan;
+import org.lacuna.bench.measure.SampleStatistics;
+import org.lacuna.bench.measure.Sampler;
 import org.lacuna.runtime.backend.DeviceTimer;
 
 /**

@@ -6,6 +6,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.LongConsumer;
+import org.lacuna.bench.measure.MeasurementPlan;
+import org.lacuna.bench.measure.SampleStatistics;
+import org.lacuna.bench.measure.Sampler;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.DeviceTimer;
 

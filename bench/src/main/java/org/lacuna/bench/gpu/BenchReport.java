@@ -2,6 +2,7 @@ package org.lacuna.bench.gpu;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
+import org.lacuna.bench.measure.MeasurementPlan;
 
 /**
  * The whole of {@code bench.json}: which device, with which settings, and each benchmark's outcome.

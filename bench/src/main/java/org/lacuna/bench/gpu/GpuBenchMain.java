@@ -17,6 +17,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.MeasurementOptions;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.Backends;
 import org.lacuna.runtime.backend.DeviceInfo;

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.bench.report.BenchCommand;
 import picocli.CommandLine;
 
@@ -32,6 +35,25 @@ class CpuBenchOptionsTest {
         assertEquals(new MeasurementPlan(1, 5, 7, 2, 12.5, 0.5), quick);
         MeasurementPlan full = parsed("--warmup-ms", "9", "--min-samples", "4").plan();
         assertEquals(new MeasurementPlan(1, 9, 50, 4, 3_000, 1.0), full);
+    }
+
+    /** The values --quick's help quotes, given on a full run's line, are the quick plan's. */
+    @Test
+    void theQuickHelpQuotesTheQuickPlansValues() {
+        CommandLine.Model.CommandSpec spec = new CommandLine(new CpuBenchMain()).getCommandSpec();
+        String quickHelp = String.join(" ", spec.findOption("--quick").description());
+        Matcher quoted = Pattern.compile("options not given: (.*)\\)\\.$").matcher(quickHelp);
+        assertTrue(quoted.find(), quickHelp);
+        MeasurementPlan asQuoted = parsed(quoted.group(1).replace(",", "").split(" ")).plan();
+        MeasurementPlan quick = CpuBenchMain.QUICK_PLAN;
+        assertEquals(List.of(quick.samples(), quick.minSamples(), quick.warmupMillis(), quick.maxMeasureMillis()),
+                List.of(asQuoted.samples(), asQuoted.minSamples(), asQuoted.warmupMillis(), asQuoted.maxMeasureMillis()));
+        assertEquals("Samples kept however slow a case (default: " + CpuBenchMain.FULL_PLAN.minSamples() + "; quick: "
+                + quick.minSamples() + ").", String.join(" ", spec.findOption("--min-samples").description()));
+        String usage = new CommandLine(new CpuBenchMain()).getUsageMessage().replaceAll("\\s+", " ");
+        assertTrue(usage.contains("options not given: --samples " + quick.samples() + ","), usage);
+        assertEquals(List.of("5", "12.5", "3000"), List.of(CpuBenchHelp.number(5.0), CpuBenchHelp.number(12.5),
+                CpuBenchHelp.number(3_000)));
     }
 
     @Test

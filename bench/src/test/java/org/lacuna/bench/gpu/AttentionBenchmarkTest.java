@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.BackendProvider;
 import org.lacuna.runtime.data.DType;

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.api.io.Safetensors;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.BackendProvider;
 import org.lacuna.runtime.sparseconv.KernelMap;

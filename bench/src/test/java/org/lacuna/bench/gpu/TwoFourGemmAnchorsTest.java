@@ -14,6 +14,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.MeasurementPlan;
+import org.lacuna.bench.measure.SampleStatistics;
 import picocli.CommandLine;
 
 class TwoFourGemmAnchorsTest {

@@ -9,6 +9,7 @@ import java.util.ServiceLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.lacuna.bench.measure.MeasurementPlan;
 import org.lacuna.runtime.backend.Backend;
 import org.lacuna.runtime.backend.BackendProvider;
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lacuna.bench.Json;
 import org.lacuna.bench.gpu.BenchReport;
 import org.lacuna.bench.gpu.BenchResult;
-import org.lacuna.bench.gpu.MeasurementPlan;
+import org.lacuna.bench.measure.MeasurementPlan;
 import picocli.CommandLine;
 
 class RunRecordTest {

@@ -3,10 +3,12 @@ package org.lacuna.api.layers;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.runtime.data.DType;
+import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
 import org.lacuna.runtime.error.ResourceClosedException;
 import org.lacuna.runtime.lifetime.ClosedFlag;
 import org.lacuna.runtime.lifetime.Closer;
+import org.lacuna.runtime.ops.ElementwiseOps;
 
 /**
  * {@code y = (x − mean) / sqrt(var + epsilon) · gamma + beta} over the last dimension, as PyTorch's LayerNorm
@@ -55,27 +57,9 @@ public final class LayerNorm implements AutoCloseable {
     /** The normalised x, a new tensor of x's shape in {@code outType} (F32, F16 or BF16). */
     public Tensor forward(Tensor x, DType outType) {
         String call = "LayerNorm.forward";
-        if (closed.isClosed()) {
-            throw new ResourceClosedException(call, "layer norm");
-        }
-        if (x == null) {
-            throw InvalidInputException.argument(call, "x is null");
-        }
-        if (x.session() != session) {
-            throw InvalidInputException.argument(call, "the input belongs to another session");
-        }
-        if (x.shape().rank() < 1 || x.shape().columns() != features()) {
-            throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features() + "]");
-        }
-        Tensor y = session.empty(outType, x.shape().dims());
-        try {
-            session.backend().ops().elementwise().layerNorm(x.array(call), gamma.array(call),
-                    beta == null ? null : beta.array(call), epsilon, y.array(call));
-            return y;
-        } catch (RuntimeException e) {
-            y.close();
-            throw e;
-        }
+        requireInput(call, "x", x);
+        return normalised(call, x, outType, (ops, gammas, betas, y) ->
+                ops.layerNorm(x.array(call), gammas, betas, epsilon, y));
     }
 
     /**
@@ -84,27 +68,48 @@ public final class LayerNorm implements AutoCloseable {
      */
     public Tensor forwardResidual(Tensor x, Tensor residual) {
         String call = "LayerNorm.forwardResidual";
+        requireInput(call, "x", x);
+        requireInput(call, "residual", residual);
+        return normalised(call, x, x.dtype(), (ops, gammas, betas, y) ->
+                ops.residualLayerNorm(x.array(call), residual.array(call), gammas, betas, epsilon, y));
+    }
+
+    /**
+     * The checks both forwards make of each input: the layer open, the input given, of this session and (for x and
+     * a residual alike, as the op wants one shape) {@code features()} wide.
+     */
+    private void requireInput(String call, String name, Tensor input) {
         if (closed.isClosed()) {
             throw new ResourceClosedException(call, "layer norm");
         }
-        if (x == null || residual == null) {
-            throw InvalidInputException.argument(call, x == null ? "x is null" : "residual is null");
+        if (input == null) {
+            throw InvalidInputException.argument(call, name + " is null");
         }
-        if (x.session() != session || residual.session() != session) {
-            throw InvalidInputException.argument(call, "an input belongs to another session");
+        if (input.session() != session) {
+            throw InvalidInputException.argument(call, name + " belongs to another session");
         }
-        if (x.shape().rank() < 1 || x.shape().columns() != features()) {
-            throw InvalidInputException.shape(call, "input " + x.shape() + " must be [..., " + features() + "]");
+        if (input.shape().rank() < 1 || input.shape().columns() != features()) {
+            throw InvalidInputException.shape(call, name + " " + input.shape() + " must be [..., " + features() + "]");
         }
-        Tensor y = session.empty(x.dtype(), x.shape().dims());
+    }
+
+    /** A new tensor of x's shape in {@code outType}, written by {@code norm}; closed again if the op fails. */
+    private Tensor normalised(String call, Tensor x, DType outType, NormOp norm) {
+        Tensor y = session.empty(outType, x.shape().dims());
         try {
-            session.backend().ops().elementwise().residualLayerNorm(x.array(call), residual.array(call),
-                    gamma.array(call), beta == null ? null : beta.array(call), epsilon, y.array(call));
+            norm.run(session.backend().ops().elementwise(), gamma.array(call), beta == null ? null : beta.array(call),
+                    y.array(call));
             return y;
         } catch (RuntimeException e) {
             y.close();
             throw e;
         }
+    }
+
+    /** One of the backend's norm ops, given the layer's gamma, beta (null for none) and the output. */
+    @FunctionalInterface
+    private interface NormOp {
+        void run(ElementwiseOps ops, DeviceArray gamma, DeviceArray beta, DeviceArray y);
     }
 
     /** The normalised width: gamma's length. */

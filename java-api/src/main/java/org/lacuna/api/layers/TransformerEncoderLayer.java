@@ -183,12 +183,6 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     public record Output(Tensor hidden, Tensor keyScores) {
     }
 
-    /**
-     * Whether a post-norm block runs each residual add and its norm as one fused op (always, but for the tests and
-     * the timing harness that compare it with the two-op composition).
-     */
-    private volatile boolean fusedResidualNorms = true;
-
     private TransformerEncoderLayer(Session session, Config config, LayerNorm norm1, MultiHeadAttention attention,
                                     LayerNorm norm2, Linear fc1, Linear fc2) {
         this.session = session;
@@ -400,24 +394,19 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         try (Scope scope = session.scope()) {
             MultiHeadAttention.Output a = attention.forward(postNorm ? x : norm1.forward(x), batch, emit);
             Tensor attended = a.hidden();
-            if (postNorm && fusedResidualNorms) {
-                // Each residual add is followed by its norm: one fused pass over the activations instead of two.
+            if (postNorm) {
+                // Each residual add is followed by its norm: one fused pass over the activations instead of two
+                // (the op is checked against add + layerNorm in ElementwiseConformance, timed against them by
+                // ResidualLayerNormBenchmark).
                 Tensor h = norm1.forwardResidual(x, attended);
                 Tensor f2 = fc2.forward(fc1.forward(h));
                 return kept(scope, norm2.forwardResidual(h, f2), a.keyScores());
             }
             ops.add(x.array(call), attended.array(call), attended.array(call));
-            Tensor h = postNorm ? norm1.forward(attended) : attended;
-            Tensor f2 = fc2.forward(fc1.forward(postNorm ? h : norm2.forward(h)));
-            ops.add(h.array(call), f2.array(call), f2.array(call));
-            return kept(scope, postNorm ? norm2.forward(f2) : f2, a.keyScores());
+            Tensor f2 = fc2.forward(fc1.forward(norm2.forward(attended)));
+            ops.add(attended.array(call), f2.array(call), f2.array(call));
+            return kept(scope, f2, a.keyScores());
         }
-    }
-
-    /** Runs a post-norm block's residual adds and norms as separate ops (or fused again): for comparisons only. */
-    TransformerEncoderLayer fuseResidualNorms(boolean fused) {
-        this.fusedResidualNorms = fused;
-        return this;
     }
 
     /** The layer's output, handed out of the scope of its temporaries (which closes them). */

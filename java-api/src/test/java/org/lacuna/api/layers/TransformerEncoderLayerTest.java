@@ -73,8 +73,9 @@ class TransformerEncoderLayerTest {
         }
     }
 
+    /** Post-norm runs each residual add and its norm as one fused op (checked against the two ops in the conformance). */
     @Test
-    void postNormLayerMatchesItsDefinitionFusedOrNot() {
+    void postNormLayerMatchesItsDefinition() {
         SplittableRandom random = TestData.random("postNormEncoder");
         for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
             TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(128, 4, 256, dtype).withPostNorm();
@@ -85,11 +86,9 @@ class TransformerEncoderLayerTest {
             try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, LENGTHS);
                  Tensor xs = s.fromFloats(x, dtype, tokens, 128)) {
                 TransformerEncoderLayer layer = TransformerEncoderLayer.create(s, config, weights);
-                for (boolean fused : new boolean[] {true, false}) {
-                    float[] y = layer.fuseResidualNorms(fused).forward(xs, seq).toFloatArray();
-                    assertClose(want, y, 128, IntStream.range(0, tokens).toArray(), EncoderReference.tolerance(dtype),
-                            dtype + " post-norm, fused residual norms " + fused);
-                }
+                float[] y = layer.forward(xs, seq).toFloatArray();
+                assertClose(want, y, 128, IntStream.range(0, tokens).toArray(), EncoderReference.tolerance(dtype),
+                        dtype + " post-norm");
             }
         }
     }
@@ -441,9 +440,27 @@ class TransformerEncoderLayerTest {
                 assertTrue(nullResidual.getMessage().contains("residual is null"), nullResidual.getMessage());
                 assertThrows(InvalidInputException.class, () -> norm.forward(null));
             }
+            // Both forwards check each input alike: of this session, and as wide as gamma.
+            try (Session other = Lacuna.open("cpu", 0); Tensor foreign = other.fromFloats(new float[8], DType.F32, 2, 4);
+                 Tensor narrow = s.fromFloats(new float[6], DType.F32, 2, 3)) {
+                for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                        () -> norm.forward(foreign), () -> norm.forwardResidual(foreign, x),
+                        () -> norm.forwardResidual(x, foreign))) {
+                    InvalidInputException refused = assertThrows(InvalidInputException.class, call);
+                    assertTrue(refused.getMessage().contains("belongs to another session"), refused.getMessage());
+                }
+                for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                        () -> norm.forward(narrow), () -> norm.forwardResidual(narrow, x),
+                        () -> norm.forwardResidual(x, narrow))) {
+                    InvalidInputException refused = assertThrows(InvalidInputException.class, call);
+                    assertEquals(ErrorCode.SHAPE_MISMATCH, refused.code());
+                    assertTrue(refused.getMessage().contains("[2, 3] must be [..., 4]"), refused.getMessage());
+                }
+            }
             norm.close();
             norm.close();
             assertThrows(org.lacuna.runtime.error.ResourceClosedException.class, () -> norm.forward(x));
+            assertThrows(org.lacuna.runtime.error.ResourceClosedException.class, () -> norm.forwardResidual(x, x));
         }
     }
 }

@@ -7,7 +7,7 @@ package org.lacuna.runtime.cpu;
 record CpuContext(CpuOptions options, CpuThreads threads, boolean vectorApi) {
     static CpuContext open(CpuOptions options) {
         CpuCapabilities.warnOnceIfDegraded(options);
-        return new CpuContext(options, new CpuThreads(options.threads(),
-                java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(options.spinMicros())), CpuCapabilities.useVectorApi(options));
+        return new CpuContext(options, new CpuThreads(options.threads(), options.spinMicros()),
+                CpuCapabilities.useVectorApi(options));
     }
 }

@@ -273,10 +273,6 @@ final class CpuDenseLinear {
      * for bit with 1, 2, 3 and 5 threads, {@code in} up to 800).
      */
     record Tiles(int rows, int cols) {
-        static Tiles of(long tokens, int out) {
-            return of(tokens, out, 0, 1);
-        }
-
         static Tiles of(long tokens, int out, int in, int threads) {
             return sameBits(tokens, out, in, cut(tokens, out, in, threads), cut(tokens, out, in, 1));
         }
@@ -324,10 +320,6 @@ final class CpuDenseLinear {
          * at least {@link #MIN_LARGE_TILES} of them where the columns allow, an even count while few); at most one
          * row block of rows, as {@link #of}.
          */
-        static Tiles direct(long tokens, int out) {
-            return direct(tokens, out, 0, 1);
-        }
-
         static Tiles direct(long tokens, int out, int in, int threads) {
             if (tokens <= ROW_BLOCK) {
                 return of(tokens, out, in, threads);

@@ -36,7 +36,6 @@ final class CpuThreads implements AutoCloseable {
     /** Whether this thread is running a chunk: a forEach inside one runs its chunks inline. */
     private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[1]);
 
-    private final int threads;
     private final long spinNanos;
     private final Worker[] workers;
     /** Jobs with chunks left to claim, oldest first; each caller removes its own when it has done its share. */
@@ -45,16 +44,16 @@ final class CpuThreads implements AutoCloseable {
 
     /** With the default spin ({@link CpuOptions#DEFAULT_SPIN_MICROS}). */
     CpuThreads(int threads) {
-        this(threads, TimeUnit.MICROSECONDS.toNanos(CpuOptions.DEFAULT_SPIN_MICROS));
+        this(threads, CpuOptions.DEFAULT_SPIN_MICROS);
     }
 
     /**
-     * @param threads   threads in all, the caller included
-     * @param spinNanos how long an idle worker, or a caller waiting for the last chunks, spins before it parks
+     * @param threads    threads in all, the caller included
+     * @param spinMicros how long an idle worker, or a caller waiting for the last chunks, spins before it parks, as
+     *                   {@link CpuOptions#spinMicros()} says it
      */
-    CpuThreads(int threads, long spinNanos) {
-        this.threads = threads;
-        this.spinNanos = Math.max(0, spinNanos);
+    CpuThreads(int threads, int spinMicros) {
+        this.spinNanos = TimeUnit.MICROSECONDS.toNanos(Math.max(0, spinMicros));
         this.workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker("lacuna-cpu-" + i);
@@ -64,8 +63,9 @@ final class CpuThreads implements AutoCloseable {
         }
     }
 
+    /** Threads in all: the workers and the caller. */
     int threads() {
-        return threads;
+        return workers.length + 1;
     }
 
     /** Worker threads still alive (a test checks close stops them all). */

@@ -51,13 +51,16 @@ public final class AttentionContracts {
     }
 
     public static void gatherRows(String backend, DeviceArray x, TokenSelection selection, DeviceArray out) {
-        requireRowMove("gatherRows", backend, selection, "x", x, out, true);
+        String call = "gatherRows";
+        requireSelection(call, backend, selection);
+        requireRowMove(call, backend, "x", x, selection.rows(), out, selection.capacity());
     }
 
     public static void scatterRows(String backend, DeviceArray kept, TokenSelection selection, DeviceArray passThrough,
                                    DeviceArray out) {
         String call = "scatterRows";
-        requireRowMove(call, backend, selection, "kept", kept, out, false);
+        requireSelection(call, backend, selection);
+        requireRowMove(call, backend, "kept", kept, selection.capacity(), out, selection.rows());
         if (passThrough != null) {
             OpContracts.requireOpen(call, backend, passThrough);
             boolean same = passThrough.buffer() == out.buffer() && passThrough.byteOffset() == out.byteOffset();
@@ -168,16 +171,15 @@ public final class AttentionContracts {
     }
 
     /**
-     * A gather (all rows to the kept ones) or scatter (kept rows back to all) through {@code selection}: both arrays
-     * open and of this backend, each with the rows its side of the selection has, of one row width and dtype, and not
+     * A gather (all of a selection's rows to its kept ones) or scatter (kept rows back to all): both arrays open and
+     * of this backend, each with the rows its side of the selection has, of one row width and dtype, and not
      * overlapping.
      */
-    private static void requireRowMove(String call, String backend, TokenSelection selection, String fromName,
-                                       DeviceArray from, DeviceArray out, boolean gather) {
+    private static void requireRowMove(String call, String backend, String fromName, DeviceArray from, long fromRows,
+                                       DeviceArray out, long outRows) {
         OpContracts.requireOpen(call, backend, from, out);
-        requireSelection(call, backend, selection);
-        requireRows(call, fromName, from, gather ? selection.rows() : selection.capacity());
-        requireRows(call, "out", out, gather ? selection.capacity() : selection.rows());
+        requireRows(call, fromName, from, fromRows);
+        requireRows(call, "out", out, outRows);
         requireSameRows(call, from, out);
         if (OpContracts.overlaps(from, out)) {
             throw InvalidInputException.argument(call, fromName + " and out overlap");

@@ -80,11 +80,8 @@ public final class ElementwiseContracts {
             throw InvalidInputException.shape(call, "a " + a.shape() + ", b " + b.shape() + " and y " + y.shape()
                     + " must have one shape");
         }
-        for (DeviceArray in : List.of(a, b)) {
-            if (OpContracts.overlaps(in, y) && !(in.buffer() == y.buffer() && in.byteOffset() == y.byteOffset())) {
-                throw InvalidInputException.argument(call, "an input overlaps y partially");
-            }
-        }
+        OpContracts.requireNoOverlap(call, a, y);
+        OpContracts.requireNoOverlap(call, b, y);
     }
 
     public static void layerNorm(String backend, DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon,
@@ -97,9 +94,7 @@ public final class ElementwiseContracts {
             throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
         }
         normParameters(call, backend, x, gamma, beta, epsilon);
-        if (OpContracts.overlaps(x, y) && !(x.buffer() == y.buffer() && x.byteOffset() == y.byteOffset() && x.dtype() == y.dtype())) {
-            throw InvalidInputException.argument(call, "x and y overlap partially");
-        }
+        OpContracts.requireNoOverlap(call, x, y);
     }
 
     public static void residualLayerNorm(String backend, DeviceArray x, DeviceArray residual, DeviceArray gamma,
@@ -116,11 +111,8 @@ public final class ElementwiseContracts {
                     + y.shape() + " must have one shape");
         }
         normParameters(call, backend, x, gamma, beta, epsilon);
-        for (DeviceArray in : List.of(x, residual)) {
-            if (OpContracts.overlaps(in, y) && !(in.buffer() == y.buffer() && in.byteOffset() == y.byteOffset())) {
-                throw InvalidInputException.argument(call, "an input overlaps y partially");
-            }
-        }
+        OpContracts.requireNoOverlap(call, x, y);
+        OpContracts.requireNoOverlap(call, residual, y);
     }
 
     /** The checks layer norm and its residual form share: a non-empty last dimension, gamma, beta and epsilon. */

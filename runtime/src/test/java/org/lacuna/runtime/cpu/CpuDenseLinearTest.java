@@ -118,36 +118,46 @@ class CpuDenseLinearTest {
         }
     }
 
+    /** The tiles on one thread, which the shape alone sets (tuned on two threads, which cut the same). */
+    private static CpuDenseLinear.Tiles shapeTiles(long tokens, int out) {
+        return CpuDenseLinear.Tiles.of(tokens, out, 0, 1);
+    }
+
+    /** As {@link #shapeTiles}, for a GEMM that writes y itself. */
+    private static CpuDenseLinear.Tiles shapeDirectTiles(long tokens, int out) {
+        return CpuDenseLinear.Tiles.direct(tokens, out, 0, 1);
+    }
+
     @Test
     void tilesFollowTheShapeAlone() {
-        assertEquals(new CpuDenseLinear.Tiles(204, 320), CpuDenseLinear.Tiles.of(400, 600));
-        assertEquals(new CpuDenseLinear.Tiles(264, 512), CpuDenseLinear.Tiles.of(512, 3072));
-        assertEquals(new CpuDenseLinear.Tiles(156, 160), CpuDenseLinear.Tiles.of(300, 300));
+        assertEquals(new CpuDenseLinear.Tiles(204, 320), shapeTiles(400, 600));
+        assertEquals(new CpuDenseLinear.Tiles(264, 512), shapeTiles(512, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(156, 160), shapeTiles(300, 300));
         // One sentence of MiniLM: every row in one block, and two wide column blocks (QKV, FC1, and the 384-wide
         // projections: never one tile, which one thread would run alone).
-        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 384));
-        assertEquals(new CpuDenseLinear.Tiles(132, 576), CpuDenseLinear.Tiles.of(128, 1152));
-        assertEquals(new CpuDenseLinear.Tiles(132, 768), CpuDenseLinear.Tiles.of(128, 1536));
+        assertEquals(new CpuDenseLinear.Tiles(132, 192), shapeTiles(128, 384));
+        assertEquals(new CpuDenseLinear.Tiles(132, 576), shapeTiles(128, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(132, 768), shapeTiles(128, 1536));
         // A wide output at one sentence: an even count of near-equal wide blocks (five would be 768 each).
-        assertEquals(new CpuDenseLinear.Tiles(132, 672), CpuDenseLinear.Tiles.of(128, 4000));
+        assertEquals(new CpuDenseLinear.Tiles(132, 672), shapeTiles(128, 4000));
         // FC2 at 32 sentences: twelve row blocks of near-equal size, not ten and a ragged eleventh.
-        assertEquals(new CpuDenseLinear.Tiles(348, 384), CpuDenseLinear.Tiles.of(4096, 384));
+        assertEquals(new CpuDenseLinear.Tiles(348, 384), shapeTiles(4096, 384));
         // QKV at 32 sentences: 33 large tiles are enough to share out; three equal column blocks, not 512, 512, 128.
-        assertEquals(new CpuDenseLinear.Tiles(384, 384), CpuDenseLinear.Tiles.of(4096, 1152));
+        assertEquals(new CpuDenseLinear.Tiles(384, 384), shapeTiles(4096, 1152));
     }
 
     @Test
     void moreThreadsThanTilesCutMoreTiles() {
         // Tuned on two threads: one or two threads give the same tiles.
-        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 384, 2));
-        assertEquals(CpuDenseLinear.Tiles.direct(2048, 3072), CpuDenseLinear.Tiles.direct(2048, 3072, 768, 2));
+        assertEquals(shapeTiles(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 384, 2));
+        assertEquals(shapeDirectTiles(2048, 3072), CpuDenseLinear.Tiles.direct(2048, 3072, 768, 2));
         // Sixteen threads: MiniLM's FC1 at 128 tokens in six 256-column tiles, not two of 768.
         assertEquals(new CpuDenseLinear.Tiles(132, 256), CpuDenseLinear.Tiles.of(128, 1536, 384, 16));
         // ... but never a cut that would move a tile under OpenBLAS's small-matrix volume: 4 tokens keep four tiles.
-        assertEquals(CpuDenseLinear.Tiles.of(4, 3072), CpuDenseLinear.Tiles.of(4, 3072, 768, 16));
+        assertEquals(shapeTiles(4, 3072), CpuDenseLinear.Tiles.of(4, 3072, 768, 16));
         // ... also where the even-count rule cuts further after the first guess: 3 threads would make four 384-column
         // tiles of 128 x 384 x 16 (under the line) where one thread makes two of 768 (above it).
-        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 16, 3));
+        assertEquals(shapeTiles(128, 1536), CpuDenseLinear.Tiles.of(128, 1536, 16, 3));
         for (long tokens : new long[] {1, 128, 400, 2048}) {
             for (int out : new int[] {384, 1536, 3072}) {
                 for (int threads : new int[] {4, 8, 16}) {
@@ -177,15 +187,15 @@ class CpuDenseLinearTest {
     @Test
     void tilesOfAGemmThatWritesYItselfAreLarger() {
         // The dense benchmark shapes: four tiles each, two per thread on two threads.
-        assertEquals(new CpuDenseLinear.Tiles(1032, 1536), CpuDenseLinear.Tiles.direct(2048, 3072));
-        assertEquals(new CpuDenseLinear.Tiles(516, 768), CpuDenseLinear.Tiles.direct(512, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(1032, 1536), shapeDirectTiles(2048, 3072));
+        assertEquals(new CpuDenseLinear.Tiles(516, 768), shapeDirectTiles(512, 3072));
         // At one row block the few-rows rule holds either way.
-        assertEquals(CpuDenseLinear.Tiles.of(128, 1536), CpuDenseLinear.Tiles.direct(128, 1536));
+        assertEquals(shapeTiles(128, 1536), shapeDirectTiles(128, 1536));
         // Narrow outputs: as many column blocks as the columns allow, never a block under 32 columns.
-        assertEquals(new CpuDenseLinear.Tiles(300, 32), CpuDenseLinear.Tiles.direct(300, 33));
+        assertEquals(new CpuDenseLinear.Tiles(300, 32), shapeDirectTiles(300, 33));
         for (long tokens : new long[] {1, 193, 385, 1000, 2048, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
-                CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.direct(tokens, out);
+                CpuDenseLinear.Tiles tiles = shapeDirectTiles(tokens, out);
                 assertTrue(tiles.rows() <= CpuDenseLinear.DIRECT_ROW_BLOCK
                         && tiles.cols() <= CpuDenseLinear.DIRECT_COL_BLOCK, tiles + " for " + tokens + " x " + out);
                 int count = CpuThreads.chunks(tokens, tiles.rows()) * CpuThreads.chunks(out, tiles.cols());
@@ -199,7 +209,7 @@ class CpuDenseLinearTest {
     void fewTilesComeInAnEvenCount() {
         for (long tokens : new long[] {1, 7, 128, 200, 385, 1000, 4096, 9999}) {
             for (int out : new int[] {1, 33, 384, 1152, 1536, 3072, 5000}) {
-                CpuDenseLinear.Tiles tiles = CpuDenseLinear.Tiles.of(tokens, out);
+                CpuDenseLinear.Tiles tiles = shapeTiles(tokens, out);
                 assertTrue((long) tiles.rows() * tiles.cols()
                         <= (long) CpuDenseLinear.LARGE_ROW_BLOCK * CpuDenseLinear.LARGE_COL_BLOCK, tiles
                         + " exceeds the per-thread tile for " + tokens + " x " + out);

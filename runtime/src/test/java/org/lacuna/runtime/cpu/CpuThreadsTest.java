@@ -125,18 +125,18 @@ class CpuThreadsTest {
 
     @Test
     void everyChunkRunsOnceWhetherIdleWorkersParkAtOnceOrSpinFirst() {
-        for (long spinNanos : new long[] {0, 50_000, 5_000_000}) {
-            try (var threads = new CpuThreads(3, spinNanos)) {
+        for (int spinMicros : new int[] {0, 50, 5_000}) {
+            try (var threads = new CpuThreads(3, spinMicros)) {
                 for (int round = 0; round < 200; round++) {
                     int chunks = 1 + round % 7;
                     var runs = new AtomicIntegerArray(chunks);
                     threads.forEach(chunks, runs::incrementAndGet);
                     for (int c = 0; c < chunks; c++) {
-                        assertEquals(1, runs.get(c), "spin " + spinNanos + " ns, round " + round + ", chunk " + c);
+                        assertEquals(1, runs.get(c), "spin " + spinMicros + " µs, round " + round + ", chunk " + c);
                     }
                     if (round % 50 == 0) {
                         // Long enough for a worker to stop spinning and park, so the next job has to wake it.
-                        LockSupport.parkNanos(spinNanos + 1_000_000);
+                        LockSupport.parkNanos((spinMicros + 1_000) * 1_000L);
                     }
                 }
             }
@@ -175,9 +175,11 @@ class CpuThreadsTest {
 
     @Test
     void closeStopsTheWorkerThreads() {
-        var threads = new CpuThreads(3, 1_000_000);
+        var threads = new CpuThreads(3, 1_000);
         threads.forEach(8, chunk -> { });
         assertEquals(2, threads.liveWorkers(), "two workers beside the caller");
+        assertEquals(3, threads.threads(), "the workers and the caller");
+        assertEquals(1, CpuThreads.CALLER.threads(), "the caller alone");
         threads.close();
         assertEquals(0, threads.liveWorkers(), "a closed pool leaves no worker running, spinning or parked");
     }
@@ -187,7 +189,7 @@ class CpuThreadsTest {
         int rounds = 40;
         CpuThreads[] pools = new CpuThreads[rounds];
         for (int r = 0; r < rounds; r++) {
-            pools[r] = new CpuThreads(3, 1_000_000);
+            pools[r] = new CpuThreads(3, 1_000);
             pools[r].forEach(8, chunk -> { });
         }
         SimultaneousCalls.race(SimultaneousCalls.threads(), rounds, r -> pools[r].close());

@@ -595,6 +595,16 @@ public abstract class AttentionConformance extends BackendConformance {
                         upload(DType.F32, new float[8], 8), batch, null, SelectionRule.keepRatio(1.0), selection))
                         .getMessage().contains("allocate it for this rule"));
                 assertThrows(InvalidInputException.class, () -> ops().gatherRows(q, selection, q));
+                // A gather's out and a scatter's kept rows are the selection's capacity, not all its rows.
+                assertTrue(selection.capacity() < 8, "keeping half of 8 rows: capacity " + selection.capacity());
+                DeviceArray all = track(poisoned(DType.F16, Shape.of(8, 128)));
+                String capacityRows = "has shape [8, 128], expected " + selection.capacity() + " rows";
+                InvalidInputException gatherOut = assertThrows(InvalidInputException.class,
+                        () -> ops().gatherRows(q, selection, all));
+                assertTrue(gatherOut.getMessage().contains("out " + capacityRows), gatherOut.getMessage());
+                InvalidInputException scatterKept = assertThrows(InvalidInputException.class,
+                        () -> ops().scatterRows(q, selection, null, all));
+                assertTrue(scatterKept.getMessage().contains("kept " + capacityRows), scatterKept.getMessage());
             }
 
             // After all that the backend still works.

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -241,18 +242,13 @@ public abstract class ElementwiseConformance extends BackendConformance {
                     backend.ops().elementwise().layerNorm(xs, gammas, withBeta ? betas : null, 1e-5, y);
                     float[] got = HostData.downloadFloats(backend, y);
                     for (int r = 0; r < rows; r++) {
-                        double mean = 0;
+                        double[] row = new double[cols];
                         for (int c = 0; c < cols; c++) {
-                            mean += x[r * cols + c];
+                            row[c] = x[r * cols + c];
                         }
-                        mean /= cols;
-                        double variance = 0;
+                        RowMoments moments = RowMoments.of(row);
                         for (int c = 0; c < cols; c++) {
-                            variance += Math.pow(x[r * cols + c] - mean, 2);
-                        }
-                        double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
-                        for (int c = 0; c < cols; c++) {
-                            double want = (x[r * cols + c] - mean) * rstd * gamma[c] + (withBeta ? beta[c] : 0);
+                            double want = moments.normalised(row[c]) * gamma[c] + (withBeta ? beta[c] : 0);
                             assertEquals(want, got[r * cols + c], 2 * TestData.ulp(out, want) + 2e-5 * (1 + Math.abs(want)),
                                     in + "->" + out + " cols=" + cols + " row " + r + " col " + c);
                         }
@@ -292,49 +288,124 @@ public abstract class ElementwiseConformance extends BackendConformance {
                                         boolean withBeta) {
         List<DeviceArray> arrays = new ArrayList<>();
         try {
-            float[] x = TestData.uniform(random, rows * cols, 3f, dtype);
-            float[] residual = TestData.uniform(random, rows * cols, 3f, dtype);
-            for (int i = 0; i < x.length; i++) {
-                x[i] = HalfFloats.roundTo(dtype, x[i] + 2f); // an offset mean, as activations have
-            }
-            float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
-            float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
-            Shape shape = Shape.of(rows, cols);
-            DeviceArray xs = track(arrays, HostData.upload(backend, dtype, shape, x));
-            DeviceArray rs = track(arrays, HostData.upload(backend, dtype, shape, residual));
-            DeviceArray gammas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), gamma));
-            DeviceArray betas = track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), beta));
+            ResidualNormCase in = residualNormCase(random, dtype, rows, cols, arrays);
             DeviceArray y = switch (target) {
-                case FRESH -> track(arrays, poisoned(dtype, shape));
-                case OVER_X -> xs;
-                case OVER_RESIDUAL -> rs;
+                case FRESH -> track(arrays, poisoned(dtype, in.shape()));
+                case OVER_X -> in.xs();
+                case OVER_RESIDUAL -> in.rs();
             };
-            backend.ops().elementwise().residualLayerNorm(xs, rs, gammas, withBeta ? betas : null, 1e-5, y);
+            backend.ops().elementwise().residualLayerNorm(in.xs(), in.rs(), in.gammas(), withBeta ? in.betas() : null,
+                    1e-5, y);
             float[] got = HostData.downloadFloats(backend, y);
             String what = dtype + " " + rows + "x" + cols + " into " + target;
             for (int r = 0; r < rows; r++) {
-                double[] sum = new double[cols];
-                double mean = 0;
+                double[] sum = in.rowSum(r);
+                RowMoments moments = RowMoments.of(sum);
                 for (int c = 0; c < cols; c++) {
-                    sum[c] = (double) x[r * cols + c] + residual[r * cols + c];
-                    mean += sum[c];
-                }
-                mean /= cols;
-                double variance = 0;
-                for (int c = 0; c < cols; c++) {
-                    variance += (sum[c] - mean) * (sum[c] - mean);
-                }
-                double rstd = 1 / Math.sqrt(variance / cols + 1e-5);
-                for (int c = 0; c < cols; c++) {
-                    double want = (sum[c] - mean) * rstd * gamma[c] + (withBeta ? beta[c] : 0);
+                    double want = moments.normalised(sum[c]) * in.gamma()[c] + (withBeta ? in.beta()[c] : 0);
                     // A backend that composes add and layer norm rounds the sum to the storage type first.
-                    double roundedSum = TestData.ulp(dtype, sum[c]) * rstd * Math.abs(gamma[c]);
+                    double roundedSum = TestData.ulp(dtype, sum[c]) * moments.rstd() * Math.abs(in.gamma()[c]);
                     assertEquals(want, got[r * cols + c], roundedSum + 2 * TestData.ulp(dtype, want)
                             + 2e-5 * (1 + Math.abs(want)), what + " row " + r + " col " + c);
                 }
             }
         } finally {
             arrays.forEach(array -> array.buffer().close());
+        }
+    }
+
+    /**
+     * The fused op against the two ops it stands for, run by the same backend on the same inputs: {@code add} then
+     * {@code layerNorm} round the sum to the storage type before normalising, the fused op need not, so the two may
+     * differ by that rounding (carried through the norm's scale) and each output's own.
+     */
+    @Test
+    void residualLayerNormAgreesWithAddThenLayerNorm() {
+        SplittableRandom random = TestData.random("residualLayerNorm vs add + layerNorm");
+        for (DType dtype : FLOATS) {
+            for (int cols : new int[] {1, 19, 384, 1001}) {
+                int rows = 1 + random.nextInt(40);
+                List<DeviceArray> arrays = new ArrayList<>();
+                try {
+                    ResidualNormCase in = residualNormCase(random, dtype, rows, cols, arrays);
+                    DeviceArray fused = track(arrays, poisoned(dtype, in.shape()));
+                    DeviceArray sum = track(arrays, poisoned(dtype, in.shape()));
+                    DeviceArray separate = track(arrays, poisoned(dtype, in.shape()));
+                    ElementwiseOps ops = backend.ops().elementwise();
+                    ops.residualLayerNorm(in.xs(), in.rs(), in.gammas(), in.betas(), 1e-5, fused);
+                    ops.add(in.xs(), in.rs(), sum);
+                    ops.layerNorm(sum, in.gammas(), in.betas(), 1e-5, separate);
+                    float[] one = HostData.downloadFloats(backend, fused);
+                    float[] two = HostData.downloadFloats(backend, separate);
+                    for (int r = 0; r < rows; r++) {
+                        double[] exactSum = in.rowSum(r);
+                        double rstd = RowMoments.of(exactSum).rstd();
+                        // Rounding each sum to the storage type moves that element by up to its ulp, and the row's
+                        // mean and spread by up to the row's largest such ulp.
+                        double rowUlp = Arrays.stream(exactSum).map(v -> TestData.ulp(dtype, v)).max().orElseThrow();
+                        for (int c = 0; c < cols; c++) {
+                            int i = r * cols + c;
+                            double gamma = Math.abs(in.gamma()[c]);
+                            double roundedSum = (TestData.ulp(dtype, exactSum[c]) + rowUlp) * rstd * gamma
+                                    + Math.abs(one[i] - in.beta()[c]) * rowUlp * rstd;
+                            assertEquals(one[i], two[i], roundedSum + 2 * TestData.ulp(dtype, one[i])
+                                    + 2 * TestData.ulp(dtype, two[i]) + 4e-5 * (1 + Math.abs(one[i])),
+                                    dtype + " " + rows + "x" + cols + " row " + r + " col " + c);
+                        }
+                    }
+                } finally {
+                    arrays.forEach(array -> array.buffer().close());
+                }
+            }
+        }
+    }
+
+    /** A residual layer norm's inputs, on the host and on the backend (the arrays tracked for closing). */
+    private record ResidualNormCase(Shape shape, float[] x, float[] residual, float[] gamma, float[] beta,
+                                    DeviceArray xs, DeviceArray rs, DeviceArray gammas, DeviceArray betas) {
+        /** Row r of x + residual, summed in double. */
+        double[] rowSum(int r) {
+            int cols = (int) shape.columns();
+            double[] sum = new double[cols];
+            for (int c = 0; c < cols; c++) {
+                sum[c] = (double) x[r * cols + c] + residual[r * cols + c];
+            }
+            return sum;
+        }
+    }
+
+    /** Random x (its mean offset, as activations have), residual, gamma and beta of {@code rows × cols}, uploaded. */
+    private ResidualNormCase residualNormCase(SplittableRandom random, DType dtype, int rows, int cols,
+                                              List<DeviceArray> arrays) {
+        float[] x = TestData.uniform(random, rows * cols, 3f, dtype);
+        float[] residual = TestData.uniform(random, rows * cols, 3f, dtype);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = HalfFloats.roundTo(dtype, x[i] + 2f);
+        }
+        float[] gamma = TestData.uniform(random, cols, 1f, DType.F32);
+        float[] beta = TestData.uniform(random, cols, 1f, DType.F32);
+        Shape shape = Shape.of(rows, cols);
+        return new ResidualNormCase(shape, x, residual, gamma, beta,
+                track(arrays, HostData.upload(backend, dtype, shape, x)),
+                track(arrays, HostData.upload(backend, dtype, shape, residual)),
+                track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), gamma)),
+                track(arrays, HostData.upload(backend, DType.F32, Shape.of(cols), beta)));
+    }
+
+    /** A row's mean and {@code 1 / sqrt(variance + 1e-5)} with the biased variance, as layer norm defines them. */
+    private record RowMoments(double mean, double rstd) {
+        static RowMoments of(double[] row) {
+            double mean = Arrays.stream(row).sum() / row.length;
+            double variance = 0;
+            for (double v : row) {
+                variance += (v - mean) * (v - mean);
+            }
+            return new RowMoments(mean, 1 / Math.sqrt(variance / row.length + 1e-5));
+        }
+
+        /** Layer norm of {@code v} in this row, before gamma and beta. */
+        double normalised(double v) {
+            return (v - mean) * rstd;
         }
     }
 
@@ -368,9 +439,17 @@ public abstract class ElementwiseConformance extends BackendConformance {
                     () -> ops.residualLayerNorm(x, residual, gamma, null, Double.NaN, y)).getMessage().contains("epsilon"));
             DeviceArray shifted = new DeviceArray(y.buffer(), 4, DType.F32, Shape.of(2, 8));
             DeviceArray firstRows = new DeviceArray(y.buffer(), 0, DType.F32, Shape.of(2, 8));
-            assertTrue(assertThrows(InvalidInputException.class,
-                    () -> ops.residualLayerNorm(firstRows, firstRows, gamma, null, 1e-5, shifted)).getMessage()
-                    .contains("overlaps y partially"));
+            // One overlap check serves the residual norm, the add and the plain norm: each refuses a y one element
+            // on from an input, the other input elsewhere.
+            DeviceArray xRows = new DeviceArray(x.buffer(), 0, DType.F32, Shape.of(2, 8));
+            for (Runnable partial : List.<Runnable>of(
+                    () -> ops.residualLayerNorm(firstRows, firstRows, gamma, null, 1e-5, shifted),
+                    () -> ops.residualLayerNorm(xRows, firstRows, gamma, null, 1e-5, shifted),
+                    () -> ops.add(xRows, firstRows, shifted),
+                    () -> ops.layerNorm(firstRows, gamma, null, 1e-5, shifted))) {
+                InvalidInputException overlap = assertThrows(InvalidInputException.class, partial::run);
+                assertTrue(overlap.getMessage().contains("overlap partially"), overlap.getMessage());
+            }
 
             // A NaN stays in its own row: the rows around it come out normalised.
             values[9] = Float.NaN;

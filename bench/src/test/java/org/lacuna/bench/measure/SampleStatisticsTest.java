@@ -1,4 +1,4 @@
-package org.lacuna.bench.gpu;
+package org.lacuna.bench.measure;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package org.lacuna.bench.gpu;
+package org.lacuna.bench.measure;
 
 /**
  * How long and how often to measure one benchmark case.

@@ -1,16 +1,27 @@
-package org.lacuna.bench.gpu;
+package org.lacuna.bench.measure;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The measurement options as {@code lacuna-gpu-bench} parses them: given ones replace the default plan's values. */
+/**
+ * The measurement options as a command that mixes them in parses them (as {@code lacuna-gpu-bench} and
+ * {@code lacuna-bench-cpu} do): given ones replace the default plan's values.
+ */
 class MeasurementOptionsTest {
     private static MeasurementPlan parsed(String... args) {
-        GpuBenchMain main = new GpuBenchMain();
-        new CommandLine(main).parseArgs(args);
-        return main.measurement.over(MeasurementPlan.defaults());
+        MeasurementOptions options = new MeasurementOptions(MeasurementPlan.defaults());
+        lineOf(options).parseArgs(args);
+        return options.over(MeasurementPlan.defaults());
+    }
+
+    /** A command line of nothing but {@code options}. */
+    private static CommandLine lineOf(MeasurementOptions options) {
+        return new CommandLine(new Object() {
+            @CommandLine.Mixin
+            MeasurementOptions measurement = options;
+        });
     }
 
     @Test
@@ -34,11 +45,7 @@ class MeasurementOptionsTest {
     void aValueGivenEqualToTheDefaultStillCounts() {
         MeasurementPlan other = new MeasurementPlan(2, 1, 4, 3, 8, 0);
         MeasurementOptions options = new MeasurementOptions(MeasurementPlan.defaults());
-        CommandLine line = new CommandLine(new Object() {
-            @CommandLine.Mixin
-            MeasurementOptions measurement = options;
-        });
-        line.parseArgs("--samples", "100");
+        lineOf(options).parseArgs("--samples", "100");
         assertEquals(other.withSamples(100), options.over(other));
     }
 }

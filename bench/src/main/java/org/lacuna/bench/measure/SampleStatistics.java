@@ -1,4 +1,4 @@
-package org.lacuna.bench.gpu;
+package org.lacuna.bench.measure;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package org.lacuna.bench.gpu;
+package org.lacuna.bench.measure;
 
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
