@@ -11,6 +11,8 @@ module org.lacuna.api {
     requires org.tribuo.util.onnx;
     requires com.ning.compress.lzf;
     requires info.picocli;
+    // The choosing thread's CPU time (ThreadMXBean), reported beside the wall time layers spend choosing.
+    requires java.management;
 
     exports org.lacuna.api;
     exports org.lacuna.api.io;

@@ -39,8 +39,9 @@ public final class NextProcessMain {
     }
 
     /** What one next process's choosing cost. */
-    record Result(int forwards, double hostMillis, double trialExtraMillis, int rechecked, int storedDecisions,
-                  int choosingDecisions, int decisions, double firstForwardMillis) {
+    record Result(int forwards, double hostMillis, double hostCpuMillis, double trialExtraMillis, int rechecked,
+                  int confirmedByPrediction, int storedDecisions, int choosingDecisions, int decisions,
+                  double firstForwardMillis) {
     }
 
     public static void main(String[] args) throws IOException {
@@ -97,6 +98,7 @@ public final class NextProcessMain {
                 twin.run();
             }
         }
+        ScheduleBenchMain.awaitJitQuiet(); // as the parent before each cold phase
         Scheduler auto = new Scheduler(device, table, TuningStore.open(storeFile), Policy.auto(),
                 session.backend()::newTimer);
         session.useScheduler(auto);
@@ -111,12 +113,15 @@ public final class NextProcessMain {
         Plan plan = auto.plan();
         int rechecked = (int) plan.entries().stream().filter(e -> e.decision().reason()
                 .contains(Scheduler.CONFIRMED_BY_RECHECK)).map(e -> e.decision().signature()).distinct().count();
+        int confirmedByPrediction = (int) plan.entries().stream().filter(e -> e.decision().reason()
+                .contains(Scheduler.CONFIRMED_BY_PREDICTION)).map(e -> e.decision().signature()).distinct().count();
         int stored = (int) plan.entries().stream().filter(e -> e.decision().source() == Decision.Source.STORED)
                 .count();
         int choosing = (int) plan.entries().stream().filter(e -> e.decision().source()
                 != Decision.Source.ONLY_CANDIDATE && e.decision().source() != Decision.Source.FORCED).count();
-        return new Result(forwards, auto.choosingNanos() / 1e6, auto.trialExtraNanos() / 1e6, rechecked, stored,
-                choosing, plan.entries().size(), first[0] / 1e6);
+        return new Result(forwards, auto.choosingNanos() / 1e6, auto.choosingCpuNanos() / 1e6,
+                auto.trialExtraNanos() / 1e6, rechecked, confirmedByPrediction, stored, choosing,
+                plan.entries().size(), first[0] / 1e6);
     }
 
     /** A next process runs at most this long: a hung one is killed and the bench says so. */

@@ -44,7 +44,10 @@ import org.lacuna.runtime.schedule.TuningStore;
 /**
  * The scheduler end to end on the serving backend: a MiniLM-shaped encoder with 2:4 FFN weights and token dropping,
  * and MinkUNet on the KITTI sweep, each run under {@code auto}, {@code fastest-measured} and every fixed single
- * choice, in interleaved rounds (so drift hits every policy alike), median per policy. Also the host time spent
+ * choice, in interleaved rounds (so drift hits every policy alike; the order rotating from round to round), median per
+ * policy; each round's timed run per policy is N forwards back to back after an untimed one ({@link #TIMED_RUN_MILLIS}),
+ * N the same for every policy. Choosing's host time is reported on the wall clock and, for the sections that decide,
+ * as the choosing thread's CPU time; each cold phase starts once the JIT's queue is quiet ({@link #awaitJitQuiet}). Also the host time spent
  * choosing per forward: the device calibration (once per device), the first forward on a cold store, the first on a
  * warm one (the next process, a JVM of its own on the file the cold run wrote: {@link NextProcessMain}), and a
  * planned forward. The run keeps to a time budget
@@ -60,8 +63,9 @@ public final class ScheduleBenchMain {
 
     /** One policy's result on one workload. */
     record PolicyRun(String policy, double medianMillis, double[] samplesMillis, double firstRunMillis,
-                     int forwardsToDecide, double coldHostChoosingMillis, double coldTrialExtraMillis,
-                     double coldChoosingMillis, Map<String, Map<String, Integer>> choices) {
+                     int forwardsToDecide, double coldHostChoosingMillis, double coldHostCpuMillis,
+                     double coldTrialExtraMillis, double coldChoosingMillis,
+                     Map<String, Map<String, Integer>> choices) {
     }
 
     /**
@@ -73,21 +77,28 @@ public final class ScheduleBenchMain {
                     long coldDecisionsMade, double coldChoosingMillis, int coldForwardsToDecide,
                     double coldHostChoosingMillis, double coldTrialExtraMillis, double plannedChoosingMicros,
                     double autoMedianMillis, String autoPlan, double jitWarmUpMillis, TrialBudget coldBudget,
-                    int coldProvisionalChoices, Recheck recheck) {
+                    int coldProvisionalChoices, Recheck recheck, double coldHostCpuMillis, int forwardsPerTimedRun,
+                    double jitQuietWaitMillis, String fastestMeasuredPlan) {
     }
 
     /**
      * A policy's cold-store phase: its first forward's time, the forwards until its live trials decided, and what
-     * choosing cost over them (host time, and the live calls' time beyond the chosen candidates').
+     * choosing cost over them (host time on the wall clock and the choosing thread's CPU time in the sections that
+     * decide, and the live calls' time beyond the chosen candidates').
      */
-    record ColdPhase(double firstMillis, int forwards, double hostMillis, double trialExtraMillis) {
+    record ColdPhase(double firstMillis, int forwards, double hostMillis, double hostCpuMillis,
+                     double trialExtraMillis) {
         double choosingMillis() {
             return hostMillis + trialExtraMillis;
         }
     }
 
-    /** auto's trial budget on the cold store: the predicted forward, the budget (a share of it) and what was spent. */
-    record TrialBudget(double predictedForwardMillis, double budgetMillis, double spentMillis) {
+    /**
+     * auto's trial budget on the cold store: the predicted forward, as the trials' measurements corrected it, the
+     * budget (a share of that) and what was spent.
+     */
+    record TrialBudget(double predictedForwardMillis, double estimatedForwardMillis, double budgetMillis,
+                       double spentMillis) {
     }
 
     /**
@@ -95,16 +106,29 @@ public final class ScheduleBenchMain {
      * short trials, over how many forwards, at what cost; then the process after it, every choice confirmed: its host
      * time choosing.
      */
-    record Recheck(int rechecked, int forwards, double hostMillis, double trialExtraMillis,
-                   double confirmedStoreChoosingMillis, int confirmedStoreStoredDecisions, int confirmedStoreForwards,
+    record Recheck(int rechecked, int confirmedByPrediction, int forwards, double hostMillis, double hostCpuMillis, double trialExtraMillis,
+                   double confirmedStoreChoosingMillis, double confirmedStoreCpuMillis,
+                   int confirmedStoreStoredDecisions, int confirmedStoreForwards,
                    double confirmedStoreTrialExtraMillis, double confirmedStoreFirstForwardMillis,
-                   double sameJvmConfirmedStoreMillis, int sameJvmConfirmedStoreDeciding) {
+                   double sameJvmConfirmedStoreMillis, double sameJvmConfirmedStoreCpuMillis,
+                   int sameJvmConfirmedStoreDeciding) {
     }
 
     /** Planned forwards whose choosing time is measured (the median is reported). */
     static final int PLANNED_FORWARDS = 7;
     /** Timed rounds a workload runs at least, however tight the budget. */
     static final int MIN_ROUNDS = 3;
+    /**
+     * A round's timed run per policy lasts at least about this long: as many forwards back to back as that takes
+     * (the same count for every policy, from the sizing forwards' median), their mean the round's sample. One 10 ms
+     * forward per round let a single preemption on the shared 2-vCPU machine move a sample by 50%: two policies with
+     * identical plans differed 8% in bench/results/schedule-cpu-20261206-1713.md.
+     */
+    static final double TIMED_RUN_MILLIS = 150;
+    /** The JIT counts as quiet once its total compilation time has not moved for this long... */
+    static final long JIT_QUIET_MILLIS = 250;
+    /** ...and is waited for at most this long. */
+    static final long JIT_QUIET_MAX_MILLIS = 4000;
 
     /** A model run on its input, repeatable. */
     interface Model {
@@ -402,10 +426,12 @@ public final class ScheduleBenchMain {
         double jitWarmUpMillis = twin == null ? 0 : warmUpJit(session, device, table, policies, twin);
         Map<String, Scheduler> schedulers = new LinkedHashMap<>();
         Map<String, ColdPhase> first = new LinkedHashMap<>();
+        double jitQuietWait = 0;
         for (var p : policies.entrySet()) {
             Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-" + p.getKey().replaceAll("\\W", "_")
                     + ".json");
             Files.deleteIfExists(file);
+            jitQuietWait += awaitJitQuiet();
             Scheduler s = scheduler(session, device, table, TuningStore.open(file), p.getValue());
             long[] firstNanos = {0};
             // Live trials decide on the forwards' own calls: the cold phase lasts until every one has decided.
@@ -418,22 +444,43 @@ public final class ScheduleBenchMain {
             }, Scheduler.MAX_DECIDING_FORWARDS);
             double firstMillis = firstNanos[0] / 1e6;
             double host = s.choosingNanos() / 1e6;
+            double hostCpu = s.choosingCpuNanos() / 1e6;
             double extra = s.trialExtraNanos() / 1e6;
-            first.put(p.getKey(), new ColdPhase(firstMillis, forwards, host, extra));
+            first.put(p.getKey(), new ColdPhase(firstMillis, forwards, host, hostCpu, extra));
             schedulers.put(p.getKey(), s);
             System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, decided after %d forwards, choosing %7.2f ms "
-                    + "host + %7.2f ms slower live calls%s%n", p.getKey(), firstMillis, forwards, host, extra,
-                    s.deciding() > 0 ? " (" + s.deciding() + " still deciding)" : "");
+                    + "host (%.2f ms CPU deciding) + %7.2f ms slower live calls%s%n", p.getKey(), firstMillis,
+                    forwards, host, hostCpu, extra, s.deciding() > 0 ? " (" + s.deciding() + " still deciding)" : "");
         }
+        // Sizing: one forward per policy (its layers plan again on the switch), the median sets how many forwards
+        // back to back make each round's timed run (the same count for every policy).
+        double[] sizing = new double[schedulers.size()];
+        int sized = 0;
+        for (Scheduler s : schedulers.values()) {
+            session.useScheduler(s);
+            model.run();
+            long start = System.nanoTime();
+            model.run();
+            sizing[sized++] = (System.nanoTime() - start) / 1e6;
+        }
+        Arrays.sort(sizing);
+        int perRun = (int) Math.max(1, Math.ceil(TIMED_RUN_MILLIS / Math.max(1e-3, sizing[sizing.length / 2])));
+        List<String> order = new ArrayList<>(schedulers.keySet());
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         int done = 0;
         for (int r = 0; r < rounds && (r < MIN_ROUNDS || System.nanoTime() < deadline); r++, done++) {
-            for (var s : schedulers.entrySet()) {
-                // A switch costs each layer one lookup in the scheduler's decisions (microseconds) on this run.
-                session.useScheduler(s.getValue());
-                long start = System.nanoTime();
+            // The order rotates from round to round, so that no policy always follows the same other one.
+            for (int k = 0; k < order.size(); k++) {
+                String policy = order.get((k + r) % order.size());
+                // A switch makes each layer plan again (a lookup in the scheduler's decisions): an untimed forward.
+                session.useScheduler(schedulers.get(policy));
                 model.run();
-                samples.computeIfAbsent(s.getKey(), k -> new ArrayList<>()).add((System.nanoTime() - start) / 1e6);
+                long start = System.nanoTime();
+                for (int f = 0; f < perRun; f++) {
+                    model.run();
+                }
+                samples.computeIfAbsent(policy, key -> new ArrayList<>()).add((System.nanoTime() - start) / 1e6
+                        / perRun);
             }
         }
         List<PolicyRun> runs = new ArrayList<>();
@@ -443,7 +490,8 @@ public final class ScheduleBenchMain {
             Arrays.sort(sorted);
             ColdPhase f = first.get(s.getKey());
             runs.add(new PolicyRun(s.getKey(), sorted[sorted.length / 2], v, f.firstMillis(), f.forwards(),
-                    f.hostMillis(), f.trialExtraMillis(), f.choosingMillis(), choices(s.getValue().plan())));
+                    f.hostMillis(), f.hostCpuMillis(), f.trialExtraMillis(), f.choosingMillis(),
+                    choices(s.getValue().plan())));
             System.out.printf(Locale.ROOT, "  %-34s median %8.1f ms %s%n", s.getKey(), sorted[sorted.length / 2],
                     choices(s.getValue().plan()));
         }
@@ -479,12 +527,13 @@ public final class ScheduleBenchMain {
         // another session on a store an earlier run confirmed (the JVMs above pay their first forward's cold code).
         Scheduler confirmedHere = scheduler(session, device, table, TuningStore.open(autoFile), Policy.auto());
         model.run();
-        Recheck recheck = new Recheck(second.rechecked(), second.forwards(), second.hostMillis(),
-                second.trialExtraMillis(), third.hostMillis(), third.storedDecisions(), third.forwards(),
-                third.trialExtraMillis(), third.firstForwardMillis(), confirmedHere.choosingNanos() / 1e6,
+        Recheck recheck = new Recheck(second.rechecked(), second.confirmedByPrediction(), second.forwards(), second.hostMillis(),
+                second.hostCpuMillis(), second.trialExtraMillis(), third.hostMillis(), third.hostCpuMillis(),
+                third.storedDecisions(), third.forwards(), third.trialExtraMillis(), third.firstForwardMillis(),
+                confirmedHere.choosingNanos() / 1e6, confirmedHere.choosingCpuNanos() / 1e6,
                 confirmedHere.deciding());
-        TrialBudget budget = new TrialBudget(auto.predictedForwardMillis(), auto.trialBudgetMillis(),
-                auto.trialSpentMillis());
+        TrialBudget budget = new TrialBudget(auto.predictedForwardMillis(), auto.estimatedForwardMillis(),
+                auto.trialBudgetMillis(), auto.trialSpentMillis());
         int stored = second.storedDecisions();
         // Decisions with a choice to remember: a layer with one candidate (or a forced one) has nothing to store.
         int choosing = second.choosingDecisions();
@@ -504,7 +553,36 @@ public final class ScheduleBenchMain {
         return new Workload(name, input, runs, done, second.hostMillis(), stored, choosing,
                 second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
-                jitWarmUpMillis, budget, provisional, recheck);
+                jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
+                schedulers.get("fastest-measured").plan().explain());
+    }
+
+    /**
+     * Waits until the JIT's total compilation time has not moved for {@link #JIT_QUIET_MILLIS} (at most
+     * {@link #JIT_QUIET_MAX_MILLIS}), so that a cold phase's host time choosing does not hold the compiler threads'
+     * work queued by what ran before it (on two cores they take the choosing thread's core); returns the wait, ms.
+     * Every policy's cold phase, and the next processes', start after such a wait.
+     */
+    static double awaitJitQuiet() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return 0;
+        }
+        long start = System.nanoTime();
+        long last = jit.getTotalCompilationTime();
+        try {
+            while (System.nanoTime() - start < JIT_QUIET_MAX_MILLIS * 1_000_000) {
+                Thread.sleep(JIT_QUIET_MILLIS);
+                long now = jit.getTotalCompilationTime();
+                if (now == last) {
+                    break;
+                }
+                last = now;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return (System.nanoTime() - start) / 1e6;
     }
 
     /** The twin under every policy, each on its own in-memory store: at least three forwards, and until decided. */

@@ -26,19 +26,31 @@ final class ScheduleMarkdown {
                 + "plus the extra time of the live calls a trial served with a candidate other than the one it chose "
                 + "(each such call's time beyond the chosen candidate's lower median, summed per candidate, never "
                 + "below 0; a losing candidate's first call, its weight's conversion included, counts whole), over "
-                + "every forward until the last trial decided. Under auto the trials' extra time is bounded by a trial "
-                + "budget, a share of the predicted forward; a choice made on little (a candidate cut by the budget "
+                + "every forward until the last trial decided. Host time is wall-clock time; beside it, the choosing "
+                + "thread's CPU time in the sections that decide (decisions, a trial's bookkeeping; a planned lookup "
+                + "is wall time alone): on 2 vCPUs the difference is mostly what the JIT's compiler threads and the "
+                + "collector took of the choosing thread's core. Under auto the trials' extra time is bounded by a trial "
+                + "budget, a share of the predicted forward (corrected by what the trials measure: the trials' layers' "
+                + "best lower medians over their best predictions, within 1-4x); a choice made on little (a candidate cut by the budget "
                 + "or eliminated on one sample, a winner of one sample, a near-tie) is stored provisional. Warm "
                 + "store: the next process, a JVM of its own started by the bench on the file the cold run wrote "
                 + "(after what the cold phase ran before it: the probe's predicted-only forward and, for the encoder, "
                 + "the twin network under auto on an in-memory store; so its JIT is as warm as the cold phase's and "
                 + "none of the measured network's weight forms is made): it re-checks the provisional choices on "
-                + "short trials (chosen vs runner-up) and stores them confirmed; its host time choosing plus its "
+                + "short trials (chosen vs runner-up; a choice the prediction agrees with whose runner-up was "
+                + "measured slower is confirmed without one) and stores them confirmed; its host time choosing plus its "
                 + "re-check calls' extra time, until decided. Confirmed store: the process after that, a JVM of its "
                 + "own too, every choice read: its host time choosing.\n");
-        s.append("- method: every policy's forwards on a cold store until its choices are made, then up to ")
-                .append(record.get("rounds")).append(" interleaved rounds of one timed run per policy (within a budget "
-                        + "of ").append(record.get("budgetMinutes")).append(" minutes for the whole run); medians. ")
+        s.append("- method: every policy's forwards on a cold store until its choices are made (each cold phase "
+                + "after the JIT's compilation queue went quiet: no change in its total compilation time for "
+                + ScheduleBenchMain.JIT_QUIET_MILLIS + " ms, at most " + ScheduleBenchMain.JIT_QUIET_MAX_MILLIS
+                + " ms), then up to ")
+                .append(record.get("rounds")).append(" interleaved rounds (the policies' order rotating from round to "
+                        + "round) of one timed run per policy: after switching to the policy's scheduler, one untimed "
+                        + "forward (its layers plan again), then N forwards back to back, N the same for every policy "
+                        + "(enough for about " + (int) ScheduleBenchMain.TIMED_RUN_MILLIS + " ms at the sizing "
+                        + "forwards' median), their mean the round's sample (within a budget of ")
+                .append(record.get("budgetMinutes")).append(" minutes for the whole run); medians of the rounds. ")
                 .append("Ratios are the policy's median over fastest-measured's median, in the same run. ")
                 .append("Noisy 2-vCPU machine shared with other jobs: differences of a few percent are noise.\n");
         for (ScheduleBenchMain.Workload w : (List<ScheduleBenchMain.Workload>) record.get("workloads")) {
@@ -46,19 +58,22 @@ final class ScheduleMarkdown {
             double reference = w.policies().stream().filter(p -> p.policy().equals("fastest-measured")).findFirst()
                     .orElseThrow().medianMillis();
             s.append("| policy | median ms | vs fastest-measured | first run ms (cold) | forwards to decide | "
-                    + "choosing ms (cold: host + slower live calls) | choices |\n|---|---|---|---|---|---|---|\n");
+                    + "choosing ms (cold: host + slower live calls) | host CPU ms deciding | choices |\n"
+                    + "|---|---|---|---|---|---|---|---|\n");
             for (ScheduleBenchMain.PolicyRun p : w.policies()) {
-                s.append(String.format(Locale.ROOT, "| %s | %.1f | %.3f | %.1f | %d | %.1f (%.1f + %.1f) | %s |%n",
+                s.append(String.format(Locale.ROOT, "| %s | %.1f | %.3f | %.1f | %d | %.1f (%.1f + %.1f) | %.1f | %s |%n",
                         p.policy(), p.medianMillis(), p.medianMillis() / reference, p.firstRunMillis(),
                         p.forwardsToDecide(), p.coldChoosingMillis(), p.coldHostChoosingMillis(),
-                        p.coldTrialExtraMillis(), p.choices()));
+                        p.coldTrialExtraMillis(), p.coldHostCpuMillis(), p.choices()));
             }
-            s.append(String.format(Locale.ROOT, "%n%d rounds. auto's choosing cost: cold store %.2f ms (%.2f ms host "
-                    + "+ %.2f ms of live calls served by slower candidates, over %d forwards; %.2fx its %.1f ms median "
+            s.append(String.format(Locale.ROOT, "%n%d rounds of %d forwards per timed run; %.0f ms waiting for a quiet "
+                    + "JIT before the cold phases. auto's choosing cost: cold store %.2f ms (%.2f ms host, of which "
+                    + "%.2f ms CPU deciding, + %.2f ms of live calls served by slower candidates, over %d forwards; %.2fx its %.1f ms median "
                     + "forward; %d signatures decided for %d layer decisions), "
                     + "warm store %.2f ms (%d of the %d decisions with a choice read from the store; the other %d "
                     + "layers have a single candidate), planned %.2f us (%.5f%% of its median forward).%n",
-                    w.rounds(), w.coldChoosingMillis(), w.coldHostChoosingMillis(), w.coldTrialExtraMillis(),
+                    w.rounds(), w.forwardsPerTimedRun(), w.jitQuietWaitMillis(), w.coldChoosingMillis(),
+                    w.coldHostChoosingMillis(), w.coldHostCpuMillis(), w.coldTrialExtraMillis(),
                     w.coldForwardsToDecide(), w.coldChoosingMillis() / w.autoMedianMillis(),
                     w.autoMedianMillis(), w.coldDecisionsMade(), w.decisions(), w.warmStoreChoosingMillis(),
                     w.warmStoreStoredDecisions(), w.warmStoreChoosingDecisions(),
@@ -68,22 +83,28 @@ final class ScheduleMarkdown {
                 ScheduleBenchMain.TrialBudget b = w.coldBudget();
                 ScheduleBenchMain.Recheck r = w.recheck();
                 s.append(String.format(Locale.ROOT, "auto's trial budget (cold store): predicted forward %.2f ms, "
-                        + "budget %.2f ms, spent %.2f ms; %d of its layer decisions provisional. Warm store (the next "
-                        + "process, a JVM of its own): %d signatures re-checked over %d forwards, %.2f ms host + %.2f "
+                        + "%.2f ms as the trials measured it, budget %.2f ms, spent %.2f ms; %d of its layer decisions "
+                        + "provisional. Warm store (the next "
+                        + "process, a JVM of its own): %d signatures re-checked, %d confirmed by the prediction (it "
+                        + "agrees, and the runner-up was measured slower) over %d forwards, %.2f ms host (%.2f "
+                        + "ms CPU deciding) + %.2f "
                         + "ms of re-check calls beyond the chosen candidates (%.2fx the median forward). Confirmed "
-                        + "store (the process after, a JVM of its own): %.2f ms host choosing over %d forward(s), "
+                        + "store (the process after, a JVM of its own): %.2f ms host choosing (%.2f ms CPU deciding) "
+                        + "over %d forward(s), "
                         + "%.2f ms of trial calls, %d decisions read from the store (%.2fx the median forward; that "
                         + "JVM's first forward of the network, its code not yet compiled, took %.1f ms). A new "
-                        + "scheduler in the benchmark's own warm JVM on the confirmed store: %.2f ms host choosing on "
-                        + "its first forward (%.2fx the median forward; %d trials opened).%n",
-                        b.predictedForwardMillis(), b.budgetMillis(), b.spentMillis(), w.coldProvisionalChoices(),
-                        r.rechecked(), r.forwards(), r.hostMillis(), r.trialExtraMillis(),
+                        + "scheduler in the benchmark's own warm JVM on the confirmed store: %.2f ms host choosing "
+                        + "(%.2f ms CPU deciding) on its first forward (%.2fx the median forward; %d trials opened).%n",
+                        b.predictedForwardMillis(), b.estimatedForwardMillis(), b.budgetMillis(), b.spentMillis(),
+                        w.coldProvisionalChoices(),
+                        r.rechecked(), r.confirmedByPrediction(), r.forwards(), r.hostMillis(), r.hostCpuMillis(), r.trialExtraMillis(),
                         (r.hostMillis() + r.trialExtraMillis()) / w.autoMedianMillis(),
-                        r.confirmedStoreChoosingMillis(), r.confirmedStoreForwards(),
+                        r.confirmedStoreChoosingMillis(), r.confirmedStoreCpuMillis(), r.confirmedStoreForwards(),
                         r.confirmedStoreTrialExtraMillis(), r.confirmedStoreStoredDecisions(),
                         (r.confirmedStoreChoosingMillis() + r.confirmedStoreTrialExtraMillis())
                                 / w.autoMedianMillis(), r.confirmedStoreFirstForwardMillis(),
-                        r.sameJvmConfirmedStoreMillis(), r.sameJvmConfirmedStoreMillis() / w.autoMedianMillis(),
+                        r.sameJvmConfirmedStoreMillis(), r.sameJvmConfirmedStoreCpuMillis(),
+                        r.sameJvmConfirmedStoreMillis() / w.autoMedianMillis(),
                         r.sameJvmConfirmedStoreDeciding()));
             }
             if (w.jitWarmUpMillis() > 0) {

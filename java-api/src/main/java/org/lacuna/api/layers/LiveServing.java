@@ -106,10 +106,11 @@ final class LiveServing {
         String failedName = null;
         for (int attempt = 0; attempt <= calls.length; attempt++) {
             long started = System.nanoTime();
+            long startedCpu = ChoosingTime.cpuNanos();
             LinearCandidates.Call chosen = decidedCall();
             if (chosen != null) {
                 // Decided meanwhile (perhaps by this call's failure): the decided candidate serves, once.
-                ChoosingTime.charge(scheduler, System.nanoTime() - started);
+                ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - startedCpu);
                 String name = trial.decision().chosen();
                 if (name.equals(failedName)) {
                     throw failure;
@@ -130,7 +131,7 @@ final class LiveServing {
             double millis;
             try (DeviceTimer timer = scheduler.timer()) {
                 long bookkeeping = System.nanoTime() - started;
-                ChoosingTime.chargeTrial(scheduler, bookkeeping);
+                ChoosingTime.chargeTrial(scheduler, bookkeeping, ChoosingTime.cpuNanos() - startedCpu);
                 try {
                     timer.start();
                     run(profiler, layer, names.get(which), call, x, y);
@@ -143,10 +144,11 @@ final class LiveServing {
                 }
             }
             long reporting = System.nanoTime();
+            long reportingCpu = ChoosingTime.cpuNanos();
             warmed[which] = true;
             trial.served(which, millis, sample);
             long reported = System.nanoTime() - reporting;
-            ChoosingTime.chargeTrial(scheduler, reported);
+            ChoosingTime.chargeTrial(scheduler, reported, ChoosingTime.cpuNanos() - reportingCpu);
             return;
         }
         // Every try failed without the trial running out of candidates (other threads' failures raced this call's).

@@ -249,6 +249,8 @@ public final class SparseConv3d implements AutoCloseable {
         String signature = statistics.signature();
         Route route = current.bySignature.get(signature);
         if (route == null) {
+            // A decision: its CPU time is charged beside the wall time the caller charges.
+            long startedCpu = ChoosingTime.cpuNanos();
             var ops = session.backend().ops();
             List<Candidate> bound = ConvolutionCandidates.of(session.backendName(), ops.convolution(), ops,
                     statistics, operands);
@@ -257,6 +259,7 @@ public final class SparseConv3d implements AutoCloseable {
                     decision.chosen()));
             Route raced = current.bySignature.putIfAbsent(signature, route);
             route = raced == null ? route : raced;
+            ChoosingTime.charge(scheduler, 0, ChoosingTime.cpuNanos() - startedCpu);
         }
         LastRoute now = new LastRoute(new WeakReference<>(map), route,
                 ConvolutionCandidates.dataflowOf(route.decision().chosen(), session.backendName(), map));

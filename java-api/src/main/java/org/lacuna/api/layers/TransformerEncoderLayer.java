@@ -279,11 +279,13 @@ public final class TransformerEncoderLayer implements AutoCloseable {
                 () -> replace(result, dropTokens(x, sequences, dropping, scores, pinMask, emit)));
         // A measurement runs the block, whose linear layers charge their own choosing: count that once (this call's
         // charges only; other threads charge the same scheduler meanwhile).
+        long startedCpu = ChoosingTime.cpuNanos();
         ChoosingTime.Collected<Decision> decided = ChoosingTime.collecting(
                 () -> scheduler.decide(name, statistics, bound));
         Decision decision = decided.value();
         current.byBucket().put(statistics.bucketKey(), decision);
-        ChoosingTime.charge(scheduler, Math.max(0, System.nanoTime() - started - decided.innerNanos()));
+        ChoosingTime.charge(scheduler, Math.max(0, System.nanoTime() - started - decided.innerNanos()),
+                Math.max(0, ChoosingTime.cpuNanos() - startedCpu - decided.innerCpuNanos()));
         Candidate chosen = Scheduler.chosen(decision, bound);
         session.profiler().time(name, chosen.name(), "attention", chosen.run());
         return result[0];

@@ -123,6 +123,39 @@ class LiveServingTest {
         return new Served(scheduler, trial, new LiveServing(trial, callOf), failures);
     }
 
+    /**
+     * What a layer planning a bucket builds once ({@link LinearCandidates#offers}): the candidates {@code of} offers,
+     * each with the call that computes the layer's function.
+     */
+    @Test
+    void offersHoldEveryCandidateWithItsCall() {
+        Data data = Data.random(11);
+        try (LayerOnCpu cpu = LayerOnCpu.open(data)) {
+            Session s = cpu.session();
+            var ops = s.backend().ops();
+            LinearCandidates.Forms forms = cpu.layer().forms();
+            LinearStatistics st = cpu.layer().statistics(TOKENS);
+            LinearCandidates.Offers offers = LinearCandidates.offers(s.backendName(), ops, st, forms,
+                    cpu.xs().array("test"), cpu.bound().array("test"));
+            List<String> names = LinearCandidates.of(s.backendName(), ops, st, forms, null, null).stream()
+                    .map(org.lacuna.runtime.schedule.Candidate::name).toList();
+            assertEquals(names, offers.candidates().stream().map(org.lacuna.runtime.schedule.Candidate::name)
+                    .toList());
+            assertEquals(names, List.copyOf(offers.calls().keySet()));
+            for (String name : names) {
+                float[] poison = new float[TOKENS * OUT];
+                java.util.Arrays.fill(poison, Float.NaN); // the call must write every element
+                try (Tensor y = s.fromFloats(poison, DType.F32, TOKENS, OUT)) {
+                    offers.call(name).run(cpu.xs().array("test"), y.array("test"));
+                    assertClose(data.want(), y.toFloatArray(), name);
+                }
+            }
+            var missing = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
+                    () -> offers.call("no-such-path"));
+            assertEquals("LinearCandidates.call", missing.call());
+        }
+    }
+
     @Test
     void aFailingBestPredictedCandidateIsNeverChosenAndTheCallsGetTheOthersResult() {
         Data data = Data.random(3);

@@ -139,23 +139,53 @@ public final class Calibration {
             DeviceArray evictTo = keep(arrays, HostData.upload(backend, DType.F16, Shape.of(evictLength),
                     new float[evictLength]));
             Runnable evict = () -> ops.elementwise().cast(evictFrom, evictTo);
-            for (int i = 0; i < smallSets.get(0).size(); i++) {
+            int kinds = smallSets.get(0).size();
+            List<List<Runnable>> callsPerKernel = new ArrayList<>();
+            for (int i = 0; i < kinds; i++) {
+                List<Runnable> calls = new ArrayList<>();
+                for (List<Candidate> set : smallSets) {
+                    calls.add(set.get(i).run());
+                }
+                callsPerKernel.add(calls);
+            }
+            // Interleaved: every kernel's k-th sample is taken in the same round, so a burst of load from other jobs,
+            // or drift, falls on every kernel alike and their order (what the scheduler acts on) survives it.
+            // Measured one kernel after the other on the shared development machine, the 32-token rates of OpenBLAS
+            // and the Vector API GEMM swapped order between two runs minutes apart (ad hoc, not kept as a record).
+            double[] coldMillis = timeColdInterleaved(timer, callsPerKernel, evict);
+            for (int i = 0; i < kinds; i++) {
                 Candidate c = smallSets.get(0).get(i);
                 double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
-                // Its weights were uploaded just now: each first call converts one into the kernel's form.
-                List<Runnable> calls = new ArrayList<>();
+                List<Runnable> calls = callsPerKernel.get(i);
+                double[] interleaved = {coldMillis[i]};
+                // The interleaved figure first; one out of bounds is measured again on this kernel alone.
+                double rate = sane(RATE, c.kernel(), () -> {
+                    double millis = interleaved[0] >= 0 ? interleaved[0] : timeCold(timer, calls, evict);
+                    interleaved[0] = -1;
+                    return rateFrom(c, millis / 1e3, kernelOverhead);
+                }, clamped);
+                small.put(c.kernel(), new KernelRate.SizeRate(c.work().flops(), rate));
+            }
+            // A first call's conversion, on weights of their own, timed once the kernels have run their cold samples
+            // in this pass: its excess over a steady call is the weight's conversion, not the kernel's compilation
+            // (in a fresh JVM the first pass leaves a 32-token kernel run only a few dozen times).
+            List<List<Candidate>> formSets = new ArrayList<>();
+            for (int k = 0; k < SMALL_WEIGHTS; k++) {
+                formSets.add(linearCandidates(backend, ops, random, arrays, twoFours, csrs, SMALL_TOKENS, IN, OUT, w,
+                        sparse));
+            }
+            for (int i = 0; i < kinds; i++) {
+                Candidate c = formSets.get(0).get(i);
                 double firstMillis = 0;
-                for (List<Candidate> set : smallSets) {
+                for (List<Candidate> set : formSets) {
                     evict.run();
                     timer.start();
                     set.get(i).run().run();
                     firstMillis += timer.stopMillis() / SMALL_WEIGHTS;
-                    calls.add(set.get(i).run());
                 }
-                double rate = sane(RATE, c.kernel(),
-                        () -> rateFrom(c, timeCold(timer, calls, evict) / 1e3, kernelOverhead), clamped);
-                small.put(c.kernel(), new KernelRate.SizeRate(c.work().flops(), rate));
-                double steadyMillis = (kernelOverhead + c.work().flops() / rate) * 1e3;
+                double kernelOverhead = overheads.getOrDefault(c.kernel(), overhead);
+                double steadyMillis = (kernelOverhead + c.work().flops() / small.get(c.kernel()).flopsPerSecond())
+                        * 1e3;
                 forms.put(c.kernel(), c.work().weights() == 0 ? 0
                         : Math.max(0, firstMillis - steadyMillis) / 1e3 / c.work().weights());
             }
@@ -337,6 +367,34 @@ public final class Calibration {
         }
         Arrays.sort(samples);
         return samples[COLD_SAMPLES / 2];
+    }
+
+    /**
+     * Per kernel, the median of {@link #COLD_SAMPLES} calls in milliseconds, as {@link #timeCold} takes them, but in
+     * rounds that call every kernel once (the order rotating), after a warm-up of as many rounds.
+     */
+    static double[] timeColdInterleaved(DeviceTimer timer, List<List<Runnable>> callsPerKernel, Runnable evict) {
+        int kernels = callsPerKernel.size();
+        double[][] samples = new double[kernels][COLD_SAMPLES];
+        for (int i = 0; i < 2 * COLD_SAMPLES; i++) {
+            for (int k = 0; k < kernels; k++) {
+                int which = (k + i) % kernels;
+                List<Runnable> calls = callsPerKernel.get(which);
+                evict.run();
+                timer.start();
+                calls.get(i % calls.size()).run();
+                double millis = timer.stopMillis();
+                if (i >= COLD_SAMPLES) {
+                    samples[which][i - COLD_SAMPLES] = millis;
+                }
+            }
+        }
+        double[] medians = new double[kernels];
+        for (int k = 0; k < kernels; k++) {
+            Arrays.sort(samples[k]);
+            medians[k] = samples[k][COLD_SAMPLES / 2];
+        }
+        return medians;
     }
 
     private static double round(DeviceTimer timer, Runnable run) {

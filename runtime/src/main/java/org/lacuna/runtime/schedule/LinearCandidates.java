@@ -1,7 +1,9 @@
 package org.lacuna.runtime.schedule;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.NotSupportedException;
@@ -53,13 +55,38 @@ public final class LinearCandidates {
      */
     public static List<Candidate> of(String backend, OpSet ops, LinearStatistics statistics, Forms forms,
                                      DeviceArray x, DeviceArray y) {
-        List<Candidate> out = new ArrayList<>();
-        for (Path p : paths(ops, statistics.tokens(), forms)) {
+        return offers(backend, ops, statistics, forms, x, y).candidates();
+    }
+
+    /**
+     * A layer's candidates on one input ({@link #of}) and each one's unbound call by name, from one walk over the
+     * backend's paths: what a layer planning a bucket needs, the candidates for the scheduler and the calls to keep.
+     */
+    public record Offers(List<Candidate> candidates, Map<String, Call> calls) {
+        /** The call of the candidate named {@code name}. */
+        public Call call(String name) {
+            Call call = calls.get(name);
+            if (call == null) {
+                throw new NotSupportedException("LinearCandidates.call", "no linear candidate " + name
+                        + " among " + calls.keySet());
+            }
+            return call;
+        }
+    }
+
+    /** {@link #of}'s candidates with their calls ({@link Offers}), the backend's paths walked once. */
+    public static Offers offers(String backend, OpSet ops, LinearStatistics statistics, Forms forms,
+                                DeviceArray x, DeviceArray y) {
+        List<Path> paths = paths(ops, statistics.tokens(), forms);
+        List<Candidate> out = new ArrayList<>(paths.size());
+        Map<String, Call> calls = new LinkedHashMap<>();
+        for (Path p : paths) {
             Call call = p.call();
+            calls.put(p.name(), call);
             out.add(candidate(backend, p.name(), statistics, forms, p.dense(), x == null ? null
                     : () -> call.run(x, y)));
         }
-        return out;
+        return new Offers(out, java.util.Collections.unmodifiableMap(calls));
     }
 
     /**

@@ -48,8 +48,8 @@ import org.lacuna.runtime.error.LacunaException;
  * stops before an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on
  * what it measured.
  *
- * <p>A decision is provisional where it rests on little ({@link #provisionalWhy}): a candidate cut by the budget or
- * eliminated on one sample (which may have held JIT compilation or a burst of load), the winner with fewer than
+ * <p>A decision is provisional where it rests on little ({@link #provisionalWhy}): a candidate cut by the budget before
+ * its {@link #MIN_SAMPLES} samples or eliminated on one sample (which may have held JIT compilation or a burst of load), the winner with fewer than
  * {@link #MIN_SAMPLES} samples, or a near-tie. It is stored marked so: sessions of this JVM share it like any other
  * (Spark executors agree with the driver bit for bit), and the next process re-checks it on a short trial of the
  * chosen candidate and the runner-up ({@link #recheck}) and stores the outcome confirmed.
@@ -109,6 +109,12 @@ public final class LiveTrial {
     private final boolean[] eliminatedOnOne;
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
+    /**
+     * This trial's share of the scheduler's forward estimate ({@link Scheduler#forwardScale()}): its layers' best
+     * prediction and best lower median so far, ms (0 before a sample).
+     */
+    private double forwardPredicted;
+    private double forwardMeasured;
     /** What this trial's calls have spent from the scheduler's trial budget so far, ms ({@link #settle}). */
     private double charged;
     /** What the sampler's call under way is expected to spend, reserved in the scheduler until it reports, ms. */
@@ -388,6 +394,7 @@ public final class LiveTrial {
             }
             eliminate();
             if (eliminates) {
+                forwardSampled();
                 // Counted as the report counts it: every call of every layer served by a candidate other than the
                 // best so far, beyond the best's time (the other layers' calls as well as the sampler's). A faster
                 // best found later makes the earlier calls of the one it displaced cost more: charged then.
@@ -401,6 +408,31 @@ public final class LiveTrial {
             finishing = true;
         }
         scheduler.complete(this);
+    }
+
+    /**
+     * Moves this trial's share of the scheduler's forward estimate to its layers' best prediction and best lower
+     * median so far (nothing before a sample): a forward runs each layer's best candidate, so its measured-to-
+     * predicted ratio is the best's over the best prediction's.
+     */
+    private void forwardSampled() {
+        int best = bestSoFar();
+        if (sampleCount[best] == 0) {
+            return;
+        }
+        double bestPredicted = Double.MAX_VALUE;
+        for (int i = 0; i < served.size(); i++) {
+            bestPredicted = Math.min(bestPredicted, predictedOf(i));
+        }
+        if (bestPredicted == Double.MAX_VALUE) {
+            return;
+        }
+        int layerCount = Math.max(1, layers.size());
+        double p = layerCount * bestPredicted;
+        double m = layerCount * lowerMedian(best);
+        scheduler.forwardSampled(p - forwardPredicted, m - forwardMeasured);
+        forwardPredicted = p;
+        forwardMeasured = m;
     }
 
     /** What the calls served so far cost beyond serving them all with the best candidate so far, ms. */
@@ -685,7 +717,8 @@ public final class LiveTrial {
 
     /**
      * Why a decision for {@code winner} on this trial's samples is provisional, or null where it is not (a re-check
-     * never is: two processes' trials have looked): a candidate cut by the budget or eliminated on one sample, the
+     * never is: two processes' trials have looked): a candidate cut by the budget before {@link #MIN_SAMPLES}
+     * samples or eliminated on one sample, the
      * winner with fewer than {@link #MIN_SAMPLES} samples, or the runner-up within {@link Scheduler#MIN_GAIN} of it.
      */
     synchronized String provisionalWhy(String winner) {
@@ -693,9 +726,18 @@ public final class LiveTrial {
             return null;
         }
         List<String> why = new ArrayList<>();
-        List<String> cutNames = cutByBudget();
+        // A candidate the budget cut once it had MIN_SAMPLES samples is known as well as one eliminated then: the
+        // re-check would time the same two candidates again. (At 1 x 32 tokens every trial ends cut by the budget,
+        // most with both dense paths sampled, and all 24 choices were re-checked by the next process at 3.7-10x a
+        // forward: schedule-cpu-20261206-1713 and ad hoc runs of this change.)
+        List<String> cutNames = new ArrayList<>();
+        for (int i = 0; i < served.size(); i++) {
+            if (cut[i] && !failed[i] && sampleCount[i] < MIN_SAMPLES) {
+                cutNames.add(served.get(i).name());
+            }
+        }
         if (!cutNames.isEmpty()) {
-            why.add("the trial budget cut " + cutNames);
+            why.add("the trial budget cut " + cutNames + " before " + MIN_SAMPLES + " samples");
         }
         Map<String, Double> early = eliminatedOnOneSample();
         if (!early.isEmpty()) {

@@ -75,13 +75,19 @@ public final class Scheduler {
     public static final double MIN_GAIN = 0.05;
     /**
      * Under {@code auto}, what live trials may spend beyond the best candidate so far, all together, as a fraction of
-     * the predicted forward (the sum of every layer's best prediction: {@link #predictedForwardMillis()}): with the
+     * the predicted forward (the sum of every layer's best prediction: {@link #predictedForwardMillis()}, corrected by
+     * what the trials measure: {@link #estimatedForwardMillis()}): with the
      * host time of choosing, a cold store's choosing then costs less than one forward by construction. What a trial
      * cannot afford it does not measure; it decides on what it has, provisionally ({@link LiveTrial}).
      */
     public static final double DEFAULT_TRIAL_BUDGET = 0.5;
     /** Ends the reason of a decision that re-checked an earlier process's provisional choice. */
     public static final String CONFIRMED_BY_RECHECK = "confirmed by this re-check";
+    /**
+     * Ends the reason of a stored provisional choice an earlier process made that this one confirmed without a
+     * re-check: the prediction agrees with it and the runner-up was measured slower ({@link #confirmedByPrediction}).
+     */
+    public static final String CONFIRMED_BY_PREDICTION = "confirmed by the prediction, no re-check";
 
     private final DeviceKey device;
     private final EfficiencyTable table;
@@ -93,6 +99,11 @@ public final class Scheduler {
     private final double trialBudget;
     /** The sum of every planned layer's best prediction, ns: the forward a trial budget is a fraction of. */
     private final LongAdder predictedForwardNanos = new LongAdder();
+    /** The trials' layers' best predictions and best lower medians so far ({@link #forwardScale()}), ns. */
+    private final LongAdder sampledPredictedNanos = new LongAdder();
+    private final LongAdder sampledMeasuredNanos = new LongAdder();
+    /** The most {@link #forwardScale()} corrects the predicted forward by. */
+    public static final double MAX_FORWARD_SCALE = 4;
     /** What live trials have spent beyond their best candidate so far, ns. */
     private final LongAdder trialSpentNanos = new LongAdder();
     /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
@@ -111,6 +122,8 @@ public final class Scheduler {
     }
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
     private final LongAdder choosingNanos = new LongAdder();
+    /** The choosing threads' CPU time in the sections that decide ({@link #chargeCpu}). */
+    private final LongAdder choosingCpuNanos = new LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
     private final LongAdder asked = new LongAdder();
     /** Decisions made (not found among those already made): one per signature and candidate set. */
@@ -244,9 +257,40 @@ public final class Scheduler {
         return predictedForwardNanos.sum() / 1e6;
     }
 
+    /**
+     * The predicted forward as the live trials' measurements correct it ({@link #forwardScale()}): the forward a
+     * trial budget is a share of, ms.
+     */
+    public double estimatedForwardMillis() {
+        return predictedForwardMillis() * forwardScale();
+    }
+
+    /**
+     * How much slower than predicted the trials' layers have run so far: per trial, its layers' best lower median
+     * over their best prediction ({@link LiveTrial}), summed over trials, within [1, {@link #MAX_FORWARD_SCALE}];
+     * 1 before any sample. A table that underrates the device at a call size (calibrated on a busy machine, or on
+     * another epilogue: at 1 x 32 tokens the encoder's linears ran 1.7-2.3x their predictions,
+     * bench/results/schedule-cpu-20261206-1713.md) would otherwise make the budget a share of a forward much shorter
+     * than the real one and cut the candidates whose order it misjudges; where the table overrates the device the
+     * prediction stands (a stricter budget).
+     */
+    public double forwardScale() {
+        long predicted = sampledPredictedNanos.sum();
+        if (predicted <= 0) {
+            return 1;
+        }
+        return Math.min(MAX_FORWARD_SCALE, Math.max(1, sampledMeasuredNanos.sum() / (double) predicted));
+    }
+
+    /** A live trial's layers' best prediction and best lower median moved by these amounts (ms). */
+    void forwardSampled(double predictedMillis, double measuredMillis) {
+        sampledPredictedNanos.add(Math.round(predictedMillis * 1e6));
+        sampledMeasuredNanos.add(Math.round(measuredMillis * 1e6));
+    }
+
     /** What live trials may spend beyond their best candidates so far, all together: a share of the forward. */
     public double trialBudgetMillis() {
-        return Double.isInfinite(trialBudget) ? Double.POSITIVE_INFINITY : trialBudget * predictedForwardMillis();
+        return Double.isInfinite(trialBudget) ? Double.POSITIVE_INFINITY : trialBudget * estimatedForwardMillis();
     }
 
     /** What live trials have spent beyond their best candidates so far (conversions on first calls included). */
@@ -272,7 +316,9 @@ public final class Scheduler {
     /**
      * Host time a layer spent on a live trial's bookkeeping around a call (which candidate serves, timing it,
      * reporting it, the decision its report completed): spent from the trial budget like the slower calls, so that
-     * what trials cost in all stays within it. Layers {@link #charge} it as choosing as well.
+     * what trials cost in all stays within it. Layers {@link #charge} it as choosing as well, and pass the calling
+     * thread's CPU time here where the JVM measures it (what the bookkeeping ran, not what other threads took of its
+     * core meanwhile).
      */
     public void chargeTrial(long nanos) {
         trialSpentNanos.add(nanos);
@@ -383,6 +429,23 @@ public final class Scheduler {
         choosingNanos.add(nanos);
     }
 
+    /**
+     * Adds {@code nanos} of a choosing thread's CPU time, in a section that decides (a decision, a live trial's
+     * bookkeeping; its wall time is {@link #charge charged} as well), to {@link #choosingCpuNanos()}.
+     */
+    public void chargeCpu(long nanos) {
+        choosingCpuNanos.add(Math.max(0, nanos));
+    }
+
+    /**
+     * The CPU time the choosing threads spent in the sections that decide: beside {@link #choosingNanos()}, what
+     * choosing itself ran rather than what other threads (the JIT's compilers, the collector) took of its cores
+     * meanwhile. A planned lookup (tens of nanoseconds) is in the wall time alone.
+     */
+    public long choosingCpuNanos() {
+        return choosingCpuNanos.sum();
+    }
+
     /** How many times layers have asked for a decision (once per layer and input-shape bucket). */
     public long decisionsAsked() {
         return asked.sum();
@@ -465,9 +528,19 @@ public final class Scheduler {
             List<Candidate> recheck = stored.isPresent() && live && policy.mode() == Policy.Mode.AUTO
                     && choice.provisionalChoice() && store.recordedEarlier(device, key)
                     ? recheckCandidates(choice, candidates) : List.of();
+            String agreement = null;
             if (!recheck.isEmpty()) {
-                // A provisional choice of an earlier process: a short trial of it and its runner-up, then confirmed.
                 predicted = predictAll(candidates);
+                agreement = confirmedByPrediction(choice, recheck, predicted);
+            }
+            if (agreement != null) {
+                // Two signals agree: confirmed as it is, stored so, and no trial is opened.
+                store.putChoice(device, key, new TuningStore.StoredChoice(choice.chosen(), choice.policy(),
+                        choice.source(), choice.candidates(), choice.predictedMillis(), choice.measuredMillis(),
+                        choice.recorded(), choice.measuring()), Map.of());
+                stored = Optional.of(stored.get().withReason(stored.get().reason() + "; " + agreement));
+            } else if (!recheck.isEmpty()) {
+                // A provisional choice of an earlier process: a short trial of it and its runner-up, then confirmed.
                 String why = "re-checking a provisional choice (" + stored.get().reason() + ")";
                 long nanos = System.nanoTime() - start;
                 Decision provisional = new Decision(statistics.kind(), statistics.signature(),
@@ -480,7 +553,7 @@ public final class Scheduler {
             if (stored.isPresent()) {
                 // A stored choice explains itself with the predictions it was made with: no candidate estimates
                 // its work (on a GPU a convolution's would sort the map's rows) for a choice already made.
-                predicted = storedPredictions(choice, names);
+                predicted = predicted != null ? predicted : storedPredictions(choice, names);
                 outcome = stored.get();
             } else {
                 predicted = predictAll(candidates);
@@ -519,6 +592,35 @@ public final class Scheduler {
             forms.put(c.name(), table.formSeconds(c.kernel(), c.work()) * 1e3);
         }
         return forms;
+    }
+
+    /**
+     * Why provisional choice {@code c} of an earlier process stands without a re-check of {@code recheck} (its chosen
+     * candidate and runner-up), or null where it is re-checked: where the chosen one is the best-predicted candidate
+     * now (this process's table and corrections) and the runner-up was measured slower than it by more than
+     * {@link #MIN_GAIN}, the prediction and the measurement agree, and a re-check would time the same two again, its
+     * runner-up's first calls (a weight's conversion, code this JVM has not compiled) costing the next process several
+     * forwards at small calls (108 ms of calls at 1 x 32 tokens in bench/results/schedule-cpu-20261206-1713.md). A
+     * runner-up never measured (cut by the trial budget, or eliminated on one sample, which is not kept) is re-checked:
+     * a choice that agrees with the prediction because only the predicted-best candidate ran proves nothing.
+     */
+    private static String confirmedByPrediction(TuningStore.StoredChoice c, List<Candidate> recheck,
+                                                Map<String, Double> predicted) {
+        String chosen = recheck.get(0).name();
+        String runnerUp = recheck.get(1).name();
+        Map<String, Double> measured = c.measuredMillis();
+        Double chosenMillis = measured == null ? null : measured.get(chosen);
+        Double runnerUpMillis = measured == null ? null : measured.get(runnerUp);
+        if (chosenMillis == null || runnerUpMillis == null || !(runnerUpMillis > chosenMillis * (1 + MIN_GAIN))) {
+            return null;
+        }
+        double chosenPredicted = predicted.get(chosen);
+        for (double p : predicted.values()) {
+            if (p < chosenPredicted) {
+                return null;
+            }
+        }
+        return CONFIRMED_BY_PREDICTION + " (" + chosen + " predicted best, and measured faster than " + runnerUp + ")";
     }
 
     /**
@@ -576,6 +678,8 @@ public final class Scheduler {
         }
         Decision decision;
         String provisionalWhy = null;
+        // An earlier process's choice that stands as stored (a re-check that measured too little): recorded as it is.
+        boolean keepStored = false;
         synchronized (store.decisionLock()) {
             // The choice a re-check re-checks is no other session's decision.
             Optional<Outcome> other = store.recordedEarlier(device, trial.key()) ? Optional.empty()
@@ -585,6 +689,16 @@ public final class Scheduler {
             if (other.isPresent()) {
                 outcome = other.get().withReason(other.get().reason() + "; another session decided while this one "
                         + "was measuring (its own lower medians: " + measured + ")");
+            } else if (earlierStands(trial, measured).isPresent()) {
+                // A re-check the budget cut before both candidates had a sample learnt nothing new: the earlier
+                // process's choice stands as stored, provisional, neither confirmed on the chosen one's samples
+                // alone nor replaced by a prediction (both happened: at 1 x 32 tokens the next process stored the
+                // prediction's choices over measured ones, ad hoc runs of schedule-cpu-20261206-1713's bench).
+                Outcome earlier = earlierStands(trial, measured).get();
+                outcome = earlier.withReason(earlier.reason() + "; the trial budget cut the re-check "
+                        + trial.cutByBudget() + " before each candidate had a sample: it stands, provisional, for "
+                        + "the next process");
+                keepStored = true;
             } else if (measured.isEmpty()) {
                 Candidate unfailed = trial.bestUnfailed();
                 if (unfailed == null) {
@@ -593,8 +707,14 @@ public final class Scheduler {
                     return;
                 }
                 outcome = new Outcome(unfailed.name(), Decision.Source.PREDICTED, Map.of(), "no live call was "
-                        + "measured (failed: " + trial.failures() + "); the best-predicted candidate that did not "
-                        + "fail stands");
+                        + "measured (failed: " + trial.failures() + "); the best-predicted candidate that did "
+                        + "not fail stands");
+                List<String> cut = trial.cutByBudget();
+                if (!cut.isEmpty() && !trial.recheck()) {
+                    provisionalWhy = "the trial budget cut " + cut + " before a sample";
+                    outcome = outcome.withReason(outcome.reason() + "; provisional (" + provisionalWhy
+                            + "): the next process re-checks it");
+                }
             } else {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
@@ -624,7 +744,12 @@ public final class Scheduler {
             decision = new Decision(trial.statistics().kind(), trial.statistics().signature(),
                     trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
                     outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
-            if (other.isEmpty()) {
+            if (keepStored) {
+                // Recorded again as it is, still provisional: the other sessions of this JVM (Spark executors beside
+                // their driver) then take it as this one did, rather than each opening a re-check of its own and
+                // serving its calls by candidates in turn; the next process re-checks it.
+                store.putChoice(device, trial.key(), store.choice(device, trial.key()).orElseThrow(), Map.of());
+            } else if (other.isEmpty()) {
                 remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING,
                         provisionalWhy != null);
             }
@@ -635,6 +760,23 @@ public final class Scheduler {
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
+    }
+
+    /**
+     * For a re-check ({@code trial}) that failed nowhere and sampled fewer candidates than it served
+     * ({@code measured}, and those eliminated on one sample far behind, which the re-check did see), the earlier
+     * process's stored choice, which then stands as it is; else empty.
+     */
+    private Optional<Outcome> earlierStands(LiveTrial trial, Map<String, Double> measured) {
+        if (!trial.recheck() || !trial.failures().isEmpty()
+                || measured.size() + trial.eliminatedOnOneSample().size() >= trial.servedCandidates().size()) {
+            return Optional.empty();
+        }
+        List<String> names = new ArrayList<>();
+        for (Candidate c : trial.candidates()) {
+            names.add(c.name());
+        }
+        return stored(store.choice(device, trial.key()).orElse(null), names);
     }
 
     private Map<String, Double> predictAll(List<Candidate> candidates) {

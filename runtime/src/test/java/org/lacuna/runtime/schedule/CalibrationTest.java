@@ -95,4 +95,54 @@ class CalibrationTest {
         assertEquals(1.0, ms, 1e-9, "the settled time, not a still-warming one");
         assertTrue(kernel.timed >= 8 * 7, "rounds went on until two agreed: " + kernel.timed + " timed calls");
     }
+    /**
+     * A timer whose calls take what the kernel that last ran costs, times a load factor that doubles for a while:
+     * a burst of other jobs' load partway through the samples.
+     */
+    private static final class LoadedMachine implements org.lacuna.runtime.backend.DeviceTimer {
+        final java.util.List<String> ran = new java.util.ArrayList<>();
+        double kernelMillis;
+        int timed;
+
+        Runnable kernel(String name, double millis) {
+            return () -> {
+                ran.add(name);
+                kernelMillis = millis;
+            };
+        }
+
+        @Override
+        public void start() {
+        }
+
+        @Override
+        public double stopMillis() {
+            timed++;
+            // Busy for five rounds of the timed half (calls 61 to 75): measured one kernel after the other, the
+            // burst would fall on one kernel's samples alone.
+            return kernelMillis * (timed > 60 && timed <= 75 ? 3 : 1);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void smallCallsAreTimedInterleavedSoLoadFallsOnEveryKernel() {
+        LoadedMachine machine = new LoadedMachine();
+        int[] evictions = {0};
+        java.util.List<java.util.List<Runnable>> calls = java.util.List.of(
+                java.util.List.of(machine.kernel("blas", 1.0), machine.kernel("blas", 1.0)),
+                java.util.List.of(machine.kernel("vector", 0.8), machine.kernel("vector", 0.8)),
+                java.util.List.of(machine.kernel("two-four", 2.0)));
+        double[] medians = Calibration.timeColdInterleaved(machine, calls, () -> evictions[0]++);
+        assertEquals(3, medians.length);
+        assertEquals(machine.ran.size(), evictions[0], "every timed call follows an eviction");
+        // The order survives the burst: the faster kernel still measures faster, by the same ratio.
+        assertTrue(medians[1] < medians[0] && medians[0] < medians[2], java.util.Arrays.toString(medians));
+        assertEquals(0.8, medians[1] / medians[0], 1e-9, java.util.Arrays.toString(medians));
+        assertEquals(java.util.List.of("blas", "vector", "two-four", "vector", "two-four", "blas"),
+                machine.ran.subList(0, 6), "each round calls every kernel, the order rotating");
+    }
 }

@@ -118,6 +118,46 @@ class TrialBudgetTest {
     }
 
     @Test
+    void theBudgetIsAShareOfTheForwardAsTheTrialsMeasureIt() {
+        // The table underrates the device: calls take 2.5x their predictions. The budget follows the measured forward
+        // (the trial's best lower median over its best prediction); where calls run faster than predicted, the
+        // predicted share stands. Either way the trial keeps within the budget it had.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        double[] slower = {1.0, 2.5, 0.5};
+        for (int k = 0; k < slower.length; k++) {
+            Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.5);
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            double predicted = s.predictedForwardMillis();
+            assertEquals(1.0, s.forwardScale(), "no sample yet: the prediction");
+            Map<String, Double> millis = new HashMap<>();
+            for (Candidate k2 : c) {
+                millis.put(k2.name(), s.predictMillis(k2) * slower[k]);
+            }
+            LiveTrialTest.serveUntilDecided(trial, "fc1", millis, millis.get("blas-dense"));
+            assertEquals(Math.max(1, slower[k]), s.forwardScale(), 1e-6, "blas-dense's lower median over its prediction");
+            assertEquals(predicted * Math.max(1, slower[k]), s.estimatedForwardMillis(), 1e-6);
+            assertEquals(0.5 * s.estimatedForwardMillis(), s.trialBudgetMillis(), 1e-9);
+            assertTrue(s.trialSpentMillis() <= s.trialBudgetMillis() + 1e-6, s.trialSpentMillis() + " of "
+                    + s.trialBudgetMillis());
+        }
+    }
+
+    @Test
+    void theForwardScaleIsBounded() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.5);
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        Map<String, Double> millis = new HashMap<>();
+        for (Candidate k : c) {
+            millis.put(k.name(), s.predictMillis(k) * 40);
+        }
+        LiveTrialTest.serveUntilDecided(trial, "fc1", millis, millis.get("blas-dense"));
+        assertEquals(Scheduler.MAX_FORWARD_SCALE, s.forwardScale(), "a wild measurement moves the budget at most so far");
+    }
+
+    @Test
     void theBudgetCountsTheOtherLayersCallsAsTheReportDoes() {
         // BLAS predicted best, so the other layers serve it while the sampler tries Vector, which proves faster:
         // their BLAS calls cost the difference over the winner, in the report and in the budget alike.
@@ -225,6 +265,35 @@ class TrialBudgetTest {
         assertEquals("vector-dense", d.chosen(), d.reason());
         assertTrue(d.reason().contains("provisional"), d.reason());
         assertTrue(store.choice(TestTables.CPU, key(st, c)).orElseThrow().provisionalChoice());
+    }
+
+    @Test
+    void aTrialCutOnlyAfterItsSamplesIsNotProvisional() {
+        // Calls take what the scheduler predicts and no bookkeeping: with a budget of 1.5 forwards the trial samples
+        // both dense paths MIN_SAMPLES times before the budget stops it. Both are then known as well as a clear
+        // loser eliminated after its samples would be: the choice is stored confirmed, nothing to re-check.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        int cutAfterSamples = 0;
+        for (double budget : new double[] {1.0, 1.5, 2.0, 3.0}) {
+            TuningStore store = TuningStore.inMemory();
+            Scheduler s = scheduler(withForms(), store, Policy.auto(), budget);
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            Map<String, Integer> served = serveAsPredicted(s, trial, c);
+            Decision d = trial.decision();
+            boolean sampledBoth = served.getOrDefault("vector-dense", 0) > LiveTrial.MIN_SAMPLES
+                    && served.getOrDefault("blas-dense", 0) > LiveTrial.MIN_SAMPLES;
+            boolean cut = !trial.cutByBudget().isEmpty();
+            if (sampledBoth && cut) {
+                cutAfterSamples++;
+                assertFalse(d.reason().contains("provisional"), "budget " + budget + ": " + d.reason());
+                assertFalse(store.choice(TestTables.CPU, key(st, c)).orElseThrow().provisionalChoice());
+            }
+            if (!sampledBoth) {
+                assertTrue(d.reason().contains("provisional"), "budget " + budget + ": " + d.reason());
+            }
+        }
+        assertTrue(cutAfterSamples > 0, "some budget cut the trial after both candidates' samples");
     }
 
     @Test
@@ -361,6 +430,78 @@ class TrialBudgetTest {
         assertNotNull(read);
         assertEquals("vector-dense", read.chosen());
         assertEquals(Decision.Source.STORED, read.source());
+    }
+
+    @Test
+    void aProvisionalChoiceThePredictionAgreesWithIsConfirmedWithoutAReCheck() throws IOException {
+        // A trial cut before BLAS's second sample: provisional, but BLAS (predicted best) measured faster than Vector.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        String key = key(st, c);
+        for (boolean tableAgrees : new boolean[] {true, false}) {
+            Path file = folder.resolve("agree-" + tableAgrees + ".json");
+            TuningStore store = TuningStore.open(file);
+            store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("blas-dense", "auto",
+                    Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"),
+                    Map.of("blas-dense", 4.0, "vector-dense", 5.0), Map.of("blas-dense", 4.0, "vector-dense", 6.0),
+                    TuningStore.now(), Scheduler.LIVE_MEASURING, Boolean.TRUE), Map.of());
+            store.flush();
+            // The next process's table favours BLAS (withForms) or Vector (a faster Vector rate).
+            EfficiencyTable table = tableAgrees ? withForms()
+                    : withForms().with("cpu.vector-dense", new KernelRate(400e9, 20e9, 5e-6, List.of(), 1e-9));
+            TuningStore later = TuningStore.open(file);
+            Scheduler next = scheduler(table, later, Policy.auto(), Double.POSITIVE_INFINITY);
+            LiveTrial trial = next.decideLive("fc1", st, c);
+            if (tableAgrees) {
+                assertNotNull(trial.decision(), "prediction and measurement agree: no re-check");
+                assertEquals("blas-dense", trial.decision().chosen());
+                assertEquals(Decision.Source.STORED, trial.decision().source());
+                assertTrue(trial.decision().reason().contains(Scheduler.CONFIRMED_BY_PREDICTION),
+                        trial.decision().reason());
+                next.plan();
+                assertFalse(TuningStore.open(file).choice(TestTables.CPU, key).orElseThrow().provisionalChoice(),
+                        "stored confirmed");
+            } else {
+                assertNull(trial.decision(), "the prediction disagrees: re-checked");
+                assertEquals(List.of("blas-dense", "vector-dense"), trial.names());
+            }
+        }
+    }
+
+    @Test
+    void aReCheckTheBudgetCutsBeforeASampleLeavesTheEarlierChoiceAsItWas() throws IOException {
+        // Vector measured, chosen provisionally, BLAS (predicted best) never measured: the next process re-checks,
+        // but with no budget its trial is cut before a sample. It learnt nothing: Vector stands, still provisional,
+        // not replaced by the prediction's BLAS.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        String key = key(st, c);
+        Path file = folder.resolve("cut-recheck.json");
+        TuningStore store = TuningStore.open(file);
+        store.putChoice(TestTables.CPU, key, new TuningStore.StoredChoice("vector-dense", "auto",
+                Decision.Source.MEASURED, List.of("blas-dense", "vector-dense"),
+                Map.of("blas-dense", 4.0, "vector-dense", 5.0), Map.of("vector-dense", 3.0),
+                TuningStore.now(), Scheduler.LIVE_MEASURING, Boolean.TRUE), Map.of());
+        store.flush();
+        TuningStore later = TuningStore.open(file);
+        Scheduler next = scheduler(withForms(), later, Policy.auto(), 0);
+        LiveTrial trial = next.decideLive("fc1", st, c);
+        assertNull(trial.decision(), "re-checked: the runner-up was never measured");
+        LiveTrialTest.serveUntilDecided(trial, "fc1", Map.of("blas-dense", 4.0, "vector-dense", 3.0), 9.0);
+        Decision d = trial.decision();
+        assertEquals("vector-dense", d.chosen(), d.reason());
+        assertEquals(Decision.Source.STORED, d.source(), d.reason());
+        assertTrue(d.reason().contains("cut the re-check"), d.reason());
+        TuningStore.StoredChoice kept = later.choice(TestTables.CPU, key).orElseThrow();
+        assertEquals("vector-dense", kept.chosen());
+        assertTrue(kept.provisionalChoice(), "still to be re-checked");
+        assertEquals(Map.of("vector-dense", 3.0), kept.measuredMillis());
+        // Another session of this JVM takes it as this one did: no re-check of its own, its calls not in turn.
+        Scheduler executor = scheduler(withForms(), later, Policy.auto(), 0);
+        Decision shared = executor.decideLive("fc1", st, c).decision();
+        assertNotNull(shared, "shared in the JVM, not re-checked again");
+        assertEquals("vector-dense", shared.chosen());
+        assertFalse(later.recordedEarlier(TestTables.CPU, key), "recorded again in this JVM");
     }
 
     @Test
