@@ -18,7 +18,7 @@ final class VectorExp {
     }
 
     /** The bits of {@link FastExp#ROUND}: {@code k + ROUND}, rounded, holds the integer k in its low bits. */
-    private static final int ROUND_BITS = Float.floatToRawIntBits(FastExp.ROUND);
+    static final int ROUND_BITS = Float.floatToRawIntBits(FastExp.ROUND);
 
     /**
      * The clamp is a compare and a blend, not {@code max}/{@code min}: those keep Java's NaN and signed-zero rules,
