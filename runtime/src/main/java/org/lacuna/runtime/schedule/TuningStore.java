@@ -63,14 +63,26 @@ public final class TuningStore {
         }
     }
 
-    /** Everything stored for one device. */
+    /**
+     * Everything stored for one device.
+     *
+     * @param kernels the fingerprint of the kernels it was measured with ({@link #KERNELS}); an entry measured with
+     *                other kernels (or, from an older file, with none named) is dropped when the file is read
+     */
     public record DeviceEntry(EfficiencyTable efficiency, Map<String, Double> corrections,
-                              Map<String, StoredChoice> choices) {
+                              Map<String, StoredChoice> choices, String kernels) {
         public DeviceEntry {
             corrections = corrections == null ? new TreeMap<>() : new TreeMap<>(corrections);
             choices = choices == null ? new TreeMap<>() : new TreeMap<>(choices);
         }
     }
+
+    /**
+     * The kernels this build serves with: a hash of their sources, made at build time ({@code KernelBuild}). Rates,
+     * corrections and choices measured with other kernels say nothing of these (a faster GEMM would stay unchosen
+     * behind choices stored before it), so a device's entry is kept only under the fingerprint it was measured with.
+     */
+    public static final String KERNELS = KernelBuild.FINGERPRINT;
 
     /** The file's whole content. */
     public record Document(String format, int version, Map<String, DeviceEntry> devices) {
@@ -181,7 +193,7 @@ public final class TuningStore {
     public void putEfficiency(DeviceKey device, EfficiencyTable table) {
         synchronized (this) {
             DeviceEntry e = entry(device);
-            devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices()));
+            devices.put(device.toString(), new DeviceEntry(table, e.corrections(), e.choices(), KERNELS));
             lastDevice = null;
             markUnwritten();
         }
@@ -288,7 +300,8 @@ public final class TuningStore {
                 writes++;
                 // A deep enough copy: each entry's maps are copied, the choices themselves are immutable.
                 Map<String, DeviceEntry> copy = new TreeMap<>();
-                devices.forEach((k, v) -> copy.put(k, new DeviceEntry(v.efficiency(), v.corrections(), v.choices())));
+                devices.forEach((k, v) -> copy.put(k, new DeviceEntry(v.efficiency(), v.corrections(), v.choices(),
+                        v.kernels())));
                 doc = new Document(FORMAT, FORMAT_VERSION, copy);
             }
             try {
@@ -311,7 +324,7 @@ public final class TuningStore {
     private DeviceEntry entry(DeviceKey device) {
         // A scheduler asks with one key object: its text (a concatenation) is made once, not per lookup.
         if (device != lastDevice) {
-            lastEntry = devices.computeIfAbsent(device.toString(), k -> new DeviceEntry(null, null, null));
+            lastEntry = devices.computeIfAbsent(device.toString(), k -> new DeviceEntry(null, null, null, KERNELS));
             lastDevice = device;
         }
         return lastEntry;
@@ -330,11 +343,18 @@ public final class TuningStore {
                 return;
             }
             if (doc.devices() != null) {
+                List<String> otherKernels = new ArrayList<>();
                 doc.devices().forEach((k, v) -> {
-                    if (v != null) {
-                        devices.put(k, new DeviceEntry(v.efficiency(), v.corrections(), v.choices()));
+                    if (v != null && KERNELS.equals(v.kernels())) {
+                        devices.put(k, new DeviceEntry(v.efficiency(), v.corrections(), v.choices(), v.kernels()));
+                    } else if (v != null) {
+                        otherKernels.add(k + " (kernels " + v.kernels() + ")");
                     }
                 });
+                if (!otherKernels.isEmpty()) {
+                    warn("the tuning store " + file + " holds what was measured with other kernels than this build's ("
+                            + KERNELS + ") for " + otherKernels + ": ignored, measured again");
+                }
             }
         } catch (IOException | RuntimeException e) {
             devices.clear();

@@ -210,6 +210,32 @@ class TuningStoreTest {
     }
 
     @Test
+    void whatOtherKernelsMeasuredIsIgnoredAndMeasuredAgain() throws IOException {
+        Path file = folder.resolve("store.json");
+        decideOnce(TuningStore.open(file));
+        String text = Files.readString(file);
+        assertTrue(text.contains("\"kernels\" : \"" + TuningStore.KERNELS + "\""), text);
+        assertEquals(1, TuningStore.open(file).choiceCount(TestTables.CPU), "this build's own entry was dropped");
+
+        Files.writeString(file, text.replace(TuningStore.KERNELS, "0123456789abcdef"));
+        TuningStore other = TuningStore.open(file);
+        assertEquals(1, other.warnings().size(), other.warnings()::toString);
+        assertTrue(other.warnings().get(0).contains("other kernels") && other.warnings().get(0).contains(
+                "0123456789abcdef"), other.warnings()::toString);
+        assertEquals(0, other.choiceCount(TestTables.CPU));
+        assertTrue(other.efficiency(TestTables.CPU).isEmpty());
+        assertEquals(Decision.Source.MEASURED, decideOnce(other).source(), "the choice was not measured again");
+        TuningStore rebuilt = TuningStore.open(file);
+        assertTrue(rebuilt.warnings().isEmpty(), rebuilt.warnings()::toString);
+        assertEquals(1, rebuilt.choiceCount(TestTables.CPU));
+
+        // A file from before the kernels were named holds no fingerprint: its entries are measured again too.
+        Files.writeString(file, Files.readString(file).replace("\"kernels\" : \"" + TuningStore.KERNELS + "\"",
+                "\"kernels\" : null"));
+        assertEquals(0, TuningStore.open(file).choiceCount(TestTables.CPU));
+    }
+
+    @Test
     void anUnwritableStoreKeepsChoicesInMemory() throws IOException {
         Path blocker = folder.resolve("not-a-folder");
         Files.writeString(blocker, "x");
