@@ -5,23 +5,30 @@ import java.util.function.IntFunction;
 
 /**
  * The attention tile math's register tiles ({@code org.lacuna.runtime.cpu.kernels.VectorAttentionTiles}, the base
- * class of {@code VectorAttentionTileMath}, which owns everything else): {@link #ROWS} query rows by a few vectors,
- * each accumulator a named local so that C2 keeps it in a register. Both products share one body: per step of the index
+ * class of {@code VectorAttentionTileMath}, which owns everything else): a few query rows by a few vectors, each
+ * accumulator a named local so that C2 keeps it in a register. Both products share one body: per step of the index
  * they sum over, load the vectors once, then per row broadcast that row's element and multiply it into the row's
  * accumulators ({@code a0..}, {@code b0..}, one letter a row).
  *
- * <p>Q·Kᵀ ({@code scores}) zeroes its accumulators, sums over the head dim and broadcasts query elements against
- * {@link #SCORE_VECTORS} vectors of transposed keys; P·V ({@code accumulate<vectors>}) adds into the output rows,
- * sums over the keys and broadcasts probabilities against vectors of values, {@link #ACCUMULATE_VECTORS} wide.
+ * <p>Q·Kᵀ ({@code scores}) zeroes its accumulators, sums over the head dim and broadcasts {@link #SCORE_ROWS} query
+ * elements against {@link #SCORE_VECTORS} vectors of transposed keys; P·V ({@code accumulate<rows>x<vectors>}) adds
+ * into the output rows, sums over the keys and broadcasts probabilities against vectors of values, in the shapes of
+ * {@link #ACCUMULATE_TILES}.
  */
 final class VectorAttentionTiles extends GeneratedClass {
-    /** The accumulators' name of each query row; their count is {@code AttentionTileMath.ROW_GROUP}. */
-    private static final String ROW_NAMES = "abcd";
-    private static final int ROWS = ROW_NAMES.length();
+    /** The accumulators' name of each query row of a tile. */
+    private static final String ROW_NAMES = "abcdefgh";
+    /** Query rows a scores tile spans, and the rows of the smallest tile: {@code AttentionTileMath.ROW_GROUP}. */
+    private static final int SCORE_ROWS = 4;
     /** Vectors of keys a scores tile spans. */
     private static final int SCORE_VECTORS = 4;
-    /** Vectors of the head dim an accumulate tile spans: four, and two for what four leave of the head dim. */
-    private static final int[] ACCUMULATE_VECTORS = {4, 2};
+    /**
+     * The P·V tiles, {rows, vectors of the head dim}: four by four where the head dim has four vectors to give;
+     * eight by two for the two vectors four leave (all of head dim 32 on 512 bits), where four rows by two vectors
+     * spent six loads (two of values, four broadcasts) on eight multiply-adds and eight rows spend ten on sixteen
+     * (19 against 25 µs for a 3-head chunk of P·V at seq 128, measured by hand); four by two for a last row group.
+     */
+    private static final int[][] ACCUMULATE_TILES = {{4, 4}, {8, 2}, {4, 2}};
 
     VectorAttentionTiles() {
         super("org.lacuna.runtime.cpu.kernels");
@@ -34,13 +41,13 @@ final class VectorAttentionTiles extends GeneratedClass {
                 vectorMath + "LANES", vectorMath + "SPECIES");
         java.line("/** The unrolled register tiles of {@link VectorAttentionTileMath}, which extends this class. */");
         java.open("abstract class VectorAttentionTiles implements AttentionTileMath");
-        java.line("/** Query rows a tile: {@link #ROW_GROUP} must be this. */");
-        java.line("static final int ROWS = %d;", ROWS);
+        java.line("/** Query rows a scores tile: {@link #ROW_GROUP} must be this. */");
+        java.line("static final int ROWS = %d;", SCORE_ROWS);
         java.blank();
         scores(java);
-        for (int vectors : ACCUMULATE_VECTORS) {
+        for (int[] tile : ACCUMULATE_TILES) {
             java.blank();
-            accumulate(java, vectors);
+            accumulate(java, tile[0], tile[1]);
         }
         java.close();
         return java.toString();
@@ -51,32 +58,33 @@ final class VectorAttentionTiles extends GeneratedClass {
      * so C2 compiles one body as it did the hand-written one (the same body as a static method measured 1-4% slower).
      */
     private static void scores(JavaWriter java) {
-        java.line("/** Q·Kᵀ in tiles of %d rows by %d vectors of keys. */", ROWS, SCORE_VECTORS);
+        java.line("/** Q·Kᵀ in tiles of %d rows by %d vectors of keys. */", SCORE_ROWS, SCORE_VECTORS);
         java.line("@Override");
         java.open("public void scores(float[] q, int qOffset, float[] kt, int rows, int dim, float[] s)");
         java.open("for (int i = 0; i < rows; i += ROW_GROUP)");
         java.line("int q0 = qOffset + i * dim;");
         java.open("for (int j = 0; j < KEYS; j += %d * LANES)", SCORE_VECTORS);
-        java.each(ROWS, SCORE_VECTORS, (r, k) -> r + k == 0 ? "FloatVector a0 = FloatVector.zero(SPECIES);"
+        java.each(SCORE_ROWS, SCORE_VECTORS, (r, k) -> r + k == 0 ? "FloatVector a0 = FloatVector.zero(SPECIES);"
                 : "FloatVector " + accumulator(r, k) + " = a0;");
-        products(java, SCORE_VECTORS, new Sum("for (int d = 0; d < dim; d++)", "k", "d * KEYS + j", "kt", "k",
-                r -> "q[" + JavaWriter.offset("q0", r, "dim") + " + d]"));
+        products(java, SCORE_ROWS, SCORE_VECTORS, new Sum("for (int d = 0; d < dim; d++)", "k", "d * KEYS + j", "kt",
+                "k", r -> "q[" + JavaWriter.offset("q0", r, "dim") + " + d]"));
         java.line("int s0 = i * KEYS + j;");
-        eachAccumulator(java, SCORE_VECTORS, "s0", "KEYS", (a, at) -> a + ".intoArray(s, " + at + ");");
+        eachAccumulator(java, SCORE_ROWS, SCORE_VECTORS, "s0", "KEYS", (a, at) -> a + ".intoArray(s, " + at + ");");
         java.close();
         java.close();
         java.close();
     }
 
-    private static void accumulate(JavaWriter java, int vectors) {
+    private static void accumulate(JavaWriter java, int rows, int vectors) {
         java.line("/** %d rows by %d vectors of the head dimension from {@code d}: %d chains, %d broadcasts a key. */",
-                ROWS, vectors, ROWS * vectors, ROWS);
-        java.open("static void accumulate%d(float[] p, int p0, float[] v, int dim, int d, float[] o, int o0)", vectors);
-        eachAccumulator(java, vectors, "o0", "dim",
+                rows, vectors, rows * vectors, rows);
+        java.open("static void accumulate%dx%d(float[] p, int p0, float[] v, int dim, int d, float[] o, int o0)", rows,
+                vectors);
+        eachAccumulator(java, rows, vectors, "o0", "dim",
                 (a, at) -> "FloatVector " + a + " = FloatVector.fromArray(SPECIES, o, " + at + ");");
-        products(java, vectors, new Sum("for (int j = 0; j < KEYS; j++)", "at", "j * dim + d", "v", "v",
+        products(java, rows, vectors, new Sum("for (int j = 0; j < KEYS; j++)", "at", "j * dim + d", "v", "v",
                 r -> "p[" + JavaWriter.offset("p0", r, "KEYS") + " + j]"));
-        eachAccumulator(java, vectors, "o0", "dim", (a, at) -> a + ".intoArray(o, " + at + ");");
+        eachAccumulator(java, rows, vectors, "o0", "dim", (a, at) -> a + ".intoArray(o, " + at + ");");
         java.close();
     }
 
@@ -89,12 +97,12 @@ final class VectorAttentionTiles extends GeneratedClass {
     }
 
     /** One step of the sum: the loads, then per row one broadcast and its FMAs into the row's accumulators. */
-    private static void products(JavaWriter java, int vectors, Sum sum) {
+    private static void products(JavaWriter java, int rows, int vectors, Sum sum) {
         java.open(sum.loop);
         java.line("int %s = %s;", sum.start, sum.startValue);
         java.each(vectors, k -> JavaWriter.format("FloatVector %s%d = FloatVector.fromArray(SPECIES, %s, %s);", sum.loaded,
                 k, sum.array, JavaWriter.offset(sum.start, k, "LANES")));
-        for (int r = 0; r < ROWS; r++) {
+        for (int r = 0; r < rows; r++) {
             int row = r;
             java.line("%sx = FloatVector.broadcast(SPECIES, %s);", row == 0 ? "FloatVector " : "",
                     sum.element.apply(row));
@@ -108,9 +116,9 @@ final class VectorAttentionTiles extends GeneratedClass {
      * One line per accumulator, row by row, from its name and its index: row r starts {@code r} row strides from
      * {@code base}, its k-th vector k vectors on.
      */
-    private static void eachAccumulator(JavaWriter java, int vectors, String base, String rowStride,
+    private static void eachAccumulator(JavaWriter java, int rows, int vectors, String base, String rowStride,
                                         BiFunction<String, String, String> line) {
-        java.each(ROWS, vectors, (r, k) -> line.apply(accumulator(r, k),
+        java.each(rows, vectors, (r, k) -> line.apply(accumulator(r, k),
                 JavaWriter.offset(JavaWriter.offset(base, r, rowStride), k, "LANES")));
     }
 

@@ -28,15 +28,46 @@ public interface AttentionTileMath {
     /** {@code s[offset + j] = exp(s[offset + j] - shift)} for {@code j < count}; returns their sum. */
     float expAndSum(float[] s, int offset, int count, float shift);
 
+    /**
+     * {@link #max} over one row of several key tiles: the first {@code count} keys of the row that starts at
+     * {@code offset} in each of {@code tiles[0 .. tileCount)}, key k in tile k / {@link #KEYS}.
+     */
+    default float max(float[][] tiles, int tileCount, int offset, int count) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < tileCount && t * KEYS < count; t++) {
+            max = Math.max(max, max(tiles[t], offset, Math.min(KEYS, count - t * KEYS)));
+        }
+        return max;
+    }
+
+    /** {@link #expAndSum} over the same row of several key tiles as {@link #max(float[][], int, int, int)}. */
+    default float expAndSum(float[][] tiles, int tileCount, int offset, int count, float shift) {
+        float sum = 0f;
+        for (int t = 0; t < tileCount && t * KEYS < count; t++) {
+            sum += expAndSum(tiles[t], offset, Math.min(KEYS, count - t * KEYS), shift);
+        }
+        return sum;
+    }
+
     /** {@code a[offset + j] *= factor} for {@code j < count}. */
     void scale(float[] a, int offset, int count, float factor);
 
     /**
-     * {@code to[at + d] = scale · m[row, head, d]} for {@code d < headDim}: one row of one head widened to fp32
-     * ({@link HalfMatrix#widen}; the same bits on every form).
+     * {@code to[at + c] = scale · m[row, head, c]} for {@code c < count}: {@code count} consecutive elements of a row
+     * from head {@code head}'s first one (one head, or the heads of a group in one run), widened to fp32 through
+     * {@code bits} where a form needs it ({@link HalfMatrix#widen}; the same bits on every form).
      */
-    default void widen(HalfMatrix m, long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
-        m.widen(row, head, headDim, scale, bits, to, at);
+    default void widen(HalfMatrix m, long row, int head, int headDim, int count, float scale, short[] bits, float[] to,
+                       int at) {
+        m.widen(row, head, headDim, count, scale, bits, to, at);
+    }
+
+    /**
+     * The converse of {@link #widen} (scale 1): {@code m[row, head, c] = from[at + c]} for {@code c < count}, each
+     * rounded once to the 16-bit type ({@link HalfMatrix#narrow}; the same bits on every form).
+     */
+    default void narrow(float[] from, int at, HalfMatrix m, long row, int head, int headDim, int count, short[] bits) {
+        m.narrow(from, at, row, head, headDim, count, bits);
     }
 
     /** As {@link #widen} (scale 1), into column {@code column} of a [headDim, width] matrix. */

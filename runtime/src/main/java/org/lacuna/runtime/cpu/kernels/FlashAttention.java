@@ -8,10 +8,10 @@ import java.util.Arrays;
  * Multi-head attention over a ragged batch, flash style, in fp32: per (sequence, group of heads, block of
  * {@link #QUERY_BLOCK} query rows) an online softmax over key tiles of {@link AttentionTileMath#KEYS}, each taken by
  * the block's query tiles of {@link #QUERY_TILE} in turn, so the scores never leave a tile. Q, K and V are widened
- * from F16/BF16 into per-thread fp32 scratch once per block, a row at a time for every head of the group (one
- * contiguous run of the row, not a short slice per head: rows of a packed QKV tensor lie too far apart for the
- * prefetcher), into per-head tiles (Q pre-multiplied by the scale, K transposed for the Q·Kᵀ product); the output
- * rows go back the same way. Each head's arithmetic is the same whatever group it is in, and each chunk is computed
+ * from F16/BF16 into per-thread fp32 scratch once per block, a row at a time for every head of the group (the heads
+ * of a row side by side, so the reads run along the row: rows of a packed QKV tensor lie too far apart for the
+ * prefetcher), into per-head tiles (Q pre-multiplied by the scale, K transposed for the Q·Kᵀ product), through the
+ * tile math's conversions (in place on the Vector API); the output rows go back the same way. Each head's arithmetic is the same whatever group it is in, and each chunk is computed
  * by one thread from its own inputs alone, in an order fixed by the shapes, so the result is the same whichever
  * thread runs it and however many there are.
  *
@@ -164,18 +164,16 @@ public final class FlashAttention {
         int start = problem.offsets()[sequence];
         int length = problem.offsets()[sequence + 1] - start;
         int dim = problem.headDim();
-        int columns = group * dim;
         int rows = Math.min(QUERY_BLOCK, length - m0);
         int padded = roundUp(rows);
         // Causal: the block's last query sees no key after itself.
         int keyEnd = problem.causal() ? m0 + rows : length;
         boolean singlePass = keyEnd <= SINGLE_PASS_KEYS && keyEnd * dim <= SINGLE_PASS_FLOATS;
         scratch.reserve(group, dim, singlePass ? (keyEnd + KEYS - 1) / KEYS : 1);
-        boolean bf16 = problem.q().bf16();
         for (int i = 0; i < rows; i++) {
-            problem.q().read(start + m0 + i, head0, dim, columns, scratch.bits);
             for (int g = 0; g < group; g++) {
-                HalfRows.widen(scratch.bits, g * dim, bf16, problem.scale(), scratch.qs[g], i * dim, dim);
+                math.widen(problem.q(), start + m0 + i, head0 + g, dim, dim, problem.scale(), scratch.bits,
+                        scratch.qs[g], i * dim);
             }
         }
         for (int g = 0; g < group; g++) {
@@ -189,7 +187,8 @@ public final class FlashAttention {
             int keyTiles = (keyEnd + KEYS - 1) / KEYS;
             for (int t = 0; t < keyTiles; t++) {
                 int n0 = t * KEYS;
-                loadKeysAndValues(problem, start + n0, Math.min(KEYS, keyEnd - n0), head0, group, dim, t, scratch);
+                loadKeysAndValues(problem, start + n0, Math.min(KEYS, keyEnd - n0), head0, group, dim, t, scratch,
+                        math);
             }
             for (int g = 0; g < group; g++) {
                 singlePass(problem, m0, rows, keyEnd, g, dim, scratch, math);
@@ -197,20 +196,20 @@ public final class FlashAttention {
         } else {
             for (int n0 = 0; n0 < keyEnd; n0 += KEYS) {
                 int keys = Math.min(KEYS, keyEnd - n0);
-                loadKeysAndValues(problem, start + n0, keys, head0, group, dim, 0, scratch);
+                loadKeysAndValues(problem, start + n0, keys, head0, group, dim, 0, scratch, math);
                 for (int g = 0; g < group; g++) {
                     onlineTile(problem, m0, rows, n0, keys, g, dim, scratch, math);
                 }
             }
         }
 
-        bf16 = problem.out().bf16();
         for (int i = 0; i < rows; i++) {
             long row = start + m0 + i;
             for (int g = 0; g < group; g++) {
-                HalfRows.narrow(scratch.os[g], i * dim, 1f / scratch.rowSums[g][i], bf16, scratch.bits, g * dim, dim);
+                // The accumulator is done with: normalised in place, then rounded once into the output row.
+                math.scale(scratch.os[g], i * dim, dim, 1f / scratch.rowSums[g][i]);
+                math.narrow(scratch.os[g], i * dim, problem.out(), row, head0 + g, dim, dim, scratch.bits);
             }
-            problem.out().write(row, head0, dim, columns, scratch.bits);
             for (int g = 0; problem.logSumExp() != null && g < group; g++) {
                 // StrictMath: one result whichever thread or JIT tier computes it.
                 float lse = (float) (scratch.rowMaxes[g][i] + StrictMath.log(scratch.rowSums[g][i]));
@@ -287,21 +286,11 @@ public final class FlashAttention {
                 int r = t0 + i;
                 int row = i * KEYS;
                 int visible = problem.causal() ? Math.min(tileKeys, m0 + r + 1) : tileKeys;
-                float max = Float.NEGATIVE_INFINITY;
+                float max = math.max(scratch.ss, tiles, row, visible);
+                float sum = math.expAndSum(scratch.ss, tiles, row, visible, max);
                 for (int t = 0; t < tiles; t++) {
-                    int count = Math.min(KEYS, visible - t * KEYS);
-                    if (count > 0) {
-                        max = Math.max(max, math.max(scratch.ss[t], row, count));
-                    }
-                }
-                float sum = 0f;
-                for (int t = 0; t < tiles; t++) {
-                    float[] s = scratch.ss[t];
                     int count = Math.max(0, Math.min(KEYS, visible - t * KEYS));
-                    if (count > 0) {
-                        sum += math.expAndSum(s, row, count, max);
-                    }
-                    Arrays.fill(s, row + count, row + KEYS, 0f);
+                    Arrays.fill(scratch.ss[t], row + count, row + KEYS, 0f);
                 }
                 scratch.rowMaxes[g][r] = max;
                 scratch.rowSums[g][r] = sum;
@@ -324,23 +313,20 @@ public final class FlashAttention {
      * value tile, a row of every head at a time, zero-padding both to a full tile.
      */
     private static void loadKeysAndValues(Problem problem, long first, int keys, int head0, int group, int dim,
-                                          int tile, Scratch scratch) {
+                                          int tile, Scratch scratch, AttentionTileMath math) {
         int columns = group * dim;
-        boolean bf16 = problem.k().bf16();
-        short[] bits = scratch.bits;
         float[] row = scratch.row;
         for (int j = 0; j < keys; j++) {
-            problem.k().read(first + j, head0, dim, columns, bits);
-            HalfRows.widen(bits, 0, bf16, row, 0, columns);
+            math.widen(problem.k(), first + j, head0, dim, columns, 1f, scratch.bits, row, 0);
             for (int g = 0; g < group; g++) {
                 float[] kt = scratch.kts[g * SINGLE_PASS_TILES + tile];
                 for (int d = 0; d < dim; d++) {
                     kt[d * KEYS + j] = row[g * dim + d];
                 }
             }
-            problem.v().read(first + j, head0, dim, columns, bits);
             for (int g = 0; g < group; g++) {
-                HalfRows.widen(bits, g * dim, bf16, scratch.vs[g * SINGLE_PASS_TILES + tile], j * dim, dim);
+                math.widen(problem.v(), first + j, head0 + g, dim, dim, 1f, scratch.bits,
+                        scratch.vs[g * SINGLE_PASS_TILES + tile], j * dim);
             }
         }
         for (int g = 0; keys < KEYS && g < group; g++) {

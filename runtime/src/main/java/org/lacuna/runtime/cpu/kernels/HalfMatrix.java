@@ -9,9 +9,8 @@ import org.lacuna.runtime.data.HalfFloats;
  * element {@code d} at element index {@code r·rowStride + column + h·headDim + d} from {@code byteOffset}. A packed
  * QKV tensor is three of these over one segment, differing in {@code column}.
  *
- * <p>Each element rounds exactly as {@link HalfConversions} does (both go through {@link HalfFloats}); the loops stay
- * here because they fold attention's scale and the transposition of K into the same pass over one head's slice
- * (key attention's; flash attention widens and narrows whole rows of a head group through {@link HalfRows}).
+ * <p>Each element rounds exactly as {@link HalfConversions} does (both go through {@link HalfFloats}, element by
+ * element in {@link HalfRows}): these are the scalar forms of the attention tile math's widening and narrowing.
  */
 public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, long rowStride, long column) {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -20,25 +19,23 @@ public record HalfMatrix(MemorySegment segment, long byteOffset, boolean bf16, l
         return byteOffset + 2 * (row * rowStride + column + (long) head * headDim);
     }
 
-    /** {@code to[at + d] = scale · this[row, head, d]} for {@code d < headDim}, through {@code bits}. */
-    void widen(long row, int head, int headDim, float scale, short[] bits, float[] to, int at) {
-        MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, headDim);
-        if (bf16) {
-            for (int d = 0; d < headDim; d++) {
-                to[at + d] = HalfFloats.fromBf16(bits[d]) * scale;
-            }
-        } else {
-            for (int d = 0; d < headDim; d++) {
-                to[at + d] = HalfFloats.fromF16(bits[d]) * scale;
-            }
-        }
+    /** {@code to[at + c] = scale · this[row, head, c]} for {@code c < count}, through {@code bits}. */
+    void widen(long row, int head, int headDim, int count, float scale, short[] bits, float[] to, int at) {
+        read(row, head, headDim, count, bits);
+        HalfRows.widen(bits, 0, bf16, scale, to, at, count);
     }
 
-    /** As {@link #widen}, into column {@code column} of a [headDim, width] matrix. */
+    /** {@code this[row, head, c] = round(from[at + c])} for {@code c < count}, through {@code bits}. */
+    void narrow(float[] from, int at, long row, int head, int headDim, int count, short[] bits) {
+        HalfRows.narrow(from, at, bf16, bits, 0, count);
+        write(row, head, headDim, count, bits);
+    }
+
+    /** As {@link #widen} (one head, scale 1), into column {@code column} of a [headDim, width] matrix. */
     void widenTransposed(long row, int head, int headDim, short[] bits, float[] to, int column, int width) {
-        MemorySegment.copy(segment, U16, byteAt(row, head, headDim), bits, 0, headDim);
+        read(row, head, headDim, headDim, bits);
         for (int d = 0; d < headDim; d++) {
-            to[d * width + column] = bf16 ? HalfFloats.fromBf16(bits[d]) : HalfFloats.fromF16(bits[d]);
+            to[d * width + column] = HalfRows.widen(bits[d], bf16);
         }
     }
 

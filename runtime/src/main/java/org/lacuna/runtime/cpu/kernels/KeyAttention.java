@@ -72,7 +72,7 @@ public final class KeyAttention {
                 int rows = Math.min(FlashAttention.QUERY_TILE, queries - m0);
                 int padded = FlashAttention.roundUp(rows);
                 for (int i = 0; i < rows; i++) {
-                    math.widen(problem.q(), start + m0 + i, h, dim, problem.scale(), scratch.bits, q, i * dim);
+                    math.widen(problem.q(), start + m0 + i, h, dim, dim, problem.scale(), scratch.bits, q, i * dim);
                 }
                 Arrays.fill(q, rows * dim, padded * dim, 0f);
                 // The widened query tile serves every key tile of the block.

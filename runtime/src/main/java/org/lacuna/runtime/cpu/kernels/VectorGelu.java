@@ -73,9 +73,14 @@ final class VectorGelu {
             FloatVector high = v.mul(v);
             FloatVector low = v.fma(v, high.neg());
             FloatVector exponent = poly.sub(high.mul(0.5f)).sub(low.mul(0.5f));
-            // FastExp.exp (VectorExp's steps), written out: see the class comment for why not a call.
-            FloatVector clamped = exponent.max(FastExp.LOWEST).min(FastExp.HIGHEST);
-            FloatVector k = clamped.mul(FastExp.LOG2E).add(FastExp.ROUND).sub(FastExp.ROUND);
+            // FastExp.exp (VectorExp's steps, its compare-and-blend clamp and k read from the rounded bits included),
+            // written out: see the class comment for why not a call.
+            FloatVector lowest = FloatVector.broadcast(species, FastExp.LOWEST);
+            FloatVector highest = FloatVector.broadcast(species, FastExp.HIGHEST);
+            FloatVector clamped = exponent.blend(lowest, exponent.compare(VectorOperators.LT, lowest));
+            clamped = clamped.blend(highest, clamped.compare(VectorOperators.GT, highest));
+            FloatVector rounded = clamped.mul(FastExp.LOG2E).add(FastExp.ROUND);
+            FloatVector k = rounded.sub(FastExp.ROUND);
             FloatVector r = k.fma(FloatVector.broadcast(species, -FastExp.LN2_HI), clamped);
             r = k.fma(FloatVector.broadcast(species, -FastExp.LN2_LO), r);
             FloatVector p = r.fma(FastExp.P0, FastExp.P1);
@@ -84,7 +89,7 @@ final class VectorGelu {
             p = p.fma(r, FloatVector.broadcast(species, FastExp.P4));
             p = p.fma(r, FloatVector.broadcast(species, FastExp.P5));
             FloatVector y = p.fma(r.mul(r), r).add(1f);
-            IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+            IntVector ki = ((IntVector) rounded.reinterpretAsInts()).sub(VectorExp.ROUND_BITS);
             IntVector half = ki.lanewise(VectorOperators.ASHR, 1);
             FloatVector low2 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector high2 = ki.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
