@@ -8,8 +8,15 @@ package org.lacuna.codegen;
  * p. VectorSgemm keeps the packing, the blocking and the edge tiles (which run this tile on a padded copy).
  */
 final class VectorSgemmTile extends GeneratedClass {
-    /** Rows of the register tile: 6 × 2 vector accumulators leave registers for two B vectors and an A broadcast. */
-    static final int MR = 6;
+    /**
+     * Rows of the register tile: 12 × 2 vector accumulators leave registers for two B vectors and an A broadcast (27
+     * of AVX-512's 32). Against the earlier 6 × 2 tile it runs two B loads per 24 FMAs instead of per 12, and took
+     * 133-140 instead of 100-114 GFLOP/s on one thread for MiniLM's 128-token QKV, output and FFN-up halves
+     * (128 × 192..768 × 384, weights packed once and cycled through six copies; 128 × 192 × 1536 stayed at 114);
+     * measured ad hoc in one JVM, interleaved, medians of 30, not kept as a record. C1 still compiles the body at
+     * tier 3 (checked with -XX:TieredStopAtLevel=3 -XX:+PrintCompilation; see VectorSparseTiles on that pitfall).
+     */
+    static final int MR = 12;
     /** Vectors per row of the register tile. */
     static final int VECTORS = 2;
 
@@ -34,8 +41,54 @@ final class VectorSgemmTile extends GeneratedClass {
         java.open("private VectorSgemmTile()").close();
         java.blank();
         tile(java);
+        java.blank();
+        tileInPlace(java);
         java.close();
         return java.toString();
+    }
+
+    /**
+     * {@code tileInPlace}: the same register tile with A read where it lies (row {@code i} of the tile at
+     * {@code aTile + i · lda}) instead of from a packed panel, for a linear layer's packed weight (B), where packing
+     * A was a scalar transposing copy that each thread made of the same rows: 78 µs per thread and call at 128 ×
+     * 1536 beside a 540 µs GEMM. Each element is still {@code fma(a[p], b[p], c)} for p in order, so the bits are
+     * the packed tile's. A tile with fewer rows left ({@code rows}) than MR repeats its last row, A's and C's: both
+     * copies compute the same bits from the same start and store them to the same place.
+     */
+    private static void tileInPlace(JavaWriter java) {
+        java.line("/** The register tile over A in place: C[rows × NR] (+)= A[rows × kc] (row stride lda) · packed B"
+                + " panel; see the emitter. */");
+        java.line("static void tileInPlace(int kc, float[] a, int aTile, int lda, int rows, float[] pb, int bPanel,"
+                + " float[] c,");
+        java.open("        int cTile, int ldc, boolean load)");
+        java.line("FloatVector %s;", JavaWriter.joined(MR * VECTORS, ", ", e -> accumulator(e / VECTORS, e % VECTORS)));
+        java.line("int last = rows - 1;");
+        java.each(MR, i -> i == 0 ? "int a0 = aTile;" : JavaWriter.format("int a%d = aTile + Math.min(%d, last) * lda;",
+                i, i));
+        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : JavaWriter.format("int r%d = cTile + Math.min(%d, last) * ldc;",
+                i, i));
+        java.open("if (load)");
+        java.each(MR * VECTORS, e -> JavaWriter.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
+                accumulator(e / VECTORS, e % VECTORS), rowOffset(e)));
+        java.closeOpen("else");
+        java.line("FloatVector zero = FloatVector.zero(SPECIES);");
+        java.each(MR * VECTORS, e -> accumulator(e / VECTORS, e % VECTORS) + " = zero;");
+        java.close();
+        java.line("int bi = bPanel;");
+        java.open("for (int p = 0; p < kc; p++, bi += NR)");
+        java.each(VECTORS, v -> JavaWriter.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
+                JavaWriter.offset("bi", v, "LANES")));
+        for (int i = 0; i < MR; i++) {
+            int row = i;
+            java.line("%s = FloatVector.broadcast(SPECIES, a[a%d + p]);", row == 0 ? "FloatVector x" : "x", row);
+            java.each(VECTORS, v -> JavaWriter.format("%s = x.fma(b%d, %s);", accumulator(row, v), v, accumulator(row, v)));
+        }
+        java.close();
+        // Last row first: a repeated row's copies hold the same values, so the order only needs to be fixed.
+        for (int e = MR * VECTORS - 1; e >= 0; e--) {
+            java.line("%s.intoArray(c, %s);", accumulator(e / VECTORS, e % VECTORS), rowOffset(e));
+        }
+        java.close();
     }
 
     private static void tile(JavaWriter java) {

@@ -18,7 +18,8 @@ import org.lacuna.runtime.ops.GemmContracts;
 
 /**
  * {@code y = act(x · wᵀ + b)} with a dense weight on the serving CPU backend. Where OpenBLAS serves, an fp32 x and w
- * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}) and
+ * go to it straight from their buffers; otherwise w is widened to fp32 once per weight ({@link WeightFormCache}; on
+ * the Vector API GEMM packed once into its panels instead, a 16-bit w kept 16-bit and widened as the GEMM reads it) and
  * x once per call where several column blocks read it (else one row block at a time inside the chunk that uses it).
  * The output is cut into tiles whose shape follows from the problem's shape ({@link Tiles#of}: large where there are
  * enough of them to share out, small otherwise, near-equal in size; more tiles for more threads only where that
@@ -28,7 +29,7 @@ import org.lacuna.runtime.ops.GemmContracts;
  * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
  */
 final class CpuDenseLinear {
-    /** Tile rows: multiples of the Java kernel's 6-row register tile. */
+    /** Tile rows: multiples of the Java kernel's 12-row register tile. */
     static final int ROW_BLOCK = 192;
     static final int LARGE_ROW_BLOCK = 384;
     /** Tile columns: multiples of the Java kernel's 16- and 32-column register tiles. */
@@ -63,7 +64,7 @@ final class CpuDenseLinear {
     /** Fewer tiles than this are made an even count (see {@link Tiles}). */
     static final int EVEN_BELOW = 16;
     /**
-     * Tile sizes are rounded to these: rows to the Java kernel's 6-row register tile and OpenBLAS's 4-column one (our
+     * Tile sizes are rounded to these: rows to the Java kernel's 12-row register tile and OpenBLAS's 4-column one (our
      * rows are its columns), columns to two 16-float vectors.
      */
     static final int ROW_MULTIPLE = 12;
@@ -187,7 +188,7 @@ final class CpuDenseLinear {
                         return;
                     }
                     float[] tile = TILES.get();
-                    gemm(rows, cols, in, a, aOffset, xs, weight, col, tile);
+                    gemm(rows, cols, in, a, aOffset, xs, weight, w.dtype(), col, tile);
                     Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
                     store(tile, rows, cols, output, y, row * out + col, out);
                 } finally {
@@ -211,6 +212,14 @@ final class CpuDenseLinear {
     private MemorySegment weight(DeviceArray w, int out, int in) {
         if (path == GemmPath.NATIVE_BLAS && w.dtype() == DType.F32) {
             return readSegment(w).asSlice(w.byteOffset());
+        }
+        if (packsWeights() && (w.dtype() == DType.F16 || w.dtype() == DType.BF16)) {
+            return MemorySegment.ofArray(forms.get(PackedBitsWeight.class, out, in, () -> {
+                short[] bits = new short[out * in];
+                MemorySegment.copy(readSegment(w), ValueLayout.JAVA_SHORT_UNALIGNED, w.byteOffset(), bits, 0,
+                        out * in);
+                return new PackedBitsWeight(Sgemm.packTransposedBits(out, in, bits));
+            }, w).panels());
         }
         if (packsWeights()) {
             return MemorySegment.ofArray(forms.get(PackedWeight.class, out, in, () -> {
@@ -240,6 +249,17 @@ final class CpuDenseLinear {
 
     /** A weight in the Java GEMM's panels ({@link Sgemm#packTransposed}), kept as a layer's serving form. */
     private record PackedWeight(float[] panels) {
+    }
+
+    /**
+     * A 16-bit weight in the same panels, still 16-bit ({@link Sgemm#packTransposedBits}): the Java GEMM widens
+     * each panel's slice as it reads it, with the same bits as over the widened weight. A MiniLM-shaped encoder's
+     * weights (about 21 MB in F16, 42 MB widened) do not stay in cache from one forward to the next, and the
+     * GEMM waits for them: at 128 tokens the half-size form took 460-580 instead of 520-690 µs per
+     * 128 × 576..768 × 384 and 128 × 192 × 1536 call on one thread with the weights cycled through 48 copies (ad
+     * hoc, one JVM, interleaved, medians of 30; not kept as a record).
+     */
+    private record PackedBitsWeight(short[] panels) {
     }
 
     /** Weights widened and kept so far; a test checks a weight is widened once, not per call. */
@@ -404,13 +424,17 @@ final class CpuDenseLinear {
 
     /**
      * tile[rows × cols] = x[rows × in] · w[col .. col + cols)ᵀ; x at float {@code aOffset} of {@code a} (for the Java
-     * GEMM always the widened rows {@code xs}), w the fp32 weight (for the Java GEMM always a heap array).
+     * GEMM always the widened rows {@code xs}), w the fp32 weight (for the Java GEMM always a heap array: fp32, or
+     * a 16-bit weight's packed bits of {@code weightType}).
      */
     private void gemm(int rows, int cols, int in, MemorySegment a, long aOffset, float[] xs, MemorySegment weight,
-                      int col, float[] tile) {
+                      DType weightType, int col, float[] tile) {
         if (path == GemmPath.NATIVE_BLAS) {
             blas.sgemm(rows, cols, in, a, aOffset, ld(in), weight, (long) col * in, ld(in), true,
                     MemorySegment.ofArray(tile), 0, cols, false);
+        } else if (packsWeights() && weight.heapBase().orElseThrow() instanceof short[] bits) {
+            Sgemm.multiplyPackedBits(rows, cols, in, xs, Math.toIntExact(aOffset), ld(in), bits, weightType, col, tile,
+                    0, cols, false);
         } else if (packsWeights()) {
             float[] panels = (float[]) weight.heapBase().orElseThrow();
             Sgemm.multiplyPacked(rows, cols, in, xs, Math.toIntExact(aOffset), ld(in), panels, col, tile, 0, cols,

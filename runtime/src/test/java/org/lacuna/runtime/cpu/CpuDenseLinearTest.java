@@ -85,9 +85,11 @@ class CpuDenseLinearTest {
         // At 128 x 1536 one and two threads cut two 768-column tiles, three and five threads four or six of 384 or
         // 256; without bias or activation (OpenBLAS writes y itself) 520 x 1600 is four tiles up to four threads and
         // six with five. With in = 800 the GEMMs split k into slices on every path; 4 x 3072 x 800 goes from four
-        // tiles to six (each still above OpenBLAS's small-matrix volume).
+        // tiles to six (each still above OpenBLAS's small-matrix volume). A sentence's token counts beside 128 (and
+        // one token) end in a partial 12-row register tile of the Java GEMM.
         for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40},
-                {128, 1536, 800}, {4, 3072, 800}, {128, 1536, 16}}) {
+                {128, 1536, 800}, {4, 3072, 800}, {128, 1536, 16}, {127, 1152, 40}, {129, 384, 300},
+                {1, 1536, 40}}) {
             for (DType dtype : List.of(DType.F32, DType.F16)) {
                 for (boolean bias : new boolean[] {true, false}) {
                     Case c = Case.random(random, shape, dtype, bias);

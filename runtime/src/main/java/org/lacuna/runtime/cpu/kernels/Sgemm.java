@@ -1,5 +1,8 @@
 package org.lacuna.runtime.cpu.kernels;
 
+import java.lang.foreign.MemorySegment;
+import org.lacuna.runtime.data.DType;
+
 /**
  * Single-threaded fp32 GEMM on row-major Java arrays, the building block that the CPU ops split over their threads:
  * {@code C[m×n] (+)= A[m×k] · op(B)} where {@code op(B)} is {@code B[k×n]} or, transposed, {@code B[n×k]ᵀ}. fp32
@@ -57,6 +60,30 @@ public final class Sgemm {
                                       int firstColumn, float[] c, int cOffset, int ldc, boolean accumulate) {
         requireVectorKernel();
         VectorSgemm.multiplyPacked(m, n, k, a, aOffset, lda, packedB, firstColumn, c, cOffset, ldc, accumulate);
+    }
+
+    /**
+     * A 16-bit weight B[n × k] (F16 or BF16 bits, row-major [out, in]) packed once into {@link #packTransposed}'s
+     * panels, kept 16-bit, for {@link #multiplyPackedBits}. Only where {@link #panelWidth} is positive.
+     */
+    public static short[] packTransposedBits(int n, int k, short[] b) {
+        requireVectorKernel();
+        return VectorSgemm.packTransposedBits(b, n, k);
+    }
+
+    /**
+     * {@link #multiplyPacked} over a weight packed by {@link #packTransposedBits} ({@code dtype} F16 or BF16): the
+     * same bits as {@link #multiplyPacked} over the widened weight, reading half the bytes of it.
+     */
+    public static void multiplyPackedBits(int m, int n, int k, float[] a, int aOffset, int lda, short[] packedB,
+                                          DType dtype, int firstColumn, float[] c, int cOffset, int ldc,
+                                          boolean accumulate) {
+        requireVectorKernel();
+        if (dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("a 16-bit packed weight is F16 or BF16, not " + dtype);
+        }
+        VectorSgemm.multiplyPackedBits(m, n, k, a, aOffset, lda, MemorySegment.ofArray(packedB), dtype, firstColumn,
+                c, cOffset, ldc, accumulate);
     }
 
     private static void requireVectorKernel() {

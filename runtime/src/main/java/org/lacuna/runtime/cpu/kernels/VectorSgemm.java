@@ -1,6 +1,8 @@
 package org.lacuna.runtime.cpu.kernels;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import org.lacuna.runtime.data.DType;
 
 /**
  * The Vector API kernel behind {@link Sgemm#multiply}, laid out as BLIS does: B is packed into panels of
@@ -18,7 +20,7 @@ import java.util.Arrays;
  * Only loaded when {@code jdk.incubator.vector} is in the boot layer. Packing buffers are per thread and reused.
  */
 final class VectorSgemm {
-    /** Rows of the register tile, fixed by its emitter (6 × 2 vector accumulators, two B vectors, one A broadcast). */
+    /** Rows of the register tile, fixed by its emitter (12 × 2 vector accumulators, two B vectors, one A broadcast). */
     static final int MR = VectorSgemmTile.MR;
     /** Columns of the register tile: two vectors. */
     static final int NR = VectorSgemmTile.NR;
@@ -78,9 +80,30 @@ final class VectorSgemm {
     }
 
     /**
+     * A 16-bit B[n × k] (F16 or BF16 bits, row-major [out, in]) packed into {@link #packTransposed}'s panels,
+     * still 16-bit, for {@link #multiplyPackedBits}.
+     */
+    static short[] packTransposedBits(short[] b, int n, int k) {
+        short[] packed = new short[Math.multiplyExact(roundUp(n, NR), k)];
+        for (int jr = 0; jr < n; jr += NR) {
+            int panelRows = Math.min(NR, n - jr);
+            int panel = jr * k;
+            for (int r = 0; r < panelRows; r++) {
+                int from = (jr + r) * k;
+                for (int p = 0, to = panel + r; p < k; p++, to += NR) {
+                    packed[to] = b[from + p];
+                }
+            }
+            // Past the last column the panel stays zero: 16-bit zero is +0.0 in F16 and BF16 alike.
+        }
+        return packed;
+    }
+
+    /**
      * {@link #multiply} with {@code transposeB} over columns {@code [firstColumn, firstColumn + n)} of a B packed by
-     * {@link #packTransposed} with depth k: the same register tiles and k slices in the same order, so the same bits,
-     * without packing B on every call. {@code firstColumn} must be a multiple of NR.
+     * {@link #packTransposed} with depth k: the same k slices in the same order, so the same bits, without packing B
+     * on every call, and with A read in place ({@code VectorSgemmTile.tileInPlace}) rather than packed per call.
+     * {@code firstColumn} must be a multiple of NR.
      */
     static void multiplyPacked(int m, int n, int k, float[] a, int aOffset, int lda, float[] packedB, int firstColumn,
                                float[] c, int cOffset, int ldc, boolean accumulate) {
@@ -95,18 +118,89 @@ final class VectorSgemm {
             multiply(m, n, k, a, aOffset, lda, packedB, 0, 1, true, c, cOffset, ldc, accumulate);
             return;
         }
+        packedProduct(m, n, k, a, aOffset, lda, packedB, null, null, firstColumn, c, cOffset, ldc, accumulate);
+    }
+
+    /**
+     * {@link #multiplyPacked} over a 16-bit B ({@code dtype} F16 or BF16) packed by {@link #packTransposedBits}:
+     * each panel's slice is widened into a per-thread buffer of KC × NR floats (which stays in L1 while every row
+     * tile of A passes over it) just before its tiles run. Widening is exact, so the bits are those of
+     * {@link #multiplyPacked} over the widened weight; the weight read from memory on every call is half the size,
+     * which is what a layer whose weights do not stay in cache between calls waits for.
+     */
+    static void multiplyPackedBits(int m, int n, int k, float[] a, int aOffset, int lda, MemorySegment packedBits,
+                                   DType dtype, int firstColumn, float[] c, int cOffset, int ldc, boolean accumulate) {
+        if (firstColumn % NR != 0) {
+            throw new IllegalArgumentException("packed columns start at a panel boundary (" + NR + "), not at "
+                    + firstColumn);
+        }
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k <= 0) {
+            multiply(m, n, k, a, aOffset, lda, new float[0], 0, 1, true, c, cOffset, ldc, accumulate);
+            return;
+        }
+        packedProduct(m, n, k, a, aOffset, lda, null, packedBits, dtype, firstColumn, c, cOffset, ldc, accumulate);
+    }
+
+    /** The k slices and column blocks of a packed product over either an fp32 B or a 16-bit one (the other null). */
+    private static void packedProduct(int m, int n, int k, float[] a, int aOffset, int lda, float[] packedB,
+                                      MemorySegment packedBits, DType dtype, int firstColumn, float[] c, int cOffset,
+                                      int ldc, boolean accumulate) {
         Scratch scratch = SCRATCH.get();
         int panelFloats = NR * k;
         int firstPanel = firstColumn / NR;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            float[] packedA = scratch.packedA(roundUp(Math.min(MC, m), MR) * Math.min(KC, k));
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 // jc is a whole number of panels (NC is), so panel jr of this slice is the stored panel after it.
                 int bStart = (firstPanel + jc / NR) * panelFloats + pc * NR;
-                slice(m, nc, kc, a, aOffset + pc, lda, packedA, packedB, bStart, panelFloats, c, cOffset + jc, ldc,
-                        accumulate || pc > 0, scratch.edge);
+                sliceInPlace(m, nc, kc, a, aOffset + pc, lda, packedB, packedBits, dtype, bStart, panelFloats, c,
+                        cOffset + jc, ldc, accumulate || pc > 0, scratch);
+            }
+        }
+    }
+
+    /**
+     * {@link #slice} with A read in place: MC rows at a time (so a block of A's slice stays in L2 while every panel
+     * of B passes over it), each register tile reading its rows of A where they lie.
+     */
+    private static void sliceInPlace(int m, int nc, int kc, float[] a, int aStart, int lda, float[] packedB,
+                                     MemorySegment packedBits, DType dtype, int bStart, int panelStride, float[] c,
+                                     int cStart, int ldc, boolean load, Scratch scratch) {
+        float[] edge = scratch.edge;
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int cols = Math.min(NR, nc - jr);
+                int bPanel = bStart + jr / NR * panelStride;
+                float[] panels = packedB;
+                if (packedBits != null) {
+                    panels = scratch.widenedB(KC * NR);
+                    VectorHalfConversions.widen(packedBits, 2L * bPanel, dtype, panels, 0, kc * NR);
+                    bPanel = 0;
+                }
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int rows = Math.min(MR, mc - ir);
+                    int aTile = aStart + (ic + ir) * lda;
+                    int cTile = cStart + (ic + ir) * ldc + jr;
+                    if (cols == NR) {
+                        VectorSgemmTile.tileInPlace(kc, a, aTile, lda, rows, panels, bPanel, c, cTile, ldc, load);
+                    } else {
+                        // A ragged last panel: the tile on a padded copy of the valid columns of C.
+                        if (load) {
+                            for (int r = 0; r < rows; r++) {
+                                System.arraycopy(c, cTile + r * ldc, edge, r * NR, cols);
+                            }
+                        }
+                        VectorSgemmTile.tileInPlace(kc, a, aTile, lda, rows, panels, bPanel, edge, 0, NR, load);
+                        for (int r = 0; r < rows; r++) {
+                            System.arraycopy(edge, r * NR, c, cTile + r * ldc, cols);
+                        }
+                    }
+                }
             }
         }
     }
@@ -210,12 +304,21 @@ final class VectorSgemm {
         final float[] edge = new float[MR * NR];
         private float[] packedA = new float[0];
         private float[] packedB = new float[0];
+        private float[] widenedB = new float[0];
 
         float[] packedA(int size) {
             if (packedA.length < size) {
                 packedA = new float[size];
             }
             return packedA;
+        }
+
+        /** One panel's k slice of a 16-bit B, widened. */
+        float[] widenedB(int size) {
+            if (widenedB.length < size) {
+                widenedB = new float[size];
+            }
+            return widenedB;
         }
 
         float[] packedB(int size) {
