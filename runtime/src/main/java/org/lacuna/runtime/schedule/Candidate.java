@@ -31,25 +31,25 @@ public final class Candidate {
      * @param run    runs it once on the current input, or null where it can only be predicted (reports, tests)
      */
     public Candidate(String name, String kernel, Work work, boolean dense, Runnable run) {
-        this(name, kernel, constant(Objects.requireNonNull(work, "work")), dense, run);
-        this.work = work;
+        this(name, kernel, (Supplier<Work>) null, dense, run);
+        this.work = Objects.requireNonNull(work, "work");
     }
 
+    /**
+     * {@code estimate} null where the work is known (set by the caller): no lambda is made for it, since linking one
+     * is dear in the cold JVM where a layer builds its first candidates.
+     */
     private Candidate(String name, String kernel, Supplier<Work> estimate, boolean dense, Runnable run) {
         this.name = Objects.requireNonNull(name, "name");
         this.kernel = Objects.requireNonNull(kernel, "kernel");
-        this.estimate = Objects.requireNonNull(estimate, "estimate");
+        this.estimate = estimate;
         this.dense = dense;
         this.run = run;
     }
 
     /** A candidate whose work is estimated by {@code estimate} when first asked for, not now. */
     public static Candidate lazy(String name, String kernel, Supplier<Work> estimate, boolean dense, Runnable run) {
-        return new Candidate(name, kernel, estimate, dense, run);
-    }
-
-    private static Supplier<Work> constant(Work work) {
-        return () -> work;
+        return new Candidate(name, kernel, Objects.requireNonNull(estimate, "estimate"), dense, run);
     }
 
     public String name() {
@@ -90,8 +90,9 @@ public final class Candidate {
 
     /** The same candidate bound to another input: what a layer does after planning (the estimate is shared). */
     public Candidate bound(Runnable newRun) {
-        Candidate out = new Candidate(name, kernel, this::work, dense, newRun);
-        out.work = work;
+        Work known = work;
+        Candidate out = new Candidate(name, kernel, known != null ? null : this::work, dense, newRun);
+        out.work = known;
         return out;
     }
 

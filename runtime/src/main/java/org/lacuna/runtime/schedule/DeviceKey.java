@@ -56,6 +56,23 @@ public record DeviceKey(String backend, String device, String model, int units, 
         return java.util.Optional.empty();
     }
 
+    /**
+     * Written out rather than generated (the same fields compared): a record's generated equality and hash link
+     * method handles, dear in the interpreted code a cold store's first decisions run.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DeviceKey k && units == k.units && java.util.Objects.equals(backend, k.backend)
+                && java.util.Objects.equals(device, k.device) && java.util.Objects.equals(model, k.model)
+                && java.util.Objects.equals(driver, k.driver);
+    }
+
+    @Override
+    public int hashCode() {
+        return (((java.util.Objects.hashCode(backend) * 31 + java.util.Objects.hashCode(device)) * 31
+                + java.util.Objects.hashCode(model)) * 31 + units) * 31 + java.util.Objects.hashCode(driver);
+    }
+
     @Override
     public String toString() {
         return backend + " | " + device + " | " + model + " | " + units + " units | driver " + driver;

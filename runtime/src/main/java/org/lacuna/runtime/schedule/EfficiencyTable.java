@@ -1,7 +1,6 @@
 package org.lacuna.runtime.schedule;
 
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -50,8 +49,9 @@ public record EfficiencyTable(double peakFlopsPerSecond, double bytesPerSecond, 
 
     /** The rate of {@code kernel}: its own, or the device's peak, bandwidth and overhead when it has none. */
     public KernelRate rate(String kernel) {
-        return Optional.ofNullable(kernels.get(kernel))
-                .orElseGet(() -> new KernelRate(peakFlopsPerSecond, bytesPerSecond, overheadSeconds));
+        // Plain code, no Optional and lambda: every prediction of a cold store's decisions asks, mostly interpreted.
+        KernelRate own = kernels.get(kernel);
+        return own != null ? own : new KernelRate(peakFlopsPerSecond, bytesPerSecond, overheadSeconds);
     }
 
     /** Predicted seconds of {@code work} on {@code kernel}. */

@@ -103,6 +103,11 @@ public final class LiveTrial {
     private final boolean recheck;
     /** Each served candidate's predicted conversion on a layer's first call of it, ms. */
     private final double[] formMillis;
+    /**
+     * Each served candidate's prediction, ms ({@link Double#MAX_VALUE} where it has none): read on every call while
+     * the trial runs, an array rather than a map lookup by name.
+     */
+    private final double[] predictedMillis;
     /** Cut by the trial budget: serves no more, decided on what it measured. */
     private final boolean[] cut;
     /** Eliminated on a single sample: not judged on it, and the decision is provisional. */
@@ -165,8 +170,11 @@ public final class LiveTrial {
         this.recheck = recheck;
         int n = served.size();
         this.formMillis = new double[n];
+        this.predictedMillis = new double[n];
         for (int i = 0; i < n; i++) {
             this.formMillis[i] = formMillis.getOrDefault(served.get(i).name(), 0.0);
+            Double millis = predicted.get(served.get(i).name());
+            this.predictedMillis[i] = millis == null ? Double.MAX_VALUE : millis;
         }
         cut = new boolean[n];
         eliminatedOnOne = new boolean[n];
@@ -346,8 +354,7 @@ public final class LiveTrial {
     }
 
     private double predictedOf(int i) {
-        Double millis = predicted.get(served.get(i).name());
-        return millis == null ? Double.MAX_VALUE : millis;
+        return predictedMillis[i];
     }
 
     /** The best-predicted candidate that has not failed, or null where every one failed. */

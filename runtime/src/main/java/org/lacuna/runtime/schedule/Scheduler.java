@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.lacuna.runtime.backend.DeviceTimer;
@@ -97,37 +98,52 @@ public final class Scheduler {
     private final double margin;
     private final double budgetMillis;
     private final double trialBudget;
+    // The counters that only deciding touches are AtomicLongs: a LongAdder's update goes through a VarHandle, dear in
+    // the interpreted code a cold store's first forward runs (planned forwards touch only the LongAdders below).
     /** The sum of every planned layer's best prediction, ns: the forward a trial budget is a fraction of. */
-    private final LongAdder predictedForwardNanos = new LongAdder();
+    private final AtomicLong predictedForwardNanos = new AtomicLong();
     /** The trials' layers' best predictions and best lower medians so far ({@link #forwardScale()}), ns. */
-    private final LongAdder sampledPredictedNanos = new LongAdder();
-    private final LongAdder sampledMeasuredNanos = new LongAdder();
+    private final AtomicLong sampledPredictedNanos = new AtomicLong();
+    private final AtomicLong sampledMeasuredNanos = new AtomicLong();
     /** The most {@link #forwardScale()} corrects the predicted forward by. */
     public static final double MAX_FORWARD_SCALE = 4;
     /** What live trials have spent beyond their best candidate so far, ns. */
-    private final LongAdder trialSpentNanos = new LongAdder();
+    private final AtomicLong trialSpentNanos = new AtomicLong();
     /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
-    private final LongAdder trialBookkeepingNanos = new LongAdder();
-    private final LongAdder trialCalls = new LongAdder();
+    private final AtomicLong trialBookkeepingNanos = new AtomicLong();
+    private final AtomicLong trialCalls = new AtomicLong();
     /** What live trials' calls under way are expected to spend (reserved by the trial that approved them), ns. */
-    private final LongAdder trialReservedNanos = new LongAdder();
+    private final AtomicLong trialReservedNanos = new AtomicLong();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
-    private final LongAdder trialExtraNanos = new LongAdder();
+    private final AtomicLong trialExtraNanos = new AtomicLong();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
     private final Map<PlanKey, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
-    /** A plan entry's key: one per layer and signature (no string built per layer on a warm store's forward). */
+    /**
+     * A plan entry's key: one per layer and signature (no string built per layer on a warm store's forward). Equality
+     * and hash written out: a record's generated ones link method handles, dear in the interpreted code a cold
+     * store's first forward runs.
+     */
     private record PlanKey(String layer, String signature) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PlanKey k && layer.equals(k.layer) && signature.equals(k.signature);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * layer.hashCode() + signature.hashCode();
+        }
     }
     /** Host time the layers spent choosing under this scheduler: deciding, and looking their plans up. */
     private final LongAdder choosingNanos = new LongAdder();
     /** The choosing threads' CPU time in the sections that decide ({@link #chargeCpu}). */
     private final LongAdder choosingCpuNanos = new LongAdder();
     /** Calls of {@link #decide}: a layer asks once per input-shape bucket, never on a planned forward. */
-    private final LongAdder asked = new LongAdder();
+    private final AtomicLong asked = new AtomicLong();
     /** Decisions made (not found among those already made): one per signature and candidate set. */
-    private final LongAdder made = new LongAdder();
+    private final AtomicLong made = new AtomicLong();
 
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers) {
@@ -212,7 +228,8 @@ public final class Scheduler {
      * distinct names.
      */
     public Decision decide(String layer, LayerStatistics statistics, List<Candidate> candidates) {
-        String key = askedKey(layer, statistics, candidates);
+        String signature = statistics.signature();
+        String key = askedKey(layer, signature, candidates);
         Decision decision = decisions.get(key);
         if (decision == null) {
             // One decision per key even when several threads ask at once: a measurement must not race itself, nor
@@ -220,22 +237,25 @@ public final class Scheduler {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
                 if (decision == null) {
-                    decision = (Decision) choose(key, statistics, candidates, false);
+                    decision = (Decision) choose(key, signature, statistics, candidates, false);
                     decisions.put(key, decision);
-                    made.increment();
+                    made.incrementAndGet();
                 }
             }
         }
         return planned(layer, decision);
     }
 
-    /** Counts a layer's question and returns its key; a layer with nothing to choose from is refused. */
-    private String askedKey(String layer, LayerStatistics statistics, List<Candidate> candidates) {
+    /**
+     * Counts a layer's question and returns its key; a layer with nothing to choose from is refused. The statistics'
+     * {@code signature} is made once per question and passed along (it formats numbers: dear in interpreted code).
+     */
+    private String askedKey(String layer, String signature, List<Candidate> candidates) {
         if (candidates.isEmpty()) {
             throw InvalidInputException.argument("Scheduler.decide", layer + " offers no candidate");
         }
-        asked.increment();
-        return key(statistics, candidates);
+        asked.incrementAndGet();
+        return key(signature, candidates);
     }
 
     /** Records {@code decision} (decided or provisional) as {@code layer}'s plan entry for its signature. */
@@ -246,7 +266,7 @@ public final class Scheduler {
                 best = Math.min(best, e.predictedMillis());
             }
             if (best < Double.MAX_VALUE && best > 0) {
-                predictedForwardNanos.add(Math.round(best * 1e6));
+                predictedForwardNanos.addAndGet(Math.round(best * 1e6));
             }
         }
         return decision;
@@ -254,7 +274,7 @@ public final class Scheduler {
 
     /** The predicted forward: every planned layer's best prediction (each layer and signature once), ms. */
     public double predictedForwardMillis() {
-        return predictedForwardNanos.sum() / 1e6;
+        return predictedForwardNanos.get() / 1e6;
     }
 
     /**
@@ -275,17 +295,17 @@ public final class Scheduler {
      * prediction stands (a stricter budget).
      */
     public double forwardScale() {
-        long predicted = sampledPredictedNanos.sum();
+        long predicted = sampledPredictedNanos.get();
         if (predicted <= 0) {
             return 1;
         }
-        return Math.min(MAX_FORWARD_SCALE, Math.max(1, sampledMeasuredNanos.sum() / (double) predicted));
+        return Math.min(MAX_FORWARD_SCALE, Math.max(1, sampledMeasuredNanos.get() / (double) predicted));
     }
 
     /** A live trial's layers' best prediction and best lower median moved by these amounts (ms). */
     void forwardSampled(double predictedMillis, double measuredMillis) {
-        sampledPredictedNanos.add(Math.round(predictedMillis * 1e6));
-        sampledMeasuredNanos.add(Math.round(measuredMillis * 1e6));
+        sampledPredictedNanos.addAndGet(Math.round(predictedMillis * 1e6));
+        sampledMeasuredNanos.addAndGet(Math.round(measuredMillis * 1e6));
     }
 
     /** What live trials may spend beyond their best candidates so far, all together: a share of the forward. */
@@ -295,22 +315,22 @@ public final class Scheduler {
 
     /** What live trials have spent beyond their best candidates so far (conversions on first calls included). */
     public double trialSpentMillis() {
-        return trialSpentNanos.sum() / 1e6;
+        return trialSpentNanos.get() / 1e6;
     }
 
     /** A live trial's call cost {@code millis} beyond its best candidate so far. */
     void spend(double millis) {
-        trialSpentNanos.add(Math.round(millis * 1e6));
+        trialSpentNanos.addAndGet(Math.round(millis * 1e6));
     }
 
     /** Reserves (a negative amount: releases) what a live trial's call under way is expected to spend, ms. */
     void reserve(double millis) {
-        trialReservedNanos.add(Math.round(millis * 1e6));
+        trialReservedNanos.addAndGet(Math.round(millis * 1e6));
     }
 
     /** What live trials have spent, plus what their calls under way are expected to spend, ms. */
     double trialCommittedMillis() {
-        return (trialSpentNanos.sum() + trialReservedNanos.sum()) / 1e6;
+        return (trialSpentNanos.get() + trialReservedNanos.get()) / 1e6;
     }
 
     /**
@@ -321,19 +341,19 @@ public final class Scheduler {
      * core meanwhile).
      */
     public void chargeTrial(long nanos) {
-        trialSpentNanos.add(nanos);
-        trialBookkeepingNanos.add(nanos);
+        trialSpentNanos.addAndGet(nanos);
+        trialBookkeepingNanos.addAndGet(nanos);
     }
 
     /** A live trial's call was reported (for {@link #trialBookkeepingMillisPerCall()}). */
     void countTrialCall() {
-        trialCalls.increment();
+        trialCalls.incrementAndGet();
     }
 
     /** The host time of a live trial call's bookkeeping, on average over the calls so far (0 before any), ms. */
     double trialBookkeepingMillisPerCall() {
-        long calls = trialCalls.sum();
-        return calls == 0 ? 0 : trialBookkeepingNanos.sum() / 1e6 / calls;
+        long calls = trialCalls.get();
+        return calls == 0 ? 0 : trialBookkeepingNanos.get() / 1e6 / calls;
     }
 
     /**
@@ -344,7 +364,8 @@ public final class Scheduler {
      * is decided already. The candidates' {@code run} is never called.
      */
     public LiveTrial decideLive(String layer, LayerStatistics statistics, List<Candidate> candidates) {
-        String key = askedKey(layer, statistics, candidates);
+        String signature = statistics.signature();
+        String key = askedKey(layer, signature, candidates);
         Decision decision = decisions.get(key);
         LiveTrial trial = decision == null ? trials.get(key) : null;
         if (decision == null && trial == null) {
@@ -352,8 +373,8 @@ public final class Scheduler {
                 decision = decisions.get(key);
                 trial = decision == null ? trials.get(key) : null;
                 if (decision == null && trial == null) {
-                    Object chosen = choose(key, statistics, candidates, true);
-                    made.increment();
+                    Object chosen = choose(key, signature, statistics, candidates, true);
+                    made.incrementAndGet();
                     if (chosen instanceof LiveTrial t) {
                         trial = t;
                         trials.put(key, t);
@@ -408,7 +429,7 @@ public final class Scheduler {
      * chosen took beyond the chosen one's time. With {@link #choosingNanos()}, what choosing cost.
      */
     public long trialExtraNanos() {
-        return trialExtraNanos.sum();
+        return trialExtraNanos.get();
     }
 
     /** The candidate {@code decision} chose, among {@code candidates} (the same set it was made from). */
@@ -448,7 +469,7 @@ public final class Scheduler {
 
     /** How many times layers have asked for a decision (once per layer and input-shape bucket). */
     public long decisionsAsked() {
-        return asked.sum();
+        return asked.get();
     }
 
     /**
@@ -456,7 +477,7 @@ public final class Scheduler {
      * same candidates (a model's repeated blocks) share one, so this counts signatures, not layers.
      */
     public long decisionsMade() {
-        return made.sum();
+        return made.get();
     }
 
     /** The host time layers have spent choosing under this scheduler so far. */
@@ -491,8 +512,8 @@ public final class Scheduler {
                 * corrections.getOrDefault(candidate.kernel(), 1.0);
     }
 
-    private static String key(LayerStatistics statistics, List<Candidate> candidates) {
-        StringBuilder s = new StringBuilder(statistics.signature()).append("|candidates=");
+    private static String key(String signature, List<Candidate> candidates) {
+        StringBuilder s = new StringBuilder(signature).append("|candidates=");
         for (Candidate c : candidates) {
             s.append(c.name()).append(';');
         }
@@ -503,7 +524,8 @@ public final class Scheduler {
      * The decision for {@code key} (made now, measuring here if the policy asks), or, where {@code live} and the
      * policy would measure, a {@link LiveTrial} whose layers' live calls make it.
      */
-    private Object choose(String key, LayerStatistics statistics, List<Candidate> candidates, boolean live) {
+    private Object choose(String key, String signature, LayerStatistics statistics, List<Candidate> candidates,
+                          boolean live) {
         long start = System.nanoTime();
         List<String> names = new ArrayList<>(candidates.size());
         for (Candidate c : candidates) {
@@ -543,7 +565,7 @@ public final class Scheduler {
                 // A provisional choice of an earlier process: a short trial of it and its runner-up, then confirmed.
                 String why = "re-checking a provisional choice (" + stored.get().reason() + ")";
                 long nanos = System.nanoTime() - start;
-                Decision provisional = new Decision(statistics.kind(), statistics.signature(),
+                Decision provisional = new Decision(statistics.kind(), signature,
                         DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
                         choice.chosen(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")", nanos);
                 Candidate kept = recheck.get(0);
@@ -561,7 +583,7 @@ public final class Scheduler {
                 if (step instanceof Measurement m && live) {
                     String why = notOffered(forced, names) + m.why();
                     long nanos = System.nanoTime() - start;
-                    Decision provisional = new Decision(statistics.kind(), statistics.signature(),
+                    Decision provisional = new Decision(statistics.kind(), signature,
                             DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
                             m.best().name(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")",
                             nanos);
@@ -578,7 +600,7 @@ public final class Scheduler {
             predicted = predictAll(candidates);
         }
         long nanos = System.nanoTime() - start;
-        Decision decision = new Decision(statistics.kind(), statistics.signature(), DescribedStatistics.of(statistics),
+        Decision decision = new Decision(statistics.kind(), signature, DescribedStatistics.of(statistics),
                 estimates(candidates, predicted, outcome.measured()), outcome.chosen(), outcome.source(),
                 outcome.reason(), nanos);
         remember(key, decision, names, predicted, outcome, MEASURING, false);
@@ -733,7 +755,7 @@ public final class Scheduler {
             Double winnerMillis = measured.get(outcome.chosen());
             double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
             long extraNanos = Math.round(extraMillis * 1e6);
-            trialExtraNanos.add(extraNanos);
+            trialExtraNanos.addAndGet(extraNanos);
             if (policy.mode() == Policy.Mode.AUTO) {
                 // The budget ends holding what the report counts: this decision's extra time over its winner.
                 spend(trial.settle(extraMillis));
@@ -741,7 +763,8 @@ public final class Scheduler {
             String reason = outcome.reason() + "; choosing cost the live calls " + FixedPoint.append(
                     new StringBuilder(), extraMillis, 3) + " ms over serving them all with " + outcome.chosen();
             long nanos = trial.predictingNanos() + extraNanos + (System.nanoTime() - start);
-            decision = new Decision(trial.statistics().kind(), trial.statistics().signature(),
+            // The provisional decision's signature: the same text, not formatted again.
+            decision = new Decision(trial.statistics().kind(), trial.decisionOrProvisional().signature(),
                     trial.decisionOrProvisional().statistics(), estimates(trial.candidates(), trial.predicted(),
                     outcome.measured()), outcome.chosen(), outcome.source(), reason, nanos);
             if (keepStored) {
@@ -1090,11 +1113,7 @@ public final class Scheduler {
                     // A bounded step towards this measurement: one outlier cannot swing later predictions.
                     // One atomic update of the kernel's entry: it does not rely on the caller's lock.
                     double ratio = e.measuredMillis() / e.predictedMillis();
-                    double updated = corrections.compute(e.kernel(), (kernel, old) -> {
-                        double current = old == null ? 1.0 : old;
-                        return correctionStep(current, current * ratio);
-                    });
-                    learnt.put(e.kernel(), updated);
+                    learnt.put(e.kernel(), stepCorrection(e.kernel(), ratio));
                 }
             }
         }
@@ -1107,6 +1126,23 @@ public final class Scheduler {
                     decision.source(), names, predicted, outcome.measured().isEmpty() ? null : outcome.measured(),
                     TuningStore.now(), decision.source() == Decision.Source.MEASURED ? measuring : null,
                     provisional ? Boolean.TRUE : null), learnt);
+        }
+    }
+
+    /**
+     * Moves {@code kernel}'s correction one bounded step towards {@code ratio} times itself, atomically (a
+     * compare-and-set loop: plain code, no lambda to link in the cold JVM that makes its first decisions); returns
+     * the new correction.
+     */
+    private double stepCorrection(String kernel, double ratio) {
+        while (true) {
+            Double old = corrections.get(kernel);
+            double current = old == null ? 1.0 : old;
+            Double updated = correctionStep(current, current * ratio);
+            if (old == null ? corrections.putIfAbsent(kernel, updated) == null
+                    : corrections.replace(kernel, old, updated)) {
+                return updated;
+            }
         }
     }
 

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -125,6 +124,16 @@ public final class TuningStore {
 
     /** A choice's place in the store: no text concatenated per lookup. */
     private record RecordedKey(DeviceKey device, String key) {
+        // Written out, not generated: see DeviceKey#equals.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RecordedKey k && device.equals(k.device) && key.equals(k.key);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * device.hashCode() + key.hashCode();
+        }
     }
     /** Choices or corrections recorded since the last write. */
     private volatile boolean dirty;
@@ -219,7 +228,9 @@ public final class TuningStore {
         DeviceEntry e = entry(device);
         e.choices().put(key, choice);
         recordedHere.add(new RecordedKey(device, key));
-        e.corrections().putAll(corrections);
+        if (!corrections.isEmpty()) {
+            e.corrections().putAll(corrections);
+        }
         markUnwritten();
     }
 
@@ -390,16 +401,52 @@ public final class TuningStore {
 
     /**
      * The time a choice is recorded, to the second: formatted once per second, not per choice (formatting an instant is
-     * the dearest step of recording a choice in a JVM that has not compiled it yet).
+     * the dearest step of recording a choice in a JVM that has not compiled it yet), by {@link #isoSecond}.
      */
     static String now() {
-        long second = Instant.now().getEpochSecond();
+        long second = Math.floorDiv(System.currentTimeMillis(), 1000L);
         Stamp last = lastStamp;
         if (last == null || last.second() != second) {
-            last = new Stamp(second, Instant.ofEpochSecond(second).toString());
+            last = new Stamp(second, isoSecond(second));
             lastStamp = last;
         }
         return last.text();
+    }
+
+    /**
+     * {@code Instant.ofEpochSecond(epochSecond).toString()} for years 0 to 9999 ({@code 2026-12-06T19:04:41Z}), by
+     * arithmetic: {@code Instant.toString} initialises the whole of {@code java.time.format} (about 60 classes, some
+     * milliseconds on a cold JVM), which a cold store's first recorded choice would pay.
+     */
+    static String isoSecond(long epochSecond) {
+        long days = Math.floorDiv(epochSecond, 86_400L);
+        int secondOfDay = (int) Math.floorMod(epochSecond, 86_400L);
+        // Days to a civil date (proleptic Gregorian; H. Hinnant's days_from_civil inverted).
+        long z = days + 719_468;
+        long era = Math.floorDiv(z, 146_097L);
+        long dayOfEra = z - era * 146_097;
+        long yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
+        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+        long mp = (5 * dayOfYear + 2) / 153;
+        int day = (int) (dayOfYear - (153 * mp + 2) / 5 + 1);
+        int month = (int) (mp < 10 ? mp + 3 : mp - 9);
+        long year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+        StringBuilder s = new StringBuilder(20);
+        pad(s, year, 4).append('-');
+        pad(s, month, 2).append('-');
+        pad(s, day, 2).append('T');
+        pad(s, secondOfDay / 3600, 2).append(':');
+        pad(s, secondOfDay / 60 % 60, 2).append(':');
+        return pad(s, secondOfDay % 60, 2).append('Z').toString();
+    }
+
+    private static StringBuilder pad(StringBuilder s, long value, int digits) {
+        for (long limit = 10; digits > 1; digits--, limit *= 10) {
+            if (value < limit) {
+                s.append('0');
+            }
+        }
+        return s.append(value);
     }
 
     private record Stamp(long second, String text) {

@@ -244,4 +244,21 @@ class TuningStoreTest {
         assertFalse(store.warnings().isEmpty());
         assertEquals(1, store.choiceCount(TestTables.CPU));
     }
+
+    /** The record time is written by arithmetic as {@code Instant.toString} writes it, to the second. */
+    @Test
+    void recordTimeMatchesTheInstantsOwnText() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        List<Long> seconds = new java.util.ArrayList<>(List.of(0L, -1L, 59L, 86_399L, 86_400L, 951_782_400L,
+                951_868_799L, 4_107_542_400L, 253_402_300_799L, -62_167_219_200L));
+        for (int i = 0; i < 2000; i++) {
+            seconds.add(random.nextLong(-62_167_219_200L, 253_402_300_800L));
+        }
+        for (long second : seconds) {
+            assertEquals(java.time.Instant.ofEpochSecond(second).toString(), TuningStore.isoSecond(second),
+                    "epoch second " + second);
+        }
+        String now = TuningStore.now();
+        assertEquals(java.time.Instant.parse(now).toString(), now);
+    }
 }
