@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -443,18 +444,27 @@ class TransformerEncoderLayerTest {
             // Both forwards check each input alike: of this session, and as wide as gamma.
             try (Session other = Lacuna.open("cpu", 0); Tensor foreign = other.fromFloats(new float[8], DType.F32, 2, 4);
                  Tensor narrow = s.fromFloats(new float[6], DType.F32, 2, 3)) {
-                for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
-                        () -> norm.forward(foreign), () -> norm.forwardResidual(foreign, x),
-                        () -> norm.forwardResidual(x, foreign))) {
-                    InvalidInputException refused = assertThrows(InvalidInputException.class, call);
-                    assertTrue(refused.getMessage().contains("belongs to another session"), refused.getMessage());
+                // Each refusal names the input it refuses (x or the residual).
+                for (Map.Entry<String, org.junit.jupiter.api.function.Executable> call : List.of(
+                        Map.<String, org.junit.jupiter.api.function.Executable>entry("x", () -> norm.forward(foreign)),
+                        Map.<String, org.junit.jupiter.api.function.Executable>entry("x",
+                                () -> norm.forwardResidual(foreign, x)),
+                        Map.<String, org.junit.jupiter.api.function.Executable>entry("residual",
+                                () -> norm.forwardResidual(x, foreign)))) {
+                    InvalidInputException refused = assertThrows(InvalidInputException.class, call.getValue());
+                    assertTrue(refused.getMessage().contains(call.getKey() + " belongs to another session"),
+                            refused.getMessage());
                 }
-                for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
-                        () -> norm.forward(narrow), () -> norm.forwardResidual(narrow, x),
-                        () -> norm.forwardResidual(x, narrow))) {
-                    InvalidInputException refused = assertThrows(InvalidInputException.class, call);
+                for (Map.Entry<String, org.junit.jupiter.api.function.Executable> call : List.of(
+                        Map.<String, org.junit.jupiter.api.function.Executable>entry("x", () -> norm.forward(narrow)),
+                        Map.<String, org.junit.jupiter.api.function.Executable>entry("x",
+                                () -> norm.forwardResidual(narrow, x)),
+                        Map.<String, org.junit.jupiter.api.function.Executable>entry("residual",
+                                () -> norm.forwardResidual(x, narrow)))) {
+                    InvalidInputException refused = assertThrows(InvalidInputException.class, call.getValue());
                     assertEquals(ErrorCode.SHAPE_MISMATCH, refused.code());
-                    assertTrue(refused.getMessage().contains("[2, 3] must be [..., 4]"), refused.getMessage());
+                    assertTrue(refused.getMessage().contains(call.getKey() + " [2, 3] must be [..., 4]"),
+                            refused.getMessage());
                 }
             }
             norm.close();

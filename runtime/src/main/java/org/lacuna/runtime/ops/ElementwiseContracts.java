@@ -32,7 +32,7 @@ public final class ElementwiseContracts {
                         + x.shape().columns() + " columns");
             }
         }
-        OpContracts.requireNoOverlap(call, x, y);
+        OpContracts.requireNoOverlap(call, "x", x, "y", y);
     }
 
     public static void cast(String backend, DeviceArray x, DeviceArray y) {
@@ -43,7 +43,7 @@ public final class ElementwiseContracts {
         if (!x.shape().equals(y.shape())) {
             throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
         }
-        OpContracts.requireNoOverlap(call, x, y);
+        OpContracts.requireNoOverlap(call, "x", x, "y", y);
     }
 
     public static void rowReduce(String backend, DeviceArray x, RowReduction reduction, DeviceArray out) {
@@ -65,7 +65,7 @@ public final class ElementwiseContracts {
         if (reduction == RowReduction.MAX && x.shape().columns() == 0) {
             throw InvalidInputException.shape(call, "MAX of an empty row is undefined (x has 0 columns)");
         }
-        OpContracts.requireNoOverlap(call, x, out);
+        OpContracts.requireNoOverlap(call, "x", x, "out", out);
     }
 
     public static void add(String backend, DeviceArray a, DeviceArray b, DeviceArray y) {
@@ -80,8 +80,8 @@ public final class ElementwiseContracts {
             throw InvalidInputException.shape(call, "a " + a.shape() + ", b " + b.shape() + " and y " + y.shape()
                     + " must have one shape");
         }
-        OpContracts.requireNoOverlap(call, a, y);
-        OpContracts.requireNoOverlap(call, b, y);
+        OpContracts.requireNoOverlap(call, "a", a, "y", y);
+        OpContracts.requireNoOverlap(call, "b", b, "y", y);
     }
 
     public static void layerNorm(String backend, DeviceArray x, DeviceArray gamma, DeviceArray beta, double epsilon,
@@ -94,7 +94,7 @@ public final class ElementwiseContracts {
             throw InvalidInputException.shape(call, "y has shape " + y.shape() + " but x has " + x.shape());
         }
         normParameters(call, backend, x, gamma, beta, epsilon);
-        OpContracts.requireNoOverlap(call, x, y);
+        OpContracts.requireNoOverlap(call, "x", x, "y", y);
     }
 
     public static void residualLayerNorm(String backend, DeviceArray x, DeviceArray residual, DeviceArray gamma,
@@ -111,8 +111,8 @@ public final class ElementwiseContracts {
                     + y.shape() + " must have one shape");
         }
         normParameters(call, backend, x, gamma, beta, epsilon);
-        OpContracts.requireNoOverlap(call, x, y);
-        OpContracts.requireNoOverlap(call, residual, y);
+        OpContracts.requireNoOverlap(call, "x", x, "y", y);
+        OpContracts.requireNoOverlap(call, "residual", residual, "y", y);
     }
 
     /** The checks layer norm and its residual form share: a non-empty last dimension, gamma, beta and epsilon. */
@@ -154,7 +154,7 @@ public final class ElementwiseContracts {
                         + p.dtype() + p.shape());
             }
         }
-        OpContracts.requireNoOverlap(call, x, y);
+        OpContracts.requireNoOverlap(call, "x", x, "y", y);
     }
 
     public static void concatColumns(String backend, DeviceArray a, DeviceArray b, DeviceArray y) {

@@ -32,8 +32,11 @@ public final class OpContracts {
         }
     }
 
-    /** In-place is only safe where input and output are the very same elements of the same width. */
-    static void requireNoOverlap(String call, DeviceArray in, DeviceArray out) {
+    /**
+     * In-place is only safe where input and output are the very same elements of the same width; the message names
+     * the two arrays ({@code inName}, {@code outName}) as the op's signature does.
+     */
+    static void requireNoOverlap(String call, String inName, DeviceArray in, String outName, DeviceArray out) {
         if (in.buffer() != out.buffer()) {
             return;
         }
@@ -42,7 +45,8 @@ public final class OpContracts {
         boolean overlap = in.byteOffset() < outEnd && out.byteOffset() < inEnd;
         boolean identical = in.byteOffset() == out.byteOffset() && in.dtype() == out.dtype() && in.shape().equals(out.shape());
         if (overlap && !identical) {
-            throw InvalidInputException.argument(call, "input and output overlap partially in the same buffer");
+            throw InvalidInputException.argument(call, inName + " and " + outName
+                    + " overlap partially in the same buffer");
         }
     }
 
