@@ -24,12 +24,31 @@ import java.util.stream.Stream;
  * The file is rewritten only when its text changes.
  */
 public final class KernelFingerprint {
-    /** The sources hashed, relative to the repository root: folders are taken whole. */
+    /**
+     * The folders hashed, relative to the repository root: the CPU backend and its kernels, the native bindings and
+     * the CUDA backend, the NVRTC compile step (its options), the sparse-convolution maps and tile orders, the sparse
+     * weight formats and token selection (which set the work the kernels are given), the {@code .cu} sources and
+     * these generators.
+     */
     static final List<String> SOURCES = List.of(
             "runtime/src/main/java/org/lacuna/runtime/cpu",
             "runtime/src/main/java/org/lacuna/runtime/internal",
+            "runtime/src/main/java/org/lacuna/runtime/compile",
+            "runtime/src/main/java/org/lacuna/runtime/sparseconv",
+            "runtime/src/main/java/org/lacuna/runtime/gemm",
+            "runtime/src/main/java/org/lacuna/runtime/attention",
             "kernels/src/main/resources/org/lacuna/kernels",
             "codegen/src");
+
+    /**
+     * The files of those folders that are hashed: sources, by their endings (and the kernels' {@code INDEX}), so an
+     * editor's swap file or a merge's {@code .orig} beside them does not move the fingerprint.
+     */
+    static boolean hashed(Path file) {
+        String name = file.getFileName().toString();
+        return name.equals("INDEX") || name.endsWith(".java") || name.endsWith(".cu") || name.endsWith(".cuh")
+                || name.endsWith(".h");
+    }
 
     private KernelFingerprint() {
     }
@@ -49,7 +68,7 @@ public final class KernelFingerprint {
     }
 
     /**
-     * SHA-256 over every file under {@link #SOURCES}, in the order of their paths relative to {@code root} (each path,
+     * SHA-256 over every {@link #hashed} file under {@link #SOURCES}, in the order of their paths relative to {@code root} (each path,
      * a zero byte, the file's bytes, a zero byte), its first 16 hex digits: the same sources give the same
      * fingerprint on every machine and checkout folder.
      */
@@ -67,7 +86,7 @@ public final class KernelFingerprint {
             }
             List<Path> files;
             try (Stream<Path> walk = Files.walk(base)) {
-                files = walk.filter(Files::isRegularFile)
+                files = walk.filter(f -> Files.isRegularFile(f) && hashed(f))
                         .sorted(java.util.Comparator.comparing(p -> root.relativize(p).toString().replace('\\', '/')))
                         .toList();
             }

@@ -37,22 +37,30 @@ final class ChoosingTime {
     record Collected<T>(T value, long innerNanos, long innerCpuNanos) {
     }
 
-    /** This thread's CPU time so far, ns (0 where the JVM does not measure it): a choosing section's start and end. */
+    /** This thread's CPU time so far, ns (0 where it is not measured): a choosing section's start and end. */
     static long cpuNanos() {
-        return CPU_TIME ? THREADS.getCurrentThreadCpuTime() : 0;
+        return measuresCpu() ? THREADS.getCurrentThreadCpuTime() : 0;
+    }
+
+    /**
+     * Whether this thread's CPU time is measured: the JVM must measure threads' CPU time, and not on a virtual thread,
+     * whose CPU time the thread bean reads as -1 (a carrier runs other virtual threads between its reads).
+     */
+    private static boolean measuresCpu() {
+        return CPU_TIME && !Thread.currentThread().isVirtual();
     }
 
     /**
      * Charges a live trial's bookkeeping ({@code nanos} on the wall clock, {@code cpuNanos} of this thread's CPU) as
      * choosing ({@link #charge}) and spends it from the scheduler's trial budget ({@link Scheduler#chargeTrial}): its
-     * CPU time where the JVM measures it, else its wall time. The wall time also holds what other threads took of
-     * the core meanwhile (on the shared 2-vCPU development machine, two to three times the CPU time: ad hoc, not kept
-     * as a record), which the trial did not cause and would not save by stopping; spent from the budget, it cut
-     * candidates before their first sample.
+     * CPU time where this thread's is measured, else (a virtual thread, a JVM that does not measure it) its wall
+     * time. The wall time also holds what other threads took of the core meanwhile (on the shared 2-vCPU development
+     * machine, two to three times the CPU time: ad hoc, not kept as a record), which the trial did not cause and would
+     * not save by stopping; spent from the budget, it cut candidates before their first sample.
      */
     static void chargeTrial(Scheduler scheduler, long nanos, long cpuNanos) {
         charge(scheduler, nanos, cpuNanos);
-        scheduler.chargeTrial(CPU_TIME ? Math.max(0, cpuNanos) : nanos);
+        scheduler.chargeTrial(measuresCpu() ? Math.max(0, cpuNanos) : nanos);
     }
 
     /** Charges {@code nanos} of wall-clock time to {@code scheduler}, and to the decision this thread is inside. */

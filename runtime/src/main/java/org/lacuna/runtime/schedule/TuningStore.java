@@ -30,7 +30,7 @@ import org.lacuna.runtime.internal.AtomicFiles;
  */
 public final class TuningStore {
     /** Bumped whenever the meaning of a stored field changes: older files are then stale and ignored. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     static final String FORMAT = "lacuna-tuning-store";
     private static final System.Logger LOG = System.getLogger(TuningStore.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -77,11 +77,13 @@ public final class TuningStore {
     }
 
     /**
-     * The kernels this build serves with: a hash of their sources, made at build time ({@code KernelBuild}). Rates,
-     * corrections and choices measured with other kernels say nothing of these (a faster GEMM would stay unchosen
-     * behind choices stored before it), so a device's entry is kept only under the fingerprint it was measured with.
+     * The kernels this build serves with: a hash of their sources, made at build time ({@code KernelBuild}), and the
+     * JDK's feature release, whose JIT compiles the Vector API kernels. Rates, corrections and choices measured with
+     * other kernels say nothing of these (a faster GEMM would stay unchosen behind choices stored before it), so a
+     * device's entry is kept only under the fingerprint it was measured with. Two builds sharing one cache folder
+     * therefore measure again each time the other has written it: the price of never serving stale choices.
      */
-    public static final String KERNELS = KernelBuild.FINGERPRINT;
+    public static final String KERNELS = KernelBuild.FINGERPRINT + "-jdk" + Runtime.version().feature();
 
     /** The file's whole content. */
     public record Document(String format, int version, Map<String, DeviceEntry> devices) {

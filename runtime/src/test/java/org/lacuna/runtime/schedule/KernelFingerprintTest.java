@@ -33,11 +33,12 @@ class KernelFingerprintTest {
 
     @Test
     void movesWithAKernelSourceAndNothingElse(@TempDir Path tree, @TempDir Path out) throws Exception {
-        for (String folder : List.of("runtime/src/main/java/org/lacuna/runtime/cpu",
-                "runtime/src/main/java/org/lacuna/runtime/internal", "kernels/src/main/resources/org/lacuna/kernels",
-                "codegen/src")) {
-            write(tree.resolve(folder).resolve("Source.txt"), folder);
+        // The generator's folders (KernelFingerprint.SOURCES): it refuses a tree without one of them.
+        for (String folder : List.of("cpu", "internal", "compile", "sparseconv", "gemm", "attention")) {
+            write(tree.resolve("runtime/src/main/java/org/lacuna/runtime").resolve(folder).resolve("Source.java"),
+                    "class Source {}");
         }
+        write(tree.resolve("codegen/src/Generator.java"), "class Generator {}");
         Path kernel = tree.resolve("kernels/src/main/resources/org/lacuna/kernels/flash_attention.cu");
         write(kernel, "__global__ void attend() {}");
         Path elsewhere = tree.resolve("java-api/src/main/java/Layer.java");
@@ -47,6 +48,9 @@ class KernelFingerprintTest {
         assertEquals(first, generate(out, tree), "the same sources gave another fingerprint");
         write(elsewhere, "class Layer { int changed; }");
         assertEquals(first, generate(out, tree), "a source outside the kernels moved the fingerprint");
+        write(kernel.resolveSibling(".flash_attention.cu.swp"), "an editor's swap file");
+        write(kernel.resolveSibling("flash_attention.cu.orig"), "a merge's leftover");
+        assertEquals(first, generate(out, tree), "a file that is not a source moved the fingerprint");
         write(kernel, "__global__ void attend() { /* tuned */ }");
         String second = generate(out, tree);
         assertNotEquals(first, second, "a changed kernel source kept the fingerprint");

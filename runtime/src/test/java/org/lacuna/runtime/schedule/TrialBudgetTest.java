@@ -511,7 +511,7 @@ class TrialBudgetTest {
         Path file = folder.resolve("old.json");
         String device = TestTables.CPU.toString().replace("\\", "\\\\").replace("\"", "\\\"");
         Files.writeString(file, """
-                {"format":"lacuna-tuning-store","version":1,"devices":{"%s":{
+                {"format":"lacuna-tuning-store","version":%d,"devices":{"%s":{
                   "efficiency":{"peakFlopsPerSecond":1.5E11,"bytesPerSecond":2.0E10,"overheadSeconds":5.0E-6,
                     "units":2,"kernels":{"cpu.blas-dense":{"flopsPerSecond":1.5E11,"bytesPerSecond":2.0E10,
                     "overheadSeconds":5.0E-6}},"source":"an older build"},
@@ -519,7 +519,7 @@ class TrialBudgetTest {
                   "choices":{"k":{"chosen":"blas-dense","policy":"auto","source":"MEASURED",
                     "candidates":["blas-dense","vector-dense"],"recorded":"2026-12-01T00:00:00Z",
                     "measuring":"live-calls"}}}}}
-                """.formatted(device, TuningStore.KERNELS));
+                """.formatted(TuningStore.FORMAT_VERSION, device, TuningStore.KERNELS));
         TuningStore old = TuningStore.open(file);
         assertEquals(List.of(), old.warnings());
         EfficiencyTable table = old.efficiency(TestTables.CPU).orElseThrow();
