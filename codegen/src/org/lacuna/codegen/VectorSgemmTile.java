@@ -67,13 +67,7 @@ final class VectorSgemmTile extends GeneratedClass {
                 i, i));
         java.each(MR, i -> i == 0 ? "int r0 = cTile;" : JavaWriter.format("int r%d = cTile + Math.min(%d, last) * ldc;",
                 i, i));
-        java.open("if (load)");
-        java.each(MR * VECTORS, e -> JavaWriter.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
-                accumulator(e / VECTORS, e % VECTORS), rowOffset(e)));
-        java.closeOpen("else");
-        java.line("FloatVector zero = FloatVector.zero(SPECIES);");
-        java.each(MR * VECTORS, e -> accumulator(e / VECTORS, e % VECTORS) + " = zero;");
-        java.close();
+        accumulatorsLoadedOrZeroed(java);
         java.line("int bi = bPanel;");
         java.open("for (int p = 0; p < kc; p++, bi += NR)");
         java.each(VECTORS, v -> JavaWriter.format("FloatVector b%d = FloatVector.fromArray(SPECIES, pb, %s);", v,
@@ -91,13 +85,8 @@ final class VectorSgemmTile extends GeneratedClass {
         java.close();
     }
 
-    private static void tile(JavaWriter java) {
-        java.line("/** The register tile: C[MR × NR] (+)= packed A panel · packed B panel over kc. */");
-        java.line("static void tile(int kc, float[] pa, int aPanel, float[] pb, int bPanel, float[] c, int cTile,"
-                + " int ldc,");
-        java.open("        boolean load)");
-        java.line("FloatVector %s;", JavaWriter.joined(MR * VECTORS, ", ", e -> accumulator(e / VECTORS, e % VECTORS)));
-        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : JavaWriter.format("int r%d = r%d + ldc;", i, i - 1));
+    /** Both tiles start alike: each accumulator C's value where the call adds to C ({@code load}), else zero. */
+    private static void accumulatorsLoadedOrZeroed(JavaWriter java) {
         java.open("if (load)");
         java.each(MR * VECTORS, e -> JavaWriter.format("%s = FloatVector.fromArray(SPECIES, c, %s);",
                 accumulator(e / VECTORS, e % VECTORS), rowOffset(e)));
@@ -105,6 +94,16 @@ final class VectorSgemmTile extends GeneratedClass {
         java.line("FloatVector zero = FloatVector.zero(SPECIES);");
         java.each(MR * VECTORS, e -> accumulator(e / VECTORS, e % VECTORS) + " = zero;");
         java.close();
+    }
+
+    private static void tile(JavaWriter java) {
+        java.line("/** The register tile: C[MR × NR] (+)= packed A panel · packed B panel over kc. */");
+        java.line("static void tile(int kc, float[] pa, int aPanel, float[] pb, int bPanel, float[] c, int cTile,"
+                + " int ldc,");
+        java.open("        boolean load)");
+        java.line("FloatVector %s;", JavaWriter.joined(MR * VECTORS, ", ", e -> accumulator(e / VECTORS, e % VECTORS)));
+        java.each(MR, i -> i == 0 ? "int r0 = cTile;" : JavaWriter.format("int r%d = r%d + ldc;", i, i - 1));
+        accumulatorsLoadedOrZeroed(java);
         java.line("int ai = aPanel;");
         java.line("int bi = bPanel;");
         java.open("for (int p = 0; p < kc; p++, ai += MR, bi += NR)");

@@ -205,9 +205,10 @@ final class CpuDenseLinear {
     }
 
     /**
-     * w as fp32 floats the GEMM reads: an fp32 w straight from its buffer where OpenBLAS serves, else its fp32 copy,
-     * made on the first call and kept while w's buffer is open and unchanged ({@link WeightFormCache}), so a layer
-     * widens its weight once, not on every call.
+     * w as the GEMM reads it: an fp32 w straight from its buffer where OpenBLAS serves; on the Vector API GEMM its
+     * packed panels (a 16-bit w's bits, {@link PackedBitsWeight}, else fp32); else its fp32 copy. Made on the first
+     * call and kept while w's buffer is open and unchanged ({@link WeightFormCache}), so a layer converts its weight
+     * once, not on every call.
      */
     private MemorySegment weight(DeviceArray w, int out, int in) {
         if (path == GemmPath.NATIVE_BLAS && w.dtype() == DType.F32) {

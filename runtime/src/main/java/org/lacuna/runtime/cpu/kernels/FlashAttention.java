@@ -265,8 +265,9 @@ public final class FlashAttention {
 
     /**
      * Every key of the block at once, for head {@code g} of the group: each query tile's scores against all key tiles,
-     * the row's maximum over all of them, its exponentials and their sum tile by tile in key order, then P·V tile by
-     * tile.
+     * the row's maximum over all of them, its exponentials and their sum across the tiles
+     * ({@link AttentionTileMath#expAndSum(float[][], int, int, int, float)}: one reduction a row on the Vector API, in
+     * an order fixed by the row's length), then P·V tile by tile.
      */
     private static void singlePass(Problem problem, int m0, int rows, int keyEnd, int g, int dim, Scratch scratch,
                                    AttentionTileMath math) {

@@ -10,7 +10,9 @@ import org.lacuna.runtime.data.DType;
  * register tile of MR × NR accumulators (two vectors per row) runs a fused multiply-add per p. Each element of C is
  * therefore {@code c = fma(a[p], b[p], c)} for p = 0 … k-1, starting from C or zero and stored between k slices
  * without rounding, whatever m, n, the offsets or the tile the element falls in: the contract of {@link Sgemm}.
- * Partial tiles at the edges of C run the same register tile on a zero-padded copy.
+ * Partial tiles at the edges of C run the same register tile on a zero-padded copy. With a B packed once
+ * ({@link #multiplyPacked}, {@link #multiplyPackedBits}: a layer's weight) A is not packed: the tile reads its rows
+ * where they lie, and a short tile repeats its last row (the copies compute the same values, stored over each other).
  * <p>
  * The register tile itself is generated at build time into {@code VectorSgemmTile}
  * (target/generated-sources/microkernels) by the emitter {@code codegen/src/org/lacuna/codegen/VectorSgemmTile.java},
@@ -24,7 +26,7 @@ final class VectorSgemm {
     static final int MR = VectorSgemmTile.MR;
     /** Columns of the register tile: two vectors. */
     static final int NR = VectorSgemmTile.NR;
-    /** Depth of one packed slice: an MR × KC panel of A and a KC × NR panel of B stay in L1 together. */
+    /** Depth of one packed slice: an MR × KC panel of A (12 KiB) and a KC × NR panel of B (32 KiB) fit L1 together. */
     static final int KC = 256;
     /** Columns of packed B per slice: KC × NC floats (1 MiB with 512-bit vectors) stay in L2. */
     static final int NC = 32 * NR;
@@ -107,18 +109,30 @@ final class VectorSgemm {
      */
     static void multiplyPacked(int m, int n, int k, float[] a, int aOffset, int lda, float[] packedB, int firstColumn,
                                float[] c, int cOffset, int ldc, boolean accumulate) {
+        if (productLeft(m, n, k, a, aOffset, lda, firstColumn, c, cOffset, ldc, accumulate)) {
+            packedProduct(m, n, k, a, aOffset, lda, packedB, null, null, firstColumn, c, cOffset, ldc, accumulate);
+        }
+    }
+
+    /**
+     * What both packed forms do before their product: refuse a first column off a panel boundary, and where the
+     * product is empty ({@code m} or {@code n} zero) or has no depth ({@code k} zero: C zeroed, or kept where the call
+     * accumulates) finish the call. True where the product is still to compute.
+     */
+    private static boolean productLeft(int m, int n, int k, float[] a, int aOffset, int lda, int firstColumn,
+                                       float[] c, int cOffset, int ldc, boolean accumulate) {
         if (firstColumn % NR != 0) {
             throw new IllegalArgumentException("packed columns start at a panel boundary (" + NR + "), not at "
                     + firstColumn);
         }
         if (m <= 0 || n <= 0) {
-            return;
+            return false;
         }
         if (k <= 0) {
-            multiply(m, n, k, a, aOffset, lda, packedB, 0, 1, true, c, cOffset, ldc, accumulate);
-            return;
+            multiply(m, n, k, a, aOffset, lda, new float[0], 0, 1, true, c, cOffset, ldc, accumulate);
+            return false;
         }
-        packedProduct(m, n, k, a, aOffset, lda, packedB, null, null, firstColumn, c, cOffset, ldc, accumulate);
+        return true;
     }
 
     /**
@@ -130,18 +144,9 @@ final class VectorSgemm {
      */
     static void multiplyPackedBits(int m, int n, int k, float[] a, int aOffset, int lda, MemorySegment packedBits,
                                    DType dtype, int firstColumn, float[] c, int cOffset, int ldc, boolean accumulate) {
-        if (firstColumn % NR != 0) {
-            throw new IllegalArgumentException("packed columns start at a panel boundary (" + NR + "), not at "
-                    + firstColumn);
+        if (productLeft(m, n, k, a, aOffset, lda, firstColumn, c, cOffset, ldc, accumulate)) {
+            packedProduct(m, n, k, a, aOffset, lda, null, packedBits, dtype, firstColumn, c, cOffset, ldc, accumulate);
         }
-        if (m <= 0 || n <= 0) {
-            return;
-        }
-        if (k <= 0) {
-            multiply(m, n, k, a, aOffset, lda, new float[0], 0, 1, true, c, cOffset, ldc, accumulate);
-            return;
-        }
-        packedProduct(m, n, k, a, aOffset, lda, null, packedBits, dtype, firstColumn, c, cOffset, ldc, accumulate);
     }
 
     /** The k slices and column blocks of a packed product over either an fp32 B or a 16-bit one (the other null). */
