@@ -82,6 +82,13 @@ public final class Scheduler {
      * cannot afford it does not measure; it decides on what it has, provisionally ({@link LiveTrial}).
      */
     public static final double DEFAULT_TRIAL_BUDGET = 0.5;
+    /**
+     * Re-checks of a provisional choice that the trial budget may cut before both candidates have a sample, each
+     * leaving the choice as it was, before the choice is stored confirmed: where the budget is too small for the
+     * runner-up's first calls (a fresh JVM's at 1 x 32 tokens), every process would otherwise pay a cut re-check.
+     */
+    public static final int MAX_CUT_RECHECKS = 2;
+
     /** Ends the reason of a decision that re-checked an earlier process's provisional choice. */
     public static final String CONFIRMED_BY_RECHECK = "confirmed by this re-check";
     /**
@@ -717,9 +724,12 @@ public final class Scheduler {
                 // alone nor replaced by a prediction (both happened: at 1 x 32 tokens the next process stored the
                 // prediction's choices over measured ones, ad hoc runs of schedule-cpu-20261206-1713's bench).
                 Outcome earlier = earlierStands(trial, measured).get();
+                boolean last = store.choice(device, trial.key()).orElseThrow().cutRecheckCount() + 1
+                        >= MAX_CUT_RECHECKS;
                 outcome = earlier.withReason(earlier.reason() + "; the trial budget cut the re-check "
-                        + trial.cutByBudget() + " before each candidate had a sample: it stands, provisional, for "
-                        + "the next process");
+                        + trial.cutByBudget() + " before each candidate had a sample: it stands, " + (last
+                        ? "confirmed, as " + MAX_CUT_RECHECKS + " re-checks have left it so"
+                        : "provisional, for the next process"));
                 keepStored = true;
             } else if (measured.isEmpty()) {
                 Candidate unfailed = trial.bestUnfailed();
@@ -771,7 +781,8 @@ public final class Scheduler {
                 // Recorded again as it is, still provisional: the other sessions of this JVM (Spark executors beside
                 // their driver) then take it as this one did, rather than each opening a re-check of its own and
                 // serving its calls by candidates in turn; the next process re-checks it.
-                store.putChoice(device, trial.key(), store.choice(device, trial.key()).orElseThrow(), Map.of());
+                store.putChoice(device, trial.key(),
+                        store.choice(device, trial.key()).orElseThrow().afterCutRecheck(MAX_CUT_RECHECKS), Map.of());
             } else if (other.isEmpty()) {
                 remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING,
                         provisionalWhy != null);

@@ -45,10 +45,12 @@ public final class TuningStore {
      *                    build has none, and its measured choices are measured again
      * @param provisional true where the choice rests on few samples or a near-tie ({@link LiveTrial}): the next
      *                    process re-checks it; absent (older files, confirmed choices) reads as confirmed
+     * @param cutRechecks the re-checks of later processes that the trial budget cut before both candidates had a
+     *                    sample, which left the choice as it was ({@link Scheduler#MAX_CUT_RECHECKS}); absent: none
      */
     public record StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
                                Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
-                               String recorded, String measuring, Boolean provisional) {
+                               String recorded, String measuring, Boolean provisional, Integer cutRechecks) {
         /** A confirmed choice. */
         public StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
                             Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
@@ -56,9 +58,32 @@ public final class TuningStore {
             this(chosen, policy, source, candidates, predictedMillis, measuredMillis, recorded, measuring, null);
         }
 
+        /** A choice, provisional or not, that no re-check has yet left as it was. */
+        public StoredChoice(String chosen, String policy, Decision.Source source, List<String> candidates,
+                            Map<String, Double> predictedMillis, Map<String, Double> measuredMillis,
+                            String recorded, String measuring, Boolean provisional) {
+            this(chosen, policy, source, candidates, predictedMillis, measuredMillis, recorded, measuring, provisional,
+                    null);
+        }
+
         /** Whether the choice is provisional (to be re-checked by a later process). */
         public boolean provisionalChoice() {
             return Boolean.TRUE.equals(provisional);
+        }
+
+        /** How many later processes' re-checks the trial budget cut with this choice left as it was. */
+        public int cutRecheckCount() {
+            return cutRechecks == null ? 0 : cutRechecks;
+        }
+
+        /**
+         * This choice after one more re-check cut before both candidates had a sample: counted, and confirmed once
+         * {@code limit} such re-checks have left it standing.
+         */
+        StoredChoice afterCutRecheck(int limit) {
+            int cut = cutRecheckCount() + 1;
+            return new StoredChoice(chosen, policy, source, candidates, predictedMillis, measuredMillis, recorded,
+                    measuring, cut < limit ? provisional : null, cut);
         }
     }
 

@@ -502,6 +502,27 @@ class TrialBudgetTest {
         assertNotNull(shared, "shared in the JVM, not re-checked again");
         assertEquals("vector-dense", shared.chosen());
         assertFalse(later.recordedEarlier(TestTables.CPU, key), "recorded again in this JVM");
+        assertEquals(1, kept.cutRecheckCount());
+
+        // The process after re-checks again, and its budget cuts it again: the second cut re-check confirms it, so
+        // no later process pays a re-check that its budget cannot afford.
+        later.flush();
+        TuningStore third = TuningStore.open(file);
+        assertEquals(1, third.choice(TestTables.CPU, key).orElseThrow().cutRecheckCount(), "the count was not stored");
+        LiveTrial again = scheduler(withForms(), third, Policy.auto(), 0).decideLive("fc1", st, c);
+        assertNull(again.decision(), "still provisional after one cut re-check: re-checked");
+        LiveTrialTest.serveUntilDecided(again, "fc1", Map.of("blas-dense", 4.0, "vector-dense", 3.0), 9.0);
+        assertEquals("vector-dense", again.decision().chosen(), again.decision().reason());
+        assertTrue(again.decision().reason().contains("confirmed, as " + Scheduler.MAX_CUT_RECHECKS),
+                again.decision().reason());
+        TuningStore.StoredChoice confirmed = third.choice(TestTables.CPU, key).orElseThrow();
+        assertFalse(confirmed.provisionalChoice(), "confirmed after " + Scheduler.MAX_CUT_RECHECKS + " cut re-checks");
+        assertEquals(Map.of("vector-dense", 3.0), confirmed.measuredMillis(), "the earlier measurement kept");
+        third.flush();
+        Decision fourth = scheduler(withForms(), TuningStore.open(file), Policy.auto(), 0).decideLive("fc1", st, c)
+                .decision();
+        assertNotNull(fourth, "a confirmed choice is read, not re-checked");
+        assertEquals("vector-dense", fourth.chosen());
     }
 
     @Test
