@@ -22,6 +22,7 @@ import org.lacuna.bench.gpu.SparseConvExport;
 import org.lacuna.bench.gpu.SparseConvNetwork;
 import org.lacuna.bench.measure.MeasurementOptions;
 import org.lacuna.bench.measure.MeasurementPlan;
+import org.lacuna.bench.record.MeasuredCommit;
 import org.lacuna.runtime.cpu.CpuCapabilities;
 import org.lacuna.runtime.cpu.CpuOptions;
 import org.lacuna.runtime.sparseconv.CoordinateSet;
@@ -237,7 +238,7 @@ public final class CpuBenchMain implements Callable<Integer> {
             recordNotes.add("--quick: toy sizes and few samples, a smoke test of the flow; the numbers mean nothing.");
         }
         CpuRecord record = new CpuRecord(CpuRecord.SCHEMA, now.format(DateTimeFormatter.ISO_INSTANT), suite.name(),
-                machine, build(), backendInfo, anchorInfo, rows, targets, recordNotes);
+                machine, MeasuredCommit.describe(), backendInfo, anchorInfo, rows, targets, recordNotes);
         deleteQuietly(work);
         return record;
     }
@@ -520,31 +521,6 @@ public final class CpuBenchMain implements Callable<Integer> {
         double one = FmaPeak.measure(1, millis);
         double all = threads.count() == 1 ? one : FmaPeak.measure(threads.count(), millis);
         return new CpuRecord.Machine(model, cores, threads.count(), flags, jvm, one, all, FmaPeak.method());
-    }
-
-    /** The commit measured: {@code git rev-parse} of the working directory's repository, where there is one. */
-    private static Map<String, String> build() {
-        Map<String, String> build = new LinkedHashMap<>();
-        build.put("commit", git("rev-parse", "HEAD"));
-        build.put("branch", git("rev-parse", "--abbrev-ref", "HEAD"));
-        String status = git("status", "--porcelain", "--untracked-files=no");
-        build.put("uncommittedChanges", status.startsWith("(") ? status : Boolean.toString(!status.isBlank()));
-        return build;
-    }
-
-    private static String git(String... args) {
-        List<String> command = new ArrayList<>(List.of("git"));
-        command.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            return p.waitFor() == 0 ? out : "(git: " + out + ")";
-        } catch (IOException e) {
-            return "(no git: " + e.getMessage() + ")";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "(interrupted)";
-        }
     }
 
     private static void deleteQuietly(Path dir) {

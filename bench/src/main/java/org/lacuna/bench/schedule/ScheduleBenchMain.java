@@ -166,6 +166,7 @@ public final class ScheduleBenchMain {
             record.put("device", device.toString());
             record.put("backend", session.backendName());
             record.put("date", LocalDateTime.now().toString());
+            record.put("build", org.lacuna.bench.record.MeasuredCommit.describe());
             record.put("rounds", rounds);
             record.put("calibrationMillis", calibrationMillis);
             record.put("budgetMinutes", budgetMinutes);

@@ -14,6 +14,10 @@ final class ScheduleMarkdown {
         StringBuilder s = new StringBuilder("# Scheduler benchmark: auto vs fastest-measured vs fixed choices\n\n");
         s.append("- device: ").append(record.get("device")).append('\n');
         s.append("- date: ").append(record.get("date")).append('\n');
+        if (record.get("build") instanceof Map<?, ?> build) {
+            s.append("- commit: ").append(build.get("commit")).append(" (branch ").append(build.get("branch"))
+                    .append(", uncommitted changes: ").append(build.get("uncommittedChanges")).append(")\n");
+        }
         s.append(String.format(Locale.ROOT, "- calibration (once per device, then stored): %.0f ms%n",
                 (Double) record.get("calibrationMillis")));
         if (record.get("plannedLookupNanosPerLayerCall") instanceof Double lookup) {
