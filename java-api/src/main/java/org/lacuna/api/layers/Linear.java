@@ -245,16 +245,17 @@ public final class Linear implements AutoCloseable {
             Route route = knownRoute(scheduler, tokens);
             // The bucket's first input (or the first its route is not offered for) decides: its CPU time is charged
             // too. A planned forward's lookup is charged on the wall clock alone (reading CPU time costs more).
-            long decidingCpu = route == null ? ChoosingTime.cpuNanos() : -1;
-            if (route == null) {
+            boolean deciding = route == null;
+            long decidingCpu = deciding ? ChoosingTime.cpuNanos() : 0;
+            if (deciding) {
                 route = route(scheduler, tokens, xs, ys);
             }
             LiveServing serving = route.serving();
             LinearCandidates.Call call = serving.decidedCall();
-            if (decidingCpu < 0) {
-                ChoosingTime.charge(scheduler, System.nanoTime() - started);
-            } else {
+            if (deciding) {
                 ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - decidingCpu);
+            } else {
+                ChoosingTime.charge(scheduler, System.nanoTime() - started);
             }
             if (call == null) {
                 // Deciding: this call is one of the live trial's samples.

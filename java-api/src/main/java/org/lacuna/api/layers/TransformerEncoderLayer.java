@@ -272,14 +272,15 @@ public final class TransformerEncoderLayer implements AutoCloseable {
                     ? dropTokens(x, sequences, dropping, scores, pinMask, emit) : block(x, sequences.batch(), emit));
             return result[0];
         }
-        // The bucket's first batch: the scheduler decides, measuring the candidates here if the policy asks.
+        // The bucket's first batch: the scheduler decides, measuring the candidates here if the policy asks. Its CPU
+        // time is read from here, building the candidates included, as its wall time is.
+        long startedCpu = ChoosingTime.cpuNanos();
         Output[] result = new Output[1];
         List<Candidate> bound = AttentionCandidates.of(session.backendName(), statistics, config.hidden(),
                 config.ffnHidden(), true, () -> replace(result, block(x, sequences.batch(), emit)),
                 () -> replace(result, dropTokens(x, sequences, dropping, scores, pinMask, emit)));
         // A measurement runs the block, whose linear layers charge their own choosing: count that once (this call's
         // charges only; other threads charge the same scheduler meanwhile).
-        long startedCpu = ChoosingTime.cpuNanos();
         ChoosingTime.Collected<Decision> decided = ChoosingTime.collecting(
                 () -> scheduler.decide(name, statistics, bound));
         Decision decision = decided.value();

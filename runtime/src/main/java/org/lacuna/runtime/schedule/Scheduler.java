@@ -714,16 +714,18 @@ public final class Scheduler {
             Optional<Outcome> other = store.recordedEarlier(device, trial.key()) ? Optional.empty()
                     : stored(store.choice(device, trial.key()).orElse(null), names);
             Map<String, Double> measured = trial.measuredMillis();
+            // A re-check cut before both candidates had a sample: the earlier process's choice, as it stands.
+            Optional<Outcome> standing = other.isPresent() ? Optional.empty() : earlierStands(trial, measured);
             Outcome outcome;
             if (other.isPresent()) {
                 outcome = other.get().withReason(other.get().reason() + "; another session decided while this one "
                         + "was measuring (its own lower medians: " + measured + ")");
-            } else if (earlierStands(trial, measured).isPresent()) {
+            } else if (standing.isPresent()) {
                 // A re-check the budget cut before both candidates had a sample learnt nothing new: the earlier
                 // process's choice stands as stored, provisional, neither confirmed on the chosen one's samples
                 // alone nor replaced by a prediction (both happened: at 1 x 32 tokens the next process stored the
                 // prediction's choices over measured ones, ad hoc runs of schedule-cpu-20261206-1713's bench).
-                Outcome earlier = earlierStands(trial, measured).get();
+                Outcome earlier = standing.get();
                 boolean last = store.choice(device, trial.key()).orElseThrow().cutRecheckCount() + 1
                         >= MAX_CUT_RECHECKS;
                 outcome = earlier.withReason(earlier.reason() + "; the trial budget cut the re-check "
