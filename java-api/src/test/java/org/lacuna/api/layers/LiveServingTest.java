@@ -106,12 +106,13 @@ class LiveServingTest {
         var ops = s.backend().ops();
         LinearCandidates.Forms forms = layer.forms();
         LinearStatistics st = layer.statistics(TOKENS);
-        LiveTrial trial = scheduler.decideLive("fc", st, LinearCandidates.of(s.backendName(), ops, st, forms,
-                x.array("test"), y.array("test")));
+        LinearCandidates.Offers offers = LinearCandidates.offers(s.backendName(), ops, st, forms, x.array("test"),
+                y.array("test"));
+        LiveTrial trial = scheduler.decideLive("fc", st, offers.candidates());
         assumeTrue(trial.decision() == null, "this backend offers one candidate here: nothing is decided live");
         Map<String, Integer> failures = new HashMap<>();
         Function<String, LinearCandidates.Call> callOf = name -> {
-            LinearCandidates.Call real = LinearCandidates.call(ops, TOKENS, forms, name);
+            LinearCandidates.Call real = offers.call(name);
             return (xs, ys) -> {
                 if (failing.test(name)) {
                     failures.merge(name, 1, Integer::sum);
@@ -277,8 +278,9 @@ class LiveServingTest {
             var ops = s.backend().ops();
             LinearCandidates.Forms forms = layer.forms();
             LinearStatistics st = layer.statistics(TOKENS);
-            LiveTrial trial = scheduler.decideLive("encoder.0.fc", st, LinearCandidates.of(s.backendName(), ops, st,
-                    forms, xs.array("test"), bound.array("test")));
+            LinearCandidates.Offers offers = LinearCandidates.offers(s.backendName(), ops, st, forms,
+                    xs.array("test"), bound.array("test"));
+            LiveTrial trial = scheduler.decideLive("encoder.0.fc", st, offers.candidates());
             assumeTrue(trial.decision() == null, "this backend offers one candidate here: nothing is decided live");
             List<String> names = trial.names();
             // The best-predicted candidate is the slowest: the choice must move to the fastest of the others.
@@ -289,7 +291,7 @@ class LiveServingTest {
             }
             String fastest = names.stream().filter(n -> !n.equals(predicted)).findFirst().orElseThrow();
             Function<String, LinearCandidates.Call> callOf = name -> {
-                LinearCandidates.Call real = LinearCandidates.call(ops, TOKENS, forms, name);
+                LinearCandidates.Call real = offers.call(name);
                 return (x, y) -> {
                     reported[0] = millis.get(name);
                     real.run(x, y);

@@ -89,20 +89,6 @@ public final class LinearCandidates {
         return new Offers(out, java.util.Collections.unmodifiableMap(calls));
     }
 
-    /**
-     * The call of the candidate named {@code name} (one {@link #of} offered for inputs of {@code tokens} rows), for
-     * a layer to keep in its plan and run without building its candidates again.
-     */
-    public static Call call(OpSet ops, long tokens, Forms forms, String name) {
-        for (Path p : paths(ops, tokens, forms)) {
-            if (p.name().equals(name)) {
-                return p.call();
-            }
-        }
-        throw new NotSupportedException("LinearCandidates.call", "no linear candidate " + name + " for " + tokens
-                + " tokens on this backend");
-    }
-
     /** Whether {@link #of} offers a candidate named {@code name} for inputs of {@code tokens} rows. */
     public static boolean offers(OpSet ops, long tokens, Forms forms, String name) {
         return paths(ops, tokens, forms).stream().anyMatch(p -> p.name().equals(name));

@@ -167,7 +167,8 @@ class SchedulerChoiceTest {
         var forms = new LinearCandidates.Forms(null, null, null, null, org.lacuna.runtime.ops.Activation.NONE,
                 DType.F32);
         var linear = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
-                () -> LinearCandidates.call(null, 8, forms, "csr"));
+                () -> LinearCandidates.offers("cpu", null, new LinearStatistics(8, 64, 64, DType.F32, 1.0, 0.0, 1.0),
+                        forms, null, null).call("csr"));
         assertEquals("LinearCandidates.call", linear.call());
         var conv = assertThrows(org.lacuna.runtime.error.NotSupportedException.class,
                 () -> ConvolutionCandidates.call("cuda", null, new ConvolutionPathsOnly(), "implicit-diagonal"));
