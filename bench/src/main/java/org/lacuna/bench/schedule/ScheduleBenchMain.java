@@ -404,26 +404,7 @@ public final class ScheduleBenchMain {
         // Which candidates exist: one predicted-only pass lists them per layer kind.
         Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
         model.run();
-        Map<String, List<String>> offered = new TreeMap<>();
-        for (Plan.Entry e : probe.plan().entries()) {
-            for (Decision.Estimate c : e.decision().candidates()) {
-                List<String> names = offered.computeIfAbsent(e.decision().kind(), k -> new ArrayList<>());
-                if (!names.contains(c.name())) {
-                    names.add(c.name());
-                }
-            }
-        }
-        Map<String, Policy> policies = new LinkedHashMap<>();
-        policies.put("auto", Policy.auto());
-        policies.put("fastest-measured", Policy.fastestMeasured());
-        policies.put("predicted-only", Policy.predictedOnly());
-        offered.forEach((kind, names) -> {
-            if (names.size() > 1) {
-                for (String n : names) {
-                    policies.put("fixed " + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
-                }
-            }
-        });
+        Map<String, Policy> policies = policies(probe.plan());
         double jitWarmUpMillis = twin == null ? 0 : warmUpJit(session, device, table, policies, twin);
         Map<String, Scheduler> schedulers = new LinkedHashMap<>();
         Map<String, ColdPhase> first = new LinkedHashMap<>();
@@ -559,6 +540,34 @@ public final class ScheduleBenchMain {
     }
 
     /**
+     * The policies the benchmark compares on a model whose predicted-only pass made {@code probe}: auto,
+     * fastest-measured, predicted-only and, per layer kind with several candidates, each candidate forced.
+     */
+    static Map<String, Policy> policies(Plan probe) {
+        Map<String, List<String>> offered = new TreeMap<>();
+        for (Plan.Entry e : probe.entries()) {
+            for (Decision.Estimate c : e.decision().candidates()) {
+                List<String> names = offered.computeIfAbsent(e.decision().kind(), k -> new ArrayList<>());
+                if (!names.contains(c.name())) {
+                    names.add(c.name());
+                }
+            }
+        }
+        Map<String, Policy> policies = new LinkedHashMap<>();
+        policies.put("auto", Policy.auto());
+        policies.put("fastest-measured", Policy.fastestMeasured());
+        policies.put("predicted-only", Policy.predictedOnly());
+        offered.forEach((kind, names) -> {
+            if (names.size() > 1) {
+                for (String n : names) {
+                    policies.put("fixed " + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
+                }
+            }
+        });
+        return policies;
+    }
+
+    /**
      * Waits until the JIT's total compilation time has not moved for {@link #JIT_QUIET_MILLIS} (at most
      * {@link #JIT_QUIET_MAX_MILLIS}), so that a cold phase's host time choosing does not hold the compiler threads'
      * work queued by what ran before it (on two cores they take the choosing thread's core); returns the wait, ms.
@@ -587,7 +596,7 @@ public final class ScheduleBenchMain {
     }
 
     /** The twin under every policy, each on its own in-memory store: at least three forwards, and until decided. */
-    private static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
+    static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
                                     Map<String, Policy> policies, Model twin) {
         long start = System.nanoTime();
         for (Policy policy : policies.values()) {

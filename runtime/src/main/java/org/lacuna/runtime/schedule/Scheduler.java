@@ -762,6 +762,11 @@ public final class Scheduler {
                 } else if (provisionalWhy != null) {
                     outcome = outcome.withReason(outcome.reason() + "; provisional (" + provisionalWhy
                             + "): the next process re-checks it");
+                } else {
+                    String settled = trial.settledNote(outcome.chosen());
+                    if (settled != null) {
+                        outcome = outcome.withReason(outcome.reason() + "; " + settled);
+                    }
                 }
             }
             Double winnerMillis = measured.get(outcome.chosen());
