@@ -48,9 +48,12 @@ import org.lacuna.runtime.error.LacunaException;
  * stops before an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on
  * what it measured.
  *
- * <p>A decision is provisional where it rests on little ({@link #provisionalWhy}): a candidate cut by the budget before
- * its {@link #MIN_SAMPLES} samples or eliminated on one sample (which may have held JIT compilation or a burst of load), the winner with fewer than
- * {@link #MIN_SAMPLES} samples, or a near-tie. It is stored marked so: sessions of this JVM share it like any other
+ * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
+ * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one
+ * sample (which may have held JIT compilation or a burst of load) and none other measured, or the winner short of
+ * {@link #MIN_SAMPLES} samples; or a sparse winner was not confirmed against every dense path. A trial the budget
+ * ended, and a near-tie measured {@link #MIN_SAMPLES} times each, are final ({@link #settledNote} says what was left
+ * unmeasured). A provisional decision is stored marked so: sessions of this JVM share it like any other
  * (Spark executors agree with the driver bit for bit), and the next process re-checks it on a short trial of the
  * chosen candidate and the runner-up ({@link #recheck}) and stores the outcome confirmed.
  *
