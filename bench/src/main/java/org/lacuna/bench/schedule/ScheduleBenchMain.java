@@ -595,14 +595,29 @@ public final class ScheduleBenchMain {
         return (System.nanoTime() - start) / 1e6;
     }
 
-    /** The twin under every policy, each on its own in-memory store: at least three forwards, and until decided. */
+    /**
+     * Forwards of the twin per policy in the JIT warm-up, at least (and until decided), unless they take longer than
+     * {@link #WARM_UP_MILLIS_PER_POLICY}. Three left the kernels of a 1 x 32-token forward (8 ms) short of their
+     * optimising compilations, which then ran during auto's cold phase on the 2-vCPU machine (attention's
+     * single-pass loop, the tile math, the row narrowing: -XX:+PrintCompilation, ad hoc at 21:15) and took a core
+     * from its choosing sections: 8.7 ms of wall time against 2.8 ms of the choosing thread's CPU in its first forward.
+     */
+    static final int WARM_UP_FORWARDS = 12;
+    static final double WARM_UP_MILLIS_PER_POLICY = 1500;
+
+    /**
+     * The twin under every policy, each on its own in-memory store: {@link #WARM_UP_FORWARDS} forwards at least
+     * (three where they take longer than {@link #WARM_UP_MILLIS_PER_POLICY}), and until decided.
+     */
     static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
                                     Map<String, Policy> policies, Model twin) {
         long start = System.nanoTime();
         for (Policy policy : policies.values()) {
+            long policyStart = System.nanoTime();
             Scheduler s = scheduler(session, device, table, TuningStore.inMemory(), policy);
-            for (int forwards = s.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS); forwards < 3;
-                 forwards++) {
+            for (int forwards = s.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS);
+                 forwards < 3 || forwards < WARM_UP_FORWARDS
+                         && (System.nanoTime() - policyStart) / 1e6 < WARM_UP_MILLIS_PER_POLICY; forwards++) {
                 twin.run();
             }
         }

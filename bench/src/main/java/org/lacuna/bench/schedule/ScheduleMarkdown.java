@@ -114,7 +114,9 @@ final class ScheduleMarkdown {
             }
             if (w.jitWarmUpMillis() > 0) {
                 s.append(String.format(Locale.ROOT, "JIT warm-up before the cold-store phases: every policy ran a twin "
-                        + "network (same shapes, other weights, in-memory stores) until decided, %.0f ms in all, so "
+                        + "network (same shapes, other weights, in-memory stores) until decided and for at least "
+                        + ScheduleBenchMain.WARM_UP_FORWARDS + " forwards (3 where those take over "
+                        + (int) ScheduleBenchMain.WARM_UP_MILLIS_PER_POLICY + " ms), %.0f ms in all, so "
                         + "no policy's choosing cost holds the compilation of kernels another policy would have "
                         + "paid for. Weight forms are made once per weight buffer for the process: auto, which runs first on the "
                         + "measured network, pays the conversions of the candidates its trials serve (none for a "
