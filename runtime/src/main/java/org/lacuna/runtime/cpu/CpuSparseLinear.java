@@ -43,7 +43,11 @@ final class CpuSparseLinear implements AutoCloseable {
     static final int ROW_GRAIN = 16;
     /** Token tiles of one block of work. */
     static final int TILES_PER_BLOCK = 1;
-    /** Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. */
+    /**
+     * Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. A pass
+     * is whole column blocks of the 2:4 form ({@link TwoFourMatrix#BLOCK_GROUPS} groups): one at the wide tile, eight
+     * at the narrow one.
+     */
     static final int PASS_BYTES = 32 * 1024;
 
     /**
@@ -70,15 +74,17 @@ final class CpuSparseLinear implements AutoCloseable {
         GemmContracts.linearTwoFour(CpuBackendProvider.NAME, x, w, bias, activation, y);
         TwoFourMatrix matrix = forms.get(TwoFourMatrix.class, w.out(), w.in(), () -> convert(w), w.values(),
                 w.metadata());
-        int groups = matrix.groups();
+        int blocks = matrix.blocks();
         run(x, matrix.in(), matrix.paddedIn(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
                 panelOffset, c) -> {
-            int groupsPerPass = Math.max(1, PASS_BYTES / (4 * Float.BYTES * tile));
-            for (int g0 = 0; g0 < groups; g0 += groupsPerPass) {
-                int g1 = Math.min(groups, g0 + groupsPerPass);
+            int blocksPerPass = Math.max(1, PASS_BYTES / (4 * Float.BYTES * tile * TwoFourMatrix.BLOCK_GROUPS));
+            for (int b0 = 0; b0 < blocks; b0 += blocksPerPass) {
+                int b1 = Math.min(blocks, b0 + blocksPerPass);
                 for (int row = rowStart; row < rowEnd; row += SparseTiles.MAX_ROWS) {
-                    tiles.twoFour(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), g0, g1, panels,
-                            panelOffset, tile, c, (row - rowStart) * tile);
+                    for (int block = b0; block < b1; block++) {
+                        tiles.twoFour(matrix, row, Math.min(SparseTiles.MAX_ROWS, rowEnd - row), block, panels,
+                                panelOffset, tile, c, (row - rowStart) * tile);
+                    }
                 }
             }
         });

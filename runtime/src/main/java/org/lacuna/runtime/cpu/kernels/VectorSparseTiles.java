@@ -23,7 +23,10 @@ import org.lacuna.runtime.data.DType;
  * Panels are read from 64-byte aligned native memory: measured on AVX-512, unaligned heap loads cost
  * about a third of the speed. Loads go through a slice of the panel per 2:4 group (per CSR entry) whose length is a
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
- * one per load (about a quarter of the kernel's time).
+ * one per load (about a quarter of the kernel's time). A 2:4 tile reads its weight as one sequential stream, the
+ * column block's rows one after the other ({@link TwoFourMatrix}): on AMD Zen 4 (32 KiB L1, 1 MiB L2) reading each
+ * row's part of a pass a whole weight row from the last cost a quarter of the kernel's speed (ad hoc, one core: 57
+ * against 78 GFLOP/s of kept products with the weights held in L1).
  *
  * <p>Packing and unpacking transpose whole 16 × 16 blocks in registers ({@link VectorTransposeTile}: single-source
  * lane permutations and blends, four butterfly stages) and gather only the ragged edges: x is widened a block of
@@ -169,18 +172,17 @@ final class VectorSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, MemorySegment panel,
-                        long panelOffset, int tileTokens, float[] c, int cOffset) {
+    public void twoFour(TwoFourMatrix w, int row0, int rows, int block, MemorySegment panel, long panelOffset,
+                        int tileTokens, float[] c, int cOffset) {
         long base = 4 * panelOffset;
         if (tileTokens == WIDE) {
             for (int r = 0; r < rows; r++) {
-                VectorSparseRowTiles.twoFourOneRowWide(w, row0 + r, group0, group1, panel, base, c,
-                        cOffset + r * WIDE);
+                VectorSparseRowTiles.twoFourOneRowWide(w, row0 + r, block, panel, base, c, cOffset + r * WIDE);
             }
         } else if (rows == 2) {
-            VectorSparseRowTiles.twoFourTwoRowsNarrow(w, row0, group0, group1, panel, base, c, cOffset);
+            VectorSparseRowTiles.twoFourTwoRowsNarrow(w, row0, block, panel, base, c, cOffset);
         } else {
-            VectorSparseRowTiles.twoFourOneRowNarrow(w, row0, group0, group1, panel, base, c, cOffset);
+            VectorSparseRowTiles.twoFourOneRowNarrow(w, row0, block, panel, base, c, cOffset);
         }
     }
 
