@@ -26,7 +26,12 @@ import org.lacuna.runtime.data.DType;
  * one per load (about a quarter of the kernel's time). A 2:4 tile reads its weight as one sequential stream, the
  * column block's rows one after the other ({@link TwoFourMatrix}): on AMD Zen 4 (32 KiB L1, 1 MiB L2) reading each
  * row's part of a pass a whole weight row from the last cost a quarter of the kernel's speed (ad hoc, one core: 57
- * against 78 GFLOP/s of kept products with the weights held in L1).
+ * against 78 GFLOP/s of kept products with the weights held in L1). The 32 KiB pass still measured best there (ad
+ * hoc, one core, all of a 512-token call): a call per row and pass costs about 60 cycles besides its multiply-adds
+ * (its accumulators in and out, the loop's entry), so passes of 8 or 12 groups ran 3-17% slower, and 32 groups,
+ * twice that L1, 9-15% slower (24 groups only matched 16 with the weights and sums held in L1); a loop over the rows
+ * inside one call gained nothing, and two rows of four token vectors over 32-group passes (one call per 512
+ * multiply-adds) ran 2-10% slower than one row of eight.
  *
  * <p>Packing and unpacking transpose whole 16 × 16 blocks in registers ({@link VectorTransposeTile}: single-source
  * lane permutations and blends, four butterfly stages) and gather only the ragged edges: x is widened a block of
