@@ -37,7 +37,7 @@ final class CpuSparseLinear implements AutoCloseable {
      * than 128, with 512 and 1024 close to 768 and all of the 3072 rows (one block per tile) slower again. On AMD
      * Zen 4 (1 MiB L2 per core), where a 768-row block of a 768-column 2:4 weight (1.3 MB) does not stay in L2, blocks
      * of 192, 256, 384 and 768 rows ran within noise of each other once the 2:4 form was read as one stream (ad hoc,
-     * one process, 2 threads, 512x768x3072 each run after a dense call: 10.3, 10.3, 10.4, 10.2 ms).
+     * one process, 2 threads, 512x768x3072 each run after a dense call: 10.3, 10.4, 10.4, 10.2-10.4 ms).
      */
     static final int MAX_ROW_BLOCK = 768;
     /** Blocks of work a call is cut into at least, where its rows allow, so that the threads share it evenly. */
