@@ -19,7 +19,10 @@ import org.lacuna.runtime.data.DType;
  * body, with its two value broadcasts and nibble (19 loads per 16 multiply-adds), reaches about 100 GFLOP/s of kept
  * products on one core. Other row blocks (16-128 rows) or passes (24-32 KiB) measured within noise of it, and an x
  * panel kept hot in L1 on purpose gained 5%, so the panel does not stream from L2; sixteen accumulators (two rows,
- * or split chains for the two kept values) gained at most 5-8%, not worth the C1 failure below.
+ * or split chains for the two kept values) gained at most 5-8%, not worth the C1 failure below. On AMD Zen 4
+ * (AVX-512 as two 256-bit halves, one 512-bit load a cycle) the load bounds it as well: the body with one x vector
+ * per group instead of two, the same sixteen multiply-adds, ran at 100 against 75 GFLOP/s (ad hoc, one core, panel
+ * and weights in L1; a diagnostic, not a kernel).
  * Panels are read from 64-byte aligned native memory: measured on AVX-512, unaligned heap loads cost
  * about a third of the speed. Loads go through a slice of the panel per 2:4 group (per CSR entry) whose length is a
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
