@@ -98,14 +98,16 @@ final class VectorSparseRowTiles extends GeneratedClass {
 
     private static void tile(JavaWriter java, Tile tile) {
         String entries = tile.entryRange() ? "int begin, int end" : tile.format == Format.CSR ? "int row0, int count"
-                : "int row0, int group0, int group1";
+                : "int row0, int block";
         java.open("static void %s(%s w, %s, MemorySegment panel, long base, float[] c, int cOffset)", tile.name(),
                 tile.format.matrix, entries);
         if (tile.format == Format.TWO_FOUR) {
             java.line("float[] values = w.values();");
             java.line("byte[] nibbles = w.nibbles();");
-            java.line("int groups = w.groups();");
-            java.each(tile.rows, r -> JavaWriter.format("int b%d = (row0 + %d) * groups;", r, r));
+            java.line("int count = w.blockGroups(block);");
+            java.line("int b0 = w.blockRow(block, row0);");
+            java.each(tile.rows - 1, r -> JavaWriter.format("int b%d = b%d + count;", r + 1, r));
+            java.line("long first = base + 4L * block * TwoFourMatrix.BLOCK_GROUPS * 4L * %s;", tile.width());
         } else {
             if (!tile.entryRange()) {
                 java.line("int[] offsets = w.rowOffsets();");
@@ -127,11 +129,15 @@ final class VectorSparseRowTiles extends GeneratedClass {
         java.close();
     }
 
-    /** Per group: the group's slice, then per row its nibble's two offsets, two broadcasts and their FMAs. */
+    /**
+     * Per group of the column block: the group's slice, then per row its nibble's two offsets, two broadcasts and
+     * their FMAs. The block's rows are stored one after the other ({@code TwoFourMatrix}), so a row's groups are
+     * {@code b<r> + g}.
+     */
     private static void twoFourGroups(JavaWriter java, Tile tile) {
         String width = tile.width();
-        java.open("for (int g = group0; g < group1; g++)");
-        java.line("MemorySegment group = panel.asSlice(base + 4L * g * 4L * %s, 4L * 4L * %s);", width, width);
+        java.open("for (int g = 0; g < count; g++)");
+        java.line("MemorySegment group = panel.asSlice(first + 4L * g * 4L * %s, 4L * 4L * %s);", width, width);
         for (int r = 0; r < tile.rows; r++) {
             int row = r;
             java.line("%sn = nibbles[b%d + g];", declared(row, "int"), row);

@@ -125,6 +125,25 @@ class CpuSparseLinearPropertiesTest {
         });
     }
 
+    /**
+     * Past the properties' {@code in}: 17 column blocks of the 2:4 form, the last holding 2 groups and its last group
+     * 2 columns, so the narrow tile (40 tokens) takes three passes of 8 blocks, the last ragged, and the wide tile (130
+     * tokens) one block per pass.
+     */
+    @Example
+    void twoFourOverSeveralColumnBlocksAndPasses() {
+        for (int tokens : new int[] {40, 130}) {
+            Layer layer = Layer.draw(79, tokens, 37, 1030, 0.25);
+            float[] pruned = TwoFourPruning.prune(layer.w(), layer.out(), layer.in());
+            TwoFourWeights weights = TwoFourWeights.compress(pruned, layer.out(), layer.in(), layer.dtype());
+            checkEveryPath(layer, backend -> {
+                TwoFourWeight w = DeviceWeights.upload(backend, weights);
+                return new Run(y -> backend.ops().gemm().linearTwoFour(y.x(), w, y.bias(), layer.activation(),
+                        y.y()), () -> DeviceWeights.release(w));
+            });
+        }
+    }
+
     @Example
     void csrOverSeveralRowBlocksAndTokenTiles() {
         Layer layer = Layer.draw(73, 300, 801, 70, 0.9);

@@ -40,20 +40,21 @@ final class ScalarSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, MemorySegment panel,
-                        long panelOffset, int tile, float[] c, int cOffset) {
+    public void twoFour(TwoFourMatrix w, int row0, int rows, int block, MemorySegment panel, long panelOffset,
+                        int tile, float[] c, int cOffset) {
         float[] values = w.values();
         byte[] nibbles = w.nibbles();
-        int groups = w.groups();
+        int count = w.blockGroups(block);
+        int group0 = block * TwoFourMatrix.BLOCK_GROUPS;
         for (int r = 0; r < rows; r++) {
             int acc = cOffset + r * tile;
-            int row = row0 + r;
-            for (int g = group0; g < group1; g++) {
-                int nibble = nibbles[row * groups + g];
-                float v0 = values[2 * (row * groups + g)];
-                float v1 = values[2 * (row * groups + g) + 1];
-                long x0 = panelOffset + (long) (4 * g + (nibble & 3)) * tile;
-                long x1 = panelOffset + (long) (4 * g + ((nibble >>> 2) & 3)) * tile;
+            int stored = w.blockRow(block, row0 + r);
+            for (int j = 0; j < count; j++) {
+                int nibble = nibbles[stored + j];
+                float v0 = values[2 * (stored + j)];
+                float v1 = values[2 * (stored + j) + 1];
+                long x0 = panelOffset + (long) (4 * (group0 + j) + (nibble & 3)) * tile;
+                long x1 = panelOffset + (long) (4 * (group0 + j) + ((nibble >>> 2) & 3)) * tile;
                 for (int t = 0; t < tile; t++) {
                     float first = Math.fma(v0, panel.getAtIndex(FLOAT, x0 + t), c[acc + t]);
                     c[acc + t] = Math.fma(v1, panel.getAtIndex(FLOAT, x1 + t), first);

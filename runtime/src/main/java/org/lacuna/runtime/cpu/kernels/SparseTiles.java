@@ -35,11 +35,12 @@ public interface SparseTiles {
     void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset, long ld);
 
     /**
-     * {@code c[r][t] += Σ_{group0 ≤ g < group1}} the kept products of row {@code row0 + r}, for
-     * {@code r < rows ≤ MAX_ROWS}; the caller zeroes c before the first block of groups.
+     * {@code c[r][t] +=} the kept products of row {@code row0 + r} in column block {@code block} (its
+     * {@link TwoFourMatrix#BLOCK_GROUPS} groups), for {@code r < rows ≤ MAX_ROWS}; the caller zeroes c before the
+     * first block.
      */
-    void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, MemorySegment panel, long panelOffset,
-                 int tileTokens, float[] c, int cOffset);
+    void twoFour(TwoFourMatrix w, int row0, int rows, int block, MemorySegment panel, long panelOffset, int tileTokens,
+                 float[] c, int cOffset);
 
     /** {@code c[r][t] += Σ} over the stored entries of row {@code row0 + r}, for {@code r < rows ≤ MAX_ROWS}. */
     void csr(CsrRows w, int row0, int rows, MemorySegment panel, long panelOffset, int tileTokens, float[] c,

@@ -19,11 +19,22 @@ import org.lacuna.runtime.data.DType;
  * body, with its two value broadcasts and nibble (19 loads per 16 multiply-adds), reaches about 100 GFLOP/s of kept
  * products on one core. Other row blocks (16-128 rows) or passes (24-32 KiB) measured within noise of it, and an x
  * panel kept hot in L1 on purpose gained 5%, so the panel does not stream from L2; sixteen accumulators (two rows,
- * or split chains for the two kept values) gained at most 5-8%, not worth the C1 failure below.
+ * or split chains for the two kept values) gained at most 5-8%, not worth the C1 failure below. On AMD Zen 4
+ * (AVX-512 as two 256-bit halves, one 512-bit load a cycle) the load bounds it as well: the body with one x vector
+ * per group instead of two, the same sixteen multiply-adds, ran at 100 against 75 GFLOP/s (ad hoc, one core, panel
+ * and weights in L1; a diagnostic, not a kernel).
  * Panels are read from 64-byte aligned native memory: measured on AVX-512, unaligned heap loads cost
  * about a third of the speed. Loads go through a slice of the panel per 2:4 group (per CSR entry) whose length is a
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
- * one per load (about a quarter of the kernel's time).
+ * one per load (about a quarter of the kernel's time). A 2:4 tile reads its weight as one sequential stream, the
+ * column block's rows one after the other ({@link TwoFourMatrix}): on AMD Zen 4 (32 KiB L1, 1 MiB L2) reading each
+ * row's part of a pass a whole weight row from the last cost a quarter of the kernel's speed (ad hoc, one core: 57
+ * against 78 GFLOP/s of kept products with the weights held in L1). The 32 KiB pass still measured best there (ad
+ * hoc, one core, all of a 512-token call): a call per row and pass costs about 60 cycles besides its multiply-adds
+ * (its accumulators in and out, the loop's entry), so passes of 8 or 12 groups ran 3-17% slower, and 32 groups,
+ * twice that L1, 9-15% slower (24 groups only matched 16 with the weights and sums held in L1); a loop over the rows
+ * inside one call gained nothing, and two rows of four token vectors over 32-group passes (one call per 512
+ * multiply-adds) ran 2-10% slower than one row of eight.
  *
  * <p>Packing and unpacking transpose whole 16 × 16 blocks in registers ({@link VectorTransposeTile}: single-source
  * lane permutations and blends, four butterfly stages) and gather only the ragged edges: x is widened a block of
@@ -169,18 +180,17 @@ final class VectorSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void twoFour(TwoFourMatrix w, int row0, int rows, int group0, int group1, MemorySegment panel,
-                        long panelOffset, int tileTokens, float[] c, int cOffset) {
+    public void twoFour(TwoFourMatrix w, int row0, int rows, int block, MemorySegment panel, long panelOffset,
+                        int tileTokens, float[] c, int cOffset) {
         long base = 4 * panelOffset;
         if (tileTokens == WIDE) {
             for (int r = 0; r < rows; r++) {
-                VectorSparseRowTiles.twoFourOneRowWide(w, row0 + r, group0, group1, panel, base, c,
-                        cOffset + r * WIDE);
+                VectorSparseRowTiles.twoFourOneRowWide(w, row0 + r, block, panel, base, c, cOffset + r * WIDE);
             }
         } else if (rows == 2) {
-            VectorSparseRowTiles.twoFourTwoRowsNarrow(w, row0, group0, group1, panel, base, c, cOffset);
+            VectorSparseRowTiles.twoFourTwoRowsNarrow(w, row0, block, panel, base, c, cOffset);
         } else {
-            VectorSparseRowTiles.twoFourOneRowNarrow(w, row0, group0, group1, panel, base, c, cOffset);
+            VectorSparseRowTiles.twoFourOneRowNarrow(w, row0, block, panel, base, c, cOffset);
         }
     }
 
