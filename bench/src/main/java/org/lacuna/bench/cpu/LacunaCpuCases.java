@@ -85,6 +85,16 @@ final class LacunaCpuCases {
         }
     }
 
+    /** A case of a family PyTorch's cpu_anchor.py times beside it: dense linear, attention, tiny op. */
+    Timing anchored(CpuCase c) {
+        return switch (c.family()) {
+            case DENSE_LINEAR -> denseLinear(c);
+            case ATTENTION -> attention(c);
+            case TINY_OP -> tinyOp(c);
+            default -> throw new IllegalArgumentException(c.id() + ": no PyTorch anchor for " + c.family());
+        };
+    }
+
     /** linearDense fp32 into a preallocated output, as torch.mm(x, w.t(), out=y). */
     Timing denseLinear(CpuCase c) {
         int t = c.intParam("tokens");

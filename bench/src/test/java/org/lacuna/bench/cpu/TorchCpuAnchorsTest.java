@@ -116,4 +116,47 @@ class TorchCpuAnchorsTest {
             }
         }
     }
+
+    /**
+     * The script's serve mode (simulated timings) through {@link CpuAnchorServer}: ready, one reply per request in
+     * the order asked, an unknown case answered without killing the process, a clean quit.
+     */
+    @Test
+    void theServedScriptAnswersCaseByCase(@TempDir Path dir) throws Exception {
+        Path script = Path.of("anchors/cpu_anchor.py");
+        Assumptions.assumeTrue(Files.isRegularFile(script), "run from the bench module");
+        Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
+        Path spec = dir.resolve("spec.json");
+        TorchCpuAnchors.writeSpec(spec, CpuSuite.quick().cases(), 2);
+        try (CpuAnchorServer server = CpuAnchorServer.start(List.of("python3", script.toString(), "--spec",
+                spec.toString(), "--serve", "--dry-run"), 60)) {
+            assertNull(server.failure());
+            assertTrue(server.environment().path("simulated").asBoolean());
+            for (int round = 0; round < 2; round++) {
+                for (CpuCase c : CpuSuite.quick().cases()) {
+                    if (TorchCpuAnchors.kind(c.family()) != null) {
+                        Map<String, Timing> timings = server.measure(c.id(),
+                                AnchoredRounds.roundPlan(CpuBenchMain.QUICK_PLAN, round, 2));
+                        assertTrue(timings.get(CpuBenchMain.peerName(c.family())).measured(), c.id());
+                    }
+                }
+            }
+            assertTrue(server.measure("no-such-case", CpuBenchMain.QUICK_PLAN).isEmpty());
+            assertNull(server.failure(), "an unknown case is answered, not fatal");
+            assertTrue(server.measure(CpuSuite.quick().cases().getFirst().id(), CpuBenchMain.QUICK_PLAN)
+                    .get("torch-mm").measured());
+        }
+    }
+
+    /** A process that exits before its ready line: the server says so, and answers nothing without waiting. */
+    @Test
+    void aServerThatDiesSaysWhy() throws Exception {
+        Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
+        try (CpuAnchorServer server = CpuAnchorServer.start(List.of("python3", "-c",
+                "import sys; print('cannot import torch'); sys.exit(3)"), 60)) {
+            assertNotNull(server.failure());
+            assertTrue(server.failure().contains("exit 3"), server.failure());
+            assertTrue(server.measure("dense-16x64x128", CpuBenchMain.QUICK_PLAN).isEmpty());
+        }
+    }
 }
