@@ -26,7 +26,7 @@ final class AnchoredRounds {
     /** One side's measurement of the case at a round's plan. */
     @FunctionalInterface
     interface Side<T> {
-        T measure(MeasurementPlan plan) throws Exception;
+        T measure(MeasurementPlan plan);
     }
 
     /**
@@ -60,7 +60,7 @@ final class AnchoredRounds {
      * prints each round's times. A round the anchor could not time has no ratio.
      */
     static Result run(CpuCase c, int rounds, MeasurementPlan plan, Side<Timing> lacuna,
-                      Side<Map<String, Timing>> anchor, String peerName) throws Exception {
+                      Side<Map<String, Timing>> anchor, String peerName) {
         List<Timing> lacunaRounds = new ArrayList<>();
         Map<String, List<Timing>> anchorRounds = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {

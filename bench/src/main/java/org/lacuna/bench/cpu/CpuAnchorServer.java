@@ -59,7 +59,7 @@ final class CpuAnchorServer implements AutoCloseable {
      * Starts {@code command} (a {@code cpu_anchor.py --serve} line) and waits up to {@code timeoutSeconds} for its
      * ready line; a server that did not get ready says why in {@link #failure} and answers nothing.
      */
-    static CpuAnchorServer start(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
+    static CpuAnchorServer start(List<String> command, long timeoutSeconds) throws IOException {
         System.out.println("   $ " + String.join(" ", command));
         CpuAnchorServer server = new CpuAnchorServer(new ProcessBuilder(command).redirectErrorStream(true).start(),
                 timeoutSeconds);
@@ -86,7 +86,7 @@ final class CpuAnchorServer implements AutoCloseable {
      * Result name → timing of {@code caseId} at {@code plan}, the process timing it now; empty when it cannot
      * ({@link #failure} says why) or knows no such case.
      */
-    Map<String, Timing> measure(String caseId, MeasurementPlan plan) throws InterruptedException {
+    Map<String, Timing> measure(String caseId, MeasurementPlan plan) {
         if (failure != null) {
             return Map.of();
         }
@@ -111,17 +111,27 @@ final class CpuAnchorServer implements AutoCloseable {
         return TorchCpuAnchors.results(reply.path("results"));
     }
 
-    /** The next reply, or null after recording why none came (the process ended, timed out, or wrote non-JSON). */
-    private JsonNode next(String what) throws InterruptedException {
-        String line = replies.poll(timeoutSeconds, TimeUnit.SECONDS);
-        if (line == null) {
-            fail("no reply with " + what + " in " + timeoutSeconds + " s");
+    /**
+     * The next reply, or null after recording why none came (the process ended, timed out, or wrote non-JSON, or this
+     * thread was interrupted waiting: the interrupt is kept, and the anchor is given up).
+     */
+    private JsonNode next(String what) {
+        String line;
+        try {
+            line = replies.poll(timeoutSeconds, TimeUnit.SECONDS);
+            if (line != null && line.equals(ENDED)) {
+                replies.add(ENDED);
+                boolean exited = process.waitFor(5, TimeUnit.SECONDS);
+                fail("the process ended before " + what + (exited ? " (exit " + process.exitValue() + ")" : ""));
+                return null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted while waiting for " + what);
             return null;
         }
-        if (line.equals(ENDED)) {
-            replies.add(ENDED);
-            boolean exited = process.waitFor(5, TimeUnit.SECONDS);
-            fail("the process ended before " + what + (exited ? " (exit " + process.exitValue() + ")" : ""));
+        if (line == null) {
+            fail("no reply with " + what + " in " + timeoutSeconds + " s");
             return null;
         }
         try {

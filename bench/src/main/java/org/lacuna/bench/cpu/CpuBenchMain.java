@@ -199,16 +199,26 @@ public final class CpuBenchMain implements Callable<Integer> {
                         if (anchor == null || anchor.failure() != null) {
                             lacuna.put(c.id(), runner.anchored(c));
                         } else {
+                            // The rounds run on one set of Lacuna's operands, as PyTorch keeps its tensors.
                             String peer = peerName(c.family());
-                            AnchoredRounds.Result run = AnchoredRounds.run(c, rounds(), plan,
-                                    p -> new LacunaCpuCases(session, p).anchored(c),
-                                    p -> anchorTimings(anchor, c.id(), p, peer), peer);
-                            lacuna.put(c.id(), run.lacuna());
-                            peers.put(c.id(), run.peer());
-                            if (!run.others().isEmpty()) {
-                                others.put(c.id(), run.others());
+                            AnchoredRounds.Result[] run = new AnchoredRounds.Result[1];
+                            lacuna.put(c.id(), runner.anchored(c, (name, what, launch) -> {
+                                run[0] = AnchoredRounds.run(c, rounds(), plan,
+                                        p -> Timing.measure(name, LacunaCpuCases.SOURCE, what, p, launch),
+                                        p -> anchorTimings(anchor, c.id(), p, peer), peer);
+                                return run[0].lacuna();
+                            }));
+                            if (run[0] == null) {
+                                // Lacuna could not run the case (a refused option): PyTorch's side alone, once.
+                                peers.put(c.id(), anchorTimings(anchor, c.id(), plan, peer).getOrDefault(peer,
+                                        Timing.failed(peer, TorchCpuAnchors.SOURCE, "PyTorch", "no PyTorch timing")));
+                            } else {
+                                peers.put(c.id(), run[0].peer());
+                                if (!run[0].others().isEmpty()) {
+                                    others.put(c.id(), run[0].others());
+                                }
+                                caseRounds.put(c.id(), run[0].rounds());
                             }
-                            caseRounds.put(c.id(), run.rounds());
                         }
                     }
                     case TWO_FOUR_LINEAR -> {
@@ -422,8 +432,7 @@ public final class CpuBenchMain implements Callable<Integer> {
      * a server that did not get ready is returned all the same (its {@link CpuAnchorServer#failure} says why, and the
      * cases are then measured on Lacuna's side alone).
      */
-    private CpuAnchorServer startAnchor(List<CpuCase> cases, Path work, TorchRun torch)
-            throws IOException, InterruptedException {
+    private CpuAnchorServer startAnchor(List<CpuCase> cases, Path work, TorchRun torch) throws IOException {
         Path spec = work.resolve("cpu-cases.json");
         if (TorchCpuAnchors.writeSpec(spec, cases, threads.count()) == 0) {
             return null;
@@ -443,7 +452,7 @@ public final class CpuBenchMain implements Callable<Integer> {
 
     /** The anchor's timings of a case at a round's plan; where it can no longer answer, the peer failed with why. */
     private static Map<String, Timing> anchorTimings(CpuAnchorServer anchor, String caseId, MeasurementPlan plan,
-                                                     String peer) throws InterruptedException {
+                                                     String peer) {
         Map<String, Timing> timings = anchor.measure(caseId, plan);
         return timings.isEmpty() && anchor.failure() != null ? Map.of(peer, Timing.failed(peer, TorchCpuAnchors.SOURCE,
                 "PyTorch", "cpu_anchor.py failed: " + anchor.failure())) : timings;
