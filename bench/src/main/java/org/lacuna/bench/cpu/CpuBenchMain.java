@@ -162,7 +162,7 @@ public final class CpuBenchMain implements Callable<Integer> {
         List<CpuCase> measured = new ArrayList<>(cases);
         Path work = Files.createTempDirectory("lacuna-cpu-bench");
         if (rounds() < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1");
+            throw new IllegalArgumentException("--rounds must be at least 1, not " + rounds());
         }
         String torchSkip = torchSkip();
         TorchRun torch = new TorchRun();

@@ -93,15 +93,27 @@ class TorchCpuAnchorsTest {
         assertTrue(why.contains("did not finish in 1 s"), why);
     }
 
-    /** The script's dry run (simulated timings, no torch) on the real spec reads back as timings for every case. */
-    @Test
-    void theScriptsDryRunMergesBack(@TempDir Path dir) throws Exception {
+    /** cpu_anchor.py of the bench module; the test is skipped where it or python3 is missing. */
+    static Path script() throws Exception {
         Path script = Path.of("anchors/cpu_anchor.py");
         Assumptions.assumeTrue(Files.isRegularFile(script), "run from the bench module");
         Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
+        return script;
+    }
+
+    /** The quick suite's spec, written into {@code dir}. */
+    private static Path quickSpec(Path dir) throws Exception {
         Path spec = dir.resolve("spec.json");
-        Path out = dir.resolve("out.json");
         TorchCpuAnchors.writeSpec(spec, CpuSuite.quick().cases(), 2);
+        return spec;
+    }
+
+    /** The script's dry run (simulated timings, no torch) on the real spec reads back as timings for every case. */
+    @Test
+    void theScriptsDryRunMergesBack(@TempDir Path dir) throws Exception {
+        Path script = script();
+        Path spec = quickSpec(dir);
+        Path out = dir.resolve("out.json");
         List<String> command = new ArrayList<>(List.of("python3", script.toString(), "--spec", spec.toString(),
                 "--dry-run", "--out", out.toString()));
         command.addAll(TorchCpuAnchors.planArguments(2, 5, 1, 10, 2));
@@ -123,13 +135,8 @@ class TorchCpuAnchorsTest {
      */
     @Test
     void theServedScriptAnswersCaseByCase(@TempDir Path dir) throws Exception {
-        Path script = Path.of("anchors/cpu_anchor.py");
-        Assumptions.assumeTrue(Files.isRegularFile(script), "run from the bench module");
-        Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
-        Path spec = dir.resolve("spec.json");
-        TorchCpuAnchors.writeSpec(spec, CpuSuite.quick().cases(), 2);
-        try (CpuAnchorServer server = CpuAnchorServer.start(List.of("python3", script.toString(), "--spec",
-                spec.toString(), "--serve", "--dry-run"), 60)) {
+        try (CpuAnchorServer server = CpuAnchorServer.start(List.of("python3", script().toString(), "--spec",
+                quickSpec(dir).toString(), "--serve", "--dry-run"), 60)) {
             assertNull(server.failure());
             assertTrue(server.environment().path("simulated").asBoolean());
             for (int round = 0; round < 2; round++) {
