@@ -18,7 +18,14 @@ The measurement is Lacuna's harness (two_four_gemm_anchor.py's sample/statistics
 file) with a wall-clock timer: a warm-up of --min-warmup launches and --warmup-ms, back-to-back launches in a sample
 when one launch is shorter than --min-sample-ms, up to --samples samples (at least --min-samples), medians.
 
+The Java runner uses --serve: the process stays up and answers one request per stdin line ({"case": id} with the
+round's plan: warmupMs, samples, minSamples, maxMeasureMs, minSampleMs, minWarmupLaunches) with one line on stdout,
+"@lacuna-cpu-anchor " and the case's results as JSON, after a first {"ready": true, "environment": ...} line. It asks
+for a case between its own measurements of it, round after round, so both sides take turns on the same machine and
+a drift of the shared machine's speed lands on both. Without --serve every case is timed once into --out.
+
   python3 cpu_anchor.py --spec cases.json --out anchors.json [--threads 2]
+  python3 cpu_anchor.py --spec cases.json --serve [--dry-run]     # one request per stdin line
   python3 cpu_anchor.py --spec cases.json --dry-run --out a.json    # simulated timings, no torch needed
   python3 cpu_anchor.py --spec cases.json --list-cases
 """
@@ -26,6 +33,7 @@ when one launch is shorter than --min-sample-ms, up to --samples samples (at lea
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -36,6 +44,8 @@ import two_four_gemm_anchor as harness  # noqa: E402 - the shared sampler, stati
 
 SCHEMA = "lacuna-cpu-anchor/1"
 SPEC_SCHEMA = "lacuna-cpu-cases/1"
+# Marks the serve mode's reply lines, so that anything else the process prints (a torch warning) is only echoed.
+REPLY_MARKER = "@lacuna-cpu-anchor "
 RESULTS = {"linear": ("torch-mm",), "attention": ("torch-explicit", "torch-sdpa"), "tiny-linear": ("torch-linear",)}
 
 
@@ -72,65 +82,87 @@ def _describe(results):
     return "  ".join(parts)
 
 
-def run_dry(plan, cases, report):
-    device = harness.SimulatedDevice()
-    for case in cases:
+class DryMeasurer:
+    """Simulated timings on a 100 GFLOP/s machine with a 3 us floor: enough to exercise every path of the flow."""
+
+    def __init__(self):
+        self.device = harness.SimulatedDevice()
+
+    def measure(self, case, plan):
         results = {}
         for name in RESULTS[case.kind]:
-            # A 100 GFLOP/s machine with a 3 us floor: enough to exercise every path of the flow.
-            device.launch_s = max(case.flops / 100e9, 3e-6)
-            times, per_sample, warmups = harness.sample(plan, device, device.launch, device.now_ns)
+            self.device.launch_s = max(case.flops / 100e9, 3e-6)
+            times, per_sample, warmups = harness.sample(plan, self.device, self.device.launch, self.device.now_ns)
             results[name] = harness.summarise(name, "simulated", times, per_sample, warmups, case.flops, 0, 1, 0,
                                               "simulated")
-        report.add(case, results)
-        print(f"  {case.id:40s} {_describe(results)}", flush=True)
+        return results
 
 
-def run_torch(plan, cases, report, threads):
-    import torch
-    import torch.nn.functional as F
+class TorchMeasurer:
+    """PyTorch on the CPU: each case's tensors are made once (on its first request) and kept until another case is
+    asked for, so the rounds of an interleaved run time the same tensors without building them again."""
 
-    torch.set_num_threads(threads)
-    generator = torch.Generator().manual_seed(20)
+    def __init__(self, threads):
+        import torch
+        import torch.nn.functional as F
 
-    def uniform(*shape):
-        return torch.rand(*shape, generator=generator) * 2 - 1
+        self.torch = torch
+        self.F = F
+        torch.set_num_threads(threads)
+        torch.set_grad_enabled(False)
+        self.generator = torch.Generator().manual_seed(20)
+        self.prepared_id = None
+        self.kernels = None
+        if hasattr(F, "scaled_dot_product_attention"):
+            self.sdpa_name = "F.scaled_dot_product_attention"
+            self.sdpa = F.scaled_dot_product_attention
+        else:
+            self.sdpa_name = "F._scaled_dot_product_attention (torch < 2.0)"
+            self.sdpa = lambda q, k, v: F._scaled_dot_product_attention(q, k, v, None, 0.0, False, False)[0]
 
-    if hasattr(F, "scaled_dot_product_attention"):
-        sdpa_name = "F.scaled_dot_product_attention"
+    def uniform(self, *shape):
+        return self.torch.rand(*shape, generator=self.generator) * 2 - 1
 
-        def sdpa(q, k, v):
-            return F.scaled_dot_product_attention(q, k, v)
-    else:
-        sdpa_name = "F._scaled_dot_product_attention (torch < 2.0)"
-
-        def sdpa(q, k, v):
-            return F._scaled_dot_product_attention(q, k, v, None, 0.0, False, False)[0]
-
-    def measure(name, kernel, case, launch, nbytes, check=None):
-        times, per_sample, warmups = harness.sample(plan, harness.WallClockTimer(), launch)
-        r = harness.summarise(name, kernel, times, per_sample, warmups, case.flops, nbytes, 1, nbytes, "wall-clock")
-        if check is not None:
-            r["relativeError"] = check
-        return r
-
+    @staticmethod
     def relative_error(got, want):
         return ((got - want).abs().max() / want.abs().max().clamp_min(1e-30)).item()
 
-    def linear(case):
-        p = case.param
-        x, w = uniform(p["tokens"], p["in"]), uniform(p["out"], p["in"])
+    def measure(self, case, plan):
+        """{result name: summary} for one case at `plan`; a kernel that fails is recorded as its error."""
+        if self.prepared_id != case.id:
+            self.prepared_id, self.kernels = None, None  # the previous case's tensors go before the next are made
+            self.kernels = {"linear": self.linear, "attention": self.attention,
+                            "tiny-linear": self.tiny_linear}[case.kind](case)
+            self.prepared_id = case.id
+        results = {}
+        for name, (kernel, launch, nbytes, check) in self.kernels.items():
+            try:
+                if isinstance(launch, Exception):
+                    raise launch
+                times, per_sample, warmups = harness.sample(plan, harness.WallClockTimer(), launch)
+            except Exception as e:  # noqa: BLE001 - an OOM or an API this torch lacks: record it, go on
+                results[name] = harness._error(e)
+                continue
+            r = harness.summarise(name, kernel, times, per_sample, warmups, case.flops, nbytes, 1, nbytes,
+                                  "wall-clock")
+            if check is not None:
+                r["relativeError"] = check
+            results[name] = r
+        return results
+
+    def linear(self, case):
+        p, torch = case.param, self.torch
+        x, w = self.uniform(p["tokens"], p["in"]), self.uniform(p["out"], p["in"])
         y = torch.empty(p["tokens"], p["out"])
         torch.mm(x, w.t(), out=y)
-        check = relative_error(y[:8], x[:8].double().mm(w.double().t()).float())
+        check = self.relative_error(y[:8], x[:8].double().mm(w.double().t()).float())
         nbytes = 4 * (x.numel() + w.numel() + y.numel())
-        return {"torch-mm": measure("torch-mm", "torch.mm(x, w.t(), out=y), fp32", case,
-                                    lambda _i: torch.mm(x, w.t(), out=y), nbytes, check)}
+        return {"torch-mm": ("torch.mm(x, w.t(), out=y), fp32", lambda _i: torch.mm(x, w.t(), out=y), nbytes, check)}
 
-    def attention(case):
-        p = case.param
+    def attention(self, case):
+        p, torch = case.param, self.torch
         b, h, s, d = p["batch"], p["heads"], p["sequence"], p["headDim"]
-        q, k, v = uniform(b, h, s, d), uniform(b, h, s, d), uniform(b, h, s, d)
+        q, k, v = self.uniform(b, h, s, d), self.uniform(b, h, s, d), self.uniform(b, h, s, d)
         scale = 1.0 / d ** 0.5
 
         def explicit(_i=0):
@@ -138,32 +170,77 @@ def run_torch(plan, cases, report, threads):
 
         want = explicit()
         nbytes = 4 * 4 * q.numel()
-        results = {"torch-explicit": measure("torch-explicit", "softmax(q @ k^T * scale) @ v, fp32", case, explicit,
-                                             nbytes)}
+        kernels = {"torch-explicit": ("softmax(q @ k^T * scale) @ v, fp32", explicit, nbytes, None)}
         try:
-            check = relative_error(sdpa(q, k, v), want)
-            results["torch-sdpa"] = measure("torch-sdpa", sdpa_name + ", fp32", case, lambda _i: sdpa(q, k, v),
-                                            nbytes, check)
+            check = self.relative_error(self.sdpa(q, k, v), want)
+            kernels["torch-sdpa"] = (self.sdpa_name + ", fp32", lambda _i: self.sdpa(q, k, v), nbytes, check)
         except Exception as e:  # noqa: BLE001 - an API this torch lacks: record it, go on
-            results["torch-sdpa"] = harness._error(e)
-        return results
+            kernels["torch-sdpa"] = (self.sdpa_name, e, nbytes, None)
+        return kernels
 
-    def tiny_linear(case):
+    def tiny_linear(self, case):
         p = case.param
-        x, w = uniform(p["tokens"], p["in"]), uniform(p["out"], p["in"])
+        x, w = self.uniform(p["tokens"], p["in"]), self.uniform(p["out"], p["in"])
         nbytes = 4 * (x.numel() + w.numel() + p["tokens"] * p["out"])
-        return {"torch-linear": measure("torch-linear", "F.linear(x, w): a new output per call, fp32", case,
-                                        lambda _i: F.linear(x, w), nbytes)}
+        return {"torch-linear": ("F.linear(x, w): a new output per call, fp32", lambda _i: self.F.linear(x, w),
+                                 nbytes, None)}
 
-    kinds = {"linear": linear, "attention": attention, "tiny-linear": tiny_linear}
-    with torch.no_grad():
-        for case in cases:
-            try:
-                results = kinds[case.kind](case)
-            except Exception as e:  # noqa: BLE001 - an OOM or a rejected shape: record it, go on
-                results = {name: harness._error(e) for name in RESULTS[case.kind]}
-            report.add(case, results)
-            print(f"  {case.id:40s} {_describe(results)}", flush=True)
+
+def measure_case(measurer, case, plan):
+    try:
+        return measurer.measure(case, plan)
+    except Exception as e:  # noqa: BLE001 - an OOM or a rejected shape while making the tensors: record it, go on
+        return {name: harness._error(e) for name in RESULTS[case.kind]}
+
+
+def run_cases(measurer, plan, cases, report):
+    for case in cases:
+        results = measure_case(measurer, case, plan)
+        report.add(case, results)
+        print(f"  {case.id:40s} {_describe(results)}", flush=True)
+
+
+def request_plan(request, default):
+    """The sampling plan a serve request asks for: its values where given, else the command line's."""
+    return harness.Plan(min_warmup_launches=int(request.get("minWarmupLaunches", default.min_warmup_launches)),
+                        warmup_ms=float(request.get("warmupMs", default.warmup_ms)),
+                        samples=int(request.get("samples", default.samples)),
+                        min_samples=int(request.get("minSamples", default.min_samples)),
+                        max_measure_ms=float(request.get("maxMeasureMs", default.max_measure_ms)),
+                        min_sample_ms=float(request.get("minSampleMs", default.min_sample_ms)))
+
+
+def reply(message, out=None):
+    """One line of the serve protocol: the marker, then the message as JSON (other lines are only echoed)."""
+    out = out or sys.stdout
+    out.write(REPLY_MARKER + json.dumps(harness._finite(message), allow_nan=False) + "\n")
+    out.flush()
+
+
+def serve(measurer, plan, cases, environment, lines=None):
+    """Answers requests on stdin, one JSON line each ({"case": id, plan values...}, or {"quit": true}), with one
+    reply line each ({"case": id, "results": {...}} or {"error": ...}), after a first {"ready": ...} line: the Java
+    runner asks for one case at a time between its own measurements of that case, so both sides take turns."""
+    by_id = {c.id: c for c in cases}
+    reply({"ready": True, "cases": len(cases), "environment": environment})
+    for line in lines if lines is not None else sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+        except ValueError as e:
+            reply({"error": f"not a JSON request: {e}"})
+            continue
+        if request.get("quit"):
+            break
+        case = by_id.get(request.get("case"))
+        if case is None:
+            reply({"case": request.get("case"), "error": "no such case in the spec"})
+            continue
+        results = measure_case(measurer, case, request_plan(request, plan))
+        print(f"  {case.id:40s} {_describe(results)}", file=sys.stderr, flush=True)
+        reply({"case": case.id, "results": results})
+    return 0
 
 
 def main(argv=None):
@@ -175,6 +252,9 @@ def main(argv=None):
     parser.add_argument("--min-warmup", type=int, default=1)
     parser.add_argument("--min-sample-ms", type=float, default=1.0)
     harness.add_run_arguments(parser)
+    parser.add_argument("--serve", action="store_true",
+                        help="answer one request per stdin line (a case id and its plan) instead of timing every case"
+                             " once; with --dry-run, on simulated timings")
     harness.add_mode_arguments(parser, "print the number of cases and their GFLOP, and exit")
     args = parser.parse_args(argv)
 
@@ -193,13 +273,32 @@ def main(argv=None):
         return 0
 
     environment = {"simulated": True, "python": platform.python_version()} if args.dry_run \
-        else harness.cpu_environment(args.threads)
-    report = harness.Report(args.out, args.spec, plan, environment, args.dry_run, SCHEMA)
+        else dict(harness.cpu_environment(args.threads), openblasCore=openblas_core())
+    measurer = DryMeasurer() if args.dry_run else TorchMeasurer(args.threads)
     print(f"cpu_anchor: {len(cases)} case(s)" + (" (dry run, simulated timings)" if args.dry_run else
           f", torch {environment['torch']}, {args.threads} thread(s), BLAS {environment.get('blasInfo')}"
-          f", OpenBLAS loaded: {environment.get('openblasLoaded')}"), flush=True)
-    return harness.run_report("cpu_anchor", report, args.out, lambda: run_dry(plan, cases, report)
-                              if args.dry_run else run_torch(plan, cases, report, args.threads))
+          f", OpenBLAS loaded: {environment.get('openblasLoaded')} ({environment.get('openblasCore')})"),
+          file=sys.stderr if args.serve else sys.stdout, flush=True)
+    if args.serve:
+        return serve(measurer, plan, cases, environment)
+    report = harness.Report(args.out, args.spec, plan, environment, args.dry_run, SCHEMA)
+    return harness.run_report("cpu_anchor", report, args.out, lambda: run_cases(measurer, plan, cases, report))
+
+
+def openblas_core():
+    """The OpenBLAS this process mapped and the kernels it chose for the CPU (openblas_get_corename), or null."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            paths = sorted({line.split()[-1] for line in f if "libopenblas" in line and "/" in line})
+        if not paths:
+            return None
+        library = ctypes.CDLL(paths[0])
+        library.openblas_get_corename.restype = ctypes.c_char_p
+        library.openblas_get_config.restype = ctypes.c_char_p
+        return (f"{os.path.realpath(paths[0])}: {library.openblas_get_config().decode().strip()}"
+                f" (kernels for {library.openblas_get_corename().decode().strip()})")
+    except (OSError, AttributeError) as e:
+        return f"unknown ({e})"
 
 
 if __name__ == "__main__":

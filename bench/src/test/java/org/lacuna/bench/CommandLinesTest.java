@@ -20,7 +20,7 @@ class CommandLinesTest {
     void theCpuBenchmarkKeepsItsOptions() {
         assertEquals(List.of("--quick = false (0)", "--threads = 2 (1)", "--out-dir = bench/results (1)",
                 "--name = null (1)", "--filter = null (1)", "--no-torch = false (0)", "--no-onnx = false (0)",
-                "--python = null (1)", "--anchors-dir = null (1)", "--samples = 50 (1)", "--warmup-ms = 4000.0 (1)",
+                "--python = null (1)", "--anchors-dir = null (1)", "--rounds = null (1)", "--samples = 50 (1)", "--warmup-ms = 4000.0 (1)",
                 "--max-ms-per-case = 3000.0 (1)", "--min-samples = null (1)", "--note = [] (1)",
                 "--anchor-timeout-s = 1800 (1)"), options(new CpuBenchMain()));
     }

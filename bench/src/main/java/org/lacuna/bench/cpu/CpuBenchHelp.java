@@ -18,6 +18,9 @@ public final class CpuBenchHelp extends ListResourceBundle {
                         + "--samples " + quick.samples() + ", --min-samples " + quick.minSamples() + ", --warmup-ms "
                         + number(quick.warmupMillis()) + ", --max-ms-per-case " + number(quick.maxMeasureMillis())
                         + ")."},
+                {"rounds", "Rounds in which Lacuna and PyTorch take turns on each case cpu_anchor.py times, the ratio"
+                        + " taken per round and the speed-up their median (default: " + CpuBenchMain.ROUNDS + "; quick: "
+                        + CpuBenchMain.QUICK_ROUNDS + "; 1: each side once, still in turn)."},
                 {"min-samples", "Samples kept however slow a case (default: " + CpuBenchMain.FULL_PLAN.minSamples()
                         + "; quick: " + quick.minSamples() + ")."},
         };

@@ -50,6 +50,13 @@ public final class CpuBenchMain implements Callable<Integer> {
     static final MeasurementPlan FULL_PLAN = new MeasurementPlan(1, 4_000, 50, 3, 3_000, 1.0);
     /** {@code --quick}'s: a few short samples, enough to see the whole flow run. */
     static final MeasurementPlan QUICK_PLAN = new MeasurementPlan(1, 5, 5, 2, 30, 0.5);
+    /**
+     * Rounds in which Lacuna and PyTorch take turns on each case cpu_anchor.py times ({@link AnchoredRounds}): five
+     * ratios give a median and a spread, and with a fifth of the plan's measuring time each they cost about what one
+     * measurement of each side did.
+     */
+    static final int ROUNDS = 5;
+    static final int QUICK_ROUNDS = 2;
 
     /** Its description quotes {@link #QUICK_PLAN}: {@link CpuBenchHelp} writes it. */
     @Option(names = "--quick")
@@ -74,6 +81,10 @@ public final class CpuBenchMain implements Callable<Integer> {
     @Option(names = "--anchors-dir", description = "bench/anchors (default: found from the working directory).")
     Path anchorsDir;
 
+    /** Its description quotes the defaults: {@link CpuBenchHelp} writes it. */
+    @Option(names = "--rounds")
+    Integer rounds;
+
     @CommandLine.Mixin
     MeasurementOptions measurement = new MeasurementOptions(FULL_PLAN);
 
@@ -84,7 +95,8 @@ public final class CpuBenchMain implements Callable<Integer> {
     @Option(names = "--note", description = "A line for the record's notes (repeatable), e.g. 'pre-merge run'.")
     List<String> notes = new ArrayList<>();
 
-    @Option(names = "--anchor-timeout-s", defaultValue = "1800", description = "Limit per anchor script, s.")
+    @Option(names = "--anchor-timeout-s", defaultValue = "1800", description = "Limit per anchor script (per case"
+            + " and round for cpu_anchor.py), s.")
     long anchorTimeoutSeconds;
 
     public static void main(String[] args) {
@@ -94,6 +106,11 @@ public final class CpuBenchMain implements Callable<Integer> {
     MeasurementPlan plan() {
         MeasurementPlan plan = measurement.over(quick ? QUICK_PLAN : FULL_PLAN);
         return minSamples == null ? plan : plan.withMinSamples(Math.min(plan.samples(), minSamples));
+    }
+
+    /** Rounds of turns with PyTorch per anchored case: {@code --rounds}, else {@link #ROUNDS} ({@link #QUICK_ROUNDS}). */
+    int rounds() {
+        return rounds != null ? rounds : quick ? QUICK_ROUNDS : ROUNDS;
     }
 
     /** A run configured as {@code lacuna bench} asks for it (the other options keep their defaults). */
@@ -141,10 +158,17 @@ public final class CpuBenchMain implements Callable<Integer> {
         Map<String, Timing> peers = new HashMap<>();
         Map<String, List<Timing>> others = new HashMap<>();
         Map<String, String> caseNotes = new HashMap<>();
+        Map<String, CpuRecord.Rounds> caseRounds = new HashMap<>();
         List<CpuCase> measured = new ArrayList<>(cases);
         Path work = Files.createTempDirectory("lacuna-cpu-bench");
+        if (rounds() < 1) {
+            throw new IllegalArgumentException("--rounds must be at least 1, not " + rounds());
+        }
+        String torchSkip = torchSkip();
+        TorchRun torch = new TorchRun();
 
-        try (Session session = Lacuna.open("cpu", 0)) {
+        try (Session session = Lacuna.open("cpu", 0);
+             CpuAnchorServer anchor = torchSkip == null ? startAnchor(cases, work, torch) : null) {
             backendInfo.put("name", session.backendName());
             backendInfo.put("device", session.device().name());
             backendInfo.put("paths", CpuCapabilities.describe(CpuOptions.fromConfig()));
@@ -171,7 +195,32 @@ public final class CpuBenchMain implements Callable<Integer> {
             for (CpuCase c : cases) {
                 long start = System.nanoTime();
                 switch (c.family()) {
-                    case DENSE_LINEAR -> lacuna.put(c.id(), runner.denseLinear(c));
+                    case DENSE_LINEAR, ATTENTION, TINY_OP -> {
+                        if (anchor == null || anchor.failure() != null) {
+                            lacuna.put(c.id(), runner.anchored(c));
+                        } else {
+                            // The rounds run on one set of Lacuna's operands, as PyTorch keeps its tensors.
+                            String peer = peerName(c.family());
+                            AnchoredRounds.Result[] run = new AnchoredRounds.Result[1];
+                            lacuna.put(c.id(), runner.anchored(c, (name, what, launch) -> {
+                                run[0] = AnchoredRounds.run(c, rounds(), plan,
+                                        p -> Timing.measure(name, LacunaCpuCases.SOURCE, what, p, launch),
+                                        p -> anchorTimings(anchor, c.id(), p, peer), peer);
+                                return run[0].lacuna();
+                            }));
+                            if (run[0] == null) {
+                                // Lacuna could not run the case (a refused option): PyTorch's side alone, once.
+                                peers.put(c.id(), anchorTimings(anchor, c.id(), plan, peer).getOrDefault(peer,
+                                        Timing.failed(peer, TorchCpuAnchors.SOURCE, "PyTorch", "no PyTorch timing")));
+                            } else {
+                                peers.put(c.id(), run[0].peer());
+                                if (!run[0].others().isEmpty()) {
+                                    others.put(c.id(), run[0].others());
+                                }
+                                caseRounds.put(c.id(), run[0].rounds());
+                            }
+                        }
+                    }
                     case TWO_FOUR_LINEAR -> {
                         Timing[] both = runner.twoFourAndDense(c);
                         lacuna.put(c.id(), both[0]);
@@ -182,7 +231,6 @@ public final class CpuBenchMain implements Callable<Integer> {
                         lacuna.put(c.id(), both[0]);
                         peers.put(c.id(), both[1]);
                     }
-                    case ATTENTION -> lacuna.put(c.id(), runner.attention(c));
                     case ATTENTION_KEPT, DROPPING_OVERHEAD -> {
                         lacuna.put(c.id(), c.family() == CpuCase.Family.ATTENTION_KEPT ? runner.attentionKept(c)
                                 : runner.droppingOverhead(c));
@@ -202,10 +250,8 @@ public final class CpuBenchMain implements Callable<Integer> {
                             recordNotes.add("encoder: " + run.note());
                         }
                     }
-                    case MINKUNET, TINY_OP -> {
-                        if (c.family() == CpuCase.Family.TINY_OP) {
-                            lacuna.put(c.id(), runner.tinyOp(c));
-                        }
+                    case MINKUNET -> {
+                        // measured below, once its network is built
                     }
                 }
                 progress(c, lacuna.get(c.id()), System.nanoTime() - start);
@@ -220,7 +266,8 @@ public final class CpuBenchMain implements Callable<Integer> {
         }
 
         runOnnx(cases, suite, plan, peers, anchorInfo);
-        runTorch(suite, cases, measured, plan, work, peers, others, anchorInfo);
+        runMinkunetAnchor(suite, measured, plan, work, torchSkip, torch);
+        recordTorch(measured, torchSkip, torch, peers, others, anchorInfo);
 
         List<CpuRecord.CaseRow> rows = new ArrayList<>();
         for (CpuCase c : measured) {
@@ -229,7 +276,8 @@ public final class CpuBenchMain implements Callable<Integer> {
                 note = sentencesPerSecond(c.intParam("batch"), lacuna.get(c.id()), peers.get(c.id()))
                         + (note == null ? "" : "; " + note);
             }
-            rows.add(CpuRecord.CaseRow.of(c, lacuna.get(c.id()), peers.get(c.id()), others.get(c.id()), peak, note));
+            rows.add(CpuRecord.CaseRow.of(c, lacuna.get(c.id()), peers.get(c.id()), others.get(c.id()),
+                    caseRounds.get(c.id()), peak, note));
         }
         List<CpuTargets.Result> targets = CpuTargets.evaluate(rows, peak);
         recordNotes.add("Timings are medians on a shared " + machine.logicalCores() + "-core machine; compare ratios"
@@ -356,90 +404,126 @@ public final class CpuBenchMain implements Callable<Integer> {
         }
     }
 
-    private void runTorch(CpuSuite suite, List<CpuCase> cases, List<CpuCase> measured, MeasurementPlan plan, Path work,
-                          Map<String, Timing> peers, Map<String, List<Timing>> others, Map<String, Object> anchorInfo)
-            throws IOException, InterruptedException {
-        String skip = selection.noTorch ? "--no-torch" : null;
-        String py = python();
-        Path anchors = anchorsDir != null ? anchorsDir : findAnchors();
-        if (skip == null && anchors == null) {
-            skip = "bench/anchors not found from " + Path.of("").toAbsolutePath() + " (give --anchors-dir)";
+    /** Why PyTorch's anchors cannot run (--no-torch, no bench/anchors, no torch), or null when they can. */
+    private String torchSkip() {
+        if (selection.noTorch) {
+            return "--no-torch";
         }
-        if (skip == null) {
-            skip = TorchCpuAnchors.unavailable(py);
+        if (anchors() == null) {
+            return "bench/anchors not found from " + Path.of("").toAbsolutePath() + " (give --anchors-dir)";
         }
+        return TorchCpuAnchors.unavailable(python());
+    }
+
+    private Path anchors() {
+        return anchorsDir != null ? anchorsDir : findAnchors();
+    }
+
+    /** What the PyTorch anchors gave beside their timings: the environment they reported and their problems. */
+    private static final class TorchRun {
+        final JsonEnvironment environment = new JsonEnvironment();
+        final List<String> problems = new ArrayList<>();
+        final Map<String, Map<String, Timing>> minkunet = new HashMap<>();
+        CpuAnchorServer server;
+    }
+
+    /**
+     * Starts {@code cpu_anchor.py --serve} on the spec of the cases it times, or returns null where there are none;
+     * a server that did not get ready is returned all the same (its {@link CpuAnchorServer#failure} says why, and the
+     * cases are then measured on Lacuna's side alone).
+     */
+    private CpuAnchorServer startAnchor(List<CpuCase> cases, Path work, TorchRun torch) throws IOException {
+        Path spec = work.resolve("cpu-cases.json");
+        if (TorchCpuAnchors.writeSpec(spec, cases, threads.count()) == 0) {
+            return null;
+        }
+        MeasurementPlan plan = plan();
+        System.out.println("== PyTorch (" + python() + "), taking turns with Lacuna on its cases in " + rounds()
+                + " round(s)");
+        List<String> command = new ArrayList<>(List.of(python(), anchors().resolve("cpu_anchor.py").toString(),
+                "--spec", spec.toString(), "--serve", "--min-sample-ms", Double.toString(plan.minSampleMillis())));
+        command.addAll(TorchCpuAnchors.planArguments(threads.count(), plan.samples(), plan.warmupMillis(),
+                plan.maxMeasureMillis(), plan.minSamples()));
+        CpuAnchorServer server = CpuAnchorServer.start(command, anchorTimeoutSeconds);
+        torch.server = server;
+        torch.environment.add(server.environment());
+        return server;
+    }
+
+    /** The anchor's timings of a case at a round's plan; where it can no longer answer, the peer failed with why. */
+    private static Map<String, Timing> anchorTimings(CpuAnchorServer anchor, String caseId, MeasurementPlan plan,
+                                                     String peer) {
+        Map<String, Timing> timings = anchor.measure(caseId, plan);
+        return timings.isEmpty() && anchor.failure() != null ? Map.of(peer, Timing.failed(peer, TorchCpuAnchors.SOURCE,
+                "PyTorch", "cpu_anchor.py failed: " + anchor.failure())) : timings;
+    }
+
+    /** MinkUNet's PyTorch anchor on the exported network, after Lacuna's run (its maps are Lacuna's). */
+    private void runMinkunetAnchor(CpuSuite suite, List<CpuCase> measured, MeasurementPlan plan, Path work,
+                                   String torchSkip, TorchRun torch) throws IOException, InterruptedException {
+        CpuCase mink = measured.stream().filter(c -> c.family() == CpuCase.Family.MINKUNET).findFirst().orElse(null);
+        if (mink == null || torchSkip != null) {
+            return;
+        }
+        System.out.println("== PyTorch (" + python() + "), MinkUNet");
+        Path export = work.resolve("minkunet-export");
+        SparseConvExport exporter = new SparseConvExport(export, String.valueOf(mink.params().get("source")),
+                SparseConvNetwork.DEFAULT_IN_CHANNELS, suite.minkunetChannels());
+        exporter.add(1, minkunetNetwork);
+        Path out = work.resolve("sparse-conv-anchor.json");
+        List<String> command = new ArrayList<>(List.of(python(), anchors().resolve("sparse_conv_anchor.py").toString(),
+                "--device", "cpu", "--export", export.toString(), "--cases", "end-to-end", "--out",
+                out.toString()));
+        command.addAll(TorchCpuAnchors.planArguments(threads.count(), plan.samples(), plan.warmupMillis(),
+                plan.maxMeasureMillis(), plan.minSamples()));
+        int exit = TorchCpuAnchors.run(command, anchorTimeoutSeconds);
+        TorchCpuAnchors.Report report = TorchCpuAnchors.read(out, exit);
+        if (report.problem() != null) {
+            torch.problems.add("sparse_conv_anchor.py: " + report.problem());
+        }
+        torch.minkunet.putAll(report.timings());
+        torch.environment.add(report.environment());
+    }
+
+    /**
+     * Puts PyTorch's peer (and further results) of MinkUNet where its anchor ran, a failed peer with the reason on
+     * every PyTorch-anchored case that has none, and what the anchors were into {@code anchorInfo}.
+     */
+    private void recordTorch(List<CpuCase> measured, String torchSkip, TorchRun torch, Map<String, Timing> peers,
+                             Map<String, List<Timing>> others, Map<String, Object> anchorInfo) {
         List<CpuCase> torchCases = measured.stream().filter(c -> TorchCpuAnchors.kind(c.family()) != null
                 || c.family() == CpuCase.Family.MINKUNET).toList();
         if (torchCases.isEmpty()) {
             return;
         }
-        if (skip != null) {
-            anchorInfo.put("pytorch", "skipped: " + skip);
-            System.out.println("== PyTorch anchors skipped: " + skip);
-            String why = "skipped: " + skip;
-            for (CpuCase c : torchCases) {
-                peers.putIfAbsent(c.id(), Timing.failed(peerName(c.family()), TorchCpuAnchors.SOURCE, "PyTorch", why));
+        if (torchSkip != null) {
+            anchorInfo.put("pytorch", "skipped: " + torchSkip);
+            System.out.println("== PyTorch anchors skipped: " + torchSkip);
+        } else {
+            if (torch.server != null && torch.server.failure() != null) {
+                torch.problems.add("cpu_anchor.py: " + torch.server.failure());
             }
-            return;
+            anchorInfo.put("pytorch", torch.environment.describe() + (torch.server == null ? ""
+                    : "; cpu_anchor.py's cases timed in " + rounds() + " round(s) taking turns with Lacuna")
+                    + (torch.problems.isEmpty() ? "" : "; problems: " + String.join("; ", torch.problems)));
         }
-        System.out.println("== PyTorch (" + py + ")");
-        List<String> planArgs = TorchCpuAnchors.planArguments(threads.count(), plan.samples(), plan.warmupMillis(),
-                plan.maxMeasureMillis(), plan.minSamples());
-        List<String> problems = new ArrayList<>();
-        Map<String, Map<String, Timing>> timings = new HashMap<>();
-        JsonEnvironment environment = new JsonEnvironment();
-
-        Path spec = work.resolve("cpu-cases.json");
-        if (TorchCpuAnchors.writeSpec(spec, cases, threads.count()) > 0) {
-            Path out = work.resolve("cpu-anchor.json");
-            List<String> command = new ArrayList<>(List.of(py, anchors.resolve("cpu_anchor.py").toString(),
-                    "--spec", spec.toString(), "--out", out.toString(), "--min-sample-ms",
-                    Double.toString(plan.minSampleMillis())));
-            command.addAll(planArgs);
-            int exit = TorchCpuAnchors.run(command, anchorTimeoutSeconds);
-            TorchCpuAnchors.Report report = TorchCpuAnchors.read(out, exit);
-            collect(report, "cpu_anchor.py", timings, problems, environment);
-        }
-        CpuCase mink = measured.stream().filter(c -> c.family() == CpuCase.Family.MINKUNET).findFirst().orElse(null);
-        if (mink != null) {
-            Path export = work.resolve("minkunet-export");
-            SparseConvExport exporter = new SparseConvExport(export, String.valueOf(mink.params().get("source")),
-                    SparseConvNetwork.DEFAULT_IN_CHANNELS, suite.minkunetChannels());
-            exporter.add(1, minkunetNetwork);
-            Path out = work.resolve("sparse-conv-anchor.json");
-            List<String> command = new ArrayList<>(List.of(py, anchors.resolve("sparse_conv_anchor.py").toString(),
-                    "--device", "cpu", "--export", export.toString(), "--cases", "end-to-end", "--out",
-                    out.toString()));
-            command.addAll(planArgs);
-            int exit = TorchCpuAnchors.run(command, anchorTimeoutSeconds);
-            collect(TorchCpuAnchors.read(out, exit), "sparse_conv_anchor.py", timings, problems, environment);
-        }
-        anchorInfo.put("pytorch", environment.describe() + (problems.isEmpty() ? "" : "; problems: "
-                + String.join("; ", problems)));
+        String why = torchSkip != null ? "skipped: " + torchSkip : "no PyTorch timing for this case";
         for (CpuCase c : torchCases) {
-            Map<String, Timing> results = timings.getOrDefault(c.id(), Map.of());
             String name = peerName(c.family());
-            peers.put(c.id(), results.getOrDefault(name, Timing.failed(name, TorchCpuAnchors.SOURCE, "PyTorch",
-                    "no PyTorch timing for this case")));
-            List<Timing> rest = results.values().stream().filter(t -> !t.name().equals(name)).toList();
-            if (!rest.isEmpty()) {
-                others.put(c.id(), rest);
+            Map<String, Timing> mink = torch.minkunet.getOrDefault(c.id(), Map.of());
+            if (mink.containsKey(name)) {
+                peers.put(c.id(), mink.get(name));
+                List<Timing> rest = mink.values().stream().filter(t -> !t.name().equals(name)).toList();
+                if (!rest.isEmpty()) {
+                    others.put(c.id(), rest);
+                }
             }
+            peers.putIfAbsent(c.id(), Timing.failed(name, TorchCpuAnchors.SOURCE, "PyTorch", why));
         }
     }
 
     /** Keeps the MinkUNet network between the Lacuna run and the export for the anchor. */
     private SparseConvNetwork minkunetNetwork;
-
-    private static void collect(TorchCpuAnchors.Report report, String script,
-                                Map<String, Map<String, Timing>> timings, List<String> problems,
-                                JsonEnvironment environment) {
-        if (report.problem() != null) {
-            problems.add(script + ": " + report.problem());
-        }
-        timings.putAll(report.timings());
-        environment.add(report.environment());
-    }
 
     /** What the anchor reports say about torch (version, threads, BLAS), once. */
     private static final class JsonEnvironment {
@@ -449,7 +533,8 @@ public final class CpuBenchMain implements Callable<Integer> {
             if (text == null && env != null && env.hasNonNull("torch")) {
                 text = "torch " + env.path("torch").asText() + ", " + env.path("threads").asText("?")
                         + " thread(s), BLAS_INFO " + env.path("blasInfo").asText("?") + ", OpenBLAS loaded: "
-                        + env.path("openblasLoaded").asText("?");
+                        + env.path("openblasLoaded").asText("?") + (env.hasNonNull("openblasCore")
+                        ? " (" + env.path("openblasCore").asText() + ")" : "");
             }
         }
 

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.lacuna.bench.Json;
@@ -35,24 +37,65 @@ public record CpuRecord(String schema, String recordedAt, String suite, Machine 
      *
      * @param peer           what the target compares with (PyTorch, ONNX Runtime, or Lacuna's own dense path)
      * @param others         further peers measured on the same case (PyTorch's SDPA beside the explicit attention)
-     * @param speedup        peer median ÷ Lacuna median: above 1, Lacuna is faster
+     * @param rounds         where the two sides took turns in rounds ({@link AnchoredRounds}): each round's times
+     *                       and ratio; the timings above are then over the rounds ({@link AnchoredRounds#overRounds})
+     * @param speedup        peer ÷ Lacuna: the median of the rounds' ratios where there are rounds, else peer median ÷
+     *                       Lacuna median; above 1, Lacuna is faster
      * @param fractionOfPeak Lacuna's GFLOP/s ÷ the FMA peak on the benchmark's threads
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record CaseRow(String id, CpuCase.Family family, Map<String, Object> params, long flops, Timing lacuna,
-                          Timing peer, List<Timing> others, Double lacunaGflops, Double peerGflops, Double speedup,
-                          Double fractionOfPeak, String note) {
-        public static CaseRow of(CpuCase c, Timing lacuna, Timing peer, List<Timing> others, Double peakGflops,
-                                 String note) {
+                          Timing peer, List<Timing> others, Rounds rounds, Double lacunaGflops, Double peerGflops,
+                          Double speedup, Double fractionOfPeak, String note) {
+        public static CaseRow of(CpuCase c, Timing lacuna, Timing peer, List<Timing> others, Rounds rounds,
+                                 Double peakGflops, String note) {
             Double lacunaRate = lacuna == null ? null : lacuna.gflops(c.flops());
             Double peerRate = peer == null ? null : peer.gflops(c.flops());
-            Double speedup = lacuna != null && lacuna.measured() && peer != null && peer.measured()
+            Double speedup = rounds != null && rounds.medianRatio() != null ? rounds.medianRatio()
+                    : lacuna != null && lacuna.measured() && peer != null && peer.measured()
                     ? peer.medianMs() / lacuna.medianMs() : null;
             Double fraction = lacunaRate != null && peakGflops != null && peakGflops > 0 ? lacunaRate / peakGflops
                     : null;
             return new CaseRow(c.id(), c.family(), c.params(), c.flops(), lacuna, peer,
-                    others == null || others.isEmpty() ? null : List.copyOf(others), lacunaRate, peerRate, speedup,
-                    fraction, note);
+                    others == null || others.isEmpty() ? null : List.copyOf(others), rounds, lacunaRate, peerRate,
+                    speedup, fraction, note);
+        }
+    }
+
+    /**
+     * A case timed in rounds taking turns with its peer.
+     *
+     * @param lacunaMs    each round's Lacuna median (null where it did not run)
+     * @param peerMs      each round's peer median (null where it did not run)
+     * @param ratios      peer ÷ Lacuna of each round where both ran
+     * @param medianRatio the median of {@code ratios}: the case's speed-up, what its target is judged on
+     * @param minRatio    the lowest of {@code ratios}
+     * @param maxRatio    the highest
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Rounds(int count, List<Double> lacunaMs, List<Double> peerMs, List<Double> ratios,
+                         Double medianRatio, Double minRatio, Double maxRatio) {
+        /** The rounds of two sides' timings, round by round in the same order. */
+        static Rounds of(List<Timing> lacuna, List<Timing> peer) {
+            if (lacuna.size() != peer.size()) {
+                throw new IllegalArgumentException(lacuna.size() + " Lacuna rounds against " + peer.size());
+            }
+            List<Double> lacunaMs = new ArrayList<>();
+            List<Double> peerMs = new ArrayList<>();
+            List<Double> ratios = new ArrayList<>();
+            for (int r = 0; r < lacuna.size(); r++) {
+                Timing l = lacuna.get(r);
+                Timing p = peer.get(r);
+                lacunaMs.add(l.measured() ? l.medianMs() : null);
+                peerMs.add(p.measured() ? p.medianMs() : null);
+                if (l.measured() && p.measured()) {
+                    ratios.add(p.medianMs() / l.medianMs());
+                }
+            }
+            return new Rounds(lacuna.size(), Collections.unmodifiableList(lacunaMs),
+                    Collections.unmodifiableList(peerMs), List.copyOf(ratios),
+                    ratios.isEmpty() ? null : AnchoredRounds.median(ratios),
+                    ratios.stream().min(Double::compare).orElse(null), ratios.stream().max(Double::compare).orElse(null));
         }
     }
 

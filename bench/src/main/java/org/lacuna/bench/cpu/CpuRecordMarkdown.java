@@ -29,7 +29,9 @@ public final class CpuRecordMarkdown {
         }
 
         md.append("## Cases\n\nTimes are medians per run; the speed-up is peer time ÷ Lacuna time (above 1: Lacuna is"
-                + " faster); the fraction is of the measured FMA peak.\n\n");
+                + " faster); the fraction is of the measured FMA peak. Where the speed-up gives rounds, the two sides"
+                + " took turns in that many rounds: the times are the medians of the rounds' medians, the speed-up the"
+                + " median of the rounds' ratios with their lowest and highest in brackets.\n\n");
         md.append("| case | GFLOP | Lacuna ms | Lacuna GFLOP/s | % of peak | peer | peer ms | peer GFLOP/s | speed-up |"
                 + " note |\n");
         md.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---|\n");
@@ -39,7 +41,7 @@ public final class CpuRecordMarkdown {
                     .append(c.fractionOfPeak() == null ? "-" : fixed(100 * c.fractionOfPeak(), 1)).append(" | ")
                     .append(c.peer() == null ? "-" : c.peer().name()).append(" | ").append(time(c.peer()))
                     .append(" | ").append(fixed(c.peerGflops(), 1)).append(" | ")
-                    .append(c.speedup() == null ? "-" : fixed(c.speedup(), 3) + "x").append(" | ")
+                    .append(speedup(c)).append(" | ")
                     .append(note(c)).append(" |\n");
         }
         md.append("\n## Targets\n\n| target | case | status | where it stands |\n|---|---|---|---|\n");
@@ -49,6 +51,16 @@ public final class CpuRecordMarkdown {
                     .append(t.summary().replace("|", "/")).append(" |\n");
         }
         return md.toString();
+    }
+
+    /** "0.981x", or "0.981x (0.952-1.040, 5 rounds)" where the sides took turns in rounds. */
+    static String speedup(CpuRecord.CaseRow c) {
+        if (c.speedup() == null) {
+            return "-";
+        }
+        CpuRecord.Rounds r = c.rounds();
+        return fixed(c.speedup(), 3) + "x" + (r == null || r.ratios().size() < 2 ? ""
+                : " (" + fixed(r.minRatio(), 3) + "-" + fixed(r.maxRatio(), 3) + ", " + r.ratios().size() + " rounds)");
     }
 
     private static String note(CpuRecord.CaseRow c) {

@@ -85,7 +85,9 @@ public final class CpuTargets {
         Timing peer = row.peer();
         boolean both = lacuna != null && lacuna.measured() && peer != null && peer.measured();
         return switch (metric) {
-            case SPEEDUP_OVER_PEER -> both ? peer.medianMs() / lacuna.medianMs() : null;
+            // Where the sides took turns in rounds, the row's speed-up is the median of the rounds' ratios.
+            case SPEEDUP_OVER_PEER -> !both ? null : row.speedup() != null ? row.speedup()
+                    : peer.medianMs() / lacuna.medianMs();
             case SHARE_OF_PEER -> both ? lacuna.medianMs() / peer.medianMs() : null;
             case FRACTION_OF_PEAK -> {
                 Double rate = lacuna == null ? null : lacuna.gflops(row.flops());
@@ -112,8 +114,8 @@ public final class CpuTargets {
                 : String.format(Locale.ROOT, "%.3g %s (target %s %.3g %s)", value, metric.unit,
                         metric.atLeast ? ">=" : "<=", threshold, metric.unit);
         if (metric != Metric.FRACTION_OF_PEAK && metric != Metric.LACUNA_MICROSECONDS) {
-            shown = String.format(Locale.ROOT, "%.3gx (target %s %.3gx; %s)", value, metric.atLeast ? ">=" : "<=",
-                    threshold, metric.unit.substring(2));
+            shown = String.format(Locale.ROOT, "%.3gx (target %s %.3gx; %s%s)", value, metric.atLeast ? ">=" : "<=",
+                    threshold, metric.unit.substring(2), metric == Metric.SPEEDUP_OVER_PEER ? rounds(row) : "");
         }
         String summary = met
                 ? String.format(Locale.ROOT, "met: %s, %.2fx headroom", shown, 1 / shortfall)
@@ -121,6 +123,13 @@ public final class CpuTargets {
                         metric == Metric.FRACTION_OF_PEAK || metric == Metric.SPEEDUP_OVER_PEER ? "faster" : "less time");
         return new Result(target, row.id(), metric, threshold, value, met ? Status.MET : Status.NOT_MET, shortfall,
                 summary);
+    }
+
+    /** "; median of 5 rounds, 0.95-1.04x" where the row was timed in rounds with two or more ratios. */
+    static String rounds(CpuRecord.CaseRow row) {
+        CpuRecord.Rounds r = row.rounds();
+        return r == null || r.ratios().size() < 2 ? "" : String.format(Locale.ROOT, ", median of %d rounds, %.3f-%.3fx",
+                r.ratios().size(), r.minRatio(), r.maxRatio());
     }
 
     private static String reason(Timing t) {

@@ -3,6 +3,7 @@ package org.lacuna.bench.cpu;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongConsumer;
 import org.lacuna.api.Session;
 import org.lacuna.api.Tensor;
 import org.lacuna.api.layers.Linear;
@@ -85,8 +86,37 @@ final class LacunaCpuCases {
         }
     }
 
+    /**
+     * Times a case's launch once its operands exist and are checked: {@link Timing#measure} at the runner's plan
+     * ({@link #atPlan}), or every round of {@link AnchoredRounds} on the same operands, as PyTorch's side keeps its
+     * tensors from round to round.
+     */
+    @FunctionalInterface
+    interface LaunchTimer {
+        Timing time(String name, String what, LongConsumer launch);
+    }
+
+    private LaunchTimer atPlan() {
+        return (name, what, launch) -> Timing.measure(name, SOURCE, what, plan, launch);
+    }
+
+    /** A case of a family PyTorch's cpu_anchor.py times beside it (dense linear, attention, tiny op), at the plan. */
+    Timing anchored(CpuCase c) {
+        return anchored(c, atPlan());
+    }
+
+    /** The same, timed by {@code timer}; a case Lacuna refuses is a failed timing and never reaches the timer. */
+    Timing anchored(CpuCase c, LaunchTimer timer) {
+        return switch (c.family()) {
+            case DENSE_LINEAR -> denseLinear(c, timer);
+            case ATTENTION -> attention(c, timer);
+            case TINY_OP -> tinyOp(c, timer);
+            default -> throw new IllegalArgumentException(c.id() + ": no PyTorch anchor for " + c.family());
+        };
+    }
+
     /** linearDense fp32 into a preallocated output, as torch.mm(x, w.t(), out=y). */
-    Timing denseLinear(CpuCase c) {
+    private Timing denseLinear(CpuCase c, LaunchTimer timer) {
         int t = c.intParam("tokens");
         int in = c.intParam("in");
         int out = c.intParam("out");
@@ -98,7 +128,7 @@ final class LacunaCpuCases {
         try {
             ops.gemm().linearDense(x, w, null, Activation.NONE, y);
             double error = relativeError(HostData.downloadFloats(backend, y), xs, ws, t, in, out);
-            return Timing.measure("lacuna-dense", SOURCE, "ops.linearDense, f32", plan,
+            return timer.time("lacuna-dense", "ops.linearDense, f32",
                     i -> ops.gemm().linearDense(x, w, null, Activation.NONE, y)).withRelativeError(error);
         } finally {
             free(x, w, y);
@@ -193,9 +223,13 @@ final class LacunaCpuCases {
      * storage (the attention ops take f16 or bf16).
      */
     Timing attention(CpuCase c) {
+        return attention(c, atPlan());
+    }
+
+    private Timing attention(CpuCase c, LaunchTimer timer) {
         return withAttentionData(c, "lacuna-attention", "ops.attention", (options, data) -> {
             AttentionOps attention = ops.attention();
-            return Timing.measure("lacuna-attention", SOURCE, "ops.attention, packed QKV, f16 storage", plan,
+            return timer.time("lacuna-attention", "ops.attention, packed QKV, f16 storage",
                     i -> attention.attention(AttentionInputs.packed(data.qkv), data.batch, options, data.out, null));
         });
     }
@@ -388,14 +422,14 @@ final class LacunaCpuCases {
      * A tiny Linear through java-api as a user calls it: {@code forward} allocates the output tensor, the caller
      * closes it. What this times is the host overhead around a negligible amount of math.
      */
-    Timing tinyOp(CpuCase c) {
+    private Timing tinyOp(CpuCase c, LaunchTimer timer) {
         int t = c.intParam("tokens");
         int in = c.intParam("in");
         int out = c.intParam("out");
         try (Linear linear = Linear.create(session, uniform(out * in, 11), out, in, null,
                 Linear.Options.of(DType.F32));
              Tensor x = session.fromFloats(uniform(t * in, 12), DType.F32, t, in)) {
-            return Timing.measure("lacuna-linear", SOURCE, "Linear.forward (new output tensor, closed), f32", plan,
+            return timer.time("lacuna-linear", "Linear.forward (new output tensor, closed), f32",
                     i -> {
                         try (Tensor y = linear.forward(x)) {
                             y.shape();

@@ -17,8 +17,9 @@ import org.lacuna.bench.Json;
 /**
  * The PyTorch side of the CPU benchmark, run as subprocesses in the same run: {@code bench/anchors/cpu_anchor.py} on
  * the linear, attention and tiny-op cases (from a spec file this class writes, so both sides time the same
- * problems), and {@code sparse_conv_anchor.py --device cpu} on MinkUNet's exported maps and weights. Their JSON
- * reports are read back as {@link Timing}s by case id and result name.
+ * problems; served a case at a time by {@link CpuAnchorServer}, taking turns with Lacuna), and
+ * {@code sparse_conv_anchor.py --device cpu} on MinkUNet's exported maps and weights (one report at the end). Their
+ * JSON results are read back as {@link Timing}s by case id and result name.
  */
 final class TorchCpuAnchors {
     static final String SPEC_SCHEMA = "lacuna-cpu-cases/1";
@@ -148,11 +149,16 @@ final class TorchCpuAnchors {
     static Map<String, Map<String, Timing>> parse(JsonNode report) {
         Map<String, Map<String, Timing>> byCase = new LinkedHashMap<>();
         for (JsonNode c : report.path("cases")) {
-            Map<String, Timing> results = new LinkedHashMap<>();
-            c.path("results").properties().forEach(e -> results.put(e.getKey(), timing(e.getKey(), e.getValue())));
-            byCase.put(c.path("case").asText(), results);
+            byCase.put(c.path("case").asText(), results(c.path("results")));
         }
         return byCase;
+    }
+
+    /** Result name → timing, from one case's {@code results} object. */
+    static Map<String, Timing> results(JsonNode results) {
+        Map<String, Timing> byName = new LinkedHashMap<>();
+        results.properties().forEach(e -> byName.put(e.getKey(), timing(e.getKey(), e.getValue())));
+        return byName;
     }
 
     static Timing timing(String name, JsonNode r) {

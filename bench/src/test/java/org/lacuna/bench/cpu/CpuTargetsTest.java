@@ -14,7 +14,7 @@ class CpuTargetsTest {
 
     private static CpuRecord.CaseRow row(CpuCase c, Double lacunaMs, Double peerMs, Double peak) {
         return CpuRecord.CaseRow.of(c, lacunaMs == null ? Timing.failed("lacuna", "lacuna", "x", "not supported")
-                : timing("lacuna", lacunaMs), peerMs == null ? null : timing("peer", peerMs), null, peak, null);
+                : timing("lacuna", lacunaMs), peerMs == null ? null : timing("peer", peerMs), null, null, peak, null);
     }
 
     @Test

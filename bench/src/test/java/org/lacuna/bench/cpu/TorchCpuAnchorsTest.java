@@ -93,15 +93,27 @@ class TorchCpuAnchorsTest {
         assertTrue(why.contains("did not finish in 1 s"), why);
     }
 
-    /** The script's dry run (simulated timings, no torch) on the real spec reads back as timings for every case. */
-    @Test
-    void theScriptsDryRunMergesBack(@TempDir Path dir) throws Exception {
+    /** cpu_anchor.py of the bench module; the test is skipped where it or python3 is missing. */
+    static Path script() throws Exception {
         Path script = Path.of("anchors/cpu_anchor.py");
         Assumptions.assumeTrue(Files.isRegularFile(script), "run from the bench module");
         Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
+        return script;
+    }
+
+    /** The quick suite's spec, written into {@code dir}. */
+    private static Path quickSpec(Path dir) throws Exception {
         Path spec = dir.resolve("spec.json");
-        Path out = dir.resolve("out.json");
         TorchCpuAnchors.writeSpec(spec, CpuSuite.quick().cases(), 2);
+        return spec;
+    }
+
+    /** The script's dry run (simulated timings, no torch) on the real spec reads back as timings for every case. */
+    @Test
+    void theScriptsDryRunMergesBack(@TempDir Path dir) throws Exception {
+        Path script = script();
+        Path spec = quickSpec(dir);
+        Path out = dir.resolve("out.json");
         List<String> command = new ArrayList<>(List.of("python3", script.toString(), "--spec", spec.toString(),
                 "--dry-run", "--out", out.toString()));
         command.addAll(TorchCpuAnchors.planArguments(2, 5, 1, 10, 2));
@@ -114,6 +126,44 @@ class TorchCpuAnchorsTest {
                 Timing peer = timings.get(c.id()).get(CpuBenchMain.peerName(c.family()));
                 assertTrue(peer.measured(), c.id());
             }
+        }
+    }
+
+    /**
+     * The script's serve mode (simulated timings) through {@link CpuAnchorServer}: ready, one reply per request in
+     * the order asked, an unknown case answered without killing the process, a clean quit.
+     */
+    @Test
+    void theServedScriptAnswersCaseByCase(@TempDir Path dir) throws Exception {
+        try (CpuAnchorServer server = CpuAnchorServer.start(List.of("python3", script().toString(), "--spec",
+                quickSpec(dir).toString(), "--serve", "--dry-run"), 60)) {
+            assertNull(server.failure());
+            assertTrue(server.environment().path("simulated").asBoolean());
+            for (int round = 0; round < 2; round++) {
+                for (CpuCase c : CpuSuite.quick().cases()) {
+                    if (TorchCpuAnchors.kind(c.family()) != null) {
+                        Map<String, Timing> timings = server.measure(c.id(),
+                                AnchoredRounds.roundPlan(CpuBenchMain.QUICK_PLAN, round, 2));
+                        assertTrue(timings.get(CpuBenchMain.peerName(c.family())).measured(), c.id());
+                    }
+                }
+            }
+            assertTrue(server.measure("no-such-case", CpuBenchMain.QUICK_PLAN).isEmpty());
+            assertNull(server.failure(), "an unknown case is answered, not fatal");
+            assertTrue(server.measure(CpuSuite.quick().cases().getFirst().id(), CpuBenchMain.QUICK_PLAN)
+                    .get("torch-mm").measured());
+        }
+    }
+
+    /** A process that exits before its ready line: the server says so, and answers nothing without waiting. */
+    @Test
+    void aServerThatDiesSaysWhy() throws Exception {
+        Assumptions.assumeTrue(TorchCpuAnchors.run(List.of("python3", "--version"), 30) == 0, "no python3");
+        try (CpuAnchorServer server = CpuAnchorServer.start(List.of("python3", "-c",
+                "import sys; print('cannot import torch'); sys.exit(3)"), 60)) {
+            assertNotNull(server.failure());
+            assertTrue(server.failure().contains("exit 3"), server.failure());
+            assertTrue(server.measure("dense-16x64x128", CpuBenchMain.QUICK_PLAN).isEmpty());
         }
     }
 }

@@ -20,10 +20,10 @@ class ReportRowTest {
         Timing lacuna = timing("lacuna-dense", 2.0);
         Timing peer = timing("torch-mm", 1.5);
         CpuRecord.CaseRow ran = new CpuRecord.CaseRow("dense-a", CpuCase.Family.DENSE_LINEAR, Map.of(), 1_000_000,
-                lacuna, peer, null, 0.5, 0.67, 0.75, 0.41, null);
+                lacuna, peer, null, null, 0.5, 0.67, 0.75, 0.41, null);
         CpuRecord.CaseRow skipped = new CpuRecord.CaseRow("attn-b", CpuCase.Family.ATTENTION, Map.of(), 10, lacuna,
                 Timing.failed("torch-explicit", "pytorch", "x", "skipped: no torch"), null, null, null, null, null,
-                null);
+                null, null);
         CpuRecord record = new CpuRecord(CpuRecord.SCHEMA, "t", "quick", null, Map.of(), Map.of(), Map.of(),
                 List.of(ran, skipped), List.of(), List.of());
         List<ReportRow> rows = ReportRow.fromCpu(record);

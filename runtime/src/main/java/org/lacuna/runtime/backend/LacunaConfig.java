@@ -26,9 +26,12 @@ public final class LacunaConfig {
         return get(key).map(v -> v.equals("1") || v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes")).orElse(false);
     }
 
-    /** {@code cacheDir} → {@code LACUNA_CACHE_DIR}. */
+    /**
+     * {@code cacheDir} → {@code LACUNA_CACHE_DIR}, {@code cpu.spinMicros} → {@code LACUNA_CPU_SPIN_MICROS}: dots
+     * become underscores too, as no shell sets a variable with a dot in its name.
+     */
     public static String environmentName(String key) {
-        return "LACUNA_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+        return "LACUNA_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(Locale.ROOT);
     }
 
     /** Backend override: {@code cpu} or {@code cuda}. */
