@@ -90,12 +90,12 @@ class SgemmTest {
 
     @Test
     void blockEdgesMatchTheDoubleReference() {
-        // Shapes across the Java kernel's k slices (256), column blocks (1024 with AVX-512), row blocks (288) and
-        // register tiles (12 × 32), a sentence's token counts around 128 (one row short of, at and past the last
+        // Shapes across the Java kernel's k slices (256), column blocks (576 with AVX-512), row blocks (288) and
+        // register tiles (4 × 96), a sentence's token counts around 128 (one row short of, at and past the last
         // whole register tile's edge), and the shapes the sparse convolution feeds it (few rows or columns, small k).
         int[][] shapes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {289, 40, 513}, {13, 1030, 20}, {64, 16, 27},
             {256, 64, 16}, {200, 3, 64}, {5, 17, 1}, {1, 96, 384}, {127, 65, 385}, {128, 64, 384}, {129, 97, 130},
-            {11, 31, 255}};
+            {11, 31, 255}, {4, 96, 256}, {5, 97, 257}, {3, 95, 255}, {289, 600, 40}};
         SplittableRandom random = TestData.random("sgemm block edges");
         for (Named kernel : kernels()) {
             for (int[] s : shapes) {
@@ -157,7 +157,7 @@ class SgemmTest {
 
     /**
      * A weight packed once gives the unpacked Vector API kernel's bits on every panel-aligned column block, across k
-     * slices (256), column blocks (1024 with AVX-512), row blocks (288) and a ragged last panel; C's padding and the
+     * slices (256), column blocks (576 with AVX-512), row blocks (288) and a ragged last panel; C's padding and the
      * columns outside the block are left alone.
      */
     @Property(tries = 25)
