@@ -230,6 +230,31 @@ class SgemmTest {
     }
 
     @Test
+    void everySixteenBitWeightWidensAsTheBackendsConversionsDo() {
+        // All 65536 patterns (subnormals, infinities and NaN payloads included) as a one-deep weight times 1: the
+        // packed kernel's own widening gives the bits of the backend's vector conversions.
+        int n = 1 << 16;
+        short[] bits = new short[n];
+        for (int i = 0; i < n; i++) {
+            bits[i] = (short) i;
+        }
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            float[] widened = new float[n];
+            VectorHalfConversions.widen(java.lang.foreign.MemorySegment.ofArray(bits), 0, dtype, widened, 0, n);
+            float[] expected = new float[n];
+            float[] actual = new float[n];
+            Sgemm.multiplyPacked(1, n, 1, new float[] {1f}, 0, 1, Sgemm.packTransposed(n, 1, widened), 0, expected, 0,
+                    n, false);
+            Sgemm.multiplyPackedBits(1, n, 1, new float[] {1f}, 0, 1, Sgemm.packTransposedBits(n, 1, bits), dtype, 0,
+                    actual, 0, n, false);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), dtype
+                        + " bits 0x" + Integer.toHexString(i));
+            }
+        }
+    }
+
+    @Test
     void aSixteenBitPackedWeightIsF16OrBf16() {
         short[] packed = Sgemm.packTransposedBits(32, 8, new short[32 * 8]);
         assertThrows(IllegalArgumentException.class, () -> Sgemm.multiplyPackedBits(2, 8, 8, new float[16], 0, 8,
