@@ -188,7 +188,7 @@ class CpuDenseLinearTest {
 
     @Test
     void tilesOverPackedWeightsHoldWholePanels() {
-        // Panels of 96 columns (six 16-float vectors), 48 (six 8-float ones) and 32 all tile in multiples of 96 or 32.
+        // Panels of 96 columns (six 16-float vectors) or 48 (six 8-float ones) tile in multiples of 96; 32 and 64 in their own.
         assertEquals(96, CpuDenseLinear.panelColumns(96));
         assertEquals(96, CpuDenseLinear.panelColumns(48));
         assertEquals(32, CpuDenseLinear.panelColumns(32));
