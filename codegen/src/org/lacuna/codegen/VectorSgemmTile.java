@@ -9,16 +9,19 @@ package org.lacuna.codegen;
  */
 final class VectorSgemmTile extends GeneratedClass {
     /**
-     * Rows of the register tile: 12 × 2 vector accumulators leave registers for two B vectors and an A broadcast (27
-     * of AVX-512's 32). Against the earlier 6 × 2 tile it runs two B loads per 24 FMAs instead of per 12, and took
-     * 133-140 instead of 100-114 GFLOP/s on one thread for MiniLM's 128-token QKV, output and FFN-up halves
-     * (128 × 192..768 × 384, weights packed once and cycled through six copies; 128 × 192 × 1536 stayed at 114);
-     * measured ad hoc in one JVM, interleaved, medians of 30, not kept as a record. C1 still compiles the body at
-     * tier 3 (checked with -XX:TieredStopAtLevel=3 -XX:+PrintCompilation; see VectorSparseTiles on that pitfall).
+     * Rows of the register tile: 4 × 6 vector accumulators leave registers for six B vectors and an A broadcast (31
+     * of AVX-512's 32). Each p then runs 6 B loads and 4 broadcasts per 24 FMAs, where the earlier 12 × 2 tile ran
+     * 2 loads and 12 broadcasts: on Zen 4 (AVX-512 executed as two 256-bit halves) the broadcasts were what held it
+     * back, and 4 × 6 took 96-105 instead of 86-95 GFLOP/s on one thread over MiniLM's 128-token QKV, output and FFN
+     * shapes (F16 weights packed once, A in place; 6 × 4 took 93-102, 8 × 3 75-82, 2 × 12 76-99; measured ad hoc in
+     * one JVM, interleaved, medians of 50, not kept as a record). At 128 tokens the 4-row tiles also end evenly, where
+     * 12-row ones computed 132 rows. (The 12 × 2 tile had replaced a 6 × 2 one on an Intel Xeon: 133-140 against
+     * 100-114 GFLOP/s.) C1 still compiles the body at tier 3 (checked with -XX:TieredStopAtLevel=3
+     * -XX:+PrintCompilation; see VectorSparseTiles on that pitfall).
      */
-    static final int MR = 12;
+    static final int MR = 4;
     /** Vectors per row of the register tile. */
-    static final int VECTORS = 2;
+    static final int VECTORS = 6;
 
     VectorSgemmTile() {
         super("org.lacuna.runtime.cpu.kernels");

@@ -29,7 +29,7 @@ import org.lacuna.runtime.ops.GemmContracts;
  * the Java {@link Sgemm}, chosen per backend by {@link GemmPath#choose}.
  */
 final class CpuDenseLinear {
-    /** Tile rows: multiples of the Java kernel's 12-row register tile. */
+    /** Tile rows: multiples of {@link #ROW_MULTIPLE}. */
     static final int ROW_BLOCK = 192;
     static final int LARGE_ROW_BLOCK = 384;
     /** Tile columns: multiples of the Java kernel's 16- and 32-column register tiles. */
@@ -64,8 +64,9 @@ final class CpuDenseLinear {
     /** Fewer tiles than this are made an even count (see {@link Tiles}). */
     static final int EVEN_BELOW = 16;
     /**
-     * Tile sizes are rounded to these: rows to the Java kernel's 12-row register tile and OpenBLAS's 4-column one (our
-     * rows are its columns), columns to two 16-float vectors.
+     * Tile sizes are rounded to these: rows to OpenBLAS's 4-column register tile (our rows are its columns) and whole
+     * register tiles of the Java kernel (4 rows), columns to two 16-float vectors; on the Java kernel with packed
+     * weights, columns further to whole panels ({@link #panelColumns}).
      */
     static final int ROW_MULTIPLE = 12;
     static final int COL_MULTIPLE = 32;
@@ -90,8 +91,12 @@ final class CpuDenseLinear {
     private final WeightFormCache biases = new WeightFormCache();
     /** The most floats one staged array holds (the JVM's array limit, less a margin for its header). */
     static final int MAX_STAGED = Integer.MAX_VALUE - 8;
-    /** One output tile per thread, shared by every backend: an instance field would leave a stale tile per backend. */
-    private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(() -> new float[LARGE_ROW_BLOCK * LARGE_COL_BLOCK]);
+    /**
+     * One output tile per thread, shared by every backend: an instance field would leave a stale tile per backend.
+     * Grown where a tile rounded to whole panels ({@link #panelColumns}) is larger than the largest tile cut.
+     */
+    private static final ThreadLocal<float[][]> TILES = ThreadLocal.withInitial(
+            () -> new float[][] {new float[LARGE_ROW_BLOCK * LARGE_COL_BLOCK]});
 
     /** Which GEMM serves the dense linear. */
     enum GemmPath {
@@ -143,6 +148,9 @@ final class CpuDenseLinear {
         // The direct path's tall tiles stage up to DIRECT_ROW_BLOCK rows of a 16-bit x per chunk: only where they fit.
         boolean directTiles = directOutput && (directInput || (long) DIRECT_ROW_BLOCK * in <= MAX_STAGED);
         Tiles tiles = directTiles ? Tiles.direct(tokens, out, in, threads) : Tiles.of(tokens, out, in, threads);
+        if (packsWeights()) {
+            tiles = tiles.wholePanels(panelColumns(Sgemm.panelWidth(context.vectorApi())));
+        }
         int rowBlock = tiles.rows();
         int colBlock = tiles.cols();
         int rowChunks = CpuThreads.chunks(tokens, rowBlock);
@@ -187,7 +195,7 @@ final class CpuDenseLinear {
                                 outputFloats, row * out + col, out, false);
                         return;
                     }
-                    float[] tile = TILES.get();
+                    float[] tile = tile(rows * cols);
                     gemm(rows, cols, in, a, aOffset, xs, weight, w.dtype(), col, tile);
                     Epilogue.biasActivation(context.vectorApi(), tile, 0, cols, rows, cols, b, col, activation);
                     store(tile, rows, cols, output, y, row * out + col, out);
@@ -244,8 +252,31 @@ final class CpuDenseLinear {
      * packing beside 928 in the register tile for the encoder's 128 × 384 × 1536 FFN).
      */
     private boolean packsWeights() {
-        int width = Sgemm.panelWidth(context.vectorApi());
-        return path == GemmPath.JAVA && width > 0 && COL_MULTIPLE % width == 0;
+        return path == GemmPath.JAVA && Sgemm.panelWidth(context.vectorApi()) > 0;
+    }
+
+    /**
+     * Columns of a tile over packed weights are a multiple of this: whole panels of {@code width} columns (a tile
+     * starts at a panel) and of {@link #COL_MULTIPLE} (96 with 512-bit vectors).
+     */
+    static int panelColumns(int width) {
+        int a = COL_MULTIPLE;
+        int b = width;
+        while (b != 0) {
+            int t = a % b;
+            a = b;
+            b = t;
+        }
+        return COL_MULTIPLE / a * width;
+    }
+
+    /** This thread's output tile, at least {@code floats} long. */
+    private static float[] tile(int floats) {
+        float[][] held = TILES.get();
+        if (held[0].length < floats) {
+            held[0] = new float[floats];
+        }
+        return held[0];
     }
 
     /** A weight in the Java GEMM's panels ({@link Sgemm#packTransposed}), kept as a layer's serving form. */
@@ -296,6 +327,15 @@ final class CpuDenseLinear {
     record Tiles(int rows, int cols) {
         static Tiles of(long tokens, int out, int in, int threads) {
             return sameBits(tokens, out, in, cut(tokens, out, in, threads), cut(tokens, out, in, 1));
+        }
+
+        /**
+         * These tiles with their columns rounded up to a multiple of {@code multiple} (whole panels of packed
+         * weights; see {@link #panelColumns}): at most as many column blocks as before. The Java GEMM's bits do not
+         * depend on its tiles.
+         */
+        Tiles wholePanels(int multiple) {
+            return new Tiles(rows, (cols + multiple - 1) / multiple * multiple);
         }
 
         private static Tiles cut(long tokens, int out, int in, int threads) {

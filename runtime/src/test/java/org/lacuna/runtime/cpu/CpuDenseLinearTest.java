@@ -187,6 +187,20 @@ class CpuDenseLinearTest {
     }
 
     @Test
+    void tilesOverPackedWeightsHoldWholePanels() {
+        // Panels of 96 columns (six 16-float vectors) or 48 (six 8-float ones) tile in multiples of 96; 32 and 64 in their own.
+        assertEquals(96, CpuDenseLinear.panelColumns(96));
+        assertEquals(96, CpuDenseLinear.panelColumns(48));
+        assertEquals(32, CpuDenseLinear.panelColumns(32));
+        assertEquals(64, CpuDenseLinear.panelColumns(64));
+        // MiniLM's shapes at 128 tokens keep their two tiles; a 256-column block grows to three panels.
+        assertEquals(new CpuDenseLinear.Tiles(132, 576), CpuDenseLinear.Tiles.of(128, 1152, 384, 2).wholePanels(96));
+        assertEquals(new CpuDenseLinear.Tiles(132, 192), CpuDenseLinear.Tiles.of(128, 384, 384, 2).wholePanels(96));
+        assertEquals(new CpuDenseLinear.Tiles(132, 288), new CpuDenseLinear.Tiles(132, 256).wholePanels(96));
+        assertEquals(new CpuDenseLinear.Tiles(384, 576), new CpuDenseLinear.Tiles(384, 512).wholePanels(96));
+    }
+
+    @Test
     void tilesOfAGemmThatWritesYItselfAreLarger() {
         // The dense benchmark shapes: four tiles each, two per thread on two threads.
         assertEquals(new CpuDenseLinear.Tiles(1032, 1536), shapeDirectTiles(2048, 3072));

@@ -1,6 +1,5 @@
 package org.lacuna.runtime.cpu.kernels;
 
-import java.lang.foreign.MemorySegment;
 import org.lacuna.runtime.data.DType;
 
 /**
@@ -82,8 +81,8 @@ public final class Sgemm {
         if (dtype != DType.F16 && dtype != DType.BF16) {
             throw new IllegalArgumentException("a 16-bit packed weight is F16 or BF16, not " + dtype);
         }
-        VectorSgemm.multiplyPackedBits(m, n, k, a, aOffset, lda, MemorySegment.ofArray(packedB), dtype, firstColumn,
-                c, cOffset, ldc, accumulate);
+        VectorSgemm.multiplyPackedBits(m, n, k, a, aOffset, lda, packedB, dtype, firstColumn, c, cOffset, ldc,
+                accumulate);
     }
 
     private static void requireVectorKernel() {

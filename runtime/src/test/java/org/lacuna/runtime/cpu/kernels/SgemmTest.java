@@ -90,12 +90,12 @@ class SgemmTest {
 
     @Test
     void blockEdgesMatchTheDoubleReference() {
-        // Shapes across the Java kernel's k slices (256), column blocks (1024 with AVX-512), row blocks (288) and
-        // register tiles (12 × 32), a sentence's token counts around 128 (one row short of, at and past the last
+        // Shapes across the Java kernel's k slices (256), column blocks (576 with AVX-512), row blocks (288) and
+        // register tiles (4 × 96), a sentence's token counts around 128 (one row short of, at and past the last
         // whole register tile's edge), and the shapes the sparse convolution feeds it (few rows or columns, small k).
         int[][] shapes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {289, 40, 513}, {13, 1030, 20}, {64, 16, 27},
             {256, 64, 16}, {200, 3, 64}, {5, 17, 1}, {1, 96, 384}, {127, 65, 385}, {128, 64, 384}, {129, 97, 130},
-            {11, 31, 255}};
+            {11, 31, 255}, {4, 96, 256}, {5, 97, 257}, {3, 95, 255}, {289, 600, 40}};
         SplittableRandom random = TestData.random("sgemm block edges");
         for (Named kernel : kernels()) {
             for (int[] s : shapes) {
@@ -157,7 +157,7 @@ class SgemmTest {
 
     /**
      * A weight packed once gives the unpacked Vector API kernel's bits on every panel-aligned column block, across k
-     * slices (256), column blocks (1024 with AVX-512), row blocks (288) and a ragged last panel; C's padding and the
+     * slices (256), column blocks (576 with AVX-512), row blocks (288) and a ragged last panel; C's padding and the
      * columns outside the block are left alone.
      */
     @Property(tries = 25)
@@ -225,6 +225,31 @@ class SgemmTest {
             for (int i = 0; i < expected.length; i++) {
                 assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), dtype
                         + " element " + i + " of " + m + "x" + cols + " at column " + column + " of " + n + ", k " + k);
+            }
+        }
+    }
+
+    @Test
+    void everySixteenBitWeightWidensAsTheBackendsConversionsDo() {
+        // All 65536 patterns (subnormals, infinities and NaN payloads included) as a one-deep weight times 1: the
+        // packed kernel's own widening gives the bits of the backend's vector conversions.
+        int n = 1 << 16;
+        short[] bits = new short[n];
+        for (int i = 0; i < n; i++) {
+            bits[i] = (short) i;
+        }
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            float[] widened = new float[n];
+            VectorHalfConversions.widen(java.lang.foreign.MemorySegment.ofArray(bits), 0, dtype, widened, 0, n);
+            float[] expected = new float[n];
+            float[] actual = new float[n];
+            Sgemm.multiplyPacked(1, n, 1, new float[] {1f}, 0, 1, Sgemm.packTransposed(n, 1, widened), 0, expected, 0,
+                    n, false);
+            Sgemm.multiplyPackedBits(1, n, 1, new float[] {1f}, 0, 1, Sgemm.packTransposedBits(n, 1, bits), dtype, 0,
+                    actual, 0, n, false);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), dtype
+                        + " bits 0x" + Integer.toHexString(i));
             }
         }
     }
