@@ -80,16 +80,18 @@ class CpuDenseLinearTest {
     @Test
     void oneAndSeveralThreadsGiveTheSameBits() {
         SplittableRandom random = TestData.random("dense linear threads");
-        // 2 x 2 large tiles of 204 x 320, then 2 x 2 small tiles of 156 x 160; both ragged at the far edges. A 16-bit
-        // x is widened whole first (several column blocks read it), an fp32 one read in place by OpenBLAS.
+        // 2 x 2 large tiles of 204 x 320 (204 x 384 on the Java path, whose tiles take whole 96-column panels), then
+        // 2 x 2 small tiles of 156 x 160; both ragged at the far edges. A 16-bit x is widened whole first (several
+        // column blocks read it), an fp32 one read in place by OpenBLAS.
         // At 128 x 1536 one and two threads cut two 768-column tiles, three and five threads four or six of 384 or
         // 256; without bias or activation (OpenBLAS writes y itself) 520 x 1600 is four tiles up to four threads and
         // six with five. With in = 800 the GEMMs split k into slices on every path; 4 x 3072 x 800 goes from four
         // tiles to six (each still above OpenBLAS's small-matrix volume). A sentence's token counts beside 128 (and
-        // one token) end in a partial 12-row register tile of the Java GEMM.
+        // one token) end in a partial 4-row register tile of the Java GEMM; 768 x 3072 takes tiles past 384 x 512 there
+        // (whole panels), which grow the per-thread tile buffer.
         for (int[] shape : new int[][] {{400, 600, 70}, {300, 300, 70}, {128, 1536, 40}, {520, 1600, 40},
                 {128, 1536, 800}, {4, 3072, 800}, {128, 1536, 16}, {127, 1152, 40}, {129, 384, 300},
-                {1, 1536, 40}}) {
+                {1, 1536, 40}, {768, 3072, 16}}) {
             for (DType dtype : List.of(DType.F32, DType.F16)) {
                 for (boolean bias : new boolean[] {true, false}) {
                     Case c = Case.random(random, shape, dtype, bias);

@@ -6,7 +6,7 @@ import org.lacuna.runtime.data.DType;
 /**
  * The Vector API kernel behind {@link Sgemm#multiply}, laid out as BLIS does: B is packed into panels of
  * {@link #NR} columns for a {@link #KC}-deep slice of k (sized for L2), A into panels of {@link #MR} rows, and a
- * register tile of MR × NR accumulators (two vectors per row) runs a fused multiply-add per p. Each element of C is
+ * register tile of MR × NR accumulators (NR / lanes vectors per row) runs a fused multiply-add per p. Each element of C is
  * therefore {@code c = fma(a[p], b[p], c)} for p = 0 … k-1, starting from C or zero and stored between k slices
  * without rounding, whatever m, n, the offsets or the tile the element falls in: the contract of {@link Sgemm}.
  * Partial tiles at the edges of C run the same register tile on a zero-padded copy. With a B packed once
