@@ -63,7 +63,7 @@ final class CpuAnchorServer implements AutoCloseable {
         System.out.println("   $ " + String.join(" ", command));
         CpuAnchorServer server = new CpuAnchorServer(new ProcessBuilder(command).redirectErrorStream(true).start(),
                 timeoutSeconds);
-        JsonNode ready = server.next("the ready line");
+        JsonNode ready = server.next("the ready line", timeoutSeconds);
         if (ready != null && ready.path("ready").asBoolean()) {
             server.environment = ready.path("environment");
         } else if (ready != null) {
@@ -101,7 +101,7 @@ final class CpuAnchorServer implements AutoCloseable {
             fail("cannot send a request: " + e.getMessage());
             return Map.of();
         }
-        JsonNode reply = next("the timings of " + caseId);
+        JsonNode reply = next("the timings of " + caseId, requestTimeoutSeconds(plan, timeoutSeconds));
         if (reply == null || !reply.path("results").isObject()) {
             if (reply != null) {
                 System.out.println("   anchor: " + reply.path("error").asText(reply.toString()));
@@ -112,13 +112,23 @@ final class CpuAnchorServer implements AutoCloseable {
     }
 
     /**
+     * How long one case may take before the anchor is given up: its plan's warm-up and measuring time four times
+     * over, plus two minutes for a slow case's minimum samples, and never more than the whole anchor's limit (which
+     * also bounds starting torch). A wedged torch then stalls the run minutes, not the anchor's half hour.
+     */
+    static long requestTimeoutSeconds(MeasurementPlan plan, long anchorLimitSeconds) {
+        long planSeconds = (long) Math.ceil((plan.warmupMillis() + plan.maxMeasureMillis()) / 1000.0);
+        return Math.min(anchorLimitSeconds, 120 + 4 * planSeconds);
+    }
+
+    /**
      * The next reply, or null after recording why none came (the process ended, timed out, or wrote non-JSON, or this
      * thread was interrupted waiting: the interrupt is kept, and the anchor is given up).
      */
-    private JsonNode next(String what) {
+    private JsonNode next(String what, long seconds) {
         String line;
         try {
-            line = replies.poll(timeoutSeconds, TimeUnit.SECONDS);
+            line = replies.poll(seconds, TimeUnit.SECONDS);
             if (line != null && line.equals(ENDED)) {
                 replies.add(ENDED);
                 boolean exited = process.waitFor(5, TimeUnit.SECONDS);
@@ -131,7 +141,7 @@ final class CpuAnchorServer implements AutoCloseable {
             return null;
         }
         if (line == null) {
-            fail("no reply with " + what + " in " + timeoutSeconds + " s");
+            fail("no reply with " + what + " in " + seconds + " s");
             return null;
         }
         try {

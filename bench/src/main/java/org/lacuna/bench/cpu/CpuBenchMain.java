@@ -138,6 +138,9 @@ public final class CpuBenchMain implements Callable<Integer> {
 
     /** Measures every selected case, Lacuna's and its peers', and returns the record (written by the caller). */
     public CpuRecord record(ZonedDateTime now) throws Exception {
+        if (rounds() < 1) { // before the peak is measured or anything is made
+            throw new IllegalArgumentException("--rounds must be at least 1, not " + rounds());
+        }
         MeasurementPlan plan = plan();
         CpuSuite suite = quick ? CpuSuite.quick() : CpuSuite.full();
         List<CpuCase> cases = suite.cases().stream().filter(this::selected).toList();
@@ -161,9 +164,6 @@ public final class CpuBenchMain implements Callable<Integer> {
         Map<String, CpuRecord.Rounds> caseRounds = new HashMap<>();
         List<CpuCase> measured = new ArrayList<>(cases);
         Path work = Files.createTempDirectory("lacuna-cpu-bench");
-        if (rounds() < 1) {
-            throw new IllegalArgumentException("--rounds must be at least 1, not " + rounds());
-        }
         String torchSkip = torchSkip();
         TorchRun torch = new TorchRun();
 

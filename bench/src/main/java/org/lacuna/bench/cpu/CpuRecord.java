@@ -51,7 +51,9 @@ public record CpuRecord(String schema, String recordedAt, String suite, Machine 
                                  Double peakGflops, String note) {
             Double lacunaRate = lacuna == null ? null : lacuna.gflops(c.flops());
             Double peerRate = peer == null ? null : peer.gflops(c.flops());
-            Double speedup = rounds != null && rounds.medianRatio() != null ? rounds.medianRatio()
+            // Timed in rounds, the speed-up is theirs or none: two medians from different rounds would bring back
+            // the drift the rounds are there to cancel.
+            Double speedup = rounds != null ? rounds.medianRatio()
                     : lacuna != null && lacuna.measured() && peer != null && peer.measured()
                     ? peer.medianMs() / lacuna.medianMs() : null;
             Double fraction = lacunaRate != null && peakGflops != null && peakGflops > 0 ? lacunaRate / peakGflops

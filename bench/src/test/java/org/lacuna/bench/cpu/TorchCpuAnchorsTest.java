@@ -166,4 +166,13 @@ class TorchCpuAnchorsTest {
             assertTrue(server.measure("dense-16x64x128", CpuBenchMain.QUICK_PLAN).isEmpty());
         }
     }
+
+    /** A case may take its plan's warm-up and measuring four times over plus two minutes, never the anchor's limit. */
+    @Test
+    void aCaseWaitsItsPlanNotTheWholeAnchorsLimit() {
+        org.lacuna.bench.measure.MeasurementPlan plan = new org.lacuna.bench.measure.MeasurementPlan(3, 4000, 30, 5,
+                1500, 10);
+        assertEquals(120 + 4 * 6, CpuAnchorServer.requestTimeoutSeconds(plan, 1800));
+        assertEquals(60, CpuAnchorServer.requestTimeoutSeconds(plan, 60));
+    }
 }

@@ -12,7 +12,10 @@ public final class LacunaConfig {
     private LacunaConfig() {
     }
 
-    /** Looks up {@code lacuna.<key>} then {@code LACUNA_<KEY>} (camel case split with underscores). */
+    /**
+     * Looks up {@code lacuna.<key>} then {@code LACUNA_<KEY>} (camel case and dots become underscores, see
+     * {@link #environmentName}).
+     */
     public static Optional<String> get(String key) {
         String property = System.getProperty("lacuna." + key);
         if (property != null && !property.isBlank()) {
