@@ -48,8 +48,8 @@ final class CpuSparseLinear implements AutoCloseable {
     static final int TILES_PER_BLOCK = 1;
     /**
      * Bytes of panel one pass over 2:4 groups reads: 32 KiB stay in L1 while the block's rows go through them. A pass
-     * is whole column blocks of the 2:4 form ({@link TwoFourMatrix#BLOCK_GROUPS} groups): one at the wide tile, eight
-     * at the narrow one.
+     * is whole column blocks of the 2:4 form ({@link TwoFourMatrix#BLOCK_GROUPS} groups): with 512-bit vectors, one at
+     * the wide tile (128 tokens), eight at the narrow one (16).
      */
     static final int PASS_BYTES = 32 * 1024;
 

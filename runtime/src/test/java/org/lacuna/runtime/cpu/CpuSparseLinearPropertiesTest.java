@@ -127,8 +127,8 @@ class CpuSparseLinearPropertiesTest {
 
     /**
      * Past the properties' {@code in}: 17 column blocks of the 2:4 form, the last holding 2 groups and its last group
-     * 2 columns, so the narrow tile (40 tokens) takes three passes of 8 blocks, the last ragged, and the wide tile (130
-     * tokens) one block per pass.
+     * 2 columns, so (with 512-bit vectors) the narrow tile (40 tokens) takes three passes of 8 blocks, the last ragged,
+     * and the wide tile (130 tokens) one block per pass; with 256-bit vectors both counts take the wide tile.
      */
     @Example
     void twoFourOverSeveralColumnBlocksAndPasses() {

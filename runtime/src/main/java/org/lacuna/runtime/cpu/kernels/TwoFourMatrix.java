@@ -8,8 +8,9 @@ package org.lacuna.runtime.cpu.kernels;
  *
  * <p>The groups are stored in column blocks of {@value #BLOCK_GROUPS} groups, block after block, and inside a block
  * row after row: {@code [block][row][group in block]} (the last block holds what is left of the groups). A tile goes
- * through one block of x's panel at a time with every row of its row block, so it reads the weight as one sequential
- * stream, which the hardware prefetchers follow. Stored row-major, each row's part of a block lay a whole weight row
+ * through its pass of x's panel with every row of its row block, so it reads each column block of the pass as one
+ * sequential stream, which the hardware prefetchers follow (the wide tile's pass is one block, so one stream; the
+ * narrow tile's is eight, so eight streams side by side). Stored row-major, each row's part of a block lay a whole weight row
  * (1.5 KiB at in = 768) from the previous one's: ad hoc on AMD Zen 4, one core, one 128-token tile against all 3072
  * rows of a 768-column weight streamed from L3, the blocked form ran at 74 GFLOP/s of kept products against 57 for
  * the row-major one (78 with one row's weights held in L1), and 7% faster (16.7 against 17.8 ms) over all four tiles
@@ -22,8 +23,9 @@ public final class TwoFourMatrix {
     /** Two fp32 values and one nibble byte. */
     public static final int BYTES_PER_GROUP = 2 * Float.BYTES + 1;
     /**
-     * Groups of one column block: the groups a wide tile's pass covers, 16 × 4 columns × 128 tokens × 4 bytes = 32 KiB
-     * of x panel, the L1 of the machines measured (Zen 4: 32 KiB; passes of 12 or 24 groups ran 3-5% slower there).
+     * Groups of one column block: the groups a wide tile's pass covers, with 512-bit vectors 16 × 4 columns × 128
+     * tokens × 4 bytes = 32 KiB of x panel, the L1 of the machines measured (what other pass sizes measured on Zen 4:
+     * {@link VectorSparseTiles}).
      */
     public static final int BLOCK_GROUPS = 16;
 

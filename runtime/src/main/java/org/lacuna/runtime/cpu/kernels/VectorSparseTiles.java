@@ -26,8 +26,8 @@ import org.lacuna.runtime.data.DType;
  * Panels are read from 64-byte aligned native memory: measured on AVX-512, unaligned heap loads cost
  * about a third of the speed. Loads go through a slice of the panel per 2:4 group (per CSR entry) whose length is a
  * constant: the JIT then proves every load in bounds from the 2-bit position's range, one check per slice instead of
- * one per load (about a quarter of the kernel's time). A 2:4 tile reads its weight as one sequential stream, the
- * column block's rows one after the other ({@link TwoFourMatrix}): on AMD Zen 4 (32 KiB L1, 1 MiB L2) reading each
+ * one per load (about a quarter of the kernel's time). A 2:4 tile reads each column block of its pass as one
+ * sequential stream, the block's rows one after the other ({@link TwoFourMatrix}): on AMD Zen 4 (32 KiB L1, 1 MiB L2) reading each
  * row's part of a pass a whole weight row from the last cost a quarter of the kernel's speed (ad hoc, one core: 57
  * against 78 GFLOP/s of kept products with the weights held in L1). The 32 KiB pass still measured best there (ad
  * hoc, one core, all of a 512-token call): a call per row and pass costs about 60 cycles besides its multiply-adds
