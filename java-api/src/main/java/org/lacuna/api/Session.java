@@ -68,13 +68,15 @@ public final class Session implements AutoCloseable {
 
     /**
      * Replaces the scheduler (another policy, a hand-written efficiency table): layers re-plan on their next call.
-     * The old one's unwritten choices go to its store's background writer ({@link Scheduler#flushLater}).
+     * The old one's unwritten choices go to its store's background writer
+     * ({@link org.lacuna.runtime.schedule.TuningStore#flushLater}), its trials deciding or not: no forward of it will
+     * hand them over.
      */
     public synchronized void useScheduler(Scheduler replacement) {
         checkOpen("Session.useScheduler");
         java.util.Objects.requireNonNull(replacement, "scheduler");
         if (scheduler != null && scheduler != replacement) {
-            scheduler.flushLater();
+            scheduler.store().flushLater();
         }
         scheduler = replacement;
     }

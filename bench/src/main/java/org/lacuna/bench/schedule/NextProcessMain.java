@@ -24,8 +24,8 @@ import org.lacuna.runtime.schedule.TuningStore;
  * The scheduler benchmark's next process, truly one: a JVM of its own, started by {@link ScheduleBenchMain} on the
  * tuning store its cold {@code auto} run wrote, as a user's next run would open it. It builds the same model on the
  * same input, runs what the parent ran before its cold phase (one {@code predicted-only} forward and, for the
- * encoder, the twin network under {@code auto} on an in-memory store: the same JIT warm-up, none of the measured
- * network's weight forms made), then {@code auto} on the store until decided, and prints what choosing cost it: the
+ * encoder, the twin network under every policy the parent compares, on in-memory stores: the same JIT warm-up,
+ * none of the measured network's weight forms made), then {@code auto} on the store until decided, and prints what choosing cost it: the
  * host time, the re-check calls' extra time, the forwards, the signatures re-checked and the decisions read. The
  * parent runs it twice: the second process re-checks the provisional choices, the third reads them confirmed.
  *
@@ -86,17 +86,16 @@ public final class NextProcessMain {
 
     private static Result run(Session session, DeviceKey device, EfficiencyTable table, Path storeFile,
                               ScheduleBenchMain.Model model, ScheduleBenchMain.Model twin) {
-        // What the parent ran before its cold phase: the probe's predicted-only forward, the twin under auto.
-        session.useScheduler(new Scheduler(device, table, TuningStore.inMemory(), Policy.predictedOnly(),
-                session.backend()::newTimer));
+        // What the parent ran before its cold phase: the probe's predicted-only forward, then the twin under every
+        // policy the parent compares (so every candidate's kernels are compiled here as they were there: a re-check's
+        // runner-up then pays its weight's conversion, not its kernel's first interpreted calls; with the twin under
+        // auto alone, 1 x 32 tokens' re-check calls took 134 ms in an ad hoc run at 20:44).
+        Scheduler probe = new Scheduler(device, table, TuningStore.inMemory(), Policy.predictedOnly(),
+                session.backend()::newTimer);
+        session.useScheduler(probe);
         model.run();
         if (twin != null) {
-            Scheduler warmUp = new Scheduler(device, table, TuningStore.inMemory(), Policy.auto(),
-                    session.backend()::newTimer);
-            session.useScheduler(warmUp);
-            for (int f = warmUp.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS); f < 3; f++) {
-                twin.run();
-            }
+            ScheduleBenchMain.warmUpJit(session, device, table, ScheduleBenchMain.policies(probe.plan()), twin);
         }
         ScheduleBenchMain.awaitJitQuiet(); // as the parent before each cold phase
         Scheduler auto = new Scheduler(device, table, TuningStore.open(storeFile), Policy.auto(),

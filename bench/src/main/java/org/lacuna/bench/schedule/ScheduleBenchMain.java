@@ -404,26 +404,7 @@ public final class ScheduleBenchMain {
         // Which candidates exist: one predicted-only pass lists them per layer kind.
         Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
         model.run();
-        Map<String, List<String>> offered = new TreeMap<>();
-        for (Plan.Entry e : probe.plan().entries()) {
-            for (Decision.Estimate c : e.decision().candidates()) {
-                List<String> names = offered.computeIfAbsent(e.decision().kind(), k -> new ArrayList<>());
-                if (!names.contains(c.name())) {
-                    names.add(c.name());
-                }
-            }
-        }
-        Map<String, Policy> policies = new LinkedHashMap<>();
-        policies.put("auto", Policy.auto());
-        policies.put("fastest-measured", Policy.fastestMeasured());
-        policies.put("predicted-only", Policy.predictedOnly());
-        offered.forEach((kind, names) -> {
-            if (names.size() > 1) {
-                for (String n : names) {
-                    policies.put("fixed " + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
-                }
-            }
-        });
+        Map<String, Policy> policies = policies(probe.plan());
         double jitWarmUpMillis = twin == null ? 0 : warmUpJit(session, device, table, policies, twin);
         Map<String, Scheduler> schedulers = new LinkedHashMap<>();
         Map<String, ColdPhase> first = new LinkedHashMap<>();
@@ -559,6 +540,34 @@ public final class ScheduleBenchMain {
     }
 
     /**
+     * The policies the benchmark compares on a model whose predicted-only pass made {@code probe}: auto,
+     * fastest-measured, predicted-only and, per layer kind with several candidates, each candidate forced.
+     */
+    static Map<String, Policy> policies(Plan probe) {
+        Map<String, List<String>> offered = new TreeMap<>();
+        for (Plan.Entry e : probe.entries()) {
+            for (Decision.Estimate c : e.decision().candidates()) {
+                List<String> names = offered.computeIfAbsent(e.decision().kind(), k -> new ArrayList<>());
+                if (!names.contains(c.name())) {
+                    names.add(c.name());
+                }
+            }
+        }
+        Map<String, Policy> policies = new LinkedHashMap<>();
+        policies.put("auto", Policy.auto());
+        policies.put("fastest-measured", Policy.fastestMeasured());
+        policies.put("predicted-only", Policy.predictedOnly());
+        offered.forEach((kind, names) -> {
+            if (names.size() > 1) {
+                for (String n : names) {
+                    policies.put("fixed " + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
+                }
+            }
+        });
+        return policies;
+    }
+
+    /**
      * Waits until the JIT's total compilation time has not moved for {@link #JIT_QUIET_MILLIS} (at most
      * {@link #JIT_QUIET_MAX_MILLIS}), so that a cold phase's host time choosing does not hold the compiler threads'
      * work queued by what ran before it (on two cores they take the choosing thread's core); returns the wait, ms.
@@ -586,14 +595,29 @@ public final class ScheduleBenchMain {
         return (System.nanoTime() - start) / 1e6;
     }
 
-    /** The twin under every policy, each on its own in-memory store: at least three forwards, and until decided. */
-    private static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
+    /**
+     * Forwards of the twin per policy in the JIT warm-up, at least (and until decided), unless they take longer than
+     * {@link #WARM_UP_MILLIS_PER_POLICY}. Three left the kernels of a 1 x 32-token forward (8 ms) short of their
+     * optimising compilations, which then ran during auto's cold phase on the 2-vCPU machine (attention's
+     * single-pass loop, the tile math, the row narrowing: -XX:+PrintCompilation, ad hoc at 21:15) and took a core
+     * from its choosing sections: 8.7 ms of wall time against 2.8 ms of the choosing thread's CPU in its first forward.
+     */
+    static final int WARM_UP_FORWARDS = 12;
+    static final double WARM_UP_MILLIS_PER_POLICY = 1500;
+
+    /**
+     * The twin under every policy, each on its own in-memory store: {@link #WARM_UP_FORWARDS} forwards at least
+     * (three where they take longer than {@link #WARM_UP_MILLIS_PER_POLICY}), and until decided.
+     */
+    static double warmUpJit(Session session, DeviceKey device, EfficiencyTable table,
                                     Map<String, Policy> policies, Model twin) {
         long start = System.nanoTime();
         for (Policy policy : policies.values()) {
+            long policyStart = System.nanoTime();
             Scheduler s = scheduler(session, device, table, TuningStore.inMemory(), policy);
-            for (int forwards = s.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS); forwards < 3;
-                 forwards++) {
+            for (int forwards = s.runUntilDecided(twin::run, Scheduler.MAX_DECIDING_FORWARDS);
+                 forwards < 3 || forwards < WARM_UP_FORWARDS
+                         && (System.nanoTime() - policyStart) / 1e6 < WARM_UP_MILLIS_PER_POLICY; forwards++) {
                 twin.run();
             }
         }

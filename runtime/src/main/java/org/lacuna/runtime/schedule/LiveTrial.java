@@ -48,9 +48,12 @@ import org.lacuna.runtime.error.LacunaException;
  * stops before an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on
  * what it measured.
  *
- * <p>A decision is provisional where it rests on little ({@link #provisionalWhy}): a candidate cut by the budget before
- * its {@link #MIN_SAMPLES} samples or eliminated on one sample (which may have held JIT compilation or a burst of load), the winner with fewer than
- * {@link #MIN_SAMPLES} samples, or a near-tie. It is stored marked so: sessions of this JVM share it like any other
+ * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
+ * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one
+ * sample (which may have held JIT compilation or a burst of load) and none other measured, or the winner short of
+ * {@link #MIN_SAMPLES} samples; or a sparse winner was not confirmed against every dense path. A trial the budget
+ * ended, and a near-tie measured {@link #MIN_SAMPLES} times each, are final ({@link #settledNote} says what was left
+ * unmeasured). A provisional decision is stored marked so: sessions of this JVM share it like any other
  * (Spark executors agree with the driver bit for bit), and the next process re-checks it on a short trial of the
  * chosen candidate and the runner-up ({@link #recheck}) and stores the outcome confirmed.
  *
@@ -246,7 +249,9 @@ public final class LiveTrial {
             if (eliminates) {
                 releaseReservation();
                 double expected = expectedMillis(pick);
-                if (scheduler.trialCommittedMillis() + expected > scheduler.trialBudgetMillis()) {
+                // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
+                // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone.
+                if (expected > 0 && scheduler.trialCommittedMillis() + expected > scheduler.trialBudgetMillis()) {
                     int best = bestSoFar();
                     if (samplerCalls <= 1 && active[best]) {
                         // The forward's share (the budget) grows while its layers first ask: put off, not cut.
@@ -629,7 +634,13 @@ public final class LiveTrial {
 
     /**
      * Whether the trial has what it needs: every candidate still serving its samples, or one left that has served a
-     * call (none to compare it with; one that never ran must serve before it is chosen, for it may fail too), or none.
+     * call (none to compare it with; one that never ran must serve before it is chosen, for it may fail too) and,
+     * under {@code auto} where the others were cut or eliminated rather than failed, has {@link #MIN_SAMPLES}
+     * samples, or none. The last one's further calls cost nothing beyond itself (every layer of the trial serves it
+     * by then, as it would once decided), so it takes its samples in this process rather than leaving a choice of one
+     * sample for the next process to re-check (at 1 x 32 tokens the budget cut every other candidate before the
+     * winner's second sample, and the next two processes re-checked those choices at 13-16x a forward:
+     * bench/results/schedule-cpu-20261206-2002.md and an ad hoc run at 20:44).
      */
     private boolean complete() {
         int left = activeCount();
@@ -639,7 +650,7 @@ public final class LiveTrial {
         if (left == 1) {
             for (int i = 0; i < served.size(); i++) {
                 if (active[i]) {
-                    return servedCalls[i] > 0;
+                    return servedCalls[i] > 0 && (!eliminates || sampleCount[i] >= MIN_SAMPLES || firstFailure != null);
                 }
             }
         }
@@ -724,46 +735,90 @@ public final class LiveTrial {
 
     /**
      * Why a decision for {@code winner} on this trial's samples is provisional, or null where it is not (a re-check
-     * never is: two processes' trials have looked): a candidate cut by the budget before {@link #MIN_SAMPLES}
-     * samples or eliminated on one sample, the
-     * winner with fewer than {@link #MIN_SAMPLES} samples, or the runner-up within {@link Scheduler#MIN_GAIN} of it.
+     * never is: two processes' trials have looked). A provisional choice is re-checked by the next process on a short
+     * trial of the winner and its runner-up, so it is provisional only where such a trial would learn something it
+     * can afford: where the trial ended on its own rules with the winner's or the runner-up's samples short (a
+     * runner-up eliminated on one sample far behind, which may have held JIT compilation or a burst of load, or none
+     * measured), or where a sparse winner was not confirmed against every dense path. A trial the budget ended is not
+     * handed on: a re-check pays the same first calls (each converting a weight, in a JVM that has run less) from the
+     * same share of its own forward, and at 1 x 32 tokens every such re-check was cut before it learnt anything, two
+     * processes after the first paying 13-16x a forward for it (bench/results/schedule-cpu-20261206-2002.md; ad hoc
+     * runs at 20:44 and 20:59, the next process's JIT warmed on every candidate). Nor is a near-tie between two
+     * candidates measured {@link #MIN_SAMPLES} times: reversed, it is worth at most {@link Scheduler#MIN_GAIN} of the
+     * layer's call. {@link #settledNote} says what was left unmeasured.
      */
     synchronized String provisionalWhy(String winner) {
         if (recheck) {
             return null;
         }
+        int w = servedNames.indexOf(winner);
         List<String> why = new ArrayList<>();
-        // A candidate the budget cut once it had MIN_SAMPLES samples is known as well as one eliminated then: the
-        // re-check would time the same two candidates again. (At 1 x 32 tokens every trial ends cut by the budget,
-        // most with both dense paths sampled, and all 24 choices were re-checked by the next process at 3.7-10x a
-        // forward: schedule-cpu-20261206-1713 and ad hoc runs of this change.)
-        List<String> cutNames = new ArrayList<>();
-        for (int i = 0; i < served.size(); i++) {
-            if (cut[i] && !failed[i] && sampleCount[i] < MIN_SAMPLES) {
-                cutNames.add(served.get(i).name());
+        if (cutByBudget().isEmpty()) {
+            if (w >= 0 && sampleCount[w] < MIN_SAMPLES) {
+                why.add(winner + " has " + sampleCount[w] + " sample" + (sampleCount[w] == 1 ? "" : "s"));
+            }
+            Map<String, Double> early = eliminatedOnOneSample();
+            int runnerUp = runnerUp(w);
+            if (runnerUp < 0 && !early.isEmpty()) {
+                why.add("eliminated on one sample: " + early.keySet());
+            } else if (runnerUp >= 0 && sampleCount[runnerUp] < MIN_SAMPLES) {
+                why.add(servedNames.get(runnerUp) + " has " + sampleCount[runnerUp] + " sample");
             }
         }
-        if (!cutNames.isEmpty()) {
-            why.add("the trial budget cut " + cutNames + " before " + MIN_SAMPLES + " samples");
-        }
-        Map<String, Double> early = eliminatedOnOneSample();
-        if (!early.isEmpty()) {
-            why.add("eliminated on one sample: " + early.keySet());
-        }
-        int w = servedNames.indexOf(winner);
-        if (w >= 0 && sampleCount[w] < MIN_SAMPLES) {
-            why.add(winner + " has " + sampleCount[w] + " sample" + (sampleCount[w] == 1 ? "" : "s"));
-        }
-        if (w >= 0 && sampleCount[w] > 0) {
+        if (w >= 0 && !served.get(w).dense()) {
             for (int i = 0; i < served.size(); i++) {
-                if (i != w && sampleCount[i] > 0 && !failed[i] && !eliminatedOnOne[i]
-                        && lowerMedian(i) <= lowerMedian(w) * (1 + Scheduler.MIN_GAIN)) {
-                    why.add("a near-tie with " + servedNames.get(i));
+                if (served.get(i).dense() && !failed[i] && sampleCount[i] < MIN_SAMPLES) {
+                    why.add("sparse " + winner + " not confirmed against " + servedNames.get(i));
                     break;
                 }
             }
         }
         return why.isEmpty() ? null : String.join("; ", why);
+    }
+
+    /**
+     * The runner-up to {@code w} a re-check would time: the fastest other candidate with a sample that neither failed
+     * nor was eliminated on one sample; -1 where there is none.
+     */
+    private int runnerUp(int w) {
+        int runnerUp = -1;
+        for (int i = 0; i < served.size(); i++) {
+            if (i != w && sampleCount[i] > 0 && !failed[i] && !eliminatedOnOne[i]
+                    && (runnerUp < 0 || lowerMedian(i) < lowerMedian(runnerUp))) {
+                runnerUp = i;
+            }
+        }
+        return runnerUp;
+    }
+
+    /**
+     * For a decision for {@code winner} that is not provisional ({@link #provisionalWhy}): what it left unmeasured
+     * and why no later process re-checks it (candidates the budget cut before their samples; a near-tie with a
+     * runner-up measured as often as needed), or null where neither applies.
+     */
+    synchronized String settledNote(String winner) {
+        int w = servedNames.indexOf(winner);
+        List<String> notes = new ArrayList<>();
+        List<String> unsampled = new ArrayList<>();
+        for (int i = 0; i < served.size(); i++) {
+            if (cut[i] && !failed[i] && i != w && sampleCount[i] < MIN_SAMPLES) {
+                unsampled.add(servedNames.get(i) + " (" + sampleCount[i] + ")");
+            }
+        }
+        if (!unsampled.isEmpty()) {
+            notes.add("decided within the trial budget, which cut " + unsampled + " before " + MIN_SAMPLES
+                    + " samples: not handed to a later process, whose re-check would pay the same first calls from "
+                    + "the same share of its forward");
+        }
+        int runnerUp = w < 0 ? -1 : runnerUp(w);
+        if (runnerUp >= 0 && sampleCount[w] >= MIN_SAMPLES && sampleCount[runnerUp] >= MIN_SAMPLES
+                && lowerMedian(runnerUp) <= lowerMedian(w) * (1 + Scheduler.MIN_GAIN)
+                && lowerMedian(w) <= lowerMedian(runnerUp) * (1 + Scheduler.MIN_GAIN)) {
+            notes.add("a near-tie with " + servedNames.get(runnerUp) + ", each measured " + MIN_SAMPLES
+                    + "+ times: not re-checked, at most " + Math.round(Scheduler.MIN_GAIN * 100)
+                    + "% of the call either way");
+        }
+        return notes.isEmpty() ? null : String.join("; ", notes);
     }
 
     /** Whether this trial re-checks a provisional choice an earlier process stored. */

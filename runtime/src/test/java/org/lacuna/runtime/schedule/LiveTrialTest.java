@@ -225,7 +225,30 @@ class LiveTrialTest {
         Map<String, Integer> served = againstASlower(10.0).served();
         assertEquals(2, served.get("vector-dense"),
                 "after its first call and one sample, a candidate ten times slower serves no more calls");
-        assertEquals(2, served.get("blas-dense"), "the other one left is chosen on the calls it served");
+        assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("blas-dense"), "the other one left takes its least samples "
+                + "(its calls cost nothing beyond it) and is chosen on them");
+    }
+
+    @Test
+    void aLoserEliminatedOnOneSampleWithNoOtherMeasuredLeavesTheChoiceProvisional() {
+        // Vector's one sample, ten times BLAS's, may have held a compilation: with no other runner-up measured, the
+        // next process's re-check would time it again.
+        Decision d = againstASlower(10.0).trial().decision();
+        assertTrue(d.reason().contains("provisional (eliminated on one sample: [vector-dense])"), d.reason());
+    }
+
+    @Test
+    void aNearTieMeasuredOnEnoughSamplesIsNotReChecked() {
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(Policy.auto(), store);
+        LiveTrial trial = blasOrVector(s);
+        serveUntilDecided(trial, "fc1", Map.of("blas-dense", 1.0, "vector-dense", 1.02), 1);
+        Decision d = trial.decision();
+        assertEquals("blas-dense", d.chosen(), d.reason());
+        assertFalse(d.reason().contains("provisional"), d.reason());
+        assertTrue(d.reason().contains("a near-tie with vector-dense, each measured " + LiveTrial.MIN_SAMPLES
+                + "+ times: not re-checked"), d.reason());
+        assertFalse(store.choice(TestTables.CPU, DENSE_512_KEY).orElseThrow().provisionalChoice());
     }
 
     @Test
@@ -245,13 +268,13 @@ class LiveTrialTest {
         assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
         assertEquals(2, served.get("two-four"), "a first call and one sample");
         assertEquals(1 + LiveTrial.MIN_SAMPLES, served.get("vector-dense"));
-        // One sample (a path still compiling, a burst of load) is not judged on: it is named in the reason, and the
-        // decision is provisional, for the next process to re-check.
+        // One sample (a path still compiling, a burst of load) is not judged on: it is named in the reason. The
+        // decision is not provisional: a re-check would time BLAS against its runner-up, Vector, measured twice
+        // already and 2x slower, never 2:4.
         assertNull(trial.decision().estimate("two-four").measuredMillis(), "not judged on its one sample");
         assertTrue(trial.decision().reason().contains("not judged on one sample far behind: {two-four=40.0}"),
                 trial.decision().reason());
-        assertTrue(trial.decision().reason().contains("provisional (eliminated on one sample"),
-                trial.decision().reason());
+        assertFalse(trial.decision().reason().contains("provisional"), trial.decision().reason());
         // fastest-measured never drops a candidate: every one takes all its samples.
         LiveTrial every = twoFourAgainstBothDensePaths(Policy.fastestMeasured());
         Map<String, Integer> servedAll = serveUntilDecided(every, "fc1",

@@ -97,6 +97,26 @@ class TuningStoreTest {
     }
 
     @Test
+    void aForwardHandsTheWriteOverOnlyOnceItsLiveTrialsHaveDecided() {
+        // The writer's first write takes a core from the calls a trial is timing: it waits for the last decision.
+        Path file = folder.resolve("store.json");
+        TuningStore store = TuningStore.open(file, writer::add);
+        Scheduler scheduler = auto(store);
+        decide(scheduler, 64);
+        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        LiveTrial trial = scheduler.decideLive("fc2", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
+        assertEquals(null, trial.decision(), "both dense paths are measured: a trial");
+        scheduler.flushLater();
+        assertTrue(writer.isEmpty(), "a trial still deciding: the forward hands nothing over");
+        assertTrue(store.hasUnwrittenChoices());
+        LiveTrialTest.serveUntilDecided(trial, "fc2", java.util.Map.of("blas-dense", 1.0, "vector-dense", 1.5), 1);
+        scheduler.flushLater();
+        assertEquals(1, writer.size(), "the forward in which the last trial decided hands the write over");
+        writer.remove(0).run();
+        assertEquals(2, TuningStore.open(file).choiceCount(TestTables.CPU), "the earlier choice and the trial's");
+    }
+
+    @Test
     void aProcessThatDiesBeforeItsWriteLosesOnlyItsNewestChoicesWhichTheNextMakesAgain() {
         Path file = folder.resolve("store.json");
         TuningStore store = TuningStore.open(file, writer::add);
