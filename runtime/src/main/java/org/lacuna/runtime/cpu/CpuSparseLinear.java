@@ -52,6 +52,8 @@ final class CpuSparseLinear implements AutoCloseable {
      * the wide tile (128 tokens), eight at the narrow one (16).
      */
     static final int PASS_BYTES = 32 * 1024;
+    /** Weight rows one chunk of a 2:4 weight's conversion handles. */
+    static final int CONVERT_ROWS = 64;
 
     /**
      * Each worker thread's tile of sums and of token-major results, kept from call to call: allocating them per block
@@ -75,8 +77,8 @@ final class CpuSparseLinear implements AutoCloseable {
 
     void linearTwoFour(DeviceArray x, TwoFourWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
         GemmContracts.linearTwoFour(CpuBackendProvider.NAME, x, w, bias, activation, y);
-        TwoFourMatrix matrix = forms.get(TwoFourMatrix.class, w.out(), w.in(), () -> convert(w), w.values(),
-                w.metadata());
+        TwoFourMatrix matrix = forms.get(TwoFourMatrix.class, w.out(), w.in(), () -> convert(w, context),
+                w.values(), w.metadata());
         int blocks = matrix.blocks();
         run(x, matrix.in(), matrix.paddedIn(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
                 panelOffset, c) -> {
@@ -95,8 +97,8 @@ final class CpuSparseLinear implements AutoCloseable {
 
     void linearCsr(DeviceArray x, CsrWeight w, DeviceArray bias, Activation activation, DeviceArray y) {
         GemmContracts.linearCsr(CpuBackendProvider.NAME, x, w, bias, activation, y);
-        CsrRows matrix = forms.get(CsrRows.class, w.out(), w.in(), () -> convert(w), w.rowOffsets(), w.columns(),
-                w.values());
+        CsrRows matrix = forms.get(CsrRows.class, w.out(), w.in(), () -> convert(w, context), w.rowOffsets(),
+                w.columns(), w.values());
         run(x, matrix.in(), matrix.in(), matrix.out(), bias, activation, y, (panels, tile, rowStart, rowEnd,
                 panelOffset, c) -> {
             for (int row = rowStart; row < rowEnd; row += SparseTiles.MAX_ROWS) {
@@ -211,44 +213,69 @@ final class CpuSparseLinear implements AutoCloseable {
     /**
      * The 2:4 weight's kept values in fp32 with their nibbles, rows past {@code out} and groups past {@code in}
      * dropped. A nibble that does not name two increasing positions is refused: the ordered metadata leaves such
-     * pairs undefined.
+     * pairs undefined. The first such nibble in row order is named, however the rows were split over the threads.
+     *
+     * <p>Each row's kept values lie in one run of its compressed row (the groups' pairs in order), so a row is
+     * widened in one bulk call and its nibbles decoded a metadata word at a time, then stored block by block
+     * ({@link TwoFourMatrix#setRow}); rows of {@value #CONVERT_ROWS} go to the worker threads. A layer pays this on
+     * its first call, which the scheduler's live trials time.
      */
-    static TwoFourMatrix convert(TwoFourWeight w) {
+    static TwoFourMatrix convert(TwoFourWeight w, CpuContext context) {
         String call = "linearTwoFour";
         MemorySegment values = readSegment(w.values());
+        long valuesOffset = w.values().byteOffset();
+        long rowBytes = (long) w.paddedIn() / 2 * w.dtype().byteSize();
         int[] metadata = CpuTokenSelection.readInts(w.metadata(), call);
-        int groups = TwoFourMatrix.groupsOf(w.in());
-        int compressedRow = w.paddedIn() / 2;
-        float[] kept = new float[Math.multiplyExact(w.out(), 2 * groups)];
-        byte[] nibbles = new byte[w.out() * groups];
-        for (int row = 0; row < w.out(); row++) {
-            for (int group = 0; group < groups; group++) {
+        int out = w.out();
+        int in = w.in();
+        int groups = TwoFourMatrix.groupsOf(in);
+        TwoFourMatrix matrix = TwoFourMatrix.empty(out, in);
+        int chunks = CpuThreads.chunks(out, CONVERT_ROWS);
+        int[] firstUnordered = new int[chunks]; // per chunk: row * groups + group of its first bad nibble, or -1
+        context.threads().forEach(chunks, chunk -> {
+            float[] rowValues = new float[2 * groups];
+            byte[] rowNibbles = new byte[groups];
+            firstUnordered[chunk] = -1;
+            for (int row = chunk * CONVERT_ROWS, end = Math.min(out, row + CONVERT_ROWS); row < end; row++) {
+                int unordered = TwoFourMetadata.rowNibbles(metadata, row, w.paddedOut(), groups, rowNibbles);
+                if (unordered >= 0) {
+                    firstUnordered[chunk] = row * groups + unordered;
+                    return;
+                }
+                widen(values, valuesOffset + row * rowBytes, w.dtype(), rowValues, 0, 2 * groups,
+                        context.vectorApi());
+                if (in % 4 != 0) { // the ragged last group: a kept position past in reads as zero
+                    int last = groups - 1;
+                    for (int slot = 0; slot < 2; slot++) {
+                        if (4 * last + (rowNibbles[last] >>> (2 * slot) & 3) >= in) {
+                            rowValues[2 * last + slot] = 0f;
+                        }
+                    }
+                }
+                matrix.setRow(row, rowValues, 0, rowNibbles, 0);
+            }
+        });
+        for (int bad : firstUnordered) {
+            if (bad >= 0) {
+                int row = bad / groups;
+                int group = bad % groups;
                 int nibble = TwoFourMetadata.nibbleAt(metadata, row, group, w.paddedOut());
-                if (!TwoFourMatrix.isOrderedNibble(nibble)) {
-                    throw InvalidInputException.argument(call, "row " + row + " group " + group + " has metadata "
-                            + "nibble 0x" + Integer.toHexString(nibble) + ": the two kept positions must increase");
-                }
-                nibbles[row * groups + group] = (byte) nibble;
-                for (int slot = 0; slot < 2; slot++) {
-                    int column = 4 * group + ((nibble >>> (2 * slot)) & 3);
-                    long source = (long) row * compressedRow + 2L * group + slot;
-                    kept[2 * (row * groups + group) + slot] = column < w.in()
-                            ? CpuElements.read(values, w.values().byteOffset(), w.dtype(), source) : 0f;
-                }
+                throw InvalidInputException.argument(call, "row " + row + " group " + group + " has metadata "
+                        + "nibble 0x" + Integer.toHexString(nibble) + ": the two kept positions must increase");
             }
         }
-        return new TwoFourMatrix(w.out(), w.in(), kept, nibbles);
+        return matrix;
     }
 
     /** The CSR weight in fp32, with every offset and column checked once so the kernels need no checks. */
-    static CsrRows convert(CsrWeight w) {
+    static CsrRows convert(CsrWeight w, CpuContext context) {
         String call = "linearCsr";
         int nonZeros = Math.toIntExact(w.nonZeros());
         int[] offsets = CpuTokenSelection.readInts(w.rowOffsets(), call);
         int[] columns = CpuTokenSelection.readInts(w.columns(), call);
         MemorySegment valueSegment = readSegment(w.values());
         float[] values = new float[nonZeros];
-        HalfConversions.widen(valueSegment, w.values().byteOffset(), w.values().dtype(), values, 0, nonZeros);
+        widen(valueSegment, w.values().byteOffset(), w.values().dtype(), values, 0, nonZeros, context.vectorApi());
         for (int row = 0; row < w.out(); row++) {
             int begin = offsets[row];
             int end = offsets[row + 1];
@@ -264,6 +291,16 @@ final class CpuSparseLinear implements AutoCloseable {
             }
         }
         return new CsrRows(w.out(), w.in(), offsets, columns, values);
+    }
+
+    /** Reads {@code count} elements of a weight into fp32 through the backend's one family of storage conversions. */
+    private static void widen(MemorySegment src, long byteOffset, DType dtype, float[] dst, int dstOffset, int count,
+                              boolean vectorApi) {
+        if (vectorApi) {
+            VectorHalfConversions.widen(src, byteOffset, dtype, dst, dstOffset, count);
+        } else {
+            HalfConversions.widen(src, byteOffset, dtype, dst, dstOffset, count);
+        }
     }
 
     /** Writes fp32 results as y's dtype through the backend's one family of storage conversions. */

@@ -1,5 +1,8 @@
 package org.lacuna.runtime.gemm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import org.lacuna.runtime.error.InvalidInputException;
 
 /**
@@ -22,6 +25,10 @@ public final class TwoFourMetadata {
 
     private static final int GROUPS_PER_HALF_WORD = 4;
     private static final int NIBBLE_BITS = 4;
+    /** Nibbles {@link #rowNibbles} decodes at a time: a row's two half-words, one nibble per byte of a long. */
+    private static final int BYTES_PER_LONG = 2 * GROUPS_PER_HALF_WORD;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class,
+            ByteOrder.LITTLE_ENDIAN);
 
     private TwoFourMetadata() {
     }
@@ -96,6 +103,58 @@ public final class TwoFourMetadata {
         int lane = 4 * g + 2 * selector + laneHalf;
         int shift = 16 * upperEight + NIBBLE_BITS * groupInHalf;
         return (metadata[wordIndex(kBlock, row / ROWS_PER_BLOCK, lane, paddedOut)] >>> shift) & 0xF;
+    }
+
+    /**
+     * The nibbles of row {@code row}'s groups {@code [0, groups)} into {@code into[0, groups)}, as {@link #nibbleAt}
+     * gives them one by one, and the first of those groups whose nibble is not valid ({@link #isValidNibble}), or -1.
+     * The row's two half-words of each 32-column block (lanes {@code lane} and {@code lane + 1}) hold its 8 nibbles
+     * there: they are spread into 8 bytes and checked together, a word read once rather than once per group (a
+     * weight's first call on the CPU backend pays this for every group).
+     */
+    public static int rowNibbles(int[] metadata, int row, int paddedOut, int groups, byte[] into) {
+        int rowInBlock = row & 31;
+        int lane = 4 * (rowInBlock & 7) + 2 * (rowInBlock >> 4);
+        int shift = 16 * ((rowInBlock >> 3) & 1);
+        int wordsPerBlock = paddedOut / ROWS_PER_BLOCK * LANES;
+        int word = wordIndex(0, row / ROWS_PER_BLOCK, lane, paddedOut);
+        int firstInvalid = -1;
+        for (int first = 0; first < groups; first += BYTES_PER_LONG, word += wordsPerBlock) {
+            int eight = (metadata[word] >>> shift & 0xFFFF) | (metadata[word + 1] >>> shift) << 16;
+            long bytes = spreadNibbles(eight);
+            int count = Math.min(BYTES_PER_LONG, groups - first);
+            if (count == BYTES_PER_LONG) {
+                LONGS.set(into, first, bytes);
+            } else {
+                for (int i = 0; i < count; i++) {
+                    into[first + i] = (byte) (bytes >>> (Byte.SIZE * i));
+                }
+            }
+            long invalid = invalidBytes(bytes) & (-1L >>> (Byte.SIZE * (BYTES_PER_LONG - count)));
+            if (invalid != 0 && firstInvalid < 0) {
+                firstInvalid = first + Long.numberOfTrailingZeros(invalid) / Byte.SIZE;
+            }
+        }
+        return firstInvalid;
+    }
+
+    /** The 8 nibbles of {@code eight}, lowest first, one to a byte of the result (lowest byte first). */
+    private static long spreadNibbles(int eight) {
+        long x = eight & 0xFFFFFFFFL;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFL;
+        x = (x | x << 8) & 0x00FF00FF00FF00FFL;
+        return (x | x << 4) & 0x0F0F0F0F0F0F0F0FL;
+    }
+
+    /**
+     * The high bit of each byte of {@code nibbles} (one nibble to a byte) whose positions do not increase, i1 <= i0:
+     * per byte {@code 128 + i1 - i0 - 1} lies in [124, 130], so no byte borrows from its neighbour, and its high bit
+     * is clear exactly where {@code i1 < i0 + 1}.
+     */
+    private static long invalidBytes(long nibbles) {
+        long first = nibbles & 0x0303030303030303L;
+        long second = nibbles >>> 2 & 0x0303030303030303L;
+        return ~((second | 0x8080808080808080L) - first - 0x0101010101010101L) & 0x8080808080808080L;
     }
 
     private static int halfWord(byte[] nibbles, int first) {

@@ -41,22 +41,46 @@ public final class TwoFourMatrix {
      *                requires; the caller validates them (see {@link #isOrderedNibble})
      */
     public TwoFourMatrix(int out, int in, float[] values, byte[] nibbles) {
-        this.out = out;
-        this.in = in;
-        this.groups = groupsOf(in);
+        this(out, in);
         if (values.length != (long) out * 2 * groups || nibbles.length != (long) out * groups) {
             throw new IllegalArgumentException("a " + out + "x" + in + " 2:4 matrix needs " + out * 2L * groups
                     + " values and " + (long) out * groups + " nibbles, got " + values.length + " and " + nibbles.length);
         }
-        this.values = new float[values.length];
-        this.nibbles = new byte[nibbles.length];
         for (int row = 0; row < out; row++) {
-            for (int group = 0; group < groups; group++) {
-                int at = index(row, group);
-                this.nibbles[at] = nibbles[row * groups + group];
-                this.values[2 * at] = values[2 * (row * groups + group)];
-                this.values[2 * at + 1] = values[2 * (row * groups + group) + 1];
-            }
+            setRow(row, values, 2 * row * groups, nibbles, row * groups);
+        }
+    }
+
+    private TwoFourMatrix(int out, int in) {
+        this.out = out;
+        this.in = in;
+        this.groups = groupsOf(in);
+        this.values = new float[Math.multiplyExact(out, 2 * groups)];
+        this.nibbles = new byte[Math.multiplyExact(out, groups)];
+    }
+
+    /**
+     * An {@code out × in} form whose groups are all still zero, for a conversion that stores each row with
+     * {@link #setRow} straight into the blocked order (rows apart may be stored from different threads) instead of
+     * building whole row-major arrays for the constructor to copy. Done before the form is handed to the kernels.
+     */
+    public static TwoFourMatrix empty(int out, int in) {
+        return new TwoFourMatrix(out, in);
+    }
+
+    /**
+     * Stores row {@code row}: its {@code 2 · groups} kept values from {@code rowValues[valueOffset]} and its
+     * {@code groups} nibbles from {@code rowNibbles[nibbleOffset]}, in row order as the constructor takes them, each
+     * column block's part copied to where {@link #blockRow} puts it. The nibbles are not judged here either. (Row by
+     * row measured faster than a chunk of rows stored block by block, whose row-major staging cost more than the
+     * longer runs saved: ad hoc, 384 × 1536, 0.46 against 0.54 ns per dense element for the whole conversion.)
+     */
+    public void setRow(int row, float[] rowValues, int valueOffset, byte[] rowNibbles, int nibbleOffset) {
+        for (int block = 0, first = 0; first < groups; block++, first += BLOCK_GROUPS) {
+            int width = Math.min(BLOCK_GROUPS, groups - first);
+            int at = blockRow(block, row);
+            System.arraycopy(rowNibbles, nibbleOffset + first, nibbles, at, width);
+            System.arraycopy(rowValues, valueOffset + 2 * first, values, 2 * at, 2 * width);
         }
     }
 
