@@ -432,8 +432,10 @@ public final class Scheduler {
 
     /**
      * Runs {@code forward} (a model's forward on one input, under this scheduler) once, then again while live trials
-     * are still deciding on its layers' calls, {@code maxForwards} times at most: how a plan is made where layers
-     * decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were enough.
+     * are still deciding on its layers' calls, {@code maxForwards} times at most, and past that for up to
+     * {@link #MAX_WARM_RETRY_WAIT_NANOS} more while a warm re-trial waits for the JIT or runs: how a plan is made
+     * where layers decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were
+     * enough.
      */
     public int runUntilDecided(Runnable forward, int maxForwards) {
         if (maxForwards < 1) {
@@ -441,11 +443,42 @@ public final class Scheduler {
                     + maxForwards);
         }
         int forwards = 0;
-        do {
+        long waitUntil = 0;
+        while (true) {
             forward.run();
             forwards++;
-        } while (deciding() > 0 && forwards < maxForwards);
-        return forwards;
+            if (deciding() == 0) {
+                return forwards;
+            }
+            if (forwards >= maxForwards) {
+                // A warm re-trial waits for the JIT, which takes wall time, not forwards: at 1 x 32 tokens 40
+                // forwards of 5 ms never saw the 250 ms of quiet (ad hoc, the scheduler bench at 22:05).
+                if (!warmRetrying()) {
+                    return forwards;
+                }
+                long now = System.nanoTime();
+                waitUntil = waitUntil == 0 ? now + MAX_WARM_RETRY_WAIT_NANOS : waitUntil;
+                if (now >= waitUntil) {
+                    return forwards;
+                }
+            }
+        }
+    }
+
+    /** How long {@link #runUntilDecided} runs on past its forwards while a warm re-trial waits or runs. */
+    public static final long MAX_WARM_RETRY_WAIT_NANOS = 3_000_000_000L;
+
+    /** Whether a decision waits for the JIT to be re-tried warm, or such a re-trial is taking samples. */
+    private boolean warmRetrying() {
+        if (!warmRetries.isEmpty()) {
+            return true;
+        }
+        for (LiveTrial t : trials.values()) {
+            if (t.warmRetry()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A timer on the device, for a layer timing a live call of a {@link LiveTrial}. */

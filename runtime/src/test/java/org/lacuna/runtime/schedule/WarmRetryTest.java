@@ -106,6 +106,30 @@ class WarmRetryTest {
     }
 
     @Test
+    void runUntilDecidedRunsOnPastItsForwardsUntilTheWarmReTrialHasDecided() {
+        Scheduler s = scheduler(TuningStore.inMemory(), watch());
+        LiveTrial trial = blasOrVector(s);
+        int[] calls = {0};
+        // Each forward is one call of the layer and ends as a model's does; the JIT compiles for the first 30.
+        int forwards = s.runUntilDecided(() -> {
+            tick(calls[0] < 30);
+            if (trial.decision() == null) {
+                assertTrue(trial.sampledBy("fc1"));
+                int which = trial.next();
+                boolean cold = calls[0] < 30;
+                String name = trial.names().get(which);
+                trial.served(which, name.equals("blas-dense") ? 9.0 : cold ? 12.0 : 7.0, calls[0] >= 2);
+            }
+            calls[0]++;
+            nanos += 20_000_000L; // a 20 ms forward
+            s.flushLater();
+        }, 20);
+        assertTrue(forwards > 30, "ran on past its forwards while the re-trial waited: " + forwards);
+        assertEquals(0, s.deciding());
+        assertEquals("vector-dense", trial.decision().chosen(), trial.decision().reason());
+    }
+
+    @Test
     void aTrialOnAQuietJitDecidesExactlyAsBefore() {
         // The watch's first reading counts as compiling (it cannot tell a quiet JIT from a busy one): read it once,
         // then nothing compiles for the quiet interval.
