@@ -12,6 +12,7 @@
  */
 module org.lacuna.runtime {
     requires static jdk.incubator.vector;
+    requires java.management;
     requires org.lacuna.kernels;
     requires jcuda;
     requires jcublas;

@@ -29,8 +29,14 @@ final class LiveServing {
     private final LinearCandidates.Call[] calls;
     /** Per candidate, whether this layer has served a call with it (racing threads may both warm it: harmless). */
     private final boolean[] warmed;
-    /** The decided candidate's call, once known. */
-    private volatile LinearCandidates.Call decided;
+    /**
+     * The decided candidate's call with the decision it serves, once known: a trial decided on calls the JIT had not
+     * yet compiled re-opens once it is quiet ({@link LiveTrial#decision()} null again), and decides anew.
+     */
+    private volatile DecidedCall decided;
+
+    private record DecidedCall(Decision decision, LinearCandidates.Call call) {
+    }
 
     /** How a layer makes the call of a candidate it offers, by name. */
     private final Function<String, LinearCandidates.Call> callOf;
@@ -63,7 +69,7 @@ final class LiveServing {
             return names;
         }
         List<String> chosen = decidedNames;
-        if (chosen == null) {
+        if (chosen == null || !chosen.get(0).equals(d.chosen())) {
             // Made once: a decided route asks on every call of a smaller token count.
             chosen = names.size() == 1 && names.get(0).equals(d.chosen()) ? names : List.of(d.chosen());
             decidedNames = chosen;
@@ -83,13 +89,18 @@ final class LiveServing {
 
     /** The decided candidate's call, or null while the trial still takes samples. */
     LinearCandidates.Call decidedCall() {
-        LinearCandidates.Call call = decided;
-        if (call == null && trial.decision() != null) {
-            // Among the served ones, except where another session's stored choice was taken.
-            int index = names.indexOf(trial.decision().chosen());
-            call = index >= 0 ? calls[index] : callOf.apply(trial.decision().chosen());
-            decided = call;
+        Decision d = trial.decision();
+        if (d == null) {
+            return null;
         }
+        DecidedCall known = decided;
+        if (known != null && known.decision() == d) {
+            return known.call();
+        }
+        // Among the served ones, except where another session's stored choice was taken.
+        int index = names.indexOf(d.chosen());
+        LinearCandidates.Call call = index >= 0 ? calls[index] : callOf.apply(d.chosen());
+        decided = new DecidedCall(d, call);
         return call;
     }
 
@@ -111,7 +122,7 @@ final class LiveServing {
             if (chosen != null) {
                 // Decided meanwhile (perhaps by this call's failure): the decided candidate serves, once.
                 ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - startedCpu);
-                String name = trial.decision().chosen();
+                String name = decided.decision().chosen();
                 if (name.equals(failedName)) {
                     throw failure;
                 }
@@ -158,7 +169,8 @@ final class LiveServing {
 
     /** Runs the decided candidate's {@code call} (from {@link #decidedCall()}), timed under its name where profiled. */
     void serveDecided(LinearCandidates.Call call, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
-        run(profiler, layer, trial.decision().chosen(), call, x, y);
+        // The name decidedCall() kept (the trial may have re-opened since, its decision null).
+        run(profiler, layer, decided.decision().chosen(), call, x, y);
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

@@ -27,6 +27,7 @@ import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.schedule.Decision;
 import org.lacuna.runtime.schedule.DeviceKey;
+import org.lacuna.runtime.schedule.JitWatch;
 import org.lacuna.runtime.schedule.LinearCandidates;
 import org.lacuna.runtime.schedule.LinearStatistics;
 import org.lacuna.runtime.schedule.LiveTrial;
@@ -273,7 +274,8 @@ class LiveServingTest {
                         @Override
                         public void close() {
                         }
-                    });
+                    }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Scheduler.DEFAULT_TRIAL_BUDGET,
+                    JitWatch.quiet()); // scripted times: a warm re-trial is WarmRetryTest's
             s.useScheduler(scheduler);
             var ops = s.backend().ops();
             LinearCandidates.Forms forms = layer.forms();

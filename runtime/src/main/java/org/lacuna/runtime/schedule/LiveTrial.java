@@ -115,6 +115,18 @@ public final class LiveTrial {
     private final boolean[] cut;
     /** Eliminated on a single sample: not judged on it, and the decision is provisional. */
     private final boolean[] eliminatedOnOne;
+    /** Whether the JVM compiles the candidate's code as it runs ({@link JitWatch#compiledByJit}). */
+    private final boolean[] jitCompiled;
+    /** Served a call while the JIT was compiling ({@link JitWatch#compiling()}): its times may be of cold code. */
+    private final boolean[] servedCold;
+    /**
+     * Re-opened once the JIT went quiet, after a decision against candidates measured while it compiled
+     * ({@link #reopenWarm}): not cut by the trial budget, and not re-opened again.
+     */
+    private boolean warmRetry;
+    /** For a warm re-trial: the candidates measured cold and the first trial's lower medians (for the reason). */
+    private List<String> coldRetried = List.of();
+    private Map<String, Double> coldMeasured = Map.of();
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
     /**
@@ -181,6 +193,11 @@ public final class LiveTrial {
         }
         cut = new boolean[n];
         eliminatedOnOne = new boolean[n];
+        jitCompiled = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            jitCompiled[i] = JitWatch.compiledByJit(this.served.get(i));
+        }
+        servedCold = new boolean[n];
         samples = new double[n][SAMPLES];
         sampleCount = new int[n];
         servedMillis = new double[n];
@@ -246,7 +263,7 @@ public final class LiveTrial {
             if (pick < 0) {
                 return unfailed("LiveTrial.next");
             }
-            if (eliminates) {
+            if (eliminates && !warmRetry) {
                 releaseReservation();
                 double expected = expectedMillis(pick);
                 // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
@@ -392,6 +409,11 @@ public final class LiveTrial {
             }
             servedMillis[index] += millis;
             servedCalls[index]++;
+            // Read per call of a Java kernel while the trial runs (the watch reads its bean at most once per
+            // JitWatch.READ_EVERY_NANOS); a decided layer's calls never ask.
+            if (jitCompiled[index] && !servedCold[index] && !warmRetry && scheduler.jitWatch().compiling()) {
+                servedCold[index] = true;
+            }
             if (eliminates) {
                 scheduler.countTrialCall();
             }
@@ -819,6 +841,66 @@ public final class LiveTrial {
                     + "% of the call either way");
         }
         return notes.isEmpty() ? null : String.join("; ", notes);
+    }
+
+    /**
+     * The candidates other than {@code winner} whose code the JIT compiles and that served a call while it was
+     * compiling (none for a warm re-trial): a decision against them was made on times of code that may not yet have
+     * been compiled, so it is re-tried once the JIT is quiet ({@link #reopenWarm}).
+     */
+    synchronized List<String> coldLosers(String winner) {
+        if (warmRetry) {
+            return List.of();
+        }
+        List<String> cold = new ArrayList<>();
+        for (int i = 0; i < served.size(); i++) {
+            if (servedCold[i] && !failed[i] && !servedNames.get(i).equals(winner)) {
+                cold.add(servedNames.get(i));
+            }
+        }
+        return cold;
+    }
+
+    /**
+     * Opens the decided trial again, once, after the JIT has gone quiet: the winner and the candidates it beat while
+     * they ran cold ({@link #coldLosers}) serve in turn again with fresh samples (every layer that already served a
+     * candidate takes samples from its first call); the others keep their samples and serve no more. The calls count
+     * from zero (the first decision settled its own), and the trial budget does not cut a re-trial: its candidates
+     * are compiled and their weights converted, so it costs the slower one's extra time over a few calls, which the
+     * decision counts as choosing ({@link #extraMillis}).
+     */
+    synchronized void reopenWarm() {
+        Decision d = decision;
+        String winner = d.chosen();
+        coldRetried = coldLosers(winner);
+        coldMeasured = measuredMillis();
+        warmRetry = true;
+        for (int i = 0; i < served.size(); i++) {
+            boolean again = !failed[i] && (servedNames.get(i).equals(winner) || coldRetried.contains(servedNames.get(i)));
+            if (again) {
+                sampleCount[i] = 0;
+                cut[i] = false;
+                eliminatedOnOne[i] = false;
+            }
+            active[i] = again;
+            servedMillis[i] = 0;
+            servedCalls[i] = 0;
+        }
+        charged = 0;
+        quietCalls = 0;
+        finishing = false;
+        decision = null;
+    }
+
+    /** Whether this is a warm re-trial ({@link #reopenWarm}). */
+    synchronized boolean warmRetry() {
+        return warmRetry;
+    }
+
+    /** For a warm re-trial, why it ran: the candidates measured cold and the first trial's lower medians. */
+    synchronized String warmRetryNote() {
+        return "re-tried warm after the JIT had compiled " + String.join(", ", coldRetried)
+                + " (the first trial measured it while the JIT compiled: " + coldMeasured + ")";
     }
 
     /** Whether this trial re-checks a provisional choice an earlier process stored. */

@@ -124,6 +124,9 @@ public final class Scheduler {
     private final AtomicLong trialReservedNanos = new AtomicLong();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
+    /** Decided trials that judged a Java kernel on calls made while the JIT compiled: re-opened once it is quiet. */
+    private final java.util.Queue<LiveTrial> warmRetries = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final JitWatch jit;
     private final AtomicLong trialExtraNanos = new AtomicLong();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
     private final Map<PlanKey, Plan.Entry> plan = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
@@ -169,6 +172,17 @@ public final class Scheduler {
      */
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
                      Supplier<DeviceTimer> timers, double margin, double budgetMillis, double trialBudget) {
+        this(device, table, store, policy, timers, margin, budgetMillis, trialBudget, JitWatch.system());
+    }
+
+    /**
+     * @param jit whether the JIT is still compiling ({@link JitWatch#system()}; tests inject their own): a live trial
+     *            that judged a Java kernel on calls made while it compiled is re-tried once it is quiet
+     */
+    public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
+                     Supplier<DeviceTimer> timers, double margin, double budgetMillis, double trialBudget,
+                     JitWatch jit) {
+        this.jit = Objects.requireNonNull(jit, "jit");
         this.device = Objects.requireNonNull(device, "device");
         this.table = Objects.requireNonNull(table, "table");
         this.store = Objects.requireNonNull(store, "store");
@@ -401,9 +415,16 @@ public final class Scheduler {
         return LiveTrial.decided(planned(layer, decision));
     }
 
-    /** Signatures whose live trials are still taking samples. */
+    /**
+     * Signatures whose live trials are still taking samples, or whose decision waits for the JIT to go quiet to be
+     * re-tried warm ({@link #flushLater()}).
+     */
     public int deciding() {
-        return trials.size();
+        return trials.size() + warmRetries.size();
+    }
+
+    JitWatch jitWatch() {
+        return jit;
     }
 
     /** Forwards {@link #runUntilDecided} runs at most unless told otherwise: far more than a trial takes. */
@@ -411,8 +432,10 @@ public final class Scheduler {
 
     /**
      * Runs {@code forward} (a model's forward on one input, under this scheduler) once, then again while live trials
-     * are still deciding on its layers' calls, {@code maxForwards} times at most: how a plan is made where layers
-     * decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were enough.
+     * are still deciding on its layers' calls, {@code maxForwards} times at most, and past that for up to
+     * {@link #MAX_WARM_RETRY_WAIT_NANOS} more while a warm re-trial waits for the JIT or runs: how a plan is made
+     * where layers decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were
+     * enough.
      */
     public int runUntilDecided(Runnable forward, int maxForwards) {
         if (maxForwards < 1) {
@@ -420,11 +443,42 @@ public final class Scheduler {
                     + maxForwards);
         }
         int forwards = 0;
-        do {
+        long waitUntil = 0;
+        while (true) {
             forward.run();
             forwards++;
-        } while (deciding() > 0 && forwards < maxForwards);
-        return forwards;
+            if (deciding() == 0) {
+                return forwards;
+            }
+            if (forwards >= maxForwards) {
+                // A warm re-trial waits for the JIT, which takes wall time, not forwards: at 1 x 32 tokens 40
+                // forwards of 5 ms never saw the 250 ms of quiet (ad hoc, the scheduler bench at 22:05).
+                if (!warmRetrying()) {
+                    return forwards;
+                }
+                long now = System.nanoTime();
+                waitUntil = waitUntil == 0 ? now + MAX_WARM_RETRY_WAIT_NANOS : waitUntil;
+                if (now >= waitUntil) {
+                    return forwards;
+                }
+            }
+        }
+    }
+
+    /** How long {@link #runUntilDecided} runs on past its forwards while a warm re-trial waits or runs. */
+    public static final long MAX_WARM_RETRY_WAIT_NANOS = 3_000_000_000L;
+
+    /** Whether a decision waits for the JIT to be re-tried warm, or such a re-trial is taking samples. */
+    private boolean warmRetrying() {
+        if (!warmRetries.isEmpty()) {
+            return true;
+        }
+        for (LiveTrial t : trials.values()) {
+            if (t.warmRetry()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A timer on the device, for a layer timing a live call of a {@link LiveTrial}. */
@@ -509,8 +563,30 @@ public final class Scheduler {
      * the session's close or the store's shutdown hook.
      */
     public void flushLater() {
+        if (!warmRetries.isEmpty()) {
+            retryWarm();
+        }
         if (trials.isEmpty()) {
             store.flushLater();
+        }
+    }
+
+    /**
+     * Once the JIT is quiet, re-opens the trials decided against Java kernels measured while it compiled
+     * ({@link LiveTrial#reopenWarm}): their layers serve the candidates in turn again from their next call. Asked at
+     * the end of a forward ({@link #flushLater()}), so the JIT's state is read at most once per forward, and only
+     * while a re-trial waits.
+     */
+    private void retryWarm() {
+        if (jit.compiling()) {
+            return;
+        }
+        synchronized (store.decisionLock()) {
+            for (LiveTrial trial; (trial = warmRetries.poll()) != null; ) {
+                decisions.remove(trial.key());
+                trial.reopenWarm();
+                trials.put(trial.key(), trial);
+            }
         }
     }
 
@@ -718,13 +794,16 @@ public final class Scheduler {
         String provisionalWhy = null;
         // An earlier process's choice that stands as stored (a re-check that measured too little): recorded as it is.
         boolean keepStored = false;
+        List<String> cold = List.of();
         synchronized (store.decisionLock()) {
             // The choice a re-check re-checks is no other session's decision.
-            Optional<Outcome> other = store.recordedEarlier(device, trial.key()) ? Optional.empty()
-                    : stored(store.choice(device, trial.key()).orElse(null), names);
+            // Nor is this process's own cold choice, which a warm re-trial re-tries.
+            Optional<Outcome> other = store.recordedEarlier(device, trial.key()) || trial.warmRetry()
+                    ? Optional.empty() : stored(store.choice(device, trial.key()).orElse(null), names);
             Map<String, Double> measured = trial.measuredMillis();
             // A re-check cut before both candidates had a sample: the earlier process's choice, as it stands.
-            Optional<Outcome> standing = other.isPresent() ? Optional.empty() : earlierStands(trial, measured);
+            Optional<Outcome> standing = other.isPresent() || trial.warmRetry() ? Optional.empty()
+                    : earlierStands(trial, measured);
             Outcome outcome;
             if (other.isPresent()) {
                 outcome = other.get().withReason(other.get().reason() + "; another session decided while this one "
@@ -762,15 +841,26 @@ public final class Scheduler {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
                 provisionalWhy = trial.provisionalWhy(outcome.chosen());
+                cold = trial.coldLosers(outcome.chosen());
+                if (!cold.isEmpty()) {
+                    // Stored provisional: should the process end before the JIT is quiet, the next one re-checks it.
+                    String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)
+                            + ": re-tried warm in this process once the JIT is quiet";
+                    provisionalWhy = provisionalWhy == null ? coldWhy : coldWhy + "; " + provisionalWhy;
+                }
+                if (trial.warmRetry()) {
+                    outcome = outcome.withReason(outcome.reason() + "; " + trial.warmRetryNote());
+                }
                 Map<String, Double> early = trial.eliminatedOnOneSample();
                 if (!early.isEmpty()) {
                     outcome = outcome.withReason(outcome.reason() + "; not judged on one sample far behind: " + early);
                 }
-                if (trial.recheck()) {
+                if (trial.recheck() && cold.isEmpty()) {
                     outcome = outcome.withReason(outcome.reason() + "; " + CONFIRMED_BY_RECHECK);
                 } else if (provisionalWhy != null) {
                     outcome = outcome.withReason(outcome.reason() + "; provisional (" + provisionalWhy
-                            + "): the next process re-checks it");
+                            + "): " + (cold.isEmpty() ? "the next process re-checks it"
+                            : "stored so until the warm re-trial decides"));
                 } else {
                     String settled = trial.settledNote(outcome.chosen());
                     if (settled != null) {
@@ -806,6 +896,9 @@ public final class Scheduler {
             decisions.put(trial.key(), decision);
             trial.decide(decision);
             trials.remove(trial.key());
+            if (!cold.isEmpty()) {
+                warmRetries.add(trial);
+            }
         }
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));

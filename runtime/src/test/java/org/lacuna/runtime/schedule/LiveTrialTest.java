@@ -33,14 +33,15 @@ class LiveTrialTest {
 
     /**
      * A scheduler with no trial budget: these tests' scripted times are far from the table's predictions, and what
-     * they test (sampling, elimination, failures) is not the budget ({@link TrialBudgetTest} is).
+     * they test (sampling, elimination, failures) is not the budget ({@link TrialBudgetTest} is). The JIT counts as
+     * quiet: a trial on a compiling one is {@link WarmRetryTest}'s.
      */
     private Scheduler scheduler(Policy policy, TuningStore store, EfficiencyTable table) {
         TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
         return new Scheduler(TestTables.CPU, table, store, policy, () -> {
             timersMade++;
             return clock.timer();
-        }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY);
+        }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY, JitWatch.quiet());
     }
 
     /** BLAS and Vector dense predicted within the margin of each other (150 vs 120 GFLOP/s). */

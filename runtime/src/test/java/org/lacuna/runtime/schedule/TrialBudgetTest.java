@@ -37,7 +37,7 @@ class TrialBudgetTest {
     private static Scheduler scheduler(EfficiencyTable table, TuningStore store, Policy policy, double trialBudget) {
         TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
         return new Scheduler(TestTables.CPU, table, store, policy, clock::timer, Scheduler.DEFAULT_MARGIN,
-                Scheduler.DEFAULT_BUDGET_MILLIS, trialBudget);
+                Scheduler.DEFAULT_BUDGET_MILLIS, trialBudget, JitWatch.quiet());
     }
 
     private static LinearStatistics dense(long tokens) {

@@ -1,0 +1,170 @@
+package org.lacuna.runtime.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.lacuna.runtime.data.DType;
+
+/**
+ * A live trial that timed a Java kernel ({@code vector-dense}) while the JIT was compiling does not settle against
+ * native code ({@code blas-dense}): its decision is stored provisional and re-tried once in the same process after
+ * the JIT has gone quiet, and that re-trial settles and is stored. The JIT's state and its clock are scripted.
+ */
+class WarmRetryTest {
+    /** The JIT's total compilation time and the clock, as the test sets them. */
+    private long compilationMillis;
+    private long nanos;
+
+    private JitWatch watch() {
+        return new JitWatch(() -> compilationMillis, () -> nanos);
+    }
+
+    /** Moves the clock on (past the watch's read interval, so it reads the JIT again), compiling or not. */
+    private void tick(boolean compiling) {
+        nanos += JitWatch.READ_EVERY_NANOS;
+        if (compiling) {
+            compilationMillis++;
+        }
+    }
+
+    private Scheduler scheduler(TuningStore store, JitWatch watch) {
+        TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
+        return new Scheduler(TestTables.CPU, TestTables.cpu(), store, Policy.auto(), clock::timer,
+                Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY, watch);
+    }
+
+    private static LiveTrial blasOrVector(Scheduler s) {
+        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        return s.decideLive("fc1", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
+    }
+
+    /** One layer's calls as the trial says until it decides, the JIT compiling through every call or through none. */
+    private void serveUntilDecided(LiveTrial trial, Map<String, Double> millis, boolean compiling) {
+        for (int call = 0; call < 1000 && trial.decision() == null; call++) {
+            tick(compiling);
+            assertTrue(trial.sampledBy("fc1"));
+            int which = trial.next();
+            trial.served(which, millis.get(trial.names().get(which)), call >= 2);
+        }
+        assertNotNull(trial.decision(), "the trial decides");
+    }
+
+    private static final String KEY =
+            "linear|F16|768x3072|tokens<=512|density~1.00|2:4=false|candidates=blas-dense;vector-dense;";
+
+    @Test
+    void aJavaKernelTimedWhileCompilingIsReTriedWarmBeforeTheChoiceSettles() {
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(store, watch());
+        LiveTrial trial = blasOrVector(s);
+        assertNull(trial.decision());
+
+        // Cold: Vector serves in 12 ms while its code compiles, BLAS in 9 ms. BLAS wins the first trial...
+        serveUntilDecided(trial, Map.of("blas-dense", 9.0, "vector-dense", 12.0), true);
+        Decision cold = trial.decision();
+        assertEquals("blas-dense", cold.chosen(), cold.reason());
+        assertTrue(cold.reason().contains("measured before the JIT had compiled vector-dense"), cold.reason());
+        // ...but not for good: stored provisional, and the scheduler still counts it as deciding.
+        assertTrue(store.choice(TestTables.CPU, KEY).orElseThrow().provisionalChoice());
+        assertEquals(1, s.deciding());
+        double coldExtra = s.trialExtraNanos() / 1e6;
+
+        // A forward ends while the JIT still compiles: nothing re-opens.
+        tick(true);
+        s.flushLater();
+        assertSame(cold, trial.decision());
+
+        // The JIT goes quiet: the next forward's end re-opens the trial, which serves both candidates again.
+        nanos += JitWatch.QUIET_NANOS;
+        s.flushLater();
+        assertNull(trial.decision(), "re-opened once the JIT is quiet");
+        assertEquals(1, s.deciding());
+
+        // Warm, Vector serves in 7 ms: the re-trial settles on it, stored confirmed, its cost counted as choosing.
+        serveUntilDecided(trial, Map.of("blas-dense", 9.0, "vector-dense", 7.0), false);
+        Decision warm = trial.decision();
+        assertEquals("vector-dense", warm.chosen(), warm.reason());
+        assertTrue(warm.reason().contains("re-tried warm after the JIT had compiled vector-dense"), warm.reason());
+        assertFalse(warm.reason().contains("measured before the JIT"), warm.reason());
+        TuningStore.StoredChoice stored = store.choice(TestTables.CPU, KEY).orElseThrow();
+        assertEquals("vector-dense", stored.chosen());
+        assertFalse(stored.provisionalChoice(), "settled warm");
+        assertEquals(0, s.deciding());
+        assertTrue(s.trialExtraNanos() / 1e6 > coldExtra, "the re-trial's slower calls count as choosing too");
+        assertEquals("vector-dense", s.plan().entries().getFirst().decision().chosen());
+
+        // Re-tried once only: later forwards' ends leave it as it is.
+        nanos += JitWatch.QUIET_NANOS;
+        s.flushLater();
+        assertSame(warm, trial.decision());
+    }
+
+    @Test
+    void runUntilDecidedRunsOnPastItsForwardsUntilTheWarmReTrialHasDecided() {
+        Scheduler s = scheduler(TuningStore.inMemory(), watch());
+        LiveTrial trial = blasOrVector(s);
+        int[] calls = {0};
+        // Each forward is one call of the layer and ends as a model's does; the JIT compiles for the first 30.
+        int forwards = s.runUntilDecided(() -> {
+            tick(calls[0] < 30);
+            if (trial.decision() == null) {
+                assertTrue(trial.sampledBy("fc1"));
+                int which = trial.next();
+                boolean cold = calls[0] < 30;
+                String name = trial.names().get(which);
+                trial.served(which, name.equals("blas-dense") ? 9.0 : cold ? 12.0 : 7.0, calls[0] >= 2);
+            }
+            calls[0]++;
+            nanos += 20_000_000L; // a 20 ms forward
+            s.flushLater();
+        }, 20);
+        assertTrue(forwards > 30, "ran on past its forwards while the re-trial waited: " + forwards);
+        assertEquals(0, s.deciding());
+        assertEquals("vector-dense", trial.decision().chosen(), trial.decision().reason());
+    }
+
+    @Test
+    void aTrialOnAQuietJitDecidesExactlyAsBefore() {
+        // The watch's first reading counts as compiling (it cannot tell a quiet JIT from a busy one): read it once,
+        // then nothing compiles for the quiet interval.
+        JitWatch watch = watch();
+        assertTrue(watch.compiling());
+        nanos += JitWatch.QUIET_NANOS;
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(store, watch);
+        LiveTrial trial = blasOrVector(s);
+        serveUntilDecided(trial, Map.of("blas-dense", 9.0, "vector-dense", 12.0), false);
+        Decision d = trial.decision();
+        assertEquals("blas-dense", d.chosen(), d.reason());
+        assertFalse(d.reason().contains("JIT"), d.reason());
+        assertFalse(store.choice(TestTables.CPU, KEY).orElseThrow().provisionalChoice());
+        assertEquals(0, s.deciding());
+        nanos += JitWatch.QUIET_NANOS;
+        s.flushLater();
+        assertSame(d, trial.decision(), "nothing to re-try");
+    }
+
+    @Test
+    void theWatchReadsTheJitAtMostOncePerIntervalAndWaitsForQuiet() {
+        long[] reads = {0};
+        JitWatch w = new JitWatch(() -> {
+            reads[0]++;
+            return compilationMillis;
+        }, () -> nanos);
+        assertTrue(w.compiling(), "a first reading cannot tell a quiet JIT from a busy one");
+        nanos += JitWatch.READ_EVERY_NANOS - 1;
+        w.compiling();
+        assertEquals(1, reads[0], "within the interval the last reading answers");
+        nanos += JitWatch.QUIET_NANOS;
+        assertFalse(w.compiling(), "no compilation for the quiet interval");
+        tick(true);
+        assertTrue(w.compiling(), "compilation time moved");
+        assertFalse(new JitWatch(() -> -1, () -> nanos).compiling(), "a JVM reporting no JIT never compiles");
+    }
+}
