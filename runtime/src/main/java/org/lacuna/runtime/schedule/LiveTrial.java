@@ -823,7 +823,7 @@ public final class LiveTrial {
         List<String> notes = new ArrayList<>();
         List<String> unsampled = new ArrayList<>();
         for (int i = 0; i < served.size(); i++) {
-            if (cut[i] && !failed[i] && i != w && sampleCount[i] < MIN_SAMPLES) {
+            if (cut[i] && !failed[i] && sampleCount[i] < MIN_SAMPLES) { // the winner too, if the budget cut it
                 unsampled.add(servedNames.get(i) + " (" + sampleCount[i] + ")");
             }
         }
