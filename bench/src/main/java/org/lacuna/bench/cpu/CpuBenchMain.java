@@ -231,9 +231,13 @@ public final class CpuBenchMain implements Callable<Integer> {
                         lacuna.put(c.id(), both[0]);
                         peers.put(c.id(), both[1]);
                     }
-                    case ATTENTION_KEPT, DROPPING_OVERHEAD -> {
-                        lacuna.put(c.id(), c.family() == CpuCase.Family.ATTENTION_KEPT ? runner.attentionKept(c)
-                                : runner.droppingOverhead(c));
+                    case ATTENTION_KEPT -> {
+                        Timing[] both = runner.attentionKeptAndDense(c);
+                        lacuna.put(c.id(), both[0]);
+                        peers.put(c.id(), both[1]);
+                    }
+                    case DROPPING_OVERHEAD -> {
+                        lacuna.put(c.id(), runner.droppingOverhead(c));
                         String dense = CpuCase.attentionId(c.intParam("heads"), c.intParam("headDim"),
                                 c.intParam("batch"), c.intParam("sequence"));
                         Timing denseTiming = lacuna.get(dense);

@@ -234,19 +234,37 @@ final class LacunaCpuCases {
         });
     }
 
-    /** The attention over the tokens the keep ratio leaves (selected by L2 norm, CLS pinned), gathered beforehand. */
-    Timing attentionKept(CpuCase c) {
-        return withAttentionData(c, "lacuna-attention-kept", "ops.attention", (options, data) -> {
-            AttentionOps attention = ops.attention();
-            try (KeptRows kept = new KeptRows(c, data)) {
-                ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
-                attention.selectTokens(data.scores, data.batch, null, kept.rule, kept.selection);
-                attention.gatherRows(data.qkv, kept.selection, kept.qkv);
-                SequenceBatch keptBatch = kept.selection.keptBatch();
-                return Timing.measure("lacuna-attention-kept", SOURCE, "ops.attention over the kept tokens", plan,
-                        i -> attention.attention(AttentionInputs.packed(kept.qkv), keptBatch, options, kept.out, null));
-            }
-        });
+    /**
+     * The attention over the tokens the keep ratio leaves (selected by L2 norm, CLS pinned), gathered beforehand,
+     * timed in turn, sample by sample, with the dense attention over every token of the same operands: its anchor, as
+     * 2:4 and CSR are timed with theirs, so the machine's drift during the run lands on both sides. Returns {kept,
+     * dense}.
+     */
+    Timing[] attentionKeptAndDense(CpuCase c) {
+        AttentionOptions options;
+        try {
+            options = attentionOptions(c);
+        } catch (InvalidInputException e) {
+            String why = "not supported: " + e.getMessage();
+            return new Timing[] {Timing.failed("lacuna-attention-kept", SOURCE, "ops.attention", why),
+                    Timing.failed("lacuna-attention", SOURCE, "ops.attention", why)};
+        }
+        AttentionOps attention = ops.attention();
+        try (AttentionData data = new AttentionData(c, options); KeptRows kept = new KeptRows(c, data)) {
+            ops.elementwise().rowReduce(data.x, RowReduction.L2, data.scores);
+            attention.selectTokens(data.scores, data.batch, null, kept.rule, kept.selection);
+            attention.gatherRows(data.qkv, kept.selection, kept.qkv);
+            SequenceBatch keptBatch = kept.selection.keptBatch();
+            return Timing.measureAlternating(
+                    new Timing.Side("lacuna-attention-kept", SOURCE, "ops.attention over the kept tokens",
+                            i -> attention.attention(AttentionInputs.packed(kept.qkv), keptBatch, options, kept.out,
+                                    null)),
+                    new Timing.Side("lacuna-attention", SOURCE,
+                            "ops.attention over every token, packed QKV, f16 storage, timed in turn with the kept",
+                            i -> attention.attention(AttentionInputs.packed(data.qkv), data.batch, options, data.out,
+                                    null)),
+                    plan);
+        }
     }
 
     /** Scores, selection, gather and scatter: what dropping tokens adds to the layer. */
