@@ -552,6 +552,11 @@ public final class Scheduler {
         store.flush();
     }
 
+    /** Forwards a write waits for trials still deciding before it is handed over regardless ({@link #flushLater}). */
+    static final int MAX_DEFERRED_WRITES = 64;
+    /** Forwards whose write waited for a trial since the last hand-over. */
+    private final AtomicLong deferredWrites = new AtomicLong();
+
     /**
      * Has the store's background writer write the choices made since the last write ({@link TuningStore#flushLater}):
      * what a model's forward calls at its end, so that it never waits for the disk (a no-op when there are none).
@@ -559,14 +564,17 @@ public final class Scheduler {
      * write over: on a small machine the writer's first write of a JVM (its JSON machinery, about 140 ms of CPU on
      * the 2-vCPU development machine) took a core from the forwards whose calls the trials were timing and from their
      * bookkeeping (up to 12 ms of a forward's choosing sections on the wall clock, against 0.4 ms of their CPU time;
-     * ad hoc). A trial that never decides (its layers no longer called) leaves the write to {@link #flush()}, a plan,
-     * the session's close or the store's shutdown hook.
+     * ad hoc). The wait ends after {@link #MAX_DEFERRED_WRITES} forwards all the same: a trial that never decides
+     * (its layers no longer called: a shape seen once, a model closed mid-trial) would otherwise hold every later
+     * choice back from the file for the scheduler's life, leaving it to {@link #flush()}, a plan, the session's close
+     * or the store's shutdown hook, which a killed process never reaches.
      */
     public void flushLater() {
         if (!warmRetries.isEmpty()) {
             retryWarm();
         }
-        if (trials.isEmpty()) {
+        if (trials.isEmpty() || deferredWrites.incrementAndGet() > MAX_DEFERRED_WRITES) {
+            deferredWrites.set(0);
             store.flushLater();
         }
     }

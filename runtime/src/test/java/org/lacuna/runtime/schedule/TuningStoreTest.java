@@ -117,6 +117,26 @@ class TuningStoreTest {
     }
 
     @Test
+    void aTrialThatNeverDecidesHoldsTheWriteBackOnlyForAWhile() {
+        // Its layers are no longer called (a shape seen once): the choices made beside it still reach the file.
+        Path file = folder.resolve("store.json");
+        TuningStore store = TuningStore.open(file, writer::add);
+        Scheduler scheduler = auto(store);
+        decide(scheduler, 64);
+        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        LiveTrial trial = scheduler.decideLive("fc2", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
+        assertEquals(null, trial.decision(), "both dense paths are measured: a trial");
+        for (int forward = 0; forward < Scheduler.MAX_DEFERRED_WRITES; forward++) {
+            scheduler.flushLater();
+        }
+        assertTrue(writer.isEmpty(), "the write waits for the trial a while");
+        scheduler.flushLater();
+        assertEquals(1, writer.size(), "then it is handed over, trial or not");
+        writer.remove(0).run();
+        assertEquals(1, TuningStore.open(file).choiceCount(TestTables.CPU), "the choice made beside the trial");
+    }
+
+    @Test
     void aProcessThatDiesBeforeItsWriteLosesOnlyItsNewestChoicesWhichTheNextMakesAgain() {
         Path file = folder.resolve("store.json");
         TuningStore store = TuningStore.open(file, writer::add);
