@@ -96,16 +96,22 @@ class TuningStoreTest {
         assertTrue(writer.isEmpty(), "nothing unwritten: nothing queued");
     }
 
+    /** A decided choice, then a trial still deciding between the two dense paths of another signature. */
+    private LiveTrial oneChoiceAndATrial(Scheduler scheduler) {
+        decide(scheduler, 64);
+        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        LiveTrial trial = scheduler.decideLive("fc2", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
+        assertEquals(null, trial.decision(), "both dense paths are measured: a trial");
+        return trial;
+    }
+
     @Test
     void aForwardHandsTheWriteOverOnlyOnceItsLiveTrialsHaveDecided() {
         // The writer's first write takes a core from the calls a trial is timing: it waits for the last decision.
         Path file = folder.resolve("store.json");
         TuningStore store = TuningStore.open(file, writer::add);
         Scheduler scheduler = auto(store);
-        decide(scheduler, 64);
-        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
-        LiveTrial trial = scheduler.decideLive("fc2", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
-        assertEquals(null, trial.decision(), "both dense paths are measured: a trial");
+        LiveTrial trial = oneChoiceAndATrial(scheduler);
         scheduler.flushLater();
         assertTrue(writer.isEmpty(), "a trial still deciding: the forward hands nothing over");
         assertTrue(store.hasUnwrittenChoices());
@@ -122,10 +128,7 @@ class TuningStoreTest {
         Path file = folder.resolve("store.json");
         TuningStore store = TuningStore.open(file, writer::add);
         Scheduler scheduler = auto(store);
-        decide(scheduler, 64);
-        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
-        LiveTrial trial = scheduler.decideLive("fc2", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
-        assertEquals(null, trial.decision(), "both dense paths are measured: a trial");
+        LiveTrial trial = oneChoiceAndATrial(scheduler);
         for (int forward = 0; forward < Scheduler.MAX_DEFERRED_WRITES; forward++) {
             scheduler.flushLater();
         }

@@ -58,15 +58,23 @@ public final class VectorHalfConversions {
         for (int done = 0; done < count; done += STAGED_BLOCK) {
             int n = Math.min(STAGED_BLOCK, count - done);
             MemorySegment.copy(src, BITS, byteOffset + 2L * done, bits, 0, n);
-            int at = dstOffset + done;
-            if (dtype == DType.F16) {
-                for (int i = 0; i < n; i++) {
-                    dst[at + i] = Float.float16ToFloat(bits[i]);
-                }
-            } else {
-                for (int i = 0; i < n; i++) {
-                    dst[at + i] = Float.intBitsToFloat(bits[i] << 16);
-                }
+            widenBits(bits, 0, dtype, dst, dstOffset + done, n);
+        }
+    }
+
+    /**
+     * {@code count} F16 or BF16 bit patterns from {@code bits[from]} widened into {@code dst[at]} by plain loops, which
+     * C2 vectorises with the CPU's half-precision conversion: the same bits as {@link HalfFloats}. Shared by the
+     * staged widening above and the GEMM's 16-bit weight panels ({@link VectorSgemm}).
+     */
+    static void widenBits(short[] bits, int from, DType dtype, float[] dst, int at, int count) {
+        if (dtype == DType.F16) {
+            for (int i = 0; i < count; i++) {
+                dst[at + i] = Float.float16ToFloat(bits[from + i]);
+            }
+        } else {
+            for (int i = 0; i < count; i++) {
+                dst[at + i] = Float.intBitsToFloat(bits[from + i] << 16);
             }
         }
     }
