@@ -87,7 +87,7 @@ public final class ScheduleBenchMain {
      * decide, and the live calls' time beyond the chosen candidates').
      */
     record ColdPhase(double firstMillis, int forwards, double hostMillis, double hostCpuMillis,
-                     double trialExtraMillis) {
+                     double trialExtraMillis, TrialBudget budget) {
         double choosingMillis() {
             return hostMillis + trialExtraMillis;
         }
@@ -428,7 +428,10 @@ public final class ScheduleBenchMain {
             double host = s.choosingNanos() / 1e6;
             double hostCpu = s.choosingCpuNanos() / 1e6;
             double extra = s.trialExtraNanos() / 1e6;
-            first.put(p.getKey(), new ColdPhase(firstMillis, forwards, host, hostCpu, extra));
+            // The budget as the cold phase left it (the timed rounds' re-planning charges the scheduler too).
+            TrialBudget budget = new TrialBudget(s.predictedForwardMillis(), s.estimatedForwardMillis(),
+                    s.trialBudgetMillis(), s.choosingSpentMillis());
+            first.put(p.getKey(), new ColdPhase(firstMillis, forwards, host, hostCpu, extra, budget));
             schedulers.put(p.getKey(), s);
             System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, decided after %d forwards, choosing %7.2f ms "
                     + "host (%.2f ms CPU deciding) + %7.2f ms slower live calls%s%n", p.getKey(), firstMillis,
@@ -514,8 +517,7 @@ public final class ScheduleBenchMain {
                 third.storedDecisions(), third.forwards(), third.trialExtraMillis(), third.firstForwardMillis(),
                 confirmedHere.choosingNanos() / 1e6, confirmedHere.choosingCpuNanos() / 1e6,
                 confirmedHere.deciding());
-        TrialBudget budget = new TrialBudget(auto.predictedForwardMillis(), auto.estimatedForwardMillis(),
-                auto.trialBudgetMillis(), auto.trialSpentMillis());
+        TrialBudget budget = first.get("auto").budget();
         int stored = second.storedDecisions();
         // Decisions with a choice to remember: a layer with one candidate (or a forced one) has nothing to store.
         int choosing = second.choosingDecisions();

@@ -33,8 +33,8 @@ final class ScheduleMarkdown {
                 + "every forward until the last trial decided. Host time is wall-clock time; beside it, the choosing "
                 + "thread's CPU time in the sections that decide (decisions, a trial's bookkeeping; a planned lookup "
                 + "is wall time alone): on 2 vCPUs the difference is mostly what the JIT's compiler threads and the "
-                + "collector took of the choosing thread's core. Under auto the trials' extra time is bounded by a trial "
-                + "budget, a share of the predicted forward (corrected by what the trials measure: the trials' layers' "
+                + "collector took of the choosing thread's core. Under auto choosing (the trials' extra time and the CPU "
+                + "time deciding) is bounded by a budget, a share of the predicted forward (corrected by what the trials measure: the trials' layers' "
                 + "best lower medians over their best predictions, within 1-4x); a trial the budget ended decides for good on what "
                 + "it measured (its reason names what the budget left unmeasured); a choice a re-check could still learn "
                 + "about (a runner-up eliminated on one sample with no other measured, a winner short of samples on a "
@@ -91,7 +91,7 @@ final class ScheduleMarkdown {
                 ScheduleBenchMain.TrialBudget b = w.coldBudget();
                 ScheduleBenchMain.Recheck r = w.recheck();
                 s.append(String.format(Locale.ROOT, "auto's trial budget (cold store): predicted forward %.2f ms, "
-                        + "%.2f ms as the trials measured it, budget %.2f ms, spent %.2f ms; %d of its layer decisions "
+                        + "%.2f ms as the trials measured it, budget %.2f ms, spent %.2f ms (trials' calls beyond their best so far, and CPU deciding); %d of its layer decisions "
                         + "provisional. Warm store (the next "
                         + "process, a JVM of its own): %d signatures re-checked, %d confirmed by the prediction (it "
                         + "agrees, and the runner-up was measured slower) over %d forwards, %.2f ms host (%.2f "

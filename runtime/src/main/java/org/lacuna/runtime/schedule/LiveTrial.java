@@ -40,13 +40,16 @@ import org.lacuna.runtime.error.LacunaException;
  * sampler's and the others') served by a candidate other than the best so far, beyond the best's time, a layer's
  * first call of a candidate its weight's conversion included; a best found later re-prices the earlier calls, and
  * the decision settles the account at the extra time over its winner ({@link #settle}). Every call also spends the
- * host time of its bookkeeping (charged by the layer: {@link Scheduler#chargeTrial}). Before the sampler serves
- * another candidate, what the round is expected to cost must fit what is left: its call beyond the best's (plus the
- * predicted conversion where it has not served yet), what the other layers' calls of the round would count were it
- * faster, and the round's bookkeeping at the average so far. Where it does not fit, the candidate is cut and serves
- * no more (on the sampler's first call, when the forward's share is not yet known, it is only put off): a trial
- * stops before an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on
- * what it measured.
+ * host time of its bookkeeping (charged by the layer: {@link Scheduler#chargeTrial}), and the budget holds the layers'
+ * deciding CPU time too ({@link Scheduler#choosingSpentMillis()}). Before the sampler serves another candidate, what
+ * the round is expected to cost must fit what is left: its call beyond the best's (plus the predicted conversion where
+ * it has not served yet), what the other layers' calls of the round would count were it faster, and the round's
+ * bookkeeping at the average so far; a candidate not yet started must fit with its {@link #MIN_SAMPLES} samples
+ * besides, which it pledges (reserved until each sample asks), so that no first call is paid for a candidate the
+ * budget then leaves unjudged. Where it does not fit, the candidate is cut and serves no more (on the sampler's first
+ * call, when the forward's share is not yet known, it is only put off): a trial stops before an expected overrun, not
+ * after. With every other candidate cut or eliminated, the trial decides on what it measured (at once where every
+ * other one was cut before it served a call).
  *
  * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
  * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one
@@ -140,6 +143,12 @@ public final class LiveTrial {
     /** What the sampler's call under way is expected to spend, reserved in the scheduler until it reports, ms. */
     private double reserved;
     private int reservedFor = -1;
+    /**
+     * What each started candidate's samples still to come are expected to spend, pledged when it started and
+     * reserved in the scheduler until each sample asks ({@link #takePledgeShare}), ms; and how many samples that is.
+     */
+    private final double[] pledged;
+    private final int[] pledgedCalls;
     private final double[][] samples;
     private final int[] sampleCount;
     private final double[] servedMillis;
@@ -192,6 +201,8 @@ public final class LiveTrial {
             this.predictedMillis[i] = millis == null ? Double.MAX_VALUE : millis;
         }
         cut = new boolean[n];
+        pledged = new double[n];
+        pledgedCalls = new int[n];
         eliminatedOnOne = new boolean[n];
         jitCompiled = new boolean[n];
         for (int i = 0; i < n; i++) {
@@ -265,10 +276,20 @@ public final class LiveTrial {
             }
             if (eliminates && !warmRetry) {
                 releaseReservation();
-                double expected = expectedMillis(pick);
+                // A sample of a started candidate takes its share of the pledge back before it asks.
+                takePledgeShare(pick);
+                double expected = expectedMillis(pick, servedCalls[pick] == 0);
+                // A candidate starts only with the means to be judged: its first call (no sample) and
+                // MIN_SAMPLES samples after it, pledged together, so that trials deciding in the same forward do
+                // not each pay a first call the budget then leaves without a sample (at 1 x 32 tokens every
+                // signature paid blas-dense's first call, converting its weight, and none took a sample of it:
+                // bench/results/schedule-cpu-20261206-2229.md).
+                double pledge = expected > 0 && servedCalls[pick] == 0 && sampleCount[pick] == 0
+                        ? MIN_SAMPLES * expectedMillis(pick, false) : 0;
                 // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
                 // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone.
-                if (expected > 0 && scheduler.trialCommittedMillis() + expected > scheduler.trialBudgetMillis()) {
+                if (expected > 0
+                        && scheduler.trialCommittedMillis() + expected + pledge > scheduler.trialBudgetMillis()) {
                     int best = bestSoFar();
                     if (samplerCalls <= 1 && active[best]) {
                         // The forward's share (the budget) grows while its layers first ask: put off, not cut.
@@ -276,6 +297,7 @@ public final class LiveTrial {
                     } else {
                         cut[pick] = true;
                         active[pick] = false;
+                        releasePledge(pick);
                         continue;
                     }
                 } else if (expected > 0) {
@@ -283,6 +305,11 @@ public final class LiveTrial {
                     reserved = expected;
                     reservedFor = pick;
                     scheduler.reserve(expected);
+                    if (pledge > 0) {
+                        pledged[pick] = pledge;
+                        pledgedCalls[pick] = MIN_SAMPLES;
+                        scheduler.reserve(pledge);
+                    }
                 }
             }
             turn = (pick + 1) % served.size();
@@ -298,7 +325,7 @@ public final class LiveTrial {
      * have cost so far on average). It must fit beside what is spent and what other trials' calls under way have
      * reserved ({@link Scheduler#trialCommittedMillis()}): a trial stops before an expected overrun, not after it.
      */
-    private double expectedMillis(int i) {
+    private double expectedMillis(int i, boolean firstCall) {
         int best = bestSoFar();
         if (i == best) {
             return 0;
@@ -306,10 +333,38 @@ public final class LiveTrial {
         double call = sampleCount[i] > 0 ? lowerMedian(i) : predictedOf(i);
         double reference = referenceMillis(best);
         int others = Math.max(0, layers.size() - 1);
-        double expected = Math.max(0, call + (servedCalls[i] == 0 ? formMillis[i] : 0) - reference)
+        double expected = Math.max(0, call + (firstCall ? formMillis[i] : 0) - reference)
                 + others * Math.max(0, reference - call)
                 + Math.max(1, layers.size()) * scheduler.trialBookkeepingMillisPerCall();
         return expected;
+    }
+
+    /** Releases one sample's share of what candidate {@code i}'s start pledged ({@link #next()}), if any is left. */
+    private void takePledgeShare(int i) {
+        if (pledgedCalls[i] > 0) {
+            double share = pledged[i] / pledgedCalls[i];
+            pledged[i] -= share;
+            pledgedCalls[i]--;
+            scheduler.reserve(-share);
+        }
+    }
+
+    /** Releases what candidate {@code i}'s start pledged for its samples and has not taken yet. */
+    private void releasePledge(int i) {
+        if (pledgedCalls[i] > 0) {
+            scheduler.reserve(-pledged[i]);
+            pledged[i] = 0;
+            pledgedCalls[i] = 0;
+        }
+    }
+
+    /** Releases the pledges of candidates that serve no more in turn (or of all, once the trial is over). */
+    private void releaseIdlePledges(boolean all) {
+        for (int i = 0; i < served.size(); i++) {
+            if (all || !active[i]) {
+                releasePledge(i);
+            }
+        }
     }
 
     /** The reservation of the sampler's call, released when the call reports (or fails, or the sampler asks again). */
@@ -427,6 +482,7 @@ public final class LiveTrial {
                 taken[at] = millis;
             }
             eliminate();
+            releaseIdlePledges(false);
             if (eliminates) {
                 forwardSampled();
                 // Counted as the report counts it: every call of every layer served by a candidate other than the
@@ -440,6 +496,7 @@ public final class LiveTrial {
                 return;
             }
             finishing = true;
+            releaseIdlePledges(true);
         }
         scheduler.complete(this);
     }
@@ -512,10 +569,12 @@ public final class LiveTrial {
             if (firstFailure == null) {
                 firstFailure = failure;
             }
+            releaseIdlePledges(false);
             if (activeCount() > 0 && !complete()) {
                 return;
             }
             finishing = true;
+            releaseIdlePledges(true);
         }
         scheduler.complete(this);
     }
@@ -540,6 +599,7 @@ public final class LiveTrial {
     synchronized void exhaust() {
         exhausted = true;
         releaseReservation(); // nothing to release where no call reserved (fastest-measured never does)
+        releaseIdlePledges(true);
     }
 
     /** Records the layer {@code layer} as served by this trial (its plan entry is made with the decision). */
@@ -672,12 +732,27 @@ public final class LiveTrial {
         if (left == 1) {
             for (int i = 0; i < served.size(); i++) {
                 if (active[i]) {
-                    return servedCalls[i] > 0 && (!eliminates || sampleCount[i] >= MIN_SAMPLES || firstFailure != null);
+                    return servedCalls[i] > 0 && (!eliminates || sampleCount[i] >= MIN_SAMPLES || firstFailure != null
+                            || othersCutBeforeServing(i));
                 }
             }
         }
         for (int i = 0; i < served.size(); i++) {
             if (active[i] && sampleCount[i] < SAMPLES) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether every candidate but {@code i} was cut by the trial budget before it served a call: nothing is left to
+     * compare {@code i} with, so its own samples would only cost the trial's bookkeeping on further forwards (at
+     * 1 x 32 tokens, about as much CPU time as the deciding itself: ad hoc, 2.1 of 4.0 ms, at 23:35).
+     */
+    private boolean othersCutBeforeServing(int i) {
+        for (int k = 0; k < served.size(); k++) {
+            if (k != i && !(cut[k] && servedCalls[k] == 0)) {
                 return false;
             }
         }
@@ -865,9 +940,10 @@ public final class LiveTrial {
      * Opens the decided trial again, once, after the JIT has gone quiet: the winner and the candidates it beat while
      * they ran cold ({@link #coldLosers}) serve in turn again with fresh samples (every layer that already served a
      * candidate takes samples from its first call); the others keep their samples and serve no more. The calls count
-     * from zero (the first decision settled its own), and the trial budget does not cut a re-trial: its candidates
-     * are compiled and their weights converted, so it costs the slower one's extra time over a few calls, which the
-     * decision counts as choosing ({@link #extraMillis}).
+     * from zero (the first decision settled its own), and the trial budget does not cut a re-trial once opened (the
+     * scheduler opens it only where {@link #warmRetryMillis} fits): its candidates are compiled and their weights
+     * converted, so it costs the slower one's extra time over a few calls, which the decision counts as choosing
+     * ({@link #extraMillis}).
      */
     synchronized void reopenWarm() {
         Decision d = decision;
@@ -890,6 +966,25 @@ public final class LiveTrial {
         quietCalls = 0;
         finishing = false;
         decision = null;
+    }
+
+    /**
+     * What a warm re-trial of {@code winner} against {@code cold} ({@link #reopenWarm}) is expected to spend, ms: each
+     * cold loser's {@link #MIN_SAMPLES} samples beyond the winner at the times this trial measured (cold times: an
+     * upper bound), and the bookkeeping of every layer's calls meanwhile.
+     */
+    synchronized double warmRetryMillis(String winner, List<String> cold) {
+        int w = servedNames.indexOf(winner);
+        double reference = w >= 0 && sampleCount[w] > 0 ? lowerMedian(w) : 0;
+        double extra = 0;
+        for (String c : cold) {
+            int i = servedNames.indexOf(c);
+            if (i >= 0 && sampleCount[i] > 0) {
+                extra += MIN_SAMPLES * Math.max(0, lowerMedian(i) - reference);
+            }
+        }
+        return extra + (cold.size() + 1) * MIN_SAMPLES * Math.max(1, layers.size())
+                * scheduler.trialBookkeepingMillisPerCall();
     }
 
     /** Whether this is a warm re-trial ({@link #reopenWarm}). */

@@ -76,13 +76,17 @@ public final class Scheduler {
      */
     public static final double MIN_GAIN = 0.05;
     /**
-     * Under {@code auto}, what live trials may spend beyond the best candidate so far, all together, as a fraction of
-     * the predicted forward (the sum of every layer's best prediction: {@link #predictedForwardMillis()}, corrected by
-     * what the trials measure: {@link #estimatedForwardMillis()}): with the
-     * host time of choosing, a cold store's choosing then costs less than one forward by construction. What a trial
-     * cannot afford it does not measure; it decides on what it has, provisionally ({@link LiveTrial}).
+     * Under {@code auto}, what choosing may spend, all together, as a fraction of the predicted forward (the sum of
+     * every layer's best prediction: {@link #predictedForwardMillis()}, corrected by what the trials measure:
+     * {@link #estimatedForwardMillis()}): what live trials spend beyond the best candidate so far, and the CPU time
+     * of the deciding itself ({@link #choosingSpentMillis()}), so that a cold store's choosing costs less than one
+     * forward. What a trial cannot afford it does not measure; it decides on what it has ({@link LiveTrial}). Under
+     * half: the budget is kept in CPU time against an estimate that cold samples inflate, where the report counts the
+     * wall time against the forward's warm median; at 1 x 32 tokens on the 2-vCPU AMD EPYC a budget of 0.5 (4.08 of
+     * an estimated 8.16 ms) let choosing cost 1.16x the 5.3 ms forward, its host wall time 1.6x its CPU time (ad hoc,
+     * 23:33).
      */
-    public static final double DEFAULT_TRIAL_BUDGET = 0.5;
+    public static final double DEFAULT_TRIAL_BUDGET = 0.3;
     /**
      * Re-checks of a provisional choice that the trial budget may cut before both candidates have a sample, each
      * leaving the choice as it was, before the choice is stored confirmed: where the budget is too small for the
@@ -330,7 +334,10 @@ public final class Scheduler {
         sampledMeasuredNanos.addAndGet(Math.round(measuredMillis * 1e6));
     }
 
-    /** What live trials may spend beyond their best candidates so far, all together: a share of the forward. */
+    /**
+     * What choosing may spend, all together, before live trials stop serving candidates other than their best so far:
+     * a share of the forward. The deciding sections' CPU time draws from it too ({@link #trialCommittedMillis()}).
+     */
     public double trialBudgetMillis() {
         return Double.isInfinite(trialBudget) ? Double.POSITIVE_INFINITY : trialBudget * estimatedForwardMillis();
     }
@@ -350,9 +357,28 @@ public final class Scheduler {
         trialReservedNanos.addAndGet(Math.round(millis * 1e6));
     }
 
-    /** What live trials have spent, plus what their calls under way are expected to spend, ms. */
+    /**
+     * What choosing has spent so far, ms: the live trials' calls beyond their best candidates so far (conversions on
+     * first calls included) and their bookkeeping, and the CPU time the layers' deciding sections took besides (the
+     * predictions, the plans, the store: {@link #chargeCpu}; where the JVM does not measure a thread's CPU time, the
+     * trials' part alone). What the report counts as choosing, in CPU rather than wall time (the wall time also holds
+     * what the JIT's compilers took of the core meanwhile, which stopping a trial would not save).
+     */
+    public double choosingSpentMillis() {
+        long bookkeeping = trialBookkeepingNanos.get();
+        long deciding = Math.max(0, choosingCpuNanos.sum() - bookkeeping);
+        return (trialSpentNanos.get() + deciding) / 1e6;
+    }
+
+    /**
+     * What choosing has spent ({@link #choosingSpentMillis()}), plus what trials' calls under way are expected to
+     * spend, ms: a trial's next call must fit beside it in {@link #trialBudgetMillis()}. The deciding sections' own
+     * time counts: at 1 x 32 tokens a cold store's first forward spent 3.9 ms of CPU deciding beside a 5.0 ms forward
+     * (bench/results/schedule-cpu-20261206-2229.md), so a budget for the trials' calls alone let choosing cost twice a
+     * forward.
+     */
     double trialCommittedMillis() {
-        return (trialSpentNanos.get() + trialReservedNanos.get()) / 1e6;
+        return choosingSpentMillis() + trialReservedNanos.get() / 1e6;
     }
 
     /**
@@ -850,6 +876,16 @@ public final class Scheduler {
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
                 provisionalWhy = trial.provisionalWhy(outcome.chosen());
                 cold = trial.coldLosers(outcome.chosen());
+                if (!cold.isEmpty() && policy.mode() == Policy.Mode.AUTO && trialCommittedMillis()
+                        + trial.warmRetryMillis(outcome.chosen(), cold) > trialBudgetMillis()) {
+                    // The re-trial would take choosing past its share of the forward: the choice stands
+                    // provisional, and the next process re-checks it (at 1 x 32 tokens a re-trial of two-four
+                    // cost 1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC).
+                    String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)
+                            + ", and the choosing budget leaves no warm re-try";
+                    provisionalWhy = provisionalWhy == null ? coldWhy : coldWhy + "; " + provisionalWhy;
+                    cold = List.of();
+                }
                 if (!cold.isEmpty()) {
                     // Stored provisional: should the process end before the JIT is quiet, the next one re-checks it.
                     String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)

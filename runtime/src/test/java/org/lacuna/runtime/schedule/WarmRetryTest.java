@@ -106,6 +106,36 @@ class WarmRetryTest {
     }
 
     @Test
+    void aReTrialTheBudgetCannotAffordIsLeftToTheNextProcess() {
+        // Predictions BLAS 16.1 ms and Vector 20.1 ms (no conversions), calls as predicted. The cold trial spends
+        // Vector's five calls beyond BLAS (4 ms each, 20 ms) within a budget of 24 ms; a warm re-trial would spend
+        // two more samples (8 ms): it is not opened, and the choice is stored provisional for the next process.
+        EfficiencyTable table = TestTables.cpu()
+                .with("cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6, java.util.List.of(), 0))
+                .with("cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6, java.util.List.of(), 0));
+        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        java.util.List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        Scheduler probe = new Scheduler(TestTables.CPU, table, TuningStore.inMemory(), Policy.auto(),
+                new TestTables.ScriptedClock()::timer);
+        double blas = probe.predictMillis(c.get(0));
+        double vector = probe.predictMillis(c.get(1));
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = new Scheduler(TestTables.CPU, table, store, Policy.auto(), new TestTables.ScriptedClock()::timer,
+                Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, 24 / blas, watch());
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        serveUntilDecided(trial, Map.of("blas-dense", blas, "vector-dense", vector), true);
+        Decision d = trial.decision();
+        assertEquals("blas-dense", d.chosen(), d.reason());
+        assertTrue(d.reason().contains("the choosing budget leaves no warm re-try"), d.reason());
+        assertTrue(d.reason().contains("the next process re-checks it"), d.reason());
+        assertTrue(store.choice(TestTables.CPU, KEY).orElseThrow().provisionalChoice());
+        assertEquals(0, s.deciding(), "no re-trial waits");
+        nanos += JitWatch.QUIET_NANOS;
+        s.flushLater();
+        assertSame(d, trial.decision(), "the JIT quiet, nothing re-opens");
+    }
+
+    @Test
     void runUntilDecidedRunsOnPastItsForwardsUntilTheWarmReTrialHasDecided() {
         Scheduler s = scheduler(TuningStore.inMemory(), watch());
         LiveTrial trial = blasOrVector(s);
