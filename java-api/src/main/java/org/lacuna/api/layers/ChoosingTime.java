@@ -60,7 +60,8 @@ final class ChoosingTime {
      */
     static void chargeTrial(Scheduler scheduler, long nanos, long cpuNanos) {
         charge(scheduler, nanos, cpuNanos);
-        scheduler.chargeTrial(measuresCpu() ? Math.max(0, cpuNanos) : nanos);
+        boolean cpu = measuresCpu();
+        scheduler.chargeTrial(cpu ? Math.max(0, cpuNanos) : nanos, cpu);
     }
 
     /** Charges {@code nanos} of wall-clock time to {@code scheduler}, and to the decision this thread is inside. */

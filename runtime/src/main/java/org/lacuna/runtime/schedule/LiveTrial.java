@@ -54,9 +54,10 @@ import org.lacuna.runtime.error.LacunaException;
  * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
  * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one
  * sample (which may have held JIT compilation or a burst of load) and none other measured, or the winner short of
- * {@link #MIN_SAMPLES} samples; or a sparse winner was not confirmed against every dense path. A trial the budget
- * ended, and a near-tie measured {@link #MIN_SAMPLES} times each, are final ({@link #settledNote} says what was left
- * unmeasured). A provisional decision is stored marked so: sessions of this JVM share it like any other
+ * {@link #MIN_SAMPLES} samples; or a sparse winner was not confirmed against every dense path; or the winner beat a
+ * Java kernel timed while the JIT compiled, and the budget leaves no warm re-try in this process ({@link Scheduler}).
+ * Otherwise a trial the budget ended, and a near-tie measured {@link #MIN_SAMPLES} times each, are final
+ * ({@link #settledNote} says what was left unmeasured). A provisional decision is stored marked so: sessions of this JVM share it like any other
  * (Spark executors agree with the driver bit for bit), and the next process re-checks it on a short trial of the
  * chosen candidate and the runner-up ({@link #recheck}) and stores the outcome confirmed.
  *
@@ -68,6 +69,11 @@ public final class LiveTrial {
     public static final int SAMPLES = 4;
     /** Timed calls per candidate before any may be eliminated. */
     public static final int MIN_SAMPLES = 2;
+    /**
+     * Forwards without a call after which a trial gives back what it reserved and pledged ({@link #forwardEnded()}):
+     * a trial's sampler serves a call every forward while its layers run.
+     */
+    static final int QUIET_FORWARDS = 2;
     /** Under {@code auto}, a candidate whose lower median exceeds the best's by this factor stops serving. */
     public static final double ELIMINATE_ABOVE = 1.5;
     /**
@@ -124,7 +130,7 @@ public final class LiveTrial {
     private final boolean[] servedCold;
     /**
      * Re-opened once the JIT went quiet, after a decision against candidates measured while it compiled
-     * ({@link #reopenWarm}): not cut by the trial budget, and not re-opened again.
+     * ({@link #reopenWarm}): not cut by the trial budget once opened, and not re-opened again.
      */
     private boolean warmRetry;
     /** For a warm re-trial: the candidates measured cold and the first trial's lower medians (for the reason). */
@@ -149,6 +155,8 @@ public final class LiveTrial {
      */
     private final double[] pledged;
     private final int[] pledgedCalls;
+    /** Forwards ended since a layer of the trial last reported a call ({@link #forwardEnded()}). */
+    private int quietForwards;
     private final double[][] samples;
     private final int[] sampleCount;
     private final double[] servedMillis;
@@ -276,8 +284,9 @@ public final class LiveTrial {
             }
             if (eliminates && !warmRetry) {
                 releaseReservation();
-                // A sample of a started candidate takes its share of the pledge back before it asks.
-                takePledgeShare(pick);
+                // A sample of a started candidate takes its share of the pledge back before it asks: within that
+                // share it is served whatever the deciding spent meanwhile (the pledge was made for it).
+                double share = takePledgeShare(pick);
                 double expected = expectedMillis(pick, servedCalls[pick] == 0);
                 // A candidate starts only with the means to be judged: its first call (no sample) and
                 // MIN_SAMPLES samples after it, pledged together, so that trials deciding in the same forward do
@@ -288,7 +297,8 @@ public final class LiveTrial {
                         ? MIN_SAMPLES * expectedMillis(pick, false) : 0;
                 // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
                 // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone.
-                if (expected > 0
+                boolean pledgedFor = share > 0 && expected <= share * (1 + 1e-9);
+                if (expected > 0 && !pledgedFor
                         && scheduler.trialCommittedMillis() + expected + pledge > scheduler.trialBudgetMillis()) {
                     int best = bestSoFar();
                     if (samplerCalls <= 1 && active[best]) {
@@ -339,14 +349,19 @@ public final class LiveTrial {
         return expected;
     }
 
-    /** Releases one sample's share of what candidate {@code i}'s start pledged ({@link #next()}), if any is left. */
-    private void takePledgeShare(int i) {
-        if (pledgedCalls[i] > 0) {
-            double share = pledged[i] / pledgedCalls[i];
-            pledged[i] -= share;
-            pledgedCalls[i]--;
-            scheduler.reserve(-share);
+    /**
+     * Releases one sample's share of what candidate {@code i}'s start pledged ({@link #next()}), if any is left, and
+     * returns it (0 where none was left), ms.
+     */
+    private double takePledgeShare(int i) {
+        if (pledgedCalls[i] == 0) {
+            return 0;
         }
+        double share = pledged[i] / pledgedCalls[i];
+        pledged[i] -= share;
+        pledgedCalls[i]--;
+        scheduler.reserve(-share);
+        return share;
     }
 
     /** Releases what candidate {@code i}'s start pledged for its samples and has not taken yet. */
@@ -358,12 +373,32 @@ public final class LiveTrial {
         }
     }
 
-    /** Releases the pledges of candidates that serve no more in turn (or of all, once the trial is over). */
+    /**
+     * Releases the pledges of candidates that serve no more in turn, and of the best so far, whose samples cost
+     * nothing beyond itself (or of all, once the trial is over).
+     */
     private void releaseIdlePledges(boolean all) {
+        int best = all || served.isEmpty() ? -1 : bestSoFar();
         for (int i = 0; i < served.size(); i++) {
-            if (all || !active[i]) {
+            if (all || !active[i] || i == best) {
                 releasePledge(i);
             }
+        }
+    }
+
+    /**
+     * A forward ended ({@link Scheduler#flushLater()}): a trial none of whose layers reported a call in the last
+     * {@link #QUIET_FORWARDS} forwards (a shape seen once, a model closed while it measured) gives back what its
+     * sampler's call reserved and what its candidates pledged, so that it does not hold later trials' budget for the
+     * scheduler's life; its next call, if one comes, asks the budget again.
+     */
+    synchronized void forwardEnded() {
+        if (decision != null || finishing) {
+            return;
+        }
+        if (++quietForwards >= QUIET_FORWARDS) {
+            releaseReservation();
+            releaseIdlePledges(true);
         }
     }
 
@@ -462,6 +497,7 @@ public final class LiveTrial {
             if (index == reservedFor) {
                 releaseReservation();
             }
+            quietForwards = 0;
             servedMillis[index] += millis;
             servedCalls[index]++;
             // Read per call of a Java kernel while the trial runs (the watch reads its bean at most once per
@@ -722,7 +758,8 @@ public final class LiveTrial {
      * by then, as it would once decided), so it takes its samples in this process rather than leaving a choice of one
      * sample for the next process to re-check (at 1 x 32 tokens the budget cut every other candidate before the
      * winner's second sample, and the next two processes re-checked those choices at 13-16x a forward:
-     * bench/results/schedule-cpu-20261206-2002.md and an ad hoc run at 20:44).
+     * bench/results/schedule-cpu-20261206-2002.md and an ad hoc run at 20:44). Where every other candidate was cut
+     * before it served a call, one sample will do ({@link #othersCutBeforeServing}).
      */
     private boolean complete() {
         int left = activeCount();
@@ -733,7 +770,7 @@ public final class LiveTrial {
             for (int i = 0; i < served.size(); i++) {
                 if (active[i]) {
                     return servedCalls[i] > 0 && (!eliminates || sampleCount[i] >= MIN_SAMPLES || firstFailure != null
-                            || othersCutBeforeServing(i));
+                            || sampleCount[i] > 0 && othersCutBeforeServing(i));
                 }
             }
         }
@@ -747,7 +784,8 @@ public final class LiveTrial {
 
     /**
      * Whether every candidate but {@code i} was cut by the trial budget before it served a call: nothing is left to
-     * compare {@code i} with, so its own samples would only cost the trial's bookkeeping on further forwards (at
+     * compare {@code i} with, so once it has a sample (the decision is then judged on a measurement, and is final like
+     * any the budget ended) its further samples would only cost the trial's bookkeeping on further forwards (at
      * 1 x 32 tokens, about as much CPU time as the deciding itself: ad hoc, 2.1 of 4.0 ms, at 23:35).
      */
     private boolean othersCutBeforeServing(int i) {
@@ -970,8 +1008,8 @@ public final class LiveTrial {
 
     /**
      * What a warm re-trial of {@code winner} against {@code cold} ({@link #reopenWarm}) is expected to spend, ms: each
-     * cold loser's {@link #MIN_SAMPLES} samples beyond the winner at the times this trial measured (cold times: an
-     * upper bound), and the bookkeeping of every layer's calls meanwhile.
+     * cold loser's first call and {@link #SAMPLES} samples beyond the winner at the times this trial measured (cold
+     * times: an upper bound), and the bookkeeping of every layer's calls meanwhile.
      */
     synchronized double warmRetryMillis(String winner, List<String> cold) {
         int w = servedNames.indexOf(winner);
@@ -980,10 +1018,10 @@ public final class LiveTrial {
         for (String c : cold) {
             int i = servedNames.indexOf(c);
             if (i >= 0 && sampleCount[i] > 0) {
-                extra += MIN_SAMPLES * Math.max(0, lowerMedian(i) - reference);
+                extra += (1 + SAMPLES) * Math.max(0, lowerMedian(i) - reference);
             }
         }
-        return extra + (cold.size() + 1) * MIN_SAMPLES * Math.max(1, layers.size())
+        return extra + (cold.size() + 1) * (1 + SAMPLES) * Math.max(1, layers.size())
                 * scheduler.trialBookkeepingMillisPerCall();
     }
 

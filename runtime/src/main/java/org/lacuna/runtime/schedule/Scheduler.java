@@ -32,15 +32,18 @@ import org.lacuna.runtime.error.LacunaException;
  * input-shape bucket beside the candidate it chose, so a planned forward never comes here; they {@link #charge} the
  * host time they spent choosing, which {@link #choosingNanos()} reports.
  *
- * <p>Under {@code auto}, what live trials cost (their slower calls, the weight conversions of candidates tried, their
- * bookkeeping) is bounded by a trial budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the predicted forward,
- * counted as the benchmark reports it (every layer's calls beyond the decision's winner: {@link LiveTrial}), with
- * what calls under way are expected to spend reserved, so that trials deciding in one forward do not each spend the
- * same remainder: a candidate a trial cannot afford is not tried, and the trial decides on what it measured, for good
- * (a later process's re-check would face the same budget). A choice whose trial ended on its own rules with samples
- * short (a runner-up eliminated on one sample and none other measured, a sparse winner not confirmed against a dense
- * path) is stored provisional: the sessions of this JVM share it as any other, and the next process re-checks it on
- * a short trial of the chosen candidate and the runner-up, then stores it confirmed ({@link LiveTrial}). Thread-safe.
+ * <p>Under {@code auto}, what choosing costs is bounded by a budget, a fraction ({@link #DEFAULT_TRIAL_BUDGET}) of the
+ * predicted forward: the deciding sections' CPU time (predictions, plans, the store, a measurement before a call) and
+ * what live trials cost (their slower calls, the weight conversions of candidates tried, their bookkeeping), counted
+ * as the benchmark reports it (every layer's calls beyond the decision's winner: {@link LiveTrial}), with what calls
+ * under way are expected to spend and what started candidates' samples will spend reserved, so that trials deciding
+ * in one forward do not each spend the same remainder: a candidate a trial cannot afford is not tried, and the trial
+ * decides on what it measured, for good (a later process's re-check would face the same budget). A choice whose
+ * trial ended on its own rules with samples short (a runner-up eliminated on one sample and none other measured, a
+ * sparse winner not confirmed against a dense path), or that beat a Java kernel timed while the JIT compiled where
+ * the budget leaves no warm re-try, is stored provisional: the sessions of this JVM share it as any other, and the
+ * next process re-checks it on a short trial of the chosen candidate and the runner-up, then stores it confirmed
+ * ({@link LiveTrial}). Thread-safe.
  */
 public final class Scheduler {
     /**
@@ -123,8 +126,13 @@ public final class Scheduler {
     private final AtomicLong trialSpentNanos = new AtomicLong();
     /** The host time live trials' calls spent on bookkeeping ({@link #chargeTrial}), and how many calls reported. */
     private final AtomicLong trialBookkeepingNanos = new AtomicLong();
+    /** The part of {@link #trialBookkeepingNanos} charged as the thread's CPU time (also in the choosing CPU time). */
+    private final AtomicLong trialBookkeepingCpuNanos = new AtomicLong();
     private final AtomicLong trialCalls = new AtomicLong();
-    /** What live trials' calls under way are expected to spend (reserved by the trial that approved them), ns. */
+    /**
+     * What live trials' calls under way are expected to spend (reserved by the trial that approved them), and what
+     * started candidates' samples still to come will (pledged when they started), ns.
+     */
     private final AtomicLong trialReservedNanos = new AtomicLong();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
@@ -171,7 +179,8 @@ public final class Scheduler {
     }
 
     /**
-     * @param trialBudget what live trials may spend beyond the best candidates, as a fraction of the predicted forward
+     * @param trialBudget what choosing may spend (deciding CPU time and live trials beyond their best candidates), as a
+     *                    fraction of the predicted forward
      *                    ({@link #DEFAULT_TRIAL_BUDGET}; infinite: no bound)
      */
     public Scheduler(DeviceKey device, EfficiencyTable table, TuningStore store, Policy policy,
@@ -360,19 +369,19 @@ public final class Scheduler {
     /**
      * What choosing has spent so far, ms: the live trials' calls beyond their best candidates so far (conversions on
      * first calls included) and their bookkeeping, and the CPU time the layers' deciding sections took besides (the
-     * predictions, the plans, the store: {@link #chargeCpu}; where the JVM does not measure a thread's CPU time, the
-     * trials' part alone). What the report counts as choosing, in CPU rather than wall time (the wall time also holds
+     * predictions, the plans, the store, a measurement made before a call: {@link #chargeCpu}; where the JVM does not
+     * measure a thread's CPU time, the trials' part alone). What the report counts as choosing, in CPU rather than wall time (the wall time also holds
      * what the JIT's compilers took of the core meanwhile, which stopping a trial would not save).
      */
     public double choosingSpentMillis() {
-        long bookkeeping = trialBookkeepingNanos.get();
-        long deciding = Math.max(0, choosingCpuNanos.sum() - bookkeeping);
+        long deciding = Math.max(0, choosingCpuNanos.sum() - trialBookkeepingCpuNanos.get());
         return (trialSpentNanos.get() + deciding) / 1e6;
     }
 
     /**
-     * What choosing has spent ({@link #choosingSpentMillis()}), plus what trials' calls under way are expected to
-     * spend, ms: a trial's next call must fit beside it in {@link #trialBudgetMillis()}. The deciding sections' own
+     * What choosing has spent ({@link #choosingSpentMillis()}), plus what trials' calls under way and started
+     * candidates' samples still to come are expected to spend, ms: a trial's next call must fit beside it in
+     * {@link #trialBudgetMillis()}. The deciding sections' own
      * time counts: at 1 x 32 tokens a cold store's first forward spent 3.9 ms of CPU deciding beside a 5.0 ms forward
      * (bench/results/schedule-cpu-20261206-2229.md), so a budget for the trials' calls alone let choosing cost twice a
      * forward.
@@ -389,8 +398,20 @@ public final class Scheduler {
      * core meanwhile).
      */
     public void chargeTrial(long nanos) {
+        chargeTrial(nanos, false);
+    }
+
+    /**
+     * {@link #chargeTrial(long)}, saying whether {@code nanos} is the thread's CPU time, which the layer also
+     * {@link #chargeCpu charged} (so that {@link #choosingSpentMillis()} counts it once), or wall time where the JVM
+     * does not measure the thread's CPU time.
+     */
+    public void chargeTrial(long nanos, boolean cpuTime) {
         trialSpentNanos.addAndGet(nanos);
         trialBookkeepingNanos.addAndGet(nanos);
+        if (cpuTime) {
+            trialBookkeepingCpuNanos.addAndGet(nanos);
+        }
     }
 
     /** A live trial's call was reported (for {@link #trialBookkeepingMillisPerCall()}). */
@@ -598,6 +619,11 @@ public final class Scheduler {
     public void flushLater() {
         if (!warmRetries.isEmpty()) {
             retryWarm();
+        }
+        if (!trials.isEmpty()) {
+            for (LiveTrial trial : trials.values()) {
+                trial.forwardEnded();
+            }
         }
         if (trials.isEmpty() || deferredWrites.incrementAndGet() > MAX_DEFERRED_WRITES) {
             deferredWrites.set(0);
@@ -876,11 +902,12 @@ public final class Scheduler {
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
                 provisionalWhy = trial.provisionalWhy(outcome.chosen());
                 cold = trial.coldLosers(outcome.chosen());
-                if (!cold.isEmpty() && policy.mode() == Policy.Mode.AUTO && trialCommittedMillis()
+                if (!cold.isEmpty() && policy.mode() == Policy.Mode.AUTO && !trial.recheck() && trialCommittedMillis()
                         + trial.warmRetryMillis(outcome.chosen(), cold) > trialBudgetMillis()) {
                     // The re-trial would take choosing past its share of the forward: the choice stands
                     // provisional, and the next process re-checks it (at 1 x 32 tokens a re-trial of two-four
-                    // cost 1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC).
+                    // cost 1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC). A re-check is
+                    // re-tried warm whatever it costs: left provisional again, every process would re-check it.
                     String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)
                             + ", and the choosing budget leaves no warm re-try";
                     provisionalWhy = provisionalWhy == null ? coldWhy : coldWhy + "; " + provisionalWhy;

@@ -105,11 +105,11 @@ class WarmRetryTest {
         assertSame(warm, trial.decision());
     }
 
-    @Test
-    void aReTrialTheBudgetCannotAffordIsLeftToTheNextProcess() {
-        // Predictions BLAS 16.1 ms and Vector 20.1 ms (no conversions), calls as predicted. The cold trial spends
-        // Vector's five calls beyond BLAS (4 ms each, 20 ms) within a budget of 24 ms; a warm re-trial would spend
-        // two more samples (8 ms): it is not opened, and the choice is stored provisional for the next process.
+    /**
+     * BLAS or Vector with predictions of 16.1 and 20.1 ms (no conversions), on a scheduler whose budget is
+     * {@code budgetMillis} of that forward; the cold trial served as predicted while the JIT compiles.
+     */
+    private LiveTrial coldTrialWithBudget(TuningStore store, double budgetMillis) {
         EfficiencyTable table = TestTables.cpu()
                 .with("cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6, java.util.List.of(), 0))
                 .with("cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6, java.util.List.of(), 0));
@@ -119,11 +119,36 @@ class WarmRetryTest {
                 new TestTables.ScriptedClock()::timer);
         double blas = probe.predictMillis(c.get(0));
         double vector = probe.predictMillis(c.get(1));
-        TuningStore store = TuningStore.inMemory();
-        Scheduler s = new Scheduler(TestTables.CPU, table, store, Policy.auto(), new TestTables.ScriptedClock()::timer,
-                Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, 24 / blas, watch());
-        LiveTrial trial = s.decideLive("fc1", st, c);
+        budgeted = new Scheduler(TestTables.CPU, table, store, Policy.auto(), new TestTables.ScriptedClock()::timer,
+                Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, budgetMillis / blas, watch());
+        LiveTrial trial = budgeted.decideLive("fc1", st, c);
         serveUntilDecided(trial, Map.of("blas-dense", blas, "vector-dense", vector), true);
+        return trial;
+    }
+
+    private Scheduler budgeted;
+
+    @Test
+    void aReTrialTheBudgetHoldsIsOpened() {
+        // The cold trial spends Vector's five calls beyond BLAS (4 ms each, 20 ms); 60 ms hold a re-trial (its first
+        // call and four samples of Vector beyond BLAS, 20 ms more).
+        LiveTrial trial = coldTrialWithBudget(TuningStore.inMemory(), 60);
+        assertTrue(trial.decision().reason().contains("re-tried warm in this process"), trial.decision().reason());
+        assertEquals(1, budgeted.deciding(), "the re-trial waits for the JIT");
+        tick(true);
+        budgeted.flushLater();
+        nanos += JitWatch.QUIET_NANOS;
+        budgeted.flushLater();
+        assertNull(trial.decision(), "re-opened once the JIT is quiet");
+    }
+
+    @Test
+    void aReTrialTheBudgetCannotAffordIsLeftToTheNextProcess() {
+        // The cold trial spends 20 ms within a budget of 24 ms; a warm re-trial would spend 20 ms more: it is not
+        // opened, and the choice is stored provisional for the next process.
+        TuningStore store = TuningStore.inMemory();
+        LiveTrial trial = coldTrialWithBudget(store, 24);
+        Scheduler s = budgeted;
         Decision d = trial.decision();
         assertEquals("blas-dense", d.chosen(), d.reason());
         assertTrue(d.reason().contains("the choosing budget leaves no warm re-try"), d.reason());
