@@ -150,31 +150,32 @@ final class VectorSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
-                       long ld) {
+    public void unpack(float[] c, int cOffset, int tileTokens, int rows, int tokens, MemorySegment into,
+                       long byteOffset, long ld) {
         int[] gather = tileTokens == WIDE ? WIDE_GATHER : tileTokens == LANES ? NARROW_GATHER : null;
         int vectorRows = gather == null ? 0 : rows - rows % LANES; // another width moves element by element
         int blockTokens = TRANSPOSE && gather != null ? tokens - tokens % LANES : 0;
         for (int t = 0; t < blockTokens; t += LANES) {
             long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
-                VectorTransposeTile.transpose(c, r * tileTokens + t, tileTokens, into, line + 4L * r, 4 * ld);
+                VectorTransposeTile.transpose(c, cOffset + r * tileTokens + t, tileTokens, into, line + 4L * r,
+                        4 * ld);
             }
             for (int token = t; token < t + LANES; token++) {
                 for (int r = vectorRows; r < rows; r++) {
                     into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * token * ld + 4L * r,
-                            c[r * tileTokens + token]);
+                            c[cOffset + r * tileTokens + token]);
                 }
             }
         }
         for (int t = blockTokens; t < tokens; t++) {
             long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
-                FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0)
+                FloatVector.fromArray(SPECIES, c, cOffset + r * tileTokens + t, gather, 0)
                         .intoMemorySegment(into, line + 4L * r, ORDER);
             }
             for (int r = vectorRows; r < rows; r++) {
-                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, line + 4L * r, c[r * tileTokens + t]);
+                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, line + 4L * r, c[cOffset + r * tileTokens + t]);
             }
         }
     }
