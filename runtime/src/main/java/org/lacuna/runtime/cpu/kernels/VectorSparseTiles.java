@@ -66,7 +66,8 @@ final class VectorSparseTiles implements SparseTiles {
     static final int WIDE = VectorSparseRowTiles.WIDE_VECTORS * LANES;
     /**
      * Columns of x widened per block while packing: long runs per widening call (256 measured 2-3% faster end to end
-     * than 64 at 512 tokens); the scratch, 128 KiB at 128 tokens, stays in L2.
+     * than 64 at 512 tokens), widened staged although shorter than the lanes' cut-off
+     * ({@link VectorHalfConversions#widenStaged}); the scratch, 128 KiB at 128 tokens, stays in L2.
      */
     static final int PACK_COLUMNS = 256;
     /** Each thread's token-major scratch of the packing, kept from call to call. */
@@ -122,7 +123,7 @@ final class VectorSparseTiles implements SparseTiles {
             int columns = Math.min(PACK_COLUMNS, in - k0);
             for (int t = 0; t < count; t++) {
                 long source = byteOffset + ((long) (token0 + t) * in + k0) * dtype.byteSize();
-                VectorHalfConversions.widen(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
+                VectorHalfConversions.widenStaged(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
             }
             if (count < tileTokens && k0 == 0) {
                 // padding tokens stay zero (the scratch is kept from call to call: clear it here)
