@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,9 +50,9 @@ class CpuSparseEpilogueTest {
         backends.forEach(Backend::close);
     }
 
-    /** One sparse layer's call on a backend: {@code (bias, activation, y)}, x and the weight fixed. */
-    private interface Layer {
-        void run(DeviceArray bias, Activation activation, DeviceArray y);
+    /** One sparse layer's call on a backend, its weight uploaded there. */
+    private interface LayerCall<W> {
+        void run(Backend backend, DeviceArray x, W w, DeviceArray bias, Activation activation, DeviceArray y);
     }
 
     @Test
@@ -66,17 +67,9 @@ class CpuSparseEpilogueTest {
             float[] x = TestData.uniform(random, tokens * in, 1f, DType.F16);
             float[] pruned = TwoFourPruning.prune(TestData.uniform(random, out * in, 1f, DType.F16), out, in);
             TwoFourWeights weights = TwoFourWeights.compress(pruned, out, in, DType.F16);
-            check(tokens, out, random, (backend, body) -> {
-                TwoFourWeight w = DeviceWeights.upload(backend, weights);
-                DeviceArray input = HostData.upload(backend, DType.F16, Shape.of(tokens, in), x);
-                try {
-                    body.accept(backend, (bias, activation, y) -> backend.ops().gemm().linearTwoFour(input, w, bias,
-                            activation, y));
-                } finally {
-                    DeviceWeights.release(w);
-                    input.buffer().close();
-                }
-            });
+            check(tokens, out, in, DType.F16, x, random, backend -> DeviceWeights.upload(backend, weights),
+                    (TwoFourWeight w) -> DeviceWeights.release(w), (backend, input, w, bias, activation, y) ->
+                            backend.ops().gemm().linearTwoFour(input, w, bias, activation, y));
         }
     }
 
@@ -94,25 +87,13 @@ class CpuSparseEpilogueTest {
             }
         }
         CsrMatrix matrix = CsrMatrix.fromDense(dense, out, in, DType.BF16);
-        check(tokens, out, random, (backend, body) -> {
-            CsrWeight w = DeviceWeights.upload(backend, matrix);
-            DeviceArray input = HostData.upload(backend, DType.BF16, Shape.of(tokens, in), x);
-            try {
-                body.accept(backend, (bias, activation, y) -> backend.ops().gemm().linearCsr(input, w, bias,
-                        activation, y));
-            } finally {
-                DeviceWeights.release(w);
-                input.buffer().close();
-            }
-        });
+        check(tokens, out, in, DType.BF16, x, random, backend -> DeviceWeights.upload(backend, matrix),
+                (CsrWeight w) -> DeviceWeights.release(w), (backend, input, w, bias, activation, y) ->
+                        backend.ops().gemm().linearCsr(input, w, bias, activation, y));
     }
 
-    /** A way to open a layer on a backend and hand it to a body that runs it. */
-    private interface Opener {
-        void open(Backend backend, BiConsumer<Backend, Layer> body);
-    }
-
-    private void check(int tokens, int out, SplittableRandom random, Opener opener) {
+    private <W> void check(int tokens, int out, int in, DType xType, float[] x, SplittableRandom random,
+                           Function<Backend, W> upload, Consumer<W> release, LayerCall<W> layer) {
         float[] biasValues = TestData.uniform(random, out, 0.5f, DType.F32);
         for (Activation activation : Activation.values()) {
             for (boolean withBias : new boolean[] {false, true}) {
@@ -123,33 +104,34 @@ class CpuSparseEpilogueTest {
                     for (int b = 0; b < backends.size(); b++) {
                         Backend backend = backends.get(b);
                         boolean vectorApi = b < 2;
-                        int index = b;
-                        opener.open(backend, (on, layer) -> {
-                            DeviceArray bias = withBias
-                                    ? HostData.upload(on, DType.F32, Shape.of(out), biasValues) : null;
-                            DeviceArray plain = poisoned(on, DType.F32, tokens, out);
-                            DeviceArray y = poisoned(on, outType, tokens, out);
-                            try {
-                                layer.run(null, Activation.NONE, plain);
-                                layer.run(bias, activation, y);
-                                float[] expected = HostData.downloadFloats(on, plain);
-                                Epilogue.biasActivation(vectorApi, expected, 0, out, tokens, out,
-                                        withBias ? biasValues : null, 0, activation);
-                                float[] actual = HostData.downloadFloats(on, y);
-                                for (int i = 0; i < expected.length; i++) {
-                                    assertEquals(Float.floatToRawIntBits(HalfFloats.roundTo(outType, expected[i])),
-                                            Float.floatToRawIntBits(actual[i]), label + " vectorApi=" + vectorApi
-                                                    + " at token " + i / out + " row " + i % out);
-                                }
-                                perBackend[index] = actual;
-                            } finally {
-                                plain.buffer().close();
-                                y.buffer().close();
-                                if (bias != null) {
-                                    bias.buffer().close();
-                                }
+                        W w = upload.apply(backend);
+                        DeviceArray input = HostData.upload(backend, xType, Shape.of(tokens, in), x);
+                        DeviceArray bias = withBias
+                                ? HostData.upload(backend, DType.F32, Shape.of(out), biasValues) : null;
+                        DeviceArray plain = poisoned(backend, DType.F32, tokens, out);
+                        DeviceArray y = poisoned(backend, outType, tokens, out);
+                        try {
+                            layer.run(backend, input, w, null, Activation.NONE, plain);
+                            layer.run(backend, input, w, bias, activation, y);
+                            float[] expected = HostData.downloadFloats(backend, plain);
+                            Epilogue.biasActivation(vectorApi, expected, 0, out, tokens, out,
+                                    withBias ? biasValues : null, 0, activation);
+                            float[] actual = HostData.downloadFloats(backend, y);
+                            for (int i = 0; i < expected.length; i++) {
+                                assertEquals(Float.floatToRawIntBits(HalfFloats.roundTo(outType, expected[i])),
+                                        Float.floatToRawIntBits(actual[i]), label + " vectorApi=" + vectorApi
+                                                + " at token " + i / out + " row " + i % out);
                             }
-                        });
+                            perBackend[b] = actual;
+                        } finally {
+                            release.accept(w);
+                            input.buffer().close();
+                            plain.buffer().close();
+                            y.buffer().close();
+                            if (bias != null) {
+                                bias.buffer().close();
+                            }
+                        }
                     }
                     for (int i = 0; i < perBackend[0].length; i++) {
                         assertEquals(Float.floatToRawIntBits(perBackend[0][i]),
