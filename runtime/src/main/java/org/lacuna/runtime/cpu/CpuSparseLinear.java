@@ -44,6 +44,19 @@ final class CpuSparseLinear implements AutoCloseable {
     static final int MIN_BLOCKS = 8;
     /** Row blocks are whole multiples of this many rows (one transposed block of the unpacking). */
     static final int ROW_GRAIN = 16;
+    /**
+     * Tokens whose results are read out of a tile at a time before their epilogue: one transposed block of the
+     * unpacking. Each token's row of results then gets its bias, activation and rounding to y's dtype while it is in
+     * L1, where the whole tile was read out first (384 KiB at 768 rows × 128 tokens, beside the tile's sums) and went
+     * through L2 three times: unpacked, then biased and activated, then narrowed. Those passes were small beside
+     * GELU's arithmetic, which both layers pay alike (ad hoc, 2 threads, medians of 15, 512 × 384 × 1536 with bias,
+     * GELU and an F16 y: multiply-adds 2.50 ms, unpacking 0.00, bias and GELU 0.57, narrowing 0.20; at 2048 tokens
+     * 10.1, 1.0, 2.1, 0.6), so the gain is small: old and new in one JVM, each call alternating, medians of 201, bias
+     * (+ GELU) into F16: 1.3-3% faster at 2048 × 384 × 1536 and 2048 × 1536 × 384, within 1-2% (slower) at 512
+     * tokens; the per-thread scratch shrinks from the tile's size to a strip's. A strip of 32 tokens, or 256 rows
+     * at a time, or the strip's epilogue in one call before its narrowing, measured within noise of this.
+     */
+    static final int STRIP_TOKENS = 16;
     /** Token tiles of one block of work. */
     static final int TILES_PER_BLOCK = 1;
     /**
@@ -56,10 +69,10 @@ final class CpuSparseLinear implements AutoCloseable {
     static final int CONVERT_ROWS = 64;
 
     /**
-     * Each worker thread's tile of sums and of token-major results, kept from call to call: allocating them per block
-     * of work (64 KiB each at 128 rows × 128 tokens, past the thread's allocation buffer; 384 KiB now at 768 rows) cost
-     * a sixth of a CSR call's time at 5% density in zeroing alone. Shared by every backend, as the dense linear's
-     * tile is.
+     * Each worker thread's tile of sums and strip of token-major results, kept from call to call: allocating them per
+     * block of work (64 KiB of sums at 128 rows × 128 tokens, past the thread's allocation buffer; 384 KiB now at 768
+     * rows) cost a sixth of a CSR call's time at 5% density in zeroing alone. Shared by every backend, as the dense
+     * linear's tile is.
      */
     private static final ThreadLocal<TileBuffers> TILE_BUFFERS = ThreadLocal.withInitial(TileBuffers::new);
 
@@ -135,10 +148,12 @@ final class CpuSparseLinear implements AutoCloseable {
         private float[] sums = new float[0];
         private float[] results = new float[0];
 
-        TileBuffers fit(int floats) {
-            if (sums.length < floats) {
-                sums = new float[floats];
-                results = new float[floats];
+        TileBuffers fit(int rows, int tileTokens) {
+            if (sums.length < rows * tileTokens) {
+                sums = new float[rows * tileTokens];
+            }
+            if (results.length < rows * STRIP_TOKENS) {
+                results = new float[rows * STRIP_TOKENS];
             }
             return this;
         }
@@ -152,8 +167,9 @@ final class CpuSparseLinear implements AutoCloseable {
 
     /**
      * Packs x into token panels, then splits (row blocks × token blocks) over the threads; each block accumulates
-     * tile by tile, reads its results out token-major and ends them as the dense linear does (bias and activation
-     * through {@link Epilogue}, so a sparse and a dense layer round the activation alike, then narrowed to y's type).
+     * tile by tile, reads its results out token-major, {@value #STRIP_TOKENS} tokens at a time, and ends each token's
+     * row as the dense linear does (bias and activation through {@link Epilogue}, so a sparse and a dense layer round
+     * the activation alike, then narrowed to y's type).
      */
     private void run(DeviceArray x, int in, int paddedIn, int out, DeviceArray bias, Activation activation,
                      DeviceArray y, TileBody body) {
@@ -183,7 +199,7 @@ final class CpuSparseLinear implements AutoCloseable {
                 int rows = Math.min(out, rowStart + rowBlock) - rowStart;
                 int firstTile = (chunk % tokenBlocks) * TILES_PER_BLOCK;
                 int lastTile = Math.min(tileCount, firstTile + TILES_PER_BLOCK);
-                TileBuffers buffers = TILE_BUFFERS.get().fit(rowBlock * tile);
+                TileBuffers buffers = TILE_BUFFERS.get().fit(rowBlock, tile);
                 float[] c = buffers.sums;
                 float[] results = buffers.results;
                 for (int t = firstTile; t < lastTile; t++) {
@@ -191,17 +207,20 @@ final class CpuSparseLinear implements AutoCloseable {
                     body.accumulate(panels, tile, rowStart, rowStart + rows, TokenPanels.offset(t, paddedIn, tile), c);
                     int count = Math.min(tile, tokens - t * tile);
                     if (direct) {
-                        tiles.unpack(c, tile, rows, count, output,
+                        tiles.unpack(c, 0, tile, rows, count, output,
                                 y.byteOffset() + 4 * ((long) t * tile * out + rowStart), out);
                         continue;
                     }
-                    tiles.unpack(c, tile, rows, count, MemorySegment.ofArray(results), 0, rows);
-                    Epilogue.biasActivation(context.vectorApi(), results, 0, rows, count, rows, b, rowStart,
-                            activation);
-                    for (int token = 0; token < count; token++) {
-                        long first = (long) (t * tile + token) * out + rowStart;
-                        narrow(results, token * rows, rows, output, y.byteOffset() + first * y.dtype().byteSize(),
-                                y.dtype());
+                    for (int first = 0; first < count; first += STRIP_TOKENS) {
+                        int strip = Math.min(STRIP_TOKENS, count - first);
+                        tiles.unpack(c, first, tile, rows, strip, MemorySegment.ofArray(results), 0, rows);
+                        for (int token = 0; token < strip; token++) {
+                            Epilogue.biasActivation(context.vectorApi(), results, token * rows, rows, 1, rows, b,
+                                    rowStart, activation);
+                            long start = (long) (t * tile + first + token) * out + rowStart;
+                            narrow(results, token * rows, rows, output, y.byteOffset() + start * y.dtype().byteSize(),
+                                    y.dtype());
+                        }
                     }
                 }
             });

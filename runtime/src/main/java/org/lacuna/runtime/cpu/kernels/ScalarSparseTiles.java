@@ -30,11 +30,11 @@ final class ScalarSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
-                       long ld) {
+    public void unpack(float[] c, int cOffset, int tileTokens, int rows, int tokens, MemorySegment into,
+                       long byteOffset, long ld) {
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
-                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * (t * ld + r), c[r * tileTokens + t]);
+                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * (t * ld + r), c[cOffset + r * tileTokens + t]);
             }
         }
     }

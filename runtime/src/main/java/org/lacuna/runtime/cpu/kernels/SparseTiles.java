@@ -28,11 +28,12 @@ public interface SparseTiles {
               int tile, MemorySegment panels);
 
     /**
-     * Writes the float {@code c[r · tileTokens + t]} at byte {@code byteOffset + 4 · (t · ld + r)} of {@code into}, for
-     * {@code r < rows}, {@code t < tokens}: a tile's results token-major, as y stores them (straight into an fp32 y
-     * when no epilogue follows, else into a heap scratch).
+     * Writes the float {@code c[cOffset + r · tileTokens + t]} at byte {@code byteOffset + 4 · (t · ld + r)} of
+     * {@code into}, for {@code r < rows}, {@code t < tokens}: a tile's results token-major, as y stores them (straight
+     * into an fp32 y when no epilogue follows, else a strip of tokens at a time into a heap scratch).
      */
-    void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset, long ld);
+    void unpack(float[] c, int cOffset, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
+                long ld);
 
     /**
      * {@code c[r][t] +=} the kept products of row {@code row0 + r} in column block {@code block} (its

@@ -66,7 +66,8 @@ final class VectorSparseTiles implements SparseTiles {
     static final int WIDE = VectorSparseRowTiles.WIDE_VECTORS * LANES;
     /**
      * Columns of x widened per block while packing: long runs per widening call (256 measured 2-3% faster end to end
-     * than 64 at 512 tokens); the scratch, 128 KiB at 128 tokens, stays in L2.
+     * than 64 at 512 tokens), widened staged although shorter than the lanes' cut-off
+     * ({@link VectorHalfConversions#widenStaged}); the scratch, 128 KiB at 128 tokens, stays in L2.
      */
     static final int PACK_COLUMNS = 256;
     /** Each thread's token-major scratch of the packing, kept from call to call. */
@@ -122,7 +123,7 @@ final class VectorSparseTiles implements SparseTiles {
             int columns = Math.min(PACK_COLUMNS, in - k0);
             for (int t = 0; t < count; t++) {
                 long source = byteOffset + ((long) (token0 + t) * in + k0) * dtype.byteSize();
-                VectorHalfConversions.widen(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
+                VectorHalfConversions.widenStaged(x, source, dtype, scratch, t * PACK_COLUMNS, columns);
             }
             if (count < tileTokens && k0 == 0) {
                 // padding tokens stay zero (the scratch is kept from call to call: clear it here)
@@ -150,31 +151,32 @@ final class VectorSparseTiles implements SparseTiles {
     }
 
     @Override
-    public void unpack(float[] c, int tileTokens, int rows, int tokens, MemorySegment into, long byteOffset,
-                       long ld) {
+    public void unpack(float[] c, int cOffset, int tileTokens, int rows, int tokens, MemorySegment into,
+                       long byteOffset, long ld) {
         int[] gather = tileTokens == WIDE ? WIDE_GATHER : tileTokens == LANES ? NARROW_GATHER : null;
         int vectorRows = gather == null ? 0 : rows - rows % LANES; // another width moves element by element
         int blockTokens = TRANSPOSE && gather != null ? tokens - tokens % LANES : 0;
         for (int t = 0; t < blockTokens; t += LANES) {
             long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
-                VectorTransposeTile.transpose(c, r * tileTokens + t, tileTokens, into, line + 4L * r, 4 * ld);
+                VectorTransposeTile.transpose(c, cOffset + r * tileTokens + t, tileTokens, into, line + 4L * r,
+                        4 * ld);
             }
             for (int token = t; token < t + LANES; token++) {
                 for (int r = vectorRows; r < rows; r++) {
                     into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset + 4 * token * ld + 4L * r,
-                            c[r * tileTokens + token]);
+                            c[cOffset + r * tileTokens + token]);
                 }
             }
         }
         for (int t = blockTokens; t < tokens; t++) {
             long line = byteOffset + 4 * t * ld;
             for (int r = 0; r < vectorRows; r += LANES) {
-                FloatVector.fromArray(SPECIES, c, r * tileTokens + t, gather, 0)
+                FloatVector.fromArray(SPECIES, c, cOffset + r * tileTokens + t, gather, 0)
                         .intoMemorySegment(into, line + 4L * r, ORDER);
             }
             for (int r = vectorRows; r < rows; r++) {
-                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, line + 4L * r, c[r * tileTokens + t]);
+                into.set(ValueLayout.JAVA_FLOAT_UNALIGNED, line + 4L * r, c[cOffset + r * tileTokens + t]);
             }
         }
     }

@@ -84,6 +84,8 @@ class SparseTilesTest {
             for (int tile : new int[] {16, 128, 24}) {
                 for (int rows : new int[] {1, 15, 16, 33, 128}) {
                     for (int tokens : new int[] {1, Math.min(17, tile), tile - 1, tile}) {
+                        // The last tokens of the tile (a strip starting past its first token), or the whole tile.
+                        int cOffset = tokens < tile ? tile - tokens : 0;
                         float[] c = new float[rows * tile];
                         for (int i = 0; i < c.length; i++) {
                             c[i] = (float) random.nextDouble();
@@ -93,12 +95,13 @@ class SparseTilesTest {
                         float[] into = new float[tokens * ld + 2];
                         java.util.Arrays.fill(into, Float.NaN);
                         MemorySegment segment = MemorySegment.ofArray(into);
-                        path.unpack(c, tile, rows, tokens, segment, 8, ld);
+                        path.unpack(c, cOffset, tile, rows, tokens, segment, 8, ld);
                         for (int t = 0; t < tokens; t++) {
                             for (int r = 0; r < ld; r++) {
-                                float want = r < rows ? c[r * tile + t] : Float.NaN;
+                                float want = r < rows ? c[cOffset + r * tile + t] : Float.NaN;
                                 assertEquals(want, into[2 + t * ld + r], 0f, path.getClass().getSimpleName()
-                                        + " tile=" + tile + " rows=" + rows + " token " + t + " column " + r);
+                                        + " tile=" + tile + " rows=" + rows + " from " + cOffset + " token " + t
+                                        + " column " + r);
                             }
                         }
                     }
