@@ -78,7 +78,7 @@ public final class ScheduleBenchMain {
                     double coldHostChoosingMillis, double coldTrialExtraMillis, double plannedChoosingMicros,
                     double autoMedianMillis, String autoPlan, double jitWarmUpMillis, TrialBudget coldBudget,
                     int coldProvisionalChoices, Recheck recheck, double coldHostCpuMillis, int forwardsPerTimedRun,
-                    double jitQuietWaitMillis, String fastestMeasuredPlan) {
+                    double jitQuietWaitMillis, String fastestMeasuredPlan, List<ColdPhase> coldRepeats) {
     }
 
     /**
@@ -275,12 +275,31 @@ public final class ScheduleBenchMain {
      */
     static Workload encoder(Session session, DeviceKey device, EfficiencyTable table, Path stores, Path tableFile,
                             int rounds, long deadline, int batch, int sequence) throws IOException {
+        List<TransformerEncoder> fresh = new ArrayList<>();
         try (EncoderModels m = EncoderModels.open(session, batch, sequence)) {
+            List<Model> repeats = new ArrayList<>();
+            for (int k = 0; k < COLD_REPEATS; k++) {
+                TransformerEncoder e = TransformerEncoder.create(session, EncoderModels.configs(),
+                        prunedWeights(EncoderModels.configs(), 300 + 100 * k));
+                fresh.add(e);
+                repeats.add(forwards(e, m.xs(), m.sequences()));
+            }
             return measure(session, device, table, stores, rounds, deadline, "MiniLM-shaped encoder, 2:4 FFN, keep 0.5 "
                     + "in layers 3-5", batch + " x " + sequence + " tokens", m.model(), m.twin(), tableFile,
-                    List.of("--encoder", batch + "x" + sequence));
+                    List.of("--encoder", batch + "x" + sequence), repeats);
+        } finally {
+            fresh.forEach(TransformerEncoder::close);
         }
     }
+
+    /**
+     * Networks of the measured one's shapes with weights of their own, each decided once more under auto on a cold
+     * store of its own, after the measured one's cold phases: one cold start is one sample of a noisy machine (at
+     * 1 x 32 tokens auto's cold choosing measured 3.3 and 9.7 ms in two runs of the same build, its CPU time 2.2 and
+     * 3.4 ms: the wall time holds what the JIT's compiler threads and the collector took of the core), so the target
+     * is judged on the median. Their weights are new, so each pays its trials' weight conversions as the first did.
+     */
+    static final int COLD_REPEATS = 4;
 
     /**
      * MiniLM's shape (6 layers of 384, 12 heads of 32, FFN 1536, f16), its FFN weights magnitude-pruned to 2:4 (the
@@ -290,15 +309,21 @@ public final class ScheduleBenchMain {
      */
     record EncoderModels(TransformerEncoder encoder, TransformerEncoder twinEncoder, Sequences sequences, Tensor xs)
             implements AutoCloseable {
-        static EncoderModels open(Session session, int batch, int sequence) {
-            int hidden = 384;
-            int heads = 12;
-            int ffn = 1536;
+        static final int HIDDEN = 384;
+
+        /** The six layers' configurations: MiniLM's shapes, layers 3 to 5 keeping half their tokens. */
+        static List<TransformerEncoderLayer.Config> configs() {
             List<TransformerEncoderLayer.Config> configs = new ArrayList<>();
             for (int l = 0; l < 6; l++) {
-                TransformerEncoderLayer.Config c = TransformerEncoderLayer.Config.of(hidden, heads, ffn, DType.F16);
+                TransformerEncoderLayer.Config c = TransformerEncoderLayer.Config.of(HIDDEN, 12, 1536, DType.F16);
                 configs.add(l >= 3 ? c.withTokenDropping(TokenDropping.keep(0.5, ScoreRule.L2_NORM)) : c);
             }
+            return configs;
+        }
+
+        static EncoderModels open(Session session, int batch, int sequence) {
+            int hidden = HIDDEN;
+            List<TransformerEncoderLayer.Config> configs = configs();
             int[] lengths = new int[batch];
             Arrays.fill(lengths, sequence);
             float[] x = new float[batch * sequence * hidden];
@@ -358,7 +383,7 @@ public final class ScheduleBenchMain {
         try (MinkUNetModel m = MinkUNetModel.open(session, scan, voxel)) {
             return measure(session, device, table, stores, rounds, deadline, "MinkUNet (SemanticKITTI widths, f32)",
                     scan.getFileName() + " at " + voxel + " m: " + m.input().size() + " voxels", m.model(), null,
-                    tableFile, List.of("--scan", scan.toString(), "--voxel", Double.toString(voxel)));
+                    tableFile, List.of("--scan", scan.toString(), "--voxel", Double.toString(voxel)), List.of());
         }
     }
 
@@ -399,7 +424,7 @@ public final class ScheduleBenchMain {
      */
     static Workload measure(Session session, DeviceKey device, EfficiencyTable table, Path stores, int rounds,
                             long deadline, String name, String input, Model model, Model twin, Path tableFile,
-                            List<String> workload) throws IOException {
+                            List<String> workload, List<Model> coldRepeats) throws IOException {
         System.out.println("\n" + name + ", " + input);
         // Which candidates exist: one predicted-only pass lists them per layer kind.
         Scheduler probe = scheduler(session, device, table, TuningStore.inMemory(), Policy.predictedOnly());
@@ -436,6 +461,29 @@ public final class ScheduleBenchMain {
             System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, decided after %d forwards, choosing %7.2f ms "
                     + "host (%.2f ms CPU deciding) + %7.2f ms slower live calls%s%n", p.getKey(), firstMillis,
                     forwards, host, hostCpu, extra, s.deciding() > 0 ? " (" + s.deciding() + " still deciding)" : "");
+        }
+        List<ColdPhase> repeats = new ArrayList<>();
+        for (int k = 0; k < coldRepeats.size(); k++) {
+            Model fresh = coldRepeats.get(k);
+            Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto-repeat-" + k + ".json");
+            Files.deleteIfExists(file);
+            jitQuietWait += awaitJitQuiet();
+            Scheduler s = scheduler(session, device, table, TuningStore.open(file), Policy.auto());
+            long[] firstNanos = {0};
+            int forwards = s.runUntilDecided(() -> {
+                long start = System.nanoTime();
+                fresh.run();
+                if (firstNanos[0] == 0) {
+                    firstNanos[0] = System.nanoTime() - start;
+                }
+            }, Scheduler.MAX_DECIDING_FORWARDS);
+            ColdPhase phase = new ColdPhase(firstNanos[0] / 1e6, forwards, s.choosingNanos() / 1e6,
+                    s.choosingCpuNanos() / 1e6, s.trialExtraNanos() / 1e6, new TrialBudget(s.predictedForwardMillis(),
+                    s.estimatedForwardMillis(), s.trialBudgetMillis(), s.choosingSpentMillis()));
+            repeats.add(phase);
+            System.out.printf(Locale.ROOT, "  auto, cold store, fresh network %d: decided after %d forwards, choosing "
+                    + "%.2f ms host (%.2f ms CPU deciding) + %.2f ms slower live calls%n", k + 1, forwards,
+                    phase.hostMillis(), phase.hostCpuMillis(), phase.trialExtraMillis());
         }
         // Sizing: one forward per policy (its layers plan again on the switch), the median sets how many forwards
         // back to back make each round's timed run (the same count for every policy).
@@ -538,7 +586,7 @@ public final class ScheduleBenchMain {
                 second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
                 jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
-                schedulers.get("fastest-measured").plan().explain());
+                schedulers.get("fastest-measured").plan().explain(), repeats);
     }
 
     /**
