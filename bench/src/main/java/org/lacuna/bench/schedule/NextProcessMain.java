@@ -101,14 +101,7 @@ public final class NextProcessMain {
         Scheduler auto = new Scheduler(device, table, TuningStore.open(storeFile), Policy.auto(),
                 session.backend()::newTimer);
         session.useScheduler(auto);
-        long[] first = {0};
-        int forwards = auto.runUntilDecided(() -> {
-            long start = System.nanoTime();
-            model.run();
-            if (first[0] == 0) {
-                first[0] = System.nanoTime() - start;
-            }
-        }, Scheduler.MAX_DECIDING_FORWARDS);
+        ScheduleBenchMain.ColdPhase phase = ScheduleBenchMain.coldPhase(auto, model);
         Plan plan = auto.plan();
         int rechecked = (int) plan.entries().stream().filter(e -> e.decision().reason()
                 .contains(Scheduler.CONFIRMED_BY_RECHECK)).map(e -> e.decision().signature()).distinct().count();
@@ -118,9 +111,8 @@ public final class NextProcessMain {
                 .count();
         int choosing = (int) plan.entries().stream().filter(e -> e.decision().source()
                 != Decision.Source.ONLY_CANDIDATE && e.decision().source() != Decision.Source.FORCED).count();
-        return new Result(forwards, auto.choosingNanos() / 1e6, auto.choosingCpuNanos() / 1e6,
-                auto.trialExtraNanos() / 1e6, rechecked, confirmedByPrediction, stored, choosing,
-                plan.entries().size(), first[0] / 1e6);
+        return new Result(phase.forwards(), phase.hostMillis(), phase.hostCpuMillis(), phase.trialExtraMillis(),
+                rechecked, confirmedByPrediction, stored, choosing, plan.entries().size(), phase.firstMillis());
     }
 
     /** A next process runs at most this long: a hung one is killed and the bench says so. */

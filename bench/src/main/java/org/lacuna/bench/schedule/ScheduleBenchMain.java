@@ -440,27 +440,13 @@ public final class ScheduleBenchMain {
             Files.deleteIfExists(file);
             jitQuietWait += awaitJitQuiet();
             Scheduler s = scheduler(session, device, table, TuningStore.open(file), p.getValue());
-            long[] firstNanos = {0};
-            // Live trials decide on the forwards' own calls: the cold phase lasts until every one has decided.
-            int forwards = s.runUntilDecided(() -> {
-                long start = System.nanoTime();
-                model.run();
-                if (firstNanos[0] == 0) {
-                    firstNanos[0] = System.nanoTime() - start;
-                }
-            }, Scheduler.MAX_DECIDING_FORWARDS);
-            double firstMillis = firstNanos[0] / 1e6;
-            double host = s.choosingNanos() / 1e6;
-            double hostCpu = s.choosingCpuNanos() / 1e6;
-            double extra = s.trialExtraNanos() / 1e6;
-            // The budget as the cold phase left it (the timed rounds' re-planning charges the scheduler too).
-            TrialBudget budget = new TrialBudget(s.predictedForwardMillis(), s.estimatedForwardMillis(),
-                    s.trialBudgetMillis(), s.choosingSpentMillis());
-            first.put(p.getKey(), new ColdPhase(firstMillis, forwards, host, hostCpu, extra, budget));
+            ColdPhase phase = coldPhase(s, model);
+            first.put(p.getKey(), phase);
             schedulers.put(p.getKey(), s);
             System.out.printf(Locale.ROOT, "  %-34s first run %8.1f ms, decided after %d forwards, choosing %7.2f ms "
-                    + "host (%.2f ms CPU deciding) + %7.2f ms slower live calls%s%n", p.getKey(), firstMillis,
-                    forwards, host, hostCpu, extra, s.deciding() > 0 ? " (" + s.deciding() + " still deciding)" : "");
+                    + "host (%.2f ms CPU deciding) + %7.2f ms slower live calls%s%n", p.getKey(), phase.firstMillis(),
+                    phase.forwards(), phase.hostMillis(), phase.hostCpuMillis(), phase.trialExtraMillis(),
+                    s.deciding() > 0 ? " (" + s.deciding() + " still deciding)" : "");
         }
         List<ColdPhase> repeats = new ArrayList<>();
         for (int k = 0; k < coldRepeats.size(); k++) {
@@ -468,21 +454,11 @@ public final class ScheduleBenchMain {
             Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto-repeat-" + k + ".json");
             Files.deleteIfExists(file);
             jitQuietWait += awaitJitQuiet();
-            Scheduler s = scheduler(session, device, table, TuningStore.open(file), Policy.auto());
-            long[] firstNanos = {0};
-            int forwards = s.runUntilDecided(() -> {
-                long start = System.nanoTime();
-                fresh.run();
-                if (firstNanos[0] == 0) {
-                    firstNanos[0] = System.nanoTime() - start;
-                }
-            }, Scheduler.MAX_DECIDING_FORWARDS);
-            ColdPhase phase = new ColdPhase(firstNanos[0] / 1e6, forwards, s.choosingNanos() / 1e6,
-                    s.choosingCpuNanos() / 1e6, s.trialExtraNanos() / 1e6, new TrialBudget(s.predictedForwardMillis(),
-                    s.estimatedForwardMillis(), s.trialBudgetMillis(), s.choosingSpentMillis()));
+            ColdPhase phase = coldPhase(scheduler(session, device, table, TuningStore.open(file), Policy.auto()),
+                    fresh);
             repeats.add(phase);
             System.out.printf(Locale.ROOT, "  auto, cold store, fresh network %d: decided after %d forwards, choosing "
-                    + "%.2f ms host (%.2f ms CPU deciding) + %.2f ms slower live calls%n", k + 1, forwards,
+                    + "%.2f ms host (%.2f ms CPU deciding) + %.2f ms slower live calls%n", k + 1, phase.forwards(),
                     phase.hostMillis(), phase.hostCpuMillis(), phase.trialExtraMillis());
         }
         // Sizing: one forward per policy (its layers plan again on the switch), the median sets how many forwards
@@ -587,6 +563,25 @@ public final class ScheduleBenchMain {
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
                 jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
                 schedulers.get("fastest-measured").plan().explain(), repeats);
+    }
+
+    /**
+     * {@code model}'s forwards under {@code s} (the session's scheduler) until every live trial has decided (they
+     * decide on the forwards' own calls): the first forward's time, the forwards taken and what choosing cost over
+     * them, and the budget as the phase left it (the timed rounds' re-planning charges the scheduler too).
+     */
+    static ColdPhase coldPhase(Scheduler s, Model model) {
+        long[] firstNanos = {0};
+        int forwards = s.runUntilDecided(() -> {
+            long start = System.nanoTime();
+            model.run();
+            if (firstNanos[0] == 0) {
+                firstNanos[0] = System.nanoTime() - start;
+            }
+        }, Scheduler.MAX_DECIDING_FORWARDS);
+        return new ColdPhase(firstNanos[0] / 1e6, forwards, s.choosingNanos() / 1e6, s.choosingCpuNanos() / 1e6,
+                s.trialExtraNanos() / 1e6, new TrialBudget(s.predictedForwardMillis(), s.estimatedForwardMillis(),
+                s.trialBudgetMillis(), s.choosingSpentMillis()));
     }
 
     /**
