@@ -99,8 +99,8 @@ final class CpuDenseLinear {
      * One output tile per thread, shared by every backend: an instance field would leave a stale tile per backend.
      * Grown where a tile rounded to whole panels ({@link #panelColumns}) is larger than the largest tile cut.
      */
-    private static final ThreadLocal<float[][]> TILES = ThreadLocal.withInitial(
-            () -> new float[][] {new float[LARGE_ROW_BLOCK * LARGE_COL_BLOCK]});
+    private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(
+            () -> new float[LARGE_ROW_BLOCK * LARGE_COL_BLOCK]);
 
     /** Which GEMM serves the dense linear. */
     enum GemmPath {
@@ -276,11 +276,12 @@ final class CpuDenseLinear {
 
     /** This thread's output tile, at least {@code floats} long. */
     private static float[] tile(int floats) {
-        float[][] held = TILES.get();
-        if (held[0].length < floats) {
-            held[0] = new float[floats];
+        float[] held = TILES.get();
+        if (held.length < floats) {
+            held = new float[floats];
+            TILES.set(held);
         }
-        return held[0];
+        return held;
     }
 
     /** A weight in the Java GEMM's panels ({@link Sgemm#packTransposed}), kept as a layer's serving form. */

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import org.lacuna.runtime.cpu.kernels.CsrRows;
 import org.lacuna.runtime.cpu.kernels.Epilogue;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
+import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.SparseTiles;
 import org.lacuna.runtime.cpu.kernels.TokenPanels;
 import org.lacuna.runtime.cpu.kernels.TwoFourMatrix;
@@ -202,6 +203,7 @@ final class CpuSparseLinear implements AutoCloseable {
                 TileBuffers buffers = TILE_BUFFERS.get().fit(rowBlock, tile);
                 float[] c = buffers.sums;
                 float[] results = buffers.results;
+                MemorySegment resultSegment = MemorySegment.ofArray(results);
                 for (int t = firstTile; t < lastTile; t++) {
                     java.util.Arrays.fill(c, 0, rows * tile, 0f);
                     body.accumulate(panels, tile, rowStart, rowStart + rows, TokenPanels.offset(t, paddedIn, tile), c);
@@ -213,7 +215,7 @@ final class CpuSparseLinear implements AutoCloseable {
                     }
                     for (int first = 0; first < count; first += STRIP_TOKENS) {
                         int strip = Math.min(STRIP_TOKENS, count - first);
-                        tiles.unpack(c, first, tile, rows, strip, MemorySegment.ofArray(results), 0, rows);
+                        tiles.unpack(c, first, tile, rows, strip, resultSegment, 0, rows);
                         for (int token = 0; token < strip; token++) {
                             Epilogue.biasActivation(context.vectorApi(), results, token * rows, rows, 1, rows, b,
                                     rowStart, activation);
@@ -251,6 +253,7 @@ final class CpuSparseLinear implements AutoCloseable {
         TwoFourMatrix matrix = TwoFourMatrix.empty(out, in);
         int chunks = CpuThreads.chunks(out, CONVERT_ROWS);
         int[] firstUnordered = new int[chunks]; // per chunk: row * groups + group of its first bad nibble, or -1
+        RowKernels rows = RowKernels.of(context.vectorApi());
         context.threads().forEach(chunks, chunk -> {
             float[] rowValues = new float[2 * groups];
             byte[] rowNibbles = new byte[groups];
@@ -261,8 +264,7 @@ final class CpuSparseLinear implements AutoCloseable {
                     firstUnordered[chunk] = row * groups + unordered;
                     return;
                 }
-                widen(values, valuesOffset + row * rowBytes, w.dtype(), rowValues, 0, 2 * groups,
-                        context.vectorApi());
+                rows.widen(values, valuesOffset + row * rowBytes, w.dtype(), rowValues, 2 * groups);
                 if (in % 4 != 0) { // the ragged last group: a kept position past in reads as zero
                     int last = groups - 1;
                     for (int slot = 0; slot < 2; slot++) {
@@ -294,7 +296,8 @@ final class CpuSparseLinear implements AutoCloseable {
         int[] columns = CpuTokenSelection.readInts(w.columns(), call);
         MemorySegment valueSegment = readSegment(w.values());
         float[] values = new float[nonZeros];
-        widen(valueSegment, w.values().byteOffset(), w.values().dtype(), values, 0, nonZeros, context.vectorApi());
+        RowKernels.of(context.vectorApi()).widen(valueSegment, w.values().byteOffset(), w.values().dtype(), values,
+                nonZeros);
         for (int row = 0; row < w.out(); row++) {
             int begin = offsets[row];
             int end = offsets[row + 1];
@@ -310,16 +313,6 @@ final class CpuSparseLinear implements AutoCloseable {
             }
         }
         return new CsrRows(w.out(), w.in(), offsets, columns, values);
-    }
-
-    /** Reads {@code count} elements of a weight into fp32 through the backend's one family of storage conversions. */
-    private static void widen(MemorySegment src, long byteOffset, DType dtype, float[] dst, int dstOffset, int count,
-                              boolean vectorApi) {
-        if (vectorApi) {
-            VectorHalfConversions.widen(src, byteOffset, dtype, dst, dstOffset, count);
-        } else {
-            HalfConversions.widen(src, byteOffset, dtype, dst, dstOffset, count);
-        }
     }
 
     /** Writes fp32 results as y's dtype through the backend's one family of storage conversions. */

@@ -129,11 +129,6 @@ public final class TwoFourMatrix {
         return block * BLOCK_GROUPS * out + row * blockGroups(block);
     }
 
-    /** Where group {@code group} of row {@code row} is stored, as {@link #blockRow} lays the groups out. */
-    int index(int row, int group) {
-        return blockRow(group / BLOCK_GROUPS, row) + group % BLOCK_GROUPS;
-    }
-
     /** The kept values in the blocked order ({@link #blockRow}), position i0 then i1 of each group. */
     float[] values() {
         return values;
