@@ -251,7 +251,7 @@ public final class Linear implements AutoCloseable {
                 route = route(scheduler, tokens, xs, ys);
             }
             LiveServing serving = route.serving();
-            LinearCandidates.Call call = serving.decidedCall();
+            LiveServing.DecidedCall call = serving.decidedCall();
             if (deciding) {
                 ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - decidingCpu);
             } else {

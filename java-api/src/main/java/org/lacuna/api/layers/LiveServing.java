@@ -35,14 +35,18 @@ final class LiveServing {
      */
     private volatile DecidedCall decided;
 
-    private record DecidedCall(Decision decision, LinearCandidates.Call call) {
+    /**
+     * A decision with its candidate's call and {@link #names()} under it: one object, read once per call, so a
+     * re-opened and re-decided trial never pairs one decision's name with another's call.
+     */
+    record DecidedCall(Decision decision, LinearCandidates.Call call, List<String> names) {
+        String chosen() {
+            return decision.chosen();
+        }
     }
 
     /** How a layer makes the call of a candidate it offers, by name. */
     private final Function<String, LinearCandidates.Call> callOf;
-
-    /** {@link #names()} once the trial has decided (set on first use; immutable, so a race only makes it twice). */
-    private volatile List<String> decidedNames;
 
     /**
      * @param trial  the scheduler's answer: decided already, or deciding on this layer's calls
@@ -64,17 +68,8 @@ final class LiveServing {
      * once the trial decided, every one it serves until then.
      */
     List<String> names() {
-        Decision d = trial.decision();
-        if (d == null) {
-            return names;
-        }
-        List<String> chosen = decidedNames;
-        if (chosen == null || !chosen.get(0).equals(d.chosen())) {
-            // Made once: a decided route asks on every call of a smaller token count.
-            chosen = names.size() == 1 && names.get(0).equals(d.chosen()) ? names : List.of(d.chosen());
-            decidedNames = chosen;
-        }
-        return chosen;
+        DecidedCall d = decidedCall();
+        return d == null ? names : d.names();
     }
 
     /** The layer is closed: it serves no more calls, so the trial's samples pass to another layer. */
@@ -87,21 +82,25 @@ final class LiveServing {
         return trial.decisionOrProvisional();
     }
 
-    /** The decided candidate's call, or null while the trial still takes samples. */
-    LinearCandidates.Call decidedCall() {
+    /**
+     * The decided candidate's call with its decision, or null while the trial still takes samples. Made once per
+     * decision (a decided route asks on every call of a smaller token count); a race only makes it twice.
+     */
+    DecidedCall decidedCall() {
         Decision d = trial.decision();
         if (d == null) {
             return null;
         }
         DecidedCall known = decided;
         if (known != null && known.decision() == d) {
-            return known.call();
+            return known;
         }
         // Among the served ones, except where another session's stored choice was taken.
         int index = names.indexOf(d.chosen());
         LinearCandidates.Call call = index >= 0 ? calls[index] : callOf.apply(d.chosen());
-        decided = new DecidedCall(d, call);
-        return call;
+        known = new DecidedCall(d, call, names.size() == 1 && index == 0 ? names : List.of(d.chosen()));
+        decided = known;
+        return known;
     }
 
     /**
@@ -118,15 +117,14 @@ final class LiveServing {
         for (int attempt = 0; attempt <= calls.length; attempt++) {
             long started = System.nanoTime();
             long startedCpu = ChoosingTime.cpuNanos();
-            LinearCandidates.Call chosen = decidedCall();
+            DecidedCall chosen = decidedCall();
             if (chosen != null) {
                 // Decided meanwhile (perhaps by this call's failure): the decided candidate serves, once.
                 ChoosingTime.charge(scheduler, System.nanoTime() - started, ChoosingTime.cpuNanos() - startedCpu);
-                String name = decided.decision().chosen();
-                if (name.equals(failedName)) {
+                if (chosen.chosen().equals(failedName)) {
                     throw failure;
                 }
-                run(profiler, layer, name, chosen, x, y);
+                run(profiler, layer, chosen.chosen(), chosen.call(), x, y);
                 return;
             }
             if (!trial.serving()) {
@@ -167,10 +165,9 @@ final class LiveServing {
                 + (calls.length + 1) + " tries", failure);
     }
 
-    /** Runs the decided candidate's {@code call} (from {@link #decidedCall()}), timed under its name where profiled. */
-    void serveDecided(LinearCandidates.Call call, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
-        // The name decidedCall() kept (the trial may have re-opened since, its decision null).
-        run(profiler, layer, decided.decision().chosen(), call, x, y);
+    /** Runs the decided candidate (from {@link #decidedCall()}), timed under its name where profiled. */
+    void serveDecided(DecidedCall decided, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
+        run(profiler, layer, decided.chosen(), decided.call(), x, y);
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

@@ -9,7 +9,7 @@ import java.util.function.LongSupplier;
  * (the CPU backend's Java kernels) against native code (OpenBLAS) on calls taken before that code was compiled. On a
  * MiniLM-shaped encoder at 1 x 128 tokens (AMD Zen 4, 2 vCPUs) the trial timed {@code vector-dense} at 1.51 and 1.69 ms
  * on QKV and FFN-up against about 0.55 and 0.75 ms once compiled, chose OpenBLAS, and the forward took 25 ms instead
- * of 17.2-17.5 ms (issue 11).
+ * of 17.2-17.5 ms (ad hoc, issue 11).
  *
  * <p>The JIT counts as compiling while the JVM's total compilation time ({@link CompilationMXBean}) has moved within
  * the last {@link #QUIET_NANOS}, the rule the benchmarks use before timing ("JIT quiet"); a JVM that reports no
@@ -28,7 +28,7 @@ public final class JitWatch {
      */
     public static final long READ_EVERY_NANOS = 25_000_000L;
 
-    private static final JitWatch SYSTEM = new JitWatch(systemCompilationMillis(), System::nanoTime);
+    private static final JitWatch SYSTEM = new JitWatch(JitWatch::systemCompilationMillis, System::nanoTime);
 
     private final LongSupplier compilationMillis;
     private final LongSupplier clock;
@@ -56,12 +56,22 @@ public final class JitWatch {
         return new JitWatch(() -> -1, System::nanoTime);
     }
 
-    private static LongSupplier systemCompilationMillis() {
-        CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
-        if (bean == null || !bean.isCompilationTimeMonitoringSupported()) {
-            return () -> -1;
+    /**
+     * The JVM's compilation bean, looked up on the first reading: a scheduler on a confirmed store never opens a
+     * trial, and never reads it. Null where the JVM has no JIT or does not time it.
+     */
+    private static final class CompilationBean {
+        static final CompilationMXBean BEAN = lookUp();
+
+        private static CompilationMXBean lookUp() {
+            CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
+            return bean == null || !bean.isCompilationTimeMonitoringSupported() ? null : bean;
         }
-        return bean::getTotalCompilationTime;
+    }
+
+    private static long systemCompilationMillis() {
+        CompilationMXBean bean = CompilationBean.BEAN;
+        return bean == null ? -1 : bean.getTotalCompilationTime();
     }
 
     /** Whether the JIT has compiled anything within the last {@link #QUIET_NANOS}. */

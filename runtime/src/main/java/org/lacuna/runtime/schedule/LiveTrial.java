@@ -129,13 +129,11 @@ public final class LiveTrial {
     /** Served a call while the JIT was compiling ({@link JitWatch#compiling()}): its times may be of cold code. */
     private final boolean[] servedCold;
     /**
-     * Re-opened once the JIT went quiet, after a decision against candidates measured while it compiled
-     * ({@link #reopenWarm}): not cut by the trial budget once opened, and not re-opened again.
+     * Set once the trial is re-opened after the JIT went quiet, following a decision against candidates measured
+     * while it compiled ({@link #reopenWarm}): why (the candidates measured cold and the first trial's lower medians).
+     * A warm re-trial is not cut by the trial budget once opened, and not re-opened again. Null otherwise.
      */
-    private boolean warmRetry;
-    /** For a warm re-trial: the candidates measured cold and the first trial's lower medians (for the reason). */
-    private List<String> coldRetried = List.of();
-    private Map<String, Double> coldMeasured = Map.of();
+    private String warmRetryNote;
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
     /**
@@ -150,10 +148,10 @@ public final class LiveTrial {
     private double reserved;
     private int reservedFor = -1;
     /**
-     * What each started candidate's samples still to come are expected to spend, pledged when it started and
-     * reserved in the scheduler until each sample asks ({@link #takePledgeShare}), ms; and how many samples that is.
+     * What each of a started candidate's samples is expected to spend, pledged for {@link #MIN_SAMPLES} of them when
+     * it started, ms, and how many of those are still reserved in the scheduler ({@link #takePledgeShare}).
      */
-    private final double[] pledged;
+    private final double[] pledgeShare;
     private final int[] pledgedCalls;
     /** Forwards ended since a layer of the trial last reported a call ({@link #forwardEnded()}). */
     private int quietForwards;
@@ -209,7 +207,7 @@ public final class LiveTrial {
             this.predictedMillis[i] = millis == null ? Double.MAX_VALUE : millis;
         }
         cut = new boolean[n];
-        pledged = new double[n];
+        pledgeShare = new double[n];
         pledgedCalls = new int[n];
         eliminatedOnOne = new boolean[n];
         jitCompiled = new boolean[n];
@@ -282,43 +280,45 @@ public final class LiveTrial {
             if (pick < 0) {
                 return unfailed("LiveTrial.next");
             }
-            if (eliminates && !warmRetry) {
+            if (eliminates && warmRetryNote == null) {
                 releaseReservation();
                 // A sample of a started candidate takes its share of the pledge back before it asks: within that
                 // share it is served whatever the deciding spent meanwhile (the pledge was made for it).
                 double share = takePledgeShare(pick);
-                double expected = expectedMillis(pick, servedCalls[pick] == 0);
-                // A candidate starts only with the means to be judged: its first call (no sample) and
-                // MIN_SAMPLES samples after it, pledged together, so that trials deciding in the same forward do
-                // not each pay a first call the budget then leaves without a sample (at 1 x 32 tokens every
-                // signature paid blas-dense's first call, converting its weight, and none took a sample of it:
-                // bench/results/schedule-cpu-20261206-2229.md).
-                double pledge = expected > 0 && servedCalls[pick] == 0 && sampleCount[pick] == 0
-                        ? MIN_SAMPLES * expectedMillis(pick, false) : 0;
+                boolean starting = servedCalls[pick] == 0;
+                double expected = expectedMillis(pick, starting);
                 // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
                 // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone.
-                boolean pledgedFor = share > 0 && expected <= share * (1 + 1e-9);
-                if (expected > 0 && !pledgedFor
-                        && scheduler.trialCommittedMillis() + expected + pledge > scheduler.trialBudgetMillis()) {
-                    int best = bestSoFar();
-                    if (samplerCalls <= 1 && active[best]) {
-                        // The forward's share (the budget) grows while its layers first ask: put off, not cut.
-                        pick = best;
+                if (expected > 0) {
+                    // A candidate starts only with the means to be judged: its first call (no sample) and
+                    // MIN_SAMPLES samples after it, pledged together, so that trials deciding in the same forward
+                    // do not each pay a first call the budget then leaves without a sample (at 1 x 32 tokens every
+                    // signature paid blas-dense's first call, converting its weight, and none took a sample of it:
+                    // bench/results/schedule-cpu-20261206-2229.md).
+                    double sampleShare = starting ? expectedMillis(pick, false) : 0;
+                    boolean pledgedFor = share > 0 && expected <= share * (1 + 1e-9);
+                    if (!pledgedFor && scheduler.trialCommittedMillis() + expected + MIN_SAMPLES * sampleShare
+                            > scheduler.trialBudgetMillis()) {
+                        int best = bestSoFar();
+                        if (samplerCalls <= 1 && active[best]) {
+                            // The forward's share (the budget) grows while its layers first ask: put off, not cut.
+                            pick = best;
+                        } else {
+                            cut[pick] = true;
+                            active[pick] = false;
+                            releasePledge(pick);
+                            continue;
+                        }
                     } else {
-                        cut[pick] = true;
-                        active[pick] = false;
-                        releasePledge(pick);
-                        continue;
-                    }
-                } else if (expected > 0) {
-                    // Held until the call reports: another trial deciding in the same forward sees it committed.
-                    reserved = expected;
-                    reservedFor = pick;
-                    scheduler.reserve(expected);
-                    if (pledge > 0) {
-                        pledged[pick] = pledge;
-                        pledgedCalls[pick] = MIN_SAMPLES;
-                        scheduler.reserve(pledge);
+                        // Held until the call reports: another trial deciding in the same forward sees it committed.
+                        reserved = expected;
+                        reservedFor = pick;
+                        scheduler.reserve(expected);
+                        if (sampleShare > 0) {
+                            pledgeShare[pick] = sampleShare;
+                            pledgedCalls[pick] = MIN_SAMPLES;
+                            scheduler.reserve(MIN_SAMPLES * sampleShare);
+                        }
                     }
                 }
             }
@@ -357,18 +357,15 @@ public final class LiveTrial {
         if (pledgedCalls[i] == 0) {
             return 0;
         }
-        double share = pledged[i] / pledgedCalls[i];
-        pledged[i] -= share;
         pledgedCalls[i]--;
-        scheduler.reserve(-share);
-        return share;
+        scheduler.reserve(-pledgeShare[i]);
+        return pledgeShare[i];
     }
 
     /** Releases what candidate {@code i}'s start pledged for its samples and has not taken yet. */
     private void releasePledge(int i) {
         if (pledgedCalls[i] > 0) {
-            scheduler.reserve(-pledged[i]);
-            pledged[i] = 0;
+            scheduler.reserve(-pledgedCalls[i] * pledgeShare[i]);
             pledgedCalls[i] = 0;
         }
     }
@@ -502,7 +499,8 @@ public final class LiveTrial {
             servedCalls[index]++;
             // Read per call of a Java kernel while the trial runs (the watch reads its bean at most once per
             // JitWatch.READ_EVERY_NANOS); a decided layer's calls never ask.
-            if (jitCompiled[index] && !servedCold[index] && !warmRetry && scheduler.jitWatch().compiling()) {
+            if (jitCompiled[index] && !servedCold[index] && warmRetryNote == null
+                    && scheduler.jitWatch().compiling()) {
                 servedCold[index] = true;
             }
             if (eliminates) {
@@ -757,8 +755,8 @@ public final class LiveTrial {
      * samples, or none. The last one's further calls cost nothing beyond itself (every layer of the trial serves it
      * by then, as it would once decided), so it takes its samples in this process rather than leaving a choice of one
      * sample for the next process to re-check (at 1 x 32 tokens the budget cut every other candidate before the
-     * winner's second sample, and the next two processes re-checked those choices at 13-16x a forward:
-     * bench/results/schedule-cpu-20261206-2002.md and an ad hoc run at 20:44). Where every other candidate was cut
+     * winner's second sample, and the next two processes re-checked those choices at 2.7x and 5.2x a forward in
+     * bench/results/schedule-cpu-20261206-2002.md, at 18x and 14x in schedule-cpu-20261206-2044.md). Where every other candidate was cut
      * before it served a call, one sample will do ({@link #othersCutBeforeServing}).
      */
     private boolean complete() {
@@ -877,8 +875,8 @@ public final class LiveTrial {
      * measured), or where a sparse winner was not confirmed against every dense path. A trial the budget ended is not
      * handed on: a re-check pays the same first calls (each converting a weight, in a JVM that has run less) from the
      * same share of its own forward, and at 1 x 32 tokens every such re-check was cut before it learnt anything, two
-     * processes after the first paying 13-16x a forward for it (bench/results/schedule-cpu-20261206-2002.md; ad hoc
-     * runs at 20:44 and 20:59, the next process's JIT warmed on every candidate). Nor is a near-tie between two
+     * processes after the first paying 2.7x and 5.2x a forward for it (bench/results/schedule-cpu-20261206-2002.md),
+     * and 18x and 14x in schedule-cpu-20261206-2044.md. Nor is a near-tie between two
      * candidates measured {@link #MIN_SAMPLES} times: reversed, it is worth at most {@link Scheduler#MIN_GAIN} of the
      * layer's call. {@link #settledNote} says what was left unmeasured.
      */
@@ -962,7 +960,7 @@ public final class LiveTrial {
      * been compiled, so it is re-tried once the JIT is quiet ({@link #reopenWarm}).
      */
     synchronized List<String> coldLosers(String winner) {
-        if (warmRetry) {
+        if (warmRetryNote != null) {
             return List.of();
         }
         List<String> cold = new ArrayList<>();
@@ -986,11 +984,11 @@ public final class LiveTrial {
     synchronized void reopenWarm() {
         Decision d = decision;
         String winner = d.chosen();
-        coldRetried = coldLosers(winner);
-        coldMeasured = measuredMillis();
-        warmRetry = true;
+        List<String> cold = coldLosers(winner);
+        warmRetryNote = "re-tried warm after the JIT had compiled " + String.join(", ", cold)
+                + " (the first trial measured it while the JIT compiled: " + measuredMillis() + ")";
         for (int i = 0; i < served.size(); i++) {
-            boolean again = !failed[i] && (servedNames.get(i).equals(winner) || coldRetried.contains(servedNames.get(i)));
+            boolean again = !failed[i] && (servedNames.get(i).equals(winner) || cold.contains(servedNames.get(i)));
             if (again) {
                 sampleCount[i] = 0;
                 cut[i] = false;
@@ -1027,13 +1025,12 @@ public final class LiveTrial {
 
     /** Whether this is a warm re-trial ({@link #reopenWarm}). */
     synchronized boolean warmRetry() {
-        return warmRetry;
+        return warmRetryNote != null;
     }
 
     /** For a warm re-trial, why it ran: the candidates measured cold and the first trial's lower medians. */
     synchronized String warmRetryNote() {
-        return "re-tried warm after the JIT had compiled " + String.join(", ", coldRetried)
-                + " (the first trial measured it while the JIT compiled: " + coldMeasured + ")";
+        return warmRetryNote;
     }
 
     /** Whether this trial re-checks a provisional choice an earlier process stored. */

@@ -494,6 +494,10 @@ public final class Scheduler {
         while (true) {
             forward.run();
             forwards++;
+            if (!warmRetries.isEmpty()) {
+                // A model's forward asks at its end (flushLater); a forward of plain layers does not.
+                retryWarm();
+            }
             if (deciding() == 0) {
                 return forwards;
             }
@@ -620,10 +624,8 @@ public final class Scheduler {
         if (!warmRetries.isEmpty()) {
             retryWarm();
         }
-        if (!trials.isEmpty()) {
-            for (LiveTrial trial : trials.values()) {
-                trial.forwardEnded();
-            }
+        for (LiveTrial trial : trials.values()) {
+            trial.forwardEnded();
         }
         if (trials.isEmpty() || deferredWrites.incrementAndGet() > MAX_DEFERRED_WRITES) {
             deferredWrites.set(0);
@@ -902,22 +904,22 @@ public final class Scheduler {
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
                 provisionalWhy = trial.provisionalWhy(outcome.chosen());
                 cold = trial.coldLosers(outcome.chosen());
-                if (!cold.isEmpty() && policy.mode() == Policy.Mode.AUTO && !trial.recheck() && trialCommittedMillis()
-                        + trial.warmRetryMillis(outcome.chosen(), cold) > trialBudgetMillis()) {
-                    // The re-trial would take choosing past its share of the forward: the choice stands
-                    // provisional, and the next process re-checks it (at 1 x 32 tokens a re-trial of two-four
-                    // cost 1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC). A re-check is
-                    // re-tried warm whatever it costs: left provisional again, every process would re-check it.
-                    String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)
-                            + ", and the choosing budget leaves no warm re-try";
-                    provisionalWhy = provisionalWhy == null ? coldWhy : coldWhy + "; " + provisionalWhy;
-                    cold = List.of();
-                }
                 if (!cold.isEmpty()) {
-                    // Stored provisional: should the process end before the JIT is quiet, the next one re-checks it.
+                    // A re-trial that would take choosing past its share of the forward is not opened: the choice
+                    // stands provisional, and the next process re-checks it (at 1 x 32 tokens a re-trial of two-four
+                    // cost 1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC). A re-check is re-tried
+                    // warm whatever it costs: left provisional again, every process would re-check it. Either way
+                    // the choice is stored provisional, so should the process end before the JIT is quiet, the next
+                    // one re-checks it.
+                    boolean affordable = policy.mode() != Policy.Mode.AUTO || trial.recheck() || trialCommittedMillis()
+                            + trial.warmRetryMillis(outcome.chosen(), cold) <= trialBudgetMillis();
                     String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)
-                            + ": re-tried warm in this process once the JIT is quiet";
+                            + (affordable ? ": re-tried warm in this process once the JIT is quiet"
+                            : ", and the choosing budget leaves no warm re-try");
                     provisionalWhy = provisionalWhy == null ? coldWhy : coldWhy + "; " + provisionalWhy;
+                    if (!affordable) {
+                        cold = List.of();
+                    }
                 }
                 if (trial.warmRetry()) {
                     outcome = outcome.withReason(outcome.reason() + "; " + trial.warmRetryNote());

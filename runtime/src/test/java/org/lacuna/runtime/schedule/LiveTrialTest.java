@@ -23,7 +23,7 @@ import org.lacuna.runtime.error.LacunaException;
  */
 class LiveTrialTest {
     /** The scheduler's key for {@link #dense dense(512)} with BLAS and Vector dense. */
-    private static final String DENSE_512_KEY =
+    static final String DENSE_512_KEY =
             "linear|F16|768x3072|tokens<=512|density~1.00|2:4=false|candidates=blas-dense;vector-dense;";
     private int timersMade;
 
@@ -45,7 +45,7 @@ class LiveTrialTest {
     }
 
     /** BLAS and Vector dense predicted within the margin of each other (150 vs 120 GFLOP/s). */
-    private static LinearStatistics dense(long tokens) {
+    static LinearStatistics dense(long tokens) {
         return new LinearStatistics(tokens, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
     }
 
@@ -86,7 +86,7 @@ class LiveTrialTest {
     }
 
     /** A 512-token dense layer's trial between BLAS and Vector dense, predicted within the margin of each other. */
-    private static LiveTrial blasOrVector(Scheduler s) {
+    static LiveTrial blasOrVector(Scheduler s) {
         LinearStatistics st = dense(512);
         return s.decideLive("fc1", st, candidates(st, "blas-dense", "vector-dense"));
     }

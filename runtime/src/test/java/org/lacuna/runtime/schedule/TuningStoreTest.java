@@ -99,7 +99,7 @@ class TuningStoreTest {
     /** A decided choice, then a trial still deciding between the two dense paths of another signature. */
     private LiveTrial oneChoiceAndATrial(Scheduler scheduler) {
         decide(scheduler, 64);
-        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        LinearStatistics st = LiveTrialTest.dense(512);
         LiveTrial trial = scheduler.decideLive("fc2", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
         assertEquals(null, trial.decision(), "both dense paths are measured: a trial");
         return trial;
@@ -128,7 +128,7 @@ class TuningStoreTest {
         Path file = folder.resolve("store.json");
         TuningStore store = TuningStore.open(file, writer::add);
         Scheduler scheduler = auto(store);
-        LiveTrial trial = oneChoiceAndATrial(scheduler);
+        oneChoiceAndATrial(scheduler);
         for (int forward = 0; forward < Scheduler.MAX_DEFERRED_WRITES; forward++) {
             scheduler.flushLater();
         }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.lacuna.runtime.data.DType;
 
 /**
  * A live trial that timed a Java kernel ({@code vector-dense}) while the JIT was compiling does not settle against
@@ -39,11 +38,6 @@ class WarmRetryTest {
                 Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY, watch);
     }
 
-    private static LiveTrial blasOrVector(Scheduler s) {
-        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
-        return s.decideLive("fc1", st, LiveTrialTest.candidates(st, "blas-dense", "vector-dense"));
-    }
-
     /** One layer's calls as the trial says until it decides, the JIT compiling through every call or through none. */
     private void serveUntilDecided(LiveTrial trial, Map<String, Double> millis, boolean compiling) {
         for (int call = 0; call < 1000 && trial.decision() == null; call++) {
@@ -55,14 +49,13 @@ class WarmRetryTest {
         assertNotNull(trial.decision(), "the trial decides");
     }
 
-    private static final String KEY =
-            "linear|F16|768x3072|tokens<=512|density~1.00|2:4=false|candidates=blas-dense;vector-dense;";
+    private static final String KEY = LiveTrialTest.DENSE_512_KEY;
 
     @Test
     void aJavaKernelTimedWhileCompilingIsReTriedWarmBeforeTheChoiceSettles() {
         TuningStore store = TuningStore.inMemory();
         Scheduler s = scheduler(store, watch());
-        LiveTrial trial = blasOrVector(s);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
         assertNull(trial.decision());
 
         // Cold: Vector serves in 12 ms while its code compiles, BLAS in 9 ms. BLAS wins the first trial...
@@ -105,40 +98,43 @@ class WarmRetryTest {
         assertSame(warm, trial.decision());
     }
 
+    /** A scheduler and its trial between BLAS and Vector, decided cold ({@link #coldTrialWithBudget}). */
+    private record Budgeted(Scheduler scheduler, LiveTrial trial) {
+    }
+
     /**
      * BLAS or Vector with predictions of 16.1 and 20.1 ms (no conversions), on a scheduler whose budget is
      * {@code budgetMillis} of that forward; the cold trial served as predicted while the JIT compiles.
      */
-    private LiveTrial coldTrialWithBudget(TuningStore store, double budgetMillis) {
+    private Budgeted coldTrialWithBudget(TuningStore store, double budgetMillis) {
         EfficiencyTable table = TestTables.cpu()
                 .with("cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6, java.util.List.of(), 0))
                 .with("cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6, java.util.List.of(), 0));
-        LinearStatistics st = new LinearStatistics(512, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
+        LinearStatistics st = LiveTrialTest.dense(512);
         java.util.List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
         Scheduler probe = new Scheduler(TestTables.CPU, table, TuningStore.inMemory(), Policy.auto(),
                 new TestTables.ScriptedClock()::timer);
         double blas = probe.predictMillis(c.get(0));
         double vector = probe.predictMillis(c.get(1));
-        budgeted = new Scheduler(TestTables.CPU, table, store, Policy.auto(), new TestTables.ScriptedClock()::timer,
+        Scheduler s = new Scheduler(TestTables.CPU, table, store, Policy.auto(), new TestTables.ScriptedClock()::timer,
                 Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, budgetMillis / blas, watch());
-        LiveTrial trial = budgeted.decideLive("fc1", st, c);
+        LiveTrial trial = s.decideLive("fc1", st, c);
         serveUntilDecided(trial, Map.of("blas-dense", blas, "vector-dense", vector), true);
-        return trial;
+        return new Budgeted(s, trial);
     }
-
-    private Scheduler budgeted;
 
     @Test
     void aReTrialTheBudgetHoldsIsOpened() {
         // The cold trial spends Vector's five calls beyond BLAS (4 ms each, 20 ms); 60 ms hold a re-trial (its first
         // call and four samples of Vector beyond BLAS, 20 ms more).
-        LiveTrial trial = coldTrialWithBudget(TuningStore.inMemory(), 60);
+        Budgeted b = coldTrialWithBudget(TuningStore.inMemory(), 60);
+        LiveTrial trial = b.trial();
         assertTrue(trial.decision().reason().contains("re-tried warm in this process"), trial.decision().reason());
-        assertEquals(1, budgeted.deciding(), "the re-trial waits for the JIT");
+        assertEquals(1, b.scheduler().deciding(), "the re-trial waits for the JIT");
         tick(true);
-        budgeted.flushLater();
+        b.scheduler().flushLater();
         nanos += JitWatch.QUIET_NANOS;
-        budgeted.flushLater();
+        b.scheduler().flushLater();
         assertNull(trial.decision(), "re-opened once the JIT is quiet");
     }
 
@@ -147,8 +143,9 @@ class WarmRetryTest {
         // The cold trial spends 20 ms within a budget of 24 ms; a warm re-trial would spend 20 ms more: it is not
         // opened, and the choice is stored provisional for the next process.
         TuningStore store = TuningStore.inMemory();
-        LiveTrial trial = coldTrialWithBudget(store, 24);
-        Scheduler s = budgeted;
+        Budgeted b = coldTrialWithBudget(store, 24);
+        LiveTrial trial = b.trial();
+        Scheduler s = b.scheduler();
         Decision d = trial.decision();
         assertEquals("blas-dense", d.chosen(), d.reason());
         assertTrue(d.reason().contains("the choosing budget leaves no warm re-try"), d.reason());
@@ -163,7 +160,7 @@ class WarmRetryTest {
     @Test
     void runUntilDecidedRunsOnPastItsForwardsUntilTheWarmReTrialHasDecided() {
         Scheduler s = scheduler(TuningStore.inMemory(), watch());
-        LiveTrial trial = blasOrVector(s);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
         int[] calls = {0};
         // Each forward is one call of the layer and ends as a model's does; the JIT compiles for the first 30.
         int forwards = s.runUntilDecided(() -> {
@@ -193,7 +190,7 @@ class WarmRetryTest {
         nanos += JitWatch.QUIET_NANOS;
         TuningStore store = TuningStore.inMemory();
         Scheduler s = scheduler(store, watch);
-        LiveTrial trial = blasOrVector(s);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
         serveUntilDecided(trial, Map.of("blas-dense", 9.0, "vector-dense", 12.0), false);
         Decision d = trial.decision();
         assertEquals("blas-dense", d.chosen(), d.reason());
