@@ -210,20 +210,19 @@ def request_plan(request, default):
                         min_sample_ms=float(request.get("minSampleMs", default.min_sample_ms)))
 
 
-def reply(message, out=None):
+def reply(message):
     """One line of the serve protocol: the marker, then the message as JSON (other lines are only echoed)."""
-    out = out or sys.stdout
-    out.write(REPLY_MARKER + json.dumps(harness._finite(message), allow_nan=False) + "\n")
-    out.flush()
+    sys.stdout.write(REPLY_MARKER + json.dumps(harness._finite(message), allow_nan=False) + "\n")
+    sys.stdout.flush()
 
 
-def serve(measurer, plan, cases, environment, lines=None):
+def serve(measurer, plan, cases, environment):
     """Answers requests on stdin, one JSON line each ({"case": id, plan values...}, or {"quit": true}), with one
     reply line each ({"case": id, "results": {...}} or {"error": ...}), after a first {"ready": ...} line: the Java
     runner asks for one case at a time between its own measurements of that case, so both sides take turns."""
     by_id = {c.id: c for c in cases}
     reply({"ready": True, "cases": len(cases), "environment": environment})
-    for line in lines if lines is not None else sys.stdin:
+    for line in sys.stdin:
         if not line.strip():
             continue
         try:

@@ -122,9 +122,4 @@ final class AnchoredRounds {
                 ran.stream().mapToInt(t -> t.launchesPerSample()).max().orElseThrow(),
                 ran.stream().mapToInt(t -> t.warmupLaunches()).sum(), first.relativeError(), null);
     }
-
-    /** The median of {@code values} (numpy's, as {@link SampleStatistics}). */
-    static double median(List<Double> values) {
-        return SampleStatistics.of(values.stream().mapToDouble(Double::doubleValue).toArray()).median();
-    }
 }

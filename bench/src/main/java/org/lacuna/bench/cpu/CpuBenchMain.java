@@ -238,12 +238,10 @@ public final class CpuBenchMain implements Callable<Integer> {
                     }
                     case DROPPING_OVERHEAD -> {
                         lacuna.put(c.id(), runner.droppingOverhead(c));
-                        String dense = CpuCase.attentionId(c.intParam("heads"), c.intParam("headDim"),
+                        CpuCase dense = CpuCase.attention(c.intParam("heads"), c.intParam("headDim"),
                                 c.intParam("batch"), c.intParam("sequence"));
-                        Timing denseTiming = lacuna.get(dense);
-                        peers.put(c.id(), denseTiming != null ? denseTiming
-                                : runner.attention(CpuCase.attention(c.intParam("heads"), c.intParam("headDim"),
-                                c.intParam("batch"), c.intParam("sequence"))));
+                        Timing denseTiming = lacuna.get(dense.id());
+                        peers.put(c.id(), denseTiming != null ? denseTiming : runner.anchored(dense));
                     }
                     case ENCODER -> {
                         LacunaCpuCases.EncoderRun run = runner.encoder(c, suite.encoderHeadDim());
@@ -419,8 +417,12 @@ public final class CpuBenchMain implements Callable<Integer> {
         return TorchCpuAnchors.unavailable(python());
     }
 
+    /** The anchors folder: --anchors-dir, else found once from the working directory up. */
     private Path anchors() {
-        return anchorsDir != null ? anchorsDir : findAnchors();
+        if (anchorsDir == null) {
+            anchorsDir = findAnchors();
+        }
+        return anchorsDir;
     }
 
     /** What the PyTorch anchors gave beside their timings: the environment they reported and their problems. */
@@ -446,8 +448,7 @@ public final class CpuBenchMain implements Callable<Integer> {
                 + " round(s)");
         List<String> command = new ArrayList<>(List.of(python(), anchors().resolve("cpu_anchor.py").toString(),
                 "--spec", spec.toString(), "--serve", "--min-sample-ms", Double.toString(plan.minSampleMillis())));
-        command.addAll(TorchCpuAnchors.planArguments(threads.count(), plan.samples(), plan.warmupMillis(),
-                plan.maxMeasureMillis(), plan.minSamples()));
+        command.addAll(TorchCpuAnchors.planArguments(threads.count(), plan));
         CpuAnchorServer server = CpuAnchorServer.start(command, anchorTimeoutSeconds);
         torch.server = server;
         torch.environment.add(server.environment());
@@ -478,8 +479,7 @@ public final class CpuBenchMain implements Callable<Integer> {
         List<String> command = new ArrayList<>(List.of(python(), anchors().resolve("sparse_conv_anchor.py").toString(),
                 "--device", "cpu", "--export", export.toString(), "--cases", "end-to-end", "--out",
                 out.toString()));
-        command.addAll(TorchCpuAnchors.planArguments(threads.count(), plan.samples(), plan.warmupMillis(),
-                plan.maxMeasureMillis(), plan.minSamples()));
+        command.addAll(TorchCpuAnchors.planArguments(threads.count(), plan));
         int exit = TorchCpuAnchors.run(command, anchorTimeoutSeconds);
         TorchCpuAnchors.Report report = TorchCpuAnchors.read(out, exit);
         if (report.problem() != null) {

@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.SampleStatistics;
 
 /**
  * A CPU benchmark run as kept under {@code bench/results/}: {@code cpu-run-<date>.json} with everything and a
@@ -94,10 +95,11 @@ public record CpuRecord(String schema, String recordedAt, String suite, Machine 
                     ratios.add(p.medianMs() / l.medianMs());
                 }
             }
+            SampleStatistics stats = ratios.isEmpty() ? null
+                    : SampleStatistics.of(ratios.stream().mapToDouble(Double::doubleValue).toArray());
             return new Rounds(lacuna.size(), Collections.unmodifiableList(lacunaMs),
-                    Collections.unmodifiableList(peerMs), List.copyOf(ratios),
-                    ratios.isEmpty() ? null : AnchoredRounds.median(ratios),
-                    ratios.stream().min(Double::compare).orElse(null), ratios.stream().max(Double::compare).orElse(null));
+                    Collections.unmodifiableList(peerMs), List.copyOf(ratios), stats == null ? null : stats.median(),
+                    stats == null ? null : stats.min(), stats == null ? null : stats.max());
         }
     }
 

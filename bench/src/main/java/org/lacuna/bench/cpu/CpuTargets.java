@@ -85,9 +85,8 @@ public final class CpuTargets {
         Timing peer = row.peer();
         boolean both = lacuna != null && lacuna.measured() && peer != null && peer.measured();
         return switch (metric) {
-            // Where the sides took turns in rounds, the row's speed-up is the median of the rounds' ratios.
-            case SPEEDUP_OVER_PEER -> !both ? null : row.speedup() != null ? row.speedup()
-                    : peer.medianMs() / lacuna.medianMs();
+            // The row's own (CaseRow.of): where the sides took turns in rounds, the median of the rounds' ratios.
+            case SPEEDUP_OVER_PEER -> both ? row.speedup() : null;
             case SHARE_OF_PEER -> both ? lacuna.medianMs() / peer.medianMs() : null;
             case FRACTION_OF_PEAK -> {
                 Double rate = lacuna == null ? null : lacuna.gflops(row.flops());

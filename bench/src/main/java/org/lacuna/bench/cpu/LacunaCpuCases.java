@@ -222,10 +222,6 @@ final class LacunaCpuCases {
      * Dense attention over every token, Q/K/V packed [tokens, 3·width] as a fused QKV projection writes them, f16
      * storage (the attention ops take f16 or bf16).
      */
-    Timing attention(CpuCase c) {
-        return attention(c, atPlan());
-    }
-
     private Timing attention(CpuCase c, LaunchTimer timer) {
         return withAttentionData(c, "lacuna-attention", "ops.attention", (options, data) -> {
             AttentionOps attention = ops.attention();

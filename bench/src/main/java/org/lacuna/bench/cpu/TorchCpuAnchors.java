@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.MeasurementPlan;
 
 /**
  * The PyTorch side of the CPU benchmark, run as subprocesses in the same run: {@code bench/anchors/cpu_anchor.py} on
@@ -176,6 +177,11 @@ final class TorchCpuAnchors {
     }
 
     /** The common options of both scripts: threads and the sampling plan. */
+    /** {@link #planArguments(int, int, double, double, int)} of {@code plan}. */
+    static List<String> planArguments(int threads, MeasurementPlan plan) {
+        return planArguments(threads, plan.samples(), plan.warmupMillis(), plan.maxMeasureMillis(), plan.minSamples());
+    }
+
     static List<String> planArguments(int threads, int samples, double warmupMs, double maxMsPerCase,
                                       int minSamples) {
         List<String> args = new ArrayList<>();

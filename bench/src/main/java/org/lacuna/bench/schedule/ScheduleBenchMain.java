@@ -26,6 +26,7 @@ import org.lacuna.api.models.MinkUNet;
 import org.lacuna.api.models.ModelWeights;
 import org.lacuna.api.pointcloud.SparseTensor;
 import org.lacuna.bench.Json;
+import org.lacuna.bench.measure.SampleStatistics;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.gemm.TwoFourPruning;
@@ -36,6 +37,7 @@ import org.lacuna.runtime.schedule.Calibration;
 import org.lacuna.runtime.schedule.Decision;
 import org.lacuna.runtime.schedule.DeviceKey;
 import org.lacuna.runtime.schedule.EfficiencyTable;
+import org.lacuna.runtime.schedule.JitWatch;
 import org.lacuna.runtime.schedule.Plan;
 import org.lacuna.runtime.schedule.Policy;
 import org.lacuna.runtime.schedule.Scheduler;
@@ -78,7 +80,8 @@ public final class ScheduleBenchMain {
                     double coldHostChoosingMillis, double coldTrialExtraMillis, double plannedChoosingMicros,
                     double autoMedianMillis, String autoPlan, double jitWarmUpMillis, TrialBudget coldBudget,
                     int coldProvisionalChoices, Recheck recheck, double coldHostCpuMillis, int forwardsPerTimedRun,
-                    double jitQuietWaitMillis, String fastestMeasuredPlan, List<ColdPhase> coldRepeats) {
+                    double jitQuietWaitMillis, String fastestMeasuredPlan, List<ColdPhase> coldRepeats,
+                    Double coldStartsMedianMillis) {
     }
 
     /**
@@ -126,7 +129,7 @@ public final class ScheduleBenchMain {
      */
     static final double TIMED_RUN_MILLIS = 150;
     /** The JIT counts as quiet once its total compilation time has not moved for this long... */
-    static final long JIT_QUIET_MILLIS = 250;
+    static final long JIT_QUIET_MILLIS = JitWatch.QUIET_NANOS / 1_000_000;
     /** ...and is waited for at most this long. */
     static final long JIT_QUIET_MAX_MILLIS = 4000;
 
@@ -278,9 +281,9 @@ public final class ScheduleBenchMain {
         List<TransformerEncoder> fresh = new ArrayList<>();
         try (EncoderModels m = EncoderModels.open(session, batch, sequence)) {
             List<Model> repeats = new ArrayList<>();
+            List<TransformerEncoderLayer.Config> configs = EncoderModels.configs();
             for (int k = 0; k < COLD_REPEATS; k++) {
-                TransformerEncoder e = TransformerEncoder.create(session, EncoderModels.configs(),
-                        prunedWeights(EncoderModels.configs(), 300 + 100 * k));
+                TransformerEncoder e = TransformerEncoder.create(session, configs, prunedWeights(configs, 300 + 100 * k));
                 fresh.add(e);
                 repeats.add(forwards(e, m.xs(), m.sequences()));
             }
@@ -435,8 +438,7 @@ public final class ScheduleBenchMain {
         Map<String, ColdPhase> first = new LinkedHashMap<>();
         double jitQuietWait = 0;
         for (var p : policies.entrySet()) {
-            Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-" + p.getKey().replaceAll("\\W", "_")
-                    + ".json");
+            Path file = storeFile(stores, name, input, p.getKey().replaceAll("\\W", "_"));
             Files.deleteIfExists(file);
             jitQuietWait += awaitJitQuiet();
             Scheduler s = scheduler(session, device, table, TuningStore.open(file), p.getValue());
@@ -451,7 +453,7 @@ public final class ScheduleBenchMain {
         List<ColdPhase> repeats = new ArrayList<>();
         for (int k = 0; k < coldRepeats.size(); k++) {
             Model fresh = coldRepeats.get(k);
-            Path file = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto-repeat-" + k + ".json");
+            Path file = storeFile(stores, name, input, "auto-repeat-" + k);
             Files.deleteIfExists(file);
             jitQuietWait += awaitJitQuiet();
             ColdPhase phase = coldPhase(scheduler(session, device, table, TuningStore.open(file), Policy.auto()),
@@ -522,7 +524,7 @@ public final class ScheduleBenchMain {
         Arrays.sort(planned);
         double plannedMicros = planned[PLANNED_FORWARDS / 2];
         // The next process on the file the cold auto run wrote, and the one after it: JVMs of their own.
-        Path autoFile = stores.resolve(name.hashCode() + "-" + input.hashCode() + "-auto.json");
+        Path autoFile = storeFile(stores, name, input, "auto");
         auto.flush();
         int provisional = 0;
         for (Plan.Entry e : auto.plan().entries()) {
@@ -562,7 +564,28 @@ public final class ScheduleBenchMain {
                 second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
                 jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
-                schedulers.get("fastest-measured").plan().explain(), repeats);
+                schedulers.get("fastest-measured").plan().explain(), repeats, coldStartsMedian(coldMillis, repeats));
+    }
+
+    /**
+     * The median of auto's cold-store choosing over the measured network's cold start and {@code repeats}' (null
+     * without repeats): what the target is judged on.
+     */
+    static Double coldStartsMedian(double firstMillis, List<ColdPhase> repeats) {
+        if (repeats.isEmpty()) {
+            return null;
+        }
+        double[] all = new double[repeats.size() + 1];
+        all[0] = firstMillis;
+        for (int k = 0; k < repeats.size(); k++) {
+            all[k + 1] = repeats.get(k).choosingMillis();
+        }
+        return SampleStatistics.of(all).median();
+    }
+
+    /** The store file of one policy's (or run's) cold phase on one workload, in {@code stores}. */
+    private static Path storeFile(Path stores, String workload, String input, String run) {
+        return stores.resolve(workload.hashCode() + "-" + input.hashCode() + "-" + run + ".json");
     }
 
     /**

@@ -1,6 +1,5 @@
 package org.lacuna.bench.schedule;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -117,22 +116,17 @@ final class ScheduleMarkdown {
                         r.sameJvmConfirmedStoreDeciding()));
             }
             if (w.coldRepeats() != null && !w.coldRepeats().isEmpty()) {
-                List<Double> all = new ArrayList<>();
-                all.add(w.coldChoosingMillis());
                 StringBuilder each = new StringBuilder();
                 for (ScheduleBenchMain.ColdPhase c : w.coldRepeats()) {
-                    all.add(c.choosingMillis());
                     each.append(each.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT,
                             "%.2f ms (%.2f host, %.2f CPU deciding, + %.2f)", c.choosingMillis(), c.hostMillis(),
                             c.hostCpuMillis(), c.trialExtraMillis()));
                 }
-                java.util.Collections.sort(all);
-                double median = all.size() % 2 == 1 ? all.get(all.size() / 2)
-                        : (all.get(all.size() / 2 - 1) + all.get(all.size() / 2)) / 2;
+                double median = w.coldStartsMedianMillis();
                 s.append(String.format(Locale.ROOT, "auto's cold-store choosing again on %d networks of these shapes "
                         + "with weights of their own, each on a cold store of its own after the cold phases above: "
                         + "%s. With the measured network's, the median of %d cold starts: %.2f ms, %.2fx the median "
-                        + "forward.%n", w.coldRepeats().size(), each, all.size(), median,
+                        + "forward.%n", w.coldRepeats().size(), each, w.coldRepeats().size() + 1, median,
                         median / w.autoMedianMillis()));
             }
             if (w.jitWarmUpMillis() > 0) {

@@ -89,6 +89,26 @@ class AnchoredRoundsTest {
         assertEquals(List.of(1.0, 1.0, 1.0), result.rounds().ratios());
     }
 
+    /**
+     * Where the median of the rounds' ratios and the ratio of the sides' medians differ (1.2 against 12 / 20 = 0.6),
+     * the row's speed-up and its target take the former.
+     */
+    @Test
+    void theRowAndItsTargetTakeTheMedianRatioNotTheRatioOfMedians() throws Exception {
+        double[] lacunaMs = {10, 20, 20};
+        double[] peerMs = {12, 24, 12};
+        int[] round = {0, 0};
+        CpuCase c = CpuCase.denseLinear(128, 384, 1536);
+        AnchoredRounds.Result result = AnchoredRounds.run(c, 3, PLAN,
+                plan -> timing("lacuna-dense", lacunaMs[round[0]++]),
+                plan -> Map.of("torch-mm", timing("torch-mm", peerMs[round[1]++])), "torch-mm");
+        assertEquals(0.6, result.peer().medianMs() / result.lacuna().medianMs(), 1e-12);
+        CpuRecord.CaseRow row = CpuRecord.CaseRow.of(c, result.lacuna(), result.peer(), result.others(),
+                result.rounds(), null, null);
+        assertEquals(1.2, row.speedup(), 1e-12);
+        assertEquals(1.2, CpuTargets.evaluate(List.of(row), null).getFirst().value(), 1e-12);
+    }
+
     @Test
     void aRoundTheAnchorMissedHasNoRatioAndFurtherResultsAreKept() throws Exception {
         int[] round = {0};
