@@ -81,7 +81,8 @@ public final class ScheduleBenchMain {
                     double autoMedianMillis, String autoPlan, double jitWarmUpMillis, TrialBudget coldBudget,
                     int coldProvisionalChoices, Recheck recheck, double coldHostCpuMillis, int forwardsPerTimedRun,
                     double jitQuietWaitMillis, String fastestMeasuredPlan, List<ColdPhase> coldRepeats,
-                    Double coldStartsMedianMillis) {
+                    Double coldStartsMedianMillis, PolicyComparison.Headroom headroom,
+                    List<PolicyComparison.PairedRatio> autoPaired) {
     }
 
     /**
@@ -560,11 +561,23 @@ public final class ScheduleBenchMain {
                 choosing, recheck.confirmedStoreChoosingMillis(), plannedMicros);
         double autoMedian = runs.stream().filter(r -> r.policy().equals("auto")).findFirst().orElseThrow()
                 .medianMillis();
+        Map<String, Plan> fixedPlans = new LinkedHashMap<>();
+        schedulers.forEach((policy, scheduler) -> {
+            if (policy.startsWith(FIXED)) {
+                fixedPlans.put(policy, scheduler.plan());
+            }
+        });
+        PolicyComparison.Headroom headroom = PolicyComparison.headroom(schedulers.get("fastest-measured").plan(),
+                fixedPlans);
+        Map<String, double[]> perRound = new LinkedHashMap<>();
+        runs.forEach(r -> perRound.put(r.policy(), r.samplesMillis()));
+        List<PolicyComparison.PairedRatio> autoPaired = PolicyComparison.pairedRatios(perRound);
         return new Workload(name, input, runs, done, second.hostMillis(), stored, choosing,
                 second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
                 autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
                 jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
-                schedulers.get("fastest-measured").plan().explain(), repeats, coldStartsMedian(coldMillis, repeats));
+                schedulers.get("fastest-measured").plan().explain(), repeats, coldStartsMedian(coldMillis, repeats),
+                headroom, autoPaired);
     }
 
     /**
@@ -607,6 +620,9 @@ public final class ScheduleBenchMain {
                 s.trialBudgetMillis(), s.choosingSpentMillis()));
     }
 
+    /** The name of a policy forcing one candidate per layer kind starts so: "fixed linear=vector-dense". */
+    static final String FIXED = "fixed ";
+
     /**
      * The policies the benchmark compares on a model whose predicted-only pass made {@code probe}: auto,
      * fastest-measured, predicted-only and, per layer kind with several candidates, each candidate forced.
@@ -628,7 +644,7 @@ public final class ScheduleBenchMain {
         offered.forEach((kind, names) -> {
             if (names.size() > 1) {
                 for (String n : names) {
-                    policies.put("fixed " + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
+                    policies.put(FIXED + kind + "=" + n, Policy.predictedOnly().forcing(kind, n));
                 }
             }
         });

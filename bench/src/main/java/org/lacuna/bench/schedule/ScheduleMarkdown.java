@@ -74,6 +74,7 @@ final class ScheduleMarkdown {
                         p.forwardsToDecide(), p.coldChoosingMillis(), p.coldHostChoosingMillis(),
                         p.coldTrialExtraMillis(), p.coldHostCpuMillis(), p.choices()));
             }
+            comparison(s, w, reference);
             s.append(String.format(Locale.ROOT, "%n%d rounds of %d forwards per timed run; %.0f ms waiting for a quiet "
                     + "JIT before the cold phases. auto's choosing cost: cold store %.2f ms (%.2f ms host, of which "
                     + "%.2f ms CPU deciding, + %.2f ms of live calls served by slower candidates, over %d forwards; %.2fx its %.1f ms median "
@@ -143,5 +144,38 @@ final class ScheduleMarkdown {
             s.append("\n<details><summary>auto's plan</summary>\n\n```\n").append(w.autoPlan()).append("```\n</details>\n");
         }
         return s.toString();
+    }
+
+    /**
+     * auto against each policy round by round, and what choosing per layer could gain at most over each fixed choice
+     * by fastest-measured's measurements (nothing for a record made before either was kept).
+     */
+    private static void comparison(StringBuilder s, ScheduleBenchMain.Workload w, double forwardMillis) {
+        if (w.autoPaired() != null && !w.autoPaired().isEmpty()) {
+            s.append("\nauto against each policy, round by round (a round times every policy in turn; ratio of "
+                    + "auto's sample to the policy's, median and range over the rounds; rounds in which auto was "
+                    + "faster): ");
+            StringBuilder each = new StringBuilder();
+            for (PolicyComparison.PairedRatio r : w.autoPaired()) {
+                each.append(each.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%s %.3f (%.3f-%.3f, "
+                        + "%d of %d)", r.policy(), r.median(), r.min(), r.max(), r.autoFaster(), r.rounds()));
+            }
+            s.append(each).append(".\n");
+        }
+        PolicyComparison.Headroom h = w.headroom();
+        if (h != null && h.bestFixed() != null && h.layersCompared() > 0) {
+            StringBuilder fixed = new StringBuilder();
+            h.fixedMillis().forEach((policy, millis) -> fixed.append(fixed.isEmpty() ? "" : ", ").append(
+                    String.format(Locale.ROOT, "%s %.2f ms (+%.1f%% of a forward)", policy, millis,
+                            (millis - h.perLayerBestMillis()) / forwardMillis * 100)));
+            s.append(String.format(Locale.ROOT, "%nHeadroom of per-layer choice, by fastest-measured's own measurements "
+                    + "of every candidate (lower medians of its live samples) on the %d layers with a choice%s: each "
+                    + "layer's fastest candidate sums to %.2f ms per forward; the choices of %s. The best fixed "
+                    + "choice, %s, is %.2f ms (%.1f%% of fastest-measured's %.1f ms median forward) from the per-layer "
+                    + "optimum: no policy can beat it by more here.%n", h.layersCompared(),
+                    h.layersSkipped() > 0 ? " (" + h.layersSkipped() + " more left out: a candidate without a time)"
+                            : "", h.perLayerBestMillis(), fixed, h.bestFixed(), h.gainOverBestFixedMillis(),
+                    h.gainOverBestFixedMillis() / forwardMillis * 100, forwardMillis));
+        }
     }
 }
