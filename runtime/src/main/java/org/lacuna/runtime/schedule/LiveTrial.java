@@ -54,7 +54,8 @@ import org.lacuna.runtime.error.LacunaException;
  * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
  * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one
  * sample (which may have held JIT compilation or a burst of load) and none other measured, or the winner short of
- * {@link #MIN_SAMPLES} samples; or a sparse winner was not confirmed against every dense path; or the winner beat a
+ * {@link #MIN_SAMPLES} samples; or a sparse winner was not confirmed against every dense path the budget did not
+ * cut; or the winner beat a
  * Java kernel timed while the JIT compiled, and the budget leaves no warm re-try in this process ({@link Scheduler}).
  * Otherwise a trial the budget ended, and a near-tie measured {@link #MIN_SAMPLES} times each, are final
  * ({@link #settledNote} says what was left unmeasured). A provisional decision is stored marked so: sessions of this JVM share it like any other
@@ -273,7 +274,15 @@ public final class LiveTrial {
             int pick = -1;
             for (int k = 0; k < served.size(); k++) {
                 int i = (turn + k) % served.size();
-                if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick])) {
+                // Ties in rotation from the turn's candidate, except between others not started yet: the
+                // best-predicted starts first (served is in predicted order). After the dense path that serves ahead
+                // of a sparse candidate predicted best, the rotation went on to the next dense path, whose first call
+                // (a widened weight) then left the budget no room for the sparse one: at 4 x 128 tokens auto never
+                // tried 2:4 on the FFN layers and stayed 1.04x fastest-measured
+                // (bench/results/schedule-cpu-20261207-0119.md).
+                if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick]
+                        || sampleCount[i] == sampleCount[pick] && pick != turn && servedCalls[i] == 0
+                        && servedCalls[pick] == 0 && i < pick)) {
                     pick = i;
                 }
             }
@@ -340,7 +349,11 @@ public final class LiveTrial {
         if (i == best) {
             return 0;
         }
-        double call = sampleCount[i] > 0 ? lowerMedian(i) : predictedOf(i);
+        // A candidate that served without a sample yet (its first call, a widened weight's included, or the other
+        // layers' calls) is priced at the lesser of its prediction and those calls' mean: a dense path predicted 4x
+        // slower than 2:4 that served its first call as fast was otherwise cut, its prediction taken over its call.
+        double call = sampleCount[i] > 0 ? lowerMedian(i) : servedCalls[i] > 0
+                ? Math.min(predictedOf(i), servedMillis[i] / servedCalls[i]) : predictedOf(i);
         double reference = referenceMillis(best);
         int others = Math.max(0, layers.size() - 1);
         double expected = Math.max(0, call + (firstCall ? formMillis[i] : 0) - reference)
@@ -899,8 +912,10 @@ public final class LiveTrial {
             }
         }
         if (w >= 0 && !served.get(w).dense()) {
+            // A dense path the budget cut is not handed on either: the re-check times the winner and its runner-up,
+            // not the path left out, from the same share of its own forward.
             for (int i = 0; i < served.size(); i++) {
-                if (served.get(i).dense() && !failed[i] && sampleCount[i] < MIN_SAMPLES) {
+                if (served.get(i).dense() && !failed[i] && !cut[i] && sampleCount[i] < MIN_SAMPLES) {
                     why.add("sparse " + winner + " not confirmed against " + servedNames.get(i));
                     break;
                 }

@@ -341,6 +341,33 @@ class TrialBudgetTest {
     }
 
     @Test
+    void theSparseCandidatePredictedBestStartsRightAfterTheDensePathServingAheadOfIt() {
+        // 2:4 predicted best, OpenBLAS next, the Vector API GEMM last: the sampler serves OpenBLAS first (a sparse
+        // candidate serves only once measured ahead), then 2:4, and the Vector API GEMM only after them, so a budget
+        // that affords two first calls spends them on the two best predictions.
+        LinearStatistics st = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 1e-9));
+        Scheduler s = scheduler(table, TuningStore.inMemory(), Policy.auto(), 2);
+        LiveTrial trial = s.decideLive("fc1", st, LiveTrialTest.candidates(st, "vector-dense", "blas-dense",
+                "two-four"));
+        List<String> firstCalls = new ArrayList<>();
+        for (int call = 0; call < 1000 && trial.decision() == null; call++) {
+            assertTrue(trial.sampledBy("fc1"));
+            String name = trial.names().get(trial.next());
+            boolean first = !firstCalls.contains(name);
+            if (first) {
+                firstCalls.add(name);
+            }
+            trial.served(trial.names().indexOf(name), first ? 35.0 : Map.of("blas-dense", 30.0, "vector-dense",
+                    40.0, "two-four", 33.0).get(name), !first);
+        }
+        assertEquals(List.of("blas-dense", "two-four"), firstCalls.subList(0, 2), "served first: " + firstCalls);
+        // OpenBLAS's first call ran as fast as 2:4's though predicted 4x slower: priced at its call, it is sampled,
+        // and measured faster it wins (break-even).
+        assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+    }
+
+    @Test
     void aSparseCandidateTheSizeRatesRuleOutIsNeverTrialled() {
         LinearStatistics small = new LinearStatistics(32, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
         LinearStatistics large = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
