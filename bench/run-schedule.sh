@@ -8,7 +8,7 @@
 #   bench/run-schedule.sh --quick --out /tmp/s  # toy sizes: a smoke test of the whole flow
 #
 # Options: --rounds N (default 7), --budget-minutes M, --scan PATH (default ../shared/data/kitti-velodyne-000001.bin;
-# none: no MinkUNet), --shapes BxS,... (the encoder's batch x sequence shapes, default 1x32,16x128; none: no encoder),
+# none: no MinkUNet), --shapes BxS,... (the encoder's batch x sequence shapes, default 1x32,4x128,16x128; none: no encoder),
 # --out DIR (default bench/results). Run it on a quiet machine: every figure is a wall-clock time.
 set -euo pipefail
 exec "$(dirname "$0")/run-main.sh" org.lacuna.bench.schedule.ScheduleBenchMain "$@"

@@ -56,7 +56,7 @@ import org.lacuna.runtime.schedule.TuningStore;
  * ({@code --budget-minutes}, default 8): each workload gets its share, and its timed rounds stop early (never below
  * 3) when the share is spent. Writes {@code bench/results/schedule-<backend>-<date>.{json,md}}.
  *
- * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH|none] [--shapes 1x32,16x128|none]
+ * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH|none] [--shapes 1x32,4x128,16x128|none]
  *     [--out DIR]</pre>
  */
 public final class ScheduleBenchMain {
@@ -145,7 +145,9 @@ public final class ScheduleBenchMain {
         double budgetMinutes = 8;
         Path scan = Path.of("../shared/data/kitti-velodyne-000001.bin");
         Path out = Path.of("bench/results");
-        int[][] shapes = quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {16, 128}};
+        // 4 x 128 between the two ends: the FFN's 2:4 and dense paths within a few percent of each other, so the
+        // per-layer choices differ (schedule-cpu-20261207-0119.md).
+        int[][] shapes = quick ? new int[][] {{1, 32}, {4, 128}} : new int[][] {{1, 32}, {4, 128}, {16, 128}};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
@@ -212,7 +214,7 @@ public final class ScheduleBenchMain {
         }
     }
 
-    /** {@code --shapes 1x32,16x128}: the encoder's batch x sequence shapes to run (none: {@code --shapes none}). */
+    /** {@code --shapes 1x32,4x128,16x128}: the encoder's batch x sequence shapes to run (none: {@code --shapes none}). */
     static int[][] parseShapes(String text) {
         if (text.equals("none")) {
             return new int[0][];
