@@ -701,6 +701,52 @@ class TrialBudgetTest {
     }
 
     @Test
+    void aCandidateOtherTrialsHoldTheBudgetFromIsPutOffNotCut() {
+        // As above, with three quarters of the forward (36.2 ms): the second trial's Vector (26.4 ms with its
+        // samples) fits beside what is spent (the first's Vector start, 6.4 ms) but not beside the first's pledge.
+        // The first's Vector then serves as fast as BLAS, its samples spend nothing and give the pledge back, and the
+        // second's Vector, put off meanwhile, starts and is measured instead of cut.
+        LinearStatistics a = dense(512);
+        LinearStatistics b = dense(1024);
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.75);
+        List<Candidate> ca = LiveTrialTest.candidates(a, "blas-dense", "vector-dense");
+        List<Candidate> cb = LiveTrialTest.candidates(b, "blas-dense", "vector-dense");
+        LiveTrial ta = s.decideLive("fc1", a, ca);
+        LiveTrial tb = s.decideLive("fc2", b, cb);
+        Map<LiveTrial, Map<String, Double>> millis = Map.of(
+                ta, Map.of("blas-dense", s.predictMillis(ca.get(0)), "vector-dense", s.predictMillis(ca.get(0))),
+                tb, Map.of("blas-dense", s.predictMillis(cb.get(0)), "vector-dense", s.predictMillis(cb.get(1))));
+        Map<LiveTrial, Map<String, Integer>> served = new HashMap<>();
+        boolean heldBack = false;
+        for (int round = 0; round < 100 && (ta.decision() == null || tb.decision() == null); round++) {
+            for (LiveTrial t : List.of(ta, tb)) {
+                if (t.decision() != null) {
+                    continue;
+                }
+                t.sampledBy(t);
+                double committed = s.trialCommittedMillis();
+                int which = t.next();
+                String name = t.names().get(which);
+                Map<String, Integer> calls = served.computeIfAbsent(t, k -> new HashMap<>());
+                boolean warm = calls.containsKey(name);
+                heldBack |= t == tb && !calls.isEmpty() && name.equals("blas-dense") && !calls.containsKey(
+                        "vector-dense") && committed > s.choosingSpentMillis() + 1;
+                calls.merge(name, 1, Integer::sum);
+                double first = warm ? 0 : s.efficiency().formSeconds((t == ta ? ca : cb).get(which).kernel(),
+                        (t == ta ? ca : cb).get(which).work()) * 1e3;
+                t.served(which, millis.get(t).get(name) + first, warm);
+            }
+        }
+        assertNotNull(ta.decision());
+        assertNotNull(tb.decision());
+        assertTrue(heldBack, "the second trial's Vector waited while the first's pledge held the budget: " + served);
+        assertTrue(served.get(tb).getOrDefault("vector-dense", 0) >= 1 + LiveTrial.MIN_SAMPLES,
+                "then started with its samples: " + served.get(tb) + "; " + tb.decision().reason());
+        assertFalse(tb.decision().reason().contains("cut [vector-dense"), tb.decision().reason());
+        assertTrue(s.choosingSpentMillis() <= s.trialBudgetMillis() + 1e-6);
+    }
+
+    @Test
     void bookkeepingChargedAsCpuTimeIsCountedOnceAndWallTimeBesideIt() {
         Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 1);
         // A platform thread: the layer charges the bookkeeping's CPU time as choosing CPU and as the trial's.
