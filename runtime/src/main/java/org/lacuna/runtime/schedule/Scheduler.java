@@ -857,6 +857,7 @@ public final class Scheduler {
         // An earlier process's choice that stands as stored (a re-check that measured too little): recorded as it is.
         boolean keepStored = false;
         List<String> cold = List.of();
+        String extraOver = null;
         synchronized (store.decisionLock()) {
             // The choice a re-check re-checks is no other session's decision.
             // Nor is this process's own cold choice, which a warm re-trial re-tries.
@@ -902,8 +903,14 @@ public final class Scheduler {
             } else {
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
-                provisionalWhy = trial.provisionalWhy(outcome.chosen());
-                cold = trial.coldLosers(outcome.chosen());
+                Outcome stands = predictionStands(trial, outcome, measured);
+                if (stands != null) {
+                    extraOver = outcome.chosen();
+                    outcome = stands;
+                } else {
+                    provisionalWhy = trial.provisionalWhy(outcome.chosen());
+                    cold = trial.coldLosers(outcome.chosen());
+                }
                 if (!cold.isEmpty()) {
                     // A re-trial that would take choosing past its share of the forward is not opened: the choice
                     // stands provisional, and the next process re-checks it (at 1 x 32 tokens a re-trial of two-four
@@ -941,8 +948,10 @@ public final class Scheduler {
                     }
                 }
             }
-            Double winnerMillis = measured.get(outcome.chosen());
-            double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
+            // A choice made unmeasured (the prediction standing) is priced over the fastest measured candidate.
+            String priced = extraOver != null ? extraOver : outcome.chosen();
+            Double winnerMillis = measured.get(priced);
+            double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(priced, winnerMillis);
             long extraNanos = Math.round(extraMillis * 1e6);
             trialExtraNanos.addAndGet(extraNanos);
             if (policy.mode() == Policy.Mode.AUTO) {
@@ -976,6 +985,38 @@ public final class Scheduler {
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
+    }
+
+    /**
+     * Under {@code auto}, where the trial budget cut the best-predicted candidate before it had a sample, the
+     * prediction stands over the measured {@code judged} winner if, as the trials so far have corrected it
+     * ({@link #predictMillis}), it is a clear gain ({@link #MIN_GAIN}) on the winner's measured time; else null. What the trial
+     * could not afford to measure is then decided as a signature outside the margin would be, not by whichever
+     * candidate happened to serve first: the dense path serving ahead of a sparse one predicted best. At 16 x 128
+     * tokens auto kept that dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x
+     * fastest-measured, where predicted-only ran within 1% of it (bench/results/schedule-cpu-20261207-0135.md). The
+     * choice is final, like every choice the budget ended: a later process's re-check would face the same budget.
+     */
+    private Outcome predictionStands(LiveTrial trial, Outcome judged, Map<String, Double> measured) {
+        Candidate best = trial.best();
+        Double winnerMillis = measured.get(judged.chosen());
+        if (policy.mode() != Policy.Mode.AUTO || trial.recheck() || best == null || winnerMillis == null
+                || judged.chosen().equals(best.name()) || measured.containsKey(best.name())
+                || !trial.cutByBudget().contains(best.name())) {
+            return null;
+        }
+        // Against the winner's measured time, not its prediction: a dense path measured faster than what the sparse
+        // one is predicted to take stays (break-even), however wrong its own prediction was.
+        double bestMillis = predictMillis(best);
+        if (!(bestMillis < winnerMillis * (1 - MIN_GAIN))) {
+            return null;
+        }
+        StringBuilder reason = new StringBuilder(judged.reason()).append("; the trial budget cut ")
+                .append(best.name()).append(" before a sample: the prediction stands (");
+        FixedPoint.append(reason, bestMillis, 3).append(" ms predicted, as the trials have corrected the "
+                + "predictions, against ");
+        FixedPoint.append(reason, winnerMillis, 3).append(" ms measured for ").append(judged.chosen()).append(')');
+        return new Outcome(best.name(), Decision.Source.PREDICTED, measured, reason.toString());
     }
 
     /**
