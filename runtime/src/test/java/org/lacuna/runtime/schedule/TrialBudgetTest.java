@@ -706,42 +706,16 @@ class TrialBudgetTest {
         // samples; the second's would cost 10.4 + 16.0 ms. Once the first has started Vector, the second cannot
         // start its own (26.4 ms beside 14.4 committed), and the first's samples are still taken: no first call is
         // paid without the samples that judge it.
-        LinearStatistics a = dense(512);
-        LinearStatistics b = dense(1024);
-        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.5);
-        List<Candidate> ca = LiveTrialTest.candidates(a, "blas-dense", "vector-dense");
-        List<Candidate> cb = LiveTrialTest.candidates(b, "blas-dense", "vector-dense");
-        LiveTrial ta = s.decideLive("fc1", a, ca);
-        LiveTrial tb = s.decideLive("fc2", b, cb);
-        Map<LiveTrial, Map<String, Double>> millis = Map.of(
-                ta, Map.of("blas-dense", s.predictMillis(ca.get(0)), "vector-dense", s.predictMillis(ca.get(1))),
-                tb, Map.of("blas-dense", s.predictMillis(cb.get(0)), "vector-dense", s.predictMillis(cb.get(1))));
-        Map<LiveTrial, Map<String, Integer>> served = new HashMap<>();
-        for (int round = 0; round < 100 && (ta.decision() == null || tb.decision() == null); round++) {
-            for (LiveTrial t : List.of(ta, tb)) {
-                if (t.decision() != null) {
-                    continue;
-                }
-                t.sampledBy(t);
-                int which = t.next();
-                String name = t.names().get(which);
-                Map<String, Integer> calls = served.computeIfAbsent(t, k -> new HashMap<>());
-                boolean warm = calls.containsKey(name);
-                calls.merge(name, 1, Integer::sum);
-                double first = warm ? 0 : s.efficiency().formSeconds((t == ta ? ca : cb).get(which).kernel(),
-                        (t == ta ? ca : cb).get(which).work()) * 1e3;
-                t.served(which, millis.get(t).get(name) + first, warm);
-            }
-        }
-        assertNotNull(ta.decision());
-        assertNotNull(tb.decision());
-        assertTrue(served.get(ta).get("vector-dense") >= 1 + LiveTrial.MIN_SAMPLES,
-                "the first trial's Vector took (at least) the samples its start pledged: " + served.get(ta));
-        assertFalse(served.get(tb).containsKey("vector-dense"), "the second never paid Vector's first call");
-        assertTrue(tb.decision().reason().contains("cut [vector-dense (0)]"), tb.decision().reason());
-        assertEquals(2, served.get(tb).get("blas-dense"), "its other candidate cut before serving, the trial "
-                + "decided on the call that cut it, BLAS's second, not after MIN_SAMPLES more: " + served.get(tb));
-        assertTrue(s.choosingSpentMillis() <= s.trialBudgetMillis() + 1e-6);
+        TwoTrials two = twoTrials(0.5);
+        Map<LiveTrial, Map<String, Integer>> served = two.serve(two.asPredicted(false), (t, calls, name, c) -> { });
+        assertTrue(served.get(two.a()).get("vector-dense") >= 1 + LiveTrial.MIN_SAMPLES,
+                "the first trial's Vector took (at least) the samples its start pledged: " + served.get(two.a()));
+        Map<String, Integer> second = served.get(two.b());
+        assertFalse(second.containsKey("vector-dense"), "the second never paid Vector's first call");
+        assertTrue(two.b().decision().reason().contains("cut [vector-dense (0)]"), two.b().decision().reason());
+        assertEquals(2, second.get("blas-dense"), "its other candidate cut before serving, the trial decided on the "
+                + "call that cut it, BLAS's second, not after MIN_SAMPLES more: " + second);
+        assertTrue(two.scheduler().choosingSpentMillis() <= two.scheduler().trialBudgetMillis() + 1e-6);
     }
 
     @Test
@@ -750,40 +724,15 @@ class TrialBudgetTest {
         // samples) fits beside what is spent (the first's Vector start, 6.4 ms) but not beside the first's pledge.
         // The first's Vector then serves as fast as BLAS, its samples spend nothing and give the pledge back, and the
         // second's Vector, put off meanwhile, starts and is measured instead of cut.
-        LinearStatistics a = dense(512);
-        LinearStatistics b = dense(1024);
-        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.75);
-        List<Candidate> ca = LiveTrialTest.candidates(a, "blas-dense", "vector-dense");
-        List<Candidate> cb = LiveTrialTest.candidates(b, "blas-dense", "vector-dense");
-        LiveTrial ta = s.decideLive("fc1", a, ca);
-        LiveTrial tb = s.decideLive("fc2", b, cb);
-        Map<LiveTrial, Map<String, Double>> millis = Map.of(
-                ta, Map.of("blas-dense", s.predictMillis(ca.get(0)), "vector-dense", s.predictMillis(ca.get(0))),
-                tb, Map.of("blas-dense", s.predictMillis(cb.get(0)), "vector-dense", s.predictMillis(cb.get(1))));
-        Map<LiveTrial, Map<String, Integer>> served = new HashMap<>();
-        boolean heldBack = false;
-        for (int round = 0; round < 100 && (ta.decision() == null || tb.decision() == null); round++) {
-            for (LiveTrial t : List.of(ta, tb)) {
-                if (t.decision() != null) {
-                    continue;
-                }
-                t.sampledBy(t);
-                double committed = s.trialCommittedMillis();
-                int which = t.next();
-                String name = t.names().get(which);
-                Map<String, Integer> calls = served.computeIfAbsent(t, k -> new HashMap<>());
-                boolean warm = calls.containsKey(name);
-                heldBack |= t == tb && !calls.isEmpty() && name.equals("blas-dense") && !calls.containsKey(
-                        "vector-dense") && committed > s.choosingSpentMillis() + 1;
-                calls.merge(name, 1, Integer::sum);
-                double first = warm ? 0 : s.efficiency().formSeconds((t == ta ? ca : cb).get(which).kernel(),
-                        (t == ta ? ca : cb).get(which).work()) * 1e3;
-                t.served(which, millis.get(t).get(name) + first, warm);
-            }
-        }
-        assertNotNull(ta.decision());
-        assertNotNull(tb.decision());
-        assertTrue(heldBack, "the second trial's Vector waited while the first's pledge held the budget: " + served);
+        TwoTrials two = twoTrials(0.75);
+        Scheduler s = two.scheduler();
+        LiveTrial ta = two.a();
+        LiveTrial tb = two.b();
+        boolean[] heldBack = {false};
+        Map<LiveTrial, Map<String, Integer>> served = two.serve(two.asPredicted(true),
+                (t, calls, name, committed) -> heldBack[0] |= t == tb && !calls.isEmpty() && name.equals("blas-dense")
+                        && !calls.containsKey("vector-dense") && committed > s.choosingSpentMillis() + 1);
+        assertTrue(heldBack[0], "the second trial's Vector waited while the first's pledge held the budget: " + served);
         assertTrue(served.get(tb).getOrDefault("vector-dense", 0) >= 1 + LiveTrial.MIN_SAMPLES,
                 "then started with its samples: " + served.get(tb) + "; " + tb.decision().reason());
         assertFalse(tb.decision().reason().contains("cut [vector-dense"), tb.decision().reason());
@@ -821,6 +770,69 @@ class TrialBudgetTest {
         s.flushLater();
         assertEquals(s.choosingSpentMillis(), s.trialCommittedMillis(), 1e-6, "two quiet forwards: given back");
         assertNull(trial.decision());
+    }
+
+    /** Sees each call a sampler is about to serve: the calls its trial made so far, and what was committed before. */
+    @FunctionalInterface
+    private interface TurnObserver {
+        void call(LiveTrial trial, Map<String, Integer> callsSoFar, String candidate, double committedBefore);
+    }
+
+    /**
+     * Two signatures' trials under one scheduler with {@code budget} of the forward, between OpenBLAS and the Vector
+     * API GEMM: a dense layer at 512 tokens ({@code a}) and one at 1024 ({@code b}).
+     */
+    private record TwoTrials(Scheduler scheduler, LiveTrial a, List<Candidate> ca, LiveTrial b, List<Candidate> cb) {
+        /**
+         * Each candidate's calls at its prediction; with {@code aVectorAsFastAsBlas}, the first trial's Vector
+         * at OpenBLAS's (its samples then spend nothing).
+         */
+        Map<LiveTrial, Map<String, Double>> asPredicted(boolean aVectorAsFastAsBlas) {
+            Scheduler s = scheduler;
+            return Map.of(
+                    a, Map.of("blas-dense", s.predictMillis(ca.get(0)), "vector-dense",
+                            s.predictMillis(ca.get(aVectorAsFastAsBlas ? 0 : 1))),
+                    b, Map.of("blas-dense", s.predictMillis(cb.get(0)), "vector-dense", s.predictMillis(cb.get(1))));
+        }
+
+        /**
+         * The two samplers taking turns, one call each per round (one forward's layers), until both have decided:
+         * each call at its candidate's time in {@code millis}, a first call with its weight's predicted conversion
+         * besides. Returns, per trial, the calls each candidate served.
+         */
+        Map<LiveTrial, Map<String, Integer>> serve(Map<LiveTrial, Map<String, Double>> millis, TurnObserver observer) {
+            Map<LiveTrial, Map<String, Integer>> served = new HashMap<>();
+            for (int round = 0; round < 100 && (a.decision() == null || b.decision() == null); round++) {
+                for (LiveTrial t : List.of(a, b)) {
+                    if (t.decision() != null) {
+                        continue;
+                    }
+                    t.sampledBy(t);
+                    double committed = scheduler.trialCommittedMillis();
+                    int which = t.next();
+                    String name = t.names().get(which);
+                    Map<String, Integer> calls = served.computeIfAbsent(t, k -> new HashMap<>());
+                    observer.call(t, calls, name, committed);
+                    boolean warm = calls.containsKey(name);
+                    calls.merge(name, 1, Integer::sum);
+                    Candidate c = (t == a ? ca : cb).get(which);
+                    double first = warm ? 0 : scheduler.efficiency().formSeconds(c.kernel(), c.work()) * 1e3;
+                    t.served(which, millis.get(t).get(name) + first, warm);
+                }
+            }
+            assertNotNull(a.decision(), "the first trial decides");
+            assertNotNull(b.decision(), "the second trial decides");
+            return served;
+        }
+    }
+
+    private static TwoTrials twoTrials(double budget) {
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), budget);
+        LinearStatistics a = dense(512);
+        LinearStatistics b = dense(1024);
+        List<Candidate> ca = LiveTrialTest.candidates(a, "blas-dense", "vector-dense");
+        List<Candidate> cb = LiveTrialTest.candidates(b, "blas-dense", "vector-dense");
+        return new TwoTrials(s, s.decideLive("fc1", a, ca), ca, s.decideLive("fc2", b, cb), cb);
     }
 
     private static String key(LinearStatistics st, List<Candidate> c) {
