@@ -24,7 +24,7 @@ final class PolicyComparison {
      * candidate cost every policy the same and are left out.
      *
      * @param layersCompared      layers in the sums
-     * @param layersSkipped       layers with a choice but a candidate fastest-measured has no time for (one that failed)
+     * @param layersSkipped       layers with a choice but a candidate fastest-measured has no time for (it failed)
      * @param perLayerBestMillis  the sum of each compared layer's fastest measured candidate
      * @param fixedMillis         per fixed policy, the sum of the measured times of its choices on those layers
      */

@@ -56,8 +56,8 @@ import org.lacuna.runtime.schedule.TuningStore;
  * ({@code --budget-minutes}, default 8): each workload gets its share, and its timed rounds stop early (never below
  * 3) when the share is spent. Writes {@code bench/results/schedule-<backend>-<date>.{json,md}}.
  *
- * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH|none] [--shapes 1x32,4x128,16x128|none]
- *     [--out DIR]</pre>
+ * <pre>bench/run-schedule.sh [--quick] [--rounds N] [--budget-minutes M] [--scan PATH|none]
+ *     [--shapes 1x32,4x128,16x128|none] [--out DIR]</pre>
  */
 public final class ScheduleBenchMain {
     private ScheduleBenchMain() {

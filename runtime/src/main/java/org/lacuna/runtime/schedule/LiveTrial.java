@@ -47,9 +47,11 @@ import org.lacuna.runtime.error.LacunaException;
  * bookkeeping at the average so far; a candidate not yet started must fit with its {@link #MIN_SAMPLES} samples
  * besides, which it pledges (reserved until each sample asks), so that no first call is paid for a candidate the
  * budget then leaves unjudged. Where it does not fit, the candidate is cut and serves no more (on the sampler's first
- * call, when the forward's share is not yet known, it is only put off): a trial stops before an expected overrun, not
- * after. With every other candidate cut or eliminated, the trial decides on what it measured (at once where every
- * other one was cut before it served a call).
+ * call, when the forward's share is not yet known, it is only put off, and for up to {@link #MAX_DEFERRED_CALLS} of
+ * the sampler's calls where it fits beside what is spent but not beside what other trials hold): a trial stops before
+ * an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on what it measured
+ * (at once where every other one was cut before it served a call; the scheduler lets the best-predicted candidate's
+ * prediction stand where the budget cut it before a sample and it beats the measured ones clearly).
  *
  * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
  * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one

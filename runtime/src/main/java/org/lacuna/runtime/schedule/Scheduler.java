@@ -988,34 +988,37 @@ public final class Scheduler {
     }
 
     /**
-     * Under {@code auto}, where the trial budget cut the best-predicted candidate before it had a sample, the
-     * prediction stands over the measured {@code judged} winner if, as the trials so far have corrected it
-     * ({@link #predictMillis}), it is a clear gain ({@link #MIN_GAIN}) on the winner's measured time; else null. What the trial
-     * could not afford to measure is then decided as a signature outside the margin would be, not by whichever
-     * candidate happened to serve first: the dense path serving ahead of a sparse one predicted best. At 16 x 128
-     * tokens auto kept that dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x
+     * Under {@code auto}, where the trial budget cut the best-predicted candidate before it had a sample, its
+     * prediction, as the trials so far have corrected it ({@link #predictMillis}), stands over the measured
+     * {@code judged} winner if it is a clear gain ({@link #MIN_GAIN}) on the fastest measured time; else null. What
+     * the trial could not afford to measure is then decided as a signature outside the margin would be, not by
+     * whichever candidate happened to serve first: the dense path serving ahead of a sparse one predicted best. At
+     * 16 x 128 tokens auto kept that dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x
      * fastest-measured, where predicted-only ran within 1% of it (bench/results/schedule-cpu-20261207-0135.md). The
      * choice is final, like every choice the budget ended: a later process's re-check would face the same budget.
      */
     private Outcome predictionStands(LiveTrial trial, Outcome judged, Map<String, Double> measured) {
         Candidate best = trial.best();
-        Double winnerMillis = measured.get(judged.chosen());
-        if (policy.mode() != Policy.Mode.AUTO || trial.recheck() || best == null || winnerMillis == null
+        if (policy.mode() != Policy.Mode.AUTO || trial.recheck() || best == null || measured.isEmpty()
                 || judged.chosen().equals(best.name()) || measured.containsKey(best.name())
                 || !trial.cutByBudget().contains(best.name())) {
             return null;
         }
-        // Against the winner's measured time, not its prediction: a dense path measured faster than what the sparse
-        // one is predicted to take stays (break-even), however wrong its own prediction was.
+        // Against the fastest measured time, not a prediction: a dense path measured faster than what the sparse one
+        // is predicted to take stays (break-even), however wrong its own prediction was.
+        double fastestMillis = Double.MAX_VALUE;
+        for (double millis : measured.values()) {
+            fastestMillis = Math.min(fastestMillis, millis);
+        }
         double bestMillis = predictMillis(best);
-        if (!(bestMillis < winnerMillis * (1 - MIN_GAIN))) {
+        if (!(bestMillis < fastestMillis * (1 - MIN_GAIN))) {
             return null;
         }
         StringBuilder reason = new StringBuilder(judged.reason()).append("; the trial budget cut ")
                 .append(best.name()).append(" before a sample: the prediction stands (");
         FixedPoint.append(reason, bestMillis, 3).append(" ms predicted, as the trials have corrected the "
                 + "predictions, against ");
-        FixedPoint.append(reason, winnerMillis, 3).append(" ms measured for ").append(judged.chosen()).append(')');
+        FixedPoint.append(reason, fastestMillis, 3).append(" ms, the fastest measured)");
         return new Outcome(best.name(), Decision.Source.PREDICTED, measured, reason.toString());
     }
 
