@@ -605,18 +605,26 @@ public final class ScheduleBenchMain {
 
     /**
      * {@code model}'s forwards under {@code s} (the session's scheduler) until every live trial has decided (they
-     * decide on the forwards' own calls): the first forward's time, the forwards taken and what choosing cost over
-     * them, and the budget as the phase left it (the timed rounds' re-planning charges the scheduler too).
+     * decide on the forwards' own calls) and every warm re-trial has run, {@link Scheduler#MAX_DECIDING_FORWARDS} at
+     * most: the first forward's time, the forwards taken and what choosing cost over them, and the budget as the
+     * phase left it (the timed rounds' re-planning charges the scheduler too).
      */
     static ColdPhase coldPhase(Scheduler s, Model model) {
         long[] firstNanos = {0};
-        int forwards = s.runUntilDecided(() -> {
+        Runnable forward = () -> {
             long start = System.nanoTime();
             model.run();
             if (firstNanos[0] == 0) {
                 firstNanos[0] = System.nanoTime() - start;
             }
-        }, Scheduler.MAX_DECIDING_FORWARDS);
+        };
+        // runUntilDecided stops waiting for a quiet JIT after a few seconds; the phase goes on until the warm
+        // re-trials have run too (within the forwards' bound), so that what they cost counts as this phase's choosing,
+        // not as the timed rounds'.
+        int forwards = 0;
+        do {
+            forwards += s.runUntilDecided(forward, Math.max(1, Scheduler.MAX_DECIDING_FORWARDS - forwards));
+        } while (s.deciding() > 0 && forwards < Scheduler.MAX_DECIDING_FORWARDS);
         return new ColdPhase(firstNanos[0] / 1e6, forwards, s.choosingNanos() / 1e6, s.choosingCpuNanos() / 1e6,
                 s.trialExtraNanos() / 1e6, new TrialBudget(s.predictedForwardMillis(), s.estimatedForwardMillis(),
                 s.trialBudgetMillis(), s.choosingSpentMillis()));

@@ -480,7 +480,8 @@ public final class Scheduler {
     /**
      * Runs {@code forward} (a model's forward on one input, under this scheduler) once, then again while live trials
      * are still deciding on its layers' calls, {@code maxForwards} times at most, and past that for up to
-     * {@link #MAX_WARM_RETRY_WAIT_NANOS} more while a warm re-trial waits for the JIT or runs: how a plan is made
+     * {@link #MAX_WARM_RETRY_WAIT_NANOS} more while a warm re-trial runs; while decisions only wait for the JIT to go
+     * quiet to be re-tried warm, for up to {@link #MAX_WARM_RETRY_WAIT_NANOS} of that wait: how a plan is made
      * where layers decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were
      * enough.
      */
@@ -491,6 +492,7 @@ public final class Scheduler {
         }
         int forwards = 0;
         long waitUntil = 0;
+        long waitingSince = 0;
         while (true) {
             forward.run();
             forwards++;
@@ -500,6 +502,20 @@ public final class Scheduler {
             }
             if (deciding() == 0) {
                 return forwards;
+            }
+            if (trials.isEmpty()) {
+                // Every trial has decided and a choice only waits for the JIT to go quiet: that wait is wall time,
+                // bounded as such, not by forwards. MinkUNet's 2 s forwards kept the JIT compiling at the end of
+                // each for 40 of them, and `lacuna plan --scan` took 80 s on a cold store (ad hoc, 02:25); the
+                // choice stays provisional and is re-tried when the JIT goes quiet while serving, or re-checked by
+                // the next process.
+                long now = System.nanoTime();
+                waitingSince = waitingSince == 0 ? now : waitingSince;
+                if (now - waitingSince >= MAX_WARM_RETRY_WAIT_NANOS) {
+                    return forwards;
+                }
+            } else {
+                waitingSince = 0;
             }
             if (forwards >= maxForwards) {
                 // A warm re-trial waits for the JIT, which takes wall time, not forwards: at 1 x 32 tokens 40
@@ -516,7 +532,10 @@ public final class Scheduler {
         }
     }
 
-    /** How long {@link #runUntilDecided} runs on past its forwards while a warm re-trial waits or runs. */
+    /**
+     * How long {@link #runUntilDecided} runs on while a decision only waits for the JIT to be re-tried warm, and past
+     * its forwards while such a re-trial runs.
+     */
     public static final long MAX_WARM_RETRY_WAIT_NANOS = 3_000_000_000L;
 
     /** Whether a decision waits for the JIT to be re-tried warm, or such a re-trial is taking samples. */
