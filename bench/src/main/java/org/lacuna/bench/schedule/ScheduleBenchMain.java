@@ -498,16 +498,20 @@ public final class ScheduleBenchMain {
             }
         }
         List<PolicyRun> runs = new ArrayList<>();
+        // Each policy's plan read once (a read flushes the scheduler's store): every policy but auto runs no more.
+        Map<String, Plan> plans = new LinkedHashMap<>();
         for (var s : schedulers.entrySet()) {
             double[] v = samples.get(s.getKey()).stream().mapToDouble(Double::doubleValue).toArray();
             double[] sorted = v.clone();
             Arrays.sort(sorted);
             ColdPhase f = first.get(s.getKey());
+            Plan plan = s.getValue().plan();
+            plans.put(s.getKey(), plan);
+            Map<String, Map<String, Integer>> chosen = choices(plan);
             runs.add(new PolicyRun(s.getKey(), sorted[sorted.length / 2], v, f.firstMillis(), f.forwards(),
-                    f.hostMillis(), f.hostCpuMillis(), f.trialExtraMillis(), f.choosingMillis(),
-                    choices(s.getValue().plan())));
+                    f.hostMillis(), f.hostCpuMillis(), f.trialExtraMillis(), f.choosingMillis(), chosen));
             System.out.printf(Locale.ROOT, "  %-34s median %8.1f ms %s%n", s.getKey(), sorted[sorted.length / 2],
-                    choices(s.getValue().plan()));
+                    chosen);
         }
         if (done < rounds) {
             System.out.printf("  the time budget ran out: %d of %d rounds%n", done, rounds);
@@ -529,8 +533,10 @@ public final class ScheduleBenchMain {
         // The next process on the file the cold auto run wrote, and the one after it: JVMs of their own.
         Path autoFile = storeFile(stores, name, input, "auto");
         auto.flush();
+        // auto's plan after its planned forwards (a waiting warm re-trial may have decided during them).
+        Plan autoPlan = auto.plan();
         int provisional = 0;
-        for (Plan.Entry e : auto.plan().entries()) {
+        for (Plan.Entry e : autoPlan.entries()) {
             provisional += e.decision().reason().contains("provisional (") ? 1 : 0;
         }
         NextProcessMain.Result second = NextProcessMain.launch(NextProcessMain.arguments(autoFile, tableFile,
@@ -564,21 +570,21 @@ public final class ScheduleBenchMain {
         double autoMedian = runs.stream().filter(r -> r.policy().equals("auto")).findFirst().orElseThrow()
                 .medianMillis();
         Map<String, Plan> fixedPlans = new LinkedHashMap<>();
-        schedulers.forEach((policy, scheduler) -> {
+        plans.forEach((policy, plan) -> {
             if (policy.startsWith(FIXED)) {
-                fixedPlans.put(policy, scheduler.plan());
+                fixedPlans.put(policy, plan);
             }
         });
-        PolicyComparison.Headroom headroom = PolicyComparison.headroom(schedulers.get("fastest-measured").plan(),
-                fixedPlans);
+        Plan fastestMeasured = plans.get("fastest-measured");
+        PolicyComparison.Headroom headroom = PolicyComparison.headroom(fastestMeasured, fixedPlans);
         Map<String, double[]> perRound = new LinkedHashMap<>();
         runs.forEach(r -> perRound.put(r.policy(), r.samplesMillis()));
         List<PolicyComparison.PairedRatio> autoPaired = PolicyComparison.pairedRatios(perRound);
         return new Workload(name, input, runs, done, second.hostMillis(), stored, choosing,
                 second.decisions(), auto.decisionsMade(), coldMillis, autoFirst.forwards(),
-                autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, auto.plan().explain(),
+                autoFirst.hostMillis(), autoFirst.trialExtraMillis(), plannedMicros, autoMedian, autoPlan.explain(),
                 jitWarmUpMillis, budget, provisional, recheck, autoFirst.hostCpuMillis(), perRun, jitQuietWait,
-                schedulers.get("fastest-measured").plan().explain(), repeats, coldStartsMedian(coldMillis, repeats),
+                fastestMeasured.explain(), repeats, coldStartsMedian(coldMillis, repeats),
                 headroom, autoPaired);
     }
 

@@ -150,10 +150,9 @@ class TrialBudgetTest {
 
     @Test
     void theForwardScaleIsBounded() {
-        LinearStatistics st = dense(512);
-        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
         Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.5);
-        LiveTrial trial = s.decideLive("fc1", st, c);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
+        List<Candidate> c = trial.candidates();
         Map<String, Double> millis = new HashMap<>();
         for (Candidate k : c) {
             millis.put(k.name(), s.predictMillis(k) * 40);
@@ -448,10 +447,9 @@ class TrialBudgetTest {
 
     @Test
     void candidatesAreSampledInTurnSoABurstOfLoadFallsOnEach() {
-        LinearStatistics st = dense(512);
-        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
         Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0.5);
-        LiveTrial trial = s.decideLive("fc1", st, c);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
+        List<Candidate> c = trial.candidates();
         Map<String, Integer> samples = new HashMap<>();
         Set<String> warmed = new HashSet<>();
         List<String> order = new ArrayList<>();
@@ -756,10 +754,9 @@ class TrialBudgetTest {
     void aTrialWhoseLayersStopCallingGivesItsPledgesBack() {
         // Vector starts on a forward's budget, pledging its samples; then the layer is never called again (a shape
         // seen once). Two forwards' ends later the reservation and the pledge are given back to later trials.
-        LinearStatistics st = dense(512);
-        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
         Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 1);
-        LiveTrial trial = s.decideLive("fc1", st, c);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
+        List<Candidate> c = trial.candidates();
         assertTrue(trial.sampledBy("fc1"));
         trial.served(trial.next(), s.predictMillis(c.get(0)), false);
         assertTrue(trial.sampledBy("fc1"));
