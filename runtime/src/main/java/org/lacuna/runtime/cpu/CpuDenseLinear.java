@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import org.lacuna.runtime.cpu.kernels.Epilogue;
 import org.lacuna.runtime.cpu.kernels.HalfConversions;
+import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.Sgemm;
 import org.lacuna.runtime.cpu.kernels.VectorHalfConversions;
 import org.lacuna.runtime.data.DType;
@@ -536,13 +537,9 @@ final class CpuDenseLinear {
     /** Writes tile[rows × cols] to y at element {@code start}, rows {@code ld} apart, rounded to y's dtype. */
     private void store(float[] tile, int rows, int cols, MemorySegment output, DeviceArray y, long start, int ld) {
         int size = y.dtype().byteSize();
+        RowKernels narrowing = RowKernels.of(context.vectorApi());
         for (int r = 0; r < rows; r++) {
-            long offset = y.byteOffset() + (start + (long) r * ld) * size;
-            if (context.vectorApi()) {
-                VectorHalfConversions.narrow(tile, r * cols, cols, output, offset, y.dtype());
-            } else {
-                HalfConversions.narrow(tile, r * cols, cols, output, offset, y.dtype());
-            }
+            narrowing.narrow(tile, r * cols, cols, output, y.byteOffset() + (start + (long) r * ld) * size, y.dtype());
         }
     }
 

@@ -3,12 +3,10 @@ package org.lacuna.runtime.cpu;
 import java.lang.foreign.MemorySegment;
 import org.lacuna.runtime.cpu.kernels.CsrRows;
 import org.lacuna.runtime.cpu.kernels.Epilogue;
-import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.SparseTiles;
 import org.lacuna.runtime.cpu.kernels.TokenPanels;
 import org.lacuna.runtime.cpu.kernels.TwoFourMatrix;
-import org.lacuna.runtime.cpu.kernels.VectorHalfConversions;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.InvalidInputException;
@@ -47,17 +45,13 @@ final class CpuSparseLinear implements AutoCloseable {
     static final int ROW_GRAIN = 16;
     /**
      * Tokens whose results are read out of a tile at a time before their epilogue: one transposed block of the
-     * unpacking. Each token's row of results then gets its bias, activation and rounding to y's dtype while it is in
-     * L1, where the whole tile was read out first (384 KiB at 768 rows × 128 tokens, beside the tile's sums) and went
-     * through L2 three times: unpacked, then biased and activated, then narrowed. Those passes were small beside
-     * GELU's arithmetic, which both layers pay alike (ad hoc, 2 threads, medians of 15, 512 × 384 × 1536 with bias,
-     * GELU and an F16 y: multiply-adds 2.50 ms, unpacking 0.00, bias and GELU 0.57, narrowing 0.20; at 2048 tokens
-     * 10.1, 1.0, 2.1, 0.6), so the gain is small: old and new in one JVM, each call alternating, medians of 201, bias
-     * (+ GELU) into F16: 1.3-3% faster at 2048 × 384 × 1536 and 2048 × 1536 × 384, within 1-2% (slower) at 512
-     * tokens; the per-thread scratch shrinks from the tile's size to a strip's. A strip of 32 tokens, or 256 rows
-     * at a time, or the strip's epilogue in one call before its narrowing, measured within noise of this.
+     * unpacking, so that each token's row of results gets its bias, activation and rounding to y's dtype while it is
+     * in L1 and the per-thread scratch is a strip, not a tile. Ad hoc, one JVM, calls alternating, medians of 201, bias
+     * (+ GELU) into F16: 1.3-3% faster than reading the whole tile out first at 2048 × 384 × 1536 and
+     * 2048 × 1536 × 384, within 1-2% (slower) at 512 tokens, where GELU's arithmetic, which the dense path pays alike,
+     * is most of the epilogue; strips of 32 tokens ran within noise of this.
      */
-    static final int STRIP_TOKENS = 16;
+    static final int STRIP_TOKENS = ROW_GRAIN;
     /** Token tiles of one block of work. */
     static final int TILES_PER_BLOCK = 1;
     /**
@@ -193,6 +187,7 @@ final class CpuSparseLinear implements AutoCloseable {
             MemorySegment panels = block.segment();
             context.threads().forEach(tileCount, t ->
                     tiles.pack(input, x.byteOffset(), x.dtype(), tokens, in, paddedIn, tile, t, panels));
+            RowKernels narrowing = RowKernels.of(context.vectorApi());
             context.threads().forEach(rowBlocks * tokenBlocks, chunk -> {
                 // Row block by row block: the chunks taken one after the other share the block's weight rows, which
                 // stay in cache between its token tiles instead of streaming from memory once per tile.
@@ -216,12 +211,14 @@ final class CpuSparseLinear implements AutoCloseable {
                     for (int first = 0; first < count; first += STRIP_TOKENS) {
                         int strip = Math.min(STRIP_TOKENS, count - first);
                         tiles.unpack(c, first, tile, rows, strip, resultSegment, 0, rows);
+                        // The strip's tokens are rows of `rows` results here: biased and activated in one call, then
+                        // each narrowed to its place in y.
+                        Epilogue.biasActivation(context.vectorApi(), results, 0, rows, strip, rows, b, rowStart,
+                                activation);
                         for (int token = 0; token < strip; token++) {
-                            Epilogue.biasActivation(context.vectorApi(), results, token * rows, rows, 1, rows, b,
-                                    rowStart, activation);
                             long start = (long) (t * tile + first + token) * out + rowStart;
-                            narrow(results, token * rows, rows, output, y.byteOffset() + start * y.dtype().byteSize(),
-                                    y.dtype());
+                            narrowing.narrow(results, token * rows, rows, output,
+                                    y.byteOffset() + start * y.dtype().byteSize(), y.dtype());
                         }
                     }
                 }
@@ -313,15 +310,6 @@ final class CpuSparseLinear implements AutoCloseable {
             }
         }
         return new CsrRows(w.out(), w.in(), offsets, columns, values);
-    }
-
-    /** Writes fp32 results as y's dtype through the backend's one family of storage conversions. */
-    private void narrow(float[] src, int srcOffset, int count, MemorySegment dst, long byteOffset, DType dtype) {
-        if (context.vectorApi()) {
-            VectorHalfConversions.narrow(src, srcOffset, count, dst, byteOffset, dtype);
-        } else {
-            HalfConversions.narrow(src, srcOffset, count, dst, byteOffset, dtype);
-        }
     }
 
     private static MemorySegment segment(DeviceArray array) {

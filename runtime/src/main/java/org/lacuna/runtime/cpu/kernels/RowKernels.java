@@ -36,10 +36,15 @@ public final class RowKernels {
     }
 
     public void narrow(float[] src, int count, MemorySegment dst, long byteOffset, DType dtype) {
+        narrow(src, 0, count, dst, byteOffset, dtype);
+    }
+
+    /** {@code count} fp32 values of {@code src} from {@code srcOffset}, written as {@code dtype} at byteOffset. */
+    public void narrow(float[] src, int srcOffset, int count, MemorySegment dst, long byteOffset, DType dtype) {
         if (vector) {
-            VectorHalfConversions.narrow(src, 0, count, dst, byteOffset, dtype);
+            VectorHalfConversions.narrow(src, srcOffset, count, dst, byteOffset, dtype);
         } else {
-            HalfConversions.narrow(src, 0, count, dst, byteOffset, dtype);
+            HalfConversions.narrow(src, srcOffset, count, dst, byteOffset, dtype);
         }
     }
 

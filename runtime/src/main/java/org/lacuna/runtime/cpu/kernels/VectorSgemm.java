@@ -149,8 +149,9 @@ final class VectorSgemm {
      * each panel's slice is widened into a per-thread buffer of KC × NR floats (which stays in L2 while every row
      * tile of A passes over it) just before its tiles run ({@link VectorHalfConversions#widenBits}: plain loops C2
      * vectorises, 0.17 instead of 0.26 ns per element from memory on Zen 4 against integer lanes; ad hoc). Widening
-     * is exact, so the bits are those of {@link #multiplyPacked} over the widened weight; the weight read from memory on every call is half the size,
-     * which is what a layer whose weights do not stay in cache between calls waits for.
+     * is exact, so the bits are those of {@link #multiplyPacked} over the widened weight; the weight read from memory
+     * on every call is half the size, which is what a layer whose weights do not stay in cache between calls waits
+     * for.
      */
     static void multiplyPackedBits(int m, int n, int k, float[] a, int aOffset, int lda, short[] packedBits,
                                    DType dtype, int firstColumn, float[] c, int cOffset, int ldc, boolean accumulate) {
@@ -219,7 +220,6 @@ final class VectorSgemm {
             }
         }
     }
-
 
     /**
      * One kc-deep slice of A's columns against nc columns of packed B: A packed MC rows at a time, then every register
