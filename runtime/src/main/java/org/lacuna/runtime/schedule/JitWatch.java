@@ -46,6 +46,11 @@ public final class JitWatch {
         this.clock = clock;
     }
 
+    /** Its clock's time, ns: what a wait for the JIT to go quiet is measured by. */
+    long now() {
+        return clock.getAsLong();
+    }
+
     /** This JVM's watch, shared by every scheduler (so a new scheduler in a warm JVM knows the JIT is quiet). */
     public static JitWatch system() {
         return SYSTEM;

@@ -146,6 +146,8 @@ public final class LiveTrial {
     private int samplerCalls;
     /** The sampler's calls that put a candidate off while other trials held the budget ({@link #next()}). */
     private int deferredCalls;
+    /** The sampler has just taken over: its next call starts with the candidate {@link #turn} points at. */
+    private boolean takingOver;
     /**
      * This trial's share of the scheduler's forward estimate ({@link Scheduler#forwardScale()}): its layers' best
      * prediction and best lower median so far, ms (0 before a sample).
@@ -279,18 +281,20 @@ public final class LiveTrial {
             }
         }
         samplerCalls++;
+        int held = takingOver ? turn : -1;
+        takingOver = false;
         while (true) {
             int pick = -1;
             for (int k = 0; k < served.size(); k++) {
                 int i = (turn + k) % served.size();
-                // Ties in rotation from the turn's candidate, except between others not started yet: the
-                // best-predicted starts first (served is in predicted order). After the dense path that serves ahead
-                // of a sparse candidate predicted best, the rotation went on to the next dense path, whose first call
-                // (a widened weight) then left the budget no room for the sparse one: at 4 x 128 tokens auto never
-                // tried 2:4 on the FFN layers and stayed 1.04x fastest-measured
-                // (bench/results/schedule-cpu-20261207-0119.md).
+                // Ties in rotation, except between candidates not started yet: the best-predicted starts first (served
+                // is in predicted order), but for a sampler's first call after taking over, which starts with the one
+                // it served as one of the others. After the dense path that serves ahead of a sparse candidate
+                // predicted best, the rotation went on to the next dense path, whose first call (a widened weight)
+                // then left the budget no room for the sparse one: at 4 x 128 tokens auto never tried 2:4 on the FFN
+                // layers and stayed 1.04x fastest-measured (bench/results/schedule-cpu-20261207-0119.md).
                 if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick]
-                        || sampleCount[i] == sampleCount[pick] && pick != turn && servedCalls[i] == 0
+                        || sampleCount[i] == sampleCount[pick] && pick != held && servedCalls[i] == 0
                         && servedCalls[pick] == 0 && i < pick)) {
                     pick = i;
                 }
@@ -315,18 +319,23 @@ public final class LiveTrial {
                     // bench/results/schedule-cpu-20261206-2229.md).
                     double sampleShare = starting ? expectedMillis(pick, false) : 0;
                     boolean pledgedFor = share > 0 && expected <= share * (1 + 1e-9);
-                    if (!pledgedFor && scheduler.trialCommittedMillis() + expected + MIN_SAMPLES * sampleShare
-                            > scheduler.trialBudgetMillis()) {
+                    double need = expected + MIN_SAMPLES * sampleShare;
+                    if (!pledgedFor && scheduler.trialCommittedMillis() + need > scheduler.trialBudgetMillis()) {
                         int best = bestSoFar();
                         // What other calls under way and other candidates' samples hold may be given back (their
                         // samples taken, their trials decided): a candidate the budget affords beside what is spent
                         // is put off for a few of the sampler's calls, not cut. At 16 x 128 tokens trials deciding in
                         // one forward cut 2:4, predicted best, on four signatures while 39 of the 69 ms were spent
                         // in the end (bench/results/schedule-cpu-20261207-0135.md).
-                        boolean heldByOthers = scheduler.choosingSpentMillis() + expected + MIN_SAMPLES * sampleShare
-                                <= scheduler.trialBudgetMillis() && deferredCalls < MAX_DEFERRED_CALLS;
+                        boolean heldByOthers = scheduler.choosingSpentMillis() + need <= scheduler.trialBudgetMillis()
+                                && deferredCalls < MAX_DEFERRED_CALLS;
                         if (active[best] && (samplerCalls <= 1 || heldByOthers)) {
-                            // The forward's share (the budget) grows while its layers first ask: put off, not cut.
+                            // The forward's share (the budget) grows while its layers first ask: put off, not cut;
+                            // the share of its pledge taken above stays pledged for the sample it did not take.
+                            if (share > 0) {
+                                pledgedCalls[pick]++;
+                                scheduler.reserve(share);
+                            }
                             deferredCalls += samplerCalls <= 1 ? 0 : 1;
                             pick = best;
                         } else {
@@ -691,6 +700,7 @@ public final class LiveTrial {
                 // Its first call of each candidate is no sample whichever comes first: it starts with the one it
                 // served as one of the others, so taking over changes nothing its next call computes.
                 turn = provisional();
+                takingOver = true;
             }
             return true;
         }
@@ -886,6 +896,12 @@ public final class LiveTrial {
     }
 
     /** The candidates the trial budget cut (for the reason). */
+    /** Whether the trial budget cut candidate {@code name}. */
+    synchronized boolean cutByBudget(String name) {
+        int i = servedNames.indexOf(name);
+        return i >= 0 && cut[i];
+    }
+
     synchronized List<String> cutByBudget() {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < served.size(); i++) {

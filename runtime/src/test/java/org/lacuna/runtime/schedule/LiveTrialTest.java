@@ -72,7 +72,8 @@ class LiveTrialTest {
      */
     static Map<String, Integer> serveUntilDecided(LiveTrial trial, Object layer, Map<String, Double> millis,
                                                           double firstCallMillis) {
-        Map<String, Integer> served = new HashMap<>();
+        // In the order of their first calls.
+        Map<String, Integer> served = new java.util.LinkedHashMap<>();
         for (int call = 0; call < 1000 && trial.decision() == null; call++) {
             assertTrue(trial.sampledBy(layer), layer + " takes the samples");
             int which = trial.next();

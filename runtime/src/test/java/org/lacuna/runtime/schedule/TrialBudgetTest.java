@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.lacuna.runtime.schedule.LiveTrialTest.dense;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,10 +39,6 @@ class TrialBudgetTest {
         TestTables.ScriptedClock clock = new TestTables.ScriptedClock();
         return new Scheduler(TestTables.CPU, table, store, policy, clock::timer, Scheduler.DEFAULT_MARGIN,
                 Scheduler.DEFAULT_BUDGET_MILLIS, trialBudget, JitWatch.quiet());
-    }
-
-    private static LinearStatistics dense(long tokens) {
-        return new LinearStatistics(tokens, 768, 3072, DType.F16, 1.0, 0.0, 1.0);
     }
 
     /**
@@ -388,26 +385,29 @@ class TrialBudgetTest {
         // 2:4 predicted best, OpenBLAS next, the Vector API GEMM last: the sampler serves OpenBLAS first (a sparse
         // candidate serves only once measured ahead), then 2:4, and the Vector API GEMM only after them, so a budget
         // that affords two first calls spends them on the two best predictions.
-        LinearStatistics st = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
-        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 1e-9));
-        Scheduler s = scheduler(table, TuningStore.inMemory(), Policy.auto(), 2);
-        LiveTrial trial = s.decideLive("fc1", st, LiveTrialTest.candidates(st, "vector-dense", "blas-dense",
-                "two-four"));
-        List<String> firstCalls = new ArrayList<>();
-        for (int call = 0; call < 1000 && trial.decision() == null; call++) {
-            assertTrue(trial.sampledBy("fc1"));
-            String name = trial.names().get(trial.next());
-            boolean first = !firstCalls.contains(name);
-            if (first) {
-                firstCalls.add(name);
-            }
-            trial.served(trial.names().indexOf(name), first ? 35.0 : Map.of("blas-dense", 30.0, "vector-dense",
-                    40.0, "two-four", 33.0).get(name), !first);
-        }
+        Map<String, Double> millis = Map.of("blas-dense", 30.0, "vector-dense", 40.0, "two-four", 33.0);
+        LiveTrial unbounded = twoFourAheadOfBothDensePaths(Double.POSITIVE_INFINITY);
+        assertEquals(List.of("blas-dense", "two-four", "vector-dense"), firstCalls(unbounded, millis),
+                "with the budget to spare, in predicted order after OpenBLAS");
+        LiveTrial trial = twoFourAheadOfBothDensePaths(2);
+        List<String> firstCalls = firstCalls(trial, millis);
         assertEquals(List.of("blas-dense", "two-four"), firstCalls.subList(0, 2), "served first: " + firstCalls);
         // OpenBLAS's first call ran as fast as 2:4's though predicted 4x slower: priced at its call, it is sampled,
         // and measured faster it wins (break-even).
         assertEquals("blas-dense", trial.decision().chosen(), trial.decision().reason());
+    }
+
+    /** A 4096-token 2:4 layer's trial with 2:4 predicted best, OpenBLAS next, under {@code budget} of a forward. */
+    private static LiveTrial twoFourAheadOfBothDensePaths(double budget) {
+        LinearStatistics st = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 1e-9));
+        Scheduler s = scheduler(table, TuningStore.inMemory(), Policy.auto(), budget);
+        return s.decideLive("fc1", st, LiveTrialTest.candidates(st, "vector-dense", "blas-dense", "two-four"));
+    }
+
+    /** The candidates in the order of their first calls, the trial served until it decides (first calls 35 ms). */
+    private static List<String> firstCalls(LiveTrial trial, Map<String, Double> millis) {
+        return new ArrayList<>(LiveTrialTest.serveUntilDecided(trial, "fc1", millis, 35.0).keySet());
     }
 
     @Test
