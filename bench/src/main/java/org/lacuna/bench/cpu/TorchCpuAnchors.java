@@ -176,12 +176,12 @@ final class TorchCpuAnchors {
                 ? r.path("relativeError").asDouble() : null, null);
     }
 
-    /** The common options of both scripts: threads and the sampling plan. */
     /** {@link #planArguments(int, int, double, double, int)} of {@code plan}. */
     static List<String> planArguments(int threads, MeasurementPlan plan) {
         return planArguments(threads, plan.samples(), plan.warmupMillis(), plan.maxMeasureMillis(), plan.minSamples());
     }
 
+    /** The common options of both scripts: threads and the sampling plan. */
     static List<String> planArguments(int threads, int samples, double warmupMs, double maxMsPerCase,
                                       int minSamples) {
         List<String> args = new ArrayList<>();

@@ -214,7 +214,7 @@ public final class ScheduleBenchMain {
         }
     }
 
-    /** {@code --shapes 1x32,4x128,16x128}: the encoder's batch x sequence shapes to run (none: {@code --shapes none}). */
+    /** {@code --shapes 1x32,4x128,16x128}: the encoder's batch x sequence shapes (none: {@code --shapes none}). */
     static int[][] parseShapes(String text) {
         if (text.equals("none")) {
             return new int[0][];
@@ -301,9 +301,9 @@ public final class ScheduleBenchMain {
     /**
      * Networks of the measured one's shapes with weights of their own, each decided once more under auto on a cold
      * store of its own, after the measured one's cold phases: one cold start is one sample of a noisy machine (at
-     * 1 x 32 tokens auto's cold choosing measured 3.3 and 9.7 ms in two runs of the same build, its CPU time 2.2 and
-     * 3.4 ms: the wall time holds what the JIT's compiler threads and the collector took of the core), so the target
-     * is judged on the median. Their weights are new, so each pays its trials' weight conversions as the first did.
+     * 1 x 32 tokens auto's cold choosing measured 3.3 and 9.7 ms in two runs of the same build, ad hoc, its CPU time
+     * 2.2 and 3.4 ms: the wall time holds what the JIT's compiler threads and the collector took of the core), so the
+     * target is judged on the median. Their weights are new, so each pays its trials' weight conversions as the first did.
      */
     static final int COLD_REPEATS = 4;
 
@@ -532,8 +532,8 @@ public final class ScheduleBenchMain {
         double plannedMicros = planned[PLANNED_FORWARDS / 2];
         // The next process on the file the cold auto run wrote, and the one after it: JVMs of their own.
         Path autoFile = storeFile(stores, name, input, "auto");
-        auto.flush();
-        // auto's plan after its planned forwards (a waiting warm re-trial may have decided during them).
+        // auto's plan, read after its planned forwards (a waiting warm re-trial may have decided during them); reading
+        // it flushes auto's store to the file the next processes open.
         Plan autoPlan = auto.plan();
         int provisional = 0;
         for (Plan.Entry e : autoPlan.entries()) {
@@ -624,13 +624,9 @@ public final class ScheduleBenchMain {
                 firstNanos[0] = System.nanoTime() - start;
             }
         };
-        // runUntilDecided stops waiting for a quiet JIT after a few seconds; the phase goes on until the warm
-        // re-trials have run too (within the forwards' bound), so that what they cost counts as this phase's choosing,
-        // not as the timed rounds'.
-        int forwards = 0;
-        do {
-            forwards += s.runUntilDecided(forward, Math.max(1, Scheduler.MAX_DECIDING_FORWARDS - forwards));
-        } while (s.deciding() > 0 && forwards < Scheduler.MAX_DECIDING_FORWARDS);
+        // Waiting for a quiet JIT as long as the forwards allow: a warm re-trial's cost counts as this phase's
+        // choosing, not as the timed rounds'.
+        int forwards = s.runUntilDecided(forward, Scheduler.MAX_DECIDING_FORWARDS, Long.MAX_VALUE);
         return new ColdPhase(firstNanos[0] / 1e6, forwards, s.choosingNanos() / 1e6, s.choosingCpuNanos() / 1e6,
                 s.trialExtraNanos() / 1e6, new TrialBudget(s.predictedForwardMillis(), s.estimatedForwardMillis(),
                 s.trialBudgetMillis(), s.choosingSpentMillis()));
