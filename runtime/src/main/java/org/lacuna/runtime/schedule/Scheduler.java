@@ -41,7 +41,7 @@ import org.lacuna.runtime.error.LacunaException;
  * decides on what it measured, for good (a later process's re-check would face the same budget). A choice whose
  * trial ended on its own rules with samples short (a runner-up eliminated on one sample and none other measured, a
  * sparse winner not confirmed against a dense path), or that beat a Java kernel timed while the JIT compiled where
- * the budget leaves no warm re-try, is stored provisional: the sessions of this JVM share it as any other, and the
+ * the budget leaves no warm re-try (which may take {@link #WARM_RETRY_BUDGET_SHARES} shares), is stored provisional: the sessions of this JVM share it as any other, and the
  * next process re-checks it on a short trial of the chosen candidate and the runner-up, then stores it confirmed
  * ({@link LiveTrial}). Thread-safe.
  */
@@ -90,6 +90,17 @@ public final class Scheduler {
      * 23:33).
      */
     public static final double DEFAULT_TRIAL_BUDGET = 0.3;
+    /**
+     * A warm re-trial of a choice measured while the JIT compiled is opened where what choosing has committed and the
+     * re-trial's expected cost fit in this many times the trial budget: a second share of the forward. In this process
+     * it costs the slower candidate's extra time over a few calls, its weight converted and its code compiled; left to
+     * the next process as a re-check it pays the conversions and the first calls again there (at 4 x 128 tokens two
+     * re-checks cost that process 46 ms of calls over 17 forwards, 1.17x its forward:
+     * bench/results/schedule-cpu-20261207-0208.md). Not more: at 1 x 32 tokens the deciding CPU time alone takes most
+     * of the two shares, and a re-trial of two-four (1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC)
+     * would take a cold store's choosing past a forward.
+     */
+    public static final double WARM_RETRY_BUDGET_SHARES = 2;
     /**
      * Re-checks of a provisional choice that the trial budget may cut before both candidates have a sample, each
      * leaving the choice as it was, before the choice is stored confirmed: where the budget is too small for the
@@ -942,14 +953,14 @@ public final class Scheduler {
                     cold = trial.coldLosers(outcome.chosen());
                 }
                 if (!cold.isEmpty()) {
-                    // A re-trial that would take choosing past its share of the forward is not opened: the choice
-                    // stands provisional, and the next process re-checks it (at 1 x 32 tokens a re-trial of two-four
-                    // cost 1.4 ms beside a 4.3 ms forward, ad hoc at 23:30 on the AMD EPYC). A re-check is re-tried
-                    // warm whatever it costs: left provisional again, every process would re-check it. Either way
-                    // the choice is stored provisional, so should the process end before the JIT is quiet, the next
-                    // one re-checks it.
+                    // A re-trial that would take choosing past WARM_RETRY_BUDGET_SHARES of the trial budget is not
+                    // opened: the choice stands provisional, and the next process re-checks it. A re-check is
+                    // re-tried warm whatever it costs: left provisional again, every process would re-check it.
+                    // Either way the choice is stored provisional, so should the process end before the JIT is
+                    // quiet, the next one re-checks it.
                     boolean affordable = policy.mode() != Policy.Mode.AUTO || trial.recheck() || trialCommittedMillis()
-                            + trial.warmRetryMillis(outcome.chosen(), cold) <= trialBudgetMillis();
+                            + trial.warmRetryMillis(outcome.chosen(), cold)
+                            <= WARM_RETRY_BUDGET_SHARES * trialBudgetMillis();
                     String coldWhy = "measured before the JIT had compiled " + String.join(", ", cold)
                             + (affordable ? ": re-tried warm in this process once the JIT is quiet"
                             : ", and the choosing budget leaves no warm re-try");

@@ -40,7 +40,16 @@ class WarmRetryTest {
 
     /** One layer's calls as the trial says until it decides, the JIT compiling through every call or through none. */
     private void serveUntilDecided(LiveTrial trial, Map<String, Double> millis, boolean compiling) {
+        serveUntilDecided(trial, millis, compiling, () -> { });
+    }
+
+    /** As above, {@code afterThirdCall} run once both candidates have served. */
+    private void serveUntilDecided(LiveTrial trial, Map<String, Double> millis, boolean compiling,
+                                   Runnable afterThirdCall) {
         for (int call = 0; call < 1000 && trial.decision() == null; call++) {
+            if (call == 3) {
+                afterThirdCall.run();
+            }
             tick(compiling);
             assertTrue(trial.sampledBy("fc1"));
             int which = trial.next();
@@ -107,6 +116,11 @@ class WarmRetryTest {
      * {@code budgetMillis} of that forward; the cold trial served as predicted while the JIT compiles.
      */
     private Budgeted coldTrialWithBudget(TuningStore store, double budgetMillis) {
+        return coldTrialWithBudget(store, budgetMillis, 0);
+    }
+
+    /** As above, with {@code decidingMillis} of other layers' deciding CPU time charged once both have served. */
+    private Budgeted coldTrialWithBudget(TuningStore store, double budgetMillis, double decidingMillis) {
         EfficiencyTable table = TestTables.cpu()
                 .with("cpu.blas-dense", new KernelRate(150e9, 20e9, 5e-6, java.util.List.of(), 0))
                 .with("cpu.vector-dense", new KernelRate(120e9, 20e9, 5e-6, java.util.List.of(), 0));
@@ -119,7 +133,8 @@ class WarmRetryTest {
         Scheduler s = new Scheduler(TestTables.CPU, table, store, Policy.auto(), new TestTables.ScriptedClock()::timer,
                 Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, budgetMillis / blas, watch());
         LiveTrial trial = s.decideLive("fc1", st, c);
-        serveUntilDecided(trial, Map.of("blas-dense", blas, "vector-dense", vector), true);
+        serveUntilDecided(trial, Map.of("blas-dense", blas, "vector-dense", vector), true,
+                () -> s.chargeCpu(Math.round(decidingMillis * 1e6)));
         return new Budgeted(s, trial);
     }
 
@@ -139,11 +154,31 @@ class WarmRetryTest {
     }
 
     @Test
-    void aReTrialTheBudgetCannotAffordIsLeftToTheNextProcess() {
-        // The cold trial spends 20 ms within a budget of 24 ms; a warm re-trial would spend 20 ms more: it is not
-        // opened, and the choice is stored provisional for the next process.
+    void aReTrialPastTheFirstShareIsOpenedWithinTheSecond() {
+        // The cold trial spends 20 ms of a 24 ms budget; the re-trial's 20 ms more pass that share but fit in the two a
+        // re-trial may take (48 ms): it is opened here rather than left to the next process's re-check, which would
+        // convert the weights and pay the first calls again.
         TuningStore store = TuningStore.inMemory();
         Budgeted b = coldTrialWithBudget(store, 24);
+        LiveTrial trial = b.trial();
+        assertTrue(trial.decision().reason().contains("re-tried warm in this process"), trial.decision().reason());
+        assertTrue(b.scheduler().trialCommittedMillis() + 20 > b.scheduler().trialBudgetMillis(),
+                "past the first share");
+        assertEquals(1, b.scheduler().deciding(), "the re-trial waits for the JIT");
+        tick(true);
+        b.scheduler().flushLater();
+        nanos += JitWatch.QUIET_NANOS;
+        b.scheduler().flushLater();
+        assertNull(trial.decision(), "re-opened once the JIT is quiet");
+    }
+
+    @Test
+    void aReTrialTheBudgetCannotAffordIsLeftToTheNextProcess() {
+        // The cold trial spends 20 ms beside 20 ms of other layers' deciding (a budget of 24 ms: as at 1 x 32 tokens,
+        // where the deciding CPU time outruns it); a warm re-trial would spend 20 ms more, past the two shares
+        // (48 ms) a re-trial may take: it is not opened, and the choice is stored provisional for the next process.
+        TuningStore store = TuningStore.inMemory();
+        Budgeted b = coldTrialWithBudget(store, 24, 20);
         LiveTrial trial = b.trial();
         Scheduler s = b.scheduler();
         Decision d = trial.decision();
