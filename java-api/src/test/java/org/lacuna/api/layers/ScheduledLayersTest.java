@@ -329,11 +329,13 @@ class ScheduledLayersTest {
             // A choice stored provisional (at these small shapes the dense paths can measure within 5% of each
             // other) is re-checked once by the next process, which stores it confirmed; without one it reads all.
             // No trial budget here: a re-check the budget cuts before both candidates have a sample stays
-            // provisional (a wall-clock matter at these sizes), and this test is about what a warm store reads.
+            // provisional (a wall-clock matter at these sizes), and this test is about what a warm store reads. The JIT
+            // counts as quiet: a re-check waits for that (WarmRetryTest), which in this JVM is a wall-clock matter too.
             boolean provisional = TuningStore.open(file).choices(device).values().stream()
                     .anyMatch(TuningStore.StoredChoice::provisionalChoice);
             Scheduler next = new Scheduler(device, table(), TuningStore.open(file), Policy.auto(), counting,
-                    Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY);
+                    Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY,
+                    JitWatch.quiet());
             s.useScheduler(next);
             next.runUntilDecided(() -> encoder.forward(xs, seq).close(), 100);
             next.flush();

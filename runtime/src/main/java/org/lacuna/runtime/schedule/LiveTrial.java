@@ -142,6 +142,8 @@ public final class LiveTrial {
      * A warm re-trial is not cut by the trial budget once opened, and not re-opened again. Null otherwise.
      */
     private String warmRetryNote;
+    /** A re-check not started: the stored choice serves until the JIT is quiet ({@link #holdUntilQuietJit}). */
+    private boolean held;
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
     /** The sampler's calls that put a candidate off while other trials held the budget ({@link #next()}). */
@@ -1027,9 +1029,15 @@ public final class LiveTrial {
      * from zero (the first decision settled its own), and the trial budget does not cut a re-trial once opened (the
      * scheduler opens it only where {@link #warmRetryMillis} fits): its candidates are compiled and their weights
      * converted, so it costs the slower one's extra time over a few calls, which the decision counts as choosing
-     * ({@link #extraMillis}).
+     * ({@link #extraMillis}). A re-check {@link #holdUntilQuietJit held} until the JIT is quiet starts instead.
      */
     synchronized void reopenWarm() {
+        if (held) {
+            // A held re-check starts: nothing was measured, nothing to reset.
+            held = false;
+            decision = null;
+            return;
+        }
         Decision d = decision;
         String winner = d.chosen();
         List<String> cold = coldLosers(winner);
@@ -1112,6 +1120,19 @@ public final class LiveTrial {
 
     synchronized List<String> failures() {
         return List.copyOf(failures);
+    }
+
+    /**
+     * Holds this re-check ({@link #recheck}) before it starts: {@code storedChoice} serves as its decision until the
+     * scheduler, the JIT quiet, opens it ({@link #reopenWarm}). A re-check opened while the JIT compiles times the
+     * candidates' cold code, and is then re-tried warm whatever that costs.
+     */
+    synchronized void holdUntilQuietJit(Decision storedChoice) {
+        if (!recheck || samplerCalls > 0) {
+            throw new IllegalStateException("only a re-check not yet started is held");
+        }
+        held = true;
+        decision = storedChoice;
     }
 
     synchronized void decide(Decision made) {

@@ -43,7 +43,8 @@ import org.lacuna.runtime.error.LacunaException;
  * sparse winner not confirmed against a dense path), or that beat a Java kernel timed while the JIT compiled where
  * the budget leaves no warm re-try (which may take {@link #WARM_RETRY_BUDGET_SHARES} shares), is stored provisional: the sessions of this JVM share it as any other, and the
  * next process re-checks it on a short trial of the chosen candidate and the runner-up, then stores it confirmed
- * ({@link LiveTrial}). Thread-safe.
+ * ({@link LiveTrial}); a re-check asked for while the JIT compiles waits for it to go quiet, the stored choice serving
+ * meanwhile. Thread-safe.
  */
 public final class Scheduler {
     /**
@@ -108,6 +109,12 @@ public final class Scheduler {
      */
     public static final int MAX_CUT_RECHECKS = 2;
 
+    /**
+     * Ends the reason of an earlier process's provisional choice that serves as stored while its re-check waits for
+     * the JIT to go quiet ({@link #flushLater()}).
+     */
+    public static final String RECHECK_HELD = "re-checked once the JIT is quiet";
+
     /** Ends the reason of a decision that re-checked an earlier process's provisional choice. */
     public static final String CONFIRMED_BY_RECHECK = "confirmed by this re-check";
     /**
@@ -147,8 +154,12 @@ public final class Scheduler {
     private final AtomicLong trialReservedNanos = new AtomicLong();
     private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
     private final Map<String, LiveTrial> trials = new ConcurrentHashMap<>();
-    /** Decided trials that judged a Java kernel on calls made while the JIT compiled: re-opened once it is quiet. */
-    private final java.util.Queue<LiveTrial> warmRetries = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Trials that wait for the JIT to go quiet, by key, each decided meanwhile: those that judged a Java kernel on
+     * calls made while it compiled (re-opened to re-try warm), and re-checks of an earlier process's provisional
+     * choices held while the stored choice serves (opened). Layers of the signature that ask meanwhile join them.
+     */
+    private final Map<String, LiveTrial> warmRetries = new ConcurrentHashMap<>();
     private final JitWatch jit;
     private final AtomicLong trialExtraNanos = new AtomicLong();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
@@ -441,21 +452,27 @@ public final class Scheduler {
      * would measure, nothing runs here; the returned {@link LiveTrial} says which candidate serves each of the
      * layer's next calls, takes their times, and decides once it has enough ({@link LiveTrial#decision()}). Layers
      * of one signature share the trial. Elsewhere (a stored, predicted, forced or only candidate) the trial returned
-     * is decided already. The candidates' {@code run} is never called.
+     * is decided already, and so is a re-check held until the JIT is quiet (its stored choice serves until then). The
+     * candidates' {@code run} is never called.
      */
     public LiveTrial decideLive(String layer, LayerStatistics statistics, List<Candidate> candidates) {
         String signature = statistics.signature();
         String key = askedKey(layer, signature, candidates);
         Decision decision = decisions.get(key);
-        LiveTrial trial = decision == null ? trials.get(key) : null;
+        LiveTrial trial = decision == null ? trials.get(key) : warmRetries.get(key);
         if (decision == null && trial == null) {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
-                trial = decision == null ? trials.get(key) : null;
+                trial = decision == null ? trials.get(key) : warmRetries.get(key);
                 if (decision == null && trial == null) {
                     Object chosen = choose(key, signature, statistics, candidates, true);
                     made.incrementAndGet();
-                    if (chosen instanceof LiveTrial t) {
+                    if (chosen instanceof LiveTrial t && t.decision() != null) {
+                        // A re-check held until the JIT is quiet: decided (the stored choice) meanwhile.
+                        trial = t;
+                        decisions.put(key, t.decision());
+                        warmRetries.put(key, t);
+                    } else if (chosen instanceof LiveTrial t) {
                         trial = t;
                         trials.put(key, t);
                     } else {
@@ -475,7 +492,7 @@ public final class Scheduler {
 
     /**
      * Signatures whose live trials are still taking samples, or whose decision waits for the JIT to go quiet to be
-     * re-tried warm ({@link #flushLater()}).
+     * re-tried warm or re-checked ({@link #flushLater()}).
      */
     public int deciding() {
         return trials.size() + warmRetries.size();
@@ -675,8 +692,9 @@ public final class Scheduler {
     }
 
     /**
-     * Once the JIT is quiet, re-opens the trials decided against Java kernels measured while it compiled
-     * ({@link LiveTrial#reopenWarm}): their layers serve the candidates in turn again from their next call. Asked at
+     * Once the JIT is quiet, re-opens the trials decided against Java kernels measured while it compiled, and starts
+     * the re-checks held meanwhile ({@link LiveTrial#reopenWarm}): their layers serve the candidates in turn (again)
+     * from their next call. Asked at
      * the end of a forward ({@link #flushLater()}), so the JIT's state is read at most once per forward, and only
      * while a re-trial waits.
      */
@@ -685,7 +703,9 @@ public final class Scheduler {
             return;
         }
         synchronized (store.decisionLock()) {
-            for (LiveTrial trial; (trial = warmRetries.poll()) != null; ) {
+            for (var waiting = warmRetries.values().iterator(); waiting.hasNext(); ) {
+                LiveTrial trial = waiting.next();
+                waiting.remove();
                 decisions.remove(trial.key());
                 trial.reopenWarm();
                 trials.put(trial.key(), trial);
@@ -764,8 +784,17 @@ public final class Scheduler {
                         DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
                         choice.chosen(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")", nanos);
                 Candidate kept = recheck.get(0);
-                return new LiveTrial(this, key, statistics, candidates, recheck, predicted, kept, why, true, nanos,
-                        provisional, formMillis(recheck), true);
+                LiveTrial trial = new LiveTrial(this, key, statistics, candidates, recheck, predicted, kept, why,
+                        true, nanos, provisional, formMillis(recheck), true);
+                if (jit.compiling()) {
+                    // Measured now, the re-check would time code the JIT is compiling and re-try warm whatever that
+                    // costs: two trials, the first of little worth. Held, the stored choice serves meanwhile.
+                    trial.holdUntilQuietJit(new Decision(statistics.kind(), signature,
+                            DescribedStatistics.of(statistics), estimates(candidates, predicted,
+                            stored.get().measured()), choice.chosen(), Decision.Source.STORED,
+                            stored.get().reason() + "; " + RECHECK_HELD, nanos));
+                }
+                return trial;
             }
             if (stored.isPresent()) {
                 // A stored choice explains itself with the predictions it was made with: no candidate estimates
@@ -1020,7 +1049,7 @@ public final class Scheduler {
             trial.decide(decision);
             trials.remove(trial.key());
             if (!cold.isEmpty()) {
-                warmRetries.add(trial);
+                warmRetries.put(trial.key(), trial);
             }
         }
         for (String layer : trial.layers()) {

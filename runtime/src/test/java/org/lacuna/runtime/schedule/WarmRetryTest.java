@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A live trial that timed a Java kernel ({@code vector-dense}) while the JIT was compiling does not settle against
@@ -151,6 +155,57 @@ class WarmRetryTest {
         nanos += JitWatch.QUIET_NANOS;
         b.scheduler().flushLater();
         assertNull(trial.decision(), "re-opened once the JIT is quiet");
+    }
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void aReCheckAskedForWhileTheJitCompilesWaitsForItToGoQuietTheStoredChoiceServingMeanwhile() throws IOException {
+        Path file = folder.resolve("store.json");
+        // The first process, its JIT quiet: Vector's one sample, far behind, eliminates it, and with no other
+        // candidate measured the choice rests on that sample: provisional, for the next process to re-check.
+        JitWatch first = watch();
+        first.compiling();
+        nanos += JitWatch.QUIET_NANOS + JitWatch.READ_EVERY_NANOS;
+        TuningStore store = TuningStore.open(file);
+        Scheduler s = scheduler(store, first);
+        LiveTrial trial = LiveTrialTest.blasOrVector(s);
+        LiveTrialTest.serveUntilDecided(trial, "fc1", Map.of("blas-dense", 9.0, "vector-dense", 40.0), 9.0);
+        assertTrue(store.choice(TestTables.CPU, KEY).orElseThrow().provisionalChoice(), trial.decision().reason());
+        s.plan();
+
+        // The next process asks while its JIT compiles: the stored choice serves, and the layers of the signature
+        // that ask meanwhile hold the same re-check.
+        TuningStore later = TuningStore.open(file);
+        Scheduler next = scheduler(later, watch());
+        tick(true);
+        LiveTrial held = LiveTrialTest.blasOrVector(next);
+        Decision stored = held.decision();
+        assertNotNull(stored, "held: decided as stored meanwhile");
+        assertEquals(Decision.Source.STORED, stored.source());
+        assertEquals("blas-dense", stored.chosen());
+        assertTrue(stored.reason().endsWith(Scheduler.RECHECK_HELD), stored.reason());
+        assertSame(held, next.decideLive("fc2", LiveTrialTest.dense(512), held.candidates()), "fc2 joins it");
+        assertEquals(1, next.deciding(), "the re-check waits");
+        assertEquals("blas-dense", held.names().get(held.next()), "the stored choice serves");
+        for (int forward = 0; forward < 3; forward++) {
+            tick(true);
+            next.flushLater();
+            assertSame(stored, held.decision(), "still held while the JIT compiles");
+        }
+
+        // Quiet: the re-check starts, on warm code, and confirms what it measures.
+        nanos += JitWatch.QUIET_NANOS;
+        next.flushLater();
+        assertNull(held.decision(), "started once the JIT is quiet");
+        assertEquals(List.of("blas-dense", "vector-dense"), held.names());
+        serveUntilDecided(held, Map.of("blas-dense", 9.0, "vector-dense", 7.0), false);
+        Decision rechecked = held.decision();
+        assertEquals("vector-dense", rechecked.chosen(), rechecked.reason());
+        assertTrue(rechecked.reason().contains(Scheduler.CONFIRMED_BY_RECHECK), rechecked.reason());
+        assertFalse(later.choice(TestTables.CPU, KEY).orElseThrow().provisionalChoice());
+        assertEquals(0, next.deciding(), "no warm re-try: it ran warm");
     }
 
     @Test
