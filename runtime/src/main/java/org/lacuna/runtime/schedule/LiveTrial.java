@@ -144,6 +144,12 @@ public final class LiveTrial {
     private String warmRetryNote;
     /** A re-check not started: the stored choice serves until the JIT is quiet ({@link #holdUntilQuietJit}). */
     private boolean held;
+    /**
+     * The best-predicted candidate whose cut by the budget was lifted to measure it ({@link #confirmPrediction}), and
+     * why; -1 and null where none was.
+     */
+    private int confirming = -1;
+    private String confirmNote;
     /** Calls the sampler served in turn ({@link #next()}): past the first, the forward's share is known. */
     private int samplerCalls;
     /** The sampler's calls that put a candidate off while other trials held the budget ({@link #next()}). */
@@ -313,7 +319,7 @@ public final class LiveTrial {
                 double expected = expectedMillis(pick, starting);
                 // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
                 // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone.
-                if (expected > 0) {
+                if (expected > 0 && pick != confirming) {
                     // A candidate starts only with the means to be judged: its first call (no sample) and
                     // MIN_SAMPLES samples after it, pledged together, so that trials deciding in the same forward
                     // do not each pay a first call the budget then leaves without a sample (at 1 x 32 tokens every
@@ -899,6 +905,30 @@ public final class LiveTrial {
 
     /** The candidates the trial budget cut (for the reason). */
     /** Whether the trial budget cut candidate {@code name}. */
+    /**
+     * Lifts the trial budget's cut of candidate {@code name}, predicted best, whose prediction beat what the trial
+     * measured ({@link Scheduler}): it serves in turn again, the budget no longer cutting it, until it has samples of
+     * its own, and the trial completes again on them, {@code note} saying why in the decision. Once per trial; false
+     * where it was not cut, has failed, or a cut was lifted already.
+     */
+    synchronized boolean confirmPrediction(String name, String note) {
+        int i = servedNames.indexOf(name);
+        if (i < 0 || confirmNote != null || !cut[i] || failed[i]) {
+            return false;
+        }
+        cut[i] = false;
+        active[i] = true;
+        confirming = i;
+        confirmNote = note;
+        finishing = false;
+        return true;
+    }
+
+    /** Why a cut candidate served again to be measured ({@link #confirmPrediction}), or null. */
+    synchronized String confirmNote() {
+        return confirmNote;
+    }
+
     synchronized boolean cutByBudget(String name) {
         int i = servedNames.indexOf(name);
         return i >= 0 && cut[i];

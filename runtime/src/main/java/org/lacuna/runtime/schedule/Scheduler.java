@@ -927,7 +927,6 @@ public final class Scheduler {
         // An earlier process's choice that stands as stored (a re-check that measured too little): recorded as it is.
         boolean keepStored = false;
         List<String> cold = List.of();
-        String extraOver = null;
         synchronized (store.decisionLock()) {
             // The choice a re-check re-checks is no other session's decision.
             // Nor is this process's own cold choice, which a warm re-trial re-tries.
@@ -971,16 +970,18 @@ public final class Scheduler {
                             + "): the next process re-checks it");
                 }
             } else {
+                String confirming = predictionToConfirm(trial, measured);
+                if (confirming != null && trial.confirmPrediction(trial.best().name(), confirming)) {
+                    // Not decided yet: the cut candidate serves in turn until it has samples of its own.
+                    return;
+                }
                 Measurement m = new Measurement(trial.servedCandidates(), trial.best(), trial.why());
                 outcome = judge(m, measured, trial.failures(), "measured on " + trial.callCount() + " live calls (");
-                Outcome stands = predictionStands(trial, outcome, measured);
-                if (stands != null) {
-                    extraOver = outcome.chosen();
-                    outcome = stands;
-                } else {
-                    provisionalWhy = trial.provisionalWhy(outcome.chosen());
-                    cold = trial.coldLosers(outcome.chosen());
+                if (trial.confirmNote() != null) {
+                    outcome = outcome.withReason(outcome.reason() + "; " + trial.confirmNote());
                 }
+                provisionalWhy = trial.provisionalWhy(outcome.chosen());
+                cold = trial.coldLosers(outcome.chosen());
                 if (!cold.isEmpty()) {
                     // A re-trial that would take choosing past WARM_RETRY_BUDGET_SHARES of the trial budget is not
                     // opened: the choice stands provisional, and the next process re-checks it. A re-check is
@@ -1018,10 +1019,8 @@ public final class Scheduler {
                     }
                 }
             }
-            // A choice made unmeasured (the prediction standing) is priced over the fastest measured candidate.
-            String priced = extraOver != null ? extraOver : outcome.chosen();
-            Double winnerMillis = measured.get(priced);
-            double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(priced, winnerMillis);
+            Double winnerMillis = measured.get(outcome.chosen());
+            double extraMillis = winnerMillis == null ? 0 : trial.extraMillis(outcome.chosen(), winnerMillis);
             long extraNanos = Math.round(extraMillis * 1e6);
             trialExtraNanos.addAndGet(extraNanos);
             if (policy.mode() == Policy.Mode.AUTO) {
@@ -1058,20 +1057,21 @@ public final class Scheduler {
     }
 
     /**
-     * Under {@code auto}, where the trial budget cut the best-predicted candidate before it had a sample, its
-     * prediction, as the trials so far have corrected it ({@link #predictMillis}), stands over the measured
-     * {@code judged} winner if it is a clear gain ({@link #MIN_GAIN}) on the fastest measured time; else null. What
-     * the trial could not afford to measure is then decided as a signature outside the margin would be, not by
-     * whichever candidate happened to serve first: the dense path serving ahead of a sparse one predicted best. At
-     * 16 x 128 tokens auto kept that dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x
-     * fastest-measured, where predicted-only ran within 1% of it (bench/results/schedule-cpu-20261207-0135.md). The
-     * choice is final, like every choice the budget ended: a later process's re-check would face the same budget.
+     * Under {@code auto}, why the trial should serve its best-predicted candidate again, where the trial budget cut it
+     * before it had a sample and its prediction, as the trials so far have corrected it ({@link #predictMillis}), is a
+     * clear gain ({@link #MIN_GAIN}) on the fastest measured time; else null. The trial then serves it until it has samples of
+     * its own ({@link LiveTrial#confirmPrediction}) and decides on them, rather than by whichever candidate happened
+     * to serve first: the dense path serving ahead of a sparse one predicted best (at 16 x 128 tokens auto kept that
+     * dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x fastest-measured where
+     * predicted-only ran within 1% of it: bench/results/schedule-cpu-20261207-0135.md). Nor does the prediction
+     * stand by itself: a calibration that rated 2:4 faster than the Vector API GEMM at 16 tokens had it chosen
+     * unmeasured on six layers where it ran far slower, and auto ran 1.32x fastest-measured at 1 x 32 tokens
+     * (bench/results/schedule-cpu-20261207-0340.md).
      */
-    private Outcome predictionStands(LiveTrial trial, Outcome judged, Map<String, Double> measured) {
+    private String predictionToConfirm(LiveTrial trial, Map<String, Double> measured) {
         Candidate best = trial.best();
-        // judged is a measured candidate, and measured is not empty (the caller's branch).
-        if (policy.mode() != Policy.Mode.AUTO || trial.recheck() || best == null || measured.containsKey(best.name())
-                || !trial.cutByBudget(best.name())) {
+        if (policy.mode() != Policy.Mode.AUTO || trial.recheck() || best == null || measured.isEmpty()
+                || measured.containsKey(best.name()) || !trial.cutByBudget(best.name())) {
             return null;
         }
         // Against the fastest measured time, not a prediction: a dense path measured faster than what the sparse one
@@ -1084,12 +1084,12 @@ public final class Scheduler {
         if (!(bestMillis < fastestMillis * (1 - MIN_GAIN))) {
             return null;
         }
-        StringBuilder reason = new StringBuilder(judged.reason()).append("; the trial budget cut ")
-                .append(best.name()).append(" before a sample: the prediction stands (");
-        FixedPoint.append(reason, bestMillis, 3).append(" ms predicted, as the trials have corrected the "
-                + "predictions, against ");
-        FixedPoint.append(reason, fastestMillis, 3).append(" ms, the fastest measured)");
-        return new Outcome(best.name(), Decision.Source.PREDICTED, measured, reason.toString());
+        StringBuilder note = new StringBuilder("the trial budget cut ").append(best.name())
+                .append(" before a sample, and its prediction (");
+        FixedPoint.append(note, bestMillis, 3).append(" ms, as the trials had corrected the predictions) beat the "
+                + "fastest measured (");
+        FixedPoint.append(note, fastestMillis, 3).append(" ms): it served until measured");
+        return note.toString();
     }
 
     /**
