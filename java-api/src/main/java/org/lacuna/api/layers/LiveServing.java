@@ -55,7 +55,9 @@ final class LiveServing {
     LiveServing(LiveTrial trial, Function<String, LinearCandidates.Call> callOf) {
         this.trial = trial;
         this.callOf = callOf;
-        this.names = trial.decision() != null ? List.of(trial.decision().chosen()) : trial.names();
+        // A decided trial names its chosen candidate alone, but for one that waits to be re-opened (a held re-check, a
+        // warm re-trial): it names every candidate it will serve then.
+        this.names = trial.names();
         this.calls = new LinearCandidates.Call[names.size()];
         for (int i = 0; i < calls.length; i++) {
             calls[i] = callOf.apply(names.get(i));

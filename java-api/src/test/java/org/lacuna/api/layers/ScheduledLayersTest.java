@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -152,6 +153,80 @@ class ScheduledLayersTest {
                 }
                 layer.close();
             }
+        }
+    }
+
+    @Test
+    void aReCheckHeldWhileTheJitCompilesServesTheStoredChoiceThenRunsOnTheLayersCalls() throws IOException {
+        SplittableRandom random = new SplittableRandom(23);
+        int tokens = 48;
+        int in = 64;
+        int out = 96;
+        float[] w1 = random(random, out * in, DType.F32);
+        float[] w2 = random(random, out * in, DType.F32);
+        float[] b = random(random, out, DType.F32);
+        float[] x = random(random, tokens * in, DType.F16);
+        double[] want1 = reference(x, w1, b, tokens, out, in);
+        double[] want2 = reference(x, w2, b, tokens, out, in);
+        Path file = folder.resolve("held-recheck.json");
+        try (Session s = Lacuna.open("cpu", 0); Tensor xs = s.fromFloats(x, DType.F16, tokens, in)) {
+            DeviceKey device = DeviceKey.of(s.backendName(), s.device());
+            Linear.Options options = Linear.Options.of(DType.F16).withOutputType(DType.F32)
+                    .withActivation(Activation.GELU);
+            Linear first = Linear.create(s, w1, out, in, b, options);
+            Linear second = Linear.create(s, w2, out, in, b, options);
+            // Two layers of one signature, every call's result checked: whichever candidate serves it, it is theirs.
+            Runnable forward = () -> {
+                for (Linear layer : List.of(first, second)) {
+                    float[] got = layer.forward(xs).toFloatArray();
+                    double[] want = layer == first ? want1 : want2;
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(want[i], got[i], 1e-4, "element " + i);
+                    }
+                }
+            };
+            // An earlier process measured the dense paths, and left its choice provisional with the runner-up's time
+            // unknown, so that the next process re-checks it rather than confirm it by the prediction.
+            Scheduler earlier = scheduler(s, Policy.fastestMeasured(), TuningStore.open(file));
+            earlier.runUntilDecided(forward, 100);
+            earlier.flush();
+            TuningStore edited = TuningStore.open(file);
+            edited.choices(device).forEach((key, c) -> edited.putChoice(device, key, new TuningStore.StoredChoice(
+                    c.chosen(), c.policy(), c.source(), c.candidates(), c.predictedMillis(),
+                    Map.of(c.chosen(), c.measuredMillis().get(c.chosen())), c.recorded(), c.measuring(), true),
+                    Map.of()));
+            edited.flush();
+
+            long[] compilationMillis = {0};
+            long[] nanos = {0};
+            TuningStore store = TuningStore.open(file);
+            Scheduler next = new Scheduler(device, table(), store, Policy.auto(), s.backend()::newTimer,
+                    Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY,
+                    new JitWatch(() -> compilationMillis[0], () -> nanos[0]));
+            s.useScheduler(next);
+            // The JIT compiling: the stored choice serves both layers, and the re-check waits.
+            for (int f = 0; f < 3; f++) {
+                nanos[0] += JitWatch.READ_EVERY_NANOS;
+                compilationMillis[0]++;
+                forward.run();
+                next.flushLater();
+            }
+            assertEquals(1, next.deciding(), "the re-check waits");
+            for (Linear layer : List.of(first, second)) {
+                Decision held = layer.decisions().get(64L).getFirst();
+                assertEquals(Decision.Source.STORED, held.source(), held::toString);
+                assertTrue(held.reason().endsWith(Scheduler.RECHECK_HELD), held.reason());
+            }
+            // Quiet: the re-check runs on both layers' calls, and confirms a choice for both.
+            nanos[0] += JitWatch.QUIET_NANOS + JitWatch.READ_EVERY_NANOS;
+            next.runUntilDecided(forward, 100);
+            assertEquals(0, next.deciding(), () -> next.plan().explain());
+            Decision rechecked = first.decisions().get(64L).getFirst();
+            assertTrue(rechecked.reason().contains(Scheduler.CONFIRMED_BY_RECHECK), rechecked.reason());
+            assertEquals(rechecked, second.decisions().get(64L).getFirst(), "one decision for the signature");
+            assertTrue(store.choices(device).values().stream().noneMatch(TuningStore.StoredChoice::provisionalChoice));
+            first.close();
+            second.close();
         }
     }
 

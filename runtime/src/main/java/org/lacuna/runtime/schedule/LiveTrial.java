@@ -50,8 +50,9 @@ import org.lacuna.runtime.error.LacunaException;
  * call, when the forward's share is not yet known, it is only put off, and for up to {@link #MAX_DEFERRED_CALLS} of
  * the sampler's calls where it fits beside what is spent but not beside what other trials hold): a trial stops before
  * an expected overrun, not after. With every other candidate cut or eliminated, the trial decides on what it measured
- * (at once where every other one was cut before it served a call; the scheduler lets the best-predicted candidate's
- * prediction stand where the budget cut it before a sample and it beats the measured ones clearly).
+ * (at once where every other one was cut before it served a call). Where the budget cut the best-predicted candidate
+ * before a sample and its prediction beats the measured ones clearly, the scheduler lifts the cut
+ * ({@link #confirmPrediction}): it serves until it has samples of its own, and the trial decides on them.
  *
  * <p>A decision is provisional where a re-check could learn what this trial did not and could afford it
  * ({@link #provisionalWhy}): the trial ended on its own rules (not the budget) with a runner-up eliminated on one
@@ -289,7 +290,7 @@ public final class LiveTrial {
             }
         }
         samplerCalls++;
-        int held = takingOver ? turn : -1;
+        int heldTurn = takingOver ? turn : -1;
         takingOver = false;
         while (true) {
             int pick = -1;
@@ -302,7 +303,7 @@ public final class LiveTrial {
                 // then left the budget no room for the sparse one: at 4 x 128 tokens auto never tried 2:4 on the FFN
                 // layers and stayed 1.04x fastest-measured (bench/results/schedule-cpu-20261207-0119.md).
                 if (active[i] && (pick < 0 || sampleCount[i] < sampleCount[pick]
-                        || sampleCount[i] == sampleCount[pick] && pick != held && servedCalls[i] == 0
+                        || sampleCount[i] == sampleCount[pick] && pick != heldTurn && servedCalls[i] == 0
                         && servedCalls[pick] == 0 && i < pick)) {
                     pick = i;
                 }
@@ -318,8 +319,9 @@ public final class LiveTrial {
                 boolean starting = servedCalls[pick] == 0;
                 double expected = expectedMillis(pick, starting);
                 // The best so far (expected 0) is never cut: it costs nothing beyond itself, and its calls fill its
-                // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone.
-                if (expected > 0 && pick != confirming) {
+                // own samples ({@link #complete()}), so a spent budget ends the trial on the others alone. Nor is a
+                // candidate whose cut was lifted to confirm its prediction, though its calls are reserved as any.
+                if (expected > 0) {
                     // A candidate starts only with the means to be judged: its first call (no sample) and
                     // MIN_SAMPLES samples after it, pledged together, so that trials deciding in the same forward
                     // do not each pay a first call the budget then leaves without a sample (at 1 x 32 tokens every
@@ -328,7 +330,8 @@ public final class LiveTrial {
                     double sampleShare = starting ? expectedMillis(pick, false) : 0;
                     boolean pledgedFor = share > 0 && expected <= share * (1 + 1e-9);
                     double need = expected + MIN_SAMPLES * sampleShare;
-                    if (!pledgedFor && scheduler.trialCommittedMillis() + need > scheduler.trialBudgetMillis()) {
+                    if (pick != confirming && !pledgedFor
+                            && scheduler.trialCommittedMillis() + need > scheduler.trialBudgetMillis()) {
                         int best = bestSoFar();
                         // What other calls under way and other candidates' samples hold may be given back (their
                         // samples taken, their trials decided): a candidate the budget affords beside what is spent
@@ -738,10 +741,11 @@ public final class LiveTrial {
         int index = names().indexOf(d != null ? d.chosen() : firstProvisional.name());
         if (d == null) {
             // Once the sampler has timed every candidate still serving, the fastest so far: a wrong prediction then
-            // costs the other layers only the calls before that.
+            // costs the other layers only the calls before that. A cut candidate served again to confirm its
+            // prediction does not count until it has a sample: the others keep the measured winner meanwhile.
             int fastest = -1;
             for (int i = 0; i < served.size(); i++) {
-                if (active[i]) {
+                if (active[i] && !(i == confirming && sampleCount[i] == 0)) {
                     if (sampleCount[i] == 0) {
                         fastest = -1;
                         break;
@@ -903,8 +907,6 @@ public final class LiveTrial {
         return out;
     }
 
-    /** The candidates the trial budget cut (for the reason). */
-    /** Whether the trial budget cut candidate {@code name}. */
     /**
      * Lifts the trial budget's cut of candidate {@code name}, predicted best, whose prediction beat what the trial
      * measured ({@link Scheduler}): it serves in turn again, the budget no longer cutting it, until it has samples of
@@ -929,11 +931,13 @@ public final class LiveTrial {
         return confirmNote;
     }
 
+    /** Whether the trial budget cut candidate {@code name} (and the cut was not lifted). */
     synchronized boolean cutByBudget(String name) {
         int i = servedNames.indexOf(name);
         return i >= 0 && cut[i];
     }
 
+    /** The candidates the trial budget cut (for the reason). */
     synchronized List<String> cutByBudget() {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < served.size(); i++) {

@@ -38,11 +38,13 @@ import org.lacuna.runtime.error.LacunaException;
  * as the benchmark reports it (every layer's calls beyond the decision's winner: {@link LiveTrial}), with what calls
  * under way are expected to spend and what started candidates' samples will spend reserved, so that trials deciding
  * in one forward do not each spend the same remainder: a candidate a trial cannot afford is not tried, and the trial
- * decides on what it measured, for good (a later process's re-check would face the same budget). A choice whose
+ * decides on what it measured, for good (a later process's re-check would face the same budget), but for the
+ * best-predicted candidate cut before a sample whose prediction beats what was measured, which serves until measured
+ * ({@link LiveTrial#confirmPrediction}). A choice whose
  * trial ended on its own rules with samples short (a runner-up eliminated on one sample and none other measured, a
  * sparse winner not confirmed against a dense path), or that beat a Java kernel timed while the JIT compiled where
- * the budget leaves no warm re-try (which may take {@link #WARM_RETRY_BUDGET_SHARES} shares), is stored provisional: the sessions of this JVM share it as any other, and the
- * next process re-checks it on a short trial of the chosen candidate and the runner-up, then stores it confirmed
+ * the budget leaves no warm re-try (which may take {@link #WARM_RETRY_BUDGET_SHARES} shares), is stored
+ * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of the chosen candidate and the runner-up, then stores it confirmed
  * ({@link LiveTrial}); a re-check asked for while the JIT compiles waits for it to go quiet, the stored choice serving
  * meanwhile. Thread-safe.
  */
@@ -458,8 +460,11 @@ public final class Scheduler {
     public LiveTrial decideLive(String layer, LayerStatistics statistics, List<Candidate> candidates) {
         String signature = statistics.signature();
         String key = askedKey(layer, signature, candidates);
+        // A trial waiting for a quiet JIT is read before the decisions, and is put there first and taken out last
+        // (complete, retryWarm): a layer asking meanwhile joins it rather than keep its decision alone.
+        LiveTrial waiting = warmRetries.get(key);
         Decision decision = decisions.get(key);
-        LiveTrial trial = decision == null ? trials.get(key) : warmRetries.get(key);
+        LiveTrial trial = decision == null ? trials.get(key) : waiting;
         if (decision == null && trial == null) {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
@@ -470,8 +475,8 @@ public final class Scheduler {
                     if (chosen instanceof LiveTrial t && t.decision() != null) {
                         // A re-check held until the JIT is quiet: decided (the stored choice) meanwhile.
                         trial = t;
-                        decisions.put(key, t.decision());
                         warmRetries.put(key, t);
+                        decisions.put(key, t.decision());
                     } else if (chosen instanceof LiveTrial t) {
                         trial = t;
                         trials.put(key, t);
@@ -508,8 +513,9 @@ public final class Scheduler {
     /**
      * Runs {@code forward} (a model's forward on one input, under this scheduler) once, then again while live trials
      * are still deciding on its layers' calls, {@code maxForwards} times at most, and past that for up to
-     * {@link #MAX_WARM_RETRY_WAIT_NANOS} more while a warm re-trial runs; while decisions only wait for the JIT to go
-     * quiet to be re-tried warm, for up to {@link #MAX_WARM_RETRY_WAIT_NANOS} of that wait: how a plan is made
+     * {@link #MAX_WARM_RETRY_WAIT_NANOS} more while a warm re-trial or a re-check runs; while decisions only wait for
+     * the JIT to go quiet to be re-tried warm or re-checked, for up to {@link #MAX_WARM_RETRY_WAIT_NANOS} of that wait
+     * (where it never goes quiet, the choice stays provisional, served as stored): how a plan is made
      * where layers decide on their live calls. Returns the forwards run; {@link #deciding()} says whether they were
      * enough.
      */
@@ -577,13 +583,16 @@ public final class Scheduler {
      */
     public static final long MAX_WARM_RETRY_WAIT_NANOS = 3_000_000_000L;
 
-    /** Whether a decision waits for the JIT to be re-tried warm, or such a re-trial is taking samples. */
+    /**
+     * Whether a decision waits for the JIT to be re-tried warm or re-checked, or such a re-trial or a re-check is
+     * taking samples.
+     */
     private boolean warmRetrying() {
         if (!warmRetries.isEmpty()) {
             return true;
         }
         for (LiveTrial t : trials.values()) {
-            if (t.warmRetry()) {
+            if (t.warmRetry() || t.recheck()) {
                 return true;
             }
         }
@@ -705,10 +714,10 @@ public final class Scheduler {
         synchronized (store.decisionLock()) {
             for (var waiting = warmRetries.values().iterator(); waiting.hasNext(); ) {
                 LiveTrial trial = waiting.next();
-                waiting.remove();
-                decisions.remove(trial.key());
                 trial.reopenWarm();
                 trials.put(trial.key(), trial);
+                decisions.remove(trial.key());
+                waiting.remove();
             }
         }
     }
@@ -789,10 +798,10 @@ public final class Scheduler {
                 if (jit.compiling()) {
                     // Measured now, the re-check would time code the JIT is compiling and re-try warm whatever that
                     // costs: two trials, the first of little worth. Held, the stored choice serves meanwhile.
-                    trial.holdUntilQuietJit(new Decision(statistics.kind(), signature,
-                            DescribedStatistics.of(statistics), estimates(candidates, predicted,
-                            stored.get().measured()), choice.chosen(), Decision.Source.STORED,
-                            stored.get().reason() + "; " + RECHECK_HELD, nanos));
+                    trial.holdUntilQuietJit(new Decision(provisional.kind(), provisional.signature(),
+                            provisional.statistics(), estimates(candidates, predicted, stored.get().measured()),
+                            choice.chosen(), Decision.Source.STORED, stored.get().reason() + "; " + RECHECK_HELD,
+                            nanos));
                 }
                 return trial;
             }
@@ -1044,12 +1053,12 @@ public final class Scheduler {
                 remember(trial.key(), decision, names, trial.predicted(), outcome, LIVE_MEASURING,
                         provisionalWhy != null);
             }
-            decisions.put(trial.key(), decision);
-            trial.decide(decision);
-            trials.remove(trial.key());
             if (!cold.isEmpty()) {
                 warmRetries.put(trial.key(), trial);
             }
+            decisions.put(trial.key(), decision);
+            trial.decide(decision);
+            trials.remove(trial.key());
         }
         for (String layer : trial.layers()) {
             plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
@@ -1059,8 +1068,8 @@ public final class Scheduler {
     /**
      * Under {@code auto}, why the trial should serve its best-predicted candidate again, where the trial budget cut it
      * before it had a sample and its prediction, as the trials so far have corrected it ({@link #predictMillis}), is a
-     * clear gain ({@link #MIN_GAIN}) on the fastest measured time; else null. The trial then serves it until it has samples of
-     * its own ({@link LiveTrial#confirmPrediction}) and decides on them, rather than by whichever candidate happened
+     * clear gain ({@link #MIN_GAIN}) on the fastest measured time; else null. The trial then serves it until it has
+     * samples of its own ({@link LiveTrial#confirmPrediction}) and decides on them, rather than by whichever candidate happened
      * to serve first: the dense path serving ahead of a sparse one predicted best (at 16 x 128 tokens auto kept that
      * dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x fastest-measured where
      * predicted-only ran within 1% of it: bench/results/schedule-cpu-20261207-0135.md). Nor does the prediction
@@ -1088,7 +1097,7 @@ public final class Scheduler {
                 .append(" before a sample, and its prediction (");
         FixedPoint.append(note, bestMillis, 3).append(" ms, as the trials had corrected the predictions) beat the "
                 + "fastest measured (");
-        FixedPoint.append(note, fastestMillis, 3).append(" ms): it served until measured");
+        FixedPoint.append(note, fastestMillis, 3).append(" ms): the cut was lifted to measure it");
         return note.toString();
     }
 

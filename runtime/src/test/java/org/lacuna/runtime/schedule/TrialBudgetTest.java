@@ -378,7 +378,7 @@ class TrialBudgetTest {
             if (blasMillis > 33.9) {
                 assertTrue(d.reason().contains("the trial budget cut two-four before a sample, and its prediction"),
                         what);
-                assertTrue(d.reason().contains("it served until measured"), what);
+                assertTrue(d.reason().contains("the cut was lifted to measure it"), what);
                 assertEquals(twoFourMillis, d.estimate("two-four").measuredMillis(), what);
                 assertEquals(twoFourMillis < blasMillis ? "two-four" : "blas-dense", d.chosen(), what);
             } else {
