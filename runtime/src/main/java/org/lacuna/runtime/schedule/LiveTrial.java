@@ -331,7 +331,8 @@ public final class LiveTrial {
                     boolean pledgedFor = share > 0 && expected <= share * (1 + 1e-9);
                     double need = expected + MIN_SAMPLES * sampleShare;
                     if (pick != confirming && !pledgedFor
-                            && scheduler.trialCommittedMillis() + need > scheduler.trialBudgetMillis()) {
+                            && scheduler.trialCommittedMillis() + need > scheduler.trialBudgetMillis()
+                            && !liftsCut(pick)) {
                         int best = bestSoFar();
                         // What other calls under way and other candidates' samples hold may be given back (their
                         // samples taken, their trials decided): a candidate the budget affords beside what is spent
@@ -816,7 +817,7 @@ public final class LiveTrial {
         if (left == 0) {
             return true;
         }
-        if (confirming >= 0 && active[confirming] && sampleCount[confirming] >= MIN_SAMPLES) {
+        if (confirming >= 0 && minActiveSamples() >= MIN_SAMPLES) {
             // A lifted cut asks only whether the prediction holds against what was measured: every further round
             // serves the others' calls by the measured winner, which costs (30 calls and 8-12 ms per signature at
             // 4 x 128 tokens where the sparse one proved faster: bench/results/schedule-cpu-20261207-0411.md).
@@ -836,6 +837,17 @@ public final class LiveTrial {
             }
         }
         return true;
+    }
+
+    /** The fewest samples a candidate still serving in turn has (0 where none serves). */
+    private int minActiveSamples() {
+        int fewest = Integer.MAX_VALUE;
+        for (int i = 0; i < served.size(); i++) {
+            if (active[i]) {
+                fewest = Math.min(fewest, sampleCount[i]);
+            }
+        }
+        return fewest == Integer.MAX_VALUE ? 0 : fewest;
     }
 
     /**
@@ -911,6 +923,40 @@ public final class LiveTrial {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether the budget's cut of candidate {@code i} is lifted before it is made ({@link #confirmPrediction}'s rule,
+     * applied when the sampler comes to it rather than once the trial is over): {@code i} is the best-predicted
+     * candidate, no cut was lifted yet, and its prediction beats what the fastest other candidate served so far is
+     * expected to take by {@link Scheduler#MIN_GAIN}. Cut and lifted at the end, it waited while the other layers served the measured
+     * dense path, whose calls then counted beyond it where it proved faster (cold-store choosing 1.1x a forward at
+     * 4 x 128 tokens, bench/results/schedule-cpu-20261207-0421.md).
+     */
+    private boolean liftsCut(int i) {
+        if (confirmNote != null || best == null || !servedNames.get(i).equals(best.name())) {
+            return false;
+        }
+        // The others as expectedMillis prices them: a lower median, else the lesser of the prediction and the calls
+        // served so far (first calls, a conversion in them, before any sample).
+        double fastest = Double.MAX_VALUE;
+        for (int k = 0; k < served.size(); k++) {
+            if (k != i && !failed[k] && (sampleCount[k] > 0 || servedCalls[k] > 0)) {
+                fastest = Math.min(fastest, sampleCount[k] > 0 ? lowerMedian(k)
+                        : Math.min(predictedOf(k), servedMillis[k] / servedCalls[k]));
+            }
+        }
+        // Nothing served yet: nothing to hold the prediction against.
+        if (fastest == Double.MAX_VALUE || !(predictedOf(i) < fastest * (1 - Scheduler.MIN_GAIN))) {
+            return false;
+        }
+        StringBuilder note = new StringBuilder("the trial budget would have cut ").append(best.name())
+                .append(" before a sample, but its prediction (");
+        FixedPoint.append(note, predictedOf(i), 3).append(" ms) beat the fastest served (");
+        FixedPoint.append(note, fastest, 3).append(" ms): the cut was lifted to measure it");
+        confirming = i;
+        confirmNote = note.toString();
+        return true;
     }
 
     /**
