@@ -929,9 +929,9 @@ public final class LiveTrial {
      * Whether the budget's cut of candidate {@code i} is lifted before it is made ({@link #confirmPrediction}'s rule,
      * applied when the sampler comes to it rather than once the trial is over): {@code i} is the best-predicted
      * candidate, no cut was lifted yet, and its prediction beats what the fastest other candidate served so far is
-     * expected to take by {@link Scheduler#MIN_GAIN}. Cut and lifted at the end, it waited while the other layers served the measured
-     * dense path, whose calls then counted beyond it where it proved faster (cold-store choosing 1.1x a forward at
-     * 4 x 128 tokens, bench/results/schedule-cpu-20261207-0421.md).
+     * expected to take by {@link Scheduler#MIN_GAIN}. Cut and lifted at the end, it waited while the other layers
+     * served the measured dense path, whose calls then counted beyond it where it proved faster (cold-store choosing
+     * 1.1x a forward at 4 x 128 tokens, bench/results/schedule-cpu-20261207-0421.md).
      */
     private boolean liftsCut(int i) {
         if (confirmNote != null || best == null || !servedNames.get(i).equals(best.name())) {

@@ -44,9 +44,9 @@ import org.lacuna.runtime.error.LacunaException;
  * trial ended on its own rules with samples short (a runner-up eliminated on one sample and none other measured, a
  * sparse winner not confirmed against a dense path), or that beat a Java kernel timed while the JIT compiled where
  * the budget leaves no warm re-try (which may take {@link #WARM_RETRY_BUDGET_SHARES} shares), is stored
- * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of the chosen candidate and the runner-up, then stores it confirmed
- * ({@link LiveTrial}); a re-check asked for while the JIT compiles waits for it to go quiet, the stored choice serving
- * meanwhile. Thread-safe.
+ * provisional: the sessions of this JVM share it as any other, and the next process re-checks it on a short trial of
+ * the chosen candidate and the runner-up, then stores it confirmed ({@link LiveTrial}); a re-check asked for while the
+ * JIT compiles waits for it to go quiet, the stored choice serving meanwhile. Thread-safe.
  */
 public final class Scheduler {
     /**
@@ -1069,10 +1069,12 @@ public final class Scheduler {
      * Under {@code auto}, why the trial should serve its best-predicted candidate again, where the trial budget cut it
      * before it had a sample and its prediction, as the trials so far have corrected it ({@link #predictMillis}), is a
      * clear gain ({@link #MIN_GAIN}) on the fastest measured time; else null. The trial then serves it until it has
-     * samples of its own ({@link LiveTrial#confirmPrediction}) and decides on them, rather than by whichever candidate happened
-     * to serve first: the dense path serving ahead of a sparse one predicted best (at 16 x 128 tokens auto kept that
-     * dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x fastest-measured where
-     * predicted-only ran within 1% of it: bench/results/schedule-cpu-20261207-0135.md). Nor does the prediction
+     * samples of its own ({@link LiveTrial#confirmPrediction}) and decides on them, rather than by whichever candidate
+     * happened to serve first: the dense path serving ahead of a sparse one predicted best (at 16 x 128 tokens auto
+     * kept that dense path on the FFN layers whose trials the budget cut, and ran 1.06-1.10x fastest-measured where
+     * predicted-only ran within 1% of it: bench/results/schedule-cpu-20261207-0135.md). The trial itself lifts a cut
+     * earlier, when the sampler comes to the candidate ({@code LiveTrial.liftsCut}); this is for a cut made before any
+     * other candidate served. Nor does the prediction
      * stand by itself: a calibration that rated 2:4 faster than the Vector API GEMM at 16 tokens had it chosen
      * unmeasured on six layers where it ran far slower, and auto ran 1.32x fastest-measured at 1 x 32 tokens
      * (bench/results/schedule-cpu-20261207-0340.md).

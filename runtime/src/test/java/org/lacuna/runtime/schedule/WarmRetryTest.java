@@ -146,7 +146,11 @@ class WarmRetryTest {
     void aReTrialTheBudgetHoldsIsOpened() {
         // The cold trial spends Vector's five calls beyond BLAS (4 ms each, 20 ms); 60 ms hold a re-trial (its first
         // call and four samples of Vector beyond BLAS, 20 ms more).
-        Budgeted b = coldTrialWithBudget(TuningStore.inMemory(), 60);
+        assertReTrialOpensOnceTheJitIsQuiet(coldTrialWithBudget(TuningStore.inMemory(), 60));
+    }
+
+    /** {@code b}'s trial decided, a warm re-trial waiting: it is re-opened once the JIT is quiet. */
+    private void assertReTrialOpensOnceTheJitIsQuiet(Budgeted b) {
         LiveTrial trial = b.trial();
         assertTrue(trial.decision().reason().contains("re-tried warm in this process"), trial.decision().reason());
         assertEquals(1, b.scheduler().deciding(), "the re-trial waits for the JIT");
@@ -213,18 +217,10 @@ class WarmRetryTest {
         // The cold trial spends 20 ms of a 24 ms budget; the re-trial's 20 ms more pass that share but fit in the two a
         // re-trial may take (48 ms): it is opened here rather than left to the next process's re-check, which would
         // convert the weights and pay the first calls again.
-        TuningStore store = TuningStore.inMemory();
-        Budgeted b = coldTrialWithBudget(store, 24);
-        LiveTrial trial = b.trial();
-        assertTrue(trial.decision().reason().contains("re-tried warm in this process"), trial.decision().reason());
+        Budgeted b = coldTrialWithBudget(TuningStore.inMemory(), 24);
         assertTrue(b.scheduler().trialCommittedMillis() + 20 > b.scheduler().trialBudgetMillis(),
                 "past the first share");
-        assertEquals(1, b.scheduler().deciding(), "the re-trial waits for the JIT");
-        tick(true);
-        b.scheduler().flushLater();
-        nanos += JitWatch.QUIET_NANOS;
-        b.scheduler().flushLater();
-        assertNull(trial.decision(), "re-opened once the JIT is quiet");
+        assertReTrialOpensOnceTheJitIsQuiet(b);
     }
 
     @Test
