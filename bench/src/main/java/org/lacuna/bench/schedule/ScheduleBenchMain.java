@@ -303,7 +303,8 @@ public final class ScheduleBenchMain {
      * store of its own, after the measured one's cold phases: one cold start is one sample of a noisy machine (at
      * 1 x 32 tokens auto's cold choosing measured 3.3 and 9.7 ms in two runs of the same build, ad hoc, its CPU time
      * 2.2 and 3.4 ms: the wall time holds what the JIT's compiler threads and the collector took of the core), so the
-     * target is judged on the median. Their weights are new, so each pays its trials' weight conversions as the first did.
+     * target is judged on the median. Their weights are new, so each pays its trials' weight conversions as the first
+     * did.
      */
     static final int COLD_REPEATS = 4;
 

@@ -4,10 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import org.lacuna.runtime.cpu.kernels.Epilogue;
-import org.lacuna.runtime.cpu.kernels.HalfConversions;
 import org.lacuna.runtime.cpu.kernels.RowKernels;
 import org.lacuna.runtime.cpu.kernels.Sgemm;
-import org.lacuna.runtime.cpu.kernels.VectorHalfConversions;
 import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.DeviceArray;
 import org.lacuna.runtime.error.ErrorCode;
@@ -508,12 +506,7 @@ final class CpuDenseLinear {
      * through the backend's one family of storage conversions (the same bits on either path).
      */
     private void widenRows(MemorySegment source, long base, DType dtype, long first, int count, float[] into, int at) {
-        long offset = base + first * dtype.byteSize();
-        if (context.vectorApi()) {
-            VectorHalfConversions.widen(source, offset, dtype, into, at, count);
-        } else {
-            HalfConversions.widen(source, offset, dtype, into, at, count);
-        }
+        RowKernels.of(context.vectorApi()).widen(source, base + first * dtype.byteSize(), dtype, into, at, count);
     }
 
     /**

@@ -387,17 +387,24 @@ public final class LiveTrial {
         if (i == best) {
             return 0;
         }
-        // A candidate that served without a sample yet (its first call, a widened weight's included, or the other
-        // layers' calls) is priced at the lesser of its prediction and those calls' mean: a dense path predicted 4x
-        // slower than 2:4 that served its first call as fast was otherwise cut, its prediction taken over its call.
-        double call = sampleCount[i] > 0 ? lowerMedian(i) : servedCalls[i] > 0
-                ? Math.min(predictedOf(i), servedMillis[i] / servedCalls[i]) : predictedOf(i);
+        double call = expectedCallMillis(i);
         double reference = referenceMillis(best);
         int others = Math.max(0, layers.size() - 1);
         double expected = Math.max(0, call + (firstCall ? formMillis[i] : 0) - reference)
                 + others * Math.max(0, reference - call)
                 + Math.max(1, layers.size()) * scheduler.trialBookkeepingMillisPerCall();
         return expected;
+    }
+
+    /**
+     * What a call of candidate {@code i} is expected to take, ms: its lower median; before a sample, the lesser of its
+     * prediction and the mean of the calls it served (its first call, a widened weight's included, or the other
+     * layers' calls): a dense path predicted 4x slower than 2:4 that served its first call as fast was otherwise cut,
+     * its prediction taken over its call; before any call, its prediction.
+     */
+    private double expectedCallMillis(int i) {
+        return sampleCount[i] > 0 ? lowerMedian(i) : servedCalls[i] > 0
+                ? Math.min(predictedOf(i), servedMillis[i] / servedCalls[i]) : predictedOf(i);
     }
 
     /**
@@ -937,26 +944,42 @@ public final class LiveTrial {
         if (confirmNote != null || best == null || !servedNames.get(i).equals(best.name())) {
             return false;
         }
-        // The others as expectedMillis prices them: a lower median, else the lesser of the prediction and the calls
-        // served so far (first calls, a conversion in them, before any sample).
+        // The others that served a call, priced as a start is (nothing served: nothing to hold the prediction against).
         double fastest = Double.MAX_VALUE;
         for (int k = 0; k < served.size(); k++) {
             if (k != i && !failed[k] && (sampleCount[k] > 0 || servedCalls[k] > 0)) {
-                fastest = Math.min(fastest, sampleCount[k] > 0 ? lowerMedian(k)
-                        : Math.min(predictedOf(k), servedMillis[k] / servedCalls[k]));
+                fastest = Math.min(fastest, expectedCallMillis(k));
             }
         }
-        // Nothing served yet: nothing to hold the prediction against.
-        if (fastest == Double.MAX_VALUE || !(predictedOf(i) < fastest * (1 - Scheduler.MIN_GAIN))) {
+        if (!liftWorthy(predictedOf(i), fastest)) {
             return false;
         }
-        StringBuilder note = new StringBuilder("the trial budget would have cut ").append(best.name())
-                .append(" before a sample, but its prediction (");
-        FixedPoint.append(note, predictedOf(i), 3).append(" ms) beat the fastest served (");
-        FixedPoint.append(note, fastest, 3).append(" ms): the cut was lifted to measure it");
         confirming = i;
-        confirmNote = note.toString();
+        confirmNote = liftNote(best.name(), true, predictedOf(i), fastest);
         return true;
+    }
+
+    /**
+     * The rule that lifts the budget's cut of the best-predicted candidate ({@link #liftsCut} when the sampler comes
+     * to it, {@link Scheduler}'s once the trial is over): its prediction is a clear gain ({@link Scheduler#MIN_GAIN})
+     * on {@code fastestMillis}, what the others served or measured ({@link Double#MAX_VALUE}: nothing to hold it
+     * against).
+     */
+    static boolean liftWorthy(double predictedMillis, double fastestMillis) {
+        return fastestMillis < Double.MAX_VALUE && predictedMillis < fastestMillis * (1 - Scheduler.MIN_GAIN);
+    }
+
+    /**
+     * Why a cut was lifted ({@link #confirmNote}): before it was made ({@code beforeTheCut}, against the others' calls
+     * so far) or once the trial was over (against what they measured, the prediction as the trials had corrected it).
+     */
+    static String liftNote(String name, boolean beforeTheCut, double predictedMillis, double fastestMillis) {
+        StringBuilder note = new StringBuilder("the trial budget ").append(beforeTheCut ? "would have cut " : "cut ")
+                .append(name).append(beforeTheCut ? " before a sample, but its prediction (" : " before a sample, "
+                        + "and its prediction (");
+        FixedPoint.append(note, predictedMillis, 3).append(beforeTheCut ? " ms) beat the fastest served ("
+                : " ms, as the trials had corrected the predictions) beat the fastest measured (");
+        return FixedPoint.append(note, fastestMillis, 3).append(" ms): the cut was lifted to measure it").toString();
     }
 
     /**

@@ -161,7 +161,7 @@ public final class Scheduler {
      * calls made while it compiled (re-opened to re-try warm), and re-checks of an earlier process's provisional
      * choices held while the stored choice serves (opened). Layers of the signature that ask meanwhile join them.
      */
-    private final Map<String, LiveTrial> warmRetries = new ConcurrentHashMap<>();
+    private final Map<String, LiveTrial> waitingForQuietJit = new ConcurrentHashMap<>();
     private final JitWatch jit;
     private final AtomicLong trialExtraNanos = new AtomicLong();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
@@ -462,20 +462,20 @@ public final class Scheduler {
         String key = askedKey(layer, signature, candidates);
         // A trial waiting for a quiet JIT is read before the decisions, and is put there first and taken out last
         // (complete, retryWarm): a layer asking meanwhile joins it rather than keep its decision alone.
-        LiveTrial waiting = warmRetries.get(key);
+        LiveTrial waiting = waitingForQuietJit.get(key);
         Decision decision = decisions.get(key);
         LiveTrial trial = decision == null ? trials.get(key) : waiting;
         if (decision == null && trial == null) {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
-                trial = decision == null ? trials.get(key) : warmRetries.get(key);
+                trial = decision == null ? trials.get(key) : waitingForQuietJit.get(key);
                 if (decision == null && trial == null) {
                     Object chosen = choose(key, signature, statistics, candidates, true);
                     made.incrementAndGet();
                     if (chosen instanceof LiveTrial t && t.decision() != null) {
                         // A re-check held until the JIT is quiet: decided (the stored choice) meanwhile.
                         trial = t;
-                        warmRetries.put(key, t);
+                        waitingForQuietJit.put(key, t);
                         decisions.put(key, t.decision());
                     } else if (chosen instanceof LiveTrial t) {
                         trial = t;
@@ -500,7 +500,7 @@ public final class Scheduler {
      * re-tried warm or re-checked ({@link #flushLater()}).
      */
     public int deciding() {
-        return trials.size() + warmRetries.size();
+        return trials.size() + waitingForQuietJit.size();
     }
 
     JitWatch jitWatch() {
@@ -540,7 +540,7 @@ public final class Scheduler {
         while (true) {
             forward.run();
             forwards++;
-            if (!warmRetries.isEmpty()) {
+            if (!waitingForQuietJit.isEmpty()) {
                 // A model's forward asks at its end (flushLater); a forward of plain layers does not.
                 retryWarm();
             }
@@ -588,7 +588,7 @@ public final class Scheduler {
      * taking samples.
      */
     private boolean warmRetrying() {
-        if (!warmRetries.isEmpty()) {
+        if (!waitingForQuietJit.isEmpty()) {
             return true;
         }
         for (LiveTrial t : trials.values()) {
@@ -688,7 +688,7 @@ public final class Scheduler {
      * or the store's shutdown hook, which a killed process never reaches.
      */
     public void flushLater() {
-        if (!warmRetries.isEmpty()) {
+        if (!waitingForQuietJit.isEmpty()) {
             retryWarm();
         }
         for (LiveTrial trial : trials.values()) {
@@ -712,7 +712,7 @@ public final class Scheduler {
             return;
         }
         synchronized (store.decisionLock()) {
-            for (var waiting = warmRetries.values().iterator(); waiting.hasNext(); ) {
+            for (var waiting = waitingForQuietJit.values().iterator(); waiting.hasNext(); ) {
                 LiveTrial trial = waiting.next();
                 trial.reopenWarm();
                 trials.put(trial.key(), trial);
@@ -1054,7 +1054,7 @@ public final class Scheduler {
                         provisionalWhy != null);
             }
             if (!cold.isEmpty()) {
-                warmRetries.put(trial.key(), trial);
+                waitingForQuietJit.put(trial.key(), trial);
             }
             decisions.put(trial.key(), decision);
             trial.decide(decision);
@@ -1092,15 +1092,8 @@ public final class Scheduler {
             fastestMillis = Math.min(fastestMillis, millis);
         }
         double bestMillis = predictMillis(best);
-        if (!(bestMillis < fastestMillis * (1 - MIN_GAIN))) {
-            return null;
-        }
-        StringBuilder note = new StringBuilder("the trial budget cut ").append(best.name())
-                .append(" before a sample, and its prediction (");
-        FixedPoint.append(note, bestMillis, 3).append(" ms, as the trials had corrected the predictions) beat the "
-                + "fastest measured (");
-        FixedPoint.append(note, fastestMillis, 3).append(" ms): the cut was lifted to measure it");
-        return note.toString();
+        return LiveTrial.liftWorthy(bestMillis, fastestMillis)
+                ? LiveTrial.liftNote(best.name(), false, bestMillis, fastestMillis) : null;
     }
 
     /**

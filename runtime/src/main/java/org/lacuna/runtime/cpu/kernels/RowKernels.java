@@ -28,10 +28,15 @@ public final class RowKernels {
     }
 
     public void widen(MemorySegment src, long byteOffset, DType dtype, float[] dst, int count) {
+        widen(src, byteOffset, dtype, dst, 0, count);
+    }
+
+    /** {@code count} values of {@code dtype} at byteOffset, widened to fp32 into {@code dst} from {@code dstOffset}. */
+    public void widen(MemorySegment src, long byteOffset, DType dtype, float[] dst, int dstOffset, int count) {
         if (vector) {
-            VectorHalfConversions.widen(src, byteOffset, dtype, dst, 0, count);
+            VectorHalfConversions.widen(src, byteOffset, dtype, dst, dstOffset, count);
         } else {
-            HalfConversions.widen(src, byteOffset, dtype, dst, 0, count);
+            HalfConversions.widen(src, byteOffset, dtype, dst, dstOffset, count);
         }
     }
 
