@@ -416,6 +416,48 @@ class TrialBudgetTest {
     }
 
     @Test
+    void whileALiftedCandidateHasNoSampleTheOtherLayersServeTheFastestMeasured() {
+        // OpenBLAS predicted at 33.5 ms, the Vector API GEMM at 34.5, 2:4 at 32.2, no 5% gain on OpenBLAS: the budget
+        // (three tenths of the forward) cuts 2:4 when the sampler comes to it, and both dense paths are measured,
+        // the Vector API GEMM faster (36 ms against 40). Once the trial is over the cut is lifted (2:4's prediction
+        // beats 36 ms), and until 2:4 has a sample of its own the layers other than the sampler keep the fastest
+        // measured, the Vector API GEMM. Without that rule (the lifted candidate counted among those serving) they fell
+        // back to the first candidate still serving, 2:4 itself, unmeasured, each paying its first call (its weight's
+        // conversion) on a prediction.
+        LinearStatistics st = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 2e-8))
+                .with("cpu.blas-dense", new KernelRate(576e9, 20e9, 5e-6, List.of(), 1e-9))
+                .with("cpu.vector-dense", new KernelRate(560e9, 20e9, 5e-6, List.of(), 1e-9));
+        Scheduler s = scheduler(table, TuningStore.inMemory(), Policy.auto(), 0.3);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense", "two-four");
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        Map<String, Double> millis = Map.of("blas-dense", 40.0, "vector-dense", 36.0, "two-four", 33.0);
+        Set<String> firstCalls = new HashSet<>();
+        List<String> servedMeanwhile = new ArrayList<>();
+        for (int round = 0; round < 100 && trial.decision() == null; round++) {
+            for (String layer : List.of("fc1", "fc2", "fc3")) {
+                if (trial.decision() != null) {
+                    break;
+                }
+                boolean sampler = trial.sampledBy(layer);
+                int which = sampler ? trial.next() : trial.provisional();
+                String name = trial.names().get(which);
+                if (!sampler && trial.confirmNote() != null && !trial.measuredMillis().containsKey("two-four")) {
+                    servedMeanwhile.add(name);
+                }
+                boolean warm = !firstCalls.add(layer + "/" + name);
+                trial.served(which, warm ? millis.get(name) : 45.0, warm);
+            }
+        }
+        Decision d = trial.decision();
+        assertNotNull(d);
+        assertTrue(d.reason().contains("the cut was lifted to measure it"), d.reason());
+        assertEquals("two-four", d.chosen(), d.reason());
+        assertFalse(servedMeanwhile.isEmpty(), "other layers called while the lifted 2:4 had no sample: " + d.reason());
+        assertEquals(Set.of("vector-dense"), Set.copyOf(servedMeanwhile), d.reason());
+    }
+
+    @Test
     void theSparseCandidatePredictedBestStartsRightAfterTheDensePathServingAheadOfIt() {
         // 2:4 predicted best, OpenBLAS next, the Vector API GEMM last: the sampler serves OpenBLAS first (a sparse
         // candidate serves only once measured ahead), then 2:4, and the Vector API GEMM only after them, so a budget
