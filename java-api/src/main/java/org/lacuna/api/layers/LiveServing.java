@@ -39,7 +39,7 @@ final class LiveServing {
      * A decision with its candidate's call and {@link #names()} under it: one object, read once per call, so a
      * re-opened and re-decided trial never pairs one decision's name with another's call.
      */
-    record DecidedCall(Decision decision, LinearCandidates.Call call, List<String> names) {
+    record DecidedCall(Decision decision, LinearCandidates.Call call, List<String> names, int index) {
         String chosen() {
             return decision.chosen();
         }
@@ -100,7 +100,7 @@ final class LiveServing {
         // Among the served ones, except where another session's stored choice was taken.
         int index = names.indexOf(d.chosen());
         LinearCandidates.Call call = index >= 0 ? calls[index] : callOf.apply(d.chosen());
-        known = new DecidedCall(d, call, names.size() == 1 && index == 0 ? names : List.of(d.chosen()));
+        known = new DecidedCall(d, call, names.size() == 1 && index == 0 ? names : List.of(d.chosen()), index);
         decided = known;
         return known;
     }
@@ -167,9 +167,17 @@ final class LiveServing {
                 + (calls.length + 1) + " tries", failure);
     }
 
-    /** Runs the decided candidate (from {@link #decidedCall()}), timed under its name where profiled. */
+    /**
+     * Runs the decided candidate (from {@link #decidedCall()}), timed under its name where profiled. The layer has then
+     * served it: should the trial start after all (held through the first forward, or until the JIT is quiet), its
+     * next call of that candidate is a sample, not a first call.
+     */
     void serveDecided(DecidedCall decided, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
         run(profiler, layer, decided.chosen(), decided.call(), x, y);
+        int index = decided.index();
+        if (index >= 0 && !warmed[index]) {
+            warmed[index] = true;
+        }
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

@@ -79,6 +79,8 @@ public final class TransformerEncoder implements AutoCloseable {
         }
         Tensor hidden = x;
         Tensor scores = null;
+        // The forward's first deciding layer may wait for its end (the scheduler's first forward): see flushLater.
+        x.session().scheduler().forwardStarting();
         try {
             for (int i = 0; i < layers.size(); i++) {
                 KeyScore emit = i + 1 < layers.size() ? wanted(layers.get(i + 1)) : null;
@@ -94,10 +96,18 @@ public final class TransformerEncoder implements AutoCloseable {
             }
             // The end of a plan: choices made on this pass reach the tuning store's file once, written behind (else a
             // no-op): the forward waits for no disk, and the hand-off is charged as choosing's host time.
+            // Where trials wait for the forward's end (the scheduler's first forward), it decides: its CPU time is
+            // charged as well. A planned forward's is not read (reading it costs more than the hand-off).
             long handing = System.nanoTime();
             org.lacuna.runtime.schedule.Scheduler scheduler = x.session().scheduler();
+            boolean deciding = scheduler.deciding() > 0;
+            long handingCpu = deciding ? ChoosingTime.cpuNanos() : 0;
             scheduler.flushLater();
-            ChoosingTime.charge(scheduler, System.nanoTime() - handing);
+            if (deciding) {
+                ChoosingTime.charge(scheduler, System.nanoTime() - handing, ChoosingTime.cpuNanos() - handingCpu);
+            } else {
+                ChoosingTime.charge(scheduler, System.nanoTime() - handing);
+            }
             return hidden;
         } catch (RuntimeException e) {
             if (hidden != x) {

@@ -174,6 +174,8 @@ public final class MinkUNet implements AutoCloseable {
         if (x == null) {
             throw InvalidInputException.argument("MinkUNet.forward", "the input sparse tensor is null");
         }
+        // The forward's deciding layers may wait for its end (the scheduler's first forward): see flushLater below.
+        x.session().scheduler().forwardStarting();
         StepClock clock = new StepClock(x.session(), times);
         List<SparseTensor> skips = new ArrayList<>();
         try {
@@ -213,7 +215,9 @@ public final class MinkUNet implements AutoCloseable {
                 try {
                     SparseTensor result = SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
                     clock.step("classifier", result, List.of());
-                    // The end of a plan: choices made on this pass reach the tuning store's file once, written behind.
+                    // The end of a plan: choices made on this pass reach the tuning store's file once, written behind,
+                    // and a trial held through the scheduler's first forward starts or decides (the classifier's: its
+                    // host time is charged on the wall clock, a decision's CPU time beside a 1.5 s forward).
                     var scheduler = x.session().scheduler();
                     long handing = System.nanoTime();
                     scheduler.flushLater();

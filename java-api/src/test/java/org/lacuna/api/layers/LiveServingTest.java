@@ -251,6 +251,59 @@ class LiveServingTest {
     }
 
     @Test
+    void aLayerThatServedTheHeldPredictionTakesASampleOnItsFirstTrialCall() {
+        Data data = Data.random(11);
+        try (LayerOnCpu cpu = LayerOnCpu.open(data)) {
+            Session s = cpu.session();
+            Tensor xs = cpu.xs();
+            Linear layer = cpu.layer();
+            Tensor bound = cpu.bound();
+            // A scripted clock reporting 1000 ms a call, far above any prediction here; a budget that affords anything.
+            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),
+                    TuningStore.inMemory(), Policy.auto(), () -> new DeviceTimer() {
+                        @Override
+                        public void start() {
+                        }
+
+                        @Override
+                        public double stopMillis() {
+                            return 1000;
+                        }
+
+                        @Override
+                        public void close() {
+                        }
+                    }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY,
+                    JitWatch.quiet());
+            s.useScheduler(scheduler);
+            LinearStatistics st = layer.statistics(TOKENS);
+            LinearCandidates.Offers offers = LinearCandidates.offers(s.backendName(), s.backend().ops(), st,
+                    layer.forms(), xs.array("test"), bound.array("test"));
+            // A model's first forward: the trial waits for its end, the prediction serving the layer's call.
+            scheduler.forwardStarting();
+            LiveTrial trial = scheduler.decideLive("encoder.0.fc", st, offers.candidates());
+            assumeTrue(trial.decision() != null, "this backend offers one candidate here: nothing is decided live");
+            assertEquals(Decision.Source.DECIDING, trial.decision().source(), trial.decision().reason());
+            LiveServing serving = new LiveServing(trial, offers::call);
+            try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                serving.serveDecided(serving.decidedCall(), "fc", s.profiler(), xs.array("test"), y.array("test"));
+                assertClose(data.want(), y.toFloatArray(), "the held prediction's call");
+            }
+            scheduler.flushLater();
+            assertEquals(null, trial.decision(), "the budget affords the others: the trial has started");
+            assertEquals(1.0, scheduler.forwardScale(), "nothing sampled yet");
+            try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
+                serving.serve(scheduler, "fc", s.profiler(), xs.array("test"), y.array("test"));
+                assertClose(data.want(), y.toFloatArray(), "the trial's first call");
+            }
+            // The layer's first trial call is the prediction's again, which it already served: a sample, not a first
+            // call (which would have left the forward's scale unmeasured).
+            assertEquals(Scheduler.MAX_FORWARD_SCALE, scheduler.forwardScale(),
+                    "a sample of 1000 ms against a prediction under a millisecond");
+        }
+    }
+
+    @Test
     void theOtherLayersLaterCallsAreSamplesSoATrialTakesFewerForwards() {
         Data data = Data.random(9);
         try (LayerOnCpu cpu = LayerOnCpu.open(data)) {

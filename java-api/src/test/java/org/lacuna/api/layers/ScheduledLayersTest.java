@@ -35,6 +35,7 @@ import org.lacuna.runtime.schedule.DeviceKey;
 import org.lacuna.runtime.schedule.EfficiencyTable;
 import org.lacuna.runtime.schedule.JitWatch;
 import org.lacuna.runtime.schedule.KernelRate;
+import org.lacuna.runtime.schedule.Plan;
 import org.lacuna.runtime.schedule.Policy;
 import org.lacuna.runtime.schedule.Scheduler;
 import org.lacuna.runtime.schedule.TuningStore;
@@ -293,6 +294,67 @@ class ScheduledLayersTest {
             for (int k = 0; k < results[0].length; k++) {
                 assertEquals(results[0][k], results[1][k], 2e-2 * Math.max(1, Math.abs(results[0][k])), "element " + k);
             }
+        }
+    }
+
+    /**
+     * A cold store's first forward of a model serves every linear layer its prediction, trial or not, so it computes
+     * what predicted-only's does, bit for bit; at its end each trial starts where the budget affords it (all of them
+     * with a budget of the whole of time) and otherwise decides on the prediction (all of them with none), stored.
+     */
+    @Test
+    void aModelsFirstForwardServesThePredictionsAndItsTrialsStartOrDecideAtItsEnd() {
+        SplittableRandom random = new SplittableRandom(47);
+        int hidden = 64;
+        TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(hidden, 2, 96, DType.F16);
+        List<TransformerEncoderLayer.Config> configs = List.of(config, config);
+        List<TransformerEncoderLayer.Weights> weights = List.of(TransformerEncoderLayer.Weights.random(config, 5),
+                TransformerEncoderLayer.Weights.random(config, 6));
+        int[] lengths = {7, 12};
+        int tokens = Arrays.stream(lengths).sum();
+        try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, lengths);
+             Tensor xs = s.fromFloats(random(random, tokens * hidden, DType.F16), DType.F16, tokens, hidden)) {
+            TransformerEncoder encoder = TransformerEncoder.create(s, configs, weights);
+            scheduler(s, Policy.predictedOnly());
+            float[] predicted;
+            try (Tensor y = encoder.forward(xs, seq)) {
+                predicted = y.toFloatArray();
+            }
+            for (double share : new double[] {0, Double.POSITIVE_INFINITY}) {
+                TuningStore store = TuningStore.inMemory();
+                Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(), store,
+                        Policy.auto(), s.backend()::newTimer, Scheduler.DEFAULT_MARGIN,
+                        Scheduler.DEFAULT_BUDGET_MILLIS, share, JitWatch.quiet());
+                s.useScheduler(scheduler);
+                try (Tensor y = encoder.forward(xs, seq)) {
+                    assertTrue(Arrays.equals(predicted, y.toFloatArray()), "budget share " + share
+                            + ": the first forward serves the predictions");
+                }
+                List<Decision> linears = scheduler.plan().entries().stream().map(e -> e.decision())
+                        .filter(d -> d.kind().equals("linear")).toList();
+                assertEquals(8, linears.size(), "four linears a layer");
+                if (share == 0) {
+                    assertEquals(0, scheduler.deciding(), "nothing affordable: every trial decided at the forward's end");
+                    for (Decision d : linears) {
+                        assertEquals(Decision.Source.PREDICTED, d.source(), d.reason());
+                        assertTrue(d.reason().contains("affords no other candidate its first call"), d.reason());
+                    }
+                    assertEquals(4, store.choices(scheduler.device()).size(), "one stored choice per signature");
+                } else {
+                    assertTrue(scheduler.deciding() > 0, "every trial started");
+                    for (Decision d : linears) {
+                        assertEquals(Decision.Source.DECIDING, d.source(), d.reason());
+                    }
+                    scheduler.runUntilDecided(() -> encoder.forward(xs, seq).close(), 100);
+                    assertEquals(0, scheduler.deciding());
+                    for (Plan.Entry e : scheduler.plan().entries()) {
+                        if (e.decision().kind().equals("linear")) {
+                            assertEquals(Decision.Source.MEASURED, e.decision().source(), e.decision().reason());
+                        }
+                    }
+                }
+            }
+            encoder.close();
         }
     }
 

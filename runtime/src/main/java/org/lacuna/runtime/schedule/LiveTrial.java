@@ -146,6 +146,11 @@ public final class LiveTrial {
     /** A re-check not started: the stored choice serves until the JIT is quiet ({@link #holdUntilQuietJit}). */
     private boolean held;
     /**
+     * A trial opened in the scheduler's first forward, not started: the prediction serves until that forward ends
+     * and the trial budget is known ({@link #holdForTheForward}).
+     */
+    private boolean heldForTheForward;
+    /**
      * The best-predicted candidate whose cut by the budget was lifted to measure it ({@link #confirmPrediction}), and
      * why; -1 and null where none was.
      */
@@ -1246,7 +1251,72 @@ public final class LiveTrial {
 
     synchronized void decide(Decision made) {
         decision = made;
+        heldForTheForward = false;
         releaseReservation();
+    }
+
+    /**
+     * Holds this trial, opened in the scheduler's first forward, before it starts: {@code predicted} (its
+     * best-predicted candidate, a dense path) serves as its decision until the forward ends. Its layers' first calls
+     * are then the prediction's, as they would have been in turn (a first call is no sample), without a trial's
+     * bookkeeping; at the forward's end the budget, a share of that forward, is known, and the scheduler starts the
+     * trial ({@link #startAfterTheForward}) or, where it affords no other candidate, decides on the prediction
+     * ({@link #unaffordableStarts}).
+     */
+    synchronized void holdForTheForward(Decision predicted) {
+        if (recheck || samplerCalls > 0 || !predictionServesFirst()) {
+            throw new IllegalStateException("only a new trial not yet started whose prediction serves first is held");
+        }
+        heldForTheForward = true;
+        decision = predicted;
+    }
+
+    /** Whether this trial is held through the scheduler's first forward ({@link #holdForTheForward}). */
+    synchronized boolean heldForTheForward() {
+        return heldForTheForward;
+    }
+
+    /**
+     * Whether the candidate that serves first is the best-predicted one, a dense path: a trial the budget affords
+     * nothing else would choose it on its prediction, as the trial would have kept it (a sparse candidate predicted
+     * best is never chosen unmeasured, and its trial always starts).
+     */
+    boolean predictionServesFirst() {
+        return best != null && best.dense() && firstProvisional == best && servedNames.contains(best.name());
+    }
+
+    /**
+     * Starts this trial, held through the scheduler's first forward: its candidates serve in turn from the next call.
+     * The forward's share is known now, so a candidate the budget cannot afford is cut on the sampler's first call,
+     * not put off as on a first forward's ({@link #next()}).
+     */
+    synchronized void startAfterTheForward() {
+        heldForTheForward = false;
+        decision = null;
+        samplerCalls = Math.max(samplerCalls, 1);
+    }
+
+    /**
+     * For a trial held through the first forward ({@link #holdForTheForward}): null where the budget affords some
+     * candidate other than the prediction's a start (its first call, its conversion included, and
+     * {@link #MIN_SAMPLES} samples, as the sampler prices it: {@link #expectedMillis}) beside {@code committedMillis}
+     * within {@code budgetMillis}; else what each one needs, ms, for the decision's reason.
+     */
+    synchronized String unaffordableStarts(double committedMillis, double budgetMillis) {
+        int first = bestSoFar();
+        StringBuilder needs = null;
+        for (int i = 0; i < served.size(); i++) {
+            if (i == first || !active[i] || failed[i]) {
+                continue;
+            }
+            double need = expectedMillis(i, true) + MIN_SAMPLES * expectedMillis(i, false);
+            if (committedMillis + need <= budgetMillis) {
+                return null;
+            }
+            needs = needs == null ? new StringBuilder() : needs.append(", ");
+            FixedPoint.append(needs.append(servedNames.get(i)).append(' '), need, 3).append(" ms");
+        }
+        return needs == null ? null : needs.toString();
     }
 
     String key() {

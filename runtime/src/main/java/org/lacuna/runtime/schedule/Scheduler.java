@@ -40,7 +40,10 @@ import org.lacuna.runtime.error.LacunaException;
  * in one forward do not each spend the same remainder: a candidate a trial cannot afford is not tried, and the trial
  * decides on what it measured, for good (a later process's re-check would face the same budget), but for the
  * best-predicted candidate cut before a sample whose prediction beats what was measured, which serves until measured
- * ({@link LiveTrial#confirmPrediction}). A choice whose
+ * ({@link LiveTrial#confirmPrediction}). In a model's first forward under a scheduler, whose share is still unknown
+ * while its layers plan, a trial whose best-predicted candidate is a dense path waits for the forward to end, the
+ * prediction serving; it then starts where the budget affords another candidate a start, and otherwise decides on the
+ * prediction for good ({@link #forwardStarting()}, {@link #flushLater()}). A choice whose
  * trial ended on its own rules with samples short (a runner-up eliminated on one sample and none other measured, a
  * sparse winner not confirmed against a dense path), or that beat a Java kernel timed while the JIT compiled where
  * the budget leaves no warm re-try (which may take {@link #WARM_RETRY_BUDGET_SHARES} shares), is stored
@@ -162,6 +165,16 @@ public final class Scheduler {
      * choices held while the stored choice serves (opened). Layers of the signature that ask meanwhile join them.
      */
     private final Map<String, LiveTrial> waitingForQuietJit = new ConcurrentHashMap<>();
+    /**
+     * Trials opened in the scheduler's first forward of a model, held until it ends ({@link #flushLater()}), in the
+     * order they opened, by key; each decided meanwhile on its prediction ({@link LiveTrial#holdForTheForward}).
+     * Layers of the signature that ask meanwhile join them.
+     */
+    private final Map<String, LiveTrial> waitingForTheForward =
+            java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    /** Forwards of a model begun ({@link #forwardStarting()}) and ended ({@link #flushLater()}) under this scheduler. */
+    private final AtomicLong forwardsStarted = new AtomicLong();
+    private final AtomicLong forwardsEnded = new AtomicLong();
     private final JitWatch jit;
     private final AtomicLong trialExtraNanos = new AtomicLong();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
@@ -462,20 +475,21 @@ public final class Scheduler {
         String key = askedKey(layer, signature, candidates);
         // A trial waiting for a quiet JIT is read before the decisions, and is put there first and taken out last
         // (complete, retryWarm): a layer asking meanwhile joins it rather than keep its decision alone.
-        LiveTrial waiting = waitingForQuietJit.get(key);
+        LiveTrial waiting = waiting(key);
         Decision decision = decisions.get(key);
         LiveTrial trial = decision == null ? trials.get(key) : waiting;
         if (decision == null && trial == null) {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
-                trial = decision == null ? trials.get(key) : waitingForQuietJit.get(key);
+                trial = decision == null ? trials.get(key) : waiting(key);
                 if (decision == null && trial == null) {
                     Object chosen = choose(key, signature, statistics, candidates, true);
                     made.incrementAndGet();
                     if (chosen instanceof LiveTrial t && t.decision() != null) {
-                        // A re-check held until the JIT is quiet: decided (the stored choice) meanwhile.
+                        // Held, decided meanwhile: a re-check until the JIT is quiet (the stored choice), a trial of
+                        // the first forward until it ends (the prediction).
                         trial = t;
-                        waitingForQuietJit.put(key, t);
+                        (t.heldForTheForward() ? waitingForTheForward : waitingForQuietJit).put(key, t);
                         decisions.put(key, t.decision());
                     } else if (chosen instanceof LiveTrial t) {
                         trial = t;
@@ -495,12 +509,32 @@ public final class Scheduler {
         return LiveTrial.decided(planned(layer, decision));
     }
 
+    /** A trial that waits, decided meanwhile, to be started or re-opened ({@link #flushLater()}); else null. */
+    private LiveTrial waiting(String key) {
+        LiveTrial t = waitingForTheForward.get(key);
+        return t != null ? t : waitingForQuietJit.get(key);
+    }
+
     /**
-     * Signatures whose live trials are still taking samples, or whose decision waits for the JIT to go quiet to be
-     * re-tried warm or re-checked ({@link #flushLater()}).
+     * Signatures whose live trials are still taking samples, or whose decision waits for the first forward to end or
+     * for the JIT to go quiet to be started, re-tried warm or re-checked ({@link #flushLater()}).
      */
     public int deciding() {
-        return trials.size() + waitingForQuietJit.size();
+        return trials.size() + waitingForQuietJit.size() + waitingForTheForward.size();
+    }
+
+    /**
+     * A model's forward begins (its end is {@link #flushLater()}): trials its layers open in the scheduler's first
+     * forward wait for that forward to end ({@link LiveTrial#holdForTheForward}). Layers called by themselves, with no
+     * model around them, open their trials at once.
+     */
+    public void forwardStarting() {
+        forwardsStarted.incrementAndGet();
+    }
+
+    /** Whether a model's first forward under this scheduler is running (begun, none ended yet). */
+    private boolean inFirstForward() {
+        return forwardsEnded.get() == 0 && forwardsStarted.get() > 0;
     }
 
     JitWatch jitWatch() {
@@ -688,6 +722,10 @@ public final class Scheduler {
      * or the store's shutdown hook, which a killed process never reaches.
      */
     public void flushLater() {
+        forwardsEnded.incrementAndGet();
+        if (!waitingForTheForward.isEmpty()) {
+            startTrialsHeldForTheForward();
+        }
         if (!waitingForQuietJit.isEmpty()) {
             retryWarm();
         }
@@ -719,6 +757,69 @@ public final class Scheduler {
                 decisions.remove(trial.key());
                 waiting.remove();
             }
+        }
+    }
+
+    /**
+     * The first forward has ended: the budget, a share of the forward its layers predicted (and the deciding CPU time
+     * spent on it), is known. Each trial held through it ({@link LiveTrial#holdForTheForward}) starts, in the order
+     * they opened, where the budget affords some candidate other than the prediction's a start; else it decides on
+     * the prediction, for good, as the trial would have (the sampler would cut every other candidate before its first
+     * call, and the trial keep the prediction's, measured or not). Opened at once, every such trial paid a trial's
+     * bookkeeping over two forwards to learn nothing: at 1 x 32 tokens the budget cut every other candidate of every
+     * signature before a call (bench/results/schedule-cpu-20261207-0444.md), and choosing cost 1.3-1.4x a forward.
+     */
+    private void startTrialsHeldForTheForward() {
+        synchronized (store.decisionLock()) {
+            List<LiveTrial> held;
+            synchronized (waitingForTheForward) {
+                held = new ArrayList<>(waitingForTheForward.values());
+            }
+            double budget = trialBudgetMillis();
+            for (LiveTrial trial : held) {
+                double committed = trialCommittedMillis();
+                String needs = trial.unaffordableStarts(committed, budget);
+                if (needs == null) {
+                    trial.startAfterTheForward();
+                    trials.put(trial.key(), trial);
+                    decisions.remove(trial.key());
+                } else {
+                    decideOnPrediction(trial, needs, committed, budget);
+                }
+                waitingForTheForward.remove(trial.key());
+            }
+        }
+    }
+
+    /**
+     * Decides {@code trial}, held through the first forward, on its prediction: the budget affords no other candidate
+     * a start ({@code needs}, beside {@code committedMillis} of {@code budgetMillis}). Stored final, as the trial's
+     * decision would have been: a later process faces the same budget.
+     */
+    private void decideOnPrediction(LiveTrial trial, String needs, double committedMillis, double budgetMillis) {
+        long start = System.nanoTime();
+        Candidate chosen = trial.best();
+        List<String> names = new ArrayList<>();
+        for (Candidate c : trial.candidates()) {
+            names.add(c.name());
+        }
+        StringBuilder reason = new StringBuilder("predicted ").append(chosen.name()).append(' ');
+        FixedPoint.append(reason, trial.predicted().get(chosen.name()), 3).append(" ms, the best (")
+                .append(trial.why()).append("); the trial budget (");
+        FixedPoint.append(reason, budgetMillis, 3).append(" ms, a share of the first forward, ");
+        FixedPoint.append(reason, committedMillis, 3).append(" ms spent choosing) affords no other candidate its "
+                + "first call and " + LiveTrial.MIN_SAMPLES + " samples (").append(needs).append("): decided on the "
+                + "prediction, not handed to a later process, whose trial would face the same share of its forward");
+        Outcome outcome = new Outcome(chosen.name(), Decision.Source.PREDICTED, Map.of(), reason.toString());
+        Decision held = trial.decisionOrProvisional();
+        Decision decision = new Decision(held.kind(), held.signature(), held.statistics(),
+                estimates(trial.candidates(), trial.predicted(), Map.of()), chosen.name(), Decision.Source.PREDICTED,
+                outcome.reason(), trial.predictingNanos() + (System.nanoTime() - start));
+        remember(trial.key(), decision, names, trial.predicted(), outcome, MEASURING, false);
+        decisions.put(trial.key(), decision);
+        trial.decide(decision);
+        for (String layer : trial.layers()) {
+            plan.put(new PlanKey(layer, decision.signature()), new Plan.Entry(layer, decision));
         }
     }
 
@@ -820,8 +921,18 @@ public final class Scheduler {
                             DescribedStatistics.of(statistics), estimates(candidates, predicted, Map.of()),
                             m.best().name(), Decision.Source.DECIDING, "deciding on live calls (" + why + ")",
                             nanos);
-                    return new LiveTrial(this, key, statistics, candidates, m.toMeasure(), predicted, m.best(), why,
-                            policy.mode() == Policy.Mode.AUTO, nanos, provisional, formMillis(m.toMeasure()), false);
+                    LiveTrial trial = new LiveTrial(this, key, statistics, candidates, m.toMeasure(), predicted,
+                            m.best(), why, policy.mode() == Policy.Mode.AUTO, nanos, provisional,
+                            formMillis(m.toMeasure()), false);
+                    if (policy.mode() == Policy.Mode.AUTO && inFirstForward() && trial.predictionServesFirst()) {
+                        // The budget is a share of the forward, which its layers are still planning: the prediction
+                        // serves until the forward ends, and the trial starts then if the budget affords it.
+                        trial.holdForTheForward(new Decision(statistics.kind(), signature, provisional.statistics(),
+                                provisional.candidates(), m.best().name(), Decision.Source.DECIDING,
+                                "deciding once the first forward has run (" + why + "); the prediction serves "
+                                        + "meanwhile", nanos));
+                    }
+                    return trial;
                 }
                 outcome = step instanceof Outcome o ? o : measureNow((Measurement) step, predicted);
             }

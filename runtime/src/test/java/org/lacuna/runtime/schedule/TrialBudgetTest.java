@@ -753,6 +753,87 @@ class TrialBudgetTest {
     }
 
     @Test
+    void aTrialOpenedInAModelsFirstForwardWaitsForItsEndAndStartsOnlyWhereTheBudgetAffordsIt() {
+        // A forward's budget (the signature's two layers, 32.2 ms predicted) buys Vector's first call and its samples,
+        // and nothing once 35 ms were spent deciding. Opened in a model's first forward, the trial serves the prediction (BLAS) until the forward ends,
+        // its layers joining it; then it starts where the budget affords Vector a start, and otherwise decides on the
+        // prediction, for good, with no trial call served.
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        for (long deciding : new long[] {0, 35_000_000L}) {
+            TuningStore store = TuningStore.inMemory();
+            Scheduler s = scheduler(withForms(), store, Policy.auto(), 1);
+            s.forwardStarting();
+            LiveTrial trial = s.decideLive("fc1", st, c);
+            assertNotNull(trial.decision(), "held through the first forward");
+            assertEquals(Decision.Source.DECIDING, trial.decision().source());
+            assertEquals("blas-dense", trial.decision().chosen(), "the prediction serves meanwhile");
+            assertEquals(List.of("blas-dense", "vector-dense"), trial.names(), "its layers hold every candidate's call");
+            assertTrue(trial == s.decideLive("fc2", st, c), "a layer of the signature asking meanwhile joins it");
+            assertEquals(1, s.deciding());
+            s.chargeCpu(deciding);
+            s.flushLater();
+            if (deciding == 0) {
+                assertNull(trial.decision(), "the budget affords Vector: the trial has started");
+                assertEquals(1, s.deciding());
+                Map<String, Integer> served = serveAsPredicted(s, trial, c);
+                assertTrue(served.get("vector-dense") >= 1 + LiveTrial.MIN_SAMPLES, "Vector is judged: " + served);
+                assertEquals(Decision.Source.MEASURED, trial.decision().source());
+            } else {
+                Decision d = trial.decision();
+                assertNotNull(d, "the budget affords nothing else: decided at the forward's end");
+                assertEquals(0, s.deciding());
+                assertEquals(Decision.Source.PREDICTED, d.source(), d.reason());
+                assertEquals("blas-dense", d.chosen());
+                assertTrue(d.reason().contains("affords no other candidate its first call and " + LiveTrial.MIN_SAMPLES
+                        + " samples (vector-dense "), d.reason());
+                TuningStore.StoredChoice stored = store.choice(TestTables.CPU, key(st, c)).orElseThrow();
+                assertEquals("blas-dense", stored.chosen());
+                assertFalse(stored.provisionalChoice(), "final: a later process faces the same budget");
+                assertEquals(List.of(d, d), s.plan().entries().stream().map(Plan.Entry::decision).toList(),
+                        "both layers' plans hold the decision");
+                assertEquals(0, s.trialExtraNanos());
+            }
+        }
+    }
+
+    @Test
+    void onlyTheFirstForwardsTrialsWaitAndNeitherALayerByItselfNorASparseCandidatePredictedBest() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        // No model around the layer: opened at once.
+        Scheduler alone = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0);
+        assertNull(alone.decideLive("fc1", st, c).decision());
+        // A model's second forward: opened at once (the forward's share is known).
+        Scheduler second = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0);
+        second.forwardStarting();
+        second.flushLater();
+        second.forwardStarting();
+        assertNull(second.decideLive("fc1", st, c).decision());
+        // fastest-measured measures every candidate, whatever the budget: opened at once.
+        Scheduler measuring = scheduler(withForms(), TuningStore.inMemory(), Policy.fastestMeasured(), 0);
+        measuring.forwardStarting();
+        assertNull(measuring.decideLive("fc1", st, c).decision());
+        // 2:4 predicted best is never chosen unmeasured: its trial starts in the first forward as ever.
+        LinearStatistics sparse = new LinearStatistics(4096, 768, 3072, DType.F16, 0.5, 1.0, 1.0);
+        EfficiencyTable table = withForms().with("cpu.two-four", new KernelRate(300e9, 20e9, 5e-6, List.of(), 2e-8))
+                .with("cpu.blas-dense", new KernelRate(480e9, 20e9, 5e-6, List.of(), 1e-9));
+        Scheduler first = scheduler(table, TuningStore.inMemory(), Policy.auto(), 0);
+        first.forwardStarting();
+        List<Candidate> offered = LiveTrialTest.candidates(sparse, "blas-dense", "vector-dense", "two-four");
+        assertEquals("two-four", predictedBest(first, offered));
+        assertNull(first.decideLive("fc1", sparse, offered).decision());
+    }
+
+    private static String predictedBest(Scheduler s, List<Candidate> candidates) {
+        Candidate best = candidates.get(0);
+        for (Candidate c : candidates) {
+            best = s.predictMillis(c) < s.predictMillis(best) ? c : best;
+        }
+        return best.name();
+    }
+
+    @Test
     void theDecidingSectionsCpuTimeDrawsFromTheBudget() {
         // A forward's budget buys Vector's first call and its least samples (14.4 of 16.1 ms: see above); the same
         // trial after 10 ms of deciding charged to the scheduler (the layers' predictions, plans, store) cannot.
