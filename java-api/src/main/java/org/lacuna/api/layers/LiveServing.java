@@ -39,7 +39,7 @@ final class LiveServing {
      * A decision with its candidate's call and {@link #names()} under it: one object, read once per call, so a
      * re-opened and re-decided trial never pairs one decision's name with another's call.
      */
-    record DecidedCall(Decision decision, LinearCandidates.Call call, List<String> names, int index) {
+    record DecidedCall(Decision decision, LinearCandidates.Call call, List<String> names) {
         String chosen() {
             return decision.chosen();
         }
@@ -67,11 +67,11 @@ final class LiveServing {
 
     /**
      * The candidates that may serve this route's calls, the offers a smaller token count must have: the decided one
-     * once the trial decided, every one it serves until then.
+     * once the trial decided, every one it serves until then (and while it waits to start, decided meanwhile).
      */
     List<String> names() {
         DecidedCall d = decidedCall();
-        return d == null ? names : d.names();
+        return d == null || trial.waitingToStart() ? names : d.names();
     }
 
     /** The layer is closed: it serves no more calls, so the trial's samples pass to another layer. */
@@ -100,7 +100,12 @@ final class LiveServing {
         // Among the served ones, except where another session's stored choice was taken.
         int index = names.indexOf(d.chosen());
         LinearCandidates.Call call = index >= 0 ? calls[index] : callOf.apply(d.chosen());
-        known = new DecidedCall(d, call, names.size() == 1 && index == 0 ? names : List.of(d.chosen()), index);
+        known = new DecidedCall(d, call, names.size() == 1 && index == 0 ? names : List.of(d.chosen()));
+        if (index >= 0 && d.source() == Decision.Source.DECIDING) {
+            // A trial held through the first forward: the prediction serves this layer's call now, so should the
+            // trial start, the layer's next call of it is a sample, not a first call.
+            warmed[index] = true;
+        }
         decided = known;
         return known;
     }
@@ -167,17 +172,9 @@ final class LiveServing {
                 + (calls.length + 1) + " tries", failure);
     }
 
-    /**
-     * Runs the decided candidate (from {@link #decidedCall()}), timed under its name where profiled. The layer has then
-     * served it: should the trial start after all (held through the first forward, or until the JIT is quiet), its
-     * next call of that candidate is a sample, not a first call.
-     */
+    /** Runs the decided candidate (from {@link #decidedCall()}), timed under its name where profiled. */
     void serveDecided(DecidedCall decided, String layer, Profiler profiler, DeviceArray x, DeviceArray y) {
         run(profiler, layer, decided.chosen(), decided.call(), x, y);
-        int index = decided.index();
-        if (index >= 0 && !warmed[index]) {
-            warmed[index] = true;
-        }
     }
 
     private static void run(Profiler profiler, String layer, String candidate, LinearCandidates.Call call,

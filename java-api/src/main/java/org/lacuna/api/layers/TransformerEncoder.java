@@ -79,8 +79,9 @@ public final class TransformerEncoder implements AutoCloseable {
         }
         Tensor hidden = x;
         Tensor scores = null;
-        // The forward's first deciding layer may wait for its end (the scheduler's first forward): see flushLater.
-        x.session().scheduler().forwardStarting();
+        // Trials the scheduler's first forward opens wait for its end (flushLater below, or the failure's).
+        org.lacuna.runtime.schedule.Scheduler scheduler = x.session().scheduler();
+        scheduler.forwardStarting();
         try {
             for (int i = 0; i < layers.size(); i++) {
                 KeyScore emit = i + 1 < layers.size() ? wanted(layers.get(i + 1)) : null;
@@ -96,10 +97,10 @@ public final class TransformerEncoder implements AutoCloseable {
             }
             // The end of a plan: choices made on this pass reach the tuning store's file once, written behind (else a
             // no-op): the forward waits for no disk, and the hand-off is charged as choosing's host time.
-            // Where trials wait for the forward's end (the scheduler's first forward), it decides: its CPU time is
-            // charged as well. A planned forward's is not read (reading it costs more than the hand-off).
+            // While trials are deciding, the hand-off decides too (it starts the trials held through the first
+            // forward or decides them, re-opens warm re-trials): its CPU time is charged as well. A planned forward's
+            // is not read (reading it costs more than the hand-off).
             long handing = System.nanoTime();
-            org.lacuna.runtime.schedule.Scheduler scheduler = x.session().scheduler();
             boolean deciding = scheduler.deciding() > 0;
             long handingCpu = deciding ? ChoosingTime.cpuNanos() : 0;
             scheduler.flushLater();
@@ -112,6 +113,13 @@ public final class TransformerEncoder implements AutoCloseable {
         } catch (RuntimeException e) {
             if (hidden != x) {
                 hidden.close();
+            }
+            // A failed forward ends all the same: a trial held through the scheduler's first forward must not wait
+            // for a forward's end that never comes.
+            try {
+                scheduler.flushLater();
+            } catch (RuntimeException f) {
+                e.addSuppressed(f);
             }
             throw e;
         } finally {

@@ -174,8 +174,9 @@ public final class MinkUNet implements AutoCloseable {
         if (x == null) {
             throw InvalidInputException.argument("MinkUNet.forward", "the input sparse tensor is null");
         }
-        // The forward's deciding layers may wait for its end (the scheduler's first forward): see flushLater below.
-        x.session().scheduler().forwardStarting();
+        // Trials the scheduler's first forward opens wait for its end (flushLater below, or the failure's).
+        var scheduler = x.session().scheduler();
+        scheduler.forwardStarting();
         StepClock clock = new StepClock(x.session(), times);
         List<SparseTensor> skips = new ArrayList<>();
         try {
@@ -216,9 +217,9 @@ public final class MinkUNet implements AutoCloseable {
                     SparseTensor result = SparseTensor.onCoordinateSet(last.coordinateSet(), logits);
                     clock.step("classifier", result, List.of());
                     // The end of a plan: choices made on this pass reach the tuning store's file once, written behind,
-                    // and a trial held through the scheduler's first forward starts or decides (the classifier's: its
-                    // host time is charged on the wall clock, a decision's CPU time beside a 1.5 s forward).
-                    var scheduler = x.session().scheduler();
+                    // and the classifier's trial, held through the scheduler's first forward, starts or decides: the
+                    // hand-off is charged on the wall clock alone (its CPU time is not read, as the encoder's is: one
+                    // layer's decision beside a forward of seconds).
                     long handing = System.nanoTime();
                     scheduler.flushLater();
                     scheduler.charge(System.nanoTime() - handing);
@@ -228,6 +229,15 @@ public final class MinkUNet implements AutoCloseable {
                     throw e;
                 }
             }
+        } catch (RuntimeException e) {
+            // A failed forward ends all the same: a trial held through the scheduler's first forward must not wait
+            // for a forward's end that never comes.
+            try {
+                scheduler.flushLater();
+            } catch (RuntimeException f) {
+                e.addSuppressed(f);
+            }
+            throw e;
         } finally {
             skips.forEach(SparseTensor::close);
         }

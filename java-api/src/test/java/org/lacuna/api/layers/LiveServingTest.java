@@ -3,6 +3,7 @@ package org.lacuna.api.layers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -281,16 +282,20 @@ class LiveServingTest {
                     layer.forms(), xs.array("test"), bound.array("test"));
             // A model's first forward: the trial waits for its end, the prediction serving the layer's call.
             scheduler.forwardStarting();
+            assumeTrue(offers.candidates().size() > 1,
+                    "this backend offers one candidate here: nothing is decided live");
             LiveTrial trial = scheduler.decideLive("encoder.0.fc", st, offers.candidates());
-            assumeTrue(trial.decision() != null, "this backend offers one candidate here: nothing is decided live");
+            assertNotNull(trial.decision(), "held through the first forward");
             assertEquals(Decision.Source.DECIDING, trial.decision().source(), trial.decision().reason());
+            assertEquals(trial.names(), new LiveServing(trial, offers::call).names(),
+                    "while it waits, a route holds every candidate it will serve");
             LiveServing serving = new LiveServing(trial, offers::call);
             try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
                 serving.serveDecided(serving.decidedCall(), "fc", s.profiler(), xs.array("test"), y.array("test"));
                 assertClose(data.want(), y.toFloatArray(), "the held prediction's call");
             }
             scheduler.flushLater();
-            assertEquals(null, trial.decision(), "the budget affords the others: the trial has started");
+            assertNull(trial.decision(), "the budget affords the others: the trial has started");
             assertEquals(1.0, scheduler.forwardScale(), "nothing sampled yet");
             try (Tensor y = s.empty(DType.F32, TOKENS, OUT)) {
                 serving.serve(scheduler, "fc", s.profiler(), xs.array("test"), y.array("test"));

@@ -3,6 +3,7 @@ package org.lacuna.api.layers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +29,7 @@ import org.lacuna.runtime.data.DType;
 import org.lacuna.runtime.data.HalfFloats;
 import org.lacuna.runtime.attention.ScoreRule;
 import org.lacuna.runtime.gemm.TwoFourPruning;
+import org.lacuna.runtime.error.LacunaException;
 import org.lacuna.runtime.ops.Activation;
 import org.lacuna.runtime.schedule.AttentionCandidates;
 import org.lacuna.runtime.schedule.Decision;
@@ -355,6 +357,33 @@ class ScheduledLayersTest {
                 }
             }
             encoder.close();
+        }
+    }
+
+    /** A first forward that fails ends all the same: the next one's trials do not wait for it. */
+    @Test
+    void aFailedFirstForwardEndsAndTheNextForwardsTrialsStartAtOnce() {
+        SplittableRandom random = new SplittableRandom(53);
+        int hidden = 64;
+        TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(hidden, 2, 96, DType.F16);
+        int[] lengths = {7, 12};
+        int tokens = Arrays.stream(lengths).sum();
+        try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, lengths);
+             Tensor xs = s.fromFloats(random(random, tokens * hidden, DType.F16), DType.F16, tokens, hidden);
+             Tensor wrong = s.fromFloats(random(random, tokens * 32, DType.F16), DType.F16, tokens, 32);
+             TransformerEncoder encoder = TransformerEncoder.create(s, List.of(config),
+                     List.of(TransformerEncoderLayer.Weights.random(config, 9)))) {
+            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(),
+                    TuningStore.inMemory(), Policy.auto(), s.backend()::newTimer, Scheduler.DEFAULT_MARGIN,
+                    Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY, JitWatch.quiet());
+            s.useScheduler(scheduler);
+            assertThrows(LacunaException.class, () -> encoder.forward(wrong, seq));
+            encoder.forward(xs, seq).close();
+            for (Plan.Entry e : scheduler.plan().entries()) {
+                assertTrue(e.decision().reason().startsWith("deciding on live calls"),
+                        e.layer() + ": " + e.decision().reason());
+            }
+            assertEquals(4, scheduler.deciding(), "four linear trials run");
         }
     }
 

@@ -1277,6 +1277,15 @@ public final class LiveTrial {
     }
 
     /**
+     * Whether this trial waits to start, decided meanwhile (held through the first forward, or a re-check held until
+     * the JIT is quiet): its layers serve the decision now and every candidate in turn later, so a route extended to
+     * another token count must be offered for all of them.
+     */
+    public synchronized boolean waitingToStart() {
+        return heldForTheForward || held;
+    }
+
+    /**
      * Whether the candidate that serves first is the best-predicted one, a dense path: a trial the budget affords
      * nothing else would choose it on its prediction, as the trial would have kept it (a sparse candidate predicted
      * best is never chosen unmeasured, and its trial always starts).
@@ -1287,8 +1296,9 @@ public final class LiveTrial {
 
     /**
      * Starts this trial, held through the scheduler's first forward: its candidates serve in turn from the next call.
-     * The forward's share is known now, so a candidate the budget cannot afford is cut on the sampler's first call,
-     * not put off as on a first forward's ({@link #next()}).
+     * The forward's share is known now, so the sampler's first call is not taken for a first forward's, on which a
+     * candidate the budget cannot afford is put off rather than cut ({@link #next()}; one other trials' pledges hold
+     * the budget from is still put off for a few calls).
      */
     synchronized void startAfterTheForward() {
         heldForTheForward = false;
@@ -1297,26 +1307,19 @@ public final class LiveTrial {
     }
 
     /**
-     * For a trial held through the first forward ({@link #holdForTheForward}): null where the budget affords some
-     * candidate other than the prediction's a start (its first call, its conversion included, and
-     * {@link #MIN_SAMPLES} samples, as the sampler prices it: {@link #expectedMillis}) beside {@code committedMillis}
-     * within {@code budgetMillis}; else what each one needs, ms, for the decision's reason.
+     * For a trial held through the first forward ({@link #holdForTheForward}): what starting each candidate other
+     * than the prediction's is expected to spend from the trial budget, by name, ms: its first call (its conversion
+     * included) and {@link #MIN_SAMPLES} samples, as the sampler prices a start ({@link #expectedMillis}).
      */
-    synchronized String unaffordableStarts(double committedMillis, double budgetMillis) {
+    synchronized Map<String, Double> startMillis() {
         int first = bestSoFar();
-        StringBuilder needs = null;
+        Map<String, Double> needs = new LinkedHashMap<>();
         for (int i = 0; i < served.size(); i++) {
-            if (i == first || !active[i] || failed[i]) {
-                continue;
+            if (i != first && active[i] && !failed[i]) {
+                needs.put(servedNames.get(i), expectedMillis(i, true) + MIN_SAMPLES * expectedMillis(i, false));
             }
-            double need = expectedMillis(i, true) + MIN_SAMPLES * expectedMillis(i, false);
-            if (committedMillis + need <= budgetMillis) {
-                return null;
-            }
-            needs = needs == null ? new StringBuilder() : needs.append(", ");
-            FixedPoint.append(needs.append(servedNames.get(i)).append(' '), need, 3).append(" ms");
         }
-        return needs == null ? null : needs.toString();
+        return needs;
     }
 
     String key() {

@@ -473,8 +473,9 @@ public final class Scheduler {
     public LiveTrial decideLive(String layer, LayerStatistics statistics, List<Candidate> candidates) {
         String signature = statistics.signature();
         String key = askedKey(layer, signature, candidates);
-        // A trial waiting for a quiet JIT is read before the decisions, and is put there first and taken out last
-        // (complete, retryWarm): a layer asking meanwhile joins it rather than keep its decision alone.
+        // A trial waiting (for a quiet JIT, or for the first forward's end) is read before the decisions, and is put
+        // there first and taken out last (complete, retryWarm, startTrialsHeldForTheForward): a layer asking meanwhile
+        // joins it rather than keep its decision alone.
         LiveTrial waiting = waiting(key);
         Decision decision = decisions.get(key);
         LiveTrial trial = decision == null ? trials.get(key) : waiting;
@@ -776,15 +777,27 @@ public final class Scheduler {
                 held = new ArrayList<>(waitingForTheForward.values());
             }
             double budget = trialBudgetMillis();
+            // A started trial reserves its start only on its sampler's first call: the ones started before it here
+            // count their cheapest start meanwhile, so that a budget that affords one more start starts one trial,
+            // not every held one (the others would each be put off for a few calls, then cut).
+            double committed = trialCommittedMillis();
             for (LiveTrial trial : held) {
-                double committed = trialCommittedMillis();
-                String needs = trial.unaffordableStarts(committed, budget);
-                if (needs == null) {
+                Map<String, Double> starts = trial.startMillis();
+                double cheapest = Double.POSITIVE_INFINITY;
+                for (double need : starts.values()) {
+                    cheapest = Math.min(cheapest, need);
+                }
+                if (starts.isEmpty() || committed + cheapest <= budget) {
                     trial.startAfterTheForward();
                     trials.put(trial.key(), trial);
                     decisions.remove(trial.key());
+                    committed += starts.isEmpty() ? 0 : cheapest;
+                    for (String layer : trial.layers()) {
+                        plan.put(new PlanKey(layer, trial.decisionOrProvisional().signature()),
+                                new Plan.Entry(layer, trial.decisionOrProvisional()));
+                    }
                 } else {
-                    decideOnPrediction(trial, needs, committed, budget);
+                    decideOnPrediction(trial, starts, committed, budget);
                 }
                 waitingForTheForward.remove(trial.key());
             }
@@ -793,29 +806,49 @@ public final class Scheduler {
 
     /**
      * Decides {@code trial}, held through the first forward, on its prediction: the budget affords no other candidate
-     * a start ({@code needs}, beside {@code committedMillis} of {@code budgetMillis}). Stored final, as the trial's
-     * decision would have been: a later process faces the same budget.
+     * a start ({@code starts}, what each would need, beside {@code committedMillis} of {@code budgetMillis}). Stored
+     * final, as the trial's decision would have been: a later process faces the same budget. It measures nothing, so
+     * no correction is learnt and the forward's scale stays as predicted (a stricter budget where the table
+     * underrates the device). Where another session on the store decided meanwhile, its choice is taken, as a
+     * trial's completion takes it: one store never holds two answers.
      */
-    private void decideOnPrediction(LiveTrial trial, String needs, double committedMillis, double budgetMillis) {
+    private void decideOnPrediction(LiveTrial trial, Map<String, Double> starts, double committedMillis,
+                                    double budgetMillis) {
         long start = System.nanoTime();
         Candidate chosen = trial.best();
         List<String> names = new ArrayList<>();
         for (Candidate c : trial.candidates()) {
             names.add(c.name());
         }
-        StringBuilder reason = new StringBuilder("predicted ").append(chosen.name()).append(' ');
-        FixedPoint.append(reason, trial.predicted().get(chosen.name()), 3).append(" ms, the best (")
-                .append(trial.why()).append("); the trial budget (");
-        FixedPoint.append(reason, budgetMillis, 3).append(" ms, a share of the first forward, ");
-        FixedPoint.append(reason, committedMillis, 3).append(" ms spent choosing) affords no other candidate its "
-                + "first call and " + LiveTrial.MIN_SAMPLES + " samples (").append(needs).append("): decided on the "
-                + "prediction, not handed to a later process, whose trial would face the same share of its forward");
-        Outcome outcome = new Outcome(chosen.name(), Decision.Source.PREDICTED, Map.of(), reason.toString());
+        Optional<Outcome> other = stored(store.choice(device, trial.key()).orElse(null), names);
+        Outcome outcome;
+        if (other.isPresent()) {
+            outcome = other.get().withReason(other.get().reason() + "; another session decided while this one's "
+                    + "first forward ran");
+        } else {
+            StringBuilder reason = new StringBuilder("predicted ").append(chosen.name()).append(' ');
+            FixedPoint.append(reason, trial.predicted().get(chosen.name()), 3).append(" ms, the best (")
+                    .append(trial.why()).append("); the trial budget (");
+            FixedPoint.append(reason, budgetMillis, 3).append(" ms, a share of the first forward, ");
+            FixedPoint.append(reason, committedMillis, 3).append(" ms committed) affords no other candidate its "
+                    + "first call and " + LiveTrial.MIN_SAMPLES + " samples (");
+            String separator = "";
+            for (Map.Entry<String, Double> e : starts.entrySet()) {
+                FixedPoint.append(reason.append(separator).append(e.getKey()).append(' '), e.getValue(), 3)
+                        .append(" ms");
+                separator = ", ";
+            }
+            outcome = new Outcome(chosen.name(), Decision.Source.PREDICTED, Map.of(), reason.append("): decided on "
+                    + "the prediction, not handed to a later process, whose trial would face the same share of its "
+                    + "forward").toString());
+        }
         Decision held = trial.decisionOrProvisional();
         Decision decision = new Decision(held.kind(), held.signature(), held.statistics(),
-                estimates(trial.candidates(), trial.predicted(), Map.of()), chosen.name(), Decision.Source.PREDICTED,
-                outcome.reason(), trial.predictingNanos() + (System.nanoTime() - start));
-        remember(trial.key(), decision, names, trial.predicted(), outcome, MEASURING, false);
+                estimates(trial.candidates(), trial.predicted(), outcome.measured()), outcome.chosen(),
+                outcome.source(), outcome.reason(), trial.predictingNanos() + (System.nanoTime() - start));
+        if (other.isEmpty()) {
+            remember(trial.key(), decision, names, trial.predicted(), outcome, MEASURING, false);
+        }
         decisions.put(trial.key(), decision);
         trial.decide(decision);
         for (String layer : trial.layers()) {

@@ -754,13 +754,14 @@ class TrialBudgetTest {
 
     @Test
     void aTrialOpenedInAModelsFirstForwardWaitsForItsEndAndStartsOnlyWhereTheBudgetAffordsIt() {
-        // A forward's budget (the signature's two layers, 32.2 ms predicted) buys Vector's first call and its samples,
-        // and nothing once 35 ms were spent deciding. Opened in a model's first forward, the trial serves the prediction (BLAS) until the forward ends,
-        // its layers joining it; then it starts where the budget affords Vector a start, and otherwise decides on the
-        // prediction, for good, with no trial call served.
+        // A forward of the signature's two layers (32.2 ms predicted) is the budget. Opened in a model's first
+        // forward, the trial serves the prediction (BLAS) until the forward ends, its layers joining it; then it
+        // starts where the budget affords Vector its first call (6.4 ms) and two samples (8.0 ms), and otherwise
+        // decides on the prediction, for good, with no trial call served: with 22 ms spent deciding the first call
+        // alone would fit, its samples not.
         LinearStatistics st = dense(512);
         List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
-        for (long deciding : new long[] {0, 35_000_000L}) {
+        for (long deciding : new long[] {0, 22_000_000L}) {
             TuningStore store = TuningStore.inMemory();
             Scheduler s = scheduler(withForms(), store, Policy.auto(), 1);
             s.forwardStarting();
@@ -768,14 +769,19 @@ class TrialBudgetTest {
             assertNotNull(trial.decision(), "held through the first forward");
             assertEquals(Decision.Source.DECIDING, trial.decision().source());
             assertEquals("blas-dense", trial.decision().chosen(), "the prediction serves meanwhile");
-            assertEquals(List.of("blas-dense", "vector-dense"), trial.names(), "its layers hold every candidate's call");
+            assertEquals(List.of("blas-dense", "vector-dense"), trial.names(), "its layers hold every call");
+            assertTrue(trial.waitingToStart());
             assertTrue(trial == s.decideLive("fc2", st, c), "a layer of the signature asking meanwhile joins it");
             assertEquals(1, s.deciding());
             s.chargeCpu(deciding);
             s.flushLater();
             if (deciding == 0) {
                 assertNull(trial.decision(), "the budget affords Vector: the trial has started");
+                assertFalse(trial.waitingToStart());
                 assertEquals(1, s.deciding());
+                assertEquals(Decision.Source.DECIDING, s.plan().entries().get(0).decision().source());
+                assertTrue(s.plan().entries().get(0).decision().reason().startsWith("deciding on live calls"),
+                        "the plan says the trial runs, not that the prediction serves");
                 Map<String, Integer> served = serveAsPredicted(s, trial, c);
                 assertTrue(served.get("vector-dense") >= 1 + LiveTrial.MIN_SAMPLES, "Vector is judged: " + served);
                 assertEquals(Decision.Source.MEASURED, trial.decision().source());
@@ -785,8 +791,8 @@ class TrialBudgetTest {
                 assertEquals(0, s.deciding());
                 assertEquals(Decision.Source.PREDICTED, d.source(), d.reason());
                 assertEquals("blas-dense", d.chosen());
-                assertTrue(d.reason().contains("affords no other candidate its first call and " + LiveTrial.MIN_SAMPLES
-                        + " samples (vector-dense "), d.reason());
+                assertTrue(d.reason().contains("affords no other candidate its first call and "
+                        + LiveTrial.MIN_SAMPLES + " samples (vector-dense 14.4"), d.reason());
                 TuningStore.StoredChoice stored = store.choice(TestTables.CPU, key(st, c)).orElseThrow();
                 assertEquals("blas-dense", stored.chosen());
                 assertFalse(stored.provisionalChoice(), "final: a later process faces the same budget");
@@ -795,6 +801,50 @@ class TrialBudgetTest {
                 assertEquals(0, s.trialExtraNanos());
             }
         }
+    }
+
+    @Test
+    void trialsHeldThroughTheFirstForwardStartInTurnWhileTheBudgetAffordsTheirStarts() {
+        // Two signatures (512 and 1024 tokens, 16.1 + 32.2 ms predicted, eight tenths of it the budget: 38.6 ms).
+        // Vector's start costs the first 14.4 ms with its samples, the second 26.5: either alone fits, both do not.
+        // The first to open starts; the second, seeing the first's start committed, decides on its prediction.
+        Scheduler s = scheduler(withForms(), TuningStore.inMemory(), Policy.auto(), 0.8);
+        s.forwardStarting();
+        LinearStatistics a = dense(512);
+        LinearStatistics b = dense(1024);
+        LiveTrial first = s.decideLive("fc1", a, LiveTrialTest.candidates(a, "blas-dense", "vector-dense"));
+        LiveTrial second = s.decideLive("fc2", b, LiveTrialTest.candidates(b, "blas-dense", "vector-dense"));
+        assertTrue(first.waitingToStart() && second.waitingToStart());
+        s.flushLater();
+        assertNull(first.decision(), "the first started");
+        Decision d = second.decision();
+        assertNotNull(d, "the second decided at the forward's end");
+        assertEquals(Decision.Source.PREDICTED, d.source(), d.reason());
+        assertTrue(d.reason().contains("14.439 ms committed") && d.reason().contains("vector-dense 26.5"), d.reason());
+        assertEquals(1, s.deciding());
+    }
+
+    @Test
+    void aHeldTrialTakesTheChoiceAnotherSessionStoredMeanwhile() {
+        LinearStatistics st = dense(512);
+        List<Candidate> c = LiveTrialTest.candidates(st, "blas-dense", "vector-dense");
+        TuningStore store = TuningStore.inMemory();
+        Scheduler s = scheduler(withForms(), store, Policy.auto(), 0);
+        s.forwardStarting();
+        LiveTrial trial = s.decideLive("fc1", st, c);
+        assertTrue(trial.waitingToStart());
+        // Another session on the store measures the signature while this one's first forward runs.
+        Scheduler other = scheduler(withForms(), store, Policy.fastestMeasured(), 0);
+        LiveTrial measured = other.decideLive("fc1", st, c);
+        serveAsPredicted(other, measured, c);
+        Decision theirs = measured.decision();
+        s.flushLater();
+        Decision d = trial.decision();
+        assertEquals(Decision.Source.STORED, d.source(), d.reason());
+        assertEquals(theirs.chosen(), d.chosen());
+        assertTrue(d.reason().contains("another session decided while this one's first forward ran"), d.reason());
+        assertEquals(Decision.Source.MEASURED, store.choice(TestTables.CPU, key(st, c)).orElseThrow().source(),
+                "their measured choice stays stored");
     }
 
     @Test
