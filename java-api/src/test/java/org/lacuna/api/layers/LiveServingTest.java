@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
@@ -251,6 +252,30 @@ class LiveServingTest {
         }
     }
 
+    /**
+     * A scheduler over the test table on an in-memory store, made {@code s}'s, whose timer reports what {@code millis}
+     * says, whatever a call really took; its JIT counts as quiet (scripted times: a warm re-trial is WarmRetryTest's).
+     */
+    private static Scheduler scripted(Session s, Policy policy, double trialBudget, DoubleSupplier millis) {
+        Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),
+                TuningStore.inMemory(), policy, () -> new DeviceTimer() {
+                    @Override
+                    public void start() {
+                    }
+
+                    @Override
+                    public double stopMillis() {
+                        return millis.getAsDouble();
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, trialBudget, JitWatch.quiet());
+        s.useScheduler(scheduler);
+        return scheduler;
+    }
+
     @Test
     void aLayerThatServedTheHeldPredictionTakesASampleOnItsFirstTrialCall() {
         Data data = Data.random(11);
@@ -260,23 +285,7 @@ class LiveServingTest {
             Linear layer = cpu.layer();
             Tensor bound = cpu.bound();
             // A scripted clock reporting 1000 ms a call, far above any prediction here; a budget that affords anything.
-            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),
-                    TuningStore.inMemory(), Policy.auto(), () -> new DeviceTimer() {
-                        @Override
-                        public void start() {
-                        }
-
-                        @Override
-                        public double stopMillis() {
-                            return 1000;
-                        }
-
-                        @Override
-                        public void close() {
-                        }
-                    }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY,
-                    JitWatch.quiet());
-            s.useScheduler(scheduler);
+            Scheduler scheduler = scripted(s, Policy.auto(), Double.POSITIVE_INFINITY, () -> 1000);
             LinearStatistics st = layer.statistics(TOKENS);
             LinearCandidates.Offers offers = LinearCandidates.offers(s.backendName(), s.backend().ops(), st,
                     layer.forms(), xs.array("test"), bound.array("test"));
@@ -318,23 +327,8 @@ class LiveServingTest {
             Tensor bound = cpu.bound();
             // A scripted clock: each candidate's call reports its own time, whatever it really took.
             double[] reported = {0};
-            Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), ScheduledLayersTest.table(),
-                    TuningStore.inMemory(), Policy.fastestMeasured(), () -> new DeviceTimer() {
-                        @Override
-                        public void start() {
-                        }
-
-                        @Override
-                        public double stopMillis() {
-                            return reported[0];
-                        }
-
-                        @Override
-                        public void close() {
-                        }
-                    }, Scheduler.DEFAULT_MARGIN, Scheduler.DEFAULT_BUDGET_MILLIS, Scheduler.DEFAULT_TRIAL_BUDGET,
-                    JitWatch.quiet()); // scripted times: a warm re-trial is WarmRetryTest's
-            s.useScheduler(scheduler);
+            Scheduler scheduler = scripted(s, Policy.fastestMeasured(), Scheduler.DEFAULT_TRIAL_BUDGET,
+                    () -> reported[0]);
             var ops = s.backend().ops();
             LinearCandidates.Forms forms = layer.forms();
             LinearStatistics st = layer.statistics(TOKENS);
