@@ -1261,7 +1261,7 @@ public final class LiveTrial {
      * are then the prediction's, as they would have been in turn (a first call is no sample), without a trial's
      * bookkeeping; at the forward's end the budget, a share of that forward, is known, and the scheduler starts the
      * trial ({@link #startAfterTheForward}) or, where it affords no other candidate, decides on the prediction
-     * ({@link #unaffordableStarts}).
+     * ({@link #startMillis}).
      */
     synchronized void holdForTheForward(Decision predicted) {
         if (recheck || samplerCalls > 0 || !predictionServesFirst()) {
