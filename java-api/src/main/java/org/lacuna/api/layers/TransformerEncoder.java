@@ -79,9 +79,10 @@ public final class TransformerEncoder implements AutoCloseable {
         }
         Tensor hidden = x;
         Tensor scores = null;
-        // Trials the scheduler's first forward opens wait for its end (flushLater below, or the failure's).
+        // Trials the scheduler's first forward opens wait for its end (flushLater below; a failure ends it too).
         org.lacuna.runtime.schedule.Scheduler scheduler = x.session().scheduler();
         scheduler.forwardStarting();
+        boolean ended = false;
         try {
             for (int i = 0; i < layers.size(); i++) {
                 KeyScore emit = i + 1 < layers.size() ? wanted(layers.get(i + 1)) : null;
@@ -103,6 +104,7 @@ public final class TransformerEncoder implements AutoCloseable {
             long handing = System.nanoTime();
             boolean deciding = scheduler.deciding() > 0;
             long handingCpu = deciding ? ChoosingTime.cpuNanos() : 0;
+            ended = true;
             scheduler.flushLater();
             if (deciding) {
                 ChoosingTime.charge(scheduler, System.nanoTime() - handing, ChoosingTime.cpuNanos() - handingCpu);
@@ -114,15 +116,11 @@ public final class TransformerEncoder implements AutoCloseable {
             if (hidden != x) {
                 hidden.close();
             }
-            // A failed forward ends all the same: a trial held through the scheduler's first forward must not wait
-            // for a forward's end that never comes.
-            try {
-                scheduler.flushLater();
-            } catch (RuntimeException f) {
-                e.addSuppressed(f);
-            }
             throw e;
         } finally {
+            if (!ended) {
+                scheduler.forwardFailed();
+            }
             if (scores != null) {
                 scores.close();
             }

@@ -174,11 +174,12 @@ public final class MinkUNet implements AutoCloseable {
         if (x == null) {
             throw InvalidInputException.argument("MinkUNet.forward", "the input sparse tensor is null");
         }
-        // Trials the scheduler's first forward opens wait for its end (flushLater below, or the failure's).
-        var scheduler = x.session().scheduler();
-        scheduler.forwardStarting();
         StepClock clock = new StepClock(x.session(), times);
         List<SparseTensor> skips = new ArrayList<>();
+        // Trials the scheduler's first forward opens wait for its end (flushLater below; a failure ends it too).
+        var scheduler = x.session().scheduler();
+        scheduler.forwardStarting();
+        boolean ended = false;
         try {
             SparseTensor s0;
             try (SparseTensor h = stem0.forward(x)) {
@@ -221,6 +222,7 @@ public final class MinkUNet implements AutoCloseable {
                     // hand-off is charged on the wall clock alone (its CPU time is not read, as the encoder's is: one
                     // layer's decision beside a forward of seconds).
                     long handing = System.nanoTime();
+                    ended = true;
                     scheduler.flushLater();
                     scheduler.charge(System.nanoTime() - handing);
                     return result;
@@ -229,16 +231,10 @@ public final class MinkUNet implements AutoCloseable {
                     throw e;
                 }
             }
-        } catch (RuntimeException e) {
-            // A failed forward ends all the same: a trial held through the scheduler's first forward must not wait
-            // for a forward's end that never comes.
-            try {
-                scheduler.flushLater();
-            } catch (RuntimeException f) {
-                e.addSuppressed(f);
-            }
-            throw e;
         } finally {
+            if (!ended) {
+                scheduler.forwardFailed();
+            }
             skips.forEach(SparseTensor::close);
         }
     }

@@ -360,30 +360,52 @@ class ScheduledLayersTest {
         }
     }
 
-    /** A first forward that fails ends all the same: the next one's trials do not wait for it. */
+    /**
+     * A first forward that fails after its first layer's trials opened ends all the same: the next forward's trials do
+     * not wait for it, and those it held are not decided on the share of the layers that ran before the failure but
+     * at the end of the next forward that ends whole. With no budget, a held trial then decides on the prediction,
+     * while a trial opened in a later forward starts at once (and decides on its own rules).
+     */
     @Test
-    void aFailedFirstForwardEndsAndTheNextForwardsTrialsStartAtOnce() {
+    void aFailedFirstForwardEndsButItsHeldTrialsWaitForAWholeForward() {
         SplittableRandom random = new SplittableRandom(53);
-        int hidden = 64;
-        TransformerEncoderLayer.Config config = TransformerEncoderLayer.Config.of(hidden, 2, 96, DType.F16);
+        TransformerEncoderLayer.Config small = TransformerEncoderLayer.Config.of(64, 2, 96, DType.F16);
+        TransformerEncoderLayer.Config wide = TransformerEncoderLayer.Config.of(128, 4, 192, DType.F16);
         int[] lengths = {7, 12};
         int tokens = Arrays.stream(lengths).sum();
         try (Session s = Lacuna.open("cpu", 0); Sequences seq = Sequences.of(s, lengths);
-             Tensor xs = s.fromFloats(random(random, tokens * hidden, DType.F16), DType.F16, tokens, hidden);
-             Tensor wrong = s.fromFloats(random(random, tokens * 32, DType.F16), DType.F16, tokens, 32);
-             TransformerEncoder encoder = TransformerEncoder.create(s, List.of(config),
-                     List.of(TransformerEncoderLayer.Weights.random(config, 9)))) {
+             Tensor xs = s.fromFloats(random(random, tokens * 64, DType.F16), DType.F16, tokens, 64);
+             Tensor ws = s.fromFloats(random(random, tokens * 128, DType.F16), DType.F16, tokens, 128)) {
             Scheduler scheduler = new Scheduler(DeviceKey.of(s.backendName(), s.device()), table(),
                     TuningStore.inMemory(), Policy.auto(), s.backend()::newTimer, Scheduler.DEFAULT_MARGIN,
-                    Scheduler.DEFAULT_BUDGET_MILLIS, Double.POSITIVE_INFINITY, JitWatch.quiet());
+                    Scheduler.DEFAULT_BUDGET_MILLIS, 0, JitWatch.quiet());
             s.useScheduler(scheduler);
-            assertThrows(LacunaException.class, () -> encoder.forward(wrong, seq));
-            encoder.forward(xs, seq).close();
+            TransformerEncoderLayer first = TransformerEncoderLayer.create(s, small,
+                    TransformerEncoderLayer.Weights.random(small, 9)).named("failing.0");
+            TransformerEncoderLayer closed = TransformerEncoderLayer.create(s, small,
+                    TransformerEncoderLayer.Weights.random(small, 10)).named("failing.1");
+            closed.close();
+            TransformerEncoder failing = TransformerEncoder.of(s, List.of(first, closed));
+            assertThrows(LacunaException.class, () -> failing.forward(xs, seq));
+            assertEquals(4, scheduler.deciding(), "the first layer's four trials, held");
             for (Plan.Entry e : scheduler.plan().entries()) {
-                assertTrue(e.decision().reason().startsWith("deciding on live calls"),
+                assertTrue(e.decision().reason().startsWith("deciding once the first forward has run"),
                         e.layer() + ": " + e.decision().reason());
             }
-            assertEquals(4, scheduler.deciding(), "four linear trials run");
+            try (TransformerEncoder other = TransformerEncoder.create(s, List.of(wide),
+                    List.of(TransformerEncoderLayer.Weights.random(wide, 11)))) {
+                other.forward(ws, seq).close();
+            }
+            for (Plan.Entry e : scheduler.plan().entries()) {
+                String reason = e.decision().reason();
+                if (e.layer().startsWith("failing.")) {
+                    assertEquals(Decision.Source.PREDICTED, e.decision().source(), e.layer() + ": " + reason);
+                    assertTrue(reason.contains("affords no other candidate"), e.layer() + ": " + reason);
+                } else {
+                    assertFalse(reason.contains("the first forward"), e.layer() + " was not held: " + reason);
+                }
+            }
+            failing.close();
         }
     }
 

@@ -478,7 +478,9 @@ public final class Scheduler {
         // joins it rather than keep its decision alone.
         LiveTrial waiting = waiting(key);
         Decision decision = decisions.get(key);
-        LiveTrial trial = decision == null ? trials.get(key) : waiting;
+        // A decision found with no waiting trial read before it may be a held one put meanwhile (its trial was put
+        // first): read again, so the layer joins it rather than keep a held decision for good.
+        LiveTrial trial = decision == null ? trials.get(key) : waiting != null ? waiting : waiting(key);
         if (decision == null && trial == null) {
             synchronized (store.decisionLock()) {
                 decision = decisions.get(key);
@@ -531,6 +533,16 @@ public final class Scheduler {
      */
     public void forwardStarting() {
         forwardsStarted.incrementAndGet();
+    }
+
+    /**
+     * A model's forward failed before its end ({@link #flushLater()} not reached): it counts as ended, so a later
+     * forward's trials do not wait for it, but the trials held through it stay held until a forward ends whole: the
+     * budget, a share of the forward its layers predicted, would otherwise be sized from the layers that ran before
+     * the failure, and a trial decided on it is stored for good.
+     */
+    public void forwardFailed() {
+        forwardsEnded.incrementAndGet();
     }
 
     /** Whether a model's first forward under this scheduler is running (begun, none ended yet). */
