@@ -69,6 +69,19 @@ import org.lacuna.runtime.error.LacunaException;
  * every candidate fails, the trial ends without a decision and its calls throw the first failure. Thread-safe.
  */
 public final class LiveTrial {
+    /** What a trial not yet started waits for, its decision serving meanwhile. */
+    private enum Hold {
+        /** Not held: serving in turn, or decided. */
+        NONE,
+        /** A re-check whose stored choice serves until the JIT is quiet ({@link #holdUntilQuietJit}). */
+        UNTIL_QUIET_JIT,
+        /**
+         * A trial opened in the scheduler's first forward whose prediction serves until that forward ends and the
+         * trial budget is known ({@link #holdForTheForward}).
+         */
+        THROUGH_FIRST_FORWARD
+    }
+
     /** Timed calls per candidate a trial takes, at most. */
     public static final int SAMPLES = 4;
     /**
@@ -143,13 +156,8 @@ public final class LiveTrial {
      * A warm re-trial is not cut by the trial budget once opened, and not re-opened again. Null otherwise.
      */
     private String warmRetryNote;
-    /** A re-check not started: the stored choice serves until the JIT is quiet ({@link #holdUntilQuietJit}). */
-    private boolean held;
-    /**
-     * A trial opened in the scheduler's first forward, not started: the prediction serves until that forward ends
-     * and the trial budget is known ({@link #holdForTheForward}).
-     */
-    private boolean heldForTheForward;
+    /** Why a trial not yet started is held, decided meanwhile: {@link Hold#NONE} once it serves in turn. */
+    private Hold hold = Hold.NONE;
     /**
      * The best-predicted candidate whose cut by the budget was lifted to measure it ({@link #confirmPrediction}), and
      * why; -1 and null where none was.
@@ -1146,9 +1154,9 @@ public final class LiveTrial {
      * ({@link #extraMillis}). A re-check {@link #holdUntilQuietJit held} until the JIT is quiet starts instead.
      */
     synchronized void reopenWarm() {
-        if (held) {
+        if (hold == Hold.UNTIL_QUIET_JIT) {
             // A held re-check starts: nothing was measured, nothing to reset.
-            held = false;
+            hold = Hold.NONE;
             decision = null;
             return;
         }
@@ -1245,13 +1253,13 @@ public final class LiveTrial {
         if (!recheck || samplerCalls > 0) {
             throw new IllegalStateException("only a re-check not yet started is held");
         }
-        held = true;
+        hold = Hold.UNTIL_QUIET_JIT;
         decision = storedChoice;
     }
 
     synchronized void decide(Decision made) {
         decision = made;
-        heldForTheForward = false;
+        hold = Hold.NONE;
         releaseReservation();
     }
 
@@ -1267,13 +1275,13 @@ public final class LiveTrial {
         if (recheck || samplerCalls > 0 || !predictionServesFirst()) {
             throw new IllegalStateException("only a new trial not yet started whose prediction serves first is held");
         }
-        heldForTheForward = true;
+        hold = Hold.THROUGH_FIRST_FORWARD;
         decision = predicted;
     }
 
     /** Whether this trial is held through the scheduler's first forward ({@link #holdForTheForward}). */
     synchronized boolean heldForTheForward() {
-        return heldForTheForward;
+        return hold == Hold.THROUGH_FIRST_FORWARD;
     }
 
     /**
@@ -1282,7 +1290,7 @@ public final class LiveTrial {
      * another token count must be offered for all of them.
      */
     public synchronized boolean waitingToStart() {
-        return heldForTheForward || held;
+        return hold != Hold.NONE;
     }
 
     /**
@@ -1301,7 +1309,7 @@ public final class LiveTrial {
      * the budget from is still put off for a few calls).
      */
     synchronized void startAfterTheForward() {
-        heldForTheForward = false;
+        hold = Hold.NONE;
         decision = null;
         samplerCalls = Math.max(samplerCalls, 1);
     }
@@ -1332,6 +1340,15 @@ public final class LiveTrial {
 
     List<Candidate> candidates() {
         return candidates;
+    }
+
+    /** Every candidate's name, in the order the layer offered them (the store's key of a choice holds them so). */
+    List<String> candidateNames() {
+        List<String> names = new ArrayList<>(candidates.size());
+        for (Candidate c : candidates) {
+            names.add(c.name());
+        }
+        return names;
     }
 
     List<Candidate> servedCandidates() {

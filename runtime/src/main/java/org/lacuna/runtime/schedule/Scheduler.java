@@ -172,9 +172,12 @@ public final class Scheduler {
      */
     private final Map<String, LiveTrial> waitingForTheForward =
             java.util.Collections.synchronizedMap(new LinkedHashMap<>());
-    /** Forwards of a model begun ({@link #forwardStarting()}) and ended ({@link #flushLater()}) under this scheduler. */
-    private final AtomicLong forwardsStarted = new AtomicLong();
-    private final AtomicLong forwardsEnded = new AtomicLong();
+    /**
+     * Whether a model's forward has begun ({@link #forwardStarting()}) and whether one has ended
+     * ({@link #flushLater()}, {@link #forwardFailed()}) under this scheduler: its first forward runs between the two.
+     */
+    private volatile boolean forwardBegun;
+    private volatile boolean forwardEnded;
     private final JitWatch jit;
     private final AtomicLong trialExtraNanos = new AtomicLong();
     private final Map<String, Double> corrections = new ConcurrentHashMap<>();
@@ -532,7 +535,9 @@ public final class Scheduler {
      * model around them, open their trials at once.
      */
     public void forwardStarting() {
-        forwardsStarted.incrementAndGet();
+        if (!forwardBegun) {
+            forwardBegun = true;
+        }
     }
 
     /**
@@ -542,12 +547,12 @@ public final class Scheduler {
      * the failure, and a trial decided on it is stored for good.
      */
     public void forwardFailed() {
-        forwardsEnded.incrementAndGet();
+        forwardEnded = true;
     }
 
     /** Whether a model's first forward under this scheduler is running (begun, none ended yet). */
     private boolean inFirstForward() {
-        return forwardsEnded.get() == 0 && forwardsStarted.get() > 0;
+        return forwardBegun && !forwardEnded;
     }
 
     JitWatch jitWatch() {
@@ -735,7 +740,9 @@ public final class Scheduler {
      * or the store's shutdown hook, which a killed process never reaches.
      */
     public void flushLater() {
-        forwardsEnded.incrementAndGet();
+        if (!forwardEnded) {
+            forwardEnded = true;
+        }
         if (!waitingForTheForward.isEmpty()) {
             startTrialsHeldForTheForward();
         }
@@ -763,14 +770,22 @@ public final class Scheduler {
             return;
         }
         synchronized (store.decisionLock()) {
-            for (var waiting = waitingForQuietJit.values().iterator(); waiting.hasNext(); ) {
-                LiveTrial trial = waiting.next();
+            for (LiveTrial trial : waitingForQuietJit.values()) {
                 trial.reopenWarm();
-                trials.put(trial.key(), trial);
-                decisions.remove(trial.key());
-                waiting.remove();
+                open(trial, waitingForQuietJit);
             }
         }
+    }
+
+    /**
+     * Moves {@code trial}, which waited in {@code waiting} decided meanwhile, to the trials serving in turn, in the
+     * order {@link #decideLive} reads them: put among the trials before its decision goes, and out of the waiting map
+     * last, so a layer asking meanwhile finds it in one or the other and joins it.
+     */
+    private void open(LiveTrial trial, Map<String, LiveTrial> waiting) {
+        trials.put(trial.key(), trial);
+        decisions.remove(trial.key());
+        waiting.remove(trial.key());
     }
 
     /**
@@ -801,8 +816,7 @@ public final class Scheduler {
                 }
                 if (starts.isEmpty() || committed + cheapest <= budget) {
                     trial.startAfterTheForward();
-                    trials.put(trial.key(), trial);
-                    decisions.remove(trial.key());
+                    open(trial, waitingForTheForward);
                     committed += starts.isEmpty() ? 0 : cheapest;
                     for (String layer : trial.layers()) {
                         plan.put(new PlanKey(layer, trial.decisionOrProvisional().signature()),
@@ -810,8 +824,8 @@ public final class Scheduler {
                     }
                 } else {
                     decideOnPrediction(trial, starts, committed, budget);
+                    waitingForTheForward.remove(trial.key());
                 }
-                waitingForTheForward.remove(trial.key());
             }
         }
     }
@@ -828,19 +842,14 @@ public final class Scheduler {
                                     double budgetMillis) {
         long start = System.nanoTime();
         Candidate chosen = trial.best();
-        List<String> names = new ArrayList<>();
-        for (Candidate c : trial.candidates()) {
-            names.add(c.name());
-        }
+        List<String> names = trial.candidateNames();
         Optional<Outcome> other = stored(store.choice(device, trial.key()).orElse(null), names);
         Outcome outcome;
         if (other.isPresent()) {
             outcome = other.get().withReason(other.get().reason() + "; another session decided while this one's "
                     + "first forward ran");
         } else {
-            StringBuilder reason = new StringBuilder("predicted ").append(chosen.name()).append(' ');
-            FixedPoint.append(reason, trial.predicted().get(chosen.name()), 3).append(" ms, the best (")
-                    .append(trial.why()).append("); the trial budget (");
+            StringBuilder reason = new StringBuilder(trial.why()).append("; the trial budget (");
             FixedPoint.append(reason, budgetMillis, 3).append(" ms, a share of the first forward, ");
             FixedPoint.append(reason, committedMillis, 3).append(" ms committed) affords no other candidate its "
                     + "first call and " + LiveTrial.MIN_SAMPLES + " samples (");
@@ -850,9 +859,10 @@ public final class Scheduler {
                         .append(" ms");
                 separator = ", ";
             }
-            outcome = new Outcome(chosen.name(), Decision.Source.PREDICTED, Map.of(), reason.append("): decided on "
-                    + "the prediction, not handed to a later process, whose trial would face the same share of its "
-                    + "forward").toString());
+            reason.append("): decided on the prediction, not handed to a later process, whose trial would face the "
+                    + "same share of its forward");
+            outcome = new Outcome(chosen.name(), Decision.Source.PREDICTED, Map.of(), predictionReason(
+                    byPrediction(trial.candidates(), trial.predicted()), trial.predicted(), reason.toString()));
         }
         Decision held = trial.decisionOrProvisional();
         Decision decision = new Decision(held.kind(), held.signature(), held.statistics(),
@@ -1083,10 +1093,7 @@ public final class Scheduler {
      */
     void complete(LiveTrial trial) {
         long start = System.nanoTime();
-        List<String> names = new ArrayList<>();
-        for (Candidate c : trial.candidates()) {
-            names.add(c.name());
-        }
+        List<String> names = trial.candidateNames();
         Decision decision;
         String provisionalWhy = null;
         // An earlier process's choice that stands as stored (a re-check that measured too little): recorded as it is.
@@ -1262,10 +1269,7 @@ public final class Scheduler {
                 || measured.size() + trial.eliminatedOnOneSample().size() >= trial.servedCandidates().size()) {
             return Optional.empty();
         }
-        List<String> names = new ArrayList<>();
-        for (Candidate c : trial.candidates()) {
-            names.add(c.name());
-        }
+        List<String> names = trial.candidateNames();
         return stored(store.choice(device, trial.key()).orElse(null), names);
     }
 
@@ -1329,7 +1333,8 @@ public final class Scheduler {
     private record Measurement(List<Candidate> toMeasure, Candidate best, String why) implements Step {
     }
 
-    private Step selectByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
+    /** {@code candidates} in order of prediction, fastest first. */
+    private static List<Candidate> byPrediction(List<Candidate> candidates, Map<String, Double> predicted) {
         List<Candidate> byPrediction = new ArrayList<>(candidates);
         // Insertion sort by prediction (a handful of candidates; no comparator lambda to link on a first decision).
         for (int i = 1; i < byPrediction.size(); i++) {
@@ -1341,6 +1346,11 @@ public final class Scheduler {
             }
             byPrediction.set(j, c);
         }
+        return byPrediction;
+    }
+
+    private Step selectByPolicy(List<Candidate> candidates, Map<String, Double> predicted) {
+        List<Candidate> byPrediction = byPrediction(candidates, predicted);
         Candidate best = byPrediction.get(0);
         double bestMillis = predicted.get(best.name());
         List<Candidate> toMeasure = new ArrayList<>();
